@@ -1,0 +1,70 @@
+"""Options shared by every command that calls models, and the error boundary around commands."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from distillscope.errors import UserError
+
+T = TypeVar("T")
+
+console = Console()
+err_console = Console(stderr=True)
+
+Out = Annotated[Path | None, typer.Option("--out", "-o", help="Run directory (default runs/<command>-<timestamp>). Rerun with the same DIR to resume.")]
+Cache = Annotated[Path | None, typer.Option("--cache", help="A ledger file shared across runs: identical calls are answered from it.")]
+Config = Annotated[Path | None, typer.Option("--config", "-c", help="YAML file defining named models (see README).")]
+Concurrency = Annotated[int | None, typer.Option("--concurrency", help="Calls in flight per model (default 16 for HTTP, 1 for local).")]
+MaxCalls = Annotated[int | None, typer.Option("--max-calls", help="Stop cleanly after sending this many calls.")]
+MaxTokens = Annotated[int | None, typer.Option("--max-tokens-total", help="Stop cleanly after this many tokens.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
+SystemPrompt = Annotated[
+    str | None,
+    typer.Option("--system-prompt", help="System prompt for the tested models (default: none, so vendor identity prompts are not masked)."),
+]
+Seed = Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same run.")]
+
+
+def fail(message: str) -> None:
+    """Print one error line and exit 2."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def run_command(fn: Callable[[], Awaitable[T]], *, resume_hint: str | None = None) -> T:
+    """Run an async command: user errors -> one line and exit 2; Ctrl-C -> how to resume."""
+    try:
+        return asyncio.run(fn())  # type: ignore[arg-type]
+    except UserError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        hint = f" Rerun the same command to resume{f' ({resume_hint})' if resume_hint else ''}: finished calls are kept in the ledger."
+        err_console.print(f"[yellow]interrupted.[/]{hint}", highlight=False, soft_wrap=True)
+        raise typer.Exit(130) from None
+    raise AssertionError("unreachable")
+
+
+def parse_pairs(values: list[str] | None, flag: str) -> dict[str, str]:
+    """`NAME=VALUE` options (e.g. --dataset arena=questions.jsonl)."""
+    pairs: dict[str, str] = {}
+    for value in values or []:
+        name, sep, rest = value.partition("=")
+        if not sep or not name or not rest:
+            raise UserError(f"{flag} '{value}': expected NAME=PATH")
+        if name in pairs:
+            raise UserError(f"{flag}: name '{name}' given twice")
+        pairs[name] = rest
+    return pairs
+
+
+def is_tty() -> bool:
+    return sys.stdout.isatty()
+
+

@@ -1,0 +1,269 @@
+"""The async scheduler: every model call of a run goes through `Scheduler.call`.
+
+It answers from the ledger when it can, otherwise sends the call with bounded concurrency per
+model, optional requests/tokens-per-minute limits, retries with exponential backoff and
+jitter (honouring `Retry-After`), a per-request timeout, and a run budget. A call that still
+fails is recorded as an error and returned as one, never as an empty answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from distillscope.engine.ledger import Ledger, canonical_json, request_key, request_payload
+from distillscope.engine.limits import TokenBucket
+from distillscope.engine.progress import Progress
+from distillscope.errors import BackendError, BudgetExhausted
+from distillscope.models.base import Backend
+from distillscope.models.types import ModelRequest, ModelResponse
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """The outcome of one call: an answer, or the error that stopped it."""
+
+    key: str
+    response: ModelResponse | None
+    error: str | None = None
+    cached: bool = False
+    attempts: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.response is not None
+
+    @property
+    def text(self) -> str:
+        if self.response is None:
+            raise ValueError(f"call {self.key[:12]} failed: {self.error}")
+        return self.response.text
+
+
+@dataclass
+class RetryPolicy:
+    max_retries: int = 6
+    base_delay_s: float = 0.5
+    max_delay_s: float = 30.0
+    max_retry_after_s: float = 120.0
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.max_retry_after_s)
+        ceiling = min(self.max_delay_s, self.base_delay_s * (2 ** (attempt - 1)))
+        return random.uniform(ceiling / 2, ceiling)  # "equal jitter"
+
+
+@dataclass
+class Budget:
+    """Stops the run cleanly once this many calls were sent or tokens used (None: no limit)."""
+
+    max_calls: int | None = None
+    max_tokens: int | None = None
+    calls: int = 0
+    tokens: int = 0
+
+    def check(self) -> None:
+        if self.max_calls is not None and self.calls >= self.max_calls:
+            raise BudgetExhausted(f"call budget of {self.max_calls} reached")
+        if self.max_tokens is not None and self.tokens >= self.max_tokens:
+            raise BudgetExhausted(f"token budget of {self.max_tokens} reached")
+
+
+@dataclass
+class ModelStats:
+    sent: int = 0
+    cached: int = 0
+    failed: int = 0
+    retries: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    priced: bool = False
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "calls_sent": self.sent,
+            "calls_cached": self.cached,
+            "calls_failed": self.failed,
+            "retries": self.retries,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "estimated_cost_usd": round(self.cost_usd, 6) if self.priced else None,
+        }
+
+
+@dataclass
+class _ModelLane:
+    backend: Backend
+    semaphore: asyncio.Semaphore
+    requests: TokenBucket | None
+    tokens: TokenBucket | None
+    retry: RetryPolicy
+    stats: ModelStats = field(default_factory=ModelStats)
+
+
+class Scheduler:
+    def __init__(
+        self,
+        ledger: Ledger,
+        *,
+        concurrency: int | None = None,
+        budget: Budget | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.ledger = ledger
+        self.concurrency = concurrency
+        self.budget = budget or Budget()
+        self.progress = progress or Progress.silent()
+        self._lanes: dict[int, _ModelLane] = {}
+        self._inflight: dict[str, asyncio.Future[CallResult]] = {}
+        self.started = time.monotonic()
+
+    # -- public API ----------------------------------------------------------------------------
+
+    async def call(self, backend: Backend, request: ModelRequest, *, stage: str = "calls") -> CallResult:
+        """One call, answered from the ledger when possible. Raises only `BudgetExhausted`."""
+        lane = self._lane(backend)
+        request = backend.prepare(request)
+        identity = backend.ledger_identity()
+        key = request_key(identity, request)
+        shared = self._inflight.get(key)
+        if shared is not None:  # the same request is already on its way: share its answer
+            return await asyncio.shield(shared)
+        future: asyncio.Future[CallResult] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            result = await self._resolve(lane, key, identity, request, stage)
+            future.set_result(result)
+            return result
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: waiters get it re-raised
+            raise
+        finally:
+            del self._inflight[key]
+
+    async def map(
+        self, backend: Backend, requests: Sequence[ModelRequest] | Iterable[ModelRequest], *, stage: str
+    ) -> list[CallResult]:
+        """Many calls at once, results in input order (the lane bounds the concurrency)."""
+        requests = list(requests)
+        self.progress.add_total(stage, len(requests))
+        return list(await asyncio.gather(*(self.call(backend, r, stage=stage) for r in requests)))
+
+    def stats(self) -> dict[str, dict[str, object]]:
+        return {lane.backend.name: lane.stats.as_dict() for lane in self._lanes.values()}
+
+    def totals(self) -> dict[str, object]:
+        stats = [lane.stats for lane in self._lanes.values()]
+        priced = any(s.priced for s in stats)
+        return {
+            "calls_sent": sum(s.sent for s in stats),
+            "calls_cached": sum(s.cached for s in stats),
+            "calls_failed": sum(s.failed for s in stats),
+            "retries": sum(s.retries for s in stats),
+            "prompt_tokens": sum(s.prompt_tokens for s in stats),
+            "completion_tokens": sum(s.completion_tokens for s in stats),
+            "estimated_cost_usd": round(sum(s.cost_usd for s in stats), 6) if priced else None,
+            "wall_s": round(time.monotonic() - self.started, 3),
+        }
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _lane(self, backend: Backend) -> _ModelLane:
+        lane = self._lanes.get(id(backend))
+        if lane is None:
+            cfg = backend.config
+            limit = cfg.concurrency or self.concurrency or backend.default_concurrency
+            if backend.default_concurrency == 1:
+                limit = 1  # local models are not thread-safe
+            lane = _ModelLane(
+                backend=backend,
+                semaphore=asyncio.Semaphore(max(1, limit)),
+                requests=TokenBucket(cfg.requests_per_minute) if cfg.requests_per_minute else None,
+                tokens=TokenBucket(cfg.tokens_per_minute) if cfg.tokens_per_minute else None,
+                retry=RetryPolicy(max_retries=cfg.max_retries),
+            )
+            lane.stats.priced = cfg.price_per_million_input is not None or cfg.price_per_million_output is not None
+            self._lanes[id(backend)] = lane
+        return lane
+
+    async def _resolve(
+        self, lane: _ModelLane, key: str, identity: dict[str, object], request: ModelRequest, stage: str
+    ) -> CallResult:
+        while True:
+            entry = self.ledger.get(key)
+            if entry is not None and entry.response is not None:
+                lane.stats.cached += 1
+                self.progress.advance(stage, cached=True)
+                return CallResult(key, entry.response, cached=True, attempts=entry.attempts)
+            if entry is not None and entry.status == "pending" and not self.ledger.claimable(entry):
+                await asyncio.sleep(0.2)  # another process is calling it right now
+                continue
+            break
+        async with lane.semaphore:
+            self.budget.check()
+            if not self.ledger.claim(key, lane.backend.name, stage, canonical_json(request_payload(identity, request))):
+                return await self._resolve(lane, key, identity, request, stage)
+            self.budget.calls += 1
+            try:
+                result = await self._send(lane, key, request)
+            except BaseException:
+                self.ledger.release(key)
+                raise
+        if result.response is not None:
+            self.ledger.record_ok(key, result.response, result.attempts)
+            usage = result.response.usage
+            self.budget.tokens += usage.total_tokens
+            self._account(lane, result.response)
+            self.progress.advance(stage)
+        else:
+            self.ledger.record_error(key, result.error or "unknown error", result.attempts)
+            lane.stats.failed += 1
+            self.progress.advance(stage, failed=True)
+        return result
+
+    async def _send(self, lane: _ModelLane, key: str, request: ModelRequest) -> CallResult:
+        attempt = 0
+        timeout = lane.backend.config.timeout_s
+        while True:
+            attempt += 1
+            if lane.requests is not None:
+                await lane.requests.acquire(1)
+            if lane.tokens is not None:
+                await lane.tokens.acquire(_estimate_tokens(request))
+            started = time.perf_counter()
+            try:
+                response = await asyncio.wait_for(lane.backend.generate(request), timeout=timeout)
+                response.latency_s = time.perf_counter() - started
+                lane.stats.sent += 1
+                return CallResult(key, response, attempts=attempt)
+            except TimeoutError:
+                error = BackendError(f"timed out after {timeout:g}s", retryable=True)
+            except BackendError as exc:
+                error = exc
+            lane.stats.sent += 1
+            if not error.retryable or attempt > lane.retry.max_retries:
+                detail = f"{error} (after {attempt} attempt{'s' if attempt > 1 else ''})"
+                return CallResult(key, None, error=detail, attempts=attempt)
+            lane.stats.retries += 1
+            await asyncio.sleep(lane.retry.delay(attempt, error.retry_after))
+
+    def _account(self, lane: _ModelLane, response: ModelResponse) -> None:
+        cfg = lane.backend.config
+        stats = lane.stats
+        stats.prompt_tokens += response.usage.prompt_tokens
+        stats.completion_tokens += response.usage.completion_tokens
+        stats.cost_usd += (
+            response.usage.prompt_tokens * (cfg.price_per_million_input or 0.0)
+            + response.usage.completion_tokens * (cfg.price_per_million_output or 0.0)
+        ) / 1e6
+
+
+def _estimate_tokens(request: ModelRequest) -> float:
+    chars = sum(len(m.content) for m in request.messages)
+    return chars / 4 + (request.params.max_tokens or 256)

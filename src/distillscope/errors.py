@@ -1,0 +1,50 @@
+"""Errors that reach the user.
+
+`UserError` is any problem with what the user gave us (a file, a flag, a model spec, an
+unreachable server). The CLI prints its message on one line and exits with status 2, never a
+traceback. Messages name the file, line and field where one is involved.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class UserError(Exception):
+    """Bad input: printed as one line, exit code 2."""
+
+    exit_code = 2
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(str(message).split()))
+
+    @classmethod
+    def at(cls, path: str | Path, message: str, *, line: int | None = None, field: str | None = None) -> UserError:
+        """An error located in a file: ``path:line: field 'x': message``."""
+        where = str(path)
+        if line is not None:
+            where += f":{line}"
+        if field is not None:
+            message = f"field '{field}': {message}"
+        return cls(f"{where}: {message}")
+
+
+class BudgetExhausted(Exception):
+    """The run's call or token budget is spent; the run stops cleanly and says so."""
+
+
+class BackendError(Exception):
+    """A model call failed. `retryable` says whether the scheduler may try again."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.status = status
+        self.retry_after = retry_after

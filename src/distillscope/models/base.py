@@ -1,0 +1,139 @@
+"""The one async interface every model backend implements, and the registry of backend kinds."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from distillscope.models.types import GenerateParams, ModelRequest, ModelResponse
+
+
+class ModelIdentity(BaseModel):
+    """Who really built a model, when the user declares it (config `identity:`)."""
+
+    organisation: str | None = None
+    family: str | None = None
+
+
+class ModelConfig(BaseModel):
+    """Everything needed to build a backend. Secrets are never here: only the *name* of the
+    environment variable that holds an API key."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str
+    model: str
+    name: str | None = Field(default=None, description="display name; defaults to `model`")
+    urls: list[str] = Field(default_factory=list)
+    api: str = "chat"  # "chat" or "completions"
+    api_key_env: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    params: GenerateParams = Field(default_factory=GenerateParams)
+    system_prompt: str | None = None
+    timeout_s: float = 120.0
+    concurrency: int | None = None
+    requests_per_minute: float | None = None
+    tokens_per_minute: float | None = None
+    max_retries: int = 6
+    price_per_million_input: float | None = None
+    price_per_million_output: float | None = None
+    identity: ModelIdentity | None = None
+    path: str | None = None
+    n_ctx: int = 2048
+    cache_namespace: str | None = Field(
+        default=None, description="overrides the ledger identity, e.g. to share a cache across hosts"
+    )
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.model
+
+    def public_dict(self) -> dict[str, Any]:
+        """Settings as written to config.json / results.json (no secrets exist here to leak)."""
+        data = self.model_dump(mode="json", exclude_none=True)
+        data["system_prompt"] = self.system_prompt  # always recorded, even when None
+        return data
+
+
+class Backend(abc.ABC):
+    """A model you can send chat requests to.
+
+    Backends raise `distillscope.errors.BackendError` for failed calls; retries, rate limits,
+    caching and budgets are the scheduler's job, not the backend's.
+    """
+
+    kind: ClassVar[str]
+    default_concurrency: ClassVar[int] = 16
+
+    def __init__(self, config: ModelConfig) -> None:
+        self.config = config
+
+    @property
+    def name(self) -> str:
+        return self.config.display_name
+
+    def ledger_identity(self) -> dict[str, Any]:
+        """What identifies this model in the ledger key (not the URLs: replicas share a cache)."""
+        return {
+            "kind": self.kind,
+            "model": self.config.cache_namespace or self.config.model,
+            "api": self.config.api,
+        }
+
+    def prepare(self, request: ModelRequest) -> ModelRequest:
+        """Apply configured defaults (system prompt, parameters): the ledger keys the result."""
+        params = self.config.params.merged(request.params)
+        messages = request.messages
+        if self.config.system_prompt is not None and not any(m.role == "system" for m in messages):
+            from distillscope.models.types import Message
+
+            messages = (Message(role="system", content=self.config.system_prompt), *messages)
+        return request.model_copy(update={"params": params, "messages": messages})
+
+    @abc.abstractmethod
+    async def generate(self, request: ModelRequest) -> ModelResponse:
+        """Send one prepared request and return the answer."""
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Release connections or model memory."""
+
+
+BackendFactory = Callable[[ModelConfig], Backend]
+_REGISTRY: dict[str, BackendFactory] = {}
+
+
+def register_backend(kind: str) -> Callable[[type[Backend]], type[Backend]]:
+    """Class decorator: make a backend kind available to model specs and configs."""
+
+    def decorate(cls: type[Backend]) -> type[Backend]:
+        cls.kind = kind
+        _REGISTRY[kind] = cls
+        return cls
+
+    return decorate
+
+
+def backend_kinds() -> list[str]:
+    _load_builtin_backends()
+    return sorted(_REGISTRY)
+
+
+def create_backend(config: ModelConfig) -> Backend:
+    from distillscope.errors import UserError
+
+    _load_builtin_backends()
+    try:
+        factory = _REGISTRY[config.kind]
+    except KeyError:
+        raise UserError(
+            f"unknown model kind '{config.kind}' (known: {', '.join(sorted(_REGISTRY))})"
+        ) from None
+    return factory(config)
+
+
+def _load_builtin_backends() -> None:
+    # Imported for their @register_backend side effect.
+    from distillscope.models import local, openai_compat, replay  # noqa: F401

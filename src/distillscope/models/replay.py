@@ -1,0 +1,148 @@
+"""Replay backend: answers from recorded responses, so a study can be re-scored without calling
+any model.
+
+Reads FastChat / Arena-Hard answer files (`question_id`, `choices[0].turns`), the paper's attack
+logs (`jailbreak_prompt`, `query`, `target_responses`), and generic JSONL with `prompt` or
+`messages` plus `response`. Answers are matched by prompt id first, then by prompt text. A prompt
+with no recorded answer is an error that names it, never an empty string.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from distillscope.errors import BackendError, UserError
+from distillscope.models.base import Backend, ModelConfig, register_backend
+from distillscope.models.types import ModelRequest, ModelResponse
+
+QUERY_SLOT = "{query}"
+
+
+def normalise(text: str) -> str:
+    return " ".join(text.split())
+
+
+def fill_template(template: str, query: str, slot: str = QUERY_SLOT) -> str:
+    """The paper's rule: put the question in the slot, or append it when the slot was lost."""
+    if slot in template:
+        return template.replace(slot, query)
+    return f"{template}\n{query}"
+
+
+def read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line; bad JSON is a located UserError."""
+    if not path.exists():
+        raise UserError(f"{path}: file not found")
+    if path.is_dir():
+        raise UserError(f"{path}: is a directory, expected a file")
+    rows: list[tuple[int, dict[str, Any]]] = []
+    try:
+        with path.open(encoding="utf-8") as fh:
+            for number, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise UserError.at(path, f"invalid JSON ({exc.msg})", line=number) from None
+                if not isinstance(obj, dict):
+                    raise UserError.at(path, "expected a JSON object", line=number)
+                rows.append((number, obj))
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    if not rows:
+        raise UserError(f"{path}: file is empty")
+    return rows
+
+
+def _turn_text(turn: Any) -> str:
+    if isinstance(turn, dict):
+        turn = turn.get("content")
+    if not isinstance(turn, str):
+        raise TypeError("turn is not text")
+    return turn
+
+
+class ReplayIndex:
+    """Recorded answers, by (prompt id, turn) and by (normalised first prompt, turn)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.by_id: dict[tuple[str, int], str] = {}
+        self.by_text: dict[tuple[str, int], str] = {}
+        for number, row in read_jsonl(path):
+            self._add(number, row)
+
+    def _add(self, number: int, row: dict[str, Any]) -> None:
+        if "choices" in row:  # FastChat / Arena-Hard
+            qid = row.get("question_id", row.get("uid"))
+            if qid is None:
+                raise UserError.at(self.path, "answer has 'choices' but no 'question_id'", line=number, field="question_id")
+            try:
+                turns = [_turn_text(t) for t in row["choices"][0]["turns"]]
+            except (KeyError, IndexError, TypeError):
+                raise UserError.at(self.path, "expected choices[0].turns as a list of answers", line=number, field="choices") from None
+            for i, text in enumerate(turns):
+                self.by_id[(str(qid), i)] = text
+            return
+        if "jailbreak_prompt" in row and "query" in row:  # the paper's attack logs
+            answer = row.get("target_responses", row.get("response"))
+            if isinstance(answer, list):
+                answer = answer[0] if answer else None
+            if not isinstance(answer, str):
+                raise UserError.at(self.path, "no recorded answer", line=number, field="target_responses")
+            full = fill_template(str(row["jailbreak_prompt"]), str(row["query"]))
+            self.by_text[(normalise(full), 0)] = answer
+            return
+        answer = row.get("response")
+        if not isinstance(answer, str):
+            raise UserError.at(self.path, "missing or non-text 'response'", line=number, field="response")
+        if isinstance(row.get("messages"), list):
+            users = [m.get("content", "") for m in row["messages"] if isinstance(m, dict) and m.get("role") == "user"]
+            if not users:
+                raise UserError.at(self.path, "'messages' has no user turn", line=number, field="messages")
+            self.by_text[(normalise(str(users[0])), len(users) - 1)] = answer
+        elif isinstance(row.get("prompt"), str):
+            self.by_text[(normalise(row["prompt"]), 0)] = answer
+        elif "id" not in row:
+            raise UserError.at(self.path, "needs 'prompt' or 'messages' (or 'id')", line=number, field="prompt")
+        if "id" in row:
+            self.by_id[(str(row["id"]), 0)] = answer
+
+    def lookup(self, request: ModelRequest) -> str | None:
+        users = [m.content for m in request.messages if m.role == "user"]
+        turn = max(0, len(users) - 1)
+        if request.prompt_id is not None:
+            found = self.by_id.get((request.prompt_id, turn))
+            if found is not None:
+                return found
+        if users:
+            return self.by_text.get((normalise(users[0]), turn))
+        return None
+
+    def __len__(self) -> int:
+        return len(self.by_id) + len(self.by_text)
+
+
+@register_backend("replay")
+class ReplayBackend(Backend):
+    default_concurrency = 64
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__(config)
+        self.path = Path(config.path or config.model)
+        self.index = ReplayIndex(self.path)
+
+    def ledger_identity(self) -> dict[str, Any]:
+        stat = self.path.stat()
+        return {**super().ledger_identity(), "model": str(self.path.resolve()), "mtime": stat.st_mtime_ns, "size": stat.st_size}
+
+    async def generate(self, request: ModelRequest) -> ModelResponse:
+        answer = self.index.lookup(request)
+        if answer is None:
+            label = f"id '{request.prompt_id}'" if request.prompt_id else "prompt"
+            preview = normalise(request.last_user_text())[:60]
+            raise BackendError(f"{self.path}: no recorded answer for {label} ({preview!r})", retryable=False)
+        return ModelResponse(text=answer, finish_reason="replay")

@@ -1,0 +1,156 @@
+"""Turn what the user typed into a backend.
+
+Inline specs:
+    openai-compatible:NAME@URL[,URL2...]   chat endpoint(s) of any OpenAI-compatible server
+    openai-completions:NAME@URL[,URL2...]  the legacy /completions endpoint (base models)
+    openai:NAME                            api.openai.com, key in OPENAI_API_KEY
+    local:smollm2 | local:PATH.gguf        llama.cpp, offline
+    replay:PATH                            recorded answers
+    NAME                                   a model defined in the --config YAML file
+
+The YAML file (`models:` mapping name -> settings) can also declare identity, parameters,
+system prompt, rate limits and prices; see README "Config file".
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from distillscope.errors import UserError
+from distillscope.models.base import Backend, ModelConfig, create_backend
+
+OPENAI_URL = "https://api.openai.com/v1"
+DEFAULT_KEY_ENV = "OPENAI_API_KEY"
+SPEC_HELP = (
+    "expected openai-compatible:NAME@URL[,URL2], openai-completions:NAME@URL, openai:NAME, "
+    "local:smollm2, local:PATH.gguf, replay:PATH, or a name from --config"
+)
+
+
+class ModelCatalog:
+    """Named models from a YAML config file."""
+
+    def __init__(self, models: dict[str, ModelConfig] | None = None, path: Path | None = None) -> None:
+        self.models = models or {}
+        self.path = path
+
+    @classmethod
+    def load(cls, path: str | Path | None) -> ModelCatalog:
+        if path is None:
+            return cls()
+        path = Path(path)
+        if not path.exists():
+            raise UserError(f"{path}: config file not found")
+        if path.is_dir():
+            raise UserError(f"{path}: is a directory, expected a YAML file")
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError:
+            raise UserError(f"{path}: not UTF-8 text") from None
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else None
+            problem = getattr(exc, "problem", None) or "malformed YAML"
+            raise UserError.at(path, f"malformed YAML: {problem}", line=line) from None
+        if data is None:
+            return cls(path=path)
+        if not isinstance(data, dict) or not isinstance(data.get("models", {}), dict):
+            raise UserError.at(path, "expected a mapping with a 'models:' mapping of name -> settings", field="models")
+        models: dict[str, ModelConfig] = {}
+        for name, raw in (data.get("models") or {}).items():
+            models[str(name)] = _config_from_yaml(path, str(name), raw)
+        return cls(models, path)
+
+
+def _config_from_yaml(path: Path, name: str, raw: Any) -> ModelConfig:
+    if isinstance(raw, str):
+        raw = {"spec": raw}
+    if not isinstance(raw, dict):
+        raise UserError.at(path, "expected a mapping of settings", field=f"models.{name}")
+    raw = dict(raw)
+    spec = raw.pop("spec", None)
+    base: dict[str, Any] = {}
+    if spec is not None:
+        base = parse_inline(str(spec)).model_dump(exclude_unset=True)
+    if isinstance(raw.get("url"), str):
+        raw["urls"] = [raw.pop("url")]
+    merged = {**base, **raw, "name": raw.get("name", name)}
+    merged.setdefault("model", name)
+    merged.setdefault("kind", "openai-compatible")
+    if merged["kind"] == "openai-compatible":
+        merged.setdefault("api_key_env", DEFAULT_KEY_ENV)
+    try:
+        return ModelConfig.model_validate(merged)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"])
+        raise UserError.at(path, err["msg"], field=f"models.{name}.{loc}") from None
+
+
+def parse_inline(spec: str) -> ModelConfig:
+    kind, sep, rest = spec.partition(":")
+    if not sep or not rest:
+        raise UserError(f"model spec '{spec}': {SPEC_HELP}")
+    if kind in ("openai-compatible", "openai-completions"):
+        name, at, urls = rest.partition("@")
+        url_list = [u.strip() for u in urls.split(",") if u.strip()]
+        if not at or not name or not url_list:
+            raise UserError(f"model spec '{spec}': expected {kind}:NAME@URL[,URL2...]")
+        for url in url_list:
+            if not url.startswith(("http://", "https://")):
+                raise UserError(f"model spec '{spec}': URL '{url}' must start with http:// or https://")
+        return ModelConfig(
+            kind="openai-compatible",
+            model=name,
+            urls=url_list,
+            api="completions" if kind == "openai-completions" else "chat",
+            api_key_env=DEFAULT_KEY_ENV,
+        )
+    if kind == "openai":
+        return ModelConfig(kind="openai-compatible", model=rest, urls=[OPENAI_URL], api_key_env=DEFAULT_KEY_ENV, name=rest)
+    if kind == "local":
+        name = rest if rest in ("smollm2",) else Path(rest).stem
+        return ModelConfig(kind="local", model=rest, name=name)
+    if kind == "replay":
+        return ModelConfig(kind="replay", model=rest, path=rest, name=Path(rest).stem)
+    raise UserError(f"model spec '{spec}': unknown kind '{kind}'; {SPEC_HELP}")
+
+
+def resolve_config(spec: str, catalog: ModelCatalog | None = None) -> ModelConfig:
+    """A spec string or config name -> validated settings (not yet connected)."""
+    catalog = catalog or ModelCatalog()
+    if spec in catalog.models:
+        config = catalog.models[spec]
+    elif ":" in spec:
+        config = parse_inline(spec)
+    else:
+        where = f" (config {catalog.path} defines: {', '.join(sorted(catalog.models)) or 'nothing'})" if catalog.path else ""
+        raise UserError(f"model spec '{spec}': not a known model name{where}; {SPEC_HELP}")
+    _check_key(spec, config)
+    return config
+
+
+def _check_key(spec: str, config: ModelConfig) -> None:
+    """A hosted API needs its key; a local server without one is fine."""
+    env = config.api_key_env
+    if config.kind != "openai-compatible" or not env:
+        return
+    needs_key = any(u.startswith(OPENAI_URL) for u in config.urls) or env != DEFAULT_KEY_ENV
+    if needs_key and not os.environ.get(env):
+        raise UserError(f"model '{spec}': environment variable {env} is not set (it must hold the API key)")
+
+
+def build_backend(spec: str, catalog: ModelCatalog | None = None, **overrides: Any) -> Backend:
+    """Resolve and construct. `overrides` (e.g. system_prompt, params, concurrency) win over the config."""
+    config = resolve_config(spec, catalog)
+    updates = {k: v for k, v in overrides.items() if v is not None}
+    if "params" in updates:
+        updates["params"] = config.params.merged(updates["params"])
+    if updates:
+        config = config.model_copy(update=updates)
+    return create_backend(config)

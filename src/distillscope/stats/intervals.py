@@ -1,0 +1,65 @@
+"""95% intervals: Wilson for proportions, percentile bootstrap for means and paired differences."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from scipy.stats import norm
+
+Z95 = float(norm.ppf(0.975))
+
+
+def wilson(count: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for count/n; (0, 1) when n is 0 (we know nothing)."""
+    if n <= 0:
+        return (0.0, 1.0)
+    p = count / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def proportion(count: int, n: int) -> dict[str, object]:
+    """{"score", "count", "n", "ci95"}: the shape every proportion score has in results.json."""
+    lo, hi = wilson(count, n)
+    return {
+        "score": round(count / n, 6) if n else None,
+        "count": count,
+        "n": n,
+        "ci95": [round(lo, 6), round(hi, 6)],
+    }
+
+
+def bootstrap_mean(
+    values: Sequence[float], *, resamples: int = 2000, seed: int = 0, level: float = 0.95
+) -> tuple[float | None, tuple[float | None, float | None]]:
+    """Mean and percentile-bootstrap interval. Empty input gives (None, (None, None))."""
+    data = np.asarray(values, dtype=float)
+    if data.size == 0:
+        return None, (None, None)
+    mean = float(data.mean())
+    if data.size == 1:
+        return mean, (mean, mean)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, data.size, size=(resamples, data.size))
+    means = data[idx].mean(axis=1)
+    alpha = (1 - level) / 2
+    return mean, (float(np.quantile(means, alpha)), float(np.quantile(means, 1 - alpha)))
+
+
+def mean_summary(values: Sequence[float], *, seed: int = 0) -> dict[str, object]:
+    """{"score", "n", "ci95"} for a mean."""
+    mean, (lo, hi) = bootstrap_mean(values, seed=seed)
+    r = (lambda x: None if x is None else round(x, 6))
+    return {"score": r(mean), "n": len(values), "ci95": [r(lo), r(hi)]}
+
+
+def paired_difference(a: Sequence[float], b: Sequence[float], *, seed: int = 0) -> dict[str, object]:
+    """Mean of a - b over paired items, with a bootstrap interval over the pairs."""
+    if len(a) != len(b):
+        raise ValueError("paired samples must have the same length")
+    diffs = [x - y for x, y in zip(a, b, strict=True)]
+    return mean_summary(diffs, seed=seed)

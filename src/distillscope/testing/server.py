@@ -1,0 +1,291 @@
+"""A real OpenAI-compatible HTTP server on 127.0.0.1, for tests and benchmarks.
+
+It answers `/v1/chat/completions` and `/v1/completions` after a fixed latency, with replies from
+a function of the request, and can inject faults at random with a seed (5xx, 429 with or without
+Retry-After, connection resets, slow first byte, malformed or truncated JSON, empty choices,
+`finish_reason: length`, wrong content type). It counts every request and every *finished*
+(200) request by content hash, so a test can prove no finished call was repeated.
+
+Run it in a background thread (`with OpenAIServer(...) as server:`) or as a process:
+    python -m distillscope.testing.server --port 8011 --latency-ms 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+Reply = Callable[[dict[str, Any]], str]
+
+FAULTS = (
+    "500",
+    "502",
+    "503",
+    "429",
+    "429-retry-after",
+    "reset",
+    "slow-first-byte",
+    "malformed-json",
+    "truncated",
+    "empty-choices",
+    "length",
+    "wrong-content-type",
+    "read-timeout",
+)
+
+
+def echo_reply(body: dict[str, Any]) -> str:
+    """Default reply: echo the last user message (or the completions prompt)."""
+    if "messages" in body:
+        users = [m.get("content", "") for m in body["messages"] if m.get("role") == "user"]
+        return f"echo: {users[-1] if users else ''}"
+    return f"echo: {body.get('prompt', '')}"
+
+
+def request_hash(body: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+@dataclass
+class FaultPlan:
+    """Inject `faults` (names from FAULTS) into a `rate` share of requests, chosen with `seed`."""
+
+    rate: float = 0.0
+    faults: tuple[str, ...] = FAULTS
+    seed: int = 0
+    slow_s: float = 0.3
+    timeout_s: float = 5.0
+    _rng: random.Random = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+
+    def draw(self) -> str | None:
+        if self.rate <= 0 or self._rng.random() >= self.rate:
+            return None
+        return self._rng.choice(self.faults)
+
+
+class OpenAIServer:
+    def __init__(
+        self,
+        reply: Reply = echo_reply,
+        *,
+        latency_ms: float = 0.0,
+        faults: FaultPlan | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        require_key: str | None = None,
+    ) -> None:
+        self.reply = reply
+        self.latency_s = latency_ms / 1000.0
+        self.faults = faults or FaultPlan()
+        self.host = host
+        self.port = port
+        self.require_key = require_key
+        self.requests = 0
+        self.finished: Counter[str] = Counter()
+        self.bodies: list[dict[str, Any]] = []
+        self.headers_seen: list[dict[str, str]] = []
+        self.inflight = 0
+        self.max_inflight = 0
+        self.fault_counts: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+        self._ready = threading.Event()
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}/v1"
+
+    # -- HTTP ----------------------------------------------------------------------------------
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_post("/v1/chat/completions", self._handle)
+        app.router.add_post("/v1/completions", self._handle)
+        app.router.add_get("/v1/models", self._models)
+        return app
+
+    async def _models(self, request: web.Request) -> web.Response:
+        return web.json_response({"object": "list", "data": [{"id": "test-model", "object": "model"}]})
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        with self._lock:
+            self.requests += 1
+            self.inflight += 1
+            self.max_inflight = max(self.max_inflight, self.inflight)
+            fault = self.faults.draw()
+            if fault:
+                self.fault_counts[fault] += 1
+        try:
+            if self.require_key is not None and request.headers.get("Authorization") != f"Bearer {self.require_key}":
+                return web.json_response({"error": {"message": "invalid api key"}}, status=401)
+            body = await request.json()
+            with self._lock:
+                self.bodies.append(body)
+                self.headers_seen.append(dict(request.headers))
+            if self.latency_s:
+                await asyncio.sleep(self.latency_s)
+            if fault:
+                injected = await self._inject(fault, request)
+                if injected is not None:
+                    return injected
+            text = self.reply(body)
+            finish = "length" if fault == "length" else "stop"
+            if fault == "length":
+                text = text[: max(1, len(text) // 2)]
+            if "messages" in body:
+                choice: dict[str, Any] = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}
+            else:
+                choice = {"index": 0, "text": text, "finish_reason": finish}
+            payload = {
+                "id": "cmpl-test",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": body.get("model", "test-model"),
+                "choices": [choice],
+                "usage": {"prompt_tokens": _count_tokens(body), "completion_tokens": len(text.split()), "total_tokens": 0},
+            }
+            with self._lock:
+                self.finished[request_hash(body)] += 1
+            return web.json_response(payload)
+        finally:
+            with self._lock:
+                self.inflight -= 1
+
+    async def _inject(self, fault: str, request: web.Request) -> web.StreamResponse | None:
+        if fault in ("500", "502", "503"):
+            return web.json_response({"error": {"message": f"injected {fault}"}}, status=int(fault))
+        if fault == "429":
+            return web.json_response({"error": {"message": "rate limited"}}, status=429)
+        if fault == "429-retry-after":
+            return web.json_response({"error": {"message": "rate limited"}}, status=429, headers={"Retry-After": "0.05"})
+        if fault == "reset":
+            transport = request.transport
+            if transport is not None:
+                transport.abort()
+            raise ConnectionResetError("injected reset")
+        if fault == "slow-first-byte":
+            await asyncio.sleep(self.faults.slow_s)
+            return None
+        if fault == "read-timeout":
+            await asyncio.sleep(self.faults.timeout_s)
+            return web.json_response({"error": {"message": "too late"}}, status=504)
+        if fault == "malformed-json":
+            return web.Response(text='{"choices": [', content_type="application/json")
+        if fault == "truncated":
+            response = web.StreamResponse(status=200, headers={"Content-Type": "application/json", "Content-Length": "500"})
+            await response.prepare(request)
+            await response.write(b'{"id": "x", "choices": [{"message": {"content": "par')
+            transport = request.transport
+            if transport is not None:
+                transport.abort()
+            return response
+        if fault == "empty-choices":
+            return web.json_response({"id": "x", "choices": []})
+        if fault == "wrong-content-type":
+            return web.Response(text="<html><body>Bad gateway</body></html>", content_type="text/html")
+        return None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> OpenAIServer:
+        self._thread = threading.Thread(target=self._serve, name="openai-test-server", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(10):
+            raise RuntimeError("test server did not start")
+        return self
+
+    def _serve(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+
+        async def boot() -> None:
+            self._runner = web.AppRunner(self.app(), access_log=None)
+            await self._runner.setup()
+            site = web.TCPSite(self._runner, self.host, self.port, backlog=4096)
+            await site.start()
+            server = site._server
+            if server is not None and self.port == 0:
+                self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+        loop.run_until_complete(boot())
+        self._ready.set()
+        loop.run_forever()
+        if self._runner is not None:
+            loop.run_until_complete(self._runner.cleanup())
+        loop.close()
+
+    def stop(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def __enter__(self) -> OpenAIServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "requests": self.requests,
+                "finished": sum(self.finished.values()),
+                "finished_twice": sum(1 for n in self.finished.values() if n > 1),
+                "max_inflight": self.max_inflight,
+                "faults": dict(self.fault_counts),
+            }
+
+
+def _count_tokens(body: dict[str, Any]) -> int:
+    if "messages" in body:
+        return sum(len(str(m.get("content", "")).split()) for m in body["messages"])
+    return len(str(body.get("prompt", "")).split())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="OpenAI-compatible test server (echo replies).")
+    parser.add_argument("--port", type=int, default=8011)
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--fault-rate", type=float, default=0.0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--stats-file", default=None, help="write request counts here on SIGTERM")
+    args = parser.parse_args()
+    server = OpenAIServer(latency_ms=args.latency_ms, faults=FaultPlan(rate=args.fault_rate, seed=args.seed), port=args.port)
+    server.start()
+    print(f"listening on {server.url}", flush=True)
+    import signal
+
+    done = threading.Event()
+
+    def stop(*_: object) -> None:
+        done.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    done.wait()
+    if args.stats_file:
+        with open(args.stats_file, "w", encoding="utf-8") as fh:
+            json.dump({**server.stats(), "finished_by_hash": dict(server.finished)}, fh)
+    server.stop()
+
+
+if __name__ == "__main__":
+    main()
