@@ -1,0 +1,59 @@
+"""The records RSE passes between its stages: prompts -> response pairs -> aspect scores -> summaries."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+
+from pydantic import BaseModel, Field
+
+from distillscope.models.types import Message
+
+ASPECTS = ("style", "logic", "content")
+
+
+class Prompt(BaseModel):
+    """One prompt of a dataset. `messages` is the conversation to send (for multi-turn sets the
+    recorded history up to the turn being answered); `id` is stable across runs and samples."""
+
+    id: str
+    dataset: str
+    messages: tuple[Message, ...]
+    meta: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        users = [m.content for m in self.messages if m.role == "user"]
+        return users[-1] if users else ""
+
+
+class PairItem(BaseModel):
+    """A test response to compare against the reference response for the same prompt."""
+
+    prompt_id: str
+    prompt: str
+    reference: str
+    candidate: str
+
+
+class AspectScores(BaseModel):
+    """Similarity on the paper's 1-5 scale per aspect; `overall` is their mean.
+    `raw` keeps un-mapped measurements (e.g. cosine) for contrast and evidence."""
+
+    style: float
+    logic: float
+    content: float
+    overall: float
+    raw: dict[str, float] = Field(default_factory=dict)
+    evidence: str | None = None
+
+
+class SimilarityJudge(abc.ABC):
+    """Rates how similar each candidate is to its reference. `None` in the output means
+    unjudged (a judge that failed or answered garbage), never a low score."""
+
+    name: str
+
+    @abc.abstractmethod
+    async def judge_many(self, items: Sequence[PairItem]) -> list[AspectScores | None]:
+        """One result per item, in order."""
