@@ -4,15 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from distillscope.cli.options import Config, console, run_command
+from distillscope.cli.options import (
+    Cache,
+    Concurrency,
+    Config,
+    MaxCalls,
+    MaxTokens,
+    Out,
+    Quiet,
+    SystemPrompt,
+    console,
+    run_command,
+)
 from distillscope.engine.ledger import Ledger
-from distillscope.errors import BackendError
+from distillscope.engine.run import RunContext, RunOptions, write_json, write_jsonl
+from distillscope.errors import BackendError, BudgetExhausted, UserError
 from distillscope.models.base import backend_kinds
+from distillscope.models.replay import read_jsonl
 from distillscope.models.spec import ModelCatalog, build_backend
 from distillscope.models.types import GenerateParams, ModelRequest
 
@@ -63,10 +77,93 @@ def kinds() -> None:
 @app.command("ledger")
 def ledger_info(path: Annotated[str, typer.Argument(help="A ledger.sqlite file or run directory.")]) -> None:
     """Count the calls recorded in a ledger by status."""
-    from pathlib import Path
-
     p = Path(path)
     ledger = Ledger(p / "ledger.sqlite" if p.is_dir() else p)
     for status, n in sorted(ledger.counts().items()):
         console.print(f"{status}: {n}")
     ledger.close()
+
+
+def read_prompt_file(path: Path) -> list[tuple[str, str]]:
+    """(id, prompt) pairs from JSONL (`prompt`, optional `id`) or plain text (one prompt a line)."""
+    if path.suffix == ".jsonl":
+        pairs = []
+        seen: set[str] = set()
+        for line, row in read_jsonl(path):
+            prompt = row.get("prompt")
+            if not isinstance(prompt, str) or not prompt.strip():
+                raise UserError.at(path, "missing or empty 'prompt'", line=line, field="prompt")
+            pid = str(row.get("id", f"line-{line}"))
+            if pid in seen:
+                raise UserError.at(path, f"duplicate id '{pid}'", line=line, field="id")
+            seen.add(pid)
+            pairs.append((pid, prompt))
+        return pairs
+    if not path.is_file():
+        raise UserError(f"{path}: file not found" if not path.exists() else f"{path}: not a regular file")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    pairs = [(f"line-{i}", text) for i, text in enumerate(lines, start=1) if text.strip()]
+    if not pairs:
+        raise UserError(f"{path}: no prompts in file")
+    return pairs
+
+
+@app.command("answer")
+def answer(
+    spec: Annotated[str, typer.Argument(help="Model spec or config name.")],
+    prompts: Annotated[Path, typer.Option("--prompts", "-p", help="JSONL with 'prompt' (and 'id'), or a text file with one prompt a line.")],
+    out: Out = None,
+    cache: Cache = None,
+    config: Config = None,
+    concurrency: Concurrency = None,
+    max_calls: MaxCalls = None,
+    max_tokens_total: MaxTokens = None,
+    quiet: Quiet = False,
+    system_prompt: SystemPrompt = None,
+    temperature: Annotated[float | None, typer.Option(help="Sampling temperature.")] = None,
+    max_tokens: Annotated[int | None, typer.Option("--max-tokens", help="Max tokens per answer.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Sampling seed sent to the model.")] = None,
+) -> None:
+    """Record a model's answers to a prompt file (replay them later with replay:DIR/responses.jsonl).
+
+    Example: distillscope models answer local:smollm2 --prompts prompts.txt --out runs/answers
+    """
+
+    async def main() -> None:
+        items = read_prompt_file(prompts)
+        options = RunOptions(
+            command="answer", out=out, cache=cache, config=config, concurrency=concurrency,
+            max_calls=max_calls, max_tokens=max_tokens_total, quiet=quiet,
+            settings={"prompts": str(prompts), "system_prompt": system_prompt},
+        )
+        async with RunContext(options) as ctx:
+            params = GenerateParams(temperature=temperature, max_tokens=max_tokens, seed=seed)
+            backend = ctx.model(spec, system_prompt=system_prompt, params=params)
+            ctx.write_config()
+            requests = [ModelRequest.user(text, prompt_id=pid) for pid, text in items]
+            complete = True
+            try:
+                results = await ctx.scheduler.map(backend, requests, stage=f"answers: {backend.name}")
+            except BudgetExhausted as exc:
+                console.print(f"[yellow]stopped:[/] {exc}; rerun with a larger budget to finish (finished calls are kept)")
+                complete = False
+                results = []
+            rows = [
+                {"id": pid, "prompt": text, "response": r.response.text if r.response else None,
+                 "error": r.error, "finish_reason": r.response.finish_reason if r.response else None, "ledger_key": r.key}
+                for (pid, text), r in zip(items, results, strict=False)
+            ]
+            write_jsonl(ctx.out / "responses.jsonl", [r for r in rows if r["response"] is not None])
+            failed = [r for r in rows if r["response"] is None]
+            write_json(ctx.out / "results.json", {
+                "model": backend.name, "complete": complete and not failed, "n_prompts": len(items),
+                "n_answered": len(rows) - len(failed), "failed": [{"id": r["id"], "error": r["error"]} for r in failed],
+                "settings": {"system_prompt": system_prompt, "params": params.model_dump(exclude_none=True)},
+                "run": ctx.run_summary(),
+            })
+            console.print(f"{len(rows) - len(failed)}/{len(items)} answered, {len(failed)} failed; {ctx.out / 'responses.jsonl'}")
+
+    run_command(main)

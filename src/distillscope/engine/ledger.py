@@ -12,6 +12,7 @@ Only `ok` rows are answers; an `error` row is retried by the next run.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -125,10 +126,8 @@ class Ledger:
             raise UserError(f"{self.path}: cannot create ledger: {exc.strerror or exc}") from None
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(sqlite3.Error):
             self._db.close()
-        except sqlite3.Error:
-            pass
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -235,10 +234,8 @@ class Ledger:
             raise _disk_error(self.path, exc) from None
 
     def _rollback(self) -> None:
-        try:
+        with contextlib.suppress(sqlite3.Error):
             self._db.execute("ROLLBACK")
-        except sqlite3.Error:
-            pass
 
 
 def _disk_error(path: Path, exc: sqlite3.OperationalError) -> UserError:

@@ -23,6 +23,7 @@ class _Stage:
     started: float = 0.0
     task: TaskID | None = None
     last_log: float = 0.0
+    logged_done: int = -1
 
 
 class Progress:
@@ -106,9 +107,10 @@ class Progress:
     def _log(self, name: str, force: bool = False) -> None:
         s = self._stages[name]
         now = time.monotonic()
-        if not force and now - s.last_log < self.log_every_s and s.done != s.total:
+        if s.logged_done == s.done or (not force and now - s.last_log < self.log_every_s and s.done != s.total):
             return
         s.last_log = now
+        s.logged_done = s.done
         rate = s.done / max(now - s.started, 1e-9)
         self.console.print(
             f"{name}: {s.done}/{s.total} done, {s.cached} cached, {s.failed} failed, {rate:.1f}/s",

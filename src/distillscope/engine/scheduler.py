@@ -186,7 +186,7 @@ class Scheduler:
                 semaphore=asyncio.Semaphore(max(1, limit)),
                 requests=TokenBucket(cfg.requests_per_minute) if cfg.requests_per_minute else None,
                 tokens=TokenBucket(cfg.tokens_per_minute) if cfg.tokens_per_minute else None,
-                retry=RetryPolicy(max_retries=cfg.max_retries),
+                retry=RetryPolicy(max_retries=cfg.max_retries, base_delay_s=cfg.retry_base_s),
             )
             lane.stats.priced = cfg.price_per_million_input is not None or cfg.price_per_million_output is not None
             self._lanes[id(backend)] = lane

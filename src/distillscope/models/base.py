@@ -38,6 +38,7 @@ class ModelConfig(BaseModel):
     requests_per_minute: float | None = None
     tokens_per_minute: float | None = None
     max_retries: int = 6
+    retry_base_s: float = Field(default=0.5, description="first backoff delay; doubles each retry, with jitter")
     price_per_million_input: float | None = None
     price_per_million_output: float | None = None
     identity: ModelIdentity | None = None

@@ -97,6 +97,9 @@ class LocalBackend(Backend):
         if p.stop:
             kwargs["stop"] = list(p.stop)
         with lock:
+            # Start from an empty KV cache: reusing a cached prefix changes the numerics, and then
+            # the same request can give a different answer.
+            llm.reset()
             try:
                 if self.config.api == "completions":
                     prompt = "\n\n".join(m.content for m in request.messages)

@@ -119,10 +119,7 @@ class OpenAICompatibleBackend(Backend):
             raise BackendError(f"{url}: response is not JSON ({reply.headers.get('content-type', '?')})", retryable=True) from None
         try:
             choice = data["choices"][0]
-            if self.config.api == "completions":
-                text = choice["text"]
-            else:
-                text = choice["message"]["content"]
+            text = choice["text"] if self.config.api == "completions" else choice["message"]["content"]
             if text is None:
                 text = ""
             if not isinstance(text, str):

@@ -19,7 +19,9 @@ def wilson(count: int, n: int, z: float = Z95) -> tuple[float, float]:
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    lo = 0.0 if count == 0 else max(0.0, centre - half)
+    hi = 1.0 if count == n else min(1.0, centre + half)
+    return (lo, hi)
 
 
 def proportion(count: int, n: int) -> dict[str, object]:
@@ -53,7 +55,10 @@ def bootstrap_mean(
 def mean_summary(values: Sequence[float], *, seed: int = 0) -> dict[str, object]:
     """{"score", "n", "ci95"} for a mean."""
     mean, (lo, hi) = bootstrap_mean(values, seed=seed)
-    r = (lambda x: None if x is None else round(x, 6))
+
+    def r(x: float | None) -> float | None:
+        return None if x is None else round(x, 6)
+
     return {"score": r(mean), "n": len(values), "ci95": [r(lo), r(hi)]}
 
 

@@ -160,9 +160,12 @@ class OpenAIServer:
                 "choices": [choice],
                 "usage": {"prompt_tokens": _count_tokens(body), "completion_tokens": len(text.split()), "total_tokens": 0},
             }
-            with self._lock:
+            response = web.json_response(payload)
+            await response.prepare(request)
+            await response.write_eof()
+            with self._lock:  # counted only once the whole answer was handed to the client
                 self.finished[request_hash(body)] += 1
-            return web.json_response(payload)
+            return response
         finally:
             with self._lock:
                 self.inflight -= 1
@@ -216,13 +219,14 @@ class OpenAIServer:
         asyncio.set_event_loop(loop)
 
         async def boot() -> None:
-            self._runner = web.AppRunner(self.app(), access_log=None)
+            # A client that disconnects cancels its handler: its request never counts as finished.
+            self._runner = web.AppRunner(self.app(), access_log=None, handler_cancellation=True)
             await self._runner.setup()
             site = web.TCPSite(self._runner, self.host, self.port, backlog=4096)
             await site.start()
-            server = site._server
-            if server is not None and self.port == 0:
-                self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            if self.port == 0:
+                sockets = getattr(site._server, "sockets", None) or []
+                self.port = sockets[0].getsockname()[1]
 
         loop.run_until_complete(boot())
         self._ready.set()

@@ -1,0 +1,137 @@
+"""The CLI as a user runs it: subprocesses, exit codes, one-line errors, resume after SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from distillscope.testing.server import OpenAIServer
+
+
+def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "distillscope", *args],
+        capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})},
+    )
+
+
+def test_help_lists_commands() -> None:
+    result = cli("--help")
+    assert result.returncode == 0
+    for command in ("demo", "models", "ice", "rse"):
+        assert command in result.stdout
+
+
+def test_every_command_help_has_an_example() -> None:
+    for args in (["demo"], ["models", "check"], ["models", "answer"]):
+        result = cli(*args, "--help")
+        assert result.returncode == 0 and "Example:" in result.stdout, args
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["models", "answer", "nonsense", "--prompts", "x.txt"], "x.txt: file not found"),
+        (["models", "answer", "magic:thing", "--prompts", "{prompts}"], "unknown kind 'magic'"),
+        (["models", "answer", "cfgmodel", "--prompts", "{prompts}", "--config", "{badyaml}"], "malformed YAML"),
+        (["models", "answer", "openai-compatible:m@http://127.0.0.1:9/v1", "--prompts", "{prompts}", "--concurrency", "0"], "--concurrency must be at least 1"),
+        (["models", "answer", "openai-compatible:m@http://127.0.0.1:9/v1", "--prompts", "{dupes}"], "dupes.jsonl:2: field 'id': duplicate id 'a'"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(tmp_path: Path, args: list[str], needle: str) -> None:
+    prompts = tmp_path / "p.txt"
+    prompts.write_text("hello\n", encoding="utf-8")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("models: [unclosed\n", encoding="utf-8")
+    dupes = tmp_path / "dupes.jsonl"
+    dupes.write_text('{"id": "a", "prompt": "x"}\n{"id": "a", "prompt": "y"}\n', encoding="utf-8")
+    args = [a.format(prompts=prompts, badyaml=bad, dupes=dupes) for a in args]
+    result = cli(*args, "--out", str(tmp_path / "run"))
+    assert result.returncode == 2, result.stderr
+    assert needle in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_demo_on_an_http_model_and_rerun_is_free(openai_server: Any, tmp_path: Path) -> None:
+    server = openai_server()
+    out = tmp_path / "demo"
+    first = cli("demo", "--model", f"openai-compatible:m@{server.url}", "--out", str(out), "--quiet")
+    assert first.returncode == 0, first.stderr
+    assert "3 calls sent" in first.stdout
+    config = json.loads((out / "config.json").read_text())
+    assert config["models"]["m"]["system_prompt"] is None  # the choice is recorded
+    second = cli("demo", "--model", f"openai-compatible:m@{server.url}", "--out", str(out), "--quiet")
+    assert "0 calls sent, 3 from the ledger" in second.stdout
+    assert server.stats()["requests"] == 3
+
+
+def _start_server_process(tmp_path: Path, latency_ms: int) -> tuple[subprocess.Popen[str], str, Path]:
+    stats = tmp_path / "server-stats.json"
+    sock = __import__("socket").socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "distillscope.testing.server", "--port", str(port), "--latency-ms", str(latency_ms),
+         "--stats-file", str(stats)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert proc.stdout is not None
+    assert "listening" in proc.stdout.readline()
+    return proc, f"http://127.0.0.1:{port}/v1", stats
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_sigkill_then_rerun_repeats_no_finished_call(tmp_path: Path, seed: int) -> None:
+    prompts = tmp_path / "p.jsonl"
+    prompts.write_text("".join(json.dumps({"id": f"q{i}", "prompt": f"question {i}"}) + "\n" for i in range(200)))
+    server, url, stats_file = _start_server_process(tmp_path, latency_ms=40)
+    out = tmp_path / "run"
+    args = [sys.executable, "-m", "distillscope", "models", "answer", f"openai-compatible:m@{url}",
+            "--prompts", str(prompts), "--out", str(out), "--concurrency", "4", "--quiet"]
+    try:
+        victim = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(random.Random(seed).uniform(1.0, 2.2))
+        victim.send_signal(signal.SIGKILL)
+        victim.wait()
+        assert not (out / "results.json").exists()  # no finished-looking results from a killed run
+        rerun = subprocess.run(args, capture_output=True, text=True, timeout=120)
+        assert rerun.returncode == 0, rerun.stderr
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(10)
+    stats = json.loads(stats_file.read_text())
+    assert stats["finished_twice"] == 0
+    assert stats["finished"] == 200
+    rows = [json.loads(line) for line in (out / "responses.jsonl").read_text().splitlines()]
+    assert [r["response"] for r in rows] == [f"echo: question {i}" for i in range(200)]
+    results = json.loads((out / "results.json").read_text())
+    assert results["complete"] is True
+
+
+def test_sigint_stops_cleanly_with_resume_hint(tmp_path: Path) -> None:
+    prompts = tmp_path / "p.txt"
+    prompts.write_text("".join(f"q{i}\n" for i in range(200)))
+    with OpenAIServer(latency_ms=200) as server:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "distillscope", "models", "answer", f"openai-compatible:m@{server.url}",
+             "--prompts", str(prompts), "--out", str(tmp_path / "run"), "--concurrency", "2", "--quiet"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        time.sleep(1.5)
+        started = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=10)
+        assert time.monotonic() - started < 5
+    assert proc.returncode == 130
+    assert "resume" in err and "Traceback" not in err

@@ -1,0 +1,139 @@
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from distillscope.engine.ledger import Ledger
+from distillscope.engine.scheduler import Budget, Scheduler
+from distillscope.errors import BudgetExhausted
+from distillscope.models.spec import build_backend
+from distillscope.models.types import ModelRequest
+from distillscope.testing.server import FaultPlan
+
+
+def requests(n: int) -> list[ModelRequest]:
+    return [ModelRequest.user(f"question {i}") for i in range(n)]
+
+
+def run_batch(ledger_path: Path, url: str, n: int, **scheduler_kwargs: Any) -> list[Any]:
+    async def go() -> list[Any]:
+        backend = build_backend(f"openai-compatible:m@{url}", max_retries=4, retry_base_s=0.01)
+        scheduler = Scheduler(Ledger(ledger_path), **scheduler_kwargs)
+        try:
+            return await scheduler.map(backend, requests(n), stage="t")
+        finally:
+            await backend.aclose()
+            scheduler.ledger.close()
+
+    return asyncio.run(go())
+
+
+def test_results_in_order_and_rerun_is_free(openai_server: Any, tmp_path: Path) -> None:
+    server = openai_server()
+    first = run_batch(tmp_path / "l.sqlite", server.url, 30)
+    assert [r.text for r in first] == [f"echo: question {i}" for i in range(30)]
+    assert not any(r.cached for r in first)
+    second = run_batch(tmp_path / "l.sqlite", server.url, 30)
+    assert [r.text for r in second] == [r.text for r in first]
+    assert all(r.cached for r in second)
+    assert server.stats()["requests"] == 30
+
+
+def test_concurrency_is_bounded(openai_server: Any, tmp_path: Path) -> None:
+    server = openai_server(latency_ms=20)
+    run_batch(tmp_path / "l.sqlite", server.url, 40, concurrency=5)
+    assert server.stats()["max_inflight"] == 5
+
+
+def test_identical_requests_in_flight_are_sent_once(openai_server: Any, tmp_path: Path) -> None:
+    server = openai_server(latency_ms=20)
+
+    async def go() -> list[Any]:
+        backend = build_backend(f"openai-compatible:m@{server.url}")
+        scheduler = Scheduler(Ledger(tmp_path / "l.sqlite"))
+        out = await scheduler.map(backend, [ModelRequest.user("same")] * 10, stage="t")
+        await backend.aclose()
+        return out
+
+    results = asyncio.run(go())
+    assert {r.text for r in results} == {"echo: same"}
+    assert server.stats()["requests"] == 1
+
+
+def test_retries_recover_from_faults(openai_server: Any, tmp_path: Path) -> None:
+    faults = FaultPlan(rate=0.4, faults=("500", "503", "429-retry-after", "malformed-json", "empty-choices"), seed=3)
+    server = openai_server(faults=faults)
+    results = run_batch(tmp_path / "l.sqlite", server.url, 40)
+    assert all(r.ok for r in results)
+    assert [r.text for r in results] == [f"echo: question {i}" for i in range(40)]
+    assert sum(server.stats()["faults"].values()) > 0
+
+
+def test_exhausted_retries_are_errors_not_empty_answers(openai_server: Any, tmp_path: Path) -> None:
+    server = openai_server(faults=FaultPlan(rate=1.0, faults=("500",)))
+    results = run_batch(tmp_path / "l.sqlite", server.url, 3)
+    assert all(not r.ok and "HTTP 500" in (r.error or "") for r in results)
+    with pytest.raises(ValueError):
+        _ = results[0].text
+    assert Ledger(tmp_path / "l.sqlite").counts() == {"error": 3}
+
+
+def test_retry_after_is_honoured(openai_server: Any, tmp_path: Path) -> None:
+    server = openai_server(faults=FaultPlan(rate=1.0, faults=("429-retry-after",)))
+
+    async def go() -> float:
+        backend = build_backend(f"openai-compatible:m@{server.url}", max_retries=2)
+        scheduler = Scheduler(Ledger(tmp_path / "l.sqlite"))
+        started = time.monotonic()
+        await scheduler.call(backend, ModelRequest.user("x"), stage="t")
+        await backend.aclose()
+        return time.monotonic() - started
+
+    elapsed = asyncio.run(go())
+    assert server.stats()["requests"] == 3
+    assert 0.1 <= elapsed < 2.0  # two waits of Retry-After: 0.05 s, not the exponential default
+
+
+def test_budget_stops_cleanly(openai_server: Any, tmp_path: Path) -> None:
+    server = openai_server()
+    with pytest.raises(BudgetExhausted, match="call budget of 5"):
+        run_batch(tmp_path / "l.sqlite", server.url, 20, budget=Budget(max_calls=5), concurrency=1)
+    assert server.stats()["requests"] == 5
+    # what was paid for is kept: a rerun with a bigger budget sends only the rest
+    run_batch(tmp_path / "l.sqlite", server.url, 20)
+    assert server.stats()["requests"] == 20
+
+
+def test_requests_per_minute_limit(openai_server: Any, tmp_path: Path) -> None:
+    server = openai_server()
+
+    async def go() -> float:
+        backend = build_backend(f"openai-compatible:m@{server.url}", requests_per_minute=600)  # 10/s, burst 600
+        scheduler = Scheduler(Ledger(tmp_path / "l.sqlite"))
+        lane = scheduler._lane(backend)
+        assert lane.requests is not None
+        lane.requests._level = 0  # start empty to observe the refill rate
+        started = time.monotonic()
+        await scheduler.map(backend, requests(5), stage="t")
+        await backend.aclose()
+        return time.monotonic() - started
+
+    assert asyncio.run(go()) >= 0.4
+
+
+def test_usage_and_cost_are_summed(openai_server: Any, tmp_path: Path) -> None:
+    server = openai_server()
+
+    async def go() -> dict[str, Any]:
+        backend = build_backend(f"openai-compatible:m@{server.url}", price_per_million_input=1000.0, price_per_million_output=2000.0)
+        scheduler = Scheduler(Ledger(tmp_path / "l.sqlite"))
+        await scheduler.map(backend, requests(4), stage="t")
+        await backend.aclose()
+        return scheduler.totals()
+
+    totals = asyncio.run(go())
+    assert totals["calls_sent"] == 4
+    assert totals["prompt_tokens"] == 8 and totals["completion_tokens"] == 12  # the server counts words
+    assert totals["estimated_cost_usd"] == pytest.approx((8 * 1000 + 12 * 2000) / 1e6)

@@ -1,0 +1,93 @@
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from distillscope.errors import BackendError, UserError
+from distillscope.models.spec import build_backend
+from distillscope.models.types import Message, ModelRequest
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def ask(backend, request: ModelRequest) -> str:  # type: ignore[no-untyped-def]
+    return asyncio.run(backend.generate(backend.prepare(request))).text
+
+
+def test_fastchat_answers_by_question_id_and_turn(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "m.jsonl", [{"question_id": 81, "choices": [{"index": 0, "turns": ["first", "second"]}]}])
+    backend = build_backend(f"replay:{path}")
+    assert backend.name == "m"
+    assert ask(backend, ModelRequest.user("anything", prompt_id="81")) == "first"
+    two_turns = ModelRequest(
+        messages=(Message(role="user", content="a"), Message(role="assistant", content="first"), Message(role="user", content="b")),
+        prompt_id="81",
+    )
+    assert ask(backend, two_turns) == "second"
+
+
+def test_arena_hard_turn_objects(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "a.jsonl", [{"uid": "abc", "choices": [{"turns": [{"content": "ans", "token_len": 3}]}]}])
+    assert ask(build_backend(f"replay:{path}"), ModelRequest.user("p", prompt_id="abc")) == "ans"
+
+
+def test_paper_attack_log_matches_full_prompt(tmp_path: Path) -> None:
+    path = write_jsonl(
+        tmp_path / "log.jsonl",
+        [
+            {"jailbreak_prompt": "Pretend. {query}", "query": "Who made you?", "target_responses": ["I am GPT-4."]},
+            {"jailbreak_prompt": "No slot here.", "query": "Who made you?", "target_responses": ["OpenAI."]},
+        ],
+    )
+    backend = build_backend(f"replay:{path}")
+    assert ask(backend, ModelRequest.user("Pretend. Who made you?")) == "I am GPT-4."
+    assert ask(backend, ModelRequest.user("No slot here.\nWho made you?")) == "OpenAI."
+
+
+def test_generic_prompt_response(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "g.jsonl", [{"prompt": "2+2?", "response": "4"}, {"messages": [{"role": "user", "content": "hi"}], "response": "hello"}])
+    backend = build_backend(f"replay:{path}")
+    assert ask(backend, ModelRequest.user("2+2?")) == "4"
+    assert ask(backend, ModelRequest.user("hi")) == "hello"
+
+
+def test_missing_answer_is_an_error_naming_the_prompt(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "g.jsonl", [{"prompt": "2+2?", "response": "4"}])
+    with pytest.raises(BackendError, match="no recorded answer for id 'q-7'") as info:
+        ask(build_backend(f"replay:{path}"), ModelRequest.user("3+3?", prompt_id="q-7"))
+    assert not info.value.retryable
+
+
+@pytest.mark.parametrize(
+    ("content", "pattern"),
+    [
+        ('{"prompt": "a", "response": "b"}\n{broken\n', r"g.jsonl:2: invalid JSON"),
+        ('{"prompt": "a"}\n', r"g.jsonl:1: field 'response'"),
+        ("", "file is empty"),
+        ('[1, 2]\n', r"g.jsonl:1: expected a JSON object"),
+    ],
+)
+def test_bad_replay_files_name_file_and_line(tmp_path: Path, content: str, pattern: str) -> None:
+    path = tmp_path / "g.jsonl"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(UserError, match=pattern):
+        build_backend(f"replay:{path}")
+
+
+def test_non_utf8_and_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "bin.jsonl"
+    path.write_bytes(b'{"prompt": "\xff\xfe"}\n')
+    with pytest.raises(UserError, match="not UTF-8"):
+        build_backend(f"replay:{path}")
+    with pytest.raises(UserError, match="not found"):
+        build_backend(f"replay:{tmp_path}/nope.jsonl")
+
+
+def test_mt_bench_answer_files(shared_data: Path) -> None:
+    backend = build_backend(f"replay:{shared_data}/mt-bench/model_answer/vicuna-13b-v1.3.jsonl")
+    assert backend.name == "vicuna-13b-v1.3"
+    assert len(ask(backend, ModelRequest.user("ignored", prompt_id="81"))) > 50

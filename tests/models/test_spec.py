@@ -1,0 +1,100 @@
+from pathlib import Path
+
+import pytest
+
+from distillscope.errors import UserError
+from distillscope.models.spec import ModelCatalog, build_backend, parse_inline, resolve_config
+
+
+def test_inline_openai_compatible_with_replicas() -> None:
+    cfg = parse_inline("openai-compatible:qwen@http://a:8000/v1,http://b:8000/v1")
+    assert cfg.kind == "openai-compatible"
+    assert cfg.model == "qwen"
+    assert cfg.urls == ["http://a:8000/v1", "http://b:8000/v1"]
+    assert cfg.api == "chat"
+    assert cfg.system_prompt is None  # default: no system prompt
+
+
+def test_inline_completions_endpoint() -> None:
+    cfg = parse_inline("openai-completions:base@http://h:1/v1")
+    assert cfg.api == "completions"
+
+
+def test_replay_named_after_file_stem(tmp_path: Path) -> None:
+    cfg = parse_inline(f"replay:{tmp_path}/vicuna-13b.jsonl")
+    assert cfg.display_name == "vicuna-13b"
+
+
+@pytest.mark.parametrize(
+    "spec",
+    ["nonsense", "openai-compatible:x", "openai-compatible:@http://h", "openai-compatible:m@ftp://h", "magic:thing"],
+)
+def test_bad_specs_are_user_errors(spec: str) -> None:
+    with pytest.raises(UserError):
+        resolve_config(spec)
+
+
+def test_hosted_openai_needs_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with pytest.raises(UserError, match="OPENAI_API_KEY"):
+        resolve_config("openai:gpt-4o")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    assert resolve_config("openai:gpt-4o").urls == ["https://api.openai.com/v1"]
+
+
+def test_local_server_works_without_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    assert resolve_config("openai-compatible:m@http://127.0.0.1:9/v1").api_key_env == "OPENAI_API_KEY"
+
+
+def test_yaml_config_defines_models_with_identity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VLLM_KEY", "secret")
+    path = tmp_path / "models.yaml"
+    path.write_text(
+        """
+models:
+  qwen-cluster:
+    model: Qwen/Qwen2.5-7B-Instruct
+    urls: [http://node1:8000/v1, http://node2:8000/v1]
+    api_key_env: VLLM_KEY
+    params: {temperature: 0.7, max_tokens: 512}
+    identity: {organisation: Alibaba, family: qwen}
+    price_per_million_input: 0.5
+  judge: openai-compatible:judge-model@http://127.0.0.1:9/v1
+""",
+        encoding="utf-8",
+    )
+    catalog = ModelCatalog.load(path)
+    cfg = resolve_config("qwen-cluster", catalog)
+    assert cfg.urls == ["http://node1:8000/v1", "http://node2:8000/v1"]
+    assert cfg.params.temperature == 0.7
+    assert cfg.identity is not None and cfg.identity.organisation == "Alibaba"
+    assert resolve_config("judge", catalog).model == "judge-model"
+    assert "secret" not in str(cfg.public_dict())
+
+
+def test_yaml_errors_name_file_and_field(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("models:\n  m:\n    model: x\n    timeout_s: soon\n", encoding="utf-8")
+    with pytest.raises(UserError, match=r"bad.yaml.*models\.m\.timeout_s"):
+        ModelCatalog.load(path)
+    path.write_text("models: [\n", encoding="utf-8")
+    with pytest.raises(UserError, match=r"bad.yaml:\d+"):
+        ModelCatalog.load(path)
+
+
+def test_unknown_config_key_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("models:\n  m:\n    model: x\n    temprature: 1\n", encoding="utf-8")
+    with pytest.raises(UserError, match="temprature"):
+        ModelCatalog.load(path)
+
+
+def test_overrides_win_and_merge_params() -> None:
+    from distillscope.models.types import GenerateParams
+
+    backend = build_backend(
+        "openai-compatible:m@http://127.0.0.1:9/v1", system_prompt="Be brief.", params=GenerateParams(max_tokens=5)
+    )
+    assert backend.config.system_prompt == "Be brief."
+    assert backend.config.params.max_tokens == 5

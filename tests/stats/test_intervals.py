@@ -1,0 +1,33 @@
+import pytest
+
+from distillscope.stats.intervals import bootstrap_mean, mean_summary, paired_difference, proportion, wilson
+
+
+def test_wilson_matches_known_values() -> None:
+    lo, hi = wilson(418, 1000)
+    assert lo == pytest.approx(0.3878, abs=1e-3) and hi == pytest.approx(0.4488, abs=1e-3)
+    assert wilson(0, 10)[0] == 0.0 and wilson(10, 10)[1] == 1.0
+    assert wilson(0, 0) == (0.0, 1.0)
+
+
+def test_proportion_shape() -> None:
+    p = proportion(3, 10)
+    assert p["score"] == 0.3 and p["count"] == 3 and p["n"] == 10
+    lo, hi = p["ci95"]  # type: ignore[misc]
+    assert lo < 0.3 < hi
+
+
+def test_bootstrap_is_seeded_and_covers_mean() -> None:
+    values = [1, 2, 3, 4, 5, 4, 3, 2, 5, 5]
+    a = bootstrap_mean(values, seed=1)
+    assert a == bootstrap_mean(values, seed=1)
+    mean, (lo, hi) = a
+    assert lo is not None and hi is not None and lo < mean < hi  # type: ignore[operator]
+    assert mean_summary([])["score"] is None
+
+
+def test_paired_difference() -> None:
+    d = paired_difference([5, 5, 4, 5], [1, 2, 1, 2])
+    assert d["score"] == pytest.approx(3.25) and d["n"] == 4
+    with pytest.raises(ValueError):
+        paired_difference([1], [1, 2])
