@@ -91,6 +91,15 @@ def _start_server_process(tmp_path: Path, latency_ms: int) -> tuple[subprocess.P
     return proc, f"http://127.0.0.1:{port}/v1", stats
 
 
+def _committed_prompts(ledger: Path) -> set[str]:
+    import sqlite3
+
+    db = sqlite3.connect(ledger)
+    rows = db.execute("SELECT request FROM calls WHERE status = 'ok'").fetchall()
+    db.close()
+    return {json.loads(r[0])["messages"][-1]["content"] for r in rows}
+
+
 @pytest.mark.parametrize("seed", [1, 2])
 def test_sigkill_then_rerun_repeats_no_finished_call(tmp_path: Path, seed: int) -> None:
     prompts = tmp_path / "p.jsonl"
@@ -105,14 +114,20 @@ def test_sigkill_then_rerun_repeats_no_finished_call(tmp_path: Path, seed: int) 
         victim.send_signal(signal.SIGKILL)
         victim.wait()
         assert not (out / "results.json").exists()  # no finished-looking results from a killed run
+        committed = _committed_prompts(out / "ledger.sqlite")
+        assert 0 < len(committed) < 200
         rerun = subprocess.run(args, capture_output=True, text=True, timeout=120)
         assert rerun.returncode == 0, rerun.stderr
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(10)
     stats = json.loads(stats_file.read_text())
-    assert stats["finished_twice"] == 0
-    assert stats["finished"] == 200
+    by_prompt = stats["finished_by_prompt"]
+    # Every call whose answer was committed before the kill was never sent again ...
+    assert all(by_prompt[p] == 1 for p in committed)
+    # ... and only calls that were in flight at the kill (at most --concurrency of them) were sent twice.
+    assert sum(n - 1 for n in by_prompt.values()) <= 4
+    assert set(by_prompt) == {f"question {i}" for i in range(200)}
     rows = [json.loads(line) for line in (out / "responses.jsonl").read_text().splitlines()]
     assert [r["response"] for r in rows] == [f"echo: question {i}" for i in range(200)]
     results = json.loads((out / "results.json").read_text())

@@ -96,6 +96,7 @@ class OpenAIServer:
         self.require_key = require_key
         self.requests = 0
         self.finished: Counter[str] = Counter()
+        self.finished_prompts: Counter[str] = Counter()  # by last user message / prompt text
         self.bodies: list[dict[str, Any]] = []
         self.headers_seen: list[dict[str, str]] = []
         self.inflight = 0
@@ -165,6 +166,7 @@ class OpenAIServer:
             await response.write_eof()
             with self._lock:  # counted only once the whole answer was handed to the client
                 self.finished[request_hash(body)] += 1
+                self.finished_prompts[_prompt_text(body)] += 1
             return response
         finally:
             with self._lock:
@@ -258,6 +260,13 @@ class OpenAIServer:
             }
 
 
+def _prompt_text(body: dict[str, Any]) -> str:
+    if "messages" in body:
+        users = [str(m.get("content", "")) for m in body["messages"] if m.get("role") == "user"]
+        return users[-1] if users else ""
+    return str(body.get("prompt", ""))
+
+
 def _count_tokens(body: dict[str, Any]) -> int:
     if "messages" in body:
         return sum(len(str(m.get("content", "")).split()) for m in body["messages"])
@@ -287,7 +296,7 @@ def main() -> None:
     done.wait()
     if args.stats_file:
         with open(args.stats_file, "w", encoding="utf-8") as fh:
-            json.dump({**server.stats(), "finished_by_hash": dict(server.finished)}, fh)
+            json.dump({**server.stats(), "finished_by_prompt": dict(server.finished_prompts)}, fh)
     server.stop()
 
 
