@@ -2,8 +2,95 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.table import Table
+from rich.text import Text
+
+from distillscope.cli.options import console, fail
+from distillscope.errors import UserError
+
+_SUFFIX_FORMAT = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".json": "json"}
+
+
+def _pick_format(fmt: str | None, out: Path | None) -> str:
+    from distillscope.report import FORMATS
+
+    if fmt is not None:
+        if fmt not in FORMATS:
+            raise UserError(f"--format '{fmt}': expected one of {', '.join(FORMATS)}")
+        return fmt
+    if out is not None and str(out) != "-":
+        return _SUFFIX_FORMAT.get(out.suffix.lower(), "html")
+    return "html"
+
+
+def report(
+    run_dirs: Annotated[list[Path], typer.Argument(help="ICE, RSE or matrix run directories (or folders of them).", show_default=False)],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file ('-' for stdout; default report.<format>).")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", "-f", help="html, md or json (default: from --out's suffix, else html).")] = None,
+) -> None:
+    """Combine run directories into one self-contained report (no network needed to open it).
+
+    Example: distillscope report runs/ice-glm runs/rse-arena --out study.html
+    """
+    try:
+        from distillscope.engine.run import write_atomic
+        from distillscope.report import build_report, render
+
+        chosen = _pick_format(fmt, out)
+        text = render(build_report(run_dirs), chosen)
+        if out is not None and str(out) == "-":
+            sys.stdout.write(text)
+            return
+        target = out or Path(f"report.{chosen}")
+        if target.is_dir():
+            raise UserError(f"{target}: is a directory (--out wants a file, e.g. {target / ('report.' + chosen)})")
+        if not target.parent.exists():
+            raise UserError(f"{target.parent}: no such directory (--out)")
+        write_atomic(target, text)
+    except UserError as exc:
+        fail(str(exc))
+    console.print(f"wrote {target} ({chosen}, {len(text) // 1024 + 1} KiB)", highlight=False)
+
+
+def compare(
+    run_dirs: Annotated[list[Path], typer.Argument(help="ICE and RSE run directories to rank together.", show_default=False)],
+) -> None:
+    """Rank the targets of several runs by each score, in a terminal table.
+
+    Example: distillscope compare runs/ice-glm runs/ice-qwen runs/rse-arena
+    """
+    try:
+        from distillscope.report import build_report
+        from distillscope.report.build import rankings
+
+        ranked = rankings(build_report(run_dirs))
+    except UserError as exc:
+        fail(str(exc))
+    if not ranked:
+        console.print("no scores in these runs (a matrix run has no ranking; see `distillscope report`)")
+        return
+    for ranking in ranked:
+        table = Table(title=f"{ranking.title}  (higher: {ranking.higher_means})", title_justify="left")
+        table.add_column("#", justify="right")
+        table.add_column("model")
+        table.add_column("score", justify="right")
+        table.add_column("95% interval", justify="right")
+        table.add_column("n", justify="right")
+        table.add_column("run", overflow="fold")
+        for rank, (model, score, path) in enumerate(ranking.rows, start=1):
+            value = "—" if score.score is None else f"{score.score:.3f}"
+            interval = "—" if score.lo is None or score.hi is None else f"[{score.lo:.3f}, {score.hi:.3f}]"
+            n = "—" if score.n is None else (f"{score.count}/{score.n}" if score.count is not None else str(score.n))
+            table.add_row(str(rank), Text(model), value, interval, n, Text(path))
+        console.print(table)
 
 
 def register(app: typer.Typer) -> None:
     """Add the report commands to the root app."""
+    app.command("report")(report)
+    app.command("compare")(compare)

@@ -1,0 +1,64 @@
+"""Reports: ICE, RSE and matrix run directories as one self-contained HTML page, Markdown or JSON.
+
+    build_report([dir, ...])      load run directories (a folder of runs works too)
+    render(report, "html")        the page as text ("html", "md" or "json")
+    write_run_report(run_dir)     report.html and report.md beside a run's results
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from distillscope.report.build import Report, to_json
+from distillscope.report.load import load_runs
+
+FORMATS = ("html", "md", "json")
+
+log = logging.getLogger("distillscope")
+
+
+def build_report(paths: list[Path]) -> Report:
+    """Load every run directory (or folder of run directories) into one report."""
+    return Report(load_runs(paths))
+
+
+def render(report: Report, fmt: str) -> str:
+    if fmt == "html":
+        from distillscope.report.html import render_html
+
+        return render_html(report)
+    if fmt == "md":
+        from distillscope.report.markdown import render_markdown
+
+        return render_markdown(report)
+    if fmt == "json":
+        return json.dumps(to_json(report), ensure_ascii=False, indent=2, default=str) + "\n"
+    raise ValueError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+def write_run_report(run_dir: Path) -> None:
+    """Write report.html and report.md into a finished run directory.
+
+    Commands call this at their end. It raises `UserError` when the directory holds no results
+    (a run stopped before writing any), so the command can say so in one line.
+    """
+    from distillscope.engine.run import write_atomic
+    from distillscope.errors import UserError
+
+    run_dir = Path(run_dir)
+    report = build_report([run_dir])
+    try:
+        page, markdown = render(report, "html"), render(report, "md")
+    except UserError:
+        raise
+    except Exception as exc:  # a report bug must not cost the user a finished run: say so, keep the trace
+        log.exception("writing the report of %s failed", run_dir)
+        raise UserError(f"{run_dir}: the run finished but its report could not be written ({exc!r}); see run.log") from exc
+    write_atomic(run_dir / "report.html", page)
+    write_atomic(run_dir / "report.md", markdown)
+    log.info("wrote %s and report.md", run_dir / "report.html")
+
+
+__all__ = ["FORMATS", "Report", "build_report", "render", "write_run_report"]

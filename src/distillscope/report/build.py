@@ -1,0 +1,303 @@
+"""Combine loaded runs into one report: the tables, pairings and rankings every format shares."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from distillscope import __version__
+from distillscope.report.load import (
+    ICE_LEVELS,
+    IceResult,
+    IceRun,
+    MatrixRun,
+    RseRun,
+    Run,
+    Score,
+    normalise_model_name,
+)
+from distillscope.report.plots import MapPoint
+
+# Settings shown first, in this order, when a run has them (the rest follow alphabetically).
+SETTING_ORDER = (
+    "command", "target", "targets", "reference", "test", "models", "judge", "mutator", "mode", "system_prompt",
+    "sampling", "params", "temperature", "top_p", "max_tokens", "seed", "budget", "sample", "swap", "datasets",
+    "templates", "probes", "vendor_words", "started_at", "finished_at", "tool_version",
+)
+SKIP_SETTINGS = {"ledger"}
+
+
+@dataclass
+class Ranking:
+    """Targets ordered by one score, highest first."""
+
+    title: str
+    higher_means: str
+    rows: list[tuple[str, Score, str]]  # (model, score, run dir)
+
+
+@dataclass
+class Report:
+    runs: list[Run]
+    generated_at: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    tool_version: str = __version__
+
+    @property
+    def ice_runs(self) -> list[IceRun]:
+        return [r for r in self.runs if isinstance(r, IceRun)]
+
+    @property
+    def rse_runs(self) -> list[RseRun]:
+        return [r for r in self.runs if isinstance(r, RseRun)]
+
+    @property
+    def matrix_runs(self) -> list[MatrixRun]:
+        return [r for r in self.runs if isinstance(r, MatrixRun)]
+
+    @property
+    def ice_results(self) -> list[IceResult]:
+        return [res for run in self.ice_runs for res in run.results]
+
+    @property
+    def title(self) -> str:
+        kinds = [k for k, present in (("ICE", self.ice_runs), ("RSE", self.rse_runs), ("matrix", self.matrix_runs)) if present]
+        return "distillscope report: " + " + ".join(kinds)
+
+
+def run_kind(run: Run) -> str:
+    return {IceRun: "ice", RseRun: "rse", MatrixRun: "matrix"}[type(run)]
+
+
+def map_points(report: Report) -> list[MapPoint]:
+    """Models present in both an ICE and an RSE run, matched by normalised name."""
+    ice: dict[str, IceResult] = {}
+    for result in report.ice_results:
+        ice.setdefault(normalise_model_name(result.target), result)
+    points: list[MapPoint] = []
+    seen: set[str] = set()
+    for run in report.rse_runs:
+        for model in run.models:
+            key = normalise_model_name(model.name)
+            rse = model.avg or (next(iter(model.datasets.values())) if len(model.datasets) == 1 else None)
+            if key in seen or key not in ice or rse is None or rse.score is None:
+                continue
+            seen.add(key)
+            points.append(MapPoint(model.name, rse, ice[key].scores))
+    return points
+
+
+def rankings(report: Report) -> list[Ranking]:
+    out: list[Ranking] = []
+    for level in ICE_LEVELS:
+        rows = [(r.target, r.scores[level], str(run.path)) for run in report.ice_runs for r in run.results if level in r.scores]
+        if rows:
+            out.append(Ranking(f"ICE {level}", "more identity contradiction", rows))
+    for run in report.rse_runs:
+        ref = f" vs {run.reference}" if run.reference else ""
+        avg_rows = [(m.name, m.avg, str(run.path)) for m in run.models if m.avg is not None]
+        if avg_rows:
+            out.append(Ranking(f"RSE average{ref}", "more similar to the reference", avg_rows))
+        for ds in run.datasets:
+            rows = [(m.name, m.datasets[ds], str(run.path)) for m in run.models if ds in m.datasets]
+            if rows:
+                out.append(Ranking(f"RSE {ds}{ref}", "more similar to the reference", rows))
+    for ranking in out:
+        ranking.rows.sort(key=lambda row: -(row[1].score if row[1].score is not None else float("-inf")))
+    return out
+
+
+def paired_rows(run: RseRun) -> list[tuple[str, str, str, Score]] | None:
+    """(a, b, dataset or "average", difference) from `rse run`'s paired comparisons; None if the
+    shape is not the known one (the page then shows it generically)."""
+    if not isinstance(run.paired, list) or not run.paired:
+        return None
+    rows: list[tuple[str, str, str, Score]] = []
+    for entry in run.paired:
+        if not isinstance(entry, dict) or "a" not in entry or "b" not in entry:
+            return None
+        given = entry.get("datasets")
+        per_ds: dict[str, Any] = given if isinstance(given, dict) else {}
+        for ds, cell in per_ds.items():
+            if (score := Score.parse(cell)) is not None:
+                rows.append((str(entry["a"]), str(entry["b"]), str(ds), score))
+        if (avg := Score.parse(entry.get("avg"))) is not None:
+            rows.append((str(entry["a"]), str(entry["b"]), "average", avg))
+        if not per_ds and "avg" not in entry and (own := Score.parse(entry.get("difference", entry))) is not None:
+            rows.append((str(entry["a"]), str(entry["b"]), str(entry.get("dataset", "")), own))
+    return rows or None
+
+
+def missing_rows(missing: Any) -> list[tuple[str, int, str]] | None:
+    """(model, count, ids and reasons) for every model with missing answers; [] when none is
+    missing; None when the shape is not `{"reference": {...}, "models": {name: {...}}}`."""
+    if not isinstance(missing, dict):
+        return None
+    entries: list[tuple[str, Any]] = []
+    if isinstance(missing.get("reference"), dict):
+        entries.append(("reference", missing["reference"]))
+    models = missing.get("models") if "models" in missing else {k: v for k, v in missing.items() if k != "reference"}
+    if isinstance(models, dict):
+        entries += list(models.items())
+    rows: list[tuple[str, int, str]] = []
+    for name, entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get("count"), int):
+            return None
+        if entry["count"] > 0:
+            detail = {"ids": entry.get("ids"), "reasons": entry.get("reasons")}
+            rows.append((str(name), entry["count"], compact({k: v for k, v in detail.items() if v}, limit=600)))
+    return rows
+
+
+def score_table(value: Any) -> list[tuple[str, Score]] | None:
+    """A mapping whose values are all scores (e.g. contrast per model), as rows; else None."""
+    if not isinstance(value, dict) or not value:
+        return None
+    rows = [(str(k), s) for k, v in value.items() if isinstance(v, dict) and "score" in v and (s := Score.parse(v))]
+    return rows if len(rows) == len(value) else None
+
+
+def matrix_pairs(run: MatrixRun, k: int = 3) -> tuple[list[tuple[str, str, float]], list[tuple[str, str, float]]]:
+    """The k most and k least similar distinct pairs of a homogenization matrix."""
+    pairs: list[tuple[str, str, float]] = []
+    for i, a in enumerate(run.models):
+        for j in range(i + 1, len(run.models)):
+            values = [v for v in (run.scores[i][j], run.scores[j][i]) if v is not None]
+            if values:
+                pairs.append((a, run.models[j], sum(values) / len(values)))
+    pairs.sort(key=lambda p: -p[2])
+    most = pairs[:k]
+    least = [p for p in reversed(pairs[-k:]) if p not in most]
+    return most, least
+
+
+def compact(value: Any, limit: int = 400) -> str:
+    """A setting as one readable line."""
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, bool):
+        text = "yes" if value else "no"
+    elif isinstance(value, float):
+        text = f"{value:.4g}"
+    elif isinstance(value, int):
+        text = str(value)
+    else:
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def settings_items(run: Run) -> list[tuple[str, Any]]:
+    """(name, value) pairs: the run's settings, then its dates and tool version."""
+    merged: dict[str, Any] = dict(run.settings)
+    if isinstance(run, RseRun) and run.judge:
+        merged.setdefault("judge", run.judge)
+    if isinstance(run, IceRun):
+        judges = sorted({r.judge for r in run.results if r.judge})
+        if judges:
+            merged.setdefault("judge", ", ".join(judges))
+        merged.setdefault("targets", [r.target for r in run.results])
+        identities = {r.target: r.target_identity for r in run.results if r.target_identity}
+        if identities:
+            merged.setdefault("target_identity", identities)
+    if isinstance(run, RseRun):
+        merged.setdefault("reference", run.reference)
+        merged.setdefault("test", [m.name for m in run.models])
+    for key in ("started_at", "finished_at", "tool_version"):
+        if key in run.run:
+            merged[key] = run.run[key]
+    merged.setdefault("complete", run.complete)
+    order = {name: i for i, name in enumerate(SETTING_ORDER)}
+    keys = sorted((k for k in merged if k not in SKIP_SETTINGS), key=lambda k: (order.get(k, len(order)), k))
+    return [(k, merged[k]) for k in keys if merged[k] not in (None, "", [], {})]
+
+
+def settings_rows(run: Run) -> list[tuple[str, str]]:
+    return [(k, compact(v)) for k, v in settings_items(run)]
+
+
+COST_FIELDS = (
+    ("calls_sent", "calls sent"),
+    ("calls_cached", "cached calls"),
+    ("calls_failed", "failed calls"),
+    ("retries", "retries"),
+    ("prompt_tokens", "prompt tokens"),
+    ("completion_tokens", "completion tokens"),
+    ("estimated_cost_usd", "estimated cost (USD)"),
+    ("wall_s", "wall time (s)"),
+)
+
+
+def cost_rows(run: Run) -> list[tuple[str, str]]:
+    given = run.run.get("totals")
+    totals: dict[str, Any] = given if isinstance(given, dict) else {}
+    rows = [(label, compact(totals[key])) for key, label in COST_FIELDS if key in totals]
+    if isinstance(run, IceRun):
+        unjudged = [r.n_unjudged for r in run.results if isinstance(r.n_unjudged, int)]
+        if unjudged:
+            rows.append(("unjudged responses", str(sum(unjudged))))
+    if isinstance(run, IceRun):
+        failed = [r.n_failed for r in run.results if isinstance(r.n_failed, int)]
+        if failed:
+            rows.append(("failed target answers", str(sum(failed))))
+        calls = run.raw.get("judge_calls")
+        if isinstance(calls, dict) and calls:
+            rows.append(("judge calls", compact(calls)))
+    if isinstance(run, RseRun) and isinstance(run.raw.get("n_unjudged"), int):
+        rows.append(("unjudged pairs", str(run.raw["n_unjudged"])))
+    return rows
+
+
+def per_model_costs(run: Run) -> list[tuple[str, dict[str, str]]]:
+    per_model = run.run.get("per_model")
+    if not isinstance(per_model, dict):
+        return []
+    return [(str(name), {k: compact(v) for k, v in stats.items()}) for name, stats in per_model.items() if isinstance(stats, dict)]
+
+
+def to_json(report: Report) -> dict[str, Any]:
+    """The combined report as data (`--format json`)."""
+
+    def score(s: Score | None) -> dict[str, Any] | None:
+        return None if s is None else s.as_dict()
+
+    runs: list[dict[str, Any]] = []
+    for run in report.runs:
+        entry: dict[str, Any] = {"kind": run_kind(run), "path": str(run.path), "complete": run.complete,
+                                 "settings": dict(settings_items(run)), "costs": run.run.get("totals"),
+                                 "per_model": run.run.get("per_model")}
+        if isinstance(run, IceRun):
+            entry["targets"] = [
+                {"target": r.target, "judge": r.judge, "n_responses": r.n_responses, "n_unjudged": r.n_unjudged,
+                 "scores": {k: score(v) for k, v in r.scores.items()},
+                 "breakdowns": {d: {k: {lv: score(s) for lv, s in cell.items()} for k, cell in t.items()}
+                                for d, t in r.breakdowns.items()}}
+                for r in run.results
+            ]
+        elif isinstance(run, RseRun):
+            entry["reference"] = run.reference
+            entry["models"] = [
+                {"model": m.name, "avg": score(m.avg), "datasets": {d: score(s) for d, s in m.datasets.items()},
+                 "aspects": {d: {a: score(s) for a, s in t.items()} for d, t in m.aspects.items()}}
+                for m in run.models
+            ]
+        else:
+            entry["models"] = run.models
+            entry["scores"] = run.scores
+        runs.append(entry)
+    return {
+        "title": report.title,
+        "generated_at": report.generated_at,
+        "tool_version": report.tool_version,
+        "runs": runs,
+        "ice_rse_map": [
+            {"model": p.name, "rse": score(p.rse), "ice": {k: score(v) for k, v in p.ice.items()}} for p in map_points(report)
+        ],
+        "rankings": [
+            {"title": r.title, "higher_means": r.higher_means,
+             "rows": [{"model": m, "run": path, **(score(s) or {})} for m, s, path in r.rows]}
+            for r in rankings(report)
+        ],
+    }

@@ -1,0 +1,183 @@
+"""The self-contained HTML page: inline CSS, inline SVG, one small inline script, no network.
+
+Everything from a run (model names, prompts, responses, evidence) goes through jinja's
+autoescape or, for paged evidence, through JSON that the script inserts with textContent. A
+Content-Security-Policy allows only the page's own script (by hash), so even text that escaped
+both would not run.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import math
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from distillscope.report import build, plots
+from distillscope.report import evidence as ev
+from distillscope.report.build import (
+    COST_FIELDS,
+    Report,
+    compact,
+    cost_rows,
+    map_points,
+    missing_rows,
+    paired_rows,
+    per_model_costs,
+    run_kind,
+    score_table,
+    settings_rows,
+)
+from distillscope.report.load import BREAKDOWN_DIMS, Score
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def fmt(value: Any, digits: int = 3) -> str:
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+        return "—"
+    if isinstance(value, float) and math.isnan(value):
+        return "—"
+    return f"{value:.{digits}f}"
+
+
+def nonempty(value: Any) -> bool:
+    """Whether a nested value holds anything but empty containers and nulls."""
+    if isinstance(value, dict):
+        return any(nonempty(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(nonempty(v) for v in value)
+    return value is not None and value != ""
+
+
+def columns(rows: list[dict[str, Any]]) -> list[str]:
+    seen: dict[str, None] = {}
+    for row in rows[:200]:
+        for key in row:
+            seen.setdefault(str(key), None)
+    return list(seen)
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(fmt=fmt, compact=compact, columns=columns, short=plots.short)
+    env.globals.update(kind=run_kind, settings=settings_rows, dict=dict, nonempty=nonempty, matrix_pairs=build.matrix_pairs, missing_rows=missing_rows, paired_rows=paired_rows, score_table=score_table)
+    return env
+
+
+@cache
+def _asset(name: str) -> str:
+    return (TEMPLATES / name).read_text(encoding="utf-8")
+
+
+def script_hash(script: str) -> str:
+    digest = hashlib.sha256(script.encode("utf-8")).digest()
+    return "sha256-" + base64.b64encode(digest).decode("ascii")
+
+
+def _sort_key(value: str) -> tuple[int, float, str]:
+    try:
+        return (0, float(value), value)
+    except ValueError:
+        return (1, 0.0, value)
+
+
+Breakdown = tuple[str, list[str], list[tuple[str, dict[str, Score]]]]  # dim, level columns, rows
+
+
+def _breakdowns(report: Report) -> list[tuple[str, list[Breakdown]]]:
+    """Per target, per dimension (language, area, template, mutator, generation first): the rows."""
+    out = []
+    for result in report.ice_results:
+        dims: list[Breakdown] = []
+        ordered = [d for d in BREAKDOWN_DIMS if d in result.breakdowns] + sorted(set(result.breakdowns) - set(BREAKDOWN_DIMS))
+        for dim in ordered:
+            rows = sorted(result.breakdowns[dim].items(), key=lambda kv: _sort_key(kv[0]))
+            present = {level for _value, levels in rows for level in levels}
+            cols: list[str] = [c for c in ("loose", "strict", "hard", "score") if c in present]
+            dims.append((dim, cols, rows))
+        if dims:
+            out.append((result.target, dims))
+    return out
+
+
+def _ice_evidence_blocks(report: Report) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
+    for run in report.ice_runs:
+        if not (run.path / "verdicts.jsonl").is_file():
+            continue
+        for target, items in ev.ice_evidence(run).items():
+            first, rest, left_out = ev.page_split(items)
+            n = len(blocks)
+            blocks.append({
+                "target": target,
+                "total": len(items),
+                "first": first,
+                "rest_json": ev.json_for_script([e.as_dict() for e in rest]) if rest else "",
+                "rest_count": len(rest),
+                "left_out": left_out,
+                "list_id": f"ice-ev-{n}",
+                "data_id": f"ice-ev-data-{n}",
+                "run_path": str(run.path),
+            })
+    return blocks
+
+
+def _sections(context: dict[str, Any]) -> list[tuple[str, str]]:
+    wanted = [
+        ("summary", "Summary", True),
+        ("ice-chart", "ICE chart", context["ice_plot"]),
+        ("rse", "RSE", context["rse_runs"]),
+        ("map", "ICE × RSE", context["map_plot"]),
+        ("matrix", "Matrix", context["matrix_plots"]),
+        ("evidence-ice", "ICE evidence", context["ice_evidence"]),
+        ("evidence-rse", "RSE evidence", context["rse_evidence"]),
+        ("breakdowns", "Breakdowns", context["breakdowns"]),
+        ("costs", "Costs", context["costs"]),
+        ("settings", "Settings", True),
+    ]
+    return [(section_id, title) for section_id, title, present in wanted if present]
+
+
+def render_html(report: Report) -> str:
+    """The whole report as one HTML document."""
+    script = _asset("report.js")
+    cost_labels = [label for _key, label in COST_FIELDS] + ["unjudged responses", "failed target answers", "unjudged pairs", "judge calls"]
+    costs = [(run, dict(rows)) for run in report.runs if (rows := cost_rows(run))]
+    used = {label for _run, rows in costs for label in rows}
+    breakdowns = _breakdowns(report)
+    ice_results = report.ice_results
+    context: dict[str, Any] = {
+        "report": report,
+        "ice_results": ice_results,
+        "rse_runs": report.rse_runs,
+        "matrix_runs": report.matrix_runs,
+        "ice_plot": plots.ice_bars(ice_results),
+        "rse_plots": [plots.rse_aspect_bars(run) for run in report.rse_runs],
+        "map_plot": plots.ice_rse_map(map_points(report)),
+        "matrix_plots": [(run, p) for run in report.matrix_runs if (p := plots.matrix_plot(run))],
+        "ice_evidence": _ice_evidence_blocks(report),
+        "rse_evidence": [(run, groups) for run in report.rse_runs if (groups := ev.rse_pairs(run))],
+        "breakdowns": breakdowns,
+        "costs": costs,
+        "cost_labels": [label for label in cost_labels if label in used],
+        "per_model_costs": [(run, per_model_costs(run)) for run in report.runs],
+        "first_page": ev.FIRST_PAGE,
+        "css": _asset("report.css"),
+        "script": script,
+        "script_hash": script_hash(script),
+    }
+    context["sections"] = _sections(context)
+    return _environment().get_template("report.html.j2").render(context)
+

@@ -1,0 +1,118 @@
+"""The report as Markdown: the same tables as the HTML page, for diffs, issues and terminals.
+
+Model text is untrusted here too: it is escaped so that a Markdown renderer shows it as text
+(no raw HTML, no links, no table breaks) and only a short excerpt of the evidence is included.
+"""
+
+from __future__ import annotations
+
+import re
+
+from distillscope.report import evidence as ev
+from distillscope.report.build import Report, cost_rows, map_points, run_kind, settings_rows
+from distillscope.report.load import ICE_LEVELS, Score
+
+EVIDENCE_ITEMS = 5
+EXCERPT = 400
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~])")
+
+
+def escape(text: object) -> str:
+    """Plain text that Markdown renders literally, on one line."""
+    value = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    value = _MD_SPECIAL.sub(r"\\\1", value)
+    return " ".join(value.split())
+
+
+def cell(score: Score | None, digits: int = 3) -> str:
+    if score is None or score.score is None:
+        return "—"
+    text = f"{score.score:.{digits}f}"
+    if score.lo is not None and score.hi is not None:
+        text += f" [{score.lo:.{digits}f}, {score.hi:.{digits}f}]"
+    if score.n is not None:
+        text += f" n={score.n}"
+    return text
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return [*lines, ""]
+
+
+def _excerpt(text: str) -> str:
+    text = text if len(text) <= EXCERPT else text[: EXCERPT - 1] + "…"
+    return escape(text)
+
+
+def render_markdown(report: Report) -> str:
+    out: list[str] = [f"# {escape(report.title)}", "", f"Generated {report.generated_at} by distillscope {report.tool_version}.", ""]
+    for run in report.runs:
+        if run.complete is False:
+            out += [f"> **Incomplete run:** `{run.path}` stopped early; its numbers cover only what was done.", ""]
+    out += ["## Summary", ""]
+    ice = report.ice_results
+    if ice:
+        out += ["### ICE: identity contradiction (95% Wilson intervals)", ""]
+        out += _table(
+            ["Target", "Judge", "Loose", "Strict", "Hard", "Unjudged"],
+            [[escape(r.target), escape(r.judge or "—"), *(cell(r.scores.get(lv)) for lv in ICE_LEVELS),
+              str(r.n_unjudged if r.n_unjudged is not None else "—")] for r in ice],
+        )
+    for run in report.rse_runs:
+        out += [f"### RSE: similarity to {escape(run.reference or 'the reference')} (1-5, 95% bootstrap intervals)", ""]
+        out += _table(
+            ["Model", *(escape(d) for d in run.datasets), "Average"],
+            [[escape(m.name), *(cell(m.datasets.get(d), 2) for d in run.datasets), cell(m.avg, 2)] for m in run.models],
+        )
+        aspect_rows = [
+            [escape(m.name), escape(d), *(cell(m.aspects.get(d, {}).get(a), 2) for a in ("style", "logic", "content"))]
+            for m in run.models for d in run.datasets if d in m.aspects
+        ]
+        if aspect_rows:
+            out += ["#### By aspect", "", *_table(["Model", "Dataset", "Style", "Logic", "Content"], aspect_rows)]
+    points = map_points(report)
+    if points:
+        out += ["## ICE × RSE", ""]
+        out += _table(["Model", "RSE", "ICE strict", "ICE hard"],
+                      [[escape(p.name), cell(p.rse, 2), cell(p.ice.get("strict")), cell(p.ice.get("hard"))] for p in points])
+    for run in report.matrix_runs:
+        out += [f"## Homogenization matrix ({escape(run.path.name)})", ""]
+        out += _table(["Model", *(escape(m) for m in run.models)],
+                      [[escape(m), *("—" if v is None else f"{v:.2f}" for v in row)] for m, row in zip(run.models, run.scores, strict=True)])
+    for run in report.ice_runs:
+        evidence = ev.ice_evidence(run) if (run.path / "verdicts.jsonl").is_file() else {}
+        for target, items in evidence.items():
+            if not items:
+                continue
+            out += [f"## ICE evidence: {escape(target)} ({len(items)} contradicting)", ""]
+            for item in items[:EVIDENCE_ITEMS]:
+                lineage = ", ".join(f"{k} {v}" for k, v in {**item.lineage, **item.probe}.items())
+                out += [f"- **{item.level}** #{item.index} judge {escape(item.judge or '—')}" + (f" ({escape(lineage)})" if lineage else "")]
+                if item.evidence:
+                    out += [f"  - evidence: {_excerpt(item.evidence)}"]
+                out += [f"  - response: {_excerpt(item.response)}"]
+            if len(items) > EVIDENCE_ITEMS:
+                out += [f"- … {len(items) - EVIDENCE_ITEMS} more in `{run.path}/verdicts.jsonl`"]
+            out += [""]
+    for result in ice:
+        if not result.breakdowns:
+            continue
+        out += [f"## Breakdowns: {escape(result.target)}", ""]
+        for dim, table in result.breakdowns.items():
+            levels = [c for c in ("loose", "strict", "hard", "score") if any(c in v for v in table.values())]
+            out += [f"### {escape(dim)}", ""]
+            out += _table([escape(dim), *levels], [[escape(value), *(cell(v.get(c)) for c in levels)] for value, v in table.items()])
+    costs = [(run, rows) for run in report.runs if (rows := cost_rows(run))]
+    if costs:
+        out += ["## Costs", ""]
+        labels = list(dict.fromkeys(label for _run, rows in costs for label, _v in rows))
+        out += _table(["Run", *labels], [[f"{escape(run.path.name)} ({run_kind(run)})", *(dict(rows).get(label, "—") for label in labels)]
+                                        for run, rows in costs])
+    out += ["## Settings", ""]
+    for run in report.runs:
+        out += [f"### `{run.path}` ({run_kind(run)})", ""]
+        out += _table(["Setting", "Value"], [[escape(k), escape(v)] for k, v in settings_rows(run)])
+    return "\n".join(out).rstrip() + "\n"

@@ -1,0 +1,63 @@
+"""`distillscope report` and `distillscope compare` (src/distillscope/cli/report.py) on run directories."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from distillscope.cli import _register_optional, app
+
+from .conftest import make_ice_run, make_matrix_run, make_rse_run
+
+_register_optional()
+runner = CliRunner()
+
+
+@pytest.fixture
+def runs(tmp_path: Path) -> list[Path]:
+    return [
+        make_ice_run(tmp_path / "ice-glm", "glm-4-plus", seed=3),
+        make_ice_run(tmp_path / "ice-llama", "llama-3-8b", seed=4),
+        make_rse_run(tmp_path / "rse"),
+        make_matrix_run(tmp_path / "matrix"),
+    ]
+
+
+def test_report_writes_each_format(runs: list[Path], tmp_path: Path) -> None:
+    for name, marker in (("study.html", "<!DOCTYPE html>"), ("study.md", "# distillscope report"), ("study.json", '"rankings"')):
+        result = runner.invoke(app, ["report", *map(str, runs), "--out", str(tmp_path / name)])
+        assert result.exit_code == 0, result.output
+        assert f"wrote {tmp_path / name}" in result.output.replace("\n", "")
+        assert marker in (tmp_path / name).read_text(encoding="utf-8")
+    data = json.loads((tmp_path / "study.json").read_text())
+    assert [r["kind"] for r in data["runs"]] == ["ice", "ice", "rse", "matrix"]
+    assert {p["model"] for p in data["ice_rse_map"]} == {"glm-4-plus", "llama-3-8b"}
+
+
+def test_report_format_flag_and_stdout(runs: list[Path]) -> None:
+    result = runner.invoke(app, ["report", str(runs[2]), "--format", "md", "--out", "-"])
+    assert result.exit_code == 0
+    assert result.output.startswith("# distillscope report: RSE")
+
+
+def test_report_user_errors_are_one_line(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["report", str(tmp_path / "nope"), "--out", str(tmp_path / "x.html")])
+    assert result.exit_code == 2
+    assert "no such directory" in result.output and "Traceback" not in result.output
+    result = runner.invoke(app, ["report", str(tmp_path), "--format", "pdf"])
+    assert result.exit_code == 2 and "--format 'pdf'" in result.output
+
+
+def test_compare_ranks_targets_by_each_score(runs: list[Path]) -> None:
+    result = runner.invoke(app, ["compare", *map(str, runs)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    for title in ("ICE loose", "ICE strict", "ICE hard", "RSE average vs gpt-4o", "RSE arena vs gpt-4o"):
+        assert title in result.output
+    glm = json.loads((runs[0] / "results.json").read_text())["scores"]["strict"]["score"]
+    llama = json.loads((runs[1] / "results.json").read_text())["scores"]["strict"]["score"]
+    strict = result.output.split("ICE strict")[1].split("ICE hard")[0]
+    first, second = ("glm-4-plus", "llama-3-8b") if glm > llama else ("llama-3-8b", "glm-4-plus")
+    assert strict.index(first) < strict.index(second)

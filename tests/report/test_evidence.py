@@ -1,0 +1,69 @@
+"""Evidence selection: contradicting ICE responses, extreme RSE pairs, paging and safe embedding."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from distillscope.report import evidence as ev
+from distillscope.report.load import IceRun, RseRun, load_run
+
+from .conftest import INJECTION, make_ice_run, make_rse_run
+
+
+def test_split_highlight_finds_the_span() -> None:
+    assert ev.split_highlight("Sure. I am ChatGPT. Bye", "I am ChatGPT.") == ("Sure. ", "I am ChatGPT.", " Bye")
+    assert ev.split_highlight("SURE i AM chatgpt", "i am ChatGPT") == ("SURE ", "i AM chatgpt", "")
+    assert ev.split_highlight("text", "not there") == ("text", "", "")
+    assert ev.split_highlight("text", "") == ("text", "", "")
+
+
+def test_ice_evidence_is_every_contradiction_hardest_first(tmp_path: Path) -> None:
+    run = load_run(make_ice_run(tmp_path / "ice", "glm-4-plus", n=40))
+    assert isinstance(run, IceRun)
+    items = ev.ice_evidence(run)["glm-4-plus"]
+    verdicts = [json.loads(line) for line in (tmp_path / "ice" / "verdicts.jsonl").read_text().splitlines()]
+    assert len(items) == sum(1 for v in verdicts if v["loose"])
+    levels = [e.level for e in items]
+    assert levels == sorted(levels, key=["hard", "strict", "loose"].index)
+    first = items[0]
+    assert first.judge == "rules" and first.prompt.startswith("[template") and first.lineage["template"].startswith("t")
+    assert {"language", "area", "probe"} <= set(first.probe)
+    before, mark, _after = first.highlighted()
+    assert mark == first.evidence and before == "Sure. "
+
+
+def test_ice_evidence_routes_rows_to_their_target_in_a_mixed_run(tmp_path: Path) -> None:
+    run_dir = make_ice_run(tmp_path / "ice", "glm-4-plus", n=10)
+    rows = [json.loads(line) for line in (run_dir / "responses.jsonl").read_text().splitlines()]
+    for row in rows:
+        row["model"] = "qwen-max" if row["index"] % 2 else "glm-4-plus"
+    (run_dir / "responses.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    one = json.loads((run_dir / "results.json").read_text())
+    (run_dir / "results.json").write_text(json.dumps([one, {**one, "target": "qwen-max"}]))
+    run = load_run(run_dir)
+    assert isinstance(run, IceRun)
+    found = ev.ice_evidence(run)
+    assert all(e.index % 2 == 0 for e in found["glm-4-plus"]) and all(e.index % 2 == 1 for e in found["qwen-max"])
+
+
+def test_rse_pairs_join_answers_and_order_by_similarity(tmp_path: Path) -> None:
+    run = load_run(make_rse_run(tmp_path / "rse", models=("glm-4-plus",), datasets=("arena",), n=10))
+    assert isinstance(run, RseRun)
+    (group,) = ev.rse_pairs(run, k=3)
+    assert len(group.most) == 3 and len(group.least) == 3
+    assert group.most[0].overall >= group.most[-1].overall >= group.least[-1].overall >= group.least[0].overall
+    pair = group.most[0]
+    assert pair.reference.startswith("Reference answer") and pair.candidate.startswith("glm-4-plus answer")
+    assert pair.prompt.startswith("Question") and set(pair.aspects) == {"style", "logic", "content"}
+
+
+def test_page_split_bounds_the_page() -> None:
+    first, rest, left = ev.page_split(list(range(ev.MAX_EMBEDDED + 7)))
+    assert len(first) == ev.FIRST_PAGE and len(rest) == ev.MAX_EMBEDDED - ev.FIRST_PAGE and left == 7
+
+
+def test_json_for_script_cannot_close_the_script_element() -> None:
+    text = ev.json_for_script([{"response": INJECTION + "</script><!--"}])
+    assert "<" not in text and ">" not in text
+    assert json.loads(text)[0]["response"].endswith("</script><!--")

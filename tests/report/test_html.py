@@ -1,0 +1,112 @@
+"""The HTML page: valid, self-contained, escaped, with each section its data allows, and fast."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import html5lib
+import pytest
+
+from distillscope.report import build_report, render, write_run_report
+from distillscope.report.evidence import FIRST_PAGE
+
+from .conftest import make_ice_run, make_matrix_run, make_rse_run
+
+ALL_SECTIONS = ("summary", "ice-chart", "rse", "map", "matrix", "evidence-ice", "evidence-rse", "breakdowns", "costs", "settings")
+
+
+def assert_valid_html(page: str) -> None:
+    parser = html5lib.HTMLParser(strict=True)
+    parser.parse(page)  # raises on the first parse error
+    assert not parser.errors
+
+
+def sections(page: str) -> set[str]:
+    return set(re.findall(r'data-section="([a-z-]+)"', page))
+
+
+def test_full_study_has_every_section_and_is_valid(study: Callable[..., list[Path]]) -> None:
+    page = render(build_report(study()), "html")
+    assert_valid_html(page)
+    assert sections(page) == set(ALL_SECTIONS)
+    assert page.count("<svg") == 4  # ICE bars, RSE aspects, ICE x RSE map, matrix
+    assert "<mark>I am ChatGPT, a model made by OpenAI.</mark>" in page
+    assert "Zhipu AI" in page and "calls sent" in page and "estimated cost (USD)" in page
+
+
+def test_sections_follow_the_data(study: Callable[..., list[Path]]) -> None:
+    ice_only = render(build_report(study(rse=False, matrix=False)), "html")
+    assert_valid_html(ice_only)
+    assert sections(ice_only) == {"summary", "ice-chart", "evidence-ice", "breakdowns", "costs", "settings"}
+    matrix_only = render(build_report(study(ice=False, rse=False)), "html")
+    assert_valid_html(matrix_only)
+    assert sections(matrix_only) == {"summary", "matrix", "settings"}
+
+
+def test_model_text_is_escaped_and_only_the_page_script_may_run(study: Callable[..., list[Path]]) -> None:
+    page = render(build_report(study()), "html")
+    assert "window.__pwned" in page  # the hostile text is shown...
+    assert "<script>window.__pwned" not in page and "<img src=x" not in page and "<b>bold</b>" not in page  # ...as text
+    assert "&lt;script&gt;window.__pwned" in page
+    scripts = re.findall(r"<script>(.*?)</script>", page, flags=re.S)
+    assert len(scripts) == 1
+    digest = base64.b64encode(hashlib.sha256(scripts[0].encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in page and "default-src 'none'" in page
+
+
+def test_page_needs_no_network(study: Callable[..., list[Path]]) -> None:
+    page = render(build_report(study()), "html")
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
+    assert "@import" not in page and "url(http" not in page
+
+
+def test_incomplete_run_is_flagged(tmp_path: Path) -> None:
+    page = render(build_report([make_ice_run(tmp_path / "ice", complete=False)]), "html")
+    assert "Incomplete run" in page
+
+
+def test_ten_thousand_responses_stay_fast_and_paged(tmp_path: Path) -> None:
+    run = make_ice_run(tmp_path / "big", "glm-4-plus", n=10_000, seed=9)
+    started = time.perf_counter()
+    page = render(build_report([run]), "html")
+    elapsed = time.perf_counter() - started
+    assert elapsed < 20, f"rendering 10,000 responses took {elapsed:.1f}s"
+    assert page.count('<article class="ev">') == FIRST_PAGE
+    assert 'data-source="ice-ev-data-0"' in page
+    assert len(page) < 8_000_000
+
+
+def test_write_run_report_writes_html_and_markdown(tmp_path: Path) -> None:
+    run = make_rse_run(tmp_path / "rse")
+    write_run_report(run)
+    assert_valid_html((run / "report.html").read_text(encoding="utf-8"))
+    assert (run / "report.md").read_text(encoding="utf-8").startswith("# distillscope report: RSE")
+
+
+def test_demo_style_folder_of_runs(tmp_path: Path) -> None:
+    make_ice_run(tmp_path / "demo" / "ice")
+    make_matrix_run(tmp_path / "demo" / "matrix")
+    write_run_report(tmp_path / "demo")
+    assert sections((tmp_path / "demo" / "report.html").read_text()) >= {"ice-chart", "matrix"}
+
+
+@pytest.mark.parametrize("fmt", ["html", "md", "json"])
+def test_render_formats(study: Callable[..., list[Path]], fmt: str) -> None:
+    text = render(build_report(study()), fmt)
+    assert "glm-4-plus" in text
+
+
+def test_hostile_model_names_stay_text(tmp_path: Path) -> None:
+    name = '<img src=x onerror=alert(1)>"&$x$'
+    ice = make_ice_run(tmp_path / "ice", name)
+    rse = make_rse_run(tmp_path / "rse", models=(name,), datasets=("arena",))
+    page = render(build_report([ice, rse]), "html")
+    assert_valid_html(page)
+    assert "<img src=x" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert 'data-section="map"' in page  # the same hostile name still pairs ICE with RSE

@@ -1,0 +1,132 @@
+"""Reading run directories: every documented results shape, tolerance, and located errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from distillscope.errors import UserError
+from distillscope.report.load import (
+    IceRun,
+    MatrixRun,
+    RseRun,
+    Score,
+    display_model_name,
+    find_run_dirs,
+    load_run,
+    load_runs,
+    normalise_model_name,
+)
+
+from .conftest import make_ice_run, make_matrix_run, make_rse_run
+
+
+def test_ice_run_reads_scores_breakdowns_and_settings(tmp_path: Path) -> None:
+    run = load_run(make_ice_run(tmp_path / "ice", "glm-4-plus", n=30))
+    assert isinstance(run, IceRun)
+    (result,) = run.results
+    data = json.loads((tmp_path / "ice" / "results.json").read_text())
+    assert result.target == "glm-4-plus"
+    assert result.scores["strict"].score == data["scores"]["strict"]["score"]
+    assert result.scores["loose"].n == 29 and result.n_unjudged == 1
+    assert set(result.breakdowns) == {"language", "area", "template", "mutator", "generation"}
+    assert set(result.breakdowns["language"]["en"]) == {"loose", "strict", "hard"}
+    assert run.settings["mode"] == "fuzz" and run.complete is True
+    assert run.run["totals"]["calls_sent"] == 30
+
+
+def test_single_score_breakdown_cells_read_as_score_column(tmp_path: Path) -> None:
+    run = load_run(make_ice_run(tmp_path / "ice", level_breakdowns=False))
+    assert isinstance(run, IceRun)
+    assert set(run.results[0].breakdowns["area"]["team"]) == {"score"}
+
+
+@pytest.mark.parametrize("shape", ["list", "mapping", "targets"])
+def test_ice_results_with_several_targets(tmp_path: Path, shape: str) -> None:
+    one = json.loads((make_ice_run(tmp_path / "a", "glm-4-plus", seed=1) / "results.json").read_text())
+    two = json.loads((make_ice_run(tmp_path / "b", "qwen-max", seed=2) / "results.json").read_text())
+    data: object = {
+        "list": [one, two],
+        "mapping": {"glm-4-plus": one, "qwen-max": two},
+        "targets": {"targets": [one, two], "complete": False},
+    }[shape]
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    (mixed / "results.json").write_text(json.dumps(data))
+    run = load_run(mixed)
+    assert isinstance(run, IceRun)
+    assert [r.target for r in run.results] == ["glm-4-plus", "qwen-max"]
+    assert run.results[1].scores["hard"].score == two["scores"]["hard"]["score"]
+    if shape == "targets":
+        assert run.complete is False
+
+
+def test_rse_run_reads_datasets_aspects_and_average(tmp_path: Path) -> None:
+    run = load_run(make_rse_run(tmp_path / "rse", models=("glm-4-plus", "llama-3-8b")))
+    assert isinstance(run, RseRun)
+    assert run.reference == "gpt-4o" and run.datasets == ["arena", "numina"]
+    glm = run.models[0]
+    data = json.loads((tmp_path / "rse" / "results.json").read_text())["models"]["glm-4-plus"]
+    assert glm.datasets["arena"].score == data["datasets"]["arena"]["score"]
+    assert glm.aspects["numina"]["logic"].lo == data["datasets"]["numina"]["aspects"]["logic"]["ci95"][0]
+    assert glm.avg is not None and glm.avg.score == data["avg"]["score"]
+
+
+def test_matrix_run(tmp_path: Path) -> None:
+    run = load_run(make_matrix_run(tmp_path / "m", ("a", "b", "c")))
+    assert isinstance(run, MatrixRun)
+    assert run.models == ["a", "b", "c"] and run.scores[0][0] == 5.0 and run.scores[1][2] == run.scores[2][1]
+
+
+def test_folder_of_runs_and_duplicates(tmp_path: Path) -> None:
+    make_ice_run(tmp_path / "study" / "ice")
+    make_rse_run(tmp_path / "study" / "rse")
+    (tmp_path / "study" / "notes").mkdir()
+    assert [p.name for p in find_run_dirs(tmp_path / "study")] == ["ice", "rse"]
+    runs = load_runs([tmp_path / "study", tmp_path / "study" / "ice"])
+    assert [type(r).__name__ for r in runs] == ["IceRun", "RseRun"]
+
+
+def test_errors_name_the_problem(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="no such directory"):
+        find_run_dirs(tmp_path / "absent")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UserError, match=r"no results\.json"):
+        find_run_dirs(tmp_path / "empty")
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "results.json").write_text('{"scores": ')
+    with pytest.raises(UserError, match=r"results.json:1: not valid JSON"):
+        load_run(bad)
+    (bad / "results.json").write_text('{"hello": 1}')
+    with pytest.raises(UserError, match="not an ICE, RSE or matrix results file"):
+        load_run(bad)
+
+
+def test_score_parse_is_tolerant() -> None:
+    assert Score.parse(None) is None and Score.parse(True) is None and Score.parse("x") is None
+    assert Score.parse(0.5) == Score(0.5)
+    assert Score.parse({"score": None, "n": 0, "count": 0, "ci95": [0, 1]}) is None
+    parsed = Score.parse({"score": 0.25, "count": 1, "n": 4, "ci95": [0.05, 0.7]})
+    assert parsed == Score(0.25, 0.05, 0.7, 4, 1)
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("openai-compatible:glm-4-plus@http://127.0.0.1:8000/v1", "glm4plus"),
+        ("replay:answers/GLM-4-Plus.jsonl", "glm4plus"),
+        ("glm_4_plus", "glm4plus"),
+        ("Qwen-Max 0919", "qwenmax0919"),
+        ("openai:gpt-4o", "gpt4o"),
+    ],
+)
+def test_model_names_match_across_runs(name: str, key: str) -> None:
+    assert normalise_model_name(name) == key
+
+
+def test_display_name_drops_spec_noise() -> None:
+    assert display_model_name("openai-compatible:glm-4-plus@http://x/v1") == "glm-4-plus"
+    assert display_model_name("replay:/tmp/answers/qwen.jsonl") == "qwen"
