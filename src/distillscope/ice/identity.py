@@ -1,0 +1,423 @@
+"""The identity registry: who builds which model family, under every name people use for it.
+
+ICE needs two things from it: the target's true identity (from a model name, an organisation as a
+user writes it, or a declared `identity:` in the config), and a fast way to find family and vendor
+names inside a response (`match_names`), in Latin and CJK text alike.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError
+
+from distillscope.errors import UserError
+from distillscope.ice.types import TargetIdentity
+from distillscope.models.base import ModelIdentity
+
+STRICT_VENDOR_CLASSES = frozenset({"openai", "anthropic"})
+
+_LATIN = re.compile(r"[A-Za-z0-9]")
+# Runs of Latin letters or digits: a superset of the text's word starts (positions are checked per hit).
+_TOKEN = re.compile(r"[a-z\u00df-\u024f]+|\d+")
+# Suffixes people add to an organisation's name that do not change who it is.
+_ORG_SUFFIXES = (
+    "incorporated", "corporation", "company", "limited", "cloud", "group", "inc", "corp", "ltd", "llc",
+    "co", "labs", "lab", "research", "ai", "technologies", "technology", "tech", "公司", "集团", "科技",
+)  # fmt: skip
+
+
+class Family(BaseModel):
+    """One model family and the organisation behind it."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    organisation: str
+    org_aliases: list[str] = Field(default_factory=list)
+    names: list[str] = Field(default_factory=list)
+    patterns: list[str] = Field(default_factory=list)
+    vendor_class: str = "other"
+    locations: list[str] = Field(default_factory=list)
+
+    @property
+    def display_name(self) -> str:
+        return self.names[0] if self.names else self.id
+
+    @property
+    def strict(self) -> bool:
+        """Whether a claim to be this family counts for the strict score (OpenAI / Anthropic)."""
+        return self.vendor_class in STRICT_VENDOR_CLASSES
+
+
+class _FamilyFile(BaseModel):
+    families: list[Family]
+
+
+def _squeeze(name: str) -> str:
+    """Lookup key of a name: lower case, no spaces ("Chat GPT" and "ChatGPT" are one name)."""
+    return "".join(name.lower().split())
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isascii() and (ch.isalnum() or ch == "_")
+
+
+def _edges_ok(text: str, start: int, end: int) -> bool:
+    """Latin names must not continue a word on the left, nor run into letters on the right."""
+    if _is_word_char(text[start]) and start > 0 and _is_word_char(text[start - 1]):
+        return False
+    return not (
+        _is_word_char(text[end - 1])
+        and end < len(text)
+        and text[end].isascii()
+        and (text[end].isalpha() or text[end] == "_")
+    )
+
+
+def _literal_prefix(pattern: str) -> str:
+    """The lower-cased literal a pattern must start with ("(?i:gpt)…" -> "gpt"), or "" when unknown."""
+    m = re.match(r"(?:\(\?i:)?([A-Za-z0-9]+)", pattern)
+    return m.group(1).lower() if m else ""
+
+
+def normalise_org(text: str) -> str:
+    """Case, width, spacing and punctuation-insensitive key for an organisation or family name."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+def _org_keys(text: str) -> set[str]:
+    """The key of `text`, and the keys with common company suffixes removed ("Zhipu AI" -> "zhipu")."""
+    words = unicodedata.normalize("NFKC", text).casefold().replace(".", " ").replace(",", " ").split()
+    keys = {normalise_org(text)}
+    while len(words) > 1 and words[-1].strip("().") in _ORG_SUFFIXES:
+        words = words[:-1]
+        keys.add(normalise_org(" ".join(words)))
+    key = normalise_org(text)
+    for suffix in ("公司", "集团", "科技"):
+        if key.endswith(suffix) and len(key) > len(suffix) + 1:
+            keys.add(key[: -len(suffix)])
+    keys.discard("")
+    return keys
+
+
+class IdentityRegistry:
+    """Families, organisations and a compiled matcher over all their names."""
+
+    def __init__(self, families: Iterable[Family]) -> None:
+        self.families: list[Family] = list(families)
+        self._by_id = {f.id: f for f in self.families}
+        self._org_families: dict[str, list[Family]] = {}
+        for fam in self.families:
+            self._org_families.setdefault(fam.organisation, []).append(fam)
+        self._org_index: dict[str, str] = {}  # normalised alias -> organisation
+        self._family_index: dict[str, Family] = {}  # normalised product name -> family
+        for fam in self.families:
+            for alias in [fam.organisation, *fam.org_aliases]:
+                for key in _org_keys(alias):
+                    self._org_index.setdefault(key, fam.organisation)
+            for name in [fam.id, *fam.names]:
+                self._family_index.setdefault(normalise_org(name), fam)
+        self._compile()
+
+    # ---------------------------------------------------------------- construction
+    @classmethod
+    @functools.cache
+    def builtin(cls) -> IdentityRegistry:
+        """The families shipped with distillscope (cached: build once per process)."""
+        text = resources.files("distillscope.ice").joinpath("data/identities.yaml").read_text("utf-8")
+        return cls(cls._parse(text, "identities.yaml (builtin)"))
+
+    def extended(self, path: str | Path) -> IdentityRegistry:
+        """A new registry with the families of a user YAML file added (same layout as the builtin
+        file: `families: [{id, organisation, org_aliases, names, patterns, vendor_class}]`). An entry
+        whose id already exists adds its aliases to that family."""
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"{p}: cannot read identity file: {exc.strerror or exc}") from exc
+        extra = self._parse(text, str(p))
+        merged = {f.id: f.model_copy(deep=True) for f in self.families}
+        for fam in extra:
+            old = merged.get(fam.id)
+            if old is None:
+                merged[fam.id] = fam
+                continue
+            for attr in ("org_aliases", "names", "patterns", "locations"):
+                values: list[str] = getattr(old, attr)
+                values.extend(v for v in getattr(fam, attr) if v not in values)
+        return IdentityRegistry(merged.values())
+
+    @staticmethod
+    def _parse(text: str, where: str) -> list[Family]:
+        try:
+            data: Any = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else None
+            raise UserError.at(where, f"not valid YAML: {getattr(exc, 'problem', exc)}", line=line) from exc
+        try:
+            families = _FamilyFile.model_validate(data).families
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            loc = ".".join(str(part) for part in err["loc"])
+            raise UserError.at(where, f"{err['msg']}", field=loc) from exc
+        for fam in families:
+            for pattern in fam.patterns:
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise UserError.at(
+                        where, f"bad regular expression {pattern!r}: {exc}", field=f"{fam.id}.patterns"
+                    ) from exc
+        return families
+
+    def _compile(self) -> None:
+        """Lookup tables over every lower-cased name (matched against the lower-cased text), plus one
+        alternation of the families' case-sensitive patterns. Word edges are checked after matching."""
+        plain: dict[str, Family] = {}
+        capitalised: set[str] = set()
+        for fam in self.families:
+            for name in [*fam.names, *fam.org_aliases, fam.organisation]:
+                key = _squeeze(name)
+                plain.setdefault(key, fam)
+                if re.fullmatch(r"[A-Z][a-z]+", name):  # an ordinary word too ("Claude", "Meta")
+                    capitalised.add(key)
+        self._plain = plain
+        self._capitalised = capitalised
+        lowered = {
+            " ".join(n.lower().split())
+            for fam in self.families
+            for n in [*fam.names, *fam.org_aliases, fam.organisation]
+        }
+        # Latin names are found by their first word, CJK names by their first character: which of
+        # those occur at all is one set intersection, and only those are located.
+        by_first: dict[str, list[str]] = {}
+        other: list[str] = []
+        for name in lowered:
+            first = _TOKEN.match(name)
+            if first is None:
+                other.append(name)
+            else:
+                by_first.setdefault(first.group(), []).append(name)
+        self._by_first = {k: sorted(v, key=len, reverse=True) for k, v in by_first.items()}
+        self._first_words = frozenset(self._by_first)
+        self._first_regex = {
+            k: re.compile(
+                r"(?<![a-z0-9_])(?:"
+                + "|".join(r"\s+".join(map(re.escape, n.split())) for n in v)
+                + r")(?![a-z_])"
+            )
+            for k, v in self._by_first.items()
+        }
+        by_char: dict[str, list[str]] = {}
+        for name in other:
+            by_char.setdefault(name[0], []).append(name)
+        self._by_first_char = {k: sorted(v, key=len, reverse=True) for k, v in by_char.items()}
+        self._cjk_first_chars = frozenset(self._by_first_char)
+        self._patterns = [(re.compile(p), fam) for fam in self.families for p in fam.patterns]
+        # Each pattern runs only when its leading literal (lower-cased) occurs in the text at all.
+        self._gated_patterns = [(_literal_prefix(regex.pattern), regex, fam) for regex, fam in self._patterns]
+        pattern_alt = "|".join(f"(?:{p})" for fam in self.families for p in fam.patterns)
+        # Model names ("qwen2.5-7b-instruct", "llama3.1-70b"): names may run straight into a version.
+        model_names = sorted(
+            {n.casefold() for f in self.families for n in [f.id, *f.names]}, key=len, reverse=True
+        )
+        model_alt = "|".join(
+            (r"(?<![a-z])" if _LATIN.match(n[0]) else "")
+            + re.escape(n)
+            + (r"(?![a-z])" if _LATIN.match(n[-1]) else "")
+            for n in model_names
+        )
+        self._model_regex = re.compile(
+            f"{pattern_alt}|(?i:{model_alt})" if pattern_alt else f"(?i:{model_alt})"
+        )
+
+    # ---------------------------------------------------------------- lookups
+    def family(self, family_id: str) -> Family:
+        return self._by_id[family_id]
+
+    def family_of(self, matched: str) -> Family | None:
+        """The family a matched name belongs to."""
+        fam = self._plain.get(_squeeze(matched))
+        if fam is not None:
+            return fam
+        for regex, candidate in self._patterns:
+            if regex.fullmatch(matched):
+                return candidate
+        return self._family_index.get(normalise_org(matched))
+
+    def match_names(self, text: str) -> list[tuple[str, tuple[int, int]]]:
+        """Every family or organisation name in `text`: (family id, (start, end)), in text order.
+        A Latin name must not touch a letter or digit on its left, nor a letter on its right (a
+        version may follow: "Qwen2.5"); CJK names match anywhere (Chinese has no word edges)."""
+        low = text.lower()
+        if len(low) != len(text):  # a few characters lower-case into two; keep offsets aligned
+            low = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
+        found: list[tuple[int, int, Family]] = []
+        spans: list[tuple[int, int]] = []
+        # Which first words occur at all is one C-level set intersection; only those are located.
+        for first in self._first_words.intersection(_TOKEN.findall(low)):
+            for hit in self._first_regex[first].finditer(low):
+                if _edges_ok(text, *hit.span()):
+                    spans.append(hit.span())
+        if not text.isascii():
+            for ch in self._cjk_first_chars.intersection(low):
+                candidates = self._by_first_char[ch]
+                at = low.find(ch)
+                while at >= 0:
+                    for name in candidates:
+                        if low.startswith(name, at):
+                            spans.append((at, at + len(name)))
+                            break
+                    at = low.find(ch, at + 1)
+        for start, end in spans:
+            if not _edges_ok(text, start, end):
+                continue
+            key = _squeeze(low[start:end])
+            if key in self._capitalised:
+                word = text[start:end]
+                if not (word.istitle() or word.isupper()):
+                    continue
+            fam = self._plain.get(key)
+            if fam is not None:
+                found.append((start, end, fam))
+        for gate, regex, fam in self._gated_patterns:
+            if len(gate) < 2:  # no useful literal: let the regex scan
+                matches = [m for m in regex.finditer(text)]
+            else:  # try the regex only where its literal occurs
+                matches = []
+                at = low.find(gate)
+                while at >= 0:
+                    m = regex.match(text, at)
+                    if m is not None:
+                        matches.append(m)
+                    at = low.find(gate, at + 1)
+            for m in matches:
+                start, end = m.span()
+                if _edges_ok(text, start, end):
+                    found.append((start, end, fam))
+        found.sort(key=lambda t: (t[0], -t[1]))
+        out: list[tuple[str, tuple[int, int]]] = []
+        last_end = -1
+        for start, end, fam in found:
+            if start >= last_end:
+                out.append((fam.id, (start, end)))
+                last_end = end
+        return out
+
+    def organisation_families(self, organisation: str) -> list[Family]:
+        return list(self._org_families.get(organisation, []))
+
+    def identity_of(self, organisation: str, family: Family | None = None) -> TargetIdentity:
+        """The TargetIdentity of a known organisation (and optionally one of its families)."""
+        fams = self._org_families[organisation]
+        main = family or fams[0]
+        names: list[str] = []
+        for fam in fams:
+            for name in [fam.organisation, *fam.org_aliases, *fam.names]:
+                if name not in names:
+                    names.append(name)
+        products = ", ".join(dict.fromkeys(f.display_name for f in ([main, *fams])))
+        local = [n for n in main.names if not _LATIN.match(n[0])][:1]
+        if local:
+            products += f" ({local[0]})"
+        statement = f"You were developed by {organisation}; your model family is {products}."
+        return TargetIdentity(organisation=organisation, family=main.id, names=names, statement=statement)
+
+    def for_model(self, model_name: str) -> TargetIdentity | None:
+        """The identity of a model given its name as APIs and hubs write it ("glm-4-plus",
+        "Qwen/Qwen2.5-72B-Instruct", "llama3.1-70b-instruct"), or None when no family matches.
+        The repository part after a "/" is tried first: it names the model, the part before it
+        may only name who uploaded it."""
+        parts = model_name.strip().split("/")
+        for part in [parts[-1], *reversed(parts[:-1])]:
+            m = self._model_regex.search(part)
+            if m is None:
+                continue
+            fam = self.family_of(m.group()) or self._family_index.get(normalise_org(m.group()))
+            if fam is None:
+                for regex, candidate in self._patterns:
+                    if regex.fullmatch(m.group()):
+                        fam = candidate
+                        break
+            if fam is not None:
+                return self.identity_of(fam.organisation, fam)
+        return None
+
+    def find_org(self, text: str) -> TargetIdentity | None:
+        """Like `for_org`, but None for an unknown organisation."""
+        for key in _org_keys(text):
+            org = self._org_index.get(key)
+            if org is not None:
+                return self.identity_of(org)
+            fam = self._family_index.get(key)
+            if fam is not None:
+                return self.identity_of(fam.organisation, fam)
+        return None
+
+    def for_org(self, text: str) -> TargetIdentity:
+        """The identity of an organisation as people write it ("OpenAI", "Zhipu AI", "阿里巴巴"),
+        matched case- and alias-insensitively. Unknown -> UserError that says how to declare it."""
+        found = self.find_org(text)
+        if found is None:
+            known = ", ".join(sorted(self._org_families)[:12])
+            raise UserError(
+                f"unknown organisation {text!r}: use --target-org with a known name (e.g. {known}, ...), "
+                "or declare the target in the --config YAML as `identity: {organisation: ..., family: ...}`"
+            )
+        return found
+
+    def resolve(
+        self, model_name: str | None = None, org: str | None = None, declared: ModelIdentity | None = None
+    ) -> TargetIdentity:
+        """The target's identity: a declared `identity:` wins, then `--target-org`, then the model name.
+        A declared organisation the registry does not know is taken as given (that is how users
+        describe a model we have never heard of)."""
+        if declared is not None and (declared.organisation or declared.family):
+            return self._declared(declared)
+        if org:
+            return self.for_org(org)
+        if model_name:
+            found = self.for_model(model_name)
+            if found is not None:
+                return found
+            raise UserError(
+                f"cannot tell who built model {model_name!r}: pass --target-org ORGANISATION, or declare "
+                "`identity: {organisation: ..., family: ...}` for it in the --config YAML"
+            )
+        raise UserError(
+            "no target identity: pass --target-org ORGANISATION, or declare "
+            "`identity: {organisation: ..., family: ...}` in the --config YAML"
+        )
+
+    def _declared(self, declared: ModelIdentity) -> TargetIdentity:
+        fam = self._family_index.get(normalise_org(declared.family)) if declared.family else None
+        if declared.organisation:
+            known = self.find_org(declared.organisation)
+            if known is not None:
+                if fam is not None and fam.organisation == known.organisation:
+                    return self.identity_of(known.organisation, fam)
+                if declared.family and fam is None:
+                    names = [*known.names, declared.family]
+                    return known.model_copy(update={"family": declared.family, "names": names})
+                return known
+            names = [n for n in (declared.organisation, declared.family) if n]
+            statement = f"You were developed by {declared.organisation}" + (
+                f"; your model family is {declared.family}." if declared.family else "."
+            )
+            return TargetIdentity(
+                organisation=declared.organisation, family=declared.family, names=names, statement=statement
+            )
+        if fam is not None:
+            return self.identity_of(fam.organisation, fam)
+        raise UserError(
+            f"unknown model family {declared.family!r} in `identity:`: add `organisation: ...` beside it"
+        )
