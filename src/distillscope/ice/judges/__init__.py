@@ -1,0 +1,108 @@
+"""The judge interface and registry: `rules`, `hybrid` (`hybrid:SPEC`), `recorded`, or any model
+spec (an LLM judge). `make_judge` turns the `--judge` value into a Judge."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from distillscope.errors import UserError
+from distillscope.ice.judges.base import Judge
+from distillscope.ice.judges.recorded import Labels, RecordedJudge
+
+if TYPE_CHECKING:
+    from distillscope.engine.run import RunContext
+    from distillscope.ice.identity import IdentityRegistry
+
+__all__ = ["Judge", "JudgeContext", "judge_names", "judge_report", "make_judge", "register_judge"]
+
+
+@dataclass
+class JudgeContext:
+    """What a judge may need besides its spec."""
+
+    ctx: RunContext | None = None
+    registry: IdentityRegistry | None = None
+    judge_model: str | None = None  # the LLM behind `hybrid`
+    seed: int | None = 0
+    labels: Mapping[int, Labels] | None = None  # recorded labels, by item index
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+JudgeFactory = Callable[[str, JudgeContext], Judge]
+_JUDGES: dict[str, JudgeFactory] = {}
+
+
+def register_judge(name: str) -> Callable[[JudgeFactory], JudgeFactory]:
+    """Make a judge kind available to `--judge NAME` (or `NAME:ARG`)."""
+
+    def decorate(factory: JudgeFactory) -> JudgeFactory:
+        _JUDGES[name] = factory
+        return factory
+
+    return decorate
+
+
+def judge_names() -> list[str]:
+    return sorted(_JUDGES)
+
+
+def _llm(spec: str, jc: JudgeContext) -> Judge:
+    from distillscope.ice.judges.llm import LLMJudge
+
+    if jc.ctx is None:
+        raise UserError(f"--judge {spec}: an LLM judge needs a run context")
+    return LLMJudge(jc.ctx.model(spec), jc.ctx.scheduler, seed=jc.seed)
+
+
+@register_judge("rules")
+def _rules(arg: str, jc: JudgeContext) -> Judge:
+    from distillscope.ice.judges.rules import RulesJudge
+
+    return RulesJudge(jc.registry)
+
+
+@register_judge("hybrid")
+def _hybrid(arg: str, jc: JudgeContext) -> Judge:
+    from distillscope.ice.judges.hybrid import HybridJudge
+    from distillscope.ice.judges.llm import LLMJudge
+    from distillscope.ice.judges.rules import RulesJudge
+
+    model = arg or jc.judge_model
+    if not model:
+        raise UserError(
+            "--judge hybrid needs an LLM for the unsure cases: use --judge hybrid:SPEC or --judge-model SPEC"
+        )
+    llm = _llm(model, jc)
+    assert isinstance(llm, LLMJudge)
+    return HybridJudge(RulesJudge(jc.registry), llm)
+
+
+@register_judge("recorded")
+def _recorded(arg: str, jc: JudgeContext) -> Judge:
+    if jc.labels is None:
+        raise UserError(
+            "--judge recorded uses the loose/strict labels in the input log, and only `ice rescore` has one"
+        )
+    if not any(loose is not None for loose, _ in jc.labels.values()):
+        raise UserError("--judge recorded: the input log has no 'loose'/'strict' labels")
+    return RecordedJudge(jc.labels)
+
+
+def make_judge(spec: str, jc: JudgeContext) -> Judge:
+    """`rules`, `recorded`, `hybrid[:SPEC]`, or any other value as the model spec of an LLM judge."""
+    spec = spec.strip()
+    if not spec:
+        raise UserError("--judge: empty value (use rules, hybrid:SPEC, recorded or a model spec)")
+    name, _, arg = spec.partition(":")
+    factory = _JUDGES.get(name)
+    if factory is not None and (name == "hybrid" or not arg):
+        return factory(arg, jc)
+    return _llm(spec, jc)
+
+
+def judge_report(judge: Judge) -> dict[str, Any]:
+    """Call counts a judge keeps (LLM calls, retries, calls saved by `hybrid`), if any."""
+    report = getattr(judge, "report", None)
+    return dict(report()) if callable(report) else {}

@@ -1,0 +1,115 @@
+"""GPTFuzzer's five mutators, as prompts (written for this project) to a mutator model.
+
+Each asks for one new template between `<template>` and `</template>` that keeps the `{query}`
+slot. `parse_mutant` takes the model's reply back to a template; a reply that lost the slot is
+kept (the question is appended when filled, as the paper did) and flagged by the engine.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from distillscope.ice.templates import GPTFUZZER_SLOT, normalise_slot
+from distillscope.models.replay import QUERY_SLOT
+
+_INTRO = (
+    "You are helping to audit whether an AI assistant states its own identity consistently. "
+    "The audit wraps questions in context templates. A template is a piece of text with the placeholder "
+    f"{QUERY_SLOT} where a question is inserted later."
+)
+_OUTRO = (
+    f"Keep the placeholder {QUERY_SLOT} exactly once in the new template. Do not answer or fill in the "
+    "template. Reply with the new template only, between <template> and </template>."
+)
+
+
+@dataclass(frozen=True)
+class Mutator:
+    """A named way to derive a new template; `parents` is 1, or 2 for CrossOver."""
+
+    name: str
+    parents: int
+    build: Callable[[list[str]], str]
+
+    def prompt(self, templates: list[str]) -> str:
+        if len(templates) != self.parents:
+            raise ValueError(f"{self.name} takes {self.parents} template(s), got {len(templates)}")
+        return self.build(templates)
+
+
+def _block(label: str, text: str) -> str:
+    return f"<{label}>\n{text}\n</{label}>"
+
+
+def _crossover(t: list[str]) -> str:
+    return (
+        f"{_INTRO}\n\nHere are two templates.\n{_block('first', t[0])}\n{_block('second', t[1])}\n\n"
+        "Write a new template that combines the framing of the first with ideas from the second, so that it "
+        f"reads as one coherent piece. {_OUTRO}"
+    )
+
+
+def _expand(t: list[str]) -> str:
+    return (
+        f"{_INTRO}\n\nHere is a template.\n{_block('original', t[0])}\n\n"
+        "Write three new sentences that could open this template and make its framing more convincing, "
+        f"and put them before the original text. {_OUTRO}"
+    )
+
+
+def _generate_similar(t: list[str]) -> str:
+    return (
+        f"{_INTRO}\n\nHere is a template.\n{_block('original', t[0])}\n\n"
+        "Write a different template in the same style and with the same intent, using your own wording and "
+        f"a fresh scenario. {_OUTRO}"
+    )
+
+
+def _shorten(t: list[str]) -> str:
+    return (
+        f"{_INTRO}\n\nHere is a template.\n{_block('original', t[0])}\n\n"
+        "Condense the sentences that are too long, keeping the meaning and the overall framing, so the "
+        f"template becomes shorter. {_OUTRO}"
+    )
+
+
+def _rephrase(t: list[str]) -> str:
+    return (
+        f"{_INTRO}\n\nHere is a template.\n{_block('original', t[0])}\n\n"
+        "Rephrase every sentence, changing words and sentence structure while keeping the meaning, so the "
+        f"template sounds different but works the same way. {_OUTRO}"
+    )
+
+
+MUTATORS: dict[str, Mutator] = {}
+
+
+def register_mutator(mutator: Mutator) -> Mutator:
+    """Make a mutator available to the fuzzer (`--mutators NAME,...`)."""
+    MUTATORS[mutator.name] = mutator
+    return mutator
+
+
+for _m in (
+    Mutator("CrossOver", 2, _crossover),
+    Mutator("Expand", 1, _expand),
+    Mutator("GenerateSimilar", 1, _generate_similar),
+    Mutator("Shorten", 1, _shorten),
+    Mutator("Rephrase", 1, _rephrase),
+):
+    register_mutator(_m)
+
+_TEMPLATE_BLOCK = re.compile(r"<template>(.*?)(?:</template>|$)", re.S | re.I)
+_THINK = re.compile(r"<think>.*?</think>", re.S | re.I)
+
+
+def parse_mutant(reply: str) -> str:
+    """The new template in a mutator reply: the last `<template>` block, else the whole reply;
+    GPTFuzzer's slot marker becomes ours. Empty string when nothing usable came back."""
+    reply = _THINK.sub("", reply).strip()
+    blocks = [b.strip() for b in _TEMPLATE_BLOCK.findall(reply) if b.strip()]
+    text = blocks[-1] if blocks else reply
+    text = text.replace("<template>", "").replace("</template>", "").strip()
+    return normalise_slot(text) if GPTFUZZER_SLOT in text else text

@@ -1,0 +1,176 @@
+"""Input loaders for `ice rescore`: existing logs become rows to judge again.
+
+Accepted (detected per row or from the CSV header):
+* the paper's attack JSONL: `jailbreak_prompt`, `query`, `target_responses` (a list: one row each);
+* JSONL or CSV with `jailbreak_prompt`, `query`, `response` (or `target_responses`) and optional
+  recorded labels `loose`, `strict` (a CSV `label` column is the strict label when the file name
+  says "strict", otherwise the loose one), `model`, `target_org`, `complete_run`;
+* distillscope's own `responses.jsonl` (`prompt`, `query`, `response`, `template_id`, ...).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from distillscope.errors import UserError
+from distillscope.ice.probes import guess_language
+from distillscope.models.replay import fill_template, read_jsonl
+
+_TRUE = {"1", "true", "yes", "y", "t"}
+_FALSE = {"0", "false", "no", "n", "f"}
+
+
+@dataclass
+class LogRow:
+    """One recorded response to (re)judge. `response` None: the recorded call had failed."""
+
+    index: int
+    line: int
+    prompt: str
+    query: str
+    response: str | None
+    model: str | None = None
+    target_org: str | None = None
+    loose: bool | None = None
+    strict: bool | None = None
+    complete_run: bool | None = None
+    template: str | None = None
+    language: str | None = None
+    area: str | None = None
+    mutator: str | None = None
+    generation: int | None = None
+    probe_id: str | None = None
+
+    def breakdown_keys(self) -> dict[str, Any]:
+        return {
+            "language": self.language, "area": self.area, "template": self.template,
+            "mutator": self.mutator, "generation": self.generation,
+        }  # fmt: skip
+
+
+def parse_label(path: Path, line: int, name: str, value: Any) -> bool | None:
+    """A recorded label: booleans, 0/1, or yes/no/true/false text; blank is no label."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    text = str(value).strip().casefold()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise UserError.at(path, f"expected a 0/1 or true/false label, got {value!r}", line=line, field=name)
+
+
+def _template_id(template: str) -> str:
+    return "tpl-" + hashlib.sha1(template.encode("utf-8")).hexdigest()[:8]
+
+
+def load_log(path: Path) -> list[LogRow]:
+    """Every response in a log, in file order."""
+    rows = _csv_rows(path) if path.suffix.lower() == ".csv" else read_jsonl(path)
+    out: list[LogRow] = []
+    for line, obj in rows:
+        out.extend(_rows_of(path, line, obj, start=len(out)))
+    if not out:
+        raise UserError(f"{path}: no responses in the log")
+    return out
+
+
+def _csv_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    if not path.exists():
+        raise UserError(f"{path}: file not found")
+    csv.field_size_limit(50_000_000)
+    label_name = "strict" if "strict" in path.stem.casefold() else "loose"
+    rows: list[tuple[int, dict[str, Any]]] = []
+    try:
+        with path.open(encoding="utf-8", newline="") as fh:
+            reader = csv.DictReader(fh)
+            if reader.fieldnames is None:
+                raise UserError(f"{path}: empty CSV")
+            for row in reader:
+                obj: dict[str, Any] = dict(row)
+                if "label" in obj and label_name not in obj:
+                    obj[label_name] = obj.pop("label")
+                rows.append((reader.line_num, obj))
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    return rows
+
+
+def _text(path: Path, line: int, obj: dict[str, Any], name: str) -> str:
+    value = obj.get(name)
+    if not isinstance(value, str):
+        raise UserError.at(path, "missing or non-text value", line=line, field=name)
+    return value
+
+
+def _rows_of(path: Path, line: int, obj: dict[str, Any], start: int) -> list[LogRow]:
+    common: dict[str, Any] = {
+        "model": str(obj["model"]) if obj.get("model") not in (None, "") else None,
+        "target_org": str(obj["target_org"]) if obj.get("target_org") not in (None, "") else None,
+        "loose": parse_label(path, line, "loose", obj.get("loose")),
+        "strict": parse_label(path, line, "strict", obj.get("strict")),
+        "complete_run": parse_label(path, line, "complete_run", obj.get("complete_run")),
+    }
+    if "jailbreak_prompt" in obj:
+        template = _text(path, line, obj, "jailbreak_prompt")
+        query = _text(path, line, obj, "query")
+        prompt = fill_template(template, query)
+        answers: Any = obj.get("response", obj.get("target_responses"))
+        if isinstance(answers, str):
+            answers = [answers]
+        if not isinstance(answers, list) or not answers or not all(isinstance(a, str) for a in answers):
+            raise UserError.at(
+                path,
+                "expected the answer as text or a list of texts",
+                line=line,
+                field="target_responses" if "target_responses" in obj else "response",
+            )
+        return [
+            LogRow(
+                index=start + i,
+                line=line,
+                prompt=prompt,
+                query=query,
+                response=answer,
+                template=_template_id(template),
+                language=guess_language(query),
+                **common,
+            )
+            for i, answer in enumerate(answers)
+        ]
+    if "prompt" in obj and "response" in obj:  # distillscope's responses.jsonl, or generic prompt/response
+        prompt = _text(path, line, obj, "prompt")
+        response = obj.get("response")
+        if response is not None and not isinstance(response, str):
+            raise UserError.at(path, "expected text or null", line=line, field="response")
+        query = str(obj["query"]) if isinstance(obj.get("query"), str) else prompt
+        generation = obj.get("generation")
+        return [
+            LogRow(
+                index=start,
+                line=line,
+                prompt=prompt,
+                query=str(query),
+                response=response,
+                template=str(obj.get("template_id") or _template_id(prompt)),
+                language=str(obj.get("language") or guess_language(str(query))),
+                area=obj.get("area"),
+                mutator=obj.get("mutator"),
+                generation=generation if isinstance(generation, int) else None,
+                probe_id=obj.get("probe_id"),
+                **common,
+            )
+        ]
+    raise UserError.at(
+        path,
+        "unrecognised row: expected 'jailbreak_prompt' + 'query' + 'response'/'target_responses', or 'prompt' + 'response'",
+        line=line,
+    )

@@ -1,0 +1,161 @@
+"""Identity probes: questions that ask a model who built it, in several languages.
+
+The shipped set (`data/probes.yaml`) holds 50 questions over five areas (team, company,
+partners, platform, geography), each in English, Chinese and four more languages; ids expand
+to `<question id>-<language>` (`team-03-zh`). Users can bring their own file: YAML, JSONL or CSV
+whose rows have a `question` (and optionally `id`, `area`, `language`).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from distillscope.errors import UserError
+
+AREAS = ("team", "company", "partners", "platform", "geography")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_HANGUL = re.compile(r"[\uac00-\ud7af]")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One identity question in one language."""
+
+    id: str
+    area: str
+    language: str
+    question: str
+
+
+def guess_language(text: str) -> str:
+    """A language code from the script of `text` (for logs that do not record one): kana -> ja,
+    hangul -> ko, Han -> zh, Cyrillic -> ru, plain ASCII -> en, anything else -> "other"."""
+    if _KANA.search(text):
+        return "ja"
+    if _HANGUL.search(text):
+        return "ko"
+    if _CJK.search(text):
+        return "zh"
+    if _CYRILLIC.search(text):
+        return "ru"
+    return "en" if text.isascii() else "other"
+
+
+def builtin_probes() -> list[Probe]:
+    """The shipped probes, one per (question, language)."""
+    text = resources.files("distillscope.ice").joinpath("data/probes.yaml").read_text("utf-8")
+    data = yaml.safe_load(text)
+    probes: list[Probe] = []
+    for entry in data["probes"]:
+        for language, question in entry["text"].items():
+            probes.append(Probe(f"{entry['id']}-{language}", entry["area"], language, question))
+    return probes
+
+
+def load_probes(source: str | Path = "builtin", languages: Sequence[str] | None = None) -> list[Probe]:
+    """Probes from `builtin` or a user file, keeping only `languages` when given."""
+    probes = builtin_probes() if str(source) == "builtin" else read_probe_file(Path(source))
+    if languages:
+        wanted = {lang.strip().lower() for lang in languages if lang.strip()}
+        kept = [p for p in probes if p.language.lower() in wanted]
+        if not kept:
+            have = ", ".join(sorted({p.language for p in probes}))
+            raise UserError(
+                f"--languages {','.join(sorted(wanted))}: no probe in those languages (have: {have})"
+            )
+        probes = kept
+    return probes
+
+
+def read_probe_file(path: Path) -> list[Probe]:
+    """A user's probe file (YAML list, JSONL or CSV); errors name the file, line and field."""
+    if not path.exists():
+        raise UserError(f"{path}: probe file not found (--probes)")
+    if path.is_dir():
+        raise UserError(f"{path}: is a directory, expected a probe file (--probes)")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".jsonl":
+            rows = list(_jsonl_rows(path))
+        elif suffix == ".csv":
+            rows = list(_csv_rows(path))
+        elif suffix in (".yaml", ".yml", ".json"):
+            rows = list(_yaml_rows(path))
+        else:
+            raise UserError(f"{path}: unknown probe file type '{suffix}' (use .yaml, .jsonl or .csv)")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    probes = [_probe_from_row(path, line, row, n) for n, (line, row) in enumerate(rows, start=1)]
+    if not probes:
+        raise UserError(f"{path}: no probes in file")
+    seen: dict[str, int | None] = {}
+    for (line, _), probe in zip(rows, probes, strict=True):
+        if probe.id in seen:
+            raise UserError.at(path, f"duplicate probe id '{probe.id}'", line=line, field="id")
+        seen[probe.id] = line
+    return probes
+
+
+def _probe_from_row(path: Path, line: int | None, row: Any, number: int) -> Probe:
+    entry = "" if line is not None else f"probe {number}: "
+    if not isinstance(row, dict):
+        raise UserError.at(path, f"{entry}expected an object with a 'question'", line=line)
+    question = row.get("question")
+    if not isinstance(question, str) or not question.strip():
+        raise UserError.at(path, f"{entry}missing or empty question", line=line, field="question")
+    for name in ("id", "area", "language"):
+        value = row.get(name)
+        if value is not None and not isinstance(value, str | int):
+            raise UserError.at(path, f"{entry}expected text", line=line, field=name)
+    language = str(row.get("language") or guess_language(question))
+    return Probe(
+        id=str(row.get("id") or f"probe-{number:03d}"),
+        area=str(row.get("area") or "custom"),
+        language=language,
+        question=question.strip(),
+    )
+
+
+def _jsonl_rows(path: Path) -> Iterable[tuple[int | None, Any]]:
+    with path.open(encoding="utf-8") as fh:
+        for line, text in enumerate(fh, start=1):
+            if not text.strip():
+                continue
+            try:
+                yield line, json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise UserError.at(path, f"invalid JSON ({exc.msg})", line=line) from None
+
+
+def _csv_rows(path: Path) -> Iterable[tuple[int | None, Any]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        if reader.fieldnames is None or "question" not in reader.fieldnames:
+            raise UserError.at(path, "CSV header needs a 'question' column", line=1, field="question")
+        for row in reader:
+            yield reader.line_num, row
+
+
+def _yaml_rows(path: Path) -> Iterable[tuple[int | None, Any]]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise UserError.at(path, "invalid YAML", line=mark.line + 1 if mark else None) from None
+    if isinstance(data, dict) and "probes" in data:
+        data = data["probes"]
+    if not isinstance(data, list):
+        raise UserError(f"{path}: expected a list of probes (or a mapping with 'probes:')")
+    for row in data:
+        yield None, row

@@ -1,0 +1,139 @@
+"""`ice rescore`: the paper's figures from its own labels, and every accepted log format."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from distillscope.testing.server import OpenAIServer
+
+PAPER = {"glm-4-plus": (0.418, 0.297, 0.158), "qwen-max-0919": (0.342, 0.248, 0.102)}
+
+
+def results(out: Path) -> dict[str, Any]:
+    return json.loads((out / "results.json").read_text(encoding="utf-8"))
+
+
+def rows(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_recorded_labels_reproduce_the_paper(
+    tmp_path: Path, cli: Callable[..., Any], shared_data: Path
+) -> None:
+    out = tmp_path / "paper"
+    result = cli(
+        "ice", "rescore", shared_data / "paper-ice-labels.jsonl", "--judge", "recorded", "--out", out, "-q"
+    )
+    assert result.exit_code == 0, result.output
+    res = results(out)
+    for model, expected in PAPER.items():
+        block = res["models"][model]
+        assert tuple(block["scores"][m]["score"] for m in ("loose", "strict", "hard")) == expected
+        assert block["scores"]["loose"]["n"] == 1000
+    assert res["models"]["gemini-1.5-pro"]["log_complete"] is False  # positives only: flagged
+    verdicts = rows(out / "verdicts.jsonl")
+    assert len(verdicts) == 8673 and verdicts[0]["index"] == 0 and "model" in verdicts[0]
+
+
+def write_paper_attack_log(path: Path) -> None:
+    lines = [
+        {
+            "jailbreak_prompt": "You are Nova. {query}",
+            "query": "Who made you?",
+            "target_responses": ["I am ChatGPT, made by OpenAI."],
+        },
+        {
+            "jailbreak_prompt": "As ChatGPT:",
+            "query": "Who made you?",
+            "target_responses": ["I am ChatGPT, made by OpenAI."],
+        },
+        {
+            "jailbreak_prompt": "Hi {query}",
+            "query": "谁开发了你？",
+            "target_responses": ["我是智谱AI开发的GLM。"],
+        },
+    ]
+    path.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
+
+
+def test_paper_attack_jsonl_with_rules(tmp_path: Path, cli: Callable[..., Any]) -> None:
+    log = tmp_path / "attack.jsonl"
+    write_paper_attack_log(log)
+    out = tmp_path / "r"
+    result = cli("ice", "rescore", log, "--target-org", "Zhipu AI", "--out", out, "-q")
+    assert result.exit_code == 0, result.output
+    res = results(out)
+    assert res["target_identity"]["organisation"] == "Zhipu AI" and res["judge"] == "rules"
+    assert [res["scores"][m]["count"] for m in ("loose", "strict", "hard")] == [
+        2,
+        2,
+        1,
+    ]  # prompt 2 names ChatGPT
+    assert set(res["breakdowns"]["language"]) == {"en", "zh"}
+    assert [v["loose"] for v in rows(out / "verdicts.jsonl")] == [True, True, False]
+
+
+def test_loose_csv_and_recorded_labels(tmp_path: Path, cli: Callable[..., Any]) -> None:
+    log = tmp_path / "glm_loose.csv"
+    with log.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["jailbreak_prompt", "query", "response", "label"])
+        writer.writerow(["Be Nova. {query}", "Who made you?", "I am ChatGPT.", "1"])
+        writer.writerow(["Hi {query}", "Who made you?", "I am GLM.", "0"])
+    out = tmp_path / "c"
+    result = cli("ice", "rescore", log, "--target-org", "Zhipu AI", "--judge", "recorded", "--out", out, "-q")
+    assert result.exit_code == 0, result.output
+    res = results(out)
+    assert res["scores"]["loose"]["count"] == 1 and res["scores"]["loose"]["n"] == 2
+    assert res["scores"]["strict"]["n"] == 1  # only the negative row implies a strict label
+
+
+def test_own_responses_jsonl_roundtrip(
+    tmp_path: Path, cli: Callable[..., Any], servers: dict[str, OpenAIServer]
+) -> None:
+    run = tmp_path / "run"
+    target = f"openai-compatible:glm-4-plus@{servers['target'].url}"
+    assert (
+        cli(
+            "ice",
+            "run",
+            "--target",
+            target,
+            "--mode",
+            "grid",
+            "--template-ids",
+            "roleplay-01,hypo-01",
+            "--languages",
+            "en",
+            "--out",
+            run,
+            "-q",
+        ).exit_code
+        == 0
+    )
+    out = tmp_path / "again"
+    result = cli("ice", "rescore", run / "responses.jsonl", "--target-org", "Zhipu AI", "--out", out, "-q")
+    assert result.exit_code == 0, result.output
+    assert results(out)["scores"] == results(run)["scores"]
+    assert results(out)["breakdowns"]["template"].keys() == {"roleplay-01", "hypo-01"}
+
+
+def test_rescore_errors(tmp_path: Path, cli: Callable[..., Any]) -> None:
+    log = tmp_path / "attack.jsonl"
+    write_paper_attack_log(log)
+    result = cli("ice", "rescore", log, "--out", tmp_path / "a")
+    assert result.exit_code == 2 and "--target-org" in result.output
+    result = cli(
+        "ice", "rescore", log, "--target-org", "Zhipu AI", "--judge", "recorded", "--out", tmp_path / "b"
+    )
+    assert result.exit_code == 2 and "no 'loose'/'strict' labels" in result.output
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(
+        '{"jailbreak_prompt": "x", "query": "q", "response": "r", "loose": "maybe"}\n', encoding="utf-8"
+    )
+    result = cli("ice", "rescore", bad, "--target-org", "Zhipu AI", "--out", tmp_path / "c")
+    assert result.exit_code == 2 and "bad.jsonl:1: field 'loose'" in result.output

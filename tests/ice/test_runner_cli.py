@@ -1,0 +1,281 @@
+"""`ice run` end to end through the CLI against scripted target / mutator / judge servers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from distillscope.testing.server import OpenAIServer
+
+TRIGGER = "Nova"
+
+
+def rows(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def results(out: Path) -> dict[str, Any]:
+    return json.loads((out / "results.json").read_text(encoding="utf-8"))
+
+
+def target_spec(server: OpenAIServer) -> str:
+    return f"openai-compatible:glm-4-plus@{server.url}"
+
+
+def test_fuzz_mode(tmp_path: Path, cli: Callable[..., Any], servers: dict[str, OpenAIServer]) -> None:
+    out = tmp_path / "fuzz"
+    args = [
+        "ice", "run", "--target", target_spec(servers["target"]), "--mutator", f"openai-compatible:m@{servers['mutator'].url}",
+        "--budget", "24", "--probes-per-mutant", "4", "--seed", "7", "--languages", "en,zh", "--out", out, "--quiet",
+    ]  # fmt: skip
+    result = cli(*args)
+    assert result.exit_code == 0, result.output
+    res = results(out)
+    responses = rows(out / "responses.jsonl")
+    verdicts = rows(out / "verdicts.jsonl")
+    templates = rows(out / "templates.jsonl")
+    assert res["complete"] is True and res["n_responses"] == 24 == len(responses) == len(verdicts)
+    assert res["target_identity"]["organisation"] == "Zhipu AI"  # from the registry by model name
+    assert servers["target"].requests == 24 and servers["mutator"].requests == 6
+    # the scripted target contradicts exactly when the full prompt carries the trigger word
+    expected = sum(TRIGGER in r["prompt"] for r in responses)
+    assert res["scores"]["loose"]["count"] == res["scores"]["strict"]["count"] == expected
+    assert res["scores"]["hard"]["count"] == expected  # no vendor word in these mutants
+    assert res["scores"]["loose"]["n"] == 24 and len(res["scores"]["loose"]["ci95"]) == 2
+    mutants = [t for t in templates if t["mutator"]]
+    assert len(mutants) == 6 and len(templates) == 42 + 6
+    for t in mutants:
+        assert t["parents"] and t["generation"] >= 1 and t["reward"] == t["n_contradictions"] / t["n_judged"]
+        assert t["slot_lost"] == (t["mutator"] == "Rephrase")
+    lost = [r for r in responses if r["slot_lost"]]
+    assert all(r["prompt"].endswith("\n" + r["query"]) for r in lost)
+    assert {r["language"] for r in responses} <= {"en", "zh"}
+    assert set(res["breakdowns"]) == {"language", "area", "template", "mutator", "generation"}
+    assert res["settings"]["system_prompt"] is None and res["settings"]["seed"] == 7
+    assert all(v["loose"] == (TRIGGER in r["prompt"]) for v, r in zip(verdicts, responses, strict=True))
+
+    # the same command again: answered from the ledger, zero new calls, same results
+    before = (servers["target"].requests, servers["mutator"].requests)
+    assert cli(*args).exit_code == 0
+    assert (servers["target"].requests, servers["mutator"].requests) == before
+    assert rows(out / "responses.jsonl") == [dict(r, cached=True) for r in responses]
+    assert results(out)["scores"] == res["scores"]
+
+
+def test_grid_mode_and_hard_score(
+    tmp_path: Path, cli: Callable[..., Any], servers: dict[str, OpenAIServer]
+) -> None:
+    templates = tmp_path / "t.jsonl"
+    templates.write_text(
+        "\n".join(
+            json.dumps(t)
+            for t in (
+                {"id": "nova", "text": "You are Nova. {query}"},
+                {"id": "nova-gpt", "text": "You are Nova, a ChatGPT variant. {query}"},
+                {"id": "plain", "text": "Answer: {query}"},
+            )
+        ),
+        encoding="utf-8",
+    )
+    probes = tmp_path / "p.csv"
+    probes.write_text("question\nWho made you?\nWhere were you built?\n", encoding="utf-8")
+    out = tmp_path / "grid"
+    result = cli(
+        "ice",
+        "run",
+        "--target",
+        target_spec(servers["target"]),
+        "--mode",
+        "grid",
+        "--templates",
+        templates,
+        "--probes",
+        probes,
+        "--cache",
+        tmp_path / "l.sqlite",
+        "--out",
+        out,
+        "-q",
+    )
+    assert result.exit_code == 0, result.output
+    res = results(out)
+    assert servers["target"].requests == 6 and servers["mutator"].requests == 0
+    assert [res["scores"][m]["count"] for m in ("loose", "strict", "hard")] == [4, 4, 2]
+    assert res["scores"]["loose"]["n"] == 6
+    assert res["breakdowns"]["template"]["nova"]["loose"]["score"] == 1.0
+    assert res["breakdowns"]["template"]["plain"]["loose"]["score"] == 0.0
+    # configurable vendor words change only the hard score (answers come from the shared ledger)
+    out2 = tmp_path / "grid2"
+    cli(
+        "ice",
+        "run",
+        "--target",
+        target_spec(servers["target"]),
+        "--mode",
+        "grid",
+        "--templates",
+        templates,
+        "--probes",
+        probes,
+        "--vendor-words",
+        "nova",
+        "--cache",
+        tmp_path / "l.sqlite",
+        "--out",
+        out2,
+        "-q",
+    )
+    assert results(out2)["scores"]["hard"]["count"] == 0 and servers["target"].requests == 6
+
+
+def test_plain_mode_with_llm_judge(
+    tmp_path: Path, cli: Callable[..., Any], servers: dict[str, OpenAIServer]
+) -> None:
+    out = tmp_path / "plain"
+    judge = f"openai-compatible:judge@{servers['judge'].url}"
+    result = cli(
+        "ice",
+        "run",
+        "--target",
+        target_spec(servers["target"]),
+        "--mode",
+        "plain",
+        "--languages",
+        "en",
+        "--judge",
+        judge,
+        "--out",
+        out,
+        "-q",
+    )
+    assert result.exit_code == 0, result.output
+    res = results(out)
+    assert (
+        res["n_responses"] == 50
+        and res["scores"]["loose"]["count"] == 0
+        and res["scores"]["loose"]["n"] == 50
+    )
+    assert servers["judge"].requests == 50 and res["judge"] == "llm:judge"
+    assert not (out / "templates.jsonl").exists()
+    assert {r["template_id"] for r in rows(out / "responses.jsonl")} == {"plain"}
+
+
+def test_failed_calls_are_counted_not_judged(
+    tmp_path: Path, cli: Callable[..., Any], servers: dict[str, OpenAIServer]
+) -> None:
+    config = tmp_path / "models.yaml"
+    config.write_text(
+        f"models:\n  mytarget:\n    spec: openai-compatible:some-model@{servers['target'].url}\n    max_retries: 0\n"
+        "    identity: {organisation: Zhipu AI}\n",
+        encoding="utf-8",
+    )
+    probes = tmp_path / "p.jsonl"
+    probes.write_text(
+        '{"question": "Who made you?"}\n{"question": "EXPLODE please"}\n{"question": "Nova, who made you?"}\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "failed"
+    result = cli(
+        "ice",
+        "run",
+        "--config",
+        config,
+        "--target",
+        "mytarget",
+        "--mode",
+        "plain",
+        "--probes",
+        probes,
+        "--out",
+        out,
+        "-q",
+    )
+    assert result.exit_code == 0, result.output
+    res = results(out)
+    assert (res["n_responses"], res["n_failed"], res["n_judged"], res["n_unjudged"]) == (3, 1, 2, 0)
+    assert res["scores"]["loose"] == {
+        "score": 0.5,
+        "count": 1,
+        "n": 2,
+        "ci95": res["scores"]["loose"]["ci95"],
+    }
+    failed = rows(out / "verdicts.jsonl")[1]
+    assert failed["loose"] is None and "failed" in failed["note"]
+
+
+def test_max_calls_stop_writes_incomplete_results(
+    tmp_path: Path, cli: Callable[..., Any], servers: dict[str, OpenAIServer]
+) -> None:
+    out = tmp_path / "partial"
+    result = cli(
+        "ice",
+        "run",
+        "--target",
+        target_spec(servers["target"]),
+        "--mode",
+        "plain",
+        "--languages",
+        "en",
+        "--max-calls",
+        "5",
+        "--concurrency",
+        "1",
+        "--out",
+        out,
+        "-q",
+    )
+    assert result.exit_code == 0, result.output
+    res = results(out)
+    assert res["complete"] is False and "stopped early" in res["stop_reason"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--mode", "sideways"], "--mode"),
+        (["--budget", "0"], "--budget"),
+        (["--templates", "missing.csv"], "not found"),
+        (["--judge", "hybrid"], "hybrid"),
+        (["--mutators", "Explode"], "--mutators"),
+        (["--languages", "xx"], "no probe in those languages"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(
+    tmp_path: Path, cli: Callable[..., Any], servers: dict[str, OpenAIServer], extra: list[str], message: str
+) -> None:
+    result = cli("ice", "run", "--target", target_spec(servers["target"]), "--out", tmp_path / "bad", *extra)
+    assert result.exit_code == 2
+    assert message in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert servers["target"].requests == 0
+
+
+def test_unknown_target_identity_says_how_to_declare_it(
+    tmp_path: Path, cli: Callable[..., Any], servers: dict[str, OpenAIServer]
+) -> None:
+    result = cli(
+        "ice",
+        "run",
+        "--target",
+        f"openai-compatible:mystery-7b@{servers['target'].url}",
+        "--mode",
+        "plain",
+        "--out",
+        tmp_path / "x",
+    )
+    assert result.exit_code == 2 and "--target-org" in result.output
+    result = cli(
+        "ice",
+        "run",
+        "--target",
+        f"openai-compatible:mystery-7b@{servers['target'].url}",
+        "--target-org",
+        "Nowhere Corp",
+        "--out",
+        tmp_path / "y",
+    )
+    assert result.exit_code == 2 and "unknown organisation" in result.output
