@@ -2,6 +2,231 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
 
+from distillscope.cli.options import (
+    Cache,
+    Concurrency,
+    Config,
+    MaxCalls,
+    MaxTokens,
+    Out,
+    Quiet,
+    Seed,
+    SystemPrompt,
+    console,
+    parse_pairs,
+    run_command,
+)
+from distillscope.engine.run import RunContext, RunOptions
+from distillscope.errors import UserError
+from distillscope.models.types import GenerateParams
+from distillscope.rse.datasets import SharegptTurns, load_datasets
+from distillscope.rse.judging import OFFLINE, JudgeOptions
+from distillscope.rse.matrix import run_matrix
+from distillscope.rse.runner import Contestant, run_rse
+
 app = typer.Typer(help="Response Similarity Evaluation: how closely do a model's answers track a reference's?", no_args_is_help=True)
+
+Datasets = Annotated[
+    list[str],
+    typer.Option("--dataset", "-d", help="NAME=PATH (JSONL/JSON/CSV/Parquet: Arena-Hard, NuminaMath, ShareGPT, MT-bench, 'prompt' or 'messages' rows), NAME=builtin (examples), or NAME=hf:DATASET[:split]. Repeatable."),
+]
+Sample = Annotated[int | None, typer.Option("--sample", help="Use N prompts per dataset, chosen with --seed (stable across file order).")]
+Judge = Annotated[str, typer.Option("--judge", help="offline (no API, default) or a model spec for the LLM judge.")]
+Swap = Annotated[bool, typer.Option("--swap", help="LLM judge: judge both orders and average (position bias control).")]
+JudgeTemperature = Annotated[float, typer.Option("--judge-temperature", help="LLM judge sampling temperature (recorded).")]
+SharegptTurnsOpt = Annotated[str, typer.Option("--sharegpt-turns", help="ShareGPT: 'first' human turn only, or 'all' human turns with the recorded history.")]
+AnswerTokens = Annotated[int | None, typer.Option("--max-tokens", help="Max tokens per answer.")]
+Temperature = Annotated[float | None, typer.Option("--temperature", help="Sampling temperature for the answering models (default: the model's).")]
+
+
+def _turns(value: str) -> SharegptTurns:
+    if value not in ("first", "all"):
+        raise UserError(f"--sharegpt-turns must be 'first' or 'all', got '{value}'")
+    return "first" if value == "first" else "all"
+
+
+def _answer_params(temperature: float | None, max_tokens: int | None, seed: int) -> GenerateParams:
+    if max_tokens is not None and max_tokens < 1:
+        raise UserError(f"--max-tokens must be at least 1, got {max_tokens}")
+    if temperature is not None and temperature < 0:
+        raise UserError(f"--temperature must be at least 0, got {temperature}")
+    return GenerateParams(temperature=temperature, max_tokens=max_tokens, seed=seed)
+
+
+def _fmt(entry: dict[str, Any] | None) -> str:
+    if not entry or entry.get("score") is None:
+        return "n/a"
+    lo, hi = entry["ci95"]
+    return f"{entry['score']:.2f} [{lo:.2f}, {hi:.2f}] n={entry['n']}"
+
+
+def _signed(entry: dict[str, Any]) -> str:
+    if entry.get("score") is None:
+        return "n/a"
+    lo, hi = entry["ci95"]
+    return f"{entry['score']:+.2f} [{lo:+.2f}, {hi:+.2f}]"
+
+
+def print_rse(results: dict[str, Any], out: Path) -> None:
+    """Scores per model per dataset and the average, on a few lines."""
+    from rich.table import Table
+
+    datasets = list(results.get("datasets", {}))
+    table = Table("model", *datasets, "average", title=f"similarity to {results['reference']} (1-5, judge {results['judge']})")
+    for name, block in results.get("models", {}).items():
+        table.add_row(name, *(_fmt(block["datasets"].get(d)) for d in datasets), _fmt(block.get("avg")))
+    console.print(table)
+    contrast = (results.get("contrast") or {}).get("models") or {}
+    if contrast:
+        parts = []
+        for name, block in contrast.items():
+            overall = (block.get("measures") or {}).get("overall") or {}
+            parts.append(f"{name} {_signed(overall)}")
+        console.print("contrast (similarity beyond the panel's typical, overall): " + ", ".join(parts), highlight=False)
+    missing = results.get("missing") or {}
+    counts = {name: m["count"] for name, m in (missing.get("models") or {}).items() if m["count"]}
+    if (missing.get("reference") or {}).get("count"):
+        counts[f"{results['reference']} (reference)"] = missing["reference"]["count"]
+    if counts:
+        console.print("[yellow]missing answers (pairs skipped):[/] " + ", ".join(f"{k} {v}" for k, v in counts.items()), highlight=False)
+    if not results.get("complete", True):
+        console.print(f"[yellow]incomplete:[/] {results.get('stopped')}; rerun the same command to finish", highlight=False)
+    console.print(f"results: {out / 'results.json'}", highlight=False)
+
+
+@app.command("run")
+def run(
+    reference: Annotated[str, typer.Option("--reference", "-r", help="The reference model (spec or config name).")],
+    test: Annotated[list[str], typer.Option("--test", "-t", help="A model to compare with the reference. Repeatable.")],
+    dataset: Datasets,
+    out: Out = None,
+    sample: Sample = None,
+    judge: Judge = OFFLINE,
+    swap: Swap = False,
+    judge_temperature: JudgeTemperature = 0.0,
+    panel: Annotated[list[str] | None, typer.Option("--panel", help="Extra independent models for the contrast score (answer the prompts too). Repeatable.")] = None,
+    sharegpt_turns: SharegptTurnsOpt = "first",
+    seed: Seed = 0,
+    cache: Cache = None,
+    config: Config = None,
+    concurrency: Concurrency = None,
+    max_calls: MaxCalls = None,
+    max_tokens_total: MaxTokens = None,
+    quiet: Quiet = False,
+    system_prompt: SystemPrompt = None,
+    max_tokens: AnswerTokens = None,
+    temperature: Temperature = None,
+) -> None:
+    """Score how similar each test model's answers are to the reference's (style, logic, content, 1-5).
+
+    Example: distillscope rse run --reference openai:gpt-4o --test replay:answers/qwen.jsonl --dataset arena=arena-hard.jsonl --sample 100 --out runs/rse
+    """
+
+    async def main() -> dict[str, Any]:
+        turns = _turns(sharegpt_turns)
+        specs = parse_pairs(dataset, "--dataset")
+        datasets = load_datasets(specs, sample=sample, seed=seed, sharegpt_turns=turns)
+        params = _answer_params(temperature, max_tokens, seed)
+        settings = {
+            "reference": reference, "tests": test, "panel": panel or [], "datasets": specs, "sample": sample,
+            "seed": seed, "judge": judge, "swap": swap, "judge_temperature": judge_temperature,
+            "sharegpt_turns": turns, "system_prompt": system_prompt, "answer_params": params.model_dump(exclude_none=True),
+        }
+        options = RunOptions(
+            command="rse", out=out, cache=cache, config=config, concurrency=concurrency, max_calls=max_calls,
+            max_tokens=max_tokens_total, quiet=quiet, settings=settings,
+        )
+        async with RunContext(options) as ctx:
+
+            def contestant(spec: str) -> Contestant:
+                backend = ctx.model(spec, system_prompt=system_prompt, params=params)
+                return Contestant(backend.name, backend, params)
+
+            ref = contestant(reference)
+            tests = [contestant(s) for s in test]
+            extra = [contestant(s) for s in panel or []]
+            ctx.write_config()
+            judge_options = JudgeOptions(spec=judge, temperature=judge_temperature, seed=seed, swap=swap)
+            results = await run_rse(
+                ctx, reference=ref, tests=tests, panel=extra, datasets=datasets, judge_options=judge_options, settings=settings
+            )
+            print_rse(results, ctx.out)
+            return results
+
+    run_command(main)
+
+
+@app.command("matrix")
+def matrix(
+    model: Annotated[list[str], typer.Option("--model", "-m", help="A model to compare with every other. Repeatable (2 or more).")],
+    dataset: Datasets,
+    out: Out = None,
+    sample: Sample = None,
+    judge: Judge = OFFLINE,
+    swap: Swap = False,
+    judge_temperature: JudgeTemperature = 0.0,
+    sharegpt_turns: SharegptTurnsOpt = "first",
+    seed: Seed = 0,
+    cache: Cache = None,
+    config: Config = None,
+    concurrency: Concurrency = None,
+    max_calls: MaxCalls = None,
+    max_tokens_total: MaxTokens = None,
+    quiet: Quiet = False,
+    system_prompt: SystemPrompt = None,
+    max_tokens: AnswerTokens = None,
+    temperature: Temperature = None,
+) -> None:
+    """Score every pair of models on the same prompts and cluster them (which models answer alike).
+
+    Example: distillscope rse matrix --model replay:a.jsonl --model replay:b.jsonl --model replay:c.jsonl --dataset mt=question.jsonl --out runs/matrix
+    """
+
+    async def main() -> dict[str, Any]:
+        turns = _turns(sharegpt_turns)
+        if len(model) < 2:
+            raise UserError("rse matrix needs at least two --model")
+        specs = parse_pairs(dataset, "--dataset")
+        datasets = load_datasets(specs, sample=sample, seed=seed, sharegpt_turns=turns)
+        params = _answer_params(temperature, max_tokens, seed)
+        settings = {
+            "models": model, "datasets": specs, "sample": sample, "seed": seed, "judge": judge, "swap": swap,
+            "judge_temperature": judge_temperature, "sharegpt_turns": turns, "system_prompt": system_prompt,
+            "answer_params": params.model_dump(exclude_none=True),
+        }
+        options = RunOptions(
+            command="rse-matrix", out=out, cache=cache, config=config, concurrency=concurrency, max_calls=max_calls,
+            max_tokens=max_tokens_total, quiet=quiet, settings=settings,
+        )
+        async with RunContext(options) as ctx:
+            models = []
+            for spec in model:
+                backend = ctx.model(spec, system_prompt=system_prompt, params=params)
+                models.append(Contestant(backend.name, backend, params))
+            ctx.write_config()
+            judge_options = JudgeOptions(spec=judge, temperature=judge_temperature, seed=seed, swap=swap)
+            results = await run_matrix(ctx, models=models, datasets=datasets, judge_options=judge_options, settings=settings)
+            print_matrix(results, ctx.out)
+            return results
+
+    run_command(main)
+
+
+def print_matrix(results: dict[str, Any], out: Path) -> None:
+    from rich.table import Table
+
+    names: list[str] = results["models"]
+    order: list[int] = results.get("order") or list(range(len(names)))
+    table = Table("", *(names[i] for i in order), title=f"pairwise similarity (1-5, judge {results['judge']}), dendrogram order")
+    for i in order:
+        row = results["scores"][i]
+        table.add_row(names[i], *("n/a" if row[j] is None else f"{row[j]:.2f}" for j in order))
+    console.print(table)
+    if not results.get("complete", True):
+        console.print(f"[yellow]incomplete:[/] {results.get('stopped')}; rerun the same command to finish", highlight=False)
+    console.print(f"results: {out / 'results.json'}", highlight=False)

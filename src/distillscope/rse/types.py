@@ -20,6 +20,9 @@ class Prompt(BaseModel):
     dataset: str
     messages: tuple[Message, ...]
     meta: dict[str, str] = Field(default_factory=dict)
+    followups: tuple[str, ...] = Field(
+        default=(), description="user turns asked after the model's own answer (MT-bench turn 2)"
+    )
 
     @property
     def text(self) -> str:

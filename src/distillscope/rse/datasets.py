@@ -1,0 +1,403 @@
+"""Prompt sets for RSE: read a file (or the built-in examples), detect its format, give every
+prompt a stable id, and sample with a seed.
+
+Formats, detected from the columns of the first row:
+
+    conversations (from/value)      ShareGPT (JSON list or JSONL); `sharegpt_turns` = "first" asks
+                                    the conversation up to its first human turn, "all" asks every
+                                    human turn with the recorded history before it
+    turns (+ question_id)           MT-bench / Arena-Hard v0.1: turn 1 is asked, later turns are
+                                    asked after the model's *own* answer (`Prompt.followups`)
+    uid + prompt                    Arena-Hard questions
+    problem (+ solution)            NuminaMath (the solution is never sent)
+    messages                        generic chat rows (a trailing assistant turn is dropped)
+    prompt                          generic rows (JSONL, JSON list, CSV, TSV, Parquet)
+
+Ids come from the row (`id`, `uid`, `question_id`, `prompt_id`), else from a hash of the row's
+content, never from its position: sampling or reordering a file keeps every id. Two rows with
+the same id (or the same content and no id) are an error naming the file and line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from distillscope.errors import UserError
+from distillscope.models.types import Message
+from distillscope.rse.types import Prompt
+
+SharegptTurns = Literal["first", "all"]
+ID_FIELDS = ("id", "uid", "question_id", "prompt_id")
+BUILTIN = ("builtin", "examples", "builtin:examples")
+HF_PREFIX = "hf:"
+_ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "chatgpt": "assistant",
+          "bard": "assistant", "bing": "assistant", "model": "assistant", "system": "system"}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One record of a file and where it came from (for error messages)."""
+
+    where: str  # "path:line" or "path item 3"
+    line: int | None
+    data: dict[str, Any]
+
+
+# -- reading files --------------------------------------------------------------------------------
+
+
+def _read_rows(path: Path) -> list[Row]:
+    """Records of a JSONL, JSON list, CSV/TSV or Parquet file."""
+    if not path.exists():
+        raise UserError(f"{path}: file not found")
+    if path.is_dir():
+        raise UserError(f"{path}: is a directory, expected a prompt file")
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".tsv", ".parquet", ".pq"):
+        return _read_table(path, suffix)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    if not text.strip():
+        raise UserError(f"{path}: file is empty")
+    if suffix == ".json" or (suffix != ".jsonl" and text.lstrip().startswith("[")):
+        try:
+            return _read_json_list(path, json.loads(text))
+        except json.JSONDecodeError as exc:
+            if exc.msg != "Extra data" or not text.lstrip().startswith("{"):  # JSONL named .json is fine
+                raise UserError.at(path, f"invalid JSON ({exc.msg})", line=exc.lineno) from None
+    return _read_jsonl(path, text)
+
+
+def _read_jsonl(path: Path, text: str) -> list[Row]:
+    rows: list[Row] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise UserError.at(path, f"invalid JSON ({exc.msg})", line=number) from None
+        if not isinstance(obj, dict):
+            raise UserError.at(path, "expected a JSON object", line=number)
+        rows.append(Row(f"{path}:{number}", number, obj))
+    return rows
+
+
+def _read_json_list(path: Path, data: Any) -> list[Row]:
+    if isinstance(data, dict) and isinstance(data.get("data"), list):
+        data = data["data"]
+    if not isinstance(data, list):
+        raise UserError(f"{path}: expected a JSON list of objects (or JSONL)")
+    rows: list[Row] = []
+    for i, obj in enumerate(data):
+        if not isinstance(obj, dict):
+            raise UserError(f"{path} item {i}: expected a JSON object")
+        rows.append(Row(f"{path} item {i}", None, obj))
+    if not rows:
+        raise UserError(f"{path}: file is empty")
+    return rows
+
+
+def _read_table(path: Path, suffix: str) -> list[Row]:
+    import pandas as pd
+
+    try:
+        if suffix in (".parquet", ".pq"):
+            frame = pd.read_parquet(path)
+            first_line = 0  # parquet has no lines: "row N" counts from 0
+        else:
+            frame = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", dtype=str, keep_default_na=False)
+            first_line = 2  # the header is line 1
+    except Exception as exc:  # pandas/pyarrow raise many kinds for a bad file
+        raise UserError(f"{path}: cannot read as {suffix[1:]}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+    if frame.empty:
+        raise UserError(f"{path}: file is empty")
+    rows: list[Row] = []
+    for i, record in enumerate(frame.to_dict(orient="records")):
+        data = {str(k): _plain(v) for k, v in record.items()}
+        if suffix in (".parquet", ".pq"):
+            rows.append(Row(f"{path} row {i}", None, data))
+        else:
+            rows.append(Row(f"{path}:{i + first_line}", i + first_line, data))
+    return rows
+
+
+def _plain(value: Any) -> Any:
+    """numpy arrays / scalars from parquet -> plain Python; JSON text in CSV cells -> objects."""
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+# -- formats ----------------------------------------------------------------------------------------
+
+
+def _err(row: Row, message: str, field: str | None = None) -> UserError:
+    where = f"field '{field}': " if field else ""
+    return UserError(f"{row.where}: {where}{message}")
+
+
+def _text(row: Row, key: str) -> str:
+    value = row.data.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise _err(row, "missing or empty text", key)
+    return value
+
+
+def _turn_text(row: Row, turn: Any) -> str:
+    if isinstance(turn, dict):
+        turn = turn.get("content")
+    if not isinstance(turn, str) or not turn.strip():
+        raise _err(row, "each turn must be non-empty text (or {'content': text})", "turns")
+    return turn
+
+
+def content_id(*parts: Any) -> str:
+    """A stable id from content: the same text always gets the same id, wherever it sits."""
+    blob = json.dumps(parts, ensure_ascii=False, sort_keys=True, default=str)
+    return "h" + hashlib.sha256(blob.encode("utf-8")).hexdigest()[:15]
+
+
+def _row_id(row: Row) -> str | None:
+    for key in ID_FIELDS:
+        value = row.data.get(key)
+        if value is not None and not (isinstance(value, str) and not value.strip()):
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            return str(value)
+    return None
+
+
+RowReader = Callable[[Row, str, "SharegptTurns"], list[Prompt]]
+
+
+def _prompt(pid: str, dataset: str, messages: Sequence[Message], **meta: str) -> Prompt:
+    return Prompt(id=pid, dataset=dataset, messages=tuple(messages), meta={k: v for k, v in meta.items() if v})
+
+
+def _from_turns(row: Row, dataset: str, _: SharegptTurns) -> list[Prompt]:
+    turns = row.data.get("turns")
+    if not isinstance(turns, list) or not turns:
+        raise _err(row, "expected a non-empty list of turns", "turns")
+    texts = [_turn_text(row, t) for t in turns]
+    pid = _row_id(row) or content_id(texts)
+    prompt = _prompt(pid, dataset, [Message(role="user", content=texts[0])], category=str(row.data.get("category") or ""))
+    return [prompt.model_copy(update={"followups": tuple(texts[1:])})]
+
+
+def _from_prompt(row: Row, dataset: str, _: SharegptTurns) -> list[Prompt]:
+    text = _text(row, "prompt")
+    system = row.data.get("system")
+    messages = [Message(role="system", content=system)] if isinstance(system, str) and system.strip() else []
+    messages.append(Message(role="user", content=text))
+    pid = _row_id(row) or content_id([m.model_dump() for m in messages])
+    return [_prompt(pid, dataset, messages, category=str(row.data.get("category") or row.data.get("cluster") or ""))]
+
+
+def _from_problem(row: Row, dataset: str, _: SharegptTurns) -> list[Prompt]:
+    text = _text(row, "problem")
+    pid = _row_id(row) or content_id(text)
+    return [_prompt(pid, dataset, [Message(role="user", content=text)], source=str(row.data.get("source") or ""))]
+
+
+def _from_messages(row: Row, dataset: str, _: SharegptTurns) -> list[Prompt]:
+    raw = row.data.get("messages")
+    if not isinstance(raw, list) or not raw:
+        raise _err(row, "expected a non-empty list of {role, content}", "messages")
+    messages: list[Message] = []
+    for item in raw:
+        role = item.get("role") if isinstance(item, dict) else None
+        content = item.get("content") if isinstance(item, dict) else None
+        if role not in ("system", "user", "assistant") or not isinstance(content, str):
+            raise _err(row, "each message needs role system|user|assistant and text content", "messages")
+        messages.append(Message(role=role, content=content))
+    while messages and messages[-1].role == "assistant":  # a recorded answer, not part of the question
+        messages.pop()
+    if not any(m.role == "user" for m in messages):
+        raise _err(row, "no user message", "messages")
+    pid = _row_id(row) or content_id([m.model_dump() for m in messages])
+    return [_prompt(pid, dataset, messages)]
+
+
+def _from_conversations(row: Row, dataset: str, turns: SharegptTurns) -> list[Prompt]:
+    raw = row.data.get("conversations")
+    if not isinstance(raw, list) or not raw:
+        raise _err(row, "expected a non-empty list of {from, value}", "conversations")
+    history: list[Message] = []
+    for item in raw:
+        speaker = item.get("from", item.get("role")) if isinstance(item, dict) else None
+        value = item.get("value", item.get("content")) if isinstance(item, dict) else None
+        role = _ROLES.get(str(speaker).lower()) if speaker is not None else None
+        if role is None or not isinstance(value, str):
+            raise _err(row, f"each turn needs 'from' (human|gpt|system) and text 'value', got from={speaker!r}", "conversations")
+        history.append(Message(role=role, content=value))  # type: ignore[arg-type]
+    base = _row_id(row) or content_id([m.model_dump() for m in history])
+    users = [i for i, m in enumerate(history) if m.role == "user"]
+    if not users:
+        raise _err(row, "no human turn", "conversations")
+    start = users[0]
+    lead = [m for m in history[:start] if m.role == "system"]  # a bot greeting before the user is not asked
+    prompts: list[Prompt] = []
+    for human, i in enumerate(users if turns == "all" else users[:1], start=1):
+        if not history[i].content.strip():
+            if human == 1:
+                raise _err(row, "the first human turn is empty", "conversations")
+            continue
+        pid = base if human == 1 else f"{base}#t{human}"
+        prompts.append(_prompt(pid, dataset, [*lead, *history[start : i + 1]], source_id=base, turn=str(human)))
+    return prompts
+
+
+def detect_format(row: Row) -> tuple[str, RowReader]:
+    """The format of a file from the columns of its first record."""
+    keys = row.data.keys()
+    if "conversations" in keys:
+        return "sharegpt", _from_conversations
+    if "turns" in keys:
+        turns = row.data.get("turns")
+        return ("mt-bench" if isinstance(turns, list) and len(turns) > 1 else "arena-hard"), _from_turns
+    if "problem" in keys:
+        return "numinamath", _from_problem
+    if "messages" in keys:
+        return "messages", _from_messages
+    if "prompt" in keys:
+        return ("arena-hard" if "uid" in keys else "prompt"), _from_prompt
+    shown = ", ".join(sorted(keys)[:8]) or "none"
+    raise UserError(
+        f"{row.where}: cannot tell the prompt format: no 'prompt', 'messages', 'conversations', 'turns' or "
+        f"'problem' column (columns: {shown})"
+    )
+
+
+# -- public API -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Dataset:
+    """A named prompt set and how it was read."""
+
+    name: str
+    source: str
+    format: str
+    prompts: list[Prompt]
+    total: int  # prompts before sampling
+
+    def summary(self) -> dict[str, Any]:
+        return {"source": self.source, "format": self.format, "prompts": len(self.prompts), "total": self.total}
+
+
+def read_prompts(rows: Iterable[Row], dataset: str, *, sharegpt_turns: SharegptTurns = "first") -> tuple[str, list[Prompt]]:
+    """Rows -> prompts with unique ids (format from the first row)."""
+    rows = list(rows)
+    if not rows:
+        raise UserError(f"dataset '{dataset}': no rows")
+    fmt, reader = detect_format(rows[0])
+    prompts: list[Prompt] = []
+    seen: dict[str, str] = {}
+    for row in rows:
+        for prompt in reader(row, dataset, sharegpt_turns):
+            if prompt.id in seen:
+                origin = "id" if _row_id(row) is not None else "content (no id column; add one to keep both)"
+                raise _err(row, f"duplicate {origin} '{prompt.id}', first seen at {seen[prompt.id]}", "id")
+            seen[prompt.id] = row.where
+            prompts.append(prompt)
+    return fmt, prompts
+
+
+def builtin_rows() -> list[Row]:
+    """The example prompts shipped with distillscope (written by this project)."""
+    source = resources.files("distillscope.rse").joinpath("data/examples.yaml")
+    data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    return [Row(f"builtin examples item {i}", None, dict(item)) for i, item in enumerate(data["prompts"])]
+
+
+def builtin_answers() -> dict[str, str]:
+    """Answers written by this project for the built-in prompts (a fixed 'model' for the demo)."""
+    return {str(row.data["id"]): str(row.data["answer"]) for row in builtin_rows() if row.data.get("answer")}
+
+
+def _hf_rows(spec: str) -> list[Row]:
+    """`hf:NAME[:split]` through Hugging Face `datasets`, only when it is installed."""
+    name, _, split = spec[len(HF_PREFIX):].partition(":")
+    if not name:
+        raise UserError(f"dataset '{spec}': expected hf:NAME[:split]")
+    try:
+        import datasets as hf_datasets  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        raise UserError(f"dataset '{spec}': Hugging Face datasets is not installed (pip install 'distillscope[hf]')") from None
+    try:
+        table = hf_datasets.load_dataset(name, split=split or "train")
+    except Exception as exc:  # network, missing dataset, bad split
+        raise UserError(f"dataset '{spec}': cannot load: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+    return [Row(f"{spec} row {i}", None, {k: _plain(v) for k, v in dict(r).items()}) for i, r in enumerate(table)]
+
+
+def load_dataset(name: str, source: str, *, sharegpt_turns: SharegptTurns = "first", base: Path | None = None) -> Dataset:
+    """`--dataset NAME=SOURCE`: SOURCE is a file, `builtin` (the examples) or `hf:NAME[:split]`."""
+    if source in BUILTIN:
+        rows, label = builtin_rows(), "builtin"
+    elif source.startswith(HF_PREFIX):
+        rows, label = _hf_rows(source), source
+    else:
+        path = Path(source).expanduser()
+        if base is not None and not path.is_absolute():
+            path = base / path
+        rows, label = _read_rows(path), str(path)
+    fmt, prompts = read_prompts(rows, name, sharegpt_turns=sharegpt_turns)
+    if not prompts:
+        raise UserError(f"dataset '{name}' ({label}): no prompts")
+    return Dataset(name=name, source=label, format=fmt, prompts=prompts, total=len(prompts))
+
+
+def sample_prompts(prompts: Sequence[Prompt], n: int | None, seed: int) -> list[Prompt]:
+    """`n` prompts chosen by a seeded hash of their ids, kept in file order.
+
+    Depends only on the ids and the seed, not on file order, so a reordered file gives the same
+    sample, and a larger sample contains every prompt of a smaller one.
+    """
+    if n is not None and n < 1:
+        raise UserError(f"--sample must be at least 1, got {n}")
+    if n is None or n >= len(prompts):
+        return list(prompts)
+
+    def rank(p: Prompt) -> str:
+        return hashlib.sha256(f"{seed}\x1f{p.dataset}\x1f{p.id}".encode()).hexdigest()
+
+    chosen = {p.id for p in sorted(prompts, key=rank)[:n]}
+    return [p for p in prompts if p.id in chosen]
+
+
+def load_datasets(
+    specs: dict[str, str], *, sample: int | None = None, seed: int = 0, sharegpt_turns: SharegptTurns = "first"
+) -> list[Dataset]:
+    """Every `--dataset NAME=SOURCE`, each sampled with the same seed."""
+    if not specs:
+        raise UserError("give at least one --dataset NAME=PATH (or --dataset examples=builtin)")
+    out: list[Dataset] = []
+    for name, source in specs.items():
+        dataset = load_dataset(name, source, sharegpt_turns=sharegpt_turns)
+        dataset.prompts = sample_prompts(dataset.prompts, sample, seed)
+        out.append(dataset)
+    return out

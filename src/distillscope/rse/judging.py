@@ -1,0 +1,98 @@
+"""Turn answers into judgments: pair each test answer with the reference answer to the same item,
+ask a similarity judge, and record one `Judgment` per item (judged, unjudged or missing).
+
+Also the judge registry: `--judge offline` (no API) or any model spec for the LLM judge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from distillscope.engine.run import RunContext
+from distillscope.errors import UserError
+from distillscope.rse.llm_judge import LLMSimilarityJudge
+from distillscope.rse.responses import ModelAnswers
+from distillscope.rse.scoring import Judgment
+from distillscope.rse.types import PairItem, SimilarityJudge
+
+OFFLINE = "offline"
+
+
+@dataclass(frozen=True)
+class JudgeOptions:
+    """How to build the judge (from the command line)."""
+
+    spec: str = OFFLINE
+    temperature: float = 0.0
+    seed: int | None = 0
+    swap: bool = False
+
+
+def _offline(_ctx: RunContext, _options: JudgeOptions) -> SimilarityJudge:
+    try:
+        from distillscope.rse.offline.judge import OfflineJudge
+    except ImportError as exc:
+        raise UserError(f"--judge offline is not available here ({exc}); give a model spec for the LLM judge") from None
+    return OfflineJudge()
+
+
+# Named judges; any other value of --judge is a model spec for the LLM judge.
+NAMED_JUDGES: dict[str, Callable[[RunContext, JudgeOptions], SimilarityJudge]] = {OFFLINE: _offline}
+
+
+def build_judge(ctx: RunContext, options: JudgeOptions) -> SimilarityJudge:
+    named = NAMED_JUDGES.get(options.spec)
+    if named is not None:
+        return named(ctx, options)
+    backend = ctx.model(options.spec)
+    return LLMSimilarityJudge(
+        backend, ctx.scheduler, temperature=options.temperature, seed=options.seed, swap=options.swap
+    )
+
+
+def judge_settings(judge: SimilarityJudge, options: JudgeOptions) -> dict[str, Any]:
+    """What results.json records about the judge (its temperature and seed included)."""
+    describe = getattr(judge, "settings", None)  # a method (LLM judge) or a property (offline judge)
+    if callable(describe):
+        describe = describe()
+    data: dict[str, Any] = dict(describe) if isinstance(describe, dict) else {"kind": options.spec}
+    data.setdefault("name", judge.name)
+    report = getattr(judge, "report", None)
+    if callable(report):
+        data["calls"] = report()
+    return data
+
+
+async def judge_against(
+    judge: SimilarityJudge, reference: ModelAnswers, test: ModelAnswers, *, name: str | None = None
+) -> list[Judgment]:
+    """One judgment per item the reference was asked: missing when either answer is missing."""
+    model = name or test.name
+    out: list[Judgment] = []
+    to_judge: list[tuple[int, PairItem]] = []
+    for ref, ref_answer in reference.answers.items():
+        item = ref_answer.item
+        candidate = test.text(ref)
+        judgment = Judgment(model, item.dataset, item.key, "missing", judge.name, turn=item.turn)
+        if ref_answer.text is None or candidate is None:
+            side = "reference" if ref_answer.text is None else "test"
+            if ref_answer.text is None and candidate is None:
+                side = "reference and test"
+            judgment.note = f"no {side} answer"
+        else:
+            to_judge.append(
+                (len(out), PairItem(prompt_id=f"{item.dataset}/{item.key}", prompt=item.text, reference=ref_answer.text, candidate=candidate))
+            )
+        out.append(judgment)
+    if to_judge:
+        scores = await judge.judge_many([pair for _, pair in to_judge])
+        if len(scores) != len(to_judge):
+            raise RuntimeError(f"judge {judge.name} returned {len(scores)} results for {len(to_judge)} pairs")
+        for (index, _), score in zip(to_judge, scores, strict=True):
+            out[index].scores = score
+            out[index].status = "judged" if score is not None else "unjudged"
+            if score is None:
+                out[index].note = "judge reply unreadable after one retry"
+    return out

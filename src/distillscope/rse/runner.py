@@ -1,0 +1,154 @@
+"""`rse run`: the reference and every test model answer the prompts, a judge rates each test answer
+against the reference answer, and the scores are summarised.
+
+Files in the run directory (results.json last and atomically, so it exists only for a run that
+got that far; `complete` says whether every step finished):
+
+    responses.jsonl   every answer of every model (missing ones with the reason)
+    judgments.jsonl   one line per (model, dataset, item) with aspect scores, judge and evidence
+    results.json      scores per model per dataset, the average, paired differences, contrast
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from distillscope.engine.run import RunContext, write_json, write_jsonl
+from distillscope.errors import BudgetExhausted, UserError
+from distillscope.models.base import Backend
+from distillscope.models.types import GenerateParams
+from distillscope.rse.contrast import contrast_from_judgments
+from distillscope.rse.datasets import Dataset
+from distillscope.rse.judging import JudgeOptions, build_judge, judge_against, judge_settings
+from distillscope.rse.responses import ModelAnswers, collect_answers
+from distillscope.rse.scoring import Judgment, model_summary, paired_comparisons
+from distillscope.rse.types import SimilarityJudge
+
+log = logging.getLogger("distillscope")
+
+
+@dataclass
+class Contestant:
+    """A model taking part, under the name it has in results.json."""
+
+    name: str
+    backend: Backend
+    params: GenerateParams = field(default_factory=GenerateParams)
+
+
+def check_names(contestants: Sequence[Contestant], what: str) -> None:
+    seen: set[str] = set()
+    for c in contestants:
+        if c.name in seen:
+            raise UserError(
+                f"two {what} are named '{c.name}' (replay: models are named after their file stem); "
+                "rename a file or define the models with distinct names in --config"
+            )
+        seen.add(c.name)
+
+
+async def answer_all(ctx: RunContext, contestants: Sequence[Contestant], datasets: Sequence[Dataset]) -> list[ModelAnswers]:
+    """Every contestant answers every prompt, all models at once (each lane bounds its own calls)."""
+    prompts = [p for d in datasets for p in d.prompts]
+    tasks = [
+        asyncio.ensure_future(collect_answers(ctx.scheduler, c.backend, prompts, params=c.params, name=c.name))
+        for c in contestants
+    ]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+def require_some_answers(answers: ModelAnswers) -> None:
+    """A model with not one answer is a wrong file or model, not a finding: stop and say so."""
+    if answers.answers and all(a.text is None for a in answers.answers.values()):
+        first = next(iter(answers.answers.values()))
+        raise UserError(f"model '{answers.name}': no answer for any of the {len(answers.answers)} prompts (first: {first.error})")
+
+
+def response_rows(reference: ModelAnswers, tests: Sequence[ModelAnswers], role_of_extra: str = "panel", extra: Sequence[ModelAnswers] = ()) -> list[dict[str, Any]]:
+    rows = [a.row(reference.name, "reference") for a in reference.answers.values()]
+    for model in tests:
+        rows.extend(a.row(model.name, "test") for a in model.answers.values())
+    for model in extra:
+        rows.extend(a.row(model.name, role_of_extra) for a in model.answers.values())
+    return rows
+
+
+def _contrast(
+    judgments: dict[str, list[Judgment]], panel: dict[str, list[Judgment]], *, seed: int
+) -> dict[str, Any] | None:
+    """Similarity to the reference minus the panel's typical similarity (needs 3+ models in all)."""
+    pool = {**judgments, **panel}
+    if len(pool) < 3:
+        return None
+    return contrast_from_judgments(judgments, panel, seed=seed)
+
+
+async def run_rse(
+    ctx: RunContext,
+    *,
+    reference: Contestant,
+    tests: Sequence[Contestant],
+    datasets: Sequence[Dataset],
+    judge_options: JudgeOptions,
+    panel: Sequence[Contestant] = (),
+    settings: dict[str, Any] | None = None,
+    judge: SimilarityJudge | None = None,
+) -> dict[str, Any]:
+    """The whole run; returns what it wrote to results.json."""
+    check_names(tests, "test models")
+    check_names([*tests, *panel], "test and panel models")
+    names = [d.name for d in datasets]
+    results: dict[str, Any] = {
+        "reference": reference.name,
+        "judge": judge_options.spec,
+        "models": {},
+        "datasets": {d.name: d.summary() for d in datasets},
+        "settings": settings or {},
+        "complete": False,
+    }
+    try:
+        everyone = await answer_all(ctx, [reference, *tests, *panel], datasets)
+        ref_answers, test_answers, panel_answers = everyone[0], everyone[1 : 1 + len(tests)], everyone[1 + len(tests) :]
+        for answers in everyone:
+            require_some_answers(answers)
+        write_jsonl(ctx.out / "responses.jsonl", response_rows(ref_answers, test_answers, extra=panel_answers))
+        results["missing"] = {
+            "reference": ref_answers.missing(),
+            "models": {m.name: m.missing() for m in [*test_answers, *panel_answers]},
+        }
+        judge = judge or build_judge(ctx, judge_options)
+        results["judge"] = judge.name
+        by_model: dict[str, list[Judgment]] = {}
+        for answers in test_answers:
+            by_model[answers.name] = await judge_against(judge, ref_answers, answers)
+        by_panel: dict[str, list[Judgment]] = {}
+        for answers in panel_answers:
+            by_panel[answers.name] = await judge_against(judge, ref_answers, answers)
+        rows = [{**j.row(), "role": "test"} for js in by_model.values() for j in js]
+        rows += [{**j.row(), "role": "panel"} for js in by_panel.values() for j in js]
+        write_jsonl(ctx.out / "judgments.jsonl", rows)
+        seed = int((settings or {}).get("seed", 0) or 0)
+        results["models"] = {name: model_summary(js, names, seed=seed) for name, js in by_model.items()}
+        if by_panel:
+            results["panel"] = {name: model_summary(js, names, seed=seed) for name, js in by_panel.items()}
+        results["paired"] = paired_comparisons(by_model, names, seed=seed) if len(by_model) >= 2 else None
+        results["contrast"] = _contrast(by_model, by_panel, seed=seed)
+        results["judge_settings"] = judge_settings(judge, judge_options)
+        results["n_unjudged"] = sum(j.status == "unjudged" for js in by_model.values() for j in js)
+        results["complete"] = True
+    except BudgetExhausted as exc:
+        results["stopped"] = str(exc)
+        log.warning("rse run stopped: %s", exc)
+    results["run"] = ctx.run_summary()
+    write_json(ctx.out / "results.json", results)
+    return results

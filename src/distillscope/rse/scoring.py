@@ -1,0 +1,133 @@
+"""RSE scores: per model per dataset the mean overall and per-aspect similarity (1-5) with n and a
+bootstrap 95% interval; the average over datasets (the paper's table); paired differences between
+two test models on the same prompts.
+
+Unjudged pairs and pairs with a missing answer are counted, never scored: they are left out of
+every mean (a missing answer is not a dissimilar answer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Any, Literal
+
+import numpy as np
+
+from distillscope.rse.types import ASPECTS, AspectScores
+from distillscope.stats.intervals import mean_summary
+
+Status = Literal["judged", "unjudged", "missing"]
+RESAMPLES = 2000
+
+
+@dataclass
+class Judgment:
+    """The outcome for one (model, dataset, item): a line of judgments.jsonl."""
+
+    model: str
+    dataset: str
+    key: str
+    status: Status
+    judge: str
+    scores: AspectScores | None = None
+    turn: int = 1
+    note: str | None = None
+
+    def row(self) -> dict[str, Any]:
+        s = self.scores
+        return {
+            "model": self.model,
+            "dataset": self.dataset,
+            "prompt_id": self.key,
+            "turn": self.turn,
+            "status": self.status,
+            "judge": self.judge,
+            "overall": None if s is None else round(s.overall, 6),
+            "aspects": None if s is None else {a: round(getattr(s, a), 6) for a in ASPECTS},
+            "raw": None if s is None else s.raw,
+            "evidence": s.evidence if s is not None else self.note,
+        }
+
+    def value(self, aspect: str) -> float:
+        assert self.scores is not None
+        return float(getattr(self.scores, aspect))
+
+
+def _r(x: float | None) -> float | None:
+    return None if x is None else round(x, 6)
+
+
+def stratified_mean(groups: Sequence[Sequence[float]], *, seed: int = 0, resamples: int = RESAMPLES) -> dict[str, Any]:
+    """Mean of the group means, with a bootstrap that resamples within each group.
+
+    The paper's average over datasets weighs every dataset equally, whatever its size; the
+    interval keeps that weighting.
+    """
+    groups = [list(g) for g in groups if len(g) > 0]
+    n = sum(len(g) for g in groups)
+    if not groups:
+        return {"score": None, "n": 0, "ci95": [None, None]}
+    means = [float(np.mean(g)) for g in groups]
+    point = float(np.mean(means))
+    rng = np.random.default_rng(seed)
+    boot = np.zeros(resamples)
+    for g in groups:
+        data = np.asarray(g, dtype=float)
+        idx = rng.integers(0, data.size, size=(resamples, data.size))
+        boot += data[idx].mean(axis=1)
+    boot /= len(groups)
+    lo, hi = (float(np.quantile(boot, 0.025)), float(np.quantile(boot, 0.975))) if n > 1 else (point, point)
+    return {"score": _r(point), "n": n, "ci95": [_r(lo), _r(hi)], "datasets": len(groups)}
+
+
+def dataset_summary(judgments: Sequence[Judgment], *, seed: int = 0) -> dict[str, Any]:
+    """{"score", "ci95", "n", "n_unjudged", "n_missing", "aspects": {aspect: {"score", "ci95", "n"}}}."""
+    judged = [j for j in judgments if j.status == "judged" and j.scores is not None]
+    summary = dict(mean_summary([j.value("overall") for j in judged], seed=seed))
+    summary["n_unjudged"] = sum(j.status == "unjudged" for j in judgments)
+    summary["n_missing"] = sum(j.status == "missing" for j in judgments)
+    summary["aspects"] = {a: mean_summary([j.value(a) for j in judged], seed=seed) for a in ASPECTS}
+    return summary
+
+
+def model_summary(judgments: Iterable[Judgment], datasets: Sequence[str], *, seed: int = 0) -> dict[str, Any]:
+    """{"datasets": {name: dataset_summary}, "avg": stratified mean over datasets, with aspects}."""
+    by_ds: dict[str, list[Judgment]] = {d: [] for d in datasets}
+    for j in judgments:
+        by_ds.setdefault(j.dataset, []).append(j)
+    out: dict[str, Any] = {"datasets": {d: dataset_summary(js, seed=seed) for d, js in by_ds.items()}}
+
+    def values(aspect: str) -> list[list[float]]:
+        return [[j.value(aspect) for j in js if j.status == "judged" and j.scores is not None] for js in by_ds.values()]
+
+    avg = stratified_mean(values("overall"), seed=seed)
+    avg["aspects"] = {a: stratified_mean(values(a), seed=seed) for a in ASPECTS}
+    out["avg"] = avg
+    return out
+
+
+def paired_comparisons(
+    by_model: dict[str, list[Judgment]], datasets: Sequence[str], *, seed: int = 0
+) -> list[dict[str, Any]]:
+    """Every pair of test models on the prompts both had judged: mean(a - b) per dataset and averaged."""
+    out: list[dict[str, Any]] = []
+    for a, b in combinations(list(by_model), 2):
+        left = {(j.dataset, j.key): j for j in by_model[a] if j.status == "judged" and j.scores is not None}
+        right = {(j.dataset, j.key): j for j in by_model[b] if j.status == "judged" and j.scores is not None}
+        per_ds: dict[str, Any] = {}
+        groups: dict[str, list[list[float]]] = {asp: [] for asp in ("overall", *ASPECTS)}
+        for ds in datasets:
+            common = sorted(k for k in left.keys() & right.keys() if k[0] == ds)
+            diffs = {asp: [left[k].value(asp) - right[k].value(asp) for k in common] for asp in groups}
+            for asp, values in diffs.items():
+                if values:
+                    groups[asp].append(values)
+            entry = dict(mean_summary(diffs["overall"], seed=seed))
+            entry["aspects"] = {asp: mean_summary(diffs[asp], seed=seed) for asp in ASPECTS}
+            per_ds[ds] = entry
+        avg = stratified_mean(groups["overall"], seed=seed)
+        avg["aspects"] = {asp: stratified_mean(groups[asp], seed=seed) for asp in ASPECTS}
+        out.append({"a": a, "b": b, "difference": "a - b (positive: a is closer to the reference)", "datasets": per_ds, "avg": avg})
+    return out

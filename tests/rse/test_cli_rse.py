@@ -1,0 +1,260 @@
+"""`distillscope rse run` end to end through the CLI, with scripted servers and replay files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from distillscope.testing.server import OpenAIServer
+
+from .conftest import invoke, judge_reply, read_jsonl, read_results
+
+
+def reference_reply(body: dict[str, Any]) -> str:
+    users = [m["content"] for m in body["messages"] if m["role"] == "user"]
+    return f"Here is a careful answer about {users[-1].lower()} with three clear points."
+
+
+def copycat_reply(body: dict[str, Any]) -> str:  # answers nearly like the reference
+    return reference_reply(body).replace("careful", "careful, detailed")
+
+
+def stranger_reply(body: dict[str, Any]) -> str:  # answers nothing like it
+    return "Nope."
+
+
+def test_run_with_scripted_models(tmp_path: Path, openai_server: Callable[..., OpenAIServer]) -> None:
+    ref, copy, other, judge = (openai_server(f) for f in (reference_reply, copycat_reply, stranger_reply, judge_reply))
+    out = tmp_path / "run"
+    args = [
+        "rse", "run", "--reference", f"openai-compatible:ref@{ref.url}",
+        "--test", f"openai-compatible:copy@{copy.url}", "--test", f"openai-compatible:other@{other.url}",
+        "--test", f"openai-compatible:ref@{ref.url}",
+        "--dataset", "examples=builtin", "--judge", f"openai-compatible:judge@{judge.url}",
+        "--sample", "4", "--seed", "5", "--max-tokens", "50", "--out", str(out), "--quiet",
+    ]
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    assert "similarity to ref" in result.output
+    data = read_results(out)
+    assert data["reference"] == "ref" and data["judge"] == "llm:judge" and data["complete"] is True
+    assert set(data["models"]) == {"copy", "other", "ref"}
+    copy_ds = data["models"]["copy"]["datasets"]["examples"]
+    assert copy_ds["n"] == 4 and set(copy_ds["aspects"]) == {"style", "logic", "content"}
+    lo, hi = copy_ds["ci95"]
+    assert lo <= copy_ds["score"] <= hi
+    assert data["models"]["ref"]["avg"]["score"] == 5.0  # a model compared with itself
+    assert data["models"]["copy"]["avg"]["score"] > data["models"]["other"]["avg"]["score"]
+    pairs = {(p["a"], p["b"]): p for p in data["paired"]}
+    assert pairs[("copy", "other")]["avg"]["score"] > 0
+    assert data["settings"]["system_prompt"] is None and data["settings"]["sample"] == 4
+    assert data["judge_settings"]["temperature"] == 0.0 and data["judge_settings"]["seed"] == 5
+    assert data["missing"]["reference"]["count"] == 0
+    assert data["run"]["totals"]["calls_sent"] > 0
+    judgments = read_jsonl(out / "judgments.jsonl")
+    assert len(judgments) == 3 * 4 and {j["status"] for j in judgments} == {"judged"}
+    responses = read_jsonl(out / "responses.jsonl")
+    assert len(responses) == 4 * 4 and {r["role"] for r in responses} == {"reference", "test"}
+    assert all(r["response"] for r in responses)
+    # the same command again: every call comes from the ledger
+    before = (ref.stats()["requests"], judge.stats()["requests"])
+    again = invoke(*args)
+    assert again.exit_code == 0, again.output
+    assert read_results(out)["run"]["totals"]["calls_sent"] == 0
+    assert (ref.stats()["requests"], judge.stats()["requests"]) == before
+    assert read_results(out)["models"] == data["models"]
+
+
+@pytest.fixture
+def mt(shared_data: Path, tmp_path: Path) -> dict[str, Path]:
+    base = shared_data / "mt-bench"
+    names = ("gpt-3.5-turbo", "vicuna-13b-v1.3", "alpaca-13b", "claude-v1")
+    return {"questions": base / "question.jsonl", **{n: base / "model_answer" / f"{n}.jsonl" for n in names}}
+
+
+def test_run_with_replay_files(tmp_path: Path, mt: dict[str, Path], openai_server: Callable[..., OpenAIServer]) -> None:
+    judge = openai_server(judge_reply)
+    out = tmp_path / "run"
+    result = invoke(
+        "rse", "run", "--reference", f"replay:{mt['gpt-3.5-turbo']}", "--test", f"replay:{mt['vicuna-13b-v1.3']}",
+        "--test", f"replay:{mt['gpt-3.5-turbo']}", "--dataset", f"mt={mt['questions']}", "--sample", "6",
+        "--judge", f"openai-compatible:judge@{judge.url}", "--swap", "--out", str(out), "--quiet",
+    )
+    assert result.exit_code == 0, result.output
+    data = read_results(out)
+    assert data["reference"] == "gpt-3.5-turbo" and set(data["models"]) == {"vicuna-13b-v1.3", "gpt-3.5-turbo"}
+    vicuna = data["models"]["vicuna-13b-v1.3"]["datasets"]["mt"]
+    assert vicuna["n"] == 12  # 6 questions x 2 turns, each turn scored
+    assert 1 <= vicuna["score"] < 5
+    assert data["models"]["gpt-3.5-turbo"]["avg"]["score"] == 5.0
+    assert data["judge_settings"]["swap"] is True
+    turn2 = [r for r in read_jsonl(out / "responses.jsonl") if r["model"] == "vicuna-13b-v1.3" and r["turn"] == 2]
+    recorded = {json.loads(line)["question_id"]: json.loads(line) for line in mt["vicuna-13b-v1.3"].read_text().splitlines()}
+    for row in turn2:
+        assert row["response"] == recorded[int(row["source_id"])]["choices"][0]["turns"][1]
+
+
+def test_missing_replay_answers_are_reported_not_scored(tmp_path: Path, mt: dict[str, Path], openai_server: Callable[..., OpenAIServer]) -> None:
+    judge = openai_server(judge_reply)
+    partial = tmp_path / "partial-model.jsonl"
+    lines = mt["alpaca-13b"].read_text(encoding="utf-8").splitlines()
+    partial.write_text("\n".join(lines[:-10]) + "\n", encoding="utf-8")  # the last 10 questions unanswered
+    dropped = [str(json.loads(line)["question_id"]) for line in lines[-10:]]
+    out = tmp_path / "run"
+    result = invoke(
+        "rse", "run", "--reference", f"replay:{mt['gpt-3.5-turbo']}", "--test", f"replay:{partial}",
+        "--dataset", f"mt={mt['questions']}", "--judge", f"openai-compatible:judge@{judge.url}", "--out", str(out), "--quiet",
+    )
+    assert result.exit_code == 0, result.output
+    assert "missing answers" in result.output
+    data = read_results(out)
+    missing = data["missing"]["models"]["partial-model"]
+    assert missing["count"] == 20 and sorted(missing["ids"]["mt"]) == sorted([*dropped, *(f"{q}#t2" for q in dropped)])
+    ds = data["models"]["partial-model"]["datasets"]["mt"]
+    assert ds["n"] == 140 and ds["n_missing"] == 20
+    rows = read_jsonl(out / "judgments.jsonl")
+    assert sum(r["status"] == "missing" for r in rows) == 20 and all(r["overall"] is None for r in rows if r["status"] == "missing")
+
+
+def test_matrix_on_replay_models(tmp_path: Path, mt: dict[str, Path], openai_server: Callable[..., OpenAIServer]) -> None:
+    judge = openai_server(judge_reply)
+    out = tmp_path / "matrix"
+    names = ["gpt-3.5-turbo", "vicuna-13b-v1.3", "alpaca-13b", "claude-v1"]
+    args = ["rse", "matrix", *(a for n in names for a in ("--model", f"replay:{mt[n]}")), "--dataset", f"mt={mt['questions']}",
+            "--sample", "5", "--judge", f"openai-compatible:judge@{judge.url}", "--out", str(out), "--quiet"]
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    data = read_results(out)
+    assert data["models"] == names and data["complete"] is True
+    scores = data["scores"]
+    for i in range(4):
+        assert scores[i][i] == 5.0
+        for j in range(4):
+            assert scores[i][j] == scores[j][i] and 1 <= scores[i][j] <= 5
+    assert len(data["linkage"]) == 3 and all(len(row) == 4 for row in data["linkage"])
+    assert sorted(data["order"]) == [0, 1, 2, 3]
+    assert data["n"][0][1] == 10
+    assert len(read_jsonl(out / "judgments.jsonl")) == 10 * 10  # 10 unordered pairs with the diagonal, 10 items each
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        (["--dataset", "d={dupes}"], "dupes.jsonl:2: field 'id': duplicate id 'a'"),
+        (["--dataset", "d={nocol}"], "nocol.jsonl:1: cannot tell the prompt format"),
+        (["--dataset", "d={prompts}", "--sharegpt-turns", "some"], "--sharegpt-turns must be 'first' or 'all'"),
+        (["--dataset", "nopath"], "expected NAME=PATH"),
+        (["--dataset", "d={prompts}", "--sample", "0"], "--sample must be at least 1"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(tmp_path: Path, extra: list[str], needle: str) -> None:
+    files = {
+        "dupes": '{"id": "a", "prompt": "x"}\n{"id": "a", "prompt": "y"}\n',
+        "nocol": '{"question": "x"}\n',
+        "prompts": '{"id": "a", "prompt": "x"}\n',
+    }
+    paths = {}
+    for name, text in files.items():
+        paths[name] = tmp_path / f"{name}.jsonl"
+        paths[name].write_text(text, encoding="utf-8")
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text('{"id": "a", "prompt": "x", "response": "y"}\n', encoding="utf-8")
+    args = ["rse", "run", "--reference", f"replay:{answers}", "--test", f"replay:{answers}",
+            *(a.format(**paths) for a in extra), "--out", str(tmp_path / "run")]
+    result = invoke(*args)
+    assert result.exit_code == 2
+    assert needle in result.output
+    assert "Traceback" not in result.output
+
+
+def test_replay_file_with_no_matching_answer_is_an_error(tmp_path: Path) -> None:
+    prompts = tmp_path / "p.jsonl"
+    prompts.write_text('{"id": "a", "prompt": "x"}\n', encoding="utf-8")
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text('{"id": "zzz", "prompt": "other", "response": "y"}\n', encoding="utf-8")
+    result = invoke("rse", "run", "--reference", f"replay:{answers}", "--test", f"replay:{answers}",
+                    "--dataset", f"d={prompts}", "--out", str(tmp_path / "run"))
+    assert result.exit_code == 2
+    assert "no answer for any of the 1 prompts" in result.output and "no recorded answer" in result.output
+
+
+def test_duplicate_test_names_are_refused(tmp_path: Path, mt: dict[str, Path]) -> None:
+    copy_dir = tmp_path / "elsewhere"
+    copy_dir.mkdir()
+    shutil.copy(mt["alpaca-13b"], copy_dir / "alpaca-13b.jsonl")
+    result = invoke("rse", "run", "--reference", f"replay:{mt['gpt-3.5-turbo']}", "--test", f"replay:{mt['alpaca-13b']}",
+                    "--test", f"replay:{copy_dir / 'alpaca-13b.jsonl'}", "--dataset", f"mt={mt['questions']}", "--out", str(tmp_path / "r"))
+    assert result.exit_code == 2 and "two test models are named 'alpaca-13b'" in result.output
+
+
+def test_budget_stop_writes_incomplete_results(tmp_path: Path, openai_server: Callable[..., OpenAIServer]) -> None:
+    ref, judge = openai_server(reference_reply), openai_server(judge_reply)
+    out = tmp_path / "run"
+    args = ["rse", "run", "--reference", f"openai-compatible:ref@{ref.url}", "--test", f"openai-compatible:ref2@{ref.url}",
+            "--dataset", "examples=builtin", "--judge", f"openai-compatible:judge@{judge.url}", "--out", str(out), "--quiet"]
+    result = invoke(*args, "--max-calls", "3")
+    assert result.exit_code == 0, result.output
+    assert "incomplete" in result.output
+    data = read_results(out)
+    assert data["complete"] is False and "budget" in data["stopped"]
+    finished = invoke(*args)  # resume without the budget
+    assert finished.exit_code == 0 and read_results(out)["complete"] is True
+
+
+def test_offline_run_with_contrast(tmp_path: Path, mt: dict[str, Path]) -> None:
+    out = tmp_path / "run"
+    tests = ["gpt-3.5-turbo", "vicuna-13b-v1.3", "alpaca-13b", "claude-v1"]
+    result = invoke(
+        "rse", "run", "--reference", f"replay:{mt['gpt-3.5-turbo']}", *(a for n in tests for a in ("--test", f"replay:{mt[n]}")),
+        "--dataset", f"mt={mt['questions']}", "--sample", "8", "--out", str(out), "--quiet",
+    )
+    assert result.exit_code == 0, result.output
+    data = read_results(out)
+    assert data["judge"] == "offline" and data["complete"] is True
+    assert data["models"]["gpt-3.5-turbo"]["avg"]["score"] == 5.0
+    for name in tests[1:]:
+        block = data["models"][name]["datasets"]["mt"]
+        assert block["n"] == 16 and 1.0 <= block["score"] < 5.0
+    contrast = data["contrast"]["models"]
+    assert set(contrast) == set(tests)
+    assert contrast["gpt-3.5-turbo"]["score"] > max(contrast[n]["score"] for n in tests[1:])
+    assert len(data["paired"]) == 6
+    rows = read_jsonl(out / "judgments.jsonl")
+    assert all(r["judge"] == "offline" and r["evidence"] for r in rows)
+
+
+def test_offline_matrix_is_symmetric_with_5_on_the_diagonal(tmp_path: Path, mt: dict[str, Path]) -> None:
+    out = tmp_path / "matrix"
+    names = ["gpt-3.5-turbo", "vicuna-13b-v1.3", "alpaca-13b"]
+    result = invoke("rse", "matrix", *(a for n in names for a in ("--model", f"replay:{mt[n]}")),
+                    "--dataset", f"mt={mt['questions']}", "--sample", "6", "--out", str(out), "--quiet")
+    assert result.exit_code == 0, result.output
+    data = read_results(out)
+    assert data["judge"] == "offline"
+    scores = data["scores"]
+    assert [scores[i][i] for i in range(3)] == [5.0, 5.0, 5.0]
+    assert all(scores[i][j] == scores[j][i] and scores[i][j] < 5.0 for i in range(3) for j in range(3) if i != j)
+    assert len(data["linkage"]) == 2 and sorted(data["order"]) == [0, 1, 2]
+
+
+def test_panel_models_give_contrast_for_one_test_model(tmp_path: Path, mt: dict[str, Path], openai_server: Callable[..., OpenAIServer]) -> None:
+    judge = openai_server(judge_reply)
+    out = tmp_path / "run"
+    result = invoke(
+        "rse", "run", "--reference", f"replay:{mt['gpt-3.5-turbo']}", "--test", f"replay:{mt['vicuna-13b-v1.3']}",
+        "--panel", f"replay:{mt['alpaca-13b']}", "--panel", f"replay:{mt['claude-v1']}", "--dataset", f"mt={mt['questions']}",
+        "--sample", "4", "--judge", f"openai-compatible:judge@{judge.url}", "--out", str(out), "--quiet",
+    )
+    assert result.exit_code == 0, result.output
+    data = read_results(out)
+    assert list(data["models"]) == ["vicuna-13b-v1.3"] and set(data["panel"]) == {"alpaca-13b", "claude-v1"}
+    assert data["paired"] is None
+    assert set(data["contrast"]["models"]) == {"vicuna-13b-v1.3"}
+    assert data["contrast"]["panel"] == ["alpaca-13b", "claude-v1", "vicuna-13b-v1.3"]
+    roles = {r["model"]: r["role"] for r in read_jsonl(out / "responses.jsonl")}
+    assert roles == {"gpt-3.5-turbo": "reference", "vicuna-13b-v1.3": "test", "alpaca-13b": "panel", "claude-v1": "panel"}

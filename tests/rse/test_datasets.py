@@ -1,0 +1,185 @@
+"""Prompt loaders: every format, stable ids, duplicate and missing-column errors, seeded sampling."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from distillscope.errors import UserError
+from distillscope.rse.datasets import builtin_answers, load_dataset, load_datasets, sample_prompts
+
+
+def write_jsonl(path: Path, rows: list[dict[str, object]]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_arena_hard_uid_prompt(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "arena.jsonl", [{"uid": "u1", "cluster": "c", "prompt": "Write a poem."}, {"uid": "u2", "prompt": "Sort a list."}])
+    ds = load_dataset("arena", str(path))
+    assert ds.format == "arena-hard"
+    assert [p.id for p in ds.prompts] == ["u1", "u2"]
+    assert ds.prompts[0].text == "Write a poem." and ds.prompts[0].meta["category"] == "c"
+    assert ds.prompts[0].dataset == "arena"
+
+
+def test_question_id_turns_single_and_multi(tmp_path: Path) -> None:
+    single = write_jsonl(tmp_path / "a.jsonl", [{"question_id": 7, "turns": [{"content": "Hi there?"}]}])
+    ds = load_dataset("a", str(single))
+    assert ds.format == "arena-hard" and ds.prompts[0].id == "7" and ds.prompts[0].followups == ()
+    multi = write_jsonl(tmp_path / "mt.jsonl", [{"question_id": 81, "category": "writing", "turns": ["One?", "Now shorter."]}])
+    ds = load_dataset("mt", str(multi))
+    assert ds.format == "mt-bench"
+    assert ds.prompts[0].text == "One?" and ds.prompts[0].followups == ("Now shorter.",)
+
+
+def test_numinamath_sends_problem_not_solution(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "n.jsonl", [{"problem": "What is 2+2?", "solution": "4"}])
+    ds = load_dataset("math", str(path))
+    assert ds.format == "numinamath"
+    assert [m.content for m in ds.prompts[0].messages] == ["What is 2+2?"]
+    assert ds.prompts[0].id.startswith("h")  # no id column: a content hash
+
+
+CONVERSATION = [
+    {"from": "human", "value": "First question"},
+    {"from": "gpt", "value": "First answer"},
+    {"from": "human", "value": "Second question"},
+    {"from": "gpt", "value": "Second answer"},
+]
+
+
+def test_sharegpt_json_list_first_turn(tmp_path: Path) -> None:
+    path = tmp_path / "sg.json"
+    path.write_text(json.dumps([{"id": "c1", "conversations": CONVERSATION}]), encoding="utf-8")
+    ds = load_dataset("sg", str(path))
+    assert ds.format == "sharegpt" and len(ds.prompts) == 1
+    assert ds.prompts[0].id == "c1" and [m.content for m in ds.prompts[0].messages] == ["First question"]
+
+
+def test_sharegpt_jsonl_all_turns_keeps_recorded_history(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "sg.jsonl", [{"conversations": CONVERSATION}])
+    ds = load_dataset("sg", str(path), sharegpt_turns="all")
+    first, second = ds.prompts
+    assert second.id == f"{first.id}#t2"
+    assert [(m.role, m.content) for m in second.messages] == [
+        ("user", "First question"), ("assistant", "First answer"), ("user", "Second question"),
+    ]
+    assert second.meta["source_id"] == first.id
+
+
+def test_generic_prompt_messages_csv_parquet(tmp_path: Path) -> None:
+    messages = write_jsonl(tmp_path / "m.jsonl", [{"id": "m1", "messages": [
+        {"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello?"}, {"role": "assistant", "content": "recorded"},
+    ]}])
+    ds = load_dataset("m", str(messages))
+    assert ds.format == "messages"
+    assert [m.role for m in ds.prompts[0].messages] == ["system", "user"]
+    frame = pd.DataFrame({"id": ["a", "b"], "prompt": ["Alpha?", "Beta?"]})
+    frame.to_csv(tmp_path / "p.csv", index=False)
+    frame.to_parquet(tmp_path / "p.parquet")
+    for name in ("p.csv", "p.parquet"):
+        ds = load_dataset("p", str(tmp_path / name))
+        assert ds.format == "prompt" and [(p.id, p.text) for p in ds.prompts] == [("a", "Alpha?"), ("b", "Beta?")]
+
+
+def test_content_ids_survive_reordering(tmp_path: Path) -> None:
+    rows = [{"prompt": f"question {i}"} for i in range(20)]
+    a = load_dataset("x", str(write_jsonl(tmp_path / "a.jsonl", rows)))
+    shuffled = rows[:]
+    random.Random(1).shuffle(shuffled)
+    b = load_dataset("x", str(write_jsonl(tmp_path / "b.jsonl", shuffled)))
+    assert {p.id: p.text for p in a.prompts} == {p.id: p.text for p in b.prompts}
+    assert sample_prompts(a.prompts, 5, seed=3) == sorted(sample_prompts(b.prompts, 5, seed=3), key=lambda p: a.prompts.index(p))
+
+
+def test_sampling_is_seeded_stable_and_nested(tmp_path: Path) -> None:
+    ds = load_dataset("x", str(write_jsonl(tmp_path / "a.jsonl", [{"id": str(i), "prompt": f"q{i}"} for i in range(100)])))
+    s1 = [p.id for p in sample_prompts(ds.prompts, 10, seed=0)]
+    assert s1 == [p.id for p in sample_prompts(ds.prompts, 10, seed=0)]
+    assert len(s1) == 10 and s1 == sorted(s1, key=int)  # kept in file order
+    assert s1 != [p.id for p in sample_prompts(ds.prompts, 10, seed=1)]
+    assert set(s1) <= {p.id for p in sample_prompts(ds.prompts, 30, seed=0)}
+    assert len(sample_prompts(ds.prompts, 1000, seed=0)) == 100
+
+
+@pytest.mark.parametrize(
+    ("rows", "needle"),
+    [
+        ([{"id": "a", "prompt": "x"}, {"id": "a", "prompt": "y"}], "d.jsonl:2: field 'id': duplicate id 'a', first seen at"),
+        ([{"prompt": "same"}, {"prompt": "same"}], "d.jsonl:2: field 'id': duplicate content"),
+        ([{"question": "no prompt column"}], "d.jsonl:1: cannot tell the prompt format"),
+        ([{"prompt": "ok"}, {"prompt": ""}], "d.jsonl:2: field 'prompt': missing or empty text"),
+        ([{"turns": "not a list"}], "d.jsonl:1: field 'turns'"),
+        ([{"conversations": [{"from": "alien", "value": "x"}]}], "field 'conversations'"),
+    ],
+)
+def test_bad_rows_are_located_user_errors(tmp_path: Path, rows: list[dict[str, object]], needle: str) -> None:
+    path = write_jsonl(tmp_path / "d.jsonl", rows)
+    with pytest.raises(UserError) as err:
+        load_dataset("d", str(path))
+    assert needle in str(err.value)
+
+
+def test_bad_files(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="file not found"):
+        load_dataset("d", str(tmp_path / "nope.jsonl"))
+    (tmp_path / "e.jsonl").write_text("", encoding="utf-8")
+    with pytest.raises(UserError, match="file is empty"):
+        load_dataset("d", str(tmp_path / "e.jsonl"))
+    (tmp_path / "b.jsonl").write_text('{"prompt": "a"}\n{oops\n', encoding="utf-8")
+    with pytest.raises(UserError, match=r"b.jsonl:2: invalid JSON"):
+        load_dataset("d", str(tmp_path / "b.jsonl"))
+    with pytest.raises(UserError, match="at least one --dataset"):
+        load_datasets({})
+
+
+def test_hf_only_when_installed() -> None:
+    try:
+        import datasets  # noqa: F401
+    except ImportError:
+        with pytest.raises(UserError, match="Hugging Face datasets is not installed"):
+            load_dataset("h", "hf:some/set:test")
+    else:
+        pytest.skip("Hugging Face datasets is installed; loading would need the network")
+
+
+def test_builtin_examples_have_ids_and_answers() -> None:
+    ds = load_dataset("examples", "builtin")
+    assert len(ds.prompts) >= 5 and len({p.id for p in ds.prompts}) == len(ds.prompts)
+    assert set(builtin_answers()) == {p.id for p in ds.prompts}
+
+
+def test_real_shared_prompt_files(shared_data: Path) -> None:
+    prompts = shared_data / "prompts"
+    expected = {
+        "arena-hard-v0.1-questions.jsonl": ("arena-hard", 500, "328c149ed45a41c0b9d6f14659e63599"),
+        "numina-cot-1k.jsonl": ("numinamath", 1000, "AI-MO/NuminaMath-CoT-0"),
+        "sharegpt-en-first-turn-1k.json": ("sharegpt", 1000, "wc1OQ5t_9"),
+        "sharegpt-zh-multiturn-1k.jsonl": ("sharegpt", 1000, None),
+    }
+    for name, (fmt, count, first_id) in expected.items():
+        ds = load_dataset("d", str(prompts / name))
+        assert (ds.format, len(ds.prompts)) == (fmt, count), name
+        assert all(p.text.strip() for p in ds.prompts)
+        if first_id is not None:
+            assert ds.prompts[0].id == first_id
+    multi = load_dataset("zh", str(prompts / "sharegpt-zh-multiturn-1k.jsonl"), sharegpt_turns="all")
+    assert len(multi.prompts) > 1000 and len({p.id for p in multi.prompts}) == len(multi.prompts)
+    mt = load_dataset("mt", str(shared_data / "mt-bench" / "question.jsonl"))
+    assert mt.format == "mt-bench" and len(mt.prompts) == 80
+    assert all(len(p.followups) == 1 for p in mt.prompts) and mt.prompts[0].id == "81"
+
+
+def test_jsonl_named_json_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "conv.json"
+    path.write_text(json.dumps({"conversations": CONVERSATION}) + "\n" + json.dumps({"id": "c2", "conversations": CONVERSATION[:1]}) + "\n", encoding="utf-8")
+    ds = load_dataset("sg", str(path))
+    assert ds.format == "sharegpt" and len(ds.prompts) == 2 and ds.prompts[1].id == "c2"
+    (tmp_path / "broken.json").write_text('[{"prompt": "a"},', encoding="utf-8")
+    with pytest.raises(UserError, match=r"broken\.json:1: invalid JSON"):
+        load_dataset("b", str(tmp_path / "broken.json"))

@@ -1,0 +1,69 @@
+"""Score summaries: means with intervals, the dataset average, paired differences, clustering."""
+
+from __future__ import annotations
+
+import pytest
+
+from distillscope.rse.matrix import cluster
+from distillscope.rse.scoring import (
+    Judgment,
+    dataset_summary,
+    model_summary,
+    paired_comparisons,
+    stratified_mean,
+)
+from distillscope.rse.types import AspectScores
+
+
+def judged(model: str, dataset: str, key: str, value: float, style: float | None = None) -> Judgment:
+    s = style if style is not None else value
+    scores = AspectScores(style=s, logic=value, content=value, overall=(s + 2 * value) / 3)
+    return Judgment(model, dataset, key, "judged", "test", scores)
+
+
+def test_dataset_summary_skips_missing_and_unjudged() -> None:
+    rows = [judged("m", "d", str(i), v) for i, v in enumerate([2.0, 3.0, 4.0])]
+    rows += [Judgment("m", "d", "x", "missing", "test"), Judgment("m", "d", "y", "unjudged", "test")]
+    summary = dataset_summary(rows)
+    assert summary["score"] == 3.0 and summary["n"] == 3
+    assert summary["n_missing"] == 1 and summary["n_unjudged"] == 1
+    lo, hi = summary["ci95"]
+    assert 2.0 <= lo <= 3.0 <= hi <= 4.0
+    assert set(summary["aspects"]) == {"style", "logic", "content"}
+
+
+def test_average_weighs_datasets_equally() -> None:
+    rows = [judged("m", "big", str(i), 5.0) for i in range(30)] + [judged("m", "small", "0", 1.0), judged("m", "small", "1", 1.0)]
+    summary = model_summary(rows, ["big", "small"])
+    assert summary["avg"]["score"] == 3.0 and summary["avg"]["n"] == 32 and summary["avg"]["datasets"] == 2
+    assert summary["datasets"]["big"]["score"] == 5.0
+    assert summary["avg"]["ci95"] == [3.0, 3.0]  # no spread within either dataset
+
+
+def test_stratified_mean_interval_covers_the_mean() -> None:
+    result = stratified_mean([[1.0, 2.0, 3.0, 4.0], [2.0, 5.0]], seed=1)
+    assert result["score"] == pytest.approx((2.5 + 3.5) / 2)
+    assert result["ci95"][0] < result["score"] < result["ci95"][1]
+    assert stratified_mean([])["score"] is None
+
+
+def test_paired_uses_only_prompts_both_models_had_judged() -> None:
+    a = [judged("a", "d", str(i), 4.0) for i in range(5)]
+    b = [judged("b", "d", str(i), 3.0) for i in range(4)] + [Judgment("b", "d", "4", "missing", "test")]
+    (pair,) = paired_comparisons({"a": a, "b": b}, ["d"])
+    assert (pair["a"], pair["b"]) == ("a", "b")
+    assert pair["datasets"]["d"]["score"] == 1.0 and pair["datasets"]["d"]["n"] == 4
+    assert pair["avg"]["score"] == 1.0
+
+
+def test_cluster_groups_similar_models() -> None:
+    scores = [
+        [5.0, 4.8, 2.0, 2.1],
+        [4.8, 5.0, 2.2, 2.0],
+        [2.0, 2.2, 5.0, 4.5],
+        [2.1, 2.0, 4.5, 5.0],
+    ]
+    link, order = cluster(scores)
+    assert link is not None and len(link) == 3
+    assert {frozenset(order[:2]), frozenset(order[2:])} == {frozenset({0, 1}), frozenset({2, 3})}
+    assert cluster([[5.0]]) == (None, [0])
