@@ -34,7 +34,12 @@ class BudgetExhausted(Exception):
 
 
 class BackendError(Exception):
-    """A model call failed. `retryable` says whether the scheduler may try again."""
+    """A model call failed. `retryable` says whether the scheduler may try again.
+
+    `unreachable` marks a failure to connect at all (refused, unknown host, connect timeout):
+    when no call of a model ever reached its server, that is a wrong URL or port, not a flaky
+    provider, and the scheduler stops the run with a `UserError` instead of retrying for minutes.
+    """
 
     def __init__(
         self,
@@ -43,8 +48,10 @@ class BackendError(Exception):
         retryable: bool,
         status: int | None = None,
         retry_after: float | None = None,
+        unreachable: bool = False,
     ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.status = status
         self.retry_after = retry_after
+        self.unreachable = unreachable

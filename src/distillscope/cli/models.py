@@ -20,6 +20,7 @@ from distillscope.cli.options import (
     Quiet,
     SystemPrompt,
     console,
+    fail,
     run_command,
 )
 from distillscope.engine.ledger import Ledger
@@ -78,7 +79,10 @@ def kinds() -> None:
 def ledger_info(path: Annotated[str, typer.Argument(help="A ledger.sqlite file or run directory.")]) -> None:
     """Count the calls recorded in a ledger by status."""
     p = Path(path)
-    ledger = Ledger(p / "ledger.sqlite" if p.is_dir() else p)
+    try:
+        ledger = Ledger(p / "ledger.sqlite" if p.is_dir() else p)
+    except UserError as exc:
+        fail(str(exc))
     for status, n in sorted(ledger.counts().items()):
         console.print(f"{status}: {n}")
     ledger.close()
@@ -165,5 +169,7 @@ def answer(
                 "run": ctx.run_summary(),
             })
             console.print(f"{len(rows) - len(failed)}/{len(items)} answered, {len(failed)} failed; {ctx.out / 'responses.jsonl'}")
+            if rows and len(failed) == len(rows):  # nothing answered: a setup problem, not a result
+                raise UserError(f"model '{backend.name}': all {len(rows)} calls failed, first error: {failed[0]['error']}")
 
     run_command(main)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from distillscope.errors import UserError
@@ -44,11 +45,19 @@ def run_command(fn: Callable[[], Awaitable[T]], *, resume_hint: str | None = Non
         return asyncio.run(fn())  # type: ignore[arg-type]
     except UserError as exc:
         fail(str(exc))
+    except ValidationError as exc:  # a flag value the settings model refused (e.g. --max-tokens -3)
+        fail(_validation_line(exc))
     except KeyboardInterrupt:
         hint = f" Rerun the same command to resume{f' ({resume_hint})' if resume_hint else ''}: finished calls are kept in the ledger."
         err_console.print(f"[yellow]interrupted.[/]{hint}", highlight=False, soft_wrap=True)
         raise typer.Exit(130) from None
     raise AssertionError("unreachable")
+
+
+def _validation_line(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    field = ".".join(str(p) for p in err["loc"]) or exc.title
+    return f"invalid value for '{field}': {err['msg']} (got {err.get('input')!r})"
 
 
 def parse_pairs(values: list[str] | None, flag: str) -> dict[str, str]:

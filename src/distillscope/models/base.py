@@ -33,14 +33,14 @@ class ModelConfig(BaseModel):
     headers: dict[str, str] = Field(default_factory=dict)
     params: GenerateParams = Field(default_factory=GenerateParams)
     system_prompt: str | None = None
-    timeout_s: float = 120.0
-    concurrency: int | None = None
-    requests_per_minute: float | None = None
-    tokens_per_minute: float | None = None
-    max_retries: int = 6
-    retry_base_s: float = Field(default=0.5, description="first backoff delay; doubles each retry, with jitter")
-    price_per_million_input: float | None = None
-    price_per_million_output: float | None = None
+    timeout_s: float = Field(default=120.0, gt=0)
+    concurrency: int | None = Field(default=None, ge=1)
+    requests_per_minute: float | None = Field(default=None, gt=0)
+    tokens_per_minute: float | None = Field(default=None, gt=0)
+    max_retries: int = Field(default=6, ge=0)
+    retry_base_s: float = Field(default=0.5, ge=0, description="first backoff delay; doubles each retry, with jitter")
+    price_per_million_input: float | None = Field(default=None, ge=0)
+    price_per_million_output: float | None = Field(default=None, ge=0)
     identity: ModelIdentity | None = None
     path: str | None = None
     n_ctx: int = 2048

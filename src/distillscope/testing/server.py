@@ -238,7 +238,8 @@ class OpenAIServer:
         loop.close()
 
     def stop(self) -> None:
-        if self._loop is not None:
+        """Stop serving; stopping twice is harmless (a test may stop a server mid-run)."""
+        if self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._loop.stop)
         if self._thread is not None:
             self._thread.join(10)
