@@ -65,12 +65,12 @@ def test_bad_input_is_one_line_exit_2(tmp_path: Path, args: list[str], needle: s
 def test_demo_on_an_http_model_and_rerun_is_free(openai_server: Any, tmp_path: Path) -> None:
     server = openai_server()
     out = tmp_path / "demo"
-    first = cli("demo", "--model", f"openai-compatible:m@{server.url}", "--out", str(out), "--quiet")
+    first = cli("demo", "--stages", "answers", "--model", f"openai-compatible:m@{server.url}", "--out", str(out), "--quiet")
     assert first.returncode == 0, first.stderr
     assert "3 calls sent" in first.stdout
     config = json.loads((out / "config.json").read_text())
     assert config["models"]["m"]["system_prompt"] is None  # the choice is recorded
-    second = cli("demo", "--model", f"openai-compatible:m@{server.url}", "--out", str(out), "--quiet")
+    second = cli("demo", "--stages", "answers", "--model", f"openai-compatible:m@{server.url}", "--out", str(out), "--quiet")
     assert "0 calls sent, 3 from the ledger" in second.stdout
     assert server.stats()["requests"] == 3
 

@@ -21,6 +21,6 @@ async def test_ice_demo_smoke(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         results["n_responses"] == 2
         and results["scores"]["loose"]["n"] + results["n_failed"] + results["n_unjudged"] == 2
     )
-    saved = json.loads((tmp_path / "ice" / "results.json").read_text(encoding="utf-8"))
+    saved = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
     assert saved["scores"] == results["scores"]
     assert "ICE smollm2" in capsys.readouterr().out

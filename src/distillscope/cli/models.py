@@ -23,10 +23,11 @@ from distillscope.cli.options import (
     fail,
     run_command,
 )
-from distillscope.engine.ledger import Ledger
+from distillscope.engine.ledger import Ledger, request_key
 from distillscope.engine.run import RunContext, RunOptions, write_json, write_jsonl
+from distillscope.engine.scheduler import CallResult
 from distillscope.errors import BackendError, BudgetExhausted, UserError
-from distillscope.models.base import backend_kinds
+from distillscope.models.base import Backend, backend_kinds
 from distillscope.models.replay import read_jsonl
 from distillscope.models.spec import ModelCatalog, build_backend
 from distillscope.models.types import GenerateParams, ModelRequest
@@ -115,6 +116,17 @@ def read_prompt_file(path: Path) -> list[tuple[str, str]]:
     return pairs
 
 
+def _answered_so_far(ctx: RunContext, backend: Backend, requests: list[ModelRequest]) -> list[CallResult]:
+    """After a budget stop: the calls that did finish, read back from the ledger, in order."""
+    identity = backend.ledger_identity()
+    keys = [request_key(identity, backend.prepare(r)) for r in requests]
+    found = ctx.ledger.answers(keys)
+    return [
+        CallResult(key, found[key].response, cached=True) if key in found else CallResult(key, None, error="not sent: budget reached")
+        for key in keys
+    ]
+
+
 @app.command("answer")
 def answer(
     spec: Annotated[str, typer.Argument(help="Model spec or config name.")],
@@ -154,7 +166,7 @@ def answer(
             except BudgetExhausted as exc:
                 console.print(f"[yellow]stopped:[/] {exc}; rerun with a larger budget to finish (finished calls are kept)")
                 complete = False
-                results = []
+                results = _answered_so_far(ctx, backend, requests)
             rows = [
                 {"id": pid, "prompt": text, "response": r.response.text if r.response else None,
                  "error": r.error, "finish_reason": r.response.finish_reason if r.response else None, "ledger_key": r.key}

@@ -27,9 +27,10 @@ async def run_ice_demo(
     *,
     budget: int = DEMO_BUDGET,
     probes_per_mutant: int = DEMO_PROBES_PER_MUTANT,
+    target_org: str | None = None,
 ) -> dict[str, Any]:
-    """Fuzz `model_spec` (as target and mutator) for a handful of queries; results under DIR/ice."""
-    out = ctx.out / "ice"
+    """Fuzz `model_spec` (as target and mutator) for a handful of queries; results in the run directory."""
+    out = ctx.out
     settings = IceRunSettings(
         target=model_spec,
         mode="fuzz",
@@ -41,6 +42,7 @@ async def run_ice_demo(
         seed=0,
         max_answer_tokens=48,
         mutator_max_tokens=160,
+        target_org=target_org,
     )
     results = await run_ice(ctx, settings, out=out)
     scores = results["scores"]
