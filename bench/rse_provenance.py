@@ -1,0 +1,187 @@
+"""Does offline response similarity find the models trained on the reference's outputs?
+
+On MT-bench (../shared/data/mt-bench: 30 models answering 80 prompts, labels in provenance.json)
+with gpt-3.5-turbo as the reference, every model's answers are scored by the offline judge against
+the reference's, and each per-model score is used to rank the labelled models: ROC AUC for
+"trained on OpenAI outputs" (true) against the rest (false); unknown / same-vendor models (null)
+and the reference are left out of the AUC but stay in the unlabelled panel. Nothing is fitted to
+the labels: the contrast panel is all 30 models, leave-one-out.
+
+Prints a table (naive mean per granularity, then contrast) and, last, one JSON object.
+
+    python bench/rse_provenance.py [--turns 1|2|both] [--no-embed]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import SHARED_DATA, emit_json, machine_info, print_table
+from distillscope.rse.contrast import contrast_scores, roc_auc
+from distillscope.rse.offline.judge import OfflineJudge
+from distillscope.rse.types import AspectScores, PairItem
+
+REFERENCE = "gpt-3.5-turbo"
+MEASURES = ("style", "logic", "content", "lexical", "embedding", "overall")
+LABELS = {
+    "style": "style",
+    "logic": "logic (structure)",
+    "content": "content (1-5)",
+    "lexical": "lexical overlap",
+    "embedding": "embedding cosine (naive)",
+    "overall": "combined (overall)",
+}
+
+
+def load_answers(folder: Path, turns: list[int]) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+    """model -> "qid/turn" -> answer text, and qid -> question (first turn)."""
+    questions = {}
+    for line in (folder / "question.jsonl").read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            questions[str(row["question_id"])] = row["turns"][0]
+    answers: dict[str, dict[str, str]] = {}
+    for path in sorted((folder / "model_answer").glob("*.jsonl")):
+        rows = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+        answers[path.stem] = {
+            f"{r['question_id']}/{t}": r["choices"][0]["turns"][t - 1]
+            for r in rows
+            for t in turns
+            if len(r["choices"][0]["turns"]) >= t
+        }
+    return answers, questions
+
+
+def score_all(
+    judge: OfflineJudge, answers: dict[str, dict[str, str]], questions: dict[str, str]
+) -> dict[str, dict[str, AspectScores | None]]:
+    ref = answers[REFERENCE]
+    items: list[tuple[str, PairItem]] = []
+    for model, rows in answers.items():
+        if model == REFERENCE:
+            continue
+        for key, text in rows.items():
+            if key in ref:
+                items.append(
+                    (
+                        model,
+                        PairItem(
+                            prompt_id=key,
+                            prompt=questions[key.split("/")[0]],
+                            reference=ref[key],
+                            candidate=text,
+                        ),
+                    )
+                )
+    scores = judge.score([i for _, i in items])
+    out: dict[str, dict[str, AspectScores | None]] = {}
+    for (model, item), s in zip(items, scores, strict=True):
+        out.setdefault(model, {})[item.prompt_id] = s
+    return out
+
+
+def value(s: AspectScores, measure: str) -> float | None:
+    return (
+        float(getattr(s, measure))
+        if measure in ("style", "logic", "content", "overall")
+        else s.raw.get(measure)
+    )
+
+
+def aucs(per_model: dict[str, float | None], labels: dict[str, bool]) -> float | None:
+    pos = [v for m, v in per_model.items() if labels.get(m) is True and v is not None]
+    neg = [v for m, v in per_model.items() if labels.get(m) is False and v is not None]
+    return round(roc_auc(pos, neg), 3) if pos and neg else None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=SHARED_DATA / "mt-bench")
+    parser.add_argument("--turns", choices=["1", "2", "both"], default="1")
+    parser.add_argument(
+        "--no-embed", action="store_true", help="lexical content only (as without the embed extra)"
+    )
+    args = parser.parse_args()
+    if not (args.data / "provenance.json").is_file():
+        print(f"no MT-bench data at {args.data} (needs ../shared/data/mt-bench)", file=sys.stderr)
+        return 2
+    turns = [1, 2] if args.turns == "both" else [int(args.turns)]
+    provenance = json.loads((args.data / "provenance.json").read_text(encoding="utf-8"))
+    labels = {
+        m: v["trained_on_openai_outputs"]
+        for m, v in provenance.items()
+        if m != REFERENCE and v["trained_on_openai_outputs"] is not None
+    }
+    answers, questions = load_answers(args.data, turns)
+
+    judge = OfflineJudge(embeddings=False if args.no_embed else None)
+    if judge.encoder is not None:
+        judge.encoder.encode(["warm-up: load the model"])  # model load is not scoring time
+    start, cpu_start = time.perf_counter(), time.process_time()
+    sim = score_all(judge, answers, questions)
+    seconds = time.perf_counter() - start
+    cpu_seconds = time.process_time() - cpu_start
+    n_pairs = sum(len(r) for r in sim.values())
+    models = sorted(sim)
+
+    naive = {}
+    for measure in MEASURES:
+        per_model: dict[str, float | None] = {}
+        for m in models:
+            vals = [v for s in sim[m].values() if s is not None and (v := value(s, measure)) is not None]
+            per_model[m] = sum(vals) / len(vals) if vals else None
+        naive[measure] = aucs(per_model, labels)
+
+    contrast: dict[str, dict[str, float | None]] = {}
+    for standardised in (False, True):
+        results = contrast_scores(sim, models, standardised=standardised)
+        key = "standardised" if standardised else "plain"
+        contrast[key] = {}
+        for measure in MEASURES:
+            per_model = {m: r.measures.get(measure, {}).get("score") for m, r in results.items()}
+            contrast[key][measure] = aucs(per_model, labels)
+
+    n_pos = sum(1 for m in models if labels.get(m) is True)
+    n_neg = sum(1 for m in models if labels.get(m) is False)
+    rows: list[tuple[str, Any]] = [(f"naive mean: {LABELS[m]}", naive[m]) for m in MEASURES]
+    rows += [(f"contrast: {LABELS[m]}", contrast["plain"][m]) for m in MEASURES]
+    rows += [(f"contrast standardised: {LABELS[m]}", contrast["standardised"][m]) for m in MEASURES]
+    rows += [
+        ("labelled models (true / false)", f"{n_pos} / {n_neg}"),
+        (
+            f"scoring time, {len(models)} models x {len(questions)} prompts x {len(turns)} turn(s)",
+            f"{seconds:.1f} s wall, {cpu_seconds:.1f} s CPU",
+        ),
+        ("content", judge.settings["content"]),
+    ]
+    print_table(f"ROC AUC, trained on OpenAI outputs, reference {REFERENCE}", rows)
+    emit_json(
+        {
+            "reference": REFERENCE,
+            "turns": args.turns,
+            "n_models": len(models),
+            "n_pairs": n_pairs,
+            "n_true": n_pos,
+            "n_false": n_neg,
+            "embeddings": judge.encoder is not None,
+            "auc_naive": naive,
+            "auc_contrast": contrast["plain"],
+            "auc_contrast_standardised": contrast["standardised"],
+            "naive_cosine_auc": naive["embedding"],
+            "scoring_seconds": round(seconds, 1),
+            "scoring_cpu_seconds": round(cpu_seconds, 1),
+            "machine": machine_info(),
+        }
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
