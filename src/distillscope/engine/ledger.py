@@ -4,14 +4,16 @@ Every model call goes through here. The key is a SHA-256 of the canonical reques
 identity, messages, parameters), so a rerun, a resumed run or another study that shares the
 ledger (`--cache PATH`) gets a finished call back instead of paying for it twice.
 
-Durability: WAL journal, one transaction per row. A SIGKILL at any moment leaves either the
-whole row or none of it. Rows are `pending` while a process is calling the model (so a second
+Durability: WAL journal; every write is inside a transaction, so a SIGKILL at any moment
+leaves either the whole row or none of it. The scheduler's writes of one event-loop turn share
+one transaction (group commit, see `claim_grouped`). Rows are `pending` while a process is calling the model (so a second
 process sharing the ledger waits instead of sending the same request), then `ok` or `error`.
 Only `ok` rows are answers; an `error` row is retried by the next run.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import json
@@ -20,6 +22,7 @@ import socket
 import sqlite3
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,7 +69,13 @@ def request_payload(identity: dict[str, Any], request: ModelRequest) -> dict[str
 
 
 def request_key(identity: dict[str, Any], request: ModelRequest) -> str:
-    return hashlib.sha256(canonical_json(request_payload(identity, request)).encode()).hexdigest()
+    return keyed_request(identity, request)[0]
+
+
+def keyed_request(identity: dict[str, Any], request: ModelRequest) -> tuple[str, str]:
+    """(key, canonical request JSON): the JSON is stored with the claim, so build it once."""
+    text = canonical_json(request_payload(identity, request))
+    return hashlib.sha256(text.encode()).hexdigest(), text
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,52 @@ def _owner_alive(owner: str | None) -> bool:
     return True
 
 
+_RECORD_OK = (
+    "UPDATE calls SET status='ok', response=?, finish_reason=?, prompt_tokens=?, completion_tokens=?,"
+    " latency_s=?, attempts=?, error=NULL, owner=NULL, updated_at=? WHERE key=?"
+)
+_RECORD_ERROR = (
+    "UPDATE calls SET status='error', error=?, attempts=?, owner=NULL, updated_at=?"
+    " WHERE key=? AND status != 'ok'"
+)
+
+# (kind, arguments, the claim's future or None): one write waiting for the group commit
+_Queued = tuple[str, tuple[Any, ...], "asyncio.Future[bool] | None"]
+
+
+def _ok_args(key: str, response: ModelResponse, attempts: int) -> tuple[Any, ...]:
+    usage = response.usage
+    return (
+        response.text,
+        response.finish_reason,
+        usage.prompt_tokens,
+        usage.completion_tokens,
+        response.latency_s,
+        attempts,
+        time.time(),
+        key,
+    )
+
+
+_ENTRY_COLUMNS = (
+    "key, status, response, finish_reason, prompt_tokens, completion_tokens, latency_s,"
+    " attempts, error, owner, updated_at"
+)
+
+
+def _entry(row: tuple[Any, ...]) -> LedgerEntry:
+    (key, status, text, finish, ptok, ctok, latency, attempts, error, owner, updated) = row
+    response = None
+    if status == "ok":
+        response = ModelResponse(
+            text=text,
+            finish_reason=finish,
+            usage=Usage(prompt_tokens=ptok, completion_tokens=ctok),
+            latency_s=latency,
+        )
+    return LedgerEntry(key, status, response, error, attempts, owner, updated)
+
+
 class Ledger:
     """A SQLite call ledger. Use from one thread (the event loop's); open one per process."""
 
@@ -108,6 +163,9 @@ class Ledger:
         self.path = Path(path)
         self.owner = _owner_id()
         self.lease_s = lease_s
+        self._queue: list[_Queued] = []
+        self._queued_keys: set[str] = set()
+        self._flush_error: UserError | None = None
         if self.path.is_dir():
             raise UserError(f"{self.path}: is a directory, expected a ledger file")
         try:
@@ -126,29 +184,34 @@ class Ledger:
             raise UserError(f"{self.path}: cannot create ledger: {exc.strerror or exc}") from None
 
     def close(self) -> None:
-        with contextlib.suppress(sqlite3.Error):
-            self._db.close()
+        """Commit what is queued, then close. Raises `UserError` if queued answers could not be written."""
+        try:
+            self.flush()
+        finally:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
 
     # -- reads -------------------------------------------------------------------------------
 
     def get(self, key: str) -> LedgerEntry | None:
-        row = self._db.execute(
-            "SELECT key, status, response, finish_reason, prompt_tokens, completion_tokens, latency_s,"
-            " attempts, error, owner, updated_at FROM calls WHERE key = ?",
-            (key,),
-        ).fetchone()
-        if row is None:
-            return None
-        (k, status, text, finish, ptok, ctok, latency, attempts, error, owner, updated) = row
-        response = None
-        if status == "ok":
-            response = ModelResponse(
-                text=text,
-                finish_reason=finish,
-                usage=Usage(prompt_tokens=ptok, completion_tokens=ctok),
-                latency_s=latency,
-            )
-        return LedgerEntry(k, status, response, error, attempts, owner, updated)
+        if key in self._queued_keys or self._flush_error is not None:
+            self.flush()  # this row has writes waiting: commit them first (other rows can wait)
+        row = self._db.execute(f"SELECT {_ENTRY_COLUMNS} FROM calls WHERE key = ?", (key,)).fetchone()
+        return None if row is None else _entry(row)
+
+    def answers(self, keys: Sequence[str]) -> dict[str, LedgerEntry]:
+        """The finished (`ok`) calls among `keys`, a few hundred per query."""
+        self.flush()
+        found: dict[str, LedgerEntry] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT {_ENTRY_COLUMNS} FROM calls WHERE status = 'ok' AND key IN ({marks})", chunk
+            ).fetchall()
+            for row in rows:
+                found[row[0]] = _entry(row)
+        return found
 
     def claimable(self, entry: LedgerEntry) -> bool:
         """A pending row whose owner died or whose lease ran out may be taken over."""
@@ -159,10 +222,12 @@ class Ledger:
         return not _owner_alive(entry.owner)
 
     def counts(self) -> dict[str, int]:
+        self.flush()
         rows = self._db.execute("SELECT status, COUNT(*) FROM calls GROUP BY status").fetchall()
         return {status: n for status, n in rows}
 
     def iter_rows(self) -> list[dict[str, Any]]:
+        self.flush()
         cur = self._db.execute(
             "SELECT key, model, stage, status, response, error, attempts, prompt_tokens, completion_tokens"
             " FROM calls ORDER BY created_at"
@@ -170,62 +235,143 @@ class Ledger:
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
-    # -- writes (one short transaction each) ----------------------------------------------------
+    # -- writes ------------------------------------------------------------------------------
 
     def claim(self, key: str, model: str, stage: str, request_json: str) -> bool:
         """Mark `key` as being called by us. False if another live process holds it or it is done."""
-        now = time.time()
+        self.flush()
         try:
+            # Fast path, one statement and one transaction: a call nobody has made yet.
+            if self._insert_claim(key, model, stage, request_json, time.time()):
+                return True
             self._db.execute("BEGIN IMMEDIATE")
-            row = self._db.execute("SELECT status, owner, updated_at FROM calls WHERE key = ?", (key,)).fetchone()
-            if row is not None:
-                status, owner, updated = row
-                entry = LedgerEntry(key, status, None, None, 0, owner, updated)
-                if status == "ok" or (status == "pending" and not self.claimable(entry)):
-                    self._db.execute("COMMIT")
-                    return False
-                self._db.execute(
-                    "UPDATE calls SET status='pending', owner=?, updated_at=?, stage=? WHERE key=?",
-                    (self.owner, now, stage, key),
-                )
-            else:
-                self._db.execute(
-                    "INSERT INTO calls (key, model, stage, request, status, owner, created_at, updated_at)"
-                    " VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
-                    (key, model, stage, request_json, self.owner, now, now),
-                )
+            claimed = self._claim_in_transaction(key, model, stage, request_json, time.time())
             self._db.execute("COMMIT")
-            return True
+            return claimed
         except sqlite3.OperationalError as exc:
             self._rollback()
             raise _disk_error(self.path, exc) from None
 
     def record_ok(self, key: str, response: ModelResponse, attempts: int) -> None:
-        self._write(
-            "UPDATE calls SET status='ok', response=?, finish_reason=?, prompt_tokens=?, completion_tokens=?,"
-            " latency_s=?, attempts=?, error=NULL, owner=NULL, updated_at=? WHERE key=?",
-            (
-                response.text,
-                response.finish_reason,
-                response.usage.prompt_tokens,
-                response.usage.completion_tokens,
-                response.latency_s,
-                attempts,
-                time.time(),
-                key,
-            ),
-        )
+        self.flush()
+        self._write(_RECORD_OK, _ok_args(key, response, attempts))
 
     def record_error(self, key: str, error: str, attempts: int) -> None:
-        self._write(
-            "UPDATE calls SET status='error', error=?, attempts=?, owner=NULL, updated_at=?"
-            " WHERE key=? AND status != 'ok'",
-            (error, attempts, time.time(), key),
-        )
+        self.flush()
+        self._write(_RECORD_ERROR, (error, attempts, time.time(), key))
 
     def release(self, key: str) -> None:
-        """Give back a claim we could not finish (cancelled): the next run calls it again."""
-        self._write("DELETE FROM calls WHERE key=? AND status='pending' AND owner=?", (key, self.owner))
+        """Give back a claim we could not finish (cancelled): the next run calls it again.
+
+        Best effort: if the ledger is already closed or cannot be written, the row stays
+        `pending` under our (soon dead) owner id, and the next run takes it over anyway."""
+        if key in self._queued_keys:
+            try:
+                self.flush()
+            except UserError as exc:
+                self._flush_error = exc  # not ours to swallow: the next ledger call raises it
+            except sqlite3.Error:
+                pass
+        with contextlib.suppress(sqlite3.Error):
+            self._db.execute("DELETE FROM calls WHERE key=? AND status='pending' AND owner=?", (key, self.owner))
+
+    # -- group commit (the scheduler's path) ---------------------------------------------------
+    #
+    # A commit costs about as much as the rest of a call's engine work, so on the event loop the
+    # claims and answers of one loop turn share one transaction. A claim still commits before its
+    # request is sent (its caller awaits the commit), so processes sharing a ledger never send the
+    # same call twice. An answer is committed at the end of the loop turn it arrived in, instead
+    # of at once: a SIGKILL in between loses only answers not yet committed (the next run asks
+    # for them again); a transaction is all or nothing, so no row is ever half-written.
+
+    async def claim_grouped(self, key: str, model: str, stage: str, request_json: str) -> bool:
+        """`claim`, committed together with the other writes of this loop turn."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._enqueue(("claim", (key, model, stage, request_json), future))
+        return await future
+
+    def record_ok_grouped(self, key: str, response: ModelResponse, attempts: int) -> None:
+        """`record_ok`, committed at the end of this loop turn."""
+        self._enqueue(("ok", _ok_args(key, response, attempts), None))
+
+    def record_error_grouped(self, key: str, error: str, attempts: int) -> None:
+        """`record_error`, committed at the end of this loop turn."""
+        self._enqueue(("error", (error, attempts, time.time(), key), None))
+
+    def flush(self) -> None:
+        """Commit the queued writes now (reads and direct writes call this first)."""
+        if self._flush_error is not None:
+            error, self._flush_error = self._flush_error, None
+            raise error
+        if not self._queue:
+            return
+        items, self._queue = self._queue, []
+        self._queued_keys.clear()
+        items = [item for item in items if item[2] is None or not item[2].done()]  # cancelled claims
+        outcomes: list[bool] = []
+        now = time.time()
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            for kind, args, _ in items:
+                if kind == "claim":
+                    key, model, stage, request_json = args
+                    outcomes.append(
+                        self._insert_claim(key, model, stage, request_json, now)
+                        or self._claim_in_transaction(key, model, stage, request_json, now)
+                    )
+                else:
+                    self._db.execute(_RECORD_OK if kind == "ok" else _RECORD_ERROR, args)
+                    outcomes.append(True)
+            self._db.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            self._rollback()
+            error = _disk_error(self.path, exc)
+            for _, _, future in items:
+                if future is not None:
+                    future.set_exception(error)
+            if any(future is None for _, _, future in items):
+                raise error from None  # answers were lost: stop the run and say why
+            return
+        for (_, _, future), outcome in zip(items, outcomes, strict=True):
+            if future is not None:
+                future.set_result(outcome)
+
+    def _enqueue(self, item: _Queued) -> None:
+        if self._flush_error is not None:
+            self.flush()  # raises it
+        self._queue.append(item)
+        self._queued_keys.add(item[1][0] if item[0] == "claim" else item[1][-1])
+        if len(self._queue) == 1:
+            asyncio.get_running_loop().call_soon(self._flush_soon)
+
+    def _flush_soon(self) -> None:
+        try:
+            self.flush()
+        except UserError as exc:  # no caller to raise to here: the next ledger call raises it
+            self._flush_error = exc
+
+    def _insert_claim(self, key: str, model: str, stage: str, request_json: str, now: float) -> bool:
+        return (
+            self._db.execute(
+                "INSERT INTO calls (key, model, stage, request, status, owner, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+                (key, model, stage, request_json, self.owner, now, now),
+            ).rowcount
+            == 1
+        )
+
+    def _claim_in_transaction(self, key: str, model: str, stage: str, request_json: str, now: float) -> bool:
+        row = self._db.execute("SELECT status, owner, updated_at FROM calls WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return self._insert_claim(key, model, stage, request_json, now)
+        status, owner, updated = row
+        if status == "ok" or (status == "pending" and not self.claimable(LedgerEntry(key, status, None, None, 0, owner, updated))):
+            return False
+        self._db.execute(
+            "UPDATE calls SET status='pending', owner=?, updated_at=?, stage=? WHERE key=?",
+            (self.owner, now, stage, key),
+        )
+        return True
 
     def _write(self, sql: str, args: tuple[Any, ...]) -> None:
         try:

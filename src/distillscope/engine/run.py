@@ -83,10 +83,12 @@ class RunOptions:
     settings: dict[str, Any] = field(default_factory=dict)
 
     def validate(self) -> None:
-        for name in ("concurrency", "max_calls", "max_tokens"):
+        """A budget of 0 is refused as bad input: a run that may not call anything is a typo."""
+        flags = {"concurrency": "--concurrency", "max_calls": "--max-calls", "max_tokens": "--max-tokens-total"}
+        for name, flag in flags.items():
             value = getattr(self, name)
-            if value is not None and value < (1 if name == "concurrency" else 0):
-                raise UserError(f"--{name.replace('_', '-')} must be {'at least 1' if name == 'concurrency' else 'zero or more'}, got {value}")
+            if value is not None and value < 1:
+                raise UserError(f"{flag} must be at least 1, got {value}")
 
 
 class RunContext(AbstractAsyncContextManager["RunContext"]):

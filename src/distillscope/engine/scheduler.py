@@ -14,10 +14,10 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from distillscope.engine.ledger import Ledger, canonical_json, request_key, request_payload
+from distillscope.engine.ledger import Ledger, LedgerEntry, keyed_request
 from distillscope.engine.limits import TokenBucket
 from distillscope.engine.progress import Progress
-from distillscope.errors import BackendError, BudgetExhausted
+from distillscope.errors import BackendError, BudgetExhausted, UserError
 from distillscope.models.base import Backend
 from distillscope.models.types import ModelRequest, ModelResponse
 
@@ -41,6 +41,14 @@ class CallResult:
         if self.response is None:
             raise ValueError(f"call {self.key[:12]} failed: {self.error}")
         return self.response.text
+
+
+# A model none of whose calls ever reached its server gets this many retries on connection
+# errors, then the run stops with a UserError (wrong URL or port), instead of minutes of backoff.
+UNREACHABLE_RETRIES = 2
+# Refusals that mean the configuration is wrong (bad key, no such model or path) when a model has
+# not answered a single call yet: the run stops with a UserError instead of failing every call.
+FATAL_BEFORE_FIRST_ANSWER = {401, 403, 404}
 
 
 @dataclass
@@ -78,6 +86,7 @@ class ModelStats:
     sent: int = 0
     cached: int = 0
     failed: int = 0
+    truncated: int = 0
     retries: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -89,6 +98,7 @@ class ModelStats:
             "calls_sent": self.sent,
             "calls_cached": self.cached,
             "calls_failed": self.failed,
+            "calls_truncated": self.truncated,
             "retries": self.retries,
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
@@ -104,6 +114,8 @@ class _ModelLane:
     tokens: TokenBucket | None
     retry: RetryPolicy
     stats: ModelStats = field(default_factory=ModelStats)
+    contacted: bool = False  # some call of this model got an answer of any kind from a server
+    answered: bool = False  # some call of this model succeeded
 
 
 class Scheduler:
@@ -126,34 +138,47 @@ class Scheduler:
     # -- public API ----------------------------------------------------------------------------
 
     async def call(self, backend: Backend, request: ModelRequest, *, stage: str = "calls") -> CallResult:
-        """One call, answered from the ledger when possible. Raises only `BudgetExhausted`."""
+        """One call, answered from the ledger when possible. Raises only `BudgetExhausted`, or
+        `UserError` when the model cannot be reached or refuses its first call (a setup problem)."""
         lane = self._lane(backend)
         request = backend.prepare(request)
-        identity = backend.ledger_identity()
-        key = request_key(identity, request)
-        shared = self._inflight.get(key)
-        if shared is not None:  # the same request is already on its way: share its answer
-            return await asyncio.shield(shared)
-        future: asyncio.Future[CallResult] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = future
-        try:
-            result = await self._resolve(lane, key, identity, request, stage)
-            future.set_result(result)
-            return result
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # mark retrieved: waiters get it re-raised
-            raise
-        finally:
-            del self._inflight[key]
+        key, request_json = keyed_request(backend.ledger_identity(), request)
+        return await self._call_keyed(lane, key, request_json, request, stage)
 
     async def map(
         self, backend: Backend, requests: Sequence[ModelRequest] | Iterable[ModelRequest], *, stage: str
     ) -> list[CallResult]:
-        """Many calls at once, results in input order (the lane bounds the concurrency)."""
+        """Many calls at once, results in input order (the lane bounds the concurrency).
+
+        Answers already in the ledger are read in one query per chunk and returned without a
+        task each, so rerunning a finished 10,000-call run takes about a second."""
         requests = list(requests)
         self.progress.add_total(stage, len(requests))
-        return list(await asyncio.gather(*(self.call(backend, r, stage=stage) for r in requests)))
+        lane = self._lane(backend)
+        identity = backend.ledger_identity()
+        prepared = [backend.prepare(r) for r in requests]
+        keyed = [keyed_request(identity, r) for r in prepared]
+        answers = self.ledger.answers([key for key, _ in keyed])
+        results: list[CallResult | None] = [None] * len(requests)
+        tasks: dict[int, asyncio.Future[CallResult]] = {}
+        for i, ((key, request_json), request) in enumerate(zip(keyed, prepared, strict=True)):
+            entry = answers.get(key)
+            if entry is not None:
+                results[i] = self._cached(lane, key, entry, stage)
+            else:
+                tasks[i] = asyncio.ensure_future(self._call_keyed(lane, key, request_json, request, stage))
+        if tasks:
+            try:
+                for i, result in zip(tasks, await asyncio.gather(*tasks.values()), strict=True):
+                    results[i] = result
+            except BaseException:
+                # One call stopped the run (budget, unreachable server, Ctrl-C): stop the others
+                # now, while the ledger is still open, so their claims are released cleanly.
+                for task in tasks.values():
+                    task.cancel()
+                await asyncio.gather(*tasks.values(), return_exceptions=True)
+                raise
+        return [r for r in results if r is not None]
 
     def stats(self) -> dict[str, dict[str, object]]:
         return {lane.backend.name: lane.stats.as_dict() for lane in self._lanes.values()}
@@ -165,6 +190,7 @@ class Scheduler:
             "calls_sent": sum(s.sent for s in stats),
             "calls_cached": sum(s.cached for s in stats),
             "calls_failed": sum(s.failed for s in stats),
+            "calls_truncated": sum(s.truncated for s in stats),
             "retries": sum(s.retries for s in stats),
             "prompt_tokens": sum(s.prompt_tokens for s in stats),
             "completion_tokens": sum(s.completion_tokens for s in stats),
@@ -192,37 +218,68 @@ class Scheduler:
             self._lanes[id(backend)] = lane
         return lane
 
+    async def _call_keyed(
+        self, lane: _ModelLane, key: str, request_json: str, request: ModelRequest, stage: str
+    ) -> CallResult:
+        shared = self._inflight.get(key)
+        if shared is not None:  # the same request is already on its way: share its answer
+            return await asyncio.shield(shared)
+        future: asyncio.Future[CallResult] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            result = await self._resolve(lane, key, request_json, request, stage)
+            future.set_result(result)
+            return result
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: waiters get it re-raised
+            raise
+        finally:
+            del self._inflight[key]
+
+    def _cached(self, lane: _ModelLane, key: str, entry: LedgerEntry, stage: str) -> CallResult:
+        assert entry.response is not None
+        lane.stats.cached += 1
+        if entry.response.finish_reason == "length":
+            lane.stats.truncated += 1
+        self.progress.advance(stage, cached=True)
+        return CallResult(key, entry.response, cached=True, attempts=entry.attempts)
+
     async def _resolve(
-        self, lane: _ModelLane, key: str, identity: dict[str, object], request: ModelRequest, stage: str
+        self, lane: _ModelLane, key: str, request_json: str, request: ModelRequest, stage: str
     ) -> CallResult:
         while True:
             entry = self.ledger.get(key)
             if entry is not None and entry.response is not None:
-                lane.stats.cached += 1
-                self.progress.advance(stage, cached=True)
-                return CallResult(key, entry.response, cached=True, attempts=entry.attempts)
+                return self._cached(lane, key, entry, stage)
             if entry is not None and entry.status == "pending" and not self.ledger.claimable(entry):
                 await asyncio.sleep(0.2)  # another process is calling it right now
                 continue
             break
         async with lane.semaphore:
             self.budget.check()
-            if not self.ledger.claim(key, lane.backend.name, stage, canonical_json(request_payload(identity, request))):
-                return await self._resolve(lane, key, identity, request, stage)
-            self.budget.calls += 1
+            self.budget.calls += 1  # counted before the claim's await: no other call slips past the budget
+            try:
+                claimed = await self.ledger.claim_grouped(key, lane.backend.name, stage, request_json)
+            except BaseException:
+                self.ledger.release(key)  # cancelled just after the claim committed: give it back
+                raise
+            if not claimed:
+                self.budget.calls -= 1
+                return await self._resolve(lane, key, request_json, request, stage)
             try:
                 result = await self._send(lane, key, request)
             except BaseException:
                 self.ledger.release(key)
                 raise
         if result.response is not None:
-            self.ledger.record_ok(key, result.response, result.attempts)
+            self.ledger.record_ok_grouped(key, result.response, result.attempts)
             usage = result.response.usage
             self.budget.tokens += usage.total_tokens
             self._account(lane, result.response)
             self.progress.advance(stage)
         else:
-            self.ledger.record_error(key, result.error or "unknown error", result.attempts)
+            self.ledger.record_error_grouped(key, result.error or "unknown error", result.attempts)
             lane.stats.failed += 1
             self.progress.advance(stage, failed=True)
         return result
@@ -238,15 +295,28 @@ class Scheduler:
                 await lane.tokens.acquire(_estimate_tokens(request))
             started = time.perf_counter()
             try:
-                response = await asyncio.wait_for(lane.backend.generate(request), timeout=timeout)
+                async with asyncio.timeout(timeout):  # no extra task per call, unlike wait_for
+                    response = await lane.backend.generate(request)
                 response.latency_s = time.perf_counter() - started
                 lane.stats.sent += 1
+                lane.contacted = lane.answered = True
                 return CallResult(key, response, attempts=attempt)
             except TimeoutError:
                 error = BackendError(f"timed out after {timeout:g}s", retryable=True)
             except BackendError as exc:
                 error = exc
+                lane.contacted = lane.contacted or not exc.unreachable
             lane.stats.sent += 1
+            if error.unreachable and not lane.contacted and attempt > min(UNREACHABLE_RETRIES, lane.retry.max_retries):
+                raise UserError(
+                    f"model '{lane.backend.name}': cannot reach its server ({error}); "
+                    "check the URL, the port and that the server is running"
+                )
+            if error.status in FATAL_BEFORE_FIRST_ANSWER and not lane.answered:
+                raise UserError(
+                    f"model '{lane.backend.name}': the server refused the first call ({error}); "
+                    "check the API key variable, the model name and the URL"
+                )
             if not error.retryable or attempt > lane.retry.max_retries:
                 detail = f"{error} (after {attempt} attempt{'s' if attempt > 1 else ''})"
                 return CallResult(key, None, error=detail, attempts=attempt)
@@ -256,6 +326,8 @@ class Scheduler:
     def _account(self, lane: _ModelLane, response: ModelResponse) -> None:
         cfg = lane.backend.config
         stats = lane.stats
+        if response.finish_reason == "length":  # an answer cut at max_tokens: kept, but counted
+            stats.truncated += 1
         stats.prompt_tokens += response.usage.prompt_tokens
         stats.completion_tokens += response.usage.completion_tokens
         stats.cost_usd += (

@@ -1,0 +1,96 @@
+"""Tiny runs of every benchmark script, so they keep working: a few calls each, and the last
+line of output must be one JSON object with the script's figures. No figure is checked here
+(timings on a shared CI machine mean nothing); bench/README.md holds the real runs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BENCH = REPO / "bench"
+
+
+def run_bench(script: str, *args: str, timeout: float = 120) -> dict[str, Any]:
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / script), *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) >= 2, "a table, then the JSON line"
+    figures = json.loads(lines[-1])
+    assert isinstance(figures, dict)
+    return figures
+
+
+def test_throughput_smoke() -> None:
+    figures = run_bench(
+        "throughput.py", "--latency-ms", "5", "--calls", "24", "--concurrency", "4", "--sequential-calls", "6"
+    )
+    for key in (
+        "calls",
+        "latency_ms",
+        "concurrency",
+        "seconds",
+        "sequential_seconds",
+        "speedup_vs_sequential",
+        "ideal_seconds",
+        "efficiency_vs_limit",
+        "sequential_measured_calls",
+    ):
+        assert key in figures
+    assert figures["calls"] == 24 and figures["sequential_measured_calls"] == 6
+    assert figures["calls_sent"] == 24 and figures["calls_failed"] == 0
+    assert figures["server_max_inflight"] <= 4
+
+
+def test_overhead_smoke() -> None:
+    figures = run_bench("overhead.py", "--calls", "40", "--concurrency", "8")
+    assert figures["calls"] == 40 and figures["calls_per_second"] > 0
+    assert figures["ledger_rows"] == {"ok": 40}
+    assert figures["server_requests"] >= 40  # the run, plus the bare-HTTP reference loop
+
+
+def test_resume_smoke() -> None:
+    figures = run_bench("resume.py", "--calls", "30", "--concurrency", "8")
+    assert figures["first_run_requests_at_server"] == 30
+    assert figures["rerun_requests_at_server"] == 0 and figures["rerun_calls_sent"] == 0
+    assert {"rerun_seconds", "rerun_in_process_seconds", "meets_target"} <= set(figures)
+
+
+def test_judges_smoke() -> None:
+    figures = run_bench(
+        "judges.py", "--responses", "60", "--pairs", "20", "--no-embeddings", timeout=180
+    )
+    assert {"rules_responses_per_second", "rse_offline_pairs_per_second", "embedding_sentences_per_second"} <= set(figures)
+    for part in ("rules", "rse_offline"):
+        assert "skipped" in figures[part] or figures[part]["items"] >= 20  # ran, or says why not
+    assert figures["embeddings"] == {"skipped": "--no-embeddings"}
+
+
+def test_memory_smoke() -> None:
+    # --skip-rse: the RSE job loads torch (10 s or more); `python bench/memory.py --models 2
+    # --prompts 4` runs that path by hand.
+    figures = run_bench("memory.py", "--responses", "200", "--skip-rse", timeout=180)
+    assert {"ice_rescore_peak_rss_mb", "rse_peak_rss_mb", "target_mb", "ice_meets_target", "rse_meets_target"} <= set(figures)
+    if "skipped" not in figures["ice"]:
+        assert figures["ice"]["exit_code"] == 0, figures["ice"].get("error")
+        assert figures["ice_rescore_peak_rss_mb"] > 0
+    assert figures["rse"] == {"skipped": "--skip-rse"}
+
+
+@pytest.mark.local_model
+def test_local_model_smoke() -> None:
+    figures = run_bench("local_model.py", "--max-tokens", "2", "--prompts", "1", "--no-demo", timeout=180)
+    assert figures["tokens_per_second"] > 0
+    assert figures["demo"] == {"skipped": "--no-demo"}
