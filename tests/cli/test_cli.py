@@ -162,7 +162,7 @@ def test_sigint_stops_cleanly_with_resume_hint(tmp_path: Path) -> None:
              "--prompts", str(prompts), "--out", str(tmp_path / "run"), "--concurrency", "2", "--quiet"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
-        time.sleep(1.5)
+        _wait_for_answers(tmp_path / "run" / "ledger.sqlite", at_least=2)  # mid-run, not mid-start-up
         started = time.monotonic()
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=10)
