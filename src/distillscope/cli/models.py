@@ -27,8 +27,8 @@ from distillscope.engine.ledger import Ledger, request_key
 from distillscope.engine.run import RunContext, RunOptions, write_json, write_jsonl
 from distillscope.engine.scheduler import CallResult
 from distillscope.errors import BackendError, BudgetExhausted, UserError
+from distillscope.jsonl import read_jsonl
 from distillscope.models.base import Backend, backend_kinds
-from distillscope.models.replay import read_jsonl
 from distillscope.models.spec import ModelCatalog, build_backend
 from distillscope.models.types import GenerateParams, ModelRequest
 

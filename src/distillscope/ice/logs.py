@@ -18,7 +18,8 @@ from typing import Any
 
 from distillscope.errors import UserError
 from distillscope.ice.probes import guess_language
-from distillscope.models.replay import fill_template, read_jsonl
+from distillscope.jsonl import read_jsonl
+from distillscope.models.replay import fill_template
 
 _TRUE = {"1", "true", "yes", "y", "t"}
 _FALSE = {"0", "false", "no", "n", "f"}

@@ -9,11 +9,11 @@ with no recorded answer is an error that names it, never an empty string.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from distillscope.errors import BackendError, UserError
+from distillscope.jsonl import read_jsonl
 from distillscope.models.base import Backend, ModelConfig, register_backend
 from distillscope.models.types import ModelRequest, ModelResponse
 
@@ -29,32 +29,6 @@ def fill_template(template: str, query: str, slot: str = QUERY_SLOT) -> str:
     if slot in template:
         return template.replace(slot, query)
     return f"{template}\n{query}"
-
-
-def read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    """(line number, object) for each non-blank line; bad JSON is a located UserError."""
-    if not path.exists():
-        raise UserError(f"{path}: file not found")
-    if path.is_dir():
-        raise UserError(f"{path}: is a directory, expected a file")
-    rows: list[tuple[int, dict[str, Any]]] = []
-    try:
-        with path.open(encoding="utf-8") as fh:
-            for number, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise UserError.at(path, f"invalid JSON ({exc.msg})", line=number) from None
-                if not isinstance(obj, dict):
-                    raise UserError.at(path, "expected a JSON object", line=number)
-                rows.append((number, obj))
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    if not rows:
-        raise UserError(f"{path}: file is empty")
-    return rows
 
 
 def _turn_text(turn: Any) -> str:

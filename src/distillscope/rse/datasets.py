@@ -32,6 +32,7 @@ from typing import Any, Literal
 import yaml
 
 from distillscope.errors import UserError
+from distillscope.jsonl import parse_jsonl_lines
 from distillscope.models.types import Message
 from distillscope.rse.types import Prompt
 
@@ -80,18 +81,7 @@ def _read_rows(path: Path) -> list[Row]:
 
 
 def _read_jsonl(path: Path, text: str) -> list[Row]:
-    rows: list[Row] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise UserError.at(path, f"invalid JSON ({exc.msg})", line=number) from None
-        if not isinstance(obj, dict):
-            raise UserError.at(path, "expected a JSON object", line=number)
-        rows.append(Row(f"{path}:{number}", number, obj))
-    return rows
+    return [Row(f"{path}:{number}", number, obj) for number, obj in parse_jsonl_lines(path, text.splitlines())]
 
 
 def _read_json_list(path: Path, data: Any) -> list[Row]:

@@ -1,0 +1,1 @@
+"""Pieces shared by every LLM judge (ICE identity, RSE similarity)."""
