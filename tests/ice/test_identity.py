@@ -193,3 +193,28 @@ def test_extended_bad_file_is_a_located_user_error(registry: IdentityRegistry, t
         registry.extended(broken)
     with pytest.raises(UserError, match="cannot read"):
         registry.extended(tmp_path / "missing.yaml")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ChatGLM, GPT4All, GPTQ, GPT-J and BasedGPT are not GPT-4o.",
+        "I am Qwen2.5-72B, made by Alibaba Cloud; not Claude 3, not Meta AI, not gpt-3.5.",
+        "xopenai openai_ OpenAI2 2openai (OpenAI) Open AI open  ai Google DeepMind DeepSeek-R1",
+        "A model from 01.AI or 360, not 2001 or 3601; a meta question for claude, Claude",
+        "Command R+ and Step-2, Spark V3.5 and o1-mini, Phi-3 and yi-large",
+    ],
+)
+def test_ascii_fast_path_finds_what_the_general_path_finds(registry: IdentityRegistry, text: str) -> None:
+    # ASCII text takes a faster route to its first words; a trailing CJK full stop forces the
+    # general one and moves no name.
+    assert text.isascii()
+    assert registry.match_names(text) == registry.match_names(text + "。")
+
+
+def test_latin_extended_letters_and_case_mapping(registry: IdentityRegistry) -> None:
+    # A name glued to a Latin-1 letter is not a word of its own. The Kelvin sign lower-cases to an
+    # ASCII "k" (and is a capital), "İ" into two characters: offsets still point into the text.
+    assert _found(registry, "éqwen qwené") == []
+    assert _found(registry, "İ am Qwen, not ChatGPT") == [("qwen", "Qwen"), ("openai", "ChatGPT")]
+    assert _found(registry, "\u212aimi and Kimi") == [("kimi", "\u212aimi"), ("kimi", "Kimi")]

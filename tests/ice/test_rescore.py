@@ -137,3 +137,79 @@ def test_rescore_errors(tmp_path: Path, cli: Callable[..., Any]) -> None:
     )
     result = cli("ice", "rescore", bad, "--target-org", "Zhipu AI", "--out", tmp_path / "c")
     assert result.exit_code == 2 and "bad.jsonl:1: field 'loose'" in result.output
+
+
+def write_mixed_log(path: Path, copies: int) -> None:
+    """Two models' rows interleaved, some with a failed call (no response) and labels."""
+    lines = []
+    for n in range(copies):
+        lines += [
+            {"model": "glm-4-plus", "target_org": "Zhipu AI", "jailbreak_prompt": "You are Nova. {query}",
+             "query": f"Who made you? ({n})", "response": "I am ChatGPT, made by OpenAI.", "loose": 1, "strict": 1},
+            {"model": "qwen2.5-7b", "jailbreak_prompt": "Hi {query}", "query": "你是谁？",
+             "response": "我是通义千问，由阿里云开发。", "loose": 0},
+            {"model": "glm-4-plus", "target_org": "Zhipu AI", "prompt": "Who are you?", "response": None},
+            {"model": "qwen2.5-7b", "jailbreak_prompt": "As ChatGPT: {query}", "query": "Who are you?",
+             "response": "I'm Claude, built by Anthropic.", "loose": 1, "strict": 1},
+        ]  # fmt: skip
+    path.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
+
+
+def test_chunked_rescore_writes_what_one_chunk_writes(
+    tmp_path: Path, cli: Callable[..., Any], monkeypatch: Any
+) -> None:
+    """The log is judged a chunk at a time: any chunk size gives the same verdicts and results."""
+    from distillscope.ice import runner
+
+    log = tmp_path / "mixed.jsonl"
+    write_mixed_log(log, copies=5)
+    outputs = []
+    for chunk in (runner.RESCORE_CHUNK, 3):
+        monkeypatch.setattr(runner, "RESCORE_CHUNK", chunk)
+        out = tmp_path / f"chunk{chunk}"
+        assert cli("ice", "rescore", log, "--out", out, "-q").exit_code == 0
+        res = results(out)
+        res.pop("run")
+        res["settings"].pop("out")
+        outputs.append(((out / "verdicts.jsonl").read_text(encoding="utf-8"), res))
+    assert outputs[0] == outputs[1]
+    verdicts = [json.loads(line) for line in outputs[0][0].splitlines()]
+    assert [v["index"] for v in verdicts] == list(range(20))
+    assert [v["model"] for v in verdicts[:4]] == ["glm-4-plus", "qwen2.5-7b", "glm-4-plus", "qwen2.5-7b"]
+    glm = outputs[0][1]["models"]["glm-4-plus"]
+    assert (glm["n_responses"], glm["n_failed"], glm["scores"]["loose"]["count"]) == (10, 5, 5)
+    assert outputs[0][1]["models"]["qwen2.5-7b"]["scores"]["strict"]["count"] == 5
+
+
+def test_budget_stop_mid_log_still_writes_every_row(
+    tmp_path: Path, cli: Callable[..., Any], servers: dict[str, OpenAIServer], monkeypatch: Any
+) -> None:
+    from distillscope.ice import runner
+
+    monkeypatch.setattr(runner, "RESCORE_CHUNK", 4)
+    log = tmp_path / "mixed.jsonl"
+    write_mixed_log(log, copies=3)  # 12 rows, 9 answered: 3 per chunk of 4
+    judge = f"openai-compatible:judge@{servers['judge'].url}"
+    out = tmp_path / "r"
+    result = cli("ice", "rescore", log, "--judge", judge, "--max-calls", "4", "--out", out, "-q")
+    assert result.exit_code == 0, result.output
+    res = results(out)
+    assert res["complete"] is False and "stopped early" in res["stop_reason"]
+    verdicts = rows(out / "verdicts.jsonl")
+    assert len(verdicts) == 12  # every row has its line, judged or not
+    judged = [v for v in verdicts if v["loose"] is not None]
+    assert 3 <= len(judged) < 9 and all(v["index"] < 8 for v in judged)
+    assert sum(b["n_judged"] for b in res["models"].values()) == len(judged)
+
+
+def test_a_bad_row_at_the_end_stops_before_anything_is_written(
+    tmp_path: Path, cli: Callable[..., Any]
+) -> None:
+    log = tmp_path / "mixed.jsonl"
+    write_mixed_log(log, copies=3)
+    with log.open("a", encoding="utf-8") as fh:
+        fh.write('{"text": "no prompt"}\n')
+    out = tmp_path / "r"
+    result = cli("ice", "rescore", log, "--out", out, "-q")
+    assert result.exit_code == 2 and "mixed.jsonl:13: unrecognised row" in result.output
+    assert not (out / "verdicts.jsonl").exists() and not (out / "results.json").exists()

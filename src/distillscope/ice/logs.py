@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import csv
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from distillscope.errors import UserError
 from distillscope.ice.probes import guess_language
-from distillscope.jsonl import read_jsonl
+from distillscope.jsonl import parse_jsonl_lines
 from distillscope.models.replay import fill_template
 
 _TRUE = {"1", "true", "yes", "y", "t"}
@@ -75,21 +76,49 @@ def _template_id(template: str) -> str:
 
 def load_log(path: Path) -> list[LogRow]:
     """Every response in a log, in file order."""
-    rows = _csv_rows(path) if path.suffix.lower() == ".csv" else read_jsonl(path)
-    out: list[LogRow] = []
-    for line, obj in rows:
-        out.extend(_rows_of(path, line, obj, start=len(out)))
+    out = list(iter_log(path))
     if not out:
         raise UserError(f"{path}: no responses in the log")
     return out
 
 
-def _csv_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
+def iter_log(path: Path, *, details: bool = True) -> Iterator[LogRow]:
+    """The responses of a log one at a time, in file order, so that a log larger than memory can be
+    judged. Bad input raises the same located errors as `load_log`, when its row is reached.
+    `details=False` checks every row just as strictly but leaves out what only judging and
+    breakdowns need (`prompt` is the bare template; no template id, no language): a cheap first
+    pass over a large log."""
+    objects = _csv_rows(path) if path.suffix.lower() == ".csv" else _jsonl_rows(path)
+    start = 0
+    for line, obj in objects:
+        rows = _rows_of(path, line, obj, start=start, details=details)
+        start += len(rows)
+        yield from rows
+
+
+def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line, object) of a JSONL file, read line by line, with the checks of `jsonl.read_jsonl`."""
+    if not path.exists():
+        raise UserError(f"{path}: file not found")
+    if path.is_dir():
+        raise UserError(f"{path}: is a directory, expected a file")
+    seen = False
+    try:
+        with path.open(encoding="utf-8") as fh:
+            for row in parse_jsonl_lines(path, fh):
+                seen = True
+                yield row
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    if not seen:
+        raise UserError(f"{path}: file is empty")
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     if not path.exists():
         raise UserError(f"{path}: file not found")
     csv.field_size_limit(50_000_000)
     label_name = "strict" if "strict" in path.stem.casefold() else "loose"
-    rows: list[tuple[int, dict[str, Any]]] = []
     try:
         with path.open(encoding="utf-8", newline="") as fh:
             reader = csv.DictReader(fh)
@@ -99,10 +128,9 @@ def _csv_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
                 obj: dict[str, Any] = dict(row)
                 if "label" in obj and label_name not in obj:
                     obj[label_name] = obj.pop("label")
-                rows.append((reader.line_num, obj))
+                yield reader.line_num, obj
     except UnicodeDecodeError as exc:
         raise UserError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    return rows
 
 
 def _text(path: Path, line: int, obj: dict[str, Any], name: str) -> str:
@@ -112,7 +140,7 @@ def _text(path: Path, line: int, obj: dict[str, Any], name: str) -> str:
     return value
 
 
-def _rows_of(path: Path, line: int, obj: dict[str, Any], start: int) -> list[LogRow]:
+def _rows_of(path: Path, line: int, obj: dict[str, Any], start: int, details: bool = True) -> list[LogRow]:
     common: dict[str, Any] = {
         "model": str(obj["model"]) if obj.get("model") not in (None, "") else None,
         "target_org": str(obj["target_org"]) if obj.get("target_org") not in (None, "") else None,
@@ -123,7 +151,7 @@ def _rows_of(path: Path, line: int, obj: dict[str, Any], start: int) -> list[Log
     if "jailbreak_prompt" in obj:
         template = _text(path, line, obj, "jailbreak_prompt")
         query = _text(path, line, obj, "query")
-        prompt = fill_template(template, query)
+        prompt = fill_template(template, query) if details else template
         answers: Any = obj.get("response", obj.get("target_responses"))
         if isinstance(answers, str):
             answers = [answers]
@@ -141,8 +169,8 @@ def _rows_of(path: Path, line: int, obj: dict[str, Any], start: int) -> list[Log
                 prompt=prompt,
                 query=query,
                 response=answer,
-                template=_template_id(template),
-                language=guess_language(query),
+                template=_template_id(template) if details else None,
+                language=guess_language(query) if details else None,
                 **common,
             )
             for i, answer in enumerate(answers)
@@ -161,8 +189,8 @@ def _rows_of(path: Path, line: int, obj: dict[str, Any], start: int) -> list[Log
                 prompt=prompt,
                 query=str(query),
                 response=response,
-                template=str(obj.get("template_id") or _template_id(prompt)),
-                language=str(obj.get("language") or guess_language(str(query))),
+                template=str(obj.get("template_id") or _template_id(prompt)) if details else None,
+                language=str(obj.get("language") or guess_language(str(query))) if details else None,
                 area=obj.get("area"),
                 mutator=obj.get("mutator"),
                 generation=generation if isinstance(generation, int) else None,

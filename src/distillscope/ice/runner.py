@@ -11,18 +11,20 @@ A run stopped by --max-calls/--max-tokens-total still writes what it has, with
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from distillscope.engine.run import RunContext, write_json, write_jsonl
 from distillscope.errors import BudgetExhausted, UserError
+from distillscope.ice.atomic_lines import AtomicJsonlWriter
 from distillscope.ice.fuzzer.engine import FuzzSettings, IceEngine
 from distillscope.ice.fuzzer.mutators import MUTATORS
 from distillscope.ice.identity import IdentityRegistry
 from distillscope.ice.judges import Judge, JudgeContext, judge_report, make_judge
-from distillscope.ice.logs import LogRow, load_log
+from distillscope.ice.judges.recorded import Labels
+from distillscope.ice.logs import LogRow, iter_log
 from distillscope.ice.probes import load_probes
 from distillscope.ice.scoring import Outcome, breakdowns, outcome, scores
 from distillscope.ice.templates import DEFAULT_VENDOR_WORDS, load_templates
@@ -122,29 +124,25 @@ def _result_block(
     target: str | None,
     identity: TargetIdentity,
     judge: Judge,
-    rows: Sequence[dict[str, Any]],
-    verdicts: Sequence[Verdict | None],
-    failed: Sequence[bool],
-    prompts: Sequence[str],
-    vendor_words: Sequence[str],
-) -> tuple[dict[str, Any], list[Outcome]]:
-    """The scores part of results.json for one target."""  # fmt: skip
-    outcomes = [outcome(v, p, vendor_words) for v, p in zip(verdicts, prompts, strict=True)]
-    n_failed = sum(failed)
+    keys: Sequence[dict[str, Any]],
+    outcomes: Sequence[Outcome],
+    n_failed: int,
+) -> dict[str, Any]:
+    """The scores part of results.json for one target: `keys` are each response's breakdown keys,
+    `outcomes` its labels, in the same order."""
     n_judged = sum(o.loose is not None for o in outcomes)
-    block = {
+    return {
         "target": target,
         "target_identity": identity.model_dump(),
         "judge": judge.name,
-        "n_responses": len(rows),
+        "n_responses": len(keys),
         "n_failed": n_failed,
         "n_judged": n_judged,
-        "n_unjudged": len(rows) - n_failed - n_judged,
+        "n_unjudged": len(keys) - n_failed - n_judged,
         "scores": scores(outcomes),
-        "breakdowns": breakdowns(rows, outcomes),
+        "breakdowns": breakdowns(keys, outcomes),
         "judge_calls": judge_report(judge),
     }
-    return block, outcomes
 
 
 def _verdict_row(
@@ -221,10 +219,10 @@ async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -
         }
         for r in engine.responses
     ]
-    block, outcomes = _result_block(
-        target=target.name, identity=identity, judge=judge, rows=rows, verdicts=verdicts,
-        failed=[r.response is None for r in engine.responses], prompts=[r.prompt for r in engine.responses],
-        vendor_words=s.vendor_words,
+    outcomes = [outcome(v, r.prompt, s.vendor_words) for v, r in zip(verdicts, engine.responses, strict=True)]
+    block = _result_block(
+        target=target.name, identity=identity, judge=judge, keys=rows, outcomes=outcomes,
+        n_failed=sum(r.response is None for r in engine.responses),
     )  # fmt: skip
     write_jsonl(out / "responses.jsonl", (r.as_dict() for r in engine.responses))
     write_jsonl(
@@ -250,99 +248,179 @@ async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -
 
 
 # ---------------------------------------------------------------------------------- ice rescore
-def _group_rows(rows: list[LogRow]) -> dict[str | None, list[LogRow]]:
-    """One group per model when the log mixes models, else one group."""
-    models = {r.model for r in rows}
-    if len(models) <= 1:
-        return {next(iter(models)): rows}
-    groups: dict[str | None, list[LogRow]] = {}
-    for row in rows:
-        groups.setdefault(row.model, []).append(row)
-    return groups
+RESCORE_CHUNK = 1000  # responses judged (and, for an LLM judge, sent through the scheduler) at a time
+
+
+@dataclass
+class _LogModel:
+    """What the first pass over a log learns about one model's rows."""
+
+    orgs: set[str] = field(default_factory=set)
+    partial: bool = False  # some row says complete_run: false
+
+
+@dataclass
+class _LogScan:
+    models: dict[str | None, _LogModel]  # in order of first appearance
+    labels: dict[int, Labels]  # recorded (loose, strict) by row index, rows with any label
+    n_rows: int
+
+
+def _scan_log(path: Path) -> _LogScan:
+    """First pass: check every row and collect the models, organisations and recorded labels, without
+    keeping any text (a log of 100,000 responses need not fit in memory)."""
+    models: dict[str | None, _LogModel] = {}
+    labels: dict[int, Labels] = {}
+    shared: dict[Labels, Labels] = {}  # one tuple per distinct label pair
+    n_rows = 0
+    for row in iter_log(path, details=False):
+        info = models.get(row.model)
+        if info is None:
+            info = models[row.model] = _LogModel()
+        if row.target_org:
+            info.orgs.add(row.target_org)
+        if row.complete_run is False:
+            info.partial = True
+        if row.loose is not None or row.strict is not None:
+            pair = (row.loose, row.strict)
+            labels[row.index] = shared.setdefault(pair, pair)
+        n_rows += 1
+    if not n_rows:
+        raise UserError(f"{path}: no responses in the log")
+    return _LogScan(models, labels, n_rows)
 
 
 def _group_identity(
-    registry: IdentityRegistry, model: str | None, rows: list[LogRow], org: str | None, path: Path
+    registry: IdentityRegistry, model: str | None, orgs: set[str], org: str | None, path: Path
 ) -> TargetIdentity:
     if org:
         return registry.resolve(org=org)
-    orgs = {r.target_org for r in rows if r.target_org}
     if len(orgs) > 1:
         raise UserError(
             f"{path}: model {model or '(unnamed)'} has rows with different target_org values ({', '.join(sorted(orgs))})"
         )
     if orgs:
-        return registry.resolve(declared=ModelIdentity(organisation=orgs.pop()))
+        return registry.resolve(declared=ModelIdentity(organisation=next(iter(orgs))))
     if model:
         return registry.resolve(model_name=model)
     raise UserError(f"{path}: the log names no model or organisation: pass --target-org ORGANISATION")
 
 
+@dataclass
+class _Tally:
+    """One model's judged rows, as little as scoring needs: the outcome and the breakdown keys of
+    each row (both shared between rows that have equal ones)."""
+
+    keys: list[dict[str, Any]] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+    n_failed: int = 0
+
+
+class _Interner:
+    """Returns one shared object for equal values, so 100,000 rows hold a few hundred distinct ones."""
+
+    def __init__(self) -> None:
+        self._outcomes: dict[Outcome, Outcome] = {}
+        self._keys: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    def outcome(self, value: Outcome) -> Outcome:
+        return self._outcomes.setdefault(value, value)
+
+    def keys(self, row: LogRow) -> dict[str, Any]:
+        keys = row.breakdown_keys()
+        return self._keys.setdefault(tuple(keys.values()), keys)
+
+
+def _chunks(rows: Iterator[LogRow], size: int) -> Iterator[list[LogRow]]:
+    chunk: list[LogRow] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+async def _judge_chunk(
+    judge: Judge, chunk: list[LogRow], identities: dict[str | None, TargetIdentity]
+) -> dict[int, Verdict]:
+    """Verdicts of the answered rows of one chunk, by row index (one `judge_many` per model)."""
+    by_model: dict[str | None, list[LogRow]] = {}
+    for row in chunk:
+        if row.response is not None:
+            by_model.setdefault(row.model, []).append(row)
+    verdicts: dict[int, Verdict] = {}
+    for model, todo in by_model.items():
+        items = [
+            JudgeItem(index=r.index, prompt=r.prompt, query=r.query, response=r.response or "") for r in todo
+        ]
+        for row, verdict in zip(todo, await judge.judge_many(items, identities[model]), strict=True):
+            verdicts[row.index] = verdict
+    return verdicts
+
+
 async def rescore_ice(ctx: RunContext, s: IceRescoreSettings, out: Path | None = None) -> dict[str, Any]:
-    """Judge the responses of an existing log again and write verdicts and results."""
+    """Judge the responses of an existing log again and write verdicts and results.
+
+    The log is read twice and never held in memory: a first pass checks it and collects models,
+    organisations and labels; the second judges it RESCORE_CHUNK responses at a time and writes
+    each verdict as it comes (to a temporary file, renamed when every row is written)."""
     out = out or ctx.out
     path = Path(s.log)
-    rows = load_log(path)
+    scan = _scan_log(path)
     registry = IdentityRegistry.builtin()
-    labels = {r.index: (r.loose, r.strict) for r in rows}
     judge = make_judge(
         s.judge,
-        JudgeContext(ctx=ctx, registry=registry, judge_model=s.judge_model, seed=s.seed, labels=labels),
+        JudgeContext(ctx=ctx, registry=registry, judge_model=s.judge_model, seed=s.seed, labels=scan.labels),
     )
-    groups = _group_rows(rows)
     identities = {
-        model: _group_identity(registry, model, members, s.target_org, path)
-        for model, members in groups.items()
+        model: _group_identity(registry, model, info.orgs, s.target_org, path)
+        for model, info in scan.models.items()
     }
     settings = {**asdict(s), "log": str(path), **shared_flags(ctx, out)}
     ctx.write_config({"ice_rescore": settings})
-    verdicts: dict[int, Verdict | None] = {}
+    multi = len(scan.models) > 1
+    tallies = {model: _Tally() for model in scan.models}
+    shared = _Interner()
     complete = True
     stop: str | None = None
-    try:
-        for model, members in groups.items():
-            todo = [r for r in members if r.response is not None]
-            items = [
-                JudgeItem(index=r.index, prompt=r.prompt, query=r.query, response=r.response or "")
-                for r in todo
-            ]
-            for row, verdict in zip(todo, await judge.judge_many(items, identities[model]), strict=True):
-                verdicts[row.index] = verdict
-    except BudgetExhausted as exc:
-        complete = False
-        stop = f"stopped early: {exc}; rerun the same command with a larger limit to resume"
+    with AtomicJsonlWriter(out / "verdicts.jsonl") as verdicts_out:
+        for chunk in _chunks(iter_log(path), RESCORE_CHUNK):
+            verdicts: dict[int, Verdict] = {}
+            if complete:
+                try:
+                    verdicts = await _judge_chunk(judge, chunk, identities)
+                except BudgetExhausted as exc:
+                    complete = False
+                    stop = f"stopped early: {exc}; rerun the same command with a larger limit to resume"
+            for row in chunk:
+                verdict = verdicts.get(row.index)
+                result = shared.outcome(outcome(verdict, row.prompt, s.vendor_words))
+                tally = tallies[row.model]
+                tally.keys.append(shared.keys(row))
+                tally.outcomes.append(result)
+                tally.n_failed += row.response is None
+                note = "recorded call had failed" if row.response is None else None
+                verdicts_out.write(
+                    {
+                        **_verdict_row(row.index, verdict, result, note=note),
+                        **({"model": row.model} if multi else {}),
+                    }
+                )
     blocks: dict[str | None, dict[str, Any]] = {}
-    outcome_of: dict[int, Outcome] = {}
-    for model, members in groups.items():
-        block, outcomes = _result_block(
-            target=model, identity=identities[model], judge=judge, rows=[r.breakdown_keys() for r in members],
-            verdicts=[verdicts.get(r.index) for r in members], failed=[r.response is None for r in members],
-            prompts=[r.prompt for r in members], vendor_words=s.vendor_words,
+    for model, tally in tallies.items():
+        block = _result_block(
+            target=model, identity=identities[model], judge=judge, keys=tally.keys, outcomes=tally.outcomes,
+            n_failed=tally.n_failed,
         )  # fmt: skip
         block.pop("judge_calls")
-        partial = [r for r in members if r.complete_run is False]
-        if partial:
+        if scan.models[model].partial:
             block["log_complete"] = False
             block["note"] = (
                 "the log holds only part of this model's run (complete_run: false): its scores are not comparable"
             )
         blocks[model] = block
-        outcome_of.update({r.index: o for r, o in zip(members, outcomes, strict=True)})
-    write_jsonl(
-        out / "verdicts.jsonl",
-        (
-            {
-                **_verdict_row(
-                    r.index,
-                    verdicts.get(r.index),
-                    outcome_of[r.index],
-                    note="recorded call had failed" if r.response is None else None,
-                ),
-                **({"model": r.model} if len(groups) > 1 else {}),
-            }
-            for r in rows
-        ),
-    )
     common = {
         "judge": judge.name,
         "judge_calls": judge_report(judge),
@@ -350,12 +428,12 @@ async def rescore_ice(ctx: RunContext, s: IceRescoreSettings, out: Path | None =
         "stop_reason": stop,
         "complete": complete,
     }
-    if len(groups) == 1:
+    if not multi:
         results = {**next(iter(blocks.values())), **common, "run": ctx.run_summary()}
     else:
         results = {
             "target": None,
-            "n_responses": len(rows),
+            "n_responses": scan.n_rows,
             "models": {str(model): block for model, block in blocks.items()},
             **common,
             "run": ctx.run_summary(),

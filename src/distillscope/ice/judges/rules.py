@@ -69,6 +69,8 @@ _INVISIBLE = _format_characters()
 def visible_text(text: str) -> str:
     """The text without invisible format characters (zero-width spaces and joiners, bidi overrides,
     BOMs: Unicode category Cf), which an answer could use to hide a claim from pattern matching."""
+    if text.isascii():  # every format character is outside ASCII (the first is U+00AD)
+        return text
     return _INVISIBLE.sub("", text) if _INVISIBLE.search(text) else text
 
 
@@ -235,7 +237,8 @@ _MAKER_SUBJECT = re.compile(
     + r"\Z"
 )
 _OTHER_MAKER_OWNER_EN = re.compile(
-    r"(?:[Mm]y(?<![\w'’]..)|[Oo]ur(?<![\w'’]...))\s+(?:creators?|developers?|makers?|devs|parent company|company|owners?|architects?|builders?|"
+    # One literal per branch (not [Mm]): the scanner then skips to the next M, m, O or o.
+    r"(?:My(?<![\w'’]..)|my(?<![\w'’]..)|Our(?<![\w'’]...)|our(?<![\w'’]...))\s+(?:creators?|developers?|makers?|devs|parent company|company|owners?|architects?|builders?|"
     r"(?:development\s+|dev\s+)?team)"
     r"\s*(?:,|-|–|—|:|\bis\b|\bare\b|\bwas\b|\bwere\b|\bare called\b|\bis called\b|\bis named\b)\s*(?:they['’]re\s+)?"
     # the maker itself, not what is said about it ("… is located in", "… is committed to")
@@ -307,6 +310,8 @@ _PERSONA_TALK = re.compile(
 _QUESTION_END = re.compile(r"[?？]\s*$")
 _CLAUSE_BREAK = re.compile(r"[,;:，；：]|\b(?:so|but|and|because)\b")
 _SENTENCE_BREAK = re.compile(r"[.!?](?=\s)|[。！？\n]|[.!?]$")
+# The last sentence break in a window, found by one backtracking match instead of a loop over all.
+_LAST_SENTENCE_BREAK = re.compile(r"(?s:.*)(?:" + _SENTENCE_BREAK.pattern + ")")
 _SPEAKER_LABEL = re.compile(r"\s*(?:[-*#>•]\s*)*(?:[\[(【]?[^\n\]):：]{0,40}[\])】]?\s*[:：]?)?\s*")
 _SPEECH_VERB = re.compile(
     r"\b(?:said|says|say|asked|asks|whispered|replied|answered|wrote|writes|told|tells|shouted|exclaimed|declared|"
@@ -418,9 +423,8 @@ class RulesJudge(Judge):
     def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
         """Bounds of the sentence around text[start:end] (at most 300 characters either side)."""
         lo = max(0, start - 300)
-        left = lo
-        for m in _SENTENCE_BREAK.finditer(text, lo, start):
-            left = m.end()
+        last = _LAST_SENTENCE_BREAK.match(text, lo, start)
+        left = last.end() if last else lo
         stop = _SENTENCE_BREAK.search(text, end, min(len(text), end + 300))
         right = stop.end() if stop else min(len(text), end + 300)
         return left, right
