@@ -173,6 +173,8 @@ def test_rse_300_calls_with_20_percent_faults(tmp_path: Path) -> None:
     with OpenAIServer(rse_reply) as calm:
         rerun_out, rerun = rse_run(tmp_path, "faulty", calm)
         assert rerun.returncode == 0, rerun.stderr
-        assert 0 < calm.stats()["requests"] <= 3 * (100 - len(judged))  # what was judged is not paid for again
+        # What was judged is not paid for again: an unjudged pair costs at most its reference answer, its
+        # test answer, and a judge call plus the judge's one retry.
+        assert 0 < calm.stats()["requests"] <= 4 * (100 - len(judged))
     final = json.loads((rerun_out / "results.json").read_text())
     assert final["models"] == json.loads((clean_out / "results.json").read_text())["models"]
