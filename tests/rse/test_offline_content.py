@@ -52,3 +52,25 @@ def test_model_loads_from_the_wheel_offline(monkeypatch: pytest.MonkeyPatch) -> 
     assert (embed.model_dir() / "config.json").is_file()
     vectors = embed.shared_encoder().encode(["How do I bake bread?", "Bread baking instructions"])
     assert float(vectors[0] @ vectors[1]) > 0.5
+
+
+def test_torch_threads_default_and_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setenv(embed.THREADS_ENV, "3")
+    assert embed.torch_threads() == 3
+    monkeypatch.delenv(embed.THREADS_ENV)
+    assert 1 <= (embed.torch_threads() or 0) <= 4
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    assert embed.torch_threads() is None  # torch reads OMP_NUM_THREADS itself
+
+
+@needs_embed
+def test_encoder_chunks_and_grows_its_matrix_without_changing_vectors() -> None:
+    texts = [f"sentence number {k} about topic {k % 7}" for k in range(9)]
+    whole = embed.Encoder(batch_size=8).encode(texts)
+    small = embed.Encoder(batch_size=8, chunk=2)
+    small._vectors = np.zeros((1, 384), dtype=np.float32)  # force the cache matrix to grow
+    parts = np.vstack([small.encode(texts[:4]), small.encode(texts[4:])])
+    assert small.encoded == 9
+    np.testing.assert_allclose(parts, whole, atol=1e-6)
+    np.testing.assert_array_equal(small.encode(texts[::-1]), parts[::-1])  # served from the cache

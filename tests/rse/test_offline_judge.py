@@ -181,3 +181,14 @@ def test_chinese_content_falls_back_to_lexical(embeddings: bool) -> None:
     assert far.content < 1.3 < close.content
     if embeddings:
         assert "not used (CJK text" in (far.evidence or "")
+
+
+async def test_scoring_in_chunks_gives_the_same_scores(monkeypatch: pytest.MonkeyPatch) -> None:
+    from distillscope.rse.offline import judge as judge_module
+
+    items = [item(random_text(s, 30), random_text(s + 3, 25), str(s)) for s in range(7)]
+    whole = OfflineJudge(embeddings=False).score(items)
+    monkeypatch.setattr(judge_module, "CHUNK", 3)
+    chunked = await OfflineJudge(embeddings=False).judge_many(items)
+    assert [r.overall if r else None for r in chunked] == [r.overall if r else None for r in whole]
+    assert [r.raw if r else None for r in chunked] == [r.raw if r else None for r in whole]

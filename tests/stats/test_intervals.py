@@ -31,3 +31,12 @@ def test_paired_difference() -> None:
     assert d["score"] == pytest.approx(3.25) and d["n"] == 4
     with pytest.raises(ValueError):
         paired_difference([1], [1, 2])
+
+
+def test_bootstrap_drawn_in_blocks_gives_the_same_interval(monkeypatch: pytest.MonkeyPatch) -> None:
+    import distillscope.stats.intervals as intervals
+
+    values = [((i * 37) % 101) / 10 for i in range(1001)]
+    whole = bootstrap_mean(values, seed=4)
+    monkeypatch.setattr(intervals, "BLOCK_ELEMENTS", 3 * 1001 + 5)  # blocks of 3 resamples
+    assert bootstrap_mean(values, seed=4) == whole

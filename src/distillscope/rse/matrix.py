@@ -20,6 +20,7 @@ import numpy as np
 from distillscope.engine.run import RunContext, write_json, write_jsonl
 from distillscope.errors import BudgetExhausted, UserError
 from distillscope.rse.datasets import Dataset
+from distillscope.rse.jsonl_out import AtomicJsonl
 from distillscope.rse.judging import JudgeOptions, build_judge, judge_against, judge_settings
 from distillscope.rse.responses import ModelAnswers
 from distillscope.rse.runner import Contestant, answer_all, check_names, require_some_answers
@@ -89,19 +90,19 @@ async def run_matrix(
         scores: list[list[float | None]] = [[None] * size for _ in range(size)]
         aspects: dict[str, list[list[float | None]]] = {a: [[None] * size for _ in range(size)] for a in ASPECTS}
         counts: list[list[int]] = [[0] * size for _ in range(size)]
-        rows: list[dict[str, Any]] = []
-        for i in range(size):
-            for j in range(i, size):
-                judged: list[Judgment] = await judge_against(judge, answers[i], answers[j], name=names[j])
-                summary = model_summary(judged, ds_names, seed=seed)
-                for a_, b_ in ((i, j), (j, i)):
-                    scores[a_][b_] = _cell(summary)
-                    counts[a_][b_] = int(summary["avg"]["n"])
-                    for aspect in ASPECTS:
-                        aspects[aspect][a_][b_] = _cell(summary, aspect)
-                for row in (j_.row() for j_ in judged):
-                    rows.append({**row, "reference": names[i]})
-        write_jsonl(ctx.out / "judgments.jsonl", rows)
+        with AtomicJsonl(ctx.out / "judgments.jsonl") as judgments_file:  # one pair at a time
+            for i in range(size):
+                for j in range(i, size):
+                    judged: list[Judgment] = await judge_against(judge, answers[i], answers[j], name=names[j])
+                    summary = model_summary(judged, ds_names, seed=seed)
+                    for a_, b_ in ((i, j), (j, i)):
+                        scores[a_][b_] = _cell(summary)
+                        counts[a_][b_] = int(summary["avg"]["n"])
+                        for aspect in ASPECTS:
+                            aspects[aspect][a_][b_] = _cell(summary, aspect)
+                    for j_ in judged:
+                        judgments_file.write({**j_.row(), "reference": names[i]})
+            judgments_file.commit()
         link, order = cluster(scores)
         results.update(
             scores=scores,

@@ -23,6 +23,7 @@ from distillscope.models.base import Backend
 from distillscope.models.types import GenerateParams
 from distillscope.rse.contrast import contrast_from_judgments
 from distillscope.rse.datasets import Dataset
+from distillscope.rse.jsonl_out import AtomicJsonl
 from distillscope.rse.judging import JudgeOptions, build_judge, judge_against, judge_settings
 from distillscope.rse.responses import ModelAnswers, collect_answers
 from distillscope.rse.scoring import Judgment, model_summary, paired_comparisons
@@ -129,14 +130,15 @@ async def run_rse(
         judge = judge or build_judge(ctx, judge_options)
         results["judge"] = judge.name
         by_model: dict[str, list[Judgment]] = {}
-        for answers in test_answers:
-            by_model[answers.name] = await judge_against(judge, ref_answers, answers)
         by_panel: dict[str, list[Judgment]] = {}
-        for answers in panel_answers:
-            by_panel[answers.name] = await judge_against(judge, ref_answers, answers)
-        rows = [{**j.row(), "role": "test"} for js in by_model.values() for j in js]
-        rows += [{**j.row(), "role": "panel"} for js in by_panel.values() for j in js]
-        write_jsonl(ctx.out / "judgments.jsonl", rows)
+        with AtomicJsonl(ctx.out / "judgments.jsonl") as judgments_file:  # one model at a time
+            for role, group, into in (("test", test_answers, by_model), ("panel", panel_answers, by_panel)):
+                for answers in group:
+                    judged = await judge_against(judge, ref_answers, answers)
+                    for j in judged:
+                        judgments_file.write({**j.row(), "role": role})
+                    into[answers.name] = judged
+            judgments_file.commit()
         seed = int((settings or {}).get("seed", 0) or 0)
         results["models"] = {name: model_summary(js, names, seed=seed) for name, js in by_model.items()}
         if by_panel:

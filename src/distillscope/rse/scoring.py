@@ -16,7 +16,7 @@ from typing import Any, Literal
 import numpy as np
 
 from distillscope.rse.types import ASPECTS, AspectScores
-from distillscope.stats.intervals import mean_summary
+from distillscope.stats.intervals import mean_summary, resampled_means
 
 Status = Literal["judged", "unjudged", "missing"]
 RESAMPLES = 2000
@@ -75,8 +75,7 @@ def stratified_mean(groups: Sequence[Sequence[float]], *, seed: int = 0, resampl
     boot = np.zeros(resamples)
     for g in groups:
         data = np.asarray(g, dtype=float)
-        idx = rng.integers(0, data.size, size=(resamples, data.size))
-        boot += data[idx].mean(axis=1)
+        boot += resampled_means(data, resamples=resamples, rng=rng)
     boot /= len(groups)
     lo, hi = (float(np.quantile(boot, 0.025)), float(np.quantile(boot, 0.975))) if n > 1 else (point, point)
     return {"score": _r(point), "n": n, "ci95": [_r(lo), _r(hi)], "datasets": len(groups)}

@@ -36,6 +36,23 @@ def proportion(count: int, n: int) -> dict[str, object]:
     }
 
 
+# Resample indices drawn per block: at most this many (8 bytes each) at once, so 2,000 resamples
+# of 10,000 values do not build a 160 MB index matrix. The generator yields the same numbers drawn
+# in row blocks as in one matrix, so the intervals do not change with the block size.
+BLOCK_ELEMENTS = 1 << 20
+
+
+def resampled_means(data: np.ndarray, *, resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """The means of `resamples` bootstrap resamples of `data` (with replacement), drawn from `rng`."""
+    rows = max(1, BLOCK_ELEMENTS // max(1, data.size))
+    means = np.empty(resamples, dtype=float)
+    for start in range(0, resamples, rows):
+        stop = min(resamples, start + rows)
+        idx = rng.integers(0, data.size, size=(stop - start, data.size))
+        means[start:stop] = data[idx].mean(axis=1)
+    return means
+
+
 def bootstrap_mean(
     values: Sequence[float], *, resamples: int = 2000, seed: int = 0, level: float = 0.95
 ) -> tuple[float | None, tuple[float | None, float | None]]:
@@ -46,9 +63,7 @@ def bootstrap_mean(
     mean = float(data.mean())
     if data.size == 1:
         return mean, (mean, mean)
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, data.size, size=(resamples, data.size))
-    means = data[idx].mean(axis=1)
+    means = resampled_means(data, resamples=resamples, rng=np.random.default_rng(seed))
     alpha = (1 - level) / 2
     return mean, (float(np.quantile(means, alpha)), float(np.quantile(means, 1 - alpha)))
 

@@ -9,12 +9,21 @@ three aspects. A candidate identical to its reference scores 5 on every aspect.
 
 All raw measurements are kept in `AspectScores.raw` (style, logic, lexical, embedding when
 present) for the contrast score and for evidence.
+
+Memory: per-text features (style profile, outline, n-gram counts) are memoised in bounded LRU
+caches (`MEMO_SIZE` texts each), not for every text of the run: the n-gram counters of 10,000
+answers alone took ~250 MiB. A reference answer is reused across test models, so it stays cached.
+Pairs are scored `CHUNK` at a time on one dedicated worker thread, so the encoder's scratch
+memory is bounded by a chunk and reused by one thread (one malloc arena) rather than spread over
+the event loop's thread pool.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 import numpy as np
@@ -29,15 +38,14 @@ from distillscope.rse.types import AspectScores, PairItem, SimilarityJudge
 T = TypeVar("T")
 
 
-def _memo(fn: Callable[[str], T]) -> Callable[[str], T]:
-    cache: dict[str, T] = {}
+MEMO_SIZE = 2048  # texts per feature cache
+CHUNK = 256  # pairs scored per step
 
-    def get(text: str) -> T:
-        if text not in cache:
-            cache[text] = fn(text)
-        return cache[text]
+_WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="distillscope-offline-judge")
 
-    return get
+
+def _memo(fn: Callable[[str], T], maxsize: int = MEMO_SIZE) -> Callable[[str], T]:
+    return functools.lru_cache(maxsize=maxsize)(fn)
 
 
 class OfflineJudge(SimilarityJudge):
@@ -66,10 +74,20 @@ class OfflineJudge(SimilarityJudge):
         }
 
     async def judge_many(self, items: Sequence[PairItem]) -> list[AspectScores | None]:
-        return await asyncio.to_thread(self.score, items)
+        loop = asyncio.get_running_loop()
+        out: list[AspectScores | None] = []
+        for begin in range(0, len(items), CHUNK):
+            out.extend(await loop.run_in_executor(_WORKER, self._score_chunk, items[begin : begin + CHUNK]))
+        return out
 
     def score(self, items: Sequence[PairItem]) -> list[AspectScores | None]:
-        """Synchronous scoring of many pairs (vectorised where it matters)."""
+        """Synchronous scoring of many pairs, `CHUNK` at a time (vectorised within a chunk)."""
+        out: list[AspectScores | None] = []
+        for begin in range(0, len(items), CHUNK):
+            out.extend(self._score_chunk(items[begin : begin + CHUNK]))
+        return out
+
+    def _score_chunk(self, items: Sequence[PairItem]) -> list[AspectScores | None]:
         if not items:
             return []
         refs = [i.reference for i in items]
