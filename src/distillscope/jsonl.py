@@ -1,11 +1,15 @@
-"""Reading JSON Lines input with errors that name the file and line (exit 2, never a traceback)."""
+"""JSON Lines: reading input with errors that name the file and line (exit 2, never a traceback),
+and writing large outputs row by row so that a file that exists is never a partial one."""
 
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import IO, Any
 
 from distillscope.errors import UserError
 
@@ -38,3 +42,66 @@ def read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
     if not rows:
         raise UserError(f"{path}: file is empty")
     return rows
+
+
+class AtomicJsonlWriter:
+    """A JSONL file written row by row that appears only when complete.
+
+    `with AtomicJsonlWriter(path) as out: out.write(row)`: rows stream to a hidden temporary file
+    beside `path` (nothing accumulates in memory), which is fsynced and renamed into place when the
+    block ends without an error (or at an explicit `commit()`). An error or a stopped run removes
+    the temporary and leaves any earlier file untouched, so a file that exists is never partial.
+    Encoding as `engine.run.write_jsonl`: UTF-8, no ASCII escaping.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rows = 0
+        self._tmp: Path | None = None
+        self._fh: IO[str] | None = None
+
+    def __enter__(self) -> AtomicJsonlWriter:
+        try:
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+            self._fh = os.fdopen(fd, "w", encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"{self.path}: cannot write: {exc.strerror or exc}") from None
+        self._tmp = Path(tmp)
+        return self
+
+    def write(self, row: Any) -> None:
+        if self._fh is None:
+            raise RuntimeError("AtomicJsonlWriter.write outside its with block")
+        try:
+            self._fh.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+        except OSError as exc:
+            raise UserError(f"{self.path}: cannot write: {exc.strerror or exc}") from None
+        self.rows += 1
+
+    def commit(self) -> None:
+        """Flush, fsync and rename into place (done by a clean exit from the block, too)."""
+        fh, tmp = self._fh, self._tmp
+        if fh is None or tmp is None:
+            return
+        self._fh = self._tmp = None
+        try:
+            fh.flush()
+            os.fsync(fh.fileno())
+            fh.close()
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            fh.close()
+            tmp.unlink(missing_ok=True)
+            raise UserError(f"{self.path}: cannot write: {exc.strerror or exc}") from None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if kind is None:
+            self.commit()
+            return
+        if self._fh is not None:
+            self._fh.close()
+        if self._tmp is not None:
+            self._tmp.unlink(missing_ok=True)
+        self._fh = self._tmp = None

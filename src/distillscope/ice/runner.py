@@ -18,7 +18,6 @@ from typing import Any
 
 from distillscope.engine.run import RunContext, write_json, write_jsonl
 from distillscope.errors import BudgetExhausted, UserError
-from distillscope.ice.atomic_lines import AtomicJsonlWriter
 from distillscope.ice.fuzzer.engine import FuzzSettings, IceEngine
 from distillscope.ice.fuzzer.mutators import MUTATORS
 from distillscope.ice.identity import IdentityRegistry
@@ -29,6 +28,7 @@ from distillscope.ice.probes import load_probes
 from distillscope.ice.scoring import Outcome, breakdowns, outcome, scores
 from distillscope.ice.templates import DEFAULT_VENDOR_WORDS, load_templates
 from distillscope.ice.types import JudgeItem, TargetIdentity, Verdict
+from distillscope.jsonl import AtomicJsonlWriter
 from distillscope.models.base import ModelIdentity
 
 MODES = ("fuzz", "grid", "plain")

@@ -19,8 +19,8 @@ import numpy as np
 
 from distillscope.engine.run import RunContext, write_json, write_jsonl
 from distillscope.errors import BudgetExhausted, UserError
+from distillscope.jsonl import AtomicJsonlWriter
 from distillscope.rse.datasets import Dataset
-from distillscope.rse.jsonl_out import AtomicJsonl
 from distillscope.rse.judging import JudgeOptions, build_judge, judge_against, judge_settings
 from distillscope.rse.responses import ModelAnswers
 from distillscope.rse.runner import Contestant, answer_all, check_names, require_some_answers
@@ -90,7 +90,7 @@ async def run_matrix(
         scores: list[list[float | None]] = [[None] * size for _ in range(size)]
         aspects: dict[str, list[list[float | None]]] = {a: [[None] * size for _ in range(size)] for a in ASPECTS}
         counts: list[list[int]] = [[0] * size for _ in range(size)]
-        with AtomicJsonl(ctx.out / "judgments.jsonl") as judgments_file:  # one pair at a time
+        with AtomicJsonlWriter(ctx.out / "judgments.jsonl") as judgments_file:  # one pair at a time
             for i in range(size):
                 for j in range(i, size):
                     judged: list[Judgment] = await judge_against(judge, answers[i], answers[j], name=names[j])

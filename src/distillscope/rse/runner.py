@@ -19,11 +19,11 @@ from typing import Any
 
 from distillscope.engine.run import RunContext, write_json, write_jsonl
 from distillscope.errors import BudgetExhausted, UserError
+from distillscope.jsonl import AtomicJsonlWriter
 from distillscope.models.base import Backend
 from distillscope.models.types import GenerateParams
 from distillscope.rse.contrast import contrast_from_judgments
 from distillscope.rse.datasets import Dataset
-from distillscope.rse.jsonl_out import AtomicJsonl
 from distillscope.rse.judging import JudgeOptions, build_judge, judge_against, judge_settings
 from distillscope.rse.responses import ModelAnswers, collect_answers
 from distillscope.rse.scoring import Judgment, model_summary, paired_comparisons
@@ -131,7 +131,7 @@ async def run_rse(
         results["judge"] = judge.name
         by_model: dict[str, list[Judgment]] = {}
         by_panel: dict[str, list[Judgment]] = {}
-        with AtomicJsonl(ctx.out / "judgments.jsonl") as judgments_file:  # one model at a time
+        with AtomicJsonlWriter(ctx.out / "judgments.jsonl") as judgments_file:  # one model at a time
             for role, group, into in (("test", test_answers, by_model), ("panel", panel_answers, by_panel)):
                 for answers in group:
                     judged = await judge_against(judge, ref_answers, answers)

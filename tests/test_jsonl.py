@@ -1,13 +1,14 @@
-"""The verdicts writer: rows written one by one, the file appears only complete."""
+"""The streaming JSONL writer: rows written one by one, the file appears only complete."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from distillscope.engine.run import write_jsonl
-from distillscope.ice.atomic_lines import AtomicJsonlWriter
+from distillscope.jsonl import AtomicJsonlWriter
 
 
 def test_rows_match_write_jsonl_and_appear_only_at_the_end(tmp_path: Path) -> None:
@@ -31,3 +32,29 @@ def test_a_failure_leaves_the_previous_file_and_no_temporary(tmp_path: Path) -> 
         raise RuntimeError("judge died")
     assert target.read_text(encoding="utf-8") == '{"index": 0}\n'
     assert [p.name for p in tmp_path.iterdir()] == ["verdicts.jsonl"]
+
+
+def test_committed_rows_appear_in_order(tmp_path: Path) -> None:
+    target = tmp_path / "judgments.jsonl"
+    with AtomicJsonlWriter(target) as out:
+        for k in range(3):
+            out.write({"k": k, "text": "é"})
+        assert not target.exists()  # nothing visible before the commit
+        out.commit()
+    assert [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()] == [
+        {"k": 0, "text": "é"},
+        {"k": 1, "text": "é"},
+        {"k": 2, "text": "é"},
+    ]
+    assert out.rows == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["judgments.jsonl"]
+
+
+def test_an_error_before_commit_leaves_no_file(tmp_path: Path) -> None:
+    target = tmp_path / "judgments.jsonl"
+    target.write_text("old\n", encoding="utf-8")
+    with pytest.raises(RuntimeError), AtomicJsonlWriter(target) as out:
+        out.write({"k": 0})
+        raise RuntimeError("stopped")
+    assert target.read_text(encoding="utf-8") == "old\n"  # the previous file is untouched
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["judgments.jsonl"]
