@@ -44,6 +44,14 @@ def read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
     return rows
 
 
+def publish_mode(fd: int) -> None:
+    """Give a temporary file the mode a normal `open()` would (0666 less the umask): mkstemp's 0600
+    would make results unreadable to the rest of a team sharing a machine."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.fchmod(fd, 0o666 & ~mask)
+
+
 class AtomicJsonlWriter:
     """A JSONL file written row by row that appears only when complete.
 
@@ -63,6 +71,7 @@ class AtomicJsonlWriter:
     def __enter__(self) -> AtomicJsonlWriter:
         try:
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+            publish_mode(fd)
             self._fh = os.fdopen(fd, "w", encoding="utf-8")
         except OSError as exc:
             raise UserError(f"{self.path}: cannot write: {exc.strerror or exc}") from None

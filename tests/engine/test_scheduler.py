@@ -17,9 +17,9 @@ def requests(n: int) -> list[ModelRequest]:
     return [ModelRequest.user(f"question {i}") for i in range(n)]
 
 
-def run_batch(ledger_path: Path, url: str, n: int, **scheduler_kwargs: Any) -> list[Any]:
+def run_batch(ledger_path: Path, url: str, n: int, max_retries: int = 4, **scheduler_kwargs: Any) -> list[Any]:
     async def go() -> list[Any]:
-        backend = build_backend(f"openai-compatible:m@{url}", max_retries=4, retry_base_s=0.01)
+        backend = build_backend(f"openai-compatible:m@{url}", max_retries=max_retries, retry_base_s=0.01)
         scheduler = Scheduler(Ledger(ledger_path), **scheduler_kwargs)
         try:
             return await scheduler.map(backend, requests(n), stage="t")
@@ -63,9 +63,10 @@ def test_identical_requests_in_flight_are_sent_once(openai_server: Any, tmp_path
 
 
 def test_retries_recover_from_faults(openai_server: Any, tmp_path: Path) -> None:
-    faults = FaultPlan(rate=0.4, faults=("500", "503", "429-retry-after", "malformed-json", "empty-choices"), seed=3)
+    # 30% of requests fail; with 10 retries a call fails for good with odds 0.3**11 (about 2e-6).
+    faults = FaultPlan(rate=0.3, faults=("500", "503", "429-retry-after", "malformed-json", "empty-choices"), seed=3)
     server = openai_server(faults=faults)
-    results = run_batch(tmp_path / "l.sqlite", server.url, 40)
+    results = run_batch(tmp_path / "l.sqlite", server.url, 40, max_retries=10)
     assert all(r.ok for r in results)
     assert [r.text for r in results] == [f"echo: question {i}" for i in range(40)]
     assert sum(server.stats()["faults"].values()) > 0

@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from distillscope.cli.options import Concurrency, Out, Quiet, console, run_command
+from distillscope.cli.options import Concurrency, Out, Quiet, console, run_command, write_run_report
 from distillscope.engine.run import RunContext, RunOptions, write_json
 from distillscope.models.types import GenerateParams, ModelRequest
 
@@ -77,8 +77,6 @@ def demo(
                 console.print(line, highlight=False)
         report = ""
         if "ice" in chosen or "rse" in chosen:
-            from distillscope.report import write_run_report
-
             write_run_report(root)
             report = f" Report: {root / 'report.html'}."
         console.rule()

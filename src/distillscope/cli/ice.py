@@ -18,6 +18,7 @@ from distillscope.cli.options import (
     SystemPrompt,
     console,
     run_command,
+    write_run_report,
 )
 from distillscope.engine.run import RunContext, RunOptions
 from distillscope.ice.fuzzer.mutators import MUTATORS
@@ -53,6 +54,7 @@ VendorWords = Annotated[
         help="Comma-separated words that make a prompt 'name a vendor' (excluded from the hard score).",
     ),
 ]
+
 
 
 def print_summary(results: dict[str, Any], out: Path) -> None:
@@ -184,6 +186,7 @@ def run(
         )  # fmt: skip
         async with RunContext(options) as ctx:
             results = await run_ice(ctx, settings)
+            write_run_report(ctx.out)  # report.html and report.md beside the results
             if not quiet:
                 print_summary(results, ctx.out)
 
@@ -232,6 +235,7 @@ def rescore(
         )  # fmt: skip
         async with RunContext(options) as ctx:
             results = await rescore_ice(ctx, settings)
+            write_run_report(ctx.out)  # report.html and report.md beside the results
             if not quiet:
                 print_summary(results, ctx.out)
 

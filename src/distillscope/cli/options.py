@@ -77,3 +77,11 @@ def is_tty() -> bool:
     return sys.stdout.isatty()
 
 
+
+
+def write_run_report(run_dir: Path) -> None:
+    """report.html and report.md beside a run's results. Imported when needed: the report stack
+    (matplotlib, jinja2) would cost every command start-up time."""
+    from distillscope.report import write_run_report as write
+
+    write(run_dir)

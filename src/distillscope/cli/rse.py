@@ -20,6 +20,7 @@ from distillscope.cli.options import (
     console,
     parse_pairs,
     run_command,
+    write_run_report,
 )
 from distillscope.engine.run import RunContext, RunOptions
 from distillscope.errors import UserError
@@ -70,6 +71,7 @@ def _signed(entry: dict[str, Any]) -> str:
         return "n/a"
     lo, hi = entry["ci95"]
     return f"{entry['score']:+.2f} [{lo:+.2f}, {hi:+.2f}]"
+
 
 
 def print_rse(results: dict[str, Any], out: Path) -> None:
@@ -155,6 +157,7 @@ def run(
             results = await run_rse(
                 ctx, reference=ref, tests=tests, panel=extra, datasets=datasets, judge_options=judge_options, settings=settings
             )
+            write_run_report(ctx.out)  # report.html and report.md beside the results
             print_rse(results, ctx.out)
             return results
 
@@ -211,6 +214,7 @@ def matrix(
             ctx.write_config()
             judge_options = JudgeOptions(spec=judge, temperature=judge_temperature, seed=seed, swap=swap)
             results = await run_matrix(ctx, models=models, datasets=datasets, judge_options=judge_options, settings=settings)
+            write_run_report(ctx.out)  # report.html and report.md beside the results
             print_matrix(results, ctx.out)
             return results
 

@@ -24,6 +24,7 @@ from distillscope.engine.ledger import Ledger
 from distillscope.engine.progress import Progress
 from distillscope.engine.scheduler import Budget, Scheduler
 from distillscope.errors import UserError
+from distillscope.jsonl import publish_mode
 from distillscope.models.base import Backend
 from distillscope.models.spec import ModelCatalog, build_backend
 
@@ -51,6 +52,7 @@ def write_atomic(path: Path, text: str) -> None:
     """Write then rename, so a reader never sees a half-written file."""
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        publish_mode(fd)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()

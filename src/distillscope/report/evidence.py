@@ -10,15 +10,18 @@ All model text here is untrusted: it is only ever inserted escaped (jinja autoes
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from distillscope.errors import UserError
-from distillscope.report.load import IceRun, RseRun, iter_jsonl, normalise_model_name
+from distillscope.report.load import IceRun, RseRun, iter_jsonl, normalise_model_name, stream_jsonl
 
 FIRST_PAGE = 50  # evidence items rendered inline per section
-MAX_EMBEDDED = 5000  # items kept in the page per section; the rest are counted and pointed to
+# Items kept in the page per section; the rest are counted and pointed to (verdicts.jsonl). A cap
+# that keeps a 100,000-response, 10-model rescore's page near 10 MB and its rendering small.
+MAX_EMBEDDED = 1000
 
 _PROMPT_KEYS = ("prompt", "full_prompt", "jailbreak_prompt", "input")
 _RESPONSE_KEYS = ("response", "target_response", "target_responses", "answer", "output", "text")
@@ -161,43 +164,56 @@ def _response_target(row: dict[str, Any]) -> str | None:
     return str(value) if isinstance(value, str) else None
 
 
-def _rescored_log(run: IceRun) -> list[dict[str, Any]]:
+def _rescored_log(run: IceRun) -> Iterator[dict[str, Any]]:
     """An `ice rescore` run keeps no responses.jsonl: read the log it judged, if it is still there."""
     log_path = run.settings.get("log")
     if not isinstance(log_path, str) or not Path(log_path).is_file():
-        return []
-    try:
-        from distillscope.ice.logs import load_log
+        return
+    from distillscope.ice.logs import iter_log
 
-        rows = load_log(Path(log_path))
+    try:
+        for row in iter_log(Path(log_path)):
+            data = asdict(row)
+            data.pop("loose", None)
+            data.pop("strict", None)
+            yield data
     except (UserError, OSError, ValueError):  # a log that no longer parses only costs the evidence its text
-        return []
-    out = []
-    for row in rows:
-        data = asdict(row)
-        data.pop("loose", None)
-        data.pop("strict", None)
-        out.append(data)
-    return out
+        return
 
 
 def ice_evidence(run: IceRun) -> dict[str, list[IceEvidence]]:
-    """Per target: its contradicting responses, hard first, then strict, then loose."""
-    verdicts = iter_jsonl(run.path / "verdicts.jsonl")
-    responses = iter_jsonl(run.path / "responses.jsonl") or _rescored_log(run)
-    by_index: dict[int, dict[str, Any]] = {}
-    for position, row in enumerate(responses):
-        row_index = row.get("index")
-        by_index.setdefault(row_index if isinstance(row_index, int) else position, row)
+    """Per target: its contradicting responses, hard first, then strict, then loose.
+
+    Verdicts and responses are streamed, and only the responses that contradict are kept, so a
+    report on a 100,000-response rescore stays small in memory."""
+    positives: list[tuple[int, str, dict[str, Any]]] = []
+    for position, verdict in enumerate(stream_jsonl(run.path / "verdicts.jsonl")):
+        level = _level(verdict)
+        if level is not None:
+            given = verdict.get("index")
+            positives.append((given if isinstance(given, int) else position, level, verdict))
     targets = [r.target for r in run.results]
     keys = {normalise_model_name(t): t for t in targets}
+    rank = {"hard": 0, "strict": 1, "loose": 2}
+    wanted = {index for index, _, _ in positives}
+    names = [_response_target(v) for _, _, v in positives]
+    if len(targets) == 1 or all(names):
+        # Where the verdicts name their target, only what the page can embed needs its text.
+        per_target: dict[str, list[tuple[int, int]]] = {}
+        for (index, level, _), name in zip(positives, names, strict=True):
+            target = keys.get(normalise_model_name(name), targets[0]) if name else targets[0]
+            per_target.setdefault(target, []).append((rank[level], index))
+        wanted = {index for items in per_target.values() for _, index in sorted(items)[:MAX_EMBEDDED]}
+    by_index: dict[int, dict[str, Any]] = {}
+    responses_file = run.path / "responses.jsonl"
+    rows = stream_jsonl(responses_file) if responses_file.is_file() else _rescored_log(run)
+    for position, row in enumerate(rows):
+        row_index = row.get("index")
+        index = row_index if isinstance(row_index, int) else position
+        if index in wanted:
+            by_index.setdefault(index, row)
     found: dict[str, list[IceEvidence]] = {t: [] for t in targets}
-    for position, verdict in enumerate(verdicts):
-        level = _level(verdict)
-        if level is None:
-            continue
-        given = verdict.get("index")
-        index = given if isinstance(given, int) else position
+    for index, level, verdict in positives:
         row = _flat(by_index.get(index, {}))
         named = _response_target(verdict) or _response_target(row)
         target = keys.get(normalise_model_name(named), targets[0]) if named else targets[0]
@@ -214,7 +230,6 @@ def ice_evidence(run: IceRun) -> dict[str, list[IceEvidence]]:
                 probe=_pick(row, _PROBE_KEYS),
             )
         )
-    rank = {"hard": 0, "strict": 1, "loose": 2}
     for items in found.values():
         items.sort(key=lambda e: (rank[e.level], e.index))
     return found

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -169,11 +170,10 @@ def read_json(path: Path) -> Any:
         raise UserError.at(path, f"not valid JSON ({exc.msg})", line=exc.lineno) from None
 
 
-def iter_jsonl(path: Path) -> list[dict[str, Any]]:
-    """Rows of a JSONL file; a malformed line is skipped (the report shows what it can)."""
-    rows: list[dict[str, Any]] = []
+def stream_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    """Rows of a JSONL file one at a time; a malformed line is skipped (the report shows what it can)."""
     if not path.is_file():
-        return rows
+        return
     with path.open(encoding="utf-8", errors="replace") as fh:
         for line in fh:
             line = line.strip()
@@ -184,8 +184,12 @@ def iter_jsonl(path: Path) -> list[dict[str, Any]]:
             except json.JSONDecodeError:
                 continue
             if isinstance(obj, dict):
-                rows.append(obj)
-    return rows
+                yield obj
+
+
+def iter_jsonl(path: Path) -> list[dict[str, Any]]:
+    """All rows of a JSONL file (see `stream_jsonl`)."""
+    return list(stream_jsonl(path))
 
 
 def _settings_of(data: dict[str, Any], run_dir: Path) -> dict[str, Any]:
