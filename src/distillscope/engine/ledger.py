@@ -170,18 +170,34 @@ class Ledger:
             raise UserError(f"{self.path}: is a directory, expected a ledger file")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA busy_timeout=60000")
-            self._db.executescript(_SCHEMA)
-            self._db.execute(
-                "INSERT OR IGNORE INTO meta (k, v) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-            )
+            self._db = self._open(deadline=time.monotonic() + 60.0)
         except sqlite3.DatabaseError as exc:
             raise UserError(f"{self.path}: cannot open ledger: {exc}") from None
         except OSError as exc:
             raise UserError(f"{self.path}: cannot create ledger: {exc.strerror or exc}") from None
+
+    def _open(self, deadline: float) -> sqlite3.Connection:
+        """Connect, switch to WAL and create the schema. Another process opening or writing the same
+        ledger at that moment can make the journal-mode switch or the schema step fail with
+        "database is locked" without SQLite's busy handler waiting: retry until `deadline`."""
+        while True:
+            db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None, check_same_thread=False)
+            try:
+                db.execute("PRAGMA busy_timeout=60000")
+                if str(db.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                    db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.executescript(_SCHEMA)
+                db.execute("INSERT OR IGNORE INTO meta (k, v) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+                return db
+            except sqlite3.OperationalError as exc:
+                db.close()
+                if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+            except BaseException:
+                db.close()
+                raise
 
     def close(self) -> None:
         """Commit what is queued, then close. Raises `UserError` if queued answers could not be written."""
