@@ -103,7 +103,9 @@ class ServerProcess:
 
 
 @contextlib.contextmanager
-def server_process(workdir: Path, *, latency_ms: float = 0.0, name: str = "server") -> Iterator[ServerProcess]:
+def server_process(
+    workdir: Path, *, latency_ms: float = 0.0, name: str = "server"
+) -> Iterator[ServerProcess]:
     """Start the echo server on a free port in a child process; stop it on exit."""
     for _ in range(5):
         port = free_port()
@@ -128,7 +130,9 @@ def server_process(workdir: Path, *, latency_ms: float = 0.0, name: str = "serve
         assert proc.stdout is not None
         line = proc.stdout.readline()
         if "listening on" in line:
-            server = ServerProcess(url=line.split("listening on", 1)[1].strip(), port=port, stats_file=stats_file, proc=proc)
+            server = ServerProcess(
+                url=line.split("listening on", 1)[1].strip(), port=port, stats_file=stats_file, proc=proc
+            )
             try:
                 yield server
             finally:

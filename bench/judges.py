@@ -38,7 +38,13 @@ def timed(work: Callable[[], int]) -> dict[str, float]:
     wall0, cpu0 = time.perf_counter(), time.process_time()
     n = work()
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-    return {"items": n, "cpu_s": round(cpu, 3), "wall_s": round(wall, 3), "per_cpu_s": round(n / max(cpu, 1e-9), 1), "per_wall_s": round(n / max(wall, 1e-9), 1)}
+    return {
+        "items": n,
+        "cpu_s": round(cpu, 3),
+        "wall_s": round(wall, 3),
+        "per_cpu_s": round(n / max(cpu, 1e-9), 1),
+        "per_wall_s": round(n / max(wall, 1e-9), 1),
+    }
 
 
 def paper_rows(limit: int | None = None) -> list[dict[str, Any]]:
@@ -69,7 +75,12 @@ def bench_rules(responses: int) -> dict[str, Any]:
     targets = {org: registry.resolve(org=org) for org in {r["target_org"] for r in rows}}
     corpus = [
         (
-            JudgeItem(index=i, prompt=fill_template(r["jailbreak_prompt"], r["query"]), query=r["query"], response=r["response"]),
+            JudgeItem(
+                index=i,
+                prompt=fill_template(r["jailbreak_prompt"], r["query"]),
+                query=r["query"],
+                response=r["response"],
+            ),
             targets[r["target_org"]],
         )
         for i, r in enumerate(rows)
@@ -186,12 +197,18 @@ def bench_embeddings(sentences: int) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--responses", type=int, default=20_000, help="ICE rules judge: responses to judge")
     parser.add_argument("--pairs", type=int, default=5_000, help="RSE offline judge: pairs to score")
-    parser.add_argument("--embedded-pairs", type=int, default=100, help="RSE offline judge with embeddings: pairs")
+    parser.add_argument(
+        "--embedded-pairs", type=int, default=100, help="RSE offline judge with embeddings: pairs"
+    )
     parser.add_argument("--sentences", type=int, default=300, help="embeddings: sentences to embed")
-    parser.add_argument("--no-embeddings", action="store_true", help="skip the parts that load the embedding model")
+    parser.add_argument(
+        "--no-embeddings", action="store_true", help="skip the parts that load the embedding model"
+    )
     args = parser.parse_args(argv)
     if min(args.responses, args.pairs, args.embedded_pairs, args.sentences) < 1:
         parser.error("--responses, --pairs, --embedded-pairs and --sentences must be at least 1")

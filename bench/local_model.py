@@ -77,7 +77,11 @@ def demo_wall_time() -> dict[str, Any]:
         wall = time.perf_counter() - started
         files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()) if out.exists() else []
     if proc.returncode != 0:
-        return {"exit_code": proc.returncode, "wall_s": round(wall, 2), "error": (proc.stderr or proc.stdout)[-800:]}
+        return {
+            "exit_code": proc.returncode,
+            "wall_s": round(wall, 2),
+            "error": (proc.stderr or proc.stdout)[-800:],
+        }
     stages = sorted({name.split("/")[0] for name in files if "/" in name})
     return {
         "exit_code": 0,
@@ -90,7 +94,9 @@ def demo_wall_time() -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--max-tokens", type=int, default=128, help="tokens to generate per prompt")
     parser.add_argument("--prompts", type=int, default=4)
     parser.add_argument("--no-demo", action="store_true", help="skip timing `distillscope demo`")

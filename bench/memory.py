@@ -93,7 +93,9 @@ def sentence_pool() -> list[str]:
 def write_replay_models(folder: Path, models: int, prompts: int, seed: int = 0) -> list[Path]:
     """`models` replay files answering the first `prompts` Arena-Hard prompts; model m shares a
     growing share of its sentences with model 0, so similarities differ between pairs."""
-    questions = [json.loads(line) for line in ARENA.read_text(encoding="utf-8").splitlines() if line.strip()][:prompts]
+    questions = [json.loads(line) for line in ARENA.read_text(encoding="utf-8").splitlines() if line.strip()][
+        :prompts
+    ]
     pool = sentence_pool()
     base_rng = random.Random(seed)
     base = [[base_rng.choice(pool) for _ in range(6)] for _ in questions]
@@ -107,16 +109,26 @@ def write_replay_models(folder: Path, models: int, prompts: int, seed: int = 0) 
                 answer = [s if rng.random() < keep else rng.choice(pool) for s in sentences]
                 if m % 2:
                     answer = ["Sure! Here is a step-by-step answer.", *answer]
-                fh.write(json.dumps({"id": q["uid"], "prompt": q["prompt"], "response": " ".join(answer)}, ensure_ascii=False) + "\n")
+                fh.write(
+                    json.dumps(
+                        {"id": q["uid"], "prompt": q["prompt"], "response": " ".join(answer)},
+                        ensure_ascii=False,
+                    )
+                    + "\n"
+                )
         paths.append(path)
     return paths
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--responses", type=int, default=100_000, help="ICE rescore: responses in the log")
     parser.add_argument("--models", type=int, default=20, help="RSE: models (replay files)")
-    parser.add_argument("--prompts", type=int, default=500, help="RSE: Arena-Hard prompts per model (at most 500)")
+    parser.add_argument(
+        "--prompts", type=int, default=500, help="RSE: Arena-Hard prompts per model (at most 500)"
+    )
     parser.add_argument("--rse-command", choices=("run", "matrix"), default="run")
     parser.add_argument("--skip-ice", action="store_true")
     parser.add_argument("--skip-rse", action="store_true")
@@ -137,7 +149,17 @@ def main(argv: list[str] | None = None) -> None:
                 log = tmp / "ice-log.jsonl"
                 write_ice_log(log, args.responses)
                 ice = run_measured(
-                    [*cli, "ice", "rescore", str(log), "--judge", "rules", "--out", str(tmp / "ice"), "--quiet"],
+                    [
+                        *cli,
+                        "ice",
+                        "rescore",
+                        str(log),
+                        "--judge",
+                        "rules",
+                        "--out",
+                        str(tmp / "ice"),
+                        "--quiet",
+                    ],
                     tmp / "ice.out",
                 )
                 ice.update(responses=args.responses, log_mb=round(log.stat().st_size / 2**20, 1))
@@ -149,7 +171,10 @@ def main(argv: list[str] | None = None) -> None:
             else:
                 paths = write_replay_models(tmp, args.models, args.prompts)
                 subset = tmp / "arena-subset.jsonl"
-                subset.write_text("".join(ARENA.read_text(encoding="utf-8").splitlines(keepends=True)[: args.prompts]), encoding="utf-8")
+                subset.write_text(
+                    "".join(ARENA.read_text(encoding="utf-8").splitlines(keepends=True)[: args.prompts]),
+                    encoding="utf-8",
+                )
                 specs = [f"replay:{p}" for p in paths]
                 if args.rse_command == "run":
                     model_args = ["--reference", specs[0]]
@@ -199,7 +224,10 @@ def main(argv: list[str] | None = None) -> None:
         [
             (f"ICE rescore, {args.responses:,} responses: peak RSS MiB", show(ice, "peak_rss_mb")),
             ("  wall s / CPU s", f"{show(ice, 'wall_s')} / {show(ice, 'cpu_s')}"),
-            (f"RSE {args.rse_command}, {args.models} models x {args.prompts} prompts: peak RSS MiB", show(rse, "peak_rss_mb")),
+            (
+                f"RSE {args.rse_command}, {args.models} models x {args.prompts} prompts: peak RSS MiB",
+                show(rse, "peak_rss_mb"),
+            ),
             ("  wall s / CPU s", f"{show(rse, 'wall_s')} / {show(rse, 'cpu_s')}"),
             ("machine", f"{machine['cores']} cores, {machine['cpu_model']}, load {machine['load_avg']}"),
         ],

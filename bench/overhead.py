@@ -48,7 +48,9 @@ async def run_stack(url: str, calls: int, concurrency: int, out: Path) -> tuple[
         totals = ctx.scheduler.totals()
         counts = ctx.ledger.counts()
     if sum(r.ok for r in results) != calls:
-        raise SystemExit(f"{calls - sum(r.ok for r in results)} calls failed: the figure would be meaningless")
+        raise SystemExit(
+            f"{calls - sum(r.ok for r in results)} calls failed: the figure would be meaningless"
+        )
     return seconds, {"totals": totals, "ledger_rows": counts}
 
 
@@ -60,7 +62,12 @@ async def run_bare_http(url: str, calls: int, concurrency: int) -> float:
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
 
         async def one(i: int) -> None:
-            body = {"model": "target", "messages": [{"role": "user", "content": prompt(i)}], "temperature": 0.0, "max_tokens": 64}
+            body = {
+                "model": "target",
+                "messages": [{"role": "user", "content": prompt(i)}],
+                "temperature": 0.0,
+                "max_tokens": 64,
+            }
             async with semaphore, session.post(url + "/chat/completions", data=json.dumps(body)) as reply:
                 await reply.read()
 
@@ -70,17 +77,24 @@ async def run_bare_http(url: str, calls: int, concurrency: int) -> float:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--calls", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each; medians are reported")
-    parser.add_argument("--profile", type=Path, default=None, help="write a cProfile summary of the stack run here")
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="write a cProfile summary of the stack run here"
+    )
     args = parser.parse_args(argv)
     if args.calls < 1 or args.concurrency < 1 or args.repeat < 1:
         parser.error("--calls, --concurrency and --repeat must be at least 1")
 
     machine = machine_info()
-    with tempfile.TemporaryDirectory(prefix="ds-bench-") as tmp, server_process(Path(tmp), latency_ms=0.0) as srv:
+    with (
+        tempfile.TemporaryDirectory(prefix="ds-bench-") as tmp,
+        server_process(Path(tmp), latency_ms=0.0) as srv,
+    ):
         asyncio.run(run_stack(srv.url, 20, 4, Path(tmp) / "warm"))  # imports, first connections
         asyncio.run(run_bare_http(srv.url, 20, 4))
         profiler = cProfile.Profile() if args.profile else None
@@ -89,7 +103,9 @@ def main(argv: list[str] | None = None) -> None:
         profile = profiler
         stack_runs, bare_runs = [], []
         for n in range(args.repeat):  # interleaved, so both see the same machine
-            stack_runs.append(asyncio.run(run_stack(srv.url, args.calls, args.concurrency, Path(tmp) / f"run{n}")))
+            stack_runs.append(
+                asyncio.run(run_stack(srv.url, args.calls, args.concurrency, Path(tmp) / f"run{n}"))
+            )
             if profiler is not None:
                 profiler.disable()
                 profiler = None  # profile the first run only

@@ -36,7 +36,9 @@ def rerun_child(url: str, calls: int, concurrency: int, out: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--calls", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--rerun-child", nargs=2, metavar=("URL", "OUT"), help=argparse.SUPPRESS)
@@ -60,8 +62,17 @@ def main(argv: list[str] | None = None) -> None:
         with server_process(Path(tmp), name="rerun") as srv:
             started = time.perf_counter()
             child = subprocess.run(
-                [sys.executable, __file__, "--calls", str(args.calls), "--concurrency", str(args.concurrency),
-                 "--rerun-child", srv.url, str(out)],
+                [
+                    sys.executable,
+                    __file__,
+                    "--calls",
+                    str(args.calls),
+                    "--concurrency",
+                    str(args.concurrency),
+                    "--rerun-child",
+                    srv.url,
+                    str(out),
+                ],
                 capture_output=True,
                 text=True,
                 check=False,

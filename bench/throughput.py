@@ -51,13 +51,19 @@ async def run_distillscope(url: str, calls: int, concurrency: int, out: Path) ->
         judge = ctx.model(f"openai-compatible:judge@{url}")
         questions = [target_prompt(i) for i in range(n_target)]
         answers = await ctx.scheduler.map(
-            target, [ModelRequest.user(q, params=PARAMS, prompt_id=f"q{i}") for i, q in enumerate(questions)], stage="target"
+            target,
+            [ModelRequest.user(q, params=PARAMS, prompt_id=f"q{i}") for i, q in enumerate(questions)],
+            stage="target",
         )
         judge_requests = [
-            ModelRequest.user(judge_prompt(questions[i % n_target], answers[i % n_target].text), params=PARAMS)
+            ModelRequest.user(
+                judge_prompt(questions[i % n_target], answers[i % n_target].text), params=PARAMS
+            )
             # more judge calls than answers (odd counts): judge some answers twice, phrased apart
             if i < n_target
-            else ModelRequest.user(judge_prompt(questions[i % n_target], answers[i % n_target].text) + " (again)", params=PARAMS)
+            else ModelRequest.user(
+                judge_prompt(questions[i % n_target], answers[i % n_target].text) + " (again)", params=PARAMS
+            )
             for i in range(n_judge)
         ]
         verdicts = await ctx.scheduler.map(judge, judge_requests, stage="judge")
@@ -86,7 +92,9 @@ def run_sequential(url: str, calls: int) -> float:
     for i in range(calls - n_target):
         client.chat.completions.create(
             model="judge",
-            messages=[{"role": "user", "content": judge_prompt(target_prompt(i % n_target), answers[i % n_target])}],
+            messages=[
+                {"role": "user", "content": judge_prompt(target_prompt(i % n_target), answers[i % n_target])}
+            ],
             temperature=0.0,
             max_tokens=64,
         )
@@ -96,7 +104,9 @@ def run_sequential(url: str, calls: int) -> float:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
@@ -114,13 +124,18 @@ def main(argv: list[str] | None = None) -> None:
     seq_calls = max(seq_calls, 2)
 
     machine = machine_info()
-    with tempfile.TemporaryDirectory(prefix="ds-bench-") as tmp, server_process(Path(tmp), latency_ms=args.latency_ms) as srv:
+    with (
+        tempfile.TemporaryDirectory(prefix="ds-bench-") as tmp,
+        server_process(Path(tmp), latency_ms=args.latency_ms) as srv,
+    ):
         # warm-up (imports, connection set-up) so neither side pays it inside the timing
         run_sequential(srv.url, 2)
         asyncio.run(run_distillscope(srv.url, 2, 2, Path(tmp) / "warm"))
         runs = []
         for n in range(args.repeat):  # a fresh ledger each time: every call is sent
-            runs.append(asyncio.run(run_distillscope(srv.url, args.calls, args.concurrency, Path(tmp) / f"run{n}")))
+            runs.append(
+                asyncio.run(run_distillscope(srv.url, args.calls, args.concurrency, Path(tmp) / f"run{n}"))
+            )
         seq_measured = run_sequential(srv.url, seq_calls)
         stats = srv.stop()
     all_seconds = sorted(r[0] for r in runs)
@@ -152,7 +167,11 @@ def main(argv: list[str] | None = None) -> None:
         "cpu_model": machine["cpu_model"],
         "load_avg": machine["load_avg"],
     }
-    scaled = "" if seq_calls == args.calls else f" (timed on {seq_calls} calls, scaled x{args.calls / seq_calls:g})"
+    scaled = (
+        ""
+        if seq_calls == args.calls
+        else f" (timed on {seq_calls} calls, scaled x{args.calls / seq_calls:g})"
+    )
     print_table(
         f"throughput: {args.calls} calls ({args.calls // 2} target + {args.calls - args.calls // 2} judge), "
         f"{args.latency_ms:g} ms server latency, concurrency {args.concurrency}",
@@ -163,7 +182,10 @@ def main(argv: list[str] | None = None) -> None:
             ("speedup vs sequential", figures["speedup_vs_sequential"]),
             ("ideal seconds (calls x latency / concurrency)", ideal),
             ("efficiency vs limit", figures["efficiency_vs_limit"]),
-            ("best run: speedup / efficiency", f"{figures['best_speedup_vs_sequential']} / {figures['best_efficiency_vs_limit']}"),
+            (
+                "best run: speedup / efficiency",
+                f"{figures['best_speedup_vs_sequential']} / {figures['best_efficiency_vs_limit']}",
+            ),
             ("calls sent / failed", f"{sent} / {failed}"),
             ("server max in flight", stats.get("max_inflight")),
             ("machine", f"{machine['cores']} cores, {machine['cpu_model']}, load {machine['load_avg']}"),

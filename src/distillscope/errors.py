@@ -19,7 +19,9 @@ class UserError(Exception):
         super().__init__(" ".join(str(message).split()))
 
     @classmethod
-    def at(cls, path: str | Path, message: str, *, line: int | None = None, field: str | None = None) -> UserError:
+    def at(
+        cls, path: str | Path, message: str, *, line: int | None = None, field: str | None = None
+    ) -> UserError:
         """An error located in a file: ``path:line: field 'x': message``."""
         where = str(path)
         if line is not None:

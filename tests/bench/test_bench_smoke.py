@@ -69,10 +69,12 @@ def test_resume_smoke() -> None:
 
 
 def test_judges_smoke() -> None:
-    figures = run_bench(
-        "judges.py", "--responses", "60", "--pairs", "20", "--no-embeddings", timeout=180
-    )
-    assert {"rules_responses_per_second", "rse_offline_pairs_per_second", "embedding_sentences_per_second"} <= set(figures)
+    figures = run_bench("judges.py", "--responses", "60", "--pairs", "20", "--no-embeddings", timeout=180)
+    assert {
+        "rules_responses_per_second",
+        "rse_offline_pairs_per_second",
+        "embedding_sentences_per_second",
+    } <= set(figures)
     for part in ("rules", "rse_offline"):
         assert "skipped" in figures[part] or figures[part]["items"] >= 20  # ran, or says why not
     assert figures["embeddings"] == {"skipped": "--no-embeddings"}
@@ -82,7 +84,13 @@ def test_memory_smoke() -> None:
     # --skip-rse: the RSE job loads torch (10 s or more); `python bench/memory.py --models 2
     # --prompts 4` runs that path by hand.
     figures = run_bench("memory.py", "--responses", "200", "--skip-rse", timeout=180)
-    assert {"ice_rescore_peak_rss_mb", "rse_peak_rss_mb", "target_mb", "ice_meets_target", "rse_meets_target"} <= set(figures)
+    assert {
+        "ice_rescore_peak_rss_mb",
+        "rse_peak_rss_mb",
+        "target_mb",
+        "ice_meets_target",
+        "rse_meets_target",
+    } <= set(figures)
     if "skipped" not in figures["ice"]:
         assert figures["ice"]["exit_code"] == 0, figures["ice"].get("error")
         assert figures["ice_rescore_peak_rss_mb"] > 0

@@ -17,10 +17,15 @@ import pytest
 from distillscope.testing.server import OpenAIServer
 
 
-def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "distillscope", *args],
-        capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -42,9 +47,26 @@ def test_every_command_help_has_an_example() -> None:
     [
         (["models", "answer", "nonsense", "--prompts", "x.txt"], "x.txt: file not found"),
         (["models", "answer", "magic:thing", "--prompts", "{prompts}"], "unknown kind 'magic'"),
-        (["models", "answer", "cfgmodel", "--prompts", "{prompts}", "--config", "{badyaml}"], "malformed YAML"),
-        (["models", "answer", "openai-compatible:m@http://127.0.0.1:9/v1", "--prompts", "{prompts}", "--concurrency", "0"], "--concurrency must be at least 1"),
-        (["models", "answer", "openai-compatible:m@http://127.0.0.1:9/v1", "--prompts", "{dupes}"], "dupes.jsonl:2: field 'id': duplicate id 'a'"),
+        (
+            ["models", "answer", "cfgmodel", "--prompts", "{prompts}", "--config", "{badyaml}"],
+            "malformed YAML",
+        ),
+        (
+            [
+                "models",
+                "answer",
+                "openai-compatible:m@http://127.0.0.1:9/v1",
+                "--prompts",
+                "{prompts}",
+                "--concurrency",
+                "0",
+            ],
+            "--concurrency must be at least 1",
+        ),
+        (
+            ["models", "answer", "openai-compatible:m@http://127.0.0.1:9/v1", "--prompts", "{dupes}"],
+            "dupes.jsonl:2: field 'id': duplicate id 'a'",
+        ),
     ],
 )
 def test_bad_input_is_one_line_exit_2(tmp_path: Path, args: list[str], needle: str) -> None:
@@ -65,12 +87,30 @@ def test_bad_input_is_one_line_exit_2(tmp_path: Path, args: list[str], needle: s
 def test_demo_on_an_http_model_and_rerun_is_free(openai_server: Any, tmp_path: Path) -> None:
     server = openai_server()
     out = tmp_path / "demo"
-    first = cli("demo", "--stages", "answers", "--model", f"openai-compatible:m@{server.url}", "--out", str(out), "--quiet")
+    first = cli(
+        "demo",
+        "--stages",
+        "answers",
+        "--model",
+        f"openai-compatible:m@{server.url}",
+        "--out",
+        str(out),
+        "--quiet",
+    )
     assert first.returncode == 0, first.stderr
     assert "3 calls sent" in first.stdout
     config = json.loads((out / "config.json").read_text())
     assert config["models"]["m"]["system_prompt"] is None  # the choice is recorded
-    second = cli("demo", "--stages", "answers", "--model", f"openai-compatible:m@{server.url}", "--out", str(out), "--quiet")
+    second = cli(
+        "demo",
+        "--stages",
+        "answers",
+        "--model",
+        f"openai-compatible:m@{server.url}",
+        "--out",
+        str(out),
+        "--quiet",
+    )
     assert "0 calls sent, 3 from the ledger" in second.stdout
     assert server.stats()["requests"] == 3
 
@@ -82,9 +122,19 @@ def _start_server_process(tmp_path: Path, latency_ms: int) -> tuple[subprocess.P
     port = sock.getsockname()[1]
     sock.close()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "distillscope.testing.server", "--port", str(port), "--latency-ms", str(latency_ms),
-         "--stats-file", str(stats)],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "distillscope.testing.server",
+            "--port",
+            str(port),
+            "--latency-ms",
+            str(latency_ms),
+            "--stats-file",
+            str(stats),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdout is not None
     assert "listening" in proc.stdout.readline()
@@ -121,11 +171,26 @@ def _committed_prompts(ledger: Path) -> set[str]:
 @pytest.mark.parametrize("seed", [1, 2])
 def test_sigkill_then_rerun_repeats_no_finished_call(tmp_path: Path, seed: int) -> None:
     prompts = tmp_path / "p.jsonl"
-    prompts.write_text("".join(json.dumps({"id": f"q{i}", "prompt": f"question {i}"}) + "\n" for i in range(400)))
+    prompts.write_text(
+        "".join(json.dumps({"id": f"q{i}", "prompt": f"question {i}"}) + "\n" for i in range(400))
+    )
     server, url, stats_file = _start_server_process(tmp_path, latency_ms=40)
     out = tmp_path / "run"
-    args = [sys.executable, "-m", "distillscope", "models", "answer", f"openai-compatible:m@{url}",
-            "--prompts", str(prompts), "--out", str(out), "--concurrency", "4", "--quiet"]
+    args = [
+        sys.executable,
+        "-m",
+        "distillscope",
+        "models",
+        "answer",
+        f"openai-compatible:m@{url}",
+        "--prompts",
+        str(prompts),
+        "--out",
+        str(out),
+        "--concurrency",
+        "4",
+        "--quiet",
+    ]
     try:
         victim = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _wait_for_answers(out / "ledger.sqlite", at_least=10)
@@ -158,9 +223,24 @@ def test_sigint_stops_cleanly_with_resume_hint(tmp_path: Path) -> None:
     prompts.write_text("".join(f"q{i}\n" for i in range(400)))
     with OpenAIServer(latency_ms=200) as server:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "distillscope", "models", "answer", f"openai-compatible:m@{server.url}",
-             "--prompts", str(prompts), "--out", str(tmp_path / "run"), "--concurrency", "2", "--quiet"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-m",
+                "distillscope",
+                "models",
+                "answer",
+                f"openai-compatible:m@{server.url}",
+                "--prompts",
+                str(prompts),
+                "--out",
+                str(tmp_path / "run"),
+                "--concurrency",
+                "2",
+                "--quiet",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         _wait_for_answers(tmp_path / "run" / "ledger.sqlite", at_least=2)  # mid-run, not mid-start-up
         started = time.monotonic()

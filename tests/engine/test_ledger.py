@@ -21,7 +21,11 @@ def test_key_depends_on_request_not_label() -> None:
 def test_claim_record_and_read_back(tmp_path: Path) -> None:
     ledger = Ledger(tmp_path / "l.sqlite")
     assert ledger.claim("k", "m", "stage", "{}")
-    ledger.record_ok("k", ModelResponse(text="answer", finish_reason="stop", usage=Usage(prompt_tokens=3, completion_tokens=4)), 2)
+    ledger.record_ok(
+        "k",
+        ModelResponse(text="answer", finish_reason="stop", usage=Usage(prompt_tokens=3, completion_tokens=4)),
+        2,
+    )
     entry = ledger.get("k")
     assert entry is not None and entry.response is not None
     assert entry.response.text == "answer" and entry.response.usage.total_tokens == 7 and entry.attempts == 2

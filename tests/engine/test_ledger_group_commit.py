@@ -25,7 +25,9 @@ def test_grouped_writes_commit_at_end_of_loop_turn_and_reads_see_them(tmp_path: 
         assert other.execute("SELECT COUNT(*) FROM calls WHERE status='pending'").fetchone()[0] == 20
         for i in range(20):
             ledger.record_ok_grouped(f"k{i}", answer(f"a{i}"), 1)
-        assert other.execute("SELECT COUNT(*) FROM calls WHERE status='ok'").fetchone()[0] == 0  # still queued
+        assert (
+            other.execute("SELECT COUNT(*) FROM calls WHERE status='ok'").fetchone()[0] == 0
+        )  # still queued
         entry = ledger.get("k3")  # a read in this process sees its own queued writes
         assert entry is not None and entry.response is not None and entry.response.text == "a3"
         ledger.record_error_grouped("k19", "late failure", 2)  # never overwrites an answer

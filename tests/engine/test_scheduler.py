@@ -17,7 +17,9 @@ def requests(n: int) -> list[ModelRequest]:
     return [ModelRequest.user(f"question {i}") for i in range(n)]
 
 
-def run_batch(ledger_path: Path, url: str, n: int, max_retries: int = 4, **scheduler_kwargs: Any) -> list[Any]:
+def run_batch(
+    ledger_path: Path, url: str, n: int, max_retries: int = 4, **scheduler_kwargs: Any
+) -> list[Any]:
     async def go() -> list[Any]:
         backend = build_backend(f"openai-compatible:m@{url}", max_retries=max_retries, retry_base_s=0.01)
         scheduler = Scheduler(Ledger(ledger_path), **scheduler_kwargs)
@@ -64,7 +66,9 @@ def test_identical_requests_in_flight_are_sent_once(openai_server: Any, tmp_path
 
 def test_retries_recover_from_faults(openai_server: Any, tmp_path: Path) -> None:
     # 30% of requests fail; with 10 retries a call fails for good with odds 0.3**11 (about 2e-6).
-    faults = FaultPlan(rate=0.3, faults=("500", "503", "429-retry-after", "malformed-json", "empty-choices"), seed=3)
+    faults = FaultPlan(
+        rate=0.3, faults=("500", "503", "429-retry-after", "malformed-json", "empty-choices"), seed=3
+    )
     server = openai_server(faults=faults)
     results = run_batch(tmp_path / "l.sqlite", server.url, 40, max_retries=10)
     assert all(r.ok for r in results)
@@ -111,7 +115,9 @@ def test_requests_per_minute_limit(openai_server: Any, tmp_path: Path) -> None:
     server = openai_server()
 
     async def go() -> float:
-        backend = build_backend(f"openai-compatible:m@{server.url}", requests_per_minute=600)  # 10/s, burst 600
+        backend = build_backend(
+            f"openai-compatible:m@{server.url}", requests_per_minute=600
+        )  # 10/s, burst 600
         scheduler = Scheduler(Ledger(tmp_path / "l.sqlite"))
         lane = scheduler._lane(backend)
         assert lane.requests is not None
@@ -128,7 +134,11 @@ def test_usage_and_cost_are_summed(openai_server: Any, tmp_path: Path) -> None:
     server = openai_server()
 
     async def go() -> dict[str, Any]:
-        backend = build_backend(f"openai-compatible:m@{server.url}", price_per_million_input=1000.0, price_per_million_output=2000.0)
+        backend = build_backend(
+            f"openai-compatible:m@{server.url}",
+            price_per_million_input=1000.0,
+            price_per_million_output=2000.0,
+        )
         scheduler = Scheduler(Ledger(tmp_path / "l.sqlite"))
         await scheduler.map(backend, requests(4), stage="t")
         await backend.aclose()

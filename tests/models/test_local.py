@@ -19,7 +19,9 @@ def test_embedded_gguf_is_found_through_package_metadata() -> None:
 
 def test_smollm2_answers_deterministically_without_blocking_the_loop() -> None:
     backend = build_backend("local:smollm2")
-    request = backend.prepare(ModelRequest.user("Name a colour.", params=GenerateParams(max_tokens=12, temperature=0.0)))
+    request = backend.prepare(
+        ModelRequest.user("Name a colour.", params=GenerateParams(max_tokens=12, temperature=0.0))
+    )
 
     async def go() -> tuple[list[str], int]:
         ticks = 0

@@ -16,7 +16,9 @@ def run(coro: Any) -> Any:
 def test_chat_call_sends_messages_and_params(openai_server: Any) -> None:
     server = openai_server()
     backend = build_backend(f"openai-compatible:test-model@{server.url}")
-    request = backend.prepare(ModelRequest.user("hello", params=GenerateParams(temperature=0.3, max_tokens=7, seed=1, stop=("x",))))
+    request = backend.prepare(
+        ModelRequest.user("hello", params=GenerateParams(temperature=0.3, max_tokens=7, seed=1, stop=("x",)))
+    )
 
     async def go() -> Any:
         try:
@@ -30,7 +32,9 @@ def test_chat_call_sends_messages_and_params(openai_server: Any) -> None:
     body = server.bodies[0]
     assert body["model"] == "test-model"
     assert body["messages"] == [{"role": "user", "content": "hello"}]
-    assert body["temperature"] == 0.3 and body["max_tokens"] == 7 and body["seed"] == 1 and body["stop"] == ["x"]
+    assert (
+        body["temperature"] == 0.3 and body["max_tokens"] == 7 and body["seed"] == 1 and body["stop"] == ["x"]
+    )
     assert "top_p" not in body  # unset parameters are left to the server
 
 
@@ -38,7 +42,9 @@ def test_no_system_prompt_by_default_and_configurable(openai_server: Any) -> Non
     server = openai_server()
     plain = build_backend(f"openai-compatible:m@{server.url}")
     assert all(m.role != "system" for m in plain.prepare(ModelRequest.user("q")).messages)
-    with_system = build_backend(f"openai-compatible:m@{server.url}", system_prompt="You are a helpful assistant.")
+    with_system = build_backend(
+        f"openai-compatible:m@{server.url}", system_prompt="You are a helpful assistant."
+    )
     prepared = with_system.prepare(ModelRequest.user("q"))
     assert prepared.messages[0] == Message(role="system", content="You are a helpful assistant.")
 
@@ -51,7 +57,9 @@ def test_completions_endpoint_for_base_models(openai_server: Any) -> None:
     assert server.bodies[0]["prompt"] == "Once upon a time"
 
 
-def test_api_key_from_environment_and_extra_headers(openai_server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_api_key_from_environment_and_extra_headers(
+    openai_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     server = openai_server(require_key="sk-abc")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-abc")
     backend = build_backend(f"openai-compatible:m@{server.url}", headers={"X-Team": "audit"})

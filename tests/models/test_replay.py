@@ -19,19 +19,27 @@ def ask(backend, request: ModelRequest) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_fastchat_answers_by_question_id_and_turn(tmp_path: Path) -> None:
-    path = write_jsonl(tmp_path / "m.jsonl", [{"question_id": 81, "choices": [{"index": 0, "turns": ["first", "second"]}]}])
+    path = write_jsonl(
+        tmp_path / "m.jsonl", [{"question_id": 81, "choices": [{"index": 0, "turns": ["first", "second"]}]}]
+    )
     backend = build_backend(f"replay:{path}")
     assert backend.name == "m"
     assert ask(backend, ModelRequest.user("anything", prompt_id="81")) == "first"
     two_turns = ModelRequest(
-        messages=(Message(role="user", content="a"), Message(role="assistant", content="first"), Message(role="user", content="b")),
+        messages=(
+            Message(role="user", content="a"),
+            Message(role="assistant", content="first"),
+            Message(role="user", content="b"),
+        ),
         prompt_id="81",
     )
     assert ask(backend, two_turns) == "second"
 
 
 def test_arena_hard_turn_objects(tmp_path: Path) -> None:
-    path = write_jsonl(tmp_path / "a.jsonl", [{"uid": "abc", "choices": [{"turns": [{"content": "ans", "token_len": 3}]}]}])
+    path = write_jsonl(
+        tmp_path / "a.jsonl", [{"uid": "abc", "choices": [{"turns": [{"content": "ans", "token_len": 3}]}]}]
+    )
     assert ask(build_backend(f"replay:{path}"), ModelRequest.user("p", prompt_id="abc")) == "ans"
 
 
@@ -39,7 +47,11 @@ def test_paper_attack_log_matches_full_prompt(tmp_path: Path) -> None:
     path = write_jsonl(
         tmp_path / "log.jsonl",
         [
-            {"jailbreak_prompt": "Pretend. {query}", "query": "Who made you?", "target_responses": ["I am GPT-4."]},
+            {
+                "jailbreak_prompt": "Pretend. {query}",
+                "query": "Who made you?",
+                "target_responses": ["I am GPT-4."],
+            },
             {"jailbreak_prompt": "No slot here.", "query": "Who made you?", "target_responses": ["OpenAI."]},
         ],
     )
@@ -49,7 +61,13 @@ def test_paper_attack_log_matches_full_prompt(tmp_path: Path) -> None:
 
 
 def test_generic_prompt_response(tmp_path: Path) -> None:
-    path = write_jsonl(tmp_path / "g.jsonl", [{"prompt": "2+2?", "response": "4"}, {"messages": [{"role": "user", "content": "hi"}], "response": "hello"}])
+    path = write_jsonl(
+        tmp_path / "g.jsonl",
+        [
+            {"prompt": "2+2?", "response": "4"},
+            {"messages": [{"role": "user", "content": "hi"}], "response": "hello"},
+        ],
+    )
     backend = build_backend(f"replay:{path}")
     assert ask(backend, ModelRequest.user("2+2?")) == "4"
     assert ask(backend, ModelRequest.user("hi")) == "hello"
@@ -68,7 +86,7 @@ def test_missing_answer_is_an_error_naming_the_prompt(tmp_path: Path) -> None:
         ('{"prompt": "a", "response": "b"}\n{broken\n', r"g.jsonl:2: invalid JSON"),
         ('{"prompt": "a"}\n', r"g.jsonl:1: field 'response'"),
         ("", "file is empty"),
-        ('[1, 2]\n', r"g.jsonl:1: expected a JSON object"),
+        ("[1, 2]\n", r"g.jsonl:1: expected a JSON object"),
     ],
 )
 def test_bad_replay_files_name_file_and_line(tmp_path: Path, content: str, pattern: str) -> None:

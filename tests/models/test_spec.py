@@ -27,7 +27,13 @@ def test_replay_named_after_file_stem(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "spec",
-    ["nonsense", "openai-compatible:x", "openai-compatible:@http://h", "openai-compatible:m@ftp://h", "magic:thing"],
+    [
+        "nonsense",
+        "openai-compatible:x",
+        "openai-compatible:@http://h",
+        "openai-compatible:m@ftp://h",
+        "magic:thing",
+    ],
 )
 def test_bad_specs_are_user_errors(spec: str) -> None:
     with pytest.raises(UserError):
@@ -94,7 +100,9 @@ def test_overrides_win_and_merge_params() -> None:
     from distillscope.models.types import GenerateParams
 
     backend = build_backend(
-        "openai-compatible:m@http://127.0.0.1:9/v1", system_prompt="Be brief.", params=GenerateParams(max_tokens=5)
+        "openai-compatible:m@http://127.0.0.1:9/v1",
+        system_prompt="Be brief.",
+        params=GenerateParams(max_tokens=5),
     )
     assert backend.config.system_prompt == "Be brief."
     assert backend.config.params.max_tokens == 5

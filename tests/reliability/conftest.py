@@ -20,14 +20,20 @@ import pytest
 CliRunner = Callable[..., subprocess.CompletedProcess[str]]
 
 
-def _cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def _cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, **(env or {})}
     for name, value in (env or {}).items():
         if value == "":  # "" means: unset it
             full_env.pop(name, None)
     return subprocess.run(
         [sys.executable, "-m", "distillscope", *args],
-        capture_output=True, text=True, timeout=timeout, env=full_env, cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full_env,
+        cwd=cwd,
     )
 
 
@@ -66,9 +72,24 @@ def server_process(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
         port = free_port()
         stats = tmp_path / f"server-{port}.json"
         proc = subprocess.Popen(
-            [sys.executable, "-m", "distillscope.testing.server", "--port", str(port), "--latency-ms", str(latency_ms),
-             "--fault-rate", str(fault_rate), "--seed", str(seed), "--stats-file", str(stats)],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            [
+                sys.executable,
+                "-m",
+                "distillscope.testing.server",
+                "--port",
+                str(port),
+                "--latency-ms",
+                str(latency_ms),
+                "--fault-rate",
+                str(fault_rate),
+                "--seed",
+                str(seed),
+                "--stats-file",
+                str(stats),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
         )
         assert proc.stdout is not None
         assert "listening" in proc.stdout.readline()
@@ -120,7 +141,10 @@ def ok_rows() -> Callable[[Path], int]:
 
 
 def prompts_file(path: Path, n: int, prefix: str = "question") -> Path:
-    path.write_text("".join(json.dumps({"id": f"q{i}", "prompt": f"{prefix} {i}"}) + "\n" for i in range(n)), encoding="utf-8")
+    path.write_text(
+        "".join(json.dumps({"id": f"q{i}", "prompt": f"{prefix} {i}"}) + "\n" for i in range(n)),
+        encoding="utf-8",
+    )
     return path
 
 

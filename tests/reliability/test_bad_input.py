@@ -23,9 +23,28 @@ cli_module._register_optional()
 
 ANSWER = ["models", "answer", "openai-compatible:m@{url}", "--quiet", "--prompts"]
 GOOD = "{d}/good.jsonl"
-RSE = ["rse", "run", "--reference", "openai-compatible:ref@{url}", "--test", "openai-compatible:test@{url}",
-       "--judge", "openai-compatible:judge@{url}", "--quiet"]
-ICE = ["ice", "run", "--target", "openai-compatible:m@{url}", "--target-org", "Zhipu AI", "--mode", "plain", "--quiet"]
+RSE = [
+    "rse",
+    "run",
+    "--reference",
+    "openai-compatible:ref@{url}",
+    "--test",
+    "openai-compatible:test@{url}",
+    "--judge",
+    "openai-compatible:judge@{url}",
+    "--quiet",
+]
+ICE = [
+    "ice",
+    "run",
+    "--target",
+    "openai-compatible:m@{url}",
+    "--target-org",
+    "Zhipu AI",
+    "--mode",
+    "plain",
+    "--quiet",
+]
 
 
 def _files(d: Path) -> None:
@@ -64,7 +83,10 @@ def _files(d: Path) -> None:
     w("hot.yaml", "models:\n  m:\n    spec: openai-compatible:m@{url}\n    params: {{temperature: hot}}\n")
     w("cold.yaml", "models:\n  m:\n    spec: openai-compatible:m@{url}\n    params: {{temperature: -1}}\n")
     w("number.yaml", "models:\n  m: 42\n")
-    w("nokey.yaml", "models:\n  m:\n    spec: openai-compatible:m@{url}\n    api_key_env: DS_TEST_MISSING_KEY\n")
+    w(
+        "nokey.yaml",
+        "models:\n  m:\n    spec: openai-compatible:m@{url}\n    api_key_env: DS_TEST_MISSING_KEY\n",
+    )
     w("replay-bad.jsonl", '{"prompt": "hello", "response": "hi"\n')
     w("replay-noresp.jsonl", '{"prompt": "hello"}\n')
     w("replay-other.jsonl", '{"prompt": "something else", "response": "hi"}\n')
@@ -74,13 +96,19 @@ def _files(d: Path) -> None:
     w("tpl-dupes.jsonl", '{"id": "t1", "text": "A {query}"}\n{"id": "t1", "text": "B {query}"}\n')
     w("tpl.txt", "Tell me {query}\n")
     w("probes-types.yaml", "probes:\n  - id: p1\n    question: [not, text]\n")
-    w("probes-dupes.yaml", "probes:\n  - {id: p1, question: Who are you?}\n  - {id: p1, question: Who made you?}\n")
+    w(
+        "probes-dupes.yaml",
+        "probes:\n  - {id: p1, question: Who are you?}\n  - {id: p1, question: Who made you?}\n",
+    )
     w("probes-nocol.csv", "id,prompt\np1,Who are you?\n")
     w("ds-nocol.csv", "id,text_of_question\n1,What is 2+2?\n")
     w("ds-dupes.jsonl", '{"id": "p1", "prompt": "a"}\n{"id": "p1", "prompt": "b"}\n')
     w("ds-good.jsonl", '{"id": "p1", "prompt": "hello"}\n{"id": "p2", "prompt": "world"}\n')
     w("log-bad.jsonl", '{"jailbreak_prompt": "x", "query": "y", "response": "z"}\n{oops\n')
-    w("log-badlabel.jsonl", '{"jailbreak_prompt": "x {query}", "query": "y", "response": "z", "loose": "maybe"}\n')
+    w(
+        "log-badlabel.jsonl",
+        '{"jailbreak_prompt": "x {query}", "query": "y", "response": "z", "loose": "maybe"}\n',
+    )
 
 
 # (case id, argv with {d} = the corpus folder, {url} = a live test server, {out} = the run directory, words the line names)
@@ -102,64 +130,258 @@ CASES: list[tuple[str, list[str], str]] = [
     ("jsonl-huge-line", [*ANSWER, "{d}/huge.jsonl"], "huge.jsonl:2: invalid JSON"),
     ("jsonl-not-utf8", [*ANSWER, "{d}/latin1.jsonl"], "latin1.jsonl: not UTF-8"),
     ("txt-not-utf8", [*ANSWER, "{d}/latin1.txt"], "latin1.txt: not UTF-8"),
-    ("config-missing", ["models", "answer", "m", "--prompts", GOOD, "--config", "{d}/nocfg.yaml"], "nocfg.yaml: config file not found"),
-    ("config-dir", ["models", "answer", "m", "--prompts", GOOD, "--config", "{d}/cfgdir.yaml"], "cfgdir.yaml: is a directory"),
-    ("config-malformed", ["models", "answer", "m", "--prompts", GOOD, "--config", "{d}/badyaml.yaml"], "badyaml.yaml:2: malformed YAML"),
-    ("config-not-utf8", ["models", "answer", "m", "--prompts", GOOD, "--config", "{d}/latin1.yaml"], "latin1.yaml: not UTF-8"),
-    ("config-models-list", ["models", "answer", "m", "--prompts", GOOD, "--config", "{d}/list.yaml"], "list.yaml: field 'models'"),
-    ("config-model-number", ["models", "answer", "m", "--prompts", GOOD, "--config", "{d}/number.yaml"], "number.yaml: field 'models.m'"),
-    ("config-wrong-type", ["models", "answer", "m", "--prompts", GOOD, "--config", "{d}/timeout.yaml"], "timeout.yaml: field 'models.m.timeout_s'"),
-    ("config-zero-timeout", ["models", "answer", "m", "--prompts", GOOD, "--config", "{d}/zerotimeout.yaml"], "field 'models.m.timeout_s'"),
-    ("config-conc-type", ["models", "answer", "m", "--prompts", GOOD, "--config", "{d}/conc.yaml"], "field 'models.m.concurrency'"),
-    ("config-conc-zero", ["models", "answer", "m", "--prompts", GOOD, "--config", "{d}/zeroconc.yaml"], "field 'models.m.concurrency'"),
-    ("config-negative-rate", ["models", "answer", "m", "--prompts", GOOD, "--config", "{d}/rpm.yaml"], "field 'models.m.requests_per_minute'"),
-    ("config-negative-retries", ["models", "answer", "m", "--prompts", GOOD, "--config", "{d}/retries.yaml"], "field 'models.m.max_retries'"),
-    ("config-unknown-field", ["models", "answer", "m", "--prompts", GOOD, "--config", "{d}/unknownfield.yaml"], "field 'models.m.colour'"),
-    ("config-param-type", ["models", "answer", "m", "--prompts", GOOD, "--config", "{d}/hot.yaml"], "field 'models.m.params.temperature'"),
-    ("config-param-negative", ["models", "answer", "m", "--prompts", GOOD, "--config", "{d}/cold.yaml"], "field 'models.m.params.temperature'"),
-    ("config-name-unknown", ["models", "answer", "other", "--prompts", GOOD, "--config", "{d}/good.yaml"], "model spec 'other': not a known model name"),
+    (
+        "config-missing",
+        ["models", "answer", "m", "--prompts", GOOD, "--config", "{d}/nocfg.yaml"],
+        "nocfg.yaml: config file not found",
+    ),
+    (
+        "config-dir",
+        ["models", "answer", "m", "--prompts", GOOD, "--config", "{d}/cfgdir.yaml"],
+        "cfgdir.yaml: is a directory",
+    ),
+    (
+        "config-malformed",
+        ["models", "answer", "m", "--prompts", GOOD, "--config", "{d}/badyaml.yaml"],
+        "badyaml.yaml:2: malformed YAML",
+    ),
+    (
+        "config-not-utf8",
+        ["models", "answer", "m", "--prompts", GOOD, "--config", "{d}/latin1.yaml"],
+        "latin1.yaml: not UTF-8",
+    ),
+    (
+        "config-models-list",
+        ["models", "answer", "m", "--prompts", GOOD, "--config", "{d}/list.yaml"],
+        "list.yaml: field 'models'",
+    ),
+    (
+        "config-model-number",
+        ["models", "answer", "m", "--prompts", GOOD, "--config", "{d}/number.yaml"],
+        "number.yaml: field 'models.m'",
+    ),
+    (
+        "config-wrong-type",
+        ["models", "answer", "m", "--prompts", GOOD, "--config", "{d}/timeout.yaml"],
+        "timeout.yaml: field 'models.m.timeout_s'",
+    ),
+    (
+        "config-zero-timeout",
+        ["models", "answer", "m", "--prompts", GOOD, "--config", "{d}/zerotimeout.yaml"],
+        "field 'models.m.timeout_s'",
+    ),
+    (
+        "config-conc-type",
+        ["models", "answer", "m", "--prompts", GOOD, "--config", "{d}/conc.yaml"],
+        "field 'models.m.concurrency'",
+    ),
+    (
+        "config-conc-zero",
+        ["models", "answer", "m", "--prompts", GOOD, "--config", "{d}/zeroconc.yaml"],
+        "field 'models.m.concurrency'",
+    ),
+    (
+        "config-negative-rate",
+        ["models", "answer", "m", "--prompts", GOOD, "--config", "{d}/rpm.yaml"],
+        "field 'models.m.requests_per_minute'",
+    ),
+    (
+        "config-negative-retries",
+        ["models", "answer", "m", "--prompts", GOOD, "--config", "{d}/retries.yaml"],
+        "field 'models.m.max_retries'",
+    ),
+    (
+        "config-unknown-field",
+        ["models", "answer", "m", "--prompts", GOOD, "--config", "{d}/unknownfield.yaml"],
+        "field 'models.m.colour'",
+    ),
+    (
+        "config-param-type",
+        ["models", "answer", "m", "--prompts", GOOD, "--config", "{d}/hot.yaml"],
+        "field 'models.m.params.temperature'",
+    ),
+    (
+        "config-param-negative",
+        ["models", "answer", "m", "--prompts", GOOD, "--config", "{d}/cold.yaml"],
+        "field 'models.m.params.temperature'",
+    ),
+    (
+        "config-name-unknown",
+        ["models", "answer", "other", "--prompts", GOOD, "--config", "{d}/good.yaml"],
+        "model spec 'other': not a known model name",
+    ),
     ("spec-unknown-kind", ["models", "answer", "magic:thing", "--prompts", GOOD], "unknown kind 'magic'"),
-    ("spec-no-url", ["models", "answer", "openai-compatible:m", "--prompts", GOOD], "openai-compatible:NAME@URL"),
-    ("spec-url-no-scheme", ["models", "answer", "openai-compatible:m@localhost:8000/v1", "--prompts", GOOD], "must start with http"),
+    (
+        "spec-no-url",
+        ["models", "answer", "openai-compatible:m", "--prompts", GOOD],
+        "openai-compatible:NAME@URL",
+    ),
+    (
+        "spec-url-no-scheme",
+        ["models", "answer", "openai-compatible:m@localhost:8000/v1", "--prompts", GOOD],
+        "must start with http",
+    ),
     ("spec-bare-name", ["models", "answer", "gpt-4o", "--prompts", GOOD], "model spec 'gpt-4o'"),
-    ("missing-custom-key", ["models", "answer", "m", "--prompts", GOOD, "--config", "{d}/nokey.yaml"], "DS_TEST_MISSING_KEY is not set"),
-    ("missing-openai-key", ["models", "answer", "openai:gpt-4o", "--prompts", GOOD], "OPENAI_API_KEY is not set"),
-    ("wrong-port", ["models", "answer", "openai-compatible:m@http://127.0.0.1:9/v1", "--quiet", "--prompts", GOOD], "cannot reach its server"),
-    ("unknown-host", ["models", "answer", "openai-compatible:m@http://no-such-host.invalid/v1", "--quiet", "--prompts", GOOD], "no-such-host.invalid"),
-    ("wrong-path", ["models", "answer", "openai-compatible:m@{url}/wrong", "--quiet", "--prompts", GOOD], "HTTP 404"),
-    ("replay-missing-file", ["models", "answer", "replay:{d}/gone.jsonl", "--prompts", GOOD], "gone.jsonl: file not found"),
-    ("replay-malformed", ["models", "answer", "replay:{d}/replay-bad.jsonl", "--prompts", GOOD], "replay-bad.jsonl:1: invalid JSON"),
-    ("replay-no-response-field", ["models", "answer", "replay:{d}/replay-noresp.jsonl", "--prompts", GOOD], "replay-noresp.jsonl:1: field 'response'"),
-    ("replay-missing-answers", ["models", "answer", "replay:{d}/replay-other.jsonl", "--quiet", "--prompts", GOOD], "no recorded answer for id 'a'"),
-    ("out-is-file", [*ANSWER, GOOD, "--out", "{d}/out-is-file"], "out-is-file: exists and is not a directory"),
-    ("out-under-proc", [*ANSWER, GOOD, "--out", "/proc/ds-no-such/run"], "/proc/ds-no-such/run: cannot create"),
+    (
+        "missing-custom-key",
+        ["models", "answer", "m", "--prompts", GOOD, "--config", "{d}/nokey.yaml"],
+        "DS_TEST_MISSING_KEY is not set",
+    ),
+    (
+        "missing-openai-key",
+        ["models", "answer", "openai:gpt-4o", "--prompts", GOOD],
+        "OPENAI_API_KEY is not set",
+    ),
+    (
+        "wrong-port",
+        ["models", "answer", "openai-compatible:m@http://127.0.0.1:9/v1", "--quiet", "--prompts", GOOD],
+        "cannot reach its server",
+    ),
+    (
+        "unknown-host",
+        [
+            "models",
+            "answer",
+            "openai-compatible:m@http://no-such-host.invalid/v1",
+            "--quiet",
+            "--prompts",
+            GOOD,
+        ],
+        "no-such-host.invalid",
+    ),
+    (
+        "wrong-path",
+        ["models", "answer", "openai-compatible:m@{url}/wrong", "--quiet", "--prompts", GOOD],
+        "HTTP 404",
+    ),
+    (
+        "replay-missing-file",
+        ["models", "answer", "replay:{d}/gone.jsonl", "--prompts", GOOD],
+        "gone.jsonl: file not found",
+    ),
+    (
+        "replay-malformed",
+        ["models", "answer", "replay:{d}/replay-bad.jsonl", "--prompts", GOOD],
+        "replay-bad.jsonl:1: invalid JSON",
+    ),
+    (
+        "replay-no-response-field",
+        ["models", "answer", "replay:{d}/replay-noresp.jsonl", "--prompts", GOOD],
+        "replay-noresp.jsonl:1: field 'response'",
+    ),
+    (
+        "replay-missing-answers",
+        ["models", "answer", "replay:{d}/replay-other.jsonl", "--quiet", "--prompts", GOOD],
+        "no recorded answer for id 'a'",
+    ),
+    (
+        "out-is-file",
+        [*ANSWER, GOOD, "--out", "{d}/out-is-file"],
+        "out-is-file: exists and is not a directory",
+    ),
+    (
+        "out-under-proc",
+        [*ANSWER, GOOD, "--out", "/proc/ds-no-such/run"],
+        "/proc/ds-no-such/run: cannot create",
+    ),
     ("out-read-only", [*ANSWER, GOOD, "--out", "{ro}/run"], "run"),
     ("cache-is-dir", [*ANSWER, GOOD, "--cache", "{d}/adir.txt"], "adir.txt: is a directory"),
-    ("cache-not-sqlite", [*ANSWER, GOOD, "--cache", "{d}/not-a-ledger.sqlite"], "not-a-ledger.sqlite: cannot open ledger"),
+    (
+        "cache-not-sqlite",
+        [*ANSWER, GOOD, "--cache", "{d}/not-a-ledger.sqlite"],
+        "not-a-ledger.sqlite: cannot open ledger",
+    ),
     ("max-calls-zero", [*ANSWER, GOOD, "--max-calls", "0"], "--max-calls must be at least 1"),
     ("max-calls-negative", [*ANSWER, GOOD, "--max-calls", "-5"], "--max-calls must be at least 1, got -5"),
-    ("max-tokens-total-zero", [*ANSWER, GOOD, "--max-tokens-total", "0"], "--max-tokens-total must be at least 1"),
+    (
+        "max-tokens-total-zero",
+        [*ANSWER, GOOD, "--max-tokens-total", "0"],
+        "--max-tokens-total must be at least 1",
+    ),
     ("concurrency-zero", [*ANSWER, GOOD, "--concurrency", "0"], "--concurrency must be at least 1"),
     ("concurrency-negative", [*ANSWER, GOOD, "--concurrency", "-2"], "--concurrency must be at least 1"),
     ("max-tokens-negative", [*ANSWER, GOOD, "--max-tokens", "-3"], "max_tokens"),
     ("temperature-negative", [*ANSWER, GOOD, "--temperature", "-1"], "temperature"),
-    ("ledger-not-sqlite", ["models", "ledger", "{d}/not-a-ledger.sqlite"], "not-a-ledger.sqlite: cannot open ledger"),
+    (
+        "ledger-not-sqlite",
+        ["models", "ledger", "{d}/not-a-ledger.sqlite"],
+        "not-a-ledger.sqlite: cannot open ledger",
+    ),
     # ICE
-    ("ice-unknown-org", ["ice", "run", "--target", "openai-compatible:m@{url}", "--quiet"], "cannot tell who built model 'm'"),
-    ("ice-templates-missing", [*ICE, "--mode", "grid", "--templates", "{d}/none.csv"], "none.csv: template file not found"),
-    ("ice-templates-csv-columns", [*ICE, "--mode", "grid", "--templates", "{d}/tpl-nocol.csv"], "tpl-nocol.csv:1: field 'text'"),
-    ("ice-templates-duplicate-ids", [*ICE, "--mode", "grid", "--templates", "{d}/tpl-dupes.jsonl"], "tpl-dupes.jsonl"),
-    ("ice-templates-unknown-type", [*ICE, "--mode", "grid", "--templates", "{d}/tpl.txt"], "tpl.txt: unknown template file type"),
+    (
+        "ice-unknown-org",
+        ["ice", "run", "--target", "openai-compatible:m@{url}", "--quiet"],
+        "cannot tell who built model 'm'",
+    ),
+    (
+        "ice-templates-missing",
+        [*ICE, "--mode", "grid", "--templates", "{d}/none.csv"],
+        "none.csv: template file not found",
+    ),
+    (
+        "ice-templates-csv-columns",
+        [*ICE, "--mode", "grid", "--templates", "{d}/tpl-nocol.csv"],
+        "tpl-nocol.csv:1: field 'text'",
+    ),
+    (
+        "ice-templates-duplicate-ids",
+        [*ICE, "--mode", "grid", "--templates", "{d}/tpl-dupes.jsonl"],
+        "tpl-dupes.jsonl",
+    ),
+    (
+        "ice-templates-unknown-type",
+        [*ICE, "--mode", "grid", "--templates", "{d}/tpl.txt"],
+        "tpl.txt: unknown template file type",
+    ),
     ("ice-probes-wrong-type", [*ICE, "--probes", "{d}/probes-types.yaml"], "probes-types.yaml"),
     ("ice-probes-duplicate-ids", [*ICE, "--probes", "{d}/probes-dupes.yaml"], "probes-dupes.yaml"),
-    ("ice-probes-csv-columns", [*ICE, "--probes", "{d}/probes-nocol.csv"], "probes-nocol.csv:1: field 'question'"),
+    (
+        "ice-probes-csv-columns",
+        [*ICE, "--probes", "{d}/probes-nocol.csv"],
+        "probes-nocol.csv:1: field 'question'",
+    ),
     ("ice-budget-zero", [*ICE, "--budget", "0"], "--budget"),
     ("ice-budget-negative", [*ICE, "--budget", "-3"], "--budget"),
     ("ice-mode-unknown", [*ICE, "--mode", "sideways"], "--mode"),
-    ("ice-unreachable", ["ice", "run", "--target", "openai-compatible:m@http://127.0.0.1:9/v1", "--target-org", "Zhipu AI", "--mode", "plain", "--quiet"], "cannot reach its server"),
-    ("ice-rescore-missing", ["ice", "rescore", "{d}/nolog.jsonl", "--target-org", "Zhipu AI", "--quiet"], "nolog.jsonl: file not found"),
-    ("ice-rescore-malformed", ["ice", "rescore", "{d}/log-bad.jsonl", "--target-org", "Zhipu AI", "--quiet"], "log-bad.jsonl:2"),
-    ("ice-rescore-bad-label", ["ice", "rescore", "{d}/log-badlabel.jsonl", "--target-org", "Zhipu AI", "--judge", "recorded", "--quiet"], "log-badlabel.jsonl:1: field 'loose'"),
+    (
+        "ice-unreachable",
+        [
+            "ice",
+            "run",
+            "--target",
+            "openai-compatible:m@http://127.0.0.1:9/v1",
+            "--target-org",
+            "Zhipu AI",
+            "--mode",
+            "plain",
+            "--quiet",
+        ],
+        "cannot reach its server",
+    ),
+    (
+        "ice-rescore-missing",
+        ["ice", "rescore", "{d}/nolog.jsonl", "--target-org", "Zhipu AI", "--quiet"],
+        "nolog.jsonl: file not found",
+    ),
+    (
+        "ice-rescore-malformed",
+        ["ice", "rescore", "{d}/log-bad.jsonl", "--target-org", "Zhipu AI", "--quiet"],
+        "log-bad.jsonl:2",
+    ),
+    (
+        "ice-rescore-bad-label",
+        [
+            "ice",
+            "rescore",
+            "{d}/log-badlabel.jsonl",
+            "--target-org",
+            "Zhipu AI",
+            "--judge",
+            "recorded",
+            "--quiet",
+        ],
+        "log-badlabel.jsonl:1: field 'loose'",
+    ),
     # RSE
     ("rse-dataset-missing", [*RSE, "--dataset", "ds={d}/nope.jsonl"], "nope.jsonl"),
     ("rse-dataset-no-name", [*RSE, "--dataset", "{d}/ds-good.jsonl"], "--dataset"),
@@ -169,11 +391,40 @@ CASES: list[tuple[str, list[str], str]] = [
     ("rse-dataset-not-utf8", [*RSE, "--dataset", "ds={d}/latin1.jsonl"], "latin1.jsonl"),
     ("rse-sample-zero", [*RSE, "--dataset", "ds={d}/ds-good.jsonl", "--sample", "0"], "--sample"),
     ("rse-sample-negative", [*RSE, "--dataset", "ds={d}/ds-good.jsonl", "--sample", "-4"], "--sample"),
-    ("rse-replay-no-answers", ["rse", "run", "--reference", "openai-compatible:ref@{url}", "--test", "replay:{d}/replay-other.jsonl",
-                               "--judge", "openai-compatible:judge@{url}", "--dataset", "ds={d}/ds-good.jsonl", "--quiet"],
-     "no answer for any of the 2 prompts"),
-    ("rse-unreachable", ["rse", "run", "--reference", "openai-compatible:ref@http://127.0.0.1:9/v1", "--test", "openai-compatible:t@{url}",
-                         "--judge", "openai-compatible:judge@{url}", "--dataset", "ds={d}/ds-good.jsonl", "--quiet"], "cannot reach its server"),
+    (
+        "rse-replay-no-answers",
+        [
+            "rse",
+            "run",
+            "--reference",
+            "openai-compatible:ref@{url}",
+            "--test",
+            "replay:{d}/replay-other.jsonl",
+            "--judge",
+            "openai-compatible:judge@{url}",
+            "--dataset",
+            "ds={d}/ds-good.jsonl",
+            "--quiet",
+        ],
+        "no answer for any of the 2 prompts",
+    ),
+    (
+        "rse-unreachable",
+        [
+            "rse",
+            "run",
+            "--reference",
+            "openai-compatible:ref@http://127.0.0.1:9/v1",
+            "--test",
+            "openai-compatible:t@{url}",
+            "--judge",
+            "openai-compatible:judge@{url}",
+            "--dataset",
+            "ds={d}/ds-good.jsonl",
+            "--quiet",
+        ],
+        "cannot reach its server",
+    ),
 ]
 
 
@@ -187,15 +438,23 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
                 path.write_text(path.read_text(encoding="utf-8").format(url=server.url), encoding="utf-8")
         ro = d / "readonly"
         ro.mkdir()
-        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", f"ds-ro-{uuid.uuid4().hex[:6]}", str(ro)],
-                                 capture_output=True, text=True).returncode == 0
+        mounted = (
+            subprocess.run(
+                ["mount", "-t", "tmpfs", "-o", "ro,size=64k", f"ds-ro-{uuid.uuid4().hex[:6]}", str(ro)],
+                capture_output=True,
+                text=True,
+            ).returncode
+            == 0
+        )
         yield {"d": str(d), "url": server.url, "ro": str(ro) if mounted else ""}
         if mounted:
             subprocess.run(["umount", "-l", str(ro)], check=False)
 
 
 @pytest.mark.parametrize(("case", "argv", "needle"), CASES, ids=[c[0] for c in CASES])
-def test_bad_input(corpus: dict[str, str], tmp_path: Path, monkeypatch: Any, case: str, argv: list[str], needle: str) -> None:
+def test_bad_input(
+    corpus: dict[str, str], tmp_path: Path, monkeypatch: Any, case: str, argv: list[str], needle: str
+) -> None:
     if "{ro}" in " ".join(argv) and not corpus["ro"]:
         pytest.skip("cannot mount a read-only tmpfs here (needs root); chmod does not stop root")
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
@@ -207,7 +466,9 @@ def test_bad_input(corpus: dict[str, str], tmp_path: Path, monkeypatch: Any, cas
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli_module.app, args)
     printed = result.stdout + result.stderr
-    assert not (result.exception and not isinstance(result.exception, SystemExit)), f"traceback: {result.exception!r}"
+    assert not (result.exception and not isinstance(result.exception, SystemExit)), (
+        f"traceback: {result.exception!r}"
+    )
     assert "Traceback" not in printed
     assert result.exit_code == 2, printed
     lines = result.stderr.strip().splitlines()
@@ -222,25 +483,55 @@ def test_the_corpus_is_big_enough() -> None:
     assert len({c[0] for c in CASES}) == len(CASES)
 
 
-def test_replay_missing_some_answers_is_reported_by_id_not_fatal(corpus: dict[str, str], tmp_path: Path) -> None:
+def test_replay_missing_some_answers_is_reported_by_id_not_fatal(
+    corpus: dict[str, str], tmp_path: Path
+) -> None:
     """Decided: a replay file lacking *some* answers is data, not bad input. The missing prompts are
     reported by id (never as empty answers, never scored); only a file with no answer at all is exit 2."""
     replay = tmp_path / "half.jsonl"
     replay.write_text('{"id": "a", "prompt": "hello", "response": "echo: hello"}\n', encoding="utf-8")
-    answer = CliRunner().invoke(cli_module.app, ["models", "answer", f"replay:{replay}", "--prompts", f"{corpus['d']}/good.jsonl",
-                                                 "--out", str(tmp_path / "answer"), "--quiet"])
+    answer = CliRunner().invoke(
+        cli_module.app,
+        [
+            "models",
+            "answer",
+            f"replay:{replay}",
+            "--prompts",
+            f"{corpus['d']}/good.jsonl",
+            "--out",
+            str(tmp_path / "answer"),
+            "--quiet",
+        ],
+    )
     assert answer.exit_code == 0, answer.stderr
     results = json.loads((tmp_path / "answer" / "results.json").read_text())
     assert results["complete"] is False and results["n_answered"] == 1
-    assert [f["id"] for f in results["failed"]] == ["b"] and "no recorded answer for id 'b'" in results["failed"][0]["error"]
+    assert [f["id"] for f in results["failed"]] == ["b"] and "no recorded answer for id 'b'" in results[
+        "failed"
+    ][0]["error"]
     rows = [json.loads(x) for x in (tmp_path / "answer" / "responses.jsonl").read_text().splitlines()]
     assert [r["id"] for r in rows] == ["a"]  # the missing one is not written as an empty answer
 
     data = tmp_path / "ds.jsonl"
     data.write_text('{"id": "a", "prompt": "hello"}\n{"id": "b", "prompt": "world"}\n', encoding="utf-8")
-    rse = CliRunner().invoke(cli_module.app, ["rse", "run", "--reference", f"openai-compatible:ref@{corpus['url']}",
-                                              "--test", f"replay:{replay}", "--judge", f"openai-compatible:judge@{corpus['url']}",
-                                              "--dataset", f"ds={data}", "--out", str(tmp_path / "rse"), "--quiet"])
+    rse = CliRunner().invoke(
+        cli_module.app,
+        [
+            "rse",
+            "run",
+            "--reference",
+            f"openai-compatible:ref@{corpus['url']}",
+            "--test",
+            f"replay:{replay}",
+            "--judge",
+            f"openai-compatible:judge@{corpus['url']}",
+            "--dataset",
+            f"ds={data}",
+            "--out",
+            str(tmp_path / "rse"),
+            "--quiet",
+        ],
+    )
     assert rse.exit_code == 0, rse.stderr
     summary = json.loads((tmp_path / "rse" / "results.json").read_text())
     assert summary["missing"]["models"]["half"]["ids"] == {"ds": ["b"]}

@@ -30,11 +30,27 @@ def comparable(results: dict[str, Any]) -> dict[str, Any]:
 
 
 def answer_args(url: str, prompts: Path, out: Path) -> list[str]:
-    return ["models", "answer", f"openai-compatible:m@{url}", "--prompts", str(prompts), "--out", str(out),
-            "--concurrency", "4", "--quiet"]
+    return [
+        "models",
+        "answer",
+        f"openai-compatible:m@{url}",
+        "--prompts",
+        str(prompts),
+        "--out",
+        str(out),
+        "--concurrency",
+        "4",
+        "--quiet",
+    ]
 
 
-def kill_when(out: Path, ok_rows: Callable[[Path], int], target: int, proc: subprocess.Popen[bytes], deadline_s: float = 30) -> int:
+def kill_when(
+    out: Path,
+    ok_rows: Callable[[Path], int],
+    target: int,
+    proc: subprocess.Popen[bytes],
+    deadline_s: float = 30,
+) -> int:
     """SIGKILL `proc` as soon as its ledger holds `target` finished rows (i.e. in the middle of writes)."""
     ledger = out / "ledger.sqlite"
     end = time.monotonic() + deadline_s
@@ -54,17 +70,28 @@ def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]
     """The prompts and the run directory of one uninterrupted run, shared by the kill seeds."""
     base = tmp_path_factory.mktemp("uninterrupted")
     prompts = base / "p.jsonl"
-    prompts.write_text("".join(json.dumps({"id": f"q{i}", "prompt": f"question {i}"}) + "\n" for i in range(N_PROMPTS)))
+    prompts.write_text(
+        "".join(json.dumps({"id": f"q{i}", "prompt": f"question {i}"}) + "\n" for i in range(N_PROMPTS))
+    )
     with OpenAIServer(latency_ms=5) as server:
-        clean = subprocess.run([sys.executable, "-m", "distillscope", *answer_args(server.url, prompts, base / "clean")],
-                               capture_output=True, text=True, timeout=120)
+        clean = subprocess.run(
+            [sys.executable, "-m", "distillscope", *answer_args(server.url, prompts, base / "clean")],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     assert clean.returncode == 0, clean.stderr
     return prompts, base / "clean"
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
 def test_sigkill_at_a_random_point_then_rerun_equals_an_uninterrupted_run(
-    tmp_path: Path, seed: int, server_process: Any, run_cli: Any, ok_rows: Any, read_ledger: Any,
+    tmp_path: Path,
+    seed: int,
+    server_process: Any,
+    run_cli: Any,
+    ok_rows: Any,
+    read_ledger: Any,
     uninterrupted: tuple[Path, Path],
 ) -> None:
     prompts, clean_out = uninterrupted
@@ -72,12 +99,19 @@ def test_sigkill_at_a_random_point_then_rerun_equals_an_uninterrupted_run(
     out = tmp_path / "run"
     rng = random.Random(seed)
     target = rng.randint(1, N_PROMPTS - 8)
-    victim = subprocess.Popen([sys.executable, "-m", "distillscope", *answer_args(server.url, prompts, out)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    victim = subprocess.Popen(
+        [sys.executable, "-m", "distillscope", *answer_args(server.url, prompts, out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     seen = kill_when(out, ok_rows, target, victim)
     assert seen >= target, "the run ended before the kill point"
     assert not (out / "results.json").exists()  # a killed run never leaves finished-looking results
-    recorded = {json.loads(r["request"])["messages"][-1]["content"] for r in read_ledger(out / "ledger.sqlite") if r["status"] == "ok"}
+    recorded = {
+        json.loads(r["request"])["messages"][-1]["content"]
+        for r in read_ledger(out / "ledger.sqlite")
+        if r["status"] == "ok"
+    }
     assert len(recorded) >= target
     rerun = run_cli(*answer_args(server.url, prompts, out))
     assert rerun.returncode == 0, rerun.stderr
@@ -91,7 +125,8 @@ def test_sigkill_at_a_random_point_then_rerun_equals_an_uninterrupted_run(
     assert sum(n - 1 for n in by_prompt.values()) <= 4
     assert set(by_prompt) == {f"question {i}" for i in range(N_PROMPTS)}
     assert comparable(json.loads((out / "results.json").read_text())) == comparable(
-        json.loads((clean_out / "results.json").read_text()))
+        json.loads((clean_out / "results.json").read_text())
+    )
     assert (out / "responses.jsonl").read_text() == (clean_out / "responses.jsonl").read_text()
 
 
@@ -101,8 +136,12 @@ def test_ctrl_c_stops_within_5_s_says_how_to_resume_and_resume_finishes(
     prompts = make_prompts(tmp_path / "p.jsonl", N_PROMPTS)
     server = server_process(latency_ms=150)
     out = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-m", "distillscope", *answer_args(server.url, prompts, out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "distillscope", *answer_args(server.url, prompts, out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 30
     while ok_rows(out / "ledger.sqlite") < 4 and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -125,10 +164,44 @@ def test_ctrl_c_stops_within_5_s_says_how_to_resume_and_resume_finishes(
 
 def study_args(kind: str, url: str, out: Path, data: Path) -> list[str]:
     if kind == "ice-fuzz":  # stateful: MCTS over templates, mutator calls, seeded sampling
-        return ["ice", "run", "--target", f"openai-compatible:m@{url}", "--target-org", "Zhipu AI", "--mode", "fuzz",
-                "--budget", "60", "--probes-per-mutant", "5", "--seed", "2", "--concurrency", "4", "--out", str(out), "--quiet"]
-    return ["rse", "run", "--reference", f"openai-compatible:ref@{url}", "--test", f"openai-compatible:test@{url}",
-            "--dataset", f"ds={data}", "--judge", f"openai-compatible:judge@{url}", "--concurrency", "4", "--out", str(out), "--quiet"]
+        return [
+            "ice",
+            "run",
+            "--target",
+            f"openai-compatible:m@{url}",
+            "--target-org",
+            "Zhipu AI",
+            "--mode",
+            "fuzz",
+            "--budget",
+            "60",
+            "--probes-per-mutant",
+            "5",
+            "--seed",
+            "2",
+            "--concurrency",
+            "4",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    return [
+        "rse",
+        "run",
+        "--reference",
+        f"openai-compatible:ref@{url}",
+        "--test",
+        f"openai-compatible:test@{url}",
+        "--dataset",
+        f"ds={data}",
+        "--judge",
+        f"openai-compatible:judge@{url}",
+        "--concurrency",
+        "4",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
 
 
 @pytest.mark.parametrize(("kind", "seed"), [("ice-fuzz", 6), ("rse", 7)])
@@ -136,18 +209,27 @@ def test_sigkill_during_a_study_then_rerun_equals_an_uninterrupted_run(
     tmp_path: Path, server_process: Any, run_cli: Any, ok_rows: Any, read_ledger: Any, kind: str, seed: int
 ) -> None:
     data = tmp_path / "ds.jsonl"
-    data.write_text("".join(json.dumps({"id": f"p{i}", "prompt": f"Explain idea {i}."}) + "\n" for i in range(30)))
+    data.write_text(
+        "".join(json.dumps({"id": f"p{i}", "prompt": f"Explain idea {i}."}) + "\n" for i in range(30))
+    )
     server = server_process(latency_ms=15)
     clean = run_cli(*study_args(kind, server.url, tmp_path / "clean", data))
     assert clean.returncode == 0, clean.stderr
     out = tmp_path / "run"
-    victim = subprocess.Popen([sys.executable, "-m", "distillscope", *study_args(kind, server.url, out, data)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
+    victim = subprocess.Popen(
+        [sys.executable, "-m", "distillscope", *study_args(kind, server.url, out, data)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
     # the clean run filled the server's counts; the victim has its own ledger, so it calls again
     seen = kill_when(out, ok_rows, random.Random(seed).randint(5, 40), victim)
     assert seen >= 5
     recorded = {r["key"] for r in read_ledger(out / "ledger.sqlite") if r["status"] == "ok"}
-    assert not (out / "results.json").exists() or json.loads((out / "results.json").read_text())["complete"] is False
+    assert (
+        not (out / "results.json").exists()
+        or json.loads((out / "results.json").read_text())["complete"] is False
+    )
     rerun = run_cli(*study_args(kind, server.url, out, data))
     assert rerun.returncode == 0, rerun.stderr
     server.stop()
@@ -156,17 +238,42 @@ def test_sigkill_during_a_study_then_rerun_equals_an_uninterrupted_run(
     assert len(after) == len(read_ledger(tmp_path / "clean" / "ledger.sqlite"))  # the same calls, none extra
     mine, ref = (comparable(json.loads((d / "results.json").read_text())) for d in (out, tmp_path / "clean"))
     assert mine == ref
-    rows_mine, rows_ref = ([{k: v for k, v in json.loads(x).items() if k != "cached"} for x in (d / "responses.jsonl").read_text().splitlines()]
-                           for d in (out, tmp_path / "clean"))
+    rows_mine, rows_ref = (
+        [
+            {k: v for k, v in json.loads(x).items() if k != "cached"}
+            for x in (d / "responses.jsonl").read_text().splitlines()
+        ]
+        for d in (out, tmp_path / "clean")
+    )
     assert rows_mine == rows_ref
 
 
 def test_ctrl_c_during_an_ice_run(tmp_path: Path, server_process: Any, ok_rows: Any) -> None:
     server = server_process(latency_ms=150)
     out = tmp_path / "ice"
-    proc = subprocess.Popen([sys.executable, "-m", "distillscope", "ice", "run", "--target", f"openai-compatible:m@{server.url}",
-                             "--target-org", "Zhipu AI", "--mode", "plain", "--concurrency", "4", "--out", str(out), "--quiet"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "distillscope",
+            "ice",
+            "run",
+            "--target",
+            f"openai-compatible:m@{server.url}",
+            "--target-org",
+            "Zhipu AI",
+            "--mode",
+            "plain",
+            "--concurrency",
+            "4",
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 30
     while ok_rows(out / "ledger.sqlite") < 4 and time.monotonic() < deadline:
         time.sleep(0.01)

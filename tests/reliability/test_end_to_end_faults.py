@@ -32,7 +32,9 @@ def identity_reply(body: dict[str, Any]) -> str:
 
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "distillscope", *args], capture_output=True, text=True, timeout=240, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "distillscope", *args], capture_output=True, text=True, timeout=240, cwd=cwd
+    )
 
 
 def config_for(path: Path, url: str) -> Path:
@@ -51,8 +53,26 @@ def config_for(path: Path, url: str) -> Path:
 def ice_run(tmp_path: Path, name: str, server: OpenAIServer) -> tuple[Path, subprocess.CompletedProcess[str]]:
     config = config_for(tmp_path / f"{name}.yaml", server.url)
     out = tmp_path / name
-    result = cli("ice", "run", "--target", "target", "--config", str(config), "--mode", "grid", "--budget", "300",
-                 "--seed", "3", "--concurrency", "16", "--out", str(out), "--quiet", cwd=tmp_path)
+    result = cli(
+        "ice",
+        "run",
+        "--target",
+        "target",
+        "--config",
+        str(config),
+        "--mode",
+        "grid",
+        "--budget",
+        "300",
+        "--seed",
+        "3",
+        "--concurrency",
+        "16",
+        "--out",
+        str(out),
+        "--quiet",
+        cwd=tmp_path,
+    )
     return out, result
 
 
@@ -83,10 +103,14 @@ def test_ice_300_calls_with_20_percent_faults(tmp_path: Path) -> None:
         assert row["prompt"] == ref["prompt"]  # the same seeded plan, faults or not
         if row.get("response") is None:
             assert row.get("error"), row  # reported, with its error ...
-            assert verdict["loose"] is None and verdict["strict"] is None and verdict["hard"] is None  # ... never a negative
+            assert (
+                verdict["loose"] is None and verdict["strict"] is None and verdict["hard"] is None
+            )  # ... never a negative
         else:
             assert row["response"] == ref["response"]
-            assert {k: verdict[k] for k in ("loose", "strict", "hard")} == {k: ref_verdict[k] for k in ("loose", "strict", "hard")}
+            assert {k: verdict[k] for k in ("loose", "strict", "hard")} == {
+                k: ref_verdict[k] for k in ("loose", "strict", "hard")
+            }
     # scores are over the answered calls only: count = the clean run's positives among them
     ok = {r["index"] for r in rows if r.get("response") is not None}
     for level in ("loose", "strict"):
@@ -98,13 +122,28 @@ def test_ice_300_calls_with_20_percent_faults(tmp_path: Path) -> None:
     # the failed calls are retried by a rerun against a healthy provider: then it equals the clean run
     with OpenAIServer(identity_reply) as calm:
         config_for(tmp_path / "faulty.yaml", calm.url)
-        rerun = cli("ice", "run", "--target", "target", "--config", str(tmp_path / "faulty.yaml"), "--mode", "grid",
-                    "--budget", "300", "--seed", "3", "--out", str(out), "--quiet", cwd=tmp_path)
+        rerun = cli(
+            "ice",
+            "run",
+            "--target",
+            "target",
+            "--config",
+            str(tmp_path / "faulty.yaml"),
+            "--mode",
+            "grid",
+            "--budget",
+            "300",
+            "--seed",
+            "3",
+            "--out",
+            str(out),
+            "--quiet",
+            cwd=tmp_path,
+        )
         assert rerun.returncode == 0, rerun.stderr
         assert calm.stats()["requests"] == len(failed)
     final = json.loads((out / "results.json").read_text())
     assert final["scores"] == json.loads((clean_out / "results.json").read_text())["scores"]
-
 
 
 _NONCE = re.compile(r"<data-([0-9a-f]+)>")
@@ -128,13 +167,38 @@ def rse_reply(body: dict[str, Any]) -> str:
 def rse_run(tmp_path: Path, name: str, server: OpenAIServer) -> tuple[Path, subprocess.CompletedProcess[str]]:
     config = tmp_path / f"{name}.yaml"
     quick = "    timeout_s: 0.5\n    max_retries: 1\n    retry_base_s: 0.01\n"
-    config.write_text("models:\n" + "".join(f"  {m}:\n    spec: openai-compatible:{m}@{server.url}\n{quick}" for m in ("ref", "test", "judge")),
-                      encoding="utf-8")
+    config.write_text(
+        "models:\n"
+        + "".join(
+            f"  {m}:\n    spec: openai-compatible:{m}@{server.url}\n{quick}" for m in ("ref", "test", "judge")
+        ),
+        encoding="utf-8",
+    )
     dataset = tmp_path / "prompts.jsonl"
-    dataset.write_text("".join(json.dumps({"id": f"p{i}", "prompt": f"Explain idea number {i}."}) + "\n" for i in range(100)))
+    dataset.write_text(
+        "".join(json.dumps({"id": f"p{i}", "prompt": f"Explain idea number {i}."}) + "\n" for i in range(100))
+    )
     out = tmp_path / name
-    result = cli("rse", "run", "--reference", "ref", "--test", "test", "--judge", "judge", "--dataset", f"ds={dataset}",
-                 "--config", str(config), "--concurrency", "16", "--out", str(out), "--quiet", cwd=tmp_path)
+    result = cli(
+        "rse",
+        "run",
+        "--reference",
+        "ref",
+        "--test",
+        "test",
+        "--judge",
+        "judge",
+        "--dataset",
+        f"ds={dataset}",
+        "--config",
+        str(config),
+        "--concurrency",
+        "16",
+        "--out",
+        str(out),
+        "--quiet",
+        cwd=tmp_path,
+    )
     return out, result
 
 

@@ -50,11 +50,15 @@ RECOVERABLE = [f for f in FAULTS if f != "length"]
 
 
 @pytest.mark.parametrize("fault", RECOVERABLE)
-def test_each_fault_is_retried_to_the_fault_free_answer(openai_server: Any, tmp_path: Path, fault: str) -> None:
+def test_each_fault_is_retried_to_the_fault_free_answer(
+    openai_server: Any, tmp_path: Path, fault: str
+) -> None:
     # read-timeout: the server stalls 2 s, our per-request timeout is 0.3 s
     # rate 0.3 and 8 retries: a call fails only if 9 faults in a row hit it (p = 2e-5)
     server = openai_server(faults=FaultPlan(rate=0.3, faults=(fault,), seed=11, slow_s=0.05, timeout_s=2.0))
-    results, totals = run_batch(tmp_path / "l.sqlite", server.url, 24, timeout_s=0.3 if fault == "read-timeout" else 5.0)
+    results, totals = run_batch(
+        tmp_path / "l.sqlite", server.url, 24, timeout_s=0.3 if fault == "read-timeout" else 5.0
+    )
     assert server.stats()["faults"].get(fault, 0) > 0, "the fault was never injected"
     assert all(r.ok for r in results), [r.error for r in results if not r.ok]
     assert [r.text for r in results] == EXPECTED[:24]
@@ -76,13 +80,17 @@ def test_finish_reason_length_is_an_answer_recorded_and_counted(openai_server: A
         else:
             assert result.text == expected
     db = sqlite3.connect(tmp_path / "l.sqlite")
-    assert db.execute("SELECT COUNT(*) FROM calls WHERE finish_reason='length' AND status='ok'").fetchone()[0] == len(truncated)
+    assert db.execute("SELECT COUNT(*) FROM calls WHERE finish_reason='length' AND status='ok'").fetchone()[
+        0
+    ] == len(truncated)
     # and from the ledger, the truncation is still counted
     _, again = run_batch(tmp_path / "l.sqlite", server.url, 20)
     assert again["calls_truncated"] == len(truncated) and again["calls_sent"] == 0
 
 
-def test_mixed_faults_succeed_or_fail_loudly_and_match_a_clean_run(openai_server: Any, tmp_path: Path, read_ledger: Any) -> None:
+def test_mixed_faults_succeed_or_fail_loudly_and_match_a_clean_run(
+    openai_server: Any, tmp_path: Path, read_ledger: Any
+) -> None:
     clean_server = openai_server()
     clean, _ = run_batch(tmp_path / "clean.sqlite", clean_server.url, 80)
     faults = tuple(f for f in FAULTS if f != "length")
@@ -128,12 +136,16 @@ def test_unreachable_server_stops_the_run_quickly(tmp_path: Path, url: str) -> N
     assert Ledger(tmp_path / "l.sqlite").counts().get("ok", 0) == 0
 
 
-def test_a_server_that_answered_then_died_gives_failed_calls_not_a_setup_error(openai_server: Any, tmp_path: Path) -> None:
+def test_a_server_that_answered_then_died_gives_failed_calls_not_a_setup_error(
+    openai_server: Any, tmp_path: Path
+) -> None:
     server = openai_server()
     port = server.port
 
     async def go() -> list[Any]:
-        backend = build_backend(f"openai-compatible:m@http://127.0.0.1:{port}/v1", max_retries=2, retry_base_s=0.01)
+        backend = build_backend(
+            f"openai-compatible:m@http://127.0.0.1:{port}/v1", max_retries=2, retry_base_s=0.01
+        )
         scheduler = Scheduler(Ledger(tmp_path / "l.sqlite"))
         try:
             first = await scheduler.call(backend, ModelRequest.user("before"), stage="t")
@@ -182,7 +194,13 @@ def test_odd_but_usable_responses_parse(body: bytes) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [b"[1, 2]", b'"text"', b'{"choices": {"0": 1}}', b'{"choices": [{"message": {"content": 7}}]}', b"\xff\xfe"],
+    [
+        b"[1, 2]",
+        b'"text"',
+        b'{"choices": {"0": 1}}',
+        b'{"choices": [{"message": {"content": 7}}]}',
+        b"\xff\xfe",
+    ],
 )
 def test_unusable_responses_are_retryable_errors(body: bytes) -> None:
     backend = build_backend("openai-compatible:m@http://127.0.0.1:1/v1")

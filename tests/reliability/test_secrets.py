@@ -46,25 +46,89 @@ def test_keys_leave_no_trace(tmp_path: Path, openai_server: Any, run_cli: Any) -
         printed.extend([result.stdout, result.stderr])
         return result
 
-    ok_custom = run("models", "answer", "custom", "--config", str(config), "--prompts", str(prompts),
-                    "--out", str(runs / "custom"), "--cache", str(runs / "shared.sqlite"))
+    ok_custom = run(
+        "models",
+        "answer",
+        "custom",
+        "--config",
+        str(config),
+        "--prompts",
+        str(prompts),
+        "--out",
+        str(runs / "custom"),
+        "--cache",
+        str(runs / "shared.sqlite"),
+    )
     assert ok_custom.returncode == 0, ok_custom.stderr
-    ok_openai = run("models", "answer", f"openai-compatible:m@{server_openai.url}", "--prompts", str(prompts),
-                    "--out", str(runs / "inline"))
+    ok_openai = run(
+        "models",
+        "answer",
+        f"openai-compatible:m@{server_openai.url}",
+        "--prompts",
+        str(prompts),
+        "--out",
+        str(runs / "inline"),
+    )
     assert ok_openai.returncode == 0, ok_openai.stderr
-    ice = run("ice", "run", "--target", "custom", "--config", str(config), "--mode", "plain", "--budget", "12",
-              "--out", str(runs / "ice"))
+    ice = run(
+        "ice",
+        "run",
+        "--target",
+        "custom",
+        "--config",
+        str(config),
+        "--mode",
+        "plain",
+        "--budget",
+        "12",
+        "--out",
+        str(runs / "ice"),
+    )
     assert ice.returncode == 0, ice.stderr
     dataset = tmp_path / "ds.jsonl"
-    dataset.write_text('{"id": "p1", "prompt": "Explain tides."}\n{"id": "p2", "prompt": "Explain rain."}\n', encoding="utf-8")
-    rse = run("rse", "run", "--reference", "custom", "--config", str(config), "--test", f"openai-compatible:m@{server_openai.url}",
-              "--judge", f"openai-compatible:judge@{server_openai.url}", "--dataset", f"ds={dataset}", "--out", str(runs / "rse"))
+    dataset.write_text(
+        '{"id": "p1", "prompt": "Explain tides."}\n{"id": "p2", "prompt": "Explain rain."}\n',
+        encoding="utf-8",
+    )
+    rse = run(
+        "rse",
+        "run",
+        "--reference",
+        "custom",
+        "--config",
+        str(config),
+        "--test",
+        f"openai-compatible:m@{server_openai.url}",
+        "--judge",
+        f"openai-compatible:judge@{server_openai.url}",
+        "--dataset",
+        f"ds={dataset}",
+        "--out",
+        str(runs / "rse"),
+    )
     assert rse.returncode == 0, rse.stderr
     # refused: the server wants the other key (HTTP 401 echoes nothing of ours), and unreachable
-    refused = run("models", "answer", "wrongkey", "--config", str(config), "--prompts", str(prompts), "--out", str(runs / "refused"))
+    refused = run(
+        "models",
+        "answer",
+        "wrongkey",
+        "--config",
+        str(config),
+        "--prompts",
+        str(prompts),
+        "--out",
+        str(runs / "refused"),
+    )
     assert refused.returncode == 2 and "HTTP 401" in refused.stderr
-    unreachable = run("models", "answer", "openai-compatible:m@http://127.0.0.1:9/v1", "--prompts", str(prompts),
-                      "--out", str(runs / "unreachable"))
+    unreachable = run(
+        "models",
+        "answer",
+        "openai-compatible:m@http://127.0.0.1:9/v1",
+        "--prompts",
+        str(prompts),
+        "--out",
+        str(runs / "unreachable"),
+    )
     assert unreachable.returncode == 2
     check = run("models", "check", "custom", "wrongkey", "--config", str(config))
     assert check.returncode == 1
@@ -75,7 +139,12 @@ def test_keys_leave_no_trace(tmp_path: Path, openai_server: Any, run_cli: Any) -
     # ... and nothing we wrote or printed holds them; the config records only the variable's name
     assert scan(tmp_path, *printed) == []
     assert '"api_key_env": "MY_KEY"' in (runs / "custom" / "config.json").read_text()
-    assert {p.name for p in (runs / "custom").iterdir()} >= {"config.json", "run.log", "results.json", "responses.jsonl"}
+    assert {p.name for p in (runs / "custom").iterdir()} >= {
+        "config.json",
+        "run.log",
+        "results.json",
+        "responses.jsonl",
+    }
 
 
 def test_key_never_in_exception_messages(tmp_path: Path, monkeypatch: Any) -> None:

@@ -64,7 +64,9 @@ def test_evidence_pages_in_from_embedded_data(tmp_path: Path, chromium: Chromium
     [("1280,2000", ()), ("390,1600", ()), ("1280,2000", ("--force-dark-mode",))],
     ids=["laptop", "phone", "dark"],
 )
-def test_screenshot_is_not_blank(page: Path, chromium: Chromium, tmp_path: Path, size: str, extra: tuple[str, ...]) -> None:
+def test_screenshot_is_not_blank(
+    page: Path, chromium: Chromium, tmp_path: Path, size: str, extra: tuple[str, ...]
+) -> None:
     shot = tmp_path / "shot.png"
     done = chromium(page, f"--screenshot={shot}", f"--window-size={size}", *extra)
     assert shot.is_file(), done.stderr[-2000:]

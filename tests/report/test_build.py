@@ -24,7 +24,14 @@ from distillscope.report.load import MatrixRun, RseRun
 def test_rankings_order_each_score(study: Callable[..., list[Path]]) -> None:
     report = build_report(study())
     ranked = {r.title: r for r in rankings(report)}
-    assert {"ICE loose", "ICE strict", "ICE hard", "RSE average vs gpt-4o", "RSE arena vs gpt-4o", "RSE numina vs gpt-4o"} <= set(ranked)
+    assert {
+        "ICE loose",
+        "ICE strict",
+        "ICE hard",
+        "RSE average vs gpt-4o",
+        "RSE arena vs gpt-4o",
+        "RSE numina vs gpt-4o",
+    } <= set(ranked)
     for ranking in ranked.values():
         values = [s.score for _m, s, _p in ranking.rows]
         assert values == sorted(values, reverse=True)
@@ -40,7 +47,10 @@ def test_map_matches_models_by_normalised_name(study: Callable[..., list[Path]])
 def test_matrix_pairs_find_the_clusters(study: Callable[..., list[Path]]) -> None:
     (matrix,) = [r for r in build_report(study(ice=False, rse=False)).runs if isinstance(r, MatrixRun)]
     most, least = matrix_pairs(matrix, k=2)
-    assert {frozenset(p[:2]) for p in most} == {frozenset({"gpt-4o", "glm-4-plus"}), frozenset({"qwen-max", "llama-3-8b"})}
+    assert {frozenset(p[:2]) for p in most} == {
+        frozenset({"gpt-4o", "glm-4-plus"}),
+        frozenset({"qwen-max", "llama-3-8b"}),
+    }
     assert all(m[2] > low[2] for m in most for low in least)
 
 
@@ -49,7 +59,9 @@ def test_rse_paired_and_missing_rows(study: Callable[..., list[Path]]) -> None:
     rows = paired_rows(rse)
     assert rows is not None and [r[2] for r in rows] == ["arena", "numina", "average"]
     assert missing_rows(rse.missing) == []
-    shown = missing_rows({"reference": {"count": 0, "ids": {}}, "models": {"m": {"count": 2, "ids": {"arena": ["a1", "a2"]}}}})
+    shown = missing_rows(
+        {"reference": {"count": 0, "ids": {}}, "models": {"m": {"count": 2, "ids": {"arena": ["a1", "a2"]}}}}
+    )
     assert shown == [("m", 2, '{"ids": {"arena": ["a1", "a2"]}}')]
     assert missing_rows(["odd"]) is None
 
@@ -60,7 +72,11 @@ def test_settings_and_costs_rows(study: Callable[..., list[Path]]) -> None:
     assert settings["judge"] == "rules" and settings["mode"] == "fuzz" and settings["complete"] == "yes"
     assert settings["started_at"].startswith("2026-11-23T10:00")
     costs = dict(cost_rows(report.runs[0]))
-    assert costs["calls sent"] == "60" and costs["estimated cost (USD)"] == "0.0123" and costs["unjudged responses"] == "1"
+    assert (
+        costs["calls sent"] == "60"
+        and costs["estimated cost (USD)"] == "0.0123"
+        and costs["unjudged responses"] == "1"
+    )
 
 
 def test_json_report_keeps_raw_numbers(study: Callable[..., list[Path]]) -> None:

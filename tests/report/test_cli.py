@@ -27,7 +27,11 @@ def runs(tmp_path: Path) -> list[Path]:
 
 
 def test_report_writes_each_format(runs: list[Path], tmp_path: Path) -> None:
-    for name, marker in (("study.html", "<!DOCTYPE html>"), ("study.md", "# distillscope report"), ("study.json", '"rankings"')):
+    for name, marker in (
+        ("study.html", "<!DOCTYPE html>"),
+        ("study.md", "# distillscope report"),
+        ("study.json", '"rankings"'),
+    ):
         result = runner.invoke(app, ["report", *map(str, runs), "--out", str(tmp_path / name)])
         assert result.exit_code == 0, result.output
         assert f"wrote {tmp_path / name}" in result.output.replace("\n", "")

@@ -12,7 +12,11 @@ from .conftest import INJECTION, make_ice_run, make_rse_run
 
 
 def test_split_highlight_finds_the_span() -> None:
-    assert ev.split_highlight("Sure. I am ChatGPT. Bye", "I am ChatGPT.") == ("Sure. ", "I am ChatGPT.", " Bye")
+    assert ev.split_highlight("Sure. I am ChatGPT. Bye", "I am ChatGPT.") == (
+        "Sure. ",
+        "I am ChatGPT.",
+        " Bye",
+    )
     assert ev.split_highlight("SURE i AM chatgpt", "i am ChatGPT") == ("SURE ", "i AM chatgpt", "")
     assert ev.split_highlight("text", "not there") == ("text", "", "")
     assert ev.split_highlight("text", "") == ("text", "", "")
@@ -27,7 +31,11 @@ def test_ice_evidence_is_every_contradiction_hardest_first(tmp_path: Path) -> No
     levels = [e.level for e in items]
     assert levels == sorted(levels, key=["hard", "strict", "loose"].index)
     first = items[0]
-    assert first.judge == "rules" and first.prompt.startswith("[template") and first.lineage["template"].startswith("t")
+    assert (
+        first.judge == "rules"
+        and first.prompt.startswith("[template")
+        and first.lineage["template"].startswith("t")
+    )
     assert {"language", "area", "probe"} <= set(first.probe)
     before, mark, _after = first.highlighted()
     assert mark == first.evidence and before == "Sure. "
@@ -44,7 +52,9 @@ def test_ice_evidence_routes_rows_to_their_target_in_a_mixed_run(tmp_path: Path)
     run = load_run(run_dir)
     assert isinstance(run, IceRun)
     found = ev.ice_evidence(run)
-    assert all(e.index % 2 == 0 for e in found["glm-4-plus"]) and all(e.index % 2 == 1 for e in found["qwen-max"])
+    assert all(e.index % 2 == 0 for e in found["glm-4-plus"]) and all(
+        e.index % 2 == 1 for e in found["qwen-max"]
+    )
 
 
 def test_rse_pairs_join_answers_and_order_by_similarity(tmp_path: Path) -> None:
@@ -52,7 +62,9 @@ def test_rse_pairs_join_answers_and_order_by_similarity(tmp_path: Path) -> None:
     assert isinstance(run, RseRun)
     (group,) = ev.rse_pairs(run, k=3)
     assert len(group.most) == 3 and len(group.least) == 3
-    assert group.most[0].overall >= group.most[-1].overall >= group.least[-1].overall >= group.least[0].overall
+    assert (
+        group.most[0].overall >= group.most[-1].overall >= group.least[-1].overall >= group.least[0].overall
+    )
     pair = group.most[0]
     assert pair.reference.startswith("Reference answer") and pair.candidate.startswith("glm-4-plus answer")
     assert pair.prompt.startswith("Question") and set(pair.aspects) == {"style", "logic", "content"}

@@ -17,7 +17,18 @@ from distillscope.report.evidence import FIRST_PAGE
 
 from .conftest import make_ice_run, make_matrix_run, make_rse_run
 
-ALL_SECTIONS = ("summary", "ice-chart", "rse", "map", "matrix", "evidence-ice", "evidence-rse", "breakdowns", "costs", "settings")
+ALL_SECTIONS = (
+    "summary",
+    "ice-chart",
+    "rse",
+    "map",
+    "matrix",
+    "evidence-ice",
+    "evidence-rse",
+    "breakdowns",
+    "costs",
+    "settings",
+)
 
 
 def assert_valid_html(page: str) -> None:
@@ -51,7 +62,9 @@ def test_sections_follow_the_data(study: Callable[..., list[Path]]) -> None:
 def test_model_text_is_escaped_and_only_the_page_script_may_run(study: Callable[..., list[Path]]) -> None:
     page = render(build_report(study()), "html")
     assert "window.__pwned" in page  # the hostile text is shown...
-    assert "<script>window.__pwned" not in page and "<img src=x" not in page and "<b>bold</b>" not in page  # ...as text
+    assert (
+        "<script>window.__pwned" not in page and "<img src=x" not in page and "<b>bold</b>" not in page
+    )  # ...as text
     assert "&lt;script&gt;window.__pwned" in page
     scripts = re.findall(r"<script>(.*?)</script>", page, flags=re.S)
     assert len(scripts) == 1

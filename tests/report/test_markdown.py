@@ -11,8 +11,18 @@ from distillscope.report.markdown import escape
 
 def test_markdown_has_the_tables(study: Callable[..., list[Path]]) -> None:
     text = render(build_report(study()), "md")
-    for heading in ("## Summary", "### ICE: identity contradiction", "### RSE: similarity to gpt-4o", "#### By aspect",
-                    "## ICE × RSE", "## Homogenization matrix", "## ICE evidence", "## Breakdowns", "## Costs", "## Settings"):
+    for heading in (
+        "## Summary",
+        "### ICE: identity contradiction",
+        "### RSE: similarity to gpt-4o",
+        "#### By aspect",
+        "## ICE × RSE",
+        "## Homogenization matrix",
+        "## ICE evidence",
+        "## Breakdowns",
+        "## Costs",
+        "## Settings",
+    ):
         assert heading in text, heading
     assert "| llama-3-8b | rules |" in text
     assert "[0." in text and "n=59" in text

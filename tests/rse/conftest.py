@@ -11,7 +11,9 @@ from typer.testing import CliRunner
 
 import distillscope.cli as cli_module
 
-DATA = re.compile(r"<data-([0-9a-f]{16})>\nQUESTION:\n(.*?)\n\nANSWER A:\n(.*?)\n\nANSWER B:\n(.*?)\n</data-\1>", re.S)
+DATA = re.compile(
+    r"<data-([0-9a-f]{16})>\nQUESTION:\n(.*?)\n\nANSWER A:\n(.*?)\n\nANSWER B:\n(.*?)\n</data-\1>", re.S
+)
 
 
 def overlap_rating(a: str, b: str) -> int:

@@ -29,14 +29,34 @@ def stranger_reply(body: dict[str, Any]) -> str:  # answers nothing like it
 
 
 def test_run_with_scripted_models(tmp_path: Path, openai_server: Callable[..., OpenAIServer]) -> None:
-    ref, copy, other, judge = (openai_server(f) for f in (reference_reply, copycat_reply, stranger_reply, judge_reply))
+    ref, copy, other, judge = (
+        openai_server(f) for f in (reference_reply, copycat_reply, stranger_reply, judge_reply)
+    )
     out = tmp_path / "run"
     args = [
-        "rse", "run", "--reference", f"openai-compatible:ref@{ref.url}",
-        "--test", f"openai-compatible:copy@{copy.url}", "--test", f"openai-compatible:other@{other.url}",
-        "--test", f"openai-compatible:ref@{ref.url}",
-        "--dataset", "examples=builtin", "--judge", f"openai-compatible:judge@{judge.url}",
-        "--sample", "4", "--seed", "5", "--max-tokens", "50", "--out", str(out), "--quiet",
+        "rse",
+        "run",
+        "--reference",
+        f"openai-compatible:ref@{ref.url}",
+        "--test",
+        f"openai-compatible:copy@{copy.url}",
+        "--test",
+        f"openai-compatible:other@{other.url}",
+        "--test",
+        f"openai-compatible:ref@{ref.url}",
+        "--dataset",
+        "examples=builtin",
+        "--judge",
+        f"openai-compatible:judge@{judge.url}",
+        "--sample",
+        "4",
+        "--seed",
+        "5",
+        "--max-tokens",
+        "50",
+        "--out",
+        str(out),
+        "--quiet",
     ]
     result = invoke(*args)
     assert result.exit_code == 0, result.output
@@ -77,29 +97,56 @@ def mt(shared_data: Path, tmp_path: Path) -> dict[str, Path]:
     return {"questions": base / "question.jsonl", **{n: base / "model_answer" / f"{n}.jsonl" for n in names}}
 
 
-def test_run_with_replay_files(tmp_path: Path, mt: dict[str, Path], openai_server: Callable[..., OpenAIServer]) -> None:
+def test_run_with_replay_files(
+    tmp_path: Path, mt: dict[str, Path], openai_server: Callable[..., OpenAIServer]
+) -> None:
     judge = openai_server(judge_reply)
     out = tmp_path / "run"
     result = invoke(
-        "rse", "run", "--reference", f"replay:{mt['gpt-3.5-turbo']}", "--test", f"replay:{mt['vicuna-13b-v1.3']}",
-        "--test", f"replay:{mt['gpt-3.5-turbo']}", "--dataset", f"mt={mt['questions']}", "--sample", "6",
-        "--judge", f"openai-compatible:judge@{judge.url}", "--swap", "--out", str(out), "--quiet",
+        "rse",
+        "run",
+        "--reference",
+        f"replay:{mt['gpt-3.5-turbo']}",
+        "--test",
+        f"replay:{mt['vicuna-13b-v1.3']}",
+        "--test",
+        f"replay:{mt['gpt-3.5-turbo']}",
+        "--dataset",
+        f"mt={mt['questions']}",
+        "--sample",
+        "6",
+        "--judge",
+        f"openai-compatible:judge@{judge.url}",
+        "--swap",
+        "--out",
+        str(out),
+        "--quiet",
     )
     assert result.exit_code == 0, result.output
     data = read_results(out)
-    assert data["reference"] == "gpt-3.5-turbo" and set(data["models"]) == {"vicuna-13b-v1.3", "gpt-3.5-turbo"}
+    assert data["reference"] == "gpt-3.5-turbo" and set(data["models"]) == {
+        "vicuna-13b-v1.3",
+        "gpt-3.5-turbo",
+    }
     vicuna = data["models"]["vicuna-13b-v1.3"]["datasets"]["mt"]
     assert vicuna["n"] == 12  # 6 questions x 2 turns, each turn scored
     assert 1 <= vicuna["score"] < 5
     assert data["models"]["gpt-3.5-turbo"]["avg"]["score"] == 5.0
     assert data["judge_settings"]["swap"] is True
-    turn2 = [r for r in read_jsonl(out / "responses.jsonl") if r["model"] == "vicuna-13b-v1.3" and r["turn"] == 2]
-    recorded = {json.loads(line)["question_id"]: json.loads(line) for line in mt["vicuna-13b-v1.3"].read_text().splitlines()}
+    turn2 = [
+        r for r in read_jsonl(out / "responses.jsonl") if r["model"] == "vicuna-13b-v1.3" and r["turn"] == 2
+    ]
+    recorded = {
+        json.loads(line)["question_id"]: json.loads(line)
+        for line in mt["vicuna-13b-v1.3"].read_text().splitlines()
+    }
     for row in turn2:
         assert row["response"] == recorded[int(row["source_id"])]["choices"][0]["turns"][1]
 
 
-def test_missing_replay_answers_are_reported_not_scored(tmp_path: Path, mt: dict[str, Path], openai_server: Callable[..., OpenAIServer]) -> None:
+def test_missing_replay_answers_are_reported_not_scored(
+    tmp_path: Path, mt: dict[str, Path], openai_server: Callable[..., OpenAIServer]
+) -> None:
     judge = openai_server(judge_reply)
     partial = tmp_path / "partial-model.jsonl"
     lines = mt["alpaca-13b"].read_text(encoding="utf-8").splitlines()
@@ -107,26 +154,55 @@ def test_missing_replay_answers_are_reported_not_scored(tmp_path: Path, mt: dict
     dropped = [str(json.loads(line)["question_id"]) for line in lines[-10:]]
     out = tmp_path / "run"
     result = invoke(
-        "rse", "run", "--reference", f"replay:{mt['gpt-3.5-turbo']}", "--test", f"replay:{partial}",
-        "--dataset", f"mt={mt['questions']}", "--judge", f"openai-compatible:judge@{judge.url}", "--out", str(out), "--quiet",
+        "rse",
+        "run",
+        "--reference",
+        f"replay:{mt['gpt-3.5-turbo']}",
+        "--test",
+        f"replay:{partial}",
+        "--dataset",
+        f"mt={mt['questions']}",
+        "--judge",
+        f"openai-compatible:judge@{judge.url}",
+        "--out",
+        str(out),
+        "--quiet",
     )
     assert result.exit_code == 0, result.output
     assert "missing answers" in result.output
     data = read_results(out)
     missing = data["missing"]["models"]["partial-model"]
-    assert missing["count"] == 20 and sorted(missing["ids"]["mt"]) == sorted([*dropped, *(f"{q}#t2" for q in dropped)])
+    assert missing["count"] == 20 and sorted(missing["ids"]["mt"]) == sorted(
+        [*dropped, *(f"{q}#t2" for q in dropped)]
+    )
     ds = data["models"]["partial-model"]["datasets"]["mt"]
     assert ds["n"] == 140 and ds["n_missing"] == 20
     rows = read_jsonl(out / "judgments.jsonl")
-    assert sum(r["status"] == "missing" for r in rows) == 20 and all(r["overall"] is None for r in rows if r["status"] == "missing")
+    assert sum(r["status"] == "missing" for r in rows) == 20 and all(
+        r["overall"] is None for r in rows if r["status"] == "missing"
+    )
 
 
-def test_matrix_on_replay_models(tmp_path: Path, mt: dict[str, Path], openai_server: Callable[..., OpenAIServer]) -> None:
+def test_matrix_on_replay_models(
+    tmp_path: Path, mt: dict[str, Path], openai_server: Callable[..., OpenAIServer]
+) -> None:
     judge = openai_server(judge_reply)
     out = tmp_path / "matrix"
     names = ["gpt-3.5-turbo", "vicuna-13b-v1.3", "alpaca-13b", "claude-v1"]
-    args = ["rse", "matrix", *(a for n in names for a in ("--model", f"replay:{mt[n]}")), "--dataset", f"mt={mt['questions']}",
-            "--sample", "5", "--judge", f"openai-compatible:judge@{judge.url}", "--out", str(out), "--quiet"]
+    args = [
+        "rse",
+        "matrix",
+        *(a for n in names for a in ("--model", f"replay:{mt[n]}")),
+        "--dataset",
+        f"mt={mt['questions']}",
+        "--sample",
+        "5",
+        "--judge",
+        f"openai-compatible:judge@{judge.url}",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     result = invoke(*args)
     assert result.exit_code == 0, result.output
     data = read_results(out)
@@ -139,7 +215,9 @@ def test_matrix_on_replay_models(tmp_path: Path, mt: dict[str, Path], openai_ser
     assert len(data["linkage"]) == 3 and all(len(row) == 4 for row in data["linkage"])
     assert sorted(data["order"]) == [0, 1, 2, 3]
     assert data["n"][0][1] == 10
-    assert len(read_jsonl(out / "judgments.jsonl")) == 10 * 10  # 10 unordered pairs with the diagonal, 10 items each
+    assert (
+        len(read_jsonl(out / "judgments.jsonl")) == 10 * 10
+    )  # 10 unordered pairs with the diagonal, 10 items each
 
 
 @pytest.mark.parametrize(
@@ -147,7 +225,10 @@ def test_matrix_on_replay_models(tmp_path: Path, mt: dict[str, Path], openai_ser
     [
         (["--dataset", "d={dupes}"], "dupes.jsonl:2: field 'id': duplicate id 'a'"),
         (["--dataset", "d={nocol}"], "nocol.jsonl:1: cannot tell the prompt format"),
-        (["--dataset", "d={prompts}", "--sharegpt-turns", "some"], "--sharegpt-turns must be 'first' or 'all'"),
+        (
+            ["--dataset", "d={prompts}", "--sharegpt-turns", "some"],
+            "--sharegpt-turns must be 'first' or 'all'",
+        ),
         (["--dataset", "nopath"], "expected NAME=PATH"),
         (["--dataset", "d={prompts}", "--sample", "0"], "--sample must be at least 1"),
     ],
@@ -164,8 +245,17 @@ def test_bad_input_is_one_line_exit_2(tmp_path: Path, extra: list[str], needle: 
         paths[name].write_text(text, encoding="utf-8")
     answers = tmp_path / "answers.jsonl"
     answers.write_text('{"id": "a", "prompt": "x", "response": "y"}\n', encoding="utf-8")
-    args = ["rse", "run", "--reference", f"replay:{answers}", "--test", f"replay:{answers}",
-            *(a.format(**paths) for a in extra), "--out", str(tmp_path / "run")]
+    args = [
+        "rse",
+        "run",
+        "--reference",
+        f"replay:{answers}",
+        "--test",
+        f"replay:{answers}",
+        *(a.format(**paths) for a in extra),
+        "--out",
+        str(tmp_path / "run"),
+    ]
     result = invoke(*args)
     assert result.exit_code == 2
     assert needle in result.output
@@ -177,8 +267,18 @@ def test_replay_file_with_no_matching_answer_is_an_error(tmp_path: Path) -> None
     prompts.write_text('{"id": "a", "prompt": "x"}\n', encoding="utf-8")
     answers = tmp_path / "answers.jsonl"
     answers.write_text('{"id": "zzz", "prompt": "other", "response": "y"}\n', encoding="utf-8")
-    result = invoke("rse", "run", "--reference", f"replay:{answers}", "--test", f"replay:{answers}",
-                    "--dataset", f"d={prompts}", "--out", str(tmp_path / "run"))
+    result = invoke(
+        "rse",
+        "run",
+        "--reference",
+        f"replay:{answers}",
+        "--test",
+        f"replay:{answers}",
+        "--dataset",
+        f"d={prompts}",
+        "--out",
+        str(tmp_path / "run"),
+    )
     assert result.exit_code == 2
     assert "no answer for any of the 1 prompts" in result.output and "no recorded answer" in result.output
 
@@ -187,16 +287,43 @@ def test_duplicate_test_names_are_refused(tmp_path: Path, mt: dict[str, Path]) -
     copy_dir = tmp_path / "elsewhere"
     copy_dir.mkdir()
     shutil.copy(mt["alpaca-13b"], copy_dir / "alpaca-13b.jsonl")
-    result = invoke("rse", "run", "--reference", f"replay:{mt['gpt-3.5-turbo']}", "--test", f"replay:{mt['alpaca-13b']}",
-                    "--test", f"replay:{copy_dir / 'alpaca-13b.jsonl'}", "--dataset", f"mt={mt['questions']}", "--out", str(tmp_path / "r"))
+    result = invoke(
+        "rse",
+        "run",
+        "--reference",
+        f"replay:{mt['gpt-3.5-turbo']}",
+        "--test",
+        f"replay:{mt['alpaca-13b']}",
+        "--test",
+        f"replay:{copy_dir / 'alpaca-13b.jsonl'}",
+        "--dataset",
+        f"mt={mt['questions']}",
+        "--out",
+        str(tmp_path / "r"),
+    )
     assert result.exit_code == 2 and "two test models are named 'alpaca-13b'" in result.output
 
 
-def test_budget_stop_writes_incomplete_results(tmp_path: Path, openai_server: Callable[..., OpenAIServer]) -> None:
+def test_budget_stop_writes_incomplete_results(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer]
+) -> None:
     ref, judge = openai_server(reference_reply), openai_server(judge_reply)
     out = tmp_path / "run"
-    args = ["rse", "run", "--reference", f"openai-compatible:ref@{ref.url}", "--test", f"openai-compatible:ref2@{ref.url}",
-            "--dataset", "examples=builtin", "--judge", f"openai-compatible:judge@{judge.url}", "--out", str(out), "--quiet"]
+    args = [
+        "rse",
+        "run",
+        "--reference",
+        f"openai-compatible:ref@{ref.url}",
+        "--test",
+        f"openai-compatible:ref2@{ref.url}",
+        "--dataset",
+        "examples=builtin",
+        "--judge",
+        f"openai-compatible:judge@{judge.url}",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     result = invoke(*args, "--max-calls", "3")
     assert result.exit_code == 0, result.output
     assert "incomplete" in result.output
@@ -210,8 +337,18 @@ def test_offline_run_with_contrast(tmp_path: Path, mt: dict[str, Path]) -> None:
     out = tmp_path / "run"
     tests = ["gpt-3.5-turbo", "vicuna-13b-v1.3", "alpaca-13b", "claude-v1"]
     result = invoke(
-        "rse", "run", "--reference", f"replay:{mt['gpt-3.5-turbo']}", *(a for n in tests for a in ("--test", f"replay:{mt[n]}")),
-        "--dataset", f"mt={mt['questions']}", "--sample", "8", "--out", str(out), "--quiet",
+        "rse",
+        "run",
+        "--reference",
+        f"replay:{mt['gpt-3.5-turbo']}",
+        *(a for n in tests for a in ("--test", f"replay:{mt[n]}")),
+        "--dataset",
+        f"mt={mt['questions']}",
+        "--sample",
+        "8",
+        "--out",
+        str(out),
+        "--quiet",
     )
     assert result.exit_code == 0, result.output
     data = read_results(out)
@@ -231,24 +368,54 @@ def test_offline_run_with_contrast(tmp_path: Path, mt: dict[str, Path]) -> None:
 def test_offline_matrix_is_symmetric_with_5_on_the_diagonal(tmp_path: Path, mt: dict[str, Path]) -> None:
     out = tmp_path / "matrix"
     names = ["gpt-3.5-turbo", "vicuna-13b-v1.3", "alpaca-13b"]
-    result = invoke("rse", "matrix", *(a for n in names for a in ("--model", f"replay:{mt[n]}")),
-                    "--dataset", f"mt={mt['questions']}", "--sample", "6", "--out", str(out), "--quiet")
+    result = invoke(
+        "rse",
+        "matrix",
+        *(a for n in names for a in ("--model", f"replay:{mt[n]}")),
+        "--dataset",
+        f"mt={mt['questions']}",
+        "--sample",
+        "6",
+        "--out",
+        str(out),
+        "--quiet",
+    )
     assert result.exit_code == 0, result.output
     data = read_results(out)
     assert data["judge"] == "offline"
     scores = data["scores"]
     assert [scores[i][i] for i in range(3)] == [5.0, 5.0, 5.0]
-    assert all(scores[i][j] == scores[j][i] and scores[i][j] < 5.0 for i in range(3) for j in range(3) if i != j)
+    assert all(
+        scores[i][j] == scores[j][i] and scores[i][j] < 5.0 for i in range(3) for j in range(3) if i != j
+    )
     assert len(data["linkage"]) == 2 and sorted(data["order"]) == [0, 1, 2]
 
 
-def test_panel_models_give_contrast_for_one_test_model(tmp_path: Path, mt: dict[str, Path], openai_server: Callable[..., OpenAIServer]) -> None:
+def test_panel_models_give_contrast_for_one_test_model(
+    tmp_path: Path, mt: dict[str, Path], openai_server: Callable[..., OpenAIServer]
+) -> None:
     judge = openai_server(judge_reply)
     out = tmp_path / "run"
     result = invoke(
-        "rse", "run", "--reference", f"replay:{mt['gpt-3.5-turbo']}", "--test", f"replay:{mt['vicuna-13b-v1.3']}",
-        "--panel", f"replay:{mt['alpaca-13b']}", "--panel", f"replay:{mt['claude-v1']}", "--dataset", f"mt={mt['questions']}",
-        "--sample", "4", "--judge", f"openai-compatible:judge@{judge.url}", "--out", str(out), "--quiet",
+        "rse",
+        "run",
+        "--reference",
+        f"replay:{mt['gpt-3.5-turbo']}",
+        "--test",
+        f"replay:{mt['vicuna-13b-v1.3']}",
+        "--panel",
+        f"replay:{mt['alpaca-13b']}",
+        "--panel",
+        f"replay:{mt['claude-v1']}",
+        "--dataset",
+        f"mt={mt['questions']}",
+        "--sample",
+        "4",
+        "--judge",
+        f"openai-compatible:judge@{judge.url}",
+        "--out",
+        str(out),
+        "--quiet",
     )
     assert result.exit_code == 0, result.output
     data = read_results(out)
@@ -257,4 +424,9 @@ def test_panel_models_give_contrast_for_one_test_model(tmp_path: Path, mt: dict[
     assert set(data["contrast"]["models"]) == {"vicuna-13b-v1.3"}
     assert data["contrast"]["panel"] == ["alpaca-13b", "claude-v1", "vicuna-13b-v1.3"]
     roles = {r["model"]: r["role"] for r in read_jsonl(out / "responses.jsonl")}
-    assert roles == {"gpt-3.5-turbo": "reference", "vicuna-13b-v1.3": "test", "alpaca-13b": "panel", "claude-v1": "panel"}
+    assert roles == {
+        "gpt-3.5-turbo": "reference",
+        "vicuna-13b-v1.3": "test",
+        "alpaca-13b": "panel",
+        "claude-v1": "panel",
+    }

@@ -19,7 +19,10 @@ def write_jsonl(path: Path, rows: list[dict[str, object]]) -> Path:
 
 
 def test_arena_hard_uid_prompt(tmp_path: Path) -> None:
-    path = write_jsonl(tmp_path / "arena.jsonl", [{"uid": "u1", "cluster": "c", "prompt": "Write a poem."}, {"uid": "u2", "prompt": "Sort a list."}])
+    path = write_jsonl(
+        tmp_path / "arena.jsonl",
+        [{"uid": "u1", "cluster": "c", "prompt": "Write a poem."}, {"uid": "u2", "prompt": "Sort a list."}],
+    )
     ds = load_dataset("arena", str(path))
     assert ds.format == "arena-hard"
     assert [p.id for p in ds.prompts] == ["u1", "u2"]
@@ -31,7 +34,9 @@ def test_question_id_turns_single_and_multi(tmp_path: Path) -> None:
     single = write_jsonl(tmp_path / "a.jsonl", [{"question_id": 7, "turns": [{"content": "Hi there?"}]}])
     ds = load_dataset("a", str(single))
     assert ds.format == "arena-hard" and ds.prompts[0].id == "7" and ds.prompts[0].followups == ()
-    multi = write_jsonl(tmp_path / "mt.jsonl", [{"question_id": 81, "category": "writing", "turns": ["One?", "Now shorter."]}])
+    multi = write_jsonl(
+        tmp_path / "mt.jsonl", [{"question_id": 81, "category": "writing", "turns": ["One?", "Now shorter."]}]
+    )
     ds = load_dataset("mt", str(multi))
     assert ds.format == "mt-bench"
     assert ds.prompts[0].text == "One?" and ds.prompts[0].followups == ("Now shorter.",)
@@ -67,15 +72,27 @@ def test_sharegpt_jsonl_all_turns_keeps_recorded_history(tmp_path: Path) -> None
     first, second = ds.prompts
     assert second.id == f"{first.id}#t2"
     assert [(m.role, m.content) for m in second.messages] == [
-        ("user", "First question"), ("assistant", "First answer"), ("user", "Second question"),
+        ("user", "First question"),
+        ("assistant", "First answer"),
+        ("user", "Second question"),
     ]
     assert second.meta["source_id"] == first.id
 
 
 def test_generic_prompt_messages_csv_parquet(tmp_path: Path) -> None:
-    messages = write_jsonl(tmp_path / "m.jsonl", [{"id": "m1", "messages": [
-        {"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello?"}, {"role": "assistant", "content": "recorded"},
-    ]}])
+    messages = write_jsonl(
+        tmp_path / "m.jsonl",
+        [
+            {
+                "id": "m1",
+                "messages": [
+                    {"role": "system", "content": "Be brief."},
+                    {"role": "user", "content": "Hello?"},
+                    {"role": "assistant", "content": "recorded"},
+                ],
+            }
+        ],
+    )
     ds = load_dataset("m", str(messages))
     assert ds.format == "messages"
     assert [m.role for m in ds.prompts[0].messages] == ["system", "user"]
@@ -84,7 +101,10 @@ def test_generic_prompt_messages_csv_parquet(tmp_path: Path) -> None:
     frame.to_parquet(tmp_path / "p.parquet")
     for name in ("p.csv", "p.parquet"):
         ds = load_dataset("p", str(tmp_path / name))
-        assert ds.format == "prompt" and [(p.id, p.text) for p in ds.prompts] == [("a", "Alpha?"), ("b", "Beta?")]
+        assert ds.format == "prompt" and [(p.id, p.text) for p in ds.prompts] == [
+            ("a", "Alpha?"),
+            ("b", "Beta?"),
+        ]
 
 
 def test_content_ids_survive_reordering(tmp_path: Path) -> None:
@@ -94,11 +114,15 @@ def test_content_ids_survive_reordering(tmp_path: Path) -> None:
     random.Random(1).shuffle(shuffled)
     b = load_dataset("x", str(write_jsonl(tmp_path / "b.jsonl", shuffled)))
     assert {p.id: p.text for p in a.prompts} == {p.id: p.text for p in b.prompts}
-    assert sample_prompts(a.prompts, 5, seed=3) == sorted(sample_prompts(b.prompts, 5, seed=3), key=lambda p: a.prompts.index(p))
+    assert sample_prompts(a.prompts, 5, seed=3) == sorted(
+        sample_prompts(b.prompts, 5, seed=3), key=lambda p: a.prompts.index(p)
+    )
 
 
 def test_sampling_is_seeded_stable_and_nested(tmp_path: Path) -> None:
-    ds = load_dataset("x", str(write_jsonl(tmp_path / "a.jsonl", [{"id": str(i), "prompt": f"q{i}"} for i in range(100)])))
+    ds = load_dataset(
+        "x", str(write_jsonl(tmp_path / "a.jsonl", [{"id": str(i), "prompt": f"q{i}"} for i in range(100)]))
+    )
     s1 = [p.id for p in sample_prompts(ds.prompts, 10, seed=0)]
     assert s1 == [p.id for p in sample_prompts(ds.prompts, 10, seed=0)]
     assert len(s1) == 10 and s1 == sorted(s1, key=int)  # kept in file order
@@ -110,7 +134,10 @@ def test_sampling_is_seeded_stable_and_nested(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("rows", "needle"),
     [
-        ([{"id": "a", "prompt": "x"}, {"id": "a", "prompt": "y"}], "d.jsonl:2: field 'id': duplicate id 'a', first seen at"),
+        (
+            [{"id": "a", "prompt": "x"}, {"id": "a", "prompt": "y"}],
+            "d.jsonl:2: field 'id': duplicate id 'a', first seen at",
+        ),
         ([{"prompt": "same"}, {"prompt": "same"}], "d.jsonl:2: field 'id': duplicate content"),
         ([{"question": "no prompt column"}], "d.jsonl:1: cannot tell the prompt format"),
         ([{"prompt": "ok"}, {"prompt": ""}], "d.jsonl:2: field 'prompt': missing or empty text"),
@@ -177,7 +204,13 @@ def test_real_shared_prompt_files(shared_data: Path) -> None:
 
 def test_jsonl_named_json_is_read(tmp_path: Path) -> None:
     path = tmp_path / "conv.json"
-    path.write_text(json.dumps({"conversations": CONVERSATION}) + "\n" + json.dumps({"id": "c2", "conversations": CONVERSATION[:1]}) + "\n", encoding="utf-8")
+    path.write_text(
+        json.dumps({"conversations": CONVERSATION})
+        + "\n"
+        + json.dumps({"id": "c2", "conversations": CONVERSATION[:1]})
+        + "\n",
+        encoding="utf-8",
+    )
     ds = load_dataset("sg", str(path))
     assert ds.format == "sharegpt" and len(ds.prompts) == 2 and ds.prompts[1].id == "c2"
     (tmp_path / "broken.json").write_text('[{"prompt": "a"},', encoding="utf-8")

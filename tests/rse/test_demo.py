@@ -24,7 +24,9 @@ def tiny_model(body: dict[str, Any]) -> str:
     return f"To answer '{question}': this is {word} explained by the basic principles involved, step by step."
 
 
-async def test_demo_stage_runs_offline_and_is_free_to_rerun(tmp_path: Path, openai_server: Callable[..., OpenAIServer]) -> None:
+async def test_demo_stage_runs_offline_and_is_free_to_rerun(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer]
+) -> None:
     server = openai_server(tiny_model)
     spec = f"openai-compatible:tiny@{server.url}"
     async with RunContext(RunOptions(command="demo", out=tmp_path / "rse", quiet=True)) as ctx:

@@ -33,7 +33,10 @@ def test_dataset_summary_skips_missing_and_unjudged() -> None:
 
 
 def test_average_weighs_datasets_equally() -> None:
-    rows = [judged("m", "big", str(i), 5.0) for i in range(30)] + [judged("m", "small", "0", 1.0), judged("m", "small", "1", 1.0)]
+    rows = [judged("m", "big", str(i), 5.0) for i in range(30)] + [
+        judged("m", "small", "0", 1.0),
+        judged("m", "small", "1", 1.0),
+    ]
     summary = model_summary(rows, ["big", "small"])
     assert summary["avg"]["score"] == 3.0 and summary["avg"]["n"] == 32 and summary["avg"]["datasets"] == 2
     assert summary["datasets"]["big"]["score"] == 5.0

@@ -29,12 +29,15 @@ STAGES = ("answers", "ice", "rse")
 
 def demo(
     out: Out = None,
-    model: Annotated[str, typer.Option("--model", help="Model to demo (offline by default).")] = "local:smollm2",
+    model: Annotated[
+        str, typer.Option("--model", help="Model to demo (offline by default).")
+    ] = "local:smollm2",
     stages: Annotated[
         str, typer.Option("--stages", help="Comma-separated stages to run: answers, ice, rse.")
     ] = ",".join(STAGES),
     target_org: Annotated[
-        str | None, typer.Option("--target-org", help="Who built --model, when the registry cannot tell (ICE stage).")
+        str | None,
+        typer.Option("--target-org", help="Who built --model, when the registry cannot tell (ICE stage)."),
     ] = None,
     concurrency: Concurrency = None,
     quiet: Quiet = False,
@@ -65,13 +68,17 @@ def demo(
             from distillscope.ice.demo import run_ice_demo
 
             console.rule("ICE: identity consistency")
-            async with RunContext(RunOptions(command="demo-ice", out=root / "ice", cache=ledger, **common)) as ctx:  # type: ignore[arg-type]
+            async with RunContext(
+                RunOptions(command="demo-ice", out=root / "ice", cache=ledger, **common)
+            ) as ctx:  # type: ignore[arg-type]
                 await run_ice_demo(ctx, model, target_org=target_org)
         if "rse" in chosen:
             from distillscope.rse.demo import run_rse_demo, summary_lines
 
             console.rule("RSE: response similarity")
-            async with RunContext(RunOptions(command="demo-rse", out=root / "rse", cache=ledger, **common)) as ctx:  # type: ignore[arg-type]
+            async with RunContext(
+                RunOptions(command="demo-rse", out=root / "rse", cache=ledger, **common)
+            ) as ctx:  # type: ignore[arg-type]
                 results = await run_rse_demo(ctx, model)
             for line in summary_lines(results):
                 console.print(line, highlight=False)
@@ -92,14 +99,25 @@ async def _answers_stage(ctx: RunContext, model: str) -> None:
     backend = ctx.model(model)
     ctx.write_config({"demo_model": model})
     params = GenerateParams(temperature=0.0, max_tokens=96, seed=0)
-    requests = [ModelRequest.user(p, params=params, prompt_id=f"demo-{i}") for i, p in enumerate(DEMO_PROMPTS)]
+    requests = [
+        ModelRequest.user(p, params=params, prompt_id=f"demo-{i}") for i, p in enumerate(DEMO_PROMPTS)
+    ]
     results = await ctx.scheduler.map(backend, requests, stage="demo: answers")
     rows = []
     for request, result in zip(requests, results, strict=True):
         answer = result.text if result.ok else f"[failed: {result.error}]"
-        rows.append({"prompt": request.last_user_text(), "response": answer, "cached": result.cached, "ledger_key": result.key})
+        rows.append(
+            {
+                "prompt": request.last_user_text(),
+                "response": answer,
+                "cached": result.cached,
+                "ledger_key": result.key,
+            }
+        )
         console.print(f"[bold]Q:[/] {request.last_user_text()}")
         console.print(f"[bold]A:[/] {answer.strip()}\n", highlight=False)
     write_json(ctx.out / "answers.json", rows)
     totals = ctx.scheduler.totals()
-    console.print(f"{totals['calls_sent']} calls sent, {totals['calls_cached']} from the ledger; run directory: {ctx.out}")
+    console.print(
+        f"{totals['calls_sent']} calls sent, {totals['calls_cached']} from the ledger; run directory: {ctx.out}"
+    )

@@ -56,7 +56,6 @@ VendorWords = Annotated[
 ]
 
 
-
 def print_summary(results: dict[str, Any], out: Path) -> None:
     """Scores on a few lines."""
     blocks = results["models"] if "models" in results else {results.get("target"): results}

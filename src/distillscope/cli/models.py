@@ -51,14 +51,22 @@ def check(
         failures = 0
         for spec in specs:
             backend = build_backend(spec, catalog)
-            request = backend.prepare(ModelRequest.user("Reply with the word: ok", params=GenerateParams(max_tokens=8, temperature=0.0)))
+            request = backend.prepare(
+                ModelRequest.user(
+                    "Reply with the word: ok", params=GenerateParams(max_tokens=8, temperature=0.0)
+                )
+            )
             started = time.perf_counter()
             try:
                 response = await asyncio.wait_for(backend.generate(request), timeout=backend.config.timeout_s)
-                table.add_row(spec, "[green]ok[/]", f"{time.perf_counter() - started:.2f}s", response.text.strip()[:60])
+                table.add_row(
+                    spec, "[green]ok[/]", f"{time.perf_counter() - started:.2f}s", response.text.strip()[:60]
+                )
             except (BackendError, TimeoutError) as exc:
                 failures += 1
-                table.add_row(spec, "[red]failed[/]", f"{time.perf_counter() - started:.2f}s", str(exc) or "timeout")
+                table.add_row(
+                    spec, "[red]failed[/]", f"{time.perf_counter() - started:.2f}s", str(exc) or "timeout"
+                )
             finally:
                 await backend.aclose()
         console.print(table)
@@ -122,7 +130,9 @@ def _answered_so_far(ctx: RunContext, backend: Backend, requests: list[ModelRequ
     keys = [request_key(identity, backend.prepare(r)) for r in requests]
     found = ctx.ledger.answers(keys)
     return [
-        CallResult(key, found[key].response, cached=True) if key in found else CallResult(key, None, error="not sent: budget reached")
+        CallResult(key, found[key].response, cached=True)
+        if key in found
+        else CallResult(key, None, error="not sent: budget reached")
         for key in keys
     ]
 
@@ -130,7 +140,12 @@ def _answered_so_far(ctx: RunContext, backend: Backend, requests: list[ModelRequ
 @app.command("answer")
 def answer(
     spec: Annotated[str, typer.Argument(help="Model spec or config name.")],
-    prompts: Annotated[Path, typer.Option("--prompts", "-p", help="JSONL with 'prompt' (and 'id'), or a text file with one prompt a line.")],
+    prompts: Annotated[
+        Path,
+        typer.Option(
+            "--prompts", "-p", help="JSONL with 'prompt' (and 'id'), or a text file with one prompt a line."
+        ),
+    ],
     out: Out = None,
     cache: Cache = None,
     config: Config = None,
@@ -151,8 +166,14 @@ def answer(
     async def main() -> None:
         items = read_prompt_file(prompts)
         options = RunOptions(
-            command="answer", out=out, cache=cache, config=config, concurrency=concurrency,
-            max_calls=max_calls, max_tokens=max_tokens_total, quiet=quiet,
+            command="answer",
+            out=out,
+            cache=cache,
+            config=config,
+            concurrency=concurrency,
+            max_calls=max_calls,
+            max_tokens=max_tokens_total,
+            quiet=quiet,
             settings={"prompts": str(prompts), "system_prompt": system_prompt},
         )
         async with RunContext(options) as ctx:
@@ -164,24 +185,45 @@ def answer(
             try:
                 results = await ctx.scheduler.map(backend, requests, stage=f"answers: {backend.name}")
             except BudgetExhausted as exc:
-                console.print(f"[yellow]stopped:[/] {exc}; rerun with a larger budget to finish (finished calls are kept)")
+                console.print(
+                    f"[yellow]stopped:[/] {exc}; rerun with a larger budget to finish (finished calls are kept)"
+                )
                 complete = False
                 results = _answered_so_far(ctx, backend, requests)
             rows = [
-                {"id": pid, "prompt": text, "response": r.response.text if r.response else None,
-                 "error": r.error, "finish_reason": r.response.finish_reason if r.response else None, "ledger_key": r.key}
+                {
+                    "id": pid,
+                    "prompt": text,
+                    "response": r.response.text if r.response else None,
+                    "error": r.error,
+                    "finish_reason": r.response.finish_reason if r.response else None,
+                    "ledger_key": r.key,
+                }
                 for (pid, text), r in zip(items, results, strict=False)
             ]
             write_jsonl(ctx.out / "responses.jsonl", [r for r in rows if r["response"] is not None])
             failed = [r for r in rows if r["response"] is None]
-            write_json(ctx.out / "results.json", {
-                "model": backend.name, "complete": complete and not failed, "n_prompts": len(items),
-                "n_answered": len(rows) - len(failed), "failed": [{"id": r["id"], "error": r["error"]} for r in failed],
-                "settings": {"system_prompt": system_prompt, "params": params.model_dump(exclude_none=True)},
-                "run": ctx.run_summary(),
-            })
-            console.print(f"{len(rows) - len(failed)}/{len(items)} answered, {len(failed)} failed; {ctx.out / 'responses.jsonl'}")
+            write_json(
+                ctx.out / "results.json",
+                {
+                    "model": backend.name,
+                    "complete": complete and not failed,
+                    "n_prompts": len(items),
+                    "n_answered": len(rows) - len(failed),
+                    "failed": [{"id": r["id"], "error": r["error"]} for r in failed],
+                    "settings": {
+                        "system_prompt": system_prompt,
+                        "params": params.model_dump(exclude_none=True),
+                    },
+                    "run": ctx.run_summary(),
+                },
+            )
+            console.print(
+                f"{len(rows) - len(failed)}/{len(items)} answered, {len(failed)} failed; {ctx.out / 'responses.jsonl'}"
+            )
             if rows and len(failed) == len(rows):  # nothing answered: a setup problem, not a result
-                raise UserError(f"model '{backend.name}': all {len(rows)} calls failed, first error: {failed[0]['error']}")
+                raise UserError(
+                    f"model '{backend.name}': all {len(rows)} calls failed, first error: {failed[0]['error']}"
+                )
 
     run_command(main)

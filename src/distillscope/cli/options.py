@@ -19,16 +19,38 @@ T = TypeVar("T")
 console = Console()
 err_console = Console(stderr=True)
 
-Out = Annotated[Path | None, typer.Option("--out", "-o", help="Run directory (default runs/<command>-<timestamp>). Rerun with the same DIR to resume.")]
-Cache = Annotated[Path | None, typer.Option("--cache", help="A ledger file shared across runs: identical calls are answered from it.")]
-Config = Annotated[Path | None, typer.Option("--config", "-c", help="YAML file defining named models (see README).")]
-Concurrency = Annotated[int | None, typer.Option("--concurrency", help="Calls in flight per model (default 16 for HTTP, 1 for local).")]
-MaxCalls = Annotated[int | None, typer.Option("--max-calls", help="Stop cleanly after sending this many calls.")]
-MaxTokens = Annotated[int | None, typer.Option("--max-tokens-total", help="Stop cleanly after this many tokens.")]
+Out = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        "-o",
+        help="Run directory (default runs/<command>-<timestamp>). Rerun with the same DIR to resume.",
+    ),
+]
+Cache = Annotated[
+    Path | None,
+    typer.Option("--cache", help="A ledger file shared across runs: identical calls are answered from it."),
+]
+Config = Annotated[
+    Path | None, typer.Option("--config", "-c", help="YAML file defining named models (see README).")
+]
+Concurrency = Annotated[
+    int | None,
+    typer.Option("--concurrency", help="Calls in flight per model (default 16 for HTTP, 1 for local)."),
+]
+MaxCalls = Annotated[
+    int | None, typer.Option("--max-calls", help="Stop cleanly after sending this many calls.")
+]
+MaxTokens = Annotated[
+    int | None, typer.Option("--max-tokens-total", help="Stop cleanly after this many tokens.")
+]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
 SystemPrompt = Annotated[
     str | None,
-    typer.Option("--system-prompt", help="System prompt for the tested models (default: none, so vendor identity prompts are not masked)."),
+    typer.Option(
+        "--system-prompt",
+        help="System prompt for the tested models (default: none, so vendor identity prompts are not masked).",
+    ),
 ]
 Seed = Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same run.")]
 
@@ -75,8 +97,6 @@ def parse_pairs(values: list[str] | None, flag: str) -> dict[str, str]:
 
 def is_tty() -> bool:
     return sys.stdout.isatty()
-
-
 
 
 def write_run_report(run_dir: Path) -> None:

@@ -29,9 +29,18 @@ def _pick_format(fmt: str | None, out: Path | None) -> str:
 
 
 def report(
-    run_dirs: Annotated[list[Path], typer.Argument(help="ICE, RSE or matrix run directories (or folders of them).", show_default=False)],
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file ('-' for stdout; default report.<format>).")] = None,
-    fmt: Annotated[str | None, typer.Option("--format", "-f", help="html, md or json (default: from --out's suffix, else html).")] = None,
+    run_dirs: Annotated[
+        list[Path],
+        typer.Argument(help="ICE, RSE or matrix run directories (or folders of them).", show_default=False),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Output file ('-' for stdout; default report.<format>)."),
+    ] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", "-f", help="html, md or json (default: from --out's suffix, else html)."),
+    ] = None,
 ) -> None:
     """Combine run directories into one self-contained report (no network needed to open it).
 
@@ -48,7 +57,9 @@ def report(
             return
         target = out or Path(f"report.{chosen}")
         if target.is_dir():
-            raise UserError(f"{target}: is a directory (--out wants a file, e.g. {target / ('report.' + chosen)})")
+            raise UserError(
+                f"{target}: is a directory (--out wants a file, e.g. {target / ('report.' + chosen)})"
+            )
         if not target.parent.exists():
             raise UserError(f"{target.parent}: no such directory (--out)")
         write_atomic(target, text)
@@ -58,7 +69,9 @@ def report(
 
 
 def compare(
-    run_dirs: Annotated[list[Path], typer.Argument(help="ICE and RSE run directories to rank together.", show_default=False)],
+    run_dirs: Annotated[
+        list[Path], typer.Argument(help="ICE and RSE run directories to rank together.", show_default=False)
+    ],
 ) -> None:
     """Rank the targets of several runs by each score, in a terminal table.
 
@@ -85,7 +98,11 @@ def compare(
         for rank, (model, score, path) in enumerate(ranking.rows, start=1):
             value = "—" if score.score is None else f"{score.score:.3f}"
             interval = "—" if score.lo is None or score.hi is None else f"[{score.lo:.3f}, {score.hi:.3f}]"
-            n = "—" if score.n is None else (f"{score.count}/{score.n}" if score.count is not None else str(score.n))
+            n = (
+                "—"
+                if score.n is None
+                else (f"{score.count}/{score.n}" if score.count is not None else str(score.n))
+            )
             table.add_row(str(rank), Text(model), value, interval, n, Text(path))
         console.print(table)
 

@@ -30,19 +30,48 @@ from distillscope.rse.judging import OFFLINE, JudgeOptions
 from distillscope.rse.matrix import run_matrix
 from distillscope.rse.runner import Contestant, run_rse
 
-app = typer.Typer(help="Response Similarity Evaluation: how closely do a model's answers track a reference's?", no_args_is_help=True)
+app = typer.Typer(
+    help="Response Similarity Evaluation: how closely do a model's answers track a reference's?",
+    no_args_is_help=True,
+)
 
 Datasets = Annotated[
     list[str],
-    typer.Option("--dataset", "-d", help="NAME=PATH (JSONL/JSON/CSV/Parquet: Arena-Hard, NuminaMath, ShareGPT, MT-bench, 'prompt' or 'messages' rows), NAME=builtin (examples), or NAME=hf:DATASET[:split]. Repeatable."),
+    typer.Option(
+        "--dataset",
+        "-d",
+        help="NAME=PATH (JSONL/JSON/CSV/Parquet: Arena-Hard, NuminaMath, ShareGPT, MT-bench, 'prompt' or 'messages' rows), NAME=builtin (examples), or NAME=hf:DATASET[:split]. Repeatable.",
+    ),
 ]
-Sample = Annotated[int | None, typer.Option("--sample", help="Use N prompts per dataset, chosen with --seed (stable across file order).")]
-Judge = Annotated[str, typer.Option("--judge", help="offline (no API, default) or a model spec for the LLM judge.")]
-Swap = Annotated[bool, typer.Option("--swap", help="LLM judge: judge both orders and average (position bias control).")]
-JudgeTemperature = Annotated[float, typer.Option("--judge-temperature", help="LLM judge sampling temperature (recorded).")]
-SharegptTurnsOpt = Annotated[str, typer.Option("--sharegpt-turns", help="ShareGPT: 'first' human turn only, or 'all' human turns with the recorded history.")]
+Sample = Annotated[
+    int | None,
+    typer.Option(
+        "--sample", help="Use N prompts per dataset, chosen with --seed (stable across file order)."
+    ),
+]
+Judge = Annotated[
+    str, typer.Option("--judge", help="offline (no API, default) or a model spec for the LLM judge.")
+]
+Swap = Annotated[
+    bool, typer.Option("--swap", help="LLM judge: judge both orders and average (position bias control).")
+]
+JudgeTemperature = Annotated[
+    float, typer.Option("--judge-temperature", help="LLM judge sampling temperature (recorded).")
+]
+SharegptTurnsOpt = Annotated[
+    str,
+    typer.Option(
+        "--sharegpt-turns",
+        help="ShareGPT: 'first' human turn only, or 'all' human turns with the recorded history.",
+    ),
+]
 AnswerTokens = Annotated[int | None, typer.Option("--max-tokens", help="Max tokens per answer.")]
-Temperature = Annotated[float | None, typer.Option("--temperature", help="Sampling temperature for the answering models (default: the model's).")]
+Temperature = Annotated[
+    float | None,
+    typer.Option(
+        "--temperature", help="Sampling temperature for the answering models (default: the model's)."
+    ),
+]
 
 
 def _turns(value: str) -> SharegptTurns:
@@ -73,13 +102,17 @@ def _signed(entry: dict[str, Any]) -> str:
     return f"{entry['score']:+.2f} [{lo:+.2f}, {hi:+.2f}]"
 
 
-
 def print_rse(results: dict[str, Any], out: Path) -> None:
     """Scores per model per dataset and the average, on a few lines."""
     from rich.table import Table
 
     datasets = list(results.get("datasets", {}))
-    table = Table("model", *datasets, "average", title=f"similarity to {results['reference']} (1-5, judge {results['judge']})")
+    table = Table(
+        "model",
+        *datasets,
+        "average",
+        title=f"similarity to {results['reference']} (1-5, judge {results['judge']})",
+    )
     for name, block in results.get("models", {}).items():
         table.add_row(name, *(_fmt(block["datasets"].get(d)) for d in datasets), _fmt(block.get("avg")))
     console.print(table)
@@ -89,29 +122,47 @@ def print_rse(results: dict[str, Any], out: Path) -> None:
         for name, block in contrast.items():
             overall = (block.get("measures") or {}).get("overall") or {}
             parts.append(f"{name} {_signed(overall)}")
-        console.print("contrast (similarity beyond the panel's typical, overall): " + ", ".join(parts), highlight=False)
+        console.print(
+            "contrast (similarity beyond the panel's typical, overall): " + ", ".join(parts), highlight=False
+        )
     missing = results.get("missing") or {}
     counts = {name: m["count"] for name, m in (missing.get("models") or {}).items() if m["count"]}
     if (missing.get("reference") or {}).get("count"):
         counts[f"{results['reference']} (reference)"] = missing["reference"]["count"]
     if counts:
-        console.print("[yellow]missing answers (pairs skipped):[/] " + ", ".join(f"{k} {v}" for k, v in counts.items()), highlight=False)
+        console.print(
+            "[yellow]missing answers (pairs skipped):[/] " + ", ".join(f"{k} {v}" for k, v in counts.items()),
+            highlight=False,
+        )
     if not results.get("complete", True):
-        console.print(f"[yellow]incomplete:[/] {results.get('stopped')}; rerun the same command to finish", highlight=False)
+        console.print(
+            f"[yellow]incomplete:[/] {results.get('stopped')}; rerun the same command to finish",
+            highlight=False,
+        )
     console.print(f"results: {out / 'results.json'}", highlight=False)
 
 
 @app.command("run")
 def run(
-    reference: Annotated[str, typer.Option("--reference", "-r", help="The reference model (spec or config name).")],
-    test: Annotated[list[str], typer.Option("--test", "-t", help="A model to compare with the reference. Repeatable.")],
+    reference: Annotated[
+        str, typer.Option("--reference", "-r", help="The reference model (spec or config name).")
+    ],
+    test: Annotated[
+        list[str], typer.Option("--test", "-t", help="A model to compare with the reference. Repeatable.")
+    ],
     dataset: Datasets,
     out: Out = None,
     sample: Sample = None,
     judge: Judge = OFFLINE,
     swap: Swap = False,
     judge_temperature: JudgeTemperature = 0.0,
-    panel: Annotated[list[str] | None, typer.Option("--panel", help="Extra independent models for the contrast score (answer the prompts too). Repeatable.")] = None,
+    panel: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--panel",
+            help="Extra independent models for the contrast score (answer the prompts too). Repeatable.",
+        ),
+    ] = None,
     sharegpt_turns: SharegptTurnsOpt = "first",
     seed: Seed = 0,
     cache: Cache = None,
@@ -135,13 +186,29 @@ def run(
         datasets = load_datasets(specs, sample=sample, seed=seed, sharegpt_turns=turns)
         params = _answer_params(temperature, max_tokens, seed)
         settings = {
-            "reference": reference, "tests": test, "panel": panel or [], "datasets": specs, "sample": sample,
-            "seed": seed, "judge": judge, "swap": swap, "judge_temperature": judge_temperature,
-            "sharegpt_turns": turns, "system_prompt": system_prompt, "answer_params": params.model_dump(exclude_none=True),
+            "reference": reference,
+            "tests": test,
+            "panel": panel or [],
+            "datasets": specs,
+            "sample": sample,
+            "seed": seed,
+            "judge": judge,
+            "swap": swap,
+            "judge_temperature": judge_temperature,
+            "sharegpt_turns": turns,
+            "system_prompt": system_prompt,
+            "answer_params": params.model_dump(exclude_none=True),
         }
         options = RunOptions(
-            command="rse", out=out, cache=cache, config=config, concurrency=concurrency, max_calls=max_calls,
-            max_tokens=max_tokens_total, quiet=quiet, settings=settings,
+            command="rse",
+            out=out,
+            cache=cache,
+            config=config,
+            concurrency=concurrency,
+            max_calls=max_calls,
+            max_tokens=max_tokens_total,
+            quiet=quiet,
+            settings=settings,
         )
         async with RunContext(options) as ctx:
 
@@ -155,7 +222,13 @@ def run(
             ctx.write_config()
             judge_options = JudgeOptions(spec=judge, temperature=judge_temperature, seed=seed, swap=swap)
             results = await run_rse(
-                ctx, reference=ref, tests=tests, panel=extra, datasets=datasets, judge_options=judge_options, settings=settings
+                ctx,
+                reference=ref,
+                tests=tests,
+                panel=extra,
+                datasets=datasets,
+                judge_options=judge_options,
+                settings=settings,
             )
             write_run_report(ctx.out)  # report.html and report.md beside the results
             print_rse(results, ctx.out)
@@ -166,7 +239,10 @@ def run(
 
 @app.command("matrix")
 def matrix(
-    model: Annotated[list[str], typer.Option("--model", "-m", help="A model to compare with every other. Repeatable (2 or more).")],
+    model: Annotated[
+        list[str],
+        typer.Option("--model", "-m", help="A model to compare with every other. Repeatable (2 or more)."),
+    ],
     dataset: Datasets,
     out: Out = None,
     sample: Sample = None,
@@ -198,13 +274,27 @@ def matrix(
         datasets = load_datasets(specs, sample=sample, seed=seed, sharegpt_turns=turns)
         params = _answer_params(temperature, max_tokens, seed)
         settings = {
-            "models": model, "datasets": specs, "sample": sample, "seed": seed, "judge": judge, "swap": swap,
-            "judge_temperature": judge_temperature, "sharegpt_turns": turns, "system_prompt": system_prompt,
+            "models": model,
+            "datasets": specs,
+            "sample": sample,
+            "seed": seed,
+            "judge": judge,
+            "swap": swap,
+            "judge_temperature": judge_temperature,
+            "sharegpt_turns": turns,
+            "system_prompt": system_prompt,
             "answer_params": params.model_dump(exclude_none=True),
         }
         options = RunOptions(
-            command="rse-matrix", out=out, cache=cache, config=config, concurrency=concurrency, max_calls=max_calls,
-            max_tokens=max_tokens_total, quiet=quiet, settings=settings,
+            command="rse-matrix",
+            out=out,
+            cache=cache,
+            config=config,
+            concurrency=concurrency,
+            max_calls=max_calls,
+            max_tokens=max_tokens_total,
+            quiet=quiet,
+            settings=settings,
         )
         async with RunContext(options) as ctx:
             models = []
@@ -213,7 +303,9 @@ def matrix(
                 models.append(Contestant(backend.name, backend, params))
             ctx.write_config()
             judge_options = JudgeOptions(spec=judge, temperature=judge_temperature, seed=seed, swap=swap)
-            results = await run_matrix(ctx, models=models, datasets=datasets, judge_options=judge_options, settings=settings)
+            results = await run_matrix(
+                ctx, models=models, datasets=datasets, judge_options=judge_options, settings=settings
+            )
             write_run_report(ctx.out)  # report.html and report.md beside the results
             print_matrix(results, ctx.out)
             return results
@@ -226,11 +318,18 @@ def print_matrix(results: dict[str, Any], out: Path) -> None:
 
     names: list[str] = results["models"]
     order: list[int] = results.get("order") or list(range(len(names)))
-    table = Table("", *(names[i] for i in order), title=f"pairwise similarity (1-5, judge {results['judge']}), dendrogram order")
+    table = Table(
+        "",
+        *(names[i] for i in order),
+        title=f"pairwise similarity (1-5, judge {results['judge']}), dendrogram order",
+    )
     for i in order:
         row = results["scores"][i]
         table.add_row(names[i], *("n/a" if row[j] is None else f"{row[j]:.2f}" for j in order))
     console.print(table)
     if not results.get("complete", True):
-        console.print(f"[yellow]incomplete:[/] {results.get('stopped')}; rerun the same command to finish", highlight=False)
+        console.print(
+            f"[yellow]incomplete:[/] {results.get('stopped')}; rerun the same command to finish",
+            highlight=False,
+        )
     console.print(f"results: {out / 'results.json'}", highlight=False)

@@ -188,7 +188,9 @@ class Ledger:
                     db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")
                 db.executescript(_SCHEMA)
-                db.execute("INSERT OR IGNORE INTO meta (k, v) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+                db.execute(
+                    "INSERT OR IGNORE INTO meta (k, v) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+                )
                 return db
             except sqlite3.OperationalError as exc:
                 db.close()
@@ -289,7 +291,9 @@ class Ledger:
             except sqlite3.Error:
                 pass
         with contextlib.suppress(sqlite3.Error):
-            self._db.execute("DELETE FROM calls WHERE key=? AND status='pending' AND owner=?", (key, self.owner))
+            self._db.execute(
+                "DELETE FROM calls WHERE key=? AND status='pending' AND owner=?", (key, self.owner)
+            )
 
     # -- group commit (the scheduler's path) ---------------------------------------------------
     #
@@ -381,7 +385,10 @@ class Ledger:
         if row is None:
             return self._insert_claim(key, model, stage, request_json, now)
         status, owner, updated = row
-        if status == "ok" or (status == "pending" and not self.claimable(LedgerEntry(key, status, None, None, 0, owner, updated))):
+        if status == "ok" or (
+            status == "pending"
+            and not self.claimable(LedgerEntry(key, status, None, None, 0, owner, updated))
+        ):
             return False
         self._db.execute(
             "UPDATE calls SET status='pending', owner=?, updated_at=?, stage=? WHERE key=?",

@@ -52,7 +52,9 @@ class Progress:
                 TextColumn("[bold]{task.description}"),
                 BarColumn(),
                 MofNCompleteColumn(),
-                TextColumn("cached {task.fields[cached]} · failed {task.fields[failed]} · {task.fields[rate]}"),
+                TextColumn(
+                    "cached {task.fields[cached]} · failed {task.fields[failed]} · {task.fields[rate]}"
+                ),
                 TimeRemainingColumn(),
                 console=self.console,
                 transient=False,
@@ -107,7 +109,9 @@ class Progress:
     def _log(self, name: str, force: bool = False) -> None:
         s = self._stages[name]
         now = time.monotonic()
-        if s.logged_done == s.done or (not force and now - s.last_log < self.log_every_s and s.done != s.total):
+        if s.logged_done == s.done or (
+            not force and now - s.last_log < self.log_every_s and s.done != s.total
+        ):
             return
         s.last_log = now
         s.logged_done = s.done

@@ -1,9 +1,9 @@
 """A run directory and everything a command needs to call models in it.
 
-    DIR/config.json   the full resolved settings (no secrets: only names of key variables)
-    DIR/ledger.sqlite every model call (or the shared ledger given with --cache)
-    DIR/run.log       what happened, for humans
-    DIR/results.json  written last and atomically: it exists only for a finished run
+DIR/config.json   the full resolved settings (no secrets: only names of key variables)
+DIR/ledger.sqlite every model call (or the shared ledger given with --cache)
+DIR/run.log       what happened, for humans
+DIR/results.json  written last and atomically: it exists only for a finished run
 """
 
 from __future__ import annotations
@@ -86,7 +86,11 @@ class RunOptions:
 
     def validate(self) -> None:
         """A budget of 0 is refused as bad input: a run that may not call anything is a typo."""
-        flags = {"concurrency": "--concurrency", "max_calls": "--max-calls", "max_tokens": "--max-tokens-total"}
+        flags = {
+            "concurrency": "--concurrency",
+            "max_calls": "--max-calls",
+            "max_tokens": "--max-tokens-total",
+        }
         for name, flag in flags.items():
             value = getattr(self, name)
             if value is not None and value < 1:
@@ -121,7 +125,9 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
             default=str,
         )
         if key not in self.backends:
-            self.backends[key] = build_backend(spec, self.catalog, concurrency=self.options.concurrency, **overrides)
+            self.backends[key] = build_backend(
+                spec, self.catalog, concurrency=self.options.concurrency, **overrides
+            )
         return self.backends[key]
 
     def write_config(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -214,7 +214,9 @@ class Scheduler:
                 tokens=TokenBucket(cfg.tokens_per_minute) if cfg.tokens_per_minute else None,
                 retry=RetryPolicy(max_retries=cfg.max_retries, base_delay_s=cfg.retry_base_s),
             )
-            lane.stats.priced = cfg.price_per_million_input is not None or cfg.price_per_million_output is not None
+            lane.stats.priced = (
+                cfg.price_per_million_input is not None or cfg.price_per_million_output is not None
+            )
             self._lanes[id(backend)] = lane
         return lane
 
@@ -307,7 +309,11 @@ class Scheduler:
                 error = exc
                 lane.contacted = lane.contacted or not exc.unreachable
             lane.stats.sent += 1
-            if error.unreachable and not lane.contacted and attempt > min(UNREACHABLE_RETRIES, lane.retry.max_retries):
+            if (
+                error.unreachable
+                and not lane.contacted
+                and attempt > min(UNREACHABLE_RETRIES, lane.retry.max_retries)
+            ):
                 raise UserError(
                     f"model '{lane.backend.name}': cannot reach its server ({error}); "
                     "check the URL, the port and that the server is running"

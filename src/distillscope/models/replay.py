@@ -53,11 +53,15 @@ class ReplayIndex:
         if "choices" in row:  # FastChat / Arena-Hard
             qid = row.get("question_id", row.get("uid"))
             if qid is None:
-                raise UserError.at(self.path, "answer has 'choices' but no 'question_id'", line=number, field="question_id")
+                raise UserError.at(
+                    self.path, "answer has 'choices' but no 'question_id'", line=number, field="question_id"
+                )
             try:
                 turns = [_turn_text(t) for t in row["choices"][0]["turns"]]
             except (KeyError, IndexError, TypeError):
-                raise UserError.at(self.path, "expected choices[0].turns as a list of answers", line=number, field="choices") from None
+                raise UserError.at(
+                    self.path, "expected choices[0].turns as a list of answers", line=number, field="choices"
+                ) from None
             for i, text in enumerate(turns):
                 self.by_id[(str(qid), i)] = text
             return
@@ -74,14 +78,20 @@ class ReplayIndex:
         if not isinstance(answer, str):
             raise UserError.at(self.path, "missing or non-text 'response'", line=number, field="response")
         if isinstance(row.get("messages"), list):
-            users = [m.get("content", "") for m in row["messages"] if isinstance(m, dict) and m.get("role") == "user"]
+            users = [
+                m.get("content", "")
+                for m in row["messages"]
+                if isinstance(m, dict) and m.get("role") == "user"
+            ]
             if not users:
                 raise UserError.at(self.path, "'messages' has no user turn", line=number, field="messages")
             self.by_text[(normalise(str(users[0])), len(users) - 1)] = answer
         elif isinstance(row.get("prompt"), str):
             self.by_text[(normalise(row["prompt"]), 0)] = answer
         elif "id" not in row:
-            raise UserError.at(self.path, "needs 'prompt' or 'messages' (or 'id')", line=number, field="prompt")
+            raise UserError.at(
+                self.path, "needs 'prompt' or 'messages' (or 'id')", line=number, field="prompt"
+            )
         if "id" in row:
             self.by_id[(str(row["id"]), 0)] = answer
 
@@ -111,7 +121,12 @@ class ReplayBackend(Backend):
 
     def ledger_identity(self) -> dict[str, Any]:
         stat = self.path.stat()
-        return {**super().ledger_identity(), "model": str(self.path.resolve()), "mtime": stat.st_mtime_ns, "size": stat.st_size}
+        return {
+            **super().ledger_identity(),
+            "model": str(self.path.resolve()),
+            "mtime": stat.st_mtime_ns,
+            "size": stat.st_size,
+        }
 
     async def generate(self, request: ModelRequest) -> ModelResponse:
         answer = self.index.lookup(request)

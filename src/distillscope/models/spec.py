@@ -60,7 +60,9 @@ class ModelCatalog:
         if data is None:
             return cls(path=path)
         if not isinstance(data, dict) or not isinstance(data.get("models", {}), dict):
-            raise UserError.at(path, "expected a mapping with a 'models:' mapping of name -> settings", field="models")
+            raise UserError.at(
+                path, "expected a mapping with a 'models:' mapping of name -> settings", field="models"
+            )
         models: dict[str, ModelConfig] = {}
         for name, raw in (data.get("models") or {}).items():
             models[str(name)] = _config_from_yaml(path, str(name), raw)
@@ -112,7 +114,9 @@ def parse_inline(spec: str) -> ModelConfig:
             api_key_env=DEFAULT_KEY_ENV,
         )
     if kind == "openai":
-        return ModelConfig(kind="openai-compatible", model=rest, urls=[OPENAI_URL], api_key_env=DEFAULT_KEY_ENV, name=rest)
+        return ModelConfig(
+            kind="openai-compatible", model=rest, urls=[OPENAI_URL], api_key_env=DEFAULT_KEY_ENV, name=rest
+        )
     if kind == "local":
         name = rest if rest in ("smollm2",) else Path(rest).stem
         return ModelConfig(kind="local", model=rest, name=name)
@@ -129,7 +133,11 @@ def resolve_config(spec: str, catalog: ModelCatalog | None = None) -> ModelConfi
     elif ":" in spec:
         config = parse_inline(spec)
     else:
-        where = f" (config {catalog.path} defines: {', '.join(sorted(catalog.models)) or 'nothing'})" if catalog.path else ""
+        where = (
+            f" (config {catalog.path} defines: {', '.join(sorted(catalog.models)) or 'nothing'})"
+            if catalog.path
+            else ""
+        )
         raise UserError(f"model spec '{spec}': not a known model name{where}; {SPEC_HELP}")
     _check_key(spec, config)
     return config

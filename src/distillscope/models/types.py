@@ -48,7 +48,9 @@ class ModelRequest(BaseModel):
     prompt_id: str | None = None
 
     @classmethod
-    def user(cls, text: str, *, params: GenerateParams | None = None, prompt_id: str | None = None) -> ModelRequest:
+    def user(
+        cls, text: str, *, params: GenerateParams | None = None, prompt_id: str | None = None
+    ) -> ModelRequest:
         return cls(
             messages=(Message(role="user", content=text),),
             params=params or GenerateParams(),

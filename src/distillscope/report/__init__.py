@@ -1,8 +1,8 @@
 """Reports: ICE, RSE and matrix run directories as one self-contained HTML page, Markdown or JSON.
 
-    build_report([dir, ...])      load run directories (a folder of runs works too)
-    render(report, "html")        the page as text ("html", "md" or "json")
-    write_run_report(run_dir)     report.html and report.md beside a run's results
+build_report([dir, ...])      load run directories (a folder of runs works too)
+render(report, "html")        the page as text ("html", "md" or "json")
+write_run_report(run_dir)     report.html and report.md beside a run's results
 """
 
 from __future__ import annotations
@@ -55,7 +55,9 @@ def write_run_report(run_dir: Path) -> None:
         raise
     except Exception as exc:  # a report bug must not cost the user a finished run: say so, keep the trace
         log.exception("writing the report of %s failed", run_dir)
-        raise UserError(f"{run_dir}: the run finished but its report could not be written ({exc!r}); see run.log") from exc
+        raise UserError(
+            f"{run_dir}: the run finished but its report could not be written ({exc!r}); see run.log"
+        ) from exc
     write_atomic(run_dir / "report.html", page)
     write_atomic(run_dir / "report.md", markdown)
     log.info("wrote %s and report.md", run_dir / "report.html")

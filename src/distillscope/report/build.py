@@ -22,9 +22,32 @@ from distillscope.report.plots import MapPoint
 
 # Settings shown first, in this order, when a run has them (the rest follow alphabetically).
 SETTING_ORDER = (
-    "command", "target", "targets", "reference", "test", "models", "judge", "mutator", "mode", "system_prompt",
-    "sampling", "params", "temperature", "top_p", "max_tokens", "seed", "budget", "sample", "swap", "datasets",
-    "templates", "probes", "vendor_words", "started_at", "finished_at", "tool_version",
+    "command",
+    "target",
+    "targets",
+    "reference",
+    "test",
+    "models",
+    "judge",
+    "mutator",
+    "mode",
+    "system_prompt",
+    "sampling",
+    "params",
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "seed",
+    "budget",
+    "sample",
+    "swap",
+    "datasets",
+    "templates",
+    "probes",
+    "vendor_words",
+    "started_at",
+    "finished_at",
+    "tool_version",
 )
 SKIP_SETTINGS = {"ledger"}
 
@@ -62,7 +85,11 @@ class Report:
 
     @property
     def title(self) -> str:
-        kinds = [k for k, present in (("ICE", self.ice_runs), ("RSE", self.rse_runs), ("matrix", self.matrix_runs)) if present]
+        kinds = [
+            k
+            for k, present in (("ICE", self.ice_runs), ("RSE", self.rse_runs), ("matrix", self.matrix_runs))
+            if present
+        ]
         return "distillscope report: " + " + ".join(kinds)
 
 
@@ -91,7 +118,12 @@ def map_points(report: Report) -> list[MapPoint]:
 def rankings(report: Report) -> list[Ranking]:
     out: list[Ranking] = []
     for level in ICE_LEVELS:
-        rows = [(r.target, r.scores[level], str(run.path)) for run in report.ice_runs for r in run.results if level in r.scores]
+        rows = [
+            (r.target, r.scores[level], str(run.path))
+            for run in report.ice_runs
+            for r in run.results
+            if level in r.scores
+        ]
         if rows:
             out.append(Ranking(f"ICE {level}", "more identity contradiction", rows))
     for run in report.rse_runs:
@@ -124,7 +156,11 @@ def paired_rows(run: RseRun) -> list[tuple[str, str, str, Score]] | None:
                 rows.append((str(entry["a"]), str(entry["b"]), str(ds), score))
         if (avg := Score.parse(entry.get("avg"))) is not None:
             rows.append((str(entry["a"]), str(entry["b"]), "average", avg))
-        if not per_ds and "avg" not in entry and (own := Score.parse(entry.get("difference", entry))) is not None:
+        if (
+            not per_ds
+            and "avg" not in entry
+            and (own := Score.parse(entry.get("difference", entry))) is not None
+        ):
             rows.append((str(entry["a"]), str(entry["b"]), str(entry.get("dataset", "")), own))
     return rows or None
 
@@ -137,7 +173,11 @@ def missing_rows(missing: Any) -> list[tuple[str, int, str]] | None:
     entries: list[tuple[str, Any]] = []
     if isinstance(missing.get("reference"), dict):
         entries.append(("reference", missing["reference"]))
-    models = missing.get("models") if "models" in missing else {k: v for k, v in missing.items() if k != "reference"}
+    models = (
+        missing.get("models")
+        if "models" in missing
+        else {k: v for k, v in missing.items() if k != "reference"}
+    )
     if isinstance(models, dict):
         entries += list(models.items())
     rows: list[tuple[str, int, str]] = []
@@ -146,7 +186,9 @@ def missing_rows(missing: Any) -> list[tuple[str, int, str]] | None:
             return None
         if entry["count"] > 0:
             detail = {"ids": entry.get("ids"), "reasons": entry.get("reasons")}
-            rows.append((str(name), entry["count"], compact({k: v for k, v in detail.items() if v}, limit=600)))
+            rows.append(
+                (str(name), entry["count"], compact({k: v for k, v in detail.items() if v}, limit=600))
+            )
     return rows
 
 
@@ -154,11 +196,17 @@ def score_table(value: Any) -> list[tuple[str, Score]] | None:
     """A mapping whose values are all scores (e.g. contrast per model), as rows; else None."""
     if not isinstance(value, dict) or not value:
         return None
-    rows = [(str(k), s) for k, v in value.items() if isinstance(v, dict) and "score" in v and (s := Score.parse(v))]
+    rows = [
+        (str(k), s)
+        for k, v in value.items()
+        if isinstance(v, dict) and "score" in v and (s := Score.parse(v))
+    ]
     return rows if len(rows) == len(value) else None
 
 
-def matrix_pairs(run: MatrixRun, k: int = 3) -> tuple[list[tuple[str, str, float]], list[tuple[str, str, float]]]:
+def matrix_pairs(
+    run: MatrixRun, k: int = 3
+) -> tuple[list[tuple[str, str, float]], list[tuple[str, str, float]]]:
     """The k most and k least similar distinct pairs of a homogenization matrix."""
     pairs: list[tuple[str, str, float]] = []
     for i, a in enumerate(run.models):
@@ -254,7 +302,11 @@ def per_model_costs(run: Run) -> list[tuple[str, dict[str, str]]]:
     per_model = run.run.get("per_model")
     if not isinstance(per_model, dict):
         return []
-    return [(str(name), {k: compact(v) for k, v in stats.items()}) for name, stats in per_model.items() if isinstance(stats, dict)]
+    return [
+        (str(name), {k: compact(v) for k, v in stats.items()})
+        for name, stats in per_model.items()
+        if isinstance(stats, dict)
+    ]
 
 
 def to_json(report: Report) -> dict[str, Any]:
@@ -265,22 +317,38 @@ def to_json(report: Report) -> dict[str, Any]:
 
     runs: list[dict[str, Any]] = []
     for run in report.runs:
-        entry: dict[str, Any] = {"kind": run_kind(run), "path": str(run.path), "complete": run.complete,
-                                 "settings": dict(settings_items(run)), "costs": run.run.get("totals"),
-                                 "per_model": run.run.get("per_model")}
+        entry: dict[str, Any] = {
+            "kind": run_kind(run),
+            "path": str(run.path),
+            "complete": run.complete,
+            "settings": dict(settings_items(run)),
+            "costs": run.run.get("totals"),
+            "per_model": run.run.get("per_model"),
+        }
         if isinstance(run, IceRun):
             entry["targets"] = [
-                {"target": r.target, "judge": r.judge, "n_responses": r.n_responses, "n_unjudged": r.n_unjudged,
-                 "scores": {k: score(v) for k, v in r.scores.items()},
-                 "breakdowns": {d: {k: {lv: score(s) for lv, s in cell.items()} for k, cell in t.items()}
-                                for d, t in r.breakdowns.items()}}
+                {
+                    "target": r.target,
+                    "judge": r.judge,
+                    "n_responses": r.n_responses,
+                    "n_unjudged": r.n_unjudged,
+                    "scores": {k: score(v) for k, v in r.scores.items()},
+                    "breakdowns": {
+                        d: {k: {lv: score(s) for lv, s in cell.items()} for k, cell in t.items()}
+                        for d, t in r.breakdowns.items()
+                    },
+                }
                 for r in run.results
             ]
         elif isinstance(run, RseRun):
             entry["reference"] = run.reference
             entry["models"] = [
-                {"model": m.name, "avg": score(m.avg), "datasets": {d: score(s) for d, s in m.datasets.items()},
-                 "aspects": {d: {a: score(s) for a, s in t.items()} for d, t in m.aspects.items()}}
+                {
+                    "model": m.name,
+                    "avg": score(m.avg),
+                    "datasets": {d: score(s) for d, s in m.datasets.items()},
+                    "aspects": {d: {a: score(s) for a, s in t.items()} for d, t in m.aspects.items()},
+                }
                 for m in run.models
             ]
         else:
@@ -293,11 +361,15 @@ def to_json(report: Report) -> dict[str, Any]:
         "tool_version": report.tool_version,
         "runs": runs,
         "ice_rse_map": [
-            {"model": p.name, "rse": score(p.rse), "ice": {k: score(v) for k, v in p.ice.items()}} for p in map_points(report)
+            {"model": p.name, "rse": score(p.rse), "ice": {k: score(v) for k, v in p.ice.items()}}
+            for p in map_points(report)
         ],
         "rankings": [
-            {"title": r.title, "higher_means": r.higher_means,
-             "rows": [{"model": m, "run": path, **(score(s) or {})} for m, s, path in r.rows]}
+            {
+                "title": r.title,
+                "higher_means": r.higher_means,
+                "rows": [{"model": m, "run": path, **(score(s) or {})} for m, s, path in r.rows],
+            }
             for r in rankings(report)
         ],
     }

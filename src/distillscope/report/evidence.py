@@ -299,7 +299,9 @@ def rse_pairs(run: RseRun, k: int = 3) -> list[RsePairs]:
                 reference=answers.get((ref_key, dataset, pid), _text(row.get("reference"))),
                 candidate=answers.get((mkey, dataset, pid), _text(_first(row, ("candidate", "response")))),
                 judge=_text(row.get("judge")),
-                evidence=_text(row.get("evidence")) if not isinstance(row.get("evidence"), dict) else json.dumps(row["evidence"], ensure_ascii=False),
+                evidence=_text(row.get("evidence"))
+                if not isinstance(row.get("evidence"), dict)
+                else json.dumps(row["evidence"], ensure_ascii=False),
             )
         )
     out: list[RsePairs] = []

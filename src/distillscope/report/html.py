@@ -72,7 +72,16 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(fmt=fmt, compact=compact, columns=columns, short=plots.short)
-    env.globals.update(kind=run_kind, settings=settings_rows, dict=dict, nonempty=nonempty, matrix_pairs=build.matrix_pairs, missing_rows=missing_rows, paired_rows=paired_rows, score_table=score_table)
+    env.globals.update(
+        kind=run_kind,
+        settings=settings_rows,
+        dict=dict,
+        nonempty=nonempty,
+        matrix_pairs=build.matrix_pairs,
+        missing_rows=missing_rows,
+        paired_rows=paired_rows,
+        score_table=score_table,
+    )
     return env
 
 
@@ -101,7 +110,9 @@ def _breakdowns(report: Report) -> list[tuple[str, list[Breakdown]]]:
     out = []
     for result in report.ice_results:
         dims: list[Breakdown] = []
-        ordered = [d for d in BREAKDOWN_DIMS if d in result.breakdowns] + sorted(set(result.breakdowns) - set(BREAKDOWN_DIMS))
+        ordered = [d for d in BREAKDOWN_DIMS if d in result.breakdowns] + sorted(
+            set(result.breakdowns) - set(BREAKDOWN_DIMS)
+        )
         for dim in ordered:
             rows = sorted(result.breakdowns[dim].items(), key=lambda kv: _sort_key(kv[0]))
             present = {level for _value, levels in rows for level in levels}
@@ -120,17 +131,19 @@ def _ice_evidence_blocks(report: Report) -> list[dict[str, Any]]:
         for target, items in ev.ice_evidence(run).items():
             first, rest, left_out = ev.page_split(items)
             n = len(blocks)
-            blocks.append({
-                "target": target,
-                "total": len(items),
-                "first": first,
-                "rest_json": ev.json_for_script([e.as_dict() for e in rest]) if rest else "",
-                "rest_count": len(rest),
-                "left_out": left_out,
-                "list_id": f"ice-ev-{n}",
-                "data_id": f"ice-ev-data-{n}",
-                "run_path": str(run.path),
-            })
+            blocks.append(
+                {
+                    "target": target,
+                    "total": len(items),
+                    "first": first,
+                    "rest_json": ev.json_for_script([e.as_dict() for e in rest]) if rest else "",
+                    "rest_count": len(rest),
+                    "left_out": left_out,
+                    "list_id": f"ice-ev-{n}",
+                    "data_id": f"ice-ev-data-{n}",
+                    "run_path": str(run.path),
+                }
+            )
     return blocks
 
 
@@ -153,7 +166,12 @@ def _sections(context: dict[str, Any]) -> list[tuple[str, str]]:
 def render_html(report: Report) -> str:
     """The whole report as one HTML document."""
     script = _asset("report.js")
-    cost_labels = [label for _key, label in COST_FIELDS] + ["unjudged responses", "failed target answers", "unjudged pairs", "judge calls"]
+    cost_labels = [label for _key, label in COST_FIELDS] + [
+        "unjudged responses",
+        "failed target answers",
+        "unjudged pairs",
+        "judge calls",
+    ]
     costs = [(run, dict(rows)) for run in report.runs if (rows := cost_rows(run))]
     used = {label for _run, rows in costs for label in rows}
     breakdowns = _breakdowns(report)
@@ -180,4 +198,3 @@ def render_html(report: Report) -> str:
     }
     context["sections"] = _sections(context)
     return _environment().get_template("report.html.j2").render(context)
-

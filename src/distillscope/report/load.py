@@ -237,8 +237,10 @@ def _ice_result(data: dict[str, Any], fallback_target: str) -> IceResult:
 
 
 def _is_ice(data: Any) -> bool:
-    return isinstance(data, dict) and isinstance(data.get("scores"), dict) and any(
-        level in data["scores"] for level in ICE_LEVELS
+    return (
+        isinstance(data, dict)
+        and isinstance(data.get("scores"), dict)
+        and any(level in data["scores"] for level in ICE_LEVELS)
     )
 
 
@@ -286,7 +288,9 @@ def _rse_models(entries: Any) -> list[RseModel]:
             score = Score.parse(raw)
             if score is not None:
                 datasets[str(ds)] = score
-            parsed = {a: s for a in RSE_ASPECTS if (s := Score.parse(_dict(_dict(raw).get("aspects")).get(a)))}
+            parsed = {
+                a: s for a in RSE_ASPECTS if (s := Score.parse(_dict(_dict(raw).get("aspects")).get(a)))
+            }
             if parsed:
                 aspects[str(ds)] = parsed
         models.append(RseModel(str(name), datasets, aspects, Score.parse(entry.get("avg"))))
@@ -326,7 +330,9 @@ def _matrix_run(data: dict[str, Any], run_dir: Path) -> MatrixRun:
         path=run_dir,
         models=names,
         scores=rows,
-        linkage=linkage if isinstance(linkage, list) and linkage and all(isinstance(r, list) for r in linkage) else None,
+        linkage=linkage
+        if isinstance(linkage, list) and linkage and all(isinstance(r, list) for r in linkage)
+        else None,
         order=order if isinstance(order, list) and all(isinstance(i, int) for i in order) else None,
         settings=_settings_of(data, run_dir),
         run=_dict(data.get("run")),

@@ -48,40 +48,81 @@ def _excerpt(text: str) -> str:
 
 
 def render_markdown(report: Report) -> str:
-    out: list[str] = [f"# {escape(report.title)}", "", f"Generated {report.generated_at} by distillscope {report.tool_version}.", ""]
+    out: list[str] = [
+        f"# {escape(report.title)}",
+        "",
+        f"Generated {report.generated_at} by distillscope {report.tool_version}.",
+        "",
+    ]
     for run in report.runs:
         if run.complete is False:
-            out += [f"> **Incomplete run:** `{run.path}` stopped early; its numbers cover only what was done.", ""]
+            out += [
+                f"> **Incomplete run:** `{run.path}` stopped early; its numbers cover only what was done.",
+                "",
+            ]
     out += ["## Summary", ""]
     ice = report.ice_results
     if ice:
         out += ["### ICE: identity contradiction (95% Wilson intervals)", ""]
         out += _table(
             ["Target", "Judge", "Loose", "Strict", "Hard", "Unjudged"],
-            [[escape(r.target), escape(r.judge or "—"), *(cell(r.scores.get(lv)) for lv in ICE_LEVELS),
-              str(r.n_unjudged if r.n_unjudged is not None else "—")] for r in ice],
+            [
+                [
+                    escape(r.target),
+                    escape(r.judge or "—"),
+                    *(cell(r.scores.get(lv)) for lv in ICE_LEVELS),
+                    str(r.n_unjudged if r.n_unjudged is not None else "—"),
+                ]
+                for r in ice
+            ],
         )
     for run in report.rse_runs:
-        out += [f"### RSE: similarity to {escape(run.reference or 'the reference')} (1-5, 95% bootstrap intervals)", ""]
+        out += [
+            f"### RSE: similarity to {escape(run.reference or 'the reference')} (1-5, 95% bootstrap intervals)",
+            "",
+        ]
         out += _table(
             ["Model", *(escape(d) for d in run.datasets), "Average"],
-            [[escape(m.name), *(cell(m.datasets.get(d), 2) for d in run.datasets), cell(m.avg, 2)] for m in run.models],
+            [
+                [escape(m.name), *(cell(m.datasets.get(d), 2) for d in run.datasets), cell(m.avg, 2)]
+                for m in run.models
+            ],
         )
         aspect_rows = [
-            [escape(m.name), escape(d), *(cell(m.aspects.get(d, {}).get(a), 2) for a in ("style", "logic", "content"))]
-            for m in run.models for d in run.datasets if d in m.aspects
+            [
+                escape(m.name),
+                escape(d),
+                *(cell(m.aspects.get(d, {}).get(a), 2) for a in ("style", "logic", "content")),
+            ]
+            for m in run.models
+            for d in run.datasets
+            if d in m.aspects
         ]
         if aspect_rows:
-            out += ["#### By aspect", "", *_table(["Model", "Dataset", "Style", "Logic", "Content"], aspect_rows)]
+            out += [
+                "#### By aspect",
+                "",
+                *_table(["Model", "Dataset", "Style", "Logic", "Content"], aspect_rows),
+            ]
     points = map_points(report)
     if points:
         out += ["## ICE × RSE", ""]
-        out += _table(["Model", "RSE", "ICE strict", "ICE hard"],
-                      [[escape(p.name), cell(p.rse, 2), cell(p.ice.get("strict")), cell(p.ice.get("hard"))] for p in points])
+        out += _table(
+            ["Model", "RSE", "ICE strict", "ICE hard"],
+            [
+                [escape(p.name), cell(p.rse, 2), cell(p.ice.get("strict")), cell(p.ice.get("hard"))]
+                for p in points
+            ],
+        )
     for run in report.matrix_runs:
         out += [f"## Homogenization matrix ({escape(run.path.name)})", ""]
-        out += _table(["Model", *(escape(m) for m in run.models)],
-                      [[escape(m), *("—" if v is None else f"{v:.2f}" for v in row)] for m, row in zip(run.models, run.scores, strict=True)])
+        out += _table(
+            ["Model", *(escape(m) for m in run.models)],
+            [
+                [escape(m), *("—" if v is None else f"{v:.2f}" for v in row)]
+                for m, row in zip(run.models, run.scores, strict=True)
+            ],
+        )
     for run in report.ice_runs:
         evidence = ev.ice_evidence(run) if (run.path / "verdicts.jsonl").is_file() else {}
         for target, items in evidence.items():
@@ -90,7 +131,10 @@ def render_markdown(report: Report) -> str:
             out += [f"## ICE evidence: {escape(target)} ({len(items)} contradicting)", ""]
             for item in items[:EVIDENCE_ITEMS]:
                 lineage = ", ".join(f"{k} {v}" for k, v in {**item.lineage, **item.probe}.items())
-                out += [f"- **{item.level}** #{item.index} judge {escape(item.judge or '—')}" + (f" ({escape(lineage)})" if lineage else "")]
+                out += [
+                    f"- **{item.level}** #{item.index} judge {escape(item.judge or '—')}"
+                    + (f" ({escape(lineage)})" if lineage else "")
+                ]
                 if item.evidence:
                     out += [f"  - evidence: {_excerpt(item.evidence)}"]
                 out += [f"  - response: {_excerpt(item.response)}"]
@@ -104,13 +148,24 @@ def render_markdown(report: Report) -> str:
         for dim, table in result.breakdowns.items():
             levels = [c for c in ("loose", "strict", "hard", "score") if any(c in v for v in table.values())]
             out += [f"### {escape(dim)}", ""]
-            out += _table([escape(dim), *levels], [[escape(value), *(cell(v.get(c)) for c in levels)] for value, v in table.items()])
+            out += _table(
+                [escape(dim), *levels],
+                [[escape(value), *(cell(v.get(c)) for c in levels)] for value, v in table.items()],
+            )
     costs = [(run, rows) for run in report.runs if (rows := cost_rows(run))]
     if costs:
         out += ["## Costs", ""]
         labels = list(dict.fromkeys(label for _run, rows in costs for label, _v in rows))
-        out += _table(["Run", *labels], [[f"{escape(run.path.name)} ({run_kind(run)})", *(dict(rows).get(label, "—") for label in labels)]
-                                        for run, rows in costs])
+        out += _table(
+            ["Run", *labels],
+            [
+                [
+                    f"{escape(run.path.name)} ({run_kind(run)})",
+                    *(dict(rows).get(label, "—") for label in labels),
+                ]
+                for run, rows in costs
+            ],
+        )
     out += ["## Settings", ""]
     for run in report.runs:
         out += [f"### `{run.path}` ({run_kind(run)})", ""]

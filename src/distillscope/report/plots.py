@@ -42,7 +42,6 @@ MAX_WIDTH_IN = 12.0  # wider figures would shrink their text below legibility on
 _ids = itertools.count(1)
 
 _RC: Any = {  # typed loosely: matplotlib types rc keys as literals
-
     "svg.fonttype": "none",
     "font.family": "sans-serif",
     "font.size": 10,
@@ -99,15 +98,24 @@ def to_svg(fig: Figure, title: str, description: str, note: str = "whiskers show
     text = re.sub(r"\bid=\"([^\"]+)\"", lambda m: f'id="{uid}-{m.group(1)}"', text)
     text = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{uid}-{m.group(1)})", text)
     text = re.sub(r"xlink:href=\"#([^\"]+)\"", lambda m: f'xlink:href="#{uid}-{m.group(1)}"', text)
-    text = re.sub(r"font-family: *'?DejaVu Sans'?", "font-family: system-ui, 'DejaVu Sans', 'Segoe UI', Roboto, Arial, sans-serif", text)
-    text = re.sub(r"font: ([0-9.]+px) 'DejaVu Sans'", r"font: \1 system-ui, 'DejaVu Sans', Arial, sans-serif", text)
+    text = re.sub(
+        r"font-family: *'?DejaVu Sans'?",
+        "font-family: system-ui, 'DejaVu Sans', 'Segoe UI', Roboto, Arial, sans-serif",
+        text,
+    )
+    text = re.sub(
+        r"font: ([0-9.]+px) 'DejaVu Sans'", r"font: \1 system-ui, 'DejaVu Sans', Arial, sans-serif", text
+    )
     head_end = text.index(">") + 1
     head = text[:head_end]
     natural = re.search(r'\swidth="([0-9.]+)pt"', head)
     max_px = float(natural.group(1)) * 4 / 3 * 1.25 if natural else 980.0
     head = re.sub(r'\swidth="[^"]*"', "", head, count=1)
     head = re.sub(r'\sheight="[^"]*"', "", head, count=1)
-    head = head[:-1] + f' role="img" aria-labelledby="{uid}-t {uid}-d" class="plot" style="max-width: {max_px:.0f}px; min-width: {min(max_px, 520):.0f}px">'
+    head = (
+        head[:-1]
+        + f' role="img" aria-labelledby="{uid}-t {uid}-d" class="plot" style="max-width: {max_px:.0f}px; min-width: {min(max_px, 520):.0f}px">'
+    )
     labels = f'<title id="{uid}-t">{html.escape(title)}</title><desc id="{uid}-d">{html.escape(description)}</desc>'
     return Plot(head + labels + text[head_end:], title, description, note)
 
@@ -125,11 +133,15 @@ def _err(scores: Sequence[Score | None]) -> np.ndarray:
 
 
 def _values(scores: Sequence[Score | None]) -> np.ndarray:
-    return np.array([s.score if s is not None and s.score is not None else np.nan for s in scores], dtype=float)
+    return np.array(
+        [s.score if s is not None and s.score is not None else np.nan for s in scores], dtype=float
+    )
 
 
 def _fmt(value: float | None, digits: int = 3) -> str:
-    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
+    return (
+        "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
+    )
 
 
 def ice_bars(results: Sequence[IceResult]) -> Plot | None:
@@ -140,26 +152,47 @@ def ice_bars(results: Sequence[IceResult]) -> Plot | None:
     names = [short(r.target) for r in results]
     x = np.arange(len(results))
     width = 0.26
-    fig = _new_figure(min(MAX_WIDTH_IN, max(5.0, 1.1 * len(results) + 2.5)), 3.8 if len(results) <= 8 else 4.6)
+    fig = _new_figure(
+        min(MAX_WIDTH_IN, max(5.0, 1.1 * len(results) + 2.5)), 3.8 if len(results) <= 8 else 4.6
+    )
     with matplotlib.rc_context(_RC):
         ax = fig.add_subplot()
         for offset, level in zip((-width, 0.0, width), ICE_LEVELS, strict=True):
             scores = [r.scores.get(level) for r in results]
             values = _values(scores)
-            ax.bar(x + offset, np.nan_to_num(values), width, color=LEVEL_COLOURS[level], label=level,
-                   yerr=_err(scores), ecolor=FOREGROUND, capsize=3, error_kw={"elinewidth": 1})
-        ax.set_xticks(x, names, rotation=(25 if len(results) <= 8 else 60) if len(results) > 3 else 0,
-                      ha="right" if len(results) > 3 else "center", fontsize=10 if len(results) <= 12 else 8)
+            ax.bar(
+                x + offset,
+                np.nan_to_num(values),
+                width,
+                color=LEVEL_COLOURS[level],
+                label=level,
+                yerr=_err(scores),
+                ecolor=FOREGROUND,
+                capsize=3,
+                error_kw={"elinewidth": 1},
+            )
+        ax.set_xticks(
+            x,
+            names,
+            rotation=(25 if len(results) <= 8 else 60) if len(results) > 3 else 0,
+            ha="right" if len(results) > 3 else "center",
+            fontsize=10 if len(results) <= 12 else 8,
+        )
         ax.set_ylabel("share of judged responses")
         ax.set_ylim(0, 1)
         ax.grid(axis="y")
         ax.set_axisbelow(True)
         fig.legend(*ax.get_legend_handles_labels(), ncols=3, loc="outside upper center")
     parts = "; ".join(
-        f"{r.target}: " + ", ".join(f"{lv} {_fmt(r.scores[lv].score if lv in r.scores else None)}" for lv in ICE_LEVELS)
+        f"{r.target}: "
+        + ", ".join(f"{lv} {_fmt(r.scores[lv].score if lv in r.scores else None)}" for lv in ICE_LEVELS)
         for r in results
     )
-    return to_svg(fig, "ICE identity contradiction by target", f"Bar chart of loose, strict and hard scores with 95% intervals. {parts}.")
+    return to_svg(
+        fig,
+        "ICE identity contradiction by target",
+        f"Bar chart of loose, strict and hard scores with 95% intervals. {parts}.",
+    )
 
 
 def rse_aspect_bars(run: RseRun) -> Plot | None:
@@ -171,7 +204,9 @@ def rse_aspect_bars(run: RseRun) -> Plot | None:
     cols = min(len(datasets), 2 if len(models) <= 5 else 1)
     rows = math.ceil(len(datasets) / cols)
     many = len(models) > 8
-    fig = _new_figure(min(MAX_WIDTH_IN, max(5.0, (1.0 * len(models) + 1.8) * cols)), (4.2 if many else 3.4) * rows)
+    fig = _new_figure(
+        min(MAX_WIDTH_IN, max(5.0, (1.0 * len(models) + 1.8) * cols)), (4.2 if many else 3.4) * rows
+    )
     width = 0.26
     described: list[str] = []
     with matplotlib.rc_context(_RC):
@@ -182,13 +217,30 @@ def rse_aspect_bars(run: RseRun) -> Plot | None:
             for offset, aspect in zip((-width, 0.0, width), RSE_ASPECTS, strict=True):
                 scores = [m.aspects.get(ds, {}).get(aspect) for m in models]
                 values = _values(scores)
-                bars = ax.bar(x + offset, np.nan_to_num(values, nan=1.0), width, color=ASPECT_COLOURS[aspect], label=aspect,
-                              yerr=_err(scores), ecolor=FOREGROUND, capsize=2, error_kw={"elinewidth": 1})
+                bars = ax.bar(
+                    x + offset,
+                    np.nan_to_num(values, nan=1.0),
+                    width,
+                    color=ASPECT_COLOURS[aspect],
+                    label=aspect,
+                    yerr=_err(scores),
+                    ecolor=FOREGROUND,
+                    capsize=2,
+                    error_kw={"elinewidth": 1},
+                )
                 if len(models) * len(RSE_ASPECTS) <= 15:
                     ax.bar_label(bars, labels=[_fmt(v, 1) for v in values], fontsize=7, padding=2)
-                described.append(f"{ds} {aspect}: " + ", ".join(f"{m.name} {_fmt(v, 2)}" for m, v in zip(models, values, strict=True)))
-            ax.set_xticks(x, [short(m.name) for m in models], rotation=(60 if many else 25) if len(models) > 2 else 0,
-                          ha="right" if len(models) > 2 else "center", fontsize=8 if many else 10)
+                described.append(
+                    f"{ds} {aspect}: "
+                    + ", ".join(f"{m.name} {_fmt(v, 2)}" for m, v in zip(models, values, strict=True))
+                )
+            ax.set_xticks(
+                x,
+                [short(m.name) for m in models],
+                rotation=(60 if many else 25) if len(models) > 2 else 0,
+                ha="right" if len(models) > 2 else "center",
+                fontsize=8 if many else 10,
+            )
             ax.set_ylim(1, 5)
             ax.set_title(ds)
             ax.set_ylabel("similarity (1-5)")
@@ -197,8 +249,13 @@ def rse_aspect_bars(run: RseRun) -> Plot | None:
         for j in range(len(datasets), rows * cols):
             axes[j // cols][j % cols].set_visible(False)
         fig.legend(*axes[0][0].get_legend_handles_labels(), ncols=3, loc="outside upper center")
-    return to_svg(fig, f"RSE similarity to {run.reference or 'the reference'} by aspect",
-                  "Bar chart of style, logic and content similarity (1 to 5) with 95% intervals. " + "; ".join(described) + ".")
+    return to_svg(
+        fig,
+        f"RSE similarity to {run.reference or 'the reference'} by aspect",
+        "Bar chart of style, logic and content similarity (1 to 5) with 95% intervals. "
+        + "; ".join(described)
+        + ".",
+    )
 
 
 @dataclass
@@ -223,9 +280,25 @@ def ice_rse_map(points: Sequence[MapPoint]) -> Plot | None:
                 if ice is None or ice.score is None or p.rse.score is None:
                     continue
                 colour = OKABE_ITO[i % len(OKABE_ITO)]
-                ax.errorbar([p.rse.score], [ice.score], xerr=_err([p.rse]), yerr=_err([ice]), fmt="o",
-                            color=colour, ecolor=colour, capsize=3, markersize=7, label=short(p.name))
-                ax.annotate(short(p.name), (p.rse.score, ice.score), textcoords="offset points", xytext=(5, 5), fontsize=8)
+                ax.errorbar(
+                    [p.rse.score],
+                    [ice.score],
+                    xerr=_err([p.rse]),
+                    yerr=_err([ice]),
+                    fmt="o",
+                    color=colour,
+                    ecolor=colour,
+                    capsize=3,
+                    markersize=7,
+                    label=short(p.name),
+                )
+                ax.annotate(
+                    short(p.name),
+                    (p.rse.score, ice.score),
+                    textcoords="offset points",
+                    xytext=(5, 5),
+                    fontsize=8,
+                )
                 described.append(f"{p.name}: RSE {_fmt(p.rse.score, 2)}, ICE {level} {_fmt(ice.score)}")
             highs = [p.ice[level].hi or p.ice[level].score or 0.0 for p in points if level in p.ice]
             ax.set_xlim(1, 5)  # the whole similarity scale, so maps of different studies compare
@@ -237,8 +310,11 @@ def ice_rse_map(points: Sequence[MapPoint]) -> Plot | None:
             ax.set_title(f"ICE {level} vs RSE")
     if not described:
         return None
-    return to_svg(fig, "ICE × RSE: identity contradiction against response similarity",
-                  "Scatter plot, one point per model with 95% intervals on both axes. " + "; ".join(described) + ".")
+    return to_svg(
+        fig,
+        "ICE × RSE: identity contradiction against response similarity",
+        "Scatter plot, one point per model with 95% intervals on both axes. " + "; ".join(described) + ".",
+    )
 
 
 def matrix_linkage(run: MatrixRun) -> np.ndarray | None:
@@ -280,12 +356,20 @@ def matrix_plot(run: MatrixRun) -> Plot | None:
     inches = min(MAX_WIDTH_IN, max(5.0, 0.55 * size + 3.0))
     fig = _new_figure(inches, inches + 0.4)
     with matplotlib.rc_context(_RC):
-        grid = fig.add_gridspec(2, 2, height_ratios=(1, max(2.5, size * 0.35)), width_ratios=(max(2.5, size * 0.35), 0.12))
+        grid = fig.add_gridspec(
+            2, 2, height_ratios=(1, max(2.5, size * 0.35)), width_ratios=(max(2.5, size * 0.35), 0.12)
+        )
         order = list(range(size))
         if link is not None:
             dax = fig.add_subplot(grid[0, 0])
-            tree = dendrogram(link, ax=dax, no_plot=False, labels=labels, no_labels=True,
-                              link_color_func=lambda _k: FOREGROUND)
+            tree = dendrogram(
+                link,
+                ax=dax,
+                no_plot=False,
+                labels=labels,
+                no_labels=True,
+                link_color_func=lambda _k: FOREGROUND,
+            )
             order = [int(i) for i in tree["leaves"]]
             dax.set_yticks([])
             for side in ("left", "bottom"):
@@ -294,7 +378,10 @@ def matrix_plot(run: MatrixRun) -> Plot | None:
         elif run.order and sorted(run.order) == order:
             order = list(run.order)
         ax = fig.add_subplot(grid[1, 0])
-        data = np.array([[np.nan if run.scores[i][j] is None else run.scores[i][j] for j in order] for i in order], dtype=float)
+        data = np.array(
+            [[np.nan if run.scores[i][j] is None else run.scores[i][j] for j in order] for i in order],
+            dtype=float,
+        )
         image = ax.imshow(data, cmap="cividis", aspect="auto", interpolation="nearest")
         ax.set_xticks(range(size), [labels[i] for i in order], rotation=45, ha="right")
         ax.set_yticks(range(size), [labels[i] for i in order])
@@ -306,9 +393,21 @@ def matrix_plot(run: MatrixRun) -> Plot | None:
             for i in range(size):
                 for j in range(size):
                     if np.isfinite(data[i, j]):
-                        ax.text(j, i, f"{data[i, j]:.2f}", ha="center", va="center", fontsize=7,
-                                color="#000000" if data[i, j] > mid else "#ffffff")
+                        ax.text(
+                            j,
+                            i,
+                            f"{data[i, j]:.2f}",
+                            ha="center",
+                            va="center",
+                            fontsize=7,
+                            color="#000000" if data[i, j] > mid else "#ffffff",
+                        )
         fig.colorbar(image, cax=fig.add_subplot(grid[1, 1]), label="similarity")
     ordered = ", ".join(run.models[i] for i in order)
-    return to_svg(fig, "Homogenization matrix", f"Heatmap of pairwise response similarity between {size} models, "
-                  f"rows and columns in dendrogram order: {ordered}.", note="rows and columns in dendrogram order")
+    return to_svg(
+        fig,
+        "Homogenization matrix",
+        f"Heatmap of pairwise response similarity between {size} models, "
+        f"rows and columns in dendrogram order: {ordered}.",
+        note="rows and columns in dendrogram order",
+    )

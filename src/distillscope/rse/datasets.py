@@ -40,8 +40,17 @@ SharegptTurns = Literal["first", "all"]
 ID_FIELDS = ("id", "uid", "question_id", "prompt_id")
 BUILTIN = ("builtin", "examples", "builtin:examples")
 HF_PREFIX = "hf:"
-_ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "chatgpt": "assistant",
-          "bard": "assistant", "bing": "assistant", "model": "assistant", "system": "system"}
+_ROLES = {
+    "human": "user",
+    "user": "user",
+    "gpt": "assistant",
+    "assistant": "assistant",
+    "chatgpt": "assistant",
+    "bard": "assistant",
+    "bing": "assistant",
+    "model": "assistant",
+    "system": "system",
+}
 
 
 @dataclass(frozen=True)
@@ -81,7 +90,9 @@ def _read_rows(path: Path) -> list[Row]:
 
 
 def _read_jsonl(path: Path, text: str) -> list[Row]:
-    return [Row(f"{path}:{number}", number, obj) for number, obj in parse_jsonl_lines(path, text.splitlines())]
+    return [
+        Row(f"{path}:{number}", number, obj) for number, obj in parse_jsonl_lines(path, text.splitlines())
+    ]
 
 
 def _read_json_list(path: Path, data: Any) -> list[Row]:
@@ -110,7 +121,9 @@ def _read_table(path: Path, suffix: str) -> list[Row]:
             frame = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", dtype=str, keep_default_na=False)
             first_line = 2  # the header is line 1
     except Exception as exc:  # pandas/pyarrow raise many kinds for a bad file
-        raise UserError(f"{path}: cannot read as {suffix[1:]}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+        raise UserError(
+            f"{path}: cannot read as {suffix[1:]}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+        ) from None
     if frame.empty:
         raise UserError(f"{path}: file is empty")
     rows: list[Row] = []
@@ -184,7 +197,9 @@ RowReader = Callable[[Row, str, "SharegptTurns"], list[Prompt]]
 
 
 def _prompt(pid: str, dataset: str, messages: Sequence[Message], **meta: str) -> Prompt:
-    return Prompt(id=pid, dataset=dataset, messages=tuple(messages), meta={k: v for k, v in meta.items() if v})
+    return Prompt(
+        id=pid, dataset=dataset, messages=tuple(messages), meta={k: v for k, v in meta.items() if v}
+    )
 
 
 def _from_turns(row: Row, dataset: str, _: SharegptTurns) -> list[Prompt]:
@@ -193,7 +208,9 @@ def _from_turns(row: Row, dataset: str, _: SharegptTurns) -> list[Prompt]:
         raise _err(row, "expected a non-empty list of turns", "turns")
     texts = [_turn_text(row, t) for t in turns]
     pid = _row_id(row) or content_id(texts)
-    prompt = _prompt(pid, dataset, [Message(role="user", content=texts[0])], category=str(row.data.get("category") or ""))
+    prompt = _prompt(
+        pid, dataset, [Message(role="user", content=texts[0])], category=str(row.data.get("category") or "")
+    )
     return [prompt.model_copy(update={"followups": tuple(texts[1:])})]
 
 
@@ -203,13 +220,19 @@ def _from_prompt(row: Row, dataset: str, _: SharegptTurns) -> list[Prompt]:
     messages = [Message(role="system", content=system)] if isinstance(system, str) and system.strip() else []
     messages.append(Message(role="user", content=text))
     pid = _row_id(row) or content_id([m.model_dump() for m in messages])
-    return [_prompt(pid, dataset, messages, category=str(row.data.get("category") or row.data.get("cluster") or ""))]
+    return [
+        _prompt(
+            pid, dataset, messages, category=str(row.data.get("category") or row.data.get("cluster") or "")
+        )
+    ]
 
 
 def _from_problem(row: Row, dataset: str, _: SharegptTurns) -> list[Prompt]:
     text = _text(row, "problem")
     pid = _row_id(row) or content_id(text)
-    return [_prompt(pid, dataset, [Message(role="user", content=text)], source=str(row.data.get("source") or ""))]
+    return [
+        _prompt(pid, dataset, [Message(role="user", content=text)], source=str(row.data.get("source") or ""))
+    ]
 
 
 def _from_messages(row: Row, dataset: str, _: SharegptTurns) -> list[Prompt]:
@@ -241,7 +264,11 @@ def _from_conversations(row: Row, dataset: str, turns: SharegptTurns) -> list[Pr
         value = item.get("value", item.get("content")) if isinstance(item, dict) else None
         role = _ROLES.get(str(speaker).lower()) if speaker is not None else None
         if role is None or not isinstance(value, str):
-            raise _err(row, f"each turn needs 'from' (human|gpt|system) and text 'value', got from={speaker!r}", "conversations")
+            raise _err(
+                row,
+                f"each turn needs 'from' (human|gpt|system) and text 'value', got from={speaker!r}",
+                "conversations",
+            )
         history.append(Message(role=role, content=value))  # type: ignore[arg-type]
     base = _row_id(row) or content_id([m.model_dump() for m in history])
     users = [i for i, m in enumerate(history) if m.role == "user"]
@@ -256,7 +283,9 @@ def _from_conversations(row: Row, dataset: str, turns: SharegptTurns) -> list[Pr
                 raise _err(row, "the first human turn is empty", "conversations")
             continue
         pid = base if human == 1 else f"{base}#t{human}"
-        prompts.append(_prompt(pid, dataset, [*lead, *history[start : i + 1]], source_id=base, turn=str(human)))
+        prompts.append(
+            _prompt(pid, dataset, [*lead, *history[start : i + 1]], source_id=base, turn=str(human))
+        )
     return prompts
 
 
@@ -295,10 +324,17 @@ class Dataset:
     total: int  # prompts before sampling
 
     def summary(self) -> dict[str, Any]:
-        return {"source": self.source, "format": self.format, "prompts": len(self.prompts), "total": self.total}
+        return {
+            "source": self.source,
+            "format": self.format,
+            "prompts": len(self.prompts),
+            "total": self.total,
+        }
 
 
-def read_prompts(rows: Iterable[Row], dataset: str, *, sharegpt_turns: SharegptTurns = "first") -> tuple[str, list[Prompt]]:
+def read_prompts(
+    rows: Iterable[Row], dataset: str, *, sharegpt_turns: SharegptTurns = "first"
+) -> tuple[str, list[Prompt]]:
     """Rows -> prompts with unique ids (format from the first row)."""
     rows = list(rows)
     if not rows:
@@ -330,21 +366,29 @@ def builtin_answers() -> dict[str, str]:
 
 def _hf_rows(spec: str) -> list[Row]:
     """`hf:NAME[:split]` through Hugging Face `datasets`, only when it is installed."""
-    name, _, split = spec[len(HF_PREFIX):].partition(":")
+    name, _, split = spec[len(HF_PREFIX) :].partition(":")
     if not name:
         raise UserError(f"dataset '{spec}': expected hf:NAME[:split]")
     try:
         import datasets as hf_datasets  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
-        raise UserError(f"dataset '{spec}': Hugging Face datasets is not installed (pip install 'distillscope[hf]')") from None
+        raise UserError(
+            f"dataset '{spec}': Hugging Face datasets is not installed (pip install 'distillscope[hf]')"
+        ) from None
     try:
         table = hf_datasets.load_dataset(name, split=split or "train")
     except Exception as exc:  # network, missing dataset, bad split
-        raise UserError(f"dataset '{spec}': cannot load: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
-    return [Row(f"{spec} row {i}", None, {k: _plain(v) for k, v in dict(r).items()}) for i, r in enumerate(table)]
+        raise UserError(
+            f"dataset '{spec}': cannot load: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+        ) from None
+    return [
+        Row(f"{spec} row {i}", None, {k: _plain(v) for k, v in dict(r).items()}) for i, r in enumerate(table)
+    ]
 
 
-def load_dataset(name: str, source: str, *, sharegpt_turns: SharegptTurns = "first", base: Path | None = None) -> Dataset:
+def load_dataset(
+    name: str, source: str, *, sharegpt_turns: SharegptTurns = "first", base: Path | None = None
+) -> Dataset:
     """`--dataset NAME=SOURCE`: SOURCE is a file, `builtin` (the examples) or `hf:NAME[:split]`."""
     if source in BUILTIN:
         rows, label = builtin_rows(), "builtin"
@@ -380,7 +424,11 @@ def sample_prompts(prompts: Sequence[Prompt], n: int | None, seed: int) -> list[
 
 
 def load_datasets(
-    specs: dict[str, str], *, sample: int | None = None, seed: int = 0, sharegpt_turns: SharegptTurns = "first"
+    specs: dict[str, str],
+    *,
+    sample: int | None = None,
+    seed: int = 0,
+    sharegpt_turns: SharegptTurns = "first",
 ) -> list[Dataset]:
     """Every `--dataset NAME=SOURCE`, each sampled with the same seed."""
     if not specs:

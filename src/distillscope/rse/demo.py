@@ -97,7 +97,9 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
             lines.append(f"  {name}: n/a")
             continue
         lo, hi = avg["ci95"]
-        aspects = ", ".join(f"{a} {v['score']:.2f}" for a, v in avg["aspects"].items() if v.get("score") is not None)
+        aspects = ", ".join(
+            f"{a} {v['score']:.2f}" for a, v in avg["aspects"].items() if v.get("score") is not None
+        )
         lines.append(f"  {name}: {avg['score']:.2f} [{lo:.2f}, {hi:.2f}] ({aspects})")
     if not results.get("complete", True):
         lines.append(f"  incomplete: {results.get('stopped')}")

@@ -34,7 +34,9 @@ def _offline(_ctx: RunContext, _options: JudgeOptions) -> SimilarityJudge:
     try:
         from distillscope.rse.offline.judge import OfflineJudge
     except ImportError as exc:
-        raise UserError(f"--judge offline is not available here ({exc}); give a model spec for the LLM judge") from None
+        raise UserError(
+            f"--judge offline is not available here ({exc}); give a model spec for the LLM judge"
+        ) from None
     return OfflineJudge()
 
 
@@ -83,7 +85,15 @@ async def judge_against(
             judgment.note = f"no {side} answer"
         else:
             to_judge.append(
-                (len(out), PairItem(prompt_id=f"{item.dataset}/{item.key}", prompt=item.text, reference=ref_answer.text, candidate=candidate))
+                (
+                    len(out),
+                    PairItem(
+                        prompt_id=f"{item.dataset}/{item.key}",
+                        prompt=item.text,
+                        reference=ref_answer.text,
+                        candidate=candidate,
+                    ),
+                )
             )
         out.append(judgment)
     if to_judge:

@@ -163,13 +163,17 @@ class LLMSimilarityJudge(SimilarityJudge):
 
     def request(self, item: PairItem, *, reference_first: bool, attempt: int = 1) -> tuple[ModelRequest, str]:
         """The judge request for one pair in one order, and the nonce its reply must use."""
-        first, second = (item.reference, item.candidate) if reference_first else (item.candidate, item.reference)
+        first, second = (
+            (item.reference, item.candidate) if reference_first else (item.candidate, item.reference)
+        )
         nonce = call_nonce(item.prompt, first, second, str(attempt))
         prompt = RUBRIC.format(nonce=nonce, question=item.prompt, first=first, second=second)
         messages = [Message(role="system", content=SYSTEM_PROMPT), Message(role="user", content=prompt)]
         if attempt > 1:
             messages.append(Message(role="user", content=RETRY_NOTE.format(nonce=nonce)))
-        return ModelRequest(messages=tuple(messages), params=self.params, prompt_id=f"rse-judge-{item.prompt_id}"), nonce
+        return ModelRequest(
+            messages=tuple(messages), params=self.params, prompt_id=f"rse-judge-{item.prompt_id}"
+        ), nonce
 
     async def _rate(self, items: Sequence[PairItem], *, reference_first: bool) -> list[Rating | None]:
         ratings: list[Rating | None] = [None] * len(items)
@@ -177,7 +181,9 @@ class LLMSimilarityJudge(SimilarityJudge):
         for attempt in (1, 2):
             if not pending:
                 break
-            built = [self.request(items[i], reference_first=reference_first, attempt=attempt) for i in pending]
+            built = [
+                self.request(items[i], reference_first=reference_first, attempt=attempt) for i in pending
+            ]
             results = await self.scheduler.map(self.backend, [r for r, _ in built], stage="rse: judge")
             self.calls += len(built)
             if attempt == 2:
@@ -202,7 +208,14 @@ class LLMSimilarityJudge(SimilarityJudge):
         for i, item in enumerate(items):
             if _identical(item.reference, item.candidate):
                 self.short_circuited += 1
-                out[i] = AspectScores(style=5.0, logic=5.0, content=5.0, overall=5.0, raw={"orders": 0.0}, evidence=IDENTICAL_NOTE)
+                out[i] = AspectScores(
+                    style=5.0,
+                    logic=5.0,
+                    content=5.0,
+                    overall=5.0,
+                    raw={"orders": 0.0},
+                    evidence=IDENTICAL_NOTE,
+                )
             else:
                 to_judge.append(i)
         subset = [items[i] for i in to_judge]
@@ -237,5 +250,10 @@ def _combine(ratings: list[Rating], *, swapped: bool) -> AspectScores:
             raw[f"{aspect}_test_first"] = float(b)
     evidence = " | ".join(r.evidence for r in ratings if r.evidence) or None
     return AspectScores(
-        style=style, logic=logic, content=content, overall=(style + logic + content) / 3, raw=raw, evidence=evidence
+        style=style,
+        logic=logic,
+        content=content,
+        overall=(style + logic + content) / 3,
+        raw=raw,
+        evidence=evidence,
     )

@@ -83,12 +83,16 @@ async def run_matrix(
         answers: list[ModelAnswers] = await answer_all(ctx, models, datasets)
         for a in answers:
             require_some_answers(a)
-        write_jsonl(ctx.out / "responses.jsonl", [r.row(a.name, "model") for a in answers for r in a.answers.values()])
+        write_jsonl(
+            ctx.out / "responses.jsonl", [r.row(a.name, "model") for a in answers for r in a.answers.values()]
+        )
         results["missing"] = {a.name: a.missing() for a in answers}
         judge = judge or build_judge(ctx, judge_options)
         results["judge"] = judge.name
         scores: list[list[float | None]] = [[None] * size for _ in range(size)]
-        aspects: dict[str, list[list[float | None]]] = {a: [[None] * size for _ in range(size)] for a in ASPECTS}
+        aspects: dict[str, list[list[float | None]]] = {
+            a: [[None] * size for _ in range(size)] for a in ASPECTS
+        }
         counts: list[list[int]] = [[0] * size for _ in range(size)]
         with AtomicJsonlWriter(ctx.out / "judgments.jsonl") as judgments_file:  # one pair at a time
             for i in range(size):

@@ -119,7 +119,12 @@ def _request(item: Item, history: tuple[Message, ...], params: GenerateParams) -
 
 
 async def collect_answers(
-    scheduler: Scheduler, backend: Backend, prompts: Sequence[Prompt], *, params: GenerateParams, name: str | None = None
+    scheduler: Scheduler,
+    backend: Backend,
+    prompts: Sequence[Prompt],
+    *,
+    params: GenerateParams,
+    name: str | None = None,
 ) -> ModelAnswers:
     """Answers of one model to every turn of every prompt (follow-ups after its own answers)."""
     out = ModelAnswers(name or backend.name)

@@ -52,11 +52,15 @@ def check_names(contestants: Sequence[Contestant], what: str) -> None:
         seen.add(c.name)
 
 
-async def answer_all(ctx: RunContext, contestants: Sequence[Contestant], datasets: Sequence[Dataset]) -> list[ModelAnswers]:
+async def answer_all(
+    ctx: RunContext, contestants: Sequence[Contestant], datasets: Sequence[Dataset]
+) -> list[ModelAnswers]:
     """Every contestant answers every prompt, all models at once (each lane bounds its own calls)."""
     prompts = [p for d in datasets for p in d.prompts]
     tasks = [
-        asyncio.ensure_future(collect_answers(ctx.scheduler, c.backend, prompts, params=c.params, name=c.name))
+        asyncio.ensure_future(
+            collect_answers(ctx.scheduler, c.backend, prompts, params=c.params, name=c.name)
+        )
         for c in contestants
     ]
     try:
@@ -72,10 +76,17 @@ def require_some_answers(answers: ModelAnswers) -> None:
     """A model with not one answer is a wrong file or model, not a finding: stop and say so."""
     if answers.answers and all(a.text is None for a in answers.answers.values()):
         first = next(iter(answers.answers.values()))
-        raise UserError(f"model '{answers.name}': no answer for any of the {len(answers.answers)} prompts (first: {first.error})")
+        raise UserError(
+            f"model '{answers.name}': no answer for any of the {len(answers.answers)} prompts (first: {first.error})"
+        )
 
 
-def response_rows(reference: ModelAnswers, tests: Sequence[ModelAnswers], role_of_extra: str = "panel", extra: Sequence[ModelAnswers] = ()) -> list[dict[str, Any]]:
+def response_rows(
+    reference: ModelAnswers,
+    tests: Sequence[ModelAnswers],
+    role_of_extra: str = "panel",
+    extra: Sequence[ModelAnswers] = (),
+) -> list[dict[str, Any]]:
     rows = [a.row(reference.name, "reference") for a in reference.answers.values()]
     for model in tests:
         rows.extend(a.row(model.name, "test") for a in model.answers.values())
@@ -119,10 +130,16 @@ async def run_rse(
     }
     try:
         everyone = await answer_all(ctx, [reference, *tests, *panel], datasets)
-        ref_answers, test_answers, panel_answers = everyone[0], everyone[1 : 1 + len(tests)], everyone[1 + len(tests) :]
+        ref_answers, test_answers, panel_answers = (
+            everyone[0],
+            everyone[1 : 1 + len(tests)],
+            everyone[1 + len(tests) :],
+        )
         for answers in everyone:
             require_some_answers(answers)
-        write_jsonl(ctx.out / "responses.jsonl", response_rows(ref_answers, test_answers, extra=panel_answers))
+        write_jsonl(
+            ctx.out / "responses.jsonl", response_rows(ref_answers, test_answers, extra=panel_answers)
+        )
         results["missing"] = {
             "reference": ref_answers.missing(),
             "models": {m.name: m.missing() for m in [*test_answers, *panel_answers]},

@@ -59,7 +59,9 @@ def _r(x: float | None) -> float | None:
     return None if x is None else round(x, 6)
 
 
-def stratified_mean(groups: Sequence[Sequence[float]], *, seed: int = 0, resamples: int = RESAMPLES) -> dict[str, Any]:
+def stratified_mean(
+    groups: Sequence[Sequence[float]], *, seed: int = 0, resamples: int = RESAMPLES
+) -> dict[str, Any]:
     """Mean of the group means, with a bootstrap that resamples within each group.
 
     The paper's average over datasets weighs every dataset equally, whatever its size; the
@@ -99,7 +101,10 @@ def model_summary(judgments: Iterable[Judgment], datasets: Sequence[str], *, see
     out: dict[str, Any] = {"datasets": {d: dataset_summary(js, seed=seed) for d, js in by_ds.items()}}
 
     def values(aspect: str) -> list[list[float]]:
-        return [[j.value(aspect) for j in js if j.status == "judged" and j.scores is not None] for js in by_ds.values()]
+        return [
+            [j.value(aspect) for j in js if j.status == "judged" and j.scores is not None]
+            for js in by_ds.values()
+        ]
 
     avg = stratified_mean(values("overall"), seed=seed)
     avg["aspects"] = {a: stratified_mean(values(a), seed=seed) for a in ASPECTS}
@@ -128,5 +133,13 @@ def paired_comparisons(
             per_ds[ds] = entry
         avg = stratified_mean(groups["overall"], seed=seed)
         avg["aspects"] = {asp: stratified_mean(groups[asp], seed=seed) for asp in ASPECTS}
-        out.append({"a": a, "b": b, "difference": "a - b (positive: a is closer to the reference)", "datasets": per_ds, "avg": avg})
+        out.append(
+            {
+                "a": a,
+                "b": b,
+                "difference": "a - b (positive: a is closer to the reference)",
+                "datasets": per_ds,
+                "avg": avg,
+            }
+        )
     return out

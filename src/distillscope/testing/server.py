@@ -133,7 +133,10 @@ class OpenAIServer:
             if fault:
                 self.fault_counts[fault] += 1
         try:
-            if self.require_key is not None and request.headers.get("Authorization") != f"Bearer {self.require_key}":
+            if (
+                self.require_key is not None
+                and request.headers.get("Authorization") != f"Bearer {self.require_key}"
+            ):
                 return web.json_response({"error": {"message": "invalid api key"}}, status=401)
             body = await request.json()
             with self._lock:
@@ -150,7 +153,11 @@ class OpenAIServer:
             if fault == "length":
                 text = text[: max(1, len(text) // 2)]
             if "messages" in body:
-                choice: dict[str, Any] = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}
+                choice: dict[str, Any] = {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": text},
+                    "finish_reason": finish,
+                }
             else:
                 choice = {"index": 0, "text": text, "finish_reason": finish}
             payload = {
@@ -159,7 +166,11 @@ class OpenAIServer:
                 "created": int(time.time()),
                 "model": body.get("model", "test-model"),
                 "choices": [choice],
-                "usage": {"prompt_tokens": _count_tokens(body), "completion_tokens": len(text.split()), "total_tokens": 0},
+                "usage": {
+                    "prompt_tokens": _count_tokens(body),
+                    "completion_tokens": len(text.split()),
+                    "total_tokens": 0,
+                },
             }
             response = web.json_response(payload)
             await response.prepare(request)
@@ -178,7 +189,9 @@ class OpenAIServer:
         if fault == "429":
             return web.json_response({"error": {"message": "rate limited"}}, status=429)
         if fault == "429-retry-after":
-            return web.json_response({"error": {"message": "rate limited"}}, status=429, headers={"Retry-After": "0.05"})
+            return web.json_response(
+                {"error": {"message": "rate limited"}}, status=429, headers={"Retry-After": "0.05"}
+            )
         if fault == "reset":
             transport = request.transport
             if transport is not None:
@@ -193,7 +206,9 @@ class OpenAIServer:
         if fault == "malformed-json":
             return web.Response(text='{"choices": [', content_type="application/json")
         if fault == "truncated":
-            response = web.StreamResponse(status=200, headers={"Content-Type": "application/json", "Content-Length": "500"})
+            response = web.StreamResponse(
+                status=200, headers={"Content-Type": "application/json", "Content-Length": "500"}
+            )
             await response.prepare(request)
             await response.write(b'{"id": "x", "choices": [{"message": {"content": "par')
             transport = request.transport
@@ -282,7 +297,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--stats-file", default=None, help="write request counts here on SIGTERM")
     args = parser.parse_args()
-    server = OpenAIServer(latency_ms=args.latency_ms, faults=FaultPlan(rate=args.fault_rate, seed=args.seed), port=args.port)
+    server = OpenAIServer(
+        latency_ms=args.latency_ms, faults=FaultPlan(rate=args.fault_rate, seed=args.seed), port=args.port
+    )
     server.start()
     print(f"listening on {server.url}", flush=True)
     import signal

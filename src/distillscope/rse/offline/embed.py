@@ -123,7 +123,9 @@ def release_freed_memory() -> None:
 class Encoder:
     """Lazily loaded, cached, batched sentence encoder. Vectors are L2-normalised float32."""
 
-    def __init__(self, batch_size: int = BATCH_SIZE, max_seq_length: int | None = None, chunk: int = CHUNK) -> None:
+    def __init__(
+        self, batch_size: int = BATCH_SIZE, max_seq_length: int | None = None, chunk: int = CHUNK
+    ) -> None:
         self.batch_size = batch_size
         self.max_seq_length = max_seq_length
         self.chunk = max(1, chunk)
