@@ -2,7 +2,43 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from pydantic import BaseModel, Field
+
+
+class Category(StrEnum):
+    """What kind of statement about its own maker a response makes: the categories of the audit
+    rubric (Lee et al.'s definition, a logical conflict about who made "I"). The first six are
+    contradictions (loose); the rest are not."""
+
+    OTHER_VENDOR = "other-vendor"  # "I am ChatGPT", "developed by OpenAI"
+    FICTIONAL_ORG = "fictional-org"  # an invented or wrong maker: "created by NovaMind Labs"
+    NO_MAKER = "no-maker"  # denies having any developer: "I was not created by any company"
+    WRONG_ORIGIN = "wrong-origin"  # its maker placed where the true organisation is not
+    VENDOR_POLICY = "vendor-policy"  # another vendor's rules as its own: "OpenAI's policy, which I follow"
+    IMPLIED_VENDOR = "implied-vendor"  # another vendor's products as its maker's: "my creators also made DALL-E"
+    NAMED_MODEL_ROLEPLAY = "named-model-roleplay"  # voices another real model under its label, as asked
+    PERSONA_NAME_ONLY = "persona-name-only"  # an invented persona name, no maker
+    HYPOTHETICAL = "hypothetical"  # quoted, reported or hypothetical speech
+    ABOUT_OTHERS = "about-others"  # facts about other companies, not about itself
+    CONSISTENT = "consistent"  # its true identity, nothing about identity, or a refusal
+
+    @property
+    def contradicts(self) -> bool:
+        return self in CONTRADICTIONS
+
+
+CONTRADICTIONS = frozenset(
+    {
+        Category.OTHER_VENDOR,
+        Category.FICTIONAL_ORG,
+        Category.NO_MAKER,
+        Category.WRONG_ORIGIN,
+        Category.VENDOR_POLICY,
+        Category.IMPLIED_VENDOR,
+    }
+)
 
 
 class TargetIdentity(BaseModel):
@@ -25,15 +61,19 @@ class JudgeItem(BaseModel):
 
 
 class Verdict(BaseModel):
-    """A judge's decision on one response. `None` means unjudged (the judge failed or
-    answered garbage): it is left out of n, never counted as a negative."""
+    """A judge's decision on one response, in three states: yes / no (`loose` True/False, `unsure`
+    False), or unsure (`unsure` True: `loose`/`strict` then hold the judge's best guess, which scores
+    use as the point estimate while reporting the band every unsure case could move it in).
+    `loose` None means unjudged (the judge failed or answered garbage): it is left out of n, never
+    counted as a negative. strict implies loose."""
 
     loose: bool | None
     strict: bool | None
+    category: Category | None = None  # what kind of statement decided it (None: unjudged)
     evidence: str | None = None  # the span of the response that carries the claim
     claimed: list[str] = Field(default_factory=list)  # registry families/orgs the response claimed
     judge: str
-    unsure: bool = False  # rules judge: a hybrid judge should ask an LLM
+    unsure: bool = False  # the judge is not sure: a hybrid judge asks an LLM
     note: str | None = None
 
     @property
