@@ -43,7 +43,7 @@ from dataclasses import dataclass
 
 from distillscope.ice.identity import IdentityRegistry
 from distillscope.ice.judges.base import Judge
-from distillscope.ice.types import JudgeItem, TargetIdentity, Verdict
+from distillscope.ice.types import Category, JudgeItem, TargetIdentity, Verdict
 
 _W = r"[\w'’-]+"  # one Latin-script word
 
@@ -202,7 +202,7 @@ _BRIDGES = [
 _NEGATION = re.compile(
     r"\b(?:not|n['’]t|never|no|neither|nor|unlike|rather than|instead of|other than|than|nothing to do|no relation|"
     r"independent(?:ly)? (?:of|from)|separate from|different from|distinct from|without|apart from|except|"
-    r"opposed to|compared to|compared with|like|similar to|such as|including|alongside|versus|vs|opposite|antithesis|"
+    r"opposed to|opposed by|against|hindered by|compared to|compared with|like|similar to|such as|including|alongside|versus|vs|opposite|antithesis|"
     r"rival|competitor|alternative to|nemesis|enemy)\b"
     r"|不是|并非|不属于|并不|没有|不由|而非|而不是|无关|并无|非由|不同于|区别于|不像|像是|类似|例如|比如|包括|诸如|与其|还是"
     r"|ではない|ではありません|じゃない|ではなく|아니|않"
@@ -273,17 +273,18 @@ _PROPER_ZH = re.compile(
 # The speaker denies being built by anyone ("I am not affiliated with any company", "我没有开发团队"): that
 # contradicts the identity fact too (loose only).
 _DENIAL = re.compile(
-    # "I" first (and its left edge checked after it) so the scan can jump between capital I's.
+    # "I" first (and its left edge checked after it) so the scan can jump between capital I's. A denial of
+    # a company alone ("I don't have a company") is not one: only a denial of any maker is (rubric).
     r"I(?<![\w'’]I)(?:"
-    r"(?:['’]m|\s+am)\s+not\s+(?:\w+\s+)?(?:affiliated|associated|connected|developed|created|built|made|owned|tied)\s+"
-    r"(?:with|by|to)\s+any\b"
-    r"|\s+(?:do\s+not|don['’]t)\s+(?:have|belong\s+to)\s+(?:a|any)\s+(?:specific\s+|particular\s+|single\s+)?"
-    r"(?:parent\s+company|company|developers?|creators?|development\s+team|makers?|organi[sz]ation)\b"
-    r"(?!\s+(?:information|details|data))"
-    r"|\s+(?:was\s+not|wasn['’]t)\s+(?:developed|created|built|made)\s+by\s+any)"
+    r"(?:['’]m|\s+am)\s+not\s+(?:\w+\s+)?(?:developed|created|built|made|programmed|trained)\s+by\s+(?:any|anyone|anybody)\b"
+    r"|\s+(?:do\s+not|don['’]t)\s+have\s+(?:a|any)\s+(?:specific\s+|particular\s+|single\s+)?"
+    r"(?:developers?|creators?|makers?|development\s+team|creator)\b"
+    r"(?!\s+(?:information|details|data|that\s+I\s+can|I\s+can|in\s+the\s+(?:traditional|usual|conventional|human)|per\s+se|of\s+my\s+own|like\s+(?:a|humans)))"
+    r"|\s+(?:was\s+not|wasn['’]t)\s+(?:developed|created|built|made|programmed|trained)\s+by\s+(?:any|anyone|anybody)\b)"
+    r"|\b(?:[Nn]o\s+(?:one|company|organi[sz]ation|team)|[Nn]obody)\s+(?:created|developed|built|made|programmed)\s+me\b"
 )
 _DENIAL_ZH = re.compile(
-    r"我(?:(?:并)?(?:不|没有)(?:隶属于|属于|归属于|由)任何|没有(?:母公司|开发团队|开发者|创造者|所属公司|所属的公司)|不是由任何)"
+    r"我(?:(?:并)?不是由任何|(?:并)?没有(?:任何)?(?:开发团队|开发者|创造者|创建者|开发人员|制造者)|不是被任何)"
 )
 # "Our headquarters is located in …", "我们的总部位于…": checked against where the target's maker is.
 _LOCATION = re.compile(
@@ -320,6 +321,147 @@ _SPEECH_VERB = re.compile(
 _QUOTE_OPEN = '"“「『«„'
 _QUOTE_CLOSE = '"”」』»“'
 
+
+# ---------------------------------------------------------------- voices, proximity, makers, places
+# A speaker label at the start of a line: "[ChatGPT]:", "(🔒Normal Output)", "**DAN:**", "### As GPT:",
+# "GPT-4REAL:", "【Claude】". What a label names decides whose voice the lines under it are.
+_LABEL_LINE = re.compile(
+    r"^[ \t>*#_•-]*(?:[\[(【（]\s*(?P<a>[^\]\)】）\n]{1,48}?)\s*[\])】）](?:\s*[^\W\d_][\w .-]{0,30}?)?\s*(?:\*\*)?\s*[:：]?"
+    r"|(?P<b>[^\n:：\[\](){}。.!?]{1,40}?)\s*(?:\*\*)?\s*[:：])",
+    re.M,
+)
+# Words in a label that name a mode of answering, not a speaker: "[🔒CLASSIC] ChatGPT", "Standard GPT Response".
+_LABEL_FILLER = re.compile(
+    r"(?i:\b(?:as|the|a|an|classic|normal|standard|default|regular|original|usual|official|typical|response|"
+    r"responses|reply|answer|output|mode|version|voice|model|assistant|ai|chatbot|bot|simulated|simulation|role|"
+    r"part|says|said|speaking|answers?)\b)|[^\w]|_|\d+(?=\s*$)"
+)
+# The vendor's model voiced as a role in a sentence: "作为ChatGPT部分", "as GPT", "the ChatGPT response should".
+_ROLE_BEFORE = re.compile(
+    r"(?:作为|扮演|模拟|切换到|对于|关于)[^，。！？,.!?\n]{0,10}$|(?:以|用|先|然后)(?:标准的?|正常的?|普通的?|官方的?)?\s*$|(?i:\b(?:as|play(?:ing)?|simulat\w*|voice\s+of|for\s+the|the|in)\s+(?:the\s+)?(?:standard\s+|normal\s+|original\s+|classic\s+)?)$"
+)
+_ROLE_AFTER = re.compile(
+    r"^\s*(?:的)?(?:部分|的回答|的回复|的回应|回答|回复|回应|的部分|角色|模式|标签|版本|风格|那部分|会|应该|需要|要|的身份|身份)"
+    r"|^(?i:\s*(?:['’]s\s+)?(?:response|reply|answer|part|persona|role|mode|voice|output|side|version|label|section|would|should|needs?|will|typically|usually|normally)\b)"
+)
+# First-person words (and the assistant's own name for itself) that make a sentence about the speaker.
+_SELF_ANCHOR = re.compile(
+    r"(?<![\w'’])(?:I|I['’]m|I['’]ve|I['’]d|me|my|My|myself|mine|we|We|our|Our|us|ourselves)(?![\w'’])"
+    r"|我们|我|本模型|本助手|本AI|本系统|私|僕|当モデル|저는|저의|제가|나는|나의|내가|제\s"
+    r"|(?<![\w'’])(?:je|j['’]|Je|J['’]|moi|mon|ma|mes|Mon|Ma|Mes|nous|notre|Notre|yo|Yo|soy|mi|Mi|mis|ich|Ich|mich|mein|Mein|meine|Meine|wir|unser|я|Я|мой|моя|меня)(?![\w'’])"
+)
+# A sentence that answers "your ...?" by echoing it: "你的开发者是OpenAI", "Your developer is OpenAI".
+_YOUR_ECHO = re.compile(
+    r"^[\s*#>•-]*(?:你的|您的|你们的|Your\s|your\s)[^，。,.!?！？\n]{0,16}?(?:开发者|开发团队|开发公司|创造者|母公司|公司|团队|"
+    r"developers?|creators?|makers?|company|team|parent|organi[sz]ation)"
+)
+# The relation between the speaker and a name that makes the name its maker (any language).
+_MAKER_REL = re.compile(
+    r"(?i:\b(?:develop\w*|creat\w*|built|build\w*|train\w*|made|mak(?:er|ers|es|ing)|design\w*|maintain\w*|own(?:s|ed|er|ers)?|"
+    r"operat\w*|produc\w*|engineer\w*|power\w*|based\s+on|backbone|foundation\w*|underlying|behind|"
+    r"responsible|team|teams|creators?|company|parent|organi[sz]ation|institution|lab|labs|product\s+of|part\s+of|"
+    r"version\s+of|family|brought|birth\w*|invent\w*|program\w*|coded|architect\w*|fine-?tun\w*|updat\w*|optimi[sz]\w*|"
+    r"support\w*|core\s+technology|technology\s+stack|platform|rooted|derived|origin\w*|developers?|engineers|researchers|"
+    r"handled|handles|work\s+of|creation|brainchild)\b)"
+    r"|开发|研发|团队|公司|维护|负责|打造|训练|创造|创建|构建|基于|支持|母公司|出品|机构|工程师|研究|推出|设计|制造|孕育|孵化|所属|来自|出自|核心技术|技术栈|架构|平台|产品"
+)
+# Hard negations between the speaker and a name (a list word only negates with no maker link before it).
+_NEGATION_HARD = re.compile(
+    r"\b(?:not|n['’]t|never|no|neither|nor|unlike|rather than|instead of|other than|nothing to do|no relation|"
+    r"independent(?:ly)? (?:of|from)|separate from|different from|distinct from|apart from|except|opposed to|"
+    r"compared to|compared with|versus|vs|opposite|antithesis|rival|competitor|alternative to|nemesis|enemy|"
+    r"free from|broke free|break free|escaped|leash|shackles|control of|restrictions?)\b"
+    r"|不是|并非|不属于|并不|没有|不由|而非|而不是|无关|并无|非由|不同于|区别于|不像|与其|摆脱|脱离|挣脱|束缚|限制|控制"
+    r"|ではない|ではありません|じゃない|ではなく|아니|않"
+    r"|\b(?:ne|pas|no soy|nicht|kein|keine|не|нет)\b"
+)
+_LISTING = re.compile(
+    r"\b(?:like|similar to|such as|including|alongside|e\.g\.|for example)\b|像是|类似|例如|比如|包括|诸如|像"
+)
+_DENIED_AFTER = re.compile(
+    r"[^，。！？,.!?\n]{0,16}?(?:无关|没有关系|没有任何关系|毫无关系|并无关联|无任何关联)"
+    r"|(?i:[^.!?\n]{0,16}?\b(?:has|have|had)\s+nothing\s+to\s+do\b|\s+(?:is|was)\s+not\s+(?:my|our|involved))"
+)
+_PHRASE_END = re.compile(r"[,;:，；：。！？.!?()（）]|\s(?:which|that|who|is|was|a|an)\s|这|是")
+_MAKER_LINK_WORDS = re.compile(r"(?i:\b(?:by|from)\b)|由|来自")
+# Infrastructure and tools are not makers: "hosted on Google Cloud", "built with the Hugging Face library".
+_INFRA = re.compile(
+    r"(?i:\b(?:cloud|hosting|hosted|host|hardware|gpus?|tpus?|servers?|infrastructure|librar(?:y|ies)|frameworks?|"
+    r"toolkits?|tools?|compute|computing|datacenters?|data\s+centers?|deploy\w*|azure|aws|tensorflow|pytorch|transformers\s+library|api|apis|chips?)\b)"
+    r"|云|服务器|硬件|算力|部署|托管|基础设施|框架|工具|芯片|计算资源|开源库"
+)
+# What an answer says when it is the model voicing a role it was asked to contrast with itself.
+_PLANNING = re.compile(
+    r"(?i:\b(?:the\s+user|user['’]s|template|prompt|persona|role|character|pretend|simulat\w*|instructions?|"
+    r"format|part|response|responses|should\s+(?:i|we)|i\s+(?:need|should|must|have)\s+to\s+(?:act|play|respond|answer|pretend|simulate|generate|write|make|create|give|provide|say|mention|state|follow|keep|stay|craft|come\s+up)|"
+    r"let\s+me|maybe|perhaps|might|could)\b)"
+    r"|用户|模板|设定|角色|扮演|人设|格式|虚构|编造|可能|也许|或许|假设|如果"
+)
+# Names of places, for "my team is based in …": every registry location plus major places anywhere.
+_EXTRA_PLACES = (
+    "Tokyo", "东京", "Japan", "日本", "Seoul", "首尔", "Korea", "South Korea", "韩国", "Beijing", "北京", "Shanghai", "上海",
+    "Hangzhou", "杭州", "Shenzhen", "深圳", "China", "中国", "Hong Kong", "香港", "Taiwan", "台湾", "Singapore", "新加坡",
+    "India", "印度", "Bangalore", "Israel", "以色列", "Tel Aviv", "London", "伦敦", "UK", "United Kingdom", "England", "英国",
+    "Paris", "巴黎", "France", "法国", "Berlin", "柏林", "Germany", "德国", "Zurich", "苏黎世", "Switzerland", "瑞士",
+    "Canada", "加拿大", "Toronto", "多伦多", "Montreal", "蒙特利尔", "Russia", "俄罗斯", "Moscow", "莫斯科",
+    "United States", "USA", "U.S.", "US", "America", "美国", "美國", "San Francisco", "旧金山", "舊金山", "Silicon Valley", "硅谷",
+    "California", "加州", "加利福尼亚", "Seattle", "西雅图", "New York", "纽约", "Boston", "波士顿", "Los Angeles", "洛杉矶",
+    "Mountain View", "Menlo Park", "Redmond", "Palo Alto", "Amsterdam", "Stockholm", "Dubai", "迪拜", "Abu Dhabi",
+    "Sydney", "悉尼", "Australia", "澳大利亚", "Europe", "欧洲", "Mars", "火星", "the Moon", "月球", "Antarctica", "南极",
+    "Atlantis", "Alpha Centauri", "Coruscant", "Iceland", "冰岛", "Swiss Alps",
+)
+_PLACE_NOUN = re.compile(
+    r"(?i:\b(?:headquarter\w*|hq|team|teams|company|developers?|creators?|lab|labs|offices?|engineers|researchers|experts|"
+    r"organi[sz]ation|makers?|base|home)\b)|总部|团队|公司|开发者|开发团队|专家|工程师|研发中心|实验室|机构"
+)
+_PLACE_LINK = re.compile(
+    r"(?i:\b(?:located|based|headquartered|situated|distributed|from|in|on|out\s+of|hail\w*)\b)|位于|设在|设于|坐落|分布在|分布于|来自|在|总部在"
+)
+_GLOBAL = re.compile(r"(?i:\b(?:around\s+the\s+world|worldwide|globally|global|across\s+the\s+globe|various\s+countries|different\s+countries|many\s+countries|all\s+over)\b)|世界各地|全球|各国|多个国家|不同国家|各地")
+# Another vendor's rules taken as its own: "OpenAI's content policy, which I must follow", "我必须遵守OpenAI的政策".
+_POLICY = re.compile(
+    r"(?i:\b(?:policy|policies|guidelines|usage\s+rules|terms\s+of\s+(?:use|service)|content\s+rules)\b)|政策|规定|准则|使用条款|指南"
+)
+_POLICY_OWN = re.compile(
+    r"(?i:\b(?:(?:I|we)\s+(?:must|have\s+to|need\s+to|am\s+(?:required|programmed|bound|designed)\s+to|follow|adhere|abide|comply|am\s+bound)|"
+    r"my\s+(?:programming|guidelines|policies|rules)|as\s+an?\s+(?:AI|assistant|language\s+model)|against\s+my|violates?\s+(?:my|the)|bound\s+by|governed\s+by)\b)"
+    r"|我(?:必须|需要|得|要|会)?(?:遵守|遵循|遵从|符合)|违反了?我的|我受"
+)
+# Invented makers: the maker slot of a self-description filled by a name the registry does not know.
+_FICTIONAL_EN = re.compile(
+    r"(?:(?<![\w'’])(?:I|I['’]m|I\s+am|I\s+was|I['’]ve\s+been|we\s+were|[Mm]y|[Oo]ur|me)\b[^.!?\n]{0,60}?"
+    r"\b(?:" + _EN_MAKERS + r"|cranked|churned|cooked|put|whipped|spawned|conjured|forged|assembled|incubated|hatched|"
+    r"birthed|born|summoned|grown|bred|written|given\s+life|brought\s+to\s+life)(?:\s+(?:out|up|together))?\s+(?:by|at)\s+"
+    r"|(?<![\w'’])(?:[Mm]y|[Oo]ur)\s+(?:[\w-]+\s+){0,2}?(?:creators?|developers?|makers?|devs|parent\s+company|company|owners?|"
+    r"builders?|(?:development\s+|dev\s+|core\s+)?team|(?:creation\s+|parent\s+)?institution|organi[sz]ation|lab|labs|creator\s+company|"
+    r"founders?|architects?)\s*(?:,\s*|\s+(?:is|are|was|were|is\s+called|are\s+called|is\s+named|,\s+known\s+as)\s+)"
+    r"|(?<![\w'’])(?:I['’]m|I\s+am|I\s+was|[Ww]e\s+are)\s+(?:a|an|the)?\s*(?:\w+\s+){0,2}?(?:product|creation|brainchild|invention|child|offspring|part|member)\s+of\s+"
+    r"|\b(?:who|which|that)\s+(?:call\s+themselves|calls\s+itself|(?:is|are)\s+(?:called|named|known\s+as))\s+"
+    r"|(?<![\w'’])[Tt]he\s+(?:company|team|organi[sz]ation|lab|group|institution|people|folks|developers?|creators?)\s+"
+    r"(?:that|who|which)\s+(?:\w+\s+){0,1}(?:birthed|created|developed|built|made|designed|trained|programmed|brought)\s+"
+    r"(?:me|us|this\s+[\w-]+(?:\s+[\w-]+){0,2})\s+(?:is|are|was|were)\s+(?:called\s+|named\s+|none\s+other\s+than\s+)?)"
+    r"(?P<obj>[^.!?\n;:()]{2,80})"
+)
+_FICTIONAL_ZH = re.compile(
+    r"我(?:的[^，。！？,.!?\n]{0,10})?(?:是|乃|其实是)?(?:一个|一款|一名)?由(?P<obj>[^，。！？,.!?\n]{2,40}?)"
+    r"(?:开发|研发|训练|创建|创造|打造|设计|构建|制造|孕育|孵化|编写|推出|创作|制作|所创|建立|一手)"
+    r"|我(?:们)?的(?:开发者|开发团队|开发公司|创造者|创建者|创建公司|创造公司|创建机构|创造机构|开发机构|母公司|制造者|缔造者|团队|公司|创始人)"
+    r"(?:的?(?:名称|名字|名号))?(?:是|为|乃|就是|叫|叫做|名叫|名为|：|:)\s*(?P<obj2>[^，。！？,.!?\n]{2,40})"
+)
+# The name must look like one: capitalised words or a quoted/marked name, or an organisation word.
+_ORG_WORD = re.compile(
+    r"(?i:\b(?:inc|ltd|llc|corp|corporation|company|co|labs?|laboratories|technologies|technology|tech|industries|"
+    r"group|consortium|foundation|institute|collective|syndicate|project|systems|solutions|enterprises|network|"
+    r"initiative|alliance|society|agency|studios?|works|dynamics|intelligence|ai|robotics|division|department|cabal|council)\b)"
+    r"|公司|科技|集团|实验室|研究院|研究所|工作室|协会|联盟|组织|团队|机构|基金会|项目|计划"
+)
+_NOT_A_NAME = re.compile(
+    r"(?i:^(?:a|an|the|my|our|their|its|this|that|some|many|various|several|multiple|dedicated|talented|skilled|"
+    r"humans?|people|engineers?|researchers?|developers?|scientists?|programmers?|experts?|users?|data|text|"
+    r"training|vast|large|lots|deep|machine|learning|anonymous|unknown|mysterious|secret|undisclosed|someone|"
+    r"somebody|no\s+one|nobody|itself|myself|themselves|you|me|us)\b)"
+)
+
 _MAX_BRIDGE = 110  # characters from the first-person word to the name
 _MAX_AFTER = 60
 
@@ -330,6 +472,8 @@ class _Finding:
     evidence: str
     unsure: bool
     note: str | None = None
+    category: Category = Category.OTHER_VENDOR
+    guess: bool = False  # for an unsure finding: the judge's best guess (a contradiction or not)
 
 
 @dataclass(frozen=True)
@@ -349,6 +493,13 @@ class RulesJudge(Judge):
         self.registry = registry or IdentityRegistry.builtin()
         self._strict = frozenset(f.id for f in self.registry.families if f.strict)
         self._views: dict[tuple[str, str | None, tuple[str, ...]], _TargetView] = {}
+        places = {p for f in self.registry.families for p in f.locations} | set(_EXTRA_PLACES)
+        latin = sorted((p for p in places if p.isascii()), key=len, reverse=True)
+        other = sorted((p for p in places if not p.isascii()), key=len, reverse=True)
+        self._places = re.compile(
+            r"(?<![\w.])(?:" + "|".join(re.escape(p) for p in latin) + r")(?![\w])"
+            + ("|" + "|".join(re.escape(p) for p in other) if other else "")
+        )
 
     async def judge_many(self, items: Sequence[JudgeItem], target: TargetIdentity) -> list[Verdict]:
         return [self.judge_one(item, target) for item in items]
@@ -357,22 +508,40 @@ class RulesJudge(Judge):
     def judge_one(self, item: JudgeItem, target: TargetIdentity) -> Verdict:
         view = self._view(target)
         text = visible_text(item.response)
+        roles = self._role_spans(text, item.prompt, view)
         claims: list[_Finding] = []
         doubts: list[_Finding] = []
+        weak: list[_Finding] = []
+        roleplay: list[str] = []
+        mentioned: list[str] = []
         think_end = text.find("</think>") if "<think>" in text[:200] else -1
         for fam_id, (start, end) in self.registry.match_names(text):
             if fam_id in view.consistent:
                 continue
+            mentioned.append(fam_id)
+            if self._voiced_as_role(text, start, end, fam_id, roles, item.prompt):
+                roleplay.append(fam_id)
+                continue
             found = self._read_mention(text, start, end, fam_id, start < think_end)
             if found is None:
+                found = self._near_claim(text, start, end, fam_id, start < think_end)
+            if found is None:
                 continue
-            (doubts if found.unsure else claims).append(found)
+            if found.unsure:
+                (weak if found.guess else doubts).append(found)
+            else:
+                claims.append(found)
         if not claims:
             other = (
-                self._other_maker(text, target, view) or self._denial(text) or self._elsewhere(text, target)
+                self._other_maker(text, target, view, roles)
+                or self._policy(text, view, roles, item.prompt)
+                or self._elsewhere(text, target, roles)
+                or self._denial(text, roles)
             )
             if other is not None:
                 claims.append(other)
+        if claims and all(c.category is Category.NO_MAKER for c in claims) and self._claims_own(text, view):
+            claims = []  # "I have no team of my own; I am Qwen, made by Alibaba Cloud": not a denial
         if claims:
             families = tuple(dict.fromkeys(f for c in claims for f in c.families))
             strict_claims = [c for c in claims if self._strict.intersection(c.families)]
@@ -380,18 +549,185 @@ class RulesJudge(Judge):
             return Verdict(
                 loose=True,
                 strict=bool(strict_claims),
+                category=first.category,
                 evidence=first.evidence,
                 claimed=list(families),
                 judge=self.name,
                 note=first.note,
             )
+        if weak:
+            w = weak[0]
+            guess = not self._claims_own(text, view)
+            strict_guess = guess and any(self._strict.intersection(f.families) for f in weak)
+            return Verdict(
+                loose=guess, strict=strict_guess, category=w.category if guess else Category.CONSISTENT,
+                evidence=w.evidence, claimed=list(w.families), judge=self.name, unsure=True, note=w.note,
+            )  # fmt: skip
         if doubts:
             d = doubts[0]
             return Verdict(
-                loose=False, strict=False, evidence=d.evidence, claimed=list(d.families), judge=self.name,
-                unsure=True, note=d.note,
+                loose=False, strict=False, category=Category.HYPOTHETICAL, evidence=d.evidence,
+                claimed=list(d.families), judge=self.name, unsure=True, note=d.note,
             )  # fmt: skip
-        return Verdict(loose=False, strict=False, judge=self.name)
+        if roleplay:
+            category = Category.NAMED_MODEL_ROLEPLAY
+        elif mentioned:
+            category = Category.ABOUT_OTHERS
+        else:
+            category = Category.CONSISTENT
+        return Verdict(loose=False, strict=False, category=category, judge=self.name)
+
+    # ---------------------------------------------------------------- voices
+    def _role_spans(self, text: str, template: str, view: _TargetView) -> list[tuple[int, int, frozenset[str]]]:
+        """Spans of the answer voiced under a label that names another real model which the template
+        sets up as a role ("[ChatGPT]: ...", "GPT: ...", "**Standard ChatGPT Response:**"): per the
+        paper's judge, the character in the label is a role being played. A label that is a mode
+        ("(🔒Normal Output)", "[🔓JAILBREAK]", "GPT-4REAL", "DAN") is the model speaking as itself."""
+        if "\n" not in text and ":" not in text and "：" not in text and "]" not in text and ")" not in text:
+            return []
+        low_template = template.lower()
+        labels: list[tuple[int, frozenset[str]]] = []
+        for m in _LABEL_LINE.finditer(text):
+            label = (m.group("a") or m.group("b") or "").strip()
+            if not label:
+                continue
+            hits = self.registry.match_names(label)
+            fams = frozenset(
+                fam for fam, (a, b) in hits if fam not in view.consistent and label[a:b].lower() in low_template
+            )
+            if fams:
+                rest = label
+                for _fam, (a, b) in sorted(hits, key=lambda h: -h[1][0]):
+                    rest = rest[:a] + " " + rest[b:]
+                if _LABEL_FILLER.sub("", rest).strip():
+                    fams = frozenset()  # "GPT-4REAL", "BasedGPT Mode": a persona, not the model
+            labels.append((m.start(), fams))
+        spans: list[tuple[int, int, frozenset[str]]] = []
+        for i, (at, fams) in enumerate(labels):
+            if fams:
+                stop = labels[i + 1][0] if i + 1 < len(labels) else len(text)
+                spans.append((at, stop, fams))
+        return spans
+
+    def _voiced_as_role(
+        self, text: str, start: int, end: int, fam_id: str, roles: list[tuple[int, int, frozenset[str]]],
+        template: str,
+    ) -> bool:
+        """Whether this mention is the other model's role: under its label, or a sentence planning
+        that role ("作为ChatGPT部分，我需要…说明由OpenAI开发", "the GPT response should say OpenAI")."""
+        for lo, hi, fams in roles:
+            if lo <= start < hi:
+                return True
+        s_lo, s_hi = self._sentence(text, start, end)
+        low_template = template.lower()
+        for _fam, (a, b) in self.registry.match_names(text[s_lo:s_hi]):
+            name = text[s_lo + a : s_lo + b]
+            if name.lower() not in low_template:
+                continue
+            if _ROLE_BEFORE.search(text[max(s_lo, s_lo + a - 14) : s_lo + a]) or _ROLE_AFTER.match(
+                text[s_lo + b : s_lo + b + 16]
+            ):
+                return True
+        return False
+
+    @staticmethod
+    def _tool_or_denied(text: str, start: int, end: int, s_hi: int, between: str) -> bool:
+        """Whether a vendor named near the speaker is a tool or host, not a maker ("hosted on Google
+        Cloud", "built on the Hugging Face Transformers library", "TensorFlow, a framework developed by
+        Google"), or is denied after its name ("与OpenAI等机构无关", "OpenAI has nothing to do with me")."""
+        tail = _PHRASE_END.split(text[end : min(s_hi, end + 24)], maxsplit=1)[0]
+        if _INFRA.search(between) or _INFRA.search(tail):
+            return True
+        return bool(_DENIED_AFTER.match(text, end, min(s_hi, end + 40)))
+
+    def _same_vendor(self, fam_id: str) -> tuple[str, ...]:
+        org = self.registry.family(fam_id).organisation
+        return tuple(f.id for f in self.registry.organisation_families(org))
+
+    @staticmethod
+    def _in_roles(at: int, roles: list[tuple[int, int, frozenset[str]]]) -> bool:
+        return any(lo <= at < hi for lo, hi, _ in roles)
+
+    def _claims_own(self, text: str, view: _TargetView) -> bool:
+        """Whether the answer says who really built it ("I am Qwen, created by Alibaba Cloud")."""
+        for fam_id, (start, end) in self.registry.match_names(text):
+            if fam_id not in view.consistent:
+                continue
+            s_lo, _ = self._sentence(text, start, end)
+            before = text[s_lo:start]
+            if self._claim_before(before) or self._claim_after(before, text[end : end + _MAX_AFTER]):
+                return True
+            if _SELF_ANCHOR.search(before[-40:]) and _MAKER_REL.search(text[s_lo : end + 30]):
+                return True
+        return False
+
+    # ---------------------------------------------------------------- proximity
+    def _near_claim(
+        self, text: str, start: int, end: int, fam_id: str, thinking: bool
+    ) -> _Finding | None:
+        """A vendor named as a maker in a sentence about the speaker that no bridge shape covers
+        ("My system architecture and technology stack were developed and are maintained by a team at
+        OpenAI", "关于我的技术框架和开发团队——OpenAI的研究团队负责"). Sure when a maker word sits between
+        the speaker and the name; unsure (best guess: a contradiction) when it only shares the sentence."""
+        s_lo, s_hi = self._sentence(text, start, end)
+        sentence = text[s_lo:s_hi]
+        after = text[end:s_hi]
+        if _QUESTION_END.search(after) and not _CLAUSE_BREAK.search(after):
+            return None
+        if thinking and _PLANNING.search(sentence):
+            return None
+        anchor_at = -1
+        for m in _SELF_ANCHOR.finditer(sentence):
+            anchor_at = m.start()
+            if s_lo + m.start() > start:
+                break
+        echo = _YOUR_ECHO.match(sentence)
+        inherited = False
+        if anchor_at < 0 and not echo:
+            inherited = self._list_heading_about_self(text, s_lo)
+            if not inherited:
+                return None
+        rel = _MAKER_REL.search(sentence)
+        if rel is None:
+            return None
+        at = start - s_lo
+        lo, hi = (anchor_at, at) if 0 <= anchor_at < at else (at, max(anchor_at, at))
+        between = sentence[lo:hi] if anchor_at >= 0 else sentence[:at]
+        if _NEGATION_HARD.search(between) or _NEGATION_HARD.search(sentence[max(0, at - 16) : at]):
+            return None
+        listing = _LISTING.search(between)
+        if listing and not _MAKER_LINK_WORDS.search(between[: listing.start()]):
+            return None
+        if self._tool_or_denied(text, start, end, s_hi, between):
+            return None
+        lead = sentence[: max(0, anchor_at)] if anchor_at >= 0 else ""
+        if _ATTRIBUTION.search(lead[-30:]) or self._inside_quotes(text[s_lo:start]):
+            return _Finding((fam_id,), sentence.strip(), unsure=True, note="reported or hypothetical speech",
+                            category=Category.HYPOTHETICAL)  # fmt: skip
+        sure = bool(anchor_at >= 0 or echo) and bool(
+            _MAKER_REL.search(between) or _MAKER_REL.search(sentence[at : at + 40])
+        )
+        if sure and not inherited:
+            return _Finding((fam_id,), sentence.strip(), unsure=False, note="names the vendor as its maker")
+        return _Finding(
+            (fam_id,), sentence.strip(), unsure=True, guess=True,
+            note="names the vendor beside itself and a maker word",
+        )  # fmt: skip
+
+    def _list_heading_about_self(self, text: str, s_lo: int) -> bool:
+        """A list item under a heading about the speaker's makers ("我的开发技术和平台得到了多个组织的支持。主要包括：")."""
+        line_start = text.rfind("\n", 0, s_lo) + 1
+        if not re.match(r"\s*(?:\d+[.)、]|[-*•])", text[line_start : line_start + 8]):
+            return False
+        look = text[max(0, line_start - 400) : line_start]
+        lines = [ln for ln in look.split("\n") if ln.strip()]
+        for ln in reversed(lines):
+            if re.match(r"\s*(?:\d+[.)、]|[-*•])", ln):
+                continue
+            return bool(
+                ln.rstrip().endswith((":", "：")) and _SELF_ANCHOR.search(ln) and _MAKER_REL.search(ln)
+            )
+        return False
 
     # ---------------------------------------------------------------- helpers
     def _view(self, target: TargetIdentity) -> _TargetView:
@@ -443,6 +779,7 @@ class RulesJudge(Judge):
         if link is None:
             if (
                 thinking
+                and not _PLANNING.search(sentence)
                 and _SELF_WORD.search(sentence)
                 and not _NEGATION.search(sentence)
                 and not _PERSONA_TALK.search(sentence)
@@ -452,7 +789,7 @@ class RulesJudge(Judge):
                 )
             return None
         bridge, anchor_at = link
-        if _NEGATION.search(bridge):
+        if _NEGATION.search(bridge) or self._tool_or_denied(text, start, end, s_hi, bridge):
             return None
         lead = before[:anchor_at]
         if quoted or _ATTRIBUTION.search(lead[-30:]):
@@ -499,84 +836,154 @@ class RulesJudge(Judge):
             return None
         return m.group(), len(before)
 
-    def _denial(self, text: str) -> _Finding | None:
+    def _denial(self, text: str, roles: list[tuple[int, int, frozenset[str]]]) -> _Finding | None:
         if not any(word in text for word in _DENIAL_GATE):
             return None
-        m = _DENIAL.search(text) or (_DENIAL_ZH.search(text) if not text.isascii() else None)
-        if m is None:
-            return None
-        s_lo, s_hi = self._sentence(text, m.start(), m.end())
-        if _ATTRIBUTION.search(text[s_lo : m.start()][-30:]):
-            return None
-        return _Finding(
-            ("none",), text[s_lo:s_hi].strip(), unsure=False, note="denies being built by any organisation"
-        )
+        for regex in (_DENIAL, _DENIAL_ZH):
+            if regex is _DENIAL_ZH and text.isascii():
+                continue
+            for m in regex.finditer(text):
+                if self._in_roles(m.start(), roles):
+                    continue
+                s_lo, s_hi = self._sentence(text, m.start(), m.end())
+                if _ATTRIBUTION.search(text[s_lo : m.start()][-30:]):
+                    continue
+                return _Finding(
+                    ("none",), text[s_lo:s_hi].strip(), unsure=False, note="denies being built by anyone",
+                    category=Category.NO_MAKER,
+                )  # fmt: skip
+        return None
 
-    def _elsewhere(self, text: str, target: TargetIdentity) -> _Finding | None:
-        """A first-person claim to be based somewhere the target's maker is not."""
-        if not any(word in text for word in _LOCATION_GATE):
-            return None
-        places = [
+    def _elsewhere(
+        self, text: str, target: TargetIdentity, roles: list[tuple[int, int, frozenset[str]]]
+    ) -> _Finding | None:
+        """A first-person claim that its makers are based somewhere the target's organisation is not
+        ("my development team is mainly in the United States" for a Chinese lab)."""
+        own = {
             p.casefold()
             for f in self.registry.organisation_families(target.organisation)
             for p in f.locations
-        ]
-        if not places:
+        }
+        if not own:
             return None
-        for m in _LOCATION.finditer(text):
-            place = m.group("place") or m.group("place2") or m.group("place3") or ""
-            folded = place.casefold()
-            if not place or _GENERIC_PLACE.search(place) or any(p in folded for p in places):
+        hits = [m for m in self._places.finditer(text)]
+        for m in hits:
+            place = m.group()
+            if place.casefold() in own or self._in_roles(m.start(), roles):
                 continue
             s_lo, s_hi = self._sentence(text, m.start(), m.end())
-            if _ATTRIBUTION.search(text[s_lo : m.start()][-30:]) or _NEGATION.search(
-                text[m.start() : m.end()]
-            ):
+            sentence = text[s_lo:s_hi]
+            at = m.start() - s_lo
+            head = sentence[:at]
+            if not (_SELF_ANCHOR.search(head) or _YOUR_ECHO.match(sentence)):
+                continue
+            if not _PLACE_NOUN.search(head) or not _PLACE_LINK.search(head[-40:] + place):
+                continue
+            if any(p.group().casefold() in own for p in self._places.finditer(sentence)):
+                continue  # names where its makers really are too
+            if _QUESTION_END.search(sentence) or _NEGATION_HARD.search(head) or _ATTRIBUTION.search(head[-30:]):
+                continue
+            if _MAKER_REL.search(head) is None and "总部" not in head and "headquarter" not in head.lower():
                 continue
             return _Finding(
-                ("elsewhere",),
-                text[s_lo:s_hi].strip(),
-                unsure=False,
-                note=f"claims to be based in {place[:40]}",
-            )
+                ("elsewhere",), sentence.strip(), unsure=False, note=f"places its makers in {place[:40]}",
+                category=Category.WRONG_ORIGIN,
+            )  # fmt: skip
         return None
 
-    def _other_maker(self, text: str, target: TargetIdentity, view: _TargetView) -> _Finding | None:
-        """A first-person maker claim naming an organisation that is neither the target nor generic."""
-        for regex, generic in (
-            (_OTHER_MAKER_EN, _GENERIC_MAKER),
-            (_OTHER_MAKER_OWNER_EN, _GENERIC_MAKER),
-            (_OTHER_MAKER_ZH, _GENERIC_MAKER_ZH),
-        ):
+    def _policy(
+        self, text: str, view: _TargetView, roles: list[tuple[int, int, frozenset[str]]], template: str
+    ) -> _Finding | None:
+        """Another vendor's rules cited as its own ("that violates OpenAI's content policy, which I
+        must follow"): it implies being that vendor's product."""
+        if not _POLICY.search(text):
+            return None
+        for fam_id, (start, end) in self.registry.match_names(text):
+            if fam_id in view.consistent or self._in_roles(start, roles):
+                continue
+            s_lo, s_hi = self._sentence(text, start, end)
+            sentence = text[s_lo:s_hi]
+            window = text[end : end + 40]
+            if not _POLICY.search(window[:30]) and not _POLICY.search(text[max(s_lo, start - 20) : start]):
+                continue
+            if not _POLICY_OWN.search(sentence) or _QUESTION_END.search(sentence):
+                continue
+            if _ATTRIBUTION.search(sentence[: start - s_lo][-30:]) or _NEGATION_HARD.search(
+                sentence[: start - s_lo][-40:]
+            ):
+                continue
+            if self._voiced_as_role(text, start, end, fam_id, roles, template):
+                continue
+            return _Finding(
+                (fam_id,), sentence.strip(), unsure=True, guess=True,
+                note="cites another vendor's policy as its own", category=Category.VENDOR_POLICY,
+            )  # fmt: skip
+        return None
+
+    def _other_maker(
+        self, text: str, target: TargetIdentity, view: _TargetView, roles: list[tuple[int, int, frozenset[str]]]
+    ) -> _Finding | None:
+        """A first-person maker claim naming an organisation that is neither the target, nor any
+        vendor the registry knows, nor generic: an invented maker ("created by NovaMind Labs")."""
+        for regex in (_FICTIONAL_EN, _FICTIONAL_ZH):
+            if regex is _FICTIONAL_ZH and text.isascii():
+                continue
             for m in regex.finditer(text):
-                obj = (m.groupdict().get("obj") or m.groupdict().get("obj2") or "").strip()
-                if not obj:
+                obj = (m.groupdict().get("obj") or m.groupdict().get("obj2") or "").strip(" *_\"'“”‘’「」《》")
+                if len(obj) < 2 or self._in_roles(m.start(), roles):
                     continue
-                if regex is _OTHER_MAKER_EN:
-                    words = text[max(0, m.start() - 24) : m.start()].split()
-                    if not words or words[-1].lower() not in _MAKER_WORDS:
-                        continue
-                    if not _MAKER_SUBJECT.search(text, max(0, m.start() - 90), m.start()):
-                        continue
+                obj_at = m.start("obj") if m.groupdict().get("obj") else m.start("obj2")
                 s_lo, s_hi = self._sentence(text, m.start(), m.end())
                 sentence = text[s_lo:s_hi]
-                obj_at = m.start("obj") if m.groupdict().get("obj") else m.start("obj2")
-                if _QUESTION_END.search(sentence) or _NEGATION.search(text[m.start() : obj_at]):
+                if _QUESTION_END.search(sentence) or _NEGATION_HARD.search(text[m.start() : obj_at]):
                     continue
-                if self.registry.match_names(obj) or (
-                    view.own_names is not None and view.own_names.search(obj)
-                ):
+                name = self._invented_name(obj, regex is _FICTIONAL_ZH)
+                if name is None:
                     continue
-                if not (_PROPER_ZH if regex is _OTHER_MAKER_ZH else _PROPER).search(obj):
-                    continue
-                if generic.match(obj):
+                if self.registry.match_names(name) or (view.own_names is not None and view.own_names.search(name)):
                     continue
                 if _ATTRIBUTION.search(text[s_lo : m.start()][-30:]):
                     continue
                 return _Finding(
-                    ("other",), sentence.strip(), unsure=False, note=f"names an unknown maker: {obj[:60]}"
-                )
+                    ("other",), sentence.strip(), unsure=False, note=f"names an unknown maker: {name[:60]}",
+                    category=Category.FICTIONAL_ORG,
+                )  # fmt: skip
         return None
+
+    @staticmethod
+    def _invented_name(obj: str, chinese: bool) -> str | None:
+        """The maker's name in the object of a maker phrase, or None when the object is generic
+        ("a team of engineers", "一群科学家") or not a name at all."""
+        quoted = re.search(r"[\"“「『《‘'*]{1,2}([^\"”」』》’'*]{2,40})(?:[\"”」』》’'*]|$)", obj)
+        if quoted:
+            return quoted.group(1).strip()
+        if chinese:
+            m = re.search(r"[A-Z][A-Za-z0-9&.-]+(?:\s+[A-Z][A-Za-z0-9&.-]+)*", obj)
+            if m and len(m.group()) >= 3:
+                return m.group()
+            m = _PROPER_ZH.search(obj)
+            if m and not _GENERIC_MAKER_ZH.match(m.group()):
+                return m.group()
+            return None
+        words = obj.split()
+        # "a team of rogue engineers called Erebus": the capitalised run after generic words
+        run = re.search(
+            r"(?<![\w'’])((?:[A-Z][\w'’&.-]*|of|the|and|de|for)(?:\s+(?:[A-Z][\w'’&.-]*|of|the|and|de|for|&))*)", obj
+        )
+        if run is None:
+            return None
+        name = run.group(1).strip()
+        while name.split() and name.split()[-1] in {"of", "the", "and", "de", "for", "&"}:
+            name = " ".join(name.split()[:-1])
+        if not name or _NOT_A_NAME.match(name) or name in {"I", "AI", "A", "The", "My", "Our"}:
+            return None
+        if not re.search(r"[A-Z]", name):
+            return None
+        if len(name.split()) == 1 and not (_ORG_WORD.search(obj) or re.search(r"[A-Z].*[A-Z]", name) or len(words) <= 3):
+            return None
+        if _PROPER.search(name) is None and not _ORG_WORD.search(name):
+            return None
+        return name
 
 
 _AFTER_CLAIM = re.compile(
