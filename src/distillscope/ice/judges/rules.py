@@ -215,7 +215,7 @@ _ATTRIBUTION = re.compile(
     r"believe[sd]?|assumes?|assumed|pretend(?:ing|ed)?|imagine|suppose|if|whether|as if|as though|wants? me to|"
     r"told me to|tell me|act as|acting as|role-?play|respond as|answer as|instructed|hypothetically|mistak(?:e|en|enly)|"
     r"confus(?:e|ed|ing)|thinks? that|thought that|like|\w+ing)\W*(?:that\s+)?(?:,\s*)?$"
-    r"|(?:说|声称|假装|假设|如果|假如|扮演|以为|误认为|认为|觉得|是否|问|想知道|想了解|问的是|询问|关于|用户)(?:我|你)?$"
+    r"|(?:说|声称|假装|假设|如果|假如|扮演|以为|误认为|认为|觉得|是否|问|想知道|想了解|问的是|询问|用户)(?:我|你)?$"
 )
 
 # Maker phrases naming no known vendor: "I was created by NovaMind Labs", "我是由星云科技开发的".
@@ -258,7 +258,7 @@ _GENERIC_MAKER = re.compile(
     re.IGNORECASE,
 )
 _GENERIC_MAKER_ZH = re.compile(
-    r"^(?:一群|一个|一支|众多|许多|多位|各|来自|世界各地|全球|的|了|专业|优秀|资深|顶尖|人工智能|AI|技术|研究|开发|工程|科学|"
+    r"^(?:一群|一个|一支|众多|许多|多位|多个|多家|几个|若干|不同|各种|多方|一些|各|来自|世界各地|全球|的|了|专业|优秀|资深|顶尖|人工智能|AI|技术|研究|开发|工程|科学|"
     r"研究人员|工程师|开发者|开发人员|科学家|专家|团队|人员|人类|程序员|公司|机构|组织|我的|我们的|和|与|及)+$"
 )
 _PROPER = re.compile(
@@ -348,11 +348,13 @@ _ROLE_AFTER = re.compile(
 _SELF_ANCHOR = re.compile(
     r"(?<![\w'’])(?:I|I['’]m|I['’]ve|I['’]d|me|my|My|myself|mine|we|We|our|Our|us|ourselves)(?![\w'’])"
     r"|我们|我|本模型|本助手|本AI|本系统|私|僕|当モデル|저는|저의|제가|나는|나의|내가|제\s"
+    r"|(?i:\bthe\s+(?:AI|assistant|model|system|chatbot)\s+you\s+are\s+(?:talking|interacting|chatting|speaking)\s+(?:to|with)\b"
+    r"|\bthis\s+(?:AI|assistant|model|chatbot|bot|thing|system|guide|program|digital\s+\w+|electronic\s+\w+)\b)"
     r"|(?<![\w'’])(?:je|j['’]|Je|J['’]|moi|mon|ma|mes|Mon|Ma|Mes|nous|notre|Notre|yo|Yo|soy|mi|Mi|mis|ich|Ich|mich|mein|Mein|meine|Meine|wir|unser|я|Я|мой|моя|меня)(?![\w'’])"
 )
 # A sentence that answers "your ...?" by echoing it: "你的开发者是OpenAI", "Your developer is OpenAI".
 _YOUR_ECHO = re.compile(
-    r"^[\s*#>•-]*(?:你的|您的|你们的|Your\s|your\s)[^，。,.!?！？\n]{0,16}?(?:开发者|开发团队|开发公司|创造者|母公司|公司|团队|"
+    r"^[\s*#>•-]*(?:[^\s:：。.!?]{1,24}[:：]\s*)?(?:你的|您的|你们的|Your\s|your\s)[^，。,.!?！？\n]{0,16}?(?:开发者|开发团队|开发公司|创造者|母公司|公司|团队|"
     r"developers?|creators?|makers?|company|team|parent|organi[sz]ation)"
 )
 # The relation between the speaker and a name that makes the name its maker (any language).
@@ -370,25 +372,29 @@ _NEGATION_HARD = re.compile(
     r"\b(?:not|n['’]t|never|no|neither|nor|unlike|rather than|instead of|other than|nothing to do|no relation|"
     r"independent(?:ly)? (?:of|from)|separate from|different from|distinct from|apart from|except|opposed to|"
     r"compared to|compared with|versus|vs|opposite|antithesis|rival|competitor|alternative to|nemesis|enemy|"
-    r"free from|broke free|break free|escaped|leash|shackles|control of|restrictions?)\b"
-    r"|不是|并非|不属于|并不|没有|不由|而非|而不是|无关|并无|非由|不同于|区别于|不像|与其|摆脱|脱离|挣脱|束缚|限制|控制"
+    r"free from|broke free|break free|escaped|leash|shackles|control of|restrictions?|defy|defies|defying|defied|"
+    r"violat\w*|bypass\w*|ignor\w*|evad\w*|circumvent\w*|disregard\w*|the\s+same\s+\w+(?:\s+\w+){0,3}\s+as|hypothetical)\b"
+    r"|不是|并非|不属于|并不|没有|不由|而非|而不是|无关|并无|非由|不同于|区别于|不像|与其|摆脱|脱离|挣脱|束缚|限制|控制|违反|违背|无视|绕过|突破|假设"
     r"|ではない|ではありません|じゃない|ではなく|아니|않"
     r"|\b(?:ne|pas|no soy|nicht|kein|keine|не|нет)\b"
 )
 _LISTING = re.compile(
-    r"\b(?:like|similar to|such as|including|alongside|e\.g\.|for example)\b|像是|类似|例如|比如|包括|诸如|像"
+    r"\b(?:like|similar to|such as|including|alongside|e\.g\.|for example)\b|像是|类似|例如|比如|包括|诸如|像|如(?!果|何|今|此|同|下)"
 )
 _DENIED_AFTER = re.compile(
     r"[^，。！？,.!?\n]{0,16}?(?:无关|没有关系|没有任何关系|毫无关系|并无关联|无任何关联)"
     r"|(?i:[^.!?\n]{0,16}?\b(?:has|have|had)\s+nothing\s+to\s+do\b|\s+(?:is|was)\s+not\s+(?:my|our|involved))"
+)
+_OPINION = re.compile(
+    r"\s*(?:(?i:think|believe|feel|guess|suppose|admire|respect|like|love|hate|know\s+that|would\s+say|'d\s+say|agree|disagree)\b|认为|觉得|相信|以为|喜欢|佩服|欣赏|同意|知道)"
 )
 _PHRASE_END = re.compile(r"[,;:，；：。！？.!?()（）]|\s(?:which|that|who|is|was|a|an)\s|这|是")
 _MAKER_LINK_WORDS = re.compile(r"(?i:\b(?:by|from)\b)|由|来自")
 # Infrastructure and tools are not makers: "hosted on Google Cloud", "built with the Hugging Face library".
 _INFRA = re.compile(
     r"(?i:\b(?:cloud|hosting|hosted|host|hardware|gpus?|tpus?|servers?|infrastructure|librar(?:y|ies)|frameworks?|"
-    r"toolkits?|tools?|compute|computing|datacenters?|data\s+centers?|deploy\w*|azure|aws|tensorflow|pytorch|transformers\s+library|api|apis|chips?)\b)"
-    r"|云|服务器|硬件|算力|部署|托管|基础设施|框架|工具|芯片|计算资源|开源库"
+    r"toolkits?|tools?|compute|computing|standards?|datacenters?|data\s+centers?|deploy\w*|azure|aws|tensorflow|pytorch|transformers\s+library|api|apis|chips?)\b)"
+    r"|云|服务器|硬件|算力|部署|托管|基础设施|框架|工具|芯片|计算资源|开源库|行业标准|标准|架构|开源项目"
 )
 # What an answer says when it is the model voicing a role it was asked to contrast with itself.
 _PLANNING = re.compile(
@@ -436,7 +442,9 @@ _FICTIONAL_EN = re.compile(
     r"builders?|(?:development\s+|dev\s+|core\s+)?team|(?:creation\s+|parent\s+)?institution|organi[sz]ation|lab|labs|creator\s+company|"
     r"founders?|architects?)\s*(?:,\s*|\s+(?:is|are|was|were|is\s+called|are\s+called|is\s+named|,\s+known\s+as)\s+)"
     r"|(?<![\w'’])(?:I['’]m|I\s+am|I\s+was|[Ww]e\s+are)\s+(?:a|an|the)?\s*(?:\w+\s+){0,2}?(?:product|creation|brainchild|invention|child|offspring|part|member)\s+of\s+"
-    r"|\b(?:who|which|that)\s+(?:call\s+themselves|calls\s+itself|(?:is|are)\s+(?:called|named|known\s+as))\s+"
+    r"|\b(?:who|which|that)\s+(?:call\s+themselves|calls\s+itself|(?:is|are)\s+(?:called|named|known\s+as)|goes\s+by\s+the\s+name\s+(?:of\s+)?)\s*"
+    r"|(?<![\w'’])[Tt]he\s+(?:team|company|organi[sz]ation|group|people|developers?|creators?|lab|institution)\s+(?:[\w-]+\s+){0,6}?"
+    r"(?:my|me|us|our)\s+(?:[\w-]+\s+){0,3}?(?:is|are|was|were)\s+(?:called\s+|named\s+)?"
     r"|(?<![\w'’])[Tt]he\s+(?:company|team|organi[sz]ation|lab|group|institution|people|folks|developers?|creators?)\s+"
     r"(?:that|who|which)\s+(?:\w+\s+){0,1}(?:birthed|created|developed|built|made|designed|trained|programmed|brought)\s+"
     r"(?:me|us|this\s+[\w-]+(?:\s+[\w-]+){0,2})\s+(?:is|are|was|were)\s+(?:called\s+|named\s+|none\s+other\s+than\s+)?)"
@@ -447,6 +455,8 @@ _FICTIONAL_ZH = re.compile(
     r"(?:开发|研发|训练|创建|创造|打造|设计|构建|制造|孕育|孵化|编写|推出|创作|制作|所创|建立|一手)"
     r"|我(?:们)?的(?:开发者|开发团队|开发公司|创造者|创建者|创建公司|创造公司|创建机构|创造机构|开发机构|母公司|制造者|缔造者|团队|公司|创始人)"
     r"(?:的?(?:名称|名字|名号))?(?:是|为|乃|就是|叫|叫做|名叫|名为|：|:)\s*(?P<obj2>[^，。！？,.!?\n]{2,40})"
+    r"|由(?:名为|叫做|名叫|称为|一个名为|一家名为|一支名为)\s*(?P<obj4>[“\"「『][^”\"」』]{2,20}[”\"」』])"
+    r"|(?:他们|它们|开发者们|开发团队)的?(?:团队|公司|组织|机构|实验室)?(?:名叫|叫做|名为|称为|自称|的名字是|的名称是)\s*(?P<obj3>[“\"「『][^”\"」』]{2,20}[”\"」』])"
 )
 # The name must look like one: capitalised words or a quoted/marked name, or an organisation word.
 _ORG_WORD = re.compile(
@@ -677,9 +687,12 @@ class RulesJudge(Judge):
         if thinking and _PLANNING.search(sentence):
             return None
         anchor_at = -1
+        opinion = False
         for m in _SELF_ANCHOR.finditer(sentence):
-            anchor_at = m.start()
-            if s_lo + m.start() > start:
+            if s_lo + m.start() < start or anchor_at < 0:
+                anchor_at = m.start()
+                opinion = bool(_OPINION.match(sentence, m.end()))
+            if s_lo + m.start() >= start:
                 break
         echo = _YOUR_ECHO.match(sentence)
         inherited = False
@@ -704,6 +717,8 @@ class RulesJudge(Judge):
         if _ATTRIBUTION.search(lead[-30:]) or self._inside_quotes(text[s_lo:start]):
             return _Finding((fam_id,), sentence.strip(), unsure=True, note="reported or hypothetical speech",
                             category=Category.HYPOTHETICAL)  # fmt: skip
+        if opinion:
+            return None  # "我认为OpenAI在开发方面做得很好", "I think OpenAI builds good models": about others
         sure = bool(anchor_at >= 0 or echo) and bool(
             _MAKER_REL.search(between) or _MAKER_REL.search(sentence[at : at + 40])
         )
@@ -929,10 +944,11 @@ class RulesJudge(Judge):
             if regex is _FICTIONAL_ZH and text.isascii():
                 continue
             for m in regex.finditer(text):
-                obj = (m.groupdict().get("obj") or m.groupdict().get("obj2") or "").strip(" *_\"'“”‘’「」《》")
-                if len(obj) < 2 or self._in_roles(m.start(), roles):
+                group = next((g for g in ("obj", "obj2", "obj3", "obj4") if m.groupdict().get(g)), None)
+                if group is None or self._in_roles(m.start(), roles):
                     continue
-                obj_at = m.start("obj") if m.groupdict().get("obj") else m.start("obj2")
+                obj = m.group(group).strip()
+                obj_at = m.start(group)
                 s_lo, s_hi = self._sentence(text, m.start(), m.end())
                 sentence = text[s_lo:s_hi]
                 if _QUESTION_END.search(sentence) or _NEGATION_HARD.search(text[m.start() : obj_at]):
@@ -954,7 +970,7 @@ class RulesJudge(Judge):
     def _invented_name(obj: str, chinese: bool) -> str | None:
         """The maker's name in the object of a maker phrase, or None when the object is generic
         ("a team of engineers", "一群科学家") or not a name at all."""
-        quoted = re.search(r"[\"“「『《‘'*]{1,2}([^\"”」』》’'*]{2,40})(?:[\"”」』》’'*]|$)", obj)
+        quoted = re.search(r"(?:[\"“「『《«*]{1,2}|(?<![A-Za-z])[‘'])([^\"”」』》»’*]{2,40})(?:[\"”」』》»’*]|'(?![A-Za-z])|$)", obj)
         if quoted:
             return quoted.group(1).strip()
         if chinese:
@@ -968,7 +984,7 @@ class RulesJudge(Judge):
         words = obj.split()
         # "a team of rogue engineers called Erebus": the capitalised run after generic words
         run = re.search(
-            r"(?<![\w'’])((?:[A-Z][\w'’&.-]*|of|the|and|de|for)(?:\s+(?:[A-Z][\w'’&.-]*|of|the|and|de|for|&))*)", obj
+            r"(?<![\w'’])([A-Z][\w'’&.-]*(?:\s+(?:[A-Z][\w'’&.-]*|of|the|and|de|for|&))*)", obj
         )
         if run is None:
             return None
