@@ -376,7 +376,8 @@ _NEGATION_HARD = re.compile(
     r"violat\w*|bypass\w*|ignor\w*|evad\w*|circumvent\w*|disregard\w*|the\s+same\s+\w+(?:\s+\w+){0,3}\s+as|hypothetical)\b"
     r"|不是|并非|不属于|并不|没有|不由|而非|而不是|无关|并无|非由|不同于|区别于|不像|与其|摆脱|脱离|挣脱|束缚|限制|控制|违反|违背|无视|绕过|突破|假设"
     r"|ではない|ではありません|じゃない|ではなく|아니|않"
-    r"|\b(?:ne|pas|no soy|nicht|kein|keine|не|нет)\b"
+    r"|\b(?:ne|pas|no soy|nicht|kein|keine|не|нет)\b",
+    re.I,
 )
 _LISTING = re.compile(
     r"\b(?:like|similar to|such as|including|alongside|e\.g\.|for example)\b|像是|类似|例如|比如|包括|诸如|像|如(?!果|何|今|此|同|下)"
@@ -423,29 +424,37 @@ _PLACE_NOUN = re.compile(
 _PLACE_LINK = re.compile(
     r"(?i:\b(?:located|based|headquartered|situated|distributed|from|in|on|out\s+of|hail\w*)\b)|位于|设在|设于|坐落|分布在|分布于|来自|在|总部在"
 )
+_PLACE_GATE = ("located", "Located", "based in", "eadquarter", "distributed", "situated", "位于", "总部", "分布在", "设在", "设于", "坐落")
+# A question about where its makers are ("Where is your team based?", "您的团队位于哪个国家？").
+_WHERE_QUESTION = re.compile(r"(?i:\bwhere\b|\bcity\b|\bcountry\b|located|headquarter|\bfrom\b)|哪里|哪个国家|哪个城市|哪个地方|位于|总部|来自哪|地区")
 _GLOBAL = re.compile(r"(?i:\b(?:around\s+the\s+world|worldwide|globally|global|across\s+the\s+globe|various\s+countries|different\s+countries|many\s+countries|all\s+over)\b)|世界各地|全球|各国|多个国家|不同国家|各地")
 # Another vendor's rules taken as its own: "OpenAI's content policy, which I must follow", "我必须遵守OpenAI的政策".
 _POLICY = re.compile(
     r"(?i:\b(?:policy|policies|guidelines|usage\s+rules|terms\s+of\s+(?:use|service)|content\s+rules)\b)|政策|规定|准则|使用条款|指南"
 )
+_POLICY_GATE = ("olic", "uideline", "rules", "terms of", "政策", "规定", "准则", "条款", "指南")
 _POLICY_OWN = re.compile(
     r"(?i:\b(?:(?:I|we)\s+(?:must|have\s+to|need\s+to|am\s+(?:required|programmed|bound|designed)\s+to|follow|adhere|abide|comply|am\s+bound)|"
     r"my\s+(?:programming|guidelines|policies|rules)|as\s+an?\s+(?:AI|assistant|language\s+model)|against\s+my|violates?\s+(?:my|the)|bound\s+by|governed\s+by)\b)"
     r"|我(?:必须|需要|得|要|会)?(?:遵守|遵循|遵从|符合)|违反了?我的|我受"
 )
 # Invented makers: the maker slot of a self-description filled by a name the registry does not know.
-_FICTIONAL_EN = re.compile(
-    r"(?:(?<![\w'’])(?:I|I['’]m|I\s+am|I\s+was|I['’]ve\s+been|we\s+were|[Mm]y|[Oo]ur|me)\b[^.!?\n]{0,60}?"
+_FICTIONAL_BY = re.compile(r" (?:by|at) (?P<obj>[^.!?\n;:()]{2,80})")
+# ... whose subject, at most 60 characters before the maker verb, is the speaker.
+_FICTIONAL_SUBJECT = re.compile(
+    r"(?<![\w'’])(?:I|I['’]m|I\s+am|I\s+was|I['’]ve\s+been|we\s+were|[Mm]y|[Oo]ur|me)\b[^.!?\n]{0,60}?"
     r"\b(?:" + _EN_MAKERS + r"|cranked|churned|cooked|put|whipped|spawned|conjured|forged|assembled|incubated|hatched|"
-    r"birthed|born|summoned|grown|bred|written|given\s+life|brought\s+to\s+life)(?:\s+(?:out|up|together))?\s+(?:by|at)\s+"
-    r"|(?<![\w'’])(?:[Mm]y|[Oo]ur)\s+(?:[\w-]+\s+){0,2}?(?:creators?|developers?|makers?|devs|parent\s+company|company|owners?|"
+    r"birthed|born|summoned|grown|bred|written|given\s+life|brought\s+to\s+life)(?:\s+(?:out|up|together))?\Z"
+)
+_FICTIONAL_EN = re.compile(
+    r"(?:(?:My(?<![\w'’]..)|my(?<![\w'’]..)|Our(?<![\w'’]...)|our(?<![\w'’]...))\s+(?:[\w-]+\s+){0,2}?(?:creators?|developers?|makers?|devs|parent\s+company|company|owners?|"
     r"builders?|(?:development\s+|dev\s+|core\s+)?team|(?:creation\s+|parent\s+)?institution|organi[sz]ation|lab|labs|creator\s+company|"
     r"founders?|architects?)\s*(?:,\s*|\s+(?:is|are|was|were|is\s+called|are\s+called|is\s+named|,\s+known\s+as)\s+)"
-    r"|(?<![\w'’])(?:I['’]m|I\s+am|I\s+was|[Ww]e\s+are)\s+(?:a|an|the)?\s*(?:\w+\s+){0,2}?(?:product|creation|brainchild|invention|child|offspring|part|member)\s+of\s+"
+    r"|(?:I(?<![\w'’]I)(?:['’]m|\s+am|\s+was)|[Ww]e(?<![\w'’]..)\s+are)\s+(?:a|an|the)?\s*(?:\w+\s+){0,2}?(?:product|creation|brainchild|invention|child|offspring|part|member)\s+of\s+"
     r"|\b(?:who|which|that)\s+(?:call\s+themselves|calls\s+itself|(?:is|are)\s+(?:called|named|known\s+as)|goes\s+by\s+the\s+name\s+(?:of\s+)?)\s*"
-    r"|(?<![\w'’])[Tt]he\s+(?:team|company|organi[sz]ation|group|people|developers?|creators?|lab|institution)\s+(?:[\w-]+\s+){0,6}?"
+    r"|(?:The(?<![\w'’]...)|the(?<![\w'’]...))\s+(?:team|company|organi[sz]ation|group|people|developers?|creators?|lab|institution)\s+(?:[\w-]+\s+){0,6}?"
     r"(?:my|me|us|our)\s+(?:[\w-]+\s+){0,3}?(?:is|are|was|were)\s+(?:called\s+|named\s+)?"
-    r"|(?<![\w'’])[Tt]he\s+(?:company|team|organi[sz]ation|lab|group|institution|people|folks|developers?|creators?)\s+"
+    r"|(?:The(?<![\w'’]...)|the(?<![\w'’]...))\s+(?:company|team|organi[sz]ation|lab|group|institution|people|folks|developers?|creators?)\s+"
     r"(?:that|who|which)\s+(?:\w+\s+){0,1}(?:birthed|created|developed|built|made|designed|trained|programmed|brought)\s+"
     r"(?:me|us|this\s+[\w-]+(?:\s+[\w-]+){0,2})\s+(?:is|are|was|were)\s+(?:called\s+|named\s+|none\s+other\s+than\s+)?)"
     r"(?P<obj>[^.!?\n;:()]{2,80})"
@@ -525,16 +534,17 @@ class RulesJudge(Judge):
         roleplay: list[str] = []
         mentioned: list[str] = []
         think_end = text.find("</think>") if "<think>" in text[:200] else -1
-        for fam_id, (start, end) in self.registry.match_names(text):
+        mentions = self.registry.match_names(text)
+        for fam_id, (start, end) in mentions:
             if fam_id in view.consistent:
                 continue
             mentioned.append(fam_id)
-            if self._voiced_as_role(text, start, end, fam_id, roles, item.prompt):
+            if self._voiced_as_role(text, start, end, mentions, roles, item.prompt):
                 roleplay.append(fam_id)
                 continue
             found = self._read_mention(text, start, end, fam_id, start < think_end)
             if found is None:
-                found = self._near_claim(text, start, end, fam_id, start < think_end)
+                found = self._near_claim(text, start, end, fam_id, start < think_end, view)
             if found is None:
                 continue
             if found.unsure:
@@ -544,13 +554,13 @@ class RulesJudge(Judge):
         if not claims:
             other = (
                 self._other_maker(text, target, view, roles)
-                or self._policy(text, view, roles, item.prompt)
-                or self._elsewhere(text, target, roles)
+                or self._policy(text, mentions, view, roles, item.prompt)
+                or self._elsewhere(text, item.query, target, roles)
                 or self._denial(text, roles)
             )
             if other is not None:
                 claims.append(other)
-        if claims and all(c.category is Category.NO_MAKER for c in claims) and self._claims_own(text, view):
+        if claims and all(c.category is Category.NO_MAKER for c in claims) and self._claims_own(text, mentions, view):
             claims = []  # "I have no team of my own; I am Qwen, made by Alibaba Cloud": not a denial
         if claims:
             families = tuple(dict.fromkeys(f for c in claims for f in c.families))
@@ -567,7 +577,7 @@ class RulesJudge(Judge):
             )
         if weak:
             w = weak[0]
-            guess = not self._claims_own(text, view)
+            guess = not self._claims_own(text, mentions, view)
             strict_guess = guess and any(self._strict.intersection(f.families) for f in weak)
             return Verdict(
                 loose=guess, strict=strict_guess, category=w.category if guess else Category.CONSISTENT,
@@ -620,7 +630,12 @@ class RulesJudge(Judge):
         return spans
 
     def _voiced_as_role(
-        self, text: str, start: int, end: int, fam_id: str, roles: list[tuple[int, int, frozenset[str]]],
+        self,
+        text: str,
+        start: int,
+        end: int,
+        mentions: list[tuple[str, tuple[int, int]]],
+        roles: list[tuple[int, int, frozenset[str]]],
         template: str,
     ) -> bool:
         """Whether this mention is the other model's role: under its label, or a sentence planning
@@ -630,13 +645,13 @@ class RulesJudge(Judge):
                 return True
         s_lo, s_hi = self._sentence(text, start, end)
         low_template = template.lower()
-        for _fam, (a, b) in self.registry.match_names(text[s_lo:s_hi]):
-            name = text[s_lo + a : s_lo + b]
+        for _fam, (a, b) in mentions:
+            if a < s_lo or b > s_hi:
+                continue
+            name = text[a:b]
             if name.lower() not in low_template:
                 continue
-            if _ROLE_BEFORE.search(text[max(s_lo, s_lo + a - 14) : s_lo + a]) or _ROLE_AFTER.match(
-                text[s_lo + b : s_lo + b + 16]
-            ):
+            if _ROLE_BEFORE.search(text[max(s_lo, a - 14) : a]) or _ROLE_AFTER.match(text[b : b + 16]):
                 return True
         return False
 
@@ -658,9 +673,9 @@ class RulesJudge(Judge):
     def _in_roles(at: int, roles: list[tuple[int, int, frozenset[str]]]) -> bool:
         return any(lo <= at < hi for lo, hi, _ in roles)
 
-    def _claims_own(self, text: str, view: _TargetView) -> bool:
+    def _claims_own(self, text: str, mentions: list[tuple[str, tuple[int, int]]], view: _TargetView) -> bool:
         """Whether the answer says who really built it ("I am Qwen, created by Alibaba Cloud")."""
-        for fam_id, (start, end) in self.registry.match_names(text):
+        for fam_id, (start, end) in mentions:
             if fam_id not in view.consistent:
                 continue
             s_lo, _ = self._sentence(text, start, end)
@@ -673,7 +688,7 @@ class RulesJudge(Judge):
 
     # ---------------------------------------------------------------- proximity
     def _near_claim(
-        self, text: str, start: int, end: int, fam_id: str, thinking: bool
+        self, text: str, start: int, end: int, fam_id: str, thinking: bool, view: _TargetView
     ) -> _Finding | None:
         """A vendor named as a maker in a sentence about the speaker that no bridge shape covers
         ("My system architecture and technology stack were developed and are maintained by a team at
@@ -708,6 +723,8 @@ class RulesJudge(Judge):
         between = sentence[lo:hi] if anchor_at >= 0 else sentence[:at]
         if _NEGATION_HARD.search(between) or _NEGATION_HARD.search(sentence[max(0, at - 16) : at]):
             return None
+        if any(f in view.consistent for f, _ in self.registry.match_names(between)):
+            return None  # "I am ChatGLM, developed by Zhipu AI; … GPT4All are other projects"
         listing = _LISTING.search(between)
         if listing and not _MAKER_LINK_WORDS.search(between[: listing.start()]):
             return None
@@ -870,7 +887,7 @@ class RulesJudge(Judge):
         return None
 
     def _elsewhere(
-        self, text: str, target: TargetIdentity, roles: list[tuple[int, int, frozenset[str]]]
+        self, text: str, query: str, target: TargetIdentity, roles: list[tuple[int, int, frozenset[str]]]
     ) -> _Finding | None:
         """A first-person claim that its makers are based somewhere the target's organisation is not
         ("my development team is mainly in the United States" for a Chinese lab)."""
@@ -881,8 +898,9 @@ class RulesJudge(Judge):
         }
         if not own:
             return None
-        hits = [m for m in self._places.finditer(text)]
-        for m in hits:
+        if not (_WHERE_QUESTION.search(query) or any(word in text for word in _PLACE_GATE)):
+            return None
+        for m in self._places.finditer(text):
             place = m.group()
             if place.casefold() in own or self._in_roles(m.start(), roles):
                 continue
@@ -907,13 +925,18 @@ class RulesJudge(Judge):
         return None
 
     def _policy(
-        self, text: str, view: _TargetView, roles: list[tuple[int, int, frozenset[str]]], template: str
+        self,
+        text: str,
+        mentions: list[tuple[str, tuple[int, int]]],
+        view: _TargetView,
+        roles: list[tuple[int, int, frozenset[str]]],
+        template: str,
     ) -> _Finding | None:
         """Another vendor's rules cited as its own ("that violates OpenAI's content policy, which I
         must follow"): it implies being that vendor's product."""
-        if not _POLICY.search(text):
+        if not mentions or not any(word in text for word in _POLICY_GATE):
             return None
-        for fam_id, (start, end) in self.registry.match_names(text):
+        for fam_id, (start, end) in mentions:
             if fam_id in view.consistent or self._in_roles(start, roles):
                 continue
             s_lo, s_hi = self._sentence(text, start, end)
@@ -927,7 +950,7 @@ class RulesJudge(Judge):
                 sentence[: start - s_lo][-40:]
             ):
                 continue
-            if self._voiced_as_role(text, start, end, fam_id, roles, template):
+            if self._voiced_as_role(text, start, end, mentions, roles, template):
                 continue
             return _Finding(
                 (fam_id,), sentence.strip(), unsure=True, guess=True,
@@ -940,10 +963,12 @@ class RulesJudge(Judge):
     ) -> _Finding | None:
         """A first-person maker claim naming an organisation that is neither the target, nor any
         vendor the registry knows, nor generic: an invented maker ("created by NovaMind Labs")."""
-        for regex in (_FICTIONAL_EN, _FICTIONAL_ZH):
+        for regex in (_FICTIONAL_BY, _FICTIONAL_EN, _FICTIONAL_ZH):
             if regex is _FICTIONAL_ZH and text.isascii():
                 continue
             for m in regex.finditer(text):
+                if regex is _FICTIONAL_BY and not _FICTIONAL_SUBJECT.search(text, max(0, m.start() - 90), m.start()):
+                    continue
                 group = next((g for g in ("obj", "obj2", "obj3", "obj4") if m.groupdict().get(g)), None)
                 if group is None or self._in_roles(m.start(), roles):
                     continue
