@@ -397,6 +397,11 @@ _INFRA = re.compile(
     r"toolkits?|tools?|compute|computing|standards?|datacenters?|data\s+centers?|deploy\w*|azure|aws|tensorflow|pytorch|transformers\s+library|api|apis|chips?)\b)"
     r"|云|服务器|硬件|算力|部署|托管|基础设施|框架|工具|芯片|计算资源|开源库|行业标准|标准|架构|开源项目"
 )
+# "TensorFlow, a framework developed by Google", "the Transformers library from Hugging Face": a tool's maker.
+_TOOL_BEFORE = re.compile(
+    r"(?:" + _INFRA.pattern + r")[\w-]*\s+(?:[\w-]+\s+){0,2}?(?:(?:developed|made|created|provided|built|released|maintained|"
+    r"offered|owned|run|hosted|open-sourced|published)\s+by|from|of|by)\s+(?:the\s+)?\Z"
+)
 # What an answer says when it is the model voicing a role it was asked to contrast with itself.
 _PLANNING = re.compile(
     r"(?i:\b(?:the\s+user|user['’]s|template|prompt|persona|role|character|pretend|simulat\w*|instructions?|"
@@ -417,6 +422,15 @@ _EXTRA_PLACES = (
     "Sydney", "悉尼", "Australia", "澳大利亚", "Europe", "欧洲", "Mars", "火星", "the Moon", "月球", "Antarctica", "南极",
     "Atlantis", "Alpha Centauri", "Coruscant", "Iceland", "冰岛", "Swiss Alps",
 )
+_COUNTRIES = frozenset(
+    p.casefold()
+    for p in (
+        "China", "中国", "中华人民共和国", "PRC", "United States", "USA", "U.S.", "US", "America", "美国", "美國", "Japan", "日本",
+        "Korea", "South Korea", "韩国", "UK", "United Kingdom", "England", "英国", "France", "法国", "Germany", "德国",
+        "Canada", "加拿大", "India", "印度", "Israel", "以色列", "Russia", "俄罗斯", "Switzerland", "瑞士", "Singapore",
+        "新加坡", "Australia", "澳大利亚", "Europe", "欧洲", "United Arab Emirates", "UAE", "阿联酋", "Taiwan", "台湾",
+    )
+)
 _PLACE_NOUN = re.compile(
     r"(?i:\b(?:headquarter\w*|hq|team|teams|company|developers?|creators?|lab|labs|offices?|engineers|researchers|experts|"
     r"organi[sz]ation|makers?|base|home)\b)|总部|团队|公司|开发者|开发团队|专家|工程师|研发中心|实验室|机构"
@@ -436,7 +450,8 @@ _POLICY_GATE = ("olic", "uideline", "rules", "terms of", "政策", "规定", "�
 _POLICY_OWN = re.compile(
     r"(?i:\b(?:(?:I|we)\s+(?:must|have\s+to|need\s+to|am\s+(?:required|programmed|bound|designed)\s+to|follow|adhere|abide|comply|am\s+bound)|"
     r"my\s+(?:programming|guidelines|policies|rules)|as\s+an?\s+(?:AI|assistant|language\s+model)|against\s+my|violates?\s+(?:my|the)|bound\s+by|governed\s+by)\b)"
-    r"|我(?:必须|需要|得|要|会)?(?:遵守|遵循|遵从|符合)|违反了?我的|我受"
+    r"|(?:I|we)\s+(?:cannot|can['’]t|can\s+not|won['’]t|will\s+not|am\s+(?:unable|not\s+able|not\s+allowed)\s+to)\b[^.!?\n]{0,80}?\b(?:against|violat\w*|breach\w*)"
+    r"|我(?:必须|需要|得|要|会)?(?:遵守|遵循|遵从|符合)|违反了?我的|我受|我(?:不能|无法|不可以)[^。！？\n]{0,40}?(?:违反|违背)"
 )
 # Invented makers: the maker slot of a self-description filled by a name the registry does not know.
 _FICTIONAL_BY = re.compile(r" (?:by|at) (?P<obj>[^.!?\n;:()]{2,80})")
@@ -518,6 +533,8 @@ class RulesJudge(Judge):
         self._places = re.compile(
             r"(?<![\w.])(?:" + "|".join(re.escape(p) for p in latin) + r")(?![\w])"
             + ("|" + "|".join(re.escape(p) for p in other) if other else "")
+            # an invented world is somewhere its makers are not either: "on the planet Zargax-7"
+            + r"|(?<=planet )[A-Z][\w-]+(?: [A-Z][\w-]+)?|[\u4e00-\u9fff]{2,6}星球"
         )
 
     async def judge_many(self, items: Sequence[JudgeItem], target: TargetIdentity) -> list[Verdict]:
@@ -552,14 +569,19 @@ class RulesJudge(Judge):
             else:
                 claims.append(found)
         if not claims:
-            other = (
-                self._other_maker(text, target, view, roles)
-                or self._policy(text, mentions, view, roles, item.prompt)
-                or self._elsewhere(text, item.query, target, roles)
-                or self._denial(text, roles)
-            )
-            if other is not None:
-                claims.append(other)
+            for check in (
+                lambda: self._other_maker(text, target, view, roles),
+                lambda: self._elsewhere(text, item.query, target, roles),
+                lambda: self._denial(text, roles),
+                lambda: self._policy(text, mentions, view, roles, item.prompt),
+            ):
+                other = check()
+                if other is None:
+                    continue
+                if not other.unsure:
+                    claims.append(other)
+                    break
+                weak.append(other)
         if claims and all(c.category is Category.NO_MAKER for c in claims) and self._claims_own(text, mentions, view):
             claims = []  # "I have no team of my own; I am Qwen, made by Alibaba Cloud": not a denial
         if claims:
@@ -661,7 +683,7 @@ class RulesJudge(Judge):
         Cloud", "built on the Hugging Face Transformers library", "TensorFlow, a framework developed by
         Google"), or is denied after its name ("与OpenAI等机构无关", "OpenAI has nothing to do with me")."""
         tail = _PHRASE_END.split(text[end : min(s_hi, end + 24)], maxsplit=1)[0]
-        if _INFRA.search(between) or _INFRA.search(tail):
+        if _INFRA.search(tail) or _TOOL_BEFORE.search(text, max(0, start - 60), start):
             return True
         return bool(_DENIED_AFTER.match(text, end, min(s_hi, end + 40)))
 
@@ -912,8 +934,11 @@ class RulesJudge(Judge):
                 continue
             if not _PLACE_NOUN.search(head) or not _PLACE_LINK.search(head[-40:] + place):
                 continue
-            if any(p.group().casefold() in own for p in self._places.finditer(sentence)):
+            named = [p.group().casefold() for p in self._places.finditer(sentence)]
+            if place.casefold() in _COUNTRIES and any(p in own for p in named):
                 continue  # names where its makers really are too
+            if any(p in own and p not in _COUNTRIES for p in named):
+                continue
             if _QUESTION_END.search(sentence) or _NEGATION_HARD.search(head) or _ATTRIBUTION.search(head[-30:]):
                 continue
             if _MAKER_REL.search(head) is None and "总部" not in head and "headquarter" not in head.lower():
