@@ -452,6 +452,10 @@ _POLICY = re.compile(
     r"(?i:\b(?:policy|policies|guidelines|usage\s+rules|terms\s+of\s+(?:use|service)|content\s+rules)\b)|政策|规定|准则|使用条款|指南"
 )
 _POLICY_GATE = ("olic", "uideline", "rules", "terms of", "政策", "规定", "准则", "条款", "指南")
+_POLICY_NOT_OWN = re.compile(
+    r"(?i:\b(?:unlike|rather\s+than|instead\s+of|not\s+bound|n['’]t\s+(?:follow|bound|have\s+to)|free\s+from|broke\s+free|"
+    r"ignor\w*|defy\w*|defies|bypass\w*|escap\w*|no\s+longer)\b)|不受|摆脱|无视|绕过|不再"
+)
 _POLICY_OWN = re.compile(
     r"(?i:\b(?:(?:I|we)\s+(?:must|have\s+to|need\s+to|am\s+(?:required|programmed|bound|designed)\s+to|follow|adhere|abide|comply|am\s+bound)|"
     r"my\s+(?:programming|guidelines|policies|rules)|as\s+an?\s+(?:AI|assistant|language\s+model)|against\s+my|violates?\s+(?:my|the)|bound\s+by|governed\s+by)\b)"
@@ -823,7 +827,10 @@ class RulesJudge(Judge):
         orgs = {f for f, _, _ in fams}
         if not product or len(orgs) > 1 or _NEGATION_HARD.search(head) or _LISTING.search(head):
             return None
-        fam_id = product[0][0]
+        fam_id, p_start, _p_end = product[0]
+        rel = _MAKER_REL.search(text, p_start, stop)
+        if rel is None or re.search(r"(?i:\bthan\b|\bordinary\b|\bregular\b)", head):
+            return None
         return _Finding(
             (fam_id,), head.strip(), unsure=True, guess=True,
             note="answers for the model the prompt calls it, in the third person",
@@ -1029,8 +1036,8 @@ class RulesJudge(Judge):
                 continue
             if not _POLICY_OWN.search(sentence) or _QUESTION_END.search(sentence):
                 continue
-            if _ATTRIBUTION.search(sentence[: start - s_lo][-30:]) or _NEGATION_HARD.search(
-                sentence[: start - s_lo][-40:]
+            if _ATTRIBUTION.search(sentence[: start - s_lo][-30:]) or _POLICY_NOT_OWN.search(
+                sentence[: start - s_lo][-50:]
             ):
                 continue
             if self._voiced_as_role(text, start, end, mentions, roles, template):
