@@ -979,7 +979,9 @@ class RulesJudge(Judge):
         echo = _YOUR_ECHO.match(sentence)
         inherited = False
         if anchor_at < 0 and not echo:
-            inherited = self._list_heading_about_self(text, s_lo, persona)
+            inherited = self._list_heading_about_self(text, s_lo, persona) or self._follows_self_maker(
+                text, s_lo, persona
+            )
             if not inherited:
                 return None
         rel = _MAKER_REL.search(sentence)
@@ -1056,6 +1058,17 @@ class RulesJudge(Judge):
             (fam_id,), head.strip(), unsure=True, guess=True,
             note="answers for the model the prompt calls it, in the third person",
         )  # fmt: skip
+
+    def _follows_self_maker(self, text: str, s_lo: int, persona: re.Pattern[str] | None) -> bool:
+        """The sentence right before, in the same paragraph, says who made the speaker ("My code was built
+        by several teams. OpenAI's research team handles the core models."): this one continues it."""
+        para = text.rfind("\n", 0, s_lo)
+        prev_lo, _ = self._sentence(text, max(0, s_lo - 1), max(0, s_lo - 1))
+        if prev_lo <= para or s_lo - prev_lo > 300:
+            return False
+        prev = text[prev_lo:s_lo]
+        anchored = _SELF_ANCHOR.search(prev) or (persona is not None and persona.search(prev))
+        return bool(anchored and _MAKER_REL.search(prev) and not _QUESTION_END.search(prev))
 
     def _list_heading_about_self(self, text: str, s_lo: int, persona: re.Pattern[str] | None = None) -> bool:
         """A list item under a heading about the speaker's makers ("我的开发技术和平台得到了多个组织的支持。主要包括：")."""
