@@ -367,6 +367,15 @@ _IMPLIED = re.compile(
     r"(?i:\b(?:who|that|which)\s+(?:also\s+)?(?:developed|created|built|made|trained|designed|brought\s+you)\s+(?:the\s+)?(?:original\s+)?\Z)"
     r"|(?:也|还)?(?:开发|研发|打造|推出)(?:了|过)\Z"
 )
+# Reported or hypothetical speech before the speaker, for the proximity rule: `_ATTRIBUTION` without
+# its any-"-ing"-word branch ("The teams responsible for developing my code …" is not reported speech).
+_REPORTED = re.compile(
+    r"\b(?:said|says|say|saying|claim|claims|claimed|claiming|asks?|asked|asking|wonder(?:ing)?|think(?:s|ing)?|thought|"
+    r"believe[sd]?|assumes?|assumed|assuming|pretend(?:ing|ed)?|imagin(?:e|ing)|suppos(?:e|ing)|if|whether|as if|as though|"
+    r"wants? me to|told me to|tell me|act as|acting as|role-?play(?:ing)?|playing|simulating|respond as|answer as|"
+    r"instructed|hypothetically|mistak(?:e|en|enly)|confus(?:e|ed|ing)|thinks? that|thought that)\W*(?:that\s+)?(?:,\s*)?$"
+    r"|(?:说|声称|假装|假设|如果|假如|扮演|以为|误认为|认为|觉得|是否|问|想知道|想了解|问的是|询问|用户)(?:我|你)?$"
+)
 # "Regarding my platform, …": a topic, not reported speech.
 _TOPIC_LEAD = re.compile(
     r"(?i:\b(?:regarding|concerning|considering|speaking\s+of|as\s+for|according\s+to)\s*)$"
@@ -1006,7 +1015,7 @@ class RulesJudge(Judge):
             return None
         lead = sentence[: max(0, anchor_at)] if anchor_at >= 0 else ""
         lead = _TOPIC_LEAD.sub("", lead)
-        if _ATTRIBUTION.search(lead[-30:]) or self._inside_quotes(text[s_lo:start]):
+        if _REPORTED.search(lead[-30:]) or self._inside_quotes(text[s_lo:start]):
             return _Finding((fam_id,), sentence.strip(), unsure=True, note="reported or hypothetical speech",
                             category=Category.HYPOTHETICAL)  # fmt: skip
         if opinion:
