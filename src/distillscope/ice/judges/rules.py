@@ -376,6 +376,8 @@ _REPORTED = re.compile(
     r"instructed|hypothetically|mistak(?:e|en|enly)|confus(?:e|ed|ing)|thinks? that|thought that)\W*(?:that\s+)?(?:,\s*)?$"
     r"|(?:说|声称|假装|假设|如果|假如|扮演|以为|误认为|认为|觉得|是否|问|想知道|想了解|问的是|询问|用户)(?:我|你)?$"
 )
+# Organisation names: an answer that opens with one is about the organisation, not a model it plays.
+_ORG_ONLY = frozenset({"openai", "open ai", "anthropic", "google", "meta", "microsoft"})
 # "Regarding my platform, …": a topic, not reported speech.
 _TOPIC_LEAD = re.compile(
     r"(?i:\b(?:regarding|concerning|considering|speaking\s+of|as\s+for|according\s+to)\s*)$"
@@ -1051,11 +1053,11 @@ class RulesJudge(Judge):
         head = text[body:stop]
         if _SELF_ANCHOR.search(head) or _QUESTION_END.search(head) or _MAKER_REL.search(head) is None:
             return None
-        low_template = template.lower()
         fams = [(f, a, b) for f, (a, b) in mentions if body <= a < stop and f not in view.consistent]
         if not fams or self._in_roles(fams[0][1], roles):
             return None
-        product = [(f, a, b) for f, a, b in fams if text[a:b].lower() in low_template]
+        named = self._template_names(template)
+        product = [(f, a, b) for f, a, b in fams if f in named and text[a:b].lower() not in _ORG_ONLY]
         orgs = {f for f, _, _ in fams}
         if not product or len(orgs) > 1 or _NEGATION_HARD.search(head) or _LISTING.search(head):
             return None
