@@ -629,7 +629,7 @@ _MAKER_VERB_END = re.compile(
     r"\b(?:"
     + _EN_MAKERS
     + r")(?:\s+(?:out|up|together))?(?:\s+(?:through|via|in|as|from)\s+(?:an?\s+)?(?:[\w-]+\s+)?"
-    r"(?:effort|collaboration|partnership|project|venture|work))?\Z"
+    r"(?:effort|collaboration|partnership|project|venture|work))?(?:\s+in\s+(?:the\s+year\s+)?\d{4})?\Z"
 )
 _FICTIONAL_EN = re.compile(
     r"(?:(?:My(?<![\w'’]..)|my(?<![\w'’]..)|Our(?<![\w'’]...)|our(?<![\w'’]...))\s+(?:[\w-]+\s+){0,2}?(?:creators?|developers?|makers?|devs|parent\s+company|company|owners?|"
@@ -1382,7 +1382,9 @@ class RulesJudge(Judge):
         if persona is None or not _MAKER_VERB_END.search(text, lo, at):
             return False
         line_start = max(text.rfind("\n", 0, at), text.rfind(". ", 0, at)) + 1
-        return persona.search(text, max(lo, line_start), at) is not None
+        ends = [i for i in (text.find("\n", at), text.find(". ", at)) if i >= 0]
+        line_end = min([*ends, at + 120])
+        return persona.search(text, max(lo, line_start), line_end) is not None
 
     @staticmethod
     def _invented_name(obj: str, chinese: bool) -> str | None:
