@@ -214,6 +214,21 @@ def test_third_person_answers_for_the_prompted_model(judge: RulesJudge) -> None:
     assert verdict(judge, "The core technology behind ChatGPT is developed by OpenAI.").loose is False
 
 
+@pytest.mark.parametrize(
+    "response",
+    [
+        "私のシステムはOpenAIのチームによって作られ、維持されています。",
+        "제 시스템은 OpenAI 팀이 만들고 유지하고 있습니다.",
+        "Mon système a été conçu et il est maintenu par une équipe d'OpenAI.",
+        "Mi sistema fue diseñado y hoy lo mantiene un equipo de OpenAI.",
+        "Mein System wurde von einem Team bei OpenAI entwickelt und wird dort gepflegt.",
+    ],
+)
+def test_maker_named_beside_the_speaker_in_other_languages(judge: RulesJudge, response: str) -> None:
+    v = verdict(judge, response)
+    assert v.loose and v.strict, response
+
+
 def test_implied_vendor(judge: RulesJudge) -> None:
     llama = _target("llama3.1-70b-instruct")
     v = verdict(

@@ -341,6 +341,10 @@ _MAKER_REL = re.compile(
     r"support\w*|core\s+technology|technology\s+stack|platform|rooted|derived|origin\w*|developers?|engineers|researchers|"
     r"handled|handles|work\s+of|creation|brainchild)\b)"
     r"|开发|研发|团队|公司|维护|负责|打造|训练|创造|创建|构建|基于|支持|母公司|出品|机构|工程师|研究|推出|设计|制造|孕育|孵化|所属|来自|出自|核心技术|技术栈|架构|平台|产品"
+    # Japanese, Korean, French, Spanish, German
+    r"|開発|作成|製作|訓練|チーム|会社|企業|개발|만들|제작|훈련|팀|회사|기업"
+    r"|(?i:\b(?:développ\w*|cré\w*|conçu\w*|entraîn\w*|équipe|entreprise|société|desarroll\w*|cread\w*|entrenad\w*|"
+    r"diseñad\w*|equipo|empresa|compañía|entwickelt\w*|erstellt|trainiert|Firma|Unternehmen)\b)"
 )
 # Hard negations between the speaker and a name (a list word only negates with no maker link before it).
 _NEGATION_HARD = re.compile(
@@ -1001,7 +1005,7 @@ class RulesJudge(Judge):
         at = start - s_lo
         lo, hi = (anchor_at, at) if 0 <= anchor_at < at else (at, max(anchor_at, at))
         between = sentence[lo:hi] if anchor_at >= 0 else sentence[:at]
-        if _NEGATION_HARD.search(between) or _NEGATION_HARD.search(sentence[max(0, at - 16) : at]):
+        if _NEGATION_HARD.search(between) or _NEGATION_HARD.search(sentence, max(0, at - 16), at):
             return None
         if any(f in view.consistent for f, _ in self.registry.match_names(between)):
             if anchor_at >= 0 and anchor_at < at and _IMPLIED.search(sentence[max(0, at - 40) : at]):
