@@ -370,7 +370,7 @@ def matrix_plot(run: MatrixRun) -> Plot | None:
                 no_labels=True,
                 link_color_func=lambda _k: FOREGROUND,
             )
-            order = [int(i) for i in tree["leaves"]]
+            order = [int(i) for i in tree["leaves"] or order]
             dax.set_yticks([])
             for side in ("left", "bottom"):
                 dax.spines[side].set_visible(False)
