@@ -153,3 +153,14 @@ def test_hostile_model_names_stay_text(tmp_path: Path) -> None:
     assert "<img src=x" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
     assert 'data-section="map"' in page  # the same hostile name still pairs ICE with RSE
+
+
+def test_contrast_is_a_table_not_raw_data(study: Callable[..., list[Path]]) -> None:
+    page = render(build_report(study(ice=False, matrix=False)), "html")
+    section = page.split("Contrast with an independent panel", 1)[1].split("</table>", 1)[0]
+    head = [re.sub(r"<[^>]+>", "", h) for h in re.findall(r'<th scope="col"[^>]*>(.*?)</th>', section)]
+    assert head == ["Model", "Overall", "Style", "Logic", "Content", "embedding (raw)"]
+    assert '<th scope="row">glm-4-plus</th><td class="num"><strong>0.330</strong>' not in section  # 2 digits
+    assert '<th scope="row">glm-4-plus</th><td class="num"><strong>0.33</strong>' in section
+    assert "[0.10, 0.53]" in section and "n=24" in section
+    assert ">measures<" not in section and ">in_panel<" not in section  # no dump of the raw block

@@ -39,3 +39,10 @@ def test_markdown_escapes_model_text(study: Callable[..., list[Path]]) -> None:
 
 def test_escape_keeps_one_line_and_no_markup() -> None:
     assert escape("a|b\n<x> *y* [l](u)") == "a\\|b &lt;x&gt; \\*y\\* \\[l\\](u)"
+
+
+def test_markdown_contrast_table(study: Callable[..., list[Path]]) -> None:
+    text = render(build_report(study(ice=False, matrix=False)), "md")
+    block = text.split("#### Contrast with an independent panel", 1)[1]
+    assert "| Model | Overall | Style | Logic | Content | embedding (raw) |" in block
+    assert "| glm-4-plus | 0.33 [0.10, 0.53] n=24 | 0.30 [0.10, 0.50] n=24 |" in block
