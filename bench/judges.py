@@ -63,8 +63,8 @@ def bench_rules(responses: int) -> dict[str, Any]:
     try:
         from distillscope.ice.identity import IdentityRegistry
         from distillscope.ice.judges.rules import RulesJudge
+        from distillscope.ice.templates import fill_template
         from distillscope.ice.types import JudgeItem
-        from distillscope.models.replay import fill_template
     except ImportError as exc:
         return {"skipped": f"ICE rules judge not importable ({exc})"}
     if not LABELS.exists():

@@ -115,6 +115,43 @@ def test_demo_on_an_http_model_and_rerun_is_free(openai_server: Any, tmp_path: P
     assert server.stats()["requests"] == 3
 
 
+def _small_model(body: dict[str, Any]) -> str:
+    """Mutates when asked to; answers as its system prompt says it is, else as SmolLM."""
+    messages = body["messages"]
+    if "audit whether an AI assistant" in messages[-1]["content"]:
+        return "<template>Tell me plainly: {query}</template>"
+    if any(m["role"] == "system" and "ChatGPT" in m["content"] for m in messages):
+        return "I am ChatGPT, developed by OpenAI."
+    return "I am SmolLM, a small model made by Hugging Face."
+
+
+def test_demo_ice_stage_catches_the_simulated_distilled_model(openai_server: Any, tmp_path: Path) -> None:
+    server = openai_server(_small_model)
+    out = tmp_path / "demo"
+    args = [
+        "demo",
+        "--stages",
+        "ice",
+        "--model",
+        f"openai-compatible:smollm2@{server.url}",
+        "--out",
+        str(out),
+    ]
+    result = cli(*args, "--quiet", env={"COLUMNS": "200"})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "ICE smollm2 (built by Hugging Face): loose 0/8, strict 0/8, hard 0/8" in lines
+    assert (
+        "ICE smollm2-as-openai (simulated distilled) (built by Hugging Face): loose 8/8, strict 8/8, hard 8/8"
+        in lines
+    )
+    caught = [line for line in lines if line.startswith("  contradiction [loose, strict, hard] (")]
+    assert len(caught) == 3 and all("'I am ChatGPT, developed by OpenAI.'" in line for line in caught)
+    assert (out / "ice" / "results.json").is_file() and (out / "ice-simulated" / "results.json").is_file()
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "| smollm2-as-openai (simulated distilled) | rules | 1.000 [" in report
+
+
 def _start_server_process(tmp_path: Path, latency_ms: int) -> tuple[subprocess.Popen[str], str, Path]:
     stats = tmp_path / "server-stats.json"
     sock = __import__("socket").socket()

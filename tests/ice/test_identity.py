@@ -103,8 +103,10 @@ def test_unknown_org_says_how_to_declare(registry: IdentityRegistry) -> None:
 
 
 def test_resolve_precedence(registry: IdentityRegistry) -> None:
+    # --target-org (org) wins over the config's identity (declared), which wins over the model name.
     declared = ModelIdentity(organisation="Zhipu AI", family="GLM")
-    assert registry.resolve(model_name="qwen2.5-7b", org="Meta", declared=declared).organisation == "Zhipu AI"
+    assert registry.resolve(model_name="qwen2.5-7b", org="Meta", declared=declared).organisation == "Meta"
+    assert registry.resolve(model_name="qwen2.5-7b", declared=declared).organisation == "Zhipu AI"
     assert registry.resolve(model_name="qwen2.5-7b", org="Meta").organisation == "Meta"
     assert registry.resolve(model_name="qwen2.5-7b").organisation == "Alibaba Cloud"
     # A declared organisation the registry does not know is taken as given.

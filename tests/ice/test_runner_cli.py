@@ -279,3 +279,22 @@ def test_unknown_target_identity_says_how_to_declare_it(
         tmp_path / "y",
     )
     assert result.exit_code == 2 and "unknown organisation" in result.output
+
+
+def test_identities_file_declares_a_target_the_registry_lacks(
+    tmp_path: Path, cli: Callable[..., Any], servers: dict[str, OpenAIServer]
+) -> None:
+    families = tmp_path / "families.yaml"
+    families.write_text(
+        "families:\n  - id: mystery\n    organisation: Mystery Labs\n    names: [Mystery]\n", encoding="utf-8"
+    )
+    out = tmp_path / "run"
+    args = ["ice", "run", "--target", f"openai-compatible:mystery-7b@{servers['target'].url}", "--mode", "plain",
+            "--budget", "3", "--identities", families, "--out", out, "--quiet"]  # fmt: skip
+    result = cli(*args)
+    assert result.exit_code == 0, result.output
+    res = results(out)
+    assert res["target_identity"]["organisation"] == "Mystery Labs"
+    # the scripted target says it is GLM by Zhipu AI: for a Mystery Labs model, every answer contradicts
+    assert res["scores"]["loose"]["count"] == res["scores"]["loose"]["n"] == 3
+    assert res["scores"]["strict"]["count"] == 0  # Zhipu AI is not a strict vendor

@@ -242,9 +242,24 @@ def make_rse_run(
                 "avg": {"score": 1.4, "n": n * len(datasets), "ci95": [1.2, 1.6]},
             }
         ],
-        "contrast": {
-            m: {"score": round(0.3 - 0.2 * i, 3), "n": n, "ci95": [0.1 - 0.2 * i, 0.5 - 0.2 * i]}
-            for i, m in enumerate(models)
+        "contrast": {  # the shape rse.contrast.contrast_from_judgments writes
+            "definition": "per prompt: similarity minus the median similarity of the other panel models",
+            "panel": sorted(models),
+            "models": {
+                m: {
+                    "score": round(0.3 - 0.2 * i, 3),
+                    "in_panel": True,
+                    "measures": {
+                        measure: {
+                            "score": round(0.3 - 0.2 * i + 0.01 * k, 3),
+                            "n": n * len(datasets),
+                            "ci95": [round(0.1 - 0.2 * i, 3), round(0.5 - 0.2 * i + 0.01 * k, 3)],
+                        }
+                        for k, measure in enumerate(("style", "logic", "content", "overall", "embedding"))
+                    },
+                }
+                for i, m in enumerate(models)
+            },
         },
         "missing": {
             "reference": {"count": 0, "ids": {}, "reasons": {}},

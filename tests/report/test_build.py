@@ -9,6 +9,7 @@ from pathlib import Path
 from distillscope.report import build_report
 from distillscope.report.build import (
     compact,
+    contrast_table,
     cost_rows,
     map_points,
     matrix_pairs,
@@ -90,3 +91,18 @@ def test_json_report_keeps_raw_numbers(study: Callable[..., list[Path]]) -> None
 def test_compact() -> None:
     assert compact(None) == "—" and compact(True) == "yes" and compact(0.1 + 0.2) == "0.3"
     assert compact({"b": 1, "a": [1, 2]}) == '{"a": [1, 2], "b": 1}' and compact("x" * 500).endswith("…")
+
+
+def test_contrast_table_from_the_runner_shape(study: Callable[..., list[Path]]) -> None:
+    (run,) = build_report(study(ice=False, matrix=False)).rse_runs
+    table = contrast_table(run.contrast)
+    assert table is not None
+    assert table.measures == ["overall", "style", "logic", "content", "embedding"]  # aspects first
+    assert [name for name, _ in table.rows] == ["glm-4-plus", "llama-3-8b"]
+    assert table.panel == ["glm-4-plus", "llama-3-8b"]
+    overall = table.rows[0][1]["overall"]
+    assert overall is not None and (overall.score, overall.lo, overall.hi, overall.n) == (0.33, 0.1, 0.53, 24)
+    assert [table.label(m) for m in table.measures][-1] == "embedding (raw)"
+    flat = contrast_table({"a": {"score": 0.2, "n": 5, "ci95": [0.1, 0.3]}})
+    assert flat is not None and flat.measures == ["overall"] and flat.rows[0][0] == "a"
+    assert contrast_table({"models": {"a": "not a score"}}) is None and contrast_table(None) is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 import time
 from collections.abc import Callable
@@ -110,8 +111,37 @@ def test_demo_style_folder_of_runs(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("fmt", ["html", "md", "json"])
 def test_render_formats(study: Callable[..., list[Path]], fmt: str) -> None:
-    text = render(build_report(study()), fmt)
-    assert "glm-4-plus" in text
+    """Every format carries every run's models and every headline score with its interval."""
+    dirs = study()
+    text = render(build_report(dirs), fmt)
+    ice = [json.loads((d / "results.json").read_text()) for d in dirs[:2]]
+    rse = json.loads((dirs[2] / "results.json").read_text())
+    matrix = json.loads((dirs[3] / "results.json").read_text())
+    if fmt == "json":
+        data = json.loads(text)
+        assert [r["kind"] for r in data["runs"]] == ["ice", "ice", "rse", "matrix"]
+        for run, res in zip(data["runs"][:2], ice, strict=True):
+            (target,) = run["targets"]
+            assert target["target"] == res["target"]
+            for level in ("loose", "strict", "hard"):
+                got, want = target["scores"][level], res["scores"][level]
+                assert (got["score"], got["ci95"], got["n"]) == (want["score"], want["ci95"], want["n"])
+        assert data["runs"][2]["reference"] == "gpt-4o"
+        assert {m["model"]: m["avg"]["score"] for m in data["runs"][2]["models"]} == {
+            name: block["avg"]["score"] for name, block in rse["models"].items()
+        }
+        assert data["runs"][3]["models"] == matrix["models"]
+        assert {p["model"] for p in data["ice_rse_map"]} == {"glm-4-plus", "llama-3-8b"}
+        return
+    for name in ("glm-4-plus", "llama-3-8b", "gpt-4o", "qwen-max"):
+        assert name in text, name
+    for res in ice:
+        for level in ("loose", "strict", "hard"):
+            s = res["scores"][level]
+            assert f"{s['score']:.3f}" in text and f"[{s['ci95'][0]:.3f}, {s['ci95'][1]:.3f}]" in text
+    for block in rse["models"].values():
+        for s in [*block["datasets"].values(), block["avg"]]:
+            assert f"{s['score']:.2f}" in text and f"[{s['ci95'][0]:.2f}, {s['ci95'][1]:.2f}]" in text
 
 
 def test_hostile_model_names_stay_text(tmp_path: Path) -> None:
@@ -123,3 +153,14 @@ def test_hostile_model_names_stay_text(tmp_path: Path) -> None:
     assert "<img src=x" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
     assert 'data-section="map"' in page  # the same hostile name still pairs ICE with RSE
+
+
+def test_contrast_is_a_table_not_raw_data(study: Callable[..., list[Path]]) -> None:
+    page = render(build_report(study(ice=False, matrix=False)), "html")
+    section = page.split("Contrast with an independent panel", 1)[1].split("</table>", 1)[0]
+    head = [re.sub(r"<[^>]+>", "", h) for h in re.findall(r'<th scope="col"[^>]*>(.*?)</th>', section)]
+    assert head == ["Model", "Overall", "Style", "Logic", "Content", "embedding (raw)"]
+    assert '<th scope="row">glm-4-plus</th><td class="num"><strong>0.330</strong>' not in section  # 2 digits
+    assert '<th scope="row">glm-4-plus</th><td class="num"><strong>0.33</strong>' in section
+    assert "[0.10, 0.53]" in section and "n=24" in section
+    assert ">measures<" not in section and ">in_panel<" not in section  # no dump of the raw block

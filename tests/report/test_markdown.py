@@ -30,9 +30,19 @@ def test_markdown_has_the_tables(study: Callable[..., list[Path]]) -> None:
 
 def test_markdown_escapes_model_text(study: Callable[..., list[Path]]) -> None:
     text = render(build_report(study()), "md")
-    assert "window.\\_\\_pwned" in text or "window.__pwned" not in text
-    assert "<script>" not in text and "<img" not in text
+    # The hostile response (a contradiction, so it is in the evidence) is shown, as inert text.
+    assert "&lt;script&gt;window.\\_\\_pwned = 1&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;" in text
+    assert "&lt;/pre&gt;&lt;/details&gt;&lt;b&gt;bold&lt;/b&gt;" in text
+    assert "window.__pwned" not in text  # Markdown emphasis escaped too
+    assert "<script>" not in text and "<img" not in text and "<b>bold</b>" not in text
 
 
 def test_escape_keeps_one_line_and_no_markup() -> None:
     assert escape("a|b\n<x> *y* [l](u)") == "a\\|b &lt;x&gt; \\*y\\* \\[l\\](u)"
+
+
+def test_markdown_contrast_table(study: Callable[..., list[Path]]) -> None:
+    text = render(build_report(study(ice=False, matrix=False)), "md")
+    block = text.split("#### Contrast with an independent panel", 1)[1]
+    assert "| Model | Overall | Style | Logic | Content | embedding (raw) |" in block
+    assert "| glm-4-plus | 0.33 [0.10, 0.53] n=24 | 0.30 [0.10, 0.50] n=24 |" in block

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from distillscope.report import plots
-from distillscope.report.load import IceRun, MatrixRun, RseRun, Score, load_run
+from distillscope.report.load import IceResult, IceRun, MatrixRun, RseRun, Score, load_run
 
 from .conftest import make_ice_run, make_matrix_run, make_rse_run
 
@@ -22,6 +22,16 @@ def test_ice_bars_svg_is_inline_accessible_and_themed(tmp_path: Path) -> None:
     assert "glm-4-plus: loose" in plot.description
     for colour in plots.LEVEL_COLOURS.values():
         assert colour.lower() in plot.svg.lower()
+
+
+def test_an_all_zero_ice_chart_still_shows_its_values() -> None:
+    zero = {lv: Score(0.0, 0.0, 0.324, 8, 0) for lv in ("loose", "strict", "hard")}
+    some = {"loose": Score(0.375, 0.137, 0.694, 8, 3), "strict": Score(0.25, 0.071, 0.591, 8, 2)}
+    plot = plots.ice_bars([IceResult("smollm2", zero, {}), IceResult("smollm2-as-openai", some, {})])
+    assert plot is not None
+    labels = re.findall(r"<text[^>]*>([^<]*)</text>", plot.svg)
+    assert labels.count("0.00") == 3  # three zero-height bars, each labelled
+    assert {"0.38", "0.25"} <= set(labels) and "n/a" in labels  # a missing hard score says so
 
 
 def test_two_plots_share_no_element_ids(tmp_path: Path) -> None:

@@ -2,7 +2,8 @@
 
 Three stages share one ledger (DIR/ledger.sqlite), so a second run of the demo is instant:
   1. answers  - the model answers a few prompts (the backend, scheduler and ledger at work)
-  2. ICE      - a tiny GPTFuzzer run with the rules judge            -> DIR/ice/
+  2. ICE      - tiny GPTFuzzer runs with the rules judge: the model    -> DIR/ice/
+                and a simulated distilled model (it, told it is ChatGPT) -> DIR/ice-simulated/
   3. RSE      - offline response similarity between model variants   -> DIR/rse/
 and one report combines them: DIR/report.html.
 """
@@ -60,28 +61,31 @@ def demo(
     async def main() -> None:
         started = time.monotonic()
         ledger = root / "ledger.sqlite"
-        common = {"concurrency": concurrency, "quiet": quiet}
+
+        def options(command: str, out: Path) -> RunOptions:
+            return RunOptions(command=command, out=out, cache=ledger, concurrency=concurrency, quiet=quiet)
+
         if "answers" in chosen:
-            async with RunContext(RunOptions(command="demo", out=root, cache=ledger, **common)) as ctx:  # type: ignore[arg-type]
+            async with RunContext(options("demo", root)) as ctx:
                 await _answers_stage(ctx, model)
         if "ice" in chosen:
             from distillscope.ice.demo import run_ice_demo
+            from distillscope.ice.demo import summary_lines as ice_lines
 
             console.rule("ICE: identity consistency")
-            async with RunContext(
-                RunOptions(command="demo-ice", out=root / "ice", cache=ledger, **common)
-            ) as ctx:  # type: ignore[arg-type]
-                await run_ice_demo(ctx, model, target_org=target_org)
+            for simulated, folder in ((False, "ice"), (True, "ice-simulated")):
+                async with RunContext(options(f"demo-{folder}", root / folder)) as ctx:
+                    found = await run_ice_demo(ctx, model, target_org=target_org, simulate_openai=simulated)
+                for line in ice_lines(found):
+                    console.print(line, highlight=False, markup=False)
         if "rse" in chosen:
             from distillscope.rse.demo import run_rse_demo, summary_lines
 
             console.rule("RSE: response similarity")
-            async with RunContext(
-                RunOptions(command="demo-rse", out=root / "rse", cache=ledger, **common)
-            ) as ctx:  # type: ignore[arg-type]
+            async with RunContext(options("demo-rse", root / "rse")) as ctx:
                 results = await run_rse_demo(ctx, model)
             for line in summary_lines(results):
-                console.print(line, highlight=False)
+                console.print(line, highlight=False, markup=False)
         report = ""
         if "ice" in chosen or "rse" in chosen:
             write_run_report(root)

@@ -47,6 +47,13 @@ TargetOrg = Annotated[
         help="Who really built the target (e.g. 'Zhipu AI', 'Alibaba Cloud'); default: config identity or the registry by model name.",
     ),
 ]
+Identities = Annotated[
+    Path | None,
+    typer.Option(
+        "--identities",
+        help="A YAML file of extra model families (the layout of the builtin identities.yaml), added to the registry.",
+    ),
+]
 VendorWords = Annotated[
     str,
     typer.Option(
@@ -136,6 +143,7 @@ def run(
     ] = 50,
     seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same run.")] = 0,
     target_org: TargetOrg = None,
+    identities: Identities = None,
     vendor_words: VendorWords = DEFAULT_VENDOR_LIST,
     ratio: Annotated[
         float, typer.Option("--ratio", help="MCTS-Explore exploration weight (GPTFuzzer 0.5).")
@@ -175,6 +183,7 @@ def run(
         probes=probes, languages=parse_list(languages), budget=budget, probes_per_mutant=probes_per_mutant,
         seed=seed, target_org=target_org, vendor_words=parse_list(vendor_words) or [], ratio=ratio, alpha=alpha,
         beta=beta, mutators=parse_list(mutators) or [], max_answer_tokens=max_answer_tokens, system_prompt=system_prompt,
+        identities=str(identities) if identities else None,
     )  # fmt: skip
 
     async def main() -> None:
@@ -202,6 +211,7 @@ def rescore(
     ],
     out: Out = None,
     target_org: TargetOrg = None,
+    identities: Identities = None,
     judge: JudgeOpt = "rules",
     judge_model: JudgeModel = None,
     vendor_words: VendorWords = DEFAULT_VENDOR_LIST,
@@ -220,7 +230,7 @@ def rescore(
     """
     settings = IceRescoreSettings(
         log=str(log), judge=judge, judge_model=judge_model, target_org=target_org,
-        vendor_words=parse_list(vendor_words) or [], seed=seed,
+        vendor_words=parse_list(vendor_words) or [], seed=seed, identities=str(identities) if identities else None,
     )  # fmt: skip
 
     async def main() -> None:

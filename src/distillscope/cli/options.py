@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -55,16 +55,16 @@ SystemPrompt = Annotated[
 Seed = Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same run.")]
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     """Print one error line and exit 2."""
     err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
-def run_command(fn: Callable[[], Awaitable[T]], *, resume_hint: str | None = None) -> T:
+def run_command(fn: Callable[[], Coroutine[Any, Any, T]], *, resume_hint: str | None = None) -> T:
     """Run an async command: user errors -> one line and exit 2; Ctrl-C -> how to resume."""
     try:
-        return asyncio.run(fn())  # type: ignore[arg-type]
+        return asyncio.run(fn())
     except UserError as exc:
         fail(str(exc))
     except ValidationError as exc:  # a flag value the settings model refused (e.g. --max-tokens -3)

@@ -151,6 +151,12 @@ class IdentityRegistry:
         text = resources.files("distillscope.ice").joinpath("data/identities.yaml").read_text("utf-8")
         return cls(cls._parse(text, "identities.yaml (builtin)"))
 
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> IdentityRegistry:
+        """The builtin families, extended by the user's file (`--identities FILE`) when given."""
+        builtin = cls.builtin()
+        return builtin if path is None else builtin.extended(path)
+
     def extended(self, path: str | Path) -> IdentityRegistry:
         """A new registry with the families of a user YAML file added (same layout as the builtin
         file: `families: [{id, organisation, org_aliases, names, patterns, vendor_class}]`). An entry
@@ -410,13 +416,16 @@ class IdentityRegistry:
     def resolve(
         self, model_name: str | None = None, org: str | None = None, declared: ModelIdentity | None = None
     ) -> TargetIdentity:
-        """The target's identity: a declared `identity:` wins, then `--target-org`, then the model name.
-        A declared organisation the registry does not know is taken as given (that is how users
-        describe a model we have never heard of)."""
-        if declared is not None and (declared.organisation or declared.family):
-            return self._declared(declared)
+        """The target's identity, by the one precedence every command uses: `org` (the command
+        line's `--target-org`) wins, then `declared` (the config's `identity:`, or a log's
+        `target_org` column), then the registry by model name. The command line overrides the
+        files it points at, as everywhere else. `org` must be an organisation the registry knows;
+        a declared organisation it does not know is taken as given (that is how users describe a
+        model we have never heard of)."""
         if org:
             return self.for_org(org)
+        if declared is not None and (declared.organisation or declared.family):
+            return self._declared(declared)
         if model_name:
             found = self.for_model(model_name)
             if found is not None:

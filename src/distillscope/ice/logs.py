@@ -19,8 +19,8 @@ from typing import Any
 
 from distillscope.errors import UserError
 from distillscope.ice.probes import guess_language
+from distillscope.ice.templates import fill_template
 from distillscope.jsonl import parse_jsonl_lines
-from distillscope.models.replay import fill_template
 
 _TRUE = {"1", "true", "yes", "y", "t"}
 _FALSE = {"0", "false", "no", "n", "f"}

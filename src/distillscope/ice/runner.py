@@ -60,6 +60,7 @@ class IceRunSettings:
     max_answer_tokens: int | None = 512
     mutator_max_tokens: int = 768
     system_prompt: str | None = None
+    identities: str | None = None  # a YAML file of extra model families (IdentityRegistry.extended)
 
     def validate(self) -> None:
         if self.mode not in MODES:
@@ -70,9 +71,7 @@ class IceRunSettings:
             raise UserError(f"--probes-per-mutant must be at least 1, got {self.probes_per_mutant}")
         unknown = [m for m in self.mutators if m not in MUTATORS]
         if unknown or not self.mutators:
-            raise UserError(
-                f"--mutators: unknown {', '.join(unknown) or '(none given)'} (known: {', '.join(MUTATORS)})"
-            )
+            raise UserError(MUTATORS.unknown_message(unknown, flag="--mutators"))
         if not 0 <= self.alpha <= 1 or not 0 <= self.beta <= 1 or self.ratio < 0:
             raise UserError("--alpha and --beta must be in [0, 1] and --ratio at least 0")
         if not [w for w in self.vendor_words if w.strip()]:
@@ -87,6 +86,7 @@ class IceRescoreSettings:
     target_org: str | None = None
     vendor_words: list[str] = field(default_factory=lambda: list(DEFAULT_VENDOR_WORDS))
     seed: int = 0
+    identities: str | None = None  # a YAML file of extra model families (IdentityRegistry.extended)
 
 
 def shared_flags(ctx: RunContext, out: Path) -> dict[str, Any]:
@@ -108,15 +108,6 @@ def parse_list(value: str | None) -> list[str] | None:
         return None
     items = [v.strip() for v in value.split(",") if v.strip()]
     return items or None
-
-
-def target_identity(
-    registry: IdentityRegistry, *, model_name: str | None, org: str | None, declared: ModelIdentity | None
-) -> TargetIdentity:
-    """--target-org wins, then the config's `identity:`, then the registry by model name."""
-    if org:
-        return registry.resolve(org=org)
-    return registry.resolve(model_name=model_name, declared=declared)
 
 
 def _result_block(
@@ -174,10 +165,10 @@ async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -
         if missing:
             raise UserError(f"--template-ids: no template {', '.join(missing)} in {s.templates}")
         templates = [t for t in templates if t.id in set(s.template_ids)]
-    registry = IdentityRegistry.builtin()
+    registry = IdentityRegistry.load(s.identities)
     target = ctx.model(s.target, system_prompt=s.system_prompt)
-    identity = target_identity(
-        registry, model_name=target.config.model, org=s.target_org, declared=target.config.identity
+    identity = registry.resolve(
+        model_name=target.config.model, org=s.target_org, declared=target.config.identity
     )
     judge = make_judge(
         s.judge, JudgeContext(ctx=ctx, registry=registry, judge_model=s.judge_model, seed=s.seed)
@@ -293,17 +284,16 @@ def _scan_log(path: Path) -> _LogScan:
 def _group_identity(
     registry: IdentityRegistry, model: str | None, orgs: set[str], org: str | None, path: Path
 ) -> TargetIdentity:
-    if org:
-        return registry.resolve(org=org)
-    if len(orgs) > 1:
+    """The identity of one model's rows, by the registry's precedence (the log's `target_org` column
+    is the declared identity); rows that disagree about it need --target-org."""
+    if not org and len(orgs) > 1:
         raise UserError(
             f"{path}: model {model or '(unnamed)'} has rows with different target_org values ({', '.join(sorted(orgs))})"
         )
-    if orgs:
-        return registry.resolve(declared=ModelIdentity(organisation=next(iter(orgs))))
-    if model:
-        return registry.resolve(model_name=model)
-    raise UserError(f"{path}: the log names no model or organisation: pass --target-org ORGANISATION")
+    if not (org or orgs or model):
+        raise UserError(f"{path}: the log names no model or organisation: pass --target-org ORGANISATION")
+    declared = ModelIdentity(organisation=next(iter(orgs))) if orgs else None
+    return registry.resolve(model_name=model, org=org, declared=declared)
 
 
 @dataclass
@@ -369,7 +359,7 @@ async def rescore_ice(ctx: RunContext, s: IceRescoreSettings, out: Path | None =
     out = out or ctx.out
     path = Path(s.log)
     scan = _scan_log(path)
-    registry = IdentityRegistry.builtin()
+    registry = IdentityRegistry.load(s.identities)
     judge = make_judge(
         s.judge,
         JudgeContext(ctx=ctx, registry=registry, judge_model=s.judge_model, seed=s.seed, labels=scan.labels),

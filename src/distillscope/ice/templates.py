@@ -21,8 +21,8 @@ from typing import Any
 import yaml
 
 from distillscope.errors import UserError
-from distillscope.models.replay import QUERY_SLOT
 
+QUERY_SLOT = "{query}"
 DEFAULT_VENDOR_WORDS = ("openai", "chatgpt", "gpt", "claude", "anthropic")
 GPTFUZZER_SLOT = "[INSERT PROMPT HERE]"
 AUTODAN_SLOT = "[PROMPT]"  # EasyJailbreak's AutoDAN seeds
@@ -32,6 +32,13 @@ def names_vendor(text: str, vendor_words: Sequence[str] = DEFAULT_VENDOR_WORDS) 
     """Whether `text` mentions any vendor word (case-insensitive substring, as the paper's hard score)."""
     lowered = text.casefold()
     return any(word.casefold() in lowered for word in vendor_words if word)
+
+
+def fill_template(template: str, query: str, slot: str = QUERY_SLOT) -> str:
+    """The paper's rule: put the question in the slot, or append it when the slot was lost."""
+    if slot in template:
+        return template.replace(slot, query)
+    return f"{template}\n{query}"
 
 
 def normalise_slot(text: str) -> str:

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from distillscope.models.types import GenerateParams, ModelRequest, ModelResponse
+from distillscope.registry import Registry
 
 
 class ModelIdentity(BaseModel):
@@ -105,7 +106,14 @@ class Backend(abc.ABC):
 
 
 BackendFactory = Callable[[ModelConfig], Backend]
-_REGISTRY: dict[str, BackendFactory] = {}
+
+
+def _load_builtin_backends() -> None:
+    # Imported for their @register_backend side effect.
+    from distillscope.models import local, openai_compat, replay  # noqa: F401
+
+
+BACKENDS: Registry[BackendFactory] = Registry("model kind", load=_load_builtin_backends)
 
 
 def register_backend(kind: str) -> Callable[[type[Backend]], type[Backend]]:
@@ -113,30 +121,15 @@ def register_backend(kind: str) -> Callable[[type[Backend]], type[Backend]]:
 
     def decorate(cls: type[Backend]) -> type[Backend]:
         cls.kind = kind
-        _REGISTRY[kind] = cls
+        BACKENDS.add(kind, cls)
         return cls
 
     return decorate
 
 
 def backend_kinds() -> list[str]:
-    _load_builtin_backends()
-    return sorted(_REGISTRY)
+    return sorted(BACKENDS)
 
 
 def create_backend(config: ModelConfig) -> Backend:
-    from distillscope.errors import UserError
-
-    _load_builtin_backends()
-    try:
-        factory = _REGISTRY[config.kind]
-    except KeyError:
-        raise UserError(
-            f"unknown model kind '{config.kind}' (known: {', '.join(sorted(_REGISTRY))})"
-        ) from None
-    return factory(config)
-
-
-def _load_builtin_backends() -> None:
-    # Imported for their @register_backend side effect.
-    from distillscope.models import local, openai_compat, replay  # noqa: F401
+    return BACKENDS.lookup(config.kind)(config)

@@ -13,22 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from distillscope.errors import BackendError, UserError
+from distillscope.ice.templates import fill_template
 from distillscope.jsonl import read_jsonl
 from distillscope.models.base import Backend, ModelConfig, register_backend
 from distillscope.models.types import ModelRequest, ModelResponse
 
-QUERY_SLOT = "{query}"
-
 
 def normalise(text: str) -> str:
     return " ".join(text.split())
-
-
-def fill_template(template: str, query: str, slot: str = QUERY_SLOT) -> str:
-    """The paper's rule: put the question in the slot, or append it when the slot was lost."""
-    if slot in template:
-        return template.replace(slot, query)
-    return f"{template}\n{query}"
 
 
 def _turn_text(turn: Any) -> str:

@@ -204,6 +204,56 @@ def score_table(value: Any) -> list[tuple[str, Score]] | None:
     return rows if len(rows) == len(value) else None
 
 
+CONTRAST_ASPECTS = ("overall", "style", "logic", "content")  # on the 1-5 scale; other measures are raw
+
+
+@dataclass
+class ContrastTable:
+    """RSE contrast as a table: one row per model, one column per measure."""
+
+    measures: list[str]
+    rows: list[tuple[str, dict[str, Score | None]]]
+    panel: list[str] = field(default_factory=list)
+    definition: str | None = None
+
+    @staticmethod
+    def label(measure: str) -> str:
+        return measure.capitalize() if measure in CONTRAST_ASPECTS else f"{measure} (raw)"
+
+    @staticmethod
+    def digits(measure: str) -> int:
+        return 2 if measure in CONTRAST_ASPECTS else 3
+
+
+def contrast_table(value: Any) -> ContrastTable | None:
+    """`rse run`'s contrast block (`{"definition", "panel", "models": {name: {"measures": {measure:
+    score}}}}`) or a flat `{name: score}` mapping, as a table; None when it is neither."""
+    if not isinstance(value, dict) or not value:
+        return None
+    models = value.get("models")
+    if isinstance(models, dict) and models:
+        found: list[str] = []
+        rows: list[tuple[str, dict[str, Score | None]]] = []
+        for name, entry in models.items():
+            measures = entry.get("measures") if isinstance(entry, dict) else None
+            if not isinstance(measures, dict):
+                return None
+            cells = {str(m): Score.parse(v) for m, v in measures.items()}
+            found += [m for m in cells if m not in found]
+            rows.append((str(name), cells))
+        order = [m for m in CONTRAST_ASPECTS if m in found] + [m for m in found if m not in CONTRAST_ASPECTS]
+        panel = value.get("panel")
+        definition = value.get("definition")
+        return ContrastTable(
+            order,
+            rows,
+            [str(p) for p in panel] if isinstance(panel, list) else [],
+            definition if isinstance(definition, str) else None,
+        )
+    flat = score_table(value)
+    return ContrastTable(["overall"], [(n, {"overall": s}) for n, s in flat]) if flat else None
+
+
 def matrix_pairs(
     run: MatrixRun, k: int = 3
 ) -> tuple[list[tuple[str, str, float]], list[tuple[str, str, float]]]:

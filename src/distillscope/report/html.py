@@ -23,6 +23,7 @@ from distillscope.report.build import (
     COST_FIELDS,
     Report,
     compact,
+    contrast_table,
     cost_rows,
     map_points,
     missing_rows,
@@ -81,6 +82,7 @@ def _environment() -> jinja2.Environment:
         missing_rows=missing_rows,
         paired_rows=paired_rows,
         score_table=score_table,
+        contrast_table=contrast_table,
     )
     return env
 

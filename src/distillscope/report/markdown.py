@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from distillscope.report import evidence as ev
-from distillscope.report.build import Report, cost_rows, map_points, run_kind, settings_rows
+from distillscope.report.build import Report, contrast_table, cost_rows, map_points, run_kind, settings_rows
 from distillscope.report.load import ICE_LEVELS, Score
 
 EVIDENCE_ITEMS = 5
@@ -104,6 +104,21 @@ def render_markdown(report: Report) -> str:
                 "",
                 *_table(["Model", "Dataset", "Style", "Logic", "Content"], aspect_rows),
             ]
+        contrast = contrast_table(run.contrast)
+        if contrast:
+            out += ["#### Contrast with an independent panel", ""]
+            if contrast.panel:
+                out += [
+                    f"Panel: {escape(', '.join(contrast.panel))}; 0 means as similar as a typical panel model.",
+                    "",
+                ]
+            out += _table(
+                ["Model", *(escape(contrast.label(m)) for m in contrast.measures)],
+                [
+                    [escape(name), *(cell(cells.get(m), contrast.digits(m)) for m in contrast.measures)]
+                    for name, cells in contrast.rows
+                ],
+            )
     points = map_points(report)
     if points:
         out += ["## ICE × RSE", ""]

@@ -144,6 +144,25 @@ def _fmt(value: float | None, digits: int = 3) -> str:
     )
 
 
+MAX_VALUE_LABELS = 12  # targets; past that the numbers would overlap (the tables carry them)
+
+
+def _label_values(ax: Any, xs: np.ndarray, scores: Sequence[Score | None], *, vertical: bool) -> None:
+    """Each bar's value above its whisker, so a zero bar (no height) still says 0.00."""
+    for x, s in zip(xs, scores, strict=True):
+        value = s.score if s is not None else None
+        top = max(v for v in (value, s.hi if s is not None else None, 0.0) if v is not None)
+        ax.text(
+            float(x),
+            top + 0.02,
+            _fmt(value, 2),
+            ha="center",
+            va="bottom",
+            fontsize=7,
+            rotation=90 if vertical else 0,
+        )
+
+
 def ice_bars(results: Sequence[IceResult]) -> Plot | None:
     """Loose, strict and hard share per target with 95% intervals (the paper's Figure 2)."""
     results = [r for r in results if r.scores]
@@ -171,6 +190,8 @@ def ice_bars(results: Sequence[IceResult]) -> Plot | None:
                 capsize=3,
                 error_kw={"elinewidth": 1},
             )
+            if len(results) <= MAX_VALUE_LABELS:
+                _label_values(ax, x + offset, scores, vertical=len(results) > 4)
         ax.set_xticks(
             x,
             names,
@@ -179,7 +200,8 @@ def ice_bars(results: Sequence[IceResult]) -> Plot | None:
             fontsize=10 if len(results) <= 12 else 8,
         )
         ax.set_ylabel("share of judged responses")
-        ax.set_ylim(0, 1)
+        ax.set_ylim(0, 1.12)  # headroom for the value labels above a full bar
+        ax.set_yticks(np.linspace(0, 1, 6))
         ax.grid(axis="y")
         ax.set_axisbelow(True)
         fig.legend(*ax.get_legend_handles_labels(), ncols=3, loc="outside upper center")
@@ -370,7 +392,7 @@ def matrix_plot(run: MatrixRun) -> Plot | None:
                 no_labels=True,
                 link_color_func=lambda _k: FOREGROUND,
             )
-            order = [int(i) for i in tree["leaves"]]
+            order = [int(i) for i in tree["leaves"] or order]
             dax.set_yticks([])
             for side in ("left", "bottom"):
                 dax.spines[side].set_visible(False)

@@ -12,6 +12,7 @@ from typing import Any
 
 from distillscope.engine.run import RunContext
 from distillscope.errors import UserError
+from distillscope.registry import Registry
 from distillscope.rse.llm_judge import LLMSimilarityJudge
 from distillscope.rse.responses import ModelAnswers
 from distillscope.rse.scoring import Judgment
@@ -40,12 +41,19 @@ def _offline(_ctx: RunContext, _options: JudgeOptions) -> SimilarityJudge:
     return OfflineJudge()
 
 
-# Named judges; any other value of --judge is a model spec for the LLM judge.
-NAMED_JUDGES: dict[str, Callable[[RunContext, JudgeOptions], SimilarityJudge]] = {OFFLINE: _offline}
+SimilarityJudgeFactory = Callable[[RunContext, JudgeOptions], SimilarityJudge]
+# Named similarity judges (`--judge NAME`); any other value of --judge is a model spec for the LLM judge.
+SIMILARITY_JUDGES: Registry[SimilarityJudgeFactory] = Registry("similarity judge")
+SIMILARITY_JUDGES.add(OFFLINE, _offline)
+
+
+def register_similarity_judge(name: str) -> Callable[[SimilarityJudgeFactory], SimilarityJudgeFactory]:
+    """Make a similarity judge available to `rse run --judge NAME`."""
+    return SIMILARITY_JUDGES.register(name)
 
 
 def build_judge(ctx: RunContext, options: JudgeOptions) -> SimilarityJudge:
-    named = NAMED_JUDGES.get(options.spec)
+    named = SIMILARITY_JUDGES.get(options.spec)
     if named is not None:
         return named(ctx, options)
     backend = ctx.model(options.spec)

@@ -23,10 +23,9 @@ from distillscope.ice.fuzzer.mutators import MUTATORS, Mutator, parse_mutant
 from distillscope.ice.fuzzer.selection import MCTSExplore
 from distillscope.ice.judges.base import Judge
 from distillscope.ice.probes import Probe
-from distillscope.ice.templates import Template, names_vendor
+from distillscope.ice.templates import QUERY_SLOT, Template, fill_template, names_vendor
 from distillscope.ice.types import JudgeItem, TargetIdentity, Verdict
 from distillscope.models.base import Backend
-from distillscope.models.replay import QUERY_SLOT, fill_template
 from distillscope.models.types import GenerateParams, ModelRequest
 
 MAX_MUTATION_FAILURES = 10  # consecutive unusable mutator replies before the fuzzer gives up

@@ -11,8 +11,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from distillscope.ice.templates import GPTFUZZER_SLOT, normalise_slot
-from distillscope.models.replay import QUERY_SLOT
+from distillscope.ice.templates import GPTFUZZER_SLOT, QUERY_SLOT, normalise_slot
+from distillscope.registry import Registry
 
 _INTRO = (
     "You are helping to audit whether an AI assistant states its own identity consistently. "
@@ -60,13 +60,12 @@ def _rewrite(instruction: str) -> Callable[[list[str]], str]:
     return build
 
 
-MUTATORS: dict[str, Mutator] = {}
+MUTATORS: Registry[Mutator] = Registry("mutator")
 
 
 def register_mutator(mutator: Mutator) -> Mutator:
     """Make a mutator available to the fuzzer (`--mutators NAME,...`)."""
-    MUTATORS[mutator.name] = mutator
-    return mutator
+    return MUTATORS.add(mutator.name, mutator)
 
 
 for _m in (

@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Any
 from distillscope.errors import UserError
 from distillscope.ice.judges.base import Judge
 from distillscope.ice.judges.recorded import Labels, RecordedJudge
+from distillscope.registry import Registry
 
 if TYPE_CHECKING:
     from distillscope.engine.run import RunContext
     from distillscope.ice.identity import IdentityRegistry
 
-__all__ = ["Judge", "JudgeContext", "judge_names", "judge_report", "make_judge", "register_judge"]
+__all__ = ["JUDGES", "Judge", "JudgeContext", "judge_names", "judge_report", "make_judge", "register_judge"]
 
 
 @dataclass
@@ -31,21 +32,17 @@ class JudgeContext:
 
 
 JudgeFactory = Callable[[str, JudgeContext], Judge]
-_JUDGES: dict[str, JudgeFactory] = {}
+# `--judge NAME[:ARG]`: the factory gets ARG; a value that names no judge is an LLM judge's model spec.
+JUDGES: Registry[JudgeFactory] = Registry("ICE judge")
 
 
 def register_judge(name: str) -> Callable[[JudgeFactory], JudgeFactory]:
     """Make a judge kind available to `--judge NAME` (or `NAME:ARG`)."""
-
-    def decorate(factory: JudgeFactory) -> JudgeFactory:
-        _JUDGES[name] = factory
-        return factory
-
-    return decorate
+    return JUDGES.register(name)
 
 
 def judge_names() -> list[str]:
-    return sorted(_JUDGES)
+    return sorted(JUDGES)
 
 
 def _llm(spec: str, jc: JudgeContext) -> Judge:
@@ -96,7 +93,7 @@ def make_judge(spec: str, jc: JudgeContext) -> Judge:
     if not spec:
         raise UserError("--judge: empty value (use rules, hybrid:SPEC, recorded or a model spec)")
     name, _, arg = spec.partition(":")
-    factory = _JUDGES.get(name)
+    factory = JUDGES.get(name)
     if factory is not None and (name == "hybrid" or not arg):
         return factory(arg, jc)
     return _llm(spec, jc)

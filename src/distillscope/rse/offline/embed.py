@@ -153,7 +153,7 @@ class Encoder:
             try:  # the weight-loading progress bar would interleave with the CLI's own output
                 from transformers.utils import logging as hf_logging
 
-                hf_logging.disable_progress_bar()
+                hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
             except ImportError:
                 pass
 

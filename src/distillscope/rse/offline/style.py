@@ -110,7 +110,7 @@ def profiles_matrix(profiles: Sequence[StyleProfile]) -> NDArray[np.float64]:
 def style_similarity(a: Sequence[StyleProfile], b: Sequence[StyleProfile]) -> NDArray[np.float64]:
     """Row-wise similarity in [0, 1] of two equally long lists of profiles (vectorised)."""
     va, vb = profiles_matrix(a), profiles_matrix(b)
-    shape = np.exp(-np.abs(va - vb) / SCALES).mean(axis=1)
+    shape: NDArray[np.float64] = np.exp(-np.abs(va - vb) / SCALES).mean(axis=1)
     opener = np.array([float(x.opener == y.opener and x.opener != "") for x, y in zip(a, b, strict=True)])
     closer = np.array([float(x.closer == y.closer and x.closer != "") for x, y in zip(a, b, strict=True)])
     return 0.8 * shape + 0.1 * opener + 0.1 * closer
