@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from distillscope.ice.identity import IdentityRegistry
@@ -773,12 +773,13 @@ class RulesJudge(Judge):
             if third is not None:
                 weak.append(third)
         if not claims:
-            for check in (
+            checks: tuple[Callable[[], _Finding | None], ...] = (
                 lambda: self._other_maker(text, target, view, roles, persona),
                 lambda: self._elsewhere(text, item.query, target, roles, persona),
                 lambda: self._denial(text, roles),
                 lambda: self._policy(text, mentions, view, roles, item.prompt),
-            ):
+            )
+            for check in checks:
                 other = check()
                 if other is None:
                     continue
