@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from distillscope.cli.options import Concurrency, Out, Quiet, console, run_command, write_run_report
+from distillscope.cli.options import Concurrency, Force, Out, Quiet, console, run_command, write_run_report
 from distillscope.engine.run import RunContext, RunOptions, write_json
 from distillscope.models.types import GenerateParams, ModelRequest
 
@@ -41,6 +41,7 @@ def demo(
     ] = None,
     concurrency: Concurrency = None,
     quiet: Quiet = False,
+    force: Force = False,
 ) -> None:
     """Run distillscope end to end offline on the embedded SmolLM2-135M model: answers, ICE, RSE, report.
 
@@ -60,7 +61,7 @@ def demo(
     async def main() -> None:
         started = time.monotonic()
         ledger = root / "ledger.sqlite"
-        common = {"concurrency": concurrency, "quiet": quiet}
+        common = {"concurrency": concurrency, "quiet": quiet, "force": force}
         if "answers" in chosen:
             async with RunContext(RunOptions(command="demo", out=root, cache=ledger, **common)) as ctx:  # type: ignore[arg-type]
                 await _answers_stage(ctx, model)

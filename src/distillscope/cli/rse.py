@@ -11,6 +11,7 @@ from distillscope.cli.options import (
     Cache,
     Concurrency,
     Config,
+    Force,
     MaxCalls,
     MaxTokens,
     Out,
@@ -63,6 +64,13 @@ SharegptTurnsOpt = Annotated[
     typer.Option(
         "--sharegpt-turns",
         help="ShareGPT: 'first' human turn only, or 'all' human turns with the recorded history.",
+    ),
+]
+AllowMissing = Annotated[
+    bool,
+    typer.Option(
+        "--allow-missing",
+        help="Go on when a replay file lacks answers for some selected prompts (they are counted in results.json and the report); without it that is an error.",
     ),
 ]
 AnswerTokens = Annotated[int | None, typer.Option("--max-tokens", help="Max tokens per answer.")]
@@ -134,6 +142,14 @@ def print_rse(results: dict[str, Any], out: Path) -> None:
             "[yellow]missing answers (pairs skipped):[/] " + ", ".join(f"{k} {v}" for k, v in counts.items()),
             highlight=False,
         )
+    not_answers = [
+        f"{results[key]} {word}" for key, word in (("n_empty", "empty"), ("n_filtered", "filtered")) if results.get(key)
+    ]
+    if not_answers:
+        console.print(
+            "[yellow]replies that are not answers (pairs skipped, never scored):[/] " + ", ".join(not_answers),
+            highlight=False,
+        )
     if not results.get("complete", True):
         console.print(
             f"[yellow]incomplete:[/] {results.get('stopped')}; rerun the same command to finish",
@@ -174,6 +190,8 @@ def run(
     system_prompt: SystemPrompt = None,
     max_tokens: AnswerTokens = None,
     temperature: Temperature = None,
+    allow_missing: AllowMissing = False,
+    force: Force = False,
 ) -> None:
     """Score how similar each test model's answers are to the reference's (style, logic, content, 1-5).
 
@@ -198,6 +216,7 @@ def run(
             "sharegpt_turns": turns,
             "system_prompt": system_prompt,
             "answer_params": params.model_dump(exclude_none=True),
+            "allow_missing": allow_missing,
         }
         options = RunOptions(
             command="rse",
@@ -208,6 +227,7 @@ def run(
             max_calls=max_calls,
             max_tokens=max_tokens_total,
             quiet=quiet,
+            force=force,
             settings=settings,
         )
         async with RunContext(options) as ctx:
@@ -229,6 +249,7 @@ def run(
                 datasets=datasets,
                 judge_options=judge_options,
                 settings=settings,
+                allow_missing=allow_missing,
             )
             write_run_report(ctx.out)  # report.html and report.md beside the results
             print_rse(results, ctx.out)
@@ -260,6 +281,8 @@ def matrix(
     system_prompt: SystemPrompt = None,
     max_tokens: AnswerTokens = None,
     temperature: Temperature = None,
+    allow_missing: AllowMissing = False,
+    force: Force = False,
 ) -> None:
     """Score every pair of models on the same prompts and cluster them (which models answer alike).
 
@@ -284,6 +307,7 @@ def matrix(
             "sharegpt_turns": turns,
             "system_prompt": system_prompt,
             "answer_params": params.model_dump(exclude_none=True),
+            "allow_missing": allow_missing,
         }
         options = RunOptions(
             command="rse-matrix",
@@ -294,6 +318,7 @@ def matrix(
             max_calls=max_calls,
             max_tokens=max_tokens_total,
             quiet=quiet,
+            force=force,
             settings=settings,
         )
         async with RunContext(options) as ctx:
@@ -304,7 +329,12 @@ def matrix(
             ctx.write_config()
             judge_options = JudgeOptions(spec=judge, temperature=judge_temperature, seed=seed, swap=swap)
             results = await run_matrix(
-                ctx, models=models, datasets=datasets, judge_options=judge_options, settings=settings
+                ctx,
+                models=models,
+                datasets=datasets,
+                judge_options=judge_options,
+                settings=settings,
+                allow_missing=allow_missing,
             )
             write_run_report(ctx.out)  # report.html and report.md beside the results
             print_matrix(results, ctx.out)
