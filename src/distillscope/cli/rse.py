@@ -29,7 +29,12 @@ from distillscope.models.types import GenerateParams
 from distillscope.rse.datasets import SharegptTurns, load_datasets
 from distillscope.rse.judging import OFFLINE, JudgeOptions
 from distillscope.rse.matrix import run_matrix
-from distillscope.rse.runner import Contestant, run_rse
+from distillscope.rse.runner import (
+    Contestant,
+    check_distinct_from_reference,
+    check_replay_coverage,
+    run_rse,
+)
 
 app = typer.Typer(
     help="Response Similarity Evaluation: how closely do a model's answers track a reference's?",
@@ -239,6 +244,9 @@ def run(
             ref = contestant(reference)
             tests = [contestant(s) for s in test]
             extra = [contestant(s) for s in panel or []]
+            # bad input is refused before the directory is claimed for these settings
+            check_replay_coverage([ref, *tests, *extra], datasets, allow_missing=allow_missing)
+            check_distinct_from_reference(ref, tests)
             ctx.write_config()
             judge_options = JudgeOptions(spec=judge, temperature=judge_temperature, seed=seed, swap=swap)
             results = await run_rse(
@@ -326,6 +334,7 @@ def matrix(
             for spec in model:
                 backend = ctx.model(spec, system_prompt=system_prompt, params=params)
                 models.append(Contestant(backend.name, backend, params))
+            check_replay_coverage(models, datasets, allow_missing=allow_missing)
             ctx.write_config()
             judge_options = JudgeOptions(spec=judge, temperature=judge_temperature, seed=seed, swap=swap)
             results = await run_matrix(

@@ -174,8 +174,8 @@ async def run_rse(
     """The whole run; returns what it wrote to results.json."""
     check_names(tests, "test models")
     check_names([*tests, *panel], "test and panel models")
-    check_distinct_from_reference(reference, tests)
     check_replay_coverage([reference, *tests, *panel], datasets, allow_missing=allow_missing)
+    check_distinct_from_reference(reference, tests)
     names = [d.name for d in datasets]
     results: dict[str, Any] = {
         "reference": reference.name,
