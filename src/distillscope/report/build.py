@@ -279,6 +279,14 @@ COST_FIELDS = (
 )
 
 
+# cost_rows labels for replies that are not answers and pairs not scored (issue 12)
+EMPTY_LABEL = "empty answers (not judged)"
+FILTERED_LABEL = "content-filtered answers (not judged)"
+MISSING_LABEL = "missing answers"
+SKIPPED_LABEL = "pairs skipped (missing, empty, filtered or unjudged)"
+NOT_ANSWER_LABELS = (MISSING_LABEL, EMPTY_LABEL, FILTERED_LABEL, SKIPPED_LABEL)
+
+
 def cost_rows(run: Run) -> list[tuple[str, str]]:
     given = run.run.get("totals")
     totals: dict[str, Any] = given if isinstance(given, dict) else {}
@@ -295,7 +303,7 @@ def cost_rows(run: Run) -> list[tuple[str, str]]:
         if isinstance(calls, dict) and calls:
             rows.append(("judge calls", compact(calls)))
     if isinstance(run, IceRun):
-        for field_name, label in (("n_empty", "empty answers (not judged)"), ("n_filtered", "content-filtered answers (not judged)")):
+        for field_name, label in (("n_empty", EMPTY_LABEL), ("n_filtered", FILTERED_LABEL)):
             counts = [getattr(r, field_name) for r in run.results if isinstance(getattr(r, field_name), int)]
             if any(counts):
                 rows.append((label, str(sum(counts))))
@@ -311,15 +319,15 @@ def _rse_skip_rows(run: RseRun) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
     missing = missing_rows(run.missing) or []
     if any(count for _, count, _ in missing):
-        rows.append(("missing answers", compact({name: count for name, count, _ in missing if count})))
-    for key, label in (("n_empty", "empty answers (not judged)"), ("n_filtered", "content-filtered answers (not judged)")):
+        rows.append((MISSING_LABEL, compact({name: count for name, count, _ in missing if count})))
+    for key, label in (("n_empty", EMPTY_LABEL), ("n_filtered", FILTERED_LABEL)):
         if isinstance(run.raw.get(key), int) and run.raw[key]:
             rows.append((label, str(run.raw[key])))
     skipped = run.raw.get("skipped")
     if isinstance(skipped, dict):
         totals = {str(name): v.get("total") for name, v in skipped.items() if isinstance(v, dict) and v.get("total")}
         if totals:
-            rows.append(("pairs skipped (missing, empty, filtered or unjudged)", compact(totals)))
+            rows.append((SKIPPED_LABEL, compact(totals)))
     return rows
 
 

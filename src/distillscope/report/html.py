@@ -23,6 +23,7 @@ from distillscope.report.build import (
     COST_FIELDS,
     Report,
     compact,
+    NOT_ANSWER_LABELS,
     cost_rows,
     map_points,
     missing_rows,
@@ -171,6 +172,7 @@ def render_html(report: Report) -> str:
         "failed target answers",
         "unjudged pairs",
         "judge calls",
+        *NOT_ANSWER_LABELS,
     ]
     costs = [(run, dict(rows)) for run in report.runs if (rows := cost_rows(run))]
     used = {label for _run, rows in costs for label in rows}
