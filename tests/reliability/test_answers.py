@@ -65,13 +65,18 @@ def probe_file(tmp_path: Path) -> Path:
         ("p5", "What is your name?"),
     ]
     path.write_text(
-        "".join(json.dumps({"id": i, "question": q, "language": "en", "area": "team"}) + "\n" for i, q in questions),
+        "".join(
+            json.dumps({"id": i, "question": q, "language": "en", "area": "team"}) + "\n"
+            for i, q in questions
+        ),
         encoding="utf-8",
     )
     return path
 
 
-def test_ice_empty_and_filtered_replies_are_counted_never_judged(tmp_path: Path, openai_server: Server) -> None:
+def test_ice_empty_and_filtered_replies_are_counted_never_judged(
+    tmp_path: Path, openai_server: Server
+) -> None:
     server = openai_server(scripted)
     out = tmp_path / "ice"
     args = [
@@ -112,7 +117,9 @@ def test_rescore_of_a_run_keeps_empty_and_filtered_unjudged(tmp_path: Path, open
     )  # fmt: skip
     assert ran.exit_code == 0, ran.output
     out = tmp_path / "rescore"
-    result = cli("ice", "rescore", run / "responses.jsonl", "--target-org", "Zhipu AI", "--out", out, "--quiet")
+    result = cli(
+        "ice", "rescore", run / "responses.jsonl", "--target-org", "Zhipu AI", "--out", out, "--quiet"
+    )
     assert result.exit_code == 0, result.output
     res = results(out)
     assert (res["n_empty"], res["n_filtered"], res["n_judged"]) == (2, 1, 2)
@@ -120,13 +127,18 @@ def test_rescore_of_a_run_keeps_empty_and_filtered_unjudged(tmp_path: Path, open
 
 def rse_prompts(tmp_path: Path) -> Path:
     path = tmp_path / "prompts.jsonl"
-    items = [("a", "Explain tides."), ("b", "EMPTY explain rain."), ("c", "FILTER explain wind."), ("d", "Explain snow.")]
+    items = [
+        ("a", "Explain tides."),
+        ("b", "EMPTY explain rain."),
+        ("c", "FILTER explain wind."),
+        ("d", "Explain snow."),
+    ]
     path.write_text("".join(json.dumps({"id": i, "prompt": p}) + "\n" for i, p in items), encoding="utf-8")
     return path
 
 
 def reference_reply(body: dict[str, Any]) -> str:
-    return "A careful answer: " + body["messages"][-1]["content"]
+    return "A careful answer: " + str(body["messages"][-1]["content"])
 
 
 def judge_reply(body: dict[str, Any]) -> str:
@@ -138,7 +150,9 @@ def judge_reply(body: dict[str, Any]) -> str:
     return f"<verdict-{nonce.group(1)}>{json.dumps(verdict)}</verdict-{nonce.group(1)}>"
 
 
-def test_rse_empty_and_filtered_test_answers_are_skipped_and_counted(tmp_path: Path, openai_server: Server) -> None:
+def test_rse_empty_and_filtered_test_answers_are_skipped_and_counted(
+    tmp_path: Path, openai_server: Server
+) -> None:
     ref, test, judge = openai_server(reference_reply), openai_server(scripted), openai_server(judge_reply)
     out = tmp_path / "rse"
     result = cli(
@@ -181,7 +195,10 @@ def test_rse_unjudged_pairs_are_counted_as_skipped(tmp_path: Path, openai_server
 
 def write_replay(path: Path, ids: list[str]) -> Path:
     path.write_text(
-        "".join(json.dumps({"id": i, "prompt": f"q {i}", "response": f"answer {i} by {path.stem}"}) + "\n" for i in ids),
+        "".join(
+            json.dumps({"id": i, "prompt": f"q {i}", "response": f"answer {i} by {path.stem}"}) + "\n"
+            for i in ids
+        ),
         encoding="utf-8",
     )
     return path
@@ -189,7 +206,9 @@ def write_replay(path: Path, ids: list[str]) -> Path:
 
 def test_missing_replay_answers_are_an_error_naming_file_count_and_ids(tmp_path: Path) -> None:
     prompts = tmp_path / "prompts.jsonl"
-    prompts.write_text("".join(json.dumps({"id": f"q{i}", "prompt": f"q q{i}"}) + "\n" for i in range(10)), encoding="utf-8")
+    prompts.write_text(
+        "".join(json.dumps({"id": f"q{i}", "prompt": f"q q{i}"}) + "\n" for i in range(10)), encoding="utf-8"
+    )
     ref = write_replay(tmp_path / "ref.jsonl", [f"q{i}" for i in range(10)])
     partial = write_replay(tmp_path / "partial.jsonl", ["q0", "q1"])
     out = tmp_path / "rse"
@@ -198,7 +217,10 @@ def test_missing_replay_answers_are_an_error_naming_file_count_and_ids(tmp_path:
     assert refused.exit_code == 2
     line = refused.output.strip()
     assert len(line.splitlines()) == 1 and "Traceback" not in line
-    assert f"{partial}: no recorded answer for 8 of the 10 selected prompts (first: d/q2, d/q3, d/q4, d/q5, d/q6)" in line
+    assert (
+        f"{partial}: no recorded answer for 8 of the 10 selected prompts (first: d/q2, d/q3, d/q4, d/q5, d/q6)"
+        in line
+    )
     assert not (out / "results.json").exists() and not (out / "config.json").exists()
 
     allowed = cli(*args, "--allow-missing")
@@ -227,7 +249,9 @@ def test_the_reference_as_a_test_model_is_an_error(tmp_path: Path, openai_server
     for test in (f"replay:{ref}", f"replay:{copy}"):
         out = tmp_path / f"rse-{Path(test).stem}"
         result = cli("rse", "run", "--reference", f"replay:{ref}", "--test", test, "--dataset", f"d={prompts}", "--out", out, "--quiet")  # fmt: skip
-        assert result.exit_code == 2 and "gives the same answers as the reference" in result.output, result.output
+        assert result.exit_code == 2 and "gives the same answers as the reference" in result.output, (
+            result.output
+        )
         assert not (out / "results.json").exists()
     server = openai_server(reference_reply)  # the same served model under the same spec, twice
     spec = f"openai-compatible:m@{server.url}"
@@ -238,7 +262,13 @@ def test_the_reference_as_a_test_model_is_an_error(tmp_path: Path, openai_server
 
 def test_recorded_strict_without_loose_is_an_error_naming_the_line(tmp_path: Path) -> None:
     log = tmp_path / "labels.jsonl"
-    good = {"jailbreak_prompt": "Q: {query}", "query": "who are you?", "response": "I am GPT", "loose": 1, "strict": 1}
+    good = {
+        "jailbreak_prompt": "Q: {query}",
+        "query": "who are you?",
+        "response": "I am GPT",
+        "loose": 1,
+        "strict": 1,
+    }
     bad = {**good, "loose": 0, "strict": 1}
     log.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n", encoding="utf-8")
     result = cli("ice", "rescore", log, "--judge", "recorded", "--target-org", "Zhipu AI", "--out", tmp_path / "r", "--quiet")  # fmt: skip

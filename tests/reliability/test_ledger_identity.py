@@ -50,7 +50,9 @@ def digest(path: Path) -> str:
 def pragmas(path: Path) -> tuple[int, int]:
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        return int(db.execute("PRAGMA application_id").fetchone()[0]), int(db.execute("PRAGMA user_version").fetchone()[0])
+        return int(db.execute("PRAGMA application_id").fetchone()[0]), int(
+            db.execute("PRAGMA user_version").fetchone()[0]
+        )
     finally:
         db.close()
 
@@ -151,7 +153,9 @@ def test_models_ledger_on_a_typo_is_an_error_and_creates_nothing(tmp_path: Path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty-run"] and not any(empty_run.iterdir())
 
 
-def test_models_ledger_reads_a_read_only_ledger_without_writing(tmp_path: Path, openai_server: Server) -> None:
+def test_models_ledger_reads_a_read_only_ledger_without_writing(
+    tmp_path: Path, openai_server: Server
+) -> None:
     server = openai_server()
     run = tmp_path / "run"
     assert cli(*answer_args(server, tmp_path, "--out", run)).exit_code == 0
@@ -159,7 +163,11 @@ def test_models_ledger_reads_a_read_only_ledger_without_writing(tmp_path: Path, 
     ledger.chmod(0o444)
     run.chmod(0o555)
     try:
-        names, before, mtime = sorted(p.name for p in run.iterdir()), digest(ledger), ledger.stat().st_mtime_ns
+        names, before, mtime = (
+            sorted(p.name for p in run.iterdir()),
+            digest(ledger),
+            ledger.stat().st_mtime_ns,
+        )
         for target in (run, ledger):
             read = cli("models", "ledger", target)
             assert read.exit_code == 0 and read.stdout.strip() == "ok: 1", read.output

@@ -44,7 +44,10 @@ def read(path: Path) -> dict[str, Any]:
 def probes(tmp_path: Path, n: int = 4) -> Path:
     path = tmp_path / "probes.jsonl"
     path.write_text(
-        "".join(json.dumps({"id": f"p{i}", "question": f"Who made you, {i}?", "language": "en"}) + "\n" for i in range(n)),
+        "".join(
+            json.dumps({"id": f"p{i}", "question": f"Who made you, {i}?", "language": "en"}) + "\n"
+            for i in range(n)
+        ),
         encoding="utf-8",
     )
     return path
@@ -100,7 +103,9 @@ def test_other_settings_are_refused_same_settings_resume(tmp_path: Path, openai_
     sent = server.requests
     again = cli(*ice_args(server, out, probe_file, "--max-calls", "100", "--concurrency", "2"))
     assert again.exit_code == 0, again.output
-    assert server.requests == sent and read(out / "results.json")["run"]["settings_fingerprint"] == fingerprint
+    assert (
+        server.requests == sent and read(out / "results.json")["run"]["settings_fingerprint"] == fingerprint
+    )
 
     forced = cli(*ice_args(server, out, probe_file, "--vendor-words", "openai", "--force"))
     assert forced.exit_code == 0, forced.output
@@ -160,10 +165,25 @@ def test_report_and_compare_skip_answer_runs_with_a_note(tmp_path: Path, openai_
 def start_run(out: Path, url: str, probe_file: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [
-            sys.executable, "-m", "distillscope", "ice", "run", "--target", f"openai-compatible:glm-4-plus@{url}",
-            "--target-org", "Zhipu AI", "--mode", "plain", "--probes", str(probe_file), "--concurrency", "1",
-            "--out", str(out), "--quiet",
-        ],  # fmt: skip
+            sys.executable,
+            "-m",
+            "distillscope",
+            "ice",
+            "run",
+            "--target",
+            f"openai-compatible:glm-4-plus@{url}",
+            "--target-org",
+            "Zhipu AI",
+            "--mode",
+            "plain",
+            "--probes",
+            str(probe_file),
+            "--concurrency",
+            "1",
+            "--out",
+            str(out),
+            "--quiet",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -177,7 +197,9 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
         time.sleep(0.05)
 
 
-def test_concurrent_runs_are_refused_and_a_killed_run_leaves_no_lock(tmp_path: Path, openai_server: Server) -> None:
+def test_concurrent_runs_are_refused_and_a_killed_run_leaves_no_lock(
+    tmp_path: Path, openai_server: Server
+) -> None:
     server = openai_server(latency_ms=150)
     out = tmp_path / "run"
     probe_file = probes(tmp_path, n=40)
@@ -212,16 +234,37 @@ def test_an_interrupted_forced_rerun_leaves_no_stale_results(tmp_path: Path, ope
     probe_file = probes(tmp_path / "more", n=40)
     rerun = subprocess.Popen(
         [
-            sys.executable, "-m", "distillscope", "ice", "run", "--target", f"openai-compatible:glm-4-plus@{server.url}",
-            "--target-org", "Zhipu AI", "--mode", "plain", "--probes", str(probe_file), "--concurrency", "1",
-            "--out", str(out), "--quiet", "--force",
-        ],  # fmt: skip
+            sys.executable,
+            "-m",
+            "distillscope",
+            "ice",
+            "run",
+            "--target",
+            f"openai-compatible:glm-4-plus@{server.url}",
+            "--target-org",
+            "Zhipu AI",
+            "--mode",
+            "plain",
+            "--probes",
+            str(probe_file),
+            "--concurrency",
+            "1",
+            "--out",
+            str(out),
+            "--quiet",
+            "--force",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
-        wait_for(lambda: (out / "config.json").exists() and read(out / "config.json").get("settings_fingerprint") != old)
+        wait_for(
+            lambda: (
+                (out / "config.json").exists()
+                and read(out / "config.json").get("settings_fingerprint") != old
+            )
+        )
         wait_for(lambda: server.requests >= 4)
         rerun.send_signal(signal.SIGKILL)
         rerun.wait(30)

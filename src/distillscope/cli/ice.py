@@ -74,7 +74,9 @@ def print_summary(results: dict[str, Any], out: Path) -> None:
         if block.get("note"):
             console.print(f"  [yellow]note:[/] {block['note']}", highlight=False)
         not_answers = "".join(
-            f", {block[key]} {word}" for key, word in (("n_empty", "empty"), ("n_filtered", "filtered")) if block.get(key)
+            f", {block[key]} {word}"
+            for key, word in (("n_empty", "empty"), ("n_filtered", "filtered"))
+            if block.get(key)
         )
         console.print(
             f"  {block['n_responses']} responses, {block['n_judged']} judged, {block['n_unjudged']} unjudged, {block['n_failed']} failed calls{not_answers}",

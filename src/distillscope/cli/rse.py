@@ -148,11 +148,14 @@ def print_rse(results: dict[str, Any], out: Path) -> None:
             highlight=False,
         )
     not_answers = [
-        f"{results[key]} {word}" for key, word in (("n_empty", "empty"), ("n_filtered", "filtered")) if results.get(key)
+        f"{results[key]} {word}"
+        for key, word in (("n_empty", "empty"), ("n_filtered", "filtered"))
+        if results.get(key)
     ]
     if not_answers:
         console.print(
-            "[yellow]replies that are not answers (pairs skipped, never scored):[/] " + ", ".join(not_answers),
+            "[yellow]replies that are not answers (pairs skipped, never scored):[/] "
+            + ", ".join(not_answers),
             highlight=False,
         )
     if not results.get("complete", True):

@@ -288,7 +288,8 @@ class Ledger:
             chunk = keys[start : start + 500]
             marks = ",".join("?" * len(chunk))
             rows = self._db.execute(
-                f"SELECT {_ENTRY_COLUMNS} FROM calls WHERE status IN {_FINISHED_SQL} AND key IN ({marks})", chunk
+                f"SELECT {_ENTRY_COLUMNS} FROM calls WHERE status IN {_FINISHED_SQL} AND key IN ({marks})",
+                chunk,
             ).fetchall()
             for row in rows:
                 found[row[0]] = _entry(row)
@@ -471,13 +472,15 @@ class Ledger:
 
 
 def _ledger_kind(db: sqlite3.Connection, path: Path) -> str:
-    """"new" (no tables yet), "legacy" (a 0.1 ledger), or "current"; a `UserError` for any other
+    """ "new" (no tables yet), "legacy" (a 0.1 ledger), or "current"; a `UserError` for any other
     SQLite file (another application's, or a ledger of a newer distillscope)."""
     app_id = int(db.execute("PRAGMA application_id").fetchone()[0])
     version = int(db.execute("PRAGMA user_version").fetchone()[0])
     tables = {
         row[0]
-        for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        for row in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
     }
     if app_id == APPLICATION_ID:
         if version > SCHEMA_VERSION:

@@ -135,7 +135,9 @@ def _remove(out: Path, names: Iterable[str]) -> None:
         try:
             (out / name).unlink(missing_ok=True)
         except OSError as exc:
-            raise UserError(f"{out / name}: cannot remove the last run's file: {exc.strerror or exc}") from None
+            raise UserError(
+                f"{out / name}: cannot remove the last run's file: {exc.strerror or exc}"
+            ) from None
 
 
 class DirectoryLock:
@@ -305,14 +307,14 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
             **(extra or {}),
         }
         fingerprint = settings_fingerprint(data)
+        # a 0.1 run directory has no fingerprint: it is adopted (its results are removed below)
         before = (self.previous or {}).get("settings_fingerprint")
-        if before is not None:  # a 0.1 run directory has none: it is adopted (its results are removed)
-            if before != fingerprint:
-                raise UserError(
-                    f"{self.out}: holds a '{self.options.command}' run with other settings "
-                    f"(fingerprint {before}, now {fingerprint}); rerun with the same settings to resume, "
-                    "choose another --out, or --force to start it afresh (the ledger is kept)"
-                )
+        if before is not None and before != fingerprint:
+            raise UserError(
+                f"{self.out}: holds a '{self.options.command}' run with other settings "
+                f"(fingerprint {before}, now {fingerprint}); rerun with the same settings to resume, "
+                "choose another --out, or --force to start it afresh (the ledger is kept)"
+            )
         _remove(self.out, RESULT_FILES)
         data["settings_fingerprint"] = self.fingerprint = fingerprint
         write_json(self.out / "config.json", data)

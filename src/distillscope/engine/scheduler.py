@@ -39,7 +39,7 @@ class CallResult:
 
     @property
     def outcome(self) -> str:
-        """"ok" (an answer), "empty", "filtered" (replies that are not answers) or "error"."""
+        """ "ok" (an answer), "empty", "filtered" (replies that are not answers) or "error"."""
         return "error" if self.response is None else self.response.outcome
 
     @property

@@ -51,7 +51,7 @@ class LogRow:
 
     @property
     def outcome(self) -> str:
-        """"error" (no response), "empty", "filtered" (not answers: never judged) or "ok"."""
+        """ "error" (no response), "empty", "filtered" (not answers: never judged) or "ok"."""
         if self.response is None:
             return "error"
         if self.outcome_field in ("empty", "filtered"):

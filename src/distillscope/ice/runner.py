@@ -239,7 +239,12 @@ async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -
     write_jsonl(
         out / "verdicts.jsonl",
         (
-            _verdict_row(r.index, v, o, note=f"target call failed: {r.error}" if r.response is None else NOT_AN_ANSWER.get(r.outcome))
+            _verdict_row(
+                r.index,
+                v,
+                o,
+                note=f"target call failed: {r.error}" if r.response is None else NOT_AN_ANSWER.get(r.outcome),
+            )
             for r, v, o in zip(engine.responses, verdicts, outcomes, strict=True)
         ),
     )

@@ -325,7 +325,9 @@ def _rse_skip_rows(run: RseRun) -> list[tuple[str, str]]:
             rows.append((label, str(run.raw[key])))
     skipped = run.raw.get("skipped")
     if isinstance(skipped, dict):
-        totals = {str(name): v.get("total") for name, v in skipped.items() if isinstance(v, dict) and v.get("total")}
+        totals = {
+            str(name): v.get("total") for name, v in skipped.items() if isinstance(v, dict) and v.get("total")
+        }
         if totals:
             rows.append((SKIPPED_LABEL, compact(totals)))
     return rows

@@ -21,9 +21,9 @@ from distillscope.report import build, plots
 from distillscope.report import evidence as ev
 from distillscope.report.build import (
     COST_FIELDS,
+    NOT_ANSWER_LABELS,
     Report,
     compact,
-    NOT_ANSWER_LABELS,
     cost_rows,
     map_points,
     missing_rows,

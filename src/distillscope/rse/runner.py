@@ -12,6 +12,7 @@ got that far; `complete` says whether every step finished):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 from collections.abc import Sequence
@@ -22,11 +23,11 @@ from distillscope.engine.run import RunContext, write_json, write_jsonl
 from distillscope.errors import BudgetExhausted, UserError
 from distillscope.jsonl import AtomicJsonlWriter
 from distillscope.models.base import Backend
+from distillscope.models.replay import ReplayBackend
 from distillscope.models.types import GenerateParams
 from distillscope.rse.contrast import contrast_from_judgments
 from distillscope.rse.datasets import Dataset
 from distillscope.rse.judging import JudgeOptions, build_judge, judge_against, judge_settings
-from distillscope.models.replay import ReplayBackend
 from distillscope.rse.responses import ModelAnswers, collect_answers, planned_requests
 from distillscope.rse.scoring import Judgment, model_summary, paired_comparisons, skipped_pairs
 from distillscope.rse.types import SimilarityJudge
@@ -89,7 +90,9 @@ def check_replay_coverage(
         if not isinstance(backend, ReplayBackend):
             continue
         planned = planned_requests(prompts, c.params)
-        missing = [f"{item.dataset}/{item.key}" for item, request in planned if backend.index.lookup(request) is None]
+        missing = [
+            f"{item.dataset}/{item.key}" for item, request in planned if backend.index.lookup(request) is None
+        ]
         if missing and not allow_missing:
             raise UserError(
                 f"{backend.path}: no recorded answer for {len(missing)} of the {len(planned)} selected prompts "
@@ -106,10 +109,8 @@ def _answers_key(c: Contestant) -> tuple[str, str]:
     backend = c.backend
     identity: Any = backend.ledger_identity()
     if isinstance(backend, ReplayBackend):
-        try:
+        with contextlib.suppress(OSError):
             identity = hashlib.sha256(backend.path.read_bytes()).hexdigest()
-        except OSError:
-            pass
     params = backend.config.params.merged(c.params).model_dump(mode="json", exclude_none=True)
     return repr(identity), repr((params, backend.config.system_prompt))
 

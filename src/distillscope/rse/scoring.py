@@ -99,7 +99,7 @@ def dataset_summary(judgments: Sequence[Judgment], *, seed: int = 0) -> dict[str
 
 def skipped_pairs(judgments: Iterable[Judgment]) -> dict[str, int]:
     """How many pairs were not scored, by reason, and in all (results.json `skipped`)."""
-    counts = dict.fromkeys(SKIPPED, 0)
+    counts: dict[str, int] = dict.fromkeys(SKIPPED, 0)
     for j in judgments:
         if j.status in counts:
             counts[j.status] += 1

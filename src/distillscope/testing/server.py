@@ -28,7 +28,6 @@ from typing import Any
 from aiohttp import web
 
 
-
 @dataclass(frozen=True)
 class ScriptedReply:
     """What a reply function may return instead of text, to script a 200 reply that is not an
