@@ -231,13 +231,18 @@ def test_missing_replay_answers_are_an_error_naming_file_count_and_ids(tmp_path:
     assert "missing answers" in (out / "report.md").read_text(encoding="utf-8")
 
 
-def test_matrix_refuses_missing_replay_answers_too(tmp_path: Path) -> None:
+def test_matrix_refuses_missing_replay_answers_unless_allowed(tmp_path: Path) -> None:
     prompts = tmp_path / "prompts.jsonl"
     prompts.write_text('{"id": "q0", "prompt": "q q0"}\n{"id": "q1", "prompt": "q q1"}\n', encoding="utf-8")
     a = write_replay(tmp_path / "a.jsonl", ["q0", "q1"])
     b = write_replay(tmp_path / "b.jsonl", ["q0"])
-    result = cli("rse", "matrix", "--model", f"replay:{a}", "--model", f"replay:{b}", "--dataset", f"d={prompts}", "--out", tmp_path / "m", "--quiet")  # fmt: skip
+    args = ["rse", "matrix", "--model", f"replay:{a}", "--model", f"replay:{b}", "--dataset", f"d={prompts}", "--out", tmp_path / "m", "--quiet"]  # fmt: skip
+    result = cli(*args)
     assert result.exit_code == 2 and f"{b}: no recorded answer for 1 of the 2" in result.output
+    allowed = cli(*args, "--allow-missing")
+    assert allowed.exit_code == 0, allowed.output
+    skipped = results(tmp_path / "m")["skipped"]
+    assert skipped["a vs b"]["missing"] == 1 and skipped["a vs a"]["total"] == 0
 
 
 def test_the_reference_as_a_test_model_is_an_error(tmp_path: Path, openai_server: Server) -> None:

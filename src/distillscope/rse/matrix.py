@@ -30,7 +30,7 @@ from distillscope.rse.runner import (
     check_replay_coverage,
     require_some_answers,
 )
-from distillscope.rse.scoring import Judgment, model_summary
+from distillscope.rse.scoring import Judgment, model_summary, skipped_pairs
 from distillscope.rse.types import ASPECTS, SimilarityJudge
 
 MAX_SCORE = 5.0
@@ -103,10 +103,12 @@ async def run_matrix(
             a: [[None] * size for _ in range(size)] for a in ASPECTS
         }
         counts: list[list[int]] = [[0] * size for _ in range(size)]
+        skipped: dict[str, dict[str, int]] = {}  # every pair not scored, by reason, per cell
         with AtomicJsonlWriter(ctx.out / "judgments.jsonl") as judgments_file:  # one pair at a time
             for i in range(size):
                 for j in range(i, size):
                     judged: list[Judgment] = await judge_against(judge, answers[i], answers[j], name=names[j])
+                    skipped[f"{names[i]} vs {names[j]}"] = skipped_pairs(judged)
                     summary = model_summary(judged, ds_names, seed=seed)
                     for a_, b_ in ((i, j), (j, i)):
                         scores[a_][b_] = _cell(summary)
@@ -125,6 +127,7 @@ async def run_matrix(
             order=order,
             clustering={"method": "average", "distance": f"{MAX_SCORE:g} - similarity", "library": "scipy"},
             judge_settings=judge_settings(judge, judge_options),
+            skipped=skipped,
             complete=True,
         )
     except BudgetExhausted as exc:
