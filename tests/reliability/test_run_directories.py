@@ -96,7 +96,7 @@ def test_other_settings_are_refused_same_settings_resume(tmp_path: Path, openai_
     fingerprint = read(out / "config.json")["settings_fingerprint"]
 
     line = one_error_line(cli(*ice_args(server, out, probe_file, "--vendor-words", "openai")))
-    assert f"{out}: holds a 'ice-run' run with other settings (fingerprint {fingerprint}, now " in line
+    assert f"{out}: the 'ice-run' run there has other settings (fingerprint {fingerprint}, now " in line
     assert read(out / "config.json")["settings_fingerprint"] == fingerprint  # the refused run wrote nothing
 
     # the same settings resume, whatever the budget or concurrency: nothing is sent again
@@ -152,6 +152,9 @@ def test_report_and_compare_skip_answer_runs_with_a_note(tmp_path: Path, openai_
     assert f"note: {runs / 'answers'}: skipped, a 'models answer' run" in report.stderr
     data = read(tmp_path / "r.json")
     assert [r["kind"] for r in data["runs"]] == ["ice"] and len(data["skipped"]) == 1
+    for fmt in ("md", "html"):
+        assert cli("report", runs, "--out", tmp_path / f"r.{fmt}").exit_code == 0
+        assert "Not charted:" in (tmp_path / f"r.{fmt}").read_text(encoding="utf-8")
     compare = cli("compare", runs)
     assert compare.exit_code == 0 and "skipped, a 'models answer' run" in compare.stderr
     assert "glm-4-plus" in compare.stdout

@@ -311,7 +311,7 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
         before = (self.previous or {}).get("settings_fingerprint")
         if before is not None and before != fingerprint:
             raise UserError(
-                f"{self.out}: holds a '{self.options.command}' run with other settings "
+                f"{self.out}: the '{self.options.command}' run there has other settings "
                 f"(fingerprint {before}, now {fingerprint}); rerun with the same settings to resume, "
                 "choose another --out, or --force to start it afresh (the ledger is kept)"
             )
