@@ -61,25 +61,26 @@ def demo(
     async def main() -> None:
         started = time.monotonic()
         ledger = root / "ledger.sqlite"
-        common = {"concurrency": concurrency, "quiet": quiet, "force": force}
+
+        def options(command: str, out: Path) -> RunOptions:
+            return RunOptions(
+                command=command, out=out, cache=ledger, concurrency=concurrency, quiet=quiet, force=force
+            )
+
         if "answers" in chosen:
-            async with RunContext(RunOptions(command="demo", out=root, cache=ledger, **common)) as ctx:  # type: ignore[arg-type]
+            async with RunContext(options("demo", root)) as ctx:
                 await _answers_stage(ctx, model)
         if "ice" in chosen:
             from distillscope.ice.demo import run_ice_demo
 
             console.rule("ICE: identity consistency")
-            async with RunContext(
-                RunOptions(command="demo-ice", out=root / "ice", cache=ledger, **common)
-            ) as ctx:  # type: ignore[arg-type]
+            async with RunContext(options("demo-ice", root / "ice")) as ctx:
                 await run_ice_demo(ctx, model, target_org=target_org)
         if "rse" in chosen:
             from distillscope.rse.demo import run_rse_demo, summary_lines
 
             console.rule("RSE: response similarity")
-            async with RunContext(
-                RunOptions(command="demo-rse", out=root / "rse", cache=ledger, **common)
-            ) as ctx:  # type: ignore[arg-type]
+            async with RunContext(options("demo-rse", root / "rse")) as ctx:
                 results = await run_rse_demo(ctx, model)
             for line in summary_lines(results):
                 console.print(line, highlight=False)
