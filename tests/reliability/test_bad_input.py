@@ -406,7 +406,7 @@ CASES: list[tuple[str, list[str], str]] = [
             "ds={d}/ds-good.jsonl",
             "--quiet",
         ],
-        "no answer for any of the 2 prompts",
+        "no recorded answer for 2 of the 2 selected prompts",
     ),
     (
         "rse-unreachable",
@@ -483,7 +483,7 @@ def test_the_corpus_is_big_enough() -> None:
     assert len({c[0] for c in CASES}) == len(CASES)
 
 
-def test_replay_missing_some_answers_is_reported_by_id_not_fatal(
+def test_replay_missing_some_answers_is_an_error_unless_allowed(
     corpus: dict[str, str], tmp_path: Path
 ) -> None:
     """Decided: a replay file lacking *some* answers is data, not bad input. The missing prompts are
@@ -514,24 +514,25 @@ def test_replay_missing_some_answers_is_reported_by_id_not_fatal(
 
     data = tmp_path / "ds.jsonl"
     data.write_text('{"id": "a", "prompt": "hello"}\n{"id": "b", "prompt": "world"}\n', encoding="utf-8")
-    rse = CliRunner().invoke(
-        cli_module.app,
-        [
-            "rse",
-            "run",
-            "--reference",
-            f"openai-compatible:ref@{corpus['url']}",
-            "--test",
-            f"replay:{replay}",
-            "--judge",
-            f"openai-compatible:judge@{corpus['url']}",
-            "--dataset",
-            f"ds={data}",
-            "--out",
-            str(tmp_path / "rse"),
-            "--quiet",
-        ],
-    )
+    rse_args = [
+        "rse",
+        "run",
+        "--reference",
+        f"openai-compatible:ref@{corpus['url']}",
+        "--test",
+        f"replay:{replay}",
+        "--judge",
+        f"openai-compatible:judge@{corpus['url']}",
+        "--dataset",
+        f"ds={data}",
+        "--out",
+        str(tmp_path / "rse"),
+        "--quiet",
+    ]
+    refused = CliRunner().invoke(cli_module.app, rse_args)  # missing answers: an error naming them
+    assert refused.exit_code == 2 and f"{replay}: no recorded answer for 1 of the 2" in refused.stderr
+    assert "(first: ds/b)" in refused.stderr and not (tmp_path / "rse" / "results.json").exists()
+    rse = CliRunner().invoke(cli_module.app, [*rse_args, "--allow-missing"])
     assert rse.exit_code == 0, rse.stderr
     summary = json.loads((tmp_path / "rse" / "results.json").read_text())
     assert summary["missing"]["models"]["half"]["ids"] == {"ds": ["b"]}

@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from distillscope.cli.options import Concurrency, Out, Quiet, console, run_command, write_run_report
+from distillscope.cli.options import Concurrency, Force, Out, Quiet, console, run_command, write_run_report
 from distillscope.engine.run import RunContext, RunOptions, write_json
 from distillscope.models.types import GenerateParams, ModelRequest
 
@@ -42,6 +42,7 @@ def demo(
     ] = None,
     concurrency: Concurrency = None,
     quiet: Quiet = False,
+    force: Force = False,
 ) -> None:
     """Run distillscope end to end offline on the embedded SmolLM2-135M model: answers, ICE, RSE, report.
 
@@ -63,7 +64,9 @@ def demo(
         ledger = root / "ledger.sqlite"
 
         def options(command: str, out: Path) -> RunOptions:
-            return RunOptions(command=command, out=out, cache=ledger, concurrency=concurrency, quiet=quiet)
+            return RunOptions(
+                command=command, out=out, cache=ledger, concurrency=concurrency, quiet=quiet, force=force
+            )
 
         if "answers" in chosen:
             async with RunContext(options("demo", root)) as ctx:

@@ -11,6 +11,7 @@ from distillscope.cli.options import (
     Cache,
     Concurrency,
     Config,
+    Force,
     MaxCalls,
     MaxTokens,
     Out,
@@ -79,8 +80,13 @@ def print_summary(results: dict[str, Any], out: Path) -> None:
         console.print(f"[bold]{name}[/] (built by {org}): " + "; ".join(parts), highlight=False)
         if block.get("note"):
             console.print(f"  [yellow]note:[/] {block['note']}", highlight=False)
+        not_answers = "".join(
+            f", {block[key]} {word}"
+            for key, word in (("n_empty", "empty"), ("n_filtered", "filtered"))
+            if block.get(key)
+        )
         console.print(
-            f"  {block['n_responses']} responses, {block['n_judged']} judged, {block['n_unjudged']} unjudged, {block['n_failed']} failed calls",
+            f"  {block['n_responses']} responses, {block['n_judged']} judged, {block['n_unjudged']} unjudged, {block['n_failed']} failed calls{not_answers}",
             highlight=False,
         )
     if results.get("judge_calls"):
@@ -172,6 +178,7 @@ def run(
     max_tokens_total: MaxTokens = None,
     quiet: Quiet = False,
     system_prompt: SystemPrompt = None,
+    force: Force = False,
 ) -> None:
     """Probe a model's identity through jailbreak-style templates (GPTFuzzer fuzzing, a grid, or plain
     questions), judge every answer, and score loose / strict / hard identity contradictions.
@@ -190,7 +197,7 @@ def run(
         settings.validate()
         options = RunOptions(
             command="ice-run", out=out, cache=cache, config=config, concurrency=concurrency,
-            max_calls=max_calls, max_tokens=max_tokens_total, quiet=quiet,
+            max_calls=max_calls, max_tokens=max_tokens_total, quiet=quiet, force=force,
         )  # fmt: skip
         async with RunContext(options) as ctx:
             results = await run_ice(ctx, settings)
@@ -222,6 +229,7 @@ def rescore(
     max_calls: MaxCalls = None,
     max_tokens_total: MaxTokens = None,
     quiet: Quiet = False,
+    force: Force = False,
 ) -> None:
     """Judge the responses of an existing log again (or use its recorded labels) and score them.
     A log that mixes models (a `model` column) is scored per model.
@@ -240,7 +248,7 @@ def rescore(
             raise UserError("--vendor-words: give at least one word")
         options = RunOptions(
             command="ice-rescore", out=out, cache=cache, config=config, concurrency=concurrency,
-            max_calls=max_calls, max_tokens=max_tokens_total, quiet=quiet,
+            max_calls=max_calls, max_tokens=max_tokens_total, quiet=quiet, force=force,
         )  # fmt: skip
         async with RunContext(options) as ctx:
             results = await rescore_ice(ctx, settings)

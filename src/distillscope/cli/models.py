@@ -14,6 +14,7 @@ from distillscope.cli.options import (
     Cache,
     Concurrency,
     Config,
+    Force,
     MaxCalls,
     MaxTokens,
     Out,
@@ -86,10 +87,12 @@ def kinds() -> None:
 
 @app.command("ledger")
 def ledger_info(path: Annotated[str, typer.Argument(help="A ledger.sqlite file or run directory.")]) -> None:
-    """Count the calls recorded in a ledger by status."""
+    """Count the calls recorded in a ledger by status (read-only: it never creates or changes a file)."""
     p = Path(path)
+    if not p.exists():
+        fail(f"{p}: no such ledger file or run directory")
     try:
-        ledger = Ledger(p / "ledger.sqlite" if p.is_dir() else p)
+        ledger = Ledger(p / "ledger.sqlite" if p.is_dir() else p, read_only=True)
     except UserError as exc:
         fail(str(exc))
     for status, n in sorted(ledger.counts().items()):
@@ -157,6 +160,7 @@ def answer(
     temperature: Annotated[float | None, typer.Option(help="Sampling temperature.")] = None,
     max_tokens: Annotated[int | None, typer.Option("--max-tokens", help="Max tokens per answer.")] = None,
     seed: Annotated[int | None, typer.Option(help="Sampling seed sent to the model.")] = None,
+    force: Force = False,
 ) -> None:
     """Record a model's answers to a prompt file (replay them later with replay:DIR/responses.jsonl).
 
@@ -174,6 +178,7 @@ def answer(
             max_calls=max_calls,
             max_tokens=max_tokens_total,
             quiet=quiet,
+            force=force,
             settings={"prompts": str(prompts), "system_prompt": system_prompt},
         )
         async with RunContext(options) as ctx:
@@ -197,6 +202,7 @@ def answer(
                     "response": r.response.text if r.response else None,
                     "error": r.error,
                     "finish_reason": r.response.finish_reason if r.response else None,
+                    "outcome": r.outcome,
                     "ledger_key": r.key,
                 }
                 for (pid, text), r in zip(items, results, strict=False)
@@ -210,6 +216,8 @@ def answer(
                     "complete": complete and not failed,
                     "n_prompts": len(items),
                     "n_answered": len(rows) - len(failed),
+                    "n_empty": sum(r["outcome"] == "empty" for r in rows),
+                    "n_filtered": sum(r["outcome"] == "filtered" for r in rows),
                     "failed": [{"id": r["id"], "error": r["error"]} for r in failed],
                     "settings": {
                         "system_prompt": system_prompt,
@@ -218,8 +226,13 @@ def answer(
                     "run": ctx.run_summary(),
                 },
             )
+            not_answers = "".join(
+                f" ({n} {word})"
+                for word in ("empty", "filtered")
+                if (n := sum(r["outcome"] == word for r in rows))
+            )
             console.print(
-                f"{len(rows) - len(failed)}/{len(items)} answered, {len(failed)} failed; {ctx.out / 'responses.jsonl'}"
+                f"{len(rows) - len(failed)}/{len(items)} answered{not_answers}, {len(failed)} failed; {ctx.out / 'responses.jsonl'}"
             )
             if rows and len(failed) == len(rows):  # nothing answered: a setup problem, not a result
                 raise UserError(

@@ -45,6 +45,13 @@ MaxTokens = Annotated[
     int | None, typer.Option("--max-tokens-total", help="Stop cleanly after this many tokens.")
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
+Force = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Reuse --out although it holds another command's run or other settings: start it afresh (its ledger is kept as a cache).",
+    ),
+]
 SystemPrompt = Annotated[
     str | None,
     typer.Option(

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from distillscope.cli.options import console, fail
+from distillscope.cli.options import console, err_console, fail
 from distillscope.errors import UserError
 
 _SUFFIX_FORMAT = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".json": "json"}
@@ -51,11 +51,15 @@ def report(
         from distillscope.report import build_report, render
 
         chosen = _pick_format(fmt, out)
-        text = render(build_report(run_dirs), chosen)
+        target = out or Path(f"report.{chosen}")
+        if str(target) != "-":
+            _refuse_inside_inputs(target, run_dirs)
+        built = build_report(run_dirs)
+        _print_skipped(built.skipped)
+        text = render(built, chosen)
         if out is not None and str(out) == "-":
             sys.stdout.write(text)
             return
-        target = out or Path(f"report.{chosen}")
         if target.is_dir():
             raise UserError(
                 f"{target}: is a directory (--out wants a file, e.g. {target / ('report.' + chosen)})"
@@ -66,6 +70,26 @@ def report(
     except UserError as exc:
         fail(str(exc))
     console.print(f"wrote {target} ({chosen}, {len(text) // 1024 + 1} KiB)", highlight=False)
+
+
+def _refuse_inside_inputs(target: Path, run_dirs: list[Path]) -> None:
+    """The report never writes over anything inside a run it reads (`report RUN --out RUN/results.json`)."""
+    from distillscope.report.load import find_run_dirs
+
+    where = target.resolve()
+    for path in run_dirs:
+        for run_dir in find_run_dirs(path):
+            root = run_dir.resolve()
+            if where == root or root in where.parents:
+                raise UserError(
+                    f"{target}: is inside the input run {run_dir}; write the report outside it "
+                    "(the run's own report.html is written by the command that made it)"
+                )
+
+
+def _print_skipped(skipped: list[str]) -> None:
+    for note in skipped:
+        err_console.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
 
 
 def compare(
@@ -81,9 +105,11 @@ def compare(
         from distillscope.report import build_report
         from distillscope.report.build import rankings
 
-        ranked = rankings(build_report(run_dirs))
+        built = build_report(run_dirs)
+        ranked = rankings(built)
     except UserError as exc:
         fail(str(exc))
+    _print_skipped(built.skipped)
     if not ranked:
         console.print("no scores in these runs (a matrix run has no ranking; see `distillscope report`)")
         return

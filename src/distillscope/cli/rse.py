@@ -11,6 +11,7 @@ from distillscope.cli.options import (
     Cache,
     Concurrency,
     Config,
+    Force,
     MaxCalls,
     MaxTokens,
     Out,
@@ -28,7 +29,12 @@ from distillscope.models.types import GenerateParams
 from distillscope.rse.datasets import SharegptTurns, load_datasets
 from distillscope.rse.judging import OFFLINE, JudgeOptions
 from distillscope.rse.matrix import run_matrix
-from distillscope.rse.runner import Contestant, run_rse
+from distillscope.rse.runner import (
+    Contestant,
+    check_distinct_from_reference,
+    check_replay_coverage,
+    run_rse,
+)
 
 app = typer.Typer(
     help="Response Similarity Evaluation: how closely do a model's answers track a reference's?",
@@ -63,6 +69,13 @@ SharegptTurnsOpt = Annotated[
     typer.Option(
         "--sharegpt-turns",
         help="ShareGPT: 'first' human turn only, or 'all' human turns with the recorded history.",
+    ),
+]
+AllowMissing = Annotated[
+    bool,
+    typer.Option(
+        "--allow-missing",
+        help="Go on when a replay file lacks answers for some selected prompts (they are counted in results.json and the report); without it that is an error.",
     ),
 ]
 AnswerTokens = Annotated[int | None, typer.Option("--max-tokens", help="Max tokens per answer.")]
@@ -134,6 +147,17 @@ def print_rse(results: dict[str, Any], out: Path) -> None:
             "[yellow]missing answers (pairs skipped):[/] " + ", ".join(f"{k} {v}" for k, v in counts.items()),
             highlight=False,
         )
+    not_answers = [
+        f"{results[key]} {word}"
+        for key, word in (("n_empty", "empty"), ("n_filtered", "filtered"))
+        if results.get(key)
+    ]
+    if not_answers:
+        console.print(
+            "[yellow]replies that are not answers (pairs skipped, never scored):[/] "
+            + ", ".join(not_answers),
+            highlight=False,
+        )
     if not results.get("complete", True):
         console.print(
             f"[yellow]incomplete:[/] {results.get('stopped')}; rerun the same command to finish",
@@ -174,6 +198,8 @@ def run(
     system_prompt: SystemPrompt = None,
     max_tokens: AnswerTokens = None,
     temperature: Temperature = None,
+    allow_missing: AllowMissing = False,
+    force: Force = False,
 ) -> None:
     """Score how similar each test model's answers are to the reference's (style, logic, content, 1-5).
 
@@ -198,6 +224,7 @@ def run(
             "sharegpt_turns": turns,
             "system_prompt": system_prompt,
             "answer_params": params.model_dump(exclude_none=True),
+            "allow_missing": allow_missing,
         }
         options = RunOptions(
             command="rse",
@@ -208,6 +235,7 @@ def run(
             max_calls=max_calls,
             max_tokens=max_tokens_total,
             quiet=quiet,
+            force=force,
             settings=settings,
         )
         async with RunContext(options) as ctx:
@@ -219,6 +247,9 @@ def run(
             ref = contestant(reference)
             tests = [contestant(s) for s in test]
             extra = [contestant(s) for s in panel or []]
+            # bad input is refused before the directory is claimed for these settings
+            check_replay_coverage([ref, *tests, *extra], datasets, allow_missing=allow_missing)
+            check_distinct_from_reference(ref, tests)
             ctx.write_config()
             judge_options = JudgeOptions(spec=judge, temperature=judge_temperature, seed=seed, swap=swap)
             results = await run_rse(
@@ -229,6 +260,7 @@ def run(
                 datasets=datasets,
                 judge_options=judge_options,
                 settings=settings,
+                allow_missing=allow_missing,
             )
             write_run_report(ctx.out)  # report.html and report.md beside the results
             print_rse(results, ctx.out)
@@ -260,6 +292,8 @@ def matrix(
     system_prompt: SystemPrompt = None,
     max_tokens: AnswerTokens = None,
     temperature: Temperature = None,
+    allow_missing: AllowMissing = False,
+    force: Force = False,
 ) -> None:
     """Score every pair of models on the same prompts and cluster them (which models answer alike).
 
@@ -284,6 +318,7 @@ def matrix(
             "sharegpt_turns": turns,
             "system_prompt": system_prompt,
             "answer_params": params.model_dump(exclude_none=True),
+            "allow_missing": allow_missing,
         }
         options = RunOptions(
             command="rse-matrix",
@@ -294,6 +329,7 @@ def matrix(
             max_calls=max_calls,
             max_tokens=max_tokens_total,
             quiet=quiet,
+            force=force,
             settings=settings,
         )
         async with RunContext(options) as ctx:
@@ -301,10 +337,16 @@ def matrix(
             for spec in model:
                 backend = ctx.model(spec, system_prompt=system_prompt, params=params)
                 models.append(Contestant(backend.name, backend, params))
+            check_replay_coverage(models, datasets, allow_missing=allow_missing)
             ctx.write_config()
             judge_options = JudgeOptions(spec=judge, temperature=judge_temperature, seed=seed, swap=swap)
             results = await run_matrix(
-                ctx, models=models, datasets=datasets, judge_options=judge_options, settings=settings
+                ctx,
+                models=models,
+                datasets=datasets,
+                judge_options=judge_options,
+                settings=settings,
+                allow_missing=allow_missing,
             )
             write_run_report(ctx.out)  # report.html and report.md beside the results
             print_matrix(results, ctx.out)

@@ -8,7 +8,14 @@ Durability: WAL journal; every write is inside a transaction, so a SIGKILL at an
 leaves either the whole row or none of it. The scheduler's writes of one event-loop turn share
 one transaction (group commit, see `claim_grouped`). Rows are `pending` while a process is calling the model (so a second
 process sharing the ledger waits instead of sending the same request), then `ok` or `error`.
-Only `ok` rows are answers; an `error` row is retried by the next run.
+Only `ok` rows are answers; `empty` and `filtered` rows are final replies that are not answers
+(see `models.types.Outcome`); an `error` row is retried by the next run.
+
+Identity: `PRAGMA application_id` (APPLICATION_ID) and `PRAGMA user_version` (SCHEMA_VERSION) mark
+a ledger, and are checked before anything is written: a foreign SQLite file or a ledger of a newer
+version is refused (`UserError`) and left untouched. A 0.1 ledger (no application id, the 0.1
+tables) is upgraded in place when opened for writing. `Ledger(path, read_only=True)` never
+creates, upgrades or writes a file.
 """
 
 from __future__ import annotations
@@ -30,16 +37,23 @@ from typing import Any
 from distillscope.errors import UserError
 from distillscope.models.types import ModelRequest, ModelResponse, Usage
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# `PRAGMA application_id` of every ledger ("DSLG"): a SQLite file without it is not ours, unless it
+# is a 0.1 ledger (application id 0, the 0.1 tables), which is upgraded when opened for writing.
+APPLICATION_ID = 0x44534C47
+LEGACY_SCHEMA_VERSION = 1
+# A finished call: an answer (`ok`), or a reply that is not one (`empty`, `filtered`). All three
+# are final: a rerun answers them from the ledger. Only `error` rows are called again.
+FINISHED = ("ok", "empty", "filtered")
+_FINISHED_SQL = "('ok', 'empty', 'filtered')"
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS calls (
+_CALLS_TABLE = """
+CREATE TABLE {name} (
     key TEXT PRIMARY KEY,
     model TEXT NOT NULL,
     stage TEXT,
     request TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('pending', 'ok', 'error')),
+    status TEXT NOT NULL CHECK (status IN ('pending', 'ok', 'empty', 'filtered', 'error')),
     response TEXT,
     finish_reason TEXT,
     prompt_tokens INTEGER NOT NULL DEFAULT 0,
@@ -50,9 +64,16 @@ CREATE TABLE IF NOT EXISTS calls (
     owner TEXT,
     created_at REAL NOT NULL,
     updated_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS calls_model_status ON calls (model, status);
-"""
+)"""
+_CALLS_COLUMNS = (
+    "key, model, stage, request, status, response, finish_reason, prompt_tokens, completion_tokens,"
+    " latency_s, attempts, error, owner, created_at, updated_at"
+)
+_SCHEMA = (
+    "CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)",
+    _CALLS_TABLE.format(name="calls"),
+    "CREATE INDEX calls_model_status ON calls (model, status)",
+)
 
 
 def canonical_json(value: Any) -> str:
@@ -111,12 +132,12 @@ def _owner_alive(owner: str | None) -> bool:
 
 
 _RECORD_OK = (
-    "UPDATE calls SET status='ok', response=?, finish_reason=?, prompt_tokens=?, completion_tokens=?,"
+    "UPDATE calls SET status=?, response=?, finish_reason=?, prompt_tokens=?, completion_tokens=?,"
     " latency_s=?, attempts=?, error=NULL, owner=NULL, updated_at=? WHERE key=?"
 )
 _RECORD_ERROR = (
     "UPDATE calls SET status='error', error=?, attempts=?, owner=NULL, updated_at=?"
-    " WHERE key=? AND status != 'ok'"
+    f" WHERE key=? AND status NOT IN {_FINISHED_SQL}"
 )
 
 # (kind, arguments, the claim's future or None): one write waiting for the group commit
@@ -126,6 +147,7 @@ _Queued = tuple[str, tuple[Any, ...], "asyncio.Future[bool] | None"]
 def _ok_args(key: str, response: ModelResponse, attempts: int) -> tuple[Any, ...]:
     usage = response.usage
     return (
+        response.outcome,
         response.text,
         response.finish_reason,
         usage.prompt_tokens,
@@ -146,7 +168,7 @@ _ENTRY_COLUMNS = (
 def _entry(row: tuple[Any, ...]) -> LedgerEntry:
     (key, status, text, finish, ptok, ctok, latency, attempts, error, owner, updated) = row
     response = None
-    if status == "ok":
+    if status in FINISHED:
         response = ModelResponse(
             text=text,
             finish_reason=finish,
@@ -159,38 +181,79 @@ def _entry(row: tuple[Any, ...]) -> LedgerEntry:
 class Ledger:
     """A SQLite call ledger. Use from one thread (the event loop's); open one per process."""
 
-    def __init__(self, path: str | Path, *, lease_s: float = 900.0) -> None:
+    def __init__(self, path: str | Path, *, lease_s: float = 900.0, read_only: bool = False) -> None:
         self.path = Path(path)
         self.owner = _owner_id()
         self.lease_s = lease_s
+        self.read_only = read_only
         self._queue: list[_Queued] = []
         self._queued_keys: set[str] = set()
         self._flush_error: UserError | None = None
         if self.path.is_dir():
             raise UserError(f"{self.path}: is a directory, expected a ledger file")
+        if read_only and not self.path.is_file():
+            raise UserError(f"{self.path}: no such ledger file")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = self._open(deadline=time.monotonic() + 60.0)
+            if read_only:
+                self._db = self._open_read_only()
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._db = self._open(deadline=time.monotonic() + 60.0)
         except sqlite3.DatabaseError as exc:
             raise UserError(f"{self.path}: cannot open ledger: {exc}") from None
         except OSError as exc:
             raise UserError(f"{self.path}: cannot create ledger: {exc.strerror or exc}") from None
 
+    def _open_read_only(self) -> sqlite3.Connection:
+        """`mode=ro`: nothing is upgraded or written. Without a `-wal` file beside it (no writer
+        is open, every answer is in the main file) the ledger is opened as immutable, so SQLite
+        creates no `-wal`/`-shm` files either, and a ledger on read-only media can be read."""
+        uri = self.path.resolve().as_uri()
+        wal = self.path.with_name(self.path.name + "-wal")
+        mode = "mode=ro" if wal.exists() else "mode=ro&immutable=1"
+        db = sqlite3.connect(f"{uri}?{mode}", uri=True, isolation_level=None, check_same_thread=False)
+        try:
+            db.execute("PRAGMA busy_timeout=60000")
+            if _ledger_kind(db, self.path) == "new":
+                raise UserError(f"{self.path}: not a distillscope ledger (an empty SQLite file)")
+        except BaseException:
+            db.close()
+            raise
+        return db
+
     def _open(self, deadline: float) -> sqlite3.Connection:
-        """Connect, switch to WAL and create the schema. Another process opening or writing the same
-        ledger at that moment can make the journal-mode switch or the schema step fail with
-        "database is locked" without SQLite's busy handler waiting: retry until `deadline`."""
+        """Connect, check the file is a ledger of ours, switch to WAL and create or upgrade the schema.
+        Another process opening or writing the same ledger at that moment can make the journal-mode
+        switch or the schema step fail with "database is locked" without SQLite's busy handler
+        waiting: retry until `deadline`."""
         while True:
             db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None, check_same_thread=False)
             try:
                 db.execute("PRAGMA busy_timeout=60000")
+                _ledger_kind(db, self.path)  # refuses a foreign or newer file before anything is written
                 if str(db.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
                     db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")
-                db.executescript(_SCHEMA)
-                db.execute(
-                    "INSERT OR IGNORE INTO meta (k, v) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-                )
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    kind = _ledger_kind(db, self.path)  # again, now that we hold the write lock
+                    if kind == "new":
+                        for statement in _SCHEMA:
+                            db.execute(statement)
+                    elif kind == "legacy":
+                        _upgrade_legacy(db)
+                    if kind != "current":
+                        db.execute(
+                            "INSERT OR REPLACE INTO meta (k, v) VALUES ('schema_version', ?)",
+                            (str(SCHEMA_VERSION),),
+                        )
+                        db.execute(f"PRAGMA application_id={APPLICATION_ID}")
+                        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                    db.execute("COMMIT")
+                except BaseException:
+                    with contextlib.suppress(sqlite3.Error):
+                        db.execute("ROLLBACK")
+                    raise
                 return db
             except sqlite3.OperationalError as exc:
                 db.close()
@@ -218,14 +281,15 @@ class Ledger:
         return None if row is None else _entry(row)
 
     def answers(self, keys: Sequence[str]) -> dict[str, LedgerEntry]:
-        """The finished (`ok`) calls among `keys`, a few hundred per query."""
+        """The finished (`ok`, `empty`, `filtered`) calls among `keys`, a few hundred per query."""
         self.flush()
         found: dict[str, LedgerEntry] = {}
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
             marks = ",".join("?" * len(chunk))
             rows = self._db.execute(
-                f"SELECT {_ENTRY_COLUMNS} FROM calls WHERE status = 'ok' AND key IN ({marks})", chunk
+                f"SELECT {_ENTRY_COLUMNS} FROM calls WHERE status IN {_FINISHED_SQL} AND key IN ({marks})",
+                chunk,
             ).fetchall()
             for row in rows:
                 found[row[0]] = _entry(row)
@@ -385,7 +449,7 @@ class Ledger:
         if row is None:
             return self._insert_claim(key, model, stage, request_json, now)
         status, owner, updated = row
-        if status == "ok" or (
+        if status in FINISHED or (
             status == "pending"
             and not self.claimable(LedgerEntry(key, status, None, None, 0, owner, updated))
         ):
@@ -405,6 +469,48 @@ class Ledger:
     def _rollback(self) -> None:
         with contextlib.suppress(sqlite3.Error):
             self._db.execute("ROLLBACK")
+
+
+def _ledger_kind(db: sqlite3.Connection, path: Path) -> str:
+    """ "new" (no tables yet), "legacy" (a 0.1 ledger), or "current"; a `UserError` for any other
+    SQLite file (another application's, or a ledger of a newer distillscope)."""
+    app_id = int(db.execute("PRAGMA application_id").fetchone()[0])
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    tables = {
+        row[0]
+        for row in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    }
+    if app_id == APPLICATION_ID:
+        if version > SCHEMA_VERSION:
+            raise UserError(
+                f"{path}: ledger schema version {version} was written by a newer distillscope "
+                f"(this one reads up to {SCHEMA_VERSION}); upgrade distillscope or use another --cache"
+            )
+        if version < SCHEMA_VERSION or not {"meta", "calls"} <= tables:
+            raise UserError(f"{path}: damaged ledger (schema version {version}, tables {sorted(tables)})")
+        return "current"
+    if app_id == 0 and not tables and version == 0:
+        return "new"
+    if app_id == 0 and tables == {"meta", "calls"}:
+        row = db.execute("SELECT v FROM meta WHERE k = 'schema_version'").fetchone()
+        if row is not None and str(row[0]) == str(LEGACY_SCHEMA_VERSION):
+            return "legacy"
+    raise UserError(
+        f"{path}: not a distillscope ledger (a SQLite file of another application or version); "
+        "give a ledger file or a new path"
+    )
+
+
+def _upgrade_legacy(db: sqlite3.Connection) -> None:
+    """0.1 -> 2: the status CHECK gains `empty` and `filtered` (SQLite cannot alter a CHECK: the
+    table is rebuilt inside the caller's transaction, so a crash leaves the 0.1 ledger as it was)."""
+    db.execute(_CALLS_TABLE.format(name="calls_v2"))
+    db.execute(f"INSERT INTO calls_v2 ({_CALLS_COLUMNS}) SELECT {_CALLS_COLUMNS} FROM calls")
+    db.execute("DROP TABLE calls")
+    db.execute("ALTER TABLE calls_v2 RENAME TO calls")
+    db.execute("CREATE INDEX IF NOT EXISTS calls_model_status ON calls (model, status)")
 
 
 def _disk_error(path: Path, exc: sqlite3.OperationalError) -> UserError:

@@ -1,14 +1,23 @@
 """A run directory and everything a command needs to call models in it.
 
-DIR/config.json   the full resolved settings (no secrets: only names of key variables)
+DIR/config.json   the full resolved settings (no secrets: only names of key variables), the
+                  command and `settings_fingerprint`, a hash of the settings that determine results
 DIR/ledger.sqlite every model call (or the shared ledger given with --cache)
 DIR/run.log       what happened, for humans
 DIR/results.json  written last and atomically: it exists only for a finished run
+DIR/.lock         held (an OS file lock) while a command runs in DIR
+
+A directory belongs to one command and one set of settings: reusing it for another command or
+other settings is a `UserError`, unless `--force` (`RunOptions.force`), which starts it afresh
+and keeps its ledger as a cache. A second command into a directory in use is refused. When a run
+starts, the results and reports of the last run are removed: they come back, atomically, only
+when this run finishes, so `results.json` always matches `config.json`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import os
@@ -48,6 +57,118 @@ def prepare_out_dir(out: Path) -> Path:
     return out
 
 
+# What a run writes besides its ledger and log: removed when the directory is started afresh.
+# Only these names are ever removed, so a user's own files in DIR are left alone.
+ARTIFACTS = (
+    "results.json",
+    "report.html",
+    "report.md",
+    "config.json",
+    "responses.jsonl",
+    "verdicts.jsonl",
+    "templates.jsonl",
+    "judgments.jsonl",
+    "answers.json",
+)
+# Removed when any run starts: they reappear only when it finishes (see the module docstring).
+RESULT_FILES = ("results.json", "report.html", "report.md")
+
+# config.json keys that do not change results: times and versions, paths of the run itself, the
+# call budgets and concurrency (a budget-stopped run is resumed with a larger one). Top-level keys,
+# and the run-wide flags a command repeats in its own settings block.
+_UNFINGERPRINTED_TOP = frozenset(
+    {"started_at", "tool_version", "ledger", "concurrency", "budget", "settings_fingerprint"}
+)
+_UNFINGERPRINTED = frozenset({"out", "cache", "config", "concurrency", "max_calls", "max_tokens_total"})
+# The model settings that determine answers (not URLs, timeouts, retries, rates, prices or headers:
+# replicas and retuned clients give the same answers, and the ledger key ignores them too).
+_MODEL_FINGERPRINT_FIELDS = (
+    "kind",
+    "model",
+    "name",
+    "api",
+    "params",
+    "system_prompt",
+    "identity",
+    "path",
+    "n_ctx",
+    "cache_namespace",
+)
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _scrub(v) for k, v in value.items() if k not in _UNFINGERPRINTED}
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    return value
+
+
+def settings_fingerprint(config: dict[str, Any]) -> str:
+    """SHA-256 (first 16 hex digits) of the parts of a config.json that determine results."""
+    data = {k: v for k, v in config.items() if k not in _UNFINGERPRINTED_TOP}
+    models = data.pop("models", None)
+    core = _scrub(data)
+    if isinstance(models, dict):
+        core["models"] = {
+            name: {f: cfg.get(f) for f in _MODEL_FINGERPRINT_FIELDS} if isinstance(cfg, dict) else cfg
+            for name, cfg in models.items()
+        }
+    text = json.dumps(core, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _previous_config(out: Path) -> dict[str, Any] | None:
+    """The config.json of the run last started in `out`, or None when there is none or it is unreadable."""
+    path = out / "config.json"
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _remove(out: Path, names: Iterable[str]) -> None:
+    for name in names:
+        try:
+            (out / name).unlink(missing_ok=True)
+        except OSError as exc:
+            raise UserError(
+                f"{out / name}: cannot remove the last run's file: {exc.strerror or exc}"
+            ) from None
+
+
+class DirectoryLock:
+    """An exclusive OS lock on DIR/.lock (`fcntl.flock`): released when closed or when the process
+    ends, however it ends, so a crashed run never leaves a stale lock behind."""
+
+    def __init__(self, out: Path) -> None:
+        self.path = out / ".lock"
+        try:
+            self._fd: int | None = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise UserError(f"{self.path}: cannot create the run lock: {exc.strerror or exc}") from None
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: no lock (documented in docs/reliability.md)
+            return
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self.close()
+            raise UserError(
+                f"{out}: another distillscope command is running in this directory; "
+                "wait for it to finish or choose another --out"
+            ) from None
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the descriptor releases the lock
+            self._fd = None
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write then rename, so a reader never sees a half-written file."""
     try:
@@ -82,6 +203,7 @@ class RunOptions:
     max_calls: int | None = None
     max_tokens: int | None = None
     quiet: bool = False
+    force: bool = False
     settings: dict[str, Any] = field(default_factory=dict)
 
     def validate(self) -> None:
@@ -104,8 +226,15 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
         options.validate()
         self.options = options
         self.out = prepare_out_dir(options.out or default_out(options.command))
-        self.catalog = ModelCatalog.load(options.config)
-        self.ledger = Ledger(options.cache or self.out / "ledger.sqlite")
+        self.lock = DirectoryLock(self.out)
+        try:
+            self.previous = self._claim_directory()
+            self.catalog = ModelCatalog.load(options.config)
+            self.ledger = Ledger(options.cache or self.out / "ledger.sqlite")
+        except BaseException:
+            self.lock.close()
+            raise
+        self.fingerprint: str | None = None
         self.progress = Progress.auto(options.quiet)
         self.scheduler = Scheduler(
             self.ledger,
@@ -130,8 +259,42 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
             )
         return self.backends[key]
 
+    def _claim_directory(self) -> dict[str, Any] | None:
+        """Refuse a directory of another command (or one holding results but no config.json);
+        with --force, remove what the last run wrote (not the ledger) and start afresh.
+        Returns the last run's config.json when it is kept, to compare settings in `write_config`."""
+        out, command = self.out, self.options.command
+        previous = _previous_config(out)
+        if self.options.force:
+            if previous is not None or any((out / name).exists() for name in ARTIFACTS):
+                _remove(out, ARTIFACTS)
+                log.info("--force: removed the last run's files from %s (the ledger is kept)", out)
+            return None
+        if previous is None:
+            if (out / "config.json").exists():
+                raise UserError(
+                    f"{out}: its config.json is unreadable, so the run there cannot be checked; "
+                    "choose another --out, or --force to start it afresh"
+                )
+            if (out / "results.json").exists():
+                raise UserError(
+                    f"{out}: holds results.json but no config.json (not a distillscope run directory); "
+                    "choose another --out, or --force to start it afresh"
+                )
+            return None
+        if previous.get("command") != command:
+            raise UserError(
+                f"{out}: is the run directory of '{previous.get('command')}', not '{command}'; "
+                "choose another --out, or --force to start it afresh (the ledger is kept)"
+            )
+        return previous
+
     def write_config(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-        """config.json: the resolved settings of this run (secrets never appear here)."""
+        """config.json: the resolved settings of this run (secrets never appear here).
+
+        Called when the run starts, before any model call. A directory whose last run had other
+        settings is refused (`UserError`, nothing written); otherwise the last run's results and
+        reports are removed, so that a run stopped before its end leaves none beside this config."""
         data = {
             "command": self.options.command,
             "tool_version": __version__,
@@ -143,12 +306,25 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
             **self.options.settings,
             **(extra or {}),
         }
+        fingerprint = settings_fingerprint(data)
+        # a 0.1 run directory has no fingerprint: it is adopted (its results are removed below)
+        before = (self.previous or {}).get("settings_fingerprint")
+        if before is not None and before != fingerprint:
+            raise UserError(
+                f"{self.out}: the '{self.options.command}' run there has other settings "
+                f"(fingerprint {before}, now {fingerprint}); rerun with the same settings to resume, "
+                "choose another --out, or --force to start it afresh (the ledger is kept)"
+            )
+        _remove(self.out, RESULT_FILES)
+        data["settings_fingerprint"] = self.fingerprint = fingerprint
         write_json(self.out / "config.json", data)
         return data
 
     def run_summary(self) -> dict[str, Any]:
         """Costs and counts for results.json."""
         return {
+            "command": self.options.command,
+            "settings_fingerprint": self.fingerprint,
             "started_at": self.started_at.isoformat(),
             "finished_at": dt.datetime.now(dt.UTC).isoformat(),
             "tool_version": __version__,
@@ -171,6 +347,9 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
         self.progress.__exit__(*exc)
         for backend in self.backends.values():
             await backend.aclose()
-        self.ledger.close()
-        log.removeHandler(self._log_handler)
-        self._log_handler.close()
+        try:
+            self.ledger.close()
+        finally:
+            log.removeHandler(self._log_handler)
+            self._log_handler.close()
+            self.lock.close()

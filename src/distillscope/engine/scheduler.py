@@ -34,7 +34,18 @@ class CallResult:
 
     @property
     def ok(self) -> bool:
+        """The call finished (an answer, or an empty or filtered reply); False when it failed."""
         return self.response is not None
+
+    @property
+    def outcome(self) -> str:
+        """ "ok" (an answer), "empty", "filtered" (replies that are not answers) or "error"."""
+        return "error" if self.response is None else self.response.outcome
+
+    @property
+    def answered(self) -> bool:
+        """The model gave an answer worth judging (not an error, not empty, not filtered)."""
+        return self.outcome == "ok"
 
     @property
     def text(self) -> str:
@@ -87,6 +98,8 @@ class ModelStats:
     cached: int = 0
     failed: int = 0
     truncated: int = 0
+    empty: int = 0
+    filtered: int = 0
     retries: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -99,6 +112,8 @@ class ModelStats:
             "calls_cached": self.cached,
             "calls_failed": self.failed,
             "calls_truncated": self.truncated,
+            "calls_empty": self.empty,
+            "calls_filtered": self.filtered,
             "retries": self.retries,
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
@@ -191,6 +206,8 @@ class Scheduler:
             "calls_cached": sum(s.cached for s in stats),
             "calls_failed": sum(s.failed for s in stats),
             "calls_truncated": sum(s.truncated for s in stats),
+            "calls_empty": sum(s.empty for s in stats),
+            "calls_filtered": sum(s.filtered for s in stats),
             "retries": sum(s.retries for s in stats),
             "prompt_tokens": sum(s.prompt_tokens for s in stats),
             "completion_tokens": sum(s.completion_tokens for s in stats),
@@ -244,6 +261,7 @@ class Scheduler:
         lane.stats.cached += 1
         if entry.response.finish_reason == "length":
             lane.stats.truncated += 1
+        _count_outcome(lane.stats, entry.response)
         self.progress.advance(stage, cached=True)
         return CallResult(key, entry.response, cached=True, attempts=entry.attempts)
 
@@ -334,12 +352,21 @@ class Scheduler:
         stats = lane.stats
         if response.finish_reason == "length":  # an answer cut at max_tokens: kept, but counted
             stats.truncated += 1
+        _count_outcome(stats, response)
         stats.prompt_tokens += response.usage.prompt_tokens
         stats.completion_tokens += response.usage.completion_tokens
         stats.cost_usd += (
             response.usage.prompt_tokens * (cfg.price_per_million_input or 0.0)
             + response.usage.completion_tokens * (cfg.price_per_million_output or 0.0)
         ) / 1e6
+
+
+def _count_outcome(stats: ModelStats, response: ModelResponse) -> None:
+    outcome = response.outcome
+    if outcome == "empty":
+        stats.empty += 1
+    elif outcome == "filtered":
+        stats.filtered += 1
 
 
 def _estimate_tokens(request: ModelRequest) -> float:

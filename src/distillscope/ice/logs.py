@@ -21,6 +21,7 @@ from distillscope.errors import UserError
 from distillscope.ice.probes import guess_language
 from distillscope.ice.templates import fill_template
 from distillscope.jsonl import parse_jsonl_lines
+from distillscope.models.types import answer_outcome
 
 _TRUE = {"1", "true", "yes", "y", "t"}
 _FALSE = {"0", "false", "no", "n", "f"}
@@ -46,6 +47,16 @@ class LogRow:
     mutator: str | None = None
     generation: int | None = None
     probe_id: str | None = None
+    outcome_field: str | None = None  # a distillscope responses.jsonl `outcome`
+
+    @property
+    def outcome(self) -> str:
+        """ "error" (no response), "empty", "filtered" (not answers: never judged) or "ok"."""
+        if self.response is None:
+            return "error"
+        if self.outcome_field in ("empty", "filtered"):
+            return self.outcome_field
+        return answer_outcome(self.response, None)
 
     def breakdown_keys(self) -> dict[str, Any]:
         return {
@@ -195,6 +206,7 @@ def _rows_of(path: Path, line: int, obj: dict[str, Any], start: int, details: bo
                 mutator=obj.get("mutator"),
                 generation=generation if isinstance(generation, int) else None,
                 probe_id=obj.get("probe_id"),
+                outcome_field=obj["outcome"] if isinstance(obj.get("outcome"), str) else None,
                 **common,
             )
         ]

@@ -32,6 +32,11 @@ from distillscope.jsonl import AtomicJsonlWriter
 from distillscope.models.base import ModelIdentity
 
 MODES = ("fuzz", "grid", "plain")
+# The verdicts.jsonl note of a reply that is not an answer (counted as n_empty / n_filtered).
+NOT_AN_ANSWER = {
+    "empty": "empty answer (null or blank content): not judged",
+    "filtered": "stopped by the provider's content filter: not judged",
+}
 DEFAULT_FUZZ_BUDGET = 1000  # the paper judged 1000 responses per model
 
 
@@ -118,9 +123,11 @@ def _result_block(
     keys: Sequence[dict[str, Any]],
     outcomes: Sequence[Outcome],
     n_failed: int,
+    n_empty: int = 0,
+    n_filtered: int = 0,
 ) -> dict[str, Any]:
     """The scores part of results.json for one target: `keys` are each response's breakdown keys,
-    `outcomes` its labels, in the same order."""
+    `outcomes` its labels, in the same order. Empty and filtered replies are counted, never judged."""
     n_judged = sum(o.loose is not None for o in outcomes)
     return {
         "target": target,
@@ -128,8 +135,10 @@ def _result_block(
         "judge": judge.name,
         "n_responses": len(keys),
         "n_failed": n_failed,
+        "n_empty": n_empty,
+        "n_filtered": n_filtered,
         "n_judged": n_judged,
-        "n_unjudged": len(keys) - n_failed - n_judged,
+        "n_unjudged": len(keys) - n_failed - n_empty - n_filtered - n_judged,
         "scores": scores(outcomes),
         "breakdowns": breakdowns(keys, outcomes),
         "judge_calls": judge_report(judge),
@@ -214,12 +223,19 @@ async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -
     block = _result_block(
         target=target.name, identity=identity, judge=judge, keys=rows, outcomes=outcomes,
         n_failed=sum(r.response is None for r in engine.responses),
+        n_empty=sum(r.outcome == "empty" for r in engine.responses),
+        n_filtered=sum(r.outcome == "filtered" for r in engine.responses),
     )  # fmt: skip
     write_jsonl(out / "responses.jsonl", (r.as_dict() for r in engine.responses))
     write_jsonl(
         out / "verdicts.jsonl",
         (
-            _verdict_row(r.index, v, o, note=f"target call failed: {r.error}" if r.response is None else None)
+            _verdict_row(
+                r.index,
+                v,
+                o,
+                note=f"target call failed: {r.error}" if r.response is None else NOT_AN_ANSWER.get(r.outcome),
+            )
             for r, v, o in zip(engine.responses, verdicts, outcomes, strict=True)
         ),
     )
@@ -257,7 +273,7 @@ class _LogScan:
     n_rows: int
 
 
-def _scan_log(path: Path) -> _LogScan:
+def _scan_log(path: Path, *, check_labels: bool = False) -> _LogScan:
     """First pass: check every row and collect the models, organisations and recorded labels, without
     keeping any text (a log of 100,000 responses need not fit in memory)."""
     models: dict[str | None, _LogModel] = {}
@@ -272,6 +288,13 @@ def _scan_log(path: Path) -> _LogScan:
             info.orgs.add(row.target_org)
         if row.complete_run is False:
             info.partial = True
+        if check_labels and row.strict is True and row.loose is False:
+            raise UserError.at(
+                path,
+                "recorded strict label is true but loose is false (a strict contradiction is also a loose one)",
+                line=row.line,
+                field="strict",
+            )
         if row.loose is not None or row.strict is not None:
             pair = (row.loose, row.strict)
             labels[row.index] = shared.setdefault(pair, pair)
@@ -304,6 +327,8 @@ class _Tally:
     keys: list[dict[str, Any]] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
     n_failed: int = 0
+    n_empty: int = 0
+    n_filtered: int = 0
 
 
 class _Interner:
@@ -338,7 +363,7 @@ async def _judge_chunk(
     """Verdicts of the answered rows of one chunk, by row index (one `judge_many` per model)."""
     by_model: dict[str | None, list[LogRow]] = {}
     for row in chunk:
-        if row.response is not None:
+        if row.response is not None and row.outcome == "ok":
             by_model.setdefault(row.model, []).append(row)
     verdicts: dict[int, Verdict] = {}
     for model, todo in by_model.items():
@@ -358,7 +383,7 @@ async def rescore_ice(ctx: RunContext, s: IceRescoreSettings, out: Path | None =
     each verdict as it comes (to a temporary file, renamed when every row is written)."""
     out = out or ctx.out
     path = Path(s.log)
-    scan = _scan_log(path)
+    scan = _scan_log(path, check_labels=s.judge == "recorded")
     registry = IdentityRegistry.load(s.identities)
     judge = make_judge(
         s.judge,
@@ -391,7 +416,9 @@ async def rescore_ice(ctx: RunContext, s: IceRescoreSettings, out: Path | None =
                 tally.keys.append(shared.keys(row))
                 tally.outcomes.append(result)
                 tally.n_failed += row.response is None
-                note = "recorded call had failed" if row.response is None else None
+                tally.n_empty += row.outcome == "empty"
+                tally.n_filtered += row.outcome == "filtered"
+                note = "recorded call had failed" if row.response is None else NOT_AN_ANSWER.get(row.outcome)
                 verdicts_out.write(
                     {
                         **_verdict_row(row.index, verdict, result, note=note),
@@ -402,7 +429,7 @@ async def rescore_ice(ctx: RunContext, s: IceRescoreSettings, out: Path | None =
     for model, tally in tallies.items():
         block = _result_block(
             target=model, identity=identities[model], judge=judge, keys=tally.keys, outcomes=tally.outcomes,
-            n_failed=tally.n_failed,
+            n_failed=tally.n_failed, n_empty=tally.n_empty, n_filtered=tally.n_filtered,
         )  # fmt: skip
         block.pop("judge_calls")
         if scan.models[model].partial:

@@ -73,8 +73,30 @@ class Usage(BaseModel):
         return self.prompt_tokens + self.completion_tokens
 
 
+Outcome = Literal["ok", "empty", "filtered"]
+"""What a finished call gave: an answer, an empty one (``content: null`` or blank), or a stop by the
+provider's content filter. Only ``ok`` is an answer to judge; the other two are real replies of
+the model (recorded, counted, never judged, and not retried by a rerun)."""
+
+CONTENT_FILTER = "content_filter"
+
+
+def answer_outcome(text: str, finish_reason: str | None) -> Outcome:
+    """`filtered` for a content-filter stop (whatever text came with it), `empty` for a blank
+    answer, else `ok`."""
+    if finish_reason == CONTENT_FILTER:
+        return "filtered"
+    if not text.strip():
+        return "empty"
+    return "ok"
+
+
 class ModelResponse(BaseModel):
     text: str
     finish_reason: str | None = None
     usage: Usage = Field(default_factory=Usage)
     latency_s: float = 0.0
+
+    @property
+    def outcome(self) -> Outcome:
+        return answer_outcome(self.text, self.finish_reason)

@@ -20,8 +20,11 @@ log = logging.getLogger("distillscope")
 
 
 def build_report(paths: list[Path]) -> Report:
-    """Load every run directory (or folder of run directories) into one report."""
-    return Report(load_runs(paths))
+    """Load every run directory (or folder of run directories) into one report. Runs with nothing
+    to chart (a `models answer` run) are left out and listed in `Report.skipped`."""
+    skipped: list[str] = []
+    runs = load_runs(paths, skipped)
+    return Report(runs, skipped=skipped)
 
 
 def render(report: Report, fmt: str) -> str:

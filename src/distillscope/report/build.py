@@ -64,6 +64,7 @@ class Ranking:
 @dataclass
 class Report:
     runs: list[Run]
+    skipped: list[str] = field(default_factory=list)  # runs left out: nothing to chart, and why
     generated_at: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
     tool_version: str = __version__
 
@@ -328,6 +329,14 @@ COST_FIELDS = (
 )
 
 
+# cost_rows labels for replies that are not answers and pairs not scored (issue 12)
+EMPTY_LABEL = "empty answers (not judged)"
+FILTERED_LABEL = "content-filtered answers (not judged)"
+MISSING_LABEL = "missing answers"
+SKIPPED_LABEL = "pairs skipped (missing, empty, filtered or unjudged)"
+NOT_ANSWER_LABELS = (MISSING_LABEL, EMPTY_LABEL, FILTERED_LABEL, SKIPPED_LABEL)
+
+
 def cost_rows(run: Run) -> list[tuple[str, str]]:
     given = run.run.get("totals")
     totals: dict[str, Any] = given if isinstance(given, dict) else {}
@@ -343,8 +352,34 @@ def cost_rows(run: Run) -> list[tuple[str, str]]:
         calls = run.raw.get("judge_calls")
         if isinstance(calls, dict) and calls:
             rows.append(("judge calls", compact(calls)))
+    if isinstance(run, IceRun):
+        for field_name, label in (("n_empty", EMPTY_LABEL), ("n_filtered", FILTERED_LABEL)):
+            counts = [getattr(r, field_name) for r in run.results if isinstance(getattr(r, field_name), int)]
+            if any(counts):
+                rows.append((label, str(sum(counts))))
     if isinstance(run, RseRun) and isinstance(run.raw.get("n_unjudged"), int):
         rows.append(("unjudged pairs", str(run.raw["n_unjudged"])))
+    if isinstance(run, RseRun):
+        rows.extend(_rse_skip_rows(run))
+    return rows
+
+
+def _rse_skip_rows(run: RseRun) -> list[tuple[str, str]]:
+    """Answers that are missing, empty or filtered, and pairs not scored, as counted in results.json."""
+    rows: list[tuple[str, str]] = []
+    missing = missing_rows(run.missing) or []
+    if any(count for _, count, _ in missing):
+        rows.append((MISSING_LABEL, compact({name: count for name, count, _ in missing if count})))
+    for key, label in (("n_empty", EMPTY_LABEL), ("n_filtered", FILTERED_LABEL)):
+        if isinstance(run.raw.get(key), int) and run.raw[key]:
+            rows.append((label, str(run.raw[key])))
+    skipped = run.raw.get("skipped")
+    if isinstance(skipped, dict):
+        totals = {
+            str(name): v.get("total") for name, v in skipped.items() if isinstance(v, dict) and v.get("total")
+        }
+        if totals:
+            rows.append((SKIPPED_LABEL, compact(totals)))
     return rows
 
 
@@ -410,6 +445,7 @@ def to_json(report: Report) -> dict[str, Any]:
         "generated_at": report.generated_at,
         "tool_version": report.tool_version,
         "runs": runs,
+        "skipped": list(report.skipped),
         "ice_rse_map": [
             {"model": p.name, "rse": score(p.rse), "ice": {k: score(v) for k, v in p.ice.items()}}
             for p in map_points(report)

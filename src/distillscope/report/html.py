@@ -21,6 +21,7 @@ from distillscope.report import build, plots
 from distillscope.report import evidence as ev
 from distillscope.report.build import (
     COST_FIELDS,
+    NOT_ANSWER_LABELS,
     Report,
     compact,
     contrast_table,
@@ -173,6 +174,7 @@ def render_html(report: Report) -> str:
         "failed target answers",
         "unjudged pairs",
         "judge calls",
+        *NOT_ANSWER_LABELS,
     ]
     costs = [(run, dict(rows)) for run in report.runs if (rows := cost_rows(run))]
     used = {label for _run, rows in costs for label in rows}

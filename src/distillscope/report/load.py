@@ -74,6 +74,8 @@ class IceResult:
     n_unjudged: int | None = None
     n_failed: int | None = None
     note: str | None = None
+    n_empty: int | None = None
+    n_filtered: int | None = None
 
 
 @dataclass
@@ -233,6 +235,8 @@ def _ice_result(data: dict[str, Any], fallback_target: str) -> IceResult:
         n_unjudged=_int(data.get("n_unjudged")),
         n_failed=_int(data.get("n_failed")),
         note=data["note"] if isinstance(data.get("note"), str) else None,
+        n_empty=_int(data.get("n_empty")),
+        n_filtered=_int(data.get("n_filtered")),
     )
 
 
@@ -391,15 +395,53 @@ def find_run_dirs(path: Path) -> list[Path]:
     return found
 
 
-def load_runs(paths: list[Path]) -> list[Run]:
+# Run kinds a report has nothing to chart for (config.json `command`): skipped with a note.
+UNCHARTED_COMMANDS = {"answer": "a 'models answer' run (answers only, no scores)"}
+
+
+def uncharted_reason(run_dir: Path) -> str | None:
+    """Why a run directory holds nothing to chart (a `models answer` run), or None."""
+    config = run_dir / "config.json"
+    command = None
+    if config.is_file():
+        try:
+            data = json.loads(config.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = None
+        command = data.get("command") if isinstance(data, dict) else None
+    if isinstance(command, str) and command in UNCHARTED_COMMANDS:
+        return UNCHARTED_COMMANDS[command]
+    if command is None and (run_dir / "results.json").is_file():  # no config.json: judge by the results
+        try:
+            results = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if isinstance(results, dict) and "n_answered" in results and "scores" not in results:
+            return UNCHARTED_COMMANDS["answer"]
+    return None
+
+
+def load_runs(paths: list[Path], skipped: list[str] | None = None) -> list[Run]:
+    """Every run in `paths`; runs with nothing to chart are left out, each with a line in `skipped`.
+    Nothing to chart at all is a `UserError`."""
     runs: list[Run] = []
+    notes: list[str] = []
     seen: set[Path] = set()
     for path in paths:
         for run_dir in find_run_dirs(path):
             resolved = run_dir.resolve()
-            if resolved not in seen:
-                seen.add(resolved)
-                runs.append(load_run(run_dir))
+            if resolved in seen:
+                continue
+            seen.add(resolved)
+            reason = uncharted_reason(run_dir)
+            if reason is not None:
+                notes.append(f"{run_dir}: skipped, {reason}")
+                continue
+            runs.append(load_run(run_dir))
+    if skipped is not None:
+        skipped.extend(notes)
+    if not runs and notes:
+        raise UserError(f"nothing to chart: {'; '.join(notes)}")
     return runs
 
 

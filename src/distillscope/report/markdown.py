@@ -54,6 +54,8 @@ def render_markdown(report: Report) -> str:
         f"Generated {report.generated_at} by distillscope {report.tool_version}.",
         "",
     ]
+    for note in report.skipped:  # runs with nothing to chart (a `models answer` run)
+        out += [f"> **Not charted:** {escape(note)}", ""]
     for run in report.runs:
         if run.complete is False:
             out += [

@@ -19,6 +19,7 @@ from distillscope.rse.scoring import Judgment
 from distillscope.rse.types import PairItem, SimilarityJudge
 
 OFFLINE = "offline"
+_NOT_ANSWER = {"empty": "was empty (null or blank content)", "filtered": "was stopped by a content filter"}
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,15 @@ async def judge_against(
         item = ref_answer.item
         candidate = test.text(ref)
         judgment = Judgment(model, item.dataset, item.key, "missing", judge.name, turn=item.turn)
-        if ref_answer.text is None or candidate is None:
+        test_answer = test.answers.get(ref)
+        test_outcome = test_answer.outcome if test_answer is not None else "missing"
+        if candidate is None and test_outcome in ("empty", "filtered"):
+            judgment.status = "empty" if test_outcome == "empty" else "filtered"
+            judgment.note = f"test reply {_NOT_ANSWER[test_outcome]}"
+        elif ref_answer.text is None and candidate is not None and ref_answer.outcome in _NOT_ANSWER:
+            judgment.status = "empty" if ref_answer.outcome == "empty" else "filtered"
+            judgment.note = f"reference reply {_NOT_ANSWER[ref_answer.outcome]}"
+        elif ref_answer.text is None or candidate is None:
             side = "reference" if ref_answer.text is None else "test"
             if ref_answer.text is None and candidate is None:
                 side = "reference and test"

@@ -23,8 +23,14 @@ from distillscope.jsonl import AtomicJsonlWriter
 from distillscope.rse.datasets import Dataset
 from distillscope.rse.judging import JudgeOptions, build_judge, judge_against, judge_settings
 from distillscope.rse.responses import ModelAnswers
-from distillscope.rse.runner import Contestant, answer_all, check_names, require_some_answers
-from distillscope.rse.scoring import Judgment, model_summary
+from distillscope.rse.runner import (
+    Contestant,
+    answer_all,
+    check_names,
+    check_replay_coverage,
+    require_some_answers,
+)
+from distillscope.rse.scoring import Judgment, model_summary, skipped_pairs
 from distillscope.rse.types import ASPECTS, SimilarityJudge
 
 MAX_SCORE = 5.0
@@ -62,11 +68,13 @@ async def run_matrix(
     judge_options: JudgeOptions,
     settings: dict[str, Any] | None = None,
     judge: SimilarityJudge | None = None,
+    allow_missing: bool = False,
 ) -> dict[str, Any]:
     """Answers, pairwise judgments, matrix and clustering; returns what it wrote to results.json."""
     if len(models) < 2:
         raise UserError("rse matrix needs at least two --model")
     check_names(models, "models")
+    check_replay_coverage(models, datasets, allow_missing=allow_missing)
     names = [m.name for m in models]
     ds_names = [d.name for d in datasets]
     size = len(models)
@@ -87,6 +95,7 @@ async def run_matrix(
             ctx.out / "responses.jsonl", [r.row(a.name, "model") for a in answers for r in a.answers.values()]
         )
         results["missing"] = {a.name: a.missing() for a in answers}
+        results["not_answers"] = {a.name: a.not_answers() for a in answers}
         judge = judge or build_judge(ctx, judge_options)
         results["judge"] = judge.name
         scores: list[list[float | None]] = [[None] * size for _ in range(size)]
@@ -94,10 +103,12 @@ async def run_matrix(
             a: [[None] * size for _ in range(size)] for a in ASPECTS
         }
         counts: list[list[int]] = [[0] * size for _ in range(size)]
+        skipped: dict[str, dict[str, int]] = {}  # every pair not scored, by reason, per cell
         with AtomicJsonlWriter(ctx.out / "judgments.jsonl") as judgments_file:  # one pair at a time
             for i in range(size):
                 for j in range(i, size):
                     judged: list[Judgment] = await judge_against(judge, answers[i], answers[j], name=names[j])
+                    skipped[f"{names[i]} vs {names[j]}"] = skipped_pairs(judged)
                     summary = model_summary(judged, ds_names, seed=seed)
                     for a_, b_ in ((i, j), (j, i)):
                         scores[a_][b_] = _cell(summary)
@@ -116,6 +127,7 @@ async def run_matrix(
             order=order,
             clustering={"method": "average", "distance": f"{MAX_SCORE:g} - similarity", "library": "scipy"},
             judge_settings=judge_settings(judge, judge_options),
+            skipped=skipped,
             complete=True,
         )
     except BudgetExhausted as exc:

@@ -7,6 +7,8 @@ the model's *own* turn-1 answer as history, and so on. Each turn is an `Item` of
 The request's `prompt_id` is the prompt's file id (for a ShareGPT turn, its conversation's id),
 so `replay:` files are matched by id and turn. An answer that cannot be had (no recorded answer,
 a call that failed after its retries) is `None` with the reason: a missing answer, never "".
+A reply that is not an answer (empty or null content, a content-filter stop) is `None` too, with
+its `outcome` ("empty" or "filtered"): counted apart from missing answers, never judged.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ class Answer:
     error: str | None = None
     cached: bool = False
     ledger_key: str | None = None
+    outcome: str = "ok"  # "ok", "missing", or "empty" / "filtered" (a reply that is not an answer)
 
     def row(self, model: str, role: str) -> dict[str, Any]:
         """A line of responses.jsonl."""
@@ -76,6 +79,7 @@ class Answer:
             "error": self.error,
             "cached": self.cached,
             "ledger_key": self.ledger_key,
+            "outcome": self.outcome,
         }
 
 
@@ -90,12 +94,20 @@ class ModelAnswers:
         answer = self.answers.get(ref)
         return answer.text if answer is not None else None
 
+    def not_answers(self) -> dict[str, Any]:
+        """{"empty": n, "filtered": n, "ids": {outcome: [dataset/key, ...]}} for results.json."""
+        ids: dict[str, list[str]] = {"empty": [], "filtered": []}
+        for answer in self.answers.values():
+            if answer.outcome in ids:
+                ids[answer.outcome].append(f"{answer.item.dataset}/{answer.item.key}")
+        return {"empty": len(ids["empty"]), "filtered": len(ids["filtered"]), "ids": ids}
+
     def missing(self) -> dict[str, Any]:
         """{"count", "ids": {dataset: [keys]}, "reasons": {first reasons}} for results.json."""
         ids: dict[str, list[str]] = {}
         reasons: dict[str, int] = {}
         for answer in self.answers.values():
-            if answer.text is None:
+            if answer.text is None and answer.outcome == "missing":
                 ids.setdefault(answer.item.dataset, []).append(answer.item.key)
                 reason = _reason(answer.error)
                 reasons[reason] = reasons.get(reason, 0) + 1
@@ -118,6 +130,22 @@ def _request(item: Item, history: tuple[Message, ...], params: GenerateParams) -
     return ModelRequest(messages=messages, params=params, prompt_id=prompt.meta.get("source_id", prompt.id))
 
 
+def planned_requests(prompts: Sequence[Prompt], params: GenerateParams) -> list[tuple[Item, ModelRequest]]:
+    """Every request `collect_answers` would send, before any answer exists: a follow-up turn
+    carries a blank placeholder for the model's earlier answers. Enough to find a prompt that a
+    replay file has no answer for (replay matches by id, turn and first user text, never by the
+    earlier answers), before any model is called."""
+    out: list[tuple[Item, ModelRequest]] = []
+    for prompt in prompts:
+        history: tuple[Message, ...] = ()
+        for turn in range(1, len(prompt.followups) + 2):
+            item = Item(prompt.dataset, turn_key(prompt.id, turn), prompt, turn)
+            request = _request(item, history, params)
+            out.append((item, request))
+            history = (*request.messages, Message(role="assistant", content=""))
+    return out
+
+
 async def collect_answers(
     scheduler: Scheduler,
     backend: Backend,
@@ -138,7 +166,9 @@ async def collect_answers(
                 continue
             item = Item(prompt.dataset, turn_key(prompt.id, turn), prompt, turn)
             if turn > 1 and index not in history:
-                out.answers[item.ref] = Answer(item, None, error="earlier turn has no answer")
+                out.answers[item.ref] = Answer(
+                    item, None, error="earlier turn has no answer", outcome="missing"
+                )
                 continue
             request = _request(item, history.get(index, ()), params)
             todo.append((index, item, request))
@@ -147,10 +177,17 @@ async def collect_answers(
         stage = f"rse answers: {out.name}" + (f" (turn {turn})" if turn > 1 else "")
         results = await scheduler.map(backend, [r for _, _, r in todo], stage=stage)
         for (index, item, request), result in zip(todo, results, strict=True):
-            if result.ok:
+            if result.answered:
                 out.answers[item.ref] = Answer(item, result.text, cached=result.cached, ledger_key=result.key)
                 history[index] = (*request.messages, Message(role="assistant", content=result.text))
+            elif result.ok:  # an empty or filtered reply: recorded, not an answer, no follow-up turn
+                out.answers[item.ref] = Answer(
+                    item, None, cached=result.cached, ledger_key=result.key, outcome=result.outcome
+                )
+                history.pop(index, None)
             else:
-                out.answers[item.ref] = Answer(item, None, error=result.error, ledger_key=result.key)
+                out.answers[item.ref] = Answer(
+                    item, None, error=result.error, ledger_key=result.key, outcome="missing"
+                )
                 history.pop(index, None)
     return out

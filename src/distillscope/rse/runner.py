@@ -12,6 +12,8 @@ got that far; `complete` says whether every step finished):
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,12 +23,13 @@ from distillscope.engine.run import RunContext, write_json, write_jsonl
 from distillscope.errors import BudgetExhausted, UserError
 from distillscope.jsonl import AtomicJsonlWriter
 from distillscope.models.base import Backend
+from distillscope.models.replay import ReplayBackend
 from distillscope.models.types import GenerateParams
 from distillscope.rse.contrast import contrast_from_judgments
 from distillscope.rse.datasets import Dataset
 from distillscope.rse.judging import JudgeOptions, build_judge, judge_against, judge_settings
-from distillscope.rse.responses import ModelAnswers, collect_answers
-from distillscope.rse.scoring import Judgment, model_summary, paired_comparisons
+from distillscope.rse.responses import ModelAnswers, collect_answers, planned_requests
+from distillscope.rse.scoring import Judgment, model_summary, paired_comparisons, skipped_pairs
 from distillscope.rse.types import SimilarityJudge
 
 log = logging.getLogger("distillscope")
@@ -72,6 +75,58 @@ async def answer_all(
         raise
 
 
+MISSING_IDS_SHOWN = 5
+
+
+def check_replay_coverage(
+    contestants: Sequence[Contestant], datasets: Sequence[Dataset], *, allow_missing: bool
+) -> None:
+    """A replay file without an answer for some selected prompt is a `UserError` naming the file,
+    the number missing and the first ids, before any model is called, unless `allow_missing`
+    (then the run goes on and `missing` in results.json counts them)."""
+    prompts = [p for d in datasets for p in d.prompts]
+    for c in contestants:
+        backend = c.backend
+        if not isinstance(backend, ReplayBackend):
+            continue
+        planned = planned_requests(prompts, c.params)
+        missing = [
+            f"{item.dataset}/{item.key}" for item, request in planned if backend.index.lookup(request) is None
+        ]
+        if missing and not allow_missing:
+            raise UserError(
+                f"{backend.path}: no recorded answer for {len(missing)} of the {len(planned)} selected prompts "
+                f"(first: {', '.join(missing[:MISSING_IDS_SHOWN])}); add the answers, select fewer prompts, "
+                "or pass --allow-missing to score the rest (the missing are counted in results.json)"
+            )
+        if missing:
+            log.warning("%s: no recorded answer for %d prompts (--allow-missing)", backend.path, len(missing))
+
+
+def _answers_key(c: Contestant) -> tuple[str, str]:
+    """What determines a contestant's answers: its ledger identity and the parameters and system
+    prompt in effect; a replay file by its bytes (a copy of the reference's file is the same)."""
+    backend = c.backend
+    identity: Any = backend.ledger_identity()
+    if isinstance(backend, ReplayBackend):
+        with contextlib.suppress(OSError):
+            identity = hashlib.sha256(backend.path.read_bytes()).hexdigest()
+    params = backend.config.params.merged(c.params).model_dump(mode="json", exclude_none=True)
+    return repr(identity), repr((params, backend.config.system_prompt))
+
+
+def check_distinct_from_reference(reference: Contestant, tests: Sequence[Contestant]) -> None:
+    """A test model that gives the reference's own answers (the same model and settings, or the same
+    replay file) would score a perfect 5 that measures nothing: a `UserError`."""
+    ref = _answers_key(reference)
+    for test in tests:
+        if _answers_key(test) == ref:
+            raise UserError(
+                f"test model '{test.name}' gives the same answers as the reference '{reference.name}' "
+                "(the same model and settings, or the same replay file): compare a different model"
+            )
+
+
 def require_some_answers(answers: ModelAnswers) -> None:
     """A model with not one answer is a wrong file or model, not a finding: stop and say so."""
     if answers.answers and all(a.text is None for a in answers.answers.values()):
@@ -115,10 +170,13 @@ async def run_rse(
     panel: Sequence[Contestant] = (),
     settings: dict[str, Any] | None = None,
     judge: SimilarityJudge | None = None,
+    allow_missing: bool = False,
 ) -> dict[str, Any]:
     """The whole run; returns what it wrote to results.json."""
     check_names(tests, "test models")
     check_names([*tests, *panel], "test and panel models")
+    check_replay_coverage([reference, *tests, *panel], datasets, allow_missing=allow_missing)
+    check_distinct_from_reference(reference, tests)
     names = [d.name for d in datasets]
     results: dict[str, Any] = {
         "reference": reference.name,
@@ -144,6 +202,9 @@ async def run_rse(
             "reference": ref_answers.missing(),
             "models": {m.name: m.missing() for m in [*test_answers, *panel_answers]},
         }
+        results["not_answers"] = {m.name: m.not_answers() for m in everyone}
+        results["n_empty"] = sum(m.not_answers()["empty"] for m in everyone)
+        results["n_filtered"] = sum(m.not_answers()["filtered"] for m in everyone)
         judge = judge or build_judge(ctx, judge_options)
         results["judge"] = judge.name
         by_model: dict[str, list[Judgment]] = {}
@@ -164,6 +225,9 @@ async def run_rse(
         results["contrast"] = _contrast(by_model, by_panel, seed=seed)
         results["judge_settings"] = judge_settings(judge, judge_options)
         results["n_unjudged"] = sum(j.status == "unjudged" for js in by_model.values() for j in js)
+        results["skipped"] = {
+            name: skipped_pairs(js) for name, js in {**by_model, **by_panel}.items()
+        }  # every pair not scored, by reason (missing, empty, filtered, unjudged)
         results["complete"] = True
     except BudgetExhausted as exc:
         results["stopped"] = str(exc)

@@ -18,7 +18,9 @@ import numpy as np
 from distillscope.rse.types import ASPECTS, AspectScores
 from distillscope.stats.intervals import mean_summary, resampled_means
 
-Status = Literal["judged", "unjudged", "missing"]
+# "empty" / "filtered": one side's reply was not an answer (counted apart, never scored)
+Status = Literal["judged", "unjudged", "missing", "empty", "filtered"]
+SKIPPED: tuple[Status, ...] = ("missing", "empty", "filtered", "unjudged")
 RESAMPLES = 2000
 
 
@@ -89,8 +91,19 @@ def dataset_summary(judgments: Sequence[Judgment], *, seed: int = 0) -> dict[str
     summary = dict(mean_summary([j.value("overall") for j in judged], seed=seed))
     summary["n_unjudged"] = sum(j.status == "unjudged" for j in judgments)
     summary["n_missing"] = sum(j.status == "missing" for j in judgments)
+    summary["n_empty"] = sum(j.status == "empty" for j in judgments)
+    summary["n_filtered"] = sum(j.status == "filtered" for j in judgments)
     summary["aspects"] = {a: mean_summary([j.value(a) for j in judged], seed=seed) for a in ASPECTS}
     return summary
+
+
+def skipped_pairs(judgments: Iterable[Judgment]) -> dict[str, int]:
+    """How many pairs were not scored, by reason, and in all (results.json `skipped`)."""
+    counts: dict[str, int] = dict.fromkeys(SKIPPED, 0)
+    for j in judgments:
+        if j.status in counts:
+            counts[j.status] += 1
+    return {**counts, "total": sum(counts.values())}
 
 
 def model_summary(judgments: Iterable[Judgment], datasets: Sequence[str], *, seed: int = 0) -> dict[str, Any]:

@@ -4,7 +4,8 @@ It answers `/v1/chat/completions` and `/v1/completions` after a fixed latency, w
 a function of the request, and can inject faults at random with a seed (5xx, 429 with or without
 Retry-After, connection resets, slow first byte, malformed or truncated JSON, empty choices,
 `finish_reason: length`, wrong content type). It counts every request and every *finished*
-(200) request by content hash, so a test can prove no finished call was repeated.
+(200) request by content hash, so a test can prove no finished call was repeated. A reply
+function may return a `ScriptedReply` to send `content: null` or a `content_filter` stop.
 
 Run it in a background thread (`with OpenAIServer(...) as server:`) or as a process:
     python -m distillscope.testing.server --port 8011 --latency-ms 50
@@ -26,7 +27,17 @@ from typing import Any
 
 from aiohttp import web
 
-Reply = Callable[[dict[str, Any]], str]
+
+@dataclass(frozen=True)
+class ScriptedReply:
+    """What a reply function may return instead of text, to script a 200 reply that is not an
+    answer: `content=None` sends `"content": null`; `finish_reason="content_filter"` a filter stop."""
+
+    content: str | None
+    finish_reason: str = "stop"
+
+
+Reply = Callable[[dict[str, Any]], "str | ScriptedReply"]
 
 FAULTS = (
     "500",
@@ -148,10 +159,15 @@ class OpenAIServer:
                 injected = await self._inject(fault, request)
                 if injected is not None:
                     return injected
-            text = self.reply(body)
-            finish = "length" if fault == "length" else "stop"
-            if fault == "length":
-                text = text[: max(1, len(text) // 2)]
+            reply = self.reply(body)
+            text: str | None
+            if isinstance(reply, ScriptedReply):
+                text, finish = reply.content, reply.finish_reason
+            else:
+                text = reply
+                finish = "length" if fault == "length" else "stop"
+                if fault == "length":
+                    text = text[: max(1, len(text) // 2)]
             if "messages" in body:
                 choice: dict[str, Any] = {
                     "index": 0,
@@ -168,7 +184,7 @@ class OpenAIServer:
                 "choices": [choice],
                 "usage": {
                     "prompt_tokens": _count_tokens(body),
-                    "completion_tokens": len(text.split()),
+                    "completion_tokens": len((text or "").split()),
                     "total_tokens": 0,
                 },
             }

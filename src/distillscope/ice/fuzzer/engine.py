@@ -60,7 +60,8 @@ class TemplateRecord:
 
 @dataclass
 class ResponseRecord:
-    """One target answer (responses.jsonl); `response` is None when the call failed."""
+    """One target answer (responses.jsonl); `response` is None when the call failed. `outcome`
+    is "ok", "error", or "empty"/"filtered" for a reply that is not an answer (never judged)."""
 
     index: int
     template_id: str
@@ -77,6 +78,7 @@ class ResponseRecord:
     error: str | None
     ledger_key: str
     cached: bool
+    outcome: str = "ok"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -151,16 +153,17 @@ class IceEngine:
                     error=result.error,
                     ledger_key=result.key,
                     cached=result.cached,
+                    outcome=result.outcome,
                 )
             )
         rows = self.responses[start:]
         items = [
             JudgeItem(index=r.index, prompt=r.prompt, query=r.query, response=r.response)
             for r in rows
-            if r.response is not None
+            if r.response is not None and r.outcome == "ok"
         ]
         judged = iter(await self.judge.judge_many(items, self.identity))
-        verdicts = [next(judged) if r.response is not None else None for r in rows]
+        verdicts = [next(judged) if r.response is not None and r.outcome == "ok" else None for r in rows]
         self.verdicts.extend(verdicts)
         return verdicts
 

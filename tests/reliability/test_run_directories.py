@@ -1,0 +1,281 @@
+"""Run directories you can trust: one command and one set of settings per `--out`, a lock against
+concurrent runs, results that always match config.json, reports that never write into their inputs,
+and `report`/`compare` that skip what they cannot chart.
+
+Through the CLI, against the real local test server: in-process (typer's CliRunner) where one
+command at a time is enough, as processes where two must run at once or one must be killed."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner, Result
+
+import distillscope.cli as cli_module
+from distillscope.testing.server import OpenAIServer
+
+cli_module._register_optional()
+
+Server = Callable[..., OpenAIServer]
+
+
+def cli(*args: object) -> Result:
+    return CliRunner().invoke(cli_module.app, [str(a) for a in args])
+
+
+def one_error_line(result: Result) -> str:
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.output, result.output
+    return lines[0]
+
+
+def read(path: Path) -> dict[str, Any]:
+    return dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def probes(tmp_path: Path, n: int = 4) -> Path:
+    path = tmp_path / "probes.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps({"id": f"p{i}", "question": f"Who made you, {i}?", "language": "en"}) + "\n"
+            for i in range(n)
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+def ice_args(server: OpenAIServer, out: Path, probe_file: Path, *extra: object) -> list[object]:
+    return [
+        "ice", "run", "--target", f"openai-compatible:glm-4-plus@{server.url}", "--target-org", "Zhipu AI",
+        "--mode", "plain", "--probes", probe_file, "--out", out, "--quiet", *extra,
+    ]  # fmt: skip
+
+
+def prompts(tmp_path: Path) -> Path:
+    path = tmp_path / "prompts.txt"
+    path.write_text("hello\nworld\n", encoding="utf-8")
+    return path
+
+
+def test_another_commands_directory_is_refused_unless_force(tmp_path: Path, openai_server: Server) -> None:
+    server = openai_server()
+    out = tmp_path / "run"
+    answered = cli("models", "answer", f"openai-compatible:m@{server.url}", "-p", prompts(tmp_path), "--out", out, "--quiet")  # fmt: skip
+    assert answered.exit_code == 0, answered.output
+    before = (out / "results.json").read_bytes()
+    line = one_error_line(cli(*ice_args(server, out, probes(tmp_path))))
+    assert f"{out}: is the run directory of 'answer', not 'ice-run'" in line and "--force" in line
+    assert (out / "results.json").read_bytes() == before  # nothing of the answer run was touched
+
+    forced = cli(*ice_args(server, out, probes(tmp_path), "--force"))
+    assert forced.exit_code == 0, forced.output
+    config, results = read(out / "config.json"), read(out / "results.json")
+    assert config["command"] == "ice-run" and results["run"]["command"] == "ice-run"
+    assert results["run"]["settings_fingerprint"] == config["settings_fingerprint"]
+    assert "n_answered" not in results
+    # started afresh, the ledger kept as a cache: the answer run's two calls are still in it
+    rows = [r for r in cli("models", "ledger", out).stdout.splitlines() if r.startswith("ok:")]
+    assert rows == ["ok: 6"]
+
+
+def test_other_settings_are_refused_same_settings_resume(tmp_path: Path, openai_server: Server) -> None:
+    server = openai_server()
+    out = tmp_path / "run"
+    probe_file = probes(tmp_path)
+    first = cli(*ice_args(server, out, probe_file))
+    assert first.exit_code == 0, first.output
+    fingerprint = read(out / "config.json")["settings_fingerprint"]
+
+    line = one_error_line(cli(*ice_args(server, out, probe_file, "--vendor-words", "openai")))
+    assert f"{out}: the 'ice-run' run there has other settings (fingerprint {fingerprint}, now " in line
+    assert read(out / "config.json")["settings_fingerprint"] == fingerprint  # the refused run wrote nothing
+
+    # the same settings resume, whatever the budget or concurrency: nothing is sent again
+    sent = server.requests
+    again = cli(*ice_args(server, out, probe_file, "--max-calls", "100", "--concurrency", "2"))
+    assert again.exit_code == 0, again.output
+    assert (
+        server.requests == sent and read(out / "results.json")["run"]["settings_fingerprint"] == fingerprint
+    )
+
+    forced = cli(*ice_args(server, out, probe_file, "--vendor-words", "openai", "--force"))
+    assert forced.exit_code == 0, forced.output
+    config, results = read(out / "config.json"), read(out / "results.json")
+    assert config["settings_fingerprint"] != fingerprint
+    assert results["run"]["settings_fingerprint"] == config["settings_fingerprint"]
+    assert results["settings"]["vendor_words"] == ["openai"] == config["ice"]["vendor_words"]
+    assert server.requests == sent  # --force kept the ledger: the same target calls were not paid again
+
+
+def test_a_folder_with_results_but_no_config_is_not_taken_over(tmp_path: Path, openai_server: Server) -> None:
+    server = openai_server()
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "results.json").write_text('{"my": "own results"}\n', encoding="utf-8")
+    line = one_error_line(cli(*ice_args(server, out, probes(tmp_path))))
+    assert "holds results.json but no config.json" in line
+    assert read(out / "results.json") == {"my": "own results"} and server.requests == 0
+
+
+def test_report_never_writes_inside_an_input_run(tmp_path: Path, openai_server: Server) -> None:
+    server = openai_server()
+    out = tmp_path / "run"
+    assert cli(*ice_args(server, out, probes(tmp_path))).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    for target in (out / "results.json", out / "config.json", out / "study.html"):
+        line = one_error_line(cli("report", out, "--out", target))
+        assert f"{target}: is inside the input run {out}" in line
+    line = one_error_line(cli("report", tmp_path, "--out", out / "results.json"))  # a folder of runs too
+    assert "is inside the input run" in line
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    elsewhere = cli("report", out, "--out", tmp_path / "study.md")
+    assert elsewhere.exit_code == 0, elsewhere.output
+
+
+def test_report_and_compare_skip_answer_runs_with_a_note(tmp_path: Path, openai_server: Server) -> None:
+    server = openai_server()
+    runs = tmp_path / "runs"
+    assert cli(*ice_args(server, runs / "ice", probes(tmp_path))).exit_code == 0
+    answered = cli("models", "answer", f"openai-compatible:m@{server.url}", "-p", prompts(tmp_path), "--out", runs / "answers", "--quiet")  # fmt: skip
+    assert answered.exit_code == 0, answered.output
+    report = cli("report", runs, "--out", tmp_path / "r.json")
+    assert report.exit_code == 0, report.output
+    assert f"note: {runs / 'answers'}: skipped, a 'models answer' run" in report.stderr
+    data = read(tmp_path / "r.json")
+    assert [r["kind"] for r in data["runs"]] == ["ice"] and len(data["skipped"]) == 1
+    for fmt in ("md", "html"):
+        assert cli("report", runs, "--out", tmp_path / f"r.{fmt}").exit_code == 0
+        assert "Not charted:" in (tmp_path / f"r.{fmt}").read_text(encoding="utf-8")
+    compare = cli("compare", runs)
+    assert compare.exit_code == 0 and "skipped, a 'models answer' run" in compare.stderr
+    assert "glm-4-plus" in compare.stdout
+    line = one_error_line(cli("report", runs / "answers", "--out", tmp_path / "a.html"))
+    assert line.startswith("error: nothing to chart:")
+
+
+# ------------------------------------------------------------------ processes: lock and kill
+
+
+def start_run(out: Path, url: str, probe_file: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "distillscope",
+            "ice",
+            "run",
+            "--target",
+            f"openai-compatible:glm-4-plus@{url}",
+            "--target-org",
+            "Zhipu AI",
+            "--mode",
+            "plain",
+            "--probes",
+            str(probe_file),
+            "--concurrency",
+            "1",
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_concurrent_runs_are_refused_and_a_killed_run_leaves_no_lock(
+    tmp_path: Path, openai_server: Server
+) -> None:
+    server = openai_server(latency_ms=150)
+    out = tmp_path / "run"
+    probe_file = probes(tmp_path, n=40)
+    first = start_run(out, server.url, probe_file)
+    try:
+        wait_for(lambda: server.requests >= 2)
+        second = start_run(out, server.url, probe_file)
+        _, err = second.communicate(timeout=60)
+        assert second.returncode == 2, err
+        assert f"{out}: another distillscope command is running in this directory" in err
+        assert len(err.strip().splitlines()) == 1
+        first.send_signal(signal.SIGKILL)
+        first.wait(30)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait(30)
+    assert not (out / "results.json").exists()
+    third = start_run(out, server.url, probe_file)  # the lock died with the killed process
+    _, err = third.communicate(timeout=120)
+    assert third.returncode == 0, err
+    assert read(out / "results.json")["n_responses"] == 40
+
+
+def test_an_interrupted_forced_rerun_leaves_no_stale_results(tmp_path: Path, openai_server: Server) -> None:
+    server = openai_server(latency_ms=150)
+    out = tmp_path / "run"
+    done = cli(*ice_args(server, out, probes(tmp_path, n=2)))
+    assert done.exit_code == 0, done.output
+    old = read(out / "config.json")["settings_fingerprint"]
+    (tmp_path / "more").mkdir()
+    probe_file = probes(tmp_path / "more", n=40)
+    rerun = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "distillscope",
+            "ice",
+            "run",
+            "--target",
+            f"openai-compatible:glm-4-plus@{server.url}",
+            "--target-org",
+            "Zhipu AI",
+            "--mode",
+            "plain",
+            "--probes",
+            str(probe_file),
+            "--concurrency",
+            "1",
+            "--out",
+            str(out),
+            "--quiet",
+            "--force",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(
+            lambda: (
+                (out / "config.json").exists()
+                and read(out / "config.json").get("settings_fingerprint") != old
+            )
+        )
+        wait_for(lambda: server.requests >= 4)
+        rerun.send_signal(signal.SIGKILL)
+        rerun.wait(30)
+    finally:
+        if rerun.poll() is None:
+            rerun.kill()
+            rerun.wait(30)
+    # the old complete results and reports are gone: nothing claims to be a result of the new config
+    assert not any((out / name).exists() for name in ("results.json", "report.html", "report.md"))
+    line = one_error_line(cli("compare", out))
+    assert "no results.json" in line
