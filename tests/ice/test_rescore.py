@@ -252,8 +252,9 @@ def test_identities_file_reaches_the_registry_and_the_judge(tmp_path: Path, cli:
     ]  # its own name is no claim
     assert res["settings"]["identities"] == str(families)
     # --target-org wins over what the file would say, and may name an organisation only the file knows
-    again = cli("ice", "rescore", log, "--identities", families, "--target-org", "acme", "--out", out, "-q")
-    assert again.exit_code == 0 and results(out)["target_identity"]["organisation"] == "Acme Robotics"
+    other = tmp_path / "again"  # other settings: a run directory of its own
+    again = cli("ice", "rescore", log, "--identities", families, "--target-org", "acme", "--out", other, "-q")
+    assert again.exit_code == 0 and results(other)["target_identity"]["organisation"] == "Acme Robotics"
 
 
 def test_bad_identities_file_is_one_line_exit_2(tmp_path: Path, cli: Callable[..., Any]) -> None:
