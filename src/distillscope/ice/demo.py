@@ -15,6 +15,7 @@ from typing import Any
 from distillscope.cli.options import console
 from distillscope.engine.run import RunContext
 from distillscope.ice.runner import IceRunSettings, run_ice
+from distillscope.results.ice import IceResult
 
 DEMO_BUDGET = 8
 DEMO_PROBES_PER_MUTANT = 4
@@ -28,7 +29,7 @@ async def run_ice_demo(
     budget: int = DEMO_BUDGET,
     probes_per_mutant: int = DEMO_PROBES_PER_MUTANT,
     target_org: str | None = None,
-) -> dict[str, Any]:
+) -> IceResult:
     """Fuzz `model_spec` (as target and mutator) for a handful of queries; results in the run directory."""
     out = ctx.out
     settings = IceRunSettings(
@@ -45,10 +46,10 @@ async def run_ice_demo(
         target_org=target_org,
     )
     results = await run_ice(ctx, settings, out=out)
-    scores = results["scores"]
+    (block,) = results.targets
     console.print(
-        f"[bold]ICE[/] {results['target']} (built by {results['target_identity']['organisation']}): "
-        + ", ".join(f"{m} {scores[m]['count']}/{scores[m]['n']}" for m in ("loose", "strict", "hard")),
+        f"[bold]ICE[/] {block.target} (built by {block.target_identity.organisation}): "
+        + ", ".join(f"{m} {s.count}/{s.n}" for m, s in block.scores.items()),
         highlight=False,
     )
     responses = {row["index"]: row for row in _rows(out / "responses.jsonl")}

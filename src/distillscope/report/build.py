@@ -19,6 +19,7 @@ from distillscope.report.load import (
     normalise_model_name,
 )
 from distillscope.report.plots import MapPoint
+from distillscope.results.rse import RseMissing
 
 # Settings shown first, in this order, when a run has them (the rest follow alphabetically).
 SETTING_ORDER = (
@@ -141,67 +142,44 @@ def rankings(report: Report) -> list[Ranking]:
 
 
 def paired_rows(run: RseRun) -> list[tuple[str, str, str, Score]] | None:
-    """(a, b, dataset or "average", difference) from `rse run`'s paired comparisons; None if the
-    shape is not the known one (the page then shows it generically)."""
-    if not isinstance(run.paired, list) or not run.paired:
-        return None
+    """(a, b, dataset or "average", difference) from `rse run`'s paired comparisons."""
     rows: list[tuple[str, str, str, Score]] = []
-    for entry in run.paired:
-        if not isinstance(entry, dict) or "a" not in entry or "b" not in entry:
-            return None
-        given = entry.get("datasets")
-        per_ds: dict[str, Any] = given if isinstance(given, dict) else {}
-        for ds, cell in per_ds.items():
-            if (score := Score.parse(cell)) is not None:
-                rows.append((str(entry["a"]), str(entry["b"]), str(ds), score))
-        if (avg := Score.parse(entry.get("avg"))) is not None:
-            rows.append((str(entry["a"]), str(entry["b"]), "average", avg))
-        if (
-            not per_ds
-            and "avg" not in entry
-            and (own := Score.parse(entry.get("difference", entry))) is not None
-        ):
-            rows.append((str(entry["a"]), str(entry["b"]), str(entry.get("dataset", "")), own))
+    for entry in run.paired or []:
+        for ds, cell in entry.datasets.items():
+            if (score := Score.of(cell)) is not None:
+                rows.append((entry.a, entry.b, ds, score))
+        if (avg := Score.of(entry.avg)) is not None:
+            rows.append((entry.a, entry.b, "average", avg))
     return rows or None
 
 
-def missing_rows(missing: Any) -> list[tuple[str, int, str]] | None:
+def missing_rows(missing: RseMissing | None) -> list[tuple[str, int, str]] | None:
     """(model, count, ids and reasons) for every model with missing answers; [] when none is
-    missing; None when the shape is not `{"reference": {...}, "models": {name: {...}}}`."""
-    if not isinstance(missing, dict):
+    missing; None when the run recorded nothing about missing answers."""
+    if missing is None:
         return None
-    entries: list[tuple[str, Any]] = []
-    if isinstance(missing.get("reference"), dict):
-        entries.append(("reference", missing["reference"]))
-    models = (
-        missing.get("models")
-        if "models" in missing
-        else {k: v for k, v in missing.items() if k != "reference"}
-    )
-    if isinstance(models, dict):
-        entries += list(models.items())
-    rows: list[tuple[str, int, str]] = []
-    for name, entry in entries:
-        if not isinstance(entry, dict) or not isinstance(entry.get("count"), int):
-            return None
-        if entry["count"] > 0:
-            detail = {"ids": entry.get("ids"), "reasons": entry.get("reasons")}
-            rows.append(
-                (str(name), entry["count"], compact({k: v for k, v in detail.items() if v}, limit=600))
-            )
-    return rows
+    entries = [("reference", missing.reference), *missing.models.items()]
+    return [
+        (
+            name,
+            m.count,
+            compact({k: v for k, v in {"ids": m.ids, "reasons": m.reasons}.items() if v}, limit=600),
+        )
+        for name, m in entries
+        if m.count > 0
+    ]
 
 
-def score_table(value: Any) -> list[tuple[str, Score]] | None:
-    """A mapping whose values are all scores (e.g. contrast per model), as rows; else None."""
-    if not isinstance(value, dict) or not value:
+def contrast_rows(run: RseRun) -> list[tuple[str, Score]] | None:
+    """(model, overall contrast) for every model of the run's contrast block."""
+    if run.contrast is None:
         return None
     rows = [
-        (str(k), s)
-        for k, v in value.items()
-        if isinstance(v, dict) and "score" in v and (s := Score.parse(v))
+        (name, s)
+        for name, block in run.contrast.models.items()
+        if (s := Score.of(block.measures.get("overall")))
     ]
-    return rows if len(rows) == len(value) else None
+    return rows or None
 
 
 def matrix_pairs(
@@ -290,11 +268,11 @@ def cost_rows(run: Run) -> list[tuple[str, str]]:
         failed = [r.n_failed for r in run.results if isinstance(r.n_failed, int)]
         if failed:
             rows.append(("failed target answers", str(sum(failed))))
-        calls = run.raw.get("judge_calls")
+        calls = run.result.judge_calls
         if isinstance(calls, dict) and calls:
             rows.append(("judge calls", compact(calls)))
-    if isinstance(run, RseRun) and isinstance(run.raw.get("n_unjudged"), int):
-        rows.append(("unjudged pairs", str(run.raw["n_unjudged"])))
+    if isinstance(run, RseRun) and run.result.n_unjudged is not None:
+        rows.append(("unjudged pairs", str(run.result.n_unjudged)))
     return rows
 
 

@@ -23,13 +23,13 @@ from distillscope.report.build import (
     COST_FIELDS,
     Report,
     compact,
+    contrast_rows,
     cost_rows,
     map_points,
     missing_rows,
     paired_rows,
     per_model_costs,
     run_kind,
-    score_table,
     settings_rows,
 )
 from distillscope.report.load import BREAKDOWN_DIMS, Score
@@ -80,7 +80,7 @@ def _environment() -> jinja2.Environment:
         matrix_pairs=build.matrix_pairs,
         missing_rows=missing_rows,
         paired_rows=paired_rows,
-        score_table=score_table,
+        contrast_rows=contrast_rows,
     )
     return env
 
