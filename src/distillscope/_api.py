@@ -35,7 +35,10 @@ def _options(command: str, out: PathLike | None, run: dict[str, Any]) -> RunOpti
     unknown = set(run) - {"cache", "config", "concurrency", "max_calls", "max_tokens_total", "quiet"}
     if unknown:
         raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(unknown))}")
-    path = lambda v: None if v is None else Path(v)  # noqa: E731
+
+    def path(value: Any) -> Path | None:
+        return None if value is None else Path(value)
+
     return RunOptions(
         command=command, out=path(out), cache=path(run.get("cache")), config=path(run.get("config")),
         concurrency=run.get("concurrency"), max_calls=run.get("max_calls"),

@@ -201,16 +201,14 @@ def plan_study(spec: StudySpec) -> StudyPlan:
             if judge:
                 plan.rows.append(PlanRow(judge, f"ice {target}: judging", 2 * queries))
     if spec.rse is not None:
-        s = spec.rse_settings()
-        n = sum(
-            len(d.prompts)
-            for d in load_datasets(s.datasets, sample=s.sample, seed=s.seed, sharegpt_turns=s.turns)
-        )
-        for model in [s.reference, *s.tests, *s.panel]:
+        r = spec.rse_settings()
+        sets = load_datasets(r.datasets, sample=r.sample, seed=r.seed, sharegpt_turns=r.turns)
+        n = sum(len(d.prompts) for d in sets)
+        for model in [r.reference, *r.tests, *r.panel]:
             plan.rows.append(PlanRow(model, "rse: answers", n))
-        if s.judge != OFFLINE:
-            pairs = n * (len(s.tests) + len(s.panel)) * (2 if s.swap else 1)
-            plan.rows.append(PlanRow(s.judge, "rse: judging", 2 * pairs))
+        if r.judge != OFFLINE:
+            pairs = n * (len(r.tests) + len(r.panel)) * (2 if r.swap else 1)
+            plan.rows.append(PlanRow(r.judge, "rse: judging", 2 * pairs))  # one retry each, at most
     return plan
 
 

@@ -250,8 +250,8 @@ def _view(result: typed.Result, run_dir: Path) -> list[Run]:
         for entry in result.targets.values():
             if entry.ice is not None and entry.ice_dir:
                 runs += _view(entry.ice, run_dir / entry.ice_dir)
-        if result.rse_result is not None and result.rse_dir:
-            runs += _view(result.rse_result, run_dir / result.rse_dir)
+        if result.rse is not None and result.rse_dir:
+            runs += _view(result.rse, run_dir / result.rse_dir)
         return runs
     return []  # a kind with nothing for the page (e.g. recorded answers)
 

@@ -101,5 +101,5 @@ def _locate_children(result: Result, root: Path) -> None:
         for entry in result.targets.values():
             if entry.ice is not None and entry.ice_dir:
                 entry.ice.at(root / entry.ice_dir)
-        if result.rse_result is not None and result.rse_dir:
-            result.rse_result.at(root / result.rse_dir)
+        if result.rse is not None and result.rse_dir:
+            result.rse.at(root / result.rse_dir)

@@ -21,7 +21,7 @@ KINDS: dict[str, type[Result]] = {}
 
 def register(cls: R) -> R:
     """Make `cls` the model `load` uses for results whose `kind` is its default `kind`."""
-    kind = cls.model_fields["kind"].default
+    kind = cls.model_fields["kind"].default  # type: ignore[call-overload]
     if not isinstance(kind, str) or not kind:
         raise TypeError(f"{cls.__name__}: a registered result needs a default `kind` string")
     KINDS[kind] = cls

@@ -29,7 +29,7 @@ class StudyResult(Result):
     reference: str | None = None
     foils: list[str] = Field(default_factory=list)
     targets: dict[str, StudyTarget] = Field(default_factory=dict)
-    rse_result: RseResult | None = Field(default=None, alias="rse")
+    rse: RseResult | None = None  # the RSE run all targets share
     rse_dir: str | None = None
 
     def to_frame(self) -> Any:
