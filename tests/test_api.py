@@ -168,11 +168,14 @@ def test_study_one_report_with_every_target_and_a_free_rerun(
     assert result.targets["qwen"].ice is not None and result.targets["qwen"].ice.target_identity is not None
     assert result.targets["qwen"].ice.target_identity.organisation.startswith("Alibaba")
     page = (out / "report.html").read_text(encoding="utf-8")
-    assert (
-        all(f">{name}<" in page or name in page for name in ("glm", "qwen"))
-        and "ICE" in page
-        and "RSE" in page
-    )
+    for section in ('id="ice-chart"', 'id="rse"', 'id="map"'):  # ICE bars, RSE table, ICE x RSE map
+        assert section in page
+    from distillscope.report import build_report
+    from distillscope.report.build import map_points
+
+    report = build_report([out])
+    assert [r.target for r in report.ice_results] == ["glm", "qwen"]
+    assert sorted(p.name for p in map_points(report)) == ["glm", "qwen"]  # every target on the map
     assert len(result.to_frame()) == 16
     before = {n: s.requests for n, s in study_servers.items()}
     third = ds.study(path, out=out)

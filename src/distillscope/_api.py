@@ -159,13 +159,16 @@ def report(
 ) -> Path:
     """`distillscope report`: combine run directories into one page (html, md or json, from
     `format` or `out`'s suffix); returns the file written (default report.<format>)."""
-    from distillscope.cli.report import _pick_format
     from distillscope.engine.run import write_atomic
-    from distillscope.report import build_report, render
+    from distillscope.errors import UserError
+    from distillscope.report import FORMATS, build_report, render
 
     given = [paths] if isinstance(paths, str | Path) else list(paths)
     target = None if out is None else Path(out)
-    chosen = _pick_format(format, target)
+    suffix = {".htm": "html", ".markdown": "md"}.get(target.suffix, target.suffix[1:]) if target else ""
+    chosen = format or (suffix if suffix in FORMATS else "html")
+    if chosen not in FORMATS:
+        raise UserError(f"format '{chosen}': expected one of {', '.join(FORMATS)}")
     text = render(build_report([Path(p) for p in given]), chosen)
     target = target or Path(f"report.{chosen}")
     write_atomic(target, text)
