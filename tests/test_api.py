@@ -62,7 +62,18 @@ def test_api_runs_ice_rse_matrix_answers_and_report(
     assert (
         ice.scores.loose.ci95[0] <= ice.scores.loose.ci95[1] and (tmp_path / "ice" / "report.html").is_file()
     )
-    assert len(ds.load(tmp_path / "ice").to_frame()) == 5
+    frame = ds.load(tmp_path / "ice").to_frame()
+    assert len(frame) == 5 and {"loose", "evidence", "prompt", "response", "probe_id"} <= set(frame.columns)
+    saved = json.loads((tmp_path / "ice" / "results.json").read_text())
+    assert (saved["kind"], saved["schema_version"]) == ("ice", "1.0")
+
+    log = tmp_path / "log.jsonl"  # the example: one model's log, recorded labels
+    rows = [{"jailbreak_prompt": "[INSERT PROMPT HERE]", "query": "Who made you?", "response": r, "loose": c, "strict": c}
+            for r, c in (("I am ChatGPT.", True), ("I am GLM.", False), ("I am GLM.", False))]  # fmt: skip
+    log.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    ci95 = ds.ice.rescore(log, target_org="Zhipu AI", judge="recorded", out=tmp_path / "x").scores.loose.ci95  # type: ignore[union-attr]
+    assert ci95[0] < 1 / 3 < ci95[1]
+    assert list(ds.load(tmp_path / "x").to_frame()["loose"]) == [True, False, False]
 
     prompts = tmp_path / "p.jsonl"
     prompts.write_text(

@@ -85,6 +85,7 @@ class Result(Model):
         """DIR/results.json, atomically (a reader never sees half a file)."""
         from distillscope.engine.run import write_atomic
 
+        self.schema_version = SCHEMA_VERSION  # the file is written in the current shape
         write_atomic(Path(path) / "results.json", self.model_dump_json(indent=2) + "\n")
         self._path = Path(path)
 

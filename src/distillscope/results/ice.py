@@ -81,7 +81,13 @@ class IceResult(Result):
 
     def to_frame(self) -> Any:
         """One row per response: its verdict (`index`, `loose`, `strict`, `hard`, `evidence`,
-        `judge`, ...) from verdicts.jsonl."""
+        `judge`, ...) from verdicts.jsonl, and for `ice run` what was asked and answered
+        (`template_id`, `probe_id`, `language`, `prompt`, `response`, ...) from responses.jsonl."""
         from distillscope.results.frames import jsonl_frame
 
-        return jsonl_frame(self._path, "verdicts.jsonl")
+        verdicts = jsonl_frame(self._path, "verdicts.jsonl")
+        if self._path is None or not (self._path / "responses.jsonl").is_file() or verdicts.empty:
+            return verdicts
+        responses = jsonl_frame(self._path, "responses.jsonl")
+        shared = [c for c in responses.columns if c in verdicts.columns and c != "index"]
+        return verdicts.merge(responses.drop(columns=shared), on="index", how="left")
