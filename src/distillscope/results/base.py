@@ -86,7 +86,10 @@ class Result(Model):
         from distillscope.engine.run import write_atomic
 
         self.schema_version = SCHEMA_VERSION  # the file is written in the current shape
-        write_atomic(Path(path) / "results.json", self.model_dump_json(indent=2) + "\n")
+        text = self.model_dump_json(
+            indent=2, fallback=str
+        )  # as results were always written: odd values as text
+        write_atomic(Path(path) / "results.json", text + "\n")
         self._path = Path(path)
 
     def to_frame(self) -> Any:
