@@ -1,4 +1,4 @@
-"""Reading run directories: every documented results shape, tolerance, and located errors."""
+"""Reading run directories into report records: typed results, several targets, located errors, name matching."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from distillscope.errors import UserError
-from distillscope.results import base as typed
 from distillscope.report.load import (
     IceRun,
     MatrixRun,
@@ -20,6 +19,7 @@ from distillscope.report.load import (
     load_runs,
     normalise_model_name,
 )
+from distillscope.results import base as typed
 
 from .conftest import make_ice_run, make_matrix_run, make_rse_run
 
