@@ -123,6 +123,10 @@ def test_study_one_report_with_every_target_and_a_free_rerun(
     [
         ({"colour": "blue"}, "field 'colour': unknown key"),
         ({"foils": "[gpt5]"}, "field 'foils[0]': no model 'gpt5'"),
+        (
+            {"reference": "judge", "rse": "{datasets: {a: builtin}, sharegpt_turns: most}"},
+            "field 'rse': --sharegpt-turns",
+        ),
     ],
 )
 def test_study_file_errors_name_file_and_field(

@@ -126,10 +126,16 @@ def load_study(path: str | Path) -> StudySpec:
     if rse is not None:  # dataset paths are relative to the study file
         rse["datasets"] = {k: _relative(path, str(v)) for k, v in rse["datasets"].items()}
     spec = StudySpec(path, catalog, targets, reference, [str(f) for f in foils], ice, rse)
-    for target in targets:
-        spec.ice_settings(target).validate()
-    if rse is not None:
-        spec.rse_settings().validate()
+    try:
+        if ice is not None:
+            spec.ice_settings(targets[0]).validate()
+    except UserError as exc:  # the settings' own checks speak of flags: say where in the file
+        raise UserError.at(path, str(exc), field="ice") from None
+    try:
+        if rse is not None:
+            spec.rse_settings().validate()
+    except UserError as exc:
+        raise UserError.at(path, str(exc), field="rse") from None
     return spec
 
 
