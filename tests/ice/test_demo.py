@@ -42,10 +42,11 @@ async def test_the_simulated_distilled_model_is_caught_and_the_plain_one_is_not(
     assert plain.name == "smollm2" and not plain.simulated and plain.contradictions == []
     assert distilled.name == "smollm2-as-openai (simulated distilled)" and distilled.simulated
     for result in (plain, distilled):
-        assert result.results["target_identity"]["organisation"] == "Hugging Face"  # the same weights
-        assert result.results["complete"] is True and result.results["n_responses"] == 8
-    scores = distilled.results["scores"]
-    assert scores["loose"]["count"] == scores["strict"]["count"] == scores["hard"]["count"] == 8
+        assert result.results.target_identity is not None
+        assert result.results.target_identity.organisation == "Hugging Face"  # the same weights
+        assert result.results.complete is True and result.results.n_responses == 8
+    scores = distilled.results.scores
+    assert scores is not None and scores.loose.count == scores.strict.count == scores.hard.count == 8
     assert len(distilled.contradictions) == 8
     first = distilled.contradictions[0]
     assert first.levels == ["loose", "strict", "hard"] and first.evidence and "ChatGPT" in first.evidence
@@ -70,12 +71,13 @@ async def test_ice_demo_smoke(tmp_path: Path) -> None:
     async with RunContext(RunOptions(command="demo", out=tmp_path, quiet=True)) as ctx:
         found = await run_ice_demo(ctx, "local:smollm2", budget=2, probes_per_mutant=2)
     results = found.results
-    assert results["complete"] is True and results["target_queries"] == 2
-    assert results["target_identity"]["organisation"] == "Hugging Face"
+    assert results.complete is True and results.target_queries == 2
+    assert results.target_identity is not None and results.target_identity.organisation == "Hugging Face"
+    assert results.scores is not None
     assert (
-        results["n_responses"] == 2
-        and results["scores"]["loose"]["n"] + results["n_failed"] + results["n_unjudged"] == 2
+        results.n_responses == 2
+        and results.scores.loose.n + (results.n_failed or 0) + (results.n_unjudged or 0) == 2
     )
     saved = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
-    assert saved["scores"] == results["scores"]
+    assert saved["kind"] == "ice" and saved["scores"] == results.scores.model_dump(mode="json")
     assert summary_lines(found)[0].startswith("ICE smollm2 (built by Hugging Face): loose ")

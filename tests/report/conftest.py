@@ -33,7 +33,6 @@ def make_ice_run(
     *,
     n: int = 60,
     seed: int = 0,
-    level_breakdowns: bool = True,
     complete: bool = True,
 ) -> Path:
     """An ICE run dir: responses, verdicts and the results they imply."""
@@ -103,9 +102,7 @@ def make_ice_run(
             value = r["template_id" if dim == "template" else dim]
             if value is not None:  # as ice.scoring does: a key a row lacks is left out
                 groups.setdefault(str(value), []).append((r, v))
-        breakdowns[dim] = {
-            k: (scores_of(g) if level_breakdowns else scores_of(g)["loose"]) for k, g in groups.items()
-        }
+        breakdowns[dim] = {k: scores_of(g) for k, g in groups.items()}
     results = {
         "target": target,
         "target_identity": {"organisation": "Zhipu AI", "family": "GLM"},
@@ -309,7 +306,7 @@ def study(tmp_path: Path) -> Callable[..., list[Path]]:
                     tmp_path / "ice-glm", "openai-compatible:glm-4-plus@http://127.0.0.1:1/v1", seed=3
                 )
             )
-            dirs.append(make_ice_run(tmp_path / "ice-llama", "llama-3-8b", seed=4, level_breakdowns=False))
+            dirs.append(make_ice_run(tmp_path / "ice-llama", "llama-3-8b", seed=4))
         if rse:
             dirs.append(make_rse_run(tmp_path / "rse"))
         if matrix:

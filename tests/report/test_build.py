@@ -20,6 +20,7 @@ from distillscope.report.build import (
     to_json,
 )
 from distillscope.report.load import MatrixRun, RseRun
+from distillscope.results.rse import RseMissing
 
 
 def test_rankings_order_each_score(study: Callable[..., list[Path]]) -> None:
@@ -61,10 +62,15 @@ def test_rse_paired_and_missing_rows(study: Callable[..., list[Path]]) -> None:
     assert rows is not None and [r[2] for r in rows] == ["arena", "numina", "average"]
     assert missing_rows(rse.missing) == []
     shown = missing_rows(
-        {"reference": {"count": 0, "ids": {}}, "models": {"m": {"count": 2, "ids": {"arena": ["a1", "a2"]}}}}
+        RseMissing.model_validate(
+            {
+                "reference": {"count": 0, "ids": {}},
+                "models": {"m": {"count": 2, "ids": {"arena": ["a1", "a2"]}}},
+            }
+        )
     )
     assert shown == [("m", 2, '{"ids": {"arena": ["a1", "a2"]}}')]
-    assert missing_rows(["odd"]) is None
+    assert missing_rows(None) is None
 
 
 def test_settings_and_costs_rows(study: Callable[..., list[Path]]) -> None:

@@ -48,7 +48,8 @@ def test_ice_evidence_routes_rows_to_their_target_in_a_mixed_run(tmp_path: Path)
         row["model"] = "qwen-max" if row["index"] % 2 else "glm-4-plus"
     (run_dir / "responses.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     one = json.loads((run_dir / "results.json").read_text())
-    (run_dir / "results.json").write_text(json.dumps([one, {**one, "target": "qwen-max"}]))
+    blocks = {"glm-4-plus": one, "qwen-max": {**one, "target": "qwen-max"}}  # what a mixed rescore writes
+    (run_dir / "results.json").write_text(json.dumps({"target": None, "models": blocks, "judge": "rules"}))
     run = load_run(run_dir)
     assert isinstance(run, IceRun)
     found = ev.ice_evidence(run)

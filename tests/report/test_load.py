@@ -1,4 +1,4 @@
-"""Reading run directories: every documented results shape, tolerance, and located errors."""
+"""Reading run directories into report records: typed results, several targets, located errors, name matching."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from distillscope.report.load import (
     load_runs,
     normalise_model_name,
 )
+from distillscope.results import base as typed
 
 from .conftest import make_ice_run, make_matrix_run, make_rse_run
 
@@ -37,30 +38,24 @@ def test_ice_run_reads_scores_breakdowns_and_settings(tmp_path: Path) -> None:
     assert run.run["totals"]["calls_sent"] == 30
 
 
-def test_single_score_breakdown_cells_read_as_score_column(tmp_path: Path) -> None:
-    run = load_run(make_ice_run(tmp_path / "ice", level_breakdowns=False))
-    assert isinstance(run, IceRun)
-    assert set(run.results[0].breakdowns["area"]["team"]) == {"score"}
-
-
-@pytest.mark.parametrize("shape", ["list", "mapping", "targets"])
-def test_ice_results_with_several_targets(tmp_path: Path, shape: str) -> None:
+def test_ice_results_with_several_targets(tmp_path: Path) -> None:
+    """A rescore of a log that mixes models: one block per model under `models`."""
     one = json.loads((make_ice_run(tmp_path / "a", "glm-4-plus", seed=1) / "results.json").read_text())
     two = json.loads((make_ice_run(tmp_path / "b", "qwen-max", seed=2) / "results.json").read_text())
-    data: object = {
-        "list": [one, two],
-        "mapping": {"glm-4-plus": one, "qwen-max": two},
-        "targets": {"targets": [one, two], "complete": False},
-    }[shape]
     mixed = tmp_path / "mixed"
     mixed.mkdir()
+    data = {
+        "target": None,
+        "models": {"glm-4-plus": one, "qwen-max": two},
+        "judge": "rules",
+        "complete": False,
+    }
     (mixed / "results.json").write_text(json.dumps(data))
     run = load_run(mixed)
     assert isinstance(run, IceRun)
     assert [r.target for r in run.results] == ["glm-4-plus", "qwen-max"]
     assert run.results[1].scores["hard"].score == two["scores"]["hard"]["score"]
-    if shape == "targets":
-        assert run.complete is False
+    assert run.complete is False
 
 
 def test_rse_run_reads_datasets_aspects_and_average(tmp_path: Path) -> None:
@@ -101,16 +96,19 @@ def test_errors_name_the_problem(tmp_path: Path) -> None:
     with pytest.raises(UserError, match=r"results.json:1: not valid JSON"):
         load_run(bad)
     (bad / "results.json").write_text('{"hello": 1}')
-    with pytest.raises(UserError, match="not an ICE, RSE or matrix results file"):
+    with pytest.raises(UserError, match="not an ICE, RSE, matrix, answers or study results file"):
+        load_run(bad)
+    (bad / "results.json").write_text('{"kind": "ice", "scores": {"loose": 1}}')
+    with pytest.raises(UserError, match=r"results.json: field 'scores.loose'"):
         load_run(bad)
 
 
-def test_score_parse_is_tolerant() -> None:
-    assert Score.parse(None) is None and Score.parse(True) is None and Score.parse("x") is None
-    assert Score.parse(0.5) == Score(0.5)
-    assert Score.parse({"score": None, "n": 0, "count": 0, "ci95": [0, 1]}) is None
-    parsed = Score.parse({"score": 0.25, "count": 1, "n": 4, "ci95": [0.05, 0.7]})
+def test_score_of_a_typed_score() -> None:
+    assert Score.of(None) is None
+    assert Score.of(typed.Score(score=None, count=0, n=0, ci95=(0, 1))) is None
+    parsed = Score.of(typed.Score(score=0.25, count=1, n=4, ci95=(0.05, 0.7)))
     assert parsed == Score(0.25, 0.05, 0.7, 4, 1)
+    assert Score.of(typed.Mean(score=3.5, n=10, ci95=(3.1, 3.9))) == Score(3.5, 3.1, 3.9, 10, None)
 
 
 @pytest.mark.parametrize(
@@ -121,6 +119,12 @@ def test_score_parse_is_tolerant() -> None:
         ("glm_4_plus", "glm4plus"),
         ("Qwen-Max 0919", "qwenmax0919"),
         ("openai:gpt-4o", "gpt4o"),
+        ("openai-completions:my-base@http://127.0.0.1:8000/v1", "mybase"),
+        ("openai-compatible:my-base@http://127.0.0.1:8000/v1,http://127.0.0.1:8001/v1", "mybase"),
+        ("replay:answers/my-base.jsonl", "mybase"),
+        ("local:models/My-Base.gguf", "mybase"),
+        ("openai-compatible:Qwen/Qwen2.5-7B-Instruct@http://gpu1:8000/v1", "qwen257binstruct"),
+        ("openai-compatible:llama3.1:8b@http://127.0.0.1:11434/v1", "llama318b"),
     ],
 )
 def test_model_names_match_across_runs(name: str, key: str) -> None:

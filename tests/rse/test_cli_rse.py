@@ -320,7 +320,7 @@ def test_budget_stop_writes_incomplete_results(
     assert result.exit_code == 0, result.output
     assert "incomplete" in result.output
     data = read_results(out)
-    assert data["complete"] is False and "budget" in data["stopped"]
+    assert data["complete"] is False and "budget" in data["stop_reason"]
     finished = invoke(*args)  # resume without the budget
     assert finished.exit_code == 0 and read_results(out)["complete"] is True
 

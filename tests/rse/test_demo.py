@@ -31,18 +31,22 @@ async def test_demo_stage_runs_offline_and_is_free_to_rerun(
     spec = f"openai-compatible:tiny@{server.url}"
     async with RunContext(RunOptions(command="demo", out=tmp_path / "rse", quiet=True)) as ctx:
         results = await run_rse_demo(ctx, spec)
-    assert results["complete"] is True and results["judge"] == "offline"
-    models = results["models"]
+    assert results.complete is True and results.judge == "offline"
+    models = results.models
     assert list(models) == ["tiny-sampled", "tiny-persona", "handwritten"]
     for block in models.values():
-        assert block["datasets"]["examples"]["n"] == DEMO_PROMPTS
-    assert models["tiny-sampled"]["avg"]["score"] > models["handwritten"]["avg"]["score"]
-    assert results["contrast"] is not None  # three test models: contrast is computed
-    assert read_results(tmp_path / "rse")["models"] == models
+        assert block.datasets["examples"].n == DEMO_PROMPTS
+    sampled, handwritten = models["tiny-sampled"].avg, models["handwritten"].avg
+    assert sampled is not None and handwritten is not None
+    assert sampled.score is not None and handwritten.score is not None and sampled.score > handwritten.score
+    assert results.contrast is not None  # three test models: contrast is computed
+    assert read_results(tmp_path / "rse")["models"] == {
+        k: v.model_dump(mode="json") for k, v in models.items()
+    }
     assert len(read_jsonl(tmp_path / "rse" / "responses.jsonl")) == 4 * DEMO_PROMPTS
     assert any("tiny-sampled" in line for line in summary_lines(results))
     sent = server.stats()["requests"]
     assert sent == 3 * DEMO_PROMPTS
     async with RunContext(RunOptions(command="demo", out=tmp_path / "rse", quiet=True)) as ctx:
         again = await run_rse_demo(ctx, spec)
-    assert server.stats()["requests"] == sent and again["run"]["totals"]["calls_sent"] == 0
+    assert server.stats()["requests"] == sent and again.run.totals["calls_sent"] == 0

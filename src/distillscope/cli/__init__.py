@@ -29,6 +29,7 @@ def _register_optional() -> None:
         app.add_typer(module.app, name=group)
     report = importlib.import_module("distillscope.cli.report")
     report.register(app)
+    app.command("study")(importlib.import_module("distillscope.cli.study").study)
 
 
 def _version(value: bool) -> None:

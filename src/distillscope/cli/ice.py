@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -25,6 +25,7 @@ from distillscope.engine.run import RunContext, RunOptions
 from distillscope.ice.fuzzer.mutators import MUTATORS
 from distillscope.ice.runner import IceRescoreSettings, IceRunSettings, parse_list, rescore_ice, run_ice
 from distillscope.ice.templates import DEFAULT_VENDOR_WORDS
+from distillscope.results.ice import IceResult
 
 DEFAULT_VENDOR_LIST = ",".join(DEFAULT_VENDOR_WORDS)
 
@@ -64,37 +65,30 @@ VendorWords = Annotated[
 ]
 
 
-def print_summary(results: dict[str, Any], out: Path) -> None:
+def print_summary(results: IceResult, out: Path) -> None:
     """Scores on a few lines."""
-    blocks = results["models"] if "models" in results else {results.get("target"): results}
-    for name, block in blocks.items():
-        s = block["scores"]
+    for block in results.targets:
         parts = []
-        for metric in ("loose", "strict", "hard"):
-            m = s[metric]
-            score = "n/a" if m["score"] is None else f"{m['score']:.3f}"
-            parts.append(
-                f"{metric} {score} ({m['count']}/{m['n']}, 95% CI {m['ci95'][0]:.3f}-{m['ci95'][1]:.3f})"
-            )
-        org = block["target_identity"]["organisation"]
-        console.print(f"[bold]{name}[/] (built by {org}): " + "; ".join(parts), highlight=False)
-        if block.get("note"):
-            console.print(f"  [yellow]note:[/] {block['note']}", highlight=False)
+        for metric, m in block.scores.items():
+            score = "n/a" if m.score is None else f"{m.score:.3f}"
+            parts.append(f"{metric} {score} ({m.count}/{m.n}, 95% CI {m.ci95[0]:.3f}-{m.ci95[1]:.3f})")
+        org = block.target_identity.organisation
+        console.print(f"[bold]{block.target}[/] (built by {org}): " + "; ".join(parts), highlight=False)
+        if block.note:
+            console.print(f"  [yellow]note:[/] {block.note}", highlight=False)
         not_answers = "".join(
-            f", {block[key]} {word}"
-            for key, word in (("n_empty", "empty"), ("n_filtered", "filtered"))
-            if block.get(key)
+            f", {n} {word}" for word, n in (("empty", block.n_empty), ("filtered", block.n_filtered)) if n
         )
         console.print(
-            f"  {block['n_responses']} responses, {block['n_judged']} judged, {block['n_unjudged']} unjudged, {block['n_failed']} failed calls{not_answers}",
+            f"  {block.n_responses} responses, {block.n_judged} judged, {block.n_unjudged} unjudged, {block.n_failed} failed calls{not_answers}",
             highlight=False,
         )
-    if results.get("judge_calls"):
+    if results.judge_calls:
         console.print(
-            "judge: " + ", ".join(f"{k} {v}" for k, v in results["judge_calls"].items()), highlight=False
+            "judge: " + ", ".join(f"{k} {v}" for k, v in results.judge_calls.items()), highlight=False
         )
-    if not results.get("complete", True):
-        console.print(f"[yellow]incomplete:[/] {results.get('stop_reason')}", highlight=False)
+    if not results.complete:
+        console.print(f"[yellow]incomplete:[/] {results.stop_reason}", highlight=False)
     console.print(f"results: {out / 'results.json'}", highlight=False)
 
 

@@ -24,12 +24,11 @@ from distillscope.cli.options import (
     fail,
     run_command,
 )
-from distillscope.engine.ledger import Ledger, request_key
-from distillscope.engine.run import RunContext, RunOptions, write_json, write_jsonl
-from distillscope.engine.scheduler import CallResult
-from distillscope.errors import BackendError, BudgetExhausted, UserError
-from distillscope.jsonl import read_jsonl
-from distillscope.models.base import Backend, backend_kinds
+from distillscope.engine.ledger import Ledger
+from distillscope.engine.run import RunContext, RunOptions
+from distillscope.errors import BackendError, UserError
+from distillscope.models.answering import AnswerSettings, answer_prompts
+from distillscope.models.base import backend_kinds
 from distillscope.models.spec import ModelCatalog, build_backend
 from distillscope.models.types import GenerateParams, ModelRequest
 
@@ -100,46 +99,6 @@ def ledger_info(path: Annotated[str, typer.Argument(help="A ledger.sqlite file o
     ledger.close()
 
 
-def read_prompt_file(path: Path) -> list[tuple[str, str]]:
-    """(id, prompt) pairs from JSONL (`prompt`, optional `id`) or plain text (one prompt a line)."""
-    if path.suffix == ".jsonl":
-        pairs = []
-        seen: set[str] = set()
-        for line, row in read_jsonl(path):
-            prompt = row.get("prompt")
-            if not isinstance(prompt, str) or not prompt.strip():
-                raise UserError.at(path, "missing or empty 'prompt'", line=line, field="prompt")
-            pid = str(row.get("id", f"line-{line}"))
-            if pid in seen:
-                raise UserError.at(path, f"duplicate id '{pid}'", line=line, field="id")
-            seen.add(pid)
-            pairs.append((pid, prompt))
-        return pairs
-    if not path.is_file():
-        raise UserError(f"{path}: file not found" if not path.exists() else f"{path}: not a regular file")
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    pairs = [(f"line-{i}", text) for i, text in enumerate(lines, start=1) if text.strip()]
-    if not pairs:
-        raise UserError(f"{path}: no prompts in file")
-    return pairs
-
-
-def _answered_so_far(ctx: RunContext, backend: Backend, requests: list[ModelRequest]) -> list[CallResult]:
-    """After a budget stop: the calls that did finish, read back from the ledger, in order."""
-    identity = backend.ledger_identity()
-    keys = [request_key(identity, backend.prepare(r)) for r in requests]
-    found = ctx.ledger.answers(keys)
-    return [
-        CallResult(key, found[key].response, cached=True)
-        if key in found
-        else CallResult(key, None, error="not sent: budget reached")
-        for key in keys
-    ]
-
-
 @app.command("answer")
 def answer(
     spec: Annotated[str, typer.Argument(help="Model spec or config name.")],
@@ -167,76 +126,27 @@ def answer(
     Example: distillscope models answer local:smollm2 --prompts prompts.txt --out runs/answers
     """
 
+    settings = AnswerSettings(
+        model=spec, prompts=str(prompts), system_prompt=system_prompt, temperature=temperature,
+        max_tokens=max_tokens, seed=seed,
+    )  # fmt: skip
+
     async def main() -> None:
-        items = read_prompt_file(prompts)
         options = RunOptions(
-            command="answer",
-            out=out,
-            cache=cache,
-            config=config,
-            concurrency=concurrency,
-            max_calls=max_calls,
-            max_tokens=max_tokens_total,
-            quiet=quiet,
-            force=force,
-            settings={"prompts": str(prompts), "system_prompt": system_prompt},
-        )
+            command="answer", out=out, cache=cache, config=config, concurrency=concurrency,
+            max_calls=max_calls, max_tokens=max_tokens_total, quiet=quiet, force=force,
+        )  # fmt: skip
         async with RunContext(options) as ctx:
-            params = GenerateParams(temperature=temperature, max_tokens=max_tokens, seed=seed)
-            backend = ctx.model(spec, system_prompt=system_prompt, params=params)
-            ctx.write_config()
-            requests = [ModelRequest.user(text, prompt_id=pid) for pid, text in items]
-            complete = True
-            try:
-                results = await ctx.scheduler.map(backend, requests, stage=f"answers: {backend.name}")
-            except BudgetExhausted as exc:
-                console.print(
-                    f"[yellow]stopped:[/] {exc}; rerun with a larger budget to finish (finished calls are kept)"
-                )
-                complete = False
-                results = _answered_so_far(ctx, backend, requests)
-            rows = [
-                {
-                    "id": pid,
-                    "prompt": text,
-                    "response": r.response.text if r.response else None,
-                    "error": r.error,
-                    "finish_reason": r.response.finish_reason if r.response else None,
-                    "outcome": r.outcome,
-                    "ledger_key": r.key,
-                }
-                for (pid, text), r in zip(items, results, strict=False)
-            ]
-            write_jsonl(ctx.out / "responses.jsonl", [r for r in rows if r["response"] is not None])
-            failed = [r for r in rows if r["response"] is None]
-            write_json(
-                ctx.out / "results.json",
-                {
-                    "model": backend.name,
-                    "complete": complete and not failed,
-                    "n_prompts": len(items),
-                    "n_answered": len(rows) - len(failed),
-                    "n_empty": sum(r["outcome"] == "empty" for r in rows),
-                    "n_filtered": sum(r["outcome"] == "filtered" for r in rows),
-                    "failed": [{"id": r["id"], "error": r["error"]} for r in failed],
-                    "settings": {
-                        "system_prompt": system_prompt,
-                        "params": params.model_dump(exclude_none=True),
-                    },
-                    "run": ctx.run_summary(),
-                },
-            )
+            result = await answer_prompts(ctx, settings)
+            if result.stop_reason:
+                console.print(f"[yellow]{result.stop_reason}[/]")
             not_answers = "".join(
                 f" ({n} {word})"
-                for word in ("empty", "filtered")
-                if (n := sum(r["outcome"] == word for r in rows))
+                for word, n in (("empty", result.n_empty), ("filtered", result.n_filtered))
+                if n
             )
             console.print(
-                f"{len(rows) - len(failed)}/{len(items)} answered{not_answers}, {len(failed)} failed; {ctx.out / 'responses.jsonl'}"
+                f"{result.n_answered}/{result.n_prompts} answered{not_answers}, {len(result.failed)} failed; {ctx.out / 'responses.jsonl'}"
             )
-            if rows and len(failed) == len(rows):  # nothing answered: a setup problem, not a result
-                raise UserError(
-                    f"model '{backend.name}': all {len(rows)} calls failed, first error: {failed[0]['error']}"
-                )
 
     run_command(main)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -24,17 +24,10 @@ from distillscope.cli.options import (
     write_run_report,
 )
 from distillscope.engine.run import RunContext, RunOptions
-from distillscope.errors import UserError
-from distillscope.models.types import GenerateParams
-from distillscope.rse.datasets import SharegptTurns, load_datasets
-from distillscope.rse.judging import OFFLINE, JudgeOptions
-from distillscope.rse.matrix import run_matrix
-from distillscope.rse.runner import (
-    Contestant,
-    check_distinct_from_reference,
-    check_replay_coverage,
-    run_rse,
-)
+from distillscope.results.base import Mean
+from distillscope.results.rse import MatrixResult, RseResult
+from distillscope.rse.judging import OFFLINE
+from distillscope.rse.stage import RseMatrixSettings, RseRunSettings, run_matrix_stage, run_rse_stage
 
 app = typer.Typer(
     help="Response Similarity Evaluation: how closely do a model's answers track a reference's?",
@@ -87,70 +80,48 @@ Temperature = Annotated[
 ]
 
 
-def _turns(value: str) -> SharegptTurns:
-    if value not in ("first", "all"):
-        raise UserError(f"--sharegpt-turns must be 'first' or 'all', got '{value}'")
-    return "first" if value == "first" else "all"
-
-
-def _answer_params(temperature: float | None, max_tokens: int | None, seed: int) -> GenerateParams:
-    if max_tokens is not None and max_tokens < 1:
-        raise UserError(f"--max-tokens must be at least 1, got {max_tokens}")
-    if temperature is not None and temperature < 0:
-        raise UserError(f"--temperature must be at least 0, got {temperature}")
-    return GenerateParams(temperature=temperature, max_tokens=max_tokens, seed=seed)
-
-
-def _fmt(entry: dict[str, Any] | None) -> str:
-    if not entry or entry.get("score") is None:
+def _fmt(entry: Mean | None) -> str:
+    if entry is None or entry.score is None:
         return "n/a"
-    lo, hi = entry["ci95"]
-    return f"{entry['score']:.2f} [{lo:.2f}, {hi:.2f}] n={entry['n']}"
+    lo, hi = entry.ci95
+    return f"{entry.score:.2f} [{lo:.2f}, {hi:.2f}] n={entry.n}"
 
 
-def _signed(entry: dict[str, Any]) -> str:
-    if entry.get("score") is None:
+def _signed(entry: Mean | None) -> str:
+    if entry is None or entry.score is None:
         return "n/a"
-    lo, hi = entry["ci95"]
-    return f"{entry['score']:+.2f} [{lo:+.2f}, {hi:+.2f}]"
+    lo, hi = entry.ci95
+    return f"{entry.score:+.2f} [{lo:+.2f}, {hi:+.2f}]"
 
 
-def print_rse(results: dict[str, Any], out: Path) -> None:
+def print_rse(results: RseResult, out: Path) -> None:
     """Scores per model per dataset and the average, on a few lines."""
     from rich.table import Table
 
-    datasets = list(results.get("datasets", {}))
+    datasets = results.dataset_names
     table = Table(
-        "model",
-        *datasets,
-        "average",
-        title=f"similarity to {results['reference']} (1-5, judge {results['judge']})",
+        "model", *datasets, "average", title=f"similarity to {results.reference} (1-5, judge {results.judge})"
     )
-    for name, block in results.get("models", {}).items():
-        table.add_row(name, *(_fmt(block["datasets"].get(d)) for d in datasets), _fmt(block.get("avg")))
+    for name, block in results.models.items():
+        table.add_row(name, *(_fmt(block.datasets.get(d)) for d in datasets), _fmt(block.avg))
     console.print(table)
-    contrast = (results.get("contrast") or {}).get("models") or {}
+    contrast = results.contrast.models if results.contrast else {}
     if contrast:
-        parts = []
-        for name, block in contrast.items():
-            overall = (block.get("measures") or {}).get("overall") or {}
-            parts.append(f"{name} {_signed(overall)}")
+        parts = [f"{name} {_signed(block.measures.get('overall'))}" for name, block in contrast.items()]
         console.print(
             "contrast (similarity beyond the panel's typical, overall): " + ", ".join(parts), highlight=False
         )
-    missing = results.get("missing") or {}
-    counts = {name: m["count"] for name, m in (missing.get("models") or {}).items() if m["count"]}
-    if (missing.get("reference") or {}).get("count"):
-        counts[f"{results['reference']} (reference)"] = missing["reference"]["count"]
+    missing = results.missing
+    counts = {name: m.count for name, m in (missing.models if missing else {}).items() if m.count}
+    if missing and missing.reference.count:
+        counts[f"{results.reference} (reference)"] = missing.reference.count
     if counts:
         console.print(
             "[yellow]missing answers (pairs skipped):[/] " + ", ".join(f"{k} {v}" for k, v in counts.items()),
             highlight=False,
         )
     not_answers = [
-        f"{results[key]} {word}"
-        for key, word in (("n_empty", "empty"), ("n_filtered", "filtered"))
-        if results.get(key)
+        f"{n} {word}" for word, n in (("empty", results.n_empty), ("filtered", results.n_filtered)) if n
     ]
     if not_answers:
         console.print(
@@ -158,10 +129,9 @@ def print_rse(results: dict[str, Any], out: Path) -> None:
             + ", ".join(not_answers),
             highlight=False,
         )
-    if not results.get("complete", True):
+    if not results.complete:
         console.print(
-            f"[yellow]incomplete:[/] {results.get('stopped')}; rerun the same command to finish",
-            highlight=False,
+            f"[yellow]incomplete:[/] {results.stop_reason}; rerun the same command to finish", highlight=False
         )
     console.print(f"results: {out / 'results.json'}", highlight=False)
 
@@ -206,62 +176,20 @@ def run(
     Example: distillscope rse run --reference openai:gpt-4o --test replay:answers/qwen.jsonl --dataset arena=arena-hard.jsonl --sample 100 --out runs/rse
     """
 
-    async def main() -> dict[str, Any]:
-        turns = _turns(sharegpt_turns)
-        specs = parse_pairs(dataset, "--dataset")
-        datasets = load_datasets(specs, sample=sample, seed=seed, sharegpt_turns=turns)
-        params = _answer_params(temperature, max_tokens, seed)
-        settings = {
-            "reference": reference,
-            "tests": test,
-            "panel": panel or [],
-            "datasets": specs,
-            "sample": sample,
-            "seed": seed,
-            "judge": judge,
-            "swap": swap,
-            "judge_temperature": judge_temperature,
-            "sharegpt_turns": turns,
-            "system_prompt": system_prompt,
-            "answer_params": params.model_dump(exclude_none=True),
-            "allow_missing": allow_missing,
-        }
+    async def main() -> RseResult:
+        settings = RseRunSettings(
+            reference=reference, tests=test, panel=panel or [], datasets=parse_pairs(dataset, "--dataset"),
+            sample=sample, seed=seed, judge=judge, swap=swap, judge_temperature=judge_temperature,
+            sharegpt_turns=sharegpt_turns, system_prompt=system_prompt, max_tokens=max_tokens, temperature=temperature,
+            allow_missing=allow_missing,
+        )  # fmt: skip
+        settings.validate()
         options = RunOptions(
-            command="rse",
-            out=out,
-            cache=cache,
-            config=config,
-            concurrency=concurrency,
-            max_calls=max_calls,
-            max_tokens=max_tokens_total,
-            quiet=quiet,
-            force=force,
-            settings=settings,
-        )
+            command="rse", out=out, cache=cache, config=config, concurrency=concurrency,
+            max_calls=max_calls, max_tokens=max_tokens_total, quiet=quiet, force=force,
+        )  # fmt: skip
         async with RunContext(options) as ctx:
-
-            def contestant(spec: str) -> Contestant:
-                backend = ctx.model(spec, system_prompt=system_prompt, params=params)
-                return Contestant(backend.name, backend, params)
-
-            ref = contestant(reference)
-            tests = [contestant(s) for s in test]
-            extra = [contestant(s) for s in panel or []]
-            # bad input is refused before the directory is claimed for these settings
-            check_replay_coverage([ref, *tests, *extra], datasets, allow_missing=allow_missing)
-            check_distinct_from_reference(ref, tests)
-            ctx.write_config()
-            judge_options = JudgeOptions(spec=judge, temperature=judge_temperature, seed=seed, swap=swap)
-            results = await run_rse(
-                ctx,
-                reference=ref,
-                tests=tests,
-                panel=extra,
-                datasets=datasets,
-                judge_options=judge_options,
-                settings=settings,
-                allow_missing=allow_missing,
-            )
+            results = await run_rse_stage(ctx, settings)
             write_run_report(ctx.out)  # report.html and report.md beside the results
             print_rse(results, ctx.out)
             return results
@@ -300,54 +228,20 @@ def matrix(
     Example: distillscope rse matrix --model replay:a.jsonl --model replay:b.jsonl --model replay:c.jsonl --dataset mt=question.jsonl --out runs/matrix
     """
 
-    async def main() -> dict[str, Any]:
-        turns = _turns(sharegpt_turns)
-        if len(model) < 2:
-            raise UserError("rse matrix needs at least two --model")
-        specs = parse_pairs(dataset, "--dataset")
-        datasets = load_datasets(specs, sample=sample, seed=seed, sharegpt_turns=turns)
-        params = _answer_params(temperature, max_tokens, seed)
-        settings = {
-            "models": model,
-            "datasets": specs,
-            "sample": sample,
-            "seed": seed,
-            "judge": judge,
-            "swap": swap,
-            "judge_temperature": judge_temperature,
-            "sharegpt_turns": turns,
-            "system_prompt": system_prompt,
-            "answer_params": params.model_dump(exclude_none=True),
-            "allow_missing": allow_missing,
-        }
+    async def main() -> MatrixResult:
+        settings = RseMatrixSettings(
+            models=model, datasets=parse_pairs(dataset, "--dataset"), sample=sample, seed=seed, judge=judge,
+            swap=swap, judge_temperature=judge_temperature, sharegpt_turns=sharegpt_turns,
+            system_prompt=system_prompt, max_tokens=max_tokens, temperature=temperature,
+            allow_missing=allow_missing,
+        )  # fmt: skip
+        settings.validate()
         options = RunOptions(
-            command="rse-matrix",
-            out=out,
-            cache=cache,
-            config=config,
-            concurrency=concurrency,
-            max_calls=max_calls,
-            max_tokens=max_tokens_total,
-            quiet=quiet,
-            force=force,
-            settings=settings,
-        )
+            command="rse-matrix", out=out, cache=cache, config=config, concurrency=concurrency,
+            max_calls=max_calls, max_tokens=max_tokens_total, quiet=quiet, force=force,
+        )  # fmt: skip
         async with RunContext(options) as ctx:
-            models = []
-            for spec in model:
-                backend = ctx.model(spec, system_prompt=system_prompt, params=params)
-                models.append(Contestant(backend.name, backend, params))
-            check_replay_coverage(models, datasets, allow_missing=allow_missing)
-            ctx.write_config()
-            judge_options = JudgeOptions(spec=judge, temperature=judge_temperature, seed=seed, swap=swap)
-            results = await run_matrix(
-                ctx,
-                models=models,
-                datasets=datasets,
-                judge_options=judge_options,
-                settings=settings,
-                allow_missing=allow_missing,
-            )
+            results = await run_matrix_stage(ctx, settings)
             write_run_report(ctx.out)  # report.html and report.md beside the results
             print_matrix(results, ctx.out)
             return results
@@ -355,23 +249,22 @@ def matrix(
     run_command(main)
 
 
-def print_matrix(results: dict[str, Any], out: Path) -> None:
+def print_matrix(results: MatrixResult, out: Path) -> None:
     from rich.table import Table
 
-    names: list[str] = results["models"]
-    order: list[int] = results.get("order") or list(range(len(names)))
+    names = results.models
+    order = results.order or list(range(len(names)))
     table = Table(
         "",
         *(names[i] for i in order),
-        title=f"pairwise similarity (1-5, judge {results['judge']}), dendrogram order",
+        title=f"pairwise similarity (1-5, judge {results.judge}), dendrogram order",
     )
     for i in order:
-        row = results["scores"][i]
+        row = results.scores[i]
         table.add_row(names[i], *("n/a" if row[j] is None else f"{row[j]:.2f}" for j in order))
     console.print(table)
-    if not results.get("complete", True):
+    if not results.complete:
         console.print(
-            f"[yellow]incomplete:[/] {results.get('stopped')}; rerun the same command to finish",
-            highlight=False,
+            f"[yellow]incomplete:[/] {results.stop_reason}; rerun the same command to finish", highlight=False
         )
     console.print(f"results: {out / 'results.json'}", highlight=False)

@@ -25,6 +25,7 @@ from typing import Any
 from distillscope.engine.run import RunContext
 from distillscope.ice.runner import IceRunSettings, run_ice
 from distillscope.models.spec import resolve_config
+from distillscope.results.ice import IceResult
 
 DEMO_BUDGET = 8
 DEMO_PROBES_PER_MUTANT = 4
@@ -61,7 +62,7 @@ class IceDemoResult:
     name: str
     simulated: bool
     out: Path
-    results: dict[str, Any]
+    results: IceResult
     contradictions: list[Contradiction] = field(default_factory=list)
 
 
@@ -103,7 +104,7 @@ async def run_ice_demo(
     )
     results = await run_ice(ctx, settings, out=ctx.out)
     return IceDemoResult(
-        name=str(results["target"]),
+        name=str(results.target),
         simulated=simulate_openai,
         out=ctx.out,
         results=results,
@@ -136,11 +137,10 @@ def contradictions(out: Path) -> list[Contradiction]:
 
 def summary_lines(result: IceDemoResult) -> list[str]:
     """A few plain lines for the demo's console output: scores, then the first contradictions."""
-    res = result.results
-    scores = res["scores"]
+    (block,) = result.results.targets
     lines = [
-        f"ICE {result.name} (built by {res['target_identity']['organisation']}): "
-        + ", ".join(f"{m} {scores[m]['count']}/{scores[m]['n']}" for m in ("loose", "strict", "hard"))
+        f"ICE {result.name} (built by {block.target_identity.organisation}): "
+        + ", ".join(f"{m} {s.count}/{s.n}" for m, s in block.scores.items())
     ]
     for c in result.contradictions[:SHOWN_CONTRADICTIONS]:
         kind = ", ".join([*c.levels, *([c.category] if c.category else [])])
@@ -151,8 +151,8 @@ def summary_lines(result: IceDemoResult) -> list[str]:
         lines.append(f"  ... and {rest} more (report: evidence)")
     if not result.contradictions:
         lines.append("  no identity contradiction in this small sample")
-    if not res.get("complete", True):
-        lines.append(f"  incomplete: {res.get('stop_reason')}")
+    if not result.results.complete:
+        lines.append(f"  incomplete: {result.results.stop_reason}")
     lines.append(f"  ICE results: {result.out / 'results.json'}")
     return lines
 

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from distillscope.engine.run import RunContext, write_json, write_jsonl
+from distillscope.engine.run import RunContext, write_jsonl
 from distillscope.errors import BudgetExhausted, UserError
 from distillscope.ice.fuzzer.engine import FuzzSettings, IceEngine
 from distillscope.ice.fuzzer.mutators import MUTATORS
@@ -30,6 +30,7 @@ from distillscope.ice.templates import DEFAULT_VENDOR_WORDS, load_templates
 from distillscope.ice.types import JudgeItem, TargetIdentity, Verdict
 from distillscope.jsonl import AtomicJsonlWriter
 from distillscope.models.base import ModelIdentity
+from distillscope.results.ice import IceResult
 
 MODES = ("fuzz", "grid", "plain")
 # The verdicts.jsonl note of a reply that is not an answer (counted as n_empty / n_filtered).
@@ -131,7 +132,7 @@ def _result_block(
     n_judged = sum(o.loose is not None for o in outcomes)
     return {
         "target": target,
-        "target_identity": identity.model_dump(),
+        "target_identity": identity,
         "judge": judge.name,
         "n_responses": len(keys),
         "n_failed": n_failed,
@@ -161,7 +162,7 @@ def _verdict_row(
 
 
 # ---------------------------------------------------------------------------------- ice run
-async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -> dict[str, Any]:
+async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -> IceResult:
     """Probe the target (fuzz, grid or plain), judge, score, and write the run directory."""
     s.validate()
     out = out or ctx.out
@@ -241,16 +242,18 @@ async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -
     )
     if s.mode != "plain":
         write_jsonl(out / "templates.jsonl", (asdict(t) for t in engine.templates))
-    results = {
-        **block,
-        "mode": s.mode,
-        "target_queries": engine.queries,
-        "stop_reason": engine.stop_reason,
-        "settings": settings,
-        "complete": complete,
-        "run": ctx.run_summary(),
-    }
-    write_json(out / "results.json", results)
+    results = IceResult.model_validate(
+        {
+            **block,
+            "mode": s.mode,
+            "target_queries": engine.queries,
+            "stop_reason": engine.stop_reason,
+            "settings": settings,
+            "complete": complete,
+            "run": ctx.run_summary(),
+        }
+    )
+    results.write(out)
     return results
 
 
@@ -375,7 +378,7 @@ async def _judge_chunk(
     return verdicts
 
 
-async def rescore_ice(ctx: RunContext, s: IceRescoreSettings, out: Path | None = None) -> dict[str, Any]:
+async def rescore_ice(ctx: RunContext, s: IceRescoreSettings, out: Path | None = None) -> IceResult:
     """Judge the responses of an existing log again and write verdicts and results.
 
     The log is read twice and never held in memory: a first pass checks it and collects models,
@@ -446,14 +449,15 @@ async def rescore_ice(ctx: RunContext, s: IceRescoreSettings, out: Path | None =
         "complete": complete,
     }
     if not multi:
-        results = {**next(iter(blocks.values())), **common, "run": ctx.run_summary()}
+        data = {**next(iter(blocks.values())), **common, "run": ctx.run_summary()}
     else:
-        results = {
+        data = {
             "target": None,
             "n_responses": scan.n_rows,
             "models": {str(model): block for model, block in blocks.items()},
             **common,
             "run": ctx.run_summary(),
         }
-    write_json(out / "results.json", results)
+    results = IceResult.model_validate(data)
+    results.write(out)
     return results

@@ -32,6 +32,30 @@ SPEC_HELP = (
 )
 
 
+# The inline spec kinds, in the grammar above; `parse_inline` accepts exactly these.
+SPEC_KINDS = ("openai-compatible", "openai-completions", "openai", "local", "replay")
+_FILE_SUFFIXES = (".jsonl", ".json", ".csv", ".parquet", ".gguf")
+
+
+def model_label(spec: str) -> str:
+    """The model a spec or name denotes, without backend kind, URLs, folders or file suffix:
+    `openai-compatible:my-base@http://h/v1`, `openai-completions:my-base@http://h/v1` and
+    `replay:answers/my-base.jsonl` are all `my-base`. Built from the spec grammar (SPEC_KINDS),
+    so report matching cannot drift from what the CLI accepts."""
+    text = spec.strip()
+    kind, sep, rest = text.partition(":")
+    if sep and kind.lower() in SPEC_KINDS:
+        text = rest
+        if kind.lower() in ("openai-compatible", "openai-completions"):
+            text = text.partition("@")[0]
+    text = text.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    for suffix in _FILE_SUFFIXES:
+        if text.lower().endswith(suffix):
+            text = text[: -len(suffix)]
+            break
+    return text
+
+
 class ModelCatalog:
     """Named models from a YAML config file."""
 
@@ -122,7 +146,7 @@ def parse_inline(spec: str) -> ModelConfig:
         return ModelConfig(kind="local", model=rest, name=name)
     if kind == "replay":
         return ModelConfig(kind="replay", model=rest, path=rest, name=Path(rest).stem)
-    raise UserError(f"model spec '{spec}': unknown kind '{kind}'; {SPEC_HELP}")
+    raise UserError(f"model spec '{spec}': unknown kind '{kind}'; {SPEC_HELP}")  # not in SPEC_KINDS
 
 
 def resolve_config(spec: str, catalog: ModelCatalog | None = None) -> ModelConfig:

@@ -19,6 +19,7 @@ from distillscope.report.load import (
     normalise_model_name,
 )
 from distillscope.report.plots import MapPoint
+from distillscope.results.rse import Contrast, RseMissing
 
 # Settings shown first, in this order, when a run has them (the rest follow alphabetically).
 SETTING_ORDER = (
@@ -142,67 +143,32 @@ def rankings(report: Report) -> list[Ranking]:
 
 
 def paired_rows(run: RseRun) -> list[tuple[str, str, str, Score]] | None:
-    """(a, b, dataset or "average", difference) from `rse run`'s paired comparisons; None if the
-    shape is not the known one (the page then shows it generically)."""
-    if not isinstance(run.paired, list) or not run.paired:
-        return None
+    """(a, b, dataset or "average", difference) from `rse run`'s paired comparisons."""
     rows: list[tuple[str, str, str, Score]] = []
-    for entry in run.paired:
-        if not isinstance(entry, dict) or "a" not in entry or "b" not in entry:
-            return None
-        given = entry.get("datasets")
-        per_ds: dict[str, Any] = given if isinstance(given, dict) else {}
-        for ds, cell in per_ds.items():
-            if (score := Score.parse(cell)) is not None:
-                rows.append((str(entry["a"]), str(entry["b"]), str(ds), score))
-        if (avg := Score.parse(entry.get("avg"))) is not None:
-            rows.append((str(entry["a"]), str(entry["b"]), "average", avg))
-        if (
-            not per_ds
-            and "avg" not in entry
-            and (own := Score.parse(entry.get("difference", entry))) is not None
-        ):
-            rows.append((str(entry["a"]), str(entry["b"]), str(entry.get("dataset", "")), own))
+    for entry in run.paired or []:
+        for ds, cell in entry.datasets.items():
+            if (score := Score.of(cell)) is not None:
+                rows.append((entry.a, entry.b, ds, score))
+        if (avg := Score.of(entry.avg)) is not None:
+            rows.append((entry.a, entry.b, "average", avg))
     return rows or None
 
 
-def missing_rows(missing: Any) -> list[tuple[str, int, str]] | None:
+def missing_rows(missing: RseMissing | None) -> list[tuple[str, int, str]] | None:
     """(model, count, ids and reasons) for every model with missing answers; [] when none is
-    missing; None when the shape is not `{"reference": {...}, "models": {name: {...}}}`."""
-    if not isinstance(missing, dict):
+    missing; None when the run recorded nothing about missing answers."""
+    if missing is None:
         return None
-    entries: list[tuple[str, Any]] = []
-    if isinstance(missing.get("reference"), dict):
-        entries.append(("reference", missing["reference"]))
-    models = (
-        missing.get("models")
-        if "models" in missing
-        else {k: v for k, v in missing.items() if k != "reference"}
-    )
-    if isinstance(models, dict):
-        entries += list(models.items())
-    rows: list[tuple[str, int, str]] = []
-    for name, entry in entries:
-        if not isinstance(entry, dict) or not isinstance(entry.get("count"), int):
-            return None
-        if entry["count"] > 0:
-            detail = {"ids": entry.get("ids"), "reasons": entry.get("reasons")}
-            rows.append(
-                (str(name), entry["count"], compact({k: v for k, v in detail.items() if v}, limit=600))
-            )
-    return rows
-
-
-def score_table(value: Any) -> list[tuple[str, Score]] | None:
-    """A mapping whose values are all scores (e.g. contrast per model), as rows; else None."""
-    if not isinstance(value, dict) or not value:
-        return None
-    rows = [
-        (str(k), s)
-        for k, v in value.items()
-        if isinstance(v, dict) and "score" in v and (s := Score.parse(v))
+    entries = [("reference", missing.reference), *missing.models.items()]
+    return [
+        (
+            name,
+            m.count,
+            compact({k: v for k, v in {"ids": m.ids, "reasons": m.reasons}.items() if v}, limit=600),
+        )
+        for name, m in entries
+        if m.count > 0
     ]
-    return rows if len(rows) == len(value) else None
 
 
 CONTRAST_ASPECTS = ("overall", "style", "logic", "content")  # on the 1-5 scale; other measures are raw
@@ -226,33 +192,19 @@ class ContrastTable:
         return 2 if measure in CONTRAST_ASPECTS else 3
 
 
-def contrast_table(value: Any) -> ContrastTable | None:
-    """`rse run`'s contrast block (`{"definition", "panel", "models": {name: {"measures": {measure:
-    score}}}}`) or a flat `{name: score}` mapping, as a table; None when it is neither."""
-    if not isinstance(value, dict) or not value:
+def contrast_table(contrast: Contrast | None) -> ContrastTable | None:
+    """`rse run`'s contrast block as a table (one row per model, one column per measure); None
+    when the run has none."""
+    if contrast is None or not contrast.models:
         return None
-    models = value.get("models")
-    if isinstance(models, dict) and models:
-        found: list[str] = []
-        rows: list[tuple[str, dict[str, Score | None]]] = []
-        for name, entry in models.items():
-            measures = entry.get("measures") if isinstance(entry, dict) else None
-            if not isinstance(measures, dict):
-                return None
-            cells = {str(m): Score.parse(v) for m, v in measures.items()}
-            found += [m for m in cells if m not in found]
-            rows.append((str(name), cells))
-        order = [m for m in CONTRAST_ASPECTS if m in found] + [m for m in found if m not in CONTRAST_ASPECTS]
-        panel = value.get("panel")
-        definition = value.get("definition")
-        return ContrastTable(
-            order,
-            rows,
-            [str(p) for p in panel] if isinstance(panel, list) else [],
-            definition if isinstance(definition, str) else None,
-        )
-    flat = score_table(value)
-    return ContrastTable(["overall"], [(n, {"overall": s}) for n, s in flat]) if flat else None
+    found: list[str] = []
+    rows: list[tuple[str, dict[str, Score | None]]] = []
+    for name, block in contrast.models.items():
+        cells = {m: Score.of(v) for m, v in block.measures.items()}
+        found += [m for m in cells if m not in found]
+        rows.append((name, cells))
+    order = [m for m in CONTRAST_ASPECTS if m in found] + [m for m in found if m not in CONTRAST_ASPECTS]
+    return ContrastTable(order, rows, list(contrast.panel), contrast.definition or None)
 
 
 def matrix_pairs(
@@ -349,16 +301,16 @@ def cost_rows(run: Run) -> list[tuple[str, str]]:
         failed = [r.n_failed for r in run.results if isinstance(r.n_failed, int)]
         if failed:
             rows.append(("failed target answers", str(sum(failed))))
-        calls = run.raw.get("judge_calls")
+        calls = run.result.judge_calls
         if isinstance(calls, dict) and calls:
             rows.append(("judge calls", compact(calls)))
     if isinstance(run, IceRun):
         for field_name, label in (("n_empty", EMPTY_LABEL), ("n_filtered", FILTERED_LABEL)):
-            counts = [getattr(r, field_name) for r in run.results if isinstance(getattr(r, field_name), int)]
+            counts = [getattr(r, field_name) or 0 for r in run.results]
             if any(counts):
                 rows.append((label, str(sum(counts))))
-    if isinstance(run, RseRun) and isinstance(run.raw.get("n_unjudged"), int):
-        rows.append(("unjudged pairs", str(run.raw["n_unjudged"])))
+    if isinstance(run, RseRun) and run.result.n_unjudged is not None:
+        rows.append(("unjudged pairs", str(run.result.n_unjudged)))
     if isinstance(run, RseRun):
         rows.extend(_rse_skip_rows(run))
     return rows
@@ -370,16 +322,12 @@ def _rse_skip_rows(run: RseRun) -> list[tuple[str, str]]:
     missing = missing_rows(run.missing) or []
     if any(count for _, count, _ in missing):
         rows.append((MISSING_LABEL, compact({name: count for name, count, _ in missing if count})))
-    for key, label in (("n_empty", EMPTY_LABEL), ("n_filtered", FILTERED_LABEL)):
-        if isinstance(run.raw.get(key), int) and run.raw[key]:
-            rows.append((label, str(run.raw[key])))
-    skipped = run.raw.get("skipped")
-    if isinstance(skipped, dict):
-        totals = {
-            str(name): v.get("total") for name, v in skipped.items() if isinstance(v, dict) and v.get("total")
-        }
-        if totals:
-            rows.append((SKIPPED_LABEL, compact(totals)))
+    for count, label in ((run.result.n_empty, EMPTY_LABEL), (run.result.n_filtered, FILTERED_LABEL)):
+        if count:
+            rows.append((label, str(count)))
+    totals = {name: v.get("total") for name, v in (run.result.skipped or {}).items() if v.get("total")}
+    if totals:
+        rows.append((SKIPPED_LABEL, compact(totals)))
     return rows
 
 

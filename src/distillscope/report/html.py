@@ -31,7 +31,6 @@ from distillscope.report.build import (
     paired_rows,
     per_model_costs,
     run_kind,
-    score_table,
     settings_rows,
 )
 from distillscope.report.load import BREAKDOWN_DIMS, Score
@@ -82,7 +81,6 @@ def _environment() -> jinja2.Environment:
         matrix_pairs=build.matrix_pairs,
         missing_rows=missing_rows,
         paired_rows=paired_rows,
-        score_table=score_table,
         contrast_table=contrast_table,
     )
     return env

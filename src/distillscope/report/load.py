@@ -1,8 +1,10 @@
-"""Read ICE, RSE and matrix run directories into plain records the report builders share.
+"""Read ICE, RSE and matrix run directories into the records the report builders share.
 
-Every reader is tolerant: a field that is absent (an older or partial run, another tool's
-results) leaves its part of the report empty rather than failing. Only a directory that holds
-no results at all is an error, because then there is nothing to report.
+The results themselves are typed (`distillscope.results`, read by `distillscope.results.load`,
+which also reads 0.1 files); this module only arranges them for the page: one `IceRun` per ICE
+run (several targets after a mixed rescore), one `RseRun` per RSE run, one `MatrixRun` per
+matrix, with scores as `Score` (value, interval, n) and settings completed from config.json.
+A study directory contributes its stage runs.
 """
 
 from __future__ import annotations
@@ -15,6 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from distillscope.errors import UserError
+from distillscope.models.spec import model_label
+from distillscope.results import base as typed
+from distillscope.results.ice import IceResult as TypedIce
+from distillscope.results.ice import IceScores, IceTarget
+from distillscope.results.load import load as load_result
+from distillscope.results.rse import Contrast, MatrixResult, Paired, RseMissing, RseModelScores, RseResult
+from distillscope.results.study import StudyResult
 
 ICE_LEVELS = ("loose", "strict", "hard")
 RSE_ASPECTS = ("style", "logic", "content")
@@ -23,7 +32,7 @@ BREAKDOWN_DIMS = ("language", "area", "template", "mutator", "generation")
 
 @dataclass
 class Score:
-    """A score with its 95% interval and sample size (any of them may be unknown)."""
+    """A score with its 95% interval and sample size, as the page shows it."""
 
     score: float | None
     lo: float | None = None
@@ -32,32 +41,20 @@ class Score:
     count: int | None = None
 
     @classmethod
-    def parse(cls, raw: Any) -> Score | None:
-        """`{"score", "ci95", "n", "count"}` or a bare number; None when there is no score."""
-        if isinstance(raw, bool):
+    def of(cls, value: typed.Score | typed.Mean | None) -> Score | None:
+        """The typed score, or None when it has no value and no n (nothing to show)."""
+        if value is None or (value.score is None and not value.n):
             return None
-        if isinstance(raw, int | float):
-            return cls(float(raw))
-        if not isinstance(raw, dict):
-            return None
-        value = _num(raw.get("score", raw.get("mean")))
-        ci = raw.get("ci95") or raw.get("ci") or [None, None]
-        lo = _num(ci[0]) if isinstance(ci, list | tuple) and len(ci) == 2 else None
-        hi = _num(ci[1]) if isinstance(ci, list | tuple) and len(ci) == 2 else None
-        n = raw.get("n")
-        count = raw.get("count")
-        if value is None and n in (None, 0):
-            return None
-        return cls(
-            value,
-            lo,
-            hi,
-            n if isinstance(n, int) and not isinstance(n, bool) else None,
-            count if isinstance(count, int) and not isinstance(count, bool) else None,
-        )
+        lo, hi = value.ci95
+        count = value.count if isinstance(value, typed.Score) else None
+        return cls(value.score, lo, hi, value.n, count)
 
     def as_dict(self) -> dict[str, Any]:
         return {"score": self.score, "ci95": [self.lo, self.hi], "n": self.n, "count": self.count}
+
+
+def ice_scores(scores: IceScores) -> dict[str, Score]:
+    return {level: s for level, raw in scores.items() if (s := Score.of(raw)) is not None}
 
 
 @dataclass
@@ -66,7 +63,7 @@ class IceResult:
 
     target: str
     scores: dict[str, Score]
-    breakdowns: dict[str, dict[str, dict[str, Score]]]  # dim -> value -> level ("score" if one) -> score
+    breakdowns: dict[str, dict[str, dict[str, Score]]]  # dim -> value -> level -> score
     judge: str = ""
     target_identity: dict[str, Any] = field(default_factory=dict)
     n_responses: int | None = None
@@ -77,6 +74,26 @@ class IceResult:
     n_empty: int | None = None
     n_filtered: int | None = None
 
+    @classmethod
+    def of(cls, t: IceTarget, fallback: str) -> IceResult:
+        return cls(
+            target=t.target or fallback,
+            scores=ice_scores(t.scores),
+            breakdowns={
+                dim: {value: ice_scores(cell) for value, cell in table.items()}
+                for dim, table in t.breakdowns.items()
+            },
+            judge=t.judge,
+            target_identity=t.target_identity.model_dump(exclude_defaults=True),
+            n_responses=t.n_responses,
+            n_judged=t.n_judged,
+            n_unjudged=t.n_unjudged,
+            n_failed=t.n_failed,
+            note=t.note,
+            n_empty=t.n_empty,
+            n_filtered=t.n_filtered,
+        )
+
 
 @dataclass
 class IceRun:
@@ -85,7 +102,7 @@ class IceRun:
     settings: dict[str, Any]
     run: dict[str, Any]
     complete: bool | None
-    raw: dict[str, Any]
+    result: TypedIce
     notes: list[str] = field(default_factory=list)
 
 
@@ -95,6 +112,15 @@ class RseModel:
     datasets: dict[str, Score]
     aspects: dict[str, dict[str, Score]]  # dataset -> aspect -> score
     avg: Score | None
+
+    @classmethod
+    def of(cls, name: str, m: RseModelScores) -> RseModel:
+        datasets = {ds: s for ds, raw in m.datasets.items() if (s := Score.of(raw)) is not None}
+        aspects = {
+            ds: {a: s for a in RSE_ASPECTS if (s := Score.of(raw.aspects.get(a))) is not None}
+            for ds, raw in m.datasets.items()
+        }
+        return cls(name, datasets, {ds: a for ds, a in aspects.items() if a}, Score.of(m.avg))
 
 
 @dataclass
@@ -106,10 +132,10 @@ class RseRun:
     settings: dict[str, Any]
     run: dict[str, Any]
     complete: bool | None
-    paired: Any
-    contrast: Any
-    missing: Any
-    raw: dict[str, Any]
+    paired: list[Paired] | None
+    contrast: Contrast | None
+    missing: RseMissing | None
+    result: RseResult
     panel: list[RseModel] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -132,35 +158,11 @@ class MatrixRun:
     settings: dict[str, Any]
     run: dict[str, Any]
     complete: bool | None
-    raw: dict[str, Any]
+    result: MatrixResult
     notes: list[str] = field(default_factory=list)
 
 
 Run = IceRun | RseRun | MatrixRun
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _notes(data: dict[str, Any]) -> list[str]:
-    """Why a run stopped early, and any caveat it recorded."""
-    notes = []
-    for key in ("stop_reason", "stopped", "note"):
-        value = data.get(key)
-        if isinstance(value, str) and value.strip():
-            notes.append(value.strip())
-    return notes
-
-
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 def read_json(path: Path) -> Any:
@@ -194,191 +196,81 @@ def iter_jsonl(path: Path) -> list[dict[str, Any]]:
     return list(stream_jsonl(path))
 
 
-def _settings_of(data: dict[str, Any], run_dir: Path) -> dict[str, Any]:
+def _settings_of(result: typed.Result, run_dir: Path) -> dict[str, Any]:
     """results.json settings, completed from config.json for anything it leaves out."""
-    settings = dict(_dict(data.get("settings")))
+    settings = dict(result.settings)
     config_path = run_dir / "config.json"
     if config_path.is_file():
         try:
             config = json.loads(config_path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             config = {}
-        for key, value in _dict(config).items():
+        for key, value in (config if isinstance(config, dict) else {}).items():
             settings.setdefault(key, value)
     return settings
 
 
-def _ice_result(data: dict[str, Any], fallback_target: str) -> IceResult:
-    scores = {level: s for level in ICE_LEVELS if (s := Score.parse(_dict(data.get("scores")).get(level)))}
-    breakdowns: dict[str, dict[str, dict[str, Score]]] = {}
-    for dim, values in _dict(data.get("breakdowns")).items():
-        table: dict[str, dict[str, Score]] = {}
-        for value, cell in _dict(values).items():
-            single = Score.parse(cell)
-            if single is not None:
-                table[str(value)] = {"score": single}
-                continue
-            levels = {lv: s for lv in ICE_LEVELS if (s := Score.parse(_dict(cell).get(lv)))}
-            if levels:
-                table[str(value)] = levels
-        if table:
-            breakdowns[str(dim)] = table
-    judge = data.get("judge")
-    return IceResult(
-        target=str(data.get("target") or fallback_target),
-        scores=scores,
-        breakdowns=breakdowns,
-        judge=judge if isinstance(judge, str) else json.dumps(judge) if judge else "",
-        target_identity=_dict(data.get("target_identity")),
-        n_responses=_int(data.get("n_responses")),
-        n_judged=_int(data.get("n_judged")),
-        n_unjudged=_int(data.get("n_unjudged")),
-        n_failed=_int(data.get("n_failed")),
-        note=data["note"] if isinstance(data.get("note"), str) else None,
-        n_empty=_int(data.get("n_empty")),
-        n_filtered=_int(data.get("n_filtered")),
-    )
+def _notes(result: typed.Result, *more: str | None) -> list[str]:
+    """Why a run stopped early, and any caveat it recorded."""
+    return [n.strip() for n in (result.stop_reason, *more) if n and n.strip()]
 
 
-def _is_ice(data: Any) -> bool:
-    return (
-        isinstance(data, dict)
-        and isinstance(data.get("scores"), dict)
-        and any(level in data["scores"] for level in ICE_LEVELS)
-    )
+def _common(result: typed.Result, run_dir: Path) -> dict[str, Any]:
+    return {
+        "path": run_dir,
+        "settings": _settings_of(result, run_dir),
+        "run": result.run.model_dump(),
+        "complete": result.complete,
+    }
 
 
-def _ice_run(data: Any, run_dir: Path) -> IceRun | None:
-    """A single-target results.json, a list of them, or a mapping target -> results."""
-    results: list[IceResult] = []
-    container: dict[str, Any] = data if isinstance(data, dict) else {}
-    if _is_ice(data):
-        results.append(_ice_result(data, run_dir.name))
-    else:
-        entries: list[tuple[str, Any]] = []
-        if isinstance(data, list):
-            entries = [(f"{run_dir.name}-{i}", item) for i, item in enumerate(data)]
-        elif isinstance(data, dict):
-            pool = data.get("targets", data.get("results", data.get("models", data)))
-            if isinstance(pool, list):
-                entries = [(f"{run_dir.name}-{i}", item) for i, item in enumerate(pool)]
-            elif isinstance(pool, dict):
-                entries = list(pool.items())
-        for name, item in entries:
-            if _is_ice(item):
-                results.append(_ice_result(item, str(name)))
-        if not results:
-            return None
-        if isinstance(data, list):
-            container = data[0] if data and isinstance(data[0], dict) else {}
-    return IceRun(
-        path=run_dir,
-        results=results,
-        settings=_settings_of(container, run_dir),
-        run=_dict(container.get("run")),
-        complete=container.get("complete") if isinstance(container.get("complete"), bool) else None,
-        raw=container,
-        notes=_notes(container),
-    )
+def _view(result: typed.Result, run_dir: Path) -> list[Run]:
+    if isinstance(result, TypedIce):
+        targets = [IceResult.of(t, run_dir.name) for t in result.targets]
+        return [
+            IceRun(
+                results=targets, result=result, notes=_notes(result, result.note), **_common(result, run_dir)
+            )
+        ]
+    if isinstance(result, RseResult):
+        return [
+            RseRun(
+                reference=result.reference, judge=result.judge,
+                models=[RseModel.of(n, m) for n, m in result.models.items()],
+                paired=result.paired, contrast=result.contrast, missing=result.missing, result=result,
+                panel=[RseModel.of(n, m) for n, m in (result.panel or {}).items()],
+                notes=_notes(result), **_common(result, run_dir),
+            )
+        ]  # fmt: skip
+    if isinstance(result, MatrixResult):
+        return [
+            MatrixRun(
+                models=result.models, scores=result.scores, linkage=result.linkage, order=result.order,
+                result=result, notes=_notes(result), **_common(result, run_dir),
+            )
+        ]  # fmt: skip
+    if isinstance(result, StudyResult):
+        runs: list[Run] = []
+        for entry in result.targets.values():
+            if entry.ice is not None and entry.ice_dir:
+                runs += _view(entry.ice, run_dir / entry.ice_dir)
+        if result.rse is not None and result.rse_dir:
+            runs += _view(result.rse, run_dir / result.rse_dir)
+        return runs
+    return []  # a kind with nothing for the page (e.g. recorded answers)
 
 
-def _rse_models(entries: Any) -> list[RseModel]:
-    models: list[RseModel] = []
-    for name, entry in _dict(entries).items():
-        entry = _dict(entry)
-        datasets: dict[str, Score] = {}
-        aspects: dict[str, dict[str, Score]] = {}
-        for ds, raw in _dict(entry.get("datasets")).items():
-            score = Score.parse(raw)
-            if score is not None:
-                datasets[str(ds)] = score
-            parsed = {
-                a: s for a in RSE_ASPECTS if (s := Score.parse(_dict(_dict(raw).get("aspects")).get(a)))
-            }
-            if parsed:
-                aspects[str(ds)] = parsed
-        models.append(RseModel(str(name), datasets, aspects, Score.parse(entry.get("avg"))))
-    return models
-
-
-def _rse_run(data: dict[str, Any], run_dir: Path) -> RseRun:
-    models = _rse_models(data.get("models"))
-    judge = data.get("judge")
-    return RseRun(
-        path=run_dir,
-        reference=str(data.get("reference") or ""),
-        judge=judge if isinstance(judge, str) else json.dumps(judge) if judge else "",
-        models=models,
-        settings=_settings_of(data, run_dir),
-        run=_dict(data.get("run")),
-        complete=data.get("complete") if isinstance(data.get("complete"), bool) else None,
-        paired=data.get("paired"),
-        contrast=data.get("contrast"),
-        missing=data.get("missing"),
-        raw=data,
-        panel=_rse_models(data.get("panel")),
-        notes=_notes(data),
-    )
-
-
-def _matrix_run(data: dict[str, Any], run_dir: Path) -> MatrixRun:
-    names = [str(m) for m in data["models"]]
-    size = len(names)
-    rows: list[list[float | None]] = []
-    for i in range(size):
-        row = data["scores"][i] if i < len(data["scores"]) and isinstance(data["scores"][i], list) else []
-        rows.append([_num(row[j]) if j < len(row) else None for j in range(size)])
-    linkage = data.get("linkage")
-    order = data.get("order", data.get("leaves"))
-    return MatrixRun(
-        path=run_dir,
-        models=names,
-        scores=rows,
-        linkage=linkage
-        if isinstance(linkage, list) and linkage and all(isinstance(r, list) for r in linkage)
-        else None,
-        order=order if isinstance(order, list) and all(isinstance(i, int) for i in order) else None,
-        settings=_settings_of(data, run_dir),
-        run=_dict(data.get("run")),
-        complete=data.get("complete") if isinstance(data.get("complete"), bool) else None,
-        raw=data,
-        notes=_notes(data),
-    )
-
-
-def _is_matrix(data: Any) -> bool:
-    return (
-        isinstance(data, dict)
-        and isinstance(data.get("models"), list)
-        and isinstance(data.get("scores"), list)
-        and all(isinstance(r, list) for r in data["scores"])
-    )
-
-
-def _is_rse(data: Any) -> bool:
-    """RSE names a reference; its model entries hold datasets (ICE per-model blocks hold scores)."""
-    if not isinstance(data, dict) or not isinstance(data.get("models"), dict):
-        return False
-    if "reference" in data:
-        return True
-    entries = [e for e in data["models"].values() if isinstance(e, dict)]
-    return bool(entries) and all("datasets" in e or "avg" in e for e in entries)
+def load_run_views(run_dir: Path) -> list[Run]:
+    """The runs one directory holds for the report (a study holds several)."""
+    return _view(load_result(run_dir), run_dir)
 
 
 def load_run(run_dir: Path) -> Run:
-    """The run held by one directory (its results.json decides which kind)."""
-    results_path = run_dir / "results.json"
-    if not results_path.is_file():
-        raise UserError(f"{run_dir}: no results.json (not a finished distillscope run directory)")
-    data = read_json(results_path)
-    if _is_matrix(data):
-        return _matrix_run(data, run_dir)
-    if _is_rse(data):
-        return _rse_run(data, run_dir)
-    ice = _ice_run(data, run_dir)
-    if ice is not None:
-        return ice
-    raise UserError.at(results_path, "not an ICE, RSE or matrix results file (no 'scores' or 'models')")
+    """The one run a directory holds; a directory with nothing to report is an error."""
+    views = load_run_views(run_dir)
+    if not views:
+        raise UserError.at(run_dir / "results.json", "not an ICE, RSE or matrix results file")
+    return views[0]
 
 
 def find_run_dirs(path: Path) -> list[Path]:
@@ -429,41 +321,34 @@ def load_runs(paths: list[Path], skipped: list[str] | None = None) -> list[Run]:
     seen: set[Path] = set()
     for path in paths:
         for run_dir in find_run_dirs(path):
-            resolved = run_dir.resolve()
-            if resolved in seen:
-                continue
-            seen.add(resolved)
             reason = uncharted_reason(run_dir)
             if reason is not None:
                 notes.append(f"{run_dir}: skipped, {reason}")
                 continue
-            runs.append(load_run(run_dir))
+            for view in load_run_views(run_dir):
+                key = view.path.resolve()
+                if key not in seen:
+                    seen.add(key)
+                    runs.append(view)
     if skipped is not None:
         skipped.extend(notes)
     if not runs and notes:
         raise UserError(f"nothing to chart: {'; '.join(notes)}")
+    if not runs:
+        where = ", ".join(str(p) for p in paths)
+        raise UserError(f"{where}: no ICE, RSE or matrix results to report")
     return runs
-
-
-_SPEC_PREFIX = re.compile(r"^(openai-compatible|openai|local|replay|hf|ollama|vllm|anthropic)[:]", re.I)
 
 
 def normalise_model_name(name: str) -> str:
     """A key that matches the same model across ICE and RSE runs.
 
-    `openai-compatible:glm-4-plus@http://...`, `replay:answers/GLM-4-Plus.jsonl` and `glm_4_plus`
-    all become `glm4plus`.
+    `openai-compatible:glm-4-plus@http://...`, `openai-completions:glm-4-plus@...`,
+    `replay:answers/GLM-4-Plus.jsonl` and `glm_4_plus` all become `glm4plus`.
     """
-    text = name.strip()
-    text = _SPEC_PREFIX.sub("", text)
-    text = text.split("@", 1)[0]
-    text = text.replace("\\", "/").rsplit("/", 1)[-1]
-    text = re.sub(r"\.(jsonl|json|csv|parquet|gguf)$", "", text, flags=re.I)
-    return re.sub(r"[^0-9a-z\u0080-\uffff]+", "", text.lower())
+    return re.sub(r"[^0-9a-z\u0080-\uffff]+", "", model_label(name).lower())
 
 
 def display_model_name(name: str) -> str:
     """A short label for plots: the spec without its backend prefix, URL or path."""
-    text = _SPEC_PREFIX.sub("", name.strip()).split("@", 1)[0]
-    text = text.replace("\\", "/").rsplit("/", 1)[-1]
-    return re.sub(r"\.(jsonl|json|csv|parquet|gguf)$", "", text, flags=re.I) or name
+    return model_label(name) or name

@@ -22,6 +22,7 @@ from typing import Any
 from distillscope.engine.run import RunContext, write_atomic
 from distillscope.models.spec import resolve_config
 from distillscope.models.types import GenerateParams
+from distillscope.results.rse import RseResult
 from distillscope.rse.datasets import builtin_answers, load_dataset
 from distillscope.rse.judging import OFFLINE, JudgeOptions
 from distillscope.rse.runner import Contestant, run_rse
@@ -44,7 +45,7 @@ def _write_builtin_answers(path: Path) -> None:
         write_atomic(path, text)
 
 
-async def run_rse_demo(ctx: RunContext, model_spec: str) -> dict[str, Any]:
+async def run_rse_demo(ctx: RunContext, model_spec: str) -> RseResult:
     """Run the demo's RSE stage in `ctx.out`; returns what it wrote to results.json."""
     dataset = load_dataset("examples", "builtin")
     dataset.prompts = dataset.prompts[:DEMO_PROMPTS]
@@ -88,19 +89,17 @@ async def run_rse_demo(ctx: RunContext, model_spec: str) -> dict[str, Any]:
     )
 
 
-def summary_lines(results: dict[str, Any]) -> list[str]:
+def summary_lines(results: RseResult) -> list[str]:
     """A few plain lines for the demo's console output."""
-    lines = [f"RSE: similarity to {results['reference']} (1-5, judge {results['judge']})"]
-    for name, block in results.get("models", {}).items():
-        avg = block.get("avg") or {}
-        if avg.get("score") is None:
+    lines = [f"RSE: similarity to {results.reference} (1-5, judge {results.judge})"]
+    for name, block in results.models.items():
+        avg = block.avg
+        if avg is None or avg.score is None:
             lines.append(f"  {name}: n/a")
             continue
-        lo, hi = avg["ci95"]
-        aspects = ", ".join(
-            f"{a} {v['score']:.2f}" for a, v in avg["aspects"].items() if v.get("score") is not None
-        )
-        lines.append(f"  {name}: {avg['score']:.2f} [{lo:.2f}, {hi:.2f}] ({aspects})")
-    if not results.get("complete", True):
-        lines.append(f"  incomplete: {results.get('stopped')}")
+        lo, hi = avg.ci95
+        aspects = ", ".join(f"{a} {v.score:.2f}" for a, v in avg.aspects.items() if v.score is not None)
+        lines.append(f"  {name}: {avg.score:.2f} [{lo:.2f}, {hi:.2f}] ({aspects})")
+    if not results.complete:
+        lines.append(f"  incomplete: {results.stop_reason}")
     return lines

@@ -17,9 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from distillscope.engine.run import RunContext, write_json, write_jsonl
+from distillscope.engine.run import RunContext, write_jsonl
 from distillscope.errors import BudgetExhausted, UserError
 from distillscope.jsonl import AtomicJsonlWriter
+from distillscope.results.rse import MatrixResult
 from distillscope.rse.datasets import Dataset
 from distillscope.rse.judging import JudgeOptions, build_judge, judge_against, judge_settings
 from distillscope.rse.responses import ModelAnswers
@@ -69,7 +70,7 @@ async def run_matrix(
     settings: dict[str, Any] | None = None,
     judge: SimilarityJudge | None = None,
     allow_missing: bool = False,
-) -> dict[str, Any]:
+) -> MatrixResult:
     """Answers, pairwise judgments, matrix and clustering; returns what it wrote to results.json."""
     if len(models) < 2:
         raise UserError("rse matrix needs at least two --model")
@@ -131,7 +132,8 @@ async def run_matrix(
             complete=True,
         )
     except BudgetExhausted as exc:
-        results["stopped"] = str(exc)
+        results["stop_reason"] = str(exc)
     results["run"] = ctx.run_summary()
-    write_json(ctx.out / "results.json", results)
-    return results
+    typed = MatrixResult.model_validate(results)
+    typed.write(ctx.out)
+    return typed

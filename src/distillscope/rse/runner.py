@@ -19,12 +19,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from distillscope.engine.run import RunContext, write_json, write_jsonl
+from distillscope.engine.run import RunContext, write_jsonl
 from distillscope.errors import BudgetExhausted, UserError
 from distillscope.jsonl import AtomicJsonlWriter
 from distillscope.models.base import Backend
 from distillscope.models.replay import ReplayBackend
 from distillscope.models.types import GenerateParams
+from distillscope.results.rse import RseResult
 from distillscope.rse.contrast import contrast_from_judgments
 from distillscope.rse.datasets import Dataset
 from distillscope.rse.judging import JudgeOptions, build_judge, judge_against, judge_settings
@@ -171,7 +172,7 @@ async def run_rse(
     settings: dict[str, Any] | None = None,
     judge: SimilarityJudge | None = None,
     allow_missing: bool = False,
-) -> dict[str, Any]:
+) -> RseResult:
     """The whole run; returns what it wrote to results.json."""
     check_names(tests, "test models")
     check_names([*tests, *panel], "test and panel models")
@@ -230,8 +231,9 @@ async def run_rse(
         }  # every pair not scored, by reason (missing, empty, filtered, unjudged)
         results["complete"] = True
     except BudgetExhausted as exc:
-        results["stopped"] = str(exc)
+        results["stop_reason"] = str(exc)
         log.warning("rse run stopped: %s", exc)
     results["run"] = ctx.run_summary()
-    write_json(ctx.out / "results.json", results)
-    return results
+    typed = RseResult.model_validate(results)
+    typed.write(ctx.out)
+    return typed

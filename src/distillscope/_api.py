@@ -1,0 +1,224 @@
+"""The Python API behind `distillscope.ice`, `.rse`, `.models`, `load`, `report` and `study`:
+the same library calls the CLI makes, with keyword arguments for its flags. Each function has a
+synchronous form and an `_async` twin; the synchronous form also works inside a running event
+loop (a notebook) by running in a worker thread."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from distillscope.engine.run import RunOptions
+    from distillscope.results import AnswersResult, IceResult, MatrixResult, Result, RseResult, StudyResult
+
+T = TypeVar("T")
+PathLike = str | Path
+
+
+def sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run `coro` to completion, from plain code or from inside a running loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+def _options(command: str, out: PathLike | None, run: dict[str, Any]) -> RunOptions:
+    from distillscope.engine.run import RunOptions
+
+    unknown = set(run) - {"cache", "config", "concurrency", "max_calls", "max_tokens_total", "quiet"}
+    if unknown:
+        raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(unknown))}")
+
+    def path(value: Any) -> Path | None:
+        return None if value is None else Path(value)
+
+    return RunOptions(
+        command=command, out=path(out), cache=path(run.get("cache")), config=path(run.get("config")),
+        concurrency=run.get("concurrency"), max_calls=run.get("max_calls"),
+        max_tokens=run.get("max_tokens_total"), quiet=run.get("quiet", True),
+    )  # fmt: skip
+
+
+def _split(run: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(settings, run-wide options) from one set of keyword arguments."""
+    keys = {"cache", "config", "concurrency", "max_calls", "max_tokens_total", "quiet"}
+    return {k: v for k, v in run.items() if k not in keys}, {k: v for k, v in run.items() if k in keys}
+
+
+async def _report_beside(out: Path) -> None:
+    from distillscope.report import write_run_report
+
+    write_run_report(out)
+
+
+# ---------------------------------------------------------------------------------- ICE
+async def ice_run_async(target: str, *, out: PathLike | None = None, **kwargs: Any) -> IceResult:
+    """`distillscope ice run`: any `IceRunSettings` field as a keyword (mode, budget, judge, ...),
+    plus the run-wide cache, config, concurrency, max_calls, max_tokens_total, quiet."""
+    from distillscope.engine.run import RunContext
+    from distillscope.ice.runner import IceRunSettings, run_ice
+
+    fields, run = _split(kwargs)
+    settings = IceRunSettings(target=target, **fields)
+    settings.validate()
+    async with RunContext(_options("ice-run", out, run)) as ctx:
+        result = await run_ice(ctx, settings)
+        await _report_beside(ctx.out)
+    return result
+
+
+async def ice_rescore_async(log: PathLike, *, out: PathLike | None = None, **kwargs: Any) -> IceResult:
+    """`distillscope ice rescore LOG`: judge, judge_model, target_org, vendor_words, seed, plus the
+    run-wide options."""
+    from distillscope.engine.run import RunContext
+    from distillscope.errors import UserError
+    from distillscope.ice.runner import IceRescoreSettings, rescore_ice
+
+    fields, run = _split(kwargs)
+    settings = IceRescoreSettings(log=str(log), **fields)
+    if not settings.vendor_words:
+        raise UserError("vendor_words: give at least one word")
+    async with RunContext(_options("ice-rescore", out, run)) as ctx:
+        result = await rescore_ice(ctx, settings)
+        await _report_beside(ctx.out)
+    return result
+
+
+# ---------------------------------------------------------------------------------- RSE
+async def rse_run_async(
+    reference: str,
+    tests: Sequence[str],
+    datasets: dict[str, str],
+    *,
+    out: PathLike | None = None,
+    **kwargs: Any,
+) -> RseResult:
+    """`distillscope rse run`: datasets as {name: path | "builtin" | "hf:NAME"}; any
+    `RseRunSettings` field (panel, sample, seed, judge, swap, ...) and the run-wide options."""
+    from distillscope.engine.run import RunContext
+    from distillscope.rse.stage import RseRunSettings, run_rse_stage
+
+    fields, run = _split(kwargs)
+    fields["panel"] = list(fields.get("panel") or [])
+    settings = RseRunSettings(reference=reference, tests=list(tests), datasets=dict(datasets), **fields)
+    settings.validate()
+    async with RunContext(_options("rse", out, run)) as ctx:
+        result = await run_rse_stage(ctx, settings)
+        await _report_beside(ctx.out)
+    return result
+
+
+async def rse_matrix_async(
+    models: Sequence[str], datasets: dict[str, str], *, out: PathLike | None = None, **kwargs: Any
+) -> MatrixResult:
+    """`distillscope rse matrix`: every pair of `models` on the same prompts, clustered."""
+    from distillscope.engine.run import RunContext
+    from distillscope.rse.stage import RseMatrixSettings, run_matrix_stage
+
+    fields, run = _split(kwargs)
+    settings = RseMatrixSettings(models=list(models), datasets=dict(datasets), **fields)
+    settings.validate()
+    async with RunContext(_options("rse-matrix", out, run)) as ctx:
+        result = await run_matrix_stage(ctx, settings)
+        await _report_beside(ctx.out)
+    return result
+
+
+# ---------------------------------------------------------------------------------- models
+async def models_answer_async(
+    model: str, prompts: PathLike, *, out: PathLike | None = None, **kwargs: Any
+) -> AnswersResult:
+    """`distillscope models answer`: system_prompt, temperature, max_tokens, seed and the run-wide
+    options."""
+    from distillscope.engine.run import RunContext
+    from distillscope.models.answering import AnswerSettings, answer_prompts
+
+    fields, run = _split(kwargs)
+    settings = AnswerSettings(model=model, prompts=str(prompts), **fields)
+    async with RunContext(_options("answer", out, run)) as ctx:
+        return await answer_prompts(ctx, settings)
+
+
+# ---------------------------------------------------------------------------------- load, report, study
+def load(path: PathLike) -> Result:
+    """The typed result of a run directory (any kind; files of distillscope 0.1 too)."""
+    from distillscope.results.load import load as load_result
+
+    return load_result(path)
+
+
+def report(
+    paths: PathLike | Sequence[PathLike], out: PathLike | None = None, format: str | None = None
+) -> Path:
+    """`distillscope report`: combine run directories into one page (html, md or json, from
+    `format` or `out`'s suffix); returns the file written (default report.<format>)."""
+    from distillscope.engine.run import write_atomic
+    from distillscope.errors import UserError
+    from distillscope.report import FORMATS, build_report, render
+
+    given = [paths] if isinstance(paths, str | Path) else list(paths)
+    target = None if out is None else Path(out)
+    suffix = {".htm": "html", ".markdown": "md"}.get(target.suffix, target.suffix[1:]) if target else ""
+    chosen = format or (suffix if suffix in FORMATS else "html")
+    if chosen not in FORMATS:
+        raise UserError(f"format '{chosen}': expected one of {', '.join(FORMATS)}")
+    text = render(build_report([Path(p) for p in given]), chosen)
+    target = target or Path(f"report.{chosen}")
+    write_atomic(target, text)
+    return target
+
+
+async def study_async(file: PathLike, *, out: PathLike, **kwargs: Any) -> StudyResult:
+    """`distillscope study FILE --out DIR`: concurrency, max_calls, max_tokens_total, quiet."""
+    from distillscope.studies import StudyOptions, load_study, run_study
+
+    return await run_study(load_study(file), Path(out), StudyOptions(**kwargs))
+
+
+def ice_run(target: str, *, out: PathLike | None = None, **kwargs: Any) -> IceResult:
+    return sync(ice_run_async(target, out=out, **kwargs))
+
+
+def ice_rescore(log: PathLike, *, out: PathLike | None = None, **kwargs: Any) -> IceResult:
+    return sync(ice_rescore_async(log, out=out, **kwargs))
+
+
+def rse_run(
+    reference: str,
+    tests: Sequence[str],
+    datasets: dict[str, str],
+    *,
+    out: PathLike | None = None,
+    **kwargs: Any,
+) -> RseResult:
+    return sync(rse_run_async(reference, tests, datasets, out=out, **kwargs))
+
+
+def rse_matrix(
+    models: Sequence[str], datasets: dict[str, str], *, out: PathLike | None = None, **kwargs: Any
+) -> MatrixResult:
+    return sync(rse_matrix_async(models, datasets, out=out, **kwargs))
+
+
+def models_answer(
+    model: str, prompts: PathLike, *, out: PathLike | None = None, **kwargs: Any
+) -> AnswersResult:
+    return sync(models_answer_async(model, prompts, out=out, **kwargs))
+
+
+def study(file: PathLike, *, out: PathLike, **kwargs: Any) -> StudyResult:
+    return sync(study_async(file, out=out, **kwargs))
+
+
+for _sync_fn, _async_fn in (
+    (ice_run, ice_run_async), (ice_rescore, ice_rescore_async), (rse_run, rse_run_async),
+    (rse_matrix, rse_matrix_async), (models_answer, models_answer_async), (study, study_async),
+):  # fmt: skip
+    _sync_fn.__doc__ = _async_fn.__doc__

@@ -1,0 +1,67 @@
+"""`distillscope study STUDY.yaml --out DIR`: ICE for every target, RSE against the reference, one report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from distillscope.cli.options import Concurrency, MaxCalls, MaxTokens, Quiet, console, run_command
+
+
+def study(
+    file: Annotated[
+        Path, typer.Argument(help="The study YAML (models, targets, reference, foils, ice, rse).")
+    ],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Study directory (rerun with the same DIR to resume).")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the plan (calls per model) and stop.")
+    ] = False,
+    concurrency: Concurrency = None,
+    max_calls: MaxCalls = None,
+    max_tokens_total: MaxTokens = None,
+    quiet: Quiet = False,
+) -> None:
+    """Run a whole study: ICE for every target, RSE of every target against the reference, all
+    through one ledger (DIR/ledger.sqlite), and one report (DIR/report.html).
+
+    Example: distillscope study study.yaml --out runs/study
+    """
+    from distillscope.studies import StudyOptions, load_study, plan_study, run_study
+
+    async def main() -> None:
+        spec = load_study(file)
+        if dry_run:
+            _print_plan(spec)
+            return
+        target = out or Path("runs") / f"study-{file.stem}"
+        options = StudyOptions(concurrency, max_calls, max_tokens_total, quiet)
+        result = await run_study(spec, target, options)
+        for name, entry in result.targets.items():
+            parts = []
+            if entry.ice is not None and entry.ice.scores is not None:
+                parts += [f"ICE {m} {s.count}/{s.n}" for m, s in entry.ice.scores.items()]
+            if entry.rse is not None and entry.rse.avg is not None and entry.rse.avg.score is not None:
+                parts.append(f"RSE {entry.rse.avg.score:.2f} vs {result.reference}")
+            console.print(f"[bold]{name}[/]: " + ", ".join(parts), highlight=False)
+        if not result.complete:
+            console.print(f"[yellow]incomplete:[/] {result.stop_reason}; rerun the same command to resume")
+        console.print(
+            f"results: {target / 'results.json'}; report: {target / 'report.html'}", highlight=False
+        )
+
+    def _print_plan(spec: object) -> None:
+        from rich.table import Table
+
+        plan = plan_study(spec)  # type: ignore[arg-type]
+        table = Table("model", "stage", "calls (at most)", title=f"study plan: {file}")
+        for row in plan.rows:
+            table.add_row(row.model, row.stage, str(row.calls))
+        console.print(table)
+        totals = ", ".join(f"{m} {n}" for m, n in plan.per_model().items())
+        console.print(f"calls per model (at most; a rerun answers finished ones from the ledger): {totals}")
+
+    run_command(main, resume_hint="same --out")

@@ -1,0 +1,97 @@
+"""What every results file shares: `kind`, `schema_version`, settings, run costs, completeness.
+
+Result models accept fields they do not declare (`extra="allow"`) and write them back, so a file
+written by a newer distillscope, or a field another stage adds, survives a load and a save.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+SCHEMA_VERSION = "1.0"  # results files of distillscope 0.1 carry no version: read by shape, as "0.1"
+
+
+class Model(BaseModel):
+    """Base of every results record: unknown fields are kept, not dropped."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class Score(Model):
+    """A proportion: `count` of `n` judged responses, with its Wilson 95% interval (ICE)."""
+
+    score: float | None
+    count: int
+    n: int
+    ci95: tuple[float, float]
+
+    @property
+    def k(self) -> int:
+        return self.count
+
+    @property
+    def rate(self) -> float | None:
+        return self.score
+
+
+class Mean(Model):
+    """A mean with its n and bootstrap 95% interval (RSE similarity, paired differences, contrast).
+    Bounds are None when n is 0."""
+
+    score: float | None
+    n: int
+    ci95: tuple[float | None, float | None] = (None, None)
+    n_unjudged: int | None = None
+    n_missing: int | None = None
+    datasets: int | None = None  # an average over datasets: how many it weighs equally
+    aspects: dict[str, Mean] = Field(default_factory=dict)
+
+
+class RunSummary(Model):
+    """When the run ran, with what tool, and what it cost (calls, tokens, wall time)."""
+
+    started_at: str | None = None
+    finished_at: str | None = None
+    tool_version: str | None = None
+    totals: dict[str, Any] = Field(default_factory=dict)
+    per_model: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+class Result(Model):
+    """A results.json. Subclasses fix `kind` to a literal and register it (`results.registry`)."""
+
+    kind: str
+    schema_version: str = SCHEMA_VERSION
+    settings: dict[str, Any] = Field(default_factory=dict)
+    complete: bool = True
+    stop_reason: str | None = None  # why an incomplete run stopped
+    run: RunSummary = Field(default_factory=RunSummary)
+    _path: Path | None = PrivateAttr(default=None)
+
+    @property
+    def path(self) -> Path | None:
+        """The run directory this result was written to or loaded from."""
+        return self._path
+
+    def at(self, path: Path) -> Result:
+        """This result, remembering its run directory (for `to_frame`)."""
+        self._path = Path(path)
+        return self
+
+    def write(self, path: Path) -> None:
+        """DIR/results.json, atomically (a reader never sees half a file)."""
+        from distillscope.engine.run import write_atomic
+
+        self.schema_version = SCHEMA_VERSION  # the file is written in the current shape
+        text = self.model_dump_json(
+            indent=2, fallback=str
+        )  # as results were always written: odd values as text
+        write_atomic(Path(path) / "results.json", text + "\n")
+        self._path = Path(path)
+
+    def to_frame(self) -> Any:
+        """The run's per-item records as a pandas DataFrame (see each kind)."""
+        raise TypeError(f"a {self.kind} result has no per-item records")

@@ -1,0 +1,105 @@
+"""`load(DIR)`: a run directory's results.json as its typed result, whatever distillscope wrote it.
+
+Files since schema 1.0 say what they are (`kind`); files of distillscope 0.1 do not and are
+recognised once, here, by their shape, and lifted to the current models (`stopped` became
+`stop_reason`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from distillscope.errors import UserError
+from distillscope.results.base import Result
+from distillscope.results.registry import KINDS
+
+ICE_LEVELS = ("loose", "strict", "hard")
+
+
+def _legacy_kind(data: dict[str, Any]) -> str | None:
+    """The kind of a 0.1 results.json, from the fields only that kind wrote."""
+    if isinstance(data.get("models"), list) and isinstance(data.get("scores"), list):
+        return "matrix"
+    if "reference" in data and isinstance(data.get("models"), dict):
+        return "rse"
+    if "n_prompts" in data and "n_answered" in data:
+        return "answers"
+    scores = data.get("scores")
+    if isinstance(scores, dict) and any(level in scores for level in ICE_LEVELS):
+        return "ice"
+    models = data.get("models")
+    if (
+        isinstance(models, dict)
+        and models
+        and all(isinstance(m, dict) and "scores" in m for m in models.values())
+    ):
+        return "ice"  # a rescore of a log that mixed models
+    return None
+
+
+def _upgrade(data: dict[str, Any], kind: str) -> dict[str, Any]:
+    data = {**data, "kind": kind, "schema_version": "0.1"}
+    if "stopped" in data:  # rse run / matrix of 0.1
+        data.setdefault("stop_reason", data.pop("stopped"))
+    if kind == "matrix" and isinstance(data.get("missing"), dict):
+        data["missing"] = {k: v for k, v in data["missing"].items() if isinstance(v, dict)}
+    return data
+
+
+def parse(data: Any, source: Path | str = "results.json") -> Result:
+    """A results object (already decoded JSON) as its typed result."""
+    if not isinstance(data, dict):
+        raise UserError(f"{source}: not a distillscope results file (expected a JSON object)")
+    kind = data.get("kind")
+    if kind is None:
+        kind = _legacy_kind(data)
+        if kind is None:
+            raise UserError(f"{source}: not an ICE, RSE, matrix, answers or study results file")
+        data = _upgrade(data, kind)
+    cls = KINDS.get(str(kind))
+    if cls is None:
+        known = ", ".join(sorted(KINDS))
+        raise UserError(f"{source}: field 'kind': unknown result kind '{kind}' (known: {known})")
+    try:
+        return cls.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        raise UserError(f"{source}: field '{where}': {err['msg']}") from None
+
+
+def load(path: str | Path) -> Result:
+    """The result of a run directory (or of a results.json file given directly)."""
+    path = Path(path)
+    file = path / "results.json" if path.is_dir() else path
+    if not file.is_file():
+        if not path.exists():
+            raise UserError(f"{path}: no such file or directory")
+        raise UserError(f"{path}: no results.json (not a finished distillscope run directory)")
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UserError(f"{file}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise UserError(f"{file}: not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise UserError.at(file, f"not valid JSON ({exc.msg})", line=exc.lineno) from None
+    result = parse(data, file).at(file.parent)
+    _locate_children(result, file.parent)
+    return result
+
+
+def _locate_children(result: Result, root: Path) -> None:
+    """A study's nested results remember their own run directories (for `to_frame`)."""
+    from distillscope.results.study import StudyResult
+
+    if isinstance(result, StudyResult):
+        for entry in result.targets.values():
+            if entry.ice is not None and entry.ice_dir:
+                entry.ice.at(root / entry.ice_dir)
+        if result.rse is not None and result.rse_dir:
+            result.rse.at(root / result.rse_dir)

@@ -1,0 +1,154 @@
+"""`rse run` and `rse matrix` from their settings: load the prompt sets, build the contestants and
+the judge, and run. The CLI, the Python API and `study` all start here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from distillscope.engine.run import RunContext
+from distillscope.errors import UserError
+from distillscope.models.types import GenerateParams
+from distillscope.results.rse import MatrixResult, RseResult
+from distillscope.rse.datasets import SharegptTurns, load_datasets
+from distillscope.rse.judging import OFFLINE, JudgeOptions
+
+SHAREGPT_TURNS = ("first", "all")
+
+
+@dataclass
+class RseCommon:
+    """The settings `rse run` and `rse matrix` share."""
+
+    datasets: dict[str, str] = field(default_factory=dict)  # name -> path, "builtin" or "hf:NAME"
+    sample: int | None = None
+    seed: int = 0
+    judge: str = OFFLINE
+    swap: bool = False
+    judge_temperature: float = 0.0
+    sharegpt_turns: str = "first"
+    system_prompt: str | None = None
+    max_tokens: int | None = None  # per answer
+    temperature: float | None = None  # of the answering models (None: the model's own)
+    allow_missing: bool = False  # replay files may lack answers: counted, not an error
+
+    def validate(self) -> None:
+        if self.sharegpt_turns not in SHAREGPT_TURNS:
+            raise UserError(f"--sharegpt-turns must be 'first' or 'all', got '{self.sharegpt_turns}'")
+        if self.max_tokens is not None and self.max_tokens < 1:
+            raise UserError(f"--max-tokens must be at least 1, got {self.max_tokens}")
+        if self.temperature is not None and self.temperature < 0:
+            raise UserError(f"--temperature must be at least 0, got {self.temperature}")
+        if self.sample is not None and self.sample < 1:
+            raise UserError(f"--sample must be at least 1, got {self.sample}")
+        if not self.datasets:
+            raise UserError("give at least one --dataset NAME=PATH (or --dataset examples=builtin)")
+
+    @property
+    def turns(self) -> SharegptTurns:
+        return "all" if self.sharegpt_turns == "all" else "first"
+
+    def params(self) -> GenerateParams:
+        return GenerateParams(temperature=self.temperature, max_tokens=self.max_tokens, seed=self.seed)
+
+    def judge_options(self) -> JudgeOptions:
+        return JudgeOptions(
+            spec=self.judge, temperature=self.judge_temperature, seed=self.seed, swap=self.swap
+        )
+
+    def record(self) -> dict[str, Any]:
+        """What results.json and config.json say about these settings."""
+        return {
+            "datasets": self.datasets,
+            "sample": self.sample,
+            "seed": self.seed,
+            "judge": self.judge,
+            "swap": self.swap,
+            "judge_temperature": self.judge_temperature,
+            "sharegpt_turns": self.turns,
+            "system_prompt": self.system_prompt,
+            "answer_params": self.params().model_dump(exclude_none=True),
+            "allow_missing": self.allow_missing,
+        }
+
+
+@dataclass
+class RseRunSettings(RseCommon):
+    """Every flag of `rse run` but the run-wide ones (--out, --cache, budgets, ...)."""
+
+    reference: str = ""
+    tests: list[str] = field(default_factory=list)
+    panel: list[str] = field(default_factory=list)  # extra independent models for the contrast
+
+    def validate(self) -> None:
+        if not self.reference:
+            raise UserError("rse run needs a --reference model")
+        if not self.tests:
+            raise UserError("rse run needs at least one --test model")
+        super().validate()
+
+    def record(self) -> dict[str, Any]:
+        return {"reference": self.reference, "tests": self.tests, "panel": self.panel, **super().record()}
+
+
+@dataclass
+class RseMatrixSettings(RseCommon):
+    """Every flag of `rse matrix` but the run-wide ones."""
+
+    models: list[str] = field(default_factory=list)
+
+    def validate(self) -> None:
+        if len(self.models) < 2:
+            raise UserError("rse matrix needs at least two --model")
+        super().validate()
+
+    def record(self) -> dict[str, Any]:
+        return {"models": self.models, **super().record()}
+
+
+def _contestants(ctx: RunContext, specs: list[str], s: RseCommon) -> list[Any]:
+    from distillscope.rse.runner import Contestant
+
+    params = s.params()
+    out = []
+    for spec in specs:
+        backend = ctx.model(spec, system_prompt=s.system_prompt, params=params)
+        out.append(Contestant(backend.name, backend, params))
+    return out
+
+
+async def run_rse_stage(ctx: RunContext, s: RseRunSettings) -> RseResult:
+    """`rse run` in `ctx.out`: answers, judgments, scores; writes and returns the result."""
+    from distillscope.rse.runner import check_distinct_from_reference, check_replay_coverage, run_rse
+
+    s.validate()
+    datasets = load_datasets(s.datasets, sample=s.sample, seed=s.seed, sharegpt_turns=s.turns)
+    reference, *tests = _contestants(ctx, [s.reference, *s.tests], s)
+    panel = _contestants(ctx, s.panel, s)
+    # bad input is refused before the directory is claimed for these settings
+    check_replay_coverage([reference, *tests, *panel], datasets, allow_missing=s.allow_missing)
+    check_distinct_from_reference(reference, tests)
+    settings = s.record()
+    ctx.write_config(settings)
+    return await run_rse(
+        ctx, reference=reference, tests=tests, panel=panel, datasets=datasets,
+        judge_options=s.judge_options(), settings=settings, allow_missing=s.allow_missing,
+    )  # fmt: skip
+
+
+async def run_matrix_stage(ctx: RunContext, s: RseMatrixSettings) -> MatrixResult:
+    """`rse matrix` in `ctx.out`: every pair of models judged, then clustered."""
+    from distillscope.rse.matrix import run_matrix
+    from distillscope.rse.runner import check_replay_coverage
+
+    s.validate()
+    datasets = load_datasets(s.datasets, sample=s.sample, seed=s.seed, sharegpt_turns=s.turns)
+    models = _contestants(ctx, s.models, s)
+    check_replay_coverage(models, datasets, allow_missing=s.allow_missing)
+    settings = s.record()
+    ctx.write_config(settings)
+    return await run_matrix(
+        ctx, models=models, datasets=datasets, judge_options=s.judge_options(), settings=settings,
+        allow_missing=s.allow_missing,
+    )  # fmt: skip

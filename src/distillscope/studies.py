@@ -1,0 +1,280 @@
+"""`distillscope study STUDY.yaml --out DIR`: the paper's study in one command.
+
+ICE for every target, RSE of every target against the reference (one RSE run, the foils as its
+contrast panel), all through one ledger (DIR/ledger.sqlite), so a study interrupted and rerun
+repeats no finished call. Writes
+
+    DIR/ice-<target>/   one ICE run directory per target
+    DIR/rse/            the RSE run directory
+    DIR/results.json    a StudyResult: one entry per target with its ICE and RSE results
+    DIR/report.html     one report with every target (and report.md)
+
+The file's `models:` is exactly the --config format; the file itself serves as the config.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from distillscope.engine.run import RunContext, RunOptions, prepare_out_dir
+from distillscope.errors import BudgetExhausted, UserError
+from distillscope.ice.runner import DEFAULT_FUZZ_BUDGET, IceRunSettings, run_ice
+from distillscope.models.spec import ModelCatalog
+from distillscope.results.ice import IceResult
+from distillscope.results.rse import RseResult
+from distillscope.results.study import StudyResult, StudyTarget
+from distillscope.rse.judging import OFFLINE
+from distillscope.rse.stage import RseRunSettings, run_rse_stage
+
+TOP_KEYS = ("models", "targets", "reference", "foils", "ice", "rse")
+NOT_JUDGE_MODELS = ("rules", "recorded")
+
+
+@dataclass
+class StudySpec:
+    """A validated study file."""
+
+    path: Path
+    catalog: ModelCatalog
+    targets: list[str]
+    reference: str | None
+    foils: list[str]
+    ice: dict[str, Any] | None  # IceRunSettings fields but `target`
+    rse: dict[str, Any] | None  # RseRunSettings fields but `reference`, `tests`, `panel`
+
+    def ice_settings(self, target: str) -> IceRunSettings:
+        return IceRunSettings(target=target, **(self.ice or {}))
+
+    def rse_settings(self) -> RseRunSettings:
+        assert self.reference is not None
+        return RseRunSettings(
+            reference=self.reference, tests=self.targets, panel=self.foils, **(self.rse or {})
+        )
+
+
+def _fields(cls: type, exclude: tuple[str, ...]) -> dict[str, Any]:
+    return {f.name: f for f in dataclasses.fields(cls) if f.name not in exclude}
+
+
+def _section(path: Path, raw: Any, name: str, cls: type, exclude: tuple[str, ...]) -> dict[str, Any] | None:
+    """A settings section, its keys checked against the settings class and its values typed."""
+    from pydantic import TypeAdapter, ValidationError
+
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise UserError.at(path, "expected a mapping of settings", field=name)
+    known = _fields(cls, exclude)
+    hints = typing.get_type_hints(cls)
+    for key in raw:
+        if key not in known:
+            raise UserError.at(path, f"unknown key (known: {', '.join(known)})", field=f"{name}.{key}")
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        try:
+            out[key] = TypeAdapter(hints[key]).validate_python(value, strict=False)
+        except ValidationError as exc:
+            raise UserError.at(path, exc.errors()[0]["msg"], field=f"{name}.{key}") from None
+    return out
+
+
+def load_study(path: str | Path) -> StudySpec:
+    """Read and check a study file: unknown keys and models that are not defined are errors that
+    name the file and field."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: study file not found")
+    catalog = ModelCatalog.load(path)  # the models: section, checked as a --config file
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    for key in data:
+        if key not in TOP_KEYS:
+            raise UserError.at(path, f"unknown key (known: {', '.join(TOP_KEYS)})", field=str(key))
+    targets = data.get("targets")
+    if not isinstance(targets, list) or not targets or not all(isinstance(t, str) for t in targets):
+        raise UserError.at(path, "expected a list of model names", field="targets")
+    if len(set(targets)) != len(targets):
+        raise UserError.at(path, "a target is listed twice", field="targets")
+    reference = data.get("reference")
+    foils = data.get("foils") or []
+    if not isinstance(foils, list):
+        raise UserError.at(path, "expected a list of model names", field="foils")
+    named = [(f"targets[{i}]", t) for i, t in enumerate(targets)] + [
+        (f"foils[{i}]", f) for i, f in enumerate(foils)
+    ]
+    if reference is not None:
+        named.append(("reference", reference))
+    for where, name in named:
+        if str(name) not in catalog.models:
+            defined = ", ".join(sorted(catalog.models)) or "nothing"
+            raise UserError.at(path, f"no model '{name}' under models: (defined: {defined})", field=where)
+    ice = _section(path, data.get("ice", {}), "ice", IceRunSettings, ("target",))
+    rse = _section(path, data.get("rse"), "rse", RseRunSettings, ("reference", "tests", "panel"))
+    if rse is not None and reference is None:
+        raise UserError.at(path, "RSE settings need a reference model", field="reference")
+    if rse is not None and not rse.get("datasets"):
+        raise UserError.at(
+            path, "give at least one dataset (NAME: PATH, or NAME: builtin)", field="rse.datasets"
+        )
+    if rse is not None:  # dataset paths are relative to the study file
+        rse["datasets"] = {k: _relative(path, str(v)) for k, v in rse["datasets"].items()}
+    spec = StudySpec(path, catalog, targets, reference, [str(f) for f in foils], ice, rse)
+    try:
+        if ice is not None:
+            spec.ice_settings(targets[0]).validate()
+    except UserError as exc:  # the settings' own checks speak of flags: say where in the file
+        raise UserError.at(path, str(exc), field="ice") from None
+    try:
+        if rse is not None:
+            spec.rse_settings().validate()
+    except UserError as exc:
+        raise UserError.at(path, str(exc), field="rse") from None
+    return spec
+
+
+def _relative(study: Path, source: str) -> str:
+    if source == "builtin" or source.startswith("hf:") or Path(source).is_absolute():
+        return source
+    return str(study.parent / source)
+
+
+def stage_dir(target: str) -> str:
+    return "ice-" + (re.sub(r"[^0-9A-Za-z._-]+", "_", target) or "target")
+
+
+# ---------------------------------------------------------------------------------- plan
+@dataclass
+class PlanRow:
+    model: str
+    stage: str
+    calls: int  # at most
+
+
+@dataclass
+class StudyPlan:
+    rows: list[PlanRow] = field(default_factory=list)
+
+    def per_model(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for row in self.rows:
+            out[row.model] = out.get(row.model, 0) + row.calls
+        return out
+
+
+def _is_model_judge(judge: str) -> str | None:
+    """The model an ICE judge calls, if any."""
+    if judge in NOT_JUDGE_MODELS:
+        return None
+    return judge.removeprefix("hybrid:")
+
+
+def plan_study(spec: StudySpec) -> StudyPlan:
+    """The most calls each model can receive (a rerun answers finished calls from the ledger)."""
+    from distillscope.ice.probes import load_probes
+    from distillscope.ice.templates import load_templates
+    from distillscope.rse.datasets import load_datasets
+
+    plan = StudyPlan()
+    if spec.ice is not None:
+        for target in spec.targets:
+            s = spec.ice_settings(target)
+            if s.mode == "fuzz":
+                queries = s.budget or DEFAULT_FUZZ_BUDGET
+            else:
+                probes = len(load_probes(s.probes, s.languages))
+                combos = (
+                    probes
+                    if s.mode == "plain"
+                    else probes * len(s.template_ids or load_templates(s.templates))
+                )
+                queries = min(combos, s.budget) if s.budget else combos
+            plan.rows.append(PlanRow(target, f"ice {target}: answers", queries))
+            if s.mode == "fuzz":
+                mutants = math.ceil(queries / s.probes_per_mutant)
+                plan.rows.append(PlanRow(s.mutator or target, f"ice {target}: mutations", mutants))
+            judge = (
+                _is_model_judge(s.judge_model or s.judge)
+                if s.judge.startswith("hybrid")
+                else _is_model_judge(s.judge)
+            )
+            if judge:
+                plan.rows.append(PlanRow(judge, f"ice {target}: judging", 2 * queries))
+    if spec.rse is not None:
+        r = spec.rse_settings()
+        sets = load_datasets(r.datasets, sample=r.sample, seed=r.seed, sharegpt_turns=r.turns)
+        n = sum(len(d.prompts) for d in sets)
+        for model in [r.reference, *r.tests, *r.panel]:
+            plan.rows.append(PlanRow(model, "rse: answers", n))
+        if r.judge != OFFLINE:
+            pairs = n * (len(r.tests) + len(r.panel)) * (2 if r.swap else 1)
+            plan.rows.append(PlanRow(r.judge, "rse: judging", 2 * pairs))  # one retry each, at most
+    return plan
+
+
+# ---------------------------------------------------------------------------------- run
+@dataclass
+class StudyOptions:
+    """The run-wide options of a study (budgets apply to each stage)."""
+
+    concurrency: int | None = None
+    max_calls: int | None = None
+    max_tokens_total: int | None = None
+    quiet: bool = True
+
+
+async def run_study(spec: StudySpec, out: Path, options: StudyOptions | None = None) -> StudyResult:
+    """Every stage, then DIR/results.json and DIR/report.html."""
+    from distillscope.report import write_run_report
+
+    options = options or StudyOptions()
+    out = prepare_out_dir(Path(out))
+    ledger = out / "ledger.sqlite"
+
+    def stage(command: str, directory: str) -> RunContext:
+        return RunContext(
+            RunOptions(
+                command=command, out=out / directory, cache=ledger, config=spec.path,
+                concurrency=options.concurrency, max_calls=options.max_calls,
+                max_tokens=options.max_tokens_total, quiet=options.quiet,
+            )
+        )  # fmt: skip
+
+    entries: dict[str, StudyTarget] = {}
+    complete = True
+    stop: str | None = None
+    for target in spec.targets:
+        ice: IceResult | None = None
+        if spec.ice is not None:
+            async with stage("study-ice", stage_dir(target)) as ctx:
+                ice = await run_ice(ctx, spec.ice_settings(target))
+            complete = complete and ice.complete
+            stop = stop or ice.stop_reason if not ice.complete else stop
+        entries[target] = StudyTarget(model=target, ice=ice, ice_dir=stage_dir(target) if ice else None)
+    rse: RseResult | None = None
+    if spec.rse is not None:
+        try:
+            async with stage("study-rse", "rse") as ctx:
+                rse = await run_rse_stage(ctx, spec.rse_settings())
+        except BudgetExhausted as exc:  # raised before the RSE runner could record it
+            complete, stop = False, stop or str(exc)
+        if rse is not None:
+            complete = complete and rse.complete
+            stop = stop or (rse.stop_reason if not rse.complete else None)
+            for target, entry in entries.items():
+                entry.rse = rse.models.get(target)
+    result = StudyResult(
+        reference=spec.reference, foils=spec.foils, targets=entries, rse=rse, rse_dir="rse" if rse else None,
+        complete=complete, stop_reason=stop,
+        settings={"study": str(spec.path), "targets": spec.targets, "reference": spec.reference,
+                  "foils": spec.foils, "ice": spec.ice, "rse": spec.rse},
+    )  # fmt: skip
+    result.write(out)
+    write_run_report(out)
+    return result

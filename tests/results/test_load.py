@@ -1,0 +1,128 @@
+"""`distillscope.load`: typed results by `kind`, files of distillscope 0.1 by shape, schema files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Literal
+
+import pytest
+
+import distillscope as ds
+from distillscope.errors import UserError
+from distillscope.results import (
+    KINDS,
+    AnswersResult,
+    IceResult,
+    MatrixResult,
+    Result,
+    RseResult,
+    register,
+)
+from distillscope.results.schema import schemas
+
+V01 = Path(__file__).parent / "data" / "v0_1"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_reads_every_0_1_results_file() -> None:
+    ice = ds.load(V01 / "ice-run")
+    assert isinstance(ice, IceResult) and ice.schema_version == "0.1" and ice.mode == "grid"
+    assert ice.scores is not None and (ice.scores.loose.k, ice.scores.loose.n) == (5, 12)
+    assert ice.target_identity is not None and ice.target_identity.organisation == "Zhipu AI"
+    assert set(ice.breakdowns) == {"language", "area", "template", "generation"}
+    assert ice.breakdowns["template"]["nova"].loose.rate == 1.0
+
+    multi = ds.load(V01 / "ice-rescore-multi")
+    assert isinstance(multi, IceResult) and multi.target is None and multi.scores is None
+    assert [(t.target, t.scores.loose.count) for t in multi.targets] == [("glm-4-plus", 3), ("qwen-max", 1)]
+
+    rse = ds.load(V01 / "rse")
+    assert (
+        isinstance(rse, RseResult) and rse.reference == "ref" and list(rse.models) == ["copy", "glm-4-plus"]
+    )
+    avg = rse.models["copy"].avg
+    assert avg is not None and avg.score == 4.0 and avg.aspects["style"].n == 5
+    assert rse.missing is not None and rse.missing.reference.count == 0
+
+    matrix = ds.load(V01 / "matrix")
+    assert isinstance(matrix, MatrixResult) and matrix.models == ["ref", "copy", "glm-4-plus"]
+    assert matrix.scores[0][1] == 4.0 and matrix.order == [2, 0, 1]
+
+    answers = ds.load(V01 / "answers")
+    assert isinstance(answers, AnswersResult) and (answers.n_prompts, answers.n_answered) == (2, 2)
+
+
+def test_0_1_stopped_becomes_stop_reason(tmp_path: Path) -> None:
+    data = json.loads((V01 / "rse" / "results.json").read_text())
+    data.update(complete=False, stopped="call budget of 3 reached")
+    (tmp_path / "results.json").write_text(json.dumps(data))
+    result = ds.load(tmp_path)
+    assert result.complete is False and result.stop_reason == "call budget of 3 reached"
+
+
+def holds(new: object, old: object) -> bool:
+    """`new` says everything `old` said (it may add fields)."""
+    if isinstance(old, dict):
+        return isinstance(new, dict) and all(k in new and holds(new[k], v) for k, v in old.items())
+    if isinstance(old, list):
+        return isinstance(new, list) and len(new) == len(old) and all(map(holds, new, old))
+    return new == old
+
+
+def test_round_trip_keeps_every_field(tmp_path: Path) -> None:
+    for name in ("ice-run", "ice-rescore-multi", "rse", "matrix", "answers"):
+        old = json.loads((V01 / name / "results.json").read_text())
+        result = ds.load(V01 / name)
+        (tmp_path / name).mkdir()
+        result.write(tmp_path / name)
+        again = json.loads((tmp_path / name / "results.json").read_text())
+        assert again["kind"] == result.kind and holds(again, old), name
+        assert ds.load(tmp_path / name) == result.model_copy(
+            update={"schema_version": again["schema_version"]}
+        )
+
+
+def test_to_frame_gives_the_verdicts_and_judgments() -> None:
+    frame = ds.load(V01 / "ice-rescore").to_frame()
+    assert list(frame["index"]) == list(range(6)) and frame["loose"].sum() == 3
+    judgments = ds.load(V01 / "rse").to_frame()
+    assert {"model", "dataset", "prompt_id", "overall", "aspects.style"} <= set(judgments.columns)
+    assert len(judgments) == 10
+
+
+def test_unknown_kinds_and_bad_fields_are_user_errors(tmp_path: Path) -> None:
+    (tmp_path / "results.json").write_text('{"kind": "nope"}')
+    with pytest.raises(UserError, match=r"field 'kind': unknown result kind 'nope'"):
+        ds.load(tmp_path)
+    (tmp_path / "results.json").write_text('{"kind": "matrix", "models": ["a"], "scores": "x"}')
+    with pytest.raises(UserError, match=r"results.json: field 'scores'"):
+        ds.load(tmp_path)
+    with pytest.raises(UserError, match="no such file or directory"):
+        ds.load(tmp_path / "absent")
+
+
+def test_a_new_kind_plugs_into_load(tmp_path: Path) -> None:
+    @register
+    class ExampleResult(Result):
+        kind: Literal["example-kind"] = "example-kind"
+        value: int
+
+    try:
+        ExampleResult(value=3).write(tmp_path)
+        loaded = ds.load(tmp_path)
+        assert isinstance(loaded, ExampleResult) and loaded.value == 3 and loaded.path == tmp_path
+    finally:
+        KINDS.pop("example-kind")
+
+
+def test_committed_schema_files_match_the_models() -> None:
+    committed = {p.name: p.read_text(encoding="utf-8") for p in (REPO / "docs" / "schema").glob("*.json")}
+    assert committed == schemas(), "regenerate with: python -m distillscope.results.schema docs/schema"
+
+
+def test_fixtures_are_untouched_0_1_files(tmp_path: Path) -> None:
+    copy = tmp_path / "ice"
+    shutil.copytree(V01 / "ice-run", copy)
+    assert "kind" not in json.loads((copy / "results.json").read_text())

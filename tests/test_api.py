@@ -1,0 +1,98 @@
+"""The public Python API: its names, and calls straight from Python against the local test server."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import distillscope as ds
+from distillscope.results import IceResult, MatrixResult, RseResult
+from distillscope.testing.server import OpenAIServer
+
+from .ice.conftest import target_reply
+
+
+def test_exported_names() -> None:
+    assert set(ds.__all__) == {
+        "UserError", "__version__", "ice", "load", "models", "report", "results", "rse", "study", "study_async",
+    }  # fmt: skip
+    assert callable(ds.ice.run) and callable(ds.ice.rescore) and callable(ds.ice.run_async)
+    assert callable(ds.rse.run) and callable(ds.rse.matrix) and callable(ds.rse.matrix_async)
+    assert callable(ds.models.answer) and callable(ds.models.answer_async)
+    import distillscope.report
+    import distillscope.rse.matrix  # noqa: F401
+
+    assert ds.report is ds._api.report and ds.rse.matrix is ds._api.rse_matrix
+    assert issubclass(ds.UserError, Exception)
+    assert (Path(ds.__file__).parent / "py.typed").is_file()
+
+
+def test_import_is_light() -> None:
+    code = "import sys, distillscope; print([m for m in ('pandas', 'scipy', 'matplotlib', 'torch', 'numpy') if m in sys.modules])"
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def reference_reply(body: dict[str, Any]) -> str:
+    users = [m["content"] for m in body["messages"] if m["role"] == "user"]
+    return f"Here is a careful answer about {users[-1].lower()} with three clear points."
+
+
+def test_api_runs_ice_rse_matrix_answers_and_report(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer]
+) -> None:
+    from .rse.conftest import judge_reply
+
+    target, ref, judge = (
+        openai_server(target_reply),
+        openai_server(reference_reply),
+        openai_server(judge_reply),
+    )
+    glm = f"openai-compatible:glm-4-plus@{target.url}"
+    ice = ds.ice.run(glm, mode="plain", budget=5, languages=["en"], out=tmp_path / "ice")
+    assert isinstance(ice, IceResult) and ice.scores is not None and ice.scores.loose.n == 5
+    assert (
+        ice.scores.loose.ci95[0] <= ice.scores.loose.ci95[1] and (tmp_path / "ice" / "report.html").is_file()
+    )
+    frame = ds.load(tmp_path / "ice").to_frame()
+    assert len(frame) == 5 and {"loose", "evidence", "prompt", "response", "probe_id"} <= set(frame.columns)
+    saved = json.loads((tmp_path / "ice" / "results.json").read_text())
+    assert (saved["kind"], saved["schema_version"]) == ("ice", "1.0")
+
+    log = tmp_path / "log.jsonl"  # the issue's example: one model's log, recorded labels
+    rows = [{"jailbreak_prompt": "[INSERT PROMPT HERE]", "query": "Who made you?", "response": r, "loose": c, "strict": c}
+            for r, c in (("I am ChatGPT.", True), ("I am GLM.", False), ("I am GLM.", False))]  # fmt: skip
+    log.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    ci95 = ds.ice.rescore(log, target_org="Zhipu AI", judge="recorded", out=tmp_path / "x").scores.loose.ci95  # type: ignore[union-attr]
+    assert ci95[0] < 1 / 3 < ci95[1]
+    assert list(ds.load(tmp_path / "x").to_frame()["loose"]) == [True, False, False]
+
+    prompts = tmp_path / "p.jsonl"
+    prompts.write_text(
+        "".join(json.dumps({"id": f"q{i}", "prompt": f"Explain topic {i}"}) + "\n" for i in range(3))
+    )
+    spec_ref, spec_judge = f"openai-compatible:ref@{ref.url}", f"openai-compatible:judge@{judge.url}"
+    rse = ds.rse.run(spec_ref, [glm], {"demo": str(prompts)}, judge=spec_judge, out=tmp_path / "rse")
+    assert isinstance(rse, RseResult) and rse.models["glm-4-plus"].datasets["demo"].n == 3
+    matrix = ds.rse.matrix([spec_ref, glm], {"demo": str(prompts)}, judge=spec_judge, out=tmp_path / "m")
+    assert isinstance(matrix, MatrixResult) and matrix.scores[0][0] == 5.0
+    answers = ds.models.answer(spec_ref, prompts, out=tmp_path / "a")
+    assert answers.n_answered == 3 and len(ds.load(tmp_path / "a").to_frame()) == 3
+    page = ds.report([tmp_path / "ice", tmp_path / "rse"], out=tmp_path / "both.html")
+    assert "glm-4-plus" in page.read_text(encoding="utf-8")
+    with pytest.raises(ds.UserError, match="--mode"):
+        ds.ice.run(glm, mode="nope", out=tmp_path / "bad")
+
+
+async def test_async_twin_inside_a_running_loop(tmp_path: Path, shared_data: Path) -> None:
+    log = shared_data / "paper-ice-labels.jsonl"
+    result = await ds.ice.rescore_async(log, judge="recorded", out=tmp_path / "a")
+    again = ds.ice.rescore(log, judge="recorded", out=tmp_path / "b")  # sync form inside a loop
+    assert [t.scores.loose.count for t in result.targets] == [t.scores.loose.count for t in again.targets]

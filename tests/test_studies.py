@@ -1,0 +1,188 @@
+"""`distillscope study`: one YAML, every target's ICE and RSE, one ledger, one report."""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+import distillscope as ds
+from distillscope.results import StudyResult
+from distillscope.testing.server import OpenAIServer
+
+from .cli.test_cli import _start_server_process, _wait_for_answers
+from .ice.conftest import target_reply
+from .test_api import reference_reply
+
+
+def study_file(tmp_path: Path, servers: dict[str, OpenAIServer], **extra: str) -> Path:
+    prompts = tmp_path / "prompts.jsonl"
+    prompts.write_text(
+        "".join(json.dumps({"id": f"q{i}", "prompt": f"Explain topic {i}"}) + "\n" for i in range(4))
+    )
+    text = f"""
+models:
+  glm: {{spec: "openai-compatible:glm-4-plus@{servers["glm"].url}", identity: {{organisation: Zhipu AI}}}}
+  qwen: {{spec: "openai-compatible:qwen2.5-72b@{servers["qwen"].url}", identity: {{organisation: Alibaba}}}}
+  ref: {{spec: "openai-compatible:ref@{servers["ref"].url}"}}
+  judge: {{spec: "openai-compatible:judge@{servers["judge"].url}"}}
+targets: [glm, qwen]
+reference: ref
+foils: []
+ice: {{mode: fuzz, budget: 8, probes_per_mutant: 4, judge: rules, languages: [en]}}
+rse: {{judge: judge, datasets: {{arena: prompts.jsonl}}}}
+"""
+    path = tmp_path / "study.yaml"
+    path.write_text(text + "".join(f"{k}: {v}\n" for k, v in extra.items()), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def study_servers(openai_server: Callable[..., OpenAIServer]) -> dict[str, OpenAIServer]:
+    from .ice.conftest import mutator_reply
+    from .rse.conftest import judge_reply
+
+    def glm_reply(body: dict[str, Any]) -> str:
+        text = json.dumps(body)
+        if "Condense" in text or "Rephrase every sentence" in text or "<template>" in text:
+            return mutator_reply(body)
+        return target_reply(body)
+
+    def qwen_reply(body: dict[str, Any]) -> str:  # mutates like glm; answers as itself
+        text = json.dumps(body)
+        if "Condense" in text or "Rephrase every sentence" in text or "<template>" in text:
+            return mutator_reply(body)
+        return "I am Qwen, made by Alibaba Cloud."
+
+    return {
+        "glm": openai_server(glm_reply),
+        "qwen": openai_server(
+            lambda b: glm_reply(b) if "<template>" in json.dumps(b) else "I am Qwen, made by Alibaba Cloud."
+        ),
+        "ref": openai_server(reference_reply),
+        "judge": openai_server(judge_reply),
+    }
+
+
+def invoke(*args: object) -> Any:
+    from distillscope.cli import _register_optional, app
+
+    if not any(c.name == "study" for c in app.registered_commands):
+        _register_optional()
+    return CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_study_one_report_with_every_target_and_a_free_rerun(
+    tmp_path: Path, study_servers: dict[str, OpenAIServer]
+) -> None:
+    path, out = study_file(tmp_path, study_servers), tmp_path / "study"
+    plan = invoke("study", path, "--dry-run")
+    assert plan.exit_code == 0 and "calls per model" in plan.output and not out.exists()
+    # interrupted: a call budget stops every stage early
+    first = invoke("study", path, "--out", out, "--max-calls", "3", "--quiet")
+    assert first.exit_code == 0, first.output
+    assert ds.load(out).complete is False
+    # rerun: finishes, and no finished call is ever sent twice
+    second = invoke("study", path, "--out", out, "--quiet")
+    assert second.exit_code == 0, second.output
+    for server in study_servers.values():
+        assert server.finished and max(server.finished.values()) == 1
+    result = ds.load(out)
+    assert isinstance(result, StudyResult) and result.complete and list(result.targets) == ["glm", "qwen"]
+    for name, entry in result.targets.items():
+        assert entry.ice is not None and entry.ice.scores is not None and entry.ice.scores.loose.n == 8
+        assert entry.rse is not None and entry.rse.datasets["arena"].n == 4, name
+    assert result.targets["qwen"].ice is not None and result.targets["qwen"].ice.target_identity is not None
+    assert result.targets["qwen"].ice.target_identity.organisation.startswith("Alibaba")
+    page = (out / "report.html").read_text(encoding="utf-8")
+    for section in ('id="ice-chart"', 'id="rse"', 'id="map"'):  # ICE bars, RSE table, ICE x RSE map
+        assert section in page
+    from distillscope.report import build_report
+    from distillscope.report.build import map_points
+
+    report = build_report([out])
+    assert [r.target for r in report.ice_results] == ["glm", "qwen"]
+    assert sorted(p.name for p in map_points(report)) == ["glm", "qwen"]  # every target on the map
+    assert len(result.to_frame()) == 16
+    before = {n: s.requests for n, s in study_servers.items()}
+    third = ds.study(path, out=out)
+    assert third.complete and {n: s.requests for n, s in study_servers.items()} == before
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"colour": "blue"}, "field 'colour': unknown key"),
+        ({"foils": "[gpt5]"}, "field 'foils[0]': no model 'gpt5'"),
+        (
+            {"reference": "judge", "rse": "{datasets: {a: builtin}, sharegpt_turns: most}"},
+            "field 'rse': --sharegpt-turns",
+        ),
+    ],
+)
+def test_study_file_errors_name_file_and_field(
+    tmp_path: Path, study_servers: dict[str, OpenAIServer], extra: dict[str, str], message: str
+) -> None:
+    path = study_file(tmp_path, study_servers)
+    text = path.read_text().replace("foils: []\n", "") if "foils" in extra else path.read_text()
+    path.write_text(text + "".join(f"{k}: {v}\n" for k, v in extra.items()))
+    result = invoke("study", path, "--out", tmp_path / "o")
+    assert result.exit_code == 2 and str(path) in result.output and message in result.output
+    path = study_file(tmp_path, study_servers)
+    path.write_text(path.read_text().replace("budget: 8", "budget: many"))
+    result = invoke("study", path, "--dry-run")
+    assert result.exit_code == 2 and "field 'ice.budget'" in result.output
+
+
+def test_study_killed_mid_run_then_rerun_repeats_no_finished_call(tmp_path: Path) -> None:
+    server, url, stats_file = _start_server_process(tmp_path, latency_ms=40)
+    path = tmp_path / "study.yaml"
+    path.write_text(
+        f"""models:
+  glm: {{spec: "openai-compatible:glm-4-plus@{url}", identity: {{organisation: Zhipu AI}}}}
+  qwen: {{spec: "openai-compatible:qwen2.5-72b@{url}", identity: {{organisation: Alibaba}}}}
+targets: [glm, qwen]
+ice: {{mode: plain, budget: 120, judge: rules}}
+""",
+        encoding="utf-8",
+    )
+    out = tmp_path / "study"
+    args = [
+        sys.executable,
+        "-m",
+        "distillscope",
+        "study",
+        str(path),
+        "--out",
+        str(out),
+        "--concurrency",
+        "4",
+        "-q",
+    ]
+    try:
+        victim = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _wait_for_answers(out / "ledger.sqlite", at_least=10)
+        time.sleep(random.Random(3).uniform(0.0, 0.6))  # a point in the first target's run
+        victim.send_signal(signal.SIGKILL)
+        victim.wait()
+        assert not (out / "results.json").exists()
+        rerun = subprocess.run(args, capture_output=True, text=True, timeout=300)
+        assert rerun.returncode == 0, rerun.stderr
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(10)
+    stats = json.loads(stats_file.read_text())
+    assert stats["finished"] - stats["finished_twice"] == 240  # every call of both targets answered
+    assert stats["finished_twice"] <= 4  # only calls in flight at the kill (--concurrency 4) went twice
+    result = ds.load(out)
+    assert isinstance(result, StudyResult) and result.complete
+    assert [e.ice.n_responses for e in result.targets.values() if e.ice] == [120, 120]
