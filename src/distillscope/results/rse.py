@@ -43,6 +43,14 @@ class Contrast(Model):
     models: dict[str, ContrastModel] = Field(default_factory=dict)
 
 
+class NotAnswers(Model):
+    """A model's replies that were no answers: empty completions and content-filter stops (never scored)."""
+
+    empty: int = 0
+    filtered: int = 0
+    ids: dict[str, list[str]] = Field(default_factory=dict)  # outcome -> "dataset/key"
+
+
 class Missing(Model):
     """Prompts a model has no answer for (skipped, never scored)."""
 
@@ -80,7 +88,7 @@ class RseResult(_Judged):
     contrast: Contrast | None = None
     missing: RseMissing | None = None
     n_unjudged: int | None = None
-    not_answers: dict[str, dict[str, int]] | None = None  # per model: empty and filtered answers
+    not_answers: dict[str, NotAnswers] | None = None  # per model: empty and filtered answers
     n_empty: int | None = None
     n_filtered: int | None = None
     skipped: dict[str, dict[str, int]] | None = None  # per model: pairs not scored, by reason
@@ -107,4 +115,4 @@ class MatrixResult(_Judged):
     clustering: dict[str, Any] | None = None
     missing: dict[str, Missing] | None = None
     skipped: dict[str, dict[str, int]] | None = None  # per cell "a vs b": pairs not scored, by reason
-    not_answers: dict[str, dict[str, int]] | None = None  # per model: empty and filtered answers
+    not_answers: dict[str, NotAnswers] | None = None  # per model: empty and filtered answers
