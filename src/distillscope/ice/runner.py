@@ -25,7 +25,15 @@ from distillscope.ice.judges import Judge, JudgeContext, judge_report, make_judg
 from distillscope.ice.judges.recorded import Labels
 from distillscope.ice.logs import LogRow, iter_log
 from distillscope.ice.probes import load_probes
-from distillscope.ice.scoring import Outcome, breakdowns, outcome, scores
+from distillscope.ice.scoring import (
+    UNKNOWN_CATEGORY,
+    Outcome,
+    breakdowns,
+    categories,
+    n_unsure,
+    outcome,
+    scores,
+)
 from distillscope.ice.templates import DEFAULT_VENDOR_WORDS, load_templates
 from distillscope.ice.types import JudgeItem, TargetIdentity, Verdict
 from distillscope.jsonl import AtomicJsonlWriter
@@ -131,7 +139,8 @@ def _result_block(
     """The scores part of results.json for one target: `keys` are each response's breakdown keys,
     `outcomes` its labels, in the same order."""
     n_judged = sum(o.loose is not None for o in outcomes)
-    return {
+    by_category = categories(outcomes)
+    block: dict[str, Any] = {
         "target": target,
         "target_identity": identity.model_dump(),
         "judge": judge.name,
@@ -139,10 +148,15 @@ def _result_block(
         "n_failed": n_failed,
         "n_judged": n_judged,
         "n_unjudged": len(keys) - n_failed - n_judged,
+        "n_unsure": n_unsure(outcomes),
         "scores": scores(outcomes),
+        "categories": by_category,
         "breakdowns": breakdowns(keys, outcomes),
         "judge_calls": judge_report(judge),
     }
+    if by_category and set(by_category) == {UNKNOWN_CATEGORY}:
+        block["categories_note"] = f"the {judge.name} judge gives no category: every verdict is 'unknown'"
+    return block
 
 
 def _verdict_row(
@@ -154,6 +168,8 @@ def _verdict_row(
         "loose": result.loose,
         "strict": result.strict,
         "hard": result.hard,
+        "category": result.category,
+        "unsure": result.unsure,
         "evidence": verdict.evidence if verdict else None,
         "judge": verdict.judge if verdict else None,
         **({"note": note} if note else {}),
