@@ -30,6 +30,8 @@ class Score:
     hi: float | None = None
     n: int | None = None
     count: int | None = None
+    band: tuple[float, float] | None = None  # [every unsure a no, every unsure a yes]
+    n_unsure: int | None = None
 
     @classmethod
     def parse(cls, raw: Any) -> Score | None:
@@ -48,16 +50,36 @@ class Score:
         count = raw.get("count")
         if value is None and n in (None, 0):
             return None
+        band = raw.get("band")
+        edges = [_num(b) for b in band] if isinstance(band, list | tuple) and len(band) == 2 else []
         return cls(
             value,
             lo,
             hi,
             n if isinstance(n, int) and not isinstance(n, bool) else None,
             count if isinstance(count, int) and not isinstance(count, bool) else None,
+            (edges[0], edges[1])
+            if len(edges) == 2 and edges[0] is not None and edges[1] is not None
+            else None,
+            _int(raw.get("n_unsure")),
         )
 
+    @property
+    def uncertain(self) -> bool:
+        """The judge was unsure on some responses: the band is worth showing."""
+        return bool(self.n_unsure) and self.band is not None
+
     def as_dict(self) -> dict[str, Any]:
-        return {"score": self.score, "ci95": [self.lo, self.hi], "n": self.n, "count": self.count}
+        out: dict[str, Any] = {
+            "score": self.score,
+            "ci95": [self.lo, self.hi],
+            "n": self.n,
+            "count": self.count,
+        }
+        if self.band is not None:
+            out["band"] = list(self.band)
+            out["n_unsure"] = self.n_unsure
+        return out
 
 
 @dataclass
@@ -74,6 +96,10 @@ class IceResult:
     n_unjudged: int | None = None
     n_failed: int | None = None
     note: str | None = None
+    n_unsure: int | None = None
+    categories: dict[str, dict[str, Score]] = field(default_factory=dict)  # category -> loose/strict
+    category_responses: dict[str, int] = field(default_factory=dict)  # judged responses per category
+    categories_note: str | None = None
 
 
 @dataclass
@@ -222,6 +248,15 @@ def _ice_result(data: dict[str, Any], fallback_target: str) -> IceResult:
         if table:
             breakdowns[str(dim)] = table
     judge = data.get("judge")
+    categories: dict[str, dict[str, Score]] = {}
+    responses: dict[str, int] = {}
+    for name, cell in _dict(data.get("categories")).items():
+        levels = {lv: s for lv in ("loose", "strict") if (s := Score.parse(_dict(cell).get(lv)))}
+        if levels:
+            categories[str(name)] = levels
+            count = _int(_dict(cell).get("responses"))
+            if count is not None:
+                responses[str(name)] = count
     return IceResult(
         target=str(data.get("target") or fallback_target),
         scores=scores,
@@ -233,6 +268,10 @@ def _ice_result(data: dict[str, Any], fallback_target: str) -> IceResult:
         n_unjudged=_int(data.get("n_unjudged")),
         n_failed=_int(data.get("n_failed")),
         note=data["note"] if isinstance(data.get("note"), str) else None,
+        n_unsure=_int(data.get("n_unsure")),
+        categories=categories,
+        category_responses=responses,
+        categories_note=data["categories_note"] if isinstance(data.get("categories_note"), str) else None,
     )
 
 
