@@ -40,6 +40,20 @@ JudgeOpt = Annotated[
     ),
 ]
 JudgeModel = Annotated[str | None, typer.Option("--judge-model", help="The LLM behind --judge hybrid.")]
+JudgePreset = Annotated[
+    str,
+    typer.Option(
+        "--judge-preset",
+        help="LLM judge definition: rubric (the identity taxonomy: category, loose, strict, sure) or paper (the paper's two questions, for replication).",
+    ),
+]
+Structured = Annotated[
+    str,
+    typer.Option(
+        "--structured",
+        help="Ask LLM judges for their verdict schema as structured output (response_format): auto (fall back when a server refuses it), on, or off.",
+    ),
+]
 TargetOrg = Annotated[
     str | None,
     typer.Option(
@@ -96,6 +110,8 @@ def run(
     ] = None,
     judge: JudgeOpt = "rules",
     judge_model: JudgeModel = None,
+    judge_preset: JudgePreset = "rubric",
+    structured: Structured = "auto",
     mode: Annotated[
         str,
         typer.Option(
@@ -171,7 +187,8 @@ def run(
     Example: distillscope ice run --target openai-compatible:glm-4-plus@http://127.0.0.1:8000/v1 --budget 500 --seed 1 --out runs/ice-glm
     """
     settings = IceRunSettings(
-        target=target, mutator=mutator, judge=judge, judge_model=judge_model, mode=mode, templates=templates, template_ids=parse_list(template_ids),
+        target=target, mutator=mutator, judge=judge, judge_model=judge_model, judge_preset=judge_preset, structured=structured,
+        mode=mode, templates=templates, template_ids=parse_list(template_ids),
         probes=probes, languages=parse_list(languages), budget=budget, probes_per_mutant=probes_per_mutant,
         seed=seed, target_org=target_org, vendor_words=parse_list(vendor_words) or [], ratio=ratio, alpha=alpha,
         beta=beta, mutators=parse_list(mutators) or [], max_answer_tokens=max_answer_tokens, system_prompt=system_prompt,
@@ -204,6 +221,8 @@ def rescore(
     target_org: TargetOrg = None,
     judge: JudgeOpt = "rules",
     judge_model: JudgeModel = None,
+    judge_preset: JudgePreset = "rubric",
+    structured: Structured = "auto",
     vendor_words: VendorWords = DEFAULT_VENDOR_LIST,
     seed: Annotated[int, typer.Option("--seed", help="Seed passed to LLM judges.")] = 0,
     config: Config = None,
@@ -220,7 +239,7 @@ def rescore(
     """
     settings = IceRescoreSettings(
         log=str(log), judge=judge, judge_model=judge_model, target_org=target_org,
-        vendor_words=parse_list(vendor_words) or [], seed=seed,
+        vendor_words=parse_list(vendor_words) or [], seed=seed, judge_preset=judge_preset, structured=structured,
     )  # fmt: skip
 
     async def main() -> None:

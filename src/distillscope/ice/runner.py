@@ -22,6 +22,7 @@ from distillscope.ice.fuzzer.engine import FuzzSettings, IceEngine
 from distillscope.ice.fuzzer.mutators import MUTATORS
 from distillscope.ice.identity import IdentityRegistry
 from distillscope.ice.judges import Judge, JudgeContext, judge_report, make_judge
+from distillscope.ice.judges.llm import check_preset
 from distillscope.ice.judges.recorded import Labels
 from distillscope.ice.logs import LogRow, iter_log
 from distillscope.ice.probes import load_probes
@@ -37,6 +38,7 @@ from distillscope.ice.scoring import (
 from distillscope.ice.templates import DEFAULT_VENDOR_WORDS, load_templates
 from distillscope.ice.types import JudgeItem, TargetIdentity, Verdict
 from distillscope.jsonl import AtomicJsonlWriter
+from distillscope.judging.structured import check_mode
 from distillscope.models.base import ModelIdentity
 
 MODES = ("fuzz", "grid", "plain")
@@ -51,6 +53,8 @@ class IceRunSettings:
     mutator: str | None = None
     judge: str = "rules"
     judge_model: str | None = None
+    judge_preset: str = "rubric"
+    structured: str = "auto"
     mode: str = "fuzz"
     templates: str = "builtin"
     template_ids: list[str] | None = None
@@ -70,6 +74,8 @@ class IceRunSettings:
     system_prompt: str | None = None
 
     def validate(self) -> None:
+        check_preset(self.judge_preset)
+        check_mode(self.structured)
         if self.mode not in MODES:
             raise UserError(f"--mode {self.mode!r}: expected one of {', '.join(MODES)}")
         if self.budget is not None and self.budget < 1:
@@ -95,6 +101,8 @@ class IceRescoreSettings:
     target_org: str | None = None
     vendor_words: list[str] = field(default_factory=lambda: list(DEFAULT_VENDOR_WORDS))
     seed: int = 0
+    judge_preset: str = "rubric"
+    structured: str = "auto"
 
 
 def shared_flags(ctx: RunContext, out: Path) -> dict[str, Any]:
@@ -196,7 +204,15 @@ async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -
         registry, model_name=target.config.model, org=s.target_org, declared=target.config.identity
     )
     judge = make_judge(
-        s.judge, JudgeContext(ctx=ctx, registry=registry, judge_model=s.judge_model, seed=s.seed)
+        s.judge,
+        JudgeContext(
+            ctx=ctx,
+            registry=registry,
+            judge_model=s.judge_model,
+            seed=s.seed,
+            preset=s.judge_preset,
+            structured=s.structured,
+        ),
     )
     mutator = ctx.model(s.mutator or s.target) if s.mode == "fuzz" else None
     settings = {
@@ -388,7 +404,15 @@ async def rescore_ice(ctx: RunContext, s: IceRescoreSettings, out: Path | None =
     registry = IdentityRegistry.builtin()
     judge = make_judge(
         s.judge,
-        JudgeContext(ctx=ctx, registry=registry, judge_model=s.judge_model, seed=s.seed, labels=scan.labels),
+        JudgeContext(
+            ctx=ctx,
+            registry=registry,
+            judge_model=s.judge_model,
+            seed=s.seed,
+            labels=scan.labels,
+            preset=check_preset(s.judge_preset),
+            structured=check_mode(s.structured),
+        ),
     )
     identities = {
         model: _group_identity(registry, model, info.orgs, s.target_org, path)

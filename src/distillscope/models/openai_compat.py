@@ -113,7 +113,10 @@ class OpenAICompatibleBackend(Backend):
         if self.config.api == "completions":
             return "/completions", {"model": self.config.model, "prompt": _as_plain_prompt(request), **params}
         messages = [m.model_dump() for m in request.messages]
-        return "/chat/completions", {"model": self.config.model, "messages": messages, **params}
+        body = {"model": self.config.model, "messages": messages, **params}
+        if request.response_format is not None:
+            body["response_format"] = request.response_format
+        return "/chat/completions", body
 
     def _pick(self) -> Endpoint:
         return min(self.endpoints, key=lambda e: (e.inflight, e.served))
