@@ -24,6 +24,7 @@ from distillscope.cli.options import (
 )
 from distillscope.engine.run import RunContext, RunOptions
 from distillscope.errors import UserError
+from distillscope.judging.structured import check_mode
 from distillscope.models.types import GenerateParams
 from distillscope.rse.datasets import SharegptTurns, load_datasets
 from distillscope.rse.judging import OFFLINE, JudgeOptions
@@ -54,6 +55,13 @@ Judge = Annotated[
 ]
 Swap = Annotated[
     bool, typer.Option("--swap", help="LLM judge: judge both orders and average (position bias control).")
+]
+Structured = Annotated[
+    str,
+    typer.Option(
+        "--structured",
+        help="LLM judge: ask for the rating schema as structured output (response_format): auto (fall back when a server refuses it), on, or off.",
+    ),
 ]
 JudgeTemperature = Annotated[
     float, typer.Option("--judge-temperature", help="LLM judge sampling temperature (recorded).")
@@ -155,6 +163,7 @@ def run(
     sample: Sample = None,
     judge: Judge = OFFLINE,
     swap: Swap = False,
+    structured: Structured = "auto",
     judge_temperature: JudgeTemperature = 0.0,
     panel: Annotated[
         list[str] | None,
@@ -194,6 +203,7 @@ def run(
             "seed": seed,
             "judge": judge,
             "swap": swap,
+            "structured": structured,
             "judge_temperature": judge_temperature,
             "sharegpt_turns": turns,
             "system_prompt": system_prompt,
@@ -220,7 +230,13 @@ def run(
             tests = [contestant(s) for s in test]
             extra = [contestant(s) for s in panel or []]
             ctx.write_config()
-            judge_options = JudgeOptions(spec=judge, temperature=judge_temperature, seed=seed, swap=swap)
+            judge_options = JudgeOptions(
+                spec=judge,
+                temperature=judge_temperature,
+                seed=seed,
+                swap=swap,
+                structured=check_mode(structured),
+            )
             results = await run_rse(
                 ctx,
                 reference=ref,
@@ -248,6 +264,7 @@ def matrix(
     sample: Sample = None,
     judge: Judge = OFFLINE,
     swap: Swap = False,
+    structured: Structured = "auto",
     judge_temperature: JudgeTemperature = 0.0,
     sharegpt_turns: SharegptTurnsOpt = "first",
     seed: Seed = 0,
@@ -280,6 +297,7 @@ def matrix(
             "seed": seed,
             "judge": judge,
             "swap": swap,
+            "structured": structured,
             "judge_temperature": judge_temperature,
             "sharegpt_turns": turns,
             "system_prompt": system_prompt,
@@ -302,7 +320,13 @@ def matrix(
                 backend = ctx.model(spec, system_prompt=system_prompt, params=params)
                 models.append(Contestant(backend.name, backend, params))
             ctx.write_config()
-            judge_options = JudgeOptions(spec=judge, temperature=judge_temperature, seed=seed, swap=swap)
+            judge_options = JudgeOptions(
+                spec=judge,
+                temperature=judge_temperature,
+                seed=seed,
+                swap=swap,
+                structured=check_mode(structured),
+            )
             results = await run_matrix(
                 ctx, models=models, datasets=datasets, judge_options=judge_options, settings=settings
             )
