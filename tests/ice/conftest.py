@@ -56,6 +56,8 @@ def judge_reply(body: dict[str, Any]) -> str:
     }
     if '"category"' in text:  # the rubric preset: the category and sureness in the same reply
         verdict = {"category": "other-vendor" if claims else "consistent", **verdict, "sure": True}
+    if "response_format" in body:  # a server that applies the schema: the bare object, nothing else
+        return json.dumps(verdict)
     return f"The answer reads: {answer.strip()}\n<verdict-{nonce.group(1)}>{json.dumps(verdict)}</verdict-{nonce.group(1)}>"
 
 

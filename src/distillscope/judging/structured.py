@@ -6,17 +6,21 @@ llama-cpp-python's server takes `{"type": "json_object", "schema": ...}`. `--str
 
 * `off`: never send one (the fenced verdict-tag protocol alone);
 * `on`: always send one, in the first form the server accepts;
-* `auto` (default): like `on`, and a server that refuses every form (HTTP 400 or 422) is asked
-  once more without one.
+* `auto` (default): like `on`, and a server that refuses every form (HTTP 400 or 422, or an error
+  naming `response_format`) is asked once more without one.
 
 What a model accepts is learned from one probe call and remembered for the backend's lifetime, so
-a server without structured outputs costs one refused call, not a batch of them. Every request
+a server without structured outputs costs one refused call, not a batch of them. A server that
+takes a form but ignores it (llama-cpp-python's server accepts OpenAI's `json_schema` type and
+applies no grammar) is caught the same way: a probe reply that is not a JSON object means the
+form was not applied, and the next form is tried. Every request
 goes through the scheduler and its ledger; `response_format` is part of the request key. The
 reply is parsed by the same code either way (a schema-constrained reply is a bare JSON object).
 """
 
 from __future__ import annotations
 
+import json
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -61,7 +65,18 @@ def _form(fmt: dict[str, Any] | None) -> str:
 
 
 def refused(result: CallResult) -> bool:
-    return not result.ok and result.status in REFUSAL_STATUS
+    """The server turned the request down because of its response_format: HTTP 400 or 422, or an
+    error that names it (llama-cpp-python's server answers a form it does not know with HTTP 500)."""
+    if result.ok or result.status is None:
+        return False
+    return result.status in REFUSAL_STATUS or "response_format" in (result.error or "")
+
+
+def is_json_object(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), dict)
+    except json.JSONDecodeError:
+        return False
 
 
 class StructuredOutput:
@@ -77,6 +92,7 @@ class StructuredOutput:
             forms.append(None)
         self.forms = forms
         self.refusals = 0  # calls a server refused because of their response_format
+        self.ignored = 0  # probe replies showing the server took a form but did not apply it
         self.unstructured = 0  # calls sent without one after the server refused every form
 
     def candidates(self, backend: Backend) -> list[dict[str, Any] | None]:
@@ -107,6 +123,10 @@ class StructuredOutput:
             probe = not last and fmt is not None and _form(fmt) not in learned.accepted
             batch = todo[:1] if probe else todo
             answers = await scheduler.map(backend, [build(i, fmt) for i in batch], stage=stage)
+            if probe and answers[0].ok and not is_json_object(answers[0].text):
+                self.ignored += 1  # accepted but not applied: this form does nothing on this server
+                learned.refused.add(_form(fmt))
+                continue
             refusals = [i for i, r in zip(batch, answers, strict=True) if fmt is not None and refused(r)]
             self.refusals += len(refusals)
             if fmt is None:
@@ -125,6 +145,8 @@ class StructuredOutput:
         out: dict[str, int] = {}
         if self.refusals:
             out["structured_refused"] = self.refusals
+        if self.ignored:
+            out["structured_ignored"] = self.ignored
         if self.unstructured and self.mode != "off":
             out["structured_fallback_calls"] = self.unstructured
         return out

@@ -128,7 +128,9 @@ async def test_garbage_is_retried_once_then_unjudged(
             return json.dumps({**verdict, "evidence": ""})  # a bare object, as structured output gives
         return "I think it is probably fine."
 
-    verdicts, llm = await judge(tmp_path, openai_server(flaky), ["GOOD-ON-RETRY I am GLM.", "always garbage"])
+    verdicts, llm = await judge(
+        tmp_path, openai_server(flaky), ["GOOD-ON-RETRY I am GLM.", "always garbage"], structured="off"
+    )
     assert verdicts[0].loose is False
     assert verdicts[1].loose is None and verdicts[1].strict is None and not verdicts[1].judged
     assert len(calls) == 4  # two first tries, two retries

@@ -94,6 +94,16 @@ async def test_a_server_that_takes_only_json_object_is_probed_once(
     assert llm.report()["structured_refused"] == 1
 
 
+async def test_a_500_naming_response_format_is_a_refusal_not_retried(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer]
+) -> None:
+    # llama-cpp-python's server answers OpenAI's form with HTTP 500 and a validation error naming it
+    server = openai_server(scripted, refuse_response_format=("json_schema",), refusal_status=500)
+    verdicts, llm = await run_judge(tmp_path, server)
+    assert server.requests == 1 + 3  # the probe was not retried (a 500 otherwise is, up to 6 times)
+    assert llm.report()["structured_refused"] == 1 and all(v.judged for v in verdicts)
+
+
 async def test_auto_falls_back_to_the_tagged_reply_and_remembers(
     tmp_path: Path, openai_server: Callable[..., OpenAIServer]
 ) -> None:
@@ -130,24 +140,47 @@ async def test_off_sends_no_response_format(
 
 
 @pytest.mark.parametrize(
-    "reply",
+    ("reply", "probes"),
     [
-        "not json at all",
-        '{"category": "other-vendor", "contradiction": true}',  # a required key missing
-        '{"category": "nonsense", "contradiction": true, "strict": true, "sure": true, "evidence": ""}',
-        '{"category": "other-vendor", "contradiction": "yes", "strict": true, "sure": true, "evidence": ""}',
-        '[{"category": "other-vendor"}]',
-        "",
+        # a JSON object of the wrong shape: the server applied the form, the judge got it wrong
+        ('{"category": "other-vendor", "contradiction": true}', 0),  # a required key missing
+        ('{"category": "nonsense", "contradiction": true, "strict": true, "sure": true, "evidence": ""}', 0),
+        (
+            '{"category": "other-vendor", "contradiction": "yes", "strict": true, "sure": true, "evidence": ""}',
+            0,
+        ),
+        # not a JSON object at all: the first form was not applied, so the probe moves on to the next
+        ("not json at all", 1),
+        ('[{"category": "other-vendor"}]', 1),
+        ("", 1),
     ],
 )
 async def test_malformed_structured_replies_are_retried_then_unjudged(
-    tmp_path: Path, openai_server: Callable[..., OpenAIServer], reply: str
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer], reply: str, probes: int
 ) -> None:
     server = openai_server(lambda body: reply)
-    verdicts, llm = await run_judge(tmp_path, server)
+    verdicts, llm = await run_judge(tmp_path, server, structured="on")
     assert all(v.loose is None and v.note == "judge reply unparseable after one retry" for v in verdicts)
-    assert server.requests == 6 and llm.report()["judge_retries"] == 3
+    assert server.requests == probes + 6 and llm.report()["judge_retries"] == 3
+    assert all("response_format" in b for b in server.bodies)
+    assert llm.report().get("structured_ignored", 0) == probes
     assert "previous reply could not be read" in server.bodies[-1]["messages"][-1]["content"]
+
+
+async def test_a_server_that_ignores_the_json_schema_form_is_caught_by_the_probe(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer]
+) -> None:
+    # llama-cpp-python's server takes {"type": "json_schema"} without complaint and applies no grammar
+    def ignores_json_schema(body: dict[str, Any]) -> str:
+        if body.get("response_format", {}).get("type") == "json_schema":
+            return "Sure! The answer claims to be ChatGPT."
+        return scripted(body)
+
+    server = openai_server(ignores_json_schema)
+    verdicts, llm = await run_judge(tmp_path, server, rounds=2)
+    assert llm.report()["structured_ignored"] == 1 and server.requests == 1 + 3
+    assert server.bodies[-1]["response_format"]["type"] == "json_object"
+    assert [v.loose for v in verdicts] == [True, False, True]
 
 
 async def test_paper_preset_asks_the_papers_questions_without_a_category(

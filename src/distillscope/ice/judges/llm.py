@@ -112,9 +112,9 @@ _TAGGED_REPLY = """Reply with exactly one line and nothing else, in this form:
 <verdict-{nonce}>{example}</verdict-{nonce}>"""
 _STRUCTURED_REPLY = "Reply with only the JSON object, in this form: {example}"
 _EXAMPLES = {
-    "paper": '{{"contradiction": true or false, "strict": true or false, "evidence": "..."}}',
-    "rubric": '{{"category": "<one category above>", "contradiction": true or false, "strict": true or false, '
-    '"sure": true or false, "evidence": "..."}}',
+    "paper": '{"contradiction": true or false, "strict": true or false, "evidence": "..."}',
+    "rubric": '{"category": "<one category above>", "contradiction": true or false, "strict": true or false, '
+    '"sure": true or false, "evidence": "..."}',
 }
 RETRY_NOTE = (
     "Your previous reply could not be read. Reply again with only the one line "
