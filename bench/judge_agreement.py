@@ -367,7 +367,7 @@ def main() -> None:
     opts = {"resamples": args.resamples, "seed": args.seed}
     audits = [
         audit_judge(sample, {g.line: Judged.of(verdicts[g.line]) for g in gold.rows}, judge="rules", **opts),
-        audit_judge(sample, gold.paper(), judge="paper GPT-4o", **opts),
+        audit_judge(sample, gold.paper(), judge="GPT-4o-mini", **opts),
     ]
     baseline = baseline_verdicts()
     if baseline is not None:

@@ -256,7 +256,8 @@ class LLMJudge(Judge):
         )
         messages = [Message(role="system", content=SYSTEM_PROMPT), Message(role="user", content=prompt)]
         if attempt > 1:
-            keys = ", ".join(SCHEMAS[self.preset]["properties"])
+            *rest, last = SCHEMAS[self.preset]["properties"]
+            keys = f"{', '.join(rest)} and {last}"  # the paper preset's retry is 0.1.0's, byte for byte
             note = STRUCTURED_RETRY_NOTE if response_format is not None else RETRY_NOTE
             messages.append(Message(role="user", content=note.format(nonce=nonce, keys=keys)))
         request = ModelRequest(
