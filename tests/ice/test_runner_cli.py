@@ -167,6 +167,11 @@ def test_plain_mode_with_llm_judge(
         and res["scores"]["loose"]["n"] == 50
     )
     assert servers["judge"].requests == 50 and res["judge"] == "llm:judge"
+    # the rubric preset: every verdict carries the judge's category, and the schema went as response_format
+    assert {v["category"] for v in rows(out / "verdicts.jsonl")} == {"consistent"}
+    assert res["categories"]["consistent"]["responses"] == 50
+    assert servers["judge"].bodies[0]["response_format"]["type"] == "json_schema"
+    assert res["settings"]["judge_preset"] == "rubric" and res["settings"]["structured"] == "auto"
     assert not (out / "templates.jsonl").exists()
     assert {r["template_id"] for r in rows(out / "responses.jsonl")} == {"plain"}
 
@@ -251,6 +256,8 @@ def test_max_calls_stop_writes_incomplete_results(
         (["--judge", "hybrid"], "hybrid"),
         (["--mutators", "Explode"], "--mutators"),
         (["--languages", "xx"], "no probe in those languages"),
+        (["--structured", "maybe"], "--structured"),
+        (["--judge-preset", "strictest"], "--judge-preset"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(
