@@ -75,6 +75,7 @@ async def test_malformed_constrained_reply_is_unjudged(
     tmp_path: Path, openai_server: Callable[..., OpenAIServer]
 ) -> None:
     server = openai_server(lambda body: '{"style": 9, "logic": 3, "content": 2, "evidence": ""}')
-    j = judge(tmp_path, server)
+    j = judge(tmp_path, server, structured="on")
     scores = await j.judge_many(PAIRS[:1])
-    assert scores == [None] and j.report()["unjudged"] == 1 and server.requests == 2
+    # the unreadable probe reply moves on from json_schema to json_object, then the one retry
+    assert scores == [None] and j.report()["unjudged"] == 1 and server.requests == 1 + 2

@@ -11,9 +11,9 @@ llama-cpp-python's server takes `{"type": "json_object", "schema": ...}`. `--str
 
 What a model accepts is learned from one probe call and remembered for the backend's lifetime, so
 a server without structured outputs costs one refused call, not a batch of them. A server that
-takes a form but ignores it (llama-cpp-python's server accepts OpenAI's `json_schema` type and
-applies no grammar) is caught the same way: a probe reply that is not a JSON object means the
-form was not applied, and the next form is tried. Every request
+takes a form but ignores it is caught the same way: a probe reply the caller cannot use (by
+default: not a JSON object) means the form did nothing there, and the next form is tried; a
+usable reply (e.g. the fenced-tag verdict from a model that needs no schema) keeps the form. Every request
 goes through the scheduler and its ledger; `response_format` is part of the request key. The
 reply is parsed by the same code either way (a schema-constrained reply is a bare JSON object).
 """
@@ -110,9 +110,12 @@ class StructuredOutput:
         build: Callable[[int, dict[str, Any] | None], ModelRequest],
         *,
         stage: str,
+        usable: Callable[[int, str], bool] | None = None,
     ) -> list[tuple[CallResult, dict[str, Any] | None]]:
         """`count` calls, request i built by `build(i, response_format)`; each result with the
-        response_format it was answered under."""
+        response_format it was answered under. `usable(i, text)` says whether a reply to request i
+        can be read (default: it is a JSON object); it only decides what a probe learns."""
+        usable = usable or (lambda _i, text: is_json_object(text))
         results: list[tuple[CallResult, dict[str, Any] | None] | None] = [None] * count
         todo = list(range(count))
         learned = _MEMORY.setdefault(backend, _Learned())
@@ -123,7 +126,7 @@ class StructuredOutput:
             probe = not last and fmt is not None and _form(fmt) not in learned.accepted
             batch = todo[:1] if probe else todo
             answers = await scheduler.map(backend, [build(i, fmt) for i in batch], stage=stage)
-            if probe and answers[0].ok and not is_json_object(answers[0].text):
+            if probe and answers[0].ok and not usable(batch[0], answers[0].text):
                 self.ignored += 1  # accepted but not applied: this form does nothing on this server
                 learned.refused.add(_form(fmt))
                 continue

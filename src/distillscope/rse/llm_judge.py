@@ -227,10 +227,15 @@ class LLMSimilarityJudge(SimilarityJudge):
                     todo[k], reference_first=reference_first, attempt=attempt, response_format=fmt
                 )[0]
 
-            answers = await self.structured.map(
-                self.scheduler, self.backend, len(todo), build, stage="rse: judge"
-            )
             nonces = [self.request(it, reference_first=reference_first, attempt=attempt)[1] for it in todo]
+
+            def usable(k: int, text: str, todo: list[PairItem] = todo, nonces: list[str] = nonces) -> bool:
+                untrusted = (todo[k].prompt, todo[k].reference, todo[k].candidate)
+                return parse_rating(text, nonces[k], untrusted) is not None
+
+            answers = await self.structured.map(
+                self.scheduler, self.backend, len(todo), build, stage="rse: judge", usable=usable
+            )
             self.calls += len(todo)
             if attempt == 2:
                 self.retries += len(todo)

@@ -300,16 +300,19 @@ class LLMJudge(Judge):
         """One call per item with the verdict schema in the form the server takes; each result
         with the nonce its reply must use (the same in every form)."""
 
+        nonces = [self.request(item, target, attempt)[1] for item in items]
+
         def build(k: int, fmt: dict[str, Any] | None) -> ModelRequest:
             return self.request(items[k], target, attempt, fmt)[0]
 
+        def usable(k: int, text: str) -> bool:
+            untrusted = (items[k].query, items[k].response)
+            return parse_verdict(text, nonces[k], untrusted, preset=self.preset) is not None
+
         answers = await self.structured.map(
-            self.scheduler, self.backend, len(items), build, stage="ice: judge"
+            self.scheduler, self.backend, len(items), build, stage="ice: judge", usable=usable
         )
-        return [
-            (result, self.request(item, target, attempt)[1])
-            for item, (result, _fmt) in zip(items, answers, strict=True)
-        ]
+        return [(result, nonce) for nonce, (result, _fmt) in zip(nonces, answers, strict=True)]
 
     def _verdict(self, result: CallResult, nonce: str, untrusted: Sequence[str] = ()) -> Verdict | None:
         if not result.ok:
