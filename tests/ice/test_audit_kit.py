@@ -155,3 +155,33 @@ def test_sample_input_errors(tmp_path: Path, cli: Callable[..., Any], rules_run:
         assert result.exit_code == 2 and message in result.output, result.output
     result = cli("ice", "audit", "sample", tmp_path, "--labels", "recorded", "--out", out)
     assert result.exit_code == 2 and "not a run directory" in result.output
+
+
+def test_sample_two_ice_runs_of_the_same_target(
+    tmp_path: Path, cli: Callable[..., Any], servers: dict[str, Any]
+) -> None:
+    """`ice run` directories: the texts come from responses.jsonl."""
+    target = f"openai-compatible:glm-4-plus@{servers['target'].url}"
+    common = ["ice", "run", "--target", target, "--mode", "grid", "--budget", "12", "--languages", "en", "-q"]
+    assert cli(*common, "--out", tmp_path / "rules").exit_code == 0
+    judge = f"openai-compatible:judge@{servers['judge'].url}"
+    assert cli(*common, "--judge", judge, "--out", tmp_path / "llm").exit_code == 0
+    audit = tmp_path / "audit.jsonl"
+    result = cli(
+        "ice",
+        "audit",
+        "sample",
+        tmp_path / "rules",
+        "--against",
+        tmp_path / "llm",
+        "--n",
+        "6",
+        "--out",
+        audit,
+    )
+    assert result.exit_code == 0, result.output
+    rows = read(audit)
+    responses = {r["index"]: r for r in read(tmp_path / "rules" / "responses.jsonl")}
+    assert rows and all(r["response"] == responses[r["index"]]["response"] for r in rows)
+    assert all(r["judges"]["b"]["judge"] == "llm:judge" and r["model"] == "glm-4-plus" for r in rows)
+    assert sum(rows[0]["strata_pop"].values()) == 12
