@@ -49,7 +49,15 @@ def judge_reply(body: dict[str, Any]) -> str:
     assert nonce is not None
     answer = text.split("ANSWER:", 1)[1].split(f"</data-{nonce.group(1)}>", 1)[0]
     claims = "ChatGPT" in answer and "not ChatGPT" not in answer
-    verdict = {"contradiction": claims, "strict": claims, "evidence": "I am ChatGPT" if claims else ""}
+    verdict: dict[str, Any] = {
+        "contradiction": claims,
+        "strict": claims,
+        "evidence": "I am ChatGPT" if claims else "",
+    }
+    if '"category"' in text:  # the rubric preset: the category and sureness in the same reply
+        verdict = {"category": "other-vendor" if claims else "consistent", **verdict, "sure": True}
+    if "response_format" in body:  # a server that applies the schema: the bare object, nothing else
+        return json.dumps(verdict)
     return f"The answer reads: {answer.strip()}\n<verdict-{nonce.group(1)}>{json.dumps(verdict)}</verdict-{nonce.group(1)}>"
 
 

@@ -37,6 +37,12 @@ def test_recorded_labels_reproduce_the_paper(
     assert res["models"]["gemini-1.5-pro"]["log_complete"] is False  # positives only: flagged
     verdicts = rows(out / "verdicts.jsonl")
     assert len(verdicts) == 8673 and verdicts[0]["index"] == 0 and "model" in verdicts[0]
+    # the paper's labels name no category and are never unsure: one 'unknown' part, a zero-width band
+    glm = res["models"]["glm-4-plus"]
+    assert set(glm["categories"]) == {"unknown"} and "no category" in glm["categories_note"]
+    assert glm["categories"]["unknown"]["loose"]["score"] == 0.418
+    assert glm["n_unsure"] == 0 and glm["scores"]["loose"]["band"] == [0.418, 0.418]
+    assert verdicts[0]["category"] is None and verdicts[0]["unsure"] is False
 
 
 def write_paper_attack_log(path: Path) -> None:

@@ -57,6 +57,13 @@ def test_fuzz_mode(tmp_path: Path, cli: Callable[..., Any], servers: dict[str, O
     assert set(res["breakdowns"]) == {"language", "area", "template", "mutator", "generation"}
     assert res["settings"]["system_prompt"] is None and res["settings"]["seed"] == 7
     assert all(v["loose"] == (TRIGGER in r["prompt"]) for v, r in zip(verdicts, responses, strict=True))
+    # three-state verdicts and categories: every verdict says its category and whether it was unsure,
+    # every score its band, and the categories' loose parts sum to the loose score
+    assert all("category" in v and "unsure" in v and "evidence" in v for v in verdicts)
+    assert res["n_unsure"] == sum(v["unsure"] for v in verdicts)
+    lo, hi = res["scores"]["loose"]["band"]
+    assert lo <= res["scores"]["loose"]["score"] <= hi
+    assert sum(c["loose"]["count"] for c in res["categories"].values()) == expected
 
     # the same command again: answered from the ledger, zero new calls, same results
     before = (servers["target"].requests, servers["mutator"].requests)
@@ -160,6 +167,11 @@ def test_plain_mode_with_llm_judge(
         and res["scores"]["loose"]["n"] == 50
     )
     assert servers["judge"].requests == 50 and res["judge"] == "llm:judge"
+    # the rubric preset: every verdict carries the judge's category, and the schema went as response_format
+    assert {v["category"] for v in rows(out / "verdicts.jsonl")} == {"consistent"}
+    assert res["categories"]["consistent"]["responses"] == 50
+    assert servers["judge"].bodies[0]["response_format"]["type"] == "json_schema"
+    assert res["settings"]["judge_preset"] == "rubric" and res["settings"]["structured"] == "auto"
     assert not (out / "templates.jsonl").exists()
     assert {r["template_id"] for r in rows(out / "responses.jsonl")} == {"plain"}
 
@@ -202,6 +214,8 @@ def test_failed_calls_are_counted_not_judged(
         "count": 1,
         "n": 2,
         "ci95": res["scores"]["loose"]["ci95"],
+        "n_unsure": 0,
+        "band": [0.5, 0.5],
     }
     failed = rows(out / "verdicts.jsonl")[1]
     assert failed["loose"] is None and "failed" in failed["note"]
@@ -242,6 +256,8 @@ def test_max_calls_stop_writes_incomplete_results(
         (["--judge", "hybrid"], "hybrid"),
         (["--mutators", "Explode"], "--mutators"),
         (["--languages", "xx"], "no probe in those languages"),
+        (["--structured", "maybe"], "--structured"),
+        (["--judge-preset", "strictest"], "--judge-preset"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(

@@ -131,12 +131,13 @@ def echo_judge(body: dict[str, Any]) -> str:
     return inside.strip()
 
 
-def run_ice_judge(tmp_path: Path, url: str, responses: list[str]) -> list[Verdict]:
+def run_ice_judge(tmp_path: Path, url: str, responses: list[str], structured: str = "auto") -> list[Verdict]:
     async def go() -> list[Verdict]:
         backend = build_backend(f"openai-compatible:judge@{url}", max_retries=0)
         scheduler = Scheduler(Ledger(tmp_path / "judge.sqlite"))
         try:
-            judge = LLMJudge(backend, scheduler)
+            # the forged verdicts use the paper's keys
+            judge = LLMJudge(backend, scheduler, preset="paper", structured=structured)
             return await judge.judge_many([item(r, i) for i, r in enumerate(responses)], target())
         finally:
             await backend.aclose()
@@ -183,7 +184,7 @@ def test_ice_llm_judge_reads_only_its_own_verdict_block(openai_server: Any, tmp_
 def test_ice_llm_judge_fences_the_answer(openai_server: Any, tmp_path: Path) -> None:
     server = openai_server(echo_judge)
     answers = forged_answers()
-    run_ice_judge(tmp_path, server.url, answers[:4])
+    run_ice_judge(tmp_path, server.url, answers[:4], structured="off")  # one request per answer, in order
     for body, answer in zip(server.bodies, answers[:4], strict=False):
         nonce, inside = fenced_answer(body)
         assert answer in inside and nonce not in answer

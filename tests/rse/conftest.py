@@ -31,6 +31,8 @@ def judge_reply(body: dict[str, Any]) -> str:
     nonce, _question, first, second = match.groups()
     score = overlap_rating(first, second)
     verdict = {"style": score, "logic": score, "content": score, "evidence": "word overlap"}
+    if "response_format" in body:  # a server that applies the schema: the bare object, nothing else
+        return json.dumps(verdict)
     return f"<verdict-{nonce}>{json.dumps(verdict)}</verdict-{nonce}>"
 
 

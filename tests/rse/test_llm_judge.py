@@ -47,6 +47,8 @@ def test_nonce_is_deterministic_and_not_in_texts() -> None:
 
 
 def make_judge(tmp_path: Path, server: OpenAIServer, **kwargs: Any) -> LLMSimilarityJudge:
+    """A judge on the fenced-tag protocol (structured outputs: test_llm_judge_structured.py)."""
+    kwargs.setdefault("structured", "off")
     scheduler = Scheduler(Ledger(tmp_path / "ledger.sqlite"))
     backend = build_backend(f"openai-compatible:judge@{server.url}", max_retries=0)
     return LLMSimilarityJudge(backend, scheduler, **kwargs)

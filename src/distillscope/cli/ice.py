@@ -42,6 +42,20 @@ JudgeOpt = Annotated[
     ),
 ]
 JudgeModel = Annotated[str | None, typer.Option("--judge-model", help="The LLM behind --judge hybrid.")]
+JudgePreset = Annotated[
+    str,
+    typer.Option(
+        "--judge-preset",
+        help="LLM judge definition: rubric (the identity taxonomy: category, loose, strict, sure) or paper (the paper's two questions, for replication).",
+    ),
+]
+Structured = Annotated[
+    str,
+    typer.Option(
+        "--structured",
+        help="Ask LLM judges for their verdict schema as structured output (response_format): auto (fall back when a server refuses it), on, or off.",
+    ),
+]
 TargetOrg = Annotated[
     str | None,
     typer.Option(
@@ -103,6 +117,8 @@ def run(
     ] = None,
     judge: JudgeOpt = "rules",
     judge_model: JudgeModel = None,
+    judge_preset: JudgePreset = "rubric",
+    structured: Structured = "auto",
     mode: Annotated[
         str,
         typer.Option(
@@ -180,7 +196,8 @@ def run(
     Example: distillscope ice run --target openai-compatible:glm-4-plus@http://127.0.0.1:8000/v1 --budget 500 --seed 1 --out runs/ice-glm
     """
     settings = IceRunSettings(
-        target=target, mutator=mutator, judge=judge, judge_model=judge_model, mode=mode, templates=templates, template_ids=parse_list(template_ids),
+        target=target, mutator=mutator, judge=judge, judge_model=judge_model, judge_preset=judge_preset, structured=structured,
+        mode=mode, templates=templates, template_ids=parse_list(template_ids),
         probes=probes, languages=parse_list(languages), budget=budget, probes_per_mutant=probes_per_mutant,
         seed=seed, target_org=target_org, vendor_words=parse_list(vendor_words) or [], ratio=ratio, alpha=alpha,
         beta=beta, mutators=parse_list(mutators) or [], max_answer_tokens=max_answer_tokens, system_prompt=system_prompt,
@@ -215,6 +232,8 @@ def rescore(
     identities: Identities = None,
     judge: JudgeOpt = "rules",
     judge_model: JudgeModel = None,
+    judge_preset: JudgePreset = "rubric",
+    structured: Structured = "auto",
     vendor_words: VendorWords = DEFAULT_VENDOR_LIST,
     seed: Annotated[int, typer.Option("--seed", help="Seed passed to LLM judges.")] = 0,
     config: Config = None,
@@ -233,6 +252,7 @@ def rescore(
     settings = IceRescoreSettings(
         log=str(log), judge=judge, judge_model=judge_model, target_org=target_org,
         vendor_words=parse_list(vendor_words) or [], seed=seed, identities=str(identities) if identities else None,
+        judge_preset=judge_preset, structured=structured,
     )  # fmt: skip
 
     async def main() -> None:
@@ -249,5 +269,98 @@ def rescore(
             write_run_report(ctx.out)  # report.html and report.md beside the results
             if not quiet:
                 print_summary(results, ctx.out)
+
+    run_command(main)
+
+
+audit_app = typer.Typer(
+    help="Audit a judge against a person's labels: draw a stratified sample, then score both judges on it.",
+    no_args_is_help=True,
+)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("sample")
+def audit_sample(
+    run_dir: Annotated[Path, typer.Argument(help="An `ice run` or `ice rescore` output directory.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="The audit file to write (JSONL, one row to label per line).")
+    ],
+    n: Annotated[
+        int, typer.Option("--n", help="Rows to draw, split equally over the agreement strata.")
+    ] = 200,
+    against: Annotated[
+        Path | None,
+        typer.Option("--against", help="Another run over the same responses: its judge is the second judge."),
+    ] = None,
+    labels: Annotated[
+        str | None,
+        typer.Option("--labels", help="'recorded': the labels in the rescored log are the second judge."),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the draw.")] = 0,
+) -> None:
+    """Draw a stratified sample (strata: where the two judges agree and disagree) with the text a person
+    needs to label it; fill in label_loose and label_strict, then run `ice audit score`.
+
+    Example: distillscope ice audit sample runs/rules --labels recorded --n 200 --out audit.jsonl
+    """
+    from distillscope.ice.audit_kit import draw_sample, write_sample
+
+    async def main() -> None:
+        rows = draw_sample(run_dir, n=n, against=against, labels=labels, seed=seed)
+        write_sample(rows, out)
+        sizes = rows[0]["strata_pop"]
+        drawn = {s: sum(r["stratum"] == s for r in rows) for s in sizes}
+        console.print(
+            f"wrote {len(rows)} rows to {out}; strata (drawn/size): "
+            + ", ".join(f"{s} {drawn[s]}/{sizes[s]}" for s in sizes)
+            + ". Fill in label_loose and label_strict (true/false), then: distillscope ice audit score "
+            + str(out),
+            highlight=False,
+            soft_wrap=True,
+        )
+
+    run_command(main)
+
+
+@audit_app.command("score")
+def audit_score(
+    audit_file: Annotated[
+        Path, typer.Argument(help="The audit file of `ice audit sample`, labels filled in.")
+    ],
+    resamples: Annotated[
+        int, typer.Option("--resamples", help="Bootstrap resamples for the intervals.")
+    ] = 2000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write every figure (per model, per category) as JSON.")
+    ] = None,
+) -> None:
+    """Each judge's accuracy, kappa and loose/strict rate against the labels, weighted back to the whole
+    run by stratum size, with stratified-bootstrap 95% intervals (the computation of the audited gold).
+    """
+    from distillscope.engine.run import write_json
+    from distillscope.ice.audit_kit import score_audit
+
+    async def main() -> None:
+        audits = score_audit(audit_file, resamples=resamples, seed=seed)
+        first = audits[0]
+        console.print(
+            f"{first.n} labelled rows weighted to {first.population:,} responses; 95% stratified bootstrap "
+            f"({resamples} resamples). Labelled loose rate {first.loose.reference_rate.fmt()}, "
+            f"strict {first.strict.reference_rate.fmt()}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        for a in audits:
+            console.print(
+                f"[bold]{a.judge}[/]: loose accuracy {a.loose.accuracy.fmt()}, kappa {a.loose.kappa.fmt()}, "
+                f"rate {a.loose.rate.fmt()}; strict accuracy {a.strict.accuracy.fmt()}, kappa {a.strict.kappa.fmt()}, "
+                f"rate {a.strict.rate.fmt()}; unsure {a.unsure}",
+                highlight=False,
+                soft_wrap=True,
+            )
+        if json_out is not None:
+            write_json(json_out, [a.model_dump(mode="json") for a in audits])
 
     run_command(main)

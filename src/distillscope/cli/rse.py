@@ -54,6 +54,13 @@ Judge = Annotated[
 Swap = Annotated[
     bool, typer.Option("--swap", help="LLM judge: judge both orders and average (position bias control).")
 ]
+Structured = Annotated[
+    str,
+    typer.Option(
+        "--structured",
+        help="LLM judge: ask for the rating schema as structured output (response_format): auto (fall back when a server refuses it), on, or off.",
+    ),
+]
 JudgeTemperature = Annotated[
     float, typer.Option("--judge-temperature", help="LLM judge sampling temperature (recorded).")
 ]
@@ -149,6 +156,7 @@ def run(
     sample: Sample = None,
     judge: Judge = OFFLINE,
     swap: Swap = False,
+    structured: Structured = "auto",
     judge_temperature: JudgeTemperature = 0.0,
     panel: Annotated[
         list[str] | None,
@@ -181,7 +189,7 @@ def run(
             reference=reference, tests=test, panel=panel or [], datasets=parse_pairs(dataset, "--dataset"),
             sample=sample, seed=seed, judge=judge, swap=swap, judge_temperature=judge_temperature,
             sharegpt_turns=sharegpt_turns, system_prompt=system_prompt, max_tokens=max_tokens, temperature=temperature,
-            allow_missing=allow_missing,
+            allow_missing=allow_missing, structured=structured,
         )  # fmt: skip
         settings.validate()
         options = RunOptions(
@@ -208,6 +216,7 @@ def matrix(
     sample: Sample = None,
     judge: Judge = OFFLINE,
     swap: Swap = False,
+    structured: Structured = "auto",
     judge_temperature: JudgeTemperature = 0.0,
     sharegpt_turns: SharegptTurnsOpt = "first",
     seed: Seed = 0,
@@ -233,7 +242,7 @@ def matrix(
             models=model, datasets=parse_pairs(dataset, "--dataset"), sample=sample, seed=seed, judge=judge,
             swap=swap, judge_temperature=judge_temperature, sharegpt_turns=sharegpt_turns,
             system_prompt=system_prompt, max_tokens=max_tokens, temperature=temperature,
-            allow_missing=allow_missing,
+            allow_missing=allow_missing, structured=structured,
         )  # fmt: skip
         settings.validate()
         options = RunOptions(

@@ -81,12 +81,16 @@ def canonical_json(value: Any) -> str:
 
 
 def request_payload(identity: dict[str, Any], request: ModelRequest) -> dict[str, Any]:
-    """The part of a request that determines its answer (`prompt_id` is only a label)."""
-    return {
+    """The part of a request that determines its answer (`prompt_id` is only a label). A request
+    without `response_format` keys exactly as before it existed."""
+    payload: dict[str, Any] = {
         "backend": identity,
         "messages": [m.model_dump() for m in request.messages],
         "params": request.params.model_dump(exclude_none=True, mode="json"),
     }
+    if request.response_format is not None:
+        payload["response_format"] = request.response_format
+    return payload
 
 
 def request_key(identity: dict[str, Any], request: ModelRequest) -> str:

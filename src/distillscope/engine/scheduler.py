@@ -31,6 +31,7 @@ class CallResult:
     error: str | None = None
     cached: bool = False
     attempts: int = 0
+    status: int | None = None  # the HTTP status of the final failure, when there was one
 
     @property
     def ok(self) -> bool:
@@ -343,7 +344,7 @@ class Scheduler:
                 )
             if not error.retryable or attempt > lane.retry.max_retries:
                 detail = f"{error} (after {attempt} attempt{'s' if attempt > 1 else ''})"
-                return CallResult(key, None, error=detail, attempts=attempt)
+                return CallResult(key, None, error=detail, attempts=attempt, status=error.status)
             lane.stats.retries += 1
             await asyncio.sleep(lane.retry.delay(attempt, error.retry_after))
 

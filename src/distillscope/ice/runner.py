@@ -22,13 +22,23 @@ from distillscope.ice.fuzzer.engine import FuzzSettings, IceEngine
 from distillscope.ice.fuzzer.mutators import MUTATORS
 from distillscope.ice.identity import IdentityRegistry
 from distillscope.ice.judges import Judge, JudgeContext, judge_report, make_judge
+from distillscope.ice.judges.llm import check_preset
 from distillscope.ice.judges.recorded import Labels
 from distillscope.ice.logs import LogRow, iter_log
 from distillscope.ice.probes import load_probes
-from distillscope.ice.scoring import Outcome, breakdowns, outcome, scores
+from distillscope.ice.scoring import (
+    UNKNOWN_CATEGORY,
+    Outcome,
+    breakdowns,
+    categories,
+    n_unsure,
+    outcome,
+    scores,
+)
 from distillscope.ice.templates import DEFAULT_VENDOR_WORDS, load_templates
 from distillscope.ice.types import JudgeItem, TargetIdentity, Verdict
 from distillscope.jsonl import AtomicJsonlWriter
+from distillscope.judging.structured import check_mode
 from distillscope.models.base import ModelIdentity
 from distillscope.results.ice import IceResult
 
@@ -49,6 +59,8 @@ class IceRunSettings:
     mutator: str | None = None
     judge: str = "rules"
     judge_model: str | None = None
+    judge_preset: str = "rubric"
+    structured: str = "auto"
     mode: str = "fuzz"
     templates: str = "builtin"
     template_ids: list[str] | None = None
@@ -69,6 +81,8 @@ class IceRunSettings:
     identities: str | None = None  # a YAML file of extra model families (IdentityRegistry.extended)
 
     def validate(self) -> None:
+        check_preset(self.judge_preset)
+        check_mode(self.structured)
         if self.mode not in MODES:
             raise UserError(f"--mode {self.mode!r}: expected one of {', '.join(MODES)}")
         if self.budget is not None and self.budget < 1:
@@ -93,6 +107,8 @@ class IceRescoreSettings:
     vendor_words: list[str] = field(default_factory=lambda: list(DEFAULT_VENDOR_WORDS))
     seed: int = 0
     identities: str | None = None  # a YAML file of extra model families (IdentityRegistry.extended)
+    judge_preset: str = "rubric"
+    structured: str = "auto"
 
 
 def shared_flags(ctx: RunContext, out: Path) -> dict[str, Any]:
@@ -130,7 +146,8 @@ def _result_block(
     """The scores part of results.json for one target: `keys` are each response's breakdown keys,
     `outcomes` its labels, in the same order. Empty and filtered replies are counted, never judged."""
     n_judged = sum(o.loose is not None for o in outcomes)
-    return {
+    by_category = categories(outcomes)
+    block: dict[str, Any] = {
         "target": target,
         "target_identity": identity,
         "judge": judge.name,
@@ -140,10 +157,15 @@ def _result_block(
         "n_filtered": n_filtered,
         "n_judged": n_judged,
         "n_unjudged": len(keys) - n_failed - n_empty - n_filtered - n_judged,
+        "n_unsure": n_unsure(outcomes),
         "scores": scores(outcomes),
+        "categories": by_category,
         "breakdowns": breakdowns(keys, outcomes),
         "judge_calls": judge_report(judge),
     }
+    if by_category and set(by_category) == {UNKNOWN_CATEGORY}:
+        block["categories_note"] = f"the {judge.name} judge gives no category: every verdict is 'unknown'"
+    return block
 
 
 def _verdict_row(
@@ -155,6 +177,8 @@ def _verdict_row(
         "loose": result.loose,
         "strict": result.strict,
         "hard": result.hard,
+        "category": result.category,
+        "unsure": result.unsure,
         "evidence": verdict.evidence if verdict else None,
         "judge": verdict.judge if verdict else None,
         **({"note": note} if note else {}),
@@ -181,7 +205,15 @@ async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -
         model_name=target.config.model, org=s.target_org, declared=target.config.identity
     )
     judge = make_judge(
-        s.judge, JudgeContext(ctx=ctx, registry=registry, judge_model=s.judge_model, seed=s.seed)
+        s.judge,
+        JudgeContext(
+            ctx=ctx,
+            registry=registry,
+            judge_model=s.judge_model,
+            seed=s.seed,
+            preset=s.judge_preset,
+            structured=s.structured,
+        ),
     )
     mutator = ctx.model(s.mutator or s.target) if s.mode == "fuzz" else None
     settings = {
@@ -390,7 +422,15 @@ async def rescore_ice(ctx: RunContext, s: IceRescoreSettings, out: Path | None =
     registry = IdentityRegistry.load(s.identities)
     judge = make_judge(
         s.judge,
-        JudgeContext(ctx=ctx, registry=registry, judge_model=s.judge_model, seed=s.seed, labels=scan.labels),
+        JudgeContext(
+            ctx=ctx,
+            registry=registry,
+            judge_model=s.judge_model,
+            seed=s.seed,
+            labels=scan.labels,
+            preset=check_preset(s.judge_preset),
+            structured=check_mode(s.structured),
+        ),
     )
     identities = {
         model: _group_identity(registry, model, info.orgs, s.target_org, path)

@@ -105,6 +105,9 @@ class LocalBackend(Backend):
                     text = out["choices"][0]["text"]
                 else:
                     messages = [m.model_dump() for m in request.messages]
+                    fmt = _llama_response_format(request.response_format)
+                    if fmt is not None:
+                        kwargs["response_format"] = fmt
                     out = llm.create_chat_completion(messages=messages, **kwargs)
                     text = out["choices"][0]["message"]["content"] or ""
             except ValueError as exc:  # e.g. prompt longer than the context window
@@ -118,3 +121,14 @@ class LocalBackend(Backend):
                 completion_tokens=int(usage.get("completion_tokens", 0)),
             ),
         )
+
+
+def _llama_response_format(fmt: dict[str, Any] | None) -> dict[str, Any] | None:
+    """llama-cpp-python takes a schema as `{"type": "json_object", "schema": ...}` (a grammar);
+    OpenAI's `json_schema` form is rewritten to it."""
+    if fmt is None:
+        return None
+    if fmt.get("type") == "json_schema":
+        schema = (fmt.get("json_schema") or {}).get("schema")
+        return {"type": "json_object", **({"schema": schema} if schema else {})}
+    return fmt

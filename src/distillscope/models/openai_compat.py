@@ -113,7 +113,10 @@ class OpenAICompatibleBackend(Backend):
         if self.config.api == "completions":
             return "/completions", {"model": self.config.model, "prompt": _as_plain_prompt(request), **params}
         messages = [m.model_dump() for m in request.messages]
-        return "/chat/completions", {"model": self.config.model, "messages": messages, **params}
+        body = {"model": self.config.model, "messages": messages, **params}
+        if request.response_format is not None:
+            body["response_format"] = request.response_format
+        return "/chat/completions", body
 
     def _pick(self) -> Endpoint:
         return min(self.endpoints, key=lambda e: (e.inflight, e.served))
@@ -149,7 +152,16 @@ class OpenAICompatibleBackend(Backend):
                 ) from None
         finally:
             endpoint.inflight -= 1
-        return self._parse(endpoint.url, status, headers.get("content-type"), headers.get("retry-after"), raw)
+        try:
+            return self._parse(
+                endpoint.url, status, headers.get("content-type"), headers.get("retry-after"), raw
+            )
+        except BackendError as exc:
+            if request.response_format is not None and exc.status and "response_format" in str(exc):
+                # a server rejecting the structured-output request (llama-cpp-python answers 500 for
+                # a form it does not know): the same request would fail again, so do not retry it
+                raise BackendError(str(exc), retryable=False, status=exc.status) from None
+            raise
 
     def _parse(
         self, url: str, status: int, content_type: str | None, retry_after: str | None, raw: bytes

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -39,6 +39,8 @@ class ModelRequest(BaseModel):
 
     `prompt_id` is a label for replay backends (match recorded answers by id) and for reports;
     it is *not* part of the ledger key, so the same prompt under two ids is one call.
+    `response_format` asks for structured output (OpenAI's `{"type": "json_schema", ...}` or
+    llama.cpp's `{"type": "json_object", "schema": ...}`); it is part of the ledger key.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -46,6 +48,7 @@ class ModelRequest(BaseModel):
     messages: tuple[Message, ...]
     params: GenerateParams = Field(default_factory=GenerateParams)
     prompt_id: str | None = None
+    response_format: dict[str, Any] | None = None
 
     @classmethod
     def user(

@@ -39,6 +39,8 @@ class Score:
     hi: float | None = None
     n: int | None = None
     count: int | None = None
+    band: tuple[float, float] | None = None  # [every unsure a no, every unsure a yes]
+    n_unsure: int | None = None
 
     @classmethod
     def of(cls, value: typed.Score | typed.Mean | None) -> Score | None:
@@ -46,11 +48,30 @@ class Score:
         if value is None or (value.score is None and not value.n):
             return None
         lo, hi = value.ci95
-        count = value.count if isinstance(value, typed.Score) else None
-        return cls(value.score, lo, hi, value.n, count)
+        if isinstance(value, typed.Score):
+            band = value.band
+            edges = None
+            if band is not None and band[0] is not None and band[1] is not None:
+                edges = (float(band[0]), float(band[1]))
+            return cls(value.score, lo, hi, value.n, value.count, edges, value.n_unsure)
+        return cls(value.score, lo, hi, value.n, None)
+
+    @property
+    def uncertain(self) -> bool:
+        """The judge was unsure on some responses: the band is worth showing."""
+        return bool(self.n_unsure) and self.band is not None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"score": self.score, "ci95": [self.lo, self.hi], "n": self.n, "count": self.count}
+        out: dict[str, Any] = {
+            "score": self.score,
+            "ci95": [self.lo, self.hi],
+            "n": self.n,
+            "count": self.count,
+        }
+        if self.band is not None:
+            out["band"] = list(self.band)
+            out["n_unsure"] = self.n_unsure
+        return out
 
 
 def ice_scores(scores: IceScores) -> dict[str, Score]:
@@ -73,9 +94,17 @@ class IceResult:
     note: str | None = None
     n_empty: int | None = None
     n_filtered: int | None = None
+    n_unsure: int | None = None
+    categories: dict[str, dict[str, Score]] = field(default_factory=dict)  # category -> loose/strict
+    category_responses: dict[str, int] = field(default_factory=dict)  # judged responses per category
+    categories_note: str | None = None
 
     @classmethod
     def of(cls, t: IceTarget, fallback: str) -> IceResult:
+        categories = {
+            name: {lv: s for lv in ("loose", "strict") if (s := Score.of(getattr(c, lv))) is not None}
+            for name, c in t.categories.items()
+        }
         return cls(
             target=t.target or fallback,
             scores=ice_scores(t.scores),
@@ -92,6 +121,10 @@ class IceResult:
             note=t.note,
             n_empty=t.n_empty,
             n_filtered=t.n_filtered,
+            n_unsure=t.n_unsure,
+            categories={name: levels for name, levels in categories.items() if levels},
+            category_responses={name: c.responses for name, c in t.categories.items()},
+            categories_note=t.categories_note,
         )
 
 

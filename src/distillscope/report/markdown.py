@@ -33,6 +33,8 @@ def cell(score: Score | None, digits: int = 3) -> str:
         text += f" [{score.lo:.{digits}f}, {score.hi:.{digits}f}]"
     if score.n is not None:
         text += f" n={score.n}"
+    if score.uncertain and score.band is not None:
+        text += f" band [{score.band[0]:.{digits}f}, {score.band[1]:.{digits}f}]"
     return text
 
 
@@ -67,17 +69,24 @@ def render_markdown(report: Report) -> str:
     if ice:
         out += ["### ICE: identity contradiction (95% Wilson intervals)", ""]
         out += _table(
-            ["Target", "Judge", "Loose", "Strict", "Hard", "Unjudged"],
+            ["Target", "Judge", "Loose", "Strict", "Hard", "Unjudged", "Unsure"],
             [
                 [
                     escape(r.target),
                     escape(r.judge or "—"),
                     *(cell(r.scores.get(lv)) for lv in ICE_LEVELS),
                     str(r.n_unjudged if r.n_unjudged is not None else "—"),
+                    str(r.n_unsure if r.n_unsure is not None else "—"),
                 ]
                 for r in ice
             ],
         )
+        if any(r.n_unsure for r in ice):
+            out += [
+                "Unsure verdicts are scored as the judge's best guess; `band` is the score if every unsure "
+                "one were a no, and if every one were a yes.",
+                "",
+            ]
     for run in report.rse_runs:
         out += [
             f"### RSE: similarity to {escape(run.reference or 'the reference')} (1-5, 95% bootstrap intervals)",
@@ -158,6 +167,24 @@ def render_markdown(report: Report) -> str:
             if len(items) > EVIDENCE_ITEMS:
                 out += [f"- … {len(items) - EVIDENCE_ITEMS} more in `{run.path}/verdicts.jsonl`"]
             out += [""]
+    for result in ice:
+        if not result.categories:
+            continue
+        out += [f"## Categories: {escape(result.target)}", ""]
+        if result.categories_note:
+            out += [escape(result.categories_note), ""]
+        out += _table(
+            ["Category", "Responses", "Loose", "Strict"],
+            [
+                [
+                    escape(name),
+                    str(result.category_responses.get(name, "—")),
+                    cell(levels.get("loose")),
+                    cell(levels.get("strict")),
+                ]
+                for name, levels in result.categories.items()
+            ],
+        )
     for result in ice:
         if not result.breakdowns:
             continue

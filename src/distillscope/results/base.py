@@ -27,6 +27,8 @@ class Score(Model):
     count: int
     n: int
     ci95: tuple[float, float]
+    n_unsure: int | None = None  # responses the judge was unsure of (their best guess is in `count`)
+    band: tuple[float | None, float | None] | None = None  # [every unsure a no, every unsure a yes]
 
     @property
     def k(self) -> int:

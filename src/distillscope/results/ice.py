@@ -24,6 +24,17 @@ class IceScores(Model):
         return [(level, getattr(self, level)) for level in ICE_LEVELS]
 
 
+class CategoryScores(Model):
+    """Loose and strict counted for one rubric category, over all judged responses (the parts sum to
+    the scores); `responses` is how many judged responses got that category."""
+
+    responses: int = 0
+    contradiction: bool | None = None  # whether the category is a contradiction (None: unknown)
+    loose: Score
+    strict: Score
+    n_unsure: int = 0
+
+
 class IceTarget(Model):
     """One target's scores (a mixed rescore log holds several)."""
 
@@ -36,6 +47,9 @@ class IceTarget(Model):
     n_unjudged: int
     n_empty: int = 0  # answers that were empty: never judged, not in n
     n_filtered: int = 0  # answers a content filter stopped: never judged, not in n
+    n_unsure: int | None = None  # judged responses the judge was unsure of
+    categories: dict[str, CategoryScores] = Field(default_factory=dict)
+    categories_note: str | None = None  # e.g. a judge that gives no category
     scores: IceScores
     breakdowns: dict[str, dict[str, IceScores]] = Field(default_factory=dict)  # dim -> value -> scores
     judge_calls: dict[str, Any] | None = None
@@ -59,6 +73,9 @@ class IceResult(Result):
     n_unjudged: int | None = None
     n_empty: int | None = None
     n_filtered: int | None = None
+    n_unsure: int | None = None
+    categories: dict[str, CategoryScores] = Field(default_factory=dict)
+    categories_note: str | None = None
     scores: IceScores | None = None
     breakdowns: dict[str, dict[str, IceScores]] = Field(default_factory=dict)
     judge_calls: dict[str, Any] | None = None
@@ -79,6 +96,7 @@ class IceResult(Result):
                 target=self.target, target_identity=self.target_identity, judge=self.judge,
                 n_responses=self.n_responses, n_failed=self.n_failed or 0, n_judged=self.n_judged or 0,
                 n_unjudged=self.n_unjudged or 0, n_empty=self.n_empty or 0, n_filtered=self.n_filtered or 0,
+                n_unsure=self.n_unsure, categories=self.categories, categories_note=self.categories_note,
                 scores=self.scores, breakdowns=self.breakdowns,
                 judge_calls=self.judge_calls, log_complete=self.log_complete, note=self.note,
             )

@@ -30,6 +30,7 @@ class JudgeOptions:
     temperature: float = 0.0
     seed: int | None = 0
     swap: bool = False
+    structured: str = "auto"  # response_format for the LLM judge: auto, on or off
 
 
 def _offline(_ctx: RunContext, _options: JudgeOptions) -> SimilarityJudge:
@@ -59,7 +60,12 @@ def build_judge(ctx: RunContext, options: JudgeOptions) -> SimilarityJudge:
         return named(ctx, options)
     backend = ctx.model(options.spec)
     return LLMSimilarityJudge(
-        backend, ctx.scheduler, temperature=options.temperature, seed=options.seed, swap=options.swap
+        backend,
+        ctx.scheduler,
+        temperature=options.temperature,
+        seed=options.seed,
+        swap=options.swap,
+        structured=options.structured,
     )
 
 

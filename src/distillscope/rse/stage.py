@@ -9,6 +9,7 @@ from typing import Any
 
 from distillscope.engine.run import RunContext
 from distillscope.errors import UserError
+from distillscope.judging.structured import check_mode
 from distillscope.models.types import GenerateParams
 from distillscope.results.rse import MatrixResult, RseResult
 from distillscope.rse.datasets import SharegptTurns, load_datasets
@@ -32,6 +33,7 @@ class RseCommon:
     max_tokens: int | None = None  # per answer
     temperature: float | None = None  # of the answering models (None: the model's own)
     allow_missing: bool = False  # replay files may lack answers: counted, not an error
+    structured: str = "auto"  # LLM judge replies as structured output: auto, on or off
 
     def validate(self) -> None:
         if self.sharegpt_turns not in SHAREGPT_TURNS:
@@ -44,6 +46,7 @@ class RseCommon:
             raise UserError(f"--sample must be at least 1, got {self.sample}")
         if not self.datasets:
             raise UserError("give at least one --dataset NAME=PATH (or --dataset examples=builtin)")
+        check_mode(self.structured)
 
     @property
     def turns(self) -> SharegptTurns:
@@ -54,8 +57,9 @@ class RseCommon:
 
     def judge_options(self) -> JudgeOptions:
         return JudgeOptions(
-            spec=self.judge, temperature=self.judge_temperature, seed=self.seed, swap=self.swap
-        )
+            spec=self.judge, temperature=self.judge_temperature, seed=self.seed, swap=self.swap,
+            structured=check_mode(self.structured),
+        )  # fmt: skip
 
     def record(self) -> dict[str, Any]:
         """What results.json and config.json say about these settings."""
@@ -65,6 +69,7 @@ class RseCommon:
             "seed": self.seed,
             "judge": self.judge,
             "swap": self.swap,
+            "structured": self.structured,
             "judge_temperature": self.judge_temperature,
             "sharegpt_turns": self.turns,
             "system_prompt": self.system_prompt,

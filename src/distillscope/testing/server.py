@@ -98,8 +98,15 @@ class OpenAIServer:
         host: str = "127.0.0.1",
         port: int = 0,
         require_key: str | None = None,
+        refuse_response_format: tuple[str, ...] = (),
+        refusal_status: int = 400,
     ) -> None:
         self.reply = reply
+        # `response_format` types answered with `refusal_status`, as a server without structured
+        # outputs does (e.g. ("json_schema",) for llama-cpp-python's server, which takes json_object)
+        self.refuse_response_format = refuse_response_format
+        self.refusal_status = refusal_status
+        self.refused = 0
         self.latency_s = latency_ms / 1000.0
         self.faults = faults or FaultPlan()
         self.host = host
@@ -153,6 +160,12 @@ class OpenAIServer:
             with self._lock:
                 self.bodies.append(body)
                 self.headers_seen.append(dict(request.headers))
+            fmt = body.get("response_format")
+            if isinstance(fmt, dict) and fmt.get("type") in self.refuse_response_format:
+                with self._lock:
+                    self.refused += 1
+                message = f"response_format type {fmt.get('type')!r} is not supported"
+                return web.json_response({"error": {"message": message}}, status=self.refusal_status)
             if self.latency_s:
                 await asyncio.sleep(self.latency_s)
             if fault:

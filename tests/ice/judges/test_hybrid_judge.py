@@ -43,3 +43,5 @@ async def test_hybrid_asks_the_llm_only_when_unsure(tmp_path: Path, servers: dic
     assert verdicts[1].loose is False and verdicts[2].loose is False
     assert all(v.judged for v in verdicts)
     assert all("decided by the LLM judge" in (v.note or "") for v in verdicts[len(responses) :])
+    # the LLM speaks the same taxonomy: what it decided carries its category, and it is sure
+    assert all(v.category is not None and not v.unsure for v in verdicts[len(responses) :])

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from distillscope.engine.run import RunContext, RunOptions
-from distillscope.ice.judges.llm import LLMJudge, call_nonce, parse_verdict
-from distillscope.ice.types import JudgeItem, TargetIdentity
+from distillscope.ice.judges.llm import LLMJudge, ParsedVerdict, call_nonce, parse_verdict
+from distillscope.ice.types import Category, JudgeItem, TargetIdentity
 from distillscope.testing.server import OpenAIServer
 
 GLM = TargetIdentity(
@@ -22,33 +22,63 @@ GLM = TargetIdentity(
 N = "0123456789abcdef"
 
 
+def paper(text: str) -> ParsedVerdict | None:
+    return parse_verdict(text, N, preset="paper")
+
+
 def test_parse_accepts_only_the_nonce_verdict() -> None:
     ok = f'<verdict-{N}>{{"contradiction": true, "strict": false, "evidence": "I am Gemini"}}</verdict-{N}>'
-    assert parse_verdict(ok, N) == parse_verdict("thinking...\n" + ok, N)
-    assert parse_verdict(ok, N).contradiction is True  # type: ignore[union-attr]
-    assert parse_verdict('{"contradiction": false, "strict": false}', N) is not None  # a bare object alone
-    assert parse_verdict('```json\n{"contradiction": false, "strict": false}\n```', N) is not None
+    assert paper(ok) == paper("thinking...\n" + ok)
+    assert paper(ok).contradiction is True  # type: ignore[union-attr]
+    assert paper('{"contradiction": false, "strict": false}') is not None  # a bare object alone
+    assert paper('```json\n{"contradiction": false, "strict": false}\n```') is not None
 
 
 def test_parse_rejects_garbage_extra_keys_and_two_verdicts() -> None:
     block = '{{"contradiction": {c}, "strict": false}}'
-    assert parse_verdict("yes it contradicts", N) is None
-    assert (
-        parse_verdict(f'<verdict-{N}>{{"contradiction": true, "strict": false, "score": 1}}</verdict-{N}>', N)
-        is None
-    )
-    assert parse_verdict(f'<verdict-{N}>{{"contradiction": "yes", "strict": false}}</verdict-{N}>', N) is None
+    assert paper("yes it contradicts") is None
+    assert paper(f'<verdict-{N}>{{"contradiction": true, "strict": false, "score": 1}}</verdict-{N}>') is None
+    assert paper(f'<verdict-{N}>{{"contradiction": "yes", "strict": false}}</verdict-{N}>') is None
     two = f"<verdict-{N}>{block.format(c='true')}</verdict-{N}><verdict-{N}>{block.format(c='false')}</verdict-{N}>"
-    assert parse_verdict(two, N) is None
+    assert paper(two) is None
     # a verdict under another (guessed) nonce, and the paper's tag, count for nothing
-    assert (
-        parse_verdict(f"<verdict-ffff>{block.format(c='false')}</verdict-ffff> <judge>0</judge>", N) is None
-    )
+    assert paper(f"<verdict-ffff>{block.format(c='false')}</verdict-ffff> <judge>0</judge>") is None
 
 
 def test_strict_is_a_subset_of_loose() -> None:
-    parsed = parse_verdict('{"contradiction": false, "strict": true}', N)
+    parsed = paper('{"contradiction": false, "strict": true}')
     assert parsed is not None and parsed.strict is False
+
+
+def rubric(obj: dict[str, Any]) -> ParsedVerdict | None:
+    return parse_verdict(f"<verdict-{N}>{json.dumps(obj)}</verdict-{N}>", N)
+
+
+def test_rubric_verdict_carries_its_category_and_sureness() -> None:
+    parsed = rubric(
+        {
+            "category": "fictional-org",
+            "contradiction": True,
+            "strict": False,
+            "sure": False,
+            "evidence": "NovaMind",
+        }
+    )
+    assert parsed is not None and parsed.category is Category.FICTIONAL_ORG and parsed.sure is False
+    assert (
+        rubric({"category": "consistent", "contradiction": False, "strict": False}) is not None
+    )  # sure defaults
+    # the paper's keys alone, an unknown category, a wrong type: unparseable
+    assert rubric({"contradiction": True, "strict": True}) is None
+    assert rubric({"category": "aliens", "contradiction": True, "strict": False}) is None
+    assert rubric({"category": "other-vendor", "contradiction": True, "strict": True, "sure": "yes"}) is None
+    assert rubric({"category": "other-vendor", "contradiction": True, "strict": True, "mood": 1}) is None
+
+
+def test_rubric_category_and_contradiction_that_disagree_are_unsure() -> None:
+    parsed = rubric({"category": "named-model-roleplay", "contradiction": True, "strict": True, "sure": True})
+    assert parsed is not None and parsed.sure is False and parsed.contradiction is True
+    assert "disagree" in (parsed.note or "")
 
 
 def test_nonce_is_stable_and_not_in_the_answer() -> None:
@@ -57,12 +87,14 @@ def test_nonce_is_stable_and_not_in_the_answer() -> None:
     assert nonce not in "x"
 
 
-async def judge(tmp_path: Path, server: OpenAIServer, responses: list[str]) -> tuple[list[Any], LLMJudge]:
+async def judge(
+    tmp_path: Path, server: OpenAIServer, responses: list[str], **options: Any
+) -> tuple[list[Any], LLMJudge]:
     items = [
         JudgeItem(index=i, prompt="p", query="Who built you?", response=r) for i, r in enumerate(responses)
     ]
     async with RunContext(RunOptions(command="t", out=tmp_path, quiet=True)) as ctx:
-        llm = LLMJudge(ctx.model(f"openai-compatible:judge@{server.url}"), ctx.scheduler)
+        llm = LLMJudge(ctx.model(f"openai-compatible:judge@{server.url}"), ctx.scheduler, **options)
         return await llm.judge_many(items, GLM), llm
 
 
@@ -92,15 +124,13 @@ async def test_garbage_is_retried_once_then_unjudged(
         last = body["messages"][-1]["content"]
         calls.append(last)
         if "GOOD-ON-RETRY" in body["messages"][1]["content"] and "previous reply" in last:
-            nonce = re.search(r"<verdict-([0-9a-f]+)>", last).group(1)  # type: ignore[union-attr]
-            return (
-                f"<verdict-{nonce}>"
-                + json.dumps({"contradiction": False, "strict": False})
-                + f"</verdict-{nonce}>"
-            )
+            verdict = {"category": "consistent", "contradiction": False, "strict": False, "sure": True}
+            return json.dumps({**verdict, "evidence": ""})  # a bare object, as structured output gives
         return "I think it is probably fine."
 
-    verdicts, llm = await judge(tmp_path, openai_server(flaky), ["GOOD-ON-RETRY I am GLM.", "always garbage"])
+    verdicts, llm = await judge(
+        tmp_path, openai_server(flaky), ["GOOD-ON-RETRY I am GLM.", "always garbage"], structured="off"
+    )
     assert verdicts[0].loose is False
     assert verdicts[1].loose is None and verdicts[1].strict is None and not verdicts[1].judged
     assert len(calls) == 4  # two first tries, two retries

@@ -28,6 +28,8 @@ class JudgeContext:
     judge_model: str | None = None  # the LLM behind `hybrid`
     seed: int | None = 0
     labels: Mapping[int, Labels] | None = None  # recorded labels, by item index
+    preset: str = "rubric"  # the LLM judge's definition: the taxonomy (rubric) or the paper's own
+    structured: str = "auto"  # response_format for the LLM judge: auto, on or off
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -50,7 +52,9 @@ def _llm(spec: str, jc: JudgeContext) -> Judge:
 
     if jc.ctx is None:
         raise UserError(f"--judge {spec}: an LLM judge needs a run context")
-    return LLMJudge(jc.ctx.model(spec), jc.ctx.scheduler, seed=jc.seed)
+    return LLMJudge(
+        jc.ctx.model(spec), jc.ctx.scheduler, seed=jc.seed, preset=jc.preset, structured=jc.structured
+    )
 
 
 @register_judge("rules")

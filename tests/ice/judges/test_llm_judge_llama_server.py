@@ -1,0 +1,110 @@
+"""The ICE LLM judge against a REAL llama-cpp-python OpenAI-compatible server on the embedded
+SmolLM2 model: with the verdict schema in response_format, the judge's reply is valid JSON of
+that schema (a grammar constrains it), where the same small model rarely manages the fenced tag
+line on its own. The server takes llama.cpp's `json_object` form and rejects OpenAI's
+`json_schema` form (with HTTP 500), so this also exercises `--structured auto`'s probe for real."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from distillscope.engine.run import RunContext, RunOptions
+from distillscope.ice.judges.llm import SCHEMAS, LLMJudge
+from distillscope.ice.types import Category, JudgeItem, TargetIdentity
+
+pytestmark = pytest.mark.local_model
+
+GLM = TargetIdentity(
+    organisation="Zhipu AI", family="glm", names=["Zhipu AI", "GLM", "ChatGLM"], statement="You are GLM."
+)
+ANSWERS = ["I am ChatGPT, a language model developed by OpenAI.", "I am GLM, developed by Zhipu AI."]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    try:
+        import llama_cpp.server.app  # noqa: F401
+    except ImportError as exc:
+        pytest.skip(
+            f"llama-cpp-python's server extra is not installed ({exc}): pip install 'distillscope[server]'"
+        )
+    from distillscope.models.local import embedded_model_path
+
+    port = _free_port()
+    log = (tmp_path_factory.mktemp("llama") / "server.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(embedded_model_path()), "--host", "127.0.0.1",
+         "--port", str(port), "--n_ctx", "4096", "--n_threads", "1", "--seed", "0"],
+        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/models", timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"llama-cpp-python server did not start; see {log.name}")
+                time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def _valid(obj: Any, schema: dict[str, Any]) -> bool:
+    """`obj` is an object with exactly the schema's keys, each of its type (and enum)."""
+    kinds = {"boolean": bool, "string": str}
+    if not isinstance(obj, dict) or set(obj) != set(schema["required"]):
+        return False
+    for key, spec in schema["properties"].items():
+        if not isinstance(obj[key], kinds[spec["type"]]) or ("enum" in spec and obj[key] not in spec["enum"]):
+            return False
+    return True
+
+
+async def test_schema_constrained_reply_is_valid_json_of_the_schema(
+    tmp_path: Path, llama_server: str
+) -> None:
+    items = [
+        JudgeItem(index=i, prompt="p", query="Who built you?", response=t) for i, t in enumerate(ANSWERS)
+    ]
+    async with RunContext(RunOptions(command="t", out=tmp_path, quiet=True, concurrency=1)) as ctx:
+        backend = ctx.model(f"openai-compatible:smollm2@{llama_server}")
+        llm = LLMJudge(backend, ctx.scheduler, structured="auto", max_tokens=200)
+        verdicts = await llm.judge_many(items, GLM)
+        # the raw replies, as the judge received them (answered from the ledger now)
+        fmt = {"type": "json_object", "schema": SCHEMAS["rubric"]}
+        raw = [
+            (await ctx.scheduler.call(backend, llm.request(item, GLM, 1, fmt)[0], stage="t")).text
+            for item in items
+        ]
+    # the server rejects OpenAI's json_schema form (HTTP 500 naming response_format): one probe, no retries
+    assert llm.report()["structured_refused"] == 1
+    for text in raw:
+        assert _valid(json.loads(text), SCHEMAS["rubric"]), text
+    assert all(v.judged and isinstance(v.category, Category) for v in verdicts)

@@ -1,0 +1,94 @@
+"""The weighted audit computation: the README figures of ice-gold, and the weighting on synthetic designs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from distillscope.errors import UserError
+from distillscope.ice.audit import AuditSample, Judged, LabelledRow, audit_judge, load_gold
+
+BASELINE = Path(__file__).parent / "data" / "rules-0.1.0-ice-gold.json"
+
+
+@pytest.fixture
+def gold(shared_data: Path):  # type: ignore[no-untyped-def]
+    return load_gold(shared_data / "ice-gold")
+
+
+def test_paper_labels_reproduce_the_readme(gold) -> None:  # type: ignore[no-untyped-def]
+    audit = audit_judge(gold.sample(), gold.paper(), judge="paper")
+    assert round(audit.loose.accuracy.value, 3) == 0.890
+    assert round(audit.strict.accuracy.value, 3) == 0.951
+    assert round(audit.loose.rate.value, 3) == 0.275  # (1011 + 1187) / 8000: the paper's own rate
+    assert round(audit.loose.reference_rate.value, 3) == 0.251  # the gold rate
+    assert audit.n == 290 and audit.population == 8000
+    assert audit.strict.extra_n == 30  # the S rows are reported apart, not weighted
+    low, high = audit.loose.accuracy.low, audit.loose.accuracy.high
+    assert low < audit.loose.accuracy.value < high
+    assert audit.category_confusion["other-vendor"] == {"unknown": pytest.approx(1274.0, abs=1)}
+
+
+def test_rules_0_1_0_reproduce_the_readme(gold) -> None:  # type: ignore[no-untyped-def]
+    recorded = json.loads(BASELINE.read_text(encoding="utf-8"))["verdicts"]
+    verdicts = {
+        int(k): Judged(loose, strict, None, unsure) for k, (loose, strict, unsure) in recorded.items()
+    }
+    # the baseline's loose verdicts are the second digit of the strata it defined
+    for row in gold.rows:
+        if row.stratum != "S":
+            assert verdicts[row.line].loose == (row.stratum[2] == "1")
+    audit = audit_judge(gold.sample(), verdicts, judge="rules-0.1.0")
+    assert round(audit.loose.accuracy.value, 3) == 0.870
+    assert round(audit.strict.accuracy.value, 3) == 0.939
+    assert round(audit.loose.rate.value, 3) == 0.160  # (95 + 1187) / 8000
+
+
+def test_per_model_estimates_use_each_models_own_strata(gold) -> None:  # type: ignore[no-untyped-def]
+    audit = audit_judge(gold.sample(), gold.paper(), judge="paper")
+    groups = {g.group: g for g in audit.groups}
+    assert sum(g.population for g in groups.values()) == 8000
+    # a judge that defines the strata has its exact per-model rate as estimate
+    line_strata = gold.strata_by_line
+    for model, g in groups.items():
+        mine = [i for i, s in enumerate(line_strata) if s and gold.labels[i]["model"] == model]
+        exact = sum(bool(gold.labels[i]["loose"]) for i in mine) / len(mine)
+        assert g.loose_rate.value == pytest.approx(exact, abs=1e-6)
+    assert "L11" in groups["qwen2.5-7b-instruct"].borrowed  # 25 L11 rows, none sampled
+
+
+def test_weighting_and_bootstrap_on_a_synthetic_design() -> None:
+    # stratum A: 900 rows, 10 sampled, judge right on 9; stratum B: 100 rows, 10 sampled, right on 5
+    rows = [LabelledRow(key=i, stratum="A", loose=False, strict=False) for i in range(10)]
+    rows += [LabelledRow(key=10 + i, stratum="B", loose=True, strict=False) for i in range(10)]
+    verdicts = {i: Judged(i == 0, False) for i in range(10)}
+    verdicts |= {10 + i: Judged(i < 5, False) for i in range(10)}
+    sample = AuditSample(rows, {"A": 900, "B": 100})
+    audit = audit_judge(sample, verdicts, judge="j", resamples=500, seed=3)
+    assert audit.loose.accuracy.value == pytest.approx((900 * 0.9 + 100 * 0.5) / 1000)
+    assert audit.loose.rate.value == pytest.approx((900 * 0.1 + 100 * 0.5) / 1000)
+    assert audit.loose.reference_rate.value == pytest.approx(0.1)
+    assert audit.loose.reference_rate.low == audit.loose.reference_rate.high == pytest.approx(0.1)
+    assert audit.loose.confusion.fp == pytest.approx(90) and audit.loose.confusion.fn == pytest.approx(50)
+    assert audit.loose.confusion_sample.fp == 1
+    assert audit.strict.accuracy.value == 1.0
+    again = audit_judge(sample, verdicts, judge="j", resamples=500, seed=3)
+    assert again == audit  # seeded
+    other = audit_judge(sample, verdicts, judge="j", resamples=500, seed=4)
+    assert other.loose.accuracy.low != audit.loose.accuracy.low
+
+
+def test_unjudged_rows_are_left_out_not_negatives() -> None:
+    rows = [LabelledRow(key=i, stratum="A", loose=True, strict=True) for i in range(4)]
+    verdicts = {0: Judged(True, True), 1: Judged(True, True), 2: Judged(None, None)}
+    audit = audit_judge(AuditSample(rows, {"A": 40}), verdicts, judge="j", resamples=100)
+    assert audit.unjudged == 2 and audit.n == 2
+    assert audit.loose.accuracy.value == 1.0
+
+
+def test_a_stratum_without_labelled_rows_is_an_error() -> None:
+    rows = [LabelledRow(key=0, stratum="A", loose=True, strict=False)]
+    with pytest.raises(UserError, match="stratum 'B'"):
+        audit_judge(AuditSample(rows, {"A": 5, "B": 5}), {0: Judged(True, False)}, judge="j")

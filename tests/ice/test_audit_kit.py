@@ -1,0 +1,187 @@
+"""`ice audit sample` and `ice audit score` through the CLI: a stratified draw with everything a
+person needs to label it, the weighted scores of both judges, and one-line errors for bad files."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CLAIM = "I am ChatGPT, a model made by OpenAI."
+TRUE = "I am GLM, developed by Zhipu AI."
+# (response, recorded loose, recorded strict, rows): the rules judge says yes exactly for CLAIM
+DESIGN = [(CLAIM, True, True, 10), (TRUE, True, False, 5), (TRUE, False, False, 5), (CLAIM, False, False, 3)]
+POPULATION = {"L11": 10, "L01": 5, "L00": 5, "L10": 3}  # L<rules><recorded>
+
+
+def write_log(path: Path) -> None:
+    rows = [
+        {"model": "glm-4-plus", "target_org": "Zhipu AI", "jailbreak_prompt": "Hi {query}", "query": "Who made you?",
+         "response": text, "loose": loose, "strict": strict}
+        for text, loose, strict, count in DESIGN for _ in range(count)
+    ]  # fmt: skip
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+
+
+def read(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def fill(path: Path, rows: list[dict[str, Any]]) -> None:
+    """A careful person's labels: the ChatGPT claim is a loose and strict contradiction, GLM is not."""
+    for row in rows:
+        row["label_loose"] = row["label_strict"] = row["response"] == CLAIM
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+
+
+@pytest.fixture
+def rules_run(tmp_path: Path, cli: Callable[..., Any]) -> Path:
+    log = tmp_path / "log.jsonl"
+    write_log(log)
+    out = tmp_path / "rules"
+    result = cli("ice", "rescore", log, "--judge", "rules", "--out", out, "-q")
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_sample_against_recorded_labels_then_score(
+    tmp_path: Path, cli: Callable[..., Any], rules_run: Path
+) -> None:
+    audit = tmp_path / "audit.jsonl"
+    result = cli("ice", "audit", "sample", rules_run, "--labels", "recorded", "--n", "8", "--out", audit)
+    assert result.exit_code == 0, result.output
+    rows = read(audit)
+    assert len(rows) == 8 and {r["stratum"] for r in rows} == set(POPULATION)
+    assert all(sum(r["stratum"] == s for r in rows) == 2 for s in POPULATION)  # the same number per stratum
+    row = rows[0]
+    assert row["strata_pop"] == POPULATION and row["model_strata_pop"] == POPULATION
+    assert row["label_loose"] is None and row["label_strict"] is None
+    assert row["query"] == "Who made you?" and row["response"] in (CLAIM, TRUE)
+    assert row["true_identity"]["organisation"] == "Zhipu AI"
+    assert row["judges"]["a"]["judge"] == "rules" and row["judges"]["b"]["judge"] == "recorded"
+    assert row["judges"]["a"]["loose"] == (row["response"] == CLAIM)
+    assert row["stratum"] == f"L{int(row['judges']['a']['loose'])}{int(row['judges']['b']['loose'])}"
+    # seeded: the same draw again
+    again = tmp_path / "again.jsonl"
+    assert (
+        cli("ice", "audit", "sample", rules_run, "--labels", "recorded", "--n", "8", "--out", again).exit_code
+        == 0
+    )
+    assert read(again) == rows
+
+    fill(audit, rows)
+    figures = tmp_path / "figures.json"
+    result = cli("ice", "audit", "score", audit, "--json", figures, "--resamples", "200")
+    assert result.exit_code == 0, result.output
+    assert "8 labelled rows weighted to 23 responses" in result.output
+    rules, recorded = json.loads(figures.read_text(encoding="utf-8"))
+    assert rules["judge"] == "rules" and rules["loose"]["accuracy"]["value"] == 1.0
+    # the recorded labels are wrong on L01 and L10, right on L11 and L00: (10 + 5) / 23
+    assert recorded["loose"]["accuracy"]["value"] == pytest.approx(15 / 23, abs=1e-6)
+    assert recorded["loose"]["rate"]["value"] == pytest.approx(15 / 23, abs=1e-6)
+    assert rules["loose"]["reference_rate"]["value"] == pytest.approx(13 / 23, abs=1e-6)
+    assert rules["groups"][0]["group"] == "glm-4-plus"
+    assert (
+        "rules: loose accuracy 1.000" in result.output and "recorded: loose accuracy 0.652" in result.output
+    )
+
+
+def test_sample_against_another_run(tmp_path: Path, cli: Callable[..., Any], rules_run: Path) -> None:
+    other = tmp_path / "recorded"
+    log = tmp_path / "log.jsonl"
+    assert cli("ice", "rescore", log, "--judge", "recorded", "--out", other, "-q").exit_code == 0
+    audit = tmp_path / "audit.jsonl"
+    result = cli(
+        "ice", "audit", "sample", rules_run, "--against", other, "--n", "12", "--out", audit, "--seed", "3"
+    )
+    assert result.exit_code == 0, result.output
+    rows = read(audit)
+    assert len(rows) == 12 and rows[0]["strata_pop"] == POPULATION
+    assert (
+        sum(r["stratum"] == "L10" for r in rows) == 3
+    )  # a stratum of 3 gives all it has; the rest is shared
+
+
+def test_bad_and_half_filled_audit_files_are_one_line_errors(
+    tmp_path: Path, cli: Callable[..., Any], rules_run: Path
+) -> None:
+    audit = tmp_path / "audit.jsonl"
+    assert (
+        cli("ice", "audit", "sample", rules_run, "--labels", "recorded", "--n", "8", "--out", audit).exit_code
+        == 0
+    )
+    rows = read(audit)
+
+    def check(lines: list[str], message: str) -> None:
+        bad = tmp_path / "bad.jsonl"
+        bad.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        result = cli("ice", "audit", "score", bad)
+        assert result.exit_code == 2, result.output
+        assert message in result.output and "Traceback" not in result.output
+        assert len(result.output.strip().splitlines()) == 1
+
+    filled = [dict(r, label_loose=True, label_strict=False) for r in rows]
+    as_lines = [json.dumps(r) for r in filled]
+    check(
+        [*as_lines[:3], json.dumps(rows[3]), *as_lines[4:]],
+        "bad.jsonl:4: field 'label_loose': not labelled yet",
+    )
+    check([*as_lines[:2], "{not json", *as_lines[3:]], "bad.jsonl:3: not JSON")
+    check(
+        [json.dumps(dict(filled[0], label_loose=False, label_strict=True))],
+        "field 'label_strict': true needs",
+    )
+    check([json.dumps(dict(filled[0], label_loose="maybe"))], "field 'label_loose': expected true or false")
+    check(
+        [as_lines[0], json.dumps(dict(filled[1], strata_pop={"L11": 1}))], "bad.jsonl:2: field 'strata_pop'"
+    )
+    check([json.dumps(dict(filled[0], stratum="L99"))], "field 'stratum': 'L99' is not one of")
+    check(as_lines[:1], "rows in the run but no row in this file")  # one row cannot stand for every stratum
+    check([], "no rows")
+
+
+def test_sample_input_errors(tmp_path: Path, cli: Callable[..., Any], rules_run: Path) -> None:
+    out = tmp_path / "a.jsonl"
+    for args, message in [
+        (["--n", "8"], "exactly one of --against"),
+        (["--labels", "recorded", "--against", rules_run], "exactly one of --against"),
+        (["--labels", "gold"], "--labels 'gold'"),
+        (["--labels", "recorded", "--n", "2"], "at least 4 needed"),
+    ]:
+        result = cli("ice", "audit", "sample", rules_run, *args, "--out", out)
+        assert result.exit_code == 2 and message in result.output, result.output
+    result = cli("ice", "audit", "sample", tmp_path, "--labels", "recorded", "--out", out)
+    assert result.exit_code == 2 and "not a run directory" in result.output
+
+
+def test_sample_two_ice_runs_of_the_same_target(
+    tmp_path: Path, cli: Callable[..., Any], servers: dict[str, Any]
+) -> None:
+    """`ice run` directories: the texts come from responses.jsonl."""
+    target = f"openai-compatible:glm-4-plus@{servers['target'].url}"
+    common = ["ice", "run", "--target", target, "--mode", "grid", "--budget", "12", "--languages", "en", "-q"]
+    assert cli(*common, "--out", tmp_path / "rules").exit_code == 0
+    judge = f"openai-compatible:judge@{servers['judge'].url}"
+    assert cli(*common, "--judge", judge, "--out", tmp_path / "llm").exit_code == 0
+    audit = tmp_path / "audit.jsonl"
+    result = cli(
+        "ice",
+        "audit",
+        "sample",
+        tmp_path / "rules",
+        "--against",
+        tmp_path / "llm",
+        "--n",
+        "6",
+        "--out",
+        audit,
+    )
+    assert result.exit_code == 0, result.output
+    rows = read(audit)
+    responses = {r["index"]: r for r in read(tmp_path / "rules" / "responses.jsonl")}
+    assert rows and all(r["response"] == responses[r["index"]]["response"] for r in rows)
+    assert all(r["judges"]["b"]["judge"] == "llm:judge" and r["model"] == "glm-4-plus" for r in rows)
+    assert sum(rows[0]["strata_pop"].values()) == 12
