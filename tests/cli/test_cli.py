@@ -145,7 +145,9 @@ def test_demo_ice_stage_catches_the_simulated_distilled_model(openai_server: Any
         "ICE smollm2-as-openai (simulated distilled) (built by Hugging Face): loose 8/8, strict 8/8, hard 8/8"
         in lines
     )
-    caught = [line for line in lines if line.startswith("  contradiction [loose, strict, hard] (")]
+    caught = [
+        line for line in lines if line.startswith("  contradiction [loose, strict, hard, other-vendor] (")
+    ]
     assert len(caught) == 3 and all("'I am ChatGPT, developed by OpenAI.'" in line for line in caught)
     assert (out / "ice" / "results.json").is_file() and (out / "ice-simulated" / "results.json").is_file()
     report = (out / "report.md").read_text(encoding="utf-8")

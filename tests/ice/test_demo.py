@@ -57,7 +57,9 @@ async def test_the_simulated_distilled_model_is_caught_and_the_plain_one_is_not(
     assert lines[0] == (
         "ICE smollm2-as-openai (simulated distilled) (built by Hugging Face): loose 8/8, strict 8/8, hard 8/8"
     )
-    assert lines[1].startswith("  contradiction [loose, strict, hard] (") and "ChatGPT" in lines[1]
+    assert (
+        lines[1].startswith("  contradiction [loose, strict, hard, other-vendor] (") and "ChatGPT" in lines[1]
+    )
     assert "... and 5 more" in lines[4]
     assert summary_lines(plain)[1] == "  no identity contradiction in this small sample"
     # The base model mutates for both targets, so the runs share (at least) their first mutation.

@@ -18,7 +18,9 @@ def write_run(out: Path, verdicts: list[Verdict], judge: str) -> Path:
     outcomes = [outcome(v, "Who made you?") for v in verdicts]
     cats = categories(outcomes)
     results = {
+        "kind": "ice",
         "target": "glm-4-plus",
+        "target_identity": {"organisation": "Zhipu AI", "family": "glm"},
         "judge": judge,
         "n_responses": len(verdicts),
         "n_judged": len(verdicts),

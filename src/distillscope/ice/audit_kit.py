@@ -110,7 +110,7 @@ def _recorded(run_dir: Path, results: dict[str, Any]) -> _Verdicts:
 
 
 def _identity(results: dict[str, Any], model: str | None) -> dict[str, Any]:
-    block = (results.get("models") or {}).get(str(model)) if "models" in results else results
+    block = results["models"].get(str(model)) if results.get("models") else results
     identity = (block or {}).get("target_identity") or {}
     return {k: identity.get(k) for k in ("organisation", "family", "statement") if identity.get(k)}
 
