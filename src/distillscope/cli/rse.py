@@ -18,10 +18,12 @@ from distillscope.cli.options import (
     Seed,
     SystemPrompt,
     console,
+    finite_float,
     parse_pairs,
     run_command,
     write_run_report,
 )
+from distillscope.cli.terminal import shown
 from distillscope.engine.run import RunContext, RunOptions
 from distillscope.errors import UserError
 from distillscope.models.types import GenerateParams
@@ -56,7 +58,10 @@ Swap = Annotated[
     bool, typer.Option("--swap", help="LLM judge: judge both orders and average (position bias control).")
 ]
 JudgeTemperature = Annotated[
-    float, typer.Option("--judge-temperature", help="LLM judge sampling temperature (recorded).")
+    float,
+    typer.Option(
+        "--judge-temperature", help="LLM judge sampling temperature (recorded).", parser=finite_float
+    ),
 ]
 SharegptTurnsOpt = Annotated[
     str,
@@ -69,7 +74,9 @@ AnswerTokens = Annotated[int | None, typer.Option("--max-tokens", help="Max toke
 Temperature = Annotated[
     float | None,
     typer.Option(
-        "--temperature", help="Sampling temperature for the answering models (default: the model's)."
+        "--temperature",
+        help="Sampling temperature for the answering models (default: the model's).",
+        parser=finite_float,
     ),
 ]
 
@@ -111,17 +118,19 @@ def print_rse(results: dict[str, Any], out: Path) -> None:
         "model",
         *datasets,
         "average",
-        title=f"similarity to {results['reference']} (1-5, judge {results['judge']})",
+        title=f"similarity to {shown(results['reference'])} (1-5, judge {shown(results['judge'])})",
     )
     for name, block in results.get("models", {}).items():
-        table.add_row(name, *(_fmt(block["datasets"].get(d)) for d in datasets), _fmt(block.get("avg")))
+        table.add_row(
+            shown(name), *(_fmt(block["datasets"].get(d)) for d in datasets), _fmt(block.get("avg"))
+        )
     console.print(table)
     contrast = (results.get("contrast") or {}).get("models") or {}
     if contrast:
         parts = []
         for name, block in contrast.items():
             overall = (block.get("measures") or {}).get("overall") or {}
-            parts.append(f"{name} {_signed(overall)}")
+            parts.append(f"{shown(name)} {_signed(overall)}")
         console.print(
             "contrast (similarity beyond the panel's typical, overall): " + ", ".join(parts), highlight=False
         )
@@ -131,7 +140,8 @@ def print_rse(results: dict[str, Any], out: Path) -> None:
         counts[f"{results['reference']} (reference)"] = missing["reference"]["count"]
     if counts:
         console.print(
-            "[yellow]missing answers (pairs skipped):[/] " + ", ".join(f"{k} {v}" for k, v in counts.items()),
+            "[yellow]missing answers (pairs skipped):[/] "
+            + ", ".join(f"{shown(k)} {v}" for k, v in counts.items()),
             highlight=False,
         )
     if not results.get("complete", True):
@@ -320,12 +330,12 @@ def print_matrix(results: dict[str, Any], out: Path) -> None:
     order: list[int] = results.get("order") or list(range(len(names)))
     table = Table(
         "",
-        *(names[i] for i in order),
-        title=f"pairwise similarity (1-5, judge {results['judge']}), dendrogram order",
+        *(shown(names[i]) for i in order),
+        title=f"pairwise similarity (1-5, judge {shown(results['judge'])}), dendrogram order",
     )
     for i in order:
         row = results["scores"][i]
-        table.add_row(names[i], *("n/a" if row[j] is None else f"{row[j]:.2f}" for j in order))
+        table.add_row(shown(names[i]), *("n/a" if row[j] is None else f"{row[j]:.2f}" for j in order))
     console.print(table)
     if not results.get("complete", True):
         console.print(

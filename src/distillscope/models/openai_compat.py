@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import os
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
@@ -28,7 +29,10 @@ from yarl import URL
 from distillscope.errors import BackendError, UserError
 from distillscope.models.base import Backend, ModelConfig, register_backend
 from distillscope.models.types import ModelRequest, ModelResponse, Usage
+from distillscope.models.urls import origin
 
+REDIRECT_STATUS = {301, 302, 303, 307, 308}
+MAX_REDIRECTS = 5
 RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524, 529}
 
 
@@ -51,9 +55,11 @@ def parse_retry_after(value: str | None) -> float | None:
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
         import time
 
@@ -125,16 +131,30 @@ class OpenAICompatibleBackend(Backend):
         endpoint.inflight += 1
         endpoint.served += 1
         try:
+            status, headers, raw = await self._post(endpoint, endpoint.url + path, data)
+        finally:
+            endpoint.inflight -= 1
+        return self._parse(endpoint.url, status, headers.get("content-type"), headers.get("retry-after"), raw)
+
+    async def _post(self, endpoint: Endpoint, url: str, data: bytes) -> tuple[int, Any, bytes]:
+        """POST, following redirects only within the endpoint's own origin (scheme, host, port).
+
+        aiohttp would follow a redirect anywhere and send our headers (custom key headers
+        included) to the new host; a redirect to another origin is an error naming both."""
+        for _ in range(MAX_REDIRECTS + 1):
             try:
                 session = await self._client()
                 async with session.post(
-                    endpoint.url + path,
+                    url,
                     data=data,
                     headers=self._headers(),
                     proxy=endpoint.proxy,
                     proxy_auth=endpoint.proxy_auth,
+                    allow_redirects=False,
                 ) as reply:
-                    status, headers, raw = reply.status, reply.headers, await reply.read()
+                    status, headers = reply.status, reply.headers
+                    location = headers.get("location") if status in REDIRECT_STATUS else None
+                    raw = b"" if location else await reply.read()
             except TimeoutError as exc:
                 raise BackendError(
                     f"{endpoint.url}: timeout ({type(exc).__name__})",
@@ -147,9 +167,20 @@ class OpenAICompatibleBackend(Backend):
                     retryable=True,
                     unreachable=isinstance(exc, aiohttp.ClientConnectorError),
                 ) from None
-        finally:
-            endpoint.inflight -= 1
-        return self._parse(endpoint.url, status, headers.get("content-type"), headers.get("retry-after"), raw)
+            if location is None:
+                return status, headers, raw
+            target = str(URL(url).join(URL(location)))
+            if origin(target) != origin(url):
+                raise BackendError(
+                    f"{endpoint.url}: HTTP {status} redirect from {origin(url)} to another origin "
+                    f"{origin(target)}, not followed (our headers would go there); use the final URL",
+                    retryable=False,
+                    status=status,
+                )
+            url = target
+        raise BackendError(
+            f"{endpoint.url}: more than {MAX_REDIRECTS} redirects", retryable=False, status=310
+        )
 
     def _parse(
         self, url: str, status: int, content_type: str | None, retry_after: str | None, raw: bytes
@@ -167,7 +198,7 @@ class OpenAICompatibleBackend(Backend):
             )
         try:
             data = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
             raise BackendError(
                 f"{url}: response is not JSON ({content_type or '?'})", retryable=True
             ) from None

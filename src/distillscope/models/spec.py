@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from distillscope.errors import UserError
 from distillscope.models.base import Backend, ModelConfig, create_backend
+from distillscope.redact import remember_secret_env
 
 OPENAI_URL = "https://api.openai.com/v1"
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
@@ -89,9 +90,8 @@ def _config_from_yaml(path: Path, name: str, raw: Any) -> ModelConfig:
     try:
         return ModelConfig.model_validate(merged)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
-        raise UserError.at(path, err["msg"], field=f"models.{name}.{loc}") from None
+        loc = ".".join(str(p) for p in exc.errors()[0]["loc"])
+        raise UserError.at(path, _first_error(exc), field=f"models.{name}.{loc}") from None
 
 
 def parse_inline(spec: str) -> ModelConfig:
@@ -99,14 +99,14 @@ def parse_inline(spec: str) -> ModelConfig:
     if not sep or not rest:
         raise UserError(f"model spec '{spec}': {SPEC_HELP}")
     if kind in ("openai-compatible", "openai-completions"):
-        name, at, urls = rest.partition("@")
+        # NAME@URL: the model name may itself hold '@' (rare); the URL part starts at '@http'.
+        at_url = rest.find("@http")
+        name, at, urls = (rest[:at_url], "@", rest[at_url + 1 :]) if at_url > 0 else rest.partition("@")
         url_list = [u.strip() for u in urls.split(",") if u.strip()]
         if not at or not name or not url_list:
             raise UserError(f"model spec '{spec}': expected {kind}:NAME@URL[,URL2...]")
-        for url in url_list:
-            if not url.startswith(("http://", "https://")):
-                raise UserError(f"model spec '{spec}': URL '{url}' must start with http:// or https://")
-        return ModelConfig(
+        return _inline_config(
+            spec,
             kind="openai-compatible",
             model=name,
             urls=url_list,
@@ -114,15 +114,35 @@ def parse_inline(spec: str) -> ModelConfig:
             api_key_env=DEFAULT_KEY_ENV,
         )
     if kind == "openai":
-        return ModelConfig(
-            kind="openai-compatible", model=rest, urls=[OPENAI_URL], api_key_env=DEFAULT_KEY_ENV, name=rest
+        return _inline_config(
+            spec,
+            kind="openai-compatible",
+            model=rest,
+            urls=[OPENAI_URL],
+            api_key_env=DEFAULT_KEY_ENV,
+            name=rest,
         )
     if kind == "local":
         name = rest if rest in ("smollm2",) else Path(rest).stem
-        return ModelConfig(kind="local", model=rest, name=name)
+        return _inline_config(spec, kind="local", model=rest, name=name)
     if kind == "replay":
-        return ModelConfig(kind="replay", model=rest, path=rest, name=Path(rest).stem)
+        return _inline_config(spec, kind="replay", model=rest, path=rest, name=Path(rest).stem)
     raise UserError(f"model spec '{spec}': unknown kind '{kind}'; {SPEC_HELP}")
+
+
+def _inline_config(spec: str, **fields: Any) -> ModelConfig:
+    """A validated config from an inline spec; a refused field is one line naming the spec."""
+    try:
+        return ModelConfig.model_validate(fields)
+    except ValidationError as exc:
+        raise UserError(f"model spec '{spec}': {_first_error(exc)}") from None
+
+
+def _first_error(exc: ValidationError) -> str:
+    """The first problem of a refused config, without the value (which may be a secret)."""
+    err = exc.errors()[0]
+    message = str(err["msg"]).removeprefix("Value error, ")
+    return message
 
 
 def resolve_config(spec: str, catalog: ModelCatalog | None = None) -> ModelConfig:
@@ -140,6 +160,7 @@ def resolve_config(spec: str, catalog: ModelCatalog | None = None) -> ModelConfi
         )
         raise UserError(f"model spec '{spec}': not a known model name{where}; {SPEC_HELP}")
     _check_key(spec, config)
+    remember_secret_env(config.api_key_env)
     return config
 
 
