@@ -15,12 +15,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, Field, ValidationError
 
 from distillscope.errors import UserError
 from distillscope.ice.types import TargetIdentity
 from distillscope.models.base import ModelIdentity
+from distillscope.records import parse_yaml
 
 STRICT_VENDOR_CLASSES = frozenset({"openai", "anthropic"})
 
@@ -174,12 +174,7 @@ class IdentityRegistry:
 
     @staticmethod
     def _parse(text: str, where: str) -> list[Family]:
-        try:
-            data: Any = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else None
-            raise UserError.at(where, f"not valid YAML: {getattr(exc, 'problem', exc)}", line=line) from exc
+        data: Any = parse_yaml(text, where)
         try:
             families = _FamilyFile.model_validate(data).families
         except ValidationError as exc:

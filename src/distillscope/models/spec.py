@@ -18,11 +18,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from distillscope.errors import UserError
 from distillscope.models.base import Backend, ModelConfig, create_backend
+from distillscope.records import load_yaml
 from distillscope.redact import remember_secret_env
 
 OPENAI_URL = "https://api.openai.com/v1"
@@ -45,19 +45,7 @@ class ModelCatalog:
         if path is None:
             return cls()
         path = Path(path)
-        if not path.exists():
-            raise UserError(f"{path}: config file not found")
-        if path.is_dir():
-            raise UserError(f"{path}: is a directory, expected a YAML file")
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except UnicodeDecodeError:
-            raise UserError(f"{path}: not UTF-8 text") from None
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else None
-            problem = getattr(exc, "problem", None) or "malformed YAML"
-            raise UserError.at(path, f"malformed YAML: {problem}", line=line) from None
+        data = load_yaml(path, "config file")
         if data is None:
             return cls(path=path)
         if not isinstance(data, dict) or not isinstance(data.get("models", {}), dict):

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from distillscope.errors import UserError
+from distillscope.records import load_json
+from distillscope.redact import redact_data
 
 ICE_LEVELS = ("loose", "strict", "hard")
 RSE_ASPECTS = ("style", "logic", "content")
@@ -162,26 +164,22 @@ def _dict(value: Any) -> dict[str, Any]:
 
 
 def read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except json.JSONDecodeError as exc:
-        raise UserError.at(path, f"not valid JSON ({exc.msg})", line=exc.lineno) from None
+    """A run's JSON file (BOM accepted, depth bounded; errors name the file and line)."""
+    return load_json(path, "results file")
 
 
 def stream_jsonl(path: Path) -> Iterator[dict[str, Any]]:
     """Rows of a JSONL file one at a time; a malformed line is skipped (the report shows what it can)."""
     if not path.is_file():
         return
-    with path.open(encoding="utf-8", errors="replace") as fh:
+    with path.open(encoding="utf-8-sig", errors="replace") as fh:
         for line in fh:
             line = line.strip()
             if not line:
                 continue
             try:
                 obj = json.loads(line)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):
                 continue
             if isinstance(obj, dict):
                 yield obj
@@ -194,15 +192,15 @@ def iter_jsonl(path: Path) -> list[dict[str, Any]]:
 
 def _settings_of(data: dict[str, Any], run_dir: Path) -> dict[str, Any]:
     """results.json settings, completed from config.json for anything it leaves out."""
-    settings = dict(_dict(data.get("settings")))
+    settings = dict(_dict(redact_data(data.get("settings"))))
     config_path = run_dir / "config.json"
     if config_path.is_file():
         try:
-            config = json.loads(config_path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
+            config = load_json(config_path)
+        except UserError:
             config = {}
         for key, value in _dict(config).items():
-            settings.setdefault(key, value)
+            settings.setdefault(key, redact_data(value))
     return settings
 
 
