@@ -21,6 +21,7 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 from aiohttp.helpers import get_env_proxy_for_url
@@ -49,6 +50,15 @@ class Endpoint:
         # ~/.netrc) in a worker thread on every request, a fifth of the cost of a call.
         with contextlib.suppress(LookupError):
             self.proxy, self.proxy_auth = get_env_proxy_for_url(URL(self.url))
+
+
+def join_path(base: str, path: str) -> str:
+    """`base` + `path`, keeping a query string where it belongs (some gateways want
+    `?api-version=...` or a key parameter on every call)."""
+    if "?" not in base and "#" not in base:
+        return base + path
+    parts = urlsplit(base)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/") + path, parts.query, ""))
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -80,7 +90,7 @@ class OpenAICompatibleBackend(Backend):
             raise UserError(
                 f"model '{config.display_name}': api must be 'chat' or 'completions', not '{config.api}'"
             )
-        self.endpoints = [Endpoint(url.rstrip("/")) for url in config.urls]
+        self.endpoints = [Endpoint(url.rstrip("/") if "?" not in url else url) for url in config.urls]
         self._session: aiohttp.ClientSession | None = None
         self._session_loop: asyncio.AbstractEventLoop | None = None
         self._guard: AsyncGenerator[None, None] | None = None
@@ -131,7 +141,7 @@ class OpenAICompatibleBackend(Backend):
         endpoint.inflight += 1
         endpoint.served += 1
         try:
-            status, headers, raw = await self._post(endpoint, endpoint.url + path, data)
+            status, headers, raw = await self._post(endpoint, join_path(endpoint.url, path), data)
         finally:
             endpoint.inflight -= 1
         return self._parse(endpoint.url, status, headers.get("content-type"), headers.get("retry-after"), raw)

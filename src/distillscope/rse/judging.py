@@ -28,16 +28,17 @@ class JudgeOptions:
     temperature: float = 0.0
     seed: int | None = 0
     swap: bool = False
+    max_chars: int | None = None  # offline judge: characters of each answer read (None: its default)
 
 
-def _offline(_ctx: RunContext, _options: JudgeOptions) -> SimilarityJudge:
+def _offline(_ctx: RunContext, options: JudgeOptions) -> SimilarityJudge:
     try:
         from distillscope.rse.offline.judge import OfflineJudge
     except ImportError as exc:
         raise UserError(
             f"--judge offline is not available here ({exc}); give a model spec for the LLM judge"
         ) from None
-    return OfflineJudge()
+    return OfflineJudge() if options.max_chars is None else OfflineJudge(max_chars=options.max_chars)
 
 
 # Named judges; any other value of --judge is a model spec for the LLM judge.
