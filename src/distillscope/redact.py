@@ -29,6 +29,13 @@ SECRET_PARAMS = frozenset(
 )
 _AUTH_HEADER = re.compile(r"auth|key|token|secret|passw|signature|cookie|credential", re.IGNORECASE)
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>,]+")
+# `name=value` of a secret parameter anywhere in a text (a URL the URL parser could not take apart,
+# a percent-encoded query, a server's message): the safety net behind `redact_url`.
+_PARAM_NAMES = "|".join(sorted((re.escape(p) for p in SECRET_PARAMS), key=len, reverse=True))
+_LOOSE_PARAM = re.compile(
+    rf"(?i)(?:(?<![A-Za-z0-9_\-])|(?<=%3f)|(?<=%26)|(?<=%23))((?:{_PARAM_NAMES})(?:=|%3d))([^&\s\"'#<>]+)"
+)
+_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=\-]{8,}")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _known_secret_envs: set[str] = {"OPENAI_API_KEY"}
 
@@ -63,7 +70,12 @@ def redact_url(url: str) -> str:
             [(k, MASK if is_secret_param(k) else v) for k, v in parse_qsl(fragment, keep_blank_values=True)],
             safe="*",
         )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
+    shown = urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
+    return _LOOSE_PARAM.sub(_loose_sub, shown)
+
+
+def _loose_sub(match: re.Match[str]) -> str:
+    return match.group(1) + (MASK if match.group(2) != MASK else match.group(2))
 
 
 def _redact_unparsable(url: str) -> str:
@@ -72,7 +84,7 @@ def _redact_unparsable(url: str) -> str:
     if "@" in rest.split("/", 1)[0]:
         rest = MASK + "@" + rest.split("@", 1)[1]
     rest = re.sub(r"([?&#])([^=&#]+)=([^&#]*)", lambda m: _param_sub(m), rest)
-    return scheme + sep + rest
+    return _LOOSE_PARAM.sub(_loose_sub, scheme + sep + rest)
 
 
 def _param_sub(match: re.Match[str]) -> str:
@@ -102,6 +114,9 @@ def redact_text(text: str, extra_secrets: Iterable[str] = ()) -> str:
     """Free text (an error, a log line, a spec): URLs inside it redacted, key values masked."""
     if "://" in text:
         text = _URL.sub(_url_sub, text)
+    if "=" in text or "%3" in text.lower():
+        text = _LOOSE_PARAM.sub(_loose_sub, text)
+    text = _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", text)
     for secret in [*_secret_values(), *(s for s in extra_secrets if s and len(s) >= 8)]:
         if secret in text:
             text = text.replace(secret, MASK)

@@ -67,13 +67,18 @@ def _config_from_yaml(path: Path, name: str, raw: Any) -> ModelConfig:
     spec = raw.pop("spec", None)
     base: dict[str, Any] = {}
     if spec is not None:
-        base = parse_inline(str(spec)).model_dump(exclude_unset=True)
+        if not isinstance(spec, str):
+            raise UserError.at(path, "expected a model spec (text)", field=f"models.{name}.spec")
+        try:
+            base = parse_inline(spec).model_dump(exclude_unset=True)
+        except UserError as exc:
+            raise UserError.at(path, str(exc), field=f"models.{name}.spec") from None
     if isinstance(raw.get("url"), str):
         raw["urls"] = [raw.pop("url")]
     merged = {**base, **raw, "name": raw.get("name", name)}
     merged.setdefault("model", name)
     merged.setdefault("kind", "openai-compatible")
-    if merged["kind"] == "openai-compatible":
+    if merged.get("kind") == "openai-compatible":
         merged.setdefault("api_key_env", DEFAULT_KEY_ENV)
     try:
         return ModelConfig.model_validate(merged)
