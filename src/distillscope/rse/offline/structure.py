@@ -34,7 +34,7 @@ _KINDS = (
     ("T", re.compile(r"^\s*\|")),
 )
 MATCH_JACCARD = 0.2
-MAX_STEPS = 2_000  # steps per answer that are matched (far beyond any real answer)
+MAX_STEPS = 500  # steps per answer that are matched (real answers have far fewer); bounds the work
 MAX_BLOCKS = 2_000  # blocks per answer whose layout is compared
 
 
@@ -92,7 +92,8 @@ def order_similarity(a: Sequence[frozenset[str]], b: Sequence[frozenset[str]]) -
     the later one). Candidates come from a prefix-filter index (sets sorted rarest word first; two
     sets with Jaccard >= t share a word among the first |s| - ceil(t|s|) + 1 of each), so the
     matching is not all pairs of steps: a 4,000-sentence answer took 20 s, quadratically. The
-    result is exactly that of comparing all pairs."""
+    result is exactly that of comparing all pairs. Only the first MAX_STEPS steps of each answer
+    are matched (real answers have far fewer), which bounds the work on a runaway answer."""
     if not a or not b:
         return 1.0 if not a and not b else 0.0
     a, b = a[:MAX_STEPS], b[:MAX_STEPS]
