@@ -105,5 +105,7 @@ def test_local_model_smoke() -> None:
 
 
 def test_long_answers_smoke() -> None:
-    figures = run_bench("long_answers.py", "--sentences", "20,40", "--all-pairs-max", "40", "--huge-mb", "0.2")
+    figures = run_bench(
+        "long_answers.py", "--sentences", "20,40", "--all-pairs-max", "40", "--huge-mb", "0.2"
+    )
     assert set(figures) >= {"machine", "max_chars", "s20", "s40", "huge"}

@@ -98,6 +98,7 @@ def file_bytes(draw: st.DrawFn) -> bytes:
 
 def _reader_cases() -> dict[str, Callable[[Path], Any]]:
     from distillscope.cli.models import read_prompt_file
+    from distillscope.ice.identity import IdentityRegistry
     from distillscope.ice.logs import load_log
     from distillscope.ice.probes import read_probe_file
     from distillscope.ice.templates import load_templates
@@ -122,6 +123,7 @@ def _reader_cases() -> dict[str, Callable[[Path], Any]]:
         "replay": ReplayIndex,
         "dataset": lambda p: load_dataset("d", str(p)),
         "config": ModelCatalog.load,
+        "identities": lambda p: IdentityRegistry.builtin().extended(p),
         "results.json": results,
     }
 

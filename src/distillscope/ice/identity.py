@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field, ValidationError
 from distillscope.errors import UserError
 from distillscope.ice.types import TargetIdentity
 from distillscope.models.base import ModelIdentity
-from distillscope.records import parse_yaml
+from distillscope.records import parse_yaml, read_text
 
 STRICT_VENDOR_CLASSES = frozenset({"openai", "anthropic"})
 
@@ -156,11 +156,7 @@ class IdentityRegistry:
         file: `families: [{id, organisation, org_aliases, names, patterns, vendor_class}]`). An entry
         whose id already exists adds its aliases to that family."""
         p = Path(path)
-        try:
-            text = p.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UserError(f"{p}: cannot read identity file: {exc.strerror or exc}") from exc
-        extra = self._parse(text, str(p))
+        extra = self._parse(read_text(p, "identity file"), str(p))
         merged = {f.id: f.model_copy(deep=True) for f in self.families}
         for fam in extra:
             old = merged.get(fam.id)
