@@ -75,7 +75,9 @@ def redact_url(url: str) -> str:
 
 
 def _loose_sub(match: re.Match[str]) -> str:
-    return match.group(1) + (MASK if match.group(2) != MASK else match.group(2))
+    value = match.group(2)
+    tail = value[len(value.rstrip(".,:;)]}!?")) :]  # sentence punctuation after the value stays
+    return match.group(1) + MASK + tail
 
 
 def _redact_unparsable(url: str) -> str:
