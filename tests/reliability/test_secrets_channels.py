@@ -199,3 +199,38 @@ def test_retry_after_is_capped_and_announced(tmp_path: Path, openai_server: Any,
     assert "model 's': waiting 1 s for the server's rate limit" in result.stderr
     assert "asked for 999999999 s" in result.stderr
     assert "waiting 1 s for the server's rate limit" in (tmp_path / "o" / "run.log").read_text("utf-8")
+
+
+def test_header_keys_can_come_from_the_environment(tmp_path: Path, openai_server: Any, run_cli: Any) -> None:
+    """`headers: {api-key: "${AZ_KEY}"}`: the config holds the variable's name, the call its value."""
+    server = openai_server()
+    config = tmp_path / "m.yaml"
+    config.write_text(
+        f'models:\n  az:\n    spec: openai-compatible:m@{server.url}\n    headers: {{api-key: "${{AZ_KEY}}", X-Org: "org-${{AZ_ORG}}"}}\n',
+        encoding="utf-8",
+    )
+    prompts = tmp_path / "p.txt"
+    prompts.write_text("hello\n", encoding="utf-8")
+    out = tmp_path / "runs" / "o"
+    env = {"AZ_KEY": HEADER_KEY, "AZ_ORG": "audit"}
+    result = run_cli(
+        "models", "answer", "az", "-c", str(config), "-p", str(prompts), "--out", str(out), env=env
+    )
+    assert result.returncode == 0, result.stderr
+    assert server.headers_seen[0]["api-key"] == HEADER_KEY and server.headers_seen[0]["X-Org"] == "org-audit"
+    assert leaks(tmp_path / "runs", [result.stdout, result.stderr]) == []
+    assert (
+        json.loads((out / "config.json").read_text("utf-8"))["models"]["az"]["headers"]["X-Org"]
+        == "org-${AZ_ORG}"
+    )
+    unset = run_cli(
+        "models", "answer", "az", "-c", str(config), "-p", str(prompts), "--out", str(out), "-q",
+        env={"AZ_KEY": "", "AZ_ORG": "audit"},
+    )  # fmt: skip
+    assert unset.returncode == 2 and one_line(unset.stderr)
+    assert "environment variable AZ_KEY (used in header 'api-key') is not set" in unset.stderr
+    broken = run_cli(
+        "models", "answer", "az", "-c", str(config), "-p", str(prompts), "--out", str(out), "-q",
+        env={"AZ_KEY": "a\r\nX-Evil: 1", "AZ_ORG": "audit"},
+    )  # fmt: skip
+    assert broken.returncode == 2 and "line break" in broken.stderr and "X-Evil" not in broken.stderr

@@ -30,7 +30,7 @@ from yarl import URL
 from distillscope.errors import BackendError, UserError
 from distillscope.models.base import Backend, ModelConfig, register_backend
 from distillscope.models.types import ModelRequest, ModelResponse, Usage
-from distillscope.models.urls import origin
+from distillscope.models.urls import expand_header, origin
 
 REDIRECT_STATUS = {301, 302, 303, 307, 308}
 MAX_REDIRECTS = 5
@@ -115,7 +115,10 @@ class OpenAICompatibleBackend(Backend):
         return self._session
 
     def _headers(self) -> dict[str, str]:
-        headers = {"Content-Type": "application/json", **self.config.headers}
+        headers = {
+            "Content-Type": "application/json",
+            **{k: expand_header(v, os.environ) for k, v in self.config.headers.items()},
+        }
         env = self.config.api_key_env
         key = os.environ.get(env) if env else None
         if key:

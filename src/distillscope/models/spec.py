@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from distillscope.errors import UserError
 from distillscope.models.base import Backend, ModelConfig, create_backend
+from distillscope.models.urls import check_header, expand_header, header_env_refs
 from distillscope.records import load_yaml
 from distillscope.redact import remember_secret_env
 
@@ -153,6 +154,7 @@ def resolve_config(spec: str, catalog: ModelCatalog | None = None) -> ModelConfi
         )
         raise UserError(f"model spec '{spec}': not a known model name{where}; {SPEC_HELP}")
     _check_key(spec, config)
+    _check_header_envs(spec, config)
     remember_secret_env(config.api_key_env)
     return config
 
@@ -165,6 +167,22 @@ def _check_key(spec: str, config: ModelConfig) -> None:
     needs_key = any(u.startswith(OPENAI_URL) for u in config.urls) or env != DEFAULT_KEY_ENV
     if needs_key and not os.environ.get(env):
         raise UserError(f"model '{spec}': environment variable {env} is not set (it must hold the API key)")
+
+
+def _check_header_envs(spec: str, config: ModelConfig) -> None:
+    """`headers: {api-key: "${AZURE_KEY}"}`: each variable must be set, and its value must be a
+    valid header value; its value is then masked wherever a text could show it."""
+    for name, value in config.headers.items():
+        for env in header_env_refs(value):
+            if not os.environ.get(env):
+                raise UserError(
+                    f"model '{spec}': environment variable {env} (used in header '{name}') is not set"
+                )
+            remember_secret_env(env)
+        try:
+            check_header(name, expand_header(value, os.environ))
+        except ValueError as exc:
+            raise UserError(f"model '{spec}': {exc} (after reading its environment variables)") from None
 
 
 def build_backend(spec: str, catalog: ModelCatalog | None = None, **overrides: Any) -> Backend:

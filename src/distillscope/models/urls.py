@@ -12,6 +12,7 @@ environment variable (`api_key_env:`), or in `headers:` for gateways that want a
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from distillscope.redact import redact_url
@@ -52,6 +53,20 @@ def check_header(name: str, value: str) -> None:
         raise ValueError(f"header name {name!r} is not a valid HTTP header name")
     if _CONTROL.sub("", value.replace("\t", "")) != value.replace("\t", ""):
         raise ValueError(f"header '{name}': value contains a line break or control character")
+
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def header_env_refs(value: str) -> list[str]:
+    """The environment variables a header value names as `${NAME}`."""
+    return _ENV_REF.findall(value)
+
+
+def expand_header(value: str, environ: Mapping[str, str]) -> str:
+    """A header value with each `${NAME}` replaced by that variable's value (read at call time,
+    so a key header's secret lives in the environment, not in the config file)."""
+    return _ENV_REF.sub(lambda m: environ.get(m.group(1), ""), value)
 
 
 def origin(url: str) -> str:
