@@ -209,7 +209,9 @@ def read_records(path: Path, **options: Any) -> list[Record]:
     """Every record of a file (see `iter_records`); a file with none is an error."""
     records = list(iter_records(path, **options))
     if not records:
-        raise UserError(f"{path}: {options.get('what', 'file')} is empty")
+        what = options.get("what", "file")
+        blank = not path.read_bytes().removeprefix(BOM.encode("utf-8")).strip()
+        raise UserError(f"{path}: {what} is empty" if blank else f"{path}: no records in the {what}")
     return records
 
 
