@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import logging
 import os
+import sqlite3
 import tempfile
 from collections.abc import Iterable
 from contextlib import AbstractAsyncContextManager
@@ -165,8 +166,6 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
         """A run refused before its first call (a bad spec, port or header) leaves no ledger."""
         path = self.ledger.path
         try:
-            import sqlite3
-
             db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
             try:
                 rows = db.execute("SELECT COUNT(*) FROM calls").fetchone()[0]

@@ -21,8 +21,9 @@ class ModelIdentity(BaseModel):
 
 
 class ModelConfig(BaseModel):
-    """Everything needed to build a backend. Secrets are never here: only the *name* of the
-    environment variable that holds an API key."""
+    """Everything needed to build a backend. Keys belong in environment variables (the *name* in
+    `api_key_env`, or `${NAME}` in a header value); a gateway key written into a URL's query or a
+    header value is possible, and `public_dict()` (all that is ever written) shows it as `***`."""
 
     # Inputs are never echoed in validation errors (a field may hold a secret), and every float
     # must be finite (`nan`, `inf` and `.nan` in YAML are refused).
