@@ -338,3 +338,29 @@ def test_bad_headers_exit_2_and_leave_no_ledger(tmp_path: Path, run_cli: Any, he
     result = run_cli("models", "answer", "m", "-c", str(config), "-p", "p.txt", "--out", "o", cwd=tmp_path)
     assert_refused(result, "field 'models.m.headers'")
     assert not (tmp_path / "o" / "ledger.sqlite").exists()
+
+
+def test_judge_max_chars_is_settable_from_the_cli(tmp_path: Path, run_cli: Any) -> None:
+    (tmp_path / "ds.jsonl").write_text('{"id": "p1", "prompt": "Explain tides."}\n', encoding="utf-8")
+    for name, text in (("ref", "The moon pulls the sea. " * 20), ("test", "Tides follow the moon. " * 20)):
+        row = {"id": "p1", "prompt": "Explain tides.", "response": text}
+        (tmp_path / f"{name}.jsonl").write_text(json.dumps(row) + "\n", encoding="utf-8")
+    args = [
+        "rse",
+        "run",
+        "--reference",
+        "replay:ref.jsonl",
+        "--test",
+        "replay:test.jsonl",
+        "--dataset",
+        "d=ds.jsonl",
+    ]
+    result = run_cli(*args, "--judge-max-chars", "50", "--out", "o", "-q", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    judgments = (tmp_path / "o" / "judgments.jsonl").read_text("utf-8")
+    assert "only the first 50 characters read" in judgments
+    assert (
+        json.loads((tmp_path / "o" / "results.json").read_text("utf-8"))["settings"]["judge_max_chars"] == 50
+    )
+    refused = run_cli(*args, "--judge-max-chars", "0", "--out", "o2", cwd=tmp_path)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr

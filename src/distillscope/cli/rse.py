@@ -31,6 +31,7 @@ from distillscope.rse.datasets import SharegptTurns, load_datasets
 from distillscope.rse.judging import OFFLINE, JudgeOptions
 from distillscope.rse.matrix import run_matrix
 from distillscope.rse.runner import Contestant, run_rse
+from distillscope.rse.types import MAX_JUDGE_CHARS
 
 app = typer.Typer(
     help="Response Similarity Evaluation: how closely do a model's answers track a reference's?",
@@ -61,6 +62,14 @@ JudgeTemperature = Annotated[
     float,
     typer.Option(
         "--judge-temperature", help="LLM judge sampling temperature (recorded).", parser=finite_float
+    ),
+]
+JudgeMaxChars = Annotated[
+    int,
+    typer.Option(
+        "--judge-max-chars",
+        min=1,
+        help="Offline judge: characters of each answer it reads (a runaway answer stays cheap).",
     ),
 ]
 SharegptTurnsOpt = Annotated[
@@ -166,6 +175,7 @@ def run(
     judge: Judge = OFFLINE,
     swap: Swap = False,
     judge_temperature: JudgeTemperature = 0.0,
+    judge_max_chars: JudgeMaxChars = MAX_JUDGE_CHARS,
     panel: Annotated[
         list[str] | None,
         typer.Option(
@@ -205,6 +215,7 @@ def run(
             "judge": judge,
             "swap": swap,
             "judge_temperature": judge_temperature,
+            "judge_max_chars": judge_max_chars,
             "sharegpt_turns": turns,
             "system_prompt": system_prompt,
             "answer_params": params.model_dump(exclude_none=True),
@@ -230,7 +241,9 @@ def run(
             tests = [contestant(s) for s in test]
             extra = [contestant(s) for s in panel or []]
             ctx.write_config()
-            judge_options = JudgeOptions(spec=judge, temperature=judge_temperature, seed=seed, swap=swap)
+            judge_options = JudgeOptions(
+                spec=judge, temperature=judge_temperature, seed=seed, swap=swap, max_chars=judge_max_chars
+            )
             results = await run_rse(
                 ctx,
                 reference=ref,
@@ -259,6 +272,7 @@ def matrix(
     judge: Judge = OFFLINE,
     swap: Swap = False,
     judge_temperature: JudgeTemperature = 0.0,
+    judge_max_chars: JudgeMaxChars = MAX_JUDGE_CHARS,
     sharegpt_turns: SharegptTurnsOpt = "first",
     seed: Seed = 0,
     cache: Cache = None,
@@ -291,6 +305,7 @@ def matrix(
             "judge": judge,
             "swap": swap,
             "judge_temperature": judge_temperature,
+            "judge_max_chars": judge_max_chars,
             "sharegpt_turns": turns,
             "system_prompt": system_prompt,
             "answer_params": params.model_dump(exclude_none=True),
@@ -312,7 +327,9 @@ def matrix(
                 backend = ctx.model(spec, system_prompt=system_prompt, params=params)
                 models.append(Contestant(backend.name, backend, params))
             ctx.write_config()
-            judge_options = JudgeOptions(spec=judge, temperature=judge_temperature, seed=seed, swap=swap)
+            judge_options = JudgeOptions(
+                spec=judge, temperature=judge_temperature, seed=seed, swap=swap, max_chars=judge_max_chars
+            )
             results = await run_matrix(
                 ctx, models=models, datasets=datasets, judge_options=judge_options, settings=settings
             )

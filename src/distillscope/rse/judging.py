@@ -15,7 +15,7 @@ from distillscope.errors import UserError
 from distillscope.rse.llm_judge import LLMSimilarityJudge
 from distillscope.rse.responses import ModelAnswers
 from distillscope.rse.scoring import Judgment
-from distillscope.rse.types import PairItem, SimilarityJudge
+from distillscope.rse.types import MAX_JUDGE_CHARS, PairItem, SimilarityJudge
 
 OFFLINE = "offline"
 
@@ -28,7 +28,7 @@ class JudgeOptions:
     temperature: float = 0.0
     seed: int | None = 0
     swap: bool = False
-    max_chars: int | None = None  # offline judge: characters of each answer read (None: its default)
+    max_chars: int = MAX_JUDGE_CHARS  # offline judge: characters of each answer it reads
 
 
 def _offline(_ctx: RunContext, options: JudgeOptions) -> SimilarityJudge:
@@ -38,7 +38,7 @@ def _offline(_ctx: RunContext, options: JudgeOptions) -> SimilarityJudge:
         raise UserError(
             f"--judge offline is not available here ({exc}); give a model spec for the LLM judge"
         ) from None
-    return OfflineJudge() if options.max_chars is None else OfflineJudge(max_chars=options.max_chars)
+    return OfflineJudge(max_chars=options.max_chars)
 
 
 # Named judges; any other value of --judge is a model spec for the LLM judge.

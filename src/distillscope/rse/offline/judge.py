@@ -33,13 +33,13 @@ from distillscope.rse.offline.content import lexical_similarity, mostly_cjk, ngr
 from distillscope.rse.offline.scale import FLOORS, to_scale
 from distillscope.rse.offline.structure import outline, structure_similarity
 from distillscope.rse.offline.style import profile, style_differences, style_similarity
-from distillscope.rse.types import AspectScores, PairItem, SimilarityJudge
+from distillscope.rse.types import MAX_JUDGE_CHARS, AspectScores, PairItem, SimilarityJudge
 
 T = TypeVar("T")
 
 
 MEMO_SIZE = 2048  # texts per feature cache
-MAX_CHARS = 100_000  # characters of each answer the judge reads (a runaway answer stays linear)
+MAX_CHARS = MAX_JUDGE_CHARS  # characters of each answer the judge reads (a runaway answer stays linear)
 CHUNK = 256  # pairs scored per step
 
 _WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="distillscope-offline-judge")
