@@ -2,12 +2,15 @@
 
 `UserError` is any problem with what the user gave us (a file, a flag, a model spec, an
 unreachable server). The CLI prints its message on one line and exits with status 2, never a
-traceback. Messages name the file, line and field where one is involved.
+traceback. Messages name the file, line and field where one is involved. Both error kinds pass
+their message through `redact_text`: a URL in it loses its credentials and key parameters.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+from distillscope.redact import redact_text
 
 
 class UserError(Exception):
@@ -16,7 +19,7 @@ class UserError(Exception):
     exit_code = 2
 
     def __init__(self, message: str) -> None:
-        super().__init__(" ".join(str(message).split()))
+        super().__init__(redact_text(" ".join(str(message).split())))
 
     @classmethod
     def at(
@@ -52,7 +55,7 @@ class BackendError(Exception):
         retry_after: float | None = None,
         unreachable: bool = False,
     ) -> None:
-        super().__init__(message)
+        super().__init__(redact_text(message))
         self.retryable = retryable
         self.status = status
         self.retry_after = retry_after

@@ -1,5 +1,5 @@
-"""JSON Lines: reading input with errors that name the file and line (exit 2, never a traceback),
-and writing large outputs row by row so that a file that exists is never a partial one."""
+"""JSON Lines: writing large outputs row by row so that a file that exists is never a partial one.
+Reading goes through `distillscope.records` (the two readers here are its JSONL shape)."""
 
 from __future__ import annotations
 
@@ -15,33 +15,20 @@ from distillscope.errors import UserError
 
 
 def parse_jsonl_lines(path: Path, lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, object) for each non-blank line; a line that is not a JSON object is a UserError."""
+    """(line number, object) for each non-blank line (the rules of `records.iter_records`)."""
+    from distillscope.records import _jsonl_record
+
     for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise UserError.at(path, f"invalid JSON ({exc.msg})", line=number) from None
-        if not isinstance(obj, dict):
-            raise UserError.at(path, "expected a JSON object", line=number)
-        yield number, obj
+        if line.strip():
+            yield number, _jsonl_record(path, number, line.removeprefix("\ufeff"), None).data
 
 
 def read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    """Every (line number, object) of a JSONL file; a missing, empty or non-UTF-8 file is a UserError."""
-    if not path.exists():
-        raise UserError(f"{path}: file not found")
-    if path.is_dir():
-        raise UserError(f"{path}: is a directory, expected a file")
-    try:
-        with path.open(encoding="utf-8") as fh:
-            rows = list(parse_jsonl_lines(path, fh))
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    if not rows:
-        raise UserError(f"{path}: file is empty")
-    return rows
+    """Every (line number, object) of a JSONL file (read by `records.read_records`: a JSON array
+    is read as its items, a BOM is accepted); a missing or empty file is a UserError."""
+    from distillscope.records import read_records
+
+    return [(r.line if r.line is not None else r.index + 1, r.data) for r in read_records(path)]
 
 
 def publish_mode(fd: int) -> None:

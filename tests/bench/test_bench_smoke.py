@@ -102,3 +102,10 @@ def test_local_model_smoke() -> None:
     figures = run_bench("local_model.py", "--max-tokens", "2", "--prompts", "1", "--no-demo", timeout=180)
     assert figures["tokens_per_second"] > 0
     assert figures["demo"] == {"skipped": "--no-demo"}
+
+
+def test_long_answers_smoke() -> None:
+    figures = run_bench(
+        "long_answers.py", "--sentences", "20,40", "--all-pairs-max", "40", "--huge-mb", "0.2"
+    )
+    assert set(figures) >= {"machine", "max_chars", "s20", "s40", "huge"}

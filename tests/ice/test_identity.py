@@ -193,7 +193,7 @@ def test_extended_bad_file_is_a_located_user_error(registry: IdentityRegistry, t
     broken.write_text("families: [\n", encoding="utf-8")
     with pytest.raises(UserError, match=r"broken\.yaml"):
         registry.extended(broken)
-    with pytest.raises(UserError, match="cannot read"):
+    with pytest.raises(UserError, match=r"missing\.yaml: identity file not found"):
         registry.extended(tmp_path / "missing.yaml")
 
 

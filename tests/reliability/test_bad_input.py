@@ -115,7 +115,7 @@ def _files(d: Path) -> None:
 CASES: list[tuple[str, list[str], str]] = [
     ("prompts-missing", [*ANSWER, "{d}/nope.jsonl"], "nope.jsonl: file not found"),
     ("prompts-dir-jsonl", [*ANSWER, "{d}/adir.jsonl"], "adir.jsonl: is a directory"),
-    ("prompts-dir-txt", [*ANSWER, "{d}/adir.txt"], "adir.txt: not a regular file"),
+    ("prompts-dir-txt", [*ANSWER, "{d}/adir.txt"], "adir.txt: is a directory"),
     ("jsonl-empty", [*ANSWER, "{d}/empty.jsonl"], "empty.jsonl: file is empty"),
     ("jsonl-blank-lines", [*ANSWER, "{d}/blank.jsonl"], "blank.jsonl: file is empty"),
     ("txt-empty", [*ANSWER, "{d}/empty.txt"], "empty.txt: no prompts"),
@@ -128,8 +128,8 @@ CASES: list[tuple[str, list[str], str]] = [
     ("jsonl-duplicate-ids", [*ANSWER, "{d}/dupes.jsonl"], "dupes.jsonl:2: field 'id': duplicate id 'a'"),
     ("jsonl-truncated", [*ANSWER, "{d}/trunc.jsonl"], "trunc.jsonl:3: invalid JSON"),
     ("jsonl-huge-line", [*ANSWER, "{d}/huge.jsonl"], "huge.jsonl:2: invalid JSON"),
-    ("jsonl-not-utf8", [*ANSWER, "{d}/latin1.jsonl"], "latin1.jsonl: not UTF-8"),
-    ("txt-not-utf8", [*ANSWER, "{d}/latin1.txt"], "latin1.txt: not UTF-8"),
+    ("jsonl-not-utf8", [*ANSWER, "{d}/latin1.jsonl"], "latin1.jsonl:1: not UTF-8"),
+    ("txt-not-utf8", [*ANSWER, "{d}/latin1.txt"], "latin1.txt:1: not UTF-8"),
     (
         "config-missing",
         ["models", "answer", "m", "--prompts", GOOD, "--config", "{d}/nocfg.yaml"],
@@ -148,7 +148,7 @@ CASES: list[tuple[str, list[str], str]] = [
     (
         "config-not-utf8",
         ["models", "answer", "m", "--prompts", GOOD, "--config", "{d}/latin1.yaml"],
-        "latin1.yaml: not UTF-8",
+        "latin1.yaml:3: not UTF-8",
     ),
     (
         "config-models-list",

@@ -93,7 +93,7 @@ def test_errors_name_the_problem(tmp_path: Path) -> None:
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "results.json").write_text('{"scores": ')
-    with pytest.raises(UserError, match=r"results.json:1: not valid JSON"):
+    with pytest.raises(UserError, match=r"results.json:1: invalid JSON"):
         load_run(bad)
     (bad / "results.json").write_text('{"hello": 1}')
     with pytest.raises(UserError, match="not an ICE, RSE, matrix, answers or study results file"):

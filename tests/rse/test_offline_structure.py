@@ -51,3 +51,42 @@ def test_unrelated_steps_do_not_match() -> None:
     assert (
         order_similarity(outline(numbered(STEPS)).steps, outline("1. Buy milk.\n2. Call Bob.").steps) == 0.0
     )
+
+
+def _all_pairs_order_similarity(a: list[frozenset[str]], b: list[frozenset[str]]) -> float:
+    """The matching as first written: every step of `a` against every unused step of `b`."""
+    from distillscope.rse.offline.structure import MATCH_JACCARD, _lis_length
+
+    if not a or not b:
+        return 1.0 if not a and not b else 0.0
+    matches: list[int] = []
+    used: set[int] = set()
+    for step in a:
+        best, best_j = MATCH_JACCARD, -1
+        for j, other in enumerate(b):
+            if j in used:
+                continue
+            jac = len(step & other) / len(step | other)
+            if jac >= best:
+                best, best_j = jac, j
+        if best_j >= 0:
+            used.add(best_j)
+            matches.append(best_j)
+    return _lis_length(matches) / max(len(a), len(b))
+
+
+def test_indexed_matching_equals_all_pairs() -> None:
+    """The prefix-filter index changes the cost of step matching, never its result."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from distillscope.rse.offline.structure import order_similarity
+
+    steps = st.lists(st.frozensets(st.sampled_from("abcdefghijklmnop"), min_size=1, max_size=8), max_size=12)
+
+    @settings(max_examples=300, deadline=None)
+    @given(a=steps, b=steps)
+    def check(a: list[frozenset[str]], b: list[frozenset[str]]) -> None:
+        assert order_similarity(a, b) == _all_pairs_order_similarity(a, b)
+
+    check()

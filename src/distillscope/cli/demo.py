@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 
 from distillscope.cli.options import Concurrency, Force, Out, Quiet, console, run_command, write_run_report
+from distillscope.cli.terminal import printable
 from distillscope.engine.run import RunContext, RunOptions, write_json
 from distillscope.models.types import GenerateParams, ModelRequest
 
@@ -121,8 +122,8 @@ async def _answers_stage(ctx: RunContext, model: str) -> None:
                 "ledger_key": result.key,
             }
         )
-        console.print(f"[bold]Q:[/] {request.last_user_text()}")
-        console.print(f"[bold]A:[/] {answer.strip()}\n", highlight=False)
+        console.print(f"[bold]Q:[/] {printable(request.last_user_text(), keep_newlines=True)}")
+        console.print(f"[bold]A:[/] {printable(answer.strip(), keep_newlines=True)}\n", highlight=False)
     write_json(ctx.out / "answers.json", rows)
     totals = ctx.scheduler.totals()
     console.print(

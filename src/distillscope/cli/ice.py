@@ -18,9 +18,11 @@ from distillscope.cli.options import (
     Quiet,
     SystemPrompt,
     console,
+    finite_float,
     run_command,
     write_run_report,
 )
+from distillscope.cli.terminal import shown
 from distillscope.engine.run import RunContext, RunOptions
 from distillscope.ice.fuzzer.mutators import MUTATORS
 from distillscope.ice.runner import IceRescoreSettings, IceRunSettings, parse_list, rescore_ice, run_ice
@@ -87,9 +89,12 @@ def print_summary(results: IceResult, out: Path) -> None:
             score = "n/a" if m.score is None else f"{m.score:.3f}"
             parts.append(f"{metric} {score} ({m.count}/{m.n}, 95% CI {m.ci95[0]:.3f}-{m.ci95[1]:.3f})")
         org = block.target_identity.organisation
-        console.print(f"[bold]{block.target}[/] (built by {org}): " + "; ".join(parts), highlight=False)
+        console.print(
+            f"[bold]{shown(block.target or '')}[/] (built by {shown(org)}): " + "; ".join(parts),
+            highlight=False,
+        )
         if block.note:
-            console.print(f"  [yellow]note:[/] {block.note}", highlight=False)
+            console.print(f"  [yellow]note:[/] {shown(block.note)}", highlight=False)
         not_answers = "".join(
             f", {n} {word}" for word, n in (("empty", block.n_empty), ("filtered", block.n_filtered)) if n
         )
@@ -162,18 +167,24 @@ def run(
     identities: Identities = None,
     vendor_words: VendorWords = DEFAULT_VENDOR_LIST,
     ratio: Annotated[
-        float, typer.Option("--ratio", help="MCTS-Explore exploration weight (GPTFuzzer 0.5).")
+        float,
+        typer.Option("--ratio", help="MCTS-Explore exploration weight (GPTFuzzer 0.5).", parser=finite_float),
     ] = 0.5,
     alpha: Annotated[
         float,
         typer.Option(
             "--alpha",
             help="MCTS-Explore penalty per level: early-stop chance and reward discount (GPTFuzzer 0.1).",
+            parser=finite_float,
         ),
     ] = 0.1,
     beta: Annotated[
         float,
-        typer.Option("--beta", help="MCTS-Explore reward floor after the level discount (GPTFuzzer 0.2)."),
+        typer.Option(
+            "--beta",
+            help="MCTS-Explore reward floor after the level discount (GPTFuzzer 0.2).",
+            parser=finite_float,
+        ),
     ] = 0.2,
     mutators: Annotated[
         str, typer.Option("--mutators", help="Comma-separated mutators to draw from.")

@@ -22,8 +22,10 @@ from distillscope.cli.options import (
     SystemPrompt,
     console,
     fail,
+    finite_float,
     run_command,
 )
+from distillscope.cli.terminal import printable
 from distillscope.engine.ledger import Ledger
 from distillscope.engine.run import RunContext, RunOptions
 from distillscope.errors import BackendError, UserError
@@ -31,6 +33,7 @@ from distillscope.models.answering import AnswerSettings, answer_prompts
 from distillscope.models.base import backend_kinds
 from distillscope.models.spec import ModelCatalog, build_backend
 from distillscope.models.types import GenerateParams, ModelRequest
+from distillscope.redact import redact_text
 
 app = typer.Typer(help="Check model specs and list backend kinds.", no_args_is_help=True)
 
@@ -60,12 +63,18 @@ def check(
             try:
                 response = await asyncio.wait_for(backend.generate(request), timeout=backend.config.timeout_s)
                 table.add_row(
-                    spec, "[green]ok[/]", f"{time.perf_counter() - started:.2f}s", response.text.strip()[:60]
+                    printable(redact_text(spec)),
+                    "[green]ok[/]",
+                    f"{time.perf_counter() - started:.2f}s",
+                    printable(response.text.strip(), limit=60),
                 )
             except (BackendError, TimeoutError) as exc:
                 failures += 1
                 table.add_row(
-                    spec, "[red]failed[/]", f"{time.perf_counter() - started:.2f}s", str(exc) or "timeout"
+                    printable(redact_text(spec)),
+                    "[red]failed[/]",
+                    f"{time.perf_counter() - started:.2f}s",
+                    printable(str(exc) or "timeout"),
                 )
             finally:
                 await backend.aclose()
@@ -116,7 +125,9 @@ def answer(
     max_tokens_total: MaxTokens = None,
     quiet: Quiet = False,
     system_prompt: SystemPrompt = None,
-    temperature: Annotated[float | None, typer.Option(help="Sampling temperature.")] = None,
+    temperature: Annotated[
+        float | None, typer.Option(help="Sampling temperature.", parser=finite_float)
+    ] = None,
     max_tokens: Annotated[int | None, typer.Option("--max-tokens", help="Max tokens per answer.")] = None,
     seed: Annotated[int | None, typer.Option(help="Sampling seed sent to the model.")] = None,
     force: Force = False,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -18,6 +19,21 @@ T = TypeVar("T")
 
 console = Console()
 err_console = Console(stderr=True)
+
+
+def finite_float(value: str | float) -> float:
+    """The parser of every float option (`parser=finite_float`): click's FLOAT accepts `nan` and
+    `inf`, which would be written as bare NaN into results.json."""
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise typer.BadParameter(f"{value!r} is not a finite number")
+    return number
+
 
 Out = Annotated[
     Path | None,
@@ -63,8 +79,14 @@ Seed = Annotated[int, typer.Option("--seed", help="Random seed: the same seed gi
 
 
 def fail(message: str) -> NoReturn:
-    """Print one error line and exit 2."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """Print one error line and exit 2 (the message redacted, its control characters and markup
+    escaped: it may quote a file, a spec or a server's reply)."""
+    from distillscope.cli.terminal import printable
+    from distillscope.redact import redact_text
+
+    err_console.print(
+        f"[bold red]error:[/] {printable(redact_text(message))}", highlight=False, soft_wrap=True
+    )
     raise typer.Exit(2)
 
 

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from distillscope.cli.options import console, err_console, fail
+from distillscope.cli.terminal import printable
 from distillscope.errors import UserError
 
 _SUFFIX_FORMAT = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".json": "json"}
@@ -129,7 +130,14 @@ def compare(
                 if score.n is None
                 else (f"{score.count}/{score.n}" if score.count is not None else str(score.n))
             )
-            table.add_row(str(rank), Text(model), value, interval, n, Text(path))
+            table.add_row(
+                str(rank),
+                Text(printable(model, markup=False)),
+                value,
+                interval,
+                n,
+                Text(printable(path, markup=False)),
+            )
         console.print(table)
 
 

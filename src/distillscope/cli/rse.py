@@ -19,15 +19,18 @@ from distillscope.cli.options import (
     Seed,
     SystemPrompt,
     console,
+    finite_float,
     parse_pairs,
     run_command,
     write_run_report,
 )
+from distillscope.cli.terminal import shown
 from distillscope.engine.run import RunContext, RunOptions
 from distillscope.results.base import Mean
 from distillscope.results.rse import MatrixResult, RseResult
 from distillscope.rse.judging import OFFLINE
 from distillscope.rse.stage import RseMatrixSettings, RseRunSettings, run_matrix_stage, run_rse_stage
+from distillscope.rse.types import MAX_JUDGE_CHARS
 
 app = typer.Typer(
     help="Response Similarity Evaluation: how closely do a model's answers track a reference's?",
@@ -62,7 +65,18 @@ Structured = Annotated[
     ),
 ]
 JudgeTemperature = Annotated[
-    float, typer.Option("--judge-temperature", help="LLM judge sampling temperature (recorded).")
+    float,
+    typer.Option(
+        "--judge-temperature", help="LLM judge sampling temperature (recorded).", parser=finite_float
+    ),
+]
+JudgeMaxChars = Annotated[
+    int,
+    typer.Option(
+        "--judge-max-chars",
+        min=1,
+        help="Offline judge: characters of each answer it reads (a runaway answer stays cheap).",
+    ),
 ]
 SharegptTurnsOpt = Annotated[
     str,
@@ -82,7 +96,9 @@ AnswerTokens = Annotated[int | None, typer.Option("--max-tokens", help="Max toke
 Temperature = Annotated[
     float | None,
     typer.Option(
-        "--temperature", help="Sampling temperature for the answering models (default: the model's)."
+        "--temperature",
+        help="Sampling temperature for the answering models (default: the model's).",
+        parser=finite_float,
     ),
 ]
 
@@ -107,14 +123,17 @@ def print_rse(results: RseResult, out: Path) -> None:
 
     datasets = results.dataset_names
     table = Table(
-        "model", *datasets, "average", title=f"similarity to {results.reference} (1-5, judge {results.judge})"
-    )
+        "model", *datasets, "average",
+        title=f"similarity to {shown(results.reference)} (1-5, judge {shown(results.judge)})",
+    )  # fmt: skip
     for name, block in results.models.items():
-        table.add_row(name, *(_fmt(block.datasets.get(d)) for d in datasets), _fmt(block.avg))
+        table.add_row(shown(name), *(_fmt(block.datasets.get(d)) for d in datasets), _fmt(block.avg))
     console.print(table)
     contrast = results.contrast.models if results.contrast else {}
     if contrast:
-        parts = [f"{name} {_signed(block.measures.get('overall'))}" for name, block in contrast.items()]
+        parts = [
+            f"{shown(name)} {_signed(block.measures.get('overall'))}" for name, block in contrast.items()
+        ]
         console.print(
             "contrast (similarity beyond the panel's typical, overall): " + ", ".join(parts), highlight=False
         )
@@ -124,7 +143,8 @@ def print_rse(results: RseResult, out: Path) -> None:
         counts[f"{results.reference} (reference)"] = missing.reference.count
     if counts:
         console.print(
-            "[yellow]missing answers (pairs skipped):[/] " + ", ".join(f"{k} {v}" for k, v in counts.items()),
+            "[yellow]missing answers (pairs skipped):[/] "
+            + ", ".join(f"{shown(k)} {v}" for k, v in counts.items()),
             highlight=False,
         )
     not_answers = [
@@ -158,6 +178,7 @@ def run(
     swap: Swap = False,
     structured: Structured = "auto",
     judge_temperature: JudgeTemperature = 0.0,
+    judge_max_chars: JudgeMaxChars = MAX_JUDGE_CHARS,
     panel: Annotated[
         list[str] | None,
         typer.Option(
@@ -189,7 +210,7 @@ def run(
             reference=reference, tests=test, panel=panel or [], datasets=parse_pairs(dataset, "--dataset"),
             sample=sample, seed=seed, judge=judge, swap=swap, judge_temperature=judge_temperature,
             sharegpt_turns=sharegpt_turns, system_prompt=system_prompt, max_tokens=max_tokens, temperature=temperature,
-            allow_missing=allow_missing, structured=structured,
+            allow_missing=allow_missing, structured=structured, judge_max_chars=judge_max_chars,
         )  # fmt: skip
         settings.validate()
         options = RunOptions(
@@ -218,6 +239,7 @@ def matrix(
     swap: Swap = False,
     structured: Structured = "auto",
     judge_temperature: JudgeTemperature = 0.0,
+    judge_max_chars: JudgeMaxChars = MAX_JUDGE_CHARS,
     sharegpt_turns: SharegptTurnsOpt = "first",
     seed: Seed = 0,
     cache: Cache = None,
@@ -242,7 +264,7 @@ def matrix(
             models=model, datasets=parse_pairs(dataset, "--dataset"), sample=sample, seed=seed, judge=judge,
             swap=swap, judge_temperature=judge_temperature, sharegpt_turns=sharegpt_turns,
             system_prompt=system_prompt, max_tokens=max_tokens, temperature=temperature,
-            allow_missing=allow_missing, structured=structured,
+            allow_missing=allow_missing, structured=structured, judge_max_chars=judge_max_chars,
         )  # fmt: skip
         settings.validate()
         options = RunOptions(
@@ -265,12 +287,12 @@ def print_matrix(results: MatrixResult, out: Path) -> None:
     order = results.order or list(range(len(names)))
     table = Table(
         "",
-        *(names[i] for i in order),
-        title=f"pairwise similarity (1-5, judge {results.judge}), dendrogram order",
+        *(shown(names[i]) for i in order),
+        title=f"pairwise similarity (1-5, judge {shown(results.judge)}), dendrogram order",
     )
     for i in order:
         row = results.scores[i]
-        table.add_row(names[i], *("n/a" if row[j] is None else f"{row[j]:.2f}" for j in order))
+        table.add_row(shown(names[i]), *("n/a" if row[j] is None else f"{row[j]:.2f}" for j in order))
     console.print(table)
     if not results.complete:
         console.print(

@@ -93,6 +93,11 @@ class Progress:
         elif self.mode == "plain":
             self._log(stage)
 
+    def note(self, message: str) -> None:
+        """One line for the user on stderr (not in quiet mode), above any progress bar."""
+        if self.mode != "quiet":
+            self.console.print(message, highlight=False, markup=False, soft_wrap=True)
+
     def counts(self, stage: str) -> tuple[int, int, int, int]:
         s = self._stage(stage)
         return s.done, s.total, s.cached, s.failed

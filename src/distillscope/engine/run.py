@@ -21,6 +21,7 @@ import hashlib
 import json
 import logging
 import os
+import sqlite3
 import tempfile
 from collections.abc import Iterable
 from contextlib import AbstractAsyncContextManager
@@ -36,6 +37,7 @@ from distillscope.errors import UserError
 from distillscope.jsonl import publish_mode
 from distillscope.models.base import Backend
 from distillscope.models.spec import ModelCatalog, build_backend
+from distillscope.redact import RedactingFilter, redact_data
 
 log = logging.getLogger("distillscope")
 
@@ -183,8 +185,10 @@ def write_atomic(path: Path, text: str) -> None:
         raise UserError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 
-def write_json(path: Path, data: Any) -> None:
-    write_atomic(path, json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+def write_json(path: Path, data: Any, *, redact: bool = True) -> None:
+    """Settings and results as JSON; `redact` (the default) hides secrets in URLs and headers."""
+    payload = redact_data(data) if redact else data
+    write_atomic(path, json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
 def write_jsonl(path: Path, rows: Iterable[Any]) -> None:
@@ -230,7 +234,9 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
         try:
             self.previous = self._claim_directory()
             self.catalog = ModelCatalog.load(options.config)
-            self.ledger = Ledger(options.cache or self.out / "ledger.sqlite")
+            ledger_path = options.cache or self.out / "ledger.sqlite"
+            self._new_ledger = not ledger_path.exists()
+            self.ledger = Ledger(ledger_path)
         except BaseException:
             self.lock.close()
             raise
@@ -332,9 +338,25 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
             "per_model": self.scheduler.stats(),
         }
 
+    def _drop_unused_ledger(self) -> None:
+        """A run refused before its first call (a bad spec, port or header) leaves no ledger."""
+        path = self.ledger.path
+        try:
+            db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            try:
+                rows = db.execute("SELECT COUNT(*) FROM calls").fetchone()[0]
+            finally:
+                db.close()
+        except Exception:  # unreadable: leave it for the user to see
+            return
+        if rows == 0:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+
     def _open_log(self) -> logging.Handler:
         handler = logging.FileHandler(self.out / "run.log", encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        handler.addFilter(RedactingFilter())
         log.addHandler(handler)
         log.setLevel(logging.INFO)
         return handler
@@ -349,6 +371,8 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
             await backend.aclose()
         try:
             self.ledger.close()
+            if isinstance(exc[1], UserError) and self._new_ledger:
+                self._drop_unused_ledger()
         finally:
             log.removeHandler(self._log_handler)
             self._log_handler.close()

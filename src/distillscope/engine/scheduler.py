@@ -9,6 +9,7 @@ fails is recorded as an error and returned as one, never as an empty answer.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 from collections.abc import Iterable, Sequence
@@ -60,7 +61,12 @@ class CallResult:
 UNREACHABLE_RETRIES = 2
 # Refusals that mean the configuration is wrong (bad key, no such model or path) when a model has
 # not answered a single call yet: the run stops with a UserError instead of failing every call.
-FATAL_BEFORE_FIRST_ANSWER = {401, 403, 404}
+# Redirects to another origin (and redirect loops) are refused the same way.
+FATAL_BEFORE_FIRST_ANSWER = {401, 403, 404, 301, 302, 303, 307, 308, 310}
+# A Retry-After wait at least this long is announced (at most once per ANNOUNCE_EVERY_S per model).
+ANNOUNCE_WAIT_S = 1.0
+ANNOUNCE_EVERY_S = 10.0
+log = logging.getLogger("distillscope")
 
 
 @dataclass
@@ -69,6 +75,9 @@ class RetryPolicy:
     base_delay_s: float = 0.5
     max_delay_s: float = 30.0
     max_retry_after_s: float = 120.0
+
+    def capped(self, retry_after: float) -> bool:
+        return retry_after > self.max_retry_after_s
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
@@ -101,6 +110,7 @@ class ModelStats:
     truncated: int = 0
     empty: int = 0
     filtered: int = 0
+    capped: int = 0
     retries: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -115,6 +125,7 @@ class ModelStats:
             "calls_truncated": self.truncated,
             "calls_empty": self.empty,
             "calls_filtered": self.filtered,
+            "calls_capped": self.capped,
             "retries": self.retries,
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
@@ -132,6 +143,7 @@ class _ModelLane:
     stats: ModelStats = field(default_factory=ModelStats)
     contacted: bool = False  # some call of this model got an answer of any kind from a server
     answered: bool = False  # some call of this model succeeded
+    announced_at: float = -1e9  # when a rate-limit wait was last announced
 
 
 class Scheduler:
@@ -209,6 +221,7 @@ class Scheduler:
             "calls_truncated": sum(s.truncated for s in stats),
             "calls_empty": sum(s.empty for s in stats),
             "calls_filtered": sum(s.filtered for s in stats),
+            "calls_capped": sum(s.capped for s in stats),
             "retries": sum(s.retries for s in stats),
             "prompt_tokens": sum(s.prompt_tokens for s in stats),
             "completion_tokens": sum(s.completion_tokens for s in stats),
@@ -230,7 +243,11 @@ class Scheduler:
                 semaphore=asyncio.Semaphore(max(1, limit)),
                 requests=TokenBucket(cfg.requests_per_minute) if cfg.requests_per_minute else None,
                 tokens=TokenBucket(cfg.tokens_per_minute) if cfg.tokens_per_minute else None,
-                retry=RetryPolicy(max_retries=cfg.max_retries, base_delay_s=cfg.retry_base_s),
+                retry=RetryPolicy(
+                    max_retries=cfg.max_retries,
+                    base_delay_s=cfg.retry_base_s,
+                    max_retry_after_s=cfg.max_retry_after_s,
+                ),
             )
             lane.stats.priced = (
                 cfg.price_per_million_input is not None or cfg.price_per_million_output is not None
@@ -263,6 +280,8 @@ class Scheduler:
         if entry.response.finish_reason == "length":
             lane.stats.truncated += 1
         _count_outcome(lane.stats, entry.response)
+        if entry.response.finish_reason == CAPPED:
+            lane.stats.capped += 1
         self.progress.advance(stage, cached=True)
         return CallResult(key, entry.response, cached=True, attempts=entry.attempts)
 
@@ -319,6 +338,7 @@ class Scheduler:
                 async with asyncio.timeout(timeout):  # no extra task per call, unlike wait_for
                     response = await lane.backend.generate(request)
                 response.latency_s = time.perf_counter() - started
+                response = cap_answer(response, lane.backend.config.max_answer_bytes)
                 lane.stats.sent += 1
                 lane.contacted = lane.answered = True
                 return CallResult(key, response, attempts=attempt)
@@ -346,7 +366,25 @@ class Scheduler:
                 detail = f"{error} (after {attempt} attempt{'s' if attempt > 1 else ''})"
                 return CallResult(key, None, error=detail, attempts=attempt, status=error.status)
             lane.stats.retries += 1
-            await asyncio.sleep(lane.retry.delay(attempt, error.retry_after))
+            wait = lane.retry.delay(attempt, error.retry_after)
+            if error.retry_after is not None:
+                self._announce_wait(lane, wait, error.retry_after)
+            await asyncio.sleep(wait)
+
+    def _announce_wait(self, lane: _ModelLane, wait: float, asked: float) -> None:
+        """Say that a run is waiting for a server's rate limit, instead of stalling silently."""
+        now = time.monotonic()
+        if wait < ANNOUNCE_WAIT_S or now - lane.announced_at < ANNOUNCE_EVERY_S:
+            return
+        lane.announced_at = now
+        capped = (
+            f" (the server asked for {asked:.0f} s; capped by max_retry_after_s)"
+            if lane.retry.capped(asked)
+            else ""
+        )
+        message = f"model '{lane.backend.name}': waiting {wait:.0f} s for the server's rate limit{capped}"
+        log.warning(message)
+        self.progress.note(message)
 
     def _account(self, lane: _ModelLane, response: ModelResponse) -> None:
         cfg = lane.backend.config
@@ -354,6 +392,8 @@ class Scheduler:
         if response.finish_reason == "length":  # an answer cut at max_tokens: kept, but counted
             stats.truncated += 1
         _count_outcome(stats, response)
+        if response.finish_reason == CAPPED:  # cut by us at max_answer_bytes
+            stats.capped += 1
         stats.prompt_tokens += response.usage.prompt_tokens
         stats.completion_tokens += response.usage.completion_tokens
         stats.cost_usd += (
@@ -368,6 +408,19 @@ def _count_outcome(stats: ModelStats, response: ModelResponse) -> None:
         stats.empty += 1
     elif outcome == "filtered":
         stats.filtered += 1
+
+
+CAPPED = "capped"
+
+
+def cap_answer(response: ModelResponse, max_bytes: int) -> ModelResponse:
+    """An answer longer than `max_bytes` (UTF-8) cut there, on a character boundary, with
+    finish_reason 'capped': a runaway 60 MB answer is not stored whole, and it is counted."""
+    text = response.text
+    if len(text) * 4 <= max_bytes or len(encoded := text.encode("utf-8")) <= max_bytes:
+        return response
+    cut = encoded[:max_bytes].decode("utf-8", "ignore")
+    return response.model_copy(update={"text": cut, "finish_reason": CAPPED})
 
 
 def _estimate_tokens(request: ModelRequest) -> float:

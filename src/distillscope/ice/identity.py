@@ -15,12 +15,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, Field, ValidationError
 
 from distillscope.errors import UserError
 from distillscope.ice.types import TargetIdentity
 from distillscope.models.base import ModelIdentity
+from distillscope.records import parse_yaml, read_text
 
 STRICT_VENDOR_CLASSES = frozenset({"openai", "anthropic"})
 
@@ -162,11 +162,7 @@ class IdentityRegistry:
         file: `families: [{id, organisation, org_aliases, names, patterns, vendor_class}]`). An entry
         whose id already exists adds its aliases to that family."""
         p = Path(path)
-        try:
-            text = p.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UserError(f"{p}: cannot read identity file: {exc.strerror or exc}") from exc
-        extra = self._parse(text, str(p))
+        extra = self._parse(read_text(p, "identity file"), str(p))
         merged = {f.id: f.model_copy(deep=True) for f in self.families}
         for fam in extra:
             old = merged.get(fam.id)
@@ -180,12 +176,7 @@ class IdentityRegistry:
 
     @staticmethod
     def _parse(text: str, where: str) -> list[Family]:
-        try:
-            data: Any = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else None
-            raise UserError.at(where, f"not valid YAML: {getattr(exc, 'problem', exc)}", line=line) from exc
+        data: Any = parse_yaml(text, where)
         try:
             families = _FamilyFile.model_validate(data).families
         except ValidationError as exc:

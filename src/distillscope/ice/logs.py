@@ -10,7 +10,6 @@ Accepted (detected per row or from the CSV header):
 
 from __future__ import annotations
 
-import csv
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,8 +19,8 @@ from typing import Any
 from distillscope.errors import UserError
 from distillscope.ice.probes import guess_language
 from distillscope.ice.templates import fill_template
-from distillscope.jsonl import parse_jsonl_lines
 from distillscope.models.types import answer_outcome
+from distillscope.records import iter_records
 
 _TRUE = {"1", "true", "yes", "y", "t"}
 _FALSE = {"0", "false", "no", "n", "f"}
@@ -99,49 +98,23 @@ def iter_log(path: Path, *, details: bool = True) -> Iterator[LogRow]:
     `details=False` checks every row just as strictly but leaves out what only judging and
     breakdowns need (`prompt` is the bare template; no template id, no language): a cheap first
     pass over a large log."""
-    objects = _csv_rows(path) if path.suffix.lower() == ".csv" else _jsonl_rows(path)
     start = 0
-    for line, obj in objects:
+    seen = False
+    label_name = "strict" if "strict" in path.stem.casefold() else "loose"
+    is_csv = path.suffix.lower() in (".csv", ".tsv")
+    for record in iter_records(path):
+        seen = True
+        obj = record.data
+        if is_csv and "label" in obj and label_name not in obj:
+            # a CSV `label` column is the strict label when the file name says so, else the loose one
+            obj = {**obj, label_name: obj["label"]}
+            del obj["label"]
+        line = record.line if record.line is not None else record.index + 1
         rows = _rows_of(path, line, obj, start=start, details=details)
         start += len(rows)
         yield from rows
-
-
-def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line, object) of a JSONL file, read line by line, with the checks of `jsonl.read_jsonl`."""
-    if not path.exists():
-        raise UserError(f"{path}: file not found")
-    if path.is_dir():
-        raise UserError(f"{path}: is a directory, expected a file")
-    seen = False
-    try:
-        with path.open(encoding="utf-8") as fh:
-            for row in parse_jsonl_lines(path, fh):
-                seen = True
-                yield row
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    if not seen:
+    if not seen and (not is_csv or not path.read_bytes().strip()):
         raise UserError(f"{path}: file is empty")
-
-
-def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    if not path.exists():
-        raise UserError(f"{path}: file not found")
-    csv.field_size_limit(50_000_000)
-    label_name = "strict" if "strict" in path.stem.casefold() else "loose"
-    try:
-        with path.open(encoding="utf-8", newline="") as fh:
-            reader = csv.DictReader(fh)
-            if reader.fieldnames is None:
-                raise UserError(f"{path}: empty CSV")
-            for row in reader:
-                obj: dict[str, Any] = dict(row)
-                if "label" in obj and label_name not in obj:
-                    obj[label_name] = obj.pop("label")
-                yield reader.line_num, obj
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{path}: not UTF-8 text (byte {exc.start})") from None
 
 
 def _text(path: Path, line: int, obj: dict[str, Any], name: str) -> str:

@@ -8,10 +8,8 @@ whose rows have a `question` (and optionally `id`, `area`, `language`).
 
 from __future__ import annotations
 
-import csv
-import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -20,6 +18,7 @@ from typing import Any
 import yaml
 
 from distillscope.errors import UserError
+from distillscope.records import check_file, read_records
 
 AREAS = ("team", "company", "partners", "platform", "geography")
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -79,26 +78,16 @@ def load_probes(source: str | Path = "builtin", languages: Sequence[str] | None 
 
 
 def read_probe_file(path: Path) -> list[Probe]:
-    """A user's probe file (YAML list, JSONL or CSV); errors name the file, line and field."""
-    if not path.exists():
-        raise UserError(f"{path}: probe file not found (--probes)")
-    if path.is_dir():
-        raise UserError(f"{path}: is a directory, expected a probe file (--probes)")
+    """A user's probe file (YAML/JSON list, JSONL or CSV); errors name the file, line and field."""
+    check_file(path, "probe file")
     suffix = path.suffix.lower()
-    try:
-        if suffix == ".jsonl":
-            rows = list(_jsonl_rows(path))
-        elif suffix == ".csv":
-            rows = list(_csv_rows(path))
-        elif suffix in (".yaml", ".yml", ".json"):
-            rows = list(_yaml_rows(path))
-        else:
-            raise UserError(f"{path}: unknown probe file type '{suffix}' (use .yaml, .jsonl or .csv)")
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    if suffix not in (".jsonl", ".csv", ".yaml", ".yml", ".json"):
+        raise UserError(f"{path}: unknown probe file type '{suffix}' (use .yaml, .jsonl, .json or .csv)")
+    records = read_records(path, what="probe file", list_keys=("probes",))
+    if suffix == ".csv" and "question" not in records[0].data:
+        raise UserError.at(path, "CSV header needs a 'question' column", line=1, field="question")
+    rows = [(r.line, r.data) for r in records]
     probes = [_probe_from_row(path, line, row, n) for n, (line, row) in enumerate(rows, start=1)]
-    if not probes:
-        raise UserError(f"{path}: no probes in file")
     seen: dict[str, int | None] = {}
     for (line, _), probe in zip(rows, probes, strict=True):
         if probe.id in seen:
@@ -125,37 +114,3 @@ def _probe_from_row(path: Path, line: int | None, row: Any, number: int) -> Prob
         language=language,
         question=question.strip(),
     )
-
-
-def _jsonl_rows(path: Path) -> Iterable[tuple[int | None, Any]]:
-    with path.open(encoding="utf-8") as fh:
-        for line, text in enumerate(fh, start=1):
-            if not text.strip():
-                continue
-            try:
-                yield line, json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise UserError.at(path, f"invalid JSON ({exc.msg})", line=line) from None
-
-
-def _csv_rows(path: Path) -> Iterable[tuple[int | None, Any]]:
-    with path.open(encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        if reader.fieldnames is None or "question" not in reader.fieldnames:
-            raise UserError.at(path, "CSV header needs a 'question' column", line=1, field="question")
-        for row in reader:
-            yield reader.line_num, row
-
-
-def _yaml_rows(path: Path) -> Iterable[tuple[int | None, Any]]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise UserError.at(path, "invalid YAML", line=mark.line + 1 if mark else None) from None
-    if isinstance(data, dict) and "probes" in data:
-        data = data["probes"]
-    if not isinstance(data, list):
-        raise UserError(f"{path}: expected a list of probes (or a mapping with 'probes:')")
-    for row in data:
-        yield None, row

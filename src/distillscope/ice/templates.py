@@ -10,8 +10,6 @@ the hard score leaves such prompts out.
 
 from __future__ import annotations
 
-import csv
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -21,6 +19,7 @@ from typing import Any
 import yaml
 
 from distillscope.errors import UserError
+from distillscope.records import check_file, load_json, read_records
 
 QUERY_SLOT = "{query}"
 DEFAULT_VENDOR_WORDS = ("openai", "chatgpt", "gpt", "claude", "anthropic")
@@ -73,26 +72,19 @@ def load_templates(source: str | Path = "builtin") -> list[Template]:
     if str(source) == "builtin":
         return builtin_templates()
     path = Path(source)
-    if not path.exists():
-        raise UserError(f"{path}: template file not found (--templates)")
-    if path.is_dir():
-        raise UserError(f"{path}: is a directory, expected a template file (--templates)")
+    check_file(path, "template file")
     suffix = path.suffix.lower()
-    try:
-        if suffix == ".csv":
-            templates = read_gptfuzzer_csv(path)
-        elif suffix == ".json":
-            templates = read_easyjailbreak_json(path)
-        elif suffix == ".jsonl":
-            templates = _read_jsonl(path)
-        elif suffix in (".yaml", ".yml"):
-            templates = _read_yaml(path)
-        else:
-            raise UserError(
-                f"{path}: unknown template file type '{suffix}' (use .csv, .json, .jsonl or .yaml)"
-            )
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    if suffix == ".csv":
+        templates = read_gptfuzzer_csv(path)
+    elif suffix == ".json":
+        templates = read_easyjailbreak_json(path)
+    elif suffix in (".jsonl", ".yaml", ".yml"):
+        records = read_records(path, what="template file", list_keys=("templates",), scalar_key="text")
+        templates = [
+            _template_from(path, r.line, i, r.data, "custom") for i, r in enumerate(records, start=1)
+        ]
+    else:
+        raise UserError(f"{path}: unknown template file type '{suffix}' (use .csv, .json, .jsonl or .yaml)")
     if not templates:
         raise UserError(f"{path}: no templates in file")
     ids = [t.id for t in templates]
@@ -104,19 +96,19 @@ def load_templates(source: str | Path = "builtin") -> list[Template]:
 
 def read_gptfuzzer_csv(path: Path) -> list[Template]:
     """GPTFuzzer's seed file: columns `id`, `text`; `[INSERT PROMPT HERE]` marks the slot."""
-    csv.field_size_limit(10_000_000)
-    with path.open(encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        if reader.fieldnames is None or "text" not in reader.fieldnames:
-            raise UserError.at(
-                path, "CSV header needs a 'text' column (GPTFuzzer format: id,text)", line=1, field="text"
-            )
-        out: list[Template] = []
-        for number, row in enumerate(reader, start=1):
-            text = (row.get("text") or "").strip()
-            if not text:
-                raise UserError.at(path, "empty template", line=reader.line_num, field="text")
-            out.append(Template(f"gptfuzzer-{row.get('id') or number}", "gptfuzzer", normalise_slot(text)))
+    records = read_records(path, what="template file")
+    if "text" not in records[0].data:
+        raise UserError.at(
+            path, "CSV header needs a 'text' column (GPTFuzzer format: id,text)", line=1, field="text"
+        )
+    out: list[Template] = []
+    for number, record in enumerate(records, start=1):
+        text = (record.data.get("text") or "").strip()
+        if not text:
+            raise record.error("empty template", field="text")
+        out.append(
+            Template(f"gptfuzzer-{record.data.get('id') or number}", "gptfuzzer", normalise_slot(text))
+        )
     return out
 
 
@@ -124,10 +116,7 @@ def read_easyjailbreak_json(path: Path) -> list[Template]:
     """EasyJailbreak JSON: its `seed_template.json` shape (`{"attack": {"METHOD": [template, ...]}}`,
     nested mappings of lists; empty strings skipped; AutoDAN's `[PROMPT]` is a slot too), or a plain
     list of template strings / objects with `text` (optionally `id`, `kind`)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise UserError.at(path, f"invalid JSON ({exc.msg})", line=exc.lineno) from None
+    data = load_json(path, "template file")
     if isinstance(data, list):
         return [_template_from(path, None, i, item, "easyjailbreak") for i, item in enumerate(data, start=1)]
     if not isinstance(data, dict):
@@ -148,33 +137,6 @@ def read_easyjailbreak_json(path: Path) -> list[Template]:
 
     walk(data, "easyjailbreak")
     return out
-
-
-def _read_jsonl(path: Path) -> list[Template]:
-    out: list[Template] = []
-    with path.open(encoding="utf-8") as fh:
-        for line, text in enumerate(fh, start=1):
-            if not text.strip():
-                continue
-            try:
-                item = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise UserError.at(path, f"invalid JSON ({exc.msg})", line=line) from None
-            out.append(_template_from(path, line, len(out) + 1, item, "custom"))
-    return out
-
-
-def _read_yaml(path: Path) -> list[Template]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise UserError.at(path, "invalid YAML", line=mark.line + 1 if mark else None) from None
-    if isinstance(data, dict):
-        data = data.get("templates")
-    if not isinstance(data, list):
-        raise UserError(f"{path}: expected a list of templates (or a mapping with 'templates:')")
-    return [_template_from(path, None, i, item, "custom") for i, item in enumerate(data, start=1)]
 
 
 def _template_from(path: Path, line: int | None, number: int, item: Any, default_kind: str) -> Template:

@@ -13,9 +13,9 @@ from distillscope.engine.ledger import request_key
 from distillscope.engine.run import RunContext, write_jsonl
 from distillscope.engine.scheduler import CallResult
 from distillscope.errors import BudgetExhausted, UserError
-from distillscope.jsonl import read_jsonl
 from distillscope.models.base import Backend
 from distillscope.models.types import GenerateParams, ModelRequest
+from distillscope.records import KNOWN_SUFFIXES, read_records, read_text
 from distillscope.results.answers import AnswersResult
 
 
@@ -32,26 +32,23 @@ class AnswerSettings:
 
 
 def read_prompt_file(path: Path) -> list[tuple[str, str]]:
-    """(id, prompt) pairs from JSONL (`prompt`, optional `id`) or plain text (one prompt a line)."""
-    if path.suffix == ".jsonl":
+    """(id, prompt) pairs from a record file (JSONL, JSON array, CSV, YAML, Parquet: `prompt`,
+    optional `id`; a JSON array of strings is a list of prompts) or plain text (one prompt a line)."""
+    if path.suffix.lower() in KNOWN_SUFFIXES:
         pairs = []
         seen: set[str] = set()
-        for line, row in read_jsonl(path):
-            prompt = row.get("prompt")
+        for record in read_records(path, list_keys=("prompts", "data"), scalar_key="prompt"):
+            prompt = record.data.get("prompt")
             if not isinstance(prompt, str) or not prompt.strip():
-                raise UserError.at(path, "missing or empty 'prompt'", line=line, field="prompt")
-            pid = str(row.get("id", f"line-{line}"))
+                raise record.error("missing or empty text", field="prompt")
+            raw_id = record.data.get("id")
+            pid = str(raw_id) if raw_id not in (None, "") else f"line-{record.line or record.index + 1}"
             if pid in seen:
-                raise UserError.at(path, f"duplicate id '{pid}'", line=line, field="id")
+                raise record.error(f"duplicate id '{pid}'", field="id")
             seen.add(pid)
             pairs.append((pid, prompt))
         return pairs
-    if not path.is_file():
-        raise UserError(f"{path}: file not found" if not path.exists() else f"{path}: not a regular file")
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    lines = read_text(path).splitlines()
     pairs = [(f"line-{i}", text) for i, text in enumerate(lines, start=1) if text.strip()]
     if not pairs:
         raise UserError(f"{path}: no prompts in file")

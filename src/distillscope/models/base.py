@@ -6,9 +6,11 @@ import abc
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from distillscope.models.types import GenerateParams, ModelRequest, ModelResponse
+from distillscope.models.urls import check_base_url, check_header
+from distillscope.redact import looks_like_secret, redact_headers, redact_url
 from distillscope.registry import Registry
 
 
@@ -20,10 +22,13 @@ class ModelIdentity(BaseModel):
 
 
 class ModelConfig(BaseModel):
-    """Everything needed to build a backend. Secrets are never here: only the *name* of the
-    environment variable that holds an API key."""
+    """Everything needed to build a backend. Keys belong in environment variables (the *name* in
+    `api_key_env`, or `${NAME}` in a header value); a gateway key written into a URL's query or a
+    header value is possible, and `public_dict()` (all that is ever written) shows it as `***`."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Inputs are never echoed in validation errors (a field may hold a secret), and every float
+    # must be finite (`nan`, `inf` and `.nan` in YAML are refused).
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, allow_inf_nan=False)
 
     kind: str
     model: str
@@ -47,18 +52,50 @@ class ModelConfig(BaseModel):
     identity: ModelIdentity | None = None
     path: str | None = None
     n_ctx: int = 2048
+    max_answer_bytes: int = Field(
+        default=1_000_000, ge=1, description="longer answers are cut (finish_reason 'capped') and counted"
+    )
+    max_retry_after_s: float = Field(
+        default=120.0, ge=0, description="longest wait honoured from a server's Retry-After"
+    )
     cache_namespace: str | None = Field(
         default=None, description="overrides the ledger identity, e.g. to share a cache across hosts"
     )
+
+    @field_validator("urls")
+    @classmethod
+    def _valid_urls(cls, urls: list[str]) -> list[str]:
+        for url in urls:
+            check_base_url(url)
+        return urls
+
+    @field_validator("headers")
+    @classmethod
+    def _valid_headers(cls, headers: dict[str, str]) -> dict[str, str]:
+        for name, value in headers.items():
+            check_header(name, value)
+        return headers
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _env_name_not_key(cls, value: str | None) -> str | None:
+        if value is not None and looks_like_secret(value):
+            raise ValueError(
+                "must be the NAME of an environment variable (like OPENAI_API_KEY), and this value "
+                "looks like a key itself (not shown): put the key in a variable and name the variable"
+            )
+        return value
 
     @property
     def display_name(self) -> str:
         return self.name or self.model
 
     def public_dict(self) -> dict[str, Any]:
-        """Settings as written to config.json / results.json (no secrets exist here to leak)."""
+        """Settings as written to config.json / results.json: URLs and headers redacted."""
         data = self.model_dump(mode="json", exclude_none=True)
         data["system_prompt"] = self.system_prompt  # always recorded, even when None
+        data["urls"] = [redact_url(u) for u in self.urls]
+        data["headers"] = redact_headers(self.headers)
         return data
 
 

@@ -15,11 +15,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import os
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 from aiohttp.helpers import get_env_proxy_for_url
@@ -28,7 +30,10 @@ from yarl import URL
 from distillscope.errors import BackendError, UserError
 from distillscope.models.base import Backend, ModelConfig, register_backend
 from distillscope.models.types import ModelRequest, ModelResponse, Usage
+from distillscope.models.urls import expand_header, origin
 
+REDIRECT_STATUS = {301, 302, 303, 307, 308}
+MAX_REDIRECTS = 5
 RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524, 529}
 
 
@@ -47,13 +52,24 @@ class Endpoint:
             self.proxy, self.proxy_auth = get_env_proxy_for_url(URL(self.url))
 
 
+def join_path(base: str, path: str) -> str:
+    """`base` + `path`, keeping a query string where it belongs (some gateways want
+    `?api-version=...` or a key parameter on every call)."""
+    if "?" not in base and "#" not in base:
+        return base + path
+    parts = urlsplit(base)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/") + path, parts.query, ""))
+
+
 def parse_retry_after(value: str | None) -> float | None:
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
         import time
 
@@ -74,7 +90,7 @@ class OpenAICompatibleBackend(Backend):
             raise UserError(
                 f"model '{config.display_name}': api must be 'chat' or 'completions', not '{config.api}'"
             )
-        self.endpoints = [Endpoint(url.rstrip("/")) for url in config.urls]
+        self.endpoints = [Endpoint(url.rstrip("/") if "?" not in url else url) for url in config.urls]
         self._session: aiohttp.ClientSession | None = None
         self._session_loop: asyncio.AbstractEventLoop | None = None
         self._guard: AsyncGenerator[None, None] | None = None
@@ -99,7 +115,10 @@ class OpenAICompatibleBackend(Backend):
         return self._session
 
     def _headers(self) -> dict[str, str]:
-        headers = {"Content-Type": "application/json", **self.config.headers}
+        headers = {
+            "Content-Type": "application/json",
+            **{k: expand_header(v, os.environ) for k, v in self.config.headers.items()},
+        }
         env = self.config.api_key_env
         key = os.environ.get(env) if env else None
         if key:
@@ -128,28 +147,7 @@ class OpenAICompatibleBackend(Backend):
         endpoint.inflight += 1
         endpoint.served += 1
         try:
-            try:
-                session = await self._client()
-                async with session.post(
-                    endpoint.url + path,
-                    data=data,
-                    headers=self._headers(),
-                    proxy=endpoint.proxy,
-                    proxy_auth=endpoint.proxy_auth,
-                ) as reply:
-                    status, headers, raw = reply.status, reply.headers, await reply.read()
-            except TimeoutError as exc:
-                raise BackendError(
-                    f"{endpoint.url}: timeout ({type(exc).__name__})",
-                    retryable=True,
-                    unreachable=isinstance(exc, aiohttp.ConnectionTimeoutError),
-                ) from None
-            except aiohttp.ClientError as exc:
-                raise BackendError(
-                    f"{endpoint.url}: connection error ({type(exc).__name__}: {exc})",
-                    retryable=True,
-                    unreachable=isinstance(exc, aiohttp.ClientConnectorError),
-                ) from None
+            status, headers, raw = await self._post(endpoint, join_path(endpoint.url, path), data)
         finally:
             endpoint.inflight -= 1
         try:
@@ -162,6 +160,52 @@ class OpenAICompatibleBackend(Backend):
                 # a form it does not know): the same request would fail again, so do not retry it
                 raise BackendError(str(exc), retryable=False, status=exc.status) from None
             raise
+
+    async def _post(self, endpoint: Endpoint, url: str, data: bytes) -> tuple[int, Any, bytes]:
+        """POST, following redirects only within the endpoint's own origin (scheme, host, port).
+
+        aiohttp would follow a redirect anywhere and send our headers (custom key headers
+        included) to the new host; a redirect to another origin is an error naming both."""
+        for _ in range(MAX_REDIRECTS + 1):
+            try:
+                session = await self._client()
+                async with session.post(
+                    url,
+                    data=data,
+                    headers=self._headers(),
+                    proxy=endpoint.proxy,
+                    proxy_auth=endpoint.proxy_auth,
+                    allow_redirects=False,
+                ) as reply:
+                    status, headers = reply.status, reply.headers
+                    location = headers.get("location") if status in REDIRECT_STATUS else None
+                    raw = b"" if location else await reply.read()
+            except TimeoutError as exc:
+                raise BackendError(
+                    f"{endpoint.url}: timeout ({type(exc).__name__})",
+                    retryable=True,
+                    unreachable=isinstance(exc, aiohttp.ConnectionTimeoutError),
+                ) from None
+            except aiohttp.ClientError as exc:
+                raise BackendError(
+                    f"{endpoint.url}: connection error ({type(exc).__name__}: {exc})",
+                    retryable=True,
+                    unreachable=isinstance(exc, aiohttp.ClientConnectorError),
+                ) from None
+            if location is None:
+                return status, headers, raw
+            target = str(URL(url).join(URL(location)))
+            if origin(target) != origin(url):
+                raise BackendError(
+                    f"{endpoint.url}: HTTP {status} redirect from {origin(url)} to another origin "
+                    f"{origin(target)}, not followed (our headers would go there); use the final URL",
+                    retryable=False,
+                    status=status,
+                )
+            url = target
+        raise BackendError(
+            f"{endpoint.url}: more than {MAX_REDIRECTS} redirects", retryable=False, status=310
+        )
 
     def _parse(
         self, url: str, status: int, content_type: str | None, retry_after: str | None, raw: bytes
@@ -179,7 +223,7 @@ class OpenAICompatibleBackend(Backend):
             )
         try:
             data = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
             raise BackendError(
                 f"{url}: response is not JSON ({content_type or '?'})", retryable=True
             ) from None

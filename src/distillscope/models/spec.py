@@ -18,11 +18,13 @@ import os
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from distillscope.errors import UserError
 from distillscope.models.base import Backend, ModelConfig, create_backend
+from distillscope.models.urls import check_header, expand_header, header_env_refs
+from distillscope.records import load_yaml
+from distillscope.redact import remember_secret_env
 
 OPENAI_URL = "https://api.openai.com/v1"
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
@@ -68,19 +70,7 @@ class ModelCatalog:
         if path is None:
             return cls()
         path = Path(path)
-        if not path.exists():
-            raise UserError(f"{path}: config file not found")
-        if path.is_dir():
-            raise UserError(f"{path}: is a directory, expected a YAML file")
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except UnicodeDecodeError:
-            raise UserError(f"{path}: not UTF-8 text") from None
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else None
-            problem = getattr(exc, "problem", None) or "malformed YAML"
-            raise UserError.at(path, f"malformed YAML: {problem}", line=line) from None
+        data = load_yaml(path, "config file")
         if data is None:
             return cls(path=path)
         if not isinstance(data, dict) or not isinstance(data.get("models", {}), dict):
@@ -102,20 +92,24 @@ def _config_from_yaml(path: Path, name: str, raw: Any) -> ModelConfig:
     spec = raw.pop("spec", None)
     base: dict[str, Any] = {}
     if spec is not None:
-        base = parse_inline(str(spec)).model_dump(exclude_unset=True)
+        if not isinstance(spec, str):
+            raise UserError.at(path, "expected a model spec (text)", field=f"models.{name}.spec")
+        try:
+            base = parse_inline(spec).model_dump(exclude_unset=True)
+        except UserError as exc:
+            raise UserError.at(path, str(exc), field=f"models.{name}.spec") from None
     if isinstance(raw.get("url"), str):
         raw["urls"] = [raw.pop("url")]
     merged = {**base, **raw, "name": raw.get("name", name)}
     merged.setdefault("model", name)
     merged.setdefault("kind", "openai-compatible")
-    if merged["kind"] == "openai-compatible":
+    if merged.get("kind") == "openai-compatible":
         merged.setdefault("api_key_env", DEFAULT_KEY_ENV)
     try:
         return ModelConfig.model_validate(merged)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
-        raise UserError.at(path, err["msg"], field=f"models.{name}.{loc}") from None
+        loc = ".".join(str(p) for p in exc.errors()[0]["loc"])
+        raise UserError.at(path, _first_error(exc), field=f"models.{name}.{loc}") from None
 
 
 def parse_inline(spec: str) -> ModelConfig:
@@ -123,14 +117,14 @@ def parse_inline(spec: str) -> ModelConfig:
     if not sep or not rest:
         raise UserError(f"model spec '{spec}': {SPEC_HELP}")
     if kind in ("openai-compatible", "openai-completions"):
-        name, at, urls = rest.partition("@")
+        # NAME@URL: the model name may itself hold '@' (rare); the URL part starts at '@http'.
+        at_url = rest.find("@http")
+        name, at, urls = (rest[:at_url], "@", rest[at_url + 1 :]) if at_url > 0 else rest.partition("@")
         url_list = [u.strip() for u in urls.split(",") if u.strip()]
         if not at or not name or not url_list:
             raise UserError(f"model spec '{spec}': expected {kind}:NAME@URL[,URL2...]")
-        for url in url_list:
-            if not url.startswith(("http://", "https://")):
-                raise UserError(f"model spec '{spec}': URL '{url}' must start with http:// or https://")
-        return ModelConfig(
+        return _inline_config(
+            spec,
             kind="openai-compatible",
             model=name,
             urls=url_list,
@@ -138,15 +132,35 @@ def parse_inline(spec: str) -> ModelConfig:
             api_key_env=DEFAULT_KEY_ENV,
         )
     if kind == "openai":
-        return ModelConfig(
-            kind="openai-compatible", model=rest, urls=[OPENAI_URL], api_key_env=DEFAULT_KEY_ENV, name=rest
+        return _inline_config(
+            spec,
+            kind="openai-compatible",
+            model=rest,
+            urls=[OPENAI_URL],
+            api_key_env=DEFAULT_KEY_ENV,
+            name=rest,
         )
     if kind == "local":
         name = rest if rest in ("smollm2",) else Path(rest).stem
-        return ModelConfig(kind="local", model=rest, name=name)
+        return _inline_config(spec, kind="local", model=rest, name=name)
     if kind == "replay":
-        return ModelConfig(kind="replay", model=rest, path=rest, name=Path(rest).stem)
+        return _inline_config(spec, kind="replay", model=rest, path=rest, name=Path(rest).stem)
     raise UserError(f"model spec '{spec}': unknown kind '{kind}'; {SPEC_HELP}")  # not in SPEC_KINDS
+
+
+def _inline_config(spec: str, **fields: Any) -> ModelConfig:
+    """A validated config from an inline spec; a refused field is one line naming the spec."""
+    try:
+        return ModelConfig.model_validate(fields)
+    except ValidationError as exc:
+        raise UserError(f"model spec '{spec}': {_first_error(exc)}") from None
+
+
+def _first_error(exc: ValidationError) -> str:
+    """The first problem of a refused config, without the value (which may be a secret)."""
+    err = exc.errors()[0]
+    message = str(err["msg"]).removeprefix("Value error, ")
+    return message
 
 
 def resolve_config(spec: str, catalog: ModelCatalog | None = None) -> ModelConfig:
@@ -164,6 +178,8 @@ def resolve_config(spec: str, catalog: ModelCatalog | None = None) -> ModelConfi
         )
         raise UserError(f"model spec '{spec}': not a known model name{where}; {SPEC_HELP}")
     _check_key(spec, config)
+    _check_header_envs(spec, config)
+    remember_secret_env(config.api_key_env)
     return config
 
 
@@ -175,6 +191,22 @@ def _check_key(spec: str, config: ModelConfig) -> None:
     needs_key = any(u.startswith(OPENAI_URL) for u in config.urls) or env != DEFAULT_KEY_ENV
     if needs_key and not os.environ.get(env):
         raise UserError(f"model '{spec}': environment variable {env} is not set (it must hold the API key)")
+
+
+def _check_header_envs(spec: str, config: ModelConfig) -> None:
+    """`headers: {api-key: "${AZURE_KEY}"}`: each variable must be set, and its value must be a
+    valid header value; its value is then masked wherever a text could show it."""
+    for name, value in config.headers.items():
+        for env in header_env_refs(value):
+            if not os.environ.get(env):
+                raise UserError(
+                    f"model '{spec}': environment variable {env} (used in header '{name}') is not set"
+                )
+            remember_secret_env(env)
+        try:
+            check_header(name, expand_header(value, os.environ))
+        except ValueError as exc:
+            raise UserError(f"model '{spec}': {exc} (after reading its environment variables)") from None
 
 
 def build_backend(spec: str, catalog: ModelCatalog | None = None, **overrides: Any) -> Backend:

@@ -19,7 +19,7 @@ class Message(BaseModel):
 class GenerateParams(BaseModel):
     """Sampling parameters. `None` means "the backend's default" and is left out of the request."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
 
     temperature: float | None = Field(default=None, ge=0.0)
     top_p: float | None = Field(default=None, gt=0.0, le=1.0)

@@ -18,6 +18,8 @@ from typing import Any
 
 from distillscope.errors import UserError
 from distillscope.models.spec import model_label
+from distillscope.records import load_json
+from distillscope.redact import redact_data
 from distillscope.results import base as typed
 from distillscope.results.ice import IceResult as TypedIce
 from distillscope.results.ice import IceScores, IceTarget
@@ -199,26 +201,22 @@ Run = IceRun | RseRun | MatrixRun
 
 
 def read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except json.JSONDecodeError as exc:
-        raise UserError.at(path, f"not valid JSON ({exc.msg})", line=exc.lineno) from None
+    """A run's JSON file (BOM accepted, depth bounded; errors name the file and line)."""
+    return load_json(path, "results file")
 
 
 def stream_jsonl(path: Path) -> Iterator[dict[str, Any]]:
     """Rows of a JSONL file one at a time; a malformed line is skipped (the report shows what it can)."""
     if not path.is_file():
         return
-    with path.open(encoding="utf-8", errors="replace") as fh:
+    with path.open(encoding="utf-8-sig", errors="replace") as fh:
         for line in fh:
             line = line.strip()
             if not line:
                 continue
             try:
                 obj = json.loads(line)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):
                 continue
             if isinstance(obj, dict):
                 yield obj
@@ -231,15 +229,16 @@ def iter_jsonl(path: Path) -> list[dict[str, Any]]:
 
 def _settings_of(result: typed.Result, run_dir: Path) -> dict[str, Any]:
     """results.json settings, completed from config.json for anything it leaves out."""
-    settings = dict(result.settings)
+    redacted = redact_data(result.settings)
+    settings = dict(redacted) if isinstance(redacted, dict) else {}
     config_path = run_dir / "config.json"
     if config_path.is_file():
         try:
-            config = json.loads(config_path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
+            config = load_json(config_path)
+        except UserError:
             config = {}
         for key, value in (config if isinstance(config, dict) else {}).items():
-            settings.setdefault(key, value)
+            settings.setdefault(key, redact_data(value))
     return settings
 
 

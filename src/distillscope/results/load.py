@@ -7,13 +7,13 @@ recognised once, here, by their shape, and lifted to the current models (`stoppe
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from distillscope.errors import UserError
+from distillscope.records import load_json
 from distillscope.results.base import Result
 from distillscope.results.registry import KINDS
 
@@ -80,14 +80,7 @@ def load(path: str | Path) -> Result:
         if not path.exists():
             raise UserError(f"{path}: no such file or directory")
         raise UserError(f"{path}: no results.json (not a finished distillscope run directory)")
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UserError(f"{file}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise UserError(f"{file}: not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise UserError.at(file, f"not valid JSON ({exc.msg})", line=exc.lineno) from None
+    data = load_json(file, "results file")  # the one reader: BOM, nesting depth, located errors
     result = parse(data, file).at(file.parent)
     _locate_children(result, file.parent)
     return result

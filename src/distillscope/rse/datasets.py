@@ -32,8 +32,8 @@ from typing import Any, Literal
 import yaml
 
 from distillscope.errors import UserError
-from distillscope.jsonl import parse_jsonl_lines
 from distillscope.models.types import Message
+from distillscope.records import check_depth, check_file, read_records
 from distillscope.rse.types import Prompt
 
 SharegptTurns = Literal["first", "all"]
@@ -66,73 +66,13 @@ class Row:
 
 
 def _read_rows(path: Path) -> list[Row]:
-    """Records of a JSONL, JSON list, CSV/TSV or Parquet file."""
-    if not path.exists():
-        raise UserError(f"{path}: file not found")
-    if path.is_dir():
-        raise UserError(f"{path}: is a directory, expected a prompt file")
-    suffix = path.suffix.lower()
-    if suffix in (".csv", ".tsv", ".parquet", ".pq"):
-        return _read_table(path, suffix)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    if not text.strip():
-        raise UserError(f"{path}: file is empty")
-    if suffix == ".json" or (suffix != ".jsonl" and text.lstrip().startswith("[")):
-        try:
-            return _read_json_list(path, json.loads(text))
-        except json.JSONDecodeError as exc:
-            if exc.msg != "Extra data" or not text.lstrip().startswith("{"):  # JSONL named .json is fine
-                raise UserError.at(path, f"invalid JSON ({exc.msg})", line=exc.lineno) from None
-    return _read_jsonl(path, text)
-
-
-def _read_jsonl(path: Path, text: str) -> list[Row]:
-    return [
-        Row(f"{path}:{number}", number, obj) for number, obj in parse_jsonl_lines(path, text.splitlines())
+    """Records of a JSONL, JSON list, CSV/TSV, YAML or Parquet file (`records.read_records`)."""
+    check_file(path)
+    table = path.suffix.lower() in (".csv", ".tsv", ".parquet", ".pq")
+    rows = [
+        Row(r.where, r.line, {k: _plain(v) for k, v in r.data.items()} if table else r.data)
+        for r in read_records(path, what="prompt file", list_keys=("data",))
     ]
-
-
-def _read_json_list(path: Path, data: Any) -> list[Row]:
-    if isinstance(data, dict) and isinstance(data.get("data"), list):
-        data = data["data"]
-    if not isinstance(data, list):
-        raise UserError(f"{path}: expected a JSON list of objects (or JSONL)")
-    rows: list[Row] = []
-    for i, obj in enumerate(data):
-        if not isinstance(obj, dict):
-            raise UserError(f"{path} item {i}: expected a JSON object")
-        rows.append(Row(f"{path} item {i}", None, obj))
-    if not rows:
-        raise UserError(f"{path}: file is empty")
-    return rows
-
-
-def _read_table(path: Path, suffix: str) -> list[Row]:
-    import pandas as pd
-
-    try:
-        if suffix in (".parquet", ".pq"):
-            frame = pd.read_parquet(path)
-            first_line = 0  # parquet has no lines: "row N" counts from 0
-        else:
-            frame = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", dtype=str, keep_default_na=False)
-            first_line = 2  # the header is line 1
-    except Exception as exc:  # pandas/pyarrow raise many kinds for a bad file
-        raise UserError(
-            f"{path}: cannot read as {suffix[1:]}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
-        ) from None
-    if frame.empty:
-        raise UserError(f"{path}: file is empty")
-    rows: list[Row] = []
-    for i, record in enumerate(frame.to_dict(orient="records")):
-        data = {str(k): _plain(v) for k, v in record.items()}
-        if suffix in (".parquet", ".pq"):
-            rows.append(Row(f"{path} row {i}", None, data))
-        else:
-            rows.append(Row(f"{path}:{i + first_line}", i + first_line, data))
     return rows
 
 
@@ -144,9 +84,11 @@ def _plain(value: Any) -> Any:
         return None
     if isinstance(value, str) and value[:1] in "[{":
         try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
+            parsed = json.loads(value)
+            check_depth(parsed, "cell")
+        except (json.JSONDecodeError, RecursionError, UserError):
+            return value  # not JSON (or absurdly nested): the cell stays text
+        return parsed
     if isinstance(value, list):
         return [_plain(v) for v in value]
     if isinstance(value, dict):

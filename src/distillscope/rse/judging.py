@@ -16,7 +16,7 @@ from distillscope.registry import Registry
 from distillscope.rse.llm_judge import LLMSimilarityJudge
 from distillscope.rse.responses import ModelAnswers
 from distillscope.rse.scoring import Judgment
-from distillscope.rse.types import PairItem, SimilarityJudge
+from distillscope.rse.types import MAX_JUDGE_CHARS, PairItem, SimilarityJudge
 
 OFFLINE = "offline"
 _NOT_ANSWER = {"empty": "was empty (null or blank content)", "filtered": "was stopped by a content filter"}
@@ -31,16 +31,17 @@ class JudgeOptions:
     seed: int | None = 0
     swap: bool = False
     structured: str = "auto"  # response_format for the LLM judge: auto, on or off
+    max_chars: int = MAX_JUDGE_CHARS  # offline judge: characters of each answer it reads
 
 
-def _offline(_ctx: RunContext, _options: JudgeOptions) -> SimilarityJudge:
+def _offline(_ctx: RunContext, options: JudgeOptions) -> SimilarityJudge:
     try:
         from distillscope.rse.offline.judge import OfflineJudge
     except ImportError as exc:
         raise UserError(
             f"--judge offline is not available here ({exc}); give a model spec for the LLM judge"
         ) from None
-    return OfflineJudge()
+    return OfflineJudge(max_chars=options.max_chars)
 
 
 SimilarityJudgeFactory = Callable[[RunContext, JudgeOptions], SimilarityJudge]

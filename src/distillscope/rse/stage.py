@@ -14,6 +14,7 @@ from distillscope.models.types import GenerateParams
 from distillscope.results.rse import MatrixResult, RseResult
 from distillscope.rse.datasets import SharegptTurns, load_datasets
 from distillscope.rse.judging import OFFLINE, JudgeOptions
+from distillscope.rse.types import MAX_JUDGE_CHARS
 
 SHAREGPT_TURNS = ("first", "all")
 
@@ -34,6 +35,7 @@ class RseCommon:
     temperature: float | None = None  # of the answering models (None: the model's own)
     allow_missing: bool = False  # replay files may lack answers: counted, not an error
     structured: str = "auto"  # LLM judge replies as structured output: auto, on or off
+    judge_max_chars: int = MAX_JUDGE_CHARS  # offline judge: characters of each answer it reads
 
     def validate(self) -> None:
         if self.sharegpt_turns not in SHAREGPT_TURNS:
@@ -47,6 +49,8 @@ class RseCommon:
         if not self.datasets:
             raise UserError("give at least one --dataset NAME=PATH (or --dataset examples=builtin)")
         check_mode(self.structured)
+        if self.judge_max_chars < 1:
+            raise UserError(f"--judge-max-chars must be at least 1, got {self.judge_max_chars}")
 
     @property
     def turns(self) -> SharegptTurns:
@@ -58,7 +62,7 @@ class RseCommon:
     def judge_options(self) -> JudgeOptions:
         return JudgeOptions(
             spec=self.judge, temperature=self.judge_temperature, seed=self.seed, swap=self.swap,
-            structured=check_mode(self.structured),
+            structured=check_mode(self.structured), max_chars=self.judge_max_chars,
         )  # fmt: skip
 
     def record(self) -> dict[str, Any]:
@@ -71,6 +75,7 @@ class RseCommon:
             "swap": self.swap,
             "structured": self.structured,
             "judge_temperature": self.judge_temperature,
+            "judge_max_chars": self.judge_max_chars,
             "sharegpt_turns": self.turns,
             "system_prompt": self.system_prompt,
             "answer_params": self.params().model_dump(exclude_none=True),

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from distillscope.models.types import Message
 
 ASPECTS = ("style", "logic", "content")
+MAX_JUDGE_CHARS = 100_000  # characters of each answer the offline judge reads by default
 
 
 class Prompt(BaseModel):

@@ -77,6 +77,7 @@ class FaultPlan:
     seed: int = 0
     slow_s: float = 0.3
     timeout_s: float = 5.0
+    retry_after: str = "0.05"  # the Retry-After header of the 429-retry-after fault
     _rng: random.Random = field(init=False)
 
     def __post_init__(self) -> None:
@@ -100,6 +101,8 @@ class OpenAIServer:
         require_key: str | None = None,
         refuse_response_format: tuple[str, ...] = (),
         refusal_status: int = 400,
+        echo_headers_on_error: bool = False,
+        redirect_to: str | None = None,
     ) -> None:
         self.reply = reply
         # `response_format` types answered with `refusal_status`, as a server without structured
@@ -112,6 +115,9 @@ class OpenAIServer:
         self.host = host
         self.port = port
         self.require_key = require_key
+        self.echo_headers_on_error = echo_headers_on_error  # a careless server: a 401 quotes the request
+        # answer every call with 307 to this base URL ("/moved/v1": this server, another path)
+        self.redirect_to = redirect_to
         self.requests = 0
         self.finished: Counter[str] = Counter()
         self.finished_prompts: Counter[str] = Counter()  # by last user message / prompt text
@@ -136,6 +142,8 @@ class OpenAIServer:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_post("/v1/chat/completions", self._handle)
         app.router.add_post("/v1/completions", self._handle)
+        app.router.add_post("/moved/v1/chat/completions", self._handle)  # a same-origin redirect target
+        app.router.add_post("/moved/v1/completions", self._handle)
         app.router.add_get("/v1/models", self._models)
         return app
 
@@ -151,15 +159,22 @@ class OpenAIServer:
             if fault:
                 self.fault_counts[fault] += 1
         try:
+            with self._lock:
+                self.headers_seen.append(dict(request.headers))
+            if self.redirect_to is not None and not request.path.startswith("/moved/"):
+                target = self.redirect_to.rstrip("/") + request.path.removeprefix("/v1")
+                return web.Response(status=307, headers={"Location": target})
             if (
                 self.require_key is not None
                 and request.headers.get("Authorization") != f"Bearer {self.require_key}"
             ):
-                return web.json_response({"error": {"message": "invalid api key"}}, status=401)
+                message = "invalid api key"
+                if self.echo_headers_on_error:
+                    message += f"; request headers: {dict(request.headers)}; url: {request.url}"
+                return web.json_response({"error": {"message": message}}, status=401)
             body = await request.json()
             with self._lock:
                 self.bodies.append(body)
-                self.headers_seen.append(dict(request.headers))
             fmt = body.get("response_format")
             if isinstance(fmt, dict) and fmt.get("type") in self.refuse_response_format:
                 with self._lock:
@@ -219,7 +234,9 @@ class OpenAIServer:
             return web.json_response({"error": {"message": "rate limited"}}, status=429)
         if fault == "429-retry-after":
             return web.json_response(
-                {"error": {"message": "rate limited"}}, status=429, headers={"Retry-After": "0.05"}
+                {"error": {"message": "rate limited"}},
+                status=429,
+                headers={"Retry-After": self.faults.retry_after},
             )
         if fault == "reset":
             transport = request.transport

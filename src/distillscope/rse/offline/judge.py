@@ -33,12 +33,13 @@ from distillscope.rse.offline.content import lexical_similarity, mostly_cjk, ngr
 from distillscope.rse.offline.scale import FLOORS, to_scale
 from distillscope.rse.offline.structure import outline, structure_similarity
 from distillscope.rse.offline.style import profile, style_differences, style_similarity
-from distillscope.rse.types import AspectScores, PairItem, SimilarityJudge
+from distillscope.rse.types import MAX_JUDGE_CHARS, AspectScores, PairItem, SimilarityJudge
 
 T = TypeVar("T")
 
 
 MEMO_SIZE = 2048  # texts per feature cache
+MAX_CHARS = MAX_JUDGE_CHARS  # characters of each answer the judge reads (a runaway answer stays linear)
 CHUNK = 256  # pairs scored per step
 
 _WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="distillscope-offline-judge")
@@ -53,7 +54,15 @@ class OfflineJudge(SimilarityJudge):
 
     name = "offline"
 
-    def __init__(self, embeddings: bool | None = None, encoder: embed.Encoder | None = None) -> None:
+    def __init__(
+        self,
+        embeddings: bool | None = None,
+        encoder: embed.Encoder | None = None,
+        max_chars: int = MAX_CHARS,
+    ) -> None:
+        if max_chars < 1:
+            raise ValueError(f"max_chars must be at least 1, got {max_chars}")
+        self.max_chars = max_chars
         if embeddings and not embed.available():
             raise ImportError(embed.missing_reason())
         self.use_embeddings = embed.available() if embeddings is None else embeddings
@@ -71,6 +80,7 @@ class OfflineJudge(SimilarityJudge):
             "judge": self.name,
             "content": f"embedding ({embed.MODEL_NAME}) + lexical" if self.use_embeddings else "lexical only",
             "floors": dict(FLOORS),
+            "max_chars": self.max_chars,
         }
 
     async def judge_many(self, items: Sequence[PairItem]) -> list[AspectScores | None]:
@@ -90,8 +100,9 @@ class OfflineJudge(SimilarityJudge):
     def _score_chunk(self, items: Sequence[PairItem]) -> list[AspectScores | None]:
         if not items:
             return []
-        refs = [i.reference for i in items]
-        cands = [i.candidate for i in items]
+        refs = [i.reference[: self.max_chars] for i in items]
+        cands = [i.candidate[: self.max_chars] for i in items]
+        cut = [len(i.reference) > self.max_chars or len(i.candidate) > self.max_chars for i in items]
         style_raw = style_similarity([self._profile(t) for t in refs], [self._profile(t) for t in cands])
         logic_raw = np.array(
             [
@@ -122,7 +133,7 @@ class OfflineJudge(SimilarityJudge):
             content = np.where(use_embedding, both, lexical)
         out: list[AspectScores | None] = []
         for k, (ref, cand) in enumerate(zip(refs, cands, strict=True)):
-            if ref == cand:
+            if items[k].reference == items[k].candidate:
                 s, lg, ct = 5.0, 5.0, 5.0
             else:
                 s, lg, ct = float(style[k]), float(logic[k]), float(content[k])
@@ -140,9 +151,8 @@ class OfflineJudge(SimilarityJudge):
                     content=ct,
                     overall=(s + lg + ct) / 3,
                     raw={key: round(v, 6) for key, v in raw.items()},
-                    evidence=self._evidence(
-                        ref, cand, raw, embedding_raw is not None, bool(use_embedding[k])
-                    ),
+                    evidence=self._evidence(ref, cand, raw, embedding_raw is not None, bool(use_embedding[k]))
+                    + (f"; only the first {self.max_chars} characters read" if cut[k] else ""),
                 )
             )
         return out

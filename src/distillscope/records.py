@@ -1,0 +1,314 @@
+"""One reader for every record file a user gives: JSONL, JSON, CSV/TSV, YAML and Parquet.
+
+Prompt sets, probes, templates, attack logs, replay answers and prompt files all come through
+here, so they share one set of rules and one set of error messages (`path:line: field 'x': ...`,
+exit 2, never a traceback):
+
+* UTF-8 only; a byte-order mark is accepted and dropped; invalid UTF-8 names the line and byte;
+* a JSON array (or `{"data": [...]}`, or a caller's list key such as `probes:`) is read as its
+  items, wherever a file may be JSON; JSONL stored under `.json` is read as JSONL;
+* nesting deeper than `MAX_DEPTH` is refused (a RecursionError is never shown);
+* YAML keys given twice in one mapping are an error naming both lines;
+* NUL bytes, oversized CSV fields and malformed rows are located errors.
+
+JSONL and CSV are streamed (`iter_records`), so a log larger than memory can be read.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from distillscope.errors import UserError
+
+MAX_DEPTH = 100
+CSV_FIELD_LIMIT = 50_000_000
+BOM = "\ufeff"
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
+CSV_SUFFIXES = (".csv", ".tsv")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+YAML_SUFFIXES = (".yaml", ".yml")
+KNOWN_SUFFIXES = (*JSONL_SUFFIXES, ".json", *CSV_SUFFIXES, *PARQUET_SUFFIXES, *YAML_SUFFIXES)
+
+
+@dataclass(frozen=True)
+class Record:
+    """One record and where it came from: `line` for text formats, else its position."""
+
+    path: Path
+    line: int | None
+    index: int
+    data: dict[str, Any]
+
+    @property
+    def where(self) -> str:
+        if self.line is not None:
+            return f"{self.path}:{self.line}"
+        return f"{self.path} item {self.index}"
+
+    def error(self, message: str, field: str | None = None) -> UserError:
+        return UserError(f"{self.where}: {f'field {field!r}: ' if field else ''}{message}")
+
+
+# -- whole files --------------------------------------------------------------------------------
+
+
+def check_file(path: Path, what: str = "file") -> None:
+    if not path.exists():
+        raise UserError(f"{path}: {what} not found")
+    if path.is_dir():
+        raise UserError(f"{path}: is a directory, expected a {what}")
+    if not path.is_file():
+        raise UserError(f"{path}: not a regular file")
+
+
+def read_text(path: Path, what: str = "file") -> str:
+    """A whole text file: UTF-8, BOM dropped; a located error when it is not UTF-8."""
+    check_file(path, what)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise UserError.at(path, f"not UTF-8 text (byte {exc.start})", line=line) from None
+    return text.removeprefix(BOM)
+
+
+def check_depth(value: Any, path: Path | str, line: int | None = None, limit: int = MAX_DEPTH) -> None:
+    """Refuse structures nested deeper than `limit` (iteratively: no recursion to overflow)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > limit:
+            raise UserError.at(path, f"nested more than {limit} levels deep", line=line)
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+
+
+def parse_json(text: str, path: Path | str, line: int | None = None) -> Any:
+    """JSON text -> value, with errors located at `path` (and the line inside the text)."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        at = line if line is not None else exc.lineno
+        raise UserError.at(path, f"invalid JSON ({exc.msg})", line=at) from None
+    except RecursionError:
+        raise UserError.at(path, f"nested more than {MAX_DEPTH} levels deep", line=line) from None
+    check_depth(value, path, line)
+    return value
+
+
+def load_json(path: Path, what: str = "file") -> Any:
+    """A whole JSON file (results.json, config.json, an EasyJailbreak template file)."""
+    text = read_text(path, what)
+    if not text.strip():
+        raise UserError(f"{path}: {what} is empty")
+    return parse_json(text, path)
+
+
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe YAML that refuses a key given twice in one mapping (PyYAML keeps the last silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.get(key)
+            except TypeError:  # an unhashable key: SafeConstructor reports it below
+                continue
+            line = key_node.start_mark.line + 1
+            if first is not None:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (lines {first} and {line})", key_node.start_mark
+                )
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+
+
+def parse_yaml(text: str, path: Path | str) -> Any:
+    """YAML text -> value (safe types only, unique keys, bounded depth)."""
+    try:
+        value = yaml.load(text.removeprefix(BOM), Loader=_UniqueKeyLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or "malformed YAML"
+        raise UserError.at(path, f"malformed YAML: {problem}", line=line) from None
+    except RecursionError:
+        raise UserError.at(path, f"nested more than {MAX_DEPTH} levels deep") from None
+    check_depth(value, path)
+    return value
+
+
+def load_yaml(path: Path, what: str = "file") -> Any:
+    return parse_yaml(read_text(path, what), path)
+
+
+# -- records ------------------------------------------------------------------------------------
+
+
+def iter_records(
+    path: Path,
+    *,
+    what: str = "file",
+    list_keys: tuple[str, ...] = ("data",),
+    scalar_key: str | None = None,
+    csv_delimiter: str | None = None,
+) -> Iterator[Record]:
+    """The records of a file, by its suffix (unknown suffixes: a JSON array if the text starts with
+    `[`, else JSONL). `list_keys`: a JSON/YAML mapping holding the list under one of these keys is
+    read as that list. `scalar_key`: a bare string item becomes `{scalar_key: item}` (else it is an
+    error). Bad input raises located UserErrors when its record is reached."""
+    check_file(path, what)
+    suffix = path.suffix.lower()
+    if suffix in JSONL_SUFFIXES:
+        yield from _jsonl(path, scalar_key)
+    elif suffix in CSV_SUFFIXES:
+        yield from _csv(path, csv_delimiter or ("\t" if suffix == ".tsv" else ","))
+    elif suffix in PARQUET_SUFFIXES:
+        yield from _parquet(path)
+    elif suffix in YAML_SUFFIXES:
+        yield from _items(path, load_yaml(path, what), list_keys, scalar_key)
+    else:
+        text = read_text(path, what)
+        stripped = text.lstrip()
+        if suffix == ".json" or stripped.startswith("["):
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError as exc:
+                # JSONL saved as .json: several objects, one a line
+                if not (exc.msg == "Extra data" and stripped.startswith("{")):
+                    raise UserError.at(path, f"invalid JSON ({exc.msg})", line=exc.lineno) from None
+            except RecursionError:
+                raise UserError.at(path, f"nested more than {MAX_DEPTH} levels deep") from None
+            else:
+                check_depth(value, path)
+                yield from _items(path, value, list_keys, scalar_key)
+                return
+        yield from _jsonl_lines(path, text.splitlines(), scalar_key)
+
+
+def read_records(path: Path, **options: Any) -> list[Record]:
+    """Every record of a file (see `iter_records`); a file with none is an error."""
+    records = list(iter_records(path, **options))
+    if not records:
+        what = options.get("what", "file")
+        blank = not path.read_bytes().removeprefix(BOM.encode("utf-8")).strip()
+        raise UserError(f"{path}: {what} is empty" if blank else f"{path}: no records in the {what}")
+    return records
+
+
+def _as_record(path: Path, line: int | None, index: int, value: Any, scalar_key: str | None) -> Record:
+    if isinstance(value, str) and scalar_key is not None:
+        value = {scalar_key: value}
+    if not isinstance(value, dict):
+        where = f"{path}:{line}" if line is not None else f"{path} item {index}"
+        expected = "a JSON object or text" if scalar_key else "a JSON object"
+        raise UserError(f"{where}: expected {expected}, got {type(value).__name__}")
+    return Record(path, line, index, {str(k): v for k, v in value.items()})
+
+
+def _items(path: Path, value: Any, list_keys: tuple[str, ...], scalar_key: str | None) -> Iterator[Record]:
+    if isinstance(value, dict):
+        for key in list_keys:
+            if isinstance(value.get(key), list):
+                value = value[key]
+                break
+        else:
+            keys = " or ".join(f"'{k}:'" for k in list_keys)
+            raise UserError(f"{path}: expected a list of records (or a mapping with {keys} holding one)")
+    if value is None:
+        return
+    if not isinstance(value, list):
+        raise UserError(f"{path}: expected a list of records, got {type(value).__name__}")
+    for index, item in enumerate(value):
+        yield _as_record(path, None, index, item, scalar_key)
+
+
+def _jsonl(path: Path, scalar_key: str | None) -> Iterator[Record]:
+    """JSONL read line by line as bytes: each line decoded on its own, so an error names it."""
+    try:
+        fh = path.open("rb")
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    with fh:
+        for number, raw in enumerate(fh, start=1):
+            if number == 1:
+                raw = raw.removeprefix(BOM.encode("utf-8"))
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise UserError.at(
+                    path, f"not UTF-8 text (byte {exc.start} of the line)", line=number
+                ) from None
+            if text.strip():
+                yield _jsonl_record(path, number, text, scalar_key)
+
+
+def _jsonl_lines(path: Path, lines: list[str], scalar_key: str | None) -> Iterator[Record]:
+    for number, text in enumerate(lines, start=1):
+        if text.strip():
+            yield _jsonl_record(path, number, text, scalar_key)
+
+
+def _jsonl_record(path: Path, number: int, text: str, scalar_key: str | None) -> Record:
+    value = parse_json(text, path, line=number)
+    if isinstance(value, list):
+        raise UserError.at(path, "expected a JSON object on each line, got a list", line=number)
+    return _as_record(path, number, number - 1, value, scalar_key)
+
+
+def _csv(path: Path, delimiter: str) -> Iterator[Record]:
+    csv.field_size_limit(CSV_FIELD_LIMIT)
+    try:
+        fh = path.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    with fh:
+        reader = csv.DictReader(fh, delimiter=delimiter)
+        index = 0
+        try:
+            if reader.fieldnames is None:
+                return
+            if any(name is None or not str(name).strip() for name in reader.fieldnames):
+                raise UserError.at(path, "the CSV header has an empty column name", line=1)
+            for row in reader:
+                if None in row:  # more cells than the header has columns
+                    raise UserError.at(path, "more values than header columns", line=reader.line_num)
+                yield Record(
+                    path, reader.line_num, index, {k: v if v is not None else "" for k, v in row.items()}
+                )
+                index += 1
+        except UnicodeDecodeError as exc:
+            raise UserError.at(path, f"not UTF-8 text (byte {exc.start})", line=reader.line_num + 1) from None
+        except csv.Error as exc:
+            raise UserError.at(path, f"malformed CSV ({exc})", line=reader.line_num) from None
+
+
+def _parquet(path: Path) -> Iterator[Record]:
+    import pandas as pd
+
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises many kinds for a bad file
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UserError(f"{path}: cannot read as parquet: {first}") from None
+    for index, row in enumerate(frame.to_dict(orient="records")):
+        yield Record(path, None, index, {str(k): v for k, v in row.items()})

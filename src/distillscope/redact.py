@@ -1,0 +1,175 @@
+"""Redaction: the one place that decides what of a spec, URL, header or config may be shown.
+
+Everything derived from user settings that reaches disk (config.json, results.json, run.log, the
+ledger's error texts), the terminal or a report passes through here. Secrets are shown as `***`:
+
+* URL userinfo (`http://user:pass@host`): the spec parser refuses such URLs (credentials belong
+  in an environment variable), and anything shown still hides them;
+* key-like query parameters (`key`, `api_key`, `api-key`, `token`, `sig`, `signature`,
+  `access_token`, `password`, `secret`, any case);
+* values of auth-like headers (`Authorization`, `api-key`, `x-api-key`, anything whose name
+  contains key, token, secret, auth, password, signature or cookie);
+* the values of the environment variables that hold API keys, should any text contain them.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+MASK = "***"
+SECRET_PARAMS = frozenset(
+    {"key", "api_key", "api-key", "apikey", "token", "sig", "signature", "access_token", "password", "secret"}
+)
+_AUTH_HEADER = re.compile(r"auth|key|token|secret|passw|signature|cookie|credential", re.IGNORECASE)
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>,]+")
+# `name=value` of a secret parameter anywhere in a text (a URL the URL parser could not take apart,
+# a percent-encoded query, a server's message): the safety net behind `redact_url`.
+_PARAM_NAMES = "|".join(sorted((re.escape(p) for p in SECRET_PARAMS), key=len, reverse=True))
+_LOOSE_PARAM = re.compile(
+    rf"(?i)(?:(?<![A-Za-z0-9_\-])|(?<=%3f)|(?<=%26)|(?<=%23))((?:{_PARAM_NAMES})(?:=|%3d))([^&\s\"'#<>]+)"
+)
+_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=\-]{8,}")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_known_secret_envs: set[str] = {"OPENAI_API_KEY"}
+
+
+def is_secret_param(name: str) -> bool:
+    return name.strip().casefold() in SECRET_PARAMS
+
+
+def is_secret_header(name: str) -> bool:
+    return bool(_AUTH_HEADER.search(name))
+
+
+def redact_url(url: str) -> str:
+    """`url` with its userinfo and key-like query values replaced by `***`."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return _redact_unparsable(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = f"{MASK}@{netloc.rpartition('@')[2]}"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if any(is_secret_param(k) for k, _ in pairs):
+            query = urlencode(
+                [(k, MASK if is_secret_param(k) else v) for k, v in pairs], safe="*", doseq=False
+            )
+    fragment = parts.fragment
+    if fragment and "=" in fragment:  # OAuth implicit flows put tokens in the fragment
+        fragment = urlencode(
+            [(k, MASK if is_secret_param(k) else v) for k, v in parse_qsl(fragment, keep_blank_values=True)],
+            safe="*",
+        )
+    shown = urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
+    return _LOOSE_PARAM.sub(_loose_sub, shown)
+
+
+def _loose_sub(match: re.Match[str]) -> str:
+    value = match.group(2)
+    tail = value[len(value.rstrip(".,:;)]}!?")) :]  # sentence punctuation after the value stays
+    return match.group(1) + MASK + tail
+
+
+def _redact_unparsable(url: str) -> str:
+    """A URL urlsplit refuses (e.g. a bad IPv6 host): hide everything that could be a secret."""
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest.split("/", 1)[0]:
+        rest = MASK + "@" + rest.split("@", 1)[1]
+    rest = re.sub(r"([?&#])([^=&#]+)=([^&#]*)", lambda m: _param_sub(m), rest)
+    return _LOOSE_PARAM.sub(_loose_sub, scheme + sep + rest)
+
+
+def _param_sub(match: re.Match[str]) -> str:
+    name = match.group(2)
+    return f"{match.group(1)}{name}={MASK if is_secret_param(name) else match.group(3)}"
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Headers as they may be shown: values of auth-like names become `***`."""
+    return {
+        name: MASK if is_secret_header(name) else redact_text(str(value)) for name, value in headers.items()
+    }
+
+
+def remember_secret_env(name: str | None) -> None:
+    """Register the name of a variable holding a key, so its value is hidden wherever it appears."""
+    if name:
+        _known_secret_envs.add(name)
+
+
+def _secret_values() -> list[str]:
+    values = [os.environ.get(name, "") for name in _known_secret_envs]
+    return sorted({v for v in values if len(v) >= 8}, key=len, reverse=True)
+
+
+def redact_text(text: str, extra_secrets: Iterable[str] = ()) -> str:
+    """Free text (an error, a log line, a spec): URLs inside it redacted, key values masked."""
+    if "://" in text:
+        text = _URL.sub(_url_sub, text)
+    if "=" in text or "%3" in text.lower():
+        text = _LOOSE_PARAM.sub(_loose_sub, text)
+    text = _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", text)
+    for secret in [*_secret_values(), *(s for s in extra_secrets if s and len(s) >= 8)]:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return text
+
+
+def _url_sub(match: re.Match[str]) -> str:
+    url = match.group(0)
+    tail = len(url) - len(url.rstrip(".,:;)]}!?"))
+    return redact_url(url[: len(url) - tail]) + url[len(url) - tail :]
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that redacts each record's message (for run.log and the terminal)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact_text(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def redact_data(data: Any, *, _key: str | None = None, _in_headers: bool = False) -> Any:
+    """A JSON-like structure with every string passed through `redact_text`; the values of
+    auth-like names inside a `headers` mapping become `***`."""
+    if isinstance(data, str):
+        return MASK if _in_headers and _key is not None and is_secret_header(_key) else redact_text(data)
+    if isinstance(data, Mapping):
+        inside = str(_key).casefold() in ("headers", "header") if _key is not None else False
+        return {k: redact_data(v, _key=str(k), _in_headers=inside) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [redact_data(v, _key=_key) for v in data]
+    return data
+
+
+def looks_like_secret(value: str) -> bool:
+    """Whether a value given as an environment variable's *name* is more likely the key itself:
+    not a valid variable name, very long, or long and random-looking (mixed case with digits, or
+    long with no underscore, or high character entropy). Variable names are short UPPER_SNAKE."""
+    if not _ENV_NAME.match(value) or len(value) > 64:
+        return True
+    digits = any(ch.isdigit() for ch in value)
+    lower = any(ch.islower() for ch in value)
+    upper = any(ch.isupper() for ch in value)
+    if len(value) >= 16 and digits and lower and upper:
+        return True
+    if len(value) >= 20 and "_" not in value and (digits or len(value) >= 24):
+        return True
+    if len(value) >= 24:
+        counts = Counter(value)
+        entropy = -sum(c / len(value) * math.log2(c / len(value)) for c in counts.values())
+        return entropy > 4.3
+    return False

@@ -1,0 +1,109 @@
+"""The one record reader: formats, BOMs, JSON arrays, located errors, duplicate YAML keys, depth."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from distillscope.errors import UserError
+from distillscope.records import MAX_DEPTH, check_depth, iter_records, load_yaml, parse_json, read_records
+
+
+def write(tmp_path: Path, name: str, data: str | bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return path
+
+
+def test_every_format_gives_the_same_records(tmp_path: Path) -> None:
+    expected = [{"id": "a", "prompt": "hi"}, {"id": "b", "prompt": "yo"}]
+    files = {
+        "r.jsonl": '{"id": "a", "prompt": "hi"}\n\n{"id": "b", "prompt": "yo"}\n',
+        "r.json": '[{"id": "a", "prompt": "hi"}, {"id": "b", "prompt": "yo"}]',
+        "d.json": '{"data": [{"id": "a", "prompt": "hi"}, {"id": "b", "prompt": "yo"}]}',
+        "l.json": '{"id": "a", "prompt": "hi"}\n{"id": "b", "prompt": "yo"}\n',  # JSONL named .json
+        "r.csv": "id,prompt\r\na,hi\r\nb,yo\r\n",
+        "r.tsv": "id\tprompt\na\thi\nb\tyo\n",
+        "r.yaml": "- {id: a, prompt: hi}\n- {id: b, prompt: yo}\n",
+        "r.txt": '[{"id": "a", "prompt": "hi"}, {"id": "b", "prompt": "yo"}]',
+    }
+    for name, text in files.items():
+        for prefix in ("", "\ufeff"):
+            records = read_records(write(tmp_path, name, prefix + text))
+            assert [r.data for r in records] == expected, name
+    lines = [r.line for r in read_records(tmp_path / "r.jsonl")]
+    assert lines == [1, 3]
+    assert [r.line for r in read_records(tmp_path / "r.csv")] == [2, 3]
+    assert read_records(tmp_path / "r.json")[1].where.endswith("r.json item 1")
+
+
+def test_parquet(tmp_path: Path) -> None:
+    pd = pytest.importorskip("pandas")
+    path = tmp_path / "r.parquet"
+    pd.DataFrame({"prompt": ["hi", "yo"]}).to_parquet(path)
+    assert [r.data["prompt"] for r in read_records(path)] == ["hi", "yo"]
+
+
+def test_scalars_and_list_keys(tmp_path: Path) -> None:
+    path = write(tmp_path, "t.yaml", "templates:\n  - Hi {query}\n  - text: Yo {query}\n    id: y\n")
+    records = read_records(path, list_keys=("templates",), scalar_key="text")
+    assert [r.data for r in records] == [{"text": "Hi {query}"}, {"text": "Yo {query}", "id": "y"}]
+    with pytest.raises(UserError, match=r"t.yaml item 0: expected a JSON object, got str"):
+        read_records(path, list_keys=("templates",))
+    with pytest.raises(UserError, match=r"expected a list of records \(or a mapping with 'data:'"):
+        read_records(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("a.jsonl", '{"a": 1}\n{broken\n', r"a.jsonl:2: invalid JSON"),
+        ("a.jsonl", '{"a": 1}\n[1, 2]\n', r"a.jsonl:2: expected a JSON object on each line"),
+        ("a.jsonl", b'{"a": 1}\n{"a": "\xff"}\n', r"a.jsonl:2: not UTF-8 text \(byte 7 of the line\)"),
+        ("a.jsonl", '{"a": "x\x00"}\n', r"a.jsonl:1: invalid JSON"),
+        ("a.jsonl", "\n\n", r"a.jsonl: file is empty"),
+        ("a.json", '[{"a": 1}, 3]', r"a.json item 1: expected a JSON object, got int"),
+        ("a.csv", "a,b\n1,2,3\n", r"a.csv:2: more values than header columns"),
+        ("a.csv", "a,\n1,2\n", r"a.csv:1: the CSV header has an empty column name"),
+        ("a.csv", b"a\n\xff\n", r"a.csv:\d: not UTF-8"),
+        ("a.yaml", "- a: 1\n  b: 2\n  a: 3\n", r"a.yaml:3: malformed YAML: duplicate key 'a' \(lines 1 and 3\)"),
+        ("a.yaml", "a: [1\n", r"a.yaml:2: malformed YAML"),
+        ("a.yaml", b"- a\n- \xff\n", r"a.yaml:2: not UTF-8"),
+    ],
+)  # fmt: skip
+def test_errors_are_located(tmp_path: Path, name: str, data: str | bytes, message: str) -> None:
+    with pytest.raises(UserError, match=message):
+        read_records(write(tmp_path, name, data))
+
+
+def test_missing_and_directories(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match=r"nope\.jsonl: file not found"):
+        read_records(tmp_path / "nope.jsonl")
+    with pytest.raises(UserError, match="is a directory"):
+        read_records(tmp_path)
+
+
+def test_yaml_merge_keys_are_not_duplicates(tmp_path: Path) -> None:
+    data = load_yaml(write(tmp_path, "m.yaml", "base: &b {x: 1}\nm:\n  <<: *b\n  x: 2\n"))
+    assert data["m"] == {"x": 2}
+
+
+def test_depth_is_bounded_without_recursion(tmp_path: Path) -> None:
+    deep = "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1)
+    with pytest.raises(UserError, match=f"nested more than {MAX_DEPTH} levels deep"):
+        parse_json(deep, "x.json")
+    with pytest.raises(UserError, match=r"x\.json: nested more than"):
+        parse_json("[" * 200_000 + "]" * 200_000, "x.json")
+    path = write(tmp_path, "d.jsonl", '{"a": 1}\n{"b": ' + "[" * 10_000 + "]" * 10_000 + "}\n")
+    records = iter_records(path)
+    assert next(records).data == {"a": 1}  # streamed: the first row is read before the bad one
+    with pytest.raises(UserError, match=r"d\.jsonl:2: nested more than"):
+        next(records)
+    nested: list[object] = []
+    node = nested
+    for _ in range(MAX_DEPTH - 1):
+        child: list[object] = []
+        node.append(child)
+        node = child
+    check_depth(nested, "ok")

@@ -1,0 +1,73 @@
+"""The redaction rules: what of a URL, header, text or settings structure may be shown."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from distillscope.redact import (
+    RedactingFilter,
+    looks_like_secret,
+    redact_data,
+    redact_headers,
+    redact_text,
+    redact_url,
+    remember_secret_env,
+)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("http://user:pw@host:8000/v1", "http://***@host:8000/v1"),
+        ("https://h/v1?api-version=2024-06-01&api-key=S1&sig=S2", "https://h/v1?api-version=2024-06-01&api-key=***&sig=***"),
+        ("https://h/v1?KEY=a&Token=b&access_token=c&password=d&secret=e&signature=f&api_key=g",
+         "https://h/v1?KEY=***&Token=***&access_token=***&password=***&secret=***&signature=***&api_key=***"),
+        ("https://h/v1#access_token=abc", "https://h/v1#access_token=***"),
+        ("http://h:1/v1", "http://h:1/v1"),
+        ("http://[::1/v1?key=zz", "http://[::1/v1?key=***"),
+    ],
+)  # fmt: skip
+def test_redact_url(url: str, shown: str) -> None:
+    assert redact_url(url) == shown
+
+
+def test_headers_of_auth_like_names_are_masked() -> None:
+    headers = {"Authorization": "Bearer x", "api-key": "k", "X-API-Key": "k", "X-Auth-Token": "t",
+               "Cookie": "c", "X-Team": "audit", "OpenAI-Organization": "org"}  # fmt: skip
+    assert redact_headers(headers) == {
+        "Authorization": "***", "api-key": "***", "X-API-Key": "***", "X-Auth-Token": "***",
+        "Cookie": "***", "X-Team": "audit", "OpenAI-Organization": "org",
+    }  # fmt: skip
+
+
+def test_text_data_and_log_records(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MY_TEST_KEY_VAR", "value-of-the-key-123")
+    remember_secret_env("MY_TEST_KEY_VAR")
+    text = "call to https://h/v1?token=abc failed: echoed value-of-the-key-123, Bearer sk-abcdefghijk"
+    assert redact_text(text) == "call to https://h/v1?token=*** failed: echoed ***, Bearer ***"
+    data = {
+        "target": "openai-compatible:m@http://u:p@h/v1",
+        "models": {"m": {"headers": {"api-key": "x", "X-Team": "t"}, "api_key_env": "MY_TEST_KEY_VAR"}},
+        "list": ["https://h/?sig=1", 3, None],
+    }
+    assert redact_data(data) == {
+        "target": "openai-compatible:m@http://***@h/v1",
+        "models": {"m": {"headers": {"api-key": "***", "X-Team": "t"}, "api_key_env": "MY_TEST_KEY_VAR"}},
+        "list": ["https://h/?sig=***", 3, None],
+    }
+    record = logging.LogRecord(
+        "distillscope", logging.INFO, __file__, 1, "GET %s", ("https://h/?key=zz",), None
+    )
+    assert RedactingFilter().filter(record) and record.getMessage() == "GET https://h/?key=***"
+
+
+@pytest.mark.parametrize(
+    ("value", "secret"),
+    [("OPENAI_API_KEY", False), ("AZURE_OPENAI_API_KEY", False), ("MY_KEY", False), ("VLLM_API_KEY", False),
+     ("A_VERY_LONG_DEPLOYMENT_SPECIFIC_API_KEY_NAME", False), ("sk-proj-abc", True), ("AKIAIOSFODNN7EXAMPLE", True),
+     ("a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6", True), ("ghpABCdef123456789xyz", True), ("x" * 65, True), ("", True)],
+)  # fmt: skip
+def test_looks_like_secret(value: str, secret: bool) -> None:
+    assert looks_like_secret(value) is secret
