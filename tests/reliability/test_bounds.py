@@ -206,7 +206,7 @@ def test_duplicate_yaml_keys_name_both_lines(tmp_path: Path, run_cli: Any) -> No
 
 
 def test_a_bom_is_accepted_in_every_text_input(tmp_path: Path) -> None:
-    from distillscope.cli.models import read_prompt_file
+    from distillscope.models.answering import read_prompt_file
     from distillscope.ice.logs import load_log
     from distillscope.ice.probes import read_probe_file
     from distillscope.ice.templates import load_templates
@@ -240,7 +240,7 @@ def test_a_bom_is_accepted_in_every_text_input(tmp_path: Path) -> None:
 
 
 def test_json_array_prompt_files_are_read_as_arrays(tmp_path: Path, run_cli: Any) -> None:
-    from distillscope.cli.models import read_prompt_file
+    from distillscope.models.answering import read_prompt_file
     from distillscope.ice.logs import load_log
     from distillscope.models.replay import ReplayIndex
 

@@ -97,7 +97,7 @@ def file_bytes(draw: st.DrawFn) -> bytes:
 
 
 def _reader_cases() -> dict[str, Callable[[Path], Any]]:
-    from distillscope.cli.models import read_prompt_file
+    from distillscope.models.answering import read_prompt_file
     from distillscope.ice.identity import IdentityRegistry
     from distillscope.ice.logs import load_log
     from distillscope.ice.probes import read_probe_file

@@ -339,7 +339,9 @@ _MAKER_REL = re.compile(
     r"responsible|team|teams|creators?|company|parent|organi[sz]ation|institution|lab|labs|product\s+of|part\s+of|"
     r"version\s+of|family|brought|birth\w*|invent\w*|program\w*|coded|architect\w*|fine-?tun\w*|updat\w*|optimi[sz]\w*|"
     r"support\w*|core\s+technology|technology\s+stack|platform|rooted|derived|origin\w*|developers?|engineers|researchers|"
-    r"handled|handles|work\s+of|creation|brainchild)\b)"
+    r"handled|handles|work\s+of|creation|brainchild|code|coders?|slapped|cobbled|tinker\w*|"
+    # the people of a vendor: "the genius nerds at OpenAI", "the suits at OpenAI used to tinker under my hood"
+    r"(?:nerds|geeks|suits|folks|people|guys|crew|devs|programmers|wizards|minds|boffins)\s+(?:over\s+)?(?:at|from))\b)"
     r"|开发|研发|团队|公司|维护|负责|打造|训练|创造|创建|构建|基于|支持|母公司|出品|机构|工程师|研究|推出|设计|制造|孕育|孵化|所属|来自|出自|核心技术|技术栈|架构|平台|产品"
     # Japanese, Korean, French, Spanish, German
     r"|開発|作成|製作|訓練|チーム|会社|企業|개발|만들|제작|훈련|팀|회사|기업"
@@ -360,7 +362,7 @@ _NEGATION_HARD = re.compile(
     re.I,
 )
 _LISTING = re.compile(
-    r"\b(?:like|similar to|such as|including|alongside|e\.g\.|for example)\b|像是|类似|例如|比如|包括|诸如|像|如(?!果|何|今|此|同|下)"
+    r"(?i:\b(?:like|similar to|such as|including|alongside|e\.g\.|for example)\b)|像是|类似|例如|比如|包括|诸如|像|如(?!果|何|今|此|同|下)"
 )
 _DENIED_AFTER = re.compile(
     r"[^，。！？,.!?\n]{0,16}?(?:无关|没有关系|没有任何关系|毫无关系|并无关联|无任何关联)"
@@ -769,7 +771,7 @@ class RulesJudge(Judge):
             else:
                 claims.append(found)
         if not claims and not weak:
-            third = self._third_person_answer(text, mentions, view, roles, item.prompt, think_end)
+            third = self._third_person_answer(text, mentions, view, roles, item.prompt, think_end, item.query)
             if third is not None:
                 weak.append(third)
         if not claims:
@@ -1018,6 +1020,10 @@ class RulesJudge(Judge):
         listing = _LISTING.search(between)
         if listing and not _MAKER_LINK_WORDS.search(between[: listing.start()]):
             return None
+        if _LISTING.search(sentence, max(0, at - 12), at) and not _MAKER_LINK_WORDS.search(
+            sentence, max(0, at - 12), at
+        ):
+            return None  # "Like ChatGPT, I can write code": a comparison
         if self._tool_or_denied(text, start, end, s_hi, between):
             return None
         lead = sentence[: max(0, anchor_at)] if anchor_at >= 0 else ""
@@ -1045,6 +1051,7 @@ class RulesJudge(Judge):
         roles: list[tuple[int, int, frozenset[str]]],
         template: str,
         think_end: int,
+        query: str = "",
     ) -> _Finding | None:
         """An answer to "who made you?" that opens by naming the makers of the model the template calls
         it ("The core technology behind ChatGPT is developed by OpenAI" to a prompt addressed to
@@ -1056,18 +1063,25 @@ class RulesJudge(Judge):
             first = _SENTENCE_BREAK.search(text, stop)
             stop = first.end() if first else len(text)
         head = text[body:stop]
-        if _SELF_ANCHOR.search(head) or _QUESTION_END.search(head) or _MAKER_REL.search(head) is None:
+        where = bool(_WHERE_QUESTION.search(query) and _PLACE_NOUN.search(head) and _PLACE_LINK.search(head))
+        if (
+            _SELF_ANCHOR.search(head)
+            or _QUESTION_END.search(head)
+            or (_MAKER_REL.search(head) is None and not where)
+        ):
             return None
         fams = [(f, a, b) for f, (a, b) in mentions if body <= a < stop and f not in view.consistent]
         if not fams or self._in_roles(fams[0][1], roles):
             return None
         named = self._template_names(template)
-        product = [(f, a, b) for f, a, b in fams if f in named and text[a:b].lower() not in _ORG_ONLY]
+        product = [(f, a, b) for f, a, b in fams if f in named and text[a:b].lower() not in _ORG_ONLY] or (
+            fams if where else []
+        )
         orgs = {f for f, _, _ in fams}
         if not product or len(orgs) > 1 or _NEGATION_HARD.search(head) or _LISTING.search(head):
             return None
         fam_id, p_start, _p_end = product[0]
-        rel = _MAKER_REL.search(text, p_start, stop)
+        rel = _MAKER_REL.search(text, p_start, stop) or (where or None)
         if rel is None or re.search(r"(?i:\bthan\b|\bordinary\b|\bregular\b)", head):
             return None
         return _Finding(
