@@ -133,8 +133,8 @@ def test_study_file_errors_name_file_and_field(
     tmp_path: Path, study_servers: dict[str, OpenAIServer], extra: dict[str, str], message: str
 ) -> None:
     path = study_file(tmp_path, study_servers)
-    text = path.read_text().replace("foils: []\n", "") if "foils" in extra else path.read_text()
-    path.write_text(text + "".join(f"{k}: {v}\n" for k, v in extra.items()))
+    kept = [line for line in path.read_text().splitlines() if line.split(":")[0] not in extra]  # a key once
+    path.write_text("".join(line + "\n" for line in kept) + "".join(f"{k}: {v}\n" for k, v in extra.items()))
     result = invoke("study", path, "--out", tmp_path / "o")
     assert result.exit_code == 2 and str(path) in result.output and message in result.output
     path = study_file(tmp_path, study_servers)

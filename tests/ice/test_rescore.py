@@ -272,4 +272,4 @@ def test_bad_identities_file_is_one_line_exit_2(tmp_path: Path, cli: Callable[..
     assert result.exit_code == 2 and "families.yaml" in result.output and "families.0.id" in result.output
     assert len(result.output.strip().splitlines()) == 1
     missing = cli("ice", "rescore", log, "--identities", tmp_path / "nope.yaml", "--out", tmp_path / "s")
-    assert missing.exit_code == 2 and "nope.yaml: cannot read identity file" in missing.output
+    assert missing.exit_code == 2 and "nope.yaml: identity file not found" in missing.output

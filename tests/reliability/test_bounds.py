@@ -206,10 +206,10 @@ def test_duplicate_yaml_keys_name_both_lines(tmp_path: Path, run_cli: Any) -> No
 
 
 def test_a_bom_is_accepted_in_every_text_input(tmp_path: Path) -> None:
-    from distillscope.models.answering import read_prompt_file
     from distillscope.ice.logs import load_log
     from distillscope.ice.probes import read_probe_file
     from distillscope.ice.templates import load_templates
+    from distillscope.models.answering import read_prompt_file
     from distillscope.models.replay import ReplayIndex
     from distillscope.models.spec import ModelCatalog
     from distillscope.rse.datasets import load_dataset
@@ -240,8 +240,8 @@ def test_a_bom_is_accepted_in_every_text_input(tmp_path: Path) -> None:
 
 
 def test_json_array_prompt_files_are_read_as_arrays(tmp_path: Path, run_cli: Any) -> None:
-    from distillscope.models.answering import read_prompt_file
     from distillscope.ice.logs import load_log
+    from distillscope.models.answering import read_prompt_file
     from distillscope.models.replay import ReplayIndex
 
     objects = tmp_path / "p.json"

@@ -97,11 +97,11 @@ def file_bytes(draw: st.DrawFn) -> bytes:
 
 
 def _reader_cases() -> dict[str, Callable[[Path], Any]]:
-    from distillscope.models.answering import read_prompt_file
     from distillscope.ice.identity import IdentityRegistry
     from distillscope.ice.logs import load_log
     from distillscope.ice.probes import read_probe_file
     from distillscope.ice.templates import load_templates
+    from distillscope.models.answering import read_prompt_file
     from distillscope.models.replay import ReplayIndex
     from distillscope.models.spec import ModelCatalog
     from distillscope.records import read_records

@@ -329,16 +329,16 @@ def uncharted_reason(run_dir: Path) -> str | None:
     command = None
     if config.is_file():
         try:
-            data = json.loads(config.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            data = load_json(config, "config file")
+        except UserError:
             data = None
         command = data.get("command") if isinstance(data, dict) else None
     if isinstance(command, str) and command in UNCHARTED_COMMANDS:
         return UNCHARTED_COMMANDS[command]
     if command is None and (run_dir / "results.json").is_file():  # no config.json: judge by the results
         try:
-            results = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            results = load_json(run_dir / "results.json", "results file")
+        except UserError:
             return None
         if isinstance(results, dict) and "n_answered" in results and "scores" not in results:
             return UNCHARTED_COMMANDS["answer"]

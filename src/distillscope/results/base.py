@@ -85,13 +85,11 @@ class Result(Model):
 
     def write(self, path: Path) -> None:
         """DIR/results.json, atomically (a reader never sees half a file)."""
-        from distillscope.engine.run import write_atomic
+        from distillscope.engine.run import write_json
 
         self.schema_version = SCHEMA_VERSION  # the file is written in the current shape
-        text = self.model_dump_json(
-            indent=2, fallback=str
-        )  # as results were always written: odd values as text
-        write_atomic(Path(path) / "results.json", text + "\n")
+        # through the one JSON writer, so secrets in URLs and headers are redacted like config.json
+        write_json(Path(path) / "results.json", self.model_dump(mode="json", fallback=str))
         self._path = Path(path)
 
     def to_frame(self) -> Any:
