@@ -18,7 +18,7 @@ from typing import Any
 
 from distillscope.engine.run import RunContext, write_json, write_jsonl
 from distillscope.errors import BudgetExhausted, UserError
-from distillscope.ice.fuzzer.engine import FuzzSettings, IceEngine
+from distillscope.ice.fuzzer.engine import FuzzSettings, IceEngine, parallel_width
 from distillscope.ice.fuzzer.mutators import MUTATORS
 from distillscope.ice.identity import IdentityRegistry
 from distillscope.ice.judges import Judge, JudgeContext, judge_report, make_judge
@@ -60,6 +60,8 @@ class IceRunSettings:
     max_answer_tokens: int | None = 512
     mutator_max_tokens: int = 768
     system_prompt: str | None = None
+    max_contradictions: int | None = None
+    parallel_mutations: int | None = None  # None: derived from the concurrency and probes per mutant
 
     def validate(self) -> None:
         if self.mode not in MODES:
@@ -68,6 +70,10 @@ class IceRunSettings:
             raise UserError(f"--budget must be at least 1, got {self.budget}")
         if self.probes_per_mutant < 1:
             raise UserError(f"--probes-per-mutant must be at least 1, got {self.probes_per_mutant}")
+        if self.max_contradictions is not None and self.max_contradictions < 1:
+            raise UserError(f"--max-contradictions must be at least 1, got {self.max_contradictions}")
+        if self.parallel_mutations is not None and self.parallel_mutations < 1:
+            raise UserError(f"--parallel-mutations must be at least 1, got {self.parallel_mutations}")
         unknown = [m for m in self.mutators if m not in MUTATORS]
         if unknown or not self.mutators:
             raise UserError(
@@ -183,8 +189,13 @@ async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -
         s.judge, JudgeContext(ctx=ctx, registry=registry, judge_model=s.judge_model, seed=s.seed)
     )
     mutator = ctx.model(s.mutator or s.target) if s.mode == "fuzz" else None
+    width = None
+    if s.mode == "fuzz":  # iterations in flight: enough to keep the target's lane busy
+        k = min(s.probes_per_mutant, len(probes))
+        width = s.parallel_mutations or parallel_width(ctx.scheduler.limit(target), k)
     settings = {
         **asdict(s),
+        "parallel_mutations": width,
         "budget": s.budget if s.budget is not None or s.mode != "fuzz" else DEFAULT_FUZZ_BUDGET,
         **shared_flags(ctx, out),
         "system_prompt": target.config.system_prompt,  # the one in effect (flag or config)
@@ -202,7 +213,8 @@ async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -
             fuzz = FuzzSettings(
                 budget=settings["budget"], probes_per_mutant=s.probes_per_mutant, seed=s.seed,
                 ratio=s.ratio, alpha=s.alpha, beta=s.beta, mutators=s.mutators,
-                mutator_max_tokens=s.mutator_max_tokens,
+                mutator_max_tokens=s.mutator_max_tokens, max_contradictions=s.max_contradictions,
+                width=width or 1,
             )  # fmt: skip
             await engine.run_fuzz(templates, probes, mutator, fuzz)
     except BudgetExhausted as exc:

@@ -1,6 +1,7 @@
 """A real OpenAI-compatible HTTP server on 127.0.0.1, for tests and benchmarks.
 
-It answers `/v1/chat/completions` and `/v1/completions` after a fixed latency, with replies from
+It answers `/v1/chat/completions` and `/v1/completions` after a fixed latency (or one drawn
+uniformly between `latency_ms` and `latency_max_ms`, seeded: a jittery server), with replies from
 a function of the request, and can inject faults at random with a seed (5xx, 429 with or without
 Retry-After, connection resets, slow first byte, malformed or truncated JSON, empty choices,
 `finish_reason: length`, wrong content type). It counts every request and every *finished*
@@ -8,6 +9,7 @@ Retry-After, connection resets, slow first byte, malformed or truncated JSON, em
 
 Run it in a background thread (`with OpenAIServer(...) as server:`) or as a process:
     python -m distillscope.testing.server --port 8011 --latency-ms 50
+    python -m distillscope.testing.server --port 8011 --latency-ms 20 --latency-max-ms 200
 """
 
 from __future__ import annotations
@@ -83,6 +85,8 @@ class OpenAIServer:
         reply: Reply = echo_reply,
         *,
         latency_ms: float = 0.0,
+        latency_max_ms: float | None = None,
+        latency_seed: int = 0,
         faults: FaultPlan | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -90,6 +94,8 @@ class OpenAIServer:
     ) -> None:
         self.reply = reply
         self.latency_s = latency_ms / 1000.0
+        self.latency_max_s = max(self.latency_s, (latency_max_ms or 0.0) / 1000.0)
+        self._latency_rng = random.Random(latency_seed)
         self.faults = faults or FaultPlan()
         self.host = host
         self.port = port
@@ -132,6 +138,11 @@ class OpenAIServer:
             fault = self.faults.draw()
             if fault:
                 self.fault_counts[fault] += 1
+            latency = (
+                self._latency_rng.uniform(self.latency_s, self.latency_max_s)
+                if self.latency_max_s > self.latency_s
+                else self.latency_s
+            )
         try:
             if (
                 self.require_key is not None
@@ -142,8 +153,8 @@ class OpenAIServer:
             with self._lock:
                 self.bodies.append(body)
                 self.headers_seen.append(dict(request.headers))
-            if self.latency_s:
-                await asyncio.sleep(self.latency_s)
+            if latency:
+                await asyncio.sleep(latency)
             if fault:
                 injected = await self._inject(fault, request)
                 if injected is not None:
@@ -293,12 +304,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="OpenAI-compatible test server (echo replies).")
     parser.add_argument("--port", type=int, default=8011)
     parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument(
+        "--latency-max-ms", type=float, default=None, help="jitter: latency uniform in [--latency-ms, this]"
+    )
     parser.add_argument("--fault-rate", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--stats-file", default=None, help="write request counts here on SIGTERM")
     args = parser.parse_args()
     server = OpenAIServer(
-        latency_ms=args.latency_ms, faults=FaultPlan(rate=args.fault_rate, seed=args.seed), port=args.port
+        latency_ms=args.latency_ms,
+        latency_max_ms=args.latency_max_ms,
+        latency_seed=args.seed,
+        faults=FaultPlan(rate=args.fault_rate, seed=args.seed),
+        port=args.port,
     )
     server.start()
     print(f"listening on {server.url}", flush=True)
