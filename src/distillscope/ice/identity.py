@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, Field, ValidationError
 
+from distillscope import fastyaml
 from distillscope.errors import UserError
 from distillscope.ice.types import TargetIdentity
 from distillscope.models.base import ModelIdentity
@@ -175,7 +176,7 @@ class IdentityRegistry:
     @staticmethod
     def _parse(text: str, where: str) -> list[Family]:
         try:
-            data: Any = yaml.safe_load(text)
+            data: Any = fastyaml.safe_load(text)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark is not None else None
