@@ -1,5 +1,7 @@
 """ICE throughput through the CLI, the way users run it: `python -m distillscope ice run ...` in its
-own process against the OpenAI-compatible test server in another.
+own process against the OpenAI-compatible test server in another. The server's replies are
+mutator-shaped and distinct for every request (`--reply template`): every mutant differs, so every
+probe through it is a call of its own, as against a real model.
 
 For each mode (grid; fuzz at 50 and at 10 probes per mutant), server latency (fixed, or jittered
 uniformly, e.g. 20-200 ms) and --concurrency, one run of --budget target queries with a fresh run
@@ -136,7 +138,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="ds-ice-bench-") as tmp:
         work = Path(tmp)
         startup: dict[str, float] = {}
-        with server_process(work, latency_ms=0.0, name="zero") as zero:
+        with server_process(work, latency_ms=0.0, reply="template", name="zero") as zero:
             for mode in modes:
                 walls = [
                     ice_run(zero.url, mode, 1, max(concurrencies), work / f"startup-{mode}-{i}")[0]
@@ -145,7 +147,11 @@ def main(argv: list[str] | None = None) -> None:
                 startup[mode] = statistics.median(walls)
         for latency in latencies:
             with server_process(
-                work, latency_ms=latency.low_ms, latency_max_ms=latency.high_ms, name=f"srv-{latency.label}"
+                work,
+                latency_ms=latency.low_ms,
+                latency_max_ms=latency.high_ms,
+                reply="template",
+                name=f"srv-{latency.label}",
             ) as srv:
                 per_call = sequential_seconds_per_call(srv.url, args.sequential_calls)
                 for mode in modes:

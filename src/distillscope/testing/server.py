@@ -55,6 +55,18 @@ def echo_reply(body: dict[str, Any]) -> str:
     return f"echo: {body.get('prompt', '')}"
 
 
+def template_reply(body: dict[str, Any]) -> str:
+    """A reply shaped like a fuzzer mutator's, and distinct for every distinct request (its hash is
+    in it, so two mutations of one template with different seeds differ): the echo, then a
+    `<template>` block of about a seed template's length with the `{query}` slot."""
+    echo = echo_reply(body)
+    text = echo.replace("{query}", "").replace("<", "(").replace(">", ")")[:1200]
+    return f"{echo}\n<template>Variant {request_hash(body)[:12]}. {text} {{query}}</template>"
+
+
+REPLIES: dict[str, Reply] = {"echo": echo_reply, "template": template_reply}
+
+
 def request_hash(body: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
@@ -307,11 +319,18 @@ def main() -> None:
     parser.add_argument(
         "--latency-max-ms", type=float, default=None, help="jitter: latency uniform in [--latency-ms, this]"
     )
+    parser.add_argument(
+        "--reply",
+        choices=sorted(REPLIES),
+        default="echo",
+        help="echo, or template (mutator-shaped, distinct)",
+    )
     parser.add_argument("--fault-rate", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--stats-file", default=None, help="write request counts here on SIGTERM")
     args = parser.parse_args()
     server = OpenAIServer(
+        REPLIES[args.reply],
         latency_ms=args.latency_ms,
         latency_max_ms=args.latency_max_ms,
         latency_seed=args.seed,
