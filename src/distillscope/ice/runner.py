@@ -11,6 +11,7 @@ A run stopped by --max-calls/--max-tokens-total still writes what it has, with
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -166,6 +167,18 @@ def _verdict_row(
     }
 
 
+def _recorded_width(out: Path) -> int | None:
+    """The fuzz width an earlier run into `out` recorded: a different width would make different
+    choices, so a resumed run would not reuse the calls it already paid for."""
+    try:
+        recorded = json.loads((out / "config.json").read_text(encoding="utf-8"))["ice"]["parallel_mutations"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return (
+        recorded if isinstance(recorded, int) and not isinstance(recorded, bool) and recorded >= 1 else None
+    )
+
+
 # ---------------------------------------------------------------------------------- ice run
 async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -> dict[str, Any]:
     """Probe the target (fuzz, grid or plain), judge, score, and write the run directory."""
@@ -192,7 +205,11 @@ async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -
     width = None
     if s.mode == "fuzz":  # iterations in flight: enough to keep the target's lane busy
         k = min(s.probes_per_mutant, len(probes))
-        width = s.parallel_mutations or parallel_width(ctx.scheduler.limit(target), k)
+        width = (
+            s.parallel_mutations
+            or _recorded_width(out)  # a rerun resumes the run it continues, whatever --concurrency now
+            or parallel_width(ctx.scheduler.limit(target), k)
+        )
     settings = {
         **asdict(s),
         "parallel_mutations": width,

@@ -135,3 +135,22 @@ def test_iteration_draws_depend_only_on_seed_and_iteration() -> None:
     assert iteration_rng(3, 7).random() == iteration_rng(3, 7).random()
     assert iteration_rng(3, 7).random() != iteration_rng(3, 8).random()
     assert parallel_width(32, 50) == 3 and parallel_width(32, 10) == 8 and parallel_width(1, 50) == 2
+
+
+def test_a_rerun_keeps_the_width_it_recorded(
+    tmp_path: Path, cli: Callable[..., Any], openai_server: Callable[..., OpenAIServer]
+) -> None:
+    """Resuming with another --concurrency must not change the fuzz's choices (and so its calls)."""
+    target = openai_server(target_reply, latency_ms=1, latency_max_ms=10)
+    mutator = openai_server(varied_mutator)
+    out = tmp_path / "run"
+    assert cli(*fuzz_args(target, mutator, out)).exit_code == 0  # --concurrency 8: width 7
+    first = comparable(out, "templates.jsonl")
+    sent = (target.requests, mutator.requests)
+    args = fuzz_args(target, mutator, out)
+    args[args.index("--concurrency") + 1] = "2"
+    assert cli(*args).exit_code == 0
+    assert json.loads((out / "results.json").read_text())["settings"]["parallel_mutations"] == 7
+    assert comparable(out, "templates.jsonl") == first and (target.requests, mutator.requests) == sent
+    assert cli(*args, "--parallel-mutations", "2").exit_code == 0  # an explicit width wins
+    assert json.loads((out / "results.json").read_text())["settings"]["parallel_mutations"] == 2

@@ -21,7 +21,7 @@ import math
 import random
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from distillscope.engine.scheduler import CallResult, Scheduler
@@ -87,7 +87,9 @@ class ResponseRecord:
     cached: bool
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            f.name: getattr(self, f.name) for f in fields(self)
+        }  # shallow: asdict copies deeply, 10x slower
 
 
 @dataclass
