@@ -75,6 +75,10 @@ class IceRunSettings:
             raise UserError(f"--max-contradictions must be at least 1, got {self.max_contradictions}")
         if self.parallel_mutations is not None and self.parallel_mutations < 1:
             raise UserError(f"--parallel-mutations must be at least 1, got {self.parallel_mutations}")
+        if self.mode != "fuzz" and (
+            self.max_contradictions is not None or self.parallel_mutations is not None
+        ):
+            raise UserError("--max-contradictions and --parallel-mutations apply to --mode fuzz only")
         unknown = [m for m in self.mutators if m not in MUTATORS]
         if unknown or not self.mutators:
             raise UserError(

@@ -115,6 +115,7 @@ def test_max_contradictions_stops_the_fuzz(
     before = [i for i, line in enumerate((out / "responses.jsonl").read_text().splitlines()) if last in line]
     assert contradictions[before[0] - 1] < 5
     assert cli(*fuzz_args(target, mutator, out, "--max-contradictions", "0")).exit_code == 2
+    assert cli(*fuzz_args(target, mutator, out, "--mode", "grid", "--max-contradictions", "3")).exit_code == 2
 
 
 def test_concurrent_walks_spread_over_the_tree() -> None:
