@@ -222,9 +222,8 @@ class IceEngine:
         self.verdicts.append(verdict)
 
     async def probe(self, template: TemplateRecord | None, probes: Sequence[Probe]) -> list[Verdict | None]:
-        """Ask every probe through `template` (None: bare question) concurrently, then judge."""
-        verdicts = await self.probe_pairs([(template, p) for p in probes])
-        return verdicts
+        """Ask every probe through `template` (None: bare question) at once, judged as answers arrive."""
+        return await self.probe_pairs([(template, p) for p in probes])
 
     async def probe_pairs(self, pairs: Sequence[tuple[TemplateRecord | None, Probe]]) -> list[Verdict | None]:
         """Ask every (template, probe) pair in one scheduler dispatch, judging answers in batches as
