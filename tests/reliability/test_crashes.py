@@ -163,7 +163,7 @@ def test_ctrl_c_stops_within_5_s_says_how_to_resume_and_resume_finishes(
 
 
 def study_args(kind: str, url: str, out: Path, data: Path) -> list[str]:
-    if kind == "ice-fuzz-wide":  # nine MCTS iterations in flight at once (concurrency 8, 2 probes each)
+    if kind == "ice-fuzz-wide":  # 13 MCTS iterations in flight at once (concurrency 8, 2 probes each)
         wide = study_args("ice-fuzz", url, out, data)
         wide[wide.index("--probes-per-mutant") + 1] = "2"
         wide[wide.index("--concurrency") + 1] = "8"

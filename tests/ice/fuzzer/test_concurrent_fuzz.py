@@ -71,7 +71,7 @@ def test_same_seed_same_run_whatever_the_timing(
     assert target.max_inflight > 3  # more than one iteration's probes were in flight at once
     res = json.loads((runs[0] / "results.json").read_text())
     assert res["complete"] and res["n_responses"] == 90
-    assert res["settings"]["parallel_mutations"] == parallel_width(8, 3) == 7
+    assert res["settings"]["parallel_mutations"] == parallel_width(8, 3) == 9
     templates = [json.loads(line) for line in (runs[0] / "templates.jsonl").read_text().splitlines()]
     mutants = [t for t in templates if t["mutator"]]
     assert any(t["generation"] >= 2 for t in mutants), "the tree grew below the seeds"
@@ -135,7 +135,7 @@ def test_concurrent_walks_spread_over_the_tree() -> None:
 def test_iteration_draws_depend_only_on_seed_and_iteration() -> None:
     assert iteration_rng(3, 7).random() == iteration_rng(3, 7).random()
     assert iteration_rng(3, 7).random() != iteration_rng(3, 8).random()
-    assert parallel_width(32, 50) == 3 and parallel_width(32, 10) == 8 and parallel_width(1, 50) == 2
+    assert parallel_width(32, 50) == 3 and parallel_width(32, 10) == 11 and parallel_width(1, 50) == 2
 
 
 def test_a_rerun_keeps_the_width_it_recorded(
@@ -145,13 +145,13 @@ def test_a_rerun_keeps_the_width_it_recorded(
     target = openai_server(target_reply, latency_ms=1, latency_max_ms=10)
     mutator = openai_server(varied_mutator)
     out = tmp_path / "run"
-    assert cli(*fuzz_args(target, mutator, out)).exit_code == 0  # --concurrency 8: width 7
+    assert cli(*fuzz_args(target, mutator, out)).exit_code == 0  # --concurrency 8: width 9
     first = comparable(out, "templates.jsonl")
     sent = (target.requests, mutator.requests)
     args = fuzz_args(target, mutator, out)
     args[args.index("--concurrency") + 1] = "2"
     assert cli(*args).exit_code == 0
-    assert json.loads((out / "results.json").read_text())["settings"]["parallel_mutations"] == 7
+    assert json.loads((out / "results.json").read_text())["settings"]["parallel_mutations"] == 9
     assert comparable(out, "templates.jsonl") == first and (target.requests, mutator.requests) == sent
     assert cli(*args, "--parallel-mutations", "2").exit_code == 0  # an explicit width wins
     assert json.loads((out / "results.json").read_text())["settings"]["parallel_mutations"] == 2
