@@ -262,6 +262,7 @@ def ice_rse_map(points: Sequence[MapPoint]) -> Plot | None:
     if not points or not levels:
         return None
     import matplotlib
+
     fig = _new_figure(4.2 * len(levels) + 0.6, 4.0)
     described: list[str] = []
     with matplotlib.rc_context(_RC):
