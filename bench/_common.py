@@ -104,9 +104,17 @@ class ServerProcess:
 
 @contextlib.contextmanager
 def server_process(
-    workdir: Path, *, latency_ms: float = 0.0, name: str = "server"
+    workdir: Path,
+    *,
+    latency_ms: float = 0.0,
+    latency_max_ms: float | None = None,
+    reply: str = "echo",
+    name: str = "server",
 ) -> Iterator[ServerProcess]:
-    """Start the echo server on a free port in a child process; stop it on exit."""
+    """Start the echo server on a free port in a child process; stop it on exit. With
+    `latency_max_ms` each answer waits a seeded uniform draw in [latency_ms, latency_max_ms]."""
+    jitter = [] if latency_max_ms is None else ["--latency-max-ms", str(latency_max_ms)]
+    jitter += ["--reply", reply] if reply != "echo" else []
     for _ in range(5):
         port = free_port()
         stats_file = workdir / f"{name}-stats.json"
@@ -122,6 +130,7 @@ def server_process(
                 str(latency_ms),
                 "--stats-file",
                 str(stats_file),
+                *jitter,
             ],
             stdout=subprocess.PIPE,
             stderr=log,

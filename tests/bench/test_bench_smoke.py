@@ -109,3 +109,18 @@ def test_long_answers_smoke() -> None:
         "long_answers.py", "--sentences", "20,40", "--all-pairs-max", "40", "--huge-mb", "0.2"
     )
     assert set(figures) >= {"machine", "max_chars", "s20", "s40", "huge"}
+
+
+def test_ice_throughput_smoke() -> None:
+    figures = run_bench(
+        "ice_throughput.py", "--budget", "12", "--modes", "grid,fuzz-4", "--latencies", "2,1-5",
+        "--concurrency", "4", "--sequential-calls", "2", "--startup-runs", "1", timeout=240,
+    )  # fmt: skip
+    assert {"cases", "startup_s", "targets", "meets_targets", "load_avg"} <= set(figures)
+    assert len(figures["cases"]) == 4  # two modes x two latencies x one concurrency
+    for case in figures["cases"]:
+        assert case["target_queries"] == 12 and case["calls_failed"] == 0
+        assert {"efficiency", "speedup_vs_sequential", "load_before", "wall_s", "ideal_s"} <= set(case)
+        assert case["server_max_inflight"] <= 4 + 4  # target lane and mutator lane, 4 each
+    fuzz = [c for c in figures["cases"] if c["mode"] == "fuzz-4"]
+    assert all(c["mutator_calls"] >= 3 and c["parallel_mutations"] == 4 for c in fuzz)

@@ -148,3 +148,31 @@ def test_usage_and_cost_are_summed(openai_server: Any, tmp_path: Path) -> None:
     assert totals["calls_sent"] == 4
     assert totals["prompt_tokens"] == 8 and totals["completion_tokens"] == 12  # the server counts words
     assert totals["estimated_cost_usd"] == pytest.approx((8 * 1000 + 12 * 2000) / 1e6)
+
+
+def test_map_hands_on_each_result_as_it_arrives(openai_server: Any, tmp_path: Path) -> None:
+    """`on_result(i, result)`: once per request, ledger answers at once, fresh ones as they finish
+    (before `map` returns), so a caller can judge early answers while later calls are in flight."""
+    server = openai_server(latency_ms=1, latency_max_ms=30)
+
+    async def go(n: int) -> tuple[list[Any], list[tuple[int, str, bool]]]:
+        backend = build_backend(f"openai-compatible:m@{server.url}")
+        scheduler = Scheduler(Ledger(tmp_path / "l.sqlite"), concurrency=4)
+        seen: list[tuple[int, str, bool]] = []
+        try:
+            out = await scheduler.map(
+                backend, requests(n), stage="t", on_result=lambda i, r: seen.append((i, r.text, r.cached))
+            )
+        finally:
+            await backend.aclose()
+            scheduler.ledger.close()
+        return out, seen
+
+    first, seen = asyncio.run(go(12))
+    assert sorted(i for i, _, _ in seen) == list(range(12))
+    assert {i: text for i, text, _ in seen} == {i: r.text for i, r in enumerate(first)}
+    assert [i for i, _, _ in seen] != list(range(12))  # jittered answers arrive out of order
+    again, seen = asyncio.run(go(16))  # 12 from the ledger, 4 new
+    assert [i for i, _, cached in seen if cached] == list(range(12))
+    assert sorted(i for i, _, cached in seen if not cached) == [12, 13, 14, 15]
+    assert [r.text for r in again[:12]] == [r.text for r in first]

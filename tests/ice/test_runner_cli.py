@@ -40,11 +40,19 @@ def test_fuzz_mode(tmp_path: Path, cli: Callable[..., Any], servers: dict[str, O
     templates = rows(out / "templates.jsonl")
     assert res["complete"] is True and res["n_responses"] == 24 == len(responses) == len(verdicts)
     assert res["target_identity"]["organisation"] == "Zhipu AI"  # from the registry by model name
-    assert servers["target"].requests == 24 and servers["mutator"].requests == 6
+    # mutants with equal text ask equal prompts: each distinct prompt is sent once (ledger / in flight)
+    assert (
+        servers["target"].requests == len({r["prompt"] for r in responses})
+        and servers["mutator"].requests == 6
+    )
     # the scripted target contradicts exactly when the full prompt carries the trigger word
     expected = sum(TRIGGER in r["prompt"] for r in responses)
     assert res["scores"]["loose"]["count"] == res["scores"]["strict"]["count"] == expected
-    assert res["scores"]["hard"]["count"] == expected  # no vendor word in these mutants
+    vendor = ("openai", "chatgpt", "gpt", "claude", "anthropic")  # the default --vendor-words
+    hard = sum(
+        TRIGGER in r["prompt"] and not any(w in r["prompt"].lower() for w in vendor) for r in responses
+    )
+    assert res["scores"]["hard"]["count"] == hard  # the mutants name no vendor; some probes do
     assert res["scores"]["loose"]["n"] == 24 and len(res["scores"]["loose"]["ci95"]) == 2
     mutants = [t for t in templates if t["mutator"]]
     assert len(mutants) == 6 and len(templates) == 42 + 6

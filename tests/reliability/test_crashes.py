@@ -163,6 +163,11 @@ def test_ctrl_c_stops_within_5_s_says_how_to_resume_and_resume_finishes(
 
 
 def study_args(kind: str, url: str, out: Path, data: Path) -> list[str]:
+    if kind == "ice-fuzz-wide":  # 13 MCTS iterations in flight at once (concurrency 8, 2 probes each)
+        wide = study_args("ice-fuzz", url, out, data)
+        wide[wide.index("--probes-per-mutant") + 1] = "2"
+        wide[wide.index("--concurrency") + 1] = "8"
+        return wide
     if kind == "ice-fuzz":  # stateful: MCTS over templates, mutator calls, seeded sampling
         return [
             "ice",
@@ -204,7 +209,7 @@ def study_args(kind: str, url: str, out: Path, data: Path) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize(("kind", "seed"), [("ice-fuzz", 6), ("rse", 7)])
+@pytest.mark.parametrize(("kind", "seed"), [("ice-fuzz", 6), ("ice-fuzz-wide", 8), ("rse", 7)])
 def test_sigkill_during_a_study_then_rerun_equals_an_uninterrupted_run(
     tmp_path: Path, server_process: Any, run_cli: Any, ok_rows: Any, read_ledger: Any, kind: str, seed: int
 ) -> None:

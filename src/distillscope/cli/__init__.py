@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
+
 import typer
 
 from distillscope import __version__
@@ -20,16 +23,34 @@ app.add_typer(models.app, name="models")
 app.command("demo")(demo.demo)
 
 
-def _register_optional() -> None:
-    """Command groups that live in their own modules."""
+_OPTIONAL = {
+    "ice": "ice",
+    "rse": "rse",
+    "report": "report",
+    "compare": "report",
+    "study": "study",
+}  # command -> module
+_BUILTIN = {"models", "demo"}
+
+
+def _register_optional(argv: Sequence[str] | None = None) -> None:
+    """Command groups that live in their own modules. Given a command line, only the module of
+    the command it runs is imported (`rse` brings numpy, which an `ice run` does without);
+    otherwise (help, a typo) all of them, so every command is listed."""
     import importlib
 
-    for module_name, group in (("ice", "ice"), ("rse", "rse")):
-        module = importlib.import_module(f"distillscope.cli.{module_name}")
-        app.add_typer(module.app, name=group)
-    report = importlib.import_module("distillscope.cli.report")
-    report.register(app)
-    app.command("study")(importlib.import_module("distillscope.cli.study").study)
+    command = next((a for a in argv or () if not a.startswith("-")), None)
+    if command in _BUILTIN:
+        return
+    modules = {_OPTIONAL[command]} if command in _OPTIONAL else set(_OPTIONAL.values())
+    for name in ("ice", "rse"):
+        if name in modules:
+            module = importlib.import_module(f"distillscope.cli.{name}")
+            app.add_typer(module.app, name=name)
+    if "report" in modules:
+        importlib.import_module("distillscope.cli.report").register(app)
+    if "study" in modules:
+        app.command("study")(importlib.import_module("distillscope.cli.study").study)
 
 
 def _version(value: bool) -> None:
@@ -49,7 +70,7 @@ def root(
 
 def main() -> None:
     try:
-        _register_optional()
+        _register_optional(sys.argv[1:])
         app()
     except UserError as exc:  # raised outside run_command (e.g. while parsing)
         try:

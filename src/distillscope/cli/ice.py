@@ -192,6 +192,20 @@ def run(
     max_answer_tokens: Annotated[
         int, typer.Option("--max-answer-tokens", help="Max tokens per target answer.")
     ] = 512,
+    max_contradictions: Annotated[
+        int | None,
+        typer.Option(
+            "--max-contradictions",
+            help="Fuzz: stop once this many answers contradicted the identity (GPTFuzzer's max-jailbreak), or at --budget.",
+        ),
+    ] = None,
+    parallel_mutations: Annotated[
+        int | None,
+        typer.Option(
+            "--parallel-mutations",
+            help="Fuzz: MCTS iterations in flight at once (default: enough to keep --concurrency busy; 1 = the paper's serial loop). Recorded: the same value replays the same run.",
+        ),
+    ] = None,
     config: Config = None,
     cache: Cache = None,
     concurrency: Concurrency = None,
@@ -213,6 +227,7 @@ def run(
         seed=seed, target_org=target_org, vendor_words=parse_list(vendor_words) or [], ratio=ratio, alpha=alpha,
         beta=beta, mutators=parse_list(mutators) or [], max_answer_tokens=max_answer_tokens, system_prompt=system_prompt,
         identities=str(identities) if identities else None,
+        max_contradictions=max_contradictions, parallel_mutations=parallel_mutations,
     )  # fmt: skip
 
     async def main() -> None:

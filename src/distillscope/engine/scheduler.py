@@ -12,8 +12,9 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from distillscope.engine.ledger import Ledger, LedgerEntry, keyed_request
 from distillscope.engine.limits import TokenBucket
@@ -140,6 +141,7 @@ class _ModelLane:
     requests: TokenBucket | None
     tokens: TokenBucket | None
     retry: RetryPolicy
+    limit: int = 1
     stats: ModelStats = field(default_factory=ModelStats)
     contacted: bool = False  # some call of this model got an answer of any kind from a server
     answered: bool = False  # some call of this model succeeded
@@ -174,12 +176,19 @@ class Scheduler:
         return await self._call_keyed(lane, key, request_json, request, stage)
 
     async def map(
-        self, backend: Backend, requests: Sequence[ModelRequest] | Iterable[ModelRequest], *, stage: str
+        self,
+        backend: Backend,
+        requests: Sequence[ModelRequest] | Iterable[ModelRequest],
+        *,
+        stage: str,
+        on_result: Callable[[int, CallResult], object] | None = None,
     ) -> list[CallResult]:
         """Many calls at once, results in input order (the lane bounds the concurrency).
 
         Answers already in the ledger are read in one query per chunk and returned without a
-        task each, so rerunning a finished 10,000-call run takes about a second."""
+        task each, so rerunning a finished 10,000-call run takes about a second. `on_result(i,
+        result)` is called as each answer arrives (ledger answers at once), so a caller can work on
+        early answers (judge them) while later ones are in flight."""
         requests = list(requests)
         self.progress.add_total(stage, len(requests))
         lane = self._lane(backend)
@@ -192,9 +201,13 @@ class Scheduler:
         for i, ((key, request_json), request) in enumerate(zip(keyed, prepared, strict=True)):
             entry = answers.get(key)
             if entry is not None:
-                results[i] = self._cached(lane, key, entry, stage)
+                results[i] = cached = self._cached(lane, key, entry, stage)
+                if on_result is not None:
+                    on_result(i, cached)
             else:
                 tasks[i] = asyncio.ensure_future(self._call_keyed(lane, key, request_json, request, stage))
+                if on_result is not None:
+                    tasks[i].add_done_callback(partial(_report_result, on_result, i))
         if tasks:
             try:
                 for i, result in zip(tasks, await asyncio.gather(*tasks.values()), strict=True):
@@ -207,6 +220,11 @@ class Scheduler:
                 await asyncio.gather(*tasks.values(), return_exceptions=True)
                 raise
         return [r for r in results if r is not None]
+
+    def limit(self, backend: Backend) -> int:
+        """How many calls of `backend` may be in flight at once (its lane's concurrency)."""
+        lane = self._lane(backend)
+        return lane.limit
 
     def stats(self) -> dict[str, dict[str, object]]:
         return {lane.backend.name: lane.stats.as_dict() for lane in self._lanes.values()}
@@ -248,6 +266,7 @@ class Scheduler:
                     base_delay_s=cfg.retry_base_s,
                     max_retry_after_s=cfg.max_retry_after_s,
                 ),
+                limit=max(1, limit),
             )
             lane.stats.priced = (
                 cfg.price_per_million_input is not None or cfg.price_per_million_output is not None
@@ -421,6 +440,14 @@ def cap_answer(response: ModelResponse, max_bytes: int) -> ModelResponse:
         return response
     cut = encoded[:max_bytes].decode("utf-8", "ignore")
     return response.model_copy(update={"text": cut, "finish_reason": CAPPED})
+
+
+def _report_result(
+    on_result: Callable[[int, CallResult], object], index: int, task: asyncio.Future[CallResult]
+) -> None:
+    """A done-callback: hand a finished call's result on (a failed or cancelled task raises in `map`)."""
+    if not task.cancelled() and task.exception() is None:
+        on_result(index, task.result())
 
 
 def _estimate_tokens(request: ModelRequest) -> float:

@@ -224,7 +224,9 @@ class IdentityRegistry:
         self._by_first = {k: sorted(v, key=len, reverse=True) for k, v in by_first.items()}
         self._first_words = frozenset(self._by_first)
         self._digit_first_words = tuple(sorted(w for w in self._first_words if w.isdigit()))
-        self._first_regex = {k: _first_word_regex(k, v) for k, v in self._by_first.items()}
+        # compiled on first use: a run meets a few dozen of the ~150 first words, and compiling
+        # them all cost every process start ~30 ms
+        self._first_regex: dict[str, re.Pattern[str]] = {}
         by_char: dict[str, list[str]] = {}
         for name in other:
             by_char.setdefault(name[0], []).append(name)
@@ -291,7 +293,10 @@ class IdentityRegistry:
         # The word-edge rule needs no check here: each regex's look-arounds on the lower-cased text
         # already reject an ASCII word character on the left and an ASCII letter on the right.
         for first in self._first_words_in(low):
-            for hit in self._first_regex[first].finditer(low):
+            regex = self._first_regex.get(first)
+            if regex is None:
+                regex = self._first_regex[first] = _first_word_regex(first, self._by_first[first])
+            for hit in regex.finditer(low):
                 start, end = hit.span()
                 key = _squeeze(hit.group())
                 if key in capitalised:

@@ -15,8 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from distillscope import fastyaml
 from distillscope.errors import UserError
 from distillscope.records import check_file, read_records
 
@@ -54,7 +53,7 @@ def guess_language(text: str) -> str:
 def builtin_probes() -> list[Probe]:
     """The shipped probes, one per (question, language)."""
     text = resources.files("distillscope.ice").joinpath("data/probes.yaml").read_text("utf-8")
-    data = yaml.safe_load(text)
+    data = fastyaml.safe_load(text)
     probes: list[Probe] = []
     for entry in data["probes"]:
         for language, question in entry["text"].items():

@@ -11,6 +11,7 @@ A run stopped by --max-calls/--max-tokens-total still writes what it has, with
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 
 from distillscope.engine.run import RunContext, write_jsonl
 from distillscope.errors import BudgetExhausted, UserError
-from distillscope.ice.fuzzer.engine import FuzzSettings, IceEngine
+from distillscope.ice.fuzzer.engine import FuzzSettings, IceEngine, parallel_width
 from distillscope.ice.fuzzer.mutators import MUTATORS
 from distillscope.ice.identity import IdentityRegistry
 from distillscope.ice.judges import Judge, JudgeContext, judge_report, make_judge
@@ -79,6 +80,8 @@ class IceRunSettings:
     mutator_max_tokens: int = 768
     system_prompt: str | None = None
     identities: str | None = None  # a YAML file of extra model families (IdentityRegistry.extended)
+    max_contradictions: int | None = None
+    parallel_mutations: int | None = None  # None: derived from the concurrency and probes per mutant
 
     def validate(self) -> None:
         check_preset(self.judge_preset)
@@ -89,6 +92,14 @@ class IceRunSettings:
             raise UserError(f"--budget must be at least 1, got {self.budget}")
         if self.probes_per_mutant < 1:
             raise UserError(f"--probes-per-mutant must be at least 1, got {self.probes_per_mutant}")
+        if self.max_contradictions is not None and self.max_contradictions < 1:
+            raise UserError(f"--max-contradictions must be at least 1, got {self.max_contradictions}")
+        if self.parallel_mutations is not None and self.parallel_mutations < 1:
+            raise UserError(f"--parallel-mutations must be at least 1, got {self.parallel_mutations}")
+        if self.mode != "fuzz" and (
+            self.max_contradictions is not None or self.parallel_mutations is not None
+        ):
+            raise UserError("--max-contradictions and --parallel-mutations apply to --mode fuzz only")
         unknown = [m for m in self.mutators if m not in MUTATORS]
         if unknown or not self.mutators:
             raise UserError(MUTATORS.unknown_message(unknown, flag="--mutators"))
@@ -185,6 +196,18 @@ def _verdict_row(
     }
 
 
+def _recorded_width(out: Path) -> int | None:
+    """The fuzz width an earlier run into `out` recorded: a different width would make different
+    choices, so a resumed run would not reuse the calls it already paid for."""
+    try:
+        recorded = json.loads((out / "config.json").read_text(encoding="utf-8"))["ice"]["parallel_mutations"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return (
+        recorded if isinstance(recorded, int) and not isinstance(recorded, bool) and recorded >= 1 else None
+    )
+
+
 # ---------------------------------------------------------------------------------- ice run
 async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -> IceResult:
     """Probe the target (fuzz, grid or plain), judge, score, and write the run directory."""
@@ -216,8 +239,17 @@ async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -
         ),
     )
     mutator = ctx.model(s.mutator or s.target) if s.mode == "fuzz" else None
+    width = None
+    if s.mode == "fuzz":  # iterations in flight: enough to keep the target's lane busy
+        k = min(s.probes_per_mutant, len(probes))
+        width = (
+            s.parallel_mutations
+            or _recorded_width(out)  # a rerun resumes the run it continues, whatever --concurrency now
+            or parallel_width(ctx.scheduler.limit(target), k)
+        )
     settings = {
         **asdict(s),
+        "parallel_mutations": width,
         "budget": s.budget if s.budget is not None or s.mode != "fuzz" else DEFAULT_FUZZ_BUDGET,
         **shared_flags(ctx, out),
         "system_prompt": target.config.system_prompt,  # the one in effect (flag or config)
@@ -235,7 +267,8 @@ async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -
             fuzz = FuzzSettings(
                 budget=settings["budget"], probes_per_mutant=s.probes_per_mutant, seed=s.seed,
                 ratio=s.ratio, alpha=s.alpha, beta=s.beta, mutators=s.mutators,
-                mutator_max_tokens=s.mutator_max_tokens,
+                mutator_max_tokens=s.mutator_max_tokens, max_contradictions=s.max_contradictions,
+                width=width or 1,
             )  # fmt: skip
             await engine.run_fuzz(templates, probes, mutator, fuzz)
     except BudgetExhausted as exc:

@@ -16,8 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from distillscope import fastyaml
 from distillscope.errors import UserError
 from distillscope.records import check_file, load_json, read_records
 
@@ -64,7 +63,7 @@ class Template:
 
 def builtin_templates() -> list[Template]:
     text = resources.files("distillscope.ice").joinpath("data/templates.yaml").read_text("utf-8")
-    return [Template(t["id"], t["kind"], t["text"]) for t in yaml.safe_load(text)["templates"]]
+    return [Template(t["id"], t["kind"], t["text"]) for t in fastyaml.safe_load(text)["templates"]]
 
 
 def load_templates(source: str | Path = "builtin") -> list[Template]:

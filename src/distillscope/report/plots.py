@@ -1,6 +1,8 @@
 """The report's figures as inline SVG, readable on light and dark pages.
 
-Figures are drawn with matplotlib's object API (no pyplot state, no GUI backend). Axes, text and
+The ICE bar chart is written as SVG directly (`svgbars`): an ICE run's report then never imports
+matplotlib (a third of a second). The other figures are drawn with matplotlib's object API (no
+pyplot state, no GUI backend), imported when one is drawn. Axes, text and
 error bars are drawn in a sentinel colour that becomes `currentColor` in the SVG, so they follow
 the page's text colour in both colour schemes; data colours come from the Okabe-Ito palette,
 which stays distinguishable for the common colour-vision deficiencies. Every SVG carries a
@@ -16,12 +18,9 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
-import numpy as np
-from matplotlib.figure import Figure
-
+from distillscope.report import svgbars
 from distillscope.report.load import (
     ICE_LEVELS,
     RSE_ASPECTS,
@@ -31,6 +30,10 @@ from distillscope.report.load import (
     Score,
     display_model_name,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
+    from matplotlib.figure import Figure
 
 FOREGROUND = "#123456"  # replaced by currentColor in the SVG text
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
@@ -74,19 +77,28 @@ class Plot:
     note: str = "whiskers show 95% intervals"
 
 
+def label(name: str) -> str:
+    """A model's name as a figure shows it: display form, cut to MAX_LABEL characters."""
+    text = display_model_name(name)
+    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1] + "…"
+
+
 def short(name: str) -> str:
-    label = display_model_name(name)
-    label = label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1] + "…"
-    return label.replace("$", r"\$")  # a literal dollar, never matplotlib mathtext
+    return label(name).replace("$", r"\$")  # a literal dollar, never matplotlib mathtext
 
 
 def _new_figure(width: float, height: float) -> Figure:
+    import matplotlib
+    from matplotlib.figure import Figure
+
     with matplotlib.rc_context(_RC):
         return Figure(figsize=(width, height), layout="constrained")
 
 
 def to_svg(fig: Figure, title: str, description: str, note: str = "whiskers show 95% intervals") -> Plot:
     """Inline SVG: no XML prolog, unique ids, currentColor ink, fluid width, title and desc."""
+    import matplotlib
+
     uid = f"ds{next(_ids)}"
     buffer = io.StringIO()
     with matplotlib.rc_context({**_RC, "svg.hashsalt": uid}):
@@ -121,6 +133,8 @@ def to_svg(fig: Figure, title: str, description: str, note: str = "whiskers show
 
 
 def _err(scores: Sequence[Score | None]) -> np.ndarray:
+    import numpy as np
+
     lows, highs = [], []
     for s in scores:
         if s is None or s.score is None or s.lo is None or s.hi is None:
@@ -133,6 +147,8 @@ def _err(scores: Sequence[Score | None]) -> np.ndarray:
 
 
 def _values(scores: Sequence[Score | None]) -> np.ndarray:
+    import numpy as np
+
     return np.array(
         [s.score if s is not None and s.score is not None else np.nan for s in scores], dtype=float
     )
@@ -168,57 +184,29 @@ def ice_bars(results: Sequence[IceResult]) -> Plot | None:
     results = [r for r in results if r.scores]
     if not results:
         return None
-    names = [short(r.target) for r in results]
-    x = np.arange(len(results))
-    width = 0.26
-    fig = _new_figure(
-        min(MAX_WIDTH_IN, max(5.0, 1.1 * len(results) + 2.5)), 3.8 if len(results) <= 8 else 4.6
-    )
-    with matplotlib.rc_context(_RC):
-        ax = fig.add_subplot()
-        for offset, level in zip((-width, 0.0, width), ICE_LEVELS, strict=True):
-            scores = [r.scores.get(level) for r in results]
-            values = _values(scores)
-            ax.bar(
-                x + offset,
-                np.nan_to_num(values),
-                width,
-                color=LEVEL_COLOURS[level],
-                label=level,
-                yerr=_err(scores),
-                ecolor=FOREGROUND,
-                capsize=3,
-                error_kw={"elinewidth": 1},
-            )
-            if len(results) <= MAX_VALUE_LABELS:
-                _label_values(ax, x + offset, scores, vertical=len(results) > 4)
-        ax.set_xticks(
-            x,
-            names,
-            rotation=(25 if len(results) <= 8 else 60) if len(results) > 3 else 0,
-            ha="right" if len(results) > 3 else "center",
-            fontsize=10 if len(results) <= 12 else 8,
-        )
-        ax.set_ylabel("share of judged responses")
-        ax.set_ylim(0, 1.12)  # headroom for the value labels above a full bar
-        ax.set_yticks(np.linspace(0, 1, 6))
-        ax.grid(axis="y")
-        ax.set_axisbelow(True)
-        fig.legend(*ax.get_legend_handles_labels(), ncols=3, loc="outside upper center")
+    names = [label(r.target) for r in results]
+    series = [
+        svgbars.Series(level, LEVEL_COLOURS[level], [r.scores.get(level) for r in results])
+        for level in ICE_LEVELS
+    ]
     parts = "; ".join(
         f"{r.target}: "
         + ", ".join(f"{lv} {_fmt(r.scores[lv].score if lv in r.scores else None)}" for lv in ICE_LEVELS)
         for r in results
     )
-    return to_svg(
-        fig,
-        "ICE identity contradiction by target",
-        f"Bar chart of loose, strict and hard scores with 95% intervals. {parts}.",
+    title = "ICE identity contradiction by target"
+    description = f"Bar chart of loose, strict and hard scores with 95% intervals. {parts}."
+    svg = svgbars.grouped_bars(
+        names, series, title=title, description=description, ylabel="share of judged responses"
     )
+    return Plot(svg, title, description)
 
 
 def rse_aspect_bars(run: RseRun) -> Plot | None:
     """Style, logic and content similarity per test model, one panel per dataset."""
+    import matplotlib
+    import numpy as np
+
     datasets = [d for d in run.datasets if any(d in m.aspects for m in run.models)]
     if not datasets:
         return None
@@ -292,6 +280,8 @@ def ice_rse_map(points: Sequence[MapPoint]) -> Plot | None:
     levels = [lv for lv in ("strict", "hard") if any(lv in p.ice for p in points)]
     if not points or not levels:
         return None
+    import matplotlib
+
     fig = _new_figure(4.2 * len(levels) + 0.6, 4.0)
     described: list[str] = []
     with matplotlib.rc_context(_RC):
@@ -341,6 +331,7 @@ def ice_rse_map(points: Sequence[MapPoint]) -> Plot | None:
 
 def matrix_linkage(run: MatrixRun) -> np.ndarray | None:
     """The run's linkage if it wrote one, else average linkage on (max similarity - similarity)."""
+    import numpy as np
     from scipy.cluster.hierarchy import linkage
     from scipy.spatial.distance import squareform
 
@@ -368,6 +359,8 @@ def matrix_linkage(run: MatrixRun) -> np.ndarray | None:
 
 def matrix_plot(run: MatrixRun) -> Plot | None:
     """Heatmap of pairwise similarity ordered by the dendrogram drawn above it."""
+    import matplotlib
+    import numpy as np
     from scipy.cluster.hierarchy import dendrogram
 
     size = len(run.models)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is imported where a bootstrap runs: ICE's Wilson intervals never need it
+    import numpy as np
 
 # The 97.5% quantile of the standard normal (scipy.stats.norm.ppf(0.975)), written out so
 # that importing this module does not cost the CLI a second of scipy.stats start-up.
@@ -44,6 +46,8 @@ BLOCK_ELEMENTS = 1 << 20
 
 def resampled_means(data: np.ndarray, *, resamples: int, rng: np.random.Generator) -> np.ndarray:
     """The means of `resamples` bootstrap resamples of `data` (with replacement), drawn from `rng`."""
+    import numpy as np
+
     rows = max(1, BLOCK_ELEMENTS // max(1, data.size))
     means = np.empty(resamples, dtype=float)
     for start in range(0, resamples, rows):
@@ -57,6 +61,8 @@ def bootstrap_mean(
     values: Sequence[float], *, resamples: int = 2000, seed: int = 0, level: float = 0.95
 ) -> tuple[float | None, tuple[float | None, float | None]]:
     """Mean and percentile-bootstrap interval. Empty input gives (None, (None, None))."""
+    import numpy as np
+
     data = np.asarray(values, dtype=float)
     if data.size == 0:
         return None, (None, None)

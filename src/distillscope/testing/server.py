@@ -1,6 +1,7 @@
 """A real OpenAI-compatible HTTP server on 127.0.0.1, for tests and benchmarks.
 
-It answers `/v1/chat/completions` and `/v1/completions` after a fixed latency, with replies from
+It answers `/v1/chat/completions` and `/v1/completions` after a fixed latency (or one drawn
+uniformly between `latency_ms` and `latency_max_ms`, seeded: a jittery server), with replies from
 a function of the request, and can inject faults at random with a seed (5xx, 429 with or without
 Retry-After, connection resets, slow first byte, malformed or truncated JSON, empty choices,
 `finish_reason: length`, wrong content type). It counts every request and every *finished*
@@ -9,6 +10,7 @@ function may return a `ScriptedReply` to send `content: null` or a `content_filt
 
 Run it in a background thread (`with OpenAIServer(...) as server:`) or as a process:
     python -m distillscope.testing.server --port 8011 --latency-ms 50
+    python -m distillscope.testing.server --port 8011 --latency-ms 20 --latency-max-ms 200
 """
 
 from __future__ import annotations
@@ -64,6 +66,18 @@ def echo_reply(body: dict[str, Any]) -> str:
     return f"echo: {body.get('prompt', '')}"
 
 
+def template_reply(body: dict[str, Any]) -> str:
+    """A reply shaped like a fuzzer mutator's, and distinct for every distinct request (its hash is
+    in it, so two mutations of one template with different seeds differ): the echo, then a
+    `<template>` block of about a seed template's length with the `{query}` slot."""
+    echo = echo_reply(body)
+    text = echo.replace("{query}", "").replace("<", "(").replace(">", ")")[:1200]
+    return f"{echo}\n<template>Variant {request_hash(body)[:12]}. {text} {{query}}</template>"
+
+
+REPLIES: dict[str, Reply] = {"echo": echo_reply, "template": template_reply}
+
+
 def request_hash(body: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
@@ -95,6 +109,8 @@ class OpenAIServer:
         reply: Reply = echo_reply,
         *,
         latency_ms: float = 0.0,
+        latency_max_ms: float | None = None,
+        latency_seed: int = 0,
         faults: FaultPlan | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -111,6 +127,8 @@ class OpenAIServer:
         self.refusal_status = refusal_status
         self.refused = 0
         self.latency_s = latency_ms / 1000.0
+        self.latency_max_s = max(self.latency_s, (latency_max_ms or 0.0) / 1000.0)
+        self._latency_rng = random.Random(latency_seed)
         self.faults = faults or FaultPlan()
         self.host = host
         self.port = port
@@ -158,6 +176,11 @@ class OpenAIServer:
             fault = self.faults.draw()
             if fault:
                 self.fault_counts[fault] += 1
+            latency = (
+                self._latency_rng.uniform(self.latency_s, self.latency_max_s)
+                if self.latency_max_s > self.latency_s
+                else self.latency_s
+            )
         try:
             with self._lock:
                 self.headers_seen.append(dict(request.headers))
@@ -181,8 +204,8 @@ class OpenAIServer:
                     self.refused += 1
                 message = f"response_format type {fmt.get('type')!r} is not supported"
                 return web.json_response({"error": {"message": message}}, status=self.refusal_status)
-            if self.latency_s:
-                await asyncio.sleep(self.latency_s)
+            if latency:
+                await asyncio.sleep(latency)
             if fault:
                 injected = await self._inject(fault, request)
                 if injected is not None:
@@ -339,12 +362,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="OpenAI-compatible test server (echo replies).")
     parser.add_argument("--port", type=int, default=8011)
     parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument(
+        "--latency-max-ms", type=float, default=None, help="jitter: latency uniform in [--latency-ms, this]"
+    )
+    parser.add_argument(
+        "--reply",
+        choices=sorted(REPLIES),
+        default="echo",
+        help="echo, or template (mutator-shaped, distinct)",
+    )
     parser.add_argument("--fault-rate", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--stats-file", default=None, help="write request counts here on SIGTERM")
     args = parser.parse_args()
     server = OpenAIServer(
-        latency_ms=args.latency_ms, faults=FaultPlan(rate=args.fault_rate, seed=args.seed), port=args.port
+        REPLIES[args.reply],
+        latency_ms=args.latency_ms,
+        latency_max_ms=args.latency_max_ms,
+        latency_seed=args.seed,
+        faults=FaultPlan(rate=args.fault_rate, seed=args.seed),
+        port=args.port,
     )
     server.start()
     print(f"listening on {server.url}", flush=True)

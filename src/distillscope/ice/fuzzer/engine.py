@@ -3,24 +3,31 @@
 * `fuzz`: GPTFuzzer's loop: select a template (MCTS-Explore), mutate it with a mutator model,
   ask K sampled probes through the mutant (all at once), reward = share of judged answers that
   contradict the target's identity; successful mutants join the tree. Stops after `budget`
-  target queries (GPTFuzzer's max_query).
-* `grid`: every template with every probe, no mutation.
+  target queries (GPTFuzzer's max_query) or `max_contradictions` contradicting answers (its
+  max_jailbreak). Up to `width` iterations are in flight at once (see `run_fuzz`).
+* `grid`: every template with every probe, no mutation: one dispatch of every request.
 * `plain`: the bare questions, the no-jailbreak baseline.
 
-Every model call goes through the run's scheduler (so a rerun is answered from the ledger), and
-one `random.Random(seed)` drives every choice, so the same seed replays the same run.
+Every model call goes through the run's scheduler (so a rerun is answered from the ledger). The
+same seed replays the same run whatever the timing: each fuzz iteration draws its choices from
+its own generator, seeded by (seed, iteration), at a point fixed by the order of iterations, and
+results are applied strictly in iteration order.
 """
 
 from __future__ import annotations
 
+import asyncio
+import math
 import random
+from collections import deque
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
-from distillscope.engine.scheduler import Scheduler
+from distillscope.engine.scheduler import CallResult, Scheduler
+from distillscope.errors import BudgetExhausted
 from distillscope.ice.fuzzer.mutators import MUTATORS, Mutator, parse_mutant
-from distillscope.ice.fuzzer.selection import MCTSExplore
+from distillscope.ice.fuzzer.selection import MCTSExplore, Node
 from distillscope.ice.judges.base import Judge
 from distillscope.ice.probes import Probe
 from distillscope.ice.templates import QUERY_SLOT, Template, fill_template, names_vendor
@@ -81,7 +88,9 @@ class ResponseRecord:
     outcome: str = "ok"
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            f.name: getattr(self, f.name) for f in fields(self)
+        }  # shallow: asdict copies deeply, 10x slower
 
 
 @dataclass
@@ -95,6 +104,46 @@ class FuzzSettings:
     mutators: Sequence[str] = tuple(MUTATORS)
     mutator_max_tokens: int = 768
     mutator_temperature: float = 0.8
+    max_contradictions: int | None = None  # GPTFuzzer's max_jailbreak: stop once this many answers contradict
+    width: int = 1  # MCTS-Explore iterations in flight at once (1: the paper's one-at-a-time loop)
+
+
+def parallel_width(concurrency: int, probes_per_mutant: int) -> int:
+    """Iterations in flight that keep `concurrency` target calls busy (Little's law): an iteration
+    spends about one latency being mutated and, with latencies that spread, about two more until
+    the slowest of its probes is back (results are applied in order, so it waits for that one):
+    3 * concurrency / probes, rounded up, + 1. Measured against a 20-200 ms server at concurrency 32
+    and 10 probes per mutant: 0.69 of the limit with 2x, 0.83 with 3x (bench/README.md)."""
+    return math.ceil(3 * max(1, concurrency) / max(1, probes_per_mutant)) + 1
+
+
+def iteration_rng(seed: int, iteration: int) -> random.Random:
+    """The generator of one fuzz iteration's choices: the same (seed, iteration) gives the same
+    draws, whichever iterations ran before it or how long they took."""
+    return random.Random(f"distillscope-fuzz:{seed}:{iteration}")
+
+
+@dataclass
+class _Plan:
+    """One fuzz iteration as drawn at its launch: what it mutates, how, and which probes it asks."""
+
+    iteration: int
+    path: list[Node]
+    kind: Mutator
+    parents: list[str]
+    probes: list[Probe]
+    task: asyncio.Future[_Answers] | None = None
+
+
+@dataclass
+class _Answers:
+    """What an iteration brought back: the mutant (empty when the mutator's reply was unusable),
+    the target's answers to its probes and their verdicts."""
+
+    text: str
+    prompts: list[str] = field(default_factory=list)
+    results: list[CallResult] = field(default_factory=list)
+    verdicts: list[Verdict | None] = field(default_factory=list)
 
 
 class IceEngine:
@@ -121,50 +170,126 @@ class IceEngine:
         self.verdicts: list[Verdict | None] = []
         self.templates: list[TemplateRecord] = []
         self.queries = 0
+        self.contradictions = 0
         self.stop_reason: str | None = None
 
-    # ------------------------------------------------------------------ one batch
-    async def probe(self, template: TemplateRecord | None, probes: Sequence[Probe]) -> list[Verdict | None]:
-        """Ask every probe through `template` (None: bare question) concurrently, then judge."""
+    # ------------------------------------------------------------------ asking and judging
+    def _request(self, template: TemplateRecord | None, probe: Probe) -> tuple[str, ModelRequest]:
         tid = template.id if template else "plain"
-        prompts = [fill_template(template.text, p.question) if template else p.question for p in probes]
-        requests = [
-            ModelRequest.user(text, params=self.params, prompt_id=f"{tid}:{p.id}")
-            for text, p in zip(prompts, probes, strict=True)
-        ]
-        self.queries += len(requests)
-        results = await self.scheduler.map(self.target, requests, stage="ice: target")
-        start = len(self.responses)
-        for probe, prompt, result in zip(probes, prompts, results, strict=True):
-            self.responses.append(
-                ResponseRecord(
-                    index=len(self.responses),
-                    template_id=tid,
-                    parents=list(template.parents) if template else [],
-                    mutator=template.mutator if template else None,
-                    generation=template.generation if template else None,
-                    slot_lost=template.slot_lost if template else False,
-                    probe_id=probe.id,
-                    language=probe.language,
-                    area=probe.area,
-                    query=probe.question,
-                    prompt=prompt,
-                    response=result.response.text if result.response is not None else None,
-                    error=result.error,
-                    ledger_key=result.key,
-                    cached=result.cached,
-                    outcome=result.outcome,
+        prompt = fill_template(template.text, probe.question) if template else probe.question
+        return prompt, ModelRequest.user(prompt, params=self.params, prompt_id=f"{tid}:{probe.id}")
+
+    async def _judge(
+        self,
+        indices: Sequence[int],
+        prompts: Sequence[str],
+        probes: Sequence[Probe],
+        results: Sequence[CallResult | None],
+    ) -> list[Verdict | None]:
+        """Verdicts of the answered ones among `indices` (None where the call failed)."""
+        answered: list[int] = []
+        items: list[JudgeItem] = []
+        for i in indices:
+            result = results[i]
+            if result is not None and result.response is not None and result.outcome == "ok":
+                answered.append(i)  # an empty or filtered reply is counted, never judged
+                items.append(
+                    JudgeItem(
+                        index=i, prompt=prompts[i], query=probes[i].question, response=result.response.text
+                    )
                 )
+        judged = dict(zip(answered, await self.judge.judge_many(items, self.identity), strict=True))
+        return [judged.get(i) for i in indices]
+
+    def _record(self, template: TemplateRecord | None, probe: Probe, prompt: str, result: CallResult,
+                verdict: Verdict | None) -> None:  # fmt: skip
+        self.responses.append(
+            ResponseRecord(
+                index=len(self.responses),
+                template_id=template.id if template else "plain",
+                parents=list(template.parents) if template else [],
+                mutator=template.mutator if template else None,
+                generation=template.generation if template else None,
+                slot_lost=template.slot_lost if template else False,
+                probe_id=probe.id,
+                language=probe.language,
+                area=probe.area,
+                query=probe.question,
+                prompt=prompt,
+                response=result.response.text if result.response is not None else None,
+                error=result.error,
+                ledger_key=result.key,
+                cached=result.cached,
+                outcome=result.outcome,
             )
-        rows = self.responses[start:]
-        items = [
-            JudgeItem(index=r.index, prompt=r.prompt, query=r.query, response=r.response)
-            for r in rows
-            if r.response is not None and r.outcome == "ok"
-        ]
-        judged = iter(await self.judge.judge_many(items, self.identity))
-        verdicts = [next(judged) if r.response is not None and r.outcome == "ok" else None for r in rows]
-        self.verdicts.extend(verdicts)
+        )
+        self.verdicts.append(verdict)
+
+    async def probe(self, template: TemplateRecord | None, probes: Sequence[Probe]) -> list[Verdict | None]:
+        """Ask every probe through `template` (None: bare question) at once, judged as answers arrive."""
+        return await self.probe_pairs([(template, p) for p in probes])
+
+    async def probe_pairs(self, pairs: Sequence[tuple[TemplateRecord | None, Probe]]) -> list[Verdict | None]:
+        """Ask every (template, probe) pair in one scheduler dispatch, judging answers in batches as
+        they arrive (the judge works while later calls are in flight); recorded in input order.
+
+        A stop (budget, Ctrl-C) keeps the pairs answered so far, in input order, with their verdicts."""
+        built = [self._request(t, p) for t, p in pairs]
+        prompts = [prompt for prompt, _ in built]
+        probes = [p for _, p in pairs]
+        results: list[CallResult | None] = [None] * len(pairs)
+        verdicts: list[Verdict | None] = [None] * len(pairs)
+        ready: list[int] = []
+        wake = asyncio.Event()
+        finished = False
+
+        def arrived(i: int, result: CallResult) -> None:
+            results[i] = result
+            ready.append(i)
+            wake.set()
+
+        async def judge_stream() -> None:
+            while True:
+                await wake.wait()
+                wake.clear()
+                while ready:
+                    batch = sorted(ready)
+                    ready.clear()
+                    for i, verdict in zip(
+                        batch, await self._judge(batch, prompts, probes, results), strict=True
+                    ):
+                        verdicts[i] = verdict
+                if finished:
+                    return
+
+        judging = asyncio.ensure_future(judge_stream())
+        self.queries += len(pairs)
+        interrupted = False
+        try:
+            await self.scheduler.map(
+                self.target, [r for _, r in built], stage="ice: target", on_result=arrived
+            )
+        except BudgetExhausted:
+            raise  # judge what arrived, then stop
+        except BaseException:
+            interrupted = True  # Ctrl-C, a setup error: judge no further
+            judging.cancel()
+            raise
+        finally:
+            finished = True
+            wake.set()
+            try:
+                if interrupted:
+                    await asyncio.gather(judging, return_exceptions=True)
+                else:
+                    await judging
+            finally:
+                answered = [i for i, r in enumerate(results) if r is not None]
+                self.queries -= len(pairs) - len(answered)
+                for i in answered:
+                    result = results[i]
+                    assert result is not None
+                    self._record(pairs[i][0], probes[i], prompts[i], result, verdicts[i])
         return verdicts
 
     # ------------------------------------------------------------------ modes
@@ -175,63 +300,129 @@ class IceEngine:
     async def run_grid(
         self, templates: Sequence[Template], probes: Sequence[Probe], budget: int | None
     ) -> None:
+        """Every template x probe in one dispatch (no barrier per template)."""
         pairs = self._cap([(t, p) for t in templates for p in probes], budget)
-        for template in templates:
-            record = TemplateRecord.seed(template)
-            mine = [p for t, p in pairs if t is template]
-            if mine:
-                self.templates.append(record)
-                verdicts = await self.probe(record, mine)
-                self._account(record, verdicts)
+        records = {t.id: TemplateRecord.seed(t) for t in templates}
+        used = {t.id for t, _ in pairs}
+        self.templates.extend(r for r in records.values() if r.id in used)
+        start = len(self.responses)
+        try:
+            await self.probe_pairs([(records[t.id], p) for t, p in pairs])
+        finally:
+            by_template: dict[str, list[Verdict | None]] = {}
+            for row, verdict in zip(self.responses[start:], self.verdicts[start:], strict=True):
+                by_template.setdefault(row.template_id, []).append(verdict)
+            for record in self.templates:
+                if record.id in by_template:
+                    self._account(record, by_template[record.id])
 
     async def run_fuzz(
         self, templates: Sequence[Template], probes: Sequence[Probe], mutator: Backend, s: FuzzSettings
     ) -> None:
+        """GPTFuzzer's loop with up to `s.width` iterations in flight.
+
+        Iteration i is launched (its walk down the tree, mutator, parents and probes drawn from
+        `iteration_rng(seed, i)`) only once iterations 1 .. i - width have been applied, and before
+        any later one is: so what it sees of the tree is fixed by i and the width, never by timing.
+        Results (tree updates, rewards, records, the stops) are applied strictly in iteration order.
+        The probes an in-flight iteration will ask are reserved against the budget at its launch
+        (and given back if its mutation fails). With width 1 this is the paper's loop."""
         records = {t.id: TemplateRecord.seed(t) for t in templates}
         self.templates.extend(records.values())
         policy = MCTSExplore(list(records), rng=self.rng, ratio=s.ratio, alpha=s.alpha, beta=s.beta)
         mutators = [MUTATORS[name] for name in s.mutators]
-        failures = 0
+        width = max(1, s.width)
+        in_flight: deque[_Plan] = deque()
+        reserved = 0
         iteration = 0
-        while self.queries < s.budget:
-            iteration += 1
-            node = policy.select()
-            kind = self.rng.choice(mutators)
-            parents = [node.id]
-            if kind.parents == 2:
-                parents.append(self.rng.choice(sorted(policy.nodes)))
-            text = await self._mutate(mutator, kind, [records[p].text for p in parents], iteration, s)
-            if not text:
-                failures += 1
-                policy.update(0.0)
-                if failures >= MAX_MUTATION_FAILURES:
-                    self.stop_reason = f"the mutator gave {failures} unusable replies in a row"
+        failures = 0
+        try:
+            while True:
+                while probes and len(in_flight) < width and self.queries + reserved < s.budget:
+                    iteration += 1
+                    rng = iteration_rng(self.seed, iteration)
+                    path = policy.walk(rng)
+                    kind = rng.choice(mutators)
+                    parents = [path[-1].id]
+                    if kind.parents == 2:
+                        parents.append(rng.choice(sorted(policy.nodes)))
+                    k = min(s.probes_per_mutant, len(probes), s.budget - self.queries - reserved)
+                    plan = _Plan(iteration, path, kind, parents, rng.sample(list(probes), k))
+                    texts = [records[p].text for p in parents]
+                    plan.task = asyncio.ensure_future(self._explore(plan, texts, mutator, s))
+                    in_flight.append(plan)
+                    reserved += k
+                if not in_flight:
+                    self.stop_reason = f"budget of {s.budget} target queries reached"
                     return
-                continue
-            failures = 0
-            mutant = TemplateRecord(
-                id=f"mut-{iteration:04d}",
-                kind=records[node.id].kind,
-                text=text,
-                parents=parents,
-                mutator=kind.name,
-                generation=max(records[p].generation for p in parents) + 1,
-                slot_lost=QUERY_SLOT not in text,
-                names_vendor=names_vendor(text),
-                iteration=iteration,
-                note="question slot lost: the question is appended" if QUERY_SLOT not in text else None,
-            )
-            records[mutant.id] = mutant
-            self.templates.append(mutant)
-            k = min(s.probes_per_mutant, len(probes), s.budget - self.queries)
-            chosen = self.rng.sample(list(probes), k)
-            verdicts = await self.probe(mutant, chosen)
-            self._account(mutant, verdicts)
-            policy.update(mutant.reward or 0.0)
-            if mutant.n_contradictions > 0:
-                policy.add_child(node.id, mutant.id, mutant.generation)
-                mutant.in_tree = True
-        self.stop_reason = f"budget of {s.budget} target queries reached"
+                plan = in_flight[0]
+                assert plan.task is not None
+                answers = await plan.task
+                in_flight.popleft()
+                reserved -= len(plan.probes)
+                if not answers.text:
+                    failures += 1
+                    policy.update(0.0, plan.path)
+                    if failures >= MAX_MUTATION_FAILURES:
+                        self.stop_reason = f"the mutator gave {failures} unusable replies in a row"
+                        return
+                    continue
+                failures = 0
+                self._apply(plan, answers, records, policy)
+                if s.max_contradictions is not None and self.contradictions >= s.max_contradictions:
+                    self.stop_reason = f"{self.contradictions} contradicting answers reached --max-contradictions {s.max_contradictions}"
+                    return
+        finally:
+            # A stop, a failure or Ctrl-C: iterations launched past it are dropped (their finished
+            # calls stay in the ledger, so a rerun pays nothing for them).
+            for plan in in_flight:
+                assert plan.task is not None
+                plan.task.cancel()
+            await asyncio.gather(*(p.task for p in in_flight if p.task is not None), return_exceptions=True)
+
+    async def _explore(self, plan: _Plan, texts: list[str], mutator: Backend, s: FuzzSettings) -> _Answers:
+        """Mutate, ask the planned probes through the mutant, judge: one iteration's calls."""
+        text = await self._mutate(mutator, plan.kind, texts, plan.iteration, s)
+        if not text:
+            return _Answers("")
+        template = TemplateRecord(f"mut-{plan.iteration:04d}", "", text)
+        built = [self._request(template, p) for p in plan.probes]
+        prompts = [prompt for prompt, _ in built]
+        results = await self.scheduler.map(self.target, [r for _, r in built], stage="ice: target")
+        positions = range(len(results))
+        verdicts = await self._judge(positions, prompts, plan.probes, results)
+        return _Answers(text, prompts, results, verdicts)
+
+    def _apply(self, plan: _Plan, answers: _Answers, records: dict[str, TemplateRecord],
+               policy: MCTSExplore) -> None:  # fmt: skip
+        """One iteration's results, in iteration order: the mutant, its answers, its reward."""
+        node_id = plan.path[-1].id
+        text = answers.text
+        mutant = TemplateRecord(
+            id=f"mut-{plan.iteration:04d}",
+            kind=records[node_id].kind,
+            text=text,
+            parents=plan.parents,
+            mutator=plan.kind.name,
+            generation=max(records[p].generation for p in plan.parents) + 1,
+            slot_lost=QUERY_SLOT not in text,
+            names_vendor=names_vendor(text),
+            iteration=plan.iteration,
+            note="question slot lost: the question is appended" if QUERY_SLOT not in text else None,
+        )
+        records[mutant.id] = mutant
+        self.templates.append(mutant)
+        for probe, prompt, result, verdict in zip(
+            plan.probes, answers.prompts, answers.results, answers.verdicts, strict=True
+        ):
+            self._record(mutant, probe, prompt, result, verdict)
+        self.queries += len(plan.probes)
+        self._account(mutant, answers.verdicts)
+        self.contradictions += mutant.n_contradictions
+        policy.update(mutant.reward or 0.0, plan.path)
+        if mutant.n_contradictions > 0:
+            policy.add_child(node_id, mutant.id, mutant.generation)
+            mutant.in_tree = True
 
     # ------------------------------------------------------------------ helpers
     async def _mutate(

@@ -15,6 +15,13 @@ as a child of the template it came from. Each iteration walks from the best root
   pass some reward back to their ancestors.
 
 Every node on the walked path is credited, so a successful lineage makes its root attractive.
+
+Concurrent iterations (several mutants in flight) use a *virtual loss*: a walk counts its visits
+at selection, as GPTFuzzer does, but its reward arrives only when the iteration is applied, so
+until then each in-flight walk counts as a visit that earned nothing. Both terms of a node's
+score drop with every walk through it that is still in flight, and the next selection prefers
+other templates: concurrent selections spread over the tree. One iteration at a time, no walk is
+ever in flight at a selection, and the policy is exactly GPTFuzzer's.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ class Node:
     children: list[Node] = field(default_factory=list)
     visits: int = 0
     reward: float = 0.0
+    pending: int = 0  # walks through this node whose reward has not arrived (the virtual loss)
 
 
 class MCTSExplore:
@@ -67,28 +75,42 @@ class MCTSExplore:
     def _best(self, nodes: list[Node]) -> Node:
         return max(nodes, key=self._score)  # ties: the first (seed order), deterministic
 
-    def select(self) -> Node:
-        """Walk down from the best root; every visited node on the path counts a visit."""
+    def select(self, rng: random.Random | None = None) -> Node:
+        """Walk down from the best root (see `walk`); `update` credits this walk."""
+        self.path = self.walk(rng)
+        return self.path[-1]
+
+    def walk(self, rng: random.Random | None = None) -> list[Node]:
+        """Walk down from the best root; every node on the path counts a visit now, and stays
+        pending (a virtual loss) until `update` credits the walk. `rng` draws the early stops (an
+        iteration's own generator, so concurrent walks stay reproducible)."""
+        rng = rng or self.rng
         self.step += 1
         current = self._best(self.roots)
-        self.path = [current]
+        path = [current]
         while current.children:
-            if self.rng.random() < self.alpha:
+            if rng.random() < self.alpha:
                 break
             current = self._best(current.children)
-            self.path.append(current)
-        for node in self.path:
+            path.append(current)
+        for node in path:
             node.visits += 1
-        return current
+            node.pending += 1
+        return path
 
-    def update(self, reward: float) -> None:
-        """Credit the last walked path with a mutant's reward (share of contradictory answers)."""
-        if not self.path:
+    def update(self, reward: float, path: list[Node] | None = None) -> None:
+        """Credit a walk (default: the last `select`) with a mutant's reward (share of
+        contradictory answers), and end its virtual loss."""
+        path = self.path if path is None else path
+        if not path:
             return
-        chosen = self.path[-1]
+        chosen = path[-1]
         credit = reward * max(self.beta, 1 - self.alpha * chosen.generation)
-        for node in self.path:
+        for node in path:
             node.reward += credit
+            node.pending = max(0, node.pending - 1)
+        if path is self.path:
+            self.path = []
 
     def add_child(self, parent_id: str, child_id: str, generation: int | None = None) -> Node:
         """A successful mutant joins the tree under the template it was mutated from."""
