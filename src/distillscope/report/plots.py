@@ -197,8 +197,9 @@ def ice_bars(results: Sequence[IceResult]) -> Plot | None:
     title = "ICE identity contradiction by target"
     description = f"Bar chart of loose, strict and hard scores with 95% intervals. {parts}."
     svg = svgbars.grouped_bars(
-        names, series, title=title, description=description, ylabel="share of judged responses"
-    )
+        names, series, title=title, description=description, ylabel="share of judged responses",
+        value_labels=len(results) <= MAX_VALUE_LABELS,
+    )  # fmt: skip
     return Plot(svg, title, description)
 
 

@@ -43,8 +43,10 @@ def grouped_bars(
     ylabel: str,
     y_range: tuple[float, float] = (0.0, 1.0),
     ticks: Sequence[float] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0),
+    value_labels: bool = True,
 ) -> str:
-    """An SVG of `len(groups)` groups of `len(series)` bars, whiskers at each score's interval."""
+    """An SVG of `len(groups)` groups of `len(series)` bars, whiskers at each score's interval, and
+    (`value_labels`) each bar's value above it, so a zero-height bar still shows its number."""
     uid = f"dsb{next(_ids)}"
     n = max(1, len(groups))
     rotate = 0 if n <= 3 else (25 if n <= 8 else 60)
@@ -117,6 +119,12 @@ def grouped_bars(
                     f'<path d="M{_num(cx)} {_num(y_lo)}V{_num(y_hi)}M{_num(cx - cap)} {_num(y_lo)}'
                     f'H{_num(cx + cap)}M{_num(cx - cap)} {_num(y_hi)}H{_num(cx + cap)}" '
                     'stroke="currentColor" stroke-width="1" fill="none"/>'
+                )
+            if value_labels:
+                above = y(max(value, score.hi or value) if value is not None and score is not None else lo)
+                out.append(
+                    f'<text x="{_num(bx + bar_w / 2)}" y="{_num(above - 3)}" text-anchor="middle" '
+                    f'font-size="{_num(font * 0.8)}">{"n/a" if value is None else f"{value:.2f}"}</text>'
                 )
         lx = left + (g + 0.5) * group_w
         ly = top + plot_h + font + 4

@@ -153,5 +153,6 @@ def test_a_rerun_keeps_the_width_it_recorded(
     assert cli(*args).exit_code == 0
     assert json.loads((out / "results.json").read_text())["settings"]["parallel_mutations"] == 9
     assert comparable(out, "templates.jsonl") == first and (target.requests, mutator.requests) == sent
-    assert cli(*args, "--parallel-mutations", "2").exit_code == 0  # an explicit width wins
+    assert cli(*args, "--parallel-mutations", "2").exit_code == 2  # other settings: not this run directory
+    assert cli(*args, "--parallel-mutations", "2", "--force").exit_code == 0  # an explicit width, afresh
     assert json.loads((out / "results.json").read_text())["settings"]["parallel_mutations"] == 2
