@@ -333,3 +333,153 @@ def print_matrix(results: dict[str, Any], out: Path) -> None:
             highlight=False,
         )
     console.print(f"results: {out / 'results.json'}", highlight=False)
+
+
+def parse_families(values: list[str]) -> dict[str, list[str]]:
+    """`--family NAME=SPEC`, repeatable; several specs may share one NAME (in the order given)."""
+    families: dict[str, list[str]] = {}
+    for value in values:
+        name, sep, spec = value.partition("=")
+        name, spec = name.strip(), spec.strip()
+        if not sep or not name or not spec:
+            raise UserError(f"--family '{value}': expected NAME=SPEC (e.g. openai=replay:gpt-4.jsonl)")
+        families.setdefault(name, []).append(spec)
+    return families
+
+
+def print_attribution(result: Any, out: Path) -> None:
+    """Per test model: each family's mean probability with its interval and p, and the verdict."""
+    from rich.table import Table
+
+    table = Table(
+        "model",
+        *result.families,
+        "predicted",
+        "n",
+        title=f"attribution (mean P(family), 95% CI, Holm-corrected p; alpha {result.alpha})",
+    )
+    for name, model in result.models.items():
+        cells = []
+        for family in result.families:
+            fp = model.probabilities[family]
+            lo, hi = fp.ci95
+            cells.append(f"{fp.score:.3f} [{lo:.3f}, {hi:.3f}] p={fp.p_holm:.3g}")
+        table.add_row(name, *cells, model.predicted or "— (abstain)", str(model.n))
+    console.print(table)
+    if result.held_out:
+        checks = ", ".join(
+            f"{f} {c.accuracy:.2f}" for f, c in result.held_out.items() if c.accuracy is not None
+        )
+        console.print(
+            f"family answers classified as their own family (out of fold): {checks}", highlight=False
+        )
+    if not result.complete:
+        console.print(
+            f"[yellow]incomplete:[/] {result.stopped}; rerun the same command to finish", highlight=False
+        )
+    console.print(f"results: {out / 'results.json'}", highlight=False)
+
+
+@app.command("attribute")
+def attribute(
+    family: Annotated[
+        list[str],
+        typer.Option(
+            "--family",
+            "-f",
+            help="NAME=SPEC: a model whose answers define family NAME. Repeatable; specs may share a NAME; two or more families.",
+        ),
+    ],
+    test: Annotated[
+        list[str], typer.Option("--test", "-t", help="A model to attribute to a family. Repeatable.")
+    ],
+    dataset: Datasets,
+    out: Out = None,
+    sample: Sample = None,
+    alpha: Annotated[
+        float, typer.Option("--alpha", help="Level of the decision (Holm-corrected over families).")
+    ] = 0.05,
+    features: Annotated[
+        str,
+        typer.Option("--features", help="Classifier features: word, word+char, word+style, word+char+style."),
+    ] = "word",
+    sharegpt_turns: SharegptTurnsOpt = "first",
+    seed: Seed = 0,
+    cache: Cache = None,
+    config: Config = None,
+    concurrency: Concurrency = None,
+    max_calls: MaxCalls = None,
+    max_tokens_total: MaxTokens = None,
+    quiet: Quiet = False,
+    system_prompt: SystemPrompt = None,
+    max_tokens: AnswerTokens = None,
+    temperature: Temperature = None,
+) -> None:
+    """Which family's answers does each test model's writing resemble? A decision with a p-value, or abstain.
+
+    Example: distillscope rse attribute --family openai=replay:gpt-4.jsonl --family openai=replay:gpt-3.5-turbo.jsonl --family other=replay:claude-v1.jsonl --test replay:vicuna-13b.jsonl --dataset mt=question.jsonl --out runs/attr
+    """
+    from distillscope.rse.attribution.features import FEATURE_SETS
+    from distillscope.rse.attribution.runner import run_attribution
+
+    async def main() -> Any:
+        turns = _turns(sharegpt_turns)
+        if not 0 < alpha < 1:
+            raise UserError(f"--alpha must be between 0 and 1, got {alpha}")
+        if features not in FEATURE_SETS:
+            raise UserError(f"--features must be one of {', '.join(FEATURE_SETS)}, got '{features}'")
+        family_specs = parse_families(family)
+        if len(family_specs) < 2:
+            raise UserError(
+                f"rse attribute needs at least two families (--family NAME=SPEC), got {len(family_specs)}"
+            )
+        specs = parse_pairs(dataset, "--dataset")
+        datasets = load_datasets(specs, sample=sample, seed=seed, sharegpt_turns=turns)
+        params = _answer_params(temperature, max_tokens, seed)
+        settings = {
+            "families": family_specs,
+            "tests": test,
+            "datasets": specs,
+            "sample": sample,
+            "seed": seed,
+            "alpha": alpha,
+            "features": features,
+            "sharegpt_turns": turns,
+            "system_prompt": system_prompt,
+            "answer_params": params.model_dump(exclude_none=True),
+        }
+        options = RunOptions(
+            command="rse-attribute",
+            out=out,
+            cache=cache,
+            config=config,
+            concurrency=concurrency,
+            max_calls=max_calls,
+            max_tokens=max_tokens_total,
+            quiet=quiet,
+            settings=settings,
+        )
+        async with RunContext(options) as ctx:
+
+            def contestant(spec: str) -> Contestant:
+                backend = ctx.model(spec, system_prompt=system_prompt, params=params)
+                return Contestant(backend.name, backend, params)
+
+            groups = {name: [contestant(s) for s in group] for name, group in family_specs.items()}
+            tests = [contestant(s) for s in test]
+            ctx.write_config()
+            result = await run_attribution(
+                ctx,
+                families=groups,
+                tests=tests,
+                datasets=datasets,
+                alpha=alpha,
+                seed=seed,
+                features=features,  # type: ignore[arg-type]
+                settings=settings,
+            )
+            write_run_report(ctx.out)
+            print_attribution(result, ctx.out)
+            return result
+
+    run_command(main)
