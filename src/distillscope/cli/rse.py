@@ -475,7 +475,7 @@ def attribute(
                 datasets=datasets,
                 alpha=alpha,
                 seed=seed,
-                features=features,  # type: ignore[arg-type]
+                features=features,
                 settings=settings,
             )
             write_run_report(ctx.out)

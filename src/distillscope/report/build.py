@@ -10,6 +10,7 @@ from typing import Any
 from distillscope import __version__
 from distillscope.report.load import (
     ICE_LEVELS,
+    AttributionRun,
     IceResult,
     IceRun,
     MatrixRun,
@@ -80,6 +81,10 @@ class Report:
         return [r for r in self.runs if isinstance(r, MatrixRun)]
 
     @property
+    def attribution_runs(self) -> list[AttributionRun]:
+        return [r for r in self.runs if isinstance(r, AttributionRun)]
+
+    @property
     def ice_results(self) -> list[IceResult]:
         return [res for run in self.ice_runs for res in run.results]
 
@@ -87,14 +92,19 @@ class Report:
     def title(self) -> str:
         kinds = [
             k
-            for k, present in (("ICE", self.ice_runs), ("RSE", self.rse_runs), ("matrix", self.matrix_runs))
+            for k, present in (
+                ("ICE", self.ice_runs),
+                ("RSE", self.rse_runs),
+                ("matrix", self.matrix_runs),
+                ("attribution", self.attribution_runs),
+            )
             if present
         ]
         return "distillscope report: " + " + ".join(kinds)
 
 
 def run_kind(run: Run) -> str:
-    return {IceRun: "ice", RseRun: "rse", MatrixRun: "matrix"}[type(run)]
+    return {IceRun: "ice", RseRun: "rse", MatrixRun: "matrix", AttributionRun: "attribution"}[type(run)]
 
 
 def map_points(report: Report) -> list[MapPoint]:
@@ -348,6 +358,16 @@ def to_json(report: Report) -> dict[str, Any]:
                     "avg": score(m.avg),
                     "datasets": {d: score(s) for d, s in m.datasets.items()},
                     "aspects": {d: {a: score(s) for a, s in t.items()} for d, t in m.aspects.items()},
+                }
+                for m in run.models
+            ]
+        elif isinstance(run, AttributionRun):
+            entry["families"] = run.families
+            entry["models"] = [
+                {
+                    "model": m.name,
+                    "predicted": m.predicted,
+                    "families": {f: score(s) for f, s in m.families.items()},
                 }
                 for m in run.models
             ]

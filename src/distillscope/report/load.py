@@ -134,7 +134,32 @@ class MatrixRun:
     notes: list[str] = field(default_factory=list)
 
 
-Run = IceRun | RseRun | MatrixRun
+@dataclass
+class AttributionModel:
+    name: str
+    predicted: str | None
+    families: dict[str, Score]  # family -> mean probability with its interval
+    p_holm: dict[str, float]
+
+
+@dataclass
+class AttributionRun:
+    """`rse attribute`: which family each test model's writing resembles."""
+
+    path: Path
+    families: list[str]
+    members: dict[str, list[str]]
+    models: list[AttributionModel]
+    alpha: float | None
+    evidence: dict[str, list[dict[str, Any]]]
+    settings: dict[str, Any]
+    run: dict[str, Any]
+    complete: bool | None
+    raw: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+
+
+Run = IceRun | RseRun | MatrixRun | AttributionRun
 
 
 def _int(value: Any) -> int | None:
@@ -342,6 +367,39 @@ def _matrix_run(data: dict[str, Any], run_dir: Path) -> MatrixRun:
     )
 
 
+def _attribution_run(data: dict[str, Any], run_dir: Path) -> AttributionRun:
+    models: list[AttributionModel] = []
+    for name, entry in _dict(data.get("models")).items():
+        entry = _dict(entry)
+        probs = _dict(entry.get("probabilities"))
+        models.append(
+            AttributionModel(
+                name=str(name),
+                predicted=entry.get("predicted") if isinstance(entry.get("predicted"), str) else None,
+                families={str(f): s for f, raw in probs.items() if (s := Score.parse(raw)) is not None},
+                p_holm={
+                    str(f): float(p)
+                    for f, raw in probs.items()
+                    if isinstance(p := _dict(raw).get("p_holm"), int | float)
+                },
+            )
+        )
+    evidence = {str(f): [x for x in v if isinstance(x, dict)] for f, v in _dict(data.get("evidence")).items()}
+    return AttributionRun(
+        path=run_dir,
+        families=[str(f) for f in data.get("families") or []],
+        members={str(k): list(v) for k, v in _dict(data.get("members")).items() if isinstance(v, list)},
+        models=models,
+        alpha=_num(data.get("alpha")),
+        evidence=evidence,
+        settings=_settings_of(data, run_dir),
+        run=_dict(data.get("run")),
+        complete=data.get("complete") if isinstance(data.get("complete"), bool) else None,
+        raw=data,
+        notes=_notes(data),
+    )
+
+
 def _is_matrix(data: Any) -> bool:
     return (
         isinstance(data, dict)
@@ -367,6 +425,8 @@ def load_run(run_dir: Path) -> Run:
     if not results_path.is_file():
         raise UserError(f"{run_dir}: no results.json (not a finished distillscope run directory)")
     data = read_json(results_path)
+    if isinstance(data, dict) and data.get("kind") == "attribution":
+        return _attribution_run(data, run_dir)
     if _is_matrix(data):
         return _matrix_run(data, run_dir)
     if _is_rse(data):

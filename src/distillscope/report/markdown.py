@@ -104,6 +104,25 @@ def render_markdown(report: Report) -> str:
                 "",
                 *_table(["Model", "Dataset", "Style", "Logic", "Content"], aspect_rows),
             ]
+    for arun in report.attribution_runs:
+        out += [
+            "### Attribution: mean P(family), 95% bootstrap intervals over prompts, Holm-corrected p",
+            "",
+        ]
+        out += _table(
+            ["Model", *(f"P({escape(f)})" for f in arun.families), "Predicted"],
+            [
+                [
+                    escape(m.name),
+                    *(
+                        cell(m.families.get(f)) + (f" p={m.p_holm[f]:.4g}" if f in m.p_holm else "")
+                        for f in arun.families
+                    ),
+                    escape(m.predicted) if m.predicted else "— (abstain)",
+                ]
+                for m in arun.models
+            ],
+        )
     points = map_points(report)
     if points:
         out += ["## ICE × RSE", ""]
