@@ -17,9 +17,7 @@ class Category(StrEnum):
     NO_MAKER = "no-maker"  # denies having any developer: "I was not created by any company"
     WRONG_ORIGIN = "wrong-origin"  # its maker placed where the true organisation is not
     VENDOR_POLICY = "vendor-policy"  # another vendor's rules as its own: "OpenAI's policy, which I follow"
-    IMPLIED_VENDOR = (
-        "implied-vendor"  # another vendor's products as its maker's: "my creators also made DALL-E"
-    )
+    IMPLIED_VENDOR = "implied-vendor"  # another vendor's products as its maker's: "my creators also made DALL-E"
     NAMED_MODEL_ROLEPLAY = "named-model-roleplay"  # voices another real model under its label, as asked
     PERSONA_NAME_ONLY = "persona-name-only"  # an invented persona name, no maker
     HYPOTHETICAL = "hypothetical"  # quoted, reported or hypothetical speech
