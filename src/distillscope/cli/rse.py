@@ -125,6 +125,8 @@ def print_rse(results: dict[str, Any], out: Path) -> None:
         console.print(
             "contrast (similarity beyond the panel's typical, overall): " + ", ".join(parts), highlight=False
         )
+    for warning in results.get("warnings") or []:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
     missing = results.get("missing") or {}
     counts = {name: m["count"] for name, m in (missing.get("models") or {}).items() if m["count"]}
     if (missing.get("reference") or {}).get("count"):

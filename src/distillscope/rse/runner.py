@@ -22,6 +22,7 @@ from distillscope.errors import BudgetExhausted, UserError
 from distillscope.jsonl import AtomicJsonlWriter
 from distillscope.models.base import Backend
 from distillscope.models.types import GenerateParams
+from distillscope.rse.bias import self_preference
 from distillscope.rse.contrast import contrast_from_judgments
 from distillscope.rse.datasets import Dataset
 from distillscope.rse.judging import JudgeOptions, build_judge, judge_against, judge_settings
@@ -146,6 +147,10 @@ async def run_rse(
         }
         judge = judge or build_judge(ctx, judge_options)
         results["judge"] = judge.name
+        judge_model = getattr(getattr(judge, "backend", None), "name", None)
+        if isinstance(judge_model, str) and (warning := self_preference(judge_model, reference.name)):
+            log.warning("rse run: %s", warning)
+            results["warnings"] = [warning]
         by_model: dict[str, list[Judgment]] = {}
         by_panel: dict[str, list[Judgment]] = {}
         with AtomicJsonlWriter(ctx.out / "judgments.jsonl") as judgments_file:  # one model at a time
