@@ -125,6 +125,16 @@ def print_rse(results: dict[str, Any], out: Path) -> None:
         console.print(
             "contrast (similarity beyond the panel's typical, overall): " + ", ".join(parts), highlight=False
         )
+    foils = results.get("foils") or {}
+    if foils.get("models"):
+        parts = [
+            f"{name}: reference {_fmt(b['reference'])}, foils {_fmt(b['foils'])}, difference {_signed(b['difference'])}"
+            for name, b in foils["models"].items()
+        ]
+        console.print(
+            f"closer to the reference than to the foils ({', '.join(foils['foils'])})? " + "; ".join(parts),
+            highlight=False,
+        )
     for warning in results.get("warnings") or []:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)
     missing = results.get("missing") or {}
@@ -165,6 +175,13 @@ def run(
             help="Extra independent models for the contrast score (answer the prompts too). Repeatable.",
         ),
     ] = None,
+    foil: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--foil",
+            help="An independent model of comparable ability: each test model's similarity to the foils is set against its similarity to the reference. Repeatable.",
+        ),
+    ] = None,
     sharegpt_turns: SharegptTurnsOpt = "first",
     seed: Seed = 0,
     cache: Cache = None,
@@ -191,6 +208,7 @@ def run(
             "reference": reference,
             "tests": test,
             "panel": panel or [],
+            "foils": foil or [],
             "datasets": specs,
             "sample": sample,
             "seed": seed,
@@ -221,6 +239,7 @@ def run(
             ref = contestant(reference)
             tests = [contestant(s) for s in test]
             extra = [contestant(s) for s in panel or []]
+            foils = [contestant(s) for s in foil or []]
             ctx.write_config()
             judge_options = JudgeOptions(spec=judge, temperature=judge_temperature, seed=seed, swap=swap)
             results = await run_rse(
@@ -228,6 +247,7 @@ def run(
                 reference=ref,
                 tests=tests,
                 panel=extra,
+                foils=foils,
                 datasets=datasets,
                 judge_options=judge_options,
                 settings=settings,

@@ -175,6 +175,24 @@ def paired_rows(run: RseRun) -> list[tuple[str, str, str, Score]] | None:
     return rows or None
 
 
+def foil_table(run: RseRun) -> list[tuple[str, Score | None, Score | None, Score | None]]:
+    """(model, similarity to the reference, to the foils, difference) from `rse run --foil`."""
+    block = run.raw.get("foils")
+    models = block.get("models") if isinstance(block, dict) else None
+    if not isinstance(models, dict):
+        return []
+    return [
+        (
+            str(name),
+            Score.parse(e.get("reference")),
+            Score.parse(e.get("foils")),
+            Score.parse(e.get("difference")),
+        )
+        for name, e in models.items()
+        if isinstance(e, dict)
+    ]
+
+
 def missing_rows(missing: Any) -> list[tuple[str, int, str]] | None:
     """(model, count, ids and reasons) for every model with missing answers; [] when none is
     missing; None when the shape is not `{"reference": {...}, "models": {name: {...}}}`."""

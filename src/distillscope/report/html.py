@@ -79,6 +79,7 @@ def _environment() -> jinja2.Environment:
         nonempty=nonempty,
         matrix_pairs=build.matrix_pairs,
         missing_rows=missing_rows,
+        foil_table=build.foil_table,
         paired_rows=paired_rows,
         score_table=score_table,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from distillscope.report import evidence as ev
-from distillscope.report.build import Report, cost_rows, map_points, run_kind, settings_rows
+from distillscope.report.build import Report, cost_rows, foil_table, map_points, run_kind, settings_rows
 from distillscope.report.load import ICE_LEVELS, Score
 
 EVIDENCE_ITEMS = 5
@@ -104,6 +104,17 @@ def render_markdown(report: Report) -> str:
                 "",
                 *_table(["Model", "Dataset", "Style", "Logic", "Content"], aspect_rows),
             ]
+    for run in report.rse_runs:
+        foils = foil_table(run)
+        if foils:
+            out += ["#### Reference vs foils (difference paired over prompts)", ""]
+            out += _table(
+                ["Model", "To the reference", "To the foils", "Difference"],
+                [
+                    [escape(name), cell(ref, 2), cell(foil, 2), cell(diff, 2)]
+                    for name, ref, foil, diff in foils
+                ],
+            )
     for arun in report.attribution_runs:
         out += [
             "### Attribution: mean P(family), 95% bootstrap intervals over prompts, Holm-corrected p",

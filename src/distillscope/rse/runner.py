@@ -25,6 +25,7 @@ from distillscope.models.types import GenerateParams
 from distillscope.rse.bias import self_preference
 from distillscope.rse.contrast import contrast_from_judgments
 from distillscope.rse.datasets import Dataset
+from distillscope.rse.foils import foil_comparison
 from distillscope.rse.judging import JudgeOptions, build_judge, judge_against, judge_settings
 from distillscope.rse.responses import ModelAnswers, collect_answers
 from distillscope.rse.scoring import Judgment, model_summary, paired_comparisons
@@ -114,12 +115,14 @@ async def run_rse(
     datasets: Sequence[Dataset],
     judge_options: JudgeOptions,
     panel: Sequence[Contestant] = (),
+    foils: Sequence[Contestant] = (),
     settings: dict[str, Any] | None = None,
     judge: SimilarityJudge | None = None,
 ) -> dict[str, Any]:
     """The whole run; returns what it wrote to results.json."""
     check_names(tests, "test models")
     check_names([*tests, *panel], "test and panel models")
+    check_names([reference, *foils], "reference and foil models")
     names = [d.name for d in datasets]
     results: dict[str, Any] = {
         "reference": reference.name,
@@ -130,20 +133,21 @@ async def run_rse(
         "complete": False,
     }
     try:
-        everyone = await answer_all(ctx, [reference, *tests, *panel], datasets)
-        ref_answers, test_answers, panel_answers = (
+        everyone = await answer_all(ctx, [reference, *tests, *panel, *foils], datasets)
+        ref_answers, test_answers, panel_answers, foil_answers = (
             everyone[0],
             everyone[1 : 1 + len(tests)],
-            everyone[1 + len(tests) :],
+            everyone[1 + len(tests) : 1 + len(tests) + len(panel)],
+            everyone[1 + len(tests) + len(panel) :],
         )
         for answers in everyone:
             require_some_answers(answers)
-        write_jsonl(
-            ctx.out / "responses.jsonl", response_rows(ref_answers, test_answers, extra=panel_answers)
-        )
+        rows = response_rows(ref_answers, test_answers, extra=panel_answers)
+        rows += [a.row(m.name, "foil") for m in foil_answers for a in m.answers.values()]
+        write_jsonl(ctx.out / "responses.jsonl", rows)
         results["missing"] = {
             "reference": ref_answers.missing(),
-            "models": {m.name: m.missing() for m in [*test_answers, *panel_answers]},
+            "models": {m.name: m.missing() for m in [*test_answers, *panel_answers, *foil_answers]},
         }
         judge = judge or build_judge(ctx, judge_options)
         results["judge"] = judge.name
@@ -153,6 +157,7 @@ async def run_rse(
             results["warnings"] = [warning]
         by_model: dict[str, list[Judgment]] = {}
         by_panel: dict[str, list[Judgment]] = {}
+        by_foil: dict[str, dict[str, list[Judgment]]] = {}
         with AtomicJsonlWriter(ctx.out / "judgments.jsonl") as judgments_file:  # one model at a time
             for role, group, into in (("test", test_answers, by_model), ("panel", panel_answers, by_panel)):
                 for answers in group:
@@ -160,6 +165,12 @@ async def run_rse(
                     for j in judged:
                         judgments_file.write({**j.row(), "role": role})
                     into[answers.name] = judged
+            for foil in foil_answers:  # each test answer against the foil's answer to the same prompt
+                for answers in test_answers:
+                    judged = await judge_against(judge, foil, answers)
+                    for j in judged:
+                        judgments_file.write({**j.row(), "role": "test", "against": foil.name})
+                    by_foil.setdefault(answers.name, {})[foil.name] = judged
             judgments_file.commit()
         seed = int((settings or {}).get("seed", 0) or 0)
         results["models"] = {name: model_summary(js, names, seed=seed) for name, js in by_model.items()}
@@ -167,6 +178,8 @@ async def run_rse(
             results["panel"] = {name: model_summary(js, names, seed=seed) for name, js in by_panel.items()}
         results["paired"] = paired_comparisons(by_model, names, seed=seed) if len(by_model) >= 2 else None
         results["contrast"] = _contrast(by_model, by_panel, seed=seed)
+        if foil_answers:
+            results["foils"] = foil_comparison(by_model, by_foil, [f.name for f in foil_answers], seed=seed)
         results["judge_settings"] = judge_settings(judge, judge_options)
         results["n_unjudged"] = sum(j.status == "unjudged" for js in by_model.values() for j in js)
         results["complete"] = True
