@@ -26,8 +26,9 @@ from distillscope.engine.run import RunContext, RunOptions
 from distillscope.errors import UserError
 from distillscope.models.types import GenerateParams
 from distillscope.rse.datasets import SharegptTurns, load_datasets
-from distillscope.rse.judging import OFFLINE, JudgeOptions
+from distillscope.rse.judging import OFFLINE, JudgeOptions, split_judges
 from distillscope.rse.matrix import run_matrix
+from distillscope.rse.panel import REDUCERS
 from distillscope.rse.runner import Contestant, run_rse
 
 app = typer.Typer(
@@ -55,6 +56,20 @@ Judge = Annotated[
 Swap = Annotated[
     bool, typer.Option("--swap", help="LLM judge: judge both orders and average (position bias control).")
 ]
+Judges = Annotated[
+    str | None,
+    typer.Option(
+        "--judges",
+        help="A panel of LLM judges: SPEC,SPEC,SPEC (instead of --judge); a judge that fails to parse has no vote.",
+    ),
+]
+JudgeReducer = Annotated[
+    str,
+    typer.Option(
+        "--judge-reducer",
+        help="How a panel's ratings combine: 'majority' (strict majority of the whole panel, else unjudged) or 'mean'.",
+    ),
+]
 JudgeTemperature = Annotated[
     float, typer.Option("--judge-temperature", help="LLM judge sampling temperature (recorded).")
 ]
@@ -72,6 +87,40 @@ Temperature = Annotated[
         "--temperature", help="Sampling temperature for the answering models (default: the model's)."
     ),
 ]
+
+
+def _judge_options(
+    judge: str, judges: str | None, reducer: str, temperature: float, seed: int, swap: bool
+) -> JudgeOptions:
+    if reducer not in REDUCERS:
+        raise UserError(f"--judge-reducer must be one of {', '.join(REDUCERS)}, got '{reducer}'")
+    panel = split_judges(judges) if judges else ()
+    if panel and judge != OFFLINE:
+        raise UserError("give either --judge or --judges, not both")
+    return JudgeOptions(
+        spec=judge if not panel else "panel",
+        temperature=temperature,
+        seed=seed,
+        swap=swap,
+        panel=panel,
+        reducer="mean" if reducer == "mean" else "majority",
+    )
+
+
+def _swap_line(judge_settings: dict[str, Any]) -> str | None:
+    """'swap agreement 0.83 [0.70, 0.91] n=40' for one LLM judge or each judge of a panel."""
+    calls = judge_settings.get("calls") or {}
+    found = {"": calls["swap_agreement"]} if "swap_agreement" in calls else {}
+    for name, report in (calls.get("judges") or {}).items():
+        if "swap_agreement" in report:
+            found[name] = report["swap_agreement"]
+    parts = []
+    for name, entry in found.items():
+        if entry.get("score") is None:
+            continue
+        lo, hi = entry["ci95"]
+        parts.append(f"{name + ' ' if name else ''}{entry['score']:.2f} [{lo:.2f}, {hi:.2f}] n={entry['n']}")
+    return ("swap agreement (same ratings in both orders): " + ", ".join(parts)) if parts else None
 
 
 def _turns(value: str) -> SharegptTurns:
@@ -135,6 +184,8 @@ def print_rse(results: dict[str, Any], out: Path) -> None:
             f"closer to the reference than to the foils ({', '.join(foils['foils'])})? " + "; ".join(parts),
             highlight=False,
         )
+    if line := _swap_line(results.get("judge_settings") or {}):
+        console.print(line, highlight=False)
     for warning in results.get("warnings") or []:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)
     missing = results.get("missing") or {}
@@ -166,6 +217,8 @@ def run(
     out: Out = None,
     sample: Sample = None,
     judge: Judge = OFFLINE,
+    judges: Judges = None,
+    judge_reducer: JudgeReducer = "majority",
     swap: Swap = False,
     judge_temperature: JudgeTemperature = 0.0,
     panel: Annotated[
@@ -213,6 +266,8 @@ def run(
             "sample": sample,
             "seed": seed,
             "judge": judge,
+            "judges": judges,
+            "judge_reducer": judge_reducer,
             "swap": swap,
             "judge_temperature": judge_temperature,
             "sharegpt_turns": turns,
@@ -241,7 +296,7 @@ def run(
             extra = [contestant(s) for s in panel or []]
             foils = [contestant(s) for s in foil or []]
             ctx.write_config()
-            judge_options = JudgeOptions(spec=judge, temperature=judge_temperature, seed=seed, swap=swap)
+            judge_options = _judge_options(judge, judges, judge_reducer, judge_temperature, seed, swap)
             results = await run_rse(
                 ctx,
                 reference=ref,
@@ -269,6 +324,8 @@ def matrix(
     out: Out = None,
     sample: Sample = None,
     judge: Judge = OFFLINE,
+    judges: Judges = None,
+    judge_reducer: JudgeReducer = "majority",
     swap: Swap = False,
     judge_temperature: JudgeTemperature = 0.0,
     sharegpt_turns: SharegptTurnsOpt = "first",
@@ -301,6 +358,8 @@ def matrix(
             "sample": sample,
             "seed": seed,
             "judge": judge,
+            "judges": judges,
+            "judge_reducer": judge_reducer,
             "swap": swap,
             "judge_temperature": judge_temperature,
             "sharegpt_turns": turns,
@@ -324,7 +383,7 @@ def matrix(
                 backend = ctx.model(spec, system_prompt=system_prompt, params=params)
                 models.append(Contestant(backend.name, backend, params))
             ctx.write_config()
-            judge_options = JudgeOptions(spec=judge, temperature=judge_temperature, seed=seed, swap=swap)
+            judge_options = _judge_options(judge, judges, judge_reducer, judge_temperature, seed, swap)
             results = await run_matrix(
                 ctx, models=models, datasets=datasets, judge_options=judge_options, settings=settings
             )

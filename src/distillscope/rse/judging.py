@@ -13,6 +13,7 @@ from typing import Any
 from distillscope.engine.run import RunContext
 from distillscope.errors import UserError
 from distillscope.rse.llm_judge import LLMSimilarityJudge
+from distillscope.rse.panel import PanelJudge, Reducer
 from distillscope.rse.responses import ModelAnswers
 from distillscope.rse.scoring import Judgment
 from distillscope.rse.types import PairItem, SimilarityJudge
@@ -28,6 +29,8 @@ class JudgeOptions:
     temperature: float = 0.0
     seed: int | None = 0
     swap: bool = False
+    panel: tuple[str, ...] = ()  # --judges: several model specs, combined by `reducer`
+    reducer: Reducer = "majority"
 
 
 def _offline(_ctx: RunContext, _options: JudgeOptions) -> SimilarityJudge:
@@ -44,14 +47,46 @@ def _offline(_ctx: RunContext, _options: JudgeOptions) -> SimilarityJudge:
 NAMED_JUDGES: dict[str, Callable[[RunContext, JudgeOptions], SimilarityJudge]] = {OFFLINE: _offline}
 
 
+def split_judges(value: str) -> tuple[str, ...]:
+    """`--judges SPEC,SPEC,...`; a piece starting with http(s):// continues the previous spec's URL
+    list (`openai-compatible:NAME@URL1,URL2` is one model with two replicas)."""
+    specs: list[str] = []
+    for piece in (p.strip() for p in value.split(",")):
+        if not piece:
+            continue
+        if specs and piece.startswith(("http://", "https://")):
+            specs[-1] += "," + piece
+        else:
+            specs.append(piece)
+    if len(specs) < 2:
+        raise UserError(f"--judges needs two or more model specs separated by commas, got '{value}'")
+    if OFFLINE in specs:
+        raise UserError("--judges is a panel of LLM judges; 'offline' cannot be one of them")
+    return tuple(specs)
+
+
+def judge_models(judge: SimilarityJudge) -> list[str]:
+    """The model names behind a judge (one for an LLM judge, several for a panel, none offline)."""
+    if isinstance(judge, PanelJudge):
+        return [j.backend.name for j in judge.judges]
+    if isinstance(judge, LLMSimilarityJudge):
+        return [judge.backend.name]
+    return []
+
+
+def _llm(ctx: RunContext, spec: str, options: JudgeOptions) -> LLMSimilarityJudge:
+    return LLMSimilarityJudge(
+        ctx.model(spec), ctx.scheduler, temperature=options.temperature, seed=options.seed, swap=options.swap
+    )
+
+
 def build_judge(ctx: RunContext, options: JudgeOptions) -> SimilarityJudge:
+    if options.panel:
+        return PanelJudge([_llm(ctx, spec, options) for spec in options.panel], options.reducer)
     named = NAMED_JUDGES.get(options.spec)
     if named is not None:
         return named(ctx, options)
-    backend = ctx.model(options.spec)
-    return LLMSimilarityJudge(
-        backend, ctx.scheduler, temperature=options.temperature, seed=options.seed, swap=options.swap
-    )
+    return _llm(ctx, options.spec, options)
 
 
 def judge_settings(judge: SimilarityJudge, options: JudgeOptions) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from distillscope.rse.bias import self_preference
 from distillscope.rse.contrast import contrast_from_judgments
 from distillscope.rse.datasets import Dataset
 from distillscope.rse.foils import foil_comparison
-from distillscope.rse.judging import JudgeOptions, build_judge, judge_against, judge_settings
+from distillscope.rse.judging import JudgeOptions, build_judge, judge_against, judge_models, judge_settings
 from distillscope.rse.responses import ModelAnswers, collect_answers
 from distillscope.rse.scoring import Judgment, model_summary, paired_comparisons
 from distillscope.rse.types import SimilarityJudge
@@ -151,10 +151,11 @@ async def run_rse(
         }
         judge = judge or build_judge(ctx, judge_options)
         results["judge"] = judge.name
-        judge_model = getattr(getattr(judge, "backend", None), "name", None)
-        if isinstance(judge_model, str) and (warning := self_preference(judge_model, reference.name)):
+        warnings = [w for m in judge_models(judge) if (w := self_preference(m, reference.name))]
+        for warning in warnings:
             log.warning("rse run: %s", warning)
-            results["warnings"] = [warning]
+        if warnings:
+            results["warnings"] = warnings
         by_model: dict[str, list[Judgment]] = {}
         by_panel: dict[str, list[Judgment]] = {}
         by_foil: dict[str, dict[str, list[Judgment]]] = {}
