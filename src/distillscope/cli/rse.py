@@ -70,6 +70,13 @@ JudgeReducer = Annotated[
         help="How a panel's ratings combine: 'majority' (strict majority of the whole panel, else unjudged) or 'mean'.",
     ),
 ]
+EncoderOpt = Annotated[
+    str,
+    typer.Option(
+        "--encoder",
+        help="Offline judge's sentence embeddings: minilm (all-MiniLM-L6-v2, default) or wordllama (static, ~50x faster). Cached on disk beside the ledger.",
+    ),
+]
 JudgeTemperature = Annotated[
     float, typer.Option("--judge-temperature", help="LLM judge sampling temperature (recorded).")
 ]
@@ -90,8 +97,12 @@ Temperature = Annotated[
 
 
 def _judge_options(
-    judge: str, judges: str | None, reducer: str, temperature: float, seed: int, swap: bool
+    judge: str, judges: str | None, reducer: str, temperature: float, seed: int, swap: bool, encoder: str
 ) -> JudgeOptions:
+    from distillscope.rse.offline.embed import ENCODERS
+
+    if encoder not in ENCODERS:
+        raise UserError(f"--encoder must be one of {', '.join(ENCODERS)}, got '{encoder}'")
     if reducer not in REDUCERS:
         raise UserError(f"--judge-reducer must be one of {', '.join(REDUCERS)}, got '{reducer}'")
     panel = split_judges(judges) if judges else ()
@@ -104,6 +115,7 @@ def _judge_options(
         swap=swap,
         panel=panel,
         reducer="mean" if reducer == "mean" else "majority",
+        encoder=encoder,
     )
 
 
@@ -219,6 +231,7 @@ def run(
     judge: Judge = OFFLINE,
     judges: Judges = None,
     judge_reducer: JudgeReducer = "majority",
+    encoder: EncoderOpt = "minilm",
     swap: Swap = False,
     judge_temperature: JudgeTemperature = 0.0,
     panel: Annotated[
@@ -268,6 +281,7 @@ def run(
             "judge": judge,
             "judges": judges,
             "judge_reducer": judge_reducer,
+            "encoder": encoder,
             "swap": swap,
             "judge_temperature": judge_temperature,
             "sharegpt_turns": turns,
@@ -296,7 +310,9 @@ def run(
             extra = [contestant(s) for s in panel or []]
             foils = [contestant(s) for s in foil or []]
             ctx.write_config()
-            judge_options = _judge_options(judge, judges, judge_reducer, judge_temperature, seed, swap)
+            judge_options = _judge_options(
+                judge, judges, judge_reducer, judge_temperature, seed, swap, encoder
+            )
             results = await run_rse(
                 ctx,
                 reference=ref,
@@ -326,6 +342,7 @@ def matrix(
     judge: Judge = OFFLINE,
     judges: Judges = None,
     judge_reducer: JudgeReducer = "majority",
+    encoder: EncoderOpt = "minilm",
     swap: Swap = False,
     judge_temperature: JudgeTemperature = 0.0,
     sharegpt_turns: SharegptTurnsOpt = "first",
@@ -360,6 +377,7 @@ def matrix(
             "judge": judge,
             "judges": judges,
             "judge_reducer": judge_reducer,
+            "encoder": encoder,
             "swap": swap,
             "judge_temperature": judge_temperature,
             "sharegpt_turns": turns,
@@ -383,7 +401,9 @@ def matrix(
                 backend = ctx.model(spec, system_prompt=system_prompt, params=params)
                 models.append(Contestant(backend.name, backend, params))
             ctx.write_config()
-            judge_options = _judge_options(judge, judges, judge_reducer, judge_temperature, seed, swap)
+            judge_options = _judge_options(
+                judge, judges, judge_reducer, judge_temperature, seed, swap, encoder
+            )
             results = await run_matrix(
                 ctx, models=models, datasets=datasets, judge_options=judge_options, settings=settings
             )

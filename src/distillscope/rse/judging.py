@@ -31,16 +31,26 @@ class JudgeOptions:
     swap: bool = False
     panel: tuple[str, ...] = ()  # --judges: several model specs, combined by `reducer`
     reducer: Reducer = "majority"
+    encoder: str = "minilm"  # offline judge: minilm or wordllama (embed.ENCODERS)
 
 
-def _offline(_ctx: RunContext, _options: JudgeOptions) -> SimilarityJudge:
+def _offline(ctx: RunContext, options: JudgeOptions) -> SimilarityJudge:
+    """The offline judge; its embeddings are cached on disk beside the ledger (store.py)."""
     try:
+        from distillscope.rse.offline import embed
         from distillscope.rse.offline.judge import OfflineJudge
+        from distillscope.rse.offline.store import EmbeddingStore, store_path
     except ImportError as exc:
         raise UserError(
             f"--judge offline is not available here ({exc}); give a model spec for the LLM judge"
         ) from None
-    return OfflineJudge()
+    if options.encoder == "minilm" and not embed.available():
+        return OfflineJudge(embeddings=False)  # content is lexical only, and the evidence says so
+    try:
+        encoder = embed.make_encoder(options.encoder, EmbeddingStore(store_path(ctx.ledger.path)))
+    except (ImportError, ValueError) as exc:
+        raise UserError(f"--encoder {options.encoder}: {exc}") from None
+    return OfflineJudge(encoder=encoder)
 
 
 # Named judges; any other value of --judge is a model spec for the LLM judge.

@@ -54,9 +54,9 @@ class OfflineJudge(SimilarityJudge):
     name = "offline"
 
     def __init__(self, embeddings: bool | None = None, encoder: embed.Encoder | None = None) -> None:
-        if embeddings and not embed.available():
+        if embeddings and encoder is None and not embed.available():
             raise ImportError(embed.missing_reason())
-        self.use_embeddings = embed.available() if embeddings is None else embeddings
+        self.use_embeddings = (encoder is not None or embed.available()) if embeddings is None else embeddings
         self.encoder = (
             encoder if encoder is not None else (embed.shared_encoder() if self.use_embeddings else None)
         )
@@ -69,7 +69,9 @@ class OfflineJudge(SimilarityJudge):
     def settings(self) -> dict[str, object]:
         return {
             "judge": self.name,
-            "content": f"embedding ({embed.MODEL_NAME}) + lexical" if self.use_embeddings else "lexical only",
+            "content": f"embedding ({self.encoder.name}) + lexical"
+            if self.encoder is not None
+            else "lexical only",
             "floors": dict(FLOORS),
         }
 
