@@ -205,6 +205,7 @@ def main() -> int:
         "--no-embed", action="store_true", help="lexical content only (as without the embed extra)"
     )
     parser.add_argument("--no-attribution", action="store_true", help="skip the attribution rows")
+    parser.add_argument("--encoder", choices=("minilm", "wordllama"), default="minilm")
     args = parser.parse_args()
     if not (args.data / "provenance.json").is_file():
         print(f"no MT-bench data at {args.data} (needs ../shared/data/mt-bench)", file=sys.stderr)
@@ -218,7 +219,12 @@ def main() -> int:
     }
     answers, questions = load_answers(args.data, turns)
 
-    judge = OfflineJudge(embeddings=False if args.no_embed else None)
+    if args.no_embed:
+        judge = OfflineJudge(embeddings=False)
+    else:
+        from distillscope.rse.offline.embed import make_encoder
+
+        judge = OfflineJudge(encoder=make_encoder(args.encoder))
     if judge.encoder is not None:
         judge.encoder.encode(["warm-up: load the model"])  # model load is not scoring time
     start, cpu_start = time.perf_counter(), time.process_time()

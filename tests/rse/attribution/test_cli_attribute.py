@@ -40,12 +40,13 @@ def test_attribute_on_synthetic_replay_files(tmp_path: Path) -> None:
     assert set(copy["probabilities"]["a"]) >= {"score", "ci95", "p_value"}
     assert data["models"]["neutral"]["predicted"] is None
     assert parsed.settings["alpha"] == 0.05 and data["complete"] is True
-    # per-answer probabilities with their folds; the two turns of a prompt share a fold
+    # per-answer probabilities with their folds (one per repeat); the turns of a prompt share them
     rows = read_jsonl(out / "probabilities.jsonl")
     assert len(rows) == 5 * 60
-    folds: dict[str, set[int]] = {}
+    folds: dict[str, set[tuple[int, ...]]] = {}
     for row in rows:
-        folds.setdefault(row["prompt_group"], set()).add(row["fold"])
+        assert len(row["folds"]) == 3
+        folds.setdefault(row["prompt_group"], set()).add(tuple(row["folds"]))
         assert abs(sum(row["probabilities"].values()) - 1) < 1e-6
     assert all(len(f) == 1 for f in folds.values())
     assert json.loads((out / "features.json").read_text(encoding="utf-8"))["a"]

@@ -14,19 +14,21 @@ from .conftest import docs
 def test_no_answer_is_scored_by_a_model_that_saw_its_prompt() -> None:
     family = [*docs("a1", "a", 25, 0, "a"), *docs("a2", "a", 25, 1, "a"), *docs("b1", "b", 25, 2, "b")]
     tests = [*docs("x", None, 25, 3), *docs("late", "a", 30, 4)]  # 5 prompts no family answered
-    fit = crossfit(family, tests, folds=5, seed=7)
-    assert fit.families == ["a", "b"]
-    assert len(fit.train_groups) == 5
-    for doc in fit.docs:
-        k = fit.fold(doc)
-        assert doc.group not in fit.train_groups[k]  # its fold's classifier never saw its prompt
-        # ...and saw every other family prompt outside that fold
-        others = {d.group for d in family if fit.fold(d) != k}
-        assert fit.train_groups[k] == others
+    fit = crossfit(family, tests, folds=5, seed=7, repeats=3)
+    assert fit.families == ["a", "b"] and fit.repeats == 3
+    for r in range(fit.repeats):
+        assert len(fit.train_groups[r]) == 5
+        for doc in fit.docs:
+            k = fit.fold(doc, r)
+            assert doc.group not in fit.train_groups[r][k]  # its fold's classifier never saw its prompt
+            # ...and saw every other family prompt outside that fold
+            others = {d.group for d in family if fit.fold(d, r) != k}
+            assert fit.train_groups[r][k] == others
+        # the folds partition the prompts: each prompt in exactly one
+        assert set(fit.fold_of[r]) == {d.group for d in fit.docs}
+    assert fit.fold_of[0] != fit.fold_of[1]  # the repeats split the prompts differently
     assert not np.isnan(fit.probabilities).any()
     assert np.allclose(fit.probabilities.sum(axis=1), 1.0)
-    # the folds partition the prompts: each prompt in exactly one
-    assert set(fit.fold_of) == {d.group for d in fit.docs}
 
 
 def test_families_are_told_apart_out_of_fold() -> None:

@@ -55,14 +55,14 @@ def test_false_positive_rate_under_a_synthetic_null() -> None:
     """
     decisions: list[str | None] = []
     p_values: list[float] = []
-    for world in range(24):
+    for world in range(16):
         family = [
             *docs(f"a1-{world}", "a", 24, world, "a"),
             *docs(f"a2-{world}", "a", 24, world + 100, "a"),
             *docs(f"b1-{world}", "b", 24, world + 200, "b"),
             *docs(f"b2-{world}", "b", 24, world + 300, "b"),
         ]
-        tests = {f"x{j}": docs(f"x{j}-{world}", None, 24, world * 50 + j) for j in range(10)}
+        tests = {f"x{j}": docs(f"x{j}-{world}", None, 24, world * 50 + j) for j in range(12)}
         found = attribute(family, tests, alpha=ALPHA, seed=world, folds=4)
         for result in found.models.values():
             decisions.append(result.predicted)

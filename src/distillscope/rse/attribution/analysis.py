@@ -10,13 +10,13 @@ from typing import Any
 import numpy as np
 
 from distillscope.rse.attribution import stats
-from distillscope.rse.attribution.crossfit import DEFAULT_FOLDS, CrossFit, Doc, crossfit
+from distillscope.rse.attribution.crossfit import DEFAULT_FOLDS, DEFAULT_REPEATS, CrossFit, Doc, crossfit
 from distillscope.rse.attribution.features import DEFAULT_FEATURES, FeatureSet
 from distillscope.rse.attribution.types import FamilyProbability, HeldOutCheck, ModelAttribution
 
 METHOD = {
     "classifier": "logistic regression (balanced classes) on TF-IDF writing n-grams",
-    "cross_fitting": "GroupKFold over prompts: an answer is scored by a classifier that never saw its prompt",
+    "cross_fitting": "GroupKFold over prompts (5 folds, 3 shuffled repeats averaged): an answer is scored only by classifiers that never saw its prompt",
     "score": "mean over prompts of P(family); 95% percentile bootstrap over prompts",
     "p_value": "one-sided sign-flip test over prompts of P(family) - mean P(other families) <= 0",
     "decision": "the single family with Holm-adjusted p < alpha, else null (abstain)",
@@ -93,10 +93,11 @@ def attribute(
     seed: int = 0,
     folds: int = DEFAULT_FOLDS,
     features: FeatureSet = DEFAULT_FEATURES,
+    repeats: int = DEFAULT_REPEATS,
 ) -> Attribution:
     """Cross-fit on the family answers, then attribute every test model."""
     flat = [d for docs in test_docs.values() for d in docs]
-    fit = crossfit(family_docs, flat, folds=folds, seed=seed, features=features)
+    fit = crossfit(family_docs, flat, folds=folds, seed=seed, features=features, repeats=repeats)
     start = len(family_docs)
     models: dict[str, ModelAttribution] = {}
     for name, docs in test_docs.items():
@@ -117,7 +118,7 @@ def probability_rows(fit: CrossFit) -> list[dict[str, Any]]:
             "family": d.family,
             "key": d.key,
             "prompt_group": d.group,
-            "fold": fit.fold(d),
+            "folds": [fit.fold(d, r) for r in range(fit.repeats)],
             "probabilities": {f: round(float(p), 6) for f, p in zip(fit.families, row, strict=True)},
         }
         for d, row in zip(fit.docs, fit.probabilities, strict=True)

@@ -1,13 +1,19 @@
 """Cross-fitting over prompt folds: every answer is scored by a classifier that never saw its prompt.
 
 The prompts (a conversation and all its turns are one group) are split into `folds` groups of
-prompts with scikit-learn's `GroupKFold`. For fold k a classifier is trained on the family
+prompts with scikit-learn's `GroupKFold`, shuffled by the seed. For fold k a classifier is trained on the family
 answers to the prompts *outside* fold k and scores every answer to the prompts *inside* it: the
 test models' answers (to attribute them) and the family members' own (out-of-fold, to check that
 the families can be told apart at all). So no answer is ever scored by a model that was fitted
 on an answer to the same prompt (whose topic words would otherwise leak into the score), and the
 test models' labels are never used: they have none here. `CrossFit.train_groups` records the
 prompts each fold's classifier was trained on, so this can be checked (tests do).
+
+`repeats` > 1 repeats the whole cross-fitting with differently shuffled folds and averages each
+answer's probabilities over the repeats (repeated cross-fitting): every one of the averaged
+probabilities still comes from a classifier that never saw the answer's prompt, and the result
+depends much less on how the prompts happened to fall into folds (on MT-bench one split gave an
+AUC between 0.933 and 0.958 depending on the seed).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from distillscope.rse.attribution.features import (
 )
 
 DEFAULT_FOLDS = 5
+DEFAULT_REPEATS = 3
 
 
 @dataclass(frozen=True)
@@ -49,11 +56,15 @@ class CrossFit:
     families: list[str]
     docs: list[Doc]
     probabilities: NDArray[np.float64]
-    fold_of: dict[str, int]
-    train_groups: list[frozenset[str]] = field(default_factory=list)
+    fold_of: list[dict[str, int]]  # per repeat: prompt group -> fold
+    train_groups: list[list[frozenset[str]]] = field(default_factory=list)  # per repeat, per fold
 
-    def fold(self, doc: Doc) -> int:
-        return self.fold_of[doc.group]
+    def fold(self, doc: Doc, repeat: int = 0) -> int:
+        return self.fold_of[repeat][doc.group]
+
+    @property
+    def repeats(self) -> int:
+        return len(self.fold_of)
 
 
 def assign_folds(groups: Sequence[str], folds: int, seed: int) -> dict[str, int]:
@@ -79,11 +90,34 @@ def crossfit(
     folds: int = DEFAULT_FOLDS,
     seed: int = 0,
     features: FeatureSet = DEFAULT_FEATURES,
+    repeats: int = DEFAULT_REPEATS,
 ) -> CrossFit:
-    """Out-of-fold family probabilities for the family answers followed by the test answers."""
+    """Out-of-fold family probabilities for the family answers followed by the test answers,
+    averaged over `repeats` differently shuffled fold splits."""
     families = sorted({d.family for d in family_docs if d.family is not None})
     if len(families) < 2:
         raise UserError(f"attribution needs at least two families with answers, got {families or 'none'}")
+    runs = [
+        _crossfit_once(family_docs, test_docs, families, folds, seed + 1000 * r, features)
+        for r in range(max(1, repeats))
+    ]
+    return CrossFit(
+        families,
+        [*family_docs, *test_docs],
+        np.mean([p for p, _, _ in runs], axis=0),
+        [f for _, f, _ in runs],
+        [t for _, _, t in runs],
+    )
+
+
+def _crossfit_once(
+    family_docs: Sequence[Doc],
+    test_docs: Sequence[Doc],
+    families: list[str],
+    folds: int,
+    seed: int,
+    features: FeatureSet,
+) -> tuple[NDArray[np.float64], dict[str, int], list[frozenset[str]]]:
     docs = [*family_docs, *test_docs]
     fold_of = assign_folds([d.group for d in docs], folds, seed)
     n_folds = max(fold_of.values()) + 1
@@ -109,7 +143,7 @@ def crossfit(
         if scored:
             proba = model.predict_proba(vectoriser.transform([docs[i].text for i in scored]))
             probabilities[scored] = proba[:, order]
-    return CrossFit(families, docs, probabilities, fold_of, train_groups)
+    return probabilities, fold_of, train_groups
 
 
 def telling_features(
