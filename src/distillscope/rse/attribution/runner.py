@@ -4,7 +4,7 @@ classifier learns to tell the families' answers apart, and each test model is at
 Files in the run directory (results.json last and atomically):
 
     responses.jsonl      every answer of every model (role "family" or "test"; missing ones with the reason)
-    probabilities.jsonl  every scored answer: its prompt group, cross-fitting fold and family probabilities
+    probabilities.jsonl  every scored answer: its prompt group, cross-fitting folds (one per repeat), family probabilities
     features.json        the most telling features per family (evidence; from a fit on all family answers)
     results.json         AttributionResult: per test model and family the score, ci95, p_value; predicted
 """
