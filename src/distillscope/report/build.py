@@ -145,6 +145,11 @@ def rankings(report: Report) -> list[Ranking]:
             rows = [(m.name, m.datasets[ds], str(run.path)) for m in run.models if ds in m.datasets]
             if rows:
                 out.append(Ranking(f"RSE {ds}{ref}", "more similar to the reference", rows))
+    for arun in report.attribution_runs:
+        for family in arun.families:
+            rows = [(m.name, m.families[family], str(arun.path)) for m in arun.models if family in m.families]
+            if rows:
+                out.append(Ranking(f"Attribution P({family})", f"writes more like {family}", rows))
     for ranking in out:
         ranking.rows.sort(key=lambda row: -(row[1].score if row[1].score is not None else float("-inf")))
     return out
