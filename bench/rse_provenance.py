@@ -71,12 +71,15 @@ def load_answers(folder: Path, turns: list[int]) -> tuple[dict[str, dict[str, st
 
 
 def score_all(
-    judge: OfflineJudge, answers: dict[str, dict[str, str]], questions: dict[str, str]
+    judge: OfflineJudge,
+    answers: dict[str, dict[str, str]],
+    questions: dict[str, str],
+    reference: str = REFERENCE,
 ) -> dict[str, dict[str, AspectScores | None]]:
-    ref = answers[REFERENCE]
+    ref = answers[reference]
     items: list[tuple[str, PairItem]] = []
     for model, rows in answers.items():
-        if model == REFERENCE:
+        if model == reference:
             continue
         for key, text in rows.items():
             if key in ref:
@@ -251,11 +254,45 @@ def main() -> int:
             per_model = {m: r.measures.get(measure, {}).get("score") for m, r in results.items()}
             contrast[key][measure] = aucs(per_model, labels)
 
+    # rse run --foil: similarity to the reference minus the mean similarity to the foils, per prompt
+    foils = FAMILIES["foil"]
+    to_foil = {f: score_all(judge, answers, questions, reference=f) for f in foils}
+    foil_models = [m for m in models if m not in foils]
+    foil_auc: dict[str, float | None] = {}
+    naive_same: dict[str, float | None] = {}
+    for measure in ("style", "overall", "embedding"):
+        diff: dict[str, float | None] = {}
+        plain: dict[str, float | None] = {}
+        for m in foil_models:
+            values, refs = [], []
+            for key, s_ref in sim[m].items():
+                v_ref = value(s_ref, measure) if s_ref is not None else None
+                v_foils = [
+                    v
+                    for f in foils
+                    if (s_f := to_foil[f].get(m, {}).get(key)) is not None
+                    and (v := value(s_f, measure)) is not None
+                ]
+                if v_ref is not None and v_foils:
+                    values.append(v_ref - sum(v_foils) / len(v_foils))
+                    refs.append(v_ref)
+            diff[m] = sum(values) / len(values) if values else None
+            plain[m] = sum(refs) / len(refs) if refs else None
+        foil_auc[measure] = aucs(diff, labels)
+        naive_same[measure] = aucs(plain, labels)
+
     n_pos = sum(1 for m in models if labels.get(m) is True)
     n_neg = sum(1 for m in models if labels.get(m) is False)
     rows: list[tuple[str, Any]] = [(f"naive mean: {LABELS[m]}", naive[m]) for m in MEASURES]
     rows += [(f"contrast: {LABELS[m]}", contrast["plain"][m]) for m in MEASURES]
     rows += [(f"contrast standardised: {LABELS[m]}", contrast["standardised"][m]) for m in MEASURES]
+    rows += [
+        (
+            f"foils (same 24 models): naive {LABELS[m]} / minus mean to the 3 foils",
+            f"{naive_same[m]} / {foil_auc[m]}",
+        )
+        for m in foil_auc
+    ]
     rows += [
         ("labelled models (true / false)", f"{n_pos} / {n_neg}"),
         (
@@ -293,6 +330,8 @@ def main() -> int:
             "auc_contrast": contrast["plain"],
             "auc_contrast_standardised": contrast["standardised"],
             "naive_cosine_auc": naive["embedding"],
+            "auc_foil_difference": foil_auc,
+            "auc_naive_without_foils": naive_same,
             "attribution": attribution,
             "scoring_seconds": round(seconds, 1),
             "scoring_cpu_seconds": round(cpu_seconds, 1),
