@@ -58,6 +58,16 @@ def test_attribute_on_synthetic_replay_files(tmp_path: Path) -> None:
     assert read_results(out)["models"] == data["models"]
 
 
+def test_families_that_cannot_be_told_apart_are_flagged(tmp_path: Path) -> None:
+    writers = {"a1": "a", "a2": "a", "x": None}
+    folder = write_mt_bench(tmp_path / "answers", writers, n_prompts=20)
+    out = tmp_path / "run"
+    result = invoke(*_args(folder, out, {"one": ["a1"], "two": ["a2"]}, ["x"]))
+    assert result.exit_code == 0, result.output
+    assert "hard to tell apart" in " ".join(result.output.split())
+    assert read_results(out)["warnings"]
+
+
 def test_bad_family_flags_are_one_line_errors(tmp_path: Path) -> None:
     folder = write_mt_bench(tmp_path / "answers", {"a1": "a", "x": None}, n_prompts=4)
     one = invoke(*_args(folder, tmp_path / "r1", {"a": ["a1"]}, ["x"]))

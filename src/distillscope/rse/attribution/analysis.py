@@ -85,6 +85,17 @@ def held_out_check(fit: CrossFit) -> dict[str, HeldOutCheck]:
     return out
 
 
+def separability_warnings(held_out: Mapping[str, HeldOutCheck]) -> list[str]:
+    """Families whose own answers, out of fold, are barely recognised: attributions to them mean little."""
+    chance = 1 / max(1, len(held_out))
+    return [
+        f"family {f}: its own answers are classified as {f} only {c.accuracy:.0%} of the time out of fold "
+        f"(chance {chance:.0%}); the families are hard to tell apart, so attributions mean little"
+        for f, c in held_out.items()
+        if c.accuracy is not None and c.accuracy < chance + 0.1
+    ]
+
+
 def attribute(
     family_docs: Sequence[Doc],
     test_docs: Mapping[str, Sequence[Doc]],

@@ -53,6 +53,7 @@ class AttributionResult(BaseModel):
     missing: dict[str, Any] = Field(default_factory=dict)
     method: dict[str, Any] = Field(default_factory=dict)
     settings: dict[str, Any] = Field(default_factory=dict)
+    warnings: list[str] = Field(default_factory=list)
     complete: bool = False
     stopped: str | None = None
     run: dict[str, Any] = Field(default_factory=dict)
