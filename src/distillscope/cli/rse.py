@@ -474,6 +474,8 @@ def print_attribution(result: Any, out: Path) -> None:
         console.print(
             f"family answers classified as their own family (out of fold): {checks}", highlight=False
         )
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
     if not result.complete:
         console.print(
             f"[yellow]incomplete:[/] {result.stopped}; rerun the same command to finish", highlight=False
