@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import random
+from collections.abc import Callable
 from pathlib import Path
 
 from distillscope.rse.attribution.types import AttributionResult
+from distillscope.testing.server import OpenAIServer
 
 from ..conftest import invoke, read_jsonl, read_results
-from .conftest import write_mt_bench
+from .conftest import answer, write_mt_bench
 
 
 def _args(
@@ -97,3 +100,26 @@ def test_attribute_on_mt_bench(tmp_path: Path, shared_data: Path) -> None:
     # trained on ChatGPT conversations vs not instruction-tuned at all
     assert vicuna["probabilities"]["openai"]["score"] > llama["probabilities"]["openai"]["score"]
     assert llama["predicted"] != "openai"
+
+
+def test_a_served_model_answers_through_the_ledger(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer]
+) -> None:
+    """A test model behind an HTTP endpoint: answered once, then from the ledger on a rerun."""
+    folder = write_mt_bench(tmp_path / "answers", {"a1": "a", "b1": "b"}, n_prompts=12)
+    rng = random.Random(0)
+    server = openai_server(lambda body: answer(rng, body["messages"][0]["content"].split()[-1], "a"))
+    out = tmp_path / "run"
+    args = [
+        *_args(folder, out, {"a": ["a1"], "b": ["b1"]}, []),
+        "--test",
+        f"openai-compatible:served@{server.url}",
+    ]
+    first = invoke(*args)
+    assert first.exit_code == 0, first.output
+    data = read_results(out)
+    assert data["models"]["served"]["n"] == 24 and data["run"]["totals"]["calls_sent"] == 3 * 24
+    assert data["models"]["served"]["predicted"] == "a"
+    again = invoke(*args)
+    assert again.exit_code == 0
+    assert read_results(out)["run"]["totals"]["calls_sent"] == 0  # every answer from the ledger
