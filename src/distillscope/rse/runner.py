@@ -123,6 +123,7 @@ async def run_rse(
     check_names(tests, "test models")
     check_names([*tests, *panel], "test and panel models")
     check_names([reference, *foils], "reference and foil models")
+    check_names([*tests, *foils], "test and foil models")
     names = [d.name for d in datasets]
     results: dict[str, Any] = {
         "reference": reference.name,
