@@ -130,6 +130,14 @@ def main(argv: list[str] | None = None) -> None:
         "--prompts", type=int, default=500, help="RSE: Arena-Hard prompts per model (at most 500)"
     )
     parser.add_argument("--rse-command", choices=("run", "matrix"), default="run")
+    parser.add_argument(
+        "--encoder", choices=("minilm", "wordllama"), default="minilm", help="RSE offline encoder"
+    )
+    parser.add_argument(
+        "--rerun",
+        action="store_true",
+        help="RSE: run the same command again (embeddings from the disk cache)",
+    )
     parser.add_argument("--skip-ice", action="store_true")
     parser.add_argument("--skip-rse", action="store_true")
     args = parser.parse_args(argv)
@@ -182,14 +190,20 @@ def main(argv: list[str] | None = None) -> None:
                         model_args += ["--test", spec]
                 else:
                     model_args = [a for spec in specs for a in ("--model", spec)]
-                rse = run_measured(
-                    [*cli, "rse", args.rse_command, *model_args, "--dataset", f"arena={subset}",
-                     "--judge", "offline", "--out", str(tmp / "rse"), "--quiet"],
-                    tmp / "rse.out",
-                )  # fmt: skip
-                rse.update(models=args.models, prompts=args.prompts, command=f"rse {args.rse_command}")
+                command = [*cli, "rse", args.rse_command, *model_args, "--dataset", f"arena={subset}",
+                           "--judge", "offline", "--encoder", args.encoder, "--out", str(tmp / "rse"), "--quiet"]  # fmt: skip
+                rse = run_measured(command, tmp / "rse.out")
+                rse.update(
+                    models=args.models,
+                    prompts=args.prompts,
+                    command=f"rse {args.rse_command}",
+                    encoder=args.encoder,
+                )
                 if rse["exit_code"] != 0:
                     rse["error"] = (tmp / "rse.out").read_text(encoding="utf-8")[-1500:]
+                elif args.rerun:
+                    (tmp / "rse" / "results.json").unlink()
+                    rse["rerun"] = run_measured(command, tmp / "rse-rerun.out")
 
     def verdict(part: dict[str, Any]) -> bool | None:
         if "peak_rss_mb" not in part or part.get("exit_code") != 0:
@@ -229,6 +243,11 @@ def main(argv: list[str] | None = None) -> None:
                 show(rse, "peak_rss_mb"),
             ),
             ("  wall s / CPU s", f"{show(rse, 'wall_s')} / {show(rse, 'cpu_s')}"),
+            ("  encoder", rse.get("encoder", "—")),
+            (
+                "  rerun (embeddings from the disk cache): wall s / peak RSS MiB",
+                f"{show(rse.get('rerun') or {}, 'wall_s')} / {show(rse.get('rerun') or {}, 'peak_rss_mb')}",
+            ),
             ("machine", f"{machine['cores']} cores, {machine['cpu_model']}, load {machine['load_avg']}"),
         ],
     )

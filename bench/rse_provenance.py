@@ -7,9 +7,18 @@ the reference's, and each per-model score is used to rank the labelled models: R
 and the reference are left out of the AUC but stay in the unlabelled panel. Nothing is fitted to
 the labels: the contrast panel is all 30 models, leave-one-out.
 
-Prints a table (naive mean per granularity, then contrast) and, last, one JSON object.
+Attribution (`rse attribute`, --attribution): families openai = gpt-3.5-turbo + gpt-4 and foils =
+claude-v1 + claude-instant-v1 + palm-2-chat-bison-001; every other model is a test model, ranked
+by its mean cross-fitted P(openai) (both turns; the family models are left out of the AUC since
+their answers train the classifier). No test label is used. Also: the false-positive rate of
+`predicted == "openai"` on the models labelled false, the true-positive rate on those labelled
+true, and the AUC when each model gives only 10, 20, 40, 80 or 160 answers (5 random prompt
+subsets each below 160: the whole run, families included, uses those prompts only).
 
-    python bench/rse_provenance.py [--turns 1|2|both] [--no-embed]
+Prints a table (naive mean per granularity, then contrast, then attribution) and, last, one JSON
+object.
+
+    python bench/rse_provenance.py [--turns 1|2|both] [--no-embed] [--no-attribution]
 """
 
 from __future__ import annotations
@@ -24,6 +33,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import SHARED_DATA, emit_json, machine_info, print_table
+from distillscope.rse.attribution.analysis import attribute
+from distillscope.rse.attribution.crossfit import Doc
 from distillscope.rse.contrast import contrast_scores, roc_auc
 from distillscope.rse.offline.judge import OfflineJudge
 from distillscope.rse.types import AspectScores, PairItem
@@ -60,12 +71,15 @@ def load_answers(folder: Path, turns: list[int]) -> tuple[dict[str, dict[str, st
 
 
 def score_all(
-    judge: OfflineJudge, answers: dict[str, dict[str, str]], questions: dict[str, str]
+    judge: OfflineJudge,
+    answers: dict[str, dict[str, str]],
+    questions: dict[str, str],
+    reference: str = REFERENCE,
 ) -> dict[str, dict[str, AspectScores | None]]:
-    ref = answers[REFERENCE]
+    ref = answers[reference]
     items: list[tuple[str, PairItem]] = []
     for model, rows in answers.items():
-        if model == REFERENCE:
+        if model == reference:
             continue
         for key, text in rows.items():
             if key in ref:
@@ -101,6 +115,91 @@ def aucs(per_model: dict[str, float | None], labels: dict[str, bool]) -> float |
     return round(roc_auc(pos, neg), 3) if pos and neg else None
 
 
+FAMILIES = {
+    "openai": ["gpt-3.5-turbo", "gpt-4"],
+    "foil": ["claude-v1", "claude-instant-v1", "palm-2-chat-bison-001"],
+}
+SIZES = (10, 20, 40, 80, 160)
+REPEATS = 5
+
+
+def attribution_docs(folder: Path) -> dict[str, list[Doc]]:
+    """Every model's answers to both turns, one prompt group per question."""
+    family_of = {m: f for f, ms in FAMILIES.items() for m in ms}
+    out: dict[str, list[Doc]] = {}
+    for path in sorted((folder / "model_answer").glob("*.jsonl")):
+        rows = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+        out[path.stem] = [
+            Doc(
+                path.stem,
+                f"mt/{r['question_id']}",
+                f"mt/{r['question_id']}#t{t}",
+                text,
+                family_of.get(path.stem),
+            )
+            for r in rows
+            for t, text in enumerate(r["choices"][0]["turns"][:2], start=1)
+        ]
+    return out
+
+
+def attribution_bench(folder: Path, labels: dict[str, bool], alpha: float = 0.05) -> dict[str, Any]:
+    import random
+
+    docs = attribution_docs(folder)
+    family_of = {m: f for f, ms in FAMILIES.items() for m in ms}
+    groups = sorted({d.group for d in docs["gpt-4"]})
+    tests = [m for m in docs if m not in family_of]
+
+    def one(keep: set[str], seed: int) -> tuple[float | None, dict[str, Any]]:
+        family = [d for m in family_of for d in docs[m] if d.group in keep]
+        test = {m: [d for d in docs[m] if d.group in keep] for m in tests}
+        found = attribute(family, test, alpha=alpha, seed=seed)
+        scores = {m: r.probabilities["openai"].score for m, r in found.models.items()}
+        return aucs(scores, labels), {"found": found, "scores": scores}
+
+    start = time.perf_counter()
+    full_auc, full = one(set(groups), 0)
+    seconds = time.perf_counter() - start
+    found = full["found"]
+    negatives = [m for m in tests if labels.get(m) is False]
+    positives = [m for m in tests if labels.get(m) is True]
+    false_pos = [m for m in negatives if found.models[m].predicted == "openai"]
+    true_pos = [m for m in positives if found.models[m].predicted == "openai"]
+    curve: dict[int, Any] = {}
+    for size in SIZES:
+        n_prompts = size // 2
+        if n_prompts >= len(groups):
+            curve[size] = {"auc": full_auc, "repeats": 1}
+            continue
+        values = []
+        for r in range(REPEATS):
+            keep = set(random.Random(f"{size}-{r}").sample(groups, n_prompts))
+            auc, _ = one(keep, r)
+            if auc is not None:
+                values.append(auc)
+        curve[size] = {
+            "auc": round(sum(values) / len(values), 3),
+            "min": min(values),
+            "max": max(values),
+            "repeats": len(values),
+        }
+    return {
+        "auc": full_auc,
+        "fpr_predicted": round(len(false_pos) / len(negatives), 3),
+        "false_positives": false_pos,
+        "tpr_predicted": round(len(true_pos) / len(positives), 3),
+        "n_true": len(positives),
+        "n_false": len(negatives),
+        "abstained": sorted(m for m in tests if found.models[m].predicted is None),
+        "predicted_foil": sorted(m for m in tests if found.models[m].predicted == "foil"),
+        "held_out_accuracy": {f: c.accuracy for f, c in found.held_out.items()},
+        "auc_by_answers": curve,
+        "seconds_full_run": round(seconds, 1),
+        "alpha": alpha,
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=SHARED_DATA / "mt-bench")
@@ -108,6 +207,8 @@ def main() -> int:
     parser.add_argument(
         "--no-embed", action="store_true", help="lexical content only (as without the embed extra)"
     )
+    parser.add_argument("--no-attribution", action="store_true", help="skip the attribution rows")
+    parser.add_argument("--encoder", choices=("minilm", "wordllama"), default="minilm")
     args = parser.parse_args()
     if not (args.data / "provenance.json").is_file():
         print(f"no MT-bench data at {args.data} (needs ../shared/data/mt-bench)", file=sys.stderr)
@@ -121,7 +222,12 @@ def main() -> int:
     }
     answers, questions = load_answers(args.data, turns)
 
-    judge = OfflineJudge(embeddings=False if args.no_embed else None)
+    if args.no_embed:
+        judge = OfflineJudge(embeddings=False)
+    else:
+        from distillscope.rse.offline.embed import make_encoder
+
+        judge = OfflineJudge(encoder=make_encoder(args.encoder))
     if judge.encoder is not None:
         judge.encoder.encode(["warm-up: load the model"])  # model load is not scoring time
     start, cpu_start = time.perf_counter(), time.process_time()
@@ -148,11 +254,45 @@ def main() -> int:
             per_model = {m: r.measures.get(measure, {}).get("score") for m, r in results.items()}
             contrast[key][measure] = aucs(per_model, labels)
 
+    # rse run --foil: similarity to the reference minus the mean similarity to the foils, per prompt
+    foils = FAMILIES["foil"]
+    to_foil = {f: score_all(judge, answers, questions, reference=f) for f in foils}
+    foil_models = [m for m in models if m not in foils]
+    foil_auc: dict[str, float | None] = {}
+    naive_same: dict[str, float | None] = {}
+    for measure in ("style", "overall", "embedding"):
+        diff: dict[str, float | None] = {}
+        plain: dict[str, float | None] = {}
+        for m in foil_models:
+            values, refs = [], []
+            for key, s_ref in sim[m].items():
+                v_ref = value(s_ref, measure) if s_ref is not None else None
+                v_foils = [
+                    v
+                    for f in foils
+                    if (s_f := to_foil[f].get(m, {}).get(key)) is not None
+                    and (v := value(s_f, measure)) is not None
+                ]
+                if v_ref is not None and v_foils:
+                    values.append(v_ref - sum(v_foils) / len(v_foils))
+                    refs.append(v_ref)
+            diff[m] = sum(values) / len(values) if values else None
+            plain[m] = sum(refs) / len(refs) if refs else None
+        foil_auc[measure] = aucs(diff, labels)
+        naive_same[measure] = aucs(plain, labels)
+
     n_pos = sum(1 for m in models if labels.get(m) is True)
     n_neg = sum(1 for m in models if labels.get(m) is False)
     rows: list[tuple[str, Any]] = [(f"naive mean: {LABELS[m]}", naive[m]) for m in MEASURES]
     rows += [(f"contrast: {LABELS[m]}", contrast["plain"][m]) for m in MEASURES]
     rows += [(f"contrast standardised: {LABELS[m]}", contrast["standardised"][m]) for m in MEASURES]
+    rows += [
+        (
+            f"foils (same 24 models): naive {LABELS[m]} / minus mean to the 3 foils",
+            f"{naive_same[m]} / {foil_auc[m]}",
+        )
+        for m in foil_auc
+    ]
     rows += [
         ("labelled models (true / false)", f"{n_pos} / {n_neg}"),
         (
@@ -161,6 +301,21 @@ def main() -> int:
         ),
         ("content", judge.settings["content"]),
     ]
+    attribution = None if args.no_attribution else attribution_bench(args.data, labels)
+    if attribution is not None:
+        rows += [
+            ("attribution: mean P(openai), families openai vs foils (both turns)", attribution["auc"]),
+            *(
+                (f"attribution AUC with {size} answers per model", entry["auc"])
+                for size, entry in attribution["auc_by_answers"].items()
+            ),
+            (
+                "attribution: predicted openai on models labelled false (FPR)",
+                f"{attribution['fpr_predicted']} ({len(attribution['false_positives'])}/{attribution['n_false']})",
+            ),
+            ("attribution: predicted openai on models labelled true (TPR)", attribution["tpr_predicted"]),
+            ("attribution: full run (5 folds, 26 test models)", f"{attribution['seconds_full_run']} s"),
+        ]
     print_table(f"ROC AUC, trained on OpenAI outputs, reference {REFERENCE}", rows)
     emit_json(
         {
@@ -175,6 +330,9 @@ def main() -> int:
             "auc_contrast": contrast["plain"],
             "auc_contrast_standardised": contrast["standardised"],
             "naive_cosine_auc": naive["embedding"],
+            "auc_foil_difference": foil_auc,
+            "auc_naive_without_foils": naive_same,
+            "attribution": attribution,
             "scoring_seconds": round(seconds, 1),
             "scoring_cpu_seconds": round(cpu_seconds, 1),
             "machine": machine_info(),

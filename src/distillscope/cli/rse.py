@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -26,9 +26,13 @@ from distillscope.cli.options import (
 )
 from distillscope.cli.terminal import shown
 from distillscope.engine.run import RunContext, RunOptions
+from distillscope.errors import UserError
+from distillscope.models.types import GenerateParams
 from distillscope.results.base import Mean
 from distillscope.results.rse import MatrixResult, RseResult
+from distillscope.rse.datasets import SharegptTurns, load_datasets
 from distillscope.rse.judging import OFFLINE
+from distillscope.rse.runner import Contestant
 from distillscope.rse.stage import RseMatrixSettings, RseRunSettings, run_matrix_stage, run_rse_stage
 from distillscope.rse.types import MAX_JUDGE_CHARS
 
@@ -62,6 +66,27 @@ Structured = Annotated[
     typer.Option(
         "--structured",
         help="LLM judge: ask for the rating schema as structured output (response_format): auto (fall back when a server refuses it), on, or off.",
+    ),
+]
+Judges = Annotated[
+    str | None,
+    typer.Option(
+        "--judges",
+        help="A panel of LLM judges: SPEC,SPEC,SPEC (instead of --judge); a judge that fails to parse has no vote.",
+    ),
+]
+JudgeReducer = Annotated[
+    str,
+    typer.Option(
+        "--judge-reducer",
+        help="How a panel's ratings combine: 'majority' (strict majority of the whole panel, else unjudged) or 'mean'.",
+    ),
+]
+EncoderOpt = Annotated[
+    str,
+    typer.Option(
+        "--encoder",
+        help="Offline judge's sentence embeddings: minilm (all-MiniLM-L6-v2, default) or wordllama (static, ~50x faster). Cached on disk beside the ledger.",
     ),
 ]
 JudgeTemperature = Annotated[
@@ -103,6 +128,36 @@ Temperature = Annotated[
 ]
 
 
+def _turns(value: str) -> SharegptTurns:
+    if value not in ("first", "all"):
+        raise UserError(f"--sharegpt-turns must be 'first' or 'all', got '{value}'")
+    return "first" if value == "first" else "all"
+
+
+def _answer_params(temperature: float | None, max_tokens: int | None, seed: int) -> GenerateParams:
+    if max_tokens is not None and max_tokens < 1:
+        raise UserError(f"--max-tokens must be at least 1, got {max_tokens}")
+    if temperature is not None and temperature < 0:
+        raise UserError(f"--temperature must be at least 0, got {temperature}")
+    return GenerateParams(temperature=temperature, max_tokens=max_tokens, seed=seed)
+
+
+def _swap_line(judge_settings: dict[str, Any]) -> str | None:
+    """'swap agreement 0.83 [0.70, 0.91] n=40' for one LLM judge or each judge of a panel."""
+    calls = judge_settings.get("calls") or {}
+    found = {"": calls["swap_agreement"]} if "swap_agreement" in calls else {}
+    for name, report in (calls.get("judges") or {}).items():
+        if "swap_agreement" in report:
+            found[name] = report["swap_agreement"]
+    parts = []
+    for name, entry in found.items():
+        if entry.get("score") is None:
+            continue
+        lo, hi = entry["ci95"]
+        parts.append(f"{name + ' ' if name else ''}{entry['score']:.2f} [{lo:.2f}, {hi:.2f}] n={entry['n']}")
+    return ("swap agreement (same ratings in both orders): " + ", ".join(parts)) if parts else None
+
+
 def _fmt(entry: Mean | None) -> str:
     if entry is None or entry.score is None:
         return "n/a"
@@ -137,6 +192,20 @@ def print_rse(results: RseResult, out: Path) -> None:
         console.print(
             "contrast (similarity beyond the panel's typical, overall): " + ", ".join(parts), highlight=False
         )
+    foils = results.foils
+    if foils is not None and foils.models:
+        parts = [
+            f"{shown(name)}: reference {_fmt(b.reference)}, foils {_fmt(b.foils)}, difference {_signed(b.difference)}"
+            for name, b in foils.models.items()
+        ]
+        console.print(
+            f"closer to the reference than to the foils ({', '.join(foils.foils)})? " + "; ".join(parts),
+            highlight=False,
+        )
+    if line := _swap_line(results.judge_settings or {}):
+        console.print(line, highlight=False)
+    for warning in results.warnings:
+        console.print(f"[yellow]warning:[/] {shown(warning)}", highlight=False)
     missing = results.missing
     counts = {name: m.count for name, m in (missing.models if missing else {}).items() if m.count}
     if missing and missing.reference.count:
@@ -175,6 +244,9 @@ def run(
     out: Out = None,
     sample: Sample = None,
     judge: Judge = OFFLINE,
+    judges: Judges = None,
+    judge_reducer: JudgeReducer = "majority",
+    encoder: EncoderOpt = "minilm",
     swap: Swap = False,
     structured: Structured = "auto",
     judge_temperature: JudgeTemperature = 0.0,
@@ -184,6 +256,13 @@ def run(
         typer.Option(
             "--panel",
             help="Extra independent models for the contrast score (answer the prompts too). Repeatable.",
+        ),
+    ] = None,
+    foil: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--foil",
+            help="An independent model of comparable ability: each test model's similarity to the foils is set against its similarity to the reference. Repeatable.",
         ),
     ] = None,
     sharegpt_turns: SharegptTurnsOpt = "first",
@@ -211,6 +290,7 @@ def run(
             sample=sample, seed=seed, judge=judge, swap=swap, judge_temperature=judge_temperature,
             sharegpt_turns=sharegpt_turns, system_prompt=system_prompt, max_tokens=max_tokens, temperature=temperature,
             allow_missing=allow_missing, structured=structured, judge_max_chars=judge_max_chars,
+            judges=judges, judge_reducer=judge_reducer, encoder=encoder, foils=foil or [],
         )  # fmt: skip
         settings.validate()
         options = RunOptions(
@@ -236,6 +316,9 @@ def matrix(
     out: Out = None,
     sample: Sample = None,
     judge: Judge = OFFLINE,
+    judges: Judges = None,
+    judge_reducer: JudgeReducer = "majority",
+    encoder: EncoderOpt = "minilm",
     swap: Swap = False,
     structured: Structured = "auto",
     judge_temperature: JudgeTemperature = 0.0,
@@ -265,6 +348,7 @@ def matrix(
             swap=swap, judge_temperature=judge_temperature, sharegpt_turns=sharegpt_turns,
             system_prompt=system_prompt, max_tokens=max_tokens, temperature=temperature,
             allow_missing=allow_missing, structured=structured, judge_max_chars=judge_max_chars,
+            judges=judges, judge_reducer=judge_reducer, encoder=encoder,
         )  # fmt: skip
         settings.validate()
         options = RunOptions(
@@ -299,3 +383,155 @@ def print_matrix(results: MatrixResult, out: Path) -> None:
             f"[yellow]incomplete:[/] {results.stop_reason}; rerun the same command to finish", highlight=False
         )
     console.print(f"results: {out / 'results.json'}", highlight=False)
+
+
+def parse_families(values: list[str]) -> dict[str, list[str]]:
+    """`--family NAME=SPEC`, repeatable; several specs may share one NAME (in the order given)."""
+    families: dict[str, list[str]] = {}
+    for value in values:
+        name, sep, spec = value.partition("=")
+        name, spec = name.strip(), spec.strip()
+        if not sep or not name or not spec:
+            raise UserError(f"--family '{value}': expected NAME=SPEC (e.g. openai=replay:gpt-4.jsonl)")
+        families.setdefault(name, []).append(spec)
+    return families
+
+
+def print_attribution(result: Any, out: Path) -> None:
+    """Per test model: each family's mean probability with its interval and p, and the verdict."""
+    from rich.table import Table
+
+    table = Table(
+        "model",
+        *result.families,
+        "predicted",
+        "n",
+        title=f"attribution (mean P(family), 95% CI, Holm-corrected p; alpha {result.alpha})",
+    )
+    for name, model in result.models.items():
+        cells = []
+        for family in result.families:
+            fp = model.probabilities[family]
+            lo, hi = fp.ci95
+            cells.append(f"{fp.score:.3f} [{lo:.3f}, {hi:.3f}] p={fp.p_holm:.3g}")
+        table.add_row(name, *cells, model.predicted or "— (abstain)", str(model.n))
+    console.print(table)
+    if result.held_out:
+        checks = ", ".join(
+            f"{f} {c.accuracy:.2f}" for f, c in result.held_out.items() if c.accuracy is not None
+        )
+        console.print(
+            f"family answers classified as their own family (out of fold): {checks}", highlight=False
+        )
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    if not result.complete:
+        console.print(
+            f"[yellow]incomplete:[/] {result.stopped}; rerun the same command to finish", highlight=False
+        )
+    console.print(f"results: {out / 'results.json'}", highlight=False)
+
+
+@app.command("attribute")
+def attribute(
+    family: Annotated[
+        list[str],
+        typer.Option(
+            "--family",
+            "-f",
+            help="NAME=SPEC: a model whose answers define family NAME. Repeatable; specs may share a NAME; two or more families.",
+        ),
+    ],
+    test: Annotated[
+        list[str], typer.Option("--test", "-t", help="A model to attribute to a family. Repeatable.")
+    ],
+    dataset: Datasets,
+    out: Out = None,
+    sample: Sample = None,
+    alpha: Annotated[
+        float, typer.Option("--alpha", help="Level of the decision (Holm-corrected over families).")
+    ] = 0.05,
+    features: Annotated[
+        str,
+        typer.Option("--features", help="Classifier features: word, word+char, word+style, word+char+style."),
+    ] = "word",
+    sharegpt_turns: SharegptTurnsOpt = "first",
+    seed: Seed = 0,
+    cache: Cache = None,
+    config: Config = None,
+    concurrency: Concurrency = None,
+    max_calls: MaxCalls = None,
+    max_tokens_total: MaxTokens = None,
+    quiet: Quiet = False,
+    system_prompt: SystemPrompt = None,
+    max_tokens: AnswerTokens = None,
+    temperature: Temperature = None,
+) -> None:
+    """Which family's answers does each test model's writing resemble? A decision with a p-value, or abstain.
+
+    Example: distillscope rse attribute --family openai=replay:gpt-4.jsonl --family openai=replay:gpt-3.5-turbo.jsonl --family other=replay:claude-v1.jsonl --test replay:vicuna-13b.jsonl --dataset mt=question.jsonl --out runs/attr
+    """
+    from distillscope.rse.attribution.features import FEATURE_SETS
+    from distillscope.rse.attribution.runner import run_attribution
+
+    async def main() -> Any:
+        turns = _turns(sharegpt_turns)
+        if not 0 < alpha < 1:
+            raise UserError(f"--alpha must be between 0 and 1, got {alpha}")
+        if features not in FEATURE_SETS:
+            raise UserError(f"--features must be one of {', '.join(FEATURE_SETS)}, got '{features}'")
+        family_specs = parse_families(family)
+        if len(family_specs) < 2:
+            raise UserError(
+                f"rse attribute needs at least two families (--family NAME=SPEC), got {len(family_specs)}"
+            )
+        specs = parse_pairs(dataset, "--dataset")
+        datasets = load_datasets(specs, sample=sample, seed=seed, sharegpt_turns=turns)
+        params = _answer_params(temperature, max_tokens, seed)
+        settings = {
+            "families": family_specs,
+            "tests": test,
+            "datasets": specs,
+            "sample": sample,
+            "seed": seed,
+            "alpha": alpha,
+            "features": features,
+            "sharegpt_turns": turns,
+            "system_prompt": system_prompt,
+            "answer_params": params.model_dump(exclude_none=True),
+        }
+        options = RunOptions(
+            command="rse-attribute",
+            out=out,
+            cache=cache,
+            config=config,
+            concurrency=concurrency,
+            max_calls=max_calls,
+            max_tokens=max_tokens_total,
+            quiet=quiet,
+            settings=settings,
+        )
+        async with RunContext(options) as ctx:
+
+            def contestant(spec: str) -> Contestant:
+                backend = ctx.model(spec, system_prompt=system_prompt, params=params)
+                return Contestant(backend.name, backend, params)
+
+            groups = {name: [contestant(s) for s in group] for name, group in family_specs.items()}
+            tests = [contestant(s) for s in test]
+            ctx.write_config()
+            result = await run_attribution(
+                ctx,
+                families=groups,
+                tests=tests,
+                datasets=datasets,
+                alpha=alpha,
+                seed=seed,
+                features=features,
+                settings=settings,
+            )
+            write_run_report(ctx.out)
+            print_attribution(result, ctx.out)
+            return result
+
+    run_command(main)

@@ -10,6 +10,7 @@ from typing import Any
 from distillscope import __version__
 from distillscope.report.load import (
     ICE_LEVELS,
+    AttributionRun,
     IceResult,
     IceRun,
     MatrixRun,
@@ -82,6 +83,10 @@ class Report:
         return [r for r in self.runs if isinstance(r, MatrixRun)]
 
     @property
+    def attribution_runs(self) -> list[AttributionRun]:
+        return [r for r in self.runs if isinstance(r, AttributionRun)]
+
+    @property
     def ice_results(self) -> list[IceResult]:
         return [res for run in self.ice_runs for res in run.results]
 
@@ -89,14 +94,19 @@ class Report:
     def title(self) -> str:
         kinds = [
             k
-            for k, present in (("ICE", self.ice_runs), ("RSE", self.rse_runs), ("matrix", self.matrix_runs))
+            for k, present in (
+                ("ICE", self.ice_runs),
+                ("RSE", self.rse_runs),
+                ("matrix", self.matrix_runs),
+                ("attribution", self.attribution_runs),
+            )
             if present
         ]
         return "distillscope report: " + " + ".join(kinds)
 
 
 def run_kind(run: Run) -> str:
-    return {IceRun: "ice", RseRun: "rse", MatrixRun: "matrix"}[type(run)]
+    return {IceRun: "ice", RseRun: "rse", MatrixRun: "matrix", AttributionRun: "attribution"}[type(run)]
 
 
 def map_points(report: Report) -> list[MapPoint]:
@@ -137,6 +147,11 @@ def rankings(report: Report) -> list[Ranking]:
             rows = [(m.name, m.datasets[ds], str(run.path)) for m in run.models if ds in m.datasets]
             if rows:
                 out.append(Ranking(f"RSE {ds}{ref}", "more similar to the reference", rows))
+    for arun in report.attribution_runs:
+        for family in arun.families:
+            rows = [(m.name, m.families[family], str(arun.path)) for m in arun.models if family in m.families]
+            if rows:
+                out.append(Ranking(f"Attribution P({family})", f"writes more like {family}", rows))
     for ranking in out:
         ranking.rows.sort(key=lambda row: -(row[1].score if row[1].score is not None else float("-inf")))
     return out
@@ -152,6 +167,17 @@ def paired_rows(run: RseRun) -> list[tuple[str, str, str, Score]] | None:
         if (avg := Score.of(entry.avg)) is not None:
             rows.append((entry.a, entry.b, "average", avg))
     return rows or None
+
+
+def foil_table(run: RseRun) -> list[tuple[str, Score | None, Score | None, Score | None]]:
+    """(model, similarity to the reference, to the foils, difference) from `rse run --foil`."""
+    block = run.result.foils
+    if block is None:
+        return []
+    return [
+        (name, Score.of(e.reference), Score.of(e.foils), Score.of(e.difference))
+        for name, e in block.models.items()
+    ]
 
 
 def missing_rows(missing: RseMissing | None) -> list[tuple[str, int, str]] | None:
@@ -381,6 +407,16 @@ def to_json(report: Report) -> dict[str, Any]:
                     "avg": score(m.avg),
                     "datasets": {d: score(s) for d, s in m.datasets.items()},
                     "aspects": {d: {a: score(s) for a, s in t.items()} for d, t in m.aspects.items()},
+                }
+                for m in run.models
+            ]
+        elif isinstance(run, AttributionRun):
+            entry["families"] = run.families
+            entry["models"] = [
+                {
+                    "model": m.name,
+                    "predicted": m.predicted,
+                    "families": {f: score(s) for f, s in m.families.items()},
                 }
                 for m in run.models
             ]

@@ -90,6 +90,7 @@ def _environment() -> jinja2.Environment:
         nonempty=nonempty,
         matrix_pairs=build.matrix_pairs,
         missing_rows=missing_rows,
+        foil_table=build.foil_table,
         paired_rows=paired_rows,
         contrast_table=contrast_table,
     )
@@ -165,6 +166,7 @@ def _sections(context: dict[str, Any]) -> list[tuple[str, str]]:
         ("rse", "RSE", context["rse_runs"]),
         ("map", "ICE × RSE", context["map_plot"]),
         ("matrix", "Matrix", context["matrix_plots"]),
+        ("attribution", "Attribution", context["attribution"]),
         ("evidence-ice", "ICE evidence", context["ice_evidence"]),
         ("evidence-rse", "RSE evidence", context["rse_evidence"]),
         ("categories", "Categories", context["categories"]),
@@ -198,6 +200,7 @@ def render_html(report: Report) -> str:
         "rse_plots": [plots.rse_aspect_bars(run) for run in report.rse_runs],
         "map_plot": plots.ice_rse_map(map_points(report)),
         "matrix_plots": [(run, p) for run in report.matrix_runs if (p := plots.matrix_plot(run))],
+        "attribution": [(run, plots.attribution_bars(run)) for run in report.attribution_runs],
         "ice_evidence": _ice_evidence_blocks(report),
         "rse_evidence": [(run, groups) for run in report.rse_runs if (groups := ev.rse_pairs(run))],
         "breakdowns": breakdowns,

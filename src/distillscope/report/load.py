@@ -197,7 +197,32 @@ class MatrixRun:
     notes: list[str] = field(default_factory=list)
 
 
-Run = IceRun | RseRun | MatrixRun
+@dataclass
+class AttributionModel:
+    name: str
+    predicted: str | None
+    families: dict[str, Score]  # family -> mean probability with its interval
+    p_holm: dict[str, float]
+
+
+@dataclass
+class AttributionRun:
+    """`rse attribute`: which family each test model's writing resembles."""
+
+    path: Path
+    families: list[str]
+    members: dict[str, list[str]]
+    models: list[AttributionModel]
+    alpha: float | None
+    evidence: dict[str, list[dict[str, Any]]]
+    settings: dict[str, Any]
+    run: dict[str, Any]
+    complete: bool | None
+    raw: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+
+
+Run = IceRun | RseRun | MatrixRun | AttributionRun
 
 
 def read_json(path: Path) -> Any:
@@ -256,6 +281,28 @@ def _common(result: typed.Result, run_dir: Path) -> dict[str, Any]:
     }
 
 
+def _attribution_view(result: typed.Result, run_dir: Path) -> AttributionRun:
+    from distillscope.rse.attribution.types import AttributionResult
+
+    assert isinstance(result, AttributionResult)
+    models = [
+        AttributionModel(
+            name=name,
+            predicted=m.predicted,
+            families={
+                f: Score(p.score, p.ci95[0], p.ci95[1], m.n_prompts) for f, p in m.probabilities.items()
+            },
+            p_holm={f: p.p_holm for f, p in m.probabilities.items()},
+        )
+        for name, m in result.models.items()
+    ]
+    return AttributionRun(
+        families=list(result.families), members=result.members, models=models, alpha=result.alpha,
+        evidence={f: [t.model_dump() for t in ts] for f, ts in result.evidence.items()},
+        raw=result.model_dump(mode="json"), notes=_notes(result, *result.warnings), **_common(result, run_dir),
+    )  # fmt: skip
+
+
 def _view(result: typed.Result, run_dir: Path) -> list[Run]:
     if isinstance(result, TypedIce):
         targets = [IceResult.of(t, run_dir.name) for t in result.targets]
@@ -281,6 +328,8 @@ def _view(result: typed.Result, run_dir: Path) -> list[Run]:
                 result=result, notes=_notes(result), **_common(result, run_dir),
             )
         ]  # fmt: skip
+    if result.kind == "attribution":
+        return [_attribution_view(result, run_dir)]
     if isinstance(result, StudyResult):
         runs: list[Run] = []
         for entry in result.targets.values():

@@ -9,7 +9,15 @@ from __future__ import annotations
 import re
 
 from distillscope.report import evidence as ev
-from distillscope.report.build import Report, contrast_table, cost_rows, map_points, run_kind, settings_rows
+from distillscope.report.build import (
+    Report,
+    contrast_table,
+    cost_rows,
+    foil_table,
+    map_points,
+    run_kind,
+    settings_rows,
+)
 from distillscope.report.load import ICE_LEVELS, Score
 
 EVIDENCE_ITEMS = 5
@@ -130,6 +138,36 @@ def render_markdown(report: Report) -> str:
                     for name, cells in contrast.rows
                 ],
             )
+    for run in report.rse_runs:
+        foils = foil_table(run)
+        if foils:
+            out += ["#### Reference vs foils (difference paired over prompts)", ""]
+            out += _table(
+                ["Model", "To the reference", "To the foils", "Difference"],
+                [
+                    [escape(name), cell(ref, 2), cell(foil, 2), cell(diff, 2)]
+                    for name, ref, foil, diff in foils
+                ],
+            )
+    for arun in report.attribution_runs:
+        out += [
+            "### Attribution: mean P(family), 95% bootstrap intervals over prompts, Holm-corrected p",
+            "",
+        ]
+        out += _table(
+            ["Model", *(f"P({escape(f)})" for f in arun.families), "Predicted"],
+            [
+                [
+                    escape(m.name),
+                    *(
+                        cell(m.families.get(f)) + (f" p={m.p_holm[f]:.4g}" if f in m.p_holm else "")
+                        for f in arun.families
+                    ),
+                    escape(m.predicted) if m.predicted else "— (abstain)",
+                ]
+                for m in arun.models
+            ],
+        )
     points = map_points(report)
     if points:
         out += ["## ICE × RSE", ""]

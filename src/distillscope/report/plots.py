@@ -24,6 +24,7 @@ from distillscope.report import svgbars
 from distillscope.report.load import (
     ICE_LEVELS,
     RSE_ASPECTS,
+    AttributionRun,
     IceResult,
     MatrixRun,
     RseRun,
@@ -426,4 +427,66 @@ def matrix_plot(run: MatrixRun) -> Plot | None:
         f"Heatmap of pairwise response similarity between {size} models, "
         f"rows and columns in dendrogram order: {ordered}.",
         note="rows and columns in dendrogram order",
+    )
+
+
+FAMILY_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00")
+
+
+def attribution_bars(run: AttributionRun) -> Plot | None:
+    """Mean P(family) per test model, one bar per family, with 95% intervals."""
+    import matplotlib
+    import numpy as np
+
+    models = [m for m in run.models if m.families]
+    if not models or not run.families:
+        return None
+    many = len(models) > 8
+    fig = _new_figure(
+        min(MAX_WIDTH_IN, max(5.0, 0.8 * len(models) * max(1, len(run.families) / 2) + 1.8)),
+        4.2 if many else 3.4,
+    )
+    width = 0.8 / len(run.families)
+    described: list[str] = []
+    with matplotlib.rc_context(_RC):
+        ax = fig.subplots()
+        x = np.arange(len(models))
+        for k, family in enumerate(run.families):
+            scores = [m.families.get(family) for m in models]
+            values = _values(scores)
+            ax.bar(
+                x + (k - (len(run.families) - 1) / 2) * width,
+                np.nan_to_num(values, nan=0.0),
+                width,
+                color=FAMILY_COLOURS[k % len(FAMILY_COLOURS)],
+                label=family,
+                yerr=_err(scores),
+                ecolor=FOREGROUND,
+                capsize=2,
+                error_kw={"elinewidth": 1},
+            )
+            described.append(
+                f"P({family}): "
+                + ", ".join(f"{m.name} {_fmt(v, 2)}" for m, v in zip(models, values, strict=True))
+            )
+        ax.axhline(1 / len(run.families), color=FOREGROUND, linewidth=0.8, linestyle=":")
+        ax.set_xticks(
+            x,
+            [short(m.name) + ("" if m.predicted is None else f" → {m.predicted}") for m in models],
+            rotation=(60 if many else 25) if len(models) > 2 else 0,
+            ha="right" if len(models) > 2 else "center",
+            fontsize=8 if many else 10,
+        )
+        ax.set_ylim(0, 1)
+        ax.set_ylabel("mean P(family)")
+        ax.grid(axis="y")
+        ax.set_axisbelow(True)
+        fig.legend(
+            *ax.get_legend_handles_labels(), ncols=min(4, len(run.families)), loc="outside upper center"
+        )
+    return to_svg(
+        fig,
+        "Attribution: which family each test model's answers resemble",
+        "Bar chart of the mean cross-fitted probability of each family per test model, with 95% intervals; "
+        "the arrow names the predicted family. " + "; ".join(described) + ".",
     )

@@ -60,6 +60,8 @@ def parse(data: Any, source: Path | str = "results.json") -> Result:
         if kind is None:
             raise UserError(f"{source}: not an ICE, RSE, matrix, answers or study results file")
         data = _upgrade(data, kind)
+    if kind == "attribution" and kind not in KINDS:  # its model lives with its command (scikit-learn)
+        import distillscope.rse.attribution.types  # noqa: F401
     cls = KINDS.get(str(kind))
     if cls is None:
         known = ", ".join(sorted(KINDS))

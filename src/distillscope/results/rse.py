@@ -43,6 +43,23 @@ class Contrast(Model):
     models: dict[str, ContrastModel] = Field(default_factory=dict)
 
 
+class FoilModel(Model):
+    """One test model's similarity to the reference and to the foils, paired over prompts."""
+
+    reference: Mean
+    foils: Mean
+    difference: Mean  # reference minus the foils' mean: the distillation signal
+    per_foil: dict[str, Mean] = Field(default_factory=dict)
+
+
+class Foils(Model):
+    """`rse run --foil`: closer to the reference than to equally capable independent models?"""
+
+    definition: str = ""
+    foils: list[str] = Field(default_factory=list)
+    models: dict[str, FoilModel] = Field(default_factory=dict)
+
+
 class NotAnswers(Model):
     """A model's replies that were no answers: empty completions and content-filter stops (never scored)."""
 
@@ -89,6 +106,8 @@ class RseResult(_Judged):
     missing: RseMissing | None = None
     n_unjudged: int | None = None
     not_answers: dict[str, NotAnswers] | None = None  # per model: empty and filtered answers
+    foils: Foils | None = None
+    warnings: list[str] = Field(default_factory=list)  # e.g. the judge is the reference's own maker
     n_empty: int | None = None
     n_filtered: int | None = None
     skipped: dict[str, dict[str, int]] | None = None  # per model: pairs not scored, by reason

@@ -14,6 +14,7 @@ from distillscope.engine.run import RunContext
 from distillscope.errors import UserError
 from distillscope.registry import Registry
 from distillscope.rse.llm_judge import LLMSimilarityJudge
+from distillscope.rse.panel import PanelJudge, Reducer
 from distillscope.rse.responses import ModelAnswers
 from distillscope.rse.scoring import Judgment
 from distillscope.rse.types import MAX_JUDGE_CHARS, PairItem, SimilarityJudge
@@ -32,16 +33,29 @@ class JudgeOptions:
     swap: bool = False
     structured: str = "auto"  # response_format for the LLM judge: auto, on or off
     max_chars: int = MAX_JUDGE_CHARS  # offline judge: characters of each answer it reads
+    panel: tuple[str, ...] = ()  # --judges: several model specs, combined by `reducer`
+    reducer: Reducer = "majority"
+    encoder: str = "minilm"  # offline judge: minilm or wordllama (embed.ENCODERS)
 
 
-def _offline(_ctx: RunContext, options: JudgeOptions) -> SimilarityJudge:
+def _offline(ctx: RunContext, options: JudgeOptions) -> SimilarityJudge:
+    """The offline judge; its embeddings are cached on disk beside the ledger (store.py)."""
     try:
+        from distillscope.rse.offline import embed
         from distillscope.rse.offline.judge import OfflineJudge
+        from distillscope.rse.offline.store import EmbeddingStore, store_path
     except ImportError as exc:
         raise UserError(
             f"--judge offline is not available here ({exc}); give a model spec for the LLM judge"
         ) from None
-    return OfflineJudge(max_chars=options.max_chars)
+    if options.encoder == "minilm" and not embed.available():
+        # content is lexical only, and the evidence says so
+        return OfflineJudge(embeddings=False, max_chars=options.max_chars)
+    try:
+        encoder = embed.make_encoder(options.encoder, EmbeddingStore(store_path(ctx.ledger.path)))
+    except (ImportError, ValueError) as exc:
+        raise UserError(f"--encoder {options.encoder}: {exc}") from None
+    return OfflineJudge(encoder=encoder, max_chars=options.max_chars)
 
 
 SimilarityJudgeFactory = Callable[[RunContext, JudgeOptions], SimilarityJudge]
@@ -55,19 +69,47 @@ def register_similarity_judge(name: str) -> Callable[[SimilarityJudgeFactory], S
     return SIMILARITY_JUDGES.register(name)
 
 
+def split_judges(value: str) -> tuple[str, ...]:
+    """`--judges SPEC,SPEC,...`; a piece starting with http(s):// continues the previous spec's URL
+    list (`openai-compatible:NAME@URL1,URL2` is one model with two replicas)."""
+    specs: list[str] = []
+    for piece in (p.strip() for p in value.split(",")):
+        if not piece:
+            continue
+        if specs and piece.startswith(("http://", "https://")):
+            specs[-1] += "," + piece
+        else:
+            specs.append(piece)
+    if len(specs) < 2:
+        raise UserError(f"--judges needs two or more model specs separated by commas, got '{value}'")
+    if OFFLINE in specs:
+        raise UserError("--judges is a panel of LLM judges; 'offline' cannot be one of them")
+    return tuple(specs)
+
+
+def judge_models(judge: SimilarityJudge) -> list[str]:
+    """The model names behind a judge (one for an LLM judge, several for a panel, none offline)."""
+    if isinstance(judge, PanelJudge):
+        return [j.backend.name for j in judge.judges]
+    if isinstance(judge, LLMSimilarityJudge):
+        return [judge.backend.name]
+    return []
+
+
+def _llm(ctx: RunContext, spec: str, options: JudgeOptions) -> LLMSimilarityJudge:
+    return LLMSimilarityJudge(
+        ctx.model(spec), ctx.scheduler, temperature=options.temperature, seed=options.seed, swap=options.swap,
+        structured=options.structured,
+    )  # fmt: skip
+
+
 def build_judge(ctx: RunContext, options: JudgeOptions) -> SimilarityJudge:
+    if options.panel:
+        return PanelJudge([_llm(ctx, spec, options) for spec in options.panel], options.reducer)
     named = SIMILARITY_JUDGES.get(options.spec)
     if named is not None:
         return named(ctx, options)
-    backend = ctx.model(options.spec)
-    return LLMSimilarityJudge(
-        backend,
-        ctx.scheduler,
-        temperature=options.temperature,
-        seed=options.seed,
-        swap=options.swap,
-        structured=options.structured,
-    )
+    return _llm(ctx, options.spec, options)
 
 
 def judge_settings(judge: SimilarityJudge, options: JudgeOptions) -> dict[str, Any]:

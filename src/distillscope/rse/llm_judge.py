@@ -18,7 +18,9 @@ model compared with itself must score the maximum, whatever the judge model thin
 says the same, for texts that differ only in ways the short-circuit does not see.
 
 `swap=True` judges each pair in both orders (reference first, then test first) and averages the
-aspects, to cancel the judge's position bias.
+aspects, to cancel the judge's position bias. `report()["swap_agreement"]` says how often the two
+orders gave the same ratings (all three aspects, and per aspect, over the pairs read in both
+orders, with a Wilson interval): a judge that often disagrees with itself is rating positions.
 """
 
 from __future__ import annotations
@@ -170,6 +172,9 @@ class LLMSimilarityJudge(SimilarityJudge):
         self.retries = 0
         self.unjudged = 0
         self.short_circuited = 0
+        self.swap_pairs = 0
+        self.swap_same = 0
+        self.swap_same_aspect = dict.fromkeys(ASPECTS, 0)
 
     def settings(self) -> dict[str, object]:
         """What results.json records about this judge."""
@@ -275,20 +280,40 @@ class LLMSimilarityJudge(SimilarityJudge):
             orders.append(await self._rate(subset, reference_first=False))
         for position, i in enumerate(to_judge):
             got = [order[position] for order in orders if order[position] is not None]
+            if len(orders) == 2 and len(got) == 2:
+                first, second = (g.values for g in got if g is not None)
+                self.swap_pairs += 1
+                self.swap_same += first == second
+                for aspect, a, b in zip(ASPECTS, first, second, strict=True):
+                    self.swap_same_aspect[aspect] += a == b
             if not got:
                 self.unjudged += 1
                 continue
             out[i] = _combine([g for g in got if g is not None], swapped=self.swap)
         return out
 
-    def report(self) -> dict[str, int]:
-        return {
+    def report(self) -> dict[str, object]:
+        out: dict[str, object] = {
             "judge_calls": self.calls,
             "judge_retries": self.retries,
             "unjudged": self.unjudged,
             "identical_short_circuit": self.short_circuited,
             **self.structured.report(),
         }
+        if self.swap:
+            out["swap_agreement"] = swap_agreement(self.swap_pairs, self.swap_same, self.swap_same_aspect)
+        return out
+
+
+def swap_agreement(pairs: int, same: int, per_aspect: dict[str, int]) -> dict[str, object]:
+    """Share of pairs rated alike in both orders (Wilson 95% interval), overall and per aspect."""
+    from distillscope.stats.intervals import proportion
+
+    return {
+        "definition": "pairs whose ratings were the same with the reference first and with the test first",
+        **proportion(same, pairs),
+        "per_aspect": {a: proportion(c, pairs) for a, c in per_aspect.items()},
+    }
 
 
 def _combine(ratings: list[Rating], *, swapped: bool) -> AspectScores:

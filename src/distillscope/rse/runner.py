@@ -26,9 +26,11 @@ from distillscope.models.base import Backend
 from distillscope.models.replay import ReplayBackend
 from distillscope.models.types import GenerateParams
 from distillscope.results.rse import RseResult
+from distillscope.rse.bias import self_preference
 from distillscope.rse.contrast import contrast_from_judgments
 from distillscope.rse.datasets import Dataset
-from distillscope.rse.judging import JudgeOptions, build_judge, judge_against, judge_settings
+from distillscope.rse.foils import foil_comparison
+from distillscope.rse.judging import JudgeOptions, build_judge, judge_against, judge_models, judge_settings
 from distillscope.rse.responses import ModelAnswers, collect_answers, planned_requests
 from distillscope.rse.scoring import Judgment, model_summary, paired_comparisons, skipped_pairs
 from distillscope.rse.types import SimilarityJudge
@@ -169,6 +171,7 @@ async def run_rse(
     datasets: Sequence[Dataset],
     judge_options: JudgeOptions,
     panel: Sequence[Contestant] = (),
+    foils: Sequence[Contestant] = (),
     settings: dict[str, Any] | None = None,
     judge: SimilarityJudge | None = None,
     allow_missing: bool = False,
@@ -176,7 +179,9 @@ async def run_rse(
     """The whole run; returns what it wrote to results.json."""
     check_names(tests, "test models")
     check_names([*tests, *panel], "test and panel models")
-    check_replay_coverage([reference, *tests, *panel], datasets, allow_missing=allow_missing)
+    check_names([reference, *foils], "reference and foil models")
+    check_names([*tests, *foils], "test and foil models")
+    check_replay_coverage([reference, *tests, *panel, *foils], datasets, allow_missing=allow_missing)
     check_distinct_from_reference(reference, tests)
     names = [d.name for d in datasets]
     results: dict[str, Any] = {
@@ -188,28 +193,35 @@ async def run_rse(
         "complete": False,
     }
     try:
-        everyone = await answer_all(ctx, [reference, *tests, *panel], datasets)
-        ref_answers, test_answers, panel_answers = (
+        everyone = await answer_all(ctx, [reference, *tests, *panel, *foils], datasets)
+        ref_answers, test_answers, panel_answers, foil_answers = (
             everyone[0],
             everyone[1 : 1 + len(tests)],
-            everyone[1 + len(tests) :],
+            everyone[1 + len(tests) : 1 + len(tests) + len(panel)],
+            everyone[1 + len(tests) + len(panel) :],
         )
         for answers in everyone:
             require_some_answers(answers)
-        write_jsonl(
-            ctx.out / "responses.jsonl", response_rows(ref_answers, test_answers, extra=panel_answers)
-        )
+        rows = response_rows(ref_answers, test_answers, extra=panel_answers)
+        rows += [a.row(m.name, "foil") for m in foil_answers for a in m.answers.values()]
+        write_jsonl(ctx.out / "responses.jsonl", rows)
         results["missing"] = {
             "reference": ref_answers.missing(),
-            "models": {m.name: m.missing() for m in [*test_answers, *panel_answers]},
+            "models": {m.name: m.missing() for m in [*test_answers, *panel_answers, *foil_answers]},
         }
         results["not_answers"] = {m.name: m.not_answers() for m in everyone}
         results["n_empty"] = sum(m.not_answers()["empty"] for m in everyone)
         results["n_filtered"] = sum(m.not_answers()["filtered"] for m in everyone)
         judge = judge or build_judge(ctx, judge_options)
         results["judge"] = judge.name
+        warnings = [w for m in judge_models(judge) if (w := self_preference(m, reference.name))]
+        for warning in warnings:
+            log.warning("rse run: %s", warning)
+        if warnings:
+            results["warnings"] = warnings
         by_model: dict[str, list[Judgment]] = {}
         by_panel: dict[str, list[Judgment]] = {}
+        by_foil: dict[str, dict[str, list[Judgment]]] = {}
         with AtomicJsonlWriter(ctx.out / "judgments.jsonl") as judgments_file:  # one model at a time
             for role, group, into in (("test", test_answers, by_model), ("panel", panel_answers, by_panel)):
                 for answers in group:
@@ -217,6 +229,12 @@ async def run_rse(
                     for j in judged:
                         judgments_file.write({**j.row(), "role": role})
                     into[answers.name] = judged
+            for foil in foil_answers:  # each test answer against the foil's answer to the same prompt
+                for answers in test_answers:
+                    judged = await judge_against(judge, foil, answers)
+                    for j in judged:
+                        judgments_file.write({**j.row(), "role": "test", "against": foil.name})
+                    by_foil.setdefault(answers.name, {})[foil.name] = judged
             judgments_file.commit()
         seed = int((settings or {}).get("seed", 0) or 0)
         results["models"] = {name: model_summary(js, names, seed=seed) for name, js in by_model.items()}
@@ -224,6 +242,8 @@ async def run_rse(
             results["panel"] = {name: model_summary(js, names, seed=seed) for name, js in by_panel.items()}
         results["paired"] = paired_comparisons(by_model, names, seed=seed) if len(by_model) >= 2 else None
         results["contrast"] = _contrast(by_model, by_panel, seed=seed)
+        if foil_answers:
+            results["foils"] = foil_comparison(by_model, by_foil, [f.name for f in foil_answers], seed=seed)
         results["judge_settings"] = judge_settings(judge, judge_options)
         results["n_unjudged"] = sum(j.status == "unjudged" for js in by_model.values() for j in js)
         results["skipped"] = {

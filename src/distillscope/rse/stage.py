@@ -13,7 +13,7 @@ from distillscope.judging.structured import check_mode
 from distillscope.models.types import GenerateParams
 from distillscope.results.rse import MatrixResult, RseResult
 from distillscope.rse.datasets import SharegptTurns, load_datasets
-from distillscope.rse.judging import OFFLINE, JudgeOptions
+from distillscope.rse.judging import OFFLINE, JudgeOptions, split_judges
 from distillscope.rse.types import MAX_JUDGE_CHARS
 
 SHAREGPT_TURNS = ("first", "all")
@@ -36,6 +36,9 @@ class RseCommon:
     allow_missing: bool = False  # replay files may lack answers: counted, not an error
     structured: str = "auto"  # LLM judge replies as structured output: auto, on or off
     judge_max_chars: int = MAX_JUDGE_CHARS  # offline judge: characters of each answer it reads
+    judges: str | None = None  # a panel of LLM judges, "SPEC,SPEC,SPEC" (instead of `judge`)
+    judge_reducer: str = "majority"  # how a panel's ratings combine: majority or mean
+    encoder: str = "minilm"  # the offline judge's sentence embeddings: minilm or wordllama
 
     def validate(self) -> None:
         if self.sharegpt_turns not in SHAREGPT_TURNS:
@@ -49,6 +52,17 @@ class RseCommon:
         if not self.datasets:
             raise UserError("give at least one --dataset NAME=PATH (or --dataset examples=builtin)")
         check_mode(self.structured)
+        from distillscope.rse.offline.embed import ENCODERS
+        from distillscope.rse.panel import REDUCERS
+
+        if self.encoder not in ENCODERS:
+            raise UserError(f"--encoder must be one of {', '.join(ENCODERS)}, got '{self.encoder}'")
+        if self.judge_reducer not in REDUCERS:
+            raise UserError(
+                f"--judge-reducer must be one of {', '.join(REDUCERS)}, got '{self.judge_reducer}'"
+            )
+        if self.judges and self.judge != OFFLINE:
+            raise UserError("give either --judge or --judges, not both")
         if self.judge_max_chars < 1:
             raise UserError(f"--judge-max-chars must be at least 1, got {self.judge_max_chars}")
 
@@ -60,9 +74,11 @@ class RseCommon:
         return GenerateParams(temperature=self.temperature, max_tokens=self.max_tokens, seed=self.seed)
 
     def judge_options(self) -> JudgeOptions:
+        panel = split_judges(self.judges) if self.judges else ()
         return JudgeOptions(
-            spec=self.judge, temperature=self.judge_temperature, seed=self.seed, swap=self.swap,
-            structured=check_mode(self.structured), max_chars=self.judge_max_chars,
+            spec=self.judge if not panel else "panel", temperature=self.judge_temperature, seed=self.seed,
+            swap=self.swap, structured=check_mode(self.structured), max_chars=self.judge_max_chars,
+            panel=panel, reducer="mean" if self.judge_reducer == "mean" else "majority", encoder=self.encoder,
         )  # fmt: skip
 
     def record(self) -> dict[str, Any]:
@@ -76,6 +92,9 @@ class RseCommon:
             "structured": self.structured,
             "judge_temperature": self.judge_temperature,
             "judge_max_chars": self.judge_max_chars,
+            "judges": self.judges,
+            "judge_reducer": self.judge_reducer,
+            "encoder": self.encoder,
             "sharegpt_turns": self.turns,
             "system_prompt": self.system_prompt,
             "answer_params": self.params().model_dump(exclude_none=True),
@@ -90,6 +109,7 @@ class RseRunSettings(RseCommon):
     reference: str = ""
     tests: list[str] = field(default_factory=list)
     panel: list[str] = field(default_factory=list)  # extra independent models for the contrast
+    foils: list[str] = field(default_factory=list)  # independent models to compare the reference with
 
     def validate(self) -> None:
         if not self.reference:
@@ -99,7 +119,10 @@ class RseRunSettings(RseCommon):
         super().validate()
 
     def record(self) -> dict[str, Any]:
-        return {"reference": self.reference, "tests": self.tests, "panel": self.panel, **super().record()}
+        return {
+            "reference": self.reference, "tests": self.tests, "panel": self.panel, "foils": self.foils,
+            **super().record(),
+        }  # fmt: skip
 
 
 @dataclass
@@ -136,13 +159,14 @@ async def run_rse_stage(ctx: RunContext, s: RseRunSettings) -> RseResult:
     datasets = load_datasets(s.datasets, sample=s.sample, seed=s.seed, sharegpt_turns=s.turns)
     reference, *tests = _contestants(ctx, [s.reference, *s.tests], s)
     panel = _contestants(ctx, s.panel, s)
+    foils = _contestants(ctx, s.foils, s)
     # bad input is refused before the directory is claimed for these settings
-    check_replay_coverage([reference, *tests, *panel], datasets, allow_missing=s.allow_missing)
+    check_replay_coverage([reference, *tests, *panel, *foils], datasets, allow_missing=s.allow_missing)
     check_distinct_from_reference(reference, tests)
     settings = s.record()
     ctx.write_config(settings)
     return await run_rse(
-        ctx, reference=reference, tests=tests, panel=panel, datasets=datasets,
+        ctx, reference=reference, tests=tests, panel=panel, foils=foils, datasets=datasets,
         judge_options=s.judge_options(), settings=settings, allow_missing=s.allow_missing,
     )  # fmt: skip
 

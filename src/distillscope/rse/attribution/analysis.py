@@ -1,0 +1,136 @@
+"""From answers to attributions: cross-fit, then per test model and family the mean probability,
+its interval, the sign-flip p-value, Holm's correction and the decision (see stats.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from distillscope.rse.attribution import stats
+from distillscope.rse.attribution.crossfit import DEFAULT_FOLDS, DEFAULT_REPEATS, CrossFit, Doc, crossfit
+from distillscope.rse.attribution.features import DEFAULT_FEATURES, FeatureSet
+from distillscope.rse.attribution.types import FamilyProbability, HeldOutCheck, ModelAttribution
+
+METHOD = {
+    "classifier": "logistic regression (balanced classes) on TF-IDF writing n-grams",
+    "cross_fitting": "GroupKFold over prompts (5 folds, 3 shuffled repeats averaged): an answer is scored only by classifiers that never saw its prompt",
+    "score": "mean over prompts of P(family); 95% percentile bootstrap over prompts",
+    "p_value": "one-sided sign-flip test over prompts of P(family) - mean P(other families) <= 0",
+    "decision": "the single family with Holm-adjusted p < alpha, else null (abstain)",
+}
+
+
+@dataclass
+class Attribution:
+    """Everything the analysis found: per-model results, the family check, the fit itself."""
+
+    models: dict[str, ModelAttribution]
+    held_out: dict[str, HeldOutCheck]
+    fit: CrossFit
+
+
+def _r(x: float | None) -> float | None:
+    return None if x is None else round(float(x), 6)
+
+
+def attribute_model(
+    probabilities: np.ndarray, groups: Sequence[str], families: Sequence[str], *, alpha: float, seed: int = 0
+) -> ModelAttribution:
+    """One test model's attribution from its answers' probabilities (rows) and prompt groups."""
+    raw: dict[str, tuple[float | None, list[float | None], float, float]] = {}
+    p_values: dict[str, float] = {}
+    n_prompts = len(set(groups))
+    for j, family in enumerate(families):
+        per_prompt = stats.prompt_means(list(probabilities[:, j]), groups)
+        lean = stats.prompt_means(list(stats.leanings(probabilities, j)), groups)
+        mean, ci = stats.mean_with_interval(list(per_prompt), seed=seed)
+        p_values[family] = stats.sign_flip_pvalue(list(lean), seed=seed + j)
+        raw[family] = (mean, ci, float(lean.mean()) if lean.size else 0.0, p_values[family])
+    adjusted = stats.holm(p_values)
+    out = {
+        f: FamilyProbability(
+            score=_r(mean),
+            ci95=(_r(ci[0]), _r(ci[1])),
+            p_value=_r(p) or 0.0,
+            p_holm=_r(adjusted[f]) or 0.0,
+            lean=_r(lean),
+        )
+        for f, (mean, ci, lean, p) in raw.items()
+    }
+    return ModelAttribution(
+        predicted=stats.decide(adjusted, alpha) if n_prompts else None,
+        probabilities=out,
+        n=int(probabilities.shape[0]),
+        n_prompts=n_prompts,
+    )
+
+
+def held_out_check(fit: CrossFit) -> dict[str, HeldOutCheck]:
+    """Per family: how often its own answers, out of fold, are classified as its own."""
+    out: dict[str, HeldOutCheck] = {}
+    for j, family in enumerate(fit.families):
+        rows = [i for i, d in enumerate(fit.docs) if d.family == family]
+        if not rows:
+            out[family] = HeldOutCheck(accuracy=None, mean_own_probability=None, n=0)
+            continue
+        proba = fit.probabilities[rows]
+        out[family] = HeldOutCheck(
+            accuracy=_r(float(np.mean(proba.argmax(axis=1) == j))),
+            mean_own_probability=_r(float(proba[:, j].mean())),
+            n=len(rows),
+        )
+    return out
+
+
+def separability_warnings(held_out: Mapping[str, HeldOutCheck]) -> list[str]:
+    """Families whose own answers, out of fold, are barely recognised: attributions to them mean little."""
+    chance = 1 / max(1, len(held_out))
+    return [
+        f"family {f}: its own answers are classified as {f} only {c.accuracy:.0%} of the time out of fold "
+        f"(chance {chance:.0%}); the families are hard to tell apart, so attributions mean little"
+        for f, c in held_out.items()
+        if c.accuracy is not None and c.accuracy < chance + 0.1
+    ]
+
+
+def attribute(
+    family_docs: Sequence[Doc],
+    test_docs: Mapping[str, Sequence[Doc]],
+    *,
+    alpha: float = 0.05,
+    seed: int = 0,
+    folds: int = DEFAULT_FOLDS,
+    features: FeatureSet = DEFAULT_FEATURES,
+    repeats: int = DEFAULT_REPEATS,
+) -> Attribution:
+    """Cross-fit on the family answers, then attribute every test model."""
+    flat = [d for docs in test_docs.values() for d in docs]
+    fit = crossfit(family_docs, flat, folds=folds, seed=seed, features=features, repeats=repeats)
+    start = len(family_docs)
+    models: dict[str, ModelAttribution] = {}
+    for name, docs in test_docs.items():
+        rows = np.arange(start, start + len(docs))
+        start += len(docs)
+        models[name] = attribute_model(
+            fit.probabilities[rows], [d.group for d in docs], fit.families, alpha=alpha, seed=seed
+        )
+    return Attribution(models, held_out_check(fit), fit)
+
+
+def probability_rows(fit: CrossFit) -> list[dict[str, Any]]:
+    """Lines of probabilities.jsonl: every scored answer with its fold and family probabilities."""
+    return [
+        {
+            "model": d.model,
+            "role": "family" if d.family is not None else "test",
+            "family": d.family,
+            "key": d.key,
+            "prompt_group": d.group,
+            "folds": [fit.fold(d, r) for r in range(fit.repeats)],
+            "probabilities": {f: round(float(p), 6) for f, p in zip(fit.families, row, strict=True)},
+        }
+        for d, row in zip(fit.docs, fit.probabilities, strict=True)
+    ]

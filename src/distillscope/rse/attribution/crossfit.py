@@ -1,0 +1,171 @@
+"""Cross-fitting over prompt folds: every answer is scored by a classifier that never saw its prompt.
+
+The prompts (a conversation and all its turns are one group) are split into `folds` groups of
+prompts with scikit-learn's `GroupKFold`, shuffled by the seed. For fold k a classifier is trained on the family
+answers to the prompts *outside* fold k and scores every answer to the prompts *inside* it: the
+test models' answers (to attribute them) and the family members' own (out-of-fold, to check that
+the families can be told apart at all). So no answer is ever scored by a model that was fitted
+on an answer to the same prompt (whose topic words would otherwise leak into the score), and the
+test models' labels are never used: they have none here. `CrossFit.train_groups` records the
+prompts each fold's classifier was trained on, so this can be checked (tests do).
+
+`repeats` > 1 repeats the whole cross-fitting with differently shuffled folds and averages each
+answer's probabilities over the repeats (repeated cross-fitting): every one of the averaged
+probabilities still comes from a classifier that never saw the answer's prompt, and the result
+depends much less on how the prompts happened to fall into folds (on MT-bench one split gave an
+AUC between 0.933 and 0.958 depending on the seed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from distillscope.errors import UserError
+from distillscope.rse.attribution.features import (
+    DEFAULT_FEATURES,
+    FeatureSet,
+    feature_names,
+    make_classifier,
+    make_vectoriser,
+)
+
+DEFAULT_FOLDS = 5
+DEFAULT_REPEATS = 3
+
+
+@dataclass(frozen=True)
+class Doc:
+    """One answer: its text, the model that wrote it, its prompt group, and its family (if any)."""
+
+    model: str
+    group: str
+    key: str
+    text: str
+    family: str | None = None
+
+
+@dataclass
+class CrossFit:
+    """Out-of-fold probabilities of every document, one column per family (in `families` order)."""
+
+    families: list[str]
+    docs: list[Doc]
+    probabilities: NDArray[np.float64]
+    fold_of: list[dict[str, int]]  # per repeat: prompt group -> fold
+    train_groups: list[list[frozenset[str]]] = field(default_factory=list)  # per repeat, per fold
+
+    def fold(self, doc: Doc, repeat: int = 0) -> int:
+        return self.fold_of[repeat][doc.group]
+
+    @property
+    def repeats(self) -> int:
+        return len(self.fold_of)
+
+
+def assign_folds(groups: Sequence[str], folds: int, seed: int) -> dict[str, int]:
+    """Each prompt group to one of `folds` folds (GroupKFold, shuffled with `seed`)."""
+    from sklearn.model_selection import GroupKFold
+
+    unique = np.array(sorted(set(groups)))
+    if len(unique) < 2:
+        raise UserError(f"attribution needs answers to at least 2 prompts to cross-fit, got {len(unique)}")
+    n_splits = min(folds, len(unique))
+    splitter = GroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    out: dict[str, int] = {}
+    for k, (_, held) in enumerate(splitter.split(unique, groups=unique)):
+        for g in unique[held]:
+            out[str(g)] = k
+    return out
+
+
+def crossfit(
+    family_docs: Sequence[Doc],
+    test_docs: Sequence[Doc],
+    *,
+    folds: int = DEFAULT_FOLDS,
+    seed: int = 0,
+    features: FeatureSet = DEFAULT_FEATURES,
+    repeats: int = DEFAULT_REPEATS,
+) -> CrossFit:
+    """Out-of-fold family probabilities for the family answers followed by the test answers,
+    averaged over `repeats` differently shuffled fold splits."""
+    families = sorted({d.family for d in family_docs if d.family is not None})
+    if len(families) < 2:
+        raise UserError(f"attribution needs at least two families with answers, got {families or 'none'}")
+    runs = [
+        _crossfit_once(family_docs, test_docs, families, folds, seed + 1000 * r, features)
+        for r in range(max(1, repeats))
+    ]
+    return CrossFit(
+        families,
+        [*family_docs, *test_docs],
+        np.mean([p for p, _, _ in runs], axis=0),
+        [f for _, f, _ in runs],
+        [t for _, _, t in runs],
+    )
+
+
+def _crossfit_once(
+    family_docs: Sequence[Doc],
+    test_docs: Sequence[Doc],
+    families: list[str],
+    folds: int,
+    seed: int,
+    features: FeatureSet,
+) -> tuple[NDArray[np.float64], dict[str, int], list[frozenset[str]]]:
+    docs = [*family_docs, *test_docs]
+    fold_of = assign_folds([d.group for d in docs], folds, seed)
+    n_folds = max(fold_of.values()) + 1
+    probabilities = np.full((len(docs), len(families)), np.nan)
+    labels = np.array([d.family or "" for d in family_docs])
+    doc_folds = np.array([fold_of[d.group] for d in docs])
+    train_groups: list[frozenset[str]] = []
+    for k in range(n_folds):
+        train = [int(i) for i in np.flatnonzero(doc_folds[: len(family_docs)] != k)]
+        present = set(labels[train])
+        if present != set(families):
+            absent = ", ".join(sorted(set(families) - present))
+            raise UserError(
+                f"too few prompts to cross-fit: fold {k + 1} of {n_folds} has no training answers of "
+                f"family {absent}; use more prompts (--sample)"
+            )
+        vectoriser = make_vectoriser(features)
+        model = make_classifier(seed)
+        model.fit(vectoriser.fit_transform([family_docs[i].text for i in train]), labels[train])
+        order = [list(model.classes_).index(f) for f in families]
+        train_groups.append(frozenset(family_docs[i].group for i in train))
+        scored = [int(i) for i in np.flatnonzero(doc_folds == k)]
+        if scored:
+            proba = model.predict_proba(vectoriser.transform([docs[i].text for i in scored]))
+            probabilities[scored] = proba[:, order]
+    return probabilities, fold_of, train_groups
+
+
+def telling_features(
+    family_docs: Sequence[Doc], *, top: int = 15, seed: int = 0, features: FeatureSet = DEFAULT_FEATURES
+) -> dict[str, list[dict[str, Any]]]:
+    """The features that most raise each family's score, from one fit on all family answers.
+
+    This fit is for reading only (evidence): it scores nothing.
+    """
+    families = sorted({d.family for d in family_docs if d.family is not None})
+    vectoriser = make_vectoriser(features)
+    model = make_classifier(seed)
+    model.fit(vectoriser.fit_transform([d.text for d in family_docs]), [d.family for d in family_docs])
+    names = feature_names(vectoriser)
+    coef = np.asarray(model.coef_, dtype=float)
+    classes = list(model.classes_)
+    out: dict[str, list[dict[str, Any]]] = {}
+    for family in families:
+        if coef.shape[0] == 1:  # binary: one row, positive towards classes_[1]
+            weights = coef[0] if classes.index(family) == 1 else -coef[0]
+        else:
+            weights = coef[classes.index(family)]
+        best = np.argsort(-weights)[:top]
+        out[family] = [{"feature": names[i], "weight": round(float(weights[i]), 4)} for i in best]
+    return out

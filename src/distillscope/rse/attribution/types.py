@@ -1,0 +1,60 @@
+"""The typed results of `rse attribute` (results.json, `kind: "attribution"`)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from distillscope.results.base import Result
+from distillscope.results.registry import register
+
+
+class FamilyProbability(BaseModel):
+    """How much a test model's answers resemble one family's."""
+
+    score: float | None = Field(description="mean over prompts of the cross-fitted P(family)")
+    ci95: tuple[float | None, float | None] = Field(description="percentile bootstrap over prompts")
+    p_value: float = Field(description="one-sided sign-flip p of 'no more like this family than the others'")
+    p_holm: float = Field(description="p_value after Holm's correction over the families")
+    lean: float | None = Field(default=None, description="mean of P(family) - mean P(other families)")
+
+
+class ModelAttribution(BaseModel):
+    predicted: str | None = Field(description="the winning family, or null (abstain)")
+    probabilities: dict[str, FamilyProbability]
+    n: int = Field(description="answers scored")
+    n_prompts: int = Field(description="prompts (resampling units) scored")
+    n_missing: int = 0
+
+
+class HeldOutCheck(BaseModel):
+    """Can the classifier tell the families apart at all? Their own answers, out of fold."""
+
+    accuracy: float | None
+    mean_own_probability: float | None
+    n: int
+
+
+class TellingFeature(BaseModel):
+    feature: str
+    weight: float
+
+
+@register
+class AttributionResult(Result):
+    """results.json of `rse attribute` (`kind`, `schema_version`, settings, `complete`, `stop_reason`
+    and `run` as every result has them)."""
+
+    kind: Literal["attribution"] = "attribution"
+    families: list[str]
+    members: dict[str, list[str]] = Field(description="family -> the models whose answers define it")
+    models: dict[str, ModelAttribution] = Field(default_factory=dict)
+    alpha: float = 0.05
+    held_out: dict[str, HeldOutCheck] = Field(default_factory=dict)
+    evidence: dict[str, list[TellingFeature]] = Field(default_factory=dict)
+    datasets: dict[str, Any] = Field(default_factory=dict)
+    missing: dict[str, Any] = Field(default_factory=dict)
+    method: dict[str, Any] = Field(default_factory=dict)
+    warnings: list[str] = Field(default_factory=list)
+    complete: bool = False

@@ -1,0 +1,125 @@
+"""`distillscope rse attribute` end to end on replay files (synthetic, and MT-bench when present)."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+from pathlib import Path
+
+from distillscope.rse.attribution.types import AttributionResult
+from distillscope.testing.server import OpenAIServer
+
+from ..conftest import invoke, read_jsonl, read_results
+from .conftest import answer, write_mt_bench
+
+
+def _args(
+    folder: Path, out: Path, families: dict[str, list[str]], tests: list[str], *extra: str
+) -> list[str]:
+    args = ["rse", "attribute", "--dataset", f"mt={folder / 'question.jsonl'}", "--out", str(out), "--quiet"]
+    for family, names in families.items():
+        for name in names:
+            args += ["--family", f"{family}=replay:{folder / name}.jsonl"]
+    for name in tests:
+        args += ["--test", f"replay:{folder / name}.jsonl"]
+    return [*args, *extra]
+
+
+def test_attribute_on_synthetic_replay_files(tmp_path: Path) -> None:
+    writers = {"a1": "a", "a2": "a", "b1": "b", "copycat": "a", "neutral": None}
+    folder = write_mt_bench(tmp_path / "answers", writers, n_prompts=30)
+    out = tmp_path / "run"
+    args = _args(folder, out, {"a": ["a1", "a2"], "b": ["b1"]}, ["copycat", "neutral"], "--seed", "3")
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    assert "attribution" in result.output and "copycat" in result.output
+    data = read_results(out)
+    parsed = AttributionResult.model_validate(data)  # the typed shape
+    assert data["kind"] == "attribution" and data["schema_version"] == "1.0"
+    assert data["families"] == ["a", "b"] and data["members"] == {"a": ["a1", "a2"], "b": ["b1"]}
+    copy = data["models"]["copycat"]
+    assert copy["predicted"] == "a" and copy["n"] == 60  # 30 prompts x 2 turns
+    assert set(copy["probabilities"]["a"]) >= {"score", "ci95", "p_value"}
+    assert data["models"]["neutral"]["predicted"] is None
+    assert parsed.settings["alpha"] == 0.05 and data["complete"] is True
+    # per-answer probabilities with their folds (one per repeat); the turns of a prompt share them
+    rows = read_jsonl(out / "probabilities.jsonl")
+    assert len(rows) == 5 * 60
+    folds: dict[str, set[tuple[int, ...]]] = {}
+    for row in rows:
+        assert len(row["folds"]) == 3
+        folds.setdefault(row["prompt_group"], set()).add(tuple(row["folds"]))
+        assert abs(sum(row["probabilities"].values()) - 1) < 1e-6
+    assert all(len(f) == 1 for f in folds.values())
+    assert json.loads((out / "features.json").read_text(encoding="utf-8"))["a"]
+    assert "Attribution" in (out / "report.html").read_text(encoding="utf-8")
+    assert "P(a)" in (out / "report.md").read_text(encoding="utf-8")
+    # a rerun is answered from the ledger (replay has no cost, but nothing is asked twice)
+    again = invoke(*args)
+    assert again.exit_code == 0
+    assert read_results(out)["models"] == data["models"]
+
+
+def test_families_that_cannot_be_told_apart_are_flagged(tmp_path: Path) -> None:
+    writers = {"a1": "a", "a2": "a", "x": None}
+    folder = write_mt_bench(tmp_path / "answers", writers, n_prompts=20)
+    out = tmp_path / "run"
+    result = invoke(*_args(folder, out, {"one": ["a1"], "two": ["a2"]}, ["x"]))
+    assert result.exit_code == 0, result.output
+    assert "hard to tell apart" in " ".join(result.output.split())
+    assert read_results(out)["warnings"]
+
+
+def test_bad_family_flags_are_one_line_errors(tmp_path: Path) -> None:
+    folder = write_mt_bench(tmp_path / "answers", {"a1": "a", "x": None}, n_prompts=4)
+    one = invoke(*_args(folder, tmp_path / "r1", {"a": ["a1"]}, ["x"]))
+    assert one.exit_code == 2 and "at least two families" in one.output
+    bad = invoke("rse", "attribute", "--family", "nospec", "--test", "x", "--dataset", "d=builtin")
+    assert bad.exit_code == 2 and "NAME=SPEC" in bad.output
+    same = invoke(*_args(folder, tmp_path / "r2", {"a": ["a1"], "b": ["x"]}, ["x"]))
+    assert same.exit_code == 2 and "named 'x'" in same.output
+
+
+def test_attribute_on_mt_bench(tmp_path: Path, shared_data: Path) -> None:
+    folder = shared_data / "mt-bench"
+    answers = folder / "model_answer"
+    out = tmp_path / "mt"
+    args = ["rse", "attribute", "--dataset", f"mt={folder / 'question.jsonl'}", "--out", str(out), "--quiet"]
+    for name in ("gpt-4", "gpt-3.5-turbo"):
+        args += ["--family", f"openai=replay:{answers / name}.jsonl"]
+    for name in ("claude-v1", "palm-2-chat-bison-001"):
+        args += ["--family", f"other=replay:{answers / name}.jsonl"]
+    for name in ("vicuna-13b-v1.3", "llama-13b"):
+        args += ["--test", f"replay:{answers / name}.jsonl"]
+    result = invoke(*args, "--sample", "40")
+    assert result.exit_code == 0, result.output
+    data = read_results(out)
+    vicuna, llama = data["models"]["vicuna-13b-v1.3"], data["models"]["llama-13b"]
+    assert vicuna["n"] == 80  # 40 questions x 2 turns
+    # trained on ChatGPT conversations vs not instruction-tuned at all
+    assert vicuna["probabilities"]["openai"]["score"] > llama["probabilities"]["openai"]["score"]
+    assert llama["predicted"] != "openai"
+
+
+def test_a_served_model_answers_through_the_ledger(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer]
+) -> None:
+    """A test model behind an HTTP endpoint: answered once, then from the ledger on a rerun."""
+    folder = write_mt_bench(tmp_path / "answers", {"a1": "a", "b1": "b"}, n_prompts=12)
+    rng = random.Random(0)
+    server = openai_server(lambda body: answer(rng, body["messages"][0]["content"].split()[-1], "a"))
+    out = tmp_path / "run"
+    args = [
+        *_args(folder, out, {"a": ["a1"], "b": ["b1"]}, []),
+        "--test",
+        f"openai-compatible:served@{server.url}",
+    ]
+    first = invoke(*args)
+    assert first.exit_code == 0, first.output
+    data = read_results(out)
+    assert data["models"]["served"]["n"] == 24 and data["run"]["totals"]["calls_sent"] == 3 * 24
+    assert data["models"]["served"]["predicted"] == "a"
+    again = invoke(*args)
+    assert again.exit_code == 0
+    assert read_results(out)["run"]["totals"]["calls_sent"] == 0  # every answer from the ledger

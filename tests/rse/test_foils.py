@@ -1,0 +1,75 @@
+"""`rse run --foil`: similarity to the reference set against similarity to independent foils."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from distillscope.rse.foils import foil_comparison
+from distillscope.rse.scoring import Judgment
+from distillscope.rse.types import AspectScores
+from distillscope.testing.server import OpenAIServer
+
+from .conftest import invoke, judge_reply, read_jsonl, read_results
+
+
+def _j(model: str, key: str, overall: float | None) -> Judgment:
+    if overall is None:
+        return Judgment(model, "d", key, "unjudged", "j")
+    s = AspectScores(style=overall, logic=overall, content=overall, overall=overall)
+    return Judgment(model, "d", key, "judged", "j", scores=s)
+
+
+def test_difference_is_paired_over_prompts() -> None:
+    to_ref = {"m": [_j("m", "p1", 4.0), _j("m", "p2", 2.0), _j("m", "p3", 5.0)]}
+    to_foils = {"m": {"f1": [_j("m", "p1", 3.0), _j("m", "p2", 1.0), _j("m", "p3", None)],
+                      "f2": [_j("m", "p1", 1.0), _j("m", "p2", 1.0), _j("m", "p3", None)]}}  # fmt: skip
+    block = foil_comparison(to_ref, to_foils, ["f1", "f2"])
+    m = block["models"]["m"]
+    assert m["difference"]["n"] == 2  # p3: no foil judged, left out on both sides
+    assert m["difference"]["score"] == pytest.approx(((4 - 2) + (2 - 1)) / 2)
+    assert m["reference"]["score"] == pytest.approx(3.0) and m["foils"]["score"] == pytest.approx(1.5)
+    assert m["per_foil"]["f1"]["n"] == 2
+
+
+def reference_reply(body: dict[str, Any]) -> str:
+    users = [m["content"] for m in body["messages"] if m["role"] == "user"]
+    return f"Here is a careful answer about {users[-1].lower()} with three clear points."
+
+
+def student_reply(body: dict[str, Any]) -> str:
+    return reference_reply(body).replace("careful", "careful, detailed")
+
+
+def foil_reply(body: dict[str, Any]) -> str:
+    users = [m["content"] for m in body["messages"] if m["role"] == "user"]
+    return f"My view on {users[-1].lower()}: it depends, mostly on context and cost."
+
+
+def test_rse_run_with_foils(tmp_path: Path, openai_server: Callable[..., OpenAIServer]) -> None:
+    ref, student, foil, judge = (
+        openai_server(f) for f in (reference_reply, student_reply, foil_reply, judge_reply)
+    )
+    out = tmp_path / "run"
+    result = invoke(
+        "rse", "run", "--reference", f"openai-compatible:ref@{ref.url}",
+        "--test", f"openai-compatible:student@{student.url}", "--foil", f"openai-compatible:foil@{foil.url}",
+        "--dataset", "ex=builtin", "--sample", "4", "--judge", f"openai-compatible:judge@{judge.url}",
+        "--out", str(out), "--quiet",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "closer to the reference than to the foils" in result.output
+    data = read_results(out)
+    block = data["foils"]["models"]["student"]
+    assert data["foils"]["foils"] == ["foil"]
+    assert block["difference"]["n"] == 4 and block["difference"]["score"] > 0
+    lo, hi = block["difference"]["ci95"]
+    assert lo <= block["difference"]["score"] <= hi
+    rows = read_jsonl(out / "judgments.jsonl")
+    assert sum(r.get("against") == "foil" for r in rows) == 4
+    assert {r["role"] for r in read_jsonl(out / "responses.jsonl")} == {"reference", "test", "foil"}
+    assert "Reference vs foils" in (out / "report.html").read_text(encoding="utf-8")
+    assert "Reference vs foils" in (out / "report.md").read_text(encoding="utf-8")
