@@ -449,7 +449,10 @@ def attribute(
     out: Out = None,
     sample: Sample = None,
     alpha: Annotated[
-        float, typer.Option("--alpha", help="Level of the decision (Holm-corrected over families).")
+        float,
+        typer.Option(
+            "--alpha", help="Level of the decision (Holm-corrected over families).", parser=finite_float
+        ),
     ] = 0.05,
     features: Annotated[
         str,

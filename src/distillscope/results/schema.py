@@ -13,6 +13,7 @@ from distillscope.results.registry import KINDS
 def schemas() -> dict[str, str]:
     """File name -> text of every registered kind's schema."""
     import distillscope.results  # noqa: F401  (registers the built-in kinds)
+    import distillscope.rse.attribution.types  # noqa: F401  (and `rse attribute`'s)
 
     return {
         f"{kind}.schema.json": json.dumps(cls.model_json_schema(by_alias=True), indent=2, sort_keys=True)
