@@ -12,7 +12,7 @@ from distillscope.results.registry import KINDS
 
 def schemas() -> dict[str, str]:
     """File name -> text of every registered kind's schema."""
-    import distillscope.results  # noqa: F401  (registers the built-in kinds)
+    import distillscope.results
     import distillscope.rse.attribution.types  # noqa: F401  (and `rse attribute`'s)
 
     return {
