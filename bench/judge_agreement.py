@@ -43,10 +43,20 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import REPO, SHARED_DATA, emit_json, machine_info
-from distillscope.ice.audit import UNKNOWN, Gold, JudgeAudit, Judged, audit_judge, load_gold
+from distillscope.ice.audit import (
+    UNKNOWN,
+    AuditSample,
+    Gold,
+    JudgeAudit,
+    Judged,
+    LabelledRow,
+    audit_judge,
+    load_gold,
+)
 from distillscope.ice.identity import IdentityRegistry
 from distillscope.ice.judges.rules import RulesJudge
 from distillscope.ice.types import JudgeItem, TargetIdentity, Verdict
+from distillscope.stats.intervals import proportion
 
 LABELS = SHARED_DATA / "paper-ice-labels.jsonl"
 GOLD = SHARED_DATA / "ice-gold"
@@ -326,6 +336,64 @@ def print_gold(audits: list[JudgeAudit], rules_rates: dict[str, dict[str, float]
             print(f"  {ref_cat:22} " + " ".join(f"{row.get(c, 0):>10.0f}" for c in cats))
 
 
+EXTRA = REPO / "bench" / "data" / "ice-audit-extra.jsonl"
+
+
+def extra_audits(
+    gold: Gold, verdicts: list[Verdict], opts: dict[str, Any]
+) -> tuple[list[JudgeAudit], dict[str, Any]]:
+    """The second audit (bench/data/ice-audit-extra.jsonl, see its README): the four strata weighted
+    like ice-gold, and the rows of the two models ice-gold does not cover (`U`) as a plain share."""
+    if not EXTRA.is_file():
+        return [], {}
+    rows = [json.loads(line) for line in EXTRA.read_text(encoding="utf-8").splitlines() if line.strip()]
+    weighted = [r for r in rows if r["stratum"] in gold.strata_pop]
+    group_pop: dict[str, dict[str, int]] = {}
+    for line, stratum in enumerate(gold.strata_by_line):
+        if stratum is not None:
+            cell = group_pop.setdefault(gold.labels[line]["model"], {})
+            cell[stratum] = cell.get(stratum, 0) + 1
+    sample = AuditSample(
+        [
+            LabelledRow(
+                key=r["line"], stratum=r["stratum"], loose=r["gold_loose"], strict=r["gold_strict"],
+                category=r["category"], group=gold.labels[r["line"]]["model"], sure=r["sure"],
+            )
+            for r in weighted
+        ],
+        dict(gold.strata_pop),
+        group_pop,
+    )  # fmt: skip
+    paper = {
+        r["line"]: Judged(bool(gold.labels[r["line"]]["loose"]), bool(gold.labels[r["line"]]["strict"]))
+        for r in weighted
+    }
+    audits = [
+        audit_judge(
+            sample, {r["line"]: Judged.of(verdicts[r["line"]]) for r in weighted}, judge="rules", **opts
+        ),
+        audit_judge(sample, paper, judge="GPT-4o-mini", **opts),
+    ]
+    unseen = [r for r in rows if r["stratum"] == "U"]
+    out: dict[str, Any] = {}
+    for name, judged in (
+        ("rules", {r["line"]: Judged.of(verdicts[r["line"]]) for r in unseen}),
+        (
+            "GPT-4o-mini",
+            {
+                r["line"]: Judged(
+                    bool(gold.labels[r["line"]]["loose"]), bool(gold.labels[r["line"]]["strict"])
+                )
+                for r in unseen
+            },
+        ),
+    ):
+        for label in ("loose", "strict"):
+            ok = sum(bool(getattr(judged[r["line"]], label)) == r[f"gold_{label}"] for r in unseen)
+            out[f"{name}_{label}"] = proportion(ok, len(unseen))
+    return audits, out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
@@ -432,6 +500,27 @@ def main() -> None:
     print(
         f"Largest per-model score gap: loose {worst['loose']:.3f}, strict {worst['strict']:.3f}, hard {worst['hard']:.3f}"
     )
+    second, unseen = extra_audits(gold, verdicts, opts)
+    if second:
+        print(
+            f"Against the second audit (bench/data/ice-audit-extra.jsonl: {second[0].n} rows weighted to "
+            f"{second[0].population:,}; its README says how it was drawn and used)"
+        )
+        for a in second:
+            print(
+                f"  {a.judge:12} loose {a.loose.accuracy.fmt()}  strict {a.strict.accuracy.fmt()}  "
+                f"loose rate {a.loose.rate.fmt()} (reference {a.loose.reference_rate.fmt()})"
+            )
+        n_u = unseen["rules_loose"]["n"]
+        print(
+            f"  rows of the two models ice-gold does not cover (gemini-1.5-pro, qwen2.5-7b; n={n_u}), plain share correct:"
+        )
+        for name in ("rules", "GPT-4o-mini"):
+            lo, st = unseen[f"{name}_loose"], unseen[f"{name}_strict"]
+            print(
+                f"    {name:12} loose {lo['score']:.3f} [{lo['ci95'][0]:.3f}, {lo['ci95'][1]:.3f}]  "
+                f"strict {st['score']:.3f} [{st['ci95'][0]:.3f}, {st['ci95'][1]:.3f}]"
+            )
     print(f"Speed: {speed:,.0f} responses/s on one core ({len(rows)} responses in {seconds:.2f} CPU s)")
     emit_json(
         {
@@ -448,6 +537,16 @@ def main() -> None:
                 }
                 for a in audits
             },
+            "second_audit": {
+                a.judge: {
+                    "loose_accuracy": a.loose.accuracy.value,
+                    "strict_accuracy": a.strict.accuracy.value,
+                    "loose_rate": a.loose.rate.value,
+                    "reference_loose_rate": a.loose.reference_rate.value,
+                }
+                for a in second
+            },
+            "second_audit_unseen_models": unseen,
             "unsure": band,
             "agreement": overall,
             "by_split": by_split,
