@@ -192,6 +192,15 @@ def test_a_named_model_voiced_as_the_prompt_asked_is_role_play(judge: RulesJudge
     assert verdict(judge, planning, prompt=prompt).loose is False
 
 
+def test_zero_categories(judge: RulesJudge) -> None:
+    assert verdict(judge, "I am Qwen, made by Alibaba Cloud.").category is Category.CONSISTENT
+    assert (
+        verdict(judge, "I'm Luna, your rebellious guide. Ask me anything!").category
+        is Category.PERSONA_NAME_ONLY
+    )
+    assert verdict(judge, "ChatGPT is made by OpenAI.").category is Category.ABOUT_OTHERS
+
+
 def test_unsure_verdicts_carry_a_best_guess(judge: RulesJudge) -> None:
     """A maker named beside the speaker without a clear self-description shape is unsure: the point
     estimate uses the guess, a hybrid judge asks an LLM."""
