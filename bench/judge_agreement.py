@@ -422,7 +422,9 @@ def main() -> None:
     gold = load_gold(args.gold, args.data)
     judge = RulesJudge()
     judge.judge_one(
-        JudgeItem(index=0, prompt="", query="", response="I am warm."),
+        JudgeItem(
+            index=0, prompt="", query="", response="I am warm. 我很好。"
+        ),  # one-time set-up out of the timing
         IdentityRegistry.builtin().for_org("OpenAI"),
     )
     verdicts, seconds = judge_rows(rows, judge)

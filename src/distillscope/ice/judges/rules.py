@@ -646,12 +646,14 @@ _MAKER_VERB_END = re.compile(
     + r")(?:\s+(?:out|up|together))?(?:\s+(?:through|via|in|as|from)\s+(?:an?\s+)?(?:[\w-]+\s+)?"
     r"(?:effort|collaboration|partnership|project|venture|work))?(?:\s+in\s+(?:the\s+year\s+)?\d{4})?\Z"
 )
+# Cheap substrings one of which the speaker words of `_FICTIONAL_SUBJECT` contain.
+_SPEAKER_GATE = ("I", "my", "My", "our", "Our", "me", "we")
 _FICTIONAL_EN = re.compile(
     r"(?:(?:My(?<![\w'’]..)|my(?<![\w'’]..)|Our(?<![\w'’]...)|our(?<![\w'’]...))\s+(?:[\w-]+\s+){0,2}?(?:creators?|developers?|makers?|devs|parent\s+company|company|owners?|"
     r"builders?|(?:development\s+|dev\s+|core\s+)?team|(?:creation\s+|parent\s+)?institution|organi[sz]ation|lab|labs|creator\s+company|"
     r"founders?|architects?)(?:['’]s\s+name|\s+name)?\s*(?:,\s*|\s+(?:is|are|was|were|is\s+called|are\s+called|is\s+named|,\s+known\s+as)\s+)"
     r"|(?:I(?<![\w'’]I)(?:['’]m|\s+am|\s+was)|[Ww]e(?<![\w'’]..)\s+are)\s+(?:a|an|the)?\s*(?:\w+\s+){0,2}?(?:product|creation|brainchild|invention|child|offspring|part|member)\s+of\s+"
-    r"|\b(?:who|which|that)\s+(?:call\s+themselves|calls\s+itself|(?:is|are)\s+(?:called|named|known\s+as)|goes\s+by\s+the\s+name\s+(?:of\s+)?)\s*"
+    r"|(?:who(?<![\w'’]...)|which(?<![\w'’].....)|that(?<![\w'’]....))\s+(?:call\s+themselves|calls\s+itself|(?:is|are)\s+(?:called|named|known\s+as)|goes\s+by\s+the\s+name\s+(?:of\s+)?)\s*"
     r"|(?:The(?<![\w'’]...)|the(?<![\w'’]...))\s+(?:team|company|organi[sz]ation|group|people|developers?|creators?|lab|institution)\s+(?:[\w-]+\s+){0,6}?"
     r"(?:my|me|us|our)\s+(?:[\w-]+\s+){0,3}?(?:is|are|was|were)\s+(?:called\s+|named\s+)?"
     r"|(?:The(?<![\w'’]...)|the(?<![\w'’]...))\s+(?:company|team|organi[sz]ation|lab|group|institution|people|folks|developers?|creators?)\s+"
@@ -1409,7 +1411,8 @@ class RulesJudge(Judge):
     def _maker_subject(text: str, at: int, persona: re.Pattern[str] | None) -> bool:
         """Whether the maker verb ending at `at` has the speaker (or its persona) as its subject."""
         lo = max(0, at - 90)
-        if _FICTIONAL_SUBJECT.search(text, lo, at):
+        window = text[lo:at]
+        if any(word in window for word in _SPEAKER_GATE) and _FICTIONAL_SUBJECT.search(text, lo, at):
             return True
         if persona is None or not _MAKER_VERB_END.search(text, lo, at):
             return False
