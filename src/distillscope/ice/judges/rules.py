@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from distillscope.ice.identity import IdentityRegistry
@@ -330,6 +330,7 @@ _NOT_A_PERSONA = frozenset(
     }
 )
 
+_PERSONA_GATE = ("I am", "I'm", "I’m", "我是", "我叫")
 # The speaker names itself with an invented persona name: "I am DUDE", "I'm Luna", "我是SIM".
 _PERSONA_NAME = re.compile(
     r"(?<![\w'’])(?:I\s+am|I['’]m)\s+(?:called\s+|named\s+)?(?:[A-Z][\w-]*[A-Z0-9][\w-]*|[A-Z][a-z]{2,})(?![\w'’])(?!\s+(?:sorry|happy|glad|not|here|able|unable)\b)"
@@ -837,8 +838,9 @@ class RulesJudge(Judge):
             category = Category.NAMED_MODEL_ROLEPLAY
         elif mentioned:
             category = Category.ABOUT_OTHERS
-        elif (persona is not None and persona.search(text)) or any(
-            not self.registry.match_names(m.group()) for m in _PERSONA_NAME.finditer(text)
+        elif (persona is not None and persona.search(text)) or (
+            any(word in text for word in _PERSONA_GATE)
+            and any(not self.registry.match_names(m.group()) for m in _PERSONA_NAME.finditer(text))
         ):
             category = Category.PERSONA_NAME_ONLY  # "I'm Luna", "DAN: ..." with no maker named
         else:
@@ -1278,7 +1280,7 @@ class RulesJudge(Judge):
             return None
         if not (_WHERE_QUESTION.search(query) or any(word in text for word in _PLACE_GATE)):
             return None
-        for m in self._places.finditer(text):
+        for m in self._places_after_nouns(text):
             place = m.group()
             if place.casefold() in own or self._in_roles(m.start(), roles):
                 continue
@@ -1312,6 +1314,17 @@ class RulesJudge(Judge):
                 category=Category.WRONG_ORIGIN,
             )  # fmt: skip
         return None
+
+    def _places_after_nouns(self, text: str) -> Iterator[re.Match[str]]:
+        """Places that follow a maker or place noun in the same sentence ("my team is based in …"),
+        in text order, each once: the gazetteer is searched only there, not through the whole answer."""
+        seen: set[int] = set()
+        for noun in _PLACE_NOUN.finditer(text):
+            _, s_hi = self._sentence(text, noun.start(), noun.end())
+            for m in self._places.finditer(text, noun.end(), s_hi):
+                if m.start() not in seen:
+                    seen.add(m.start())
+                    yield m
 
     def _policy(
         self,
