@@ -209,6 +209,26 @@ def _recorded_width(out: Path) -> int | None:
 
 
 # ---------------------------------------------------------------------------------- ice run
+def _make_judge(
+    ctx: RunContext,
+    registry: IdentityRegistry,
+    spec: str,
+    judge_model: str | None,
+    seed: int,
+    preset: str,
+    structured: str,
+    labels: dict[int, Labels] | None = None,
+) -> Judge:
+    """The judge of `ice run` and `ice rescore`, from their flags (preset and structured mode checked)."""
+    return make_judge(
+        spec,
+        JudgeContext(
+            ctx=ctx, registry=registry, judge_model=judge_model, seed=seed, labels=labels,
+            preset=check_preset(preset), structured=check_mode(structured),
+        ),
+    )  # fmt: skip
+
+
 async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -> IceResult:
     """Probe the target (fuzz, grid or plain), judge, score, and write the run directory."""
     s.validate()
@@ -227,17 +247,7 @@ async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -
     identity = registry.resolve(
         model_name=target.config.model, org=s.target_org, declared=target.config.identity
     )
-    judge = make_judge(
-        s.judge,
-        JudgeContext(
-            ctx=ctx,
-            registry=registry,
-            judge_model=s.judge_model,
-            seed=s.seed,
-            preset=s.judge_preset,
-            structured=s.structured,
-        ),
-    )
+    judge = _make_judge(ctx, registry, s.judge, s.judge_model, s.seed, s.judge_preset, s.structured)
     mutator = ctx.model(s.mutator or s.target) if s.mode == "fuzz" else None
     width = None
     if s.mode == "fuzz":  # iterations in flight: enough to keep the target's lane busy
@@ -453,17 +463,8 @@ async def rescore_ice(ctx: RunContext, s: IceRescoreSettings, out: Path | None =
     path = Path(s.log)
     scan = _scan_log(path, check_labels=s.judge == "recorded")
     registry = IdentityRegistry.load(s.identities)
-    judge = make_judge(
-        s.judge,
-        JudgeContext(
-            ctx=ctx,
-            registry=registry,
-            judge_model=s.judge_model,
-            seed=s.seed,
-            labels=scan.labels,
-            preset=check_preset(s.judge_preset),
-            structured=check_mode(s.structured),
-        ),
+    judge = _make_judge(
+        ctx, registry, s.judge, s.judge_model, s.seed, s.judge_preset, s.structured, labels=scan.labels
     )
     identities = {
         model: _group_identity(registry, model, info.orgs, s.target_org, path)
