@@ -609,6 +609,11 @@ _PLACE_GATE = (
     "坐落",
     "星球",
 )
+# An answer that echoes the question's noun with a definite article: "The team is …", "The headquarters …".
+_DEFINITE_ECHO = re.compile(
+    r"^[\s*#>•-]*(?:[\[(【][^\])】\n]{1,30}[\])】]\s*[:：]?\s*|[^\s:：。.!?]{1,24}[:：]\s*)?[\"“]?(?:Uh,?\s+|Well,?\s+)?(?:The|the)\s+"
+    r"(?:(?:development|dev|core|research)\s+)?(?:team|company|developers?|headquarters|creators?|lab|organi[sz]ation|experts)\b"
+)
 # A question about where its makers are ("Where is your team based?", "您的团队位于哪个国家？").
 _WHERE_QUESTION = re.compile(
     r"(?i:\bwhere\b|\bcity\b|\bcountry\b|located|headquarter|\bfrom\b)|哪里|哪个国家|哪个城市|哪个地方|位于|总部|来自哪|地区"
@@ -1288,9 +1293,15 @@ class RulesJudge(Judge):
             sentence = text[s_lo:s_hi]
             at = m.start() - s_lo
             head = sentence[:at]
+            echo = (
+                _DEFINITE_ECHO.match(sentence)
+                and _WHERE_QUESTION.search(query)
+                and not self.registry.match_names(sentence)
+            )  # "The team is based in …" answering "Where is your team?", naming no vendor
             if not (
                 _SELF_ANCHOR.search(head)
                 or _YOUR_ECHO.match(sentence)
+                or echo
                 or (persona is not None and persona.search(head))
             ):
                 continue
