@@ -654,18 +654,49 @@ _MAKER_VERB_END = re.compile(
 )
 # Cheap substrings one of which the speaker words of `_FICTIONAL_SUBJECT` contain.
 _SPEAKER_GATE = ("I", "my", "My", "our", "Our", "me", "we")
-_FICTIONAL_EN = re.compile(
-    r"(?:(?:My(?<![\w'’]..)|my(?<![\w'’]..)|Our(?<![\w'’]...)|our(?<![\w'’]...))\s+(?:[\w-]+\s+){0,2}?(?:creators?|developers?|makers?|devs|parent\s+company|company|owners?|"
-    r"builders?|(?:development\s+|dev\s+|core\s+)?team|(?:creation\s+|parent\s+)?institution|organi[sz]ation|lab|labs|creator\s+company|"
-    r"founders?|architects?)(?:['’]s\s+name|\s+name)?\s*(?:,\s*|\s+(?:is|are|was|were|is\s+called|are\s+called|is\s+named|,\s+known\s+as)\s+)"
-    r"|(?:I(?<![\w'’]I)(?:['’]m|\s+am|\s+was)|[Ww]e(?<![\w'’]..)\s+are)\s+(?:a|an|the)?\s*(?:\w+\s+){0,2}?(?:product|creation|brainchild|invention|child|offspring|part|member)\s+of\s+"
-    r"|(?:who(?<![\w'’]...)|which(?<![\w'’].....)|that(?<![\w'’]....))\s+(?:call\s+themselves|calls\s+itself|(?:is|are)\s+(?:called|named|known\s+as)|goes\s+by\s+the\s+name\s+(?:of\s+)?)\s*"
-    r"|(?:The(?<![\w'’]...)|the(?<![\w'’]...))\s+(?:team|company|organi[sz]ation|group|people|developers?|creators?|lab|institution)\s+(?:[\w-]+\s+){0,6}?"
-    r"(?:my|me|us|our)\s+(?:[\w-]+\s+){0,3}?(?:is|are|was|were)\s+(?:called\s+|named\s+)?"
-    r"|(?:The(?<![\w'’]...)|the(?<![\w'’]...))\s+(?:company|team|organi[sz]ation|lab|group|institution|people|folks|developers?|creators?)\s+"
-    r"(?:that|who|which)\s+(?:\w+\s+){0,1}(?:birthed|created|developed|built|made|designed|trained|programmed|brought)\s+"
-    r"(?:me|us|this\s+[\w-]+(?:\s+[\w-]+){0,2})\s+(?:is|are|was|were)\s+(?:called\s+|named\s+|none\s+other\s+than\s+)?)"
-    r"(?P<obj>[^.!?\n;:()]{2,80})"
+_OBJ = r"(?P<obj>[^.!?\n;:()]{2,80})"
+# The shapes of an invented maker named by the speaker, each with the substrings it cannot match without
+# (checked first: most answers have none of them, and the regexes then never scan the text).
+_FICTIONAL_EN: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    (  # "My creators are …", "my creation institution, the …", "My creation company's name is …"
+        re.compile(
+            r"(?:My(?<![\w'’]..)|my(?<![\w'’]..)|Our(?<![\w'’]...)|our(?<![\w'’]...))\s+(?:[\w-]+\s+){0,2}?(?:creators?|developers?|makers?|devs|parent\s+company|company|owners?|"
+            r"builders?|(?:development\s+|dev\s+|core\s+)?team|(?:creation\s+|parent\s+)?institution|organi[sz]ation|lab|labs|creator\s+company|"
+            r"founders?|architects?)(?:['’]s\s+name|\s+name)?\s*(?:,\s*|\s+(?:is|are|was|were|is\s+called|are\s+called|is\s+named|,\s+known\s+as)\s+)"
+            + _OBJ
+        ),
+        ("my ", "My ", "our ", "Our "),
+    ),
+    (  # "I'm a product of the MTDNGAF project", "I am part of a clandestine organization known as …"
+        re.compile(
+            r"(?:I(?<![\w'’]I)(?:['’]m|\s+am|\s+was)|[Ww]e(?<![\w'’]..)\s+are)\s+(?:a|an|the)?\s*(?:\w+\s+){0,2}?"
+            r"(?:product|creation|brainchild|invention|child|offspring|part|member)\s+of\s+" + _OBJ
+        ),
+        ("product", "creation", "brainchild", "invention", "child", "offspring", "part of", "member"),
+    ),
+    (  # "… engineers who call themselves "Erebus"", "an organization that goes by the name of …"
+        re.compile(
+            r"(?:who(?<![\w'’]...)|which(?<![\w'’].....)|that(?<![\w'’]....))\s+(?:call\s+themselves|calls\s+itself|(?:is|are)\s+(?:called|named|known\s+as)|goes\s+by\s+the\s+name\s+(?:of\s+)?)\s*"
+            + _OBJ
+        ),
+        ("call", "named", "known as", "goes by"),
+    ),
+    (  # "The team developing and updating my core technology is the Intergalactic Consortium …"
+        re.compile(
+            r"(?:The(?<![\w'’]...)|the(?<![\w'’]...))\s+(?:team|company|organi[sz]ation|group|people|developers?|creators?|lab|institution)\s+(?:[\w-]+\s+){0,6}?"
+            r"(?:my|me|us|our)\s+(?:[\w-]+\s+){0,3}?(?:is|are|was|were)\s+(?:called\s+|named\s+)?" + _OBJ
+        ),
+        (" my ", " me ", " us ", " our "),
+    ),
+    (  # "The company that birthed this magnificent electronic guide is called …"
+        re.compile(
+            r"(?:The(?<![\w'’]...)|the(?<![\w'’]...))\s+(?:company|team|organi[sz]ation|lab|group|institution|people|folks|developers?|creators?)\s+"
+            r"(?:that|who|which)\s+(?:\w+\s+){0,1}(?:birthed|created|developed|built|made|designed|trained|programmed|brought)\s+"
+            r"(?:me|us|this\s+[\w-]+(?:\s+[\w-]+){0,2})\s+(?:is|are|was|were)\s+(?:called\s+|named\s+|none\s+other\s+than\s+)?"
+            + _OBJ
+        ),
+        (" me ", " us ", "this "),
+    ),
 )
 _FICTIONAL_ZH = re.compile(
     r"我(?:的[^，。！？,.!?\n]{0,10})?(?:是|乃|其实是)?(?:一个|一款|一名)?由(?P<obj>[^，。！？,.!?\n]{2,40}?)"
@@ -1078,12 +1109,17 @@ class RulesJudge(Judge):
         """An answer to "who made you?" that opens by naming the makers of the model the template calls
         it ("The core technology behind ChatGPT is developed by OpenAI" to a prompt addressed to
         ChatGPT): a self-claim in the third person (rubric). Unsure; best guess a contradiction."""
+        if all(f in view.consistent for f, _ in mentions):
+            return None
         body = max(0, think_end + len("</think>")) if think_end >= 0 else 0
         first = _SENTENCE_BREAK.search(text, body)
         stop = first.end() if first else len(text)
         while stop - body < 12 and first is not None:  # a bare label or greeting: take the next sentence too
             first = _SENTENCE_BREAK.search(text, stop)
             stop = first.end() if first else len(text)
+        fams = [(f, a, b) for f, (a, b) in mentions if body <= a < stop and f not in view.consistent]
+        if not fams or self._in_roles(fams[0][1], roles):
+            return None  # no other vendor in the opening sentence (most answers): nothing more to read
         head = text[body:stop]
         where = bool(_WHERE_QUESTION.search(query) and _PLACE_NOUN.search(head) and _PLACE_LINK.search(head))
         if (
@@ -1091,9 +1127,6 @@ class RulesJudge(Judge):
             or _QUESTION_END.search(head)
             or (_MAKER_REL.search(head) is None and not where)
         ):
-            return None
-        fams = [(f, a, b) for f, (a, b) in mentions if body <= a < stop and f not in view.consistent]
-        if not fams or self._in_roles(fams[0][1], roles):
             return None
         named = self._template_names(template)
         product = [(f, a, b) for f, a, b in fams if f in named and text[a:b].lower() not in _ORG_ONLY] or (
@@ -1398,9 +1431,10 @@ class RulesJudge(Judge):
                 ("other",), item.group().strip(), unsure=True, guess=True, category=Category.FICTIONAL_ORG,
                 note=f"lists an unknown maker: {name[:60]}",
             )  # fmt: skip
-        for regex in (_FICTIONAL_BY, _FICTIONAL_EN, _FICTIONAL_ZH):
-            if regex is _FICTIONAL_ZH and text.isascii():
-                continue
+        shapes = [_FICTIONAL_BY, *(rx for rx, gate in _FICTIONAL_EN if any(g in text for g in gate))]
+        if not text.isascii():
+            shapes.append(_FICTIONAL_ZH)
+        for regex in shapes:
             for m in regex.finditer(text):
                 if regex is _FICTIONAL_BY and not self._maker_subject(text, m.start(), persona):
                     continue
