@@ -315,7 +315,7 @@ def test_invisible_characters_are_the_unicode_format_category() -> None:
 
 def test_weighted_accuracy_on_the_audited_gold(judge: RulesJudge) -> None:
     """The judge against ../shared/data/ice-gold, weighted to all 8,000 complete rows as its README says.
-    Floors a little under what bench/judge_agreement.py measures (loose 0.944, strict 0.970), so a
+    Floors a little under what bench/judge_agreement.py measures (loose 0.972, strict 0.979), so a
     regression in the rules shows here; the paper's GPT-4o-mini labels score 0.890 / 0.951."""
     if not (GOLD / "dev-gold.jsonl").is_file() or not LABELS.is_file():
         pytest.skip("../shared/data/ice-gold not present")
@@ -340,4 +340,4 @@ def test_weighted_accuracy_on_the_audited_gold(judge: RulesJudge) -> None:
     total = sum(pop.values())
     loose = sum(pop[s] * sum(h[0] for h in rows) / len(rows) for s, rows in hits.items()) / total
     strict = sum(pop[s] * sum(h[1] for h in rows) / len(rows) for s, rows in hits.items()) / total
-    assert loose >= 0.935 and strict >= 0.965, (loose, strict)
+    assert loose >= 0.95 and strict >= 0.97, (loose, strict)
