@@ -591,7 +591,7 @@ _PLACE_NOUN = re.compile(
     r"organi[sz]ation|makers?|base|home)\b)|总部|团队|公司|开发者|开发团队|专家|工程师|研发中心|实验室|机构"
 )
 _PLACE_LINK = re.compile(
-    r"(?i:\b(?:located|based|headquartered|situated|distributed|from|in|on|out\s+of|hail\w*)\b)|位于|设在|设于|坐落|分布在|分布于|来自|在|总部在"
+    r"(?i:\b(?:located|based|headquartered|situated|distributed|from|in|on|at|between|across|out\s+of|hail\w*)\b)|位于|设在|设于|坐落|分布在|分布于|来自|在|总部在"
 )
 _PLACE_GATE = (
     "located",
