@@ -27,13 +27,17 @@ from distillscope.cli.options import (
 from distillscope.cli.terminal import shown
 from distillscope.engine.run import RunContext, RunOptions
 from distillscope.errors import UserError
-from distillscope.models.types import GenerateParams
 from distillscope.results.base import Mean
 from distillscope.results.rse import MatrixResult, RseResult
-from distillscope.rse.datasets import SharegptTurns, load_datasets
 from distillscope.rse.judging import OFFLINE
-from distillscope.rse.runner import Contestant
-from distillscope.rse.stage import RseMatrixSettings, RseRunSettings, run_matrix_stage, run_rse_stage
+from distillscope.rse.stage import (
+    RseAttributeSettings,
+    RseMatrixSettings,
+    RseRunSettings,
+    run_attribution_stage,
+    run_matrix_stage,
+    run_rse_stage,
+)
 from distillscope.rse.types import MAX_JUDGE_CHARS
 
 app = typer.Typer(
@@ -126,20 +130,6 @@ Temperature = Annotated[
         parser=finite_float,
     ),
 ]
-
-
-def _turns(value: str) -> SharegptTurns:
-    if value not in ("first", "all"):
-        raise UserError(f"--sharegpt-turns must be 'first' or 'all', got '{value}'")
-    return "first" if value == "first" else "all"
-
-
-def _answer_params(temperature: float | None, max_tokens: int | None, seed: int) -> GenerateParams:
-    if max_tokens is not None and max_tokens < 1:
-        raise UserError(f"--max-tokens must be at least 1, got {max_tokens}")
-    if temperature is not None and temperature < 0:
-        raise UserError(f"--temperature must be at least 0, got {temperature}")
-    return GenerateParams(temperature=temperature, max_tokens=max_tokens, seed=seed)
 
 
 def _swap_line(judge_settings: dict[str, Any]) -> str | None:
@@ -469,70 +459,26 @@ def attribute(
     system_prompt: SystemPrompt = None,
     max_tokens: AnswerTokens = None,
     temperature: Temperature = None,
+    force: Force = False,
 ) -> None:
     """Which family's answers does each test model's writing resemble? A decision with a p-value, or abstain.
 
     Example: distillscope rse attribute --family openai=replay:gpt-4.jsonl --family openai=replay:gpt-3.5-turbo.jsonl --family other=replay:claude-v1.jsonl --test replay:vicuna-13b.jsonl --dataset mt=question.jsonl --out runs/attr
     """
-    from distillscope.rse.attribution.features import FEATURE_SETS
-    from distillscope.rse.attribution.runner import run_attribution
 
     async def main() -> Any:
-        turns = _turns(sharegpt_turns)
-        if not 0 < alpha < 1:
-            raise UserError(f"--alpha must be between 0 and 1, got {alpha}")
-        if features not in FEATURE_SETS:
-            raise UserError(f"--features must be one of {', '.join(FEATURE_SETS)}, got '{features}'")
-        family_specs = parse_families(family)
-        if len(family_specs) < 2:
-            raise UserError(
-                f"rse attribute needs at least two families (--family NAME=SPEC), got {len(family_specs)}"
-            )
-        specs = parse_pairs(dataset, "--dataset")
-        datasets = load_datasets(specs, sample=sample, seed=seed, sharegpt_turns=turns)
-        params = _answer_params(temperature, max_tokens, seed)
-        settings = {
-            "families": family_specs,
-            "tests": test,
-            "datasets": specs,
-            "sample": sample,
-            "seed": seed,
-            "alpha": alpha,
-            "features": features,
-            "sharegpt_turns": turns,
-            "system_prompt": system_prompt,
-            "answer_params": params.model_dump(exclude_none=True),
-        }
+        settings = RseAttributeSettings(
+            families=parse_families(family), tests=test, datasets=parse_pairs(dataset, "--dataset"),
+            sample=sample, seed=seed, alpha=alpha, features=features, sharegpt_turns=sharegpt_turns,
+            system_prompt=system_prompt, max_tokens=max_tokens, temperature=temperature,
+        )  # fmt: skip
+        settings.validate()
         options = RunOptions(
-            command="rse-attribute",
-            out=out,
-            cache=cache,
-            config=config,
-            concurrency=concurrency,
-            max_calls=max_calls,
-            max_tokens=max_tokens_total,
-            quiet=quiet,
-            settings=settings,
-        )
+            command="rse-attribute", out=out, cache=cache, config=config, concurrency=concurrency,
+            max_calls=max_calls, max_tokens=max_tokens_total, quiet=quiet, force=force,
+        )  # fmt: skip
         async with RunContext(options) as ctx:
-
-            def contestant(spec: str) -> Contestant:
-                backend = ctx.model(spec, system_prompt=system_prompt, params=params)
-                return Contestant(backend.name, backend, params)
-
-            groups = {name: [contestant(s) for s in group] for name, group in family_specs.items()}
-            tests = [contestant(s) for s in test]
-            ctx.write_config()
-            result = await run_attribution(
-                ctx,
-                families=groups,
-                tests=tests,
-                datasets=datasets,
-                alpha=alpha,
-                seed=seed,
-                features=features,
-                settings=settings,
-            )
+            result = await run_attribution_stage(ctx, settings)
             write_run_report(ctx.out)
             print_attribution(result, ctx.out)
             return result

@@ -5,13 +5,16 @@ the judge, and run. The CLI, the Python API and `study` all start here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from distillscope.engine.run import RunContext
 from distillscope.errors import UserError
 from distillscope.judging.structured import check_mode
 from distillscope.models.types import GenerateParams
 from distillscope.results.rse import MatrixResult, RseResult
+
+if TYPE_CHECKING:
+    from distillscope.rse.attribution.types import AttributionResult
 from distillscope.rse.datasets import SharegptTurns, load_datasets
 from distillscope.rse.judging import OFFLINE, JudgeOptions, split_judges
 from distillscope.rse.types import MAX_JUDGE_CHARS
@@ -185,4 +188,55 @@ async def run_matrix_stage(ctx: RunContext, s: RseMatrixSettings) -> MatrixResul
     return await run_matrix(
         ctx, models=models, datasets=datasets, judge_options=s.judge_options(), settings=settings,
         allow_missing=s.allow_missing,
+    )  # fmt: skip
+
+
+@dataclass
+class RseAttributeSettings(RseCommon):
+    """Every flag of `rse attribute` but the run-wide ones. `families`: NAME -> the model specs whose
+    answers define that family (two or more families)."""
+
+    families: dict[str, list[str]] = field(default_factory=dict)
+    tests: list[str] = field(default_factory=list)
+    alpha: float = 0.05
+    features: str = "word"
+
+    def validate(self) -> None:
+        from distillscope.rse.attribution.features import FEATURE_SETS
+
+        if len(self.families) < 2:
+            raise UserError(
+                f"rse attribute needs at least two families (--family NAME=SPEC), got {len(self.families)}"
+            )
+        if not self.tests:
+            raise UserError("rse attribute needs at least one --test model")
+        if not 0 < self.alpha < 1:
+            raise UserError(f"--alpha must be between 0 and 1, got {self.alpha}")
+        if self.features not in FEATURE_SETS:
+            raise UserError(f"--features must be one of {', '.join(FEATURE_SETS)}, got '{self.features}'")
+        super().validate()
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "families": self.families, "tests": self.tests, "alpha": self.alpha, "features": self.features,
+            **super().record(),
+        }  # fmt: skip
+
+
+async def run_attribution_stage(ctx: RunContext, s: RseAttributeSettings) -> AttributionResult:
+    """`rse attribute` in `ctx.out`: the families' and test models' answers, the cross-fitted classifier,
+    the tests; writes and returns the result."""
+    from distillscope.rse.attribution.features import DEFAULT_FEATURES, FEATURE_SETS
+    from distillscope.rse.attribution.runner import run_attribution
+
+    s.validate()
+    datasets = load_datasets(s.datasets, sample=s.sample, seed=s.seed, sharegpt_turns=s.turns)
+    groups = {name: _contestants(ctx, specs, s) for name, specs in s.families.items()}
+    tests = _contestants(ctx, s.tests, s)
+    settings = s.record()
+    ctx.write_config(settings)
+    features = next((f for f in FEATURE_SETS if f == s.features), DEFAULT_FEATURES)
+    return await run_attribution(
+        ctx, families=groups, tests=tests, datasets=datasets, alpha=s.alpha, seed=s.seed,
+        features=features, settings=settings,
     )  # fmt: skip
