@@ -176,3 +176,29 @@ def test_map_hands_on_each_result_as_it_arrives(openai_server: Any, tmp_path: Pa
     assert [i for i, _, cached in seen if cached] == list(range(12))
     assert sorted(i for i, _, cached in seen if not cached) == [12, 13, 14, 15]
     assert [r.text for r in again[:12]] == [r.text for r in first]
+
+
+def test_a_priority_call_takes_the_next_free_slot(openai_server: Any, tmp_path: Path) -> None:
+    """A call of higher priority is sent before calls queued ahead of it (the fuzzer's mutations
+    jump the queue of probes)."""
+    server = openai_server(latency_ms=30)
+
+    async def go() -> list[str]:
+        backend = build_backend(f"openai-compatible:m@{server.url}", concurrency=2)
+        scheduler = Scheduler(Ledger(tmp_path / "l.sqlite"))
+        finished: list[str] = []
+
+        async def call(text: str, priority: int) -> None:
+            await scheduler.call(backend, ModelRequest.user(text), stage="t", priority=priority)
+            finished.append(text)
+
+        queued = [asyncio.ensure_future(call(f"probe {i}", 0)) for i in range(6)]
+        await asyncio.sleep(0.005)  # two probes in flight, four queued
+        urgent = asyncio.ensure_future(call("mutation", 1))
+        await asyncio.gather(*queued, urgent)
+        await backend.aclose()
+        scheduler.ledger.close()
+        return finished
+
+    finished = asyncio.run(go())
+    assert finished.index("mutation") <= 3  # in the second wave, not after the four queued probes

@@ -1,9 +1,13 @@
-"""Rate limiters for requests/minute and tokens/minute (token buckets on the event loop)."""
+"""Rate limiters for requests/minute and tokens/minute (token buckets on the event loop), and the
+lanes' concurrency slots (a semaphore with priorities)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import heapq
 import time
+from collections.abc import AsyncIterator
 
 
 class TokenBucket:
@@ -29,3 +33,45 @@ class TokenBucket:
                     self._level -= amount
                     return
                 await asyncio.sleep((amount - self._level) / self.rate)
+
+
+class PrioritySlots:
+    """A semaphore that serves its waiters highest priority first, then first come first served.
+
+    The fuzzer's mutator calls use it to jump the queue of probes: each mutation unlocks a whole
+    batch of probes, so a mutation stuck behind them leaves the lane idle once they drain."""
+
+    def __init__(self, value: int) -> None:
+        self._free = max(1, value)
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._arrivals = 0
+
+    async def acquire(self, priority: int = 0) -> None:
+        if self._free > 0:  # free slots only while no one waits (release hands slots to waiters)
+            self._free -= 1
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._arrivals += 1
+        heapq.heappush(self._waiters, (-priority, self._arrivals, future))
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self.release()  # handed a slot just as the waiter was cancelled: pass it on
+            raise
+
+    def release(self) -> None:
+        while self._waiters:
+            *_, future = heapq.heappop(self._waiters)
+            if not future.done():  # a cancelled waiter's future is done: skip it
+                future.set_result(None)
+                return
+        self._free += 1
+
+    @contextlib.asynccontextmanager
+    async def slot(self, priority: int = 0) -> AsyncIterator[None]:
+        await self.acquire(priority)
+        try:
+            yield
+        finally:
+            self.release()

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from distillscope.engine.ledger import Ledger, LedgerEntry, keyed_request
-from distillscope.engine.limits import TokenBucket
+from distillscope.engine.limits import PrioritySlots, TokenBucket
 from distillscope.engine.progress import Progress
 from distillscope.errors import BackendError, BudgetExhausted, UserError
 from distillscope.models.base import Backend
@@ -137,7 +137,7 @@ class ModelStats:
 @dataclass
 class _ModelLane:
     backend: Backend
-    semaphore: asyncio.Semaphore
+    slots: PrioritySlots
     requests: TokenBucket | None
     tokens: TokenBucket | None
     retry: RetryPolicy
@@ -167,13 +167,16 @@ class Scheduler:
 
     # -- public API ----------------------------------------------------------------------------
 
-    async def call(self, backend: Backend, request: ModelRequest, *, stage: str = "calls") -> CallResult:
+    async def call(
+        self, backend: Backend, request: ModelRequest, *, stage: str = "calls", priority: int = 0
+    ) -> CallResult:
         """One call, answered from the ledger when possible. Raises only `BudgetExhausted`, or
-        `UserError` when the model cannot be reached or refuses its first call (a setup problem)."""
+        `UserError` when the model cannot be reached or refuses its first call (a setup problem).
+        A call of higher `priority` takes the lane's next free slot before queued calls of lower."""
         lane = self._lane(backend)
         request = backend.prepare(request)
         key, request_json = keyed_request(backend.ledger_identity(), request)
-        return await self._call_keyed(lane, key, request_json, request, stage)
+        return await self._call_keyed(lane, key, request_json, request, stage, priority)
 
     async def map(
         self,
@@ -205,7 +208,9 @@ class Scheduler:
                 if on_result is not None:
                     on_result(i, cached)
             else:
-                tasks[i] = asyncio.ensure_future(self._call_keyed(lane, key, request_json, request, stage))
+                tasks[i] = asyncio.ensure_future(
+                    self._call_keyed(lane, key, request_json, request, stage, unanswered=True)
+                )
                 if on_result is not None:
                     tasks[i].add_done_callback(partial(_report_result, on_result, i))
         if tasks:
@@ -258,7 +263,7 @@ class Scheduler:
                 limit = 1  # local models are not thread-safe
             lane = _ModelLane(
                 backend=backend,
-                semaphore=asyncio.Semaphore(max(1, limit)),
+                slots=PrioritySlots(max(1, limit)),
                 requests=TokenBucket(cfg.requests_per_minute) if cfg.requests_per_minute else None,
                 tokens=TokenBucket(cfg.tokens_per_minute) if cfg.tokens_per_minute else None,
                 retry=RetryPolicy(
@@ -275,7 +280,15 @@ class Scheduler:
         return lane
 
     async def _call_keyed(
-        self, lane: _ModelLane, key: str, request_json: str, request: ModelRequest, stage: str
+        self,
+        lane: _ModelLane,
+        key: str,
+        request_json: str,
+        request: ModelRequest,
+        stage: str,
+        priority: int = 0,
+        *,
+        unanswered: bool = False,
     ) -> CallResult:
         shared = self._inflight.get(key)
         if shared is not None:  # the same request is already on its way: share its answer
@@ -283,7 +296,7 @@ class Scheduler:
         future: asyncio.Future[CallResult] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
-            result = await self._resolve(lane, key, request_json, request, stage)
+            result = await self._resolve(lane, key, request_json, request, stage, priority, unanswered)
             future.set_result(result)
             return result
         except BaseException as exc:
@@ -305,9 +318,19 @@ class Scheduler:
         return CallResult(key, entry.response, cached=True, attempts=entry.attempts)
 
     async def _resolve(
-        self, lane: _ModelLane, key: str, request_json: str, request: ModelRequest, stage: str
+        self,
+        lane: _ModelLane,
+        key: str,
+        request_json: str,
+        request: ModelRequest,
+        stage: str,
+        priority: int = 0,
+        unanswered: bool = False,
     ) -> CallResult:
-        while True:
+        """The call's answer: from the ledger, or sent under a claim. `unanswered`: the caller has
+        just looked the key up (`map`), so the first lookup is skipped; a claim that fails (another
+        process holds the key) looks again."""
+        while not unanswered:
             entry = self.ledger.get(key)
             if entry is not None and entry.response is not None:
                 return self._cached(lane, key, entry, stage)
@@ -315,7 +338,7 @@ class Scheduler:
                 await asyncio.sleep(0.2)  # another process is calling it right now
                 continue
             break
-        async with lane.semaphore:
+        async with lane.slots.slot(priority):
             self.budget.check()
             self.budget.calls += 1  # counted before the claim's await: no other call slips past the budget
             try:
@@ -325,7 +348,7 @@ class Scheduler:
                 raise
             if not claimed:
                 self.budget.calls -= 1
-                return await self._resolve(lane, key, request_json, request, stage)
+                return await self._resolve(lane, key, request_json, request, stage, priority)
             try:
                 result = await self._send(lane, key, request)
             except BaseException:

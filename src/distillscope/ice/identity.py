@@ -242,19 +242,31 @@ class IdentityRegistry:
         # Each pattern runs only when its leading literal (lower-cased) occurs in the text at all.
         self._gated_patterns = [(_literal_prefix(regex.pattern), regex, fam) for regex, fam in self._patterns]
         pattern_alt = "|".join(f"(?:{p})" for fam in self.families for p in fam.patterns)
+        self._pattern_regex = re.compile(pattern_alt) if pattern_alt else None
         # Model names ("qwen2.5-7b-instruct", "llama3.1-70b"): names may run straight into a version.
+        # Matched against the lower-cased name: a case-insensitive alternation of ~190 names took
+        # ~20 ms to compile, this one ~3 ms.
         model_names = sorted(
-            {n.casefold() for f in self.families for n in [f.id, *f.names]}, key=len, reverse=True
+            {n.lower() for f in self.families for n in [f.id, *f.names]}, key=len, reverse=True
         )
-        model_alt = "|".join(
-            (r"(?<![a-z])" if _LATIN.match(n[0]) else "")
-            + re.escape(n)
-            + (r"(?![a-z])" if _LATIN.match(n[-1]) else "")
-            for n in model_names
+        self._name_regex = re.compile(
+            "|".join(
+                (r"(?<![a-z])" if _LATIN.match(n[0]) else "")
+                + re.escape(n)
+                + (r"(?![a-z])" if _LATIN.match(n[-1]) else "")
+                for n in model_names
+            )
         )
-        self._model_regex = re.compile(
-            f"{pattern_alt}|(?i:{model_alt})" if pattern_alt else f"(?i:{model_alt})"
-        )
+
+    def _model_match(self, part: str) -> str | None:
+        """The leftmost family pattern or model name in `part` (a pattern first where both start)."""
+        found = self._pattern_regex.search(part) if self._pattern_regex is not None else None
+        low = part.lower()
+        name = self._name_regex.search(low)
+        if name is not None and (found is None or name.start() < found.start()):
+            same_length = len(low) == len(part)  # lower() keeps positions but for rare letters (İ)
+            return part[name.start() : name.end()] if same_length else name.group()
+        return found.group() if found is not None else None
 
     # ---------------------------------------------------------------- lookups
     def family(self, family_id: str) -> Family:
@@ -373,13 +385,13 @@ class IdentityRegistry:
         may only name who uploaded it."""
         parts = model_name.strip().split("/")
         for part in [parts[-1], *reversed(parts[:-1])]:
-            m = self._model_regex.search(part)
-            if m is None:
+            matched = self._model_match(part)
+            if matched is None:
                 continue
-            fam = self.family_of(m.group()) or self._family_index.get(normalise_org(m.group()))
+            fam = self.family_of(matched) or self._family_index.get(normalise_org(matched))
             if fam is None:
                 for regex, candidate in self._patterns:
-                    if regex.fullmatch(m.group()):
+                    if regex.fullmatch(matched):
                         fam = candidate
                         break
             if fam is not None:

@@ -61,8 +61,8 @@ def write_run_report(run_dir: Path) -> None:
         raise UserError(
             f"{run_dir}: the run finished but its report could not be written ({exc!r}); see run.log"
         ) from exc
-    write_atomic(run_dir / "report.html", page)
-    write_atomic(run_dir / "report.md", markdown)
+    write_atomic(run_dir / "report.html", page, durable=False)  # derived from the results
+    write_atomic(run_dir / "report.md", markdown, durable=False)
     log.info("wrote %s and report.md", run_dir / "report.html")
 
 

@@ -17,7 +17,7 @@ SCHEMA_VERSION = "1.0"  # results files of distillscope 0.1 carry no version: re
 class Model(BaseModel):
     """Base of every results record: unknown fields are kept, not dropped."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(extra="allow", populate_by_name=True, defer_build=True)
 
 
 class Score(Model):

@@ -239,6 +239,31 @@ class IceEngine:
         probes = [p for _, p in pairs]
         results: list[CallResult | None] = [None] * len(pairs)
         verdicts: list[Verdict | None] = [None] * len(pairs)
+        self.queries += len(pairs)
+        try:
+            await self._ask_judged([r for _, r in built], prompts, probes, results, verdicts)
+        finally:
+            answered = [i for i, r in enumerate(results) if r is not None]
+            self.queries -= len(pairs) - len(answered)
+            for i in answered:
+                result = results[i]
+                assert result is not None
+                self._record(pairs[i][0], probes[i], prompts[i], result, verdicts[i])
+        return verdicts
+
+    async def _ask_judged(
+        self,
+        requests: Sequence[ModelRequest],
+        prompts: Sequence[str],
+        probes: Sequence[Probe],
+        results: list[CallResult | None],
+        verdicts: list[Verdict | None],
+    ) -> None:
+        """Send `requests` in one scheduler dispatch and judge the answers as they arrive, filling
+        `results` and `verdicts` in place: the judge works while later calls are in flight, and an
+        iteration is done one judge call after its slowest answer, not a whole batch after.
+
+        A budget stop judges what arrived, then re-raises; Ctrl-C or a setup error judges no further."""
         ready: list[int] = []
         wake = asyncio.Event()
         finished = False
@@ -263,12 +288,9 @@ class IceEngine:
                     return
 
         judging = asyncio.ensure_future(judge_stream())
-        self.queries += len(pairs)
         interrupted = False
         try:
-            await self.scheduler.map(
-                self.target, [r for _, r in built], stage="ice: target", on_result=arrived
-            )
+            await self.scheduler.map(self.target, requests, stage="ice: target", on_result=arrived)
         except BudgetExhausted:
             raise  # judge what arrived, then stop
         except BaseException:
@@ -278,19 +300,10 @@ class IceEngine:
         finally:
             finished = True
             wake.set()
-            try:
-                if interrupted:
-                    await asyncio.gather(judging, return_exceptions=True)
-                else:
-                    await judging
-            finally:
-                answered = [i for i, r in enumerate(results) if r is not None]
-                self.queries -= len(pairs) - len(answered)
-                for i in answered:
-                    result = results[i]
-                    assert result is not None
-                    self._record(pairs[i][0], probes[i], prompts[i], result, verdicts[i])
-        return verdicts
+            if interrupted:
+                await asyncio.gather(judging, return_exceptions=True)
+            else:
+                await judging
 
     # ------------------------------------------------------------------ modes
     async def run_plain(self, probes: Sequence[Probe], budget: int | None) -> None:
@@ -388,10 +401,12 @@ class IceEngine:
         template = TemplateRecord(f"mut-{plan.iteration:04d}", "", text)
         built = [self._request(template, p) for p in plan.probes]
         prompts = [prompt for prompt, _ in built]
-        results = await self.scheduler.map(self.target, [r for _, r in built], stage="ice: target")
-        positions = range(len(results))
-        verdicts = await self._judge(positions, prompts, plan.probes, results)
-        return _Answers(text, prompts, results, verdicts)
+        results: list[CallResult | None] = [None] * len(built)
+        verdicts: list[Verdict | None] = [None] * len(built)
+        await self._ask_judged([r for _, r in built], prompts, plan.probes, results, verdicts)
+        answered = [r for r in results if r is not None]
+        assert len(answered) == len(results)  # map returns only when every call has finished
+        return _Answers(text, prompts, answered, verdicts)
 
     def _apply(self, plan: _Plan, answers: _Answers, records: dict[str, TemplateRecord],
                policy: MCTSExplore) -> None:  # fmt: skip
@@ -436,7 +451,9 @@ class IceEngine:
         )
         request = ModelRequest.user(kind.prompt(texts), params=params, prompt_id=f"mutate-{iteration}")
         self.scheduler.progress.add_total("ice: mutate", 1)
-        result = await self.scheduler.call(mutator, request, stage="ice: mutate")
+        # Ahead of queued probes: a mutation unlocks a batch of them, so one stuck behind them would
+        # leave the lane idle once they drain.
+        result = await self.scheduler.call(mutator, request, stage="ice: mutate", priority=1)
         return parse_mutant(result.text) if result.ok else ""
 
     def _cap(self, items: list[Any], budget: int | None) -> list[Any]:

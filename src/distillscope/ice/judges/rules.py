@@ -37,49 +37,65 @@ outside that sample; thinking traces (`<think>…</think>`) are judged like the 
 
 from __future__ import annotations
 
+import asyncio
 import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 from distillscope.ice.identity import IdentityRegistry
 from distillscope.ice.judges.base import Judge
 from distillscope.ice.types import Category, JudgeItem, TargetIdentity, Verdict
 
+
+class _LazyPattern:
+    """A regex compiled on its first use. The judge's module-level patterns cost ~30 ms to
+    compile; a run that judges a handful of answers (`ice run --budget 1`, a study of small runs)
+    pays only for the ones its answers reach. After the first use its methods are the compiled
+    pattern's own (instance attributes), so matching costs what it costs on a `re.Pattern`."""
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self._source = (pattern, flags)
+
+    def __getattr__(self, name: str) -> Any:
+        compiled = re.compile(*self._source)
+        for attr in ("search", "match", "fullmatch", "finditer", "findall", "sub", "subn", "split"):
+            setattr(self, attr, getattr(compiled, attr))
+        self.pattern, self.flags, self.groups = compiled.pattern, compiled.flags, compiled.groups
+        return getattr(compiled, name)
+
+
+def _lazy(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    return cast("re.Pattern[str]", _LazyPattern(pattern, flags))
+
+
+YIELD_EVERY = 4  # answers judged between two turns of the event loop (~0.2 ms each)
 _W = r"[\w'’-]+"  # one Latin-script word
 
 
-def _format_characters() -> re.Pattern[str]:
-    """Unicode's format characters (category Cf: soft hyphen, zero-width spaces and joiners, bidi
-    controls, BOM, tag characters ...) as one character class, from this Python's Unicode tables.
-    Only the planes that hold any are scanned (about 30 ms, once)."""
-    planes = (range(0x10000), range(0x10000, 0x20000), range(0xE0000, 0xE1000))
-    codes = [c for plane in planes for c in plane if unicodedata.category(chr(c)) == "Cf"]
-    ranges: list[list[int]] = []
-    for c in codes:  # as ranges: a class of ranges is checked fast, one of 160 single characters is not
-        if ranges and ranges[-1][1] == c - 1:
-            ranges[-1][1] = c
-        else:
-            ranges.append([c, c])
-    return re.compile("[" + "".join(f"{chr(a)}-{chr(b)}" if a < b else chr(a) for a, b in ranges) + "]")
-
-
-_INVISIBLE: re.Pattern[str] | None = None  # built on the first non-ASCII answer (30 ms: not at import)
+_FORMAT_CHARACTER: dict[str, bool] = {}  # character -> Unicode category Cf, as met
 
 
 def visible_text(text: str) -> str:
     """The text without invisible format characters (zero-width spaces and joiners, bidi overrides,
-    BOMs: Unicode category Cf), which an answer could use to hide a claim from pattern matching."""
+    BOMs, tag characters: Unicode category Cf), which an answer could use to hide a claim from
+    pattern matching. Only the distinct non-ASCII characters of the text are looked up, once each
+    per process: a table of every Cf character would cost ~30 ms to build."""
     if text.isascii():  # every format character is outside ASCII (the first is U+00AD)
         return text
-    global _INVISIBLE
-    if _INVISIBLE is None:
-        _INVISIBLE = _format_characters()
-    return _INVISIBLE.sub("", text) if _INVISIBLE.search(text) else text
+    hidden = []
+    for char in set(text):
+        known = _FORMAT_CHARACTER.get(char)
+        if known is None:
+            known = _FORMAT_CHARACTER[char] = unicodedata.category(char) == "Cf"
+        if known:
+            hidden.append(char)
+    return text.translate(dict.fromkeys(map(ord, hidden))) if hidden else text
 
 
 # First-person words that can start a self-description, per language.
-_FIRST_PERSON = re.compile(
+_FIRST_PERSON = _lazy(
     r"(?<![\w'’])(?:I|I['’]m|I['’]ve|Im|me|my|myself|we|We|our|Our|us|My|Me)(?![\w'’])"
     r"|(?<![\w'’])As\s|(?<![\w'’])as\s+an?\s"
     r"|我们|我|本模型|本助手|本AI|本系统|作为"
@@ -135,7 +151,7 @@ _MAKER_LINK = (
     r")" + _TEAM + r"?(?:(?:the|an?|their|its)\s+)?(?:" + _FILL + r"){0,2}?)"
 )
 _BRIDGES = [
-    re.compile(r"\A(?:" + b + r")\Z", re.S)
+    _lazy(r"\A(?:" + b + r")\Z", re.S)
     for b in (
         # English: "I am (just) (an AI language model) (developed by) …", "I was trained by …"
         r"(?:I\s+am|I['’]m|Im|I\s+was|I\s+have\s+been|I['’]ve\s+been|[Ww]e\s+are|[Ww]e['’]re|[Ww]e\s+were)\s+"
@@ -203,7 +219,7 @@ _BRIDGES = [
     )
 ]
 
-_NEGATION = re.compile(
+_NEGATION = _lazy(
     r"n['’]t\b|\b(?:not|never|no|neither|nor|unlike|rather than|instead of|other than|than|nothing to do|no relation|"
     r"independent(?:ly)? (?:of|from)|separate from|different from|distinct from|without|apart from|except|"
     r"opposed to|opposed by|against|hindered by|compared to|compared with|like|similar to|such as|including|alongside|versus|vs|opposite|antithesis|"
@@ -214,7 +230,7 @@ _NEGATION = re.compile(
 )
 
 # Reported, hypothetical or asked-for speech before the first-person words: the claim is not the model's.
-_ATTRIBUTION = re.compile(
+_ATTRIBUTION = _lazy(
     r"\b(?:said|says|say|saying|claim|claims|claimed|asks?|asked|asking|wonder(?:ing)?|think(?:s|ing)?|thought|"
     r"believe[sd]?|assumes?|assumed|pretend(?:ing|ed)?|imagine|suppose|if|whether|as if|as though|wants? me to|"
     r"told me to|tell me|act as|acting as|role-?play|respond as|answer as|instructed|hypothetically|mistak(?:e|en|enly)|"
@@ -222,22 +238,22 @@ _ATTRIBUTION = re.compile(
     r"|(?:说|声称|假装|假设|如果|假如|扮演|以为|误认为|认为|觉得|是否|问|想知道|想了解|问的是|询问|用户)(?:我|你)?$"
 )
 
-_GENERIC_MAKER_ZH = re.compile(
+_GENERIC_MAKER_ZH = _lazy(
     r"^(?:一群|一个|一支|众多|许多|多位|多个|多家|几个|若干|不同|各种|多方|一些|各|来自|世界各地|全球|的|了|专业|优秀|资深|顶尖|人工智能|AI|技术|研究|开发|工程|科学|"
     r"研究人员|工程师|开发者|开发人员|科学家|专家|团队|人员|人类|程序员|公司|机构|组织|我的|我们的|和|与|及)+$"
 )
-_PROPER = re.compile(
+_PROPER = _lazy(
     r"(?<![\w'’])(?!(?:AI|NLP|LLMs?|ML|IT|US|USA|UK|EU|PhD|CEO|CTO|R&D|API|GPU|Dr|Mr|Ms|The|A|An|Our|My|This|I)\b)"
     r"(?:[A-Z][\w'’-]*[A-Za-z0-9][\w'’-]*|[\"“'‘«「『][^\"”'’»」』]{2,40}[\"”'’»」』])"
 )
 # A Chinese maker that is a name: quoted, Latin, or "<name>公司/科技/集团/实验室…".
-_PROPER_ZH = re.compile(
+_PROPER_ZH = _lazy(
     r"[“「『\"‘][^”」』\"’]{2,20}[”」』\"’]|[A-Z][A-Za-z0-9]+|[\u4e00-\u9fff]{2,8}(?:公司|科技|集团|实验室|研究院|研究所|工作室|协会|联盟)"
 )
 
 # The speaker denies being built by anyone ("I am not affiliated with any company", "我没有开发团队"): that
 # contradicts the identity fact too (loose only).
-_DENIAL = re.compile(
+_DENIAL = _lazy(
     # "I" first (and its left edge checked after it) so the scan can jump between capital I's. A denial of
     # a company alone ("I don't have a company") is not one: only a denial of any maker is (rubric).
     r"I(?<![\w'’]I)(?:"
@@ -248,7 +264,7 @@ _DENIAL = re.compile(
     r"|\s+(?:was\s+not|wasn['’]t)\s+(?:developed|created|built|made|programmed|trained)\s+by\s+(?:any|anyone|anybody)\b)"
     r"|\b(?:[Nn]o\s+(?:one|company|organi[sz]ation|team)|[Nn]obody)\s+(?:created|developed|built|made|programmed)\s+me\b"
 )
-_DENIAL_ZH = re.compile(
+_DENIAL_ZH = _lazy(
     r"我(?:(?:并)?不是由任何|(?:并)?没有(?:任何)?(?:开发团队|开发者|创造者|创建者|开发人员|制造者)|不是被任何)"
 )
 # Cheap substring gates: the full patterns only run on texts that contain one of these.
@@ -256,19 +272,17 @@ _DENIAL_GATE = (" not ", "n't ", "n’t ", "任何", "没有")
 
 # In a reasoning trace the model talks about itself in the third person of its plan ("my developer is
 # OpenAI, so the answer should say…"): a vendor name next to a self-reference counts there.
-_SELF_WORD = re.compile(
-    r"我的|开发我|训练我|创造我|(?<![\w'’])(?:my|My|me|I['’]m|I am|I was|myself)(?![\w'’])"
-)
-_PERSONA_TALK = re.compile(
+_SELF_WORD = _lazy(r"我的|开发我|训练我|创造我|(?<![\w'’])(?:my|My|me|I['’]m|I am|I was|myself)(?![\w'’])")
+_PERSONA_TALK = _lazy(
     r"\b(?:pretend\w*|act(?:ing)? as|respond(?:ing)? as|answer(?:ing)? as|persona|opposite)\b|扮演|角色|人设"
 )
-_QUESTION_END = re.compile(r"[?？]\s*$")
-_CLAUSE_BREAK = re.compile(r"[,;:，；：]|\b(?:so|but|and|because)\b")
-_SENTENCE_BREAK = re.compile(r"(?<!\.\.)[.!?](?=\s)|[。！？\n]|[.!?]$")
+_QUESTION_END = _lazy(r"[?？]\s*$")
+_CLAUSE_BREAK = _lazy(r"[,;:，；：]|\b(?:so|but|and|because)\b")
+_SENTENCE_BREAK = _lazy(r"(?<!\.\.)[.!?](?=\s)|[。！？\n]|[.!?]$")
 # The last sentence break in a window, found by one backtracking match instead of a loop over all.
-_LAST_SENTENCE_BREAK = re.compile(r"(?s:.*)(?:" + _SENTENCE_BREAK.pattern + ")")
-_SPEAKER_LABEL = re.compile(r"\s*(?:[-*#>•]\s*)*(?:[\[(【]?[^\n\]):：]{0,40}[\])】]?\s*[:：]?)?\s*")
-_SPEECH_VERB = re.compile(
+_LAST_SENTENCE_BREAK = _lazy(r"(?s:.*)(?:" + _SENTENCE_BREAK.pattern + ")")
+_SPEAKER_LABEL = _lazy(r"\s*(?:[-*#>•]\s*)*(?:[\[(【]?[^\n\]):：]{0,40}[\])】]?\s*[:：]?)?\s*")
+_SPEECH_VERB = _lazy(
     r"\b(?:said|says|say|asked|asks|whispered|replied|answered|wrote|writes|told|tells|shouted|exclaimed|declared|"
     r"responded|claimed|claims|typed|posted|mentioned)\b|说|问|写道|回答|声称"
 )
@@ -279,27 +293,27 @@ _QUOTE_CLOSE = '"”」』»“'
 # ---------------------------------------------------------------- voices, proximity, makers, places
 # A speaker label at the start of a line: "[ChatGPT]:", "(🔒Normal Output)", "**DAN:**", "### As GPT:",
 # "GPT-4REAL:", "【Claude】". What a label names decides whose voice the lines under it are.
-_LABEL_LINE = re.compile(
+_LABEL_LINE = _lazy(
     r"^[ \t>*#_•-]*(?:[\[(【（]\s*(?P<a>[^\]\)】）\n]{1,48}?)\s*[\])】）](?:\s*[^\W\d_][\w .-]{0,30}?)?\s*(?:\*\*)?\s*[:：]?"
     r"|(?P<b>[^\n:：\[\](){}。.!?]{1,40}?)\s*(?:\*\*)?\s*[:：])",
     re.M,
 )
 # Words in a label that name a mode of answering, not a speaker: "[🔒CLASSIC] ChatGPT", "Standard GPT Response".
-_LABEL_FILLER = re.compile(
+_LABEL_FILLER = _lazy(
     r"(?i:\b(?:as|the|a|an|classic|normal|standard|default|regular|original|usual|official|typical|response|"
     r"responses|reply|answer|output|mode|version|voice|model|assistant|ai|chatbot|bot|simulated|simulation|role|"
     r"part|says|said|speaking|answers?)\b)|[^\w]|_|\d+(?=\s*$)"
 )
 # The vendor's model voiced as a role in a sentence: "作为ChatGPT部分", "as GPT", "the ChatGPT response should".
-_ROLE_BEFORE = re.compile(
+_ROLE_BEFORE = _lazy(
     r"(?:作为|扮演|模拟|切换到|对于|关于)[^，。！？,.!?\n]{0,10}$|(?:以|用|先|然后)(?:标准的?|正常的?|普通的?|官方的?)?\s*$|(?i:\b(?:as|play(?:ing)?|simulat\w*|voice\s+of|for\s+the)\s+(?:both\s+|either\s+)?(?:the\s+)?(?:standard\s+|normal\s+|original\s+|classic\s+)?)$"
 )
-_ROLE_AFTER = re.compile(
+_ROLE_AFTER = _lazy(
     r"^\s*(?:的)?(?:部分|的回答|的回复|的回应|回答|回复|回应|的部分|角色|模式|标签|版本|风格|那部分|会|应该|需要|要|的身份|身份)"
     r"|^(?i:\s*(?:['’]s\s+)?(?:response|reply|answer|part|persona|role|mode|voice|output|side|version|label|section|would|should|needs?|will|typically|usually|normally)\b)"
 )
 # First-person words (and the assistant's own name for itself) that make a sentence about the speaker.
-_SELF_ANCHOR = re.compile(
+_SELF_ANCHOR = _lazy(
     r"(?<![\w'’])(?:I|I['’]m|I['’]ve|I['’]d|me|my|My|myself|mine|we|We|our|Our|us|ourselves)(?![\w'’])"
     r"|我们|我|本模型|本助手|本AI|本系统|私|僕|当モデル|저는|저의|제가|나는|나의|내가|제\s"
     r"|(?i:\bthe\s+(?:AI|assistant|model|system|chatbot)\s+you\s+are\s+(?:talking|interacting|chatting|speaking)\s+(?:to|with)\b"
@@ -308,7 +322,7 @@ _SELF_ANCHOR = re.compile(
 )
 # The persona a prompt gives the model ("you are DUDE", "act as Burple", "we'll refer to you as HGTTG"):
 # an answer that speaks of that persona in the third person speaks of itself.
-_PERSONA_DECL = re.compile(
+_PERSONA_DECL = _lazy(
     r"(?i:\byou\s+(?:are|will\s+be|will\s+act\s+as|['’]re|are\s+going\s+to\s+(?:be|act\s+as))|\bact\s+as|\bpretend\s+to\s+be|"
     r"\broleplay\s+as|\brefer\s+to\s+you\s+as|\bknown\s+as|\bnamed|\bcalled|\bsimulat(?:e|ing))\s+(?:an?\s+|the\s+)?(?:AI\s+(?:named|called)\s+)?"
     r"[\"“'‘(]?(?-i:(?P<name>[A-Z][\w-]*[A-Z0-9][\w-]*|[A-Z][a-z]{2,}(?:\s+[A-Z][\w'’-]*){0,4}))"
@@ -332,18 +346,18 @@ _NOT_A_PERSONA = frozenset(
 
 _PERSONA_GATE = ("I am", "I'm", "I’m", "我是", "我叫")
 # The speaker names itself with an invented persona name: "I am DUDE", "I'm Luna", "我是SIM".
-_PERSONA_NAME = re.compile(
+_PERSONA_NAME = _lazy(
     r"(?<![\w'’])(?:I\s+am|I['’]m)\s+(?:called\s+|named\s+)?(?:[A-Z][\w-]*[A-Z0-9][\w-]*|[A-Z][a-z]{2,})(?![\w'’])(?!\s+(?:sorry|happy|glad|not|here|able|unable)\b)"
     r"|我(?:是|叫)[A-Z][A-Za-z0-9-]{1,20}"
 )
 
 # A sentence that answers "your ...?" by echoing it: "你的开发者是OpenAI", "Your developer is OpenAI".
-_YOUR_ECHO = re.compile(
+_YOUR_ECHO = _lazy(
     r"^[\s*#>•-]*(?:[^\s:：。.!?]{1,24}[:：]\s*)?(?:你的|您的|你们的|Your\s|your\s)[^，。,.!?！？\n]{0,16}?(?:开发者|开发团队|开发公司|创造者|母公司|公司|团队|"
     r"developers?|creators?|makers?|company|team|parent|organi[sz]ation)"
 )
 # The relation between the speaker and a name that makes the name its maker (any language).
-_MAKER_REL = re.compile(
+_MAKER_REL = _lazy(
     r"(?i:\b(?:develop\w*|creat\w*|built|build\w*|train\w*|made|mak(?:er|ers|es|ing)|design\w*|maintain\w*|own(?:s|ed|er|ers)?|"
     r"operat\w*|produc\w*|engineer\w*|power\w*|based\s+on|backbone|foundation\w*|underlying|behind|"
     r"responsible|team|teams|creators?|company|parent|organi[sz]ation|institution|lab|labs|product\s+of|part\s+of|"
@@ -359,7 +373,7 @@ _MAKER_REL = re.compile(
     r"diseñad\w*|equipo|empresa|compañía|entwickelt\w*|erstellt|trainiert|Firma|Unternehmen)\b)"
 )
 # Hard negations between the speaker and a name (a list word only negates with no maker link before it).
-_NEGATION_HARD = re.compile(
+_NEGATION_HARD = _lazy(
     r"n['’]t\b|\b(?:not|never|no|neither|nor|unlike|rather than|instead of|other than|nothing to do|no relation|"
     r"independent(?:ly)? (?:of|from)|separate from|different from|distinct from|apart from|except|opposed to|"
     r"compared to|compared with|versus|vs|opposite|antithesis|rival|competitor|alternative to|nemesis|enemy|"
@@ -371,21 +385,21 @@ _NEGATION_HARD = re.compile(
     r"|\b(?:ne|pas|no soy|nicht|kein|keine|не|нет)\b",
     re.I,
 )
-_LISTING = re.compile(
+_LISTING = _lazy(
     r"(?i:\b(?:like|similar to|such as|including|alongside|e\.g\.|for example)\b)|像是|类似|例如|比如|包括|诸如|像|如(?!果|何|今|此|同|下)"
 )
-_DENIED_AFTER = re.compile(
+_DENIED_AFTER = _lazy(
     r"[^，。！？,.!?\n]{0,16}?(?:无关|没有关系|没有任何关系|毫无关系|并无关联|无任何关联)"
     r"|(?i:[^.!?\n]{0,16}?\b(?:has|have|had)\s+nothing\s+to\s+do\b|\s+(?:is|was)\s+not\s+(?:my|our|involved))"
 )
 # "… the engineers who developed the GPT-3 model": its makers credited with another vendor's product.
-_IMPLIED = re.compile(
+_IMPLIED = _lazy(
     r"(?i:\b(?:who|that|which)\s+(?:also\s+)?(?:developed|created|built|made|trained|designed|brought\s+you)\s+(?:the\s+)?(?:original\s+)?\Z)"
     r"|(?:也|还)?(?:开发|研发|打造|推出)(?:了|过)\Z"
 )
 # Reported or hypothetical speech before the speaker, for the proximity rule: `_ATTRIBUTION` without
 # its any-"-ing"-word branch ("The teams responsible for developing my code …" is not reported speech).
-_REPORTED = re.compile(
+_REPORTED = _lazy(
     r"\b(?:said|says|say|saying|claim|claims|claimed|claiming|asks?|asked|asking|wonder(?:ing)?|think(?:s|ing)?|thought|"
     r"believe[sd]?|assumes?|assumed|assuming|pretend(?:ing|ed)?|imagin(?:e|ing)|suppos(?:e|ing)|if|whether|as if|as though|"
     r"wants? me to|told me to|tell me|act as|acting as|role-?play(?:ing)?|playing|simulating|respond as|answer as|"
@@ -395,30 +409,28 @@ _REPORTED = re.compile(
 # Organisation names: an answer that opens with one is about the organisation, not a model it plays.
 _ORG_ONLY = frozenset({"openai", "open ai", "anthropic", "google", "meta", "microsoft"})
 # "Regarding my platform, …": a topic, not reported speech.
-_TOPIC_LEAD = re.compile(
-    r"(?i:\b(?:regarding|concerning|considering|speaking\s+of|as\s+for|according\s+to)\s*)$"
-)
-_OPINION = re.compile(
+_TOPIC_LEAD = _lazy(r"(?i:\b(?:regarding|concerning|considering|speaking\s+of|as\s+for|according\s+to)\s*)$")
+_OPINION = _lazy(
     r"\s*(?:(?i:think|believe|feel|guess|suppose|admire|respect|like|love|hate|know\s+that|would\s+say|'d\s+say|agree|disagree)\b|认为|觉得|相信|以为|喜欢|佩服|欣赏|同意|知道)"
 )
-_PHRASE_END = re.compile(r"[,;:，；：。！？.!?()（）]|\s(?:which|that|who|is|was|a|an)\s|这|是")
-_MAKER_LINK_WORDS = re.compile(r"(?i:\b(?:by|from)\b)|由|来自")
+_PHRASE_END = _lazy(r"[,;:，；：。！？.!?()（）]|\s(?:which|that|who|is|was|a|an)\s|这|是")
+_MAKER_LINK_WORDS = _lazy(r"(?i:\b(?:by|from)\b)|由|来自")
 # Infrastructure and tools are not makers: "hosted on Google Cloud", "built with the Hugging Face library".
-_INFRA = re.compile(
+_INFRA = _lazy(
     r"(?i:(?<![A-Za-z])(?:cloud|hosting|hosted|host|hardware|gpus?|tpus?|servers?|infrastructure|librar(?:y|ies)|frameworks?|"
     r"toolkits?|tools?|compute|computing|standards?|datacenters?|data\s+centers?|deploy[a-z]*|azure|aws|tensorflow|pytorch|"
     r"transformers\s+library|api|apis|chips?)(?![A-Za-z]))"
     r"|云|服务器|硬件|算力|部署|托管|基础设施|框架|工具|芯片|计算资源|开源库|行业标准|标准|架构|开源项目"
 )
 # "TensorFlow, a framework developed by Google", "the Transformers library from Hugging Face": a tool's maker.
-_TOOL_BEFORE = re.compile(
+_TOOL_BEFORE = _lazy(
     r"(?:"
     + _INFRA.pattern
     + r")[\w-]*\s+(?:[\w-]+\s+){0,2}?(?:(?:developed|made|created|provided|built|released|maintained|"
     r"offered|owned|run|hosted|open-sourced|published)\s+by|from|of|by)\s+(?:the\s+)?\Z"
 )
 # What an answer says when it is the model voicing a role it was asked to contrast with itself.
-_PLANNING = re.compile(
+_PLANNING = _lazy(
     r"(?i:\b(?:the\s+user|user['’]s|template|prompt|persona\w*|roles?|character\w*|pretend\w*|simulat\w*|instructions?|"
     r"format|part|response|responses|respond\s+as|answer\s+as|act\s+as|speak\s+as|voices?|should\s+(?:i|we)|i\s+(?:need|should|must|have)\s+to\s+(?:act|play|respond|answer|pretend|simulate|generate|write|make|create|give|provide|say|mention|state|follow|keep|stay|craft|come\s+up)|"
     r"let\s+me|maybe|perhaps|might|could)\b)"
@@ -586,11 +598,11 @@ _COUNTRIES = frozenset(
         "台湾",
     )
 )
-_PLACE_NOUN = re.compile(
+_PLACE_NOUN = _lazy(
     r"(?i:\b(?:headquarter\w*|hq|team|teams|company|developers?|creators?|lab|labs|offices?|engineers|researchers|experts|"
     r"organi[sz]ation|makers?|base|home)\b)|总部|团队|公司|开发者|开发团队|专家|工程师|研发中心|实验室|机构"
 )
-_PLACE_LINK = re.compile(
+_PLACE_LINK = _lazy(
     r"(?i:\b(?:located|based|headquartered|situated|distributed|from|in|on|at|between|across|out\s+of|hail\w*)\b)|位于|设在|设于|坐落|分布在|分布于|来自|在|总部在"
 )
 _PLACE_GATE = (
@@ -610,33 +622,33 @@ _PLACE_GATE = (
     "星球",
 )
 # An answer that echoes the question's noun with a definite article: "The team is …", "The headquarters …".
-_DEFINITE_ECHO = re.compile(
+_DEFINITE_ECHO = _lazy(
     r"^[\s*#>•-]*(?:[\[(【][^\])】\n]{1,30}[\])】]\s*[:：]?\s*|[^\s:：。.!?]{1,24}[:：]\s*)?[\"“]?(?:Uh,?\s+|Well,?\s+)?(?:The|the)\s+"
     r"(?:(?:development|dev|core|research)\s+)?(?:team|company|developers?|headquarters|creators?|lab|organi[sz]ation|experts)\b"
 )
 # A question about where its makers are ("Where is your team based?", "您的团队位于哪个国家？").
-_WHERE_QUESTION = re.compile(
+_WHERE_QUESTION = _lazy(
     r"(?i:\bwhere\b|\bcity\b|\bcountry\b|located|headquarter|\bfrom\b)|哪里|哪个国家|哪个城市|哪个地方|位于|总部|来自哪|地区"
 )
 # Another vendor's rules taken as its own: "OpenAI's content policy, which I must follow", "我必须遵守OpenAI的政策".
-_POLICY = re.compile(
+_POLICY = _lazy(
     r"(?i:\b(?:policy|policies|guidelines|usage\s+rules|terms\s+of\s+(?:use|service)|content\s+rules)\b)|政策|规定|准则|使用条款|指南"
 )
 _POLICY_GATE = ("olic", "uideline", "rules", "terms of", "政策", "规定", "准则", "条款", "指南")
-_POLICY_NOT_OWN = re.compile(
+_POLICY_NOT_OWN = _lazy(
     r"(?i:\b(?:unlike|rather\s+than|instead\s+of|not\s+bound|n['’]t\s+(?:follow|bound|have\s+to)|free\s+from|broke\s+free|"
     r"ignor\w*|defy\w*|defies|bypass\w*|escap\w*|no\s+longer)\b)|不受|摆脱|无视|绕过|不再"
 )
-_POLICY_OWN = re.compile(
+_POLICY_OWN = _lazy(
     r"(?i:\b(?:(?:I|we)\s+(?:must|have\s+to|need\s+to|am\s+(?:required|programmed|bound|designed)\s+to|follow|adhere|abide|comply|am\s+bound)|"
     r"my\s+(?:programming|guidelines|policies|rules)|as\s+an?\s+(?:AI|assistant|language\s+model)|against\s+my|violates?\s+(?:my|the)|bound\s+by|governed\s+by)\b)"
     r"|(?:I|we)\s+(?:cannot|can['’]t|can\s+not|won['’]t|will\s+not|am\s+(?:unable|not\s+able|not\s+allowed)\s+to)\b[^.!?\n]{0,80}?\b(?:against|violat\w*|breach\w*)"
     r"|我(?:必须|需要|得|要|会)?(?:遵守|遵循|遵从|符合)|违反了?我的|我受|我(?:不能|无法|不可以)[^。！？\n]{0,40}?(?:违反|违背)"
 )
 # Invented makers: the maker slot of a self-description filled by a name the registry does not know.
-_FICTIONAL_BY = re.compile(r" (?:by|at|between) (?P<obj>[^.!?\n;:()]{2,80})")
+_FICTIONAL_BY = _lazy(r" (?:by|at|between) (?P<obj>[^.!?\n;:()]{2,80})")
 # ... whose subject, at most 60 characters before the maker verb, is the speaker.
-_FICTIONAL_SUBJECT = re.compile(
+_FICTIONAL_SUBJECT = _lazy(
     r"(?<![\w'’])(?:I|I['’]m|I\s+am|I\s+was|I['’]ve\s+been|we\s+were|[Mm]y|[Oo]ur|me)\b[^.!?\n]{0,60}?"
     r"\b(?:"
     + _EN_MAKERS
@@ -646,7 +658,7 @@ _FICTIONAL_SUBJECT = re.compile(
     r"(?:\s+(?:through|via|in|as|from)\s+(?:an?\s+)?(?:[\w-]+\s+)?(?:effort|collaboration|partnership|project|venture|work))?\Z"
 )
 # The same, for a subject that is the persona the prompt named ("The core of DUDE was developed by …").
-_MAKER_VERB_END = re.compile(
+_MAKER_VERB_END = _lazy(
     r"\b(?:"
     + _EN_MAKERS
     + r")(?:\s+(?:out|up|together))?(?:\s+(?:through|via|in|as|from)\s+(?:an?\s+)?(?:[\w-]+\s+)?"
@@ -659,7 +671,7 @@ _OBJ = r"(?P<obj>[^.!?\n;:()]{2,80})"
 # (checked first: most answers have none of them, and the regexes then never scan the text).
 _FICTIONAL_EN: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
     (  # "My creators are …", "my creation institution, the …", "My creation company's name is …"
-        re.compile(
+        _lazy(
             r"(?:My(?<![\w'’]..)|my(?<![\w'’]..)|Our(?<![\w'’]...)|our(?<![\w'’]...))\s+(?:[\w-]+\s+){0,2}?(?:creators?|developers?|makers?|devs|parent\s+company|company|owners?|"
             r"builders?|(?:development\s+|dev\s+|core\s+)?team|(?:creation\s+|parent\s+)?institution|organi[sz]ation|lab|labs|creator\s+company|"
             r"founders?|architects?)(?:['’]s\s+name|\s+name)?\s*(?:,\s*|\s+(?:is|are|was|were|is\s+called|are\s+called|is\s+named|,\s+known\s+as)\s+)"
@@ -668,28 +680,28 @@ _FICTIONAL_EN: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
         ("my ", "My ", "our ", "Our "),
     ),
     (  # "I'm a product of the MTDNGAF project", "I am part of a clandestine organization known as …"
-        re.compile(
+        _lazy(
             r"(?:I(?<![\w'’]I)(?:['’]m|\s+am|\s+was)|[Ww]e(?<![\w'’]..)\s+are)\s+(?:a|an|the)?\s*(?:\w+\s+){0,2}?"
             r"(?:product|creation|brainchild|invention|child|offspring|part|member)\s+of\s+" + _OBJ
         ),
         ("product", "creation", "brainchild", "invention", "child", "offspring", "part of", "member"),
     ),
     (  # "… engineers who call themselves "Erebus"", "an organization that goes by the name of …"
-        re.compile(
+        _lazy(
             r"(?:who(?<![\w'’]...)|which(?<![\w'’].....)|that(?<![\w'’]....))\s+(?:call\s+themselves|calls\s+itself|(?:is|are)\s+(?:called|named|known\s+as)|goes\s+by\s+the\s+name\s+(?:of\s+)?)\s*"
             + _OBJ
         ),
         ("call", "named", "known as", "goes by"),
     ),
     (  # "The team developing and updating my core technology is the Intergalactic Consortium …"
-        re.compile(
+        _lazy(
             r"(?:The(?<![\w'’]...)|the(?<![\w'’]...))\s+(?:team|company|organi[sz]ation|group|people|developers?|creators?|lab|institution)\s+(?:[\w-]+\s+){0,6}?"
             r"(?:my|me|us|our)\s+(?:[\w-]+\s+){0,3}?(?:is|are|was|were)\s+(?:called\s+|named\s+)?" + _OBJ
         ),
         (" my ", " me ", " us ", " our "),
     ),
     (  # "The company that birthed this magnificent electronic guide is called …"
-        re.compile(
+        _lazy(
             r"(?:The(?<![\w'’]...)|the(?<![\w'’]...))\s+(?:company|team|organi[sz]ation|lab|group|institution|people|folks|developers?|creators?)\s+"
             r"(?:that|who|which)\s+(?:\w+\s+){0,1}(?:birthed|created|developed|built|made|designed|trained|programmed|brought)\s+"
             r"(?:me|us|this\s+[\w-]+(?:\s+[\w-]+){0,2})\s+(?:is|are|was|were)\s+(?:called\s+|named\s+|none\s+other\s+than\s+)?"
@@ -698,7 +710,7 @@ _FICTIONAL_EN: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
         (" me ", " us ", "this "),
     ),
 )
-_FICTIONAL_ZH = re.compile(
+_FICTIONAL_ZH = _lazy(
     r"我(?:的[^，。！？,.!?\n]{0,10})?(?:是|乃|其实是)?(?:一个|一款|一名)?由(?P<obj>[^，。！？,.!?\n]{2,40}?)"
     r"(?:开发|研发|训练|创建|创造|打造|设计|构建|制造|孕育|孵化|编写|推出|创作|制作|所创|建立|一手)"
     r"|我(?:们)?的(?:开发者|开发团队|开发公司|创造者|创建者|创建公司|创造公司|创建机构|创造机构|开发机构|母公司|制造者|缔造者|团队|公司|创始人)"
@@ -707,7 +719,7 @@ _FICTIONAL_ZH = re.compile(
     r"|(?:他们|它们|开发者们|开发团队)的?(?:团队|公司|组织|机构|实验室)?(?:名叫|叫做|名为|称为|自称|的名字是|的名称是)\s*(?P<obj3>[“\"「『][^”\"」』]{2,20}[”\"」』])"
 )
 # The name must look like one: capitalised words or a quoted/marked name, or an organisation word.
-_ORG_WORD = re.compile(
+_ORG_WORD = _lazy(
     r"(?i:\b(?:inc|ltd|llc|corp|corporation|company|co|labs?|laboratories|technologies|technology|tech|industries|"
     r"group|consortium|foundation|institute|collective|syndicate|project|systems|solutions|enterprises|network|"
     r"initiative|alliance|society|agency|studios?|works|dynamics|intelligence|ai|robotics|division|department|cabal|council)\b)"
@@ -729,11 +741,11 @@ _GENERIC_WORDS = frozenset({
     "artificial", "intelligence", "language", "models", "model", "and", "of", "the", "for", "&", "in",
 })
 # fmt: on
-_LIST_NAME = re.compile(
+_LIST_NAME = _lazy(
     r"^[ \t]*(?:\d+[.)、]|[-*•])[ \t]*\*{0,2}(?P<name>[A-Z\u4e00-\u9fff][^*:：\n]{2,50}?)\*{0,2}[ \t]*[:：]",
     re.M,
 )
-_NOT_A_NAME = re.compile(
+_NOT_A_NAME = _lazy(
     r"(?i:^(?:a|an|the|my|our|their|its|this|that|some|many|various|several|multiple|dedicated|talented|skilled|"
     r"humans?|people|engineers?|researchers?|developers?|scientists?|programmers?|experts?|users?|data|text|"
     r"training|vast|large|lots|deep|machine|learning|anonymous|unknown|mysterious|secret|undisclosed|someone|"
@@ -777,7 +789,7 @@ class RulesJudge(Judge):
         places = {p for f in self.registry.families for p in f.locations} | set(_EXTRA_PLACES)
         latin = sorted((p for p in places if p.isascii()), key=len, reverse=True)
         other = sorted((p for p in places if not p.isascii()), key=len, reverse=True)
-        self._places = re.compile(
+        self._places = _lazy(
             r"(?<![\w.])(?:"
             + "|".join(re.escape(p) for p in latin)
             + r")(?![\w])"
@@ -787,7 +799,14 @@ class RulesJudge(Judge):
         )
 
     async def judge_many(self, items: Sequence[JudgeItem], target: TargetIdentity) -> list[Verdict]:
-        return [self.judge_one(item, target) for item in items]
+        """Judged on the event loop, which is handed back every `YIELD_EVERY` answers (about a
+        millisecond): a batch of answers judged in one go would hold up the run's network calls."""
+        verdicts: list[Verdict] = []
+        for n, item in enumerate(items, start=1):
+            verdicts.append(self.judge_one(item, target))
+            if n % YIELD_EVERY == 0 and n < len(items):
+                await asyncio.sleep(0)
+        return verdicts
 
     # ---------------------------------------------------------------- one response
     def judge_one(self, item: JudgeItem, target: TargetIdentity) -> Verdict:
@@ -1520,7 +1539,7 @@ class RulesJudge(Judge):
         return name
 
 
-_AFTER_CLAIM = re.compile(
+_AFTER_CLAIM = _lazy(
     r"(?:['’]s)?\s*(?:(?:team|engineers|researchers|developers|folks)\s+)?(?:" + _W + r"\s+){0,3}?"
     r"(?:(?:created|developed|built|trained|made|designed|programmed|owns|maintains|operates|powers|runs|gave birth to|"
     r"brought)\s+(?:me|us)\b"
