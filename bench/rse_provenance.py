@@ -10,7 +10,8 @@ the labels: the contrast panel is all 30 models, leave-one-out.
 Attribution (`rse attribute`, --attribution): families openai = gpt-3.5-turbo + gpt-4 and foils =
 claude-v1 + claude-instant-v1 + palm-2-chat-bison-001; every other model is a test model, ranked
 by its mean cross-fitted P(openai) (both turns; the family models are left out of the AUC since
-their answers train the classifier). No test label is used. Also: the false-positive rate of
+their answers train the classifier). No test label is used. Each family member is also left out
+of training in turn and attributed like a test model (`held_out_members`). Also: the false-positive rate of
 `predicted == "openai"` on the models labelled false, the true-positive rate on those labelled
 true, and the AUC when each model gives only 10, 20, 40, 80 or 160 answers (5 random prompt
 subsets each below 160: the whole run, families included, uses those prompts only).
@@ -151,15 +152,15 @@ def attribution_bench(folder: Path, labels: dict[str, bool], alpha: float = 0.05
     groups = sorted({d.group for d in docs["gpt-4"]})
     tests = [m for m in docs if m not in family_of]
 
-    def one(keep: set[str], seed: int) -> tuple[float | None, dict[str, Any]]:
+    def one(keep: set[str], seed: int, check: bool = False) -> tuple[float | None, dict[str, Any]]:
         family = [d for m in family_of for d in docs[m] if d.group in keep]
         test = {m: [d for d in docs[m] if d.group in keep] for m in tests}
-        found = attribute(family, test, alpha=alpha, seed=seed)
+        found = attribute(family, test, alpha=alpha, seed=seed, check_members=check)
         scores = {m: r.probabilities["openai"].score for m, r in found.models.items()}
         return aucs(scores, labels), {"found": found, "scores": scores}
 
     start = time.perf_counter()
-    full_auc, full = one(set(groups), 0)
+    full_auc, full = one(set(groups), 0, check=True)
     seconds = time.perf_counter() - start
     found = full["found"]
     negatives = [m for m in tests if labels.get(m) is False]
@@ -194,6 +195,10 @@ def attribution_bench(folder: Path, labels: dict[str, bool], alpha: float = 0.05
         "abstained": sorted(m for m in tests if found.models[m].predicted is None),
         "predicted_foil": sorted(m for m in tests if found.models[m].predicted == "foil"),
         "held_out_accuracy": {f: c.accuracy for f, c in found.held_out.items()},
+        "held_out_members": {
+            m: {"predicted": r.predicted, "score": r.probabilities[family_of[m]].score}
+            for m, r in found.held_out_members.items()
+        },
         "auc_by_answers": curve,
         "seconds_full_run": round(seconds, 1),
         "alpha": alpha,
@@ -314,7 +319,21 @@ def main() -> int:
                 f"{attribution['fpr_predicted']} ({len(attribution['false_positives'])}/{attribution['n_false']})",
             ),
             ("attribution: predicted openai on models labelled true (TPR)", attribution["tpr_predicted"]),
-            ("attribution: full run (5 folds, 26 test models)", f"{attribution['seconds_full_run']} s"),
+            (
+                "attribution: abstained / predicted foil (test models)",
+                f"{len(attribution['abstained'])} / {len(attribution['predicted_foil'])}",
+            ),
+            *(
+                (
+                    f"attribution: family member {m} left out of training: predicted / mean P(own family)",
+                    f"{v['predicted']} / {v['score']}",
+                )
+                for m, v in attribution["held_out_members"].items()
+            ),
+            (
+                "attribution: full run (5 folds x 3 repeats, 26 test models, 5 members left out in turn)",
+                f"{attribution['seconds_full_run']} s",
+            ),
         ]
     print_table(f"ROC AUC, trained on OpenAI outputs, reference {REFERENCE}", rows)
     emit_json(

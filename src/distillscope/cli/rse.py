@@ -441,7 +441,9 @@ def attribute(
     alpha: Annotated[
         float,
         typer.Option(
-            "--alpha", help="Level of the decision (Holm-corrected over families).", parser=finite_float
+            "--alpha",
+            help="Level of the decision (Holm-corrected over families; per prompt, not per model).",
+            parser=finite_float,
         ),
     ] = 0.05,
     features: Annotated[
@@ -462,6 +464,11 @@ def attribute(
     force: Force = False,
 ) -> None:
     """Which family's answers does each test model's writing resemble? A decision with a p-value, or abstain.
+
+    The p-value is over prompts: it bounds how often a writer no more like a family than the others
+    is attributed, not how often an independent model with a lean of its own is. So each member of a
+    family with two or more is also left out of training and attributed like a test model; a warning
+    says when one is not attributed to its own family (results.json: held_out_members).
 
     Example: distillscope rse attribute --family openai=replay:gpt-4.jsonl --family openai=replay:gpt-3.5-turbo.jsonl --family other=replay:claude-v1.jsonl --test replay:vicuna-13b.jsonl --dataset mt=question.jsonl --out runs/attr
     """

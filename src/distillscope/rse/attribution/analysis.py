@@ -4,7 +4,7 @@ its interval, the sign-flip p-value, Holm's correction and the decision (see sta
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,7 @@ METHOD = {
     "score": "mean over prompts of P(family); 95% percentile bootstrap over prompts",
     "p_value": "one-sided sign-flip test over prompts of P(family) - mean P(other families) <= 0",
     "decision": "the single family with Holm-adjusted p < alpha, else null (abstain)",
+    "held_out_members": "each member of a family with two or more is left out of training and attributed like a test model: does the family's style reach a model the classifier never saw?",
 }
 
 
@@ -30,6 +31,7 @@ class Attribution:
     models: dict[str, ModelAttribution]
     held_out: dict[str, HeldOutCheck]
     fit: CrossFit
+    held_out_members: dict[str, ModelAttribution] = field(default_factory=dict)
 
 
 def _r(x: float | None) -> float | None:
@@ -96,6 +98,56 @@ def separability_warnings(held_out: Mapping[str, HeldOutCheck]) -> list[str]:
     ]
 
 
+def held_out_members(
+    family_docs: Sequence[Doc],
+    *,
+    alpha: float,
+    seed: int = 0,
+    folds: int = DEFAULT_FOLDS,
+    features: FeatureSet = DEFAULT_FEATURES,
+    repeats: int = DEFAULT_REPEATS,
+) -> dict[str, ModelAttribution]:
+    """Each member of a family with two or more, attributed by classifiers fitted without any of its
+    answers: the prompt-level test cannot see whether a family's style reaches an unseen model."""
+    out: dict[str, ModelAttribution] = {}
+    for model, family in _members(family_docs).items():
+        rest = [d for d in family_docs if d.model != model]
+        if not any(d.family == family for d in rest):
+            continue  # its family's only member: nothing would be left to define the family
+        own = [d for d in family_docs if d.model == model]
+        fit = crossfit(rest, own, folds=folds, seed=seed, features=features, repeats=repeats)
+        out[model] = attribute_model(
+            fit.probabilities[len(rest) :], [d.group for d in own], fit.families, alpha=alpha, seed=seed
+        )
+    return out
+
+
+def _members(family_docs: Sequence[Doc]) -> dict[str, str]:
+    """Model -> its family, in first-seen order."""
+    return {d.model: d.family for d in family_docs if d.family is not None}
+
+
+def member_warnings(
+    held_out: Mapping[str, ModelAttribution], family_docs: Sequence[Doc], alpha: float
+) -> list[str]:
+    """Members that, left out of training, are not attributed to their own family."""
+    family_of = _members(family_docs)
+    out = []
+    for model, found in held_out.items():
+        family = family_of[model]
+        if found.predicted == family:
+            continue
+        verdict = f"is attributed to {found.predicted}" if found.predicted else "is not attributed to it"
+        score = found.probabilities[family].score
+        out.append(
+            f"family {family}: its member {model}, left out of training, {verdict} at alpha {alpha} "
+            f"(mean P({family}) {score:.3f}): the classifier tells these particular models apart more "
+            f"than a style {family} shares, so a model with a lean of its own may be attributed to a "
+            "family it was not trained on (see bench/README.md)"
+        )
+    return out
+
+
 def attribute(
     family_docs: Sequence[Doc],
     test_docs: Mapping[str, Sequence[Doc]],
@@ -105,8 +157,10 @@ def attribute(
     folds: int = DEFAULT_FOLDS,
     features: FeatureSet = DEFAULT_FEATURES,
     repeats: int = DEFAULT_REPEATS,
+    check_members: bool = True,
 ) -> Attribution:
-    """Cross-fit on the family answers, then attribute every test model."""
+    """Cross-fit on the family answers, then attribute every test model (and, with
+    `check_members`, every family member left out of training)."""
     flat = [d for docs in test_docs.values() for d in docs]
     fit = crossfit(family_docs, flat, folds=folds, seed=seed, features=features, repeats=repeats)
     start = len(family_docs)
@@ -117,7 +171,12 @@ def attribute(
         models[name] = attribute_model(
             fit.probabilities[rows], [d.group for d in docs], fit.families, alpha=alpha, seed=seed
         )
-    return Attribution(models, held_out_check(fit), fit)
+    members = (
+        held_out_members(family_docs, alpha=alpha, seed=seed, folds=folds, features=features, repeats=repeats)
+        if check_members
+        else {}
+    )
+    return Attribution(models, held_out_check(fit), fit, members)
 
 
 def probability_rows(fit: CrossFit) -> list[dict[str, Any]]:

@@ -18,7 +18,13 @@ from typing import Any
 from distillscope.engine.run import RunContext, write_json, write_jsonl
 from distillscope.errors import BudgetExhausted, UserError
 from distillscope.results.base import RunSummary
-from distillscope.rse.attribution.analysis import METHOD, attribute, probability_rows, separability_warnings
+from distillscope.rse.attribution.analysis import (
+    METHOD,
+    attribute,
+    member_warnings,
+    probability_rows,
+    separability_warnings,
+)
 from distillscope.rse.attribution.crossfit import Doc, telling_features
 from distillscope.rse.attribution.features import DEFAULT_FEATURES, FeatureSet
 from distillscope.rse.attribution.types import AttributionResult, TellingFeature
@@ -102,7 +108,11 @@ async def run_attribution(
             found.models[m.name].n_missing = m.missing()["count"]
         result.models = found.models
         result.held_out = found.held_out
-        result.warnings = separability_warnings(found.held_out)
+        result.held_out_members = found.held_out_members
+        result.warnings = [
+            *separability_warnings(found.held_out),
+            *member_warnings(found.held_out_members, family_docs, alpha),
+        ]
         for warning in result.warnings:
             log.warning("rse attribute: %s", warning)
         write_jsonl(ctx.out / "probabilities.jsonl", probability_rows(found.fit))

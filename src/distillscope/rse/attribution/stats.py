@@ -18,6 +18,10 @@ under a symmetric null and asymptotically a one-sample test of the mean otherwis
 What the null is *not*: it is conditional on the fitted classifier, so it asks whether X leans
 towards F in the writing the classifier has learned to tell apart, not how X was trained. A
 model that merely shares a family's house style leans too (measured on MT-bench: bench/README).
+Nor is it a null over *models*: the prompts are resampled, the model is not, so an independent
+model with a systematic lean of its own is attributed whenever it has enough answers. A model-level
+null would need many independent models that are known not to be of F; the families offer two or
+three (analysis.held_out_members leaves each out in turn and shows how far their style reaches).
 
 `predicted` is the one family whose p-value stays below `alpha` after Holm's correction over the
 families; none (null, abstain) when no family does, and none when several do (with three or more

@@ -21,7 +21,10 @@ class FamilyProbability(BaseModel):
 
 
 class ModelAttribution(BaseModel):
-    predicted: str | None = Field(description="the winning family, or null (abstain)")
+    predicted: str | None = Field(
+        description="the winning family, or null (abstain); the test is over prompts, not models "
+        "(see held_out_members)"
+    )
     probabilities: dict[str, FamilyProbability]
     n: int = Field(description="answers scored")
     n_prompts: int = Field(description="prompts (resampling units) scored")
@@ -52,6 +55,13 @@ class AttributionResult(Result):
     models: dict[str, ModelAttribution] = Field(default_factory=dict)
     alpha: float = 0.05
     held_out: dict[str, HeldOutCheck] = Field(default_factory=dict)
+    held_out_members: dict[str, ModelAttribution] = Field(
+        default_factory=dict,
+        description="family member -> its attribution by classifiers fitted without its answers "
+        "(families with two or more members): a member not attributed to its own family means the "
+        "classifier learned those models more than their family's style, and `predicted` is not "
+        "protected against an independent model's own lean",
+    )
     evidence: dict[str, list[TellingFeature]] = Field(default_factory=dict)
     datasets: dict[str, Any] = Field(default_factory=dict)
     missing: dict[str, Any] = Field(default_factory=dict)
