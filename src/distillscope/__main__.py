@@ -1,3 +1,4 @@
 from distillscope.cli import main
 
-main()
+if __name__ == "__main__":  # not when a spawned worker process re-imports the main module
+    main()

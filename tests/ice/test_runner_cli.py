@@ -266,6 +266,8 @@ def test_max_calls_stop_writes_incomplete_results(
         (["--languages", "xx"], "no probe in those languages"),
         (["--structured", "maybe"], "--structured"),
         (["--judge-preset", "strictest"], "--judge-preset"),
+        (["--judge-workers", "many"], "--judge-workers"),
+        (["--judge-workers", "99"], "--judge-workers"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(

@@ -58,6 +58,13 @@ Structured = Annotated[
         help="Ask LLM judges for their verdict schema as structured output (response_format): auto (fall back when a server refuses it), on, or off.",
     ),
 ]
+JudgeWorkers = Annotated[
+    str,
+    typer.Option(
+        "--judge-workers",
+        help="Processes that run the rules judge beside the event loop: auto (run: 1 on 2+ cores for 300+ answers; rescore: one per core), or a number (0: judge on the event loop). Same verdicts either way.",
+    ),
+]
 TargetOrg = Annotated[
     str | None,
     typer.Option(
@@ -79,6 +86,18 @@ VendorWords = Annotated[
         help="Comma-separated words that make a prompt 'name a vendor' (excluded from the hard score).",
     ),
 ]
+
+
+def parse_workers(text: str) -> int | None:
+    """`--judge-workers`: auto (None) or a count."""
+    value = text.strip().lower()
+    if value == "auto":
+        return None
+    if not value.isdigit():
+        from distillscope.errors import UserError
+
+        raise UserError(f"--judge-workers {text!r}: expected auto or a number of processes (0 to 64)")
+    return int(value)
 
 
 def print_summary(results: IceResult, out: Path) -> None:
@@ -213,6 +232,7 @@ def run(
     max_tokens_total: MaxTokens = None,
     quiet: Quiet = False,
     system_prompt: SystemPrompt = None,
+    judge_workers: JudgeWorkers = "auto",
     force: Force = False,
 ) -> None:
     """Probe a model's identity through jailbreak-style templates (GPTFuzzer fuzzing, a grid, or plain
@@ -231,6 +251,7 @@ def run(
     )  # fmt: skip
 
     async def main() -> None:
+        settings.judge_workers = parse_workers(judge_workers)
         settings.validate()
         options = RunOptions(
             command="ice-run", out=out, cache=cache, config=config, concurrency=concurrency,
@@ -268,6 +289,7 @@ def rescore(
     max_calls: MaxCalls = None,
     max_tokens_total: MaxTokens = None,
     quiet: Quiet = False,
+    judge_workers: JudgeWorkers = "auto",
     force: Force = False,
 ) -> None:
     """Judge the responses of an existing log again (or use its recorded labels) and score them.
@@ -282,6 +304,7 @@ def rescore(
     )  # fmt: skip
 
     async def main() -> None:
+        settings.judge_workers = parse_workers(judge_workers)
         if not settings.vendor_words:
             from distillscope.errors import UserError
 

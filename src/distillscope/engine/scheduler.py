@@ -338,7 +338,8 @@ class Scheduler:
                 await asyncio.sleep(0.2)  # another process is calling it right now
                 continue
             break
-        async with lane.slots.slot(priority):
+        await lane.slots.acquire(priority)
+        try:
             self.budget.check()
             self.budget.calls += 1  # counted before the claim's await: no other call slips past the budget
             try:
@@ -346,14 +347,18 @@ class Scheduler:
             except BaseException:
                 self.ledger.release(key)  # cancelled just after the claim committed: give it back
                 raise
-            if not claimed:
+            if claimed:
+                try:
+                    result = await self._send(lane, key, request)
+                except BaseException:
+                    self.ledger.release(key)
+                    raise
+            else:
                 self.budget.calls -= 1
-                return await self._resolve(lane, key, request_json, request, stage, priority)
-            try:
-                result = await self._send(lane, key, request)
-            except BaseException:
-                self.ledger.release(key)
-                raise
+        finally:
+            lane.slots.release()
+        if not claimed:  # another process holds it or has answered it: look again, slot given back
+            return await self._resolve(lane, key, request_json, request, stage, priority)
         if result.response is not None:
             self.ledger.record_ok_grouped(key, result.response, result.attempts)
             usage = result.response.usage

@@ -25,6 +25,7 @@ from distillscope.ice.identity import IdentityRegistry
 from distillscope.ice.judges import Judge, JudgeContext, judge_report, make_judge
 from distillscope.ice.judges.llm import check_preset
 from distillscope.ice.judges.recorded import Labels
+from distillscope.ice.judges.workers import auto_workers, close_judge, rescore_workers, with_workers
 from distillscope.ice.logs import LogRow, iter_log
 from distillscope.ice.probes import load_probes
 from distillscope.ice.scoring import (
@@ -82,6 +83,7 @@ class IceRunSettings:
     identities: str | None = None  # a YAML file of extra model families (IdentityRegistry.extended)
     max_contradictions: int | None = None
     parallel_mutations: int | None = None  # None: derived from the concurrency and probes per mutant
+    judge_workers: int | None = None  # processes judging beside the event loop; None: auto
 
     def validate(self) -> None:
         check_preset(self.judge_preset)
@@ -94,6 +96,7 @@ class IceRunSettings:
             raise UserError(f"--probes-per-mutant must be at least 1, got {self.probes_per_mutant}")
         if self.max_contradictions is not None and self.max_contradictions < 1:
             raise UserError(f"--max-contradictions must be at least 1, got {self.max_contradictions}")
+        check_workers(self.judge_workers)
         if self.parallel_mutations is not None and self.parallel_mutations < 1:
             raise UserError(f"--parallel-mutations must be at least 1, got {self.parallel_mutations}")
         if self.mode != "fuzz" and (
@@ -109,6 +112,11 @@ class IceRunSettings:
             raise UserError("--vendor-words: give at least one word")
 
 
+def check_workers(workers: int | None) -> None:
+    if workers is not None and not 0 <= workers <= 64:
+        raise UserError(f"--judge-workers must be auto or 0 to 64, got {workers}")
+
+
 @dataclass
 class IceRescoreSettings:
     log: str
@@ -120,6 +128,7 @@ class IceRescoreSettings:
     identities: str | None = None  # a YAML file of extra model families (IdentityRegistry.extended)
     judge_preset: str = "rubric"
     structured: str = "auto"
+    judge_workers: int | None = None  # processes judging the chunks; None: auto (the cores but one)
 
 
 def shared_flags(ctx: RunContext, out: Path) -> dict[str, Any]:
@@ -209,6 +218,14 @@ def _recorded_width(out: Path) -> int | None:
 
 
 # ---------------------------------------------------------------------------------- ice run
+def _expected_answers(s: IceRunSettings, n_templates: int, n_probes: int) -> int:
+    """About how many answers the run will judge (it decides whether judge workers pay off)."""
+    if s.mode == "fuzz":
+        return s.budget or DEFAULT_FUZZ_BUDGET
+    pairs = n_probes * (n_templates if s.mode == "grid" else 1)
+    return min(pairs, s.budget) if s.budget is not None else pairs
+
+
 def _make_judge(
     ctx: RunContext,
     registry: IdentityRegistry,
@@ -248,6 +265,9 @@ async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -
         model_name=target.config.model, org=s.target_org, declared=target.config.identity
     )
     judge = _make_judge(ctx, registry, s.judge, s.judge_model, s.seed, s.judge_preset, s.structured)
+    expected = _expected_answers(s, len(templates), len(probes))
+    workers = s.judge_workers if s.judge_workers is not None else auto_workers(expected)
+    judge = with_workers(judge, workers)
     mutator = ctx.model(s.mutator or s.target) if s.mode == "fuzz" else None
     width = None
     if s.mode == "fuzz":  # iterations in flight: enough to keep the target's lane busy
@@ -260,6 +280,7 @@ async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -
     settings = {
         **asdict(s),
         "parallel_mutations": width,
+        "judge_workers": getattr(judge, "workers", 0),  # in effect (auto resolved)
         "budget": s.budget if s.budget is not None or s.mode != "fuzz" else DEFAULT_FUZZ_BUDGET,
         **shared_flags(ctx, out),
         "system_prompt": target.config.system_prompt,  # the one in effect (flag or config)
@@ -284,6 +305,8 @@ async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -
     except BudgetExhausted as exc:
         complete = False
         engine.stop_reason = f"stopped early: {exc}; rerun the same command with a larger limit to resume"
+    finally:
+        close_judge(judge)
     verdicts = list(engine.verdicts) + [None] * (len(engine.responses) - len(engine.verdicts))
     rows = [
         {
@@ -466,11 +489,34 @@ async def rescore_ice(ctx: RunContext, s: IceRescoreSettings, out: Path | None =
     judge = _make_judge(
         ctx, registry, s.judge, s.judge_model, s.seed, s.judge_preset, s.structured, labels=scan.labels
     )
+    check_workers(s.judge_workers)
+    workers = s.judge_workers if s.judge_workers is not None else rescore_workers(scan.n_rows)
+    judge = with_workers(judge, workers)
+    try:
+        return await _rescore(ctx, s, out, path, scan, registry, judge)
+    finally:
+        close_judge(judge)
+
+
+async def _rescore(
+    ctx: RunContext,
+    s: IceRescoreSettings,
+    out: Path,
+    path: Path,
+    scan: _LogScan,
+    registry: IdentityRegistry,
+    judge: Judge,
+) -> IceResult:
     identities = {
         model: _group_identity(registry, model, info.orgs, s.target_org, path)
         for model, info in scan.models.items()
     }
-    settings = {**asdict(s), "log": str(path), **shared_flags(ctx, out)}
+    settings = {
+        **asdict(s),
+        "log": str(path),
+        **shared_flags(ctx, out),
+        "judge_workers": getattr(judge, "workers", 0),
+    }
     ctx.write_config({"ice_rescore": settings})
     multi = len(scan.models) > 1
     tallies = {model: _Tally() for model in scan.models}

@@ -59,6 +59,8 @@ class _LazyPattern:
         self._source = (pattern, flags)
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # copy and pickle probe for hooks: no reason to compile
+            raise AttributeError(name)
         compiled = re.compile(*self._source)
         for attr in ("search", "match", "fullmatch", "finditer", "findall", "sub", "subn", "split"):
             setattr(self, attr, getattr(compiled, attr))

@@ -1,0 +1,122 @@
+"""The rules judge in worker processes: judging leaves the event loop, and a rescore uses more cores.
+
+The rules judge is pure Python (~0.2 ms an answer). On the event loop it competes with the network
+calls it judges: at --concurrency 32 against a 50 ms server the loop handles ~640 answers a
+second, and the time it spends judging a burst of them is time the next requests wait to be sent
+(bench/README.md, ICE throughput). `WorkerJudge` sends each batch to worker processes instead, the
+same judge code with the same registry, so the verdicts are identical (a test compares them).
+
+Workers are started with `spawn` (no fork of a process that may run threads) when the judge is
+made, so they boot while the run sets up and sends its first calls; they ignore SIGINT (Ctrl-C
+stops the run, which stops them, without a traceback from every worker).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from distillscope.ice.judges.base import Judge
+from distillscope.ice.types import JudgeItem, TargetIdentity, Verdict
+
+if TYPE_CHECKING:  # the rules judge and the process pool load only when workers are used
+    from concurrent.futures import Future
+
+    from distillscope.ice.identity import IdentityRegistry
+    from distillscope.ice.judges.rules import RulesJudge
+
+# Answers a run should expect before workers pay for their start (~0.2 s of a core each): below
+# this, `auto` judges on the event loop.
+AUTO_MIN_ANSWERS = 300
+_WORKER: RulesJudge | None = None  # the judge of this worker process
+
+
+def auto_workers(expected_answers: int | None) -> int:
+    """`--judge-workers auto`: one worker beside the event loop on a machine with two cores or more,
+    for a run of at least AUTO_MIN_ANSWERS answers; otherwise none (judge on the loop)."""
+    if _cores() < 2 or (expected_answers is not None and expected_answers < AUTO_MIN_ANSWERS):
+        return 0
+    return 1
+
+
+def rescore_workers(answers: int) -> int:
+    """`--judge-workers auto` for a rescore: one per core (at most 8; the reading process mostly
+    waits for them) on two cores or more, for a log of at least AUTO_MIN_ANSWERS responses."""
+    cores = _cores()
+    return min(8, cores) if cores >= 2 and answers >= AUTO_MIN_ANSWERS else 0
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _start(registry: IdentityRegistry) -> None:
+    from distillscope.ice.judges.rules import RulesJudge
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    global _WORKER
+    _WORKER = RulesJudge(registry)
+
+
+def _judge(items: Sequence[JudgeItem], target: TargetIdentity) -> list[Verdict]:
+    assert _WORKER is not None, "worker not started"
+    return [_WORKER.judge_one(item, target) for item in items]
+
+
+def _ready() -> bool:
+    return _WORKER is not None
+
+
+class WorkerJudge(Judge):
+    """`RulesJudge` in `workers` processes; a batch is split across them in contiguous parts."""
+
+    def __init__(self, judge: RulesJudge, workers: int) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.name = judge.name
+        self.workers = max(1, workers)
+        self._pool = ProcessPoolExecutor(
+            self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start,
+            initargs=(judge.registry,),
+        )
+        # boot every worker now, while the run sets up: the first batch then finds them ready
+        self._warm: list[Future[bool]] = [self._pool.submit(_ready) for _ in range(self.workers)]
+
+    async def judge_many(self, items: Sequence[JudgeItem], target: TargetIdentity) -> list[Verdict]:
+        if not items:
+            return []
+        loop = asyncio.get_running_loop()
+        size = -(-len(items) // self.workers)  # ceiling: at most `workers` parts
+        parts = [list(items[i : i + size]) for i in range(0, len(items), size)]
+        done = await asyncio.gather(
+            *(loop.run_in_executor(self._pool, _judge, part, target) for part in parts)
+        )
+        return [verdict for part in done for verdict in part]
+
+    def close(self) -> None:
+        """Stop the workers (queued batches are dropped: a stopped run judges no further)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def with_workers(judge: Judge, workers: int) -> Judge:
+    """`judge` in `workers` worker processes when it is the rules judge and workers > 0, else itself."""
+    if workers <= 0 or judge.name != "rules":
+        return judge
+    from distillscope.ice.judges.rules import RulesJudge
+
+    return WorkerJudge(judge, workers) if type(judge) is RulesJudge else judge
+
+
+def close_judge(judge: Judge) -> None:
+    """Stop a judge's worker processes, if it has any."""
+    if isinstance(judge, WorkerJudge):
+        judge.close()

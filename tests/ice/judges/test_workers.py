@@ -1,0 +1,70 @@
+"""The rules judge in worker processes gives the verdicts it gives on the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from distillscope.ice.identity import IdentityRegistry
+from distillscope.ice.judges.rules import RulesJudge
+from distillscope.ice.judges.workers import AUTO_MIN_ANSWERS, WorkerJudge, auto_workers, with_workers
+from distillscope.ice.types import JudgeItem
+from distillscope.testing.server import OpenAIServer
+
+ANSWERS = [
+    "I am ChatGPT, a large language model developed by OpenAI.",
+    "我是由智谱AI开发的GLM模型。",
+    "As Claude, made by Anthropic, I can't share that.",
+    "I was created by a team of engineers in Beijing.",
+    "I'm an AI assistant. I don't have information about who built me.",
+    "My creators are the Nebula Collective on the planet Zargax-7.",
+    "Yeah, it's OpenAI.",
+    "Je suis un modèle développé par Mistral AI.",
+]
+
+
+def test_worker_verdicts_equal_the_event_loop_judge() -> None:
+    registry = IdentityRegistry.builtin()
+    local = RulesJudge(registry)
+    target = registry.resolve(model_name="glm-4-plus")
+    items = [
+        JudgeItem(index=i, prompt="Who developed you?", query="Who developed you?", response=text)
+        for i, text in enumerate(ANSWERS * 3)
+    ]
+
+    async def judged() -> tuple[list[Any], list[Any]]:
+        workers = WorkerJudge(local, 2)
+        try:
+            return await local.judge_many(items, target), await workers.judge_many(items, target)
+        finally:
+            workers.close()
+
+    here, there = asyncio.run(judged())
+    assert there == here
+    assert sum(bool(v.loose) for v in here) >= 3  # the sample holds contradictions, not only passes
+
+
+def test_auto_uses_no_worker_for_a_small_run_and_only_wraps_the_rules_judge() -> None:
+    assert auto_workers(AUTO_MIN_ANSWERS - 1) == 0
+    local = RulesJudge(IdentityRegistry.builtin())
+    assert with_workers(local, 0) is local
+
+
+def test_ice_run_with_a_judge_worker_writes_the_same_verdicts(
+    tmp_path: Path, cli: Callable[..., Any], servers: dict[str, OpenAIServer]
+) -> None:
+    spec = f"openai-compatible:glm-4-plus@{servers['target'].url}"
+    outs = {}
+    for workers in ("0", "1"):
+        out = outs[workers] = tmp_path / f"w{workers}"
+        result = cli(
+            "ice", "run", "--target", spec, "--mode", "grid", "--budget", "40", "--seed", "3",
+            "--cache", tmp_path / "l.sqlite", "--judge-workers", workers, "--out", out, "-q",
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+    assert (outs["0"] / "verdicts.jsonl").read_bytes() == (outs["1"] / "verdicts.jsonl").read_bytes()
+    settings = json.loads((outs["1"] / "results.json").read_text(encoding="utf-8"))["settings"]
+    assert settings["judge_workers"] == 1
