@@ -10,6 +10,7 @@ All model text here is untrusted: it is only ever inserted escaped (jinja autoes
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -181,7 +182,37 @@ def _rescored_log(run: IceRun) -> Iterator[dict[str, Any]]:
         return
 
 
+_EVIDENCE_CACHE: OrderedDict[tuple[Any, ...], dict[str, list[IceEvidence]]] = OrderedDict()
+_EVIDENCE_CACHE_SIZE = 32  # runs: a report renders HTML, then Markdown, of every run it holds
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
 def ice_evidence(run: IceRun) -> dict[str, list[IceEvidence]]:
+    """`collect_ice_evidence`, read once per run and report: the HTML and the Markdown page both
+    show it, and reading a large run's responses twice doubled the report's cost."""
+    key = (
+        str(run.path.resolve()),
+        _stamp(run.path / "verdicts.jsonl"),
+        _stamp(run.path / "responses.jsonl"),
+        _stamp(Path(log)) if isinstance(log := run.settings.get("log"), str) else None,  # a rescore's log
+        tuple(str(r.target) for r in run.results),
+    )
+    found = _EVIDENCE_CACHE.get(key)
+    if found is None:
+        found = _EVIDENCE_CACHE[key] = collect_ice_evidence(run)
+        while len(_EVIDENCE_CACHE) > _EVIDENCE_CACHE_SIZE:
+            _EVIDENCE_CACHE.popitem(last=False)
+    return found
+
+
+def collect_ice_evidence(run: IceRun) -> dict[str, list[IceEvidence]]:
     """Per target: its contradicting responses, hard first, then strict, then loose.
 
     Verdicts and responses are streamed, and only the responses that contradict are kept, so a
