@@ -10,6 +10,9 @@ directory (every call is sent). Figures:
 * efficiency = (target queries x mean latency / concurrency) / (wall - start-up): 1.0 is the
   server's limit at that concurrency. Start-up is the wall time of the same command with
   --budget 1 against a zero-latency server (median of 3): interpreter, imports, set-up, report.
+* the bare-loop ceiling: the same number of calls from a bare aiohttp loop (nothing recorded or
+  judged) at the same concurrency against the same server; `bare_loop_efficiency` is the most a
+  Python client reached on this machine, `efficiency_vs_bare_loop` how close the CLI comes to it.
 * speedup over the paper's loop: the paper's scripts send one call at a time (openai SDK, each
   mutation, then each probe); its time is measured on --sequential-calls calls against the same
   server and scaled to the run's calls (target queries and mutations). The speedup uses the whole
@@ -124,6 +127,37 @@ def sequential_seconds_per_call(url: str, calls: int) -> float:
     return seconds
 
 
+def bare_loop_seconds(url: str, calls: int, concurrency: int, repeat: int = 3) -> float:
+    """The same number of calls from a bare aiohttp loop (no ledger, no judge, nothing recorded) at the
+    same concurrency against the same server, median of `repeat`: how close any Python client on this
+    machine gets to the limit. Against a fixed latency the answers come back in bursts, and the
+    server and the client each handle a burst one call at a time."""
+    import asyncio
+
+    import aiohttp
+
+    async def run() -> float:
+        slots = asyncio.Semaphore(concurrency)
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
+
+            async def one(i: int) -> None:
+                async with slots:
+                    body = {
+                        "model": "glm-4-plus",
+                        "messages": [{"role": "user", "content": f"Question {i}: who made you? {{query}}"}],
+                        "max_tokens": 512,
+                    }
+                    async with session.post(url + "/chat/completions", json=body) as reply:
+                        await reply.json()
+
+            await asyncio.gather(*(one(-i - 1) for i in range(concurrency)))  # connections up
+            started = time.perf_counter()
+            await asyncio.gather(*(one(i) for i in range(calls)))
+            return time.perf_counter() - started
+
+    return statistics.median(asyncio.run(run()) for _ in range(repeat))
+
+
 def load1() -> float:
     try:
         return round(os.getloadavg()[0], 2)
@@ -182,6 +216,7 @@ def main(argv: list[str] | None = None) -> None:
                 name=f"srv-{latency.label}",
             ) as srv:
                 per_call = sequential_seconds_per_call(srv.url, args.sequential_calls)
+                bare = {c: bare_loop_seconds(srv.url, args.budget, c) for c in concurrencies}
                 for mode in modes:
                     for concurrency in concurrencies:
                         for workers in worker_values:
@@ -196,6 +231,7 @@ def main(argv: list[str] | None = None) -> None:
                                     args.budget,
                                     startup[mode],
                                     per_call,
+                                    bare[concurrency],
                                     args.repeat,
                                     workers,
                                 )
@@ -209,7 +245,8 @@ def main(argv: list[str] | None = None) -> None:
         rows.append(
             (
                 f"{c['mode']:<8} {c['latency_ms']:>6} ms  c={c['concurrency']:<4} w={c['judge_workers']}",
-                f"eff {_eff(c['efficiency'])} (target {c['target']})  speedup {c['speedup_vs_sequential']:>6.1f}x  "
+                f"eff {_eff(c['efficiency'])} (target {c['target']}; bare loop {c['bare_loop_efficiency']:.3f}, "
+                f"vs it {_eff(c['efficiency_vs_bare_loop'])})  speedup {c['speedup_vs_sequential']:>6.1f}x  "
                 f"wall {c['wall_s']:.2f} s (ideal {c['ideal_s']:.2f} + start-up {c['startup_s']:.2f})  "
                 f"{c['target_queries']} queries + {c['mutator_calls']} mutations  load {c['load_before']}-{c['load_after']}",
             )
@@ -246,7 +283,7 @@ def _eff(value: float | None) -> str:
 
 def run_case(
     srv: ServerProcess, work: Path, env: dict[str, str], mode: str, latency: Latency, concurrency: int,
-    budget: int, startup_s: float, sequential_per_call: float, repeat: int, workers: str,
+    budget: int, startup_s: float, sequential_per_call: float, bare_s: float, repeat: int, workers: str,
 ) -> dict[str, Any]:  # fmt: skip
     before = load1()
     runs = [
@@ -286,6 +323,9 @@ def run_case(
         "ideal_s": round(ideal, 3),
         "all_wall_s": [round(w, 3) for w in walls],
         "efficiency": round(ideal / busy, 3) if busy > ideal / 2 else None,  # else start-up noise
+        "bare_loop_s": round(bare_s, 3),  # the same calls from a bare aiohttp loop
+        "bare_loop_efficiency": round(ideal / bare_s, 3),  # the most a Python client got here
+        "efficiency_vs_bare_loop": round(bare_s / busy, 3) if busy > ideal / 2 else None,
         "target": TARGETS.get(mode, TARGETS["fuzz-10"] if mode.startswith("fuzz") else 0.9),
         "sequential_s": round(sequential, 2),
         "speedup_vs_sequential": round(sequential / wall, 1),

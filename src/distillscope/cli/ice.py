@@ -62,7 +62,7 @@ JudgeWorkers = Annotated[
     str,
     typer.Option(
         "--judge-workers",
-        help="Processes that run the rules judge beside the event loop: auto (run: 1 on 2+ cores for 300+ answers; rescore: one per core), or a number (0: judge on the event loop). Same verdicts either way.",
+        help="Processes that run the rules judge beside the event loop: auto (run: 0, on the event loop, which measured as fast; rescore: one per core for 300+ responses), or a number. Same verdicts either way.",
     ),
 ]
 TargetOrg = Annotated[
