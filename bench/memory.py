@@ -131,7 +131,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--rse-command", choices=("run", "matrix"), default="run")
     parser.add_argument(
-        "--encoder", choices=("minilm", "wordllama"), default="minilm", help="RSE offline encoder"
+        "--encoder",
+        choices=("auto", "minilm", "minilm-onnx", "wordllama"),
+        default="auto",
+        help="RSE offline encoder",
     )
     parser.add_argument(
         "--rerun",

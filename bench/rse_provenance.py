@@ -213,7 +213,7 @@ def main() -> int:
         "--no-embed", action="store_true", help="lexical content only (as without the embed extra)"
     )
     parser.add_argument("--no-attribution", action="store_true", help="skip the attribution rows")
-    parser.add_argument("--encoder", choices=("minilm", "wordllama"), default="minilm")
+    parser.add_argument("--encoder", choices=("auto", "minilm", "minilm-onnx", "wordllama"), default="auto")
     args = parser.parse_args()
     if not (args.data / "provenance.json").is_file():
         print(f"no MT-bench data at {args.data} (needs ../shared/data/mt-bench)", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -11,6 +12,16 @@ from distillscope.testing.server import OpenAIServer
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The one-time ONNX export of `--encoder auto` goes to a folder of this test session, not to the
+    user's cache (unless DISTILLSCOPE_CACHE_DIR already names one, e.g. a CI cache)."""
+    with pytest.MonkeyPatch.context() as patch:
+        if not os.environ.get("DISTILLSCOPE_CACHE_DIR"):
+            patch.setenv("DISTILLSCOPE_CACHE_DIR", str(tmp_path_factory.mktemp("distillscope-cache")))
+        yield
 
 
 @pytest.fixture

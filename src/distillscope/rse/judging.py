@@ -35,7 +35,7 @@ class JudgeOptions:
     max_chars: int = MAX_JUDGE_CHARS  # offline judge: characters of each answer it reads
     panel: tuple[str, ...] = ()  # --judges: several model specs, combined by `reducer`
     reducer: Reducer = "majority"
-    encoder: str = "minilm"  # offline judge: minilm or wordllama (embed.ENCODERS)
+    encoder: str = "auto"  # offline judge: auto, minilm, minilm-onnx or wordllama (embed.ENCODERS)
 
 
 def _offline(ctx: RunContext, options: JudgeOptions) -> SimilarityJudge:
@@ -48,7 +48,7 @@ def _offline(ctx: RunContext, options: JudgeOptions) -> SimilarityJudge:
         raise UserError(
             f"--judge offline is not available here ({exc}); give a model spec for the LLM judge"
         ) from None
-    if options.encoder == "minilm" and not embed.available():
+    if embed.resolve_encoder(options.encoder) == "minilm" and not embed.available():
         # content is lexical only, and the evidence says so
         return OfflineJudge(embeddings=False, max_chars=options.max_chars)
     try:

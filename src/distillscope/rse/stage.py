@@ -41,7 +41,7 @@ class RseCommon:
     judge_max_chars: int = MAX_JUDGE_CHARS  # offline judge: characters of each answer it reads
     judges: str | None = None  # a panel of LLM judges, "SPEC,SPEC,SPEC" (instead of `judge`)
     judge_reducer: str = "majority"  # how a panel's ratings combine: majority or mean
-    encoder: str = "minilm"  # the offline judge's sentence embeddings: minilm or wordllama
+    encoder: str = "auto"  # the offline judge's sentence embeddings: embed.ENCODERS
 
     def validate(self) -> None:
         if self.sharegpt_turns not in SHAREGPT_TURNS:
@@ -85,7 +85,10 @@ class RseCommon:
         )  # fmt: skip
 
     def record(self) -> dict[str, Any]:
-        """What results.json and config.json say about these settings."""
+        """What results.json and config.json say about these settings; `--encoder auto` is recorded
+        as the encoder it resolves to here, so the settings fingerprint sees a change of encoder."""
+        from distillscope.rse.offline.embed import resolve_encoder
+
         return {
             "datasets": self.datasets,
             "sample": self.sample,
@@ -97,7 +100,7 @@ class RseCommon:
             "judge_max_chars": self.judge_max_chars,
             "judges": self.judges,
             "judge_reducer": self.judge_reducer,
-            "encoder": self.encoder,
+            "encoder": resolve_encoder(self.encoder),
             "sharegpt_turns": self.turns,
             "system_prompt": self.system_prompt,
             "answer_params": self.params().model_dump(exclude_none=True),
