@@ -45,10 +45,9 @@ def test_a_one_query_ice_run_with_its_report_loads_no_heavy_library(
     argv = ["distillscope", "ice", "run", "--target", f"openai-compatible:glm-4-plus@{server.url}",
             "--budget", "1", "--out", str(out), "--quiet"]  # fmt: skip
     code = (
-        "import runpy, sys\n"
+        "import sys\nimport distillscope.cli as c\n"
         f"sys.argv = {argv!r}\n"
-        "try:\n    runpy.run_module('distillscope', run_name='__main__')\n"
-        "except SystemExit as done:\n    assert not done.code, done.code"
+        "status = c.run(sys.argv[1:])\nassert status == 0, status"
     )
     assert loaded_after(code, ICE_RUN_HEAVY) == []
     assert server.requests == 2  # one mutation, one probe
