@@ -148,6 +148,19 @@ class _ModelLane:
     announced_at: float = -1e9  # when a rate-limit wait was last announced
 
 
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """One call on its way: its lane, ledger key and request, for progress its stage, and the
+    priority of its wait for a slot."""
+
+    lane: _ModelLane
+    key: str
+    request_json: str
+    request: ModelRequest
+    stage: str
+    priority: int = 0
+
+
 class Scheduler:
     def __init__(
         self,
@@ -176,7 +189,7 @@ class Scheduler:
         lane = self._lane(backend)
         request = backend.prepare(request)
         key, request_json = keyed_request(backend.ledger_identity(), request)
-        return await self._call_keyed(lane, key, request_json, request, stage, priority)
+        return await self._call_keyed(_Call(lane, key, request_json, request, stage, priority))
 
     async def map(
         self,
@@ -209,7 +222,7 @@ class Scheduler:
                     on_result(i, cached)
             else:
                 tasks[i] = asyncio.ensure_future(
-                    self._call_keyed(lane, key, request_json, request, stage, unanswered=True)
+                    self._call_keyed(_Call(lane, key, request_json, request, stage), unanswered=True)
                 )
                 if on_result is not None:
                     tasks[i].add_done_callback(partial(_report_result, on_result, i))
@@ -279,24 +292,15 @@ class Scheduler:
             self._lanes[id(backend)] = lane
         return lane
 
-    async def _call_keyed(
-        self,
-        lane: _ModelLane,
-        key: str,
-        request_json: str,
-        request: ModelRequest,
-        stage: str,
-        priority: int = 0,
-        *,
-        unanswered: bool = False,
-    ) -> CallResult:
+    async def _call_keyed(self, call: _Call, *, unanswered: bool = False) -> CallResult:
+        key = call.key
         shared = self._inflight.get(key)
         if shared is not None:  # the same request is already on its way: share its answer
             return await asyncio.shield(shared)
         future: asyncio.Future[CallResult] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
-            result = await self._resolve(lane, key, request_json, request, stage, priority, unanswered)
+            result = await self._resolve(call, unanswered)
             future.set_result(result)
             return result
         except BaseException as exc:
@@ -317,19 +321,17 @@ class Scheduler:
         self.progress.advance(stage, cached=True)
         return CallResult(key, entry.response, cached=True, attempts=entry.attempts)
 
-    async def _resolve(
-        self,
-        lane: _ModelLane,
-        key: str,
-        request_json: str,
-        request: ModelRequest,
-        stage: str,
-        priority: int = 0,
-        unanswered: bool = False,
-    ) -> CallResult:
+    async def _resolve(self, call: _Call, unanswered: bool = False) -> CallResult:
         """The call's answer: from the ledger, or sent under a claim. `unanswered`: the caller has
         just looked the key up (`map`), so the first lookup is skipped; a claim that fails (another
         process holds the key) looks again."""
+        lane, key, request_json, request, stage = (
+            call.lane,
+            call.key,
+            call.request_json,
+            call.request,
+            call.stage,
+        )
         while not unanswered:
             entry = self.ledger.get(key)
             if entry is not None and entry.response is not None:
@@ -338,7 +340,7 @@ class Scheduler:
                 await asyncio.sleep(0.2)  # another process is calling it right now
                 continue
             break
-        await lane.slots.acquire(priority)
+        await lane.slots.acquire(call.priority)
         try:
             self.budget.check()
             self.budget.calls += 1  # counted before the claim's await: no other call slips past the budget
@@ -358,7 +360,7 @@ class Scheduler:
         finally:
             lane.slots.release()
         if not claimed:  # another process holds it or has answered it: look again, slot given back
-            return await self._resolve(lane, key, request_json, request, stage, priority)
+            return await self._resolve(call)
         if result.response is not None:
             self.ledger.record_ok_grouped(key, result.response, result.attempts)
             usage = result.response.usage
