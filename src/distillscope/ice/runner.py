@@ -25,7 +25,7 @@ from distillscope.ice.identity import IdentityRegistry
 from distillscope.ice.judges import Judge, JudgeContext, judge_report, make_judge
 from distillscope.ice.judges.llm import check_preset
 from distillscope.ice.judges.recorded import Labels
-from distillscope.ice.judges.workers import auto_workers, close_judge, rescore_workers, with_workers
+from distillscope.ice.judges.workers import close_judge, rescore_workers, with_workers
 from distillscope.ice.logs import LogRow, iter_log
 from distillscope.ice.probes import load_probes
 from distillscope.ice.scoring import (
@@ -218,14 +218,6 @@ def _recorded_width(out: Path) -> int | None:
 
 
 # ---------------------------------------------------------------------------------- ice run
-def _expected_answers(s: IceRunSettings, n_templates: int, n_probes: int) -> int:
-    """About how many answers the run will judge (it decides whether judge workers pay off)."""
-    if s.mode == "fuzz":
-        return s.budget or DEFAULT_FUZZ_BUDGET
-    pairs = n_probes * (n_templates if s.mode == "grid" else 1)
-    return min(pairs, s.budget) if s.budget is not None else pairs
-
-
 def _make_judge(
     ctx: RunContext,
     registry: IdentityRegistry,
@@ -265,9 +257,7 @@ async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -
         model_name=target.config.model, org=s.target_org, declared=target.config.identity
     )
     judge = _make_judge(ctx, registry, s.judge, s.judge_model, s.seed, s.judge_preset, s.structured)
-    expected = _expected_answers(s, len(templates), len(probes))
-    workers = s.judge_workers if s.judge_workers is not None else auto_workers(expected)
-    judge = with_workers(judge, workers)
+    judge = with_workers(judge, s.judge_workers or 0)  # auto: on the event loop (see judges/workers.py)
     mutator = ctx.model(s.mutator or s.target) if s.mode == "fuzz" else None
     width = None
     if s.mode == "fuzz":  # iterations in flight: enough to keep the target's lane busy

@@ -31,19 +31,13 @@ if TYPE_CHECKING:  # the rules judge and the process pool load only when workers
     from distillscope.ice.identity import IdentityRegistry
     from distillscope.ice.judges.rules import RulesJudge
 
-# Answers a run should expect before workers pay for their start (~0.2 s of a core each): below
-# this, `auto` judges on the event loop.
+# Responses a rescore should have before workers pay for their start (~0.2 s of a core each).
+# `ice run` judges on the event loop unless told otherwise: measured on 2 cores against a local
+# server (bench/README.md), a worker did not shorten its dispatch at concurrency 32 or 128 (a third
+# busy process beside the client and the server, every batch pickled both ways) and cost ~60 ms to
+# start. `--judge-workers 1` is there for a loop that judging keeps busy (a fast remote endpoint).
 AUTO_MIN_ANSWERS = 300
 _WORKER: RulesJudge | None = None  # the judge of this worker process
-
-
-def auto_workers(expected_answers: int | None) -> int:
-    """`--judge-workers auto` for `ice run`: none, the judge stays on the event loop. Measured on 2
-    cores against a local server (bench/README.md), a worker did not shorten the dispatch at
-    concurrency 32 or 128 (the server shares the cores and sets the pace) and cost ~60 ms to start;
-    `--judge-workers 1` is there for a loop that judging keeps busy (a fast remote endpoint)."""
-    del expected_answers  # kept for the signature: a measured rule may use it
-    return 0
 
 
 def rescore_workers(answers: int) -> int:
