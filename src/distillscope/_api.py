@@ -75,8 +75,10 @@ async def ice_run_async(target: str, *, out: PathLike | None = None, **kwargs: A
 
 
 async def ice_rescore_async(log: PathLike, *, out: PathLike | None = None, **kwargs: Any) -> IceResult:
-    """`distillscope ice rescore LOG`: judge, judge_model, target_org, vendor_words, seed, plus the
-    run-wide options."""
+    """`distillscope ice rescore LOG`: judge, judge_model, target_org, vendor_words, seed,
+    judge_workers (processes for the rules judge; 0 by default here, since spawned workers re-import
+    the calling script: pass a number from a script with an `if __name__ == "__main__"` guard), plus
+    the run-wide options."""
     from distillscope.engine.run import RunContext
     from distillscope.errors import UserError
     from distillscope.ice.runner import IceRescoreSettings, rescore_ice

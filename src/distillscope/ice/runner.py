@@ -128,7 +128,10 @@ class IceRescoreSettings:
     identities: str | None = None  # a YAML file of extra model families (IdentityRegistry.extended)
     judge_preset: str = "rubric"
     structured: str = "auto"
-    judge_workers: int | None = None  # processes judging the chunks; None: auto (the cores but one)
+    # Processes judging the chunks; None: auto (one per core for 300+ responses), which the CLI asks
+    # for. The library's default is none: spawned workers re-import the main module, which a script
+    # without an `if __name__ == "__main__"` guard would run again.
+    judge_workers: int | None = 0
 
 
 def shared_flags(ctx: RunContext, out: Path) -> dict[str, Any]:
