@@ -16,7 +16,7 @@ from typing import NoReturn
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 # The imports make ~60,000 objects that live as long as the process; the collector would walk them
-# again and again on the way (see `main`).
+# again and again on the way (see `run`).
 _collecting = gc.isenabled()
 gc.disable()
 try:
