@@ -154,48 +154,12 @@ def test_demo_ice_stage_catches_the_simulated_distilled_model(openai_server: Any
     assert "| smollm2-as-openai (simulated distilled) | rules | 1.000 [" in report
 
 
-def _start_server_process(tmp_path: Path, latency_ms: int) -> tuple[subprocess.Popen[str], str, Path]:
-    stats = tmp_path / "server-stats.json"
-    sock = __import__("socket").socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "distillscope.testing.server",
-            "--port",
-            str(port),
-            "--latency-ms",
-            str(latency_ms),
-            "--stats-file",
-            str(stats),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    assert "listening" in proc.stdout.readline()
-    return proc, f"http://127.0.0.1:{port}/v1", stats
-
-
-def _wait_for_answers(ledger: Path, at_least: int, timeout: float = 60) -> None:
-    import sqlite3
-
+def _wait_for_answers(ok_rows: Any, ledger: Path, at_least: int, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if ledger.exists():
-            try:
-                db = sqlite3.connect(f"file:{ledger}?mode=ro", uri=True)
-                n = db.execute("SELECT COUNT(*) FROM calls WHERE status = 'ok'").fetchone()[0]
-                db.close()
-                if n >= at_least:
-                    return
-            except sqlite3.Error:
-                pass
+    while ok_rows(ledger) < at_least:
+        if time.monotonic() > deadline:
+            raise AssertionError("the run never started answering")
         time.sleep(0.05)
-    raise AssertionError("the run never started answering")
 
 
 def _committed_prompts(ledger: Path) -> set[str]:
@@ -208,43 +172,24 @@ def _committed_prompts(ledger: Path) -> set[str]:
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-def test_sigkill_then_rerun_repeats_no_finished_call(tmp_path: Path, seed: int) -> None:
-    prompts = tmp_path / "p.jsonl"
-    prompts.write_text(
-        "".join(json.dumps({"id": f"q{i}", "prompt": f"question {i}"}) + "\n" for i in range(400))
-    )
-    server, url, stats_file = _start_server_process(tmp_path, latency_ms=40)
+def test_sigkill_then_rerun_repeats_no_finished_call(
+    tmp_path: Path, seed: int, server_process: Any, make_prompts: Any, answer_args: Any, ok_rows: Any
+) -> None:
+    prompts = make_prompts(tmp_path / "p.jsonl", 400)
+    server = server_process(latency_ms=40)
     out = tmp_path / "run"
-    args = [
-        sys.executable,
-        "-m",
-        "distillscope",
-        "models",
-        "answer",
-        f"openai-compatible:m@{url}",
-        "--prompts",
-        str(prompts),
-        "--out",
-        str(out),
-        "--concurrency",
-        "4",
-        "--quiet",
-    ]
-    try:
-        victim = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait_for_answers(out / "ledger.sqlite", at_least=10)
-        time.sleep(random.Random(seed).uniform(0.0, 0.6))  # a random point mid-run
-        victim.send_signal(signal.SIGKILL)
-        victim.wait()
-        assert not (out / "results.json").exists()  # no finished-looking results from a killed run
-        committed = _committed_prompts(out / "ledger.sqlite")
-        assert 0 < len(committed) < 400
-        rerun = subprocess.run(args, capture_output=True, text=True, timeout=120)
-        assert rerun.returncode == 0, rerun.stderr
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(10)
-    stats = json.loads(stats_file.read_text())
+    args = [sys.executable, "-m", "distillscope", *answer_args(server.url, prompts, out)]
+    victim = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_for_answers(ok_rows, out / "ledger.sqlite", at_least=10)
+    time.sleep(random.Random(seed).uniform(0.0, 0.6))  # a random point mid-run
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    assert not (out / "results.json").exists()  # no finished-looking results from a killed run
+    committed = _committed_prompts(out / "ledger.sqlite")
+    assert 0 < len(committed) < 400
+    rerun = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert rerun.returncode == 0, rerun.stderr
+    stats = server.stop()
     by_prompt = stats["finished_by_prompt"]
     # Every call whose answer was committed before the kill was never sent again ...
     assert all(by_prompt[p] == 1 for p in committed)
@@ -257,31 +202,19 @@ def test_sigkill_then_rerun_repeats_no_finished_call(tmp_path: Path, seed: int) 
     assert results["complete"] is True
 
 
-def test_sigint_stops_cleanly_with_resume_hint(tmp_path: Path) -> None:
+def test_sigint_stops_cleanly_with_resume_hint(tmp_path: Path, answer_args: Any, ok_rows: Any) -> None:
     prompts = tmp_path / "p.txt"
     prompts.write_text("".join(f"q{i}\n" for i in range(400)))
     with OpenAIServer(latency_ms=200) as server:
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "distillscope",
-                "models",
-                "answer",
-                f"openai-compatible:m@{server.url}",
-                "--prompts",
-                str(prompts),
-                "--out",
-                str(tmp_path / "run"),
-                "--concurrency",
-                "2",
-                "--quiet",
-            ],
+            [sys.executable, "-m", "distillscope", *answer_args(server.url, prompts, tmp_path / "run", 2)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        _wait_for_answers(tmp_path / "run" / "ledger.sqlite", at_least=2)  # mid-run, not mid-start-up
+        _wait_for_answers(
+            ok_rows, tmp_path / "run" / "ledger.sqlite", at_least=2
+        )  # mid-run, not mid-start-up
         started = time.monotonic()
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=10)

@@ -17,34 +17,22 @@ import pytest
 N = 60
 
 
-def answer(url: str, prompts: Path, out: Path, cache: Path | None = None) -> list[str]:
-    args = [
-        sys.executable,
-        "-m",
-        "distillscope",
-        "models",
-        "answer",
-        f"openai-compatible:m@{url}",
-        "--prompts",
-        str(prompts),
-        "--out",
-        str(out),
-        "--concurrency",
-        "6",
-        "--quiet",
-    ]
-    return args + (["--cache", str(cache)] if cache else [])
-
-
 def test_two_processes_sharing_a_ledger_send_each_call_once(
-    tmp_path: Path, server_process: Any, make_prompts: Any, read_ledger: Any
+    tmp_path: Path, server_process: Any, make_prompts: Any, read_ledger: Any, answer_args: Any
 ) -> None:
     prompts = make_prompts(tmp_path / "p.jsonl", N)
     server = server_process(latency_ms=40)
     cache = tmp_path / "shared.sqlite"
     procs = [
         subprocess.Popen(
-            answer(server.url, prompts, tmp_path / f"run{i}", cache),
+            [
+                sys.executable,
+                "-m",
+                "distillscope",
+                *answer_args(server.url, prompts, tmp_path / f"run{i}", concurrency=6),
+                "--cache",
+                str(cache),
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

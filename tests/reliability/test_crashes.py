@@ -29,21 +29,6 @@ def comparable(results: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
-def answer_args(url: str, prompts: Path, out: Path) -> list[str]:
-    return [
-        "models",
-        "answer",
-        f"openai-compatible:m@{url}",
-        "--prompts",
-        str(prompts),
-        "--out",
-        str(out),
-        "--concurrency",
-        "4",
-        "--quiet",
-    ]
-
-
 def kill_when(
     out: Path,
     ok_rows: Callable[[Path], int],
@@ -66,13 +51,12 @@ def kill_when(
 
 
 @pytest.fixture(scope="module")
-def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def uninterrupted(
+    tmp_path_factory: pytest.TempPathFactory, make_prompts: Any, answer_args: Any
+) -> tuple[Path, Path]:
     """The prompts and the run directory of one uninterrupted run, shared by the kill seeds."""
     base = tmp_path_factory.mktemp("uninterrupted")
-    prompts = base / "p.jsonl"
-    prompts.write_text(
-        "".join(json.dumps({"id": f"q{i}", "prompt": f"question {i}"}) + "\n" for i in range(N_PROMPTS))
-    )
+    prompts = make_prompts(base / "p.jsonl", N_PROMPTS)
     with OpenAIServer(latency_ms=5) as server:
         clean = subprocess.run(
             [sys.executable, "-m", "distillscope", *answer_args(server.url, prompts, base / "clean")],
@@ -93,6 +77,7 @@ def test_sigkill_at_a_random_point_then_rerun_equals_an_uninterrupted_run(
     ok_rows: Any,
     read_ledger: Any,
     uninterrupted: tuple[Path, Path],
+    answer_args: Any,
 ) -> None:
     prompts, clean_out = uninterrupted
     server = server_process(latency_ms=15)
@@ -131,7 +116,7 @@ def test_sigkill_at_a_random_point_then_rerun_equals_an_uninterrupted_run(
 
 
 def test_ctrl_c_stops_within_5_s_says_how_to_resume_and_resume_finishes(
-    tmp_path: Path, server_process: Any, run_cli: Any, make_prompts: Any, ok_rows: Any
+    tmp_path: Path, server_process: Any, run_cli: Any, make_prompts: Any, ok_rows: Any, answer_args: Any
 ) -> None:
     prompts = make_prompts(tmp_path / "p.jsonl", N_PROMPTS)
     server = server_process(latency_ms=150)
