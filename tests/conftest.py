@@ -11,6 +11,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,6 +153,21 @@ def count_ok(path: Path) -> int:
             db.close()
     except sqlite3.Error:
         return 0
+
+
+def wait_for_answers(ledger: Path, at_least: int, timeout: float = 60) -> None:
+    """Return once the ledger that a run in another process writes holds `at_least` answers."""
+    deadline = time.monotonic() + timeout
+    while count_ok(ledger) < at_least:
+        if time.monotonic() > deadline:
+            raise AssertionError("the run never started answering")
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+def answers_in() -> Callable[..., None]:
+    """`answers_in(ledger, at_least=10)`: wait for a run in another process to be mid-run."""
+    return wait_for_answers
 
 
 @pytest.fixture

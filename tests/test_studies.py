@@ -19,7 +19,6 @@ import distillscope as ds
 from distillscope.results import StudyResult
 from distillscope.testing.server import OpenAIServer
 
-from .cli.test_cli import _start_server_process, _wait_for_answers
 from .ice.conftest import target_reply
 from .test_api import reference_reply
 
@@ -143,8 +142,11 @@ def test_study_file_errors_name_file_and_field(
     assert result.exit_code == 2 and "field 'ice.budget'" in result.output
 
 
-def test_study_killed_mid_run_then_rerun_repeats_no_finished_call(tmp_path: Path) -> None:
-    server, url, stats_file = _start_server_process(tmp_path, latency_ms=40)
+def test_study_killed_mid_run_then_rerun_repeats_no_finished_call(
+    tmp_path: Path, server_process: Any, answers_in: Any
+) -> None:
+    server = server_process(latency_ms=40)
+    url = server.url
     path = tmp_path / "study.yaml"
     path.write_text(
         f"""models:
@@ -168,19 +170,15 @@ ice: {{mode: plain, budget: 120, judge: rules}}
         "4",
         "-q",
     ]
-    try:
-        victim = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait_for_answers(out / "ledger.sqlite", at_least=10)
-        time.sleep(random.Random(3).uniform(0.0, 0.6))  # a point in the first target's run
-        victim.send_signal(signal.SIGKILL)
-        victim.wait()
-        assert not (out / "results.json").exists()
-        rerun = subprocess.run(args, capture_output=True, text=True, timeout=300)
-        assert rerun.returncode == 0, rerun.stderr
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(10)
-    stats = json.loads(stats_file.read_text())
+    victim = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    answers_in(out / "ledger.sqlite", at_least=10)
+    time.sleep(random.Random(3).uniform(0.0, 0.6))  # a point in the first target's run
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    assert not (out / "results.json").exists()
+    rerun = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    stats = server.stop()
     assert stats["finished"] - stats["finished_twice"] == 240  # every call of both targets answered
     assert stats["finished_twice"] <= 4  # only calls in flight at the kill (--concurrency 4) went twice
     result = ds.load(out)

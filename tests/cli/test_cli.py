@@ -154,14 +154,6 @@ def test_demo_ice_stage_catches_the_simulated_distilled_model(openai_server: Any
     assert "| smollm2-as-openai (simulated distilled) | rules | 1.000 [" in report
 
 
-def _wait_for_answers(ok_rows: Any, ledger: Path, at_least: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while ok_rows(ledger) < at_least:
-        if time.monotonic() > deadline:
-            raise AssertionError("the run never started answering")
-        time.sleep(0.05)
-
-
 def _committed_prompts(ledger: Path) -> set[str]:
     import sqlite3
 
@@ -173,14 +165,14 @@ def _committed_prompts(ledger: Path) -> set[str]:
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_sigkill_then_rerun_repeats_no_finished_call(
-    tmp_path: Path, seed: int, server_process: Any, make_prompts: Any, answer_args: Any, ok_rows: Any
+    tmp_path: Path, seed: int, server_process: Any, make_prompts: Any, answer_args: Any, answers_in: Any
 ) -> None:
     prompts = make_prompts(tmp_path / "p.jsonl", 400)
     server = server_process(latency_ms=40)
     out = tmp_path / "run"
     args = [sys.executable, "-m", "distillscope", *answer_args(server.url, prompts, out)]
     victim = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _wait_for_answers(ok_rows, out / "ledger.sqlite", at_least=10)
+    answers_in(out / "ledger.sqlite", at_least=10)
     time.sleep(random.Random(seed).uniform(0.0, 0.6))  # a random point mid-run
     victim.send_signal(signal.SIGKILL)
     victim.wait()
@@ -202,7 +194,7 @@ def test_sigkill_then_rerun_repeats_no_finished_call(
     assert results["complete"] is True
 
 
-def test_sigint_stops_cleanly_with_resume_hint(tmp_path: Path, answer_args: Any, ok_rows: Any) -> None:
+def test_sigint_stops_cleanly_with_resume_hint(tmp_path: Path, answer_args: Any, answers_in: Any) -> None:
     prompts = tmp_path / "p.txt"
     prompts.write_text("".join(f"q{i}\n" for i in range(400)))
     with OpenAIServer(latency_ms=200) as server:
@@ -212,9 +204,7 @@ def test_sigint_stops_cleanly_with_resume_hint(tmp_path: Path, answer_args: Any,
             stderr=subprocess.PIPE,
             text=True,
         )
-        _wait_for_answers(
-            ok_rows, tmp_path / "run" / "ledger.sqlite", at_least=2
-        )  # mid-run, not mid-start-up
+        answers_in(tmp_path / "run" / "ledger.sqlite", at_least=2)  # mid-run, not mid-start-up
         started = time.monotonic()
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=10)
