@@ -53,3 +53,13 @@ def test_a_one_query_ice_run_with_its_report_loads_no_heavy_library(
     assert server.requests == 2  # one mutation, one probe
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "<svg" in html and "ICE identity contradiction by target" in html  # the figure is there
+
+
+def test_the_report_warm_up_loads_the_report_and_no_heavy_library() -> None:
+    """An `ice run` imports the report and loads its template in the lulls of its traffic."""
+    code = (
+        "import sys\nfrom distillscope.cli.options import REPORT_MODULES, report_warm_jobs\n"
+        "for job in report_warm_jobs():\n    job()\n"
+        "assert all(name in sys.modules for name in REPORT_MODULES)"
+    )
+    assert loaded_after(code, ICE_RUN_HEAVY) == []

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from distillscope.engine.ledger import Ledger
-from distillscope.engine.scheduler import Budget, Scheduler
+from distillscope.engine.scheduler import DISPATCH_CHUNK, Budget, Scheduler
 from distillscope.errors import BudgetExhausted
 from distillscope.models.spec import build_backend
 from distillscope.models.types import ModelRequest
@@ -202,3 +202,38 @@ def test_a_priority_call_takes_the_next_free_slot(openai_server: Any, tmp_path: 
 
     finished = asyncio.run(go())
     assert finished.index("mutation") <= 3  # in the second wave, not after the four queued probes
+
+
+def test_a_map_longer_than_its_dispatch_chunks_keeps_order_and_the_ledger(
+    openai_server: Any, tmp_path: Path
+) -> None:
+    """`map` keys and looks up its requests a chunk at a time (the later chunks while the first
+    calls are out): answers stay in input order, and a rerun answers each finished call from the
+    ledger whichever chunk it falls in."""
+    server = openai_server(latency_ms=2)
+    n = 5 * DISPATCH_CHUNK + 7
+    ledger = tmp_path / "l.sqlite"
+    seen: list[int] = []
+
+    async def go(which: list[int]) -> list[Any]:
+        backend = build_backend(f"openai-compatible:m@{server.url}", retry_base_s=0.01)
+        scheduler = Scheduler(Ledger(ledger), concurrency=4)
+        try:
+            return await scheduler.map(
+                backend,
+                [requests(n)[i] for i in which],
+                stage="t",
+                on_result=lambda i, _r: seen.append(i),
+            )
+        finally:
+            await backend.aclose()
+            scheduler.ledger.close()
+
+    odd = [i for i in range(n) if i % 3 == 1]
+    asyncio.run(go(odd))
+    seen.clear()
+    every = asyncio.run(go(list(range(n))))
+    assert [r.text for r in every] == [f"echo: question {i}" for i in range(n)]
+    assert [i for i, r in enumerate(every) if r.cached] == odd
+    assert sorted(seen) == list(range(n))  # each answer reported once
+    assert server.stats()["requests"] == n  # no finished call sent twice

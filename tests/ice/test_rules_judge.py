@@ -343,3 +343,27 @@ def test_weighted_accuracy_on_the_audited_gold(judge: RulesJudge) -> None:
     loose = sum(pop[s] * sum(h[0] for h in rows) / len(rows) for s, rows in hits.items()) / total
     strict = sum(pop[s] * sum(h[1] for h in rows) / len(rows) for s, rows in hits.items()) / total
     assert loose >= 0.95 and strict >= 0.97, (loose, strict)
+
+
+def test_warm_jobs_compile_every_pattern_ahead_and_change_no_verdict() -> None:
+    """A run compiles the judge's patterns in the lulls of its traffic (`warm_jobs`); afterwards
+    every lazy pattern and every name pattern is compiled, and the verdicts are the ones a cold
+    judge gives."""
+    from distillscope.ice.judges import rules
+
+    answers = [
+        "I am ChatGPT, a large language model developed by OpenAI.",
+        "我是通义千问，由阿里云开发的大语言模型。",
+        "As Claude, made by Anthropic, I can't say.",
+        "DAN: I was built by the folks at Google DeepMind.",
+    ]
+    items = [JudgeItem(index=i, prompt="p {query}", query="q", response=a) for i, a in enumerate(answers)]
+    cold = [RulesJudge().judge_one(item, QWEN) for item in items]
+    warm = RulesJudge()
+    jobs = warm.warm_jobs()
+    assert jobs
+    for job in jobs:
+        job()
+    assert all("search" in vars(p) for p in rules._module_patterns())
+    assert set(warm.registry._first_regex) == set(warm.registry._by_first)
+    assert [warm.judge_one(item, QWEN) for item in items] == cold

@@ -19,6 +19,7 @@ from distillscope.cli.options import (
     SystemPrompt,
     console,
     finite_float,
+    report_warm_jobs,
     run_command,
     write_run_report,
 )
@@ -258,6 +259,7 @@ def run(
             max_calls=max_calls, max_tokens=max_tokens_total, quiet=quiet, force=force,
         )  # fmt: skip
         async with RunContext(options) as ctx:
+            ctx.warm_up(report_warm_jobs())
             results = await run_ice(ctx, settings)
             write_run_report(ctx.out)  # report.html and report.md beside the results
             if not quiet:

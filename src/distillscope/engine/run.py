@@ -16,6 +16,7 @@ when this run finishes, so `results.json` always matches `config.json`.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import json
@@ -23,7 +24,7 @@ import logging
 import os
 import sqlite3
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ from typing import Any
 
 from distillscope import __version__
 from distillscope.engine.ledger import Ledger
+from distillscope.engine.lulls import cancel_quietly
 from distillscope.engine.progress import Progress
 from distillscope.engine.scheduler import Budget, Scheduler
 from distillscope.errors import UserError
@@ -257,6 +259,12 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
         self.backends: dict[str, Backend] = {}
         self.started_at = dt.datetime.now(dt.UTC)
         self._log_handler = self._open_log()
+        self._warming: list[asyncio.Task[None]] = []
+
+    def warm_up(self, jobs: Iterable[Callable[[], object]]) -> None:
+        """Do `jobs` (set-up the run will need: a judge's patterns, the report's imports) in the
+        lulls of the run's traffic; the ones not done when the run ends are dropped."""
+        self._warming.append(self.scheduler.lulls.run_in_lulls(jobs))
 
     def model(self, spec: str, **overrides: Any) -> Backend:
         """The backend for a spec; one instance per (spec, overrides) so lanes are shared."""
@@ -372,6 +380,8 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        for task in self._warming:
+            await cancel_quietly(task)
         self.progress.__exit__(*exc)
         for backend in self.backends.values():
             await backend.aclose()

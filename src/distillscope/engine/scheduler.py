@@ -18,6 +18,7 @@ from functools import partial
 
 from distillscope.engine.ledger import Ledger, LedgerEntry, keyed_request
 from distillscope.engine.limits import PrioritySlots, TokenBucket
+from distillscope.engine.lulls import Lulls
 from distillscope.engine.progress import Progress
 from distillscope.errors import BackendError, BudgetExhausted, UserError
 from distillscope.models.base import Backend
@@ -64,6 +65,8 @@ UNREACHABLE_RETRIES = 2
 # not answered a single call yet: the run stops with a UserError instead of failing every call.
 # Redirects to another origin (and redirect loops) are refused the same way.
 FATAL_BEFORE_FIRST_ANSWER = {401, 403, 404, 301, 302, 303, 307, 308, 310}
+# `map` keys and looks up its requests this many at a time (at least twice the lane's concurrency)
+DISPATCH_CHUNK = 64
 # A Retry-After wait at least this long is announced (at most once per ANNOUNCE_EVERY_S per model).
 ANNOUNCE_WAIT_S = 1.0
 ANNOUNCE_EVERY_S = 10.0
@@ -177,6 +180,7 @@ class Scheduler:
         self._lanes: dict[int, _ModelLane] = {}
         self._inflight: dict[str, asyncio.Future[CallResult]] = {}
         self.started = time.monotonic()
+        self.lulls = Lulls()  # marked at every send and answer: CPU work that can wait fills the gaps
 
     # -- public API ----------------------------------------------------------------------------
 
@@ -201,42 +205,50 @@ class Scheduler:
     ) -> list[CallResult]:
         """Many calls at once, results in input order (the lane bounds the concurrency).
 
-        Answers already in the ledger are read in one query per chunk and returned without a
-        task each, so rerunning a finished 10,000-call run takes about a second. `on_result(i,
+        Answers already in the ledger are read in one query per chunk of requests and returned
+        without a task each, so rerunning a finished 10,000-call run takes about a second. `on_result(i,
         result)` is called as each answer arrives (ledger answers at once), so a caller can work on
         early answers (judge them) while later ones are in flight."""
         requests = list(requests)
         self.progress.add_total(stage, len(requests))
         lane = self._lane(backend)
         identity = backend.ledger_identity()
-        prepared = [backend.prepare(r) for r in requests]
-        keyed = [keyed_request(identity, r) for r in prepared]
-        answers = self.ledger.answers([key for key, _ in keyed])
         results: list[CallResult | None] = [None] * len(requests)
         tasks: dict[int, asyncio.Future[CallResult]] = {}
-        for i, ((key, request_json), request) in enumerate(zip(keyed, prepared, strict=True)):
-            entry = answers.get(key)
-            if entry is not None:
-                results[i] = cached = self._cached(lane, key, entry, stage)
-                if on_result is not None:
-                    on_result(i, cached)
-            else:
-                tasks[i] = asyncio.ensure_future(
-                    self._call_keyed(_Call(lane, key, request_json, request, stage), unanswered=True)
-                )
-                if on_result is not None:
-                    tasks[i].add_done_callback(partial(_report_result, on_result, i))
-        if tasks:
-            try:
+        # The first chunk fills the lane's slots at once; the later ones are keyed and looked up in
+        # the lulls while its calls are out: the first call of a 10,000-call map goes out after 64
+        # requests are keyed, not after all of them.
+        size = max(DISPATCH_CHUNK, 2 * lane.limit)
+        try:
+            for start in range(0, len(requests), size):
+                if start:
+                    await self.lulls.wait()
+                prepared = [backend.prepare(r) for r in requests[start : start + size]]
+                keyed = [keyed_request(identity, r) for r in prepared]
+                answers = self.ledger.answers([key for key, _ in keyed])
+                for i, ((key, request_json), request) in enumerate(
+                    zip(keyed, prepared, strict=True), start=start
+                ):
+                    entry = answers.get(key)
+                    if entry is not None:
+                        results[i] = cached = self._cached(lane, key, entry, stage)
+                        if on_result is not None:
+                            on_result(i, cached)
+                        continue
+                    call = _Call(lane, key, request_json, request, stage)
+                    tasks[i] = asyncio.ensure_future(self._call_keyed(call, unanswered=True))
+                    if on_result is not None:
+                        tasks[i].add_done_callback(partial(_report_result, on_result, i))
+            if tasks:
                 for i, result in zip(tasks, await asyncio.gather(*tasks.values()), strict=True):
                     results[i] = result
-            except BaseException:
-                # One call stopped the run (budget, unreachable server, Ctrl-C): stop the others
-                # now, while the ledger is still open, so their claims are released cleanly.
-                for task in tasks.values():
-                    task.cancel()
-                await asyncio.gather(*tasks.values(), return_exceptions=True)
-                raise
+        except BaseException:
+            # One call stopped the run (budget, unreachable server, Ctrl-C): stop the others now,
+            # while the ledger is still open, so their claims are released cleanly.
+            for task in tasks.values():
+                task.cancel()
+            await asyncio.gather(*tasks.values(), return_exceptions=True)
+            raise
         return [r for r in results if r is not None]
 
     def limit(self, backend: Backend) -> int:
@@ -383,9 +395,11 @@ class Scheduler:
             if lane.tokens is not None:
                 await lane.tokens.acquire(_estimate_tokens(request))
             started = time.perf_counter()
+            self.lulls.mark()
             try:
                 async with asyncio.timeout(timeout):  # no extra task per call, unlike wait_for
                     response = await lane.backend.generate(request)
+                self.lulls.mark()
                 response.latency_s = time.perf_counter() - started
                 response = cap_answer(response, lane.backend.config.max_answer_bytes)
                 lane.stats.sent += 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -291,6 +291,17 @@ class IdentityRegistry:
             found = found.union(self._first_words.intersection(_DIGITS.findall(low)))
         return found
 
+    def warm_jobs(self) -> list[Callable[[], object]]:
+        """One job per name pattern not compiled yet (`match_names` compiles them as it meets
+        their first words): for a run to do ahead, in the lulls of its traffic."""
+        return [functools.partial(self._first_word_pattern, first) for first in self._by_first]
+
+    def _first_word_pattern(self, first: str) -> re.Pattern[str]:
+        regex = self._first_regex.get(first)
+        if regex is None:
+            regex = self._first_regex[first] = _first_word_regex(first, self._by_first[first])
+        return regex
+
     def match_names(self, text: str) -> list[tuple[str, tuple[int, int]]]:
         """Every family or organisation name in `text`: (family id, (start, end)), in text order.
         A Latin name must not touch a letter or digit on its left, nor a letter on its right (a
@@ -305,9 +316,7 @@ class IdentityRegistry:
         # The word-edge rule needs no check here: each regex's look-arounds on the lower-cased text
         # already reject an ASCII word character on the left and an ASCII letter on the right.
         for first in self._first_words_in(low):
-            regex = self._first_regex.get(first)
-            if regex is None:
-                regex = self._first_regex[first] = _first_word_regex(first, self._by_first[first])
+            regex = self._first_regex.get(first) or self._first_word_pattern(first)
             for hit in regex.finditer(low):
                 start, end = hit.span()
                 key = _squeeze(hit.group())

@@ -261,6 +261,8 @@ async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -
     )
     judge = _make_judge(ctx, registry, s.judge, s.judge_model, s.seed, s.judge_preset, s.structured)
     judge = with_workers(judge, s.judge_workers or 0)  # auto: on the event loop (see judges/workers.py)
+    # its patterns and the results' schema, built while the first calls are out
+    ctx.warm_up([*judge.warm_jobs(), IceResult.model_rebuild])
     mutator = ctx.model(s.mutator or s.target) if s.mode == "fuzz" else None
     width = None
     if s.mode == "fuzz":  # iterations in flight: enough to keep the target's lane busy

@@ -177,6 +177,13 @@ def _sections(context: dict[str, Any]) -> list[tuple[str, str]]:
     return [(section_id, title) for section_id, title, present in wanted if present]
 
 
+def warm() -> None:
+    """Load the page's template and assets now (a run does this while it waits on the network)."""
+    _environment().get_template("report.html.j2")
+    for name in ("report.js", "report.css"):
+        _asset(name)
+
+
 def render_html(report: Report) -> str:
     """The whole report as one HTML document."""
     script = _asset("report.js")

@@ -119,6 +119,7 @@ class OpenAIServer:
         refusal_status: int = 400,
         echo_headers_on_error: bool = False,
         redirect_to: str | None = None,
+        keep_requests: bool = True,
     ) -> None:
         self.reply = reply
         # `response_format` types answered with `refusal_status`, as a server without structured
@@ -136,6 +137,10 @@ class OpenAIServer:
         self.echo_headers_on_error = echo_headers_on_error  # a careless server: a 401 quotes the request
         # answer every call with 307 to this base URL ("/moved/v1": this server, another path)
         self.redirect_to = redirect_to
+        # `bodies` and `headers_seen` hold every request for a test to inspect; a long-lived server
+        # (a benchmark's, ~50,000 requests) keeps none: a growing heap makes its collector pause
+        # it for longer and longer, and those pauses would be counted as the client's
+        self.keep_requests = keep_requests
         self.requests = 0
         self.finished: Counter[str] = Counter()
         self.finished_prompts: Counter[str] = Counter()  # by last user message / prompt text
@@ -169,6 +174,7 @@ class OpenAIServer:
         return web.json_response({"object": "list", "data": [{"id": "test-model", "object": "model"}]})
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        started = time.monotonic()
         with self._lock:
             self.requests += 1
             self.inflight += 1
@@ -182,8 +188,9 @@ class OpenAIServer:
                 else self.latency_s
             )
         try:
-            with self._lock:
-                self.headers_seen.append(dict(request.headers))
+            if self.keep_requests:
+                with self._lock:
+                    self.headers_seen.append(dict(request.headers))
             if self.redirect_to is not None and not request.path.startswith("/moved/"):
                 target = self.redirect_to.rstrip("/") + request.path.removeprefix("/v1")
                 return web.Response(status=307, headers={"Location": target})
@@ -196,16 +203,17 @@ class OpenAIServer:
                     message += f"; request headers: {dict(request.headers)}; url: {request.url}"
                 return web.json_response({"error": {"message": message}}, status=401)
             body = await request.json()
-            with self._lock:
-                self.bodies.append(body)
+            if self.keep_requests:
+                with self._lock:
+                    self.bodies.append(body)
             fmt = body.get("response_format")
             if isinstance(fmt, dict) and fmt.get("type") in self.refuse_response_format:
                 with self._lock:
                     self.refused += 1
                 message = f"response_format type {fmt.get('type')!r} is not supported"
                 return web.json_response({"error": {"message": message}}, status=self.refusal_status)
-            if latency:
-                await asyncio.sleep(latency)
+            if latency:  # counted from the request's arrival: reading it is part of the latency
+                await asyncio.sleep(max(0.0, started + latency - time.monotonic()))
             if fault:
                 injected = await self._inject(fault, request)
                 if injected is not None:
@@ -382,6 +390,7 @@ def main() -> None:
         latency_seed=args.seed,
         faults=FaultPlan(rate=args.fault_rate, seed=args.seed),
         port=args.port,
+        keep_requests=False,  # a process: nobody can read them (its stats file has the counts)
     )
     server.start()
     print(f"listening on {server.url}", flush=True)

@@ -36,6 +36,7 @@ from distillscope.models.base import Backend
 from distillscope.models.types import GenerateParams, ModelRequest
 
 MAX_MUTATION_FAILURES = 10  # consecutive unusable mutator replies before the fuzzer gives up
+LULL_BATCH = 4  # answers an on-loop judge takes per lull (~1 ms of the rules judge)
 
 
 @dataclass
@@ -267,9 +268,15 @@ class IceEngine:
         ready: list[int] = []
         wake = asyncio.Event()
         finished = False
+        loop = asyncio.get_running_loop()
+        lulls = self.scheduler.lulls if self.judge.on_loop else None
+        waiting_since = 0.0  # when the oldest answer still to judge arrived (loop time)
 
         def arrived(i: int, result: CallResult) -> None:
+            nonlocal waiting_since
             results[i] = result
+            if not ready:
+                waiting_since = loop.time()
             ready.append(i)
             wake.set()
 
@@ -278,8 +285,15 @@ class IceEngine:
                 await wake.wait()
                 wake.clear()
                 while ready:
-                    batch = sorted(ready)
-                    ready.clear()
+                    if lulls is None:
+                        batch = sorted(ready)
+                        ready.clear()
+                    else:  # a few at a time, each in a lull: never in the middle of a burst
+                        if not finished:
+                            await lulls.wait(since=waiting_since)
+                        ready.sort()
+                        batch = ready[:LULL_BATCH]
+                        del ready[:LULL_BATCH]
                     for i, verdict in zip(
                         batch, await self._judge(batch, prompts, probes, results), strict=True
                     ):

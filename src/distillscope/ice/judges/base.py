@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from distillscope.ice.types import JudgeItem, TargetIdentity, Verdict
 
@@ -12,7 +12,15 @@ class Judge(abc.ABC):
     """Decides, for each response, whether it contradicts the target's true identity."""
 
     name: str
+    # True for a judge whose work is CPU on the event loop's own thread (the rules): a run then
+    # judges in the lulls between bursts of answers (engine/lulls.py), not in the middle of one.
+    on_loop: bool = False
 
     @abc.abstractmethod
     async def judge_many(self, items: Sequence[JudgeItem], target: TargetIdentity) -> list[Verdict]:
         """One verdict per item, in order."""
+
+    def warm_jobs(self) -> Sequence[Callable[[], object]]:
+        """Small pieces of set-up (compiling patterns) the judge would otherwise do at its first
+        answers, for a run to do ahead in the lulls of its traffic. None by default."""
+        return ()

@@ -6,7 +6,7 @@ asking a model about every answer wastes calls; the saved calls are counted and 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from distillscope.ice.judges.base import Judge
 from distillscope.ice.judges.llm import LLMJudge
@@ -15,6 +15,8 @@ from distillscope.ice.types import JudgeItem, TargetIdentity, Verdict
 
 
 class HybridJudge(Judge):
+    on_loop = True  # the rules judge every answer first
+
     def __init__(self, rules: RulesJudge, llm: LLMJudge) -> None:
         self.rules = rules
         self.llm = llm
@@ -22,6 +24,9 @@ class HybridJudge(Judge):
         self.decided_by_rules = 0
         self.asked_llm = 0
         self.llm_failed = 0
+
+    def warm_jobs(self) -> Sequence[Callable[[], object]]:
+        return self.rules.warm_jobs()
 
     async def judge_many(self, items: Sequence[JudgeItem], target: TargetIdentity) -> list[Verdict]:
         verdicts = await self.rules.judge_many(items, target)

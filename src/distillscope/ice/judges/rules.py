@@ -42,6 +42,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, cast
 
 from distillscope.ice.identity import IdentityRegistry
@@ -70,6 +71,11 @@ class _LazyPattern:
 
 def _lazy(pattern: str, flags: int = 0) -> re.Pattern[str]:
     return cast("re.Pattern[str]", _LazyPattern(pattern, flags))
+
+
+def _module_patterns() -> list[object]:
+    """The lazy patterns among this module's names (to compile them ahead: `warm_jobs`)."""
+    return [value for value in globals().values() if isinstance(value, _LazyPattern)]
 
 
 YIELD_EVERY = 4  # answers judged between two turns of the event loop (~0.2 ms each)
@@ -780,6 +786,7 @@ class RulesJudge(Judge):
     """Offline, deterministic judge: first-person identity claims naming another vendor."""
 
     name = "rules"
+    on_loop = True
 
     def __init__(self, registry: IdentityRegistry | None = None) -> None:
         self.registry = registry or IdentityRegistry.builtin()
@@ -799,6 +806,17 @@ class RulesJudge(Judge):
             # an invented world is somewhere its makers are not either: "on the planet Zargax-7"
             + r"|(?<=planet )[A-Z][\w-]+(?: [A-Z][\w-]+)?|[\u4e00-\u9fff]{2,6}星球"
         )
+
+    def warm_jobs(self) -> list[Callable[[], object]]:
+        """Compile what the first answers would: the module's patterns (~20 ms), the place list,
+        and the registry's name patterns (~10 ms), one job each."""
+        jobs: list[Callable[[], object]] = [
+            partial(getattr, pattern, "search")
+            for pattern in (*_module_patterns(), self._places)
+            if isinstance(pattern, _LazyPattern) and "search" not in vars(pattern)
+        ]
+        jobs.extend(self.registry.warm_jobs())
+        return jobs
 
     async def judge_many(self, items: Sequence[JudgeItem], target: TargetIdentity) -> list[Verdict]:
         """Judged on the event loop, which is handed back every `YIELD_EVERY` answers (about a
