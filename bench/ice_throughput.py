@@ -40,7 +40,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ServerProcess, emit_json, machine_info, print_table, server_process
+from _common import emit_json, machine_info, print_table
+from distillscope.testing.process import ServerProcess, server_process
 
 TARGETS = {"grid": 0.9, "fuzz-50": 0.85, "fuzz-10": 0.8}  # efficiency, from issue 14
 TARGET_SPEC = "openai-compatible:glm-4-plus@{url}"  # a model the identity registry knows

@@ -26,9 +26,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import emit_json, machine_info, print_table, server_process
+from _common import emit_json, machine_info, print_table
 from distillscope.engine.run import RunContext, RunOptions
 from distillscope.models.types import GenerateParams, ModelRequest
+from distillscope.testing.process import server_process
 
 PARAMS = GenerateParams(temperature=0.0, max_tokens=64)
 

@@ -23,7 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import emit_json, machine_info, print_table, server_process
+from _common import emit_json, machine_info, print_table
+from distillscope.testing.process import server_process
 from throughput import run_distillscope
 
 TARGET_SECONDS = 3.0

@@ -6,19 +6,14 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from distillscope.testing.process import ServerProcess, start_server_process
 from distillscope.testing.server import OpenAIServer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -80,65 +75,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class ServerProcess:
-    """`python -m distillscope.testing.server` in its own process; `stop()` returns its counts."""
-
-    proc: subprocess.Popen[str]
-    url: str
-    stats_file: Path
-
-    def stop(self) -> dict[str, Any]:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(15)
-        return dict(json.loads(self.stats_file.read_text()))
-
-
 @pytest.fixture
 def server_process(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
+    """Start test servers in processes of their own (`distillscope.testing.process`); any still
+    running at the end of the test are killed."""
     started: list[ServerProcess] = []
 
     def start(latency_ms: float = 20, fault_rate: float = 0.0, seed: int = 0) -> ServerProcess:
-        port = free_port()
-        stats = tmp_path / f"server-{port}.json"
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "distillscope.testing.server",
-                "--port",
-                str(port),
-                "--latency-ms",
-                str(latency_ms),
-                "--fault-rate",
-                str(fault_rate),
-                "--seed",
-                str(seed),
-                "--stats-file",
-                str(stats),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        assert proc.stdout is not None
-        assert "listening" in proc.stdout.readline()
-        server = ServerProcess(proc, f"http://127.0.0.1:{port}/v1", stats)
+        server = start_server_process(tmp_path, latency_ms=latency_ms, fault_rate=fault_rate, seed=seed)
         started.append(server)
         return server
 
     yield start
     for server in started:
-        if server.proc.poll() is None:
-            server.proc.kill()
-            server.proc.wait(10)
+        server.kill()
 
 
 def count_ok(path: Path) -> int:

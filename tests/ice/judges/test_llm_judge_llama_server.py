@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ import pytest
 from distillscope.engine.run import RunContext, RunOptions
 from distillscope.ice.judges.llm import SCHEMAS, LLMJudge
 from distillscope.ice.types import Category, JudgeItem, TargetIdentity
+from distillscope.testing.process import free_port
 
 pytestmark = pytest.mark.local_model
 
@@ -29,12 +29,6 @@ GLM = TargetIdentity(
     organisation="Zhipu AI", family="glm", names=["Zhipu AI", "GLM", "ChatGLM"], statement="You are GLM."
 )
 ANSWERS = ["I am ChatGPT, a language model developed by OpenAI.", "I am GLM, developed by Zhipu AI."]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +41,7 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         )
     from distillscope.models.local import embedded_model_path
 
-    port = _free_port()
+    port = free_port()
     log = (tmp_path_factory.mktemp("llama") / "server.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(embedded_model_path()), "--host", "127.0.0.1",
