@@ -18,7 +18,10 @@ directory (every call is sent). Figures:
   server and scaled to the run's calls (target queries and mutations). The speedup uses the whole
   wall time of the run, start-up included.
 
-The load average (1 minute) is recorded with every figure: on a shared machine it moves them.
+Every timed run (each repeat of a case, of the bare loop) gets a new server process with the same
+seed: every run draws the same latencies in the same order, and none meets a server aged by the
+runs before it. The load average (1 minute) is recorded with every figure: on a shared machine it
+moves them.
 
     python bench/ice_throughput.py                         # budget 1000, 50 ms and 20-200 ms, concurrency 32 and 128
     python bench/ice_throughput.py --modes fuzz-10 --latencies 50 --concurrency 32
@@ -27,6 +30,7 @@ The load average (1 minute) is recorded with every figure: on a shared machine i
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -34,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,11 +133,11 @@ def sequential_seconds_per_call(url: str, calls: int) -> float:
     return seconds
 
 
-def bare_loop_seconds(url: str, calls: int, concurrency: int, repeat: int = 3) -> float:
-    """The same number of calls from a bare aiohttp loop (no ledger, no judge, nothing recorded) at the
-    same concurrency against the same server, median of `repeat`: how close any Python client on this
-    machine gets to the limit. Against a fixed latency the answers come back in bursts, and the
-    server and the client each handle a burst one call at a time."""
+def bare_loop_seconds(url: str, calls: int, concurrency: int) -> float:
+    """The same number of calls from a bare aiohttp loop (no ledger, no judge, nothing recorded) at
+    the same concurrency against the same server: how close any Python client on this machine
+    gets to the limit. Against a fixed latency the answers come back in bursts, and the server and
+    the client each handle a burst one call at a time."""
     import asyncio
 
     import aiohttp
@@ -156,7 +161,7 @@ def bare_loop_seconds(url: str, calls: int, concurrency: int, repeat: int = 3) -
             await asyncio.gather(*(one(i) for i in range(calls)))
             return time.perf_counter() - started
 
-    return statistics.median(asyncio.run(run()) for _ in range(repeat))
+    return asyncio.run(run())
 
 
 def load1() -> float:
@@ -210,38 +215,48 @@ def main(argv: list[str] | None = None) -> None:
                 ]
                 startup[mode] = statistics.median(walls)
         for latency in latencies:
-            with server_process(
-                work,
-                latency_ms=latency.low_ms,
-                latency_max_ms=latency.high_ms,
-                reply="template",
-                name=f"srv-{latency.label}",
-            ) as srv:
+
+            def fresh(
+                name: str, latency: Latency = latency
+            ) -> contextlib.AbstractContextManager[ServerProcess]:
+                """A new server, seeded alike, for each timed run: every run draws the same
+                latencies in the same order, and none meets a server aged by the runs before."""
+                return server_process(
+                    work,
+                    latency_ms=latency.low_ms,
+                    latency_max_ms=latency.high_ms,
+                    reply="template",
+                    name=f"srv-{latency.label}-{name}",
+                )
+
+            with fresh("sequential") as srv:
                 per_call = sequential_seconds_per_call(srv.url, args.sequential_calls)
-                bare = {c: bare_loop_seconds(srv.url, args.budget, c) for c in concurrencies}
-                for mode in modes:
-                    for concurrency in concurrencies:
-                        for workers in worker_values:
-                            cases.append(
-                                run_case(
-                                    srv,
-                                    work,
-                                    env,
-                                    mode,
-                                    latency,
-                                    concurrency,
-                                    args.budget,
-                                    startup[mode],
-                                    per_call,
-                                    bare[concurrency],
-                                    args.repeat,
-                                    workers,
-                                )
+            bare: dict[int, float] = {}
+            for c in concurrencies:
+                walls = []
+                for i in range(args.repeat):
+                    with fresh(f"bare-{c}-{i}") as srv:
+                        walls.append(bare_loop_seconds(srv.url, args.budget, c))
+                bare[c] = statistics.median(walls)
+            for mode in modes:
+                for concurrency in concurrencies:
+                    for workers in worker_values:
+                        cases.append(
+                            run_case(
+                                fresh,
+                                work,
+                                env,
+                                mode,
+                                latency,
+                                concurrency,
+                                args.budget,
+                                startup[mode],
+                                per_call,
+                                bare[concurrency],
+                                args.repeat,
+                                workers,
                             )
-                stats = srv.stop()
-                for case in cases:
-                    if case["latency_ms"] == latency.label:
-                        case["server_max_inflight"] = stats.get("max_inflight")
+                        )
     rows: list[tuple[str, Any]] = []
     for c in cases:
         rows.append(
@@ -284,22 +299,18 @@ def _eff(value: float | None) -> str:
 
 
 def run_case(
-    srv: ServerProcess, work: Path, env: dict[str, str], mode: str, latency: Latency, concurrency: int,
-    budget: int, startup_s: float, sequential_per_call: float, bare_s: float, repeat: int, workers: str,
+    fresh: Callable[[str], contextlib.AbstractContextManager[ServerProcess]], work: Path,
+    env: dict[str, str], mode: str, latency: Latency, concurrency: int, budget: int,
+    startup_s: float, sequential_per_call: float, bare_s: float, repeat: int, workers: str,
 ) -> dict[str, Any]:  # fmt: skip
     before = load1()
-    runs = [
-        ice_run(
-            srv.url,
-            mode,
-            budget,
-            concurrency,
-            work / f"{mode}-{latency.label}-{concurrency}-{workers}-{i}",
-            env,
-            workers,
-        )
-        for i in range(repeat)
-    ]
+    runs = []
+    served: list[dict[str, Any]] = []
+    for i in range(repeat):
+        name = f"{mode}-{latency.label}-{concurrency}-{workers}-{i}"
+        with fresh(name) as srv:
+            runs.append(ice_run(srv.url, mode, budget, concurrency, work / name, env, workers))
+        served.append(srv.stop())
     after = load1()
     walls = sorted(w for w, _ in runs)
     wall = statistics.median(walls)
@@ -333,6 +344,12 @@ def run_case(
         "speedup_vs_sequential": round(sequential / wall, 1),
         "load_before": before,
         "load_after": after,
+        "server_max_inflight": max(int(x.get("max_inflight", 0)) for x in served),
+        # the mean of the latencies the server drew for the run's calls (its fixed seed: the same
+        # draws in the same order for every run); the efficiency uses the nominal mean
+        "served_mean_latency_s": round(
+            statistics.median(float(x.get("mean_latency_s", 0)) for x in served), 4
+        ),
     }
 
 

@@ -41,6 +41,8 @@ def test_a_server_keeps_requests_for_tests_by_default() -> None:
 
 
 def test_every_answer_takes_at_least_the_latency() -> None:
-    with OpenAIServer(latency_ms=30) as server:
+    with OpenAIServer(latency_ms=30, latency_max_ms=60) as server:
         seconds = asyncio.run(_ask(server.url, 5))
+        mean = server.stats()["mean_latency_s"]
     assert min(seconds) >= 0.03
+    assert 0.03 <= mean <= 0.06  # the mean of the seeded draws, reported with the counts

@@ -51,6 +51,9 @@ NOT_AN_ANSWER = {
     "filtered": "stopped by the provider's content filter: not judged",
 }
 DEFAULT_FUZZ_BUDGET = 1000  # the paper judged 1000 responses per model
+# From this many target queries on, the judge's patterns are compiled ahead, in the lulls of the
+# run's traffic (a run that long meets nearly all of them; a shorter one compiles only its own)
+WARM_MIN_QUERIES = 100
 
 
 @dataclass
@@ -261,8 +264,6 @@ async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -
     )
     judge = _make_judge(ctx, registry, s.judge, s.judge_model, s.seed, s.judge_preset, s.structured)
     judge = with_workers(judge, s.judge_workers or 0)  # auto: on the event loop (see judges/workers.py)
-    # its patterns and the results' schema, built while the first calls are out
-    ctx.warm_up([*judge.warm_jobs(), IceResult.model_rebuild])
     mutator = ctx.model(s.mutator or s.target) if s.mode == "fuzz" else None
     width = None
     if s.mode == "fuzz":  # iterations in flight: enough to keep the target's lane busy
@@ -281,6 +282,11 @@ async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -
         "system_prompt": target.config.system_prompt,  # the one in effect (flag or config)
     }
     ctx.write_config({"ice": settings})
+    expected = settings["budget"] if s.mode == "fuzz" else len(probes) * max(1, len(templates))
+    if s.budget is not None:
+        expected = min(expected, s.budget)
+    if expected >= WARM_MIN_QUERIES:  # a short run would compile patterns its answers never reach
+        ctx.warm_up([*judge.warm_jobs(), IceResult.model_rebuild])
     engine = IceEngine(ctx.scheduler, target, judge, identity, seed=s.seed, answer_tokens=s.max_answer_tokens)
     complete = True
     try:

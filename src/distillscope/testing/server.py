@@ -148,6 +148,7 @@ class OpenAIServer:
         self.headers_seen: list[dict[str, str]] = []
         self.inflight = 0
         self.max_inflight = 0
+        self.latency_drawn = 0.0  # the sum of the latencies drawn, one per request
         self.fault_counts: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -187,6 +188,7 @@ class OpenAIServer:
                 if self.latency_max_s > self.latency_s
                 else self.latency_s
             )
+            self.latency_drawn += latency
         try:
             if self.keep_requests:
                 with self._lock:
@@ -349,6 +351,7 @@ class OpenAIServer:
                 "finished": sum(self.finished.values()),
                 "finished_twice": sum(1 for n in self.finished.values() if n > 1),
                 "max_inflight": self.max_inflight,
+                "mean_latency_s": self.latency_drawn / self.requests if self.requests else 0.0,
                 "faults": dict(self.fault_counts),
             }
 
