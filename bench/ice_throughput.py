@@ -18,8 +18,9 @@ directory (every call is sent). Figures:
   server and scaled to the run's calls (target queries and mutations). The speedup uses the whole
   wall time of the run, start-up included.
 
-Every timed run (each repeat of a case, of the bare loop) gets a new server process with the same
-seed: every run draws the same latencies in the same order, and none meets a server aged by the
+Every timed run gets a new server process whose latencies are seeded by the repeat's number:
+repeat i of every case and of the bare loop draws the same latencies in the same order, the
+repeats draw different ones (the median is over draws too), and no run meets a server aged by the
 runs before it. The load average (1 minute) is recorded with every figure: on a shared machine it
 moves them.
 
@@ -217,15 +218,18 @@ def main(argv: list[str] | None = None) -> None:
         for latency in latencies:
 
             def fresh(
-                name: str, latency: Latency = latency
+                name: str, repeat: int = 0, latency: Latency = latency
             ) -> contextlib.AbstractContextManager[ServerProcess]:
-                """A new server, seeded alike, for each timed run: every run draws the same
-                latencies in the same order, and none meets a server aged by the runs before."""
+                """A new server for each timed run, its latencies seeded by the repeat's number:
+                repeat i of every case and of the bare loop draws the same latencies in the same
+                order, the repeats draw different ones, and no run meets a server aged by the
+                runs before it."""
                 return server_process(
                     work,
                     latency_ms=latency.low_ms,
                     latency_max_ms=latency.high_ms,
                     reply="template",
+                    seed=repeat,
                     name=f"srv-{latency.label}-{name}",
                 )
 
@@ -235,7 +239,7 @@ def main(argv: list[str] | None = None) -> None:
             for c in concurrencies:
                 walls = []
                 for i in range(args.repeat):
-                    with fresh(f"bare-{c}-{i}") as srv:
+                    with fresh(f"bare-{c}-{i}", i) as srv:
                         walls.append(bare_loop_seconds(srv.url, args.budget, c))
                 bare[c] = statistics.median(walls)
             for mode in modes:
@@ -299,7 +303,7 @@ def _eff(value: float | None) -> str:
 
 
 def run_case(
-    fresh: Callable[[str], contextlib.AbstractContextManager[ServerProcess]], work: Path,
+    fresh: Callable[[str, int], contextlib.AbstractContextManager[ServerProcess]], work: Path,
     env: dict[str, str], mode: str, latency: Latency, concurrency: int, budget: int,
     startup_s: float, sequential_per_call: float, bare_s: float, repeat: int, workers: str,
 ) -> dict[str, Any]:  # fmt: skip
@@ -308,7 +312,7 @@ def run_case(
     served: list[dict[str, Any]] = []
     for i in range(repeat):
         name = f"{mode}-{latency.label}-{concurrency}-{workers}-{i}"
-        with fresh(name) as srv:
+        with fresh(name, i) as srv:
             runs.append(ice_run(srv.url, mode, budget, concurrency, work / name, env, workers))
         served.append(srv.stop())
     after = load1()
@@ -345,8 +349,8 @@ def run_case(
         "load_before": before,
         "load_after": after,
         "server_max_inflight": max(int(x.get("max_inflight", 0)) for x in served),
-        # the mean of the latencies the server drew for the run's calls (its fixed seed: the same
-        # draws in the same order for every run); the efficiency uses the nominal mean
+        # the median over the repeats of the mean latency the server drew for a run's calls (repeat i
+        # of every case draws the same sequence); the efficiency uses the nominal mean
         "served_mean_latency_s": round(
             statistics.median(float(x.get("mean_latency_s", 0)) for x in served), 4
         ),

@@ -237,3 +237,35 @@ def test_a_map_longer_than_its_dispatch_chunks_keeps_order_and_the_ledger(
     assert [i for i, r in enumerate(every) if r.cached] == odd
     assert sorted(seen) == list(range(n))  # each answer reported once
     assert server.stats()["requests"] == n  # no finished call sent twice
+
+
+def test_backends_of_one_endpoint_share_its_slots_and_keep_their_own_settings(
+    openai_server: Any, tmp_path: Path
+) -> None:
+    """An `ice run` target and its default mutator are two backends of one endpoint (the mutator has
+    no system prompt): together they never have more calls in flight than the endpoint's
+    concurrency, and each call goes out with its own backend's system prompt."""
+    server = openai_server(latency_ms=20)
+
+    async def go() -> None:
+        spec = f"openai-compatible:m@{server.url}"
+        target = build_backend(spec, system_prompt="You are M.")
+        mutator = build_backend(spec)
+        scheduler = Scheduler(Ledger(tmp_path / "l.sqlite"), concurrency=3)
+        try:
+            await asyncio.gather(
+                scheduler.map(target, requests(12), stage="target"),
+                scheduler.map(mutator, [ModelRequest.user(f"mutate {i}") for i in range(12)], stage="mutate"),
+            )
+        finally:
+            await target.aclose()
+            await mutator.aclose()
+            scheduler.ledger.close()
+
+    asyncio.run(go())
+    assert server.stats()["max_inflight"] == 3
+    systems = {
+        b["messages"][-1]["content"].split()[0]: [m["content"] for m in b["messages"] if m["role"] == "system"]
+        for b in server.bodies
+    }
+    assert systems["question"] == ["You are M."] and systems["mutate"] == []

@@ -139,6 +139,9 @@ class ModelStats:
 
 @dataclass
 class _ModelLane:
+    """One endpoint's slots, rate limits and counts, shared by every backend of it (`Backend.endpoint`);
+    `backend` is the first of them, whose settings (concurrency, limits, retries) the lane took."""
+
     backend: Backend
     slots: PrioritySlots
     requests: TokenBucket | None
@@ -153,10 +156,11 @@ class _ModelLane:
 
 @dataclass(frozen=True, slots=True)
 class _Call:
-    """One call on its way: its lane, ledger key and request, for progress its stage, and the
-    priority of its wait for a slot."""
+    """One call on its way: its lane, the backend that sends it, its ledger key and request, for
+    progress its stage, and the priority of its wait for a slot."""
 
     lane: _ModelLane
+    backend: Backend
     key: str
     request_json: str
     request: ModelRequest
@@ -177,7 +181,7 @@ class Scheduler:
         self.concurrency = concurrency
         self.budget = budget or Budget()
         self.progress = progress or Progress.silent()
-        self._lanes: dict[int, _ModelLane] = {}
+        self._lanes: dict[tuple[object, ...], _ModelLane] = {}  # by endpoint
         self._inflight: dict[str, asyncio.Future[CallResult]] = {}
         self.started = time.monotonic()
         self.lulls = Lulls()  # marked at every send and answer: CPU work that can wait fills the gaps
@@ -193,7 +197,7 @@ class Scheduler:
         lane = self._lane(backend)
         request = backend.prepare(request)
         key, request_json = keyed_request(backend.ledger_identity(), request)
-        return await self._call_keyed(_Call(lane, key, request_json, request, stage, priority))
+        return await self._call_keyed(_Call(lane, backend, key, request_json, request, stage, priority))
 
     async def map(
         self,
@@ -235,7 +239,7 @@ class Scheduler:
                         if on_result is not None:
                             on_result(i, cached)
                         continue
-                    call = _Call(lane, key, request_json, request, stage)
+                    call = _Call(lane, backend, key, request_json, request, stage)
                     tasks[i] = asyncio.ensure_future(self._call_keyed(call, unanswered=True))
                     if on_result is not None:
                         tasks[i].add_done_callback(partial(_report_result, on_result, i))
@@ -280,7 +284,7 @@ class Scheduler:
     # -- internals -----------------------------------------------------------------------------
 
     def _lane(self, backend: Backend) -> _ModelLane:
-        lane = self._lanes.get(id(backend))
+        lane = self._lanes.get(backend.endpoint())
         if lane is None:
             cfg = backend.config
             limit = cfg.concurrency or self.concurrency or backend.default_concurrency
@@ -301,7 +305,7 @@ class Scheduler:
             lane.stats.priced = (
                 cfg.price_per_million_input is not None or cfg.price_per_million_output is not None
             )
-            self._lanes[id(backend)] = lane
+            self._lanes[backend.endpoint()] = lane
         return lane
 
     async def _call_keyed(self, call: _Call, *, unanswered: bool = False) -> CallResult:
@@ -357,13 +361,13 @@ class Scheduler:
             self.budget.check()
             self.budget.calls += 1  # counted before the claim's await: no other call slips past the budget
             try:
-                claimed = await self.ledger.claim_grouped(key, lane.backend.name, stage, request_json)
+                claimed = await self.ledger.claim_grouped(key, call.backend.name, stage, request_json)
             except BaseException:
                 self.ledger.release(key)  # cancelled just after the claim committed: give it back
                 raise
             if claimed:
                 try:
-                    result = await self._send(lane, key, request)
+                    result = await self._send(lane, call.backend, key, request)
                 except BaseException:
                     self.ledger.release(key)
                     raise
@@ -385,9 +389,9 @@ class Scheduler:
             self.progress.advance(stage, failed=True)
         return result
 
-    async def _send(self, lane: _ModelLane, key: str, request: ModelRequest) -> CallResult:
+    async def _send(self, lane: _ModelLane, backend: Backend, key: str, request: ModelRequest) -> CallResult:
         attempt = 0
-        timeout = lane.backend.config.timeout_s
+        timeout = backend.config.timeout_s
         while True:
             attempt += 1
             if lane.requests is not None:
@@ -398,10 +402,10 @@ class Scheduler:
             self.lulls.mark()
             try:
                 async with asyncio.timeout(timeout):  # no extra task per call, unlike wait_for
-                    response = await lane.backend.generate(request)
+                    response = await backend.generate(request)
                 self.lulls.mark()
                 response.latency_s = time.perf_counter() - started
-                response = cap_answer(response, lane.backend.config.max_answer_bytes)
+                response = cap_answer(response, backend.config.max_answer_bytes)
                 lane.stats.sent += 1
                 lane.contacted = lane.answered = True
                 return CallResult(key, response, attempts=attempt)
@@ -417,12 +421,12 @@ class Scheduler:
                 and attempt > min(UNREACHABLE_RETRIES, lane.retry.max_retries)
             ):
                 raise UserError(
-                    f"model '{lane.backend.name}': cannot reach its server ({error}); "
+                    f"model '{backend.name}': cannot reach its server ({error}); "
                     "check the URL, the port and that the server is running"
                 )
             if error.status in FATAL_BEFORE_FIRST_ANSWER and not lane.answered:
                 raise UserError(
-                    f"model '{lane.backend.name}': the server refused the first call ({error}); "
+                    f"model '{backend.name}': the server refused the first call ({error}); "
                     "check the API key variable, the model name and the URL"
                 )
             if not error.retryable or attempt > lane.retry.max_retries:

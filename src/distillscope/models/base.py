@@ -124,6 +124,14 @@ class Backend(abc.ABC):
             "api": self.config.api,
         }
 
+    def endpoint(self) -> tuple[str, str, tuple[str, ...], str | None, str]:
+        """What makes two backends one endpoint: kind, model, URLs, path and API, not the system prompt
+        or the sampling parameters. Backends of one endpoint share its concurrency slots and rate
+        limits (an `ice run` target and its default mutator, the same model without the target's
+        system prompt, are two backends of one endpoint)."""
+        cfg = self.config
+        return (self.kind, cfg.model, tuple(cfg.urls), cfg.path, cfg.api)
+
     def prepare(self, request: ModelRequest) -> ModelRequest:
         """Apply configured defaults (system prompt, parameters): the ledger keys the result."""
         params = self.config.params.merged(request.params)
