@@ -48,7 +48,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import emit_json, machine_info, print_table
+from _common import emit_json, machine_info, print_table, python_loop_ms
 from distillscope.testing.process import ServerProcess, server_process
 
 TARGETS = {"grid": 0.9, "fuzz-50": 0.85, "fuzz-10": 0.8}  # efficiency, from issue 14
@@ -281,7 +281,13 @@ def main(argv: list[str] | None = None) -> None:
             ", ".join(f"{m} {s:.3f} s" for m, s in startup.items()),
         )
     )
-    rows.append(("machine", f"{machine['cores']} cores, {machine['cpu_model']}, load {machine['load_avg']}"))
+    rows.append(
+        (
+            "machine",
+            f"{machine['cores']} cores, {machine['cpu_model']}, load {machine['load_avg']}, "
+            f"1M-step Python loop {machine['python_loop_ms']} ms at the start, {python_loop_ms()} ms at the end",
+        )
+    )
     print_table(
         f"ICE throughput through the CLI: --budget {args.budget}, efficiency vs the server limit", rows
     )
