@@ -101,3 +101,26 @@ def test_a_failing_job_does_not_escape_cancel_quietly() -> None:
         await cancel_quietly(task)
 
     asyncio.run(go())
+
+
+def test_work_that_has_waited_long_enough_still_hands_the_loop_over() -> None:
+    """Past its `max_wait_s` a piece of work no longer waits for a lull, but every `wait` still lets
+    the loop run what is ready (an answer that arrived), so a backlog never blocks the loop."""
+
+    async def go() -> list[str]:
+        lulls = Lulls(quiet_s=1.0, max_wait_s=0.0)
+        lulls.mark()
+        order: list[str] = []
+
+        async def backlog() -> None:
+            for i in range(3):
+                await lulls.wait(since=0.0)
+                order.append(f"piece {i}")
+
+        async def answer() -> None:
+            order.append("answer")
+
+        await asyncio.gather(backlog(), answer())
+        return order
+
+    assert asyncio.run(go())[:2] == ["answer", "piece 0"]

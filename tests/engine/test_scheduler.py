@@ -265,7 +265,9 @@ def test_backends_of_one_endpoint_share_its_slots_and_keep_their_own_settings(
     asyncio.run(go())
     assert server.stats()["max_inflight"] == 3
     systems = {
-        b["messages"][-1]["content"].split()[0]: [m["content"] for m in b["messages"] if m["role"] == "system"]
+        b["messages"][-1]["content"].split()[0]: [
+            m["content"] for m in b["messages"] if m["role"] == "system"
+        ]
         for b in server.bodies
     }
     assert systems["question"] == ["You are M."] and systems["mutate"] == []

@@ -35,15 +35,15 @@ class Lulls:
 
     async def wait(self, since: float | None = None) -> None:
         """Return once no call moved for `quiet_s`, or `max_wait_s` after `since` (a loop time:
-        when the work began to wait; default now) in any case."""
+        when the work began to wait; default now) in any case. It always hands the loop over at
+        least once: work that has waited long enough still lets the answers in between its pieces."""
         loop = asyncio.get_running_loop()
         give_up = (loop.time() if since is None else since) + self.max_wait_s
         while True:
-            now = loop.time()
-            gap = min(self.last + self.quiet_s, give_up) - now
+            gap = min(self.last + self.quiet_s, give_up) - loop.time()
+            await asyncio.sleep(max(gap, 0.0))
             if gap <= 0:
                 return
-            await asyncio.sleep(gap)
 
     def run_in_lulls(self, jobs: Iterable[Callable[[], object]]) -> asyncio.Task[None]:
         """Do `jobs` one at a time, each in a lull once the first call has gone out (never ahead of
