@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -28,6 +29,16 @@ def private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None
         if not os.environ.get("DISTILLSCOPE_CACHE_DIR"):
             patch.setenv("DISTILLSCOPE_CACHE_DIR", str(tmp_path_factory.mktemp("distillscope-cache")))
         yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def ctrl_c_reaches_child_processes() -> Iterator[None]:
+    """A test session started as a background job (`cmd &` in a script) inherits SIGINT ignored,
+    and so would every command it starts, and the Ctrl-C tests would send a signal nobody hears.
+    Python's own handler here makes the children start with the default one, as from a terminal."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
 
 
 @pytest.fixture
