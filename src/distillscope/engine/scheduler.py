@@ -414,6 +414,7 @@ class Scheduler:
             except BackendError as exc:
                 error = exc
                 lane.contacted = lane.contacted or not exc.unreachable
+            self.lulls.mark()  # a failed call is traffic too
             lane.stats.sent += 1
             if (
                 error.unreachable
