@@ -271,3 +271,19 @@ def test_backends_of_one_endpoint_share_its_slots_and_keep_their_own_settings(
         for b in server.bodies
     }
     assert systems["question"] == ["You are M."] and systems["mutate"] == []
+
+
+def test_a_budget_stop_lets_the_calls_already_sent_finish_and_records_them(
+    openai_server: Any, tmp_path: Path
+) -> None:
+    """`--max-calls` stops a map once the budget is spent, but a call already sent is waited for and
+    recorded: the server may have answered it already, and a rerun must not pay for it again."""
+    server = openai_server(latency_ms=40)
+    ledger = tmp_path / "l.sqlite"
+    with pytest.raises(BudgetExhausted):
+        run_batch(ledger, server.url, 10, concurrency=2, budget=Budget(max_calls=3))
+    assert server.stats()["requests"] == 3
+    assert Ledger(ledger).counts().get("ok") == 3  # every call sent is in the ledger
+    again = run_batch(ledger, server.url, 10, concurrency=2)
+    assert sum(r.cached for r in again) == 3
+    assert server.stats()["finished_twice"] == 0 and server.stats()["requests"] == 10

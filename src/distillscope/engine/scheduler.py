@@ -246,9 +246,15 @@ class Scheduler:
             if tasks:
                 for i, result in zip(tasks, await asyncio.gather(*tasks.values()), strict=True):
                     results[i] = result
+        except BudgetExhausted:
+            # The budget is spent: the calls already sent finish and are recorded (the server may
+            # have answered them already; a rerun must not pay for them again), and every other
+            # call stops at its own budget check, before it is sent.
+            await asyncio.gather(*tasks.values(), return_exceptions=True)
+            raise
         except BaseException:
-            # One call stopped the run (budget, unreachable server, Ctrl-C): stop the others now,
-            # while the ledger is still open, so their claims are released cleanly.
+            # Ctrl-C, an unreachable server: stop the others now, while the ledger is still open,
+            # so their claims are released cleanly.
             for task in tasks.values():
                 task.cancel()
             await asyncio.gather(*tasks.values(), return_exceptions=True)

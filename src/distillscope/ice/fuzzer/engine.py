@@ -399,6 +399,11 @@ class IceEngine:
                 if s.max_contradictions is not None and self.contradictions >= s.max_contradictions:
                     self.stop_reason = f"{self.contradictions} contradicting answers reached --max-contradictions {s.max_contradictions}"
                     return
+        except BudgetExhausted:
+            # The call budget is spent: iterations in flight finish the calls they have sent (so
+            # those are in the ledger for a rerun) and stop at their next budget check.
+            await asyncio.gather(*(p.task for p in in_flight if p.task is not None), return_exceptions=True)
+            raise
         finally:
             # A stop, a failure or Ctrl-C: iterations launched past it are dropped (their finished
             # calls stay in the ledger, so a rerun pays nothing for them).
