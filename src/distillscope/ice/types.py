@@ -77,6 +77,12 @@ class Verdict(BaseModel):
     judge: str
     unsure: bool = False  # the judge is not sure: a hybrid judge asks an LLM
     note: str | None = None
+    # How sure: the judge's calibrated probability that the response is a loose / strict
+    # contradiction, with loose == (p_loose >= 0.5) and strict == (p_strict >= 0.5) where set.
+    # None: the judge gives no probability (recorded labels, unjudged answers).
+    p_loose: float | None = Field(default=None, ge=0.0, le=1.0)
+    p_strict: float | None = Field(default=None, ge=0.0, le=1.0)
+    truncated: bool = False  # the judge saw the template and response shortened from the middle
 
     @property
     def judged(self) -> bool:

@@ -20,6 +20,24 @@ class FamilyProbability(BaseModel):
     lean: float | None = Field(default=None, description="mean of P(family) - mean P(other families)")
 
 
+class Decision(BaseModel):
+    """"Distilled from F?" decided against independent control models, not only against the
+    other families: a writer may lean to F as much as independent models do without any F data."""
+
+    distilled_from: str | None = Field(
+        description="the family this model resembles more than the independent controls do, or null"
+    )
+    p_value: float | None = Field(description="p of 'no more like the family than the controls are'")
+    n_controls: int = Field(description="independent control models the decision was tested against")
+    resembles: str | None = Field(description="the family the writing resembles most (no claim of training)")
+    status: Literal["distilled", "resembles", "independent", "abstain", "no-controls"] = Field(
+        description="distilled: beats the controls; resembles: leans to a family no more than the "
+        "controls do; independent: leans to no family; abstain: too few prompts or controls; "
+        "no-controls: run without --control, so no distillation claim is made"
+    )
+    reason: str | None = None
+
+
 class ModelAttribution(BaseModel):
     predicted: str | None = Field(
         description="the winning family, or null (abstain); the test is over prompts, not models "
@@ -29,6 +47,9 @@ class ModelAttribution(BaseModel):
     n: int = Field(description="answers scored")
     n_prompts: int = Field(description="prompts (resampling units) scored")
     n_missing: int = 0
+    decision: Decision | None = Field(
+        default=None, description="the distillation decision against the controls (see Decision)"
+    )
 
 
 class HeldOutCheck(BaseModel):
@@ -61,6 +82,11 @@ class AttributionResult(Result):
         "(families with two or more members): a member not attributed to its own family means the "
         "classifier learned those models more than their family's style, and `predicted` is not "
         "protected against an independent model's own lean",
+    )
+    controls: dict[str, ModelAttribution] = Field(
+        default_factory=dict,
+        description="control -> its attribution and decision with itself left out of the controls: "
+        "the run's own false-positive check",
     )
     evidence: dict[str, list[TellingFeature]] = Field(default_factory=dict)
     datasets: dict[str, Any] = Field(default_factory=dict)
