@@ -39,7 +39,9 @@ def render_bench_result(data: dict[str, Any], source: str) -> str:
     """One bench result file as Markdown: title, how to regenerate it, when, its tables and notes."""
     for key in ("title", "command", "tables"):
         if key not in data:
-            raise ValueError(f"{source}: no {key!r} (bench results hold title, command, generated, tables, notes)")
+            raise ValueError(
+                f"{source}: no {key!r} (bench results hold title, command, generated, tables, notes)"
+            )
     out = [f"### {data['title']}", ""]
     generated = data.get("generated")
     out += [
@@ -55,7 +57,9 @@ def render_bench_result(data: dict[str, Any], source: str) -> str:
         out.append("|" + "---|" * len(columns))
         for row in table["rows"]:
             if len(row) != len(columns):
-                raise ValueError(f"{source}: table {table.get('title')!r} has a row of {len(row)} cells, not {len(columns)}")
+                raise ValueError(
+                    f"{source}: table {table.get('title')!r} has a row of {len(row)} cells, not {len(columns)}"
+                )
             out.append("| " + " | ".join(_cell(v) for v in row) + " |")
         out.append("")
     for note in data.get("notes", []):
@@ -119,7 +123,11 @@ def _help_markdown(text: str) -> str:
 def _param_row(param: Any, ctx: Any) -> str:
     """One option or argument: its names, type, whether required, default and help."""
     option = param.param_type_name == "option"
-    names = ", ".join(f"`{n}`" for n in [*param.opts, *param.secondary_opts]) if option else f"`{param.name.upper()}`"
+    names = (
+        ", ".join(f"`{n}`" for n in [*param.opts, *param.secondary_opts])
+        if option
+        else f"`{param.name.upper()}`"
+    )
     kind = "flag" if getattr(param, "is_flag", False) else param.display_type(ctx).strip("<>")
     default = param.get_default(ctx) if option and param.show_default is not False else None
     shown = "" if default in (None, (), [], False, "") else f"`{default}`"
@@ -138,7 +146,10 @@ def render_cli_reference() -> str:
         level = "#" * min(2 + len(path), 4) if path else "##"
         out += [f"{level} `{name}`", ""]
         out += [_help_markdown(command.help or ""), ""]
-        usage = " ".join(re.sub(r"\{(\w+)\}", lambda m: m.group(1).upper(), piece) for piece in command.collect_usage_pieces(ctx))
+        usage = " ".join(
+            re.sub(r"\{(\w+)\}", lambda m: m.group(1).upper(), piece)
+            for piece in command.collect_usage_pieces(ctx)
+        )
         out += ["```text", f"{name} {usage}".rstrip(), "```", ""]
         params = [p for p in command.params if not getattr(p, "hidden", False)]
         if params:

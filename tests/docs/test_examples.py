@@ -27,7 +27,8 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
 FENCE = re.compile(
-    r"(?:<!-- example: (?P<how>[a-z]+): (?P<arg>.*?) -->\n)?^```(?P<lang>[a-z]*)\n(?P<code>.*?)^```$", re.S | re.M
+    r"(?:<!-- example: (?P<how>[a-z]+): (?P<arg>.*?) -->\n)?^```(?P<lang>[a-z]*)\n(?P<code>.*?)^```$",
+    re.S | re.M,
 )
 
 
@@ -73,7 +74,9 @@ def run_block(block: Block, cwd: Path, shared: Path) -> None:
         result = subprocess.run(
             ["bash", "-c", script], cwd=cwd, capture_output=True, text=True, env=env, timeout=600
         )
-        assert result.returncode == 0, f"{where} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+        assert result.returncode == 0, (
+            f"{where} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+        )
     elif block.lang == "yaml":
         assert yaml.safe_load(code) is not None, f"{where}: empty YAML"
 

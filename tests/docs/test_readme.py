@@ -24,8 +24,12 @@ def test_readme_is_short_and_holds_both_setup_commands() -> None:
     assert test_command, ".ci/run names no README command"
     lines = README.splitlines()
     assert test_command.group(1) in lines, "the README's test command is not the one .ci/run runs"
-    assert "docs]" in test_command.group(1), "the test install must include the docs extra (mkdocs build runs after it)"
-    demo = [line for line in lines if line.startswith("python3 -m venv") and line.endswith("distillscope demo")]
+    assert "docs]" in test_command.group(1), (
+        "the test install must include the docs extra (mkdocs build runs after it)"
+    )
+    demo = [
+        line for line in lines if line.startswith("python3 -m venv") and line.endswith("distillscope demo")
+    ]
     assert len(demo) == 1, "the README's demo command is missing"
     assert "mkdocs build --strict" in ci
 
