@@ -130,7 +130,7 @@ def _param_row(param: Any, ctx: Any) -> str:
     )
     kind = "flag" if getattr(param, "is_flag", False) else param.display_type(ctx).strip("<>")
     default = param.get_default(ctx) if option and param.show_default is not False else None
-    shown = "" if default in (None, (), [], False, "") else f"`{default}`"
+    shown = "" if default is None or default is False or default in ((), [], "") else f"`{default}`"
     required = "yes" if param.required else ""
     return f"| {names} | {_escape(kind)} | {required} | {shown} | {_escape(param.help or '')} |"
 
