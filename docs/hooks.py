@@ -7,6 +7,9 @@ A page holds a marker comment where generated Markdown goes:
     <!-- distillscope:schemas -->              the JSON Schemas in docs/schema/, one section per kind
     <!-- distillscope:include PATH -->         a Markdown file of the repository (bench/README.md,
                                                CHANGELOG.md), its links to repository files made plain
+    <!-- distillscope:see PAGE -->             a link to docs/PAGE once it exists (nothing before)
+
+Guides that the nav does not list yet are added to its Guides section (`on_config`).
 
 The renderers are plain functions (tests call them on files they write); `on_page_markdown` is the
 hook mkdocs calls.
@@ -224,11 +227,50 @@ def include(path: Path) -> str:
     return _LINK.sub(plain, text)
 
 
+# ---------------------------------------------------------------- pages written beside this one
+
+DOCS = REPO / "docs"
+
+
+def page_title(path: Path) -> str:
+    """A page's first `# ` heading, else its file name."""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# "):
+            return line[2:].strip()
+    return path.stem.replace("-", " ").capitalize()
+
+
+def see_also(target: str, page_uri: str, docs: Path = DOCS) -> str:
+    """`<!-- distillscope:see guides/judge.md -->`: a link to that page where it exists, nothing where it
+    does not yet (a guide being written in another branch), so the strict build passes either way."""
+    path = docs / target
+    if not path.is_file():
+        return ""
+    depth = page_uri.count("/")
+    return f"See also: [{page_title(path)}]({'../' * depth}{target})."
+
+
+def add_unlisted_guides(nav: list[Any], docs: Path = DOCS) -> list[str]:
+    """Every `guides/*.md` that the nav's Guides section does not list is appended to it (titled by its
+    heading), so a guide added before mkdocs.yml names it is still reachable. Returns what was added."""
+    section = next((item["Guides"] for item in nav if isinstance(item, dict) and "Guides" in item), None)
+    if section is None or not (docs / "guides").is_dir():
+        return []
+    listed = {next(iter(entry.values())) if isinstance(entry, dict) else entry for entry in section}
+    added = []
+    for path in sorted((docs / "guides").glob("*.md")):
+        uri = f"guides/{path.name}"
+        if uri not in listed:
+            section.append({page_title(path): uri})
+            added.append(uri)
+    return added
+
+
 # ---------------------------------------------------------------- the hook
 
 
-def expand(markdown: str) -> str:
-    """Replace every marker of `markdown` with what it names."""
+def expand(markdown: str, page_uri: str = "index.md") -> str:
+    """Replace every marker of `markdown` (the page at `page_uri` in docs/) with what it names."""
 
     def replace(match: re.Match[str]) -> str:
         name, arg = match.group("name"), match.group("arg")
@@ -240,11 +282,20 @@ def expand(markdown: str) -> str:
             return render_schemas(REPO / "docs" / "schema")
         if name == "include" and arg:
             return include(REPO / arg)
+        if name == "see" and arg:
+            return see_also(arg, page_uri)
         raise ValueError(f"unknown docs marker {match.group(0)}")
 
     return MARKER.sub(replace, markdown)
 
 
-def on_page_markdown(markdown: str, **_: Any) -> str:
+def on_page_markdown(markdown: str, page: Any, **_: Any) -> str:
     """mkdocs: expand the markers of each page."""
-    return expand(markdown)
+    return expand(markdown, page.file.src_uri)
+
+
+def on_config(config: Any, **_: Any) -> Any:
+    """mkdocs: guides not listed in the nav yet are added to its Guides section."""
+    if config.nav:
+        add_unlisted_guides(config.nav, Path(config.docs_dir))
+    return config

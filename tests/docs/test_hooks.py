@@ -123,3 +123,26 @@ def test_unknown_marker_fails_the_build() -> None:
     with pytest.raises(ValueError, match="unknown docs marker"):
         hooks.expand("<!-- distillscope:nonsense -->")
     assert hooks.expand("plain text") == "plain text"
+
+
+def test_see_links_a_page_only_once_it_exists(tmp_path: Path) -> None:
+    (tmp_path / "guides").mkdir()
+    assert hooks.see_also("guides/judge.md", "guides/ice.md", tmp_path) == ""
+    (tmp_path / "guides" / "judge.md").write_text("# The ICE judge\n\ntext\n", encoding="utf-8")
+    assert hooks.see_also("guides/judge.md", "guides/ice.md", tmp_path) == (
+        "See also: [The ICE judge](../guides/judge.md)."
+    )
+    assert (
+        hooks.see_also("guides/judge.md", "trust.md", tmp_path)
+        == "See also: [The ICE judge](guides/judge.md)."
+    )
+
+
+def test_unlisted_guides_join_the_nav(tmp_path: Path) -> None:
+    (tmp_path / "guides").mkdir()
+    for name, title in (("ice.md", "ICE"), ("banks.md", "Reference banks")):
+        (tmp_path / "guides" / name).write_text(f"# {title}\n", encoding="utf-8")
+    nav: list[object] = [{"Home": "index.md"}, {"Guides": [{"ICE": "guides/ice.md"}]}]
+    assert hooks.add_unlisted_guides(nav, tmp_path) == ["guides/banks.md"]
+    assert nav[1] == {"Guides": [{"ICE": "guides/ice.md"}, {"Reference banks": "guides/banks.md"}]}
+    assert hooks.add_unlisted_guides(nav, tmp_path) == []  # listed now

@@ -110,6 +110,8 @@ def test_pages_outside_the_nav_do_not_break_the_build(tmp_path: Path) -> None:
     done = build(root / "mkdocs.yml", tmp_path / "site")
     assert done.returncode == 0, done.stderr[-4000:]
     assert (tmp_path / "site" / "guides" / "not-in-nav-yet" / "index.html").is_file()
+    home = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert "guides/not-in-nav-yet/" in home and "A new guide" in home  # reachable from the nav
 
 
 # ---------------------------------------------------------------- headless Chromium
