@@ -110,17 +110,16 @@ def _escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _help_markdown(text: str) -> str:
-    """A command's help: prose paragraphs as they are, `Example:` lines as shell blocks."""
-    out = []
+def _help_markdown(text: str) -> tuple[str, str]:
+    """A command's help as Markdown: its prose paragraphs, and its `Example:` lines as a shell block."""
+    prose, examples = [], []
     for paragraph in text.split("\n\n"):
         example = re.match(r"Examples?: (distillscope .*)", paragraph, re.S)
         if example:
-            out += ["Example:", "", "```bash", example.group(1).strip(), "```"]
+            examples += ["Example:", "", "```bash", example.group(1).strip(), "```", ""]
         else:
-            out.append(_escape(paragraph).replace("&lt;", "<").replace("&gt;", ">"))
-        out.append("")
-    return "\n".join(out)
+            prose += [_escape(paragraph), ""]
+    return "\n".join(prose), "\n".join(examples)
 
 
 def _param_row(param: Any, ctx: Any) -> str:
@@ -148,7 +147,8 @@ def render_cli_reference() -> str:
         ctx = command.context_class(command, info_name=name)
         level = "#" * min(2 + len(path), 4) if path else "##"
         out += [f"{level} `{name}`", ""]
-        out += [_help_markdown(command.help or ""), ""]
+        prose, example = _help_markdown(command.help or "")
+        out += [prose, ""]
         usage = " ".join(
             re.sub(r"\{(\w+)\}", lambda m: m.group(1).upper(), piece)
             for piece in command.collect_usage_pieces(ctx)
@@ -159,6 +159,8 @@ def render_cli_reference() -> str:
             out += ["| parameter | type | required | default | help |", "|---|---|---|---|---|"]
             out += [_param_row(p, ctx) for p in params]
             out.append("")
+        if example:
+            out += [example, ""]
         subs = getattr(command, "commands", {})
         if subs:
             listed = ", ".join(f"`{' '.join([*path, s])}`" for s in subs)
