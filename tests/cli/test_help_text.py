@@ -105,3 +105,11 @@ def test_every_command_has_an_example(path: list[str]) -> None:
     examples = re.findall(r"Example: (distillscope [^\n]*)", text)
     assert examples, f"{' '.join(path)} --help has no example"
     assert examples[0].startswith("distillscope " + " ".join(path)), examples[0]
+
+
+def test_no_help_text_is_taken_for_rich_markup() -> None:
+    """Typer renders help as rich markup: '[default ...]' or '[note]' would be read as a style tag and vanish."""
+    tag = re.compile(r"(?<!\\)\[[a-z#/@][^\[\]]*\]")
+    for path, command in COMMANDS:
+        for text in [command.help or "", *(getattr(p, "help", None) or "" for p in command.params)]:
+            assert not tag.search(text), f"{' '.join(path)}: {tag.search(text)} would be hidden as markup"
