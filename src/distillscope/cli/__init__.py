@@ -24,6 +24,7 @@ try:
 
     from distillscope import __version__
     from distillscope.cli import demo, models
+    from distillscope.cli.helptext import ReflowGroup
     from distillscope.cli.options import fail
     from distillscope.errors import UserError
 finally:
@@ -36,6 +37,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=ReflowGroup,  # help text as paragraphs, whatever the docstrings' line breaks
 )
 app.add_typer(models.app, name="models")
 app.command("demo")(demo.demo)

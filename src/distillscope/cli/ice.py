@@ -389,6 +389,8 @@ def audit_score(
 ) -> None:
     """Each judge's accuracy, kappa and loose/strict rate against the labels, weighted back to the whole
     run by stratum size, with stratified-bootstrap 95% intervals (the computation of the audited gold).
+
+    Example: distillscope ice audit score audit.jsonl --json audit-figures.json
     """
     from distillscope.engine.run import write_json
     from distillscope.ice.audit_kit import score_audit

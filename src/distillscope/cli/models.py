@@ -88,14 +88,20 @@ def check(
 
 @app.command("kinds")
 def kinds() -> None:
-    """List the registered backend kinds."""
+    """List the registered backend kinds (the KIND of a KIND:NAME model spec).
+
+    Example: distillscope models kinds
+    """
     for kind in backend_kinds():
         console.print(kind)
 
 
 @app.command("ledger")
 def ledger_info(path: Annotated[str, typer.Argument(help="A ledger.sqlite file or run directory.")]) -> None:
-    """Count the calls recorded in a ledger by status (read-only: it never creates or changes a file)."""
+    """Count the calls recorded in a ledger by status (read-only: it never creates or changes a file).
+
+    Example: distillscope models ledger runs/ice-glm
+    """
     p = Path(path)
     if not p.exists():
         fail(f"{p}: no such ledger file or run directory")

@@ -50,7 +50,10 @@ Cache = Annotated[
     typer.Option("--cache", help="A ledger file shared across runs: identical calls are answered from it."),
 ]
 Config = Annotated[
-    Path | None, typer.Option("--config", "-c", help="YAML file defining named models (see README).")
+    Path | None,
+    typer.Option(
+        "--config", "-c", help="YAML file defining named models (docs/guides/models.md: Config file)."
+    ),
 ]
 Concurrency = Annotated[
     int | None,

@@ -9,7 +9,7 @@ Inline specs:
     NAME                                   a model defined in the --config YAML file
 
 The YAML file (`models:` mapping name -> settings) can also declare identity, parameters,
-system prompt, rate limits and prices; see README "Config file".
+system prompt, rate limits and prices; see docs/guides/models.md, "Config file".
 """
 
 from __future__ import annotations
