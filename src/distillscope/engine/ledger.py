@@ -445,7 +445,7 @@ class Ledger:
 
     def _insert_claim(self, key: str, model: str, stage: str, request_json: str, now: float) -> bool:
         # a key used as a model's name (or quoted in a prompt) is not stored: its hash keys the row
-        model, request_json = mask_secrets(model), mask_secrets(request_json)
+        model, stage, request_json = mask_secrets(model), mask_secrets(stage), mask_secrets(request_json)
         return (
             self._db.execute(
                 "INSERT INTO calls (key, model, stage, request, status, owner, created_at, updated_at)"
@@ -467,7 +467,7 @@ class Ledger:
             return False
         self._db.execute(
             "UPDATE calls SET status='pending', owner=?, updated_at=?, stage=? WHERE key=?",
-            (self.owner, now, stage, key),
+            (self.owner, now, mask_secrets(stage), key),
         )
         return True
 
