@@ -75,7 +75,15 @@ def test_surrogates_and_huge_usage_lose_no_work(
 
     server = openai_server(reply)
     out = tmp_path / "run"
-    args = ("models", "answer", "m", "-c", str(config(tmp_path, server.url)), "-p", str(prompts(tmp_path, 40)))
+    args = (
+        "models",
+        "answer",
+        "m",
+        "-c",
+        str(config(tmp_path, server.url)),
+        "-p",
+        str(prompts(tmp_path, 40)),
+    )
     first = run_cli(*args, "--out", str(out), "-q")
     assert first.returncode == 0 and "Traceback" not in first.stderr, first.stderr
     rows = read_ledger(out / "ledger.sqlite")
@@ -86,7 +94,9 @@ def test_surrogates_and_huge_usage_lose_no_work(
     assert json.loads((out / "results.json").read_text("utf-8"))["complete"] is False
     assert "surrogate" in (out / "run.log").read_text("utf-8")
 
-    answered = {prompt_text(b) for b in server.bodies if int(prompt_text(b).split()[-1]) % 20 not in bad_usage}
+    answered = {
+        prompt_text(b) for b in server.bodies if int(prompt_text(b).split()[-1]) % 20 not in bad_usage
+    }
     sent_before = len(server.bodies)
     rerun = run_cli(*args, "--out", str(out), "-q")
     assert rerun.returncode == 0 and "Traceback" not in rerun.stderr, rerun.stderr
@@ -117,7 +127,9 @@ def test_non_utf8_arguments_are_one_line_exit_2(tmp_path: Path, run_cli: Any) ->
     path.write_text("hello\n", encoding="utf-8")
     out = os.fsdecode(bytes(tmp_path) + b"/run\xff")
     for extra in (("--out", out), ("--out", str(tmp_path / "r2"), "--system-prompt", "be \udcff nice")):
-        result = run_cli("models", "answer", "openai-compatible:m@http://127.0.0.1:9/v1", "-p", str(path), *extra)
+        result = run_cli(
+            "models", "answer", "openai-compatible:m@http://127.0.0.1:9/v1", "-p", str(path), *extra
+        )
         assert result.returncode == 2 and one_line(result.stderr), result.stderr
         assert "not valid UTF-8" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.txt"]
@@ -139,7 +151,9 @@ def test_out_of_range_numbers_in_prompt_files_name_the_field(tmp_path: Path, run
             "--out", str(tmp_path / f"run-{name}"),
         )  # fmt: skip
         assert result.returncode == 2 and one_line(result.stderr), (name, result.stderr)
-        assert where in result.stderr and "number out of range" in result.stderr and "field '" in result.stderr
+        assert (
+            where in result.stderr and "number out of range" in result.stderr and "field '" in result.stderr
+        )
         assert not (tmp_path / f"run-{name}" / "ledger.sqlite").exists()
 
 
@@ -161,7 +175,9 @@ def test_a_gzip_bomb_is_bounded_before_it_is_unpacked(tmp_path: Path, openai_ser
 
     def reply(body: dict[str, Any]) -> RawReply | str:
         if prompt_text(body).endswith(" 1"):
-            return RawReply(bomb, headers=(("Content-Type", "application/json"), ("Content-Encoding", "gzip")))
+            return RawReply(
+                bomb, headers=(("Content-Type", "application/json"), ("Content-Encoding", "gzip"))
+            )
         return "fine"
 
     server = openai_server(reply)
@@ -226,8 +242,12 @@ def leaked(root: Path, texts: list[str]) -> list[str]:
     """Files under `root` and printed texts holding any 8-character piece of any secret."""
     pieces = fragments(KEY) | fragments(HEADER_SECRET) | fragments(SIG)
     needles = [p.encode(enc) for p in pieces for enc in ("utf-8", "utf-16-le")]
-    files = [p for p in root.rglob("*") if p.is_file() and p.name != "m.yaml"]  # m.yaml: the test's own config
-    hits = [f"{p}: {_around(p.read_bytes(), needles)}" for p in files if any(n in p.read_bytes() for n in needles)]
+    files = [
+        p for p in root.rglob("*") if p.is_file() and p.name != "m.yaml"
+    ]  # m.yaml: the test's own config
+    hits = [
+        f"{p}: {_around(p.read_bytes(), needles)}" for p in files if any(n in p.read_bytes() for n in needles)
+    ]
     return hits + [t[:200] for t in texts if any(p in t for p in pieces)]
 
 
@@ -330,7 +350,9 @@ def test_invisible_only_answers_are_empty_never_judged(tmp_path: Path, openai_se
     tested = openai_server(lambda body: "The moon." if "tides" in prompt_text(body) else "\u200b\ufeff\u3164")
     dataset = tmp_path / "d.jsonl"
     dataset.write_text(
-        "".join(json.dumps({"id": k, "prompt": p}) + "\n" for k, p in [("a", "Explain tides."), ("b", "Why?")]),
+        "".join(
+            json.dumps({"id": k, "prompt": p}) + "\n" for k, p in [("a", "Explain tides."), ("b", "Why?")]
+        ),
         encoding="utf-8",
     )
     rse_out = tmp_path / "rse"
@@ -357,7 +379,10 @@ def test_malformed_retry_after_and_location_are_handled(
         lambda body: RawReply(
             b'{"error": {"message": "slow down"}}',
             status=429,
-            headers=(("Content-Type", "application/json"), ("Retry-After", "Mon, 01 Jan 99999999999 00:00:00 GMT")),
+            headers=(
+                ("Content-Type", "application/json"),
+                ("Retry-After", "Mon, 01 Jan 99999999999 00:00:00 GMT"),
+            ),
         )
     )
     result = run_cli(
@@ -373,7 +398,14 @@ def test_malformed_retry_after_and_location_are_handled(
         )
         spec = f"openai-compatible:m@{server.url}"
         answered = run_cli(
-            "models", "answer", spec, "-p", str(prompts(tmp_path, 1)), "--out", str(tmp_path / f"loc{n}"), "-q"
+            "models",
+            "answer",
+            spec,
+            "-p",
+            str(prompts(tmp_path, 1)),
+            "--out",
+            str(tmp_path / f"loc{n}"),
+            "-q",
         )
         assert answered.returncode == 2 and one_line(answered.stderr), answered.stderr
         assert "malformed Location" in answered.stderr
