@@ -149,20 +149,25 @@ def _secret_values() -> list[str]:
 
 
 @functools.lru_cache(maxsize=64)
-def _fragments(secrets: tuple[str, ...]) -> tuple[str, ...]:
-    """Every FRAGMENT-character piece of the secrets."""
-    return tuple(sorted({s[i : i + FRAGMENT] for s in secrets for i in range(len(s) - FRAGMENT + 1)}))
+def _fragments(secrets: tuple[str, ...]) -> tuple[re.Pattern[str], frozenset[str]]:
+    """Every FRAGMENT-character piece of the secrets, and a pattern for the runs of characters
+    that occur in them (a piece can only lie inside such a run)."""
+    pieces = frozenset(s[i : i + FRAGMENT] for s in secrets for i in range(len(s) - FRAGMENT + 1))
+    alphabet = "".join(re.escape(ch) for ch in sorted({ch for s in secrets for ch in s}))
+    return re.compile(f"[{alphabet}]{{{FRAGMENT},}}+"), pieces
 
 
 def _mask_fragments(text: str, secrets: tuple[str, ...]) -> str:
     """`text` with every run of characters covered by a FRAGMENT-long piece of a secret masked.
-    (`in` and `find` are C substring searches: a megabyte of text with no piece costs ~1 ms a secret.)"""
+    One C scan finds the runs of the secrets' characters; only runs of FRAGMENT or more (long
+    words, hashes, keys) are looked at piece by piece: ~5 us a kilobyte of prose."""
+    runs, pieces = _fragments(secrets)
     spans: list[tuple[int, int]] = []
-    for piece in _fragments(secrets):
-        at = text.find(piece)
-        while at >= 0:
-            spans.append((at, at + FRAGMENT))
-            at = text.find(piece, at + 1)
+    for run in runs.finditer(text):
+        start, end = run.span()
+        for at in range(start, end - FRAGMENT + 1):
+            if text[at : at + FRAGMENT] in pieces:
+                spans.append((at, at + FRAGMENT))
     if not spans:
         return text
     spans.sort()
