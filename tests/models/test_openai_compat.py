@@ -127,3 +127,20 @@ def test_a_reply_with_out_of_range_numbers_is_malformed(monkeypatch: Any) -> Non
     with pytest.raises(BackendError, match="number out of range") as caught:
         backend._parse("u", 200, "application/json", None, body)  # type: ignore[attr-defined]
     assert caught.value.retryable
+
+
+def test_the_unpacker_never_produces_more_than_asked() -> None:
+    import gzip
+    import zlib
+
+    from distillscope.models.openai_compat import BodyTooLarge, _Unpacker
+
+    members = gzip.compress(b"first ") + gzip.compress(b"second")  # two gzip members, one body
+    unpacker = _Unpacker("gzip")
+    assert unpacker.feed(members, 100) == b"first second" and unpacker.complete
+    raw = zlib.compressobj(6, zlib.DEFLATED, -15)  # "deflate" sent without its zlib header
+    body = raw.compress(b"raw deflate") + raw.flush()
+    assert _Unpacker("deflate").feed(body, 100) == b"raw deflate"
+    bomb = gzip.compress(b"\0" * 5_000_000)
+    with pytest.raises(BodyTooLarge):
+        _Unpacker("gzip").feed(bomb, 1_000_000)
