@@ -412,3 +412,24 @@ def test_malformed_retry_after_and_location_are_handled(
         checked = run_cli("models", "check", spec)
         assert checked.returncode == 1 and "Traceback" not in checked.stdout + checked.stderr
         assert "malformed Location" in checked.stdout
+
+
+def test_every_key_like_url_parameter_is_hidden_in_every_file(
+    tmp_path: Path, openai_server: Server, run_cli: Any
+) -> None:
+    names = ["code", "subscription-key", "api_token", "x-api-key", "access-token", "client_secret", "auth"]
+    values = {name: f"urlcanary{i}{name.replace('-', '').replace('_', '')}Zx" for i, name in enumerate(names)}
+    server = openai_server()
+    url = f"{server.url}?api-version=2024-06-01&" + "&".join(f"{k}={v}" for k, v in values.items())
+    out = tmp_path / "run"
+    result = run_cli(
+        "models", "answer", f"openai-compatible:m@{url}", "-p", str(prompts(tmp_path, 2)), "--out", str(out)
+    )
+    assert result.returncode == 0, result.stderr
+    assert server.requests == 2
+    shown = json.loads((out / "config.json").read_text("utf-8"))
+    assert "api-version=2024-06-01" in json.dumps(shown)
+    texts = [p.read_bytes() for p in out.rglob("*") if p.is_file()] + [
+        (result.stdout + result.stderr).encode()
+    ]
+    assert not [v for v in values.values() for t in texts if v.encode() in t]
