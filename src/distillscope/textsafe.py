@@ -60,7 +60,10 @@ def is_visible(ch: str) -> bool:
 
 def has_visible(text: str) -> bool:
     """Whether `text` shows anything at all; False for "", whitespace and invisible-only text."""
-    return any(is_visible(ch) for ch in text)
+    rest = text.lstrip()
+    if rest[:1].isascii() and rest[:1].isprintable() and rest[:1]:  # the common case, at once
+        return True
+    return any(is_visible(ch) for ch in rest)
 
 
 # A JSON or YAML escape of a surrogate (`\ud83d`): the only way one gets into text decoded from UTF-8.
