@@ -71,3 +71,36 @@ def test_text_data_and_log_records(monkeypatch: pytest.MonkeyPatch) -> None:
 )  # fmt: skip
 def test_looks_like_secret(value: str, secret: bool) -> None:
     assert looks_like_secret(value) is secret
+
+
+def test_every_fragment_of_a_known_secret_is_masked() -> None:
+    from distillscope.redact import mask_secrets, redact_text, remember_secret
+
+    secret = "frag-canary-" + "Ab3" * 10
+    remember_secret(secret)
+    quoted = f"Incorrect API key provided: {secret[:20]}... and later {secret[-9:]}; {secret}"
+    shown = redact_text(quoted)
+    assert not any(secret[i : i + 8] in shown for i in range(len(secret) - 7)), shown
+    assert shown.startswith("Incorrect API key provided: ***")
+    assert mask_secrets(f"key={secret[5:40]}") == "key=***"  # an answer: only the secret masked
+    assert redact_text("short pieces stay: frag-ca") == "short pieces stay: frag-ca"
+
+
+def test_more_secret_parameter_names_are_redacted() -> None:
+    from distillscope.redact import redact_url
+
+    names = ["code", "subscription-key", "api_token", "x-api-key", "access-token", "client_secret", "auth"]
+    url = "https://gw.test/v1?api-version=2024-06-01&" + "&".join(
+        f"{n}=v{i}secret" for i, n in enumerate(names)
+    )
+    shown = redact_url(url)
+    assert "secret" not in shown.replace("client_secret", "") and "api-version=2024-06-01" in shown
+    assert "?api-version=2024-06-01&code=***&subscription-key=***" in shown
+
+
+def test_a_secret_used_as_a_mapping_key_is_masked() -> None:
+    from distillscope.redact import redact_data, remember_secret
+
+    secret = "sk-as-a-name-" + "Zz9" * 8
+    remember_secret(secret)
+    assert redact_data({"models": {secret: {"n": 1}}}) == {"models": {"***": {"n": 1}}}

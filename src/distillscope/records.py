@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from distillscope import jsonsafe, textsafe
 from distillscope.errors import UserError
 
 MAX_DEPTH = 100
@@ -102,14 +103,28 @@ def check_depth(value: Any, path: Path | str, line: int | None = None, limit: in
 def parse_json(text: str, path: Path | str, line: int | None = None) -> Any:
     """JSON text -> value, with errors located at `path` (and the line inside the text)."""
     try:
-        value = json.loads(text)
+        value = jsonsafe.loads(text)
     except json.JSONDecodeError as exc:
         at = line if line is not None else exc.lineno
         raise UserError.at(path, f"invalid JSON ({exc.msg})", line=at) from None
+    except jsonsafe.NumberOutOfRange as exc:
+        raise UserError.at(path, str(exc), line=line) from None
     except RecursionError:
         raise UserError.at(path, f"nested more than {MAX_DEPTH} levels deep", line=line) from None
     check_depth(value, path, line)
-    return value
+    return safe_strings(value, text)
+
+
+def safe_strings(value: Any, source: str) -> Any:
+    """`value` (parsed from `source`) with lone surrogates in its strings replaced (see textsafe)."""
+    return textsafe.repair_strings(value) if textsafe.may_hold_surrogates(source) else value
+
+
+def check_numbers(value: Any, path: Path | str, line: int | None = None) -> None:
+    """Refuse a number that is not finite or beyond 64 bits (`jsonsafe`), naming its field."""
+    found = jsonsafe.find_bad_number(value)
+    if found is not None:
+        raise UserError.at(path, str(jsonsafe.NumberOutOfRange(*found)), line=line)
 
 
 def load_json(path: Path, what: str = "file") -> Any:
@@ -154,7 +169,8 @@ def parse_yaml(text: str, path: Path | str) -> Any:
     except RecursionError:
         raise UserError.at(path, f"nested more than {MAX_DEPTH} levels deep") from None
     check_depth(value, path)
-    return value
+    check_numbers(value, path)
+    return safe_strings(value, text)
 
 
 def load_yaml(path: Path, what: str = "file") -> Any:
@@ -191,15 +207,18 @@ def iter_records(
         stripped = text.lstrip()
         if suffix == ".json" or stripped.startswith("["):
             try:
-                value = json.loads(text)
+                value = jsonsafe.loads(text)
             except json.JSONDecodeError as exc:
                 # JSONL saved as .json: several objects, one a line
                 if not (exc.msg == "Extra data" and stripped.startswith("{")):
                     raise UserError.at(path, f"invalid JSON ({exc.msg})", line=exc.lineno) from None
+            except jsonsafe.NumberOutOfRange as exc:
+                raise UserError.at(path, str(exc)) from None
             except RecursionError:
                 raise UserError.at(path, f"nested more than {MAX_DEPTH} levels deep") from None
             else:
                 check_depth(value, path)
+                value = safe_strings(value, text)
                 yield from _items(path, value, list_keys, scalar_key)
                 return
         yield from _jsonl_lines(path, text.splitlines(), scalar_key)

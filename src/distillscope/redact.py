@@ -5,15 +5,19 @@ ledger's error texts), the terminal or a report passes through here. Secrets are
 
 * URL userinfo (`http://user:pass@host`): the spec parser refuses such URLs (credentials belong
   in an environment variable), and anything shown still hides them;
-* key-like query parameters (`key`, `api_key`, `api-key`, `token`, `sig`, `signature`,
-  `access_token`, `password`, `secret`, any case);
+* key-like query parameters (`key`, `sig`, `code`, and any name holding key, token, secret,
+  passw, signature, credential or auth: `api_key`, `subscription-key`, `access-token`,
+  `client_secret`, `auth`, ..., any case);
 * values of auth-like headers (`Authorization`, `api-key`, `x-api-key`, anything whose name
   contains key, token, secret, auth, password, signature or cookie);
-* the values of the environment variables that hold API keys, should any text contain them.
+* the values of the environment variables that hold API keys, and the secret values a model
+  sends (literal key headers, a URL's `sig`), should any text contain them, whole or any piece of
+  8 characters or more.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import os
@@ -24,24 +28,46 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 MASK = "***"
+# Exact names (kept for callers that list them); `is_secret_param` also takes any name that
+# contains one of the words of _SECRET_WORD (`subscription-key`, `api_token`, `x-api-key`,
+# `access-token`, `client_secret`, `auth`, ...) or is `sig`/`code` (an OAuth authorization code).
 SECRET_PARAMS = frozenset(
     {"key", "api_key", "api-key", "apikey", "token", "sig", "signature", "access_token", "password", "secret"}
 )
+_SECRET_WORD = r"key|token|secret|passw|pwd|signature|credential|auth"
+_SECRET_PARAM = re.compile(rf"(?i)^(?:[a-z0-9_.\-]*(?:{_SECRET_WORD})[a-z0-9_.\-]*|sig|code)$")
 _AUTH_HEADER = re.compile(r"auth|key|token|secret|passw|signature|cookie|credential", re.IGNORECASE)
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>,]+")
 # `name=value` of a secret parameter anywhere in a text (a URL the URL parser could not take apart,
 # a percent-encoded query, a server's message): the safety net behind `redact_url`.
-_PARAM_NAMES = "|".join(sorted((re.escape(p) for p in SECRET_PARAMS), key=len, reverse=True))
+_PARAM_NAMES = rf"[A-Za-z0-9_.\-]*(?:{_SECRET_WORD})[A-Za-z0-9_.\-]*|sig|code"
 _LOOSE_PARAM = re.compile(
-    rf"(?i)(?:(?<![A-Za-z0-9_\-])|(?<=%3f)|(?<=%26)|(?<=%23))((?:{_PARAM_NAMES})(?:=|%3d))([^&\s\"'#<>]+)"
+    rf"(?i)(?:(?<![A-Za-z0-9_.\-])|(?<=%3f)|(?<=%26)|(?<=%23))((?:{_PARAM_NAMES})(?:=|%3d))([^&\s\"'#<>]+)"
 )
+# A part of a known secret this long or longer, anywhere in a text, is hidden too: a server that
+# quotes a key and an excerpt that cuts it must not leave its first 20 characters behind.
+FRAGMENT = 8
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=\-]{8,}")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _known_secret_envs: set[str] = {"OPENAI_API_KEY"}
 
 
 def is_secret_param(name: str) -> bool:
-    return name.strip().casefold() in SECRET_PARAMS
+    name = name.strip()
+    return name.casefold() in SECRET_PARAMS or bool(_SECRET_PARAM.match(name))
+
+
+def secret_param_values(url: str) -> list[str]:
+    """The values of a URL's secret query and fragment parameters (to hide wherever they appear,
+    also without their name: a server may echo `sig`'s value alone)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return []
+    values = []
+    for part in (parts.query, parts.fragment):
+        values += [v for k, v in parse_qsl(part, keep_blank_values=True) if is_secret_param(k) and v]
+    return values
 
 
 def is_secret_header(name: str) -> bool:
@@ -107,21 +133,76 @@ def remember_secret_env(name: str | None) -> None:
         _known_secret_envs.add(name)
 
 
+_known_secrets: set[str] = set()
+
+
+def remember_secret(value: str | None) -> None:
+    """Register a secret value itself (a literal key header, a URL's `sig`), so it is hidden
+    wherever it appears, whole or in part, for the rest of the process."""
+    if value and len(value) >= FRAGMENT:
+        _known_secrets.add(value)
+
+
 def _secret_values() -> list[str]:
-    values = [os.environ.get(name, "") for name in _known_secret_envs]
-    return sorted({v for v in values if len(v) >= 8}, key=len, reverse=True)
+    values = [os.environ.get(name, "") for name in _known_secret_envs] + list(_known_secrets)
+    return sorted({v for v in values if len(v) >= FRAGMENT}, key=len, reverse=True)
+
+
+@functools.lru_cache(maxsize=64)
+def _fragments(secrets: tuple[str, ...]) -> tuple[re.Pattern[str], frozenset[str]]:
+    """Every FRAGMENT-character piece of the secrets, and a pattern for the runs of characters
+    that occur in them (a piece can only lie inside such a run)."""
+    pieces = frozenset(s[i : i + FRAGMENT] for s in secrets for i in range(len(s) - FRAGMENT + 1))
+    alphabet = "".join(re.escape(ch) for ch in sorted({ch for s in secrets for ch in s}))
+    return re.compile(f"[{alphabet}]{{{FRAGMENT},}}+"), pieces
+
+
+def _mask_fragments(text: str, secrets: tuple[str, ...]) -> str:
+    """`text` with every run of characters covered by a FRAGMENT-long piece of a secret masked.
+    One C scan finds the runs of the secrets' characters; only runs of FRAGMENT or more (long
+    words, hashes, keys) are looked at piece by piece: ~5 us a kilobyte of prose."""
+    runs, pieces = _fragments(secrets)
+    spans: list[tuple[int, int]] = []
+    for run in runs.finditer(text):
+        start, end = run.span()
+        for at in range(start, end - FRAGMENT + 1):
+            if text[at : at + FRAGMENT] in pieces:
+                spans.append((at, at + FRAGMENT))
+    if not spans:
+        return text
+    spans.sort()
+    merged = [list(spans[0])]
+    for start, end in spans[1:]:
+        if start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    shown, at = [], 0
+    for start, end in merged:
+        shown += [text[at:start], MASK]
+        at = end
+    shown.append(text[at:])
+    return "".join(shown)
+
+
+def mask_secrets(text: str) -> str:
+    """Only the known secrets (whole or any FRAGMENT-long piece) masked: for a model's answer,
+    whose `key=value` text is content, not settings."""
+    secrets = tuple(sorted(_secret_values()))
+    return _mask_fragments(text, secrets) if secrets and len(text) >= FRAGMENT else text
 
 
 def redact_text(text: str, extra_secrets: Iterable[str] = ()) -> str:
-    """Free text (an error, a log line, a spec): URLs inside it redacted, key values masked."""
+    """Free text (an error, a log line, a spec): URLs inside it redacted, key values masked, and
+    any piece of FRAGMENT or more characters of a known secret masked (a quoted key cut short)."""
     if "://" in text:
         text = _URL.sub(_url_sub, text)
     if "=" in text or "%3" in text.lower():
         text = _LOOSE_PARAM.sub(_loose_sub, text)
     text = _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", text)
-    for secret in [*_secret_values(), *(s for s in extra_secrets if s and len(s) >= 8)]:
-        if secret in text:
-            text = text.replace(secret, MASK)
+    secrets = tuple(sorted({*_secret_values(), *(s for s in extra_secrets if s and len(s) >= FRAGMENT)}))
+    if secrets and len(text) >= FRAGMENT:
+        text = _mask_fragments(text, secrets)
     return text
 
 
@@ -149,7 +230,11 @@ def redact_data(data: Any, *, _key: str | None = None, _in_headers: bool = False
         return MASK if _in_headers and _key is not None and is_secret_header(_key) else redact_text(data)
     if isinstance(data, Mapping):
         inside = str(_key).casefold() in ("headers", "header") if _key is not None else False
-        return {k: redact_data(v, _key=str(k), _in_headers=inside) for k, v in data.items()}
+        # keys too: a key used as a model's name would otherwise land in results.json as a JSON key
+        return {
+            (redact_text(k) if isinstance(k, str) else k): redact_data(v, _key=str(k), _in_headers=inside)
+            for k, v in data.items()
+        }
     if isinstance(data, list | tuple):
         return [redact_data(v, _key=_key) for v in data]
     return data

@@ -95,3 +95,31 @@ def test_failed_group_commit_reaches_the_caller(tmp_path: Path) -> None:
     entry = ledger.get("k")
     assert entry is not None and entry.status == "pending"  # the answer was lost, never half-written
     ledger.close()
+
+
+def test_a_write_sqlite_cannot_store_rolls_back_and_the_ledger_goes_on(tmp_path: Path) -> None:
+    """A value SQLite refuses (text with a lone surrogate, an integer beyond 64 bits) fails its
+    group commit as one line, rolled back whole: never "cannot start a transaction within a
+    transaction" on the next write, never a claim left half-made."""
+    ledger = Ledger(tmp_path / "l.sqlite")
+
+    async def go() -> None:
+        assert await ledger.claim_grouped("k1", "m", "s", "{}")
+        assert await ledger.claim_grouped("k2", "m", "s", "{}")
+        ledger.record_ok_grouped("k1", answer("fine"), 1)
+        huge = ModelResponse.model_construct(text="ok", finish_reason="stop", usage=None, latency_s=0.0)
+        object.__setattr__(huge, "usage", type("U", (), {"prompt_tokens": 10**30, "completion_tokens": 0})())
+        ledger.record_ok_grouped("k2", huge, 1)
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        with pytest.raises(UserError, match="ledger write failed"):
+            ledger.flush()
+        ledger.record_ok_grouped("k2", answer("stored after all"), 1)
+        await asyncio.sleep(0)
+
+    asyncio.run(go())
+    assert not ledger._db.in_transaction
+    assert {k: e.response.text for k, e in ledger.answers(["k1", "k2"]).items() if e.response} == {
+        "k2": "stored after all"
+    }  # k1's answer shared the failed transaction: rolled back with it, asked again by a rerun
+    ledger.close()

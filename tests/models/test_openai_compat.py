@@ -105,3 +105,42 @@ def test_key_env_name_is_recorded_not_value(monkeypatch: pytest.MonkeyPatch) -> 
     backend = build_backend("openai:gpt-4o-mini")
     public = str(backend.config.public_dict())
     assert "OPENAI_API_KEY" in public and os.environ["OPENAI_API_KEY"] not in public
+
+
+def test_malformed_http_metadata_is_never_a_traceback() -> None:
+    from distillscope.models.openai_compat import parse_retry_after, redirect_target
+
+    assert parse_retry_after("Mon, 01 Jan 99999999999 00:00:00 GMT") is None
+    assert parse_retry_after("1e999") is None and parse_retry_after("nonsense") is None
+    assert parse_retry_after("2") == 2.0
+    for location in ("http://127.0.0.1\\@evil.test/v1", "http://127.0.0.1:1:2/v1", "http://h:99999/v1"):
+        with pytest.raises(ValueError):
+            redirect_target("http://127.0.0.1:8000/v1/chat/completions", location)
+    assert redirect_target("http://127.0.0.1:8000/v1/chat/completions", "/moved/v1/chat/completions") == (
+        "http://127.0.0.1:8000/moved/v1/chat/completions"
+    )
+
+
+def test_a_reply_with_out_of_range_numbers_is_malformed(monkeypatch: Any) -> None:
+    backend = build_backend("openai-compatible:m@http://127.0.0.1:1/v1")
+    body = b'{"choices": [{"message": {"content": "hi"}}], "usage": {"prompt_tokens": 1e999}}'
+    with pytest.raises(BackendError, match="number out of range") as caught:
+        backend._parse("u", 200, "application/json", None, body)  # type: ignore[attr-defined]
+    assert caught.value.retryable
+
+
+def test_the_unpacker_never_produces_more_than_asked() -> None:
+    import gzip
+    import zlib
+
+    from distillscope.models.openai_compat import BodyTooLarge, _Unpacker
+
+    members = gzip.compress(b"first ") + gzip.compress(b"second")  # two gzip members, one body
+    unpacker = _Unpacker("gzip")
+    assert unpacker.feed(members, 100) == b"first second" and unpacker.complete
+    raw = zlib.compressobj(6, zlib.DEFLATED, -15)  # "deflate" sent without its zlib header
+    body = raw.compress(b"raw deflate") + raw.flush()
+    assert _Unpacker("deflate").feed(body, 100) == b"raw deflate"
+    bomb = gzip.compress(b"\0" * 5_000_000)
+    with pytest.raises(BodyTooLarge):
+        _Unpacker("gzip").feed(bomb, 1_000_000)

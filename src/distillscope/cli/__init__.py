@@ -109,6 +109,7 @@ def run(argv: Sequence[str]) -> int:
         gc.enable()
     try:
         try:
+            _check_arguments(argv)
             app(args=list(argv))
         except UserError as exc:  # raised outside run_command (e.g. while parsing)
             try:
@@ -118,6 +119,22 @@ def run(argv: Sequence[str]) -> int:
     except SystemExit as done:
         return _status(done.code)
     return 0
+
+
+def _check_arguments(argv: Sequence[str]) -> None:
+    """Refuse an argument that is not valid text: bytes the locale could not decode reach Python
+    as lone surrogates, which no file, ledger or terminal can take (a `--out` path, a
+    `--system-prompt`). Checked once here, for every command."""
+    from distillscope.textsafe import has_surrogates, safe_text
+
+    for position, arg in enumerate(argv, start=1):
+        if has_surrogates(arg):
+            option = argv[position - 2] if position > 1 and argv[position - 2].startswith("-") else None
+            named = f"{option} " if option else ""
+            raise UserError(
+                f"argument {position} ({named}{safe_text(arg)!r}) is not valid UTF-8 text; "
+                "give it in UTF-8 (non-UTF-8 bytes are shown as U+FFFD)"
+            )
 
 
 def _status(code: object) -> int:

@@ -29,13 +29,14 @@ import socket
 import sqlite3
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from distillscope.errors import UserError
 from distillscope.models.types import ModelRequest, ModelResponse, Usage
+from distillscope.redact import mask_secrets
 
 SCHEMA_VERSION = 2
 # `PRAGMA application_id` of every ledger ("DSLG"): a SQLite file without it is not ours, unless it
@@ -330,13 +331,12 @@ class Ledger:
             # Fast path, one statement and one transaction: a call nobody has made yet.
             if self._insert_claim(key, model, stage, request_json, time.time()):
                 return True
-            self._db.execute("BEGIN IMMEDIATE")
-            claimed = self._claim_in_transaction(key, model, stage, request_json, time.time())
-            self._db.execute("COMMIT")
-            return claimed
+            with self._transaction():
+                return self._claim_in_transaction(key, model, stage, request_json, time.time())
         except sqlite3.OperationalError as exc:
-            self._rollback()
             raise _disk_error(self.path, exc) from None
+        except (ValueError, OverflowError) as exc:
+            raise UserError(f"{self.path}: ledger write failed: {type(exc).__name__}: {exc}") from None
 
     def record_ok(self, key: str, response: ModelResponse, attempts: int) -> None:
         self.flush()
@@ -399,21 +399,26 @@ class Ledger:
         outcomes: list[bool] = []
         now = time.time()
         try:
-            self._db.execute("BEGIN IMMEDIATE")
-            for kind, args, _ in items:
-                if kind == "claim":
-                    key, model, stage, request_json = args
-                    outcomes.append(
-                        self._insert_claim(key, model, stage, request_json, now)
-                        or self._claim_in_transaction(key, model, stage, request_json, now)
-                    )
-                else:
-                    self._db.execute(_RECORD_OK if kind == "ok" else _RECORD_ERROR, args)
-                    outcomes.append(True)
-            self._db.execute("COMMIT")
-        except sqlite3.OperationalError as exc:
-            self._rollback()
-            error = _disk_error(self.path, exc)
+            with self._transaction():
+                for kind, args, _ in items:
+                    if kind == "claim":
+                        key, model, stage, request_json = args
+                        outcomes.append(
+                            self._insert_claim(key, model, stage, request_json, now)
+                            or self._claim_in_transaction(key, model, stage, request_json, now)
+                        )
+                    else:
+                        self._db.execute(_RECORD_OK if kind == "ok" else _RECORD_ERROR, args)
+                        outcomes.append(True)
+        except Exception as exc:
+            # The transaction was rolled back: none of these writes is in the file. A disk error,
+            # or a value SQLite cannot store (which the edges should have made safe): either way
+            # the run stops with one line, and the rows stay as they were (claims not made).
+            error = (
+                _disk_error(self.path, exc)
+                if isinstance(exc, sqlite3.OperationalError)
+                else UserError(f"{self.path}: ledger write failed: {type(exc).__name__}: {exc}")
+            )
             for _, _, future in items:
                 if future is not None:
                     future.set_exception(error)
@@ -439,6 +444,12 @@ class Ledger:
             self._flush_error = exc
 
     def _insert_claim(self, key: str, model: str, stage: str, request_json: str, now: float) -> bool:
+        # a key used as a model's name is not stored (the row is keyed by the request's hash); the
+        # request, which names the model, is scanned only then (a scan costs ~50 us a kilobyte)
+        shown = mask_secrets(model)
+        if shown != model:
+            model, request_json = shown, mask_secrets(request_json)
+        stage = mask_secrets(stage)
         return (
             self._db.execute(
                 "INSERT INTO calls (key, model, stage, request, status, owner, created_at, updated_at)"
@@ -460,7 +471,7 @@ class Ledger:
             return False
         self._db.execute(
             "UPDATE calls SET status='pending', owner=?, updated_at=?, stage=? WHERE key=?",
-            (self.owner, now, stage, key),
+            (self.owner, now, mask_secrets(stage), key),
         )
         return True
 
@@ -469,10 +480,26 @@ class Ledger:
             self._db.execute(sql, args)
         except sqlite3.OperationalError as exc:
             raise _disk_error(self.path, exc) from None
+        except (ValueError, OverflowError) as exc:  # e.g. text that is not UTF-8, an int over 64 bits
+            raise UserError(f"{self.path}: ledger write failed: {type(exc).__name__}: {exc}") from None
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """`BEGIN IMMEDIATE` ... `COMMIT`, rolled back on any exception (a value SQLite cannot
+        store, a cancellation, a full disk), so the connection is never left inside a transaction
+        and the next write never fails with "cannot start a transaction within a transaction"."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._rollback()
+            raise
 
     def _rollback(self) -> None:
         with contextlib.suppress(sqlite3.Error):
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
 
 
 def _ledger_kind(db: sqlite3.Connection, path: Path) -> str:

@@ -23,6 +23,8 @@ from distillscope.engine.progress import Progress
 from distillscope.errors import BackendError, BudgetExhausted, UserError
 from distillscope.models.base import Backend
 from distillscope.models.types import ModelRequest, ModelResponse
+from distillscope.redact import mask_secrets
+from distillscope.textsafe import repair_surrogates
 
 
 @dataclass(frozen=True)
@@ -412,6 +414,7 @@ class Scheduler:
                 self.lulls.mark()
                 response.latency_s = time.perf_counter() - started
                 response = cap_answer(response, backend.config.max_answer_bytes)
+                response = safe_answer(backend.name, key, response)
                 lane.stats.sent += 1
                 lane.contacted = lane.answered = True
                 return CallResult(key, response, attempts=attempt)
@@ -495,6 +498,30 @@ def cap_answer(response: ModelResponse, max_bytes: int) -> ModelResponse:
         return response
     cut = encoded[:max_bytes].decode("utf-8", "ignore")
     return response.model_copy(update={"text": cut, "finish_reason": CAPPED})
+
+
+def safe_answer(model: str, key: str, response: ModelResponse) -> ModelResponse:
+    """An answer whose lone UTF-16 surrogates (a server's `"\\ud83d"`) are replaced by U+FFFD, and
+    the repair logged: such a `str` cannot be written as UTF-8 anywhere (ledger, files, terminal).
+    A secret we sent (a key, a key header, a URL's `sig`) quoted in it is masked, also in part."""
+    text, repaired = repair_surrogates(response.text)
+    finish, repaired_finish = repair_surrogates(response.finish_reason or "")
+    masked = mask_secrets(text)
+    if masked != text:  # a server that echoes our key in its answer: it must not reach the ledger
+        log.warning("model '%s': call %s: the answer quoted a secret we sent; masked", model, key[:12])
+    if repaired or repaired_finish:
+        log.warning(
+            "model '%s': call %s: the answer held %d lone UTF-16 surrogate(s); replaced by U+FFFD",
+            model,
+            key[:12],
+            repaired + repaired_finish,
+        )
+    if masked == response.text and not repaired_finish:
+        return response
+    update: dict[str, object] = {"text": masked}
+    if repaired_finish:
+        update["finish_reason"] = finish
+    return response.model_copy(update=update)
 
 
 def _report_result(

@@ -17,6 +17,8 @@ import contextlib
 import json
 import math
 import os
+import time
+import zlib
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -27,14 +29,24 @@ import aiohttp
 from aiohttp.helpers import get_env_proxy_for_url
 from yarl import URL
 
+from distillscope import jsonsafe
 from distillscope.errors import BackendError, UserError
 from distillscope.models.base import Backend, ModelConfig, register_backend
 from distillscope.models.types import ModelRequest, ModelResponse, Usage
-from distillscope.models.urls import expand_header, origin
+from distillscope.models.urls import check_base_url, expand_header, origin
+from distillscope.redact import is_secret_header, redact_text, remember_secret, secret_param_values
 
 REDIRECT_STATUS = {301, 302, 303, 307, 308}
 MAX_REDIRECTS = 5
 RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524, 529}
+# A reply body is read (and unpacked) at most this many times `max_answer_bytes`, and never less
+# than BODY_FLOOR: JSON escapes make a text up to 6 times longer (`\u0001`), plus the envelope.
+# The bound applies before decoding or unpacking, so a 1 MB gzip that unpacks to 1 GB costs 16 MB.
+BODY_PER_ANSWER_BYTE = 16
+BODY_FLOOR = 16 * 2**20
+ERROR_BODY_BYTES = 64 * 1024  # of an error reply, only an excerpt is kept
+READ_CHUNK = 64 * 1024
+ACCEPT_ENCODING = "gzip, deflate"  # unpacked here, under the bound (aiohttp's own has none)
 
 
 @dataclass
@@ -62,6 +74,8 @@ def join_path(base: str, path: str) -> str:
 
 
 def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a `Retry-After` header (seconds or an HTTP date); None when absent or
+    malformed (an absurd date such as year 99999999999 included: no OverflowError escapes)."""
     if not value:
         return None
     try:
@@ -71,11 +85,93 @@ def parse_retry_after(value: str | None) -> float | None:
     else:
         return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
-        import time
-
         return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, IndexError, OSError):
         return None
+
+
+def redirect_target(url: str, location: str) -> str:
+    """The absolute URL a redirect's `Location` points to; ValueError (safe to show) when it is
+    malformed: a backslash or space in it, two ports, a port out of range, no host."""
+    if "\\" in location:
+        raise ValueError("a backslash in the Location")
+    try:
+        target = str(URL(url).join(URL(location)))
+        check_base_url(target)
+    except (ValueError, TypeError, UnicodeError) as exc:
+        raise ValueError(str(exc) or type(exc).__name__) from None
+    return target
+
+
+class BodyTooLarge(Exception):
+    """A reply body (or what it unpacks to) past the bound."""
+
+
+class _Unpacker:
+    """Incremental gzip/deflate decoding that never produces more than the bytes asked for."""
+
+    def __init__(self, encoding: str) -> None:
+        self.encoding = encoding
+        self._raw_deflate = False
+        self._inflater = zlib.decompressobj(47)  # a gzip or zlib header, detected
+        self._started = False
+
+    def feed(self, chunk: bytes, room: int) -> bytes:
+        """`chunk` unpacked; BodyTooLarge when it would unpack to more than `room` bytes."""
+        out = bytearray()
+        data = chunk
+        while data:
+            try:
+                piece = self._inflater.decompress(data, room - len(out) + 1)
+            except zlib.error:
+                if self.encoding == "deflate" and not self._started and not self._raw_deflate:
+                    self._raw_deflate = True  # "deflate" sent without the zlib header (common)
+                    self._inflater = zlib.decompressobj(-15)
+                    continue
+                raise
+            self._started = True
+            out += piece
+            if len(out) > room or self._inflater.unconsumed_tail:
+                raise BodyTooLarge
+            data = b""
+            if self._inflater.eof and self._inflater.unused_data:  # another gzip member follows
+                data = self._inflater.unused_data
+                self._inflater = zlib.decompressobj(47)
+        return bytes(out)
+
+    @property
+    def complete(self) -> bool:
+        return self._inflater.eof
+
+
+async def read_bounded(reply: aiohttp.ClientResponse, limit: int, *, excerpt: bool = False) -> bytes:
+    """A reply's body, unpacked, read in chunks and never more than `limit` bytes before or after
+    unpacking. Past the limit: BodyTooLarge, or with `excerpt` the first `limit` bytes."""
+    encoding = reply.headers.get("content-encoding", "").strip().lower()
+    if encoding in ("x-gzip",):
+        encoding = "gzip"
+    unpacker = _Unpacker(encoding) if encoding in ("gzip", "deflate") else None
+    if encoding not in ("", "identity", "gzip", "deflate"):
+        raise ValueError(f"unsupported Content-Encoding {encoding[:40]!r}")
+    if unpacker is None and not excerpt and (reply.content_length or 0) > limit:
+        raise BodyTooLarge
+    body = bytearray()
+    async for chunk in reply.content.iter_chunked(READ_CHUNK):
+        room = limit - len(body)
+        try:
+            piece = chunk if unpacker is None else unpacker.feed(chunk, room)
+        except BodyTooLarge:
+            if excerpt:
+                return bytes(body)
+            raise
+        if len(piece) > room:
+            if excerpt:
+                return bytes(body + piece[:room])
+            raise BodyTooLarge
+        body += piece
+    if unpacker is not None and not unpacker.complete and not excerpt:
+        raise ValueError("the compressed body ends early")
+    return bytes(body)
 
 
 @register_backend("openai-compatible")
@@ -94,6 +190,7 @@ class OpenAICompatibleBackend(Backend):
         self._session: aiohttp.ClientSession | None = None
         self._session_loop: asyncio.AbstractEventLoop | None = None
         self._guard: AsyncGenerator[None, None] | None = None
+        self._secrets()  # registered before any reply can echo them
 
     def ledger_identity(self) -> dict[str, Any]:
         return {**super().ledger_identity(), "kind": "openai-compatible"}
@@ -108,7 +205,8 @@ class OpenAICompatibleBackend(Backend):
                 total=None, connect=self.config.timeout_s, sock_read=self.config.timeout_s
             )
             connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, keepalive_timeout=30.0)
-            session = aiohttp.ClientSession(connector=connector, timeout=timeout)
+            # auto_decompress off: `read_bounded` unpacks under a bound (a gzip bomb costs 16 MB, not 1 GB)
+            session = aiohttp.ClientSession(connector=connector, timeout=timeout, auto_decompress=False)
             guard = _close_with_loop(session)
             await anext(guard)
             self._session, self._session_loop, self._guard = session, loop, guard
@@ -117,6 +215,7 @@ class OpenAICompatibleBackend(Backend):
     def _headers(self) -> dict[str, str]:
         headers = {
             "Content-Type": "application/json",
+            "Accept-Encoding": ACCEPT_ENCODING,
             **{k: expand_header(v, os.environ) for k, v in self.config.headers.items()},
         }
         env = self.config.api_key_env
@@ -124,6 +223,23 @@ class OpenAICompatibleBackend(Backend):
         if key:
             headers["Authorization"] = f"Bearer {key}"
         return headers
+
+    def _secrets(self) -> list[str]:
+        """Every secret this model sends: its key, secret header values (expanded), secret URL
+        parameters. Registered with `redact`, so no channel shows them, whole or in part."""
+        values = [os.environ.get(self.config.api_key_env, "") if self.config.api_key_env else ""]
+        values += [
+            expand_header(v, os.environ) for k, v in self.config.headers.items() if is_secret_header(k)
+        ]
+        for url in self.config.urls:
+            values += secret_param_values(url)
+        for value in values:
+            remember_secret(value)
+        return [v for v in values if v]
+
+    @property
+    def _body_limit(self) -> int:
+        return max(BODY_PER_ANSWER_BYTE * self.config.max_answer_bytes, BODY_FLOOR)
 
     def _body(self, request: ModelRequest) -> tuple[str, dict[str, Any]]:
         params = request.params.model_dump(exclude_none=True)
@@ -179,7 +295,18 @@ class OpenAICompatibleBackend(Backend):
                 ) as reply:
                     status, headers = reply.status, reply.headers
                     location = headers.get("location") if status in REDIRECT_STATUS else None
-                    raw = b"" if location else await reply.read()
+                    raw = b""
+                    if not location:
+                        if status >= 400:
+                            raw = await read_bounded(reply, ERROR_BODY_BYTES, excerpt=True)
+                        else:
+                            raw = await read_bounded(reply, self._body_limit)
+            except BodyTooLarge:
+                raise BackendError(
+                    f"{endpoint.url}: reply body over {self._body_limit:,} bytes (16 times "
+                    "max_answer_bytes, counted before and after unpacking); not read further",
+                    retryable=False,
+                ) from None
             except TimeoutError as exc:
                 raise BackendError(
                     f"{endpoint.url}: timeout ({type(exc).__name__})",
@@ -192,9 +319,20 @@ class OpenAICompatibleBackend(Backend):
                     retryable=True,
                     unreachable=isinstance(exc, aiohttp.ClientConnectorError),
                 ) from None
+            except (ValueError, zlib.error) as exc:  # a body that cannot be unpacked, a bad header
+                raise BackendError(
+                    f"{endpoint.url}: malformed reply ({type(exc).__name__}: {exc})", retryable=True
+                ) from None
             if location is None:
                 return status, headers, raw
-            target = str(URL(url).join(URL(location)))
+            try:
+                target = redirect_target(url, location)
+            except ValueError as exc:
+                raise BackendError(
+                    f"{endpoint.url}: HTTP {status} redirect to a malformed Location ({exc}), not followed",
+                    retryable=False,
+                    status=status,
+                ) from None
             if origin(target) != origin(url):
                 raise BackendError(
                     f"{endpoint.url}: HTTP {status} redirect from {origin(url)} to another origin "
@@ -211,10 +349,10 @@ class OpenAICompatibleBackend(Backend):
         self, url: str, status: int, content_type: str | None, retry_after: str | None, raw: bytes
     ) -> ModelResponse:
         if status >= 400:
-            snippet = raw[:400].decode("utf-8", "replace")[:200].replace("\n", " ")
-            key = os.environ.get(self.config.api_key_env) if self.config.api_key_env else None
-            if key:  # a server that echoes the request's credentials must not put them in the ledger
-                snippet = snippet.replace(key, "[redacted]")
+            # Redacted before it is cut: a key quoted early in the message is hidden whole, and a
+            # part of it the cut leaves behind is hidden as a fragment (`redact_text`).
+            text = raw[:4000].decode("utf-8", "replace").replace("\n", " ")
+            snippet = redact_text(text, self._secrets())[:200]
             raise BackendError(
                 f"{url}: HTTP {status}: {snippet}",
                 retryable=status in RETRYABLE_STATUS,
@@ -222,8 +360,10 @@ class OpenAICompatibleBackend(Backend):
                 retry_after=parse_retry_after(retry_after),
             )
         try:
-            data = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+            data = jsonsafe.loads(raw)
+        except jsonsafe.NumberOutOfRange as exc:  # NaN, Infinity, 1e999, 10**30: a malformed reply
+            raise BackendError(f"{url}: malformed response ({exc})", retryable=True) from None
+        except (ValueError, RecursionError):  # not JSON, not UTF-8
             raise BackendError(
                 f"{url}: response is not JSON ({content_type or '?'})", retryable=True
             ) from None

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from distillscope.textsafe import has_visible, safe_text
 
 Role = Literal["system", "user", "assistant"]
 
@@ -14,6 +16,13 @@ class Message(BaseModel):
 
     role: Role
     content: str
+
+    @field_validator("content")
+    @classmethod
+    def _no_lone_surrogates(cls, value: str) -> str:
+        """A prompt is made safe where a request is built: a lone surrogate (from a JSON file's
+        `\\ud83d`, or a Python caller) would break its ledger key and every write of it."""
+        return safe_text(value)
 
 
 class GenerateParams(BaseModel):
@@ -85,11 +94,11 @@ CONTENT_FILTER = "content_filter"
 
 
 def answer_outcome(text: str, finish_reason: str | None) -> Outcome:
-    """`filtered` for a content-filter stop (whatever text came with it), `empty` for a blank
-    answer, else `ok`."""
+    """`filtered` for a content-filter stop (whatever text came with it), `empty` for an answer
+    with no visible character (blank, or only zero-width spaces, BOMs, fillers), else `ok`."""
     if finish_reason == CONTENT_FILTER:
         return "filtered"
-    if not text.strip():
+    if not has_visible(text):
         return "empty"
     return "ok"
 

@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 import yaml
 
+from distillscope import jsonsafe
 from distillscope.errors import UserError
 from distillscope.models.types import Message
 from distillscope.records import check_depth, check_file, read_records
@@ -84,9 +85,9 @@ def _plain(value: Any) -> Any:
         return None
     if isinstance(value, str) and value[:1] in "[{":
         try:
-            parsed = json.loads(value)
+            parsed = jsonsafe.loads(value)  # out-of-range numbers (1e999, 10**30) are ValueErrors
             check_depth(parsed, "cell")
-        except (json.JSONDecodeError, RecursionError, UserError):
+        except (ValueError, RecursionError, UserError):
             return value  # not JSON (or absurdly nested): the cell stays text
         return parsed
     if isinstance(value, list):

@@ -6,7 +6,8 @@ a function of the request, and can inject faults at random with a seed (5xx, 429
 Retry-After, connection resets, slow first byte, malformed or truncated JSON, empty choices,
 `finish_reason: length`, wrong content type). It counts every request and every *finished*
 (200) request by content hash, so a test can prove no finished call was repeated. A reply
-function may return a `ScriptedReply` to send `content: null` or a `content_filter` stop.
+function may return a `ScriptedReply` to send `content: null` or a `content_filter` stop, or a
+`RawReply` to send any status, headers and bytes (hostile bodies; see `completion_bytes`).
 
 Run it in a background thread (`with OpenAIServer(...) as server:`) or as a process:
     python -m distillscope.testing.server --port 8011 --latency-ms 50
@@ -39,7 +40,36 @@ class ScriptedReply:
     finish_reason: str = "stop"
 
 
-Reply = Callable[[dict[str, Any]], "str | ScriptedReply"]
+@dataclass(frozen=True)
+class RawReply:
+    """What a reply function may return to send exactly these bytes, with this status and these
+    headers: the hostile replies of the reliability tests (a gzip bomb, `Infinity` in `usage`, a
+    lone surrogate, a malformed `Retry-After` or `Location`, a key quoted in a 401). A 200 counts as
+    finished once written, like any answer."""
+
+    body: bytes
+    status: int = 200
+    headers: tuple[tuple[str, str], ...] = (("Content-Type", "application/json"),)
+
+
+def completion_bytes(
+    content: str | None,
+    *,
+    usage: str = '{"prompt_tokens": 1, "completion_tokens": 1}',
+    finish_reason: str = "stop",
+) -> bytes:
+    """A chat completion body whose `usage` is given as raw JSON text (`Infinity`, `1e999`, a
+    30-digit integer are not values `json.dumps` writes); `content` is JSON-escaped (a lone
+    surrogate becomes `\\ud83d`, as a careless server sends it)."""
+    message = json.dumps({"role": "assistant", "content": content})
+    return (
+        f'{{"id": "cmpl-raw", "object": "chat.completion", "model": "test-model", "choices": '
+        f'[{{"index": 0, "message": {message}, "finish_reason": {json.dumps(finish_reason)}}}], '
+        f'"usage": {usage}}}'
+    ).encode()
+
+
+Reply = Callable[[dict[str, Any]], "str | ScriptedReply | RawReply"]
 
 FAULTS = (
     "500",
@@ -221,6 +251,15 @@ class OpenAIServer:
                 if injected is not None:
                     return injected
             reply = self.reply(body)
+            if isinstance(reply, RawReply):
+                raw = web.Response(body=reply.body, status=reply.status, headers=dict(reply.headers))
+                await raw.prepare(request)
+                await raw.write_eof()
+                if reply.status == 200:
+                    with self._lock:
+                        self.finished[request_hash(body)] += 1
+                        self.finished_prompts[_prompt_text(body)] += 1
+                return raw
             text: str | None
             if isinstance(reply, ScriptedReply):
                 text, finish = reply.content, reply.finish_reason
