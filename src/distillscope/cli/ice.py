@@ -355,9 +355,11 @@ def audit_sample(
 
     Example: distillscope ice audit sample runs/rules --labels recorded --n 200 --out audit.jsonl
     """
+    from distillscope.engine.ownership import check_output_file
     from distillscope.ice.audit_kit import draw_sample, write_sample
 
     async def main() -> None:
+        check_output_file(out, "--out")
         rows = draw_sample(run_dir, n=n, against=against, labels=labels, seed=seed)
         write_sample(rows, out)
         sizes = rows[0]["strata_pop"]
@@ -390,10 +392,13 @@ def audit_score(
     """Each judge's accuracy, kappa and loose/strict rate against the labels, weighted back to the whole
     run by stratum size, with stratified-bootstrap 95% intervals (the computation of the audited gold).
     """
+    from distillscope.engine.ownership import check_output_file
     from distillscope.engine.run import write_json
     from distillscope.ice.audit_kit import score_audit
 
     async def main() -> None:
+        if json_out is not None:
+            check_output_file(json_out, "--json")
         audits = score_audit(audit_file, resamples=resamples, seed=seed)
         first = audits[0]
         console.print(
