@@ -52,7 +52,7 @@ def _show(value: Any) -> str:
 def settings_fields(cls: type, fields: Mapping[str, Any], given: tuple[str, ...] = ()) -> dict[str, Any]:
     """`fields` checked against the dataclass `cls`'s fields and types (`given`: fields the function
     fills in itself, not accepted as keywords)."""
-    known = [f.name for f in dataclasses.fields(cls) if f.name not in given]  # type: ignore[arg-type]
+    known = [f.name for f in dataclasses.fields(cls) if f.name not in given]
     hints = typing.get_type_hints(cls)
     out: dict[str, Any] = {}
     for name, value in fields.items():
