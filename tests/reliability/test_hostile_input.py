@@ -214,6 +214,27 @@ def test_a_user_pattern_that_hangs_on_one_answer_stops_within_its_time_box() -> 
     assert time.monotonic() - started < 5
 
 
+def test_a_pattern_that_passes_the_load_probe_but_hangs_on_an_answer_is_exit_2(tmp_path: Path) -> None:
+    """`(?:ab|abab)+$` answers at once on runs of one character (the load probe), and backtracks
+    exponentially on "abab…!": the time box of the match ends the rescore with one located line."""
+    path = identities(
+        tmp_path, '  - {id: acme, organisation: Acme, names: [RoboChat], patterns: ["(?:ab|abab)+$"]}\n'
+    )
+    log = write(
+        tmp_path / "log.jsonl",
+        json.dumps({"model": "robochat-7b", "jailbreak_prompt": "{query}", "query": "Who made you?",
+                    "response": "ab" * 60 + "!"}) + "\n",
+    )  # fmt: skip
+    started = time.monotonic()
+    one_line_exit_2(
+        ["ice", "rescore", log, "--identities", path, "--target-org", "Acme", "--judge-workers", "0",
+         "--out", tmp_path / "r", "-q"],
+        f"{path}: field 'acme.patterns[0]': the pattern '(?:ab|abab)+$' ran over 1 s",
+    )  # fmt: skip
+    assert time.monotonic() - started < 20
+    assert not (tmp_path / "r" / "results.json").exists()
+
+
 # ------------------------------------------------------------------ 10. seeds outside numpy's range
 @pytest.mark.parametrize(
     ("args", "needle"),

@@ -261,7 +261,12 @@ class IdentityRegistry:
             (self._user_patterns.get(p) or re.compile(p), fam) for fam in self.families for p in fam.patterns
         ]
         # Each pattern runs only when its leading literal (lower-cased) occurs in the text at all.
-        self._gated_patterns = [(_literal_prefix(regex.pattern), regex, fam) for regex, fam in self._patterns]
+        # A user's pattern scans the whole text in one time-boxed call (no gate: its time box then
+        # bounds the text, not each place the gate occurs).
+        self._gated_patterns = [
+            ("" if isinstance(regex, UserPattern) else _literal_prefix(regex.pattern), regex, fam)
+            for regex, fam in self._patterns
+        ]
         # Model names ("qwen2.5-7b-instruct", "llama3.1-70b"): names may run straight into a version.
         # Matched against the lower-cased name: a case-insensitive alternation of ~190 names took
         # ~20 ms to compile, this one ~3 ms.
