@@ -156,7 +156,8 @@ def parse_yaml(text: str, path: Path | str) -> Any:
         node = loader.get_single_node()
         if node is None:
             return None
-        _check_expansion(node, path)
+        if "&" in text:  # no anchor, no alias: nothing to expand
+            _check_expansion(node, path)
         value = loader.construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
