@@ -357,6 +357,25 @@ def test_a_refused_study_stage_never_suggests_force(tmp_path: Path, server: Open
     assert "--force" not in line and "remove" in line
 
 
+@pytest.mark.parametrize("holds", ["config", "results"])
+def test_a_study_refuses_another_kind_of_run_directory(
+    tmp_path: Path, server: OpenAIServer, holds: str
+) -> None:
+    study = study_yaml(tmp_path, server.url, ["t"])
+    out = tmp_path / "s"
+    out.mkdir()
+    if holds == "config":
+        write(out / "config.json", json.dumps({"command": "answer"}))
+        needle = "is the run directory of 'answer', not 'study'"
+    else:  # a run of distillscope 0.1: results, no config
+        write(out / "results.json", json.dumps({"kind": "ice", "complete": True}))
+        needle = "holds a results.json of another kind and no config.json"
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    line = one_line_exit_2(["study", study, "--out", out, "--quiet"], needle)
+    assert "--force" not in line
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.name != ".lock"} == before
+
+
 def test_a_study_directory_cannot_be_taken_over(
     tmp_path: Path, server_process: Any, answers_in: Callable[..., None], answer_args: Any, run_cli: Any
 ) -> None:

@@ -61,6 +61,16 @@ def directory_kind(directory: Path) -> str | None:
     return command if isinstance(command, str) else None
 
 
+def _results_kind(directory: Path) -> str | None:
+    """The `kind` of DIR/results.json (a study's results say "study"), or None."""
+    try:
+        data: Any = json.loads((directory / "results.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    kind = data.get("kind") if isinstance(data, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
 def claim_directory(directory: Path, command: str, settings: dict[str, Any], hint: str) -> None:
     """Make `directory` the run directory of `command`: refused when it holds another kind of run
     (`hint` says what to do instead); else DIR/config.json records the kind."""
@@ -71,6 +81,11 @@ def claim_directory(directory: Path, command: str, settings: dict[str, Any], hin
         )
     if kind is not None and kind != command:
         raise UserError(f"{directory}: is the run directory of '{kind}', not '{command}'; {hint}")
+    if kind is None and (directory / "results.json").exists() and _results_kind(directory) != command:
+        raise UserError(
+            f"{directory}: holds a results.json of another kind and no config.json (not a {command} "
+            f"directory); {hint}"
+        )
     write_json(
         directory / "config.json",
         {
