@@ -21,10 +21,12 @@ PathLike = str | Path
 
 def sync(coro: Coroutine[Any, Any, T]) -> T:
     """Run `coro` to completion, from plain code or from inside a running loop."""
+    from distillscope.engine.interrupts import run_interruptibly
+
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(coro)
+        return run_interruptibly(lambda: coro)
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, coro).result()
 
@@ -179,7 +181,12 @@ def load(path: PathLike) -> Result:
     from distillscope import api_args
     from distillscope.results.load import load as load_result
 
-    return load_result(api_args.path(path, "path") or Path(""))
+    directory = api_args.path(path, "path")
+    if directory is None:
+        from distillscope.errors import UserError
+
+        raise UserError("argument 'path': expected a run directory")
+    return load_result(directory)
 
 
 def report(
