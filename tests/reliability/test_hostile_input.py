@@ -379,7 +379,7 @@ def test_a_study_refuses_another_kind_of_run_directory(
 def test_a_study_directory_cannot_be_taken_over(
     tmp_path: Path, server_process: Any, answers_in: Callable[..., None], answer_args: Any, run_cli: Any
 ) -> None:
-    slow = server_process(latency_ms=400)
+    slow = server_process(latency_ms=1000)  # the study is still running when the second command comes
     study = study_yaml(tmp_path, slow.url, ["t"], budget=40)
     out = tmp_path / "s"
     proc = subprocess.Popen(
