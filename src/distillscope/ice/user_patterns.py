@@ -21,8 +21,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import regex
-
 from distillscope.errors import UserError
 
 MATCH_TIMEOUT_S = 1.0
@@ -76,6 +74,8 @@ def compile_user_pattern(pattern: Any, where: str, field: str) -> UserPattern:
     """A user's pattern, compiled and probed, or a `UserError` naming `where` and `field`."""
     if not isinstance(pattern, str) or not pattern:
         raise UserError.at(where, "expected a non-empty regular expression", field=field)
+    import regex  # imported here: only a run with a user's identity file pays for it
+
     try:
         compiled = regex.compile(pattern)
     except (regex.error, ValueError, OverflowError, RecursionError) as exc:
