@@ -21,35 +21,48 @@ PathLike = str | Path
 
 def sync(coro: Coroutine[Any, Any, T]) -> T:
     """Run `coro` to completion, from plain code or from inside a running loop."""
+    from distillscope.engine.interrupts import run_interruptibly
+
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(coro)
+        return run_interruptibly(lambda: coro)
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, coro).result()
 
 
 def _options(command: str, out: PathLike | None, run: dict[str, Any]) -> RunOptions:
+    from distillscope import api_args
     from distillscope.engine.run import RunOptions
 
-    unknown = set(run) - {"cache", "config", "concurrency", "max_calls", "max_tokens_total", "quiet"}
+    unknown = set(run) - set(api_args.RUN_KEYS)
     if unknown:
         raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(unknown))}")
+    run = api_args.run_options(run)
 
-    def path(value: Any) -> Path | None:
-        return None if value is None else Path(value)
+    def path(value: Any, name: str = "out") -> Path | None:
+        return api_args.path(value, name)
 
     return RunOptions(
-        command=command, out=path(out), cache=path(run.get("cache")), config=path(run.get("config")),
+        command=command, out=path(out), cache=path(run.get("cache"), "cache"),
+        config=path(run.get("config"), "config"),
         concurrency=run.get("concurrency"), max_calls=run.get("max_calls"),
         max_tokens=run.get("max_tokens_total"), quiet=run.get("quiet", True),
     )  # fmt: skip
 
 
-def _split(run: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(settings, run-wide options) from one set of keyword arguments."""
-    keys = {"cache", "config", "concurrency", "max_calls", "max_tokens_total", "quiet"}
-    return {k: v for k, v in run.items() if k not in keys}, {k: v for k, v in run.items() if k in keys}
+def _split(
+    run: dict[str, Any], cls: type | None = None, given: tuple[str, ...] = ()
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(settings, run-wide options) from one set of keyword arguments; with `cls`, the settings
+    checked against its fields' types (`api_args`), `given` being the ones passed positionally."""
+    from distillscope import api_args
+
+    keys = set(api_args.RUN_KEYS)
+    fields = {k: v for k, v in run.items() if k not in keys}
+    if cls is not None:
+        fields = api_args.settings_fields(cls, fields, given)
+    return fields, {k: v for k, v in run.items() if k in keys}
 
 
 async def _report_beside(out: Path) -> None:
@@ -62,11 +75,12 @@ async def _report_beside(out: Path) -> None:
 async def ice_run_async(target: str, *, out: PathLike | None = None, **kwargs: Any) -> IceResult:
     """`distillscope ice run`: any `IceRunSettings` field as a keyword (mode, budget, judge, ...),
     plus the run-wide cache, config, concurrency, max_calls, max_tokens_total, quiet."""
+    from distillscope import api_args
     from distillscope.engine.run import RunContext
     from distillscope.ice.runner import IceRunSettings, run_ice
 
-    fields, run = _split(kwargs)
-    settings = IceRunSettings(target=target, **fields)
+    fields, run = _split(kwargs, IceRunSettings, ("target",))
+    settings = IceRunSettings(target=api_args.model_spec(target, "target"), **fields)
     settings.validate()
     async with RunContext(_options("ice-run", out, run)) as ctx:
         result = await run_ice(ctx, settings)
@@ -79,12 +93,13 @@ async def ice_rescore_async(log: PathLike, *, out: PathLike | None = None, **kwa
     judge_workers (processes for the rules judge; 0 by default here, since spawned workers re-import
     the calling script: pass a number from a script with an `if __name__ == "__main__"` guard), plus
     the run-wide options."""
+    from distillscope import api_args
     from distillscope.engine.run import RunContext
     from distillscope.errors import UserError
     from distillscope.ice.runner import IceRescoreSettings, rescore_ice
 
-    fields, run = _split(kwargs)
-    settings = IceRescoreSettings(log=str(log), **fields)
+    fields, run = _split(kwargs, IceRescoreSettings, ("log",))
+    settings = IceRescoreSettings(log=str(api_args.path(log, "log")), **fields)
     if not settings.vendor_words:
         raise UserError("vendor_words: give at least one word")
     async with RunContext(_options("ice-rescore", out, run)) as ctx:
@@ -104,12 +119,18 @@ async def rse_run_async(
 ) -> RseResult:
     """`distillscope rse run`: datasets as {name: path | "builtin" | "hf:NAME"}; any
     `RseRunSettings` field (panel, sample, seed, judge, swap, ...) and the run-wide options."""
+    from distillscope import api_args
     from distillscope.engine.run import RunContext
     from distillscope.rse.stage import RseRunSettings, run_rse_stage
 
-    fields, run = _split(kwargs)
-    fields["panel"] = list(fields.get("panel") or [])
-    settings = RseRunSettings(reference=reference, tests=list(tests), datasets=dict(datasets), **fields)
+    fields, run = _split(kwargs, RseRunSettings, ("reference", "tests", "datasets"))
+    fields["panel"] = api_args.model_specs(fields.get("panel") or [], "panel")
+    settings = RseRunSettings(
+        reference=api_args.model_spec(reference, "reference"),
+        tests=api_args.model_specs(tests, "tests"),
+        datasets=api_args.datasets(datasets),
+        **fields,
+    )
     settings.validate()
     async with RunContext(_options("rse", out, run)) as ctx:
         result = await run_rse_stage(ctx, settings)
@@ -121,11 +142,14 @@ async def rse_matrix_async(
     models: Sequence[str], datasets: dict[str, str], *, out: PathLike | None = None, **kwargs: Any
 ) -> MatrixResult:
     """`distillscope rse matrix`: every pair of `models` on the same prompts, clustered."""
+    from distillscope import api_args
     from distillscope.engine.run import RunContext
     from distillscope.rse.stage import RseMatrixSettings, run_matrix_stage
 
-    fields, run = _split(kwargs)
-    settings = RseMatrixSettings(models=list(models), datasets=dict(datasets), **fields)
+    fields, run = _split(kwargs, RseMatrixSettings, ("models", "datasets"))
+    settings = RseMatrixSettings(
+        models=api_args.model_specs(models, "models"), datasets=api_args.datasets(datasets), **fields
+    )
     settings.validate()
     async with RunContext(_options("rse-matrix", out, run)) as ctx:
         result = await run_matrix_stage(ctx, settings)
@@ -139,11 +163,14 @@ async def models_answer_async(
 ) -> AnswersResult:
     """`distillscope models answer`: system_prompt, temperature, max_tokens, seed and the run-wide
     options."""
+    from distillscope import api_args
     from distillscope.engine.run import RunContext
     from distillscope.models.answering import AnswerSettings, answer_prompts
 
-    fields, run = _split(kwargs)
-    settings = AnswerSettings(model=model, prompts=str(prompts), **fields)
+    fields, run = _split(kwargs, AnswerSettings, ("model", "prompts"))
+    settings = AnswerSettings(
+        model=api_args.model_spec(model, "model"), prompts=str(api_args.path(prompts, "prompts")), **fields
+    )
     async with RunContext(_options("answer", out, run)) as ctx:
         return await answer_prompts(ctx, settings)
 
@@ -151,9 +178,15 @@ async def models_answer_async(
 # ---------------------------------------------------------------------------------- load, report, study
 def load(path: PathLike) -> Result:
     """The typed result of a run directory (any kind; files of distillscope 0.1 too)."""
+    from distillscope import api_args
     from distillscope.results.load import load as load_result
 
-    return load_result(path)
+    directory = api_args.path(path, "path")
+    if directory is None:
+        from distillscope.errors import UserError
+
+        raise UserError("argument 'path': expected a run directory")
+    return load_result(directory)
 
 
 def report(
@@ -161,27 +194,44 @@ def report(
 ) -> Path:
     """`distillscope report`: combine run directories into one page (html, md or json, from
     `format` or `out`'s suffix); returns the file written (default report.<format>)."""
+    from distillscope import api_args
+    from distillscope.engine.ownership import check_output_file
     from distillscope.engine.run import write_atomic
     from distillscope.errors import UserError
     from distillscope.report import FORMATS, build_report, render
 
-    given = [paths] if isinstance(paths, str | Path) else list(paths)
-    target = None if out is None else Path(out)
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    if not isinstance(paths, list | tuple):
+        raise UserError(f"argument 'paths': expected a run directory or a list of them (got {paths!r})")
+    given = [api_args.path(p, f"paths[{i}]") for i, p in enumerate(paths)]
+    target = api_args.path(out, "out")
+    if format is not None and not isinstance(format, str):
+        raise UserError(f"argument 'format': expected text (got {format!r})")
     suffix = {".htm": "html", ".markdown": "md"}.get(target.suffix, target.suffix[1:]) if target else ""
     chosen = format or (suffix if suffix in FORMATS else "html")
     if chosen not in FORMATS:
         raise UserError(f"format '{chosen}': expected one of {', '.join(FORMATS)}")
-    text = render(build_report([Path(p) for p in given]), chosen)
     target = target or Path(f"report.{chosen}")
+    check_output_file(target, "out")
+    text = render(build_report([p for p in given if p is not None]), chosen)
     write_atomic(target, text)
     return target
 
 
 async def study_async(file: PathLike, *, out: PathLike, **kwargs: Any) -> StudyResult:
     """`distillscope study FILE --out DIR`: concurrency, max_calls, max_tokens_total, quiet."""
+    from distillscope import api_args
     from distillscope.studies import StudyOptions, load_study, run_study
 
-    return await run_study(load_study(file), Path(out), StudyOptions(**kwargs))
+    options = StudyOptions(**api_args.settings_fields(StudyOptions, kwargs))
+    study_file = api_args.path(file, "file")
+    directory = api_args.path(out, "out")
+    if study_file is None or directory is None:
+        from distillscope.errors import UserError
+
+        raise UserError("study needs a study file and out=DIR")
+    return await run_study(load_study(study_file), directory, options)
 
 
 def ice_run(target: str, *, out: PathLike | None = None, **kwargs: Any) -> IceResult:

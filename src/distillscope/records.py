@@ -8,7 +8,8 @@ exit 2, never a traceback):
 * a JSON array (or `{"data": [...]}`, or a caller's list key such as `probes:`) is read as its
   items, wherever a file may be JSON; JSONL stored under `.json` is read as JSONL;
 * nesting deeper than `MAX_DEPTH` is refused (a RecursionError is never shown);
-* YAML keys given twice in one mapping are an error naming both lines;
+* YAML keys given twice in one mapping are an error naming both lines; YAML aliases that expand
+  the document by more than `MAX_YAML_ALIAS_EXPANSION` items (an "alias bomb") are refused;
 * NUL bytes, oversized CSV fields and malformed rows are located errors.
 
 JSONL and CSV are streamed (`iter_records`), so a log larger than memory can be read.
@@ -29,6 +30,8 @@ from distillscope import jsonsafe, textsafe
 from distillscope.errors import UserError
 
 MAX_DEPTH = 100
+# Items that YAML aliases may add beyond those written out (a shared settings block is a few dozen).
+MAX_YAML_ALIAS_EXPANSION = 100_000
 CSV_FIELD_LIMIT = 50_000_000
 BOM = "\ufeff"
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
@@ -158,9 +161,19 @@ class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: 
 
 
 def parse_yaml(text: str, path: Path | str) -> Any:
-    """YAML text -> value (safe types only, unique keys, bounded depth)."""
+    """YAML text -> value (safe types only, unique keys, bounded depth, bounded alias expansion).
+
+    The node graph is composed first and its size *as expanded* counted (each node once, aliases
+    by reference) before any Python value is built: a few hundred bytes of nested `&a [*a, *a]`
+    expand to billions of items, which every later walk over the value would pay for."""
+    loader = _UniqueKeyLoader(text.removeprefix(BOM))
     try:
-        value = yaml.load(text.removeprefix(BOM), Loader=_UniqueKeyLoader)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if "&" in text:  # no anchor, no alias: nothing to expand
+            _check_expansion(node, path)
+        value = loader.construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -168,9 +181,57 @@ def parse_yaml(text: str, path: Path | str) -> Any:
         raise UserError.at(path, f"malformed YAML: {problem}", line=line) from None
     except RecursionError:
         raise UserError.at(path, f"nested more than {MAX_DEPTH} levels deep") from None
+    finally:
+        loader.dispose()
     check_depth(value, path)
     check_numbers(value, path)
     return safe_strings(value, text)
+
+
+def _check_expansion(root: yaml.Node, path: Path | str) -> None:
+    """Refuse a YAML document whose aliases expand it by more than `MAX_YAML_ALIAS_EXPANSION`
+    nodes, or that refers to itself. Iterative, each distinct node visited once: linear in the file."""
+    size: dict[int, int] = {}  # id(node) -> nodes in its expansion, itself included
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        children = _yaml_children(node)
+        if children_done:
+            on_path.discard(key)
+            size[key] = 1 + sum(size[id(child)] for child in children)
+            continue
+        if key in size:
+            continue
+        if key in on_path:
+            line = node.start_mark.line + 1
+            raise UserError.at(path, "malformed YAML: an alias refers to a node that contains it", line=line)
+        on_path.add(key)
+        stack.append((node, True))
+        for child in children:
+            if id(child) in on_path:
+                line = child.start_mark.line + 1
+                raise UserError.at(
+                    path, "malformed YAML: an alias refers to a node that contains it", line=line
+                )
+            if id(child) not in size:
+                stack.append((child, False))
+    expanded, distinct = size[id(root)], len(size)
+    if expanded - distinct > MAX_YAML_ALIAS_EXPANSION:
+        raise UserError.at(
+            path,
+            f"YAML aliases expand to more than {MAX_YAML_ALIAS_EXPANSION:,} extra items "
+            f"({expanded:,} from {distinct:,} written): write the values out, or use fewer aliases",
+        )
+
+
+def _yaml_children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
 
 
 def load_yaml(path: Path, what: str = "file") -> Any:

@@ -15,6 +15,7 @@ The file's `models:` is exactly the --config format; the file itself serves as t
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 import re
 import typing
@@ -22,12 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from distillscope.engine.run import RunContext, RunOptions, prepare_out_dir
+from distillscope.engine.ownership import claim_directory
+from distillscope.engine.run import DirectoryLock, RunContext, RunOptions, prepare_out_dir
 from distillscope.errors import BudgetExhausted, UserError
 from distillscope.ice.runner import DEFAULT_FUZZ_BUDGET, IceRunSettings, run_ice
 from distillscope.models.spec import ModelCatalog
+from distillscope.records import load_yaml
 from distillscope.results.ice import IceResult
 from distillscope.results.rse import RseResult
 from distillscope.results.study import StudyResult, StudyTarget
@@ -93,7 +94,11 @@ def load_study(path: str | Path) -> StudySpec:
     if not path.is_file():
         raise UserError(f"{path}: study file not found")
     catalog = ModelCatalog.load(path)  # the models: section, checked as a --config file
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = load_yaml(path, "study file")
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: expected a mapping of study settings (models:, targets:, ...)")
     for key in data:
         if key not in TOP_KEYS:
             raise UserError.at(path, f"unknown key (known: {', '.join(TOP_KEYS)})", field=str(key))
@@ -103,9 +108,14 @@ def load_study(path: str | Path) -> StudySpec:
     if len(set(targets)) != len(targets):
         raise UserError.at(path, "a target is listed twice", field="targets")
     reference = data.get("reference")
+    if reference is not None and not isinstance(reference, str):
+        raise UserError.at(path, f"expected a model name, got {type(reference).__name__}", field="reference")
     foils = data.get("foils") or []
     if not isinstance(foils, list):
         raise UserError.at(path, "expected a list of model names", field="foils")
+    for i, foil in enumerate(foils):
+        if not isinstance(foil, str):
+            raise UserError.at(path, f"expected a model name, got {type(foil).__name__}", field=f"foils[{i}]")
     named = [(f"targets[{i}]", t) for i, t in enumerate(targets)] + [
         (f"foils[{i}]", f) for i, f in enumerate(foils)
     ]
@@ -117,6 +127,10 @@ def load_study(path: str | Path) -> StudySpec:
             raise UserError.at(path, f"no model '{name}' under models: (defined: {defined})", field=where)
     ice = _section(path, data.get("ice", {}), "ice", IceRunSettings, ("target",))
     rse = _section(path, data.get("rse"), "rse", RseRunSettings, ("reference", "tests", "panel"))
+    if ice is None and rse is None:
+        raise UserError.at(
+            path, "nothing to run: give ice settings (or leave `ice:` out) or an `rse:` section", field="ice"
+        )
     if rse is not None and reference is None:
         raise UserError.at(path, "RSE settings need a reference model", field="reference")
     if rse is not None and not rse.get("datasets"):
@@ -146,7 +160,14 @@ def _relative(study: Path, source: str) -> str:
 
 
 def stage_dir(target: str) -> str:
-    return "ice-" + (re.sub(r"[^0-9A-Za-z._-]+", "_", target) or "target")
+    """The ICE stage directory of a target: `ice-<name>` when the name is safe as it stands, else
+    the sanitised name plus a short hash of the real one, so that no two targets ("a/b", "a_b",
+    "a b") share a directory."""
+    safe = re.sub(r"[^0-9A-Za-z._-]+", "_", target).strip(".") or "target"
+    if safe == target:
+        return f"ice-{safe}"
+    digest = hashlib.sha256(target.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"ice-{safe}-{digest}"
 
 
 # ---------------------------------------------------------------------------------- plan
@@ -231,10 +252,22 @@ class StudyOptions:
 
 async def run_study(spec: StudySpec, out: Path, options: StudyOptions | None = None) -> StudyResult:
     """Every stage, then DIR/results.json and DIR/report.html."""
-    from distillscope.report import write_run_report
-
     options = options or StudyOptions()
     out = prepare_out_dir(Path(out))
+    lock = DirectoryLock(out)  # held while the study runs: no other command may use DIR meanwhile
+    try:
+        claim_directory(out, "study", {"study": str(spec.path)}, STUDY_HINT)
+        return await _run_stages(spec, out, options)
+    finally:
+        lock.close()
+
+
+STUDY_HINT = "choose another --out for the study"
+
+
+async def _run_stages(spec: StudySpec, out: Path, options: StudyOptions) -> StudyResult:
+    from distillscope.report import write_run_report
+
     ledger = out / "ledger.sqlite"
 
     def stage(command: str, directory: str) -> RunContext:
@@ -243,6 +276,7 @@ async def run_study(spec: StudySpec, out: Path, options: StudyOptions | None = N
                 command=command, out=out / directory, cache=ledger, config=spec.path,
                 concurrency=options.concurrency, max_calls=options.max_calls,
                 max_tokens=options.max_tokens_total, quiet=options.quiet,
+                fresh_start_hint=f"{STUDY_HINT}, or remove {out / directory} to start that stage afresh",
             )
         )  # fmt: skip
 

@@ -118,6 +118,9 @@ def run(argv: Sequence[str]) -> int:
                 raise SystemExit(done.exit_code) from None
     except SystemExit as done:
         return _status(done.code)
+    except KeyboardInterrupt:  # Ctrl-C in a command that runs no event loop (report, compare, ...)
+        print("interrupted.", file=sys.stderr)
+        return 130
     return 0
 
 

@@ -355,9 +355,11 @@ def audit_sample(
 
     Example: distillscope ice audit sample runs/rules --labels recorded --n 200 --out audit.jsonl
     """
+    from distillscope.engine.ownership import check_output_file
     from distillscope.ice.audit_kit import draw_sample, write_sample
 
     async def main() -> None:
+        check_output_file(out, "--out")
         rows = draw_sample(run_dir, n=n, against=against, labels=labels, seed=seed)
         write_sample(rows, out)
         sizes = rows[0]["strata_pop"]
@@ -392,10 +394,13 @@ def audit_score(
 
     Example: distillscope ice audit score audit.jsonl --json audit-figures.json
     """
+    from distillscope.engine.ownership import check_output_file
     from distillscope.engine.run import write_json
     from distillscope.ice.audit_kit import score_audit
 
     async def main() -> None:
+        if json_out is not None:
+            check_output_file(json_out, "--json")
         audits = score_audit(audit_file, resamples=resamples, seed=seed)
         first = audits[0]
         console.print(

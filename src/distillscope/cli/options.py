@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import math
 import sys
@@ -15,6 +14,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
+from distillscope.engine.interrupts import run_interruptibly
 from distillscope.errors import UserError
 
 T = TypeVar("T")
@@ -96,9 +96,10 @@ def fail(message: str) -> NoReturn:
 
 
 def run_command(fn: Callable[[], Coroutine[Any, Any, T]], *, resume_hint: str | None = None) -> T:
-    """Run an async command: user errors -> one line and exit 2; Ctrl-C -> how to resume."""
+    """Run an async command: user errors -> one line and exit 2; Ctrl-C -> how to resume (within
+    `engine.interrupts.INTERRUPT_GRACE_S`)."""
     try:
-        return asyncio.run(fn())
+        return run_interruptibly(fn)
     except UserError as exc:
         fail(str(exc))
     except ValidationError as exc:  # a flag value the settings model refused (e.g. --max-tokens -3)

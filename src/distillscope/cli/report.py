@@ -48,6 +48,7 @@ def report(
     Example: distillscope report runs/ice-glm runs/rse-arena --out study.html
     """
     try:
+        from distillscope.engine.ownership import check_output_file
         from distillscope.engine.run import write_atomic
         from distillscope.report import build_report, render
 
@@ -55,6 +56,7 @@ def report(
         target = out or Path(f"report.{chosen}")
         if str(target) != "-":
             _refuse_inside_inputs(target, run_dirs)
+            check_output_file(target, "--out")
         built = build_report(run_dirs)
         _print_skipped(built.skipped)
         text = render(built, chosen)

@@ -217,6 +217,9 @@ class RunOptions:
     quiet: bool = False
     force: bool = False
     settings: dict[str, Any] = field(default_factory=dict)
+    # How a refused directory can be started afresh: commands without --force (a study's stages) say
+    # what they offer instead.
+    fresh_start_hint: str = "choose another --out, or --force to start it afresh (the ledger is kept)"
 
     def validate(self) -> None:
         """A budget of 0 is refused as bad input: a run that may not call anything is a typo."""
@@ -294,18 +297,18 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
             if (out / "config.json").exists():
                 raise UserError(
                     f"{out}: its config.json is unreadable, so the run there cannot be checked; "
-                    "choose another --out, or --force to start it afresh"
+                    + self.options.fresh_start_hint
                 )
             if (out / "results.json").exists():
                 raise UserError(
                     f"{out}: holds results.json but no config.json (not a distillscope run directory); "
-                    "choose another --out, or --force to start it afresh"
+                    + self.options.fresh_start_hint
                 )
             return None
         if previous.get("command") != command:
             raise UserError(
                 f"{out}: is the run directory of '{previous.get('command')}', not '{command}'; "
-                "choose another --out, or --force to start it afresh (the ledger is kept)"
+                + self.options.fresh_start_hint
             )
         return previous
 
@@ -333,7 +336,7 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
             raise UserError(
                 f"{self.out}: the '{self.options.command}' run there has other settings "
                 f"(fingerprint {before}, now {fingerprint}); rerun with the same settings to resume, "
-                "choose another --out, or --force to start it afresh (the ledger is kept)"
+                + self.options.fresh_start_hint
             )
         _remove(self.out, RESULT_FILES)
         data["settings_fingerprint"] = self.fingerprint = fingerprint

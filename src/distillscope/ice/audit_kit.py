@@ -24,9 +24,12 @@ from typing import Any
 from distillscope.errors import UserError
 from distillscope.ice.audit import AuditSample, JudgeAudit, Judged, LabelledRow, audit_judge, read_jsonl
 from distillscope.ice.logs import iter_log
+from distillscope.seeds import check_seed
 
 JUDGES = ("a", "b")  # a: the run's judge; b: the other run's judge or the recorded labels
 RECORDED = "recorded"
+# Bootstrap resamples: fewer than 100 give no usable 95% interval; more than a million only cost memory.
+MIN_RESAMPLES, MAX_RESAMPLES = 100, 1_000_000
 
 
 @dataclass
@@ -148,6 +151,7 @@ def draw_sample(
     run_dir: Path, *, n: int, against: Path | None = None, labels: str | None = None, seed: int = 0
 ) -> list[dict[str, Any]]:
     """The audit rows (see the module doc), shuffled with `seed`."""
+    check_seed(seed)
     if (against is None) == (labels is None):
         raise UserError("give exactly one of --against OTHER_RUN_DIR or --labels recorded")
     if labels is not None and labels != RECORDED:
@@ -312,6 +316,13 @@ def read_audit(path: Path) -> tuple[AuditSample, dict[str, dict[int, Judged]], d
                 line=number,
                 field="stratum",
             )
+        if strata_pop[stratum] == 0:
+            raise UserError.at(
+                path,
+                f"stratum {stratum!r} has 0 rows in the run, yet this row was drawn from it",
+                line=number,
+                field="strata_pop",
+            )
         loose, strict = _label(path, number, row, "label_loose"), _label(path, number, row, "label_strict")
         if strict and not loose:
             raise UserError.at(
@@ -342,6 +353,9 @@ def read_audit(path: Path) -> tuple[AuditSample, dict[str, dict[int, Judged]], d
 
 def score_audit(path: Path, *, resamples: int = 2000, seed: int = 0) -> list[JudgeAudit]:
     """Each judge of a filled-in audit file against its labels, weighted to the whole run."""
+    check_seed(seed)
+    if not MIN_RESAMPLES <= resamples <= MAX_RESAMPLES:
+        raise UserError(f"--resamples must be from {MIN_RESAMPLES} to {MAX_RESAMPLES:,}, got {resamples}")
     sample, verdicts, names = read_audit(path)
     label = {
         key: names[key] if names[key] != names.get("b" if key == "a" else "a") else f"{key}:{names[key]}"

@@ -15,10 +15,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from distillscope.errors import UserError
 from distillscope.ice.types import TargetIdentity
+from distillscope.ice.user_patterns import UserPattern, compile_user_pattern
 from distillscope.models.base import ModelIdentity
 from distillscope.records import parse_yaml, read_text
 
@@ -47,6 +48,21 @@ class Family(BaseModel):
     patterns: list[str] = Field(default_factory=list)
     vendor_class: str = "other"
     locations: list[str] = Field(default_factory=list)
+
+    @field_validator("organisation")
+    @classmethod
+    def _organisation_named(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("org_aliases", "names", "locations")
+    @classmethod
+    def _no_blank_names(cls, values: list[str]) -> list[str]:
+        for i, value in enumerate(values):
+            if not value.strip():
+                raise ValueError(f"item {i} is empty (every name needs a visible character)")
+        return values
 
     @property
     def display_name(self) -> str:
@@ -127,8 +143,12 @@ def _org_keys(text: str) -> set[str]:
 class IdentityRegistry:
     """Families, organisations and a compiled matcher over all their names."""
 
-    def __init__(self, families: Iterable[Family]) -> None:
+    def __init__(
+        self, families: Iterable[Family], user_patterns: dict[str, UserPattern] | None = None
+    ) -> None:
         self.families: list[Family] = list(families)
+        # patterns from users' files, compiled time-boxed (`user_patterns`); the builtin ones with `re`
+        self._user_patterns = dict(user_patterns or {})
         self._by_id = {f.id: f for f in self.families}
         self._org_families: dict[str, list[Family]] = {}
         for fam in self.families:
@@ -163,6 +183,11 @@ class IdentityRegistry:
         whose id already exists adds its aliases to that family."""
         p = Path(path)
         extra = self._parse(read_text(p, "identity file"), str(p))
+        user_patterns = dict(self._user_patterns)
+        for fam in extra:
+            for i, pattern in enumerate(fam.patterns):
+                if pattern not in user_patterns:
+                    user_patterns[pattern] = compile_user_pattern(pattern, str(p), f"{fam.id}.patterns[{i}]")
         merged = {f.id: f.model_copy(deep=True) for f in self.families}
         for fam in extra:
             old = merged.get(fam.id)
@@ -172,7 +197,7 @@ class IdentityRegistry:
             for attr in ("org_aliases", "names", "patterns", "locations"):
                 values: list[str] = getattr(old, attr)
                 values.extend(v for v in getattr(fam, attr) if v not in values)
-        return IdentityRegistry(merged.values())
+        return IdentityRegistry(merged.values(), user_patterns)
 
     @staticmethod
     def _parse(text: str, where: str) -> list[Family]:
@@ -183,14 +208,6 @@ class IdentityRegistry:
             err = exc.errors()[0]
             loc = ".".join(str(part) for part in err["loc"])
             raise UserError.at(where, f"{err['msg']}", field=loc) from exc
-        for fam in families:
-            for pattern in fam.patterns:
-                try:
-                    re.compile(pattern)
-                except re.error as exc:
-                    raise UserError.at(
-                        where, f"bad regular expression {pattern!r}: {exc}", field=f"{fam.id}.patterns"
-                    ) from exc
         return families
 
     def _compile(self) -> None:
@@ -238,11 +255,18 @@ class IdentityRegistry:
             if self._by_first_char
             else None
         )
-        self._patterns = [(re.compile(p), fam) for fam in self.families for p in fam.patterns]
+        # Each pattern on its own (never joined into one alternation, where two families' group
+        # names or a global flag would clash); a user's pattern time-boxed (`ice.user_patterns`).
+        self._patterns: list[tuple[Any, Family]] = [
+            (self._user_patterns.get(p) or re.compile(p), fam) for fam in self.families for p in fam.patterns
+        ]
         # Each pattern runs only when its leading literal (lower-cased) occurs in the text at all.
-        self._gated_patterns = [(_literal_prefix(regex.pattern), regex, fam) for regex, fam in self._patterns]
-        pattern_alt = "|".join(f"(?:{p})" for fam in self.families for p in fam.patterns)
-        self._pattern_regex = re.compile(pattern_alt) if pattern_alt else None
+        # A user's pattern scans the whole text in one time-boxed call (no gate: its time box then
+        # bounds the text, not each place the gate occurs).
+        self._gated_patterns = [
+            ("" if isinstance(regex, UserPattern) else _literal_prefix(regex.pattern), regex, fam)
+            for regex, fam in self._patterns
+        ]
         # Model names ("qwen2.5-7b-instruct", "llama3.1-70b"): names may run straight into a version.
         # Matched against the lower-cased name: a case-insensitive alternation of ~190 names took
         # ~20 ms to compile, this one ~3 ms.
@@ -260,7 +284,13 @@ class IdentityRegistry:
 
     def _model_match(self, part: str) -> str | None:
         """The leftmost family pattern or model name in `part` (a pattern first where both start)."""
-        found = self._pattern_regex.search(part) if self._pattern_regex is not None else None
+        found = (
+            None  # the leftmost pattern match; at one position, the first pattern (as an alternation would)
+        )
+        for regex, _ in self._patterns:
+            hit = regex.search(part)
+            if hit is not None and (found is None or hit.start() < found.start()):
+                found = hit
         low = part.lower()
         name = self._name_regex.search(low)
         if name is not None and (found is None or name.start() < found.start()):
@@ -355,7 +385,7 @@ class IdentityRegistry:
                     at = low.find(gate, at + 1)
             for m in matches:
                 start, end = m.span()
-                if _edges_ok(text, start, end):
+                if end > start and _edges_ok(text, start, end):
                     found.append((start, end, fam))
         if not found:
             return []

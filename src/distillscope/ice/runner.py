@@ -43,6 +43,7 @@ from distillscope.jsonl import AtomicJsonlWriter
 from distillscope.judging.structured import check_mode
 from distillscope.models.base import ModelIdentity
 from distillscope.results.ice import IceResult
+from distillscope.seeds import check_seed
 
 MODES = ("fuzz", "grid", "plain")
 # The verdicts.jsonl note of a reply that is not an answer (counted as n_empty / n_filtered).
@@ -91,6 +92,7 @@ class IceRunSettings:
     def validate(self) -> None:
         check_preset(self.judge_preset)
         check_mode(self.structured)
+        check_seed(self.seed)
         if self.mode not in MODES:
             raise UserError(f"--mode {self.mode!r}: expected one of {', '.join(MODES)}")
         if self.budget is not None and self.budget < 1:

@@ -65,6 +65,9 @@ _RC: Any = {  # typed loosely: matplotlib types rc keys as literals
     "axes.spines.top": False,
     "axes.spines.right": False,
     "svg.hashsalt": "distillscope",
+    # Every text drawn is a name or a label the user chose (datasets, families, models): `$...$` in
+    # one is literal text, never mathtext (which failed the whole report on `$\\notacmd$`).
+    "text.parse_math": False,
 }
 
 
@@ -85,7 +88,7 @@ def label(name: str) -> str:
 
 
 def short(name: str) -> str:
-    return label(name).replace("$", r"\$")  # a literal dollar, never matplotlib mathtext
+    return label(name)  # "$" is literal: mathtext is off for every text (`_RC`)
 
 
 def _new_figure(width: float, height: float) -> Figure:

@@ -39,6 +39,8 @@ from distillscope.rse.types import Prompt
 
 SharegptTurns = Literal["first", "all"]
 ID_FIELDS = ("id", "uid", "question_id", "prompt_id")
+# The fields that hold lists: in CSV (and text columns of Parquet) they may be written as JSON text.
+STRUCTURED_FIELDS = ("turns", "messages", "conversations")
 BUILTIN = ("builtin", "examples", "builtin:examples")
 HF_PREFIX = "hf:"
 _ROLES = {
@@ -71,19 +73,26 @@ def _read_rows(path: Path) -> list[Row]:
     check_file(path)
     table = path.suffix.lower() in (".csv", ".tsv", ".parquet", ".pq")
     rows = [
-        Row(r.where, r.line, {k: _plain(v) for k, v in r.data.items()} if table else r.data)
+        Row(r.where, r.line, _cells(r.data) if table else r.data)
         for r in read_records(path, what="prompt file", list_keys=("data",))
     ]
     return rows
 
 
-def _plain(value: Any) -> Any:
-    """numpy arrays / scalars from parquet -> plain Python; JSON text in CSV cells -> objects."""
+def _cells(data: dict[str, Any]) -> dict[str, Any]:
+    """A table row's cells as plain Python. Only the columns that hold lists (`STRUCTURED_FIELDS`)
+    may carry them as JSON text; every other cell is text as written, so a prompt that happens to
+    be JSON (`{"task": "summarize"}`) is still that prompt."""
+    return {k: _plain(v, parse_json=k in STRUCTURED_FIELDS) for k, v in data.items()}
+
+
+def _plain(value: Any, *, parse_json: bool = False) -> Any:
+    """numpy arrays / scalars from parquet -> plain Python; with `parse_json`, JSON text -> objects."""
     if hasattr(value, "tolist"):
         value = value.tolist()
     if isinstance(value, float) and math.isnan(value):
         return None
-    if isinstance(value, str) and value[:1] in "[{":
+    if parse_json and isinstance(value, str) and value[:1] in "[{":
         try:
             parsed = jsonsafe.loads(value)  # out-of-range numbers (1e999, 10**30) are ValueErrors
             check_depth(parsed, "cell")
@@ -324,9 +333,7 @@ def _hf_rows(spec: str) -> list[Row]:
         raise UserError(
             f"dataset '{spec}': cannot load: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
         ) from None
-    return [
-        Row(f"{spec} row {i}", None, {k: _plain(v) for k, v in dict(r).items()}) for i, r in enumerate(table)
-    ]
+    return [Row(f"{spec} row {i}", None, _cells(dict(r))) for i, r in enumerate(table)]
 
 
 def load_dataset(

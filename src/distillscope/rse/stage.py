@@ -12,6 +12,7 @@ from distillscope.errors import UserError
 from distillscope.judging.structured import check_mode
 from distillscope.models.types import GenerateParams
 from distillscope.results.rse import MatrixResult, RseResult
+from distillscope.seeds import check_seed
 
 if TYPE_CHECKING:
     from distillscope.rse.attribution.types import AttributionResult
@@ -44,6 +45,7 @@ class RseCommon:
     encoder: str = "auto"  # the offline judge's sentence embeddings: embed.ENCODERS
 
     def validate(self) -> None:
+        check_seed(self.seed)
         if self.sharegpt_turns not in SHAREGPT_TURNS:
             raise UserError(f"--sharegpt-turns must be 'first' or 'all', got '{self.sharegpt_turns}'")
         if self.max_tokens is not None and self.max_tokens < 1:

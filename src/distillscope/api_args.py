@@ -1,0 +1,103 @@
+"""The one check of the Python API's arguments, at its boundary.
+
+`ds.ice.run(123)`, `budget="lots"`, `out=5`, datasets given as a list, or one test model given as
+a string (read one character at a time, as "model spec 'r'") raised raw errors from deep inside
+a run. Every argument is checked here against the type the settings declare (pydantic, lax as the
+CLI and study files are: "5" is 5) and a wrong one is a one-line `UserError` naming it."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from distillscope.errors import UserError
+
+# The run-wide keyword arguments every model-calling function takes, and their types.
+RUN_KEYS: dict[str, Any] = {
+    "cache": str | Path | None,
+    "config": str | Path | None,
+    "concurrency": int | None,
+    "max_calls": int | None,
+    "max_tokens_total": int | None,
+    "quiet": bool,
+}
+
+
+@functools.cache
+def _adapter(hint: Any) -> Any:
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(hint)
+
+
+def _check(name: str, value: Any, hint: Any) -> Any:
+    from pydantic import ValidationError
+
+    try:
+        return _adapter(hint).validate_python(value, strict=False)
+    except ValidationError as exc:
+        message = exc.errors()[0]["msg"]
+        raise UserError(f"argument '{name}': {message} (got {_show(value)})") from None
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def settings_fields(cls: type, fields: Mapping[str, Any], given: tuple[str, ...] = ()) -> dict[str, Any]:
+    """`fields` checked against the dataclass `cls`'s fields and types (`given`: fields the function
+    fills in itself, not accepted as keywords)."""
+    known = [f.name for f in dataclasses.fields(cls) if f.name not in given]
+    hints = typing.get_type_hints(cls)
+    out: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name not in known:
+            allowed = ", ".join([*known, *RUN_KEYS])
+            raise UserError(f"unexpected keyword argument '{name}' (known: {allowed})")
+        out[name] = _check(name, value, hints[name])
+    return out
+
+
+def run_options(run: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _check(name, value, RUN_KEYS[name]) for name, value in run.items()}
+
+
+def model_spec(value: Any, name: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise UserError(f"argument '{name}': expected a model spec or name as text (got {_show(value)})")
+    return value
+
+
+def model_specs(value: Any, name: str) -> list[str]:
+    """A list of model specs; one spec given as a bare string is refused (it is not a list of its letters)."""
+    if isinstance(value, str | bytes) or not isinstance(value, list | tuple):
+        raise UserError(
+            f"argument '{name}': expected a list of model specs, e.g. [{_show(value)}] (got {_show(value)})"
+        )
+    return [model_spec(item, f"{name}[{i}]") for i, item in enumerate(value)]
+
+
+def datasets(value: Any, name: str = "datasets") -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        raise UserError(
+            f"argument '{name}': expected a mapping {{name: path, 'builtin' or 'hf:NAME'}} (got {_show(value)})"
+        )
+    out: dict[str, str] = {}
+    for key, source in value.items():
+        if not isinstance(key, str) or not key:
+            raise UserError(f"argument '{name}': dataset names must be text (got {_show(key)})")
+        out[key] = str(_check(f"{name}[{key!r}]", source, str | Path))
+    return out
+
+
+def path(value: Any, name: str) -> Path | None:
+    if value is None:
+        return None
+    if not isinstance(value, str | Path) or not str(value):
+        raise UserError(f"argument '{name}': expected a path (got {_show(value)})")
+    return Path(value)

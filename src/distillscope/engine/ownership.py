@@ -1,0 +1,97 @@
+"""Which directories hold a run, and what other commands may write there.
+
+A run directory (one holding a ledger, a config.json or a results.json) belongs to the command
+that made it, and its files are that command's alone. Two checks keep it so:
+
+* `check_output_file`: every output *file* a user names (`report --out`, `ice audit sample --out`,
+  `ice audit score --json`) is refused when it is one of the files of a run directory, so no
+  command writes over another run's results, verdicts or ledger;
+* `claim_directory`: a command that starts a run in a directory (a study) claims it by kind in its
+  config.json, so another kind of command refuses it (`RunContext` checks the same `command` key).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from distillscope import __version__
+from distillscope.engine.run import ARTIFACTS, write_json
+from distillscope.errors import UserError
+
+RUN_MARKERS = ("config.json", "results.json", "ledger.sqlite")
+# Every file a run writes in its directory.
+RUN_FILES = frozenset(
+    {
+        *ARTIFACTS,
+        "ledger.sqlite", "ledger.sqlite-wal", "ledger.sqlite-shm", "ledger.sqlite-journal",
+        "run.log", ".lock", "probabilities.jsonl", "features.json",
+    }
+)  # fmt: skip
+
+
+def is_run_dir(directory: Path) -> bool:
+    return directory.is_dir() and any((directory / name).is_file() for name in RUN_MARKERS)
+
+
+def check_output_file(path: Path, flag: str, *, own: Iterable[Path] = ()) -> None:
+    """Refuse to write `path` (given with `flag`) when it is a file of a run directory, unless it is
+    one of the command's `own` outputs."""
+    if path.name not in RUN_FILES or not is_run_dir(path.parent):
+        return
+    resolved = path.resolve()
+    if any(resolved == p.resolve() for p in own):
+        return
+    raise UserError(
+        f"{path}: is the {path.name} of the run in {path.parent}; {flag} must not write over a run's "
+        "files: choose another file name or folder"
+    )
+
+
+def directory_kind(directory: Path) -> str | None:
+    """The `command` recorded in DIR/config.json, or None when there is none (or it is unreadable)."""
+    try:
+        data: Any = json.loads((directory / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    command = data.get("command") if isinstance(data, dict) else None
+    return command if isinstance(command, str) else None
+
+
+def _results_kind(directory: Path) -> str | None:
+    """The `kind` of DIR/results.json (a study's results say "study"), or None."""
+    try:
+        data: Any = json.loads((directory / "results.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    kind = data.get("kind") if isinstance(data, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
+def claim_directory(directory: Path, command: str, settings: dict[str, Any], hint: str) -> None:
+    """Make `directory` the run directory of `command`: refused when it holds another kind of run
+    (`hint` says what to do instead); else DIR/config.json records the kind."""
+    kind = directory_kind(directory)
+    if kind is None and (directory / "config.json").exists():
+        raise UserError(
+            f"{directory}: its config.json is unreadable, so the run there cannot be checked; {hint}"
+        )
+    if kind is not None and kind != command:
+        raise UserError(f"{directory}: is the run directory of '{kind}', not '{command}'; {hint}")
+    if kind is None and (directory / "results.json").exists() and _results_kind(directory) != command:
+        raise UserError(
+            f"{directory}: holds a results.json of another kind and no config.json (not a {command} "
+            f"directory); {hint}"
+        )
+    write_json(
+        directory / "config.json",
+        {
+            "command": command,
+            "tool_version": __version__,
+            "started_at": dt.datetime.now(dt.UTC).isoformat(),
+            **settings,
+        },
+    )
