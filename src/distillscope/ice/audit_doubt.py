@@ -15,8 +15,9 @@ probability n_s / N_s, so the file alone is enough to weight it back.
 with W_s = N_s / N. It is unbiased under the design whatever the judge's calibration (the
 residual mean corrects it), and its variance is sum_s W_s^2 (1 - n_s/N_s) var_s(label - p) / n_s:
 small where p is good, since it is the residuals that vary. The 95% interval is normal on that
-variance (approximate with few labels per stratum; a stratum with a single labelled row counts
-the variance of a coin toss, 1/4, rather than none: see `_variance`).
+variance (approximate with few labels per stratum; a stratum's residual variance is never taken
+below what a calibrated judge's would be, mean p(1-p), and a single labelled row counts a coin
+toss's, 1/4: see `_variance`).
 """
 
 from __future__ import annotations
@@ -149,10 +150,11 @@ class LabelledP:
     label: bool
 
 
-def _variance(residuals: Sequence[float], size: int) -> float:
-    """The variance of a stratum's mean residual (finite-population corrected); a single labelled
-    row of a larger stratum counts 1/4, a coin toss's variance, so a thin stratum widens the
-    interval instead of claiming none."""
+def _variance(residuals: Sequence[float], ps: Sequence[float], size: int) -> float:
+    """The variance of a stratum's mean residual, finite-population corrected. The residuals'
+    variance is never taken below mean p(1-p), what it would be if the judge's p were calibrated,
+    so a stratum whose few labels happen to agree does not claim certainty; a single labelled row
+    counts 1/4, a coin toss's variance."""
     n = len(residuals)
     if n >= size:
         return 0.0
@@ -160,7 +162,8 @@ def _variance(residuals: Sequence[float], size: int) -> float:
         return 0.25 * (1 - n / size) / max(1, n)
     mean = sum(residuals) / n
     var = sum((r - mean) ** 2 for r in residuals) / (n - 1)
-    return (1 - n / size) * var / n
+    floor = sum(p * (1 - p) for p in ps) / n
+    return (1 - n / size) * max(var, floor) / n
 
 
 def corrected_rate(
@@ -184,7 +187,7 @@ def corrected_rate(
         mean_p = float(strata_p[stratum])
         expected += weight * mean_p
         rate += weight * (mean_p + sum(residuals) / len(residuals))
-        variance += weight * weight * _variance(residuals, size)
+        variance += weight * weight * _variance(residuals, [r.p for r in mine], size)
     half = Z95 * math.sqrt(variance)
     return CorrectedRate(
         label=label, judge_expected=round(expected, 6), corrected=round(rate, 6),

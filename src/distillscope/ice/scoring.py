@@ -13,13 +13,14 @@ Unjudged responses and failed calls are left out of n, never counted as negative
 Beside the thresholded count (the paper's figure: a verdict counts where p >= 0.5), each score
 carries the expected rate where every judged verdict has a probability: the mean p (p_hard is
 p_strict where the prompt names no vendor, else 0). Its 95% interval is Wilson's on (sum p, n).
-Why: if the p are calibrated, each answer's true label is Bernoulli(p_i) and the answers are a
-sample of the model's behaviour; by the law of total variance a new answer's label has variance
-E[p(1-p)] + Var(p) = mean_p (1 - mean_p), the Poisson-binomial spread of the labels plus the
-spread of p over answers, which is the binomial variance Wilson's interval is built on. It does
-not cover miscalibration. `differs` says the two rates disagree by more than their intervals
-(either point outside the other's interval): many answers near 0.5, or a judge whose
-probabilities do not fit these answers.
+Why: if the p are calibrated, each answer's true label is Bernoulli(p_i), and the answers are a
+sample of the model's behaviour. By the law of total variance a label then has variance
+E[p(1-p)] + Var(p) = mean_p (1 - mean_p): the binomial variance Wilson's interval is built on.
+It bounds both parts: the true rate of these very answers (Poisson-binomial, variance
+sum p(1-p) / n^2) and the model's rate (sampling of answers, Var(p) / n), so it is
+conservative for either. It does not cover miscalibration. `differs` says the two rates disagree
+by more than their intervals (either point outside the other's interval): many answers near 0.5,
+or a judge whose probabilities do not fit these answers.
 """
 
 from __future__ import annotations
