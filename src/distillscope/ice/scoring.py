@@ -91,9 +91,10 @@ def expected_rate(ps: Sequence[float], threshold: dict[str, object] | None = Non
     rate = total / n if n else None
     out: dict[str, object] = {"rate": round(rate, 6) if rate is not None else None, "n": n,
                               "ci95": [round(lo, 6), round(hi, 6)], "differs": False}  # fmt: skip
-    if threshold is not None and rate is not None and threshold.get("score") is not None:
-        score = float(threshold["score"])  # type: ignore[arg-type]
-        t_lo, t_hi = threshold["ci95"]  # type: ignore[misc]
+    score = threshold.get("score") if threshold is not None else None
+    bounds = threshold.get("ci95") if threshold is not None else None
+    if rate is not None and isinstance(score, float | int) and isinstance(bounds, list | tuple):
+        t_lo, t_hi = float(bounds[0]), float(bounds[1])
         out["differs"] = not (lo <= score <= hi) or not (t_lo <= rate <= t_hi)
     return out
 
