@@ -110,6 +110,10 @@ def test_run_escalates_a_band_after_judging_everything(
     # every verdict came from the LLM judge, which gives probabilities: the expected rate is there
     expected = res["scores"]["loose"]["expected"]
     assert expected["n"] == 3 and 0.0 <= expected["ci95"][0] <= expected["rate"] <= expected["ci95"][1] <= 1.0
+    # the reports show it beside the thresholded score, and say what it is
+    markdown = (out / "report.md").read_text(encoding="utf-8")
+    assert f"expected {expected['rate']:.3f}" in markdown and "mean of the judge's probabilities" in markdown
+    assert f"expected {expected['rate']:.3f}" in (out / "report.html").read_text(encoding="utf-8")
 
 
 def test_escalation_flags_need_the_hybrid_judge(tmp_path: Path, cli: Callable[..., Any]) -> None:
