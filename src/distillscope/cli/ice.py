@@ -26,7 +26,14 @@ from distillscope.cli.options import (
 from distillscope.cli.terminal import shown
 from distillscope.engine.run import RunContext, RunOptions
 from distillscope.ice.fuzzer.mutators import MUTATORS
-from distillscope.ice.runner import IceRescoreSettings, IceRunSettings, parse_list, rescore_ice, run_ice
+from distillscope.ice.runner import (
+    IceRescoreSettings,
+    IceRunSettings,
+    check_judge_options,
+    parse_list,
+    rescore_ice,
+    run_ice,
+)
 from distillscope.ice.templates import DEFAULT_VENDOR_WORDS
 from distillscope.results.ice import IceResult, IceScores
 
@@ -385,6 +392,9 @@ def rescore(
             from distillscope.errors import UserError
 
             raise UserError("--vendor-words: give at least one word")
+        check_judge_options(
+            judge, settings.judge_calibration, judge_max_input_tokens, escalate, escalate_band
+        )
         options = RunOptions(
             command="ice-rescore", out=out, cache=cache, config=config, concurrency=concurrency,
             max_calls=max_calls, max_tokens=max_tokens_total, quiet=quiet, force=force,

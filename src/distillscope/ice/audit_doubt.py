@@ -34,7 +34,8 @@ from distillscope.errors import UserError
 from distillscope.ice.probability import DEFAULT_TABLE, cell, certainty
 from distillscope.stats.intervals import Z95
 
-# certainty bands: D1 is the most doubtful (p within 0.1 of 0.5), D4 the surest (p <= 0.1 or >= 0.9)
+# certainty bands, upper bounds inclusive: D1 is the most doubtful (p in [0.4, 0.6]), D4 the surest
+# (p under 0.1 or over 0.9)
 BANDS = (("D1", 0.2), ("D2", 0.5), ("D3", 0.8), ("D4", math.inf))
 MIN_PER_STRATUM = 2
 DESIGN = "doubt"
@@ -57,8 +58,8 @@ def row_p(row: Mapping[str, Any]) -> tuple[float, float] | None:
 
 
 def band(p: float) -> str:
-    c = certainty(p)
-    return next(name for name, upper in BANDS if c < upper)
+    c = round(certainty(p), 9)  # 0.6 and 0.4 both sit on D1's edge, whatever the float rounding
+    return next(name for name, upper in BANDS if c <= upper)
 
 
 def allocate(pop: Mapping[str, list[float]], n: int) -> dict[str, int]:
