@@ -124,3 +124,41 @@ def test_escalation_flags_need_the_hybrid_judge(tmp_path: Path, cli: Callable[..
     )
     assert result.exit_code == 2 and "hybrid" in result.output
     assert not (tmp_path / "x" / "results.json").exists()
+
+
+def test_a_stopped_escalation_resumes_without_repeating_a_call(
+    tmp_path: Path, cli: Callable[..., Any], servers: dict[str, OpenAIServer]
+) -> None:
+    log = tmp_path / "log.jsonl"
+    write_log(log)
+    judge = servers["judge"]
+    args = ["ice", "rescore", log, "--target-org", "Zhipu AI", "--judge", f"hybrid:openai-compatible:judge@{judge.url}",
+            "--escalate", "0.5", "--concurrency", "1", "--cache", tmp_path / "ledger.sqlite", "--out", tmp_path / "r"]  # fmt: skip
+    first = cli(*args, "--max-calls", "2")
+    assert first.exit_code == 0, first.output
+    assert results(tmp_path / "r")["complete"] is False
+    done = sum(judge.finished.values())
+    assert 0 < done <= 2
+    second = cli(*args, "--force")
+    assert second.exit_code == 0, second.output
+    res = results(tmp_path / "r")
+    assert res["complete"] is True and res["judge_calls"]["escalated"] == len(ANSWERS) // 2
+    # every answer was asked once in all: the second run sent only what the first had not finished
+    assert max(judge.finished.values()) == 1 and sum(judge.finished.values()) == len(ANSWERS) // 2
+
+
+def test_an_llm_that_cannot_judge_leaves_the_rules_guess_marked_unsure(
+    tmp_path: Path, cli: Callable[..., Any], openai_server: Callable[..., OpenAIServer]
+) -> None:
+    log = tmp_path / "log.jsonl"
+    write_log(log)
+    mute = openai_server(lambda body: "I would rather not say.")
+    out = tmp_path / "r"
+    result = cli("ice", "rescore", log, "--target-org", "Zhipu AI", "--judge", f"hybrid:openai-compatible:j@{mute.url}",
+                 "--escalate", "0.25", "--structured", "off", "--out", out, "-q")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    res = results(out)
+    assert res["n_judged"] == len(ANSWERS) and res["judge_calls"]["llm_unparseable"] == 2
+    failed = [json.loads(line) for line in (out / "verdicts.jsonl").read_text().splitlines()]
+    failed = [v for v in failed if "could not judge" in (v.get("note") or "")]
+    assert len(failed) == 2 and all(v["unsure"] is True and v["loose"] is not None for v in failed)
