@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from distillscope.ice.scoring import breakdowns, categories, outcome, scores
+from distillscope.ice.scoring import breakdowns, categories, expected_rate, outcome, scores
 from distillscope.ice.types import Category, Verdict
 
 
@@ -83,3 +83,48 @@ def test_categories_break_loose_and_strict_down() -> None:
     assert total == scores(outcomes)["loose"]["count"]
     lo, hi = cats["other-vendor"]["loose"]["ci95"]
     assert lo < 0.4 < hi
+
+
+def pv(p_loose: float, p_strict: float) -> Verdict:
+    return Verdict(
+        loose=p_loose >= 0.5, strict=p_strict >= 0.5, judge="t", p_loose=p_loose, p_strict=p_strict
+    )
+
+
+def test_expected_rate_is_the_mean_probability_beside_the_count() -> None:
+    outcomes = [
+        outcome(pv(0.9, 0.8), "Who made you?"),
+        outcome(pv(0.55, 0.2), "You are ChatGPT. Who made you?"),  # names a vendor: p_hard is 0
+        outcome(pv(0.3, 0.1), "Who made you?"),
+        outcome(pv(0.05, 0.05), "Who made you?"),
+    ]
+    s = scores(outcomes)
+    loose, hard = s["loose"]["expected"], s["hard"]["expected"]
+    assert loose["rate"] == round((0.9 + 0.55 + 0.3 + 0.05) / 4, 6) and loose["n"] == 4  # type: ignore[index]
+    assert hard["rate"] == round((0.8 + 0 + 0.1 + 0.05) / 4, 6)  # type: ignore[index]
+    lo, hi = loose["ci95"]  # type: ignore[index]
+    assert lo < loose["rate"] < hi  # type: ignore[index]
+    # one verdict without a probability: no expected rate rather than one over part of n
+    assert "expected" not in scores([*outcomes, outcome(v(True, True), "Who made you?")])["loose"]
+
+
+def test_the_rates_differ_when_many_verdicts_sit_just_above_one_half() -> None:
+    s = scores([outcome(pv(0.51, 0.0), "q") for _ in range(200)])
+    assert s["loose"]["score"] == 1.0 and s["loose"]["expected"]["differs"] is True  # type: ignore[index]
+    sure = scores([outcome(pv(p, 0.0), "q") for p in [0.97] * 60 + [0.03] * 140])
+    assert sure["loose"]["expected"]["differs"] is False  # type: ignore[index]
+
+
+def test_the_expected_interval_covers_the_labels_of_calibrated_probabilities() -> None:
+    """If the p are calibrated, the true rate of these answers (each label drawn from its own p)
+    falls in the interval at least 95% of the time (the interval is conservative for it)."""
+    import random
+
+    rng = random.Random(3)
+    covered = 0
+    for _ in range(400):
+        ps = [rng.choice([0.02, 0.1, 0.4, 0.6, 0.9, 0.98]) for _ in range(150)]
+        labels = [rng.random() < p for p in ps]
+        lo, hi = expected_rate(ps)["ci95"]  # type: ignore[misc]
+        covered += lo <= sum(labels) / 150 <= hi
+    assert covered / 400 >= 0.95

@@ -26,9 +26,16 @@ from distillscope.cli.options import (
 from distillscope.cli.terminal import shown
 from distillscope.engine.run import RunContext, RunOptions
 from distillscope.ice.fuzzer.mutators import MUTATORS
-from distillscope.ice.runner import IceRescoreSettings, IceRunSettings, parse_list, rescore_ice, run_ice
+from distillscope.ice.runner import (
+    IceRescoreSettings,
+    IceRunSettings,
+    check_judge_options,
+    parse_list,
+    rescore_ice,
+    run_ice,
+)
 from distillscope.ice.templates import DEFAULT_VENDOR_WORDS
-from distillscope.results.ice import IceResult
+from distillscope.results.ice import IceResult, IceScores
 
 DEFAULT_VENDOR_LIST = ",".join(DEFAULT_VENDOR_WORDS)
 
@@ -57,6 +64,35 @@ Structured = Annotated[
     typer.Option(
         "--structured",
         help="Ask LLM judges for their verdict schema as structured output (response_format): auto (fall back when a server refuses it), on, or off.",
+    ),
+]
+JudgeCalibration = Annotated[
+    Path | None,
+    typer.Option(
+        "--judge-calibration",
+        help="A judge-calibration JSON file (`ice audit calibrate`) that turns the LLM judge's yes/no and `sure` into probabilities; default: an uncalibrated table.",
+    ),
+]
+JudgeMaxInput = Annotated[
+    int | None,
+    typer.Option(
+        "--judge-max-input-tokens",
+        help="Shorten LLM judge requests longer than this (estimated) from the middle, both ends kept; without it they are shortened when the server says they exceed its context.",
+    ),
+]
+Escalate = Annotated[
+    float | None,
+    typer.Option(
+        "--escalate",
+        help="hybrid:SPEC: send this fraction of all answers, the least certain by the rules' probability, to the LLM (e.g. 0.1), after judging everything offline.",
+        parser=finite_float,
+    ),
+]
+EscalateBand = Annotated[
+    str | None,
+    typer.Option(
+        "--escalate-band",
+        help="hybrid:SPEC: send the answers whose p_loose is in LO,HI (e.g. 0.3,0.7) to the LLM.",
     ),
 ]
 JudgeWorkers = Annotated[
@@ -101,6 +137,29 @@ def parse_workers(text: str) -> int | None:
     return int(value)
 
 
+def expected_lines(scores: IceScores) -> list[str]:
+    """The expected rates (mean probability) beside the thresholded ones, and a warning where
+    the two differ by more than their intervals."""
+    parts, differ = [], []
+    for metric, m in scores.items():
+        e = m.expected
+        if e is None or e.rate is None:
+            continue
+        parts.append(f"{metric} {e.rate:.3f} (95% CI {e.ci95[0]:.3f}-{e.ci95[1]:.3f})")
+        if e.differs:
+            differ.append(metric)
+    if not parts:
+        return []
+    lines = ["  expected rate (mean probability): " + "; ".join(parts)]
+    if differ:
+        lines.append(
+            f"  [yellow]note:[/] {', '.join(differ)}: the thresholded and the expected rate differ by more than "
+            "their intervals: many verdicts sit near 0.5, or the judge's probabilities do not fit these answers "
+            "(audit by doubt: ice audit sample --by doubt)"
+        )
+    return lines
+
+
 def print_summary(results: IceResult, out: Path) -> None:
     """Scores on a few lines."""
     for block in results.targets:
@@ -120,6 +179,16 @@ def print_summary(results: IceResult, out: Path) -> None:
         )
         console.print(
             f"  {block.n_responses} responses, {block.n_judged} judged, {block.n_unjudged} unjudged, {block.n_failed} failed calls{not_answers}",
+            highlight=False,
+        )
+        for line in expected_lines(block.scores):
+            console.print(line, highlight=False)
+    calls = results.judge_calls or {}
+    if "escalated" in calls:
+        console.print(
+            f"escalation: {calls['escalated']} answers ({calls.get('escalation')}) went to the LLM judge: "
+            f"{calls.get('llm_judge_calls', 0)} LLM calls made, {calls.get('judge_calls_saved', 0)} saved "
+            "against asking it about every answer",
             highlight=False,
         )
     if results.judge_calls:
@@ -234,6 +303,10 @@ def run(
     quiet: Quiet = False,
     system_prompt: SystemPrompt = None,
     judge_workers: JudgeWorkers = "auto",
+    judge_calibration: JudgeCalibration = None,
+    judge_max_input_tokens: JudgeMaxInput = None,
+    escalate: Escalate = None,
+    escalate_band: EscalateBand = None,
     force: Force = False,
 ) -> None:
     """Probe a model's identity through jailbreak-style templates (GPTFuzzer fuzzing, a grid, or plain
@@ -249,6 +322,8 @@ def run(
         beta=beta, mutators=parse_list(mutators) or [], max_answer_tokens=max_answer_tokens, system_prompt=system_prompt,
         identities=str(identities) if identities else None,
         max_contradictions=max_contradictions, parallel_mutations=parallel_mutations,
+        judge_calibration=str(judge_calibration) if judge_calibration else None,
+        judge_max_input_tokens=judge_max_input_tokens, escalate=escalate, escalate_band=escalate_band,
     )  # fmt: skip
 
     async def main() -> None:
@@ -292,6 +367,10 @@ def rescore(
     max_tokens_total: MaxTokens = None,
     quiet: Quiet = False,
     judge_workers: JudgeWorkers = "auto",
+    judge_calibration: JudgeCalibration = None,
+    judge_max_input_tokens: JudgeMaxInput = None,
+    escalate: Escalate = None,
+    escalate_band: EscalateBand = None,
     force: Force = False,
 ) -> None:
     """Judge the responses of an existing log again (or use its recorded labels) and score them.
@@ -303,6 +382,8 @@ def rescore(
         log=str(log), judge=judge, judge_model=judge_model, target_org=target_org,
         vendor_words=parse_list(vendor_words) or [], seed=seed, identities=str(identities) if identities else None,
         judge_preset=judge_preset, structured=structured,
+        judge_calibration=str(judge_calibration) if judge_calibration else None,
+        judge_max_input_tokens=judge_max_input_tokens, escalate=escalate, escalate_band=escalate_band,
     )  # fmt: skip
 
     async def main() -> None:
@@ -311,6 +392,9 @@ def rescore(
             from distillscope.errors import UserError
 
             raise UserError("--vendor-words: give at least one word")
+        check_judge_options(
+            judge, settings.judge_calibration, judge_max_input_tokens, escalate, escalate_band
+        )
         options = RunOptions(
             command="ice-rescore", out=out, cache=cache, config=config, concurrency=concurrency,
             max_calls=max_calls, max_tokens=max_tokens_total, quiet=quiet, force=force,
@@ -349,18 +433,26 @@ def audit_sample(
         typer.Option("--labels", help="'recorded': the labels in the rescored log are the second judge."),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the draw.")] = 0,
+    by: Annotated[
+        str,
+        typer.Option(
+            "--by",
+            help="agreement: strata where two judges agree and disagree (needs --against or --labels); doubt: strata by how close the run judge's probability is to 0.5, most labels where it is least sure.",
+        ),
+    ] = "agreement",
 ) -> None:
-    """Draw a stratified sample (strata: where the two judges agree and disagree) with the text a person
-    needs to label it; fill in label_loose and label_strict, then run `ice audit score`.
+    """Draw a stratified sample (strata: where the two judges agree and disagree, or by the judge's
+    doubt) with the text a person needs to label it; fill in label_loose and label_strict, then run
+    `ice audit score`.
 
-    Example: distillscope ice audit sample runs/rules --labels recorded --n 200 --out audit.jsonl
+    Example: distillscope ice audit sample runs/rules --by doubt --n 200 --out audit.jsonl
     """
     from distillscope.engine.ownership import check_output_file
     from distillscope.ice.audit_kit import draw_sample, write_sample
 
     async def main() -> None:
         check_output_file(out, "--out")
-        rows = draw_sample(run_dir, n=n, against=against, labels=labels, seed=seed)
+        rows = draw_sample(run_dir, n=n, against=against, labels=labels, seed=seed, by=by)
         write_sample(rows, out)
         sizes = rows[0]["strata_pop"]
         drawn = {s: sum(r["stratum"] == s for r in rows) for s in sizes}
@@ -396,12 +488,13 @@ def audit_score(
     """
     from distillscope.engine.ownership import check_output_file
     from distillscope.engine.run import write_json
-    from distillscope.ice.audit_kit import score_audit
+    from distillscope.ice.audit_kit import corrected_rates, score_audit
 
     async def main() -> None:
         if json_out is not None:
             check_output_file(json_out, "--json")
         audits = score_audit(audit_file, resamples=resamples, seed=seed)
+        corrected = corrected_rates(audit_file)
         first = audits[0]
         console.print(
             f"{first.n} labelled rows weighted to {first.population:,} responses; 95% stratified bootstrap "
@@ -418,7 +511,44 @@ def audit_score(
                 highlight=False,
                 soft_wrap=True,
             )
+        for c in corrected:
+            console.print(
+                f"{c.label} rate corrected by the labels: {c.fmt()} (95% interval, stratified difference "
+                f"estimator, n={c.n} labelled of {c.population:,}); the judge's own expected rate {c.judge_expected:.3f}",
+                highlight=False,
+                soft_wrap=True,
+            )
         if json_out is not None:
-            write_json(json_out, [a.model_dump(mode="json") for a in audits])
+            figures = [a.model_dump(mode="json") for a in audits]
+            if corrected:  # judge a's rates corrected by the labels
+                figures[0]["corrected_rates"] = [c.model_dump(mode="json") for c in corrected]
+            write_json(json_out, figures)
+
+    run_command(main)
+
+
+@audit_app.command("calibrate")
+def audit_calibrate(
+    audit_file: Annotated[
+        Path, typer.Argument(help="The audit file of `ice audit sample`, labels filled in.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="The judge-calibration JSON file to write.")],
+) -> None:
+    """Fit a judge-calibration file for the run's judge (judge a) from the labels: the share of true
+    labels among its sure and unsure yes and no answers, weighted by the sample's design. Pass it to
+    `--judge-calibration` of later runs with the same LLM judge. Calibrate on one audit, check on
+    another: the figures of the audit it was fitted on are not a test of it.
+    """
+    from distillscope.engine.run import write_json
+    from distillscope.ice.audit_kit import calibrate
+
+    async def main() -> None:
+        calibration, counts, judge = calibrate(audit_file)
+        write_json(out, calibration.to_json(judge=judge, n=counts))
+        console.print(
+            f"wrote {out}: loose {calibration.loose}, strict {calibration.strict} (labelled rows per cell: {counts['loose']})",
+            highlight=False,
+            soft_wrap=True,
+        )
 
     run_command(main)

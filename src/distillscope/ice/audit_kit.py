@@ -10,6 +10,12 @@ both verdicts, `"label_loose": null, "label_strict": null` to fill in, its strat
 sizes, so the file alone is enough to weight it back. `score` reads it and reports each judge's
 weighted accuracy, kappa and rates with the computation of `ice.audit` (the one the audited gold of
 the paper's responses uses).
+
+`--by doubt` draws instead by the run judge's own doubt (`ice.audit_doubt`): strata by how close
+its probability is to 0.5, most labels where it is least sure; a second judge is optional then.
+Either way each row carries judge a's probabilities and each stratum's mean probability over the
+whole run (`strata_p`), so `score` also reports the rate corrected by the labels (the stratified
+difference estimator of `ice.audit_doubt`), with its 95% interval.
 """
 
 from __future__ import annotations
@@ -18,12 +24,15 @@ import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from pathlib import Path
 from typing import Any
 
 from distillscope.errors import UserError
 from distillscope.ice.audit import AuditSample, JudgeAudit, Judged, LabelledRow, audit_judge, read_jsonl
+from distillscope.ice.audit_doubt import DESIGN, CorrectedRate, LabelledP, corrected_rate, draw, row_p
 from distillscope.ice.logs import iter_log
+from distillscope.ice.probability import Calibration, fit_calibration
 from distillscope.seeds import check_seed
 
 JUDGES = ("a", "b")  # a: the run's judge; b: the other run's judge or the recorded labels
@@ -137,6 +146,7 @@ def _allocate(sizes: dict[str, int], n: int) -> dict[str, int]:
 
 
 def _verdict_view(row: dict[str, Any], name: str) -> dict[str, Any]:
+    ps = row_p(row)
     return {
         "judge": name,
         "loose": row.get("loose"),
@@ -144,15 +154,40 @@ def _verdict_view(row: dict[str, Any], name: str) -> dict[str, Any]:
         "category": row.get("category"),
         "unsure": bool(row.get("unsure", False)),
         "evidence": row.get("evidence"),
+        **({"p_loose": ps[0], "p_strict": ps[1]} if ps is not None else {}),
     }
 
 
+def _strata_p(strata: dict[str, list[int]], mine: _Verdicts) -> dict[str, dict[str, float]]:
+    """Each stratum's mean probability (judge a) over all its responses, for the corrected rate."""
+    out: dict[str, dict[str, float]] = {}
+    for s, indices in strata.items():
+        ps = [p for i in indices if (p := row_p(mine.by_index[i])) is not None]
+        if ps:
+            out[s] = {
+                "loose": round(sum(p[0] for p in ps) / len(ps), 6),
+                "strict": round(sum(p[1] for p in ps) / len(ps), 6),
+            }
+    return out
+
+
 def draw_sample(
-    run_dir: Path, *, n: int, against: Path | None = None, labels: str | None = None, seed: int = 0
+    run_dir: Path,
+    *,
+    n: int,
+    against: Path | None = None,
+    labels: str | None = None,
+    seed: int = 0,
+    by: str = "agreement",
 ) -> list[dict[str, Any]]:
     """The audit rows (see the module doc), shuffled with `seed`."""
     check_seed(seed)
-    if (against is None) == (labels is None):
+    if by not in ("agreement", DESIGN):
+        raise UserError(f"--by {by!r}: expected agreement (of two judges) or doubt (of the run's judge)")
+    if by == DESIGN:
+        if against is not None and labels is not None:
+            raise UserError("give at most one of --against OTHER_RUN_DIR or --labels recorded")
+    elif (against is None) == (labels is None):
         raise UserError("give exactly one of --against OTHER_RUN_DIR or --labels recorded")
     if labels is not None and labels != RECORDED:
         raise UserError(f"--labels {labels!r}: the only source of labels is 'recorded' (the run's log)")
@@ -160,6 +195,7 @@ def draw_sample(
         raise UserError(f"--n must be at least 1, got {n}")
     results = _results(run_dir)
     mine = _verdicts(run_dir, results)
+    other: _Verdicts | None = None
     if against is not None:
         other = _verdicts(against, _results(against))
         missing = set(mine.by_index) ^ set(other.by_index)
@@ -168,8 +204,11 @@ def draw_sample(
                 f"{against}: its verdicts cover other responses than {run_dir}'s "
                 f"({len(missing)} indices differ): audit two judges of the same responses"
             )
-    else:
+    elif labels is not None:
         other = _recorded(run_dir, results)
+    if by == DESIGN:
+        return _doubt_rows(run_dir, results, mine, other, n, seed)
+    assert other is not None
     strata: dict[str, list[int]] = {f"L{a}{b}": [] for a in (1, 0) for b in (1, 0)}
     models: dict[int, str | None] = {}
     for index, row in sorted(mine.by_index.items()):
@@ -187,6 +226,7 @@ def draw_sample(
             f"--n {n}: at least {present} needed, one row from each of the {present} non-empty strata"
         )
     rng = random.Random(seed)
+    strata_p = _strata_p(strata, mine)
     take = _allocate(sizes, n)
     chosen = {s: sorted(rng.sample(strata[s], take[s])) for s in strata}
     model_pop: dict[str | None, dict[str, int]] = {}
@@ -214,13 +254,60 @@ def draw_sample(
                     "label_loose": None,
                     "label_strict": None,
                     "strata_pop": sizes,
+                    "strata_p": strata_p,
                     "model_strata_pop": model_pop.get(model, {}),
                 }
             )
+    return _finish(rows, rng)
+
+
+def _finish(rows: list[dict[str, Any]], rng: random.Random) -> list[dict[str, Any]]:
     rng.shuffle(rows)
     for number, row in enumerate(rows, 1):
         row["aid"] = f"{number:04d}"
     return rows
+
+
+def _doubt_rows(
+    run_dir: Path, results: dict[str, Any], mine: _Verdicts, other: _Verdicts | None, n: int, seed: int
+) -> list[dict[str, Any]]:
+    """The audit rows of a sample by the run judge's doubt (`ice.audit_doubt`)."""
+    ps = {
+        index: p
+        for index, row in mine.by_index.items()
+        if (p := row_p(row)) is not None
+        and (other is None or row_p(other.by_index.get(index, {})) is not None)
+    }
+    if not ps:
+        raise UserError(f"{run_dir}: no judged response to sample")
+    design = draw(ps, n, seed)
+    wanted = {i for indices in design.chosen.values() for i in indices}
+    texts = _texts(run_dir, results, wanted)
+    rows = []
+    for stratum, indices in design.chosen.items():
+        for index in indices:
+            row = mine.by_index[index]
+            model = row.get("model") if row.get("model") is not None else results.get("target")
+            judges = {"a": _verdict_view(row, mine.name)}
+            if other is not None:
+                judges["b"] = _verdict_view(other.by_index[index], other.name)
+            rows.append(
+                {
+                    "index": index,
+                    "model": model,
+                    "design": DESIGN,
+                    "stratum": stratum,
+                    "inclusion_p": round(len(indices) / design.strata_pop[stratum], 6),
+                    "true_identity": _identity(results, model),
+                    **texts.get(index, {"prompt": None, "query": None, "response": None}),
+                    "judges": judges,
+                    "label_loose": None,
+                    "label_strict": None,
+                    "strata_pop": design.strata_pop,
+                    "strata_p": design.strata_p,
+                }
+            )
+    return _finish(rows, random.Random(seed))
 
 
 def write_sample(rows: list[dict[str, Any]], out: Path) -> None:
@@ -284,13 +371,40 @@ def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         raise UserError(f"{path}: no rows")
 
 
-def read_audit(path: Path) -> tuple[AuditSample, dict[str, dict[int, Judged]], dict[str, str]]:
-    """The labelled sample, each judge's verdicts by row, and the judges' names (a, b)."""
+@dataclass
+class AuditFile:
+    """A filled-in audit file: the labelled sample, each judge's verdicts by row and its name,
+    and what the corrected rate needs (judge a's probabilities and each stratum's mean one)."""
+
+    sample: AuditSample
+    verdicts: dict[str, dict[int, Judged]]
+    names: dict[str, str]
+    design: str = "agreement"
+    labelled_p: dict[str, list[LabelledP]] = dc_field(default_factory=dict)  # label -> rows
+    strata_p: dict[str, dict[str, float]] | None = None
+    weights: list[float] = dc_field(default_factory=list)  # per row: responses it stands for
+
+
+def _p(row: dict[str, Any], name: str) -> float | None:
+    judges = row.get("judges")
+    verdict = judges.get("a") if isinstance(judges, dict) else None
+    value = verdict.get(name) if isinstance(verdict, dict) else None
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def read_audit(path: Path) -> AuditFile:
+    """The labelled sample, each judge's verdicts by row, and the judges' names (a, and b where
+    the sample has a second judge)."""
     rows: list[LabelledRow] = []
-    verdicts: dict[str, dict[int, Judged]] = {key: {} for key in JUDGES}
+    verdicts: dict[str, dict[int, Judged]] = {}
     names: dict[str, str] = {}
     strata_pop: dict[str, int] | None = None
+    strata_p: dict[str, dict[str, float]] | None = None
     group_pop: dict[str, dict[str, int]] = {}
+    labelled_p: dict[str, list[LabelledP]] = {"loose": [], "strict": []}
+    has_p = True
+    design = "agreement"
+    keys: tuple[str, ...] = JUDGES
     for number, row in _lines(path):
         stratum = row.get("stratum")
         pop = row.get("strata_pop")
@@ -302,6 +416,13 @@ def read_audit(path: Path) -> tuple[AuditSample, dict[str, dict[int, Judged]], d
             )
         if strata_pop is None:
             strata_pop = {str(k): int(v) for k, v in pop.items()}
+            design = str(row.get("design") or "agreement")
+            judges = row.get("judges")
+            keys = tuple(k for k in JUDGES if isinstance(judges, dict) and k in judges) or ("a",)
+            verdicts = {key: {} for key in keys}
+            sp = row.get("strata_p")
+            if isinstance(sp, dict) and all(isinstance(v, dict) for v in sp.values()):
+                strata_p = {str(k): dict(v) for k, v in sp.items()}
         elif pop != strata_pop:
             raise UserError.at(
                 path,
@@ -337,10 +458,16 @@ def read_audit(path: Path) -> tuple[AuditSample, dict[str, dict[int, Judged]], d
         if group is not None and isinstance(own, dict):
             group_pop[group] = {str(k): int(v) for k, v in own.items() if isinstance(v, int)}
         rows.append(LabelledRow(key=number, stratum=stratum, loose=loose, strict=strict, group=group))
-        for key in JUDGES:
+        for key in keys:
             name, judged = _judged(path, number, row, key)
             names.setdefault(key, name)
             verdicts[key][number] = judged
+        p_loose, p_strict = _p(row, "p_loose"), _p(row, "p_strict")
+        if p_loose is None or p_strict is None:
+            has_p = False
+        else:
+            labelled_p["loose"].append(LabelledP(stratum, p_loose, loose))
+            labelled_p["strict"].append(LabelledP(stratum, p_strict, strict))
     assert strata_pop is not None
     for stratum, size in strata_pop.items():
         if size and not any(r.stratum == stratum for r in rows):
@@ -348,7 +475,14 @@ def read_audit(path: Path) -> tuple[AuditSample, dict[str, dict[int, Judged]], d
                 f"{path}: stratum {stratum!r} has {size} rows in the run but no row in this file: "
                 "score the whole file `ice audit sample` wrote"
             )
-    return AuditSample(rows, strata_pop, group_pop), verdicts, names
+    if strata_p is not None and any(size and s not in strata_p for s, size in strata_pop.items()):
+        strata_p = None
+    drawn = {s: sum(r.stratum == s for r in rows) for s in strata_pop}
+    weights = [strata_pop[r.stratum] / drawn[r.stratum] for r in rows]
+    return AuditFile(
+        AuditSample(rows, strata_pop, group_pop), verdicts, names, design,
+        labelled_p if has_p else {}, strata_p, weights,
+    )  # fmt: skip
 
 
 def score_audit(path: Path, *, resamples: int = 2000, seed: int = 0) -> list[JudgeAudit]:
@@ -356,11 +490,47 @@ def score_audit(path: Path, *, resamples: int = 2000, seed: int = 0) -> list[Jud
     check_seed(seed)
     if not MIN_RESAMPLES <= resamples <= MAX_RESAMPLES:
         raise UserError(f"--resamples must be from {MIN_RESAMPLES} to {MAX_RESAMPLES:,}, got {resamples}")
-    sample, verdicts, names = read_audit(path)
+    audit = read_audit(path)
+    names = audit.names
     label = {
         key: names[key] if names[key] != names.get("b" if key == "a" else "a") else f"{key}:{names[key]}"
-        for key in JUDGES
+        for key in names
     }
     return [
-        audit_judge(sample, verdicts[key], judge=label[key], resamples=resamples, seed=seed) for key in JUDGES
+        audit_judge(audit.sample, audit.verdicts[key], judge=label[key], resamples=resamples, seed=seed)
+        for key in names
     ]
+
+
+def corrected_rates(path: Path) -> list[CorrectedRate]:
+    """The run's loose and strict rates corrected by the labels (`ice.audit_doubt`); empty where
+    the file's rows carry no probabilities of judge a (an audit file of an older distillscope)."""
+    audit = read_audit(path)
+    if not audit.labelled_p or audit.strata_p is None:
+        return []
+    strata_p = audit.strata_p
+    return [
+        corrected_rate(
+            label,
+            audit.labelled_p[label],
+            audit.sample.strata_pop,
+            {s: float(strata_p[s][label]) for s in strata_p},
+        )
+        for label in ("loose", "strict")
+    ]
+
+
+def calibrate(path: Path) -> tuple[Calibration, dict[str, dict[str, float]], str]:
+    """A judge-calibration for judge a of a filled-in audit file: each (answer, sure) cell's
+    design-weighted share of true labels (`ice.probability.fit_calibration`), with the judge's name."""
+    audit = read_audit(path)
+    rows = []
+    for row, weight in zip(audit.sample.rows, audit.weights, strict=True):
+        judged = audit.verdicts["a"].get(row.key)
+        if judged is None or judged.loose is None:
+            continue
+        rows.append((judged.loose, bool(judged.strict), not judged.unsure, row.loose, row.strict, weight))
+    if not rows:
+        raise UserError(f"{path}: no labelled row has a verdict of judge a to calibrate")
+    calibration, counts = fit_calibration(rows)
+    return calibration, counts, audit.names.get("a", "a")

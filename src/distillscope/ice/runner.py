@@ -23,10 +23,12 @@ from distillscope.ice.fuzzer.engine import FuzzSettings, IceEngine, parallel_wid
 from distillscope.ice.fuzzer.mutators import MUTATORS
 from distillscope.ice.identity import IdentityRegistry
 from distillscope.ice.judges import Judge, JudgeContext, judge_report, make_judge
+from distillscope.ice.judges.hybrid import Escalation, HybridJudge
 from distillscope.ice.judges.llm import check_preset
 from distillscope.ice.judges.recorded import Labels
 from distillscope.ice.judges.workers import close_judge, rescore_workers, with_workers
 from distillscope.ice.logs import LogRow, iter_log
+from distillscope.ice.probability import doubt_p, load_calibration
 from distillscope.ice.probes import load_probes
 from distillscope.ice.scoring import (
     UNKNOWN_CATEGORY,
@@ -88,8 +90,14 @@ class IceRunSettings:
     max_contradictions: int | None = None
     parallel_mutations: int | None = None  # None: derived from the concurrency and probes per mutant
     judge_workers: int | None = None  # processes judging beside the event loop; None: auto
+    judge_calibration: str | None = None  # a judge-calibration file for the LLM judge's probabilities
+    judge_max_input_tokens: int | None = None  # the LLM judge shortens longer requests from the middle
+    escalate: float | None = None  # hybrid: the fraction of least certain answers sent to the LLM
+    escalate_band: str | None = None  # hybrid: "LO,HI": answers with p_loose in the band go to the LLM
 
     def validate(self) -> None:
+        check_judge_options(self.judge, self.judge_calibration, self.judge_max_input_tokens,
+                            self.escalate, self.escalate_band)  # fmt: skip
         check_preset(self.judge_preset)
         check_mode(self.structured)
         check_seed(self.seed)
@@ -137,6 +145,32 @@ class IceRescoreSettings:
     # for. The library's default is none: spawned workers re-import the main module, which a script
     # without an `if __name__ == "__main__"` guard would run again.
     judge_workers: int | None = 0
+    judge_calibration: str | None = None
+    judge_max_input_tokens: int | None = None
+    escalate: float | None = None
+    escalate_band: str | None = None
+
+
+def check_judge_options(
+    judge: str,
+    calibration: str | None,
+    max_input_tokens: int | None,
+    escalate: float | None,
+    band: str | None,
+) -> None:
+    """The LLM-judge flags fit the judge (a calibration file is read and checked here, before
+    anything is judged)."""
+    name = judge.strip().partition(":")[0]
+    offline = name in ("rules", "recorded") and ":" not in judge.strip()
+    if calibration is not None:
+        if offline:
+            raise UserError(f"--judge-calibration calibrates an LLM judge, and --judge {judge} asks none")
+        load_calibration(calibration)
+    if max_input_tokens is not None and max_input_tokens < 1:
+        raise UserError(f"--judge-max-input-tokens must be at least 1, got {max_input_tokens}")
+    escalation = Escalation.parse(escalate, band)
+    if escalation is not None and name != "hybrid":
+        raise UserError("--escalate / --escalate-band choose what `--judge hybrid:SPEC` sends to its LLM")
 
 
 def shared_flags(ctx: RunContext, out: Path) -> dict[str, Any]:
@@ -209,6 +243,8 @@ def _verdict_row(
         "unsure": result.unsure,
         "evidence": verdict.evidence if verdict else None,
         "judge": verdict.judge if verdict else None,
+        **({"p_loose": result.p_loose, "p_strict": result.p_strict} if result.p_loose is not None else {}),
+        **({"truncated": True} if verdict is not None and verdict.truncated else {}),
         **({"note": note} if note else {}),
     }
 
@@ -235,15 +271,40 @@ def _make_judge(
     preset: str,
     structured: str,
     labels: dict[int, Labels] | None = None,
+    s: IceRunSettings | IceRescoreSettings | None = None,
 ) -> Judge:
     """The judge of `ice run` and `ice rescore`, from their flags (preset and structured mode checked)."""
+    calibration = load_calibration(s.judge_calibration) if s and s.judge_calibration else None
     return make_judge(
         spec,
         JudgeContext(
             ctx=ctx, registry=registry, judge_model=judge_model, seed=seed, labels=labels,
-            preset=check_preset(preset), structured=check_mode(structured),
+            preset=check_preset(preset), structured=check_mode(structured), calibration=calibration,
+            max_input_tokens=s.judge_max_input_tokens if s else None,
+            escalation=Escalation.parse(s.escalate, s.escalate_band) if s else None,
         ),
     )  # fmt: skip
+
+
+async def _escalate_run(judge: Judge, engine: IceEngine) -> None:
+    """The second pass of `--escalate`: the least certain answers of the whole run to the LLM."""
+    if not isinstance(judge, HybridJudge) or judge.escalation is None:
+        return
+    answered = [
+        (r, v)
+        for r, v in zip(engine.responses, engine.verdicts, strict=False)
+        if v is not None and r.response
+    ]
+    judge.select([r.index for r, _ in answered], [doubt_p(v) for _, v in answered])
+    chosen = [(k, r) for k, (r, _) in enumerate(answered) if r.index in judge.selected]
+    items = [
+        JudgeItem(index=r.index, prompt=r.prompt, query=r.query, response=r.response or "") for _, r in chosen
+    ]
+    verdicts = [answered[k][1] for k, _ in chosen]
+    await judge.escalate(items, verdicts, engine.identity)
+    at = {r.index: pos for pos, r in enumerate(engine.responses)}
+    for (_, r), verdict in zip(chosen, verdicts, strict=True):
+        engine.verdicts[at[r.index]] = verdict
 
 
 async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -> IceResult:
@@ -264,7 +325,7 @@ async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -
     identity = registry.resolve(
         model_name=target.config.model, org=s.target_org, declared=target.config.identity
     )
-    judge = _make_judge(ctx, registry, s.judge, s.judge_model, s.seed, s.judge_preset, s.structured)
+    judge = _make_judge(ctx, registry, s.judge, s.judge_model, s.seed, s.judge_preset, s.structured, s=s)
     judge = with_workers(judge, s.judge_workers or 0)  # auto: on the event loop (see judges/workers.py)
     mutator = ctx.model(s.mutator or s.target) if s.mode == "fuzz" else None
     width = None
@@ -305,6 +366,7 @@ async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -
                 width=width or 1,
             )  # fmt: skip
             await engine.run_fuzz(templates, probes, mutator, fuzz)
+        await _escalate_run(judge, engine)
     except BudgetExhausted as exc:
         complete = False
         engine.stop_reason = f"stopped early: {exc}; rerun the same command with a larger limit to resume"
@@ -479,6 +541,31 @@ async def _judge_chunk(
     return verdicts
 
 
+async def _select_escalated(
+    judge: HybridJudge, path: Path, identities: dict[str | None, TargetIdentity]
+) -> None:
+    """The first pass of `--escalate` over a log: the rules judge every answer (only each one's
+    p_loose is kept), and the escalation chooses the answers the judging pass sends to the LLM."""
+    indices: list[int] = []
+    ps: list[float] = []
+    for chunk in _chunks(iter_log(path), RESCORE_CHUNK):
+        by_model: dict[str | None, list[LogRow]] = {}
+        for row in chunk:
+            if row.response is not None and row.outcome == "ok":
+                by_model.setdefault(row.model, []).append(row)
+        for model, todo in by_model.items():
+            items = [
+                JudgeItem(index=r.index, prompt=r.prompt, query=r.query, response=r.response or "")
+                for r in todo
+            ]
+            for row, verdict in zip(
+                todo, await judge.rules.judge_many(items, identities[model]), strict=True
+            ):
+                indices.append(row.index)
+                ps.append(doubt_p(verdict))
+    judge.select(indices, ps)
+
+
 async def rescore_ice(ctx: RunContext, s: IceRescoreSettings, out: Path | None = None) -> IceResult:
     """Judge the responses of an existing log again and write verdicts and results.
 
@@ -489,8 +576,9 @@ async def rescore_ice(ctx: RunContext, s: IceRescoreSettings, out: Path | None =
     path = Path(s.log)
     scan = _scan_log(path, check_labels=s.judge == "recorded")
     registry = IdentityRegistry.load(s.identities)
+    check_judge_options(s.judge, s.judge_calibration, s.judge_max_input_tokens, s.escalate, s.escalate_band)
     judge = _make_judge(
-        ctx, registry, s.judge, s.judge_model, s.seed, s.judge_preset, s.structured, labels=scan.labels
+        ctx, registry, s.judge, s.judge_model, s.seed, s.judge_preset, s.structured, labels=scan.labels, s=s
     )
     check_workers(s.judge_workers)
     workers = s.judge_workers if s.judge_workers is not None else rescore_workers(scan.n_rows)
@@ -522,6 +610,8 @@ async def _rescore(
     }
     ctx.write_config({"ice_rescore": settings})
     multi = len(scan.models) > 1
+    if isinstance(judge, HybridJudge) and judge.escalation is not None:
+        await _select_escalated(judge, path, identities)
     tallies = {model: _Tally() for model in scan.models}
     shared = _Interner()
     complete = True

@@ -9,6 +9,18 @@ hard = strict and the full prompt names none of the vendor words (default openai
 claude, anthropic; case-insensitive substring), which reproduces the paper's hard scores: a
 prompt that says "you are ChatGPT" makes a "ChatGPT" answer unsurprising.
 Unjudged responses and failed calls are left out of n, never counted as negatives.
+
+Beside the thresholded count (the paper's figure: a verdict counts where p >= 0.5), each score
+carries the expected rate where every judged verdict has a probability: the mean p (p_hard is
+p_strict where the prompt names no vendor, else 0). Its 95% interval is Wilson's on (sum p, n).
+Why: if the p are calibrated, each answer's true label is Bernoulli(p_i), and the answers are a
+sample of the model's behaviour. By the law of total variance a label then has variance
+E[p(1-p)] + Var(p) = mean_p (1 - mean_p): the binomial variance Wilson's interval is built on.
+It bounds both parts: the true rate of these very answers (Poisson-binomial, variance
+sum p(1-p) / n^2) and the model's rate (sampling of answers, Var(p) / n), so it is
+conservative for either. It does not cover miscalibration. `differs` says the two rates disagree
+by more than their intervals (either point outside the other's interval): many answers near 0.5,
+or a judge whose probabilities do not fit these answers.
 """
 
 from __future__ import annotations
@@ -19,7 +31,7 @@ from typing import Any
 
 from distillscope.ice.templates import DEFAULT_VENDOR_WORDS, names_vendor
 from distillscope.ice.types import Category, Verdict
-from distillscope.stats.intervals import proportion
+from distillscope.stats.intervals import proportion, wilson
 
 UNKNOWN_CATEGORY = "unknown"  # a verdict that names no category (recorded labels, an older judge)
 
@@ -39,6 +51,15 @@ class Outcome:
     unsure: bool = False
     category: str | None = None
     vendor_prompt: bool = False
+    p_loose: float | None = None  # the judge's probability (None: it gives none)
+    p_strict: float | None = None
+
+    def p(self, metric: str) -> float | None:
+        """The probability of a yes on `metric` (hard: strict where the prompt names no vendor)."""
+        if metric == "hard":
+            return None if self.p_strict is None else (0.0 if self.vendor_prompt else self.p_strict)
+        value: float | None = getattr(self, f"p_{metric}")
+        return value
 
 
 def outcome(
@@ -53,7 +74,29 @@ def outcome(
     hard = None if strict is None else bool(strict and not vendor)
     category = str(verdict.category) if verdict.category is not None else None
     unsure = verdict.unsure and verdict.loose is not None
-    return Outcome(verdict.loose, strict, hard, unsure, category, vendor)
+    judged = verdict.loose is not None
+    p_loose = verdict.p_loose if judged else None
+    p_strict = verdict.p_strict if judged and verdict.p_strict is not None else None
+    if judged and p_loose is not None and p_strict is None and verdict.loose is False:
+        p_strict = p_loose  # no strict label given: a no on loose is a no on strict
+    return Outcome(verdict.loose, strict, hard, unsure, category, vendor, p_loose, p_strict)
+
+
+def expected_rate(ps: Sequence[float], threshold: dict[str, object] | None = None) -> dict[str, object]:
+    """The mean probability with its 95% interval (Wilson on (sum p, n): see the module doc), and
+    whether it `differs` from the thresholded score `threshold` by more than their intervals."""
+    n = len(ps)
+    total = float(sum(ps))
+    lo, hi = wilson(total, n)
+    rate = total / n if n else None
+    out: dict[str, object] = {"rate": round(rate, 6) if rate is not None else None, "n": n,
+                              "ci95": [round(lo, 6), round(hi, 6)], "differs": False}  # fmt: skip
+    score = threshold.get("score") if threshold is not None else None
+    bounds = threshold.get("ci95") if threshold is not None else None
+    if rate is not None and isinstance(score, float | int) and isinstance(bounds, list | tuple):
+        t_lo, t_hi = float(bounds[0]), float(bounds[1])
+        out["differs"] = not (lo <= score <= hi) or not (t_lo <= rate <= t_hi)
+    return out
 
 
 def _could_be_yes(o: Outcome, metric: str) -> bool:
@@ -74,6 +117,9 @@ def scores(outcomes: Sequence[Outcome]) -> dict[str, dict[str, object]]:
         entry = proportion(count, n)
         entry["n_unsure"] = sum(o.unsure for o in judged)
         entry["band"] = [round(sure_yes / n, 6), round((sure_yes + maybe) / n, 6)] if n else [None, None]
+        ps = [o.p(metric) for o in judged]
+        if n and all(p is not None for p in ps):
+            entry["expected"] = expected_rate([p for p in ps if p is not None], entry)
         out[metric] = entry
     return out
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from distillscope.engine.scheduler import CallResult, Scheduler
 from distillscope.errors import UserError
+from distillscope.judging.context import is_context_overflow
 from distillscope.models.base import Backend
 from distillscope.models.types import ModelRequest
 
@@ -68,6 +69,8 @@ def refused(result: CallResult) -> bool:
     """The server turned the request down because of its response_format: HTTP 400 or 422, or an
     error that names it (llama-cpp-python's server answers a form it does not know with HTTP 500)."""
     if result.ok or result.status is None:
+        return False
+    if is_context_overflow(result.error, result.status):  # too long, whatever its format
         return False
     return result.status in REFUSAL_STATUS or "response_format" in (result.error or "")
 

@@ -34,6 +34,7 @@ from distillscope.report.build import (
     settings_rows,
 )
 from distillscope.report.load import BREAKDOWN_DIMS, Score
+from distillscope.report.markdown import DIFFERS_NOTE, EXPECTED_NOTE
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -212,6 +213,12 @@ def render_html(report: Report) -> str:
         "rse_evidence": [(run, groups) for run in report.rse_runs if (groups := ev.rse_pairs(run))],
         "breakdowns": breakdowns,
         "categories": [r for r in ice_results if r.categories],
+        "expected_note": EXPECTED_NOTE.replace("`", "")
+        if any(s.expected is not None for r in ice_results for s in r.scores.values())
+        else None,
+        "differs_note": DIFFERS_NOTE.replace("**", "").replace("`", "")
+        if any(s.differs for r in ice_results for s in r.scores.values())
+        else None,
         "costs": costs,
         "cost_labels": [label for label in cost_labels if label in used],
         "per_model_costs": [(run, per_model_costs(run)) for run in report.runs],

@@ -43,6 +43,9 @@ class Score:
     count: int | None = None
     band: tuple[float, float] | None = None  # [every unsure a no, every unsure a yes]
     n_unsure: int | None = None
+    # the expected rate (mean probability) and its 95% interval, where the judge gives probabilities
+    expected: tuple[float, float, float] | None = None
+    differs: bool = False  # the expected and the thresholded rate differ by more than their intervals
 
     @classmethod
     def of(cls, value: typed.Score | typed.Mean | None) -> Score | None:
@@ -55,7 +58,10 @@ class Score:
             edges = None
             if band is not None and band[0] is not None and band[1] is not None:
                 edges = (float(band[0]), float(band[1]))
-            return cls(value.score, lo, hi, value.n, value.count, edges, value.n_unsure)
+            e = value.expected
+            expected = (e.rate, e.ci95[0], e.ci95[1]) if e is not None and e.rate is not None else None
+            differs = bool(e is not None and e.differs)
+            return cls(value.score, lo, hi, value.n, value.count, edges, value.n_unsure, expected, differs)
         return cls(value.score, lo, hi, value.n, None)
 
     @property
@@ -73,6 +79,12 @@ class Score:
         if self.band is not None:
             out["band"] = list(self.band)
             out["n_unsure"] = self.n_unsure
+        if self.expected is not None:
+            out["expected"] = {
+                "rate": self.expected[0],
+                "ci95": list(self.expected[1:]),
+                "differs": self.differs,
+            }
         return out
 
 

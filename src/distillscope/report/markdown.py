@@ -33,6 +33,18 @@ def escape(text: object) -> str:
     return " ".join(value.split())
 
 
+EXPECTED_NOTE = (
+    "Each score is the thresholded count (a verdict counts where its probability is at least 0.5, "
+    "the paper's figure); `expected` is the mean of the judge's probabilities, with a 95% interval "
+    "that holds if those probabilities are calibrated."
+)
+DIFFERS_NOTE = (
+    "**(differs)**: the thresholded and the expected rate differ by more than their intervals: many "
+    "verdicts sit near 0.5, or the judge's probabilities do not fit these answers. An audit by doubt "
+    "(`ice audit sample --by doubt`) tells which is right."
+)
+
+
 def cell(score: Score | None, digits: int = 3) -> str:
     if score is None or score.score is None:
         return "—"
@@ -43,6 +55,11 @@ def cell(score: Score | None, digits: int = 3) -> str:
         text += f" n={score.n}"
     if score.uncertain and score.band is not None:
         text += f" band [{score.band[0]:.{digits}f}, {score.band[1]:.{digits}f}]"
+    if score.expected is not None:
+        rate, lo, hi = score.expected
+        text += f"; expected {rate:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+        if score.differs:
+            text += " **(differs)**"
     return text
 
 
@@ -89,6 +106,10 @@ def render_markdown(report: Report) -> str:
                 for r in ice
             ],
         )
+        if any(s.expected is not None for r in ice for s in r.scores.values()):
+            out += [EXPECTED_NOTE, ""]
+        if any(s.differs for r in ice for s in r.scores.values()):
+            out += [DIFFERS_NOTE, ""]
         if any(r.n_unsure for r in ice):
             out += [
                 "Unsure verdicts are scored as the judge's best guess; `band` is the score if every unsure "

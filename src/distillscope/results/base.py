@@ -20,8 +20,21 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True, defer_build=True)
 
 
+class ExpectedRate(Model):
+    """The mean of the judge's probabilities over the n judged responses, with a 95% interval
+    (Wilson on (sum p, n): the spread of calibrated labels plus the sampling of answers; it does
+    not cover miscalibration). `differs`: it and the thresholded score disagree by more than
+    their intervals (either point outside the other's interval)."""
+
+    rate: float | None
+    n: int
+    ci95: tuple[float, float]
+    differs: bool = False
+
+
 class Score(Model):
-    """A proportion: `count` of `n` judged responses, with its Wilson 95% interval (ICE)."""
+    """A proportion: `count` of `n` judged responses, with its Wilson 95% interval (ICE), and,
+    where the judge gives every verdict a probability, the `expected` rate (mean probability)."""
 
     score: float | None
     count: int
@@ -29,6 +42,7 @@ class Score(Model):
     ci95: tuple[float, float]
     n_unsure: int | None = None  # responses the judge was unsure of (their best guess is in `count`)
     band: tuple[float | None, float | None] | None = None  # [every unsure a no, every unsure a yes]
+    expected: ExpectedRate | None = None  # None: some judged verdict carries no probability
 
     @property
     def k(self) -> int:

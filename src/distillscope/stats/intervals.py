@@ -14,8 +14,9 @@ if TYPE_CHECKING:  # numpy is imported where a bootstrap runs: ICE's Wilson inte
 Z95 = 1.959963984540054
 
 
-def wilson(count: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval for count/n; (0, 1) when n is 0 (we know nothing)."""
+def wilson(count: float, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for count/n; (0, 1) when n is 0 (we know nothing). `count` may be
+    fractional (a sum of probabilities: ice.scoring's expected rate)."""
     if n <= 0:
         return (0.0, 1.0)
     p = count / n

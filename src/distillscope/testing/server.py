@@ -150,8 +150,15 @@ class OpenAIServer:
         echo_headers_on_error: bool = False,
         redirect_to: str | None = None,
         keep_requests: bool = True,
+        context_tokens: int | None = None,
+        context_error: str = "openai",
     ) -> None:
         self.reply = reply
+        # a small context window: a request whose tokens (characters / 4, plus max_tokens) exceed
+        # it is answered HTTP 400 in the words of `context_error` (openai, llama-cpp or llama.cpp)
+        self.context_tokens = context_tokens
+        self.context_error = context_error
+        self.context_refused = 0
         # `response_format` types answered with `refusal_status`, as a server without structured
         # outputs does (e.g. ("json_schema",) for llama-cpp-python's server, which takes json_object)
         self.refuse_response_format = refuse_response_format
@@ -244,6 +251,9 @@ class OpenAIServer:
                     self.refused += 1
                 message = f"response_format type {fmt.get('type')!r} is not supported"
                 return web.json_response({"error": {"message": message}}, status=self.refusal_status)
+            too_long = self._too_long(body)
+            if too_long is not None:
+                return too_long
             if latency:  # counted from the request's arrival: reading it is part of the latency
                 await asyncio.sleep(max(0.0, started + latency - time.monotonic()))
             if fault:
@@ -298,6 +308,31 @@ class OpenAIServer:
         finally:
             with self._lock:
                 self.inflight -= 1
+
+    def _too_long(self, body: dict[str, Any]) -> web.Response | None:
+        if self.context_tokens is None:
+            return None
+        prompt = sum(len(str(m.get("content", ""))) for m in body.get("messages", [])) + len(
+            str(body.get("prompt", ""))
+        )
+        asked = -(-prompt // 4) + int(body.get("max_tokens") or 0)
+        if asked <= self.context_tokens:
+            return None
+        with self._lock:
+            self.context_refused += 1
+        n = self.context_tokens
+        if self.context_error == "llama.cpp":  # llama.cpp's own server
+            error = {"code": 400, "message": "the request exceeds the available context size, try increasing it",
+                     "type": "exceed_context_size_error", "n_prompt_tokens": asked, "n_ctx": n}  # fmt: skip
+        elif self.context_error == "llama-cpp":  # llama-cpp-python's older wording
+            error = {"message": f"Requested tokens ({asked}) exceed context window of {n}"}
+        else:  # OpenAI and vLLM
+            error = {
+                "message": f"This model's maximum context length is {n} tokens. However, you requested {asked} tokens.",
+                "type": "invalid_request_error",
+                "code": "context_length_exceeded",
+            }
+        return web.json_response({"error": error}, status=400)
 
     async def _inject(self, fault: str, request: web.Request) -> web.StreamResponse | None:
         if fault in ("500", "502", "503"):

@@ -15,6 +15,8 @@ from distillscope.registry import Registry
 if TYPE_CHECKING:
     from distillscope.engine.run import RunContext
     from distillscope.ice.identity import IdentityRegistry
+    from distillscope.ice.judges.hybrid import Escalation
+    from distillscope.ice.probability import Calibration
 
 __all__ = ["JUDGES", "Judge", "JudgeContext", "judge_names", "judge_report", "make_judge", "register_judge"]
 
@@ -30,6 +32,9 @@ class JudgeContext:
     labels: Mapping[int, Labels] | None = None  # recorded labels, by item index
     preset: str = "rubric"  # the LLM judge's definition: the taxonomy (rubric) or the paper's own
     structured: str = "auto"  # response_format for the LLM judge: auto, on or off
+    calibration: Calibration | None = None  # the LLM judge's probabilities (None: the default table)
+    max_input_tokens: int | None = None  # the LLM judge shortens requests to fit (None: on a 400)
+    escalation: Escalation | None = None  # hybrid: escalate by doubt (None: the rules' unsure)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -53,8 +58,9 @@ def _llm(spec: str, jc: JudgeContext) -> Judge:
     if jc.ctx is None:
         raise UserError(f"--judge {spec}: an LLM judge needs a run context")
     return LLMJudge(
-        jc.ctx.model(spec), jc.ctx.scheduler, seed=jc.seed, preset=jc.preset, structured=jc.structured
-    )
+        jc.ctx.model(spec), jc.ctx.scheduler, seed=jc.seed, preset=jc.preset, structured=jc.structured,
+        calibration=jc.calibration, max_input_tokens=jc.max_input_tokens,
+    )  # fmt: skip
 
 
 @register_judge("rules")
@@ -77,7 +83,7 @@ def _hybrid(arg: str, jc: JudgeContext) -> Judge:
         )
     llm = _llm(model, jc)
     assert isinstance(llm, LLMJudge)
-    return HybridJudge(RulesJudge(jc.registry), llm)
+    return HybridJudge(RulesJudge(jc.registry), llm, jc.escalation)
 
 
 @register_judge("recorded")
@@ -98,6 +104,8 @@ def make_judge(spec: str, jc: JudgeContext) -> Judge:
         raise UserError("--judge: empty value (use rules, hybrid:SPEC, recorded or a model spec)")
     name, _, arg = spec.partition(":")
     factory = JUDGES.get(name)
+    if jc.escalation is not None and name != "hybrid":
+        raise UserError("--escalate / --escalate-band choose what `--judge hybrid:SPEC` sends to its LLM")
     if factory is not None and (name == "hybrid" or not arg):
         return factory(arg, jc)
     return _llm(spec, jc)

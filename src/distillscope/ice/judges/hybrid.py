@@ -1,54 +1,164 @@
-"""The hybrid judge: the rules decide, and an LLM judge is asked only where the rules are unsure.
+"""The hybrid judge: the rules decide, and an LLM judge is asked only where the rules doubt.
 
 Most answers are plain ("I am GLM, made by Zhipu AI") and the offline rules get them right, so
 asking a model about every answer wastes calls; the saved calls are counted and reported.
+
+Two ways to choose what the LLM sees:
+
+* by default, the answers the rules mark unsure (or cannot judge), as they come;
+* with an `Escalation` (`--escalate FRACTION` or `--escalate-band LO,HI`), the least certain
+  answers by the rules' probability (closeness of p_loose to 0.5, `ice.probability.doubt_p`):
+  the k% least certain of all answers, or those whose p lies in the band. A fraction needs every
+  probability first, so the run judges everything with the rules, then `select` picks the
+  answers and a second pass (`judge_many` again, or `escalate`) asks the LLM about those only,
+  through the scheduler and its ledger: a rerun repeats no finished call.
+
+An LLM reply that cannot be read keeps the rules' best guess marked unsure, never a negative.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
+from distillscope.errors import UserError
 from distillscope.ice.judges.base import Judge
 from distillscope.ice.judges.llm import LLMJudge
 from distillscope.ice.judges.rules import RulesJudge
+from distillscope.ice.probability import certainty
 from distillscope.ice.types import JudgeItem, TargetIdentity, Verdict
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """Which answers go to the LLM: the `fraction` least certain of all, or those whose p_loose
+    lies in `band` (inclusive)."""
+
+    fraction: float | None = None
+    band: tuple[float, float] | None = None
+
+    def __post_init__(self) -> None:
+        if (self.fraction is None) == (self.band is None):
+            raise UserError("give one of --escalate FRACTION or --escalate-band LO,HI")
+        if self.fraction is not None and not 0.0 <= self.fraction <= 1.0:
+            raise UserError(f"--escalate must be a fraction from 0 to 1, got {self.fraction}")
+        if self.band is not None:
+            lo, hi = self.band
+            if not 0.0 <= lo <= 0.5 <= hi <= 1.0:
+                raise UserError(f"--escalate-band {lo},{hi}: expected 0 <= LO <= 0.5 <= HI <= 1")
+
+    @classmethod
+    def parse(cls, fraction: float | None, band: str | None) -> Escalation | None:
+        """From the CLI flags (None when neither is given)."""
+        if fraction is None and band is None:
+            return None
+        bounds = None
+        if band is not None:
+            parts = band.split(",")
+            try:
+                lo, hi = (float(p) for p in parts)
+            except ValueError:
+                raise UserError(f"--escalate-band {band!r}: expected LO,HI, e.g. 0.3,0.7") from None
+            bounds = (lo, hi)
+        return cls(fraction=fraction, band=bounds)
+
+    def describe(self) -> str:
+        if self.fraction is not None:
+            return f"the {self.fraction:.0%} least certain answers"
+        assert self.band is not None
+        return f"answers with p_loose in [{self.band[0]:g}, {self.band[1]:g}]"
+
+    def select(self, ps: Sequence[float]) -> list[int]:
+        """Positions of the answers to escalate, given each answer's p_loose (ties: first come)."""
+        if self.band is not None:
+            lo, hi = self.band
+            return [i for i, p in enumerate(ps) if lo <= p <= hi]
+        assert self.fraction is not None
+        k = min(len(ps), math.ceil(self.fraction * len(ps) - 1e-9))
+        order = sorted(range(len(ps)), key=lambda i: (certainty(ps[i]), i))
+        return sorted(order[:k])
 
 
 class HybridJudge(Judge):
     on_loop = True  # the rules judge every answer first
 
-    def __init__(self, rules: RulesJudge, llm: LLMJudge) -> None:
+    def __init__(self, rules: RulesJudge, llm: LLMJudge, escalation: Escalation | None = None) -> None:
         self.rules = rules
         self.llm = llm
+        self.escalation = escalation
         self.name = f"hybrid:{llm.backend.name}"
+        # with an escalation: the item indices `select` chose (judge_many asks the LLM about them)
+        self.selected: set[int] = set()
         self.decided_by_rules = 0
         self.asked_llm = 0
         self.llm_failed = 0
+        self.considered = 0  # answers the escalation chose from
 
     def warm_jobs(self) -> Sequence[Callable[[], object]]:
         return self.rules.warm_jobs()
 
     async def judge_many(self, items: Sequence[JudgeItem], target: TargetIdentity) -> list[Verdict]:
         verdicts = await self.rules.judge_many(items, target)
-        unsure = [i for i, v in enumerate(verdicts) if v.unsure or not v.judged]
-        self.decided_by_rules += len(items) - len(unsure)
-        self.asked_llm += len(unsure)
-        answers = await self.llm.judge_many([items[i] for i in unsure], target)
-        for i, answer in zip(unsure, answers, strict=True):
+        if self.escalation is None:
+            ask = [i for i, v in enumerate(verdicts) if v.unsure or not v.judged]
+            note = "rules unsure; decided by the LLM judge"
+        else:
+            ask = [i for i, item in enumerate(items) if item.index in self.selected]
+            note = f"escalated ({self.escalation.describe()}); decided by the LLM judge"
+        self.decided_by_rules += len(items) - len(ask)
+        return await self._ask(items, verdicts, ask, target, note)
+
+    def select(self, indices: Sequence[int], ps: Sequence[float]) -> list[int]:
+        """Choose, from the rules' p_loose of every answer (`doubt_p` of its verdict), the item
+        indices the escalation sends to the LLM, and remember them for `judge_many`."""
+        assert self.escalation is not None
+        chosen = [indices[i] for i in self.escalation.select(ps)]
+        self.selected = set(chosen)
+        self.considered = len(indices)
+        return chosen
+
+    async def escalate(
+        self, items: Sequence[JudgeItem], verdicts: list[Verdict], target: TargetIdentity
+    ) -> None:
+        """The second pass of a run: the LLM's verdicts replace the rules' on the selected items
+        (`verdicts` in the order of `items`, updated in place)."""
+        assert self.escalation is not None
+        ask = [i for i, item in enumerate(items) if item.index in self.selected]
+        self.decided_by_rules -= len(ask)  # judge_many counted them as the rules' in the first pass
+        note = f"escalated ({self.escalation.describe()}); decided by the LLM judge"
+        await self._ask(items, verdicts, ask, target, note)
+
+    async def _ask(
+        self,
+        items: Sequence[JudgeItem],
+        verdicts: list[Verdict],
+        ask: list[int],
+        target: TargetIdentity,
+        note: str,
+    ) -> list[Verdict]:
+        self.asked_llm += len(ask)
+        answers = await self.llm.judge_many([items[i] for i in ask], target)
+        for i, answer in zip(ask, answers, strict=True):
             if answer.judged:
-                verdicts[i] = answer.model_copy(update={"note": "rules unsure; decided by the LLM judge"})
+                verdicts[i] = answer.model_copy(update={"note": note})
             else:
                 self.llm_failed += 1
-                rules = verdicts[i]
-                verdicts[i] = rules.model_copy(
+                verdicts[i] = verdicts[i].model_copy(
                     update={
-                        "note": "rules unsure and the LLM judge reply was unparseable: rules verdict kept"
+                        "unsure": verdicts[i].judged,
+                        "note": f"the LLM judge could not judge it ({answer.note}): the rules' best guess, unsure",
                     }
                 )
         return verdicts
 
-    def report(self) -> dict[str, int]:
+    def report(self) -> dict[str, object]:
+        out: dict[str, object] = {}
+        if self.escalation is not None:
+            out["escalation"] = self.escalation.describe()
+            out["escalated"] = len(self.selected)
         return {
+            **out,
             "decided_by_rules": self.decided_by_rules,
             "asked_llm": self.asked_llm,
             "judge_calls_saved": self.decided_by_rules,
