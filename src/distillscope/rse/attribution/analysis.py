@@ -195,7 +195,7 @@ def attribute(
     controls = {name: found[name] for name in controls_in}
     for name, result in models.items():
         test = (
-            calibration.test_against(prompt_scores[name], [prompt_scores[c] for c in controls], fit.families)
+            calibration.judge_against(prompt_scores[name], [prompt_scores[c] for c in controls], fit.families)
             if controls
             else None
         )
@@ -205,7 +205,7 @@ def attribute(
     for name, result in controls.items():
         others = [prompt_scores[c] for c in controls if c != name]
         result.decision = calibration.decide(
-            calibration.test_against(prompt_scores[name], others, fit.families),
+            calibration.judge_against(prompt_scores[name], others, fit.families),
             resembles=result.predicted, n_controls=len(others), alpha=alpha,
         )  # fmt: skip
     members = (

@@ -116,7 +116,7 @@ class ControlTest:
     n_prompts: int
 
 
-def test_against(
+def judge_against(
     model: PromptScores, controls: Sequence[PromptScores], families: Sequence[str]
 ) -> ControlTest:
     """`model` against `controls` (none of which is `model`). Everyone is centred on the same
