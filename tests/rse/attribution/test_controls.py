@@ -13,9 +13,9 @@ from distillscope.rse.attribution.controls import (
     ControlTest,
     PromptScores,
     decide,
+    judge_against,
     prediction_pvalue,
     rank_pvalue,
-    judge_against,
     wording,
 )
 
@@ -64,7 +64,9 @@ def test_a_model_far_above_the_controls_is_distilled_and_one_among_them_is_not()
     no = decide(among, resembles="a", n_controls=6, alpha=0.05)
     assert yes.status == "distilled" and yes.distilled_from == "a" and yes.n_controls == 6
     assert "1/(6+1)" in (yes.reason or "")
-    assert wording(yes).startswith("distilled from a (p = ") and "against 6 independent controls" in wording(yes)
+    assert wording(yes).startswith("distilled from a (p = ") and "against 6 independent controls" in wording(
+        yes
+    )
     assert no.status == "resembles" and no.distilled_from is None and no.resembles == "a"
     assert wording(no) == "resembles a, but no more than independent models do"
 
@@ -144,7 +146,9 @@ def test_bad_controls_are_one_line_errors_and_write_no_result(
     other = write_mt_bench(tmp_path / "other", {"elsewhere": None}, n_prompts=3)
     rows = (other / "elsewhere.jsonl").read_text(encoding="utf-8").splitlines()
     shifted = [json.dumps(json.loads(r) | {"question_id": 1000 + i}) for i, r in enumerate(rows)]
-    (folder / "elsewhere.jsonl").write_text("\n".join(shifted) + "\n", encoding="utf-8")  # answers other prompts
+    (folder / "elsewhere.jsonl").write_text(
+        "\n".join(shifted) + "\n", encoding="utf-8"
+    )  # answers other prompts
     out = tmp_path / "run"
     result = invoke(*_args(folder, out, tests, controls))
     assert result.exit_code == 2, result.output
