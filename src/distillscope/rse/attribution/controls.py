@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -182,7 +183,7 @@ def decide(
             reason=f"resembles {winner} more than the {n_controls} independent controls do "
             f"(score {test.score[winner]:+.3f} vs the controls' {_mean(test.control_scores[winner]):+.3f}); {assumption}",
         )  # fmt: skip
-    status = "resembles" if resembles is not None else "independent"
+    status: Literal["resembles", "independent"] = "resembles" if resembles is not None else "independent"
     what = (
         f"resembles {resembles}, but no more than independent models do"
         if resembles is not None
