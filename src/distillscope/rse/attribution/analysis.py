@@ -29,8 +29,14 @@ METHOD = {
     "p_value": "one-sided sign-flip test over prompts of P(family) - mean P(other families) <= 0",
     "decision": "predicted: the single family with Holm-adjusted p < alpha, else null (abstain)",
     "controls": "decision.distilled_from: the single family whose resemblance score (mean over prompts of P(family) minus the controls' mean there) exceeds the independent controls' by a one-sided prediction t-test over models (n - 1 df, Holm over families); each control judged the same way with itself left out",
-    "held_out_members": "each member of a family with two or more is left out of training and attributed like a test model: does the family's style reach a model the classifier never saw?",
+    "held_out_members": "(one fold split) each member of a family with two or more is left out of training and attributed like a test model: does the family's style reach a model the classifier never saw?",
 }
+
+
+# A left-out member's check is one cross-fit of the family answers per member; repeating it over
+# three fold splits (as the test models' scores are) tripled the run's cost for a warning whose
+# verdict did not change across splits on MT-bench (bench/README.md, issue 11: seeds within 0.01).
+MEMBER_REPEATS = 1
 
 
 @dataclass
@@ -42,6 +48,7 @@ class Attribution:
     fit: CrossFit
     held_out_members: dict[str, ModelAttribution] = field(default_factory=dict)
     controls: dict[str, ModelAttribution] = field(default_factory=dict)
+    counted: CountedDocs | None = None  # the run's answers tokenised once (word features)
 
 
 def _r(x: float | None) -> float | None:
@@ -115,7 +122,7 @@ def held_out_members(
     seed: int = 0,
     folds: int = DEFAULT_FOLDS,
     features: FeatureSet = DEFAULT_FEATURES,
-    repeats: int = DEFAULT_REPEATS,
+    repeats: int = MEMBER_REPEATS,
     counted: CountedDocs | None = None,
 ) -> dict[str, ModelAttribution]:
     """Each member of a family with two or more, attributed by classifiers fitted without any of its
@@ -215,13 +222,13 @@ def attribute(
             seed=seed,
             folds=folds,
             features=features,
-            repeats=repeats,
+            repeats=min(repeats, MEMBER_REPEATS),
             counted=counted,
         )
         if check_members
         else {}
     )
-    return Attribution(models, held_out_check(fit), fit, members, controls)
+    return Attribution(models, held_out_check(fit), fit, members, controls, counted)
 
 
 def control_warnings(controls: Mapping[str, ModelAttribution]) -> list[str]:

@@ -188,17 +188,28 @@ def _crossfit_once(
 
 
 def telling_features(
-    family_docs: Sequence[Doc], *, top: int = 15, seed: int = 0, features: FeatureSet = DEFAULT_FEATURES
+    family_docs: Sequence[Doc],
+    *,
+    top: int = 15,
+    seed: int = 0,
+    features: FeatureSet = DEFAULT_FEATURES,
+    counted: CountedDocs | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """The features that most raise each family's score, from one fit on all family answers.
 
     This fit is for reading only (evidence): it scores nothing.
     """
     families = sorted({d.family for d in family_docs if d.family is not None})
-    vectoriser = make_vectoriser(features)
     model = make_classifier(seed)
-    model.fit(vectoriser.fit_transform([d.text for d in family_docs]), [d.family for d in family_docs])
-    names = feature_names(vectoriser)
+    labels = [d.family for d in family_docs]
+    if features == "word" and counted is not None and counted.covers(family_docs):
+        fold = counted.counts.fold(counted.rows(family_docs))  # the run's tokens, not a second pass
+        model.fit(fold.rows(counted.rows(family_docs)), labels)
+        names = fold.names()
+    else:
+        vectoriser = make_vectoriser(features)
+        model.fit(vectoriser.fit_transform([d.text for d in family_docs]), labels)
+        names = feature_names(vectoriser)
     coef = np.asarray(model.coef_, dtype=float)
     classes = list(model.classes_)
     out: dict[str, list[dict[str, Any]]] = {}

@@ -183,7 +183,7 @@ async def run_attribution(
         for warning in result.warnings:
             log.warning("rse attribute: %s", warning)
         write_jsonl(ctx.out / "probabilities.jsonl", probability_rows(found.fit, list(found.controls)))
-        evidence = telling_features(family_docs, seed=seed, features=features)
+        evidence = telling_features(family_docs, seed=seed, features=features, counted=found.counted)
         write_json(ctx.out / "features.json", evidence)
         result.evidence = {f: [TellingFeature(**x) for x in items[:10]] for f, items in evidence.items()}
         result.complete = True
