@@ -81,10 +81,17 @@ def run_cli(args: list[str], pythonpath: Path) -> tuple[float, float, str]:
 
 
 def attribute_args(
-    data: Path, out: Path, tests: list[str], controls: list[str], *, with_controls: bool = True
+    data: Path,
+    out: Path,
+    tests: list[str],
+    controls: list[str],
+    *,
+    with_controls: bool = True,
+    sample: int | None = None,
 ) -> list[str]:
     answers = data / "model_answer"
     args = ["rse", "attribute", "--dataset", f"mt={data / 'question.jsonl'}", "--out", str(out), "--quiet"]
+    args += ["--sample", str(sample)] if sample else []
     for family, members in FAMILIES.items():
         args += [x for m in members for x in ("--family", f"{family}=replay:{answers / m}.jsonl")]
     args += [x for m in tests for x in ("--test", f"replay:{answers / m}.jsonl")]
@@ -105,6 +112,7 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=SHARED_DATA / "mt-bench")
     parser.add_argument("--baseline", default=BASELINE, help="commit of today's code for the speed ratio")
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--sample", type=int, default=None, help="use N prompts (a smoke run)")
     parser.add_argument(
         "--write", type=Path, default=REPO / "bench" / "results" / "attribution_controls.json"
     )
@@ -132,15 +140,21 @@ def main() -> int:
         )
         subprocess.run(["tar", "-x", "-C", str(old)], input=archive.stdout, check=True)
         wall, cpu, _ = run_cli(
-            attribute_args(args.data, work / "base", tests, controls, with_controls=False), old / "src"
+            attribute_args(
+                args.data, work / "base", tests, controls, with_controls=False, sample=args.sample
+            ),
+            old / "src",
         )
         timing["today's code (controls as tests)"] = (wall, cpu)
-    wall, cpu, stdout = run_cli(attribute_args(args.data, work / "new", tests, controls), REPO / "src")
+    wall, cpu, stdout = run_cli(
+        attribute_args(args.data, work / "new", tests, controls, sample=args.sample), REPO / "src"
+    )
     timing["this code, --control x7"] = (wall, cpu)
     result = json.loads((work / "new" / "results.json").read_text(encoding="utf-8"))
     dolly_controls = [c for c in controls if c != "dolly-v2-12b"]
     wall, cpu, _ = run_cli(
-        attribute_args(args.data, work / "dolly", ["dolly-v2-12b"], dolly_controls), REPO / "src"
+        attribute_args(args.data, work / "dolly", ["dolly-v2-12b"], dolly_controls, sample=args.sample),
+        REPO / "src",
     )
     timing["dolly-v2-12b as --test, 6 controls"] = (wall, cpu)
     dolly = json.loads((work / "dolly" / "results.json").read_text(encoding="utf-8"))["models"][
