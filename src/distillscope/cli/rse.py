@@ -469,7 +469,7 @@ def attribute(
         float,
         typer.Option(
             "--alpha",
-            help="Level of the decision (Holm-corrected over families; per prompt, not per model).",
+            help="Level of the decisions, Holm-corrected over families: 'predicted' (per prompt) and, with --control, 'distilled from' (over models).",
             parser=finite_float,
         ),
     ] = 0.05,

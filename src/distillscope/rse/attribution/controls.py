@@ -16,7 +16,8 @@ The null hypothesis is "X is one more independent model": r(X) is exchangeable w
 r(c). Two tests of it:
 
 - the **rank** p-value, (1 + #{c: r(c) >= r(X)}) / (n + 1), exact under exchangeability alone,
-  can never go below 1/(n + 1): 7 controls, 0.125. It is recorded, never used to decide.
+  can never go below 1/(n + 1): 7 controls, 0.125. It is given in the decision's reason, never
+  used to decide.
 - the **decision** p-value is a one-sided prediction t-test over models: under a random-effects
   model (each model's r = mu + its own effect + prompt noise, effects spread normally),
   (r(X) - mean r(c)) / (sd r(c) * sqrt(1 + 1/n)) follows Student's t with n - 1 degrees of freedom.
