@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     from distillscope.engine.run import RunOptions
     from distillscope.results import AnswersResult, IceResult, MatrixResult, Result, RseResult, StudyResult
+    from distillscope.rse.attribution.types import AttributionResult
 
 T = TypeVar("T")
 PathLike = str | Path
@@ -157,6 +158,34 @@ async def rse_matrix_async(
     return result
 
 
+async def rse_attribute_async(
+    families: dict[str, Sequence[str]],
+    tests: Sequence[str],
+    datasets: dict[str, str],
+    *,
+    controls: Sequence[str] = (),
+    out: PathLike | None = None,
+    **kwargs: Any,
+) -> AttributionResult:
+    """`distillscope rse attribute`: families as {name: [model specs]}, the test models, and
+    `controls` (models known not to be trained on any family's outputs; two or more, or none for
+    family resemblance only); any `RseAttributeSettings` field (alpha, features, sample, seed, ...)
+    and the run-wide options."""
+    from distillscope.engine.run import RunContext
+    from distillscope.rse.stage import RseAttributeSettings, run_attribution_stage
+
+    fields, run = _split(kwargs)
+    settings = RseAttributeSettings(
+        families={k: list(v) for k, v in families.items()}, tests=list(tests), controls=list(controls),
+        datasets=dict(datasets), **fields,
+    )  # fmt: skip
+    settings.validate()
+    async with RunContext(_options("rse-attribute", out, run)) as ctx:
+        result = await run_attribution_stage(ctx, settings)
+        await _report_beside(ctx.out)
+    return result
+
+
 # ---------------------------------------------------------------------------------- models
 async def models_answer_async(
     model: str, prompts: PathLike, *, out: PathLike | None = None, **kwargs: Any
@@ -259,6 +288,18 @@ def rse_matrix(
     return sync(rse_matrix_async(models, datasets, out=out, **kwargs))
 
 
+def rse_attribute(
+    families: dict[str, Sequence[str]],
+    tests: Sequence[str],
+    datasets: dict[str, str],
+    *,
+    controls: Sequence[str] = (),
+    out: PathLike | None = None,
+    **kwargs: Any,
+) -> AttributionResult:
+    return sync(rse_attribute_async(families, tests, datasets, controls=controls, out=out, **kwargs))
+
+
 def models_answer(
     model: str, prompts: PathLike, *, out: PathLike | None = None, **kwargs: Any
 ) -> AnswersResult:
@@ -271,6 +312,7 @@ def study(file: PathLike, *, out: PathLike, **kwargs: Any) -> StudyResult:
 
 for _sync_fn, _async_fn in (
     (ice_run, ice_run_async), (ice_rescore, ice_rescore_async), (rse_run, rse_run_async),
-    (rse_matrix, rse_matrix_async), (models_answer, models_answer_async), (study, study_async),
+    (rse_matrix, rse_matrix_async), (rse_attribute, rse_attribute_async),
+    (models_answer, models_answer_async), (study, study_async),
 ):  # fmt: skip
     _sync_fn.__doc__ = _async_fn.__doc__

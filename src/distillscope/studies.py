@@ -6,6 +6,8 @@ repeats no finished call. Writes
 
     DIR/ice-<target>/   one ICE run directory per target
     DIR/rse/            the RSE run directory
+    DIR/attribution/    with an `attribution:` section: `rse attribute` of every target against the
+                        families, the decision calibrated on the section's controls
     DIR/results.json    a StudyResult: one entry per target with its ICE and RSE results
     DIR/report.html     one report with every target (and report.md)
 
@@ -32,10 +34,16 @@ from distillscope.records import load_yaml
 from distillscope.results.ice import IceResult
 from distillscope.results.rse import RseResult
 from distillscope.results.study import StudyResult, StudyTarget
+from distillscope.rse.attribution.types import AttributionResult
 from distillscope.rse.judging import OFFLINE
-from distillscope.rse.stage import RseRunSettings, run_rse_stage
+from distillscope.rse.stage import (
+    RseAttributeSettings,
+    RseRunSettings,
+    run_attribution_stage,
+    run_rse_stage,
+)
 
-TOP_KEYS = ("models", "targets", "reference", "foils", "ice", "rse")
+TOP_KEYS = ("models", "targets", "reference", "foils", "ice", "rse", "attribution")
 NOT_JUDGE_MODELS = ("rules", "recorded")
 
 
@@ -50,9 +58,14 @@ class StudySpec:
     foils: list[str]
     ice: dict[str, Any] | None  # IceRunSettings fields but `target`
     rse: dict[str, Any] | None  # RseRunSettings fields but `reference`, `tests`, `panel`
+    attribution: dict[str, Any] | None = None  # RseAttributeSettings fields but `tests` (the targets)
 
     def ice_settings(self, target: str) -> IceRunSettings:
         return IceRunSettings(target=target, **(self.ice or {}))
+
+    def attribution_settings(self) -> RseAttributeSettings:
+        assert self.attribution is not None
+        return RseAttributeSettings(tests=self.targets, **self.attribution)
 
     def rse_settings(self) -> RseRunSettings:
         assert self.reference is not None
@@ -127,10 +140,6 @@ def load_study(path: str | Path) -> StudySpec:
             raise UserError.at(path, f"no model '{name}' under models: (defined: {defined})", field=where)
     ice = _section(path, data.get("ice", {}), "ice", IceRunSettings, ("target",))
     rse = _section(path, data.get("rse"), "rse", RseRunSettings, ("reference", "tests", "panel"))
-    if ice is None and rse is None:
-        raise UserError.at(
-            path, "nothing to run: give ice settings (or leave `ice:` out) or an `rse:` section", field="ice"
-        )
     if rse is not None and reference is None:
         raise UserError.at(path, "RSE settings need a reference model", field="reference")
     if rse is not None and not rse.get("datasets"):
@@ -139,7 +148,16 @@ def load_study(path: str | Path) -> StudySpec:
         )
     if rse is not None:  # dataset paths are relative to the study file
         rse["datasets"] = {k: _relative(path, str(v)) for k, v in rse["datasets"].items()}
-    spec = StudySpec(path, catalog, targets, reference, [str(f) for f in foils], ice, rse)
+    attribution = _section(path, data.get("attribution"), "attribution", RseAttributeSettings, ("tests",))
+    if ice is None and rse is None and attribution is None:
+        raise UserError.at(
+            path,
+            "nothing to run: give ice settings (or leave `ice:` out), an `rse:` or an `attribution:` section",
+            field="ice",
+        )
+    if attribution is not None:
+        _check_attribution(path, attribution, catalog)
+    spec = StudySpec(path, catalog, targets, reference, [str(f) for f in foils], ice, rse, attribution)
     try:
         if ice is not None:
             spec.ice_settings(targets[0]).validate()
@@ -150,7 +168,30 @@ def load_study(path: str | Path) -> StudySpec:
             spec.rse_settings().validate()
     except UserError as exc:
         raise UserError.at(path, str(exc), field="rse") from None
+    try:
+        if attribution is not None:
+            spec.attribution_settings().validate()
+    except UserError as exc:
+        raise UserError.at(path, str(exc), field="attribution") from None
     return spec
+
+
+def _check_attribution(path: Path, section: dict[str, Any], catalog: ModelCatalog) -> None:
+    """The attribution section's models are defined under models:, its dataset paths are made
+    relative to the study file."""
+    named = [
+        (f"attribution.families.{family}", str(m))
+        for family, members in (section.get("families") or {}).items()
+        for m in members
+    ]
+    named += [(f"attribution.controls[{i}]", str(c)) for i, c in enumerate(section.get("controls") or [])]
+    for where, name in named:
+        if name not in catalog.models:
+            defined = ", ".join(sorted(catalog.models)) or "nothing"
+            raise UserError.at(path, f"no model '{name}' under models: (defined: {defined})", field=where)
+    if not section.get("datasets"):
+        raise UserError.at(path, "give at least one dataset (NAME: PATH)", field="attribution.datasets")
+    section["datasets"] = {k: _relative(path, str(v)) for k, v in section["datasets"].items()}
 
 
 def _relative(study: Path, source: str) -> str:
@@ -236,6 +277,13 @@ def plan_study(spec: StudySpec) -> StudyPlan:
         if r.judge != OFFLINE:
             pairs = n * (len(r.tests) + len(r.panel)) * (2 if r.swap else 1)
             plan.rows.append(PlanRow(r.judge, "rse: judging", 2 * pairs))  # one retry each, at most
+    if spec.attribution is not None:
+        a = spec.attribution_settings()
+        sets = load_datasets(a.datasets, sample=a.sample, seed=a.seed, sharegpt_turns=a.turns)
+        n = sum(len(d.prompts) for d in sets)
+        members = [m for ms in a.families.values() for m in ms]
+        for model in dict.fromkeys([*members, *a.tests, *a.controls]):
+            plan.rows.append(PlanRow(model, "attribution: answers", n))
     return plan
 
 
@@ -303,11 +351,25 @@ async def _run_stages(spec: StudySpec, out: Path, options: StudyOptions) -> Stud
             stop = stop or (rse.stop_reason if not rse.complete else None)
             for target, entry in entries.items():
                 entry.rse = rse.models.get(target)
+    attribution: AttributionResult | None = None
+    if spec.attribution is not None:
+        try:
+            async with stage("study-attribution", "attribution") as ctx:
+                attribution = await run_attribution_stage(ctx, spec.attribution_settings())
+        except BudgetExhausted as exc:
+            complete, stop = False, stop or str(exc)
+        if attribution is not None:
+            complete = complete and attribution.complete
+            stop = stop or (attribution.stop_reason if not attribution.complete else None)
+            names = list(attribution.models)  # in the order of the targets
+            for (target, entry), name in zip(entries.items(), names, strict=False):
+                entry.attribution = attribution.models.get(name) or attribution.models.get(target)
     result = StudyResult(
         reference=spec.reference, foils=spec.foils, targets=entries, rse=rse, rse_dir="rse" if rse else None,
+        attribution=attribution, attribution_dir="attribution" if attribution else None,
         complete=complete, stop_reason=stop,
         settings={"study": str(spec.path), "targets": spec.targets, "reference": spec.reference,
-                  "foils": spec.foils, "ice": spec.ice, "rse": spec.rse},
+                  "foils": spec.foils, "ice": spec.ice, "rse": spec.rse, "attribution": spec.attribution},
     )  # fmt: skip
     result.write(out)
     write_run_report(out)

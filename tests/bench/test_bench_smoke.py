@@ -124,3 +124,16 @@ def test_ice_throughput_smoke() -> None:
         assert case["server_max_inflight"] <= 4 + 4  # target lane and mutator lane, 4 each
     fuzz = [c for c in figures["cases"] if c["mode"] == "fuzz-4"]
     assert all(c["mutator_calls"] >= 3 and c["parallel_mutations"] == 4 for c in fuzz)
+
+
+def test_attribution_controls_smoke(tmp_path: Path) -> None:
+    data = REPO / ".." / "shared" / "data" / "mt-bench"
+    if not (data / "provenance.json").is_file():
+        pytest.skip("needs ../shared/data/mt-bench")
+    out = tmp_path / "attribution_controls.json"
+    figures = run_bench(
+        "attribution_controls.py", "--skip-baseline", "--sample", "12", "--write", str(out), timeout=600
+    )
+    assert {"splits", "dolly_as_test", "timing"} <= set(figures)
+    written = json.loads(out.read_text(encoding="utf-8"))
+    assert written["tables"] and written["command"].startswith("python bench/")

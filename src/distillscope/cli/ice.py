@@ -538,11 +538,15 @@ def audit_calibrate(
     labels among its sure and unsure yes and no answers, weighted by the sample's design. Pass it to
     `--judge-calibration` of later runs with the same LLM judge. Calibrate on one audit, check on
     another: the figures of the audit it was fitted on are not a test of it.
+
+    Example: distillscope ice audit calibrate audit.jsonl --out judge-calibration.json
     """
     from distillscope.engine.run import write_json
+    from distillscope.engine.ownership import check_output_file
     from distillscope.ice.audit_kit import calibrate
 
     async def main() -> None:
+        check_output_file(out, "--out")
         calibration, counts, judge = calibrate(audit_file)
         write_json(out, calibration.to_json(judge=judge, n=counts))
         console.print(

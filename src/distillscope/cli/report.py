@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -95,6 +95,26 @@ def _print_skipped(skipped: list[str]) -> None:
         err_console.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
 
 
+def _print_verdicts(rows: list[Any]) -> None:
+    """The distillation verdict: ICE's claimed vendors beside the attribution decision."""
+    if not rows:
+        return
+    table = Table(
+        title="Distillation verdict (ICE claims; attribution against controls)", title_justify="left"
+    )
+    for column in ("model", "ICE: claims to be", "attribution decision", "controls"):
+        table.add_column(column, overflow="fold")
+    for v in rows:
+        name = v.model + (" (control)" if v.role == "control" else "")
+        table.add_row(
+            Text(printable(name, markup=False)),
+            Text(printable(v.claims, markup=False)),
+            Text(printable(v.decision or "—", markup=False)),
+            Text(printable(v.controls or "—", markup=False)),
+        )
+    console.print(table)
+
+
 def compare(
     run_dirs: Annotated[
         list[Path], typer.Argument(help="ICE and RSE run directories to rank together.", show_default=False)
@@ -113,6 +133,7 @@ def compare(
     except UserError as exc:
         fail(str(exc))
     _print_skipped(built.skipped)
+    _print_verdicts(built.distillation)
     if not ranked:
         console.print("no scores in these runs (a matrix run has no ranking; see `distillscope report`)")
         return

@@ -388,8 +388,11 @@ def parse_families(values: list[str]) -> dict[str, list[str]]:
 
 
 def print_attribution(result: Any, out: Path) -> None:
-    """Per test model: each family's mean probability with its interval and p, and the verdict."""
+    """Per test model: each family's mean probability with its interval and p, and the verdict;
+    then the decision against the controls, and each control's own (its false-positive check)."""
     from rich.table import Table
+
+    from distillscope.rse.attribution.controls import wording
 
     table = Table(
         "model",
@@ -405,7 +408,23 @@ def print_attribution(result: Any, out: Path) -> None:
             lo, hi = fp.ci95
             cells.append(f"{fp.score:.3f} [{lo:.3f}, {hi:.3f}] p={fp.p_holm:.3g}")
         table.add_row(name, *cells, model.predicted or "— (abstain)", str(model.n))
+    for name, model in result.controls.items():
+        cells = [f"{model.probabilities[f].score:.3f}" for f in result.families]
+        table.add_row(f"{name} (control)", *cells, model.predicted or "—", str(model.n))
     console.print(table)
+    for name, model in result.models.items():
+        if model.decision is not None:
+            console.print(f"{shown(name)}: {wording(model.decision)}", highlight=False)
+    if result.controls:
+        called = [c for c, m in result.controls.items() if m.decision and m.decision.status == "distilled"]
+        console.print(
+            f"false-positive check: {len(called)} of {len(result.controls)} controls, each judged with "
+            f"itself left out, called distilled" + (f" ({', '.join(called)})" if called else ""),
+            highlight=False,
+        )
+        for name, model in result.controls.items():
+            if model.decision is not None:
+                console.print(f"  control {shown(name)}: {wording(model.decision)}", highlight=False)
     if result.held_out:
         checks = ", ".join(
             f"{f} {c.accuracy:.2f}" for f, c in result.held_out.items() if c.accuracy is not None
@@ -436,13 +455,21 @@ def attribute(
         list[str], typer.Option("--test", "-t", help="A model to attribute to a family. Repeatable.")
     ],
     dataset: Datasets,
+    control: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--control",
+            "-c",
+            help="A model known NOT to be trained on any family's outputs (e.g. trained on human-written data). Repeatable; two or more. Without controls no 'distilled from' claim is made.",
+        ),
+    ] = None,
     out: Out = None,
     sample: Sample = None,
     alpha: Annotated[
         float,
         typer.Option(
             "--alpha",
-            help="Level of the decision (Holm-corrected over families; per prompt, not per model).",
+            help="Level of the decisions, Holm-corrected over families: 'predicted' (per prompt) and, with --control, 'distilled from' (over models).",
             parser=finite_float,
         ),
     ] = 0.05,
@@ -470,12 +497,18 @@ def attribute(
     family with two or more is also left out of training and attributed like a test model; a warning
     says when one is not attributed to its own family (results.json: held_out_members).
 
+    "Distilled from F" is decided only against --control models (two or more, known not to be
+    trained on any family's outputs): a test model must resemble F more than the independent controls
+    do, by a test over models. Each control is judged the same way with itself left out: the run's
+    own false-positive check (results.json: controls).
+
     Example: distillscope rse attribute --family openai=replay:gpt-4.jsonl --family openai=replay:gpt-3.5-turbo.jsonl --family other=replay:claude-v1.jsonl --test replay:vicuna-13b.jsonl --dataset mt=question.jsonl --out runs/attr
     """
 
     async def main() -> Any:
         settings = RseAttributeSettings(
-            families=parse_families(family), tests=test, datasets=parse_pairs(dataset, "--dataset"),
+            families=parse_families(family), tests=test, controls=list(control or []),
+            datasets=parse_pairs(dataset, "--dataset"),
             sample=sample, seed=seed, alpha=alpha, features=features, sharegpt_turns=sharegpt_turns,
             system_prompt=system_prompt, max_tokens=max_tokens, temperature=temperature,
         )  # fmt: skip

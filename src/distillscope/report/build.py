@@ -87,6 +87,14 @@ class Report:
         return [r for r in self.runs if isinstance(r, AttributionRun)]
 
     @property
+    def distillation(self) -> list[Any]:
+        """Per target: ICE's claimed vendors beside the attribution decision (report/verdict.py);
+        empty unless an attribution run is in the report."""
+        from distillscope.report.verdict import distillation_rows
+
+        return distillation_rows(self.ice_runs, self.attribution_runs) if self.attribution_runs else []
+
+    @property
     def ice_results(self) -> list[IceResult]:
         return [res for run in self.ice_runs for res in run.results]
 

@@ -167,6 +167,7 @@ def _sections(context: dict[str, Any]) -> list[tuple[str, str]]:
         ("rse", "RSE", context["rse_runs"]),
         ("map", "ICE × RSE", context["map_plot"]),
         ("matrix", "Matrix", context["matrix_plots"]),
+        ("verdict", "Distillation verdict", context["report"].distillation),
         ("attribution", "Attribution", context["attribution"]),
         ("evidence-ice", "ICE evidence", context["ice_evidence"]),
         ("evidence-rse", "RSE evidence", context["rse_evidence"]),

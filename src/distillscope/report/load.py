@@ -349,6 +349,8 @@ def _view(result: typed.Result, run_dir: Path) -> list[Run]:
                 runs += _view(entry.ice, run_dir / entry.ice_dir)
         if result.rse is not None and result.rse_dir:
             runs += _view(result.rse, run_dir / result.rse_dir)
+        if result.attribution is not None and result.attribution_dir:
+            runs += _view(result.attribution, run_dir / result.attribution_dir)
         return runs
     return []  # a kind with nothing for the page (e.g. recorded answers)
 

@@ -189,6 +189,27 @@ def render_markdown(report: Report) -> str:
                 for m in arun.models
             ],
         )
+    verdicts = report.distillation
+    if verdicts:
+        out += [
+            "## Distillation verdict",
+            "",
+            "What each target's answers claim (ICE: other-vendor verdicts and the vendors they name) beside "
+            "what its writing shows (the attribution decision against independent controls).",
+            "",
+        ]
+        out += _table(
+            ["Model", "ICE: claims to be", "Attribution decision", "Controls"],
+            [
+                [
+                    escape(v.model) + (" (control)" if v.role == "control" else ""),
+                    escape(v.claims),
+                    escape(v.decision or "—"),
+                    escape(v.controls or "—"),
+                ]
+                for v in verdicts
+            ],
+        )
     points = map_points(report)
     if points:
         out += ["## ICE × RSE", ""]

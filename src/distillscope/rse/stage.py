@@ -203,6 +203,7 @@ class RseAttributeSettings(RseCommon):
 
     families: dict[str, list[str]] = field(default_factory=dict)
     tests: list[str] = field(default_factory=list)
+    controls: list[str] = field(default_factory=list)  # independent models: calibrate "distilled from"
     alpha: float = 0.05
     features: str = "word"
 
@@ -223,8 +224,8 @@ class RseAttributeSettings(RseCommon):
 
     def record(self) -> dict[str, Any]:
         return {
-            "families": self.families, "tests": self.tests, "alpha": self.alpha, "features": self.features,
-            **super().record(),
+            "families": self.families, "tests": self.tests, "controls": self.controls, "alpha": self.alpha,
+            "features": self.features, **super().record(),
         }  # fmt: skip
 
 
@@ -232,16 +233,20 @@ async def run_attribution_stage(ctx: RunContext, s: RseAttributeSettings) -> Att
     """`rse attribute` in `ctx.out`: the families' and test models' answers, the cross-fitted classifier,
     the tests; writes and returns the result."""
     from distillscope.rse.attribution.features import DEFAULT_FEATURES, FEATURE_SETS
-    from distillscope.rse.attribution.runner import run_attribution
+    from distillscope.rse.attribution.runner import check_control_answers, check_roles, run_attribution
 
     s.validate()
     datasets = load_datasets(s.datasets, sample=s.sample, seed=s.seed, sharegpt_turns=s.turns)
     groups = {name: _contestants(ctx, specs, s) for name, specs in s.families.items()}
     tests = _contestants(ctx, s.tests, s)
+    controls = _contestants(ctx, s.controls, s)
+    # bad roles and answerless controls are refused before the directory is claimed for these settings
+    check_roles(groups, tests, controls)
+    check_control_answers(controls, datasets)
     settings = s.record()
     ctx.write_config(settings)
     features = next((f for f in FEATURE_SETS if f == s.features), DEFAULT_FEATURES)
     return await run_attribution(
-        ctx, families=groups, tests=tests, datasets=datasets, alpha=s.alpha, seed=s.seed,
-        features=features, settings=settings,
+        ctx, families=groups, tests=tests, controls=controls, datasets=datasets, alpha=s.alpha,
+        seed=s.seed, features=features, settings=settings,
     )  # fmt: skip

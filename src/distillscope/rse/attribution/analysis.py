@@ -9,8 +9,16 @@ from typing import Any
 
 import numpy as np
 
+from distillscope.rse.attribution import controls as calibration
 from distillscope.rse.attribution import stats
-from distillscope.rse.attribution.crossfit import DEFAULT_FOLDS, DEFAULT_REPEATS, CrossFit, Doc, crossfit
+from distillscope.rse.attribution.crossfit import (
+    DEFAULT_FOLDS,
+    DEFAULT_REPEATS,
+    CountedDocs,
+    CrossFit,
+    Doc,
+    crossfit,
+)
 from distillscope.rse.attribution.features import DEFAULT_FEATURES, FeatureSet
 from distillscope.rse.attribution.types import FamilyProbability, HeldOutCheck, ModelAttribution
 
@@ -19,9 +27,16 @@ METHOD = {
     "cross_fitting": "GroupKFold over prompts (5 folds, 3 shuffled repeats averaged): an answer is scored only by classifiers that never saw its prompt",
     "score": "mean over prompts of P(family); 95% percentile bootstrap over prompts",
     "p_value": "one-sided sign-flip test over prompts of P(family) - mean P(other families) <= 0",
-    "decision": "the single family with Holm-adjusted p < alpha, else null (abstain)",
-    "held_out_members": "each member of a family with two or more is left out of training and attributed like a test model: does the family's style reach a model the classifier never saw?",
+    "decision": "predicted: the single family with Holm-adjusted p < alpha, else null (abstain)",
+    "controls": "decision.distilled_from: the single family whose resemblance score (mean over prompts of P(family) minus the controls' mean there) exceeds the independent controls' by a one-sided prediction t-test over models (n - 1 df, Holm over families); each control judged the same way with itself left out",
+    "held_out_members": "(one fold split) each member of a family with two or more is left out of training and attributed like a test model: does the family's style reach a model the classifier never saw?",
 }
+
+
+# A left-out member's check is one cross-fit of the family answers per member; repeating it over
+# three fold splits (as the test models' scores are) tripled the run's cost for a warning whose
+# verdict did not change across splits on MT-bench (bench/README.md, issue 11: seeds within 0.01).
+MEMBER_REPEATS = 1
 
 
 @dataclass
@@ -32,6 +47,8 @@ class Attribution:
     held_out: dict[str, HeldOutCheck]
     fit: CrossFit
     held_out_members: dict[str, ModelAttribution] = field(default_factory=dict)
+    controls: dict[str, ModelAttribution] = field(default_factory=dict)
+    counted: CountedDocs | None = None  # the run's answers tokenised once (word features)
 
 
 def _r(x: float | None) -> float | None:
@@ -105,17 +122,19 @@ def held_out_members(
     seed: int = 0,
     folds: int = DEFAULT_FOLDS,
     features: FeatureSet = DEFAULT_FEATURES,
-    repeats: int = DEFAULT_REPEATS,
+    repeats: int = MEMBER_REPEATS,
+    counted: CountedDocs | None = None,
 ) -> dict[str, ModelAttribution]:
     """Each member of a family with two or more, attributed by classifiers fitted without any of its
-    answers: the prompt-level test cannot see whether a family's style reaches an unseen model."""
+    answers: the prompt-level test cannot see whether a family's style reaches an unseen model.
+    `counted` (the run's answers tokenised once) is shared by these cross-fits."""
     out: dict[str, ModelAttribution] = {}
     for model, family in _members(family_docs).items():
         rest = [d for d in family_docs if d.model != model]
         if not any(d.family == family for d in rest):
             continue  # its family's only member: nothing would be left to define the family
         own = [d for d in family_docs if d.model == model]
-        fit = crossfit(rest, own, folds=folds, seed=seed, features=features, repeats=repeats)
+        fit = crossfit(rest, own, folds=folds, seed=seed, features=features, repeats=repeats, counted=counted)
         out[model] = attribute_model(
             fit.probabilities[len(rest) :], [d.group for d in own], fit.families, alpha=alpha, seed=seed
         )
@@ -152,6 +171,7 @@ def attribute(
     family_docs: Sequence[Doc],
     test_docs: Mapping[str, Sequence[Doc]],
     *,
+    control_docs: Mapping[str, Sequence[Doc]] | None = None,
     alpha: float = 0.05,
     seed: int = 0,
     folds: int = DEFAULT_FOLDS,
@@ -159,32 +179,90 @@ def attribute(
     repeats: int = DEFAULT_REPEATS,
     check_members: bool = True,
 ) -> Attribution:
-    """Cross-fit on the family answers, then attribute every test model (and, with
-    `check_members`, every family member left out of training)."""
-    flat = [d for docs in test_docs.values() for d in docs]
-    fit = crossfit(family_docs, flat, folds=folds, seed=seed, features=features, repeats=repeats)
+    """Cross-fit on the family answers, then attribute every test model and every control (and,
+    with `check_members`, every family member left out of training). With two or more controls each
+    test model gets a decision against all of them, and each control one against the others."""
+    controls_in = dict(control_docs or {})
+    scored = {**test_docs, **controls_in}
+    flat = [d for docs in scored.values() for d in docs]
+    counted = CountedDocs([*family_docs, *flat]) if features == "word" else None
+    fit = crossfit(
+        family_docs, flat, folds=folds, seed=seed, features=features, repeats=repeats, counted=counted
+    )
     start = len(family_docs)
-    models: dict[str, ModelAttribution] = {}
-    for name, docs in test_docs.items():
+    found: dict[str, ModelAttribution] = {}
+    prompt_scores: dict[str, calibration.PromptScores] = {}
+    for name, docs in scored.items():
         rows = np.arange(start, start + len(docs))
         start += len(docs)
-        models[name] = attribute_model(
-            fit.probabilities[rows], [d.group for d in docs], fit.families, alpha=alpha, seed=seed
+        groups = [d.group for d in docs]
+        found[name] = attribute_model(fit.probabilities[rows], groups, fit.families, alpha=alpha, seed=seed)
+        prompt_scores[name] = calibration.prompt_scores(name, fit.probabilities[rows], groups)
+    models = {name: found[name] for name in test_docs}
+    controls = {name: found[name] for name in controls_in}
+    for name, result in models.items():
+        test = (
+            calibration.judge_against(prompt_scores[name], [prompt_scores[c] for c in controls], fit.families)
+            if controls
+            else None
         )
+        result.decision = calibration.decide(
+            test, resembles=result.predicted, n_controls=len(controls), alpha=alpha
+        )
+    for name, result in controls.items():
+        others = [prompt_scores[c] for c in controls if c != name]
+        result.decision = calibration.decide(
+            calibration.judge_against(prompt_scores[name], others, fit.families),
+            resembles=result.predicted, n_controls=len(others), alpha=alpha,
+        )  # fmt: skip
     members = (
-        held_out_members(family_docs, alpha=alpha, seed=seed, folds=folds, features=features, repeats=repeats)
+        held_out_members(
+            family_docs,
+            alpha=alpha,
+            seed=seed,
+            folds=folds,
+            features=features,
+            repeats=min(repeats, MEMBER_REPEATS),
+            counted=counted,
+        )
         if check_members
         else {}
     )
-    return Attribution(models, held_out_check(fit), fit, members)
+    return Attribution(models, held_out_check(fit), fit, members, controls, counted)
 
 
-def probability_rows(fit: CrossFit) -> list[dict[str, Any]]:
+def control_warnings(controls: Mapping[str, ModelAttribution]) -> list[str]:
+    """What is missing for a 'distilled from' claim, and controls the run itself calls distilled."""
+    if not controls:
+        return [
+            "no --control models: without independent models to compare with, resemblance to a family "
+            "is not evidence of distillation, so no 'distilled from' decision is made (give two or more "
+            "models known not to be trained on any family's outputs, e.g. ones trained on human-written data)"
+        ]
+    out = []
+    n = len(controls)
+    if n < 20:
+        out.append(
+            f"{n} controls: a rank test over models can never go below 1/({n}+1) = {1 / (n + 1):.3g}; "
+            "the decision's p-value comes from a t-test over models that assumes their effects spread "
+            "normally (20 or more controls allow an assumption-free rank test below 0.05)"
+        )
+    called = [c for c, r in controls.items() if r.decision is not None and r.decision.status == "distilled"]
+    if called:
+        out.append(
+            f"false-positive check: {len(called)} of {n} controls, each left out of the controls, are "
+            f"called distilled ({', '.join(called)}): the decision is not protecting independent models here"
+        )
+    return out
+
+
+def probability_rows(fit: CrossFit, controls: Sequence[str] = ()) -> list[dict[str, Any]]:
     """Lines of probabilities.jsonl: every scored answer with its fold and family probabilities."""
+    roles = dict.fromkeys(controls, "control")
     return [
         {
             "model": d.model,
-            "role": "family" if d.family is not None else "test",
+            "role": "family" if d.family is not None else roles.get(d.model, "test"),
             "family": d.family,
             "key": d.key,
             "prompt_group": d.group,

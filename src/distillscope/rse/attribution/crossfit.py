@@ -29,6 +29,7 @@ from distillscope.errors import UserError
 from distillscope.rse.attribution.features import (
     DEFAULT_FEATURES,
     FeatureSet,
+    WordCounts,
     feature_names,
     make_classifier,
     make_vectoriser,
@@ -67,6 +68,26 @@ class CrossFit:
         return len(self.fold_of)
 
 
+class CountedDocs:
+    """Every answer of a run tokenised once (`WordCounts`), found again by its `Doc`: the
+    cross-fits of one run (the main one and one per left-out member) share it."""
+
+    def __init__(self, docs: Sequence[Doc]) -> None:
+        self.index: dict[Doc, int] = {}
+        texts: list[str] = []
+        for d in docs:
+            if d not in self.index:
+                self.index[d] = len(texts)
+                texts.append(d.text)
+        self.counts = WordCounts(texts)
+
+    def covers(self, docs: Sequence[Doc]) -> bool:
+        return all(d in self.index for d in docs)
+
+    def rows(self, docs: Sequence[Doc]) -> list[int]:
+        return [self.index[d] for d in docs]
+
+
 def assign_folds(groups: Sequence[str], folds: int, seed: int) -> dict[str, int]:
     """Each prompt group to one of `folds` folds (GroupKFold, shuffled with `seed`)."""
     from sklearn.model_selection import GroupKFold
@@ -91,14 +112,27 @@ def crossfit(
     seed: int = 0,
     features: FeatureSet = DEFAULT_FEATURES,
     repeats: int = DEFAULT_REPEATS,
+    counted: CountedDocs | None = None,
 ) -> CrossFit:
     """Out-of-fold family probabilities for the family answers followed by the test answers,
-    averaged over `repeats` differently shuffled fold splits."""
+    averaged over `repeats` differently shuffled fold splits. With the "word" features the answers
+    are tokenised once (`counted`, built here unless given) and each fold only re-weights them."""
     families = sorted({d.family for d in family_docs if d.family is not None})
     if len(families) < 2:
         raise UserError(f"attribution needs at least two families with answers, got {families or 'none'}")
+    docs = [*family_docs, *test_docs]
+    if features == "word" and (counted is None or not counted.covers(docs)):
+        counted = CountedDocs(docs)
     runs = [
-        _crossfit_once(family_docs, test_docs, families, folds, seed + 1000 * r, features)
+        _crossfit_once(
+            family_docs,
+            test_docs,
+            families,
+            folds,
+            seed + 1000 * r,
+            features,
+            counted if features == "word" else None,
+        )
         for r in range(max(1, repeats))
     ]
     return CrossFit(
@@ -117,8 +151,10 @@ def _crossfit_once(
     folds: int,
     seed: int,
     features: FeatureSet,
+    counted: CountedDocs | None = None,
 ) -> tuple[NDArray[np.float64], dict[str, int], list[frozenset[str]]]:
     docs = [*family_docs, *test_docs]
+    rows = counted.rows(docs) if counted is not None else []
     fold_of = assign_folds([d.group for d in docs], folds, seed)
     n_folds = max(fold_of.values()) + 1
     probabilities = np.full((len(docs), len(families)), np.nan)
@@ -134,30 +170,46 @@ def _crossfit_once(
                 f"too few prompts to cross-fit: fold {k + 1} of {n_folds} has no training answers of "
                 f"family {absent}; use more prompts (--sample)"
             )
-        vectoriser = make_vectoriser(features)
         model = make_classifier(seed)
-        model.fit(vectoriser.fit_transform([family_docs[i].text for i in train]), labels[train])
+        scored = [int(i) for i in np.flatnonzero(doc_folds == k)]
+        if counted is not None:
+            fold = counted.counts.fold([rows[i] for i in train])
+            model.fit(fold.rows([rows[i] for i in train]), labels[train])
+            scored_x = fold.rows([rows[i] for i in scored]) if scored else None
+        else:
+            vectoriser = make_vectoriser(features)
+            model.fit(vectoriser.fit_transform([family_docs[i].text for i in train]), labels[train])
+            scored_x = vectoriser.transform([docs[i].text for i in scored]) if scored else None
         order = [list(model.classes_).index(f) for f in families]
         train_groups.append(frozenset(family_docs[i].group for i in train))
-        scored = [int(i) for i in np.flatnonzero(doc_folds == k)]
-        if scored:
-            proba = model.predict_proba(vectoriser.transform([docs[i].text for i in scored]))
-            probabilities[scored] = proba[:, order]
+        if scored_x is not None:
+            probabilities[scored] = model.predict_proba(scored_x)[:, order]
     return probabilities, fold_of, train_groups
 
 
 def telling_features(
-    family_docs: Sequence[Doc], *, top: int = 15, seed: int = 0, features: FeatureSet = DEFAULT_FEATURES
+    family_docs: Sequence[Doc],
+    *,
+    top: int = 15,
+    seed: int = 0,
+    features: FeatureSet = DEFAULT_FEATURES,
+    counted: CountedDocs | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """The features that most raise each family's score, from one fit on all family answers.
 
     This fit is for reading only (evidence): it scores nothing.
     """
     families = sorted({d.family for d in family_docs if d.family is not None})
-    vectoriser = make_vectoriser(features)
     model = make_classifier(seed)
-    model.fit(vectoriser.fit_transform([d.text for d in family_docs]), [d.family for d in family_docs])
-    names = feature_names(vectoriser)
+    labels = [d.family for d in family_docs]
+    if features == "word" and counted is not None and counted.covers(family_docs):
+        fold = counted.counts.fold(counted.rows(family_docs))  # the run's tokens, not a second pass
+        model.fit(fold.rows(counted.rows(family_docs)), labels)
+        names = fold.names()
+    else:
+        vectoriser = make_vectoriser(features)
+        model.fit(vectoriser.fit_transform([d.text for d in family_docs]), labels)
+        names = feature_names(vectoriser)
     coef = np.asarray(model.coef_, dtype=float)
     classes = list(model.classes_)
     out: dict[str, list[dict[str, Any]]] = {}

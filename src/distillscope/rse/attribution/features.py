@@ -90,6 +90,57 @@ def make_vectoriser(features: FeatureSet = DEFAULT_FEATURES) -> Any:
     return FeatureUnion(parts)
 
 
+class WordCounts:
+    """The writing n-gram counts of every answer, tokenised once for the whole run.
+
+    A `TfidfVectorizer` fitted per fold re-tokenises every answer in every fold, repeat and left-out
+    member (on MT-bench about 70% of the attribution's time). The counts do not depend on the fold:
+    only the vocabulary (n-grams in at least `MIN_DF` training answers) and the idf do, and both are
+    computed from the counts of the fold's training rows. `fold` gives exactly the matrix the
+    "word" feature set's vectoriser would give when fitted on those rows (same columns, same order).
+    """
+
+    MIN_DF = 2
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        vectoriser = CountVectorizer(
+            tokenizer=writing_tokens, token_pattern=None, lowercase=False, ngram_range=(1, 2)
+        )
+        self.matrix: Any = vectoriser.fit_transform(texts).tocsr() if texts else None
+        self.vocabulary: NDArray[np.str_] = (
+            vectoriser.get_feature_names_out() if texts else np.array([], dtype=str)
+        )
+
+    def fold(self, train: Sequence[int]) -> WordFold:
+        """The TF-IDF of a fold fitted on the answers at rows `train` (indices into the texts)."""
+        counts = self.matrix[np.asarray(train, dtype=int)]
+        df = np.asarray((counts > 0).sum(axis=0)).ravel()
+        keep = np.flatnonzero(df >= self.MIN_DF)
+        n = counts.shape[0]
+        idf = np.log((1 + n) / (1 + df[keep])) + 1.0  # TfidfVectorizer's smooth idf
+        return WordFold(self, keep, idf)
+
+
+class WordFold:
+    """One fold's vocabulary and idf over the run's `WordCounts`; `rows` transforms answers."""
+
+    def __init__(self, counts: WordCounts, keep: NDArray[np.intp], idf: NDArray[np.float64]) -> None:
+        self.counts, self.keep, self.idf = counts, keep, idf
+
+    def rows(self, indices: Sequence[int]) -> Any:
+        from scipy.sparse import csr_matrix, diags
+        from sklearn.preprocessing import normalize
+
+        x = csr_matrix(self.counts.matrix[np.asarray(indices, dtype=int)][:, self.keep], dtype=np.float64)
+        x.data = np.log(x.data) + 1.0  # sublinear tf
+        return normalize(x @ diags(self.idf), norm="l2", copy=False)
+
+    def names(self) -> list[str]:
+        return [f"word:{n}" for n in self.counts.vocabulary[self.keep]]
+
+
 def make_classifier(seed: int = 0) -> Any:
     from sklearn.linear_model import LogisticRegression
 

@@ -3,10 +3,11 @@ classifier learns to tell the families' answers apart, and each test model is at
 
 Files in the run directory (results.json last and atomically):
 
-    responses.jsonl      every answer of every model (role "family" or "test"; missing ones with the reason)
+    responses.jsonl      every answer of every model (role "family", "control" or "test"; missing ones with the reason)
     probabilities.jsonl  every scored answer: its prompt group, cross-fitting folds (one per repeat), family probabilities
     features.json        the most telling features per family (evidence; from a fit on all family answers)
-    results.json         AttributionResult: per test model and family the score, ci95, p_value; predicted
+    results.json         AttributionResult: per test model and family the score, ci95, p_value; predicted;
+                         with --control, each model's decision and each control's (itself left out)
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from distillscope.results.base import RunSummary
 from distillscope.rse.attribution.analysis import (
     METHOD,
     attribute,
+    control_warnings,
     member_warnings,
     probability_rows,
     separability_warnings,
 )
+from distillscope.rse.attribution.controls import MIN_CONTROLS
 from distillscope.rse.attribution.crossfit import Doc, telling_features
 from distillscope.rse.attribution.features import DEFAULT_FEATURES, FeatureSet
 from distillscope.rse.attribution.types import AttributionResult, TellingFeature
@@ -50,7 +53,12 @@ def docs_of(answers: ModelAnswers, family: str | None = None) -> list[Doc]:
     ]
 
 
-def check_roles(families: Mapping[str, Sequence[Contestant]], tests: Sequence[Contestant]) -> None:
+def check_roles(
+    families: Mapping[str, Sequence[Contestant]],
+    tests: Sequence[Contestant],
+    controls: Sequence[Contestant] = (),
+) -> None:
+    """Bad roles are refused before any answer is asked for: each a one-line error naming the model."""
     if len(families) < 2:
         raise UserError(
             f"rse attribute needs at least two families (--family NAME=SPEC), got {len(families)}"
@@ -60,6 +68,53 @@ def check_roles(families: Mapping[str, Sequence[Contestant]], tests: Sequence[Co
     members = [c for group in families.values() for c in group]
     check_names(members, "family models")
     check_names([*members, *tests], "family and test models")
+    check_controls(members, tests, controls)
+
+
+def check_controls(
+    members: Sequence[Contestant], tests: Sequence[Contestant], controls: Sequence[Contestant]
+) -> None:
+    """A control must be independent of everything else in the run, and there must be enough of
+    them for any test over models."""
+    if not controls:
+        return
+    member_names = {c.name for c in members}
+    test_names = {c.name for c in tests}
+    seen: set[str] = set()
+    for c in controls:
+        if c.name in member_names:
+            raise UserError(
+                f"--control {c.name}: it is also a family member; a control must be independent of every family"
+            )
+        if c.name in test_names:
+            raise UserError(f"--control {c.name}: it is also a --test model; give it in one role only")
+        if c.name in seen:
+            raise UserError(f"--control {c.name}: given twice")
+        seen.add(c.name)
+    if len(controls) < MIN_CONTROLS:
+        raise UserError(
+            f"--control {controls[0].name}: a single control is too few for any test over models "
+            f"(its spread cannot be estimated from one model); give at least {MIN_CONTROLS}, "
+            "or none for family resemblance only"
+        )
+
+
+def check_control_answers(controls: Sequence[Contestant], datasets: Sequence[Dataset]) -> None:
+    """A recorded control with no answer to any selected prompt is refused before the run starts
+    (a live one is refused when its answers are in: `require_some_answers`)."""
+    from distillscope.models.replay import ReplayBackend
+    from distillscope.rse.responses import planned_requests
+
+    prompts = [p for d in datasets for p in d.prompts]
+    for c in controls:
+        if not isinstance(c.backend, ReplayBackend):
+            continue
+        planned = planned_requests(prompts, c.params)
+        if planned and all(c.backend.index.lookup(request) is None for _, request in planned):
+            raise UserError(
+                f"--control {c.name}: {c.backend.path} has no answer to any of the {len(planned)} selected "
+                "prompts; a control must answer the same prompts as the test models"
+            )
 
 
 async def run_attribution(
@@ -68,13 +123,15 @@ async def run_attribution(
     families: Mapping[str, Sequence[Contestant]],
     tests: Sequence[Contestant],
     datasets: Sequence[Dataset],
+    controls: Sequence[Contestant] = (),
     alpha: float = 0.05,
     seed: int = 0,
     features: FeatureSet = DEFAULT_FEATURES,
     settings: dict[str, Any] | None = None,
 ) -> AttributionResult:
-    """The whole run; returns what it wrote to results.json."""
-    check_roles(families, tests)
+    """The whole run; returns what it wrote to results.json. `controls`: models known not to be
+    trained on any family's outputs; they never train a family, they calibrate the decision."""
+    check_roles(families, tests, controls)
     names = list(families)
     members = [(family, c) for family, group in families.items() for c in group]
     result = AttributionResult(
@@ -86,37 +143,47 @@ async def run_attribution(
         settings=settings or {},
     )
     try:
-        everyone = await answer_all(ctx, [*(c for _, c in members), *tests], datasets)
+        everyone = await answer_all(ctx, [*(c for _, c in members), *tests, *controls], datasets)
         for answers in everyone:
             require_some_answers(answers)
-        member_answers, test_answers = everyone[: len(members)], everyone[len(members) :]
+        member_answers = everyone[: len(members)]
+        test_answers = everyone[len(members) : len(members) + len(tests)]
+        control_answers = everyone[len(members) + len(tests) :]
         rows = [
             a.row(m.name, "family") | {"family": family}
             for (family, _), m in zip(members, member_answers, strict=True)
             for a in m.answers.values()
         ]
         rows += [a.row(m.name, "test") for m in test_answers for a in m.answers.values()]
+        rows += [a.row(m.name, "control") for m in control_answers for a in m.answers.values()]
         write_jsonl(ctx.out / "responses.jsonl", rows)
         result.missing = {m.name: m.missing() for m in everyone}
         family_docs = [
             d for (family, _), m in zip(members, member_answers, strict=True) for d in docs_of(m, family)
         ]
         test_docs = {m.name: docs_of(m) for m in test_answers}
+        control_docs = {m.name: docs_of(m) for m in control_answers}
         log.info("attribution: cross-fitting on %d family answers", len(family_docs))
-        found = attribute(family_docs, test_docs, alpha=alpha, seed=seed, features=features)
+        found = attribute(
+            family_docs, test_docs, control_docs=control_docs, alpha=alpha, seed=seed, features=features
+        )
         for m in test_answers:
             found.models[m.name].n_missing = m.missing()["count"]
+        for m in control_answers:
+            found.controls[m.name].n_missing = m.missing()["count"]
         result.models = found.models
+        result.controls = found.controls
         result.held_out = found.held_out
         result.held_out_members = found.held_out_members
         result.warnings = [
             *separability_warnings(found.held_out),
             *member_warnings(found.held_out_members, family_docs, alpha),
+            *control_warnings(found.controls),
         ]
         for warning in result.warnings:
             log.warning("rse attribute: %s", warning)
-        write_jsonl(ctx.out / "probabilities.jsonl", probability_rows(found.fit))
-        evidence = telling_features(family_docs, seed=seed, features=features)
+        write_jsonl(ctx.out / "probabilities.jsonl", probability_rows(found.fit, list(found.controls)))
+        evidence = telling_features(family_docs, seed=seed, features=features, counted=found.counted)
         write_json(ctx.out / "features.json", evidence)
         result.evidence = {f: [TellingFeature(**x) for x in items[:10]] for f, items in evidence.items()}
         result.complete = True

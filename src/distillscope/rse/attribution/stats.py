@@ -22,6 +22,8 @@ Nor is it a null over *models*: the prompts are resampled, the model is not, so 
 model with a systematic lean of its own is attributed whenever it has enough answers. A model-level
 null would need many independent models that are known not to be of F; the families offer two or
 three (analysis.held_out_members leaves each out in turn and shows how far their style reaches).
+That null over models is what `--control` provides: controls.py decides "distilled from F" against
+independent control models; `predicted` stays the per-prompt resemblance.
 
 `predicted` is the one family whose p-value stays below `alpha` after Holm's correction over the
 families; none (null, abstain) when no family does, and none when several do (with three or more

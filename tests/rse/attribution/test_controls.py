@@ -1,0 +1,157 @@
+"""The decision calibrated on controls: its statistics, its wording, and `rse attribute --control`
+end to end (synthetic replay files), including the bad inputs it refuses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from distillscope.rse.attribution.controls import (
+    ControlTest,
+    PromptScores,
+    decide,
+    judge_against,
+    prediction_pvalue,
+    rank_pvalue,
+    wording,
+)
+
+from ..conftest import invoke, read_results
+from .conftest import write_mt_bench
+
+
+def test_rank_pvalue_never_goes_below_one_over_n_plus_one() -> None:
+    null = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]
+    assert rank_pvalue(100.0, null) == pytest.approx(1 / 8)
+    assert rank_pvalue(0.0, null) == 1.0
+    assert rank_pvalue(0.45, null) == pytest.approx(4 / 8)
+
+
+def test_prediction_pvalue_accounts_for_the_spread_between_models() -> None:
+    tight = [0.50, 0.51, 0.49, 0.50, 0.52, 0.48, 0.50]
+    wide = [0.30, 0.70, 0.40, 0.60, 0.50, 0.45, 0.55]
+    p_tight = prediction_pvalue(0.60, tight)
+    p_wide = prediction_pvalue(0.60, wide)
+    assert p_tight is not None and p_wide is not None
+    assert p_tight < 0.001 < 0.2 < p_wide  # the same distance, judged by how far models differ
+    assert prediction_pvalue(0.6, [0.5]) is None  # one control: no spread to test against
+    assert prediction_pvalue(0.6, [0.5, 0.5]) is None
+
+
+def test_prediction_pvalue_is_calibrated_for_exchangeable_models() -> None:
+    rng = np.random.default_rng(0)
+    hits = sum(
+        (p := prediction_pvalue(float(x[0]), list(x[1:]))) is not None and p < 0.05
+        for x in rng.normal(size=(4000, 8))
+    )
+    assert 0.04 < hits / 4000 < 0.06
+
+
+def _scores(model: str, values: list[float], n_prompts: int = 20) -> PromptScores:
+    return PromptScores(model, {f"p{i}": np.array([v, 1 - v]) for i, v in enumerate([*values] * n_prompts)})
+
+
+def test_a_model_far_above_the_controls_is_distilled_and_one_among_them_is_not() -> None:
+    controls = [_scores(f"c{i}", [0.40 + 0.02 * i]) for i in range(6)]
+    far = judge_against(_scores("x", [0.9]), controls, ["a", "b"])
+    among = judge_against(_scores("y", [0.45]), controls, ["a", "b"])
+    assert far.n_prompts == 20 and far.p_t["a"] is not None and far.p_t["a"] < 0.01
+    assert far.p_rank["a"] == pytest.approx(1 / 7)
+    yes = decide(far, resembles="a", n_controls=6, alpha=0.05)
+    no = decide(among, resembles="a", n_controls=6, alpha=0.05)
+    assert yes.status == "distilled" and yes.distilled_from == "a" and yes.n_controls == 6
+    assert "1/(6+1)" in (yes.reason or "")
+    assert wording(yes).startswith("distilled from a (p = ") and "against 6 independent controls" in wording(
+        yes
+    )
+    assert no.status == "resembles" and no.distilled_from is None and no.resembles == "a"
+    assert wording(no) == "resembles a, but no more than independent models do"
+
+
+def test_no_controls_makes_no_claim_and_too_little_abstains() -> None:
+    none = decide(None, resembles="a", n_controls=0, alpha=0.05)
+    assert none.status == "no-controls" and none.distilled_from is None and none.resembles == "a"
+    few = ControlTest({"a": 1.0}, {"a": [0.0, 0.1]}, {"a": 0.001}, {"a": 1 / 3}, n_prompts=3)
+    abstain = decide(few, resembles="a", n_controls=2, alpha=0.05)
+    assert abstain.status == "abstain" and abstain.distilled_from is None
+    assert wording(abstain).startswith("abstain (3 prompt(s)")
+
+
+def _args(folder: Path, out: Path, tests: list[str], controls: list[str], *extra: str) -> list[str]:
+    args = ["rse", "attribute", "--dataset", f"mt={folder / 'question.jsonl'}", "--out", str(out), "--quiet"]
+    for family, name in (("a", "a1"), ("a", "a2"), ("b", "b1"), ("b", "b2")):
+        args += ["--family", f"{family}=replay:{folder / name}.jsonl"]
+    args += [x for name in tests for x in ("--test", f"replay:{folder / name}.jsonl")]
+    args += [x for name in controls for x in ("--control", f"replay:{folder / name}.jsonl")]
+    return [*args, *extra]
+
+
+WRITERS = {"a1": "a", "a2": "a", "b1": "b", "b2": "b", "copycat": "a", "neutral": None}
+CONTROLS = [f"independent{i}" for i in range(5)]
+
+
+def test_attribute_with_controls_decides_against_them(tmp_path: Path) -> None:
+    folder = write_mt_bench(tmp_path / "answers", WRITERS | dict.fromkeys(CONTROLS), n_prompts=24)
+    out = tmp_path / "run"
+    result = invoke(*_args(folder, out, ["copycat", "neutral"], CONTROLS, "--seed", "1"))
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    data = read_results(out)
+    copy, neutral = data["models"]["copycat"]["decision"], data["models"]["neutral"]["decision"]
+    assert copy["distilled_from"] == "a" and copy["status"] == "distilled" and copy["n_controls"] == 5
+    assert 0 <= copy["p_value"] < 0.05
+    assert neutral["distilled_from"] is None and neutral["status"] in ("resembles", "independent")
+    assert "copycat: distilled from a (p = " in text and "against 5 independent controls" in text
+    # every control judged with itself left out: the run's own false-positive check
+    assert set(data["controls"]) == set(CONTROLS)
+    assert all(c["decision"]["n_controls"] == 4 for c in data["controls"].values())
+    called = [c for c, r in data["controls"].items() if r["decision"]["status"] == "distilled"]
+    assert f"false-positive check: {len(called)} of 5 controls" in text
+    assert any("can never go below 1/(5+1)" in w for w in data["warnings"])
+    roles = {json.loads(line)["role"] for line in (out / "responses.jsonl").read_text().splitlines()}
+    assert roles == {"family", "test", "control"}
+    assert data["settings"]["controls"] and len(data["settings"]["controls"]) == 5
+
+
+def test_without_controls_no_distilled_claim_and_a_warning(tmp_path: Path) -> None:
+    folder = write_mt_bench(tmp_path / "answers", WRITERS, n_prompts=16)
+    out = tmp_path / "run"
+    result = invoke(*_args(folder, out, ["copycat"], []))
+    assert result.exit_code == 0, result.output
+    data = read_results(out)
+    decision = data["models"]["copycat"]["decision"]
+    assert decision["status"] == "no-controls" and decision["distilled_from"] is None
+    assert decision["resembles"] == "a" and data["controls"] == {}
+    assert any("no --control models" in w for w in data["warnings"])
+    text = " ".join(result.output.split())
+    assert "copycat: resembles a" in text and "copycat: distilled" not in text
+
+
+@pytest.mark.parametrize(
+    ("tests", "controls", "message"),
+    [
+        (["copycat"], ["a1", "independent0"], "--control a1: it is also a family member"),
+        (["copycat"], ["copycat", "independent0"], "--control copycat: it is also a --test model"),
+        (["copycat"], ["independent0"], "--control independent0: a single control is too few"),
+        (["copycat"], ["independent0", "elsewhere"], "--control elsewhere:"),
+    ],
+)
+def test_bad_controls_are_one_line_errors_and_write_no_result(
+    tmp_path: Path, tests: list[str], controls: list[str], message: str
+) -> None:
+    folder = write_mt_bench(tmp_path / "answers", WRITERS | {"independent0": None}, n_prompts=8)
+    other = write_mt_bench(tmp_path / "other", {"elsewhere": None}, n_prompts=3)
+    rows = (other / "elsewhere.jsonl").read_text(encoding="utf-8").splitlines()
+    shifted = [json.dumps(json.loads(r) | {"question_id": 1000 + i}) for i, r in enumerate(rows)]
+    (folder / "elsewhere.jsonl").write_text(
+        "\n".join(shifted) + "\n", encoding="utf-8"
+    )  # answers other prompts
+    out = tmp_path / "run"
+    result = invoke(*_args(folder, out, tests, controls))
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and message in " ".join(result.output.split())
+    assert not (out / "results.json").exists()
