@@ -541,8 +541,8 @@ def audit_calibrate(
 
     Example: distillscope ice audit calibrate audit.jsonl --out judge-calibration.json
     """
-    from distillscope.engine.run import write_json
     from distillscope.engine.ownership import check_output_file
+    from distillscope.engine.run import write_json
     from distillscope.ice.audit_kit import calibrate
 
     async def main() -> None:
