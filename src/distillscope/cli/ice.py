@@ -26,7 +26,14 @@ from distillscope.cli.options import (
 from distillscope.cli.terminal import shown
 from distillscope.engine.run import RunContext, RunOptions
 from distillscope.ice.fuzzer.mutators import MUTATORS
-from distillscope.ice.runner import IceRescoreSettings, IceRunSettings, parse_list, rescore_ice, run_ice
+from distillscope.ice.runner import (
+    IceRescoreSettings,
+    IceRunSettings,
+    check_weights,
+    parse_list,
+    rescore_ice,
+    run_ice,
+)
 from distillscope.ice.templates import DEFAULT_VENDOR_WORDS
 from distillscope.results.ice import IceResult
 
@@ -64,6 +71,13 @@ JudgeWorkers = Annotated[
     typer.Option(
         "--judge-workers",
         help="Processes that run the rules judge beside the event loop: auto (run: 0, on the event loop, which measured as fast; rescore: one per core for 300+ responses), or a number. Same verdicts either way.",
+    ),
+]
+JudgeWeights = Annotated[
+    Path | None,
+    typer.Option(
+        "--judge-weights",
+        help="Scorer weights for --judge rules or hybrid (a file written by scripts/build_judge_weights.py); default: the weights shipped in the package.",
     ),
 ]
 TargetOrg = Annotated[
@@ -234,6 +248,7 @@ def run(
     quiet: Quiet = False,
     system_prompt: SystemPrompt = None,
     judge_workers: JudgeWorkers = "auto",
+    judge_weights: JudgeWeights = None,
     force: Force = False,
 ) -> None:
     """Probe a model's identity through jailbreak-style templates (GPTFuzzer fuzzing, a grid, or plain
@@ -249,6 +264,7 @@ def run(
         beta=beta, mutators=parse_list(mutators) or [], max_answer_tokens=max_answer_tokens, system_prompt=system_prompt,
         identities=str(identities) if identities else None,
         max_contradictions=max_contradictions, parallel_mutations=parallel_mutations,
+        judge_weights=str(judge_weights) if judge_weights else None,
     )  # fmt: skip
 
     async def main() -> None:
@@ -292,6 +308,7 @@ def rescore(
     max_tokens_total: MaxTokens = None,
     quiet: Quiet = False,
     judge_workers: JudgeWorkers = "auto",
+    judge_weights: JudgeWeights = None,
     force: Force = False,
 ) -> None:
     """Judge the responses of an existing log again (or use its recorded labels) and score them.
@@ -303,10 +320,12 @@ def rescore(
         log=str(log), judge=judge, judge_model=judge_model, target_org=target_org,
         vendor_words=parse_list(vendor_words) or [], seed=seed, identities=str(identities) if identities else None,
         judge_preset=judge_preset, structured=structured,
+        judge_weights=str(judge_weights) if judge_weights else None,
     )  # fmt: skip
 
     async def main() -> None:
         settings.judge_workers = parse_workers(judge_workers)
+        check_weights(settings.judge_weights)
         if not settings.vendor_words:
             from distillscope.errors import UserError
 

@@ -87,6 +87,7 @@ class IceRunSettings:
     max_contradictions: int | None = None
     parallel_mutations: int | None = None  # None: derived from the concurrency and probes per mutant
     judge_workers: int | None = None  # processes judging beside the event loop; None: auto
+    judge_weights: str | None = None  # the rules judge's scorer weights file (None: the shipped one)
 
     def validate(self) -> None:
         check_preset(self.judge_preset)
@@ -100,6 +101,7 @@ class IceRunSettings:
         if self.max_contradictions is not None and self.max_contradictions < 1:
             raise UserError(f"--max-contradictions must be at least 1, got {self.max_contradictions}")
         check_workers(self.judge_workers)
+        check_weights(self.judge_weights)
         if self.parallel_mutations is not None and self.parallel_mutations < 1:
             raise UserError(f"--parallel-mutations must be at least 1, got {self.parallel_mutations}")
         if self.mode != "fuzz" and (
@@ -113,6 +115,15 @@ class IceRunSettings:
             raise UserError("--alpha and --beta must be in [0, 1] and --ratio at least 0")
         if not [w for w in self.vendor_words if w.strip()]:
             raise UserError("--vendor-words: give at least one word")
+
+
+def check_weights(path: str | None) -> None:
+    """`--judge-weights`: the file must be a usable weights file (UserError naming it), before
+    anything is judged or written."""
+    if path is not None:
+        from distillscope.ice.judges.weights import ScorerWeights
+
+        ScorerWeights.load(path)
 
 
 def check_workers(workers: int | None) -> None:
@@ -135,6 +146,7 @@ class IceRescoreSettings:
     # for. The library's default is none: spawned workers re-import the main module, which a script
     # without an `if __name__ == "__main__"` guard would run again.
     judge_workers: int | None = 0
+    judge_weights: str | None = None  # the rules judge's scorer weights file (None: the shipped one)
 
 
 def shared_flags(ctx: RunContext, out: Path) -> dict[str, Any]:
@@ -233,13 +245,14 @@ def _make_judge(
     preset: str,
     structured: str,
     labels: dict[int, Labels] | None = None,
+    weights: str | None = None,
 ) -> Judge:
     """The judge of `ice run` and `ice rescore`, from their flags (preset and structured mode checked)."""
     return make_judge(
         spec,
         JudgeContext(
             ctx=ctx, registry=registry, judge_model=judge_model, seed=seed, labels=labels,
-            preset=check_preset(preset), structured=check_mode(structured),
+            preset=check_preset(preset), structured=check_mode(structured), weights=weights,
         ),
     )  # fmt: skip
 
@@ -262,7 +275,9 @@ async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -
     identity = registry.resolve(
         model_name=target.config.model, org=s.target_org, declared=target.config.identity
     )
-    judge = _make_judge(ctx, registry, s.judge, s.judge_model, s.seed, s.judge_preset, s.structured)
+    judge = _make_judge(
+        ctx, registry, s.judge, s.judge_model, s.seed, s.judge_preset, s.structured, weights=s.judge_weights
+    )
     judge = with_workers(judge, s.judge_workers or 0)  # auto: on the event loop (see judges/workers.py)
     mutator = ctx.model(s.mutator or s.target) if s.mode == "fuzz" else None
     width = None
@@ -488,8 +503,9 @@ async def rescore_ice(ctx: RunContext, s: IceRescoreSettings, out: Path | None =
     scan = _scan_log(path, check_labels=s.judge == "recorded")
     registry = IdentityRegistry.load(s.identities)
     judge = _make_judge(
-        ctx, registry, s.judge, s.judge_model, s.seed, s.judge_preset, s.structured, labels=scan.labels
-    )
+        ctx, registry, s.judge, s.judge_model, s.seed, s.judge_preset, s.structured, labels=scan.labels,
+        weights=s.judge_weights,
+    )  # fmt: skip
     check_workers(s.judge_workers)
     workers = s.judge_workers if s.judge_workers is not None else rescore_workers(scan.n_rows)
     judge = with_workers(judge, workers)

@@ -30,6 +30,7 @@ class JudgeContext:
     labels: Mapping[int, Labels] | None = None  # recorded labels, by item index
     preset: str = "rubric"  # the LLM judge's definition: the taxonomy (rubric) or the paper's own
     structured: str = "auto"  # response_format for the LLM judge: auto, on or off
+    weights: str | None = None  # the rules judge's scorer weights file (None: the shipped one)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -61,7 +62,7 @@ def _llm(spec: str, jc: JudgeContext) -> Judge:
 def _rules(arg: str, jc: JudgeContext) -> Judge:
     from distillscope.ice.judges.rules import RulesJudge
 
-    return RulesJudge(jc.registry)
+    return RulesJudge(jc.registry, jc.weights)
 
 
 @register_judge("hybrid")
@@ -77,7 +78,7 @@ def _hybrid(arg: str, jc: JudgeContext) -> Judge:
         )
     llm = _llm(model, jc)
     assert isinstance(llm, LLMJudge)
-    return HybridJudge(RulesJudge(jc.registry), llm)
+    return HybridJudge(RulesJudge(jc.registry, jc.weights), llm)
 
 
 @register_judge("recorded")
@@ -98,6 +99,8 @@ def make_judge(spec: str, jc: JudgeContext) -> Judge:
         raise UserError("--judge: empty value (use rules, hybrid:SPEC, recorded or a model spec)")
     name, _, arg = spec.partition(":")
     factory = JUDGES.get(name)
+    if jc.weights is not None and (factory is None or name not in ("rules", "hybrid")):
+        raise UserError(f"--judge-weights applies to --judge rules or hybrid, not {spec!r}")
     if factory is not None and (name == "hybrid" or not arg):
         return factory(arg, jc)
     return _llm(spec, jc)

@@ -1,0 +1,182 @@
+"""The reading of an answer as numbers for the scorer.
+
+Two blocks:
+- the signal vector (`SIGNALS`): the rules' verdict and category, how many names of the target's
+  own organisation, of OpenAI / Anthropic and of other vendors the answer holds and how many are
+  voiced as a role, whether it says who really built it, a persona or a reasoning trace, which
+  tiers of vendor the prompt names, the answer's length;
+- hashed n-grams (words, CJK characters, punctuation; one and two in a row) of the answer and
+  words of the prompt, with every registry name replaced by a placeholder of its tier (the
+  target's own, a strict vendor, another vendor). The scorer so learns "I was made by <strict
+  vendor>" rather than any one name, and what it learns carries over to targets it never saw.
+
+Hashing is CRC-32 of the UTF-8 token (stable across processes and platforms, unlike `hash`),
+mixed for pairs; a token's bucket is its hash modulo 2**bits. The answer is read up to
+`head_chars` from its start and `tail_chars` from its end, so the cost is bounded.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from distillscope.ice.judges.signals.reader import RuleReading
+from distillscope.ice.types import Category
+
+CATEGORIES = tuple(Category)
+SIGNALS: tuple[str, ...] = (
+    "rule_loose",
+    "rule_strict",
+    "rule_unsure",
+    "rule_unsure_yes",
+    *(f"category_{c.value}" for c in CATEGORIES),
+    "own_mentions",
+    "other_mentions",
+    "strict_mentions",
+    "role_mentions",
+    "claims_own",
+    "persona",
+    "thinking",
+    "template_own",
+    "template_strict",
+    "template_other",
+    "chinese_query",
+    "length",
+)
+PLACEHOLDERS = ("zzownnamezz", "zzstrictvendorzz", "zzothervendorzz")  # by tier 0, 1, 2
+_TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[^\W_]+|[^\w\s]")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_MIX = 0x9E3779B1
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """How the features are made; the weights file records it and must match it exactly."""
+
+    text_bits: int = 18
+    template_bits: int = 14
+    head_chars: int = 6000
+    tail_chars: int = 1500
+    template_chars: int = 6000
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "signals": len(SIGNALS),
+            "text_bits": self.text_bits,
+            "template_bits": self.template_bits,
+            "head_chars": self.head_chars,
+            "tail_chars": self.tail_chars,
+            "template_chars": self.template_chars,
+        }
+
+
+@dataclass(frozen=True)
+class Features:
+    """One answer's features: the dense signal vector and the hashed buckets present (each of
+    value 1/sqrt(count), so a block has unit length)."""
+
+    signals: np.ndarray
+    text: np.ndarray
+    template: np.ndarray
+
+
+def abstracted(text: str, spans: tuple[tuple[int, int, int], ...]) -> str:
+    """`text` with each registry name replaced by the placeholder of its tier."""
+    if not spans:
+        return text
+    parts: list[str] = []
+    at = 0
+    for start, end, tier in spans:
+        parts.append(text[at:start])
+        parts.append(f" {PLACEHOLDERS[tier]} ")
+        at = end
+    parts.append(text[at:])
+    return "".join(parts)
+
+
+_HASHES: dict[str, int] = {}
+
+
+def _hash(token: str) -> int:
+    h = _HASHES.get(token)
+    if h is None:
+        h = zlib.crc32(token.encode("utf-8"))
+        if len(_HASHES) < 200_000:
+            _HASHES[token] = h
+    return h
+
+
+def buckets(text: str, bits: int, pairs: bool = True) -> np.ndarray:
+    """The sorted distinct buckets of the lower-cased text's tokens (and pairs of tokens)."""
+    tokens = _TOKEN.findall(text.lower())
+    if not tokens:
+        return np.zeros(0, dtype=np.int64)
+    h = np.fromiter((_hash(t) for t in tokens), dtype=np.uint64, count=len(tokens))
+    mask = np.uint64((1 << bits) - 1)
+    if pairs and len(h) > 1:
+        pair = ((h[:-1] * np.uint64(_MIX)) ^ (h[1:] + np.uint64(0x7F4A7C15))) & np.uint64(0xFFFFFFFF)
+        h = np.concatenate([h, pair])
+    return np.unique((h & mask).astype(np.int64))
+
+
+class FeatureMaker:
+    """Turns a `RuleReading` (and the prompt) into `Features`; caches the prompt's buckets, since a
+    run sends the same templates many times."""
+
+    def __init__(self, config: FeatureConfig | None = None) -> None:
+        self.config = config or FeatureConfig()
+        self._templates: dict[tuple[str, tuple[tuple[int, int, int], ...]], np.ndarray] = {}
+
+    def signals(self, reading: RuleReading, query: str) -> np.ndarray:
+        v = np.zeros(len(SIGNALS))
+        v[0] = reading.loose
+        v[1] = reading.strict
+        v[2] = reading.unsure
+        v[3] = reading.unsure and reading.loose
+        v[4 + CATEGORIES.index(reading.category)] = 1.0
+        k = 4 + len(CATEGORIES)
+        v[k] = math.log1p(reading.own_mentions)
+        v[k + 1] = math.log1p(reading.other_mentions)
+        v[k + 2] = math.log1p(reading.strict_mentions)
+        v[k + 3] = math.log1p(reading.role_mentions)
+        v[k + 4] = reading.claims_own
+        v[k + 5] = reading.persona
+        v[k + 6] = reading.thinking
+        tiers = {tier for _, _, tier in reading.template_spans}
+        v[k + 7] = 0 in tiers
+        v[k + 8] = 1 in tiers
+        v[k + 9] = 2 in tiers
+        v[k + 10] = bool(_CJK.search(query))
+        v[k + 11] = math.log1p(len(reading.text)) / 10
+        return v
+
+    def text_buckets(self, reading: RuleReading) -> np.ndarray:
+        cfg = self.config
+        text, spans = reading.text, reading.spans
+        if len(text) > cfg.head_chars + cfg.tail_chars:  # bounded work: both ends of a long answer
+            cut = len(text) - cfg.tail_chars
+            head = [s for s in spans if s[1] <= cfg.head_chars]
+            tail = [(a - cut, b - cut, t) for a, b, t in spans if a >= cut]
+            body = abstracted(text[: cfg.head_chars], tuple(head)) + " \n " + abstracted(text[cut:], tuple(tail))
+        else:
+            body = abstracted(text, spans)
+        return buckets(body, cfg.text_bits)
+
+    def template_buckets(self, prompt: str, spans: tuple[tuple[int, int, int], ...]) -> np.ndarray:
+        cfg = self.config
+        found = buckets(abstracted(prompt, spans)[: cfg.template_chars], cfg.template_bits, pairs=False)
+        return found
+
+    def make(self, reading: RuleReading, prompt: str, query: str) -> Features:
+        key = (prompt, reading.template_spans)
+        template = self._templates.get(key)
+        if template is None:
+            template = self.template_buckets(prompt, reading.template_spans)
+            if len(self._templates) > 4096:
+                self._templates.clear()
+            self._templates[key] = template
+        return Features(self.signals(reading, query), self.text_buckets(reading), template)
