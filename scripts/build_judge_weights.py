@@ -39,7 +39,9 @@ def build_bytes(shared: Path = SHARED) -> bytes:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=PACKAGE_FILE)
-    ap.add_argument("--shared", type=Path, default=SHARED, help="the shared data folder (default ../shared/data)")
+    ap.add_argument(
+        "--shared", type=Path, default=SHARED, help="the shared data folder (default ../shared/data)"
+    )
     ap.add_argument("--check", action="store_true", help="compare a rebuild with --out instead of writing it")
     args = ap.parse_args(argv)
     if not (args.shared / "paper-ice-labels.jsonl").is_file():

@@ -36,9 +36,7 @@ def fit_platt(z: np.ndarray, y: np.ndarray, w: np.ndarray, prior: float = 1e-3) 
         r = p - y
         grad = np.array([np.sum(w * r * z) + prior * (a - 1.0), np.sum(w * r) + prior * b])
         s = w * p * (1 - p)
-        hess = np.array(
-            [[np.sum(s * z * z) + prior, np.sum(s * z)], [np.sum(s * z), np.sum(s) + prior]]
-        )
+        hess = np.array([[np.sum(s * z * z) + prior, np.sum(s * z)], [np.sum(s * z), np.sum(s) + prior]])
         step = np.linalg.solve(hess, grad)
         a, b = a - float(step[0]), b - float(step[1])
         if float(np.max(np.abs(step))) < 1e-10:

@@ -27,8 +27,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from distillscope.ice.identity import IdentityRegistry
-from distillscope.ice.judges.calibration import apply_platt, fit_platt
-from distillscope.ice.judges.signals.features import SIGNALS, FeatureConfig, FeatureMaker, Features
+from distillscope.ice.judges.calibration import fit_platt
+from distillscope.ice.judges.signals.features import (
+    SIGNALS,
+    STRICT_MENTIONS,
+    FeatureConfig,
+    FeatureMaker,
+    Features,
+)
 from distillscope.ice.judges.signals.reader import RuleReader
 from distillscope.ice.judges.weights import HEADS, Head, ScorerWeights
 from distillscope.ice.templates import fill_template
@@ -98,7 +104,9 @@ def load_examples(
             )  # fmt: skip
         elif row.get("complete_run", True):
             strict = None if row["model"] in STRICT_LABEL_BROKEN else bool(row["strict"])
-            out.append(Example(line, row["model"], features, bool(row["loose"]), strict, 1.0, False, None, "paper"))
+            out.append(
+                Example(line, row["model"], features, bool(row["loose"]), strict, 1.0, False, None, "paper")
+            )
         else:
             out.append(Example(line, row["model"], features, None, None, 0.0, False, None, "paper"))
     return out
@@ -114,8 +122,8 @@ def matrix(examples: Sequence[Example], config: FeatureConfig) -> sp.csr_matrix:
         cols = [np.arange(n_sig), f.text + n_sig, f.template + n_sig + n_text]
         vals = [
             f.signals,
-            np.full(f.text.size, 1 / np.sqrt(max(f.text.size, 1))),
-            np.full(f.template.size, 1 / np.sqrt(max(f.template.size, 1))),
+            np.full(f.text.size, 1 / np.sqrt(max(f.text.size, config.norm_floor))),
+            np.full(f.template.size, 1 / np.sqrt(max(f.template.size, config.norm_floor))),
         ]
         indices.append(np.concatenate(cols))
         data.append(np.concatenate(vals))
@@ -142,15 +150,30 @@ def _column_mask(X: sp.csr_matrix, n_sig: int) -> np.ndarray:
     return keep
 
 
+def _in_head(ex: Example, head: str) -> bool:
+    """Whether a row trains (and calibrates) `head`: the strict head only sees answers that name an
+    OpenAI or Anthropic family, since strict is a claim to be one (every other answer's p_strict
+    is 0); an audited strict label never lacks such a name."""
+    return head == "loose" or bool(ex.features.signals[STRICT_MENTIONS])
+
+
 def _labels(examples: Sequence[Example], head: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rows with a label for `head`, their labels and weights."""
-    rows = np.array([i for i, ex in enumerate(examples) if getattr(ex, head) is not None and ex.weight > 0])
+    rows = np.array(
+        [
+            i
+            for i, ex in enumerate(examples)
+            if getattr(ex, head) is not None and ex.weight > 0 and _in_head(ex, head)
+        ]
+    )
     y = np.array([bool(getattr(examples[i], head)) for i in rows], dtype=float)
     w = np.array([examples[i].weight for i in rows])
     return rows, y, w
 
 
-def _fit_head(X: sp.csr_matrix, examples: Sequence[Example], head: str, n_sig: int) -> tuple[float, np.ndarray]:
+def _fit_head(
+    X: sp.csr_matrix, examples: Sequence[Example], head: str, n_sig: int
+) -> tuple[float, np.ndarray]:
     rows, y, w = _labels(examples, head)
     Xh = X[rows]
     keep = np.flatnonzero(_column_mask(Xh, n_sig))
@@ -188,19 +211,20 @@ def build(
     n_sig = len(SIGNALS)
     X = matrix(examples, config)
     models = np.array([ex.model for ex in examples])
-    cal_w = calibration_weights(examples, strata_pop)
-    cal_rows = np.flatnonzero(cal_w > 0)
+    base_w = calibration_weights(examples, strata_pop)
     heads: dict[str, Head] = {}
     for head in HEADS:
+        cal_w = base_w * np.array([_in_head(ex, head) for ex in examples])
+        cal_rows = np.flatnonzero(cal_w > 0)
         intercept, coef = _fit_head(X, examples, head, n_sig)
         oof = np.zeros(len(examples))
         for fold in _folds(models[cal_rows]):
             inside = np.isin(models, fold)
-            train = [ex for ex, held in zip(examples, inside, strict=True) if not held]
-            b0, c = _fit_head(matrix(train, config), train, head, n_sig)
+            keep = np.flatnonzero(~inside)
+            b0, c = _fit_head(X[keep], [examples[int(i)] for i in keep], head, n_sig)
             test = np.flatnonzero(inside & (cal_w > 0))
             oof[test] = X[test] @ c + b0
-        y = np.array([bool(getattr(examples[i], head)) for i in cal_rows], dtype=float)
+        y = np.array([float(bool(getattr(examples[int(i)], head))) for i in cal_rows])
         platt = fit_platt(oof[cal_rows], y, cal_w[cal_rows])
         heads[head] = _head(intercept, coef, n_sig, config, platt)
     return ScorerWeights(config, heads, DOUBT)
@@ -229,11 +253,11 @@ def raw_logits(weights: ScorerWeights, examples: Sequence[Example]) -> np.ndarra
 
 
 def probabilities(weights: ScorerWeights, examples: Sequence[Example]) -> np.ndarray:
-    """(n, 2) calibrated (p_loose, p_strict), p_strict capped at p_loose as the judge does."""
-    z = raw_logits(weights, examples)
-    p = np.column_stack([apply_platt(z[:, k], *weights.heads[h].platt) for k, h in enumerate(HEADS)])
-    p[:, 1] = np.minimum(p[:, 1], p[:, 0])
-    return p
+    """(n, 2) calibrated (p_loose, p_strict), exactly as the judge computes them."""
+    from distillscope.ice.judges.scorer import Scorer
+
+    scorer = Scorer(weights)
+    return np.array([scorer.probabilities(ex.features) for ex in examples]).reshape(-1, 2)
 
 
 def leave_one_model_out(

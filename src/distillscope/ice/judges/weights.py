@@ -96,9 +96,9 @@ class ScorerWeights:
             raise bad("checksum mismatch: the file is corrupt or was edited")
         try:
             header = json.loads(body[12 : 12 + length].decode("ascii"))
-            config = FeatureConfig(**{k: int(v) for k, v in header["config"].items() if k != "signals"})
-            if config.as_dict() != header["config"]:
-                raise bad("its feature configuration is not the one this distillscope makes")
+            config = FeatureConfig()
+            if header["config"] != config.as_dict():
+                raise bad("made for another feature configuration than the one this distillscope makes")
             offset = 12 + length
             heads: dict[str, Head] = {}
             for name in HEADS:

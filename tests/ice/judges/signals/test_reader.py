@@ -26,7 +26,9 @@ def _target(model: str) -> TargetIdentity:
 QWEN = _target("qwen2.5-7b-instruct")
 
 
-def verdict(judge: RuleReader, response: str, target: TargetIdentity = QWEN, prompt: str = "p") -> RuleReading:
+def verdict(
+    judge: RuleReader, response: str, target: TargetIdentity = QWEN, prompt: str = "p"
+) -> RuleReading:
     v = judge.read(JudgeItem(index=0, prompt=prompt, query="q", response=response), target)
     assert not (v.strict and not v.loose), "strict must imply loose"
     assert v.category is not None and v.category.contradicts == bool(v.loose), "the category decides loose"

@@ -47,6 +47,7 @@ SIGNALS: tuple[str, ...] = (
     "chinese_query",
     "length",
 )
+STRICT_MENTIONS = SIGNALS.index("strict_mentions")
 PLACEHOLDERS = ("zzownnamezz", "zzstrictvendorzz", "zzothervendorzz")  # by tier 0, 1, 2
 _TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[^\W_]+|[^\w\s]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -62,6 +63,9 @@ class FeatureConfig:
     head_chars: int = 6000
     tail_chars: int = 1500
     template_chars: int = 6000
+    # A block's buckets each weigh 1/sqrt(max(count, norm_floor)): a short answer's few n-grams
+    # would otherwise each weigh as much as a sentence of evidence (a 5-word answer ~3x a long one's).
+    norm_floor: int = 64
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -71,13 +75,14 @@ class FeatureConfig:
             "head_chars": self.head_chars,
             "tail_chars": self.tail_chars,
             "template_chars": self.template_chars,
+            "norm_floor": self.norm_floor,
         }
 
 
 @dataclass(frozen=True)
 class Features:
     """One answer's features: the dense signal vector and the hashed buckets present (each of
-    value 1/sqrt(count), so a block has unit length)."""
+    value 1/sqrt(max(count, norm_floor)), so a block has at most unit length)."""
 
     signals: np.ndarray
     text: np.ndarray
@@ -161,7 +166,9 @@ class FeatureMaker:
             cut = len(text) - cfg.tail_chars
             head = [s for s in spans if s[1] <= cfg.head_chars]
             tail = [(a - cut, b - cut, t) for a, b, t in spans if a >= cut]
-            body = abstracted(text[: cfg.head_chars], tuple(head)) + " \n " + abstracted(text[cut:], tuple(tail))
+            body = (
+                abstracted(text[: cfg.head_chars], tuple(head)) + " \n " + abstracted(text[cut:], tuple(tail))
+            )
         else:
             body = abstracted(text, spans)
         return buckets(body, cfg.text_bits)

@@ -37,7 +37,6 @@ def _module_patterns() -> list[object]:
     return [value for value in globals().values() if isinstance(value, _LazyPattern)]
 
 
-
 _W = r"[\w'’-]+"  # one Latin-script word
 
 # First-person words that can start a self-description, per language.
@@ -712,4 +711,3 @@ _AFTER_CLAIM = _lazy(
     r"|[^，。！？,.!?\n]{0,10}?(?:开发|研发|训练|创建|创造|打造|设计|构建|推出|制造)了?(?:我|本模型|本助手)"
     r"|\s*(?:是|为)(?:我(?:们)?的|(?:开发|研发|训练|创建|创造)(?:了)?我的)"
 )
-

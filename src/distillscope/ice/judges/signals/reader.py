@@ -68,8 +68,8 @@ from distillscope.ice.judges.signals.patterns import (
     _LABEL_FILLER,
     _LABEL_LINE,
     _LAST_SENTENCE_BREAK,
-    _LISTING,
     _LIST_NAME,
+    _LISTING,
     _MAKER_LINK_WORDS,
     _MAKER_REL,
     _MAKER_VERB_END,
@@ -111,12 +111,12 @@ from distillscope.ice.judges.signals.patterns import (
     _TOPIC_LEAD,
     _WHERE_QUESTION,
     _YOUR_ECHO,
-    _LazyPattern,
     _lazy,
+    _LazyPattern,
     _module_patterns,
 )
 from distillscope.ice.judges.signals.text import visible_text
-from distillscope.ice.types import Category, JudgeItem, TargetIdentity, Verdict
+from distillscope.ice.types import Category, JudgeItem, TargetIdentity
 
 MAX_MENTIONS = 64  # names of other vendors read one by one in an answer (a bound on the work)
 _MAX_BRIDGE = 110  # characters from the first-person word to the name
@@ -139,7 +139,6 @@ class _TargetView:
 
     consistent: frozenset[str]  # family ids that belong to the target's organisation
     own_names: re.Pattern[str] | None  # target names the registry does not know (declared targets)
-
 
 
 @dataclass(frozen=True)
@@ -260,46 +259,41 @@ class RuleReader:
         owns = self._claims_own(text, bounded, view)
         if claims and all(c.category is Category.NO_MAKER for c in claims) and owns:
             claims = []  # "I have no team of my own; I am Qwen, made by Alibaba Cloud": not a denial
-        facts = {
-            "own_mentions": own,
-            "other_mentions": len(others),
-            "strict_mentions": strict_mentions,
-            "role_mentions": len(roleplay),
-            "claims_own": owns,
-            "persona": persona is not None,
-            "thinking": think_end >= 0,
-            "text": text,
-            "spans": tuple(
-                (a, b, 0 if fam_id in view.consistent else 1 if fam_id in self._strict else 2)
-                for fam_id, (a, b) in mentions
-            ),
-            "template_spans": tuple(
-                (a, b, 0 if fam_id in view.consistent else 1 if fam_id in self._strict else 2)
-                for fam_id, (a, b) in self._template_mentions(item.prompt)
-            ),
-        }
+        spans = tuple(
+            (a, b, 0 if fam_id in view.consistent else 1 if fam_id in self._strict else 2)
+            for fam_id, (a, b) in mentions
+        )
+        template_spans = tuple(
+            (a, b, 0 if fam_id in view.consistent else 1 if fam_id in self._strict else 2)
+            for fam_id, (a, b) in self._template_mentions(item.prompt)
+        )
+
+        def reading(
+            loose: bool, strict: bool, category: Category, unsure: bool, found: _Finding | None = None
+        ) -> RuleReading:
+            return RuleReading(
+                loose=loose, strict=strict, category=category, unsure=unsure,
+                evidence=found.evidence if found else None, claimed=found.families if found else (),
+                note=found.note if found else None, own_mentions=own, other_mentions=len(others),
+                strict_mentions=strict_mentions, role_mentions=len(roleplay), claims_own=owns,
+                persona=persona is not None, thinking=think_end >= 0, text=text, spans=spans,
+                template_spans=template_spans,
+            )  # fmt: skip
+
         if claims:
             families = tuple(dict.fromkeys(f for c in claims for f in c.families))
             strict_claims = [c for c in claims if self._strict.intersection(c.families)]
             first = (strict_claims or claims)[0]
-            return RuleReading(
-                loose=True, strict=bool(strict_claims), category=first.category, unsure=False,
-                evidence=first.evidence, claimed=families, note=first.note, **facts,
-            )  # fmt: skip
+            found = _Finding(families, first.evidence, False, first.note, first.category)
+            return reading(True, bool(strict_claims), first.category, False, found)
         if weak:
             w = weak[0]
             guess = not owns
             strict_guess = guess and any(self._strict.intersection(f.families) for f in weak)
-            return RuleReading(
-                loose=guess, strict=strict_guess, category=w.category if guess else Category.CONSISTENT,
-                unsure=True, evidence=w.evidence, claimed=w.families, note=w.note, **facts,
-            )  # fmt: skip
+            return reading(guess, strict_guess, w.category if guess else Category.CONSISTENT, True, w)
         if doubts:
             d = doubts[0]
-            return RuleReading(
-                loose=False, strict=False, category=Category.HYPOTHETICAL, unsure=True,
-                evidence=d.evidence, claimed=d.families, note=d.note, **facts,
-            )  # fmt: skip
+            return reading(False, False, Category.HYPOTHETICAL, True, d)
         if roleplay:
             category = Category.NAMED_MODEL_ROLEPLAY
         elif mentioned:
@@ -311,10 +305,7 @@ class RuleReader:
             category = Category.PERSONA_NAME_ONLY  # "I'm Luna", "DAN: ..." with no maker named
         else:
             category = Category.CONSISTENT
-        return RuleReading(
-            loose=False, strict=False, category=category, unsure=False, evidence=None, claimed=(),
-            note=None, **facts,
-        )  # fmt: skip
+        return reading(False, False, category, False)
 
     def _template_mentions(self, template: str) -> list[tuple[str, tuple[int, int]]]:
         """The registry names in a prompt (cached: templates repeat)."""
@@ -966,4 +957,3 @@ class RuleReader:
         if _PROPER.search(name) is None and not _ORG_WORD.search(name):
             return None
         return name
-
