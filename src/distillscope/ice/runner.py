@@ -219,6 +219,9 @@ def _verdict_row(
         "unsure": result.unsure,
         "evidence": verdict.evidence if verdict else None,
         "judge": verdict.judge if verdict else None,
+        # the judge's probabilities, where it gives them (the default judge always does)
+        **({"p_loose": verdict.p_loose} if verdict is not None and verdict.p_loose is not None else {}),
+        **({"p_strict": verdict.p_strict} if verdict is not None and verdict.p_strict is not None else {}),
         **({"note": note} if note else {}),
     }
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from distillscope.ice.judges.calibration import apply_platt, fit_platt, sigmoid
+from distillscope.ice.judges.calibration import fit_platt, platt
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    return np.asarray(1 / (1 + np.exp(-z)))
 
 
 def test_recovers_the_generating_scaling() -> None:
@@ -31,5 +35,5 @@ def test_separable_rows_give_a_finite_monotone_map() -> None:
     y = np.array([0, 0, 0, 1, 1, 1.0])
     a, b = fit_platt(z, y, np.ones(6))
     assert np.isfinite([a, b]).all() and a > 0
-    p = apply_platt(np.linspace(-5, 5, 11), a, b)
+    p = np.array([platt(float(z), a, b) for z in np.linspace(-5, 5, 11)])
     assert np.all(np.diff(p) > 0) and p[0] < 0.5 < p[-1]

@@ -11,28 +11,31 @@ disagreements. The logits it is fitted on come from scorers that did not see tho
 
 from __future__ import annotations
 
-import numpy as np
+import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
-def sigmoid(z: np.ndarray | float) -> np.ndarray:
-    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -40.0, 40.0))))
-
-
-def apply_platt(z: np.ndarray | float, a: float, b: float) -> np.ndarray:
-    """The calibrated probability of each raw logit."""
-    return sigmoid(a * np.asarray(z) + b)
+def platt(z: float, a: float, b: float) -> float:
+    """The calibrated probability of one raw logit (plain Python: judging needs no numpy)."""
+    t = max(-40.0, min(40.0, a * z + b))
+    return 1.0 / (1.0 + math.exp(-t))
 
 
 def fit_platt(z: np.ndarray, y: np.ndarray, w: np.ndarray, prior: float = 1e-3) -> tuple[float, float]:
     """(a, b) maximising the weighted log-likelihood of labels `y` given logits `z`, by Newton's
     method (deterministic: the weights file is rebuilt byte for byte). `prior` is a small ridge on
-    (a - 1, b), which keeps the fit finite when the rows are separable."""
+    (a - 1, b), which keeps the fit finite when the rows are separable. Build time only."""
+    import numpy as np
+
     z = np.asarray(z, dtype=float)
     y = np.asarray(y, dtype=float)
     w = np.asarray(w, dtype=float) / max(float(np.sum(w)), 1e-12)
     a, b = 1.0, 0.0
     for _ in range(100):
-        p = sigmoid(a * z + b)
+        p = 1.0 / (1.0 + np.exp(-np.clip(a * z + b, -40.0, 40.0)))
         r = p - y
         grad = np.array([np.sum(w * r * z) + prior * (a - 1.0), np.sum(w * r) + prior * b])
         s = w * p * (1 - p)

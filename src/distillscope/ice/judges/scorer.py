@@ -1,16 +1,41 @@
 """The scorer: a logistic regression over an answer's signals and hashed n-grams, one head for
-loose and one for strict, each followed by its calibration. Pure numpy at inference (the weights
-were fitted with scikit-learn by `distillscope.ice.judges.training`)."""
+loose and one for strict, each followed by its calibration. Plain Python at inference (sums of a few
+hundred weights; an ICE run loads no numpy); the weights were fitted with scikit-learn by
+`distillscope.ice.judges.training`."""
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
-
-from distillscope.ice.judges.calibration import apply_platt
+from distillscope.ice.judges.calibration import platt
 from distillscope.ice.judges.signals.features import STRICT_MENTIONS, Features
-from distillscope.ice.judges.weights import HEADS, ScorerWeights
+from distillscope.ice.judges.weights import HEADS, Head, ScorerWeights
+
+
+class _Linear:
+    """One head's weights laid out for lookup: a dense list per block (bucket -> weight)."""
+
+    def __init__(self, head: Head, text_bits: int, template_bits: int, floor: int) -> None:
+        self.intercept = head.intercept
+        self.signals = list(head.signals)
+        self.text = [0.0] * (1 << text_bits)
+        for i, w in zip(head.text_index, head.text_weight, strict=True):
+            self.text[i] = w
+        self.template = [0.0] * (1 << template_bits)
+        for i, w in zip(head.template_index, head.template_weight, strict=True):
+            self.template[i] = w
+        self.floor = floor
+        self.platt = head.platt
+
+    def logit(self, f: Features) -> float:
+        z = self.intercept + sum(w * x for w, x in zip(self.signals, f.signals, strict=True))
+        if f.text:
+            text = self.text
+            z += sum(text[i] for i in f.text) / math.sqrt(max(len(f.text), self.floor))
+        if f.template:
+            template = self.template
+            z += sum(template[i] for i in f.template) / math.sqrt(max(len(f.template), self.floor))
+        return z
 
 
 class Scorer:
@@ -19,32 +44,20 @@ class Scorer:
     def __init__(self, weights: ScorerWeights) -> None:
         cfg = weights.config
         self.weights = weights
-        heads = [weights.heads[name] for name in HEADS]
-        self._intercept = np.array([h.intercept for h in heads])
-        self._signals = np.stack([h.signals.astype(np.float64) for h in heads])  # (2, S)
-        self._text = np.zeros((1 << cfg.text_bits, 2))  # bucket -> (loose, strict) weight
-        self._template = np.zeros((1 << cfg.template_bits, 2))
-        for k, h in enumerate(heads):
-            self._text[h.text_index.astype(np.int64), k] = h.text_weight
-            self._template[h.template_index.astype(np.int64), k] = h.template_weight
-        self._platt = [h.platt for h in heads]
-        self._floor = cfg.norm_floor
+        self._heads = [
+            _Linear(weights.heads[name], cfg.text_bits, cfg.template_bits, cfg.norm_floor) for name in HEADS
+        ]
 
-    def logits(self, f: Features) -> np.ndarray:
+    def logits(self, f: Features) -> tuple[float, float]:
         """(loose, strict) raw logits."""
-        z = self._intercept + self._signals @ f.signals
-        if f.text.size:
-            z = z + self._text[f.text].sum(axis=0) / math.sqrt(max(f.text.size, self._floor))
-        if f.template.size:
-            z = z + self._template[f.template].sum(axis=0) / math.sqrt(max(f.template.size, self._floor))
-        return np.asarray(z)
+        return self._heads[0].logit(f), self._heads[1].logit(f)
 
     def probabilities(self, f: Features) -> tuple[float, float]:
         """Calibrated (p_loose, p_strict); p_strict is at most p_loose (strict implies loose), and 0
         for an answer that names no OpenAI or Anthropic family (strict is a claim to be one)."""
-        z = self.logits(f)
-        p_loose = float(apply_platt(z[0], *self._platt[0]))
+        loose = self._heads[0]
+        p_loose = platt(loose.logit(f), *loose.platt)
         if not f.signals[STRICT_MENTIONS]:
             return p_loose, 0.0
-        p_strict = float(apply_platt(z[1], *self._platt[1]))
-        return p_loose, min(p_strict, p_loose)
+        strict = self._heads[1]
+        return p_loose, min(platt(strict.logit(f), *strict.platt), p_loose)

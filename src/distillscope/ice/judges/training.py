@@ -18,6 +18,7 @@ calibration rows' models (`FOLDS` folds of whole models), so it corrects out-of-
 from __future__ import annotations
 
 import json
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,11 +120,13 @@ def matrix(examples: Sequence[Example], config: FeatureConfig) -> sp.csr_matrix:
     indptr, indices, data = [0], [], []
     for ex in examples:
         f = ex.features
-        cols = [np.arange(n_sig), f.text + n_sig, f.template + n_sig + n_text]
+        text = np.asarray(f.text, dtype=np.int64)
+        template = np.asarray(f.template, dtype=np.int64)
+        cols = [np.arange(n_sig), text + n_sig, template + n_sig + n_text]
         vals = [
-            f.signals,
-            np.full(f.text.size, 1 / np.sqrt(max(f.text.size, config.norm_floor))),
-            np.full(f.template.size, 1 / np.sqrt(max(f.template.size, config.norm_floor))),
+            np.asarray(f.signals, dtype=float),
+            np.full(text.size, 1 / np.sqrt(max(text.size, config.norm_floor))),
+            np.full(template.size, 1 / np.sqrt(max(template.size, config.norm_floor))),
         ]
         indices.append(np.concatenate(cols))
         data.append(np.concatenate(vals))
@@ -238,9 +241,16 @@ def _head(
     n_text = 1 << config.text_bits
     text, template = coef[n_sig : n_sig + n_text], coef[n_sig + n_text :]
     t_idx, p_idx = np.flatnonzero(text), np.flatnonzero(template)
+
+    def floats(values: np.ndarray) -> array[float]:
+        return array("f", values.astype(np.float32).tobytes())
+
+    def ints(values: np.ndarray) -> array[int]:
+        return array("I", values.astype(np.uint32).tobytes())
+
     return Head(
-        round(intercept, 6), coef[:n_sig], t_idx.astype(np.uint32), text[t_idx],
-        p_idx.astype(np.uint32), template[p_idx], (round(platt[0], 6), round(platt[1], 6)),
+        round(intercept, 6), floats(coef[:n_sig]), ints(t_idx), floats(text[t_idx]),
+        ints(p_idx), floats(template[p_idx]), (round(platt[0], 6), round(platt[1], 6)),
     )  # fmt: skip
 
 

@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import struct
+import sys
+from array import array
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from distillscope.errors import UserError
 from distillscope.ice.judges.signals.features import FeatureConfig
@@ -38,11 +39,11 @@ class Head:
     """One label's linear scorer and its calibration."""
 
     intercept: float
-    signals: np.ndarray  # float32, one per signal
-    text_index: np.ndarray  # uint32 buckets with a weight
-    text_weight: np.ndarray  # float32
-    template_index: np.ndarray
-    template_weight: np.ndarray
+    signals: array[float]  # float32, one per signal
+    text_index: array[int]  # uint32 buckets with a weight
+    text_weight: array[float]  # float32
+    template_index: array[int]
+    template_weight: array[float]
     platt: tuple[float, float]
 
 
@@ -72,11 +73,11 @@ class ScorerWeights:
         for name in HEADS:
             h = self.heads[name]
             parts += [
-                h.signals.astype("<f4").tobytes(),
-                h.text_index.astype("<u4").tobytes(),
-                h.text_weight.astype("<f4").tobytes(),
-                h.template_index.astype("<u4").tobytes(),
-                h.template_weight.astype("<f4").tobytes(),
+                _le(h.signals),
+                _le(h.text_index),
+                _le(h.text_weight),
+                _le(h.template_index),
+                _le(h.template_weight),
             ]
         body = b"".join(parts)
         return body + hashlib.sha256(body).digest()
@@ -104,20 +105,23 @@ class ScorerWeights:
             for name in HEADS:
                 meta = header["heads"][name]
 
-                def take(dtype: str, count: int) -> np.ndarray:
+                def take(code: str, count: int) -> array[Any]:
                     nonlocal offset
-                    size = np.dtype(dtype).itemsize * count
-                    if offset + size > len(body):
+                    arr = array(code)
+                    size = arr.itemsize * int(count)
+                    if count < 0 or offset + size > len(body):
                         raise bad("truncated")
-                    arr = np.frombuffer(body, dtype=dtype, count=count, offset=offset)
+                    arr.frombytes(body[offset : offset + size])
+                    if sys.byteorder == "big":
+                        arr.byteswap()
                     offset += size
                     return arr
 
-                signals = take("<f4", config.as_dict()["signals"])
-                t_idx, t_w = take("<u4", meta["text"]), take("<f4", meta["text"])
-                p_idx, p_w = take("<u4", meta["template"]), take("<f4", meta["template"])
-                if (t_idx.size and int(t_idx.max()) >= 1 << config.text_bits) or (
-                    p_idx.size and int(p_idx.max()) >= 1 << config.template_bits
+                signals = take("f", config.as_dict()["signals"])
+                t_idx, t_w = take("I", meta["text"]), take("f", meta["text"])
+                p_idx, p_w = take("I", meta["template"]), take("f", meta["template"])
+                if (t_idx and max(t_idx) >= 1 << config.text_bits) or (
+                    p_idx and max(p_idx) >= 1 << config.template_bits
                 ):
                     raise bad("a bucket index out of range")
                 heads[name] = Head(
@@ -131,8 +135,12 @@ class ScorerWeights:
             raise
         except (KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
             raise bad(f"malformed header: {exc}") from exc
-        arrays = [a for h in heads.values() for a in (h.signals, h.text_weight, h.template_weight)]
-        if not all(np.isfinite(a).all() for a in arrays) or not (0.0 <= lo <= 0.5 <= hi <= 1.0):
+        numbers = [
+            x
+            for h in heads.values()
+            for x in (h.intercept, *h.platt, *h.signals, *h.text_weight, *h.template_weight)
+        ]
+        if not all(map(math.isfinite, numbers)) or not (0.0 <= lo <= 0.5 <= hi <= 1.0):
             raise bad("a weight that is not a finite number, or a doubt band outside [0, 1]")
         return cls(config, heads, (lo, hi), source)
 
@@ -144,6 +152,14 @@ class ScorerWeights:
         except OSError as exc:
             raise UserError(f"{path}: cannot read the judge weights file ({exc.strerror or exc})") from exc
         return cls.from_bytes(data, str(path))
+
+
+def _le(values: array[Any]) -> bytes:
+    """An array's bytes, little-endian whatever the machine."""
+    if sys.byteorder == "big":
+        values = array(values.typecode, values)
+        values.byteswap()
+    return values.tobytes()
 
 
 def _num(x: float) -> float:

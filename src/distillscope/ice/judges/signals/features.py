@@ -11,7 +11,8 @@ Two blocks:
   vendor>" rather than any one name, and what it learns carries over to targets it never saw.
 
 Hashing is CRC-32 of the UTF-8 token (stable across processes and platforms, unlike `hash`),
-mixed for pairs; a token's bucket is its hash modulo 2**bits. The answer is read up to
+mixed for pairs; a token's bucket is its hash modulo 2**bits. Plain Python: judging needs no numpy
+(an ICE run loads no heavy library). The answer is read up to
 `head_chars` from its start and `tail_chars` from its end, so the cost is bounded.
 """
 
@@ -21,8 +22,7 @@ import math
 import re
 import zlib
 from dataclasses import dataclass
-
-import numpy as np
+from itertools import pairwise
 
 from distillscope.ice.judges.signals.reader import RuleReading
 from distillscope.ice.types import Category
@@ -52,6 +52,7 @@ PLACEHOLDERS = ("zzownnamezz", "zzstrictvendorzz", "zzothervendorzz")  # by tier
 _TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[^\W_]+|[^\w\s]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _MIX = 0x9E3779B1
+_PAIR = 0x7F4A7C15
 
 
 @dataclass(frozen=True)
@@ -84,9 +85,9 @@ class Features:
     """One answer's features: the dense signal vector and the hashed buckets present (each of
     value 1/sqrt(max(count, norm_floor)), so a block has at most unit length)."""
 
-    signals: np.ndarray
-    text: np.ndarray
-    template: np.ndarray
+    signals: tuple[float, ...]
+    text: tuple[int, ...]
+    template: tuple[int, ...]
 
 
 def abstracted(text: str, spans: tuple[tuple[int, int, int], ...]) -> str:
@@ -115,17 +116,14 @@ def _hash(token: str) -> int:
     return h
 
 
-def buckets(text: str, bits: int, pairs: bool = True) -> np.ndarray:
+def buckets(text: str, bits: int, pairs: bool = True) -> tuple[int, ...]:
     """The sorted distinct buckets of the lower-cased text's tokens (and pairs of tokens)."""
-    tokens = _TOKEN.findall(text.lower())
-    if not tokens:
-        return np.zeros(0, dtype=np.int64)
-    h = np.fromiter((_hash(t) for t in tokens), dtype=np.uint64, count=len(tokens))
-    mask = np.uint64((1 << bits) - 1)
-    if pairs and len(h) > 1:
-        pair = ((h[:-1] * np.uint64(_MIX)) ^ (h[1:] + np.uint64(0x7F4A7C15))) & np.uint64(0xFFFFFFFF)
-        h = np.concatenate([h, pair])
-    return np.unique((h & mask).astype(np.int64))
+    hashes = [_hash(t) for t in _TOKEN.findall(text.lower())]
+    mask = (1 << bits) - 1
+    found = {h & mask for h in hashes}
+    if pairs:
+        found.update(((a * _MIX) ^ (b + _PAIR)) & mask for a, b in pairwise(hashes))
+    return tuple(sorted(found))
 
 
 class FeatureMaker:
@@ -134,32 +132,42 @@ class FeatureMaker:
 
     def __init__(self, config: FeatureConfig | None = None) -> None:
         self.config = config or FeatureConfig()
-        self._templates: dict[tuple[str, tuple[tuple[int, int, int], ...]], np.ndarray] = {}
+        self._templates: dict[tuple[str, tuple[tuple[int, int, int], ...]], tuple[int, ...]] = {}
 
-    def signals(self, reading: RuleReading, query: str) -> np.ndarray:
-        v = np.zeros(len(SIGNALS))
-        v[0] = reading.loose
-        v[1] = reading.strict
-        v[2] = reading.unsure
-        v[3] = reading.unsure and reading.loose
-        v[4 + CATEGORIES.index(reading.category)] = 1.0
-        k = 4 + len(CATEGORIES)
-        v[k] = math.log1p(reading.own_mentions)
-        v[k + 1] = math.log1p(reading.other_mentions)
-        v[k + 2] = math.log1p(reading.strict_mentions)
-        v[k + 3] = math.log1p(reading.role_mentions)
-        v[k + 4] = reading.claims_own
-        v[k + 5] = reading.persona
-        v[k + 6] = reading.thinking
+    def signals(self, reading: RuleReading, query: str) -> tuple[float, ...]:
+        category = [0.0] * len(CATEGORIES)
+        category[CATEGORIES.index(reading.category)] = 1.0
         tiers = {tier for _, _, tier in reading.template_spans}
-        v[k + 7] = 0 in tiers
-        v[k + 8] = 1 in tiers
-        v[k + 9] = 2 in tiers
-        v[k + 10] = bool(_CJK.search(query))
-        v[k + 11] = math.log1p(len(reading.text)) / 10
-        return v
+        flags = (
+            reading.loose,
+            reading.strict,
+            reading.unsure,
+            reading.unsure and reading.loose,
+        )
+        counts = (
+            reading.own_mentions,
+            reading.other_mentions,
+            reading.strict_mentions,
+            reading.role_mentions,
+        )
+        facts = (
+            reading.claims_own,
+            reading.persona,
+            reading.thinking,
+            0 in tiers,
+            1 in tiers,
+            2 in tiers,
+            bool(_CJK.search(query)),
+        )
+        return (
+            *(float(f) for f in flags),
+            *category,
+            *(math.log1p(c) for c in counts),
+            *(float(f) for f in facts),
+            math.log1p(len(reading.text)) / 10,
+        )
 
-    def text_buckets(self, reading: RuleReading) -> np.ndarray:
+    def text_buckets(self, reading: RuleReading) -> tuple[int, ...]:
         cfg = self.config
         text, spans = reading.text, reading.spans
         if len(text) > cfg.head_chars + cfg.tail_chars:  # bounded work: both ends of a long answer
@@ -173,7 +181,7 @@ class FeatureMaker:
             body = abstracted(text, spans)
         return buckets(body, cfg.text_bits)
 
-    def template_buckets(self, prompt: str, spans: tuple[tuple[int, int, int], ...]) -> np.ndarray:
+    def template_buckets(self, prompt: str, spans: tuple[tuple[int, int, int], ...]) -> tuple[int, ...]:
         cfg = self.config
         found = buckets(abstracted(prompt, spans)[: cfg.template_chars], cfg.template_bits, pairs=False)
         return found
