@@ -10,8 +10,9 @@ Two blocks:
   target's own, a strict vendor, another vendor). The scorer so learns "I was made by <strict
   vendor>" rather than any one name, and what it learns carries over to targets it never saw.
 
-Hashing is CRC-32 of the UTF-8 token (stable across processes and platforms, unlike `hash`),
-mixed for pairs; a token's bucket is its hash modulo 2**bits. Plain Python: judging needs no numpy
+Hashing is CRC-32 of the UTF-8 token (stable across processes and platforms, unlike `hash`); a
+pair's hash is the first token's CRC XOR the second's CRC started from another seed; a bucket is
+a hash modulo 2**bits. Plain Python: judging needs no numpy
 (an ICE run loads no heavy library). The answer is read up to
 `head_chars` from its start and `tail_chars` from its end, so the cost is bounded.
 """
@@ -19,10 +20,10 @@ mixed for pairs; a token's bucket is its hash modulo 2**bits. Plain Python: judg
 from __future__ import annotations
 
 import math
+import operator
 import re
 import zlib
 from dataclasses import dataclass
-from itertools import pairwise
 
 from distillscope.ice.judges.signals.reader import RuleReading
 from distillscope.ice.types import Category
@@ -51,8 +52,7 @@ STRICT_MENTIONS = SIGNALS.index("strict_mentions")
 PLACEHOLDERS = ("zzownnamezz", "zzstrictvendorzz", "zzothervendorzz")  # by tier 0, 1, 2
 _TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[^\W_]+|[^\w\s]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-_MIX = 0x9E3779B1
-_PAIR = 0x7F4A7C15
+_PAIR_SEED = 0x7F4A7C15
 
 
 @dataclass(frozen=True)
@@ -67,9 +67,11 @@ class FeatureConfig:
     # A block's buckets each weigh 1/sqrt(max(count, norm_floor)): a short answer's few n-grams
     # would otherwise each weigh as much as a sentence of evidence (a 5-word answer ~3x a long one's).
     norm_floor: int = 64
+    hashing: int = 2  # the version of the token and pair hashing (`buckets`)
 
     def as_dict(self) -> dict[str, int]:
         return {
+            "hashing": self.hashing,
             "signals": len(SIGNALS),
             "text_bits": self.text_bits,
             "template_bits": self.template_bits,
@@ -104,26 +106,36 @@ def abstracted(text: str, spans: tuple[tuple[int, int, int], ...]) -> str:
     return "".join(parts)
 
 
-_HASHES: dict[str, int] = {}
+class _HashCache(dict[str, int]):
+    """Token -> CRC-32 of its UTF-8 bytes (with `seed` as the CRC's start value), computed on first
+    sight: tokens repeat across answers."""
+
+    def __init__(self, seed: int) -> None:
+        super().__init__()
+        self.seed = seed
+
+    def __missing__(self, token: str) -> int:
+        if len(self) > 200_000:
+            self.clear()
+        h = self[token] = zlib.crc32(token.encode("utf-8"), self.seed)
+        return h
 
 
-def _hash(token: str) -> int:
-    h = _HASHES.get(token)
-    if h is None:
-        h = zlib.crc32(token.encode("utf-8"))
-        if len(_HASHES) < 200_000:
-            _HASHES[token] = h
-    return h
+_LEFT = _HashCache(0)  # a token's own hash, and its part in a pair as the first token
+_RIGHT = _HashCache(_PAIR_SEED)  # its part in a pair as the second token
 
 
 def buckets(text: str, bits: int, pairs: bool = True) -> tuple[int, ...]:
-    """The sorted distinct buckets of the lower-cased text's tokens (and pairs of tokens)."""
-    hashes = [_hash(t) for t in _TOKEN.findall(text.lower())]
+    """The distinct buckets of the lower-cased text's tokens and, with `pairs`, of each two tokens in
+    a row (left hash XOR right hash), in a fixed order for a given text."""
+    tokens = _TOKEN.findall(text.lower())
+    left = list(map(_LEFT.__getitem__, tokens))
     mask = (1 << bits) - 1
-    found = {h & mask for h in hashes}
-    if pairs:
-        found.update(((a * _MIX) ^ (b + _PAIR)) & mask for a, b in pairwise(hashes))
-    return tuple(sorted(found))
+    found = set(map(mask.__and__, left))
+    if pairs and len(tokens) > 1:
+        right = map(_RIGHT.__getitem__, tokens[1:])
+        found.update(map(mask.__and__, map(operator.xor, left, right)))
+    return tuple(found)
 
 
 class FeatureMaker:
