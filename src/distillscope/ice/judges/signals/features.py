@@ -50,7 +50,9 @@ SIGNALS: tuple[str, ...] = (
 )
 STRICT_MENTIONS = SIGNALS.index("strict_mentions")
 PLACEHOLDERS = ("zzownnamezz", "zzstrictvendorzz", "zzothervendorzz")  # by tier 0, 1, 2
-_TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[^\W_]+|[^\w\s]")
+_CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
+# Words (letters and digits, CJK excluded), single CJK characters, single punctuation marks.
+_TOKEN = re.compile(rf"[^\W_{_CJK_CHARS}]+|[{_CJK_CHARS}]|[^\w\s]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _PAIR_SEED = 0x7F4A7C15
 
@@ -67,7 +69,7 @@ class FeatureConfig:
     # A block's buckets each weigh 1/sqrt(max(count, norm_floor)): a short answer's few n-grams
     # would otherwise each weigh as much as a sentence of evidence (a 5-word answer ~3x a long one's).
     norm_floor: int = 64
-    hashing: int = 2  # the version of the token and pair hashing (`buckets`)
+    hashing: int = 3  # the version of the tokens and their hashing (`buckets`)
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -107,34 +109,39 @@ def abstracted(text: str, spans: tuple[tuple[int, int, int], ...]) -> str:
 
 
 class _HashCache(dict[str, int]):
-    """Token -> CRC-32 of its UTF-8 bytes (with `seed` as the CRC's start value), computed on first
-    sight: tokens repeat across answers."""
+    """Token -> CRC-32 of its UTF-8 bytes (with `seed` as the CRC's start value) modulo 2**bits,
+    computed on first sight: tokens repeat across answers."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, bits: int) -> None:
         super().__init__()
-        self.seed = seed
+        self.seed, self.mask = seed, (1 << bits) - 1
 
     def __missing__(self, token: str) -> int:
         if len(self) > 200_000:
             self.clear()
-        h = self[token] = zlib.crc32(token.encode("utf-8"), self.seed)
+        h = self[token] = zlib.crc32(token.encode("utf-8"), self.seed) & self.mask
         return h
 
 
-_LEFT = _HashCache(0)  # a token's own hash, and its part in a pair as the first token
-_RIGHT = _HashCache(_PAIR_SEED)  # its part in a pair as the second token
+_CACHES: dict[tuple[int, int], _HashCache] = {}
+
+
+def _cache(seed: int, bits: int) -> _HashCache:
+    found = _CACHES.get((seed, bits))
+    if found is None:
+        found = _CACHES[(seed, bits)] = _HashCache(seed, bits)
+    return found
 
 
 def buckets(text: str, bits: int, pairs: bool = True) -> tuple[int, ...]:
     """The distinct buckets of the lower-cased text's tokens and, with `pairs`, of each two tokens in
-    a row (left hash XOR right hash), in a fixed order for a given text."""
+    a row (the first token's hash XOR the second's hash from another seed), in a fixed order for a
+    given text. Every step runs in C but the regex."""
     tokens = _TOKEN.findall(text.lower())
-    left = list(map(_LEFT.__getitem__, tokens))
-    mask = (1 << bits) - 1
-    found = set(map(mask.__and__, left))
+    left = list(map(_cache(0, bits).__getitem__, tokens))
+    found = set(left)
     if pairs and len(tokens) > 1:
-        right = map(_RIGHT.__getitem__, tokens[1:])
-        found.update(map(mask.__and__, map(operator.xor, left, right)))
+        found.update(map(operator.xor, left, map(_cache(_PAIR_SEED, bits).__getitem__, tokens[1:])))
     return tuple(found)
 
 
