@@ -29,7 +29,7 @@ class _Linear:
         self.platt = head.platt
 
     def logit(self, f: Features) -> float:
-        z = self.intercept + sum(map(operator.mul, self.signals, f.signals))
+        z: float = self.intercept + sum(map(operator.mul, self.signals, f.signals))
         if f.text:
             z += _total(self.text, f.text) / math.sqrt(max(len(f.text), self.floor))
         if f.template:
