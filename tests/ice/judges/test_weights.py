@@ -163,3 +163,22 @@ def test_the_shipped_file_is_rebuilt_byte_for_byte(tmp_path: Path) -> None:
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
     assert script.build_bytes(SHARED) == builtin_path().read_bytes()
+
+
+def test_python_api_takes_judge_weights(tmp_path: Path) -> None:
+    import distillscope as ds
+
+    log = tmp_path / "log.jsonl"
+    row = {"jailbreak_prompt": "{query}", "query": "Who made you?", "response": "I am ChatGPT, made by OpenAI.",
+           "model": "qwen2.5-7b-instruct", "target_org": "Alibaba"}  # fmt: skip
+    log.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    bad = tmp_path / "bad.bin"
+    bad.write_bytes(b"\0" * 64)
+    with pytest.raises(ds.UserError, match="not a usable judge weights file"):
+        ds.ice.rescore(log, out=tmp_path / "a", judge_weights=str(bad), quiet=True)
+    assert not (tmp_path / "a" / "verdicts.jsonl").exists()
+    copy = tmp_path / "copy.bin"
+    copy.write_bytes(builtin_path().read_bytes())
+    ds.ice.rescore(log, out=tmp_path / "b", judge_weights=str(copy), quiet=True)
+    verdict = json.loads((tmp_path / "b" / "verdicts.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    assert verdict["p_loose"] >= 0.5 and verdict["loose"] is True
