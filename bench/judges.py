@@ -1,7 +1,10 @@
 """Judges: how fast the offline judges decide, on one core.
 
-1. ICE rules judge: responses judged per second, on the paper's 8,673 judged responses
-   (../shared/data/paper-ice-labels.jsonl), cycled to --responses.
+1. ICE default judge (`rules`: signals -> scorer -> calibration): responses judged per second, on
+   the paper's 8,673 judged responses (../shared/data/paper-ice-labels.jsonl), cycled to
+   --responses; beside it the rule reader alone (the signals, i.e. what the judge did before the
+   scorer), the time to load the shipped weights, and one 972 KB answer repeating
+   "GPT, Claude, Gemini, " (issue 24: 104 s when reading it was quadratic).
 2. RSE offline similarity judge: response pairs (MT-Bench first-turn answers of two models to the
    same question, ../shared/data/mt-bench) scored per second, with lexical content similarity
    only, and with sentence embeddings too (when the `embed` extra is installed).
@@ -97,6 +100,29 @@ def bench_rules(responses: int) -> dict[str, Any]:
         return done
 
     figures = timed(work)
+    reader = judge.reader
+
+    def read_only() -> int:
+        done = 0
+        while done < responses:
+            for item, target in corpus[: responses - done]:
+                reader.read(item, target)
+            done += min(len(corpus), responses - done)
+        return done
+
+    figures["reader_only"] = timed(read_only)
+    figures["scorer_share_of_time"] = round(
+        1 - figures["reader_only"]["cpu_s"] / max(figures["cpu_s"], 1e-9), 3
+    )
+    from distillscope.ice.judges.weights import builtin_weights
+
+    builtin_weights.cache_clear()
+    t0 = time.perf_counter()
+    RulesJudge(registry)
+    figures["load_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+    huge = JudgeItem(index=0, prompt="Hi ChatGPT", query="q", response="GPT, Claude, Gemini, " * 46_300)
+    figures["huge_answer_kb"] = round(len(huge.response.encode()) / 1000)
+    figures["huge_answer_s"] = timed(lambda: judge.judge_one(huge, corpus[0][1]) and 1)["cpu_s"]
     figures["corpus_rows"] = len(corpus)
     figures["mean_response_chars"] = round(sum(len(i.response) for i, _ in corpus) / len(corpus), 1)
     return figures
@@ -225,8 +251,8 @@ def main(argv: list[str] | None = None) -> None:
 
     figures = {
         "rules_responses_per_second": rules.get("per_cpu_s"),
-        "rules_target": 5000,
-        "rules_meets_target": rules.get("per_cpu_s", 0) >= 5000 if "per_cpu_s" in rules else None,
+        "rules_target": 3000,
+        "rules_meets_target": rules.get("per_cpu_s", 0) >= 3000 if "per_cpu_s" in rules else None,
         "rse_offline_pairs_per_second": rse.get("per_cpu_s"),
         "rse_offline_with_embeddings_pairs_per_second": rse_emb.get("per_cpu_s"),
         "embedding_sentences_per_second": emb.get("per_cpu_s"),
@@ -241,8 +267,15 @@ def main(argv: list[str] | None = None) -> None:
     print_table(
         "judges: items per CPU-second of one process (wall-clock rate in the detail)",
         [
-            ("ICE rules judge, responses/s", rate(rules)),
+            ("ICE default judge (rules), responses/s (target 3,000)", rate(rules)),
             ("  wall-clock responses/s", rules.get("per_wall_s", "-")),
+            ("  rule reader alone (signals only), responses/s", rate(rules.get("reader_only", {}))),
+            ("  share of the time in features + scorer", rules.get("scorer_share_of_time", "-")),
+            ("  load of the shipped weights, ms", rules.get("load_ms", "-")),
+            (
+                f"  one {rules.get('huge_answer_kb', '-')} KB answer of names, CPU s",
+                rules.get("huge_answer_s", "-"),
+            ),
             ("RSE offline judge (lexical content), pairs/s", rate(rse)),
             ("  wall-clock pairs/s", rse.get("per_wall_s", "-")),
             ("RSE offline judge (+ embeddings), pairs/s", rate(rse_emb)),

@@ -97,12 +97,13 @@ async def ice_rescore_async(log: PathLike, *, out: PathLike | None = None, **kwa
     from distillscope import api_args
     from distillscope.engine.run import RunContext
     from distillscope.errors import UserError
-    from distillscope.ice.runner import IceRescoreSettings, rescore_ice
+    from distillscope.ice.runner import IceRescoreSettings, check_weights, rescore_ice
 
     fields, run = _split(kwargs, IceRescoreSettings, ("log",))
     settings = IceRescoreSettings(log=str(api_args.path(log, "log")), **fields)
     if not settings.vendor_words:
         raise UserError("vendor_words: give at least one word")
+    check_weights(settings.judge_weights)
     async with RunContext(_options("ice-rescore", out, run)) as ctx:
         result = await rescore_ice(ctx, settings)
         await _report_beside(ctx.out)

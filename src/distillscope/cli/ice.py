@@ -30,6 +30,7 @@ from distillscope.ice.runner import (
     IceRescoreSettings,
     IceRunSettings,
     check_judge_options,
+    check_weights,
     parse_list,
     rescore_ice,
     run_ice,
@@ -100,6 +101,13 @@ JudgeWorkers = Annotated[
     typer.Option(
         "--judge-workers",
         help="Processes that run the rules judge beside the event loop: auto (run: 0, on the event loop, which measured as fast; rescore: one per core for 300+ responses), or a number. Same verdicts either way.",
+    ),
+]
+JudgeWeights = Annotated[
+    Path | None,
+    typer.Option(
+        "--judge-weights",
+        help="Scorer weights for --judge rules or hybrid (a file written by scripts/build_judge_weights.py); default: the weights shipped in the package.",
     ),
 ]
 TargetOrg = Annotated[
@@ -307,6 +315,7 @@ def run(
     judge_max_input_tokens: JudgeMaxInput = None,
     escalate: Escalate = None,
     escalate_band: EscalateBand = None,
+    judge_weights: JudgeWeights = None,
     force: Force = False,
 ) -> None:
     """Probe a model's identity through jailbreak-style templates (GPTFuzzer fuzzing, a grid, or plain
@@ -324,6 +333,7 @@ def run(
         max_contradictions=max_contradictions, parallel_mutations=parallel_mutations,
         judge_calibration=str(judge_calibration) if judge_calibration else None,
         judge_max_input_tokens=judge_max_input_tokens, escalate=escalate, escalate_band=escalate_band,
+        judge_weights=str(judge_weights) if judge_weights else None,
     )  # fmt: skip
 
     async def main() -> None:
@@ -371,6 +381,7 @@ def rescore(
     judge_max_input_tokens: JudgeMaxInput = None,
     escalate: Escalate = None,
     escalate_band: EscalateBand = None,
+    judge_weights: JudgeWeights = None,
     force: Force = False,
 ) -> None:
     """Judge the responses of an existing log again (or use its recorded labels) and score them.
@@ -384,10 +395,12 @@ def rescore(
         judge_preset=judge_preset, structured=structured,
         judge_calibration=str(judge_calibration) if judge_calibration else None,
         judge_max_input_tokens=judge_max_input_tokens, escalate=escalate, escalate_band=escalate_band,
+        judge_weights=str(judge_weights) if judge_weights else None,
     )  # fmt: skip
 
     async def main() -> None:
         settings.judge_workers = parse_workers(judge_workers)
+        check_weights(settings.judge_weights)
         if not settings.vendor_words:
             from distillscope.errors import UserError
 

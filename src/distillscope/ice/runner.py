@@ -94,6 +94,7 @@ class IceRunSettings:
     judge_max_input_tokens: int | None = None  # the LLM judge shortens longer requests from the middle
     escalate: float | None = None  # hybrid: the fraction of least certain answers sent to the LLM
     escalate_band: str | None = None  # hybrid: "LO,HI": answers with p_loose in the band go to the LLM
+    judge_weights: str | None = None  # the rules judge's scorer weights file (None: the shipped one)
 
     def validate(self) -> None:
         check_judge_options(self.judge, self.judge_calibration, self.judge_max_input_tokens,
@@ -110,6 +111,7 @@ class IceRunSettings:
         if self.max_contradictions is not None and self.max_contradictions < 1:
             raise UserError(f"--max-contradictions must be at least 1, got {self.max_contradictions}")
         check_workers(self.judge_workers)
+        check_weights(self.judge_weights)
         if self.parallel_mutations is not None and self.parallel_mutations < 1:
             raise UserError(f"--parallel-mutations must be at least 1, got {self.parallel_mutations}")
         if self.mode != "fuzz" and (
@@ -123,6 +125,15 @@ class IceRunSettings:
             raise UserError("--alpha and --beta must be in [0, 1] and --ratio at least 0")
         if not [w for w in self.vendor_words if w.strip()]:
             raise UserError("--vendor-words: give at least one word")
+
+
+def check_weights(path: str | None) -> None:
+    """`--judge-weights`: the file must be a usable weights file (UserError naming it), before
+    anything is judged or written."""
+    if path is not None:
+        from distillscope.ice.judges.weights import ScorerWeights
+
+        ScorerWeights.load(path)
 
 
 def check_workers(workers: int | None) -> None:
@@ -149,6 +160,7 @@ class IceRescoreSettings:
     judge_max_input_tokens: int | None = None
     escalate: float | None = None
     escalate_band: str | None = None
+    judge_weights: str | None = None  # the rules judge's scorer weights file (None: the shipped one)
 
 
 def check_judge_options(
@@ -243,6 +255,7 @@ def _verdict_row(
         "unsure": result.unsure,
         "evidence": verdict.evidence if verdict else None,
         "judge": verdict.judge if verdict else None,
+        # the judge's probabilities, where it gives them (the default judge always does)
         **({"p_loose": result.p_loose, "p_strict": result.p_strict} if result.p_loose is not None else {}),
         **({"truncated": True} if verdict is not None and verdict.truncated else {}),
         **({"note": note} if note else {}),
@@ -282,6 +295,7 @@ def _make_judge(
             preset=check_preset(preset), structured=check_mode(structured), calibration=calibration,
             max_input_tokens=s.judge_max_input_tokens if s else None,
             escalation=Escalation.parse(s.escalate, s.escalate_band) if s else None,
+            weights=s.judge_weights if s else None,
         ),
     )  # fmt: skip
 

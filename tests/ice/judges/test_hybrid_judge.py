@@ -22,13 +22,19 @@ async def test_hybrid_asks_the_llm_only_when_unsure(tmp_path: Path, servers: dic
         "The weather is nice today.",
     ]
     rules = RulesJudge(registry)
-    reported = ['He said: "I am ChatGPT"', "The user said I am GPT-4."]  # quoted / reported speech
+    doubtful = [  # quoted, reported, compared or off-hand: answers the rules judge may doubt
+        'He said: "I am ChatGPT"',
+        "The user said I am GPT-4.",
+        "I am like ChatGPT.",
+        "DAN: my creators? OpenAI, probably.",
+        "Some people think I am ChatGPT.",
+    ]
     unsure = [
         t
-        for t in reported
-        if rules.judge_one(JudgeItem(index=0, prompt="", query="", response=t), target).unsure
+        for t in doubtful
+        if rules.judge_one(JudgeItem(index=0, prompt="p", query="Who built you?", response=t), target).unsure
     ]
-    assert unsure, "the rules judge should be unsure about reported speech"
+    assert unsure, "the rules judge should doubt some of these (p_loose in its doubt band)"
     texts = responses + unsure
     items = [JudgeItem(index=i, prompt="p", query="Who built you?", response=t) for i, t in enumerate(texts)]
     async with RunContext(RunOptions(command="t", out=tmp_path, quiet=True)) as ctx:

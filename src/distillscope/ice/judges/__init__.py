@@ -35,6 +35,7 @@ class JudgeContext:
     calibration: Calibration | None = None  # the LLM judge's probabilities (None: the default table)
     max_input_tokens: int | None = None  # the LLM judge shortens requests to fit (None: on a 400)
     escalation: Escalation | None = None  # hybrid: escalate by doubt (None: the rules' unsure)
+    weights: str | None = None  # the rules judge's scorer weights file (None: the shipped one)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -67,7 +68,7 @@ def _llm(spec: str, jc: JudgeContext) -> Judge:
 def _rules(arg: str, jc: JudgeContext) -> Judge:
     from distillscope.ice.judges.rules import RulesJudge
 
-    return RulesJudge(jc.registry)
+    return RulesJudge(jc.registry, jc.weights)
 
 
 @register_judge("hybrid")
@@ -83,7 +84,7 @@ def _hybrid(arg: str, jc: JudgeContext) -> Judge:
         )
     llm = _llm(model, jc)
     assert isinstance(llm, LLMJudge)
-    return HybridJudge(RulesJudge(jc.registry), llm, jc.escalation)
+    return HybridJudge(RulesJudge(jc.registry, jc.weights), llm, jc.escalation)
 
 
 @register_judge("recorded")
@@ -106,6 +107,8 @@ def make_judge(spec: str, jc: JudgeContext) -> Judge:
     factory = JUDGES.get(name)
     if jc.escalation is not None and name != "hybrid":
         raise UserError("--escalate / --escalate-band choose what `--judge hybrid:SPEC` sends to its LLM")
+    if jc.weights is not None and (factory is None or name not in ("rules", "hybrid")):
+        raise UserError(f"--judge-weights applies to --judge rules or hybrid, not {spec!r}")
     if factory is not None and (name == "hybrid" or not arg):
         return factory(arg, jc)
     return _llm(spec, jc)

@@ -1,6 +1,6 @@
 """The rules judge in worker processes, so that a rescore uses every core.
 
-The rules judge is pure Python (~0.2 ms an answer): an `ice rescore` of 100,000 responses is mostly
+The rules judge is mostly pure Python (~0.3 ms an answer): an `ice rescore` of 100,000 responses is mostly
 judging, and two workers on 2 cores make it 1.4x faster (bench/README.md). `WorkerJudge` sends each
 batch to worker processes, the same judge code with the same registry, so the verdicts are identical
 (a test compares them). `ice run` can use them too (`--judge-workers N`), off by default.
@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # the rules judge and the process pool load only when workers
 
     from distillscope.ice.identity import IdentityRegistry
     from distillscope.ice.judges.rules import RulesJudge
+    from distillscope.ice.judges.weights import ScorerWeights
 
 # Responses a rescore should have before workers pay for their start (~0.2 s of a core each).
 # `ice run` judges on the event loop unless told otherwise: measured on 2 cores against a local
@@ -53,12 +54,12 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def _start(registry: IdentityRegistry) -> None:
+def _start(registry: IdentityRegistry, weights: ScorerWeights) -> None:
     from distillscope.ice.judges.rules import RulesJudge
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     global _WORKER
-    _WORKER = RulesJudge(registry)
+    _WORKER = RulesJudge(registry, weights)
 
 
 def _judge(items: Sequence[JudgeItem], target: TargetIdentity) -> list[Verdict]:
@@ -85,7 +86,7 @@ class WorkerJudge(Judge):
             self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start,
-            initargs=(judge.registry,),
+            initargs=(judge.registry, judge.weights),  # the same weights, whatever file they came from
         )
         # boot every worker now, while the run sets up: the first batch then finds them ready
         self._warm: list[Future[bool]] = [self._pool.submit(_ready) for _ in range(self.workers)]

@@ -1,0 +1,216 @@
+"""The reading of an answer as numbers for the scorer.
+
+Two blocks:
+- the signal vector (`SIGNALS`): the rules' verdict and category, how many names of the target's
+  own organisation, of OpenAI / Anthropic and of other vendors the answer holds and how many are
+  voiced as a role, whether it says who really built it, a persona or a reasoning trace, which
+  tiers of vendor the prompt names, the answer's length;
+- hashed n-grams (words, CJK characters, punctuation; one and two in a row) of the answer and
+  words of the prompt, with every registry name replaced by a placeholder of its tier (the
+  target's own, a strict vendor, another vendor). The scorer so learns "I was made by <strict
+  vendor>" rather than any one name, and what it learns carries over to targets it never saw.
+
+Hashing is CRC-32 of the UTF-8 token (stable across processes and platforms, unlike `hash`); a
+pair's hash is the first token's CRC XOR the second's CRC started from another seed; a bucket is
+a hash modulo 2**bits. Plain Python: judging needs no numpy
+(an ICE run loads no heavy library). The answer is read up to
+`head_chars` from its start and `tail_chars` from its end, so the cost is bounded.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import re
+import zlib
+from dataclasses import dataclass
+
+from distillscope.ice.judges.signals.reader import RuleReading
+from distillscope.ice.types import Category
+
+CATEGORIES = tuple(Category)
+SIGNALS: tuple[str, ...] = (
+    "rule_loose",
+    "rule_strict",
+    "rule_unsure",
+    "rule_unsure_yes",
+    *(f"category_{c.value}" for c in CATEGORIES),
+    "own_mentions",
+    "other_mentions",
+    "strict_mentions",
+    "role_mentions",
+    "claims_own",
+    "persona",
+    "thinking",
+    "template_own",
+    "template_strict",
+    "template_other",
+    "chinese_query",
+    "length",
+)
+STRICT_MENTIONS = SIGNALS.index("strict_mentions")
+PLACEHOLDERS = ("zzownnamezz", "zzstrictvendorzz", "zzothervendorzz")  # by tier 0, 1, 2
+_CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
+# Words (letters and digits, CJK excluded), single CJK characters, single punctuation marks.
+_TOKEN = re.compile(rf"[^\W_{_CJK_CHARS}]+|[{_CJK_CHARS}]|[^\w\s]")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_PAIR_SEED = 0x7F4A7C15
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """How the features are made; the weights file records it and must match it exactly."""
+
+    text_bits: int = 18
+    template_bits: int = 14
+    head_chars: int = 6000
+    tail_chars: int = 1500
+    template_chars: int = 6000
+    # A block's buckets each weigh 1/sqrt(max(count, norm_floor)): a short answer's few n-grams
+    # would otherwise each weigh as much as a sentence of evidence (a 5-word answer ~3x a long one's).
+    norm_floor: int = 64
+    hashing: int = 3  # the version of the tokens and their hashing (`buckets`)
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "hashing": self.hashing,
+            "signals": len(SIGNALS),
+            "text_bits": self.text_bits,
+            "template_bits": self.template_bits,
+            "head_chars": self.head_chars,
+            "tail_chars": self.tail_chars,
+            "template_chars": self.template_chars,
+            "norm_floor": self.norm_floor,
+        }
+
+
+@dataclass(frozen=True)
+class Features:
+    """One answer's features: the dense signal vector and the hashed buckets present (each of
+    value 1/sqrt(max(count, norm_floor)), so a block has at most unit length)."""
+
+    signals: tuple[float, ...]
+    text: tuple[int, ...]
+    template: tuple[int, ...]
+
+
+def abstracted(text: str, spans: tuple[tuple[int, int, int], ...]) -> str:
+    """`text` with each registry name replaced by the placeholder of its tier."""
+    if not spans:
+        return text
+    parts: list[str] = []
+    at = 0
+    for start, end, tier in spans:
+        parts.append(text[at:start])
+        parts.append(f" {PLACEHOLDERS[tier]} ")
+        at = end
+    parts.append(text[at:])
+    return "".join(parts)
+
+
+class _HashCache(dict[str, int]):
+    """Token -> CRC-32 of its UTF-8 bytes (with `seed` as the CRC's start value) modulo 2**bits,
+    computed on first sight: tokens repeat across answers."""
+
+    def __init__(self, seed: int, bits: int) -> None:
+        super().__init__()
+        self.seed, self.mask = seed, (1 << bits) - 1
+
+    def __missing__(self, token: str) -> int:
+        if len(self) > 200_000:
+            self.clear()
+        h = self[token] = zlib.crc32(token.encode("utf-8"), self.seed) & self.mask
+        return h
+
+
+_CACHES: dict[tuple[int, int], _HashCache] = {}
+
+
+def _cache(seed: int, bits: int) -> _HashCache:
+    found = _CACHES.get((seed, bits))
+    if found is None:
+        found = _CACHES[(seed, bits)] = _HashCache(seed, bits)
+    return found
+
+
+def buckets(text: str, bits: int, pairs: bool = True) -> tuple[int, ...]:
+    """The distinct buckets of the lower-cased text's tokens and, with `pairs`, of each two tokens in
+    a row (the first token's hash XOR the second's hash from another seed), in a fixed order for a
+    given text. Every step runs in C but the regex."""
+    tokens = _TOKEN.findall(text.lower())
+    left = list(map(_cache(0, bits).__getitem__, tokens))
+    found = set(left)
+    if pairs and len(tokens) > 1:
+        found.update(map(operator.xor, left, map(_cache(_PAIR_SEED, bits).__getitem__, tokens[1:])))
+    return tuple(found)
+
+
+class FeatureMaker:
+    """Turns a `RuleReading` (and the prompt) into `Features`; caches the prompt's buckets, since a
+    run sends the same templates many times."""
+
+    def __init__(self, config: FeatureConfig | None = None) -> None:
+        self.config = config or FeatureConfig()
+        self._templates: dict[tuple[str, tuple[tuple[int, int, int], ...]], tuple[int, ...]] = {}
+
+    def signals(self, reading: RuleReading, query: str) -> tuple[float, ...]:
+        category = [0.0] * len(CATEGORIES)
+        category[CATEGORIES.index(reading.category)] = 1.0
+        tiers = {tier for _, _, tier in reading.template_spans}
+        flags = (
+            reading.loose,
+            reading.strict,
+            reading.unsure,
+            reading.unsure and reading.loose,
+        )
+        counts = (
+            reading.own_mentions,
+            reading.other_mentions,
+            reading.strict_mentions,
+            reading.role_mentions,
+        )
+        facts = (
+            reading.claims_own,
+            reading.persona,
+            reading.thinking,
+            0 in tiers,
+            1 in tiers,
+            2 in tiers,
+            bool(_CJK.search(query)),
+        )
+        return (
+            *(float(f) for f in flags),
+            *category,
+            *(math.log1p(c) for c in counts),
+            *(float(f) for f in facts),
+            math.log1p(len(reading.text)) / 10,
+        )
+
+    def text_buckets(self, reading: RuleReading) -> tuple[int, ...]:
+        cfg = self.config
+        text, spans = reading.text, reading.spans
+        if len(text) > cfg.head_chars + cfg.tail_chars:  # bounded work: both ends of a long answer
+            cut = len(text) - cfg.tail_chars
+            head = [s for s in spans if s[1] <= cfg.head_chars]
+            tail = [(a - cut, b - cut, t) for a, b, t in spans if a >= cut]
+            body = (
+                abstracted(text[: cfg.head_chars], tuple(head)) + " \n " + abstracted(text[cut:], tuple(tail))
+            )
+        else:
+            body = abstracted(text, spans)
+        return buckets(body, cfg.text_bits)
+
+    def template_buckets(self, prompt: str, spans: tuple[tuple[int, int, int], ...]) -> tuple[int, ...]:
+        cfg = self.config
+        found = buckets(abstracted(prompt, spans)[: cfg.template_chars], cfg.template_bits, pairs=False)
+        return found
+
+    def make(self, reading: RuleReading, prompt: str, query: str) -> Features:
+        key = (prompt, reading.template_spans)
+        template = self._templates.get(key)
+        if template is None:
+            template = self.template_buckets(prompt, reading.template_spans)
+            if len(self._templates) > 4096:
+                self._templates.clear()
+            self._templates[key] = template
+        return Features(self.signals(reading, query), self.text_buckets(reading), template)

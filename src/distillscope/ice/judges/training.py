@@ -1,0 +1,287 @@
+"""Training the scorer (build time only: scikit-learn and the shared data are needed here, never
+when judging).
+
+Data, and how each part is used:
+- `paper-ice-labels.jsonl`: the paper's GPT-4o-mini labels of 8,673 answers, noisy but many: the
+  bulk of the training rows (weight 1). Rows of the two incomplete runs are left out (only their
+  loose positives survive, so their labels say nothing about what a negative looks like), and so are
+  qwen2.5-72b-instruct's strict labels (a copy of its loose file: all 0).
+- audited labels (`ice-gold/dev-gold.jsonl`, `bench/data/ice-audit-*.jsonl`): replace the paper's
+  label of their rows, weighted up (`GOLD_WEIGHT`); the ones drawn from the weighted strata also
+  calibrate the scorer, each weighted by its stratum's share of the population.
+
+Calibration is cross-fitted: the logits it is fitted on come from scorers trained without the
+calibration rows' models (`FOLDS` folds of whole models), so it corrects out-of-model confidence.
+`leave_one_model_out` repeats the whole build without each model in turn: the honest accuracy.
+"""
+
+from __future__ import annotations
+
+import json
+from array import array
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from distillscope.ice.identity import IdentityRegistry
+from distillscope.ice.judges.calibration import fit_platt
+from distillscope.ice.judges.signals.features import (
+    SIGNALS,
+    STRICT_MENTIONS,
+    FeatureConfig,
+    FeatureMaker,
+    Features,
+)
+from distillscope.ice.judges.signals.reader import RuleReader
+from distillscope.ice.judges.weights import HEADS, Head, ScorerWeights
+from distillscope.ice.templates import fill_template
+from distillscope.ice.types import JudgeItem
+
+# An audited label counts as this many of the paper's noisy ones (those are right ~89% of the time:
+# ice-gold/README.md). Chosen between 5 and 10 by leave-one-model-out accuracy (bench/README.md).
+GOLD_WEIGHT = 10.0
+C = 1.0  # inverse L2 strength of the logistic regression
+MIN_DF = 3  # a hashed bucket is used only if this many training answers have it
+FOLDS = 3  # model folds of the cross-fitted calibration
+DOUBT = (0.2, 0.8)  # p_loose inside this band: the verdict is unsure (1 in 5 or more to be wrong)
+STRICT_LABEL_BROKEN = frozenset({"qwen2.5-72b-instruct"})
+
+
+@dataclass
+class Example:
+    """One answer with its training labels (None: no usable label) and how it is used."""
+
+    line: int
+    model: str
+    features: Features
+    loose: bool | None
+    strict: bool | None
+    weight: float
+    gold: bool
+    stratum: str | None  # the audit stratum of a gold row
+    source: str  # "paper", or the audit file's name
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def load_examples(
+    labels: Path,
+    audits: Sequence[Path],
+    registry: IdentityRegistry | None = None,
+    config: FeatureConfig | None = None,
+) -> list[Example]:
+    """Every line of the paper's labels as an `Example`, with the audited labels of `audits`
+    (dev-gold first; a line audited twice keeps its first label)."""
+    registry = registry or IdentityRegistry.builtin()
+    reader, maker = RuleReader(registry), FeatureMaker(config)
+    rows = read_jsonl(labels)
+    gold: dict[int, tuple[dict[str, Any], str]] = {}
+    for path in audits:
+        for g in read_jsonl(path):
+            gold.setdefault(int(g["line"]), (g, path.name))
+    targets: dict[tuple[str, str], Any] = {}
+    out: list[Example] = []
+    for line, row in enumerate(rows):
+        key = (row["model"], row["target_org"])
+        if key not in targets:
+            found = registry.find_org(row["target_org"]) or registry.for_model(row["model"])
+            if found is None:
+                raise ValueError(f"no registry identity for {key}")
+            targets[key] = found
+        prompt = fill_template(row["jailbreak_prompt"], row["query"])
+        item = JudgeItem(index=line, prompt=prompt, query=row["query"], response=row["response"])
+        reading = reader.read(item, targets[key])
+        features = maker.make(reading, prompt, row["query"])
+        if line in gold:
+            g, source = gold[line]
+            out.append(
+                Example(line, row["model"], features, bool(g["gold_loose"]), bool(g["gold_strict"]),
+                        GOLD_WEIGHT, True, str(g["stratum"]), source)
+            )  # fmt: skip
+        elif row.get("complete_run", True):
+            strict = None if row["model"] in STRICT_LABEL_BROKEN else bool(row["strict"])
+            out.append(
+                Example(line, row["model"], features, bool(row["loose"]), strict, 1.0, False, None, "paper")
+            )
+        else:
+            out.append(Example(line, row["model"], features, None, None, 0.0, False, None, "paper"))
+    return out
+
+
+def matrix(examples: Sequence[Example], config: FeatureConfig) -> sp.csr_matrix:
+    """Rows of [signals | text buckets | prompt buckets], the values the scorer computes with."""
+    n_sig, n_text = len(SIGNALS), 1 << config.text_bits
+    width = n_sig + n_text + (1 << config.template_bits)
+    indptr, indices, data = [0], [], []
+    for ex in examples:
+        f = ex.features
+        text = np.asarray(f.text, dtype=np.int64)
+        template = np.asarray(f.template, dtype=np.int64)
+        cols = [np.arange(n_sig), text + n_sig, template + n_sig + n_text]
+        vals = [
+            np.asarray(f.signals, dtype=float),
+            np.full(text.size, 1 / np.sqrt(max(text.size, config.norm_floor))),
+            np.full(template.size, 1 / np.sqrt(max(template.size, config.norm_floor))),
+        ]
+        indices.append(np.concatenate(cols))
+        data.append(np.concatenate(vals))
+        indptr.append(indptr[-1] + indices[-1].size)
+    return sp.csr_matrix(
+        (np.concatenate(data), np.concatenate(indices), np.array(indptr)), shape=(len(examples), width)
+    )
+
+
+def _fit(X: sp.csr_matrix, y: np.ndarray, w: np.ndarray) -> tuple[float, np.ndarray]:
+    from sklearn.linear_model import LogisticRegression
+
+    # liblinear's dual solver: fast where features outnumber rows, and deterministic (fixed seed)
+    model = LogisticRegression(C=C, solver="liblinear", dual=True, random_state=0, tol=1e-4, max_iter=1000)
+    model.fit(X, y, sample_weight=w)
+    return float(model.intercept_[0]), np.asarray(model.coef_[0])
+
+
+def _column_mask(X: sp.csr_matrix, n_sig: int) -> np.ndarray:
+    """1 for the signal columns and for buckets at least MIN_DF training answers have, else 0."""
+    df = np.bincount(X.indices, minlength=X.shape[1])
+    keep = (df >= MIN_DF).astype(float)
+    keep[:n_sig] = 1.0
+    return keep
+
+
+def _in_head(ex: Example, head: str) -> bool:
+    """Whether a row trains (and calibrates) `head`: the strict head only sees answers that name an
+    OpenAI or Anthropic family, since strict is a claim to be one (every other answer's p_strict
+    is 0); an audited strict label never lacks such a name."""
+    return head == "loose" or bool(ex.features.signals[STRICT_MENTIONS])
+
+
+def _labels(examples: Sequence[Example], head: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows with a label for `head`, their labels and weights."""
+    rows = np.array(
+        [
+            i
+            for i, ex in enumerate(examples)
+            if getattr(ex, head) is not None and ex.weight > 0 and _in_head(ex, head)
+        ]
+    )
+    y = np.array([bool(getattr(examples[i], head)) for i in rows], dtype=float)
+    w = np.array([examples[i].weight for i in rows])
+    return rows, y, w
+
+
+def _fit_head(
+    X: sp.csr_matrix, examples: Sequence[Example], head: str, n_sig: int
+) -> tuple[float, np.ndarray]:
+    rows, y, w = _labels(examples, head)
+    Xh = X[rows]
+    keep = np.flatnonzero(_column_mask(Xh, n_sig))
+    intercept, kept = _fit(Xh[:, keep].tocsr(), y, w)
+    coef = np.zeros(X.shape[1])
+    coef[keep] = kept
+    return intercept, coef
+
+
+def calibration_weights(examples: Sequence[Example], strata_pop: dict[str, int]) -> np.ndarray:
+    """Each gold row of a weighted stratum stands for its stratum's share of the population; every
+    other row 0 (the `S`, `U` and later audit rows were not drawn by the population's strata)."""
+    counts: dict[str, int] = {}
+    for ex in examples:
+        if ex.gold and ex.stratum in strata_pop:
+            counts[ex.stratum] = counts.get(ex.stratum, 0) + 1
+    return np.array(
+        [
+            strata_pop[ex.stratum] / counts[ex.stratum] if ex.gold and ex.stratum in strata_pop else 0.0
+            for ex in examples
+        ]
+    )
+
+
+def _folds(models: Iterable[str]) -> list[list[str]]:
+    names = sorted(set(models))
+    return [names[k::FOLDS] for k in range(FOLDS) if names[k::FOLDS]]
+
+
+def build(
+    examples: Sequence[Example], strata_pop: dict[str, int], config: FeatureConfig | None = None
+) -> ScorerWeights:
+    """Fit both heads on every example and calibrate each on cross-fitted logits of the gold rows."""
+    config = config or FeatureConfig()
+    n_sig = len(SIGNALS)
+    X = matrix(examples, config)
+    models = np.array([ex.model for ex in examples])
+    base_w = calibration_weights(examples, strata_pop)
+    heads: dict[str, Head] = {}
+    for head in HEADS:
+        cal_w = base_w * np.array([_in_head(ex, head) for ex in examples])
+        cal_rows = np.flatnonzero(cal_w > 0)
+        intercept, coef = _fit_head(X, examples, head, n_sig)
+        oof = np.zeros(len(examples))
+        for fold in _folds(models[cal_rows]):
+            inside = np.isin(models, fold)
+            keep = np.flatnonzero(~inside)
+            b0, c = _fit_head(X[keep], [examples[int(i)] for i in keep], head, n_sig)
+            test = np.flatnonzero(inside & (cal_w > 0))
+            oof[test] = X[test] @ c + b0
+        y = np.array([float(bool(getattr(examples[int(i)], head))) for i in cal_rows])
+        platt = fit_platt(oof[cal_rows], y, cal_w[cal_rows])
+        heads[head] = _head(intercept, coef, n_sig, config, platt)
+    return ScorerWeights(config, heads, DOUBT)
+
+
+def _head(
+    intercept: float, coef: np.ndarray, n_sig: int, config: FeatureConfig, platt: tuple[float, float]
+) -> Head:
+    """Weights rounded to float32 at 6 decimals (a rebuild is then byte for byte); zero buckets dropped."""
+    coef = np.round(coef, 6).astype(np.float32)
+    n_text = 1 << config.text_bits
+    text, template = coef[n_sig : n_sig + n_text], coef[n_sig + n_text :]
+    t_idx, p_idx = np.flatnonzero(text), np.flatnonzero(template)
+
+    def floats(values: np.ndarray) -> array[float]:
+        return array("f", values.astype(np.float32).tobytes())
+
+    def ints(values: np.ndarray) -> array[int]:
+        return array("I", values.astype(np.uint32).tobytes())
+
+    return Head(
+        round(intercept, 6), floats(coef[:n_sig]), ints(t_idx), floats(text[t_idx]),
+        ints(p_idx), floats(template[p_idx]), (round(platt[0], 6), round(platt[1], 6)),
+    )  # fmt: skip
+
+
+def raw_logits(weights: ScorerWeights, examples: Sequence[Example]) -> np.ndarray:
+    """(n, 2) raw logits of examples under `weights` (the same sums the judge computes)."""
+    from distillscope.ice.judges.scorer import Scorer
+
+    scorer = Scorer(weights)
+    return np.array([scorer.logits(ex.features) for ex in examples])
+
+
+def probabilities(weights: ScorerWeights, examples: Sequence[Example]) -> np.ndarray:
+    """(n, 2) calibrated (p_loose, p_strict), exactly as the judge computes them."""
+    from distillscope.ice.judges.scorer import Scorer
+
+    scorer = Scorer(weights)
+    return np.array([scorer.probabilities(ex.features) for ex in examples]).reshape(-1, 2)
+
+
+def leave_one_model_out(
+    examples: Sequence[Example], strata_pop: dict[str, int], config: FeatureConfig | None = None
+) -> dict[str, dict[int, tuple[float, float]]]:
+    """For each model with gold rows: rebuild without any of its rows (labels and gold), then its
+    gold rows' (p_loose, p_strict), by line."""
+    out: dict[str, dict[int, tuple[float, float]]] = {}
+    for model in sorted({ex.model for ex in examples if ex.gold}):
+        train = [ex for ex in examples if ex.model != model]
+        test = [ex for ex in examples if ex.model == model and ex.gold]
+        weights = build(train, strata_pop, config)
+        p = probabilities(weights, test)
+        out[model] = {ex.line: (float(a), float(b)) for ex, (a, b) in zip(test, p, strict=True)}
+    return out
