@@ -18,6 +18,7 @@ from typing import Any
 from distillscope.engine.run import RunContext, write_json, write_jsonl
 from distillscope.errors import BudgetExhausted, UserError
 from distillscope.results.base import RunSummary
+from distillscope.rse.banks.types import BankSummary
 from distillscope.rse.attribution.analysis import (
     METHOD,
     attribute,
@@ -50,7 +51,11 @@ def docs_of(answers: ModelAnswers, family: str | None = None) -> list[Doc]:
     ]
 
 
-def check_roles(families: Mapping[str, Sequence[Contestant]], tests: Sequence[Contestant]) -> None:
+def check_roles(
+    families: Mapping[str, Sequence[Contestant]],
+    tests: Sequence[Contestant],
+    controls: Sequence[Contestant] = (),
+) -> None:
     if len(families) < 2:
         raise UserError(
             f"rse attribute needs at least two families (--family NAME=SPEC), got {len(families)}"
@@ -60,6 +65,8 @@ def check_roles(families: Mapping[str, Sequence[Contestant]], tests: Sequence[Co
     members = [c for group in families.values() for c in group]
     check_names(members, "family models")
     check_names([*members, *tests], "family and test models")
+    if controls:
+        check_names([*members, *tests, *controls], "family, test and control models")
 
 
 async def run_attribution(
@@ -72,9 +79,14 @@ async def run_attribution(
     seed: int = 0,
     features: FeatureSet = DEFAULT_FEATURES,
     settings: dict[str, Any] | None = None,
+    controls: Sequence[Contestant] = (),
+    bank: BankSummary | None = None,
+    notes: Sequence[str] = (),
 ) -> AttributionResult:
-    """The whole run; returns what it wrote to results.json."""
-    check_roles(families, tests)
+    """The whole run; returns what it wrote to results.json. `controls` answer like the test models
+    and are attributed like them (results.json `controls`); `bank` and `notes` (warnings of the bank
+    resolution) are recorded as they are."""
+    check_roles(families, tests, controls)
     names = list(families)
     members = [(family, c) for family, group in families.items() for c in group]
     result = AttributionResult(
@@ -84,32 +96,38 @@ async def run_attribution(
         datasets={d.name: d.summary() for d in datasets},
         method={**METHOD, "features": features},
         settings=settings or {},
+        bank=bank,
     )
     try:
-        everyone = await answer_all(ctx, [*(c for _, c in members), *tests], datasets)
+        everyone = await answer_all(ctx, [*(c for _, c in members), *tests, *controls], datasets)
         for answers in everyone:
             require_some_answers(answers)
-        member_answers, test_answers = everyone[: len(members)], everyone[len(members) :]
+        member_answers = everyone[: len(members)]
+        test_answers = everyone[len(members) : len(members) + len(tests)]
+        control_answers = everyone[len(members) + len(tests) :]
         rows = [
             a.row(m.name, "family") | {"family": family}
             for (family, _), m in zip(members, member_answers, strict=True)
             for a in m.answers.values()
         ]
         rows += [a.row(m.name, "test") for m in test_answers for a in m.answers.values()]
+        rows += [a.row(m.name, "control") for m in control_answers for a in m.answers.values()]
         write_jsonl(ctx.out / "responses.jsonl", rows)
         result.missing = {m.name: m.missing() for m in everyone}
         family_docs = [
             d for (family, _), m in zip(members, member_answers, strict=True) for d in docs_of(m, family)
         ]
-        test_docs = {m.name: docs_of(m) for m in test_answers}
+        test_docs = {m.name: docs_of(m) for m in [*test_answers, *control_answers]}
         log.info("attribution: cross-fitting on %d family answers", len(family_docs))
         found = attribute(family_docs, test_docs, alpha=alpha, seed=seed, features=features)
-        for m in test_answers:
+        for m in [*test_answers, *control_answers]:
             found.models[m.name].n_missing = m.missing()["count"]
-        result.models = found.models
+        result.models = {m.name: found.models[m.name] for m in test_answers}
+        result.controls = {m.name: found.models[m.name] for m in control_answers}
         result.held_out = found.held_out
         result.held_out_members = found.held_out_members
         result.warnings = [
+            *notes,
             *separability_warnings(found.held_out),
             *member_warnings(found.held_out_members, family_docs, alpha),
         ]
