@@ -6,6 +6,8 @@ Files in the run directory (results.json last and atomically):
     responses.jsonl      every answer of every model (role "family" or "test"; missing ones with the reason)
     probabilities.jsonl  every scored answer: its prompt group, cross-fitting folds (one per repeat), family probabilities
     features.json        the most telling features per family (evidence; from a fit on all family answers)
+
+Beside the ledger, `ledger.features.sqlite` keeps each answer's extracted features (featurecache.py).
     results.json         AttributionResult: per test model and family the score, ci95, p_value; predicted
 """
 
@@ -26,8 +28,11 @@ from distillscope.rse.attribution.analysis import (
     probability_rows,
     separability_warnings,
 )
+from distillscope.rse.attribution import featurecache
 from distillscope.rse.attribution.crossfit import Doc, telling_features
 from distillscope.rse.attribution.features import DEFAULT_FEATURES, FeatureSet
+from distillscope.rse.attribution.featurestore import FeatureStore
+from distillscope.rse.attribution.featurestore import store_path as feature_store_path
 from distillscope.rse.attribution.types import AttributionResult, TellingFeature
 from distillscope.rse.datasets import Dataset
 from distillscope.rse.responses import ModelAnswers
@@ -119,7 +124,13 @@ async def run_attribution(
         ]
         test_docs = {m.name: docs_of(m) for m in [*test_answers, *control_answers]}
         log.info("attribution: cross-fitting on %d family answers", len(family_docs))
-        found = attribute(family_docs, test_docs, alpha=alpha, seed=seed, features=features)
+        store = FeatureStore(feature_store_path(ctx.ledger.path))
+        try:
+            with featurecache.using(featurecache.FeatureCache(store)):
+                found = attribute(family_docs, test_docs, alpha=alpha, seed=seed, features=features)
+                evidence = telling_features(family_docs, seed=seed, features=features)
+        finally:
+            store.close()
         for m in [*test_answers, *control_answers]:
             found.models[m.name].n_missing = m.missing()["count"]
         result.models = {m.name: found.models[m.name] for m in test_answers}
@@ -134,7 +145,6 @@ async def run_attribution(
         for warning in result.warnings:
             log.warning("rse attribute: %s", warning)
         write_jsonl(ctx.out / "probabilities.jsonl", probability_rows(found.fit))
-        evidence = telling_features(family_docs, seed=seed, features=features)
         write_json(ctx.out / "features.json", evidence)
         result.evidence = {f: [TellingFeature(**x) for x in items[:10]] for f, items in evidence.items()}
         result.complete = True
