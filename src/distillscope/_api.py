@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     from distillscope.engine.run import RunOptions
     from distillscope.results import AnswersResult, IceResult, MatrixResult, Result, RseResult, StudyResult
+    from distillscope.rse.attribution.types import AttributionResult
 
 T = TypeVar("T")
 PathLike = str | Path
@@ -133,6 +134,36 @@ async def rse_matrix_async(
     return result
 
 
+async def rse_attribute_async(
+    tests: Sequence[str],
+    *,
+    families: dict[str, Sequence[str]] | None = None,
+    datasets: dict[str, str] | None = None,
+    bank: PathLike | None = None,
+    bank_manifest: PathLike | None = None,
+    out: PathLike | None = None,
+    **kwargs: Any,
+) -> AttributionResult:
+    """`distillscope rse attribute`: families as {name: [spec, ...]} with datasets, or `bank` (a
+    folder of published answers, or "hf:NAME[:split]") whose models are the families and whose
+    prompts are the dataset; any `RseAttributeSettings` field (alpha, features, sample, seed, ...)
+    and the run-wide options."""
+    from distillscope.engine.run import RunContext
+    from distillscope.rse.stage import RseAttributeSettings, run_attribution_stage
+
+    fields, run = _split(kwargs)
+    settings = RseAttributeSettings(
+        tests=list(tests), families={k: list(v) for k, v in (families or {}).items()},
+        datasets=dict(datasets or {}), bank=None if bank is None else str(bank),
+        bank_manifest=None if bank_manifest is None else str(bank_manifest), **fields,
+    )  # fmt: skip
+    settings.validate()
+    async with RunContext(_options("rse-attribute", out, run)) as ctx:
+        result = await run_attribution_stage(ctx, settings)
+        await _report_beside(ctx.out)
+    return result
+
+
 # ---------------------------------------------------------------------------------- models
 async def models_answer_async(
     model: str, prompts: PathLike, *, out: PathLike | None = None, **kwargs: Any
@@ -201,6 +232,10 @@ def rse_run(
     **kwargs: Any,
 ) -> RseResult:
     return sync(rse_run_async(reference, tests, datasets, out=out, **kwargs))
+
+
+def rse_attribute(tests: Sequence[str], **kwargs: Any) -> AttributionResult:
+    return sync(rse_attribute_async(tests, **kwargs))
 
 
 def rse_matrix(

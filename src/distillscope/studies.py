@@ -6,6 +6,7 @@ repeats no finished call. Writes
 
     DIR/ice-<target>/   one ICE run directory per target
     DIR/rse/            the RSE run directory
+    DIR/attribute/      the attribution run (`attribute:` section: families or a --bank, the targets as tests)
     DIR/results.json    a StudyResult: one entry per target with its ICE and RSE results
     DIR/report.html     one report with every target (and report.md)
 
@@ -31,10 +32,11 @@ from distillscope.models.spec import ModelCatalog
 from distillscope.results.ice import IceResult
 from distillscope.results.rse import RseResult
 from distillscope.results.study import StudyResult, StudyTarget
+from distillscope.rse.attribution.types import AttributionResult
 from distillscope.rse.judging import OFFLINE
-from distillscope.rse.stage import RseRunSettings, run_rse_stage
+from distillscope.rse.stage import RseAttributeSettings, RseRunSettings, run_attribution_stage, run_rse_stage
 
-TOP_KEYS = ("models", "targets", "reference", "foils", "ice", "rse")
+TOP_KEYS = ("models", "targets", "reference", "foils", "ice", "rse", "attribute")
 NOT_JUDGE_MODELS = ("rules", "recorded")
 
 
@@ -49,6 +51,7 @@ class StudySpec:
     foils: list[str]
     ice: dict[str, Any] | None  # IceRunSettings fields but `target`
     rse: dict[str, Any] | None  # RseRunSettings fields but `reference`, `tests`, `panel`
+    attribute: dict[str, Any] | None = None  # RseAttributeSettings fields but `tests` (the targets)
 
     def ice_settings(self, target: str) -> IceRunSettings:
         return IceRunSettings(target=target, **(self.ice or {}))
@@ -58,6 +61,9 @@ class StudySpec:
         return RseRunSettings(
             reference=self.reference, tests=self.targets, panel=self.foils, **(self.rse or {})
         )
+
+    def attribute_settings(self) -> RseAttributeSettings:
+        return RseAttributeSettings(tests=self.targets, **(self.attribute or {}))
 
 
 def _fields(cls: type, exclude: tuple[str, ...]) -> dict[str, Any]:
@@ -125,7 +131,15 @@ def load_study(path: str | Path) -> StudySpec:
         )
     if rse is not None:  # dataset paths are relative to the study file
         rse["datasets"] = {k: _relative(path, str(v)) for k, v in rse["datasets"].items()}
-    spec = StudySpec(path, catalog, targets, reference, [str(f) for f in foils], ice, rse)
+    attribute = _section(path, data.get("attribute"), "attribute", RseAttributeSettings, ("tests",))
+    if attribute is not None:  # files are relative to the study file
+        for key in ("bank", "bank_manifest"):
+            if attribute.get(key):
+                attribute[key] = _relative(path, str(attribute[key]))
+        attribute["datasets"] = {
+            k: _relative(path, str(v)) for k, v in (attribute.get("datasets") or {}).items()
+        }
+    spec = StudySpec(path, catalog, targets, reference, [str(f) for f in foils], ice, rse, attribute)
     try:
         if ice is not None:
             spec.ice_settings(targets[0]).validate()
@@ -136,6 +150,11 @@ def load_study(path: str | Path) -> StudySpec:
             spec.rse_settings().validate()
     except UserError as exc:
         raise UserError.at(path, str(exc), field="rse") from None
+    try:
+        if attribute is not None:
+            spec.attribute_settings().validate()
+    except UserError as exc:
+        raise UserError.at(path, str(exc), field="attribute") from None
     return spec
 
 
@@ -215,6 +234,17 @@ def plan_study(spec: StudySpec) -> StudyPlan:
         if r.judge != OFFLINE:
             pairs = n * (len(r.tests) + len(r.panel)) * (2 if r.swap else 1)
             plan.rows.append(PlanRow(r.judge, "rse: judging", 2 * pairs))  # one retry each, at most
+    if spec.attribute is not None:
+        a = spec.attribute_settings()
+        if a.bank and not a.bank.startswith("hf:"):
+            from distillscope.rse.banks import load_bank
+
+            n = len(load_bank(a.bank, sample=a.sample, seed=a.seed).dataset.prompts)
+        else:
+            sets = load_datasets(a.datasets, sample=a.sample, seed=a.seed) if a.datasets else []
+            n = sum(len(d.prompts) for d in sets)
+        for model in a.tests:
+            plan.rows.append(PlanRow(model, "attribute: answers", n))
     return plan
 
 
@@ -269,11 +299,20 @@ async def run_study(spec: StudySpec, out: Path, options: StudyOptions | None = N
             stop = stop or (rse.stop_reason if not rse.complete else None)
             for target, entry in entries.items():
                 entry.rse = rse.models.get(target)
+    attribution: AttributionResult | None = None
+    if spec.attribute is not None:
+        async with stage("study-attribute", "attribute") as ctx:
+            attribution = await run_attribution_stage(ctx, spec.attribute_settings())
+        complete = complete and attribution.complete
+        stop = stop or (attribution.stop_reason if not attribution.complete else None)
+        for target, entry in entries.items():
+            entry.attribution = attribution.models.get(target)
     result = StudyResult(
         reference=spec.reference, foils=spec.foils, targets=entries, rse=rse, rse_dir="rse" if rse else None,
+        attribution=attribution, attribution_dir="attribute" if attribution else None,
         complete=complete, stop_reason=stop,
         settings={"study": str(spec.path), "targets": spec.targets, "reference": spec.reference,
-                  "foils": spec.foils, "ice": spec.ice, "rse": spec.rse},
+                  "foils": spec.foils, "ice": spec.ice, "rse": spec.rse, "attribute": spec.attribute},
     )  # fmt: skip
     result.write(out)
     write_run_report(out)

@@ -220,6 +220,7 @@ class AttributionRun:
     complete: bool | None
     raw: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+    bank: dict[str, Any] | None = None  # --bank runs: results.json `bank` (rse/banks/types.py BankSummary)
 
 
 Run = IceRun | RseRun | MatrixRun | AttributionRun
@@ -300,6 +301,7 @@ def _attribution_view(result: typed.Result, run_dir: Path) -> AttributionRun:
         families=list(result.families), members=result.members, models=models, alpha=result.alpha,
         evidence={f: [t.model_dump() for t in ts] for f, ts in result.evidence.items()},
         raw=result.model_dump(mode="json"), notes=_notes(result, *result.warnings), **_common(result, run_dir),
+        bank=result.bank.model_dump(mode="json") if result.bank is not None else None,
     )  # fmt: skip
 
 
@@ -337,6 +339,8 @@ def _view(result: typed.Result, run_dir: Path) -> list[Run]:
                 runs += _view(entry.ice, run_dir / entry.ice_dir)
         if result.rse is not None and result.rse_dir:
             runs += _view(result.rse, run_dir / result.rse_dir)
+        if result.attribution is not None and result.attribution_dir:
+            runs += _view(result.attribution, run_dir / result.attribution_dir)
         return runs
     return []  # a kind with nothing for the page (e.g. recorded answers)
 

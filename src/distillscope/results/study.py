@@ -10,6 +10,7 @@ from distillscope.results.base import Model, Result
 from distillscope.results.ice import IceResult
 from distillscope.results.registry import register
 from distillscope.results.rse import RseModelScores, RseResult
+from distillscope.rse.attribution.types import AttributionResult, ModelAttribution
 
 
 class StudyTarget(Model):
@@ -19,6 +20,7 @@ class StudyTarget(Model):
     ice: IceResult | None = None
     ice_dir: str | None = None  # relative to the study directory
     rse: RseModelScores | None = None  # this target's entry of the study's RSE result
+    attribution: ModelAttribution | None = None  # this target's entry of the study's attribution
 
 
 @register
@@ -31,6 +33,8 @@ class StudyResult(Result):
     targets: dict[str, StudyTarget] = Field(default_factory=dict)
     rse: RseResult | None = None  # the RSE run all targets share
     rse_dir: str | None = None
+    attribution: AttributionResult | None = None  # the attribution run all targets share (`attribute:`)
+    attribution_dir: str | None = None
 
     def to_frame(self) -> Any:
         """Every target's ICE verdicts in one DataFrame, with a `target` column."""

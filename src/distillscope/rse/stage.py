@@ -255,7 +255,7 @@ async def run_attribution_stage(ctx: RunContext, s: RseAttributeSettings) -> Att
     controls: list[Any] = []
     bank_summary, notes = None, []
     if s.bank:
-        bank, plan, manifest = _resolve_bank(ctx, s, {t.name for t in tests})
+        bank, plan, manifest = _resolve_bank(ctx, s, tests)
         datasets = [bank.dataset]
         for family, models in plan.families.items():
             groups.setdefault(family, []).extend(_bank_contestants(ctx, models, s))
@@ -277,8 +277,9 @@ async def run_attribution_stage(ctx: RunContext, s: RseAttributeSettings) -> Att
     )  # fmt: skip
 
 
-def _resolve_bank(ctx: RunContext, s: RseAttributeSettings, tests: set[str]) -> tuple[Any, Any, Any]:
-    """(bank, plan, manifest) of `--bank`; bad input is refused before any call."""
+def _resolve_bank(ctx: RunContext, s: RseAttributeSettings, tests: list[Any]) -> tuple[Any, Any, Any]:
+    """(bank, plan, manifest) of `--bank`; bad input is refused before any call. A bank model is a
+    test model when the names match or the test replays the very file of the bank model's answers."""
     from pathlib import Path
 
     from distillscope.rse.banks import load_bank, load_manifest, plan_bank
@@ -287,7 +288,11 @@ def _resolve_bank(ctx: RunContext, s: RseAttributeSettings, tests: set[str]) -> 
     assert s.bank
     bank = load_bank(s.bank, work=ctx.out, sample=s.sample, seed=s.seed)
     manifest = load_manifest(Path(s.bank_manifest).expanduser()) if s.bank_manifest else None
-    plan = plan_bank(bank, tests=tests, manifest=manifest)
+    replayed = {
+        Path(t.backend.path).resolve() for t in tests if isinstance(getattr(t.backend, "path", None), Path)
+    }
+    names = {t.name for t in tests} | {m.name for m in bank.models if m.path.resolve() in replayed}
+    plan = plan_bank(bank, tests=names, manifest=manifest)
     both = [item.model for item in plan.left_out if item.reason == IS_TEST]
     if both:
         plan.warnings.append(f"left out of the bank, since they are test models: {', '.join(both)}")

@@ -46,7 +46,9 @@ def part_key(name: str, vectoriser: Any) -> str:
     """What a TF-IDF part extracts, as a cache key: its analyser's settings (not its weighting)."""
     tokenizer = vectoriser.tokenizer
     settings = {
-        "analyzer": vectoriser.analyzer if isinstance(vectoriser.analyzer, str) else repr(vectoriser.analyzer),
+        "analyzer": vectoriser.analyzer
+        if isinstance(vectoriser.analyzer, str)
+        else repr(vectoriser.analyzer),
         "ngram_range": list(vectoriser.ngram_range),
         "lowercase": vectoriser.lowercase,
         "tokenizer": None if tokenizer is None else f"{tokenizer.__module__}.{tokenizer.__qualname__}",
@@ -79,9 +81,13 @@ class FeatureCache:
                 terms.append(term)
             pairs.append((index, count))
         pairs.sort()
-        return np.array([p[0] for p in pairs], dtype=np.int32), np.array([p[1] for p in pairs], dtype=np.float64)
+        return np.array([p[0] for p in pairs], dtype=np.int32), np.array(
+            [p[1] for p in pairs], dtype=np.float64
+        )
 
-    def counts(self, part: str, analyse: Callable[[str], list[str]], texts: Sequence[str]) -> sparse.csr_matrix:
+    def counts(
+        self, part: str, analyse: Callable[[str], list[str]], texts: Sequence[str]
+    ) -> sparse.csr_matrix:
         """The term counts of `texts` as rows over the part's global term ids."""
         rows = self._rows.setdefault(part, {})
         keys = [digest(t) for t in texts]
@@ -110,7 +116,9 @@ class FeatureCache:
         data = np.concatenate([c for _, c in picked]) if picked else np.zeros(0)
         return sparse.csr_matrix((data, indices, indptr), shape=(len(texts), len(self.terms(part))))
 
-    def vectors(self, part: str, compute: Callable[[str], NDArray[np.float64]], texts: Sequence[str]) -> NDArray[np.float64]:
+    def vectors(
+        self, part: str, compute: Callable[[str], NDArray[np.float64]], texts: Sequence[str]
+    ) -> NDArray[np.float64]:
         """One vector per text (the style profile), computed once per text."""
         found = self._vectors.setdefault(part, {})
         keys = [digest(t) for t in texts]

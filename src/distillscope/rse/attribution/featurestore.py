@@ -60,7 +60,9 @@ class FeatureStore:
 
     def put_many(self, part: str, items: Sequence[tuple[bytes, bytes]]) -> None:
         with self._lock:
-            self._db.executemany("INSERT OR IGNORE INTO features VALUES (?, ?, ?)", [(part, d, v) for d, v in items])
+            self._db.executemany(
+                "INSERT OR IGNORE INTO features VALUES (?, ?, ?)", [(part, d, v) for d, v in items]
+            )
             self._db.commit()
         self.writes += len(items)
 

@@ -20,7 +20,7 @@ from typing import Any
 from distillscope.engine.run import RunContext, write_json, write_jsonl
 from distillscope.errors import BudgetExhausted, UserError
 from distillscope.results.base import RunSummary
-from distillscope.rse.banks.types import BankSummary
+from distillscope.rse.attribution import featurecache
 from distillscope.rse.attribution.analysis import (
     METHOD,
     attribute,
@@ -28,12 +28,12 @@ from distillscope.rse.attribution.analysis import (
     probability_rows,
     separability_warnings,
 )
-from distillscope.rse.attribution import featurecache
 from distillscope.rse.attribution.crossfit import Doc, telling_features
 from distillscope.rse.attribution.features import DEFAULT_FEATURES, FeatureSet
 from distillscope.rse.attribution.featurestore import FeatureStore
 from distillscope.rse.attribution.featurestore import store_path as feature_store_path
 from distillscope.rse.attribution.types import AttributionResult, TellingFeature
+from distillscope.rse.banks.types import BankSummary
 from distillscope.rse.datasets import Dataset
 from distillscope.rse.responses import ModelAnswers
 from distillscope.rse.runner import Contestant, answer_all, check_names, require_some_answers

@@ -22,7 +22,7 @@ class FamilyProbability(BaseModel):
 
 
 class Decision(BaseModel):
-    """"Distilled from F?" decided against independent control models, not only against the
+    """ "Distilled from F?" decided against independent control models, not only against the
     other families: a writer may lean to F as much as independent models do without any F data."""
 
     distilled_from: str | None = Field(

@@ -15,4 +15,13 @@ from distillscope.rse.banks.load import load_bank
 from distillscope.rse.banks.manifest import Manifest, load_manifest
 from distillscope.rse.banks.types import Bank, BankModel, BankSummary
 
-__all__ = ["Bank", "BankModel", "BankPlan", "BankSummary", "Manifest", "load_bank", "load_manifest", "plan_bank"]
+__all__ = [
+    "Bank",
+    "BankModel",
+    "BankPlan",
+    "BankSummary",
+    "Manifest",
+    "load_bank",
+    "load_manifest",
+    "plan_bank",
+]

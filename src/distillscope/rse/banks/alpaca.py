@@ -60,9 +60,11 @@ def load_alpaca(source: Path, name: str) -> Bank:
         if model is None or not count:
             raise UserError(f"{path}: bank model '{model or path.stem}' has no answers")
         if model.lower() in seen:
-            raise UserError(f"{path}: duplicate model name '{model}' in the bank (also {seen[model.lower()]})")
+            raise UserError(
+                f"{path}: duplicate model name '{model}' in the bank (also {seen[model.lower()]})"
+            )
         seen[model.lower()] = path
         models.append(BankModel(model, path))
-    fmt, prompts = read_prompts(rows.values(), name)
+    _fmt, prompts = read_prompts(rows.values(), name)
     dataset = Dataset(name=name, source=str(source), format="alpacaeval", prompts=prompts, total=len(prompts))
     return Bank(str(source), "alpacaeval", dataset, models)

@@ -68,7 +68,9 @@ def load_fastchat(folder: Path, name: str) -> Bank:
     for path in files:
         model = path.stem
         if model.lower() in seen:
-            raise UserError(f"{path}: duplicate model name '{model}' in the bank (also {seen[model.lower()]})")
+            raise UserError(
+                f"{path}: duplicate model name '{model}' in the bank (also {seen[model.lower()]})"
+            )
         seen[model.lower()] = path
         layout, _ = _answer_ids(path, model, ids)
         layouts.add(layout)

@@ -18,7 +18,9 @@ from distillscope.ice.identity import IdentityRegistry
 from distillscope.rse.banks.manifest import Manifest
 from distillscope.rse.banks.types import Bank, BankModel, BankSummary, LeftOut
 
-UNPLACED = "the identity registry cannot tell its organisation from its name (place it in the manifest's families)"
+UNPLACED = (
+    "the identity registry cannot tell its organisation from its name (place it in the manifest's families)"
+)
 IS_TEST = "it is a test model (a model is never its own reference)"
 MANIFEST_LEFT_OUT = "the manifest leaves it out"
 

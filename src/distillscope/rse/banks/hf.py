@@ -47,7 +47,7 @@ def materialise_hf(spec: str, folder: Path) -> Path:
         )
     if not by_model:
         raise UserError(f"--bank '{spec}': no rows")
-    for index, (generator, rows) in enumerate(sorted(by_model.items())):
+    for index, (_, rows) in enumerate(sorted(by_model.items())):
         target = folder / f"{index:04d}" / "model_outputs.json"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")

@@ -20,9 +20,7 @@ def bank_name(source: str) -> str:
     return (path.stem if path.is_file() else path.resolve().name) or "bank"
 
 
-def load_bank(
-    source: str, *, work: Path | None = None, sample: int | None = None, seed: int = 0
-) -> Bank:
+def load_bank(source: str, *, work: Path | None = None, sample: int | None = None, seed: int = 0) -> Bank:
     """Read the bank at `source` (a folder, a file of AlpacaEval outputs, or `hf:NAME[:split]`,
     which is written under `work` first); `sample` prompts are chosen as `--sample` does."""
     name = bank_name(source)
@@ -35,9 +33,6 @@ def load_bank(
         path = Path(source).expanduser()
         if not path.exists():
             raise UserError(f"--bank {source}: no such folder")
-        if path.is_dir() and is_fastchat(path):
-            bank = load_fastchat(path, name)
-        else:
-            bank = load_alpaca(path, name)
+        bank = load_fastchat(path, name) if path.is_dir() and is_fastchat(path) else load_alpaca(path, name)
     bank.dataset.prompts = sample_prompts(bank.dataset.prompts, sample, seed)
     return bank

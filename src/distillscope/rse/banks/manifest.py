@@ -82,5 +82,8 @@ def load_manifest(path: Path) -> Manifest:
             raise UserError.at(path, "expected a family name (text)", field=f"families.{model}")
         placed[str(model)] = family.strip()
     return Manifest(
-        path, placed, _names(path, data.get("controls"), "controls"), _names(path, data.get("leave_out"), "leave_out")
+        path,
+        placed,
+        _names(path, data.get("controls"), "controls"),
+        _names(path, data.get("leave_out"), "leave_out"),
     )

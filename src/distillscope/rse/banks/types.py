@@ -44,9 +44,13 @@ class BankSummary(BaseModel):
     layout: str = Field(description="fastchat, arena-hard-v2 or alpacaeval")
     manifest: str | None = Field(default=None, description="the --bank-manifest file, if any")
     models: int = Field(description="models found in the bank")
-    families: dict[str, list[str]] = Field(description="family (organisation or family id) -> its bank models")
+    families: dict[str, list[str]] = Field(
+        description="family (organisation or family id) -> its bank models"
+    )
     placed_by: dict[str, str] = Field(
         default_factory=dict, description="bank model -> 'registry' or 'manifest': who placed it"
     )
-    controls: list[str] = Field(default_factory=list, description="bank models the manifest marks independent")
+    controls: list[str] = Field(
+        default_factory=list, description="bank models the manifest marks independent"
+    )
     left_out: list[LeftOut] = Field(default_factory=list, description="bank models not used, and why")
