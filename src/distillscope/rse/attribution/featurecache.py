@@ -177,7 +177,7 @@ class CachedTfidf(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         )
         kept = self._select(counts)
         self.tfidf_.fit(kept)
-        return self.tfidf_.transform(kept, copy=False)
+        return sparse.csr_matrix(self.tfidf_.transform(kept, copy=False))
 
     def fit(self, texts: Sequence[str], y: Any = None) -> CachedTfidf:
         self.fit_transform(texts)
@@ -189,7 +189,7 @@ class CachedTfidf(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         return kept
 
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        return self.tfidf_.transform(self._select(self._counts(texts)), copy=False)
+        return sparse.csr_matrix(self.tfidf_.transform(self._select(self._counts(texts)), copy=False))
 
     def get_feature_names_out(self, input_features: Any = None) -> NDArray[np.object_]:
         terms = self.cache.terms(self.part)
