@@ -414,6 +414,8 @@ def print_attribution(result: Any, out: Path) -> None:
             cells.append(f"{fp.score:.3f} [{lo:.3f}, {hi:.3f}] p={fp.p_holm:.3g}")
         table.add_row(name, *cells, model.predicted or "— (abstain)", str(model.n))
     console.print(table)
+    if result.bank is not None:
+        print_bank(result.bank)
     if result.held_out:
         checks = ", ".join(
             f"{f} {c.accuracy:.2f}" for f, c in result.held_out.items() if c.accuracy is not None
@@ -428,6 +430,16 @@ def print_attribution(result: Any, out: Path) -> None:
             f"[yellow]incomplete:[/] {result.stopped}; rerun the same command to finish", highlight=False
         )
     console.print(f"results: {out / 'results.json'}", highlight=False)
+
+
+def print_bank(bank: Any) -> None:
+    """The bank's families, controls and the models left out (with why), as the report has them."""
+    families = "; ".join(f"{f} = {', '.join(shown(m) for m in ms)}" for f, ms in bank.families.items())
+    console.print(f"bank {shown(bank.source)} ({bank.layout}): {families}", highlight=False)
+    if bank.controls:
+        console.print(f"  controls: {', '.join(shown(m) for m in bank.controls)}", highlight=False)
+    for item in bank.left_out:
+        console.print(f"  left out: {shown(item.model)}: {item.reason}", highlight=False)
 
 
 @app.command("attribute")
