@@ -124,3 +124,15 @@ def test_ice_throughput_smoke() -> None:
         assert case["server_max_inflight"] <= 4 + 4  # target lane and mutator lane, 4 each
     fuzz = [c for c in figures["cases"] if c["mode"] == "fuzz-4"]
     assert all(c["mutator_calls"] >= 3 and c["parallel_mutations"] == 4 for c in fuzz)
+
+
+def test_banks_smoke() -> None:
+    figures = run_bench(
+        "banks.py", "--models", "6", "--prompts", "12", "--words", "30", "--memory-models", "7",
+        "--memory-prompts", "10", timeout=300,
+    )  # fmt: skip
+    assert {"machine", "speed", "memory"} <= set(figures)
+    assert figures["speed"]["same_result_as_family_form"] is True
+    assert {"bank_wall_s", "family_wall_s", "ratio_bank_vs_family", "bank_peak_rss_mb"} <= set(
+        figures["speed"]
+    )
