@@ -438,7 +438,7 @@ def write_results(figures: dict[str, Any], argv: list[str]) -> None:
     if "mt_bench_held_out" in figures:
         rows = figures["mt_bench_held_out"]
         tables.append({
-            "title": "MT-bench as a FastChat bank, each model held out in turn (no manifest)",
+            "title": "MT-bench as a FastChat bank, a model held out as the test (no manifest)",
             "columns": ["held out", "its vendor", "predicted", "bank models", "wall s"],
             "rows": [[r["held_out"], r["vendor"], r["predicted"], r["bank_models"], r["wall_s"]] for r in rows],
         })  # fmt: skip
