@@ -11,6 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from distillscope.errors import UserError
+
 if TYPE_CHECKING:
     from distillscope.engine.run import RunOptions
     from distillscope.results import AnswersResult, IceResult, MatrixResult, Result, RseResult, StudyResult
@@ -160,31 +162,49 @@ async def rse_matrix_async(
 
 
 async def rse_attribute_async(
-    families: dict[str, Sequence[str]],
     tests: Sequence[str],
-    datasets: dict[str, str],
     *,
+    families: dict[str, Sequence[str]] | None = None,
+    datasets: dict[str, str] | None = None,
     controls: Sequence[str] = (),
+    bank: PathLike | None = None,
+    bank_manifest: PathLike | None = None,
     out: PathLike | None = None,
     **kwargs: Any,
 ) -> AttributionResult:
-    """`distillscope rse attribute`: families as {name: [model specs]}, the test models, and
-    `controls` (models known not to be trained on any family's outputs; two or more, or none for
-    family resemblance only); any `RseAttributeSettings` field (alpha, features, sample, seed, ...)
+    """`distillscope rse attribute`: the test models, and families as {name: [spec, ...]} with
+    datasets, or `bank` (a folder of published answers, or "hf:NAME[:split]") whose models are the
+    families and whose prompts are the dataset; `controls` (models known not to be trained on any
+    family's outputs; two or more, or none for family resemblance only); any
+    `RseAttributeSettings` field (alpha, features, sample, seed, ...)
     and the run-wide options."""
+    from distillscope import api_args
     from distillscope.engine.run import RunContext
     from distillscope.rse.stage import RseAttributeSettings, run_attribution_stage
 
-    fields, run = _split(kwargs)
+    fields, run = _split(kwargs, RseAttributeSettings, ("tests", "families", "datasets", "controls", "bank"))
     settings = RseAttributeSettings(
-        families={k: list(v) for k, v in families.items()}, tests=list(tests), controls=list(controls),
-        datasets=dict(datasets), **fields,
+        tests=api_args.model_specs(tests, "tests"),
+        families={k: api_args.model_specs(v, f"families[{k!r}]") for k, v in _families(families).items()},
+        controls=api_args.model_specs(controls, "controls"),
+        datasets=api_args.datasets(datasets) if datasets else {},
+        bank=None if bank is None else str(bank),
+        bank_manifest=None if bank_manifest is None else str(api_args.path(bank_manifest, "bank_manifest")),
+        **fields,
     )  # fmt: skip
     settings.validate()
     async with RunContext(_options("rse-attribute", out, run)) as ctx:
         result = await run_attribution_stage(ctx, settings)
         await _report_beside(ctx.out)
     return result
+
+
+def _families(families: Any) -> dict[str, Any]:
+    if families is None:
+        return {}
+    if not isinstance(families, dict):
+        raise UserError(f"families: expected {{name: [model spec, ...]}}, got {type(families).__name__}")
+    return families
 
 
 # ---------------------------------------------------------------------------------- models
@@ -283,22 +303,14 @@ def rse_run(
     return sync(rse_run_async(reference, tests, datasets, out=out, **kwargs))
 
 
+def rse_attribute(tests: Sequence[str], **kwargs: Any) -> AttributionResult:
+    return sync(rse_attribute_async(tests, **kwargs))
+
+
 def rse_matrix(
     models: Sequence[str], datasets: dict[str, str], *, out: PathLike | None = None, **kwargs: Any
 ) -> MatrixResult:
     return sync(rse_matrix_async(models, datasets, out=out, **kwargs))
-
-
-def rse_attribute(
-    families: dict[str, Sequence[str]],
-    tests: Sequence[str],
-    datasets: dict[str, str],
-    *,
-    controls: Sequence[str] = (),
-    out: PathLike | None = None,
-    **kwargs: Any,
-) -> AttributionResult:
-    return sync(rse_attribute_async(families, tests, datasets, controls=controls, out=out, **kwargs))
 
 
 def models_answer(

@@ -7,7 +7,7 @@ repeats no finished call. Writes
     DIR/ice-<target>/   one ICE run directory per target
     DIR/rse/            the RSE run directory
     DIR/attribution/    with an `attribution:` section: `rse attribute` of every target against the
-                        families, the decision calibrated on the section's controls
+                        families (or a bank), the decision calibrated on the section's controls
     DIR/results.json    a StudyResult: one entry per target with its ICE and RSE results
     DIR/report.html     one report with every target (and report.md)
 
@@ -189,9 +189,14 @@ def _check_attribution(path: Path, section: dict[str, Any], catalog: ModelCatalo
         if name not in catalog.models:
             defined = ", ".join(sorted(catalog.models)) or "nothing"
             raise UserError.at(path, f"no model '{name}' under models: (defined: {defined})", field=where)
-    if not section.get("datasets"):
-        raise UserError.at(path, "give at least one dataset (NAME: PATH)", field="attribution.datasets")
-    section["datasets"] = {k: _relative(path, str(v)) for k, v in section["datasets"].items()}
+    for key in ("bank", "bank_manifest"):  # files are relative to the study file
+        if section.get(key):
+            section[key] = _relative(path, str(section[key]))
+    if not section.get("datasets") and not section.get("bank"):
+        raise UserError.at(
+            path, "give at least one dataset (NAME: PATH) or a bank", field="attribution.datasets"
+        )
+    section["datasets"] = {k: _relative(path, str(v)) for k, v in (section.get("datasets") or {}).items()}
 
 
 def _relative(study: Path, source: str) -> str:
@@ -279,8 +284,17 @@ def plan_study(spec: StudySpec) -> StudyPlan:
             plan.rows.append(PlanRow(r.judge, "rse: judging", 2 * pairs))  # one retry each, at most
     if spec.attribution is not None:
         a = spec.attribution_settings()
-        sets = load_datasets(a.datasets, sample=a.sample, seed=a.seed, sharegpt_turns=a.turns)
-        n = sum(len(d.prompts) for d in sets)
+        if a.bank and not a.bank.startswith("hf:"):
+            from distillscope.rse.banks import load_bank
+
+            n = len(load_bank(a.bank, sample=a.sample, seed=a.seed).dataset.prompts)
+        else:
+            sets = (
+                load_datasets(a.datasets, sample=a.sample, seed=a.seed, sharegpt_turns=a.turns)
+                if a.datasets
+                else []
+            )
+            n = sum(len(d.prompts) for d in sets)
         members = [m for ms in a.families.values() for m in ms]
         for model in dict.fromkeys([*members, *a.tests, *a.controls]):
             plan.rows.append(PlanRow(model, "attribution: answers", n))

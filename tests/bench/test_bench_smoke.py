@@ -137,3 +137,15 @@ def test_attribution_controls_smoke(tmp_path: Path) -> None:
     assert {"splits", "dolly_as_test", "timing"} <= set(figures)
     written = json.loads(out.read_text(encoding="utf-8"))
     assert written["tables"] and written["command"].startswith("python bench/")
+
+
+def test_banks_smoke() -> None:
+    figures = run_bench(
+        "banks.py", "--models", "6", "--prompts", "12", "--words", "30", "--memory-models", "7",
+        "--memory-prompts", "10", timeout=300,
+    )  # fmt: skip
+    assert {"machine", "speed", "memory"} <= set(figures)
+    assert figures["speed"]["same_result_as_family_form"] is True
+    assert {"bank_wall_s", "family_wall_s", "ratio_bank_vs_family", "bank_peak_rss_mb"} <= set(
+        figures["speed"]
+    )

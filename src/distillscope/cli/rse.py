@@ -53,6 +53,14 @@ Datasets = Annotated[
         help="NAME=PATH (JSONL/JSON/CSV/Parquet: Arena-Hard, NuminaMath, ShareGPT, MT-bench, 'prompt' or 'messages' rows), NAME=builtin (examples), or NAME=hf:DATASET[:split]. Repeatable.",
     ),
 ]
+BankDatasets = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--dataset",
+        "-d",
+        help="NAME=PATH, NAME=builtin or NAME=hf:DATASET[:split], as for rse run. Repeatable; not with --bank (a bank brings its prompts).",
+    ),
+]
 Sample = Annotated[
     int | None,
     typer.Option(
@@ -425,6 +433,8 @@ def print_attribution(result: Any, out: Path) -> None:
         for name, model in result.controls.items():
             if model.decision is not None:
                 console.print(f"  control {shown(name)}: {wording(model.decision)}", highlight=False)
+    if result.bank is not None:
+        print_bank(result.bank)
     if result.held_out:
         checks = ", ".join(
             f"{f} {c.accuracy:.2f}" for f, c in result.held_out.items() if c.accuracy is not None
@@ -441,26 +451,50 @@ def print_attribution(result: Any, out: Path) -> None:
     console.print(f"results: {out / 'results.json'}", highlight=False)
 
 
+def print_bank(bank: Any) -> None:
+    """The bank's families, controls and the models left out (with why), as the report has them."""
+    families = "; ".join(f"{f} = {', '.join(shown(m) for m in ms)}" for f, ms in bank.families.items())
+    console.print(f"bank {shown(bank.source)} ({bank.layout}): {families}", highlight=False)
+    if bank.controls:
+        console.print(f"  controls: {', '.join(shown(m) for m in bank.controls)}", highlight=False)
+    for item in bank.left_out:
+        console.print(f"  left out: {shown(item.model)}: {item.reason}", highlight=False)
+
+
 @app.command("attribute")
 def attribute(
     family: Annotated[
-        list[str],
+        list[str] | None,
         typer.Option(
             "--family",
             "-f",
-            help="NAME=SPEC: a model whose answers define family NAME. Repeatable; specs may share a NAME; two or more families.",
+            help="NAME=SPEC: a model whose answers define family NAME. Repeatable; specs may share a NAME; two or more families (or --bank).",
         ),
-    ],
+    ] = None,
     test: Annotated[
-        list[str], typer.Option("--test", "-t", help="A model to attribute to a family. Repeatable.")
-    ],
-    dataset: Datasets,
+        list[str] | None, typer.Option("--test", "-t", help="A model to attribute to a family. Repeatable.")
+    ] = None,
+    dataset: BankDatasets = None,
     control: Annotated[
         list[str] | None,
         typer.Option(
             "--control",
             "-c",
             help="A model known NOT to be trained on any family's outputs (e.g. trained on human-written data). Repeatable; two or more. Without controls no 'distilled from' claim is made.",
+        ),
+    ] = None,
+    bank: Annotated[
+        str | None,
+        typer.Option(
+            "--bank",
+            help="Published answers of many models as the families: a folder laid out as FastChat/Arena-Hard (question.jsonl + model_answer/) or AlpacaEval (<model>/model_outputs.json), or hf:NAME[:split]. Its prompts are the dataset; each model's family is its organisation (identity registry).",
+        ),
+    ] = None,
+    bank_manifest: Annotated[
+        Path | None,
+        typer.Option(
+            "--bank-manifest",
+            help="YAML placing bank models the registry cannot (families: {MODEL: FAMILY}), marking independent controls (controls: [MODEL]) and leaving models out (leave_out: [MODEL]).",
         ),
     ] = None,
     out: Out = None,
@@ -503,12 +537,15 @@ def attribute(
     own false-positive check (results.json: controls).
 
     Example: distillscope rse attribute --family openai=replay:gpt-4.jsonl --family openai=replay:gpt-3.5-turbo.jsonl --family other=replay:claude-v1.jsonl --test replay:vicuna-13b.jsonl --dataset mt=question.jsonl --out runs/attr
+
+    With a bank: distillscope rse attribute --bank arena-hard/ --test replay:my-model.jsonl --out runs/attr
     """
 
     async def main() -> Any:
         settings = RseAttributeSettings(
-            families=parse_families(family), tests=test, controls=list(control or []),
+            families=parse_families(family or []), tests=test or [], controls=list(control or []),
             datasets=parse_pairs(dataset, "--dataset"),
+            bank=bank, bank_manifest=str(bank_manifest) if bank_manifest else None,
             sample=sample, seed=seed, alpha=alpha, features=features, sharegpt_turns=sharegpt_turns,
             system_prompt=system_prompt, max_tokens=max_tokens, temperature=temperature,
         )  # fmt: skip

@@ -1,9 +1,11 @@
 """Replay backend: answers from recorded responses, so a study can be re-scored without calling
 any model.
 
-Reads FastChat / Arena-Hard answer files (`question_id`, `choices[0].turns`), the paper's attack
-logs (`jailbreak_prompt`, `query`, `target_responses`), and generic JSONL with `prompt` or
-`messages` plus `response`. Answers are matched by prompt id first, then by prompt text. A prompt
+Reads FastChat / Arena-Hard v0.1 answer files (`question_id`, `choices[0].turns`), Arena-Hard v2
+answer files (`uid`, `messages` ending in the assistant's answer, its content text or
+`{"answer": text}`), AlpacaEval outputs (`instruction`, `output`), the paper's attack logs
+(`jailbreak_prompt`, `query`, `target_responses`), and generic JSONL with `prompt` or `messages`
+plus `response`. Answers are matched by prompt id first, then by prompt text. A prompt
 with no recorded answer is an error that names it, never an empty string.
 """
 
@@ -29,6 +31,13 @@ def _turn_text(turn: Any) -> str:
     if not isinstance(turn, str):
         raise TypeError("turn is not text")
     return turn
+
+
+def _answer_text(content: Any) -> str | None:
+    """An assistant message's text: plain, or Arena-Hard v2's `{"answer": text, ...}`."""
+    if isinstance(content, dict):
+        content = content.get("answer")
+    return content if isinstance(content, str) else None
 
 
 class ReplayIndex:
@@ -66,6 +75,16 @@ class ReplayIndex:
             full = fill_template(str(row["jailbreak_prompt"]), str(row["query"]))
             self.by_text[(normalise(full), 0)] = answer
             return
+        if "instruction" in row and "output" in row:  # AlpacaEval model_outputs.json
+            if not isinstance(row["instruction"], str) or not isinstance(row["output"], str):
+                raise UserError.at(
+                    self.path, "expected text 'instruction' and 'output'", line=number, field="output"
+                )
+            self.by_text[(normalise(row["instruction"]), 0)] = row["output"]
+            return
+        if "response" not in row and isinstance(row.get("messages"), list):  # Arena-Hard v2
+            self._add_conversation(number, row)
+            return
         answer = row.get("response")
         if not isinstance(answer, str):
             raise UserError.at(self.path, "missing or non-text 'response'", line=number, field="response")
@@ -86,6 +105,26 @@ class ReplayIndex:
             )
         if "id" in row:
             self.by_id[(str(row["id"]), 0)] = answer
+
+    def _add_conversation(self, number: int, row: dict[str, Any]) -> None:
+        """`messages` ending in the recorded answer; keyed by `uid` (or `id`) and by the first user turn."""
+        messages = [m for m in row["messages"] if isinstance(m, dict)]
+        answer = _answer_text(messages[-1].get("content")) if messages else None
+        if not messages or messages[-1].get("role") != "assistant" or answer is None:
+            raise UserError.at(
+                self.path,
+                "expected 'messages' to end with the assistant's answer (or a 'response' field)",
+                line=number,
+                field="messages",
+            )
+        users = [str(m.get("content", "")) for m in messages if m.get("role") == "user"]
+        if not users:
+            raise UserError.at(self.path, "'messages' has no user turn", line=number, field="messages")
+        turn = len(users) - 1
+        self.by_text[(normalise(users[0]), turn)] = answer
+        qid = row.get("uid", row.get("id", row.get("question_id")))
+        if qid is not None:
+            self.by_id[(str(qid), turn)] = answer
 
     def lookup(self, request: ModelRequest) -> str | None:
         users = [m.content for m in request.messages if m.role == "user"]

@@ -46,6 +46,8 @@ def model_label(spec: str) -> str:
     so report matching cannot drift from what the CLI accepts."""
     text = spec.strip()
     kind, sep, rest = text.partition(":")
+    if sep and kind.lower() == "replay" and rest.replace("\\", "/").endswith("/model_outputs.json"):
+        return replay_name(Path(rest.replace("\\", "/")))
     if sep and kind.lower() in SPEC_KINDS:
         text = rest
         if kind.lower() in ("openai-compatible", "openai-completions"):
@@ -144,7 +146,7 @@ def parse_inline(spec: str) -> ModelConfig:
         name = rest if rest in ("smollm2",) else Path(rest).stem
         return _inline_config(spec, kind="local", model=rest, name=name)
     if kind == "replay":
-        return _inline_config(spec, kind="replay", model=rest, path=rest, name=Path(rest).stem)
+        return _inline_config(spec, kind="replay", model=rest, path=rest, name=replay_name(Path(rest)))
     raise UserError(f"model spec '{spec}': unknown kind '{kind}'; {SPEC_HELP}")  # not in SPEC_KINDS
 
 
@@ -161,6 +163,12 @@ def _first_error(exc: ValidationError) -> str:
     err = exc.errors()[0]
     message = str(err["msg"]).removeprefix("Value error, ")
     return message
+
+
+def replay_name(path: Path) -> str:
+    """A replay file's model name: its stem, or its folder's name for AlpacaEval's
+    `<model>/model_outputs.json`."""
+    return path.parent.name if path.name == "model_outputs.json" and path.parent.name else path.stem
 
 
 def resolve_config(spec: str, catalog: ModelCatalog | None = None) -> ModelConfig:

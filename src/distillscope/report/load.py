@@ -232,6 +232,7 @@ class AttributionRun:
     complete: bool | None
     raw: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+    bank: dict[str, Any] | None = None  # --bank runs: results.json `bank` (rse/banks/types.py BankSummary)
 
 
 Run = IceRun | RseRun | MatrixRun | AttributionRun
@@ -312,6 +313,7 @@ def _attribution_view(result: typed.Result, run_dir: Path) -> AttributionRun:
         families=list(result.families), members=result.members, models=models, alpha=result.alpha,
         evidence={f: [t.model_dump() for t in ts] for f, ts in result.evidence.items()},
         raw=result.model_dump(mode="json"), notes=_notes(result, *result.warnings), **_common(result, run_dir),
+        bank=result.bank.model_dump(mode="json") if result.bank is not None else None,
     )  # fmt: skip
 
 

@@ -7,6 +7,7 @@ Model text is untrusted here too: it is escaped so that a Markdown renderer show
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from distillscope.report import evidence as ev
 from distillscope.report.build import (
@@ -61,6 +62,25 @@ def cell(score: Score | None, digits: int = 3) -> str:
         if score.differs:
             text += " **(differs)**"
     return text
+
+
+def _bank_lines(bank: dict[str, Any]) -> list[str]:
+    """The reference bank of a `--bank` run: its models per family, controls, and who was left out."""
+    manifest = f", manifest {escape(bank['manifest'])}" if bank.get("manifest") else ""
+    out = [
+        f"#### Reference bank: {escape(bank['source'])} ({escape(bank['layout'])} layout, "
+        f"{bank['models']} models{manifest})",
+        "",
+    ]
+    rows = [[escape(f), ", ".join(escape(m) for m in ms)] for f, ms in bank["families"].items()]
+    if bank.get("controls"):
+        rows.append(["controls (independent)", ", ".join(escape(m) for m in bank["controls"])])
+    out += _table(["Family", "Bank models"], rows)
+    if bank.get("left_out"):
+        out += _table(
+            ["Left out", "Why"], [[escape(x["model"]), escape(x["reason"])] for x in bank["left_out"]]
+        )
+    return out
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -189,6 +209,8 @@ def render_markdown(report: Report) -> str:
                 for m in arun.models
             ],
         )
+        if arun.bank:
+            out += _bank_lines(arun.bank)
     verdicts = report.distillation
     if verdicts:
         out += [

@@ -54,7 +54,7 @@ class RseCommon:
             raise UserError(f"--temperature must be at least 0, got {self.temperature}")
         if self.sample is not None and self.sample < 1:
             raise UserError(f"--sample must be at least 1, got {self.sample}")
-        if not self.datasets:
+        if not self.datasets and not self.prompts_elsewhere():
             raise UserError("give at least one --dataset NAME=PATH (or --dataset examples=builtin)")
         check_mode(self.structured)
         from distillscope.rse.offline.embed import ENCODERS
@@ -70,6 +70,10 @@ class RseCommon:
             raise UserError("give either --judge or --judges, not both")
         if self.judge_max_chars < 1:
             raise UserError(f"--judge-max-chars must be at least 1, got {self.judge_max_chars}")
+
+    def prompts_elsewhere(self) -> bool:
+        """Whether the prompts come from somewhere other than `datasets` (a bank's own prompts)."""
+        return False
 
     @property
     def turns(self) -> SharegptTurns:
@@ -206,13 +210,25 @@ class RseAttributeSettings(RseCommon):
     controls: list[str] = field(default_factory=list)  # independent models: calibrate "distilled from"
     alpha: float = 0.05
     features: str = "word"
+    bank: str | None = None  # a folder of published answers, or hf:NAME[:split] (rse/banks)
+    bank_manifest: str | None = None  # YAML: placements, controls, models left out
+
+    def prompts_elsewhere(self) -> bool:
+        return bool(self.bank)
 
     def validate(self) -> None:
         from distillscope.rse.attribution.features import FEATURE_SETS
 
-        if len(self.families) < 2:
+        if self.bank is not None and not self.bank.strip():
+            raise UserError("--bank: give a folder of published answers or hf:NAME[:split]")
+        if self.bank_manifest and not self.bank:
+            raise UserError("--bank-manifest needs --bank")
+        if self.bank and self.datasets:
+            raise UserError("--bank brings its own prompts: leave out --dataset")
+        if len(self.families) < 2 and not self.bank:
             raise UserError(
-                f"rse attribute needs at least two families (--family NAME=SPEC), got {len(self.families)}"
+                f"rse attribute needs at least two families (--family NAME=SPEC or --bank SOURCE), "
+                f"got {len(self.families)}"
             )
         if not self.tests:
             raise UserError("rse attribute needs at least one --test model")
@@ -225,21 +241,37 @@ class RseAttributeSettings(RseCommon):
     def record(self) -> dict[str, Any]:
         return {
             "families": self.families, "tests": self.tests, "controls": self.controls, "alpha": self.alpha,
-            "features": self.features, **super().record(),
+            "features": self.features, "bank": self.bank, "bank_manifest": self.bank_manifest,
+            **super().record(),
         }  # fmt: skip
 
 
 async def run_attribution_stage(ctx: RunContext, s: RseAttributeSettings) -> AttributionResult:
     """`rse attribute` in `ctx.out`: the families' and test models' answers, the cross-fitted classifier,
-    the tests; writes and returns the result."""
+    the tests; writes and returns the result. With a bank, its models are the families (and
+    controls), its prompts the dataset (rse/banks)."""
     from distillscope.rse.attribution.features import DEFAULT_FEATURES, FEATURE_SETS
     from distillscope.rse.attribution.runner import check_control_answers, check_roles, run_attribution
 
     s.validate()
-    datasets = load_datasets(s.datasets, sample=s.sample, seed=s.seed, sharegpt_turns=s.turns)
     groups = {name: _contestants(ctx, specs, s) for name, specs in s.families.items()}
     tests = _contestants(ctx, s.tests, s)
     controls = _contestants(ctx, s.controls, s)
+    bank_summary, notes = None, []
+    if s.bank:
+        bank, plan, manifest = _resolve_bank(ctx, s, tests)
+        datasets = [bank.dataset]
+        for family, models in plan.families.items():
+            groups.setdefault(family, []).extend(_bank_contestants(ctx, models, s))
+        controls = [*controls, *_bank_contestants(ctx, plan.controls, s)]
+        bank_summary, notes = plan.summary(bank, manifest), plan.warnings
+        if len(groups) < 2:
+            raise UserError(
+                f"--bank {s.bank}: the bank places its models in {len(groups)} family(ies) "
+                f"({', '.join(groups) or 'none'}); attribution needs two or more (place models with --bank-manifest)"
+            )
+    else:
+        datasets = load_datasets(s.datasets, sample=s.sample, seed=s.seed, sharegpt_turns=s.turns)
     # bad roles and answerless controls are refused before the directory is claimed for these settings
     check_roles(groups, tests, controls)
     check_control_answers(controls, datasets)
@@ -248,5 +280,38 @@ async def run_attribution_stage(ctx: RunContext, s: RseAttributeSettings) -> Att
     features = next((f for f in FEATURE_SETS if f == s.features), DEFAULT_FEATURES)
     return await run_attribution(
         ctx, families=groups, tests=tests, controls=controls, datasets=datasets, alpha=s.alpha,
-        seed=s.seed, features=features, settings=settings,
+        seed=s.seed, features=features, settings=settings, bank=bank_summary, notes=notes,
     )  # fmt: skip
+
+
+def _resolve_bank(ctx: RunContext, s: RseAttributeSettings, tests: list[Any]) -> tuple[Any, Any, Any]:
+    """(bank, plan, manifest) of `--bank`; bad input is refused before any call. A bank model is a
+    test model when the names match or the test replays the very file of the bank model's answers."""
+    from pathlib import Path
+
+    from distillscope.rse.banks import load_bank, load_manifest, plan_bank
+    from distillscope.rse.banks.grouping import IS_TEST
+
+    assert s.bank
+    bank = load_bank(s.bank, work=ctx.out, sample=s.sample, seed=s.seed)
+    manifest = load_manifest(Path(s.bank_manifest).expanduser()) if s.bank_manifest else None
+    replayed = {
+        Path(t.backend.path).resolve() for t in tests if isinstance(getattr(t.backend, "path", None), Path)
+    }
+    names = {t.name for t in tests} | {m.name for m in bank.models if m.path.resolve() in replayed}
+    plan = plan_bank(bank, tests=names, manifest=manifest)
+    both = [item.model for item in plan.left_out if item.reason == IS_TEST]
+    if both:
+        plan.warnings.append(f"left out of the bank, since they are test models: {', '.join(both)}")
+    return bank, plan, manifest
+
+
+def _bank_contestants(ctx: RunContext, models: list[Any], s: RseCommon) -> list[Any]:
+    from distillscope.rse.runner import Contestant
+
+    params = s.params()
+    out = []
+    for model in models:
+        backend = ctx.model(model.spec, name=model.name, system_prompt=s.system_prompt, params=params)
+        out.append(Contestant(backend.name, backend, params))
+    return out

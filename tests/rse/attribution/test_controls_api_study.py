@@ -21,9 +21,9 @@ def test_api_attribute_with_controls(tmp_path: Path) -> None:
         return f"replay:{folder / name}.jsonl"
 
     result = ds.rse.attribute(
-        {"a": [spec("a1"), spec("a2")], "b": [spec("b1"), spec("b2")]},
         [spec("copycat")],
-        {"mt": str(folder / "question.jsonl")},
+        families={"a": [spec("a1"), spec("a2")], "b": [spec("b1"), spec("b2")]},
+        datasets={"mt": str(folder / "question.jsonl")},
         controls=[spec(c) for c in CONTROLS],
         out=tmp_path / "run",
         seed=2,

@@ -87,7 +87,40 @@ def make_vectoriser(features: FeatureSet = DEFAULT_FEATURES) -> Any:
         )
     if "style" in features:
         parts.append(("style", make_pipeline(FunctionTransformer(style_matrix), StandardScaler())))
-    return FeatureUnion(parts)
+    return FeatureUnion(_cached(parts))
+
+
+def _cached(parts: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """With a feature cache active (featurecache.using), each part analyses an answer once."""
+    from functools import partial
+
+    from distillscope.rse.attribution import featurecache
+
+    cache = featurecache.active()
+    if cache is None:
+        return parts
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+    out: list[tuple[str, Any]] = []
+    for name, part in parts:
+        if isinstance(part, TfidfVectorizer):
+            out.append((name, featurecache.CachedTfidf(part, featurecache.part_key(name, part), cache)))
+        elif name == "style":
+            styles = FunctionTransformer(partial(_cached_styles, cache))
+            out.append((name, make_pipeline(styles, StandardScaler())))
+        else:
+            out.append((name, part))
+    return out
+
+
+def _cached_styles(cache: Any, texts: Sequence[str]) -> NDArray[np.float64]:
+    from distillscope.rse.offline.style import profile
+
+    if not len(texts):
+        return np.zeros((0, 15))
+    return np.asarray(cache.vectors("style:v1", lambda t: profile(t).vector, list(texts)), dtype=np.float64)
 
 
 class WordCounts:

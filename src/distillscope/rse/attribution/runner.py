@@ -8,6 +8,8 @@ Files in the run directory (results.json last and atomically):
     features.json        the most telling features per family (evidence; from a fit on all family answers)
     results.json         AttributionResult: per test model and family the score, ci95, p_value; predicted;
                          with --control, each model's decision and each control's (itself left out)
+
+Beside the ledger, `ledger.features.sqlite` keeps each answer's extracted features (featurecache.py).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from distillscope.engine.run import RunContext, write_json, write_jsonl
 from distillscope.errors import BudgetExhausted, UserError
 from distillscope.results.base import RunSummary
+from distillscope.rse.attribution import featurecache
 from distillscope.rse.attribution.analysis import (
     METHOD,
     attribute,
@@ -30,7 +33,10 @@ from distillscope.rse.attribution.analysis import (
 from distillscope.rse.attribution.controls import MIN_CONTROLS
 from distillscope.rse.attribution.crossfit import Doc, telling_features
 from distillscope.rse.attribution.features import DEFAULT_FEATURES, FeatureSet
+from distillscope.rse.attribution.featurestore import FeatureStore
+from distillscope.rse.attribution.featurestore import store_path as feature_store_path
 from distillscope.rse.attribution.types import AttributionResult, TellingFeature
+from distillscope.rse.banks.types import BankSummary
 from distillscope.rse.datasets import Dataset
 from distillscope.rse.responses import ModelAnswers
 from distillscope.rse.runner import Contestant, answer_all, check_names, require_some_answers
@@ -128,9 +134,12 @@ async def run_attribution(
     seed: int = 0,
     features: FeatureSet = DEFAULT_FEATURES,
     settings: dict[str, Any] | None = None,
+    bank: BankSummary | None = None,
+    notes: Sequence[str] = (),
 ) -> AttributionResult:
     """The whole run; returns what it wrote to results.json. `controls`: models known not to be
-    trained on any family's outputs; they never train a family, they calibrate the decision."""
+    trained on any family's outputs; they never train a family, they calibrate the decision. `bank`
+    and `notes` (warnings of the bank resolution) are recorded as they are."""
     check_roles(families, tests, controls)
     names = list(families)
     members = [(family, c) for family, group in families.items() for c in group]
@@ -141,6 +150,7 @@ async def run_attribution(
         datasets={d.name: d.summary() for d in datasets},
         method={**METHOD, "features": features},
         settings=settings or {},
+        bank=bank,
     )
     try:
         everyone = await answer_all(ctx, [*(c for _, c in members), *tests, *controls], datasets)
@@ -164,9 +174,20 @@ async def run_attribution(
         test_docs = {m.name: docs_of(m) for m in test_answers}
         control_docs = {m.name: docs_of(m) for m in control_answers}
         log.info("attribution: cross-fitting on %d family answers", len(family_docs))
-        found = attribute(
-            family_docs, test_docs, control_docs=control_docs, alpha=alpha, seed=seed, features=features
-        )
+        store = FeatureStore(feature_store_path(ctx.ledger.path))
+        try:
+            with featurecache.using(featurecache.FeatureCache(store)):
+                found = attribute(
+                    family_docs,
+                    test_docs,
+                    control_docs=control_docs,
+                    alpha=alpha,
+                    seed=seed,
+                    features=features,
+                )
+                evidence = telling_features(family_docs, seed=seed, features=features, counted=found.counted)
+        finally:
+            store.close()
         for m in test_answers:
             found.models[m.name].n_missing = m.missing()["count"]
         for m in control_answers:
@@ -176,6 +197,7 @@ async def run_attribution(
         result.held_out = found.held_out
         result.held_out_members = found.held_out_members
         result.warnings = [
+            *notes,
             *separability_warnings(found.held_out),
             *member_warnings(found.held_out_members, family_docs, alpha),
             *control_warnings(found.controls),
@@ -183,7 +205,6 @@ async def run_attribution(
         for warning in result.warnings:
             log.warning("rse attribute: %s", warning)
         write_jsonl(ctx.out / "probabilities.jsonl", probability_rows(found.fit, list(found.controls)))
-        evidence = telling_features(family_docs, seed=seed, features=features, counted=found.counted)
         write_json(ctx.out / "features.json", evidence)
         result.evidence = {f: [TellingFeature(**x) for x in items[:10]] for f, items in evidence.items()}
         result.complete = True

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from distillscope.results.base import Result
 from distillscope.results.registry import register
+from distillscope.rse.banks.types import BankSummary
 
 
 class FamilyProbability(BaseModel):
@@ -89,6 +90,10 @@ class AttributionResult(Result):
         "the run's own false-positive check",
     )
     evidence: dict[str, list[TellingFeature]] = Field(default_factory=dict)
+    bank: BankSummary | None = Field(
+        default=None,
+        description="--bank runs: the bank, its models per family, its controls, and the models left out and why",
+    )
     datasets: dict[str, Any] = Field(default_factory=dict)
     missing: dict[str, Any] = Field(default_factory=dict)
     method: dict[str, Any] = Field(default_factory=dict)

@@ -1,0 +1,70 @@
+"""AlpacaEval layout: one `model_outputs.json` per model (`results/<model>/model_outputs.json`, as
+AlpacaEval publishes them), or a folder of such files. Rows are `{instruction, output, generator,
+dataset}`; a model is named by its `generator` (else its folder, else its file). The bank's prompts
+are the instructions, in the order first seen; answers are matched to them by text.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from distillscope.errors import UserError
+from distillscope.records import iter_records
+from distillscope.rse.banks.types import Bank, BankModel
+from distillscope.rse.datasets import Dataset, Row, read_prompts
+
+OUTPUTS = "model_outputs.json"
+
+
+def output_files(source: Path) -> list[Path]:
+    """`source` itself (a file), or its `*/model_outputs.json`, or its `*.json` files."""
+    if source.is_file():
+        return [source]
+    nested = sorted(source.glob(f"*/{OUTPUTS}"))
+    return nested or sorted(source.glob("*.json"))
+
+
+def _normalised(text: str) -> str:
+    return " ".join(text.split())
+
+
+def load_alpaca(source: Path, name: str) -> Bank:
+    files = output_files(source)
+    if not files:
+        raise UserError(
+            f"{source}: no model answers in the bank (expected <model>/{OUTPUTS} files, *.json AlpacaEval "
+            "outputs, or question.jsonl with model_answer/<model>.jsonl)"
+        )
+    rows: dict[str, Row] = {}
+    models: list[BankModel] = []
+    seen: dict[str, Path] = {}
+    for path in files:
+        model: str | None = None
+        count = 0
+        for record in iter_records(path, what="AlpacaEval outputs"):
+            instruction, output = record.data.get("instruction"), record.data.get("output")
+            if not isinstance(instruction, str) or not instruction.strip():
+                raise record.error("expected the prompt as text 'instruction'", "instruction")
+            if not isinstance(output, str):
+                raise record.error("expected the answer as text 'output'", "output")
+            if model is None:
+                generator = record.data.get("generator")
+                fallback = path.parent.name if path.name == OUTPUTS else path.stem
+                model = str(generator) if isinstance(generator, str) and generator.strip() else fallback
+            key = _normalised(instruction)
+            if key not in rows:
+                category = record.data.get("dataset")
+                data = {"prompt": instruction, "category": category if isinstance(category, str) else ""}
+                rows[key] = Row(record.where, record.line, data)
+            count += 1
+        if model is None or not count:
+            raise UserError(f"{path}: bank model '{model or path.stem}' has no answers")
+        if model.lower() in seen:
+            raise UserError(
+                f"{path}: duplicate model name '{model}' in the bank (also {seen[model.lower()]})"
+            )
+        seen[model.lower()] = path
+        models.append(BankModel(model, path))
+    _fmt, prompts = read_prompts(rows.values(), name)
+    dataset = Dataset(name=name, source=str(source), format="alpacaeval", prompts=prompts, total=len(prompts))
+    return Bank(str(source), "alpacaeval", dataset, models)

@@ -1,0 +1,38 @@
+"""`--bank SOURCE` -> a `Bank`: the layout is read from what the folder holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from distillscope.errors import UserError
+from distillscope.rse.banks.alpaca import load_alpaca
+from distillscope.rse.banks.fastchat import is_fastchat, load_fastchat
+from distillscope.rse.banks.hf import HF_PREFIX, materialise_hf
+from distillscope.rse.banks.types import Bank
+from distillscope.rse.datasets import sample_prompts
+
+
+def bank_name(source: str) -> str:
+    """The dataset name of a bank's prompts: its folder's name (`hf:` banks: the dataset's)."""
+    if source.startswith(HF_PREFIX):
+        return source[len(HF_PREFIX) :].split(":")[0].replace("/", "-") or "bank"
+    path = Path(source).expanduser()
+    return (path.stem if path.is_file() else path.resolve().name) or "bank"
+
+
+def load_bank(source: str, *, work: Path | None = None, sample: int | None = None, seed: int = 0) -> Bank:
+    """Read the bank at `source` (a folder, a file of AlpacaEval outputs, or `hf:NAME[:split]`,
+    which is written under `work` first); `sample` prompts are chosen as `--sample` does."""
+    name = bank_name(source)
+    if source.startswith(HF_PREFIX):
+        if work is None:
+            raise UserError(f"--bank '{source}': a Hugging Face bank needs a run directory to unpack into")
+        bank = load_alpaca(materialise_hf(source, work / "bank"), name)
+        bank.source = source
+    else:
+        path = Path(source).expanduser()
+        if not path.exists():
+            raise UserError(f"--bank {source}: no such folder")
+        bank = load_fastchat(path, name) if path.is_dir() and is_fastchat(path) else load_alpaca(path, name)
+    bank.dataset.prompts = sample_prompts(bank.dataset.prompts, sample, seed)
+    return bank

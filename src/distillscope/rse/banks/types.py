@@ -1,0 +1,56 @@
+"""What a reference bank holds, and what a run records about it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from distillscope.rse.datasets import Dataset
+
+
+@dataclass(frozen=True)
+class BankModel:
+    """One published model of a bank: its name and the file of its answers (read by `replay:`)."""
+
+    name: str
+    path: Path
+
+    @property
+    def spec(self) -> str:
+        return f"replay:{self.path}"
+
+
+@dataclass
+class Bank:
+    """A bank as read: its prompts (one dataset) and its models' answer files."""
+
+    source: str
+    layout: str  # "fastchat", "arena-hard-v2", "alpacaeval"
+    dataset: Dataset
+    models: list[BankModel]
+
+
+class LeftOut(BaseModel):
+    model: str
+    reason: str
+
+
+class BankSummary(BaseModel):
+    """results.json `bank`: where the families and controls of a `--bank` run came from."""
+
+    source: str = Field(description="the --bank SOURCE as given")
+    layout: str = Field(description="fastchat, arena-hard-v2 or alpacaeval")
+    manifest: str | None = Field(default=None, description="the --bank-manifest file, if any")
+    models: int = Field(description="models found in the bank")
+    families: dict[str, list[str]] = Field(
+        description="family (organisation or family id) -> its bank models"
+    )
+    placed_by: dict[str, str] = Field(
+        default_factory=dict, description="bank model -> 'registry' or 'manifest': who placed it"
+    )
+    controls: list[str] = Field(
+        default_factory=list, description="bank models the manifest marks independent"
+    )
+    left_out: list[LeftOut] = Field(default_factory=list, description="bank models not used, and why")

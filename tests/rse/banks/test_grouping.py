@@ -1,0 +1,81 @@
+"""Bank models -> families by organisation, the manifest's overrides, and what is left out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from distillscope.errors import UserError
+from distillscope.rse.banks import load_bank, load_manifest, plan_bank
+from distillscope.rse.banks.grouping import IS_TEST, UNPLACED, group_name
+
+from .conftest import write_fastchat
+
+WRITERS = {
+    "gpt-4-x": "a",
+    "gpt-3.5-x": "a",
+    "gemma-7b-x": "b",
+    "gemini-pro-x": "b",
+    "claude-x": "b",
+    "zorblax-9000": None,
+    "wobble-13b": None,
+}
+
+
+def test_models_group_by_organisation(tmp_path: Path) -> None:
+    bank = load_bank(str(write_fastchat(tmp_path / "bank", WRITERS, n_prompts=3)))
+    plan = plan_bank(bank, tests={"gpt-3.5-x"})
+    families = {f: [m.name for m in group] for f, group in plan.families.items()}
+    # gemma and gemini are two families of one organisation: one group, named by the organisation
+    assert families == {
+        "anthropic": ["claude-x"],
+        "google": ["gemini-pro-x", "gemma-7b-x"],
+        "openai": ["gpt-4-x"],
+    }
+    left = {x.model: x.reason for x in plan.left_out}
+    assert left == {"gpt-3.5-x": IS_TEST, "wobble-13b": UNPLACED, "zorblax-9000": UNPLACED}
+    assert len(plan.warnings) == 1 and "wobble-13b, zorblax-9000" in plan.warnings[0]
+    assert plan.placed_by["gemma-7b-x"] == "registry" and not plan.controls
+    summary = plan.summary(bank, None)
+    assert summary.families["google"] == ["gemini-pro-x", "gemma-7b-x"] and summary.models == 7
+
+
+def test_manifest_places_overrides_and_marks_controls(tmp_path: Path) -> None:
+    bank = load_bank(str(write_fastchat(tmp_path / "bank", WRITERS, n_prompts=3)))
+    path = tmp_path / "bank.yaml"
+    path.write_text(
+        "families:\n  zorblax-9000: Zorb Labs\n  gemma-7b-x: Google DeepMind\n  claude-x: openai\n"
+        "controls: [wobble-13b]\nleave_out: [gpt-3.5-x]\n",
+        encoding="utf-8",
+    )
+    plan = plan_bank(bank, manifest=load_manifest(path))
+    families = {f: [m.name for m in group] for f, group in plan.families.items()}
+    # a known organisation (any alias) joins its group; an unknown one is a family of its own
+    assert families == {
+        "Zorb Labs": ["zorblax-9000"],
+        "google": ["gemini-pro-x", "gemma-7b-x"],
+        "openai": ["claude-x", "gpt-4-x"],  # members in the bank's (file) order
+    }
+    assert [m.name for m in plan.controls] == ["wobble-13b"] and not plan.warnings
+    assert plan.placed_by["claude-x"] == "manifest" and plan.placed_by["gpt-4-x"] == "registry"
+    assert [x.model for x in plan.left_out] == ["gpt-3.5-x"]
+
+
+def test_manifest_naming_a_model_not_in_the_bank(tmp_path: Path) -> None:
+    bank = load_bank(str(write_fastchat(tmp_path / "bank", {"gpt-4-x": "a", "claude-x": "b"}, n_prompts=2)))
+    path = tmp_path / "bank.yaml"
+    path.write_text("controls: [dolly-v9]\n", encoding="utf-8")
+    with pytest.raises(UserError, match=r"bank\.yaml: field 'controls': model 'dolly-v9' is not in the bank"):
+        plan_bank(bank, manifest=load_manifest(path))
+    path.write_text("families: {claude-x: openai}\ncontrols: [claude-x]\n", encoding="utf-8")
+    with pytest.raises(UserError, match="under both 'families' and 'controls'"):
+        plan_bank(bank, manifest=load_manifest(path))
+    path.write_text("familes: {claude-x: openai}\n", encoding="utf-8")
+    with pytest.raises(UserError, match="field 'familes': unknown key"):
+        load_manifest(path)
+
+
+def test_group_names_read_as_words() -> None:
+    assert group_name("Alibaba Cloud") == "alibaba-cloud" and group_name("01.AI") == "01-ai"
+    assert group_name("OpenAI") == "openai"

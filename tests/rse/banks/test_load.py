@@ -1,0 +1,51 @@
+"""Each published layout loads as a bank: prompts as one dataset, one model per answer file."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from distillscope.models.spec import build_backend
+from distillscope.models.types import Message, ModelRequest
+from distillscope.rse.banks import load_bank
+
+from .conftest import fastchat_to_alpaca, write_arena_hard_v2, write_fastchat
+
+
+def _replay(spec: str, prompt_id: str, text: str) -> str:
+    backend = build_backend(spec)
+    request = ModelRequest(messages=[Message(role="user", content=text)], prompt_id=prompt_id)
+    return asyncio.run(backend.generate(request)).text
+
+
+def test_fastchat_layout(tmp_path: Path) -> None:
+    folder = write_fastchat(tmp_path / "mt-synth", {"gpt-4-x": "a", "claude-x": "b"}, n_prompts=6)
+    bank = load_bank(str(folder))
+    assert bank.layout == "fastchat" and bank.dataset.name == "mt-synth"
+    assert [m.name for m in bank.models] == ["claude-x", "gpt-4-x"]
+    assert len(bank.dataset.prompts) == 6 and bank.dataset.prompts[0].followups  # two turns
+    assert load_bank(str(folder), sample=3, seed=1).dataset.prompts.__len__() == 3
+
+
+def test_arena_hard_v2_layout_loads_and_replays(tmp_path: Path) -> None:
+    folder = write_arena_hard_v2(tmp_path / "arena", {"gpt-4o-x": "a", "gemma-x": "b"}, n_prompts=5)
+    bank = load_bank(str(folder))
+    assert bank.layout == "arena-hard-v2" and len(bank.dataset.prompts) == 5
+    prompt = bank.dataset.prompts[2]
+    text = _replay(bank.models[0].spec, prompt.id, prompt.messages[-1].content)
+    assert bank.models[0].name == "gemma-x" and text.startswith("Absolutely!")  # writer b
+
+
+def test_alpaca_layout_nested_and_flat(tmp_path: Path) -> None:
+    source = write_fastchat(tmp_path / "fc", {"gpt-4-x": "a", "claude-x": "b"}, n_prompts=4)
+    nested = fastchat_to_alpaca(source, tmp_path / "alpaca")
+    bank = load_bank(str(nested))
+    assert bank.layout == "alpacaeval" and [m.name for m in bank.models] == ["claude-x", "gpt-4-x"]
+    assert len(bank.dataset.prompts) == 4 and not bank.dataset.prompts[0].followups
+    prompt = bank.dataset.prompts[1]
+    assert _replay(bank.models[1].spec, prompt.id, prompt.messages[-1].content).startswith("Certainly!")
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for model in ("gpt-4-x", "claude-x"):
+        (flat / f"{model}.json").write_bytes((nested / model / "model_outputs.json").read_bytes())
+    assert [m.name for m in load_bank(str(flat)).models] == ["claude-x", "gpt-4-x"]
