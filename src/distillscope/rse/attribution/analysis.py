@@ -11,6 +11,7 @@ import numpy as np
 
 from distillscope.rse.attribution import controls as calibration
 from distillscope.rse.attribution import stats
+from distillscope.rse.attribution.contrasts import fit_contrasts
 from distillscope.rse.attribution.crossfit import (
     DEFAULT_FOLDS,
     DEFAULT_REPEATS,
@@ -191,30 +192,41 @@ def attribute(
     )
     start = len(family_docs)
     found: dict[str, ModelAttribution] = {}
-    prompt_scores: dict[str, calibration.PromptScores] = {}
     for name, docs in scored.items():
         rows = np.arange(start, start + len(docs))
         start += len(docs)
         groups = [d.group for d in docs]
         found[name] = attribute_model(fit.probabilities[rows], groups, fit.families, alpha=alpha, seed=seed)
-        prompt_scores[name] = calibration.prompt_scores(name, fit.probabilities[rows], groups)
     models = {name: found[name] for name in test_docs}
     controls = {name: found[name] for name in controls_in}
-    for name, result in models.items():
-        test = (
-            calibration.judge_against(prompt_scores[name], [prompt_scores[c] for c in controls], fit.families)
-            if controls
-            else None
+    contrasts = (
+        fit_contrasts(
+            family_docs,
+            controls_in,
+            test_docs,
+            folds=folds,
+            seed=seed,
+            counted=counted,
+            pairs=len(controls_in) - 1 >= calibration.MIN_CONTROLS,
         )
+        if len(controls_in) >= calibration.MIN_CONTROLS
+        else None
+    )
+    for name, result in models.items():
+        test = calibration.judge_against(name, list(controls), contrasts) if contrasts else None
         result.decision = calibration.decide(
             test, resembles=result.predicted, n_controls=len(controls), alpha=alpha
         )
     for name, result in controls.items():
-        others = [prompt_scores[c] for c in controls if c != name]
+        others = [c for c in controls if c != name]
+        test = (
+            calibration.judge_against(name, others, contrasts)
+            if contrasts and len(others) >= calibration.MIN_CONTROLS
+            else None
+        )
         result.decision = calibration.decide(
-            calibration.judge_against(prompt_scores[name], others, fit.families),
-            resembles=result.predicted, n_controls=len(others), alpha=alpha,
-        )  # fmt: skip
+            test, resembles=result.predicted, n_controls=len(others), alpha=alpha
+        )
     members = (
         held_out_members(
             family_docs,

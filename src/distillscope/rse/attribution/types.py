@@ -36,6 +36,12 @@ class Decision(BaseModel):
         "no-controls: run without --control, so no distillation claim is made"
     )
     reason: str | None = None
+    scores: dict[str, float] | None = Field(
+        default=None,
+        description="per family: the resemblance score used to rank models, mean P(family rather than "
+        "independent) from the classifiers trained on the family against the controls (each without "
+        "this model and one control); null without a test against controls",
+    )
 
 
 class ModelAttribution(BaseModel):
