@@ -89,14 +89,18 @@ def judge_against(model: str, controls: Sequence[str], fits: ContrastScores) -> 
     p_t: dict[str, float | None] = {}
     n_prompts: list[int] = []
     for family in fits.families:
-        own, diffs = [], []
+        # the ranking score: P(F) from classifiers trained on F against n - 1 controls, never on this
+        # model (a test model: one per control, averaged; a control: the one without it), so the
+        # scores of test models and controls are on the same footing
+        ranking = [fits.prompts(family, frozenset([c]), model) for c in controls] if not base else []
+        ranking = ranking or [fits.prompts(family, base, model)]
+        own = [float(np.mean(list(r.values()))) for r in ranking if r]
+        diffs = []
         for c in controls:
             left_out = base | {c}
             mine, theirs = fits.prompts(family, left_out, model), fits.prompts(family, left_out, c)
             common = [g for g in mine if g in theirs]
             n_prompts.append(len(common))
-            if mine:
-                own.append(float(np.mean(list(mine.values()))))
             diffs.append(float(np.mean([mine[g] - theirs[g] for g in common])) if common else float("nan"))
         score[family] = float(np.mean(own)) if own else float("nan")
         contrasts[family] = diffs
