@@ -29,7 +29,7 @@ METHOD = {
     "score": "mean over prompts of P(family); 95% percentile bootstrap over prompts",
     "p_value": "one-sided sign-flip test over prompts of P(family) - mean P(other families) <= 0",
     "decision": "predicted: the single family with Holm-adjusted p < alpha, else null (abstain)",
-    "controls": "decision.distilled_from: the single family whose resemblance score (mean over prompts of P(family) minus the controls' mean there) exceeds the independent controls' by a one-sided prediction t-test over models (n - 1 df, Holm over families); each control judged the same way with itself left out",
+    "controls": "decision.distilled_from: per family F and control c_i, a classifier of F's members against the other controls (balanced classes, cross-fitted over prompts, never trained on the model or c_i) scores the model and c_i; d_i = mean over prompts of the difference; the single family whose contrasts are above 0 by a one-sided prediction t-test over the n contrasts (mean / (sd * sqrt(1 + 1/n)), n - 1 df; Holm over families); decision.scores: mean P(F rather than independent); each control judged the same way against the others, every classifier trained without both",
     "held_out_members": "(one fold split) each member of a family with two or more is left out of training and attributed like a test model: does the family's style reach a model the classifier never saw?",
 }
 
@@ -256,8 +256,8 @@ def control_warnings(controls: Mapping[str, ModelAttribution]) -> list[str]:
     if n < 20:
         out.append(
             f"{n} controls: a rank test over models can never go below 1/({n}+1) = {1 / (n + 1):.3g}; "
-            "the decision's p-value comes from a t-test over models that assumes their effects spread "
-            "normally (20 or more controls allow an assumption-free rank test below 0.05)"
+            "the decision's p-value comes from a prediction t-test over the contrasts against each control, "
+            "which assumes the models' effects spread normally (20 or more controls allow an assumption-free rank test below 0.05)"
         )
     called = [c for c, r in controls.items() if r.decision is not None and r.decision.status == "distilled"]
     if called:
