@@ -173,7 +173,9 @@ def main() -> int:
         """The decision's ranking score: mean P(openai rather than independent)."""
         return float(decision(model)["scores"]["openai"])
 
-    called = {m for m in [*tests, *controls] if decision(m)["distilled_from"] == "openai"}
+    called = {m for m in tests if decision(m)["distilled_from"] == "openai"}
+    # a control beating the controls for any family, one or several, is a false positive
+    called |= {m for m in controls if decision(m)["status"] in ("distilled", "several")}
     rows: list[list[Any]] = []
     for part in ("A", "B"):
         pos = [m for m in parts[f"{part} tests"] if m in openai_trained]

@@ -183,3 +183,16 @@ def test_bad_controls_are_one_line_errors_and_write_no_result(
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and message in " ".join(result.output.split())
     assert not (out / "results.json").exists()
+
+
+def test_beating_the_controls_for_several_families_names_none() -> None:
+    """A model unlike every independent control can beat them for two families at once: no family is
+    named, and the wording does not say 'no more than independent models do'."""
+    test = ControlTest(
+        {"a": 0.9, "b": 0.8}, {"a": [0.5, 0.52, 0.48], "b": [0.4, 0.42, 0.38]}, {"a": 0.001, "b": 0.002}, 20
+    )
+    both = decide(test, resembles="a", n_controls=3, alpha=0.05)
+    assert both.status == "several" and both.distilled_from is None and both.resembles == "a"
+    assert "a p = " in (both.reason or "") and "b p = " in (both.reason or "")
+    assert wording(both).startswith("less like the 3 independent controls than like several families (p = ")
+    assert "no more than" not in wording(both)

@@ -259,7 +259,11 @@ def control_warnings(controls: Mapping[str, ModelAttribution]) -> list[str]:
             "the decision's p-value comes from a prediction t-test over the contrasts against each control, "
             "which assumes the models' effects spread normally (20 or more controls allow an assumption-free rank test below 0.05)"
         )
-    called = [c for c, r in controls.items() if r.decision is not None and r.decision.status == "distilled"]
+    called = [
+        c
+        for c, r in controls.items()
+        if r.decision is not None and r.decision.status in ("distilled", "several")
+    ]
     if called:
         out.append(
             f"false-positive check: {len(called)} of {n} controls, each left out of the controls, are "

@@ -156,6 +156,17 @@ def decide(
             reason=f"resembles {winner} more than the {n_controls} independent controls do "
             f"(mean contrast {_mean(test.contrasts[winner]):+.3f} in P({winner} rather than independent)); {assumption}",
         )  # fmt: skip
+    beaten = sorted(f for f, q in adjusted.items() if q < alpha)
+    if len(beaten) > 1:
+        # the contrast is F against *independent* writing: a model unlike the controls can beat them for
+        # several families at once; naming one would claim more than the test shows
+        listed = ", ".join(f"{f} p = {adjusted[f]:.3g}" for f in beaten)
+        return Decision(
+            distilled_from=None, p_value=p, n_controls=n_controls, resembles=resembles, status="several",
+            scores=scores,
+            reason=f"writes less like the {n_controls} independent controls than like several families "
+            f"({listed}): no single family is named; {assumption}",
+        )  # fmt: skip
     status: Literal["resembles", "independent"] = "resembles" if resembles is not None else "independent"
     what = (
         f"resembles {resembles}, but no more than independent models do"
@@ -180,6 +191,11 @@ def wording(decision: Decision) -> str:
         return (
             f"distilled from {decision.distilled_from} (p = {decision.p_value:.3g}, against "
             f"{decision.n_controls} independent controls)"
+        )
+    if decision.status == "several":
+        return (
+            f"less like the {decision.n_controls} independent controls than like several families "
+            f"(p = {decision.p_value:.3g}); no single family named"
         )
     if decision.status == "resembles":
         return f"resembles {decision.resembles}, but no more than independent models do"

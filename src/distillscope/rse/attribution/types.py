@@ -30,8 +30,9 @@ class Decision(BaseModel):
     p_value: float | None = Field(description="p of 'no more like the family than the controls are'")
     n_controls: int = Field(description="independent control models the decision was tested against")
     resembles: str | None = Field(description="the family the writing resembles most (no claim of training)")
-    status: Literal["distilled", "resembles", "independent", "abstain", "no-controls"] = Field(
-        description="distilled: beats the controls; resembles: leans to a family no more than the "
+    status: Literal["distilled", "several", "resembles", "independent", "abstain", "no-controls"] = Field(
+        description="distilled: beats the controls for one family; several: beats them for more than one "
+        "family, so none is named; resembles: leans to a family no more than the "
         "controls do; independent: leans to no family; abstain: too few prompts or controls; "
         "no-controls: run without --control, so no distillation claim is made"
     )
