@@ -169,7 +169,13 @@ def main() -> int:
         entry = result["models"].get(model) or result["controls"][model]
         return float(entry["probabilities"]["openai"]["score"])
 
-    called = {m for m in [*tests, *controls] if decision(m)["distilled_from"] == "openai"}
+    def r_openai(model: str) -> float:
+        """The decision's ranking score: mean P(openai rather than independent)."""
+        return float(decision(model)["scores"]["openai"])
+
+    called = {m for m in tests if decision(m)["distilled_from"] == "openai"}
+    # a control beating the controls for any family, one or several, is a false positive
+    called |= {m for m in controls if decision(m)["status"] in ("distilled", "several")}
     rows: list[list[Any]] = []
     for part in ("A", "B"):
         pos = [m for m in parts[f"{part} tests"] if m in openai_trained]
@@ -180,6 +186,7 @@ def main() -> int:
                 f"{sum(m in called for m in pos)} / {len(pos)}",
                 f"{sum(m in called for m in neg)} / {len(neg)}",
                 auc([p_openai(m) for m in pos], [p_openai(m) for m in neg]),
+                auc([r_openai(m) for m in pos], [r_openai(m) for m in neg]),
             ]
         )
     pos_all = sorted(openai_trained)
@@ -189,6 +196,7 @@ def main() -> int:
             f"{sum(m in called for m in pos_all)} / {len(pos_all)}",
             f"{sum(m in called for m in controls)} / {len(controls)}",
             auc([p_openai(m) for m in pos_all], [p_openai(m) for m in controls]),
+            auc([r_openai(m) for m in pos_all], [r_openai(m) for m in controls]),
         ]
     )
     per_model = [
@@ -197,11 +205,12 @@ def main() -> int:
             "control" if m in controls else ("OpenAI-trained" if m in openai_trained else "unlabelled"),
             "A" if m in parts["A tests"] + parts["A controls"] else "B",
             round(p_openai(m), 3),
+            round(r_openai(m), 3),
             decision(m)["status"],
             decision(m)["distilled_from"],
             decision(m)["p_value"],
         ]
-        for m in sorted([*tests, *controls], key=p_openai, reverse=True)
+        for m in sorted([*tests, *controls], key=r_openai, reverse=True)
     ]
     base = timing.get("today's code (controls as tests)")
     ours = timing["this code, --control x7"]
@@ -210,8 +219,9 @@ def main() -> int:
     cpu_ratio = round(base[1] / ours[1], 2) if base else None
     table_rows: list[tuple[str, Any]] = [
         (
-            f"{r[0]}: OpenAI-trained called distilled_from openai / controls called distilled (left out) / AUC P(openai)",
-            f"{r[1]} / {r[2]} / {r[3]}",
+            f"{r[0]}: OpenAI-trained called distilled_from openai / controls called distilled (left out) / "
+            "AUC mean P(openai) / AUC resemblance score",
+            f"{r[1]} / {r[2]} / {r[3]} / {r[4]}",
         )
         for r in rows
     ]
@@ -229,10 +239,15 @@ def main() -> int:
         f"Split fixed before any figure (seed {SPLIT_SEED}): A tests {', '.join(parts['A tests'])}; A controls "
         f"{', '.join(parts['A controls'])}; B tests {', '.join(parts['B tests'])}; B controls {', '.join(parts['B controls'])}. "
         "The method was chosen on A; B is held out.",
-        "Decision: one-sided prediction t-test over models of the resemblance score (mean P(openai) minus the "
-        "controls' per-prompt mean) against the controls' scores, n - 1 df, Holm over the three families, alpha 0.05; "
-        f"each control judged with itself left out. A rank test with {len(controls)} controls cannot go below "
-        f"1/{len(controls) + 1} = {1 / (len(controls) + 1):.3f}.",
+        "Decision: per family F and control c_i a classifier of F's members against the other controls "
+        "(cross-fitted over prompts; never trained on the test model or c_i) scores the test model and c_i; "
+        "d_i = mean over prompts of the difference; one-sided prediction t-test over the n contrasts "
+        "(mean / (sd * sqrt(1 + 1/n)), n - 1 df), Holm over the three families, alpha 0.05; each control judged "
+        f"against the other six with classifiers trained without both. A rank test with {len(controls)} controls "
+        f"cannot go below 1/{len(controls) + 1} = {1 / (len(controls) + 1):.3f}.",
+        "Before (main fe25f26, the families classifier's mean P(F) against the controls' by a prediction t-test "
+        "over models; bench run 2026-12-06 01:11 UTC): split A 0/8 OpenAI-trained called, 0/3 controls, AUC 0.875; "
+        "split B 0/9, 0/4, AUC 1.000; all 0/17, 0/7, AUC 0.933; dolly-v2-12b as --test: resembles (Holm p 0.83).",
         "Arena-Hard held-out vendor siblings: no Arena-Hard answers are available locally; `predicted` "
         "(the per-prompt test) is unchanged by this work.",
         f"Load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (shared machine).",
@@ -248,7 +263,8 @@ def main() -> int:
                     "models",
                     "OpenAI-trained called distilled_from openai",
                     "controls called distilled (each left out)",
-                    "ROC AUC of mean P(openai)",
+                    "ROC AUC of mean P(openai) (families classifier)",
+                    "ROC AUC of the resemblance score (openai vs independent)",
                 ],
                 "rows": rows,
             },
@@ -259,6 +275,7 @@ def main() -> int:
                     "kind",
                     "split",
                     "mean P(openai)",
+                    "resemblance score (openai)",
                     "status",
                     "distilled_from",
                     "p (Holm)",

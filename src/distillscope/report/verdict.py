@@ -86,7 +86,11 @@ def distillation_rows(ice_runs: list[IceRun], attribution_runs: list[Attribution
             entry.n_judged, entry.ice_run = result.n_judged, str(run.path)
     for arun in attribution_runs:
         controls = arun.raw.get("controls") or {}
-        called = [c for c, m in controls.items() if (m.get("decision") or {}).get("status") == "distilled"]
+        called = [
+            c
+            for c, m in controls.items()
+            if (m.get("decision") or {}).get("status") in ("distilled", "several")
+        ]
         summary = (
             f"{len(controls)} controls; {len(called)} called distilled, each with itself left out"
             if controls

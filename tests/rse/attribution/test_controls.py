@@ -9,75 +9,103 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from distillscope.rse.attribution.contrasts import ContrastScores, fit_contrasts
 from distillscope.rse.attribution.controls import (
     ControlTest,
-    PromptScores,
     decide,
     judge_against,
     prediction_pvalue,
-    rank_pvalue,
     wording,
 )
 
 from ..conftest import invoke, read_results
-from .conftest import write_mt_bench
-
-
-def test_rank_pvalue_never_goes_below_one_over_n_plus_one() -> None:
-    null = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]
-    assert rank_pvalue(100.0, null) == pytest.approx(1 / 8)
-    assert rank_pvalue(0.0, null) == 1.0
-    assert rank_pvalue(0.45, null) == pytest.approx(4 / 8)
+from .conftest import docs, write_mt_bench
 
 
 def test_prediction_pvalue_accounts_for_the_spread_between_models() -> None:
-    tight = [0.50, 0.51, 0.49, 0.50, 0.52, 0.48, 0.50]
-    wide = [0.30, 0.70, 0.40, 0.60, 0.50, 0.45, 0.55]
-    p_tight = prediction_pvalue(0.60, tight)
-    p_wide = prediction_pvalue(0.60, wide)
+    tight = [0.10, 0.11, 0.09, 0.10, 0.12, 0.08, 0.10]
+    wide = [-0.20, 0.40, -0.10, 0.30, 0.10, -0.05, 0.25]
+    p_tight = prediction_pvalue(tight)
+    p_wide = prediction_pvalue(wide)
     assert p_tight is not None and p_wide is not None
-    assert p_tight < 0.001 < 0.2 < p_wide  # the same distance, judged by how far models differ
-    assert prediction_pvalue(0.6, [0.5]) is None  # one control: no spread to test against
-    assert prediction_pvalue(0.6, [0.5, 0.5]) is None
+    assert p_tight < 0.001 < 0.2 < p_wide  # the same mean contrast, judged by how far the controls differ
+    assert prediction_pvalue([0.5]) is None  # one control: no spread to test against
+    assert prediction_pvalue([0.5, 0.5]) is None
 
 
-def test_prediction_pvalue_is_calibrated_for_exchangeable_models() -> None:
+def test_prediction_pvalue_is_calibrated_when_the_contrasts_share_the_model() -> None:
+    """d_i = u_X - u_i: every contrast shares X's own effect. The prediction test stays at its level;
+    an ordinary one-sample t-test over the d_i (which ignores the shared effect) would not."""
+    from scipy.stats import ttest_1samp
+
     rng = np.random.default_rng(0)
-    hits = sum(
-        (p := prediction_pvalue(float(x[0]), list(x[1:]))) is not None and p < 0.05
-        for x in rng.normal(size=(4000, 8))
-    )
+    effects = rng.normal(size=(4000, 8))
+    d = effects[:, :1] - effects[:, 1:] + rng.normal(scale=0.1, size=(4000, 7))
+    hits = sum((p := prediction_pvalue(list(row))) is not None and p < 0.05 for row in d)
+    naive = sum(ttest_1samp(row, 0.0, alternative="greater").pvalue < 0.05 for row in d)
     assert 0.04 < hits / 4000 < 0.06
+    assert naive / 4000 > 0.2
 
 
-def _scores(model: str, values: list[float], n_prompts: int = 20) -> PromptScores:
-    return PromptScores(model, {f"p{i}": np.array([v, 1 - v]) for i, v in enumerate([*values] * n_prompts)})
+def _fits(values: dict[str, float], controls: list[str], n_prompts: int = 20) -> ContrastScores:
+    """Contrast scores where every classifier gives model m the probability values[m] at every prompt."""
+    prompts = [f"p{i}" for i in range(n_prompts)]
+    sets = [frozenset([c]) for c in controls] + [
+        frozenset([a, b]) for i, a in enumerate(controls) for b in controls[i + 1 :]
+    ]
+    by_fit = {
+        ("a", e): {m: dict.fromkeys(prompts, v) for m, v in values.items() if m in e or len(e) == 1}
+        for e in sets
+    }
+    return ContrastScores(["a"], controls, by_fit, n_fits=0)
 
 
 def test_a_model_far_above_the_controls_is_distilled_and_one_among_them_is_not() -> None:
-    controls = [_scores(f"c{i}", [0.40 + 0.02 * i]) for i in range(6)]
-    far = judge_against(_scores("x", [0.9]), controls, ["a", "b"])
-    among = judge_against(_scores("y", [0.45]), controls, ["a", "b"])
+    controls = [f"c{i}" for i in range(6)]
+    values = {c: 0.40 + 0.02 * i for i, c in enumerate(controls)} | {"x": 0.9, "y": 0.45}
+    fits = _fits(values, controls)
+    far, among = judge_against("x", controls, fits), judge_against("y", controls, fits)
     assert far.n_prompts == 20 and far.p_t["a"] is not None and far.p_t["a"] < 0.01
-    assert far.p_rank["a"] == pytest.approx(1 / 7)
+    assert far.score["a"] == pytest.approx(0.9) and len(far.contrasts["a"]) == 6
     yes = decide(far, resembles="a", n_controls=6, alpha=0.05)
     no = decide(among, resembles="a", n_controls=6, alpha=0.05)
     assert yes.status == "distilled" and yes.distilled_from == "a" and yes.n_controls == 6
-    assert "1/(6+1)" in (yes.reason or "")
+    assert yes.scores == {"a": pytest.approx(0.9)}
+    assert "1/(6+1)" in (yes.reason or "") and "5 df" in (yes.reason or "")
     assert wording(yes).startswith("distilled from a (p = ") and "against 6 independent controls" in wording(
         yes
     )
     assert no.status == "resembles" and no.distilled_from is None and no.resembles == "a"
     assert wording(no) == "resembles a, but no more than independent models do"
+    # a control plays the test model against the other five, each contrast from a classifier without both
+    own = judge_against("c5", controls[:5], fits)
+    assert len(own.contrasts["a"]) == 5 and all(v > 0 for v in own.contrasts["a"])
 
 
 def test_no_controls_makes_no_claim_and_too_little_abstains() -> None:
     none = decide(None, resembles="a", n_controls=0, alpha=0.05)
     assert none.status == "no-controls" and none.distilled_from is None and none.resembles == "a"
-    few = ControlTest({"a": 1.0}, {"a": [0.0, 0.1]}, {"a": 0.001}, {"a": 1 / 3}, n_prompts=3)
+    few = ControlTest({"a": 1.0}, {"a": [0.9, 1.0]}, {"a": 0.001}, n_prompts=3)
     abstain = decide(few, resembles="a", n_controls=2, alpha=0.05)
     assert abstain.status == "abstain" and abstain.distilled_from is None
     assert wording(abstain).startswith("abstain (3 prompt(s)")
+    one = decide(None, resembles="a", n_controls=1, alpha=0.05)
+    assert one.status == "abstain" and one.distilled_from is None
+
+
+def test_the_contrast_classifiers_learn_a_family_against_independent_writing() -> None:
+    """Generated text: a copy of family a's style against independent writers that mix both styles.
+    The copy is called distilled from a; a control playing the test model is not."""
+    family = [d for m in ("a1", "a2", "b1", "b2") for d in docs(m, m[0], 24, seed=3, family=m[0])]
+    controls = [f"independent{i}" for i in range(5)]
+    control_docs = {c: docs(c, None, 24, seed=3) for c in controls}
+    fits = fit_contrasts(family, control_docs, {"copycat": docs("copycat", "a", 24, seed=3)})
+    assert fits.n_fits == 5 * 2 * (5 + 10)  # folds x families x (each control, each pair) left out
+    copy = decide(judge_against("copycat", controls, fits), resembles="a", n_controls=5, alpha=0.05)
+    assert copy.status == "distilled" and copy.distilled_from == "a" and copy.p_value is not None
+    for c in controls:
+        own = judge_against(c, [o for o in controls if o != c], fits)
+        assert decide(own, resembles="a", n_controls=4, alpha=0.05).status != "distilled"
 
 
 def _args(folder: Path, out: Path, tests: list[str], controls: list[str], *extra: str) -> list[str]:
@@ -155,3 +183,16 @@ def test_bad_controls_are_one_line_errors_and_write_no_result(
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and message in " ".join(result.output.split())
     assert not (out / "results.json").exists()
+
+
+def test_beating_the_controls_for_several_families_names_none() -> None:
+    """A model unlike every independent control can beat them for two families at once: no family is
+    named, and the wording does not say 'no more than independent models do'."""
+    test = ControlTest(
+        {"a": 0.9, "b": 0.8}, {"a": [0.5, 0.52, 0.48], "b": [0.4, 0.42, 0.38]}, {"a": 0.001, "b": 0.002}, 20
+    )
+    both = decide(test, resembles="a", n_controls=3, alpha=0.05)
+    assert both.status == "several" and both.distilled_from is None and both.resembles == "a"
+    assert "a p = " in (both.reason or "") and "b p = " in (both.reason or "")
+    assert wording(both).startswith("less like the 3 independent controls than like several families (p = ")
+    assert "no more than" not in wording(both)

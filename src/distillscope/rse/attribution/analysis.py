@@ -11,6 +11,7 @@ import numpy as np
 
 from distillscope.rse.attribution import controls as calibration
 from distillscope.rse.attribution import stats
+from distillscope.rse.attribution.contrasts import fit_contrasts
 from distillscope.rse.attribution.crossfit import (
     DEFAULT_FOLDS,
     DEFAULT_REPEATS,
@@ -28,7 +29,7 @@ METHOD = {
     "score": "mean over prompts of P(family); 95% percentile bootstrap over prompts",
     "p_value": "one-sided sign-flip test over prompts of P(family) - mean P(other families) <= 0",
     "decision": "predicted: the single family with Holm-adjusted p < alpha, else null (abstain)",
-    "controls": "decision.distilled_from: the single family whose resemblance score (mean over prompts of P(family) minus the controls' mean there) exceeds the independent controls' by a one-sided prediction t-test over models (n - 1 df, Holm over families); each control judged the same way with itself left out",
+    "controls": "decision.distilled_from: per family F and control c_i, a classifier of F's members against the other controls (balanced classes, cross-fitted over prompts, never trained on the model or c_i) scores the model and c_i; d_i = mean over prompts of the difference; the single family whose contrasts are above 0 by a one-sided prediction t-test over the n contrasts (mean / (sd * sqrt(1 + 1/n)), n - 1 df; Holm over families); decision.scores: mean P(F rather than independent); each control judged the same way against the others, every classifier trained without both",
     "held_out_members": "(one fold split) each member of a family with two or more is left out of training and attributed like a test model: does the family's style reach a model the classifier never saw?",
 }
 
@@ -191,30 +192,41 @@ def attribute(
     )
     start = len(family_docs)
     found: dict[str, ModelAttribution] = {}
-    prompt_scores: dict[str, calibration.PromptScores] = {}
     for name, docs in scored.items():
         rows = np.arange(start, start + len(docs))
         start += len(docs)
         groups = [d.group for d in docs]
         found[name] = attribute_model(fit.probabilities[rows], groups, fit.families, alpha=alpha, seed=seed)
-        prompt_scores[name] = calibration.prompt_scores(name, fit.probabilities[rows], groups)
     models = {name: found[name] for name in test_docs}
     controls = {name: found[name] for name in controls_in}
-    for name, result in models.items():
-        test = (
-            calibration.judge_against(prompt_scores[name], [prompt_scores[c] for c in controls], fit.families)
-            if controls
-            else None
+    contrasts = (
+        fit_contrasts(
+            family_docs,
+            controls_in,
+            test_docs,
+            folds=folds,
+            seed=seed,
+            counted=counted,
+            pairs=len(controls_in) - 1 >= calibration.MIN_CONTROLS,
         )
+        if len(controls_in) >= calibration.MIN_CONTROLS
+        else None
+    )
+    for name, result in models.items():
+        test = calibration.judge_against(name, list(controls), contrasts) if contrasts else None
         result.decision = calibration.decide(
             test, resembles=result.predicted, n_controls=len(controls), alpha=alpha
         )
     for name, result in controls.items():
-        others = [prompt_scores[c] for c in controls if c != name]
+        others = [c for c in controls if c != name]
+        test = (
+            calibration.judge_against(name, others, contrasts)
+            if contrasts and len(others) >= calibration.MIN_CONTROLS
+            else None
+        )
         result.decision = calibration.decide(
-            calibration.judge_against(prompt_scores[name], others, fit.families),
-            resembles=result.predicted, n_controls=len(others), alpha=alpha,
-        )  # fmt: skip
+            test, resembles=result.predicted, n_controls=len(others), alpha=alpha
+        )
     members = (
         held_out_members(
             family_docs,
@@ -244,10 +256,14 @@ def control_warnings(controls: Mapping[str, ModelAttribution]) -> list[str]:
     if n < 20:
         out.append(
             f"{n} controls: a rank test over models can never go below 1/({n}+1) = {1 / (n + 1):.3g}; "
-            "the decision's p-value comes from a t-test over models that assumes their effects spread "
-            "normally (20 or more controls allow an assumption-free rank test below 0.05)"
+            "the decision's p-value comes from a prediction t-test over the contrasts against each control, "
+            "which assumes the models' effects spread normally (20 or more controls allow an assumption-free rank test below 0.05)"
         )
-    called = [c for c, r in controls.items() if r.decision is not None and r.decision.status == "distilled"]
+    called = [
+        c
+        for c, r in controls.items()
+        if r.decision is not None and r.decision.status in ("distilled", "several")
+    ]
     if called:
         out.append(
             f"false-positive check: {len(called)} of {n} controls, each left out of the controls, are "

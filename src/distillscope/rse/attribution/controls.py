@@ -3,138 +3,109 @@
 The per-prompt test of stats.py asks whether a writer leans to family F more than to the other
 families *listed*. Every 2023 open model leaned to ChatGPT more than to Claude or PaLM, so that
 test names a family for models that never saw F's outputs. Controls are models known not to be
-trained on any family's outputs: they show how far an *independent* model resembles F.
+trained on any family's outputs; they are both the contrast and the null.
 
-For a model X, family F and prompt p let s(X, p) be X's cross-fitted P(F) on p (turns averaged).
-The controls' mean at each prompt is subtracted, the same for every model (so a prompt that every
-model answers in F's way counts for no one, and a missing answer cannot shift a model's score), and
-a model's **resemblance score** is the mean over its prompts:
+**The contrast** (contrasts.py): for each control c_i a classifier C_{F,i} learns F's members'
+answers against the answers of the *other* controls (balanced classes, cross-fitted over prompts),
+so it measures the direction that matters, F's writing versus independent writing, not F versus the
+other families. It never sees X (a test model) nor c_i. Let s_i(m, p) be its P(F) for model m at
+prompt p (turns averaged), and
 
-    r(X) = mean_p [ s(X, p) - mean_c s(c, p) ]
+    d_i = mean_p [ s_i(X, p) - s_i(c_i, p) ]      over the prompts both answered.
 
-The null hypothesis is "X is one more independent model": r(X) is exchangeable with the controls'
-r(c). Two tests of it:
+Under the null "X is one more independent model", X and c_i are exchangeable with respect to C_{F,i}
+(both unseen, both independent), so d_i is centred on 0. X's **resemblance score** (for ranking) is
+mean_i mean_p s_i(X, p).
 
-- the **rank** p-value, (1 + #{c: r(c) >= r(X)}) / (n + 1), exact under exchangeability alone,
-  can never go below 1/(n + 1): 7 controls, 0.125. It is given in the decision's reason, never
-  used to decide.
-- the **decision** p-value is a one-sided prediction t-test over models: under a random-effects
-  model (each model's r = mu + its own effect + prompt noise, effects spread normally),
-  (r(X) - mean r(c)) / (sd r(c) * sqrt(1 + 1/n)) follows Student's t with n - 1 degrees of freedom.
-  The spread between the controls' scores holds both the between-model spread and the prompt noise,
-  so the p-value accounts for both; the prompts buy power only by making each r precise, never by
-  letting the number of prompts stand in for the number of models. It relies on the normal spread of
-  model effects, which is an assumption (stated in every decision's reason), and has n - 1 degrees
-  of freedom: with few controls only a large distance from them is significant.
+**The test** of H0: E[d_i] <= 0 over the n contrasts. The d_i all share X: write d_i = u_X - u_i + e_i
+with u a model's own effect. A sign-flip or ordinary t-test over the d_i treats them as independent,
+so X's own effect u_X, common to all of them, would count n times as evidence: both are
+anti-conservative by about sqrt(n + 1) (a model that happens to write a little like F would be called
+distilled from it). The spread of the d_i holds the *controls'* effects and the prompt noise (u_X
+cancels), so the honest statistic is the **prediction t-test**
 
-Holm's correction runs over the families. `distilled_from` is the single family whose adjusted
-p-value is below alpha. A control is judged the same way with itself left out of the controls:
-the run's own false-positive check.
+    t = mean(d) / (sd(d) * sqrt(1 + 1/n)),   n - 1 df, one-sided,
+
+which adds X's own effect back at the controls' spread: it assumes that the models' effects spread
+normally and that X's spreads like a control's (exchangeability), stated in every decision's reason.
+With few controls only a large distance is significant; the prompts make each d_i precise but never
+stand in for models. A rank test over models would need no normality but can never go below
+1/(n + 1) (7 controls: 0.125).
+
+Holm's correction runs over the families; `distilled_from` is the single family below alpha. A control
+is judged the same way with itself playing X against the other n - 1 controls, each classifier trained
+without both: the run's own false-positive check.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from numpy.typing import NDArray
 
 from distillscope.rse.attribution import stats
+from distillscope.rse.attribution.contrasts import ContrastScores
 from distillscope.rse.attribution.types import Decision
 
-MIN_CONTROLS = 2  # a t-test over models needs a spread: two controls at the very least
+MIN_CONTROLS = 2  # a t-test over contrasts needs a spread: two controls at the very least
 MIN_PROMPTS = 10  # fewer prompts answered in common with the controls: abstain
 
 
-@dataclass(frozen=True)
-class PromptScores:
-    """One model's cross-fitted P(family) per prompt (turns averaged): prompt -> one value per family."""
-
-    model: str
-    by_prompt: Mapping[str, NDArray[np.float64]]
-
-
-def prompt_scores(model: str, probabilities: NDArray[np.float64], groups: Sequence[str]) -> PromptScores:
-    """Average a model's answer probabilities (rows, one column per family) per prompt group."""
-    sums: dict[str, NDArray[np.float64]] = {}
-    counts: dict[str, int] = {}
-    for row, group in zip(probabilities, groups, strict=True):
-        sums[group] = sums.get(group, np.zeros(probabilities.shape[1])) + row
-        counts[group] = counts.get(group, 0) + 1
-    return PromptScores(model, {g: sums[g] / counts[g] for g in sums})
-
-
-def control_means(controls: Sequence[PromptScores]) -> dict[str, NDArray[np.float64]]:
-    """Per prompt: the controls' mean P(family) (over the controls that answered it)."""
-    groups: dict[str, list[NDArray[np.float64]]] = {}
-    for c in controls:
-        for group, values in c.by_prompt.items():
-            groups.setdefault(group, []).append(values)
-    return {g: np.mean(v, axis=0) for g, v in groups.items()}
-
-
-def resemblance(
-    model: PromptScores, centre: Mapping[str, NDArray[np.float64]], k: int
-) -> tuple[NDArray[np.float64], int]:
-    """r(model) per family of `k` (mean over prompts of its P(F) minus the controls' mean at that
-    prompt), and the number of prompts it rests on (those some control answered too)."""
-    diffs = [values - centre[g] for g, values in model.by_prompt.items() if g in centre]
-    if not diffs:
-        return np.full(k, np.nan), 0
-    return np.mean(diffs, axis=0), len(diffs)
-
-
-def rank_pvalue(x: float, null: Sequence[float]) -> float:
-    """(1 + #{null >= x}) / (n + 1): exact under exchangeability, never below 1 / (n + 1)."""
-    return (1 + sum(1 for v in null if v >= x - 1e-12)) / (len(null) + 1)
-
-
-def prediction_pvalue(x: float, null: Sequence[float]) -> float | None:
-    """One-sided p of "x is one more draw like `null`" (prediction t-test, n - 1 df); None when the
-    null has no spread to test against."""
+def prediction_pvalue(contrasts: Sequence[float]) -> float | None:
+    """One-sided p of "X is one more independent model" from its contrasts against each control
+    (prediction t-test, n - 1 df); None with fewer than two contrasts or no spread."""
     from scipy.stats import t as student
 
-    values = np.asarray(null, dtype=float)
+    values = np.asarray(contrasts, dtype=float)
+    values = values[np.isfinite(values)]
     n = values.size
     if n < MIN_CONTROLS:
         return None
     sd = float(values.std(ddof=1))
     if not np.isfinite(sd) or sd <= 0:
         return None
-    t = (x - float(values.mean())) / (sd * np.sqrt(1 + 1 / n))
+    t = float(values.mean()) / (sd * np.sqrt(1 + 1 / n))
     return float(student.sf(t, n - 1))
 
 
 @dataclass
 class ControlTest:
-    """Per family: the model's resemblance score, the controls' scores, and both p-values."""
+    """Per family: the model's resemblance score, its contrasts against each control, the p-value."""
 
     score: dict[str, float]
-    control_scores: dict[str, list[float]]
+    contrasts: dict[str, list[float]]
     p_t: dict[str, float | None]
-    p_rank: dict[str, float]
     n_prompts: int
 
 
-def judge_against(
-    model: PromptScores, controls: Sequence[PromptScores], families: Sequence[str]
-) -> ControlTest:
-    """`model` against `controls` (none of which is `model`). Everyone is centred on the same
-    per-prompt control means, so with complete answers the t statistic is exactly the textbook
-    prediction test on the models' mean P(F)."""
-    centre = control_means(controls)
-    own, n_prompts = resemblance(model, centre, len(families))
-    null = [resemblance(c, centre, len(families))[0] for c in controls]
-    score, control_scores, p_t, p_rank = {}, {}, {}, {}
-    for j, family in enumerate(families):
-        column = [float(v[j]) for v in null]
-        score[family] = float(own[j])
-        control_scores[family] = column
-        p_t[family] = prediction_pvalue(float(own[j]), column) if n_prompts else None
-        p_rank[family] = rank_pvalue(float(own[j]), column)
-    return ControlTest(score, control_scores, p_t, p_rank, n_prompts)
+def judge_against(model: str, controls: Sequence[str], fits: ContrastScores) -> ControlTest:
+    """`model` (a test model, or a control playing one) against `controls` (none of which is it):
+    one contrast per control, each from the classifier trained without the model and that control."""
+    base = frozenset([model]) if model in fits.controls else frozenset()
+    score: dict[str, float] = {}
+    contrasts: dict[str, list[float]] = {}
+    p_t: dict[str, float | None] = {}
+    n_prompts: list[int] = []
+    for family in fits.families:
+        # the ranking score: P(F) from classifiers trained on F against n - 1 controls, never on this
+        # model (a test model: one per control, averaged; a control: the one without it), so the
+        # scores of test models and controls are on the same footing
+        ranking = [fits.prompts(family, frozenset([c]), model) for c in controls] if not base else []
+        ranking = ranking or [fits.prompts(family, base, model)]
+        own = [float(np.mean(list(r.values()))) for r in ranking if r]
+        diffs = []
+        for c in controls:
+            left_out = base | {c}
+            mine, theirs = fits.prompts(family, left_out, model), fits.prompts(family, left_out, c)
+            common = [g for g in mine if g in theirs]
+            n_prompts.append(len(common))
+            diffs.append(float(np.mean([mine[g] - theirs[g] for g in common])) if common else float("nan"))
+        score[family] = float(np.mean(own)) if own else float("nan")
+        contrasts[family] = diffs
+        p_t[family] = prediction_pvalue(diffs)
+    return ControlTest(score, contrasts, p_t, min(n_prompts, default=0))
 
 
 def decide(
@@ -145,14 +116,13 @@ def decide(
     alpha: float,
 ) -> Decision:
     """The decision and its wording from a test against the controls (None: no controls given)."""
-    if test is None:
+    if test is None and n_controls == 0:
         return Decision(
             distilled_from=None, p_value=None, n_controls=0, resembles=resembles, status="no-controls",
             reason="run without --control: no independent models to compare with, so no 'distilled from' "
             "claim is made; resemblance to the families only",
         )  # fmt: skip
-    floor = 1 / (n_controls + 1)
-    if n_controls < MIN_CONTROLS:
+    if test is None or n_controls < MIN_CONTROLS:
         return Decision(
             distilled_from=None, p_value=None, n_controls=n_controls, resembles=resembles, status="abstain",
             reason=f"{n_controls} control(s): a test over models needs at least {MIN_CONTROLS}",
@@ -162,27 +132,40 @@ def decide(
             distilled_from=None, p_value=None, n_controls=n_controls, resembles=resembles, status="abstain",
             reason=f"{test.n_prompts} prompt(s) answered in common with the controls: at least {MIN_PROMPTS} needed",
         )  # fmt: skip
+    scores = {f: round(v, 6) for f, v in test.score.items() if np.isfinite(v)}
     usable = {f: p for f, p in test.p_t.items() if p is not None}
     if not usable:
         return Decision(
             distilled_from=None, p_value=None, n_controls=n_controls, resembles=resembles, status="abstain",
-            reason="the controls' scores do not vary: nothing to test against",
+            reason="the contrasts against the controls do not vary: nothing to test against",
         )  # fmt: skip
     adjusted = stats.holm(usable)
     winner = stats.decide(adjusted, alpha)
     best = winner or min(adjusted, key=lambda f: (adjusted[f], -test.score[f]))
     assumption = (
-        f"t-test over models ({n_controls} controls, {n_controls - 1} df), Holm over {len(adjusted)} "
-        f"families; it assumes the models' effects spread normally. A rank test needs no such assumption "
-        f"but can never go below 1/({n_controls}+1) = {floor:.3g} (here p_rank = {test.p_rank[best]:.3g})"
+        f"prediction t-test over {n_controls} contrasts ({n_controls - 1} df; each against one control, "
+        f"scored by a family-vs-independent classifier that saw neither), Holm over {len(adjusted)} "
+        "families; it assumes the models' effects spread normally and this model's like a control's. "
+        f"A rank test needs no such assumption but can never go below 1/({n_controls}+1) = {1 / (n_controls + 1):.3g}"
     )
     p = round(adjusted[best], 6)
     if winner is not None:
         return Decision(
             distilled_from=winner, p_value=p, n_controls=n_controls, resembles=resembles or winner,
-            status="distilled",
+            status="distilled", scores=scores,
             reason=f"resembles {winner} more than the {n_controls} independent controls do "
-            f"(score {test.score[winner]:+.3f} vs the controls' {_mean(test.control_scores[winner]):+.3f}); {assumption}",
+            f"(mean contrast {_mean(test.contrasts[winner]):+.3f} in P({winner} rather than independent)); {assumption}",
+        )  # fmt: skip
+    beaten = sorted(f for f, q in adjusted.items() if q < alpha)
+    if len(beaten) > 1:
+        # the contrast is F against *independent* writing: a model unlike the controls can beat them for
+        # several families at once; naming one would claim more than the test shows
+        listed = ", ".join(f"{f} p = {adjusted[f]:.3g}" for f in beaten)
+        return Decision(
+            distilled_from=None, p_value=p, n_controls=n_controls, resembles=resembles, status="several",
+            scores=scores,
+            reason=f"writes less like the {n_controls} independent controls than like several families "
+            f"({listed}): no single family is named; {assumption}",
         )  # fmt: skip
     status: Literal["resembles", "independent"] = "resembles" if resembles is not None else "independent"
     what = (
@@ -191,13 +174,15 @@ def decide(
         else "leans to no family"
     )
     return Decision(
-        distilled_from=None, p_value=p, n_controls=n_controls, resembles=resembles, status=status,
-        reason=f"{what} (smallest adjusted p {p:.3g} for {best}, alpha {alpha}); {assumption}",
+        distilled_from=None, p_value=p, n_controls=n_controls, resembles=resembles, status=status, scores=scores,
+        reason=f"{what} (smallest adjusted p {p:.3g} for {best}, mean contrast {_mean(test.contrasts[best]):+.3f}, "
+        f"alpha {alpha}); {assumption}",
     )  # fmt: skip
 
 
 def _mean(values: Sequence[float]) -> float:
-    return float(np.mean(values)) if values else float("nan")
+    finite = [v for v in values if np.isfinite(v)]
+    return float(np.mean(finite)) if finite else float("nan")
 
 
 def wording(decision: Decision) -> str:
@@ -206,6 +191,11 @@ def wording(decision: Decision) -> str:
         return (
             f"distilled from {decision.distilled_from} (p = {decision.p_value:.3g}, against "
             f"{decision.n_controls} independent controls)"
+        )
+    if decision.status == "several":
+        return (
+            f"less like the {decision.n_controls} independent controls than like several families "
+            f"(p = {decision.p_value:.3g}); no single family named"
         )
     if decision.status == "resembles":
         return f"resembles {decision.resembles}, but no more than independent models do"

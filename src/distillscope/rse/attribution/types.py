@@ -31,12 +31,19 @@ class Decision(BaseModel):
     p_value: float | None = Field(description="p of 'no more like the family than the controls are'")
     n_controls: int = Field(description="independent control models the decision was tested against")
     resembles: str | None = Field(description="the family the writing resembles most (no claim of training)")
-    status: Literal["distilled", "resembles", "independent", "abstain", "no-controls"] = Field(
-        description="distilled: beats the controls; resembles: leans to a family no more than the "
+    status: Literal["distilled", "several", "resembles", "independent", "abstain", "no-controls"] = Field(
+        description="distilled: beats the controls for one family; several: beats them for more than one "
+        "family, so none is named; resembles: leans to a family no more than the "
         "controls do; independent: leans to no family; abstain: too few prompts or controls; "
         "no-controls: run without --control, so no distillation claim is made"
     )
     reason: str | None = None
+    scores: dict[str, float] | None = Field(
+        default=None,
+        description="per family: the resemblance score used to rank models, mean P(family rather than "
+        "independent) from the classifiers trained on the family against the controls (each without "
+        "this model and one control); null without a test against controls",
+    )
 
 
 class ModelAttribution(BaseModel):
