@@ -321,7 +321,7 @@ class RuleReader:
         """The registry families a prompt names (cached: templates repeat)."""
         found = self._template_fams.get(template)
         if found is None:
-            found = frozenset(f for f, _ in self.registry.match_names(template))
+            found = frozenset(f for f, _ in self._template_mentions(template))
             if len(self._template_fams) > 4096:
                 self._template_fams.clear()
             self._template_fams[template] = found
