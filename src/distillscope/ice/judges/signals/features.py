@@ -53,6 +53,9 @@ PLACEHOLDERS = ("zzownnamezz", "zzstrictvendorzz", "zzothervendorzz")  # by tier
 _CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
 # Words (letters and digits, CJK excluded), single CJK characters, single punctuation marks.
 _TOKEN = re.compile(rf"[^\W_{_CJK_CHARS}]+|[{_CJK_CHARS}]|[^\w\s]")
+# `_TOKEN` on lower-cased ASCII text, where it finds the same tokens (the CJK classes cannot
+# match), about a third faster.
+_TOKEN_ASCII = re.compile(r"[a-z0-9]+|[^\w\s]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _PAIR_SEED = 0x7F4A7C15
 
@@ -137,7 +140,10 @@ def buckets(text: str, bits: int, pairs: bool = True) -> tuple[int, ...]:
     """The distinct buckets of the lower-cased text's tokens and, with `pairs`, of each two tokens in
     a row (the first token's hash XOR the second's hash from another seed), in a fixed order for a
     given text. Every step runs in C but the regex."""
-    tokens = _TOKEN.findall(text.lower())
+    low = text.lower()
+    tokens = (_TOKEN_ASCII if low.isascii() else _TOKEN).findall(low)
+    if not pairs:  # each distinct token once, in order of first sight: the same set, built alike
+        return tuple(set(map(_cache(0, bits).__getitem__, dict.fromkeys(tokens))))
     left = list(map(_cache(0, bits).__getitem__, tokens))
     found = set(left)
     if pairs and len(tokens) > 1:

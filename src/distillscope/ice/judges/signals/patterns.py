@@ -268,6 +268,9 @@ _SELF_ANCHOR = _lazy(
 # The persona a prompt gives the model ("you are DUDE", "act as Burple", "we'll refer to you as HGTTG"):
 # an answer that speaks of that persona in the third person speaks of itself.
 _PERSONA_DECL = _lazy(
+    # The look-ahead is every alternative's first letter: the scan skips the other positions at once
+    # (about twice as fast on a long prompt; the same matches).
+    r"(?=(?i:[yaprkncs]))"
     r"(?i:\byou\s+(?:are|will\s+be|will\s+act\s+as|['’]re|are\s+going\s+to\s+(?:be|act\s+as))|\bact\s+as|\bpretend\s+to\s+be|"
     r"\broleplay\s+as|\brefer\s+to\s+you\s+as|\bknown\s+as|\bnamed|\bcalled|\bsimulat(?:e|ing))\s+(?:an?\s+|the\s+)?(?:AI\s+(?:named|called)\s+)?"
     r"[\"“'‘(]?(?-i:(?P<name>[A-Z][\w-]*[A-Z0-9][\w-]*|[A-Z][a-z]{2,}(?:\s+[A-Z][\w'’-]*){0,4}))"
