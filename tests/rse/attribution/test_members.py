@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from distillscope.rse.attribution.analysis import attribute, held_out_members, member_warnings
+from distillscope.rse.attribution.analysis import (
+    MEMBERS_PER_FAMILY,
+    attribute,
+    checked_members,
+    held_out_members,
+    member_warnings,
+    unchecked_member_warnings,
+)
 from distillscope.rse.attribution.crossfit import Doc
 
 from .conftest import docs
@@ -66,3 +73,18 @@ def test_the_check_can_be_skipped_and_leaves_the_decision_alone() -> None:
     assert plain.held_out_members == {} and set(checked.held_out_members) == {"a1", "a2"}
     assert plain.models == checked.models
     assert held_out_members(family, alpha=ALPHA, folds=4) == checked.held_out_members
+
+
+def test_at_most_two_members_a_family_are_checked_drawn_by_the_seed_not_the_order() -> None:
+    family = [*(d for i in range(3) for d in docs(f"a{i}", "a", 16, i, "a")), *docs("b1", "b", 16, 5, "b")]
+    chosen = checked_members(family, seed=0)
+    assert len(chosen) == MEMBERS_PER_FAMILY == 2 and chosen <= {"a0", "a1", "a2"}
+    assert checked_members(list(reversed(family)), seed=0) == chosen
+    assert len(checked_members(family, per_family=None)) == 3
+    found = held_out_members(family, alpha=ALPHA, folds=4)
+    assert set(found) == chosen
+    (skipped,) = {"a0", "a1", "a2"} - chosen
+    (note,) = unchecked_member_warnings(found, family)
+    assert note.startswith("family a: 2 of its 3 members were checked") and note.endswith(
+        f"checked: {skipped}"
+    )

@@ -29,6 +29,7 @@ from distillscope.rse.attribution.analysis import (
     member_warnings,
     probability_rows,
     separability_warnings,
+    unchecked_member_warnings,
 )
 from distillscope.rse.attribution.controls import MIN_CONTROLS
 from distillscope.rse.attribution.crossfit import Doc, telling_features
@@ -200,6 +201,7 @@ async def run_attribution(
             *notes,
             *separability_warnings(found.held_out),
             *member_warnings(found.held_out_members, family_docs, alpha),
+            *unchecked_member_warnings(found.held_out_members, family_docs),
             *control_warnings(found.controls),
         ]
         for warning in result.warnings:

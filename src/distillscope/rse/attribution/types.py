@@ -87,7 +87,8 @@ class AttributionResult(Result):
     held_out_members: dict[str, ModelAttribution] = Field(
         default_factory=dict,
         description="family member -> its attribution by classifiers fitted without its answers "
-        "(families with two or more members): a member not attributed to its own family means the "
+        "(families with two or more members; at most two a family, drawn by the seed, the others named "
+        "in a warning): a member not attributed to its own family means the "
         "classifier learned those models more than their family's style, and `predicted` is not "
         "protected against an independent model's own lean",
     )
