@@ -9,69 +9,29 @@ once, so a killed run keeps what it had encoded.
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS vectors (
-    encoder TEXT NOT NULL,
-    digest BLOB NOT NULL,
-    vector BLOB NOT NULL,
-    PRIMARY KEY (encoder, digest)
-) WITHOUT ROWID
-"""
-QUERY_BATCH = 500  # digests per SELECT (SQLite's variable limit is 32766; stay well below)
+from distillscope.digest_store import DigestStore, beside
 
 
 def store_path(ledger_path: Path) -> Path:
     """Where the embedding cache of a ledger lives."""
-    return ledger_path.with_name(f"{ledger_path.stem}.embeddings.sqlite")
+    return beside(ledger_path, "embeddings")
 
 
-class EmbeddingStore:
+class EmbeddingStore(DigestStore):
     """get_many / put_many of float32 vectors by (encoder, digest); safe across threads."""
 
     def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30.0)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(SCHEMA)
-        self._db.commit()
-        self.hits = 0
-        self.writes = 0
+        super().__init__(path, table="vectors", kind="encoder", value="vector")
 
     def get_many(self, encoder: str, digests: Sequence[bytes]) -> dict[bytes, NDArray[np.float32]]:
-        found: dict[bytes, NDArray[np.float32]] = {}
-        with self._lock:
-            for begin in range(0, len(digests), QUERY_BATCH):
-                part = list(digests[begin : begin + QUERY_BATCH])
-                marks = ",".join("?" * len(part))
-                rows = self._db.execute(
-                    f"SELECT digest, vector FROM vectors WHERE encoder = ? AND digest IN ({marks})",
-                    [encoder, *part],
-                ).fetchall()
-                for digest, blob in rows:
-                    found[bytes(digest)] = np.frombuffer(blob, dtype=np.float32)
-        self.hits += len(found)
-        return found
+        return {d: np.frombuffer(b, dtype=np.float32) for d, b in self.get_blobs(encoder, digests).items()}
 
     def put_many(self, encoder: str, digests: Sequence[bytes], vectors: NDArray[np.float32]) -> None:
-        rows = [
-            (encoder, d, np.asarray(v, dtype=np.float32).tobytes())
-            for d, v in zip(digests, vectors, strict=True)
-        ]
-        with self._lock:
-            self._db.executemany("INSERT OR IGNORE INTO vectors VALUES (?, ?, ?)", rows)
-            self._db.commit()
-        self.writes += len(rows)
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        rows = [(d, np.asarray(v, dtype=np.float32).tobytes()) for d, v in zip(digests, vectors, strict=True)]
+        self.put_blobs(encoder, rows)
