@@ -139,6 +139,17 @@ def test_attribution_controls_smoke(tmp_path: Path) -> None:
     assert written["tables"] and written["command"].startswith("python bench/")
 
 
+def test_attribution_scores_smoke() -> None:
+    if not (REPO / ".." / "shared" / "data" / "mt-bench" / "provenance.json").is_file():
+        pytest.skip("needs ../shared/data/mt-bench")
+    figures = run_bench("attribution_scores.py", timeout=300)
+    assert 2.0 < figures["needed_one"] < figures["needed_holm3"]  # t(0.95, 6) x sqrt(8/7) = 2.08
+    assert len(figures["rows"]) == 10  # five scores x two splits
+    for row in figures["rows"]:
+        assert row["beyond_holm"] <= row["beyond_one_family"] <= row["openai_trained"]
+        assert row["controls_beyond_one_family"] <= row["controls"]
+
+
 def test_banks_smoke() -> None:
     figures = run_bench(
         "banks.py", "--models", "6", "--prompts", "12", "--words", "30", "--memory-models", "7",

@@ -28,13 +28,14 @@ def _run_dir(tmp_path: Path) -> Path:
         models={
             "student <b>": ModelAttribution(
                 predicted="openai",
+                significant=True,
                 probabilities={"openai": fp(0.7, 0.001), "foil": fp(0.3, 0.999)},
                 n=40,
                 n_prompts=20,
             ),
             "stranger": ModelAttribution(
-                predicted=None,
-                probabilities={"openai": fp(0.5, 0.4), "foil": fp(0.5, 0.6)},
+                predicted="foil",
+                probabilities={"openai": fp(0.49, 0.4), "foil": fp(0.51, 0.6)},
                 n=40,
                 n_prompts=20,
             ),
@@ -59,7 +60,7 @@ def test_attribution_run_is_read_and_rendered(tmp_path: Path) -> None:
     assert "student &lt;b&gt;" in page and "student <b>" not in page  # model names are escaped
     assert "<svg" in page.split('id="attribution"', 1)[1]  # the bars
     md = render(report, "md")
-    assert "P(openai)" in md and "— (abstain)" in md
+    assert "P(openai)" in md and "| foil (n.s.) |" in md and "| openai |" in md
     data = json.loads(render(report, "json"))
     assert data["runs"][0]["kind"] == "attribution"
     titles = [r.title for r in rankings(report)]

@@ -415,10 +415,10 @@ def print_attribution(result: Any, out: Path) -> None:
             fp = model.probabilities[family]
             lo, hi = fp.ci95
             cells.append(f"{fp.score:.3f} [{lo:.3f}, {hi:.3f}] p={fp.p_holm:.3g}")
-        table.add_row(name, *cells, model.predicted or "— (abstain)", str(model.n))
+        table.add_row(name, *cells, model.predicted_label(), str(model.n))
     for name, model in result.controls.items():
         cells = [f"{model.probabilities[f].score:.3f}" for f in result.families]
-        table.add_row(f"{name} (control)", *cells, model.predicted or "—", str(model.n))
+        table.add_row(f"{name} (control)", *cells, model.predicted_label(), str(model.n))
     console.print(table)
     for name, model in result.models.items():
         if model.decision is not None:
@@ -524,7 +524,7 @@ def attribute(
     temperature: Temperature = None,
     force: Force = False,
 ) -> None:
-    """Which family's answers does each test model's writing resemble? A decision with a p-value, or abstain.
+    """Which family's answers does each test model's writing resemble most, with a p-value over prompts.
 
     The p-value is over prompts: it bounds how often a writer no more like a family than the others
     is attributed, not how often an independent model with a lean of its own is. So each member of a

@@ -424,6 +424,7 @@ def to_json(report: Report) -> dict[str, Any]:
                 {
                     "model": m.name,
                     "predicted": m.predicted,
+                    "predicted_label": m.predicted_label,
                     "families": {f: score(s) for f, s in m.families.items()},
                 }
                 for m in run.models

@@ -212,9 +212,10 @@ class MatrixRun:
 @dataclass
 class AttributionModel:
     name: str
-    predicted: str | None
+    predicted: str | None  # the family resembled most
     families: dict[str, Score]  # family -> mean probability with its interval
     p_holm: dict[str, float]
+    predicted_label: str = ""  # as shown: "F", or "F (n.s.)" when the lean is not significant
 
 
 @dataclass
@@ -302,6 +303,7 @@ def _attribution_view(result: typed.Result, run_dir: Path) -> AttributionRun:
         AttributionModel(
             name=name,
             predicted=m.predicted,
+            predicted_label=m.predicted_label(),
             families={
                 f: Score(p.score, p.ci95[0], p.ci95[1], m.n_prompts) for f, p in m.probabilities.items()
             },

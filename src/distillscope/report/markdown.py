@@ -204,7 +204,7 @@ def render_markdown(report: Report) -> str:
                         cell(m.families.get(f)) + (f" p={m.p_holm[f]:.4g}" if f in m.p_holm else "")
                         for f in arun.families
                     ),
-                    escape(m.predicted) if m.predicted else "— (abstain)",
+                    escape(m.predicted_label or m.predicted or "—"),
                 ]
                 for m in arun.models
             ],

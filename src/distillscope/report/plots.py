@@ -475,7 +475,10 @@ def attribution_bars(run: AttributionRun) -> Plot | None:
         ax.axhline(1 / len(run.families), color=FOREGROUND, linewidth=0.8, linestyle=":")
         ax.set_xticks(
             x,
-            [short(m.name) + ("" if m.predicted is None else f" → {m.predicted}") for m in models],
+            [
+                short(m.name) + ("" if m.predicted is None else f" → {m.predicted_label or m.predicted}")
+                for m in models
+            ],
             rotation=(60 if many else 25) if len(models) > 2 else 0,
             ha="right" if len(models) > 2 else "center",
             fontsize=8 if many else 10,
@@ -491,5 +494,7 @@ def attribution_bars(run: AttributionRun) -> Plot | None:
         fig,
         "Attribution: which family each test model's answers resemble",
         "Bar chart of the mean cross-fitted probability of each family per test model, with 95% intervals; "
-        "the arrow names the predicted family. " + "; ".join(described) + ".",
+        "the arrow names the family resembled most (n.s.: not significant over prompts). "
+        + "; ".join(described)
+        + ".",
     )

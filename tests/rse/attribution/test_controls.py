@@ -185,14 +185,28 @@ def test_bad_controls_are_one_line_errors_and_write_no_result(
     assert not (out / "results.json").exists()
 
 
-def test_beating_the_controls_for_several_families_names_none() -> None:
-    """A model unlike every independent control can beat them for two families at once: no family is
-    named, and the wording does not say 'no more than independent models do'."""
+def test_beating_the_controls_for_several_families_names_none_without_a_lean() -> None:
+    """A model unlike every independent control can beat them for two families at once: with no
+    significant lean to one of them over prompts, no family is named, and the wording does not say
+    'no more than independent models do'."""
     test = ControlTest(
         {"a": 0.9, "b": 0.8}, {"a": [0.5, 0.52, 0.48], "b": [0.4, 0.42, 0.38]}, {"a": 0.001, "b": 0.002}, 20
     )
-    both = decide(test, resembles="a", n_controls=3, alpha=0.05)
-    assert both.status == "several" and both.distilled_from is None and both.resembles == "a"
+    both = decide(test, resembles=None, n_controls=3, alpha=0.05)
+    assert both.status == "several" and both.distilled_from is None and both.resembles is None
     assert "a p = " in (both.reason or "") and "b p = " in (both.reason or "")
     assert wording(both).startswith("less like the 3 independent controls than like several families (p = ")
     assert "no more than" not in wording(both)
+
+
+def test_beating_the_controls_for_several_families_names_the_one_it_leans_to() -> None:
+    """Assistant writing is shared across vendors: beating the controls for a and b, and leaning to a
+    among the families, names a with a's own p-value; b is in the reason."""
+    test = ControlTest(
+        {"a": 0.9, "b": 0.8}, {"a": [0.5, 0.52, 0.48], "b": [0.4, 0.42, 0.38]}, {"a": 0.004, "b": 0.001}, 20
+    )
+    named = decide(test, resembles="a", n_controls=3, alpha=0.05)
+    assert named.status == "distilled" and named.distilled_from == "a" and named.resembles == "a"
+    assert named.p_value == 0.004  # a's own Holm-adjusted p (max(2 x 0.001, 0.004)), not b's 0.002
+    assert "b p = 0.002" in (named.reason or "")
+    assert wording(named).startswith("distilled from a (p = 0.004, against 3 independent controls)")

@@ -35,7 +35,7 @@ def test_members_of_families_with_a_shared_style_are_attributed_to_them() -> Non
         *docs("b2", "b", 24, 3, "b"),
     ]
     found = attribute(family, {"x": docs("x", "a", 24, 4)}, alpha=ALPHA, folds=4)
-    assert {m: r.predicted for m, r in found.held_out_members.items()} == {
+    assert {m: r.resembles for m, r in found.held_out_members.items()} == {
         "a1": "a",
         "a2": "a",
         "b1": "b",
@@ -60,7 +60,7 @@ def test_a_member_is_scored_by_classifiers_that_never_saw_it() -> None:
     assert left_out.predicted == "b" and (left_out.probabilities["a"].score or 1.0) < 0.3
     assert "b1" not in found.held_out_members  # its family's only member: nothing left to define b
     # a1, left out, meets a family a defined only by a b-like writer's mark: not attributed to a either
-    assert found.held_out_members["a1"].predicted != "a"
+    assert found.held_out_members["a1"].resembles != "a"
     warnings = member_warnings(found.held_out_members, family, ALPHA)
     assert len(warnings) == 2 and "member a2, left out of training, is attributed to b" in warnings[1]
 

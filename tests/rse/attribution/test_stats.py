@@ -65,7 +65,7 @@ def test_false_positive_rate_under_a_synthetic_null() -> None:
         tests = {f"x{j}": docs(f"x{j}-{world}", None, 24, world * 50 + j) for j in range(12)}
         found = attribute(family, tests, alpha=ALPHA, seed=world, folds=4, check_members=False)
         for result in found.models.values():
-            decisions.append(result.predicted)
+            decisions.append(result.resembles)
             p_values.append(result.probabilities["a"].p_value)
     n = len(decisions)
     assert sum(d is not None for d in decisions) / n <= upper(ALPHA, n)
@@ -78,10 +78,13 @@ def test_abstains_on_a_neutral_writer_and_names_a_copy() -> None:
         family, {"copy": docs("copy", "a", 30, 3), "neutral": docs("neutral", None, 30, 4)}, alpha=ALPHA
     )
     copy, neutral = found.models["copy"], found.models["neutral"]
-    assert copy.predicted == "a" and copy.probabilities["a"].p_holm < ALPHA
+    assert copy.predicted == "a" and copy.significant and copy.probabilities["a"].p_holm < ALPHA
     lo, hi = copy.probabilities["a"].ci95
     assert lo is not None and hi is not None and 0.5 < lo <= copy.probabilities["a"].score <= hi
-    assert neutral.predicted is None
+    assert neutral.resembles is None and not neutral.significant
+    assert neutral.predicted == max(
+        neutral.probabilities, key=lambda f: neutral.probabilities[f].score or 0.0
+    )
     assert copy.n == 30 and copy.n_prompts == 30
     assert found.held_out["a"].accuracy is not None and found.held_out["a"].accuracy > 0.9
 

@@ -85,8 +85,11 @@ def attribute_model(
         )
         for f, (mean, ci, lean, p) in raw.items()
     }
+    scored = {f: m for f, (m, _, _, _) in raw.items() if m is not None}
+    predicted = max(scored, key=lambda f: (scored[f], -adjusted[f])) if n_prompts and scored else None
     return ModelAttribution(
-        predicted=stats.decide(adjusted, alpha) if n_prompts else None,
+        predicted=predicted,
+        significant=predicted is not None and stats.decide(adjusted, alpha) == predicted,
         probabilities=out,
         n=int(probabilities.shape[0]),
         n_prompts=n_prompts,
@@ -204,9 +207,14 @@ def member_warnings(
     out = []
     for model, found in held_out.items():
         family = family_of[model]
-        if found.predicted == family:
+        if found.resembles == family:
             continue
-        verdict = f"is attributed to {found.predicted}" if found.predicted else "is not attributed to it"
+        if found.resembles:
+            verdict = f"is attributed to {found.resembles}"
+        elif found.predicted == family:
+            verdict = "resembles it most, but not significantly"
+        else:
+            verdict = f"resembles {found.predicted} most (not significantly)"
         score = found.probabilities[family].score
         out.append(
             f"family {family}: its member {model}, left out of training, {verdict} at alpha {alpha} "
@@ -264,7 +272,7 @@ def attribute(
     for name, result in models.items():
         test = calibration.judge_against(name, list(controls), contrasts) if contrasts else None
         result.decision = calibration.decide(
-            test, resembles=result.predicted, n_controls=len(controls), alpha=alpha
+            test, resembles=result.resembles, n_controls=len(controls), alpha=alpha
         )
     for name, result in controls.items():
         others = [c for c in controls if c != name]
@@ -274,7 +282,7 @@ def attribute(
             else None
         )
         result.decision = calibration.decide(
-            test, resembles=result.predicted, n_controls=len(others), alpha=alpha
+            test, resembles=result.resembles, n_controls=len(others), alpha=alpha
         )
     members = (
         held_out_members(

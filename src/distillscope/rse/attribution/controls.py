@@ -157,6 +157,20 @@ def decide(
             f"(mean contrast {_mean(test.contrasts[winner]):+.3f} in P({winner} rather than independent)); {assumption}",
         )  # fmt: skip
     beaten = sorted(f for f, q in adjusted.items() if q < alpha)
+    if len(beaten) > 1 and resembles in beaten:
+        # Assistant writing is shared across vendors, so a model distilled from F often beats the controls
+        # for F's siblings too. The contrast says "unlike independent models, like these families"; the
+        # families classifier, over prompts, says which of them it leans to: both together name F.
+        assert resembles is not None
+        others = ", ".join(f"{f} p = {adjusted[f]:.3g}" for f in beaten if f != resembles)
+        return Decision(
+            distilled_from=resembles, p_value=round(adjusted[resembles], 6), n_controls=n_controls,
+            resembles=resembles, status="distilled", scores=scores,
+            reason=f"resembles {resembles} more than the {n_controls} independent controls do (mean contrast "
+            f"{_mean(test.contrasts[resembles]):+.3f} in P({resembles} rather than independent)), and leans to "
+            f"{resembles} among the families over prompts; it also beats the controls for {others}, the "
+            f"writing those families share; {assumption}",
+        )  # fmt: skip
     if len(beaten) > 1:
         # the contrast is F against *independent* writing: a model unlike the controls can beat them for
         # several families at once; naming one would claim more than the test shows

@@ -48,8 +48,13 @@ class Decision(BaseModel):
 
 class ModelAttribution(BaseModel):
     predicted: str | None = Field(
-        description="the winning family, or null (abstain); the test is over prompts, not models "
-        "(see held_out_members)"
+        description="the family the writing resembles most (highest mean P(family)); null only when no "
+        "prompt was scored. Resemblance is not a claim of training: see `decision`"
+    )
+    significant: bool = Field(
+        default=False,
+        description="the lean to `predicted` is the single one below alpha after Holm's correction; the "
+        "test is over prompts, not models (see held_out_members and decision)",
     )
     probabilities: dict[str, FamilyProbability]
     n: int = Field(description="answers scored")
@@ -58,6 +63,17 @@ class ModelAttribution(BaseModel):
     decision: Decision | None = Field(
         default=None, description="the distillation decision against the controls (see Decision)"
     )
+
+    @property
+    def resembles(self) -> str | None:
+        """`predicted` when its lean is significant over prompts, else None."""
+        return self.predicted if self.significant else None
+
+    def predicted_label(self) -> str:
+        """How `predicted` is shown: the family, marked "n.s." when its lean is not significant."""
+        if self.predicted is None:
+            return "— (no prompts)"
+        return self.predicted if self.significant else f"{self.predicted} (n.s.)"
 
 
 class HeldOutCheck(BaseModel):
