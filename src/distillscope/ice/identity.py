@@ -283,17 +283,18 @@ class IdentityRegistry:
             )
         )
 
-    def _model_match(self, part: str) -> str | None:
-        """The leftmost family pattern or model name in `part` (a pattern first where both start)."""
+    def _model_match(self, part: str, at_start: bool = False) -> str | None:
+        """The leftmost family pattern or model name in `part` (a pattern first where both start);
+        with `at_start`, only one that begins `part`."""
         found = (
             None  # the leftmost pattern match; at one position, the first pattern (as an alternation would)
         )
         for regex, _ in self._patterns:
-            hit = regex.search(part)
+            hit = regex.match(part) if at_start else regex.search(part)
             if hit is not None and (found is None or hit.start() < found.start()):
                 found = hit
         low = part.lower()
-        name = self._name_regex.search(low)
+        name = self._name_regex.match(low) if at_start else self._name_regex.search(low)
         if name is not None and (found is None or name.start() < found.start()):
             same_length = len(low) == len(part)  # lower() keeps positions but for rare letters (İ)
             return part[name.start() : name.end()] if same_length else name.group()
@@ -423,14 +424,16 @@ class IdentityRegistry:
         statement = f"You were developed by {organisation}; your model family is {products}."
         return TargetIdentity(organisation=organisation, family=main.id, names=names, statement=statement)
 
-    def for_model(self, model_name: str) -> TargetIdentity | None:
+    def for_model(self, model_name: str, *, at_start: bool = False) -> TargetIdentity | None:
         """The identity of a model given its name as APIs and hubs write it ("glm-4-plus",
         "Qwen/Qwen2.5-72B-Instruct", "llama3.1-70b-instruct"), or None when no family matches.
         The repository part after a "/" is tried first: it names the model, the part before it
-        may only name who uploaded it."""
+        may only name who uploaded it. With `at_start` the family must begin the name: a
+        derivative puts its own name first ("h2ogpt-oasst-...", "snorkel-mistral-..."), and is
+        then not read as the family it merely mentions."""
         parts = model_name.strip().split("/")
         for part in [parts[-1], *reversed(parts[:-1])]:
-            matched = self._model_match(part)
+            matched = self._model_match(part, at_start)
             if matched is None:
                 continue
             fam = self.family_of(matched) or self._family_index.get(normalise_org(matched))

@@ -79,3 +79,14 @@ def test_manifest_naming_a_model_not_in_the_bank(tmp_path: Path) -> None:
 def test_group_names_read_as_words() -> None:
     assert group_name("Alibaba Cloud") == "alibaba-cloud" and group_name("01.AI") == "01-ai"
     assert group_name("OpenAI") == "openai"
+
+
+def test_a_fine_tune_that_names_a_family_later_is_not_placed_in_it(tmp_path: Path) -> None:
+    """Derivatives put their own name first: a family named inside the name does not place the model."""
+    writers = {"gpt-4-x": "a", "h2ogpt-oasst-x": None, "snorkel-mistral-x": None, "mistral-7b-x": "b"}
+    bank = load_bank(str(write_fastchat(tmp_path / "bank", writers, n_prompts=3)))
+    plan = plan_bank(bank)
+    families = {f: [m.name for m in group] for f, group in plan.families.items()}
+    assert families == {"mistral-ai": ["mistral-7b-x"], "openai": ["gpt-4-x"]}
+    left = {x.model: x.reason for x in plan.left_out}
+    assert left == {"h2ogpt-oasst-x": UNPLACED, "snorkel-mistral-x": UNPLACED}

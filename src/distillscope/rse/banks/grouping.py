@@ -1,7 +1,9 @@
 """Bank models -> families, controls and the models left out.
 
-A model's family is its organisation as the identity registry reads it from the model's name
-(`ice/identity.py`): gemma and gemini are both Google, so both go to `google`. Families are named by
+A model's family is its organisation as the identity registry reads it from the start of the model's
+name (`ice/identity.py`): gemma and gemini are both Google, so both go to `google`. A family named
+later in the name is not enough: fine-tunes put their own name first ("h2ogpt-oasst-open-llama-13b" is
+not OpenAI's, "snorkel-mistral-pairrm-dpo" not Mistral AI's), and are left out unless placed. Families are named by
 the organisation (lower case, words joined by '-'): the same name whatever else the bank holds. The
 manifest overrides the registry, places models it cannot, marks controls and leaves models out. A
 model the registry cannot place and the manifest does not name is left out, with one warning that
@@ -86,7 +88,7 @@ def plan_bank(
             plan.families.setdefault(family, []).append(model)
             plan.placed_by[model.name] = "manifest"
         else:
-            identity = registry.for_model(model.name)
+            identity = registry.for_model(model.name, at_start=True)
             if identity is None:
                 unplaced.append(model.name)
                 plan.left_out.append(LeftOut(model=model.name, reason=UNPLACED))
