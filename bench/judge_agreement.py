@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import re
 import sys
 import time
 from collections.abc import Sequence
@@ -56,6 +57,7 @@ BASELINE = REPO / "tests" / "ice" / "data" / "rules-0.1.0-ice-gold.json"
 AUDITS = [
     REPO / "bench" / "data" / "ice-audit-extra.jsonl",
     REPO / "bench" / "data" / "ice-audit-round3.jsonl",
+    REPO / "bench" / "data" / "ice-audit-round4.jsonl",
 ]
 RESULTS = REPO / "bench" / "results"
 KS = (0, 2, 5, 10, 15, 20)
@@ -102,21 +104,24 @@ def split_design(
     rows: list[dict[str, Any]], pop: dict[str, int], labels: list[dict[str, Any]]
 ) -> list[tuple[str, list[dict[str, Any]], dict[str, int] | None]]:
     """An audit file's rows by how they were drawn: the ice-gold strata (weighted by strata.json);
-    round-3 strata (`R3-P` / `R3-N`: the paper's loose label, per model; weighted by each model's
-    counts of paper positives and negatives, complete runs only); anything else as a plain share."""
+    round strata (`R3-P` / `R3-N`, `R4-P` / `R4-N`: the paper's loose label, per model; weighted by each
+    model's counts of paper positives and negatives, complete runs only); anything else as a plain share."""
     design_rows = [r for r in rows if r["stratum"] in pop]
-    r3 = [r for r in rows if str(r["stratum"]).startswith("R3-") and labels[r["line"]]["complete_run"]]
-    rest = [r for r in rows if r not in design_rows and r not in r3]
-    r3_pop: dict[str, int] = {}
-    for line in labels:
-        if line["complete_run"]:
-            key = f"{line['model']}|R3-{'P' if line['loose'] else 'N'}"
-            r3_pop[key] = r3_pop.get(key, 0) + 1
-    r3 = [{**r, "stratum": f"{labels[r['line']]['model']}|{r['stratum']}"} for r in r3]
-    r3_pop = {k: v for k, v in r3_pop.items() if any(r["stratum"] == k for r in r3)}
+    by_label = [
+        r for r in rows if re.fullmatch(r"R\d+-[PN]", str(r["stratum"])) and labels[r["line"]]["complete_run"]
+    ]
+    rest = [r for r in rows if r not in design_rows and r not in by_label]
+    label_pop: dict[str, int] = {}
+    for round_ in sorted({str(r["stratum"]).split("-")[0] for r in by_label}):
+        for line in labels:
+            if line["complete_run"]:
+                key = f"{line['model']}|{round_}-{'P' if line['loose'] else 'N'}"
+                label_pop[key] = label_pop.get(key, 0) + 1
+    by_label = [{**r, "stratum": f"{labels[r['line']]['model']}|{r['stratum']}"} for r in by_label]
+    label_pop = {k: v for k, v in label_pop.items() if any(r["stratum"] == k for r in by_label)}
     return [
         ("ice-gold strata, weighted", design_rows, pop),
-        ("paper label x model strata, weighted", r3, r3_pop),
+        ("paper label x model strata, weighted", by_label, label_pop),
         ("plain share", rest, None),
     ]
 
