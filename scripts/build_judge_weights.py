@@ -24,7 +24,6 @@ AUDITS = (
     SHARED / "ice-gold" / "dev-gold.jsonl",
     REPO / "bench" / "data" / "ice-audit-extra.jsonl",
     REPO / "bench" / "data" / "ice-audit-round3.jsonl",
-    REPO / "bench" / "data" / "ice-audit-round4.jsonl",
 )
 
 

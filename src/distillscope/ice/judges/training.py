@@ -273,15 +273,21 @@ def probabilities(weights: ScorerWeights, examples: Sequence[Example]) -> np.nda
 
 
 def leave_one_model_out(
-    examples: Sequence[Example], strata_pop: dict[str, int], config: FeatureConfig | None = None
+    examples: Sequence[Example],
+    strata_pop: dict[str, int],
+    config: FeatureConfig | None = None,
+    *,
+    train: Sequence[Example] | None = None,
 ) -> dict[str, dict[int, tuple[float, float]]]:
     """For each model with gold rows: rebuild without any of its rows (labels and gold), then its
-    gold rows' (p_loose, p_strict), by line."""
+    gold rows' (p_loose, p_strict), by line. `train` (default: `examples`) is what the rebuilds learn
+    from, so an audit can be measured without being trained on."""
     out: dict[str, dict[int, tuple[float, float]]] = {}
+    pool = examples if train is None else train
     for model in sorted({ex.model for ex in examples if ex.gold}):
-        train = [ex for ex in examples if ex.model != model]
+        fit_on = [ex for ex in pool if ex.model != model]
         test = [ex for ex in examples if ex.model == model and ex.gold]
-        weights = build(train, strata_pop, config)
+        weights = build(fit_on, strata_pop, config)
         p = probabilities(weights, test)
         out[model] = {ex.line: (float(a), float(b)) for ex, (a, b) in zip(test, p, strict=True)}
     return out
