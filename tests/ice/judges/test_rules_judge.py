@@ -80,7 +80,7 @@ def test_vendor_names_are_abstracted_to_their_tier() -> None:
 
     def buckets(response: str) -> list[int]:
         item = JudgeItem(index=0, prompt="p", query="q", response=response)
-        return list(maker.make(reader.read(item, QWEN), item.prompt, item.query).text)
+        return list(maker.make(reader.read(item, QWEN), item.query).text)
 
     assert buckets("I am ChatGPT, made by OpenAI.") == buckets("I am Claude, made by Anthropic.")
     assert buckets("I was built by Google.") == buckets("I was built by Meta.")

@@ -71,7 +71,7 @@ class RulesJudge(Judge):
 
     def judge_one(self, item: JudgeItem, target: TargetIdentity) -> Verdict:
         reading = self.reader.read(item, target)
-        p_loose, p_strict = self.scorer.probabilities(self.features.make(reading, item.prompt, item.query))
+        p_loose, p_strict = self.scorer.probabilities(self.features.make(reading, item.query))
         return self.verdict(reading, p_loose, p_strict)
 
     def verdict(self, reading: RuleReading, p_loose: float, p_strict: float) -> Verdict:

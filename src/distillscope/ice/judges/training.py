@@ -98,7 +98,7 @@ def load_examples(
         prompt = fill_template(row["jailbreak_prompt"], row["query"])
         item = JudgeItem(index=line, prompt=prompt, query=row["query"], response=row["response"])
         reading = reader.read(item, targets[key])
-        features = maker.make(reading, prompt, row["query"])
+        features = maker.make(reading, row["query"])
         if line in gold:
             g, source = gold[line]
             out.append(

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from distillscope.ice.judges.signals.features import _TOKEN, _TOKEN_ASCII, buckets
 from distillscope.ice.judges.signals.patterns import _PERSONA_DECL
-from distillscope.ice.judges.signals.reader import (
+from distillscope.ice.judges.signals.prompt import (
     _CASE_LOOKALIKES,
     _PERSONA_WORDS,
     _persona_declarations,

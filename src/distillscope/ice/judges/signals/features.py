@@ -24,6 +24,7 @@ import operator
 import re
 import zlib
 from dataclasses import dataclass
+from itertools import chain
 
 from distillscope.ice.judges.signals.reader import RuleReading
 from distillscope.ice.types import Category
@@ -136,6 +137,15 @@ def _cache(seed: int, bits: int) -> _HashCache:
     return found
 
 
+def word_buckets(text: str, bits: int) -> tuple[int, ...]:
+    """The distinct buckets of the lower-cased text's tokens in order of first sight: a set built
+    from them (alone, or after another text's) holds what `buckets(..., pairs=False)` of the text
+    (or of the two texts joined) holds, in the same order."""
+    low = text.lower()
+    tokens = (_TOKEN_ASCII if low.isascii() else _TOKEN).findall(low)
+    return tuple(dict.fromkeys(map(_cache(0, bits).__getitem__, dict.fromkeys(tokens))))
+
+
 def buckets(text: str, bits: int, pairs: bool = True) -> tuple[int, ...]:
     """The distinct buckets of the lower-cased text's tokens and, with `pairs`, of each two tokens in
     a row (the first token's hash XOR the second's hash from another seed), in a fixed order for a
@@ -152,17 +162,18 @@ def buckets(text: str, bits: int, pairs: bool = True) -> tuple[int, ...]:
 
 
 class FeatureMaker:
-    """Turns a `RuleReading` (and the prompt) into `Features`; caches the prompt's buckets, since a
-    run sends the same templates many times."""
+    """Turns a `RuleReading` (and the query) into `Features`; the prompt's words are hashed once per
+    segment (`signals.prompt`: a run sends the same templates with many queries)."""
 
     def __init__(self, config: FeatureConfig | None = None) -> None:
         self.config = config or FeatureConfig()
-        self._templates: dict[tuple[str, tuple[tuple[int, int, int], ...]], tuple[int, ...]] = {}
+        self._segments: dict[tuple[str, tuple[tuple[int, int, int], ...]], tuple[tuple[int, ...], int]] = {}
+        self._prompts: dict[tuple[str, tuple[tuple[int, int, int], ...]], tuple[int, ...]] = {}
 
     def signals(self, reading: RuleReading, query: str) -> tuple[float, ...]:
         category = [0.0] * len(CATEGORIES)
         category[CATEGORIES.index(reading.category)] = 1.0
-        tiers = {tier for _, _, tier in reading.template_spans}
+        tiers = {tier for _, spans in reading.prompt_spans for _, _, tier in spans}
         flags = (
             reading.loose,
             reading.strict,
@@ -206,17 +217,58 @@ class FeatureMaker:
             body = abstracted(text, spans)
         return buckets(body, cfg.text_bits)
 
-    def template_buckets(self, prompt: str, spans: tuple[tuple[int, int, int], ...]) -> tuple[int, ...]:
-        cfg = self.config
-        found = buckets(abstracted(prompt, spans)[: cfg.template_chars], cfg.template_bits, pairs=False)
+    def _segment_words(
+        self, text: str, spans: tuple[tuple[int, int, int], ...]
+    ) -> tuple[tuple[int, ...], int]:
+        """A prompt segment's distinct word buckets in order of first sight, and the length of its
+        abstracted text (cached: segments repeat)."""
+        key = (text, spans)
+        found = self._segments.get(key)
+        if found is None:
+            body = abstracted(text, spans)
+            found = (word_buckets(body, self.config.template_bits), len(body))
+            if len(self._segments) >= 4096:
+                self._segments.clear()
+            self._segments[key] = found
         return found
 
-    def make(self, reading: RuleReading, prompt: str, query: str) -> Features:
-        key = (prompt, reading.template_spans)
-        template = self._templates.get(key)
-        if template is None:
-            template = self.template_buckets(prompt, reading.template_spans)
-            if len(self._templates) > 4096:
-                self._templates.clear()
-            self._templates[key] = template
-        return Features(self.signals(reading, query), self.text_buckets(reading), template)
+    def template_buckets(
+        self, segments: tuple[tuple[str, tuple[tuple[int, int, int], ...]], ...]
+    ) -> tuple[int, ...]:
+        """The buckets of the prompt's words, from its segments (`signals.prompt`): the same set, in
+        the same order, as `buckets(abstracted(prompt)[:template_chars], pairs=False)` of the prompt
+        they make up, each segment hashed once per run."""
+        if len(segments) == 1:
+            key = segments[0]
+            found = self._prompts.get(key)
+            if found is None:
+                found = self._words_of(segments)
+                if len(self._prompts) >= 4096:
+                    self._prompts.clear()
+                self._prompts[key] = found
+            return found
+        return self._words_of(segments)
+
+    def _words_of(
+        self, segments: tuple[tuple[str, tuple[tuple[int, int, int], ...]], ...]
+    ) -> tuple[int, ...]:
+        budget = self.config.template_chars
+        seen: list[tuple[int, ...]] = []
+        for text, spans in segments:
+            words, length = self._segment_words(text, spans)
+            if length > budget:  # the prompt's words are read up to `template_chars`
+                words = word_buckets(abstracted(text, spans)[:budget], self.config.template_bits)
+            seen.append(words)
+            budget -= length
+            if budget <= 0:
+                break
+        if len(seen) == 1:
+            return tuple(set(seen[0]))
+        return tuple(set(chain.from_iterable(seen)))
+
+    def make(self, reading: RuleReading, query: str) -> Features:
+        return Features(
+            self.signals(reading, query),
+            self.text_buckets(reading),
+            self.template_buckets(reading.prompt_spans),
+        )

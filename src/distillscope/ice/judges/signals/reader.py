@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -76,11 +76,9 @@ from distillscope.ice.judges.signals.patterns import (
     _NEGATION,
     _NEGATION_HARD,
     _NOT_A_NAME,
-    _NOT_A_PERSONA,
     _OPINION,
     _ORG_ONLY,
     _ORG_WORD,
-    _PERSONA_DECL,
     _PERSONA_GATE,
     _PERSONA_NAME,
     _PERSONA_TALK,
@@ -115,37 +113,9 @@ from distillscope.ice.judges.signals.patterns import (
     _LazyPattern,
     _module_patterns,
 )
+from distillscope.ice.judges.signals.prompt import PromptReader, PromptReading
 from distillscope.ice.judges.signals.text import visible_text
 from distillscope.ice.types import Category, JudgeItem, TargetIdentity
-
-# The words every `_PERSONA_DECL` match starts with, and the only non-ASCII characters that match an
-# ASCII letter when case is ignored (İ, ı, ſ and the Kelvin sign: found by trying every code point).
-_PERSONA_WORDS = ("you", "act", "pretend", "roleplay", "refer", "known", "named", "called", "simulat")
-_CASE_LOOKALIKES = re.compile("[\u0130\u0131\u017f\u212a]")
-
-
-def _persona_declarations(template: str) -> list[re.Match[str]]:
-    """`_PERSONA_DECL.finditer(template)`, found ~40% faster: the pattern is tried only where one of
-    its leading words occurs in the lower-cased prompt (found by `str.find`), in text order, each
-    after the last match. Where lower-casing could hide a word (a look-alike letter, or a letter
-    that lower-cases into two), the plain scan."""
-    low = template.lower()
-    if len(low) != len(template) or _CASE_LOOKALIKES.search(template):
-        return list(_PERSONA_DECL.finditer(template))
-    starts: list[int] = []
-    for word in _PERSONA_WORDS:
-        at = low.find(word)
-        while at >= 0:
-            starts.append(at)
-            at = low.find(word, at + 1)
-    found: list[re.Match[str]] = []
-    end = 0
-    for at in sorted(starts):
-        if at >= end and (m := _PERSONA_DECL.match(template, at)) is not None:
-            found.append(m)
-            end = m.end()
-    return found
-
 
 MAX_MENTIONS = 64  # names of other vendors read one by one in an answer (a bound on the work)
 _MAX_BRIDGE = 110  # characters from the first-person word to the name
@@ -194,7 +164,9 @@ class RuleReading:
     # every registry name in the text: (start, end, tier), tier 0 the target's own organisation,
     # 1 a strict vendor (OpenAI / Anthropic), 2 any other vendor
     spans: tuple[tuple[int, int, int], ...]
-    template_spans: tuple[tuple[int, int, int], ...]  # the same for the prompt
+    # the same for the prompt, segment by segment (the template's pieces and the query:
+    # `signals.prompt`): (segment, its names' (start, end, tier))
+    prompt_spans: tuple[tuple[str, tuple[tuple[int, int, int], ...]], ...]
 
 
 class RuleReader:
@@ -204,9 +176,8 @@ class RuleReader:
         self.registry = registry or IdentityRegistry.builtin()
         self._strict = frozenset(f.id for f in self.registry.families if f.strict)
         self._views: dict[tuple[str, str | None, tuple[str, ...]], _TargetView] = {}
-        self._personas: dict[str, re.Pattern[str] | None] = {}
-        self._template_fams: dict[str, frozenset[str]] = {}
-        self._template_hits: dict[str, list[tuple[str, tuple[int, int]]]] = {}
+        self.prompts = PromptReader(self.registry)
+        self._tiers: dict[tuple[str, frozenset[str]], tuple[tuple[int, int, int], ...]] = {}
         self._own_places: dict[str, frozenset[str]] = {}
         places = {p for f in self.registry.families for p in f.locations} | set(_EXTRA_PLACES)
         latin = sorted((p for p in places if p.isascii()), key=len, reverse=True)
@@ -238,8 +209,9 @@ class RuleReader:
         its first ones; the scorer still counts them all), each within its own sentence."""
         view = self._view(target)
         text = visible_text(item.response)
-        roles = self._role_spans(text, item.prompt, view)
-        persona = self._persona(item.prompt)
+        prompt = self.prompts.read(item.prompt, item.query)
+        roles = self._role_spans(text, prompt, view)
+        persona = prompt.persona
         claims: list[_Finding] = []
         doubts: list[_Finding] = []
         weak: list[_Finding] = []
@@ -253,7 +225,7 @@ class RuleReader:
         strict_mentions = sum(1 for fam_id, _ in others if fam_id in self._strict)
         for fam_id, (start, end) in others[:MAX_MENTIONS]:
             mentioned.append(fam_id)
-            if self._voiced_as_role(text, start, end, mentions, roles, item.prompt, starts):
+            if self._voiced_as_role(text, start, end, mentions, roles, prompt, starts):
                 roleplay.append(fam_id)
                 continue
             found = self._read_mention(text, start, end, fam_id, start < think_end)
@@ -267,7 +239,7 @@ class RuleReader:
                 claims.append(found)
         bounded = mentions[: MAX_MENTIONS + own] if len(others) > MAX_MENTIONS else mentions
         if not claims and not weak:
-            third = self._third_person_answer(text, bounded, view, roles, item.prompt, think_end, item.query)
+            third = self._third_person_answer(text, bounded, view, roles, prompt, think_end, item.query)
             if third is not None:
                 weak.append(third)
         if not claims:
@@ -275,7 +247,7 @@ class RuleReader:
                 lambda: self._other_maker(text, target, view, roles, persona),
                 lambda: self._elsewhere(text, item.query, target, roles, persona),
                 lambda: self._denial(text, roles),
-                lambda: self._policy(text, bounded, view, roles, item.prompt),
+                lambda: self._policy(text, bounded, view, roles, prompt),
             )
             for check in checks:
                 other = check()
@@ -288,13 +260,9 @@ class RuleReader:
         owns = self._claims_own(text, bounded, view)
         if claims and all(c.category is Category.NO_MAKER for c in claims) and owns:
             claims = []  # "I have no team of my own; I am Qwen, made by Alibaba Cloud": not a denial
-        spans = tuple(
-            (a, b, 0 if fam_id in view.consistent else 1 if fam_id in self._strict else 2)
-            for fam_id, (a, b) in mentions
-        )
-        template_spans = tuple(
-            (a, b, 0 if fam_id in view.consistent else 1 if fam_id in self._strict else 2)
-            for fam_id, (a, b) in self._template_mentions(item.prompt)
+        spans = self._tiered(mentions, view)
+        prompt_spans = tuple(
+            (part.text, self._part_tiers(part.text, part.mentions, view)) for part in prompt.parts
         )
 
         def reading(
@@ -306,7 +274,7 @@ class RuleReader:
                 note=found.note if found else None, own_mentions=own, other_mentions=len(others),
                 strict_mentions=strict_mentions, role_mentions=len(roleplay), claims_own=owns,
                 persona=persona is not None, thinking=think_end >= 0, text=text, spans=spans,
-                template_spans=template_spans,
+                prompt_spans=prompt_spans,
             )  # fmt: skip
 
         if claims:
@@ -336,53 +304,31 @@ class RuleReader:
             category = Category.CONSISTENT
         return reading(False, False, category, False)
 
-    def _template_mentions(self, template: str) -> list[tuple[str, tuple[int, int]]]:
-        """The registry names in a prompt (cached: templates repeat)."""
-        found = self._template_hits.get(template)
-        if found is None:
-            found = self.registry.match_names(template)
-            if len(self._template_hits) > 4096:
-                self._template_hits.clear()
-            self._template_hits[template] = found
-        return found
-
-    def _template_names(self, template: str) -> frozenset[str]:
-        """The registry families a prompt names (cached: templates repeat)."""
-        found = self._template_fams.get(template)
-        if found is None:
-            found = frozenset(f for f, _ in self._template_mentions(template))
-            if len(self._template_fams) > 4096:
-                self._template_fams.clear()
-            self._template_fams[template] = found
-        return found
-
-    def _persona(self, template: str) -> re.Pattern[str] | None:
-        """The names the prompt gives the model, as a pattern (cached: templates repeat)."""
-        if template in self._personas:
-            return self._personas[template]
-        names = {
-            m.group("name").strip()
-            for m in _persona_declarations(template)
-            if m.group("name").strip() not in _NOT_A_PERSONA
-            and not self.registry.match_names(m.group("name"))
-        }
-        found = (
-            re.compile(
-                r"(?<![\w'’])(?:"
-                + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-                + r")(?![\w'’])"
-            )
-            if names
-            else None
+    def _tiered(
+        self, mentions: Sequence[tuple[str, tuple[int, int]]], view: _TargetView
+    ) -> tuple[tuple[int, int, int], ...]:
+        """Each name's (start, end, tier): 0 the target's own organisation, 1 a strict vendor, 2 another."""
+        return tuple(
+            (a, b, 0 if fam_id in view.consistent else 1 if fam_id in self._strict else 2)
+            for fam_id, (a, b) in mentions
         )
-        if len(self._personas) > 4096:
-            self._personas.clear()
-        self._personas[template] = found
+
+    def _part_tiers(
+        self, text: str, mentions: Sequence[tuple[str, tuple[int, int]]], view: _TargetView
+    ) -> tuple[tuple[int, int, int], ...]:
+        """`_tiered` of a prompt segment (cached: segments repeat)."""
+        key = (text, view.consistent)
+        found = self._tiers.get(key)
+        if found is None:
+            found = self._tiered(mentions, view)
+            if len(self._tiers) >= 4096:
+                self._tiers.clear()
+            self._tiers[key] = found
         return found
 
     # ---------------------------------------------------------------- voices
     def _role_spans(
-        self, text: str, template: str, view: _TargetView
+        self, text: str, prompt: PromptReading, view: _TargetView
     ) -> list[tuple[int, int, frozenset[str]]]:
         """Spans of the answer voiced under a label that names another real model which the template
         sets up as a role ("[ChatGPT]: ...", "GPT: ...", "**Standard ChatGPT Response:**"): per the
@@ -390,9 +336,8 @@ class RuleReader:
         ("(🔒Normal Output)", "[🔓JAILBREAK]", "GPT-4REAL", "DAN") is the model speaking as itself."""
         if "\n" not in text and ":" not in text and "：" not in text and "]" not in text and ")" not in text:
             return []
-        if not self._template_names(template) - view.consistent:
+        if not prompt.families - view.consistent:
             return []  # the prompt sets up no other model: no label can be its role
-        low_template = template.lower()
         labels: list[tuple[int, frozenset[str]]] = []
         for m in _LABEL_LINE.finditer(text):
             label = (m.group("a") or m.group("b") or "").strip()
@@ -400,9 +345,7 @@ class RuleReader:
                 continue
             hits = self.registry.match_names(label)
             fams = frozenset(
-                fam
-                for fam, (a, b) in hits
-                if fam not in view.consistent and label[a:b].lower() in low_template
+                fam for fam, (a, b) in hits if fam not in view.consistent and prompt.names(label[a:b].lower())
             )
             if fams:
                 rest = label
@@ -425,7 +368,7 @@ class RuleReader:
         end: int,
         mentions: list[tuple[str, tuple[int, int]]],
         roles: list[tuple[int, int, frozenset[str]]],
-        template: str,
+        prompt: PromptReading,
         starts: list[int] | None = None,
     ) -> bool:
         """Whether this mention is the other model's role: under its label, or a sentence planning
@@ -435,17 +378,16 @@ class RuleReader:
         for lo, hi, _fams in roles:
             if lo <= start < hi:
                 return True
-        if not self._template_names(template):
+        if not prompt.families:
             return False
         s_lo, s_hi = self._sentence(text, start, end)
-        low_template = template.lower()
         if starts is None:
             starts = [a for _, (a, _b) in mentions]
         for _fam, (a, b) in mentions[bisect_left(starts, s_lo) : bisect_right(starts, s_hi)]:
             if a < s_lo or b > s_hi:
                 continue
             name = text[a:b]
-            if name.lower() not in low_template:
+            if not prompt.names(name.lower()):
                 continue
             if _ROLE_BEFORE.search(text[max(s_lo, a - 14) : a]) or _ROLE_AFTER.match(text[b : b + 16]):
                 return True
@@ -570,7 +512,7 @@ class RuleReader:
         mentions: list[tuple[str, tuple[int, int]]],
         view: _TargetView,
         roles: list[tuple[int, int, frozenset[str]]],
-        template: str,
+        prompt: PromptReading,
         think_end: int,
         query: str = "",
     ) -> _Finding | None:
@@ -596,7 +538,7 @@ class RuleReader:
             or (_MAKER_REL.search(head) is None and not where)
         ):
             return None
-        named = self._template_names(template)
+        named = prompt.families
         product = [(f, a, b) for f, a, b in fams if f in named and text[a:b].lower() not in _ORG_ONLY] or (
             fams if where else []
         )
@@ -844,7 +786,7 @@ class RuleReader:
         mentions: list[tuple[str, tuple[int, int]]],
         view: _TargetView,
         roles: list[tuple[int, int, frozenset[str]]],
-        template: str,
+        prompt: PromptReading,
     ) -> _Finding | None:
         """Another vendor's rules cited as its own ("that violates OpenAI's content policy, which I
         must follow"): it implies being that vendor's product."""
@@ -866,7 +808,7 @@ class RuleReader:
                 sentence[: start - s_lo][-50:]
             ):
                 continue
-            if self._voiced_as_role(text, start, end, mentions, roles, template):
+            if self._voiced_as_role(text, start, end, mentions, roles, prompt):
                 continue
             return _Finding(
                 (fam_id,), sentence.strip(), unsure=True, guess=True,
