@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import operator
+from collections.abc import Callable
 
 from distillscope.ice.judges.calibration import platt
 from distillscope.ice.judges.signals.features import STRICT_MENTIONS, Features
@@ -28,21 +29,28 @@ class _Linear:
         self.floor = floor
         self.platt = head.platt
 
-    def logit(self, f: Features) -> float:
+    def logit(self, f: Features, text: _Picker | None = None, template: _Picker | None = None) -> float:
+        """The raw logit; `text` / `template` pick the blocks' weights (made once for both heads)."""
         z: float = self.intercept + sum(map(operator.mul, self.signals, f.signals))
         if f.text:
-            z += _total(self.text, f.text) / math.sqrt(max(len(f.text), self.floor))
+            picked = (text or _picker(f.text))(self.text)
+            z += sum(picked) / math.sqrt(max(len(f.text), self.floor))
         if f.template:
-            z += _total(self.template, f.template) / math.sqrt(max(len(f.template), self.floor))
+            picked = (template or _picker(f.template))(self.template)
+            z += sum(picked) / math.sqrt(max(len(f.template), self.floor))
         return z
 
 
-def _total(weights: list[float], buckets: tuple[int, ...]) -> float:
-    """The sum of the buckets' weights (looked up in C: an answer has a few hundred buckets)."""
+_Picker = Callable[[list[float]], tuple[float, ...]]
+
+
+def _picker(buckets: tuple[int, ...]) -> _Picker:
+    """A function giving the buckets' weights in order (a lookup in C: an answer has a few hundred
+    buckets); made once per answer, used by both heads."""
     if len(buckets) == 1:
-        return weights[buckets[0]]
-    picked: tuple[float, ...] = operator.itemgetter(*buckets)(weights)
-    return sum(picked)
+        (only,) = buckets
+        return lambda weights: (weights[only],)
+    return operator.itemgetter(*buckets)
 
 
 class Scorer:
@@ -63,8 +71,10 @@ class Scorer:
         """Calibrated (p_loose, p_strict); p_strict is at most p_loose (strict implies loose), and 0
         for an answer that names no OpenAI or Anthropic family (strict is a claim to be one)."""
         loose = self._heads[0]
-        p_loose = platt(loose.logit(f), *loose.platt)
         if not f.signals[STRICT_MENTIONS]:
-            return p_loose, 0.0
+            return platt(loose.logit(f), *loose.platt), 0.0
+        text = _picker(f.text) if f.text else None
+        template = _picker(f.template) if f.template else None
+        p_loose = platt(loose.logit(f, text, template), *loose.platt)
         strict = self._heads[1]
-        return p_loose, min(platt(strict.logit(f), *strict.platt), p_loose)
+        return p_loose, min(platt(strict.logit(f, text, template), *strict.platt), p_loose)

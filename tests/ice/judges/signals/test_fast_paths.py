@@ -4,6 +4,8 @@ shipped weights and every verdict, are unchanged)."""
 from __future__ import annotations
 
 import re
+import re._constants as re_constants
+import re._parser as re_parser
 import sys
 import unicodedata
 import zlib
@@ -11,13 +13,15 @@ import zlib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from distillscope.ice.judges.signals import patterns
 from distillscope.ice.judges.signals.features import _TOKEN, _TOKEN_ASCII, buckets
-from distillscope.ice.judges.signals.patterns import _PERSONA_DECL
+from distillscope.ice.judges.signals.patterns import _PERSONA_DECL, _LazyPattern
 from distillscope.ice.judges.signals.prompt import (
     _CASE_LOOKALIKES,
     _PERSONA_WORDS,
     _persona_declarations,
 )
+from distillscope.ice.judges.signals.reader import RuleReader
 from distillscope.ice.judges.signals.text import visible_text
 
 # Pieces that make persona declarations, near misses, look-alike letters and format characters.
@@ -90,3 +94,106 @@ def test_buckets_without_pairs_are_the_plain_set_in_the_same_order(text: str) ->
 @given(_TEXT)
 def test_visible_text_drops_exactly_the_format_characters(text: str) -> None:
     assert visible_text(text) == "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+
+
+# ---------------------------------------------------------------- pattern leads
+def _first_chars(pattern: str, flags: int) -> tuple[set[str], bool] | None:
+    """Every character a match of `pattern` can start with, and whether any of them is matched
+    ignoring case; None where that is not a finite set (a category, any character, a pattern that
+    can match the empty string). From the parse, so it holds for the pattern as written."""
+    parsed = re_parser.parse(pattern, flags)
+    seen = {"ignorecase": False}
+
+    def cased(chars: set[str], ignorecase: bool) -> set[str]:
+        if not ignorecase:
+            return chars
+        seen["ignorecase"] = True
+        return chars | {c.lower() for c in chars} | {c.upper() for c in chars}
+
+    def sequence(items: list[tuple[object, object]], ignorecase: bool) -> tuple[set[str], bool] | None:
+        found: set[str] = set()
+        for op, av in items:
+            one = item(op, av, ignorecase)
+            if one is None:
+                return None
+            found |= one[0]
+            if not one[1]:
+                return found, False
+        return found, True
+
+    def item(op: object, av: object, ignorecase: bool) -> tuple[set[str], bool] | None:
+        if op is re_constants.LITERAL:
+            return cased({chr(av)}, ignorecase), False  # type: ignore[call-overload]
+        if op is re_constants.IN:
+            chars: set[str] = set()
+            for o, a in av:  # type: ignore[attr-defined]
+                if o is re_constants.LITERAL:
+                    chars |= cased({chr(a)}, ignorecase)
+                elif o is re_constants.RANGE:
+                    chars |= cased({chr(x) for x in range(a[0], a[1] + 1)}, ignorecase)
+                else:
+                    return None
+            return chars, False
+        if op is re_constants.BRANCH:
+            found: set[str] = set()
+            empty = False
+            for alternative in av[1]:  # type: ignore[index]
+                one = sequence(list(alternative), ignorecase)
+                if one is None:
+                    return None
+                found |= one[0]
+                empty |= one[1]
+            return found, empty
+        if op is re_constants.SUBPATTERN:
+            _group, add, remove, sub = av  # type: ignore[misc]
+            return sequence(list(sub), (ignorecase or bool(add & re.I)) and not remove & re.I)
+        if op in (re_constants.MAX_REPEAT, re_constants.MIN_REPEAT, re_constants.POSSESSIVE_REPEAT):
+            low, _high, sub = av  # type: ignore[misc]
+            one = sequence(list(sub), ignorecase)
+            return None if one is None else (one[0], low == 0 or one[1])
+        if op in (re_constants.AT, re_constants.ASSERT, re_constants.ASSERT_NOT):
+            return set(), True  # zero width: the next item starts the match
+        return None
+
+    whole = sequence(list(parsed), bool(parsed.state.flags & re.I))
+    if whole is None or whole[1]:
+        return None
+    return whole[0], seen["ignorecase"]
+
+
+def _leaded() -> list[tuple[str, _LazyPattern]]:
+    leaded = [(name, p) for name, p in vars(patterns).items() if isinstance(p, _LazyPattern) and p.lead]
+    places = RuleReader()._places
+    assert isinstance(places, _LazyPattern)
+    return [*leaded, ("places", places)]
+
+
+def test_every_lead_holds_every_first_character_of_its_pattern() -> None:
+    """A lead put before a pattern as a look-ahead changes no match only if it admits every
+    character a match can start with (ignoring case, where the pattern does)."""
+    leaded = _leaded()
+    assert len(leaded) > 20
+    for name, pattern in leaded:
+        source, flags = pattern._source
+        first = _first_chars(source, flags)
+        assert first is not None, name
+        chars, ignorecase = first
+        lead = re.compile(pattern.lead, flags)
+        assert all(lead.fullmatch(c) for c in chars), name
+        assert not ignorecase or pattern.lead.startswith("(?i:") or flags & re.I, name
+
+
+_LEAD_TEXT = st.lists(
+    st.sampled_from(
+        ["I am ", "my ", "We ", "not ", "by ", "team ", "in ", "China", "我", "由", "，", ". ", "\n", "x"]
+    ),
+    max_size=25,
+).map("".join)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_LEAD_TEXT)
+def test_leaded_patterns_find_what_the_plain_patterns_find(text: str) -> None:
+    for name, pattern in _leaded():
+        plain = re.compile(*pattern._source)
+        assert [m.span() for m in pattern.finditer(text)] == [m.span() for m in plain.finditer(text)], name

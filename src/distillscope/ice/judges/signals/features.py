@@ -167,7 +167,7 @@ class FeatureMaker:
 
     def __init__(self, config: FeatureConfig | None = None) -> None:
         self.config = config or FeatureConfig()
-        self._segments: dict[tuple[str, tuple[tuple[int, int, int], ...]], tuple[tuple[int, ...], int]] = {}
+        self._segments: dict[tuple[str, tuple[tuple[int, int, int], ...], int], tuple[tuple[int, ...], int]] = {}
         self._prompts: dict[tuple[str, tuple[tuple[int, int, int], ...]], tuple[int, ...]] = {}
 
     def signals(self, reading: RuleReading, query: str) -> tuple[float, ...]:
@@ -218,15 +218,17 @@ class FeatureMaker:
         return buckets(body, cfg.text_bits)
 
     def _segment_words(
-        self, text: str, spans: tuple[tuple[int, int, int], ...]
+        self, text: str, spans: tuple[tuple[int, int, int], ...], limit: int = -1
     ) -> tuple[tuple[int, ...], int]:
-        """A prompt segment's distinct word buckets in order of first sight, and the length of its
-        abstracted text (cached: segments repeat)."""
-        key = (text, spans)
+        """A prompt segment's distinct word buckets in order of first sight (of its abstracted text
+        up to `limit` characters, where >= 0), and the length of its abstracted text (cached:
+        segments repeat)."""
+        key = (text, spans, limit)
         found = self._segments.get(key)
         if found is None:
             body = abstracted(text, spans)
-            found = (word_buckets(body, self.config.template_bits), len(body))
+            words = body if limit < 0 else body[:limit]
+            found = (word_buckets(words, self.config.template_bits), len(body))
             if len(self._segments) >= 4096:
                 self._segments.clear()
             self._segments[key] = found
@@ -257,7 +259,7 @@ class FeatureMaker:
         for text, spans in segments:
             words, length = self._segment_words(text, spans)
             if length > budget:  # the prompt's words are read up to `template_chars`
-                words = word_buckets(abstracted(text, spans)[:budget], self.config.template_bits)
+                words = self._segment_words(text, spans, budget)[0]
             seen.append(words)
             budget -= length
             if budget <= 0:

@@ -17,14 +17,20 @@ class _LazyPattern:
 
     def __init__(self, pattern: str, flags: int = 0) -> None:
         self._source = (pattern, flags)
+        self.pattern = pattern  # the source, without the lead: other patterns are built from it
+        # A character class holding every character a match can start with (`_LEADS`), or "": put
+        # before the pattern as a look-ahead, the scan jumps over the other positions at once
+        # (about twice as fast through a whole answer; the same matches).
+        self.lead = ""
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):  # copy and pickle probe for hooks: no reason to compile
             raise AttributeError(name)
-        compiled = re.compile(*self._source)
+        pattern, flags = self._source
+        compiled = re.compile(f"(?={self.lead})(?:{pattern})" if self.lead else pattern, flags)
         for attr in ("search", "match", "fullmatch", "finditer", "findall", "sub", "subn", "split"):
             setattr(self, attr, getattr(compiled, attr))
-        self.pattern, self.flags, self.groups = compiled.pattern, compiled.flags, compiled.groups
+        self.flags, self.groups = compiled.flags, compiled.groups
         return getattr(compiled, name)
 
 
@@ -714,3 +720,42 @@ _AFTER_CLAIM = _lazy(
     r"|[^，。！？,.!?\n]{0,10}?(?:开发|研发|训练|创建|创造|打造|设计|构建|推出|制造)了?(?:我|本模型|本助手)"
     r"|\s*(?:是|为)(?:我(?:们)?的|(?:开发|研发|训练|创建|创造)(?:了)?我的)"
 )
+
+
+# The characters each match of these patterns can start with (tests/ice/judges/signals/
+# test_fast_paths.py checks each class against the pattern's parse). Only where it makes the scan
+# faster: a pattern that starts with one literal is found by its own prefix search already.
+_LEADS: dict[re.Pattern[str], str] = {
+    _FIRST_PERSON: "[ABFIJMNOSUWYabfijmnosuwyМНЯмняわ作俺僕当我本私나내저제]",
+    _NEGATION: "[acdehiklnoprstuvwнじで不与例像包区并无比没类而诸还非아않]",
+    _PROPER: "[\"'ABCDEFGHIJKLMNOPQRSTUVWXYZ«‘“「『]",
+    _DENIAL: "[INn]",
+    _SELF_WORD: "[IMm创开我训]",
+    _PERSONA_TALK: "[aopr人扮角]",
+    _CLAUSE_BREAK: "[,:;abs，：；]",
+    _SENTENCE_BREAK: "[\\\n!\\.\\?。！？]",
+    _SPEECH_VERB: "[acdemprstw写回声说问]",
+    _ROLE_BEFORE: "(?i:[AFPSVafpsv以作先关切对扮模然用])",
+    _SELF_ANCHOR: "(?i:[IJMNOTWYijmnostuwyЯмя僕当我本私나내저제])",
+    _PERSONA_NAME: "[I我]",
+    _NEGATION_HARD: "(?i:[ABCDEFHIKLNOPRSTUVabcdefhiklnoprstuvНнじで不与假区并挣控摆无束没突绕而脱违限非아않])",
+    _LISTING: "(?i:[AEFILSaefils例像包如比类诸])",
+    _IMPLIED: "(?i:[TWtw也开打推研还])",
+    _REPORTED: "[abchimprstw以假声如想扮是用觉认询误说问]",
+    _TOPIC_LEAD: "(?i:[ACRSacrs])",
+    _MAKER_LINK_WORDS: "(?i:[BFbf来由])",
+    _INFRA: "(?i:[ACDFGHILPSTacdfghilpst云基工开托服架标框硬算芯行计部])",
+    _TOOL_BEFORE: "(?i:[ACDFGHILPSTacdfghilpst云基工开托服架标框硬算芯行计部])",
+    _PLANNING: "(?i:[ACFILMPRSTUVacfilmprstuv也人假可如或扮格模用编虚角设])",
+    _PLACE_NOUN: "(?i:[BCDEHLMORTbcdehlmort专公团实工开总机研])",
+    _PLACE_LINK: "(?i:[ABDFHILOSabdfhilos位分在坐总来设])",
+    _WHERE_QUESTION: "(?i:[CFHLWcfhlw位哪地总来])",
+    _POLICY: "(?i:[CGPTUcgptu使准指政规])",
+    _POLICY_NOT_OWN: "(?i:[BDEFINRUbdefinru不摆无绕])",
+    _POLICY_OWN: "(?i:[ABGIMVWabgimvw我违])",
+    _MAKER_VERB_END: "[abcdefhilmoprstu]",
+    _FICTIONAL_ZH: "[他它开我由]",
+    _ORG_WORD: "(?i:[ACDEFGILNPRSTWacdefgilnprstw公协团基实工机研科组联计集项])",
+}
+for _pattern, _lead in _LEADS.items():
+    cast("_LazyPattern", _pattern).lead = _lead

@@ -116,10 +116,8 @@ class PromptReader:
         else:
             families = frozenset().union(*(p.families for p in parts))
             personas = frozenset().union(*(p.personas for p in parts))
-        if personas in self._personas:
-            persona = self._personas[personas]
-        else:
-            persona = self._persona_pattern(personas)
+        known = personas in self._personas
+        persona = self._personas[personas] if known else self._persona_pattern(personas)
         return PromptReading(parts, families, persona)
 
     def part(self, text: str) -> PromptPart:

@@ -42,6 +42,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import cast
 
 from distillscope.ice.identity import IdentityRegistry
 from distillscope.ice.judges.signals.patterns import (
@@ -190,6 +191,9 @@ class RuleReader:
             # an invented world is somewhere its makers are not either: "on the planet Zargax-7"
             + r"|(?<=planet )[A-Z][\w-]+(?: [A-Z][\w-]+)?|[\u4e00-\u9fff]{2,6}星球"
         )
+        # every match starts with a place's first character, a capital or a CJK ideograph
+        firsts = "".join(sorted({re.escape(p[0]) for p in places if p}))
+        cast("_LazyPattern", self._places).lead = f"[{firsts}A-Z\u4e00-\u9fff]"
 
     def warm_jobs(self) -> list[Callable[[], object]]:
         """Compile what the first answers would: the module's patterns (~20 ms), the place list,
