@@ -15,13 +15,13 @@ from hypothesis import strategies as st
 
 from distillscope.ice.judges.signals import patterns
 from distillscope.ice.judges.signals.features import _TOKEN, _TOKEN_ASCII, buckets
-from distillscope.ice.judges.signals.patterns import _PERSONA_DECL, _LazyPattern
+from distillscope.ice.judges.signals.patterns import _LAST_SENTENCE_BREAK, _PERSONA_DECL, _LazyPattern
 from distillscope.ice.judges.signals.prompt import (
     _CASE_LOOKALIKES,
     _PERSONA_WORDS,
     _persona_declarations,
 )
-from distillscope.ice.judges.signals.reader import RuleReader
+from distillscope.ice.judges.signals.reader import RuleReader, _last_break
 from distillscope.ice.judges.signals.text import visible_text
 
 # Pieces that make persona declarations, near misses, look-alike letters and format characters.
@@ -197,3 +197,16 @@ def test_leaded_patterns_find_what_the_plain_patterns_find(text: str) -> None:
     for name, pattern in _leaded():
         plain = re.compile(*pattern._source)
         assert [m.span() for m in pattern.finditer(text)] == [m.span() for m in plain.finditer(text)], name
+
+
+_BREAK_TEXT = st.lists(
+    st.sampled_from(["a", " ", ".", "..", "!", "?", "。", "？", "\n", "x y", "\t"]), max_size=30
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_BREAK_TEXT, st.integers(0, 40), st.integers(0, 40))
+def test_last_sentence_break_is_the_backtracking_patterns(text: str, a: int, b: int) -> None:
+    lo, hi = sorted((min(a, len(text)), min(b, len(text))))
+    plain = _LAST_SENTENCE_BREAK.match(text, lo, hi)
+    assert _last_break(text, lo, hi) == (plain.end() if plain else lo)

@@ -167,7 +167,9 @@ class FeatureMaker:
 
     def __init__(self, config: FeatureConfig | None = None) -> None:
         self.config = config or FeatureConfig()
-        self._segments: dict[tuple[str, tuple[tuple[int, int, int], ...], int], tuple[tuple[int, ...], int]] = {}
+        self._segments: dict[
+            tuple[str, tuple[tuple[int, int, int], ...], int], tuple[tuple[int, ...], int]
+        ] = {}
         self._prompts: dict[tuple[str, tuple[tuple[int, int, int], ...]], tuple[int, ...]] = {}
 
     def signals(self, reading: RuleReading, query: str) -> tuple[float, ...]:

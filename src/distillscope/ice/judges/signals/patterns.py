@@ -230,6 +230,8 @@ _PERSONA_TALK = _lazy(
 _QUESTION_END = _lazy(r"[?？]\s*$")
 _CLAUSE_BREAK = _lazy(r"[,;:，；：]|\b(?:so|but|and|because)\b")
 _SENTENCE_BREAK = _lazy(r"(?<!\.\.)[.!?](?=\s)|[。！？\n]|[.!?]$")
+# Every character a `_SENTENCE_BREAK` match can be (each match is one character).
+_BREAK_CHARS = ".!?。！？\n"
 # The last sentence break in a window, found by one backtracking match instead of a loop over all.
 _LAST_SENTENCE_BREAK = _lazy(r"(?s:.*)(?:" + _SENTENCE_BREAK.pattern + ")")
 _SPEAKER_LABEL = _lazy(r"\s*(?:[-*#>•]\s*)*(?:[\[(【]?[^\n\]):：]{0,40}[\])】]?\s*[:：]?)?\s*")
@@ -726,6 +728,7 @@ _AFTER_CLAIM = _lazy(
 # test_fast_paths.py checks each class against the pattern's parse). Only where it makes the scan
 # faster: a pattern that starts with one literal is found by its own prefix search already.
 _LEADS: dict[re.Pattern[str], str] = {
+    _MAKER_REL: "(?i:[ABCDEFGHILMNOPRSTUVWabcdefghilmnoprstuvwÉéチ产企会作公出创制团基孕孵工平开所打技推支机来构架核母研维製訓训设负開개기만제팀회훈])",
     _FIRST_PERSON: "[ABFIJMNOSUWYabfijmnosuwyМНЯмняわ作俺僕当我本私나내저제]",
     _NEGATION: "[acdehiklnoprstuvwнじで不与例像包区并无比没类而诸还非아않]",
     _PROPER: "[\"'ABCDEFGHIJKLMNOPQRSTUVWXYZ«‘“「『]",

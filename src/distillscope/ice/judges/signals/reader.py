@@ -48,6 +48,7 @@ from distillscope.ice.identity import IdentityRegistry
 from distillscope.ice.judges.signals.patterns import (
     _AFTER_CLAIM,
     _ATTRIBUTION,
+    _BREAK_CHARS,
     _BRIDGES,
     _CLAUSE_BREAK,
     _COUNTRIES,
@@ -68,7 +69,6 @@ from distillscope.ice.judges.signals.patterns import (
     _INFRA,
     _LABEL_FILLER,
     _LABEL_LINE,
-    _LAST_SENTENCE_BREAK,
     _LIST_NAME,
     _LISTING,
     _MAKER_LINK_WORDS,
@@ -117,6 +117,23 @@ from distillscope.ice.judges.signals.patterns import (
 from distillscope.ice.judges.signals.prompt import PromptReader, PromptReading
 from distillscope.ice.judges.signals.text import visible_text
 from distillscope.ice.types import Category, JudgeItem, TargetIdentity
+
+
+def _last_break(text: str, lo: int, hi: int) -> int:
+    """Where the last sentence break in text[lo:hi] ends (lo: none), as
+    `_LAST_SENTENCE_BREAK.match(text, lo, hi)` finds it, ~2x faster: every break is one of a few
+    characters, so the candidates are found from the right by `str.rfind` and each is tried with
+    `_SENTENCE_BREAK` (the same end bound, so its look-arounds see what they saw)."""
+    stop = hi
+    while True:
+        at = max([text.rfind(ch, lo, stop) for ch in _BREAK_CHARS])
+        if at < 0:
+            return lo
+        found = _SENTENCE_BREAK.match(text, at, hi)
+        if found is not None:
+            return found.end()
+        stop = at
+
 
 MAX_MENTIONS = 64  # names of other vendors read one by one in an answer (a bound on the work)
 _MAX_BRIDGE = 110  # characters from the first-person word to the name
@@ -615,8 +632,7 @@ class RuleReader:
     def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
         """Bounds of the sentence around text[start:end] (at most 300 characters either side)."""
         lo = max(0, start - 300)
-        last = _LAST_SENTENCE_BREAK.match(text, lo, start)
-        left = last.end() if last else lo
+        left = _last_break(text, lo, start)
         stop = _SENTENCE_BREAK.search(text, end, min(len(text), end + 300))
         right = stop.end() if stop else min(len(text), end + 300)
         return left, right
