@@ -15,14 +15,22 @@ from hypothesis import strategies as st
 
 from distillscope.ice.judges.signals import patterns
 from distillscope.ice.judges.signals.features import _TOKEN, _TOKEN_ASCII, buckets
-from distillscope.ice.judges.signals.patterns import _LAST_SENTENCE_BREAK, _PERSONA_DECL, _LazyPattern
+from distillscope.ice.judges.signals.patterns import (
+    _LAST_SENTENCE_BREAK,
+    _PERSONA_DECL,
+    _QUOTE_CLOSE,
+    _QUOTE_OPEN,
+    _SPEAKER_LABEL,
+    _SPEECH_VERB,
+    _LazyPattern,
+)
 from distillscope.ice.judges.signals.prompt import (
     _CASE_LOOKALIKES,
     _PERSONA_WORDS,
     _persona_declarations,
 )
 from distillscope.ice.judges.signals.reader import RuleReader, _last_break
-from distillscope.ice.judges.signals.text import visible_text
+from distillscope.ice.judges.signals.text import _MAYBE_HIDDEN, visible_text
 
 # Pieces that make persona declarations, near misses, look-alike letters and format characters.
 _PIECES = [
@@ -210,3 +218,40 @@ def test_last_sentence_break_is_the_backtracking_patterns(text: str, a: int, b: 
     lo, hi = sorted((min(a, len(text)), min(b, len(text))))
     plain = _LAST_SENTENCE_BREAK.match(text, lo, hi)
     assert _last_break(text, lo, hi) == (plain.end() if plain else lo)
+
+
+def _inside_quotes_plain(before: str) -> bool:
+    """`RuleReader._inside_quotes` as first written: a loop over every character."""
+    depth = 0
+    last_open = -1
+    for i, ch in enumerate(before):
+        if ch in _QUOTE_OPEN and (ch not in _QUOTE_CLOSE or depth == 0):
+            depth += 1
+            last_open = i
+        elif ch in _QUOTE_CLOSE and depth > 0:
+            depth -= 1
+    if depth == 0 or len(before) - last_open <= 3:
+        return False
+    line_start = before.rfind("\n", 0, last_open) + 1
+    label = before[line_start:last_open]
+    return not _SPEAKER_LABEL.fullmatch(label) or bool(_SPEECH_VERB.search(label))
+
+
+_QUOTE_TEXT = st.lists(
+    st.sampled_from([*set(_QUOTE_OPEN + _QUOTE_CLOSE), "I said ", "ChatGPT", "\n", "User: ", " ", "ab"]),
+    max_size=20,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_QUOTE_TEXT)
+def test_inside_quotes_reads_only_the_quote_marks_to_the_same_end(before: str) -> None:
+    assert RuleReader._inside_quotes(before) == _inside_quotes_plain(before)
+
+
+def test_no_format_character_is_in_the_plain_ranges() -> None:
+    """`visible_text` returns a text of the plain ranges untouched: none of them may be a format
+    character (Unicode category Cf) in this Python's Unicode version."""
+    plain = [chr(c) for c in range(sys.maxunicode + 1) if not _MAYBE_HIDDEN.match(chr(c))]
+    assert len(plain) > 20_000
+    assert not [ch for ch in plain if unicodedata.category(ch) == "Cf"]

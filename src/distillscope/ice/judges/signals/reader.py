@@ -135,6 +135,7 @@ def _last_break(text: str, lo: int, hi: int) -> int:
         stop = at
 
 
+_QUOTE_MARK = re.compile("[" + re.escape("".join(sorted(set(_QUOTE_OPEN + _QUOTE_CLOSE)))) + "]")
 MAX_MENTIONS = 64  # names of other vendors read one by one in an answer (a bound on the work)
 _MAX_BRIDGE = 110  # characters from the first-person word to the name
 _MAX_AFTER = 60
@@ -646,7 +647,6 @@ class RuleReader:
         after = text[end:s_hi]
         if _QUESTION_END.search(after) and not _CLAUSE_BREAK.search(after):
             return None
-        quoted = self._inside_quotes(before)
         link = self._claim_before(before) or self._claim_after(before, after)
         if link is None:
             if (
@@ -664,6 +664,7 @@ class RuleReader:
         if _NEGATION.search(bridge) or self._tool_or_denied(text, start, end, s_hi, bridge):
             return None
         lead = before[:anchor_at]
+        quoted = self._inside_quotes(before)
         if quoted or _ATTRIBUTION.search(lead[-30:]):
             note = "name inside quotes" if quoted else "reported or hypothetical speech"
             return _Finding((fam_id,), sentence, unsure=True, note=note)
@@ -675,7 +676,8 @@ class RuleReader:
         is itself quoted, as in `I am "ChatGPT"`, is not)."""
         depth = 0
         last_open = -1
-        for i, ch in enumerate(before):
+        for quote in _QUOTE_MARK.finditer(before):  # only quote marks change the depth
+            i, ch = quote.start(), quote.group()
             if ch in _QUOTE_OPEN and (ch not in _QUOTE_CLOSE or depth == 0):
                 depth += 1
                 last_open = i

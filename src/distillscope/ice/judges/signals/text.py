@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
+# Characters that are never format characters (tests/ice/judges/signals/test_fast_paths.py checks the
+# ranges against `unicodedata`): ASCII, Latin-1 and the Latin extensions but the soft hyphen, general
+# punctuation (dashes, quotes, ellipsis) before U+2060, CJK punctuation, ideographs, full-width forms.
+# A text of these alone (most answers) is returned as it is after one regex scan.
+_MAYBE_HIDDEN = re.compile(
+    "[^\x00-\xac\xae-\u02ff\u2010-\u2029\u2030-\u205f\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]"
+)
 # The non-ASCII characters met so far, by whether they are format characters (Unicode category Cf).
 _VISIBLE: set[str] = set()
 _HIDDEN: set[str] = set()
@@ -14,7 +22,7 @@ def visible_text(text: str) -> str:
     BOMs, tag characters: Unicode category Cf), which an answer could use to hide a claim from
     pattern matching. Only the distinct characters not met before are looked up, once each per
     process (a table of every Cf character would cost ~30 ms to build); the rest is set algebra."""
-    if text.isascii():  # every format character is outside ASCII (the first is U+00AD)
+    if text.isascii() or not _MAYBE_HIDDEN.search(text):  # every format character is outside ASCII
         return text
     chars = set(text)
     for char in chars.difference(_VISIBLE, _HIDDEN):
