@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from distillscope.ice.judges.signals import patterns
-from distillscope.ice.judges.signals.features import _TOKEN, _TOKEN_ASCII, buckets
+from distillscope.ice.judges.signals.features import _TOKEN, _TOKEN_ASCII, buckets, tokens
 from distillscope.ice.judges.signals.patterns import (
     _LAST_SENTENCE_BREAK,
     _PERSONA_DECL,
@@ -255,3 +255,17 @@ def test_no_format_character_is_in_the_plain_ranges() -> None:
     plain = [chr(c) for c in range(sys.maxunicode + 1) if not _MAYBE_HIDDEN.match(chr(c))]
     assert len(plain) > 20_000
     assert not [ch for ch in plain if unicodedata.category(ch) == "Cf"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text(
+        alphabet=st.one_of(st.characters(max_codepoint=127), st.sampled_from("’“”—…\u00a0\u3000，。é中٣ǅ_")),
+        max_size=60,
+    )
+)
+def test_tokens_of_text_with_ascii_words_are_the_general_tokens(text: str) -> None:
+    """Text whose word characters are all ASCII (curly quotes, dashes and CJK punctuation allowed)
+    is tokenised by the ASCII pattern; the tokens are the general pattern's."""
+    low = text.lower()
+    assert tokens(low) == _TOKEN.findall(low)
