@@ -848,7 +848,10 @@ class RuleReader:
     ) -> _Finding | None:
         """A first-person maker claim naming an organisation that is neither the target, nor any
         vendor the registry knows, nor generic: an invented maker ("created by NovaMind Labs")."""
-        for item in _LIST_NAME.finditer(text):
+        listed = (
+            _LIST_NAME.finditer(text) if ":" in text or "：" in text else ()
+        )  # a list item ends in a colon
+        for item in listed:
             name = self._invented_name(item.group("name"), not item.group("name").isascii())
             if (
                 name is None
