@@ -72,7 +72,10 @@ def test_the_check_can_be_skipped_and_leaves_the_decision_alone() -> None:
     plain = attribute(family, tests, alpha=ALPHA, folds=4, check_members=False)
     assert plain.held_out_members == {} and set(checked.held_out_members) == {"a1", "a2"}
     assert plain.models == checked.models
-    assert held_out_members(family, alpha=ALPHA, folds=4) == checked.held_out_members
+    again = held_out_members(family, alpha=ALPHA, folds=4, counted=checked.counted, start=checked.fit)
+    assert again == checked.held_out_members
+    cold = held_out_members(family, alpha=ALPHA, folds=4)  # no start: the same verdicts
+    assert {m: r.predicted for m, r in cold.items()} == {m: r.predicted for m, r in again.items()}
 
 
 def test_at_most_two_members_a_family_are_checked_drawn_by_the_seed_not_the_order() -> None:

@@ -131,11 +131,13 @@ def held_out_members(
     repeats: int = MEMBER_REPEATS,
     counted: CountedDocs | None = None,
     per_family: int | None = MEMBERS_PER_FAMILY,
+    start: CrossFit | None = None,
 ) -> dict[str, ModelAttribution]:
     """Each member of a family with two or more (at most `per_family` of them, `checked_members`),
     attributed by classifiers fitted without any of its answers: the prompt-level test cannot see
     whether a family's style reaches an unseen model. `counted` (the run's answers tokenised once)
-    is shared by these cross-fits."""
+    is shared by these cross-fits; with `start` (the run's main cross-fit, same seed) each fold's
+    fit starts from that fold's all-member solution (crossfit.Solution)."""
     out: dict[str, ModelAttribution] = {}
     chosen = checked_members(family_docs, per_family=per_family, seed=seed)
     for model, family in _members(family_docs).items():
@@ -145,7 +147,16 @@ def held_out_members(
         if not any(d.family == family for d in rest):
             continue  # its family's only member: nothing would be left to define the family
         own = [d for d in family_docs if d.model == model]
-        fit = crossfit(rest, own, folds=folds, seed=seed, features=features, repeats=repeats, counted=counted)
+        fit = crossfit(
+            rest,
+            own,
+            folds=folds,
+            seed=seed,
+            features=features,
+            repeats=repeats,
+            counted=counted,
+            start=start,
+        )
         out[model] = attribute_model(
             fit.probabilities[len(rest) :], [d.group for d in own], fit.families, alpha=alpha, seed=seed
         )
@@ -285,6 +296,7 @@ def attribute(
             features=features,
             repeats=min(repeats, MEMBER_REPEATS),
             counted=counted,
+            start=fit,
         )
         if check_members
         else {}

@@ -23,6 +23,12 @@ FeatureSet = Literal["word", "word+char", "word+style", "word+char+style"]
 FEATURE_SETS: tuple[FeatureSet, ...] = ("word", "word+char", "word+style", "word+char+style")
 DEFAULT_FEATURES: FeatureSet = "word"
 REGULARISATION_C = 100.0  # weak L2: measured 0.966 AUC at C=100 vs 0.941 at C=10 on MT-bench
+# The word vocabulary keeps the most frequent n-grams of a fold's training answers (as scikit-learn's
+# `max_features`). Arena-Hard's long answers give a 15-model bank about 200,000 word n-grams with
+# min_df 2 per fold; newton-cg's cost grows with the columns (13.5 CPU-s a fit with all of them,
+# 3.1 with 50,000: bench/README.md, "Arena-Hard"), while the rare n-grams it drops are the ones a
+# single model's quirks live in. MT-bench's folds have fewer than this, so nothing changes there.
+MAX_FEATURES = 50_000
 
 _TOKEN = re.compile(r"\w+|[^\w\s]|\n", re.U)
 NEWLINE = "⏎"
@@ -68,6 +74,7 @@ def make_vectoriser(features: FeatureSet = DEFAULT_FEATURES) -> Any:
                 ngram_range=(1, 2),
                 sublinear_tf=True,
                 min_df=2,
+                max_features=MAX_FEATURES,
             ),
         )
     ]
@@ -146,11 +153,16 @@ class WordCounts:
             vectoriser.get_feature_names_out() if texts else np.array([], dtype=str)
         )
 
-    def fold(self, train: Sequence[int]) -> WordFold:
-        """The TF-IDF of a fold fitted on the answers at rows `train` (indices into the texts)."""
+    def fold(self, train: Sequence[int], max_features: int | None = None) -> WordFold:
+        """The TF-IDF of a fold fitted on the answers at rows `train` (indices into the texts),
+        keeping the `max_features` most frequent n-grams as `TfidfVectorizer(max_features=)` does."""
         counts = self.matrix[np.asarray(train, dtype=int)]
         df = np.asarray((counts > 0).sum(axis=0)).ravel()
         keep = np.flatnonzero(df >= self.MIN_DF)
+        if max_features is not None and keep.size > max_features:
+            # scikit-learn's _limit_features, on the same arrays in the same (sorted) column order
+            tfs = np.asarray(counts.sum(axis=0)).ravel()
+            keep = np.sort(keep[(-tfs[keep]).argsort()[:max_features]])
         n = counts.shape[0]
         idf = np.log((1 + n) / (1 + df[keep])) + 1.0  # TfidfVectorizer's smooth idf
         return WordFold(self, keep, idf)
