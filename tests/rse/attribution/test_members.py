@@ -55,7 +55,7 @@ def test_a_member_is_scored_by_classifiers_that_never_saw_it() -> None:
     found = attribute(family, {"x": docs("x", None, 24, 4)}, alpha=ALPHA, folds=4)
     a = found.fit.families.index("a")
     rows = [i for i, d in enumerate(found.fit.docs) if d.model == "a2"]
-    assert float(np.mean(found.fit.probabilities[rows, a])) > 0.7  # out of prompt fold, but a2 was seen
+    assert float(np.mean(found.fit.probabilities[rows, a])) > 0.6  # out of prompt fold, but a2 was seen
     left_out = found.held_out_members["a2"]
     assert left_out.predicted == "b" and (left_out.probabilities["a"].score or 1.0) < 0.3
     assert "b1" not in found.held_out_members  # its family's only member: nothing left to define b
