@@ -35,7 +35,8 @@ REGULARISATION_C = 30.0
 # `max_features`): the words, punctuation and markup every model uses, where a vendor's shared habits
 # show, rather than the rare n-grams a single model's quirks live in. It is also most of the speed:
 # Arena-Hard's long answers give a 15-model bank about 200,000 word n-grams with min_df 2 per fold,
-# and newton-cg's cost grows with the columns (13.5 CPU-s a fit with all of them).
+# and newton-cg's cost grows with the columns (13.5 CPU-s a fit with all of them). The cost of it: on
+# MT-bench (~18,000 n-grams a fold) the families classifier's P(openai) AUC falls from 0.933 to 0.857.
 MAX_FEATURES = 2_000
 
 _TOKEN = re.compile(r"\w+|[^\w\s]|\n", re.U)
