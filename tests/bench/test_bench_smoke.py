@@ -160,3 +160,23 @@ def test_banks_smoke() -> None:
     assert {"bank_wall_s", "family_wall_s", "ratio_bank_vs_family", "bank_peak_rss_mb"} <= set(
         figures["speed"]
     )
+
+
+def test_arena_hard_smoke(tmp_path: Path) -> None:
+    """A tiny generated bank in Arena-Hard's layout (bench/banks.py writes it): three models held out."""
+    sys.path.insert(0, str(BENCH))
+    from banks import bank_models, write_bank
+
+    models = bank_models(10)
+    write_bank(tmp_path, models, prompts=12, words=30)
+    names = [m for m, _ in models]
+    held = [names[0], names[1], names[5]]
+    figures = run_bench(
+        "arena_hard.py", "--source", str(tmp_path), "--bank-models", ",".join(names),
+        "--held-out", ",".join(held), timeout=300,
+    )  # fmt: skip
+    assert [r["held_out"] for r in figures["rows"]] == held
+    assert figures["held_out"] == 3 and figures["bank_models"] == names
+    for row in figures["rows"]:
+        assert row["vendor"] is not None and set(row["scores"]) >= {row["vendor"]}
+        assert row["wall_s"] > 0 and row["members_checked"] >= 1

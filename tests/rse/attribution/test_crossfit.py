@@ -63,3 +63,35 @@ def test_telling_features_name_the_house_style() -> None:
     assert any(w in a_words for w in ("Certainly", "delve", "crucial", "summary"))
     assert any(w in b_words for w in ("Absolutely", "honestly", "basically", "conclude"))
     assert all(f["weight"] > 0 for f in top["a"] + top["b"])
+
+
+def test_a_fit_started_from_another_reaches_the_same_probabilities() -> None:
+    """A left-out member's folds start from the all-member fit of the same fold: same optimum, within
+    the solver's tolerance, and the same folds and training prompts."""
+    family = [*docs("a1", "a", 30, 0, "a"), *docs("a2", "a", 30, 1, "a"), *docs("b1", "b", 30, 2, "b")]
+    full = crossfit(family, [], folds=5, seed=3, repeats=1)
+    assert sorted(full.solutions) == [0, 1, 2, 3, 4]
+    rest = [d for d in family if d.model != "a2"]
+    own = [d for d in family if d.model == "a2"]
+    cold = crossfit(rest, own, folds=5, seed=3, repeats=1)
+    warm = crossfit(rest, own, folds=5, seed=3, repeats=1, start=full)
+    assert warm.fold_of == cold.fold_of and warm.train_groups == cold.train_groups
+    assert np.abs(warm.probabilities - cold.probabilities).max() < 0.02
+
+
+def test_a_solution_maps_onto_the_columns_of_another_fold() -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    from distillscope.rse.attribution.crossfit import Solution
+    from distillscope.rse.attribution.features import WordCounts
+
+    counts = WordCounts(["one two", "two three"])
+    solution = Solution(counts, np.array([2, 5, 9]), ("a", "b"), np.array([[1.0, 2.0, 3.0]]), np.array([0.5]))
+    model = LogisticRegression()
+    solution.start(model, counts, np.array([1, 5, 9, 11]), ["a", "b"])
+    assert model.warm_start is True
+    assert model.coef_.tolist() == [[0.0, 2.0, 3.0, 0.0]] and model.intercept_.tolist() == [0.5]
+    for other_counts, classes in ((counts, ["a", "c"]), (WordCounts(["one two"]), ["a", "b"])):
+        other = LogisticRegression()  # other classes, or columns of another run's counts: no start
+        solution.start(other, other_counts, np.array([5]), classes)
+        assert other.warm_start is False and not hasattr(other, "coef_")

@@ -55,7 +55,7 @@ def test_a_member_is_scored_by_classifiers_that_never_saw_it() -> None:
     found = attribute(family, {"x": docs("x", None, 24, 4)}, alpha=ALPHA, folds=4)
     a = found.fit.families.index("a")
     rows = [i for i, d in enumerate(found.fit.docs) if d.model == "a2"]
-    assert float(np.mean(found.fit.probabilities[rows, a])) > 0.7  # out of prompt fold, but a2 was seen
+    assert float(np.mean(found.fit.probabilities[rows, a])) > 0.6  # out of prompt fold, but a2 was seen
     left_out = found.held_out_members["a2"]
     assert left_out.predicted == "b" and (left_out.probabilities["a"].score or 1.0) < 0.3
     assert "b1" not in found.held_out_members  # its family's only member: nothing left to define b
@@ -72,7 +72,10 @@ def test_the_check_can_be_skipped_and_leaves_the_decision_alone() -> None:
     plain = attribute(family, tests, alpha=ALPHA, folds=4, check_members=False)
     assert plain.held_out_members == {} and set(checked.held_out_members) == {"a1", "a2"}
     assert plain.models == checked.models
-    assert held_out_members(family, alpha=ALPHA, folds=4) == checked.held_out_members
+    again = held_out_members(family, alpha=ALPHA, folds=4, counted=checked.counted, start=checked.fit)
+    assert again == checked.held_out_members
+    cold = held_out_members(family, alpha=ALPHA, folds=4)  # no start: the same verdicts
+    assert {m: r.predicted for m, r in cold.items()} == {m: r.predicted for m, r in again.items()}
 
 
 def test_at_most_two_members_a_family_are_checked_drawn_by_the_seed_not_the_order() -> None:

@@ -25,7 +25,7 @@ from distillscope.rse.attribution.features import DEFAULT_FEATURES, FeatureSet
 from distillscope.rse.attribution.types import FamilyProbability, HeldOutCheck, ModelAttribution
 
 METHOD = {
-    "classifier": "logistic regression (balanced classes) on TF-IDF writing n-grams",
+    "classifier": "logistic regression (balanced classes, L2 with C = 30) on TF-IDF of the 2,000 most frequent writing n-grams of each fold's training answers",
     "cross_fitting": "GroupKFold over prompts (5 folds, 3 shuffled repeats averaged): an answer is scored only by classifiers that never saw its prompt",
     "score": "mean over prompts of P(family); 95% percentile bootstrap over prompts",
     "p_value": "one-sided sign-flip test over prompts of P(family) - mean P(other families) <= 0",
@@ -134,11 +134,13 @@ def held_out_members(
     repeats: int = MEMBER_REPEATS,
     counted: CountedDocs | None = None,
     per_family: int | None = MEMBERS_PER_FAMILY,
+    start: CrossFit | None = None,
 ) -> dict[str, ModelAttribution]:
     """Each member of a family with two or more (at most `per_family` of them, `checked_members`),
     attributed by classifiers fitted without any of its answers: the prompt-level test cannot see
     whether a family's style reaches an unseen model. `counted` (the run's answers tokenised once)
-    is shared by these cross-fits."""
+    is shared by these cross-fits; with `start` (the run's main cross-fit, same seed) each fold's
+    fit starts from that fold's all-member solution (crossfit.Solution)."""
     out: dict[str, ModelAttribution] = {}
     chosen = checked_members(family_docs, per_family=per_family, seed=seed)
     for model, family in _members(family_docs).items():
@@ -148,7 +150,16 @@ def held_out_members(
         if not any(d.family == family for d in rest):
             continue  # its family's only member: nothing would be left to define the family
         own = [d for d in family_docs if d.model == model]
-        fit = crossfit(rest, own, folds=folds, seed=seed, features=features, repeats=repeats, counted=counted)
+        fit = crossfit(
+            rest,
+            own,
+            folds=folds,
+            seed=seed,
+            features=features,
+            repeats=repeats,
+            counted=counted,
+            start=start,
+        )
         out[model] = attribute_model(
             fit.probabilities[len(rest) :], [d.group for d in own], fit.families, alpha=alpha, seed=seed
         )
@@ -293,6 +304,7 @@ def attribute(
             features=features,
             repeats=min(repeats, MEMBER_REPEATS),
             counted=counted,
+            start=fit,
         )
         if check_members
         else {}

@@ -18,7 +18,7 @@ AUC between 0.933 and 0.958 depending on the seed).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 from distillscope.errors import UserError
 from distillscope.rse.attribution.features import (
     DEFAULT_FEATURES,
+    MAX_FEATURES,
     FeatureSet,
     WordCounts,
     feature_names,
@@ -50,6 +51,36 @@ class Doc:
     family: str | None = None
 
 
+@dataclass(frozen=True)
+class Solution:
+    """One fold's fitted classifier over the run's token columns (`WordCounts`): where a later fit
+    of the same fold (a family member left out) starts its Newton steps.
+
+    The objective is convex, so the start changes the optimum reached only within the solver's
+    tolerance; a member's fit started here takes about a third of the CPU of one started at zero
+    (bench/README.md, "Arena-Hard")."""
+
+    counts: WordCounts  # the run's token counts the columns index
+    columns: NDArray[np.intp]  # sorted WordCounts columns of the fold's vocabulary
+    classes: tuple[str, ...]
+    coef: NDArray[np.float64]
+    intercept: NDArray[np.float64]
+
+    def start(
+        self, model: Any, counts: WordCounts, columns: NDArray[np.intp], classes: Sequence[str]
+    ) -> None:
+        """Make `model` start from this solution on `columns` of `counts` (a column this fit lacked
+        starts at 0); nothing when the classes or the run's counts differ."""
+        if tuple(classes) != self.classes or counts is not self.counts:
+            return
+        at = np.minimum(np.searchsorted(self.columns, columns), max(0, self.columns.size - 1))
+        found = self.columns[at] == columns if self.columns.size else np.zeros(columns.size, dtype=bool)
+        coef = np.zeros((self.coef.shape[0], columns.size))
+        coef[:, found] = self.coef[:, at[found]]
+        model.set_params(warm_start=True)
+        model.coef_, model.intercept_ = coef, self.intercept.copy()
+
+
 @dataclass
 class CrossFit:
     """Out-of-fold probabilities of every document, one column per family (in `families` order)."""
@@ -59,6 +90,7 @@ class CrossFit:
     probabilities: NDArray[np.float64]
     fold_of: list[dict[str, int]]  # per repeat: prompt group -> fold
     train_groups: list[list[frozenset[str]]] = field(default_factory=list)  # per repeat, per fold
+    solutions: dict[int, Solution] = field(default_factory=dict)  # first repeat's folds (word features)
 
     def fold(self, doc: Doc, repeat: int = 0) -> int:
         return self.fold_of[repeat][doc.group]
@@ -88,6 +120,13 @@ class CountedDocs:
         return [self.index[d] for d in docs]
 
 
+def single(x: Any) -> Any:
+    """Training features in single precision: the solver's sparse products, most of a run's time,
+    take about a third of the CPU of double precision (probabilities move within the solver's
+    tolerance). Answers are scored in double precision, so each row's probabilities sum to 1."""
+    return x.astype(np.float32)
+
+
 def assign_folds(groups: Sequence[str], folds: int, seed: int) -> dict[str, int]:
     """Each prompt group to one of `folds` folds (GroupKFold, shuffled with `seed`)."""
     from sklearn.model_selection import GroupKFold
@@ -113,10 +152,13 @@ def crossfit(
     features: FeatureSet = DEFAULT_FEATURES,
     repeats: int = DEFAULT_REPEATS,
     counted: CountedDocs | None = None,
+    start: CrossFit | None = None,
 ) -> CrossFit:
     """Out-of-fold family probabilities for the family answers followed by the test answers,
     averaged over `repeats` differently shuffled fold splits. With the "word" features the answers
-    are tokenised once (`counted`, built here unless given) and each fold only re-weights them."""
+    are tokenised once (`counted`, built here unless given) and each fold only re-weights them;
+    with `start` (a cross-fit of the same run and seed) each fold's fit starts from that fit's
+    solution for the fold."""
     families = sorted({d.family for d in family_docs if d.family is not None})
     if len(families) < 2:
         raise UserError(f"attribution needs at least two families with answers, got {families or 'none'}")
@@ -132,15 +174,17 @@ def crossfit(
             seed + 1000 * r,
             features,
             counted if features == "word" else None,
+            start.solutions if start is not None and r == 0 else {},
         )
         for r in range(max(1, repeats))
     ]
     return CrossFit(
         families,
         [*family_docs, *test_docs],
-        np.mean([p for p, _, _ in runs], axis=0),
-        [f for _, f, _ in runs],
-        [t for _, _, t in runs],
+        np.mean([p for p, _, _, _ in runs], axis=0),
+        [f for _, f, _, _ in runs],
+        [t for _, _, t, _ in runs],
+        runs[0][3],
     )
 
 
@@ -152,7 +196,8 @@ def _crossfit_once(
     seed: int,
     features: FeatureSet,
     counted: CountedDocs | None = None,
-) -> tuple[NDArray[np.float64], dict[str, int], list[frozenset[str]]]:
+    starts: Mapping[int, Solution] | None = None,
+) -> tuple[NDArray[np.float64], dict[str, int], list[frozenset[str]], dict[int, Solution]]:
     docs = [*family_docs, *test_docs]
     rows = counted.rows(docs) if counted is not None else []
     fold_of = assign_folds([d.group for d in docs], folds, seed)
@@ -161,6 +206,7 @@ def _crossfit_once(
     labels = np.array([d.family or "" for d in family_docs])
     doc_folds = np.array([fold_of[d.group] for d in docs])
     train_groups: list[frozenset[str]] = []
+    solutions: dict[int, Solution] = {}
     for k in range(n_folds):
         train = [int(i) for i in np.flatnonzero(doc_folds[: len(family_docs)] != k)]
         present = set(labels[train])
@@ -173,18 +219,27 @@ def _crossfit_once(
         model = make_classifier(seed)
         scored = [int(i) for i in np.flatnonzero(doc_folds == k)]
         if counted is not None:
-            fold = counted.counts.fold([rows[i] for i in train])
-            model.fit(fold.rows([rows[i] for i in train]), labels[train])
+            fold = counted.counts.fold([rows[i] for i in train], MAX_FEATURES)
+            if starts and k in starts:
+                starts[k].start(model, counted.counts, fold.keep, sorted(set(labels[train])))
+            model.fit(single(fold.rows([rows[i] for i in train])), labels[train])
             scored_x = fold.rows([rows[i] for i in scored]) if scored else None
+            solutions[k] = Solution(
+                counted.counts,
+                fold.keep,
+                tuple(model.classes_),
+                np.array(model.coef_),
+                np.array(model.intercept_),
+            )
         else:
             vectoriser = make_vectoriser(features)
-            model.fit(vectoriser.fit_transform([family_docs[i].text for i in train]), labels[train])
+            model.fit(single(vectoriser.fit_transform([family_docs[i].text for i in train])), labels[train])
             scored_x = vectoriser.transform([docs[i].text for i in scored]) if scored else None
         order = [list(model.classes_).index(f) for f in families]
         train_groups.append(frozenset(family_docs[i].group for i in train))
         if scored_x is not None:
             probabilities[scored] = model.predict_proba(scored_x)[:, order]
-    return probabilities, fold_of, train_groups
+    return probabilities, fold_of, train_groups, solutions
 
 
 def telling_features(
@@ -203,12 +258,12 @@ def telling_features(
     model = make_classifier(seed)
     labels = [d.family for d in family_docs]
     if features == "word" and counted is not None and counted.covers(family_docs):
-        fold = counted.counts.fold(counted.rows(family_docs))  # the run's tokens, not a second pass
-        model.fit(fold.rows(counted.rows(family_docs)), labels)
+        fold = counted.counts.fold(counted.rows(family_docs), MAX_FEATURES)  # the run's tokens, once
+        model.fit(single(fold.rows(counted.rows(family_docs))), labels)
         names = fold.names()
     else:
         vectoriser = make_vectoriser(features)
-        model.fit(vectoriser.fit_transform([d.text for d in family_docs]), labels)
+        model.fit(single(vectoriser.fit_transform([d.text for d in family_docs])), labels)
         names = feature_names(vectoriser)
     coef = np.asarray(model.coef_, dtype=float)
     classes = list(model.classes_)
