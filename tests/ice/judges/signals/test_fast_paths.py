@@ -89,13 +89,13 @@ def test_ascii_tokens_are_the_general_tokens(text: str) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(_TEXT)
-def test_buckets_without_pairs_are_the_plain_set_in_the_same_order(text: str) -> None:
+def test_buckets_are_the_plain_set_in_the_same_order(text: str) -> None:
     """Hashing each distinct token once builds the same set in the same order as hashing every
     token (the order fixes the order of the scorer's float sums)."""
     tokens = _TOKEN.findall(text.lower())
     every = [zlib.crc32(t.encode("utf-8")) & ((1 << 14) - 1) for t in tokens]  # with repeats
     plain = tuple(set(every))
-    assert buckets(text, 14, pairs=False) == plain
+    assert buckets(text, 14) == plain
 
 
 @settings(max_examples=300, deadline=None)

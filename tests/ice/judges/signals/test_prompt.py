@@ -130,7 +130,7 @@ def test_prompt_buckets_by_segments_are_the_whole_prompts_in_order(
     for text, part_spans in reading.prompt_spans:
         spans += [(a + at, b + at, tier) for a, b, tier in part_spans]
         at += len(text)
-    expected = buckets(abstracted(prompt, tuple(spans))[:template_chars], config.template_bits, pairs=False)
+    expected = buckets(abstracted(prompt, tuple(spans))[:template_chars], config.template_bits)
     maker = FeatureMaker(config)
     assert maker.template_buckets(reading.prompt_spans) == expected
     assert maker.template_buckets(reading.prompt_spans) == expected  # from the segments' cache

@@ -5,16 +5,20 @@ Two blocks:
   own organisation, of OpenAI / Anthropic and of other vendors the answer holds and how many are
   voiced as a role, whether it says who really built it, a persona or a reasoning trace, which
   tiers of vendor the prompt names, the answer's length;
-- hashed n-grams (words, CJK characters, punctuation; one and two in a row) of the answer and
-  words of the prompt, with every registry name replaced by a placeholder of its tier (the
-  target's own, a strict vendor, another vendor). The scorer so learns "I was made by <strict
-  vendor>" rather than any one name, and what it learns carries over to targets it never saw.
+- hashed tokens (words, CJK characters, punctuation; each on its own) of the answer and words of
+  the prompt, with every registry name replaced by a placeholder of its tier (the target's own, a
+  strict vendor, another vendor). The scorer so learns "made by <strict vendor>" rather than any one
+  name, and what it learns carries over to targets it never saw.
 
 Hashing is CRC-32 of the UTF-8 token (stable across processes and platforms, unlike `hash`); a
-pair's hash is the first token's CRC XOR the second's CRC started from another seed; a bucket is
-a hash modulo 2**bits. Plain Python: judging needs no numpy
-(an ICE run loads no heavy library). The answer is read up to
-`head_chars` from its start and `tail_chars` from its end, so the cost is bounded.
+bucket is the hash modulo 2**bits. Single tokens, not pairs of tokens in a row, and a 2**16-bucket
+space for the answer: hashing pairs cost as much again as the tokens, and the scorer's lookups into a
+2**18-slot list missed the cache. The answer's tokens are read up to `head_chars` (600) from its
+start and `tail_chars` (300) from its end (was 6,000 and 1,500; the paper's median answer has 444
+characters), while the rule reader, whose signals the scorer weighs too, reads it whole. Together they
+cost at most 0.005 of each leave-one-model-out figure fixed for acceptance (bench/README.md, "Judge
+speed, round 4"). Plain Python:
+judging needs no numpy (an ICE run loads no heavy library).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import operator
 import re
 import zlib
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, repeat
 
 from distillscope.ice.judges.signals.reader import RuleReading
 from distillscope.ice.types import Category
@@ -68,22 +72,21 @@ def tokens(low: str) -> list[str]:
 
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-_PAIR_SEED = 0x7F4A7C15
 
 
 @dataclass(frozen=True)
 class FeatureConfig:
     """How the features are made; the weights file records it and must match it exactly."""
 
-    text_bits: int = 18
+    text_bits: int = 16
     template_bits: int = 14
-    head_chars: int = 6000
-    tail_chars: int = 1500
+    head_chars: int = 600
+    tail_chars: int = 300
     template_chars: int = 6000
     # A block's buckets each weigh 1/sqrt(max(count, norm_floor)): a short answer's few n-grams
     # would otherwise each weigh as much as a sentence of evidence (a 5-word answer ~3x a long one's).
     norm_floor: int = 64
-    hashing: int = 3  # the version of the tokens and their hashing (`buckets`)
+    hashing: int = 4  # the version of the tokens and their hashing (`buckets`)
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -122,51 +125,23 @@ def abstracted(text: str, spans: tuple[tuple[int, int, int], ...]) -> str:
     return "".join(parts)
 
 
-class _HashCache(dict[str, int]):
-    """Token -> CRC-32 of its UTF-8 bytes (with `seed` as the CRC's start value) modulo 2**bits,
-    computed on first sight: tokens repeat across answers."""
-
-    def __init__(self, seed: int, bits: int) -> None:
-        super().__init__()
-        self.seed, self.mask = seed, (1 << bits) - 1
-
-    def __missing__(self, token: str) -> int:
-        if len(self) > 200_000:
-            self.clear()
-        h = self[token] = zlib.crc32(token.encode("utf-8"), self.seed) & self.mask
-        return h
-
-
-_CACHES: dict[tuple[int, int], _HashCache] = {}
-
-
-def _cache(seed: int, bits: int) -> _HashCache:
-    found = _CACHES.get((seed, bits))
-    if found is None:
-        found = _CACHES[(seed, bits)] = _HashCache(seed, bits)
-    return found
+def _hashed(distinct: dict[str, None], bits: int) -> map[int]:
+    """The buckets of distinct tokens, in their order: CRC-32 of each one's UTF-8 modulo 2**bits
+    (each step in C)."""
+    return map(operator.and_, map(zlib.crc32, map(str.encode, distinct)), repeat((1 << bits) - 1))
 
 
 def word_buckets(text: str, bits: int) -> tuple[int, ...]:
     """The distinct buckets of the lower-cased text's tokens in order of first sight: a set built
-    from them (alone, or after another text's) holds what `buckets(..., pairs=False)` of the text
-    (or of the two texts joined) holds, in the same order."""
-    found = tokens(text.lower())
-    return tuple(dict.fromkeys(map(_cache(0, bits).__getitem__, dict.fromkeys(found))))
+    from them (alone, or after another text's) holds what `buckets` of the text (or of the two
+    texts joined) holds, in the same order."""
+    return tuple(dict.fromkeys(_hashed(dict.fromkeys(tokens(text.lower())), bits)))
 
 
-def buckets(text: str, bits: int, pairs: bool = True) -> tuple[int, ...]:
-    """The distinct buckets of the lower-cased text's tokens and, with `pairs`, of each two tokens in
-    a row (the first token's hash XOR the second's hash from another seed), in a fixed order for a
-    given text. Every step runs in C but the regex."""
-    found_tokens = tokens(text.lower())
-    if not pairs:  # each distinct token once, in order of first sight: the same set, built alike
-        return tuple(set(map(_cache(0, bits).__getitem__, dict.fromkeys(found_tokens))))
-    left = list(map(_cache(0, bits).__getitem__, found_tokens))
-    found = set(left)
-    if len(found_tokens) > 1:
-        found.update(map(operator.xor, left, map(_cache(_PAIR_SEED, bits).__getitem__, found_tokens[1:])))
-    return tuple(found)
+def buckets(text: str, bits: int) -> tuple[int, ...]:
+    """The distinct buckets of the lower-cased text's tokens, in a fixed order for a given text
+    (the set's: each distinct token hashed once, in order of first sight)."""
+    return tuple(set(_hashed(dict.fromkeys(tokens(text.lower())), bits)))
 
 
 class FeatureMaker:
@@ -248,7 +223,7 @@ class FeatureMaker:
         self, segments: tuple[tuple[str, tuple[tuple[int, int, int], ...]], ...]
     ) -> tuple[int, ...]:
         """The buckets of the prompt's words, from its segments (`signals.prompt`): the same set, in
-        the same order, as `buckets(abstracted(prompt)[:template_chars], pairs=False)` of the prompt
+        the same order, as `buckets(abstracted(prompt)[:template_chars])` of the prompt
         they make up, each segment hashed once per run."""
         if len(segments) == 1:
             key = segments[0]
