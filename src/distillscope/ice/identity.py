@@ -324,7 +324,7 @@ class IdentityRegistry:
             # ending a run: so every non-ASCII character may become "?" (one C pass, ~5x faster).
             letters = low.encode("ascii", "replace").decode("ascii")
         found = self._first_words.intersection(letters.translate(_ASCII_NON_LETTERS).split())
-        if any(word in low for word in self._digit_first_words):
+        if any(map(low.__contains__, self._digit_first_words)):
             found = found.union(self._first_words.intersection(_DIGITS.findall(low)))
         return found
 

@@ -86,7 +86,8 @@ class RulesJudge(Judge):
             else:
                 category = Category.HYPOTHETICAL if reading.unsure else Category.CONSISTENT
                 evidence = evidence if reading.unsure else None
-        return Verdict(
+        # built without validation: every field is set here from values of the right type and range
+        return Verdict.model_construct(
             loose=loose,
             strict=strict,
             category=category,

@@ -318,7 +318,7 @@ class RuleReader:
         elif mentioned:
             category = Category.ABOUT_OTHERS
         elif (persona is not None and persona.search(text)) or (
-            any(word in text for word in _PERSONA_GATE)
+            any(map(text.__contains__, _PERSONA_GATE))
             and any(not self.registry.match_names(m.group()) for m in _PERSONA_NAME.finditer(text))
         ):
             category = Category.PERSONA_NAME_ONLY  # "I'm Luna", "DAN: ..." with no maker named
@@ -711,7 +711,7 @@ class RuleReader:
         return m.group(), len(before)
 
     def _denial(self, text: str, roles: list[tuple[int, int, frozenset[str]]]) -> _Finding | None:
-        if not any(word in text for word in _DENIAL_GATE):
+        if not any(map(text.__contains__, _DENIAL_GATE)):
             return None
         for regex in (_DENIAL, _DENIAL_ZH):
             if regex is _DENIAL_ZH and text.isascii():
@@ -748,7 +748,7 @@ class RuleReader:
             self._own_places[target.organisation] = own
         if not own:
             return None
-        if not (_WHERE_QUESTION.search(query) or any(word in text for word in _PLACE_GATE)):
+        if not (_WHERE_QUESTION.search(query) or any(map(text.__contains__, _PLACE_GATE))):
             return None
         for m in self._places_after_nouns(text):
             place = m.group()
@@ -812,7 +812,7 @@ class RuleReader:
     ) -> _Finding | None:
         """Another vendor's rules cited as its own ("that violates OpenAI's content policy, which I
         must follow"): it implies being that vendor's product."""
-        if not mentions or not any(word in text for word in _POLICY_GATE):
+        if not mentions or not any(map(text.__contains__, _POLICY_GATE)):
             return None
         for fam_id, (start, end) in mentions:
             if fam_id in view.consistent or self._in_roles(start, roles):
@@ -866,7 +866,7 @@ class RuleReader:
                 ("other",), item.group().strip(), unsure=True, guess=True, category=Category.FICTIONAL_ORG,
                 note=f"lists an unknown maker: {name[:60]}",
             )  # fmt: skip
-        shapes = [_FICTIONAL_BY, *(rx for rx, gate in _FICTIONAL_EN if any(g in text for g in gate))]
+        shapes = [_FICTIONAL_BY, *(rx for rx, gate in _FICTIONAL_EN if any(map(text.__contains__, gate)))]
         if not text.isascii():
             shapes.append(_FICTIONAL_ZH)
         for regex in shapes:
@@ -905,7 +905,7 @@ class RuleReader:
         """Whether the maker verb ending at `at` has the speaker (or its persona) as its subject."""
         lo = max(0, at - 90)
         window = text[lo:at]
-        if any(word in window for word in _SPEAKER_GATE) and _FICTIONAL_SUBJECT.search(text, lo, at):
+        if any(map(window.__contains__, _SPEAKER_GATE)) and _FICTIONAL_SUBJECT.search(text, lo, at):
             return True
         if persona is None or not _MAKER_VERB_END.search(text, lo, at):
             return False
