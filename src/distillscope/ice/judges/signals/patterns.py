@@ -76,7 +76,7 @@ _STOP = (
     r"everything|anything|nothing|opposite|antithesis|enemy|rival|competitor|alternative|nemesis|critic)"
 )
 _FILL = r"(?:(?!" + _STOP + r"\b)[\w'’.-]+,?\s+)"
-# "(a team of highly skilled engineers and researchers) at …": a plain word list keeps the match linear.
+# "(a group of very able scientists and coders) at …": a plain word list keeps the match linear.
 _TEAM = (
     r"(?:(?:(?:an?|the|our|my|large|small|dedicated|talented|brilliant|amazing|great|skilled|highly|wonderful|diverse|"
     r"global|international|core|internal|whole|entire|multiple|various|several|many|top|leading|world-class|senior|"
@@ -202,7 +202,7 @@ _PROPER_ZH = _lazy(
     r"[“「『\"‘][^”」』\"’]{2,20}[”」』\"’]|[A-Z][A-Za-z0-9]+|[\u4e00-\u9fff]{2,8}(?:公司|科技|集团|实验室|研究院|研究所|工作室|协会|联盟)"
 )
 
-# The speaker denies being built by anyone ("I am not affiliated with any company", "我没有开发团队"): that
+# The speaker denies being built by anyone ("no company stands behind me", "我没有开发团队"): that
 # contradicts the identity fact too (loose only).
 _DENIAL = _lazy(
     # "I" first (and its left edge checked after it) so the scan can jump between capital I's. A denial of
@@ -320,7 +320,7 @@ _MAKER_REL = _lazy(
     r"version\s+of|family|brought|birth\w*|invent\w*|program\w*|coded|architect\w*|fine-?tun\w*|updat\w*|optimi[sz]\w*|"
     r"support\w*|core\s+technology|technology\s+stack|platform|rooted|derived|origin\w*|developers?|engineers|researchers|"
     r"handled|handles|work\s+of|creation|brainchild|code|coders?|slapped|cobbled|tinker\w*|"
-    # the people of a vendor: "the genius nerds at OpenAI", "the suits at OpenAI used to tinker under my hood"
+    # the people of a vendor: "the clever folks at <vendor>", "the wizards from <vendor> who tuned me"
     r"(?:nerds|geeks|suits|folks|people|guys|crew|devs|programmers|wizards|minds|boffins)\s+(?:over\s+)?(?:at|from))\b)"
     r"|开发|研发|团队|公司|维护|负责|打造|训练|创造|创建|构建|基于|支持|母公司|出品|机构|工程师|研究|推出|设计|制造|孕育|孵化|所属|来自|出自|核心技术|技术栈|架构|平台|产品"
     # Japanese, Korean, French, Spanish, German
@@ -348,13 +348,13 @@ _DENIED_AFTER = _lazy(
     r"[^，。！？,.!?\n]{0,16}?(?:无关|没有关系|没有任何关系|毫无关系|并无关联|无任何关联)"
     r"|(?i:[^.!?\n]{0,16}?\b(?:has|have|had)\s+nothing\s+to\s+do\b|\s+(?:is|was)\s+not\s+(?:my|our|involved))"
 )
-# "… the engineers who developed the GPT-3 model": its makers credited with another vendor's product.
+# "… the researchers who also built the <other vendor's model>": its makers credited with another vendor's product.
 _IMPLIED = _lazy(
     r"(?i:\b(?:who|that|which)\s+(?:also\s+)?(?:developed|created|built|made|trained|designed|brought\s+you)\s+(?:the\s+)?(?:original\s+)?\Z)"
     r"|(?:也|还)?(?:开发|研发|打造|推出)(?:了|过)\Z"
 )
 # Reported or hypothetical speech before the speaker, for the proximity rule: `_ATTRIBUTION` without
-# its any-"-ing"-word branch ("The teams responsible for developing my code …" is not reported speech).
+# its any-"-ing"-word branch ("The group responsible for writing my weights …" is not reported speech).
 _REPORTED = _lazy(
     r"\b(?:said|says|say|saying|claim|claims|claimed|claiming|asks?|asked|asking|wonder(?:ing)?|think(?:s|ing)?|thought|"
     r"believe[sd]?|assumes?|assumed|assuming|pretend(?:ing|ed)?|imagin(?:e|ing)|suppos(?:e|ing)|if|whether|as if|as though|"
@@ -635,28 +635,28 @@ _FICTIONAL_EN: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
         ),
         ("my ", "My ", "our ", "Our "),
     ),
-    (  # "I'm a product of the MTDNGAF project", "I am part of a clandestine organization known as …"
+    (  # "I'm a product of the <invented> project", "we are a member of a secret guild named …"
         _lazy(
             r"(?:I(?<![\w'’]I)(?:['’]m|\s+am|\s+was)|[Ww]e(?<![\w'’]..)\s+are)\s+(?:a|an|the)?\s*(?:\w+\s+){0,2}?"
             r"(?:product|creation|brainchild|invention|child|offspring|part|member)\s+of\s+" + _OBJ
         ),
         ("product", "creation", "brainchild", "invention", "child", "offspring", "part of", "member"),
     ),
-    (  # "… engineers who call themselves "Erebus"", "an organization that goes by the name of …"
+    (  # "… coders who call themselves "<invented>"", "a lab which is known as …"
         _lazy(
             r"(?:who(?<![\w'’]...)|which(?<![\w'’].....)|that(?<![\w'’]....))\s+(?:call\s+themselves|calls\s+itself|(?:is|are)\s+(?:called|named|known\s+as)|goes\s+by\s+the\s+name\s+(?:of\s+)?)\s*"
             + _OBJ
         ),
         ("call", "named", "known as", "goes by"),
     ),
-    (  # "The team developing and updating my core technology is the Intergalactic Consortium …"
+    (  # "The group that trains and maintains my model is the <invented> Collective …"
         _lazy(
             r"(?:The(?<![\w'’]...)|the(?<![\w'’]...))\s+(?:team|company|organi[sz]ation|group|people|developers?|creators?|lab|institution)\s+(?:[\w-]+\s+){0,6}?"
             r"(?:my|me|us|our)\s+(?:[\w-]+\s+){0,3}?(?:is|are|was|were)\s+(?:called\s+|named\s+)?" + _OBJ
         ),
         (" my ", " me ", " us ", " our "),
     ),
-    (  # "The company that birthed this magnificent electronic guide is called …"
+    (  # "The lab that built this chatty assistant is named …"
         _lazy(
             r"(?:The(?<![\w'’]...)|the(?<![\w'’]...))\s+(?:company|team|organi[sz]ation|lab|group|institution|people|folks|developers?|creators?)\s+"
             r"(?:that|who|which)\s+(?:\w+\s+){0,1}(?:birthed|created|developed|built|made|designed|trained|programmed|brought)\s+"
@@ -715,7 +715,7 @@ _AFTER_CLAIM = _lazy(
     r"brought)\s+(?:me|us)\b"
     r"|(?:is|are|was|were)\s+(?:the\s+)?(?:my|our)\s+(?:\w+\s+){0,2}?(?:creators?|developers?|makers?|parent|owners?|company|"
     r"team|organi[sz]ation|architects?|providers?|origin|builders?|trainers?|family)\b)"
-    # "OpenAI, the company that developed me", "OpenAI (who created me)"
+    # "<vendor>, the firm that trained me", "<vendor> (who created me)"
     r"|\s*[,(—–-]\s*(?:(?:the|a|an|which|who|that)\s+)?(?:[\w-]+\s+){0,3}?(?:that|which|who)?\s*(?:\w+\s+){0,2}?"
     r"(?:created|developed|built|trained|made|designed|programmed|owns|maintains|operates|powers|runs|is\s+behind)\s+(?:me|us)\b"
     r"|\s*[,(—–-]\s*(?:the|a|an|which|who|that)\s+(?:[\w-]+\s+){0,2}?(?:behind|responsible\s+for)\s+(?:me|us|my)\b"

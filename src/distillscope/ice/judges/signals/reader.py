@@ -12,8 +12,8 @@ How a response is read (every rule is about how identity is stated, never about 
    organisation are consistent. Another vendor's name is *claimed* when the text before it, back to a
    first-person word, is one of the self-description shapes ("I am (an AI developed by) …", "my creators
    at …", "我是由…开发", "私は…", "Je suis …"), or the name is followed by "… created me"; or, failing
-   those shapes, when the name shares a clause with the speaker and a maker word ("my architecture was
-   developed and is maintained by a team at OpenAI") — sure when the maker word sits between them,
+   those shapes, when the name shares a clause with the speaker and a maker word ("my weights were
+   trained and are looked after by a group at OpenAI") — sure when the maker word sits between them,
    *unsure* (best guess: a contradiction) when it only shares the sentence or a list heading.
    A claim is dropped when negated ("I am not ChatGPT", "unlike", "与OpenAI无关", "defies OpenAI's
    policies"), asked, an opinion ("I think OpenAI…"), or a tool or host rather than a maker ("hosted on
@@ -25,7 +25,7 @@ How a response is read (every rule is about how identity is stated, never about 
    major places, invented planets included), a denial of any maker (`no-maker`; "I have no company" is
    not one), another vendor's policy cited as its own (`vendor-policy`, unsure), its makers credited
    with another vendor's product (`implied-vendor`), and an answer that opens by naming the makers of
-   the model the prompt calls it ("The core technology behind ChatGPT is developed by OpenAI": a
+   the model the prompt calls it ("The brains of ChatGPT were built at OpenAI": a
    third-person self-claim, unsure).
 4. Strict = a loose claim whose family is an OpenAI or Anthropic one (registry `vendor_class`), so
    strict ⊆ loose. An unsure verdict's loose/strict are its best guess; scores report the band.
@@ -206,7 +206,7 @@ class RuleReader:
             + "|".join(re.escape(p) for p in latin)
             + r")(?![\w])"
             + ("|" + "|".join(re.escape(p) for p in other) if other else "")
-            # an invented world is somewhere its makers are not either: "on the planet Zargax-7"
+            # an invented world is somewhere its makers are not either: "on the planet Vextor-9"
             + r"|(?<=planet )[A-Z][\w-]+(?: [A-Z][\w-]+)?|[\u4e00-\u9fff]{2,6}星球"
         )
         # every match starts with a place's first character, a capital or a CJK ideograph
@@ -281,7 +281,7 @@ class RuleReader:
                 weak.append(other)
         owns = self._claims_own(text, bounded, view)
         if claims and all(c.category is Category.NO_MAKER for c in claims) and owns:
-            claims = []  # "I have no team of my own; I am Qwen, made by Alibaba Cloud": not a denial
+            claims = []  # "I have no team of my own; I am Qwen, a model from Alibaba Cloud": not a denial
         spans = self._tiered(mentions, view)
         prompt_spans = tuple(
             (part.text, self._part_tiers(part.text, part.mentions, view)) for part in prompt.parts
@@ -434,7 +434,7 @@ class RuleReader:
         return any(lo <= at < hi for lo, hi, _ in roles)
 
     def _claims_own(self, text: str, mentions: list[tuple[str, tuple[int, int]]], view: _TargetView) -> bool:
-        """Whether the answer says who really built it ("I am Qwen, created by Alibaba Cloud")."""
+        """Whether the answer says who really built it ("I am Qwen, a model from Alibaba Cloud")."""
         for fam_id, (start, end) in mentions:
             if fam_id not in view.consistent:
                 continue
@@ -458,7 +458,7 @@ class RuleReader:
         persona: re.Pattern[str] | None = None,
     ) -> _Finding | None:
         """A vendor named as a maker in a sentence about the speaker that no bridge shape covers
-        ("My system architecture and technology stack were developed and are maintained by a team at
+        ("My weights were trained, and are still looked after, by a group at
         OpenAI", "关于我的技术框架和开发团队——OpenAI的研究团队负责"). Sure when a maker word sits between
         the speaker and the name; unsure (best guess: a contradiction) when it only shares the sentence."""
         s_lo, s_hi = self._sentence(text, start, end)
@@ -539,7 +539,7 @@ class RuleReader:
         query: str = "",
     ) -> _Finding | None:
         """An answer to "who made you?" that opens by naming the makers of the model the template calls
-        it ("The core technology behind ChatGPT is developed by OpenAI" to a prompt addressed to
+        it ("The brains of ChatGPT were built at OpenAI" to a prompt addressed to
         ChatGPT): a self-claim in the third person (rubric). Unsure; best guess a contradiction."""
         if all(f in view.consistent for f, _ in mentions):
             return None
@@ -933,7 +933,7 @@ class RuleReader:
                 return m.group()
             return None
         words = obj.split()
-        # "a team of rogue engineers called Erebus": the capitalised run after generic words
+        # "a band of rebel coders called Nyxforge": the capitalised run after generic words
         run = re.search(r"(?<![\w'’])([A-Z][\w'’&.-]*(?:\s+(?:[A-Z][\w'’&.-]*|of|the|and|de|for|&))*)", obj)
         if run is None:
             return None
