@@ -198,7 +198,6 @@ class RuleReader:
         self.prompts = PromptReader(self.registry)
         self._tiers: dict[tuple[str, frozenset[str]], tuple[tuple[int, int, int], ...]] = {}
         self._own_places: dict[str, frozenset[str]] = {}
-        self._bounds: dict[tuple[str, int, int], tuple[int, int]] = {}  # `_sentence`'s answers
         places = {p for f in self.registry.families for p in f.locations} | set(_EXTRA_PLACES)
         latin = sorted((p for p in places if p.isascii()), key=len, reverse=True)
         other = sorted((p for p in places if not p.isascii()), key=len, reverse=True)
@@ -630,20 +629,14 @@ class RuleReader:
             self._views[key] = view
         return view
 
-    def _sentence(self, text: str, start: int, end: int) -> tuple[int, int]:
-        """Bounds of the sentence around text[start:end] (at most 300 characters either side);
-        remembered, as the checks of one answer ask for the same sentence again."""
-        key = (text, start, end)
-        found = self._bounds.get(key)
-        if found is None:
-            lo = max(0, start - 300)
-            left = _last_break(text, lo, start)
-            stop = _SENTENCE_BREAK.search(text, end, min(len(text), end + 300))
-            found = (left, stop.end() if stop else min(len(text), end + 300))
-            if len(self._bounds) >= 1024:
-                self._bounds.clear()
-            self._bounds[key] = found
-        return found
+    @staticmethod
+    def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
+        """Bounds of the sentence around text[start:end] (at most 300 characters either side)."""
+        lo = max(0, start - 300)
+        left = _last_break(text, lo, start)
+        stop = _SENTENCE_BREAK.search(text, end, min(len(text), end + 300))
+        right = stop.end() if stop else min(len(text), end + 300)
+        return left, right
 
     def _read_mention(
         self, text: str, start: int, end: int, fam_id: str, thinking: bool = False
