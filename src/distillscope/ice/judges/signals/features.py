@@ -29,7 +29,6 @@ import re
 import zlib
 from dataclasses import dataclass
 from itertools import chain, repeat
-from typing import cast
 
 from distillscope.ice.judges.signals.reader import RuleReading
 from distillscope.ice.types import Category
@@ -73,7 +72,6 @@ def tokens(low: str) -> list[str]:
 
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-_MEMO_MAX = 1 << 18  # answer tokens whose buckets a FeatureMaker remembers (~30 MB at most)
 
 
 @dataclass(frozen=True)
@@ -156,7 +154,6 @@ class FeatureMaker:
             tuple[str, tuple[tuple[int, int, int], ...], int], tuple[tuple[int, ...], int]
         ] = {}
         self._prompts: dict[tuple[str, tuple[tuple[int, int, int], ...]], tuple[int, ...]] = {}
-        self._bucket_of: dict[str, int] = {}  # an answer token's bucket (`_answer_buckets`)
 
     def signals(self, reading: RuleReading, query: str) -> tuple[float, ...]:
         category = [0.0] * len(CATEGORIES)
@@ -203,22 +200,7 @@ class FeatureMaker:
             )
         else:
             body = abstracted(text, spans)
-        return self._answer_buckets(body)
-
-    def _answer_buckets(self, body: str) -> tuple[int, ...]:
-        """`buckets(body, text_bits)`, each token's bucket remembered: answers share most of their
-        words, and a dict lookup costs a third of encoding and hashing the token again."""
-        distinct = dict.fromkeys(tokens(body.lower()))
-        memo = self._bucket_of
-        found = list(map(memo.get, distinct))
-        if None in found:
-            if len(memo) >= _MEMO_MAX:
-                memo.clear()
-            mask = (1 << self.config.text_bits) - 1
-            for i, (token, bucket) in enumerate(zip(distinct, found, strict=True)):
-                if bucket is None:
-                    found[i] = memo[token] = zlib.crc32(token.encode()) & mask
-        return tuple(cast("set[int]", set(found)))
+        return buckets(body, cfg.text_bits)
 
     def _segment_words(
         self, text: str, spans: tuple[tuple[int, int, int], ...], limit: int = -1
