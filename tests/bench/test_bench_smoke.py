@@ -180,3 +180,36 @@ def test_arena_hard_smoke(tmp_path: Path) -> None:
     for row in figures["rows"]:
         assert row["vendor"] is not None and set(row["scores"]) >= {row["vendor"]}
         assert row["wall_s"] > 0 and row["members_checked"] >= 1
+
+
+def test_judge_ablation_turns_each_check_off() -> None:
+    """The full ablation rebuilds the scorer nine times (about ten minutes), too long for the suite; here
+    each check it names is really replaced while turned off, and put back after, and a summary renders
+    as a docs-site table."""
+    sys.path.insert(0, str(BENCH))
+    import judge_ablation
+    from distillscope.ice.judges.signals import reader
+
+    sys.path.insert(0, str(REPO / "docs"))
+    from hooks import render_bench_result
+
+    def current(check: str) -> object:
+        if check == "other_maker_list":
+            return reader._LIST_NAME
+        return getattr(reader.RuleReader, f"_{check}")
+
+    for check in judge_ablation.CHECKS:
+        before = current(check)
+        with judge_ablation.without(check):
+            assert current(check) is not before
+        assert current(check) is before
+    cols = ["gold_loose", "round3_strict"]
+    summary = {
+        "full": dict.fromkeys(cols, 0.9),
+        "deltas": {"policy": {"gold_loose": 0.01, "round3_strict": -0.02}},
+        "checks": {"policy": {"reads": "x", "rubric": "category table"}},
+        "paper_rows": 7130,
+        "machine": {"date_utc": "2026-12-06 06:00 UTC"},
+    }
+    page = render_bench_result(judge_ablation.for_docs(summary), "judge_ablation.json")
+    assert "| without policy | +0.010 | -0.020 | category table |" in page
