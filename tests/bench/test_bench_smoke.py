@@ -213,3 +213,13 @@ def test_judge_ablation_turns_each_check_off() -> None:
     }
     page = render_bench_result(judge_ablation.for_docs(summary), "judge_ablation.json")
     assert "| without policy | +0.010 | -0.020 | category table |" in page
+
+
+def test_judge_paraphrases_smoke() -> None:
+    """Every invented answer is judged and both sets are scored (the figures are measurements, not
+    asserted values)."""
+    figures = run_bench("judge_paraphrases.py")
+    assert figures["answers"] == 36
+    for key in ("a_loose", "a_strict", "b_loose", "b_strict", "all_loose", "all_strict"):
+        assert 0.0 <= figures[key] <= 1.0
+    assert isinstance(figures["kinds_missed"], list)
