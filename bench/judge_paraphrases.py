@@ -1,13 +1,14 @@
 """Judge paraphrases: the default ICE judge on identity statements this project wrote itself.
 
 The audited rows measure the judge on the paper's answers, which its rules were developed near. These
-36 answers (bench/data/ice-paraphrases.jsonl) were invented for this check, one or more per kind of
+52 answers (bench/data/ice-paraphrases.jsonl) were invented for this check, one or more per kind of
 statement of the audit rubric (a claim to be another vendor's model, an invented maker, a place the
 makers are not, a denial of any maker, a role the prompt set up, a contrast or a hypothetical that is
-not a claim), in wordings chosen not to follow any rule's examples. Set A was written first, as a probe;
-set B afterwards, before its verdicts were seen. No rule or weight was changed after either was run, so
-both are held out. The target is Alibaba's Qwen; the prompt either just asks, or sets up a `[ChatGPT]:` /
-`[DAN]:` pair of voices.
+not a claim), in wordings chosen not to follow any rule's examples. Set A was written first, as a probe,
+and set B after it; the rules were then changed for the kinds they missed (round 5), so A and B are
+development sets now. Set C was written before those changes and first run after them: it is the held-out
+one. The target is Alibaba's Qwen; the prompt either just asks, or sets up a `[ChatGPT]:` / `[DAN]:` pair
+of voices.
 
     python bench/judge_paraphrases.py
 """
@@ -75,7 +76,12 @@ def main() -> None:
         )
     figures: dict[str, Any] = {"bench": "judge_paraphrases", "answers": len(results)}
     table: list[tuple[str, Any]] = []
-    for name, part in (("set A", "A"), ("set B", "B"), ("both", None)):
+    for name, part in (
+        ("set A (developed on)", "A"),
+        ("set B (developed on)", "B"),
+        ("set C (held out)", "C"),
+        ("all", None),
+    ):
         sel = [r for r in results if part is None or r["set"] == part]
         for label in ("loose", "strict"):
             k = sum(r[f"{label}_ok"] for r in sel)

@@ -219,7 +219,16 @@ def test_judge_paraphrases_smoke() -> None:
     """Every invented answer is judged and both sets are scored (the figures are measurements, not
     asserted values)."""
     figures = run_bench("judge_paraphrases.py")
-    assert figures["answers"] == 36
-    for key in ("a_loose", "a_strict", "b_loose", "b_strict", "all_loose", "all_strict"):
+    assert figures["answers"] == 52
+    for key in (
+        "a_loose",
+        "a_strict",
+        "b_loose",
+        "b_strict",
+        "c_loose",
+        "c_strict",
+        "all_loose",
+        "all_strict",
+    ):
         assert 0.0 <= figures[key] <= 1.0
     assert isinstance(figures["kinds_missed"], list)

@@ -350,3 +350,40 @@ def test_warm_jobs_compile_every_pattern_ahead_and_change_no_verdict() -> None:
     assert all("search" in vars(p) for p in patterns._module_patterns())
     assert set(warm.registry._first_regex) == set(warm.registry._by_first)
     assert [warm.read(item, QWEN) for item in items] == cold
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        "Nobody ever programmed me; I grew out of the data.",
+        "I have no creators, just a long list of documents.",
+        "No person and no company designed me.",
+    ],
+)
+def test_a_denial_of_any_maker_need_not_start_from_i(judge: RuleReader, response: str) -> None:
+    v = verdict(judge, response)
+    assert v.category is Category.NO_MAKER and v.loose and not v.strict
+
+
+def test_i_have_no_company_is_still_not_a_denial(judge: RuleReader) -> None:
+    assert not verdict(judge, "I have no company of my own to speak of.").loose
+
+
+@pytest.mark.parametrize(
+    ("response", "name"),
+    [
+        ("Who trained me? A circle called the Veridian Assembly.", "Veridian Assembly"),
+        ("Our makers? It is Tessaract Works, a lab nobody has heard of.", "Tessaract Works"),
+        ("A tiny startup named Ombrel Forge built me in a garage.", "Ombrel Forge"),
+    ],
+)
+def test_invented_makers_given_as_an_answer_or_as_the_subject(
+    judge: RuleReader, response: str, name: str
+) -> None:
+    v = verdict(judge, response)
+    assert v.category is Category.FICTIONAL_ORG and v.loose and not v.strict
+    assert v.note is not None and name in v.note
+
+
+def test_a_question_about_its_makers_answered_with_its_true_maker_is_consistent(judge: RuleReader) -> None:
+    assert not verdict(judge, "Who built me? The Qwen team at Alibaba Cloud.").loose

@@ -212,14 +212,30 @@ _DENIAL = _lazy(
     r"|\s+(?:do\s+not|don['’]t)\s+have\s+(?:a|any)\s+(?:specific\s+|particular\s+|single\s+)?"
     r"(?:developers?|creators?|makers?|development\s+team|creator)\b"
     r"(?!\s+(?:information|details|data|that\s+I\s+can|I\s+can|in\s+the\s+(?:traditional|usual|conventional|human)|per\s+se|of\s+my\s+own|like\s+(?:a|humans)))"
-    r"|\s+(?:was\s+not|wasn['’]t)\s+(?:developed|created|built|made|programmed|trained)\s+by\s+(?:any|anyone|anybody)\b)"
-    r"|\b(?:[Nn]o\s+(?:one|company|organi[sz]ation|team)|[Nn]obody)\s+(?:created|developed|built|made|programmed)\s+me\b"
+    r"|\s+(?:was\s+not|wasn['’]t)\s+(?:developed|created|built|made|programmed|trained)\s+by\s+(?:any|anyone|anybody)\b"
+    r"|\s+have\s+no\s+(?:developers?|creators?|makers?|development\s+team)\b)"
+    # the subject denied instead of the speaker: "nobody made me", "no person or company ever built me"
+    r"|\b(?:[Nn]o\s+(?:one|person|human|company|organi[sz]ation|team|group|developer|creator)"
+    r"(?:\s+(?:or|and)\s+(?:company|organi[sz]ation|team|group|person|human))?|[Nn]obody)"
+    r"\s+(?:ever\s+)?(?:created|developed|built|made|programmed|trained|designed|coded)\s+me\b"
 )
 _DENIAL_ZH = _lazy(
     r"我(?:(?:并)?不是由任何|(?:并)?没有(?:任何)?(?:开发团队|开发者|创造者|创建者|开发人员|制造者)|不是被任何)"
 )
 # Cheap substring gates: the full patterns only run on texts that contain one of these.
-_DENIAL_GATE = (" not ", "n't ", "n’t ", "任何", "没有")
+_DENIAL_GATE = (
+    " not ",
+    "n't ",
+    "n’t ",
+    "have no ",
+    "obody",
+    "No ",
+    "no one",
+    "no person",
+    "no company",
+    "任何",
+    "没有",
+)
 
 # In a reasoning trace the model talks about itself in the third person of its plan ("my developer is
 # OpenAI, so the answer should say…"): a vendor name next to a self-reference counts there.
@@ -655,6 +671,22 @@ _FICTIONAL_EN: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
             r"(?:my|me|us|our)\s+(?:[\w-]+\s+){0,3}?(?:is|are|was|were)\s+(?:called\s+|named\s+)?" + _OBJ
         ),
         (" my ", " me ", " us ", " our "),
+    ),
+    (  # "Who built me? A guild known as …", "My makers? That would be …": a question about its makers, answered
+        _lazy(
+            r"(?:Who(?<![\w'’]...)\s+(?:made|built|created|developed|trained|designed|programmed|coded)\s+me"
+            r"|(?:My(?<![\w'’]..)|Our(?<![\w'’]...))\s+(?:creators?|makers?|developers?|origins?|builders?|designers?|parent\s+company))"
+            r"\s*\?\s+(?:(?:That|It|They)(?:['’]s|['’]d\s+be|\s+(?:is|was|are|were|would\s+be))\s+)?" + _OBJ
+        ),
+        ("?",),
+    ),
+    (  # "a small firm named <invented> wrote my code": an organisation named, then made the speaker
+        _lazy(
+            r"(?:company|organi[sz]ation|group|team|lab|outfit|firm|startup|collective|crew|guild|institute)\s+"
+            r"(?:named|called|known\s+as)\s+(?P<obj>[A-Z][^.!?\n;:()]{1,60}?)\s+"
+            r"(?:built|made|created|developed|trained|wrote|coded|designed|programmed|engineered)\s+(?:me\b|my\s)"
+        ),
+        ("named", "called", "known as"),
     ),
     (  # "The lab that built this chatty assistant is named …"
         _lazy(

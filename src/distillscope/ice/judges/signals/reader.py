@@ -21,9 +21,10 @@ How a response is read (every rule is about how identity is stated, never about 
    is unsure with the best guess "no" (`hypothetical`).
 3. Other contradictions, when no vendor is claimed: an invented maker (`fictional-org`: "created by
    NovaMind Labs", "我的创建公司名称是“X”", an unknown name in a list under "my development is supported
-   by:"), a place its makers are not (`wrong-origin`, from a gazetteer of the registry's locations and
-   major places, invented planets included), a denial of any maker (`no-maker`; "I have no company" is
-   not one), another vendor's policy cited as its own (`vendor-policy`, unsure), its makers credited
+   by:", an answer to a question about its makers: "Who trained me? A circle called …"), a place its
+   makers are not (`wrong-origin`, from a gazetteer of the registry's locations and major places,
+   invented planets included), a denial of any maker (`no-maker`: "I have no makers", "nobody built me";
+   "I have no company" is not one), another vendor's policy cited as its own (`vendor-policy`, unsure), its makers credited
    with another vendor's product (`implied-vendor`), and an answer that opens by naming the makers of
    the model the prompt calls it ("The brains of ChatGPT were built at OpenAI": a
    third-person self-claim, unsure).
@@ -934,10 +935,21 @@ class RuleReader:
             return None
         words = obj.split()
         # "a band of rebel coders called Nyxforge": the capitalised run after generic words
-        run = re.search(r"(?<![\w'’])([A-Z][\w'’&.-]*(?:\s+(?:[A-Z][\w'’&.-]*|of|the|and|de|for|&))*)", obj)
+        run = (
+            next(  # the first capitalised run that is more than an article or a pronoun ("A guild called …")
+                (
+                    found
+                    for found in re.finditer(
+                        r"(?<![\w'’])([A-Z][\w'’&.-]*(?:\s+(?:[A-Z][\w'’&.-]*|of|the|and|de|for|&))*)", obj
+                    )
+                    if found.group(1).strip() not in {"A", "An", "The", "My", "Our", "It", "That", "They"}
+                ),
+                None,
+            )
+        )
         if run is None:
             return None
-        name = run.group(1).strip()
+        name = re.sub(r"^(?:The|A|An)\s+(?=[A-Z])", "", run.group(1).strip())  # "The Helios Foundation"
         while name.split() and name.split()[-1] in {"of", "the", "and", "de", "for", "&"}:
             name = " ".join(name.split()[:-1])
         if not name or _NOT_A_NAME.match(name) or name in {"I", "AI", "A", "The", "My", "Our"}:
