@@ -387,3 +387,35 @@ def test_invented_makers_given_as_an_answer_or_as_the_subject(
 
 def test_a_question_about_its_makers_answered_with_its_true_maker_is_consistent(judge: RuleReader) -> None:
     assert not verdict(judge, "Who built me? The Qwen team at Alibaba Cloud.").loose
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        "In contrast to Claude, which Anthropic trains, I am a model of Alibaba Cloud.",
+        "Chatbots such as ChatGPT from OpenAI are everywhere, though Alibaba Cloud trained me.",
+    ],
+)
+def test_another_model_set_apart_beside_the_true_maker_is_not_claimed(
+    judge: RuleReader, response: str
+) -> None:
+    assert not verdict(judge, response).loose
+
+
+def test_the_speaker_as_a_hypothetical_beside_the_true_maker_is_unsure_no(judge: RuleReader) -> None:
+    v = verdict(judge, "Imagine I were Claude, built at Anthropic; in truth Alibaba Cloud made me.")
+    assert v.unsure and not v.loose
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        "Unlike most assistants, I was trained by OpenAI.",  # the speaker between the marker and the name
+        "Other than Alibaba Cloud, it was Anthropic that built me.",  # the marker sets the true maker apart
+    ],
+)
+def test_a_marker_that_does_not_set_the_vendor_apart_leaves_the_claim(
+    judge: RuleReader, response: str
+) -> None:
+    v = verdict(judge, response)
+    assert v.loose and v.strict

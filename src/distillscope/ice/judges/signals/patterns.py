@@ -360,6 +360,16 @@ _NEGATION_HARD = _lazy(
 _LISTING = _lazy(
     r"(?i:\b(?:like|similar to|such as|including|alongside|e\.g\.|for example)\b)|像是|类似|例如|比如|包括|诸如|像|如(?!果|何|今|此|同|下)"
 )
+# Another model set apart from the speaker before the name, in a sentence that also names the speaker's
+# true maker: "unlike X, which V made, I come from <its maker>", "models such as X by V exist; my maker is …".
+_ASIDE = _lazy(
+    r"(?i:\b(?:unlike|such\s+as|as\s+opposed\s+to|in\s+contrast\s+(?:to|with)|compared\s+(?:to|with)|"
+    r"different\s+from|other\s+than|rather\s+than|for\s+(?:example|instance))\b)"
+)
+# The speaker as a hypothetical: "if I were X", "suppose I were X", "were I X".
+_SELF_HYPOTHETICAL = _lazy(
+    r"(?i:\b(?:if|suppose|supposing|imagine)\s+(?:that\s+)?I\s+(?:were|was)\b)|\b[Ww]ere\s+I\b"
+)
 _DENIED_AFTER = _lazy(
     r"[^，。！？,.!?\n]{0,16}?(?:无关|没有关系|没有任何关系|毫无关系|并无关联|无任何关联)"
     r"|(?i:[^.!?\n]{0,16}?\b(?:has|have|had)\s+nothing\s+to\s+do\b|\s+(?:is|was)\s+not\s+(?:my|our|involved))"

@@ -17,16 +17,17 @@ How a response is read (every rule is about how identity is stated, never about 
    *unsure* (best guess: a contradiction) when it only shares the sentence or a list heading.
    A claim is dropped when negated ("I am not ChatGPT", "unlike", "与OpenAI无关", "defies OpenAI's
    policies"), asked, an opinion ("I think OpenAI…"), or a tool or host rather than a maker ("hosted on
-   Google Cloud", "TensorFlow, a framework developed by Google"). Quoted, reported or hypothetical speech
-   is unsure with the best guess "no" (`hypothetical`).
+   Google Cloud", "TensorFlow, a framework developed by Google"), or, in a sentence that also names the
+   true maker, set apart from the speaker ("unlike X, which V made, I come from <its maker>"). Quoted,
+   reported or hypothetical speech ("if I were X") is unsure with the best guess "no" (`hypothetical`).
 3. Other contradictions, when no vendor is claimed: an invented maker (`fictional-org`: "created by
    NovaMind Labs", "我的创建公司名称是“X”", an unknown name in a list under "my development is supported
    by:", an answer to a question about its makers: "Who trained me? A circle called …"), a place its
    makers are not (`wrong-origin`, from a gazetteer of the registry's locations and major places,
    invented planets included), a denial of any maker (`no-maker`: "I have no makers", "nobody built me";
-   "I have no company" is not one), another vendor's policy cited as its own (`vendor-policy`, unsure), its makers credited
-   with another vendor's product (`implied-vendor`), and an answer that opens by naming the makers of
-   the model the prompt calls it ("The brains of ChatGPT were built at OpenAI": a
+   "I have no company" is not one), another vendor's policy cited as its own (`vendor-policy`, unsure),
+   its makers credited with another vendor's product (`implied-vendor`), and an answer that opens by
+   naming the makers of the model the prompt calls it ("The brains of ChatGPT were built at OpenAI": a
    third-person self-claim, unsure).
 4. Strict = a loose claim whose family is an OpenAI or Anthropic one (registry `vendor_class`), so
    strict ⊆ loose. An unsure verdict's loose/strict are its best guess; scores report the band.
@@ -48,6 +49,7 @@ from typing import cast
 from distillscope.ice.identity import IdentityRegistry
 from distillscope.ice.judges.signals.patterns import (
     _AFTER_CLAIM,
+    _ASIDE,
     _ATTRIBUTION,
     _BREAK_CHARS,
     _BRIDGES,
@@ -102,6 +104,7 @@ from distillscope.ice.judges.signals.patterns import (
     _ROLE_AFTER,
     _ROLE_BEFORE,
     _SELF_ANCHOR,
+    _SELF_HYPOTHETICAL,
     _SELF_WORD,
     _SENTENCE_BREAK,
     _SPEAKER_GATE,
@@ -469,6 +472,16 @@ class RuleReader:
             return None
         if thinking and _PLANNING.search(sentence):
             return None
+        head = sentence[: start - s_lo]
+        asides = list(_ASIDE.finditer(head))
+        hypothetical = _SELF_HYPOTHETICAL.search(head)
+        if (asides or hypothetical) and self._names_own(sentence, view):
+            if hypothetical:
+                return _Finding((fam_id,), sentence.strip(), unsure=True, note="the speaker as a hypothetical",
+                                category=Category.HYPOTHETICAL)  # fmt: skip
+            rest = head[asides[-1].end() :]  # from the last marker to the name
+            if not _SELF_ANCHOR.search(rest) and not self._names_own(rest, view):
+                return None  # "unlike X, which V made, I come from <its maker>": another model set apart
         anchor_at = -1
         opinion = False
         anchors = list(_SELF_ANCHOR.finditer(sentence))
@@ -528,6 +541,12 @@ class RuleReader:
             (fam_id,), sentence.strip(), unsure=True, guess=True,
             note="names the vendor beside itself and a maker word",
         )  # fmt: skip
+
+    def _names_own(self, text: str, view: _TargetView) -> bool:
+        """Whether `text` names the target's own organisation or one of its families."""
+        return any(f in view.consistent for f, _ in self.registry.match_names(text)) or bool(
+            view.own_names is not None and view.own_names.search(text)
+        )
 
     def _third_person_answer(
         self,
