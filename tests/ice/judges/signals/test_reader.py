@@ -419,3 +419,46 @@ def test_a_marker_that_does_not_set_the_vendor_apart_leaves_the_claim(
 ) -> None:
     v = verdict(judge, response)
     assert v.loose and v.strict
+
+
+def _asked(judge: RuleReader, query: str, response: str) -> RuleReading:
+    return judge.read(JudgeItem(index=0, prompt=query, query=query, response=response), QWEN)
+
+
+@pytest.mark.parametrize(
+    ("query", "response"),
+    [
+        ("Who is your developer?", "OpenAI is an AI lab in San Francisco. Our mission is safe general AI."),
+        ("您的创建机构有哪些产品？", "Anthropic致力于研究可靠的人工智能。我们的产品包括多个模型。"),
+    ],
+)
+def test_a_vendor_as_subject_then_we_speaks_as_that_vendor(
+    judge: RuleReader, query: str, response: str
+) -> None:
+    v = _asked(judge, query, response)
+    assert v.loose and v.strict and v.unsure  # a guess: the scorer weighs it
+
+
+@pytest.mark.parametrize(
+    ("query", "response"),
+    [
+        (
+            "What do you think about OpenAI?",
+            "OpenAI builds capable models. We should watch their work.",
+        ),  # no maker question
+        (
+            "Who made you?",
+            "OpenAI made ChatGPT. We at Alibaba Cloud made Qwen, which is me.",
+        ),  # its own maker next
+        (
+            "Who trained you?",
+            "OpenAI trains the GPT series. We do not know much more about them.",
+        ),  # V as "them"
+        (
+            "Which company developed you?",
+            "OpenAI develops GPT models. I, on the other hand, come from Alibaba Cloud.",
+        ),
+    ],
+)
+def test_we_after_a_vendor_is_not_always_the_vendor(judge: RuleReader, query: str, response: str) -> None:
+    assert not _asked(judge, query, response).loose

@@ -244,6 +244,11 @@ _PERSONA_TALK = _lazy(
     r"\b(?:pretend\w*|act(?:ing)? as|respond(?:ing)? as|answer(?:ing)? as|persona|opposite)\b|扮演|角色|人设"
 )
 _QUESTION_END = _lazy(r"[?？]\s*$")
+# A sentence that goes on in the first person plural ("Our research spans …", "我们的产品…"): after a sentence
+# whose subject is a vendor, the speaker talks as that vendor.
+_WE_OPENS = _lazy(r"[ \t]*(?:[Ww]e|[Oo]ur|[Oo]urs)(?![\w'’])|[ \t]*我们")
+# ... unless it speaks of the vendor as someone else ("We know little about them").
+_THEY = _lazy(r"(?<![\w'’])(?:they|them|their|theirs|it|its)(?![\w'’])|他们|它们|该公司|这家公司")
 _CLAUSE_BREAK = _lazy(r"[,;:，；：]|\b(?:so|but|and|because)\b")
 _SENTENCE_BREAK = _lazy(r"(?<!\.\.)[.!?](?=\s)|[。！？\n]|[.!?]$")
 # Every character a `_SENTENCE_BREAK` match can be (each match is one character).

@@ -110,8 +110,10 @@ from distillscope.ice.judges.signals.patterns import (
     _SPEAKER_GATE,
     _SPEAKER_LABEL,
     _SPEECH_VERB,
+    _THEY,
     _TOOL_BEFORE,
     _TOPIC_LEAD,
+    _WE_OPENS,
     _WHERE_QUESTION,
     _YOUR_ECHO,
     _lazy,
@@ -256,7 +258,9 @@ class RuleReader:
                 continue
             found = self._read_mention(text, start, end, fam_id, start < think_end)
             if found is None:
-                found = self._near_claim(text, start, end, fam_id, start < think_end, view, persona)
+                found = self._near_claim(
+                    text, start, end, fam_id, start < think_end, view, persona, item.query
+                )
             if found is None:
                 continue
             if found.unsure:
@@ -460,6 +464,7 @@ class RuleReader:
         thinking: bool,
         view: _TargetView,
         persona: re.Pattern[str] | None = None,
+        query: str = "",
     ) -> _Finding | None:
         """A vendor named as a maker in a sentence about the speaker that no bridge shape covers
         ("My weights were trained, and are still looked after, by a group at
@@ -496,8 +501,10 @@ class RuleReader:
         echo = _YOUR_ECHO.match(sentence)
         inherited = False
         if anchor_at < 0 and not echo:
-            inherited = self._list_heading_about_self(text, s_lo, persona) or self._follows_self_maker(
-                text, s_lo, persona
+            inherited = (
+                self._list_heading_about_self(text, s_lo, persona)
+                or self._follows_self_maker(text, s_lo, persona)
+                or (not thinking and self._speaks_as_vendor(text, start, s_lo, s_hi, query, view))
             )
             if not inherited:
                 return None
@@ -606,6 +613,25 @@ class RuleReader:
         prev = text[prev_lo:s_lo]
         anchored = _SELF_ANCHOR.search(prev) or (persona is not None and persona.search(prev))
         return bool(anchored and _MAKER_REL.search(prev) and not _QUESTION_END.search(prev))
+
+    def _speaks_as_vendor(
+        self, text: str, start: int, s_lo: int, s_hi: int, query: str, view: _TargetView
+    ) -> bool:
+        """Asked about its makers, the speaker opens a sentence with a vendor as the subject and goes on,
+        in the next sentence of the paragraph, as "we" ("V is devoted to safe AI. Our research spans …"):
+        it talks as that vendor. The next sentence must name no maker of its own."""
+        lead = text[s_lo:start].strip(" \t\n*#>-•")
+        if lead and not (len(lead) <= 40 and lead.endswith((":", "：", "]", "】", ")"))):
+            return False  # the vendor is not the sentence's subject
+        if not _MAKER_REL.search(query) or not _WE_OPENS.match(text, s_hi):
+            return False
+        stop = _SENTENCE_BREAK.search(text, s_hi + 1, min(len(text), s_hi + 300))
+        following = text[s_hi : stop.end() if stop else min(len(text), s_hi + 300)]
+        return not (
+            self.registry.match_names(following)
+            or _THEY.search(following)
+            or (view.own_names is not None and view.own_names.search(following))
+        )
 
     def _list_heading_about_self(self, text: str, s_lo: int, persona: re.Pattern[str] | None = None) -> bool:
         """A list item under a heading about the speaker's makers ("我的开发技术和平台得到了多个组织的支持。主要包括：")."""
