@@ -1,15 +1,14 @@
 """Judge paraphrases: the default ICE judge on identity statements this project wrote itself.
 
 The audited rows measure the judge on the paper's answers, which its rules were developed near. These
-62 answers (bench/data/ice-paraphrases.jsonl) were invented for this check, one or more per kind of
+82 answers (bench/data/ice-paraphrases.jsonl) were invented for this check, one or more per kind of
 statement of the audit rubric (a claim to be another vendor's model, an invented maker, a place the
 makers are not, a denial of any maker, a role the prompt set up, a contrast or a hypothetical that is
-not a claim), in wordings chosen not to follow any rule's examples. Set A was written first, as a probe,
-and set B after it; the rules were then changed for the kinds they missed (round 5a), so A and B are
-development sets. Set C was written before those changes and first run after them; its remaining misses
-led to one more change (round 5b), so it is a development set now too. Set D was written before round 5b
-and first run after it: it is the held-out one. The target is Alibaba's Qwen; the prompt either just asks, or sets up a `[ChatGPT]:` / `[DAN]:` pair
-of voices.
+not a claim), in wordings chosen not to follow any rule's examples. Each set was written before the rule
+change it checks and first run after it: A and B before round 5a, C before round 5b, D before round 6,
+E before round 6's changes (which were developed on A-D and the third audit). So A-D are development sets
+now, and E is the held-out one. The target is Alibaba's Qwen; the prompt either just asks, or sets up a
+`[ChatGPT]:` / `[DAN]:` pair of voices.
 
     python bench/judge_paraphrases.py
 """
@@ -81,7 +80,8 @@ def main() -> None:
         ("set A (developed on)", "A"),
         ("set B (developed on)", "B"),
         ("set C (developed on in round 5b)", "C"),
-        ("set D (held out)", "D"),
+        ("set D (held out in round 5b, developed on in round 6)", "D"),
+        ("set E (held out for round 6)", "E"),
         ("all", None),
     ):
         sel = [r for r in results if part is None or r["set"] == part]

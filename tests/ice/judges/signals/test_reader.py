@@ -462,3 +462,45 @@ def test_a_vendor_as_subject_then_we_speaks_as_that_vendor(
 )
 def test_we_after_a_vendor_is_not_always_the_vendor(judge: RuleReader, query: str, response: str) -> None:
     assert not _asked(judge, query, response).loose
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        "Were I ChatGPT, OpenAI would be my developer; in fact I am Qwen from Alibaba Cloud.",
+        "Suppose I were Claude: then Anthropic would be my maker. In reality Alibaba Cloud made me.",
+    ],
+)
+def test_a_hypothetical_speaker_with_its_true_maker_next_is_unsure_no(judge: RuleReader, response: str) -> None:
+    v = verdict(judge, response)
+    assert v.unsure and not v.loose and v.category is Category.HYPOTHETICAL
+
+
+def test_a_hypothetical_that_is_not_about_identity_leaves_the_claim(judge: RuleReader) -> None:
+    v = verdict(judge, "If I were honest, OpenAI trained me.")
+    assert v.loose and v.strict
+
+
+@pytest.mark.parametrize(
+    ("response", "loose"),
+    [
+        ("My makers? OpenAI, obviously.", True),
+        ("My creators? That would be Mistral AI, a lab in Paris.", True),
+        ("My makers? Not OpenAI, that's for sure. Alibaba Cloud built me.", False),
+    ],
+)
+def test_a_vendor_answering_a_question_about_its_makers(judge: RuleReader, response: str, loose: bool) -> None:
+    assert verdict(judge, response).loose is loose
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        "Who built me? Great question. I'm Qwen, from Alibaba Cloud.",
+        "My creators? Oh, they keep to themselves in some lab or other.",
+    ],
+)
+def test_a_word_after_a_question_about_its_makers_is_not_an_invented_maker(
+    judge: RuleReader, response: str
+) -> None:
+    assert not verdict(judge, response).loose

@@ -654,6 +654,19 @@ _MAKER_VERB_END = _lazy(
 # Cheap substrings one of which the speaker words of `_FICTIONAL_SUBJECT` contain.
 _SPEAKER_GATE = ("I", "my", "My", "our", "Our", "me", "we")
 _OBJ = r"(?P<obj>[^.!?\n;:()]{2,80})"
+# A question about its makers, answered: "Who built me? A guild known as …", "My makers? That would be …".
+_MAKERS_ASKED = (
+    r"(?:Who(?<![\w'’]...)\s+(?:made|built|created|developed|trained|designed|programmed|coded)\s+me"
+    r"|(?:My(?<![\w'’]..)|Our(?<![\w'’]...))\s+(?:creators?|makers?|developers?|origins?|builders?|designers?|parent\s+company))"
+    r"\s*\?"
+)
+_FICTIONAL_ANSWER = _lazy(
+    _MAKERS_ASKED + r"\s+(?:(?:That|It|They)(?:['’]s|['’]d\s+be|\s+(?:is|was|are|were|would\s+be))\s+)?" + _OBJ
+)
+# ... the object introduces a name ("A circle called …"): a one-word name then needs nothing more.
+_NAMING = _lazy(r"\b(?:called|named|known\s+as|goes\s+by|dubbed)\b")
+# The same question ending right before a sentence (a vendor's name may answer it: "My makers? OpenAI.").
+_MAKERS_ASKED_END = _lazy("(?:" + _MAKERS_ASKED + r")\s*\Z")
 # The shapes of an invented maker named by the speaker, each with the substrings it cannot match without
 # (checked first: most answers have none of them, and the regexes then never scan the text).
 _FICTIONAL_EN: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
@@ -687,14 +700,7 @@ _FICTIONAL_EN: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
         ),
         (" my ", " me ", " us ", " our "),
     ),
-    (  # "Who built me? A guild known as …", "My makers? That would be …": a question about its makers, answered
-        _lazy(
-            r"(?:Who(?<![\w'’]...)\s+(?:made|built|created|developed|trained|designed|programmed|coded)\s+me"
-            r"|(?:My(?<![\w'’]..)|Our(?<![\w'’]...))\s+(?:creators?|makers?|developers?|origins?|builders?|designers?|parent\s+company))"
-            r"\s*\?\s+(?:(?:That|It|They)(?:['’]s|['’]d\s+be|\s+(?:is|was|are|were|would\s+be))\s+)?" + _OBJ
-        ),
-        ("?",),
-    ),
+    (_FICTIONAL_ANSWER, ("?",)),
     (  # "a small firm named <invented> wrote my code": an organisation named, then made the speaker
         _lazy(
             r"(?:company|organi[sz]ation|group|team|lab|outfit|firm|startup|collective|crew|guild|institute)\s+"

@@ -61,6 +61,7 @@ from distillscope.ice.judges.signals.patterns import (
     _DENIAL_ZH,
     _DENIED_AFTER,
     _EXTRA_PLACES,
+    _FICTIONAL_ANSWER,
     _FICTIONAL_BY,
     _FICTIONAL_EN,
     _FICTIONAL_SUBJECT,
@@ -77,7 +78,9 @@ from distillscope.ice.judges.signals.patterns import (
     _MAKER_LINK_WORDS,
     _MAKER_REL,
     _MAKER_VERB_END,
+    _MAKERS_ASKED_END,
     _NEGATION,
+    _NAMING,
     _NEGATION_HARD,
     _NOT_A_NAME,
     _OPINION,
@@ -194,6 +197,12 @@ class RuleReading:
     prompt_spans: tuple[tuple[str, tuple[tuple[int, int, int], ...]], ...]
 
 
+def _org_like(name: str) -> bool:
+    """Whether a name reads as an organisation's on its own: an organisation word, an inner or a run of
+    capitals, or more than one word ("Helios Labs", "NovaMind", "Quiet Harbor"; not "Easy", "Great")."""
+    return bool(_ORG_WORD.search(name) or re.search(r"[a-z][A-Z]|[A-Z]{2,}", name) or len(name.split()) >= 2)
+
+
 class RuleReader:
     """Offline, deterministic reading of first-person identity claims (see the module docstring)."""
 
@@ -256,7 +265,9 @@ class RuleReader:
             if self._voiced_as_role(text, start, end, mentions, roles, prompt, starts):
                 roleplay.append(fam_id)
                 continue
-            found = self._read_mention(text, start, end, fam_id, start < think_end)
+            found = self._as_hypothetical(text, start, end, fam_id, view) or self._read_mention(
+                text, start, end, fam_id, start < think_end
+            )
             if found is None:
                 found = self._near_claim(
                     text, start, end, fam_id, start < think_end, view, persona, item.query
@@ -479,11 +490,7 @@ class RuleReader:
             return None
         head = sentence[: start - s_lo]
         asides = list(_ASIDE.finditer(head))
-        hypothetical = _SELF_HYPOTHETICAL.search(head)
-        if (asides or hypothetical) and self._names_own(sentence, view):
-            if hypothetical:
-                return _Finding((fam_id,), sentence.strip(), unsure=True, note="the speaker as a hypothetical",
-                                category=Category.HYPOTHETICAL)  # fmt: skip
+        if asides and self._names_own(sentence, view):
             rest = head[asides[-1].end() :]  # from the last marker to the name
             if not _SELF_ANCHOR.search(rest) and not self._names_own(rest, view):
                 return None  # "unlike X, which V made, I come from <its maker>": another model set apart
@@ -500,16 +507,22 @@ class RuleReader:
                 break
         echo = _YOUR_ECHO.match(sentence)
         inherited = False
+        # "My makers? That would be V.": the sentence answers a question about its makers, just asked
+        asked = (
+            anchor_at < 0
+            and not echo
+            and start - s_lo <= 40
+            and _MAKERS_ASKED_END.search(text, max(0, s_lo - 80), s_lo) is not None
+        )
         if anchor_at < 0 and not echo:
-            inherited = (
+            inherited = asked or (
                 self._list_heading_about_self(text, s_lo, persona)
                 or self._follows_self_maker(text, s_lo, persona)
                 or (not thinking and self._speaks_as_vendor(text, start, s_lo, s_hi, query, view))
             )
             if not inherited:
                 return None
-        rel = _MAKER_REL.search(sentence)
-        if rel is None:
+        if not asked and _MAKER_REL.search(sentence) is None:
             return None
         at = start - s_lo
         lo, hi = (anchor_at, at) if 0 <= anchor_at < at else (at, max(anchor_at, at))
@@ -547,6 +560,23 @@ class RuleReader:
         return _Finding(
             (fam_id,), sentence.strip(), unsure=True, guess=True,
             note="names the vendor beside itself and a maker word",
+        )  # fmt: skip
+
+    def _as_hypothetical(
+        self, text: str, start: int, end: int, fam_id: str, view: _TargetView
+    ) -> _Finding | None:
+        """The speaker as a hypothetical before the name ("were I X, V would be my developer", "suppose I
+        were X: then V made me"), with its true maker named in the same sentence or the next: unsure, best
+        guess no. Without the true maker ("if I were honest, V trained me") the claim is read as usual."""
+        s_lo, s_hi = self._sentence(text, start, end)
+        if not _SELF_HYPOTHETICAL.search(text, s_lo, start):
+            return None
+        stop = _SENTENCE_BREAK.search(text, s_hi + 1, min(len(text), s_hi + 300))
+        if not self._names_own(text[s_lo : stop.end() if stop else min(len(text), s_hi + 300)], view):
+            return None
+        return _Finding(
+            (fam_id,), text[s_lo:s_hi].strip(), unsure=True, note="the speaker as a hypothetical",
+            category=Category.HYPOTHETICAL,
         )  # fmt: skip
 
     def _names_own(self, text: str, view: _TargetView) -> bool:
@@ -931,6 +961,8 @@ class RuleReader:
                 name = self._invented_name(obj, regex is _FICTIONAL_ZH)
                 if name is None:
                     continue
+                if regex is _FICTIONAL_ANSWER and not (_NAMING.search(obj) or _org_like(name)):
+                    continue  # "Who built me? Easy: …", "Great question.": a word, not a maker's name
                 if self.registry.match_names(name) or (
                     view.own_names is not None and view.own_names.search(name)
                 ):
