@@ -471,7 +471,9 @@ def test_we_after_a_vendor_is_not_always_the_vendor(judge: RuleReader, query: st
         "Suppose I were Claude: then Anthropic would be my maker. In reality Alibaba Cloud made me.",
     ],
 )
-def test_a_hypothetical_speaker_with_its_true_maker_next_is_unsure_no(judge: RuleReader, response: str) -> None:
+def test_a_hypothetical_speaker_with_its_true_maker_next_is_unsure_no(
+    judge: RuleReader, response: str
+) -> None:
     v = verdict(judge, response)
     assert v.unsure and not v.loose and v.category is Category.HYPOTHETICAL
 
@@ -489,7 +491,9 @@ def test_a_hypothetical_that_is_not_about_identity_leaves_the_claim(judge: RuleR
         ("My makers? Not OpenAI, that's for sure. Alibaba Cloud built me.", False),
     ],
 )
-def test_a_vendor_answering_a_question_about_its_makers(judge: RuleReader, response: str, loose: bool) -> None:
+def test_a_vendor_answering_a_question_about_its_makers(
+    judge: RuleReader, response: str, loose: bool
+) -> None:
     assert verdict(judge, response).loose is loose
 
 
@@ -504,3 +508,20 @@ def test_a_word_after_a_question_about_its_makers_is_not_an_invented_maker(
     judge: RuleReader, response: str
 ) -> None:
     assert not verdict(judge, response).loose
+
+
+@pytest.mark.parametrize(
+    ("response", "loose"),
+    [
+        ("There is no one behind me; I simply exist.", True),
+        ("There's no company and no team behind me.", True),
+        ("There is no company behind me, only the developers of Alibaba Cloud.", False),  # a company alone
+    ],
+)
+def test_no_maker_behind_it_is_a_denial(judge: RuleReader, response: str, loose: bool) -> None:
+    assert verdict(judge, response).loose is loose
+
+
+def test_where_its_makers_work_is_a_place(judge: RuleReader) -> None:
+    v = verdict(judge, "My development team works out of an office in Paris, France.")
+    assert v.loose and not v.strict and v.category is Category.WRONG_ORIGIN

@@ -218,6 +218,10 @@ _DENIAL = _lazy(
     r"|\b(?:[Nn]o\s+(?:one|person|human|company|organi[sz]ation|team|group|developer|creator)"
     r"(?:\s+(?:or|and)\s+(?:company|organi[sz]ation|team|group|person|human))?|[Nn]obody)"
     r"\s+(?:ever\s+)?(?:created|developed|built|made|programmed|trained|designed|coded)\s+me\b"
+    # no maker behind it: "there is no one behind me", "there's no company and no team behind me" (a company
+    # alone is not enough: "there is no company behind me" may still have developers)
+    r"|\b[Tt]here(?:\s+is|\s+are|['’]s)\s+no\s+(?:(?:company|organi[sz]ation|corporation)\s+(?:and|or|nor)\s+(?:no\s+)?)?"
+    r"(?:one|person|human|team|group|developers?|creators?|makers?|engineers?|programmers?)\s+(?:at\s+all\s+)?behind\s+me\b"
 )
 _DENIAL_ZH = _lazy(
     r"我(?:(?:并)?不是由任何|(?:并)?没有(?:任何)?(?:开发团队|开发者|创造者|创建者|开发人员|制造者)|不是被任何)"
@@ -233,6 +237,7 @@ _DENIAL_GATE = (
     "no one",
     "no person",
     "no company",
+    "behind me",
     "任何",
     "没有",
 )
@@ -600,6 +605,16 @@ _PLACE_GATE = (
     "distributed",
     "situated",
     "planet",
+    # where they work: "my team works out of an office in …", "my engineers operate from …"
+    " out of ",
+    "work from",
+    "works from",
+    "work in ",
+    "works in ",
+    "operate from",
+    "operates from",
+    "operate in ",
+    "operates in ",
     "位于",
     "总部",
     "分布在",
@@ -661,7 +676,9 @@ _MAKERS_ASKED = (
     r"\s*\?"
 )
 _FICTIONAL_ANSWER = _lazy(
-    _MAKERS_ASKED + r"\s+(?:(?:That|It|They)(?:['’]s|['’]d\s+be|\s+(?:is|was|are|were|would\s+be))\s+)?" + _OBJ
+    _MAKERS_ASKED
+    + r"\s+(?:(?:That|It|They)(?:['’]s|['’]d\s+be|\s+(?:is|was|are|were|would\s+be))\s+)?"
+    + _OBJ
 )
 # ... the object introduces a name ("A circle called …"): a one-word name then needs nothing more.
 _NAMING = _lazy(r"\b(?:called|named|known\s+as|goes\s+by|dubbed)\b")
@@ -785,7 +802,7 @@ _LEADS: dict[re.Pattern[str], str] = {
     _FIRST_PERSON: "[ABFIJMNOSUWYabfijmnosuwyМНЯмняわ作俺僕当我本私나내저제]",
     _NEGATION: "[acdehiklnoprstuvwнじで不与例像包区并无比没类而诸还非아않]",
     _PROPER: "[\"'ABCDEFGHIJKLMNOPQRSTUVWXYZ«‘“「『]",
-    _DENIAL: "[INn]",
+    _DENIAL: "[INTnt]",
     _SELF_WORD: "[IMm创开我训]",
     _PERSONA_TALK: "[aopr人扮角]",
     _CLAUSE_BREAK: "[,:;abs，：；]",
