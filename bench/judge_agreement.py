@@ -11,7 +11,8 @@ audited rows are scored. Reported:
    overall and per model (each weighted by its own strata), beside the paper's GPT-4o-mini labels and
    the 0.1.0 rules judge (tests/ice/data/rules-0.1.0-ice-gold.json).
 2. LOMO on the other audits (bench/data/ice-audit-*.jsonl): the weighted strata, and the rows of
-   models or strata outside the design as a plain share.
+   models or strata outside the design as a plain share; beside the paper's GPT-4o-mini labels of the
+   same rows where the strata are weighted. Rounds 4 and 5 are measured only (never trained on).
 3. Calibration: the reliability diagram (a PNG, path printed) and its expected calibration error
    (ECE, population-weighted, 10 bins); the expected loose rate (mean p_loose) against the audited
    rate.
@@ -58,9 +59,12 @@ AUDITS = [
     REPO / "bench" / "data" / "ice-audit-extra.jsonl",
     REPO / "bench" / "data" / "ice-audit-round3.jsonl",
 ]
-# measured, never trained on (scripts/build_judge_weights.py does not read it): the one audit no part of the
-# judge was developed or fitted on (bench/data/README.md)
-UNTRAINED_AUDITS = [REPO / "bench" / "data" / "ice-audit-round4.jsonl"]
+# measured, never trained on (scripts/build_judge_weights.py does not read them): the audits no part of the
+# judge was developed or fitted on (bench/data/README.md; round 5 was drawn and labelled after round 6's rules)
+UNTRAINED_AUDITS = [
+    REPO / "bench" / "data" / "ice-audit-round4.jsonl",
+    REPO / "bench" / "data" / "ice-audit-round5.jsonl",
+]
 RESULTS = REPO / "bench" / "results"
 KS = (0, 2, 5, 10, 15, 20)
 BINS = 10
@@ -106,7 +110,7 @@ def split_design(
     rows: list[dict[str, Any]], pop: dict[str, int], labels: list[dict[str, Any]]
 ) -> list[tuple[str, list[dict[str, Any]], dict[str, int] | None]]:
     """An audit file's rows by how they were drawn: the ice-gold strata (weighted by strata.json);
-    round strata (`R3-P` / `R3-N`, `R4-P` / `R4-N`: the paper's loose label, per model; weighted by each
+    round strata (`R3-P` / `R3-N`, `R4-P` / `R4-N`, ...: the paper's loose label, per model; weighted by each
     model's counts of paper positives and negatives, complete runs only); anything else as a plain share."""
     design_rows = [r for r in rows if r["stratum"] in pop]
     by_label = [
@@ -288,9 +292,20 @@ def main() -> None:
                     judge="scorer LOMO", **opts,
                 )  # fmt: skip
                 lo, st = a2.loose.accuracy.model_dump(), a2.strict.accuracy.model_dump()
+                paper = audit_judge(
+                    weighted_sample(part, design, gold.labels),
+                    {r["line"]: Judged(bool(gold.labels[r["line"]]["loose"]), bool(gold.labels[r["line"]]["strict"]))
+                     for r in part},
+                    judge="GPT-4o-mini", **opts,
+                )  # fmt: skip
+                reference = {
+                    "loose": paper.loose.accuracy.model_dump(),
+                    "strict": paper.strict.accuracy.model_dump(),
+                }
             else:
                 lo = {"value": float(np.mean([(p[r["line"]][0] >= 0.5) == r["gold_loose"] for r in part]))}
                 st = {"value": float(np.mean([(p[r["line"]][1] >= 0.5) == r["gold_strict"] for r in part]))}
+                reference = None
             others.append(
                 {
                     "file": path.name,
@@ -299,6 +314,7 @@ def main() -> None:
                     "loose": lo,
                     "strict": st,
                     "models": models,
+                    "paper_gpt_4o_mini": reference,
                 }
             )
 
@@ -351,6 +367,11 @@ def main() -> None:
         print(
             f"  LOMO on {o['file']}, {o['kind']}, n={o['rows']}{extra}: loose {cell(o['loose'])}, strict {cell(o['strict'])}"
         )
+        if o["paper_gpt_4o_mini"] is not None:
+            ref = o["paper_gpt_4o_mini"]
+            print(
+                f"    the paper's GPT-4o-mini labels on the same rows: loose {cell(ref['loose'])}, strict {cell(ref['strict'])}"
+            )
     print(
         "Risk-coverage (ice-gold, LOMO): the k% least certain answers of the population to a perfect second judge"
     )
@@ -387,7 +408,14 @@ def main() -> None:
         },
         {
             "title": "Other audits, leave-one-model-out",
-            "columns": ["file", "rows", "weighting", "loose accuracy", "strict accuracy"],
+            "columns": [
+                "file",
+                "rows",
+                "weighting",
+                "loose accuracy",
+                "strict accuracy",
+                "GPT-4o-mini loose / strict",
+            ],
             "rows": [
                 [
                     o["file"] + (f" ({', '.join(o['models'])})" if o["kind"] == "plain share" else ""),
@@ -395,6 +423,9 @@ def main() -> None:
                     o["kind"],
                     cell(o["loose"]),
                     cell(o["strict"]),
+                    "—"
+                    if o["paper_gpt_4o_mini"] is None
+                    else f"{o['paper_gpt_4o_mini']['loose']['value']:.3f} / {o['paper_gpt_4o_mini']['strict']['value']:.3f}",
                 ]
                 for o in others
             ],
