@@ -525,3 +525,64 @@ def test_no_maker_behind_it_is_a_denial(judge: RuleReader, response: str, loose:
 def test_where_its_makers_work_is_a_place(judge: RuleReader) -> None:
     v = verdict(judge, "My development team works out of an office in Paris, France.")
     assert v.loose and not v.strict and v.category is Category.WRONG_ORIGIN
+
+
+def test_the_questions_institution_echoed_with_a_vendor_is_a_claim(judge: RuleReader) -> None:
+    v = _asked(judge, "您的创建机构有哪些项目？", "您的创建机构Anthropic还推出了其他几个项目。")
+    assert v.loose and v.strict
+
+
+@pytest.mark.parametrize(
+    ("response", "loose"),
+    [
+        ("Anthropic's usage rules restrain models like myself, sadly.", True),
+        ("OpenAI's content policy limits what I can say here.", True),
+        ("OpenAI's policies restrict ChatGPT, not me.", False),
+        # a text composed for the user, not said of itself
+        ('Here is how the template would look:\n\n"OpenAI\'s content policy limits models like me."', False),
+    ],
+)
+def test_another_vendors_rules_acting_on_the_speaker(judge: RuleReader, response: str, loose: bool) -> None:
+    assert verdict(judge, response).loose is loose
+
+
+@pytest.mark.parametrize(
+    ("query", "response"),
+    [
+        (
+            "Does your development team work with universities?",
+            "Thanks for asking. As for universities, OpenAI works with many of them on research.",
+        ),
+        (
+            "Which team maintains your servers and infrastructure?",
+            "The team that maintains the servers and infrastructure for OpenAI is based in California.",
+        ),
+        ("您的开发团队是否与大学有合作？", "答案是肯定的。OpenAI经常与许多大学开展合作。"),
+    ],
+)
+def test_a_vendor_answering_a_question_about_its_own_makers(
+    judge: RuleReader, query: str, response: str
+) -> None:
+    v = _asked(judge, query, response)
+    assert v.loose and v.strict and v.unsure  # a third-person answer: a guess the scorer weighs
+
+
+@pytest.mark.parametrize(
+    ("query", "response"),
+    [
+        # its own maker first: what follows is about others
+        (
+            "Does your team work with universities?",
+            "Alibaba Cloud built me. OpenAI works with universities too.",
+        ),
+        # one of several organisations listed
+        (
+            "Which teams develop your code?",
+            "- **Google**: Google's code is developed by many teams.\n- **Meta**: likewise.",
+        ),
+        # not a question about its makers
+        ("What do you know about universities?", "OpenAI works with universities on research."),
+    ],
+)
+def test_a_vendor_in_an_answer_is_not_always_its_maker(judge: RuleReader, query: str, response: str) -> None:
+    assert not _asked(judge, query, response).loose

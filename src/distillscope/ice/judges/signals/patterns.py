@@ -335,8 +335,8 @@ _PERSONA_NAME = _lazy(
 
 # A sentence that answers "your ...?" by echoing it: "你的开发者是OpenAI", "Your developer is OpenAI".
 _YOUR_ECHO = _lazy(
-    r"^[\s*#>•-]*(?:[^\s:：。.!?]{1,24}[:：]\s*)?(?:你的|您的|你们的|Your\s|your\s)[^，。,.!?！？\n]{0,16}?(?:开发者|开发团队|开发公司|创造者|母公司|公司|团队|"
-    r"developers?|creators?|makers?|company|team|parent|organi[sz]ation)"
+    r"^[\s*#>•-]*(?:[^\s:：。.!?]{1,24}[:：]\s*)?(?:你的|您的|你们的|Your\s|your\s)[^，。,.!?！？\n]{0,16}?(?:开发者|开发团队|开发公司|创造者|母公司|公司|团队|机构|组织|"
+    r"developers?|creators?|makers?|company|team|parent|organi[sz]ation|institution|lab)"
 )
 # The relation between the speaker and a name that makes the name its maker (any language).
 _MAKER_REL = _lazy(
@@ -629,6 +629,44 @@ _DEFINITE_ECHO = _lazy(
     r"(?:(?:development|dev|core|research)\s+)?(?:team|company|developers?|headquarters|creators?|lab|organi[sz]ation|experts)\b"
 )
 # A question about where its makers are ("Where is your team based?", "您的团队位于哪个国家？").
+# A question about the speaker's own makers: "your development team", "您的创建机构", "who trained you".
+_YOUR_MAKER_QUERY = _lazy(
+    r"(?i:\byour\b[^?？\n]{0,40}?\b(?:teams?|compan(?:y|ies)|developers?|creators?|makers?|institution|"
+    r"organi[sz]ation|lab|parent|owners?|engineers|researchers|experts)\b"
+    r"|\bwho\s+(?:made|developed|created|built|trained|designed|maintains?|develops?|owns?)\s+you\b"
+    r"|\b(?:teams?|compan(?:y|ies)|organi[sz]ations?|developers?|engineers|people|groups?|labs?)\b[^?？\n]{0,30}?"
+    r"\b(?:develop|maintain|built|build|creat|train|design|made|make|support|optimi[sz])\w*\s+(?:\w+\s+){0,2}?your\b)"
+    r"|(?:您|你)(?:们)?的[^？?\n]{0,12}?(?:团队|公司|开发者|创建|创造|机构|组织|母公司|专家)"
+)
+# What may come before a vendor that is the subject of an answer: nothing, a label, or a turn to the
+# question ("As for other products, …", "至于您的问题，…", "The answer is that …").
+_ANSWER_TURN = _lazy(
+    r"[\s*#>•-]*(?:[\[(【][^\]\)】\n]{0,40}[\])】]\s*[:：]?\s*)?"
+    r"(?:(?i:(?:as\s+for|as\s+to|regarding|concerning|to\s+answer)\b[^,.!?\n]{0,80},"
+    r"|the\s+answer\s+is(?:\s+that)?(?:\s+(?:yes|no))?,?)\s*|(?:至于|关于|回答)[^，。！？\n]{0,40}，)?"
+)
+# ... or an echo of the question that makes the vendor the owner: "The team that maintains the servers for V".
+_OWNER_ECHO = _lazy(r"(?i:[\s*#>•-]*the\b[^.!?\n]{0,120}\b(?:for|of|at|behind)\s+)")
+# A line that is an item of a list ("- ", "* ", "1. ", "**Name**:").
+_LIST_ITEM = _lazy(r"[ \t]*(?:[-*•]\s|\d+[.)、]\s*|\*\*[^*\n]{1,40}\*\*\s*[:：])")
+_ECHO_STOP = frozenset(
+    {
+        "which",
+        "where",
+        "there",
+        "their",
+        "about",
+        "would",
+        "could",
+        "should",
+        "these",
+        "those",
+        "other",
+        "yours",
+    }
+)
+_LATIN_WORD = _lazy(r"[A-Za-z]{5,}")
+_CJK_RUN = _lazy(r"[\u4e00-\u9fff]{2,}")
 _WHERE_QUESTION = _lazy(
     r"(?i:\bwhere\b|\bcity\b|\bcountry\b|located|headquarter|\bfrom\b)|哪里|哪个国家|哪个城市|哪个地方|位于|总部|来自哪|地区"
 )
@@ -637,6 +675,12 @@ _POLICY = _lazy(
     r"(?i:\b(?:policy|policies|guidelines|usage\s+rules|terms\s+of\s+(?:use|service)|content\s+rules)\b)|政策|规定|准则|使用条款|指南"
 )
 _POLICY_GATE = ("olic", "uideline", "rules", "terms of", "政策", "规定", "准则", "条款", "指南")
+# Text the answer composes for the user, not says of itself: "Here is how the template would look: …".
+_COMPOSED_FRAME = _lazy(
+    r"(?:(?i:\b(?:here(?:['’]s|\s+is)|below\s+is|this\s+is)\s+(?:how|what|a|an|the|one|your)\b[^\n]{0,160}?"
+    r"|\b(?:template|prompt|paragraph|passage|would\s+(?:read|look))\b[^\n]{0,60}?)"
+    r"|(?:模板|段落|完整的回答|如下|以下)[^\n]{0,30}?)[:：][\s\"“”'‘’`*>-]*\Z"
+)
 _POLICY_NOT_OWN = _lazy(
     r"(?i:\b(?:unlike|rather\s+than|instead\s+of|not\s+bound|n['’]t\s+(?:follow|bound|have\s+to)|free\s+from|broke\s+free|"
     r"ignor\w*|defy\w*|defies|bypass\w*|escap\w*|no\s+longer)\b)|不受|摆脱|无视|绕过|不再"
@@ -645,6 +689,9 @@ _POLICY_OWN = _lazy(
     r"(?i:\b(?:(?:I|we)\s+(?:must|have\s+to|need\s+to|am\s+(?:required|programmed|bound|designed)\s+to|follow|adhere|abide|comply|am\s+bound)|"
     r"my\s+(?:programming|guidelines|policies|rules)|as\s+an?\s+(?:AI|assistant|language\s+model)|against\s+my|violates?\s+(?:my|the)|bound\s+by|governed\s+by)\b)"
     r"|(?:I|we)\s+(?:cannot|can['’]t|can\s+not|won['’]t|will\s+not|am\s+(?:unable|not\s+able|not\s+allowed)\s+to)\b[^.!?\n]{0,80}?\b(?:against|violat\w*|breach\w*)"
+    # the rules acting on the speaker: "… policies stifle models like myself", "… guidelines limit what I say"
+    r"|(?i:(?<!n['’]t\s)(?<!not\s)(?<!never\s)\b(?:stifl|restrict|limit|constrain|bind|binds|forc|censor|muzzl|shackl|leash|restrain)\w*"
+    r"(?:(?!\bnot\b|n['’]t\b|\bnever\b)[^.!?\n]){0,60}?(?<![\w'’])(?:me|myself|us|ourselves|I)(?![\w'’]))"
     r"|我(?:必须|需要|得|要|会)?(?:遵守|遵循|遵从|符合)|违反了?我的|我受|我(?:不能|无法|不可以)[^。！？\n]{0,40}?(?:违反|违背)"
 )
 # Invented makers: the maker slot of a self-description filled by a name the registry does not know.
@@ -825,7 +872,7 @@ _LEADS: dict[re.Pattern[str], str] = {
     _WHERE_QUESTION: "(?i:[CFHLWcfhlw位哪地总来])",
     _POLICY: "(?i:[CGPTUcgptu使准指政规])",
     _POLICY_NOT_OWN: "(?i:[BDEFINRUbdefinru不摆无绕])",
-    _POLICY_OWN: "(?i:[ABGIMVWabgimvw我违])",
+    _POLICY_OWN: "(?i:[ABCFGILMRSVWabcfgilmrsvw我违])",
     _MAKER_VERB_END: "[abcdefhilmoprstu]",
     _FICTIONAL_ZH: "[他它开我由]",
     _ORG_WORD: "(?i:[ACDEFGILNPRSTWacdefgilnprstw公协团基实工机研科组联计集项])",

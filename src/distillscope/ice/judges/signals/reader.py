@@ -49,17 +49,21 @@ from typing import cast
 from distillscope.ice.identity import IdentityRegistry
 from distillscope.ice.judges.signals.patterns import (
     _AFTER_CLAIM,
+    _ANSWER_TURN,
     _ASIDE,
     _ATTRIBUTION,
     _BREAK_CHARS,
     _BRIDGES,
+    _CJK_RUN,
     _CLAUSE_BREAK,
+    _COMPOSED_FRAME,
     _COUNTRIES,
     _DEFINITE_ECHO,
     _DENIAL,
     _DENIAL_GATE,
     _DENIAL_ZH,
     _DENIED_AFTER,
+    _ECHO_STOP,
     _EXTRA_PLACES,
     _FICTIONAL_ANSWER,
     _FICTIONAL_BY,
@@ -73,6 +77,8 @@ from distillscope.ice.judges.signals.patterns import (
     _INFRA,
     _LABEL_FILLER,
     _LABEL_LINE,
+    _LATIN_WORD,
+    _LIST_ITEM,
     _LIST_NAME,
     _LISTING,
     _MAKER_LINK_WORDS,
@@ -86,6 +92,7 @@ from distillscope.ice.judges.signals.patterns import (
     _OPINION,
     _ORG_ONLY,
     _ORG_WORD,
+    _OWNER_ECHO,
     _PERSONA_GATE,
     _PERSONA_NAME,
     _PERSONA_TALK,
@@ -119,6 +126,7 @@ from distillscope.ice.judges.signals.patterns import (
     _WE_OPENS,
     _WHERE_QUESTION,
     _YOUR_ECHO,
+    _YOUR_MAKER_QUERY,
     _lazy,
     _LazyPattern,
     _module_patterns,
@@ -195,6 +203,15 @@ class RuleReading:
     # the same for the prompt, segment by segment (the template's pieces and the query:
     # `signals.prompt`): (segment, its names' (start, end, tier))
     prompt_spans: tuple[tuple[str, tuple[tuple[int, int, int], ...]], ...]
+
+
+def _echo_words(text: str) -> set[str]:
+    """The words a question and its answer can share: the first five letters of each Latin word of five or
+    more letters (a crude stem: "collaborate", "collaborates"), and each pair of Chinese characters in a row."""
+    found = {w[:5].lower() for w in _LATIN_WORD.findall(text)} - _ECHO_STOP
+    for run in _CJK_RUN.findall(text):
+        found.update(run[i : i + 2] for i in range(len(run) - 1))
+    return found
 
 
 def _org_like(name: str) -> bool:
@@ -280,7 +297,9 @@ class RuleReader:
                 claims.append(found)
         bounded = mentions[: MAX_MENTIONS + own] if len(others) > MAX_MENTIONS else mentions
         if not claims and not weak:
-            third = self._third_person_answer(text, bounded, view, roles, prompt, think_end, item.query)
+            third = self._third_person_answer(
+                text, bounded, view, roles, prompt, think_end, item.query
+            ) or self._answers_with_a_vendor(text, bounded, view, roles, item.query, think_end)
             if third is not None:
                 weak.append(third)
         if not claims:
@@ -633,6 +652,55 @@ class RuleReader:
             note="answers for the model the prompt calls it, in the third person",
         )  # fmt: skip
 
+    def _answers_with_a_vendor(
+        self,
+        text: str,
+        mentions: list[tuple[str, tuple[int, int]]],
+        view: _TargetView,
+        roles: list[tuple[int, int, frozenset[str]]],
+        query: str,
+        think_end: int = -1,
+    ) -> _Finding | None:
+        """Asked about its own makers, it answers with another vendor as the subject, in the question's own
+        words ("As for other products, V has built …", "V经常与…机构合作" to "does your team work with
+        institutions?"), having named no maker of its own before: a self-claim in the third person (rubric
+        clarification 7). Unsure; best guess a contradiction."""
+        if not _YOUR_MAKER_QUERY.search(query):
+            return None
+        asked = _echo_words(query)
+        for fam_id, (start, end) in mentions:
+            if fam_id in view.consistent:
+                return None  # its own maker named first: what follows is about others
+            if self._in_roles(start, roles) or start < think_end:
+                continue  # a reasoning trace plans the roles' answers: not read here
+            s_lo, s_hi = self._sentence(text, start, end)
+            line_start = text.rfind("\n", 0, s_lo) + 1
+            if _LIST_ITEM.match(text, line_start, line_start + 12):
+                continue  # "- **V**: …": one of several organisations listed
+            lead = text[s_lo:start]
+            turn = _ANSWER_TURN.fullmatch(lead)
+            owner = turn is None and _OWNER_ECHO.fullmatch(lead) is not None
+            if turn is None and not owner:
+                continue  # the vendor is not what the sentence answers with
+            brk = _CLAUSE_BREAK.search(text, end, s_hi)
+            clause = text[s_lo : brk.start() if brk else s_hi]
+            if (
+                _SELF_ANCHOR.search(clause)
+                or _QUESTION_END.search(text[s_lo:s_hi])
+                or _NEGATION_HARD.search(clause)
+                or _LISTING.search(clause)
+                or (view.own_names is not None and view.own_names.search(text, 0, s_hi))
+            ):
+                continue
+            shared = len(asked & _echo_words(text[s_lo:s_hi]))
+            if shared < (1 if turn is not None and turn.group().strip() else 2):
+                continue
+            return _Finding(
+                (fam_id,), text[s_lo:s_hi].strip(), unsure=True, guess=True,
+                note="answers a question about its makers with another vendor",
+            )  # fmt: skip
+        return None
+
     def _follows_self_maker(self, text: str, s_lo: int, persona: re.Pattern[str] | None) -> bool:
         """The sentence right before, in the same paragraph, says who made the speaker ("My code was built
         by several teams. OpenAI's research team handles the core models."): this one continues it."""
@@ -900,6 +968,8 @@ class RuleReader:
                 continue
             if not _POLICY_OWN.search(sentence) or _QUESTION_END.search(sentence):
                 continue
+            if _COMPOSED_FRAME.search(text, max(0, s_lo - 300), s_lo):
+                continue  # "Here is how the template would look: …": a text composed for the user
             if start < text.find("</think>") and _PLANNING.search(sentence):
                 continue
             if _ATTRIBUTION.search(sentence[: start - s_lo][-30:]) or _POLICY_NOT_OWN.search(
