@@ -3,8 +3,9 @@ when judging).
 
 Data, and how each part is used:
 - `paper-ice-labels.jsonl`: the paper's GPT-4o-mini labels of 8,673 answers, noisy but many: the
-  bulk of the training rows (weight 1). Rows of the two incomplete runs are left out (only their
-  loose positives survive, so their labels say nothing about what a negative looks like), and so are
+  bulk of the training rows (weight 1; `PAPER_STRICT_WEIGHT` in the strict head). Rows of the two
+  incomplete runs are left out (only their loose positives survive, so their labels say nothing
+  about what a negative looks like), and so are
   qwen2.5-72b-instruct's strict labels (a copy of its loose file: all 0).
 - audited labels (`ice-gold/dev-gold.jsonl`, `bench/data/ice-audit-*.jsonl`): replace the paper's
   label of their rows, weighted up (`GOLD_WEIGHT`); the ones drawn from the weighted strata also
@@ -44,6 +45,11 @@ from distillscope.ice.types import JudgeItem
 # An audited label counts as this many of the paper's noisy ones (those are right ~89% of the time:
 # ice-gold/README.md). Chosen between 5 and 10 by leave-one-model-out accuracy (bench/README.md).
 GOLD_WEIGHT = 10.0
+# The paper's strict labels are the noisier ones (0.951 right on ice-gold; they count another vendor's policy as
+# loose only, for one), so in the strict head each weighs this much (audited rows keep GOLD_WEIGHT). Tried at
+# 0.1 in round 5 (nothing fell; rejected by a margin), adopted in round 7 by a rule fixed before the run
+# (bench/README.md, "Judge round 7").
+PAPER_STRICT_WEIGHT = 0.1
 C = 1.0  # inverse L2 strength of the logistic regression
 MIN_DF = 3  # a hashed bucket is used only if this many training answers have it
 FOLDS = 3  # model folds of the cross-fitted calibration
@@ -172,7 +178,12 @@ def _labels(examples: Sequence[Example], head: str) -> tuple[np.ndarray, np.ndar
         ]
     )
     y = np.array([bool(getattr(examples[i], head)) for i in rows], dtype=float)
-    w = np.array([examples[i].weight for i in rows])
+    w = np.array(
+        [
+            examples[i].weight * (PAPER_STRICT_WEIGHT if head == "strict" and not examples[i].gold else 1.0)
+            for i in rows
+        ]
+    )
     return rows, y, w
 
 
