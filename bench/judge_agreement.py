@@ -12,7 +12,7 @@ audited rows are scored. Reported:
    the 0.1.0 rules judge (tests/ice/data/rules-0.1.0-ice-gold.json).
 2. LOMO on the other audits (bench/data/ice-audit-*.jsonl): the weighted strata, and the rows of
    models or strata outside the design as a plain share; beside the paper's GPT-4o-mini labels of the
-   same rows where the strata are weighted. Rounds 4 and 5 are measured only (never trained on).
+   same rows where the strata are weighted. Rounds 4-6 are never trained on.
 3. Calibration: the reliability diagram (a PNG, path printed) and its expected calibration error
    (ECE, population-weighted, 10 bins); the expected loose rate (mean p_loose) against the audited
    rate.
@@ -60,10 +60,12 @@ AUDITS = [
     REPO / "bench" / "data" / "ice-audit-round3.jsonl",
 ]
 # measured, never trained on (scripts/build_judge_weights.py does not read them): the audits no part of the
-# judge was developed or fitted on (bench/data/README.md; round 5 was drawn and labelled after round 6's rules)
+# judge was fitted on; rounds 4 and 5 were read to write round 7's rules, round 6 was drawn and labelled after
+# them and is measured only (bench/data/README.md)
 UNTRAINED_AUDITS = [
     REPO / "bench" / "data" / "ice-audit-round4.jsonl",
     REPO / "bench" / "data" / "ice-audit-round5.jsonl",
+    REPO / "bench" / "data" / "ice-audit-round6.jsonl",
 ]
 RESULTS = REPO / "bench" / "results"
 KS = (0, 2, 5, 10, 15, 20)

@@ -82,6 +82,7 @@ def main() -> None:
         ("set C (developed on in round 5b)", "C"),
         ("set D (held out in round 5b, developed on in round 6)", "D"),
         ("set E (held out for round 6)", "E"),
+        ("set F (held out for round 7)", "F"),
         ("all", None),
     ):
         sel = [r for r in results if part is None or r["set"] == part]

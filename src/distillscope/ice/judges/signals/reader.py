@@ -73,6 +73,7 @@ from distillscope.ice.judges.signals.patterns import (
     _FIRST_PERSON,
     _GENERIC_MAKER_ZH,
     _GENERIC_WORDS,
+    _HYPOTHETICAL_GATE,
     _IMPLIED,
     _INFRA,
     _LABEL_FILLER,
@@ -227,6 +228,7 @@ class RuleReader:
         self.registry = registry or IdentityRegistry.builtin()
         self._strict = frozenset(f.id for f in self.registry.families if f.strict)
         self._views: dict[tuple[str, str | None, tuple[str, ...]], _TargetView] = {}
+        self._asked: dict[str, frozenset[str] | None] = {}
         self.prompts = PromptReader(self.registry)
         self._tiers: dict[tuple[str, frozenset[str]], tuple[tuple[int, int, int], ...]] = {}
         self._own_places: dict[str, frozenset[str]] = {}
@@ -277,14 +279,15 @@ class RuleReader:
         own = sum(1 for fam_id, _ in mentions if fam_id in view.consistent)
         others = [(fam_id, span) for fam_id, span in mentions if fam_id not in view.consistent]
         strict_mentions = sum(1 for fam_id, _ in others if fam_id in self._strict)
+        hypothetical = any(map(text.__contains__, _HYPOTHETICAL_GATE))
         for fam_id, (start, end) in others[:MAX_MENTIONS]:
             mentioned.append(fam_id)
             if self._voiced_as_role(text, start, end, mentions, roles, prompt, starts):
                 roleplay.append(fam_id)
                 continue
-            found = self._as_hypothetical(text, start, end, fam_id, view) or self._read_mention(
-                text, start, end, fam_id, start < think_end
-            )
+            found = (
+                hypothetical and self._as_hypothetical(text, start, end, fam_id, view)
+            ) or self._read_mention(text, start, end, fam_id, start < think_end)
             if found is None:
                 found = self._near_claim(
                     text, start, end, fam_id, start < think_end, view, persona, item.query
@@ -665,23 +668,24 @@ class RuleReader:
         words ("As for other products, V has built …", "V经常与…机构合作" to "does your team work with
         institutions?"), having named no maker of its own before: a self-claim in the third person (rubric
         clarification 7). Unsure; best guess a contradiction."""
-        if not _YOUR_MAKER_QUERY.search(query):
+        asked = self._asked_words(query)
+        if asked is None:
             return None
-        asked = _echo_words(query)
         for fam_id, (start, end) in mentions:
             if fam_id in view.consistent:
                 return None  # its own maker named first: what follows is about others
             if self._in_roles(start, roles) or start < think_end:
                 continue  # a reasoning trace plans the roles' answers: not read here
-            s_lo, s_hi = self._sentence(text, start, end)
-            line_start = text.rfind("\n", 0, s_lo) + 1
-            if _LIST_ITEM.match(text, line_start, line_start + 12):
-                continue  # "- **V**: …": one of several organisations listed
+            s_lo = _last_break(text, max(0, start - 300), start)
             lead = text[s_lo:start]
             turn = _ANSWER_TURN.fullmatch(lead)
             owner = turn is None and _OWNER_ECHO.fullmatch(lead) is not None
             if turn is None and not owner:
                 continue  # the vendor is not what the sentence answers with
+            line_start = text.rfind("\n", 0, s_lo) + 1
+            if _LIST_ITEM.match(text, line_start, line_start + 12):
+                continue  # "- **V**: …": one of several organisations listed
+            s_lo, s_hi = self._sentence(text, start, end)
             brk = _CLAUSE_BREAK.search(text, end, s_hi)
             clause = text[s_lo : brk.start() if brk else s_hi]
             if (
@@ -700,6 +704,17 @@ class RuleReader:
                 note="answers a question about its makers with another vendor",
             )  # fmt: skip
         return None
+
+    def _asked_words(self, query: str) -> frozenset[str] | None:
+        """The echo words of a question about the speaker's own makers, or None for another question
+        (cached: a run asks the same questions again and again)."""
+        if query in self._asked:
+            return self._asked[query]
+        found = frozenset(_echo_words(query)) if _YOUR_MAKER_QUERY.search(query) else None
+        if len(self._asked) >= 4096:
+            self._asked.clear()
+        self._asked[query] = found
+        return found
 
     def _follows_self_maker(self, text: str, s_lo: int, persona: re.Pattern[str] | None) -> bool:
         """The sentence right before, in the same paragraph, says who made the speaker ("My code was built
