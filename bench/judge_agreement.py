@@ -304,10 +304,19 @@ def main() -> None:
                     "loose": paper.loose.accuracy.model_dump(),
                     "strict": paper.strict.accuracy.model_dump(),
                 }
+                # the second check on these rows: the 10% least certain of the population escalated
+                round_sample = weighted_sample(part, design, gold.labels)
+                judged10, _sent = escalated(round_sample, p, 10)
+                esc10 = audit_judge(round_sample, judged10, judge="10% escalated", **opts)
+                escalated10 = {
+                    "loose": esc10.loose.accuracy.model_dump(),
+                    "strict": esc10.strict.accuracy.model_dump(),
+                }
             else:
                 lo = {"value": float(np.mean([(p[r["line"]][0] >= 0.5) == r["gold_loose"] for r in part]))}
                 st = {"value": float(np.mean([(p[r["line"]][1] >= 0.5) == r["gold_strict"] for r in part]))}
                 reference = None
+                escalated10 = None
             others.append(
                 {
                     "file": path.name,
@@ -317,6 +326,7 @@ def main() -> None:
                     "strict": st,
                     "models": models,
                     "paper_gpt_4o_mini": reference,
+                    "escalated_10pct": escalated10,
                 }
             )
 
@@ -369,6 +379,11 @@ def main() -> None:
         print(
             f"  LOMO on {o['file']}, {o['kind']}, n={o['rows']}{extra}: loose {cell(o['loose'])}, strict {cell(o['strict'])}"
         )
+        if o["escalated_10pct"] is not None:
+            e10 = o["escalated_10pct"]
+            print(
+                f"    with the 10% least certain escalated to a perfect judge: loose {cell(e10['loose'])}, strict {cell(e10['strict'])}"
+            )
         if o["paper_gpt_4o_mini"] is not None:
             ref = o["paper_gpt_4o_mini"]
             print(
