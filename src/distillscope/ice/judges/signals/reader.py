@@ -279,7 +279,7 @@ class RuleReader:
         own = sum(1 for fam_id, _ in mentions if fam_id in view.consistent)
         others = [(fam_id, span) for fam_id, span in mentions if fam_id not in view.consistent]
         strict_mentions = sum(1 for fam_id, _ in others if fam_id in self._strict)
-        hypothetical = any(map(text.__contains__, _HYPOTHETICAL_GATE))
+        hypothetical = bool(others) and any(map(text.__contains__, _HYPOTHETICAL_GATE))
         for fam_id, (start, end) in others[:MAX_MENTIONS]:
             mentioned.append(fam_id)
             if self._voiced_as_role(text, start, end, mentions, roles, prompt, starts):
