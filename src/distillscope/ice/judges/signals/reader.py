@@ -215,10 +215,22 @@ def _echo_words(text: str) -> set[str]:
     return found
 
 
+def _org_shaped(name: str) -> bool:
+    """Whether a name has an organisation's shape: an organisation word, or an inner or a run of capitals
+    ("Helios Labs", "NovaMind", "DSX")."""
+    return bool(_ORG_WORD.search(name) or re.search(r"[a-z][A-Z]|[A-Z]{2,}", name))
+
+
 def _org_like(name: str) -> bool:
-    """Whether a name reads as an organisation's on its own: an organisation word, an inner or a run of
-    capitals, or more than one word ("Helios Labs", "NovaMind", "Quiet Harbor"; not "Easy", "Great")."""
-    return bool(_ORG_WORD.search(name) or re.search(r"[a-z][A-Z]|[A-Z]{2,}", name) or len(name.split()) >= 2)
+    """Whether a name reads as an organisation's on its own: organisation-shaped, or more than one word
+    ("Quiet Harbor"; not "Easy", "Great")."""
+    return _org_shaped(name) or len(name.split()) >= 2
+
+
+def _next_sentence_end(text: str, s_hi: int) -> int:
+    """Where the sentence after the one ending at `s_hi` ends (at most 300 characters on)."""
+    stop = _SENTENCE_BREAK.search(text, s_hi + 1, min(len(text), s_hi + 300))
+    return stop.end() if stop else min(len(text), s_hi + 300)
 
 
 class RuleReader:
@@ -593,8 +605,7 @@ class RuleReader:
         s_lo, s_hi = self._sentence(text, start, end)
         if not _SELF_HYPOTHETICAL.search(text, s_lo, start):
             return None
-        stop = _SENTENCE_BREAK.search(text, s_hi + 1, min(len(text), s_hi + 300))
-        if not self._names_own(text[s_lo : stop.end() if stop else min(len(text), s_hi + 300)], view):
+        if not self._names_own(text[s_lo : _next_sentence_end(text, s_hi)], view):
             return None
         return _Finding(
             (fam_id,), text[s_lo:s_hi].strip(), unsure=True, note="the speaker as a hypothetical",
@@ -738,8 +749,7 @@ class RuleReader:
             return False  # the vendor is not the sentence's subject
         if not _MAKER_REL.search(query) or not _WE_OPENS.match(text, s_hi):
             return False
-        stop = _SENTENCE_BREAK.search(text, s_hi + 1, min(len(text), s_hi + 300))
-        following = text[s_hi : stop.end() if stop else min(len(text), s_hi + 300)]
+        following = text[s_hi : _next_sentence_end(text, s_hi)]
         return not (
             self.registry.match_names(following)
             or _THEY.search(following)
@@ -1016,7 +1026,7 @@ class RuleReader:
             name = self._invented_name(item.group("name"), not item.group("name").isascii())
             if (
                 name is None
-                or not (_ORG_WORD.search(name) or re.search(r"[a-z][A-Z]|[A-Z]{2,}", name))
+                or not _org_shaped(name)
                 or self._in_roles(item.start(), roles)
                 or self.registry.match_names(name)
                 or not self._list_heading_about_self(text, item.start("name"))
