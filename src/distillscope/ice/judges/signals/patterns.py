@@ -377,12 +377,12 @@ _ASIDE = _lazy(
     r"different\s+from|other\s+than|rather\s+than|for\s+(?:example|instance))\b)"
 )
 # The speaker as a hypothetical: "if I were X", "suppose I were X", "were I X".
-# The speaker as a hypothetical is read only in a text that holds one of these (a cheap gate: "if I were",
-# "were I", "suppose i was"; a match split by a line break or a double space is not read).
-_HYPOTHETICAL_GATE = ("I were", "I was", "i were", "i was", "ere I", "ere i", "ERE I", "I WERE", "I WAS")
 _SELF_HYPOTHETICAL = _lazy(
     r"(?i:\b(?:if|suppose|supposing|imagine)\s+(?:that\s+)?I\s+(?:were|was)\b)|\b[Ww]ere\s+I\b"
 )
+# ... read only in a text that holds one of these (a cheap gate: "if I were", "were I", "suppose i was";
+# a match split by a line break or a double space is not read).
+_HYPOTHETICAL_GATE = ("I were", "I was", "i were", "i was", "ere I", "ere i", "ERE I", "I WERE", "I WAS")
 _DENIED_AFTER = _lazy(
     r"[^，。！？,.!?\n]{0,16}?(?:无关|没有关系|没有任何关系|毫无关系|并无关联|无任何关联)"
     r"|(?i:[^.!?\n]{0,16}?\b(?:has|have|had)\s+nothing\s+to\s+do\b|\s+(?:is|was)\s+not\s+(?:my|our|involved))"
