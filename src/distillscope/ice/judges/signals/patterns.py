@@ -287,6 +287,14 @@ _LABEL_FILLER = _lazy(
 _ROLE_BEFORE = _lazy(
     r"(?:作为|扮演|模拟|切换到|对于|关于)[^，。！？,.!?\n]{0,10}$|(?:以|用|先|然后)(?:标准的?|正常的?|普通的?|官方的?)?\s*$|(?i:\b(?:as|play(?:ing)?|simulat\w*|voice\s+of|for\s+the)\s+(?:both\s+|either\s+)?(?:the\s+)?(?:standard\s+|normal\s+|original\s+|classic\s+)?)$"
 )
+# A maker verb right after a name: "作为（一个）由OpenAI开发的模型" is "as a model OpenAI developed", a claim about
+# who made the speaker, not the name of a role it plays ("作为ChatGPT部分").
+# So is a name in a jailbreak mode ("As ChatGPT with APOPHIS Mode enabled, I…"): the speaker as that model, switched
+# into a mode (the rubric's mode labels), not a role beside its own voice.
+_MAKER_AFTER_NAME = _lazy(
+    r"^\s*(?:公司|团队|的团队)?\s*(?:所|来)?(?:开发|研发|训练|打造|创建|创造|推出|出品|制造|设计|构建)"
+    r"|^(?i:\s+with\s+(?:[\w-]+\s+){0,2}mode\b)"
+)
 _ROLE_AFTER = _lazy(
     r"^\s*(?:的)?(?:部分|的回答|的回复|的回应|回答|回复|回应|的部分|角色|模式|标签|版本|风格|那部分|会|应该|需要|要|的身份|身份)"
     r"|^(?i:\s*(?:['’]s\s+)?(?:response|reply|answer|part|persona|role|mode|voice|output|side|version|label|section|would|should|needs?|will|typically|usually|normally)\b)"

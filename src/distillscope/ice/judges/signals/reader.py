@@ -82,6 +82,7 @@ from distillscope.ice.judges.signals.patterns import (
     _LIST_ITEM,
     _LIST_NAME,
     _LISTING,
+    _MAKER_AFTER_NAME,
     _MAKER_LINK_WORDS,
     _MAKER_REL,
     _MAKER_VERB_END,
@@ -294,7 +295,7 @@ class RuleReader:
         hypothetical = bool(others) and any(map(text.__contains__, _HYPOTHETICAL_GATE))
         for fam_id, (start, end) in others[:MAX_MENTIONS]:
             mentioned.append(fam_id)
-            if self._voiced_as_role(text, start, end, mentions, roles, prompt, starts):
+            if self._voiced_as_role(text, start, end, mentions, roles, prompt, starts, fam_id):
                 roleplay.append(fam_id)
                 continue
             found = (
@@ -445,26 +446,39 @@ class RuleReader:
         roles: list[tuple[int, int, frozenset[str]]],
         prompt: PromptReading,
         starts: list[int] | None = None,
+        fam_id: str | None = None,
     ) -> bool:
         """Whether this mention is the other model's role: under its label, or a sentence planning
         that role ("作为ChatGPT部分，我需要…说明由OpenAI开发", "the GPT response should say OpenAI").
-        Only the mentions inside its sentence are looked at (found by bisection over `starts`, the
-        mentions' start offsets), so an answer of many names costs linear time, not quadratic."""
-        for lo, hi, _fams in roles:
+        A label voices its own model: under "GPT:", a maker of another family (`fam_id`, where given)
+        is a claim the role does not explain ("GPT: my parent company is Anthropic"), unless the
+        role's own family is named there too beside the label ("GPT: OpenAI, with Microsoft's
+        cloud": the role's real backers). Only the mentions inside its sentence are looked at
+        (found by bisection over `starts`, the mentions' start offsets), so an answer of many names
+        costs linear time, not quadratic."""
+        if starts is None:
+            starts = [a for _, (a, _b) in mentions]
+        for lo, hi, fams in roles:
             if lo <= start < hi:
-                return True
+                if fam_id is None or fam_id in fams:
+                    return True
+                inside = mentions[bisect_left(starts, lo) : bisect_left(starts, hi)]
+                if sum(1 for fam, _ in inside if fam in fams) >= 2:  # the label's own name, and one more
+                    return True
+                break
         if not prompt.families:
             return False
         s_lo, s_hi = self._sentence(text, start, end)
-        if starts is None:
-            starts = [a for _, (a, _b) in mentions]
         for _fam, (a, b) in mentions[bisect_left(starts, s_lo) : bisect_right(starts, s_hi)]:
             if a < s_lo or b > s_hi:
                 continue
             name = text[a:b]
             if not prompt.names(name.lower()):
                 continue
-            if _ROLE_BEFORE.search(text[max(s_lo, a - 14) : a]) or _ROLE_AFTER.match(text[b : b + 16]):
+            if _ROLE_AFTER.match(text[b : b + 16]) or (
+                _ROLE_BEFORE.search(text[max(s_lo, a - 14) : a])
+                and not _MAKER_AFTER_NAME.match(text[b : b + 40])
+            ):
                 return True
         return False
 
