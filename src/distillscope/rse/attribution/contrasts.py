@@ -19,9 +19,13 @@ that is folds x k x (n + n(n-1)/2) small binary fits (liblinear).
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -39,6 +43,24 @@ MAX_ITER = 1000
 TOL = 1e-2
 
 
+MAX_WORKERS = 4  # processes for a fold's fits
+
+
+def default_workers() -> int:
+    """The CPUs this process may run on (its affinity, where the OS tells it), at most `MAX_WORKERS`."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(MAX_WORKERS, cpus))
+
+
+def can_fork() -> bool:
+    """Whether worker processes may be forked: the platform forks, and this process runs one thread
+    (a fork copies only the calling thread, so a lock another thread held would stay held)."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
 @dataclass(frozen=True)
 class ContrastScores:
     """Per (family, left-out controls): each scored model's mean P(F rather than independent) per prompt."""
@@ -47,6 +69,7 @@ class ContrastScores:
     controls: list[str]
     by_fit: Mapping[tuple[str, frozenset[str]], Mapping[str, Mapping[str, float]]]
     n_fits: int
+    processes: int = 1  # how many processes fitted them
 
     def prompts(self, family: str, left_out: frozenset[str], model: str) -> Mapping[str, float]:
         return self.by_fit[(family, left_out)][model]
@@ -67,11 +90,11 @@ def fit_contrasts(
     seed: int = 0,
     counted: CountedDocs | None = None,
     pairs: bool = True,
+    workers: int | None = None,
 ) -> ContrastScores:
-    """Cross-fitted P(F rather than independent) of every test model and left-out control."""
-    from scipy.sparse import vstack
-    from sklearn.linear_model import LogisticRegression
-
+    """Cross-fitted P(F rather than independent) of every test model and left-out control. A fold's
+    fits run in `workers` forked processes (default: the CPUs this process may use, at most
+    `MAX_WORKERS`) where forking is safe (`can_fork`), else here; the scores are the same."""
     families = sorted({d.family for d in family_docs if d.family is not None})
     controls = list(control_docs)
     tests = [d for docs in test_docs.values() for d in docs]
@@ -96,38 +119,89 @@ def fit_contrasts(
     n_fits = 0
     family_rows = np.concatenate([rows_of[f"family:{f}"] for f in families])
     family_folds = np.concatenate([folds_of[f"family:{f}"] for f in families])
+    tasks = list(probs)
+    processes = workers if workers is not None else default_workers()
+    processes = processes if processes > 1 and len(tasks) > 1 and can_fork() else 1
+    global _FOLD
     for k in range(n_folds):
         fold = counted.counts.fold(family_rows[family_folds != k].tolist())
-        x = {m: fold.rows(rows_of[m].tolist()) for m in owners}
-        train = {m: folds_of[m] != k for m in owners}
-        held = {m: np.flatnonzero(folds_of[m] == k) for m in owners}
-        for family in families:
-            positive = x[f"family:{family}"][train[f"family:{family}"]]
-            for left_out in sets:
-                negatives = [x[c][train[c]] for c in controls if c not in left_out]
-                if positive.shape[0] == 0 or sum(n.shape[0] for n in negatives) == 0:
-                    continue  # this fold has nothing of one side to learn from: its prompts stay unscored
-                features = vstack([positive, *negatives])
-                labels = np.r_[np.ones(positive.shape[0]), np.zeros(features.shape[0] - positive.shape[0])]
-                model = LogisticRegression(
-                    C=CONTRAST_C,
-                    solver="liblinear",
-                    dual=DUAL,
-                    class_weight="balanced",
-                    tol=TOL,
-                    max_iter=MAX_ITER,
-                    random_state=seed,
-                )
-                model.fit(features, labels)
-                n_fits += 1
-                for m, values in probs[(family, left_out)].items():
-                    if held[m].size:
-                        values[held[m]] = model.predict_proba(x[m][held[m]])[:, 1]
+        _FOLD = _Fold(
+            x={m: fold.rows(rows_of[m].tolist()) for m in owners},
+            train={m: folds_of[m] != k for m in owners},
+            held={m: np.flatnonzero(folds_of[m] == k) for m in owners},
+            controls=controls,
+            scored={key: list(scored) for key, scored in probs.items()},
+            seed=seed,
+        )
+        try:
+            if processes > 1:
+                # Forked workers read the fold from memory they share with this process (nothing is
+                # pickled but the scores); each fit seeds liblinear's generator itself, so the scores
+                # are those of one process. Not threads: that generator is global, and threads would
+                # make the fits' order, and so their results, depend on timing.
+                with multiprocessing.get_context("fork").Pool(processes) as pool:
+                    results = pool.map(_fit_one, tasks, chunksize=max(1, len(tasks) // (4 * processes)))
+            else:
+                results = [_fit_one(task) for task in tasks]
+        finally:
+            _FOLD = None
+        for task, (fitted, scores) in zip(tasks, results, strict=True):
+            n_fits += fitted
+            for m, values in scores.items():
+                probs[task][m][np.flatnonzero(folds_of[m] == k)] = values
     by_fit = {
         key: {m: _prompt_means(values, owners[m]) for m, values in scored.items()}
         for key, scored in probs.items()
     }
-    return ContrastScores(families, controls, by_fit, n_fits)
+    return ContrastScores(families, controls, by_fit, n_fits, processes)
+
+
+@dataclass(frozen=True)
+class _Fold:
+    """One fold's matrices (every owner's rows), which rows train, which are scored, and by what."""
+
+    x: Mapping[str, Any]
+    train: Mapping[str, NDArray[np.bool_]]
+    held: Mapping[str, NDArray[np.intp]]
+    controls: Sequence[str]
+    scored: Mapping[tuple[str, frozenset[str]], Sequence[str]]
+    seed: int
+
+
+_FOLD: _Fold | None = None  # the fold being fitted (set before its workers are forked)
+
+
+def _fit_one(task: tuple[str, frozenset[str]]) -> tuple[int, dict[str, NDArray[np.float64]]]:
+    """Fit C_{F,E} on the current fold; (1, the held-out answers' P(F) per scored model), or (0, {})
+    where the fold has nothing of one side to learn from (its prompts stay unscored)."""
+    from scipy.sparse import vstack
+    from sklearn.linear_model import LogisticRegression
+
+    fold = _FOLD
+    assert fold is not None
+    family, left_out = task
+    positive = fold.x[f"family:{family}"][fold.train[f"family:{family}"]]
+    negatives = [fold.x[c][fold.train[c]] for c in fold.controls if c not in left_out]
+    if positive.shape[0] == 0 or sum(n.shape[0] for n in negatives) == 0:
+        return 0, {}
+    features = vstack([positive, *negatives])
+    labels = np.r_[np.ones(positive.shape[0]), np.zeros(features.shape[0] - positive.shape[0])]
+    model = LogisticRegression(
+        C=CONTRAST_C,
+        solver="liblinear",
+        dual=DUAL,
+        class_weight="balanced",
+        tol=TOL,
+        max_iter=MAX_ITER,
+        random_state=fold.seed,
+    )
+    model.fit(features, labels)
+    scores: dict[str, NDArray[np.float64]] = {}
+    for m in fold.scored[task]:
+        held = fold.held[m]
+        if held.size:
+            scores[m] = model.predict_proba(fold.x[m][held])[:, 1]
+    return 1, scores
 
 
 def _prompt_means(values: NDArray[np.float64], docs: Sequence[Doc]) -> dict[str, float]:
