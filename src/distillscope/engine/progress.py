@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -69,6 +72,26 @@ class Progress:
         if self.mode == "plain":
             for name in self._stages:
                 self._log(name, force=True)
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """No live bar while a long computation that makes no calls runs: the bar's refresh thread
+        stops (and the bar is taken off the screen, to be drawn again after), so the process has
+        one thread and the computation may fork workers (`rse attribute`'s fits)."""
+        rich = self._rich
+        if rich is None:
+            yield
+            return
+        refresher = getattr(rich.live, "_refresh_thread", None)  # rich's stop() does not wait for it
+        rich.live.transient = True
+        rich.stop()
+        if isinstance(refresher, threading.Thread):
+            refresher.join(timeout=2)
+        try:
+            yield
+        finally:
+            rich.live.transient = False
+            rich.start()
 
     def add_total(self, stage: str, n: int) -> None:
         state = self._stage(stage)

@@ -4,13 +4,11 @@ end to end (synthetic replay files), including the bad inputs it refuses."""
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from distillscope.rse.attribution import contrasts
 from distillscope.rse.attribution.contrasts import ContrastScores, fit_contrasts
 from distillscope.rse.attribution.controls import (
     ControlTest,
@@ -108,22 +106,6 @@ def test_the_contrast_classifiers_learn_a_family_against_independent_writing() -
     for c in controls:
         own = judge_against(c, [o for o in controls if o != c], fits)
         assert decide(own, resembles="a", n_controls=4, alpha=0.05).status != "distilled"
-
-
-def test_forked_fits_score_exactly_as_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A fold's fits in two forked processes give the very scores of one process (liblinear's random
-    generator is seeded by each fit; threads would share it), and none where forking is unsafe."""
-    family = [d for m in ("a1", "b1") for d in docs(m, m[0], 12, seed=5, family=m[0])]
-    control_docs = {f"independent{i}": docs(f"independent{i}", None, 12, seed=5) for i in range(3)}
-    tests = {"copycat": docs("copycat", "a", 12, seed=5)}
-    one = fit_contrasts(family, control_docs, tests, workers=1)
-    if not contrasts.can_fork():
-        pytest.skip(f"this process cannot fork safely ({threading.active_count()} threads)")
-    two = fit_contrasts(family, control_docs, tests, workers=2)
-    assert (one.processes, two.processes) == (1, 2)
-    assert two.by_fit == one.by_fit and two.n_fits == one.n_fits
-    monkeypatch.setattr(contrasts, "can_fork", lambda: False)
-    assert fit_contrasts(family, control_docs, tests, workers=2).processes == 1
 
 
 def _args(folder: Path, out: Path, tests: list[str], controls: list[str], *extra: str) -> list[str]:

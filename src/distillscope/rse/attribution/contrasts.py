@@ -14,13 +14,16 @@ controls' own false-positive check, where c plays the test model). Every fit sha
 tokenisation (`CountedDocs`); a fold's vocabulary and idf are fitted on the *family* answers to its
 training prompts only (no control, no test), so one TF-IDF matrix per fold serves every classifier
 of that fold and treats a test model and a left-out control alike. With n controls and k families
-that is folds x k x (n + n(n-1)/2) small binary fits (liblinear).
+that is folds x k x (n + n(n-1)/2) small binary fits (liblinear), a fold's fits shared among forked
+worker processes where that is safe (`can_fork`), with the same scores as in one process.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import sys
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -56,9 +59,10 @@ def default_workers() -> int:
 
 
 def can_fork() -> bool:
-    """Whether worker processes may be forked: the platform forks, and this process runs one thread
-    (a fork copies only the calling thread, so a lock another thread held would stay held)."""
-    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+    """Whether worker processes may be forked: on Linux (macOS's system libraries are not safe to use
+    after a fork), in a process that runs one thread (a fork copies only the calling thread, so a
+    lock another thread held would stay held)."""
+    return sys.platform.startswith("linux") and threading.active_count() == 1
 
 
 @dataclass(frozen=True)
@@ -139,7 +143,9 @@ def fit_contrasts(
                 # pickled but the scores); each fit seeds liblinear's generator itself, so the scores
                 # are those of one process. Not threads: that generator is global, and threads would
                 # make the fits' order, and so their results, depend on timing.
-                with multiprocessing.get_context("fork").Pool(processes) as pool:
+                # Ctrl-C is the parent's to answer: a worker it reached could die holding the pool's
+                # queue lock, and the parent's clean-up would then wait for that lock for ever.
+                with multiprocessing.get_context("fork").Pool(processes, initializer=_ignore_sigint) as pool:
                     results = pool.map(_fit_one, tasks, chunksize=max(1, len(tasks) // (4 * processes)))
             else:
                 results = [_fit_one(task) for task in tasks]
@@ -166,6 +172,10 @@ class _Fold:
     controls: Sequence[str]
     scored: Mapping[tuple[str, frozenset[str]], Sequence[str]]
     seed: int
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 _FOLD: _Fold | None = None  # the fold being fitted (set before its workers are forked)

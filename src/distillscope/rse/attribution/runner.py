@@ -177,7 +177,8 @@ async def run_attribution(
         log.info("attribution: cross-fitting on %d family answers", len(family_docs))
         store = FeatureStore(feature_store_path(ctx.ledger.path))
         try:
-            with featurecache.using(featurecache.FeatureCache(store)):
+            # no live bar while fitting (no calls to count): its thread would keep the fits from forking
+            with ctx.progress.paused(), featurecache.using(featurecache.FeatureCache(store)):
                 found = attribute(
                     family_docs,
                     test_docs,

@@ -1,0 +1,35 @@
+"""The progress display: a live bar whose refresh thread a long computation can pause."""
+
+from __future__ import annotations
+
+import io
+import threading
+
+from rich.console import Console
+
+from distillscope.engine.progress import Progress
+
+
+def _refresh_threads() -> int:
+    return sum(1 for t in threading.enumerate() if t is not threading.main_thread() and t.daemon)
+
+
+def test_paused_stops_the_bars_thread_and_draws_it_again_after() -> None:
+    screen = io.StringIO()
+    before = _refresh_threads()
+    with Progress("rich", console=Console(file=screen, force_terminal=True, width=100)) as progress:
+        progress.add_total("answers", 3)
+        progress.advance("answers")
+        assert _refresh_threads() == before + 1  # the live bar's refresh thread
+        with progress.paused():
+            assert _refresh_threads() == before  # nothing but this computation runs
+        assert _refresh_threads() == before + 1
+        progress.advance("answers")
+    assert "answers" in screen.getvalue() and "2/3" in screen.getvalue()
+
+
+def test_paused_is_a_no_op_without_a_live_bar() -> None:
+    for mode in ("plain", "quiet"):
+        progress = Progress(mode, console=Console(file=io.StringIO()))  # type: ignore[arg-type]
+        with progress, progress.paused():
+            progress.add_total("answers", 1)
