@@ -19,21 +19,49 @@ from distillscope.rse.attribution.contrasts import fit_contrasts
 
 from .conftest import docs
 
+# In a fresh interpreter: this one may run helper threads (a test server), and then it must not fork.
+_SAME_SCORES = """
+import random
+from distillscope.rse.attribution.contrasts import fit_contrasts
+from distillscope.rse.attribution.crossfit import Doc
+words = [f"w{i}" for i in range(400)]
+def writer(model, family=None, n=12):
+    rng = random.Random(model)
+    return [Doc(model, f"p{i}", f"p{i}", " ".join(rng.choices(words, k=80)), family) for i in range(n)]
+family = writer("a1", "a") + writer("b1", "b")
+controls = {f"c{i}": writer(f"c{i}") for i in range(3)}
+tests = {"x": writer("x")}
+one = fit_contrasts(family, controls, tests, workers=1)
+two = fit_contrasts(family, controls, tests, workers=2)
+assert (one.processes, two.processes) == (1, 2), (one.processes, two.processes)
+assert two.by_fit == one.by_fit and two.n_fits == one.n_fits == 5 * 2 * (3 + 3)
+"""
 
-def test_forked_fits_score_exactly_as_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked on Linux only")
+def test_forked_fits_score_exactly_as_one_process() -> None:
     """A fold's fits in two forked processes give the very scores of one process (liblinear's random
-    generator is seeded by each fit; threads would share it), and none where forking is unsafe."""
+    generator is seeded by each fit; threads would share it)."""
+    done = subprocess.run([sys.executable, "-c", _SAME_SCORES], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_no_fork_where_it_is_unsafe(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With another thread running (or off Linux) the fits stay in this process."""
+    monkeypatch.setattr(contrasts, "can_fork", lambda: False)
     family = [d for m in ("a1", "b1") for d in docs(m, m[0], 12, seed=5, family=m[0])]
     control_docs = {f"independent{i}": docs(f"independent{i}", None, 12, seed=5) for i in range(3)}
-    tests = {"copycat": docs("copycat", "a", 12, seed=5)}
-    one = fit_contrasts(family, control_docs, tests, workers=1)
-    if not contrasts.can_fork():
-        pytest.skip(f"this process cannot fork safely ({threading.active_count()} threads)")
-    two = fit_contrasts(family, control_docs, tests, workers=2)
-    assert (one.processes, two.processes) == (1, 2)
-    assert two.by_fit == one.by_fit and two.n_fits == one.n_fits
-    monkeypatch.setattr(contrasts, "can_fork", lambda: False)
-    assert fit_contrasts(family, control_docs, tests, workers=2).processes == 1
+    found = fit_contrasts(family, control_docs, {"copycat": docs("copycat", "a", 12, seed=5)}, workers=2)
+    assert found.processes == 1 and found.n_fits == 5 * 2 * (3 + 3)
+    blocker = threading.Event()
+    helper = threading.Thread(target=blocker.wait)
+    helper.start()
+    try:
+        monkeypatch.undo()
+        assert not contrasts.can_fork()  # two threads now
+    finally:
+        blocker.set()
+        helper.join()
 
 
 def _children(pid: int) -> set[int]:
