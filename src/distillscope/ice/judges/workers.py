@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import signal
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from distillscope.engine.cores import ignore_sigint, usable_cores
 from distillscope.ice.judges.base import Judge
 from distillscope.ice.types import JudgeItem, TargetIdentity, Verdict
 
@@ -43,21 +42,14 @@ _WORKER: RulesJudge | None = None  # the judge of this worker process
 def rescore_workers(answers: int) -> int:
     """`--judge-workers auto` for a rescore: one per core (at most 8; the reading process mostly
     waits for them) on two cores or more, for a log of at least AUTO_MIN_ANSWERS responses."""
-    cores = _cores()
+    cores = usable_cores()
     return min(8, cores) if cores >= 2 and answers >= AUTO_MIN_ANSWERS else 0
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
 
 
 def _start(registry: IdentityRegistry, weights: ScorerWeights) -> None:
     from distillscope.ice.judges.rules import RulesJudge
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    ignore_sigint()
     global _WORKER
     _WORKER = RulesJudge(registry, weights)
 

@@ -21,8 +21,6 @@ worker processes where that is safe (`can_fork`), with the same scores as in one
 from __future__ import annotations
 
 import multiprocessing
-import os
-import signal
 import sys
 import threading
 from collections.abc import Mapping, Sequence
@@ -33,6 +31,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from distillscope.engine.cores import ignore_sigint, usable_cores
 from distillscope.rse.attribution.crossfit import DEFAULT_FOLDS, CountedDocs, Doc, assign_folds
 
 # Weak L2, as the families classifier (features.REGULARISATION_C). Chosen on split A only
@@ -50,12 +49,8 @@ MAX_WORKERS = 4  # processes for a fold's fits
 
 
 def default_workers() -> int:
-    """The CPUs this process may run on (its affinity, where the OS tells it), at most `MAX_WORKERS`."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(MAX_WORKERS, cpus))
+    """The CPUs this process may run on, at most `MAX_WORKERS`."""
+    return max(1, min(MAX_WORKERS, usable_cores()))
 
 
 def can_fork() -> bool:
@@ -129,10 +124,11 @@ def fit_contrasts(
     global _FOLD
     for k in range(n_folds):
         fold = counted.counts.fold(family_rows[family_folds != k].tolist())
+        held = {m: np.flatnonzero(folds_of[m] == k) for m in owners}
         _FOLD = _Fold(
             x={m: fold.rows(rows_of[m].tolist()) for m in owners},
             train={m: folds_of[m] != k for m in owners},
-            held={m: np.flatnonzero(folds_of[m] == k) for m in owners},
+            held=held,
             controls=controls,
             scored={key: list(scored) for key, scored in probs.items()},
             seed=seed,
@@ -143,9 +139,8 @@ def fit_contrasts(
                 # pickled but the scores); each fit seeds liblinear's generator itself, so the scores
                 # are those of one process. Not threads: that generator is global, and threads would
                 # make the fits' order, and so their results, depend on timing.
-                # Ctrl-C is the parent's to answer: a worker it reached could die holding the pool's
-                # queue lock, and the parent's clean-up would then wait for that lock for ever.
-                with multiprocessing.get_context("fork").Pool(processes, initializer=_ignore_sigint) as pool:
+                # Ctrl-C is the parent's to answer (`ignore_sigint`).
+                with multiprocessing.get_context("fork").Pool(processes, initializer=ignore_sigint) as pool:
                     results = pool.map(_fit_one, tasks, chunksize=max(1, len(tasks) // (4 * processes)))
             else:
                 results = [_fit_one(task) for task in tasks]
@@ -154,7 +149,7 @@ def fit_contrasts(
         for task, (fitted, scores) in zip(tasks, results, strict=True):
             n_fits += fitted
             for m, values in scores.items():
-                probs[task][m][np.flatnonzero(folds_of[m] == k)] = values
+                probs[task][m][held[m]] = values
     by_fit = {
         key: {m: _prompt_means(values, owners[m]) for m, values in scored.items()}
         for key, scored in probs.items()
@@ -172,10 +167,6 @@ class _Fold:
     controls: Sequence[str]
     scored: Mapping[tuple[str, frozenset[str]], Sequence[str]]
     seed: int
-
-
-def _ignore_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 _FOLD: _Fold | None = None  # the fold being fitted (set before its workers are forked)

