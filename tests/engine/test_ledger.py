@@ -71,3 +71,40 @@ def test_directory_or_garbage_ledger_is_user_error(tmp_path: Path) -> None:
     bad.write_bytes(b"this is not a database" * 100)
     with pytest.raises(UserError, match="cannot open ledger"):
         Ledger(bad)
+
+
+def test_a_ledger_created_between_the_checks_reads_is_not_taken_for_a_foreign_file(tmp_path: Path) -> None:
+    """Two processes opening one new ledger: the second one's check reads the file's header and its
+    tables; the first one committing the schema between those reads must not make the file look
+    foreign (the check reads one snapshot)."""
+    import sqlite3
+    from typing import Any, cast
+
+    from distillscope.engine.ledger import _ledger_kind
+
+    path = tmp_path / "shared.sqlite"
+    with sqlite3.connect(path) as setup:  # an empty file in WAL mode, as the first process leaves it
+        setup.execute("PRAGMA journal_mode=WAL")
+    reader = sqlite3.connect(path, isolation_level=None)
+
+    class CommitsAfterFirstRead:
+        """The reader's connection; after its first statement, the other process creates the ledger."""
+
+        def __init__(self) -> None:
+            self.reads = 0
+
+        @property
+        def in_transaction(self) -> bool:
+            return reader.in_transaction
+
+        def execute(self, sql: str) -> sqlite3.Cursor:
+            cursor = reader.execute(sql)
+            if sql.startswith("PRAGMA"):
+                self.reads += 1
+                if self.reads == 1:
+                    Ledger(path).close()  # the other process: schema, header, commit
+            return cursor
+
+    assert _ledger_kind(cast(Any, CommitsAfterFirstRead()), path) == "new"  # the snapshot before it
+    assert _ledger_kind(reader, path) == "current"  # and a fresh look sees the ledger
+    reader.close()

@@ -504,15 +504,24 @@ class Ledger:
 
 def _ledger_kind(db: sqlite3.Connection, path: Path) -> str:
     """ "new" (no tables yet), "legacy" (a 0.1 ledger), or "current"; a `UserError` for any other
-    SQLite file (another application's, or a ledger of a newer distillscope)."""
-    app_id = int(db.execute("PRAGMA application_id").fetchone()[0])
-    version = int(db.execute("PRAGMA user_version").fetchone()[0])
-    tables = {
-        row[0]
-        for row in db.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        )
-    }
+    SQLite file (another application's, or a ledger of a newer distillscope). The three reads share
+    one snapshot: another process creating the ledger could otherwise commit between them, and a
+    header read before its commit beside tables read after it looks like a foreign file."""
+    snapshot = not db.in_transaction
+    if snapshot:
+        db.execute("BEGIN")
+    try:
+        app_id = int(db.execute("PRAGMA application_id").fetchone()[0])
+        version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        tables = {
+            row[0]
+            for row in db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        }
+    finally:
+        if snapshot:
+            db.execute("COMMIT")
     if app_id == APPLICATION_ID:
         if version > SCHEMA_VERSION:
             raise UserError(
