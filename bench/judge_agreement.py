@@ -60,14 +60,15 @@ AUDITS = [
     REPO / "bench" / "data" / "ice-audit-round3.jsonl",
 ]
 # measured, never trained on (scripts/build_judge_weights.py does not read them): the audits no part of the
-# judge was fitted on; rounds 4 and 5 were read to write round 7's rules, round 7 to write round 8's, and rounds 6
-# and 8 were drawn and labelled before the rules they measure were committed (bench/data/README.md)
+# judge was fitted on; rounds 4 and 5 were read to write round 7's rules, round 7 to write round 8's, and rounds 6,
+# 8 and 9 were drawn and labelled before the rules they measure were committed (bench/data/README.md)
 UNTRAINED_AUDITS = [
     REPO / "bench" / "data" / "ice-audit-round4.jsonl",
     REPO / "bench" / "data" / "ice-audit-round5.jsonl",
     REPO / "bench" / "data" / "ice-audit-round6.jsonl",
     REPO / "bench" / "data" / "ice-audit-round7.jsonl",
     REPO / "bench" / "data" / "ice-audit-round8.jsonl",
+    REPO / "bench" / "data" / "ice-audit-round9.jsonl",
 ]
 RESULTS = REPO / "bench" / "results"
 KS = (0, 2, 5, 10, 15, 20)
