@@ -61,7 +61,7 @@ AUDITS = [
 ]
 # measured, never trained on (scripts/build_judge_weights.py does not read them): the audits no part of the
 # judge was fitted on; rounds 4 and 5 were read to write round 7's rules, round 7 to write round 8's, and rounds 6,
-# 8 and 9 were drawn and labelled before the rules they measure were committed (bench/data/README.md)
+# 8, 9 and 10 were drawn and labelled before the rules they measure were committed (bench/data/README.md)
 UNTRAINED_AUDITS = [
     REPO / "bench" / "data" / "ice-audit-round4.jsonl",
     REPO / "bench" / "data" / "ice-audit-round5.jsonl",
@@ -69,6 +69,7 @@ UNTRAINED_AUDITS = [
     REPO / "bench" / "data" / "ice-audit-round7.jsonl",
     REPO / "bench" / "data" / "ice-audit-round8.jsonl",
     REPO / "bench" / "data" / "ice-audit-round9.jsonl",
+    REPO / "bench" / "data" / "ice-audit-round10.jsonl",
 ]
 RESULTS = REPO / "bench" / "results"
 KS = (0, 2, 5, 10, 15, 20)
