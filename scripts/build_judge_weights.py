@@ -19,19 +19,19 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "data"
 PACKAGE_FILE = REPO / "src" / "distillscope" / "ice" / "data" / "judge-weights.bin"
-# Audited labels, in order of precedence (a line labelled twice keeps its first label).
-AUDITS = (
-    SHARED / "ice-gold" / "dev-gold.jsonl",
-    REPO / "bench" / "data" / "ice-audit-extra.jsonl",
-    REPO / "bench" / "data" / "ice-audit-round3.jsonl",
-)
+
+
+def audits(shared: Path = SHARED) -> list[Path]:
+    """The audited labels the scorer trains on: ice-gold's dev-gold first, then the project's audits."""
+    from distillscope.ice.judges.training import AUDIT_FILES
+
+    return [shared / "ice-gold" / "dev-gold.jsonl", *(REPO / "bench" / "data" / name for name in AUDIT_FILES)]
 
 
 def build_bytes(shared: Path = SHARED) -> bytes:
     from distillscope.ice.judges.training import build, load_examples
 
-    audits = [shared / "ice-gold" / "dev-gold.jsonl", *(p for p in AUDITS[1:] if p.is_file())]
-    examples = load_examples(shared / "paper-ice-labels.jsonl", audits)
+    examples = load_examples(shared / "paper-ice-labels.jsonl", audits(shared))
     strata_pop = json.loads((shared / "ice-gold" / "strata.json").read_text(encoding="utf-8"))["strata_pop"]
     return build(examples, {str(k): int(v) for k, v in strata_pop.items()}).to_bytes()
 

@@ -2,13 +2,16 @@
 when judging).
 
 Data, and how each part is used:
+- statements composed from the rubric's kinds (`synthetic.py`): a few hundred short rows at a low
+  weight, so the scorer also sees the kinds the paper's answers hardly contain (a claim reported,
+  quoted, asked back or supposed; a contrast beside the true maker);
 - `paper-ice-labels.jsonl`: the paper's GPT-4o-mini labels of 8,673 answers, noisy but many: the
   bulk of the training rows (weight 1; `PAPER_STRICT_WEIGHT` in the strict head). Rows of the two
   incomplete runs are left out (only their loose positives survive, so their labels say nothing
   about what a negative looks like), and so are
   qwen2.5-72b-instruct's strict labels (a copy of its loose file: all 0).
-- audited labels (`ice-gold/dev-gold.jsonl`, `bench/data/ice-audit-*.jsonl`): replace the paper's
-  label of their rows, weighted up (`GOLD_WEIGHT`); the ones drawn from the weighted strata also
+- audited labels (`ice-gold/dev-gold.jsonl`, the `AUDIT_FILES` in `bench/data`): replace the paper's
+  label of their rows, weighted up (`GOLD_WEIGHT`); the ones drawn from ice-gold's weighted strata also
   calibrate the scorer, each weighted by its stratum's share of the population.
 
 Calibration is cross-fitted: the logits it is fitted on come from scorers trained without the
@@ -38,6 +41,7 @@ from distillscope.ice.judges.signals.features import (
     Features,
 )
 from distillscope.ice.judges.signals.reader import RuleReader
+from distillscope.ice.judges.synthetic import statements
 from distillscope.ice.judges.weights import HEADS, Head, ScorerWeights
 from distillscope.ice.templates import fill_template
 from distillscope.ice.types import JudgeItem
@@ -55,6 +59,26 @@ MIN_DF = 3  # a hashed bucket is used only if this many training answers have it
 FOLDS = 3  # model folds of the cross-fitted calibration
 DOUBT = (0.2, 0.8)  # p_loose inside this band: the verdict is unsure (1 in 5 or more to be wrong)
 STRICT_LABEL_BROKEN = frozenset({"qwen2.5-72b-instruct"})
+# Statements composed from the rubric's kinds (synthetic.py): how many, their seed, and what each weighs (a
+# paper row weighs 1). Weight 0.3 left the audits drawn by model where they were and raised the invented
+# paraphrases; weight 1 cost the audits 0.006 (bench/README.md, "Judge round 9").
+SYNTHETIC_ROWS = 400
+SYNTHETIC_SEED = 1
+SYNTHETIC_WEIGHT = 0.3
+# The project's audits (bench/data) the scorer trains on, after ice-gold's dev-gold.jsonl. Rounds 4-10 joined in
+# the sixth session of round 4: on rounds 9 and 10, drawn before and held out from that decision, it left loose
+# accuracy where it was and raised strict (bench/README.md, "Judge round 9").
+AUDIT_FILES = (
+    "ice-audit-extra.jsonl",
+    "ice-audit-round3.jsonl",
+    "ice-audit-round4.jsonl",
+    "ice-audit-round5.jsonl",
+    "ice-audit-round6.jsonl",
+    "ice-audit-round7.jsonl",
+    "ice-audit-round8.jsonl",
+    "ice-audit-round9.jsonl",
+    "ice-audit-round10.jsonl",
+)
 
 
 @dataclass
@@ -69,7 +93,7 @@ class Example:
     weight: float
     gold: bool
     stratum: str | None  # the audit stratum of a gold row
-    source: str  # "paper", or the audit file's name
+    source: str  # "paper", "synthetic", or the audit file's name
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -82,9 +106,12 @@ def load_examples(
     audits: Sequence[Path],
     registry: IdentityRegistry | None = None,
     config: FeatureConfig | None = None,
+    *,
+    synthetic: bool = True,
 ) -> list[Example]:
     """Every line of the paper's labels as an `Example`, with the audited labels of `audits`
-    (dev-gold first; a line audited twice keeps its first label)."""
+    (dev-gold first; a line audited twice keeps its first label), then the composed statements
+    (`synthetic_examples`) unless `synthetic` is False."""
     registry = registry or IdentityRegistry.builtin()
     reader, maker = RuleReader(registry), FeatureMaker(config)
     rows = read_jsonl(labels)
@@ -118,6 +145,27 @@ def load_examples(
             )
         else:
             out.append(Example(line, row["model"], features, None, None, 0.0, False, None, "paper"))
+    if synthetic:
+        out += synthetic_examples(registry, config)
+    return out
+
+
+def synthetic_examples(
+    registry: IdentityRegistry | None = None, config: FeatureConfig | None = None
+) -> list[Example]:
+    """The composed statements as training rows of their own model, "synthetic" (so leaving a real
+    model out never removes them), at lines -1, -2, ... (never a paper line)."""
+    registry = registry or IdentityRegistry.builtin()
+    reader, maker = RuleReader(registry), FeatureMaker(config)
+    out: list[Example] = []
+    for k, st in enumerate(statements(SYNTHETIC_ROWS, SYNTHETIC_SEED)):
+        item = JudgeItem(index=k, prompt=st.prompt, query=st.query, response=st.response)
+        features = maker.make(reader.read(item, registry.for_org(st.target_org)), st.query)
+        out.append(
+            Example(
+                -1 - k, "synthetic", features, st.loose, st.strict, SYNTHETIC_WEIGHT, False, None, "synthetic"
+            )
+        )
     return out
 
 
