@@ -59,8 +59,9 @@ BASELINE = REPO / "tests" / "ice" / "data" / "rules-0.1.0-ice-gold.json"
 # the audits the shipped scorer trains on (training.AUDIT_FILES), measured leave-one-model-out like ice-gold
 AUDITS = [REPO / "bench" / "data" / name for name in AUDIT_FILES]
 # audits measured but never trained on: a fresh audit stays here until the change it checks is decided (rounds 9
-# and 10 were here when training on rounds 4-8 was decided; bench/README.md, "Judge round 9")
-UNTRAINED_AUDITS: list[Path] = []
+# and 10 were here when training on rounds 4-8 was decided; round 11 was drawn after that: bench/README.md,
+# "Judge round 9")
+UNTRAINED_AUDITS: list[Path] = [REPO / "bench" / "data" / "ice-audit-round11.jsonl"]
 RESULTS = REPO / "bench" / "results"
 KS = (0, 2, 5, 10, 15, 20)
 BINS = 10
