@@ -74,6 +74,43 @@ def test_cancelled_claim_is_not_written(tmp_path: Path) -> None:
     assert ledger.get("k") is None
 
 
+def test_a_claim_cancelled_during_its_commit_ends_quietly_and_is_taken_over_later(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C's handler can cancel the run's task while the commit runs (seen in CI as InvalidStateError
+    from `flush`): the commit still succeeds, the cancelled caller gets CancelledError, and the claim is
+    a row without an answer that the next run takes over."""
+    ledger = Ledger(tmp_path / "l.sqlite")
+    insert = ledger._insert_claim
+    tasks: list[asyncio.Task[bool]] = []
+
+    def insert_then_interrupt(*args: object) -> bool:
+        done = insert(*args)  # type: ignore[arg-type]
+        tasks[0].cancel()  # what the SIGINT handler does, in the middle of the commit
+        return done
+
+    monkeypatch.setattr(ledger, "_insert_claim", insert_then_interrupt)
+
+    async def go() -> None:
+        loop = asyncio.get_running_loop()
+        errors: list[dict[str, object]] = []
+        loop.set_exception_handler(lambda _loop, context: errors.append(context))
+        tasks.append(asyncio.ensure_future(ledger.claim_grouped("k", "m", "s", "{}")))
+        with pytest.raises(asyncio.CancelledError):
+            await tasks[0]
+        await asyncio.sleep(0)
+        assert errors == []  # no "Exception in callback Ledger._flush_soon()"
+
+    asyncio.run(go())
+    monkeypatch.undo()
+    entry = ledger.get("k")
+    assert entry is not None and entry.status == "pending"
+    host = ledger.owner.split(":")[0]
+    ledger._db.execute(f"UPDATE calls SET owner='{host}:999999999:dead'")  # the interrupted process exited
+    again = Ledger(tmp_path / "l.sqlite")  # the rerun takes the orphaned claim over
+    assert again.claim("k", "m", "s", "{}") is True
+
+
 def test_failed_group_commit_reaches_the_caller(tmp_path: Path) -> None:
     ledger = Ledger(tmp_path / "l.sqlite")
     ledger.claim("k", "m", "s", "{}")

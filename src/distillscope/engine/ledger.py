@@ -420,13 +420,16 @@ class Ledger:
                 else UserError(f"{self.path}: ledger write failed: {type(exc).__name__}: {exc}")
             )
             for _, _, future in items:
-                if future is not None:
+                if future is not None and not future.done():
                     future.set_exception(error)
             if any(future is None for _, _, future in items):
                 raise error from None  # answers were lost: stop the run and say why
             return
+        # A claim's waiter can be cancelled during the commit: Ctrl-C's handler runs between any two
+        # bytecodes and cancels the run's task, which cancels the future it awaits. Its row is then a
+        # claim without an answer, as after a crash: the next run takes it over.
         for (_, _, future), outcome in zip(items, outcomes, strict=True):
-            if future is not None:
+            if future is not None and not future.done():
                 future.set_result(outcome)
 
     def _enqueue(self, item: _Queued) -> None:
