@@ -142,7 +142,7 @@ def statements(n: int, seed: int) -> list[Statement]:
     for i in range(n):
         own, own_model = OWN[i % len(OWN)]
         query = rng.choice(QUERIES)
-        chinese = any("\u4e00" <= ch <= "\u9fff" for ch in query)
+        chinese = not query.isascii()
         vendor, model, strict = rng.choice([o for o in OTHERS if o[0] != own])
         kind = rng.choice(KINDS)
         truth = rng.choice(TRUTHS_ZH if chinese else TRUTHS).format(m=own_model, v=own)
