@@ -12,8 +12,11 @@ audited rows are scored. Reported:
    the 0.1.0 rules judge (tests/ice/data/rules-0.1.0-ice-gold.json).
 2. LOMO on the other audits (bench/data/ice-audit-*.jsonl): the weighted strata, and the rows of
    models or strata outside the design as a plain share; beside the paper's GPT-4o-mini labels of the
-   same rows where the strata are weighted. Every audit file is trained on (training.AUDIT_FILES), so
-   each of its figures, like ice-gold's, is leave-one-model-out.
+   same rows where the strata are weighted. The audits in training.AUDIT_FILES are trained on, so
+   each of their figures, like ice-gold's, is leave-one-model-out; `UNTRAINED_AUDITS` never are.
+   The untrained audits are also pooled (each model's paper positives and negatives one stratum
+   across rounds): the issue's checks on unseen rows, namely loose and strict accuracy, 10%
+   escalated, ECE and the expected rate against the audited one, each with its n and interval.
 3. Calibration: the reliability diagram (a PNG, path printed) and its expected calibration error
    (ECE, population-weighted, 10 bins); the expected loose rate (mean p_loose) against the audited
    rate.
@@ -114,7 +117,9 @@ def split_design(
     model's counts of paper positives and negatives, complete runs only); anything else as a plain share."""
     design_rows = [r for r in rows if r["stratum"] in pop]
     by_label = [
-        r for r in rows if re.fullmatch(r"R\d+-[PN]", str(r["stratum"])) and labels[r["line"]]["complete_run"]
+        r
+        for r in rows
+        if re.fullmatch(r"R(?:\d+|held)-[PN]", str(r["stratum"])) and labels[r["line"]]["complete_run"]
     ]
     rest = [r for r in rows if r not in design_rows and r not in by_label]
     label_pop: dict[str, int] = {}
@@ -147,6 +152,40 @@ def ece(p: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[float, list[list[f
         err += wb / total * abs(mp - my)
         bins.append([mp, my, float(wb / total), int(m.sum())])
     return float(err), bins
+
+
+def calibration(
+    p: np.ndarray, y: np.ndarray, strata: Sequence[str], pop: dict[str, int], resamples: int, seed: int
+) -> dict[str, Any]:
+    """ECE with its bins, and the expected (mean p), thresholded and audited rates and their gap, each
+    population-weighted with a 95% stratified bootstrap interval."""
+    counts: dict[str, int] = {}
+    for s in strata:
+        counts[s] = counts.get(s, 0) + 1
+    w = np.array([pop[s] / counts[s] for s in strata])
+    err, bins = ece(p, y, w)
+    return {
+        "ece": err,
+        "bins": bins,
+        "weights": w,
+        "expected": stratified_mean(p, strata, pop, resamples, seed),
+        "thresholded": stratified_mean((p >= 0.5).astype(float), strata, pop, resamples, seed),
+        "audited": stratified_mean(y, strata, pop, resamples, seed),
+        "gap": stratified_mean(p - y, strata, pop, resamples, seed),
+    }
+
+
+def pooled_rounds(paths: Sequence[Path]) -> list[dict[str, Any]]:
+    """The rows of audits drawn by round strata (`R12-P`, ...), pooled: each model's paper positives and
+    negatives one stratum across the rounds (`Rheld-P`, `Rheld-N`), as they sample one population."""
+    rows: list[dict[str, Any]] = []
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                if re.fullmatch(r"R\d+-[PN]", str(row["stratum"])):
+                    rows.append({**row, "stratum": "Rheld-" + row["stratum"][-1]})
+    return rows
 
 
 def escalated(
@@ -275,6 +314,38 @@ def main() -> None:
         judge="shipped, in-sample (not accuracy)", **opts,
     )  # fmt: skip
 
+    def verdicts(part: list[dict[str, Any]]) -> dict[int, Judged]:
+        return {r["line"]: Judged(p[r["line"]][0] >= 0.5, p[r["line"]][1] >= 0.5) for r in part}
+
+    def summary(
+        name: str, kind: str, part: list[dict[str, Any]], design: dict[str, int] | None
+    ) -> dict[str, Any]:
+        """One audit's rows of one design: LOMO accuracy, the paper's labels and 10% escalated beside it."""
+        models = sorted({gold.labels[r["line"]]["model"] for r in part})
+        if design is None:
+            return {
+                "file": name, "rows": len(part), "kind": kind, "models": models,
+                "loose": {"value": float(np.mean([(p[r["line"]][0] >= 0.5) == r["gold_loose"] for r in part]))},
+                "strict": {"value": float(np.mean([(p[r["line"]][1] >= 0.5) == r["gold_strict"] for r in part]))},
+                "paper_gpt_4o_mini": None, "escalated_10pct": None,
+            }  # fmt: skip
+        round_sample = weighted_sample(part, design, gold.labels)
+        ours = audit_judge(round_sample, verdicts(part), judge="scorer LOMO", **opts)
+        paper = audit_judge(
+            round_sample,
+            {r["line"]: Judged(bool(gold.labels[r["line"]]["loose"]), bool(gold.labels[r["line"]]["strict"]))
+             for r in part},
+            judge="GPT-4o-mini", **opts,
+        )  # fmt: skip
+        # the issue's second check on these rows: the 10% least certain of the population escalated
+        esc10 = audit_judge(round_sample, escalated(round_sample, p, 10)[0], judge="10% escalated", **opts)
+        return {
+            "file": name, "rows": len(part), "kind": kind, "models": models,
+            "loose": ours.loose.accuracy.model_dump(), "strict": ours.strict.accuracy.model_dump(),
+            "paper_gpt_4o_mini": {"loose": paper.loose.accuracy.model_dump(), "strict": paper.strict.accuracy.model_dump()},
+            "escalated_10pct": {"loose": esc10.loose.accuracy.model_dump(), "strict": esc10.strict.accuracy.model_dump()},
+        }  # fmt: skip
+
     # the other audits: weighted strata and plain shares
     others: list[dict[str, Any]] = []
     extra_rows: list[dict[str, Any]] = []
@@ -282,70 +353,36 @@ def main() -> None:
         rows = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
         extra_rows += [r for r in rows if r["stratum"] in pop]
         for kind, part, design in split_design(rows, pop, gold.labels):
-            if not part:
-                continue
-            models = sorted({gold.labels[r["line"]]["model"] for r in part})
-            if design is not None:
-                a2 = audit_judge(
-                    weighted_sample(part, design, gold.labels),
-                    {r["line"]: Judged(p[r["line"]][0] >= 0.5, p[r["line"]][1] >= 0.5) for r in part},
-                    judge="scorer LOMO", **opts,
-                )  # fmt: skip
-                lo, st = a2.loose.accuracy.model_dump(), a2.strict.accuracy.model_dump()
-                paper = audit_judge(
-                    weighted_sample(part, design, gold.labels),
-                    {r["line"]: Judged(bool(gold.labels[r["line"]]["loose"]), bool(gold.labels[r["line"]]["strict"]))
-                     for r in part},
-                    judge="GPT-4o-mini", **opts,
-                )  # fmt: skip
-                reference = {
-                    "loose": paper.loose.accuracy.model_dump(),
-                    "strict": paper.strict.accuracy.model_dump(),
-                }
-                # the issue's second check on these rows: the 10% least certain of the population escalated
-                round_sample = weighted_sample(part, design, gold.labels)
-                judged10, _sent = escalated(round_sample, p, 10)
-                esc10 = audit_judge(round_sample, judged10, judge="10% escalated", **opts)
-                escalated10 = {
-                    "loose": esc10.loose.accuracy.model_dump(),
-                    "strict": esc10.strict.accuracy.model_dump(),
-                }
-            else:
-                lo = {"value": float(np.mean([(p[r["line"]][0] >= 0.5) == r["gold_loose"] for r in part]))}
-                st = {"value": float(np.mean([(p[r["line"]][1] >= 0.5) == r["gold_strict"] for r in part]))}
-                reference = None
-                escalated10 = None
-            others.append(
-                {
-                    "file": path.name,
-                    "rows": len(part),
-                    "kind": kind,
-                    "loose": lo,
-                    "strict": st,
-                    "models": models,
-                    "paper_gpt_4o_mini": reference,
-                    "escalated_10pct": escalated10,
-                }
-            )
+            if part:
+                others.append(summary(path.name, kind, part, design))
+
+    # the untrained audits pooled: the issue's checks on rows the scorer never saw, of models left out
+    held: dict[str, Any] | None = None
+    untrained = [path for path in UNTRAINED_AUDITS if path.is_file()]
+    _, held_part, held_pop = split_design(pooled_rounds(untrained), pop, gold.labels)[1]
+    if held_part and held_pop is not None:
+        held = summary(
+            " + ".join(path.stem.removeprefix("ice-audit-") for path in untrained),
+            "pooled",
+            held_part,
+            held_pop,
+        )
+        held_cal = calibration(
+            np.array([p[r["line"]][0] for r in held_part]),
+            np.array([float(r["gold_loose"]) for r in held_part]),
+            [r["stratum"] for r in held_part], held_pop, **opts,
+        )  # fmt: skip
+        held |= {k: v for k, v in held_cal.items() if k not in ("bins", "weights")}
 
     # calibration and the expected rate, on every audited row of the weighted strata
-    cal = [g for g in gold.rows if g.stratum in pop] + [
-        type("Row", (), {"line": r["line"], "stratum": r["stratum"], "gold_loose": r["gold_loose"]})()
-        for r in extra_rows if r["stratum"] in pop
-    ]  # fmt: skip
-    counts: dict[str, int] = {}
-    for g in cal:
-        counts[g.stratum] = counts.get(g.stratum, 0) + 1
-    w = np.array([pop[g.stratum] / counts[g.stratum] for g in cal])
-    pl = np.array([p[g.line][0] for g in cal])
-    yl = np.array([float(g.gold_loose) for g in cal])
-    err, bins = ece(pl, yl, w)
+    cal = [(g.line, g.stratum, g.gold_loose) for g in gold.rows if g.stratum in pop] + [
+        (r["line"], r["stratum"], r["gold_loose"]) for r in extra_rows if r["stratum"] in pop
+    ]
+    pl = np.array([p[line][0] for line, _, _ in cal])
+    cal_all = calibration(pl, np.array([float(y) for _, _, y in cal]), [s for _, s, _ in cal], pop, **opts)
+    err, bins, w = cal_all["ece"], cal_all["bins"], cal_all["weights"]
+    expected, audited, gap, thresholded = (cal_all[k] for k in ("expected", "audited", "gap", "thresholded"))
     plotted = plot(bins, err, args.png)
-    strata = [g.stratum for g in cal]
-    expected = stratified_mean(pl, strata, pop, args.resamples, args.seed)
-    audited = stratified_mean(yl, strata, pop, args.resamples, args.seed)
-    gap = stratified_mean(pl - yl, strata, pop, args.resamples, args.seed)
-    thresholded = stratified_mean((pl >= 0.5).astype(float), strata, pop, args.resamples, args.seed)
 
     # risk-coverage on ice-gold
     coverage = []
@@ -387,6 +424,18 @@ def main() -> None:
             print(
                 f"    the paper's GPT-4o-mini labels on the same rows: loose {cell(ref['loose'])}, strict {cell(ref['strict'])}"
             )
+    if held is not None:
+        e10, ref = held["escalated_10pct"], held["paper_gpt_4o_mini"]
+        print(
+            f"Held out: the audits never trained on ({held['file']}), pooled, n={held['rows']}, each model left out"
+        )
+        print(f"  loose {cell(held['loose'])}, strict {cell(held['strict'])}")
+        print(f"  10% least certain escalated: loose {cell(e10['loose'])}, strict {cell(e10['strict'])}")
+        print(f"  the paper's GPT-4o-mini labels: loose {cell(ref['loose'])}, strict {cell(ref['strict'])}")
+        ex, au, hg = held["expected"], held["audited"], held["gap"]
+        print(
+            f"  ECE {held['ece']:.3f}; expected loose rate {ex[0]:.3f} [{ex[1]:.3f}, {ex[2]:.3f}], audited {au[0]:.3f} [{au[1]:.3f}, {au[2]:.3f}], gap {hg[0]:+.3f} [{hg[1]:+.3f}, {hg[2]:+.3f}]"
+        )
     print(
         "Risk-coverage (ice-gold, LOMO): the k% least certain answers of the population to a perfect second judge"
     )
@@ -445,6 +494,28 @@ def main() -> None:
                 for o in others
             ],
         },
+        *(
+            []
+            if held is None
+            else [
+                {
+                    "title": f"Held out: audits never trained on ({held['file']}), pooled, leave-one-model-out",
+                    "columns": ["figure", "value"],
+                    "rows": [
+                        ["rows", held["rows"]],
+                        ["loose accuracy", cell(held["loose"])],
+                        ["strict accuracy", cell(held["strict"])],
+                        ["loose accuracy, 10% escalated", cell(held["escalated_10pct"]["loose"])],
+                        [
+                            "GPT-4o-mini loose / strict",
+                            f"{cell(held['paper_gpt_4o_mini']['loose'])} / {cell(held['paper_gpt_4o_mini']['strict'])}",
+                        ],
+                        ["ECE (10 bins, population-weighted)", round(held["ece"], 3)],
+                        ["expected - audited loose rate", "{:+.3f} [{:+.3f}, {:+.3f}]".format(*held["gap"])],
+                    ],
+                }
+            ]
+        ),
         {
             "title": "Risk-coverage: the k% least certain answers to a perfect second judge (ice-gold, LOMO)",
             "columns": ["k", "rows sent", "loose accuracy", "strict accuracy"],
@@ -508,6 +579,7 @@ def main() -> None:
                 for g in head.groups
             },
             "others": others,
+            "held_out": held,
             "coverage": {
                 k: {"loose": lo.value, "strict": st.value, "sent": sent} for k, sent, lo, st in coverage
             },
