@@ -373,6 +373,13 @@ def main() -> None:
             [r["stratum"] for r in held_part], held_pop, **opts,
         )  # fmt: skip
         held |= {k: v for k, v in held_cal.items() if k not in ("bins", "weights")}
+        # a diagnostic, not the population's accuracy: the rows every annotator was sure of (the strata's
+        # shares kept), to show how many errors sit on answers the rubric leaves ambiguous
+        sure = [r for r in held_part if r["sure"]]
+        sure_pop = {k: v for k, v in held_pop.items() if any(r["stratum"] == k for r in sure)}
+        held["sure_rows_only"] = {
+            k: summary(held["file"], "sure rows only", sure, sure_pop)[k] for k in ("rows", "loose", "strict")
+        }
 
     # calibration and the expected rate, on every audited row of the weighted strata
     cal = [(g.line, g.stratum, g.gold_loose) for g in gold.rows if g.stratum in pop] + [
@@ -435,6 +442,10 @@ def main() -> None:
         ex, au, hg = held["expected"], held["audited"], held["gap"]
         print(
             f"  ECE {held['ece']:.3f}; expected loose rate {ex[0]:.3f} [{ex[1]:.3f}, {ex[2]:.3f}], audited {au[0]:.3f} [{au[1]:.3f}, {au[2]:.3f}], gap {hg[0]:+.3f} [{hg[1]:+.3f}, {hg[2]:+.3f}]"
+        )
+        su = held["sure_rows_only"]
+        print(
+            f"  diagnostic, not accuracy: on the {su['rows']} rows every annotator was sure of, loose {cell(su['loose'])}, strict {cell(su['strict'])}"
         )
     print(
         "Risk-coverage (ice-gold, LOMO): the k% least certain answers of the population to a perfect second judge"
@@ -512,6 +523,10 @@ def main() -> None:
                         ],
                         ["ECE (10 bins, population-weighted)", round(held["ece"], 3)],
                         ["expected - audited loose rate", "{:+.3f} [{:+.3f}, {:+.3f}]".format(*held["gap"])],
+                        [
+                            f"diagnostic, not accuracy: loose / strict on the {held['sure_rows_only']['rows']} rows every annotator was sure of",
+                            f"{cell(held['sure_rows_only']['loose'])} / {cell(held['sure_rows_only']['strict'])}",
+                        ],
                     ],
                 }
             ]
