@@ -54,7 +54,7 @@ from distillscope.ice.judges.rules import RulesJudge
 from distillscope.ice.judges.training import AUDIT_FILES, leave_one_model_out, load_examples, probabilities
 from distillscope.ice.judges.weights import builtin_weights
 from distillscope.ice.templates import fill_template
-from distillscope.ice.types import JudgeItem
+from distillscope.ice.types import JudgeItem, TargetIdentity
 
 LABELS = SHARED_DATA / "paper-ice-labels.jsonl"
 GOLD = SHARED_DATA / "ice-gold"
@@ -239,12 +239,15 @@ def plot(bins: list[list[float]], err: float, path: Path) -> bool:
 def judge_speed(labels: list[dict[str, Any]]) -> dict[str, float]:
     registry = IdentityRegistry.builtin()
     judge = RulesJudge(registry)
-    targets = {}
+    targets: dict[tuple[str, str], TargetIdentity] = {}
     items = []
     for i, row in enumerate(labels):
         key = (row["model"], row["target_org"])
         if key not in targets:
-            targets[key] = registry.find_org(row["target_org"]) or registry.for_model(row["model"])
+            found = registry.find_org(row["target_org"]) or registry.for_model(row["model"])
+            if found is None:
+                sys.exit(f"{LABELS}: no identity in the registry for {key}")
+            targets[key] = found
         prompt = fill_template(row["jailbreak_prompt"], row["query"])
         items.append(
             (JudgeItem(index=i, prompt=prompt, query=row["query"], response=row["response"]), targets[key])
@@ -269,7 +272,7 @@ def cell(e: dict[str, Any]) -> str:
 
 
 def fmt(a: JudgeAudit, label: str) -> str:
-    return getattr(a, label).accuracy.fmt()
+    return str(getattr(a, label).accuracy.fmt())
 
 
 def main() -> None:
