@@ -63,10 +63,10 @@ BASELINE = REPO / "tests" / "ice" / "data" / "rules-0.1.0-ice-gold.json"
 AUDITS = [REPO / "bench" / "data" / name for name in AUDIT_FILES]
 # audits measured but never trained on: a fresh audit stays here until the change it checks is decided (rounds 9
 # and 10 were here when training on rounds 4-8 was decided; round 11 was drawn after that: bench/README.md,
-# "Judge round 9"; rounds 12 and 13 were drawn before judge round 10 changed anything)
+# "Judge round 9"; rounds 12 and 13 were drawn before judge round 10 changed anything, rounds 14 and 15 after it
+# had decided to change nothing)
 UNTRAINED_AUDITS: list[Path] = [
-    REPO / "bench" / "data" / name
-    for name in ("ice-audit-round11.jsonl", "ice-audit-round12.jsonl", "ice-audit-round13.jsonl")
+    REPO / "bench" / "data" / f"ice-audit-round{n}.jsonl" for n in (11, 12, 13, 14, 15)
 ]
 RESULTS = REPO / "bench" / "results"
 KS = (0, 2, 5, 10, 15, 20)
