@@ -70,6 +70,8 @@ UNTRAINED_AUDITS: list[Path] = [
 ]
 RESULTS = REPO / "bench" / "results"
 KS = (0, 2, 5, 10, 15, 20)
+# a stratum of an audit drawn by round: the round's label, then the paper's loose label ("R12-P", pooled "Rheld-N")
+ROUND_STRATUM = re.compile(r"R[0-9A-Za-z]+-[PN]")
 BINS = 10
 
 
@@ -117,9 +119,7 @@ def split_design(
     model's counts of paper positives and negatives, complete runs only); anything else as a plain share."""
     design_rows = [r for r in rows if r["stratum"] in pop]
     by_label = [
-        r
-        for r in rows
-        if re.fullmatch(r"R(?:\d+|held)-[PN]", str(r["stratum"])) and labels[r["line"]]["complete_run"]
+        r for r in rows if ROUND_STRATUM.fullmatch(str(r["stratum"])) and labels[r["line"]]["complete_run"]
     ]
     rest = [r for r in rows if r not in design_rows and r not in by_label]
     label_pop: dict[str, int] = {}
@@ -183,7 +183,7 @@ def pooled_rounds(paths: Sequence[Path]) -> list[dict[str, Any]]:
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 row = json.loads(line)
-                if re.fullmatch(r"R\d+-[PN]", str(row["stratum"])):
+                if ROUND_STRATUM.fullmatch(str(row["stratum"])):
                     rows.append({**row, "stratum": "Rheld-" + row["stratum"][-1]})
     return rows
 
