@@ -232,7 +232,8 @@ def timed(cmd: list[str], log: Path) -> dict[str, Any]:
 
 
 def results_of(out: Path) -> dict[str, Any]:
-    return json.loads((out / "results.json").read_text(encoding="utf-8"))
+    found: dict[str, Any] = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    return found
 
 
 def speed(work: Path, n_models: int, prompts: int, words: int) -> dict[str, Any]:
@@ -426,7 +427,7 @@ def speed_notes(figures: dict[str, Any]) -> list[str]:
 
 def write_results(figures: dict[str, Any], argv: list[str]) -> None:
     m = figures["machine"]
-    tables = []
+    tables: list[dict[str, Any]] = []
     if "speed" in figures:
         s = figures["speed"]
         tables.append({

@@ -264,15 +264,15 @@ def main(argv: list[str] | None = None) -> None:
                             )
                         )
     rows: list[tuple[str, Any]] = []
-    for c in cases:
+    for case in cases:
         rows.append(
             (
-                f"{c['mode']:<8} {c['latency_ms']:>6} ms  c={c['concurrency']:<4} w={c['judge_workers']}",
-                f"eff {_eff(c['efficiency'])} (all calls {_eff(c['slot_efficiency'])}; target {c['target']}; "
-                f"bare loop {c['bare_loop_efficiency']:.3f}, "
-                f"vs it {_eff(c['efficiency_vs_bare_loop'])})  speedup {c['speedup_vs_sequential']:>6.1f}x  "
-                f"wall {c['wall_s']:.2f} s (ideal {c['ideal_s']:.2f} + start-up {c['startup_s']:.2f})  "
-                f"{c['target_queries']} queries + {c['mutator_calls']} mutations  load {c['load_before']}-{c['load_after']}",
+                f"{case['mode']:<8} {case['latency_ms']:>6} ms  c={case['concurrency']:<4} w={case['judge_workers']}",
+                f"eff {_eff(case['efficiency'])} (all calls {_eff(case['slot_efficiency'])}; target {case['target']}; "
+                f"bare loop {case['bare_loop_efficiency']:.3f}, "
+                f"vs it {_eff(case['efficiency_vs_bare_loop'])})  speedup {case['speedup_vs_sequential']:>6.1f}x  "
+                f"wall {case['wall_s']:.2f} s (ideal {case['ideal_s']:.2f} + start-up {case['startup_s']:.2f})  "
+                f"{case['target_queries']} queries + {case['mutator_calls']} mutations  load {case['load_before']}-{case['load_after']}",
             )
         )
     rows.append(

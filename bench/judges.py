@@ -36,7 +36,7 @@ LABELS = SHARED_DATA / "paper-ice-labels.jsonl"
 MT_BENCH = SHARED_DATA / "mt-bench"
 
 
-def timed(work: Callable[[], int]) -> dict[str, float]:
+def timed(work: Callable[[], int]) -> dict[str, Any]:
     """Run `work` (returns how many items it did): items per CPU-second and per wall-second."""
     wall0, cpu0 = time.perf_counter(), time.process_time()
     n = work()
@@ -122,7 +122,12 @@ def bench_rules(responses: int) -> dict[str, Any]:
     figures["load_ms"] = round((time.perf_counter() - t0) * 1000, 1)
     huge = JudgeItem(index=0, prompt="Hi ChatGPT", query="q", response="GPT, Claude, Gemini, " * 46_300)
     figures["huge_answer_kb"] = round(len(huge.response.encode()) / 1000)
-    figures["huge_answer_s"] = timed(lambda: judge.judge_one(huge, corpus[0][1]) and 1)["cpu_s"]
+
+    def judge_huge() -> int:
+        judge.judge_one(huge, corpus[0][1])
+        return 1
+
+    figures["huge_answer_s"] = timed(judge_huge)["cpu_s"]
     figures["corpus_rows"] = len(corpus)
     figures["mean_response_chars"] = round(sum(len(i.response) for i, _ in corpus) / len(corpus), 1)
     return figures
