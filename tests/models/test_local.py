@@ -1,10 +1,13 @@
 import asyncio
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from distillscope.errors import UserError
+from distillscope.models import local
 from distillscope.models.local import embedded_model_path
 from distillscope.models.spec import build_backend
 from distillscope.models.types import GenerateParams, ModelRequest
@@ -48,3 +51,27 @@ def test_local_gguf_path_errors(tmp_path: Path) -> None:
         build_backend(f"local:{tmp_path}/missing.gguf")
     with pytest.raises(UserError, match="is a directory"):
         build_backend(f"local:{tmp_path}")
+
+
+def test_loaded_models_are_closed_before_the_interpreter_shuts_down() -> None:
+    """A process that used the embedded model exits without llama-cpp-python's shutdown traceback, and
+    `close_models` (the atexit hook) frees the cache; the next call loads the model again."""
+    code = (
+        "import asyncio\n"
+        "from distillscope.models.spec import build_backend\n"
+        "from distillscope.models.types import GenerateParams, ModelRequest\n"
+        "b = build_backend('local:smollm2')\n"
+        "r = b.prepare(ModelRequest.user('Hi', params=GenerateParams(max_tokens=2)))\n"
+        "print(bool(asyncio.run(b.generate(r)).text is not None))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip() == "True", done.stderr
+    assert "Exception ignored" not in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+    backend = build_backend("local:smollm2")
+    request = backend.prepare(ModelRequest.user("Name a colour.", params=GenerateParams(max_tokens=4)))
+    first = asyncio.run(backend.generate(request)).text
+    assert local._MODELS
+    local.close_models()
+    assert not local._MODELS
+    assert asyncio.run(backend.generate(request)).text == first  # loaded again, same answer

@@ -9,6 +9,7 @@ so the event loop keeps serving other models.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import threading
 from importlib import metadata
@@ -64,8 +65,28 @@ def _load(path: Path, n_ctx: int) -> tuple[Any, threading.Lock]:
                 llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, verbose=False, seed=0)
             except (ValueError, RuntimeError) as exc:
                 raise UserError(f"{path}: cannot load GGUF model: {exc}") from None
+            if not _MODELS:
+                atexit.register(close_models)
             _MODELS[key] = (llm, threading.Lock())
         return _MODELS[key]
+
+
+def close_models() -> None:
+    """Free every loaded model now, while the interpreter still works (registered with `atexit`).
+    Left to the garbage collector at shutdown, llama-cpp-python's `Llama.__del__` can run after the
+    modules it calls were cleared, and prints a `TypeError` traceback (abetlen/llama-cpp-python#2002).
+    A model still generating in another thread is closed after its call (the model's lock), or left
+    to the collector if that call does not end within 30 s: exit never waits longer."""
+    with _MODELS_LOCK:
+        loaded = list(_MODELS.values())
+        _MODELS.clear()
+        atexit.unregister(close_models)
+    for llm, lock in loaded:
+        if lock.acquire(timeout=30):
+            try:
+                llm.close()
+            finally:
+                lock.release()
 
 
 @register_backend("local")
