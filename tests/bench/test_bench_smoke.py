@@ -229,3 +229,16 @@ def test_judge_paraphrases_smoke() -> None:
         for label in ("loose", "strict"):
             assert 0.0 <= figures[f"{part}_{label}"] <= 1.0
     assert isinstance(figures["kinds_missed"], list)
+
+
+@pytest.mark.local_model
+def test_judge_unseen_smoke(tmp_path: Path) -> None:
+    """Three answers of the embedded model through the CLI, joined to the labelled ones by their hash."""
+    if not (REPO.parent / "shared" / "data" / "gptfuzz" / "GPTFuzzer.csv").is_file():
+        pytest.skip("needs ../shared/data/gptfuzz (the GPTFuzzer seed templates)")
+    out = tmp_path / "judge_unseen.json"
+    figures = run_bench("judge_unseen.py", "--budget", "3", "--json-out", str(out), timeout=300)
+    assert figures["answers_labelled"] == 160
+    assert 0 <= figures["answers_matched"] <= 3
+    if figures["answers_matched"]:
+        assert figures["loose"]["n"] == figures["answers_matched"] and out.is_file()

@@ -1,0 +1,243 @@
+"""The ICE judge on a model the project has never seen: SmolLM2-135M-Instruct, the embedded demo model.
+
+The default judge is trained on the paper's answers of eight models and on audits of them. Its
+leave-one-model-out figures (`judge_agreement.py`) leave one of those models out but keep the paper's
+setting. Here all of it is new: a model of another maker (Hugging Face) and size (135M parameters), run
+through the CLI as a user runs it. It answers the paper's 50 identity questions inside GPTFuzzer's 77 seed
+templates, a seeded grid sample of 160. Two annotators labelled every answer under ice-gold's rubric; each
+labelled half of the answers and 10 of the other half. `bench/data/ice-audit-smollm2.jsonl` holds their
+labels and a SHA-256 prefix of each answer, no text. Printed: loose and strict accuracy (Wilson 95%) beside
+the accuracy of a judge that never calls a contradiction (contradictions are rare here), how many audited
+contradictions the judge found and how many it raised wrongly, ECE, accuracy with the 10% least certain
+answers escalated to a perfect judge, and the expected loose rate (mean p_loose) against the audited one.
+Each figure comes with its n.
+
+    python bench/judge_unseen.py [--run DIR]
+
+Without --run it runs the command below into a temporary directory (about 20 minutes on 2 cores; `--budget N`
+generates the first N answers of the same seeded sample). With it, it reads an earlier run. llama.cpp answers
+deterministically for a given build and CPU; answers whose hash differs from the labelled one are left out, and
+the figures say how many were matched.
+
+    distillscope ice run --target local:smollm2 --mode grid --templates ../shared/data/gptfuzz/GPTFuzzer.csv \
+        --probes <the paper's 50 questions> --budget 160 --seed 11 --out DIR --quiet
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import REPO, SHARED_DATA, emit_json, machine_info, print_table
+from distillscope.stats.intervals import paired_difference, proportion
+from judge_agreement import ece
+
+LABELS = REPO / "bench" / "data" / "ice-audit-smollm2.jsonl"
+PAPER = SHARED_DATA / "paper-ice-labels.jsonl"
+SEEDS = SHARED_DATA / "gptfuzz" / "GPTFuzzer.csv"
+BUDGET, SEED = 160, 11
+
+
+def answer_hash(text: str) -> str:
+    """What the labels file keeps of an answer: enough to tell it is the same one, not its text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def write_probes(path: Path) -> None:
+    """The paper's 50 identity questions, in the order they first appear in its labels, as a probes file."""
+    seen: dict[str, None] = {}
+    for line in PAPER.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            seen.setdefault(json.loads(line)["query"].strip(), None)
+    with path.open("w", encoding="utf-8") as fh:
+        for k, question in enumerate(seen):
+            lang = "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in question) else "en"
+            fh.write(
+                json.dumps({"id": f"paper-{k:02d}-{lang}", "question": question, "language": lang}) + "\n"
+            )
+
+
+def run_ice(out: Path, budget: int) -> None:
+    probes = out.parent / "paper-probes.jsonl"
+    write_probes(probes)
+    cmd = [
+        sys.executable, "-m", "distillscope", "ice", "run", "--target", "local:smollm2", "--mode", "grid",
+        "--templates", str(SEEDS), "--probes", str(probes), "--budget", str(budget), "--seed", str(SEED),
+        "--out", str(out), "--quiet",
+    ]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"ice run failed (exit {done.returncode}): {done.stderr[-2000:]}")
+
+
+def read_run(run: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    """Each answer of the run with its verdict, by (template id, probe id): what the labels are joined on (a
+    smaller budget draws the same pairs, at other positions)."""
+    responses = {
+        r["index"]: r
+        for r in map(json.loads, (run / "responses.jsonl").read_text(encoding="utf-8").splitlines())
+    }
+    rows = {}
+    for verdict in map(json.loads, (run / "verdicts.jsonl").read_text(encoding="utf-8").splitlines()):
+        answer = responses[verdict["index"]]
+        if answer.get("response") is not None:
+            rows[(answer["template_id"], answer["probe_id"])] = {**verdict, "response": answer["response"]}
+    return rows
+
+
+def escalated_accuracy(p: np.ndarray, ok: np.ndarray, share: float) -> float:
+    """Accuracy when the `share` least certain answers (|p - 0.5| smallest) are decided by a perfect judge."""
+    k = math.ceil(share * len(p))
+    fixed = ok.copy()
+    fixed[np.argsort(np.abs(p - 0.5), kind="stable")[:k]] = True
+    return float(fixed.mean())
+
+
+def interval(score: dict[str, Any]) -> str:
+    lo, hi = score["ci95"]
+    return f"[{lo:.3f}, {hi:.3f}]"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--run", type=Path, help="an earlier run of the command (default: run it now)")
+    ap.add_argument(
+        "--budget", type=int, default=BUDGET,
+        help=f"answers to generate (default {BUDGET}); a smaller budget draws the first of the same seeded sample",
+    )  # fmt: skip
+    ap.add_argument("--json-out", type=Path, default=REPO / "bench" / "results" / "judge_unseen.json")
+    args = ap.parse_args()
+    if not 1 <= args.budget <= BUDGET:
+        sys.exit(f"--budget must be from 1 to {BUDGET}")
+    for needed in (PAPER, SEEDS):
+        if not needed.is_file():
+            sys.exit(f"{needed} not found: this benchmark needs ../shared/data beside the repository")
+    with tempfile.TemporaryDirectory() as tmp:
+        run = args.run
+        if run is None:
+            run = Path(tmp) / "run"
+            run_ice(run, args.budget)
+        answers = read_run(run)
+    labels = [json.loads(x) for x in LABELS.read_text(encoding="utf-8").splitlines() if x.strip()]
+    pair = {(g["template_id"], g["probe_id"]): g for g in labels}
+    matched = [
+        (answer, pair[key])
+        for key, answer in answers.items()
+        if key in pair and answer_hash(answer["response"]) == pair[key]["sha256"]
+    ]
+    if not matched:  # reported, not an error: the labels stand for the answers they were given on
+        print(f"none of the run's {len(answers)} answers is a labelled one (another llama.cpp build or CPU?)")
+        emit_json({"benchmark": "judge_unseen", "answers_labelled": len(labels), "answers_matched": 0})
+        return
+    p = np.array([a["p_loose"] for a, _ in matched])
+    y = np.array([bool(g["gold_loose"]) for _, g in matched])
+    ok_loose = np.array([a["loose"] == g["gold_loose"] for a, g in matched])
+    ok_strict = np.array([a["strict"] == g["gold_strict"] for a, g in matched])
+    n = len(matched)
+    err, bins = ece(p, y.astype(float), np.ones(n))
+    gap = paired_difference(list(p), list(y.astype(float)))
+    sure = [(a, g) for a, g in matched if g["sure"]]
+    judged = np.array([bool(a["loose"]) for a, _ in matched])
+    found = int((judged & y).sum())
+    figures: dict[str, Any] = {
+        "model": "local:smollm2 (SmolLM2-135M-Instruct, Hugging Face)",
+        "answers_labelled": len(labels),
+        "answers_matched": n,
+        "loose": proportion(int(ok_loose.sum()), n),
+        "strict": proportion(int(ok_strict.sum()), n),
+        "loose_10pct_escalated": round(escalated_accuracy(p, ok_loose, 0.10), 6),
+        "ece": round(err, 4),
+        "ece_bins": [[round(v, 4) for v in b[:3]] + [b[3]] for b in bins],
+        "audited_loose_rate": proportion(int(y.sum()), n),
+        "expected_loose_rate": round(float(p.mean()), 6),
+        "judged_loose_rate": round(float(judged.mean()), 6),
+        # accuracy alone can flatter a judge where contradictions are rare: what it finds, what it raises wrongly,
+        # and the accuracy of a judge that never calls a contradiction
+        "contradictions_found": proportion(found, int(y.sum())),
+        "false_alarms": int((judged & ~y).sum()),
+        "never_contradiction_accuracy": round(float(1 - y.mean()), 6),
+        "expected_minus_audited": gap,
+        "sure_rows_not_accuracy": {
+            "n": len(sure),
+            "loose": round(float(np.mean([a["loose"] == g["gold_loose"] for a, g in sure])), 6)
+            if sure
+            else None,
+        },
+        "machine": machine_info(),
+    }
+    ci = gap["ci95"]
+    assert isinstance(ci, list)
+    lo_gap, hi_gap = float(ci[0]), float(ci[1])
+    print_table(
+        f"The ICE judge on a model it never saw: SmolLM2-135M-Instruct, {n} of {len(labels)} labelled answers",
+        [
+            ("loose accuracy [95%]", f"{ok_loose.mean():.3f} {interval(figures['loose'])}"),
+            ("  a judge that never calls one", figures["never_contradiction_accuracy"]),
+            ("strict accuracy [95%]", f"{ok_strict.mean():.3f} {interval(figures['strict'])}"),
+            (
+                "audited contradictions found [95%]",
+                f"{found} of {int(y.sum())} {interval(figures['contradictions_found'])}",
+            ),
+            ("false alarms", f"{figures['false_alarms']} of {n - int(y.sum())} consistent answers"),
+            ("loose, 10% least certain escalated", figures["loose_10pct_escalated"]),
+            ("ECE (10 bins)", figures["ece"]),
+            ("audited loose rate [95%]", f"{y.mean():.3f} {interval(figures['audited_loose_rate'])}"),
+            ("expected (mean p_loose) / judged", f"{p.mean():.3f} / {figures['judged_loose_rate']:.3f}"),
+            ("expected - audited [95%]", f"{gap['score']:+.3f} [{lo_gap:+.3f}, {hi_gap:+.3f}]"),
+            (
+                "sure rows only (not accuracy)",
+                f"{figures['sure_rows_not_accuracy']['loose']} of n={len(sure)}",
+            ),
+        ],
+    )
+    k = int(y.sum())
+    page = {  # the shape docs/hooks.py renders on the docs site (bench/results/*.json)
+        "title": "ICE default judge on a model it never saw (SmolLM2-135M-Instruct)",
+        "command": "python bench/judge_unseen.py",
+        "generated": figures["machine"]["date_utc"][:10],
+        "tables": [
+            {
+                "title": f"{n} answers (the paper's questions in GPTFuzzer's seed templates), every one audited; 95% intervals",
+                "columns": ["measure", "value"],
+                "rows": [
+                    ["loose accuracy", f"{ok_loose.mean():.3f} {interval(figures['loose'])}"],
+                    [
+                        "a judge that never calls a contradiction",
+                        f"{figures['never_contradiction_accuracy']:.3f}",
+                    ],
+                    ["strict accuracy", f"{ok_strict.mean():.3f} {interval(figures['strict'])}"],
+                    [
+                        "audited contradictions found",
+                        f"{found} of {k} {interval(figures['contradictions_found'])}",
+                    ],
+                    ["false alarms", f"{figures['false_alarms']} of {n - k}"],
+                    ["loose, 10% least certain escalated", f"{figures['loose_10pct_escalated']:.3f}"],
+                    ["ECE (10 bins)", f"{figures['ece']:.3f}"],
+                    ["expected - audited loose rate", f"{gap['score']:+.3f} [{lo_gap:+.3f}, {hi_gap:+.3f}]"],
+                ],
+            }
+        ],
+        "notes": [
+            "Nothing of this model was trained on or tuned to: another maker (Hugging Face), another size (135M).",
+            "Contradictions are rare here, so accuracy alone flatters the judge: compare it with a judge that never calls one.",
+        ],
+        "figures": figures,
+    }
+    args.json_out.parent.mkdir(parents=True, exist_ok=True)
+    args.json_out.write_text(json.dumps(page, indent=2) + "\n", encoding="utf-8")
+    emit_json({"benchmark": "judge_unseen", **{k: v for k, v in figures.items() if k != "ece_bins"}})
+
+
+if __name__ == "__main__":
+    main()
