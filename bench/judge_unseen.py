@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import math
 import subprocess
 import sys
 import tempfile
@@ -40,6 +39,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import REPO, SHARED_DATA, emit_json, machine_info, print_table
+from distillscope.ice.judges.hybrid import Escalation
 from distillscope.stats.intervals import paired_difference, proportion
 from judge_agreement import ece
 
@@ -97,10 +97,10 @@ def read_run(run: Path) -> dict[tuple[str, str], dict[str, Any]]:
 
 
 def escalated_accuracy(p: np.ndarray, ok: np.ndarray, share: float) -> float:
-    """Accuracy when the `share` least certain answers (|p - 0.5| smallest) are decided by a perfect judge."""
-    k = math.ceil(share * len(p))
+    """Accuracy when the answers `--escalate share` would send (the product's own choice) are decided by a
+    perfect judge."""
     fixed = ok.copy()
-    fixed[np.argsort(np.abs(p - 0.5), kind="stable")[:k]] = True
+    fixed[Escalation(fraction=share).select([float(x) for x in p])] = True
     return float(fixed.mean())
 
 
