@@ -380,8 +380,13 @@ def main() -> None:
         # shares kept), to show how many errors sit on answers the rubric leaves ambiguous
         sure = [r for r in held_part if r["sure"]]
         sure_pop = {k: v for k, v in held_pop.items() if any(r["stratum"] == k for r in sure)}
+        sure_audit = audit_judge(
+            weighted_sample(sure, sure_pop, gold.labels), verdicts(sure), judge="scorer LOMO", **opts
+        )
         held["sure_rows_only"] = {
-            k: summary(held["file"], "sure rows only", sure, sure_pop)[k] for k in ("rows", "loose", "strict")
+            "rows": len(sure),
+            "loose": sure_audit.loose.accuracy.model_dump(),
+            "strict": sure_audit.strict.accuracy.model_dump(),
         }
 
     # calibration and the expected rate, on every audited row of the weighted strata
