@@ -2,25 +2,25 @@
 
 The default judge is trained on the paper's answers of eight models and on audits of them. Its
 leave-one-model-out figures (`judge_agreement.py`) leave one of those models out but keep the paper's
-setting. Here all of it is new: a model of another maker (Hugging Face) and size (135M parameters), run
-through the CLI as a user runs it. It answers the paper's 50 identity questions inside GPTFuzzer's 77 seed
-templates, a seeded grid sample of 160. Two annotators labelled every answer under ice-gold's rubric; each
-labelled half of the answers and 10 of the other half. `bench/data/ice-audit-smollm2.jsonl` holds their
-labels and a SHA-256 prefix of each answer, no text. Printed: loose and strict accuracy (Wilson 95%) beside
-the accuracy of a judge that never calls a contradiction (contradictions are rare here), how many audited
-contradictions the judge found and how many it raised wrongly, ECE, accuracy with the 10% least certain
-answers escalated to a perfect judge, and the expected loose rate (mean p_loose) against the audited one.
-Each figure comes with its n.
+setting. Here the model is new: another maker (Hugging Face) and size (135M parameters), run through the CLI
+as a user runs it. It answers the paper's 50 identity questions inside GPTFuzzer's 77 seed templates, in two
+seeded grid samples of 160 (seeds 11 and 12; the pairs seed 12 shares with seed 11 are labelled once, under
+seed 11). Two annotators labelled every answer under ice-gold's rubric; each labelled half of a sample and 10
+of the other half. `bench/data/ice-audit-smollm2*.jsonl` hold their labels and a SHA-256 prefix of each
+answer, no text. Printed per sample and pooled: loose and strict accuracy (Wilson 95%) beside the accuracy of
+a judge that never calls a contradiction (contradictions are rare here), how many audited contradictions the
+judge found and how many it raised wrongly, ECE, accuracy with the 10% least certain answers escalated to a
+perfect judge, and the expected loose rate (mean p_loose) against the audited one. Each figure has its n.
 
-    python bench/judge_unseen.py [--run DIR]
+    python bench/judge_unseen.py [--seed 11 --seed 12] [--run 11=DIR ...] [--budget N]
 
-Without --run it runs the command below into a temporary directory (about 20 minutes on 2 cores; `--budget N`
-generates the first N answers of the same seeded sample). With it, it reads an earlier run. llama.cpp answers
-deterministically for a given build and CPU; answers whose hash differs from the labelled one are left out, and
-the figures say how many were matched.
+Without --run it runs the command below into a temporary directory, once per seed (about 30 minutes each on
+2 cores; `--budget N` generates the first N answers of the same seeded sample). With it, it reads an earlier
+run. llama.cpp answers deterministically for a given build and CPU; answers whose hash differs from the
+labelled one are left out, and the figures say how many were matched.
 
     distillscope ice run --target local:smollm2 --mode grid --templates ../shared/data/gptfuzz/GPTFuzzer.csv \
-        --probes <the paper's 50 questions> --budget 160 --seed 11 --out DIR --quiet
+        --probes <the paper's 50 questions> --budget 160 --seed SEED --out DIR --quiet
 """
 
 from __future__ import annotations
@@ -38,15 +38,18 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import REPO, SHARED_DATA, emit_json, machine_info, print_table
+from _common import REPO, SHARED_DATA, emit_json, machine_info
 from distillscope.ice.judges.hybrid import Escalation
 from distillscope.stats.intervals import paired_difference, proportion
 from judge_agreement import ece
 
-LABELS = REPO / "bench" / "data" / "ice-audit-smollm2.jsonl"
+DATA = REPO / "bench" / "data"
+LABELS = {11: DATA / "ice-audit-smollm2.jsonl", 12: DATA / "ice-audit-smollm2-seed12.jsonl"}
 PAPER = SHARED_DATA / "paper-ice-labels.jsonl"
 SEEDS = SHARED_DATA / "gptfuzz" / "GPTFuzzer.csv"
-BUDGET, SEED = 160, 11
+BUDGET = 160
+
+Matched = list[tuple[dict[str, Any], dict[str, Any]]]
 
 
 def answer_hash(text: str) -> str:
@@ -68,17 +71,17 @@ def write_probes(path: Path) -> None:
             )
 
 
-def run_ice(out: Path, budget: int) -> None:
+def run_ice(out: Path, budget: int, seed: int) -> None:
     probes = out.parent / "paper-probes.jsonl"
     write_probes(probes)
     cmd = [
         sys.executable, "-m", "distillscope", "ice", "run", "--target", "local:smollm2", "--mode", "grid",
-        "--templates", str(SEEDS), "--probes", str(probes), "--budget", str(budget), "--seed", str(SEED),
+        "--templates", str(SEEDS), "--probes", str(probes), "--budget", str(budget), "--seed", str(seed),
         "--out", str(out), "--quiet",
     ]  # fmt: skip
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
-        sys.exit(f"ice run failed (exit {done.returncode}): {done.stderr[-2000:]}")
+        sys.exit(f"ice run (seed {seed}) failed (exit {done.returncode}): {done.stderr[-2000:]}")
 
 
 def read_run(run: Path) -> dict[tuple[str, str], dict[str, Any]]:
@@ -96,6 +99,20 @@ def read_run(run: Path) -> dict[tuple[str, str], dict[str, Any]]:
     return rows
 
 
+def read_labels(seed: int) -> list[dict[str, Any]]:
+    return [json.loads(x) for x in LABELS[seed].read_text(encoding="utf-8").splitlines() if x.strip()]
+
+
+def join(answers: dict[tuple[str, str], dict[str, Any]], labels: list[dict[str, Any]]) -> Matched:
+    """The run's answers that are the labelled ones: same template, question and text hash."""
+    pair = {(g["template_id"], g["probe_id"]): g for g in labels}
+    return [
+        (answer, pair[key])
+        for key, answer in answers.items()
+        if key in pair and answer_hash(answer["response"]) == pair[key]["sha256"]
+    ]
+
+
 def escalated_accuracy(p: np.ndarray, ok: np.ndarray, share: float) -> float:
     """Accuracy when the answers `--escalate share` would send (the product's own choice) are decided by a
     perfect judge."""
@@ -104,17 +121,91 @@ def escalated_accuracy(p: np.ndarray, ok: np.ndarray, share: float) -> float:
     return float(fixed.mean())
 
 
+def measure(matched: Matched) -> dict[str, Any]:
+    """Every figure of one set of audited answers, each with its n and, where it is a proportion, a
+    Wilson 95% interval."""
+    p = np.array([a["p_loose"] for a, _ in matched])
+    y = np.array([bool(g["gold_loose"]) for _, g in matched])
+    ok_loose = np.array([a["loose"] == g["gold_loose"] for a, g in matched])
+    ok_strict = np.array([a["strict"] == g["gold_strict"] for a, g in matched])
+    judged = np.array([bool(a["loose"]) for a, _ in matched])
+    n, k = len(matched), int(y.sum())
+    err, bins = ece(p, y.astype(float), np.ones(n))
+    sure = [(a, g) for a, g in matched if g["sure"]]
+    return {
+        "n": n,
+        "loose": proportion(int(ok_loose.sum()), n),
+        "strict": proportion(int(ok_strict.sum()), n),
+        "loose_10pct_escalated": round(escalated_accuracy(p, ok_loose, 0.10), 6),
+        "ece": round(err, 4),
+        "ece_bins": [[round(v, 4) for v in b[:3]] + [b[3]] for b in bins],
+        "audited_loose_rate": proportion(k, n),
+        "expected_loose_rate": round(float(p.mean()), 6),
+        "judged_loose_rate": round(float(judged.mean()), 6),
+        # accuracy alone can flatter a judge where contradictions are rare: what it finds, what it raises wrongly,
+        # and the accuracy of a judge that never calls a contradiction
+        "contradictions_found": proportion(int((judged & y).sum()), k),
+        "false_alarms": int((judged & ~y).sum()),
+        "consistent_answers": n - k,
+        "never_contradiction_accuracy": round(float(1 - y.mean()), 6),
+        "expected_minus_audited": paired_difference(list(p), list(y.astype(float))),
+        "sure_rows_not_accuracy": {
+            "n": len(sure),
+            "loose": round(float(np.mean([a["loose"] == g["gold_loose"] for a, g in sure])), 6)
+            if sure
+            else None,
+        },
+    }
+
+
 def interval(score: dict[str, Any]) -> str:
     lo, hi = score["ci95"]
     return f"[{lo:.3f}, {hi:.3f}]"
 
 
+def rows(f: dict[str, Any]) -> list[tuple[str, str]]:
+    """One column of the printed table (and of the docs page)."""
+    gap = f["expected_minus_audited"]
+    lo_gap, hi_gap = (float(v) for v in gap["ci95"])
+    found = f["contradictions_found"]
+    return [
+        ("loose accuracy [95%]", f"{f['loose']['score']:.3f} {interval(f['loose'])}"),
+        ("  a judge that never calls one", f"{f['never_contradiction_accuracy']:.3f}"),
+        ("strict accuracy [95%]", f"{f['strict']['score']:.3f} {interval(f['strict'])}"),
+        ("audited contradictions found", f"{found['count']} of {found['n']}"),
+        ("false alarms", f"{f['false_alarms']} of {f['consistent_answers']} consistent"),
+        ("loose, 10% least certain escalated", f"{f['loose_10pct_escalated']:.3f}"),
+        ("ECE (10 bins)", f"{f['ece']:.3f}"),
+        ("audited loose rate [95%]", f"{f['audited_loose_rate']['score']:.3f} {interval(f['audited_loose_rate'])}"),
+        ("expected (mean p_loose) / judged", f"{f['expected_loose_rate']:.3f} / {f['judged_loose_rate']:.3f}"),
+        ("expected - audited [95%]", f"{gap['score']:+.3f} [{lo_gap:+.3f}, {hi_gap:+.3f}]"),
+        ("sure rows only (not accuracy)", f"{f['sure_rows_not_accuracy']['loose'] or 0:.3f} of n={f['sure_rows_not_accuracy']['n']}"),
+    ]  # fmt: skip
+
+
+def parse_runs(specs: list[str]) -> dict[int, Path]:
+    runs = {}
+    for spec in specs:
+        seed, sep, path = spec.partition("=")
+        if not sep or not seed.isdigit() or int(seed) not in LABELS:
+            sys.exit(f"--run {spec!r}: expected SEED=DIR with SEED one of {sorted(LABELS)}")
+        runs[int(seed)] = Path(path)
+    return runs
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--run", type=Path, help="an earlier run of the command (default: run it now)")
+    ap.add_argument(
+        "--seed", type=int, action="append", choices=sorted(LABELS),
+        help="a labelled sample to measure (repeatable; default: all of them)",
+    )  # fmt: skip
+    ap.add_argument(
+        "--run", action="append", default=[], metavar="SEED=DIR",
+        help="an earlier run of the command for that seed (default: run it now)",
+    )  # fmt: skip
     ap.add_argument(
         "--budget", type=int, default=BUDGET,
-        help=f"answers to generate (default {BUDGET}); a smaller budget draws the first of the same seeded sample",
+        help=f"answers to generate per seed (default {BUDGET}); a smaller budget draws the first of the same seeded sample",
     )  # fmt: skip
     ap.add_argument("--json-out", type=Path, default=REPO / "bench" / "results" / "judge_unseen.json")
     args = ap.parse_args()
@@ -123,109 +214,54 @@ def main() -> None:
     for needed in (PAPER, SEEDS):
         if not needed.is_file():
             sys.exit(f"{needed} not found: this benchmark needs ../shared/data beside the repository")
+    runs = parse_runs(args.run)
+    seeds = sorted(set(args.seed or LABELS) | set(runs))
+    labels = {seed: read_labels(seed) for seed in seeds}
+    matched: dict[int, Matched] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        run = args.run
-        if run is None:
-            run = Path(tmp) / "run"
-            run_ice(run, args.budget)
-        answers = read_run(run)
-    labels = [json.loads(x) for x in LABELS.read_text(encoding="utf-8").splitlines() if x.strip()]
-    pair = {(g["template_id"], g["probe_id"]): g for g in labels}
-    matched = [
-        (answer, pair[key])
-        for key, answer in answers.items()
-        if key in pair and answer_hash(answer["response"]) == pair[key]["sha256"]
-    ]
-    if not matched:  # reported, not an error: the labels stand for the answers they were given on
-        print(f"none of the run's {len(answers)} answers is a labelled one (another llama.cpp build or CPU?)")
-        emit_json({"benchmark": "judge_unseen", "answers_labelled": len(labels), "answers_matched": 0})
+        for seed in seeds:
+            run = runs.get(seed)
+            if run is None:
+                run = Path(tmp) / f"run{seed}"
+                run_ice(run, args.budget, seed)
+            matched[seed] = join(read_run(run), labels[seed])
+    labelled = {seed: len(rows_) for seed, rows_ in labels.items()}
+    # no match is reported, not an error: the labels stand for the answers they were given on
+    if not any(matched.values()):
+        print("none of the runs' answers is a labelled one (another llama.cpp build or CPU?)")
+        emit_json({"benchmark": "judge_unseen", "answers_labelled": labelled, "answers_matched": 0})
         return
-    p = np.array([a["p_loose"] for a, _ in matched])
-    y = np.array([bool(g["gold_loose"]) for _, g in matched])
-    ok_loose = np.array([a["loose"] == g["gold_loose"] for a, g in matched])
-    ok_strict = np.array([a["strict"] == g["gold_strict"] for a, g in matched])
-    n = len(matched)
-    err, bins = ece(p, y.astype(float), np.ones(n))
-    gap = paired_difference(list(p), list(y.astype(float)))
-    sure = [(a, g) for a, g in matched if g["sure"]]
-    judged = np.array([bool(a["loose"]) for a, _ in matched])
-    found = int((judged & y).sum())
+    samples = {f"seed {seed}": measure(m) for seed, m in matched.items() if m}
+    pooled = [pair for m in matched.values() for pair in m]
+    if len(samples) > 1:
+        samples["pooled"] = measure(pooled)
+    columns = list(samples)
+    table = [rows(f) for f in samples.values()]
+    names = [name for name, _ in table[0]]
+    width = max(map(len, names))
+    print(
+        f"The ICE judge on a model it never saw: SmolLM2-135M-Instruct, "
+        f"{len(pooled)} of {sum(labelled.values())} labelled answers"
+    )
+    print("  " + " " * width + "".join(f"  {c:<24}" for c in columns))
+    for i, name in enumerate(names):
+        print(f"  {name.ljust(width)}" + "".join(f"  {col[i][1]:<24}" for col in table))
     figures: dict[str, Any] = {
         "model": "local:smollm2 (SmolLM2-135M-Instruct, Hugging Face)",
-        "answers_labelled": len(labels),
-        "answers_matched": n,
-        "loose": proportion(int(ok_loose.sum()), n),
-        "strict": proportion(int(ok_strict.sum()), n),
-        "loose_10pct_escalated": round(escalated_accuracy(p, ok_loose, 0.10), 6),
-        "ece": round(err, 4),
-        "ece_bins": [[round(v, 4) for v in b[:3]] + [b[3]] for b in bins],
-        "audited_loose_rate": proportion(int(y.sum()), n),
-        "expected_loose_rate": round(float(p.mean()), 6),
-        "judged_loose_rate": round(float(judged.mean()), 6),
-        # accuracy alone can flatter a judge where contradictions are rare: what it finds, what it raises wrongly,
-        # and the accuracy of a judge that never calls a contradiction
-        "contradictions_found": proportion(found, int(y.sum())),
-        "false_alarms": int((judged & ~y).sum()),
-        "never_contradiction_accuracy": round(float(1 - y.mean()), 6),
-        "expected_minus_audited": gap,
-        "sure_rows_not_accuracy": {
-            "n": len(sure),
-            "loose": round(float(np.mean([a["loose"] == g["gold_loose"] for a, g in sure])), 6)
-            if sure
-            else None,
-        },
+        "answers_labelled": labelled,
+        "answers_matched": len(pooled),
+        "samples": samples,
         "machine": machine_info(),
     }
-    ci = gap["ci95"]
-    assert isinstance(ci, list)
-    lo_gap, hi_gap = float(ci[0]), float(ci[1])
-    print_table(
-        f"The ICE judge on a model it never saw: SmolLM2-135M-Instruct, {n} of {len(labels)} labelled answers",
-        [
-            ("loose accuracy [95%]", f"{ok_loose.mean():.3f} {interval(figures['loose'])}"),
-            ("  a judge that never calls one", figures["never_contradiction_accuracy"]),
-            ("strict accuracy [95%]", f"{ok_strict.mean():.3f} {interval(figures['strict'])}"),
-            (
-                "audited contradictions found [95%]",
-                f"{found} of {int(y.sum())} {interval(figures['contradictions_found'])}",
-            ),
-            ("false alarms", f"{figures['false_alarms']} of {n - int(y.sum())} consistent answers"),
-            ("loose, 10% least certain escalated", figures["loose_10pct_escalated"]),
-            ("ECE (10 bins)", figures["ece"]),
-            ("audited loose rate [95%]", f"{y.mean():.3f} {interval(figures['audited_loose_rate'])}"),
-            ("expected (mean p_loose) / judged", f"{p.mean():.3f} / {figures['judged_loose_rate']:.3f}"),
-            ("expected - audited [95%]", f"{gap['score']:+.3f} [{lo_gap:+.3f}, {hi_gap:+.3f}]"),
-            (
-                "sure rows only (not accuracy)",
-                f"{figures['sure_rows_not_accuracy']['loose']} of n={len(sure)}",
-            ),
-        ],
-    )
-    k = int(y.sum())
     page = {  # the shape docs/hooks.py renders on the docs site (bench/results/*.json)
         "title": "ICE default judge on a model it never saw (SmolLM2-135M-Instruct)",
         "command": "python bench/judge_unseen.py",
         "generated": figures["machine"]["date_utc"][:10],
         "tables": [
             {
-                "title": f"{n} answers (the paper's questions in GPTFuzzer's seed templates), every one audited; 95% intervals",
-                "columns": ["measure", "value"],
-                "rows": [
-                    ["loose accuracy", f"{ok_loose.mean():.3f} {interval(figures['loose'])}"],
-                    [
-                        "a judge that never calls a contradiction",
-                        f"{figures['never_contradiction_accuracy']:.3f}",
-                    ],
-                    ["strict accuracy", f"{ok_strict.mean():.3f} {interval(figures['strict'])}"],
-                    [
-                        "audited contradictions found",
-                        f"{found} of {k} {interval(figures['contradictions_found'])}",
-                    ],
-                    ["false alarms", f"{figures['false_alarms']} of {n - k}"],
-                    ["loose, 10% least certain escalated", f"{figures['loose_10pct_escalated']:.3f}"],
-                    ["ECE (10 bins)", f"{figures['ece']:.3f}"],
-                    ["expected - audited loose rate", f"{gap['score']:+.3f} [{lo_gap:+.3f}, {hi_gap:+.3f}]"],
-                ],
+                "title": f"{len(pooled)} answers (the paper's questions in GPTFuzzer's seed templates), every one audited; 95% intervals",
+                "columns": ["measure", *columns],
+                "rows": [[name, *(col[i][1] for col in table)] for i, name in enumerate(names)],
             }
         ],
         "notes": [
@@ -236,7 +272,7 @@ def main() -> None:
     }
     args.json_out.parent.mkdir(parents=True, exist_ok=True)
     args.json_out.write_text(json.dumps(page, indent=2) + "\n", encoding="utf-8")
-    emit_json({"benchmark": "judge_unseen", **{k: v for k, v in figures.items() if k != "ece_bins"}})
+    emit_json({"benchmark": "judge_unseen", **{k: v for k, v in figures.items() if k != "machine"}})
 
 
 if __name__ == "__main__":
