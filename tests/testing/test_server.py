@@ -4,6 +4,7 @@ that keeps no requests (a benchmark's, in its own process) still counts them."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 
 import aiohttp
@@ -27,6 +28,7 @@ async def _ask(url: str, n: int) -> list[float]:
 def test_a_server_that_keeps_no_requests_still_counts_them() -> None:
     with OpenAIServer(latency_ms=1, keep_requests=False) as server:
         asyncio.run(_ask(server.url, 5))
+        assert server.settle()
         stats = server.stats()
     assert stats["requests"] == 5 and stats["finished"] == 5
     assert server.bodies == [] and server.headers_seen == []
@@ -46,3 +48,17 @@ def test_every_answer_takes_at_least_the_latency() -> None:
         mean = server.stats()["mean_latency_s"]
     assert min(seconds) >= 0.03
     assert 0.03 <= mean <= 0.06  # the mean of the seeded draws, reported with the counts
+
+
+def test_settle_waits_for_the_requests_in_flight() -> None:
+    """`settle` is what a test calls before reading `finished`: it returns once no handler is running."""
+    with OpenAIServer(latency_ms=300) as server:
+        client = threading.Thread(target=lambda: asyncio.run(_ask(server.url, 1)))
+        client.start()
+        deadline = time.monotonic() + 5
+        while server.stats()["requests"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert not server.settle(timeout=0.05)  # the answer is still being delayed
+        assert server.settle()
+        client.join(5)
+        assert server.stats()["finished"] == 1

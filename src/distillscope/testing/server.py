@@ -418,6 +418,19 @@ class OpenAIServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def settle(self, timeout: float = 5.0) -> bool:
+        """Wait until no request is in flight (False if `timeout` passes first). A client has an answer
+        as soon as its bytes are sent, but the handler counts it as finished only after that, so counts
+        read the moment a client's last call returns can be one short."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                if self.inflight == 0:
+                    return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.005)
+
     def stats(self) -> dict[str, Any]:
         with self._lock:
             return {
