@@ -3,16 +3,17 @@
 The default judge is trained on the paper's answers of eight models and on audits of them. Its
 leave-one-model-out figures (`judge_agreement.py`) leave one of those models out but keep the paper's
 setting. Here the model is new: another maker (Hugging Face) and size (135M parameters), run through the CLI
-as a user runs it. It answers the paper's 50 identity questions inside GPTFuzzer's 77 seed templates, in two
-seeded grid samples of 160 (seeds 11 and 12; the pairs seed 12 shares with seed 11 are labelled once, under
-seed 11). Two annotators labelled every answer under ice-gold's rubric; each labelled half of a sample and 10
-of the other half. `bench/data/ice-audit-smollm2*.jsonl` hold their labels and a SHA-256 prefix of each
-answer, no text. Printed per sample and pooled: loose and strict accuracy (Wilson 95%) beside the accuracy of
+as a user runs it. It answers the paper's 50 identity questions inside GPTFuzzer's 77 seed templates, in
+seeded grid samples of 160 (seeds 11, 12 and 13; a pair of template and question drawn by an earlier seed is
+labelled once, under that seed). Seeds 12 and 13 were drawn with the judge frozen: they are the held-out ones.
+Two annotators labelled every answer under ice-gold's rubric; each labelled half of a sample and 10 of the
+other half. `bench/data/ice-audit-smollm2*.jsonl` hold their labels and a SHA-256 prefix of each answer, no
+text. Printed per sample and pooled: loose and strict accuracy (Wilson 95%) beside the accuracy of
 a judge that never calls a contradiction (contradictions are rare here), how many audited contradictions the
 judge found and how many it raised wrongly, ECE, accuracy with the 10% least certain answers escalated to a
 perfect judge, and the expected loose rate (mean p_loose) against the audited one. Each figure has its n.
 
-    python bench/judge_unseen.py [--seed 11 --seed 12] [--run 11=DIR ...] [--budget N]
+    python bench/judge_unseen.py [--seed 12 --seed 13] [--run 11=DIR ...] [--budget N]
 
 Without --run it runs the command below into a temporary directory, once per seed (about 30 minutes each on
 2 cores; `--budget N` generates the first N answers of the same seeded sample). With it, it reads an earlier
@@ -44,7 +45,13 @@ from distillscope.stats.intervals import paired_difference, proportion
 from judge_agreement import ece
 
 DATA = REPO / "bench" / "data"
-LABELS = {11: DATA / "ice-audit-smollm2.jsonl", 12: DATA / "ice-audit-smollm2-seed12.jsonl"}
+LABELS = {
+    11: DATA / "ice-audit-smollm2.jsonl",
+    12: DATA / "ice-audit-smollm2-seed12.jsonl",
+    13: DATA / "ice-audit-smollm2-seed13.jsonl",
+}
+# Drawn with the judge frozen and never used to change it; seed 11's errors were read (round 11).
+HELD_OUT = (12, 13)
 PAPER = SHARED_DATA / "paper-ice-labels.jsonl"
 SEEDS = SHARED_DATA / "gptfuzz" / "GPTFuzzer.csv"
 BUDGET = 160
@@ -233,8 +240,11 @@ def main() -> None:
         return
     samples = {f"seed {seed}": measure(m) for seed, m in matched.items() if m}
     pooled = [pair for m in matched.values() for pair in m]
+    held_out = [pair for seed in HELD_OUT for pair in matched.get(seed, [])]
+    if len([seed for seed in HELD_OUT if matched.get(seed)]) > 1:
+        samples["held out, pooled"] = measure(held_out)
     if len(samples) > 1:
-        samples["pooled"] = measure(pooled)
+        samples["all, pooled"] = measure(pooled)
     columns = list(samples)
     table = [rows(f) for f in samples.values()]
     names = [name for name, _ in table[0]]
@@ -250,6 +260,7 @@ def main() -> None:
         "model": "local:smollm2 (SmolLM2-135M-Instruct, Hugging Face)",
         "answers_labelled": labelled,
         "answers_matched": len(pooled),
+        "held_out_seeds": list(HELD_OUT),
         "samples": samples,
         "machine": machine_info(),
     }

@@ -239,9 +239,11 @@ def test_judge_unseen_smoke(tmp_path: Path) -> None:
         pytest.skip("needs ../shared/data/gptfuzz (the GPTFuzzer seed templates)")
     out = tmp_path / "judge_unseen.json"
     figures = run_bench("judge_unseen.py", "--budget", "3", "--json-out", str(out), timeout=300)
-    assert figures["answers_labelled"] == {"11": 160, "12": 154}
-    assert 0 <= figures["answers_matched"] <= 6
+    assert set(figures["answers_labelled"]) == {"11", "12", "13"}
+    assert 0 <= figures["answers_matched"] <= 9
     if figures["answers_matched"]:
         samples = figures["samples"]
-        assert sum(s["n"] for name, s in samples.items() if name != "pooled") == figures["answers_matched"]
+        assert (
+            sum(s["n"] for name, s in samples.items() if "pooled" not in name) == figures["answers_matched"]
+        )
         assert out.is_file()
