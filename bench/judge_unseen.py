@@ -277,6 +277,7 @@ def main() -> None:
         ],
         "notes": [
             "Nothing of this model was trained on or tuned to: another maker (Hugging Face), another size (135M).",
+            "Seeds 12 and 13 were drawn with the judge frozen and changed nothing: the held-out pool is the figure to quote. Seed 11's errors were read in round 11.",
             "Contradictions are rare here, so accuracy alone flatters the judge: compare it with a judge that never calls one.",
         ],
         "figures": figures,
