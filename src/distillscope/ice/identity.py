@@ -29,8 +29,9 @@ _LATIN = re.compile(r"[A-Za-z0-9]")
 # Runs of Latin letters or digits: a superset of the text's word starts (positions are checked per hit).
 _TOKEN = re.compile(r"[a-z\u00df-\u024f]+|\d+")
 # The same runs in ASCII text, found faster: letters by one translate + split, digits by a regex.
-_ASCII_NON_LETTERS = str.maketrans({chr(c): " " for c in range(128) if not "a" <= chr(c) <= "z"})
+_ASCII_NON_LETTERS = bytes(c if 97 <= c <= 122 else 32 for c in range(256))  # a-z kept, the rest " "
 _DIGITS = re.compile(r"\d+")
+SHORT_TEXT = 200  # characters: `match_names` remembers what it found in texts up to this long
 _LATIN_EXTENDED = re.compile(r"[\u00df-\u024f]")  # the letters of `_TOKEN` beyond ASCII
 # Suffixes people add to an organisation's name that do not change who it is.
 _ORG_SUFFIXES = (
@@ -241,7 +242,9 @@ class IdentityRegistry:
                 by_first.setdefault(first.group(), []).append(name)
         self._by_first = {k: sorted(v, key=len, reverse=True) for k, v in by_first.items()}
         self._first_words = frozenset(self._by_first)
+        self._first_words_ascii = {w.encode(): w for w in self._first_words if w.isascii()}
         self._digit_first_words = tuple(sorted(w for w in self._first_words if w.isdigit()))
+        self._short_texts: dict[str, tuple[tuple[str, tuple[int, int]], ...]] = {}
         # compiled on first use: a run meets a few dozen of the ~150 first words, and compiling
         # them all cost every process start ~30 ms
         self._first_regex: dict[str, re.Pattern[str]] = {}
@@ -316,14 +319,14 @@ class IdentityRegistry:
 
     def _first_words_in(self, low: str) -> frozenset[str]:
         """The registry's first words that are whole runs of letters (or of digits) in `low`."""
-        letters = low
-        if not low.isascii():
-            if _LATIN_EXTENDED.search(low):
-                return self._first_words.intersection(_TOKEN.findall(low))
-            # With no letter of ß-ɏ, the letter runs are the ASCII ones, each other character
-            # ending a run: so every non-ASCII character may become "?" (one C pass, ~5x faster).
-            letters = low.encode("ascii", "replace").decode("ascii")
-        found = self._first_words.intersection(letters.translate(_ASCII_NON_LETTERS).split())
+        if not low.isascii() and _LATIN_EXTENDED.search(low):
+            return self._first_words.intersection(_TOKEN.findall(low))
+        # With no letter of ß-ɏ, the letter runs are the ASCII ones, each other character ending a
+        # run: so every non-ASCII character may become "?", and the runs are found on bytes (each
+        # step one C pass).
+        runs = low.encode("ascii", "replace").translate(_ASCII_NON_LETTERS).split()
+        ascii_words = self._first_words_ascii
+        found = frozenset(ascii_words[w] for w in ascii_words.keys() & runs)
         if any(map(low.__contains__, self._digit_first_words)):
             found = found.union(self._first_words.intersection(_DIGITS.findall(low)))
         return found
@@ -342,7 +345,19 @@ class IdentityRegistry:
     def match_names(self, text: str) -> list[tuple[str, tuple[int, int]]]:
         """Every family or organisation name in `text`: (family id, (start, end)), in text order.
         A Latin name must not touch a letter or digit on its left, nor a letter on its right (a
-        version may follow: "Qwen2.5"); CJK names match anywhere (Chinese has no word edges)."""
+        version may follow: "Qwen2.5"); CJK names match anywhere (Chinese has no word edges).
+        Short texts (a candidate maker's name, a window of an answer) are remembered: the judge asks
+        about the same few again and again (two calls in three)."""
+        if len(text) > SHORT_TEXT:
+            return self._match_names(text)
+        found = self._short_texts.get(text)
+        if found is None:
+            if len(self._short_texts) >= 4096:
+                self._short_texts.clear()
+            found = self._short_texts[text] = tuple(self._match_names(text))
+        return list(found)
+
+    def _match_names(self, text: str) -> list[tuple[str, tuple[int, int]]]:
         low = text.lower()
         if len(low) != len(text):  # a few characters lower-case into two; keep offsets aligned
             low = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)

@@ -24,11 +24,10 @@ judging needs no numpy (an ICE run loads no heavy library).
 from __future__ import annotations
 
 import math
-import operator
 import re
 import zlib
 from dataclasses import dataclass
-from itertools import chain, repeat
+from itertools import chain
 
 from distillscope.ice.judges.signals.reader import RuleReading
 from distillscope.ice.types import Category
@@ -56,8 +55,10 @@ SIGNALS: tuple[str, ...] = (
 STRICT_MENTIONS = SIGNALS.index("strict_mentions")
 PLACEHOLDERS = ("zzownnamezz", "zzstrictvendorzz", "zzothervendorzz")  # by tier 0, 1, 2
 _CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
-# Words (letters and digits, CJK excluded), single CJK characters, single punctuation marks.
-_TOKEN = re.compile(rf"[^\W_{_CJK_CHARS}]+|[{_CJK_CHARS}]|[^\w\s]")
+# Single CJK characters, words (letters and digits, CJK excluded), single punctuation marks. The
+# three start on different characters, so their order changes no token; CJK first is faster on
+# Chinese answers, where nearly every character is one.
+_TOKEN = re.compile(rf"[{_CJK_CHARS}]|[^\W_{_CJK_CHARS}]+|[^\w\s]")
 # `_TOKEN` on lower-cased text whose word characters are all ASCII (an English answer with curly
 # quotes or dashes too), where it finds the same tokens (the CJK classes cannot match), about twice
 # as fast.
@@ -125,23 +126,42 @@ def abstracted(text: str, spans: tuple[tuple[int, int, int], ...]) -> str:
     return "".join(parts)
 
 
-def _hashed(distinct: dict[str, None], bits: int) -> map[int]:
-    """The buckets of distinct tokens, in their order: CRC-32 of each one's UTF-8 modulo 2**bits
-    (each step in C)."""
-    return map(operator.and_, map(zlib.crc32, map(str.encode, distinct)), repeat((1 << bits) - 1))
+class _Buckets(dict[str, int]):
+    """Token -> bucket, each token hashed the first time it is met: answers share most of their
+    words, so a lookup (one C call) mostly replaces encoding and hashing (three). Bounded: emptied
+    when it holds `LIMIT` tokens."""
+
+    LIMIT = 1 << 17
+
+    def __init__(self, bits: int) -> None:
+        super().__init__()
+        self.mask = (1 << bits) - 1
+
+    def __missing__(self, token: str) -> int:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        bucket = self[token] = zlib.crc32(token.encode()) & self.mask
+        return bucket
+
+
+_BY_BITS: dict[int, _Buckets] = {}
+
+
+def _bucket_of(bits: int) -> _Buckets:
+    return _BY_BITS.get(bits) or _BY_BITS.setdefault(bits, _Buckets(bits))
 
 
 def word_buckets(text: str, bits: int) -> tuple[int, ...]:
     """The distinct buckets of the lower-cased text's tokens in order of first sight: a set built
     from them (alone, or after another text's) holds what `buckets` of the text (or of the two
     texts joined) holds, in the same order."""
-    return tuple(dict.fromkeys(_hashed(dict.fromkeys(tokens(text.lower())), bits)))
+    return tuple(dict.fromkeys(map(_bucket_of(bits).__getitem__, tokens(text.lower()))))
 
 
 def buckets(text: str, bits: int) -> tuple[int, ...]:
     """The distinct buckets of the lower-cased text's tokens, in a fixed order for a given text
-    (the set's: each distinct token hashed once, in order of first sight)."""
-    return tuple(set(_hashed(dict.fromkeys(tokens(text.lower())), bits)))
+    (the set's, built in the order of first sight: a repeated bucket adds nothing)."""
+    return tuple(set(map(_bucket_of(bits).__getitem__, tokens(text.lower()))))
 
 
 class FeatureMaker:

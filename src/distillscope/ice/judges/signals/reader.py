@@ -43,7 +43,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from typing import cast
 
 from distillscope.ice.identity import IdentityRegistry
@@ -813,8 +813,10 @@ class RuleReader:
         return view
 
     @staticmethod
+    @lru_cache(maxsize=64)
     def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
-        """Bounds of the sentence around text[start:end] (at most 300 characters either side)."""
+        """Bounds of the sentence around text[start:end] (at most 300 characters either side).
+        Cached: the checks of one answer ask for the same sentence again (two calls in five)."""
         lo = max(0, start - 300)
         left = _last_break(text, lo, start)
         stop = _SENTENCE_BREAK.search(text, end, min(len(text), end + 300))
