@@ -214,6 +214,16 @@ def test_ascii_fast_path_finds_what_the_general_path_finds(registry: IdentityReg
     assert registry.match_names(text) == registry.match_names(text + "。")
 
 
+def test_names_in_a_short_text_are_remembered_but_a_fresh_list(registry: IdentityRegistry) -> None:
+    text = "I am ChatGPT, made by OpenAI"
+    first = registry.match_names(text)
+    assert [f for f, _ in first] == ["openai", "openai"]
+    first.clear()  # a caller changing its list changes nothing remembered
+    assert registry.match_names(text) == registry._match_names(text) != []
+    long = text + " and so on" * 30  # past SHORT_TEXT: read afresh each time, the same names
+    assert registry.match_names(long) == registry._match_names(long)
+
+
 def test_latin_extended_letters_and_case_mapping(registry: IdentityRegistry) -> None:
     # A name glued to a Latin-1 letter is not a word of its own. The Kelvin sign lower-cases to an
     # ASCII "k" (and is a capital), "İ" into two characters: offsets still point into the text.

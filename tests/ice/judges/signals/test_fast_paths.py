@@ -10,11 +10,12 @@ import sys
 import unicodedata
 import zlib
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from distillscope.ice.judges.signals import patterns
-from distillscope.ice.judges.signals.features import _TOKEN, _TOKEN_ASCII, buckets, tokens
+from distillscope.ice.judges.signals import features, patterns
+from distillscope.ice.judges.signals.features import _CJK_CHARS, _TOKEN, _TOKEN_ASCII, buckets, tokens
 from distillscope.ice.judges.signals.patterns import (
     _LAST_SENTENCE_BREAK,
     _PERSONA_DECL,
@@ -96,6 +97,31 @@ def test_buckets_are_the_plain_set_in_the_same_order(text: str) -> None:
     every = [zlib.crc32(t.encode("utf-8")) & ((1 << 14) - 1) for t in tokens]  # with repeats
     plain = tuple(set(every))
     assert buckets(text, 14) == plain
+
+
+# The token pattern as first written (words first); `_TOKEN` tries CJK characters first.
+_WORDS_FIRST = re.compile(rf"[^\W_{_CJK_CHARS}]+|[{_CJK_CHARS}]|[^\w\s]")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([*_PIECES, "模型", "ＡＩ", "ｇｐｔ", "한국어", "カタ", "_", "3.5", "x1", "。"]),
+        max_size=30,
+    ).map("".join)
+)
+def test_cjk_first_tokens_are_the_words_first_tokens(text: str) -> None:
+    low = text.lower()
+    assert _TOKEN.findall(low) == _WORDS_FIRST.findall(low)
+
+
+def test_buckets_stay_right_when_the_token_memo_is_emptied(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "I am ChatGPT, made by OpenAI; 我是一个模型. " * 3 + " ".join(f"w{i}" for i in range(40))
+    plain = tuple(set(zlib.crc32(t.encode("utf-8")) & ((1 << 14) - 1) for t in _TOKEN.findall(text.lower())))
+    monkeypatch.setattr(features._Buckets, "LIMIT", 8)  # emptied many times within this one text
+    features._bucket_of(14).clear()
+    assert buckets(text, 14) == plain
+    assert len(features._bucket_of(14)) <= 8
 
 
 @settings(max_examples=300, deadline=None)
