@@ -233,14 +233,25 @@ def test_judge_paraphrases_smoke() -> None:
 
 @pytest.mark.local_model
 def test_judge_unseen_smoke(tmp_path: Path) -> None:
-    """Three answers of each labelled sample of the embedded model through the CLI, joined to the labelled
-    ones by their hash."""
+    """Three answers of two held-out labelled samples of the embedded model through the CLI, joined to the
+    labelled ones by their hash (two of five samples: each costs ~20 s here)."""
     if not (REPO.parent / "shared" / "data" / "gptfuzz" / "GPTFuzzer.csv").is_file():
         pytest.skip("needs ../shared/data/gptfuzz (the GPTFuzzer seed templates)")
     out = tmp_path / "judge_unseen.json"
-    figures = run_bench("judge_unseen.py", "--budget", "3", "--json-out", str(out), timeout=300)
-    assert set(figures["answers_labelled"]) == {"11", "12", "13", "14", "15"}
-    assert 0 <= figures["answers_matched"] <= 15
+    figures = run_bench(
+        "judge_unseen.py",
+        "--budget",
+        "3",
+        "--seed",
+        "12",
+        "--seed",
+        "15",
+        "--json-out",
+        str(out),
+        timeout=300,
+    )
+    assert set(figures["answers_labelled"]) == {"12", "15"}
+    assert 0 <= figures["answers_matched"] <= 6
     if figures["answers_matched"]:
         samples = figures["samples"]
         assert (
