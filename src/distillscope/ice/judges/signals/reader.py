@@ -276,6 +276,7 @@ class RuleReader:
         """Read one answer. The work is bounded: at most `MAX_MENTIONS` names of other vendors are
         read one by one (an answer that repeats "GPT, Claude, Gemini" for a megabyte is judged by
         its first ones; the scorer still counts them all), each within its own sentence."""
+        RuleReader._sentence.cache_clear()  # it holds this answer's sentences only (answers can be 1 MB)
         view = self._view(target)
         text = visible_text(item.response)
         prompt = self.prompts.read(item.prompt, item.query)
@@ -816,7 +817,8 @@ class RuleReader:
     @lru_cache(maxsize=64)
     def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
         """Bounds of the sentence around text[start:end] (at most 300 characters either side).
-        Cached: the checks of one answer ask for the same sentence again (two calls in five)."""
+        Cached for the answer being read: its checks ask for the same sentence again (two calls in
+        five)."""
         lo = max(0, start - 300)
         left = _last_break(text, lo, start)
         stop = _SENTENCE_BREAK.search(text, end, min(len(text), end + 300))
