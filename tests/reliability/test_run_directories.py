@@ -41,6 +41,16 @@ def read(path: Path) -> dict[str, Any]:
     return dict(json.loads(path.read_text(encoding="utf-8")))
 
 
+def config_fingerprint(out: Path) -> str | None:
+    """The settings fingerprint in out/config.json, or None while there is none: a forced rerun removes the
+    last run's config.json before it writes its own, so a poll can find it gone between two looks."""
+    try:
+        value = read(out / "config.json").get("settings_fingerprint")
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    return str(value) if value is not None else None
+
+
 def probes(tmp_path: Path, n: int = 4) -> Path:
     path = tmp_path / "probes.jsonl"
     path.write_text(
@@ -262,12 +272,7 @@ def test_an_interrupted_forced_rerun_leaves_no_stale_results(tmp_path: Path, ope
         text=True,
     )
     try:
-        wait_for(
-            lambda: (
-                (out / "config.json").exists()
-                and read(out / "config.json").get("settings_fingerprint") != old
-            )
-        )
+        wait_for(lambda: config_fingerprint(out) not in (None, old))
         wait_for(lambda: server.requests >= 4)
         rerun.send_signal(signal.SIGKILL)
         rerun.wait(30)
