@@ -31,8 +31,8 @@ _TOKEN = re.compile(r"[a-z\u00df-\u024f]+|\d+")
 # The same runs in ASCII text, found faster: letters by one translate + split, digits by a regex.
 _ASCII_NON_LETTERS = bytes(c if 97 <= c <= 122 else 32 for c in range(256))  # a-z kept, the rest " "
 _DIGITS = re.compile(r"\d+")
-SHORT_TEXT = 200  # characters: `match_names` remembers what it found in texts up to this long
 _LATIN_EXTENDED = re.compile(r"[\u00df-\u024f]")  # the letters of `_TOKEN` beyond ASCII
+SHORT_TEXT = 200  # characters: `match_names` remembers what it found in texts up to this long
 # Suffixes people add to an organisation's name that do not change who it is.
 _ORG_SUFFIXES = (
     "incorporated", "corporation", "company", "limited", "cloud", "group", "inc", "corp", "ltd", "llc",

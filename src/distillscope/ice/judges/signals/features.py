@@ -148,7 +148,10 @@ _BY_BITS: dict[int, _Buckets] = {}
 
 
 def _bucket_of(bits: int) -> _Buckets:
-    return _BY_BITS.get(bits) or _BY_BITS.setdefault(bits, _Buckets(bits))
+    table = _BY_BITS.get(bits)
+    if table is None:
+        table = _BY_BITS[bits] = _Buckets(bits)
+    return table
 
 
 def word_buckets(text: str, bits: int) -> tuple[int, ...]:
