@@ -19,7 +19,9 @@ audited rows are scored. Reported:
    escalated, ECE and the expected rate against the audited one, each with its n and interval.
 3. Calibration: the reliability diagram (a PNG, path printed) and its expected calibration error
    (ECE, population-weighted, 10 bins); the expected loose rate (mean p_loose) against the audited
-   rate.
+   rate, pooled and per model: each model's whole run, every answer scored by the build without it,
+   against all of its round audits (the error of one run's expected rate, which is what a user reads),
+   with the EM prior-shift estimate beside it (tried, not used).
 4. Risk-coverage: accuracy when the k% least certain answers (k = 0, 2, 5, 10, 15, 20; a share of
    the population) go to a perfect second judge.
 5. In-sample (not accuracy): the shipped weights on the rows they were trained on.
@@ -236,6 +238,73 @@ def plot(bins: list[list[float]], err: float, path: Path) -> bool:
     return True
 
 
+def prior_shift(p: np.ndarray, prior: float, steps: int = 1000) -> float:
+    """The run's rate by EM prior shift (Saerens, Latinne & Decaestecker 2002): each p re-weighted
+    from the calibration population's base rate `prior` to the run's, until the rate they imply is
+    the rate assumed. Reported beside the mean p as a tried alternative, not used by the judge."""
+    z = np.log(np.clip(p, 1e-9, 1 - 1e-9) / np.clip(1 - p, 1e-9, 1))
+    base = np.log(prior / (1 - prior))
+    rate = float(p.mean())
+    for _ in range(steps):
+        r = min(max(rate, 1e-6), 1 - 1e-6)
+        new = float((1 / (1 + np.exp(-(z + np.log(r / (1 - r)) - base)))).mean())
+        if abs(new - rate) < 1e-10:
+            break
+        rate = new
+    return rate
+
+
+def run_rates(
+    lomo: dict[str, dict[int, tuple[float, float]]],
+    labels: list[dict[str, Any]],
+    audit_paths: Sequence[Path],
+    gold_rows: Sequence[Any],
+    pop: dict[str, int],
+    resamples: int,
+    seed: int,
+) -> list[dict[str, Any]]:
+    """Per model, its whole run: the expected loose rate (mean p_loose over every answer, from a build
+    without the model) against the audited rate (every round audit of the model, rounds drawn by its
+    paper labels, weighted by its counts of paper positives and negatives), with the thresholded rate
+    and the EM prior-shift estimate beside them. Under leave-one-model-out every audit of the model is
+    held out, trained-on rounds included: the per-run error of the expected rate on models it never saw."""
+    audited: dict[int, bool] = {}
+    for path in audit_paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                if ROUND_STRATUM.fullmatch(str(row["stratum"])):
+                    audited.setdefault(int(row["line"]), bool(row["gold_loose"]))
+    out = []
+    for model, by_line in sorted(lomo.items()):
+        lines = [line for line in sorted(by_line) if line >= 0 and labels[line]["complete_run"]]
+        pl = np.array([by_line[line][0] for line in lines])
+        paper = {line: "P" if labels[line]["loose"] else "N" for line in lines}
+        rows = [line for line in lines if line in audited]
+        strata = [paper[line] for line in rows]
+        run_pop = {k: sum(v == k for v in paper.values()) for k in set(strata)}
+        if len(run_pop) < 2:
+            continue
+        y = np.array([float(audited[line]) for line in rows])
+        rate = stratified_mean(y, strata, run_pop, resamples, seed)
+        # the base rate the calibration was fitted to: ice-gold's audited rate without this model
+        others = [g for g in gold_rows if g.stratum in pop and labels[g.line]["model"] != model]
+        prior = sum(
+            pop[s] / sum(pop.values()) * float(np.mean([g.gold_loose for g in others if g.stratum == s]))
+            for s in pop
+        )
+        expected = float(pl.mean())
+        out.append(
+            {
+                "model": model, "answers": len(lines), "audited_rows": len(rows),
+                "audited": list(rate), "expected": expected, "thresholded": float(np.mean(pl >= 0.5)),
+                "gap": [expected - rate[0], expected - rate[2], expected - rate[1]],
+                "prior_shift": prior_shift(pl, prior),
+            }
+        )  # fmt: skip
+    return out
+
+
 def judge_speed(labels: list[dict[str, Any]]) -> dict[str, float]:
     registry = IdentityRegistry.builtin()
     judge = RulesJudge(registry)
@@ -291,7 +360,7 @@ def main() -> None:
     t0 = time.perf_counter()
     examples = load_examples(LABELS, audits)
     # the untrained audits' rows keep the paper's labels in training, as in the shipped build
-    lomo = leave_one_model_out(examples, pop, train=load_examples(LABELS, trained))
+    lomo = leave_one_model_out(examples, pop, train=load_examples(LABELS, trained), every_row=True)
     build_s = time.perf_counter() - t0
     p = {line: v for by_line in lomo.values() for line, v in by_line.items()}
     opts = {"resamples": args.resamples, "seed": args.seed}
@@ -407,6 +476,8 @@ def main() -> None:
         coverage.append((k, sent, a.loose.accuracy, a.strict.accuracy))
     unsure_share = float(np.average([shipped.doubt[0] < x < shipped.doubt[1] for x in pl], weights=w))
 
+    rates = run_rates(lomo, gold.labels, audits[1:], gold.rows, pop, **opts)
+
     speed = judge_speed(gold.labels)
 
     # ---------------------------------------------------------------- print
@@ -468,6 +539,23 @@ def main() -> None:
         f"  expected loose rate (mean p_loose) {expected[0]:.3f} [{expected[1]:.3f}, {expected[2]:.3f}], thresholded {thresholded[0]:.3f}, audited {audited[0]:.3f} [{audited[1]:.3f}, {audited[2]:.3f}]; gap {gap[0]:+.3f} [{gap[1]:+.3f}, {gap[2]:+.3f}]"
     )
     print(f"  share of the population in the doubt band {shipped.doubt}: {unsure_share:.3f}")
+    print(
+        "Per model, its whole run (LOMO): the expected loose rate (mean p_loose over every answer) against its audits (every round, weighted by its paper labels)"
+    )
+    print(
+        f"  {'model':24} {'answers':>7} {'audited':>7} {'audited rate [95%]':>22} {'expected':>8} {'expected - audited [95%]':>26} {'thresholded':>11} {'EM prior shift':>14}"
+    )
+    for r in rates:
+        au, gp = r["audited"], r["gap"]
+        print(
+            f"  {r['model']:24} {r['answers']:>7} {r['audited_rows']:>7} {au[0]:>8.3f} [{au[1]:.3f}, {au[2]:.3f}] {r['expected']:>8.3f} {gp[0]:>+10.3f} [{gp[1]:+.3f}, {gp[2]:+.3f}] {r['thresholded']:>11.3f} {r['prior_shift']:>14.3f}"
+        )
+    if rates:
+        gaps = np.array([r["gap"][0] for r in rates])
+        shift = np.array([r["prior_shift"] - r["audited"][0] for r in rates])
+        print(
+            f"  mean |expected - audited| {np.abs(gaps).mean():.3f} (largest {np.abs(gaps).max():.3f}; {int((np.abs(gaps) <= 0.02).sum())} of {len(rates)} models within 0.02); EM prior shift {np.abs(shift).mean():.3f} (not used)"
+        )
     print(
         f"Speed of the shipped judge: {speed['per_cpu_s']:,.0f} answers per CPU-second ({speed['answers']} answers, {speed['cpu_s']} CPU s); LOMO build {build_s:.0f} s"
     )
@@ -568,6 +656,32 @@ def main() -> None:
             "rows": [[round(b[0], 3), round(b[1], 3), round(b[2], 3), b[3]] for b in bins],
         },
         {
+            "title": "Per model, its whole run (LOMO): expected loose rate against its audits",
+            "columns": [
+                "model",
+                "answers",
+                "audited rows",
+                "audited rate",
+                "expected (mean p_loose)",
+                "expected - audited",
+                "thresholded",
+                "EM prior shift (not used)",
+            ],
+            "rows": [
+                [
+                    r["model"],
+                    r["answers"],
+                    r["audited_rows"],
+                    "{:.3f} [{:.3f}, {:.3f}]".format(*r["audited"]),
+                    round(r["expected"], 3),
+                    "{:+.3f} [{:+.3f}, {:+.3f}]".format(*r["gap"]),
+                    round(r["thresholded"], 3),
+                    round(r["prior_shift"], 3),
+                ]
+                for r in rates
+            ],
+        },
+        {
             "title": "Speed of the shipped judge (every row of the paper)",
             "columns": ["answers", "CPU s", "answers per CPU-second"],
             "rows": [[speed["answers"], speed["cpu_s"], speed["per_cpu_s"]]],
@@ -603,6 +717,7 @@ def main() -> None:
             },
             "others": others,
             "held_out": held,
+            "run_rates": rates,
             "coverage": {
                 k: {"loose": lo.value, "strict": st.value, "sent": sent} for k, sent, lo, st in coverage
             },

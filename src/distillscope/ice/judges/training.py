@@ -337,15 +337,17 @@ def leave_one_model_out(
     config: FeatureConfig | None = None,
     *,
     train: Sequence[Example] | None = None,
+    every_row: bool = False,
 ) -> dict[str, dict[int, tuple[float, float]]]:
     """For each model with gold rows: rebuild without any of its rows (labels and gold), then its
-    gold rows' (p_loose, p_strict), by line. `train` (default: `examples`) is what the rebuilds learn
-    from, so an audit can be measured without being trained on."""
+    gold rows' (p_loose, p_strict), by line (`every_row`: every answer of the model, so its whole
+    run's expected rate can be set against its audits). `train` (default: `examples`) is what the
+    rebuilds learn from, so an audit can be measured without being trained on."""
     out: dict[str, dict[int, tuple[float, float]]] = {}
     pool = examples if train is None else train
     for model in sorted({ex.model for ex in examples if ex.gold}):
         fit_on = [ex for ex in pool if ex.model != model]
-        test = [ex for ex in examples if ex.model == model and ex.gold]
+        test = [ex for ex in examples if ex.model == model and (ex.gold or every_row)]
         weights = build(fit_on, strata_pop, config)
         p = probabilities(weights, test)
         out[model] = {ex.line: (float(a), float(b)) for ex, (a, b) in zip(test, p, strict=True)}
