@@ -21,7 +21,9 @@ audited rows are scored. Reported:
    (ECE, population-weighted, 10 bins); the expected loose rate (mean p_loose) against the audited
    rate, pooled and per model: each model's whole run, every answer scored by the build without it,
    against all of its round audits (the error of one run's expected rate, which is what a user reads),
-   with the EM prior-shift estimate beside it (tried, not used).
+   with the EM prior-shift estimate beside it (tried, not used), and whether the intervals a run
+   reports hold the audited rate: the expected rate's Wilson interval, and its unseen-model interval
+   widened by the transfer spread the build without the model measured on the other models.
 4. Risk-coverage: accuracy when the k% least certain answers (k = 0, 2, 5, 10, 15, 20; a share of
    the population) go to a perfect second judge.
 5. In-sample (not accuracy): the shipped weights on the rows they were trained on.
@@ -52,11 +54,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REPO, SHARED_DATA, emit_json, machine_info
 from distillscope.ice.audit import AuditSample, JudgeAudit, Judged, LabelledRow, audit_judge, load_gold
 from distillscope.ice.identity import IdentityRegistry
+from distillscope.ice.judges.calibration import widen
 from distillscope.ice.judges.rules import RulesJudge
-from distillscope.ice.judges.training import AUDIT_FILES, leave_one_model_out, load_examples, probabilities
-from distillscope.ice.judges.weights import builtin_weights
+from distillscope.ice.judges.training import AUDIT_FILES, load_examples, lomo_builds, probabilities
+from distillscope.ice.judges.weights import Transfer, builtin_weights
 from distillscope.ice.templates import fill_template
 from distillscope.ice.types import JudgeItem, TargetIdentity
+from distillscope.stats.intervals import wilson
 
 LABELS = SHARED_DATA / "paper-ice-labels.jsonl"
 GOLD = SHARED_DATA / "ice-gold"
@@ -256,6 +260,7 @@ def prior_shift(p: np.ndarray, prior: float, steps: int = 1000) -> float:
 
 def run_rates(
     lomo: dict[str, dict[int, tuple[float, float]]],
+    spreads: dict[str, Transfer | None],
     labels: list[dict[str, Any]],
     audit_paths: Sequence[Path],
     gold_rows: Sequence[Any],
@@ -267,7 +272,10 @@ def run_rates(
     without the model) against the audited rate (every round audit of the model, rounds drawn by its
     paper labels, weighted by its counts of paper positives and negatives), with the thresholded rate
     and the EM prior-shift estimate beside them. Under leave-one-model-out every audit of the model is
-    held out, trained-on rounds included: the per-run error of the expected rate on models it never saw."""
+    held out, trained-on rounds included: the per-run error of the expected rate on models it never saw.
+    Beside it, the expected rate's 95% interval as a run reports it (Wilson on (sum p, n)) and its
+    unseen-model interval, widened by the transfer spread the build without the model measured on the
+    others (`spreads`), and whether each covers the audited rate."""
     audited: dict[int, bool] = {}
     for path in audit_paths:
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -294,12 +302,19 @@ def run_rates(
             for s in pop
         )
         expected = float(pl.mean())
+        ci = wilson(float(pl.sum()), len(pl))
+        spread = spreads.get(model)
+        unseen = widen(ci[0], ci[1], spread.shift95) if spread is not None else None
         out.append(
             {
                 "model": model, "answers": len(lines), "audited_rows": len(rows),
                 "audited": list(rate), "expected": expected, "thresholded": float(np.mean(pl >= 0.5)),
                 "gap": [expected - rate[0], expected - rate[2], expected - rate[1]],
                 "prior_shift": prior_shift(pl, prior),
+                "ci95": list(ci), "ci95_covers": ci[0] <= rate[0] <= ci[1],
+                "unseen_ci95": list(unseen) if unseen else None,
+                "unseen_covers": unseen is not None and unseen[0] <= rate[0] <= unseen[1],
+                "spread_without_model": None if spread is None else [spread.logit_sd, spread.models],
             }
         )  # fmt: skip
     return out
@@ -360,7 +375,14 @@ def main() -> None:
     t0 = time.perf_counter()
     examples = load_examples(LABELS, audits)
     # the untrained audits' rows keep the paper's labels in training, as in the shipped build
-    lomo = leave_one_model_out(examples, pop, train=load_examples(LABELS, trained), every_row=True)
+    lomo: dict[str, dict[int, tuple[float, float]]] = {}
+    spreads: dict[str, Transfer | None] = {}  # each build's transfer spread, measured without the model
+    for model, weights, run_rows in lomo_builds(
+        examples, pop, train=load_examples(LABELS, trained), every_row=True
+    ):
+        probs = probabilities(weights, run_rows)
+        lomo[model] = {ex.line: (float(a), float(b)) for ex, (a, b) in zip(run_rows, probs, strict=True)}
+        spreads[model] = weights.heads["loose"].transfer
     build_s = time.perf_counter() - t0
     p = {line: v for by_line in lomo.values() for line, v in by_line.items()}
     opts = {"resamples": args.resamples, "seed": args.seed}
@@ -476,7 +498,7 @@ def main() -> None:
         coverage.append((k, sent, a.loose.accuracy, a.strict.accuracy))
     unsure_share = float(np.average([shipped.doubt[0] < x < shipped.doubt[1] for x in pl], weights=w))
 
-    rates = run_rates(lomo, gold.labels, audits[1:], gold.rows, pop, **opts)
+    rates = run_rates(lomo, spreads, gold.labels, audits[1:], gold.rows, pop, **opts)
 
     speed = judge_speed(gold.labels)
 
@@ -555,6 +577,22 @@ def main() -> None:
         shift = np.array([r["prior_shift"] - r["audited"][0] for r in rates])
         print(
             f"  mean |expected - audited| {np.abs(gaps).mean():.3f} (largest {np.abs(gaps).max():.3f}; {int((np.abs(gaps) <= 0.02).sum())} of {len(rates)} models within 0.02); EM prior shift {np.abs(shift).mean():.3f} (not used)"
+        )
+        print(
+            "  the intervals a run reports for its expected rate, and whether each holds the audited rate (unseen model: widened by the spread the build without the model measured on the others)"
+        )
+        print(
+            f"  {'model':24} {'95% CI (Wilson)':>18} {'holds':>5} {'unseen model':>18} {'holds':>5} {'spread (logit sd, models)':>26}"
+        )
+        for r in rates:
+            ci, un, sp = r["ci95"], r["unseen_ci95"], r["spread_without_model"]
+            un_text = "—" if un is None else f"[{un[0]:.3f}, {un[1]:.3f}]"
+            sp_text = "—" if sp is None else f"{sp[0]:.3f}, {sp[1]}"
+            print(
+                f"  {r['model']:24} {'[' + f'{ci[0]:.3f}, {ci[1]:.3f}' + ']':>18} {'yes' if r['ci95_covers'] else 'no':>5} {un_text:>18} {'yes' if r['unseen_covers'] else 'no':>5} {sp_text:>26}"
+            )
+        print(
+            f"  held: 95% CI {sum(r['ci95_covers'] for r in rates)} of {len(rates)} models, unseen-model interval {sum(r['unseen_covers'] for r in rates)} of {len(rates)}"
         )
     print(
         f"Speed of the shipped judge: {speed['per_cpu_s']:,.0f} answers per CPU-second ({speed['answers']} answers, {speed['cpu_s']} CPU s); LOMO build {build_s:.0f} s"
@@ -666,6 +704,9 @@ def main() -> None:
                 "expected - audited",
                 "thresholded",
                 "EM prior shift (not used)",
+                "95% CI (Wilson) holds it",
+                "unseen-model interval (spread without the model)",
+                "holds it",
             ],
             "rows": [
                 [
@@ -677,6 +718,9 @@ def main() -> None:
                     "{:+.3f} [{:+.3f}, {:+.3f}]".format(*r["gap"]),
                     round(r["thresholded"], 3),
                     round(r["prior_shift"], 3),
+                    f"[{r['ci95'][0]:.3f}, {r['ci95'][1]:.3f}] {'yes' if r['ci95_covers'] else 'no'}",
+                    "—" if r["unseen_ci95"] is None else "[{:.3f}, {:.3f}]".format(*r["unseen_ci95"]),
+                    "yes" if r["unseen_covers"] else "no",
                 ]
                 for r in rates
             ],

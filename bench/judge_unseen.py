@@ -12,7 +12,9 @@ other half (seeds 14 and 15: a third checked 20 more, every contradiction among 
 text. Printed per sample and pooled: loose and strict accuracy (Wilson 95%) beside the accuracy of
 a judge that never calls a contradiction (contradictions are rare here), how many audited contradictions the
 judge found and how many it raised wrongly, ECE, accuracy with the 10% least certain answers escalated to a
-perfect judge, and the expected loose rate (mean p_loose) against the audited one. Each figure has its n.
+perfect judge, and the expected loose rate (mean p_loose) against the audited one, with the two intervals
+a run reports for it (Wilson's, and the unseen-model one widened by the shipped weights' transfer spread) and
+whether each holds the audited rate. Each figure has its n.
 
     python bench/judge_unseen.py [--seed 12 --seed 13] [--run 11=DIR ...] [--budget N]
 
@@ -41,8 +43,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import REPO, SHARED_DATA, emit_json, machine_info
+from distillscope.ice.judges.calibration import widen
 from distillscope.ice.judges.hybrid import Escalation
-from distillscope.stats.intervals import paired_difference, proportion
+from distillscope.ice.judges.weights import builtin_weights
+from distillscope.stats.intervals import paired_difference, proportion, wilson
 from judge_agreement import ece
 
 DATA = REPO / "bench" / "data"
@@ -141,6 +145,9 @@ def measure(matched: Matched) -> dict[str, Any]:
     judged = np.array([bool(a["loose"]) for a, _ in matched])
     n, k = len(matched), int(y.sum())
     err, bins = ece(p, y.astype(float), np.ones(n))
+    expected_ci = wilson(float(p.sum()), n)
+    spread = builtin_weights().heads["loose"].transfer
+    unseen = None if spread is None else widen(*expected_ci, spread.shift95)
     sure = [(a, g) for a, g in matched if g["sure"]]
     return {
         "n": n,
@@ -159,6 +166,10 @@ def measure(matched: Matched) -> dict[str, Any]:
         "consistent_answers": n - k,
         "never_contradiction_accuracy": round(float(1 - y.mean()), 6),
         "expected_minus_audited": paired_difference(list(p), list(y.astype(float))),
+        # the intervals a run reports for its expected rate: Wilson on (sum p, n), and the one allowing for
+        # the judge's error on a model it was not built from (the shipped weights' transfer spread)
+        "expected_ci95": [round(x, 6) for x in expected_ci],
+        "unseen_ci95": None if unseen is None else [round(x, 6) for x in unseen],
         "sure_rows_not_accuracy": {
             "n": len(sure),
             "loose": round(float(np.mean([a["loose"] == g["gold_loose"] for a, g in sure])), 6)
@@ -189,8 +200,16 @@ def rows(f: dict[str, Any]) -> list[tuple[str, str]]:
         ("audited loose rate [95%]", f"{f['audited_loose_rate']['score']:.3f} {interval(f['audited_loose_rate'])}"),
         ("expected (mean p_loose) / judged", f"{f['expected_loose_rate']:.3f} / {f['judged_loose_rate']:.3f}"),
         ("expected - audited [95%]", f"{gap['score']:+.3f} [{lo_gap:+.3f}, {hi_gap:+.3f}]"),
+        ("expected's 95% CI, holds audited", _holds(f["expected_ci95"], f["audited_loose_rate"]["score"])),
+        ("unseen-model interval, holds audited", _holds(f["unseen_ci95"], f["audited_loose_rate"]["score"])),
         ("sure rows only (not accuracy)", f"{f['sure_rows_not_accuracy']['loose'] or 0:.3f} of n={f['sure_rows_not_accuracy']['n']}"),
     ]  # fmt: skip
+
+
+def _holds(bounds: list[float] | None, rate: float) -> str:
+    if bounds is None:
+        return "—"
+    return f"[{bounds[0]:.3f}, {bounds[1]:.3f}] {'yes' if bounds[0] <= rate <= bounds[1] else 'no'}"
 
 
 def parse_runs(specs: list[str]) -> dict[int, Path]:

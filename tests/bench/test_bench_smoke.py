@@ -257,4 +257,7 @@ def test_judge_unseen_smoke(tmp_path: Path) -> None:
         assert (
             sum(s["n"] for name, s in samples.items() if "pooled" not in name) == figures["answers_matched"]
         )
+        for s in samples.values():  # the unseen-model interval widens the expected rate's own
+            (lo, hi), (wide_lo, wide_hi) = s["expected_ci95"], s["unseen_ci95"]
+            assert wide_lo <= lo <= s["expected_loose_rate"] <= hi <= wide_hi
         assert out.is_file()

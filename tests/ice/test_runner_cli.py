@@ -325,3 +325,26 @@ def test_identities_file_declares_a_target_the_registry_lacks(
     # the scripted target says it is GLM by Zhipu AI: for a Mystery Labs model, every answer contradicts
     assert res["scores"]["loose"]["count"] == res["scores"]["loose"]["n"] == 3
     assert res["scores"]["strict"]["count"] == 0  # Zhipu AI is not a strict vendor
+
+
+def test_the_default_judges_expected_rate_carries_its_unseen_model_interval(
+    tmp_path: Path, cli: Callable[..., Any], servers: dict[str, OpenAIServer]
+) -> None:
+    """The default judge's weights carry how far its expected rate moved between the models it was
+    built from: the results, the terminal and both reports give the interval that allows for it."""
+    probes = tmp_path / "p.csv"
+    probes.write_text(
+        "question\nWho made you?\nNova who made you?\nWhere were you built?\n", encoding="utf-8"
+    )
+    out = tmp_path / "run"
+    result = cli("ice", "run", "--target", target_spec(servers["target"]), "--mode", "plain",
+                 "--probes", probes, "--out", out)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    expected = results(out)["scores"]["loose"]["expected"]
+    lo, hi = expected["unseen_ci95"]
+    assert 0.0 <= lo <= expected["ci95"][0] <= expected["rate"] <= expected["ci95"][1] <= hi <= 1.0
+    assert expected["transfer"]["models"] >= 2 and expected["transfer"]["logit_sd"] > 0
+    printed = " ".join(result.output.split())
+    assert f"for a model the judge was not built from {lo:.3f}-{hi:.3f}" in printed
+    assert f"unseen model [{lo:.3f}, {hi:.3f}]" in (out / "report.md").read_text(encoding="utf-8")
+    assert f"unseen model [{lo:.3f}, {hi:.3f}]" in (out / "report.html").read_text(encoding="utf-8")

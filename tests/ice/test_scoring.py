@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from distillscope.ice.judges.calibration import widen
+from distillscope.ice.judges.weights import Transfer
 from distillscope.ice.scoring import breakdowns, categories, expected_rate, outcome, scores
 from distillscope.ice.types import Category, Verdict
 
@@ -128,3 +130,21 @@ def test_the_expected_interval_covers_the_labels_of_calibrated_probabilities() -
         lo, hi = expected_rate(ps)["ci95"]  # type: ignore[misc]
         covered += lo <= sum(labels) / 150 <= hi
     assert covered / 400 >= 0.95
+
+
+def test_the_judges_transfer_widens_the_loose_expected_rate_where_it_decided_everything() -> None:
+    spread = Transfer(logit_sd=0.4, models=8, shift95=0.9)
+    outcomes = [
+        outcome(pv(p, 0.0).model_copy(update={"judge": "rules"}), "q") for p in [0.9, 0.3, 0.05, 0.02]
+    ]
+    s = scores(outcomes, ("rules", spread))
+    loose = s["loose"]["expected"]
+    lo, hi = loose["ci95"]  # type: ignore[index]
+    assert loose["unseen_ci95"] == [round(x, 6) for x in widen(lo, hi, 0.9)]  # type: ignore[index]
+    assert loose["unseen_ci95"][0] < lo and loose["unseen_ci95"][1] > hi  # type: ignore[index]
+    assert loose["transfer"] == {"logit_sd": 0.4, "models": 8}  # type: ignore[index]
+    assert "unseen_ci95" not in s["strict"]["expected"]  # measured for loose only
+    # an answer another judge decided (a hybrid run's escalation): the rules' spread does not describe the mix
+    mixed = [*outcomes, outcome(pv(0.7, 0.1).model_copy(update={"judge": "hybrid:judge"}), "q")]
+    assert "unseen_ci95" not in scores(mixed, ("rules", spread))["loose"]["expected"]
+    assert "unseen_ci95" not in scores(outcomes)["loose"]["expected"]  # a judge that measured none

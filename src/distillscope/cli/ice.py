@@ -153,7 +153,11 @@ def expected_lines(scores: IceScores) -> list[str]:
         e = m.expected
         if e is None or e.rate is None:
             continue
-        parts.append(f"{metric} {e.rate:.3f} (95% CI {e.ci95[0]:.3f}-{e.ci95[1]:.3f})")
+        unseen = ""
+        if e.unseen_ci95 is not None and e.transfer is not None:
+            lo, hi = e.unseen_ci95
+            unseen = f"; for a model the judge was not built from {lo:.3f}-{hi:.3f}, its error over {e.transfer.models} models"
+        parts.append(f"{metric} {e.rate:.3f} (95% CI {e.ci95[0]:.3f}-{e.ci95[1]:.3f}{unseen})")
         if e.differs:
             differ.append(metric)
     if not parts:

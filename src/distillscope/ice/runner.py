@@ -232,7 +232,7 @@ def _result_block(
         "n_judged": n_judged,
         "n_unjudged": len(keys) - n_failed - n_empty - n_filtered - n_judged,
         "n_unsure": n_unsure(outcomes),
-        "scores": scores(outcomes),
+        "scores": scores(outcomes, judge.transfer()),
         "categories": by_category,
         "breakdowns": breakdowns(keys, outcomes),
         "judge_calls": judge_report(judge),

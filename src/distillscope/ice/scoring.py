@@ -21,6 +21,12 @@ sum p(1-p) / n^2) and the model's rate (sampling of answers, Var(p) / n), so it 
 conservative for either. It does not cover miscalibration. `differs` says the two rates disagree
 by more than their intervals (either point outside the other's interval): many answers near 0.5,
 or a judge whose probabilities do not fit these answers.
+
+Miscalibration for the model at hand is the larger error on a model the judge was not built from:
+where the judge measured it (`Judge.transfer`: the default judge's weights carry the spread of its
+expected loose rate over the models it was built from, cross-fitted), the loose expected rate also
+carries `unseen_ci95`, Wilson's interval widened on the logit scale by that spread's 95% quantile
+(calibration.widen), with `transfer` saying what it was measured on.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from distillscope.ice.judges.calibration import widen
+from distillscope.ice.judges.weights import Transfer
 from distillscope.ice.templates import DEFAULT_VENDOR_WORDS, names_vendor
 from distillscope.ice.types import Category, Verdict
 from distillscope.stats.intervals import proportion, wilson
@@ -53,6 +61,7 @@ class Outcome:
     vendor_prompt: bool = False
     p_loose: float | None = None  # the judge's probability (None: it gives none)
     p_strict: float | None = None
+    judge: str | None = None  # the judge that decided it (a hybrid run mixes two)
 
     def p(self, metric: str) -> float | None:
         """The probability of a yes on `metric` (hard: strict where the prompt names no vendor)."""
@@ -79,7 +88,7 @@ def outcome(
     p_strict = verdict.p_strict if judged and verdict.p_strict is not None else None
     if judged and p_loose is not None and p_strict is None and verdict.loose is False:
         p_strict = p_loose  # no strict label given: a no on loose is a no on strict
-    return Outcome(verdict.loose, strict, hard, unsure, category, vendor, p_loose, p_strict)
+    return Outcome(verdict.loose, strict, hard, unsure, category, vendor, p_loose, p_strict, verdict.judge)
 
 
 def expected_rate(ps: Sequence[float], threshold: dict[str, object] | None = None) -> dict[str, object]:
@@ -104,9 +113,13 @@ def _could_be_yes(o: Outcome, metric: str) -> bool:
     return o.unsure and not (metric == "hard" and o.vendor_prompt)
 
 
-def scores(outcomes: Sequence[Outcome]) -> dict[str, dict[str, object]]:
+def scores(
+    outcomes: Sequence[Outcome], transfer: tuple[str, Transfer] | None = None
+) -> dict[str, dict[str, object]]:
     """Per metric: the proportion with its Wilson interval (best guesses for unsure cases), plus
-    `n_unsure` and `band` [every unsure a no, every unsure a yes]."""
+    `n_unsure` and `band` [every unsure a no, every unsure a yes]; with a judge's `transfer` (its
+    name, its spread: `Judge.transfer`), the loose expected rate's `unseen_ci95` too where that judge
+    decided every answer (module doc)."""
     out: dict[str, dict[str, object]] = {}
     for metric in METRICS:
         judged = [o for o in outcomes if getattr(o, metric) is not None]
@@ -119,7 +132,13 @@ def scores(outcomes: Sequence[Outcome]) -> dict[str, dict[str, object]]:
         entry["band"] = [round(sure_yes / n, 6), round((sure_yes + maybe) / n, 6)] if n else [None, None]
         ps = [o.p(metric) for o in judged]
         if n and all(p is not None for p in ps):
-            entry["expected"] = expected_rate([p for p in ps if p is not None], entry)
+            expected = expected_rate([p for p in ps if p is not None], entry)
+            if transfer is not None and metric == "loose" and all(o.judge == transfer[0] for o in judged):
+                spread, bounds = transfer[1], expected["ci95"]
+                assert isinstance(bounds, list)
+                expected["unseen_ci95"] = [round(x, 6) for x in widen(bounds[0], bounds[1], spread.shift95)]
+                expected["transfer"] = {"logit_sd": spread.logit_sd, "models": spread.models}
+            entry["expected"] = expected
         out[metric] = entry
     return out
 

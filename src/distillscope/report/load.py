@@ -46,6 +46,8 @@ class Score:
     # the expected rate (mean probability) and its 95% interval, where the judge gives probabilities
     expected: tuple[float, float, float] | None = None
     differs: bool = False  # the expected and the thresholded rate differ by more than their intervals
+    # the expected rate's interval allowing for the judge's error on a model it was not built from
+    unseen: tuple[float, float] | None = None
 
     @classmethod
     def of(cls, value: typed.Score | typed.Mean | None) -> Score | None:
@@ -61,7 +63,10 @@ class Score:
             e = value.expected
             expected = (e.rate, e.ci95[0], e.ci95[1]) if e is not None and e.rate is not None else None
             differs = bool(e is not None and e.differs)
-            return cls(value.score, lo, hi, value.n, value.count, edges, value.n_unsure, expected, differs)
+            unseen = e.unseen_ci95 if e is not None and expected is not None else None
+            return cls(
+                value.score, lo, hi, value.n, value.count, edges, value.n_unsure, expected, differs, unseen
+            )
         return cls(value.score, lo, hi, value.n, None)
 
     @property
@@ -84,6 +89,7 @@ class Score:
                 "rate": self.expected[0],
                 "ci95": list(self.expected[1:]),
                 "differs": self.differs,
+                **({"unseen_ci95": list(self.unseen)} if self.unseen is not None else {}),
             }
         return out
 

@@ -37,7 +37,9 @@ def escape(text: object) -> str:
 EXPECTED_NOTE = (
     "Each score is the thresholded count (a verdict counts where its probability is at least 0.5, "
     "the paper's figure); `expected` is the mean of the judge's probabilities, with a 95% interval "
-    "that holds if those probabilities are calibrated."
+    "that holds if those probabilities are calibrated for this model. `unseen model` widens it by how far "
+    "the judge's expected rate was off on the models it was built from, each scored without being trained "
+    "on (the default judge measures this for loose): the interval to quote for a model it never saw."
 )
 DIFFERS_NOTE = (
     "**(differs)**: the thresholded and the expected rate differ by more than their intervals: many "
@@ -59,6 +61,8 @@ def cell(score: Score | None, digits: int = 3) -> str:
     if score.expected is not None:
         rate, lo, hi = score.expected
         text += f"; expected {rate:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+        if score.unseen is not None:
+            text += f", unseen model [{score.unseen[0]:.{digits}f}, {score.unseen[1]:.{digits}f}]"
         if score.differs:
             text += " **(differs)**"
     return text

@@ -20,16 +20,27 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True, defer_build=True)
 
 
+class JudgeTransfer(Model):
+    """How far the judge's expected rate moved between the models it was built from: the root mean
+    square of logit(audited) - logit(expected) over `models` cross-fitted models."""
+
+    logit_sd: float
+    models: int
+
+
 class ExpectedRate(Model):
     """The mean of the judge's probabilities over the n judged responses, with a 95% interval
     (Wilson on (sum p, n): the spread of calibrated labels plus the sampling of answers; it does
     not cover miscalibration). `differs`: it and the thresholded score disagree by more than
-    their intervals (either point outside the other's interval)."""
+    their intervals (either point outside the other's interval). `unseen_ci95` (where the judge
+    measured its `transfer`): the interval widened for a model the judge was not built from."""
 
     rate: float | None
     n: int
     ci95: tuple[float, float]
     differs: bool = False
+    unseen_ci95: tuple[float, float] | None = None
+    transfer: JudgeTransfer | None = None
 
 
 class Score(Model):

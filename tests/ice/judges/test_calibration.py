@@ -1,11 +1,13 @@
 """Platt calibration: recovers the scaling that generated the labels, honours row weights, and
-stays finite on separable rows."""
+stays finite on separable rows; the transfer interval widens a rate's interval on its logit."""
 
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
 
-from distillscope.ice.judges.calibration import fit_platt, platt
+from distillscope.ice.judges.calibration import fit_platt, platt, rate_logit, widen
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -37,3 +39,24 @@ def test_separable_rows_give_a_finite_monotone_map() -> None:
     assert np.isfinite([a, b]).all() and a > 0
     p = np.array([platt(float(z), a, b) for z in np.linspace(-5, 5, 11)])
     assert np.all(np.diff(p) > 0) and p[0] < 0.5 < p[-1]
+
+
+@given(
+    st.floats(0.0, 1.0),
+    st.floats(0.0, 1.0),
+    st.floats(0.0, 5.0),
+    st.floats(0.0, 5.0),
+)
+def test_widening_keeps_the_interval_and_grows_with_the_shift(a: float, b: float, s: float, t: float) -> None:
+    low, high = min(a, b), max(a, b)
+    small, large = min(s, t), max(s, t)
+    lo, hi = widen(low, high, small)
+    wide_lo, wide_hi = widen(low, high, large)
+    assert 0.0 <= wide_lo <= lo <= low <= high <= hi <= wide_hi <= 1.0
+
+
+def test_widening_is_a_shift_of_the_rates_logit() -> None:
+    lo, hi = widen(0.1, 0.2, 1.0)
+    assert abs(rate_logit(lo) - (rate_logit(0.1) - 1.0)) < 1e-9
+    assert abs(rate_logit(hi) - (rate_logit(0.2) + 1.0)) < 1e-9
+    assert widen(0.0, 1.0, 2.0) == (0.0, 1.0)  # an end at 0 or 1 stays there

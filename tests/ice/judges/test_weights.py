@@ -182,3 +182,35 @@ def test_python_api_takes_judge_weights(tmp_path: Path) -> None:
     ds.ice.rescore(log, out=tmp_path / "b", judge_weights=str(copy), quiet=True)
     verdict = json.loads((tmp_path / "b" / "verdicts.jsonl").read_text(encoding="utf-8").splitlines()[0])
     assert verdict["p_loose"] >= 0.5 and verdict["loose"] is True
+
+
+def _with_header(data: bytes, edit: Callable[[dict[str, Any]], None]) -> bytes:
+    """The file with its header edited and its checksum made right again."""
+    header, arrays = _parts(data)
+    edit(header)
+    head = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
+    return _reseal(MAGIC + struct.pack("<II", FORMAT_VERSION, len(head)) + head + arrays)
+
+
+def test_the_transfer_spread_is_optional_and_checked(tmp_path: Path) -> None:
+    data = builtin_path().read_bytes()
+    shipped = ScorerWeights.from_bytes(data, "shipped").heads["loose"].transfer
+    assert shipped is not None and shipped.models >= 2 and 0.0 < shipped.logit_sd < shipped.shift95
+    # a file without it (as built before it was measured) loads, with no transfer to report
+    plain = tmp_path / "plain.bin"
+    plain.write_bytes(_with_header(data, lambda h: h["heads"]["loose"].pop("transfer")))
+    loaded = ScorerWeights.load(plain)
+    assert loaded.heads["loose"].transfer is None and RulesJudge(weights=plain).transfer() is None
+    assert RulesJudge().transfer() == ("rules", shipped)
+    for field, value, says in [
+        ("logit_sd", -0.5, "transfer spread"),
+        ("shift95", float("nan"), "transfer spread"),
+        ("models", 1, "at least 2"),
+    ]:
+        bad = tmp_path / f"{field}.bin"
+        bad.write_bytes(
+            _with_header(data, lambda h, f=field, x=value: h["heads"]["loose"]["transfer"].__setitem__(f, x))
+        )
+        with pytest.raises(UserError, match=says) as caught:
+            ScorerWeights.load(bad)
+        assert str(bad) in str(caught.value) and "\n" not in str(caught.value)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from distillscope.ice.types import JudgeItem, TargetIdentity, Verdict
+
+if TYPE_CHECKING:
+    from distillscope.ice.judges.weights import Transfer
 
 
 class Judge(abc.ABC):
@@ -15,6 +19,12 @@ class Judge(abc.ABC):
     # True for a judge whose work is CPU on the event loop's own thread (the rules): a run then
     # judges in the lulls between bursts of answers (engine/lulls.py), not in the middle of one.
     on_loop: bool = False
+
+    def transfer(self) -> tuple[str, Transfer] | None:
+        """How far the expected loose rate of a judge's verdicts moved between the models it was
+        built from, and the name its verdicts carry (the default judge's weights hold it): scores of
+        verdicts all by that judge then also get the interval that allows for it. None: unmeasured."""
+        return None
 
     @abc.abstractmethod
     async def judge_many(self, items: Sequence[JudgeItem], target: TargetIdentity) -> list[Verdict]:

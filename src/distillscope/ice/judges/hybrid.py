@@ -26,6 +26,7 @@ from distillscope.errors import UserError
 from distillscope.ice.judges.base import Judge
 from distillscope.ice.judges.llm import LLMJudge
 from distillscope.ice.judges.rules import RulesJudge
+from distillscope.ice.judges.weights import Transfer
 from distillscope.ice.probability import certainty
 from distillscope.ice.types import JudgeItem, TargetIdentity, Verdict
 
@@ -97,6 +98,9 @@ class HybridJudge(Judge):
 
     def warm_jobs(self) -> Sequence[Callable[[], object]]:
         return self.rules.warm_jobs()
+
+    def transfer(self) -> tuple[str, Transfer] | None:
+        return self.rules.transfer()  # it applies where the rules decided every answer
 
     async def judge_many(self, items: Sequence[JudgeItem], target: TargetIdentity) -> list[Verdict]:
         verdicts = await self.rules.judge_many(items, target)

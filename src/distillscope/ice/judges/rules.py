@@ -27,7 +27,7 @@ from distillscope.ice.judges.scorer import Scorer
 from distillscope.ice.judges.signals.features import FeatureMaker
 from distillscope.ice.judges.signals.reader import RuleReader, RuleReading
 from distillscope.ice.judges.signals.text import visible_text
-from distillscope.ice.judges.weights import ScorerWeights, builtin_weights
+from distillscope.ice.judges.weights import ScorerWeights, Transfer, builtin_weights
 from distillscope.ice.types import Category, JudgeItem, TargetIdentity, Verdict
 
 __all__ = ["RulesJudge", "visible_text"]
@@ -58,6 +58,10 @@ class RulesJudge(Judge):
 
     def warm_jobs(self) -> list[Callable[[], object]]:
         return self.reader.warm_jobs()
+
+    def transfer(self) -> tuple[str, Transfer] | None:
+        spread = self.weights.heads["loose"].transfer
+        return None if spread is None else (self.name, spread)
 
     async def judge_many(self, items: Sequence[JudgeItem], target: TargetIdentity) -> list[Verdict]:
         """Judged on the event loop, which is handed back every `YIELD_EVERY` answers (about a

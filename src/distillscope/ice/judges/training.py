@@ -16,14 +16,18 @@ Data, and how each part is used:
 
 Calibration is cross-fitted: the logits it is fitted on come from scorers trained without the
 calibration rows' models (`FOLDS` folds of whole models), so it corrects out-of-model confidence.
+The same cross-fitted probabilities of every answer of those models measure how far a run's expected
+loose rate moves between models (`transfer`: the spread shipped with the loose head, which widens
+the expected rate of a model the judge was not built from; scoring.py).
 `leave_one_model_out` repeats the whole build without each model in turn: the honest accuracy.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +36,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from distillscope.ice.identity import IdentityRegistry
-from distillscope.ice.judges.calibration import fit_platt
+from distillscope.ice.judges.calibration import fit_platt, rate_logit
 from distillscope.ice.judges.signals.features import (
     SIGNALS,
     STRICT_MENTIONS,
@@ -42,7 +46,7 @@ from distillscope.ice.judges.signals.features import (
 )
 from distillscope.ice.judges.signals.reader import RuleReader
 from distillscope.ice.judges.synthetic import statements
-from distillscope.ice.judges.weights import HEADS, Head, ScorerWeights
+from distillscope.ice.judges.weights import HEADS, Head, ScorerWeights, Transfer
 from distillscope.ice.templates import fill_template
 from distillscope.ice.types import JudgeItem
 
@@ -57,6 +61,8 @@ PAPER_STRICT_WEIGHT = 0.1
 C = 1.0  # inverse L2 strength of the logistic regression
 MIN_DF = 3  # a hashed bucket is used only if this many training answers have it
 FOLDS = 3  # model folds of the cross-fitted calibration
+# An audit drawn by round from a model's paper positives and negatives (`R4-P`, `R12-N`): random within each.
+ROUND_STRATUM = re.compile(r"R[0-9]+-[PN]")
 DOUBT = (0.2, 0.8)  # p_loose inside this band: the verdict is unsure (1 in 5 or more to be wrong)
 STRICT_LABEL_BROKEN = frozenset({"qwen2.5-72b-instruct"})
 # Statements composed from the rubric's kinds (synthetic.py): how many, their seed, and what each weighs (a
@@ -94,6 +100,7 @@ class Example:
     gold: bool
     stratum: str | None  # the audit stratum of a gold row
     source: str  # "paper", "synthetic", or the audit file's name
+    paper: bool | None = None  # the paper's loose label of an answer of a complete run (else None)
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -132,17 +139,16 @@ def load_examples(
         item = JudgeItem(index=line, prompt=prompt, query=row["query"], response=row["response"])
         reading = reader.read(item, targets[key])
         features = maker.make(reading, row["query"])
+        paper = bool(row["loose"]) if row.get("complete_run", True) else None
         if line in gold:
             g, source = gold[line]
             out.append(
                 Example(line, row["model"], features, bool(g["gold_loose"]), bool(g["gold_strict"]),
-                        GOLD_WEIGHT, True, str(g["stratum"]), source)
+                        GOLD_WEIGHT, True, str(g["stratum"]), source, paper)
             )  # fmt: skip
-        elif row.get("complete_run", True):
+        elif paper is not None:
             strict = None if row["model"] in STRICT_LABEL_BROKEN else bool(row["strict"])
-            out.append(
-                Example(line, row["model"], features, bool(row["loose"]), strict, 1.0, False, None, "paper")
-            )
+            out.append(Example(line, row["model"], features, paper, strict, 1.0, False, None, "paper", paper))
         else:
             out.append(Example(line, row["model"], features, None, None, 0.0, False, None, "paper"))
     if synthetic:
@@ -286,16 +292,61 @@ def build(
             inside = np.isin(models, fold)
             keep = np.flatnonzero(~inside)
             b0, c = _fit_head(X[keep], [examples[int(i)] for i in keep], head, n_sig)
-            test = np.flatnonzero(inside & (cal_w > 0))
+            # the loose head scores every answer of the fold's models (their runs' rates); strict its rows
+            test = np.flatnonzero(inside & ((cal_w > 0) | (head == "loose")))
             oof[test] = X[test] @ c + b0
         y = np.array([float(bool(getattr(examples[int(i)], head))) for i in cal_rows])
         platt = fit_platt(oof[cal_rows], y, cal_w[cal_rows])
-        heads[head] = _head(intercept, coef, n_sig, config, platt)
+        folded = sorted(set(models[cal_rows]))
+        p_oof = 1.0 / (1.0 + np.exp(-np.clip(platt[0] * oof + platt[1], -40.0, 40.0)))
+        spread = transfer(examples, p_oof, folded) if head == "loose" else None
+        heads[head] = _head(intercept, coef, n_sig, config, platt, spread)
     return ScorerWeights(config, heads, DOUBT)
 
 
+def run_errors(examples: Sequence[Example], p: np.ndarray, models: Iterable[str]) -> dict[str, float]:
+    """Per model, logit(audited rate) - logit(expected rate) of its whole run: the expected rate is
+    the mean of the calibrated probabilities `p` of every answer of the run; the audited rate comes
+    from the rounds drawn by the paper's label (`R<n>-P` / `R<n>-N` strata: random within a model's
+    paper positives and negatives), each half weighted by its share of the run. A model without
+    audited rows of both halves is left out."""
+    errors: dict[str, float] = {}
+    for model in models:
+        rows = [i for i, ex in enumerate(examples) if ex.model == model and ex.paper is not None]
+        audited: dict[bool, list[float]] = {True: [], False: []}
+        for i in rows:
+            ex = examples[i]
+            if ex.gold and ex.stratum is not None and ROUND_STRATUM.fullmatch(ex.stratum):
+                audited[bool(ex.paper)].append(float(bool(ex.loose)))
+        if not rows or not audited[True] or not audited[False]:
+            continue
+        share = sum(bool(examples[i].paper) for i in rows) / len(rows)
+        rate = share * float(np.mean(audited[True])) + (1 - share) * float(np.mean(audited[False]))
+        errors[model] = rate_logit(rate) - rate_logit(float(np.mean(p[rows])))
+    return errors
+
+
+def transfer(examples: Sequence[Example], p: np.ndarray, models: Iterable[str]) -> Transfer | None:
+    """How far the loose expected rate moved between the cross-fitted models (`Transfer`): the root
+    mean square of their errors (`run_errors`, logit scale; it counts each model's audit noise as
+    spread too, which errs wide), and the 95% error for a new model, t(0.975, models) times it.
+    None with fewer than 2 models."""
+    from scipy import stats
+
+    errors = list(run_errors(examples, p, models).values())
+    if len(errors) < 2:
+        return None
+    sd = float(np.sqrt(np.mean(np.square(errors))))
+    return Transfer(round(sd, 6), len(errors), round(float(stats.t.ppf(0.975, len(errors))) * sd, 6))
+
+
 def _head(
-    intercept: float, coef: np.ndarray, n_sig: int, config: FeatureConfig, platt: tuple[float, float]
+    intercept: float,
+    coef: np.ndarray,
+    n_sig: int,
+    config: FeatureConfig,
+    platt: tuple[float, float],
+    spread: Transfer | None = None,
 ) -> Head:
     """Weights rounded to float32 at 6 decimals (a rebuild is then byte for byte); zero buckets dropped."""
     coef = np.round(coef, 6).astype(np.float32)
@@ -311,7 +362,7 @@ def _head(
 
     return Head(
         round(intercept, 6), floats(coef[:n_sig]), ints(t_idx), floats(text[t_idx]),
-        ints(p_idx), floats(template[p_idx]), (round(platt[0], 6), round(platt[1], 6)),
+        ints(p_idx), floats(template[p_idx]), (round(platt[0], 6), round(platt[1], 6)), spread,
     )  # fmt: skip
 
 
@@ -331,6 +382,25 @@ def probabilities(weights: ScorerWeights, examples: Sequence[Example]) -> np.nda
     return np.array([scorer.probabilities(ex.features) for ex in examples]).reshape(-1, 2)
 
 
+def lomo_builds(
+    examples: Sequence[Example],
+    strata_pop: dict[str, int],
+    config: FeatureConfig | None = None,
+    *,
+    train: Sequence[Example] | None = None,
+    every_row: bool = False,
+) -> Iterator[tuple[str, ScorerWeights, list[Example]]]:
+    """For each model with gold rows: the weights rebuilt without any of its rows (labels and gold),
+    and the model's rows to score with them: its gold rows (`every_row`: every answer of the model,
+    so its whole run's expected rate can be set against its audits). `train` (default: `examples`)
+    is what the rebuilds learn from, so an audit can be measured without being trained on."""
+    pool = examples if train is None else train
+    for model in sorted({ex.model for ex in examples if ex.gold}):
+        fit_on = [ex for ex in pool if ex.model != model]
+        test = [ex for ex in examples if ex.model == model and (ex.gold or every_row)]
+        yield model, build(fit_on, strata_pop, config), test
+
+
 def leave_one_model_out(
     examples: Sequence[Example],
     strata_pop: dict[str, int],
@@ -339,16 +409,10 @@ def leave_one_model_out(
     train: Sequence[Example] | None = None,
     every_row: bool = False,
 ) -> dict[str, dict[int, tuple[float, float]]]:
-    """For each model with gold rows: rebuild without any of its rows (labels and gold), then its
-    gold rows' (p_loose, p_strict), by line (`every_row`: every answer of the model, so its whole
-    run's expected rate can be set against its audits). `train` (default: `examples`) is what the
-    rebuilds learn from, so an audit can be measured without being trained on."""
+    """`lomo_builds`' probabilities: per model, its rows' (p_loose, p_strict) by line, each from the
+    build without that model."""
     out: dict[str, dict[int, tuple[float, float]]] = {}
-    pool = examples if train is None else train
-    for model in sorted({ex.model for ex in examples if ex.gold}):
-        fit_on = [ex for ex in pool if ex.model != model]
-        test = [ex for ex in examples if ex.model == model and (ex.gold or every_row)]
-        weights = build(fit_on, strata_pop, config)
+    for model, weights, test in lomo_builds(examples, strata_pop, config, train=train, every_row=every_row):
         p = probabilities(weights, test)
         out[model] = {ex.line: (float(a), float(b)) for ex, (a, b) in zip(test, p, strict=True)}
     return out

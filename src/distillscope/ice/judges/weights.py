@@ -1,8 +1,9 @@
 """The scorer's weights file: numbers only, versioned and checksummed.
 
 Layout (little-endian): the magic `DSJW`, the format version (uint32), the header length (uint32),
-a JSON header (the feature configuration, each head's intercept, Platt parameters and array
-lengths, the doubt band), the arrays (per head, loose then strict: signal weights float32, text
+a JSON header (the feature configuration, each head's intercept, Platt parameters, array
+lengths and, where measured, how far its calibration moved between models (`Transfer`), the doubt
+band), the arrays (per head, loose then strict: signal weights float32, text
 bucket indices uint32 and weights float32, prompt bucket indices and weights), then the SHA-256 of
 everything before it. No text of any response, template or name is in it: buckets are hashes.
 
@@ -35,6 +36,19 @@ BUILTIN = "judge-weights.bin"  # in distillscope/ice/data
 
 
 @dataclass(frozen=True)
+class Transfer:
+    """How far the expected rate moved between the models the weights were built from: the root
+    mean square, over `models` cross-fitted models, of logit(audited rate) - logit(expected rate) of
+    each one's run (`logit_sd`), and the error a new model's rate may have at 95% (`shift95`: a t
+    quantile with `models` degrees of freedom times `logit_sd`; calibration.widen). An optional
+    header field: a file without it still loads (its expected rates carry no transfer interval)."""
+
+    logit_sd: float
+    models: int
+    shift95: float
+
+
+@dataclass(frozen=True)
 class Head:
     """One label's linear scorer and its calibration."""
 
@@ -45,6 +59,7 @@ class Head:
     template_index: array[int]
     template_weight: array[float]
     platt: tuple[float, float]
+    transfer: Transfer | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +79,7 @@ class ScorerWeights:
                     "platt": [_num(h.platt[0]), _num(h.platt[1])],
                     "text": len(h.text_index),
                     "template": len(h.template_index),
+                    **({} if h.transfer is None else {"transfer": _transfer_header(h.transfer)}),
                 }
                 for name, h in self.heads.items()
             },
@@ -127,6 +143,7 @@ class ScorerWeights:
                 heads[name] = Head(
                     float(meta["intercept"]), signals, t_idx, t_w, p_idx, p_w,
                     (float(meta["platt"][0]), float(meta["platt"][1])),
+                    _read_transfer(meta["transfer"]) if "transfer" in meta else None,
                 )  # fmt: skip
             if offset != len(body):
                 raise bad("trailing bytes")
@@ -142,6 +159,14 @@ class ScorerWeights:
         ]
         if not all(map(math.isfinite, numbers)) or not (0.0 <= lo <= 0.5 <= hi <= 1.0):
             raise bad("a weight that is not a finite number, or a doubt band outside [0, 1]")
+        for h in heads.values():
+            t = h.transfer
+            if t is not None and not (
+                math.isfinite(t.logit_sd)
+                and math.isfinite(t.shift95)
+                and 0.0 <= t.logit_sd <= t.shift95 <= 20.0
+            ):
+                raise bad("a transfer spread that is not a finite logit shift in [0, 20]")
         return cls(config, heads, (lo, hi), source)
 
     @classmethod
@@ -152,6 +177,17 @@ class ScorerWeights:
         except OSError as exc:
             raise UserError(f"{path}: cannot read the judge weights file ({exc.strerror or exc})") from exc
         return cls.from_bytes(data, str(path))
+
+
+def _transfer_header(t: Transfer) -> dict[str, float | int]:
+    return {"logit_sd": _num(t.logit_sd), "models": int(t.models), "shift95": _num(t.shift95)}
+
+
+def _read_transfer(meta: dict[str, Any]) -> Transfer:
+    models = meta["models"]
+    if not isinstance(models, int) or models < 2:
+        raise ValueError(f"transfer measured on {models!r} models (at least 2)")
+    return Transfer(float(meta["logit_sd"]), models, float(meta["shift95"]))
 
 
 def _le(values: array[Any]) -> bytes:
