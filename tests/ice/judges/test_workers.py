@@ -71,6 +71,11 @@ def test_ice_run_with_a_judge_worker_writes_the_same_verdicts(
         for w, out in outs.items()
     }
     assert used == {"auto": 0, "1": 1}  # auto judges a run on the event loop (measured: bench/README.md)
+    # the workers' results carry the same scores, the unseen-model interval included
+    scores = {
+        w: json.loads((out / "results.json").read_text(encoding="utf-8"))["scores"] for w, out in outs.items()
+    }
+    assert scores["1"] == scores["auto"] and "unseen_ci95" in scores["1"]["loose"]["expected"]
 
 
 def test_a_killed_worker_costs_no_verdict() -> None:

@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # the rules judge and the process pool load only when workers
 
     from distillscope.ice.identity import IdentityRegistry
     from distillscope.ice.judges.rules import RulesJudge
-    from distillscope.ice.judges.weights import ScorerWeights
+    from distillscope.ice.judges.weights import ScorerWeights, Transfer
 
 # Responses a rescore should have before workers pay for their start (~0.2 s of a core each).
 # `ice run` judges on the event loop unless told otherwise: measured on 2 cores against a local
@@ -101,6 +101,9 @@ class WorkerJudge(Judge):
                 self._broken = True
                 log.warning("a judge worker process died; judging on in the main process")
         return await self._local.judge_many(items, target)
+
+    def transfer(self) -> tuple[str, Transfer] | None:
+        return self._local.transfer()  # the workers hold the same weights
 
     def close(self) -> None:
         """Stop the workers (queued batches are dropped: a stopped run judges no further)."""
