@@ -2,8 +2,8 @@
 
 Layout (little-endian): the magic `DSJW`, the format version (uint32), the header length (uint32),
 a JSON header (the feature configuration, each head's intercept, Platt parameters, array
-lengths and, where measured, how far its calibration moved between models (`Transfer`), the doubt
-band), the arrays (per head, loose then strict: signal weights float32, text
+lengths and, where measured, how far its expected rate moved between models (`Transfer`), the
+doubt band), the arrays (per head, loose then strict: signal weights float32, text
 bucket indices uint32 and weights float32, prompt bucket indices and weights), then the SHA-256 of
 everything before it. No text of any response, template or name is in it: buckets are hashes.
 
