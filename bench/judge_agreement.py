@@ -21,7 +21,8 @@ audited rows are scored. Reported:
    (ECE, population-weighted, 10 bins); the expected loose rate (mean p_loose) against the audited
    rate, pooled and per model: each model's whole run, every answer scored by the build without it,
    against all of its round audits (the error of one run's expected rate, which is what a user reads),
-   with the EM prior-shift estimate beside it (tried, not used), and whether the intervals a run
+   with two prior-shift estimates beside it (tried, not used: EM re-weighting, and the adjusted
+   count PACC with its true- and false-positive means from the build's own cross-fit), and whether the intervals a run
    reports hold the audited rate: the expected rate's Wilson interval, and its unseen-model interval
    widened by the transfer spread the build without the model measured on the other models.
 4. Risk-coverage: accuracy when the k% least certain answers (k = 0, 2, 5, 10, 15, 20; a share of
@@ -56,7 +57,14 @@ from distillscope.ice.audit import AuditSample, JudgeAudit, Judged, LabelledRow,
 from distillscope.ice.identity import IdentityRegistry
 from distillscope.ice.judges.calibration import widen
 from distillscope.ice.judges.rules import RulesJudge
-from distillscope.ice.judges.training import AUDIT_FILES, load_examples, lomo_builds, probabilities
+from distillscope.ice.judges.training import (
+    AUDIT_FILES,
+    Example,
+    cross_fitted,
+    load_examples,
+    lomo_builds,
+    probabilities,
+)
 from distillscope.ice.judges.weights import Transfer, builtin_weights
 from distillscope.ice.templates import fill_template
 from distillscope.ice.types import JudgeItem, TargetIdentity
@@ -258,9 +266,19 @@ def prior_shift(p: np.ndarray, prior: float, steps: int = 1000) -> float:
     return rate
 
 
+def pacc_means(train: Sequence[Example], pop: dict[str, int]) -> tuple[float, float]:
+    """(mean p_loose of the audited contradictions, of the audited consistent answers), population
+    weighted, from the loose head's cross-fit on `train` (`training.cross_fitted`): the constants of
+    the adjusted rate (PACC, Bella et al. 2010), (mean p - fpr) / (tpr - fpr)."""
+    fit = cross_fitted(train, pop, "loose")
+    p, y, w = fit.p[fit.rows], fit.labels, fit.weights
+    return float((w * p * y).sum() / (w * y).sum()), float((w * p * (1 - y)).sum() / (w * (1 - y)).sum())
+
+
 def run_rates(
     lomo: dict[str, dict[int, tuple[float, float]]],
     spreads: dict[str, Transfer | None],
+    means: dict[str, tuple[float, float]],
     labels: list[dict[str, Any]],
     audit_paths: Sequence[Path],
     gold_rows: Sequence[Any],
@@ -271,7 +289,7 @@ def run_rates(
     """Per model, its whole run: the expected loose rate (mean p_loose over every answer, from a build
     without the model) against the audited rate (every round audit of the model, rounds drawn by its
     paper labels, weighted by its counts of paper positives and negatives), with the thresholded rate
-    and the EM prior-shift estimate beside them. Under leave-one-model-out every audit of the model is
+    and the two prior-shift estimates beside them (EM; PACC with the build's `means`). Under leave-one-model-out every audit of the model is
     held out, trained-on rounds included: the per-run error of the expected rate on models it never saw.
     Beside it, the expected rate's 95% interval as a run reports it (Wilson on (sum p, n)) and its
     unseen-model interval, widened by the transfer spread the build without the model measured on the
@@ -302,6 +320,7 @@ def run_rates(
             for s in pop
         )
         expected = float(pl.mean())
+        tpr, fpr = means[model]
         ci = wilson(float(pl.sum()), len(pl))
         spread = spreads.get(model)
         unseen = widen(ci[0], ci[1], spread.shift95) if spread is not None else None
@@ -311,6 +330,7 @@ def run_rates(
                 "audited": list(rate), "expected": expected, "thresholded": float(np.mean(pl >= 0.5)),
                 "gap": [expected - rate[0], expected - rate[2], expected - rate[1]],
                 "prior_shift": prior_shift(pl, prior),
+                "pacc": min(1.0, max(0.0, (expected - fpr) / (tpr - fpr))),
                 "ci95": list(ci), "ci95_covers": ci[0] <= rate[0] <= ci[1],
                 "unseen_ci95": list(unseen) if unseen else None,
                 "unseen_covers": unseen is not None and unseen[0] <= rate[0] <= unseen[1],
@@ -377,9 +397,10 @@ def main() -> None:
     # the untrained audits' rows keep the paper's labels in training, as in the shipped build
     lomo: dict[str, dict[int, tuple[float, float]]] = {}
     spreads: dict[str, Transfer | None] = {}  # each build's transfer spread, measured without the model
-    for model, weights, run_rows in lomo_builds(
-        examples, pop, train=load_examples(LABELS, trained), every_row=True
-    ):
+    means: dict[str, tuple[float, float]] = {}  # each build's PACC constants (tried, not used)
+    train = load_examples(LABELS, trained)
+    for model, weights, run_rows in lomo_builds(examples, pop, train=train, every_row=True):
+        means[model] = pacc_means([ex for ex in train if ex.model != model], pop)
         probs = probabilities(weights, run_rows)
         lomo[model] = {ex.line: (float(a), float(b)) for ex, (a, b) in zip(run_rows, probs, strict=True)}
         spreads[model] = weights.heads["loose"].transfer
@@ -498,7 +519,7 @@ def main() -> None:
         coverage.append((k, sent, a.loose.accuracy, a.strict.accuracy))
     unsure_share = float(np.average([shipped.doubt[0] < x < shipped.doubt[1] for x in pl], weights=w))
 
-    rates = run_rates(lomo, spreads, gold.labels, audits[1:], gold.rows, pop, **opts)
+    rates = run_rates(lomo, spreads, means, gold.labels, audits[1:], gold.rows, pop, **opts)
 
     speed = judge_speed(gold.labels)
 
@@ -565,18 +586,19 @@ def main() -> None:
         "Per model, its whole run (LOMO): the expected loose rate (mean p_loose over every answer) against its audits (every round, weighted by its paper labels)"
     )
     print(
-        f"  {'model':24} {'answers':>7} {'audited':>7} {'audited rate [95%]':>22} {'expected':>8} {'expected - audited [95%]':>26} {'thresholded':>11} {'EM prior shift':>14}"
+        f"  {'model':24} {'answers':>7} {'audited':>7} {'audited rate [95%]':>22} {'expected':>8} {'expected - audited [95%]':>26} {'thresholded':>11} {'EM prior shift':>14} {'PACC':>6}"
     )
     for r in rates:
         au, gp = r["audited"], r["gap"]
         print(
-            f"  {r['model']:24} {r['answers']:>7} {r['audited_rows']:>7} {au[0]:>8.3f} [{au[1]:.3f}, {au[2]:.3f}] {r['expected']:>8.3f} {gp[0]:>+10.3f} [{gp[1]:+.3f}, {gp[2]:+.3f}] {r['thresholded']:>11.3f} {r['prior_shift']:>14.3f}"
+            f"  {r['model']:24} {r['answers']:>7} {r['audited_rows']:>7} {au[0]:>8.3f} [{au[1]:.3f}, {au[2]:.3f}] {r['expected']:>8.3f} {gp[0]:>+10.3f} [{gp[1]:+.3f}, {gp[2]:+.3f}] {r['thresholded']:>11.3f} {r['prior_shift']:>14.3f} {r['pacc']:>6.3f}"
         )
     if rates:
         gaps = np.array([r["gap"][0] for r in rates])
         shift = np.array([r["prior_shift"] - r["audited"][0] for r in rates])
+        pacc = np.array([r["pacc"] - r["audited"][0] for r in rates])
         print(
-            f"  mean |expected - audited| {np.abs(gaps).mean():.3f} (largest {np.abs(gaps).max():.3f}; {int((np.abs(gaps) <= 0.02).sum())} of {len(rates)} models within 0.02); EM prior shift {np.abs(shift).mean():.3f} (not used)"
+            f"  mean |expected - audited| {np.abs(gaps).mean():.3f} (largest {np.abs(gaps).max():.3f}; {int((np.abs(gaps) <= 0.02).sum())} of {len(rates)} models within 0.02); EM prior shift {np.abs(shift).mean():.3f}, PACC {np.abs(pacc).mean():.3f} ({int((np.abs(pacc) <= 0.02).sum())} within 0.02) (neither used)"
         )
         print(
             "  the intervals a run reports for its expected rate, and whether each holds the audited rate (unseen model: widened by the spread the build without the model measured on the others)"
@@ -704,6 +726,7 @@ def main() -> None:
                 "expected - audited",
                 "thresholded",
                 "EM prior shift (not used)",
+                "PACC (not used)",
                 "95% CI (Wilson) holds it",
                 "unseen-model interval (spread without the model)",
                 "holds it",
@@ -718,6 +741,7 @@ def main() -> None:
                     "{:+.3f} [{:+.3f}, {:+.3f}]".format(*r["gap"]),
                     round(r["thresholded"], 3),
                     round(r["prior_shift"], 3),
+                    round(r["pacc"], 3),
                     f"[{r['ci95'][0]:.3f}, {r['ci95'][1]:.3f}] {'yes' if r['ci95_covers'] else 'no'}",
                     "—" if r["unseen_ci95"] is None else "[{:.3f}, {:.3f}]".format(*r["unseen_ci95"]),
                     "yes" if r["unseen_covers"] else "no",

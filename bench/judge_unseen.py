@@ -14,7 +14,8 @@ a judge that never calls a contradiction (contradictions are rare here), how man
 judge found and how many it raised wrongly, ECE, accuracy with the 10% least certain answers escalated to a
 perfect judge, and the expected loose rate (mean p_loose) against the audited one, with the two intervals
 a run reports for it (Wilson's, and the unseen-model one widened by the shipped weights' transfer spread) and
-whether each holds the audited rate. Each figure has its n.
+whether each holds the audited rate; beside it, the adjusted count (PACC: (mean p - fpr) / (tpr - fpr), with the
+shipped build's own cross-fitted means; tried, not used). Each figure has its n.
 
     python bench/judge_unseen.py [--seed 12 --seed 13] [--run 11=DIR ...] [--budget N]
 
@@ -47,7 +48,7 @@ from distillscope.ice.judges.calibration import widen
 from distillscope.ice.judges.hybrid import Escalation
 from distillscope.ice.judges.weights import builtin_weights
 from distillscope.stats.intervals import paired_difference, proportion, wilson
-from judge_agreement import ece
+from judge_agreement import GOLD, ece, pacc_means
 
 DATA = REPO / "bench" / "data"
 LABELS = {
@@ -136,9 +137,22 @@ def escalated_accuracy(p: np.ndarray, ok: np.ndarray, share: float) -> float:
     return float(fixed.mean())
 
 
-def measure(matched: Matched) -> dict[str, Any]:
+def shipped_means() -> tuple[float, float] | None:
+    """The PACC constants of the shipped build: its training set's loose cross-fit (None without
+    ice-gold's strata)."""
+    from distillscope.ice.judges.training import AUDIT_FILES, load_examples
+
+    strata = GOLD / "strata.json"
+    if not strata.is_file():
+        return None
+    pop = json.loads(strata.read_text(encoding="utf-8"))["strata_pop"]
+    audits = [GOLD / "dev-gold.jsonl", *(DATA / name for name in AUDIT_FILES)]
+    return pacc_means(load_examples(PAPER, audits), {str(k): int(v) for k, v in pop.items()})
+
+
+def measure(matched: Matched, means: tuple[float, float] | None = None) -> dict[str, Any]:
     """Every figure of one set of audited answers, each with its n and, where it is a proportion, a
-    Wilson 95% interval."""
+    Wilson 95% interval; with `means`, the adjusted count (PACC) too."""
     p = np.array([a["p_loose"] for a, _ in matched])
     y = np.array([bool(g["gold_loose"]) for _, g in matched])
     ok_loose = np.array([a["loose"] == g["gold_loose"] for a, g in matched])
@@ -159,6 +173,9 @@ def measure(matched: Matched) -> dict[str, Any]:
         "ece_bins": [[round(v, 4) for v in b[:3]] + [b[3]] for b in bins],
         "audited_loose_rate": proportion(k, n),
         "expected_loose_rate": round(float(p.mean()), 6),
+        "pacc_not_used": None
+        if means is None
+        else round(min(1.0, max(0.0, (float(p.mean()) - means[1]) / (means[0] - means[1]))), 6),
         "judged_loose_rate": round(float(judged.mean()), 6),
         # accuracy alone can flatter a judge where contradictions are rare: what it finds, what it raises wrongly,
         # and the accuracy of a judge that never calls a contradiction
@@ -201,6 +218,7 @@ def rows(f: dict[str, Any]) -> list[tuple[str, str]]:
         ("audited loose rate [95%]", f"{f['audited_loose_rate']['score']:.3f} {interval(f['audited_loose_rate'])}"),
         ("expected (mean p_loose) / judged", f"{f['expected_loose_rate']:.3f} / {f['judged_loose_rate']:.3f}"),
         ("expected - audited [95%]", f"{gap['score']:+.3f} [{lo_gap:+.3f}, {hi_gap:+.3f}]"),
+        ("adjusted count PACC (not used)", "—" if f["pacc_not_used"] is None else f"{f['pacc_not_used']:.3f}"),
         ("expected's 95% CI, holds audited", _holds(f["expected_ci95"], f["audited_loose_rate"]["score"])),
         ("unseen-model interval, holds audited", _holds(f["unseen_ci95"], f["audited_loose_rate"]["score"])),
         ("sure rows only (not accuracy)", f"{f['sure_rows_not_accuracy']['loose'] or 0:.3f} of n={f['sure_rows_not_accuracy']['n']}"),
@@ -261,13 +279,14 @@ def main() -> None:
         print("none of the runs' answers is a labelled one (another llama.cpp build or CPU?)")
         emit_json({"benchmark": "judge_unseen", "answers_labelled": labelled, "answers_matched": 0})
         return
-    samples = {f"seed {seed}": measure(m) for seed, m in matched.items() if m}
+    means = shipped_means()
+    samples = {f"seed {seed}": measure(m, means) for seed, m in matched.items() if m}
     pooled = [pair for m in matched.values() for pair in m]
     held_out = [pair for seed in HELD_OUT for pair in matched.get(seed, [])]
     if len([seed for seed in HELD_OUT if matched.get(seed)]) > 1:
-        samples["held out, pooled"] = measure(held_out)
+        samples["held out, pooled"] = measure(held_out, means)
     if len(samples) > 1:
-        samples["all, pooled"] = measure(pooled)
+        samples["all, pooled"] = measure(pooled, means)
     columns = list(samples)
     table = [rows(f) for f in samples.values()]
     names = [name for name, _ in table[0]]

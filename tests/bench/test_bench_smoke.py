@@ -260,4 +260,5 @@ def test_judge_unseen_smoke(tmp_path: Path) -> None:
         for s in samples.values():  # the unseen-model interval widens the expected rate's own
             (lo, hi), (wide_lo, wide_hi) = s["expected_ci95"], s["unseen_ci95"]
             assert wide_lo <= lo <= s["expected_loose_rate"] <= hi <= wide_hi
+            assert 0.0 <= s["pacc_not_used"] <= 1.0  # the adjusted count, from the shipped build's cross-fit
         assert out.is_file()

@@ -1,6 +1,7 @@
 """Leave-one-model-out: a model's probabilities come from a build that never saw any of its rows,
 so its own labels cannot move them; `every_row` scores its whole run with the same build. The
-transfer spread: each run's error on the logit of its rate, and their root mean square."""
+transfer spread: each run's error on the logit of its rate, and their root mean square. The
+cross-fitted calibration a build ships."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ import numpy as np
 from distillscope.ice.judges.calibration import rate_logit
 from distillscope.ice.judges.training import (
     Example,
+    build,
+    calibration_weights,
+    cross_fitted,
     leave_one_model_out,
     run_errors,
     synthetic_examples,
@@ -96,3 +100,29 @@ def test_the_transfer_spread_is_the_rms_of_each_runs_logit_error() -> None:
     # a model audited in only one half of its run is left out (its rate is not estimable)
     one_half = [dataclasses.replace(ex, gold=False, stratum=None) if ex.paper else ex for ex in _run("d", 0)]
     assert run_errors(one_half, np.full(100, 0.1), ["d"]) == {}
+
+
+def test_the_cross_fit_is_what_the_build_calibrates_with() -> None:
+    examples = _examples()
+    weights = build(examples, POP)
+    for head in ("loose", "strict"):
+        fit = cross_fitted(examples, POP, head)
+        assert weights.heads[head].platt == (round(fit.platt[0], 6), round(fit.platt[1], 6))
+        assert fit.models == sorted(MODELS)
+        # the calibration rows are the audited rows of the weighted strata (strict: naming a strict vendor)
+        w = calibration_weights(examples, POP)
+        assert set(fit.rows) <= set(np.flatnonzero(w > 0))
+        assert np.all(fit.weights > 0) and fit.labels.shape == fit.rows.shape
+        assert np.all((fit.p >= 0.0) & (fit.p <= 1.0))
+    loose = cross_fitted(examples, POP, "loose")
+    assert set(loose.rows) == set(np.flatnonzero(calibration_weights(examples, POP) > 0))
+    # a row's cross-fitted logit comes from a fit without its model: flipping a model's labels
+    # moves the calibration, never that model's logits
+    flipped = [
+        dataclasses.replace(ex, loose=not ex.loose) if ex.model == "model-c" else ex for ex in examples
+    ]
+    other = cross_fitted(flipped, POP, "loose")
+    assert other.platt != loose.platt
+    own = np.array([ex.model == "model-c" for ex in examples])
+    assert np.array_equal(loose.logits[own], other.logits[own])
+    assert not np.array_equal(loose.logits[~own], other.logits[~own])

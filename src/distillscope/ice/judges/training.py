@@ -273,34 +273,63 @@ def _folds(models: Iterable[str]) -> list[list[str]]:
     return [names[k::FOLDS] for k in range(FOLDS) if names[k::FOLDS]]
 
 
+@dataclass(frozen=True)
+class CrossFit:
+    """One head's cross-fitted calibration: `platt` fitted on the `logits` of scorers trained without
+    each calibration row's model, and `p`, those logits calibrated, for every row they were computed
+    on (the calibration rows; for the loose head every answer of the folded models; 0 elsewhere)."""
+
+    platt: tuple[float, float]
+    logits: np.ndarray  # before calibration
+    p: np.ndarray
+    rows: np.ndarray  # the calibration rows (indices into the examples)
+    weights: np.ndarray  # their calibration weights
+    labels: np.ndarray  # their labels (0.0 / 1.0)
+    models: list[str]  # the folded models
+
+
+def cross_fitted(
+    examples: Sequence[Example],
+    strata_pop: dict[str, int],
+    head: str,
+    config: FeatureConfig | None = None,
+    X: sp.csr_matrix | None = None,
+) -> CrossFit:
+    """The calibration of `head` (`CrossFit`), from `FOLDS` folds of whole models."""
+    config = config or FeatureConfig()
+    n_sig = len(SIGNALS)
+    X = matrix(examples, config) if X is None else X
+    models = np.array([ex.model for ex in examples])
+    cal_w = calibration_weights(examples, strata_pop) * np.array([_in_head(ex, head) for ex in examples])
+    cal_rows = np.flatnonzero(cal_w > 0)
+    oof = np.zeros(len(examples))
+    for fold in _folds(models[cal_rows]):
+        inside = np.isin(models, fold)
+        keep = np.flatnonzero(~inside)
+        b0, c = _fit_head(X[keep], [examples[int(i)] for i in keep], head, n_sig)
+        # the loose head scores every answer of the fold's models (their runs' rates); strict its rows
+        test = np.flatnonzero(inside & ((cal_w > 0) | (head == "loose")))
+        oof[test] = X[test] @ c + b0
+    y = np.array([float(bool(getattr(examples[int(i)], head))) for i in cal_rows])
+    platt = fit_platt(oof[cal_rows], y, cal_w[cal_rows])
+    p_oof = 1.0 / (1.0 + np.exp(-np.clip(platt[0] * oof + platt[1], -40.0, 40.0)))
+    return CrossFit(
+        platt, oof, p_oof, cal_rows, cal_w[cal_rows], y, sorted({str(m) for m in models[cal_rows]})
+    )
+
+
 def build(
     examples: Sequence[Example], strata_pop: dict[str, int], config: FeatureConfig | None = None
 ) -> ScorerWeights:
     """Fit both heads on every example and calibrate each on cross-fitted logits of the gold rows."""
     config = config or FeatureConfig()
-    n_sig = len(SIGNALS)
     X = matrix(examples, config)
-    models = np.array([ex.model for ex in examples])
-    base_w = calibration_weights(examples, strata_pop)
     heads: dict[str, Head] = {}
     for head in HEADS:
-        cal_w = base_w * np.array([_in_head(ex, head) for ex in examples])
-        cal_rows = np.flatnonzero(cal_w > 0)
-        intercept, coef = _fit_head(X, examples, head, n_sig)
-        oof = np.zeros(len(examples))
-        for fold in _folds(models[cal_rows]):
-            inside = np.isin(models, fold)
-            keep = np.flatnonzero(~inside)
-            b0, c = _fit_head(X[keep], [examples[int(i)] for i in keep], head, n_sig)
-            # the loose head scores every answer of the fold's models (their runs' rates); strict its rows
-            test = np.flatnonzero(inside & ((cal_w > 0) | (head == "loose")))
-            oof[test] = X[test] @ c + b0
-        y = np.array([float(bool(getattr(examples[int(i)], head))) for i in cal_rows])
-        platt = fit_platt(oof[cal_rows], y, cal_w[cal_rows])
-        folded = sorted(set(models[cal_rows]))
-        p_oof = 1.0 / (1.0 + np.exp(-np.clip(platt[0] * oof + platt[1], -40.0, 40.0)))
-        spread = transfer(examples, p_oof, folded) if head == "loose" else None
-        heads[head] = _head(intercept, coef, n_sig, config, platt, spread)
+        intercept, coef = _fit_head(X, examples, head, len(SIGNALS))
+        fit = cross_fitted(examples, strata_pop, head, config, X)
+        spread = transfer(examples, fit.p, fit.models) if head == "loose" else None
+        heads[head] = _head(intercept, coef, len(SIGNALS), config, fit.platt, spread)
     return ScorerWeights(config, heads, DOUBT)
 
 
