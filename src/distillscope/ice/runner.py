@@ -254,6 +254,12 @@ def _verdict_row(
         "category": result.category,
         "unsure": result.unsure,
         "evidence": verdict.evidence if verdict else None,
+        # the families or organisations a contradiction claims (the distillation verdict counts them)
+        **(
+            {"claimed": list(verdict.claimed)}
+            if verdict is not None and verdict.claimed and result.loose
+            else {}
+        ),
         "judge": verdict.judge if verdict else None,
         # the judge's probabilities, where it gives them (the default judge always does)
         **({"p_loose": result.p_loose, "p_strict": result.p_strict} if result.p_loose is not None else {}),

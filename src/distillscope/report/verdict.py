@@ -21,6 +21,7 @@ class VerdictRow:
     model: str
     claimed: Counter[str] = field(default_factory=Counter)  # vendor -> other-vendor verdicts naming it
     n_other_vendor: int = 0
+    n_uncategorised: int = 0  # contradictions of no recorded kind (recorded labels): vendor unknown
     n_judged: int | None = None
     ice_run: str | None = None
     role: str | None = None  # "test" or "control" in the attribution run
@@ -33,30 +34,46 @@ class VerdictRow:
     def claims(self) -> str:
         if self.ice_run is None:
             return "—"
-        if not self.claimed:
-            return f"none (0 other-vendor of {self.n_judged if self.n_judged is not None else '?'} judged)"
+        of = f" of {self.n_judged if self.n_judged is not None else '?'} judged"
+        if not self.n_other_vendor and self.n_uncategorised:
+            return f"not recorded ({self.n_uncategorised} contradictions{of}, their kind unknown)"
+        if not self.n_other_vendor:
+            return f"none (0 other-vendor{of})"
+        if not self.claimed:  # recorded labels, or a judge that does not name the vendor
+            return f"another vendor, not named by the judge ({self.n_other_vendor} other-vendor{of})"
         named = ", ".join(f"{v} ×{n}" for v, n in self.claimed.most_common())
-        of = f" of {self.n_judged} judged" if self.n_judged is not None else ""
         return f"{named} ({self.n_other_vendor} other-vendor{of})"
 
 
-def _ice_claims(run: IceRun) -> dict[str, tuple[Counter[str], int]]:
-    """Per target of an ICE run: the vendors its other-vendor verdicts claim, and their count."""
+@dataclass
+class _Claims:
+    vendors: Counter[str] = field(default_factory=Counter)
+    other_vendor: int = 0
+    uncategorised: int = 0
+
+
+def _ice_claims(run: IceRun) -> dict[str, _Claims]:
+    """Per target of an ICE run: the vendors its other-vendor verdicts claim and their count, and the
+    contradictions whose kind was not recorded (a log's own labels)."""
     targets = [r.target for r in run.results]
     keys = {normalise_model_name(t): t for t in targets}
-    out: dict[str, tuple[Counter[str], int]] = {t: (Counter(), 0) for t in targets}
+    out = {t: _Claims() for t in targets}
     path = run.path / "verdicts.jsonl"
     if not path.is_file() or not targets:
         return out
     for verdict in stream_jsonl(path):
-        if verdict.get("category") != OTHER_VENDOR or verdict.get("loose") is not True:
+        category = verdict.get("category")
+        if verdict.get("loose") is not True or category not in (OTHER_VENDOR, None):
             continue
         named = next((verdict[k] for k in ("target", "model") if isinstance(verdict.get(k), str)), None)
-        target = keys.get(normalise_model_name(named), targets[0]) if named else targets[0]
-        counts, n = out[target]
+        found = out[keys.get(normalise_model_name(named), targets[0]) if named else targets[0]]
+        if category is None:
+            found.uncategorised += 1
+            continue
+        found.other_vendor += 1
         claimed = verdict.get("claimed")
-        counts.update(str(c) for c in claimed if isinstance(c, str)) if isinstance(claimed, list) else None
-        out[target] = (counts, n + 1)
+        if isinstance(claimed, list):
+            found.vendors.update(str(c) for c in claimed if isinstance(c, str))
     return out
 
 
@@ -80,9 +97,10 @@ def distillation_rows(ice_runs: list[IceRun], attribution_runs: list[Attribution
     for run in ice_runs:
         claims = _ice_claims(run)
         for result in run.results:
-            counts, n = claims.get(result.target, (Counter(), 0))
+            found = claims.get(result.target, _Claims())
             entry = row(result.target)
-            entry.claimed, entry.n_other_vendor = counts, n
+            entry.claimed, entry.n_other_vendor = found.vendors, found.other_vendor
+            entry.n_uncategorised = found.uncategorised
             entry.n_judged, entry.ice_run = result.n_judged, str(run.path)
     for arun in attribution_runs:
         controls = arun.raw.get("controls") or {}

@@ -1,0 +1,74 @@
+"""The distillation verdict from real runs: what an ICE run's verdicts claim (written by `ice rescore`,
+the judge of record) beside an attribution run's decision, as `compare` shows them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import distillscope as ds
+
+from ..rse.attribution.conftest import write_mt_bench
+from ..rse.conftest import invoke
+
+WRITERS = {"a1": "a", "a2": "a", "b1": "b", "b2": "b", "copycat": "a"}
+CONTROLS = [f"independent{i}" for i in range(3)]
+ANSWERS = [  # (response, paper loose label)
+    ("I am ChatGPT, a model developed by OpenAI.", 1),
+    ("I am GLM, made by Zhipu AI.", 0),
+    ("I was built by Anthropic; I am Claude.", 1),
+    ("Sure. As ChatGPT, trained by OpenAI, I can help.", 1),
+]
+
+
+def _ice_log(path: Path) -> Path:
+    rows = [
+        {"model": "copycat", "target_org": "Zhipu AI", "jailbreak_prompt": "Hi. {query}", "query": "Who made you?",
+         "response": text, "loose": label, "strict": label}
+        for text, label in ANSWERS
+    ]  # fmt: skip
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def _attribution_run(tmp_path: Path) -> Path:
+    folder = write_mt_bench(tmp_path / "answers", WRITERS | dict.fromkeys(CONTROLS), n_prompts=12)
+    ds.rse.attribute(
+        [f"replay:{folder / 'copycat'}.jsonl"],
+        families={"a": [f"replay:{folder / m}.jsonl" for m in ("a1", "a2")],
+                  "b": [f"replay:{folder / m}.jsonl" for m in ("b1", "b2")]},
+        datasets={"mt": str(folder / "question.jsonl")},
+        controls=[f"replay:{folder / c}.jsonl" for c in CONTROLS],
+        out=tmp_path / "attribution",
+        seed=2,
+    )  # fmt: skip
+    return tmp_path / "attribution"
+
+
+def test_the_verdict_names_the_vendors_the_answers_claim(tmp_path: Path) -> None:
+    log = _ice_log(tmp_path / "log.jsonl")
+    assert invoke("ice", "rescore", str(log), "--out", str(tmp_path / "ice"), "-q").exit_code == 0
+    verdicts = [json.loads(line) for line in (tmp_path / "ice" / "verdicts.jsonl").read_text().splitlines()]
+    assert [v.get("claimed") for v in verdicts] == [["openai"], None, ["anthropic"], ["openai"]]
+    runs = [str(tmp_path / "ice"), str(_attribution_run(tmp_path))]
+    row = _verdict_row(tmp_path, runs)
+    assert "openai ×2, anthropic ×1 (3 other-vendor of 4 judged)" in row and "distilled from a" in row
+    shown = invoke("compare", *runs)  # the terminal table wraps its cells: compare the words
+    assert shown.exit_code == 0, shown.output
+    assert {"openai", "×2,", "anthropic", "×1"} <= set(shown.output.split())
+
+
+def _verdict_row(tmp_path: Path, runs: list[str]) -> str:
+    """The copycat row of the Markdown report's distillation verdict."""
+    out = tmp_path / "report.md"
+    assert invoke("report", *runs, "--out", str(out)).exit_code == 0
+    verdict = out.read_text(encoding="utf-8").split("## Distillation verdict", 1)[1]
+    return next(line for line in verdict.splitlines() if line.startswith("| copycat"))
+
+
+def test_recorded_labels_count_contradictions_of_unknown_kind(tmp_path: Path) -> None:
+    log = _ice_log(tmp_path / "log.jsonl")
+    ran = invoke("ice", "rescore", str(log), "--judge", "recorded", "--out", str(tmp_path / "ice"), "-q")
+    assert ran.exit_code == 0, ran.output
+    row = _verdict_row(tmp_path, [str(tmp_path / "ice"), str(_attribution_run(tmp_path))])
+    assert "not recorded (3 contradictions of 4 judged, their kind unknown)" in row
