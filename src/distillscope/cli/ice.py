@@ -511,7 +511,7 @@ def audit_score(
         if json_out is not None:
             check_output_file(json_out, "--json")
         audits = score_audit(audit_file, resamples=resamples, seed=seed)
-        corrected = corrected_rates(audit_file)
+        corrected, no_correction = corrected_rates(audit_file)
         first = audits[0]
         console.print(
             f"{first.n} labelled rows weighted to {first.population:,} responses; 95% stratified bootstrap "
@@ -529,11 +529,20 @@ def audit_score(
                 soft_wrap=True,
             )
         for c in corrected:
+            own = (
+                f"the judge's own expected rate {c.judge_expected:.3f}"
+                if c.judge_expected is not None
+                else "no expected rate of the judge's own: it gives no probabilities"
+            )
             console.print(
                 f"{c.label} rate corrected by the labels: {c.fmt()} (95% interval, stratified difference "
-                f"estimator, n={c.n} labelled of {c.population:,}); the judge's own expected rate {c.judge_expected:.3f}",
+                f"estimator, n={c.n} labelled of {c.population:,}); {own}",
                 highlight=False,
                 soft_wrap=True,
+            )
+        if no_correction is not None:
+            console.print(
+                f"no rate corrected by the labels: {no_correction}", highlight=False, soft_wrap=True
             )
         if json_out is not None:
             figures = [a.model_dump(mode="json") for a in audits]
