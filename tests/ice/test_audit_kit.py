@@ -341,3 +341,29 @@ def test_recorded_labels_have_no_expected_rate_of_their_own(tmp_path: Path, cli:
     assert "expected rate" not in result.output.replace("no expected rate of the judge's own", "")
     corrected = json.loads(figures.read_text(encoding="utf-8"))[0]["corrected_rates"]
     assert [c["judge_expected"] for c in corrected] == [None, None]
+
+
+def test_sample_out_is_refused_like_every_other_output(
+    tmp_path: Path, cli: Callable[..., Any], rules_run: Path
+) -> None:
+    """`--out` a directory was an IsADirectoryError traceback, and a missing folder was created on the
+    way while `audit score --json` refused it; both are now the same one line, nothing left behind."""
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    result = cli("ice", "audit", "sample", rules_run, "--labels", "recorded", "--n", "8", "--out", folder)
+    assert result.exit_code == 2, result.output
+    assert " ".join(result.output.split()) == f"error: {folder}: cannot write: Is a directory"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["folder", "log.jsonl", "rules"])
+    missing = tmp_path / "no" / "such" / "audit.jsonl"
+    result = cli("ice", "audit", "sample", rules_run, "--labels", "recorded", "--n", "8", "--out", missing)
+    assert result.exit_code == 2, result.output
+    assert " ".join(result.output.split()) == f"error: {missing}: cannot write: No such file or directory"
+    assert not (tmp_path / "no").exists()
+    audit = tmp_path / "audit.jsonl"
+    assert (
+        cli("ice", "audit", "sample", rules_run, "--labels", "recorded", "--n", "8", "--out", audit).exit_code
+        == 0
+    )
+    fill(audit, read(audit))
+    scored = cli("ice", "audit", "score", audit, "--resamples", "200", "--json", tmp_path / "no" / "f.json")
+    assert scored.exit_code == 2 and "cannot write: No such file or directory" in scored.output

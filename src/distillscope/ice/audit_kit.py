@@ -29,6 +29,7 @@ from dataclasses import field as dc_field
 from pathlib import Path
 from typing import Any
 
+from distillscope.engine.run import write_jsonl
 from distillscope.errors import UserError
 from distillscope.ice.audit import AuditSample, JudgeAudit, Judged, LabelledRow, audit_judge, read_jsonl
 from distillscope.ice.audit_doubt import DESIGN, CorrectedRate, LabelledP, corrected_rate, draw, row_p
@@ -324,10 +325,9 @@ def _doubt_rows(
 
 
 def write_sample(rows: list[dict[str, Any]], out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    """The audit file, written as every other output is (atomically; a directory or a missing
+    folder is a one-line error, as for `audit score --json`, never created on the way)."""
+    write_jsonl(out, rows)
 
 
 # ------------------------------------------------------------------------------------ scoring
