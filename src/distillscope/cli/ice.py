@@ -198,7 +198,8 @@ def print_summary(results: IceResult, out: Path) -> None:
     calls = results.judge_calls or {}
     if "escalated" in calls:
         console.print(
-            f"escalation: {calls['escalated']} answers ({calls.get('escalation')}) went to the LLM judge: "
+            f"escalation: {calls['escalated']} {'answer' if calls['escalated'] == 1 else 'answers'} "
+            f"({calls.get('escalation')}) went to the LLM judge: "
             f"{calls.get('llm_judge_calls', 0)} LLM calls made, {calls.get('judge_calls_saved', 0)} saved "
             "against asking it about every answer",
             highlight=False,
