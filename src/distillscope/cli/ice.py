@@ -180,8 +180,10 @@ def print_summary(results: IceResult, out: Path) -> None:
             score = "n/a" if m.score is None else f"{m.score:.3f}"
             parts.append(f"{metric} {score} ({m.count}/{m.n}, 95% CI {m.ci95[0]:.3f}-{m.ci95[1]:.3f})")
         org = block.target_identity.organisation
+        # a log that names no model scores one unnamed target: say so rather than print an empty name
+        name = shown(block.target) if block.target else "unnamed model (the log names none)"
         console.print(
-            f"[bold]{shown(block.target or '')}[/] (built by {shown(org)}): " + "; ".join(parts),
+            f"[bold]{name}[/] (built by {shown(org)}): " + "; ".join(parts),
             highlight=False,
         )
         if block.note:
