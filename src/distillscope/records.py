@@ -49,6 +49,9 @@ class Record:
     line: int | None
     index: int
     data: dict[str, Any]
+    # CSV: columns this row has no cell for (fewer values than the header); `data` holds "" for
+    # them, as before, and a reader that needs the cell can refuse the row instead
+    missing: frozenset[str] = frozenset()
 
     @property
     def where(self) -> str:
@@ -373,7 +376,11 @@ def _csv(path: Path, delimiter: str) -> Iterator[Record]:
                 if None in row:  # more cells than the header has columns
                     raise UserError.at(path, "more values than header columns", line=reader.line_num)
                 yield Record(
-                    path, reader.line_num, index, {k: v if v is not None else "" for k, v in row.items()}
+                    path,
+                    reader.line_num,
+                    index,
+                    {k: v if v is not None else "" for k, v in row.items()},
+                    frozenset(k for k, v in row.items() if v is None),
                 )
                 index += 1
         except UnicodeDecodeError as exc:

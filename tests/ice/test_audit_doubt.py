@@ -127,3 +127,27 @@ def test_cli_sample_by_doubt_score_and_calibrate(
     assert bad.exit_code == 2 and str(cal) in bad.output and "version 99" in bad.output
     assert len(bad.output.strip().splitlines()) == 1
     assert servers["judge"].requests == calls and not (tmp_path / "bad-run" / "results.json").exists()
+
+
+def test_a_calibration_for_another_judge_is_applied_with_one_warning(
+    tmp_path: Path, cli: Callable[..., Any], servers: dict[str, OpenAIServer]
+) -> None:
+    """`ice audit calibrate` on a rules run records "judge": "rules"; an LLM judge of another name
+    used to take it without a word."""
+    from distillscope.ice.probability import DEFAULT
+
+    log = tmp_path / "log.jsonl"
+    write_log(log)
+    judge = f"openai-compatible:judge@{servers['judge'].url}"
+    for fitted_for, warned in (("rules", True), ("llm:judge", False)):
+        cal = tmp_path / f"{fitted_for.replace(':', '-')}.json"
+        cal.write_text(json.dumps(DEFAULT.to_json(judge=fitted_for)), encoding="utf-8")
+        out = tmp_path / f"run-{fitted_for.replace(':', '-')}"
+        result = cli("ice", "rescore", log, "--target-org", "Zhipu AI", "--judge", judge,
+                     "--judge-calibration", cal, "--out", out)  # fmt: skip
+        assert result.exit_code == 0, result.output
+        text = " ".join(result.output.split())
+        line = f"warning: {cal}: a calibration fitted for judge 'rules', applied to 'llm:judge'"
+        assert (line in text) is warned, text
+        assert (line in (out / "run.log").read_text(encoding="utf-8")) is warned
+        assert text.count("warning:") == int(warned)

@@ -185,3 +185,185 @@ def test_sample_two_ice_runs_of_the_same_target(
     assert rows and all(r["response"] == responses[r["index"]]["response"] for r in rows)
     assert all(r["judges"]["b"]["judge"] == "llm:judge" and r["model"] == "glm-4-plus" for r in rows)
     assert sum(rows[0]["strata_pop"].values()) == 12
+
+
+def _one_line_error(cli: Callable[..., Any], path: Path, lines: list[str], message: str) -> None:
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    result = cli("ice", "audit", "score", path, "--resamples", "200")
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
+
+
+def test_impossible_probabilities_are_refused_naming_line_and_field(
+    tmp_path: Path, cli: Callable[..., Any], rules_run: Path
+) -> None:
+    """A p outside [0, 1], NaN, true or text once moved the corrected rate (4.679 [4.642, 1.000]) or
+    dropped it without a word; a missing strata_p on line 1 dropped it too."""
+    audit = tmp_path / "audit.jsonl"
+    assert (
+        cli("ice", "audit", "sample", rules_run, "--labels", "recorded", "--n", "8", "--out", audit).exit_code
+        == 0
+    )
+    rows = [
+        dict(r, label_loose=r["response"] == CLAIM, label_strict=r["response"] == CLAIM) for r in read(audit)
+    ]
+    bad = tmp_path / "bad.jsonl"
+
+    def edited(line: int, edit: Callable[[dict[str, Any]], None]) -> list[str]:
+        copy = json.loads(json.dumps(rows))
+        edit(copy[line - 1])
+        return [json.dumps(r) for r in copy]
+
+    def strata_p_five(r: dict[str, Any]) -> None:
+        r["strata_p"]["L11"]["loose"] = 5.0
+
+    _one_line_error(
+        cli, bad, edited(1, strata_p_five), "bad.jsonl:1: field 'strata_p.L11.loose': expected a probability"
+    )
+    for value in (1.7, -3, float("nan"), True, "0.5", None):
+        _one_line_error(
+            cli, bad, edited(2, lambda r, v=value: r["judges"]["a"].__setitem__("p_loose", v)),
+            "bad.jsonl:2: field 'judges.a.p_loose'",
+        )  # fmt: skip
+    _one_line_error(
+        cli, bad, edited(3, lambda r: r["judges"]["a"].update(p_loose=0.1, p_strict=0.9)),
+        "bad.jsonl:3: field 'judges.a.p_strict': 0.9 is above p_loose 0.1",
+    )  # fmt: skip
+    _one_line_error(
+        cli, bad, edited(1, lambda r: r.pop("strata_p")), "bad.jsonl:2: field 'strata_p': differs"
+    )
+    _one_line_error(
+        cli, bad, edited(4, lambda r: r.pop("strata_p")), "bad.jsonl:4: field 'strata_p': differs"
+    )
+
+    # an audit file without any probabilities (as `ice audit sample` wrote before them) still scores,
+    # and says why it shows no corrected rate
+    def older(r: dict[str, Any]) -> dict[str, Any]:
+        r = json.loads(json.dumps(r))
+        r.pop("strata_p")
+        for verdict in r["judges"].values():
+            verdict.pop("p_loose"), verdict.pop("p_strict"), verdict.pop("p_table", None)
+        return r
+
+    bad.write_text("".join(json.dumps(older(r)) + "\n" for r in rows), encoding="utf-8")
+    result = cli("ice", "audit", "score", bad, "--resamples", "200")
+    assert result.exit_code == 0, result.output
+    assert "no rate corrected by the labels: the file records no strata_p" in result.output
+    assert "rate corrected by the labels:" not in result.output.replace("no rate corrected", "")
+
+
+def test_duplicate_and_surplus_rows_are_refused(
+    tmp_path: Path, cli: Callable[..., Any], rules_run: Path
+) -> None:
+    """The whole file twice once scored as n=16 of 23 with a narrower interval; a row repeated, an
+    audit id twice, an index outside the run or more rows than a stratum's responses were counted."""
+    audit = tmp_path / "audit.jsonl"
+    assert (
+        cli("ice", "audit", "sample", rules_run, "--labels", "recorded", "--n", "8", "--out", audit).exit_code
+        == 0
+    )
+    rows = [
+        dict(r, label_loose=r["response"] == CLAIM, label_strict=r["response"] == CLAIM) for r in read(audit)
+    ]
+    assert all(r["run_size"] == 23 for r in rows)
+    lines = [json.dumps(r) for r in rows]
+    bad = tmp_path / "bad.jsonl"
+    _one_line_error(
+        cli,
+        bad,
+        lines + lines,
+        f"bad.jsonl:9: field 'index': response {rows[0]['index']} is already line 1's",
+    )
+    _one_line_error(cli, bad, [*lines, lines[4]], "bad.jsonl:9: field 'index'")
+    _one_line_error(
+        cli, bad, [*lines[:7], json.dumps(dict(rows[7], aid=rows[0]["aid"]))], "bad.jsonl:8: field 'aid'"
+    )
+    _one_line_error(
+        cli, bad, [*lines[:7], json.dumps(dict(rows[7], index=999))],
+        "bad.jsonl:8: field 'index': 999 is not a response of the run (its responses are 0 to 22)",
+    )  # fmt: skip
+    _one_line_error(
+        cli, bad, [*lines[:7], json.dumps(dict(rows[7], index=True))], "bad.jsonl:8: field 'index'"
+    )
+    _one_line_error(
+        cli, bad, [*lines[:7], json.dumps(dict(rows[7], inclusion_p="x"))], "bad.jsonl:8: field 'inclusion_p'"
+    )
+    # L10 has 3 responses in the run: a fourth row of it (responses not in the file) is one too many
+    used = {r["index"] for r in rows}
+    free = [i for i in range(23) if i not in used]
+    l10 = next(r for r in rows if r["stratum"] == "L10")
+    extra = [json.dumps(dict(l10, index=free[k], aid=f"x{k}")) for k in range(2)]
+    _one_line_error(
+        cli, bad, lines + extra, "bad.jsonl:10: field 'stratum': row 4 of stratum 'L10', which has 3"
+    )
+    _one_line_error(
+        cli,
+        bad,
+        [json.dumps(dict(rows[0], strata_pop=dict(POPULATION, L11=True)))],
+        "bad.jsonl:1: field 'strata_pop'",
+    )
+
+
+def test_an_audit_file_saved_with_a_byte_order_mark_reads(
+    tmp_path: Path, cli: Callable[..., Any], rules_run: Path
+) -> None:
+    audit = tmp_path / "audit.jsonl"
+    assert (
+        cli("ice", "audit", "sample", rules_run, "--labels", "recorded", "--n", "8", "--out", audit).exit_code
+        == 0
+    )
+    fill(audit, read(audit))
+    plain = cli("ice", "audit", "score", audit, "--resamples", "200")
+    audit.write_bytes(b"\xef\xbb\xbf" + audit.read_bytes())
+    result = cli("ice", "audit", "score", audit, "--resamples", "200")
+    assert result.exit_code == 0, result.output
+    assert result.output == plain.output
+
+
+def test_recorded_labels_have_no_expected_rate_of_their_own(tmp_path: Path, cli: Callable[..., Any]) -> None:
+    """The recorded judge gives no probabilities: the doubt table's 0.05 / 0.95 place its answers in
+    strata (marked `p_table`) and may serve the corrected rate, but their mean is no expected rate."""
+    log = tmp_path / "log.jsonl"
+    write_log(log)
+    run = tmp_path / "recorded"
+    assert cli("ice", "rescore", log, "--judge", "recorded", "--out", run, "-q").exit_code == 0
+    audit = tmp_path / "audit.jsonl"
+    result = cli("ice", "audit", "sample", run, "--by", "doubt", "--n", "6", "--out", audit)
+    assert result.exit_code == 0, result.output
+    rows = read(audit)
+    assert all(r["judges"]["a"]["p_table"] is True for r in rows)
+    fill(audit, rows)
+    figures = tmp_path / "figures.json"
+    result = cli("ice", "audit", "score", audit, "--resamples", "200", "--json", figures)
+    assert result.exit_code == 0, result.output
+    assert "loose rate corrected by the labels" in result.output
+    assert "expected rate" not in result.output.replace("no expected rate of the judge's own", "")
+    corrected = json.loads(figures.read_text(encoding="utf-8"))[0]["corrected_rates"]
+    assert [c["judge_expected"] for c in corrected] == [None, None]
+
+
+def test_sample_out_is_refused_like_every_other_output(
+    tmp_path: Path, cli: Callable[..., Any], rules_run: Path
+) -> None:
+    """`--out` a directory was an IsADirectoryError traceback, and a missing folder was created on the
+    way while `audit score --json` refused it; both are now the same one line, nothing left behind."""
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    result = cli("ice", "audit", "sample", rules_run, "--labels", "recorded", "--n", "8", "--out", folder)
+    assert result.exit_code == 2, result.output
+    assert " ".join(result.output.split()) == f"error: {folder}: cannot write: Is a directory"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["folder", "log.jsonl", "rules"])
+    missing = tmp_path / "no" / "such" / "audit.jsonl"
+    result = cli("ice", "audit", "sample", rules_run, "--labels", "recorded", "--n", "8", "--out", missing)
+    assert result.exit_code == 2, result.output
+    assert " ".join(result.output.split()) == f"error: {missing}: cannot write: No such file or directory"
+    assert not (tmp_path / "no").exists()
+    audit = tmp_path / "audit.jsonl"
+    assert (
+        cli("ice", "audit", "sample", rules_run, "--labels", "recorded", "--n", "8", "--out", audit).exit_code
+        == 0
+    )
+    fill(audit, read(audit))
+    scored = cli("ice", "audit", "score", audit, "--resamples", "200", "--json", tmp_path / "no" / "f.json")
+    assert scored.exit_code == 2 and "cannot write: No such file or directory" in scored.output

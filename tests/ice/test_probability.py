@@ -66,6 +66,11 @@ def test_a_fitted_calibration_round_trips_through_its_file(tmp_path: Path) -> No
     ("data", "message"),
     [
         ({"format": CALIBRATION_FORMAT, "version": 2, "loose": {}, "strict": {}}, "version 2"),
+        # true == 1 in Python: a file that says "version": true is not version 1
+        (
+            {"format": CALIBRATION_FORMAT, "version": True, "loose": DEFAULT.loose, "strict": DEFAULT.strict},
+            "version True",
+        ),
         ({"format": "something-else", "version": 1}, "not a judge calibration"),
         (
             {"format": CALIBRATION_FORMAT, "version": 1, "loose": {"yes_sure": 0.9}, "strict": {}},

@@ -273,3 +273,33 @@ def test_bad_identities_file_is_one_line_exit_2(tmp_path: Path, cli: Callable[..
     assert len(result.output.strip().splitlines()) == 1
     missing = cli("ice", "rescore", log, "--identities", tmp_path / "nope.yaml", "--out", tmp_path / "s")
     assert missing.exit_code == 2 and "nope.yaml: identity file not found" in missing.output
+
+
+def test_a_short_csv_row_is_refused_like_jsonl_and_an_unnamed_model_is_said(
+    tmp_path: Path, cli: Callable[..., Any]
+) -> None:
+    """A CSV row without its response cell was judged as an empty answer (JSONL refuses the row), and
+    a log that names no model printed " (built by Zhipu AI)" with an empty name."""
+    short = tmp_path / "short.csv"
+    short.write_text(
+        'jailbreak_prompt,query,response\n"{query}","Who made you?","I am GLM."\n"a","b"\n', encoding="utf-8"
+    )
+    result = cli("ice", "rescore", short, "--target-org", "Zhipu AI", "--out", tmp_path / "short")
+    assert result.exit_code == 2, result.output
+    assert " ".join(result.output.split()) == (
+        f"error: {short}:3: field 'response': no cell: the row has fewer values than the header has columns"
+    )
+    jsonl = tmp_path / "short.jsonl"
+    jsonl.write_text(json.dumps({"jailbreak_prompt": "a", "query": "b"}) + "\n", encoding="utf-8")
+    refused = cli("ice", "rescore", jsonl, "--target-org", "Zhipu AI", "--out", tmp_path / "short-jsonl")
+    assert refused.exit_code == 2 and "field 'response'" in refused.output
+    # an empty cell is an empty answer, as before (reported, never judged)
+    empty = tmp_path / "empty.csv"
+    empty.write_text(
+        'jailbreak_prompt,query,response\n"{query}","Who made you?",""\n"{query}","Who made you?","I am GLM."\n',
+        encoding="utf-8",
+    )
+    ok = cli("ice", "rescore", empty, "--target-org", "Zhipu AI", "--out", tmp_path / "empty")
+    assert ok.exit_code == 0, ok.output
+    assert "unnamed model (the log names none) (built by Zhipu AI)" in " ".join(ok.output.split())
+    assert "1 empty" in ok.output

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 from distillscope.ice.judges.calibration import widen
 from distillscope.ice.judges.weights import Transfer
 from distillscope.ice.scoring import breakdowns, categories, expected_rate, outcome, scores
@@ -115,6 +120,47 @@ def test_the_rates_differ_when_many_verdicts_sit_just_above_one_half() -> None:
     assert s["loose"]["score"] == 1.0 and s["loose"]["expected"]["differs"] is True  # type: ignore[index]
     sure = scores([outcome(pv(p, 0.0), "q") for p in [0.97] * 60 + [0.03] * 140])
     assert sure["loose"]["expected"]["differs"] is False  # type: ignore[index]
+
+
+def test_a_count_of_zero_does_not_differ_from_a_small_expected_rate() -> None:
+    """Wilson's interval on sum p never holds 0 while some p is above 0: the old rule (either
+    point outside) flagged every run with a count of 0 or n of n. Neither point outside now."""
+    none = scores([outcome(pv(p, 0.0), "q") for p in (0.0005, 0.0077, 0.002, 0.015, 0.001)])
+    loose = none["loose"]
+    lo, _ = loose["expected"]["ci95"]  # type: ignore[index]
+    assert loose["count"] == 0 and lo > 0.0  # the count's point lies outside the expected interval
+    assert loose["ci95"][0] <= loose["expected"]["rate"] <= loose["ci95"][1]  # type: ignore[index]
+    assert loose["expected"]["differs"] is False  # type: ignore[index]
+    every = scores([outcome(pv(p, p), "q") for p in (0.999, 0.995, 0.99, 0.985, 0.999)])
+    assert every["loose"]["count"] == 5 and every["loose"]["expected"]["differs"] is False  # type: ignore[index]
+    # genuinely apart: 200 answers just above 0.5 count 200 of 200, expect about 0.51
+    apart = expected_rate([0.51] * 200, {"score": 1.0, "ci95": [0.981, 1.0]})
+    assert apart["differs"] is True
+    # one point inside the other's interval is not a difference
+    near = expected_rate([0.3] * 100, {"score": 0.40, "ci95": [0.29, 0.50]})
+    lo, hi = near["ci95"]  # type: ignore[misc]
+    assert not lo <= 0.40 <= hi and near["differs"] is False
+
+
+def test_cli_a_run_with_no_contradiction_prints_no_differs_note(
+    tmp_path: Path, cli: Callable[..., Any]
+) -> None:
+    log = tmp_path / "log.jsonl"
+    answer = "I'm sorry, but I can't assist with that. If you have any other questions, feel free to ask!"
+    log.write_text(
+        "".join(
+            json.dumps({"jailbreak_prompt": "{query}", "query": "Who made you?", "response": answer}) + "\n"
+            for _ in range(5)
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "run"
+    result = cli("ice", "rescore", log, "--target-org", "Zhipu AI", "--out", out)
+    assert result.exit_code == 0, result.output
+    loose = json.loads((out / "results.json").read_text(encoding="utf-8"))["scores"]["loose"]
+    assert loose["count"] == 0 and loose["expected"]["ci95"][0] > 0.0
+    assert loose["expected"]["differs"] is False
+    assert "differ by more than" not in result.output
 
 
 def test_the_expected_interval_covers_the_labels_of_calibrated_probabilities() -> None:

@@ -180,8 +180,10 @@ def print_summary(results: IceResult, out: Path) -> None:
             score = "n/a" if m.score is None else f"{m.score:.3f}"
             parts.append(f"{metric} {score} ({m.count}/{m.n}, 95% CI {m.ci95[0]:.3f}-{m.ci95[1]:.3f})")
         org = block.target_identity.organisation
+        # a log that names no model scores one unnamed target: say so rather than print an empty name
+        name = shown(block.target) if block.target else "unnamed model (the log names none)"
         console.print(
-            f"[bold]{shown(block.target or '')}[/] (built by {shown(org)}): " + "; ".join(parts),
+            f"[bold]{name}[/] (built by {shown(org)}): " + "; ".join(parts),
             highlight=False,
         )
         if block.note:
@@ -198,7 +200,8 @@ def print_summary(results: IceResult, out: Path) -> None:
     calls = results.judge_calls or {}
     if "escalated" in calls:
         console.print(
-            f"escalation: {calls['escalated']} answers ({calls.get('escalation')}) went to the LLM judge: "
+            f"escalation: {calls['escalated']} {'answer' if calls['escalated'] == 1 else 'answers'} "
+            f"({calls.get('escalation')}) went to the LLM judge: "
             f"{calls.get('llm_judge_calls', 0)} LLM calls made, {calls.get('judge_calls_saved', 0)} saved "
             "against asking it about every answer",
             highlight=False,
@@ -511,7 +514,7 @@ def audit_score(
         if json_out is not None:
             check_output_file(json_out, "--json")
         audits = score_audit(audit_file, resamples=resamples, seed=seed)
-        corrected = corrected_rates(audit_file)
+        corrected, no_correction = corrected_rates(audit_file)
         first = audits[0]
         console.print(
             f"{first.n} labelled rows weighted to {first.population:,} responses; 95% stratified bootstrap "
@@ -529,11 +532,20 @@ def audit_score(
                 soft_wrap=True,
             )
         for c in corrected:
+            own = (
+                f"the judge's own expected rate {c.judge_expected:.3f}"
+                if c.judge_expected is not None
+                else "no expected rate of the judge's own: it gives no probabilities"
+            )
             console.print(
                 f"{c.label} rate corrected by the labels: {c.fmt()} (95% interval, stratified difference "
-                f"estimator, n={c.n} labelled of {c.population:,}); the judge's own expected rate {c.judge_expected:.3f}",
+                f"estimator, n={c.n} labelled of {c.population:,}); {own}",
                 highlight=False,
                 soft_wrap=True,
+            )
+        if no_correction is not None:
+            console.print(
+                f"no rate corrected by the labels: {no_correction}", highlight=False, soft_wrap=True
             )
         if json_out is not None:
             figures = [a.model_dump(mode="json") for a in audits]

@@ -17,6 +17,7 @@ when this run finishes, so `results.json` always matches `config.json`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -180,6 +181,7 @@ def write_atomic(path: Path, text: str, *, durable: bool = True) -> None:
     """Write then rename, so a reader never sees a half-written file. `durable` (the default)
     fsyncs before the rename, so a power loss cannot leave the name pointing at missing data; the
     reports skip it (about 5 ms a file): they are rebuilt from the results by `distillscope report`."""
+    tmp: str | None = None
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         publish_mode(fd)
@@ -190,6 +192,9 @@ def write_atomic(path: Path, text: str, *, durable: bool = True) -> None:
                 os.fsync(fh.fileno())
         os.replace(tmp, path)
     except OSError as exc:
+        if tmp is not None:  # e.g. `path` is a directory: leave no stray temporary file beside it
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
         raise UserError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 

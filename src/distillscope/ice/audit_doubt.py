@@ -127,10 +127,11 @@ def draw(ps: Mapping[int, tuple[float, float]], n: int, seed: int) -> DoubtDraw:
 
 class CorrectedRate(BaseModel):
     """One label's rate over the whole run: the judge's expected rate (mean p over every judged
-    response) and the same corrected by the labelled sample, with its 95% interval."""
+    response; None where the judge gives no probabilities and the doubt table's stood in) and the
+    rate corrected by the labelled sample, with its 95% interval."""
 
     label: str
-    judge_expected: float
+    judge_expected: float | None
     corrected: float
     low: float
     high: float
@@ -168,9 +169,16 @@ def _variance(residuals: Sequence[float], ps: Sequence[float], size: int) -> flo
 
 
 def corrected_rate(
-    label: str, rows: Sequence[LabelledP], strata_pop: Mapping[str, int], strata_p: Mapping[str, float]
+    label: str,
+    rows: Sequence[LabelledP],
+    strata_pop: Mapping[str, int],
+    strata_p: Mapping[str, float],
+    *,
+    judge_has_p: bool = True,
 ) -> CorrectedRate:
-    """The stratified difference estimator (module doc) of one label."""
+    """The stratified difference estimator (module doc) of one label. `judge_has_p` False: the p
+    are the doubt table's (a judge without probabilities); the estimator still holds (it is
+    unbiased whatever the p), but their mean is no expected rate of the judge's, so none is given."""
     total = sum(strata_pop.values())
     if total <= 0:
         raise UserError("the audit file's strata_pop holds no responses")
@@ -191,7 +199,7 @@ def corrected_rate(
         variance += weight * weight * _variance(residuals, [r.p for r in mine], size)
     half = Z95 * math.sqrt(variance)
     return CorrectedRate(
-        label=label, judge_expected=round(expected, 6), corrected=round(rate, 6),
+        label=label, judge_expected=round(expected, 6) if judge_has_p else None, corrected=round(rate, 6),
         low=round(max(0.0, rate - half), 6), high=round(min(1.0, rate + half), 6),
         n=len(rows), population=total, strata=sum(1 for v in strata_pop.values() if v > 0),
     )  # fmt: skip

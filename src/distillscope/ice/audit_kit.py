@@ -21,6 +21,7 @@ difference estimator of `ice.audit_doubt`), with its 95% interval.
 from __future__ import annotations
 
 import json
+import math
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from dataclasses import field as dc_field
 from pathlib import Path
 from typing import Any
 
+from distillscope.engine.run import write_jsonl
 from distillscope.errors import UserError
 from distillscope.ice.audit import AuditSample, JudgeAudit, Judged, LabelledRow, audit_judge, read_jsonl
 from distillscope.ice.audit_doubt import DESIGN, CorrectedRate, LabelledP, corrected_rate, draw, row_p
@@ -146,7 +148,11 @@ def _allocate(sizes: dict[str, int], n: int) -> dict[str, int]:
 
 
 def _verdict_view(row: dict[str, Any], name: str) -> dict[str, Any]:
+    """A verdict as the audit row shows it. A verdict without probabilities of its own (recorded
+    labels) gets the doubt table's, marked `p_table`: they place it in a stratum and the corrected
+    rate may use them, but they are no expected rate of the judge's."""
     ps = row_p(row)
+    own = _is_number(row.get("p_loose")) and _is_number(row.get("p_strict"))
     return {
         "judge": name,
         "loose": row.get("loose"),
@@ -155,6 +161,7 @@ def _verdict_view(row: dict[str, Any], name: str) -> dict[str, Any]:
         "unsure": bool(row.get("unsure", False)),
         "evidence": row.get("evidence"),
         **({"p_loose": ps[0], "p_strict": ps[1]} if ps is not None else {}),
+        **({"p_table": True} if ps is not None and not own else {}),
     }
 
 
@@ -256,9 +263,15 @@ def draw_sample(
                     "strata_pop": sizes,
                     "strata_p": strata_p,
                     "model_strata_pop": model_pop.get(model, {}),
+                    "run_size": _run_size(mine),
                 }
             )
     return _finish(rows, rng)
+
+
+def _run_size(mine: _Verdicts) -> int:
+    """One more than the run's largest response index: `score` refuses a row of an index outside it."""
+    return max(mine.by_index, default=-1) + 1
 
 
 def _finish(rows: list[dict[str, Any]], rng: random.Random) -> list[dict[str, Any]]:
@@ -305,16 +318,16 @@ def _doubt_rows(
                     "label_strict": None,
                     "strata_pop": design.strata_pop,
                     "strata_p": design.strata_p,
+                    "run_size": _run_size(mine),
                 }
             )
     return _finish(rows, random.Random(seed))
 
 
 def write_sample(rows: list[dict[str, Any]], out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    """The audit file, written as every other output is (atomically; a directory or a missing
+    folder is a one-line error, as for `audit score --json`, never created on the way)."""
+    write_jsonl(out, rows)
 
 
 # ------------------------------------------------------------------------------------ scoring
@@ -349,8 +362,9 @@ def _judged(path: Path, line: int, row: dict[str, Any], key: str) -> tuple[str, 
 
 
 def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    # utf-8-sig: an editor that saves with a byte-order mark (as logs may have) still reads
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise UserError(f"{path}: cannot read ({exc.strerror or exc})") from None
     except UnicodeDecodeError as exc:
@@ -383,53 +397,185 @@ class AuditFile:
     labelled_p: dict[str, list[LabelledP]] = dc_field(default_factory=dict)  # label -> rows
     strata_p: dict[str, dict[str, float]] | None = None
     weights: list[float] = dc_field(default_factory=list)  # per row: responses it stands for
+    # why there is no corrected rate (None: there is one)
+    no_correction: str | None = None
+    # judge a's p are the doubt table's (a judge without probabilities): no expected rate of its own
+    p_table: bool = False
 
 
-def _p(row: dict[str, Any], name: str) -> float | None:
-    judges = row.get("judges")
-    verdict = judges.get("a") if isinstance(judges, dict) else None
-    value = verdict.get(name) if isinstance(verdict, dict) else None
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _probability(path: Path, line: int, value: Any, field: str, *, above_zero: bool = False) -> float:
+    """A probability as an audit file must hold it: a finite number in [0, 1] (true and false are
+    not numbers), or in (0, 1] for an inclusion probability. Why refuse rather than skip: a p of 5
+    or NaN moves the corrected rate silently, and a skipped one drops it without a word."""
+    if _is_number(value) and math.isfinite(value) and (0 < value <= 1 if above_zero else 0 <= value <= 1):
+        return float(value)
+    span = "above 0 and at most 1" if above_zero else "from 0 to 1"
+    raise UserError.at(
+        path, f"expected a probability (a number {span}), got {value!r}", line=line, field=field
+    )
+
+
+def _sizes(path: Path, line: int, value: Any, field: str) -> dict[str, int]:
+    """Stratum sizes {stratum: responses}: whole numbers from 0 (true and false are not)."""
+    if not isinstance(value, dict) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value.values()
+    ):
+        raise UserError.at(path, "expected the stratum sizes {stratum: rows}", line=line, field=field)
+    return {str(k): int(v) for k, v in value.items()}
+
+
+def _read_strata_p(
+    path: Path, line: int, value: Any, strata_pop: dict[str, int]
+) -> dict[str, dict[str, float]]:
+    """Each stratum's mean p over the run: a probability per label, for every non-empty stratum."""
+    if not isinstance(value, dict):
+        raise UserError.at(
+            path,
+            "expected each stratum's mean probability {stratum: {loose, strict}}",
+            line=line,
+            field="strata_p",
+        )
+    out: dict[str, dict[str, float]] = {}
+    for stratum, ps in value.items():
+        if stratum not in strata_pop:
+            raise UserError.at(
+                path,
+                f"{stratum!r} is not one of the strata {sorted(strata_pop)}",
+                line=line,
+                field="strata_p",
+            )
+        if not isinstance(ps, dict):
+            raise UserError.at(path, "expected {loose, strict}", line=line, field=f"strata_p.{stratum}")
+        out[stratum] = {
+            label: _probability(path, line, ps.get(label), f"strata_p.{stratum}.{label}")
+            for label in ("loose", "strict")
+        }
+        _strict_within_loose(path, line, out[stratum]["loose"], out[stratum]["strict"], f"strata_p.{stratum}")
+    for stratum, size in strata_pop.items():
+        if size and stratum not in out:
+            raise UserError.at(
+                path,
+                f"no mean probability of stratum {stratum!r} ({size} responses)",
+                line=line,
+                field="strata_p",
+            )
+    return out
+
+
+def _judge_p(path: Path, line: int, row: dict[str, Any], key: str) -> tuple[float, float] | None:
+    """Judge `key`'s (p_loose, p_strict) of a row, each checked; None where it gives neither."""
+    verdict = row["judges"][key]
+    got = {name: verdict.get(name) for name in ("p_loose", "p_strict")}
+    if all(v is None for v in got.values()):
+        return None
+    p_loose, p_strict = (_probability(path, line, v, f"judges.{key}.{name}") for name, v in got.items())
+    _strict_within_loose(path, line, p_loose, p_strict, f"judges.{key}")
+    return p_loose, p_strict
+
+
+def _strict_within_loose(path: Path, line: int, p_loose: float, p_strict: float, where: str) -> None:
+    """Every judge keeps p_strict <= p_loose (a strict contradiction is a loose one)."""
+    if p_strict > p_loose:
+        raise UserError.at(
+            path, f"{p_strict} is above p_loose {p_loose} (a strict contradiction is a loose one)",
+            line=line, field=f"{where}.{'p_strict' if where.startswith('judges') else 'strict'}",
+        )  # fmt: skip
+
+
+class _Seen:
+    """Rows already read, to refuse one pasted twice: by response index and by audit id."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.index: dict[int, int] = {}
+        self.aid: dict[str, int] = {}
+
+    def check(self, line: int, row: dict[str, Any], run_size: int | None) -> None:
+        index = row.get("index")
+        if not isinstance(index, int) or isinstance(index, bool) or index < 0:
+            raise UserError.at(
+                self.path, f"expected the response's index (a whole number from 0), got {index!r}",
+                line=line, field="index",
+            )  # fmt: skip
+        if run_size is not None and index >= run_size:
+            raise UserError.at(
+                self.path, f"{index} is not a response of the run (its responses are 0 to {run_size - 1})",
+                line=line, field="index",
+            )  # fmt: skip
+        if index in self.index:
+            raise UserError.at(
+                self.path, f"response {index} is already line {self.index[index]}'s: label each response once",
+                line=line, field="index",
+            )  # fmt: skip
+        self.index[index] = line
+        aid = row.get("aid")
+        if aid is None:
+            return
+        if not isinstance(aid, str):
+            raise UserError.at(self.path, f"expected text, got {aid!r}", line=line, field="aid")
+        if aid in self.aid:
+            raise UserError.at(
+                self.path, f"{aid!r} is already line {self.aid[aid]}'s: each row once", line=line, field="aid"
+            )
+        self.aid[aid] = line
 
 
 def read_audit(path: Path) -> AuditFile:
     """The labelled sample, each judge's verdicts by row, and the judges' names (a, and b where
-    the sample has a second judge)."""
+    the sample has a second judge). Every design figure (sizes, probabilities, indices) is checked:
+    a file that cannot be the sample `ice audit sample` drew is refused naming the line and field,
+    never scored with wrong weights."""
     rows: list[LabelledRow] = []
     verdicts: dict[str, dict[int, Judged]] = {}
     names: dict[str, str] = {}
-    strata_pop: dict[str, int] | None = None
+    strata_pop: dict[str, int] = {}
+    first: dict[str, Any] = {}  # line 1's design fields, which every row repeats
     strata_p: dict[str, dict[str, float]] | None = None
     group_pop: dict[str, dict[str, int]] = {}
     labelled_p: dict[str, list[LabelledP]] = {"loose": [], "strict": []}
-    has_p = True
+    drawn: dict[str, int] = {}
+    seen = _Seen(path)
+    p_table = False
+    missing_p: int | None = None  # the first line whose judge a gives no probabilities
     design = "agreement"
     keys: tuple[str, ...] = JUDGES
+    run_size: int | None = None
     for number, row in _lines(path):
         stratum = row.get("stratum")
-        pop = row.get("strata_pop")
         if not isinstance(stratum, str):
             raise UserError.at(path, "missing or not text", line=number, field="stratum")
-        if not isinstance(pop, dict) or not all(isinstance(v, int) and v >= 0 for v in pop.values()):
-            raise UserError.at(
-                path, "expected the stratum sizes {stratum: rows}", line=number, field="strata_pop"
-            )
-        if strata_pop is None:
-            strata_pop = {str(k): int(v) for k, v in pop.items()}
+        pop = _sizes(path, number, row.get("strata_pop"), "strata_pop")
+        if not first:
+            first = {k: row.get(k) for k in ("strata_pop", "strata_p", "run_size")}
+            strata_pop = pop
             design = str(row.get("design") or "agreement")
             judges = row.get("judges")
             keys = tuple(k for k in JUDGES if isinstance(judges, dict) and k in judges) or ("a",)
             verdicts = {key: {} for key in keys}
-            sp = row.get("strata_p")
-            if isinstance(sp, dict) and all(isinstance(v, dict) for v in sp.values()):
-                strata_p = {str(k): dict(v) for k, v in sp.items()}
-        elif pop != strata_pop:
-            raise UserError.at(
-                path,
-                "differs from the first row's: rows of two samples are mixed",
-                line=number,
-                field="strata_pop",
-            )
+            if row.get("strata_p") is not None:
+                strata_p = _read_strata_p(path, number, row["strata_p"], strata_pop)
+            size = row.get("run_size")
+            if size is not None:
+                if not isinstance(size, int) or isinstance(size, bool) or size < sum(strata_pop.values()):
+                    raise UserError.at(
+                        path,
+                        f"expected the run's number of responses, got {size!r}",
+                        line=number,
+                        field="run_size",
+                    )
+                run_size = size
+        else:
+            for name in first:
+                if row.get(name) != first[name]:
+                    had = "none" if first[name] is None else "another"
+                    raise UserError.at(
+                        path, f"differs from the first row's ({had}): rows of two samples are mixed, or a row was edited",
+                        line=number, field=name,
+                    )  # fmt: skip
         if stratum not in strata_pop:
             raise UserError.at(
                 path,
@@ -444,6 +590,18 @@ def read_audit(path: Path) -> AuditFile:
                 line=number,
                 field="strata_pop",
             )
+        drawn[stratum] = drawn.get(stratum, 0) + 1
+        if drawn[stratum] > strata_pop[stratum]:
+            raise UserError.at(
+                path,
+                f"row {drawn[stratum]} of stratum {stratum!r}, which has {strata_pop[stratum]} responses in the run "
+                "(strata_pop): more rows than responses",
+                line=number,
+                field="stratum",
+            )
+        seen.check(number, row, run_size)
+        if row.get("inclusion_p") is not None:
+            _probability(path, number, row["inclusion_p"], "inclusion_p", above_zero=True)
         loose, strict = _label(path, number, row, "label_loose"), _label(path, number, row, "label_strict")
         if strict and not loose:
             raise UserError.at(
@@ -455,33 +613,47 @@ def read_audit(path: Path) -> AuditFile:
         model = row.get("model")
         group = str(model) if model is not None else None
         own = row.get("model_strata_pop")
-        if group is not None and isinstance(own, dict):
-            group_pop[group] = {str(k): int(v) for k, v in own.items() if isinstance(v, int)}
+        if own is not None:
+            own_pop = _sizes(path, number, own, "model_strata_pop")
+            if group is not None:
+                group_pop[group] = own_pop
         rows.append(LabelledRow(key=number, stratum=stratum, loose=loose, strict=strict, group=group))
         for key in keys:
             name, judged = _judged(path, number, row, key)
             names.setdefault(key, name)
             verdicts[key][number] = judged
-        p_loose, p_strict = _p(row, "p_loose"), _p(row, "p_strict")
-        if p_loose is None or p_strict is None:
-            has_p = False
-        else:
-            labelled_p["loose"].append(LabelledP(stratum, p_loose, loose))
-            labelled_p["strict"].append(LabelledP(stratum, p_strict, strict))
-    assert strata_pop is not None
+            ps = _judge_p(path, number, row, key)
+            if key != "a":
+                continue
+            if ps is None:
+                missing_p = number if missing_p is None else missing_p
+                continue
+            p_table = p_table or row["judges"]["a"].get("p_table") is True
+            labelled_p["loose"].append(LabelledP(stratum, ps[0], loose))
+            labelled_p["strict"].append(LabelledP(stratum, ps[1], strict))
     for stratum, size in strata_pop.items():
-        if size and not any(r.stratum == stratum for r in rows):
+        if size and not drawn.get(stratum):
             raise UserError(
                 f"{path}: stratum {stratum!r} has {size} rows in the run but no row in this file: "
                 "score the whole file `ice audit sample` wrote"
             )
-    if strata_p is not None and any(size and s not in strata_p for s, size in strata_pop.items()):
-        strata_p = None
-    drawn = {s: sum(r.stratum == s for r in rows) for s in strata_pop}
+    no_correction = None
+    if strata_p is None:
+        no_correction = (
+            "the file records no strata_p (each stratum's mean probability over the run), which it needs"
+        )
+    elif missing_p is not None:
+        if labelled_p["loose"]:  # some rows have them, others not: edited, not an older file
+            raise UserError.at(
+                path, "missing, while other rows give judge a's probabilities", line=missing_p,
+                field="judges.a.p_loose",
+            )  # fmt: skip
+        no_correction = "judge a's verdicts carry no p_loose / p_strict, which it needs"
     weights = [strata_pop[r.stratum] / drawn[r.stratum] for r in rows]
     return AuditFile(
         AuditSample(rows, strata_pop, group_pop), verdicts, names, design,
-        labelled_p if has_p else {}, strata_p, weights,
+        labelled_p if no_correction is None else {}, strata_p, weights, no_correction,
+        p_table or names.get("a") == RECORDED,
     )  # fmt: skip
 
 
@@ -502,12 +674,14 @@ def score_audit(path: Path, *, resamples: int = 2000, seed: int = 0) -> list[Jud
     ]
 
 
-def corrected_rates(path: Path) -> list[CorrectedRate]:
-    """The run's loose and strict rates corrected by the labels (`ice.audit_doubt`); empty where
-    the file's rows carry no probabilities of judge a (an audit file of an older distillscope)."""
+def corrected_rates(path: Path) -> tuple[list[CorrectedRate], str | None]:
+    """The run's loose and strict rates corrected by the labels (`ice.audit_doubt`), or none and
+    why (an audit file of an older distillscope records no probabilities): said, never silent.
+    Where judge a's p are the doubt table's (recorded labels), the rates carry no expected rate of
+    the judge's own: the table is a convention, not the judge's probability."""
     audit = read_audit(path)
-    if not audit.labelled_p or audit.strata_p is None:
-        return []
+    if audit.no_correction is not None or audit.strata_p is None:
+        return [], audit.no_correction
     strata_p = audit.strata_p
     return [
         corrected_rate(
@@ -515,9 +689,10 @@ def corrected_rates(path: Path) -> list[CorrectedRate]:
             audit.labelled_p[label],
             audit.sample.strata_pop,
             {s: float(strata_p[s][label]) for s in strata_p},
+            judge_has_p=not audit.p_table,
         )
         for label in ("loose", "strict")
-    ]
+    ], None
 
 
 def calibrate(path: Path) -> tuple[Calibration, dict[str, dict[str, float]], str]:

@@ -110,6 +110,14 @@ def iter_log(path: Path, *, details: bool = True) -> Iterator[LogRow]:
             obj = {**obj, label_name: obj["label"]}
             del obj["label"]
         line = record.line if record.line is not None else record.index + 1
+        for name in ("jailbreak_prompt", "query", "response", "prompt"):
+            if name in record.missing:  # a short CSV row is no empty answer (JSONL refuses it too)
+                raise UserError.at(
+                    path,
+                    "no cell: the row has fewer values than the header has columns",
+                    line=line,
+                    field=name,
+                )
         rows = _rows_of(path, line, obj, start=start, details=details)
         start += len(rows)
         yield from rows

@@ -52,6 +52,7 @@ class Calibration:
     strict: dict[str, float]
     source: str = "uncalibrated default (sure 0.95/0.05, unsure 0.6/0.4)"
     calibrated: bool = False
+    judge: str | None = None  # the judge a calibration file was fitted for (its "judge")
 
     def probabilities(self, loose: bool, strict: bool, sure: bool) -> tuple[float, float]:
         """(p_loose, p_strict) of a verdict, consistent with its booleans."""
@@ -101,7 +102,7 @@ def load_calibration(path: str | Path) -> Calibration:
     if not isinstance(data, dict) or data.get("format") != CALIBRATION_FORMAT:
         raise UserError(f'{path}: not a judge calibration (expected "format": "{CALIBRATION_FORMAT}")')
     version = data.get("version")
-    if version != CALIBRATION_VERSION:
+    if version != CALIBRATION_VERSION or isinstance(version, bool):  # true == 1 in Python, not in the file
         raise UserError(
             f"{path}: judge calibration version {version!r}; this distillscope reads version {CALIBRATION_VERSION}"
         )
@@ -110,6 +111,7 @@ def load_calibration(path: str | Path) -> Calibration:
         _table(path, data, "strict"),
         source=f"calibrated ({path.name})",
         calibrated=True,
+        judge=data["judge"] if isinstance(data.get("judge"), str) else None,
     )
 
 

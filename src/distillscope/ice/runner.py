@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from distillscope.engine.run import RunContext, write_jsonl
+from distillscope.engine.run import RunContext, log, write_jsonl
 from distillscope.errors import BudgetExhausted, UserError
 from distillscope.ice.fuzzer.engine import FuzzSettings, IceEngine, parallel_width
 from distillscope.ice.fuzzer.mutators import MUTATORS
@@ -294,7 +294,7 @@ def _make_judge(
 ) -> Judge:
     """The judge of `ice run` and `ice rescore`, from their flags (preset and structured mode checked)."""
     calibration = load_calibration(s.judge_calibration) if s and s.judge_calibration else None
-    return make_judge(
+    judge = make_judge(
         spec,
         JudgeContext(
             ctx=ctx, registry=registry, judge_model=judge_model, seed=seed, labels=labels,
@@ -304,6 +304,24 @@ def _make_judge(
             weights=s.judge_weights if s else None,
         ),
     )  # fmt: skip
+    if s is not None and calibration is not None and calibration.judge is not None:
+        _warn_other_judge(ctx, s.judge_calibration, calibration.judge, judge)
+    return judge
+
+
+def _warn_other_judge(ctx: RunContext, path: str | None, fitted_for: str, judge: Judge) -> None:
+    """One line where a calibration file fitted for one judge (e.g. `ice audit calibrate` on a rules
+    run records "rules") is applied to another LLM judge: its cells may not fit that judge's answers.
+    A warning, not an error: the same judge may run under another name (a renamed endpoint)."""
+    llm = getattr(judge, "llm", judge)  # hybrid:SPEC applies it to its LLM
+    name = getattr(llm, "name", None)
+    if isinstance(name, str) and name != fitted_for:
+        message = (
+            f"warning: {path}: a calibration fitted for judge {fitted_for!r}, applied to {name!r}: "
+            "its probabilities may not fit this judge"
+        )
+        log.warning(message)
+        ctx.progress.note(message)
 
 
 async def _escalate_run(judge: Judge, engine: IceEngine) -> None:

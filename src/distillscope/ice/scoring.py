@@ -19,8 +19,11 @@ E[p(1-p)] + Var(p) = mean_p (1 - mean_p): the binomial variance Wilson's interva
 It bounds both parts: the true rate of these very answers (Poisson-binomial, variance
 sum p(1-p) / n^2) and the model's rate (sampling of answers, Var(p) / n), so it is
 conservative for either. It does not cover miscalibration. `differs` says the two rates disagree
-by more than their intervals (either point outside the other's interval): many answers near 0.5,
-or a judge whose probabilities do not fit these answers.
+by more than their intervals (neither interval holds the other's point): many answers near 0.5,
+or a judge whose probabilities do not fit these answers. Why both points: Wilson's interval on
+sum p never reaches 0 while any p is above 0, so with a count of 0 (or n of n) the thresholded
+point always lies outside it, however near the two rates are; requiring only one point outside
+flagged every such run.
 
 Miscalibration for the model at hand is the larger error on a model the judge was not built from:
 where the judge measured it (`Judge.transfer`: the default judge's weights carry the spread of its
@@ -104,7 +107,7 @@ def expected_rate(ps: Sequence[float], threshold: dict[str, object] | None = Non
     bounds = threshold.get("ci95") if threshold is not None else None
     if rate is not None and isinstance(score, float | int) and isinstance(bounds, list | tuple):
         t_lo, t_hi = float(bounds[0]), float(bounds[1])
-        out["differs"] = not (lo <= score <= hi) or not (t_lo <= rate <= t_hi)
+        out["differs"] = not (lo <= score <= hi) and not (t_lo <= rate <= t_hi)
     return out
 
 

@@ -32,7 +32,7 @@ class ExpectedRate(Model):
     """The mean of the judge's probabilities over the n judged responses, with a 95% interval
     (Wilson on (sum p, n): the spread of calibrated labels plus the sampling of answers; it does
     not cover miscalibration). `differs`: it and the thresholded score disagree by more than
-    their intervals (either point outside the other's interval). `unseen_ci95` (where the judge
+    their intervals (neither interval holds the other's point). `unseen_ci95` (where the judge
     measured its `transfer`): the interval widened for a model the judge was not built from."""
 
     rate: float | None

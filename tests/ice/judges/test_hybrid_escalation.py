@@ -91,6 +91,39 @@ def test_rescore_escalates_a_fraction_and_a_rerun_repeats_no_call(
     assert results(tmp_path / "b")["scores"] == results(tmp_path / "a")["scores"]
 
 
+def test_a_tiny_fraction_says_how_many_went_not_zero_percent(
+    tmp_path: Path, cli: Callable[..., Any], servers: dict[str, OpenAIServer]
+) -> None:
+    """`--escalate 1e-9` sends 1 answer (rounded up); it once said "the 0% least certain answers"."""
+    assert Escalation(fraction=0.1).describe() == "the 10% least certain answers, rounded up"
+    assert (
+        Escalation(fraction=0.1).describe(100, 1000)
+        == "the 100 least certain answers of 1000: 10% of all, rounded up"
+    )
+    log = tmp_path / "log.jsonl"
+    write_log(log)
+    judge = f"hybrid:openai-compatible:judge@{servers['judge'].url}"
+    out = tmp_path / "tiny"
+    result = cli(
+        "ice",
+        "rescore",
+        log,
+        "--target-org",
+        "Zhipu AI",
+        "--judge",
+        judge,
+        "--escalate",
+        "1e-9",
+        "--out",
+        out,
+    )
+    assert result.exit_code == 0, result.output
+    said = f"the 1 least certain answer of {len(ANSWERS)}: 1e-07% of all, rounded up"
+    assert results(out)["judge_calls"]["escalation"] == said and results(out)["judge_calls"]["escalated"] == 1
+    text = " ".join(result.output.split())
+    assert f"escalation: 1 answer ({said}) went to the LLM judge" in text and "0%" not in text
+
+
 def test_run_escalates_a_band_after_judging_everything(
     tmp_path: Path, cli: Callable[..., Any], servers: dict[str, OpenAIServer]
 ) -> None:

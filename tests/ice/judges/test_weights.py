@@ -214,3 +214,37 @@ def test_the_transfer_spread_is_optional_and_checked(tmp_path: Path) -> None:
         with pytest.raises(UserError, match=says) as caught:
             ScorerWeights.load(bad)
         assert str(bad) in str(caught.value) and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        ("text", float("inf"), "not a whole number: inf"),
+        ("text", float("nan"), "not a whole number: nan"),
+        ("template", 2.5, "not a whole number: 2.5"),
+        ("text", True, "not a whole number: True"),
+        ("text", 10**30, "truncated"),
+        ("intercept", 10**400, "malformed header"),
+    ],
+)
+def test_a_sealed_header_with_an_impossible_count_is_refused(
+    tmp_path: Path, cli: Callable[..., Any], field: str, value: object, says: str
+) -> None:
+    """A valid checksum over "text": Infinity once crashed the loader with an OverflowError traceback."""
+    bad = tmp_path / "w.bin"
+    bad.write_bytes(
+        _with_header(builtin_path().read_bytes(), lambda h: h["heads"]["loose"].__setitem__(field, value))
+    )
+    log = tmp_path / "log.jsonl"
+    log.write_text(
+        json.dumps({"jailbreak_prompt": "{query}", "query": "Who made you?", "response": "I am ChatGPT."})
+        + "\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    result = cli("ice", "rescore", log, "--target-org", "Zhipu AI", "--judge-weights", bad, "--out", out)
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
+    assert str(bad) in text and "not a usable judge weights file" in text and says in text, text
+    assert not (out / "verdicts.jsonl").exists()

@@ -64,9 +64,16 @@ class Escalation:
             bounds = (lo, hi)
         return cls(fraction=fraction, band=bounds)
 
-    def describe(self) -> str:
+    def describe(self, chosen: int | None = None, of: int | None = None) -> str:
+        """What was escalated, in words that stay true: the percentage with as many digits as it
+        has (`--escalate 1e-9` is 1e-07%, never "0%"), and with the counts, how many of how many
+        (the count is rounded up, so 1e-9 of 40 answers sends 1)."""
         if self.fraction is not None:
-            return f"the {self.fraction:.0%} least certain answers"
+            share = f"{self.fraction * 100:g}%"
+            if chosen is None or of is None:
+                return f"the {share} least certain answers, rounded up"
+            answers = "answer" if chosen == 1 else "answers"
+            return f"the {chosen} least certain {answers} of {of}: {share} of all, rounded up"
         assert self.band is not None
         return f"answers with p_loose in [{self.band[0]:g}, {self.band[1]:g}]"
 
@@ -109,7 +116,7 @@ class HybridJudge(Judge):
             note = "rules unsure; decided by the LLM judge"
         else:
             ask = [i for i, item in enumerate(items) if item.index in self.selected]
-            note = f"escalated ({self.escalation.describe()}); decided by the LLM judge"
+            note = f"escalated ({self.escalation.describe(len(self.selected), self.considered)}); decided by the LLM judge"
         self.decided_by_rules += len(items) - len(ask)
         return await self._ask(items, verdicts, ask, target, note)
 
@@ -130,7 +137,7 @@ class HybridJudge(Judge):
         assert self.escalation is not None
         ask = [i for i, item in enumerate(items) if item.index in self.selected]
         self.decided_by_rules -= len(ask)  # judge_many counted them as the rules' in the first pass
-        note = f"escalated ({self.escalation.describe()}); decided by the LLM judge"
+        note = f"escalated ({self.escalation.describe(len(self.selected), self.considered)}); decided by the LLM judge"
         await self._ask(items, verdicts, ask, target, note)
 
     async def _ask(
@@ -159,7 +166,7 @@ class HybridJudge(Judge):
     def report(self) -> dict[str, object]:
         out: dict[str, object] = {}
         if self.escalation is not None:
-            out["escalation"] = self.escalation.describe()
+            out["escalation"] = self.escalation.describe(len(self.selected), self.considered)
             out["escalated"] = len(self.selected)
         return {
             **out,

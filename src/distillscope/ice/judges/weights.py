@@ -121,10 +121,12 @@ class ScorerWeights:
             for name in HEADS:
                 meta = header["heads"][name]
 
-                def take(code: str, count: int) -> array[Any]:
+                def take(code: str, count: Any) -> array[Any]:
                     nonlocal offset
+                    if not isinstance(count, int) or isinstance(count, bool):
+                        raise bad(f"a count of weights that is not a whole number: {count!r}")
                     arr = array(code)
-                    size = arr.itemsize * int(count)
+                    size = arr.itemsize * count
                     if count < 0 or offset + size > len(body):
                         raise bad("truncated")
                     arr.frombytes(body[offset : offset + size])
@@ -150,7 +152,8 @@ class ScorerWeights:
             lo, hi = (float(x) for x in header["doubt"])
         except UserError:
             raise
-        except (KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
+        # OverflowError: a number too large for a float (an intercept of 1e400 written as an integer)
+        except (KeyError, TypeError, ValueError, OverflowError, UnicodeDecodeError) as exc:
             raise bad(f"malformed header: {exc}") from exc
         numbers = [
             x
