@@ -58,10 +58,10 @@ def test_scalars_and_list_keys(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "data", "message"),
     [
-        ("a.jsonl", '{"a": 1}\n{broken\n', r"a.jsonl:2: invalid JSON"),
+        ("a.jsonl", '{"a": 1}\n{broken\n', r"a.jsonl:2: invalid JSON \(.+ at column 2\)$"),
         ("a.jsonl", '{"a": 1}\n[1, 2]\n', r"a.jsonl:2: expected a JSON object on each line"),
         ("a.jsonl", b'{"a": 1}\n{"a": "\xff"}\n', r"a.jsonl:2: not UTF-8 text \(byte 7 of the line\)"),
-        ("a.jsonl", '{"a": "x\x00"}\n', r"a.jsonl:1: invalid JSON"),
+        ("a.jsonl", '{"a": "x\x00"}\n', r"a.jsonl:1: invalid JSON \(Invalid control character at column 9\)$"),
         ("a.jsonl", "\n\n", r"a.jsonl: file is empty"),
         ("a.json", '[{"a": 1}, 3]', r"a.json item 1: expected a JSON object, got int"),
         ("a.csv", "a,b\n1,2,3\n", r"a.csv:2: more values than header columns"),

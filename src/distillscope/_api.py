@@ -166,7 +166,7 @@ async def rse_attribute_async(
     *,
     families: dict[str, Sequence[str]] | None = None,
     datasets: dict[str, str] | None = None,
-    controls: Sequence[str] = (),
+    controls: Sequence[str] | None = (),
     bank: PathLike | None = None,
     bank_manifest: PathLike | None = None,
     out: PathLike | None = None,
@@ -175,7 +175,7 @@ async def rse_attribute_async(
     """`distillscope rse attribute`: the test models, and families as {name: [spec, ...]} with
     datasets, or `bank` (a folder of published answers, or "hf:NAME[:split]") whose models are the
     families and whose prompts are the dataset; `controls` (models known not to be trained on any
-    family's outputs; two or more, or none for family resemblance only); any
+    family's outputs; two or more, or none (or None) for family resemblance only); any
     `RseAttributeSettings` field (alpha, features, sample, seed, ...)
     and the run-wide options."""
     from distillscope import api_args
@@ -186,7 +186,7 @@ async def rse_attribute_async(
     settings = RseAttributeSettings(
         tests=api_args.model_specs(tests, "tests"),
         families={k: api_args.model_specs(v, f"families[{k!r}]") for k, v in _families(families).items()},
-        controls=api_args.model_specs(controls, "controls"),
+        controls=api_args.model_specs(() if controls is None else controls, "controls"),
         datasets=api_args.datasets(datasets) if datasets else {},
         bank=None if bank is None else str(bank),
         bank_manifest=None if bank_manifest is None else str(api_args.path(bank_manifest, "bank_manifest")),

@@ -106,13 +106,19 @@ def check_depth(value: Any, path: Path | str, line: int | None = None, limit: in
         stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
 
 
+def json_problem(exc: json.JSONDecodeError) -> str:
+    """What is wrong and where in the line: the decoder's message alone can end mid-sentence
+    ("Invalid control character at")."""
+    return f"invalid JSON ({exc.msg.removesuffix(' at')} at column {exc.colno})"
+
+
 def parse_json(text: str, path: Path | str, line: int | None = None) -> Any:
     """JSON text -> value, with errors located at `path` (and the line inside the text)."""
     try:
         value = jsonsafe.loads(text)
     except json.JSONDecodeError as exc:
         at = line if line is not None else exc.lineno
-        raise UserError.at(path, f"invalid JSON ({exc.msg})", line=at) from None
+        raise UserError.at(path, json_problem(exc), line=at) from None
     except jsonsafe.NumberOutOfRange as exc:
         raise UserError.at(path, str(exc), line=line) from None
     except RecursionError:
@@ -275,7 +281,7 @@ def iter_records(
             except json.JSONDecodeError as exc:
                 # JSONL saved as .json: several objects, one a line
                 if not (exc.msg == "Extra data" and stripped.startswith("{")):
-                    raise UserError.at(path, f"invalid JSON ({exc.msg})", line=exc.lineno) from None
+                    raise UserError.at(path, json_problem(exc), line=exc.lineno) from None
             except jsonsafe.NumberOutOfRange as exc:
                 raise UserError.at(path, str(exc)) from None
             except RecursionError:

@@ -21,9 +21,10 @@ import hashlib
 import math
 import re
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from distillscope.engine.ownership import claim_directory
 from distillscope.engine.run import DirectoryLock, RunContext, RunOptions, prepare_out_dir
@@ -42,6 +43,9 @@ from distillscope.rse.stage import (
     run_attribution_stage,
     run_rse_stage,
 )
+
+if TYPE_CHECKING:
+    from distillscope.rse.datasets import Dataset
 
 TOP_KEYS = ("models", "targets", "reference", "foils", "ice", "rse", "attribution")
 NOT_JUDGE_MODELS = ("rules", "recorded")
@@ -156,7 +160,7 @@ def load_study(path: str | Path) -> StudySpec:
             field="ice",
         )
     if attribution is not None:
-        _check_attribution(path, attribution, catalog)
+        _check_attribution(path, attribution, catalog, targets)
     spec = StudySpec(path, catalog, targets, reference, [str(f) for f in foils], ice, rse, attribution)
     try:
         if ice is not None:
@@ -176,7 +180,9 @@ def load_study(path: str | Path) -> StudySpec:
     return spec
 
 
-def _check_attribution(path: Path, section: dict[str, Any], catalog: ModelCatalog) -> None:
+def _check_attribution(
+    path: Path, section: dict[str, Any], catalog: ModelCatalog, targets: list[str]
+) -> None:
     """The attribution section's models are defined under models:, its dataset paths are made
     relative to the study file."""
     named = [
@@ -189,6 +195,7 @@ def _check_attribution(path: Path, section: dict[str, Any], catalog: ModelCatalo
         if name not in catalog.models:
             defined = ", ".join(sorted(catalog.models)) or "nothing"
             raise UserError.at(path, f"no model '{name}' under models: (defined: {defined})", field=where)
+    _check_controls(path, section, targets)
     for key in ("bank", "bank_manifest"):  # files are relative to the study file
         if section.get(key):
             section[key] = _relative(path, str(section[key]))
@@ -197,6 +204,38 @@ def _check_attribution(path: Path, section: dict[str, Any], catalog: ModelCatalo
             path, "give at least one dataset (NAME: PATH) or a bank", field="attribution.datasets"
         )
     section["datasets"] = {k: _relative(path, str(v)) for k, v in (section.get("datasets") or {}).items()}
+
+
+def _check_controls(path: Path, section: dict[str, Any], targets: list[str]) -> None:
+    """The checks `rse attribute` makes of its controls' roles (attribution/runner.check_controls),
+    made when the file is read, so that `--dry-run` refuses what the run would, and the run refuses
+    before it writes anything; each error names the file and field."""
+    from distillscope.rse.attribution.controls import MIN_CONTROLS
+
+    controls = [str(c) for c in section.get("controls") or []]
+    members = {str(m) for ms in (section.get("families") or {}).values() for m in ms}
+    where = "attribution.controls"
+    seen: set[str] = set()
+    for name in controls:
+        if name in members:
+            raise UserError.at(
+                path,
+                f"'{name}' is also a family member; a control must be independent of every family",
+                field=where,
+            )
+        if name in targets:
+            raise UserError.at(path, f"'{name}' is also a target; give it in one role only", field=where)
+        if name in seen:
+            raise UserError.at(path, f"'{name}' is listed twice", field=where)
+        seen.add(name)
+    if len(controls) == 1 and not section.get("bank"):  # a bank may bring controls of its own
+        raise UserError.at(
+            path,
+            f"'{controls[0]}' is the only control: a single control is too few for any test over models "
+            f"(its spread cannot be estimated from one model); give at least {MIN_CONTROLS}, or none "
+            "for family resemblance only",
+            field=where,
+        )
 
 
 def _relative(study: Path, source: str) -> str:
@@ -242,6 +281,12 @@ def _is_model_judge(judge: str) -> str | None:
     return judge.removeprefix("hybrid:")
 
 
+def _turns(datasets: Sequence[Dataset]) -> int:
+    """Calls a model gets for `datasets`: one per turn (an MT-bench prompt has two), as
+    `collect_answers` asks them."""
+    return sum(1 + len(p.followups) for d in datasets for p in d.prompts)
+
+
 def plan_study(spec: StudySpec) -> StudyPlan:
     """The most calls each model can receive (a rerun answers finished calls from the ledger)."""
     from distillscope.ice.probes import load_probes
@@ -276,7 +321,7 @@ def plan_study(spec: StudySpec) -> StudyPlan:
     if spec.rse is not None:
         r = spec.rse_settings()
         sets = load_datasets(r.datasets, sample=r.sample, seed=r.seed, sharegpt_turns=r.turns)
-        n = sum(len(d.prompts) for d in sets)
+        n = _turns(sets)
         for model in [r.reference, *r.tests, *r.panel]:
             plan.rows.append(PlanRow(model, "rse: answers", n))
         if r.judge != OFFLINE:
@@ -287,14 +332,14 @@ def plan_study(spec: StudySpec) -> StudyPlan:
         if a.bank and not a.bank.startswith("hf:"):
             from distillscope.rse.banks import load_bank
 
-            n = len(load_bank(a.bank, sample=a.sample, seed=a.seed).dataset.prompts)
+            n = _turns([load_bank(a.bank, sample=a.sample, seed=a.seed).dataset])
         else:
             sets = (
                 load_datasets(a.datasets, sample=a.sample, seed=a.seed, sharegpt_turns=a.turns)
                 if a.datasets
                 else []
             )
-            n = sum(len(d.prompts) for d in sets)
+            n = _turns(sets)
         members = [m for ms in a.families.values() for m in ms]
         for model in dict.fromkeys([*members, *a.tests, *a.controls]):
             plan.rows.append(PlanRow(model, "attribution: answers", n))

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import typer
 
-from distillscope.cli.options import finite_float
+from distillscope.cli.options import BadNumber, finite_float
 
 
 def error_lines(stderr: str) -> list[str]:
@@ -120,7 +120,7 @@ def test_every_float_option_refuses_nan_and_inf() -> None:
     assert {name for _, name, _ in options} >= {"ratio", "alpha", "beta", "judge_temperature", "temperature"}
     assert [(cmd, name) for cmd, name, parser in options if parser is not finite_float] == []
     for bad in ("nan", "NaN", "inf", "-inf", "1e999"):
-        with pytest.raises(typer.BadParameter, match="not a finite number"):
+        with pytest.raises(BadNumber, match="not a finite number"):
             finite_float(bad)
     assert finite_float("0.25") == 0.25
 
@@ -141,11 +141,16 @@ def test_every_float_option_refuses_nan_and_inf() -> None:
             "nan",
         ],
         ["models", "answer", "replay:x.jsonl", "-p", "x.txt", "--temperature", "-inf"],
+        ["rse", "attribute", "--test", "replay:x.jsonl", "--alpha", "nan"],
+        ["rse", "attribute", "--test", "replay:x.jsonl", "--alpha", "inf"],
     ],
 )
 def test_non_finite_flags_exit_2(tmp_path: Path, run_cli: Any, args: list[str]) -> None:
     result = run_cli(*args, "--out", str(tmp_path / "o"), cwd=tmp_path)
     assert result.returncode == 2 and "not a finite number" in result.stderr
+    # the usual one line naming the option, not click's usage box
+    flag, value = args[-2], args[-1]
+    assert result.stderr.strip().splitlines() == [f"error: {flag}: {value!r} is not a finite number"]
     assert "Traceback" not in result.stderr and not (tmp_path / "o").exists()
 
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import distillscope as ds
+from distillscope.report.markdown import escape
 
 from ..rse.attribution.conftest import write_mt_bench
 from ..rse.conftest import invoke
@@ -72,3 +73,46 @@ def test_recorded_labels_count_contradictions_of_unknown_kind(tmp_path: Path) ->
     assert ran.exit_code == 0, ran.output
     row = _verdict_row(tmp_path, [str(tmp_path / "ice"), str(_attribution_run(tmp_path))])
     assert "not recorded (3 contradictions of 4 judged, their kind unknown)" in row
+
+
+def test_a_model_in_two_attribution_runs_has_a_row_per_run(tmp_path: Path) -> None:
+    """Two attribution runs judge copycat (with three controls and with two, where every control
+    abstains): each run's decision is shown beside its run, in either order, never only the last."""
+    first = _attribution_run(tmp_path)
+    folder = tmp_path / "answers"
+    ds.rse.attribute(
+        [f"replay:{folder / 'copycat'}.jsonl"],
+        families={"a": [f"replay:{folder / m}.jsonl" for m in ("a1", "a2")],
+                  "b": [f"replay:{folder / m}.jsonl" for m in ("b1", "b2")]},
+        datasets={"mt": str(folder / "question.jsonl")},
+        controls=[f"replay:{folder / c}.jsonl" for c in CONTROLS[:2]],
+        out=tmp_path / "second",
+        seed=2,
+    )  # fmt: skip
+    second = tmp_path / "second"
+    for runs in ([first, second], [second, first]):
+        out = tmp_path / "report.md"
+        assert invoke("report", *map(str, runs), "--out", str(out)).exit_code == 0
+        verdict = out.read_text(encoding="utf-8").split("## Distillation verdict", 1)[1].split("\n## ", 1)[0]
+        assert "| Attribution run |" in verdict and "each run's decision has its own row" in verdict
+        rows = [line for line in verdict.splitlines() if line.startswith("| copycat |")]
+        assert len(rows) == 2
+        by_run = {row.rsplit("|", 2)[1].strip(): row for row in rows}
+        assert set(by_run) == {escape(first), escape(second)}
+        assert "2 abstained, so the check was not made" in by_run[escape(second)]
+        assert "of 3 controls called distilled" in by_run[escape(first)]
+        shown = invoke("compare", *map(str, runs))
+        assert shown.exit_code == 0, shown.output
+        assert "attribution run" in shown.output and "judged by more than one attribution run" in " ".join(
+            shown.output.split()
+        )
+    page = tmp_path / "report.html"
+    assert invoke("report", str(first), str(second), "--out", str(page)).exit_code == 0
+    html = page.read_text(encoding="utf-8")
+    assert '<th scope="col">Attribution run</th>' in html and f"<td><code>{second}</code></td>" in html
+
+
+def test_one_attribution_run_shows_no_run_column(tmp_path: Path) -> None:
+    out = tmp_path / "report.md"
+    assert invoke("report", str(_attribution_run(tmp_path)), "--out", str(out)).exit_code == 0
+    assert "Attribution run" not in out.read_text(encoding="utf-8")

@@ -25,7 +25,7 @@ try:
     from distillscope import __version__
     from distillscope.cli import demo, models
     from distillscope.cli.helptext import ReflowGroup
-    from distillscope.cli.options import fail
+    from distillscope.cli.options import BadNumber, fail
     from distillscope.errors import UserError
 finally:
     if _collecting:
@@ -113,7 +113,7 @@ def run(argv: Sequence[str]) -> int:
             app(args=list(argv))
         except UserError as exc:  # raised outside run_command (e.g. while parsing)
             try:
-                fail(str(exc))
+                fail(exc.with_flag(list(argv)) if isinstance(exc, BadNumber) else str(exc))
             except typer.Exit as done:
                 raise SystemExit(done.exit_code) from None
     except SystemExit as done:

@@ -23,6 +23,26 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+class BadNumber(UserError):
+    """A float option's value that is not a finite number. Raised while the command line is parsed
+    (outside `run_command`), so `cli.run` prints it as the usual one line, naming the option from the
+    command line (`with_flag`), instead of click's usage box."""
+
+    def __init__(self, value: str, problem: str) -> None:
+        self.value = value
+        super().__init__(f"{value!r} {problem}")
+
+    def with_flag(self, argv: list[str] | tuple[str, ...]) -> str:
+        """The message led by the option that was given the value (`--alpha nan` or `--alpha=nan`)."""
+        for i, arg in enumerate(argv):
+            name, eq, given = arg.partition("=")
+            if eq and name.startswith("-") and given == self.value:
+                return f"{name}: {self}"
+            if arg == self.value and i > 0 and argv[i - 1].startswith("-"):
+                return f"{argv[i - 1]}: {self}"
+        return str(self)
+
+
 def finite_float(value: str | float) -> float:
     """The parser of every float option (`parser=finite_float`): click's FLOAT accepts `nan` and
     `inf`, which would be written as bare NaN into results.json."""
@@ -31,9 +51,9 @@ def finite_float(value: str | float) -> float:
     try:
         number = float(str(value).strip())
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a number") from None
+        raise BadNumber(str(value), "is not a number") from None
     if not math.isfinite(number):
-        raise typer.BadParameter(f"{value!r} is not a finite number")
+        raise BadNumber(str(value), "is not a finite number")
     return number
 
 

@@ -97,22 +97,29 @@ def _print_skipped(skipped: list[str]) -> None:
 
 def _print_verdicts(rows: list[Any]) -> None:
     """The distillation verdict: ICE's claimed vendors beside the attribution decision."""
+    from distillscope.report.verdict import shows_runs
+
     if not rows:
         return
     table = Table(
         title="Distillation verdict (ICE claims; attribution against controls)", title_justify="left"
     )
-    for column in ("model", "ICE: claims to be", "attribution decision", "controls"):
+    by_run = shows_runs(rows)  # a model judged by two attribution runs: a row per run, named
+    columns = ["model", "ICE: claims to be", "attribution decision", "controls"]
+    for column in [*columns, *(["attribution run"] if by_run else [])]:
         table.add_column(column, overflow="fold")
     for v in rows:
         name = v.model + (" (control)" if v.role == "control" else "")
-        table.add_row(
-            Text(printable(name, markup=False)),
-            Text(printable(v.claims, markup=False)),
-            Text(printable(v.decision or "—", markup=False)),
-            Text(printable(v.controls or "—", markup=False)),
-        )
+        cells = [name, v.claims, v.decision or "—", v.controls or "—"]
+        if by_run:
+            cells.append(v.attribution_run or "—")
+        table.add_row(*(Text(printable(c, markup=False)) for c in cells))
     console.print(table)
+    if by_run:
+        console.print(
+            "[yellow]note:[/] some models are judged by more than one attribution run: each run's decision has its own row",
+            highlight=False,
+        )
 
 
 def compare(

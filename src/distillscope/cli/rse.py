@@ -400,7 +400,7 @@ def print_attribution(result: Any, out: Path) -> None:
     then the decision against the controls, and each control's own (its false-positive check)."""
     from rich.table import Table
 
-    from distillscope.rse.attribution.controls import wording
+    from distillscope.rse.attribution.controls import FalsePositiveCheck, wording
 
     table = Table(
         "model",
@@ -424,12 +424,8 @@ def print_attribution(result: Any, out: Path) -> None:
         if model.decision is not None:
             console.print(f"{shown(name)}: {wording(model.decision)}", highlight=False)
     if result.controls:
-        called = [c for c, m in result.controls.items() if m.decision and m.decision.status == "distilled"]
-        console.print(
-            f"false-positive check: {len(called)} of {len(result.controls)} controls, each judged with "
-            f"itself left out, called distilled" + (f" ({', '.join(called)})" if called else ""),
-            highlight=False,
-        )
+        check = FalsePositiveCheck.of({c: m.decision for c, m in result.controls.items()})
+        console.print(f"false-positive check: {check.summary()}", highlight=False)
         for name, model in result.controls.items():
             if model.decision is not None:
                 console.print(f"  control {shown(name)}: {wording(model.decision)}", highlight=False)
@@ -479,7 +475,6 @@ def attribute(
         list[str] | None,
         typer.Option(
             "--control",
-            "-c",
             help="A model known NOT to be trained on any family's outputs (e.g. trained on human-written data). Repeatable; two or more. Without controls no 'distilled from' claim is made.",
         ),
     ] = None,

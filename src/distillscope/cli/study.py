@@ -30,6 +30,10 @@ def study(
 
     Example: distillscope study study.yaml --out runs/study
     """
+    from distillscope.cli.terminal import shown
+    from distillscope.rse.attribution.analysis import control_warnings
+    from distillscope.rse.attribution.controls import FalsePositiveCheck, wording
+    from distillscope.rse.attribution.types import AttributionResult
     from distillscope.studies import StudyOptions, load_study, plan_study, run_study
 
     async def main() -> None:
@@ -46,12 +50,25 @@ def study(
                 parts += [f"ICE {m} {s.count}/{s.n}" for m, s in entry.ice.scores.items()]
             if entry.rse is not None and entry.rse.avg is not None and entry.rse.avg.score is not None:
                 parts.append(f"RSE {entry.rse.avg.score:.2f} vs {result.reference}")
-            console.print(f"[bold]{name}[/]: " + ", ".join(parts), highlight=False)
+            if entry.attribution is not None and entry.attribution.decision is not None:
+                parts.append(f"attribution: {wording(entry.attribution.decision)}")
+            console.print(f"[bold]{shown(name)}[/]: " + ", ".join(parts), highlight=False)
+        if result.attribution is not None:
+            _print_controls(result.attribution)
         if not result.complete:
             console.print(f"[yellow]incomplete:[/] {result.stop_reason}; rerun the same command to resume")
         console.print(
             f"results: {target / 'results.json'}; report: {target / 'report.html'}", highlight=False
         )
+
+    def _print_controls(attribution: AttributionResult) -> None:
+        """The attribution stage's false-positive check, or why no 'distilled from' claim is made,
+        as `rse attribute` prints them."""
+        if attribution.controls:
+            check = FalsePositiveCheck.of({c: m.decision for c, m in attribution.controls.items()})
+            console.print(f"attribution false-positive check: {check.summary()}", highlight=False)
+        for warning in control_warnings(attribution.controls):
+            console.print(f"[yellow]warning:[/] {warning}", highlight=False)
 
     def _print_plan(spec: object) -> None:
         from rich.table import Table

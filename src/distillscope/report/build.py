@@ -95,6 +95,14 @@ class Report:
         return distillation_rows(self.ice_runs, self.attribution_runs) if self.attribution_runs else []
 
     @property
+    def distillation_by_run(self) -> bool:
+        """Whether the verdict names each row's attribution run: a model judged by two runs has a row
+        per run (report/verdict.py)."""
+        from distillscope.report.verdict import shows_runs
+
+        return shows_runs(self.distillation)
+
+    @property
     def ice_results(self) -> list[IceResult]:
         return [res for run in self.ice_runs for res in run.results]
 

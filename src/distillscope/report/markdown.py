@@ -224,8 +224,15 @@ def render_markdown(report: Report) -> str:
             "what its writing shows (the attribution decision against independent controls).",
             "",
         ]
+        by_run = report.distillation_by_run  # a model judged by two runs: a row per run
+        if by_run:
+            out += [
+                "Some models are judged by more than one attribution run: each run's decision has its own row.",
+                "",
+            ]
         out += _table(
-            ["Model", "ICE: claims to be", "Attribution decision", "Controls"],
+            ["Model", "ICE: claims to be", "Attribution decision", "Controls"]
+            + (["Attribution run"] if by_run else []),
             [
                 [
                     escape(v.model) + (" (control)" if v.role == "control" else ""),
@@ -233,6 +240,7 @@ def render_markdown(report: Report) -> str:
                     escape(v.decision or "—"),
                     escape(v.controls or "—"),
                 ]
+                + ([escape(v.attribution_run or "—")] if by_run else [])
                 for v in verdicts
             ],
         )

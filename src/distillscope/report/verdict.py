@@ -5,6 +5,7 @@ and `distillscope compare` all show these rows."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,46 +78,79 @@ def _ice_claims(run: IceRun) -> dict[str, _Claims]:
     return out
 
 
-def _decision_text(decision: dict[str, Any] | None) -> tuple[str | None, str | None]:
-    from distillscope.rse.attribution.controls import wording
+def _decision(decision: dict[str, Any] | None) -> Any:
     from distillscope.rse.attribution.types import Decision
 
-    if not decision:
-        return None, None
-    parsed = Decision.model_validate(decision)
-    return wording(parsed), parsed.status
+    return Decision.model_validate(decision) if decision else None
+
+
+def _controls_summary(controls: dict[str, Any]) -> str:
+    """The run's false-positive check, counted as the terminal counts it (controls.FalsePositiveCheck)."""
+    from distillscope.rse.attribution.controls import FalsePositiveCheck
+
+    if not controls:
+        return "none (no 'distilled from' claim)"
+    decisions = {c: _decision(m.get("decision")) for c, m in controls.items()}
+    return FalsePositiveCheck.of(decisions).summary()
 
 
 def distillation_rows(ice_runs: list[IceRun], attribution_runs: list[AttributionRun]) -> list[VerdictRow]:
-    """One row per target that an ICE run or an attribution run (test or control) names."""
-    rows: dict[str, VerdictRow] = {}
+    """One row per target that an ICE run or an attribution run (test or control) names; a model
+    that several attribution runs judge gets one row per run (each names its run), so no run's
+    decision hides another's."""
+    from distillscope.rse.attribution.controls import wording
 
-    def row(name: str) -> VerdictRow:
-        return rows.setdefault(normalise_model_name(name), VerdictRow(model=name))
+    ice: dict[str, VerdictRow] = {}
+    judged: dict[str, list[VerdictRow]] = {}
+    order: list[str] = []
+
+    def seen(name: str) -> str:
+        key = normalise_model_name(name)
+        if key not in ice and key not in judged:
+            order.append(key)
+        return key
 
     for run in ice_runs:
         claims = _ice_claims(run)
         for result in run.results:
             found = claims.get(result.target, _Claims())
-            entry = row(result.target)
+            entry = ice.setdefault(seen(result.target), VerdictRow(model=result.target))
             entry.claimed, entry.n_other_vendor = found.vendors, found.other_vendor
             entry.n_uncategorised = found.uncategorised
             entry.n_judged, entry.ice_run = result.n_judged, str(run.path)
     for arun in attribution_runs:
         controls = arun.raw.get("controls") or {}
-        called = [
-            c
-            for c, m in controls.items()
-            if (m.get("decision") or {}).get("status") in ("distilled", "several")
-        ]
-        summary = (
-            f"{len(controls)} controls; {len(called)} called distilled, each with itself left out"
-            if controls
-            else "none (no 'distilled from' claim)"
-        )
+        summary = _controls_summary(controls)
         for role, block in (("test", arun.raw.get("models") or {}), ("control", controls)):
             for name, model in block.items():
-                entry = row(name)
-                entry.role, entry.controls, entry.attribution_run = role, summary, str(arun.path)
-                entry.decision, entry.status = _decision_text(model.get("decision"))
-    return [r for r in rows.values() if r.ice_run or r.decision]
+                decision = _decision(model.get("decision"))
+                if decision is None:
+                    continue
+                judged.setdefault(seen(name), []).append(
+                    VerdictRow(
+                        model=name, role=role, controls=summary, attribution_run=str(arun.path),
+                        decision=wording(decision), status=decision.status,
+                    )
+                )  # fmt: skip
+    rows: list[VerdictRow] = []
+    for key in order:
+        own = ice.get(key)
+        for entry in judged.get(key) or []:
+            if own is not None:
+                entry = dataclasses.replace(
+                    own, role=entry.role, decision=entry.decision, status=entry.status,
+                    controls=entry.controls, attribution_run=entry.attribution_run,
+                )  # fmt: skip
+            rows.append(entry)
+        if key not in judged and own is not None:
+            rows.append(own)
+    return rows
+
+
+def shows_runs(rows: list[VerdictRow]) -> bool:
+    """Whether the verdict table needs an attribution-run column: some model is judged by two runs."""
+    runs: dict[str, set[str]] = {}
+    for r in rows:
+        if r.attribution_run is not None:
+            runs.setdefault(normalise_model_name(r.model), set()).add(r.attribution_run)
+    return any(len(found) > 1 for found in runs.values())

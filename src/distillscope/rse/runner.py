@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +34,7 @@ from distillscope.rse.foils import foil_comparison
 from distillscope.rse.judging import JudgeOptions, build_judge, judge_against, judge_models, judge_settings
 from distillscope.rse.responses import ModelAnswers, collect_answers, planned_requests
 from distillscope.rse.scoring import Judgment, model_summary, paired_comparisons, skipped_pairs
-from distillscope.rse.types import SimilarityJudge
+from distillscope.rse.types import Prompt, SimilarityJudge
 
 log = logging.getLogger("distillscope")
 
@@ -106,37 +107,61 @@ def check_replay_coverage(
             log.warning("%s: no recorded answer for %d prompts (--allow-missing)", backend.path, len(missing))
 
 
-def _answers_key(c: Contestant) -> tuple[str, str]:
+def answers_key(c: Contestant, prompts: Sequence[Prompt] | None = None) -> tuple[str, str]:
     """What determines a contestant's answers: its ledger identity and the parameters and system
-    prompt in effect; a replay file by its bytes (a copy of the reference's file is the same)."""
+    prompt in effect; a replay file by its bytes (a copy of the reference's file is the same), or,
+    given the run's `prompts`, by its answers to them (a renamed copy, or a file that differs only in
+    other rows or ids, gives the same answers)."""
     backend = c.backend
     identity: Any = backend.ledger_identity()
     if isinstance(backend, ReplayBackend):
+        if prompts is not None:
+            return "replay answers", replay_answers_digest(backend, prompts, c.params) or repr(identity)
         with contextlib.suppress(OSError):
             identity = hashlib.sha256(backend.path.read_bytes()).hexdigest()
     params = backend.config.params.merged(c.params).model_dump(mode="json", exclude_none=True)
     return repr(identity), repr((params, backend.config.system_prompt))
 
 
+def replay_answers_digest(
+    backend: ReplayBackend, prompts: Sequence[Prompt], params: GenerateParams
+) -> str | None:
+    """A hash of a replay file's answers to every turn of `prompts` (None where it has none of them:
+    two files that answer nothing are not the same model's answers)."""
+    digest = hashlib.sha256()
+    found = False
+    for _, request in planned_requests(prompts, params):
+        text = backend.index.lookup(request)
+        found = found or bool(text)
+        digest.update(b"\x00" if text is None else b"\x01" + text.encode("utf-8", "surrogatepass"))
+        digest.update(b"\x1f")
+    return digest.hexdigest() if found else None
+
+
 def check_distinct_from_reference(reference: Contestant, tests: Sequence[Contestant]) -> None:
     """A test model that gives the reference's own answers (the same model and settings, or the same
     replay file) would score a perfect 5 that measures nothing: a `UserError`."""
-    ref = _answers_key(reference)
+    ref = answers_key(reference)
     for test in tests:
-        if _answers_key(test) == ref:
+        if answers_key(test) == ref:
             raise UserError(
                 f"test model '{test.name}' gives the same answers as the reference '{reference.name}' "
                 "(the same model and settings, or the same replay file): compare a different model"
             )
 
 
-def require_some_answers(answers: ModelAnswers) -> None:
-    """A model with not one answer is a wrong file or model, not a finding: stop and say so."""
+def require_some_answers(answers: ModelAnswers, role: str | None = None) -> None:
+    """A model with not one answer is a wrong file or model, not a finding: stop and say so, with
+    why the answers are missing (empty replies, a server's error). `role` (e.g. "--control") names
+    the flag that brought the model in."""
     if answers.answers and all(a.text is None for a in answers.answers.values()):
-        first = next(iter(answers.answers.values()))
-        raise UserError(
-            f"model '{answers.name}': no answer for any of the {len(answers.answers)} prompts (first: {first.error})"
+        reasons = Counter(
+            a.outcome if a.outcome in ("empty", "filtered") else a.error or "no answer"
+            for a in answers.answers.values()
         )
+        why = ", ".join(f"{n} {reason}" for reason, n in reasons.most_common(3))
+        who = f"{role} {answers.name}" if role else f"model '{answers.name}'"
+        raise UserError(f"{who}: no answer for any of the {len(answers.answers)} prompt turns ({why})")
 
 
 def response_rows(

@@ -9,14 +9,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from distillscope.rse.attribution.analysis import control_warnings
 from distillscope.rse.attribution.contrasts import ContrastScores, fit_contrasts
 from distillscope.rse.attribution.controls import (
     ControlTest,
+    FalsePositiveCheck,
     decide,
     judge_against,
     prediction_pvalue,
     wording,
 )
+from distillscope.rse.attribution.types import FamilyProbability, ModelAttribution
 
 from ..conftest import invoke, read_results
 from .conftest import docs, write_mt_bench
@@ -165,8 +168,13 @@ def test_without_controls_no_distilled_claim_and_a_warning(tmp_path: Path) -> No
         (["copycat"], ["copycat", "independent0"], "--control copycat: it is also a --test model"),
         (["copycat"], ["independent0"], "--control independent0: a single control is too few"),
         (["copycat"], ["independent0", "elsewhere"], "--control elsewhere:"),
+        # a renamed copy of a family member's or a test's file passes the checks by name
+        (["copycat"], ["independent0", "copy-of-a1"], "--control copy-of-a1: it gives the same answers as family member 'a1'"),
+        (["copycat"], ["independent0", "copy-of-copycat"], "--control copy-of-copycat: it gives the same answers as --test model 'copycat'"),
+        (["copycat"], ["independent0", "copy-of-independent0"], "--control copy-of-independent0: it gives the same answers as --control 'independent0'"),
+        (["copycat"], ["independent0", "blank"], "--control blank: no answer for any of the 16 prompt turns (8 empty, 8 earlier turn has no answer)"),
     ],
-)
+)  # fmt: skip
 def test_bad_controls_are_one_line_errors_and_write_no_result(
     tmp_path: Path, tests: list[str], controls: list[str], message: str
 ) -> None:
@@ -177,6 +185,15 @@ def test_bad_controls_are_one_line_errors_and_write_no_result(
     (folder / "elsewhere.jsonl").write_text(
         "\n".join(shifted) + "\n", encoding="utf-8"
     )  # answers other prompts
+    for name in ("a1", "copycat", "independent0"):  # the same answers under another name (and other ids)
+        rows = [
+            json.loads(r) | {"answer_id": f"x{i}"} for i, r in enumerate((folder / f"{name}.jsonl").open())
+        ]
+        (folder / f"copy-of-{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    blank = [json.loads(r) for r in (folder / "independent0.jsonl").open()]
+    (folder / "blank.jsonl").write_text(
+        "".join(json.dumps(r | {"choices": [{"index": 0, "turns": ["", ""]}]}) + "\n" for r in blank)
+    )  # a reply to every prompt, every one empty
     out = tmp_path / "run"
     result = invoke(*_args(folder, out, tests, controls))
     assert result.exit_code == 2, result.output
@@ -210,3 +227,66 @@ def test_beating_the_controls_for_several_families_names_the_one_it_leans_to() -
     assert named.p_value == 0.004  # a's own Holm-adjusted p (max(2 x 0.001, 0.004)), not b's 0.002
     assert "b p = 0.002" in (named.reason or "")
     assert wording(named).startswith("distilled from a (p = 0.004, against 3 independent controls)")
+
+
+def _control(status: str) -> ModelAttribution:
+    decision = decide(None, resembles="a", n_controls=1, alpha=0.05)  # an abstention
+    if status != "abstain":
+        decision = decision.model_copy(update={"status": status, "p_value": 0.01, "n_controls": 3})
+    probability = FamilyProbability(score=0.5, ci95=(0.4, 0.6), p_value=0.5, p_holm=0.5)
+    return ModelAttribution(
+        predicted="a", probabilities={"a": probability}, n=10, n_prompts=10, decision=decision
+    )
+
+
+def test_the_false_positive_check_counts_several_as_called_and_says_when_it_was_not_made() -> None:
+    """A control beating the controls for several families is a false positive too; an abstaining
+    control was not checked at all, which the summary and a warning say (one count for the terminal,
+    the warnings and the reports)."""
+    controls = {"c1": _control("several"), "c2": _control("distilled"), "c3": _control("resembles")}
+    check = FalsePositiveCheck.of({c: m.decision for c, m in controls.items()})
+    assert check.called == ["c1", "c2"] and check.abstained == []
+    assert check.summary() == "2 of 3 controls called distilled (c1, c2), each judged with itself left out"
+    assert any("2 of 3 controls, each left out of the controls, are called distilled (c1, c2)" in w
+               for w in control_warnings(controls))  # fmt: skip
+    some = {"c1": _control("resembles"), "c2": _control("abstain"), "c3": _control("resembles")}
+    assert FalsePositiveCheck.of({c: m.decision for c, m in some.items()}).summary() == (
+        "0 of 3 controls called distilled, each judged with itself left out; 1 abstained (c2), so the "
+        "check was not made for them"
+    )
+    assert any(
+        w.startswith("false-positive check not made for 1 of 3 controls (c2)") for w in control_warnings(some)
+    )
+
+
+def test_with_two_controls_the_check_is_not_made_and_the_run_says_so(tmp_path: Path) -> None:
+    """Two controls: each, left out, is judged against one, so each abstains; the run does not
+    claim a passed check, and a test model with some answers missing is named in a warning."""
+    folder = write_mt_bench(tmp_path / "answers", WRITERS | dict.fromkeys(CONTROLS[:2]), n_prompts=12)
+    rows = (folder / "copycat.jsonl").read_text(encoding="utf-8").splitlines()
+    (folder / "copycat.jsonl").write_text("\n".join(rows[:9]) + "\n", encoding="utf-8")  # 3 of 12 missing
+    out = tmp_path / "run"
+    result = invoke(*_args(folder, out, ["copycat"], CONTROLS[:2]))
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert (
+        "false-positive check: 0 of 2 controls called distilled, each judged with itself left out; "
+        "2 abstained, so the check was not made" in text
+    )
+    data = read_results(out)
+    assert all(c["decision"]["status"] == "abstain" for c in data["controls"].values())
+    assert any(w.startswith("false-positive check not made for 2 of 2 controls") for w in data["warnings"])
+    assert "--test copycat: no answer for 6 of its 24 prompt turns" in text
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "2 abstained, so the check was not made" in report
+
+
+def test_control_has_no_short_flag_and_minus_c_stays_config() -> None:
+    """`-c` was the short flag of both --control and --config (docs use it for --config)."""
+    import typer
+
+    from distillscope.cli.rse import app
+
+    command = typer.main.get_command(app).commands["attribute"]  # type: ignore[attr-defined]
+    flags = {p.name: p.opts for p in command.params}
+    assert flags["control"] == ["--control"] and "-c" in flags["config"]

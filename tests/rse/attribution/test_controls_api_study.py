@@ -3,9 +3,14 @@ report and in `distillscope compare`."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
+
 import distillscope as ds
+from distillscope.rse.attribution.controls import CALLED, wording
+from distillscope.rse.attribution.types import Decision
 
 from ..conftest import invoke
 from .conftest import write_mt_bench
@@ -52,7 +57,8 @@ def test_study_with_an_attribution_section_shows_the_verdict(tmp_path: Path) -> 
     assert result.attribution is not None and result.attribution_dir == "attribution"
     markdown = (out / "report.md").read_text(encoding="utf-8")
     assert "## Distillation verdict" in markdown and "distilled from a (p = " in markdown
-    assert "4 controls;" in markdown
+    called = [c for c, m in result.attribution.controls.items() if m.decision and m.decision.status in CALLED]
+    assert f"{len(called)} of 4 controls called distilled" in markdown
     shown = invoke("compare", str(out / "attribution"))
     assert shown.exit_code == 0 and "Distillation verdict" in shown.output
     assert "copycat" in shown.output
@@ -71,3 +77,81 @@ def test_study_attribution_naming_an_undefined_control_is_refused(tmp_path: Path
     result = invoke("study", str(study), "--out", str(tmp_path / "s"))
     assert result.exit_code == 2
     assert "attribution.controls[0]" in result.output and "nobody" in result.output
+
+
+def _study_file(tmp_path: Path, controls: str, n_prompts: int = 4) -> Path:
+    folder = write_mt_bench(tmp_path / "answers", WRITERS | dict.fromkeys(CONTROLS), n_prompts=n_prompts)
+    models = "".join(f'  {m}: {{spec: "replay:{folder / m}.jsonl"}}\n' for m in [*WRITERS, *CONTROLS])
+    study = tmp_path / "study.yaml"
+    study.write_text(
+        f"models:\n{models}targets: [copycat]\nice: null\n"
+        "attribution:\n  families: {a: [a1, a2], b: [b1, b2]}\n"
+        f"  controls: {controls}\n  datasets: {{mt: answers/question.jsonl}}\n",
+        encoding="utf-8",
+    )
+    return study
+
+
+@pytest.mark.parametrize(
+    ("controls", "message"),
+    [
+        ("[independent0]", "'independent0' is the only control: a single control is too few"),
+        ("[independent0, a1]", "'a1' is also a family member"),
+        ("[independent0, copycat]", "'copycat' is also a target"),
+        ("[independent0, independent1, independent0]", "'independent0' is listed twice"),
+    ],
+)
+def test_study_controls_the_run_would_refuse_are_refused_when_the_file_is_read(
+    tmp_path: Path, controls: str, message: str
+) -> None:
+    """--dry-run refuses what the run would, and the run refuses before it writes anything, naming
+    the study file and field rather than a flag."""
+    study = _study_file(tmp_path, controls)
+    out = tmp_path / "s"
+    for args in (["--dry-run"], ["--out", str(out)]):
+        result = invoke("study", str(study), *args)
+        assert result.exit_code == 2, result.output
+        text = " ".join(result.output.split())
+        assert len(result.output.strip().splitlines()) == 1 and "--control" not in text
+        assert f"study.yaml: field 'attribution.controls': {message}" in text
+    assert not out.exists()
+
+
+def test_study_prints_each_targets_decision_and_plans_every_turn(tmp_path: Path) -> None:
+    study = _study_file(tmp_path, f"[{', '.join(CONTROLS)}]", n_prompts=12)
+    plan = invoke("study", str(study), "--dry-run")
+    assert plan.exit_code == 0, plan.output
+    rows = [line for line in plan.output.splitlines() if "attribution: answers" in line]
+    assert len(rows) == 9 and all(line.split("│")[3].strip() == "24" for line in rows)  # 12 prompts x 2 turns
+    result = invoke("study", str(study), "--out", str(tmp_path / "s"))
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    attribution = json.loads((tmp_path / "s" / "attribution" / "results.json").read_text(encoding="utf-8"))
+    decision = Decision.model_validate(attribution["models"]["copycat"]["decision"])
+    assert f"copycat: attribution: {wording(decision)}" in text
+    assert "attribution false-positive check: " in text and "of 4 controls called distilled" in text
+    sent = {m: c["calls_sent"] for m, c in attribution["run"]["per_model"].items()}
+    assert len(sent) == 9 and set(sent.values()) == {24}  # what the plan said: every model, every turn
+
+
+def test_study_without_controls_warns_that_no_distilled_claim_is_made(tmp_path: Path) -> None:
+    study = _study_file(tmp_path, "[]", n_prompts=12)
+    result = invoke("study", str(study), "--out", str(tmp_path / "s"))
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "copycat: attribution: resembles" in text
+    assert "warning: no --control models: without independent models to compare with" in text
+
+
+def test_api_controls_none_is_no_controls(tmp_path: Path) -> None:
+    folder = write_mt_bench(tmp_path / "answers", WRITERS, n_prompts=12)
+    result = ds.rse.attribute(
+        [f"replay:{folder / 'copycat'}.jsonl"],
+        families={"a": [f"replay:{folder / m}.jsonl" for m in ("a1", "a2")],
+                  "b": [f"replay:{folder / m}.jsonl" for m in ("b1", "b2")]},
+        datasets={"mt": str(folder / "question.jsonl")},
+        controls=None,
+        out=tmp_path / "run",
+    )  # fmt: skip
+    decision = result.models["copycat"].decision
+    assert decision is not None and decision.status == "no-controls" and result.controls == {}

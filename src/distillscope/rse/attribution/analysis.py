@@ -328,15 +328,23 @@ def control_warnings(controls: Mapping[str, ModelAttribution]) -> list[str]:
             "the decision's p-value comes from a prediction t-test over the contrasts against each control, "
             "which assumes the models' effects spread normally (20 or more controls allow an assumption-free rank test below 0.05)"
         )
-    called = [
-        c
-        for c, r in controls.items()
-        if r.decision is not None and r.decision.status in ("distilled", "several")
-    ]
-    if called:
+    check = calibration.FalsePositiveCheck.of({c: r.decision for c, r in controls.items()})
+    if check.called:
         out.append(
-            f"false-positive check: {len(called)} of {n} controls, each left out of the controls, are "
-            f"called distilled ({', '.join(called)}): the decision is not protecting independent models here"
+            f"false-positive check: {len(check.called)} of {n} controls, each left out of the controls, are "
+            f"called distilled ({', '.join(check.called)}): the decision is not protecting independent models here"
+        )
+    if check.abstained:
+        reasons = {
+            r.decision.reason
+            for c, r in controls.items()
+            if c in check.abstained and r.decision is not None and r.decision.reason
+        }
+        why = f" ({'; '.join(sorted(reasons))})" if reasons else ""
+        out.append(
+            f"false-positive check not made for {len(check.abstained)} of {n} controls "
+            f"({', '.join(check.abstained)}): each abstained with itself left out{why}; "
+            "give more controls or more prompts"
         )
     return out
 

@@ -39,8 +39,8 @@ without both: the run's own false-positive check.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -222,3 +222,44 @@ def wording(decision: Decision) -> str:
         if decision.resembles
         else "resembles no family more than the others"
     )
+
+
+CALLED = ("distilled", "several")  # a control beating the controls for one family or for several
+
+
+def is_called(decision: Decision | None) -> bool:
+    """Whether a decision claims more than independent writing: "several" beats the controls too,
+    it only names no family, so for a control it is a false positive all the same."""
+    return decision is not None and decision.status in CALLED
+
+
+@dataclass
+class FalsePositiveCheck:
+    """The run's own false-positive check over its controls, counted once for the terminal, the
+    warnings and the reports: which controls were called distilled and which abstained (for those
+    the check was not made)."""
+
+    n: int
+    called: list[str] = field(default_factory=list)
+    abstained: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, decisions: Mapping[str, Decision | None]) -> FalsePositiveCheck:
+        called = [c for c, d in decisions.items() if is_called(d)]
+        abstained = [c for c, d in decisions.items() if d is None or d.status == "abstain"]
+        return cls(len(decisions), called, abstained)
+
+    def summary(self) -> str:
+        """E.g. "1 of 4 controls called distilled (guanaco-33b), each judged with itself left out" or
+        "0 of 2 controls called distilled, each judged with itself left out; 2 abstained, so the check
+        was not made"."""
+        named = f" ({', '.join(self.called)})" if self.called else ""
+        line = f"{len(self.called)} of {self.n} controls called distilled{named}, each judged with itself left out"
+        if not self.abstained:
+            return line
+        if len(self.abstained) == self.n:
+            return f"{line}; {self.n} abstained, so the check was not made"
+        return (
+            f"{line}; {len(self.abstained)} abstained ({', '.join(self.abstained)}), "
+            "so the check was not made for them"
+        )

@@ -40,7 +40,7 @@ from distillscope.rse.attribution.types import AttributionResult, TellingFeature
 from distillscope.rse.banks.types import BankSummary
 from distillscope.rse.datasets import Dataset
 from distillscope.rse.responses import ModelAnswers
-from distillscope.rse.runner import Contestant, answer_all, check_names, require_some_answers
+from distillscope.rse.runner import Contestant, answer_all, answers_key, check_names, require_some_answers
 
 log = logging.getLogger("distillscope")
 
@@ -106,9 +106,18 @@ def check_controls(
         )
 
 
-def check_control_answers(controls: Sequence[Contestant], datasets: Sequence[Dataset]) -> None:
+def check_control_answers(
+    controls: Sequence[Contestant],
+    datasets: Sequence[Dataset],
+    members: Sequence[Contestant] = (),
+    tests: Sequence[Contestant] = (),
+) -> None:
     """A recorded control with no answer to any selected prompt is refused before the run starts
-    (a live one is refused when its answers are in: `require_some_answers`)."""
+    (a live one is refused when its answers are in: `require_some_answers`); so is a control that
+    gives the very answers of a family member or a test model (a renamed copy of its file: the
+    roles are checked by name, so the copy would pass as an independent model), or of another
+    control. Same answers: `rse run`'s check of a test against the reference, a replay file judged
+    by its answers to the selected prompts."""
     from distillscope.models.replay import ReplayBackend
     from distillscope.rse.responses import planned_requests
 
@@ -122,6 +131,35 @@ def check_control_answers(controls: Sequence[Contestant], datasets: Sequence[Dat
                 f"--control {c.name}: {c.backend.path} has no answer to any of the {len(planned)} selected "
                 "prompts; a control must answer the same prompts as the test models"
             )
+    keys: dict[tuple[str, str], tuple[str, str]] = {}  # answers key -> (role, name) of its first holder
+    for role, other in [
+        *(("family member", m) for m in members),
+        *(("--test model", t) for t in tests),
+        *(("--control", c) for c in controls),
+    ]:
+        key = answers_key(other, prompts)
+        if role == "--control" and key in keys:
+            first_role, first = keys[key]
+            raise UserError(
+                f"--control {other.name}: it gives the same answers as {first_role} '{first}' to the "
+                f"{len(prompts)} selected prompts (a copy of its answers); a control must be an "
+                "independent model"
+            )
+        keys.setdefault(key, (role, other.name))
+
+
+def coverage_warnings(answers: Sequence[ModelAnswers], roles: Sequence[str]) -> list[str]:
+    """One line per test model or control that lacks answers for some prompts: it is judged on the
+    rest, which the decision does not otherwise show."""
+    out = []
+    for m, role in zip(answers, roles, strict=True):
+        missing = m.missing()["count"]
+        if missing:
+            out.append(
+                f"{role} {m.name}: no answer for {missing} of its {len(m.answers)} prompt turns; it is "
+                "attributed and judged on the rest"
+            )
+    return out
 
 
 async def run_attribution(
@@ -155,8 +193,13 @@ async def run_attribution(
     )
     try:
         everyone = await answer_all(ctx, [*(c for _, c in members), *tests, *controls], datasets)
-        for answers in everyone:
-            require_some_answers(answers)
+        roles = [
+            *(["family member"] * len(members)),
+            *(["--test"] * len(tests)),
+            *(["--control"] * len(controls)),
+        ]
+        for answers, role in zip(everyone, roles, strict=True):
+            require_some_answers(answers, role)
         member_answers = everyone[: len(members)]
         test_answers = everyone[len(members) : len(members) + len(tests)]
         control_answers = everyone[len(members) + len(tests) :]
@@ -204,6 +247,7 @@ async def run_attribution(
             *member_warnings(found.held_out_members, family_docs, alpha),
             *unchecked_member_warnings(found.held_out_members, family_docs),
             *control_warnings(found.controls),
+            *coverage_warnings(everyone[len(members) :], roles[len(members) :]),
         ]
         for warning in result.warnings:
             log.warning("rse attribute: %s", warning)
