@@ -40,7 +40,7 @@ class VerdictRow:
             return f"not recorded ({self.n_uncategorised} contradictions{of}, their kind unknown)"
         if not self.n_other_vendor:
             return f"none (0 other-vendor{of})"
-        if not self.claimed:  # recorded labels, or a judge that does not name the vendor
+        if not self.claimed:  # a judge that does not name the vendor it found
             return f"another vendor, not named by the judge ({self.n_other_vendor} other-vendor{of})"
         named = ", ".join(f"{v} ×{n}" for v, n in self.claimed.most_common())
         return f"{named} ({self.n_other_vendor} other-vendor{of})"
