@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from distillscope.errors import UserError
-from distillscope.ice.audit import AuditSample, Judged, LabelledRow, audit_judge, load_gold
+from distillscope.ice.audit import AuditSample, Estimate, Judged, LabelledRow, audit_judge, load_gold
 
 BASELINE = Path(__file__).parent / "data" / "rules-0.1.0-ice-gold.json"
 
@@ -70,7 +70,11 @@ def test_weighting_and_bootstrap_on_a_synthetic_design() -> None:
     assert audit.loose.accuracy.value == pytest.approx((900 * 0.9 + 100 * 0.5) / 1000)
     assert audit.loose.rate.value == pytest.approx((900 * 0.1 + 100 * 0.5) / 1000)
     assert audit.loose.reference_rate.value == pytest.approx(0.1)
-    assert audit.loose.reference_rate.low == audit.loose.reference_rate.high == pytest.approx(0.1)
+    # every labelled row of each stratum agrees, so the bootstrap's replicates are all 0.1; 10 rows of
+    # 900 cannot pin stratum A's rate to 0, so the interval keeps the smoothed normal floor's width
+    ref = audit.loose.reference_rate
+    assert ref.low == 0.0 and 0.15 < ref.high < 0.3
+    assert audit.strict.accuracy.value == 1.0 and audit.strict.accuracy.low < 0.95
     assert audit.loose.confusion.fp == pytest.approx(90) and audit.loose.confusion.fn == pytest.approx(50)
     assert audit.loose.confusion_sample.fp == 1
     assert audit.strict.accuracy.value == 1.0
@@ -78,6 +82,18 @@ def test_weighting_and_bootstrap_on_a_synthetic_design() -> None:
     assert again == audit  # seeded
     other = audit_judge(sample, verdicts, judge="j", resamples=500, seed=4)
     assert other.loose.accuracy.low != audit.loose.accuracy.low
+
+
+def test_a_stratum_labelled_whole_adds_no_width_and_a_bigger_sample_narrows_it() -> None:
+    def audit(n: int, size: int) -> Estimate:
+        rows = [LabelledRow(key=i, stratum="A", loose=False, strict=False) for i in range(n)]
+        verdicts = {i: Judged(False, False) for i in range(n)}  # all right: the bootstrap has no spread
+        return audit_judge(AuditSample(rows, {"A": size}), verdicts, judge="j", resamples=200).loose.accuracy
+
+    whole, few, many = audit(20, 20), audit(20, 400), audit(200, 400)
+    assert whole.low == whole.high == 1.0  # the population itself: nothing is left to guess
+    assert few.value == many.value == 1.0 and few.high == many.high == 1.0
+    assert few.low is not None and many.low is not None and few.low < many.low < 1.0
 
 
 def test_unjudged_rows_are_left_out_not_negatives() -> None:

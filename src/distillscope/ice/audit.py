@@ -6,7 +6,9 @@ way (accuracy = sum over strata of N_s x the judge's accuracy on that stratum's 
 which stays unbiased for any judge because the partition is fixed. Rows of strata outside the
 design (the gold's `S` rows, drawn where two judges' strict labels disagree) are left out of the
 weighting and reported apart. 95% intervals are a stratified percentile bootstrap (rows resampled
-within their stratum, seeded). Used by `bench/judge_agreement.py` against the audited gold of the
+within their stratum, seeded), never narrower than the normal interval of the stratified estimator
+with each stratum's proportion smoothed (`_floor`: a sample that agrees everywhere claims no
+certainty). Used by `bench/judge_agreement.py` against the audited gold of the
 paper's responses and by `distillscope ice audit score` on a user's own labels: one computation.
 """
 
@@ -24,6 +26,7 @@ from pydantic import BaseModel
 
 from distillscope.errors import UserError
 from distillscope.ice.types import Category, JudgeItem, Verdict
+from distillscope.stats.intervals import Z95
 
 UNKNOWN = "unknown"  # the category of a verdict that names none (e.g. recorded labels)
 RESAMPLES = 2000
@@ -273,10 +276,11 @@ def load_gold(folder: Path, labels: Path | None = None) -> Gold:
 
 @dataclass
 class _Cells:
-    """Positions of sampled rows per stratum and each stratum's population share."""
+    """Positions of sampled rows per stratum, each stratum's population share and size."""
 
     index: dict[str, np.ndarray]
     share: dict[str, float]
+    size: dict[str, int]
 
 
 def _estimates(
@@ -295,14 +299,33 @@ def _estimates(
     return point, reps
 
 
-def _estimate(point: float, reps: np.ndarray) -> Estimate:
+def _estimate(point: float, reps: np.ndarray, floor: tuple[float, float] | None = None) -> Estimate:
+    """The point and the bootstrap's 2.5 and 97.5 percentiles, widened to `floor` where given."""
     if not math.isfinite(point):
         return Estimate(value=None, low=None, high=None)
     finite = reps[np.isfinite(reps)]
     if finite.size == 0:
         return Estimate(value=round(point, 6), low=None, high=None)
-    low, high = np.percentile(finite, [2.5, 97.5])
-    return Estimate(value=round(point, 6), low=round(float(low), 6), high=round(float(high), 6))
+    low, high = (float(v) for v in np.percentile(finite, [2.5, 97.5]))
+    if floor is not None:
+        low, high = min(low, floor[0]), max(high, floor[1])
+    return Estimate(value=round(point, 6), low=round(low, 6), high=round(high, 6))
+
+
+def _floor(cells: _Cells, values: np.ndarray, point: float) -> tuple[float, float]:
+    """The least a share's 95% interval may span: the normal interval of the stratified estimator,
+    each stratum's proportion taken as (k + 1/2) / (n + 1) and its variance scaled by the share of
+    the stratum left unlabelled (1 - n/N). Why: where every labelled row of a stratum agrees, its
+    bootstrap replicates are all equal, and a sample that happens to agree everywhere would claim
+    certainty (0.325 [0.325, 0.325] from 20 of 40 rows); a stratum labelled whole adds nothing."""
+    variance = 0.0
+    for stratum, idx in cells.index.items():
+        n, size = len(idx), cells.size[stratum]
+        smoothed = (float(values[idx].sum()) + 0.5) / (n + 1)
+        unlabelled = max(0.0, 1.0 - n / size) if size > 0 else 0.0
+        variance += cells.share[stratum] ** 2 * smoothed * (1 - smoothed) / n * unlabelled
+    half = Z95 * math.sqrt(variance)
+    return max(0.0, point - half), min(1.0, point + half)
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -343,6 +366,9 @@ class _Columns:
 
         return get
 
+    def values(self, name: str) -> np.ndarray:
+        return self.data[self.names.index(name)]
+
 
 def _cells(
     rows: Sequence[LabelledRow], strata_pop: Mapping[str, int], pooled: Mapping[str, list[int]] | None = None
@@ -360,7 +386,8 @@ def _cells(
             index[stratum] = pooled[stratum]
             borrowed.append(stratum)
     share = {s: strata_pop[s] / total for s in index}
-    return _Cells({s: np.asarray(v) for s, v in index.items()}, share), sorted(borrowed)
+    sizes = {s: strata_pop[s] for s in index}
+    return _Cells({s: np.asarray(v) for s, v in index.items()}, share, sizes), sorted(borrowed)
 
 
 def _label(
@@ -381,12 +408,16 @@ def _label(
     get = cols.estimate(cells, resamples, rng)
     (tp, tp_r), (fp, fp_r), (fn, fn_r), (tn, tn_r) = (get(n) for n in parts)
     weighted = [tp, fp, fn, tn]
+
+    def floor(values: np.ndarray, point: float) -> tuple[float, float]:
+        return _floor(cells, values.astype(float), point)
+
     sample_rows = np.concatenate(list(cells.index.values())) if cells.index else np.zeros(0, dtype=int)
     return LabelAudit(
-        accuracy=_estimate(float(tp + tn), tp_r + tn_r),
+        accuracy=_estimate(float(tp + tn), tp_r + tn_r, floor(ref == judge, float(tp + tn))),
         kappa=_estimate(float(_kappa(tp, fp, fn, tn)), _kappa(tp_r, fp_r, fn_r, tn_r)),
-        rate=_estimate(float(tp + fp), tp_r + fp_r),
-        reference_rate=_estimate(float(tp + fn), tp_r + fn_r),
+        rate=_estimate(float(tp + fp), tp_r + fp_r, floor(judge, float(tp + fp))),
+        reference_rate=_estimate(float(tp + fn), tp_r + fn_r, floor(ref, float(tp + fn))),
         rate_gap=_estimate(float(fp - fn), fp_r - fn_r),
         precision=_estimate(float(_ratio(tp, tp + fp)), _ratio(tp_r, tp_r + fp_r)),
         recall=_estimate(float(_ratio(tp, tp + fn)), _ratio(tp_r, tp_r + fn_r)),
@@ -524,7 +555,7 @@ def _groups(
         cells, borrowed = _cells(sub_rows, pop, pooled)
         own = {s: np.asarray(mine)[idx] for s, idx in cells.index.items() if s not in borrowed}
         index = {s: own.get(s, np.asarray(pooled[s])) for s in cells.index}
-        cells = _Cells(index, cells.share)
+        cells = _Cells(index, cells.share, cells.size)
         cols = _Columns(len(rows))
         for kind in ("loose", "strict"):
             ref = np.array([getattr(r, kind) for r in rows], dtype=bool)
@@ -534,9 +565,14 @@ def _groups(
             cols.add(f"{kind}/judge", judge)
         get = cols.estimate(cells, resamples, rng)
 
-        def est(name: str, get: Callable[[str], tuple[np.ndarray, np.ndarray]] = get) -> Estimate:
+        def est(
+            name: str,
+            get: Callable[[str], tuple[np.ndarray, np.ndarray]] = get,
+            cols: _Columns = cols,
+            cells: _Cells = cells,
+        ) -> Estimate:
             value, reps = get(name)
-            return _estimate(float(value), reps)
+            return _estimate(float(value), reps, _floor(cells, cols.values(name), float(value)))
 
         (lj, lj_r), (lr, lr_r) = get("loose/judge"), get("loose/ref")
         out.append(
