@@ -28,7 +28,9 @@ audited rows are scored. Reported:
 4. Risk-coverage: accuracy when the k% least certain answers (k = 0, 2, 5, 10, 15, 20; a share of
    the population) go to a perfect second judge.
 5. In-sample (not accuracy): the shipped weights on the rows they were trained on.
-6. Speed of the shipped judge over every row of the paper (answers per CPU-second).
+6. Where the scorer's leave-one-model-out verdict went against the rule reader's, and how often rightly
+   (audited answers, per group of audits): what the scorer adds to the reader on models it did not see.
+7. Speed of the shipped judge over every row of the paper (answers per CPU-second).
 
 It writes bench/results/judge_agreement.json (tables for the docs site) and ends with one JSON line.
 The paper replay (`ice rescore --judge recorded`, exact) is tests/ice/test_rescore.py.
@@ -57,6 +59,7 @@ from distillscope.ice.audit import AuditSample, JudgeAudit, Judged, LabelledRow,
 from distillscope.ice.identity import IdentityRegistry
 from distillscope.ice.judges.calibration import widen
 from distillscope.ice.judges.rules import RulesJudge
+from distillscope.ice.judges.signals.features import SIGNALS
 from distillscope.ice.judges.training import (
     AUDIT_FILES,
     Example,
@@ -266,6 +269,34 @@ def prior_shift(p: np.ndarray, prior: float, steps: int = 1000) -> float:
     return rate
 
 
+RULE_LOOSE = SIGNALS.index("rule_loose")
+
+
+def overrulings(
+    readers: dict[int, tuple[bool, bool, str]], p: dict[int, tuple[float, float]]
+) -> list[dict[str, Any]]:
+    """Per group of audits (ice-gold, the audits trained on, those never trained on), the audited
+    answers whose leave-one-model-out verdict went against the rule reader's, and how many of them
+    were right: what the scorer adds to the reader on models it did not see (unweighted counts)."""
+    untrained = {path.name for path in UNTRAINED_AUDITS}
+    out = []
+    for group, member in (
+        ("ice-gold (dev-gold)", lambda source: source == "dev-gold.jsonl"),
+        ("audits trained on (extra, rounds 3-10)", lambda source: source in AUDIT_FILES),
+        ("audits never trained on (rounds 11-15)", lambda source: source in untrained),
+    ):
+        rows = [
+            (rule, label, p[line][0] >= 0.5)
+            for line, (rule, label, source) in readers.items()
+            if member(source)
+        ]
+        over = [(label, mine) for rule, label, mine in rows if mine != rule]
+        right = sum(label == mine for label, mine in over)
+        out.append({"group": group, "answers": len(rows), "overruled": len(over), "right": right,
+                    "net": right - (len(over) - right)})  # fmt: skip
+    return out
+
+
 def pacc_means(train: Sequence[Example], pop: dict[str, int]) -> tuple[float, float]:
     """(mean p_loose of the audited contradictions, of the audited consistent answers), population
     weighted, from the loose head's cross-fit on `train` (`training.cross_fitted`): the constants of
@@ -399,8 +430,15 @@ def main() -> None:
     spreads: dict[str, Transfer | None] = {}  # each build's transfer spread, measured without the model
     means: dict[str, tuple[float, float]] = {}  # each build's PACC constants (tried, not used)
     train = load_examples(LABELS, trained)
+    # audited line -> (the rule reader's loose verdict, the audited label, the audit file)
+    readers: dict[int, tuple[bool, bool, str]] = {}
     for model, weights, run_rows in lomo_builds(examples, pop, train=train, every_row=True):
         means[model] = pacc_means([ex for ex in train if ex.model != model], pop)
+        readers |= {
+            ex.line: (bool(ex.features.signals[RULE_LOOSE]), bool(ex.loose), ex.source)
+            for ex in run_rows
+            if ex.gold
+        }
         probs = probabilities(weights, run_rows)
         lomo[model] = {ex.line: (float(a), float(b)) for ex, (a, b) in zip(run_rows, probs, strict=True)}
         spreads[model] = weights.heads["loose"].transfer
@@ -568,6 +606,13 @@ def main() -> None:
         su = held["sure_rows_only"]
         print(
             f"  diagnostic, not accuracy: on the {su['rows']} rows every annotator was sure of, loose {cell(su['loose'])}, strict {cell(su['strict'])}"
+        )
+    overruled = overrulings(readers, p)
+    print("Where the scorer overruled the rule reader (LOMO, audited answers, unweighted counts)")
+    print(f"  {'audits':40} {'answers':>7} {'overruled':>9} {'right':>5} {'wrong':>5} {'net':>5}")
+    for o in overruled:
+        print(
+            f"  {o['group']:40} {o['answers']:>7} {o['overruled']:>9} {o['right']:>5} {o['overruled'] - o['right']:>5} {o['net']:>+5}"
         )
     print(
         "Risk-coverage (ice-gold, LOMO): the k% least certain answers of the population to a perfect second judge"
@@ -750,6 +795,14 @@ def main() -> None:
             ],
         },
         {
+            "title": "Where the scorer overruled the rule reader (LOMO, audited answers, unweighted counts)",
+            "columns": ["audits", "answers", "overruled", "right", "wrong"],
+            "rows": [
+                [o["group"], o["answers"], o["overruled"], o["right"], o["overruled"] - o["right"]]
+                for o in overruled
+            ],
+        },
+        {
             "title": "Speed of the shipped judge (every row of the paper)",
             "columns": ["answers", "CPU s", "answers per CPU-second"],
             "rows": [[speed["answers"], speed["cpu_s"], speed["per_cpu_s"]]],
@@ -786,6 +839,7 @@ def main() -> None:
             "others": others,
             "held_out": held,
             "run_rates": rates,
+            "overruled_reader": overruled,
             "coverage": {
                 k: {"loose": lo.value, "strict": st.value, "sent": sent} for k, sent, lo, st in coverage
             },

@@ -151,6 +151,11 @@ def shipped_means() -> tuple[float, float] | None:
     return pacc_means(load_examples(PAPER, audits), {str(k): int(v) for k, v in pop.items()})
 
 
+def overruled_reader(verdict: dict[str, Any]) -> bool:
+    """Whether the scorer's verdict went against the rule reader's (RulesJudge.verdict notes it)."""
+    return str(verdict.get("note") or "").startswith("the scorer overruled the rules' reading")
+
+
 def measure(matched: Matched, means: tuple[float, float] | None = None) -> dict[str, Any]:
     """Every figure of one set of audited answers, each with its n and, where it is a proportion, a
     Wilson 95% interval; with `means`, the adjusted count (PACC) too."""
@@ -165,6 +170,8 @@ def measure(matched: Matched, means: tuple[float, float] | None = None) -> dict[
     spread = builtin_weights().heads["loose"].transfer
     unseen = None if spread is None else widen(*expected_ci, spread.shift95)
     sure = [(a, g) for a, g in matched if g["sure"]]
+    # the verdicts where the scorer overruled the rule reader (its note says so), and how many of them were right
+    overruled = [a["loose"] == g["gold_loose"] for a, g in matched if overruled_reader(a)]
     return {
         "n": n,
         "loose": proportion(int(ok_loose.sum()), n),
@@ -189,6 +196,7 @@ def measure(matched: Matched, means: tuple[float, float] | None = None) -> dict[
         # the judge's error on a model it was not built from (the shipped weights' transfer spread)
         "expected_ci95": [round(x, 6) for x in expected_ci],
         "unseen_ci95": None if unseen is None else [round(x, 6) for x in unseen],
+        "overruled_reader": {"n": len(overruled), "right": sum(overruled)},
         "sure_rows_not_accuracy": {
             "n": len(sure),
             "loose": round(float(np.mean([a["loose"] == g["gold_loose"] for a, g in sure])), 6)
@@ -222,6 +230,7 @@ def rows(f: dict[str, Any]) -> list[tuple[str, str]]:
         ("adjusted count PACC (not used)", "—" if f["pacc_not_used"] is None else f"{f['pacc_not_used']:.3f}"),
         ("expected's 95% CI, holds audited", _holds(f["expected_ci95"], f["audited_loose_rate"]["score"])),
         ("unseen-model interval, holds audited", _holds(f["unseen_ci95"], f["audited_loose_rate"]["score"])),
+        ("scorer overruled the reader: right / wrong", f"{f['overruled_reader']['right']} / {f['overruled_reader']['n'] - f['overruled_reader']['right']}"),
         ("sure rows only (not accuracy)", f"{f['sure_rows_not_accuracy']['loose'] or 0:.3f} of n={f['sure_rows_not_accuracy']['n']}"),
     ]  # fmt: skip
 
