@@ -108,11 +108,7 @@ def test_sample_against_another_run(tmp_path: Path, cli: Callable[..., Any], rul
 def test_bad_and_half_filled_audit_files_are_one_line_errors(
     tmp_path: Path, cli: Callable[..., Any], rules_run: Path
 ) -> None:
-    audit = tmp_path / "audit.jsonl"
-    assert (
-        cli("ice", "audit", "sample", rules_run, "--labels", "recorded", "--n", "8", "--out", audit).exit_code
-        == 0
-    )
+    audit = _sample(tmp_path, cli, rules_run)
     rows = read(audit)
 
     def check(lines: list[str], message: str) -> None:
@@ -195,19 +191,30 @@ def _one_line_error(cli: Callable[..., Any], path: Path, lines: list[str], messa
     assert len(result.output.strip().splitlines()) == 1, result.output
 
 
-def test_impossible_probabilities_are_refused_naming_line_and_field(
-    tmp_path: Path, cli: Callable[..., Any], rules_run: Path
-) -> None:
-    """A p outside [0, 1], NaN, true or text once moved the corrected rate (4.679 [4.642, 1.000]) or
-    dropped it without a word; a missing strata_p on line 1 dropped it too."""
+def _sample(tmp_path: Path, cli: Callable[..., Any], rules_run: Path) -> Path:
+    """An audit sample of 8 rows of the rules run (labels as recorded), unfilled."""
     audit = tmp_path / "audit.jsonl"
     assert (
         cli("ice", "audit", "sample", rules_run, "--labels", "recorded", "--n", "8", "--out", audit).exit_code
         == 0
     )
-    rows = [
+    return audit
+
+
+def _labelled_sample(tmp_path: Path, cli: Callable[..., Any], rules_run: Path) -> list[dict[str, Any]]:
+    """An audit sample of 8 rows of the rules run, labelled (a contradiction is the claim's answer)."""
+    audit = _sample(tmp_path, cli, rules_run)
+    return [
         dict(r, label_loose=r["response"] == CLAIM, label_strict=r["response"] == CLAIM) for r in read(audit)
     ]
+
+
+def test_impossible_probabilities_are_refused_naming_line_and_field(
+    tmp_path: Path, cli: Callable[..., Any], rules_run: Path
+) -> None:
+    """A p outside [0, 1], NaN, true or text once moved the corrected rate (4.679 [4.642, 1.000]) or
+    dropped it without a word; a missing strata_p on line 1 dropped it too."""
+    rows = _labelled_sample(tmp_path, cli, rules_run)
     bad = tmp_path / "bad.jsonl"
 
     def edited(line: int, edit: Callable[[dict[str, Any]], None]) -> list[str]:
@@ -258,14 +265,7 @@ def test_duplicate_and_surplus_rows_are_refused(
 ) -> None:
     """The whole file twice once scored as n=16 of 23 with a narrower interval; a row repeated, an
     audit id twice, an index outside the run or more rows than a stratum's responses were counted."""
-    audit = tmp_path / "audit.jsonl"
-    assert (
-        cli("ice", "audit", "sample", rules_run, "--labels", "recorded", "--n", "8", "--out", audit).exit_code
-        == 0
-    )
-    rows = [
-        dict(r, label_loose=r["response"] == CLAIM, label_strict=r["response"] == CLAIM) for r in read(audit)
-    ]
+    rows = _labelled_sample(tmp_path, cli, rules_run)
     assert all(r["run_size"] == 23 for r in rows)
     lines = [json.dumps(r) for r in rows]
     bad = tmp_path / "bad.jsonl"
@@ -308,11 +308,7 @@ def test_duplicate_and_surplus_rows_are_refused(
 def test_an_audit_file_saved_with_a_byte_order_mark_reads(
     tmp_path: Path, cli: Callable[..., Any], rules_run: Path
 ) -> None:
-    audit = tmp_path / "audit.jsonl"
-    assert (
-        cli("ice", "audit", "sample", rules_run, "--labels", "recorded", "--n", "8", "--out", audit).exit_code
-        == 0
-    )
+    audit = _sample(tmp_path, cli, rules_run)
     fill(audit, read(audit))
     plain = cli("ice", "audit", "score", audit, "--resamples", "200")
     audit.write_bytes(b"\xef\xbb\xbf" + audit.read_bytes())
@@ -359,11 +355,7 @@ def test_sample_out_is_refused_like_every_other_output(
     assert result.exit_code == 2, result.output
     assert " ".join(result.output.split()) == f"error: {missing}: cannot write: No such file or directory"
     assert not (tmp_path / "no").exists()
-    audit = tmp_path / "audit.jsonl"
-    assert (
-        cli("ice", "audit", "sample", rules_run, "--labels", "recorded", "--n", "8", "--out", audit).exit_code
-        == 0
-    )
+    audit = _sample(tmp_path, cli, rules_run)
     fill(audit, read(audit))
     scored = cli("ice", "audit", "score", audit, "--resamples", "200", "--json", tmp_path / "no" / "f.json")
     assert scored.exit_code == 2 and "cannot write: No such file or directory" in scored.output

@@ -428,6 +428,14 @@ def _sizes(path: Path, line: int, value: Any, field: str) -> dict[str, int]:
     return {str(k): int(v) for k, v in value.items()}
 
 
+def _known_stratum(path: Path, line: int, stratum: str, strata_pop: dict[str, int], field: str) -> None:
+    """A stratum named on a line must be one of the design's (line 1's `strata_pop`)."""
+    if stratum not in strata_pop:
+        raise UserError.at(
+            path, f"{stratum!r} is not one of the strata {sorted(strata_pop)}", line=line, field=field
+        )
+
+
 def _read_strata_p(
     path: Path, line: int, value: Any, strata_pop: dict[str, int]
 ) -> dict[str, dict[str, float]]:
@@ -441,13 +449,7 @@ def _read_strata_p(
         )
     out: dict[str, dict[str, float]] = {}
     for stratum, ps in value.items():
-        if stratum not in strata_pop:
-            raise UserError.at(
-                path,
-                f"{stratum!r} is not one of the strata {sorted(strata_pop)}",
-                line=line,
-                field="strata_p",
-            )
+        _known_stratum(path, line, stratum, strata_pop, "strata_p")
         if not isinstance(ps, dict):
             raise UserError.at(path, "expected {loose, strict}", line=line, field=f"strata_p.{stratum}")
         out[stratum] = {
@@ -576,13 +578,7 @@ def read_audit(path: Path) -> AuditFile:
                         path, f"differs from the first row's ({had}): rows of two samples are mixed, or a row was edited",
                         line=number, field=name,
                     )  # fmt: skip
-        if stratum not in strata_pop:
-            raise UserError.at(
-                path,
-                f"{stratum!r} is not one of the strata {sorted(strata_pop)}",
-                line=number,
-                field="stratum",
-            )
+        _known_stratum(path, number, stratum, strata_pop, "stratum")
         if strata_pop[stratum] == 0:
             raise UserError.at(
                 path,

@@ -41,15 +41,7 @@ def test_api_attribute_with_controls(tmp_path: Path) -> None:
 
 
 def test_study_with_an_attribution_section_shows_the_verdict(tmp_path: Path) -> None:
-    folder = write_mt_bench(tmp_path / "answers", WRITERS | dict.fromkeys(CONTROLS), n_prompts=20)
-    models = "".join(f'  {m}: {{spec: "replay:{folder / m}.jsonl"}}\n' for m in [*WRITERS, *CONTROLS])
-    study = tmp_path / "study.yaml"
-    study.write_text(
-        f"models:\n{models}targets: [copycat]\nice: null\n"
-        "attribution:\n  families: {a: [a1, a2], b: [b1, b2]}\n"
-        f"  controls: [{', '.join(CONTROLS)}]\n  datasets: {{mt: answers/question.jsonl}}\n",
-        encoding="utf-8",
-    )
+    study = _study_file(tmp_path, f"[{', '.join(CONTROLS)}]", n_prompts=20)
     out = tmp_path / "study"
     result = ds.study(study, out=out)
     entry = result.targets["copycat"].attribution
