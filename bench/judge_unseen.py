@@ -4,10 +4,10 @@ The default judge is trained on the paper's answers of eight models and on audit
 leave-one-model-out figures (`judge_agreement.py`) leave one of those models out but keep the paper's
 setting. Here the model is new: another maker (Hugging Face) and size (135M parameters), run through the CLI
 as a user runs it. It answers the paper's 50 identity questions inside GPTFuzzer's 77 seed templates, in
-seeded grid samples of 160 (seeds 11 to 17; a pair of template and question drawn by an earlier seed is
-labelled once, under that seed). Seeds 12 to 17 were drawn with the judge frozen: they are the held-out ones.
+seeded grid samples of 160 (seeds 11 to 18; a pair of template and question drawn by an earlier seed is
+labelled once, under that seed). Seeds 12 to 18 were drawn with the judge frozen: they are the held-out ones.
 Two annotators labelled every answer under ice-gold's rubric; each labelled half of a sample and 10 of the
-other half (seeds 14 to 17: a third checked 20 more, every contradiction among them).
+other half (seeds 14 to 18: a third checked 20 more, every contradiction among them).
 `bench/data/ice-audit-smollm2*.jsonl` hold their labels and a SHA-256 prefix of each answer, no
 text. Printed per sample and pooled: loose and strict accuracy (Wilson 95%) beside the accuracy of
 a judge that never calls a contradiction (contradictions are rare here), how many audited contradictions the
@@ -59,9 +59,10 @@ LABELS = {
     15: DATA / "ice-audit-smollm2-seed15.jsonl",
     16: DATA / "ice-audit-smollm2-seed16.jsonl",
     17: DATA / "ice-audit-smollm2-seed17.jsonl",
+    18: DATA / "ice-audit-smollm2-seed18.jsonl",
 }
 # Drawn with the judge frozen and never used to change it; seed 11's errors were read (round 11).
-HELD_OUT = (12, 13, 14, 15, 16, 17)
+HELD_OUT = (12, 13, 14, 15, 16, 17, 18)
 PAPER = SHARED_DATA / "paper-ice-labels.jsonl"
 SEEDS = SHARED_DATA / "gptfuzz" / "GPTFuzzer.csv"
 BUDGET = 160
@@ -329,7 +330,7 @@ def main() -> None:
         ],
         "notes": [
             "Nothing of this model was trained on or tuned to: another maker (Hugging Face), another size (135M).",
-            "Seeds 12 to 17 were drawn with the judge frozen and changed nothing: the held-out pool is the figure to quote. Seed 11's errors were read in round 11.",
+            "Seeds 12 to 18 were drawn with the judge frozen and changed nothing: the held-out pool is the figure to quote. Seed 11's errors were read in round 11.",
             "Contradictions are rare here, so accuracy alone flatters the judge: compare it with a judge that never calls one.",
         ],
         "figures": figures,
