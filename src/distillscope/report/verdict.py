@@ -8,9 +8,12 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from distillscope.report.load import AttributionRun, IceRun, normalise_model_name, stream_jsonl
+
+if TYPE_CHECKING:
+    from distillscope.rse.attribution.types import Decision
 
 OTHER_VENDOR = "other-vendor"
 
@@ -78,7 +81,7 @@ def _ice_claims(run: IceRun) -> dict[str, _Claims]:
     return out
 
 
-def _decision(decision: dict[str, Any] | None) -> Any:
+def _decision(decision: dict[str, Any] | None) -> Decision | None:
     from distillscope.rse.attribution.types import Decision
 
     return Decision.model_validate(decision) if decision else None
