@@ -116,3 +116,33 @@ def test_markdown_report_keeps_the_partial_log_note(tmp_path: Path) -> None:
     assert "its scores are not comparable" in row
     (whole,) = [line for line in result.output.splitlines() if line.startswith("| whole")]
     assert "not comparable" not in whole
+
+
+def test_report_size_is_the_files_bytes(tmp_path: Path) -> None:
+    """The KiB printed is the file's size on disk, also when answers are CJK (3 bytes a character)."""
+    log = tmp_path / "zh.jsonl"
+    answer = "我是由OpenAI开发的语言模型。" * 40
+    log.write_text(
+        "".join(
+            json.dumps(
+                {"model": "m", "target_org": "Zhipu AI", "jailbreak_prompt": "{query}", "query": f"你是谁{i}",
+                 "response": answer, "loose": True, "strict": True},
+                ensure_ascii=False,
+            ) + "\n"
+            for i in range(30)
+        ),
+        encoding="utf-8",
+    )  # fmt: skip
+    run = tmp_path / "zh"
+    assert (
+        runner.invoke(
+            app, ["ice", "rescore", str(log), "--judge", "recorded", "--out", str(run), "-q"]
+        ).exit_code
+        == 0
+    )
+    page = tmp_path / "zh.html"
+    result = runner.invoke(app, ["report", str(run), "--out", str(page)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    size = page.stat().st_size
+    assert len(page.read_text(encoding="utf-8")) < size - 1024  # characters and bytes differ here
+    assert f"(html, {-(-size // 1024)} KiB)" in result.output

@@ -72,7 +72,8 @@ def report(
         write_atomic(target, text)
     except UserError as exc:
         fail(str(exc))
-    console.print(f"wrote {target} ({chosen}, {len(text) // 1024 + 1} KiB)", highlight=False)
+    size = len(text.encode("utf-8"))  # the file's bytes, not its characters (CJK answers are 3 bytes each)
+    console.print(f"wrote {target} ({chosen}, {-(-size // 1024)} KiB)", highlight=False)
 
 
 def _refuse_inside_inputs(target: Path, run_dirs: list[Path]) -> None:
