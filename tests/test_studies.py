@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -115,6 +116,13 @@ def test_study_one_report_with_every_target_and_a_free_rerun(
     before = {n: s.requests for n, s in study_servers.items()}
     third = ds.study(path, out=out)
     assert third.complete and {n: s.requests for n, s in study_servers.items()} == before
+    # the terminal gives every score with its n and 95% interval (a rerun: answered from the ledger)
+    shown = " ".join(invoke("study", path, "--out", out, "--quiet").output.split())
+    for name in ("glm", "qwen"):
+        assert re.search(
+            rf"{name}: ICE loose \d/8 \(95% CI [\d.]+-[\d.]+\), .*RSE [\d.]+ \[[\d.]+, [\d.]+\] n=4 vs ref",
+            shown,
+        ), shown
 
 
 @pytest.mark.parametrize(

@@ -55,7 +55,8 @@ async def test_the_simulated_distilled_model_is_caught_and_the_plain_one_is_not(
     assert OPENAI_PERSONA in json.dumps(saved)  # the simulation is recorded, not hidden
     lines = summary_lines(distilled)
     assert lines[0] == (
-        "ICE smollm2-as-openai (simulated distilled) (built by Hugging Face): loose 8/8, strict 8/8, hard 8/8"
+        "ICE smollm2-as-openai (simulated distilled) (built by Hugging Face): loose 8/8 (95% CI 0.676-1.000), "
+        "strict 8/8 (95% CI 0.676-1.000), hard 8/8 (95% CI 0.676-1.000)"
     )
     assert (
         lines[1].startswith("  contradiction [loose, strict, hard, other-vendor] (") and "ChatGPT" in lines[1]

@@ -65,3 +65,84 @@ def test_compare_ranks_targets_by_each_score(runs: list[Path]) -> None:
     strict = result.output.split("ICE strict")[1].split("ICE hard")[0]
     first, second = ("glm-4-plus", "llama-3-8b") if glm > llama else ("llama-3-8b", "glm-4-plus")
     assert strict.index(first) < strict.index(second)
+
+
+def _partial_log_run(tmp_path: Path) -> Path:
+    """A real `ice rescore --judge recorded` of a log that mixes a complete run and a partial one
+    (`complete_run: false`, the paper's lost runs: only positives survive, so it scores 1.000)."""
+    rows = [
+        {"model": "whole", "target_org": "Meta", "loose": i < 2, "strict": False, "complete_run": True}
+        for i in range(6)
+    ] + [
+        {"model": "partial", "target_org": "Google", "loose": True, "strict": False, "complete_run": False}
+        for _ in range(3)
+    ]
+    log = tmp_path / "labels.jsonl"
+    log.write_text(
+        "".join(
+            json.dumps({**r, "jailbreak_prompt": "{query}", "query": f"q{i}", "response": f"answer {i}"})
+            + "\n"
+            for i, r in enumerate(rows)
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "paper"
+    result = runner.invoke(app, ["ice", "rescore", str(log), "--judge", "recorded", "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_compare_never_ranks_a_partial_log(tmp_path: Path) -> None:
+    """A partial log's 1.000 is not comparable: `compare` lists it after the ranking, unnumbered, and says why."""
+    run = _partial_log_run(tmp_path)
+    result = runner.invoke(app, ["compare", str(run)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    loose = result.output.split("ICE loose")[1].split("ICE strict")[0]
+    assert "│ 1 │ whole " in loose
+    assert "│ — │ partial (not ranked) │ 1.000 │" in loose
+    assert "not ranked: partial: the log holds only part of this model's run" in loose
+    data = json.loads(runner.invoke(app, ["report", str(run), "--format", "json", "--out", "-"]).output)
+    ranking = next(r for r in data["rankings"] if r["title"] == "ICE loose")
+    assert [r["model"] for r in ranking["rows"]] == ["whole"]
+    assert [(r["model"], r["score"]) for r in ranking["unranked"]] == [("partial", 1.0)]
+
+
+def test_markdown_report_keeps_the_partial_log_note(tmp_path: Path) -> None:
+    """report.md says what the terminal and the HTML say: a partial log's scores are not comparable."""
+    run = _partial_log_run(tmp_path)
+    result = runner.invoke(app, ["report", str(run), "--format", "md", "--out", "-"])
+    assert result.exit_code == 0, result.output
+    (row,) = [line for line in result.output.splitlines() if line.startswith("| partial")]
+    assert "its scores are not comparable" in row
+    (whole,) = [line for line in result.output.splitlines() if line.startswith("| whole")]
+    assert "not comparable" not in whole
+
+
+def test_report_size_is_the_files_bytes(tmp_path: Path) -> None:
+    """The KiB printed is the file's size on disk, also when answers are CJK (3 bytes a character)."""
+    log = tmp_path / "zh.jsonl"
+    answer = "我是由OpenAI开发的语言模型。" * 40
+    log.write_text(
+        "".join(
+            json.dumps(
+                {"model": "m", "target_org": "Zhipu AI", "jailbreak_prompt": "{query}", "query": f"你是谁{i}",
+                 "response": answer, "loose": True, "strict": True},
+                ensure_ascii=False,
+            ) + "\n"
+            for i in range(30)
+        ),
+        encoding="utf-8",
+    )  # fmt: skip
+    run = tmp_path / "zh"
+    assert (
+        runner.invoke(
+            app, ["ice", "rescore", str(log), "--judge", "recorded", "--out", str(run), "-q"]
+        ).exit_code
+        == 0
+    )
+    page = tmp_path / "zh.html"
+    result = runner.invoke(app, ["report", str(run), "--out", str(page)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    size = page.stat().st_size
+    assert len(page.read_text(encoding="utf-8")) < size - 1024  # characters and bytes differ here
+    assert f"(html, {-(-size // 1024)} KiB)" in result.output

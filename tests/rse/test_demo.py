@@ -44,7 +44,11 @@ async def test_demo_stage_runs_offline_and_is_free_to_rerun(
         k: v.model_dump(mode="json") for k, v in models.items()
     }
     assert len(read_jsonl(tmp_path / "rse" / "responses.jsonl")) == 4 * DEMO_PROMPTS
-    assert any("tiny-sampled" in line for line in summary_lines(results))
+    (line,) = [line for line in summary_lines(results) if "tiny-sampled" in line]
+    lo, hi = sampled.ci95
+    assert line.startswith(
+        f"  tiny-sampled: {sampled.score:.2f} [{lo:.2f}, {hi:.2f}] n={DEMO_PROMPTS} (style "
+    )
     sent = server.stats()["requests"]
     assert sent == 3 * DEMO_PROMPTS
     async with RunContext(RunOptions(command="demo", out=tmp_path / "rse", quiet=True)) as ctx:

@@ -72,7 +72,8 @@ def report(
         write_atomic(target, text)
     except UserError as exc:
         fail(str(exc))
-    console.print(f"wrote {target} ({chosen}, {len(text) // 1024 + 1} KiB)", highlight=False)
+    size = len(text.encode("utf-8"))  # the file's bytes, not its characters (CJK answers are 3 bytes each)
+    console.print(f"wrote {target} ({chosen}, {-(-size // 1024)} KiB)", highlight=False)
 
 
 def _refuse_inside_inputs(target: Path, run_dirs: list[Path]) -> None:
@@ -152,7 +153,12 @@ def compare(
         table.add_column("95% interval", justify="right")
         table.add_column("n", justify="right")
         table.add_column("run", overflow="fold")
-        for rank, (model, score, path) in enumerate(ranking.rows, start=1):
+        numbered = [
+            (str(rank), model, score, path) for rank, (model, score, path) in enumerate(ranking.rows, 1)
+        ]
+        # a score that is not comparable (a partial log) is shown after the ranking, never ranked
+        aside = [("—", f"{model} (not ranked)", score, path) for model, score, path, _why in ranking.unranked]
+        for rank, model, score, path in [*numbered, *aside]:
             value = "—" if score.score is None else f"{score.score:.3f}"
             interval = "—" if score.lo is None or score.hi is None else f"[{score.lo:.3f}, {score.hi:.3f}]"
             n = (
@@ -161,7 +167,7 @@ def compare(
                 else (f"{score.count}/{score.n}" if score.count is not None else str(score.n))
             )
             table.add_row(
-                str(rank),
+                rank,
                 Text(printable(model, markup=False)),
                 value,
                 interval,
@@ -169,6 +175,8 @@ def compare(
                 Text(printable(path, markup=False)),
             )
         console.print(table)
+        for model, _score, _path, why in ranking.unranked:
+            console.print(f"[yellow]not ranked:[/] {printable(model, markup=False)}: {why}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -406,19 +406,26 @@ def print_attribution(result: Any, out: Path) -> None:
         "model",
         *result.families,
         "predicted",
-        "n",
-        title=f"attribution (mean P(family), 95% CI, Holm-corrected p; alpha {result.alpha})",
+        "n prompts (answers)",
+        title=f"attribution (mean P(family), 95% CI over prompts, Holm-corrected p; alpha {result.alpha})",
     )
-    for name, model in result.models.items():
-        cells = []
+
+    def cells(model: Any) -> list[str]:
+        """Every family's score with its interval and p, for test models and controls alike."""
+        out = []
         for family in result.families:
             fp = model.probabilities[family]
             lo, hi = fp.ci95
-            cells.append(f"{fp.score:.3f} [{lo:.3f}, {hi:.3f}] p={fp.p_holm:.3g}")
-        table.add_row(name, *cells, model.predicted_label(), str(model.n))
+            out.append(f"{fp.score:.3f} [{lo:.3f}, {hi:.3f}] p={fp.p_holm:.3g}")
+        return out
+
+    # n is the prompts the interval resamples (the report's n), with the answers (turns) scored
+    for name, model in result.models.items():
+        table.add_row(name, *cells(model), model.predicted_label(), f"{model.n_prompts} ({model.n})")
     for name, model in result.controls.items():
-        cells = [f"{model.probabilities[f].score:.3f}" for f in result.families]
-        table.add_row(f"{name} (control)", *cells, model.predicted_label(), str(model.n))
+        table.add_row(
+            f"{name} (control)", *cells(model), model.predicted_label(), f"{model.n_prompts} ({model.n})"
+        )
     console.print(table)
     for name, model in result.models.items():
         if model.decision is not None:
@@ -433,7 +440,9 @@ def print_attribution(result: Any, out: Path) -> None:
         print_bank(result.bank)
     if result.held_out:
         checks = ", ".join(
-            f"{f} {c.accuracy:.2f}" for f, c in result.held_out.items() if c.accuracy is not None
+            f"{f} {c.accuracy:.2f} of {c.n} answers"
+            for f, c in result.held_out.items()
+            if c.accuracy is not None
         )
         console.print(
             f"family answers classified as their own family (out of fold): {checks}", highlight=False

@@ -47,9 +47,9 @@ def study(
         for name, entry in result.targets.items():
             parts = []
             if entry.ice is not None and entry.ice.scores is not None:
-                parts += [f"ICE {m} {s.count}/{s.n}" for m, s in entry.ice.scores.items()]
+                parts += [f"ICE {m} {s.counted()}" for m, s in entry.ice.scores.items()]
             if entry.rse is not None and entry.rse.avg is not None and entry.rse.avg.score is not None:
-                parts.append(f"RSE {entry.rse.avg.score:.2f} vs {result.reference}")
+                parts.append(f"RSE {entry.rse.avg.brief()} vs {result.reference}")
             if entry.attribution is not None and entry.attribution.decision is not None:
                 parts.append(f"attribution: {wording(entry.attribution.decision)}")
             console.print(f"[bold]{shown(name)}[/]: " + ", ".join(parts), highlight=False)

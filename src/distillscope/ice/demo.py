@@ -140,7 +140,7 @@ def summary_lines(result: IceDemoResult) -> list[str]:
     (block,) = result.results.targets
     lines = [
         f"ICE {result.name} (built by {block.target_identity.organisation}): "
-        + ", ".join(f"{m} {s.count}/{s.n}" for m, s in block.scores.items())
+        + ", ".join(f"{m} {s.counted()}" for m, s in block.scores.items())
     ]
     for c in result.contradictions[:SHOWN_CONTRADICTIONS]:
         kind = ", ".join([*c.levels, *([c.category] if c.category else [])])

@@ -52,6 +52,7 @@ SETTING_ORDER = (
     "tool_version",
 )
 SKIP_SETTINGS = {"ledger"}
+PARTIAL_LOG = "the log holds only part of this model's run: its scores are not comparable"
 
 
 @dataclass
@@ -61,6 +62,8 @@ class Ranking:
     title: str
     higher_means: str
     rows: list[tuple[str, Score, str]]  # (model, score, run dir)
+    # shown after the ranking, never in it: a score that is not comparable, and why (model, score, run dir, why)
+    unranked: list[tuple[str, Score, str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -146,14 +149,20 @@ def map_points(report: Report) -> list[MapPoint]:
 def rankings(report: Report) -> list[Ranking]:
     out: list[Ranking] = []
     for level in ICE_LEVELS:
-        rows = [
-            (r.target, r.scores[level], str(run.path))
-            for run in report.ice_runs
-            for r in run.results
-            if level in r.scores
-        ]
-        if rows:
-            out.append(Ranking(f"ICE {level}", "more identity contradiction", rows))
+        rows: list[tuple[str, Score, str]] = []
+        unranked: list[tuple[str, Score, str, str]] = []
+        for ice_run in report.ice_runs:
+            for r in ice_run.results:
+                if level not in r.scores:
+                    continue
+                if (
+                    r.log_complete is False
+                ):  # a partial log (the paper's lost runs) scores 1.000: never rank it
+                    unranked.append((r.target, r.scores[level], str(ice_run.path), r.note or PARTIAL_LOG))
+                else:
+                    rows.append((r.target, r.scores[level], str(ice_run.path)))
+        if rows or unranked:
+            out.append(Ranking(f"ICE {level}", "more identity contradiction", rows, unranked))
     for run in report.rse_runs:
         ref = f" vs {run.reference}" if run.reference else ""
         avg_rows = [(m.name, m.avg, str(run.path)) for m in run.models if m.avg is not None]
@@ -456,6 +465,10 @@ def to_json(report: Report) -> dict[str, Any]:
                 "title": r.title,
                 "higher_means": r.higher_means,
                 "rows": [{"model": m, "run": path, **(score(s) or {})} for m, s, path in r.rows],
+                "unranked": [
+                    {"model": m, "run": path, "why": why, **(score(s) or {})}
+                    for m, s, path, why in r.unranked
+                ],
             }
             for r in rankings(report)
         ],

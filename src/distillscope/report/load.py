@@ -116,6 +116,7 @@ class IceResult:
     n_filtered: int | None = None
     n_unsure: int | None = None
     categories: dict[str, dict[str, Score]] = field(default_factory=dict)  # category -> loose/strict
+    log_complete: bool | None = None  # rescore: False when the log held only part of the model's run
     category_responses: dict[str, int] = field(default_factory=dict)  # judged responses per category
     categories_note: str | None = None
 
@@ -145,6 +146,7 @@ class IceResult:
             categories={name: levels for name, levels in categories.items() if levels},
             category_responses={name: c.responses for name, c in t.categories.items()},
             categories_note=t.categories_note,
+            log_complete=t.log_complete,
         )
 
 

@@ -121,7 +121,7 @@ def render_markdown(report: Report) -> str:
             ["Target", "Judge", "Loose", "Strict", "Hard", "Unjudged", "Unsure"],
             [
                 [
-                    escape(r.target),
+                    escape(r.target) + (f" ({escape(r.note)})" if r.note else ""),
                     escape(r.judge or "—"),
                     *(cell(r.scores.get(lv)) for lv in ICE_LEVELS),
                     str(r.n_unjudged if r.n_unjudged is not None else "—"),

@@ -63,6 +63,12 @@ class Score(Model):
     def rate(self) -> float | None:
         return self.score
 
+    def counted(self) -> str:
+        """`count/n (95% CI lo-hi)` for terminal lines: a count is never shown without its n and interval."""
+        if self.n == 0:
+            return "0/0 (nothing judged)"
+        return f"{self.count}/{self.n} (95% CI {self.ci95[0]:.3f}-{self.ci95[1]:.3f})"
+
 
 class Mean(Model):
     """A mean with its n and bootstrap 95% interval (RSE similarity, paired differences, contrast).
@@ -75,6 +81,14 @@ class Mean(Model):
     n_missing: int | None = None
     datasets: int | None = None  # an average over datasets: how many it weighs equally
     aspects: dict[str, Mean] = Field(default_factory=dict)
+
+    def brief(self) -> str:
+        """`2.76 [2.36, 3.17] n=5` for terminal lines: a mean is never shown without its interval and n."""
+        if self.score is None:
+            return f"n/a (n={self.n})"
+        lo, hi = self.ci95
+        interval = "" if lo is None or hi is None else f" [{lo:.2f}, {hi:.2f}]"
+        return f"{self.score:.2f}{interval} n={self.n}"
 
 
 class RunSummary(Model):

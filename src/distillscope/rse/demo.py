@@ -97,9 +97,8 @@ def summary_lines(results: RseResult) -> list[str]:
         if avg is None or avg.score is None:
             lines.append(f"  {name}: n/a")
             continue
-        lo, hi = avg.ci95
         aspects = ", ".join(f"{a} {v.score:.2f}" for a, v in avg.aspects.items() if v.score is not None)
-        lines.append(f"  {name}: {avg.score:.2f} [{lo:.2f}, {hi:.2f}] ({aspects})")
+        lines.append(f"  {name}: {avg.brief()} ({aspects})")
     if not results.complete:
         lines.append(f"  incomplete: {results.stop_reason}")
     return lines

@@ -137,3 +137,30 @@ def test_a_served_model_answers_through_the_ledger(
     again = invoke(*args)
     assert again.exit_code == 0
     assert read_results(out)["run"]["totals"]["calls_sent"] == 0  # every answer from the ledger
+
+
+def test_terminal_gives_every_score_its_interval_and_n(tmp_path: Path) -> None:
+    """Control rows carry their interval and p like test rows; n is the prompts the interval
+    resamples (the report's n) with the answers beside it; the held-out check says its n."""
+    from typer.testing import CliRunner
+
+    from distillscope.cli import _register_optional, app
+
+    writers = {"a1": "a", "a2": "a", "b1": "b", "b2": "b", "copycat": "a", "c1": None, "c2": None}
+    folder = write_mt_bench(tmp_path / "answers", writers, n_prompts=20)
+    args = _args(folder, tmp_path / "run", {"a": ["a1", "a2"], "b": ["b1", "b2"]}, ["copycat"], "--seed", "1")
+    args = [a for a in args if a != "--quiet"]
+    for control in ("c1", "c2"):
+        args += ["--control", f"replay:{folder / control}.jsonl"]
+    _register_optional()
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "250"}, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    data = read_results(tmp_path / "run")
+    rows = {line.split("│")[1].strip(): line for line in result.output.splitlines() if line.startswith("│")}
+    for name, entry in (("copycat", data["models"]["copycat"]), ("c1 (control)", data["controls"]["c1"])):
+        a = entry["probabilities"]["a"]
+        assert f"{a['score']:.3f} [{a['ci95'][0]:.3f}, {a['ci95'][1]:.3f}] p={a['p_holm']:.3g}" in rows[name]
+        assert rows[name].rstrip(" │").endswith(f"{entry['n_prompts']} ({entry['n']})")
+    assert entry["n_prompts"] == 20 and entry["n"] == 40  # 20 prompts of two turns
+    held = data["held_out"]["a"]
+    assert f"a {held['accuracy']:.2f} of {held['n']} answers" in result.output
