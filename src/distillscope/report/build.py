@@ -155,9 +155,7 @@ def rankings(report: Report) -> list[Ranking]:
             for r in ice_run.results:
                 if level not in r.scores:
                     continue
-                if (
-                    r.log_complete is False
-                ):  # a partial log (the paper's lost runs) scores 1.000: never rank it
+                if r.log_complete is False:  # a partial log (the paper's lost runs): never rank it
                     unranked.append((r.target, r.scores[level], str(ice_run.path), r.note or PARTIAL_LOG))
                 else:
                     rows.append((r.target, r.scores[level], str(ice_run.path)))
