@@ -429,3 +429,27 @@ def test_panel_models_give_contrast_for_one_test_model(
         "alpaca-13b": "panel",
         "claude-v1": "panel",
     }
+
+
+def test_two_turn_prompts_are_counted_and_resampled_as_prompts(tmp_path: Path, mt: dict[str, Path]) -> None:
+    """MT-bench's prompts have two turns: every score counts both, its interval resamples the 6
+    prompts (a prompt's turns are not independent answers), and the report says so."""
+    out = tmp_path / "run"
+    tests = ["vicuna-13b-v1.3", "alpaca-13b", "claude-v1"]
+    result = invoke(
+        "rse", "run", "--reference", f"replay:{mt['gpt-3.5-turbo']}",
+        *(a for n in tests for a in ("--test", f"replay:{mt[n]}")),
+        "--dataset", f"mt={mt['questions']}", "--sample", "6", "--out", str(out), "--quiet",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data = read_results(out)
+    for name in tests:
+        for block in (data["models"][name]["datasets"]["mt"], data["models"][name]["avg"]):
+            assert (block["n"], block["n_prompts"]) == (12, 6)
+    for pair in data["paired"]:
+        assert (pair["avg"]["n"], pair["avg"]["n_prompts"]) == (12, 6)  # both turns of each prompt
+    for measure in data["contrast"]["models"][tests[0]]["measures"].values():
+        assert (measure["n"], measure["n_prompts"]) == (12, 6)
+    report = invoke("report", str(out), "--format", "md", "--out", "-")
+    assert report.exit_code == 0, report.output
+    assert "n=12 (6 prompts)" in report.output

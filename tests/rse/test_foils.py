@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from distillscope.rse.foils import foil_comparison
+from distillscope.rse.responses import turn_key
 from distillscope.rse.scoring import Judgment
 from distillscope.rse.types import AspectScores
 from distillscope.testing.server import OpenAIServer
@@ -73,3 +74,20 @@ def test_rse_run_with_foils(tmp_path: Path, openai_server: Callable[..., OpenAIS
     assert {r["role"] for r in read_jsonl(out / "responses.jsonl")} == {"reference", "test", "foil"}
     assert "Reference vs foils" in (out / "report.html").read_text(encoding="utf-8")
     assert "Reference vs foils" in (out / "report.md").read_text(encoding="utf-8")
+
+
+def test_every_turn_of_a_multi_turn_prompt_counts() -> None:
+    def turns(model: str, values: list[float]) -> list[Judgment]:
+        out = []
+        for i, v in enumerate(values):
+            j = _j(model, turn_key(f"p{i // 2}", i % 2 + 1), v)
+            j.turn = i % 2 + 1
+            out.append(j)
+        return out
+
+    block = foil_comparison(
+        {"m": turns("m", [4.0, 2.0, 5.0, 3.0])}, {"m": {"f": turns("m", [1.0] * 4)}}, ["f"]
+    )
+    m = block["models"]["m"]
+    assert m["difference"]["n"] == 4 and m["difference"]["n_prompts"] == 2  # both turns of both prompts
+    assert m["difference"]["score"] == pytest.approx((3 + 1 + 4 + 2) / 4)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from distillscope.rse.matrix import cluster
+from distillscope.rse.responses import prompt_of, turn_key
 from distillscope.rse.scoring import (
     Judgment,
     dataset_summary,
@@ -70,3 +71,25 @@ def test_cluster_groups_similar_models() -> None:
     assert link is not None and len(link) == 3
     assert {frozenset(order[:2]), frozenset(order[2:])} == {frozenset({0, 1}), frozenset({2, 3})}
     assert cluster([[5.0]]) == (None, [0])
+
+
+def _turn(model: str, key: str, turn: int, value: float) -> Judgment:
+    j = judged(model, "mt", turn_key(key, turn), value)
+    j.turn = turn
+    return j
+
+
+def test_multi_turn_prompts_resample_prompts_not_turns() -> None:
+    """A two-turn prompt gives two judged pairs (keys "3" and "3#t2"): every score counts both, and
+    every interval resamples the prompts, since a prompt's two turns are not independent answers."""
+    a = [_turn("a", str(i), t, 4.0 + (i % 3) + t) for i in range(6) for t in (1, 2)]
+    b = [_turn("b", str(i), t, 3.0 + (i % 2)) for i in range(6) for t in (1, 2)]
+    (pair,) = paired_comparisons({"a": a, "b": b}, ["mt"])
+    diffs = [x.value("overall") - y.value("overall") for x, y in zip(a, b, strict=True)]
+    assert pair["datasets"]["mt"]["n"] == 12 and pair["datasets"]["mt"]["n_prompts"] == 6
+    assert pair["datasets"]["mt"]["score"] == pytest.approx(sum(diffs) / len(diffs), abs=1e-6)
+    assert pair["avg"]["n"] == 12 and pair["avg"]["n_prompts"] == 6
+    summary = model_summary(a, ["mt"])
+    assert summary["datasets"]["mt"]["n_prompts"] == 6 and summary["avg"]["n_prompts"] == 6
+    assert "n_prompts" not in model_summary([judged("m", "mt", str(i), i) for i in range(4)], ["mt"])["avg"]
+    assert prompt_of("3#t2") == prompt_of("3") == "3" and prompt_of("a#tx") == "a#tx"

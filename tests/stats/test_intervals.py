@@ -40,3 +40,25 @@ def test_bootstrap_drawn_in_blocks_gives_the_same_interval(monkeypatch: pytest.M
     whole = bootstrap_mean(values, seed=4)
     monkeypatch.setattr(intervals, "BLOCK_ELEMENTS", 3 * 1001 + 5)  # blocks of 3 resamples
     assert bootstrap_mean(values, seed=4) == whole
+
+
+def test_a_prompts_turns_are_resampled_together() -> None:
+    """Two identical turns per prompt carry no more evidence than one: the cluster interval is the
+    one-turn interval, where resampling turns as independent answers would make it narrower."""
+    one_turn = [1.0, 2.0, 4.0, 5.0, 3.0, 2.0, 5.0, 1.0]
+    two_turns = [v for v in one_turn for _ in range(2)]
+    prompts = [str(i) for i in range(len(one_turn)) for _ in range(2)]
+    clustered = mean_summary(two_turns, seed=3, clusters=prompts)
+    single = mean_summary(one_turn, seed=3)
+    assert clustered["ci95"] == single["ci95"] and clustered["score"] == single["score"]
+    assert clustered["n"] == 16 and clustered["n_prompts"] == 8
+    naive = mean_summary(two_turns, seed=3)
+    width = [s["ci95"][1] - s["ci95"][0] for s in (clustered, naive)]  # type: ignore[operator]
+    assert width[1] < width[0]
+
+
+def test_one_turn_per_prompt_keeps_the_plain_bootstrap() -> None:
+    values = [1.0, 2.0, 4.0, 5.0, 3.0]
+    assert mean_summary(values, seed=1, clusters=list("abcde")) == mean_summary(values, seed=1)
+    with pytest.raises(ValueError, match="one cluster per value"):
+        mean_summary(values, clusters=["a"])

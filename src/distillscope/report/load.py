@@ -48,6 +48,7 @@ class Score:
     differs: bool = False  # the expected and the thresholded rate differ by more than their intervals
     # the expected rate's interval allowing for the judge's error on a model it was not built from
     unseen: tuple[float, float] | None = None
+    n_prompts: int | None = None  # a mean over multi-turn prompts: the prompts its interval resampled
 
     @classmethod
     def of(cls, value: typed.Score | typed.Mean | None) -> Score | None:
@@ -67,7 +68,7 @@ class Score:
             return cls(
                 value.score, lo, hi, value.n, value.count, edges, value.n_unsure, expected, differs, unseen
             )
-        return cls(value.score, lo, hi, value.n, None)
+        return cls(value.score, lo, hi, value.n, None, n_prompts=value.n_prompts)
 
     @property
     def uncertain(self) -> bool:
@@ -81,6 +82,8 @@ class Score:
             "n": self.n,
             "count": self.count,
         }
+        if self.n_prompts is not None:
+            out["n_prompts"] = self.n_prompts
         if self.band is not None:
             out["band"] = list(self.band)
             out["n_unsure"] = self.n_unsure

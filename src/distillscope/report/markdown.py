@@ -55,7 +55,7 @@ def cell(score: Score | None, digits: int = 3) -> str:
     if score.lo is not None and score.hi is not None:
         text += f" [{score.lo:.{digits}f}, {score.hi:.{digits}f}]"
     if score.n is not None:
-        text += f" n={score.n}"
+        text += f" n={score.n}" + (f" ({score.n_prompts} prompts)" if score.n_prompts is not None else "")
     if score.uncertain and score.band is not None:
         text += f" band [{score.band[0]:.{digits}f}, {score.band[1]:.{digits}f}]"
     if score.expected is not None:

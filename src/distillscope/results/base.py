@@ -80,6 +80,8 @@ class Mean(Model):
     n_unjudged: int | None = None
     n_missing: int | None = None
     datasets: int | None = None  # an average over datasets: how many it weighs equally
+    # the prompts the interval resampled, where fewer than n (a multi-turn prompt's turns are drawn together)
+    n_prompts: int | None = None
     aspects: dict[str, Mean] = Field(default_factory=dict)
 
     def brief(self) -> str:
@@ -88,7 +90,8 @@ class Mean(Model):
             return f"n/a (n={self.n})"
         lo, hi = self.ci95
         interval = "" if lo is None or hi is None else f" [{lo:.2f}, {hi:.2f}]"
-        return f"{self.score:.2f}{interval} n={self.n}"
+        prompts = f" ({self.n_prompts} prompts)" if self.n_prompts is not None else ""
+        return f"{self.score:.2f}{interval} n={self.n}{prompts}"
 
 
 class RunSummary(Model):

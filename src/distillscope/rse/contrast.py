@@ -23,7 +23,7 @@ is unlabelled, and the definition is fixed in advance.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,10 +118,13 @@ def contrast_scores(
     measures: Iterable[str] | None = None,
     standardised: bool = False,
     seed: int = 0,
+    prompt_of: Callable[[str], str] | None = None,
 ) -> dict[str, ContrastResult]:
     """Contrast of every model in `sim` (model -> prompt id -> scores), per measure.
 
     `measures` defaults to the three aspects, overall, and every raw key all scores share.
+    `prompt_of` maps an id to its prompt where ids are turns of multi-turn prompts: the intervals
+    then resample a prompt's turns together.
     """
     all_scores = [s for row in sim.values() for s in row.values() if s is not None]
     if measures is None:
@@ -141,9 +144,20 @@ def contrast_scores(
             table, panel_list, standardised=standardised, scale=4.0 if measure in MEASURES else 1.0
         )
         for model, row2 in per_prompt.items():
-            values = [row2[p] for p in sorted(row2)]
-            results[model].measures[measure] = mean_summary(values, seed=seed)
+            ids = sorted(row2)
+            clusters = [prompt_of(p) for p in ids] if prompt_of is not None else None
+            results[model].measures[measure] = mean_summary(
+                [row2[p] for p in ids], seed=seed, clusters=clusters
+            )
     return results
+
+
+def _conversation(pid: str) -> str:
+    """The prompt of a `dataset/turn key/turn` id (`contrast_from_judgments`)."""
+    from distillscope.rse.responses import prompt_of
+
+    dataset_and_key = pid.rsplit("/", 1)[0]
+    return prompt_of(dataset_and_key)
 
 
 def contrast_from_judgments(
@@ -161,7 +175,7 @@ def contrast_from_judgments(
             for j in items
             if getattr(j, "scores", None) is not None
         }
-    results = contrast_scores(sim, list(sim), seed=seed)
+    results = contrast_scores(sim, list(sim), seed=seed, prompt_of=_conversation)
     return {
         "definition": "per prompt: similarity minus the median similarity of the other panel models; mean over prompts",
         "panel": sorted(sim),

@@ -19,14 +19,23 @@ from typing import Any
 
 import numpy as np
 
+from distillscope.rse.responses import prompt_of
 from distillscope.rse.scoring import Judgment
 from distillscope.stats.intervals import mean_summary
 
 DEFINITION = "per prompt: similarity to the reference minus mean similarity to the foils; mean over prompts"
 
 
-def _overall(judgments: Sequence[Judgment]) -> dict[tuple[str, str], float]:
-    return {(j.dataset, j.key): j.value("overall") for j in judgments if j.status == "judged" and j.scores}
+def _overall(judgments: Sequence[Judgment]) -> dict[tuple[str, str, int], float]:
+    """Overall similarity per prompt turn (dataset, prompt, turn): a multi-turn prompt has several."""
+    return {
+        (j.dataset, j.key, j.turn): j.value("overall") for j in judgments if j.status == "judged" and j.scores
+    }
+
+
+def _prompts(keys: Sequence[tuple[str, str, int]]) -> list[str]:
+    """Each turn's prompt, so that the intervals resample a prompt's turns together."""
+    return [f"{dataset}/{prompt_of(key)}" for dataset, key, _ in keys]
 
 
 def foil_comparison(
@@ -44,11 +53,16 @@ def foil_comparison(
         common = sorted(k for k in ref if any(k in per_foil[f] for f in foils))
         foil_mean = [float(np.mean([per_foil[f][k] for f in foils if k in per_foil[f]])) for k in common]
         models[model] = {
-            "reference": mean_summary([ref[k] for k in common], seed=seed),
-            "foils": mean_summary(foil_mean, seed=seed),
+            "reference": mean_summary([ref[k] for k in common], seed=seed, clusters=_prompts(common)),
+            "foils": mean_summary(foil_mean, seed=seed, clusters=_prompts(common)),
             "difference": mean_summary(
-                [ref[k] - v for k, v in zip(common, foil_mean, strict=True)], seed=seed
+                [ref[k] - v for k, v in zip(common, foil_mean, strict=True)],
+                seed=seed,
+                clusters=_prompts(common),
             ),
-            "per_foil": {f: mean_summary(list(per_foil[f].values()), seed=seed) for f in foils},
+            "per_foil": {
+                f: mean_summary(list(per_foil[f].values()), seed=seed, clusters=_prompts(list(per_foil[f])))
+                for f in foils
+            },
         }
     return {"definition": DEFINITION, "foils": list(foils), "models": models}

@@ -13,6 +13,7 @@ its `outcome` ("empty" or "filtered"): counted apart from missing answers, never
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +45,16 @@ class Item:
 
 def turn_key(prompt_id: str, turn: int) -> str:
     return prompt_id if turn == 1 else f"{prompt_id}#t{turn}"
+
+
+_TURN_SUFFIX = re.compile(r"#t\d+\Z")
+
+
+def prompt_of(key: str) -> str:
+    """The prompt (conversation) a turn's key belongs to: `turn_key`'s inverse, which ShareGPT's
+    later human turns share too. A conversation's turns are not independent answers, so intervals
+    resample them together."""
+    return _TURN_SUFFIX.sub("", key)
 
 
 def items_of(prompts: Sequence[Prompt]) -> list[Item]:

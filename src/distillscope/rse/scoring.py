@@ -15,8 +15,9 @@ from typing import Any, Literal
 
 import numpy as np
 
+from distillscope.rse.responses import prompt_of
 from distillscope.rse.types import ASPECTS, AspectScores
-from distillscope.stats.intervals import mean_summary, resampled_means
+from distillscope.stats.intervals import clustered, mean_summary, resampled
 
 # "empty" / "filtered": one side's reply was not an answer (counted apart, never scored)
 Status = Literal["judged", "unjudged", "missing", "empty", "filtered"]
@@ -62,38 +63,58 @@ def _r(x: float | None) -> float | None:
 
 
 def stratified_mean(
-    groups: Sequence[Sequence[float]], *, seed: int = 0, resamples: int = RESAMPLES
+    groups: Sequence[Sequence[float]],
+    *,
+    seed: int = 0,
+    resamples: int = RESAMPLES,
+    clusters: Sequence[Sequence[str]] | None = None,
 ) -> dict[str, Any]:
     """Mean of the group means, with a bootstrap that resamples within each group.
 
     The paper's average over datasets weighs every dataset equally, whatever its size; the
-    interval keeps that weighting.
+    interval keeps that weighting. With `clusters` (each value's prompt, per group), a prompt's
+    turns are resampled together: they are not independent answers.
     """
-    groups = [list(g) for g in groups if len(g) > 0]
-    n = sum(len(g) for g in groups)
-    if not groups:
+    if clusters is not None and len(clusters) != len(groups):
+        raise ValueError("one list of clusters per group")
+    kept: list[tuple[list[float], list[str] | None]] = [
+        (list(g), list(clusters[i]) if clusters is not None else None)
+        for i, g in enumerate(groups)
+        if len(g) > 0
+    ]
+    n = sum(len(g) for g, _ in kept)
+    if not kept:
         return {"score": None, "n": 0, "ci95": [None, None]}
-    means = [float(np.mean(g)) for g in groups]
-    point = float(np.mean(means))
+    point = float(np.mean([float(np.mean(g)) for g, _ in kept]))
     rng = np.random.default_rng(seed)
     boot = np.zeros(resamples)
-    for g in groups:
-        data = np.asarray(g, dtype=float)
-        boot += resampled_means(data, resamples=resamples, rng=rng)
-    boot /= len(groups)
-    lo, hi = (float(np.quantile(boot, 0.025)), float(np.quantile(boot, 0.975))) if n > 1 else (point, point)
-    return {"score": _r(point), "n": n, "ci95": [_r(lo), _r(hi)], "datasets": len(groups)}
+    prompts = 0
+    for g, c in kept:
+        grouped = clustered(g, c) if c is not None else None
+        prompts += len(g) if grouped is None else int(grouped[0].size)
+        boot += resampled(g, c, resamples=resamples, rng=rng)
+    boot /= len(kept)
+    lo, hi = (
+        (float(np.quantile(boot, 0.025)), float(np.quantile(boot, 0.975))) if prompts > 1 else (point, point)
+    )
+    out = {"score": _r(point), "n": n, "ci95": [_r(lo), _r(hi)], "datasets": len(kept)}
+    if prompts != n:
+        out["n_prompts"] = prompts
+    return out
 
 
 def dataset_summary(judgments: Sequence[Judgment], *, seed: int = 0) -> dict[str, Any]:
     """{"score", "ci95", "n", "n_unjudged", "n_missing", "aspects": {aspect: {"score", "ci95", "n"}}}."""
     judged = [j for j in judgments if j.status == "judged" and j.scores is not None]
-    summary = dict(mean_summary([j.value("overall") for j in judged], seed=seed))
+    prompts = [prompt_of(j.key) for j in judged]  # a prompt's turns are resampled together
+    summary = dict(mean_summary([j.value("overall") for j in judged], seed=seed, clusters=prompts))
     summary["n_unjudged"] = sum(j.status == "unjudged" for j in judgments)
     summary["n_missing"] = sum(j.status == "missing" for j in judgments)
     summary["n_empty"] = sum(j.status == "empty" for j in judgments)
     summary["n_filtered"] = sum(j.status == "filtered" for j in judgments)
-    summary["aspects"] = {a: mean_summary([j.value(a) for j in judged], seed=seed) for a in ASPECTS}
+    summary["aspects"] = {
+        a: mean_summary([j.value(a) for j in judged], seed=seed, clusters=prompts) for a in ASPECTS
+    }
     return summary
 
 
@@ -113,39 +134,49 @@ def model_summary(judgments: Iterable[Judgment], datasets: Sequence[str], *, see
         by_ds.setdefault(j.dataset, []).append(j)
     out: dict[str, Any] = {"datasets": {d: dataset_summary(js, seed=seed) for d, js in by_ds.items()}}
 
-    def values(aspect: str) -> list[list[float]]:
-        return [
-            [j.value(aspect) for j in js if j.status == "judged" and j.scores is not None]
-            for js in by_ds.values()
-        ]
+    judged = [[j for j in js if j.status == "judged" and j.scores is not None] for js in by_ds.values()]
+    prompts = [[prompt_of(j.key) for j in js] for js in judged]
 
-    avg = stratified_mean(values("overall"), seed=seed)
-    avg["aspects"] = {a: stratified_mean(values(a), seed=seed) for a in ASPECTS}
+    def values(aspect: str) -> list[list[float]]:
+        return [[j.value(aspect) for j in js] for js in judged]
+
+    avg = stratified_mean(values("overall"), seed=seed, clusters=prompts)
+    avg["aspects"] = {a: stratified_mean(values(a), seed=seed, clusters=prompts) for a in ASPECTS}
     out["avg"] = avg
     return out
+
+
+def _turn_key(j: Judgment) -> tuple[str, str, int]:
+    """A judged pair's place: dataset, turn key and turn."""
+    return (j.dataset, j.key, j.turn)
 
 
 def paired_comparisons(
     by_model: dict[str, list[Judgment]], datasets: Sequence[str], *, seed: int = 0
 ) -> list[dict[str, Any]]:
-    """Every pair of test models on the prompts both had judged: mean(a - b) per dataset and averaged."""
+    """Every pair of test models on the prompt turns both had judged: mean(a - b) per dataset and
+    averaged, the intervals resampling prompts (a prompt's turns together)."""
     out: list[dict[str, Any]] = []
     for a, b in combinations(list(by_model), 2):
-        left = {(j.dataset, j.key): j for j in by_model[a] if j.status == "judged" and j.scores is not None}
-        right = {(j.dataset, j.key): j for j in by_model[b] if j.status == "judged" and j.scores is not None}
+        left = {_turn_key(j): j for j in by_model[a] if j.status == "judged" and j.scores is not None}
+        right = {_turn_key(j): j for j in by_model[b] if j.status == "judged" and j.scores is not None}
         per_ds: dict[str, Any] = {}
         groups: dict[str, list[list[float]]] = {asp: [] for asp in ("overall", *ASPECTS)}
+        prompts: list[list[str]] = []
         for ds in datasets:
             common = sorted(k for k in left.keys() & right.keys() if k[0] == ds)
+            keys = [prompt_of(k[1]) for k in common]
             diffs = {asp: [left[k].value(asp) - right[k].value(asp) for k in common] for asp in groups}
+            if common:
+                prompts.append(keys)
             for asp, values in diffs.items():
                 if values:
                     groups[asp].append(values)
-            entry = dict(mean_summary(diffs["overall"], seed=seed))
-            entry["aspects"] = {asp: mean_summary(diffs[asp], seed=seed) for asp in ASPECTS}
+            entry = dict(mean_summary(diffs["overall"], seed=seed, clusters=keys))
+            entry["aspects"] = {asp: mean_summary(diffs[asp], seed=seed, clusters=keys) for asp in ASPECTS}
             per_ds[ds] = entry
-        avg = stratified_mean(groups["overall"], seed=seed)
-        avg["aspects"] = {asp: stratified_mean(groups[asp], seed=seed) for asp in ASPECTS}
+        avg = stratified_mean(groups["overall"], seed=seed, clusters=prompts)
+        avg["aspects"] = {asp: stratified_mean(groups[asp], seed=seed, clusters=prompts) for asp in ASPECTS}
         out.append(
             {
                 "a": a,

@@ -58,6 +58,54 @@ def resampled_means(data: np.ndarray, *, resamples: int, rng: np.random.Generato
     return means
 
 
+def resampled_cluster_means(
+    sums: np.ndarray, counts: np.ndarray, *, resamples: int, rng: np.random.Generator
+) -> np.ndarray:
+    """The means of `resamples` cluster-bootstrap resamples: clusters (a prompt's turns) drawn with
+    replacement, each bringing all its values (`sums`, `counts` per cluster); the mean of a resample
+    is its values' mean. Values of one prompt are not independent, so they are drawn together."""
+    import numpy as np
+
+    rows = max(1, BLOCK_ELEMENTS // max(1, sums.size))
+    means = np.empty(resamples, dtype=float)
+    for start in range(0, resamples, rows):
+        stop = min(resamples, start + rows)
+        idx = rng.integers(0, sums.size, size=(stop - start, sums.size))
+        means[start:stop] = sums[idx].sum(axis=1) / counts[idx].sum(axis=1)
+    return means
+
+
+def clustered(values: Sequence[float], clusters: Sequence[str]) -> tuple[np.ndarray, np.ndarray] | None:
+    """(sum, count) of the values of each cluster, in order of first sight; None when every cluster
+    holds one value (then the plain bootstrap is the cluster bootstrap)."""
+    import numpy as np
+
+    if len(values) != len(clusters):
+        raise ValueError("one cluster per value")
+    index: dict[str, int] = {}
+    for c in clusters:
+        index.setdefault(c, len(index))
+    if len(index) == len(values):
+        return None
+    sums, counts = np.zeros(len(index)), np.zeros(len(index))
+    at = np.fromiter((index[c] for c in clusters), dtype=np.int64, count=len(clusters))
+    np.add.at(sums, at, np.asarray(values, dtype=float))
+    np.add.at(counts, at, 1.0)
+    return sums, counts
+
+
+def resampled(
+    values: Sequence[float], clusters: Sequence[str] | None, *, resamples: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Bootstrap means of `values`, resampling whole clusters where a cluster holds several."""
+    import numpy as np
+
+    grouped = clustered(values, clusters) if clusters is not None else None
+    if grouped is None:
+        return resampled_means(np.asarray(values, dtype=float), resamples=resamples, rng=rng)
+    return resampled_cluster_means(*grouped, resamples=resamples, rng=rng)
+
+
 def bootstrap_mean(
     values: Sequence[float], *, resamples: int = 2000, seed: int = 0, level: float = 0.95
 ) -> tuple[float | None, tuple[float | None, float | None]]:
@@ -75,14 +123,28 @@ def bootstrap_mean(
     return mean, (float(np.quantile(means, alpha)), float(np.quantile(means, 1 - alpha)))
 
 
-def mean_summary(values: Sequence[float], *, seed: int = 0) -> dict[str, object]:
-    """{"score", "n", "ci95"} for a mean."""
-    mean, (lo, hi) = bootstrap_mean(values, seed=seed)
+def mean_summary(
+    values: Sequence[float], *, seed: int = 0, clusters: Sequence[str] | None = None
+) -> dict[str, object]:
+    """{"score", "n", "ci95"} for a mean. With `clusters` (the prompt of each value: a multi-turn
+    prompt gives several), the interval resamples prompts, and "n_prompts" says how many there were
+    where it differs from n."""
+    import numpy as np
 
     def r(x: float | None) -> float | None:
         return None if x is None else round(x, 6)
 
-    return {"score": r(mean), "n": len(values), "ci95": [r(lo), r(hi)]}
+    grouped = clustered(values, clusters) if clusters is not None else None
+    if grouped is None:
+        mean, (lo, hi) = bootstrap_mean(values, seed=seed)
+        return {"score": r(mean), "n": len(values), "ci95": [r(lo), r(hi)]}
+    sums, counts = grouped
+    point = float(sums.sum() / counts.sum())
+    if sums.size == 1:
+        return {"score": r(point), "n": len(values), "ci95": [r(point), r(point)], "n_prompts": 1}
+    means = resampled_cluster_means(sums, counts, resamples=2000, rng=np.random.default_rng(seed))
+    lo, hi = float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
+    return {"score": r(point), "n": len(values), "ci95": [r(lo), r(hi)], "n_prompts": int(sums.size)}
 
 
 def paired_difference(a: Sequence[float], b: Sequence[float], *, seed: int = 0) -> dict[str, object]:
