@@ -431,9 +431,12 @@ def test_panel_models_give_contrast_for_one_test_model(
     }
 
 
-def test_two_turn_prompts_are_counted_and_resampled_as_prompts(tmp_path: Path, mt: dict[str, Path]) -> None:
+def test_two_turn_prompts_are_counted_and_resampled_as_prompts(
+    tmp_path: Path, mt: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """MT-bench's prompts have two turns: every score counts both, its interval resamples the 6
-    prompts (a prompt's turns are not independent answers), and the report says so."""
+    prompts (a prompt's turns are not independent answers), and the terminal and report say so."""
+    monkeypatch.setenv("COLUMNS", "160")  # the table's cells unwrapped
     out = tmp_path / "run"
     tests = ["vicuna-13b-v1.3", "alpaca-13b", "claude-v1"]
     result = invoke(
@@ -442,6 +445,7 @@ def test_two_turn_prompts_are_counted_and_resampled_as_prompts(tmp_path: Path, m
         "--dataset", f"mt={mt['questions']}", "--sample", "6", "--out", str(out), "--quiet",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
+    assert "n=12 (6 prompts)" in result.output  # the terminal's table
     data = read_results(out)
     for name in tests:
         for block in (data["models"][name]["datasets"]["mt"], data["models"][name]["avg"]):

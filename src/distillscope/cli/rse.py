@@ -159,8 +159,7 @@ def _swap_line(judge_settings: dict[str, Any]) -> str | None:
 def _fmt(entry: Mean | None) -> str:
     if entry is None or entry.score is None:
         return "n/a"
-    lo, hi = entry.ci95
-    return f"{entry.score:.2f} [{lo:.2f}, {hi:.2f}] n={entry.n}"
+    return entry.brief()
 
 
 def _signed(entry: Mean | None) -> str:
