@@ -108,3 +108,43 @@ def test_a_stratum_without_labelled_rows_is_an_error() -> None:
     rows = [LabelledRow(key=0, stratum="A", loose=True, strict=False)]
     with pytest.raises(UserError, match="stratum 'B'"):
         audit_judge(AuditSample(rows, {"A": 5, "B": 5}), {0: Judged(True, False)}, judge="j")
+
+
+def test_kappa_precision_recall_and_gap_never_claim_certainty_from_a_sample() -> None:
+    """Two strata drawn by the judge's verdict, where every labelled row agrees with the judge: the
+    bootstrap's replicates are all equal, yet 10 rows of 500 cannot pin kappa to one value. Each
+    statistic of the confusion cells keeps the delta method's width (the cells' smoothed proportions)."""
+    rows = [LabelledRow(key=i, stratum="yes", loose=True, strict=False) for i in range(10)]
+    rows += [LabelledRow(key=10 + i, stratum="no", loose=False, strict=False) for i in range(10)]
+    verdicts = {i: Judged(True, False) for i in range(10)} | {10 + i: Judged(False, False) for i in range(10)}
+    audit = audit_judge(AuditSample(rows, {"yes": 100, "no": 400}), verdicts, judge="j", resamples=300)
+    loose = audit.loose
+    assert loose.kappa.value == 1.0 and loose.precision.value == 1.0 and loose.recall.value == 1.0
+    for est in (loose.kappa, loose.precision, loose.recall):
+        assert est.low is not None and est.high == 1.0 and est.low < 0.95
+    assert loose.rate_gap.value == 0.0 and loose.rate_gap.low is not None and loose.rate_gap.high is not None
+    assert loose.rate_gap.low < 0.0 < loose.rate_gap.high
+    whole = audit_judge(AuditSample(rows, {"yes": 10, "no": 10}), verdicts, judge="j", resamples=300).loose
+    assert whole.kappa.low == whole.kappa.high == 1.0  # labelled whole: nothing is left to guess
+
+
+def test_the_cells_floor_of_a_share_is_the_shares_floor() -> None:
+    """For accuracy (tp + tn), the delta method over the four cells gives `_floor`'s interval."""
+    import numpy as np
+
+    from distillscope.ice.audit import _cells, _cells_floor, _floor
+
+    rng = np.random.default_rng(0)
+    rows = [
+        LabelledRow(key=i, stratum="AB"[i % 2], loose=bool(rng.random() < 0.4), strict=False)
+        for i in range(40)
+    ]
+    judge = rng.random(40) < 0.5
+    ref = np.array([r.loose for r in rows])
+    parts = np.stack([ref & judge, ~ref & judge, ref & ~judge, ~ref & ~judge], axis=1).astype(float)
+    cells, _ = _cells(rows, {"A": 300, "B": 120})
+    point = sum(cells.share[s] * parts[idx].mean(axis=0) for s, idx in cells.index.items())
+    right = (ref == judge).astype(float)
+    accuracy = float(point[0] + point[3])
+    floor = _cells_floor(cells, parts, lambda c: float(c[0] + c[3]), point, (0.0, 1.0))
+    assert floor == pytest.approx(_floor(cells, right, accuracy), abs=1e-6)

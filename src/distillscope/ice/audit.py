@@ -328,6 +328,39 @@ def _floor(cells: _Cells, values: np.ndarray, point: float) -> tuple[float, floa
     return max(0.0, point - half), min(1.0, point + half)
 
 
+def _cells_floor(
+    cells: _Cells,
+    parts: np.ndarray,
+    statistic: Callable[[np.ndarray], float],
+    point: np.ndarray,
+    bounds: tuple[float, float],
+) -> tuple[float, float] | None:
+    """`_floor` for a statistic of the four confusion cells (kappa, precision, recall, rate gap):
+    the delta method's normal interval, the cells' covariance taken per stratum from its smoothed
+    proportions ((k + 1/4) / (n + 1) each, which is `_floor`'s (k + 1/2) / (n + 1) for any two cells
+    joined) and scaled by its unlabelled share. None where the statistic is undefined at the point."""
+    value = statistic(point)
+    if not math.isfinite(value):
+        return None
+    cov = np.zeros((parts.shape[1], parts.shape[1]))
+    for stratum, idx in cells.index.items():
+        n, size = len(idx), cells.size[stratum]
+        p = (parts[idx].sum(axis=0) + 0.25) / (n + 1)
+        unlabelled = max(0.0, 1.0 - n / size) if size > 0 else 0.0
+        cov += cells.share[stratum] ** 2 * (np.diag(p) - np.outer(p, p)) / n * unlabelled
+    step = 1e-6
+    grad = np.zeros(parts.shape[1])
+    for k in range(parts.shape[1]):
+        up, down = point.copy(), point.copy()
+        up[k] += step
+        down[k] -= step
+        grad[k] = (statistic(up) - statistic(down)) / (2 * step)
+    if not np.all(np.isfinite(grad)):
+        return None
+    half = Z95 * math.sqrt(max(0.0, float(grad @ cov @ grad)))
+    return max(bounds[0], value - half), min(bounds[1], value + half)
+
+
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
@@ -412,15 +445,39 @@ def _label(
     def floor(values: np.ndarray, point: float) -> tuple[float, float]:
         return _floor(cells, values.astype(float), point)
 
+    matrix = np.stack([v.astype(float) for v in parts.values()], axis=1)
+    at = np.array([float(v) for v in weighted])
+
+    def cells_floor(statistic: Callable[[np.ndarray], float], low: float) -> tuple[float, float] | None:
+        return _cells_floor(cells, matrix, statistic, at, (low, 1.0))
+
+    def kappa(c: np.ndarray) -> float:
+        return float(_kappa(*(np.asarray(x) for x in c)))
+
+    def ratio(
+        num: Callable[[np.ndarray], float], den: Callable[[np.ndarray], float]
+    ) -> Callable[[np.ndarray], float]:
+        return lambda c: float(_ratio(np.asarray(num(c)), np.asarray(den(c))))
+
     sample_rows = np.concatenate(list(cells.index.values())) if cells.index else np.zeros(0, dtype=int)
     return LabelAudit(
         accuracy=_estimate(float(tp + tn), tp_r + tn_r, floor(ref == judge, float(tp + tn))),
-        kappa=_estimate(float(_kappa(tp, fp, fn, tn)), _kappa(tp_r, fp_r, fn_r, tn_r)),
+        kappa=_estimate(
+            float(_kappa(tp, fp, fn, tn)), _kappa(tp_r, fp_r, fn_r, tn_r), cells_floor(kappa, -1.0)
+        ),
         rate=_estimate(float(tp + fp), tp_r + fp_r, floor(judge, float(tp + fp))),
         reference_rate=_estimate(float(tp + fn), tp_r + fn_r, floor(ref, float(tp + fn))),
-        rate_gap=_estimate(float(fp - fn), fp_r - fn_r),
-        precision=_estimate(float(_ratio(tp, tp + fp)), _ratio(tp_r, tp_r + fp_r)),
-        recall=_estimate(float(_ratio(tp, tp + fn)), _ratio(tp_r, tp_r + fn_r)),
+        rate_gap=_estimate(float(fp - fn), fp_r - fn_r, cells_floor(lambda c: float(c[1] - c[2]), -1.0)),
+        precision=_estimate(
+            float(_ratio(tp, tp + fp)),
+            _ratio(tp_r, tp_r + fp_r),
+            cells_floor(ratio(lambda c: c[0], lambda c: c[0] + c[1]), 0.0),
+        ),
+        recall=_estimate(
+            float(_ratio(tp, tp + fn)),
+            _ratio(tp_r, tp_r + fn_r),
+            cells_floor(ratio(lambda c: c[0], lambda c: c[0] + c[2]), 0.0),
+        ),
         confusion=Confusion(
             **{k: round(float(v) * population, 3) for k, v in zip(parts, weighted, strict=True)}
         ),
