@@ -354,8 +354,7 @@ def run(
             ctx.warm_up(report_warm_jobs())
             results = await run_ice(ctx, settings)
             write_run_report(ctx.out)  # report.html and report.md beside the results
-            if not quiet:
-                print_summary(results, ctx.out)
+            print_summary(results, ctx.out)  # --quiet drops the progress only, as in rse
 
     run_command(main, resume_hint="same --out")
 
@@ -422,8 +421,7 @@ def rescore(
         async with RunContext(options) as ctx:
             results = await rescore_ice(ctx, settings)
             write_run_report(ctx.out)  # report.html and report.md beside the results
-            if not quiet:
-                print_summary(results, ctx.out)
+            print_summary(results, ctx.out)  # --quiet drops the progress only, as in rse
 
     run_command(main)
 
