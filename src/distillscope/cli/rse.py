@@ -439,7 +439,14 @@ def print_attribution(result: Any, out: Path) -> None:
         print_bank(result.bank)
     if result.held_out:
         checks = ", ".join(
-            f"{f} {c.accuracy:.2f} of {c.n} answers"
+            f"{f} {c.accuracy:.2f}"
+            + (
+                f" [{c.ci95[0]:.2f}, {c.ci95[1]:.2f}]"
+                if c.ci95[0] is not None and c.ci95[1] is not None
+                else ""
+            )
+            + f" of {c.n} answers"
+            + (f" ({c.n_prompts} prompts)" if c.n_prompts is not None else "")
             for f, c in result.held_out.items()
             if c.accuracy is not None
         )

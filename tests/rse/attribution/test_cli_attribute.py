@@ -163,4 +163,7 @@ def test_terminal_gives_every_score_its_interval_and_n(tmp_path: Path) -> None:
         assert rows[name].rstrip(" │").endswith(f"{entry['n_prompts']} ({entry['n']})")
     assert entry["n_prompts"] == 20 and entry["n"] == 40  # 20 prompts of two turns
     held = data["held_out"]["a"]
-    assert f"a {held['accuracy']:.2f} of {held['n']} answers" in result.output
+    lo, hi = held["ci95"]
+    assert lo <= held["accuracy"] <= hi and held["n_prompts"] == 20  # two models x two turns a prompt
+    line = f"a {held['accuracy']:.2f} [{lo:.2f}, {hi:.2f}] of {held['n']} answers (20 prompts)"
+    assert line in " ".join(result.output.split())

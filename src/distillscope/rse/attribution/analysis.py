@@ -23,6 +23,7 @@ from distillscope.rse.attribution.crossfit import (
 )
 from distillscope.rse.attribution.features import DEFAULT_FEATURES, FeatureSet
 from distillscope.rse.attribution.types import FamilyProbability, HeldOutCheck, ModelAttribution
+from distillscope.stats.intervals import mean_summary
 
 METHOD = {
     "classifier": "logistic regression (balanced classes, L2 with C = 30) on TF-IDF of the 2,000 most frequent writing n-grams of each fold's training answers",
@@ -105,10 +106,16 @@ def held_out_check(fit: CrossFit) -> dict[str, HeldOutCheck]:
             out[family] = HeldOutCheck(accuracy=None, mean_own_probability=None, n=0)
             continue
         proba = fit.probabilities[rows]
+        right = (proba.argmax(axis=1) == j).astype(float).tolist()
+        groups = [fit.docs[i].group for i in rows]
+        bounds = mean_summary(right, clusters=groups)["ci95"]
+        lo, hi = bounds if isinstance(bounds, list) else (None, None)
         out[family] = HeldOutCheck(
-            accuracy=_r(float(np.mean(proba.argmax(axis=1) == j))),
+            accuracy=_r(float(np.mean(right))),
             mean_own_probability=_r(float(proba[:, j].mean())),
             n=len(rows),
+            ci95=(lo, hi),
+            n_prompts=len(set(groups)),
         )
     return out
 

@@ -82,6 +82,10 @@ class HeldOutCheck(BaseModel):
     accuracy: float | None
     mean_own_probability: float | None
     n: int
+    # the accuracy's bootstrap 95% interval, resampling prompts (a prompt's answers by the family's
+    # models, and its turns, are drawn together: they are not independent)
+    ci95: tuple[float | None, float | None] = (None, None)
+    n_prompts: int | None = None
 
 
 class TellingFeature(BaseModel):
