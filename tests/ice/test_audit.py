@@ -187,3 +187,22 @@ def test_per_model_gap_and_category_figures_never_claim_certainty_from_a_sample(
     assert flagged.value == 0.0 and flagged.high is not None and flagged.high > 0.05
     whole = audit_judge(AuditSample(rows, {"yes": 10, "no": 10}), verdicts, judge="j", resamples=300)
     assert {(c.loose_accuracy.low, c.loose_accuracy.high) for c in whole.categories} == {(1.0, 1.0)}
+
+
+def test_a_borrowed_stratum_is_not_taken_as_labelled_whole() -> None:
+    """m0 has 30 rows in stratum B and none of them sampled, so B's rows labelled for m1 stand in
+    (`borrowed`). They are not m0's rows: m0's B is entirely unlabelled, and its figures must not
+    read as known (40 borrowed rows for 30 of its own made the floor's 1 - n/N zero: 1.000 [1.000,
+    1.000] for a model of which 5 rows in 35 were ever labelled)."""
+    rows = [LabelledRow(key=i, stratum="A", loose=True, strict=False, group="m0") for i in range(5)]
+    rows += [LabelledRow(key=10 + i, stratum="B", loose=False, strict=False, group="m1") for i in range(40)]
+    verdicts = {r.key: Judged(r.loose, False) for r in rows}
+    per_model = {"m0": {"A": 5, "B": 30}, "m1": {"B": 40}}
+    audit = audit_judge(AuditSample(rows, {"A": 5, "B": 70}, per_model), verdicts, judge="j", resamples=300)
+    groups = {g.group: g for g in audit.groups}
+    m0, m1 = groups["m0"], groups["m1"]
+    assert m0.borrowed == ["B"] and m0.loose_accuracy.value == 1.0
+    assert m0.loose_accuracy.low is not None and m0.loose_accuracy.low < 0.98
+    assert m0.loose_rate.low is not None and m0.loose_rate.high is not None
+    assert m0.loose_rate.low < m0.loose_rate.value < m0.loose_rate.high  # type: ignore[operator]
+    assert m1.loose_accuracy.low == m1.loose_accuracy.high == 1.0  # m1's B is labelled whole: known

@@ -281,6 +281,16 @@ class _Cells:
     index: dict[str, np.ndarray]
     share: dict[str, float]
     size: dict[str, int]
+    # strata whose rows stand in from other groups (a model with none of its own sampled there):
+    # none of the group's own rows there is labelled, so no finite-population correction applies
+    borrowed: frozenset[str] = frozenset()
+
+    def unlabelled(self, stratum: str) -> float:
+        """The share of the stratum's rows left unlabelled, which scales its variance in the floors."""
+        n, size = len(self.index[stratum]), self.size[stratum]
+        if stratum in self.borrowed:
+            return 1.0
+        return max(0.0, 1.0 - n / size) if size > 0 else 0.0
 
 
 def _estimates(
@@ -340,9 +350,9 @@ def _floor(cells: _Cells, values: np.ndarray, point: float) -> tuple[float, floa
     certainty (0.325 [0.325, 0.325] from 20 of 40 rows); a stratum labelled whole adds nothing."""
     variance = 0.0
     for stratum, idx in cells.index.items():
-        n, size = len(idx), cells.size[stratum]
+        n = len(idx)
         smoothed = (float(values[idx].sum()) + 0.5) / (n + 1)
-        unlabelled = max(0.0, 1.0 - n / size) if size > 0 else 0.0
+        unlabelled = cells.unlabelled(stratum)
         variance += cells.share[stratum] ** 2 * smoothed * (1 - smoothed) / n * unlabelled
     half = Z95 * math.sqrt(variance)
     return max(0.0, point - half), min(1.0, point + half)
@@ -367,9 +377,9 @@ def _cells_floor(
     cov = np.zeros((parts.shape[1], parts.shape[1]))
     prior = 1.0 / parts.shape[1]
     for stratum, idx in cells.index.items():
-        n, size = len(idx), cells.size[stratum]
+        n = len(idx)
         p = (parts[idx].sum(axis=0) + prior) / (n + 1)
-        unlabelled = max(0.0, 1.0 - n / size) if size > 0 else 0.0
+        unlabelled = cells.unlabelled(stratum)
         cov += cells.share[stratum] ** 2 * (np.diag(p) - np.outer(p, p)) / n * unlabelled
     step = 1e-6
     grad = np.zeros(parts.shape[1])
@@ -642,7 +652,7 @@ def _groups(
         cells, borrowed = _cells(sub_rows, pop, pooled)
         own = {s: np.asarray(mine)[idx] for s, idx in cells.index.items() if s not in borrowed}
         index = {s: own.get(s, np.asarray(pooled[s])) for s in cells.index}
-        cells = _Cells(index, cells.share, cells.size)
+        cells = _Cells(index, cells.share, cells.size, frozenset(borrowed))
         cols = _Columns(len(rows))
         for kind in ("loose", "strict"):
             ref = np.array([getattr(r, kind) for r in rows], dtype=bool)
