@@ -91,3 +91,26 @@ def test_every_turn_of_a_multi_turn_prompt_counts() -> None:
     m = block["models"]["m"]
     assert m["difference"]["n"] == 4 and m["difference"]["n_prompts"] == 2  # both turns of both prompts
     assert m["difference"]["score"] == pytest.approx((3 + 1 + 4 + 2) / 4)
+
+
+def test_one_prompt_prints_its_n_and_no_interval(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer]
+) -> None:
+    """A run on one prompt: the foil difference has nothing to resample, so the terminal gives the
+    difference with n=1 and no interval (it printed a zero-width interval [x, x] and no n)."""
+    ref, student, foil, judge = (
+        openai_server(f) for f in (reference_reply, student_reply, foil_reply, judge_reply)
+    )
+    out = tmp_path / "run"
+    result = invoke(
+        "rse", "run", "--reference", f"openai-compatible:ref@{ref.url}",
+        "--test", f"openai-compatible:student@{student.url}", "--foil", f"openai-compatible:foil@{foil.url}",
+        "--dataset", "ex=builtin", "--sample", "1", "--judge", f"openai-compatible:judge@{judge.url}",
+        "--out", str(out), "--quiet",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    difference = read_results(out)["foils"]["models"]["student"]["difference"]
+    assert difference["n"] == 1 and difference["ci95"] == [None, None]
+    text = " ".join(result.output.split())  # the terminal wraps long lines
+    shown = text.split("closer to the reference than to the foils", 1)[1].split("difference ", 1)[1]
+    assert shown.startswith(("+", "-")) and shown.split()[1] == "n=1"  # no interval between

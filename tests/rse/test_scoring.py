@@ -93,3 +93,15 @@ def test_multi_turn_prompts_resample_prompts_not_turns() -> None:
     assert summary["datasets"]["mt"]["n_prompts"] == 6 and summary["avg"]["n_prompts"] == 6
     assert "n_prompts" not in model_summary([judged("m", "mt", str(i), i) for i in range(4)], ["mt"])["avg"]
     assert prompt_of("3#t2") == prompt_of("3") == "3" and prompt_of("a#tx") == "a#tx"
+
+
+def test_a_dataset_of_one_prompt_gives_the_average_no_interval() -> None:
+    """A dataset scored on one prompt enters every bootstrap replicate at its one value, so the
+    average's interval would leave out half of its uncertainty (here all of it: the other dataset
+    agrees everywhere): no interval is given rather than a zero-width one."""
+    rows = [judged("m", "big", str(i), 4.0) for i in range(10)] + [judged("m", "one", "0", 2.0)]
+    avg = model_summary(rows, ["big", "one"])["avg"]
+    assert avg["score"] == 3.0 and avg["n"] == 11 and avg["ci95"] == [None, None]
+    assert stratified_mean([[2.0, 4.0]], clusters=[["p", "p"]])["ci95"] == [None, None]
+    spread = stratified_mean([[1.0, 2.0, 3.0], [2.0, 5.0]], seed=2)["ci95"]
+    assert spread[0] is not None and spread[1] is not None and spread[0] < spread[1]

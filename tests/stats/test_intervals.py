@@ -62,3 +62,17 @@ def test_one_turn_per_prompt_keeps_the_plain_bootstrap() -> None:
     assert mean_summary(values, seed=1, clusters=list("abcde")) == mean_summary(values, seed=1)
     with pytest.raises(ValueError, match="one cluster per value"):
         mean_summary(values, clusters=["a"])
+
+
+def test_one_value_or_one_prompt_gives_no_interval() -> None:
+    """Resampling one value (or one prompt's turns) returns it every time: the bootstrap's [x, x]
+    is no 95% interval, and printed as one it would claim certainty from a single answer."""
+    assert bootstrap_mean([3.0]) == (3.0, (None, None))
+    one = mean_summary([3.0])
+    assert one["score"] == 3.0 and one["n"] == 1 and one["ci95"] == [None, None]
+    turns = mean_summary([2.0, 4.0], clusters=["p", "p"])
+    assert turns["score"] == 3.0 and turns["n"] == 2 and turns["n_prompts"] == 1
+    assert turns["ci95"] == [None, None]
+    two = mean_summary([2.0, 4.0], seed=1)
+    lo, hi = two["ci95"]  # type: ignore[misc]
+    assert lo < 3.0 < hi  # two values do spread

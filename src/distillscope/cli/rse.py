@@ -163,10 +163,13 @@ def _fmt(entry: Mean | None) -> str:
 
 
 def _signed(entry: Mean | None) -> str:
+    """`+0.31 [+0.12, +0.50] n=80`: a signed mean with its interval (none from one prompt) and n."""
     if entry is None or entry.score is None:
         return "n/a"
     lo, hi = entry.ci95
-    return f"{entry.score:+.2f} [{lo:+.2f}, {hi:+.2f}]"
+    interval = "" if lo is None or hi is None else f" [{lo:+.2f}, {hi:+.2f}]"
+    prompts = f" ({entry.n_prompts} prompts)" if entry.n_prompts is not None else ""
+    return f"{entry.score:+.2f}{interval} n={entry.n}{prompts}"
 
 
 def print_rse(results: RseResult, out: Path) -> None:
@@ -415,7 +418,11 @@ def print_attribution(result: Any, out: Path) -> None:
         for family in result.families:
             fp = model.probabilities[family]
             lo, hi = fp.ci95
-            out.append(f"{fp.score:.3f} [{lo:.3f}, {hi:.3f}] p={fp.p_holm:.3g}")
+            if fp.score is None:
+                out.append("n/a")
+                continue
+            interval = "" if lo is None or hi is None else f" [{lo:.3f}, {hi:.3f}]"  # none from one prompt
+            out.append(f"{fp.score:.3f}{interval} p={fp.p_holm:.3g}")
         return out
 
     # n is the prompts the interval resamples (the report's n), with the answers (turns) scored

@@ -281,6 +281,16 @@ class _Cells:
     index: dict[str, np.ndarray]
     share: dict[str, float]
     size: dict[str, int]
+    # strata whose rows stand in from other groups (a model with none of its own sampled there):
+    # none of the group's own rows there is labelled, so no finite-population correction applies
+    borrowed: frozenset[str] = frozenset()
+
+    def unlabelled(self, stratum: str) -> float:
+        """The share of the stratum's rows left unlabelled, which scales its variance in the floors."""
+        n, size = len(self.index[stratum]), self.size[stratum]
+        if stratum in self.borrowed:
+            return 1.0
+        return max(0.0, 1.0 - n / size) if size > 0 else 0.0
 
 
 def _estimates(
@@ -297,6 +307,26 @@ def _estimates(
         draw = rng.integers(0, len(idx), size=(resamples, len(idx)))
         reps += share * block[draw].mean(axis=1)
     return point, reps
+
+
+def _point(cells: _Cells, columns: np.ndarray) -> np.ndarray:
+    """Population-share-weighted column means, drawing nothing (the floors need the point of
+    cells that were not resampled, and a draw here would shift every later interval's stream)."""
+    point = np.zeros(columns.shape[1])
+    for stratum, idx in cells.index.items():
+        point += cells.share[stratum] * columns[idx].mean(axis=0)
+    return point
+
+
+def _ratio_floor(cells: _Cells, part: np.ndarray, member: np.ndarray) -> tuple[float, float] | None:
+    """The floor of a share within a subset (a category's accuracy: right rows among its rows):
+    the delta method over the cells (in and `part`, in and not, out)."""
+    parts = np.stack([member & part, member & ~part, ~member], axis=1).astype(float)
+
+    def share(c: np.ndarray) -> float:
+        return float(_ratio(np.asarray(c[0]), np.asarray(c[0] + c[1])))
+
+    return _cells_floor(cells, parts, share, _point(cells, parts), (0.0, 1.0))
 
 
 def _estimate(point: float, reps: np.ndarray, floor: tuple[float, float] | None = None) -> Estimate:
@@ -320,9 +350,9 @@ def _floor(cells: _Cells, values: np.ndarray, point: float) -> tuple[float, floa
     certainty (0.325 [0.325, 0.325] from 20 of 40 rows); a stratum labelled whole adds nothing."""
     variance = 0.0
     for stratum, idx in cells.index.items():
-        n, size = len(idx), cells.size[stratum]
+        n = len(idx)
         smoothed = (float(values[idx].sum()) + 0.5) / (n + 1)
-        unlabelled = max(0.0, 1.0 - n / size) if size > 0 else 0.0
+        unlabelled = cells.unlabelled(stratum)
         variance += cells.share[stratum] ** 2 * smoothed * (1 - smoothed) / n * unlabelled
     half = Z95 * math.sqrt(variance)
     return max(0.0, point - half), min(1.0, point + half)
@@ -338,15 +368,18 @@ def _cells_floor(
     """`_floor` for a statistic of the four confusion cells (kappa, precision, recall, rate gap):
     the delta method's normal interval, the cells' covariance taken per stratum from its smoothed
     proportions ((k + 1/4) / (n + 1) each, which is `_floor`'s (k + 1/2) / (n + 1) for any two cells
-    joined) and scaled by its unlabelled share. None where the statistic is undefined at the point."""
+    joined) and scaled by its unlabelled share. None where the statistic is undefined at the point.
+    Other partitions of the rows (a category's three cells: in and right, in and wrong, out) are
+    smoothed alike, each cell by 1 / (number of cells), so the proportions still sum to one."""
     value = statistic(point)
     if not math.isfinite(value):
         return None
     cov = np.zeros((parts.shape[1], parts.shape[1]))
+    prior = 1.0 / parts.shape[1]
     for stratum, idx in cells.index.items():
-        n, size = len(idx), cells.size[stratum]
-        p = (parts[idx].sum(axis=0) + 0.25) / (n + 1)
-        unlabelled = max(0.0, 1.0 - n / size) if size > 0 else 0.0
+        n = len(idx)
+        p = (parts[idx].sum(axis=0) + prior) / (n + 1)
+        unlabelled = cells.unlabelled(stratum)
         cov += cells.share[stratum] ** 2 * (np.diag(p) - np.outer(p, p)) / n * unlabelled
     step = 1e-6
     grad = np.zeros(parts.shape[1])
@@ -550,19 +583,20 @@ def _categories(
     rng: np.random.Generator,
 ) -> list[CategoryAudit]:
     names = sorted({r.category or UNKNOWN for r in rows}, key=_category_order)
+    # per row: the judge right on loose, right on strict, flagging loose (each kept for the floors)
+    right = {
+        "loose": np.array([r.loose == bool(g.loose) for r, g in zip(rows, got, strict=True)], dtype=bool),
+        "strict": np.array([r.strict == bool(g.strict) for r, g in zip(rows, got, strict=True)], dtype=bool),
+        "flag": np.array([bool(g.loose) for g in got], dtype=bool),
+    }
+    members: dict[str, np.ndarray] = {}
     cols = _Columns(len(rows))
     for name in names:
-        member = np.array([(r.category or UNKNOWN) == name for r in rows])
+        member = np.array([(r.category or UNKNOWN) == name for r in rows], dtype=bool)
+        members[name] = member
         cols.add(f"{name}/in", member)
-        cols.add(
-            f"{name}/loose",
-            member & np.array([r.loose == bool(g.loose) for r, g in zip(rows, got, strict=True)]),
-        )
-        cols.add(
-            f"{name}/strict",
-            member & np.array([r.strict == bool(g.strict) for r, g in zip(rows, got, strict=True)]),
-        )
-        cols.add(f"{name}/flag", member & np.array([bool(g.loose) for g in got]))
+        for part in ("loose", "strict", "flag"):
+            cols.add(f"{name}/{part}", member & right[part])
     get = cols.estimate(cells, resamples, rng)
     out = []
     for name in names:
@@ -571,16 +605,22 @@ def _categories(
         def ratio(
             part: str, name: str = name, share: np.ndarray = share, share_r: np.ndarray = share_r
         ) -> Estimate:
+            # a category whose labelled rows the judge all got right has equal replicates: the floor
+            # keeps it from claiming certainty (`_floor`'s reason)
             value, reps = get(f"{name}/{part}")
-            return _estimate(float(_ratio(value, share)), _ratio(reps, share_r))
+            floor = _ratio_floor(cells, right[part], members[name])
+            return _estimate(float(_ratio(value, share)), _ratio(reps, share_r), floor)
 
+        low, high = _floor(cells, members[name].astype(float), float(share))
         known = name in Category._value2member_map_
         out.append(
             CategoryAudit(
                 category=name,
                 contradiction=Category(name).contradicts if known else None,
                 n=sum(1 for r in rows if (r.category or UNKNOWN) == name),
-                population=_estimate(float(share) * population, share_r * population),
+                population=_estimate(
+                    float(share) * population, share_r * population, (low * population, high * population)
+                ),
                 loose_accuracy=ratio("loose"),
                 strict_accuracy=ratio("strict"),
                 judge_loose=ratio("flag"),
@@ -612,7 +652,7 @@ def _groups(
         cells, borrowed = _cells(sub_rows, pop, pooled)
         own = {s: np.asarray(mine)[idx] for s, idx in cells.index.items() if s not in borrowed}
         index = {s: own.get(s, np.asarray(pooled[s])) for s in cells.index}
-        cells = _Cells(index, cells.share, cells.size)
+        cells = _Cells(index, cells.share, cells.size, frozenset(borrowed))
         cols = _Columns(len(rows))
         for kind in ("loose", "strict"):
             ref = np.array([getattr(r, kind) for r in rows], dtype=bool)
@@ -632,6 +672,14 @@ def _groups(
             return _estimate(float(value), reps, _floor(cells, cols.values(name), float(value)))
 
         (lj, lj_r), (lr, lr_r) = get("loose/judge"), get("loose/ref")
+        # the gap's floor, as the whole audit's rate gap: the delta method over the confusion cells
+        judge_l, ref_l = cols.values("loose/judge") > 0, cols.values("loose/ref") > 0
+        parts = np.stack(
+            [ref_l & judge_l, ~ref_l & judge_l, ref_l & ~judge_l, ~ref_l & ~judge_l], axis=1
+        ).astype(float)
+        gap_floor = _cells_floor(
+            cells, parts, lambda c: float(c[1] - c[2]), _point(cells, parts), (-1.0, 1.0)
+        )
         out.append(
             GroupAudit(
                 group=group,
@@ -642,7 +690,7 @@ def _groups(
                 strict_accuracy=est("strict/ok"),
                 loose_rate=est("loose/judge"),
                 reference_loose_rate=est("loose/ref"),
-                loose_gap=_estimate(float(lj - lr), lj_r - lr_r),
+                loose_gap=_estimate(float(lj - lr), lj_r - lr_r, gap_floor),
                 strict_rate=est("strict/judge"),
                 reference_strict_rate=est("strict/ref"),
             )

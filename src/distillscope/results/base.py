@@ -72,7 +72,7 @@ class Score(Model):
 
 class Mean(Model):
     """A mean with its n and bootstrap 95% interval (RSE similarity, paired differences, contrast).
-    Bounds are None when n is 0."""
+    Bounds are None when n is 0, and when one prompt was scored (nothing to resample)."""
 
     score: float | None
     n: int

@@ -73,7 +73,9 @@ def stratified_mean(
 
     The paper's average over datasets weighs every dataset equally, whatever its size; the
     interval keeps that weighting. With `clusters` (each value's prompt, per group), a prompt's
-    turns are resampled together: they are not independent answers.
+    turns are resampled together: they are not independent answers. A dataset scored on one prompt
+    has no spread to resample, so its mean would enter every replicate unchanged and the interval
+    would leave out its uncertainty: then no interval is given ([None, None]), never a too-narrow one.
     """
     if clusters is not None and len(clusters) != len(groups):
         raise ValueError("one list of clusters per group")
@@ -89,14 +91,15 @@ def stratified_mean(
     rng = np.random.default_rng(seed)
     boot = np.zeros(resamples)
     prompts = 0
+    single = False  # some dataset has one prompt: its share of the uncertainty cannot be resampled
     for g, c in kept:
         grouped = clustered(g, c) if c is not None else None
-        prompts += len(g) if grouped is None else int(grouped[0].size)
+        units = len(g) if grouped is None else int(grouped[0].size)
+        prompts += units
+        single = single or units < 2
         boot += resampled(g, c, resamples=resamples, rng=rng)
     boot /= len(kept)
-    lo, hi = (
-        (float(np.quantile(boot, 0.025)), float(np.quantile(boot, 0.975))) if prompts > 1 else (point, point)
-    )
+    lo, hi = (None, None) if single else (float(np.quantile(boot, 0.025)), float(np.quantile(boot, 0.975)))
     out = {"score": _r(point), "n": n, "ci95": [_r(lo), _r(hi)], "datasets": len(kept)}
     if prompts != n:
         out["n_prompts"] = prompts

@@ -109,7 +109,9 @@ def resampled(
 def bootstrap_mean(
     values: Sequence[float], *, resamples: int = 2000, seed: int = 0, level: float = 0.95
 ) -> tuple[float | None, tuple[float | None, float | None]]:
-    """Mean and percentile-bootstrap interval. Empty input gives (None, (None, None))."""
+    """Mean and percentile-bootstrap interval. Empty input gives (None, (None, None)); a single
+    value gives its mean and no interval (None, None): resampling one value always returns it, and
+    a 95% interval [x, x] from one answer would claim certainty that one answer cannot give."""
     import numpy as np
 
     data = np.asarray(values, dtype=float)
@@ -117,7 +119,7 @@ def bootstrap_mean(
         return None, (None, None)
     mean = float(data.mean())
     if data.size == 1:
-        return mean, (mean, mean)
+        return mean, (None, None)
     means = resampled_means(data, resamples=resamples, rng=np.random.default_rng(seed))
     alpha = (1 - level) / 2
     return mean, (float(np.quantile(means, alpha)), float(np.quantile(means, 1 - alpha)))
@@ -128,7 +130,8 @@ def mean_summary(
 ) -> dict[str, object]:
     """{"score", "n", "ci95"} for a mean. With `clusters` (the prompt of each value: a multi-turn
     prompt gives several), the interval resamples prompts, and "n_prompts" says how many there were
-    where it differs from n."""
+    where it differs from n. One prompt (or one value) gives no interval ([None, None]): there is
+    nothing to resample, and [x, x] would read as certainty."""
     import numpy as np
 
     def r(x: float | None) -> float | None:
@@ -141,7 +144,7 @@ def mean_summary(
     sums, counts = grouped
     point = float(sums.sum() / counts.sum())
     if sums.size == 1:
-        return {"score": r(point), "n": len(values), "ci95": [r(point), r(point)], "n_prompts": 1}
+        return {"score": r(point), "n": len(values), "ci95": [None, None], "n_prompts": 1}
     means = resampled_cluster_means(sums, counts, resamples=2000, rng=np.random.default_rng(seed))
     lo, hi = float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
     return {"score": r(point), "n": len(values), "ci95": [r(lo), r(hi)], "n_prompts": int(sums.size)}

@@ -94,3 +94,17 @@ def test_one_prompt_is_one_unit_whatever_its_turns() -> None:
     result = attribute_model(proba, ["p1", "p1", "p2"], ["a", "b"], alpha=ALPHA)
     assert result.n == 3 and result.n_prompts == 2
     assert result.probabilities["a"].score == pytest.approx((0.9 + 0.2) / 2)
+
+
+def test_the_recorded_method_says_what_predicted_is() -> None:
+    """results.json's `method.decision` said predicted is null unless one family passes Holm; the
+    code names the most resembled family whatever its p (marking it `significant` or not), as the
+    guides say. The record must describe the figure it sits beside."""
+    from distillscope.rse.attribution.analysis import METHOD
+
+    proba = np.array([[0.55, 0.45], [0.45, 0.55], [0.6, 0.4], [0.5, 0.5]])
+    result = attribute_model(proba, ["p1", "p2", "p3", "p4"], ["a", "b"], alpha=ALPHA)
+    assert result.predicted == "a" and not result.significant and result.resembles is None
+    text = METHOD["decision"]
+    assert "highest mean P(family)" in text and "significant" in text
+    assert "null only when no prompt was scored" in text

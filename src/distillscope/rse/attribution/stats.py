@@ -25,9 +25,11 @@ three (analysis.held_out_members leaves each out in turn and shows how far their
 That null over models is what `--control` provides: controls.py decides "distilled from F" against
 independent control models; `predicted` stays the per-prompt resemblance.
 
-`predicted` is the one family whose p-value stays below `alpha` after Holm's correction over the
-families; none (null, abstain) when no family does, and none when several do (with three or more
-families two can lean positive at once; then no single family wins).
+`predicted` is the family with the highest mean probability, named whatever its p-value; it is
+`significant` (and the model `resembles` it) only when it is the one family whose p-value stays below
+`alpha` after Holm's correction over the families; none resembled (null, abstain) when no family
+does, and none when several do (with three or more families two can lean positive at once; then no
+single family wins).
 """
 
 from __future__ import annotations
