@@ -227,6 +227,23 @@ def test_beating_the_controls_for_several_families_names_the_one_it_leans_to() -
     assert named.p_value == 0.004  # a's own Holm-adjusted p (max(2 x 0.001, 0.004)), not b's 0.002
     assert "b p = 0.002" in (named.reason or "")
     assert wording(named).startswith("distilled from a (p = 0.004, against 3 independent controls)")
+    # the call also rests on the per-prompt test that named a: its p-value is the larger of the two
+    weaker = decide(test, resembles="a", n_controls=3, alpha=0.05, resembles_p=0.03)
+    assert weaker.status == "distilled" and weaker.p_value == 0.03
+    assert "(p = 0.03); the call needs both" in (weaker.reason or "")
+    assert decide(test, resembles="a", n_controls=3, alpha=0.05, resembles_p=0.0001).p_value == 0.004
+
+
+def test_the_rank_test_warning_counts_holm_over_the_families() -> None:
+    """1/(n+1) must pass Holm's first step, alpha / k: with 3 families a rank test needs 60 controls."""
+    probability = FamilyProbability(score=0.5, ci95=(0.4, 0.6), p_value=0.5, p_holm=0.5)
+    control = ModelAttribution(
+        predicted="a", probabilities={f: probability for f in "abc"}, n=10, n_prompts=10,
+        decision=decide(None, resembles=None, n_controls=0, alpha=0.05),
+    )  # fmt: skip
+    for n, warned in ((7, True), (59, True), (60, False)):
+        warnings = control_warnings({f"c{i}": control for i in range(n)})
+        assert any("only with 60 or more controls" in w for w in warnings) is warned
 
 
 def _control(status: str) -> ModelAttribution:

@@ -290,8 +290,9 @@ def attribute(
     for name, result in models.items():
         test = calibration.judge_against(name, list(controls), contrasts) if contrasts else None
         result.decision = calibration.decide(
-            test, resembles=result.resembles, n_controls=len(controls), alpha=alpha
-        )
+            test, resembles=result.resembles, n_controls=len(controls), alpha=alpha,
+            resembles_p=_resembles_p(result),
+        )  # fmt: skip
     for name, result in controls.items():
         others = [c for c in controls if c != name]
         test = (
@@ -300,8 +301,9 @@ def attribute(
             else None
         )
         result.decision = calibration.decide(
-            test, resembles=result.resembles, n_controls=len(others), alpha=alpha
-        )
+            test, resembles=result.resembles, n_controls=len(others), alpha=alpha,
+            resembles_p=_resembles_p(result),
+        )  # fmt: skip
     members = (
         held_out_members(
             family_docs,
@@ -319,6 +321,13 @@ def attribute(
     return Attribution(models, held_out_check(fit), fit, members, controls, counted)
 
 
+def _resembles_p(result: ModelAttribution) -> float | None:
+    """The Holm-adjusted p of the per-prompt test that named the family the model resembles."""
+    if result.resembles is None:
+        return None
+    return result.probabilities[result.resembles].p_holm
+
+
 def control_warnings(controls: Mapping[str, ModelAttribution]) -> list[str]:
     """What is missing for a 'distilled from' claim, and controls the run itself calls distilled."""
     if not controls:
@@ -329,11 +338,14 @@ def control_warnings(controls: Mapping[str, ModelAttribution]) -> list[str]:
         ]
     out = []
     n = len(controls)
-    if n < 20:
+    k = max((len(r.probabilities) for r in controls.values()), default=1)
+    needed = 20 * k  # 1/(n+1) < 0.05/k: Holm's first step over k families
+    if n < needed:
         out.append(
             f"{n} controls: a rank test over models can never go below 1/({n}+1) = {1 / (n + 1):.3g}; "
             "the decision's p-value comes from a prediction t-test over the contrasts against each control, "
-            "which assumes the models' effects spread normally (20 or more controls allow an assumption-free rank test below 0.05)"
+            "which assumes the models' effects spread normally (an assumption-free rank test passes Holm's "
+            f"correction over {k} families at 0.05 only with {needed} or more controls)"
         )
     check = calibration.FalsePositiveCheck.of({c: r.decision for c, r in controls.items()})
     if check.called:

@@ -114,8 +114,12 @@ def decide(
     resembles: str | None,
     n_controls: int,
     alpha: float,
+    resembles_p: float | None = None,
 ) -> Decision:
-    """The decision and its wording from a test against the controls (None: no controls given)."""
+    """The decision and its wording from a test against the controls (None: no controls given).
+    `resembles_p`: the Holm-adjusted p of the per-prompt test that named `resembles`; where a call
+    rests on both tests, its p-value is the larger of the two (an intersection-union test: both
+    nulls must fall, so the call's error is at most the larger of their errors)."""
     if test is None and n_controls == 0:
         return Decision(
             distilled_from=None, p_value=None, n_controls=0, resembles=resembles, status="no-controls",
@@ -163,13 +167,16 @@ def decide(
         # families classifier, over prompts, says which of them it leans to: both together name F.
         assert resembles is not None
         others = ", ".join(f"{f} p = {adjusted[f]:.3g}" for f in beaten if f != resembles)
+        joint = max(adjusted[resembles], resembles_p if resembles_p is not None else 0.0)
         return Decision(
-            distilled_from=resembles, p_value=round(adjusted[resembles], 6), n_controls=n_controls,
+            distilled_from=resembles, p_value=round(joint, 6), n_controls=n_controls,
             resembles=resembles, status="distilled", scores=scores,
             reason=f"resembles {resembles} more than the {n_controls} independent controls do (mean contrast "
-            f"{_mean(test.contrasts[resembles]):+.3f} in P({resembles} rather than independent)), and leans to "
-            f"{resembles} among the families over prompts; it also beats the controls for {others}, the "
-            f"writing those families share; {assumption}",
+            f"{_mean(test.contrasts[resembles]):+.3f} in P({resembles} rather than independent), p = "
+            f"{adjusted[resembles]:.3g}), and leans to {resembles} among the families over prompts"
+            + (f" (p = {resembles_p:.3g})" if resembles_p is not None else "")
+            + f"; the call needs both, so its p-value is the larger; it also beats the controls for {others}, "
+            f"the writing those families share; {assumption}",
         )  # fmt: skip
     if len(beaten) > 1:
         # the contrast is F against *independent* writing: a model unlike the controls can beat them for
