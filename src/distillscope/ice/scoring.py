@@ -29,7 +29,8 @@ Miscalibration for the model at hand is the larger error on a model the judge wa
 where the judge measured it (`Judge.transfer`: the default judge's weights carry the spread of its
 expected loose rate over the models it was built from, cross-fitted), the loose expected rate also
 carries `unseen_ci95`, Wilson's interval widened on the logit scale by that spread's 95% quantile
-(calibration.widen), with `transfer` saying what it was measured on.
+(calibration.widen), with `transfer` saying what it was measured on. Both ends move by the full 95%
+quantile, so the widened interval is conservative: it covers at least 95%.
 """
 
 from __future__ import annotations

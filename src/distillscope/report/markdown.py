@@ -39,7 +39,9 @@ EXPECTED_NOTE = (
     "the paper's figure); `expected` is the mean of the judge's probabilities, with a 95% interval "
     "that holds if those probabilities are calibrated for this model. `unseen model` widens it by how far "
     "the judge's expected rate was off on the models it was built from, each scored without being trained "
-    "on (the default judge measures this for loose): the interval to quote for a model it never saw."
+    "on (the default judge measures this for loose): the interval to quote for a model it never saw. It adds "
+    "that error's 95% quantile to each end of the 95% interval: conservative, it covers at least 95% where a new "
+    "model's error spreads like those models' errors."
 )
 DIFFERS_NOTE = (
     "**(differs)**: the thresholded and the expected rate differ by more than their intervals: many "
