@@ -364,7 +364,10 @@ def test_offline_run_with_contrast(tmp_path: Path, mt: dict[str, Path]) -> None:
     assert all(r["judge"] == "offline" and r["evidence"] for r in rows)
 
 
-def test_offline_matrix_is_symmetric_with_5_on_the_diagonal(tmp_path: Path, mt: dict[str, Path]) -> None:
+def test_offline_matrix_is_symmetric_with_5_on_the_diagonal(
+    tmp_path: Path, mt: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # the table's cells unwrapped
     out = tmp_path / "matrix"
     names = ["gpt-3.5-turbo", "vicuna-13b-v1.3", "alpaca-13b"]
     result = invoke(
@@ -388,6 +391,16 @@ def test_offline_matrix_is_symmetric_with_5_on_the_diagonal(tmp_path: Path, mt: 
         scores[i][j] == scores[j][i] and scores[i][j] < 5.0 for i in range(3) for j in range(3) if i != j
     )
     assert len(data["linkage"]) == 2 and sorted(data["order"]) == [0, 1, 2]
+    # every cell carries its 95% interval over the 6 prompts and its n, in results.json, the terminal and
+    # the report (the diagonal too: an answer against itself is 5.0 on every prompt)
+    lo, hi = data["ci95"][0][1]
+    assert lo <= scores[0][1] <= hi and data["n"][0][1] == 12 and data["ci95"][0][1] == data["ci95"][1][0]
+    cell = f"{scores[0][1]:.2f} [{lo:.2f}, {hi:.2f}] n=12"
+    assert f"{scores[0][1]:.2f}" in result.output and f"[{lo:.2f}, {hi:.2f}]" in result.output
+    report = invoke("report", str(out), "--format", "md", "--out", "-")
+    assert report.exit_code == 0 and cell in report.output
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert cell in html and "95% interval over prompts" in html
 
 
 def test_panel_models_give_contrast_for_one_test_model(

@@ -372,11 +372,10 @@ def print_matrix(results: MatrixResult, out: Path) -> None:
     table = Table(
         "",
         *(shown(names[i]) for i in order),
-        title=f"pairwise similarity (1-5, judge {shown(results.judge)}), dendrogram order",
+        title=f"pairwise similarity (1-5, judge {shown(results.judge)}; 95% CI over prompts, n), dendrogram order",
     )
     for i in order:
-        row = results.scores[i]
-        table.add_row(shown(names[i]), *("n/a" if row[j] is None else f"{row[j]:.2f}" for j in order))
+        table.add_row(shown(names[i]), *(results.cell(i, j, sep="\n") for j in order))
     console.print(table)
     if not results.complete:
         console.print(

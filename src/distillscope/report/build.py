@@ -258,14 +258,15 @@ def contrast_table(contrast: Contrast | None) -> ContrastTable | None:
 
 def matrix_pairs(
     run: MatrixRun, k: int = 3
-) -> tuple[list[tuple[str, str, float]], list[tuple[str, str, float]]]:
-    """The k most and k least similar distinct pairs of a homogenization matrix."""
-    pairs: list[tuple[str, str, float]] = []
+) -> tuple[list[tuple[str, str, float, str]], list[tuple[str, str, float, str]]]:
+    """The k most and k least similar distinct pairs of a homogenization matrix: (a, b, similarity,
+    the cell with its interval and n)."""
+    pairs: list[tuple[str, str, float, str]] = []
     for i, a in enumerate(run.models):
         for j in range(i + 1, len(run.models)):
-            values = [v for v in (run.scores[i][j], run.scores[j][i]) if v is not None]
-            if values:
-                pairs.append((a, run.models[j], sum(values) / len(values)))
+            value = run.scores[i][j]
+            if value is not None:
+                pairs.append((a, run.models[j], value, run.result.cell(i, j)))
     pairs.sort(key=lambda p: -p[2])
     most = pairs[:k]
     least = [p for p in reversed(pairs[-k:]) if p not in most]

@@ -261,8 +261,8 @@ def render_markdown(report: Report) -> str:
         out += _table(
             ["Model", *(escape(m) for m in run.models)],
             [
-                [escape(m), *("—" if v is None else f"{v:.2f}" for v in row)]
-                for m, row in zip(run.models, run.scores, strict=True)
+                [escape(m), *("—" if v is None else run.result.cell(i, j) for j, v in enumerate(row))]
+                for i, (m, row) in enumerate(zip(run.models, run.scores, strict=True))
             ],
         )
     for run in report.ice_runs:

@@ -129,9 +129,24 @@ class MatrixResult(_Judged):
     scores: list[list[float | None]]
     aspects: dict[str, list[list[float | None]]] = Field(default_factory=dict)
     n: list[list[int]] | None = None
+    # each cell's 95% bootstrap interval over prompts [low, high] (None where nothing to resample)
+    ci95: list[list[tuple[float | None, float | None]]] | None = None
     linkage: list[list[float]] | None = None
     order: list[int] | None = None
     clustering: dict[str, Any] | None = None
     missing: dict[str, Missing] | None = None
     skipped: dict[str, dict[str, int]] | None = None  # per cell "a vs b": pairs not scored, by reason
     not_answers: dict[str, NotAnswers] | None = None  # per model: empty and filtered answers
+
+    def cell(self, i: int, j: int, sep: str = " ") -> str:
+        """`2.81 [2.69, 2.95] n=160`: a cell's similarity with its interval and n (`sep` between)."""
+        value = self.scores[i][j]
+        if value is None:
+            return "n/a"
+        parts = [f"{value:.2f}"]
+        lo, hi = self.ci95[i][j] if self.ci95 is not None else (None, None)
+        if lo is not None and hi is not None:
+            parts.append(f"[{lo:.2f}, {hi:.2f}]")
+        if self.n is not None:
+            parts.append(f"n={self.n[i][j]}")
+        return sep.join(parts)

@@ -104,6 +104,9 @@ async def run_matrix(
             a: [[None] * size for _ in range(size)] for a in ASPECTS
         }
         counts: list[list[int]] = [[0] * size for _ in range(size)]
+        intervals: list[list[tuple[float | None, float | None]]] = [
+            [(None, None)] * size for _ in range(size)
+        ]
         skipped: dict[str, dict[str, int]] = {}  # every pair not scored, by reason, per cell
         with AtomicJsonlWriter(ctx.out / "judgments.jsonl") as judgments_file:  # one pair at a time
             for i in range(size):
@@ -114,6 +117,8 @@ async def run_matrix(
                     for a_, b_ in ((i, j), (j, i)):
                         scores[a_][b_] = _cell(summary)
                         counts[a_][b_] = int(summary["avg"]["n"])
+                        lo, hi = summary["avg"]["ci95"]
+                        intervals[a_][b_] = (lo, hi)
                         for aspect in ASPECTS:
                             aspects[aspect][a_][b_] = _cell(summary, aspect)
                     for j_ in judged:
@@ -124,6 +129,7 @@ async def run_matrix(
             scores=scores,
             aspects=aspects,
             n=counts,
+            ci95=intervals,
             linkage=link,
             order=order,
             clustering={"method": "average", "distance": f"{MAX_SCORE:g} - similarity", "library": "scipy"},
