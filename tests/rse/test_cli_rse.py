@@ -470,3 +470,5 @@ def test_two_turn_prompts_are_counted_and_resampled_as_prompts(
     report = invoke("report", str(out), "--format", "md", "--out", "-")
     assert report.exit_code == 0, report.output
     assert "n=12 (6 prompts)" in report.output
+    compare = invoke("compare", str(out))
+    assert compare.exit_code == 0 and "12 (6 prompts)" in compare.output

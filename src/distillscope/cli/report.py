@@ -165,7 +165,7 @@ def compare(
                 "—"
                 if score.n is None
                 else (f"{score.count}/{score.n}" if score.count is not None else str(score.n))
-            )
+            ) + (f" ({score.n_prompts} prompts)" if score.n_prompts is not None else "")
             table.add_row(
                 rank,
                 Text(printable(model, markup=False)),

@@ -108,3 +108,26 @@ def test_the_recorded_method_says_what_predicted_is() -> None:
     text = METHOD["decision"]
     assert "highest mean P(family)" in text and "significant" in text
     assert "null only when no prompt was scored" in text
+
+
+def test_held_out_check_never_claims_certainty() -> None:
+    """Every family answer classified right: the bootstrap has no spread, yet 10 prompts cannot show
+    a perfect classifier; the interval is Wilson's with one trial per prompt."""
+    import numpy as np
+
+    from distillscope.rse.attribution.analysis import held_out_check
+    from distillscope.rse.attribution.crossfit import CrossFit, Doc
+
+    docs = [
+        Doc(model=f"{f}{m}", group=str(g), key=str(g), text="x", family=f)
+        for f in "ab"
+        for m in (1, 2)
+        for g in range(10)
+    ]
+    proba = np.array([[0.9, 0.1] if d.family == "a" else [0.2, 0.8] for d in docs])
+    check = held_out_check(CrossFit(["a", "b"], docs, proba, [{str(g): g % 5 for g in range(10)}]))
+    for family in "ab":
+        c = check[family]
+        assert c.accuracy == 1.0 and c.n == 20 and c.n_prompts == 10
+        lo, hi = c.ci95
+        assert hi == 1.0 and lo is not None and 0.6 < lo < 0.75  # Wilson 10/10: [0.722, 1]

@@ -23,7 +23,7 @@ from distillscope.rse.attribution.crossfit import (
 )
 from distillscope.rse.attribution.features import DEFAULT_FEATURES, FeatureSet
 from distillscope.rse.attribution.types import FamilyProbability, HeldOutCheck, ModelAttribution
-from distillscope.stats.intervals import mean_summary
+from distillscope.stats.intervals import mean_summary, wilson
 
 METHOD = {
     "classifier": "logistic regression (balanced classes, L2 with C = 30) on TF-IDF of the 2,000 most frequent writing n-grams of each fold's training answers",
@@ -110,12 +110,18 @@ def held_out_check(fit: CrossFit) -> dict[str, HeldOutCheck]:
         groups = [fit.docs[i].group for i in rows]
         bounds = mean_summary(right, clusters=groups)["ci95"]
         lo, hi = bounds if isinstance(bounds, list) else (None, None)
+        # where every answer is right (or wrong) the bootstrap has no spread: Wilson's interval with one
+        # trial per prompt (its answers counted as one) keeps it from claiming certainty
+        prompts = len(set(groups))
+        w_lo, w_hi = wilson(float(np.mean(right)) * prompts, prompts)
+        lo = round(w_lo, 6) if lo is None else min(lo, round(w_lo, 6))
+        hi = round(w_hi, 6) if hi is None else max(hi, round(w_hi, 6))
         out[family] = HeldOutCheck(
             accuracy=_r(float(np.mean(right))),
             mean_own_probability=_r(float(proba[:, j].mean())),
             n=len(rows),
             ci95=(lo, hi),
-            n_prompts=len(set(groups)),
+            n_prompts=prompts,
         )
     return out
 
