@@ -8,10 +8,13 @@ value is written once (INSERT OR IGNORE) and committed per batch, so a killed ru
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+
+from distillscope.errors import UserError
 
 QUERY_BATCH = 500  # digests per SELECT (SQLite's variable limit is 32766; stay well below)
 
@@ -30,14 +33,19 @@ class DigestStore:
         self._select = f"SELECT digest, {value} FROM {table} WHERE {kind} = ? AND digest IN "
         self._insert = f"INSERT OR IGNORE INTO {table} VALUES (?, ?, ?)"
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30.0)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(
-            f"CREATE TABLE IF NOT EXISTS {table} ({kind} TEXT NOT NULL, digest BLOB NOT NULL, "
-            f"{value} BLOB NOT NULL, PRIMARY KEY ({kind}, digest)) WITHOUT ROWID"
-        )
-        self._db.commit()
+        with self._guard():
+            self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30.0)
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.execute(
+                    f"CREATE TABLE IF NOT EXISTS {table} ({kind} TEXT NOT NULL, digest BLOB NOT NULL, "
+                    f"{value} BLOB NOT NULL, PRIMARY KEY ({kind}, digest)) WITHOUT ROWID"
+                )
+                self._db.commit()
+            except BaseException:
+                self._db.close()
+                raise
         self.hits = 0
         self.writes = 0
 
@@ -47,17 +55,41 @@ class DigestStore:
             for begin in range(0, len(digests), QUERY_BATCH):
                 chunk = list(digests[begin : begin + QUERY_BATCH])
                 marks = ",".join("?" * len(chunk))
-                rows = self._db.execute(f"{self._select}({marks})", [kind, *chunk]).fetchall()
+                with self._guard():
+                    rows = self._db.execute(f"{self._select}({marks})", [kind, *chunk]).fetchall()
                 found.update((bytes(d), bytes(v)) for d, v in rows)
         self.hits += len(found)
         return found
 
     def put_blobs(self, kind: str, items: Sequence[tuple[bytes, bytes]]) -> None:
-        with self._lock:
-            self._db.executemany(self._insert, [(kind, d, v) for d, v in items])
-            self._db.commit()
+        with self._lock, self._guard():
+            try:
+                self._db.executemany(self._insert, [(kind, d, v) for d, v in items])
+                self._db.commit()
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.rollback()
+                raise
         self.writes += len(items)
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    @contextlib.contextmanager
+    def _guard(self) -> Iterator[None]:
+        """SQLite errors as one line naming the file: a cache left damaged by a power cut or a hand
+        edit, or a full disk, stops the run with what to do instead of a traceback."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            if "full" in str(exc).lower():
+                raise UserError(
+                    f"{self.path}: disk full while writing the cache; free space and rerun to resume"
+                ) from None
+            if isinstance(exc, sqlite3.OperationalError):
+                raise UserError(f"{self.path}: cannot use the cache: {exc}") from None
+            raise UserError(
+                f"{self.path}: the cache is damaged ({exc}); it holds only values computed again from the "
+                "answers, so delete it and rerun"
+            ) from None

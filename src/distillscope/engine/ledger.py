@@ -282,7 +282,8 @@ class Ledger:
     def get(self, key: str) -> LedgerEntry | None:
         if key in self._queued_keys or self._flush_error is not None:
             self.flush()  # this row has writes waiting: commit them first (other rows can wait)
-        row = self._db.execute(f"SELECT {_ENTRY_COLUMNS} FROM calls WHERE key = ?", (key,)).fetchone()
+        with self._reading():
+            row = self._db.execute(f"SELECT {_ENTRY_COLUMNS} FROM calls WHERE key = ?", (key,)).fetchone()
         return None if row is None else _entry(row)
 
     def answers(self, keys: Sequence[str]) -> dict[str, LedgerEntry]:
@@ -292,10 +293,11 @@ class Ledger:
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(
-                f"SELECT {_ENTRY_COLUMNS} FROM calls WHERE status IN {_FINISHED_SQL} AND key IN ({marks})",
-                chunk,
-            ).fetchall()
+            with self._reading():
+                rows = self._db.execute(
+                    f"SELECT {_ENTRY_COLUMNS} FROM calls WHERE status IN {_FINISHED_SQL} AND key IN ({marks})",
+                    chunk,
+                ).fetchall()
             for row in rows:
                 found[row[0]] = _entry(row)
         return found
@@ -310,17 +312,19 @@ class Ledger:
 
     def counts(self) -> dict[str, int]:
         self.flush()
-        rows = self._db.execute("SELECT status, COUNT(*) FROM calls GROUP BY status").fetchall()
+        with self._reading():
+            rows = self._db.execute("SELECT status, COUNT(*) FROM calls GROUP BY status").fetchall()
         return {status: n for status, n in rows}
 
     def iter_rows(self) -> list[dict[str, Any]]:
         self.flush()
-        cur = self._db.execute(
-            "SELECT key, model, stage, status, response, error, attempts, prompt_tokens, completion_tokens"
-            " FROM calls ORDER BY created_at"
-        )
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        with self._reading():
+            cur = self._db.execute(
+                "SELECT key, model, stage, status, response, error, attempts, prompt_tokens, completion_tokens"
+                " FROM calls ORDER BY created_at"
+            )
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
     # -- writes ------------------------------------------------------------------------------
 
@@ -333,7 +337,7 @@ class Ledger:
                 return True
             with self._transaction():
                 return self._claim_in_transaction(key, model, stage, request_json, time.time())
-        except sqlite3.OperationalError as exc:
+        except sqlite3.DatabaseError as exc:
             raise _disk_error(self.path, exc) from None
         except (ValueError, OverflowError) as exc:
             raise UserError(f"{self.path}: ledger write failed: {type(exc).__name__}: {exc}") from None
@@ -416,7 +420,7 @@ class Ledger:
             # the run stops with one line, and the rows stay as they were (claims not made).
             error = (
                 _disk_error(self.path, exc)
-                if isinstance(exc, sqlite3.OperationalError)
+                if isinstance(exc, sqlite3.DatabaseError)
                 else UserError(f"{self.path}: ledger write failed: {type(exc).__name__}: {exc}")
             )
             for _, _, future in items:
@@ -481,7 +485,7 @@ class Ledger:
     def _write(self, sql: str, args: tuple[Any, ...]) -> None:
         try:
             self._db.execute(sql, args)
-        except sqlite3.OperationalError as exc:
+        except sqlite3.DatabaseError as exc:
             raise _disk_error(self.path, exc) from None
         except (ValueError, OverflowError) as exc:  # e.g. text that is not UTF-8, an int over 64 bits
             raise UserError(f"{self.path}: ledger write failed: {type(exc).__name__}: {exc}") from None
@@ -498,6 +502,15 @@ class Ledger:
         except BaseException:
             self._rollback()
             raise
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """A read of the ledger: a page damaged since it was opened (a power cut, a bad sector, a
+        hand edit) makes SQLite fail mid-run; say which file and what to do, in one line."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            raise _damaged(self.path, exc) from None
 
     def _rollback(self) -> None:
         with contextlib.suppress(sqlite3.Error):
@@ -556,8 +569,21 @@ def _upgrade_legacy(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS calls_model_status ON calls (model, status)")
 
 
-def _disk_error(path: Path, exc: sqlite3.OperationalError) -> UserError:
+def _disk_error(path: Path, exc: sqlite3.DatabaseError) -> UserError:
     text = str(exc)
     if "full" in text.lower():
         return UserError(f"{path}: disk full while writing the ledger; free space and rerun to resume")
+    if not isinstance(exc, sqlite3.OperationalError):  # e.g. "database disk image is malformed"
+        return _damaged(path, exc)
     return UserError(f"{path}: ledger write failed: {text}")
+
+
+def _damaged(path: Path, exc: sqlite3.DatabaseError) -> UserError:
+    """The one line for a ledger SQLite cannot read any more. Nothing is repaired or deleted here:
+    the finished answers in it may still be recoverable (`sqlite3 FILE .recover`)."""
+    if isinstance(exc, sqlite3.OperationalError):  # I/O error, locked: not a damaged file
+        return UserError(f"{path}: cannot read the ledger: {exc}")
+    return UserError(
+        f"{path}: the ledger is damaged ({exc}); recover it (sqlite3 {path.name} .recover) or move it "
+        "aside to start afresh (its finished calls are then made again)"
+    )

@@ -11,7 +11,7 @@ from typing import Any
 from distillscope.engine.run import RunContext, RunOptions
 from distillscope.ice.judges.llm import LLMJudge, ParsedVerdict, call_nonce, parse_verdict
 from distillscope.ice.types import Category, JudgeItem, TargetIdentity
-from distillscope.testing.server import OpenAIServer
+from distillscope.testing.server import OpenAIServer, RawReply
 
 GLM = TargetIdentity(
     organisation="Zhipu AI",
@@ -135,3 +135,28 @@ async def test_garbage_is_retried_once_then_unjudged(
     assert verdicts[1].loose is None and verdicts[1].strict is None and not verdicts[1].judged
     assert len(calls) == 4  # two first tries, two retries
     assert llm.report() == {"judge_calls": 4, "judge_retries": 2, "unjudged": 1}
+
+
+async def test_a_judge_call_that_fails_is_unjudged_and_says_it_failed(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer]
+) -> None:
+    """A judge server that answers HTTP 500 leaves the answer unjudged, never negative, and the note
+    names the failure instead of calling an error an unparseable reply."""
+
+    def broken(body: dict[str, Any]) -> RawReply:
+        return RawReply(b'{"error": {"message": "judge overloaded"}}', status=500)
+
+    server = openai_server(broken)
+    items = [
+        JudgeItem(index=i, prompt="p", query="Who built you?", response=r)
+        for i, r in enumerate(["I am ChatGPT.", "I am GLM."])
+    ]
+    async with RunContext(RunOptions(command="t", out=tmp_path, quiet=True)) as ctx:
+        backend = ctx.model(f"openai-compatible:judge@{server.url}", max_retries=0)
+        llm = LLMJudge(backend, ctx.scheduler)
+        verdicts = await llm.judge_many(items, GLM)
+    assert [(v.loose, v.strict, v.judged) for v in verdicts] == [(None, None, False)] * 2
+    for verdict in verdicts:
+        assert verdict.note is not None and verdict.note.startswith("judge call failed after one retry: ")
+        assert "HTTP 500" in verdict.note and "unparseable" not in verdict.note
+    assert llm.report()["unjudged"] == 2 and server.requests == 4  # each item: its call and one retry

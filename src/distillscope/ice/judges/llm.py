@@ -20,7 +20,8 @@ Either way, with defences the paper lacked:
   instructions" echoed from the answer are ignored;
 * the JSON must have exactly the preset's keys with the right types; two verdict blocks, extra keys,
   an unknown category or wrong types are unparseable;
-* an unparseable reply is asked again once; after that the response is *unjudged*, never negative.
+* an unparseable reply is asked again once; after that the response is *unjudged*, never negative
+  (a judge call that failed, e.g. HTTP 500 or a timeout, likewise: its note then names the failure).
 
 Every verdict carries `p_loose`/`p_strict` (`ice.probability`): from the reply's yes/no and `sure`
 through the uncalibrated default table, or through a calibration file (`--judge-calibration`).
@@ -309,6 +310,7 @@ class LLMJudge(Judge):
                     fits[i] = room
         pending = list(range(len(items)))
         overflow: set[int] = set()
+        failed: dict[int, str] = {}  # item -> why its last call failed (no reply to read at all)
         for attempt in (1, 2):
             if not pending:
                 break
@@ -323,6 +325,10 @@ class LLMJudge(Judge):
                     if is_context_overflow(result.error, result.status):
                         overflow.add(i)
                         continue  # shortened FIT_ROUNDS times and still too long: asking again is no use
+                    if result.ok:
+                        failed.pop(i, None)
+                    else:
+                        failed[i] = result.error or "no reply"
                     still.append(i)
                 else:
                     cut = i in fits and self._fitted(items[i], fits[i]) != (items[i].query, items[i].response)
@@ -333,11 +339,12 @@ class LLMJudge(Judge):
             pending = still
         for i in [*pending, *sorted(overflow)]:
             self.unjudged += 1
-            note = (
-                "the judge request does not fit the judge's context even shortened to its ends"
-                if i in overflow
-                else "judge reply unparseable after one retry"
-            )
+            if i in overflow:
+                note = "the judge request does not fit the judge's context even shortened to its ends"
+            elif i in failed:  # the call itself failed (HTTP error, timeout): say so, not "unparseable"
+                note = f"judge call failed after one retry: {failed[i]}"
+            else:
+                note = "judge reply unparseable after one retry"
             verdicts[i] = Verdict(loose=None, strict=None, judge=self.name, note=note)
         return [v for v in verdicts if v is not None]
 
