@@ -192,7 +192,7 @@ def print_summary(results: IceResult, out: Path) -> None:
             f", {n} {word}" for word, n in (("empty", block.n_empty), ("filtered", block.n_filtered)) if n
         )
         console.print(
-            f"  {block.n_responses} responses, {block.n_judged} judged, {block.n_unjudged} unjudged, {block.n_failed} failed calls{not_answers}",
+            f"  {block.n_responses} responses, {block.n_judged} judged, {block.n_unjudged} unjudged, {block.n_failed} failed target calls{not_answers}",
             highlight=False,
         )
         for line in expected_lines(block.scores):

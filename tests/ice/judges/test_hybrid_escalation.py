@@ -191,7 +191,7 @@ def test_an_llm_that_cannot_judge_leaves_the_rules_guess_marked_unsure(
                  "--escalate", "0.25", "--structured", "off", "--out", out, "-q")  # fmt: skip
     assert result.exit_code == 0, result.output
     res = results(out)
-    assert res["n_judged"] == len(ANSWERS) and res["judge_calls"]["llm_unparseable"] == 2
+    assert res["n_judged"] == len(ANSWERS) and res["judge_calls"]["llm_unjudged"] == 2
     failed = [json.loads(line) for line in (out / "verdicts.jsonl").read_text().splitlines()]
     failed = [v for v in failed if "could not judge" in (v.get("note") or "")]
     assert len(failed) == 2 and all(v["unsure"] is True and v["loose"] is not None for v in failed)

@@ -173,6 +173,9 @@ class HybridJudge(Judge):
             "decided_by_rules": self.decided_by_rules,
             "asked_llm": self.asked_llm,
             "judge_calls_saved": self.decided_by_rules,
+            # answers the LLM judge left unjudged, its call failed or its reply unreadable (the notes say
+            # which); the old key, which named only the second cause, is kept for readers of 0.x results
+            "llm_unjudged": self.llm_failed,
             "llm_unparseable": self.llm_failed,
             **{f"llm_{k}": v for k, v in self.llm.report().items()},
         }
