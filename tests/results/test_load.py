@@ -126,3 +126,26 @@ def test_fixtures_are_untouched_0_1_files(tmp_path: Path) -> None:
     copy = tmp_path / "ice"
     shutil.copytree(V01 / "ice-run", copy)
     assert "kind" not in json.loads((copy / "results.json").read_text())
+
+
+def test_a_newer_major_schema_version_is_refused_with_its_field(tmp_path: Path) -> None:
+    data = json.loads((V01 / "answers" / "results.json").read_text())
+    data.update(kind="answers", schema_version="9.0")
+    (tmp_path / "results.json").write_text(json.dumps(data))
+    with pytest.raises(
+        UserError, match=r"results.json: field 'schema_version': version 9.0 .* newer distillscope"
+    ):
+        ds.load(tmp_path)
+    data["schema_version"] = "banana"
+    (tmp_path / "results.json").write_text(json.dumps(data))
+    with pytest.raises(UserError, match=r"field 'schema_version': expected MAJOR.MINOR"):
+        ds.load(tmp_path)
+
+
+def test_a_newer_minor_schema_version_is_read_and_its_new_fields_kept(tmp_path: Path) -> None:
+    data = json.loads((V01 / "answers" / "results.json").read_text())
+    data.update(kind="answers", schema_version="1.7", added_in_1_7={"x": 1})
+    (tmp_path / "results.json").write_text(json.dumps(data))
+    result = ds.load(tmp_path)
+    assert isinstance(result, AnswersResult) and result.schema_version == "1.7"
+    assert result.model_dump()["added_in_1_7"] == {"x": 1}
