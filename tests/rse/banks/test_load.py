@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
+from distillscope.errors import UserError
 from distillscope.models.spec import build_backend
 from distillscope.models.types import Message, ModelRequest
 from distillscope.rse.banks import load_bank
@@ -49,3 +52,12 @@ def test_alpaca_layout_nested_and_flat(tmp_path: Path) -> None:
     for model in ("gpt-4-x", "claude-x"):
         (flat / f"{model}.json").write_bytes((nested / model / "model_outputs.json").read_bytes())
     assert [m.name for m in load_bank(str(flat)).models] == ["claude-x", "gpt-4-x"]
+
+
+def test_a_bank_that_is_a_symlink_loop_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    loop = tmp_path / "bank"
+    loop.symlink_to(loop)
+    with pytest.raises(UserError, match=r"^--bank .*bank: a symbolic link that loops or leads nowhere"):
+        load_bank(str(loop))
+    with pytest.raises(UserError, match=r"^--bank .*absent: no such folder$"):
+        load_bank(str(tmp_path / "absent"))
