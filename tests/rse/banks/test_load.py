@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,20 @@ def test_a_bank_that_is_a_symlink_loop_is_one_line_not_a_traceback(tmp_path: Pat
         load_bank(str(loop))
     with pytest.raises(UserError, match=r"^--bank .*absent: no such folder$"):
         load_bank(str(tmp_path / "absent"))
+
+
+def test_an_alpaca_file_naming_two_generators_is_refused(tmp_path: Path) -> None:
+    rows = [
+        {"instruction": "Say hi.", "output": "Hi.", "generator": "gpt-4-x"},
+        {"instruction": "Say bye.", "output": "Bye.", "generator": "gpt-4-x"},
+        {"instruction": "Say hi.", "output": "Hello there.", "generator": "claude-x"},
+    ]
+    (tmp_path / "all.json").write_text(json.dumps(rows), encoding="utf-8")
+    with pytest.raises(UserError, match=r"all.json item 2: field 'generator': generator 'claude-x' differs"):
+        load_bank(str(tmp_path))
+    del rows[0]["generator"]
+    (tmp_path / "all.json").write_text(json.dumps(rows[:2]), encoding="utf-8")
+    with pytest.raises(
+        UserError, match=r"item 1: field 'generator': generator 'gpt-4-x' differs from no generator"
+    ):
+        load_bank(str(tmp_path))
