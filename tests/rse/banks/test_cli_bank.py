@@ -164,3 +164,15 @@ def test_bank_flag_errors(tmp_path: Path) -> None:
         test = f"replay:{bank / 'model_answer' / 'gpt-4-x.jsonl'}"
         line = _error("--bank", "hf:someone/outputs", "--test", test, "--out", str(tmp_path / "hf"))
         assert "datasets is not installed" in line
+
+
+def test_a_test_model_that_copies_a_bank_file_is_left_out_of_the_bank(tmp_path: Path) -> None:
+    writers = {"gpt-4o-x": "a", "gpt-4-turbo-x": "a", "gemma-x": "b", "gemini-x": "b"}
+    bank = write_fastchat(tmp_path / "bank", writers, n_prompts=20)
+    mine = tmp_path / "mine.jsonl"  # `cp model_answer/gpt-4o-x.jsonl mine.jsonl`: its own reference otherwise
+    shutil.copy(bank / "model_answer" / "gpt-4o-x.jsonl", mine)
+    _run("--bank", str(bank), "--test", f"replay:{mine}", "--out", str(tmp_path / "run"))
+    data = read_results(tmp_path / "run")
+    assert data["members"]["openai"] == ["gpt-4-turbo-x"]
+    assert [x["model"] for x in data["bank"]["left_out"]] == ["gpt-4o-x"]
+    assert any("since they are test models" in w and "gpt-4o-x" in w for w in data["warnings"])
