@@ -176,3 +176,19 @@ def test_a_test_model_that_copies_a_bank_file_is_left_out_of_the_bank(tmp_path: 
     assert data["members"]["openai"] == ["gpt-4-turbo-x"]
     assert [x["model"] for x in data["bank"]["left_out"]] == ["gpt-4o-x"]
     assert any("since they are test models" in w and "gpt-4o-x" in w for w in data["warnings"])
+
+
+def test_a_family_that_answered_other_prompts_is_warned_about(tmp_path: Path) -> None:
+    writers = {"gpt-4o-x": "a", "gemma-x": "b", "copy-of-a": "a"}
+    bank = write_fastchat(tmp_path / "bank", writers, n_prompts=20)
+    gemma = bank / "model_answer" / "gemma-x.jsonl"
+    gemma.write_text(
+        "".join(gemma.read_text(encoding="utf-8").splitlines(keepends=True)[:10]), encoding="utf-8"
+    )
+    test = f"replay:{bank / 'model_answer' / 'copy-of-a.jsonl'}"
+    _run("--bank", str(bank), "--test", test, "--out", str(tmp_path / "run"))
+    warnings = read_results(tmp_path / "run")["warnings"]
+    assert any(
+        w.startswith("family google: none of its models answered 20 of the 40 prompt turns") for w in warnings
+    )
+    assert not any(w.startswith("family openai: none") for w in warnings)
