@@ -251,6 +251,7 @@ async def run_attribution_stage(ctx: RunContext, s: RseAttributeSettings) -> Att
     """`rse attribute` in `ctx.out`: the families' and test models' answers, the cross-fitted classifier,
     the tests; writes and returns the result. With a bank, its models are the families (and
     controls), its prompts the dataset (rse/banks)."""
+    from distillscope.rse.attribution.controls import MIN_CONTROLS
     from distillscope.rse.attribution.features import DEFAULT_FEATURES, FEATURE_SETS
     from distillscope.rse.attribution.runner import check_control_answers, check_roles, run_attribution
 
@@ -265,6 +266,14 @@ async def run_attribution_stage(ctx: RunContext, s: RseAttributeSettings) -> Att
         for family, models in plan.families.items():
             groups.setdefault(family, []).extend(_bank_contestants(ctx, models, s))
         controls = [*controls, *_bank_contestants(ctx, plan.controls, s)]
+        if plan.controls and len(controls) < MIN_CONTROLS and manifest is not None:
+            # name where the lone control came from: the user gave no --control flag
+            raise UserError.at(
+                manifest.path or "manifest",
+                f"one control ({plan.controls[0].name}) is too few for any test over models; list at least "
+                f"{MIN_CONTROLS} (with --control models), or none for family resemblance only",
+                field="controls",
+            )
         bank_summary, notes = plan.summary(bank, manifest), plan.warnings
         if len(groups) < 2:
             raise UserError(

@@ -192,3 +192,15 @@ def test_a_family_that_answered_other_prompts_is_warned_about(tmp_path: Path) ->
         w.startswith("family google: none of its models answered 20 of the 40 prompt turns") for w in warnings
     )
     assert not any(w.startswith("family openai: none") for w in warnings)
+
+
+def test_a_lone_manifest_control_is_named_in_the_manifest(tmp_path: Path) -> None:
+    writers = {"gpt-4o-x": "a", "gemma-x": "b", "indie-x": None, "copy-of-a": "a"}
+    bank = write_fastchat(tmp_path / "bank", writers, n_prompts=4)
+    manifest = tmp_path / "bank.yaml"
+    manifest.write_text("controls: [indie-x, indie-x]\n", encoding="utf-8")
+    test = f"replay:{bank / 'model_answer' / 'copy-of-a.jsonl'}"
+    line = _error(
+        "--bank", str(bank), "--bank-manifest", str(manifest), "--test", test, "--out", str(tmp_path / "r")
+    )
+    assert line.startswith(f"error: {manifest}: field 'controls': one control (indie-x) is too few")
