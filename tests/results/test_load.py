@@ -126,3 +126,59 @@ def test_fixtures_are_untouched_0_1_files(tmp_path: Path) -> None:
     copy = tmp_path / "ice"
     shutil.copytree(V01 / "ice-run", copy)
     assert "kind" not in json.loads((copy / "results.json").read_text())
+
+
+def test_a_newer_major_schema_version_is_refused_with_its_field(tmp_path: Path) -> None:
+    data = json.loads((V01 / "answers" / "results.json").read_text())
+    data.update(kind="answers", schema_version="9.0")
+    (tmp_path / "results.json").write_text(json.dumps(data))
+    with pytest.raises(
+        UserError, match=r"results.json: field 'schema_version': version 9.0 .* newer distillscope"
+    ):
+        ds.load(tmp_path)
+    data["schema_version"] = "banana"
+    (tmp_path / "results.json").write_text(json.dumps(data))
+    with pytest.raises(UserError, match=r"field 'schema_version': expected MAJOR.MINOR"):
+        ds.load(tmp_path)
+
+
+def test_a_newer_minor_schema_version_is_read_and_its_new_fields_kept(tmp_path: Path) -> None:
+    data = json.loads((V01 / "answers" / "results.json").read_text())
+    data.update(kind="answers", schema_version="1.7", added_in_1_7={"x": 1})
+    (tmp_path / "results.json").write_text(json.dumps(data))
+    result = ds.load(tmp_path)
+    assert isinstance(result, AnswersResult) and result.schema_version == "1.7"
+    assert result.model_dump()["added_in_1_7"] == {"x": 1}
+
+
+def test_unknown_fields_are_kept_in_nested_records_too(tmp_path: Path) -> None:
+    from distillscope.rse.attribution.types import AttributionResult, FamilyProbability, ModelAttribution
+    from distillscope.rse.banks.types import BankSummary, LeftOut
+
+    prob = FamilyProbability(score=0.6, ci95=(0.5, 0.7), p_value=0.01, p_holm=0.02)
+    attribution = AttributionResult(
+        families=["a", "b"],
+        members={"a": ["m1"], "b": ["m2"]},
+        models={"t": ModelAttribution(predicted="a", probabilities={"a": prob, "b": prob}, n=4, n_prompts=2)},
+        bank=BankSummary(
+            source="bank", layout="fastchat", models=3, families={"a": ["m1"], "b": ["m2"]},
+            left_out=[LeftOut(model="m3", reason="why")],
+        ),
+    )  # fmt: skip
+    (tmp_path / "attr").mkdir()
+    attribution.write(tmp_path / "attr")
+    data = json.loads((tmp_path / "attr" / "results.json").read_text())
+    data["models"]["t"]["new_model_field"] = 1
+    data["models"]["t"]["probabilities"]["a"]["new_probability_field"] = 2
+    data["bank"]["new_bank_field"] = 3
+    data["bank"]["left_out"][0]["new_left_out_field"] = 4
+    (tmp_path / "attr" / "results.json").write_text(json.dumps(data))
+    again = ds.load(tmp_path / "attr").model_dump(mode="json")
+    assert again["models"]["t"]["new_model_field"] == 1
+    assert again["models"]["t"]["probabilities"]["a"]["new_probability_field"] == 2
+    assert again["bank"]["new_bank_field"] == 3 and again["bank"]["left_out"][0]["new_left_out_field"] == 4
+
+    ice = json.loads((V01 / "ice-run" / "results.json").read_text())
+    ice["target_identity"]["new_identity_field"] = 5
+    (tmp_path / "results.json").write_text(json.dumps(ice))
+    assert ds.load(tmp_path).model_dump(mode="json")["target_identity"]["new_identity_field"] == 5

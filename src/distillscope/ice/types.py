@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Category(StrEnum):
@@ -45,7 +45,10 @@ CONTRADICTIONS = frozenset(
 
 class TargetIdentity(BaseModel):
     """Who really built the model under test. `names` are every alias that is *not* a
-    contradiction (organisation, products, model names, in every language we know)."""
+    contradiction (organisation, products, model names, in every language we know). Part of ICE's
+    results.json, so unknown fields are kept as in every results record."""
+
+    model_config = ConfigDict(extra="allow")
 
     organisation: str
     family: str | None = None

@@ -115,6 +115,9 @@ def render_markdown(report: Report) -> str:
                 f"> **Incomplete run:** `{run.path}` stopped early; its numbers cover only what was done.",
                 "",
             ]
+    for run in report.runs:  # each run's caveats, as the HTML shows them: they qualify every figure below
+        for note in run.notes:
+            out += [f"> `{escape(run.path.name)}`: {escape(note)}", ""]
     out += ["## Summary", ""]
     ice = report.ice_results
     if ice:

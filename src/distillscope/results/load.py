@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from distillscope.errors import UserError
 from distillscope.records import load_json
-from distillscope.results.base import Result
+from distillscope.results.base import SCHEMA_VERSION, Result
 from distillscope.results.registry import KINDS
 
 ICE_LEVELS = ("loose", "strict", "hard")
@@ -50,6 +50,25 @@ def _upgrade(data: dict[str, Any], kind: str) -> dict[str, Any]:
     return data
 
 
+def _check_version(data: dict[str, Any], source: Path | str) -> None:
+    """A file of a newer major schema may mean anything by the fields it shares with this one, so it is
+    refused rather than misread; a newer minor version only adds fields (kept, see `Model`)."""
+    version = data.get("schema_version")
+    if version is None or not isinstance(version, str):
+        return  # absent: the model's default; not text: the model names the field
+    major, dot, minor = version.partition(".")
+    if not (major.isdigit() and (not dot or minor.isdigit())):
+        raise UserError(
+            f"{source}: field 'schema_version': expected MAJOR.MINOR (e.g. '{SCHEMA_VERSION}'), got '{version}'"
+        )
+    current = int(SCHEMA_VERSION.partition(".")[0])
+    if int(major) > current:
+        raise UserError(
+            f"{source}: field 'schema_version': version {version} was written by a newer distillscope; this one "
+            f"reads versions up to {current}.x (upgrade distillscope to read it)"
+        )
+
+
 def parse(data: Any, source: Path | str = "results.json") -> Result:
     """A results object (already decoded JSON) as its typed result."""
     if not isinstance(data, dict):
@@ -60,6 +79,7 @@ def parse(data: Any, source: Path | str = "results.json") -> Result:
         if kind is None:
             raise UserError(f"{source}: not an ICE, RSE, matrix, answers or study results file")
         data = _upgrade(data, kind)
+    _check_version(data, source)
     if kind == "attribution" and kind not in KINDS:  # its model lives with its command (scikit-learn)
         import distillscope.rse.attribution.types  # noqa: F401
     cls = KINDS.get(str(kind))

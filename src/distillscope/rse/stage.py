@@ -5,6 +5,7 @@ the judge, and run. The CLI, the Python API and `study` all start here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from distillscope.engine.run import RunContext
@@ -250,6 +251,7 @@ async def run_attribution_stage(ctx: RunContext, s: RseAttributeSettings) -> Att
     """`rse attribute` in `ctx.out`: the families' and test models' answers, the cross-fitted classifier,
     the tests; writes and returns the result. With a bank, its models are the families (and
     controls), its prompts the dataset (rse/banks)."""
+    from distillscope.rse.attribution.controls import MIN_CONTROLS
     from distillscope.rse.attribution.features import DEFAULT_FEATURES, FEATURE_SETS
     from distillscope.rse.attribution.runner import check_control_answers, check_roles, run_attribution
 
@@ -264,6 +266,14 @@ async def run_attribution_stage(ctx: RunContext, s: RseAttributeSettings) -> Att
         for family, models in plan.families.items():
             groups.setdefault(family, []).extend(_bank_contestants(ctx, models, s))
         controls = [*controls, *_bank_contestants(ctx, plan.controls, s)]
+        if plan.controls and len(controls) < MIN_CONTROLS and manifest is not None:
+            # name where the lone control came from: the user gave no --control flag
+            raise UserError.at(
+                manifest.path or "manifest",
+                f"one control ({plan.controls[0].name}) is too few for any test over models; list at least "
+                f"{MIN_CONTROLS} (with --control models), or none for family resemblance only",
+                field="controls",
+            )
         bank_summary, notes = plan.summary(bank, manifest), plan.warnings
         if len(groups) < 2:
             raise UserError(
@@ -287,24 +297,39 @@ async def run_attribution_stage(ctx: RunContext, s: RseAttributeSettings) -> Att
 
 def _resolve_bank(ctx: RunContext, s: RseAttributeSettings, tests: list[Any]) -> tuple[Any, Any, Any]:
     """(bank, plan, manifest) of `--bank`; bad input is refused before any call. A bank model is a
-    test model when the names match or the test replays the very file of the bank model's answers."""
-    from pathlib import Path
-
+    test model when the names match (in any case) or the test replays the very file of the bank
+    model's answers, or a byte-for-byte copy of it (`cp model_answer/gpt-4.jsonl mine.jsonl`)."""
     from distillscope.rse.banks import load_bank, load_manifest, plan_bank
     from distillscope.rse.banks.grouping import IS_TEST
 
     assert s.bank
     bank = load_bank(s.bank, work=ctx.out, sample=s.sample, seed=s.seed)
     manifest = load_manifest(Path(s.bank_manifest).expanduser()) if s.bank_manifest else None
-    replayed = {
-        Path(t.backend.path).resolve() for t in tests if isinstance(getattr(t.backend, "path", None), Path)
-    }
-    names = {t.name for t in tests} | {m.name for m in bank.models if m.path.resolve() in replayed}
+    replayed = [Path(t.backend.path) for t in tests if isinstance(getattr(t.backend, "path", None), Path)]
+    names = {t.name for t in tests} | {m.name for m in bank.models if _same_file(m.path, replayed)}
     plan = plan_bank(bank, tests=names, manifest=manifest)
     both = [item.model for item in plan.left_out if item.reason == IS_TEST]
     if both:
-        plan.warnings.append(f"left out of the bank, since they are test models: {', '.join(both)}")
+        plan.warnings.append(
+            f"left out of the bank, since they are test models (the same name, or the same answer file): "
+            f"{', '.join(both)}"
+        )
     return bank, plan, manifest
+
+
+def _same_file(path: Path, replayed: list[Path]) -> bool:
+    """`path` is one of the `replayed` files: the same file, or one of the same size and bytes."""
+    import hashlib
+
+    size, digest = path.stat().st_size, ""
+    for other in replayed:
+        if other.resolve() == path.resolve():
+            return True
+        if other.is_file() and other.stat().st_size == size:
+            digest = digest or hashlib.sha256(path.read_bytes()).hexdigest()
+            if hashlib.sha256(other.read_bytes()).hexdigest() == digest:
+                return True
+    return False
 
 
 def _bank_contestants(ctx: RunContext, models: list[Any], s: RseCommon) -> list[Any]:

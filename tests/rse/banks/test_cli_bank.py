@@ -164,3 +164,43 @@ def test_bank_flag_errors(tmp_path: Path) -> None:
         test = f"replay:{bank / 'model_answer' / 'gpt-4-x.jsonl'}"
         line = _error("--bank", "hf:someone/outputs", "--test", test, "--out", str(tmp_path / "hf"))
         assert "datasets is not installed" in line
+
+
+def test_a_test_model_that_copies_a_bank_file_is_left_out_of_the_bank(tmp_path: Path) -> None:
+    writers = {"gpt-4o-x": "a", "gpt-4-turbo-x": "a", "gemma-x": "b", "gemini-x": "b"}
+    bank = write_fastchat(tmp_path / "bank", writers, n_prompts=20)
+    mine = tmp_path / "mine.jsonl"  # `cp model_answer/gpt-4o-x.jsonl mine.jsonl`: its own reference otherwise
+    shutil.copy(bank / "model_answer" / "gpt-4o-x.jsonl", mine)
+    _run("--bank", str(bank), "--test", f"replay:{mine}", "--out", str(tmp_path / "run"))
+    data = read_results(tmp_path / "run")
+    assert data["members"]["openai"] == ["gpt-4-turbo-x"]
+    assert [x["model"] for x in data["bank"]["left_out"]] == ["gpt-4o-x"]
+    assert any("since they are test models" in w and "gpt-4o-x" in w for w in data["warnings"])
+
+
+def test_a_family_that_answered_other_prompts_is_warned_about(tmp_path: Path) -> None:
+    writers = {"gpt-4o-x": "a", "gemma-x": "b", "copy-of-a": "a"}
+    bank = write_fastchat(tmp_path / "bank", writers, n_prompts=20)
+    gemma = bank / "model_answer" / "gemma-x.jsonl"
+    gemma.write_text(
+        "".join(gemma.read_text(encoding="utf-8").splitlines(keepends=True)[:10]), encoding="utf-8"
+    )
+    test = f"replay:{bank / 'model_answer' / 'copy-of-a.jsonl'}"
+    _run("--bank", str(bank), "--test", test, "--out", str(tmp_path / "run"))
+    warnings = read_results(tmp_path / "run")["warnings"]
+    assert any(
+        w.startswith("family google: none of its models answered 20 of the 40 prompt turns") for w in warnings
+    )
+    assert not any(w.startswith("family openai: none") for w in warnings)
+
+
+def test_a_lone_manifest_control_is_named_in_the_manifest(tmp_path: Path) -> None:
+    writers = {"gpt-4o-x": "a", "gemma-x": "b", "indie-x": None, "copy-of-a": "a"}
+    bank = write_fastchat(tmp_path / "bank", writers, n_prompts=4)
+    manifest = tmp_path / "bank.yaml"
+    manifest.write_text("controls: [indie-x, indie-x]\n", encoding="utf-8")
+    test = f"replay:{bank / 'model_answer' / 'copy-of-a.jsonl'}"
+    line = _error(
+        "--bank", str(bank), "--bank-manifest", str(manifest), "--test", test, "--out", str(tmp_path / "r")
+    )
+    assert line.startswith(f"error: {manifest}: field 'controls': one control (indie-x) is too few")

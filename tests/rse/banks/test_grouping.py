@@ -90,3 +90,10 @@ def test_a_fine_tune_that_names_a_family_later_is_not_placed_in_it(tmp_path: Pat
     assert families == {"mistral-ai": ["mistral-7b-x"], "openai": ["gpt-4-x"]}
     left = {x.model: x.reason for x in plan.left_out}
     assert left == {"h2ogpt-oasst-x": UNPLACED, "snorkel-mistral-x": UNPLACED}
+
+
+def test_a_test_model_named_in_another_case_is_left_out_of_the_bank(tmp_path: Path) -> None:
+    bank = load_bank(str(write_fastchat(tmp_path / "bank", WRITERS, n_prompts=3)))
+    plan = plan_bank(bank, tests={"GPT-4-X"})  # the bank itself refuses gpt-4-x beside GPT-4-X
+    assert {x.model: x.reason for x in plan.left_out}["gpt-4-x"] == IS_TEST
+    assert [m.name for m in plan.families["openai"]] == ["gpt-3.5-x"]

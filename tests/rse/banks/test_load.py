@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
+import pytest
+
+from distillscope.errors import UserError
 from distillscope.models.spec import build_backend
 from distillscope.models.types import Message, ModelRequest
 from distillscope.rse.banks import load_bank
@@ -49,3 +53,29 @@ def test_alpaca_layout_nested_and_flat(tmp_path: Path) -> None:
     for model in ("gpt-4-x", "claude-x"):
         (flat / f"{model}.json").write_bytes((nested / model / "model_outputs.json").read_bytes())
     assert [m.name for m in load_bank(str(flat)).models] == ["claude-x", "gpt-4-x"]
+
+
+def test_a_bank_that_is_a_symlink_loop_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    loop = tmp_path / "bank"
+    loop.symlink_to(loop)
+    with pytest.raises(UserError, match=r"^--bank .*bank: a symbolic link that loops or leads nowhere"):
+        load_bank(str(loop))
+    with pytest.raises(UserError, match=r"^--bank .*absent: no such folder$"):
+        load_bank(str(tmp_path / "absent"))
+
+
+def test_an_alpaca_file_naming_two_generators_is_refused(tmp_path: Path) -> None:
+    rows = [
+        {"instruction": "Say hi.", "output": "Hi.", "generator": "gpt-4-x"},
+        {"instruction": "Say bye.", "output": "Bye.", "generator": "gpt-4-x"},
+        {"instruction": "Say hi.", "output": "Hello there.", "generator": "claude-x"},
+    ]
+    (tmp_path / "all.json").write_text(json.dumps(rows), encoding="utf-8")
+    with pytest.raises(UserError, match=r"all.json item 2: field 'generator': generator 'claude-x' differs"):
+        load_bank(str(tmp_path))
+    del rows[0]["generator"]
+    (tmp_path / "all.json").write_text(json.dumps(rows[:2]), encoding="utf-8")
+    with pytest.raises(
+        UserError, match=r"item 1: field 'generator': generator 'gpt-4-x' differs from no generator"
+    ):
+        load_bank(str(tmp_path))

@@ -162,6 +162,29 @@ def coverage_warnings(answers: Sequence[ModelAnswers], roles: Sequence[str]) -> 
     return out
 
 
+def family_coverage_warnings(members: Sequence[tuple[str, ModelAnswers]]) -> list[str]:
+    """One line per family that has no answer, from any of its models, to some prompt turns: the
+    classifier then also learns which prompts a family answered, not only how it writes (a bank whose
+    models answered different prompts). Nothing else in the result shows it."""
+    answered: dict[str, set[Any]] = {}
+    turns: set[Any] = set()
+    for family, m in members:
+        keys = answered.setdefault(family, set())
+        for key, answer in m.answers.items():
+            turns.add(key)
+            if answer.text is not None:
+                keys.add(key)
+    out = []
+    for family, keys in answered.items():
+        lacking = len(turns - keys)
+        if lacking:
+            out.append(
+                f"family {family}: none of its models answered {lacking} of the {len(turns)} prompt turns; "
+                "families that answered different prompts can be told apart by topic as well as by style"
+            )
+    return out
+
+
 async def run_attribution(
     ctx: RunContext,
     *,
@@ -247,6 +270,9 @@ async def run_attribution(
             *member_warnings(found.held_out_members, family_docs, alpha),
             *unchecked_member_warnings(found.held_out_members, family_docs),
             *control_warnings(found.controls),
+            *family_coverage_warnings(
+                [(family, m) for (family, _), m in zip(members, member_answers, strict=True)]
+            ),
             *coverage_warnings(everyone[len(members) :], roles[len(members) :]),
         ]
         for warning in result.warnings:

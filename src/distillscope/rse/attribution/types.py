@@ -1,17 +1,18 @@
-"""The typed results of `rse attribute` (results.json, `kind: "attribution"`)."""
+"""The typed results of `rse attribute` (results.json, `kind: "attribution"`). Every record is a
+results `Model`: fields a newer distillscope adds are kept through a load and a save."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from distillscope.results.base import Result
+from distillscope.results.base import Model, Result
 from distillscope.results.registry import register
 from distillscope.rse.banks.types import BankSummary
 
 
-class FamilyProbability(BaseModel):
+class FamilyProbability(Model):
     """How much a test model's answers resemble one family's."""
 
     score: float | None = Field(description="mean over prompts of the cross-fitted P(family)")
@@ -21,7 +22,7 @@ class FamilyProbability(BaseModel):
     lean: float | None = Field(default=None, description="mean of P(family) - mean P(other families)")
 
 
-class Decision(BaseModel):
+class Decision(Model):
     """ "Distilled from F?" decided against independent control models, not only against the
     other families: a writer may lean to F as much as independent models do without any F data."""
 
@@ -46,7 +47,7 @@ class Decision(BaseModel):
     )
 
 
-class ModelAttribution(BaseModel):
+class ModelAttribution(Model):
     predicted: str | None = Field(
         description="the family the writing resembles most (highest mean P(family)); null only when no "
         "prompt was scored. Resemblance is not a claim of training: see `decision`"
@@ -76,7 +77,7 @@ class ModelAttribution(BaseModel):
         return self.predicted if self.significant else f"{self.predicted} (n.s.)"
 
 
-class HeldOutCheck(BaseModel):
+class HeldOutCheck(Model):
     """Can the classifier tell the families apart at all? Their own answers, out of fold."""
 
     accuracy: float | None
@@ -88,7 +89,7 @@ class HeldOutCheck(BaseModel):
     n_prompts: int | None = None
 
 
-class TellingFeature(BaseModel):
+class TellingFeature(Model):
     feature: str
     weight: float
 

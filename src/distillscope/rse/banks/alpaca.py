@@ -1,6 +1,7 @@
 """AlpacaEval layout: one `model_outputs.json` per model (`results/<model>/model_outputs.json`, as
 AlpacaEval publishes them), or a folder of such files. Rows are `{instruction, output, generator,
-dataset}`; a model is named by its `generator` (else its folder, else its file). The bank's prompts
+dataset}`; a model is named by its `generator` (else its folder, else its file), and a file whose
+rows name two generators is refused (it would replay as one model). The bank's prompts
 are the instructions, in the order first seen; answers are matched to them by text.
 """
 
@@ -28,6 +29,10 @@ def _normalised(text: str) -> str:
     return " ".join(text.split())
 
 
+def _shown(generator: str | None) -> str:
+    return f"generator '{generator}'" if generator is not None else "no generator"
+
+
 def load_alpaca(source: Path, name: str) -> Bank:
     files = output_files(source)
     if not files:
@@ -40,6 +45,7 @@ def load_alpaca(source: Path, name: str) -> Bank:
     seen: dict[str, Path] = {}
     for path in files:
         model: str | None = None
+        first_generator: str | None = None
         count = 0
         for record in iter_records(path, what="AlpacaEval outputs"):
             instruction, output = record.data.get("instruction"), record.data.get("output")
@@ -47,10 +53,18 @@ def load_alpaca(source: Path, name: str) -> Bank:
                 raise record.error("expected the prompt as text 'instruction'", "instruction")
             if not isinstance(output, str):
                 raise record.error("expected the answer as text 'output'", "output")
+            generator = record.data.get("generator")
+            named = generator if isinstance(generator, str) and generator.strip() else None
             if model is None:
-                generator = record.data.get("generator")
                 fallback = path.parent.name if path.name == OUTPUTS else path.stem
-                model = str(generator) if isinstance(generator, str) and generator.strip() else fallback
+                model, first_generator = named or fallback, named
+            elif named != first_generator:
+                # the file replays as one model: another generator's answers would silently join it
+                raise record.error(
+                    f"{_shown(named)} differs from {_shown(first_generator)} earlier in this file; a bank "
+                    "file holds one model's outputs (split it into one file per generator)",
+                    "generator",
+                )
             key = _normalised(instruction)
             if key not in rows:
                 category = record.data.get("dataset")

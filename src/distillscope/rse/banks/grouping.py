@@ -68,15 +68,17 @@ def plan_bank(
     manifest: Manifest | None = None,
     registry: IdentityRegistry | None = None,
 ) -> BankPlan:
-    """Place every bank model; `tests` are the test models' names (left out of the bank)."""
+    """Place every bank model; `tests` are the test models' names (left out of the bank), matched
+    without regard to case, as the bank itself tells its models apart (`GPT-4` is `gpt-4`)."""
     registry = registry or IdentityRegistry.builtin()
     manifest = manifest or Manifest()
     manifest.check_against([m.name for m in bank.models], bank.source)
     controls, leave_out = set(manifest.controls), set(manifest.leave_out)
+    test_names = {t.casefold() for t in tests}
     plan = BankPlan()
     unplaced: list[str] = []
     for model in bank.models:
-        if model.name in tests:
+        if model.name.casefold() in test_names:
             plan.left_out.append(LeftOut(model=model.name, reason=IS_TEST))
         elif model.name in leave_out:
             plan.left_out.append(LeftOut(model=model.name, reason=MANIFEST_LEFT_OUT))

@@ -20,9 +20,21 @@ def bank_name(source: str) -> str:
     return (path.stem if path.is_file() else path.resolve().name) or "bank"
 
 
+def _check_exists(path: Path, source: str) -> None:
+    """The bank folder is there. A symbolic link that loops (or leads nowhere) is named as such: `resolve`
+    on it raised a RuntimeError traceback."""
+    if path.exists():
+        return
+    if path.is_symlink():
+        raise UserError(f"--bank {source}: a symbolic link that loops or leads nowhere, not a folder")
+    raise UserError(f"--bank {source}: no such folder")
+
+
 def load_bank(source: str, *, work: Path | None = None, sample: int | None = None, seed: int = 0) -> Bank:
     """Read the bank at `source` (a folder, a file of AlpacaEval outputs, or `hf:NAME[:split]`,
     which is written under `work` first); `sample` prompts are chosen as `--sample` does."""
+    if not source.startswith(HF_PREFIX):
+        _check_exists(Path(source).expanduser(), source)
     name = bank_name(source)
     if source.startswith(HF_PREFIX):
         if work is None:
@@ -31,8 +43,6 @@ def load_bank(source: str, *, work: Path | None = None, sample: int | None = Non
         bank.source = source
     else:
         path = Path(source).expanduser()
-        if not path.exists():
-            raise UserError(f"--bank {source}: no such folder")
         bank = load_fastchat(path, name) if path.is_dir() and is_fastchat(path) else load_alpaca(path, name)
     bank.dataset.prompts = sample_prompts(bank.dataset.prompts, sample, seed)
     return bank

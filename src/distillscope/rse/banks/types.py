@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from distillscope.rse.datasets import Dataset
 
@@ -33,12 +33,20 @@ class Bank:
 
 
 class LeftOut(BaseModel):
+    """A bank model not used, and why."""
+
+    model_config = ConfigDict(extra="allow")
+
     model: str
     reason: str
 
 
 class BankSummary(BaseModel):
-    """results.json `bank`: where the families and controls of a `--bank` run came from."""
+    """results.json `bank`: where the families and controls of a `--bank` run came from. Unknown
+    fields are kept, as in every results record."""
+
+    # as results.base.Model does (importing it from here would be circular)
+    model_config = ConfigDict(extra="allow")
 
     source: str = Field(description="the --bank SOURCE as given")
     layout: str = Field(description="fastchat, arena-hard-v2 or alpacaeval")
