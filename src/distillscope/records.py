@@ -70,7 +70,8 @@ def check_file(path: Path, what: str = "file") -> None:
     if not path.exists():
         raise UserError(f"{path}: {what} not found")
     if path.is_dir():
-        raise UserError(f"{path}: is a directory, expected a {what}")
+        article = "an" if what[:1].lower() in "aeiou" else "a"
+        raise UserError(f"{path}: is a directory, expected {article} {what}")
     if not path.is_file():
         raise UserError(f"{path}: not a regular file")
 
