@@ -472,3 +472,24 @@ def test_two_turn_prompts_are_counted_and_resampled_as_prompts(
     assert "n=12 (6 prompts)" in report.output
     compare = invoke("compare", str(out))
     assert compare.exit_code == 0 and "12 (6 prompts)" in compare.output
+
+
+def test_a_judge_call_that_fails_leaves_the_pair_unjudged_without_naming_a_false_cause(
+    tmp_path: Path, mt: dict[str, Path], openai_server: Callable[..., OpenAIServer]
+) -> None:
+    """A judge answering HTTP 400: every pair is unjudged (never scored low), and the note does not
+    say the reply was unreadable, since no reply came."""
+    from distillscope.testing.server import RawReply
+
+    judge = openai_server(lambda body: RawReply(b'{"error": {"message": "bad request"}}', status=400))
+    out = tmp_path / "run"
+    result = invoke(
+        "rse", "run", "--reference", f"replay:{mt['gpt-3.5-turbo']}", "--test", f"replay:{mt['vicuna-13b-v1.3']}",
+        "--dataset", f"mt={mt['questions']}", "--sample", "2", "--judge", f"openai-compatible:judge@{judge.url}",
+        "--out", str(out), "--quiet",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = read_jsonl(out / "judgments.jsonl")
+    assert rows and all(r["status"] == "unjudged" and r["overall"] is None for r in rows)
+    assert all("the judge call failed or its reply was unreadable" in r["evidence"] for r in rows)
+    assert read_results(out)["models"]["vicuna-13b-v1.3"]["datasets"]["mt"]["n"] == 0

@@ -170,5 +170,7 @@ async def judge_against(
             out[index].scores = score
             out[index].status = "judged" if score is not None else "unjudged"
             if score is None:
-                out[index].note = "judge reply unreadable after one retry"
+                # the judge interface gives no cause: the call may have failed (the run's failed calls
+                # and run.log say so) or its reply was unreadable
+                out[index].note = "no rating after one retry: the judge call failed or its reply was unreadable"
     return out
