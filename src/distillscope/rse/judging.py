@@ -172,5 +172,7 @@ async def judge_against(
             if score is None:
                 # the judge interface gives no cause: the call may have failed (the run's failed calls
                 # and run.log say so) or its reply was unreadable
-                out[index].note = "no rating after one retry: the judge call failed or its reply was unreadable"
+                out[
+                    index
+                ].note = "no rating after one retry: the judge call failed or its reply was unreadable"
     return out

@@ -51,9 +51,10 @@ def test_manifest_places_overrides_and_marks_controls(tmp_path: Path) -> None:
     )
     plan = plan_bank(bank, manifest=load_manifest(path))
     families = {f: [m.name for m in group] for f, group in plan.families.items()}
-    # a known organisation (any alias) joins its group; an unknown one is a family of its own
+    # a known organisation (any alias) joins its group; an unknown one is a family of its own, written as
+    # the registry's groups are
     assert families == {
-        "Zorb Labs": ["zorblax-9000"],
+        "zorb-labs": ["zorblax-9000"],
         "google": ["gemini-pro-x", "gemma-7b-x"],
         "openai": ["claude-x", "gpt-4-x"],  # members in the bank's (file) order
     }
@@ -97,3 +98,19 @@ def test_a_test_model_named_in_another_case_is_left_out_of_the_bank(tmp_path: Pa
     plan = plan_bank(bank, tests={"GPT-4-X"})  # the bank itself refuses gpt-4-x beside GPT-4-X
     assert {x.model: x.reason for x in plan.left_out}["gpt-4-x"] == IS_TEST
     assert [m.name for m in plan.families["openai"]] == ["gpt-3.5-x"]
+
+
+def test_manifest_family_names_differing_in_case_are_one_family(tmp_path: Path) -> None:
+    """`Stanford` and `stanford` split one family in two (its models, its class weight); they are one."""
+    writers = {"alpaca-x": "a", "koala-x": "b", "gpt-4-x": "a", "claude-x": "b"}
+    bank = load_bank(str(write_fastchat(tmp_path / "bank", writers, n_prompts=2)))
+    path = tmp_path / "bank.yaml"
+    path.write_text("families:\n  alpaca-x: Stanford\n  koala-x: stanford\n", encoding="utf-8")
+    plan = plan_bank(bank, manifest=load_manifest(path))
+    assert [m.name for m in plan.families["stanford"]] == [
+        "alpaca-x",
+        "koala-x",
+    ] and "Stanford" not in plan.families
+    path.write_text("families:\n  alpaca-x: '!!!'\n", encoding="utf-8")
+    with pytest.raises(UserError, match=r"field 'families.alpaca-x': a family name needs a letter or digit"):
+        load_manifest(path)

@@ -56,9 +56,11 @@ class BankPlan:
 
 
 def _manifest_family(value: str, registry: IdentityRegistry) -> str:
-    """A manifest's family: an organisation or family id the registry knows joins that group."""
+    """A manifest's family: an organisation or family id the registry knows joins that group; any
+    other name is written as the registry's groups are (`Stanford` and `stanford` are one family, not
+    two that would split its models and its class weight)."""
     known = registry.find_org(value)
-    return group_name(known.organisation) if known is not None else value
+    return group_name(known.organisation if known is not None else value)
 
 
 def plan_bank(

@@ -80,6 +80,10 @@ def load_manifest(path: Path) -> Manifest:
     for model, family in families.items():
         if not isinstance(family, str) or not family.strip():
             raise UserError.at(path, "expected a family name (text)", field=f"families.{model}")
+        if not any(ch.isalnum() for ch in family):
+            raise UserError.at(
+                path, f"a family name needs a letter or digit, got {family!r}", field=f"families.{model}"
+            )
         placed[str(model)] = family.strip()
     return Manifest(
         path,
