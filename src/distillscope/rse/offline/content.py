@@ -5,9 +5,10 @@
 - embedding: cosine of sentence embeddings (see `embed.py`), when the `embed` extra is installed.
 
 The judge's content score is the mean of the two (each on 1-5) where embeddings are available, else
-the lexical score alone, and the evidence says which. all-MiniLM-L6-v2 is English-centric: on
-Chinese ShareGPT answers an unrelated pair reaches cosine ~0.42 (English MT-bench: ~0.13) and it
-tells a question's own answer from another's with ROC AUC 0.79 (English: 0.99). So for pairs where
+the lexical score alone, and the evidence says which. all-MiniLM-L6-v2 is English-centric: when
+this was written, on Chinese ShareGPT answers an unrelated pair reached cosine ~0.42 (English
+MT-bench: ~0.13) and it told a question's own answer from another's with ROC AUC 0.79 (English:
+0.99); a check not recorded in bench/README.md. So for pairs where
 either text is mostly CJK (`mostly_cjk`) the content score uses the lexical measure only; the
 cosine is still kept in `raw` for inspection.
 """

@@ -280,8 +280,8 @@ ONNX_NAME = "all-MiniLM-L6-v2/onnx-qint8"
 ONNX_MAX_TOKENS = 256  # the model's own max_seq_length (sentence_bert_config.json)
 # Texts per session run. One: no padding, and a text's vector does not depend on its neighbours
 # (activations are quantized per tensor, so in a batch of 2 a vector moved by up to 0.008 in
-# cosine); it was also the fastest (99 answers/s on one thread vs 78 at 8, 44 at 32) and the
-# leanest (125 MiB vs 272 MiB at 8, 670 MiB at 32).
+# cosine); it was also the fastest (99 answers/s on one thread vs 79 at 8, 44 at 32) and the
+# leanest (125 MiB vs 272 MiB at 8, 672 MiB at 32; bench/README.md, "Encoding alone").
 ONNX_BATCH = 1
 ONNX_FILE = "model_qint8.onnx"
 CACHE_ENV = "DISTILLSCOPE_CACHE_DIR"
