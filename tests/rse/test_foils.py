@@ -50,7 +50,10 @@ def foil_reply(body: dict[str, Any]) -> str:
     return f"My view on {users[-1].lower()}: it depends, mostly on context and cost."
 
 
-def test_rse_run_with_foils(tmp_path: Path, openai_server: Callable[..., OpenAIServer]) -> None:
+def run_with_foils(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer], sample: int
+) -> tuple[Any, Path]:
+    """`rse run` of a student, its reference and one foil on `sample` built-in prompts: (CLI result, out)."""
     ref, student, foil, judge = (
         openai_server(f) for f in (reference_reply, student_reply, foil_reply, judge_reply)
     )
@@ -58,10 +61,15 @@ def test_rse_run_with_foils(tmp_path: Path, openai_server: Callable[..., OpenAIS
     result = invoke(
         "rse", "run", "--reference", f"openai-compatible:ref@{ref.url}",
         "--test", f"openai-compatible:student@{student.url}", "--foil", f"openai-compatible:foil@{foil.url}",
-        "--dataset", "ex=builtin", "--sample", "4", "--judge", f"openai-compatible:judge@{judge.url}",
+        "--dataset", "ex=builtin", "--sample", str(sample), "--judge", f"openai-compatible:judge@{judge.url}",
         "--out", str(out), "--quiet",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
+    return result, out
+
+
+def test_rse_run_with_foils(tmp_path: Path, openai_server: Callable[..., OpenAIServer]) -> None:
+    result, out = run_with_foils(tmp_path, openai_server, 4)
     assert "closer to the reference than to the foils" in result.output
     data = read_results(out)
     block = data["foils"]["models"]["student"]
@@ -98,17 +106,7 @@ def test_one_prompt_prints_its_n_and_no_interval(
 ) -> None:
     """A run on one prompt: the foil difference has nothing to resample, so the terminal gives the
     difference with n=1 and no interval (it printed a zero-width interval [x, x] and no n)."""
-    ref, student, foil, judge = (
-        openai_server(f) for f in (reference_reply, student_reply, foil_reply, judge_reply)
-    )
-    out = tmp_path / "run"
-    result = invoke(
-        "rse", "run", "--reference", f"openai-compatible:ref@{ref.url}",
-        "--test", f"openai-compatible:student@{student.url}", "--foil", f"openai-compatible:foil@{foil.url}",
-        "--dataset", "ex=builtin", "--sample", "1", "--judge", f"openai-compatible:judge@{judge.url}",
-        "--out", str(out), "--quiet",
-    )  # fmt: skip
-    assert result.exit_code == 0, result.output
+    result, out = run_with_foils(tmp_path, openai_server, 1)
     difference = read_results(out)["foils"]["models"]["student"]["difference"]
     assert difference["n"] == 1 and difference["ci95"] == [None, None]
     text = " ".join(result.output.split())  # the terminal wraps long lines
