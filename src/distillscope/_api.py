@@ -211,8 +211,8 @@ def _families(families: Any) -> dict[str, Any]:
 async def models_answer_async(
     model: str, prompts: PathLike, *, out: PathLike | None = None, **kwargs: Any
 ) -> AnswersResult:
-    """`distillscope models answer`: system_prompt, temperature, max_tokens, seed and the run-wide
-    options."""
+    """`distillscope models answer`: system_prompt, temperature, max_tokens, seed, sharegpt_turns
+    and the run-wide options."""
     from distillscope import api_args
     from distillscope.engine.run import RunContext
     from distillscope.models.answering import AnswerSettings, answer_prompts

@@ -73,6 +73,29 @@ def test_generic_prompt_response(tmp_path: Path) -> None:
     assert ask(backend, ModelRequest.user("hi")) == "hello"
 
 
+def test_messages_rows_with_an_id_answer_their_own_turn(tmp_path: Path) -> None:
+    """Two rows of one conversation id (`models answer` on MT-bench): the row whose `messages` hold
+    two user turns answers turn 2, by id and by text, and never replaces turn 1's answer."""
+    turn1 = [{"role": "user", "content": "Q1"}]
+    turn2 = [*turn1, {"role": "assistant", "content": "A1"}, {"role": "user", "content": "Q2"}]
+    path = write_jsonl(
+        tmp_path / "g.jsonl",
+        [
+            {"id": "81", "messages": turn1, "prompt": "Q1", "response": "A1"},
+            {"id": "81", "messages": turn2, "prompt": "Q2", "response": "A2"},
+        ],
+    )
+    backend = build_backend(f"replay:{path}")
+    second = ModelRequest(
+        messages=tuple(Message(role=m["role"], content=m["content"]) for m in turn2),  # type: ignore[arg-type]
+        prompt_id="81",
+    )
+    assert ask(backend, ModelRequest.user("asked otherwise", prompt_id="81")) == "A1"  # by id
+    assert ask(backend, second) == "A2"
+    assert ask(backend, ModelRequest.user("Q1")) == "A1"  # by text, no id
+    assert ask(backend, second.model_copy(update={"prompt_id": None})) == "A2"
+
+
 def test_missing_answer_is_an_error_naming_the_prompt(tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "g.jsonl", [{"prompt": "2+2?", "response": "4"}])
     with pytest.raises(BackendError, match="no recorded answer for id 'q-7'") as info:

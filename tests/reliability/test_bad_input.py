@@ -64,6 +64,11 @@ def _files(d: Path) -> None:
     w("numprompt.jsonl", '{"id": "a", "prompt": 42}\n')
     w("emptyprompt.jsonl", '{"id": "a", "prompt": "  "}\n')
     w("dupes.jsonl", '{"id": "a", "prompt": "x"}\n{"id": "a", "prompt": "y"}\n')
+    w("mt-noturns.jsonl", '{"question_id": 1, "turns": ["a", "b"]}\n{"question_id": 2, "turns": []}\n')
+    w("mt-badturn.jsonl", '{"question_id": 1, "turns": ["a", "b"]}\n{"question_id": 2, "turns": ["c", 5]}\n')
+    w("mt-dupes.jsonl", '{"question_id": 1, "turns": ["a", "b"]}\n{"question_id": 1, "turns": ["c", "d"]}\n')
+    w("sharegpt-nohuman.json", '[{"id": "c", "conversations": [{"from": "gpt", "value": "hi"}]}]')
+    w("numina-empty.jsonl", '{"id": "n1", "problem": "2+2?"}\n{"id": "n2", "problem": ""}\n')
     w("trunc.jsonl", '{"id": "a", "prompt": "x"}\n{"id": "b", "prompt": "y"}\n{"id": "c", "pro')
     (d / "latin1.jsonl").write_bytes('{"id": "a", "prompt": "caf\u00e9"}\n'.encode("latin-1"))
     (d / "latin1.txt").write_bytes("caf\u00e9 cr\u00e8me\n".encode("latin-1"))
@@ -122,10 +127,24 @@ CASES: list[tuple[str, list[str], str]] = [
     ("txt-whitespace", [*ANSWER, "{d}/spaces.txt"], "spaces.txt: no prompts"),
     ("jsonl-malformed", [*ANSWER, "{d}/bad.jsonl"], "bad.jsonl:2: invalid JSON"),
     ("jsonl-array-line", [*ANSWER, "{d}/array.jsonl"], "array.jsonl:1: expected a JSON object"),
-    ("jsonl-missing-field", [*ANSWER, "{d}/noprompt.jsonl"], "noprompt.jsonl:1: field 'prompt'"),
+    (  # neither a 'prompt' row nor any other format rse run --dataset reads
+        "jsonl-missing-field",
+        [*ANSWER, "{d}/noprompt.jsonl"],
+        "noprompt.jsonl:1: field 'prompt': missing, and no other prompt format",
+    ),
     ("jsonl-wrong-type", [*ANSWER, "{d}/numprompt.jsonl"], "numprompt.jsonl:1: field 'prompt'"),
     ("jsonl-empty-prompt", [*ANSWER, "{d}/emptyprompt.jsonl"], "emptyprompt.jsonl:1: field 'prompt'"),
     ("jsonl-duplicate-ids", [*ANSWER, "{d}/dupes.jsonl"], "dupes.jsonl:2: field 'id': duplicate id 'a'"),
+    ("mt-bench-no-turns", [*ANSWER, "{d}/mt-noturns.jsonl"], "mt-noturns.jsonl:2: field 'turns'"),
+    ("mt-bench-turn-not-text", [*ANSWER, "{d}/mt-badturn.jsonl"], "mt-badturn.jsonl:2: field 'turns'"),
+    ("mt-bench-duplicate-ids", [*ANSWER, "{d}/mt-dupes.jsonl"], "mt-dupes.jsonl:2: field 'id': duplicate"),
+    ("sharegpt-no-human", [*ANSWER, "{d}/sharegpt-nohuman.json"], "field 'conversations': no human turn"),
+    ("numina-empty-problem", [*ANSWER, "{d}/numina-empty.jsonl"], "numina-empty.jsonl:2: field 'problem'"),
+    (
+        "prompts-sharegpt-turns-unknown",
+        [*ANSWER, GOOD, "--sharegpt-turns", "most"],
+        "--sharegpt-turns must be 'first' or 'all', got 'most'",
+    ),
     ("jsonl-truncated", [*ANSWER, "{d}/trunc.jsonl"], "trunc.jsonl:3: invalid JSON"),
     ("jsonl-huge-line", [*ANSWER, "{d}/huge.jsonl"], "huge.jsonl:2: invalid JSON"),
     ("jsonl-not-utf8", [*ANSWER, "{d}/latin1.jsonl"], "latin1.jsonl:1: not UTF-8"),

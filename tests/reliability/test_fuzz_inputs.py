@@ -101,7 +101,7 @@ def _reader_cases() -> dict[str, Callable[[Path], Any]]:
     from distillscope.ice.logs import load_log
     from distillscope.ice.probes import read_probe_file
     from distillscope.ice.templates import load_templates
-    from distillscope.models.answering import read_prompt_file
+    from distillscope.models.answering import load_prompt_file, read_prompt_file
     from distillscope.models.replay import ReplayIndex
     from distillscope.models.spec import ModelCatalog
     from distillscope.records import read_records
@@ -117,6 +117,7 @@ def _reader_cases() -> dict[str, Callable[[Path], Any]]:
     return {
         "records": read_records,
         "prompt file": read_prompt_file,
+        "prompt file, any format": load_prompt_file,
         "probes": read_probe_file,
         "templates": load_templates,
         "log": load_log,

@@ -19,6 +19,7 @@ from distillscope.cli.options import (
     MaxTokens,
     Out,
     Quiet,
+    SharegptTurnsOpt,
     SystemPrompt,
     console,
     fail,
@@ -120,7 +121,11 @@ def answer(
     prompts: Annotated[
         Path,
         typer.Option(
-            "--prompts", "-p", help="JSONL with 'prompt' (and 'id'), or a text file with one prompt a line."
+            "--prompts",
+            "-p",
+            help="Rows with 'prompt' (and 'id'; JSONL/JSON/CSV/YAML/Parquet), a text file with one prompt a "
+            "line, or any file rse run --dataset reads (MT-bench, Arena-Hard, ShareGPT, NuminaMath, "
+            "'messages' rows): later turns are asked after the model's own answer.",
         ),
     ],
     out: Out = None,
@@ -136,16 +141,22 @@ def answer(
     ] = None,
     max_tokens: Annotated[int | None, typer.Option("--max-tokens", help="Max tokens per answer.")] = None,
     seed: Annotated[int | None, typer.Option(help="Sampling seed sent to the model.")] = None,
+    sharegpt_turns: SharegptTurnsOpt = "first",
     force: Force = False,
 ) -> None:
     """Record a model's answers to a prompt file (replay them later with replay:DIR/responses.jsonl).
 
+    Each turn of a multi-turn prompt (MT-bench's two; ShareGPT's with --sharegpt-turns all) is one
+    line, asked as rse run asks it, so rse run --reference replay:DIR/responses.jsonl finds every turn.
+
     Example: distillscope models answer local:smollm2 --prompts prompts.txt --out runs/answers
+
+    Example: distillscope models answer local:smollm2 --prompts mt-bench/question.jsonl --out runs/mt
     """
 
     settings = AnswerSettings(
         model=spec, prompts=str(prompts), system_prompt=system_prompt, temperature=temperature,
-        max_tokens=max_tokens, seed=seed,
+        max_tokens=max_tokens, seed=seed, sharegpt_turns=sharegpt_turns,
     )  # fmt: skip
 
     async def main() -> None:
@@ -162,8 +173,9 @@ def answer(
                 for word, n in (("empty", result.n_empty), ("filtered", result.n_filtered))
                 if n
             )
+            what = "prompt turns answered" if "format" in result.settings else "answered"
             console.print(
-                f"{result.n_answered}/{result.n_prompts} answered{not_answers}, {len(result.failed)} failed; {ctx.out / 'responses.jsonl'}"
+                f"{result.n_answered}/{result.n_prompts} {what}{not_answers}, {len(result.failed)} failed; {ctx.out / 'responses.jsonl'}"
             )
 
     run_command(main)

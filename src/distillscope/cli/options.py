@@ -101,6 +101,13 @@ SystemPrompt = Annotated[
     ),
 ]
 Seed = Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same run.")]
+SharegptTurnsOpt = Annotated[
+    str,
+    typer.Option(
+        "--sharegpt-turns",
+        help="ShareGPT: 'first' human turn only, or 'all' human turns with the recorded history.",
+    ),
+]
 
 
 def fail(message: str) -> NoReturn:

@@ -17,6 +17,7 @@ from distillscope.cli.options import (
     Out,
     Quiet,
     Seed,
+    SharegptTurnsOpt,
     SystemPrompt,
     console,
     finite_float,
@@ -113,13 +114,6 @@ JudgeMaxChars = Annotated[
         "--judge-max-chars",
         min=1,
         help="Offline judge: characters of each answer it reads (a runaway answer stays cheap).",
-    ),
-]
-SharegptTurnsOpt = Annotated[
-    str,
-    typer.Option(
-        "--sharegpt-turns",
-        help="ShareGPT: 'first' human turn only, or 'all' human turns with the recorded history.",
     ),
 ]
 AllowMissing = Annotated[

@@ -2,12 +2,20 @@
 
 DIR/responses.jsonl  the answered prompts (replay them with replay:DIR/responses.jsonl)
 DIR/results.json     an AnswersResult: how many were answered, which failed and why
+
+A file with a `prompt` column (or plain text, one prompt a line) is read as it always was: one row
+per prompt, `id` from the file or `line-N`. Every other format `rse run --dataset` reads (MT-bench,
+ShareGPT, NuminaMath, `messages` rows, ...) is read by the RSE dataset readers and asked as `rse run`
+asks it (`rse.responses.collect_answers`): a later turn after the model's own answer to the turn
+before. Each turn is a row with the conversation sent (`messages`), the conversation's `id` and its
+`turn`, which is what the replay backend matches, so `rse run` replays the file with no call.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from distillscope.engine.ledger import request_key
 from distillscope.engine.run import RunContext, write_jsonl
@@ -15,8 +23,15 @@ from distillscope.engine.scheduler import CallResult
 from distillscope.errors import BudgetExhausted, UserError
 from distillscope.models.base import Backend
 from distillscope.models.types import GenerateParams, ModelRequest
-from distillscope.records import KNOWN_SUFFIXES, read_records, read_text
+from distillscope.records import KNOWN_SUFFIXES, Record, read_records, read_text
 from distillscope.results.answers import AnswersResult
+
+if TYPE_CHECKING:
+    from distillscope.rse.responses import Answer
+    from distillscope.rse.types import Prompt
+
+PLAIN = "plain"  # the format of a file `read_prompt_file` reads: a `prompt` column, or plain text
+BUDGET_STOP = "not sent: budget reached"
 
 
 @dataclass
@@ -29,30 +44,81 @@ class AnswerSettings:
     temperature: float | None = None
     max_tokens: int | None = None
     seed: int | None = None
+    sharegpt_turns: str = "first"
+
+
+@dataclass
+class PromptFile:
+    """A prompt file as `models answer` reads it: `pairs` (id, prompt) for the plain formats
+    (`format` "plain"), else `prompts` as `rse run --dataset` reads them, follow-up turns included."""
+
+    format: str
+    pairs: list[tuple[str, str]] = field(default_factory=list)
+    prompts: list[Prompt] = field(default_factory=list)
 
 
 def read_prompt_file(path: Path) -> list[tuple[str, str]]:
     """(id, prompt) pairs from a record file (JSONL, JSON array, CSV, YAML, Parquet: `prompt`,
     optional `id`; a JSON array of strings is a list of prompts) or plain text (one prompt a line)."""
     if path.suffix.lower() in KNOWN_SUFFIXES:
-        pairs = []
-        seen: set[str] = set()
-        for record in read_records(path, list_keys=("prompts", "data"), scalar_key="prompt"):
-            prompt = record.data.get("prompt")
-            if not isinstance(prompt, str) or not prompt.strip():
-                raise record.error("missing or empty text", field="prompt")
-            raw_id = record.data.get("id")
-            pid = str(raw_id) if raw_id not in (None, "") else f"line-{record.line or record.index + 1}"
-            if pid in seen:
-                raise record.error(f"duplicate id '{pid}'", field="id")
-            seen.add(pid)
-            pairs.append((pid, prompt))
-        return pairs
+        return _pairs(_plain_records(path))
+    return _text_pairs(path)
+
+
+def _plain_records(path: Path) -> list[Record]:
+    return read_records(path, list_keys=("prompts", "data"), scalar_key="prompt")
+
+
+def _pairs(records: list[Record]) -> list[tuple[str, str]]:
+    pairs = []
+    seen: set[str] = set()
+    for record in records:
+        prompt = record.data.get("prompt")
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise record.error("missing or empty text", field="prompt")
+        raw_id = record.data.get("id")
+        pid = str(raw_id) if raw_id not in (None, "") else f"line-{record.line or record.index + 1}"
+        if pid in seen:
+            raise record.error(f"duplicate id '{pid}'", field="id")
+        seen.add(pid)
+        pairs.append((pid, prompt))
+    return pairs
+
+
+def _text_pairs(path: Path) -> list[tuple[str, str]]:
     lines = read_text(path).splitlines()
     pairs = [(f"line-{i}", text) for i, text in enumerate(lines, start=1) if text.strip()]
     if not pairs:
         raise UserError(f"{path}: no prompts in file")
     return pairs
+
+
+def load_prompt_file(path: Path, *, sharegpt_turns: str = "first") -> PromptFile:
+    """A prompt file in any format `models answer` takes: a file whose first record has `prompt`
+    (or plain text) as `read_prompt_file` reads it, else by the RSE dataset readers (the format
+    told from the first record; `sharegpt_turns` as `rse run --sharegpt-turns`)."""
+    from distillscope.rse.datasets import SHAREGPT_TURNS, Row, detect_format, load_dataset
+
+    turns = next((t for t in SHAREGPT_TURNS if t == sharegpt_turns), None)
+    if turns is None:
+        raise UserError(f"--sharegpt-turns must be 'first' or 'all', got '{sharegpt_turns}'")
+    if path.suffix.lower() not in KNOWN_SUFFIXES:
+        return PromptFile(PLAIN, pairs=_text_pairs(path))
+    records = _plain_records(path)  # an empty or unreadable file: the same error as always
+    first = records[0]
+    if "prompt" in first.data:
+        return PromptFile(PLAIN, pairs=_pairs(records))
+    try:
+        detect_format(Row(first.where, first.line, first.data))
+    except UserError:
+        shown = ", ".join(sorted(first.data)[:8]) or "none"
+        raise first.error(
+            f"missing, and no other prompt format either: no 'turns', 'conversations', 'messages' or "
+            f"'problem' (columns: {shown})",
+            field="prompt",
+        ) from None
+    dataset = load_dataset("prompts", str(path), sharegpt_turns=turns)
+    return PromptFile(dataset.format, prompts=dataset.prompts)
 
 
 def _answered_so_far(ctx: RunContext, backend: Backend, requests: list[ModelRequest]) -> list[CallResult]:
@@ -69,46 +135,62 @@ def _answered_so_far(ctx: RunContext, backend: Backend, requests: list[ModelRequ
 
 
 async def answer_prompts(ctx: RunContext, s: AnswerSettings) -> AnswersResult:
-    """The model answers every prompt; writes responses.jsonl and results.json in `ctx.out`.
+    """The model answers every prompt (every turn of a multi-turn one); writes responses.jsonl and
+    results.json in `ctx.out`.
 
     A budget stop keeps what finished (`complete` False); a model that answered nothing at all is a
     setup problem and raises `UserError` after writing what it has."""
-    items = read_prompt_file(Path(s.prompts))
+    prompt_file = load_prompt_file(Path(s.prompts), sharegpt_turns=s.sharegpt_turns)
     params = GenerateParams(temperature=s.temperature, max_tokens=s.max_tokens, seed=s.seed)
     backend = ctx.model(s.model, system_prompt=s.system_prompt, params=params)
-    ctx.write_config({"prompts": str(s.prompts), "system_prompt": s.system_prompt})
-    requests = [ModelRequest.user(text, prompt_id=pid) for pid, text in items]
+    config: dict[str, Any] = {"prompts": str(s.prompts), "system_prompt": s.system_prompt}
+    if prompt_file.format != PLAIN:  # (a plain file's config is as it always was: a rerun resumes)
+        config["format"] = prompt_file.format
+        if prompt_file.format == "sharegpt":
+            config["sharegpt_turns"] = s.sharegpt_turns
+    ctx.write_config(config)
     stop: str | None = None
-    try:
-        results = await ctx.scheduler.map(backend, requests, stage=f"answers: {backend.name}")
-    except BudgetExhausted as exc:
-        stop = f"stopped: {exc}; rerun with a larger budget to finish (finished calls are kept)"
-        results = _answered_so_far(ctx, backend, requests)
-    rows = [
-        {
-            "id": pid,
-            "prompt": text,
-            "response": r.response.text if r.response else None,
-            "error": r.error,
-            "finish_reason": r.response.finish_reason if r.response else None,
-            "outcome": r.outcome,
-            "ledger_key": r.key,
-        }
-        for (pid, text), r in zip(items, results, strict=False)
-    ]
+    if prompt_file.format == PLAIN:
+        items = prompt_file.pairs
+        requests = [ModelRequest.user(text, prompt_id=pid) for pid, text in items]
+        try:
+            results = await ctx.scheduler.map(backend, requests, stage=f"answers: {backend.name}")
+        except BudgetExhausted as exc:
+            stop = f"stopped: {exc}; rerun with a larger budget to finish (finished calls are kept)"
+            results = _answered_so_far(ctx, backend, requests)
+        rows = [
+            {
+                "id": pid,
+                "prompt": text,
+                "response": r.response.text if r.response else None,
+                "error": r.error,
+                "finish_reason": r.response.finish_reason if r.response else None,
+                "outcome": r.outcome,
+                "ledger_key": r.key,
+            }
+            for (pid, text), r in zip(items, results, strict=False)
+        ]
+    else:
+        rows, stop = await _answer_turns(ctx, backend, prompt_file.prompts)
     write_jsonl(ctx.out / "responses.jsonl", [r for r in rows if r["response"] is not None])
     failed = [r for r in rows if r["response"] is None]
+    settings: dict[str, Any] = {
+        "system_prompt": s.system_prompt,
+        "params": params.model_dump(exclude_none=True),
+    }
+    if prompt_file.format != PLAIN:
+        settings.update({k: config[k] for k in ("format", "sharegpt_turns") if k in config})
     result = AnswersResult.model_validate(
         {
             "model": backend.name,
             "complete": stop is None and not failed,
             "stop_reason": stop,
-            "n_prompts": len(items),
+            "n_prompts": len(rows),
             "n_answered": len(rows) - len(failed),
             "n_empty": sum(r["outcome"] == "empty" for r in rows),
             "n_filtered": sum(r["outcome"] == "filtered" for r in rows),
-            "failed": [{"id": r["id"], "error": r["error"]} for r in failed],
-            "settings": {"system_prompt": s.system_prompt, "params": params.model_dump(exclude_none=True)},
+            "failed": [{"id": r.get("prompt_id", r["id"]), "error": r["error"]} for r in failed],
+            "settings": settings,
             "run": ctx.run_summary(),
         }
     )
@@ -118,3 +200,82 @@ async def answer_prompts(ctx: RunContext, s: AnswerSettings) -> AnswersResult:
             f"model '{backend.name}': all {len(rows)} calls failed, first error: {failed[0]['error']}"
         )
     return result
+
+
+async def _answer_turns(
+    ctx: RunContext, backend: Backend, prompts: list[Prompt]
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Every turn of every prompt, asked as `rse run` asks them; (rows, stop reason)."""
+    from distillscope.rse.responses import collect_answers, items_of
+
+    stop: str | None = None
+    try:
+        found = await collect_answers(
+            ctx.scheduler, backend, prompts, params=GenerateParams(), name=backend.name, stage="answers"
+        )
+        answers = [found.answers[item.ref] for item in items_of(prompts)]
+    except BudgetExhausted as exc:
+        stop = f"stopped: {exc}; rerun with a larger budget to finish (finished calls are kept)"
+        answers = _turns_so_far(ctx, backend, prompts)
+    return [_turn_row(a) for a in answers], stop
+
+
+def _turn_row(answer: Answer) -> dict[str, Any]:
+    """A line of responses.jsonl for one turn: `id` the conversation's (what the request carried),
+    `turn` its user messages, `messages` the conversation sent; replay matches (`id`, `turn`)."""
+    request, response = answer.request, answer.response
+    messages = request.messages if request is not None else ()
+    prompt = answer.item.prompt
+    return {
+        "id": request.prompt_id if request is not None else prompt.meta.get("source_id", prompt.id),
+        "turn": sum(m.role == "user" for m in messages) if request is not None else None,
+        "prompt_id": answer.item.key,  # the turn's id in `rse run` (ID, ID#t2, ...)
+        "prompt": answer.item.text,
+        "messages": [{"role": m.role, "content": m.content} for m in messages],
+        "response": response.text if response is not None else None,
+        "error": answer.error,
+        "finish_reason": response.finish_reason if response is not None else None,
+        "outcome": "error" if response is None else response.outcome,
+        "ledger_key": answer.ledger_key,
+    }
+
+
+def _turns_so_far(ctx: RunContext, backend: Backend, prompts: list[Prompt]) -> list[Answer]:
+    """After a budget stop: the turns whose calls did finish, read back from the ledger, in order
+    (each later turn keyed by the answer recorded for the turn before it)."""
+    from distillscope.models.types import Message
+    from distillscope.rse.responses import Answer, Item, turn_key, turn_request
+
+    identity = backend.ledger_identity()
+    out: list[Answer] = []
+    for prompt in prompts:
+        history: tuple[Message, ...] | None = ()
+        for turn in range(1, len(prompt.followups) + 2):
+            item = Item(prompt.dataset, turn_key(prompt.id, turn), prompt, turn)
+            if history is None:  # an earlier turn was not sent or not answered
+                out.append(Answer(item, None, error=BUDGET_STOP, outcome="missing"))
+                continue
+            request = turn_request(item, history, GenerateParams())
+            key = request_key(identity, backend.prepare(request))
+            entry = ctx.ledger.answers([key]).get(key)
+            if entry is None:
+                out.append(Answer(item, None, error=BUDGET_STOP, ledger_key=key, outcome="missing"))
+                history = None
+                continue
+            result = CallResult(key, entry.response, cached=True)
+            text = result.text if result.answered else None
+            out.append(
+                Answer(
+                    item,
+                    text,
+                    cached=True,
+                    ledger_key=key,
+                    outcome=result.outcome,
+                    request=request,
+                    response=entry.response,
+                )
+            )
+            history = (
+                (*request.messages, Message(role="assistant", content=text)) if text is not None else None
+            )
+    return out

@@ -5,8 +5,10 @@ Reads FastChat / Arena-Hard v0.1 answer files (`question_id`, `choices[0].turns`
 answer files (`uid`, `messages` ending in the assistant's answer, its content text or
 `{"answer": text}`), AlpacaEval outputs (`instruction`, `output`), the paper's attack logs
 (`jailbreak_prompt`, `query`, `target_responses`), and generic JSONL with `prompt` or `messages`
-plus `response`. Answers are matched by prompt id first, then by prompt text. A prompt
-with no recorded answer is an error that names it, never an empty string.
+plus `response`. A `messages` row answers its last user message: turn N of a conversation is a row
+with N user messages (how `models answer` records MT-bench's second turn). Answers are matched by
+prompt id and turn first, then by the first prompt text and turn. A prompt with no recorded answer
+is an error that names it, never an empty string.
 """
 
 from __future__ import annotations
@@ -88,6 +90,7 @@ class ReplayIndex:
         answer = row.get("response")
         if not isinstance(answer, str):
             raise UserError.at(self.path, "missing or non-text 'response'", line=number, field="response")
+        turn = 0  # a row's turn: its user messages less one (an answer after the history it holds)
         if isinstance(row.get("messages"), list):
             users = [
                 m.get("content", "")
@@ -96,7 +99,8 @@ class ReplayIndex:
             ]
             if not users:
                 raise UserError.at(self.path, "'messages' has no user turn", line=number, field="messages")
-            self.by_text[(normalise(str(users[0])), len(users) - 1)] = answer
+            turn = len(users) - 1
+            self.by_text[(normalise(str(users[0])), turn)] = answer
         elif isinstance(row.get("prompt"), str):
             self.by_text[(normalise(row["prompt"]), 0)] = answer
         elif "id" not in row:
@@ -104,7 +108,7 @@ class ReplayIndex:
                 self.path, "needs 'prompt' or 'messages' (or 'id')", line=number, field="prompt"
             )
         if "id" in row:
-            self.by_id[(str(row["id"]), 0)] = answer
+            self.by_id[(str(row["id"]), turn)] = answer
 
     def _add_conversation(self, number: int, row: dict[str, Any]) -> None:
         """`messages` ending in the recorded answer; keyed by `uid` (or `id`) and by the first user turn."""

@@ -38,6 +38,7 @@ from distillscope.records import check_depth, check_file, read_records
 from distillscope.rse.types import Prompt
 
 SharegptTurns = Literal["first", "all"]
+SHAREGPT_TURNS: tuple[SharegptTurns, ...] = ("first", "all")
 ID_FIELDS = ("id", "uid", "question_id", "prompt_id")
 # The fields that hold lists: in CSV (and text columns of Parquet) they may be written as JSON text.
 STRUCTURED_FIELDS = ("turns", "messages", "conversations")

@@ -20,7 +20,7 @@ from typing import Any
 
 from distillscope.engine.scheduler import Scheduler
 from distillscope.models.base import Backend
-from distillscope.models.types import GenerateParams, Message, ModelRequest
+from distillscope.models.types import GenerateParams, Message, ModelRequest, ModelResponse
 from distillscope.rse.types import Prompt
 
 
@@ -74,6 +74,8 @@ class Answer:
     cached: bool = False
     ledger_key: str | None = None
     outcome: str = "ok"  # "ok", "missing", or "empty" / "filtered" (a reply that is not an answer)
+    request: ModelRequest | None = None  # what was asked (None: not asked, an earlier turn failed)
+    response: ModelResponse | None = None  # the reply, also when it is not an answer (empty, filtered)
 
     def row(self, model: str, role: str) -> dict[str, Any]:
         """A line of responses.jsonl."""
@@ -135,7 +137,7 @@ def _reason(error: str | None) -> str:
     return error.split(" (after", 1)[0][:120]
 
 
-def _request(item: Item, history: tuple[Message, ...], params: GenerateParams) -> ModelRequest:
+def turn_request(item: Item, history: tuple[Message, ...], params: GenerateParams) -> ModelRequest:
     prompt = item.prompt
     messages = prompt.messages if item.turn == 1 else (*history, Message(role="user", content=item.text))
     return ModelRequest(messages=messages, params=params, prompt_id=prompt.meta.get("source_id", prompt.id))
@@ -151,7 +153,7 @@ def planned_requests(prompts: Sequence[Prompt], params: GenerateParams) -> list[
         history: tuple[Message, ...] = ()
         for turn in range(1, len(prompt.followups) + 2):
             item = Item(prompt.dataset, turn_key(prompt.id, turn), prompt, turn)
-            request = _request(item, history, params)
+            request = turn_request(item, history, params)
             out.append((item, request))
             history = (*request.messages, Message(role="assistant", content=""))
     return out
@@ -164,6 +166,7 @@ async def collect_answers(
     *,
     params: GenerateParams,
     name: str | None = None,
+    stage: str = "rse answers",
 ) -> ModelAnswers:
     """Answers of one model to every turn of every prompt (follow-ups after its own answers)."""
     out = ModelAnswers(name or backend.name)
@@ -181,24 +184,37 @@ async def collect_answers(
                     item, None, error="earlier turn has no answer", outcome="missing"
                 )
                 continue
-            request = _request(item, history.get(index, ()), params)
+            request = turn_request(item, history.get(index, ()), params)
             todo.append((index, item, request))
         if not todo:
             continue
-        stage = f"rse answers: {out.name}" + (f" (turn {turn})" if turn > 1 else "")
-        results = await scheduler.map(backend, [r for _, _, r in todo], stage=stage)
+        label = f"{stage}: {out.name}" + (f" (turn {turn})" if turn > 1 else "")
+        results = await scheduler.map(backend, [r for _, _, r in todo], stage=label)
         for (index, item, request), result in zip(todo, results, strict=True):
             if result.answered:
-                out.answers[item.ref] = Answer(item, result.text, cached=result.cached, ledger_key=result.key)
+                out.answers[item.ref] = Answer(
+                    item,
+                    result.text,
+                    cached=result.cached,
+                    ledger_key=result.key,
+                    request=request,
+                    response=result.response,
+                )
                 history[index] = (*request.messages, Message(role="assistant", content=result.text))
             elif result.ok:  # an empty or filtered reply: recorded, not an answer, no follow-up turn
                 out.answers[item.ref] = Answer(
-                    item, None, cached=result.cached, ledger_key=result.key, outcome=result.outcome
+                    item,
+                    None,
+                    cached=result.cached,
+                    ledger_key=result.key,
+                    outcome=result.outcome,
+                    request=request,
+                    response=result.response,
                 )
                 history.pop(index, None)
             else:
                 out.answers[item.ref] = Answer(
-                    item, None, error=result.error, ledger_key=result.key, outcome="missing"
+                    item, None, error=result.error, ledger_key=result.key, outcome="missing", request=request
                 )
                 history.pop(index, None)
     return out

@@ -17,11 +17,9 @@ from distillscope.seeds import check_seed
 
 if TYPE_CHECKING:
     from distillscope.rse.attribution.types import AttributionResult
-from distillscope.rse.datasets import SharegptTurns, load_datasets
+from distillscope.rse.datasets import SHAREGPT_TURNS, SharegptTurns, load_datasets
 from distillscope.rse.judging import OFFLINE, JudgeOptions, split_judges
 from distillscope.rse.types import MAX_JUDGE_CHARS
-
-SHAREGPT_TURNS = ("first", "all")
 
 
 @dataclass

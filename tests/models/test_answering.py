@@ -1,0 +1,209 @@
+"""`models answer` on every prompt format `rse run --dataset` reads: multi-turn prompts asked as
+`rse run` asks them, and a recorded file that `rse run` replays with no call to the model. Real
+parts only: the local OpenAI-compatible test server is the model (and the judge)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from distillscope.testing.server import OpenAIServer
+
+from ..rse.conftest import invoke, judge_reply, read_jsonl, read_results
+
+QUESTIONS = [  # a FastChat / MT-bench question file: two turns each
+    {"question_id": 81, "category": "writing", "turns": ["Write a haiku about rain.", "Now make it snow."]},
+    {"question_id": 82, "category": "math", "turns": ["What is 3 times 4?", "Add 5 to that."]},
+]
+
+
+def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def other_reply(body: dict[str, Any]) -> str:  # a second model, answering otherwise
+    users = [m["content"] for m in body["messages"] if m["role"] == "user"]
+    return f"My take on {users[-1].lower()} after {len(users)} questions."
+
+
+def answer(model: str, prompts: Path, out: Path, *extra: str) -> Any:
+    result = invoke(
+        "models", "answer", model, "--prompts", str(prompts), "--out", str(out), "--quiet", *extra
+    )
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_mt_bench_answers_both_turns_and_rse_replays_them_with_no_call(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer]
+) -> None:
+    questions = write_jsonl(tmp_path / "question.jsonl", QUESTIONS)
+    ref_server, test_server, judge = openai_server(), openai_server(other_reply), openai_server(judge_reply)
+    ref_dir, test_dir = tmp_path / "ref", tmp_path / "test"
+    answer(f"openai-compatible:ref@{ref_server.url}", questions, ref_dir)
+    answer(f"openai-compatible:other@{test_server.url}", questions, test_dir)
+
+    rows = read_jsonl(ref_dir / "responses.jsonl")
+    assert [(r["id"], r["turn"], r["prompt_id"]) for r in rows] == [
+        ("81", 1, "81"),
+        ("81", 2, "81#t2"),
+        ("82", 1, "82"),
+        ("82", 2, "82#t2"),
+    ]
+    assert [r["response"] for r in rows] == [
+        "echo: Write a haiku about rain.",
+        "echo: Now make it snow.",
+        "echo: What is 3 times 4?",
+        "echo: Add 5 to that.",
+    ]
+    assert all(r["outcome"] == "ok" and r["ledger_key"] for r in rows)
+    # turn 2 was asked after the model's own turn-1 answer, and the row holds what was sent
+    assert ref_server.requests == 4
+    sent = {b["messages"][-1]["content"]: b["messages"] for b in ref_server.bodies}
+    assert sent["Now make it snow."] == [
+        {"role": "user", "content": "Write a haiku about rain."},
+        {"role": "assistant", "content": "echo: Write a haiku about rain."},
+        {"role": "user", "content": "Now make it snow."},
+    ]
+    assert rows[1]["messages"] == sent["Now make it snow."]
+    results = read_results(ref_dir)
+    assert (results["n_prompts"], results["n_answered"], results["complete"]) == (4, 4, True)
+    assert results["settings"]["format"] == "mt-bench" and results["run"]["totals"]["calls_sent"] == 4
+
+    # rse run replays both files (one as --reference, one as --test): every turn found, no model call
+    before = (ref_server.requests, test_server.requests)
+    out = tmp_path / "rse"
+    ref_file, test_file = tmp_path / "ref.jsonl", tmp_path / "other.jsonl"
+    ref_file.write_bytes((ref_dir / "responses.jsonl").read_bytes())  # replay models are named by file
+    test_file.write_bytes((test_dir / "responses.jsonl").read_bytes())
+    result = invoke(
+        "rse", "run", "--reference", f"replay:{ref_file}", "--test", f"replay:{test_file}",
+        "--dataset", f"mt={questions}", "--judge", f"openai-compatible:judge@{judge.url}",
+        "--out", str(out), "--quiet",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert (ref_server.requests, test_server.requests) == before == (4, 4)
+    data = read_results(out)
+    assert data["missing"]["reference"]["count"] == 0 and data["missing"]["models"]["other"]["count"] == 0
+    assert data["models"]["other"]["datasets"]["mt"]["n"] == 4  # 2 questions x 2 turns, all judged
+    replayed = {(r["role"], r["prompt_id"]): r["response"] for r in read_jsonl(out / "responses.jsonl")}
+    assert replayed[("reference", "81")] == "echo: Write a haiku about rain."
+    assert replayed[("reference", "81#t2")] == "echo: Now make it snow."  # turn 2's own answer
+    assert replayed[("test", "82#t2")] == "My take on add 5 to that. after 2 questions."
+    assert len(replayed) == 8 and all(replayed.values())
+
+
+def test_sharegpt_every_human_turn_with_the_recorded_history_replays(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer]
+) -> None:
+    conversation = [
+        {"from": "human", "value": "Name a fruit."},
+        {"from": "gpt", "value": "A pear."},
+        {"from": "human", "value": "Another one?"},
+    ]
+    prompts = tmp_path / "sharegpt.json"
+    prompts.write_text(json.dumps([{"id": "c1", "conversations": conversation}]), encoding="utf-8")
+    server, judge = openai_server(), openai_server(judge_reply)
+    first = tmp_path / "first"
+    answer(f"openai-compatible:m@{server.url}", prompts, first)
+    assert [(r["id"], r["turn"]) for r in read_jsonl(first / "responses.jsonl")] == [("c1", 1)]
+    every = tmp_path / "all"
+    answer(f"openai-compatible:m@{server.url}", prompts, every, "--sharegpt-turns", "all")
+    rows = read_jsonl(every / "responses.jsonl")
+    assert [(r["id"], r["turn"], r["prompt_id"]) for r in rows] == [("c1", 1, "c1"), ("c1", 2, "c1#t2")]
+    assert rows[1]["messages"][1] == {"role": "assistant", "content": "A pear."}  # the recorded history
+    assert json.loads((every / "config.json").read_text())["sharegpt_turns"] == "all"
+    sent = server.requests
+    assert sent == 3  # each run directory has its own ledger: 1 call, then 2
+
+    replay = tmp_path / "m.jsonl"
+    replay.write_bytes((every / "responses.jsonl").read_bytes())
+    chat = [
+        {"role": "user" if t["from"] == "human" else "assistant", "content": t["value"]} for t in conversation
+    ]
+    other = write_jsonl(
+        tmp_path / "other.jsonl",
+        [
+            {"id": "c1", "messages": chat[:1], "response": "A plum."},
+            {"id": "c1", "messages": chat, "response": "A fig."},
+        ],
+    )
+    out = tmp_path / "rse"
+    result = invoke(
+        "rse", "run", "--reference", f"replay:{replay}", "--test", f"replay:{other}",
+        "--dataset", f"chat={prompts}", "--sharegpt-turns", "all",
+        "--judge", f"openai-compatible:judge@{judge.url}", "--out", str(out), "--quiet",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert server.requests == sent
+    replayed = {
+        r["prompt_id"]: r["response"] for r in read_jsonl(out / "responses.jsonl") if r["role"] == "reference"
+    }
+    assert replayed == {"c1": "echo: Name a fruit.", "c1#t2": "echo: Another one?"}
+    assert read_results(out)["missing"]["models"]["other"]["count"] == 0
+
+
+def test_a_budget_stop_keeps_the_finished_turns_and_a_rerun_finishes(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer]
+) -> None:
+    questions = write_jsonl(tmp_path / "question.jsonl", QUESTIONS)
+    server = openai_server()
+    out = tmp_path / "run"
+    model = f"openai-compatible:m@{server.url}"
+    answer(model, questions, out, "--max-calls", "2")  # turn 1 of both questions, no turn 2
+    assert [(r["id"], r["turn"]) for r in read_jsonl(out / "responses.jsonl")] == [("81", 1), ("82", 1)]
+    results = read_results(out)
+    assert results["complete"] is False and "call budget of 2 reached" in results["stop_reason"]
+    assert results["failed"] == [
+        {"id": "81#t2", "error": "not sent: budget reached"},
+        {"id": "82#t2", "error": "not sent: budget reached"},
+    ]
+    answer(model, questions, out)
+    assert server.requests == 4  # the rerun sent only the two turn-2 calls
+    assert [(r["id"], r["turn"]) for r in read_jsonl(out / "responses.jsonl")] == [
+        ("81", 1),
+        ("81", 2),
+        ("82", 1),
+        ("82", 2),
+    ]
+    assert read_results(out)["complete"] is True
+
+
+def test_plain_prompt_files_are_read_and_written_as_before(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer]
+) -> None:
+    """A 'prompt' file and a text file: the same ids, rows and config as before multi-turn formats
+    (a rerun of an old run directory resumes: its settings fingerprint is unchanged)."""
+    server = openai_server()
+    text = tmp_path / "p.txt"
+    text.write_text("What is 2+2?\n\nName a colour.\n", encoding="utf-8")
+    rows = write_jsonl(tmp_path / "p.jsonl", [{"id": "a", "prompt": "Hello there"}, {"prompt": "No id here"}])
+    uid = write_jsonl(tmp_path / "arena.jsonl", [{"uid": "u1", "prompt": "Arena question"}])
+    expected = {
+        text: [("line-1", "What is 2+2?"), ("line-3", "Name a colour.")],
+        rows: [("a", "Hello there"), ("line-2", "No id here")],
+        uid: [("line-1", "Arena question")],  # a 'prompt' file: ids as before, not its uid
+    }
+    for path, pairs in expected.items():
+        out = tmp_path / f"out-{path.name}"
+        answer(f"openai-compatible:m@{server.url}", path, out)
+        written = (out / "responses.jsonl").read_text(encoding="utf-8")
+        keys = [json.loads(line)["ledger_key"] for line in written.splitlines()]
+        assert written == "".join(
+            json.dumps(
+                {"id": pid, "prompt": prompt, "response": f"echo: {prompt}", "error": None,
+                 "finish_reason": "stop", "outcome": "ok", "ledger_key": key},
+                ensure_ascii=False,
+            ) + "\n"
+            for (pid, prompt), key in zip(pairs, keys, strict=True)
+        )  # fmt: skip
+        config = json.loads((out / "config.json").read_text())
+        assert "format" not in config and "sharegpt_turns" not in config
+        assert "format" not in read_results(out)["settings"]
+    assert [b["messages"] for b in server.bodies][:2] == [
+        [{"role": "user", "content": "What is 2+2?"}],
+        [{"role": "user", "content": "Name a colour."}],
+    ]
