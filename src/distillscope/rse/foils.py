@@ -26,16 +26,13 @@ from distillscope.stats.intervals import mean_summary
 DEFINITION = "per prompt: similarity to the reference minus mean similarity to the foils; mean over prompts"
 
 
-def _overall(judgments: Sequence[Judgment]) -> dict[tuple[str, str, int], float]:
-    """Overall similarity per prompt turn (dataset, prompt, turn): a multi-turn prompt has several."""
-    return {
-        (j.dataset, j.key, j.turn): j.value("overall") for j in judgments if j.status == "judged" and j.scores
-    }
+def _overall(judgments: Sequence[Judgment]) -> dict[tuple[str, str], float]:
+    return {(j.dataset, j.key): j.value("overall") for j in judgments if j.status == "judged" and j.scores}
 
 
-def _prompts(keys: Sequence[tuple[str, str, int]]) -> list[str]:
+def _prompts(keys: Sequence[tuple[str, str]]) -> list[str]:
     """Each turn's prompt, so that the intervals resample a prompt's turns together."""
-    return [f"{dataset}/{prompt_of(key)}" for dataset, key, _ in keys]
+    return [f"{dataset}/{prompt_of(key)}" for dataset, key in keys]
 
 
 def foil_comparison(

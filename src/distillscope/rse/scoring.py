@@ -17,7 +17,7 @@ import numpy as np
 
 from distillscope.rse.responses import prompt_of
 from distillscope.rse.types import ASPECTS, AspectScores
-from distillscope.stats.intervals import clustered, mean_summary, resampled
+from distillscope.stats.intervals import clustered, mean_summary, resampled_cluster_means, resampled_means
 
 # "empty" / "filtered": one side's reply was not an answer (counted apart, never scored)
 Status = Literal["judged", "unjudged", "missing", "empty", "filtered"]
@@ -97,7 +97,11 @@ def stratified_mean(
         units = len(g) if grouped is None else int(grouped[0].size)
         prompts += units
         single = single or units < 2
-        boot += resampled(g, c, resamples=resamples, rng=rng)
+        boot += (
+            resampled_means(np.asarray(g, dtype=float), resamples=resamples, rng=rng)
+            if grouped is None
+            else resampled_cluster_means(*grouped, resamples=resamples, rng=rng)
+        )
     boot /= len(kept)
     lo, hi = (None, None) if single else (float(np.quantile(boot, 0.025)), float(np.quantile(boot, 0.975)))
     out = {"score": _r(point), "n": n, "ci95": [_r(lo), _r(hi)], "datasets": len(kept)}
@@ -149,11 +153,6 @@ def model_summary(judgments: Iterable[Judgment], datasets: Sequence[str], *, see
     return out
 
 
-def _turn_key(j: Judgment) -> tuple[str, str, int]:
-    """A judged pair's place: dataset, turn key and turn."""
-    return (j.dataset, j.key, j.turn)
-
-
 def paired_comparisons(
     by_model: dict[str, list[Judgment]], datasets: Sequence[str], *, seed: int = 0
 ) -> list[dict[str, Any]]:
@@ -161,8 +160,8 @@ def paired_comparisons(
     averaged, the intervals resampling prompts (a prompt's turns together)."""
     out: list[dict[str, Any]] = []
     for a, b in combinations(list(by_model), 2):
-        left = {_turn_key(j): j for j in by_model[a] if j.status == "judged" and j.scores is not None}
-        right = {_turn_key(j): j for j in by_model[b] if j.status == "judged" and j.scores is not None}
+        left = {(j.dataset, j.key): j for j in by_model[a] if j.status == "judged" and j.scores is not None}
+        right = {(j.dataset, j.key): j for j in by_model[b] if j.status == "judged" and j.scores is not None}
         per_ds: dict[str, Any] = {}
         groups: dict[str, list[list[float]]] = {asp: [] for asp in ("overall", *ASPECTS)}
         prompts: list[list[str]] = []

@@ -94,18 +94,6 @@ def clustered(values: Sequence[float], clusters: Sequence[str]) -> tuple[np.ndar
     return sums, counts
 
 
-def resampled(
-    values: Sequence[float], clusters: Sequence[str] | None, *, resamples: int, rng: np.random.Generator
-) -> np.ndarray:
-    """Bootstrap means of `values`, resampling whole clusters where a cluster holds several."""
-    import numpy as np
-
-    grouped = clustered(values, clusters) if clusters is not None else None
-    if grouped is None:
-        return resampled_means(np.asarray(values, dtype=float), resamples=resamples, rng=rng)
-    return resampled_cluster_means(*grouped, resamples=resamples, rng=rng)
-
-
 def bootstrap_mean(
     values: Sequence[float], *, resamples: int = 2000, seed: int = 0, level: float = 0.95
 ) -> tuple[float | None, tuple[float | None, float | None]]:
