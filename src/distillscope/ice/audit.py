@@ -347,15 +347,11 @@ def _floor(cells: _Cells, values: np.ndarray, point: float) -> tuple[float, floa
     each stratum's proportion taken as (k + 1/2) / (n + 1) and its variance scaled by the share of
     the stratum left unlabelled (1 - n/N). Why: where every labelled row of a stratum agrees, its
     bootstrap replicates are all equal, and a sample that happens to agree everywhere would claim
-    certainty (0.325 [0.325, 0.325] from 20 of 40 rows); a stratum labelled whole adds nothing."""
-    variance = 0.0
-    for stratum, idx in cells.index.items():
-        n = len(idx)
-        smoothed = (float(values[idx].sum()) + 0.5) / (n + 1)
-        unlabelled = cells.unlabelled(stratum)
-        variance += cells.share[stratum] ** 2 * smoothed * (1 - smoothed) / n * unlabelled
-    half = Z95 * math.sqrt(variance)
-    return max(0.0, point - half), min(1.0, point + half)
+    certainty (0.325 [0.325, 0.325] from 20 of 40 rows); a stratum labelled whole adds nothing.
+    It is `_cells_floor` of the share over its two cells (in, out)."""
+    parts = np.stack([values, 1.0 - values], axis=1)
+    found = _cells_floor(cells, parts, lambda c: float(c[0]), np.array([point, 1.0 - point]), (0.0, 1.0))
+    return found if found is not None else (point, point)
 
 
 def _cells_floor(
@@ -365,12 +361,11 @@ def _cells_floor(
     point: np.ndarray,
     bounds: tuple[float, float],
 ) -> tuple[float, float] | None:
-    """`_floor` for a statistic of the four confusion cells (kappa, precision, recall, rate gap):
+    """The least the 95% interval of a statistic of a partition of the rows may span (a share's two
+    cells, the four confusion cells of kappa, precision, recall and the rate gap, a category's three):
     the delta method's normal interval, the cells' covariance taken per stratum from its smoothed
-    proportions ((k + 1/4) / (n + 1) each, which is `_floor`'s (k + 1/2) / (n + 1) for any two cells
-    joined) and scaled by its unlabelled share. None where the statistic is undefined at the point.
-    Other partitions of the rows (a category's three cells: in and right, in and wrong, out) are
-    smoothed alike, each cell by 1 / (number of cells), so the proportions still sum to one."""
+    proportions ((k + 1/c) / (n + 1) for c cells, so they still sum to one; for a share, (k + 1/2) /
+    (n + 1)) and scaled by its unlabelled share. None where the statistic is undefined at the point."""
     value = statistic(point)
     if not math.isfinite(value):
         return None
