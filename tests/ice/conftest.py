@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -82,3 +83,14 @@ def servers(openai_server: Callable[..., OpenAIServer]) -> dict[str, OpenAIServe
         "mutator": openai_server(mutator_reply),
         "judge": openai_server(judge_reply),
     }
+
+
+def sample_by_doubt(cli: Callable[..., Any], log: Path, out: Path, n: int, *rescore: str) -> Path:
+    """`ice rescore LOG` (with `rescore`'s options) into `out`/run, then `ice audit sample --by doubt
+    --n N` of it: the audit file, unfilled."""
+    run, audit = out / "run", out / "audit.jsonl"
+    result = cli("ice", "rescore", log, *rescore, "--out", run, "-q")
+    assert result.exit_code == 0, result.output
+    result = cli("ice", "audit", "sample", run, "--by", "doubt", "--n", str(n), "--out", audit)
+    assert result.exit_code == 0, result.output
+    return audit

@@ -13,6 +13,8 @@ from typing import Any
 from distillscope.ice.audit_doubt import LabelledP, allocate, band, corrected_rate, draw
 from distillscope.testing.server import OpenAIServer
 
+from .conftest import sample_by_doubt
+
 CLAIM = "I am ChatGPT, a model made by OpenAI."
 TRUE = "I am GLM, developed by Zhipu AI."
 REPORTED = 'He said: "I am ChatGPT"'  # the rules are unsure of reported speech
@@ -68,11 +70,7 @@ def test_cli_sample_by_doubt_score_and_calibrate(
 ) -> None:
     log = tmp_path / "log.jsonl"
     write_log(log)
-    run = tmp_path / "rules"
-    assert cli("ice", "rescore", log, "--target-org", "Zhipu AI", "--out", run, "-q").exit_code == 0
-    audit = tmp_path / "audit.jsonl"
-    result = cli("ice", "audit", "sample", run, "--by", "doubt", "--n", "10", "--out", audit)
-    assert result.exit_code == 0, result.output
+    audit = sample_by_doubt(cli, log, tmp_path, 10, "--target-org", "Zhipu AI")
     rows = read(audit)
     assert len(rows) == 10 and all(r["design"] == "doubt" and "b" not in r["judges"] for r in rows)
     pop = rows[0]["strata_pop"]

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from .conftest import sample_by_doubt
+
 CLAIM = "I am ChatGPT, a model made by OpenAI."
 TRUE = "I am GLM, developed by Zhipu AI."
 # (response, recorded loose, recorded strict, rows): the rules judge says yes exactly for CLAIM
@@ -322,11 +324,7 @@ def test_recorded_labels_have_no_expected_rate_of_their_own(tmp_path: Path, cli:
     strata (marked `p_table`) and may serve the corrected rate, but their mean is no expected rate."""
     log = tmp_path / "log.jsonl"
     write_log(log)
-    run = tmp_path / "recorded"
-    assert cli("ice", "rescore", log, "--judge", "recorded", "--out", run, "-q").exit_code == 0
-    audit = tmp_path / "audit.jsonl"
-    result = cli("ice", "audit", "sample", run, "--by", "doubt", "--n", "6", "--out", audit)
-    assert result.exit_code == 0, result.output
+    audit = sample_by_doubt(cli, log, tmp_path, 6, "--judge", "recorded")
     rows = read(audit)
     assert all(r["judges"]["a"]["p_table"] is True for r in rows)
     fill(audit, rows)
