@@ -148,3 +148,61 @@ def test_the_floor_of_a_share_is_the_smoothed_normal_interval() -> None:
     point = parts.mean(axis=0)
     floor = _cells_floor(cells, parts, lambda c: float(c[0] + c[3]), point, (0.0, 1.0))
     assert floor == pytest.approx((0.7 - half, 0.7 + half))
+
+
+def test_per_model_gap_and_category_figures_never_claim_certainty_from_a_sample() -> None:
+    """Every labelled row agrees with the judge, and each category sits in one stratum: the
+    bootstrap's replicates of a model's rate gap and of each category's figures are all equal, yet
+    10 rows of 100 (or 400) pin none of them. They keep the floors the whole audit's figures have
+    (on the paper's gold, qwen2.5-72b-instruct's gap was -0.003 [-0.003, -0.003] and vendor-policy's
+    accuracy 1.000 [1.000, 1.000] from 2 rows)."""
+    rows = [
+        LabelledRow(
+            key=i, stratum="yes", loose=True, strict=False, category="other-vendor", group=f"m{i % 2}"
+        )
+        for i in range(10)
+    ]
+    rows += [
+        LabelledRow(
+            key=10 + i, stratum="no", loose=False, strict=False, category="consistent", group=f"m{i % 2}"
+        )
+        for i in range(10)
+    ]
+    verdicts = {i: Judged(True, False) for i in range(10)} | {10 + i: Judged(False, False) for i in range(10)}
+    per_model = {m: {"yes": 50, "no": 200} for m in ("m0", "m1")}
+    audit = audit_judge(
+        AuditSample(rows, {"yes": 100, "no": 400}, per_model), verdicts, judge="j", resamples=300
+    )
+    for g in audit.groups:
+        gap = g.loose_gap
+        assert gap.value == 0.0 and gap.low is not None and gap.high is not None
+        assert gap.low < 0.0 < gap.high
+    categories = {c.category: c for c in audit.categories}
+    for c in categories.values():
+        for est in (c.loose_accuracy, c.strict_accuracy):
+            assert est.value == 1.0 and est.low is not None and est.low < 0.95 and est.high == 1.0
+        assert c.population.low is not None and c.population.high is not None
+        assert c.population.low < c.population.value < c.population.high  # type: ignore[operator]
+    flagged = categories["consistent"].judge_loose
+    assert flagged.value == 0.0 and flagged.high is not None and flagged.high > 0.05
+    whole = audit_judge(AuditSample(rows, {"yes": 10, "no": 10}), verdicts, judge="j", resamples=300)
+    assert {(c.loose_accuracy.low, c.loose_accuracy.high) for c in whole.categories} == {(1.0, 1.0)}
+
+
+def test_a_borrowed_stratum_is_not_taken_as_labelled_whole() -> None:
+    """m0 has 30 rows in stratum B and none of them sampled, so B's rows labelled for m1 stand in
+    (`borrowed`). They are not m0's rows: m0's B is entirely unlabelled, and its figures must not
+    read as known (40 borrowed rows for 30 of its own made the floor's 1 - n/N zero: 1.000 [1.000,
+    1.000] for a model of which 5 rows in 35 were ever labelled)."""
+    rows = [LabelledRow(key=i, stratum="A", loose=True, strict=False, group="m0") for i in range(5)]
+    rows += [LabelledRow(key=10 + i, stratum="B", loose=False, strict=False, group="m1") for i in range(40)]
+    verdicts = {r.key: Judged(r.loose, False) for r in rows}
+    per_model = {"m0": {"A": 5, "B": 30}, "m1": {"B": 40}}
+    audit = audit_judge(AuditSample(rows, {"A": 5, "B": 70}, per_model), verdicts, judge="j", resamples=300)
+    groups = {g.group: g for g in audit.groups}
+    m0, m1 = groups["m0"], groups["m1"]
+    assert m0.borrowed == ["B"] and m0.loose_accuracy.value == 1.0
+    assert m0.loose_accuracy.low is not None and m0.loose_accuracy.low < 0.98
+    assert m0.loose_rate.low is not None and m0.loose_rate.high is not None
+    assert m0.loose_rate.low < m0.loose_rate.value < m0.loose_rate.high  # type: ignore[operator]
+    assert m1.loose_accuracy.low == m1.loose_accuracy.high == 1.0  # m1's B is labelled whole: known
