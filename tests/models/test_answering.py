@@ -42,7 +42,7 @@ def test_mt_bench_answers_both_turns_and_rse_replays_them_with_no_call(
 ) -> None:
     questions = write_jsonl(tmp_path / "question.jsonl", QUESTIONS)
     ref_server, test_server, judge = openai_server(), openai_server(other_reply), openai_server(judge_reply)
-    ref_dir, test_dir = tmp_path / "ref", tmp_path / "test"
+    ref_dir, test_dir = tmp_path / "ref", tmp_path / "other"
     answer(f"openai-compatible:ref@{ref_server.url}", questions, ref_dir)
     answer(f"openai-compatible:other@{test_server.url}", questions, test_dir)
 
@@ -73,12 +73,14 @@ def test_mt_bench_answers_both_turns_and_rse_replays_them_with_no_call(
     assert (results["n_prompts"], results["n_answered"], results["complete"]) == (4, 4, True)
     assert results["settings"]["format"] == "mt-bench" and results["run"]["totals"]["calls_sent"] == 4
 
-    # rse run replays both files (one as --reference, one as --test): every turn found, no model call
+    # rse run replays both files (one as --reference, one as --test): every turn found, no model call;
+    # each DIR/responses.jsonl is named after its DIR, as `models answer` names the same replay
     before = (ref_server.requests, test_server.requests)
     out = tmp_path / "rse"
-    ref_file, test_file = tmp_path / "ref.jsonl", tmp_path / "other.jsonl"
-    ref_file.write_bytes((ref_dir / "responses.jsonl").read_bytes())  # replay models are named by file
-    test_file.write_bytes((test_dir / "responses.jsonl").read_bytes())
+    ref_file, test_file = ref_dir / "responses.jsonl", test_dir / "responses.jsonl"
+    replayed_answers = answer(f"replay:{ref_file}", questions, tmp_path / "again")
+    assert "4/4 prompt turns answered" in replayed_answers.output
+    assert read_results(tmp_path / "again")["model"] == "ref"
     result = invoke(
         "rse", "run", "--reference", f"replay:{ref_file}", "--test", f"replay:{test_file}",
         "--dataset", f"mt={questions}", "--judge", f"openai-compatible:judge@{judge.url}",
@@ -87,6 +89,7 @@ def test_mt_bench_answers_both_turns_and_rse_replays_them_with_no_call(
     assert result.exit_code == 0, result.output
     assert (ref_server.requests, test_server.requests) == before == (4, 4)
     data = read_results(out)
+    assert data["reference"] == "ref" and list(data["models"]) == ["other"]
     assert data["missing"]["reference"]["count"] == 0 and data["missing"]["models"]["other"]["count"] == 0
     assert data["models"]["other"]["datasets"]["mt"]["n"] == 4  # 2 questions x 2 turns, all judged
     replayed = {(r["role"], r["prompt_id"]): r["response"] for r in read_jsonl(out / "responses.jsonl")}
