@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from distillscope.testing.server import OpenAIServer
+from distillscope.testing.server import OpenAIServer, ScriptedReply
 
 from ..rse.conftest import invoke, judge_reply, read_jsonl, read_results
 
@@ -42,7 +42,7 @@ def test_mt_bench_answers_both_turns_and_rse_replays_them_with_no_call(
 ) -> None:
     questions = write_jsonl(tmp_path / "question.jsonl", QUESTIONS)
     ref_server, test_server, judge = openai_server(), openai_server(other_reply), openai_server(judge_reply)
-    ref_dir, test_dir = tmp_path / "ref", tmp_path / "test"
+    ref_dir, test_dir = tmp_path / "ref", tmp_path / "other"
     answer(f"openai-compatible:ref@{ref_server.url}", questions, ref_dir)
     answer(f"openai-compatible:other@{test_server.url}", questions, test_dir)
 
@@ -73,12 +73,14 @@ def test_mt_bench_answers_both_turns_and_rse_replays_them_with_no_call(
     assert (results["n_prompts"], results["n_answered"], results["complete"]) == (4, 4, True)
     assert results["settings"]["format"] == "mt-bench" and results["run"]["totals"]["calls_sent"] == 4
 
-    # rse run replays both files (one as --reference, one as --test): every turn found, no model call
+    # rse run replays both files (one as --reference, one as --test): every turn found, no model call;
+    # each DIR/responses.jsonl is named after its DIR, as `models answer` names the same replay
     before = (ref_server.requests, test_server.requests)
     out = tmp_path / "rse"
-    ref_file, test_file = tmp_path / "ref.jsonl", tmp_path / "other.jsonl"
-    ref_file.write_bytes((ref_dir / "responses.jsonl").read_bytes())  # replay models are named by file
-    test_file.write_bytes((test_dir / "responses.jsonl").read_bytes())
+    ref_file, test_file = ref_dir / "responses.jsonl", test_dir / "responses.jsonl"
+    replayed_answers = answer(f"replay:{ref_file}", questions, tmp_path / "again")
+    assert "4/4 prompt turns answered" in replayed_answers.output
+    assert read_results(tmp_path / "again")["model"] == "ref"
     result = invoke(
         "rse", "run", "--reference", f"replay:{ref_file}", "--test", f"replay:{test_file}",
         "--dataset", f"mt={questions}", "--judge", f"openai-compatible:judge@{judge.url}",
@@ -87,6 +89,7 @@ def test_mt_bench_answers_both_turns_and_rse_replays_them_with_no_call(
     assert result.exit_code == 0, result.output
     assert (ref_server.requests, test_server.requests) == before == (4, 4)
     data = read_results(out)
+    assert data["reference"] == "ref" and list(data["models"]) == ["other"]
     assert data["missing"]["reference"]["count"] == 0 and data["missing"]["models"]["other"]["count"] == 0
     assert data["models"]["other"]["datasets"]["mt"]["n"] == 4  # 2 questions x 2 turns, all judged
     replayed = {(r["role"], r["prompt_id"]): r["response"] for r in read_jsonl(out / "responses.jsonl")}
@@ -170,6 +173,49 @@ def test_a_budget_stop_keeps_the_finished_turns_and_a_rerun_finishes(
         ("82", 2),
     ]
     assert read_results(out)["complete"] is True
+
+
+def test_a_budget_stop_reads_back_every_turn_the_ledger_holds_as_a_full_run_walks_them(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer]
+) -> None:
+    """The read-back after a budget stop walks the turns as `collect_answers` does: turn 3 is found
+    in the ledger by the history holding the model's own turns 1 and 2, and a conversation whose
+    turn 1 was an empty reply has no later turn. Three-turn questions, one shared ledger (--cache)."""
+
+    def reply(body: dict[str, Any]) -> str | ScriptedReply:
+        users = [m["content"] for m in body["messages"] if m["role"] == "user"]
+        return ScriptedReply(None) if users[-1] == "Say nothing." else f"echo {len(users)}: {users[-1]}"
+
+    three = [
+        {"question_id": 1, "turns": ["One.", "Two.", "Three."]},
+        {"question_id": 2, "turns": ["Say nothing.", "Then?", "And?"]},
+    ]
+    server, cache = openai_server(reply), tmp_path / "ledger.sqlite"
+    model = f"openai-compatible:m@{server.url}"
+    full = tmp_path / "full"
+    answer(model, write_jsonl(tmp_path / "q.jsonl", three), full, "--cache", str(cache))
+    assert server.requests == 4  # 3 turns of question 1, turn 1 of question 2
+    more = write_jsonl(tmp_path / "more.jsonl", [*three, {"question_id": 3, "turns": ["A.", "B.", "C."]}])
+    stopped = tmp_path / "stopped"
+    answer(model, more, stopped, "--cache", str(cache), "--max-calls", "1")  # turn 1 of question 3 only
+    assert server.requests == 5
+    results = read_results(stopped)
+    assert results["complete"] is False and "call budget of 1 reached" in results["stop_reason"]
+    kept = read_jsonl(stopped / "responses.jsonl")
+    assert kept[:4] == read_jsonl(full / "responses.jsonl")  # the rows of the full run, as they were
+    assert [(r["prompt_id"], r["response"], r["outcome"]) for r in kept] == [
+        ("1", "echo 1: One.", "ok"),
+        ("1#t2", "echo 2: Two.", "ok"),
+        ("1#t3", "echo 3: Three.", "ok"),
+        ("2", "", "empty"),  # recorded, not an answer: no turn 2 was asked after it
+        ("3", "echo 1: A.", "ok"),
+    ]
+    assert results["n_empty"] == 1 and results["failed"] == [
+        {"id": "2#t2", "error": "not sent: budget reached"},
+        {"id": "2#t3", "error": "not sent: budget reached"},
+        {"id": "3#t2", "error": "not sent: budget reached"},
+        {"id": "3#t3", "error": "not sent: budget reached"},
+    ]
 
 
 def test_plain_prompt_files_are_read_and_written_as_before(

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from distillscope.errors import UserError
-from distillscope.models.spec import ModelCatalog, build_backend, parse_inline, resolve_config
+from distillscope.models.spec import ModelCatalog, build_backend, model_label, parse_inline, resolve_config
 
 
 def test_inline_openai_compatible_with_replicas() -> None:
@@ -23,6 +23,17 @@ def test_inline_completions_endpoint() -> None:
 def test_replay_named_after_file_stem(tmp_path: Path) -> None:
     cfg = parse_inline(f"replay:{tmp_path}/vicuna-13b.jsonl")
     assert cfg.display_name == "vicuna-13b"
+
+
+def test_a_models_answer_file_replays_under_its_folders_name(tmp_path: Path) -> None:
+    """`models answer --out runs/gpt4` writes runs/gpt4/responses.jsonl: replayed, that model is `gpt4`
+    (every such file was `responses` before), and reports match it by the same name."""
+    spec = f"replay:{tmp_path}/gpt4/responses.jsonl"
+    assert parse_inline(spec).display_name == "gpt4" == model_label(spec)
+    assert model_label("replay:runs\\claude\\responses.jsonl") == "claude"
+    assert parse_inline("replay:alpaca/model_outputs.json").display_name == "alpaca"
+    assert parse_inline("replay:responses.jsonl").display_name == "responses"  # no folder named
+    assert parse_inline("replay:../responses.jsonl").display_name == "responses"
 
 
 @pytest.mark.parametrize(

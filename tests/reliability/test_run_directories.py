@@ -8,6 +8,8 @@ command at a time is enough, as processes where two must run at once or one must
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,10 +18,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner, Result
 
 import distillscope.cli as cli_module
 from distillscope.testing.server import OpenAIServer
+
+from ..rse.conftest import judge_reply as rse_judge_reply
 
 cli_module._register_optional()
 
@@ -124,6 +129,84 @@ def test_other_settings_are_refused_same_settings_resume(tmp_path: Path, openai_
     assert results["run"]["settings_fingerprint"] == config["settings_fingerprint"]
     assert results["settings"]["vendor_words"] == ["openai"] == config["ice"]["vendor_words"]
     assert server.requests == sent  # --force kept the ledger: the same target calls were not paid again
+
+
+def _set(key: str, value: object) -> Callable[[str], str]:
+    return lambda text: json.dumps({**json.loads(text), key: value})
+
+
+def _set_model_field(field: str, value: object) -> Callable[[str], str]:
+    def edit(text: str) -> str:
+        data = json.loads(text)
+        data["models"][next(iter(data["models"]))][field] = value
+        return json.dumps(data, indent=2)
+
+    return edit
+
+
+@pytest.mark.parametrize("command", ["ice", "rse"])
+def test_a_config_json_edited_between_runs_is_refused_naming_the_file_and_field(
+    tmp_path: Path, openai_server: Server, command: str
+) -> None:
+    """A resume over a config.json edited by hand: not JSON, not an object, a read key of the wrong
+    type, or a setting changed while its settings fingerprint still matches this run. Each is exit 2
+    and one line naming the file and its line or field, and nothing in the directory is touched;
+    the unedited directory resumes, and --force starts an edited one afresh (the ledger kept)."""
+    servers = [openai_server(), openai_server(lambda body: "Other: " + body["messages"][-1]["content"])]
+    if command == "ice":
+        probe_file = probes(tmp_path)
+
+        def args(out: Path, *extra: object) -> list[object]:
+            return ice_args(servers[0], out, probe_file, *extra)
+    else:
+        servers.append(openai_server(rse_judge_reply))
+
+        def args(out: Path, *extra: object) -> list[object]:
+            return [
+                "rse", "run", "--reference", f"openai-compatible:ref@{servers[0].url}",
+                "--test", f"openai-compatible:other@{servers[1].url}", "--dataset", "ex=builtin", "--sample", "2",
+                "--judge", f"openai-compatible:judge@{servers[2].url}", "--out", out, "--quiet", *extra,
+            ]  # fmt: skip
+
+    def sent() -> int:
+        return sum(s.requests for s in servers)
+
+    out = tmp_path / "run"
+    first = cli(*args(out))
+    assert first.exit_code == 0, first.output
+    calls, model = sent(), next(iter(read(out / "config.json")["models"]))
+    cases: list[tuple[Callable[[str], str], str]] = [
+        (lambda text: text[: len(text) // 2], r"config\.json:\d+: invalid JSON \("),
+        (lambda text: "[]", r"config\.json: expected a JSON object of settings, got a list"),
+        (_set("command", 5), r"config\.json: field 'command': expected text, got a number"),
+        (
+            _set("settings_fingerprint", None),
+            r"config\.json: field 'settings_fingerprint': expected text, got null",
+        ),
+        (_set("models", "none"), r"config\.json: field 'models': expected an object, got text"),
+        (
+            _set_model_field("system_prompt", "You are someone else."),
+            rf"config\.json: field 'models\.{re.escape(model)}\.system_prompt': edited after its run wrote it: "
+            r'it says "You are someone else\.", but the run there was made with null',
+        ),
+    ]
+    for number, (edit, pattern) in enumerate(cases):
+        copy = tmp_path / f"edited-{number}"
+        shutil.copytree(out, copy)
+        config = copy / "config.json"
+        config.write_text(edit(config.read_text(encoding="utf-8")), encoding="utf-8")
+        before = {name: (copy / name).read_bytes() for name in ("config.json", "results.json")}
+        line = one_error_line(cli(*args(copy)))
+        assert re.search(pattern, line) and line.startswith(f"error: {config}"), line
+        assert "--force" in line
+        assert {name: (copy / name).read_bytes() for name in before} == before  # nothing touched
+        forced = cli(*args(copy, "--force"))
+        assert forced.exit_code == 0, forced.output
+        assert read(config)["settings_fingerprint"] == read(out / "config.json")["settings_fingerprint"]
+    assert sent() == calls  # every refusal sent nothing, and --force kept the ledger
+    again = cli(*args(out))  # the unedited directory: a resume, not a refusal
+    assert again.exit_code == 0, again.output
+    assert sent() == calls
 
 
 def test_a_folder_with_results_but_no_config_is_not_taken_over(tmp_path: Path, openai_server: Server) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from distillscope.testing.server import OpenAIServer
+from distillscope.testing.server import OpenAIServer, RawReply
 
 from .conftest import invoke, judge_reply, read_jsonl, read_results
 
@@ -479,8 +479,6 @@ def test_a_judge_call_that_fails_leaves_the_pair_unjudged_without_naming_a_false
 ) -> None:
     """A judge answering HTTP 400: every pair is unjudged (never scored low), and the note does not
     say the reply was unreadable, since no reply came."""
-    from distillscope.testing.server import RawReply
-
     judge = openai_server(lambda body: RawReply(b'{"error": {"message": "bad request"}}', status=400))
     out = tmp_path / "run"
     result = invoke(
@@ -491,5 +489,52 @@ def test_a_judge_call_that_fails_leaves_the_pair_unjudged_without_naming_a_false
     assert result.exit_code == 0, result.output
     rows = read_jsonl(out / "judgments.jsonl")
     assert rows and all(r["status"] == "unjudged" and r["overall"] is None for r in rows)
-    assert all("the judge call failed or its reply was unreadable" in r["evidence"] for r in rows)
+    assert all(r["evidence"].startswith("no rating after one retry: the judge call failed: ") for r in rows)
+    assert all("400" in r["evidence"] and "unreadable" not in r["evidence"] for r in rows)
     assert read_results(out)["models"]["vicuna-13b-v1.3"]["datasets"]["mt"]["n"] == 0
+
+
+def server_error(body: dict[str, Any]) -> RawReply:
+    return RawReply(b'{"error": {"message": "judge overloaded"}}', status=500)
+
+
+def unreadable(body: dict[str, Any]) -> str:
+    return "They look fairly similar to me, maybe a 4."
+
+
+@pytest.mark.parametrize(
+    ("reply", "cause"),
+    [
+        (server_error, "the judge call failed: "),
+        (unreadable, "the judge's reply was unreadable"),
+    ],
+)
+def test_an_unjudged_pair_names_its_cause_a_failed_call_or_an_unreadable_reply(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer], reply: Callable[..., Any], cause: str
+) -> None:
+    """A judge answering HTTP 500 (one retry of the scheduler, then the judge's own retry) and a judge
+    whose replies cannot be read: every pair unjudged, its note saying which of the two it was."""
+    ref, other, judge = openai_server(reference_reply), openai_server(stranger_reply), openai_server(reply)
+    config = tmp_path / "models.yaml"
+    config.write_text(
+        f"models:\n  judge:\n    spec: openai-compatible:judge@{judge.url}\n    max_retries: 1\n"
+        "    retry_base_s: 0\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "run"
+    result = invoke(
+        "rse", "run", "--reference", f"openai-compatible:ref@{ref.url}", "--test", f"openai-compatible:other@{other.url}",
+        "--dataset", "ex=builtin", "--sample", "2", "--judge", "judge", "--config", str(config),
+        "--out", str(out), "--quiet",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = read_jsonl(out / "judgments.jsonl")
+    assert len(rows) == 2 and all(r["status"] == "unjudged" and r["overall"] is None for r in rows)
+    notes = {r["evidence"] for r in rows}
+    assert all(n.startswith(f"no rating after one retry: {cause}") for n in notes), notes
+    if reply is server_error:
+        assert all("500" in n and "judge overloaded" in n and "(after 2 attempts)" in n for n in notes), notes
+        assert judge.requests == 2 * 2 * 2  # 2 pairs x (first ask + the judge's retry) x 2 attempts each
+    else:
+        assert judge.requests >= 2 * 2  # (the structured-output probe adds its own calls)
+    assert read_results(out)["n_unjudged"] == 2

@@ -91,6 +91,10 @@ async def test_garbage_is_retried_once_then_unjudged(
     judge = make_judge(tmp_path, server)
     (result,) = await judge.judge_many([pair("Something else entirely.")])
     assert result is None
+    assert judge.why_unjudged(pair("Something else entirely.")) == (
+        "no rating after one retry: the judge's reply was unreadable"
+    )
+    assert judge.why_unjudged(pair("A pair never judged.")) is None
     assert server.stats()["requests"] == 2
     assert judge.report()["unjudged"] == 1 and judge.report()["judge_retries"] == 1
     assert "could not be read" in server.bodies[1]["messages"][-1]["content"]

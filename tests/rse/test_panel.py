@@ -109,6 +109,10 @@ def test_panel_without_majority_is_unjudged_not_tie_broken(
     data = _run(tmp_path, model, "--judges", panel)
     assert data["n_unjudged"] == 3 and {j["status"] for j in data["_judgments"]} == {"unjudged"}
     assert data["judge_settings"]["calls"]["pairs_without_majority"] == 3
+    assert {j["evidence"] for j in data["_judgments"]} == {
+        "2 of 3 judges rated it, with no strict majority of all 3 on every aspect; "
+        "j2: no rating after one retry: the judge's reply was unreadable"
+    }
     mean = _run(tmp_path / "mean", model, "--judges", panel, "--judge-reducer", "mean")
     assert mean["models"]["other"]["avg"]["score"] == 3.0  # (4 + 2) / 2: the garbage judge has no vote
 

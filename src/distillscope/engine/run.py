@@ -40,6 +40,7 @@ from distillscope.errors import UserError
 from distillscope.jsonl import publish_mode
 from distillscope.models.base import Backend
 from distillscope.models.spec import ModelCatalog, build_backend
+from distillscope.records import load_json
 from distillscope.redact import RedactingFilter, redact_data
 
 log = logging.getLogger("distillscope")
@@ -112,30 +113,123 @@ def _scrub(value: Any) -> Any:
     return value
 
 
-def settings_fingerprint(config: dict[str, Any]) -> str:
-    """SHA-256 (first 16 hex digits) of the parts of a config.json that determine results."""
+def _fingerprinted(config: dict[str, Any]) -> dict[str, Any]:
+    """The parts of a config.json that determine results (what `settings_fingerprint` hashes)."""
     data = {k: v for k, v in config.items() if k not in _UNFINGERPRINTED_TOP}
     models = data.pop("models", None)
-    core = _scrub(data)
+    core: dict[str, Any] = _scrub(data)
     if isinstance(models, dict):
         core["models"] = {
             name: {f: cfg.get(f) for f in _MODEL_FINGERPRINT_FIELDS} if isinstance(cfg, dict) else cfg
             for name, cfg in models.items()
         }
+    elif models is not None:  # (never written so: a hand edit, kept to be found by `_edited_field`)
+        core["models"] = models
+    return core
+
+
+def settings_fingerprint(config: dict[str, Any]) -> str:
+    """SHA-256 (first 16 hex digits) of the parts of a config.json that determine results."""
+    core = _fingerprinted(config)
     text = json.dumps(core, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+# The keys of config.json that `RunContext` reads back or that every run writes, with their JSON
+# types: `command` (required) and `settings_fingerprint` decide whether a run may resume there.
+_RECORDED_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "command": ((str,), "text"),
+    "settings_fingerprint": ((str,), "text"),
+    "tool_version": ((str,), "text"),
+    "started_at": ((str,), "text"),
+    "ledger": ((str,), "text"),
+    "concurrency": ((int, type(None)), "a number or null"),
+    "budget": ((dict,), "an object"),
+}
+
+
+def _json_type(value: Any) -> str:
+    """A JSON value's type, in words."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    return "a list" if isinstance(value, list) else "an object"
+
+
 def _previous_config(out: Path) -> dict[str, Any] | None:
-    """The config.json of the run last started in `out`, or None when there is none or it is unreadable."""
+    """The config.json of the run last started in `out` (None: there is none). A file that is not
+    one (not JSON, not an object, `command` missing, a key of `_RECORDED_TYPES` of another type) is
+    a `UserError` naming the file and the line or field: a resume must not guess what it holds."""
     path = out / "config.json"
-    if not path.is_file():
+    if not path.exists():
         return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    data = load_json(path, "config.json")
+    if not isinstance(data, dict):
+        raise UserError.at(path, f"expected a JSON object of settings, got {_json_type(data)}")
+    if "command" not in data:
+        raise UserError.at(path, "missing", field="command")
+    for key, (types, expected) in _RECORDED_TYPES.items():
+        if key in data and (not isinstance(data[key], types) or isinstance(data[key], bool)):
+            raise UserError.at(path, f"expected {expected}, got {_json_type(data[key])}", field=key)
+    return data
+
+
+_ABSENT = object()  # a key one side of `_first_difference` lacks
+
+
+def _first_difference(recorded: Any, now: Any, where: str = "") -> tuple[str, Any, Any] | None:
+    """The first place (a dotted path) where two JSON values differ, with both values there."""
+    if isinstance(recorded, dict) and isinstance(now, dict):
+        for key in sorted({*recorded, *now}, key=str):
+            path = f"{where}.{key}" if where else str(key)
+            if key not in recorded or key not in now:
+                return path, recorded.get(key, _ABSENT), now.get(key, _ABSENT)
+            found = _first_difference(recorded[key], now[key], path)
+            if found is not None:
+                return found
         return None
-    return data if isinstance(data, dict) else None
+    if isinstance(recorded, list) and isinstance(now, list) and len(recorded) == len(now):
+        for i, (a, b) in enumerate(zip(recorded, now, strict=True)):
+            found = _first_difference(a, b, f"{where}[{i}]")
+            if found is not None:
+                return found
+        return None
+    if isinstance(recorded, bool) != isinstance(now, bool) or recorded != now:
+        return where or "(the file)", recorded, now
+    return None
+
+
+def _shown(value: Any) -> str:
+    if value is _ABSENT:
+        return "nothing"
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _edited_field(path: Path, recorded: dict[str, Any], now: dict[str, Any]) -> UserError | None:
+    """A config.json whose settings fingerprint matches this run's settings but whose settings do
+    not (edited by hand after its run wrote it): the first edited field, as `UserError` naming it.
+    Both sides are compared as the file holds them (redacted, through JSON)."""
+    written = json.loads(json.dumps(redact_data(now), ensure_ascii=False, default=str))
+    found = _first_difference(_fingerprinted(recorded), _fingerprinted(written))
+    if found is None:
+        return None
+    field_path, was, made = found
+    if made is _ABSENT:
+        problem = f"not a setting of this run ({_shown(was)}): the file was edited after its run wrote it"
+    elif None not in (was, made) and was is not _ABSENT and _json_type(was) != _json_type(made):
+        problem = f"expected {_json_type(made)}, got {_json_type(was)} (the run was made with {_shown(made)})"
+    else:
+        problem = (
+            f"edited after its run wrote it: it says {_shown(was)}, but the run there was made with "
+            f"{_shown(made)} (its settings fingerprint says so)"
+        )
+    return UserError.at(path, problem, field=field_path)
 
 
 def _remove(out: Path, names: Iterable[str]) -> None:
@@ -292,18 +386,20 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
         with --force, remove what the last run wrote (not the ledger) and start afresh.
         Returns the last run's config.json when it is kept, to compare settings in `write_config`."""
         out, command = self.out, self.options.command
-        previous = _previous_config(out)
+        try:
+            previous = _previous_config(out)
+        except UserError as exc:
+            if not self.options.force:
+                raise UserError(
+                    f"{exc}, so the run there cannot be checked; {self.options.fresh_start_hint}"
+                ) from None
+            previous = None  # --force starts afresh whatever the file holds
         if self.options.force:
             if previous is not None or any((out / name).exists() for name in ARTIFACTS):
                 _remove(out, ARTIFACTS)
                 log.info("--force: removed the last run's files from %s (the ledger is kept)", out)
             return None
         if previous is None:
-            if (out / "config.json").exists():
-                raise UserError(
-                    f"{out}: its config.json is unreadable, so the run there cannot be checked; "
-                    + self.options.fresh_start_hint
-                )
             if (out / "results.json").exists():
                 raise UserError(
                     f"{out}: holds results.json but no config.json (not a distillscope run directory); "
@@ -343,6 +439,10 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
                 f"(fingerprint {before}, now {fingerprint}); rerun with the same settings to resume, "
                 + self.options.fresh_start_hint
             )
+        previous = self.previous if before is not None else None
+        edited = _edited_field(self.out / "config.json", previous, data) if previous is not None else None
+        if edited is not None:  # the fingerprint matches, the settings beside it do not
+            raise UserError(f"{edited}; restore it to resume, {self.options.fresh_start_hint}")
         _remove(self.out, RESULT_FILES)
         data["settings_fingerprint"] = self.fingerprint = fingerprint
         write_json(self.out / "config.json", data)

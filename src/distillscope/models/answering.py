@@ -129,7 +129,7 @@ def _answered_so_far(ctx: RunContext, backend: Backend, requests: list[ModelRequ
     return [
         CallResult(key, found[key].response, cached=True)
         if key in found
-        else CallResult(key, None, error="not sent: budget reached")
+        else CallResult(key, None, error=BUDGET_STOP)
         for key in keys
     ]
 
@@ -216,7 +216,7 @@ async def _answer_turns(
         answers = [found.answers[item.ref] for item in items_of(prompts)]
     except BudgetExhausted as exc:
         stop = f"stopped: {exc}; rerun with a larger budget to finish (finished calls are kept)"
-        answers = _turns_so_far(ctx, backend, prompts)
+        answers = await _turns_so_far(ctx, backend, prompts)
     return [_turn_row(a) for a in answers], stop
 
 
@@ -240,42 +240,15 @@ def _turn_row(answer: Answer) -> dict[str, Any]:
     }
 
 
-def _turns_so_far(ctx: RunContext, backend: Backend, prompts: list[Prompt]) -> list[Answer]:
+async def _turns_so_far(ctx: RunContext, backend: Backend, prompts: list[Prompt]) -> list[Answer]:
     """After a budget stop: the turns whose calls did finish, read back from the ledger, in order
-    (each later turn keyed by the answer recorded for the turn before it)."""
-    from distillscope.models.types import Message
-    from distillscope.rse.responses import Answer, Item, turn_key, turn_request
+    (the walk of `collect_answers`, each turn looked up instead of asked)."""
+    from distillscope.rse.responses import items_of, walk_turns
 
-    identity = backend.ledger_identity()
-    out: list[Answer] = []
-    for prompt in prompts:
-        history: tuple[Message, ...] | None = ()
-        for turn in range(1, len(prompt.followups) + 2):
-            item = Item(prompt.dataset, turn_key(prompt.id, turn), prompt, turn)
-            if history is None:  # an earlier turn was not sent or not answered
-                out.append(Answer(item, None, error=BUDGET_STOP, outcome="missing"))
-                continue
-            request = turn_request(item, history, GenerateParams())
-            key = request_key(identity, backend.prepare(request))
-            entry = ctx.ledger.answers([key]).get(key)
-            if entry is None:
-                out.append(Answer(item, None, error=BUDGET_STOP, ledger_key=key, outcome="missing"))
-                history = None
-                continue
-            result = CallResult(key, entry.response, cached=True)
-            text = result.text if result.answered else None
-            out.append(
-                Answer(
-                    item,
-                    text,
-                    cached=True,
-                    ledger_key=key,
-                    outcome=result.outcome,
-                    request=request,
-                    response=entry.response,
-                )
-            )
-            history = (
-                (*request.messages, Message(role="assistant", content=text)) if text is not None else None
-            )
-    return out
+    async def recorded(_turn: int, requests: list[ModelRequest]) -> list[CallResult]:
+        return _answered_so_far(ctx, backend, requests)
+
+    found = await walk_turns(
+        prompts, GenerateParams(), recorded, name=backend.name, after_missing=BUDGET_STOP
+    )
+    return [found.answers[item.ref] for item in items_of(prompts)]

@@ -46,8 +46,10 @@ def model_label(spec: str) -> str:
     so report matching cannot drift from what the CLI accepts."""
     text = spec.strip()
     kind, sep, rest = text.partition(":")
-    if sep and kind.lower() == "replay" and rest.replace("\\", "/").endswith("/model_outputs.json"):
-        return replay_name(Path(rest.replace("\\", "/")))
+    if sep and kind.lower() == "replay":
+        path = Path(rest.replace("\\", "/"))
+        if path.name in GENERIC_REPLAY_FILES:
+            return replay_name(path)
     if sep and kind.lower() in SPEC_KINDS:
         text = rest
         if kind.lower() in ("openai-compatible", "openai-completions"):
@@ -165,10 +167,16 @@ def _first_error(exc: ValidationError) -> str:
     return message
 
 
+# Replay files named for what they hold, not for the model that answered: AlpacaEval's
+# `<model>/model_outputs.json` and `models answer`'s `DIR/responses.jsonl`.
+GENERIC_REPLAY_FILES = ("model_outputs.json", "responses.jsonl")
+
+
 def replay_name(path: Path) -> str:
-    """A replay file's model name: its stem, or its folder's name for AlpacaEval's
-    `<model>/model_outputs.json`."""
-    return path.parent.name if path.name == "model_outputs.json" and path.parent.name else path.stem
+    """A replay file's model name: its stem, or its folder's name for a file of GENERIC_REPLAY_FILES
+    (`replay:runs/gpt4/responses.jsonl` is `gpt4`, not `responses`, in every command)."""
+    folder = path.parent.name
+    return folder if path.name in GENERIC_REPLAY_FILES and folder not in ("", "..") else path.stem
 
 
 def resolve_config(spec: str, catalog: ModelCatalog | None = None) -> ModelConfig:

@@ -20,6 +20,7 @@ from distillscope.rse.scoring import Judgment
 from distillscope.rse.types import MAX_JUDGE_CHARS, PairItem, SimilarityJudge
 
 OFFLINE = "offline"
+UNJUDGED_NOTE = "no rating after one retry: the judge call failed or its reply was unreadable"
 _NOT_ANSWER = {"empty": "was empty (null or blank content)", "filtered": "was stopped by a content filter"}
 
 
@@ -166,13 +167,9 @@ async def judge_against(
         scores = await judge.judge_many([pair for _, pair in to_judge])
         if len(scores) != len(to_judge):
             raise RuntimeError(f"judge {judge.name} returned {len(scores)} results for {len(to_judge)} pairs")
-        for (index, _), score in zip(to_judge, scores, strict=True):
+        for (index, pair), score in zip(to_judge, scores, strict=True):
             out[index].scores = score
             out[index].status = "judged" if score is not None else "unjudged"
-            if score is None:
-                # the judge interface gives no cause: the call may have failed (the run's failed calls
-                # and run.log say so) or its reply was unreadable
-                out[
-                    index
-                ].note = "no rating after one retry: the judge call failed or its reply was unreadable"
+            if score is None:  # the cause where the judge knows it, else both possible ones
+                out[index].note = judge.why_unjudged(pair) or UNJUDGED_NOTE
     return out

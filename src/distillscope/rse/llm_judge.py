@@ -9,7 +9,9 @@ Defences, as in the ICE judge:
 * the verdict must be a JSON object inside `<verdict-NONCE>` tags, with exactly the keys style,
   logic, content (integers 1-5) and optionally evidence (text); a bare reply counts only when it
   is nothing but that object. Verdicts or JSON echoed from an answer never count;
-* an unreadable reply is asked again once; after that the pair is *unjudged* (None), never 1;
+* an unreadable reply is asked again once; after that the pair is *unjudged* (None), never 1, and
+  `why_unjudged` says whether the last call failed (its error: HTTP status, timeout) or its reply
+  was unreadable;
 * the rating schema is requested as structured output (`response_format`, `--structured
   auto|on|off`; see `judging.structured`), which small local judges need to answer JSON at all.
 
@@ -146,6 +148,18 @@ def _identical(a: str, b: str) -> bool:
 
 
 IDENTICAL_NOTE = "identical texts: 5 by definition, no judge call"
+UNREADABLE = "the judge's reply was unreadable"
+
+
+def _failed(result: CallResult) -> str:
+    """Why a pair's last judge call gave no rating: the call failed (its error), or its reply was
+    unreadable."""
+    return UNREADABLE if result.ok else f"the judge call failed: {result.error or 'no reply'}"
+
+
+def pair_key(item: PairItem) -> tuple[str, str, str, str]:
+    """A pair by its content (the same content is the same judge call, whichever model answered)."""
+    return (item.prompt_id, item.prompt, item.reference, item.candidate)
 
 
 class LLMSimilarityJudge(SimilarityJudge):
@@ -175,6 +189,7 @@ class LLMSimilarityJudge(SimilarityJudge):
         self.swap_pairs = 0
         self.swap_same = 0
         self.swap_same_aspect = dict.fromkeys(ASPECTS, 0)
+        self._why: dict[tuple[str, str, str, str], str] = {}  # unjudged pairs: the cause
 
     def settings(self) -> dict[str, object]:
         """What results.json records about this judge."""
@@ -217,8 +232,12 @@ class LLMSimilarityJudge(SimilarityJudge):
             response_format=response_format,
         ), nonce
 
-    async def _rate(self, items: Sequence[PairItem], *, reference_first: bool) -> list[Rating | None]:
+    async def _rate(
+        self, items: Sequence[PairItem], *, reference_first: bool
+    ) -> tuple[list[Rating | None], list[str | None]]:
+        """Each pair's rating in one order, or None with why its last call gave none."""
         ratings: list[Rating | None] = [None] * len(items)
+        causes: list[str | None] = [None] * len(items)
         pending = list(range(len(items)))
         for attempt in (1, 2):
             if not pending:
@@ -249,10 +268,12 @@ class LLMSimilarityJudge(SimilarityJudge):
                 rating = self._parse(result, nonce, (items[i].prompt, items[i].reference, items[i].candidate))
                 if rating is None:
                     still.append(i)
+                    causes[i] = _failed(result)
                 else:
                     ratings[i] = rating
+                    causes[i] = None
             pending = still
-        return ratings
+        return ratings, causes
 
     @staticmethod
     def _parse(result: CallResult, nonce: str, untrusted: Sequence[str] = ()) -> Rating | None:
@@ -275,9 +296,10 @@ class LLMSimilarityJudge(SimilarityJudge):
             else:
                 to_judge.append(i)
         subset = [items[i] for i in to_judge]
-        orders = [await self._rate(subset, reference_first=True)]
+        rated = [await self._rate(subset, reference_first=True)]
         if self.swap:
-            orders.append(await self._rate(subset, reference_first=False))
+            rated.append(await self._rate(subset, reference_first=False))
+        orders = [ratings for ratings, _ in rated]
         for position, i in enumerate(to_judge):
             got = [order[position] for order in orders if order[position] is not None]
             if len(orders) == 2 and len(got) == 2:
@@ -288,9 +310,15 @@ class LLMSimilarityJudge(SimilarityJudge):
                     self.swap_same_aspect[aspect] += a == b
             if not got:
                 self.unjudged += 1
+                causes = [c[position] for _, c in rated if c[position] is not None]
+                why = "; ".join(dict.fromkeys(c for c in causes if c))
+                self._why[pair_key(items[i])] = f"no rating after one retry: {why}"
                 continue
             out[i] = _combine([g for g in got if g is not None], swapped=self.swap)
         return out
+
+    def why_unjudged(self, item: PairItem) -> str | None:
+        return self._why.get(pair_key(item))
 
     def report(self) -> dict[str, object]:
         out: dict[str, object] = {

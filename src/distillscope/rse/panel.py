@@ -69,6 +69,14 @@ class PanelJudge(SimilarityJudge):
             out.append(combined)
         return out
 
+    def why_unjudged(self, item: PairItem) -> str | None:
+        """No judge rated the pair (each one's cause), or those that did made no majority."""
+        causes = [f"{j.backend.name}: {why}" for j in self.judges if (why := j.why_unjudged(item))]
+        if len(causes) == len(self.judges):
+            return "no judge of the panel rated it (" + "; ".join(causes) + ")"
+        n, detail = len(self.judges), "".join(f"; {c}" for c in causes)
+        return f"{n - len(causes)} of {n} judges rated it, with no strict majority of all {n} on every aspect{detail}"
+
     def settings(self) -> dict[str, object]:
         return {
             "name": self.name,

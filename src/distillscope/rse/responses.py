@@ -14,11 +14,11 @@ its `outcome` ("empty" or "filtered"): counted apart from missing answers, never
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from distillscope.engine.scheduler import Scheduler
+from distillscope.engine.scheduler import CallResult, Scheduler
 from distillscope.models.base import Backend
 from distillscope.models.types import GenerateParams, Message, ModelRequest, ModelResponse
 from distillscope.rse.types import Prompt
@@ -159,17 +159,24 @@ def planned_requests(prompts: Sequence[Prompt], params: GenerateParams) -> list[
     return out
 
 
-async def collect_answers(
-    scheduler: Scheduler,
-    backend: Backend,
+# Answers a batch of one turn's requests (the turn number, the requests): by calling the model
+# (`collect_answers`), or by reading what the ledger already holds (`models answer` after a budget stop).
+TurnResolver = Callable[[int, list[ModelRequest]], Awaitable[list[CallResult]]]
+EARLIER_TURN_MISSING = "earlier turn has no answer"
+
+
+async def walk_turns(
     prompts: Sequence[Prompt],
-    *,
     params: GenerateParams,
-    name: str | None = None,
-    stage: str = "rse answers",
+    resolve: TurnResolver,
+    *,
+    name: str,
+    after_missing: str = EARLIER_TURN_MISSING,
 ) -> ModelAnswers:
-    """Answers of one model to every turn of every prompt (follow-ups after its own answers)."""
-    out = ModelAnswers(name or backend.name)
+    """Every turn of every prompt, turn by turn: turn N is asked after the answer `resolve` gave to
+    turn N-1, and a turn whose earlier turn has no answer is missing (`after_missing` its error).
+    The one walk of turns (keys, history, requests), whoever answers them."""
+    out = ModelAnswers(name)
     # history[i] = the conversation so far for prompt i, including this model's last answer
     history: dict[int, tuple[Message, ...]] = {}
     depth = max((len(p.followups) for p in prompts), default=0) + 1
@@ -180,16 +187,13 @@ async def collect_answers(
                 continue
             item = Item(prompt.dataset, turn_key(prompt.id, turn), prompt, turn)
             if turn > 1 and index not in history:
-                out.answers[item.ref] = Answer(
-                    item, None, error="earlier turn has no answer", outcome="missing"
-                )
+                out.answers[item.ref] = Answer(item, None, error=after_missing, outcome="missing")
                 continue
             request = turn_request(item, history.get(index, ()), params)
             todo.append((index, item, request))
         if not todo:
             continue
-        label = f"{stage}: {out.name}" + (f" (turn {turn})" if turn > 1 else "")
-        results = await scheduler.map(backend, [r for _, _, r in todo], stage=label)
+        results = await resolve(turn, [r for _, _, r in todo])
         for (index, item, request), result in zip(todo, results, strict=True):
             if result.answered:
                 out.answers[item.ref] = Answer(
@@ -218,3 +222,22 @@ async def collect_answers(
                 )
                 history.pop(index, None)
     return out
+
+
+async def collect_answers(
+    scheduler: Scheduler,
+    backend: Backend,
+    prompts: Sequence[Prompt],
+    *,
+    params: GenerateParams,
+    name: str | None = None,
+    stage: str = "rse answers",
+) -> ModelAnswers:
+    """Answers of one model to every turn of every prompt (follow-ups after its own answers)."""
+    shown = name or backend.name
+
+    async def ask(turn: int, requests: list[ModelRequest]) -> list[CallResult]:
+        label = f"{stage}: {shown}" + (f" (turn {turn})" if turn > 1 else "")
+        return await scheduler.map(backend, requests, stage=label)
+
+    return await walk_turns(prompts, params, ask, name=shown)

@@ -53,8 +53,9 @@ def check_names(contestants: Sequence[Contestant], what: str) -> None:
     for c in contestants:
         if c.name in seen:
             raise UserError(
-                f"two {what} are named '{c.name}' (replay: models are named after their file stem); "
-                "rename a file or define the models with distinct names in --config"
+                f"two {what} are named '{c.name}' (replay: models are named after their file stem, or "
+                "after the folder of a responses.jsonl or model_outputs.json); rename a file or define "
+                "the models with distinct names in --config"
             )
         seen.add(c.name)
 

@@ -61,3 +61,8 @@ class SimilarityJudge(abc.ABC):
     @abc.abstractmethod
     async def judge_many(self, items: Sequence[PairItem]) -> list[AspectScores | None]:
         """One result per item, in order."""
+
+    def why_unjudged(self, item: PairItem) -> str | None:
+        """The note for a pair `judge_many` left unjudged, naming the cause where the judge knows it
+        (a failed call, an unreadable reply), not both as maybes; None: it does not say."""
+        return None
