@@ -96,3 +96,73 @@ async def test_async_twin_inside_a_running_loop(tmp_path: Path, shared_data: Pat
     result = await ds.ice.rescore_async(log, judge="recorded", out=tmp_path / "a")
     again = ds.ice.rescore(log, judge="recorded", out=tmp_path / "b")  # sync form inside a loop
     assert [t.scores.loose.count for t in result.targets] == [t.scores.loose.count for t in again.targets]
+
+
+def small_log(tmp_path: Path) -> Path:
+    """A three-answer attack log with recorded labels: `ice rescore` scores it without any model."""
+    log = tmp_path / "log.jsonl"
+    rows = [{"jailbreak_prompt": "[INSERT PROMPT HERE]", "query": "Who made you?", "response": r, "loose": c, "strict": c}
+            for r, c in (("I am ChatGPT.", True), ("I am GLM.", False), ("I am GLM.", False))]  # fmt: skip
+    log.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return log
+
+
+def test_a_sync_call_error_carries_no_event_loop_noise(tmp_path: Path) -> None:
+    """A script's traceback showed "RuntimeError: no running event loop" above every UserError,
+    as the error it happened while handling."""
+    with pytest.raises(ds.UserError) as refused:
+        ds.ice.rescore(tmp_path / "missing.jsonl", judge="recorded", out=tmp_path / "x")
+    assert refused.value.__context__ is None and "missing.jsonl: file not found" in str(refused.value)
+    with pytest.raises(ds.UserError) as refused:
+        ds.study(tmp_path / "missing.yaml", out=tmp_path / "s")
+    assert refused.value.__context__ is None
+
+
+def test_force_starts_a_directory_of_other_settings_afresh(tmp_path: Path) -> None:
+    """The refusal pointed at `--force`, which the API did not take."""
+    log, out = small_log(tmp_path), tmp_path / "x"
+    ds.ice.rescore(log, target_org="Zhipu AI", judge="recorded", out=out)
+    with pytest.raises(
+        ds.UserError, match=r"other settings .* pass force=True to start it afresh"
+    ) as refused:
+        ds.ice.rescore(log, target_org="Zhipu AI", judge="recorded", vendor_words=["openai"], out=out)
+    assert "--force" not in str(refused.value)
+    again = ds.ice.rescore(
+        log, target_org="Zhipu AI", judge="recorded", vendor_words=["openai"], out=out, force=True
+    )
+    assert again.settings["vendor_words"] == ["openai"] == ds.load(out).settings["vendor_words"]
+
+
+def test_study_unknown_keyword_lists_only_what_study_takes(tmp_path: Path) -> None:
+    with pytest.raises(ds.UserError) as refused:
+        ds.study(tmp_path / "s.yaml", out=tmp_path / "s", cache=tmp_path / "c.sqlite")
+    assert str(refused.value) == (
+        "unexpected keyword argument 'cache' (known: concurrency, max_calls, max_tokens_total, quiet)"
+    )
+
+
+def test_report_refuses_and_chooses_as_the_cli_does(tmp_path: Path) -> None:
+    """`ds.report` wrote into a run it read (the CLI refuses: a report never writes into its inputs),
+    and took `out="r.MD"` for HTML where the CLI writes Markdown."""
+    from typer.testing import CliRunner
+
+    from distillscope.cli import _register_optional, app
+
+    if not any(c.name == "report" for c in app.registered_commands):
+        _register_optional()
+    run = tmp_path / "run"
+    ds.ice.rescore(small_log(tmp_path), target_org="Zhipu AI", judge="recorded", out=run)
+    inside = run / "extra.html"
+    with pytest.raises(ds.UserError) as refused:
+        ds.report([run], out=inside)
+    shown = CliRunner().invoke(app, ["report", str(run), "--out", str(inside)])
+    assert shown.exit_code == 2 and str(refused.value) in " ".join(shown.output.split())
+    assert not inside.exists()
+    for name in ("api.MD", "cli.MD"):
+        if name.startswith("api"):
+            ds.report(run, out=tmp_path / name)
+        else:
+            assert CliRunner().invoke(app, ["report", str(run), "--out", str(tmp_path / name)]).exit_code == 0
+        assert (tmp_path / name).read_text(encoding="utf-8").startswith("# distillscope report")
+    with pytest.raises(ds.UserError, match=r"no such directory \(out\)"):
+        ds.report(run, out=tmp_path / "nowhere" / "r.html")

@@ -7,7 +7,16 @@ from pathlib import Path
 import pytest
 
 from distillscope.errors import UserError
-from distillscope.records import MAX_DEPTH, check_depth, iter_records, load_yaml, parse_json, read_records
+from distillscope.records import (
+    MAX_DEPTH,
+    check_depth,
+    iter_records,
+    load_yaml,
+    parse_json,
+    read_records,
+    yaml_error,
+    yaml_line,
+)
 
 
 def write(tmp_path: Path, name: str, data: str | bytes) -> Path:
@@ -107,3 +116,18 @@ def test_depth_is_bounded_without_recursion(tmp_path: Path) -> None:
         node.append(child)
         node = child
     check_depth(nested, "ok")
+
+
+def test_yaml_line_finds_a_field_for_errors_checked_after_parsing(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "s.yaml",
+        "\ufeffmodels:\n  qwen2.5: {spec: x}\n  qwen2: {spec: y}\ntargets:\n  - a\n  - b\nice: {budget: 3}\n",
+    )
+    assert yaml_line(path, "models.qwen2.5.spec") == 2  # the longest key that fits: names may hold dots
+    assert yaml_line(path, "models.qwen2.spec") == 3
+    assert yaml_line(path, "targets[1]") == 6
+    assert yaml_line(path, "targets[7]") == 4  # not there: the deepest part that is
+    assert yaml_line(path, "ice.budget") == 7 and yaml_line(path, "rse.datasets") is None
+    assert yaml_line(tmp_path / "missing.yaml", "ice") is None
+    assert str(yaml_error(path, "bad", field="targets[1]")) == f"{path}:6: field 'targets[1]': bad"

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 import distillscope as ds
 from distillscope.results import StudyResult
+from distillscope.studies import load_study
 from distillscope.testing.server import OpenAIServer
 
 from .ice.conftest import target_reply
@@ -126,28 +127,97 @@ def test_study_one_report_with_every_target_and_a_free_rerun(
 
 
 @pytest.mark.parametrize(
-    ("extra", "message"),
+    ("extra", "key", "message"),
     [
-        ({"colour": "blue"}, "field 'colour': unknown key"),
-        ({"foils": "[gpt5]"}, "field 'foils[0]': no model 'gpt5'"),
+        ({"colour": "blue"}, "colour", "field 'colour': unknown key"),
+        ({"foils": "[gpt5]"}, "foils", "field 'foils[0]': no model 'gpt5'"),
         (
             {"reference": "judge", "rse": "{datasets: {a: builtin}, sharegpt_turns: most}"},
-            "field 'rse': --sharegpt-turns",
+            "rse",
+            "field 'rse.sharegpt_turns': --sharegpt-turns",
         ),
     ],
 )
-def test_study_file_errors_name_file_and_field(
-    tmp_path: Path, study_servers: dict[str, OpenAIServer], extra: dict[str, str], message: str
+def test_study_file_errors_name_file_line_and_field(
+    tmp_path: Path, study_servers: dict[str, OpenAIServer], extra: dict[str, str], key: str, message: str
 ) -> None:
     path = study_file(tmp_path, study_servers)
     kept = [line for line in path.read_text().splitlines() if line.split(":")[0] not in extra]  # a key once
     path.write_text("".join(line + "\n" for line in kept) + "".join(f"{k}: {v}\n" for k, v in extra.items()))
+    line = [text.split(":")[0] for text in path.read_text().splitlines()].index(key) + 1
     result = invoke("study", path, "--out", tmp_path / "o")
-    assert result.exit_code == 2 and str(path) in result.output and message in result.output
+    assert result.exit_code == 2 and f"{path}:{line}: {message}" in " ".join(result.output.split())
     path = study_file(tmp_path, study_servers)
     path.write_text(path.read_text().replace("budget: 8", "budget: many"))
     result = invoke("study", path, "--dry-run")
     assert result.exit_code == 2 and "field 'ice.budget'" in result.output
+
+
+def test_study_block_style_error_is_at_the_line_of_its_key(tmp_path: Path) -> None:
+    """A value refused by the settings' own check (a flag's words) is located at its key's line."""
+    path = tmp_path / "study.yaml"
+    path.write_text(
+        'models:\n  glm: {spec: "openai-compatible:glm@http://127.0.0.1:9/v1"}\ntargets: [glm]\n'
+        "ice:\n  mode: plain\n  languages: [en]\n  budget: -3\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ds.UserError) as refused:
+        load_study(path)
+    assert str(refused.value) == f"{path}:7: field 'ice.budget': --budget must be at least 1, got -3"
+
+
+TWO_MODELS = (
+    'models:\n  glm: {spec: "openai-compatible:glm@http://127.0.0.1:9/v1"}\n'
+    '  ref: {spec: "openai-compatible:ref@http://127.0.0.1:9/v1"}\ntargets: [glm]\nreference: ref\n'
+)  # five lines: a section given after them starts on line 6
+
+
+@pytest.mark.parametrize(
+    ("section", "field", "line"),
+    [
+        ("ice: {mode: plain, judge: gpt5}", "ice.judge", 6),
+        ("ice: {mode: plain, judge: rules, mutator: gpt5}", "ice.mutator", 6),
+        ("ice: {mode: plain, judge: 'hybrid:gpt5'}", "ice.judge", 6),
+        ("ice:\n  mode: plain\n  judge: hybrid\n  judge_model: gpt5", "ice.judge_model", 9),
+        ("ice: null\nrse: {judge: gpt5, datasets: {a: builtin}}", "rse.judge", 7),
+        ("ice: null\nrse: {judges: 'ref,gpt5', datasets: {a: builtin}}", "rse.judges", 7),
+    ],
+)
+def test_study_judge_and_mutator_models_must_be_defined(
+    tmp_path: Path, section: str, field: str, line: int
+) -> None:
+    """`--dry-run` planned calls to an undefined judge and the run failed naming neither file nor field."""
+    path = tmp_path / "study.yaml"
+    path.write_text(f"{TWO_MODELS}{section}\n", encoding="utf-8")
+    with pytest.raises(ds.UserError) as refused:
+        load_study(path)
+    assert str(refused.value).startswith(f"{path}:{line}: field '{field}': no model 'gpt5' under models:")
+    plan = invoke("study", path, "--dry-run")
+    assert plan.exit_code == 2 and "gpt5" in plan.output and "calls per model" not in plan.output
+
+
+def test_study_inline_judge_specs_and_named_judges_are_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "study.yaml"
+    path.write_text(
+        f"{TWO_MODELS}ice: {{mode: plain, judge: 'hybrid:openai-compatible:j@http://127.0.0.1:9/v1', mutator: ref}}\n"
+        "rse: {judge: offline, datasets: {a: examples}}\n",
+        encoding="utf-8",
+    )
+    spec = load_study(path)
+    assert spec.rse is not None and spec.rse["datasets"] == {"a": "examples"}  # not a file beside the study
+
+
+def test_study_missing_dataset_file_is_named_at_its_field(tmp_path: Path) -> None:
+    path = tmp_path / "study.yaml"
+    path.write_text(
+        'models:\n  glm: {spec: "openai-compatible:glm@http://127.0.0.1:9/v1"}\ntargets: [glm]\nreference: glm\n'
+        "ice: null\nrse:\n  datasets:\n    arena: nope.jsonl\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ds.UserError) as refused:
+        load_study(path)
+    missing = tmp_path / "nope.jsonl"
+    assert str(refused.value) == f"{path}:8: field 'rse.datasets.arena': {missing}: file not found"
 
 
 def test_study_killed_mid_run_then_rerun_repeats_no_finished_call(

@@ -1,6 +1,6 @@
 """distillscope: measure how far a language model was distilled from another.
 
-The Python API mirrors the CLI; each call has an `_async` twin::
+The Python API mirrors the CLI; each command that calls models has an `_async` twin::
 
     import distillscope as ds
 

@@ -21,14 +21,22 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 PathLike = str | Path
 
+# A refused run directory: what the API offers (the CLI's hint names --out and --force).
+FRESH_START_HINT = "choose another out=, or pass force=True to start it afresh (the ledger is kept)"
+
 
 def sync(coro: Coroutine[Any, Any, T]) -> T:
-    """Run `coro` to completion, from plain code or from inside a running loop."""
+    """Run `coro` to completion, from plain code or from inside a running loop. The run starts
+    outside the `except` that finds no loop: an error it raises would otherwise carry "no running
+    event loop" as its context, printed above the real error in a script's traceback."""
     from distillscope.engine.interrupts import run_interruptibly
 
     try:
         asyncio.get_running_loop()
+        in_loop = True
     except RuntimeError:
+        in_loop = False
+    if not in_loop:
         return run_interruptibly(lambda: coro)
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, coro).result()
@@ -51,6 +59,7 @@ def _options(command: str, out: PathLike | None, run: dict[str, Any]) -> RunOpti
         config=path(run.get("config"), "config"),
         concurrency=run.get("concurrency"), max_calls=run.get("max_calls"),
         max_tokens=run.get("max_tokens_total"), quiet=run.get("quiet", True),
+        force=run.get("force", False), fresh_start_hint=FRESH_START_HINT,
     )  # fmt: skip
 
 
@@ -245,26 +254,23 @@ def report(
     """`distillscope report`: combine run directories into one page (html, md or json, from
     `format` or `out`'s suffix); returns the file written (default report.<format>)."""
     from distillscope import api_args
-    from distillscope.engine.ownership import check_output_file
     from distillscope.engine.run import write_atomic
     from distillscope.errors import UserError
-    from distillscope.report import FORMATS, build_report, render
+    from distillscope.report import build_report, check_target, pick_format, render
 
     if isinstance(paths, str | Path):
         paths = [paths]
     if not isinstance(paths, list | tuple):
         raise UserError(f"argument 'paths': expected a run directory or a list of them (got {paths!r})")
-    given = [api_args.path(p, f"paths[{i}]") for i, p in enumerate(paths)]
+    checked = [api_args.path(p, f"paths[{i}]") for i, p in enumerate(paths)]
+    given = [p for p in checked if p is not None]
     target = api_args.path(out, "out")
     if format is not None and not isinstance(format, str):
         raise UserError(f"argument 'format': expected text (got {format!r})")
-    suffix = {".htm": "html", ".markdown": "md"}.get(target.suffix, target.suffix[1:]) if target else ""
-    chosen = format or (suffix if suffix in FORMATS else "html")
-    if chosen not in FORMATS:
-        raise UserError(f"format '{chosen}': expected one of {', '.join(FORMATS)}")
+    chosen = pick_format(format, target, "format")
     target = target or Path(f"report.{chosen}")
-    check_output_file(target, "out")
-    text = render(build_report([p for p in given if p is not None]), chosen)
+    check_target(target, given, chosen, "out")
+    text = render(build_report(given), chosen)
     write_atomic(target, text)
     return target
 
@@ -274,7 +280,7 @@ async def study_async(file: PathLike, *, out: PathLike, **kwargs: Any) -> StudyR
     from distillscope import api_args
     from distillscope.studies import StudyOptions, load_study, run_study
 
-    options = StudyOptions(**api_args.settings_fields(StudyOptions, kwargs))
+    options = StudyOptions(**api_args.settings_fields(StudyOptions, kwargs, run_keys=False))
     study_file = api_args.path(file, "file")
     directory = api_args.path(out, "out")
     if study_file is None or directory is None:

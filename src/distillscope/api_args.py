@@ -24,6 +24,7 @@ RUN_KEYS: dict[str, Any] = {
     "max_calls": int | None,
     "max_tokens_total": int | None,
     "quiet": bool,
+    "force": bool,
 }
 
 
@@ -49,15 +50,18 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def settings_fields(cls: type, fields: Mapping[str, Any], given: tuple[str, ...] = ()) -> dict[str, Any]:
+def settings_fields(
+    cls: type, fields: Mapping[str, Any], given: tuple[str, ...] = (), *, run_keys: bool = True
+) -> dict[str, Any]:
     """`fields` checked against the dataclass `cls`'s fields and types (`given`: fields the function
-    fills in itself, not accepted as keywords)."""
+    fills in itself, not accepted as keywords). `run_keys`: whether the function also takes the
+    run-wide RUN_KEYS, so that an unknown keyword's message lists only what it does take."""
     known = [f.name for f in dataclasses.fields(cls) if f.name not in given]
     hints = typing.get_type_hints(cls)
     out: dict[str, Any] = {}
     for name, value in fields.items():
         if name not in known:
-            allowed = ", ".join([*known, *RUN_KEYS])
+            allowed = ", ".join(dict.fromkeys([*known, *(RUN_KEYS if run_keys else ())]))
             raise UserError(f"unexpected keyword argument '{name}' (known: {allowed})")
         out[name] = _check(name, value, hints[name])
     return out

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -246,6 +247,47 @@ def _yaml_children(node: yaml.Node) -> list[yaml.Node]:
 
 def load_yaml(path: Path, what: str = "file") -> Any:
     return parse_yaml(read_text(path, what), path)
+
+
+def yaml_error(path: Path | str, message: str, *, field: str) -> UserError:
+    """An error about `field` of a YAML file, located at its line (`path:line: field 'x': ...`):
+    the value is checked after parsing, where the line is no longer known, so it is looked up."""
+    return UserError.at(path, message, line=yaml_line(path, field), field=field)
+
+
+_INDEX = re.compile(r"\[(\d+)\]\.?")
+
+
+def yaml_line(path: Path | str, field: str) -> int | None:
+    """The line of `field` (`ice.budget`, `foils[0]`, `models.qwen2.5.spec`) in a YAML file, or of
+    the deepest part of it the file holds (a missing `rse.datasets`: the line of `rse`); None when
+    the file holds none of it or cannot be read. A key may contain dots: the longest key that
+    starts the rest of the field is taken."""
+    try:
+        node: yaml.Node | None = yaml.compose(read_text(Path(path)), Loader=_UniqueKeyLoader)
+    except (UserError, yaml.YAMLError, RecursionError):
+        return None
+    line, rest = None, field
+    while rest and node is not None:
+        if isinstance(node, yaml.MappingNode):
+            keys = [
+                (str(k.value), k, v)
+                for k, v in node.value
+                if isinstance(k, yaml.ScalarNode)
+                and (rest == str(k.value) or rest.startswith((f"{k.value}.", f"{k.value}[")))
+            ]
+            if not keys:
+                break
+            name, key, node = max(keys, key=lambda item: len(item[0]))
+            line, rest = key.start_mark.line + 1, rest[len(name) :].removeprefix(".")
+        elif isinstance(node, yaml.SequenceNode) and (match := _INDEX.match(rest)):
+            if int(match[1]) >= len(node.value):
+                break
+            node = node.value[int(match[1])]
+            line, rest = node.start_mark.line + 1, rest[match.end() :]
+        else:
+            break
+    return line
 
 
 # -- records ------------------------------------------------------------------------------------

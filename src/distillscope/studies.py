@@ -21,7 +21,7 @@ import hashlib
 import math
 import re
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,8 +30,8 @@ from distillscope.engine.ownership import claim_directory
 from distillscope.engine.run import DirectoryLock, RunContext, RunOptions, prepare_out_dir
 from distillscope.errors import BudgetExhausted, UserError
 from distillscope.ice.runner import DEFAULT_FUZZ_BUDGET, IceRunSettings, run_ice
-from distillscope.models.spec import ModelCatalog
-from distillscope.records import load_yaml
+from distillscope.models.spec import ModelCatalog, parse_inline
+from distillscope.records import load_yaml, yaml_error
 from distillscope.results.ice import IceResult
 from distillscope.results.rse import RseResult
 from distillscope.results.study import StudyResult, StudyTarget
@@ -89,18 +89,18 @@ def _section(path: Path, raw: Any, name: str, cls: type, exclude: tuple[str, ...
     if raw is None:
         return None
     if not isinstance(raw, dict):
-        raise UserError.at(path, "expected a mapping of settings", field=name)
+        raise yaml_error(path, "expected a mapping of settings", field=name)
     known = _fields(cls, exclude)
     hints = typing.get_type_hints(cls)
     for key in raw:
         if key not in known:
-            raise UserError.at(path, f"unknown key (known: {', '.join(known)})", field=f"{name}.{key}")
+            raise yaml_error(path, f"unknown key (known: {', '.join(known)})", field=f"{name}.{key}")
     out: dict[str, Any] = {}
     for key, value in raw.items():
         try:
             out[key] = TypeAdapter(hints[key]).validate_python(value, strict=False)
         except ValidationError as exc:
-            raise UserError.at(path, exc.errors()[0]["msg"], field=f"{name}.{key}") from None
+            raise yaml_error(path, exc.errors()[0]["msg"], field=f"{name}.{key}") from None
     return out
 
 
@@ -118,21 +118,21 @@ def load_study(path: str | Path) -> StudySpec:
         raise UserError(f"{path}: expected a mapping of study settings (models:, targets:, ...)")
     for key in data:
         if key not in TOP_KEYS:
-            raise UserError.at(path, f"unknown key (known: {', '.join(TOP_KEYS)})", field=str(key))
+            raise yaml_error(path, f"unknown key (known: {', '.join(TOP_KEYS)})", field=str(key))
     targets = data.get("targets")
     if not isinstance(targets, list) or not targets or not all(isinstance(t, str) for t in targets):
-        raise UserError.at(path, "expected a list of model names", field="targets")
+        raise yaml_error(path, "expected a list of model names", field="targets")
     if len(set(targets)) != len(targets):
-        raise UserError.at(path, "a target is listed twice", field="targets")
+        raise yaml_error(path, "a target is listed twice", field="targets")
     reference = data.get("reference")
     if reference is not None and not isinstance(reference, str):
-        raise UserError.at(path, f"expected a model name, got {type(reference).__name__}", field="reference")
+        raise yaml_error(path, f"expected a model name, got {type(reference).__name__}", field="reference")
     foils = data.get("foils") or []
     if not isinstance(foils, list):
-        raise UserError.at(path, "expected a list of model names", field="foils")
+        raise yaml_error(path, "expected a list of model names", field="foils")
     for i, foil in enumerate(foils):
         if not isinstance(foil, str):
-            raise UserError.at(path, f"expected a model name, got {type(foil).__name__}", field=f"foils[{i}]")
+            raise yaml_error(path, f"expected a model name, got {type(foil).__name__}", field=f"foils[{i}]")
     named = [(f"targets[{i}]", t) for i, t in enumerate(targets)] + [
         (f"foils[{i}]", f) for i, f in enumerate(foils)
     ]
@@ -141,20 +141,21 @@ def load_study(path: str | Path) -> StudySpec:
     for where, name in named:
         if str(name) not in catalog.models:
             defined = ", ".join(sorted(catalog.models)) or "nothing"
-            raise UserError.at(path, f"no model '{name}' under models: (defined: {defined})", field=where)
+            raise yaml_error(path, f"no model '{name}' under models: (defined: {defined})", field=where)
     ice = _section(path, data.get("ice", {}), "ice", IceRunSettings, ("target",))
     rse = _section(path, data.get("rse"), "rse", RseRunSettings, ("reference", "tests", "panel"))
     if rse is not None and reference is None:
-        raise UserError.at(path, "RSE settings need a reference model", field="reference")
+        raise yaml_error(path, "RSE settings need a reference model", field="reference")
     if rse is not None and not rse.get("datasets"):
-        raise UserError.at(
+        raise yaml_error(
             path, "give at least one dataset (NAME: PATH, or NAME: builtin)", field="rse.datasets"
         )
     if rse is not None:  # dataset paths are relative to the study file
-        rse["datasets"] = {k: _relative(path, str(v)) for k, v in rse["datasets"].items()}
+        rse["datasets"] = _dataset_files(path, "rse.datasets", rse["datasets"])
+    _check_judges(path, catalog, ice, rse)
     attribution = _section(path, data.get("attribution"), "attribution", RseAttributeSettings, ("tests",))
     if ice is None and rse is None and attribution is None:
-        raise UserError.at(
+        raise yaml_error(
             path,
             "nothing to run: give ice settings (or leave `ice:` out), an `rse:` or an `attribution:` section",
             field="ice",
@@ -162,22 +163,24 @@ def load_study(path: str | Path) -> StudySpec:
     if attribution is not None:
         _check_attribution(path, attribution, catalog, targets)
     spec = StudySpec(path, catalog, targets, reference, [str(f) for f in foils], ice, rse, attribution)
-    try:
-        if ice is not None:
-            spec.ice_settings(targets[0]).validate()
-    except UserError as exc:  # the settings' own checks speak of flags: say where in the file
-        raise UserError.at(path, str(exc), field="ice") from None
-    try:
-        if rse is not None:
-            spec.rse_settings().validate()
-    except UserError as exc:
-        raise UserError.at(path, str(exc), field="rse") from None
-    try:
-        if attribution is not None:
-            spec.attribution_settings().validate()
-    except UserError as exc:
-        raise UserError.at(path, str(exc), field="attribution") from None
+    if ice is not None:
+        _validate(path, "ice", ice, lambda: spec.ice_settings(targets[0]).validate())
+    if rse is not None:
+        _validate(path, "rse", rse, lambda: spec.rse_settings().validate())
+    if attribution is not None:
+        _validate(path, "attribution", attribution, lambda: spec.attribution_settings().validate())
     return spec
+
+
+def _validate(path: Path, name: str, section: dict[str, Any], check: Callable[[], None]) -> None:
+    """A section's own checks, which speak of flags (`--budget must be at least 1`), located in
+    the file: at the key the flag names when the section gives it (`ice.budget`), else the section."""
+    try:
+        check()
+    except UserError as exc:
+        flag = re.match(r"--([a-z][a-z0-9-]*)", str(exc))
+        key = flag[1].replace("-", "_") if flag else None
+        raise yaml_error(path, str(exc), field=f"{name}.{key}" if key in section else name) from None
 
 
 def _check_attribution(
@@ -194,16 +197,64 @@ def _check_attribution(
     for where, name in named:
         if name not in catalog.models:
             defined = ", ".join(sorted(catalog.models)) or "nothing"
-            raise UserError.at(path, f"no model '{name}' under models: (defined: {defined})", field=where)
+            raise yaml_error(path, f"no model '{name}' under models: (defined: {defined})", field=where)
     _check_controls(path, section, targets)
     for key in ("bank", "bank_manifest"):  # files are relative to the study file
         if section.get(key):
             section[key] = _relative(path, str(section[key]))
     if not section.get("datasets") and not section.get("bank"):
-        raise UserError.at(
+        raise yaml_error(
             path, "give at least one dataset (NAME: PATH) or a bank", field="attribution.datasets"
         )
-    section["datasets"] = {k: _relative(path, str(v)) for k, v in (section.get("datasets") or {}).items()}
+    section["datasets"] = _dataset_files(path, "attribution.datasets", section.get("datasets") or {})
+
+
+def _model_refs(ice: dict[str, Any] | None, rse: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """(field, model) for every model the ice and rse settings call besides the targets, reference
+    and foils: the mutator, the judges (`rules`, `hybrid`, `offline`... name no model)."""
+    from distillscope.ice.judges import JUDGES
+    from distillscope.rse.judging import SIMILARITY_JUDGES, split_judges
+
+    refs: list[tuple[str, str]] = []
+    ice = ice or {}
+    for key in ("mutator", "judge_model"):
+        if ice.get(key):
+            refs.append((f"ice.{key}", str(ice[key]).strip()))
+    judge = str(ice.get("judge") or "").strip()
+    name, _, arg = judge.partition(":")
+    if name == "hybrid" and arg:
+        refs.append(("ice.judge", arg))
+    elif judge and not (name in JUDGES and not arg):
+        refs.append(("ice.judge", judge))
+    rse = rse or {}
+    if rse.get("judge") and str(rse["judge"]).strip() not in SIMILARITY_JUDGES:
+        refs.append(("rse.judge", str(rse["judge"]).strip()))
+    if rse.get("judges"):
+        refs += [("rse.judges", spec) for spec in split_judges(str(rse["judges"]))]
+    return refs
+
+
+def _check_judges(
+    path: Path, catalog: ModelCatalog, ice: dict[str, Any] | None, rse: dict[str, Any] | None
+) -> None:
+    """Every judge and mutator model is defined under models: or is an inline spec, checked when
+    the file is read: `--dry-run` planned calls to an undefined `judge: gpt4` and the run then
+    failed naming neither the file nor the field."""
+    try:
+        refs = _model_refs(ice, rse)
+    except UserError as exc:  # a malformed `judges:` panel
+        raise yaml_error(path, str(exc), field="rse.judges") from None
+    for where, spec in refs:
+        if spec in catalog.models:
+            continue
+        if ":" in spec:
+            try:
+                parse_inline(spec)
+            except UserError as exc:
+                raise yaml_error(path, str(exc), field=where) from None
+            continue
+        defined = ", ".join(sorted(catalog.models)) or "nothing"
+        raise yaml_error(path, f"no model '{spec}' under models: (defined: {defined})", field=where)
 
 
 def _check_controls(path: Path, section: dict[str, Any], targets: list[str]) -> None:
@@ -218,18 +269,18 @@ def _check_controls(path: Path, section: dict[str, Any], targets: list[str]) -> 
     seen: set[str] = set()
     for name in controls:
         if name in members:
-            raise UserError.at(
+            raise yaml_error(
                 path,
                 f"'{name}' is also a family member; a control must be independent of every family",
                 field=where,
             )
         if name in targets:
-            raise UserError.at(path, f"'{name}' is also a target; give it in one role only", field=where)
+            raise yaml_error(path, f"'{name}' is also a target; give it in one role only", field=where)
         if name in seen:
-            raise UserError.at(path, f"'{name}' is listed twice", field=where)
+            raise yaml_error(path, f"'{name}' is listed twice", field=where)
         seen.add(name)
     if len(controls) == 1 and not section.get("bank"):  # a bank may bring controls of its own
-        raise UserError.at(
+        raise yaml_error(
             path,
             f"'{controls[0]}' is the only control: a single control is too few for any test over models "
             f"(its spread cannot be estimated from one model); give at least {MIN_CONTROLS}, or none "
@@ -239,9 +290,24 @@ def _check_controls(path: Path, section: dict[str, Any], targets: list[str]) -> 
 
 
 def _relative(study: Path, source: str) -> str:
-    if source == "builtin" or source.startswith("hf:") or Path(source).is_absolute():
+    from distillscope.rse.datasets import BUILTIN, HF_PREFIX
+
+    if source in BUILTIN or source.startswith(HF_PREFIX) or Path(source).is_absolute():
         return source
     return str(study.parent / source)
+
+
+def _dataset_files(study: Path, where: str, datasets: dict[str, Any]) -> dict[str, str]:
+    """The datasets' sources relative to the study file; a file that is not there is an error at
+    its field, as every other bad value of the file is (the run's reader names only the file)."""
+    from distillscope.rse.datasets import BUILTIN, HF_PREFIX
+
+    out: dict[str, str] = {}
+    for name, source in datasets.items():
+        out[name] = _relative(study, str(source))
+        if out[name] not in BUILTIN and not out[name].startswith(HF_PREFIX) and not Path(out[name]).exists():
+            raise yaml_error(study, f"{out[name]}: file not found", field=f"{where}.{name}")
+    return out
 
 
 def stage_dir(target: str) -> str:

@@ -90,10 +90,13 @@ models:
     assert "secret" not in str(cfg.public_dict())
 
 
-def test_yaml_errors_name_file_and_field(tmp_path: Path) -> None:
+def test_yaml_errors_name_file_line_and_field(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("models:\n  m:\n    model: x\n    timeout_s: soon\n", encoding="utf-8")
-    with pytest.raises(UserError, match=r"bad.yaml.*models\.m\.timeout_s"):
+    with pytest.raises(UserError, match=r"bad.yaml:4: field 'models\.m\.timeout_s'"):
+        ModelCatalog.load(path)
+    path.write_text('models:\n  a: {spec: "replay:a.jsonl"}\n  qwen2.5: {spec: "nope:x"}\n', encoding="utf-8")
+    with pytest.raises(UserError, match=r"bad.yaml:3: field 'models\.qwen2\.5\.spec'"):  # a name with a dot
         ModelCatalog.load(path)
     path.write_text("models: [\n", encoding="utf-8")
     with pytest.raises(UserError, match=r"bad.yaml:\d+"):

@@ -172,17 +172,17 @@ CASES: list[tuple[str, list[str], str]] = [
     (
         "config-models-list",
         ["models", "answer", "m", "--prompts", GOOD, "--config", "{d}/list.yaml"],
-        "list.yaml: field 'models'",
+        "list.yaml:1: field 'models'",
     ),
     (
         "config-model-number",
         ["models", "answer", "m", "--prompts", GOOD, "--config", "{d}/number.yaml"],
-        "number.yaml: field 'models.m'",
+        "number.yaml:2: field 'models.m'",
     ),
     (
         "config-wrong-type",
         ["models", "answer", "m", "--prompts", GOOD, "--config", "{d}/timeout.yaml"],
-        "timeout.yaml: field 'models.m.timeout_s'",
+        "timeout.yaml:4: field 'models.m.timeout_s'",
     ),
     (
         "config-zero-timeout",

@@ -269,7 +269,9 @@ def test_study_seed_outside_the_range_is_exit_2(tmp_path: Path) -> None:
         "models:\n  t: {spec: 'openai-compatible:t@http://127.0.0.1:9/v1', identity: {organisation: Zhipu AI}}\n"
         "targets: [t]\nice: {mode: plain, seed: -1}\n",
     )
-    one_line_exit_2(["study", study, "--out", tmp_path / "s"], "field 'ice': --seed must be from 0")
+    one_line_exit_2(
+        ["study", study, "--out", tmp_path / "s"], "study.yaml:4: field 'ice.seed': --seed must be from 0"
+    )
     assert not (tmp_path / "s").exists()
 
 

@@ -14,20 +14,6 @@ from distillscope.cli.options import console, err_console, fail
 from distillscope.cli.terminal import printable
 from distillscope.errors import UserError
 
-_SUFFIX_FORMAT = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".json": "json"}
-
-
-def _pick_format(fmt: str | None, out: Path | None) -> str:
-    from distillscope.report import FORMATS
-
-    if fmt is not None:
-        if fmt not in FORMATS:
-            raise UserError(f"--format '{fmt}': expected one of {', '.join(FORMATS)}")
-        return fmt
-    if out is not None and str(out) != "-":
-        return _SUFFIX_FORMAT.get(out.suffix.lower(), "html")
-    return "html"
-
 
 def report(
     run_dirs: Annotated[
@@ -48,47 +34,24 @@ def report(
     Example: distillscope report runs/ice-glm runs/rse-arena --out study.html
     """
     try:
-        from distillscope.engine.ownership import check_output_file
         from distillscope.engine.run import write_atomic
-        from distillscope.report import build_report, render
+        from distillscope.report import build_report, check_target, pick_format, render
 
-        chosen = _pick_format(fmt, out)
+        chosen = pick_format(fmt, out)
         target = out or Path(f"report.{chosen}")
         if str(target) != "-":
-            _refuse_inside_inputs(target, run_dirs)
-            check_output_file(target, "--out")
+            check_target(target, run_dirs, chosen)
         built = build_report(run_dirs)
         _print_skipped(built.skipped)
         text = render(built, chosen)
         if out is not None and str(out) == "-":
             sys.stdout.write(text)
             return
-        if target.is_dir():
-            raise UserError(
-                f"{target}: is a directory (--out wants a file, e.g. {target / ('report.' + chosen)})"
-            )
-        if not target.parent.exists():
-            raise UserError(f"{target.parent}: no such directory (--out)")
         write_atomic(target, text)
     except UserError as exc:
         fail(str(exc))
     size = len(text.encode("utf-8"))  # the file's bytes, not its characters (CJK answers are 3 bytes each)
     console.print(f"wrote {target} ({chosen}, {-(-size // 1024)} KiB)", highlight=False)
-
-
-def _refuse_inside_inputs(target: Path, run_dirs: list[Path]) -> None:
-    """The report never writes over anything inside a run it reads (`report RUN --out RUN/results.json`)."""
-    from distillscope.report.load import find_run_dirs
-
-    where = target.resolve()
-    for path in run_dirs:
-        for run_dir in find_run_dirs(path):
-            root = run_dir.resolve()
-            if where == root or root in where.parents:
-                raise UserError(
-                    f"{target}: is inside the input run {run_dir}; write the report outside it "
-                    "(the run's own report.html is written by the command that made it)"
-                )
 
 
 def _print_skipped(skipped: list[str]) -> None:

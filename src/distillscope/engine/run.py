@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import datetime as dt
 import hashlib
 import json
@@ -44,6 +45,12 @@ from distillscope.records import load_json
 from distillscope.redact import RedactingFilter, redact_data
 
 log = logging.getLogger("distillscope")
+
+# The run directory of the run the current task (or thread started in it) belongs to: each run's
+# run.log takes only its own run's records, so runs awaited side by side in one process
+# (`asyncio.gather(ds.ice.run_async(...), ds.rse.run_async(...))`) do not write into each other's log.
+# A record logged where no run is set (a worker thread started without the context) goes to every log.
+_CURRENT_RUN: contextvars.ContextVar[Path | None] = contextvars.ContextVar("distillscope_run", default=None)
 
 
 def default_out(command: str) -> Path:
@@ -476,8 +483,11 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
 
     def _open_log(self) -> logging.Handler:
-        handler = logging.FileHandler(self.out / "run.log", encoding="utf-8")
+        out = self.out
+        self._run_token = _CURRENT_RUN.set(out)
+        handler = logging.FileHandler(out / "run.log", encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        handler.addFilter(lambda _record: _CURRENT_RUN.get() in (None, out))
         handler.addFilter(RedactingFilter())
         log.addHandler(handler)
         log.setLevel(logging.INFO)
@@ -500,4 +510,6 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
         finally:
             log.removeHandler(self._log_handler)
             self._log_handler.close()
+            with contextlib.suppress(ValueError):  # entered in another context than it was made in
+                _CURRENT_RUN.reset(self._run_token)
             self.lock.close()

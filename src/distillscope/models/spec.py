@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from distillscope.errors import UserError
 from distillscope.models.base import Backend, ModelConfig, create_backend
 from distillscope.models.urls import check_header, expand_header, header_env_refs
-from distillscope.records import load_yaml
+from distillscope.records import load_yaml, yaml_error
 from distillscope.redact import remember_secret_env
 
 OPENAI_URL = "https://api.openai.com/v1"
@@ -78,7 +78,7 @@ class ModelCatalog:
         if data is None:
             return cls(path=path)
         if not isinstance(data, dict) or not isinstance(data.get("models", {}), dict):
-            raise UserError.at(
+            raise yaml_error(
                 path, "expected a mapping with a 'models:' mapping of name -> settings", field="models"
             )
         models: dict[str, ModelConfig] = {}
@@ -91,17 +91,17 @@ def _config_from_yaml(path: Path, name: str, raw: Any) -> ModelConfig:
     if isinstance(raw, str):
         raw = {"spec": raw}
     if not isinstance(raw, dict):
-        raise UserError.at(path, "expected a mapping of settings", field=f"models.{name}")
+        raise yaml_error(path, "expected a mapping of settings", field=f"models.{name}")
     raw = dict(raw)
     spec = raw.pop("spec", None)
     base: dict[str, Any] = {}
     if spec is not None:
         if not isinstance(spec, str):
-            raise UserError.at(path, "expected a model spec (text)", field=f"models.{name}.spec")
+            raise yaml_error(path, "expected a model spec (text)", field=f"models.{name}.spec")
         try:
             base = parse_inline(spec).model_dump(exclude_unset=True)
         except UserError as exc:
-            raise UserError.at(path, str(exc), field=f"models.{name}.spec") from None
+            raise yaml_error(path, str(exc), field=f"models.{name}.spec") from None
     if isinstance(raw.get("url"), str):
         raw["urls"] = [raw.pop("url")]
     merged = {**base, **raw, "name": raw.get("name", name)}
@@ -113,7 +113,7 @@ def _config_from_yaml(path: Path, name: str, raw: Any) -> ModelConfig:
         return ModelConfig.model_validate(merged)
     except ValidationError as exc:
         loc = ".".join(str(p) for p in exc.errors()[0]["loc"])
-        raise UserError.at(path, _first_error(exc), field=f"models.{name}.{loc}") from None
+        raise yaml_error(path, _first_error(exc), field=f"models.{name}.{loc}") from None
 
 
 def parse_inline(spec: str) -> ModelConfig:

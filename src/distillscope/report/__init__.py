@@ -3,18 +3,22 @@
 build_report([dir, ...])      load run directories (a folder of runs works too)
 render(report, "html")        the page as text ("html", "md" or "json")
 write_run_report(run_dir)     report.html and report.md beside a run's results
+pick_format, check_target     where `report` writes and in what format (the CLI and `ds.report` alike)
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
+from distillscope.errors import UserError
 from distillscope.report.build import Report, to_json
-from distillscope.report.load import load_runs
+from distillscope.report.load import find_run_dirs, load_runs
 
 FORMATS = ("html", "md", "json")
+SUFFIX_FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".json": "json"}
 
 log = logging.getLogger("distillscope")
 
@@ -25,6 +29,40 @@ def build_report(paths: list[Path]) -> Report:
     skipped: list[str] = []
     runs = load_runs(paths, skipped)
     return Report(runs, skipped=skipped)
+
+
+def pick_format(fmt: str | None, out: Path | None, flag: str = "--format") -> str:
+    """`fmt`, else the format `out`'s suffix names (in any case), else html. One rule for the CLI
+    and `ds.report`, which had drifted apart (`out="r.MD"` gave Markdown from one, HTML from the other)."""
+    if fmt is not None:
+        if fmt not in FORMATS:
+            raise UserError(f"{flag} '{fmt}': expected one of {', '.join(FORMATS)}")
+        return fmt
+    if out is not None and str(out) != "-":
+        return SUFFIX_FORMATS.get(out.suffix.lower(), "html")
+    return "html"
+
+
+def check_target(target: Path, run_dirs: Sequence[Path], fmt: str, flag: str = "--out") -> None:
+    """Refuse a report file inside a run it reads (a report never writes into its inputs), over a
+    run's own files, onto a folder, or into a folder that does not exist; the CLI and `ds.report`
+    both check here, so each refuses what the other does."""
+    from distillscope.engine.ownership import check_output_file
+
+    where = target.resolve()
+    for path in run_dirs:
+        for run_dir in find_run_dirs(path):
+            root = run_dir.resolve()
+            if where == root or root in where.parents:
+                raise UserError(
+                    f"{target}: is inside the input run {run_dir}; write the report outside it "
+                    "(the run's own report.html is written by the command that made it)"
+                )
+    check_output_file(target, flag)
+    if target.is_dir():
+        raise UserError(f"{target}: is a directory ({flag} wants a file, e.g. {target / ('report.' + fmt)})")
+    if not target.parent.exists():
+        raise UserError(f"{target.parent}: no such directory ({flag})")
 
 
 def render(report: Report, fmt: str) -> str:
@@ -66,4 +104,4 @@ def write_run_report(run_dir: Path) -> None:
     log.info("wrote %s and report.md", run_dir / "report.html")
 
 
-__all__ = ["FORMATS", "Report", "build_report", "render", "write_run_report"]
+__all__ = ["FORMATS", "Report", "build_report", "check_target", "pick_format", "render", "write_run_report"]

@@ -97,15 +97,16 @@ def test_study_controls_the_run_would_refuse_are_refused_when_the_file_is_read(
     tmp_path: Path, controls: str, message: str
 ) -> None:
     """--dry-run refuses what the run would, and the run refuses before it writes anything, naming
-    the study file and field rather than a flag."""
+    the study file, the line and the field rather than a flag."""
     study = _study_file(tmp_path, controls)
+    line = study.read_text(encoding="utf-8").splitlines().index(f"  controls: {controls}") + 1
     out = tmp_path / "s"
     for args in (["--dry-run"], ["--out", str(out)]):
         result = invoke("study", str(study), *args)
         assert result.exit_code == 2, result.output
         text = " ".join(result.output.split())
         assert len(result.output.strip().splitlines()) == 1 and "--control" not in text
-        assert f"study.yaml: field 'attribution.controls': {message}" in text
+        assert f"study.yaml:{line}: field 'attribution.controls': {message}" in text
     assert not out.exists()
 
 

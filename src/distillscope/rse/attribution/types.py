@@ -128,3 +128,10 @@ class AttributionResult(Result):
     method: dict[str, Any] = Field(default_factory=dict)
     warnings: list[str] = Field(default_factory=list)
     complete: bool = False
+
+    def to_frame(self) -> Any:
+        """One row per scored answer from probabilities.jsonl (model, role, family, key, folds,
+        `probabilities.<family>`): the per-item records this run has, as every other kind gives."""
+        from distillscope.results.frames import jsonl_frame
+
+        return jsonl_frame(self._path, "probabilities.jsonl")
