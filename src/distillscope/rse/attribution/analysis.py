@@ -28,7 +28,7 @@ from distillscope.stats.intervals import mean_summary, wilson
 METHOD = {
     "classifier": "logistic regression (balanced classes, L2 with C = 30) on TF-IDF of the 2,000 most frequent writing n-grams of each fold's training answers",
     "cross_fitting": "GroupKFold over prompts (5 folds, 3 shuffled repeats averaged): an answer is scored only by classifiers that never saw its prompt",
-    "score": "mean over prompts of P(family); 95% percentile bootstrap over prompts",
+    "score": "mean over prompts of P(family); 95% expanded percentile bootstrap over prompts (Student's t below 6 prompts)",
     "p_value": "one-sided sign-flip test over prompts of P(family) - mean P(other families) <= 0",
     "decision": "predicted: the family with the highest mean P(family) (null only when no prompt was scored); significant: it is the single family with Holm-adjusted p < alpha; resembles (in decision): predicted when significant, else null (abstain)",
     "controls": "decision.distilled_from: per family F and control c_i, a classifier of F's members against the other controls (balanced classes, cross-fitted over prompts, never trained on the model or c_i) scores the model and c_i; d_i = mean over prompts of the difference; the single family whose contrasts are above 0 by a one-sided prediction t-test over the n contrasts (mean / (sd * sqrt(1 + 1/n)), n - 1 df; Holm over families); decision.scores: mean P(F rather than independent); each control judged the same way against the others, every classifier trained without both",
