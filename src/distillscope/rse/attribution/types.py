@@ -22,6 +22,9 @@ class FamilyProbability(Model):
     p_value: float = Field(description="one-sided sign-flip p of 'no more like this family than the others'")
     p_holm: float = Field(description="p_value after Holm's correction over the families")
     lean: float | None = Field(default=None, description="mean of P(family) - mean P(other families)")
+    lean_ci95: tuple[float | None, float | None] = Field(
+        default=(None, None), description="the lean's 95% interval, bootstrap over prompts"
+    )
 
 
 class Decision(Model):
@@ -97,6 +100,8 @@ class HeldOutCheck(Model):
     # models, and its turns, are drawn together: they are not independent)
     ci95: tuple[float | None, float | None] = (None, None)
     n_prompts: int | None = None
+    # the same interval for mean_own_probability
+    mean_own_probability_ci95: tuple[float | None, float | None] = (None, None)
 
 
 class TellingFeature(Model):
