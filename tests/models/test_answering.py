@@ -221,8 +221,8 @@ def test_a_budget_stop_reads_back_every_turn_the_ledger_holds_as_a_full_run_walk
 def test_plain_prompt_files_are_read_and_written_as_before(
     tmp_path: Path, openai_server: Callable[..., OpenAIServer]
 ) -> None:
-    """A 'prompt' file and a text file: the same ids, rows and config as before multi-turn formats
-    (a rerun of an old run directory resumes: its settings fingerprint is unchanged)."""
+    """A 'prompt' file and a text file: the same rows and config as before multi-turn formats (a rerun
+    of an old run directory resumes: its settings fingerprint is unchanged), ids from `id` or `uid`."""
     server = openai_server()
     text = tmp_path / "p.txt"
     text.write_text("What is 2+2?\n\nName a colour.\n", encoding="utf-8")
@@ -231,7 +231,8 @@ def test_plain_prompt_files_are_read_and_written_as_before(
     expected = {
         text: [("line-1", "What is 2+2?"), ("line-3", "Name a colour.")],
         rows: [("a", "Hello there"), ("line-2", "No id here")],
-        uid: [("line-1", "Arena question")],  # a 'prompt' file: ids as before, not its uid
+        # Arena-Hard's `uid` is its prompt's id, as in `rse run` (was line-1; ids are labels, not ledger keys)
+        uid: [("u1", "Arena question")],
     }
     for path, pairs in expected.items():
         out = tmp_path / f"out-{path.name}"

@@ -101,6 +101,12 @@ def test_unknown_kinds_and_bad_fields_are_user_errors(tmp_path: Path) -> None:
         ds.load(tmp_path)
     with pytest.raises(UserError, match="no such file or directory"):
         ds.load(tmp_path / "absent")
+    log = tmp_path / "log.jsonl"  # a log of answers given where a run was meant: said so, not "invalid JSON"
+    log.write_text('{"response": "a"}\n{"response": "b"}\n')
+    with pytest.raises(
+        UserError, match=r"log.jsonl: not a results file; give a run directory or its results.json"
+    ):
+        ds.load(log)
 
 
 def test_a_new_kind_plugs_into_load(tmp_path: Path) -> None:

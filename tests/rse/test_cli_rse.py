@@ -395,6 +395,10 @@ def test_offline_matrix_is_symmetric_with_5_on_the_diagonal(
     # the report (the diagonal too: an answer against itself is 5.0 on every prompt)
     lo, hi = data["ci95"][0][1]
     assert lo <= scores[0][1] <= hi and data["n"][0][1] == 12 and data["ci95"][0][1] == data["ci95"][1][0]
+    for aspect in ("style", "logic", "content"):  # each aspect's cell has its interval too
+        a_lo, a_hi = data["aspects_ci95"][aspect][0][1]
+        assert a_lo <= data["aspects"][aspect][0][1] <= a_hi
+        assert data["aspects_ci95"][aspect][0][1] == data["aspects_ci95"][aspect][1][0]
     cell = f"{scores[0][1]:.2f} [{lo:.2f}, {hi:.2f}] n=12"
     assert f"{scores[0][1]:.2f}" in result.output and f"[{lo:.2f}, {hi:.2f}]" in result.output
     report = invoke("report", str(out), "--format", "md", "--out", "-")

@@ -29,7 +29,7 @@ def test_dataset_summary_skips_missing_and_unjudged() -> None:
     assert summary["score"] == 3.0 and summary["n"] == 3
     assert summary["n_missing"] == 1 and summary["n_unjudged"] == 1
     lo, hi = summary["ci95"]
-    assert 2.0 <= lo <= 3.0 <= hi <= 4.0
+    assert lo < 2.0 < 3.0 < 4.0 < hi  # three prompts: Student's t, wider than their range
     assert set(summary["aspects"]) == {"style", "logic", "content"}
 
 
@@ -105,3 +105,17 @@ def test_a_dataset_of_one_prompt_gives_the_average_no_interval() -> None:
     assert stratified_mean([[2.0, 4.0]], clusters=[["p", "p"]])["ci95"] == [None, None]
     spread = stratified_mean([[1.0, 2.0, 3.0], [2.0, 5.0]], seed=2)["ci95"]
     assert spread[0] is not None and spread[1] is not None and spread[0] < spread[1]
+
+
+def test_an_average_over_few_prompts_has_welchs_t_interval() -> None:
+    """Five prompts over two datasets are too few for a percentile interval: the average of the two
+    dataset means gets Student's t with Welch-Satterthwaite degrees of freedom (checked by hand)."""
+    from scipy import stats
+
+    big, small = [1.0, 2.0, 4.0], [2.0, 5.0]
+    v = [stats.tvar(g) / len(g) for g in (big, small)]
+    df = sum(v) ** 2 / sum(x * x / (len(g) - 1) for x, g in zip(v, (big, small), strict=True))
+    half = stats.t.ppf(0.975, df) * sum(v) ** 0.5 / 2
+    centre = (sum(big) / 3 + sum(small) / 2) / 2
+    result = stratified_mean([big, small], seed=2)
+    assert result["ci95"] == [pytest.approx(centre - half, abs=1e-6), pytest.approx(centre + half, abs=1e-6)]

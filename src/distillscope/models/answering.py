@@ -57,9 +57,12 @@ class PromptFile:
     prompts: list[Prompt] = field(default_factory=list)
 
 
+ID_KEYS = ("id", "uid")  # a prompt's own id, first found (Arena-Hard's question files have `uid`)
+
+
 def read_prompt_file(path: Path) -> list[tuple[str, str]]:
     """(id, prompt) pairs from a record file (JSONL, JSON array, CSV, YAML, Parquet: `prompt`,
-    optional `id`; a JSON array of strings is a list of prompts) or plain text (one prompt a line)."""
+    optional `id` or `uid`; a JSON array of strings is a list of prompts) or plain text (one prompt a line)."""
     if path.suffix.lower() in KNOWN_SUFFIXES:
         return _pairs(_plain_records(path))
     return _text_pairs(path)
@@ -76,8 +79,9 @@ def _pairs(records: list[Record]) -> list[tuple[str, str]]:
         prompt = record.data.get("prompt")
         if not isinstance(prompt, str) or not prompt.strip():
             raise record.error("missing or empty text", field="prompt")
-        raw_id = record.data.get("id")
-        pid = str(raw_id) if raw_id not in (None, "") else f"line-{record.line or record.index + 1}"
+        # Arena-Hard's `uid` is the id `rse run` gives its prompts: a file of answers keeps it
+        raw_id = next((record.data[k] for k in ID_KEYS if record.data.get(k) not in (None, "")), None)
+        pid = str(raw_id) if raw_id is not None else f"line-{record.line or record.index + 1}"
         if pid in seen:
             raise record.error(f"duplicate id '{pid}'", field="id")
         seen.add(pid)

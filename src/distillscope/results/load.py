@@ -102,6 +102,8 @@ def load(path: str | Path) -> Result:
         if not path.exists():
             raise UserError(f"{path}: no such file or directory")
         raise UserError(f"{path}: no results.json (not a finished distillscope run directory)")
+    if file.suffix.lower() != ".json":  # a log or answers file (.jsonl, .csv) read as one JSON value
+        raise UserError(f"{path}: not a results file; give a run directory or its results.json")
     data = load_json(file, "results file")  # the one reader: BOM, nesting depth, located errors
     result = parse(data, file).at(file.parent)
     _locate_children(result, file.parent)

@@ -131,6 +131,8 @@ class MatrixResult(_Judged):
     n: list[list[int]] | None = None
     # each cell's 95% bootstrap interval over prompts [low, high] (None where nothing to resample)
     ci95: list[list[tuple[float | None, float | None]]] | None = None
+    # the same for each aspect's cell (`aspects`); n is the cell's
+    aspects_ci95: dict[str, list[list[tuple[float | None, float | None]]]] | None = None
     linkage: list[list[float]] | None = None
     order: list[int] | None = None
     clustering: dict[str, Any] | None = None

@@ -9,7 +9,7 @@ of other models answering the same prompt:
 where s is one similarity measure (an aspect on the 1-5 scale, the overall score, or a raw measure
 such as the embedding cosine). The panel defaults to all test models, leaving the model scored out
 of its own panel (leave-one-out). A model's contrast is the mean over the prompts every panel member
-answered, with a percentile-bootstrap 95% interval over prompts; 0 means "as similar as a typical
+answered, with a bootstrap 95% interval over prompts (`stats.intervals.mean_summary`); 0 means "as similar as a typical
 panel model", positive means closer to the reference than the panel is. Taking the median per
 prompt removes prompt difficulty (prompts where every answer agrees count no more than prompts
 where they differ) and is robust to a few panel models that are themselves copies of the reference.

@@ -7,7 +7,7 @@ same prompt, by the same judge, and per prompt
     difference[m, p] = s(m, reference)[p] - mean_f s(m, foil_f)[p]
 
 A model's difference is the mean over the prompts where the reference and at least one foil were
-judged, with a percentile-bootstrap 95% interval over those prompts (paired: the same prompts on
+judged, with a bootstrap 95% interval over those prompts (`stats.intervals.mean_summary`) (paired: the same prompts on
 both sides). Positive: the model's answers track the reference more than they track the foils,
 which is the distillation signal; around 0: it is as close to the foils as to the reference.
 """

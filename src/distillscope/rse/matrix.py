@@ -107,6 +107,9 @@ async def run_matrix(
         intervals: list[list[tuple[float | None, float | None]]] = [
             [(None, None)] * size for _ in range(size)
         ]
+        aspect_intervals: dict[str, list[list[tuple[float | None, float | None]]]] = {
+            a: [[(None, None)] * size for _ in range(size)] for a in ASPECTS
+        }
         skipped: dict[str, dict[str, int]] = {}  # every pair not scored, by reason, per cell
         with AtomicJsonlWriter(ctx.out / "judgments.jsonl") as judgments_file:  # one pair at a time
             for i in range(size):
@@ -121,6 +124,8 @@ async def run_matrix(
                         intervals[a_][b_] = (lo, hi)
                         for aspect in ASPECTS:
                             aspects[aspect][a_][b_] = _cell(summary, aspect)
+                            a_lo, a_hi = summary["avg"]["aspects"][aspect]["ci95"]
+                            aspect_intervals[aspect][a_][b_] = (a_lo, a_hi)
                     for j_ in judged:
                         judgments_file.write({**j_.row(), "reference": names[i]})
             judgments_file.commit()
@@ -128,6 +133,7 @@ async def run_matrix(
         results.update(
             scores=scores,
             aspects=aspects,
+            aspects_ci95=aspect_intervals,
             n=counts,
             ci95=intervals,
             linkage=link,

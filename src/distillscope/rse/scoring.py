@@ -17,7 +17,13 @@ import numpy as np
 
 from distillscope.rse.responses import prompt_of
 from distillscope.rse.types import ASPECTS, AspectScores
-from distillscope.stats.intervals import clustered, mean_summary, resampled_cluster_means, resampled_means
+from distillscope.stats.intervals import (
+    MIN_PERCENTILE_UNITS,
+    clustered,
+    mean_summary,
+    percentile_levels,
+    resampled_cluster_means,
+)
 
 # "empty" / "filtered": one side's reply was not an answer (counted apart, never scored)
 Status = Literal["judged", "unjudged", "missing", "empty", "filtered"]
@@ -62,6 +68,26 @@ def _r(x: float | None) -> float | None:
     return None if x is None else round(x, 6)
 
 
+def _welch_interval(point: float, units: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[float, float]:
+    """Student's t interval for a mean of group means from few prompts: each group's linearised
+    variance (its prompts' sums and counts), Welch-Satterthwaite degrees of freedom."""
+    from scipy.special import stdtrit
+
+    variances, dfs = [], []
+    for sums, counts in units:
+        k = int(sums.size)
+        mean = float(sums.sum() / counts.sum())
+        residuals = (sums - mean * counts) / float(counts.mean())
+        variances.append(float(np.sum(residuals**2)) / (k * (k - 1)))
+        dfs.append(k - 1)
+    total = sum(variances)
+    if total == 0:
+        return point, point
+    df = total**2 / sum(v * v / d for v, d in zip(variances, dfs, strict=True))
+    half = float(stdtrit(df, 0.975)) * float(np.sqrt(total)) / len(units)
+    return point - half, point + half
+
+
 def stratified_mean(
     groups: Sequence[Sequence[float]],
     *,
@@ -88,22 +114,26 @@ def stratified_mean(
     if not kept:
         return {"score": None, "n": 0, "ci95": [None, None]}
     point = float(np.mean([float(np.mean(g)) for g, _ in kept]))
-    rng = np.random.default_rng(seed)
-    boot = np.zeros(resamples)
-    prompts = 0
-    single = False  # some dataset has one prompt: its share of the uncertainty cannot be resampled
+    units: list[tuple[np.ndarray, np.ndarray]] = []
     for g, c in kept:
         grouped = clustered(g, c) if c is not None else None
-        units = len(g) if grouped is None else int(grouped[0].size)
-        prompts += units
-        single = single or units < 2
-        boot += (
-            resampled_means(np.asarray(g, dtype=float), resamples=resamples, rng=rng)
-            if grouped is None
-            else resampled_cluster_means(*grouped, resamples=resamples, rng=rng)
-        )
-    boot /= len(kept)
-    lo, hi = (None, None) if single else (float(np.quantile(boot, 0.025)), float(np.quantile(boot, 0.975)))
+        units.append((np.asarray(g, dtype=float), np.ones(len(g))) if grouped is None else grouped)
+    prompts = sum(int(sums.size) for sums, _ in units)
+    lo: float | None
+    hi: float | None
+    if any(sums.size < 2 for sums, _ in units):
+        # some dataset has one prompt: its share of the uncertainty cannot be estimated
+        lo, hi = None, None
+    elif prompts < MIN_PERCENTILE_UNITS:
+        lo, hi = _welch_interval(point, units)
+    else:
+        rng = np.random.default_rng(seed)
+        boot = np.zeros(resamples)
+        for sums, counts in units:
+            boot += resampled_cluster_means(sums, counts, resamples=resamples, rng=rng)
+        boot /= len(kept)
+        low, high = percentile_levels(prompts)
+        lo, hi = float(np.quantile(boot, low)), float(np.quantile(boot, high))
     out = {"score": _r(point), "n": n, "ci95": [_r(lo), _r(hi)], "datasets": len(kept)}
     if prompts != n:
         out["n_prompts"] = prompts

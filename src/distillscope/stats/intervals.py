@@ -1,9 +1,11 @@
-"""95% intervals: Wilson for proportions, percentile bootstrap for means and paired differences."""
+"""95% intervals: Wilson for proportions; for means and paired differences, the expanded percentile
+bootstrap over units (answers, or prompts where a prompt has several turns), or Student's t where
+the units are too few for any percentile interval to reach 95%."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # numpy is imported where a bootstrap runs: ICE's Wilson intervals never need it
@@ -94,12 +96,66 @@ def clustered(values: Sequence[float], clusters: Sequence[str]) -> tuple[np.ndar
     return sums, counts
 
 
+# With n units, a percentile interval lies within the range of the units' values, which holds the
+# median of a continuous symmetric distribution with probability 1 - 2**(1 - n): under 0.95 up to
+# n = 5. Below this many units a mean's interval is Student's t, which is not bound to that range.
+MIN_PERCENTILE_UNITS = 6
+
+
+def percentile_levels(units: int, level: float = 0.95) -> tuple[float, float]:
+    """The quantiles of the bootstrap means that make a `level` interval from `units` units:
+    Hesterberg's expanded percentile interval (2015), Phi(-+sqrt(n/(n-1)) t(1-a/2, n-1)). The plain
+    (2.5%, 97.5%) uses z where t applies, and the bootstrap's variance is (n-1)/n of the unbiased
+    one, so it is too narrow for few units (it covered 84% of normal means from 5 values in
+    simulation, this 92%); the levels are 2.26% and 97.74% at 80 units, 0.86% and 99.14% at 10."""
+    from scipy.special import ndtr, stdtrit
+
+    alpha = (1 - level) / 2
+    if units < 2:
+        return alpha, 1 - alpha
+    z = math.sqrt(units / (units - 1)) * float(stdtrit(units - 1, 1 - alpha))
+    low = float(ndtr(-z))
+    return low, 1 - low
+
+
+def student_interval(
+    sums: np.ndarray, counts: np.ndarray, level: float = 0.95
+) -> tuple[float | None, float | None]:
+    """Student's t interval for the mean of the values of a few units (`sums`, `counts` per unit;
+    the ratio estimator's linearised variance where units hold several values); None with one unit."""
+    import numpy as np
+    from scipy.special import stdtrit
+
+    k = int(sums.size)
+    if k < 2:
+        return None, None
+    point = float(sums.sum() / counts.sum())
+    residuals = (sums - point * counts) / float(counts.mean())
+    se = math.sqrt(float(np.sum(residuals**2)) / (k * (k - 1)))
+    half = float(stdtrit(k - 1, 1 - (1 - level) / 2)) * se
+    return point - half, point + half
+
+
+def _unit_interval(
+    sums: np.ndarray, counts: np.ndarray, means: Callable[[], np.ndarray]
+) -> tuple[float | None, float | None]:
+    """A mean's 95% interval from its units: Student's t below MIN_PERCENTILE_UNITS units, else the
+    expanded percentile interval of the bootstrap `means`."""
+    import numpy as np
+
+    if sums.size < MIN_PERCENTILE_UNITS:
+        return student_interval(sums, counts)
+    low, high = percentile_levels(int(sums.size))
+    boot = means()
+    return float(np.quantile(boot, low)), float(np.quantile(boot, high))
+
+
 def bootstrap_mean(
-    values: Sequence[float], *, resamples: int = 2000, seed: int = 0, level: float = 0.95
+    values: Sequence[float], *, resamples: int = 2000, seed: int = 0
 ) -> tuple[float | None, tuple[float | None, float | None]]:
-    """Mean and percentile-bootstrap interval. Empty input gives (None, (None, None)); a single
-    value gives its mean and no interval (None, None): resampling one value always returns it, and
-    a 95% interval [x, x] from one answer would claim certainty that one answer cannot give."""
+    """Mean and 95% interval (`_unit_interval`, each value a unit). Empty input gives (None, (None,
+    None)); a single value gives its mean and no interval (None, None): [x, x] from one answer would
+    claim certainty that one answer cannot give."""
     import numpy as np
 
     data = np.asarray(values, dtype=float)
@@ -108,9 +164,12 @@ def bootstrap_mean(
     mean = float(data.mean())
     if data.size == 1:
         return mean, (None, None)
-    means = resampled_means(data, resamples=resamples, rng=np.random.default_rng(seed))
-    alpha = (1 - level) / 2
-    return mean, (float(np.quantile(means, alpha)), float(np.quantile(means, 1 - alpha)))
+    interval = _unit_interval(
+        data,
+        np.ones(data.size),
+        lambda: resampled_means(data, resamples=resamples, rng=np.random.default_rng(seed)),
+    )
+    return mean, interval
 
 
 def mean_summary(
@@ -133,8 +192,11 @@ def mean_summary(
     point = float(sums.sum() / counts.sum())
     if sums.size == 1:
         return {"score": r(point), "n": len(values), "ci95": [None, None], "n_prompts": 1}
-    means = resampled_cluster_means(sums, counts, resamples=2000, rng=np.random.default_rng(seed))
-    lo, hi = float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
+    lo, hi = _unit_interval(
+        sums,
+        counts,
+        lambda: resampled_cluster_means(sums, counts, resamples=2000, rng=np.random.default_rng(seed)),
+    )
     return {"score": r(point), "n": len(values), "ci95": [r(lo), r(hi)], "n_prompts": int(sums.size)}
 
 

@@ -165,5 +165,9 @@ def test_terminal_gives_every_score_its_interval_and_n(tmp_path: Path) -> None:
     held = data["held_out"]["a"]
     lo, hi = held["ci95"]
     assert lo <= held["accuracy"] <= hi and held["n_prompts"] == 20  # two models x two turns a prompt
+    own_lo, own_hi = held["mean_own_probability_ci95"]  # every figure of the check has its interval
+    assert own_lo < held["mean_own_probability"] < own_hi
+    a = data["models"]["copycat"]["probabilities"]["a"]
+    assert a["lean_ci95"][0] <= a["lean"] <= a["lean_ci95"][1]
     line = f"a {held['accuracy']:.2f} [{lo:.2f}, {hi:.2f}] of {held['n']} answers (20 prompts)"
     assert line in " ".join(result.output.split())

@@ -135,6 +135,10 @@ def test_attribute_with_controls_decides_against_them(tmp_path: Path) -> None:
     assert copy["distilled_from"] == "a" and copy["status"] == "distilled" and copy["n_controls"] == 5
     assert 0 <= copy["p_value"] < 0.05
     assert neutral["distilled_from"] is None and neutral["status"] in ("resembles", "independent")
+    for decision in (copy, neutral):  # each family's score with its n (24 prompts) and 95% interval
+        assert set(decision["score_ci95"]) == set(decision["scores"]) == set(decision["score_n"])
+        for family, (lo, hi) in decision["score_ci95"].items():
+            assert lo <= decision["scores"][family] <= hi and decision["score_n"][family] == 24
     assert "copycat: distilled from a (p = " in text and "against 5 independent controls" in text
     # every control judged with itself left out: the run's own false-positive check
     assert set(data["controls"]) == set(CONTROLS)

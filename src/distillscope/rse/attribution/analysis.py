@@ -28,7 +28,7 @@ from distillscope.stats.intervals import mean_summary, wilson
 METHOD = {
     "classifier": "logistic regression (balanced classes, L2 with C = 30) on TF-IDF of the 2,000 most frequent writing n-grams of each fold's training answers",
     "cross_fitting": "GroupKFold over prompts (5 folds, 3 shuffled repeats averaged): an answer is scored only by classifiers that never saw its prompt",
-    "score": "mean over prompts of P(family); 95% percentile bootstrap over prompts",
+    "score": "mean over prompts of P(family); 95% expanded percentile bootstrap over prompts (Student's t below 6 prompts)",
     "p_value": "one-sided sign-flip test over prompts of P(family) - mean P(other families) <= 0",
     "decision": "predicted: the family with the highest mean P(family) (null only when no prompt was scored); significant: it is the single family with Holm-adjusted p < alpha; resembles (in decision): predicted when significant, else null (abstain)",
     "controls": "decision.distilled_from: per family F and control c_i, a classifier of F's members against the other controls (balanced classes, cross-fitted over prompts, never trained on the model or c_i) scores the model and c_i; d_i = mean over prompts of the difference; the single family whose contrasts are above 0 by a one-sided prediction t-test over the n contrasts (mean / (sd * sqrt(1 + 1/n)), n - 1 df; Holm over families); decision.scores: mean P(F rather than independent); each control judged the same way against the others, every classifier trained without both",
@@ -67,6 +67,7 @@ def attribute_model(
 ) -> ModelAttribution:
     """One test model's attribution from its answers' probabilities (rows) and prompt groups."""
     raw: dict[str, tuple[float | None, list[float | None], float, float]] = {}
+    lean_ci: dict[str, list[float | None]] = {}
     p_values: dict[str, float] = {}
     n_prompts = len(set(groups))
     for j, family in enumerate(families):
@@ -74,6 +75,7 @@ def attribute_model(
         lean = stats.prompt_means(list(stats.leanings(probabilities, j)), groups)
         mean, ci = stats.mean_with_interval(list(per_prompt), seed=seed)
         p_values[family] = stats.sign_flip_pvalue(list(lean), seed=seed + j)
+        lean_ci[family] = stats.mean_with_interval(list(lean), seed=seed)[1]
         raw[family] = (mean, ci, float(lean.mean()) if lean.size else 0.0, p_values[family])
     adjusted = stats.holm(p_values)
     out = {
@@ -83,6 +85,7 @@ def attribute_model(
             p_value=_r(p) or 0.0,
             p_holm=_r(adjusted[f]) or 0.0,
             lean=_r(lean),
+            lean_ci95=(_r(lean_ci[f][0]), _r(lean_ci[f][1])),
         )
         for f, (mean, ci, lean, p) in raw.items()
     }
@@ -116,9 +119,12 @@ def held_out_check(fit: CrossFit) -> dict[str, HeldOutCheck]:
         w_lo, w_hi = wilson(float(np.mean(right)) * prompts, prompts)
         lo = round(w_lo, 6) if lo is None else min(lo, round(w_lo, 6))
         hi = round(w_hi, 6) if hi is None else max(hi, round(w_hi, 6))
+        own = mean_summary(proba[:, j].tolist(), clusters=groups)["ci95"]
+        own_lo, own_hi = own if isinstance(own, list) else (None, None)
         out[family] = HeldOutCheck(
             accuracy=_r(float(np.mean(right))),
             mean_own_probability=_r(float(proba[:, j].mean())),
+            mean_own_probability_ci95=(own_lo, own_hi),
             n=len(rows),
             ci95=(lo, hi),
             n_prompts=prompts,

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Literal
 
 import numpy as np
@@ -48,6 +49,7 @@ import numpy as np
 from distillscope.rse.attribution import stats
 from distillscope.rse.attribution.contrasts import ContrastScores
 from distillscope.rse.attribution.types import Decision
+from distillscope.stats.intervals import bootstrap_mean
 
 MIN_CONTROLS = 2  # a t-test over contrasts needs a spread: two controls at the very least
 MIN_PROMPTS = 10  # fewer prompts answered in common with the controls: abstain
@@ -78,6 +80,9 @@ class ControlTest:
     contrasts: dict[str, list[float]]
     p_t: dict[str, float | None]
     n_prompts: int
+    # per family: the resemblance score's 95% bootstrap interval over prompts, and how many prompts
+    score_ci95: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    score_n: dict[str, int] = field(default_factory=dict)
 
 
 def judge_against(model: str, controls: Sequence[str], fits: ContrastScores) -> ControlTest:
@@ -85,6 +90,8 @@ def judge_against(model: str, controls: Sequence[str], fits: ContrastScores) -> 
     one contrast per control, each from the classifier trained without the model and that control."""
     base = frozenset([model]) if model in fits.controls else frozenset()
     score: dict[str, float] = {}
+    score_ci95: dict[str, tuple[float | None, float | None]] = {}
+    score_n: dict[str, int] = {}
     contrasts: dict[str, list[float]] = {}
     p_t: dict[str, float | None] = {}
     n_prompts: list[int] = []
@@ -103,9 +110,16 @@ def judge_against(model: str, controls: Sequence[str], fits: ContrastScores) -> 
             n_prompts.append(len(common))
             diffs.append(float(np.mean([mine[g] - theirs[g] for g in common])) if common else float("nan"))
         score[family] = float(np.mean(own)) if own else float("nan")
+        # its interval: each prompt's P averaged over the classifiers, resampled over prompts
+        per_prompt = [
+            float(np.mean([r[g] for r in ranking if g in r])) for g in dict.fromkeys(chain(*ranking))
+        ]
+        _, (lo, hi) = bootstrap_mean(per_prompt)
+        score_ci95[family] = (None if lo is None else round(lo, 6), None if hi is None else round(hi, 6))
+        score_n[family] = len(per_prompt)
         contrasts[family] = diffs
         p_t[family] = prediction_pvalue(diffs)
-    return ControlTest(score, contrasts, p_t, min(n_prompts, default=0))
+    return ControlTest(score, contrasts, p_t, min(n_prompts, default=0), score_ci95, score_n)
 
 
 def decide(
@@ -137,6 +151,8 @@ def decide(
             reason=f"{test.n_prompts} prompt(s) answered in common with the controls: at least {MIN_PROMPTS} needed",
         )  # fmt: skip
     scores = {f: round(v, 6) for f, v in test.score.items() if np.isfinite(v)}
+    intervals = {f: test.score_ci95[f] for f in scores if f in test.score_ci95}
+    counts = {f: test.score_n[f] for f in scores if f in test.score_n}
     usable = {f: p for f, p in test.p_t.items() if p is not None}
     if not usable:
         return Decision(
@@ -156,7 +172,7 @@ def decide(
     if winner is not None:
         return Decision(
             distilled_from=winner, p_value=p, n_controls=n_controls, resembles=resembles or winner,
-            status="distilled", scores=scores,
+            status="distilled", scores=scores, score_ci95=intervals, score_n=counts,
             reason=f"resembles {winner} more than the {n_controls} independent controls do "
             f"(mean contrast {_mean(test.contrasts[winner]):+.3f} in P({winner} rather than independent)); {assumption}",
         )  # fmt: skip
@@ -170,7 +186,7 @@ def decide(
         joint = max(adjusted[resembles], resembles_p if resembles_p is not None else 0.0)
         return Decision(
             distilled_from=resembles, p_value=round(joint, 6), n_controls=n_controls,
-            resembles=resembles, status="distilled", scores=scores,
+            resembles=resembles, status="distilled", scores=scores, score_ci95=intervals, score_n=counts,
             reason=f"resembles {resembles} more than the {n_controls} independent controls do (mean contrast "
             f"{_mean(test.contrasts[resembles]):+.3f} in P({resembles} rather than independent), p = "
             f"{adjusted[resembles]:.3g}), and leans to {resembles} among the families over prompts"
@@ -184,7 +200,7 @@ def decide(
         listed = ", ".join(f"{f} p = {adjusted[f]:.3g}" for f in beaten)
         return Decision(
             distilled_from=None, p_value=p, n_controls=n_controls, resembles=resembles, status="several",
-            scores=scores,
+            scores=scores, score_ci95=intervals, score_n=counts,
             reason=f"writes less like the {n_controls} independent controls than like several families "
             f"({listed}): no single family is named; {assumption}",
         )  # fmt: skip
@@ -195,7 +211,7 @@ def decide(
         else "leans to no family"
     )
     return Decision(
-        distilled_from=None, p_value=p, n_controls=n_controls, resembles=resembles, status=status, scores=scores,
+        distilled_from=None, p_value=p, n_controls=n_controls, resembles=resembles, status=status, scores=scores, score_ci95=intervals, score_n=counts,
         reason=f"{what} (smallest adjusted p {p:.3g} for {best}, mean contrast {_mean(test.contrasts[best]):+.3f}, "
         f"alpha {alpha}); {assumption}",
     )  # fmt: skip

@@ -102,6 +102,6 @@ def leanings(probabilities: NDArray[np.float64], family: int) -> NDArray[np.floa
 
 
 def mean_with_interval(values: Sequence[float], *, seed: int = 0) -> tuple[float | None, list[float | None]]:
-    """Mean and percentile-bootstrap 95% interval (over the given units: prompts)."""
+    """Mean and bootstrap 95% interval over the given units, prompts (`stats.intervals.bootstrap_mean`)."""
     mean, (lo, hi) = bootstrap_mean(values, seed=seed)
     return mean, [lo, hi]

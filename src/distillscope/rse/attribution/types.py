@@ -16,10 +16,15 @@ class FamilyProbability(Model):
     """How much a test model's answers resemble one family's."""
 
     score: float | None = Field(description="mean over prompts of the cross-fitted P(family)")
-    ci95: tuple[float | None, float | None] = Field(description="percentile bootstrap over prompts")
+    ci95: tuple[float | None, float | None] = Field(
+        description="expanded percentile bootstrap over prompts (Student's t below 6)"
+    )
     p_value: float = Field(description="one-sided sign-flip p of 'no more like this family than the others'")
     p_holm: float = Field(description="p_value after Holm's correction over the families")
     lean: float | None = Field(default=None, description="mean of P(family) - mean P(other families)")
+    lean_ci95: tuple[float | None, float | None] = Field(
+        default=(None, None), description="the lean's 95% interval, bootstrap over prompts"
+    )
 
 
 class Decision(Model):
@@ -44,6 +49,14 @@ class Decision(Model):
         description="per family: the resemblance score used to rank models, mean P(family rather than "
         "independent) from the classifiers trained on the family against the controls (each without "
         "this model and one control); null without a test against controls",
+    )
+    score_ci95: dict[str, tuple[float | None, float | None]] | None = Field(
+        default=None,
+        description="per family: the score's 95% interval, bootstrap over prompts of each prompt's P averaged "
+        "over the classifiers (Student's t below 6 prompts)",
+    )
+    score_n: dict[str, int] | None = Field(
+        default=None, description="per family: the prompts the score averages"
     )
 
 
@@ -87,6 +100,8 @@ class HeldOutCheck(Model):
     # models, and its turns, are drawn together: they are not independent)
     ci95: tuple[float | None, float | None] = (None, None)
     n_prompts: int | None = None
+    # the same interval for mean_own_probability
+    mean_own_probability_ci95: tuple[float | None, float | None] = (None, None)
 
 
 class TellingFeature(Model):
