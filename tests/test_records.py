@@ -91,6 +91,9 @@ def test_missing_and_directories(tmp_path: Path) -> None:
         read_records(tmp_path / "nope.jsonl")
     with pytest.raises(UserError, match="is a directory"):
         read_records(tmp_path)
+    long = tmp_path / ("x" * 300 + ".jsonl")  # longer than a file name may be: an OSError, was a traceback
+    with pytest.raises(UserError, match=r"\.jsonl: cannot read: File name too long$"):
+        read_records(long)
 
 
 def test_yaml_merge_keys_are_not_duplicates(tmp_path: Path) -> None:

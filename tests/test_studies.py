@@ -220,6 +220,54 @@ def test_study_missing_dataset_file_is_named_at_its_field(tmp_path: Path) -> Non
     assert str(refused.value) == f"{path}:8: field 'rse.datasets.arena': {missing}: file not found"
 
 
+@pytest.mark.parametrize(
+    ("source", "problem"),
+    [
+        ("x" * 300, ": cannot read: File name too long"),  # was a traceback (OSError from Path.exists)
+        (".", ": is a directory, expected a file"),  # was named by the run's reader, not at the field
+    ],
+)
+def test_study_dataset_path_that_is_no_file_is_named_at_its_field(
+    tmp_path: Path, source: str, problem: str
+) -> None:
+    path = tmp_path / "study.yaml"
+    path.write_text(
+        'models:\n  glm: {spec: "openai-compatible:glm@http://127.0.0.1:9/v1"}\ntargets: [glm]\nreference: glm\n'
+        f"ice: null\nrse:\n  datasets:\n    arena: {source}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ds.UserError) as refused:
+        load_study(path)
+    assert str(refused.value) == f"{path}:8: field 'rse.datasets.arena': {tmp_path / source}{problem}"
+    plan = invoke("study", path, "--dry-run")
+    assert plan.exit_code == 2 and "Traceback" not in plan.output and "rse.datasets.arena" in plan.output
+
+
+@pytest.mark.parametrize("judge", ["hybrid", "'hybrid:'", "' hybrid: '"])
+def test_study_hybrid_judge_without_a_model_is_refused_when_read(tmp_path: Path, judge: str) -> None:
+    """`--dry-run` planned 600 calls to a model named 'hybrid', and the run then stopped at the judge
+    with '--judge hybrid needs an LLM', naming neither the file nor the field."""
+    path = tmp_path / "study.yaml"
+    path.write_text(f"{TWO_MODELS}ice: {{mode: plain, judge: {judge}}}\n", encoding="utf-8")
+    with pytest.raises(ds.UserError) as refused:
+        load_study(path)
+    assert str(refused.value) == (
+        f"{path}:6: field 'ice.judge': hybrid needs an LLM for the unsure cases: give hybrid:MODEL, "
+        "or judge_model: MODEL"
+    )
+    path.write_text(f"{TWO_MODELS}ice: {{mode: plain, judge: {judge}, judge_model: ref}}\n", encoding="utf-8")
+    plan = invoke("study", path, "--dry-run")
+    assert plan.exit_code == 0 and "ref 600" in plan.output.replace("\n", "")
+
+
+def test_study_plan_calls_no_model_for_a_rules_judge_written_with_spaces(tmp_path: Path) -> None:
+    """The run strips `judge: ' rules'` and calls no judge model; the plan counted 600 calls to ' rules'."""
+    path = tmp_path / "study.yaml"
+    path.write_text(f"{TWO_MODELS}ice: {{mode: plain, judge: ' rules'}}\n", encoding="utf-8")
+    plan = invoke("study", path, "--dry-run")
+    assert plan.exit_code == 0 and "judging" not in plan.output and "600" not in plan.output, plan.output
+
+
 def test_study_killed_mid_run_then_rerun_repeats_no_finished_call(
     tmp_path: Path, server_process: Any, answers_in: Any
 ) -> None:

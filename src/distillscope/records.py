@@ -68,12 +68,16 @@ class Record:
 
 
 def check_file(path: Path, what: str = "file") -> None:
-    if not path.exists():
+    try:  # a name too long for the file system is an OSError, not "no such file"
+        exists, is_dir, is_file = path.exists(), path.is_dir(), path.is_file()
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if not exists:
         raise UserError(f"{path}: {what} not found")
-    if path.is_dir():
+    if is_dir:
         article = "an" if what[:1].lower() in "aeiou" else "a"
         raise UserError(f"{path}: is a directory, expected {article} {what}")
-    if not path.is_file():
+    if not is_file:
         raise UserError(f"{path}: not a regular file")
 
 

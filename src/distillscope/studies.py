@@ -31,7 +31,7 @@ from distillscope.engine.run import DirectoryLock, RunContext, RunOptions, prepa
 from distillscope.errors import BudgetExhausted, UserError
 from distillscope.ice.runner import DEFAULT_FUZZ_BUDGET, IceRunSettings, run_ice
 from distillscope.models.spec import ModelCatalog, parse_inline
-from distillscope.records import load_yaml, yaml_error
+from distillscope.records import check_file, load_yaml, yaml_error
 from distillscope.results.ice import IceResult
 from distillscope.results.rse import RseResult
 from distillscope.results.study import StudyResult, StudyTarget
@@ -108,8 +108,7 @@ def load_study(path: str | Path) -> StudySpec:
     """Read and check a study file: unknown keys and models that are not defined are errors that
     name the file and field."""
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{path}: study file not found")
+    check_file(path, "study file")
     catalog = ModelCatalog.load(path)  # the models: section, checked as a --config file
     data = load_yaml(path, "study file")
     if data is None:
@@ -244,6 +243,14 @@ def _check_judges(
         refs = _model_refs(ice, rse)
     except UserError as exc:  # a malformed `judges:` panel
         raise yaml_error(path, str(exc), field="rse.judges") from None
+    name, _, arg = str((ice or {}).get("judge") or "").strip().partition(":")
+    if name == "hybrid" and not arg.strip() and not (ice or {}).get("judge_model"):
+        # the run refused it only when it built the judge, naming the flag, after --dry-run planned it
+        raise yaml_error(
+            path,
+            "hybrid needs an LLM for the unsure cases: give hybrid:MODEL, or judge_model: MODEL",
+            field="ice.judge",
+        )
     for where, spec in refs:
         if spec in catalog.models:
             continue
@@ -305,8 +312,12 @@ def _dataset_files(study: Path, where: str, datasets: dict[str, Any]) -> dict[st
     out: dict[str, str] = {}
     for name, source in datasets.items():
         out[name] = _relative(study, str(source))
-        if out[name] not in BUILTIN and not out[name].startswith(HF_PREFIX) and not Path(out[name]).exists():
-            raise yaml_error(study, f"{out[name]}: file not found", field=f"{where}.{name}")
+        if out[name] in BUILTIN or out[name].startswith(HF_PREFIX):
+            continue
+        try:  # not there, a directory, a name too long for the file system
+            check_file(Path(out[name]))
+        except UserError as exc:
+            raise yaml_error(study, str(exc), field=f"{where}.{name}") from None
     return out
 
 
@@ -377,10 +388,11 @@ def plan_study(spec: StudySpec) -> StudyPlan:
             if s.mode == "fuzz":
                 mutants = math.ceil(queries / s.probes_per_mutant)
                 plan.rows.append(PlanRow(s.mutator or target, f"ice {target}: mutations", mutants))
+            spec_judge = s.judge.strip()  # as the run reads it: ' rules' calls no model
             judge = (
-                _is_model_judge(s.judge_model or s.judge)
-                if s.judge.startswith("hybrid")
-                else _is_model_judge(s.judge)
+                _is_model_judge(s.judge_model or spec_judge)
+                if spec_judge.startswith("hybrid")
+                else _is_model_judge(spec_judge)
             )
             if judge:
                 plan.rows.append(PlanRow(judge, f"ice {target}: judging", 2 * queries))

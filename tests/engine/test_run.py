@@ -7,6 +7,8 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 import distillscope as ds
 from distillscope.testing.server import OpenAIServer, echo_reply
 
@@ -33,3 +35,74 @@ def _log(tmp_path: Path) -> Path:
     row = {"jailbreak_prompt": "[INSERT PROMPT HERE]", "query": "Who made you?", "response": "I am GLM."}
     log.write_text(json.dumps({**row, "loose": False, "strict": False}) + "\n")
     return log
+
+
+async def test_a_forced_runs_removal_line_is_in_its_own_run_log_only(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer]
+) -> None:
+    """`--force: removed the last run's files` was logged before the forced run's run.log was open:
+    it went into the log of every other run open in the process, and never into its own."""
+    server = openai_server(echo_reply, latency_ms=150)
+    prompts = tmp_path / "p.jsonl"
+    prompts.write_text("".join(json.dumps({"id": f"q{i}", "prompt": f"Topic {i}"}) + "\n" for i in range(4)))
+    slow, forced = tmp_path / "answers", tmp_path / "rescore"
+    await ds.ice.rescore_async(_log(tmp_path), target_org="Zhipu AI", judge="recorded", out=forced)
+    await asyncio.gather(
+        ds.models.answer_async(f"openai-compatible:m@{server.url}", prompts, concurrency=1, out=slow),
+        ds.ice.rescore_async(_log(tmp_path), target_org="Zhipu AI", judge="recorded", out=forced, force=True),
+    )
+    line = f"--force: removed the last run's files from {forced}"
+    assert line in (forced / "run.log").read_text(encoding="utf-8")
+    assert "--force" not in (slow / "run.log").read_text(encoding="utf-8")
+
+
+def _answered(tmp_path: Path, server: OpenAIServer) -> tuple[Path, Callable[..., object]]:
+    prompts = tmp_path / "p.jsonl"
+    prompts.write_text(json.dumps({"id": "q1", "prompt": "Topic"}) + "\n")
+
+    def answer(out: Path, **kwargs: object) -> object:
+        return ds.models.answer(f"openai-compatible:m@{server.url}", prompts, out=out, quiet=True, **kwargs)
+
+    out = tmp_path / "run"
+    answer(out)
+    return out, answer
+
+
+@pytest.mark.parametrize("link", ["missing", "loop"])
+def test_a_config_json_linking_to_no_file_is_named_not_taken_for_none(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer], link: str
+) -> None:
+    """A config.json that is a dangling symbolic link or a loop: `exists()` is False for both, and the
+    resume said the directory 'holds results.json but no config.json (not a distillscope run directory)'."""
+    out, answer = _answered(tmp_path, openai_server())
+    config = out / "config.json"
+    config.unlink()
+    config.symlink_to(tmp_path / "gone.json" if link == "missing" else config)
+    with pytest.raises(ds.UserError) as refused:
+        answer(out)
+    assert str(refused.value).startswith(
+        f"{config}: a symbolic link to no file (its target is missing, or a loop), so the run there cannot be checked"
+    )
+    answer(out, force=True)  # started afresh: the link is replaced by the run's own config.json
+    assert not config.is_symlink() and json.loads(config.read_text())["command"] == "answer"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "shown"),
+    [
+        ("settings_fingerprint", "f" * 100_000, "fingerprint " + "f" * 57 + "..., now "),
+        ("command", "c" * 100_000, "is the run directory of '" + "c" * 57 + "...', not 'answer'"),
+        ("concurrency", 2.5, "field 'concurrency': expected a whole number or null, got a number"),
+    ],
+)
+def test_a_config_json_edit_is_refused_in_one_short_line(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer], key: str, value: object, shown: str
+) -> None:
+    """A 100,000-character fingerprint or command was quoted whole in the refusal, and a concurrency
+    of 2.5 was 'expected a number or null, got a number'."""
+    out, answer = _answered(tmp_path, openai_server())
+    config = out / "config.json"
+    config.write_text(json.dumps({**json.loads(config.read_text()), key: value}), encoding="utf-8")
+    with pytest.raises(ds.UserError) as refused:
+        answer(out)
+    assert shown in str(refused.value) and len(str(refused.value)) < 400, str(refused.value)[:500]

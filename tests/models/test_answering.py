@@ -254,3 +254,22 @@ def test_plain_prompt_files_are_read_and_written_as_before(
         [{"role": "user", "content": "What is 2+2?"}],
         [{"role": "user", "content": "Name a colour."}],
     ]
+
+
+def test_prompt_ids_are_read_as_rse_run_reads_them(tmp_path: Path) -> None:
+    """A blank `id` was an id (' '), and a `uid` of 1.0 was '1.0' where `rse run` reads '1': the two
+    files' ids crossed, and replaying these answers gave Question A the answer to Question B."""
+    from distillscope.models.answering import read_prompt_file
+    from distillscope.rse.datasets import load_dataset
+
+    rows = [
+        {"id": " ", "uid": "1.0", "prompt": "Question A"},
+        {"uid": 1.0, "prompt": "Question B"},
+        {"uid": 7, "prompt": "Question C"},
+        {"id": "i", "uid": "u", "prompt": "Question D"},
+    ]
+    path = write_jsonl(tmp_path / "arena.jsonl", rows)
+    pairs = read_prompt_file(path)
+    assert pairs == [("1.0", "Question A"), ("1", "Question B"), ("7", "Question C"), ("i", "Question D")]
+    rse = load_dataset("arena", str(path)).prompts
+    assert [(p.id, p.messages[-1].content) for p in rse] == pairs

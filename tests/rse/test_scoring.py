@@ -119,3 +119,24 @@ def test_an_average_over_few_prompts_has_welchs_t_interval() -> None:
     centre = (sum(big) / 3 + sum(small) / 2) / 2
     result = stratified_mean([big, small], seed=2)
     assert result["ci95"] == [pytest.approx(centre - half, abs=1e-6), pytest.approx(centre + half, abs=1e-6)]
+
+
+@pytest.mark.parametrize("scale", [1e-160, 1e-100])
+def test_welchs_interval_of_a_tiny_spread_is_no_division_by_zero(scale: float) -> None:
+    """Welch's degrees of freedom squared each dataset's variance: under 1e-154 the squares are 0, and
+    the division raised ZeroDivisionError."""
+    assert stratified_mean([[0.0, 1.0 * scale], [0.0, 3.0 * scale]])["ci95"] == [0.0, 0.0]  # (6 digits)
+
+
+@pytest.mark.parametrize(
+    "groups",
+    [
+        [[0.0, 1e160], [0.0, 3e160]],
+        [[1.0, float("nan")], [2.0, 4.0]],
+        [[1.0, 2.0, 3.0], [1.0, 2.0, float("inf")]],
+    ],
+)
+def test_an_interval_that_is_not_finite_is_none(groups: list[list[float]]) -> None:
+    """A spread past 1e154 (its square overflows) or a value that is not finite gave [NaN, NaN], written
+    to results.json as numbers (NaN), which no JSON reader of ours accepts back."""
+    assert stratified_mean(groups)["ci95"] == [None, None]

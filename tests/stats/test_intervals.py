@@ -136,3 +136,18 @@ def test_the_intervals_cover_about_95_percent_of_normal_means(n: int) -> None:
         lo, hi = mean_summary(list(sample), seed=i)["ci95"]  # type: ignore[misc]
         covered += lo <= 3.0 <= hi
     assert 0.92 <= covered / len(samples) <= 0.98
+
+
+@pytest.mark.parametrize(
+    ("values", "clusters"),
+    [
+        ([1.0, float("nan"), 3.0], None),  # Student's t
+        ([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, float("inf")], None),  # percentile
+        ([1e308, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0], list("aabbcde")),  # t over 5 prompts: the spread overflows
+    ],
+)
+def test_an_interval_that_is_not_finite_is_none(values: list[float], clusters: list[str] | None) -> None:
+    """NaN, inf or a spread past 1e154 gave [NaN, NaN], [NaN, 4.86] or [-inf, inf]: numbers in results.json
+    that no JSON reader of ours accepts back, and an 'interval' not containing its point."""
+    assert mean_summary(values, clusters=clusters)["ci95"] == [None, None]
+    assert bootstrap_mean(values)[1] == (None, None)

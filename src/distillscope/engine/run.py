@@ -150,7 +150,7 @@ _RECORDED_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "tool_version": ((str,), "text"),
     "started_at": ((str,), "text"),
     "ledger": ((str,), "text"),
-    "concurrency": ((int, type(None)), "a number or null"),
+    "concurrency": ((int, type(None)), "a whole number or null"),
     "budget": ((dict,), "an object"),
 }
 
@@ -174,6 +174,8 @@ def _previous_config(out: Path) -> dict[str, Any] | None:
     a `UserError` naming the file and the line or field: a resume must not guess what it holds."""
     path = out / "config.json"
     if not path.exists():
+        if path.is_symlink():  # exists() is False for a link to nothing: it is not "no config.json"
+            raise UserError.at(path, "a symbolic link to no file (its target is missing, or a loop)")
         return None
     data = load_json(path, "config.json")
     if not isinstance(data, dict):
@@ -211,11 +213,14 @@ def _first_difference(recorded: Any, now: Any, where: str = "") -> tuple[str, An
     return None
 
 
+def _clip(text: str) -> str:
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _shown(value: Any) -> str:
     if value is _ABSENT:
         return "nothing"
-    text = json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return _clip(json.dumps(value, ensure_ascii=False, default=str))
 
 
 def _edited_field(path: Path, recorded: dict[str, Any], now: dict[str, Any]) -> UserError | None:
@@ -348,6 +353,7 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
         self.options = options
         self.out = prepare_out_dir(options.out or default_out(options.command))
         self.lock = DirectoryLock(self.out)
+        self._forced = False  # --force removed the last run's files (said in run.log once it is open)
         try:
             self.previous = self._claim_directory()
             self.catalog = ModelCatalog.load(options.config)
@@ -368,6 +374,8 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
         self.backends: dict[str, Backend] = {}
         self.started_at = dt.datetime.now(dt.UTC)
         self._log_handler = self._open_log()
+        if self._forced:  # logged before run.log was open, it went to every other run's log instead
+            log.info("--force: removed the last run's files from %s (the ledger is kept)", self.out)
         self._warming: list[asyncio.Task[None]] = []
 
     def warm_up(self, jobs: Iterable[Callable[[], object]]) -> None:
@@ -404,7 +412,7 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
         if self.options.force:
             if previous is not None or any((out / name).exists() for name in ARTIFACTS):
                 _remove(out, ARTIFACTS)
-                log.info("--force: removed the last run's files from %s (the ledger is kept)", out)
+                self._forced = True
             return None
         if previous is None:
             if (out / "results.json").exists():
@@ -415,7 +423,7 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
             return None
         if previous.get("command") != command:
             raise UserError(
-                f"{out}: is the run directory of '{previous.get('command')}', not '{command}'; "
+                f"{out}: is the run directory of '{_clip(str(previous.get('command')))}', not '{command}'; "
                 + self.options.fresh_start_hint
             )
         return previous
@@ -443,7 +451,7 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
         if before is not None and before != fingerprint:
             raise UserError(
                 f"{self.out}: the '{self.options.command}' run there has other settings "
-                f"(fingerprint {before}, now {fingerprint}); rerun with the same settings to resume, "
+                f"(fingerprint {_clip(str(before))}, now {fingerprint}); rerun with the same settings to resume, "
                 + self.options.fresh_start_hint
             )
         previous = self.previous if before is not None else None

@@ -73,15 +73,18 @@ def _plain_records(path: Path) -> list[Record]:
 
 
 def _pairs(records: list[Record]) -> list[tuple[str, str]]:
+    from distillscope.rse.datasets import row_id
+
     pairs = []
     seen: set[str] = set()
     for record in records:
         prompt = record.data.get("prompt")
         if not isinstance(prompt, str) or not prompt.strip():
             raise record.error("missing or empty text", field="prompt")
-        # Arena-Hard's `uid` is the id `rse run` gives its prompts: a file of answers keeps it
-        raw_id = next((record.data[k] for k in ID_KEYS if record.data.get(k) not in (None, "")), None)
-        pid = str(raw_id) if raw_id is not None else f"line-{record.line or record.index + 1}"
+        # Arena-Hard's `uid` is the id `rse run` gives its prompts: a file of answers keeps it, read
+        # as `rse run` reads it (a blank `id` is none, 3.0 is "3"), so a replay never matches an
+        # answer to another prompt's id
+        pid = row_id(record.data, ID_KEYS) or f"line-{record.line or record.index + 1}"
         if pid in seen:
             raise record.error(f"duplicate id '{pid}'", field="id")
         seen.add(pid)

@@ -137,8 +137,13 @@ def content_id(*parts: Any) -> str:
 
 
 def _row_id(row: Row) -> str | None:
-    for key in ID_FIELDS:
-        value = row.data.get(key)
+    return row_id(row.data)
+
+
+def row_id(data: dict[str, Any], fields: Sequence[str] = ID_FIELDS) -> str | None:
+    """A record's own id: the first of `fields` it gives (not blank; 3.0 is "3"), or None."""
+    for key in fields:
+        value = data.get(key)
         if value is not None and not (isinstance(value, str) and not value.strip()):
             if isinstance(value, float) and value.is_integer():
                 value = int(value)

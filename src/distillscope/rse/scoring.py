@@ -8,6 +8,7 @@ every mean (a missing answer is not a dissimilar answer).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
@@ -83,7 +84,8 @@ def _welch_interval(point: float, units: Sequence[tuple[np.ndarray, np.ndarray]]
     total = sum(variances)
     if total == 0:
         return point, point
-    df = total**2 / sum(v * v / d for v, d in zip(variances, dfs, strict=True))
+    # as shares of the total: squares of variances under 1e-154 are 0 (a division by zero), over 1e154 inf
+    df = 1 / sum((v / total) ** 2 / d for v, d in zip(variances, dfs, strict=True))
     half = float(stdtrit(df, 0.975)) * float(np.sqrt(total)) / len(units)
     return point - half, point + half
 
@@ -134,6 +136,8 @@ def stratified_mean(
         boot /= len(kept)
         low, high = percentile_levels(prompts)
         lo, hi = float(np.quantile(boot, low)), float(np.quantile(boot, high))
+    if lo is not None and hi is not None and not (math.isfinite(lo) and math.isfinite(hi)):
+        lo, hi = None, None  # values not finite, or spread past 1e154 (its square overflows): no interval
     out = {"score": _r(point), "n": n, "ci95": [_r(lo), _r(hi)], "datasets": len(kept)}
     if prompts != n:
         out["n_prompts"] = prompts

@@ -144,10 +144,14 @@ def _unit_interval(
     import numpy as np
 
     if sums.size < MIN_PERCENTILE_UNITS:
-        return student_interval(sums, counts)
-    low, high = percentile_levels(int(sums.size))
-    boot = means()
-    return float(np.quantile(boot, low)), float(np.quantile(boot, high))
+        lo, hi = student_interval(sums, counts)
+    else:
+        low, high = percentile_levels(int(sums.size))
+        boot = means()
+        lo, hi = float(np.quantile(boot, low)), float(np.quantile(boot, high))
+    if lo is not None and hi is not None and not (math.isfinite(lo) and math.isfinite(hi)):
+        return None, None  # values not finite, or spread past 1e154 (its square overflows): no interval
+    return lo, hi
 
 
 def bootstrap_mean(
