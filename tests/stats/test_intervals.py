@@ -146,8 +146,19 @@ def test_the_intervals_cover_about_95_percent_of_normal_means(n: int) -> None:
         ([1e308, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0], list("aabbcde")),  # t over 5 prompts: the spread overflows
     ],
 )
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # numpy warns of the overflow it is fed
 def test_an_interval_that_is_not_finite_is_none(values: list[float], clusters: list[str] | None) -> None:
     """NaN, inf or a spread past 1e154 gave [NaN, NaN], [NaN, 4.86] or [-inf, inf]: numbers in results.json
     that no JSON reader of ours accepts back, and an 'interval' not containing its point."""
     assert mean_summary(values, clusters=clusters)["ci95"] == [None, None]
     assert bootstrap_mean(values)[1] == (None, None)
+
+
+def test_an_interval_is_cut_to_the_range_its_mean_cannot_leave() -> None:
+    """Three ratings of 1-5: Student's t reaches past the scale; cut to it, it loses no coverage."""
+    wide = mean_summary([2.0, 3.0, 4.0])["ci95"]
+    cut = mean_summary([2.0, 3.0, 4.0], bounds=(1.0, 5.0))["ci95"]
+    assert wide[0] < 1.0 and wide[1] > 5.0 and cut == [1.0, 5.0]  # type: ignore[index,operator]
+    many = [1.0, 2.0, 2.0, 3.0, 4.0, 3.0, 2.0, 5.0]  # within the range already: unchanged
+    assert mean_summary(many, bounds=(1.0, 5.0)) == mean_summary(many)
+    assert bootstrap_mean([0.1, 0.2, 0.05], bounds=(0.0, 1.0))[1][0] == 0.0

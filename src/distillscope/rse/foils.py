@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from distillscope.rse.responses import prompt_of
-from distillscope.rse.scoring import Judgment
+from distillscope.rse.scoring import DIFFERENCE, RATING, Judgment
 from distillscope.stats.intervals import mean_summary
 
 DEFINITION = "per prompt: similarity to the reference minus mean similarity to the foils; mean over prompts"
@@ -50,15 +50,20 @@ def foil_comparison(
         common = sorted(k for k in ref if any(k in per_foil[f] for f in foils))
         foil_mean = [float(np.mean([per_foil[f][k] for f in foils if k in per_foil[f]])) for k in common]
         models[model] = {
-            "reference": mean_summary([ref[k] for k in common], seed=seed, clusters=_prompts(common)),
-            "foils": mean_summary(foil_mean, seed=seed, clusters=_prompts(common)),
+            "reference": mean_summary(
+                [ref[k] for k in common], seed=seed, clusters=_prompts(common), bounds=RATING
+            ),
+            "foils": mean_summary(foil_mean, seed=seed, clusters=_prompts(common), bounds=RATING),
             "difference": mean_summary(
                 [ref[k] - v for k, v in zip(common, foil_mean, strict=True)],
                 seed=seed,
                 clusters=_prompts(common),
+                bounds=DIFFERENCE,
             ),
             "per_foil": {
-                f: mean_summary(list(per_foil[f].values()), seed=seed, clusters=_prompts(list(per_foil[f])))
+                f: mean_summary(
+                    list(per_foil[f].values()), seed=seed, clusters=_prompts(list(per_foil[f])), bounds=RATING
+                )
                 for f in foils
             },
         }

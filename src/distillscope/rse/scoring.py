@@ -20,6 +20,8 @@ from distillscope.rse.responses import prompt_of
 from distillscope.rse.types import ASPECTS, AspectScores
 from distillscope.stats.intervals import (
     MIN_PERCENTILE_UNITS,
+    Bounds,
+    clip,
     clustered,
     mean_summary,
     percentile_levels,
@@ -30,6 +32,8 @@ from distillscope.stats.intervals import (
 Status = Literal["judged", "unjudged", "missing", "empty", "filtered"]
 SKIPPED: tuple[Status, ...] = ("missing", "empty", "filtered", "unjudged")
 RESAMPLES = 2000
+RATING: tuple[float, float] = (1.0, 5.0)  # a similarity's range: intervals are cut to it (`intervals.clip`)
+DIFFERENCE: tuple[float, float] = (-4.0, 4.0)  # the range of a difference of two similarities
 
 
 @dataclass
@@ -96,8 +100,10 @@ def stratified_mean(
     seed: int = 0,
     resamples: int = RESAMPLES,
     clusters: Sequence[Sequence[str]] | None = None,
+    bounds: Bounds = None,
 ) -> dict[str, Any]:
-    """Mean of the group means, with a bootstrap that resamples within each group.
+    """Mean of the group means, with a bootstrap that resamples within each group (the interval
+    cut to `bounds`, the range the mean cannot leave).
 
     The paper's average over datasets weighs every dataset equally, whatever its size; the
     interval keeps that weighting. With `clusters` (each value's prompt, per group), a prompt's
@@ -138,6 +144,7 @@ def stratified_mean(
         lo, hi = float(np.quantile(boot, low)), float(np.quantile(boot, high))
     if lo is not None and hi is not None and not (math.isfinite(lo) and math.isfinite(hi)):
         lo, hi = None, None  # values not finite, or spread past 1e154 (its square overflows): no interval
+    lo, hi = clip((lo, hi), bounds)
     out = {"score": _r(point), "n": n, "ci95": [_r(lo), _r(hi)], "datasets": len(kept)}
     if prompts != n:
         out["n_prompts"] = prompts
@@ -148,13 +155,16 @@ def dataset_summary(judgments: Sequence[Judgment], *, seed: int = 0) -> dict[str
     """{"score", "ci95", "n", "n_unjudged", "n_missing", "aspects": {aspect: {"score", "ci95", "n"}}}."""
     judged = [j for j in judgments if j.status == "judged" and j.scores is not None]
     prompts = [prompt_of(j.key) for j in judged]  # a prompt's turns are resampled together
-    summary = dict(mean_summary([j.value("overall") for j in judged], seed=seed, clusters=prompts))
+    summary = dict(
+        mean_summary([j.value("overall") for j in judged], seed=seed, clusters=prompts, bounds=RATING)
+    )
     summary["n_unjudged"] = sum(j.status == "unjudged" for j in judgments)
     summary["n_missing"] = sum(j.status == "missing" for j in judgments)
     summary["n_empty"] = sum(j.status == "empty" for j in judgments)
     summary["n_filtered"] = sum(j.status == "filtered" for j in judgments)
     summary["aspects"] = {
-        a: mean_summary([j.value(a) for j in judged], seed=seed, clusters=prompts) for a in ASPECTS
+        a: mean_summary([j.value(a) for j in judged], seed=seed, clusters=prompts, bounds=RATING)
+        for a in ASPECTS
     }
     return summary
 
@@ -181,8 +191,10 @@ def model_summary(judgments: Iterable[Judgment], datasets: Sequence[str], *, see
     def values(aspect: str) -> list[list[float]]:
         return [[j.value(aspect) for j in js] for js in judged]
 
-    avg = stratified_mean(values("overall"), seed=seed, clusters=prompts)
-    avg["aspects"] = {a: stratified_mean(values(a), seed=seed, clusters=prompts) for a in ASPECTS}
+    avg = stratified_mean(values("overall"), seed=seed, clusters=prompts, bounds=RATING)
+    avg["aspects"] = {
+        a: stratified_mean(values(a), seed=seed, clusters=prompts, bounds=RATING) for a in ASPECTS
+    }
     out["avg"] = avg
     return out
 
@@ -208,11 +220,16 @@ def paired_comparisons(
             for asp, values in diffs.items():
                 if values:
                     groups[asp].append(values)
-            entry = dict(mean_summary(diffs["overall"], seed=seed, clusters=keys))
-            entry["aspects"] = {asp: mean_summary(diffs[asp], seed=seed, clusters=keys) for asp in ASPECTS}
+            entry = dict(mean_summary(diffs["overall"], seed=seed, clusters=keys, bounds=DIFFERENCE))
+            entry["aspects"] = {
+                asp: mean_summary(diffs[asp], seed=seed, clusters=keys, bounds=DIFFERENCE) for asp in ASPECTS
+            }
             per_ds[ds] = entry
-        avg = stratified_mean(groups["overall"], seed=seed, clusters=prompts)
-        avg["aspects"] = {asp: stratified_mean(groups[asp], seed=seed, clusters=prompts) for asp in ASPECTS}
+        avg = stratified_mean(groups["overall"], seed=seed, clusters=prompts, bounds=DIFFERENCE)
+        avg["aspects"] = {
+            asp: stratified_mean(groups[asp], seed=seed, clusters=prompts, bounds=DIFFERENCE)
+            for asp in ASPECTS
+        }
         out.append(
             {
                 "a": a,

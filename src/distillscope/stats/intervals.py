@@ -154,12 +154,25 @@ def _unit_interval(
     return lo, hi
 
 
+Bounds = tuple[float, float] | None  # the range the mean cannot leave (ratings 1-5), or None
+
+
+def clip(interval: tuple[float | None, float | None], bounds: Bounds) -> tuple[float | None, float | None]:
+    """An interval cut to the range its mean cannot leave: Student's t over a few prompts reaches
+    past it (3 ratings of 1-5 gave [0.52, 5.48]), and a true mean outside it is impossible, so
+    cutting there loses no coverage."""
+    lo, hi = interval
+    if bounds is None or lo is None or hi is None:
+        return lo, hi
+    return max(lo, bounds[0]), min(hi, bounds[1])
+
+
 def bootstrap_mean(
-    values: Sequence[float], *, resamples: int = 2000, seed: int = 0
+    values: Sequence[float], *, resamples: int = 2000, seed: int = 0, bounds: Bounds = None
 ) -> tuple[float | None, tuple[float | None, float | None]]:
-    """Mean and 95% interval (`_unit_interval`, each value a unit). Empty input gives (None, (None,
-    None)); a single value gives its mean and no interval (None, None): [x, x] from one answer would
-    claim certainty that one answer cannot give."""
+    """Mean and 95% interval (`_unit_interval`, each value a unit; cut to `bounds`). Empty input
+    gives (None, (None, None)); a single value gives its mean and no interval (None, None): [x, x]
+    from one answer would claim certainty that one answer cannot give."""
     import numpy as np
 
     data = np.asarray(values, dtype=float)
@@ -173,16 +186,17 @@ def bootstrap_mean(
         np.ones(data.size),
         lambda: resampled_means(data, resamples=resamples, rng=np.random.default_rng(seed)),
     )
-    return mean, interval
+    return mean, clip(interval, bounds)
 
 
 def mean_summary(
-    values: Sequence[float], *, seed: int = 0, clusters: Sequence[str] | None = None
+    values: Sequence[float], *, seed: int = 0, clusters: Sequence[str] | None = None, bounds: Bounds = None
 ) -> dict[str, object]:
     """{"score", "n", "ci95"} for a mean. With `clusters` (the prompt of each value: a multi-turn
     prompt gives several), the interval resamples prompts, and "n_prompts" says how many there were
     where it differs from n. One prompt (or one value) gives no interval ([None, None]): there is
-    nothing to resample, and [x, x] would read as certainty."""
+    nothing to resample, and [x, x] would read as certainty. `bounds`: the range the mean cannot
+    leave, where the interval is cut (`clip`)."""
     import numpy as np
 
     def r(x: float | None) -> float | None:
@@ -190,23 +204,29 @@ def mean_summary(
 
     grouped = clustered(values, clusters) if clusters is not None else None
     if grouped is None:
-        mean, (lo, hi) = bootstrap_mean(values, seed=seed)
+        mean, (lo, hi) = bootstrap_mean(values, seed=seed, bounds=bounds)
         return {"score": r(mean), "n": len(values), "ci95": [r(lo), r(hi)]}
     sums, counts = grouped
     point = float(sums.sum() / counts.sum())
     if sums.size == 1:
         return {"score": r(point), "n": len(values), "ci95": [None, None], "n_prompts": 1}
-    lo, hi = _unit_interval(
-        sums,
-        counts,
-        lambda: resampled_cluster_means(sums, counts, resamples=2000, rng=np.random.default_rng(seed)),
+    lo, hi = clip(
+        _unit_interval(
+            sums,
+            counts,
+            lambda: resampled_cluster_means(sums, counts, resamples=2000, rng=np.random.default_rng(seed)),
+        ),
+        bounds,
     )
     return {"score": r(point), "n": len(values), "ci95": [r(lo), r(hi)], "n_prompts": int(sums.size)}
 
 
-def paired_difference(a: Sequence[float], b: Sequence[float], *, seed: int = 0) -> dict[str, object]:
-    """Mean of a - b over paired items, with a bootstrap interval over the pairs."""
+def paired_difference(
+    a: Sequence[float], b: Sequence[float], *, seed: int = 0, bounds: Bounds = None
+) -> dict[str, object]:
+    """Mean of a - b over paired items, with a bootstrap interval over the pairs (cut to `bounds`,
+    the range of the difference)."""
     if len(a) != len(b):
         raise ValueError("paired samples must have the same length")
     diffs = [x - y for x, y in zip(a, b, strict=True)]
-    return mean_summary(diffs, seed=seed)
+    return mean_summary(diffs, seed=seed, bounds=bounds)

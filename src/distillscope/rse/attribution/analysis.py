@@ -75,7 +75,7 @@ def attribute_model(
         lean = stats.prompt_means(list(stats.leanings(probabilities, j)), groups)
         mean, ci = stats.mean_with_interval(list(per_prompt), seed=seed)
         p_values[family] = stats.sign_flip_pvalue(list(lean), seed=seed + j)
-        lean_ci[family] = stats.mean_with_interval(list(lean), seed=seed)[1]
+        lean_ci[family] = stats.mean_with_interval(list(lean), seed=seed, bounds=(-1.0, 1.0))[1]
         raw[family] = (mean, ci, float(lean.mean()) if lean.size else 0.0, p_values[family])
     adjusted = stats.holm(p_values)
     out = {
@@ -111,7 +111,7 @@ def held_out_check(fit: CrossFit) -> dict[str, HeldOutCheck]:
         proba = fit.probabilities[rows]
         right = (proba.argmax(axis=1) == j).astype(float).tolist()
         groups = [fit.docs[i].group for i in rows]
-        bounds = mean_summary(right, clusters=groups)["ci95"]
+        bounds = mean_summary(right, clusters=groups, bounds=(0.0, 1.0))["ci95"]
         lo, hi = bounds if isinstance(bounds, list) else (None, None)
         # where every answer is right (or wrong) the bootstrap has no spread: Wilson's interval with one
         # trial per prompt (its answers counted as one) keeps it from claiming certainty
@@ -119,7 +119,7 @@ def held_out_check(fit: CrossFit) -> dict[str, HeldOutCheck]:
         w_lo, w_hi = wilson(float(np.mean(right)) * prompts, prompts)
         lo = round(w_lo, 6) if lo is None else min(lo, round(w_lo, 6))
         hi = round(w_hi, 6) if hi is None else max(hi, round(w_hi, 6))
-        own = mean_summary(proba[:, j].tolist(), clusters=groups)["ci95"]
+        own = mean_summary(proba[:, j].tolist(), clusters=groups, bounds=(0.0, 1.0))["ci95"]
         own_lo, own_hi = own if isinstance(own, list) else (None, None)
         out[family] = HeldOutCheck(
             accuracy=_r(float(np.mean(right))),

@@ -114,7 +114,7 @@ def judge_against(model: str, controls: Sequence[str], fits: ContrastScores) -> 
         per_prompt = [
             float(np.mean([r[g] for r in ranking if g in r])) for g in dict.fromkeys(chain(*ranking))
         ]
-        _, (lo, hi) = bootstrap_mean(per_prompt)
+        _, (lo, hi) = bootstrap_mean(per_prompt, bounds=(0.0, 1.0))
         score_ci95[family] = (None if lo is None else round(lo, 6), None if hi is None else round(hi, 6))
         score_n[family] = len(per_prompt)
         contrasts[family] = diffs

@@ -101,7 +101,10 @@ def leanings(probabilities: NDArray[np.float64], family: int) -> NDArray[np.floa
     return np.asarray(probabilities[:, family] - others, dtype=float)
 
 
-def mean_with_interval(values: Sequence[float], *, seed: int = 0) -> tuple[float | None, list[float | None]]:
-    """Mean and bootstrap 95% interval over the given units, prompts (`stats.intervals.bootstrap_mean`)."""
-    mean, (lo, hi) = bootstrap_mean(values, seed=seed)
+def mean_with_interval(
+    values: Sequence[float], *, seed: int = 0, bounds: tuple[float, float] = (0.0, 1.0)
+) -> tuple[float | None, list[float | None]]:
+    """Mean and bootstrap 95% interval over the given units, prompts (`stats.intervals.bootstrap_mean`),
+    cut to `bounds`: a probability's range by default."""
+    mean, (lo, hi) = bootstrap_mean(values, seed=seed, bounds=bounds)
     return mean, [lo, hi]
