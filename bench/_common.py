@@ -79,6 +79,12 @@ def emit_json(figures: dict[str, Any]) -> None:
     print(json.dumps(figures, sort_keys=False), flush=True)
 
 
+def emit_skipped(reason: str) -> None:
+    """A benchmark whose data is not here: the reason on one line, then the JSON line saying so (exit 0)."""
+    print(f"skipped: {reason}")
+    emit_json({"skipped": reason})
+
+
 def peak_rss_children_mb() -> float:
     """Peak resident set of the largest waited-for child process so far, in MiB (Linux: KiB units)."""
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0

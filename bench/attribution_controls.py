@@ -38,7 +38,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import REPO, SHARED_DATA, emit_json, machine_info, print_table
+from _common import REPO, SHARED_DATA, emit_json, emit_skipped, machine_info, print_table
 
 FAMILIES = {
     "openai": ["gpt-3.5-turbo", "gpt-4"],
@@ -118,8 +118,8 @@ def main() -> int:
     )
     args = parser.parse_args()
     if not (args.data / "provenance.json").is_file():
-        print(f"no MT-bench data at {args.data} (needs ../shared/data/mt-bench)", file=sys.stderr)
-        return 2
+        emit_skipped(f"no MT-bench data at {args.data} (needs ../shared/data/mt-bench)")
+        return 0
     provenance = json.loads((args.data / "provenance.json").read_text(encoding="utf-8"))
     members = {m for ms in FAMILIES.values() for m in ms}
     everyone = sorted(p.stem for p in (args.data / "model_answer").glob("*.jsonl"))

@@ -30,7 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import SHARED_DATA, emit_json, machine_info
+from _common import SHARED_DATA, emit_json, emit_skipped, machine_info
 from attribution_controls import FAMILIES, split
 
 OPENAI = FAMILIES["openai"]
@@ -117,8 +117,7 @@ def main() -> int:
     parser.add_argument("--source", type=Path, default=SHARED_DATA / "mt-bench")
     args = parser.parse_args()
     if not (args.source / "provenance.json").is_file():
-        print(f"skipped: no MT-bench answers at {args.source}")
-        emit_json({"skipped": f"no MT-bench answers at {args.source}"})
+        emit_skipped(f"no MT-bench answers at {args.source}")
         return 0
     provenance = json.loads((args.source / "provenance.json").read_text(encoding="utf-8"))
     models = sorted(p.stem for p in (args.source / "model_answer").glob("*.jsonl"))

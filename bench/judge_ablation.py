@@ -35,7 +35,7 @@ from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import REPO, emit_json, machine_info
+from _common import REPO, emit_json, emit_skipped, machine_info
 from distillscope.ice.audit import Judged, audit_judge, load_gold
 from distillscope.ice.judges import training
 from distillscope.ice.judges.signals import reader as reader_module
@@ -116,8 +116,10 @@ def main() -> None:
     ap.add_argument("--checks", nargs="*", default=list(CHECKS), choices=list(CHECKS))
     ap.add_argument("--json-out", type=Path, default=RESULTS)
     args = ap.parse_args()
-    if not (GOLD / "dev-gold.jsonl").is_file() or not LABELS.is_file():
-        sys.exit(f"{GOLD} not found: this benchmark needs ../shared/data beside the repository")
+    for needed in (GOLD / "dev-gold.jsonl", LABELS):
+        if not needed.is_file():
+            emit_skipped(f"{needed} not found: this benchmark needs ../shared/data beside the repository")
+            return
     gold = load_gold(GOLD, LABELS)
     audited: set[int] = set()
     for path in [GOLD / "dev-gold.jsonl", *AUDITS, *UNTRAINED_AUDITS]:

@@ -54,7 +54,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import REPO, SHARED_DATA, emit_json, machine_info
+from _common import REPO, SHARED_DATA, emit_json, emit_skipped, machine_info
 from distillscope.ice.audit import AuditSample, JudgeAudit, Judged, LabelledRow, audit_judge, load_gold
 from distillscope.ice.identity import IdentityRegistry
 from distillscope.ice.judges.calibration import widen
@@ -417,8 +417,10 @@ def main() -> None:
     ap.add_argument("--png", type=Path, default=RESULTS / "judge_reliability.png")
     ap.add_argument("--json-out", type=Path, default=RESULTS / "judge_agreement.json")
     args = ap.parse_args()
-    if not (GOLD / "dev-gold.jsonl").is_file() or not LABELS.is_file():
-        sys.exit(f"{GOLD} not found: this benchmark needs ../shared/data beside the repository")
+    for needed in (GOLD / "dev-gold.jsonl", LABELS):
+        if not needed.is_file():
+            emit_skipped(f"{needed} not found: this benchmark needs ../shared/data beside the repository")
+            return
     gold = load_gold(GOLD, LABELS)
     pop = dict(gold.strata_pop)
     trained = [GOLD / "dev-gold.jsonl", *(p for p in AUDITS if p.is_file())]

@@ -43,7 +43,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import REPO, SHARED_DATA, emit_json, machine_info
+from _common import REPO, SHARED_DATA, emit_json, emit_skipped, machine_info
 from distillscope.ice.judges.calibration import widen
 from distillscope.ice.judges.hybrid import Escalation
 from distillscope.ice.judges.weights import builtin_weights
@@ -272,7 +272,8 @@ def main() -> None:
         sys.exit(f"--budget must be from 1 to {BUDGET}")
     for needed in (PAPER, SEEDS):
         if not needed.is_file():
-            sys.exit(f"{needed} not found: this benchmark needs ../shared/data beside the repository")
+            emit_skipped(f"{needed} not found: this benchmark needs ../shared/data beside the repository")
+            return
     runs = parse_runs(args.run)
     seeds = sorted(set(args.seed or LABELS) | set(runs))
     labels = {seed: read_labels(seed) for seed in seeds}

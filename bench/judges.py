@@ -252,7 +252,7 @@ def main(argv: list[str] | None = None) -> None:
     emb = skip if args.no_embeddings else bench_embeddings(args.sentences)
 
     def rate(part: dict[str, Any]) -> Any:
-        return part.get("per_cpu_s", part.get("skipped"))
+        return part.get("per_cpu_s", part.get("skipped", "-"))
 
     figures = {
         "rules_responses_per_second": rules.get("per_cpu_s"),

@@ -249,7 +249,9 @@ def main(argv: list[str] | None = None) -> None:
             ("  encoder", rse.get("encoder", "—")),
             (
                 "  rerun (embeddings from the disk cache): wall s / peak RSS MiB",
-                f"{show(rse.get('rerun') or {}, 'wall_s')} / {show(rse.get('rerun') or {}, 'peak_rss_mb')}",
+                f"{show(rse['rerun'], 'wall_s')} / {show(rse['rerun'], 'peak_rss_mb')}"
+                if rse.get("rerun")
+                else "- (no --rerun)",
             ),
             ("machine", f"{machine['cores']} cores, {machine['cpu_model']}, load {machine['load_avg']}"),
         ],

@@ -33,7 +33,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import SHARED_DATA, emit_json, machine_info, print_table
+from _common import SHARED_DATA, emit_json, emit_skipped, machine_info, print_table
 from distillscope.rse.attribution.analysis import attribute
 from distillscope.rse.attribution.crossfit import Doc
 from distillscope.rse.contrast import contrast_scores, roc_auc
@@ -216,8 +216,8 @@ def main() -> int:
     parser.add_argument("--encoder", choices=("auto", "minilm", "minilm-onnx", "wordllama"), default="auto")
     args = parser.parse_args()
     if not (args.data / "provenance.json").is_file():
-        print(f"no MT-bench data at {args.data} (needs ../shared/data/mt-bench)", file=sys.stderr)
-        return 2
+        emit_skipped(f"no MT-bench data at {args.data} (needs ../shared/data/mt-bench)")
+        return 0
     turns = [1, 2] if args.turns == "both" else [int(args.turns)]
     provenance = json.loads((args.data / "provenance.json").read_text(encoding="utf-8"))
     labels = {

@@ -5,6 +5,7 @@ line of output must be one JSON object with the script's figures. No figure is c
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -262,3 +263,21 @@ def test_judge_unseen_smoke(tmp_path: Path) -> None:
             assert wide_lo <= lo <= s["expected_loose_rate"] <= hi <= wide_hi
             assert 0.0 <= s["pacc_not_used"] <= 1.0  # the adjusted count, from the shipped build's cross-fit
         assert out.is_file()
+
+
+@pytest.mark.parametrize(
+    "script",
+    ["rse_provenance.py", "attribution_controls.py", "attribution_scores.py", "judge_agreement.py",
+     "judge_ablation.py", "judge_unseen.py"],
+)  # fmt: skip
+def test_skips_with_its_reason_without_shared_data(tmp_path: Path, script: str) -> None:
+    """A copy of bench/ with no ../shared beside it: one line saying what is missing, then the JSON line."""
+    shutil.copytree(BENCH, tmp_path / "repo" / "bench")
+    proc = subprocess.run(
+        [sys.executable, str(tmp_path / "repo" / "bench" / script)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) == 2 and lines[0].startswith("skipped: ") and "shared" in lines[0]
+    assert json.loads(lines[1]) == {"skipped": lines[0].removeprefix("skipped: ")}
