@@ -153,17 +153,23 @@ def test_study_file_errors_name_file_line_and_field(
     assert result.exit_code == 2 and "field 'ice.budget'" in result.output
 
 
+def refusal(path: Path, text: str) -> str:
+    """The one-line error `load_study` gives for a study file holding `text`."""
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ds.UserError) as refused:
+        load_study(path)
+    return str(refused.value)
+
+
 def test_study_block_style_error_is_at_the_line_of_its_key(tmp_path: Path) -> None:
     """A value refused by the settings' own check (a flag's words) is located at its key's line."""
     path = tmp_path / "study.yaml"
-    path.write_text(
+    refused = refusal(
+        path,
         'models:\n  glm: {spec: "openai-compatible:glm@http://127.0.0.1:9/v1"}\ntargets: [glm]\n'
         "ice:\n  mode: plain\n  languages: [en]\n  budget: -3\n",
-        encoding="utf-8",
     )
-    with pytest.raises(ds.UserError) as refused:
-        load_study(path)
-    assert str(refused.value) == f"{path}:7: field 'ice.budget': --budget must be at least 1, got -3"
+    assert refused == f"{path}:7: field 'ice.budget': --budget must be at least 1, got -3"
 
 
 TWO_MODELS = (
@@ -188,10 +194,8 @@ def test_study_judge_and_mutator_models_must_be_defined(
 ) -> None:
     """`--dry-run` planned calls to an undefined judge and the run failed naming neither file nor field."""
     path = tmp_path / "study.yaml"
-    path.write_text(f"{TWO_MODELS}{section}\n", encoding="utf-8")
-    with pytest.raises(ds.UserError) as refused:
-        load_study(path)
-    assert str(refused.value).startswith(f"{path}:{line}: field '{field}': no model 'gpt5' under models:")
+    refused = refusal(path, f"{TWO_MODELS}{section}\n")
+    assert refused.startswith(f"{path}:{line}: field '{field}': no model 'gpt5' under models:")
     plan = invoke("study", path, "--dry-run")
     assert plan.exit_code == 2 and "gpt5" in plan.output and "calls per model" not in plan.output
 
@@ -209,15 +213,13 @@ def test_study_inline_judge_specs_and_named_judges_are_accepted(tmp_path: Path) 
 
 def test_study_missing_dataset_file_is_named_at_its_field(tmp_path: Path) -> None:
     path = tmp_path / "study.yaml"
-    path.write_text(
+    refused = refusal(
+        path,
         'models:\n  glm: {spec: "openai-compatible:glm@http://127.0.0.1:9/v1"}\ntargets: [glm]\nreference: glm\n'
         "ice: null\nrse:\n  datasets:\n    arena: nope.jsonl\n",
-        encoding="utf-8",
     )
-    with pytest.raises(ds.UserError) as refused:
-        load_study(path)
     missing = tmp_path / "nope.jsonl"
-    assert str(refused.value) == f"{path}:8: field 'rse.datasets.arena': {missing}: file not found"
+    assert refused == f"{path}:8: field 'rse.datasets.arena': {missing}: file not found"
 
 
 @pytest.mark.parametrize(
@@ -231,14 +233,12 @@ def test_study_dataset_path_that_is_no_file_is_named_at_its_field(
     tmp_path: Path, source: str, problem: str
 ) -> None:
     path = tmp_path / "study.yaml"
-    path.write_text(
+    refused = refusal(
+        path,
         'models:\n  glm: {spec: "openai-compatible:glm@http://127.0.0.1:9/v1"}\ntargets: [glm]\nreference: glm\n'
         f"ice: null\nrse:\n  datasets:\n    arena: {source}\n",
-        encoding="utf-8",
     )
-    with pytest.raises(ds.UserError) as refused:
-        load_study(path)
-    assert str(refused.value) == f"{path}:8: field 'rse.datasets.arena': {tmp_path / source}{problem}"
+    assert refused == f"{path}:8: field 'rse.datasets.arena': {tmp_path / source}{problem}"
     plan = invoke("study", path, "--dry-run")
     assert plan.exit_code == 2 and "Traceback" not in plan.output and "rse.datasets.arena" in plan.output
 
@@ -248,10 +248,8 @@ def test_study_hybrid_judge_without_a_model_is_refused_when_read(tmp_path: Path,
     """`--dry-run` planned 600 calls to a model named 'hybrid', and the run then stopped at the judge
     with '--judge hybrid needs an LLM', naming neither the file nor the field."""
     path = tmp_path / "study.yaml"
-    path.write_text(f"{TWO_MODELS}ice: {{mode: plain, judge: {judge}}}\n", encoding="utf-8")
-    with pytest.raises(ds.UserError) as refused:
-        load_study(path)
-    assert str(refused.value) == (
+    refused = refusal(path, f"{TWO_MODELS}ice: {{mode: plain, judge: {judge}}}\n")
+    assert refused == (
         f"{path}:6: field 'ice.judge': hybrid needs an LLM for the unsure cases: give hybrid:MODEL, "
         "or judge_model: MODEL"
     )
