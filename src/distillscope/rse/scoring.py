@@ -8,7 +8,6 @@ every mean (a missing answer is not a dissimilar answer).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
@@ -23,9 +22,11 @@ from distillscope.stats.intervals import (
     Bounds,
     clip,
     clustered,
+    finite,
     mean_summary,
     percentile_levels,
     resampled_cluster_means,
+    welch_interval,
 )
 
 # "empty" / "filtered": one side's reply was not an answer (counted apart, never scored)
@@ -73,27 +74,6 @@ def _r(x: float | None) -> float | None:
     return None if x is None else round(x, 6)
 
 
-def _welch_interval(point: float, units: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[float, float]:
-    """Student's t interval for a mean of group means from few prompts: each group's linearised
-    variance (its prompts' sums and counts), Welch-Satterthwaite degrees of freedom."""
-    from scipy.special import stdtrit
-
-    variances, dfs = [], []
-    for sums, counts in units:
-        k = int(sums.size)
-        mean = float(sums.sum() / counts.sum())
-        residuals = (sums - mean * counts) / float(counts.mean())
-        variances.append(float(np.sum(residuals**2)) / (k * (k - 1)))
-        dfs.append(k - 1)
-    total = sum(variances)
-    if total == 0:
-        return point, point
-    # as shares of the total: squares of variances under 1e-154 are 0 (a division by zero), over 1e154 inf
-    df = 1 / sum((v / total) ** 2 / d for v, d in zip(variances, dfs, strict=True))
-    half = float(stdtrit(df, 0.975)) * float(np.sqrt(total)) / len(units)
-    return point - half, point + half
-
-
 def stratified_mean(
     groups: Sequence[Sequence[float]],
     *,
@@ -133,7 +113,7 @@ def stratified_mean(
         # some dataset has one prompt: its share of the uncertainty cannot be estimated
         lo, hi = None, None
     elif prompts < MIN_PERCENTILE_UNITS:
-        lo, hi = _welch_interval(point, units)
+        lo, hi = welch_interval(point, units)
     else:
         rng = np.random.default_rng(seed)
         boot = np.zeros(resamples)
@@ -142,9 +122,7 @@ def stratified_mean(
         boot /= len(kept)
         low, high = percentile_levels(prompts)
         lo, hi = float(np.quantile(boot, low)), float(np.quantile(boot, high))
-    if lo is not None and hi is not None and not (math.isfinite(lo) and math.isfinite(hi)):
-        lo, hi = None, None  # values not finite, or spread past 1e154 (its square overflows): no interval
-    lo, hi = clip((lo, hi), bounds)
+    lo, hi = clip(finite((lo, hi)), bounds)
     out = {"score": _r(point), "n": n, "ci95": [_r(lo), _r(hi)], "datasets": len(kept)}
     if prompts != n:
         out["n_prompts"] = prompts

@@ -118,22 +118,54 @@ def percentile_levels(units: int, level: float = 0.95) -> tuple[float, float]:
     return low, 1 - low
 
 
+def mean_variance(sums: np.ndarray, counts: np.ndarray) -> float:
+    """The variance of the mean of the values of k >= 2 units (`sums`, `counts` per unit): the
+    ratio estimator's linearised variance, s**2 / k where every unit holds one value."""
+    import numpy as np
+
+    k = int(sums.size)
+    point = float(sums.sum() / counts.sum())
+    residuals = (sums - point * counts) / float(counts.mean())
+    return float(np.sum(residuals**2)) / (k * (k - 1))
+
+
 def student_interval(
     sums: np.ndarray, counts: np.ndarray, level: float = 0.95
 ) -> tuple[float | None, float | None]:
-    """Student's t interval for the mean of the values of a few units (`sums`, `counts` per unit;
-    the ratio estimator's linearised variance where units hold several values); None with one unit."""
-    import numpy as np
+    """Student's t interval for the mean of the values of a few units (`mean_variance`); None with
+    one unit."""
     from scipy.special import stdtrit
 
     k = int(sums.size)
     if k < 2:
         return None, None
     point = float(sums.sum() / counts.sum())
-    residuals = (sums - point * counts) / float(counts.mean())
-    se = math.sqrt(float(np.sum(residuals**2)) / (k * (k - 1)))
-    half = float(stdtrit(k - 1, 1 - (1 - level) / 2)) * se
+    half = float(stdtrit(k - 1, 1 - (1 - level) / 2)) * math.sqrt(mean_variance(sums, counts))
     return point - half, point + half
+
+
+def welch_interval(point: float, groups: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[float, float]:
+    """Student's t interval for a mean of group means from few units (each group's `mean_variance`
+    over its units, at least two each), with Welch-Satterthwaite degrees of freedom."""
+    from scipy.special import stdtrit
+
+    variances = [mean_variance(sums, counts) for sums, counts in groups]
+    total = sum(variances)
+    if total == 0:
+        return point, point
+    # as shares of the total: squares of variances under 1e-154 are 0 (a division by zero), over 1e154 inf
+    df = 1 / sum((v / total) ** 2 / (sums.size - 1) for v, (sums, _) in zip(variances, groups, strict=True))
+    half = float(stdtrit(df, 0.975)) * math.sqrt(total) / len(groups)
+    return point - half, point + half
+
+
+def finite(interval: tuple[float | None, float | None]) -> tuple[float | None, float | None]:
+    """The interval, or none where an end is not finite (values NaN or infinite, or a spread past
+    1e154, whose square overflows): NaN and inf are no numbers a results file can hold."""
+    lo, hi = interval
+    if lo is not None and hi is not None and not (math.isfinite(lo) and math.isfinite(hi)):
+        return None, None
+    return lo, hi
 
 
 def _unit_interval(
@@ -149,9 +181,7 @@ def _unit_interval(
         low, high = percentile_levels(int(sums.size))
         boot = means()
         lo, hi = float(np.quantile(boot, low)), float(np.quantile(boot, high))
-    if lo is not None and hi is not None and not (math.isfinite(lo) and math.isfinite(hi)):
-        return None, None  # values not finite, or spread past 1e154 (its square overflows): no interval
-    return lo, hi
+    return finite((lo, hi))
 
 
 Bounds = tuple[float, float] | None  # the range the mean cannot leave (ratings 1-5), or None
