@@ -153,6 +153,11 @@ def test_study_file_errors_name_file_line_and_field(
     assert result.exit_code == 2 and "field 'ice.budget'" in result.output
 
 
+ONE_MODEL = (
+    'models:\n  glm: {spec: "openai-compatible:glm@http://127.0.0.1:9/v1"}\ntargets: [glm]\n'  # 3 lines
+)
+
+
 def refusal(path: Path, text: str) -> str:
     """The one-line error `load_study` gives for a study file holding `text`."""
     path.write_text(text, encoding="utf-8")
@@ -166,8 +171,7 @@ def test_study_block_style_error_is_at_the_line_of_its_key(tmp_path: Path) -> No
     path = tmp_path / "study.yaml"
     refused = refusal(
         path,
-        'models:\n  glm: {spec: "openai-compatible:glm@http://127.0.0.1:9/v1"}\ntargets: [glm]\n'
-        "ice:\n  mode: plain\n  languages: [en]\n  budget: -3\n",
+        f"{ONE_MODEL}ice:\n  mode: plain\n  languages: [en]\n  budget: -3\n",
     )
     assert refused == f"{path}:7: field 'ice.budget': --budget must be at least 1, got -3"
 
@@ -215,8 +219,7 @@ def test_study_missing_dataset_file_is_named_at_its_field(tmp_path: Path) -> Non
     path = tmp_path / "study.yaml"
     refused = refusal(
         path,
-        'models:\n  glm: {spec: "openai-compatible:glm@http://127.0.0.1:9/v1"}\ntargets: [glm]\nreference: glm\n'
-        "ice: null\nrse:\n  datasets:\n    arena: nope.jsonl\n",
+        f"{ONE_MODEL}reference: glm\nice: null\nrse:\n  datasets:\n    arena: nope.jsonl\n",
     )
     missing = tmp_path / "nope.jsonl"
     assert refused == f"{path}:8: field 'rse.datasets.arena': {missing}: file not found"
@@ -235,8 +238,7 @@ def test_study_dataset_path_that_is_no_file_is_named_at_its_field(
     path = tmp_path / "study.yaml"
     refused = refusal(
         path,
-        'models:\n  glm: {spec: "openai-compatible:glm@http://127.0.0.1:9/v1"}\ntargets: [glm]\nreference: glm\n'
-        f"ice: null\nrse:\n  datasets:\n    arena: {source}\n",
+        f"{ONE_MODEL}reference: glm\nice: null\nrse:\n  datasets:\n    arena: {source}\n",
     )
     assert refused == f"{path}:8: field 'rse.datasets.arena': {tmp_path / source}{problem}"
     plan = invoke("study", path, "--dry-run")
