@@ -4,7 +4,7 @@ DIR/responses.jsonl  the answered prompts (replay them with replay:DIR/responses
 DIR/results.json     an AnswersResult: how many were answered, which failed and why
 
 A file with a `prompt` column (or plain text, one prompt a line) is read as it always was: one row
-per prompt, `id` from the file or `line-N`. Every other format `rse run --dataset` reads (MT-bench,
+per prompt, `id` (or `uid`) from the file or `line-N`. Every other format `rse run --dataset` reads (MT-bench,
 ShareGPT, NuminaMath, `messages` rows, ...) is read by the RSE dataset readers and asked as `rse run`
 asks it (`rse.responses.collect_answers`): a later turn after the model's own answer to the turn
 before. Each turn is a row with the conversation sent (`messages`), the conversation's `id` and its
