@@ -162,3 +162,37 @@ def test_an_interval_is_cut_to_the_range_its_mean_cannot_leave() -> None:
     many = [1.0, 2.0, 2.0, 3.0, 4.0, 3.0, 2.0, 5.0]  # within the range already: unchanged
     assert mean_summary(many, bounds=(1.0, 5.0)) == mean_summary(many)
     assert bootstrap_mean([0.1, 0.2, 0.05], bounds=(0.0, 1.0))[1][0] == 0.0
+
+
+def test_equal_values_give_the_distribution_free_interval_not_certainty() -> None:
+    """Five ratings of 3 gave [3, 3]: the bootstrap has nothing to resample. Where the scale is known,
+    the interval is the one for a sample that has seen no other value (share q = 1 - 0.025**(1/n) of
+    the way to either bound), and it narrows as the equal values grow in number."""
+    share = 1 - 0.025 ** (1 / 5)
+    _, (lo, hi) = bootstrap_mean([3.0] * 5, bounds=(1.0, 5.0))
+    assert (lo, hi) == pytest.approx((3 - 2 * share, 3 + 2 * share))
+    share80 = 1 - 0.025 ** (1 / 80)
+    assert mean_summary([3.0] * 80, bounds=(1.0, 5.0))["ci95"] == pytest.approx(
+        [3 - 2 * share80, 3 + 2 * share80]
+    )
+    assert share80 == pytest.approx(0.045, abs=5e-4)  # about the rule of three's 3.7 / n
+    # at a bound the interval reaches away from it only
+    assert mean_summary([5.0] * 10, bounds=(1.0, 5.0))["ci95"][1] == 5.0  # type: ignore[index]
+    # a prompt's turns all equal: the same rule over prompts, not answers
+    turns = mean_summary([4.0] * 12, clusters=[str(i // 2) for i in range(12)], bounds=(1.0, 5.0))
+    assert turns["ci95"] == mean_summary([4.0] * 6, bounds=(1.0, 5.0))["ci95"]
+    # with no known range there is nothing to reach towards: unchanged
+    assert bootstrap_mean([3.0] * 5)[1] == (3.0, 3.0)
+
+
+def test_the_equal_values_interval_misses_the_mean_at_most_2_5_percent_a_side() -> None:
+    """Exact, not simulated: a population with a share q at the scale's bottom and the rest at v. The
+    interval misses its mean only when every draw is v and q passes the interval's share; that
+    happens with probability (1 - q)**n, never above 2.5%."""
+    v, n, bounds = 4.0, 7, (1.0, 5.0)
+    _, (lo, _) = bootstrap_mean([v] * n, bounds=bounds)
+    assert lo is not None
+    for q in np.linspace(0.0, 1.0, 201):
+        mean = (1 - q) * v + q * bounds[0]
+        if mean < lo:
+            assert (1 - q) ** n <= 0.025 + 1e-12

@@ -24,6 +24,7 @@ from distillscope.stats.intervals import (
     clustered,
     finite,
     mean_summary,
+    no_spread,
     percentile_levels,
     resampled_cluster_means,
     welch_interval,
@@ -122,7 +123,8 @@ def stratified_mean(
         boot /= len(kept)
         low, high = percentile_levels(prompts)
         lo, hi = float(np.quantile(boot, low)), float(np.quantile(boot, high))
-    lo, hi = clip(finite((lo, hi)), bounds)
+    strata = [(float(sums.sum() / counts.sum()), int(sums.size)) for sums, counts in units]
+    lo, hi = clip(no_spread(finite((lo, hi)), bounds, strata), bounds)
     out = {"score": _r(point), "n": n, "ci95": [_r(lo), _r(hi)], "datasets": len(kept)}
     if prompts != n:
         out["n_prompts"] = prompts

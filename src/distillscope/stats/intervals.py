@@ -197,6 +197,38 @@ def clip(interval: tuple[float | None, float | None], bounds: Bounds) -> tuple[f
     return max(lo, bounds[0]), min(hi, bounds[1])
 
 
+# A tolerance for "no spread": resampled means of equal floats may differ in their last bits.
+NO_SPREAD = 1e-9
+
+
+def no_spread(
+    interval: tuple[float | None, float | None], bounds: Bounds, strata: Sequence[tuple[float, int]]
+) -> tuple[float | None, float | None]:
+    """The interval of a mean whose units show no spread, else `interval` unchanged. `strata`: the
+    (mean, units) of each group the mean averages with equal weight (one group for a plain mean).
+
+    Units that are all equal give the bootstrap (and Student's t) nothing to resample: [x, x], a
+    certainty that n equal ratings cannot give. Where the mean's range [a, b] is known, the interval
+    is then the distribution-free one for a sample that has seen no other value: if a share q of the
+    population differs from v, n units all equal to v have probability (1 - q)**n at most, so at 95%
+    (2.5% a side) q <= 1 - 0.025**(1/n), and the mean lies at most that share of the way from v to
+    either bound (5 ratings of 3 on 1-5: [1.96, 4.04]; 80: [2.91, 3.09]). An average of k groups
+    takes each group's bound at 2.5%/k a side (Bonferroni: the average passes its bound only where
+    some group passes its own). With no known range it stays [x, x]."""
+    lo, hi = interval
+    if bounds is None or lo is None or hi is None or not strata or min(n for _, n in strata) < 2:
+        return lo, hi
+    if hi - lo > NO_SPREAD * max(1.0, bounds[1] - bounds[0]):
+        return lo, hi
+    tail = 0.025 / len(strata)
+    low = high = 0.0
+    for point, units in strata:
+        share = 1.0 - tail ** (1.0 / units)
+        low += point - share * (point - bounds[0])
+        high += point + share * (bounds[1] - point)
+    return low / len(strata), high / len(strata)
+
+
 def bootstrap_mean(
     values: Sequence[float], *, resamples: int = 2000, seed: int = 0, bounds: Bounds = None
 ) -> tuple[float | None, tuple[float | None, float | None]]:
@@ -216,7 +248,7 @@ def bootstrap_mean(
         np.ones(data.size),
         lambda: resampled_means(data, resamples=resamples, rng=np.random.default_rng(seed)),
     )
-    return mean, clip(interval, bounds)
+    return mean, clip(no_spread(interval, bounds, [(mean, int(data.size))]), bounds)
 
 
 def mean_summary(
@@ -240,14 +272,12 @@ def mean_summary(
     point = float(sums.sum() / counts.sum())
     if sums.size == 1:
         return {"score": r(point), "n": len(values), "ci95": [None, None], "n_prompts": 1}
-    lo, hi = clip(
-        _unit_interval(
-            sums,
-            counts,
-            lambda: resampled_cluster_means(sums, counts, resamples=2000, rng=np.random.default_rng(seed)),
-        ),
-        bounds,
+    interval = _unit_interval(
+        sums,
+        counts,
+        lambda: resampled_cluster_means(sums, counts, resamples=2000, rng=np.random.default_rng(seed)),
     )
+    lo, hi = clip(no_spread(interval, bounds, [(point, int(sums.size))]), bounds)
     return {"score": r(point), "n": len(values), "ci95": [r(lo), r(hi)], "n_prompts": int(sums.size)}
 
 
