@@ -203,3 +203,21 @@ def test_mt_bench_provenance_auc_floor(shared_data: Path) -> None:
         value = auc(kind, measure)
         assert not math.isnan(value)
         assert value >= floor, f"{kind} {measure}: AUC {value:.3f} < {floor}"
+
+
+def test_a_contrast_interval_is_cut_to_the_range_of_a_difference_of_ratings() -> None:
+    """Three prompts: Student's t reached past 4, a contrast no 1-5 rating less a 1-5 median can
+    have; cut there. A raw measure's range is unknown, so its interval is left as it is."""
+
+    def rated(value: float) -> AspectScores:
+        return AspectScores(style=value, logic=value, content=value, overall=value, raw={"cosine": value})
+
+    sim = {
+        "copy": {"p1": rated(5.0), "p2": rated(5.0), "p3": rated(1.0)},
+        **{m: {p: rated(1.0) for p in ("p1", "p2", "p3")} for m in ("a", "b", "c")},
+    }
+    results = contrast_scores(sim, measures=["overall", "cosine"])
+    overall, raw = results["copy"].measures["overall"], results["copy"].measures["cosine"]
+    assert overall["score"] == raw["score"] == pytest.approx(8 / 3, abs=1e-6)
+    assert overall["ci95"][1] == 4.0 and overall["ci95"][0] < 0
+    assert raw["ci95"][1] > 4.0  # Student's t over three prompts, not cut

@@ -147,9 +147,15 @@ def contrast_scores(
             ids = sorted(row2)
             clusters = [prompt_of(p) for p in ids] if prompt_of is not None else None
             results[model].measures[measure] = mean_summary(
-                [row2[p] for p in ids], seed=seed, clusters=clusters
+                [row2[p] for p in ids], seed=seed, clusters=clusters, bounds=_bounds(measure, standardised)
             )
     return results
+
+
+def _bounds(measure: str, standardised: bool) -> tuple[float, float] | None:
+    """The range a contrast's mean cannot leave, where intervals are cut: a 1-5 measure less a 1-5
+    median lies in -4 to 4. A raw measure's range is not known, nor a standardised one's."""
+    return (-4.0, 4.0) if measure in MEASURES and not standardised else None
 
 
 def _conversation(pid: str) -> str:
