@@ -440,7 +440,11 @@ def audit_sample(
         Path, typer.Option("--out", help="The audit file to write (JSONL, one row to label per line).")
     ],
     n: Annotated[
-        int, typer.Option("--n", help="Rows to draw, split equally over the agreement strata.")
+        int,
+        typer.Option(
+            "--n",
+            help="Rows to draw: split equally over the agreement strata, or over the doubt strata by Neyman allocation (at least 2 each).",
+        ),
     ] = 200,
     against: Annotated[
         Path | None,
@@ -455,7 +459,7 @@ def audit_sample(
         str,
         typer.Option(
             "--by",
-            help="agreement: strata where two judges agree and disagree (needs --against or --labels); doubt: strata by how close the run judge's probability is to 0.5, most labels where it is least sure.",
+            help="agreement: strata where two judges agree and disagree (needs --against or --labels); doubt: strata by how close the run judge's probability is to 0.5, labelled at the highest rate where it is least sure (a large sure stratum can still take most labels).",
         ),
     ] = "agreement",
 ) -> None:
