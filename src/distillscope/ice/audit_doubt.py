@@ -3,8 +3,9 @@
 `draw_doubt_sample` splits a run's judged responses into strata by how certain the judge is
 (`certainty` = |p_loose - 0.5| x 2, in bands `BANDS`), and shares the labels between strata by
 Neyman allocation: n_s proportional to N_s x sqrt(mean p(1-p)) of the stratum, the spread a
-label has around a calibrated p. So doubtful answers get most labels, sure ones a few (at least
-`MIN_PER_STRATUM` each, to check that they deserve their certainty). Every row keeps its
+label has around a calibrated p. So doubtful answers are labelled at the highest rate, sure ones at
+a low one (at least `MIN_PER_STRATUM` each, to check that they deserve their certainty); a large
+sure stratum can still take most of the labels (the paper's 8,673 answers: 123 of 200). Every row keeps its
 stratum, the stratum sizes and each stratum's mean p over ALL its responses, and its inclusion
 probability n_s / N_s, so the file alone is enough to weight it back.
 

@@ -12,7 +12,8 @@ weighted accuracy, kappa and rates with the computation of `ice.audit` (the one 
 the paper's responses uses).
 
 `--by doubt` draws instead by the run judge's own doubt (`ice.audit_doubt`): strata by how close
-its probability is to 0.5, most labels where it is least sure; a second judge is optional then.
+its probability is to 0.5, labelled at the highest rate where it is least sure (Neyman allocation);
+a second judge is optional then.
 Either way each row carries judge a's probabilities and each stratum's mean probability over the
 whole run (`strata_p`), so `score` also reports the rate corrected by the labels (the stratified
 difference estimator of `ice.audit_doubt`), with its 95% interval.
