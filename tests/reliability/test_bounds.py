@@ -167,7 +167,7 @@ def test_non_finite_config_numbers_exit_2(tmp_path: Path, run_cli: Any, setting:
     result = run_cli(
         "models", "answer", "m", "-c", str(config), "-p", "p.txt", "--out", "o", "-q", cwd=tmp_path
     )
-    assert_refused(result, "m.yaml: field 'models.m.", "finite")
+    assert_refused(result, "m.yaml:4: field 'models.m.", "finite")  # the line of the setting
 
 
 # -- the terminal ----------------------------------------------------------------------------------
