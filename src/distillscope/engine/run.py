@@ -462,6 +462,24 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
         write_json(self.out / "config.json", data)
         return data
 
+    def cut_answers(self, *, announce: bool = True) -> list[str]:
+        """One warning per model whose answers were longer than its `max_answer_bytes` and were cut
+        there (a replayed file's, or a server's): counted in `run.per_model` as `calls_capped`, and
+        scored as cut. Call it when the run's calls are done. `announce`: also say each in run.log
+        and on stderr (not in quiet mode), for a run whose results hold no warnings; a run that
+        records its warnings (`rse run`, `rse attribute`) adds these to them, and shows them."""
+        lines = [
+            f"model '{model}': {n} answer{'s' if n != 1 else ''} longer than max_answer_bytes ({limit:,} bytes) "
+            f"{'were' if n != 1 else 'was'} cut there (finish_reason 'capped'); set a larger max_answer_bytes "
+            f"for the model in {self.options.naming('config')} to keep answers whole"
+            for model, n, limit in self.scheduler.capped()
+        ]
+        if announce:
+            for line in lines:
+                log.warning(line)
+                self.progress.note(f"warning: {line}")
+        return lines
+
     def run_summary(self) -> dict[str, Any]:
         """Costs and counts for results.json."""
         return {

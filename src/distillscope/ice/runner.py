@@ -452,6 +452,7 @@ async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -
     )
     if s.mode != "plain":
         write_jsonl(out / "templates.jsonl", (asdict(t) for t in engine.templates))
+    ctx.cut_answers()  # judged as cut: say so (ICE results hold no warnings)
     results = IceResult.model_validate(
         {
             **block,
@@ -718,6 +719,7 @@ async def _rescore(
         "stop_reason": stop,
         "complete": complete,
     }
+    ctx.cut_answers()  # the judge's answers (the log's are read whole)
     if not multi:
         data = {**next(iter(blocks.values())), **common, "run": ctx.run_summary()}
     else:

@@ -188,6 +188,7 @@ async def answer_prompts(ctx: RunContext, s: AnswerSettings) -> AnswersResult:
     }
     if prompt_file.format != PLAIN:
         settings.update({k: config[k] for k in ("format", "sharegpt_turns") if k in config})
+    ctx.cut_answers()  # written as cut: say so (answers results hold no warnings)
     result = AnswersResult.model_validate(
         {
             "model": backend.name,

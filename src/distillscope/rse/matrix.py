@@ -146,6 +146,7 @@ async def run_matrix(
         )
     except BudgetExhausted as exc:
         results["stop_reason"] = str(exc)
+    ctx.cut_answers()  # judged as cut: say so (matrix results hold no warnings)
     results["run"] = ctx.run_summary()
     typed = MatrixResult.model_validate(results)
     typed.write(ctx.out)

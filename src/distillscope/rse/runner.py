@@ -288,6 +288,11 @@ async def run_rse(
     except BudgetExhausted as exc:
         results["stop_reason"] = str(exc)
         log.warning("rse run stopped: %s", exc)
+    cut = ctx.cut_answers(announce=False)  # judged as cut: a warning of the run, shown with its results
+    for warning in cut:
+        log.warning("rse run: %s", warning)
+    if cut:
+        results["warnings"] = [*results.get("warnings", []), *cut]
     results["run"] = ctx.run_summary()
     typed = RseResult.model_validate(results)
     typed.write(ctx.out)

@@ -297,6 +297,10 @@ async def run_attribution(
     except BudgetExhausted as exc:
         result.stop_reason = str(exc)
         log.warning("rse attribute stopped: %s", exc)
+    cut = ctx.cut_answers(announce=False)  # attributed as cut: a warning of the run, shown with its results
+    for warning in cut:
+        log.warning("rse attribute: %s", warning)
+    result.warnings += cut
     result.run = RunSummary.model_validate(ctx.run_summary())
     result.write(ctx.out)
     return result
