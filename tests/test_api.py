@@ -87,7 +87,7 @@ def test_api_runs_ice_rse_matrix_answers_and_report(
     assert answers.n_answered == 3 and len(ds.load(tmp_path / "a").to_frame()) == 3
     page = ds.report([tmp_path / "ice", tmp_path / "rse"], out=tmp_path / "both.html")
     assert "glm-4-plus" in page.read_text(encoding="utf-8")
-    with pytest.raises(ds.UserError, match="--mode"):
+    with pytest.raises(ds.UserError, match="mode='nope': expected one of"):
         ds.ice.run(glm, mode="nope", out=tmp_path / "bad")
 
 
@@ -166,3 +166,66 @@ def test_report_refuses_and_chooses_as_the_cli_does(tmp_path: Path) -> None:
         assert (tmp_path / name).read_text(encoding="utf-8").startswith("# distillscope report")
     with pytest.raises(ds.UserError, match=r"no such directory \(out\)"):
         ds.report(run, out=tmp_path / "nowhere" / "r.html")
+
+
+NOWHERE = "openai-compatible:m@http://127.0.0.1:9/v1"  # never called: each setting is refused first
+
+
+def _attribution(tmp_path: Path, **kwargs: Any) -> Any:
+    """`ds.rse.attribute` of replayed families a and b (no model is called before the refusals)."""
+    from .rse.attribution.conftest import write_mt_bench
+
+    folder = write_mt_bench(tmp_path / "answers", {m: m[0] for m in ("a1", "a2", "b1", "b2")}, n_prompts=4)
+    return ds.rse.attribute(
+        [f"replay:{folder / 'a2'}.jsonl"],
+        families={"a": [f"replay:{folder / 'a1'}.jsonl"], "b": [f"replay:{folder / m}.jsonl" for m in ("b1", "b2")]},
+        datasets={"mt": str(folder / "question.jsonl")},
+        out=tmp_path / "run",
+        **kwargs,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda t: ds.ice.run(NOWHERE, judge=NOWHERE, judge_max_input_tokens=0, out=t / "o"),
+         "judge_max_input_tokens= must be at least 1, got 0"),
+        (lambda t: ds.ice.run(NOWHERE, budget=0, out=t / "o"), "budget= must be at least 1, got 0"),
+        (lambda t: ds.ice.run(NOWHERE, seed=-1, out=t / "o"), "seed= must be from 0 to 4294967295, got -1"),
+        (lambda t: ds.ice.run(NOWHERE, mode="plain", max_contradictions=3, out=t / "o"),
+         "max_contradictions= and parallel_mutations= apply to mode='fuzz' only"),
+        (lambda t: ds.ice.run(NOWHERE, escalate=0.2, out=t / "o"),
+         "escalate= / escalate_band= choose what `judge='hybrid:SPEC'` sends to its LLM"),
+        (lambda t: ds.ice.run(NOWHERE, mode="plain", judge="hybrid", target_org="Zhipu AI", out=t / "o"),
+         "judge='hybrid' needs an LLM for the unsure cases: use judge='hybrid:SPEC' or judge_model='SPEC'"),
+        (lambda t: ds.ice.run(NOWHERE, mode="plain", out=t / "o"),
+         "cannot tell who built model 'm': pass target_org='ORGANISATION', or declare"),
+        (lambda t: ds.ice.rescore(small_log(t), judge="recorded", max_calls=0, out=t / "o"),
+         "max_calls= must be at least 1, got 0"),
+        (lambda t: ds.rse.run(NOWHERE, [NOWHERE], {"a": "builtin"}, sharegpt_turns="most", out=t / "o"),
+         "sharegpt_turns= must be 'first' or 'all', got 'most'"),
+        (lambda t: ds.rse.run(NOWHERE, [NOWHERE], {"a": "builtin"}, judge=NOWHERE, judges=f"{NOWHERE},{NOWHERE}"),
+         "give either judge= or judges=, not both"),
+        (lambda t: ds.rse.matrix([NOWHERE, NOWHERE], {"a": "builtin"}, judges=NOWHERE, out=t / "o"),
+         "judges= needs two or more model specs separated by commas"),
+        (lambda t: ds.rse.attribute([NOWHERE], bank=str(t / "nope"), out=t / "o"), "bank="),
+        (lambda t: ds.rse.attribute([NOWHERE], families={"a": [NOWHERE]}, datasets={"a": "builtin"}),
+         "rse attribute needs at least two families (families={'NAME': ['SPEC']} or bank='SOURCE'), got 1"),
+        (lambda t: _attribution(t, controls=[f"replay:{t / 'answers' / 'b1'}.jsonl", NOWHERE]),
+         "controls=[..., 'b1', ...]: it is also a family member"),
+        (lambda t: _attribution(t, controls=[f"replay:{t / 'answers' / 'a2'}.jsonl", NOWHERE]),
+         "controls=[..., 'a2', ...]: it is also a tests= model"),
+        (lambda t: ds.models.answer(NOWHERE, small_log(t), sharegpt_turns="most", out=t / "o"),
+         "sharegpt_turns= must be 'first' or 'all', got 'most'"),
+        (lambda t: ds.study(t / "s.yaml", out=t / "s", max_calls=0), "max_calls= must be at least 1, got 0"),
+    ],
+)  # fmt: skip
+def test_api_errors_name_the_keyword_argument_not_the_cli_flag(
+    tmp_path: Path, call: Callable[[Path], Any], message: str
+) -> None:
+    """The settings' checks are shared with the CLI, and their messages named its flags
+    (`--judge-max-input-tokens must be at least 1`, `--control b1: ...`), which an API user never typed."""
+    with pytest.raises(ds.UserError) as refused:
+        call(tmp_path)
+    text = str(refused.value)
+    assert message in text and "--" not in text, text

@@ -310,3 +310,37 @@ ice: {{mode: plain, budget: 120, judge: rules}}
     result = ds.load(out)
     assert isinstance(result, StudyResult) and result.complete
     assert [e.ice.n_responses for e in result.targets.values() if e.ice] == [120, 120]
+
+
+@pytest.mark.parametrize(
+    ("section", "field", "line", "shown"),
+    [
+        ("ice:\n  mode: plain\n  budget: .nan\n", "ice.budget", 6, "nan"),  # YAML's NaN
+        ("ice:\n  mode: plain\n  ratio: .inf\n", "ice.ratio", 6, "inf"),
+        ("ice:\n  mode: plain\n  alpha: -.inf\n", "ice.alpha", 6, "-inf"),
+        ("ice:\n  mode: plain\n  ratio: nan\n", "ice.ratio", 6, "nan"),  # text, read as a float
+        ("ice:\n  mode: plain\n  beta: inf\n", "ice.beta", 6, "inf"),
+        ("ice:\n  mode: plain\n  languages: [en, .nan]\n", "ice.languages[1]", 6, "nan"),
+        ("foils: [.inf]\n", "foils[0]", 4, "inf"),
+        (
+            "ice: null\nrse:\n  datasets: {a: builtin}\n  judge_temperature: .inf\n",
+            "rse.judge_temperature",
+            7,
+            "inf",
+        ),
+    ],
+)
+def test_study_numbers_that_are_not_finite_are_named_at_file_line_and_field(
+    tmp_path: Path, section: str, field: str, line: int, shown: str
+) -> None:
+    """`.nan`, `inf` and the like were refused naming the field but no line (`study.yaml: field
+    'ice.budget': ...`), or, written as text in a float setting (`ratio: nan`), taken as NaN."""
+    path = tmp_path / "study.yaml"
+    refused = refusal(path, f"{ONE_MODEL}{section}")
+    assert refused == (
+        f"{path}:{line}: field '{field}': number out of range ({shown}): "
+        "only finite numbers and 64-bit integers"
+    )
+    plan = invoke("study", path, "--dry-run")
+    assert plan.exit_code == 2 and "Traceback" not in plan.output
+    assert f"{path.name}:{line}: field '{field}'" in " ".join(plan.output.split())

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from distillscope.errors import UserError
+from distillscope.naming import keyword
 
 if TYPE_CHECKING:
     from distillscope.engine.run import RunOptions
@@ -59,7 +60,7 @@ def _options(command: str, out: PathLike | None, run: dict[str, Any]) -> RunOpti
         config=path(run.get("config"), "config"),
         concurrency=run.get("concurrency"), max_calls=run.get("max_calls"),
         max_tokens=run.get("max_tokens_total"), quiet=run.get("quiet", True),
-        force=run.get("force", False), fresh_start_hint=FRESH_START_HINT,
+        force=run.get("force", False), fresh_start_hint=FRESH_START_HINT, naming=keyword,
     )  # fmt: skip
 
 
@@ -93,7 +94,7 @@ async def ice_run_async(target: str, *, out: PathLike | None = None, **kwargs: A
 
     fields, run = _split(kwargs, IceRunSettings, ("target",))
     settings = IceRunSettings(target=api_args.model_spec(target, "target"), **fields)
-    settings.validate()
+    settings.validate(keyword)
     async with RunContext(_options("ice-run", out, run)) as ctx:
         result = await run_ice(ctx, settings)
         await _report_beside(ctx.out)
@@ -144,7 +145,7 @@ async def rse_run_async(
         datasets=api_args.datasets(datasets),
         **fields,
     )
-    settings.validate()
+    settings.validate(keyword)
     async with RunContext(_options("rse", out, run)) as ctx:
         result = await run_rse_stage(ctx, settings)
         await _report_beside(ctx.out)
@@ -163,7 +164,7 @@ async def rse_matrix_async(
     settings = RseMatrixSettings(
         models=api_args.model_specs(models, "models"), datasets=api_args.datasets(datasets), **fields
     )
-    settings.validate()
+    settings.validate(keyword)
     async with RunContext(_options("rse-matrix", out, run)) as ctx:
         result = await run_matrix_stage(ctx, settings)
         await _report_beside(ctx.out)
@@ -201,7 +202,7 @@ async def rse_attribute_async(
         bank_manifest=None if bank_manifest is None else str(api_args.path(bank_manifest, "bank_manifest")),
         **fields,
     )  # fmt: skip
-    settings.validate()
+    settings.validate(keyword)
     async with RunContext(_options("rse-attribute", out, run)) as ctx:
         result = await run_attribution_stage(ctx, settings)
         await _report_beside(ctx.out)
@@ -278,9 +279,15 @@ def report(
 async def study_async(file: PathLike, *, out: PathLike, **kwargs: Any) -> StudyResult:
     """`distillscope study FILE --out DIR`: concurrency, max_calls, max_tokens_total, quiet."""
     from distillscope import api_args
+    from distillscope.engine.run import RunOptions
     from distillscope.studies import StudyOptions, load_study, run_study
 
     options = StudyOptions(**api_args.settings_fields(StudyOptions, kwargs, run_keys=False))
+    # the budgets each stage takes, checked here, where their names are this function's keywords
+    RunOptions(
+        command="study", concurrency=options.concurrency, max_calls=options.max_calls,
+        max_tokens=options.max_tokens_total, naming=keyword,
+    ).validate()  # fmt: skip
     study_file = api_args.path(file, "file")
     directory = api_args.path(out, "out")
     if study_file is None or directory is None:

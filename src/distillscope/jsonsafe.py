@@ -95,17 +95,24 @@ def _shown(node: Any) -> str | None:
 def find_bad_number(value: Any) -> tuple[str, str] | None:
     """(dotted field path, the number as shown) of the first out-of-range number in a parsed
     value (JSON, YAML: `.inf`, `.nan`, 10**30), or None. Iterative: no recursion to overflow."""
-    stack: list[tuple[Any, tuple[str, ...]]] = [(value, ())]
+    found = locate_bad_number(value)
+    return None if found is None else (".".join(str(part) for part in found[0]), found[1])
+
+
+def locate_bad_number(value: Any) -> tuple[tuple[str | int, ...], str] | None:
+    """`find_bad_number` with the path as its parts: a mapping's key as text, a list's index as an
+    int (so that a YAML reader can find the line it is on and name it `foils[0]`)."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, ())]
     while stack:
         node, path = stack.pop()
         if isinstance(node, dict):
             items: Any = ((str(k), v) for k, v in node.items())
         elif isinstance(node, list):
-            items = ((str(i), v) for i, v in enumerate(node))
+            items = enumerate(node)
         else:
             shown = _shown(node)
             if shown is not None:
-                return ".".join(path), shown
+                return path, shown
             continue
         children = [(child, (*path, key)) for key, child in items]
         stack.extend(reversed(children))

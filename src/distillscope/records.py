@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -138,13 +138,6 @@ def safe_strings(value: Any, source: str) -> Any:
     return textsafe.repair_strings(value) if textsafe.may_hold_surrogates(source) else value
 
 
-def check_numbers(value: Any, path: Path | str, line: int | None = None) -> None:
-    """Refuse a number that is not finite or beyond 64 bits (`jsonsafe`), naming its field."""
-    found = jsonsafe.find_bad_number(value)
-    if found is not None:
-        raise UserError.at(path, str(jsonsafe.NumberOutOfRange(*found)), line=line)
-
-
 def load_json(path: Path, what: str = "file") -> Any:
     """A whole JSON file (results.json, config.json, an EasyJailbreak template file)."""
     text = read_text(path, what)
@@ -199,8 +192,45 @@ def parse_yaml(text: str, path: Path | str) -> Any:
     finally:
         loader.dispose()
     check_depth(value, path)
-    check_numbers(value, path)
+    _check_yaml_numbers(value, node, path)
     return safe_strings(value, text)
+
+
+def _check_yaml_numbers(value: Any, root: yaml.Node, path: Path | str) -> None:
+    """Refuse a number that is not finite or beyond 64 bits (`.nan`, `.inf`, 10**30), at its line
+    and field (`study.yaml:7: field 'ice.ratio': ...`, a list item as `foils[0]`): the value is
+    found in the parsed data and its line in the node graph it was built from."""
+    found = jsonsafe.locate_bad_number(value)
+    if found is None:
+        return
+    parts, shown = found
+    node: yaml.Node | None = root
+    line: int | None = root.start_mark.line + 1
+    field = ""
+    for depth, part in enumerate(parts):
+        child: yaml.Node | None = None
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            # merge keys (`<<: *base`) were flattened into the mapping when it was built: the last
+            # pair of a key is the one the value came from
+            pairs = [(k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and str(k.value) == part]
+            if pairs:
+                key, child = pairs[-1]
+                line = key.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            child = node.value[part]
+            line = child.start_mark.line + 1
+        if child is None:  # a key written otherwise than it reads (`yes:`): name the rest as read
+            field += field_suffix(parts[depth:])
+            break
+        field += field_suffix([part])
+        node = child
+    number = jsonsafe.NumberOutOfRange("", shown)
+    raise UserError.at(path, str(number), line=line, field=field.removeprefix(".") or None)
+
+
+def field_suffix(parts: Sequence[str | int]) -> str:
+    """A path's parts as they extend a field name: `.key` for a mapping's key, `[i]` for a list's item."""
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts)
 
 
 def _check_expansion(root: yaml.Node, path: Path | str) -> None:

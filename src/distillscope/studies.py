@@ -26,12 +26,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from distillscope import jsonsafe
 from distillscope.engine.ownership import claim_directory
 from distillscope.engine.run import DirectoryLock, RunContext, RunOptions, prepare_out_dir
 from distillscope.errors import BudgetExhausted, UserError
 from distillscope.ice.runner import DEFAULT_FUZZ_BUDGET, IceRunSettings, run_ice
 from distillscope.models.spec import ModelCatalog, parse_inline
-from distillscope.records import check_file, load_yaml, yaml_error
+from distillscope.records import check_file, field_suffix, load_yaml, yaml_error
 from distillscope.results.ice import IceResult
 from distillscope.results.rse import RseResult
 from distillscope.results.study import StudyResult, StudyTarget
@@ -101,6 +102,11 @@ def _section(path: Path, raw: Any, name: str, cls: type, exclude: tuple[str, ...
             out[key] = TypeAdapter(hints[key]).validate_python(value, strict=False)
         except ValidationError as exc:
             raise yaml_error(path, exc.errors()[0]["msg"], field=f"{name}.{key}") from None
+        # `ratio: nan` is the text "nan" to YAML, which the lax check reads as a float
+        found = jsonsafe.locate_bad_number(out[key])
+        if found is not None:
+            message = str(jsonsafe.NumberOutOfRange("", found[1]))
+            raise yaml_error(path, message, field=f"{name}.{key}{field_suffix(found[0])}")
     return out
 
 

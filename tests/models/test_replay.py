@@ -1,5 +1,6 @@
 import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -7,6 +8,7 @@ import pytest
 from distillscope.errors import BackendError, UserError
 from distillscope.models.spec import build_backend
 from distillscope.models.types import Message, ModelRequest
+from distillscope.testing.server import OpenAIServer
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> Path:
@@ -132,3 +134,72 @@ def test_mt_bench_answer_files(shared_data: Path) -> None:
     backend = build_backend(f"replay:{shared_data}/mt-bench/model_answer/vicuna-13b-v1.3.jsonl")
     assert backend.name == "vicuna-13b-v1.3"
     assert len(ask(backend, ModelRequest.user("ignored", prompt_id="81"))) > 50
+
+
+# -- answers over the cap ----------------------------------------------------------------------------
+
+CUT = (
+    "warning: model 'big': 1 answer longer than max_answer_bytes (1,000,000 bytes) was cut there "
+    "(finish_reason 'capped'); set a larger max_answer_bytes for the model in --config to keep answers whole"
+)
+
+
+def _replays_with_a_huge_answer(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A prompt file, a reference's answers and a model's answers, one of them 1,000,005 characters."""
+    prompts = write_jsonl(
+        tmp_path / "prompts.jsonl", [{"id": f"q{i}", "prompt": f"Explain topic {i}"} for i in range(3)]
+    )
+    ref = write_jsonl(
+        tmp_path / "ref.jsonl",
+        [
+            {"id": f"q{i}", "prompt": f"Explain topic {i}", "response": f"Topic {i} has three parts."}
+            for i in range(3)
+        ],
+    )
+    big = write_jsonl(
+        tmp_path / "big.jsonl",
+        [{"id": f"q{i}", "prompt": f"Explain topic {i}", "response": "word " * 200_001 if i == 0 else f"Topic {i}."}
+         for i in range(3)],
+    )  # fmt: skip
+    return prompts, ref, big
+
+
+def test_a_replayed_answer_over_the_cap_is_cut_and_the_run_says_so(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer]
+) -> None:
+    """The answer was cut (finish_reason 'capped', counted in run.per_model) and nothing said so in
+    the terminal: `rse run` scored the cut answer in silence."""
+    from ..rse.conftest import invoke, judge_reply, read_results
+
+    prompts, ref, big = _replays_with_a_huge_answer(tmp_path)
+    judge = openai_server(judge_reply)
+    out = tmp_path / "run"
+    args = ["rse", "run", "--reference", f"replay:{ref}", "--test", f"replay:{big}", "--dataset",
+            f"d={prompts}", "--judge", f"openai-compatible:judge@{judge.url}", "--out", out, "--quiet"]  # fmt: skip
+    for _ in range(2):  # the run, then a rerun answered from the ledger: the same one warning
+        result = invoke(*args)
+        assert result.exit_code == 0, result.output
+        assert " ".join(result.output.split()).count(CUT) == 1, result.output
+        data = read_results(out)
+        assert data["warnings"] == [CUT.removeprefix("warning: ")]  # recorded, as the run's other warnings
+        assert data["run"]["per_model"]["big"]["calls_capped"] == 1
+    import distillscope as ds
+
+    api = ds.rse.run(f"replay:{ref}", [f"replay:{big}"], {"d": str(prompts)}, judge=f"openai-compatible:judge@{judge.url}", out=tmp_path / "api")  # fmt: skip
+    assert api.warnings == [CUT.removeprefix("warning: ").replace("--config", "config=")]  # the API's words
+
+
+def test_a_run_that_records_no_warnings_says_it_on_stderr(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer]
+) -> None:
+    """`rse matrix` (its results hold no warnings) says it once, as a run's other notes."""
+    from ..rse.conftest import invoke, judge_reply
+
+    prompts, ref, big = _replays_with_a_huge_answer(tmp_path)
+    judge = openai_server(judge_reply)
+    result = invoke(
+        "rse", "matrix", "--model", f"replay:{ref}", "--model", f"replay:{big}", "--dataset", f"d={prompts}",
+        "--judge", f"openai-compatible:judge@{judge.url}", "--out", tmp_path / "m",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert " ".join(result.output.split()).count(CUT) == 1, result.output

@@ -49,8 +49,11 @@ def test_a_huge_answer_is_capped_and_counted(tmp_path: Path, openai_server: Any,
     assert {r["finish_reason"] for r in rows} == {"capped"}
     totals = json.loads((out / "results.json").read_text("utf-8"))["run"]["totals"]
     assert totals["calls_capped"] == 2
-    rerun = run_cli("models", "answer", "big", "-c", str(config), "-p", str(prompts), "--out", str(out), "-q")
+    rerun = run_cli("models", "answer", "big", "-c", str(config), "-p", str(prompts), "--out", str(out))
     assert rerun.returncode == 0
+    assert (
+        rerun.stderr.count("model 'big': 2 answers longer than max_answer_bytes (1,001 bytes) were cut") == 1
+    )
     assert json.loads((out / "results.json").read_text("utf-8"))["run"]["totals"]["calls_capped"] == 2
 
 
@@ -167,7 +170,7 @@ def test_non_finite_config_numbers_exit_2(tmp_path: Path, run_cli: Any, setting:
     result = run_cli(
         "models", "answer", "m", "-c", str(config), "-p", "p.txt", "--out", "o", "-q", cwd=tmp_path
     )
-    assert_refused(result, "m.yaml: field 'models.m.", "finite")
+    assert_refused(result, "m.yaml:4: field 'models.m.", "finite")  # the line of the setting
 
 
 # -- the terminal ----------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ from distillscope.errors import UserError
 from distillscope.jsonl import publish_mode
 from distillscope.models.base import Backend
 from distillscope.models.spec import ModelCatalog, build_backend
+from distillscope.naming import Naming, flag
 from distillscope.records import load_json
 from distillscope.redact import RedactingFilter, redact_data
 
@@ -58,9 +59,9 @@ def default_out(command: str) -> Path:
     return Path("runs") / f"{command}-{stamp}"
 
 
-def prepare_out_dir(out: Path) -> Path:
+def prepare_out_dir(out: Path, name: Naming = flag) -> Path:
     if out.exists() and not out.is_dir():
-        raise UserError(f"{out}: exists and is not a directory (--out)")
+        raise UserError(f"{out}: exists and is not a directory ({name('out')})")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -258,7 +259,7 @@ class DirectoryLock:
     """An exclusive OS lock on DIR/.lock (`fcntl.flock`): released when closed or when the process
     ends, however it ends, so a crashed run never leaves a stale lock behind."""
 
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path, name: Naming = flag) -> None:
         self.path = out / ".lock"
         try:
             self._fd: int | None = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -274,7 +275,7 @@ class DirectoryLock:
             self.close()
             raise UserError(
                 f"{out}: another distillscope command is running in this directory; "
-                "wait for it to finish or choose another --out"
+                f"wait for it to finish or choose another {name('out')}"
             ) from None
 
     def close(self) -> None:
@@ -331,18 +332,16 @@ class RunOptions:
     # How a refused directory can be started afresh: commands without --force (a study's stages) say
     # what they offer instead.
     fresh_start_hint: str = "choose another --out, or --force to start it afresh (the ledger is kept)"
+    # How the run's errors name a setting: the CLI's flags, or the Python API's keyword arguments
+    naming: Naming = flag
 
     def validate(self) -> None:
         """A budget of 0 is refused as bad input: a run that may not call anything is a typo."""
-        flags = {
-            "concurrency": "--concurrency",
-            "max_calls": "--max-calls",
-            "max_tokens": "--max-tokens-total",
-        }
-        for name, flag in flags.items():
-            value = getattr(self, name)
+        limits = {"concurrency": "concurrency", "max_calls": "max_calls", "max_tokens": "max_tokens_total"}
+        for field_name, setting in limits.items():
+            value = getattr(self, field_name)
             if value is not None and value < 1:
-                raise UserError(f"{flag} must be at least 1, got {value}")
+                raise UserError(f"{self.naming(setting)} must be at least 1, got {value}")
 
 
 class RunContext(AbstractAsyncContextManager["RunContext"]):
@@ -351,8 +350,8 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
     def __init__(self, options: RunOptions) -> None:
         options.validate()
         self.options = options
-        self.out = prepare_out_dir(options.out or default_out(options.command))
-        self.lock = DirectoryLock(self.out)
+        self.out = prepare_out_dir(options.out or default_out(options.command), options.naming)
+        self.lock = DirectoryLock(self.out, options.naming)
         self._forced = False  # --force removed the last run's files (said in run.log once it is open)
         try:
             self.previous = self._claim_directory()
@@ -462,6 +461,24 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
         data["settings_fingerprint"] = self.fingerprint = fingerprint
         write_json(self.out / "config.json", data)
         return data
+
+    def cut_answers(self, *, announce: bool = True) -> list[str]:
+        """One warning per model whose answers were longer than its `max_answer_bytes` and were cut
+        there (a replayed file's, or a server's): counted in `run.per_model` as `calls_capped`, and
+        scored as cut. Call it when the run's calls are done. `announce`: also say each in run.log
+        and on stderr (not in quiet mode), for a run whose results hold no warnings; a run that
+        records its warnings (`rse run`, `rse attribute`) adds these to them, and shows them."""
+        lines = [
+            f"model '{model}': {n} answer{'s' if n != 1 else ''} longer than max_answer_bytes ({limit:,} bytes) "
+            f"{'were' if n != 1 else 'was'} cut there (finish_reason 'capped'); set a larger max_answer_bytes "
+            f"for the model in {self.options.naming('config')} to keep answers whole"
+            for model, n, limit in self.scheduler.capped()
+        ]
+        if announce:
+            for line in lines:
+                log.warning(line)
+                self.progress.note(f"warning: {line}")
+        return lines
 
     def run_summary(self) -> dict[str, Any]:
         """Costs and counts for results.json."""

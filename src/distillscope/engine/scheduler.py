@@ -271,6 +271,15 @@ class Scheduler:
     def stats(self) -> dict[str, dict[str, object]]:
         return {lane.backend.name: lane.stats.as_dict() for lane in self._lanes.values()}
 
+    def capped(self) -> list[tuple[str, int, int]]:
+        """(model, answers cut, its max_answer_bytes) for every model with answers cut at the cap,
+        sent or answered from the ledger (finish_reason 'capped')."""
+        return [
+            (lane.backend.name, lane.stats.capped, lane.backend.config.max_answer_bytes)
+            for lane in self._lanes.values()
+            if lane.stats.capped
+        ]
+
     def totals(self) -> dict[str, object]:
         stats = [lane.stats for lane in self._lanes.values()]
         priced = any(s.priced for s in stats)

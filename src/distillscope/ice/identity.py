@@ -21,6 +21,7 @@ from distillscope.errors import UserError
 from distillscope.ice.types import TargetIdentity
 from distillscope.ice.user_patterns import UserPattern, compile_user_pattern
 from distillscope.models.base import ModelIdentity
+from distillscope.naming import Naming, flag
 from distillscope.records import parse_yaml, read_text
 
 STRICT_VENDOR_CLASSES = frozenset({"openai", "anthropic"})
@@ -472,20 +473,25 @@ class IdentityRegistry:
                 return self.identity_of(fam.organisation, fam)
         return None
 
-    def for_org(self, text: str) -> TargetIdentity:
+    def for_org(self, text: str, name: Naming = flag) -> TargetIdentity:
         """The identity of an organisation as people write it ("OpenAI", "Zhipu AI", "阿里巴巴"),
-        matched case- and alias-insensitively. Unknown -> UserError that says how to declare it."""
+        matched case- and alias-insensitively. Unknown -> UserError that says how to declare it
+        (naming the settings as `name` does)."""
         found = self.find_org(text)
         if found is None:
             known = ", ".join(sorted(self._org_families)[:12])
             raise UserError(
-                f"unknown organisation {text!r}: use --target-org with a known name (e.g. {known}, ...), "
-                "or declare the target in the --config YAML as `identity: {organisation: ..., family: ...}`"
+                f"unknown organisation {text!r}: use {name('target_org')} with a known name (e.g. {known}, ...), "
+                f"or declare the target in the {name('config')} YAML as `identity: {{organisation: ..., family: ...}}`"
             )
         return found
 
     def resolve(
-        self, model_name: str | None = None, org: str | None = None, declared: ModelIdentity | None = None
+        self,
+        model_name: str | None = None,
+        org: str | None = None,
+        declared: ModelIdentity | None = None,
+        name: Naming = flag,
     ) -> TargetIdentity:
         """The target's identity, by the one precedence every command uses: `org` (the command
         line's `--target-org`) wins, then `declared` (the config's `identity:`, or a log's
@@ -494,7 +500,7 @@ class IdentityRegistry:
         a declared organisation it does not know is taken as given (that is how users describe a
         model we have never heard of)."""
         if org:
-            return self.for_org(org)
+            return self.for_org(org, name)
         if declared is not None and (declared.organisation or declared.family):
             return self._declared(declared)
         if model_name:
@@ -502,12 +508,12 @@ class IdentityRegistry:
             if found is not None:
                 return found
             raise UserError(
-                f"cannot tell who built model {model_name!r}: pass --target-org ORGANISATION, or declare "
-                "`identity: {organisation: ..., family: ...}` for it in the --config YAML"
+                f"cannot tell who built model {model_name!r}: pass {name('target_org', 'ORGANISATION')}, or "
+                f"declare `identity: {{organisation: ..., family: ...}}` for it in the {name('config')} YAML"
             )
         raise UserError(
-            "no target identity: pass --target-org ORGANISATION, or declare "
-            "`identity: {organisation: ..., family: ...}` in the --config YAML"
+            f"no target identity: pass {name('target_org', 'ORGANISATION')}, or declare "
+            f"`identity: {{organisation: ..., family: ...}}` in the {name('config')} YAML"
         )
 
     def _declared(self, declared: ModelIdentity) -> TargetIdentity:

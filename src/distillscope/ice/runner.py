@@ -22,7 +22,7 @@ from distillscope.errors import BudgetExhausted, UserError
 from distillscope.ice.fuzzer.engine import FuzzSettings, IceEngine, parallel_width
 from distillscope.ice.fuzzer.mutators import MUTATORS
 from distillscope.ice.identity import IdentityRegistry
-from distillscope.ice.judges import Judge, JudgeContext, judge_report, make_judge
+from distillscope.ice.judges import Judge, JudgeContext, escalation_needs_hybrid, judge_report, make_judge
 from distillscope.ice.judges.hybrid import Escalation, HybridJudge
 from distillscope.ice.judges.llm import check_preset
 from distillscope.ice.judges.recorded import Labels
@@ -44,6 +44,7 @@ from distillscope.ice.types import JudgeItem, TargetIdentity, Verdict
 from distillscope.jsonl import AtomicJsonlWriter
 from distillscope.judging.structured import check_mode
 from distillscope.models.base import ModelIdentity
+from distillscope.naming import Naming, flag
 from distillscope.results.ice import IceResult
 from distillscope.seeds import check_seed
 
@@ -96,35 +97,36 @@ class IceRunSettings:
     escalate_band: str | None = None  # hybrid: "LO,HI": answers with p_loose in the band go to the LLM
     judge_weights: str | None = None  # the rules judge's scorer weights file (None: the shipped one)
 
-    def validate(self) -> None:
+    def validate(self, name: Naming = flag) -> None:
+        """Every setting checked; an error names it as `name` does (the CLI's flag, the API's keyword)."""
         check_judge_options(self.judge, self.judge_calibration, self.judge_max_input_tokens,
-                            self.escalate, self.escalate_band)  # fmt: skip
-        check_preset(self.judge_preset)
-        check_mode(self.structured)
-        check_seed(self.seed)
+                            self.escalate, self.escalate_band, name)  # fmt: skip
+        check_preset(self.judge_preset, name)
+        check_mode(self.structured, name)
+        check_seed(self.seed, name("seed"))
         if self.mode not in MODES:
-            raise UserError(f"--mode {self.mode!r}: expected one of {', '.join(MODES)}")
-        if self.budget is not None and self.budget < 1:
-            raise UserError(f"--budget must be at least 1, got {self.budget}")
-        if self.probes_per_mutant < 1:
-            raise UserError(f"--probes-per-mutant must be at least 1, got {self.probes_per_mutant}")
-        if self.max_contradictions is not None and self.max_contradictions < 1:
-            raise UserError(f"--max-contradictions must be at least 1, got {self.max_contradictions}")
-        check_workers(self.judge_workers)
+            raise UserError(f"{name('mode', self.mode)}: expected one of {', '.join(MODES)}")
+        for setting in ("budget", "probes_per_mutant", "max_contradictions", "parallel_mutations"):
+            value = getattr(self, setting)
+            if value is not None and value < 1:
+                raise UserError(f"{name(setting)} must be at least 1, got {value}")
+        check_workers(self.judge_workers, name)
         check_weights(self.judge_weights)
-        if self.parallel_mutations is not None and self.parallel_mutations < 1:
-            raise UserError(f"--parallel-mutations must be at least 1, got {self.parallel_mutations}")
         if self.mode != "fuzz" and (
             self.max_contradictions is not None or self.parallel_mutations is not None
         ):
-            raise UserError("--max-contradictions and --parallel-mutations apply to --mode fuzz only")
+            raise UserError(
+                f"{name('max_contradictions')} and {name('parallel_mutations')} apply to {name('mode', 'fuzz')} only"
+            )
         unknown = [m for m in self.mutators if m not in MUTATORS]
         if unknown or not self.mutators:
-            raise UserError(MUTATORS.unknown_message(unknown, flag="--mutators"))
+            raise UserError(MUTATORS.unknown_message(unknown, flag=name("mutators")))
         if not 0 <= self.alpha <= 1 or not 0 <= self.beta <= 1 or self.ratio < 0:
-            raise UserError("--alpha and --beta must be in [0, 1] and --ratio at least 0")
+            raise UserError(
+                f"{name('alpha')} and {name('beta')} must be in [0, 1] and {name('ratio')} at least 0"
+            )
         if not [w for w in self.vendor_words if w.strip()]:
-            raise UserError("--vendor-words: give at least one word")
+            raise UserError(f"{name('vendor_words')}: give at least one word")
 
 
 def check_weights(path: str | None) -> None:
@@ -136,9 +138,9 @@ def check_weights(path: str | None) -> None:
         ScorerWeights.load(path)
 
 
-def check_workers(workers: int | None) -> None:
+def check_workers(workers: int | None, name: Naming = flag) -> None:
     if workers is not None and not 0 <= workers <= 64:
-        raise UserError(f"--judge-workers must be auto or 0 to 64, got {workers}")
+        raise UserError(f"{name('judge_workers')} must be auto or 0 to 64, got {workers}")
 
 
 @dataclass
@@ -169,20 +171,23 @@ def check_judge_options(
     max_input_tokens: int | None,
     escalate: float | None,
     band: str | None,
+    name: Naming = flag,
 ) -> None:
-    """The LLM-judge flags fit the judge (a calibration file is read and checked here, before
-    anything is judged)."""
-    name = judge.strip().partition(":")[0]
-    offline = name in ("rules", "recorded") and ":" not in judge.strip()
+    """The LLM-judge settings fit the judge (a calibration file is read and checked here, before
+    anything is judged); an error names a setting as `name` does."""
+    kind = judge.strip().partition(":")[0]
+    offline = kind in ("rules", "recorded") and ":" not in judge.strip()
     if calibration is not None:
         if offline:
-            raise UserError(f"--judge-calibration calibrates an LLM judge, and --judge {judge} asks none")
+            raise UserError(
+                f"{name('judge_calibration')} calibrates an LLM judge, and {name('judge', judge)} asks none"
+            )
         load_calibration(calibration)
     if max_input_tokens is not None and max_input_tokens < 1:
-        raise UserError(f"--judge-max-input-tokens must be at least 1, got {max_input_tokens}")
-    escalation = Escalation.parse(escalate, band)
-    if escalation is not None and name != "hybrid":
-        raise UserError("--escalate / --escalate-band choose what `--judge hybrid:SPEC` sends to its LLM")
+        raise UserError(f"{name('judge_max_input_tokens')} must be at least 1, got {max_input_tokens}")
+    escalation = Escalation.parse(escalate, band, name)
+    if escalation is not None and kind != "hybrid":
+        raise UserError(escalation_needs_hybrid(name))
 
 
 def shared_flags(ctx: RunContext, out: Path) -> dict[str, Any]:
@@ -294,14 +299,15 @@ def _make_judge(
 ) -> Judge:
     """The judge of `ice run` and `ice rescore`, from their flags (preset and structured mode checked)."""
     calibration = load_calibration(s.judge_calibration) if s and s.judge_calibration else None
+    name = ctx.options.naming
     judge = make_judge(
         spec,
         JudgeContext(
             ctx=ctx, registry=registry, judge_model=judge_model, seed=seed, labels=labels,
-            preset=check_preset(preset), structured=check_mode(structured), calibration=calibration,
+            preset=check_preset(preset, name), structured=check_mode(structured, name), calibration=calibration,
             max_input_tokens=s.judge_max_input_tokens if s else None,
-            escalation=Escalation.parse(s.escalate, s.escalate_band) if s else None,
-            weights=s.judge_weights if s else None,
+            escalation=Escalation.parse(s.escalate, s.escalate_band, name) if s else None,
+            weights=s.judge_weights if s else None, naming=name,
         ),
     )  # fmt: skip
     if s is not None and calibration is not None and calibration.judge is not None:
@@ -347,7 +353,7 @@ async def _escalate_run(judge: Judge, engine: IceEngine) -> None:
 
 async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -> IceResult:
     """Probe the target (fuzz, grid or plain), judge, score, and write the run directory."""
-    s.validate()
+    s.validate(ctx.options.naming)
     out = out or ctx.out
     out.mkdir(parents=True, exist_ok=True)
     probes = load_probes(s.probes, s.languages)
@@ -356,13 +362,16 @@ async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -
         known = {t.id for t in templates}
         missing = [i for i in s.template_ids if i not in known]
         if missing:
-            raise UserError(f"--template-ids: no template {', '.join(missing)} in {s.templates}")
+            raise UserError(
+                f"{ctx.options.naming('template_ids')}: no template {', '.join(missing)} in {s.templates}"
+            )
         templates = [t for t in templates if t.id in set(s.template_ids)]
     registry = IdentityRegistry.load(s.identities)
     target = ctx.model(s.target, system_prompt=s.system_prompt)
     identity = registry.resolve(
-        model_name=target.config.model, org=s.target_org, declared=target.config.identity
-    )
+        model_name=target.config.model, org=s.target_org, declared=target.config.identity,
+        name=ctx.options.naming,
+    )  # fmt: skip
     judge = _make_judge(ctx, registry, s.judge, s.judge_model, s.seed, s.judge_preset, s.structured, s=s)
     judge = with_workers(judge, s.judge_workers or 0)  # auto: on the event loop (see judges/workers.py)
     mutator = ctx.model(s.mutator or s.target) if s.mode == "fuzz" else None
@@ -443,6 +452,7 @@ async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -
     )
     if s.mode != "plain":
         write_jsonl(out / "templates.jsonl", (asdict(t) for t in engine.templates))
+    ctx.cut_answers()  # judged as cut: say so (ICE results hold no warnings)
     results = IceResult.model_validate(
         {
             **block,
@@ -509,7 +519,12 @@ def _scan_log(path: Path, *, check_labels: bool = False) -> _LogScan:
 
 
 def _group_identity(
-    registry: IdentityRegistry, model: str | None, orgs: set[str], org: str | None, path: Path
+    registry: IdentityRegistry,
+    model: str | None,
+    orgs: set[str],
+    org: str | None,
+    path: Path,
+    name: Naming = flag,
 ) -> TargetIdentity:
     """The identity of one model's rows, by the registry's precedence (the log's `target_org` column
     is the declared identity); rows that disagree about it need --target-org."""
@@ -518,9 +533,11 @@ def _group_identity(
             f"{path}: model {model or '(unnamed)'} has rows with different target_org values ({', '.join(sorted(orgs))})"
         )
     if not (org or orgs or model):
-        raise UserError(f"{path}: the log names no model or organisation: pass --target-org ORGANISATION")
+        raise UserError(
+            f"{path}: the log names no model or organisation: pass {name('target_org', 'ORGANISATION')}"
+        )
     declared = ModelIdentity(organisation=next(iter(orgs))) if orgs else None
-    return registry.resolve(model_name=model, org=org, declared=declared)
+    return registry.resolve(model_name=model, org=org, declared=declared, name=name)
 
 
 @dataclass
@@ -614,11 +631,14 @@ async def rescore_ice(ctx: RunContext, s: IceRescoreSettings, out: Path | None =
     path = Path(s.log)
     scan = _scan_log(path, check_labels=s.judge == "recorded")
     registry = IdentityRegistry.load(s.identities)
-    check_judge_options(s.judge, s.judge_calibration, s.judge_max_input_tokens, s.escalate, s.escalate_band)
+    name = ctx.options.naming
+    check_judge_options(
+        s.judge, s.judge_calibration, s.judge_max_input_tokens, s.escalate, s.escalate_band, name
+    )
     judge = _make_judge(
         ctx, registry, s.judge, s.judge_model, s.seed, s.judge_preset, s.structured, labels=scan.labels, s=s
     )
-    check_workers(s.judge_workers)
+    check_workers(s.judge_workers, name)
     workers = s.judge_workers if s.judge_workers is not None else rescore_workers(scan.n_rows)
     judge = with_workers(judge, workers)
     try:
@@ -637,7 +657,7 @@ async def _rescore(
     judge: Judge,
 ) -> IceResult:
     identities = {
-        model: _group_identity(registry, model, info.orgs, s.target_org, path)
+        model: _group_identity(registry, model, info.orgs, s.target_org, path, ctx.options.naming)
         for model, info in scan.models.items()
     }
     settings = {
@@ -699,6 +719,7 @@ async def _rescore(
         "stop_reason": stop,
         "complete": complete,
     }
+    ctx.cut_answers()  # the judge's answers (the log's are read whole)
     if not multi:
         data = {**next(iter(blocks.values())), **common, "run": ctx.run_summary()}
     else:

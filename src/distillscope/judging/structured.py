@@ -31,6 +31,7 @@ from distillscope.errors import UserError
 from distillscope.judging.context import is_context_overflow
 from distillscope.models.base import Backend
 from distillscope.models.types import ModelRequest
+from distillscope.naming import Naming, flag
 
 MODES = ("auto", "on", "off")
 REFUSAL_STATUS = frozenset({400, 422})  # what a server answers to a response_format it does not take
@@ -46,9 +47,9 @@ def json_object_format(schema: dict[str, Any]) -> dict[str, Any]:
     return {"type": "json_object", "schema": schema}
 
 
-def check_mode(mode: str) -> str:
+def check_mode(mode: str, name: Naming = flag) -> str:
     if mode not in MODES:
-        raise UserError(f"--structured {mode!r}: expected one of {', '.join(MODES)}")
+        raise UserError(f"{name('structured', mode)}: expected one of {', '.join(MODES)}")
     return mode
 
 

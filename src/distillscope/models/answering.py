@@ -23,6 +23,7 @@ from distillscope.engine.scheduler import CallResult
 from distillscope.errors import BudgetExhausted, UserError
 from distillscope.models.base import Backend
 from distillscope.models.types import GenerateParams, ModelRequest
+from distillscope.naming import Naming, flag
 from distillscope.records import KNOWN_SUFFIXES, Record, read_records, read_text
 from distillscope.results.answers import AnswersResult
 
@@ -100,7 +101,7 @@ def _text_pairs(path: Path) -> list[tuple[str, str]]:
     return pairs
 
 
-def load_prompt_file(path: Path, *, sharegpt_turns: str = "first") -> PromptFile:
+def load_prompt_file(path: Path, *, sharegpt_turns: str = "first", name: Naming = flag) -> PromptFile:
     """A prompt file in any format `models answer` takes: a file whose first record has `prompt`
     (or plain text) as `read_prompt_file` reads it, else by the RSE dataset readers (the format
     told from the first record; `sharegpt_turns` as `rse run --sharegpt-turns`)."""
@@ -108,7 +109,7 @@ def load_prompt_file(path: Path, *, sharegpt_turns: str = "first") -> PromptFile
 
     turns = next((t for t in SHAREGPT_TURNS if t == sharegpt_turns), None)
     if turns is None:
-        raise UserError(f"--sharegpt-turns must be 'first' or 'all', got '{sharegpt_turns}'")
+        raise UserError(f"{name('sharegpt_turns')} must be 'first' or 'all', got '{sharegpt_turns}'")
     if path.suffix.lower() not in KNOWN_SUFFIXES:
         return PromptFile(PLAIN, pairs=_text_pairs(path))
     records = _plain_records(path)  # an empty or unreadable file: the same error as always
@@ -147,7 +148,7 @@ async def answer_prompts(ctx: RunContext, s: AnswerSettings) -> AnswersResult:
 
     A budget stop keeps what finished (`complete` False); a model that answered nothing at all is a
     setup problem and raises `UserError` after writing what it has."""
-    prompt_file = load_prompt_file(Path(s.prompts), sharegpt_turns=s.sharegpt_turns)
+    prompt_file = load_prompt_file(Path(s.prompts), sharegpt_turns=s.sharegpt_turns, name=ctx.options.naming)
     params = GenerateParams(temperature=s.temperature, max_tokens=s.max_tokens, seed=s.seed)
     backend = ctx.model(s.model, system_prompt=s.system_prompt, params=params)
     config: dict[str, Any] = {"prompts": str(s.prompts), "system_prompt": s.system_prompt}
@@ -187,6 +188,7 @@ async def answer_prompts(ctx: RunContext, s: AnswerSettings) -> AnswersResult:
     }
     if prompt_file.format != PLAIN:
         settings.update({k: config[k] for k in ("format", "sharegpt_turns") if k in config})
+    ctx.cut_answers()  # written as cut: say so (answers results hold no warnings)
     result = AnswersResult.model_validate(
         {
             "model": backend.name,

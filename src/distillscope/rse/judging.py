@@ -12,6 +12,7 @@ from typing import Any
 
 from distillscope.engine.run import RunContext
 from distillscope.errors import UserError
+from distillscope.naming import Naming, flag
 from distillscope.registry import Registry
 from distillscope.rse.llm_judge import LLMSimilarityJudge
 from distillscope.rse.panel import PanelJudge, Reducer
@@ -47,7 +48,8 @@ def _offline(ctx: RunContext, options: JudgeOptions) -> SimilarityJudge:
         from distillscope.rse.offline.store import EmbeddingStore, store_path
     except ImportError as exc:
         raise UserError(
-            f"--judge offline is not available here ({exc}); give a model spec for the LLM judge"
+            f"{ctx.options.naming('judge', OFFLINE)} is not available here ({exc}); "
+            "give a model spec for the LLM judge"
         ) from None
     if embed.resolve_encoder(options.encoder) == "minilm" and not embed.available():
         # content is lexical only, and the evidence says so
@@ -55,7 +57,7 @@ def _offline(ctx: RunContext, options: JudgeOptions) -> SimilarityJudge:
     try:
         encoder = embed.make_encoder(options.encoder, EmbeddingStore(store_path(ctx.ledger.path)))
     except (ImportError, ValueError) as exc:
-        raise UserError(f"--encoder {options.encoder}: {exc}") from None
+        raise UserError(f"{ctx.options.naming('encoder', options.encoder)}: {exc}") from None
     return OfflineJudge(encoder=encoder, max_chars=options.max_chars)
 
 
@@ -70,7 +72,7 @@ def register_similarity_judge(name: str) -> Callable[[SimilarityJudgeFactory], S
     return SIMILARITY_JUDGES.register(name)
 
 
-def split_judges(value: str) -> tuple[str, ...]:
+def split_judges(value: str, name: Naming = flag) -> tuple[str, ...]:
     """`--judges SPEC,SPEC,...`; a piece starting with http(s):// continues the previous spec's URL
     list (`openai-compatible:NAME@URL1,URL2` is one model with two replicas)."""
     specs: list[str] = []
@@ -82,9 +84,9 @@ def split_judges(value: str) -> tuple[str, ...]:
         else:
             specs.append(piece)
     if len(specs) < 2:
-        raise UserError(f"--judges needs two or more model specs separated by commas, got '{value}'")
+        raise UserError(f"{name('judges')} needs two or more model specs separated by commas, got '{value}'")
     if OFFLINE in specs:
-        raise UserError("--judges is a panel of LLM judges; 'offline' cannot be one of them")
+        raise UserError(f"{name('judges')} is a panel of LLM judges; 'offline' cannot be one of them")
     return tuple(specs)
 
 

@@ -72,10 +72,11 @@ async def run_matrix(
     allow_missing: bool = False,
 ) -> MatrixResult:
     """Answers, pairwise judgments, matrix and clustering; returns what it wrote to results.json."""
+    name = ctx.options.naming
     if len(models) < 2:
-        raise UserError("rse matrix needs at least two --model")
-    check_names(models, "models")
-    check_replay_coverage(models, datasets, allow_missing=allow_missing)
+        raise UserError(f"rse matrix needs at least two {name('models')}")
+    check_names(models, "models", name)
+    check_replay_coverage(models, datasets, allow_missing=allow_missing, name=name)
     names = [m.name for m in models]
     ds_names = [d.name for d in datasets]
     size = len(models)
@@ -145,6 +146,7 @@ async def run_matrix(
         )
     except BudgetExhausted as exc:
         results["stop_reason"] = str(exc)
+    ctx.cut_answers()  # judged as cut: say so (matrix results hold no warnings)
     results["run"] = ctx.run_summary()
     typed = MatrixResult.model_validate(results)
     typed.write(ctx.out)

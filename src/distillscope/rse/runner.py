@@ -26,6 +26,7 @@ from distillscope.jsonl import AtomicJsonlWriter
 from distillscope.models.base import Backend
 from distillscope.models.replay import ReplayBackend
 from distillscope.models.types import GenerateParams
+from distillscope.naming import Naming, flag
 from distillscope.results.rse import RseResult
 from distillscope.rse.bias import self_preference
 from distillscope.rse.contrast import contrast_from_judgments
@@ -48,14 +49,14 @@ class Contestant:
     params: GenerateParams = field(default_factory=GenerateParams)
 
 
-def check_names(contestants: Sequence[Contestant], what: str) -> None:
+def check_names(contestants: Sequence[Contestant], what: str, name: Naming = flag) -> None:
     seen: set[str] = set()
     for c in contestants:
         if c.name in seen:
             raise UserError(
                 f"two {what} are named '{c.name}' (replay: models are named after their file stem, or "
                 "after the folder of a responses.jsonl or model_outputs.json); rename a file or define "
-                "the models with distinct names in --config"
+                f"the models with distinct names in {name('config')}"
             )
         seen.add(c.name)
 
@@ -84,7 +85,11 @@ MISSING_IDS_SHOWN = 5
 
 
 def check_replay_coverage(
-    contestants: Sequence[Contestant], datasets: Sequence[Dataset], *, allow_missing: bool
+    contestants: Sequence[Contestant],
+    datasets: Sequence[Dataset],
+    *,
+    allow_missing: bool,
+    name: Naming = flag,
 ) -> None:
     """A replay file without an answer for some selected prompt is a `UserError` naming the file,
     the number missing and the first ids, before any model is called, unless `allow_missing`
@@ -102,7 +107,7 @@ def check_replay_coverage(
             raise UserError(
                 f"{backend.path}: no recorded answer for {len(missing)} of the {len(planned)} selected prompts "
                 f"(first: {', '.join(missing[:MISSING_IDS_SHOWN])}); add the answers, select fewer prompts, "
-                "or pass --allow-missing to score the rest (the missing are counted in results.json)"
+                f"or pass {name('allow_missing', True)} to score the rest (the missing are counted in results.json)"
             )
         if missing:
             log.warning("%s: no recorded answer for %d prompts (--allow-missing)", backend.path, len(missing))
@@ -151,17 +156,18 @@ def check_distinct_from_reference(reference: Contestant, tests: Sequence[Contest
             )
 
 
-def require_some_answers(answers: ModelAnswers, role: str | None = None) -> None:
+def require_some_answers(answers: ModelAnswers, who: str | None = None) -> None:
     """A model with not one answer is a wrong file or model, not a finding: stop and say so, with
-    why the answers are missing (empty replies, a server's error). `role` (e.g. "--control") names
-    the flag that brought the model in."""
+    why the answers are missing (empty replies, a server's error). `who` names the model as the
+    setting that brought it in (`--control NAME`, `controls=[..., 'NAME', ...]`); by default,
+    `model 'NAME'`."""
     if answers.answers and all(a.text is None for a in answers.answers.values()):
         reasons = Counter(
             a.outcome if a.outcome in ("empty", "filtered") else a.error or "no answer"
             for a in answers.answers.values()
         )
         why = ", ".join(f"{n} {reason}" for reason, n in reasons.most_common(3))
-        who = f"{role} {answers.name}" if role else f"model '{answers.name}'"
+        who = who or f"model '{answers.name}'"
         raise UserError(f"{who}: no answer for any of the {len(answers.answers)} prompt turns ({why})")
 
 
@@ -203,11 +209,14 @@ async def run_rse(
     allow_missing: bool = False,
 ) -> RseResult:
     """The whole run; returns what it wrote to results.json."""
-    check_names(tests, "test models")
-    check_names([*tests, *panel], "test and panel models")
-    check_names([reference, *foils], "reference and foil models")
-    check_names([*tests, *foils], "test and foil models")
-    check_replay_coverage([reference, *tests, *panel, *foils], datasets, allow_missing=allow_missing)
+    naming = ctx.options.naming
+    check_names(tests, "test models", naming)
+    check_names([*tests, *panel], "test and panel models", naming)
+    check_names([reference, *foils], "reference and foil models", naming)
+    check_names([*tests, *foils], "test and foil models", naming)
+    check_replay_coverage(
+        [reference, *tests, *panel, *foils], datasets, allow_missing=allow_missing, name=naming
+    )
     check_distinct_from_reference(reference, tests)
     names = [d.name for d in datasets]
     results: dict[str, Any] = {
@@ -279,6 +288,11 @@ async def run_rse(
     except BudgetExhausted as exc:
         results["stop_reason"] = str(exc)
         log.warning("rse run stopped: %s", exc)
+    cut = ctx.cut_answers(announce=False)  # judged as cut: a warning of the run, shown with its results
+    for warning in cut:
+        log.warning("rse run: %s", warning)
+    if cut:
+        results["warnings"] = [*results.get("warnings", []), *cut]
     results["run"] = ctx.run_summary()
     typed = RseResult.model_validate(results)
     typed.write(ctx.out)

@@ -12,6 +12,7 @@ from distillscope.engine.run import RunContext
 from distillscope.errors import UserError
 from distillscope.judging.structured import check_mode
 from distillscope.models.types import GenerateParams
+from distillscope.naming import Naming, flag
 from distillscope.results.rse import MatrixResult, RseResult
 from distillscope.seeds import check_seed
 
@@ -43,32 +44,37 @@ class RseCommon:
     judge_reducer: str = "majority"  # how a panel's ratings combine: majority or mean
     encoder: str = "auto"  # the offline judge's sentence embeddings: embed.ENCODERS
 
-    def validate(self) -> None:
-        check_seed(self.seed)
+    def validate(self, name: Naming = flag) -> None:
+        """Every setting checked; an error names it as `name` does (the CLI's flag, the API's keyword)."""
+        check_seed(self.seed, name("seed"))
         if self.sharegpt_turns not in SHAREGPT_TURNS:
-            raise UserError(f"--sharegpt-turns must be 'first' or 'all', got '{self.sharegpt_turns}'")
+            raise UserError(f"{name('sharegpt_turns')} must be 'first' or 'all', got '{self.sharegpt_turns}'")
         if self.max_tokens is not None and self.max_tokens < 1:
-            raise UserError(f"--max-tokens must be at least 1, got {self.max_tokens}")
+            raise UserError(f"{name('max_tokens')} must be at least 1, got {self.max_tokens}")
         if self.temperature is not None and self.temperature < 0:
-            raise UserError(f"--temperature must be at least 0, got {self.temperature}")
+            raise UserError(f"{name('temperature')} must be at least 0, got {self.temperature}")
         if self.sample is not None and self.sample < 1:
-            raise UserError(f"--sample must be at least 1, got {self.sample}")
+            raise UserError(f"{name('sample')} must be at least 1, got {self.sample}")
         if not self.datasets and not self.prompts_elsewhere():
-            raise UserError("give at least one --dataset NAME=PATH (or --dataset examples=builtin)")
-        check_mode(self.structured)
+            raise UserError(
+                f"give at least one {name('datasets', 'NAME=PATH')} (or {name('datasets', 'examples=builtin')})"
+            )
+        check_mode(self.structured, name)
         from distillscope.rse.offline.embed import ENCODERS
         from distillscope.rse.panel import REDUCERS
 
         if self.encoder not in ENCODERS:
-            raise UserError(f"--encoder must be one of {', '.join(ENCODERS)}, got '{self.encoder}'")
+            raise UserError(f"{name('encoder')} must be one of {', '.join(ENCODERS)}, got '{self.encoder}'")
         if self.judge_reducer not in REDUCERS:
             raise UserError(
-                f"--judge-reducer must be one of {', '.join(REDUCERS)}, got '{self.judge_reducer}'"
+                f"{name('judge_reducer')} must be one of {', '.join(REDUCERS)}, got '{self.judge_reducer}'"
             )
         if self.judges and self.judge != OFFLINE:
-            raise UserError("give either --judge or --judges, not both")
+            raise UserError(f"give either {name('judge')} or {name('judges')}, not both")
+        if self.judges:
+            split_judges(self.judges, name)
         if self.judge_max_chars < 1:
-            raise UserError(f"--judge-max-chars must be at least 1, got {self.judge_max_chars}")
+            raise UserError(f"{name('judge_max_chars')} must be at least 1, got {self.judge_max_chars}")
 
     def prompts_elsewhere(self) -> bool:
         """Whether the prompts come from somewhere other than `datasets` (a bank's own prompts)."""
@@ -122,12 +128,12 @@ class RseRunSettings(RseCommon):
     panel: list[str] = field(default_factory=list)  # extra independent models for the contrast
     foils: list[str] = field(default_factory=list)  # independent models to compare the reference with
 
-    def validate(self) -> None:
+    def validate(self, name: Naming = flag) -> None:
         if not self.reference:
-            raise UserError("rse run needs a --reference model")
+            raise UserError(f"rse run needs a {name('reference')} model")
         if not self.tests:
-            raise UserError("rse run needs at least one --test model")
-        super().validate()
+            raise UserError(f"rse run needs at least one {name('tests')} model")
+        super().validate(name)
 
     def record(self) -> dict[str, Any]:
         return {
@@ -142,10 +148,10 @@ class RseMatrixSettings(RseCommon):
 
     models: list[str] = field(default_factory=list)
 
-    def validate(self) -> None:
+    def validate(self, name: Naming = flag) -> None:
         if len(self.models) < 2:
-            raise UserError("rse matrix needs at least two --model")
-        super().validate()
+            raise UserError(f"rse matrix needs at least two {name('models')}")
+        super().validate(name)
 
     def record(self) -> dict[str, Any]:
         return {"models": self.models, **super().record()}
@@ -166,13 +172,16 @@ async def run_rse_stage(ctx: RunContext, s: RseRunSettings) -> RseResult:
     """`rse run` in `ctx.out`: answers, judgments, scores; writes and returns the result."""
     from distillscope.rse.runner import check_distinct_from_reference, check_replay_coverage, run_rse
 
-    s.validate()
+    name = ctx.options.naming
+    s.validate(name)
     datasets = load_datasets(s.datasets, sample=s.sample, seed=s.seed, sharegpt_turns=s.turns)
     reference, *tests = _contestants(ctx, [s.reference, *s.tests], s)
     panel = _contestants(ctx, s.panel, s)
     foils = _contestants(ctx, s.foils, s)
     # bad input is refused before the directory is claimed for these settings
-    check_replay_coverage([reference, *tests, *panel, *foils], datasets, allow_missing=s.allow_missing)
+    check_replay_coverage(
+        [reference, *tests, *panel, *foils], datasets, allow_missing=s.allow_missing, name=name
+    )
     check_distinct_from_reference(reference, tests)
     settings = s.record()
     ctx.write_config(settings)
@@ -187,10 +196,10 @@ async def run_matrix_stage(ctx: RunContext, s: RseMatrixSettings) -> MatrixResul
     from distillscope.rse.matrix import run_matrix
     from distillscope.rse.runner import check_replay_coverage
 
-    s.validate()
+    s.validate(ctx.options.naming)
     datasets = load_datasets(s.datasets, sample=s.sample, seed=s.seed, sharegpt_turns=s.turns)
     models = _contestants(ctx, s.models, s)
-    check_replay_coverage(models, datasets, allow_missing=s.allow_missing)
+    check_replay_coverage(models, datasets, allow_missing=s.allow_missing, name=ctx.options.naming)
     settings = s.record()
     ctx.write_config(settings)
     return await run_matrix(
@@ -215,27 +224,29 @@ class RseAttributeSettings(RseCommon):
     def prompts_elsewhere(self) -> bool:
         return bool(self.bank)
 
-    def validate(self) -> None:
+    def validate(self, name: Naming = flag) -> None:
         from distillscope.rse.attribution.features import FEATURE_SETS
 
         if self.bank is not None and not self.bank.strip():
-            raise UserError("--bank: give a folder of published answers or hf:NAME[:split]")
+            raise UserError(f"{name('bank')}: give a folder of published answers or hf:NAME[:split]")
         if self.bank_manifest and not self.bank:
-            raise UserError("--bank-manifest needs --bank")
+            raise UserError(f"{name('bank_manifest')} needs {name('bank')}")
         if self.bank and self.datasets:
-            raise UserError("--bank brings its own prompts: leave out --dataset")
+            raise UserError(f"{name('bank')} brings its own prompts: leave out {name('datasets')}")
         if len(self.families) < 2 and not self.bank:
             raise UserError(
-                f"rse attribute needs at least two families (--family NAME=SPEC or --bank SOURCE), "
-                f"got {len(self.families)}"
+                f"rse attribute needs at least two families ({name('families', 'NAME=SPEC')} or "
+                f"{name('bank', 'SOURCE')}), got {len(self.families)}"
             )
         if not self.tests:
-            raise UserError("rse attribute needs at least one --test model")
+            raise UserError(f"rse attribute needs at least one {name('tests')} model")
         if not 0 < self.alpha < 1:
-            raise UserError(f"--alpha must be between 0 and 1, got {self.alpha}")
+            raise UserError(f"{name('alpha')} must be between 0 and 1, got {self.alpha}")
         if self.features not in FEATURE_SETS:
-            raise UserError(f"--features must be one of {', '.join(FEATURE_SETS)}, got '{self.features}'")
-        super().validate()
+            raise UserError(
+                f"{name('features')} must be one of {', '.join(FEATURE_SETS)}, got '{self.features}'"
+            )
+        super().validate(name)
 
     def record(self) -> dict[str, Any]:
         return {
@@ -253,8 +264,9 @@ async def run_attribution_stage(ctx: RunContext, s: RseAttributeSettings) -> Att
     from distillscope.rse.attribution.features import DEFAULT_FEATURES, FEATURE_SETS
     from distillscope.rse.attribution.runner import check_control_answers, check_roles, run_attribution
 
-    s.validate()
-    groups = {name: _contestants(ctx, specs, s) for name, specs in s.families.items()}
+    name = ctx.options.naming
+    s.validate(name)
+    groups = {family: _contestants(ctx, specs, s) for family, specs in s.families.items()}
     tests = _contestants(ctx, s.tests, s)
     controls = _contestants(ctx, s.controls, s)
     bank_summary, notes = None, []
@@ -269,21 +281,22 @@ async def run_attribution_stage(ctx: RunContext, s: RseAttributeSettings) -> Att
             raise UserError.at(
                 manifest.path or "manifest",
                 f"one control ({plan.controls[0].name}) is too few for any test over models; list at least "
-                f"{MIN_CONTROLS} (with --control models), or none for family resemblance only",
+                f"{MIN_CONTROLS} (with {name('controls')} models), or none for family resemblance only",
                 field="controls",
             )
         bank_summary, notes = plan.summary(bank, manifest), plan.warnings
         if len(groups) < 2:
             raise UserError(
-                f"--bank {s.bank}: the bank places its models in {len(groups)} family(ies) "
-                f"({', '.join(groups) or 'none'}); attribution needs two or more (place models with --bank-manifest)"
+                f"{name('bank', s.bank)}: the bank places its models in {len(groups)} family(ies) "
+                f"({', '.join(groups) or 'none'}); attribution needs two or more "
+                f"(place models with {name('bank_manifest')})"
             )
     else:
         datasets = load_datasets(s.datasets, sample=s.sample, seed=s.seed, sharegpt_turns=s.turns)
     # bad roles and answerless controls are refused before the directory is claimed for these settings
-    check_roles(groups, tests, controls)
+    check_roles(groups, tests, controls, name)
     members = [m for group in groups.values() for m in group]
-    check_control_answers(controls, datasets, members, tests)
+    check_control_answers(controls, datasets, members, tests, name)
     settings = s.record()
     ctx.write_config(settings)
     features = next((f for f in FEATURE_SETS if f == s.features), DEFAULT_FEATURES)
@@ -301,7 +314,7 @@ def _resolve_bank(ctx: RunContext, s: RseAttributeSettings, tests: list[Any]) ->
     from distillscope.rse.banks.grouping import IS_TEST
 
     assert s.bank
-    bank = load_bank(s.bank, work=ctx.out, sample=s.sample, seed=s.seed)
+    bank = load_bank(s.bank, work=ctx.out, sample=s.sample, seed=s.seed, name=ctx.options.naming)
     manifest = load_manifest(Path(s.bank_manifest).expanduser()) if s.bank_manifest else None
     replayed = [Path(t.backend.path) for t in tests if isinstance(getattr(t.backend, "path", None), Path)]
     names = {t.name for t in tests} | {m.name for m in bank.models if _same_file(m.path, replayed)}

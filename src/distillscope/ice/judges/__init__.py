@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from distillscope.errors import UserError
 from distillscope.ice.judges.base import Judge
 from distillscope.ice.judges.recorded import Labels, RecordedJudge
+from distillscope.naming import Naming, flag
 from distillscope.registry import Registry
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ class JudgeContext:
     max_input_tokens: int | None = None  # the LLM judge shortens requests to fit (None: on a 400)
     escalation: Escalation | None = None  # hybrid: escalate by doubt (None: the rules' unsure)
     weights: str | None = None  # the rules judge's scorer weights file (None: the shipped one)
+    naming: Naming = flag  # how errors name a setting: the CLI's flags or the API's keywords
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -57,7 +59,7 @@ def _llm(spec: str, jc: JudgeContext) -> Judge:
     from distillscope.ice.judges.llm import LLMJudge
 
     if jc.ctx is None:
-        raise UserError(f"--judge {spec}: an LLM judge needs a run context")
+        raise UserError(f"{jc.naming('judge', spec)}: an LLM judge needs a run context")
     return LLMJudge(
         jc.ctx.model(spec), jc.ctx.scheduler, seed=jc.seed, preset=jc.preset, structured=jc.structured,
         calibration=jc.calibration, max_input_tokens=jc.max_input_tokens,
@@ -79,8 +81,10 @@ def _hybrid(arg: str, jc: JudgeContext) -> Judge:
 
     model = arg or jc.judge_model
     if not model:
+        name = jc.naming
         raise UserError(
-            "--judge hybrid needs an LLM for the unsure cases: use --judge hybrid:SPEC or --judge-model SPEC"
+            f"{name('judge', 'hybrid')} needs an LLM for the unsure cases: use {name('judge', 'hybrid:SPEC')} "
+            f"or {name('judge_model', 'SPEC')}"
         )
     llm = _llm(model, jc)
     assert isinstance(llm, LLMJudge)
@@ -89,26 +93,34 @@ def _hybrid(arg: str, jc: JudgeContext) -> Judge:
 
 @register_judge("recorded")
 def _recorded(arg: str, jc: JudgeContext) -> Judge:
+    judge = jc.naming("judge", "recorded")
     if jc.labels is None:
         raise UserError(
-            "--judge recorded uses the loose/strict labels in the input log, and only `ice rescore` has one"
+            f"{judge} uses the loose/strict labels in the input log, and only `ice rescore` has one"
         )
     if not any(loose is not None for loose, _ in jc.labels.values()):
-        raise UserError("--judge recorded: the input log has no 'loose'/'strict' labels")
+        raise UserError(f"{judge}: the input log has no 'loose'/'strict' labels")
     return RecordedJudge(jc.labels)
+
+
+def escalation_needs_hybrid(name: Naming) -> str:
+    return f"{name('escalate')} / {name('escalate_band')} choose what `{name('judge', 'hybrid:SPEC')}` sends to its LLM"
 
 
 def make_judge(spec: str, jc: JudgeContext) -> Judge:
     """`rules`, `recorded`, `hybrid[:SPEC]`, or any other value as the model spec of an LLM judge."""
     spec = spec.strip()
+    named = jc.naming
     if not spec:
-        raise UserError("--judge: empty value (use rules, hybrid:SPEC, recorded or a model spec)")
+        raise UserError(f"{named('judge')}: empty value (use rules, hybrid:SPEC, recorded or a model spec)")
     name, _, arg = spec.partition(":")
     factory = JUDGES.get(name)
     if jc.escalation is not None and name != "hybrid":
-        raise UserError("--escalate / --escalate-band choose what `--judge hybrid:SPEC` sends to its LLM")
+        raise UserError(escalation_needs_hybrid(named))
     if jc.weights is not None and (factory is None or name not in ("rules", "hybrid")):
-        raise UserError(f"--judge-weights applies to --judge rules or hybrid, not {spec!r}")
+        raise UserError(
+            f"{named('judge_weights')} applies to {named('judge', 'rules')} or hybrid, not {spec!r}"
+        )
     if factory is not None and (name == "hybrid" or not arg):
         return factory(arg, jc)
     return _llm(spec, jc)

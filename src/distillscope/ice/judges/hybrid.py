@@ -29,6 +29,18 @@ from distillscope.ice.judges.rules import RulesJudge
 from distillscope.ice.judges.weights import Transfer
 from distillscope.ice.probability import certainty
 from distillscope.ice.types import JudgeItem, TargetIdentity, Verdict
+from distillscope.naming import Naming, flag
+
+
+def _check(fraction: float | None, band: tuple[float, float] | None, name: Naming) -> None:
+    if (fraction is None) == (band is None):
+        raise UserError(f"give one of {name('escalate', 'FRACTION')} or {name('escalate_band', 'LO,HI')}")
+    if fraction is not None and not 0.0 <= fraction <= 1.0:
+        raise UserError(f"{name('escalate')} must be a fraction from 0 to 1, got {fraction}")
+    if band is not None:
+        lo, hi = band
+        if not 0.0 <= lo <= 0.5 <= hi <= 1.0:
+            raise UserError(f"{name('escalate_band', f'{lo},{hi}')}: expected 0 <= LO <= 0.5 <= HI <= 1")
 
 
 @dataclass(frozen=True)
@@ -40,18 +52,12 @@ class Escalation:
     band: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
-        if (self.fraction is None) == (self.band is None):
-            raise UserError("give one of --escalate FRACTION or --escalate-band LO,HI")
-        if self.fraction is not None and not 0.0 <= self.fraction <= 1.0:
-            raise UserError(f"--escalate must be a fraction from 0 to 1, got {self.fraction}")
-        if self.band is not None:
-            lo, hi = self.band
-            if not 0.0 <= lo <= 0.5 <= hi <= 1.0:
-                raise UserError(f"--escalate-band {lo},{hi}: expected 0 <= LO <= 0.5 <= HI <= 1")
+        _check(self.fraction, self.band, flag)
 
     @classmethod
-    def parse(cls, fraction: float | None, band: str | None) -> Escalation | None:
-        """From the CLI flags (None when neither is given)."""
+    def parse(cls, fraction: float | None, band: str | None, name: Naming = flag) -> Escalation | None:
+        """From the CLI flags or the API's keywords (None when neither is given); errors name the
+        setting as `name` does."""
         if fraction is None and band is None:
             return None
         bounds = None
@@ -60,8 +66,9 @@ class Escalation:
             try:
                 lo, hi = (float(p) for p in parts)
             except ValueError:
-                raise UserError(f"--escalate-band {band!r}: expected LO,HI, e.g. 0.3,0.7") from None
+                raise UserError(f"{name('escalate_band', band)}: expected LO,HI, e.g. 0.3,0.7") from None
             bounds = (lo, hi)
+        _check(fraction, bounds, name)
         return cls(fraction=fraction, band=bounds)
 
     def describe(self, chosen: int | None = None, of: int | None = None) -> str:

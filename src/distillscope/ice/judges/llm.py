@@ -55,6 +55,7 @@ from distillscope.judging.fence import call_nonce, extract_verdict_json
 from distillscope.judging.structured import StructuredOutput
 from distillscope.models.base import Backend
 from distillscope.models.types import GenerateParams, Message, ModelRequest
+from distillscope.naming import Naming, flag
 
 PRESETS = ("rubric", "paper")
 FIT_ROUNDS = 5  # times a request is shortened further while the server still finds it too long
@@ -179,9 +180,9 @@ _KEYS_ALLOWED = {
 }
 
 
-def check_preset(preset: str) -> str:
+def check_preset(preset: str, name: Naming = flag) -> str:
     if preset not in PRESETS:
-        raise UserError(f"--judge-preset {preset!r}: expected one of {', '.join(PRESETS)}")
+        raise UserError(f"{name('judge_preset', preset)}: expected one of {', '.join(PRESETS)}")
     return preset
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from distillscope.engine.run import RunContext, write_json, write_jsonl
 from distillscope.errors import BudgetExhausted, UserError
+from distillscope.naming import Naming, flag
 from distillscope.results.base import RunSummary
 from distillscope.rse.attribution import featurecache
 from distillscope.rse.attribution.analysis import (
@@ -64,22 +65,27 @@ def check_roles(
     families: Mapping[str, Sequence[Contestant]],
     tests: Sequence[Contestant],
     controls: Sequence[Contestant] = (),
+    name: Naming = flag,
 ) -> None:
-    """Bad roles are refused before any answer is asked for: each a one-line error naming the model."""
+    """Bad roles are refused before any answer is asked for: each a one-line error naming the model
+    (and the setting that brought it in, as `name` does)."""
     if len(families) < 2:
         raise UserError(
-            f"rse attribute needs at least two families (--family NAME=SPEC), got {len(families)}"
+            f"rse attribute needs at least two families ({name('families', 'NAME=SPEC')}), got {len(families)}"
         )
     if not tests:
-        raise UserError("rse attribute needs at least one --test model")
+        raise UserError(f"rse attribute needs at least one {name('tests')} model")
     members = [c for group in families.values() for c in group]
-    check_names(members, "family models")
-    check_names([*members, *tests], "family and test models")
-    check_controls(members, tests, controls)
+    check_names(members, "family models", name)
+    check_names([*members, *tests], "family and test models", name)
+    check_controls(members, tests, controls, name)
 
 
 def check_controls(
-    members: Sequence[Contestant], tests: Sequence[Contestant], controls: Sequence[Contestant]
+    members: Sequence[Contestant],
+    tests: Sequence[Contestant],
+    controls: Sequence[Contestant],
+    name: Naming = flag,
 ) -> None:
     """A control must be independent of everything else in the run, and there must be enough of
     them for any test over models."""
@@ -89,18 +95,19 @@ def check_controls(
     test_names = {c.name for c in tests}
     seen: set[str] = set()
     for c in controls:
+        control = name("controls", c.name)
         if c.name in member_names:
             raise UserError(
-                f"--control {c.name}: it is also a family member; a control must be independent of every family"
+                f"{control}: it is also a family member; a control must be independent of every family"
             )
         if c.name in test_names:
-            raise UserError(f"--control {c.name}: it is also a --test model; give it in one role only")
+            raise UserError(f"{control}: it is also a {name('tests')} model; give it in one role only")
         if c.name in seen:
-            raise UserError(f"--control {c.name}: given twice")
+            raise UserError(f"{control}: given twice")
         seen.add(c.name)
     if len(controls) < MIN_CONTROLS:
         raise UserError(
-            f"--control {controls[0].name}: a single control is too few for any test over models "
+            f"{name('controls', controls[0].name)}: a single control is too few for any test over models "
             f"(its spread cannot be estimated from one model); give at least {MIN_CONTROLS}, "
             "or none for family resemblance only"
         )
@@ -111,6 +118,7 @@ def check_control_answers(
     datasets: Sequence[Dataset],
     members: Sequence[Contestant] = (),
     tests: Sequence[Contestant] = (),
+    name: Naming = flag,
 ) -> None:
     """A recorded control with no answer to any selected prompt is refused before the run starts
     (a live one is refused when its answers are in: `require_some_answers`); so is a control that
@@ -128,20 +136,21 @@ def check_control_answers(
         planned = planned_requests(prompts, c.params)
         if planned and all(c.backend.index.lookup(request) is None for _, request in planned):
             raise UserError(
-                f"--control {c.name}: {c.backend.path} has no answer to any of the {len(planned)} selected "
-                "prompts; a control must answer the same prompts as the test models"
+                f"{name('controls', c.name)}: {c.backend.path} has no answer to any of the {len(planned)} "
+                "selected prompts; a control must answer the same prompts as the test models"
             )
     keys: dict[tuple[str, str], tuple[str, str]] = {}  # answers key -> (role, name) of its first holder
+    control_role = name("controls")
     for role, other in [
         *(("family member", m) for m in members),
-        *(("--test model", t) for t in tests),
-        *(("--control", c) for c in controls),
+        *((f"{name('tests')} model", t) for t in tests),
+        *((control_role, c) for c in controls),
     ]:
         key = answers_key(other, prompts)
-        if role == "--control" and key in keys:
+        if role == control_role and key in keys:
             first_role, first = keys[key]
             raise UserError(
-                f"--control {other.name}: it gives the same answers as {first_role} '{first}' to the "
+                f"{name('controls', other.name)}: it gives the same answers as {first_role} '{first}' to the "
                 f"{len(prompts)} selected prompts (a copy of its answers); a control must be an "
                 "independent model"
             )
@@ -202,7 +211,8 @@ async def run_attribution(
     """The whole run; returns what it wrote to results.json. `controls`: models known not to be
     trained on any family's outputs; they never train a family, they calibrate the decision. `bank`
     and `notes` (warnings of the bank resolution) are recorded as they are."""
-    check_roles(families, tests, controls)
+    naming = ctx.options.naming
+    check_roles(families, tests, controls, naming)
     names = list(families)
     members = [(family, c) for family, group in families.items() for c in group]
     result = AttributionResult(
@@ -222,7 +232,10 @@ async def run_attribution(
             *(["--control"] * len(controls)),
         ]
         for answers, role in zip(everyone, roles, strict=True):
-            require_some_answers(answers, role)
+            setting = {"--test": "tests", "--control": "controls"}.get(role)
+            require_some_answers(
+                answers, naming(setting, answers.name) if setting else f"{role} {answers.name}"
+            )
         member_answers = everyone[: len(members)]
         test_answers = everyone[len(members) : len(members) + len(tests)]
         control_answers = everyone[len(members) + len(tests) :]
@@ -284,6 +297,10 @@ async def run_attribution(
     except BudgetExhausted as exc:
         result.stop_reason = str(exc)
         log.warning("rse attribute stopped: %s", exc)
+    cut = ctx.cut_answers(announce=False)  # attributed as cut: a warning of the run, shown with its results
+    for warning in cut:
+        log.warning("rse attribute: %s", warning)
+    result.warnings += cut
     result.run = RunSummary.model_validate(ctx.run_summary())
     result.write(ctx.out)
     return result
