@@ -89,3 +89,27 @@ def test_rse_run_with_wordllama_caches_embeddings_beside_the_ledger(
     assert read_results(tmp_path / "two")["models"] == data["models"]
     bad = invoke(*args[:-1], "--encoder", "nope", "--out", str(tmp_path / "three"))
     assert bad.exit_code == 2 and "--encoder must be one of" in bad.output
+
+
+@needs_wordllama
+def test_wordllama_leaves_the_terminal_free_of_log_lines(tmp_path: Path) -> None:
+    """Importing wordllama set up the root logger (logging.basicConfig), so `rse run --encoder
+    wordllama` printed distillscope's log on the terminal: `INFO:distillscope:wrote .../report.html`.
+    A fresh process, as a user runs it: the log stays in run.log."""
+    import subprocess
+    import sys
+
+    ref = OpenAIServer(answerer("Answer:")).start()
+    other = OpenAIServer(answerer("Reply:")).start()
+    args = [
+        sys.executable, "-m", "distillscope", "rse", "run", "--reference", f"openai-compatible:ref@{ref.url}",
+        "--test", f"openai-compatible:o@{other.url}", "--dataset", "ex=builtin", "--sample", "2",
+        "--encoder", "wordllama", "--out", str(tmp_path / "run"),
+    ]  # fmt: skip
+    try:
+        run = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    finally:
+        ref.stop()
+        other.stop()
+    assert run.returncode == 0, run.stderr
+    assert "distillscope:" not in run.stderr and "report.html" in (tmp_path / "run" / "run.log").read_text()

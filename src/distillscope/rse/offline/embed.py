@@ -37,6 +37,7 @@ machine spare threads spin at barriers (1 thread encoded 128 answers in 1.66 s w
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import hashlib
@@ -44,7 +45,7 @@ import importlib.util
 import os
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -263,8 +264,9 @@ class WordLlamaEncoder(Encoder):
     def _load(self) -> Any:
         if self._model is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            import wordllama
-            from wordllama import WordLlama
+            with _root_logging_kept():
+                import wordllama
+                from wordllama import WordLlama
 
             wheel = Path(str(wordllama.__file__)).resolve().parent
             self._model = WordLlama.load(dim=256, disable_download=True, cache_dir=wheel)
@@ -274,6 +276,24 @@ class WordLlamaEncoder(Encoder):
         vectors = np.asarray(self._load().embed(texts, norm=False), dtype=np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.maximum(norms, 1e-12)
+
+
+@contextlib.contextmanager
+def _root_logging_kept() -> Iterator[None]:
+    """The root logger as it was before the block: importing wordllama calls
+    `logging.basicConfig(level=INFO)`, which gave the root a stderr handler, so every INFO line of
+    distillscope's log (meant for run.log) was printed on the terminal as `INFO:distillscope:...`."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        yield
+    finally:
+        for handler in root.handlers[:]:
+            if handler not in handlers:
+                root.removeHandler(handler)
+        root.setLevel(level)
 
 
 ONNX_NAME = "all-MiniLM-L6-v2/onnx-qint8"
