@@ -203,3 +203,20 @@ def test_a_run_that_records_no_warnings_says_it_on_stderr(
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert " ".join(result.output.split()).count(CUT) == 1, result.output
+
+
+def test_a_study_prints_the_warnings_its_rse_stage_recorded(tmp_path: Path) -> None:
+    """`distillscope study` printed none of its RSE stage's warnings: an answer cut at the cap was
+    said in rse/results.json only."""
+    from ..rse.conftest import invoke
+
+    prompts, ref, big = _replays_with_a_huge_answer(tmp_path)
+    study = tmp_path / "study.yaml"
+    study.write_text(
+        f'models:\n  ref: {{spec: "replay:{ref}"}}\n  big: {{spec: "replay:{big}"}}\n'
+        f"targets: [big]\nreference: ref\nice: null\nrse: {{judge: offline, datasets: {{d: {prompts}}}}}\n",
+        encoding="utf-8",
+    )
+    result = invoke("study", str(study), "--out", str(tmp_path / "s"))
+    assert result.exit_code == 0, result.output
+    assert " ".join(result.output.split()).count(f"warning: RSE: {CUT.removeprefix('warning: ')}") == 1

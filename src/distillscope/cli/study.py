@@ -31,7 +31,6 @@ def study(
     Example: distillscope study study.yaml --out runs/study
     """
     from distillscope.cli.terminal import shown
-    from distillscope.rse.attribution.analysis import control_warnings
     from distillscope.rse.attribution.controls import FalsePositiveCheck, wording
     from distillscope.rse.attribution.types import AttributionResult
     from distillscope.studies import StudyOptions, load_study, plan_study, run_study
@@ -53,6 +52,9 @@ def study(
             if entry.attribution is not None and entry.attribution.decision is not None:
                 parts.append(f"attribution: {wording(entry.attribution.decision)}")
             console.print(f"[bold]{shown(name)}[/]: " + ", ".join(parts), highlight=False)
+        if result.rse is not None:
+            for warning in result.rse.warnings:
+                console.print(f"[yellow]warning:[/] RSE: {shown(warning)}", highlight=False)
         if result.attribution is not None:
             _print_controls(result.attribution)
         if not result.complete:
@@ -62,13 +64,14 @@ def study(
         )
 
     def _print_controls(attribution: AttributionResult) -> None:
-        """The attribution stage's false-positive check, or why no 'distilled from' claim is made,
-        as `rse attribute` prints them."""
+        """The attribution stage's false-positive check and its warnings (why no 'distilled from'
+        claim is made, a model's missing answers, families hard to tell apart), as `rse attribute`
+        prints them."""
         if attribution.controls:
             check = FalsePositiveCheck.of({c: m.decision for c, m in attribution.controls.items()})
             console.print(f"attribution false-positive check: {check.summary()}", highlight=False)
-        for warning in control_warnings(attribution.controls):
-            console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        for warning in attribution.warnings:
+            console.print(f"[yellow]warning:[/] {shown(warning)}", highlight=False)
 
     def _print_plan(spec: object) -> None:
         from rich.table import Table

@@ -148,3 +148,19 @@ def test_api_controls_none_is_no_controls(tmp_path: Path) -> None:
     )  # fmt: skip
     decision = result.models["copycat"].decision
     assert decision is not None and decision.status == "no-controls" and result.controls == {}
+
+
+def test_study_prints_every_warning_the_attribution_stage_recorded(tmp_path: Path) -> None:
+    """The study printed only the controls' warnings: a control with no answer to some prompts was
+    named in attribution/results.json and in no line on the terminal, as `rse attribute` prints it."""
+    study = _study_file(tmp_path, f"[{', '.join(CONTROLS)}]", n_prompts=12)
+    answers = tmp_path / "answers" / "independent0.jsonl"
+    rows = answers.read_text(encoding="utf-8").splitlines()
+    answers.write_text("\n".join(rows[:-2]) + "\n", encoding="utf-8")  # two prompts unanswered
+    result = invoke("study", str(study), "--out", str(tmp_path / "s"))
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    recorded = json.loads((tmp_path / "s" / "attribution" / "results.json").read_text(encoding="utf-8"))
+    assert any("independent0: no answer for 4 of its 24 prompt turns" in w for w in recorded["warnings"])
+    for warning in recorded["warnings"]:
+        assert f"warning: {warning}" in text
