@@ -20,11 +20,21 @@ def bank_name(source: str) -> str:
     return (path.stem if path.is_file() else path.resolve().name) or "bank"
 
 
+def check_bank_source(source: str) -> None:
+    """A local bank (not `hf:`) is there: what `load_bank` checks first, for a study file to check
+    when it is read."""
+    if not source.startswith(HF_PREFIX):
+        _check_exists(Path(source).expanduser(), source)
+
+
 def _check_exists(path: Path, source: str) -> None:
     """The bank folder is there. A symbolic link that loops (or leads nowhere) is named as such: `resolve`
-    on it raised a RuntimeError traceback."""
-    if path.exists():
-        return
+    on it raised a RuntimeError traceback; so is a name too long for the file system (an OSError)."""
+    try:
+        if path.exists():
+            return
+    except OSError as exc:
+        raise UserError(f"--bank {source}: cannot read: {exc.strerror or exc}") from None
     if path.is_symlink():
         raise UserError(f"--bank {source}: a symbolic link that loops or leads nowhere, not a folder")
     raise UserError(f"--bank {source}: no such folder")
@@ -33,8 +43,7 @@ def _check_exists(path: Path, source: str) -> None:
 def load_bank(source: str, *, work: Path | None = None, sample: int | None = None, seed: int = 0) -> Bank:
     """Read the bank at `source` (a folder, a file of AlpacaEval outputs, or `hf:NAME[:split]`,
     which is written under `work` first); `sample` prompts are chosen as `--sample` does."""
-    if not source.startswith(HF_PREFIX):
-        _check_exists(Path(source).expanduser(), source)
+    check_bank_source(source)
     name = bank_name(source)
     if source.startswith(HF_PREFIX):
         if work is None:
