@@ -219,10 +219,10 @@ def test_study_missing_dataset_file_is_named_at_its_field(tmp_path: Path) -> Non
     path = tmp_path / "study.yaml"
     refused = refusal(
         path,
-        f"{ONE_MODEL}reference: glm\nice: null\nrse:\n  datasets:\n    arena: nope.jsonl\n",
+        f"{TWO_MODELS}ice: null\nrse:\n  datasets:\n    arena: nope.jsonl\n",
     )
     missing = tmp_path / "nope.jsonl"
-    assert refused == f"{path}:8: field 'rse.datasets.arena': {missing}: file not found"
+    assert refused == f"{path}:9: field 'rse.datasets.arena': {missing}: file not found"
 
 
 @pytest.mark.parametrize(
@@ -238,9 +238,9 @@ def test_study_dataset_path_that_is_no_file_is_named_at_its_field(
     path = tmp_path / "study.yaml"
     refused = refusal(
         path,
-        f"{ONE_MODEL}reference: glm\nice: null\nrse:\n  datasets:\n    arena: {source}\n",
+        f"{TWO_MODELS}ice: null\nrse:\n  datasets:\n    arena: {source}\n",
     )
-    assert refused == f"{path}:8: field 'rse.datasets.arena': {tmp_path / source}{problem}"
+    assert refused == f"{path}:9: field 'rse.datasets.arena': {tmp_path / source}{problem}"
     plan = invoke("study", path, "--dry-run")
     assert plan.exit_code == 2 and "Traceback" not in plan.output and "rse.datasets.arena" in plan.output
 
