@@ -118,6 +118,31 @@ def test_a_sync_call_error_carries_no_event_loop_noise(tmp_path: Path) -> None:
     assert refused.value.__context__ is None
 
 
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda p, d: ds.models.answer("m", p, temperature=-1, out=d), "--temperature must be at least 0, got -1.0"),
+        (lambda p, d: ds.models.answer("m", p, max_tokens=-3, out=d), "--max-tokens must be at least 1, got -3"),
+        (lambda p, d: ds.models.answer("m", p, temperature=float("nan"), out=d), "argument 'temperature': expected a finite number (got nan)"),
+        (lambda p, d: ds.rse.run("r", ["t"], {"a": str(p)}, temperature=float("inf"), out=d), "argument 'temperature': expected a finite number (got inf)"),
+        (lambda p, d: ds.rse.run("r", ["t"], {"a": str(p)}, judge_temperature=float("nan"), out=d), "argument 'judge_temperature': expected a finite number (got nan)"),
+    ],
+    ids=["answer-temperature-negative", "answer-max-tokens-negative", "answer-nan", "rse-inf", "rse-judge-nan"],
+)  # fmt: skip
+def test_sampling_settings_out_of_range_are_one_line_user_errors(
+    tmp_path: Path, call: Callable[[Path, Path], object], message: str
+) -> None:
+    """`ds.models.answer(temperature=-1 / max_tokens=-3 / nan)` and `ds.rse.run(temperature=inf)` raised
+    pydantic's ValidationError from inside the run; `ds.rse.run(judge_temperature=nan)` ran, and wrote
+    NaN (no JSON number) into config.json. The CLI refuses all of them in one line."""
+    prompts = tmp_path / "p.jsonl"
+    prompts.write_text(json.dumps({"prompt": "Hello"}) + "\n")
+    with pytest.raises(ds.UserError) as refused:
+        call(prompts, tmp_path / "run")
+    assert str(refused.value) == message
+    assert not (tmp_path / "run").exists()
+
+
 def test_force_starts_a_directory_of_other_settings_afresh(tmp_path: Path) -> None:
     """The refusal pointed at `--force`, which the API did not take."""
     log, out = small_log(tmp_path), tmp_path / "x"

@@ -219,10 +219,10 @@ def test_study_missing_dataset_file_is_named_at_its_field(tmp_path: Path) -> Non
     path = tmp_path / "study.yaml"
     refused = refusal(
         path,
-        f"{ONE_MODEL}reference: glm\nice: null\nrse:\n  datasets:\n    arena: nope.jsonl\n",
+        f"{TWO_MODELS}ice: null\nrse:\n  datasets:\n    arena: nope.jsonl\n",
     )
     missing = tmp_path / "nope.jsonl"
-    assert refused == f"{path}:8: field 'rse.datasets.arena': {missing}: file not found"
+    assert refused == f"{path}:9: field 'rse.datasets.arena': {missing}: file not found"
 
 
 @pytest.mark.parametrize(
@@ -238,11 +238,66 @@ def test_study_dataset_path_that_is_no_file_is_named_at_its_field(
     path = tmp_path / "study.yaml"
     refused = refusal(
         path,
-        f"{ONE_MODEL}reference: glm\nice: null\nrse:\n  datasets:\n    arena: {source}\n",
+        f"{TWO_MODELS}ice: null\nrse:\n  datasets:\n    arena: {source}\n",
     )
-    assert refused == f"{path}:8: field 'rse.datasets.arena': {tmp_path / source}{problem}"
+    assert refused == f"{path}:9: field 'rse.datasets.arena': {tmp_path / source}{problem}"
     plan = invoke("study", path, "--dry-run")
     assert plan.exit_code == 2 and "Traceback" not in plan.output and "rse.datasets.arena" in plan.output
+
+
+@pytest.mark.parametrize(
+    ("roles", "field", "line", "message"),
+    [
+        ("targets: [glm]\nreference: glm\n", "reference", 6, "'glm' is also a target"),
+        ("targets: [glm]\nreference: ref\nfoils: [glm]\n", "foils[0]", 7, "'glm' is also a target"),
+        (
+            "targets: [glm]\nreference: ref\nfoils:\n  - dolly\n  - dolly\n",
+            "foils[1]",
+            9,
+            "'dolly' is listed twice",
+        ),
+    ],
+)
+def test_study_model_in_two_rse_roles_is_refused_when_read(
+    tmp_path: Path, roles: str, field: str, line: int, message: str
+) -> None:
+    """A reference that is also a target, or a foil that is a target or listed twice: `--dry-run`
+    planned the study, and the run refused it only when its RSE stage started (after every ICE
+    stage), with rse run's words ('two test and panel models are named ...: rename a file'),
+    naming neither the study file nor the field."""
+    path = tmp_path / "study.yaml"
+    models = (
+        'models:\n  glm: {spec: "openai-compatible:glm@http://127.0.0.1:9/v1"}\n'
+        '  ref: {spec: "openai-compatible:ref@http://127.0.0.1:9/v1"}\n'
+    )
+    dolly = '  dolly: {spec: "openai-compatible:dolly@http://127.0.0.1:9/v1"}\n'
+    refused = refusal(path, models + dolly + roles + "ice: null\nrse: {datasets: {a: builtin}}\n")
+    assert refused.startswith(f"{path}:{line}: field '{field}': {message}"), refused
+    plan = invoke("study", path, "--dry-run")
+    assert plan.exit_code == 2 and "calls per model" not in plan.output
+
+
+@pytest.mark.parametrize(
+    ("attribution", "field", "problem"),
+    [
+        ("{bank: gone}", "attribution.bank", "--bank {dir}/gone: no such folder"),
+        (
+            "{bank: ., bank_manifest: gone.yaml}",
+            "attribution.bank_manifest",
+            "{dir}/gone.yaml: bank manifest not found",
+        ),
+    ],
+)
+def test_study_attribution_bank_that_is_not_there_is_named_at_its_field(
+    tmp_path: Path, attribution: str, field: str, problem: str
+) -> None:
+    """`--dry-run` said only '--bank DIR/gone: no such folder' (no study file, line or field), and the
+    run said it after its ICE and RSE stages."""
+    path = tmp_path / "study.yaml"
+    refused = refusal(path, f"{ONE_MODEL}ice: null\nattribution: {attribution}\n")
+    assert refused == f"{path}:5: field '{field}': " + problem.format(dir=tmp_path)
+    plan = invoke("study", path, "--dry-run")
+    assert plan.exit_code == 2 and f"field '{field}'" in plan.output
 
 
 @pytest.mark.parametrize("judge", ["hybrid", "'hybrid:'", "' hybrid: '"])

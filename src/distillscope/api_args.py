@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import typing
 from collections.abc import Mapping
 from pathlib import Path
@@ -39,10 +40,15 @@ def _check(name: str, value: Any, hint: Any) -> Any:
     from pydantic import ValidationError
 
     try:
-        return _adapter(hint).validate_python(value, strict=False)
+        checked = _adapter(hint).validate_python(value, strict=False)
     except ValidationError as exc:
         message = exc.errors()[0]["msg"]
         raise UserError(f"argument '{name}': {message} (got {_show(value)})") from None
+    if isinstance(checked, float) and not math.isfinite(checked):
+        # the CLI refuses nan and inf in every float flag: here `judge_temperature=nan` ran and wrote
+        # NaN into config.json, and `temperature=nan` raised pydantic's ValidationError mid-run
+        raise UserError(f"argument '{name}': expected a finite number (got {_show(value)})")
+    return checked
 
 
 def _show(value: Any) -> str:

@@ -151,6 +151,8 @@ def load_study(path: str | Path) -> StudySpec:
     rse = _section(path, data.get("rse"), "rse", RseRunSettings, ("reference", "tests", "panel"))
     if rse is not None and reference is None:
         raise yaml_error(path, "RSE settings need a reference model", field="reference")
+    if rse is not None:
+        _check_roles(path, targets, reference, foils)
     if rse is not None and not rse.get("datasets"):
         raise yaml_error(
             path, "give at least one dataset (NAME: PATH, or NAME: builtin)", field="rse.datasets"
@@ -175,6 +177,28 @@ def load_study(path: str | Path) -> StudySpec:
     if attribution is not None:
         _validate(path, "attribution", attribution, lambda: spec.attribution_settings().validate())
     return spec
+
+
+def _check_roles(path: Path, targets: list[str], reference: str | None, foils: list[Any]) -> None:
+    """The roles the RSE run refuses, refused when the file is read: a reference that is also a
+    target, a foil that is also a target or listed twice. The run refused them only when its RSE
+    stage started (after every ICE stage), naming neither the file nor the field, and `--dry-run`
+    planned them."""
+    if reference is not None and reference in targets:
+        raise yaml_error(
+            path,
+            f"'{reference}' is also a target; the targets are compared with the reference",
+            field="reference",
+        )
+    seen: set[str] = set()
+    for i, foil in enumerate(foils):
+        if foil in targets:
+            raise yaml_error(
+                path, f"'{foil}' is also a target; give it in one role only", field=f"foils[{i}]"
+            )
+        if foil in seen:
+            raise yaml_error(path, f"'{foil}' is listed twice", field=f"foils[{i}]")
+        seen.add(foil)
 
 
 def _validate(path: Path, name: str, section: dict[str, Any], check: Callable[[], None]) -> None:
@@ -204,9 +228,21 @@ def _check_attribution(
             defined = ", ".join(sorted(catalog.models)) or "nothing"
             raise yaml_error(path, f"no model '{name}' under models: (defined: {defined})", field=where)
     _check_controls(path, section, targets)
+    from distillscope.rse.banks.load import check_bank_source
+
     for key in ("bank", "bank_manifest"):  # files are relative to the study file
         if section.get(key):
             section[key] = _relative(path, str(section[key]))
+    try:  # checked when read: --dry-run and the run (after its other stages) named neither file nor field
+        if section.get("bank"):
+            check_bank_source(section["bank"])
+    except UserError as exc:
+        raise yaml_error(path, str(exc), field="attribution.bank") from None
+    if section.get("bank_manifest"):
+        try:
+            check_file(Path(section["bank_manifest"]).expanduser(), "bank manifest")
+        except UserError as exc:
+            raise yaml_error(path, str(exc), field="attribution.bank_manifest") from None
     if not section.get("datasets") and not section.get("bank"):
         raise yaml_error(
             path, "give at least one dataset (NAME: PATH) or a bank", field="attribution.datasets"

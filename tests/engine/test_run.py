@@ -106,3 +106,20 @@ def test_a_config_json_edit_is_refused_in_one_short_line(
     with pytest.raises(ds.UserError) as refused:
         answer(out)
     assert shown in str(refused.value) and len(str(refused.value)) < 400, str(refused.value)[:500]
+
+
+def test_a_run_log_that_cannot_be_opened_is_one_line_and_leaves_the_directory_usable(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer]
+) -> None:
+    """A run.log made a directory raised IsADirectoryError from logging's FileHandler, a traceback
+    (exit 1), with the run's directory lock and ledger still open in the process."""
+    out, answer = _answered(tmp_path, openai_server())
+    log = out / "run.log"
+    log.unlink()
+    log.mkdir()
+    with pytest.raises(ds.UserError) as refused:
+        answer(out)
+    assert str(refused.value) == f"{log}: cannot open the run's log: Is a directory"
+    log.rmdir()
+    result = answer(out)  # the lock was released: the same directory resumes from its ledger
+    assert isinstance(result, ds.results.AnswersResult) and result.run.totals["calls_cached"] == 1

@@ -99,16 +99,29 @@ def test_multi_turn_prompts_resample_prompts_not_turns() -> None:
     assert prompt_of("3#t2") == prompt_of("3") == "3" and prompt_of("a#tx") == "a#tx"
 
 
-def test_a_dataset_of_one_prompt_gives_the_average_no_interval() -> None:
+def test_a_dataset_of_one_prompt_leaves_the_average_an_interval_over_its_range() -> None:
     """A dataset scored on one prompt enters every bootstrap replicate at its one value, so the
-    average's interval would leave out half of its uncertainty (here all of it: the other dataset
-    agrees everywhere): no interval is given rather than a zero-width one."""
+    average's interval would leave out its uncertainty. The average got no interval at all: one
+    MT-bench prompt beside 13 others left `rse run`'s average, its paired differences and every
+    `rse matrix` cell intervalless. Its mean cannot leave 1-5, so the interval is the other
+    datasets' with that one anywhere in 1-5: never too narrow, and a number the table can show."""
     rows = [judged("m", "big", str(i), 4.0) for i in range(10)] + [judged("m", "one", "0", 2.0)]
     avg = model_summary(rows, ["big", "one"])["avg"]
-    assert avg["score"] == 3.0 and avg["n"] == 11 and avg["ci95"] == [None, None]
-    assert stratified_mean([[2.0, 4.0]], clusters=[["p", "p"]])["ci95"] == [None, None]
-    spread = stratified_mean([[1.0, 2.0, 3.0], [2.0, 5.0]], seed=2)["ci95"]
-    assert spread[0] is not None and spread[1] is not None and spread[0] < spread[1]
+    share = 1 - 0.025 ** (1 / 10)  # the big dataset's ten equal ratings: `no_spread`'s interval
+    assert avg["score"] == 3.0 and avg["n"] == 11
+    assert avg["ci95"] == [
+        pytest.approx((4 - share * 3 + 1) / 2, abs=1e-6),
+        pytest.approx((4 + share * 1 + 5) / 2, abs=1e-6),
+    ]
+    spread = stratified_mean([[1.0, 2.0, 3.0, 2.0, 4.0, 3.0], [5.0]], seed=2, bounds=(1.0, 5.0))
+    part = stratified_mean([[1.0, 2.0, 3.0, 2.0, 4.0, 3.0]], seed=2, bounds=(1.0, 5.0))["ci95"]
+    assert spread["ci95"] == [pytest.approx((part[0] + 1) / 2), pytest.approx((part[1] + 5) / 2)]
+    # no range to fall back on, or no dataset of two prompts: no interval, never a too-narrow one
+    assert stratified_mean([[1.0, 2.0, 3.0], [5.0]])["ci95"] == [None, None]
+    assert stratified_mean([[2.0], [4.0]], bounds=(1.0, 5.0))["ci95"] == [None, None]
+    assert stratified_mean([[2.0, 4.0]], clusters=[["p", "p"]], bounds=(1.0, 5.0))["ci95"] == [None, None]
+    spread2 = stratified_mean([[1.0, 2.0, 3.0], [2.0, 5.0]], seed=2)["ci95"]
+    assert spread2[0] is not None and spread2[1] is not None and spread2[0] < spread2[1]
 
 
 def test_an_average_over_few_prompts_has_welchs_t_interval() -> None:

@@ -158,6 +158,10 @@ def answer(
         model=spec, prompts=str(prompts), system_prompt=system_prompt, temperature=temperature,
         max_tokens=max_tokens, seed=seed, sharegpt_turns=sharegpt_turns,
     )  # fmt: skip
+    try:
+        settings.validate()
+    except UserError as exc:
+        fail(str(exc))
 
     async def main() -> None:
         options = RunOptions(

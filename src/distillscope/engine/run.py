@@ -372,7 +372,14 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
         )
         self.backends: dict[str, Backend] = {}
         self.started_at = dt.datetime.now(dt.UTC)
-        self._log_handler = self._open_log()
+        try:
+            self._log_handler = self._open_log()
+        except BaseException:  # a run.log that cannot be opened: the run is refused, DIR left as it was
+            self.ledger.close()
+            if self._new_ledger:
+                self._drop_unused_ledger()
+            self.lock.close()
+            raise
         if self._forced:  # logged before run.log was open, it went to every other run's log instead
             log.info("--force: removed the last run's files from %s (the ledger is kept)", self.out)
         self._warming: list[asyncio.Task[None]] = []
@@ -509,8 +516,11 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
 
     def _open_log(self) -> logging.Handler:
         out = self.out
+        try:  # run.log made a directory, or a link to one: an IsADirectoryError traceback
+            handler = logging.FileHandler(out / "run.log", encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"{out / 'run.log'}: cannot open the run's log: {exc.strerror or exc}") from None
         self._run_token = _CURRENT_RUN.set(out)
-        handler = logging.FileHandler(out / "run.log", encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         handler.addFilter(lambda _record: _CURRENT_RUN.get() in (None, out))
         handler.addFilter(RedactingFilter())

@@ -47,6 +47,14 @@ class AnswerSettings:
     seed: int | None = None
     sharegpt_turns: str = "first"
 
+    def validate(self) -> None:
+        """The checks `rse run` makes of the same flags, before the run directory is opened: the
+        Python API raised pydantic's ValidationError from `GenerateParams` for `temperature=-1`."""
+        if self.max_tokens is not None and self.max_tokens < 1:
+            raise UserError(f"--max-tokens must be at least 1, got {self.max_tokens}")
+        if self.temperature is not None and not self.temperature >= 0:  # (nan is not)
+            raise UserError(f"--temperature must be at least 0, got {self.temperature}")
+
 
 @dataclass
 class PromptFile:

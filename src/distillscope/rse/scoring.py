@@ -90,7 +90,11 @@ def stratified_mean(
     interval keeps that weighting. With `clusters` (each value's prompt, per group), a prompt's
     turns are resampled together: they are not independent answers. A dataset scored on one prompt
     has no spread to resample, so its mean would enter every replicate unchanged and the interval
-    would leave out its uncertainty: then no interval is given ([None, None]), never a too-narrow one.
+    would leave out its uncertainty. Its mean can still not leave `bounds`: the interval is then the
+    other datasets' (their average's 95% interval) with each one-prompt dataset anywhere in
+    `bounds`, which covers wherever those means lie (3 datasets of 5 ratings and one of one prompt:
+    a quarter of the 1-5 range is added). Without `bounds`, or with no dataset of two prompts, no
+    interval is given ([None, None]), never a too-narrow one.
     """
     if clusters is not None and len(clusters) != len(groups):
         raise ValueError("one list of clusters per group")
@@ -108,27 +112,47 @@ def stratified_mean(
         grouped = clustered(g, c) if c is not None else None
         units.append((np.asarray(g, dtype=float), np.ones(len(g))) if grouped is None else grouped)
     prompts = sum(int(sums.size) for sums, _ in units)
+    several = [(sums, counts) for sums, counts in units if sums.size >= 2]
+    lo: float | None = None
+    hi: float | None = None
+    if len(several) == len(units):
+        lo, hi = _groups_interval(units, seed=seed, resamples=resamples, bounds=bounds)
+    elif several and bounds is not None:
+        # some dataset has one prompt: its share of the uncertainty cannot be estimated, but its
+        # mean lies in `bounds` (an average over all datasets left no interval at all)
+        part_lo, part_hi = _groups_interval(several, seed=seed, resamples=resamples, bounds=bounds)
+        if part_lo is not None and part_hi is not None:
+            single = len(units) - len(several)
+            lo = (len(several) * part_lo + single * bounds[0]) / len(units)
+            hi = (len(several) * part_hi + single * bounds[1]) / len(units)
+    out = {"score": _r(point), "n": n, "ci95": [_r(lo), _r(hi)], "datasets": len(kept)}
+    if prompts != n:
+        out["n_prompts"] = prompts
+    return out
+
+
+def _groups_interval(
+    units: Sequence[tuple[np.ndarray, np.ndarray]], *, seed: int, resamples: int, bounds: Bounds
+) -> tuple[float | None, float | None]:
+    """The 95% interval of the mean of the groups' means, each group of two units or more (the
+    `sums` and `counts` of its prompts): Welch's below MIN_PERCENTILE_UNITS prompts in all, else the
+    expanded percentile bootstrap resampling within each group; cut to `bounds`."""
+    point = float(np.mean([float(sums.sum() / counts.sum()) for sums, counts in units]))
+    prompts = sum(int(sums.size) for sums, _ in units)
     lo: float | None
     hi: float | None
-    if any(sums.size < 2 for sums, _ in units):
-        # some dataset has one prompt: its share of the uncertainty cannot be estimated
-        lo, hi = None, None
-    elif prompts < MIN_PERCENTILE_UNITS:
-        lo, hi = welch_interval(point, units)
+    if prompts < MIN_PERCENTILE_UNITS:
+        lo, hi = welch_interval(point, list(units))
     else:
         rng = np.random.default_rng(seed)
         boot = np.zeros(resamples)
         for sums, counts in units:
             boot += resampled_cluster_means(sums, counts, resamples=resamples, rng=rng)
-        boot /= len(kept)
+        boot /= len(units)
         low, high = percentile_levels(prompts)
         lo, hi = float(np.quantile(boot, low)), float(np.quantile(boot, high))
     strata = [(float(sums.sum() / counts.sum()), int(sums.size)) for sums, counts in units]
-    lo, hi = clip(no_spread(finite((lo, hi)), bounds, strata), bounds)
-    out = {"score": _r(point), "n": n, "ci95": [_r(lo), _r(hi)], "datasets": len(kept)}
-    if prompts != n:
-        out["n_prompts"] = prompts
-    return out
+    return clip(no_spread(finite((lo, hi)), bounds, strata), bounds)
 
 
 def dataset_summary(judgments: Sequence[Judgment], *, seed: int = 0) -> dict[str, Any]:

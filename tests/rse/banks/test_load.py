@@ -64,6 +64,13 @@ def test_a_bank_that_is_a_symlink_loop_is_one_line_not_a_traceback(tmp_path: Pat
         load_bank(str(tmp_path / "absent"))
 
 
+def test_a_bank_name_too_long_for_the_file_system_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    """`rse attribute --bank xxx...` (300 characters) raised OSError 'File name too long' from `exists()`."""
+    source = str(tmp_path / ("x" * 300))
+    with pytest.raises(UserError, match=r"^--bank .*x: cannot read: File name too long$"):
+        load_bank(source)
+
+
 def test_an_alpaca_file_naming_two_generators_is_refused(tmp_path: Path) -> None:
     rows = [
         {"instruction": "Say hi.", "output": "Hi.", "generator": "gpt-4-x"},

@@ -21,11 +21,21 @@ def bank_name(source: str) -> str:
     return (path.stem if path.is_file() else path.resolve().name) or "bank"
 
 
+def check_bank_source(source: str, name: Naming = flag) -> None:
+    """A local bank (not `hf:`) is there: what `load_bank` checks first, for a study file to check
+    when it is read."""
+    if not source.startswith(HF_PREFIX):
+        _check_exists(Path(source).expanduser(), source, name)
+
+
 def _check_exists(path: Path, source: str, name: Naming) -> None:
     """The bank folder is there. A symbolic link that loops (or leads nowhere) is named as such: `resolve`
-    on it raised a RuntimeError traceback."""
-    if path.exists():
-        return
+    on it raised a RuntimeError traceback; so is a name too long for the file system (an OSError)."""
+    try:
+        if path.exists():
+            return
+    except OSError as exc:
+        raise UserError(f"{name('bank', source)}: cannot read: {exc.strerror or exc}") from None
     if path.is_symlink():
         raise UserError(f"{name('bank', source)}: a symbolic link that loops or leads nowhere, not a folder")
     raise UserError(f"{name('bank', source)}: no such folder")
@@ -37,8 +47,7 @@ def load_bank(
     """Read the bank at `source` (a folder, a file of AlpacaEval outputs, or `hf:NAME[:split]`,
     which is written under `work` first); `sample` prompts are chosen as `--sample` does. Errors
     name the setting as `name` does (`--bank SOURCE`, `bank='SOURCE'`)."""
-    if not source.startswith(HF_PREFIX):
-        _check_exists(Path(source).expanduser(), source, name)
+    check_bank_source(source, name)
     dataset = bank_name(source)
     if source.startswith(HF_PREFIX):
         if work is None:
