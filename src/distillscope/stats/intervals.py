@@ -212,8 +212,10 @@ def no_spread(
     is then the distribution-free one for a sample that has seen no other value: if a share q of the
     population differs from v, n units all equal to v have probability (1 - q)**n at most, so at 95%
     (2.5% a side) q <= 1 - 0.025**(1/n), and the mean lies at most that share of the way from v to
-    either bound (5 ratings of 3 on 1-5: [1.96, 4.04]; 80: [2.91, 3.09]). An average of k groups
-    takes each group's bound at 2.5%/k a side (Bonferroni: the average passes its bound only where
+    either bound: 5 ratings of 3 on 1-5 give [1.96, 4.04], 80 give [2.91, 3.09]. That holds whatever
+    the population: the values whose interval would miss the mean from above hold less than
+    0.025**(1/n) of it together, so all n units equal one of them with probability under 0.025 (the
+    same below). An average of k groups takes each group's bound at 2.5%/k a side (Bonferroni: the average passes its bound only where
     some group passes its own). With no known range it stays [x, x]."""
     lo, hi = interval
     if bounds is None or lo is None or hi is None or not strata or min(n for _, n in strata) < 2:
