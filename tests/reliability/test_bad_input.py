@@ -319,7 +319,7 @@ CASES: list[tuple[str, list[str], str]] = [
     ),
     ("concurrency-zero", [*ANSWER, GOOD, "--concurrency", "0"], "--concurrency must be at least 1"),
     ("concurrency-negative", [*ANSWER, GOOD, "--concurrency", "-2"], "--concurrency must be at least 1"),
-    ("max-tokens-negative", [*ANSWER, GOOD, "--max-tokens", "-3"], "max_tokens"),
+    ("max-tokens-negative", [*ANSWER, GOOD, "--max-tokens", "-3"], "--max-tokens must be at least 1"),
     ("temperature-negative", [*ANSWER, GOOD, "--temperature", "-1"], "temperature"),
     (
         "ledger-not-sqlite",
