@@ -254,3 +254,43 @@ def test_api_errors_name_the_keyword_argument_not_the_cli_flag(
         call(tmp_path)
     text = str(refused.value)
     assert message in text and "--" not in text, text
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda p: ds.models.answer("openai-compatible:m@http://127.0.0.1:9/v1", p, max_calls=True),
+            "argument 'max_calls': expected an integer, got a boolean (got True)",
+        ),
+        (
+            lambda p: ds.models.answer("openai-compatible:m@http://127.0.0.1:9/v1", p, concurrency=False),
+            "argument 'concurrency': expected an integer, got a boolean (got False)",
+        ),
+        (
+            lambda p: ds.rse.run("r", ["t"], {"a": "examples"}, sample=True),
+            "argument 'sample': expected an integer, got a boolean (got True)",
+        ),
+        (
+            lambda p: ds.ice.run("openai-compatible:m@http://127.0.0.1:9/v1", ratio=True),
+            "argument 'ratio': expected a number, got a boolean (got True)",
+        ),
+    ],
+)
+def test_api_a_bool_is_not_read_as_a_number(tmp_path: Path, call: Any, message: str) -> None:
+    """`max_calls=True` was read as 1 (pydantic's lax mode takes True for 1)."""
+    prompts = tmp_path / "p.txt"
+    prompts.write_text("hello\n")
+    with pytest.raises(ds.UserError) as refused:
+        call(prompts)
+    assert str(refused.value) == message
+
+
+def test_api_report_of_no_directories_says_so() -> None:
+    """`ds.report([])` said `: no ICE, RSE or matrix results to report`, naming an empty path."""
+    for empty in ([], ()):
+        with pytest.raises(ds.UserError) as refused:
+            ds.report(empty)
+        assert str(refused.value) == (
+            "argument 'paths': no result directories given; give one or more run directories"
+        )

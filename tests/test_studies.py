@@ -240,7 +240,8 @@ def test_study_dataset_path_that_is_no_file_is_named_at_its_field(
         path,
         f"{TWO_MODELS}ice: null\nrse:\n  datasets:\n    arena: {source}\n",
     )
-    assert refused == f"{path}:9: field 'rse.datasets.arena': {tmp_path / source}{problem}"
+    shown = source if len(source) <= 60 else source[:57] + "..."  # a long value is cut in the message
+    assert refused == f"{path}:9: field 'rse.datasets.arena': {tmp_path / shown}{problem}"
     plan = invoke("study", path, "--dry-run")
     assert plan.exit_code == 2 and "Traceback" not in plan.output and "rse.datasets.arena" in plan.output
 
@@ -399,3 +400,77 @@ def test_study_numbers_that_are_not_finite_are_named_at_file_line_and_field(
     plan = invoke("study", path, "--dry-run")
     assert plan.exit_code == 2 and "Traceback" not in plan.output
     assert f"{path.name}:{line}: field '{field}'" in " ".join(plan.output.split())
+
+
+@pytest.mark.parametrize(
+    ("section", "field"),
+    [
+        ("rse: {judge: BIG, datasets: {a: examples}}", "rse.judge"),
+        ("rse:\n  judge: offline\n  datasets:\n    ? BIG\n    : nope.jsonl", "rse.datasets.xxxx"),
+        ("ice: {mode: BIG}", "ice.mode"),
+        ("ice: {mode: plain, judge: rules, mutator: BIG}", "ice.mutator"),
+    ],
+)
+def test_study_a_huge_value_is_cut_in_its_error_line(tmp_path: Path, section: str, field: str) -> None:
+    """A 2 MB judge or dataset name was echoed whole in the one error line."""
+    path = tmp_path / "study.yaml"
+    refused = refusal(path, f"{TWO_MODELS}{section.replace('BIG', 'x' * 2_000_000)}\n")
+    assert len(refused) < len(str(path)) + 300, refused[:400]
+    assert f"field '{field}" in refused and "x" * 58 not in refused and "x" * 57 + "..." in refused
+
+
+def test_study_a_nul_byte_is_named_at_its_line(tmp_path: Path) -> None:
+    """A NUL byte gave `malformed YAML: malformed YAML`, with no line."""
+    path = tmp_path / "study.yaml"
+    refused = refusal(path, f"{TWO_MODELS}ice: null\n# a comment \x00\nrse: {{datasets: {{a: examples}}}}\n")
+    assert refused.startswith(f"{path}:7: malformed YAML: a NUL byte"), refused
+
+
+def test_study_an_integer_too_long_for_python_is_named_at_its_line(tmp_path: Path) -> None:
+    """An integer of over 4,300 digits was a ValueError traceback (Python's int() limit)."""
+    path = tmp_path / "study.yaml"
+    refused = refusal(path, f"{TWO_MODELS}rse:\n  datasets: {{a: examples}}\n  sample: {'1' * 5000}\n")
+    assert refused.startswith(f"{path}:8: field 'rse.sample': number out of range"), refused[:300]
+
+
+@pytest.mark.parametrize(
+    ("setting", "field", "expected"),
+    [
+        ("rse:\n  datasets: {a: examples}\n  sample: yes", "rse.sample", "an integer"),
+        ("rse:\n  datasets: {a: examples}\n  sample: true", "rse.sample", "an integer"),
+        ("rse:\n  datasets: {a: examples}\n  judge_temperature: on", "rse.judge_temperature", "a number"),
+        ("ice:\n  mode: plain\n  budget: true", "ice.budget", "an integer"),
+        (
+            "attribution:\n  families: {f: [ref]}\n  datasets: {a: examples}\n  seed: no",
+            "attribution.seed",
+            "an integer",
+        ),
+    ],
+)
+def test_study_a_yaml_boolean_is_not_read_as_a_number(
+    tmp_path: Path, setting: str, field: str, expected: str
+) -> None:
+    """`sample: yes` (YAML's true) was read as 1: an RSE run of one prompt per dataset."""
+    path = tmp_path / "study.yaml"
+    refused = refusal(path, f"{TWO_MODELS}{setting}\n")
+    line = 5 + len(setting.splitlines())
+    assert refused.startswith(f"{path}:{line}: field '{field}': expected {expected}, got a boolean"), refused
+
+
+def test_study_a_dataset_without_a_name_is_refused_at_its_field(tmp_path: Path) -> None:
+    """`datasets: {"": file}` ran a dataset named "" (the CLI refuses `--dataset =file`)."""
+    path = tmp_path / "study.yaml"
+    refused = refusal(path, f'{TWO_MODELS}ice: null\nrse:\n  datasets:\n    "": examples\n')
+    assert refused == f"{path}:8: field 'rse.datasets': a dataset without a name: give each one as NAME: PATH"
+
+
+def test_study_dry_run_shows_control_and_bidi_characters_escaped(tmp_path: Path) -> None:
+    """A right-to-left override in a model name was printed raw in the plan, reordering the table."""
+    path = tmp_path / "study.yaml"
+    name = "glm\u202eevil\x1b[2J"
+    text = TWO_MODELS.replace("  glm:", f"  {json.dumps(name)}:").replace("[glm]", f"[{json.dumps(name)}]")
+    path.write_text(f"{text}ice: {{mode: plain, judge: rules, languages: [en]}}\n", encoding="utf-8")
+    plan = invoke("study", path, "--dry-run")
+    assert plan.exit_code == 0, plan.output
+    assert "\u202e" not in plan.output and "\x1b" not in plan.output
+    assert "glm\\u202eevil\\x1b[2J" in plan.output.replace("\n", "")

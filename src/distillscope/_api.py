@@ -257,15 +257,19 @@ def report(
     `format` or `out`'s suffix); returns the file written (default report.<format>)."""
     from distillscope import api_args
     from distillscope.engine.run import write_atomic
-    from distillscope.errors import UserError
+    from distillscope.errors import UserError, clip
     from distillscope.report import build_report, check_target, pick_format, render
 
     if isinstance(paths, str | Path):
         paths = [paths]
     if not isinstance(paths, list | tuple):
-        raise UserError(f"argument 'paths': expected a run directory or a list of them (got {paths!r})")
+        raise UserError(
+            f"argument 'paths': expected a run directory or a list of them (got {clip(repr(paths))})"
+        )
     checked = [api_args.path(p, f"paths[{i}]") for i, p in enumerate(paths)]
     given = [p for p in checked if p is not None]
+    if not given:  # an empty list reached the report's reader: ": no ICE, RSE or matrix results"
+        raise UserError("argument 'paths': no result directories given; give one or more run directories")
     target = api_args.path(out, "out")
     if format is not None and not isinstance(format, str):
         raise UserError(f"argument 'format': expected text (got {format!r})")

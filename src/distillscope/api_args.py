@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from distillscope.errors import UserError
+from distillscope.errors import UserError, clip
 
 # The run-wide keyword arguments every model-calling function takes, and their types.
 RUN_KEYS: dict[str, Any] = {
@@ -39,6 +39,12 @@ def _adapter(hint: Any) -> Any:
 def _check(name: str, value: Any, hint: Any) -> Any:
     from pydantic import ValidationError
 
+    from distillscope.jsonsafe import bool_for_number
+
+    wrong = bool_for_number(hint, value)
+    if wrong is not None:  # pydantic's lax mode reads True as 1: `max_calls=True` allowed one call
+        where = "".join(f"[{p!r}]" for p in wrong[0])
+        raise UserError(f"argument '{name}{where}': expected {wrong[1]}, got a boolean (got {_show(value)})")
     try:
         checked = _adapter(hint).validate_python(value, strict=False)
     except ValidationError as exc:
@@ -52,8 +58,7 @@ def _check(name: str, value: Any, hint: Any) -> Any:
 
 
 def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return clip(repr(value))
 
 
 def settings_fields(

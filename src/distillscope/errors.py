@@ -12,6 +12,36 @@ from pathlib import Path
 
 from distillscope.redact import redact_text
 
+CLIP_LIMIT = 60  # characters of a value a message echoes
+
+
+def clip(text: str, limit: int = CLIP_LIMIT) -> str:
+    """`text` cut to `limit` characters (`...` ending a cut one): a value from a file or an
+    argument, shown in a message, is never echoed whole (a 2 MB model name is one line of 60)."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def clip_field(field: str) -> str:
+    """A field's path with each part cut by `clip`: a key may be a value of the file (a dataset's
+    name), and a key of 2 MB must not make the field's name 2 MB."""
+    return ".".join(clip(part) for part in field.split("."))
+
+
+def clip_echoes(message: str, *values: object) -> str:
+    """`message` with every echo of a long value (text, or text in a list or mapping) cut by
+    `clip`: for a message made elsewhere (a flag's check, a file reader) that quotes the value."""
+    stack = list(values)
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list | tuple):
+            stack.extend(value)
+        elif isinstance(value, str | Path) and len(str(value)) > CLIP_LIMIT:
+            message = message.replace(str(value), clip(str(value)))
+    return message
+
 
 class UserError(Exception):
     """Bad input: printed as one line, exit code 2."""
@@ -30,7 +60,7 @@ class UserError(Exception):
         if line is not None:
             where += f":{line}"
         if field is not None:
-            message = f"field '{field}': {message}"
+            message = f"field '{clip_field(field)}': {message}"
         return cls(f"{where}: {message}")
 
 

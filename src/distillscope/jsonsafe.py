@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import types
+import typing
+from collections import abc
 from typing import Any
 
 INT_MIN = -(2**63)
@@ -30,9 +34,10 @@ class BadNumber:
 class NumberOutOfRange(ValueError):
     """A number that is not a finite float or a 64-bit integer; `field` is its dotted path."""
 
-    def __init__(self, field: str, shown: str) -> None:
+    def __init__(self, field: str, shown: str, line: int | None = None) -> None:
         self.field = field
         self.shown = shown
+        self.line = line  # its line in the text `loads` read (None: not known)
         where = f"field '{field}': " if field else ""
         super().__init__(f"{where}number out of range ({shown}): only finite numbers and 64-bit integers")
 
@@ -52,30 +57,45 @@ def _parse_float(text: str) -> float | BadNumber:
 def loads(text: str | bytes) -> Any:
     """`json.loads`, raising `NumberOutOfRange` (a ValueError) naming the field of the first number
     that is `NaN`, `Infinity`, non-finite (`1e999`) or an integer beyond 64 bits."""
-    flagged: list[bool] = []
+    flagged: list[int] = []  # the bad numbers' places among the text's numbers, in the order read
+    numbers = [0]
 
-    def bad(text: str) -> BadNumber:
-        flagged.append(True)
-        return BadNumber(text)
+    def counted(value: Any) -> Any:
+        if isinstance(value, BadNumber):
+            flagged.append(numbers[0])
+        numbers[0] += 1
+        return value
 
     def parse_int(text: str) -> int | BadNumber:
-        value = _parse_int(text)
-        if isinstance(value, BadNumber):
-            flagged.append(True)
-        return value
+        return counted(_parse_int(text))  # type: ignore[no-any-return]
 
     def parse_float(text: str) -> float | BadNumber:
-        value = _parse_float(text)
-        if isinstance(value, BadNumber):
-            flagged.append(True)
-        return value
+        return counted(_parse_float(text))  # type: ignore[no-any-return]
+
+    def bad(text: str) -> BadNumber:
+        return counted(BadNumber(text))  # type: ignore[no-any-return]
 
     value = json.loads(text, parse_int=parse_int, parse_float=parse_float, parse_constant=bad)
     if flagged:
         found = find_bad_number(value)
         if found is not None:
-            raise NumberOutOfRange(*found)
+            raise NumberOutOfRange(*found, line=_number_line(text, flagged[0]))
     return value
+
+
+# A JSON text's strings and numbers, in order: outside its strings a valid text holds no other digits
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|-?Infinity|NaN|-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?')
+
+
+def _number_line(text: str | bytes, index: int) -> int | None:
+    """The line of the `index`-th number (0-based) of a JSON text `json.loads` has read."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    numbers = (m for m in _JSON_TOKEN.finditer(text) if not m.group().startswith('"'))
+    for i, match in enumerate(numbers):
+        if i == index:
+            return text.count("\n", 0, match.start()) + 1
+    return None
 
 
 def _shown(node: Any) -> str | None:
@@ -117,3 +137,42 @@ def locate_bad_number(value: Any) -> tuple[tuple[str | int, ...], str] | None:
         children = [(child, (*path, key)) for key, child in items]
         stack.extend(reversed(children))
     return None
+
+
+def bool_for_number(hint: Any, value: Any) -> tuple[tuple[str | int, ...], str] | None:
+    """(path, "an integer" or "a number") of the first bool in `value` where `hint` (a type, a
+    dataclass field's, a pydantic model's) wants a number and takes no bool, or None. A bool is an
+    int to Python and to pydantic's lax mode: `sample: yes` (YAML's true) was read as 1, and
+    `max_calls=True` as one call. Walks lists, tuples, mappings and pydantic models."""
+    stack: list[tuple[Any, Any, tuple[str | int, ...]]] = [(hint, value, ())]
+    while stack:
+        hint, value, path = stack.pop()
+        types = _union(hint)
+        if isinstance(value, bool):
+            if bool not in types and Any not in types and (int in types or float in types):
+                return path, "a number" if float in types else "an integer"
+            continue
+        for kind in types:
+            fields = getattr(kind, "model_fields", None)
+            origin, args = typing.get_origin(kind), typing.get_args(kind)
+            if isinstance(value, dict) and isinstance(fields, dict):
+                items = [(fields[k].annotation, v, (*path, str(k))) for k, v in value.items() if k in fields]
+            elif isinstance(value, dict) and origin in (dict, abc.Mapping) and len(args) == 2:
+                items = [(args[1], v, (*path, str(k))) for k, v in value.items()]
+            elif isinstance(value, list | tuple) and origin in (list, tuple, abc.Sequence) and args:
+                items = [(args[0], v, (*path, i)) for i, v in enumerate(value)]
+            else:
+                continue
+            stack.extend(reversed(items))  # the first in the file is found first
+            break
+    return None
+
+
+def _union(hint: Any) -> list[Any]:
+    """The types a hint allows: `int | None` -> [int, NoneType]; `Annotated[int, ...]` -> [int]."""
+    origin = typing.get_origin(hint)
+    if origin is typing.Annotated:
+        return _union(typing.get_args(hint)[0])
+    if origin is typing.Union or origin is types.UnionType:
+        return [t for arg in typing.get_args(hint) for t in _union(arg)]
+    return [hint]

@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 
 from distillscope import jsonsafe, textsafe
-from distillscope.errors import UserError
+from distillscope.errors import UserError, clip_echoes
 
 MAX_DEPTH = 100
 # Items that YAML aliases may add beyond those written out (a shared settings block is a few dozen).
@@ -126,7 +126,7 @@ def parse_json(text: str, path: Path | str, line: int | None = None) -> Any:
         at = line if line is not None else exc.lineno
         raise UserError.at(path, json_problem(exc), line=at) from None
     except jsonsafe.NumberOutOfRange as exc:
-        raise UserError.at(path, str(exc), line=line) from None
+        raise UserError.at(path, str(exc), line=line if line is not None else exc.line) from None
     except RecursionError:
         raise UserError.at(path, f"nested more than {MAX_DEPTH} levels deep", line=line) from None
     check_depth(value, path, line)
@@ -182,6 +182,8 @@ def parse_yaml(text: str, path: Path | str) -> Any:
         if "&" in text:  # no anchor, no alias: nothing to expand
             _check_expansion(node, path)
         value = loader.construct_document(node)
+    except yaml.reader.ReaderError as exc:  # no mark: its position counts bytes, so find the character
+        raise _reader_error(path, text.removeprefix(BOM), exc) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -194,6 +196,33 @@ def parse_yaml(text: str, path: Path | str) -> Any:
     check_depth(value, path)
     _check_yaml_numbers(value, node, path)
     return safe_strings(value, text)
+
+
+def _reader_error(path: Path | str, text: str, exc: yaml.reader.ReaderError) -> UserError:
+    """A character YAML does not allow (NUL, another control character), named and at its line:
+    PyYAML's ReaderError has no line, and was shown as `malformed YAML: malformed YAML`."""
+    code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+    at = text.find(chr(code))
+    line = text.count("\n", 0, at) + 1 if at >= 0 else None
+    what = "a NUL byte" if code == 0 else f"control character U+{code:04X}"
+    return UserError.at(
+        path,
+        f"malformed YAML: {what}, which YAML does not allow (remove it; in a double-quoted string "
+        f"write it as an escape, \\x{code:02x})",
+        line=line,
+    )
+
+
+def _construct_int(loader: Any, node: yaml.ScalarNode) -> Any:
+    """An integer, or a `BadNumber` for one too long for `int()` (over 4,300 digits: a ValueError
+    traceback) that `_check_yaml_numbers` then names at its line and field."""
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)
+    except ValueError:
+        return jsonsafe.BadNumber(str(node.value))
+
+
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
 def _check_yaml_numbers(value: Any, root: yaml.Node, path: Path | str) -> None:
@@ -226,6 +255,11 @@ def _check_yaml_numbers(value: Any, root: yaml.Node, path: Path | str) -> None:
         node = child
     number = jsonsafe.NumberOutOfRange("", shown)
     raise UserError.at(path, str(number), line=line, field=field.removeprefix(".") or None)
+
+
+def bool_problem(expected: str) -> str:
+    """The message for a YAML boolean given where a number is wanted (`jsonsafe.bool_for_number`)."""
+    return f"expected {expected}, got a boolean (YAML reads true/false, yes/no, on/off as booleans)"
 
 
 def field_suffix(parts: Sequence[str | int]) -> str:
@@ -283,9 +317,11 @@ def load_yaml(path: Path, what: str = "file") -> Any:
     return parse_yaml(read_text(path, what), path)
 
 
-def yaml_error(path: Path | str, message: str, *, field: str) -> UserError:
+def yaml_error(path: Path | str, message: str, *, field: str, value: object = None) -> UserError:
     """An error about `field` of a YAML file, located at its line (`path:line: field 'x': ...`):
-    the value is checked after parsing, where the line is no longer known, so it is looked up."""
+    the value is checked after parsing, where the line is no longer known, so it is looked up.
+    `value`: the field's value (or values), cut wherever the message echoes it (`clip_echoes`)."""
+    message = clip_echoes(message, value)
     return UserError.at(path, message, line=yaml_line(path, field), field=field)
 
 
@@ -360,7 +396,7 @@ def iter_records(
                 if not (exc.msg == "Extra data" and stripped.startswith("{")):
                     raise UserError.at(path, json_problem(exc), line=exc.lineno) from None
             except jsonsafe.NumberOutOfRange as exc:
-                raise UserError.at(path, str(exc)) from None
+                raise UserError.at(path, str(exc), line=exc.line) from None
             except RecursionError:
                 raise UserError.at(path, f"nested more than {MAX_DEPTH} levels deep") from None
             else:

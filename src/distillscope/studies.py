@@ -29,10 +29,10 @@ from typing import TYPE_CHECKING, Any
 from distillscope import jsonsafe
 from distillscope.engine.ownership import claim_directory
 from distillscope.engine.run import DirectoryLock, RunContext, RunOptions, prepare_out_dir
-from distillscope.errors import BudgetExhausted, UserError
+from distillscope.errors import BudgetExhausted, UserError, clip
 from distillscope.ice.runner import DEFAULT_FUZZ_BUDGET, IceRunSettings, run_ice
 from distillscope.models.spec import ModelCatalog, parse_inline
-from distillscope.records import check_file, field_suffix, load_yaml, yaml_error
+from distillscope.records import bool_problem, check_file, field_suffix, load_yaml, yaml_error
 from distillscope.results.ice import IceResult
 from distillscope.results.rse import RseResult
 from distillscope.results.study import StudyResult, StudyTarget
@@ -98,6 +98,9 @@ def _section(path: Path, raw: Any, name: str, cls: type, exclude: tuple[str, ...
             raise yaml_error(path, f"unknown key (known: {', '.join(known)})", field=f"{name}.{key}")
     out: dict[str, Any] = {}
     for key, value in raw.items():
+        wrong = jsonsafe.bool_for_number(hints[key], value)
+        if wrong is not None:  # lax validation reads `sample: yes` (a YAML boolean) as 1
+            raise yaml_error(path, bool_problem(wrong[1]), field=f"{name}.{key}{field_suffix(wrong[0])}")
         try:
             out[key] = TypeAdapter(hints[key]).validate_python(value, strict=False)
         except ValidationError as exc:
@@ -145,8 +148,7 @@ def load_study(path: str | Path) -> StudySpec:
         named.append(("reference", reference))
     for where, name in named:
         if str(name) not in catalog.models:
-            defined = ", ".join(sorted(catalog.models)) or "nothing"
-            raise yaml_error(path, f"no model '{name}' under models: (defined: {defined})", field=where)
+            raise _no_model(path, str(name), catalog, where)
     ice = _section(path, data.get("ice", {}), "ice", IceRunSettings, ("target",))
     rse = _section(path, data.get("rse"), "rse", RseRunSettings, ("reference", "tests", "panel"))
     if rse is not None and reference is None:
@@ -187,17 +189,17 @@ def _check_roles(path: Path, targets: list[str], reference: str | None, foils: l
     if reference is not None and reference in targets:
         raise yaml_error(
             path,
-            f"'{reference}' is also a target; the targets are compared with the reference",
+            f"'{clip(reference)}' is also a target; the targets are compared with the reference",
             field="reference",
         )
     seen: set[str] = set()
     for i, foil in enumerate(foils):
         if foil in targets:
             raise yaml_error(
-                path, f"'{foil}' is also a target; give it in one role only", field=f"foils[{i}]"
+                path, f"'{clip(foil)}' is also a target; give it in one role only", field=f"foils[{i}]"
             )
         if foil in seen:
-            raise yaml_error(path, f"'{foil}' is listed twice", field=f"foils[{i}]")
+            raise yaml_error(path, f"'{clip(foil)}' is listed twice", field=f"foils[{i}]")
         seen.add(foil)
 
 
@@ -209,7 +211,8 @@ def _validate(path: Path, name: str, section: dict[str, Any], check: Callable[[]
     except UserError as exc:
         flag = re.match(r"--([a-z][a-z0-9-]*)", str(exc))
         key = flag[1].replace("-", "_") if flag else None
-        raise yaml_error(path, str(exc), field=f"{name}.{key}" if key in section else name) from None
+        field = f"{name}.{key}" if key in section else name
+        raise yaml_error(path, str(exc), field=field, value=section) from None
 
 
 def _check_attribution(
@@ -225,11 +228,11 @@ def _check_attribution(
     named += [(f"attribution.controls[{i}]", str(c)) for i, c in enumerate(section.get("controls") or [])]
     for where, name in named:
         if name not in catalog.models:
-            defined = ", ".join(sorted(catalog.models)) or "nothing"
-            raise yaml_error(path, f"no model '{name}' under models: (defined: {defined})", field=where)
+            raise _no_model(path, name, catalog, where)
     _check_controls(path, section, targets)
     from distillscope.rse.banks.load import check_bank_source
 
+    written = {key: section.get(key) for key in ("bank", "bank_manifest")}  # as the file has them
     for key in ("bank", "bank_manifest"):  # files are relative to the study file
         if section.get(key):
             section[key] = _relative(path, str(section[key]))
@@ -237,12 +240,14 @@ def _check_attribution(
         if section.get("bank"):
             check_bank_source(section["bank"])
     except UserError as exc:
-        raise yaml_error(path, str(exc), field="attribution.bank") from None
+        raise yaml_error(path, str(exc), field="attribution.bank", value=written["bank"]) from None
     if section.get("bank_manifest"):
         try:
             check_file(Path(section["bank_manifest"]).expanduser(), "bank manifest")
         except UserError as exc:
-            raise yaml_error(path, str(exc), field="attribution.bank_manifest") from None
+            raise yaml_error(
+                path, str(exc), field="attribution.bank_manifest", value=written["bank_manifest"]
+            ) from None
     if not section.get("datasets") and not section.get("bank"):
         raise yaml_error(
             path, "give at least one dataset (NAME: PATH) or a bank", field="attribution.datasets"
@@ -284,7 +289,7 @@ def _check_judges(
     try:
         refs = _model_refs(ice, rse)
     except UserError as exc:  # a malformed `judges:` panel
-        raise yaml_error(path, str(exc), field="rse.judges") from None
+        raise yaml_error(path, str(exc), field="rse.judges", value=(rse or {}).get("judges")) from None
     name, _, arg = str((ice or {}).get("judge") or "").strip().partition(":")
     if name == "hybrid" and not arg.strip() and not (ice or {}).get("judge_model"):
         # the run refused it only when it built the judge, naming the flag, after --dry-run planned it
@@ -300,10 +305,18 @@ def _check_judges(
             try:
                 parse_inline(spec)
             except UserError as exc:
-                raise yaml_error(path, str(exc), field=where) from None
+                raise yaml_error(path, str(exc), field=where, value=spec) from None
             continue
-        defined = ", ".join(sorted(catalog.models)) or "nothing"
-        raise yaml_error(path, f"no model '{spec}' under models: (defined: {defined})", field=where)
+        raise _no_model(path, spec, catalog, where)
+
+
+def _no_model(path: Path, name: str, catalog: ModelCatalog, where: str) -> UserError:
+    """`name` (at `where`) is not defined under models:; the names are cut (`clip`), as any value
+    a message shows: a 2 MB name in the file made a 2 MB error line."""
+    defined = ", ".join(clip(m) for m in sorted(catalog.models)) or "nothing"
+    return yaml_error(
+        path, f"no model '{clip(name)}' under models: (defined: {clip(defined, 300)})", field=where
+    )
 
 
 def _check_controls(path: Path, section: dict[str, Any], targets: list[str]) -> None:
@@ -320,18 +333,18 @@ def _check_controls(path: Path, section: dict[str, Any], targets: list[str]) -> 
         if name in members:
             raise yaml_error(
                 path,
-                f"'{name}' is also a family member; a control must be independent of every family",
+                f"'{clip(name)}' is also a family member; a control must be independent of every family",
                 field=where,
             )
         if name in targets:
-            raise yaml_error(path, f"'{name}' is also a target; give it in one role only", field=where)
+            raise yaml_error(path, f"'{clip(name)}' is also a target; give it in one role only", field=where)
         if name in seen:
-            raise yaml_error(path, f"'{name}' is listed twice", field=where)
+            raise yaml_error(path, f"'{clip(name)}' is listed twice", field=where)
         seen.add(name)
     if len(controls) == 1 and not section.get("bank"):  # a bank may bring controls of its own
         raise yaml_error(
             path,
-            f"'{controls[0]}' is the only control: a single control is too few for any test over models "
+            f"'{clip(controls[0])}' is the only control: a single control is too few for any test over models "
             f"(its spread cannot be estimated from one model); give at least {MIN_CONTROLS}, or none "
             "for family resemblance only",
             field=where,
@@ -353,13 +366,15 @@ def _dataset_files(study: Path, where: str, datasets: dict[str, Any]) -> dict[st
 
     out: dict[str, str] = {}
     for name, source in datasets.items():
+        if not name.strip():  # the CLI refuses `--dataset =PATH`; a study file ran it, named ""
+            raise yaml_error(study, "a dataset without a name: give each one as NAME: PATH", field=where)
         out[name] = _relative(study, str(source))
         if out[name] in BUILTIN or out[name].startswith(HF_PREFIX):
             continue
         try:  # not there, a directory, a name too long for the file system
             check_file(Path(out[name]))
         except UserError as exc:
-            raise yaml_error(study, str(exc), field=f"{where}.{name}") from None
+            raise yaml_error(study, str(exc), field=f"{where}.{name}", value=source) from None
     return out
 
 

@@ -123,3 +123,17 @@ def test_a_run_log_that_cannot_be_opened_is_one_line_and_leaves_the_directory_us
     log.rmdir()
     result = answer(out)  # the lock was released: the same directory resumes from its ledger
     assert isinstance(result, ds.results.AnswersResult) and result.run.totals["calls_cached"] == 1
+
+
+def test_a_run_log_planted_as_a_link_is_replaced_and_nothing_is_written_through_it(tmp_path: Path) -> None:
+    """A run.log that was a symbolic link had the run's log appended to the link's target,
+    outside the run's directory; every other file of a run replaces a link (write_atomic)."""
+    elsewhere = tmp_path / "elsewhere.txt"
+    elsewhere.write_text("not the run's\n", encoding="utf-8")
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "run.log").symlink_to(elsewhere)
+    ds.ice.rescore(_log(tmp_path), target_org="Zhipu AI", judge="recorded", out=out)
+    assert elsewhere.read_text(encoding="utf-8") == "not the run's\n"
+    log = out / "run.log"
+    assert not log.is_symlink() and "wrote" in log.read_text(encoding="utf-8")

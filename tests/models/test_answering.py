@@ -273,3 +273,28 @@ def test_prompt_ids_are_read_as_rse_run_reads_them(tmp_path: Path) -> None:
     assert pairs == [("1.0", "Question A"), ("1", "Question B"), ("7", "Question C"), ("i", "Question D")]
     rse = load_dataset("arena", str(path)).prompts
     assert [(p.id, p.messages[-1].content) for p in rse] == pairs
+
+
+def test_answer_refuses_an_id_rse_run_refuses(tmp_path: Path) -> None:
+    """A list id was written as Python's text of it ("[1, 2]"), a NUL kept: `rse run` reads ids as
+    the same function does, so a replay of the answers matches by the same ids."""
+    for row, problem in (
+        ('{"id": [1, 2], "prompt": "x"}', "field 'id': expected an id (text or a number), got a list"),
+        ('{"id": "a\\u0000b", "prompt": "x"}', "field 'id': an id may not hold a control character (U+0000)"),
+    ):
+        prompts = tmp_path / "p.jsonl"
+        prompts.write_text(row + "\n")
+        out = tmp_path / "out"
+        result = invoke(
+            "models",
+            "answer",
+            "openai-compatible:m@http://127.0.0.1:9/v1",
+            "--prompts",
+            str(prompts),
+            "--out",
+            str(out),
+        )
+        assert result.exit_code == 2 and result.output.strip() == f"error: {prompts}:1: {problem}", (
+            result.output
+        )
+        assert not (out / "responses.jsonl").exists()

@@ -120,3 +120,23 @@ def test_overrides_win_and_merge_params() -> None:
     )
     assert backend.config.system_prompt == "Be brief."
     assert backend.config.params.max_tokens == 5
+
+
+@pytest.mark.parametrize(
+    ("setting", "field", "expected"),
+    [
+        ("concurrency: yes", "models.m.concurrency", "an integer"),
+        ("timeout_s: true", "models.m.timeout_s", "a number"),
+        ("params: {max_tokens: on}", "models.m.params.max_tokens", "an integer"),
+        ("params: {temperature: false}", "models.m.params.temperature", "a number"),
+    ],
+)
+def test_config_a_yaml_boolean_is_not_read_as_a_number(
+    tmp_path: Path, setting: str, field: str, expected: str
+) -> None:
+    """`concurrency: yes` (YAML's true) was read as 1, `timeout_s: true` as 1.0 seconds."""
+    path = tmp_path / "models.yaml"
+    path.write_text(f'models:\n  m:\n    spec: "openai-compatible:m@http://127.0.0.1:9/v1"\n    {setting}\n')
+    with pytest.raises(UserError) as refused:
+        ModelCatalog.load(path)
+    assert str(refused.value).startswith(f"{path}:4: field '{field}': expected {expected}, got a boolean")

@@ -216,3 +216,27 @@ def test_jsonl_named_json_is_read(tmp_path: Path) -> None:
     (tmp_path / "broken.json").write_text('[{"prompt": "a"},', encoding="utf-8")
     with pytest.raises(UserError, match=r"broken\.json:1: invalid JSON"):
         load_dataset("b", str(tmp_path / "broken.json"))
+
+
+@pytest.mark.parametrize(
+    ("row", "problem"),
+    [
+        ('{"id": [1, 2], "prompt": "x"}', "field 'id': expected an id (text or a number), got a list"),
+        ('{"uid": {"a": 1}, "prompt": "x"}', "field 'uid': expected an id (text or a number), got an object"),
+        ('{"id": true, "prompt": "x"}', "field 'id': expected an id (text or a number), got true/false"),
+        ('{"id": "a\\u0000b", "prompt": "x"}', "field 'id': an id may not hold a control character (U+0000)"),
+        (
+            '{"id": "a\\nb", "prompt": "x"}',
+            "field 'id': an id may not hold a control character (U+000A, a line break)",
+        ),
+    ],
+)
+def test_an_id_that_is_no_text_or_holds_a_control_character_is_refused(
+    tmp_path: Path, row: str, problem: str
+) -> None:
+    """A list id was kept as Python's text of it ("[1, 2]"), a NUL or a line break as it was."""
+    path = tmp_path / "p.jsonl"
+    path.write_text('{"id": "ok", "prompt": "fine"}\n' + row + "\n")
+    with pytest.raises(UserError) as refused:
+        load_dataset("d", str(path))
+    assert str(refused.value) == f"{path}:2: {problem}"

@@ -48,7 +48,7 @@ def study(
             if entry.ice is not None and entry.ice.scores is not None:
                 parts += [f"ICE {m} {s.counted()}" for m, s in entry.ice.scores.items()]
             if entry.rse is not None and entry.rse.avg is not None and entry.rse.avg.score is not None:
-                parts.append(f"RSE {entry.rse.avg.brief()} vs {result.reference}")
+                parts.append(f"RSE {entry.rse.avg.brief()} vs {shown(result.reference)}")
             if entry.attribution is not None and entry.attribution.decision is not None:
                 parts.append(f"attribution: {wording(entry.attribution.decision)}")
             console.print(f"[bold]{shown(name)}[/]: " + ", ".join(parts), highlight=False)
@@ -77,11 +77,15 @@ def study(
         from rich.table import Table
 
         plan = plan_study(spec)  # type: ignore[arg-type]
-        table = Table("model", "stage", "calls (at most)", title=f"study plan: {file}")
+        # names from the file shown escaped: a bidi override in a model's name reordered the table
+        table = Table("model", "stage", "calls (at most)", title=f"study plan: {shown(file)}")
         for row in plan.rows:
-            table.add_row(row.model, row.stage, str(row.calls))
+            table.add_row(shown(row.model), shown(row.stage), str(row.calls))
         console.print(table)
-        totals = ", ".join(f"{m} {n}" for m, n in plan.per_model().items())
-        console.print(f"calls per model (at most; a rerun answers finished ones from the ledger): {totals}")
+        totals = ", ".join(f"{shown(m)} {n}" for m, n in plan.per_model().items())
+        console.print(
+            f"calls per model (at most; a rerun answers finished ones from the ledger): {totals}",
+            highlight=False,
+        )
 
     run_command(main, resume_hint="same --out")

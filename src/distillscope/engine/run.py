@@ -37,7 +37,7 @@ from distillscope.engine.ledger import Ledger
 from distillscope.engine.lulls import cancel_quietly
 from distillscope.engine.progress import Progress
 from distillscope.engine.scheduler import Budget, Scheduler
-from distillscope.errors import UserError
+from distillscope.errors import UserError, clip
 from distillscope.jsonl import publish_mode
 from distillscope.models.base import Backend
 from distillscope.models.spec import ModelCatalog, build_backend
@@ -215,7 +215,7 @@ def _first_difference(recorded: Any, now: Any, where: str = "") -> tuple[str, An
 
 
 def _clip(text: str) -> str:
-    return text if len(text) <= 60 else text[:57] + "..."
+    return clip(text)
 
 
 def _shown(value: Any) -> str:
@@ -516,9 +516,14 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
 
     def _open_log(self) -> logging.Handler:
         out = self.out
-        try:  # run.log made a directory, or a link to one: an IsADirectoryError traceback
-            handler = logging.FileHandler(out / "run.log", encoding="utf-8")
-        except OSError as exc:
+        path = out / "run.log"
+        try:
+            if path.is_symlink():  # planted: the run's log went through it, outside its directory
+                # replaced by a file of the directory, as write_atomic replaces every other file;
+                # the link's target is left as it is
+                path.unlink()
+            handler = logging.FileHandler(path, encoding="utf-8")
+        except OSError as exc:  # run.log made a directory: an IsADirectoryError traceback
             raise UserError(f"{out / 'run.log'}: cannot open the run's log: {exc.strerror or exc}") from None
         self._run_token = _CURRENT_RUN.set(out)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))

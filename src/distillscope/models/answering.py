@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from distillscope.engine.ledger import request_key
 from distillscope.engine.run import RunContext, write_jsonl
 from distillscope.engine.scheduler import CallResult
-from distillscope.errors import BudgetExhausted, UserError
+from distillscope.errors import BudgetExhausted, UserError, clip
 from distillscope.models.base import Backend
 from distillscope.models.types import GenerateParams, ModelRequest
 from distillscope.naming import Naming, flag
@@ -93,9 +93,9 @@ def _pairs(records: list[Record]) -> list[tuple[str, str]]:
         # Arena-Hard's `uid` is the id `rse run` gives its prompts: a file of answers keeps it, read
         # as `rse run` reads it (a blank `id` is none, 3.0 is "3"), so a replay never matches an
         # answer to another prompt's id
-        pid = row_id(record.data, ID_KEYS) or f"line-{record.line or record.index + 1}"
+        pid = row_id(record.data, ID_KEYS, where=record.where) or f"line-{record.line or record.index + 1}"
         if pid in seen:
-            raise record.error(f"duplicate id '{pid}'", field="id")
+            raise record.error(f"duplicate id '{clip(pid)}'", field="id")
         seen.add(pid)
         pairs.append((pid, prompt))
     return pairs

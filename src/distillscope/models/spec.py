@@ -21,9 +21,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from distillscope.errors import UserError
+from distillscope.jsonsafe import bool_for_number
 from distillscope.models.base import Backend, ModelConfig, create_backend
 from distillscope.models.urls import check_header, expand_header, header_env_refs
-from distillscope.records import load_yaml, yaml_error
+from distillscope.records import bool_problem, field_suffix, load_yaml, yaml_error
 from distillscope.redact import remember_secret_env
 
 OPENAI_URL = "https://api.openai.com/v1"
@@ -101,7 +102,7 @@ def _config_from_yaml(path: Path, name: str, raw: Any) -> ModelConfig:
         try:
             base = parse_inline(spec).model_dump(exclude_unset=True)
         except UserError as exc:
-            raise yaml_error(path, str(exc), field=f"models.{name}.spec") from None
+            raise yaml_error(path, str(exc), field=f"models.{name}.spec", value=spec) from None
     if isinstance(raw.get("url"), str):
         raw["urls"] = [raw.pop("url")]
     merged = {**base, **raw, "name": raw.get("name", name)}
@@ -109,11 +110,15 @@ def _config_from_yaml(path: Path, name: str, raw: Any) -> ModelConfig:
     merged.setdefault("kind", "openai-compatible")
     if merged.get("kind") == "openai-compatible":
         merged.setdefault("api_key_env", DEFAULT_KEY_ENV)
+    wrong = bool_for_number(ModelConfig, merged)
+    if wrong is not None:  # pydantic reads `max_tokens: yes` (a YAML boolean) as 1
+        field = f"models.{name}" + field_suffix(wrong[0])
+        raise yaml_error(path, bool_problem(wrong[1]), field=field)
     try:
         return ModelConfig.model_validate(merged)
     except ValidationError as exc:
         loc = ".".join(str(p) for p in exc.errors()[0]["loc"])
-        raise yaml_error(path, _first_error(exc), field=f"models.{name}.{loc}") from None
+        raise yaml_error(path, _first_error(exc), field=f"models.{name}.{loc}", value=merged) from None
 
 
 def parse_inline(spec: str) -> ModelConfig:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -32,7 +33,7 @@ from typing import Any, Literal
 import yaml
 
 from distillscope import jsonsafe
-from distillscope.errors import UserError
+from distillscope.errors import UserError, clip
 from distillscope.models.types import Message
 from distillscope.records import check_depth, check_file, read_records
 from distillscope.rse.types import Prompt
@@ -137,17 +138,38 @@ def content_id(*parts: Any) -> str:
 
 
 def _row_id(row: Row) -> str | None:
-    return row_id(row.data)
+    return row_id(row.data, where=row.where)
 
 
-def row_id(data: dict[str, Any], fields: Sequence[str] = ID_FIELDS) -> str | None:
-    """A record's own id: the first of `fields` it gives (not blank; 3.0 is "3"), or None."""
+def row_id(data: dict[str, Any], fields: Sequence[str] = ID_FIELDS, *, where: str) -> str | None:
+    """A record's own id: the first of `fields` it gives (not blank; 3.0 is "3"), or None. An id
+    that is a list, an object or true/false, or that holds a control character (NUL, a line break),
+    is a `UserError` at `where` (the record's "path:line") and its field: `rse run` and `models
+    answer` both read ids here, and answers are replayed by id, so neither may keep what the other
+    refuses (a list was kept as Python's text of it, "[1, 2]")."""
     for key in fields:
         value = data.get(key)
-        if value is not None and not (isinstance(value, str) and not value.strip()):
-            if isinstance(value, float) and value.is_integer():
-                value = int(value)
-            return str(value)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        if isinstance(value, bool | list | tuple | dict):
+            kind = (
+                "true/false"
+                if isinstance(value, bool)
+                else "a list"
+                if isinstance(value, list | tuple)
+                else "an object"
+            )
+            raise UserError(f"{where}: field '{key}': expected an id (text or a number), got {kind}")
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        text = str(value)
+        bad = next((ch for ch in text if unicodedata.category(ch) == "Cc"), None)
+        if bad is not None:
+            raise UserError(
+                f"{where}: field '{key}': an id may not hold a control character "
+                f"(U+{ord(bad):04X}{', a line break' if bad in chr(10) + chr(13) else ''})"
+            )
+        return text
     return None
 
 
@@ -304,7 +326,9 @@ def read_prompts(
         for prompt in reader(row, dataset, sharegpt_turns):
             if prompt.id in seen:
                 origin = "id" if _row_id(row) is not None else "content (no id column; add one to keep both)"
-                raise _err(row, f"duplicate {origin} '{prompt.id}', first seen at {seen[prompt.id]}", "id")
+                raise _err(
+                    row, f"duplicate {origin} '{clip(prompt.id)}', first seen at {seen[prompt.id]}", "id"
+                )
             seen[prompt.id] = row.where
             prompts.append(prompt)
     return fmt, prompts
