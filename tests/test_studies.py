@@ -474,3 +474,25 @@ def test_study_dry_run_shows_control_and_bidi_characters_escaped(tmp_path: Path)
     assert plan.exit_code == 0, plan.output
     assert "\u202e" not in plan.output and "\x1b" not in plan.output
     assert "glm\\u202eevil\\x1b[2J" in plan.output.replace("\n", "")
+
+
+def test_a_study_resumes_whatever_the_working_directory_and_the_files_path(
+    tmp_path: Path, study_servers: dict[str, OpenAIServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dataset paths are relative to the study file, but the RSE stage recorded them joined to the
+    study file's path *as typed*: `study study.yaml` recorded `prompts.jsonl`, `study /abs/study.yaml`
+    `/abs/prompts.jsonl`, so the same study rerun from another directory (or by its absolute path)
+    was refused after its ICE stages: `rse: the 'study-rse' run there has other settings`."""
+    path, out = study_file(tmp_path, study_servers), tmp_path / "study"
+    monkeypatch.chdir(tmp_path)
+    first = invoke("study", "study.yaml", "--out", "study", "--quiet")
+    assert first.exit_code == 0, first.output
+    before = {n: s.requests for n, s in study_servers.items()}
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    for where, study in ((tmp_path.parent, f"{tmp_path.name}/study.yaml"), (tmp_path / "study", path)):
+        monkeypatch.chdir(where)
+        again = invoke("study", study, "--out", out, "--quiet")
+        assert again.exit_code == 0, again.output
+        assert {n: s.requests for n, s in study_servers.items()} == before  # answered from the ledger
+        rerun = json.loads((out / "results.json").read_text(encoding="utf-8"))
+        assert rerun["targets"]["glm"]["rse"] == results["targets"]["glm"]["rse"]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
+import os
 import re
 import typing
 from collections.abc import Callable, Sequence
@@ -352,11 +353,15 @@ def _check_controls(path: Path, section: dict[str, Any], targets: list[str]) -> 
 
 
 def _relative(study: Path, source: str) -> str:
+    """A file the study names, relative to the study file, as an absolute path: the stages record
+    it in their settings, so it must not depend on the working directory or on how the study file
+    was named (`study.yaml`, `./study.yaml`, `/abs/study.yaml`), else a rerun from elsewhere is
+    refused as a run with other settings."""
     from distillscope.rse.datasets import BUILTIN, HF_PREFIX
 
     if source in BUILTIN or source.startswith(HF_PREFIX) or Path(source).is_absolute():
         return source
-    return str(study.parent / source)
+    return os.path.abspath(study.parent / source)
 
 
 def _dataset_files(study: Path, where: str, datasets: dict[str, Any]) -> dict[str, str]:

@@ -9,9 +9,34 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic_core import PydanticCustomError
 
 SCHEMA_VERSION = "1.0"  # results files of distillscope 0.1 carry no version: read by shape, as "0.1"
+
+
+# Results files hold numbers rounded to 6 decimals: a point and its bounds, each rounded, may
+# cross by half a unit of the last place each.
+ROUNDING = 1e-6
+
+
+def _impossible(message: str) -> PydanticCustomError:
+    return PydanticCustomError("impossible_score", message)
+
+
+def check_interval(point: float | None, n: int, interval: tuple[float | None, float | None]) -> None:
+    """What every score a run writes holds: n >= 0, an interval whose low end is not above its high
+    end, and the point inside it. A hand-edited results.json that breaks one of them was read as it
+    stood (`9.00 [12.00, -3.00] n=-4`); it is refused, as a NaN is, naming the field."""
+    if n < 0:
+        raise _impossible(f"n must not be negative, got {n}")
+    lo, hi = interval
+    if lo is None or hi is None:
+        return
+    if lo > hi + ROUNDING:
+        raise _impossible(f"95% interval [{lo}, {hi}] has its low end above its high end")
+    if point is not None and not lo - ROUNDING <= point <= hi + ROUNDING:
+        raise _impossible(f"score {point} lies outside its 95% interval [{lo}, {hi}]")
 
 
 class Model(BaseModel):
@@ -55,6 +80,18 @@ class Score(Model):
     band: tuple[float | None, float | None] | None = None  # [every unsure a no, every unsure a yes]
     expected: ExpectedRate | None = None  # None: some judged verdict carries no probability
 
+    @model_validator(mode="after")
+    def _possible(self) -> Score:
+        check_interval(self.score, self.n, self.ci95)
+        if self.count < 0:
+            raise _impossible(f"count must not be negative, got {self.count}")
+        if self.count > self.n:
+            raise _impossible(f"count {self.count} is more than n {self.n}")
+        for value in (self.score, *self.ci95):
+            if value is not None and not -ROUNDING <= value <= 1 + ROUNDING:
+                raise _impossible(f"a proportion lies between 0 and 1; {value} is outside 0 to 1")
+        return self
+
     @property
     def k(self) -> int:
         return self.count
@@ -83,6 +120,11 @@ class Mean(Model):
     # the prompts the interval resampled, where fewer than n (a multi-turn prompt's turns are drawn together)
     n_prompts: int | None = None
     aspects: dict[str, Mean] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _possible(self) -> Mean:
+        check_interval(self.score, self.n, self.ci95)
+        return self
 
     def brief(self) -> str:
         """`2.76 [2.36, 3.17] n=5` for terminal lines: a mean is never shown without its interval and n."""

@@ -1,0 +1,78 @@
+"""What every score of a results file must hold: its n, its 95% interval, and a point inside it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+import distillscope as ds
+from distillscope.errors import UserError
+
+V01 = Path(__file__).parent / "data" / "v0_1"
+
+
+def _edited(tmp_path: Path, run: str, edit: Callable[[dict[str, Any]], None]) -> Path:
+    folder = tmp_path / run
+    shutil.copytree(V01 / run, folder)
+    data = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+    edit(data)
+    (folder / "results.json").write_text(json.dumps(data), encoding="utf-8")
+    return folder
+
+
+def _mean(**values: Any) -> Callable[[dict[str, Any]], None]:
+    def edit(data: dict[str, Any]) -> None:
+        data["models"]["copy"]["avg"].update(values)
+
+    return edit
+
+
+def _loose(**values: Any) -> Callable[[dict[str, Any]], None]:
+    def edit(data: dict[str, Any]) -> None:
+        data["scores"]["loose"].update(values)
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("run", "edit", "field", "message"),
+    [
+        ("rse", _mean(score=9.0, ci95=[12.0, -3.0]), "models.copy.avg", "low end above its high end"),
+        ("rse", _mean(score=4.5, ci95=[3.0, 4.2]), "models.copy.avg", "outside its 95% interval"),
+        ("rse", _mean(n=-4), "models.copy.avg", "n must not be negative"),
+        ("ice-run", _loose(count=50), "scores.loose", "count 50 is more than n 12"),
+        ("ice-run", _loose(score=1.7, ci95=[0.2, 1.9]), "scores.loose", "outside 0 to 1"),
+        ("ice-run", _loose(ci95=[0.6, 0.9]), "scores.loose", "outside its 95% interval"),
+    ],
+)
+def test_hand_edited_impossible_scores_are_refused_naming_the_field(
+    tmp_path: Path, run: str, edit: Callable[[dict[str, Any]], None], field: str, message: str
+) -> None:
+    """A results.json whose score lies outside its own interval, with an interval upside down, a
+    negative n or more positives than judged was read as it stood: `report` printed
+    `9.00 [12.00, -3.00] n=-4`. Such a file cannot come from a run; it is refused like a NaN."""
+    from distillscope.cli import _register_optional, app
+
+    folder = _edited(tmp_path, run, edit)
+    with pytest.raises(UserError, match=rf"results.json: field '{field}': .*{message}"):
+        ds.load(folder)
+    _register_optional()
+    result = CliRunner().invoke(app, ["report", str(folder), "--out", str(tmp_path / "r.md")])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and f"field '{field}'" in lines[0] and "Traceback" not in result.output
+    assert not (tmp_path / "r.md").exists()
+
+
+def test_scores_as_runs_write_them_still_load(tmp_path: Path) -> None:
+    """Rounded bounds (6 decimals) and intervals of all-equal ratings ([x, x]) are not refused."""
+    folder = _edited(tmp_path, "rse", _mean(score=4.0000004, ci95=[4.0, 4.0]))
+    avg = ds.load(folder).models["copy"].avg  # type: ignore[attr-defined]
+    assert avg.score == 4.0000004
+    assert ds.load(V01 / "ice-run").scores.loose.n == 12  # type: ignore[attr-defined]
