@@ -14,7 +14,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from distillscope.engine.interrupts import run_interruptibly
+from distillscope.engine.interrupts import Terminated, run_interruptibly
 from distillscope.errors import UserError
 
 T = TypeVar("T")
@@ -131,10 +131,12 @@ def run_command(fn: Callable[[], Coroutine[Any, Any, T]], *, resume_hint: str | 
         fail(str(exc))
     except ValidationError as exc:  # a flag value the settings model refused (e.g. --max-tokens -3)
         fail(_validation_line(exc))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         hint = f" Rerun the same command to resume{f' ({resume_hint})' if resume_hint else ''}: finished calls are kept in the ledger."
-        err_console.print(f"[yellow]interrupted.[/]{hint}", highlight=False, soft_wrap=True)
-        raise typer.Exit(130) from None
+        terminated = isinstance(exc, Terminated)
+        stopped = "terminated (SIGTERM)." if terminated else "interrupted."
+        err_console.print(f"[yellow]{stopped}[/]{hint}", highlight=False, soft_wrap=True)
+        raise typer.Exit(143 if terminated else 130) from None
     raise AssertionError("unreachable")
 
 

@@ -8,6 +8,10 @@ if the command has not ended when the grace time is up the Ctrl-C is delivered a
 raises KeyboardInterrupt wherever the main thread is (and again every grace period, should the
 clean-up itself hang). Finished calls are in the ledger either way. The CLI's commands and the
 Python API's synchronous functions both run through it.
+
+SIGTERM (what `kill`, `docker stop`, `timeout` and job schedulers send) stops a command the same
+way, raising `Terminated` (a KeyboardInterrupt): the process used to die at once, with no word of how to
+resume and the ledger's last group of answers left to its journal.
 """
 
 from __future__ import annotations
@@ -26,8 +30,13 @@ T = TypeVar("T")
 INTERRUPT_GRACE_S = 1.5
 
 
+class Terminated(KeyboardInterrupt):
+    """The command was stopped by SIGTERM, as a Ctrl-C stops it (exit status 143, not 130)."""
+
+
 def run_interruptibly(fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """`asyncio.run(fn())`, and a Ctrl-C answered within `INTERRUPT_GRACE_S` (see the module doc)."""
+    """`asyncio.run(fn())`, and a Ctrl-C or SIGTERM answered within `INTERRUPT_GRACE_S` (see the
+    module doc)."""
     watchdog = _Watchdog()
 
     async def guarded() -> T:
@@ -36,6 +45,10 @@ def run_interruptibly(fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
     try:
         return asyncio.run(guarded())
+    except KeyboardInterrupt:
+        if watchdog.terminated:
+            raise Terminated from None
+        raise
     finally:
         watchdog.stop()
 
@@ -45,6 +58,8 @@ class _Watchdog:
         self._timer: threading.Timer | None = None
         self._stopped = threading.Event()
         self._installed = False
+        self._sigterm: Any = None  # the SIGTERM handler before ours, restored at stop
+        self.terminated = False  # the stop came from SIGTERM
 
     def wrap_asyncio_handler(self) -> None:
         """Put a handler around asyncio's SIGINT handler (installed by `asyncio.run` on the main thread)."""
@@ -56,7 +71,12 @@ class _Watchdog:
             self._arm()
             inner(signum, frame)
 
+        def on_sigterm(signum: int, frame: Any) -> None:
+            self.terminated = True
+            on_sigint(signal.SIGINT, frame)
+
         signal.signal(signal.SIGINT, on_sigint)
+        self._sigterm = signal.signal(signal.SIGTERM, on_sigterm)
         self._installed = True
 
     def _arm(self) -> None:
@@ -79,3 +99,4 @@ class _Watchdog:
             self._timer.cancel()
         if self._installed and threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(signal.SIGTERM, self._sigterm if self._sigterm is not None else signal.SIG_DFL)
