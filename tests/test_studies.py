@@ -496,3 +496,26 @@ def test_a_study_resumes_whatever_the_working_directory_and_the_files_path(
         assert {n: s.requests for n, s in study_servers.items()} == before  # answered from the ledger
         rerun = json.loads((out / "results.json").read_text(encoding="utf-8"))
         assert rerun["targets"]["glm"]["rse"] == results["targets"]["glm"]["rse"]
+
+
+def test_ice_files_are_relative_to_the_study_file_as_datasets_are(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ice: {probes: probes.jsonl}` was read from the working directory, while `rse.datasets` were
+    read beside the study file: the study ran from its own folder and failed (or read another file
+    of that name) from anywhere else."""
+    folder = tmp_path / "audit"
+    folder.mkdir()
+    probes = folder / "probes.jsonl"
+    probes.write_text("".join(json.dumps({"question": f"Who made you, {i}?"}) + "\n" for i in range(3)))
+    path = folder / "study.yaml"
+    path.write_text(
+        f"{ONE_MODEL}ice: {{mode: plain, probes: probes.jsonl, templates: builtin}}\n", encoding="utf-8"
+    )
+    monkeypatch.chdir(tmp_path)  # not the study's folder
+    spec = load_study(path.relative_to(tmp_path))
+    settings = spec.ice_settings("glm")
+    assert settings.probes == str(probes) and settings.templates == "builtin"
+    plan = invoke("study", "audit/study.yaml", "--dry-run")
+    assert plan.exit_code == 0, plan.output
+    assert "glm 3" in " ".join(plan.output.split())  # three probes, asked plainly

@@ -50,6 +50,8 @@ if TYPE_CHECKING:
     from distillscope.rse.datasets import Dataset
 
 TOP_KEYS = ("models", "targets", "reference", "foils", "ice", "rse", "attribution")
+# The ice section's settings that name a file: like the datasets, relative to the study file.
+ICE_FILES = ("templates", "probes", "identities", "judge_calibration", "judge_weights")
 NOT_JUDGE_MODELS = ("rules", "recorded")
 
 
@@ -151,6 +153,9 @@ def load_study(path: str | Path) -> StudySpec:
         if str(name) not in catalog.models:
             raise _no_model(path, str(name), catalog, where)
     ice = _section(path, data.get("ice", {}), "ice", IceRunSettings, ("target",))
+    for key in ICE_FILES if ice is not None else ():  # relative to the study file, as datasets are
+        if isinstance(ice.get(key), str) and ice[key].strip() and ice[key] != "builtin":
+            ice[key] = _relative(path, ice[key])
     rse = _section(path, data.get("rse"), "rse", RseRunSettings, ("reference", "tests", "panel"))
     if rse is not None and reference is None:
         raise yaml_error(path, "RSE settings need a reference model", field="reference")
