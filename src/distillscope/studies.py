@@ -153,9 +153,11 @@ def load_study(path: str | Path) -> StudySpec:
         if str(name) not in catalog.models:
             raise _no_model(path, str(name), catalog, where)
     ice = _section(path, data.get("ice", {}), "ice", IceRunSettings, ("target",))
-    for key in ICE_FILES if ice is not None else ():  # relative to the study file, as datasets are
-        if isinstance(ice.get(key), str) and ice[key].strip() and ice[key] != "builtin":
-            ice[key] = _relative(path, ice[key])
+    if ice is not None:  # its files are relative to the study file, as datasets are
+        for key in ICE_FILES:
+            value = ice.get(key)
+            if isinstance(value, str) and value.strip() and value != "builtin":
+                ice[key] = _relative(path, value)
     rse = _section(path, data.get("rse"), "rse", RseRunSettings, ("reference", "tests", "panel"))
     if rse is not None and reference is None:
         raise yaml_error(path, "RSE settings need a reference model", field="reference")
