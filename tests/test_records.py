@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -137,6 +138,13 @@ def test_yaml_line_finds_a_field_for_errors_checked_after_parsing(tmp_path: Path
     assert str(yaml_error(path, "bad", field="targets[1]")) == f"{path}:6: field 'targets[1]': bad"
 
 
+def refusal(read: Callable[[Path], object], path: Path) -> str:
+    """The one-line error `read` gives for the file at `path`."""
+    with pytest.raises(UserError) as refused:
+        read(path)
+    return str(refused.value)
+
+
 def test_an_out_of_range_number_in_a_json_file_is_named_at_its_line(tmp_path: Path) -> None:
     """A JSON array (or a whole JSON file) with 2**70 in it named the field but no line."""
     path = write(
@@ -144,26 +152,14 @@ def test_an_out_of_range_number_in_a_json_file_is_named_at_its_line(tmp_path: Pa
         "p.json",
         '[\n{"id": "a", "prompt": "x"},\n{"id": "b", "prompt": "y", "n": 1180591620717411303424}\n]\n',
     )
-    with pytest.raises(UserError) as refused:
-        read_records(path)
-    assert str(refused.value).startswith(f"{path}:3: field '1.n': number out of range"), str(refused.value)
+    assert refusal(read_records, path).startswith(f"{path}:3: field '1.n': number out of range")
     whole = write(tmp_path, "config.json", '{"command": "x",\n "budget":\n -Infinity}\n')
-    with pytest.raises(UserError) as refused:
-        load_json(whole)
-    assert str(refused.value).startswith(f"{whole}:3: field 'budget': number out of range"), str(
-        refused.value
-    )
+    assert refusal(load_json, whole).startswith(f"{whole}:3: field 'budget': number out of range")
 
 
 def test_a_control_character_in_yaml_is_named_at_its_line(tmp_path: Path) -> None:
     """A NUL byte in YAML gave `malformed YAML: malformed YAML`, with no line."""
     path = write(tmp_path, "p.yaml", "- prompt: é\n- prompt: x\x00y\n")
-    with pytest.raises(UserError) as refused:
-        read_records(path)
-    assert str(refused.value).startswith(f"{path}:2: malformed YAML: a NUL byte"), str(refused.value)
+    assert refusal(read_records, path).startswith(f"{path}:2: malformed YAML: a NUL byte")
     path = write(tmp_path, "q.yaml", "- prompt: x\n\n- prompt: x\x07y\n")
-    with pytest.raises(UserError) as refused:
-        read_records(path)
-    assert str(refused.value).startswith(f"{path}:3: malformed YAML: control character U+0007"), str(
-        refused.value
-    )
+    assert refusal(read_records, path).startswith(f"{path}:3: malformed YAML: control character U+0007")
