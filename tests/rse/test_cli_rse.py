@@ -222,6 +222,8 @@ def test_matrix_on_replay_models(
             "--sharegpt-turns must be 'first' or 'all'",
         ),
         (["--dataset", "nopath"], "expected NAME=PATH"),
+        # a 100,000-character value was echoed whole in the one line
+        (["--dataset", "x" * 100_000], f"--dataset '{'x' * 57}...': expected NAME=PATH"),
         (["--dataset", "d={prompts}", "--sample", "0"], "--sample must be at least 1"),
     ],
 )

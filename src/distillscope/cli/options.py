@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from distillscope.engine.interrupts import Terminated, run_interruptibly
-from distillscope.errors import UserError
+from distillscope.errors import UserError, clip
 
 T = TypeVar("T")
 
@@ -152,9 +152,9 @@ def parse_pairs(values: list[str] | None, flag: str) -> dict[str, str]:
     for value in values or []:
         name, sep, rest = value.partition("=")
         if not sep or not name or not rest:
-            raise UserError(f"{flag} '{value}': expected NAME=PATH")
+            raise UserError(f"{flag} '{clip(value)}': expected NAME=PATH")
         if name in pairs:
-            raise UserError(f"{flag}: name '{name}' given twice")
+            raise UserError(f"{flag}: name '{clip(name)}' given twice")
         pairs[name] = rest
     return pairs
 
