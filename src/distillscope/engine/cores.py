@@ -17,5 +17,8 @@ def usable_cores() -> int:
 
 def ignore_sigint() -> None:
     """A worker process's start: Ctrl-C is the parent's to answer (it stops its workers). A worker that
-    Ctrl-C reached could die holding its pool's queue lock, and the parent would wait for it for ever."""
+    Ctrl-C reached could die holding its pool's queue lock, and the parent would wait for it for ever.
+    SIGTERM gets its default back: a pool stops its workers with it, and a forked worker inherits the
+    parent's SIGTERM handler (`engine.interrupts`), which would not let it die."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)

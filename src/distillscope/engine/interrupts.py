@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import _thread
 import asyncio
+import os
 import signal
 import threading
 from collections.abc import Callable, Coroutine
@@ -71,7 +72,13 @@ class _Watchdog:
             self._arm()
             inner(signum, frame)
 
+        owner = os.getpid()
+
         def on_sigterm(signum: int, frame: Any) -> None:
+            if os.getpid() != owner:  # a forked child (a pool's worker): SIGTERM ends it, as by default
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
             self.terminated = True
             on_sigint(signal.SIGINT, frame)
 
