@@ -200,15 +200,33 @@ def _check_roles(path: Path, targets: list[str], reference: str | None, foils: l
             f"'{clip(reference)}' is also a target; the targets are compared with the reference",
             field="reference",
         )
+    _one_role(path, [str(f) for f in foils], targets, lambda i: f"foils[{i}]")
+
+
+def _one_role(
+    path: Path,
+    names: list[str],
+    targets: list[str],
+    field: Callable[[int], str],
+    members: frozenset[str] = frozenset(),
+) -> None:
+    """Each of `names` (foils, controls) in one role only: not a family member, not a target, not
+    listed twice; an error names the file and `field(i)` of the name at i."""
     seen: set[str] = set()
-    for i, foil in enumerate(foils):
-        if foil in targets:
+    for i, name in enumerate(names):
+        if name in members:
             raise yaml_error(
-                path, f"'{clip(foil)}' is also a target; give it in one role only", field=f"foils[{i}]"
+                path,
+                f"'{clip(name)}' is also a family member; a control must be independent of every family",
+                field=field(i),
             )
-        if foil in seen:
-            raise yaml_error(path, f"'{clip(foil)}' is listed twice", field=f"foils[{i}]")
-        seen.add(foil)
+        if name in targets:
+            raise yaml_error(
+                path, f"'{clip(name)}' is also a target; give it in one role only", field=field(i)
+            )
+        if name in seen:
+            raise yaml_error(path, f"'{clip(name)}' is listed twice", field=field(i))
+        seen.add(name)
 
 
 def _validate(path: Path, name: str, section: dict[str, Any], check: Callable[[], None]) -> None:
@@ -334,21 +352,9 @@ def _check_controls(path: Path, section: dict[str, Any], targets: list[str]) -> 
     from distillscope.rse.attribution.controls import MIN_CONTROLS
 
     controls = [str(c) for c in section.get("controls") or []]
-    members = {str(m) for ms in (section.get("families") or {}).values() for m in ms}
+    members = frozenset(str(m) for ms in (section.get("families") or {}).values() for m in ms)
     where = "attribution.controls"
-    seen: set[str] = set()
-    for name in controls:
-        if name in members:
-            raise yaml_error(
-                path,
-                f"'{clip(name)}' is also a family member; a control must be independent of every family",
-                field=where,
-            )
-        if name in targets:
-            raise yaml_error(path, f"'{clip(name)}' is also a target; give it in one role only", field=where)
-        if name in seen:
-            raise yaml_error(path, f"'{clip(name)}' is listed twice", field=where)
-        seen.add(name)
+    _one_role(path, controls, targets, lambda _: where, members)
     if len(controls) == 1 and not section.get("bank"):  # a bank may bring controls of its own
         raise yaml_error(
             path,
