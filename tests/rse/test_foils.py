@@ -101,14 +101,20 @@ def test_every_turn_of_a_multi_turn_prompt_counts() -> None:
     assert m["difference"]["score"] == pytest.approx((3 + 1 + 4 + 2) / 4)
 
 
-def test_one_prompt_prints_its_n_and_no_interval(
+def test_one_prompt_prints_its_n_and_the_wide_interval_of_one_value(
     tmp_path: Path, openai_server: Callable[..., OpenAIServer]
 ) -> None:
-    """A run on one prompt: the foil difference has nothing to resample, so the terminal gives the
-    difference with n=1 and no interval (it printed a zero-width interval [x, x] and no n)."""
+    """A run on one prompt: the foil difference has nothing to resample. It printed a zero-width
+    interval [x, x] and no n, then no interval; now n=1 and the distribution-free interval of one
+    value on the difference's range -4..4 (97.5% of the way to each end)."""
     result, out = run_with_foils(tmp_path, openai_server, 1)
     difference = read_results(out)["foils"]["models"]["student"]["difference"]
-    assert difference["n"] == 1 and difference["ci95"] == [None, None]
+    x = difference["score"]
+    assert difference["n"] == 1
+    assert difference["ci95"] == [
+        pytest.approx(x - 0.975 * (x + 4), abs=1e-6),
+        pytest.approx(x + 0.975 * (4 - x), abs=1e-6),
+    ]
     text = " ".join(result.output.split())  # the terminal wraps long lines
     shown = text.split("closer to the reference than to the foils", 1)[1].split("difference ", 1)[1]
-    assert shown.startswith(("+", "-")) and shown.split()[1] == "n=1"  # no interval between
+    assert shown.startswith(("+", "-")) and shown.split()[1].startswith("[") and "n=1" in shown.split()[:4]

@@ -116,10 +116,17 @@ def test_a_dataset_of_one_prompt_leaves_the_average_an_interval_over_its_range()
     spread = stratified_mean([[1.0, 2.0, 3.0, 2.0, 4.0, 3.0], [5.0]], seed=2, bounds=(1.0, 5.0))
     part = stratified_mean([[1.0, 2.0, 3.0, 2.0, 4.0, 3.0]], seed=2, bounds=(1.0, 5.0))["ci95"]
     assert spread["ci95"] == [pytest.approx((part[0] + 1) / 2), pytest.approx((part[1] + 5) / 2)]
-    # no range to fall back on, or no dataset of two prompts: no interval, never a too-narrow one
+    # no range to fall back on: no interval, never a too-narrow one
     assert stratified_mean([[1.0, 2.0, 3.0], [5.0]])["ci95"] == [None, None]
-    assert stratified_mean([[2.0], [4.0]], bounds=(1.0, 5.0))["ci95"] == [None, None]
-    assert stratified_mean([[2.0, 4.0]], clusters=[["p", "p"]], bounds=(1.0, 5.0))["ci95"] == [None, None]
+    assert stratified_mean([[2.0], [4.0]])["ci95"] == [None, None]
+    # no dataset of two prompts: each one-prompt dataset 98.75% of the way to either bound (2.5%/2 a side)
+    both = stratified_mean([[2.0], [4.0]], bounds=(1.0, 5.0))["ci95"]
+    assert both == [
+        pytest.approx((2 - 0.9875 * 1 + 4 - 0.9875 * 3) / 2),
+        pytest.approx((2 + 0.9875 * 3 + 4 + 0.9875) / 2),
+    ]
+    turns = stratified_mean([[2.0, 4.0]], clusters=[["p", "p"]], bounds=(1.0, 5.0))["ci95"]
+    assert turns == [pytest.approx(3 - 0.975 * 2), pytest.approx(3 + 0.975 * 2)]
     spread2 = stratified_mean([[1.0, 2.0, 3.0], [2.0, 5.0]], seed=2)["ci95"]
     assert spread2[0] is not None and spread2[1] is not None and spread2[0] < spread2[1]
 

@@ -86,6 +86,27 @@ def test_one_value_or_one_prompt_gives_no_interval() -> None:
     assert lo < 3.0 < hi  # two values do spread
 
 
+def test_one_value_in_a_known_range_gets_the_distribution_free_interval() -> None:
+    """One rating of 3 on 1-5: `no_spread`'s interval with n = 1, 97.5% of the way to each bound.
+    Whatever the population, the one draw lands where this interval misses the mean from either side
+    with probability under 2.5% (checked exactly on two-point populations below)."""
+    assert bootstrap_mean([3.0], bounds=(1.0, 5.0)) == (3.0, (pytest.approx(1.05), pytest.approx(4.95)))
+    assert mean_summary([3.0], bounds=(1.0, 5.0))["ci95"] == [1.05, 4.95]
+    turns = mean_summary([2.0, 4.0], clusters=["p", "p"], bounds=(1.0, 5.0))
+    assert turns["ci95"] == [1.05, 4.95] and turns["n_prompts"] == 1
+    assert mean_summary([5.0], bounds=(1.0, 5.0))["ci95"] == [1.1, 5.0]  # cut to the range
+    # exact miss probability: population {a w.p. 1 - q, b w.p. q} on [0, 1]
+    for a, b in ((0.0, 1.0), (0.2, 0.9), (0.5, 0.51)):
+        for q in np.linspace(0.0, 1.0, 201):
+            mean = (1 - q) * a + q * b
+            missed = 0.0
+            for value, weight in ((a, 1 - q), (b, q)):
+                lo, hi = bootstrap_mean([value], bounds=(0.0, 1.0))[1]
+                assert lo is not None and hi is not None
+                missed += weight * (not lo <= mean <= hi)
+            assert missed <= 0.05 + 1e-12
+
+
 def test_expanded_levels_allow_for_few_prompts_and_tend_to_the_plain_ones() -> None:
     """Hesterberg's expanded percentile levels, Phi(-sqrt(n/(n-1)) t(0.975, n-1)), checked by hand
     with scipy.stats: wider for few units, the plain 2.5% / 97.5% for many."""

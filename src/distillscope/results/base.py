@@ -109,7 +109,8 @@ class Score(Model):
 
 class Mean(Model):
     """A mean with its n and bootstrap 95% interval (RSE similarity, paired differences, contrast).
-    Bounds are None when n is 0, and when one prompt was scored (nothing to resample)."""
+    Bounds are None when n is 0, and when one prompt was scored on a scale with no known range
+    (nothing to resample; on a known range one prompt gets a distribution-free interval)."""
 
     score: float | None
     n: int

@@ -25,6 +25,7 @@ from distillscope.stats.intervals import (
     finite,
     mean_summary,
     no_spread,
+    one_unit,
     percentile_levels,
     resampled_cluster_means,
     welch_interval,
@@ -93,8 +94,9 @@ def stratified_mean(
     would leave out its uncertainty. Its mean can still not leave `bounds`: the interval is then the
     other datasets' (their average's 95% interval) with each one-prompt dataset anywhere in
     `bounds`, which covers wherever those means lie (3 datasets of 5 ratings and one of one prompt:
-    a quarter of the 1-5 range is added). Without `bounds`, or with no dataset of two prompts, no
-    interval is given ([None, None]), never a too-narrow one.
+    a quarter of the 1-5 range is added). With no dataset of two prompts it is `one_unit`'s
+    distribution-free interval. Without `bounds` no interval is given ([None, None]), never a
+    too-narrow one.
     """
     if clusters is not None and len(clusters) != len(groups):
         raise ValueError("one list of clusters per group")
@@ -125,6 +127,9 @@ def stratified_mean(
             single = len(units) - len(several)
             lo = (len(several) * part_lo + single * bounds[0]) / len(units)
             hi = (len(several) * part_hi + single * bounds[1]) / len(units)
+    elif not several:
+        # every dataset has one prompt: each is trivially without spread (`one_unit`)
+        lo, hi = one_unit([(float(sums.sum() / counts.sum()), 1) for sums, counts in units], bounds)
     out = {"score": _r(point), "n": n, "ci95": [_r(lo), _r(hi)], "datasets": len(kept)}
     if prompts != n:
         out["n_prompts"] = prompts

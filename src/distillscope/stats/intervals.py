@@ -216,9 +216,10 @@ def no_spread(
     the population: the values whose interval would miss the mean from above hold less than
     0.025**(1/n) of it together, so all n units equal one of them with probability under 0.025 (the
     same below). An average of k groups takes each group's bound at 2.5%/k a side (Bonferroni: the average passes its bound only where
-    some group passes its own). With no known range it stays [x, x]."""
+    some group passes its own). With no known range it stays [x, x]. One unit is the case n = 1
+    (`one_unit`): 97.5% of the way to each bound."""
     lo, hi = interval
-    if bounds is None or lo is None or hi is None or not strata or min(n for _, n in strata) < 2:
+    if bounds is None or lo is None or hi is None or not strata or min(n for _, n in strata) < 1:
         return lo, hi
     if hi - lo > NO_SPREAD * max(1.0, bounds[1] - bounds[0]):
         return lo, hi
@@ -231,12 +232,24 @@ def no_spread(
     return low / len(strata), high / len(strata)
 
 
+def one_unit(strata: Sequence[tuple[float, int]], bounds: Bounds) -> tuple[float | None, float | None]:
+    """The interval of an average of groups that each hold a single unit (one value, one prompt's
+    turns): `no_spread`'s distribution-free interval with n = 1, since one unit is trivially all
+    equal. Nothing can be resampled, so without a known range there is no interval (None, None);
+    with one, a rating of 3 on 1-5 gives [1.05, 4.95]: wide, as one answer deserves, but a bound
+    where there was none."""
+    if bounds is None or not strata:
+        return None, None
+    point = sum(p for p, _ in strata) / len(strata)
+    return clip(no_spread((point, point), bounds, strata), bounds)
+
+
 def bootstrap_mean(
     values: Sequence[float], *, resamples: int = 2000, seed: int = 0, bounds: Bounds = None
 ) -> tuple[float | None, tuple[float | None, float | None]]:
     """Mean and 95% interval (`_unit_interval`, each value a unit; cut to `bounds`). Empty input
-    gives (None, (None, None)); a single value gives its mean and no interval (None, None): [x, x]
-    from one answer would claim certainty that one answer cannot give."""
+    gives (None, (None, None)); a single value gives its mean and `one_unit`'s interval (None, None
+    without `bounds`): [x, x] from one answer would claim certainty that one answer cannot give."""
     import numpy as np
 
     data = np.asarray(values, dtype=float)
@@ -244,7 +257,7 @@ def bootstrap_mean(
         return None, (None, None)
     mean = float(data.mean())
     if data.size == 1:
-        return mean, (None, None)
+        return mean, one_unit([(mean, 1)], bounds)
     interval = _unit_interval(
         data,
         np.ones(data.size),
@@ -258,9 +271,9 @@ def mean_summary(
 ) -> dict[str, object]:
     """{"score", "n", "ci95"} for a mean. With `clusters` (the prompt of each value: a multi-turn
     prompt gives several), the interval resamples prompts, and "n_prompts" says how many there were
-    where it differs from n. One prompt (or one value) gives no interval ([None, None]): there is
-    nothing to resample, and [x, x] would read as certainty. `bounds`: the range the mean cannot
-    leave, where the interval is cut (`clip`)."""
+    where it differs from n. One prompt (or one value) has nothing to resample and [x, x] would
+    read as certainty: it gets `one_unit`'s wide interval where `bounds` (the range the mean cannot
+    leave, where every interval is cut: `clip`) is known, else none ([None, None])."""
     import numpy as np
 
     def r(x: float | None) -> float | None:
@@ -273,7 +286,8 @@ def mean_summary(
     sums, counts = grouped
     point = float(sums.sum() / counts.sum())
     if sums.size == 1:
-        return {"score": r(point), "n": len(values), "ci95": [None, None], "n_prompts": 1}
+        lo, hi = one_unit([(point, 1)], bounds)
+        return {"score": r(point), "n": len(values), "ci95": [r(lo), r(hi)], "n_prompts": 1}
     interval = _unit_interval(
         sums,
         counts,
