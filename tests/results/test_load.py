@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 import pytest
+from typer.testing import CliRunner
 
 import distillscope as ds
 from distillscope.errors import UserError
@@ -146,6 +147,36 @@ def test_a_newer_major_schema_version_is_refused_with_its_field(tmp_path: Path) 
     (tmp_path / "results.json").write_text(json.dumps(data))
     with pytest.raises(UserError, match=r"field 'schema_version': expected MAJOR.MINOR"):
         ds.load(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("version", "message"),
+    [
+        ("\u00b2.0", r"expected MAJOR.MINOR \(e.g. '1.0'\), got '\u00b2.0'"),  # '²'.isdigit() is True
+        ("9" * 5000 + ".0", r"version 9{57}\.\.\. was written by a newer distillscope"),
+        ("0001.3", None),  # leading zeros: still major 1
+    ],
+)
+def test_a_schema_version_int_cannot_read_is_a_one_line_error(
+    tmp_path: Path, version: str, message: str | None
+) -> None:
+    """`"schema_version": "².0"` (a digit to `str.isdigit`, not to `int`) and a major of 5,000
+    digits (over Python's 4,300-digit limit) were a ValueError traceback from `report`, `compare`
+    and `ds.load`; they are one line naming the field, the long version cut to 60 characters."""
+    from distillscope.cli import _register_optional, app
+
+    data = json.loads((V01 / "answers" / "results.json").read_text())
+    data.update(kind="answers", schema_version=version)
+    (tmp_path / "results.json").write_text(json.dumps(data))
+    if message is None:
+        assert ds.load(tmp_path).schema_version == version
+        return
+    with pytest.raises(UserError, match=rf"results.json: field 'schema_version': {message}"):
+        ds.load(tmp_path)
+    _register_optional()
+    result = CliRunner().invoke(app, ["compare", str(tmp_path)])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1 and len(result.output) < 300 + len(str(tmp_path))
 
 
 def test_a_newer_minor_schema_version_is_read_and_its_new_fields_kept(tmp_path: Path) -> None:

@@ -7,12 +7,13 @@ recognised once, here, by their shape, and lifted to the current models (`stoppe
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from distillscope.errors import UserError
+from distillscope.errors import UserError, clip
 from distillscope.records import load_json
 from distillscope.results.base import SCHEMA_VERSION, Result
 from distillscope.results.registry import KINDS
@@ -52,20 +53,25 @@ def _upgrade(data: dict[str, Any], kind: str) -> dict[str, Any]:
 
 def _check_version(data: dict[str, Any], source: Path | str) -> None:
     """A file of a newer major schema may mean anything by the fields it shares with this one, so it is
-    refused rather than misread; a newer minor version only adds fields (kept, see `Model`)."""
+    refused rather than misread; a newer minor version only adds fields (kept, see `Model`).
+
+    Only ASCII digits count (`str.isdigit` takes '²', which `int` then refused with a ValueError
+    traceback), and a major of thousands of digits is newer without being converted (`int` refuses
+    more than 4,300 digits, another traceback)."""
     version = data.get("schema_version")
     if version is None or not isinstance(version, str):
         return  # absent: the model's default; not text: the model names the field
-    major, dot, minor = version.partition(".")
-    if not (major.isdigit() and (not dot or minor.isdigit())):
+    match = re.fullmatch(r"([0-9]+)(?:\.[0-9]+)?", version)
+    if match is None:
         raise UserError(
-            f"{source}: field 'schema_version': expected MAJOR.MINOR (e.g. '{SCHEMA_VERSION}'), got '{version}'"
+            f"{source}: field 'schema_version': expected MAJOR.MINOR (e.g. '{SCHEMA_VERSION}'), got '{clip(version)}'"
         )
+    major = match.group(1).lstrip("0") or "0"
     current = int(SCHEMA_VERSION.partition(".")[0])
-    if int(major) > current:
+    if len(major) > len(str(current)) or int(major) > current:
         raise UserError(
-            f"{source}: field 'schema_version': version {version} was written by a newer distillscope; this one "
-            f"reads versions up to {current}.x (upgrade distillscope to read it)"
+            f"{source}: field 'schema_version': version {clip(version)} was written by a newer distillscope; "
+            f"this one reads versions up to {current}.x (upgrade distillscope to read it)"
         )
 
 
