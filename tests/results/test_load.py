@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -108,6 +109,45 @@ def test_unknown_kinds_and_bad_fields_are_user_errors(tmp_path: Path) -> None:
         UserError, match=r"log.jsonl: not a results file; give a run directory or its results.json"
     ):
         ds.load(log)
+
+
+def _long_key(data: dict[str, object]) -> None:
+    data["models"] = {"m" * 100_000: {"avg": {"score": "high"}}}
+
+
+@pytest.mark.parametrize(
+    ("run", "edit", "message"),
+    [
+        ("rse", lambda d: d.update(kind="ice"), r"field 'kind': 'ice', but its fields are those of the 'rse' kind "
+         r"\(read as 'ice': field 'models.copy.target_identity': Field required\)"),
+        ("ice-run", lambda d: d.update(kind="rse"), r"field 'kind': 'rse', but its fields are those of the 'ice' kind"),
+        ("matrix", lambda d: d.update(kind="answers"), r"field 'kind': 'answers', but its fields are those of the "
+         r"'matrix' kind"),
+        ("rse", lambda d: d.update(kind=["rse"]), r"field 'kind': expected the result kind as text \(answers, "
+         r".*\), got list \['rse'\]"),
+        ("rse", lambda d: d.update(kind="k" * 100_000), r"field 'kind': unknown result kind 'k{57}\.\.\.'"),
+        ("rse", _long_key, r"field 'models.m{57}\.\.\..avg.score': Input should be a valid number"),
+    ],
+)  # fmt: skip
+def test_a_kind_of_another_command_or_a_long_value_is_one_short_clear_line(
+    tmp_path: Path, run: str, edit: Callable[[dict[str, object]], None], message: str
+) -> None:
+    """An RSE results.json marked `"kind": "ice"` said only `field 'models.copy.target_identity':
+    Field required`; a `kind` that is a list was shown as `unknown result kind '['rse']'`; and a
+    100,000-character kind, version or key was echoed whole, one line of 100,000 characters. The
+    line now says which kind the fields are, and every echoed value or key is cut to 60 characters."""
+    from distillscope.cli import _register_optional, app
+
+    shutil.copytree(V01 / run, tmp_path / "run")
+    data = json.loads((tmp_path / "run" / "results.json").read_text())
+    edit(data)
+    (tmp_path / "run" / "results.json").write_text(json.dumps(data))
+    with pytest.raises(UserError, match=rf"run/results.json: {message}"):
+        ds.load(tmp_path / "run")
+    _register_optional()
+    result = CliRunner().invoke(app, ["compare", str(tmp_path / "run")])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1 and len(result.output) < 400 + len(str(tmp_path))
 
 
 def test_a_new_kind_plugs_into_load(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from distillscope.errors import UserError, clip
+from distillscope.errors import UserError, clip, clip_echoes, clip_field
 from distillscope.records import load_json
 from distillscope.results.base import SCHEMA_VERSION, Result
 from distillscope.results.registry import KINDS
@@ -75,8 +75,22 @@ def _check_version(data: dict[str, Any], source: Path | str) -> None:
         )
 
 
+def _shape_kind(data: dict[str, Any]) -> str | None:
+    """The kind whose fields a file holds, whatever its `kind` says (None: no kind's alone)."""
+    if isinstance(data.get("families"), list) and isinstance(data.get("members"), dict):
+        return "attribution"
+    if isinstance(data.get("targets"), dict) and "scores" not in data:
+        return "study"
+    return _legacy_kind(data)
+
+
 def parse(data: Any, source: Path | str = "results.json") -> Result:
-    """A results object (already decoded JSON) as its typed result."""
+    """A results object (already decoded JSON) as its typed result.
+
+    Every value and key a message quotes is cut to 60 characters (a 100,000-character `kind` made a
+    100,000-character line), and a file whose `kind` names another command's results than its
+    fields are says so, where pydantic's first complaint alone (`field 'models.copy.target_identity':
+    Field required` for an RSE file marked `"kind": "ice"`) did not say why."""
     if not isinstance(data, dict):
         raise UserError(f"{source}: not a distillscope results file (expected a JSON object)")
     kind = data.get("kind")
@@ -88,16 +102,28 @@ def parse(data: Any, source: Path | str = "results.json") -> Result:
     _check_version(data, source)
     if kind == "attribution" and kind not in KINDS:  # its model lives with its command (scikit-learn)
         import distillscope.rse.attribution.types  # noqa: F401
-    cls = KINDS.get(str(kind))
+    known = ", ".join(sorted(KINDS))
+    if not isinstance(kind, str):
+        raise UserError(
+            f"{source}: field 'kind': expected the result kind as text ({known}), got {type(kind).__name__} "
+            f"{clip(repr(kind))}"
+        )
+    cls = KINDS.get(kind)
     if cls is None:
-        known = ", ".join(sorted(KINDS))
-        raise UserError(f"{source}: field 'kind': unknown result kind '{kind}' (known: {known})")
+        raise UserError(f"{source}: field 'kind': unknown result kind '{clip(kind)}' (known: {known})")
     try:
         return cls.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        raise UserError(f"{source}: field '{where}': {err['msg']}") from None
+        where = clip_field(".".join(str(p) for p in err["loc"])) or "(top level)"
+        problem = f"field '{where}': {clip_echoes(err['msg'], err.get('input'))}"
+        shape = _shape_kind(data)
+        if shape is not None and shape != kind:
+            raise UserError(
+                f"{source}: field 'kind': '{kind}', but its fields are those of the '{shape}' kind "
+                f"(read as '{kind}': {problem})"
+            ) from None
+        raise UserError(f"{source}: {problem}") from None
 
 
 def load(path: str | Path) -> Result:
