@@ -40,6 +40,13 @@ def _loose(**values: Any) -> Callable[[dict[str, Any]], None]:
     return edit
 
 
+def _expected(**values: Any) -> Callable[[dict[str, Any]], None]:
+    def edit(data: dict[str, Any]) -> None:
+        data["scores"]["loose"]["expected"] = {"rate": 0.4, "n": 12, "ci95": [0.2, 0.6], **values}
+
+    return edit
+
+
 def _matrix(**values: Any) -> Callable[[dict[str, Any]], None]:
     def edit(data: dict[str, Any]) -> None:
         data.update(values)
@@ -60,6 +67,25 @@ NARROW = [[[5.0, 5.0], [1.0, 2.0], [1.0, 1.0]], [[1.0, 2.0], [5.0, 5.0], [1.0, 1
         ("ice-run", _loose(count=50), "scores.loose", "count 50 is more than n 12"),
         ("ice-run", _loose(score=1.7, ci95=[0.2, 1.9]), "scores.loose", "outside 0 to 1"),
         ("ice-run", _loose(ci95=[0.6, 0.9]), "scores.loose", "outside its 95% interval"),
+        ("ice-run", _expected(rate=1.7, ci95=[1.5, 1.9]), "scores.loose.expected", "outside 0 to 1"),
+        ("ice-run", _expected(ci95=[0.6, 0.2]), "scores.loose.expected", "low end above its high end"),
+        ("ice-run", _expected(rate=0.95), "scores.loose.expected", "outside its 95% interval"),
+        ("ice-run", _expected(n=-3), "scores.loose.expected", "n must not be negative"),
+        (
+            "ice-run",
+            _expected(unseen_ci95=[0.9, 0.1]),
+            "scores.loose.expected",
+            "unseen_ci95: .* low end above",
+        ),
+        (
+            "ice-run",
+            _expected(transfer={"logit_sd": -1.0, "models": 3}),
+            "scores.loose.expected.transfer",
+            "never negative",
+        ),
+        ("ice-run", _loose(band=[0.9, 0.1]), "scores.loose", "low end above its high end"),
+        ("ice-run", _loose(band=[0.2, 1.4]), "scores.loose", "outside 0 to 1"),
+        ("ice-run", _loose(n_unsure=-5), "scores.loose", "n_unsure -5 is not from 0 to n 12"),
         (
             "matrix",
             _matrix(ci95=FLIPPED),
@@ -107,8 +133,8 @@ def test_hand_edited_impossible_scores_are_refused_naming_the_field(
     """A results.json whose score lies outside its own interval, with an interval upside down, a
     negative n or more positives than judged was read as it stood: `report` printed
     `9.00 [12.00, -3.00] n=-4`. Such a file cannot come from a run; it is refused like a NaN.
-    So is an `rse matrix` file whose cells break the same rules, or whose rows, linkage or order do
-    not fit its models: `report` printed `4.00 [9.00, -3.00]` for a cell, and a row short of a
+    So is an ICE expected rate (its unseen interval, its transfer) or band, and an `rse matrix`
+    file whose cells break the same rules, or whose rows, linkage or order do not fit its models: `report` printed `4.00 [9.00, -3.00]` for a cell, and a row short of a
     model or a negative linkage distance was an IndexError, ValueError or scipy traceback."""
     from distillscope.cli import _register_optional, app
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from distillscope.results.base import Mean, Model, Result, check_interval
+from distillscope.results.base import Mean, Model, Result, check_interval, impossible
 from distillscope.results.registry import register
 
 RSE_ASPECTS = ("style", "logic", "content")
@@ -153,7 +153,7 @@ class MatrixResult(_Judged):
         _check_square(grid, info)
         for (i, j), value in _cells(grid):
             if info.field_name == "n" and value < 0:
-                raise _impossible(f"cell [{i}][{j}]: n must not be negative, got {value}")
+                raise impossible(f"cell [{i}][{j}]: n must not be negative, got {value}")
         return grid
 
     @field_validator("aspects")
@@ -191,7 +191,7 @@ class MatrixResult(_Judged):
     def _an_order_of_the_models(cls, order: list[int] | None, info: ValidationInfo) -> Any:
         models = info.data.get("models")
         if order is not None and models is not None and sorted(order) != list(range(len(models))):
-            raise _impossible(f"expected each model's index (0 to {len(models) - 1}) once, got {order}")
+            raise impossible(f"expected each model's index (0 to {len(models) - 1}) once, got {order}")
         return order
 
     def cell(self, i: int, j: int, sep: str = " ") -> str:
@@ -206,10 +206,6 @@ class MatrixResult(_Judged):
         if self.n is not None:
             parts.append(f"n={self.n[i][j]}")
         return sep.join(parts)
-
-
-def _impossible(message: str) -> PydanticCustomError:
-    return PydanticCustomError("impossible_matrix", message)
 
 
 def _cells(grid: list[list[Any]] | None) -> list[tuple[tuple[int, int], Any]]:
@@ -228,10 +224,10 @@ def _check_square(grid: list[list[Any]] | None, info: ValidationInfo, what: str 
         return
     size = len(models)
     if len(grid) != size:
-        raise _impossible(f"{what}expected {size} rows, one per model, got {len(grid)}")
+        raise impossible(f"{what}expected {size} rows, one per model, got {len(grid)}")
     for i, row in enumerate(grid):
         if len(row) != size:
-            raise _impossible(f"{what}row {i}: expected {size} cells, one per model, got {len(row)}")
+            raise impossible(f"{what}row {i}: expected {size} cells, one per model, got {len(row)}")
 
 
 def _check_intervals(
@@ -246,7 +242,7 @@ def _check_intervals(
         try:
             check_interval(point, n, interval)
         except PydanticCustomError as exc:
-            raise _impossible(f"{what}cell [{i}][{j}]: {exc.message()}") from None
+            raise impossible(f"{what}cell [{i}][{j}]: {exc.message()}") from None
 
 
 def _check_linkage(linkage: list[list[float]], size: int) -> None:
@@ -254,17 +250,17 @@ def _check_linkage(linkage: list[list[float]], size: int) -> None:
     clusters formed before it (a model is 0 to size - 1, merge k is size + k), none twice, at a
     distance of at least 0."""
     if len(linkage) != max(size - 1, 0):
-        raise _impossible(f"expected {max(size - 1, 0)} merges for {size} models, got {len(linkage)}")
+        raise impossible(f"expected {max(size - 1, 0)} merges for {size} models, got {len(linkage)}")
     used: set[float] = set()
     for k, row in enumerate(linkage):
         if len(row) != 4 or not all(math.isfinite(x) for x in row):
-            raise _impossible(f"merge {k}: expected [a, b, distance, count], got {row}")
+            raise impossible(f"merge {k}: expected [a, b, distance, count], got {row}")
         a, b, distance, count = row
         for x in (a, b):
             if not (x.is_integer() and 0 <= x < size + k) or x in used or a == b:
-                raise _impossible(f"merge {k}: {x:g} is not a cluster formed before it and not yet merged")
+                raise impossible(f"merge {k}: {x:g} is not a cluster formed before it and not yet merged")
             used.add(x)
         if distance < 0 or not (count.is_integer() and 2 <= count <= size):
-            raise _impossible(
+            raise impossible(
                 f"merge {k}: expected a distance of at least 0 and a count of 2 to {size}, got {row}"
             )
