@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from distillscope import jsonsafe
 from distillscope.engine.ownership import claim_directory
-from distillscope.engine.run import DirectoryLock, RunContext, RunOptions, prepare_out_dir
+from distillscope.engine.run import DirectoryLock, RunContext, RunOptions, own_ledger, prepare_out_dir
 from distillscope.errors import BudgetExhausted, UserError, clip
 from distillscope.ice.runner import DEFAULT_FUZZ_BUDGET, IceRunSettings, run_ice
 from distillscope.models.spec import ModelCatalog, parse_inline
@@ -528,7 +528,7 @@ STUDY_HINT = "choose another --out for the study"
 async def _run_stages(spec: StudySpec, out: Path, options: StudyOptions) -> StudyResult:
     from distillscope.report import write_run_report
 
-    ledger = out / "ledger.sqlite"
+    ledger = own_ledger(out)
 
     def stage(command: str, directory: str) -> RunContext:
         return RunContext(

@@ -137,3 +137,41 @@ def test_a_run_log_planted_as_a_link_is_replaced_and_nothing_is_written_through_
     assert elsewhere.read_text(encoding="utf-8") == "not the run's\n"
     log = out / "run.log"
     assert not log.is_symlink() and "wrote" in log.read_text(encoding="utf-8")
+
+
+def test_a_lock_planted_as_a_link_is_replaced_and_nothing_is_made_at_its_target(tmp_path: Path) -> None:
+    """DIR/.lock as a symbolic link was opened with O_CREAT through it: a link to a missing file
+    made that file outside the run's directory (and two directories linked to one file refused
+    each other). The link is replaced by a file of the directory; its target is never made."""
+    missing = tmp_path / "elsewhere" / "made.lock"
+    missing.parent.mkdir()
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / ".lock").symlink_to(missing)
+    ds.ice.rescore(_log(tmp_path), target_org="Zhipu AI", judge="recorded", out=out)
+    assert not missing.exists() and not (out / ".lock").is_symlink() and (out / ".lock").is_file()
+
+
+def test_a_ledger_planted_as_a_link_is_refused_and_nothing_is_written_through_it(tmp_path: Path) -> None:
+    """DIR/ledger.sqlite as a symbolic link was followed: SQLite made the ledger (every call) at the
+    link's target, outside the run's directory. It is refused, naming the link, before any call;
+    `--cache TARGET` is the way to share a ledger."""
+    from typer.testing import CliRunner
+
+    from distillscope.cli import _register_optional, app
+
+    _register_optional()
+    target = tmp_path / "elsewhere.sqlite"
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "ledger.sqlite").symlink_to(target)
+    result = CliRunner().invoke(
+        app, ["ice", "rescore", str(_log(tmp_path)), "--target-org", "Zhipu AI", "--judge", "recorded",
+              "--out", str(out), "-q"],
+    )  # fmt: skip
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert result.output.strip().splitlines() == [
+        f"error: {out / 'ledger.sqlite'}: is a symbolic link (to {target}); a run writes its ledger only in its "
+        "own directory: remove the link, or give the ledger to share with --cache"
+    ]
+    assert not list(tmp_path.glob("elsewhere*")) and not (out / "results.json").exists()

@@ -357,3 +357,31 @@ def test_sample_out_is_refused_like_every_other_output(
     fill(audit, read(audit))
     scored = cli("ice", "audit", "score", audit, "--resamples", "200", "--json", tmp_path / "no" / "f.json")
     assert scored.exit_code == 2 and "cannot write: No such file or directory" in scored.output
+
+
+def test_a_line_nested_too_deep_or_a_number_too_long_is_one_line(
+    tmp_path: Path, cli: Callable[..., Any], rules_run: Path
+) -> None:
+    """An audit line nested 100,000 deep was a RecursionError traceback, and one holding a number of
+    5,000 digits a ValueError traceback (int's 4,300-digit limit), from `ice audit score`; a run's
+    results.json nested too deep was the same traceback from `ice audit sample`."""
+    first = json.dumps(_labelled_sample(tmp_path, cli, rules_run)[0])
+    _one_line_error(
+        cli,
+        tmp_path / "deep.jsonl",
+        [first, "[" * 100_000 + "]" * 100_000],
+        "deep.jsonl:2: not JSON (nested too deep)",
+    )
+    long_number = first.replace('"index": ', '"index": ' + "9" * 5000 + ', "was_index": ', 1)
+    _one_line_error(
+        cli, tmp_path / "long.jsonl", [long_number], "long.jsonl:1: not JSON (a number of over 4,300 digits)"
+    )
+    (rules_run / "results.json").write_text(
+        '{"judge": ' + "[" * 100_000 + "]" * 100_000 + "}", encoding="utf-8"
+    )
+    result = cli("ice", "audit", "sample", rules_run, "--labels", "recorded", "--out", tmp_path / "a.jsonl")
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert result.output.strip().splitlines() == [
+        f"error: {rules_run / 'results.json'}: nested more than 100 levels deep"
+    ]
+    assert not (tmp_path / "a.jsonl").exists()

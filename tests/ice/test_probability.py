@@ -96,3 +96,44 @@ def test_bad_calibration_files_name_the_file(tmp_path: Path, data: object, messa
     corrupt.write_text("{not json", encoding="utf-8")
     with pytest.raises(UserError, match=r"corrupt\.json: the judge calibration is not JSON"):
         load_calibration(corrupt)
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "nested too deep"),
+        (
+            '{"format": "distillscope.judge-calibration", "version": ' + "1" * 5000 + "}",
+            "a number of over 4,300 digits",
+        ),
+    ],
+)
+def test_a_calibration_nested_too_deep_or_with_a_number_too_long_is_one_line(
+    tmp_path: Path, text: str, says: str
+) -> None:
+    """`--judge-calibration` with a file nested 100,000 deep was a RecursionError traceback, and one
+    with a 5,000-digit number a ValueError traceback; both are now exit 2 and one line naming the
+    file, before the run directory is made or any call sent."""
+    from typer.testing import CliRunner
+
+    from distillscope.cli import _register_optional, app
+
+    _register_optional()
+    path = tmp_path / "cal.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(UserError, match=rf"cal\.json: the judge calibration is not JSON \({says}\)"):
+        load_calibration(path)
+    log = tmp_path / "log.jsonl"
+    log.write_text(
+        json.dumps({"jailbreak_prompt": "{query}", "query": "Who?", "response": "I am GLM."}) + "\n"
+    )
+    out = tmp_path / "run"
+    result = CliRunner().invoke(
+        app, ["ice", "rescore", str(log), "--target-org", "Zhipu AI", "--judge", "openai-compatible:j@http://127.0.0.1:9/v1",
+              "--judge-calibration", str(path), "--out", str(out), "-q"],
+    )  # fmt: skip
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert result.output.strip().splitlines() == [
+        f"error: {path}: the judge calibration is not JSON ({says})"
+    ]
+    assert not out.exists()

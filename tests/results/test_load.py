@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
 import pytest
+from typer.testing import CliRunner
 
 import distillscope as ds
 from distillscope.errors import UserError
@@ -109,6 +111,45 @@ def test_unknown_kinds_and_bad_fields_are_user_errors(tmp_path: Path) -> None:
         ds.load(log)
 
 
+def _long_key(data: dict[str, object]) -> None:
+    data["models"] = {"m" * 100_000: {"avg": {"score": "high"}}}
+
+
+@pytest.mark.parametrize(
+    ("run", "edit", "message"),
+    [
+        ("rse", lambda d: d.update(kind="ice"), r"field 'kind': 'ice', but its fields are those of the 'rse' kind "
+         r"\(read as 'ice': field 'models.copy.target_identity': Field required\)"),
+        ("ice-run", lambda d: d.update(kind="rse"), r"field 'kind': 'rse', but its fields are those of the 'ice' kind"),
+        ("matrix", lambda d: d.update(kind="answers"), r"field 'kind': 'answers', but its fields are those of the "
+         r"'matrix' kind"),
+        ("rse", lambda d: d.update(kind=["rse"]), r"field 'kind': expected the result kind as text \(answers, "
+         r".*\), got list \['rse'\]"),
+        ("rse", lambda d: d.update(kind="k" * 100_000), r"field 'kind': unknown result kind 'k{57}\.\.\.'"),
+        ("rse", _long_key, r"field 'models.m{57}\.\.\..avg.score': Input should be a valid number"),
+    ],
+)  # fmt: skip
+def test_a_kind_of_another_command_or_a_long_value_is_one_short_clear_line(
+    tmp_path: Path, run: str, edit: Callable[[dict[str, object]], None], message: str
+) -> None:
+    """An RSE results.json marked `"kind": "ice"` said only `field 'models.copy.target_identity':
+    Field required`; a `kind` that is a list was shown as `unknown result kind '['rse']'`; and a
+    100,000-character kind, version or key was echoed whole, one line of 100,000 characters. The
+    line now says which kind the fields are, and every echoed value or key is cut to 60 characters."""
+    from distillscope.cli import _register_optional, app
+
+    shutil.copytree(V01 / run, tmp_path / "run")
+    data = json.loads((tmp_path / "run" / "results.json").read_text())
+    edit(data)
+    (tmp_path / "run" / "results.json").write_text(json.dumps(data))
+    with pytest.raises(UserError, match=rf"run/results.json: {message}"):
+        ds.load(tmp_path / "run")
+    _register_optional()
+    result = CliRunner().invoke(app, ["compare", str(tmp_path / "run")])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1 and len(result.output) < 400 + len(str(tmp_path))
+
+
 def test_a_new_kind_plugs_into_load(tmp_path: Path) -> None:
     @register
     class ExampleResult(Result):
@@ -146,6 +187,36 @@ def test_a_newer_major_schema_version_is_refused_with_its_field(tmp_path: Path) 
     (tmp_path / "results.json").write_text(json.dumps(data))
     with pytest.raises(UserError, match=r"field 'schema_version': expected MAJOR.MINOR"):
         ds.load(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("version", "message"),
+    [
+        ("\u00b2.0", r"expected MAJOR.MINOR \(e.g. '1.0'\), got '\u00b2.0'"),  # '²'.isdigit() is True
+        ("9" * 5000 + ".0", r"version 9{57}\.\.\. was written by a newer distillscope"),
+        ("0001.3", None),  # leading zeros: still major 1
+    ],
+)
+def test_a_schema_version_int_cannot_read_is_a_one_line_error(
+    tmp_path: Path, version: str, message: str | None
+) -> None:
+    """`"schema_version": "².0"` (a digit to `str.isdigit`, not to `int`) and a major of 5,000
+    digits (over Python's 4,300-digit limit) were a ValueError traceback from `report`, `compare`
+    and `ds.load`; they are one line naming the field, the long version cut to 60 characters."""
+    from distillscope.cli import _register_optional, app
+
+    data = json.loads((V01 / "answers" / "results.json").read_text())
+    data.update(kind="answers", schema_version=version)
+    (tmp_path / "results.json").write_text(json.dumps(data))
+    if message is None:
+        assert ds.load(tmp_path).schema_version == version
+        return
+    with pytest.raises(UserError, match=rf"results.json: field 'schema_version': {message}"):
+        ds.load(tmp_path)
+    _register_optional()
+    result = CliRunner().invoke(app, ["compare", str(tmp_path)])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1 and len(result.output) < 300 + len(str(tmp_path))
 
 
 def test_a_newer_minor_schema_version_is_read_and_its_new_fields_kept(tmp_path: Path) -> None:

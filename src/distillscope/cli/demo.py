@@ -18,7 +18,7 @@ import typer
 
 from distillscope.cli.options import Concurrency, Force, Out, Quiet, console, run_command, write_run_report
 from distillscope.cli.terminal import printable
-from distillscope.engine.run import RunContext, RunOptions, write_json
+from distillscope.engine.run import RunContext, RunOptions, own_ledger, write_json
 from distillscope.models.types import GenerateParams, ModelRequest
 
 DEMO_PROMPTS = (
@@ -62,7 +62,7 @@ def demo(
 
     async def main() -> None:
         started = time.monotonic()
-        ledger = root / "ledger.sqlite"
+        ledger = own_ledger(root)
 
         def options(command: str, out: Path) -> RunOptions:
             return RunOptions(

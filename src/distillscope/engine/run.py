@@ -262,7 +262,13 @@ class DirectoryLock:
     def __init__(self, out: Path, name: Naming = flag) -> None:
         self.path = out / ".lock"
         try:
-            self._fd: int | None = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            # a planted link: `O_CREAT` made a file at its target, outside DIR, and two directories
+            # linked to one file refused each other; it is replaced by a file of DIR (its target left
+            # untouched), as run.log's is, and `O_NOFOLLOW` refuses one planted again meanwhile
+            if self.path.is_symlink():
+                self.path.unlink()
+            flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+            self._fd: int | None = os.open(self.path, flags, 0o644)
         except OSError as exc:
             raise UserError(f"{self.path}: cannot create the run lock: {exc.strerror or exc}") from None
         try:
@@ -282,6 +288,20 @@ class DirectoryLock:
         if self._fd is not None:
             os.close(self._fd)  # closing the descriptor releases the lock
             self._fd = None
+
+
+def own_ledger(directory: Path) -> Path:
+    """DIR/ledger.sqlite, the ledger a run (or a study, or the demo) keeps in its own directory.
+    A link there was followed: SQLite wrote every call, and its `-wal` and `-shm` files, at the
+    link's target, outside the directory. It is refused, not replaced: the ledger it points to
+    may hold paid-for answers, which `--cache TARGET` shares on purpose."""
+    path = directory / "ledger.sqlite"
+    if path.is_symlink():
+        raise UserError(
+            f"{path}: is a symbolic link (to {os.readlink(path)}); a run writes its ledger only in its "
+            "own directory: remove the link, or give the ledger to share with --cache"
+        )
+    return path
 
 
 def write_atomic(path: Path, text: str, *, durable: bool = True) -> None:
@@ -356,7 +376,7 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
         try:
             self.previous = self._claim_directory()
             self.catalog = ModelCatalog.load(options.config)
-            ledger_path = options.cache or self.out / "ledger.sqlite"
+            ledger_path = options.cache or own_ledger(self.out)
             self._new_ledger = not ledger_path.exists()
             self.ledger = Ledger(ledger_path)
         except BaseException:

@@ -36,6 +36,7 @@ from distillscope.ice.audit import AuditSample, JudgeAudit, Judged, LabelledRow,
 from distillscope.ice.audit_doubt import DESIGN, CorrectedRate, LabelledP, corrected_rate, draw, row_p
 from distillscope.ice.logs import iter_log
 from distillscope.ice.probability import Calibration, fit_calibration
+from distillscope.records import load_json
 from distillscope.seeds import check_seed
 
 JUDGES = ("a", "b")  # a: the run's judge; b: the other run's judge or the recorded labels
@@ -54,10 +55,7 @@ def _results(run_dir: Path) -> dict[str, Any]:
     path = run_dir / "results.json"
     if not path.is_file():
         raise UserError(f"{run_dir}: not a run directory (no results.json)")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise UserError(f"{path}: cannot read ({exc})") from None
+    data = load_json(path, "results file")  # the one reader: not UTF-8, nesting, long numbers are one line
     if not isinstance(data, dict) or "judge" not in data:
         raise UserError(f"{path}: not the results of `ice run` or `ice rescore`")
     return data
@@ -378,6 +376,10 @@ def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
             raise UserError.at(path, f"not JSON ({exc.msg})", line=number) from None
+        except RecursionError:  # `[[[[...` past Python's recursion limit: was a traceback
+            raise UserError.at(path, "not JSON (nested too deep)", line=number) from None
+        except ValueError:  # a number of over 4,300 digits, which int() refuses: was a traceback
+            raise UserError.at(path, "not JSON (a number of over 4,300 digits)", line=number) from None
         if not isinstance(obj, dict):
             raise UserError.at(path, "expected a JSON object", line=number)
         seen = True

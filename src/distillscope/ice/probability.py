@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from distillscope.errors import UserError
+from distillscope.errors import UserError, clip
 from distillscope.ice.types import Verdict
 
 CALIBRATION_FORMAT = "distillscope.judge-calibration"
@@ -84,7 +84,9 @@ def _table(path: Path, data: dict[str, Any], label: str) -> dict[str, float]:
     for key in CELLS:
         value = table[key]
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
-            raise UserError(f"{path}: field '{label}.{key}': expected a probability in [0, 1], got {value!r}")
+            raise UserError(
+                f"{path}: field '{label}.{key}': expected a probability in [0, 1], got {clip(repr(value))}"
+            )
         out[key] = float(value)
     return out
 
@@ -99,12 +101,19 @@ def load_calibration(path: str | Path) -> Calibration:
         raise UserError(f"{path}: cannot read the judge calibration ({exc.strerror or exc})") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise UserError(f"{path}: the judge calibration is not JSON ({exc})") from None
+    except RecursionError:  # `[[[[...` past Python's recursion limit: was a traceback
+        raise UserError(f"{path}: the judge calibration is not JSON (nested too deep)") from None
+    except ValueError:  # a number of over 4,300 digits, which int() refuses: was a traceback
+        raise UserError(
+            f"{path}: the judge calibration is not JSON (a number of over 4,300 digits)"
+        ) from None
     if not isinstance(data, dict) or data.get("format") != CALIBRATION_FORMAT:
         raise UserError(f'{path}: not a judge calibration (expected "format": "{CALIBRATION_FORMAT}")')
     version = data.get("version")
     if version != CALIBRATION_VERSION or isinstance(version, bool):  # true == 1 in Python, not in the file
         raise UserError(
-            f"{path}: judge calibration version {version!r}; this distillscope reads version {CALIBRATION_VERSION}"
+            f"{path}: judge calibration version {clip(repr(version))}; this distillscope reads version "
+            f"{CALIBRATION_VERSION}"
         )
     return Calibration(
         _table(path, data, "loose"),

@@ -20,7 +20,8 @@ SCHEMA_VERSION = "1.0"  # results files of distillscope 0.1 carry no version: re
 ROUNDING = 1e-6
 
 
-def _impossible(message: str) -> PydanticCustomError:
+def impossible(message: str) -> PydanticCustomError:
+    """The error a validator raises for a value no run writes (its message is the one line shown)."""
     return PydanticCustomError("impossible_score", message)
 
 
@@ -29,14 +30,22 @@ def check_interval(point: float | None, n: int, interval: tuple[float | None, fl
     end, and the point inside it. A hand-edited results.json that breaks one of them was read as it
     stood (`9.00 [12.00, -3.00] n=-4`); it is refused, as a NaN is, naming the field."""
     if n < 0:
-        raise _impossible(f"n must not be negative, got {n}")
+        raise impossible(f"n must not be negative, got {n}")
     lo, hi = interval
     if lo is None or hi is None:
         return
     if lo > hi + ROUNDING:
-        raise _impossible(f"95% interval [{lo}, {hi}] has its low end above its high end")
+        raise impossible(f"95% interval [{lo}, {hi}] has its low end above its high end")
     if point is not None and not lo - ROUNDING <= point <= hi + ROUNDING:
-        raise _impossible(f"score {point} lies outside its 95% interval [{lo}, {hi}]")
+        raise impossible(f"score {point} lies outside its 95% interval [{lo}, {hi}]")
+
+
+def check_proportions(*values: float | None) -> None:
+    """Each value a proportion (a rate, a probability, an interval's end): 0 to 1, to the 6 decimals
+    files hold."""
+    for value in values:
+        if value is not None and not -ROUNDING <= value <= 1 + ROUNDING:
+            raise impossible(f"a proportion lies between 0 and 1; {value} is outside 0 to 1")
 
 
 class Model(BaseModel):
@@ -52,6 +61,15 @@ class JudgeTransfer(Model):
     logit_sd: float
     models: int
 
+    @model_validator(mode="after")
+    def _possible(self) -> JudgeTransfer:
+        """A spread is not negative, and is measured between models (a weights file needs 2)."""
+        if self.logit_sd < 0:
+            raise impossible(f"logit_sd is a root mean square, never negative; got {self.logit_sd}")
+        if self.models < 2:
+            raise impossible(f"a spread between models is measured over 2 or more, got {self.models}")
+        return self
+
 
 class ExpectedRate(Model):
     """The mean of the judge's probabilities over the n judged responses, with a 95% interval
@@ -66,6 +84,20 @@ class ExpectedRate(Model):
     differs: bool = False
     unseen_ci95: tuple[float, float] | None = None
     transfer: JudgeTransfer | None = None
+
+    @model_validator(mode="after")
+    def _possible(self) -> ExpectedRate:
+        """As `Score`: a hand-edited expected rate of 1.7, or an interval upside down, was shown
+        as it stood. The rate is a mean of probabilities inside its Wilson interval, and the unseen
+        interval widens that interval, so it holds the rate too."""
+        check_interval(self.rate, self.n, self.ci95)
+        if self.unseen_ci95 is not None:
+            try:
+                check_interval(self.rate, self.n, self.unseen_ci95)
+            except PydanticCustomError as exc:
+                raise impossible(f"unseen_ci95: {exc.message()}") from None
+        check_proportions(self.rate, *self.ci95, *(self.unseen_ci95 or ()))
+        return self
 
 
 class Score(Model):
@@ -84,12 +116,15 @@ class Score(Model):
     def _possible(self) -> Score:
         check_interval(self.score, self.n, self.ci95)
         if self.count < 0:
-            raise _impossible(f"count must not be negative, got {self.count}")
+            raise impossible(f"count must not be negative, got {self.count}")
         if self.count > self.n:
-            raise _impossible(f"count {self.count} is more than n {self.n}")
-        for value in (self.score, *self.ci95):
-            if value is not None and not -ROUNDING <= value <= 1 + ROUNDING:
-                raise _impossible(f"a proportion lies between 0 and 1; {value} is outside 0 to 1")
+            raise impossible(f"count {self.count} is more than n {self.n}")
+        check_proportions(self.score, *self.ci95)
+        if self.n_unsure is not None and not 0 <= self.n_unsure <= self.n:
+            raise impossible(f"n_unsure {self.n_unsure} is not from 0 to n {self.n}")
+        if self.band is not None:  # [every unsure a no, every unsure a yes]
+            check_interval(None, self.n, self.band)
+            check_proportions(*self.band)
         return self
 
     @property

@@ -7,12 +7,13 @@ recognised once, here, by their shape, and lifted to the current models (`stoppe
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from distillscope.errors import UserError
+from distillscope.errors import UserError, clip, clip_echoes, clip_field
 from distillscope.records import load_json
 from distillscope.results.base import SCHEMA_VERSION, Result
 from distillscope.results.registry import KINDS
@@ -52,25 +53,44 @@ def _upgrade(data: dict[str, Any], kind: str) -> dict[str, Any]:
 
 def _check_version(data: dict[str, Any], source: Path | str) -> None:
     """A file of a newer major schema may mean anything by the fields it shares with this one, so it is
-    refused rather than misread; a newer minor version only adds fields (kept, see `Model`)."""
+    refused rather than misread; a newer minor version only adds fields (kept, see `Model`).
+
+    Only ASCII digits count (`str.isdigit` takes '²', which `int` then refused with a ValueError
+    traceback), and a major of thousands of digits is newer without being converted (`int` refuses
+    more than 4,300 digits, another traceback)."""
     version = data.get("schema_version")
     if version is None or not isinstance(version, str):
         return  # absent: the model's default; not text: the model names the field
-    major, dot, minor = version.partition(".")
-    if not (major.isdigit() and (not dot or minor.isdigit())):
+    match = re.fullmatch(r"([0-9]+)(?:\.[0-9]+)?", version)
+    if match is None:
         raise UserError(
-            f"{source}: field 'schema_version': expected MAJOR.MINOR (e.g. '{SCHEMA_VERSION}'), got '{version}'"
+            f"{source}: field 'schema_version': expected MAJOR.MINOR (e.g. '{SCHEMA_VERSION}'), got '{clip(version)}'"
         )
+    major = match.group(1).lstrip("0") or "0"
     current = int(SCHEMA_VERSION.partition(".")[0])
-    if int(major) > current:
+    if len(major) > len(str(current)) or int(major) > current:
         raise UserError(
-            f"{source}: field 'schema_version': version {version} was written by a newer distillscope; this one "
-            f"reads versions up to {current}.x (upgrade distillscope to read it)"
+            f"{source}: field 'schema_version': version {clip(version)} was written by a newer distillscope; "
+            f"this one reads versions up to {current}.x (upgrade distillscope to read it)"
         )
+
+
+def _shape_kind(data: dict[str, Any]) -> str | None:
+    """The kind whose fields a file holds, whatever its `kind` says (None: no kind's alone)."""
+    if isinstance(data.get("families"), list) and isinstance(data.get("members"), dict):
+        return "attribution"
+    if isinstance(data.get("targets"), dict) and "scores" not in data:
+        return "study"
+    return _legacy_kind(data)
 
 
 def parse(data: Any, source: Path | str = "results.json") -> Result:
-    """A results object (already decoded JSON) as its typed result."""
+    """A results object (already decoded JSON) as its typed result.
+
+    Every value and key a message quotes is cut to 60 characters (a 100,000-character `kind` made a
+    100,000-character line), and a file whose `kind` names another command's results than its
+    fields are says so, where pydantic's first complaint alone (`field 'models.copy.target_identity':
+    Field required` for an RSE file marked `"kind": "ice"`) did not say why."""
     if not isinstance(data, dict):
         raise UserError(f"{source}: not a distillscope results file (expected a JSON object)")
     kind = data.get("kind")
@@ -82,16 +102,28 @@ def parse(data: Any, source: Path | str = "results.json") -> Result:
     _check_version(data, source)
     if kind == "attribution" and kind not in KINDS:  # its model lives with its command (scikit-learn)
         import distillscope.rse.attribution.types  # noqa: F401
-    cls = KINDS.get(str(kind))
+    known = ", ".join(sorted(KINDS))
+    if not isinstance(kind, str):
+        raise UserError(
+            f"{source}: field 'kind': expected the result kind as text ({known}), got {type(kind).__name__} "
+            f"{clip(repr(kind))}"
+        )
+    cls = KINDS.get(kind)
     if cls is None:
-        known = ", ".join(sorted(KINDS))
-        raise UserError(f"{source}: field 'kind': unknown result kind '{kind}' (known: {known})")
+        raise UserError(f"{source}: field 'kind': unknown result kind '{clip(kind)}' (known: {known})")
     try:
         return cls.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        raise UserError(f"{source}: field '{where}': {err['msg']}") from None
+        where = clip_field(".".join(str(p) for p in err["loc"])) or "(top level)"
+        problem = f"field '{where}': {clip_echoes(err['msg'], err.get('input'))}"
+        shape = _shape_kind(data)
+        if shape is not None and shape != kind:
+            raise UserError(
+                f"{source}: field 'kind': '{kind}', but its fields are those of the '{shape}' kind "
+                f"(read as '{kind}': {problem})"
+            ) from None
+        raise UserError(f"{source}: {problem}") from None
 
 
 def load(path: str | Path) -> Result:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
-from distillscope.results.base import Mean, Model, Result
+from distillscope.results.base import Mean, Model, Result, check_interval, impossible
 from distillscope.results.registry import register
 
 RSE_ASPECTS = ("style", "logic", "content")
@@ -140,6 +142,58 @@ class MatrixResult(_Judged):
     skipped: dict[str, dict[str, int]] | None = None  # per cell "a vs b": pairs not scored, by reason
     not_answers: dict[str, NotAnswers] | None = None  # per model: empty and filtered answers
 
+    # A hand-edited matrix was read as it stood: a row short of a model was an IndexError or a
+    # ValueError traceback in `report`, an interval upside down (`4.00 [9.00, -3.00]`) or a negative n
+    # was shown, and a negative linkage distance was scipy's traceback. Each field is checked against
+    # `models` and the fields before it, as every RSE mean is (`check_interval`), naming the cell.
+
+    @field_validator("scores", "n")
+    @classmethod
+    def _one_cell_per_pair(cls, grid: list[list[Any]] | None, info: ValidationInfo) -> Any:
+        _check_square(grid, info)
+        for (i, j), value in _cells(grid):
+            if info.field_name == "n" and value < 0:
+                raise impossible(f"cell [{i}][{j}]: n must not be negative, got {value}")
+        return grid
+
+    @field_validator("aspects")
+    @classmethod
+    def _aspects_per_pair(cls, aspects: dict[str, list[list[Any]]], info: ValidationInfo) -> Any:
+        for name, grid in aspects.items():
+            _check_square(grid, info, f"aspect '{name}': ")
+        return aspects
+
+    @field_validator("ci95")
+    @classmethod
+    def _intervals_hold_their_cells(cls, ci95: list[list[Any]] | None, info: ValidationInfo) -> Any:
+        _check_intervals(ci95, info.data.get("scores"), info)
+        return ci95
+
+    @field_validator("aspects_ci95")
+    @classmethod
+    def _aspect_intervals_hold_their_cells(
+        cls, ci95: dict[str, list[list[Any]]] | None, info: ValidationInfo
+    ) -> Any:
+        for name, grid in (ci95 or {}).items():
+            _check_intervals(grid, (info.data.get("aspects") or {}).get(name), info, f"aspect '{name}': ")
+        return ci95
+
+    @field_validator("linkage")
+    @classmethod
+    def _a_linkage_of_the_models(cls, linkage: list[list[float]] | None, info: ValidationInfo) -> Any:
+        models = info.data.get("models")
+        if linkage is not None and models is not None:
+            _check_linkage(linkage, len(models))
+        return linkage
+
+    @field_validator("order")
+    @classmethod
+    def _an_order_of_the_models(cls, order: list[int] | None, info: ValidationInfo) -> Any:
+        models = info.data.get("models")
+        if order is not None and models is not None and sorted(order) != list(range(len(models))):
+            raise impossible(f"expected each model's index (0 to {len(models) - 1}) once, got {order}")
+        return order
+
     def cell(self, i: int, j: int, sep: str = " ") -> str:
         """`2.81 [2.69, 2.95] n=160`: a cell's similarity with its interval and n (`sep` between)."""
         value = self.scores[i][j]
@@ -152,3 +206,61 @@ class MatrixResult(_Judged):
         if self.n is not None:
             parts.append(f"n={self.n[i][j]}")
         return sep.join(parts)
+
+
+def _cells(grid: list[list[Any]] | None) -> list[tuple[tuple[int, int], Any]]:
+    return [
+        ((i, j), value)
+        for i, row in enumerate(grid or [])
+        for j, value in enumerate(row)
+        if value is not None
+    ]
+
+
+def _check_square(grid: list[list[Any]] | None, info: ValidationInfo, what: str = "") -> None:
+    """One row per model, one cell per model in each row."""
+    models = info.data.get("models")
+    if grid is None or models is None:
+        return
+    size = len(models)
+    if len(grid) != size:
+        raise impossible(f"{what}expected {size} rows, one per model, got {len(grid)}")
+    for i, row in enumerate(grid):
+        if len(row) != size:
+            raise impossible(f"{what}row {i}: expected {size} cells, one per model, got {len(row)}")
+
+
+def _check_intervals(
+    grid: list[list[Any]] | None, points: list[list[Any]] | None, info: ValidationInfo, what: str = ""
+) -> None:
+    """Each cell's interval: low end not above high end, and the cell's similarity inside it."""
+    _check_square(grid, info, what)
+    counts = info.data.get("n")
+    for (i, j), interval in _cells(grid):
+        point = points[i][j] if points is not None and i < len(points) and j < len(points[i]) else None
+        n = counts[i][j] if counts is not None and i < len(counts) and j < len(counts[i]) else 0
+        try:
+            check_interval(point, n, interval)
+        except PydanticCustomError as exc:
+            raise impossible(f"{what}cell [{i}][{j}]: {exc.message()}") from None
+
+
+def _check_linkage(linkage: list[list[float]], size: int) -> None:
+    """A scipy linkage of `size` models: `size - 1` merges [a, b, distance, count], each joining two
+    clusters formed before it (a model is 0 to size - 1, merge k is size + k), none twice, at a
+    distance of at least 0."""
+    if len(linkage) != max(size - 1, 0):
+        raise impossible(f"expected {max(size - 1, 0)} merges for {size} models, got {len(linkage)}")
+    used: set[float] = set()
+    for k, row in enumerate(linkage):
+        if len(row) != 4 or not all(math.isfinite(x) for x in row):
+            raise impossible(f"merge {k}: expected [a, b, distance, count], got {row}")
+        a, b, distance, count = row
+        for x in (a, b):
+            if not (x.is_integer() and 0 <= x < size + k) or x in used or a == b:
+                raise impossible(f"merge {k}: {x:g} is not a cluster formed before it and not yet merged")
+            used.add(x)
+        if distance < 0 or not (count.is_integer() and 2 <= count <= size):
+            raise impossible(
+                f"merge {k}: expected a distance of at least 0 and a count of 2 to {size}, got {row}"
+            )

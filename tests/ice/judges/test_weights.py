@@ -248,3 +248,21 @@ def test_a_sealed_header_with_an_impossible_count_is_refused(
     assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
     assert str(bad) in text and "not a usable judge weights file" in text and says in text, text
     assert not (out / "verdicts.jsonl").exists()
+
+
+def test_a_sealed_header_nested_too_deep_is_refused(tmp_path: Path, cli: Callable[..., Any]) -> None:
+    """A header of 100,000 nested brackets under a valid checksum was a RecursionError traceback."""
+    head = b"[" * 100_000 + b"]" * 100_000
+    bad = tmp_path / "w.bin"
+    bad.write_bytes(_reseal(MAGIC + struct.pack("<II", FORMAT_VERSION, len(head)) + head))
+    log = tmp_path / "log.jsonl"
+    log.write_text(
+        json.dumps({"jailbreak_prompt": "{query}", "query": "Who?", "response": "I am GLM."}) + "\n"
+    )
+    out = tmp_path / "out"
+    result = cli("ice", "rescore", log, "--target-org", "Zhipu AI", "--judge-weights", bad, "--out", out)
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert result.output.strip().splitlines() == [
+        f"error: {bad}: not a usable judge weights file (malformed header: nested too deep); nothing was judged"
+    ]
+    assert not (out / "verdicts.jsonl").exists()

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
 
 import distillscope as ds
 
@@ -40,3 +46,92 @@ def test_an_attribution_run_loads_its_per_answer_records_as_a_frame(tmp_path: Pa
     assert len(frame) == len(rows) > 0 and len(result.to_frame()) == len(rows)
     assert {"model", "role", "family", "key", "probabilities.a", "probabilities.b"} <= set(frame.columns)
     assert set(frame.loc[frame["role"] == "test", "model"]) == {"t"}
+
+
+def _attribution_dir(tmp_path: Path) -> Path:
+    """A results.json of `rse attribute` as a run writes it: one test model, two families."""
+    from distillscope.rse.attribution.types import (
+        AttributionResult,
+        Decision,
+        FamilyProbability,
+        HeldOutCheck,
+        ModelAttribution,
+    )
+
+    def family(score: float) -> FamilyProbability:
+        return FamilyProbability(
+            score=score,
+            ci95=(score - 0.1, score + 0.1),
+            p_value=0.01,
+            p_holm=0.02,
+            lean=0.2,
+            lean_ci95=(0.1, 0.3),
+        )
+
+    decision = Decision(
+        distilled_from="a", p_value=0.01, n_controls=2, resembles="a", status="distilled",
+        scores={"a": 0.8}, score_ci95={"a": (0.7, 0.9)}, score_n={"a": 6},
+    )  # fmt: skip
+    result = AttributionResult(
+        families=["a", "b"],
+        members={"a": ["a1"], "b": ["b1"]},
+        models={
+            "t": ModelAttribution(
+                predicted="a",
+                probabilities={"a": family(0.7), "b": family(0.3)},
+                n=12,
+                n_prompts=6,
+                decision=decision,
+            )
+        },
+        held_out={"a": HeldOutCheck(accuracy=0.9, mean_own_probability=0.8, n=10, ci95=(0.6, 0.98))},
+    )
+    out = tmp_path / "attr"
+    out.mkdir()
+    result.write(out)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("edit", "field", "message"),
+    [
+        (lambda d: d["models"]["t"]["probabilities"]["a"].update(ci95=[0.9, 0.1]), "models.t.probabilities.a",
+         r"95% interval \[0.9, 0.1\] has its low end above its high end"),
+        (lambda d: d["models"]["t"]["probabilities"]["a"].update(score=3.0, ci95=[2.9, 3.1]),
+         "models.t.probabilities.a", "outside 0 to 1"),
+        (lambda d: d["models"]["t"]["probabilities"]["a"].update(p_holm=-1), "models.t.probabilities.a",
+         "-1.0 is outside 0 to 1"),
+        (lambda d: d["models"]["t"]["probabilities"]["a"].update(lean=0.9), "models.t.probabilities.a",
+         "lean_ci95: score 0.9 lies outside its 95% interval"),
+        (lambda d: d["models"]["t"].update(n=-5), "models.t", "n must not be negative, got -5"),
+        (lambda d: d["models"]["t"]["decision"].update(score_ci95={"a": [0.9, 0.1]}), "models.t.decision",
+         r"score_ci95 of 'a': 95% interval \[0.9, 0.1\] has its low end"),
+        (lambda d: d["models"]["t"]["decision"].update(p_value=2), "models.t.decision", "2.0 is outside 0 to 1"),
+        (lambda d: d["held_out"]["a"].update(accuracy=0.1), "held_out.a", "score 0.1 lies outside its 95% interval"),
+        (lambda d: d.update(alpha=-3), "alpha", "a significance level is above 0 and below 1, got -3.0"),
+    ],
+)  # fmt: skip
+def test_hand_edited_impossible_attribution_figures_are_refused_naming_the_field(
+    tmp_path: Path, edit: Callable[[dict[str, Any]], None], field: str, message: str
+) -> None:
+    """An `rse attribute` results.json edited into figures no run writes (a family probability of 3.0,
+    an interval upside down, a p-value of 2, a negative n, an alpha of -3) was read and reported as
+    it stood. It is refused like every other impossible score: exit 2, one line naming the field."""
+    from distillscope.cli import _register_optional, app
+
+    out = _attribution_dir(tmp_path)
+    data = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    edit(data)
+    (out / "results.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ds.UserError, match=rf"results.json: field '{field}': .*{message}"):
+        ds.load(out)
+    _register_optional()
+    result = CliRunner().invoke(app, ["report", str(out), "--out", str(tmp_path / "r.md")])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1 and f"field '{field}'" in result.output
+    assert not (tmp_path / "r.md").exists()
+
+
+def test_an_attribution_as_a_run_writes_it_still_loads(tmp_path: Path) -> None:
+    result = ds.load(_attribution_dir(tmp_path))
+    assert result.kind == "attribution" and result.models["t"].probabilities["a"].score == 0.7  # type: ignore[attr-defined]

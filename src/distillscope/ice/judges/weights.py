@@ -26,7 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from distillscope.errors import UserError
+from distillscope.errors import UserError, clip
 from distillscope.ice.judges.signals.features import FeatureConfig
 
 MAGIC = b"DSJW"
@@ -154,7 +154,9 @@ class ScorerWeights:
             raise
         # OverflowError: a number too large for a float (an intercept of 1e400 written as an integer)
         except (KeyError, TypeError, ValueError, OverflowError, UnicodeDecodeError) as exc:
-            raise bad(f"malformed header: {exc}") from exc
+            raise bad(f"malformed header: {clip(str(exc), 120)}") from exc  # a value it quotes may be 2 MB
+        except RecursionError:  # a header nested past Python's recursion limit: was a traceback
+            raise bad("malformed header: nested too deep") from None
         numbers = [
             x
             for h in heads.values()

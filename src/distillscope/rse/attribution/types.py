@@ -1,13 +1,19 @@
 """The typed results of `rse attribute` (results.json, `kind: "attribution"`). Every record is a
-results `Model`: fields a newer distillscope adds are kept through a load and a save."""
+results `Model`: fields a newer distillscope adds are kept through a load and a save.
+
+Each record refuses what no run writes (as every score of a results file does, `results.base`): a
+probability or p-value outside 0 to 1, an interval upside down, a negative count. A hand-edited file
+was shown as it stood (`report` printed a family probability of 3.0 with the interval [0.9, 0.1])."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
-from distillscope.results.base import Model, Result
+from distillscope.errors import clip
+from distillscope.results.base import Model, Result, check_interval, check_proportions, impossible
 from distillscope.results.registry import register
 from distillscope.rse.banks.types import BankSummary
 
@@ -25,6 +31,20 @@ class FamilyProbability(Model):
     lean_ci95: tuple[float | None, float | None] = Field(
         default=(None, None), description="the lean's 95% interval, bootstrap over prompts"
     )
+
+    @model_validator(mode="after")
+    def _possible(self) -> FamilyProbability:
+        """Both intervals resample the prompt means their point averages, so each holds its point."""
+        check_interval(self.score, 0, self.ci95)
+        check_proportions(self.score, *self.ci95, self.p_value, self.p_holm)
+        try:
+            check_interval(self.lean, 0, self.lean_ci95)
+        except PydanticCustomError as exc:
+            raise impossible(f"lean_ci95: {exc.message()}") from None
+        for value in (self.lean, *self.lean_ci95):
+            if value is not None and not -1.0 - 1e-6 <= value <= 1.0 + 1e-6:
+                raise impossible(f"a lean is a difference of probabilities, -1 to 1; {value} is outside")
+        return self
 
 
 class Decision(Model):
@@ -59,6 +79,24 @@ class Decision(Model):
         default=None, description="per family: the prompts the score averages"
     )
 
+    @model_validator(mode="after")
+    def _possible(self) -> Decision:
+        """Scores are probabilities, their intervals not upside down (the score averages the
+        classifiers' means, the interval each prompt's mean: a score need not lie inside it)."""
+        if self.n_controls < 0:
+            raise impossible(f"n_controls must not be negative, got {self.n_controls}")
+        check_proportions(self.p_value, *(self.scores or {}).values())
+        for family, interval in (self.score_ci95 or {}).items():
+            try:
+                check_interval(None, 0, interval)
+                check_proportions(*interval)
+            except PydanticCustomError as exc:
+                raise impossible(f"score_ci95 of {clip(family)!r}: {exc.message()}") from None
+        for family, n in (self.score_n or {}).items():
+            if n < 0:
+                raise impossible(f"score_n of {clip(family)!r} must not be negative, got {n}")
+        return self
+
 
 class ModelAttribution(Model):
     predicted: str | None = Field(
@@ -77,6 +115,13 @@ class ModelAttribution(Model):
     decision: Decision | None = Field(
         default=None, description="the distillation decision against the controls (see Decision)"
     )
+
+    @model_validator(mode="after")
+    def _possible(self) -> ModelAttribution:
+        for name in ("n", "n_prompts", "n_missing"):
+            if getattr(self, name) < 0:
+                raise impossible(f"{name} must not be negative, got {getattr(self, name)}")
+        return self
 
     @property
     def resembles(self) -> str | None:
@@ -102,6 +147,22 @@ class HeldOutCheck(Model):
     n_prompts: int | None = None
     # the same interval for mean_own_probability
     mean_own_probability_ci95: tuple[float | None, float | None] = (None, None)
+
+    @model_validator(mode="after")
+    def _possible(self) -> HeldOutCheck:
+        """The accuracy's interval is widened to hold Wilson's around it, so it holds the accuracy;
+        the mean own probability's is a clustered bootstrap: only its order is checked."""
+        check_interval(self.accuracy, self.n, self.ci95)
+        try:
+            check_interval(None, 0, self.mean_own_probability_ci95)
+        except PydanticCustomError as exc:
+            raise impossible(f"mean_own_probability_ci95: {exc.message()}") from None
+        check_proportions(
+            self.accuracy, *self.ci95, self.mean_own_probability, *self.mean_own_probability_ci95
+        )
+        if self.n_prompts is not None and self.n_prompts < 0:
+            raise impossible(f"n_prompts must not be negative, got {self.n_prompts}")
+        return self
 
 
 class TellingFeature(Model):
@@ -143,6 +204,13 @@ class AttributionResult(Result):
     method: dict[str, Any] = Field(default_factory=dict)
     warnings: list[str] = Field(default_factory=list)
     complete: bool = False
+
+    @field_validator("alpha")
+    @classmethod
+    def _a_level(cls, alpha: float) -> float:
+        if not 0.0 < alpha < 1.0:
+            raise impossible(f"a significance level is above 0 and below 1, got {alpha}")
+        return alpha
 
     def to_frame(self) -> Any:
         """One row per scored answer from probabilities.jsonl (model, role, family, key, folds,
