@@ -14,6 +14,11 @@ from pathlib import Path
 
 import pytest
 
+# pytest-xdist's workers start with COLUMNS=80 in their environment, and a rich Console made at import
+# (the CLI's) takes it as a fixed width: tests that pass COLUMNS to CliRunner would then get 80 columns.
+# The tests set the width they need per call, as a terminal would.
+os.environ.pop("COLUMNS", None)
+
 from distillscope.testing.process import ServerProcess, start_server_process
 from distillscope.testing.server import OpenAIServer
 

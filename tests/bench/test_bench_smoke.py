@@ -234,15 +234,16 @@ def test_judge_paraphrases_smoke() -> None:
 
 @pytest.mark.local_model
 def test_judge_unseen_smoke(tmp_path: Path) -> None:
-    """Three answers of two held-out labelled samples of the embedded model through the CLI, joined to the
-    labelled ones by their hash (two of five samples: each costs ~20 s here)."""
+    """The first answer of two held-out labelled samples of the embedded model through the CLI, joined to
+    the labelled ones by their hash (two samples, so the pooled figures run too; each answer costs
+    ~15-25 s here, and the script's figures are the same code whatever the budget)."""
     if not (REPO.parent / "shared" / "data" / "gptfuzz" / "GPTFuzzer.csv").is_file():
         pytest.skip("needs ../shared/data/gptfuzz (the GPTFuzzer seed templates)")
     out = tmp_path / "judge_unseen.json"
     figures = run_bench(
         "judge_unseen.py",
         "--budget",
-        "3",
+        "1",
         "--seed",
         "12",
         "--seed",
@@ -252,7 +253,7 @@ def test_judge_unseen_smoke(tmp_path: Path) -> None:
         timeout=300,
     )
     assert set(figures["answers_labelled"]) == {"12", "15"}
-    assert 0 <= figures["answers_matched"] <= 6
+    assert 0 <= figures["answers_matched"] <= 2
     if figures["answers_matched"]:
         samples = figures["samples"]
         assert (

@@ -72,7 +72,8 @@ def test_paper_attack_jsonl_with_rules(tmp_path: Path, cli: Callable[..., Any]) 
     out = tmp_path / "r"
     result = cli("ice", "rescore", log, "--target-org", "Zhipu AI", "--out", out, "-q")
     assert result.exit_code == 0, result.output
-    assert "results.json" in result.output  # -q drops the progress, not the scores (as `rse run -q`)
+    # -q drops the progress, not the scores (as `rse run -q`); the path may wrap anywhere at 80 columns
+    assert "results.json" in "".join(result.output.split())
     res = results(out)
     assert res["target_identity"]["organisation"] == "Zhipu AI" and res["judge"] == "rules"
     assert [res["scores"][m]["count"] for m in ("loose", "strict", "hard")] == [

@@ -494,6 +494,8 @@ def main() -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     done.wait()
+    # a client can have its answer (and the test stop the server) before the handler counted it
+    server.settle()
     if args.stats_file:
         with open(args.stats_file, "w", encoding="utf-8") as fh:
             json.dump({**server.stats(), "finished_by_prompt": dict(server.finished_prompts)}, fh)
