@@ -469,9 +469,12 @@ def test_a_csv_prompt_that_parses_as_json_stays_the_prompt(tmp_path: Path) -> No
         (lambda d: ds.models.answer("m", 5, out=d), "argument 'prompts'"),
         (lambda d: ds.report(5), "argument 'paths'"),
         (lambda d: ds.study("s.yaml", out=d, concurrency="x"), "argument 'concurrency'"),
+        # past 64 bits: the run made every call, then could not write results.json
+        (lambda d: ds.ice.run("m", max_calls=10**30, out=d), "argument 'max_calls': out of range"),
+        (lambda d: ds.ice.run("m", budget=-(10**30), out=d), "argument 'budget': out of range"),
     ],
     ids=["target-int", "budget-text", "out-int", "unknown", "datasets-list", "tests-string", "concurrency",
-         "matrix-string", "prompts-int", "report-int", "study-option"],
+         "matrix-string", "prompts-int", "report-int", "study-option", "max-calls-huge", "budget-huge"],
 )  # fmt: skip
 def test_python_api_arguments_are_one_line_user_errors(tmp_path: Path, call: Any, needle: str) -> None:
     with pytest.raises(ds.UserError) as caught:
