@@ -216,6 +216,7 @@ def _attribution(tmp_path: Path, **kwargs: Any) -> Any:
         (lambda t: ds.ice.run(NOWHERE, judge=NOWHERE, judge_max_input_tokens=0, out=t / "o"),
          "judge_max_input_tokens= must be at least 1, got 0"),
         (lambda t: ds.ice.run(NOWHERE, budget=0, out=t / "o"), "budget= must be at least 1, got 0"),
+        (lambda t: ds.ice.run(NOWHERE, max_answer_tokens=0, out=t / "o"), "max_answer_tokens= must be at least 1, got 0"),
         (lambda t: ds.ice.run(NOWHERE, seed=-1, out=t / "o"), "seed= must be from 0 to 4294967295, got -1"),
         (lambda t: ds.ice.run(NOWHERE, mode="plain", max_contradictions=3, out=t / "o"),
          "max_contradictions= and parallel_mutations= apply to mode='fuzz' only"),

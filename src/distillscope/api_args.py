@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from distillscope.errors import UserError, clip
+from distillscope.jsonsafe import INT_MAX, INT_MIN
 
 # The run-wide keyword arguments every model-calling function takes, and their types.
 RUN_KEYS: dict[str, Any] = {
@@ -54,6 +55,9 @@ def _check(name: str, value: Any, hint: Any) -> Any:
         # the CLI refuses nan and inf in every float flag: here `judge_temperature=nan` ran and wrote
         # NaN into config.json, and `temperature=nan` raised pydantic's ValidationError mid-run
         raise UserError(f"argument '{name}': expected a finite number (got {_show(value)})")
+    if isinstance(checked, int) and not isinstance(checked, bool) and not INT_MIN <= checked <= INT_MAX:
+        # `max_calls=10**30` ran the whole run, then failed writing results.json (no file holds it)
+        raise UserError(f"argument '{name}': out of range, at most {INT_MAX:,} (got {_show(value)})")
     return checked
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import signal
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -45,3 +48,50 @@ def test_a_process_forked_inside_a_command_can_still_be_terminated() -> None:
 
     assert run_interruptibly(command) == []  # no worker outlived its SIGTERM
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the command's handler is gone again
+
+
+BLOCKED_IN_A_SYSTEM_CALL = """
+import asyncio, os, sys
+from distillscope.engine.interrupts import Terminated, run_interruptibly
+
+async def command() -> None:
+    print("ready", flush=True)
+    open(sys.argv[1], "rb")  # a FIFO no one writes: open() blocks in the kernel, the event loop with it
+
+try:
+    run_interruptibly(command)
+except Terminated:
+    print("terminated", flush=True)
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="POSIX signals")
+@pytest.mark.parametrize(
+    ("stop", "said"),
+    [(signal.SIGINT, "interrupted"), (signal.SIGTERM, "terminated")],
+    ids=["ctrl-c", "sigterm"],
+)
+def test_one_signal_stops_a_command_blocked_in_a_system_call(
+    tmp_path: Path, stop: signal.Signals, said: str
+) -> None:
+    """The watchdog re-delivered the stop with `_thread.interrupt_main`, which sets a flag the
+    interpreter checks between bytecodes: a main thread blocked in a system call (opening a FIFO
+    given as `--judge-weights`) never got there, and the command ran on until a second Ctrl-C, or
+    for ever after SIGTERM. A real signal ends the call."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", BLOCKED_IN_A_SYSTEM_CALL, str(fifo)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+        time.sleep(0.3)  # into open()
+        started = time.monotonic()
+        proc.send_signal(stop)
+        out, _ = proc.communicate(timeout=10)
+        assert out.strip() == said and time.monotonic() - started < 4
+    finally:
+        proc.kill()
+        proc.wait()

@@ -360,6 +360,12 @@ CASES: list[tuple[str, list[str], str]] = [
         "probes-nocol.csv:1: field 'question'",
     ),
     ("ice-budget-zero", [*ICE, "--budget", "0"], "--budget"),
+    # was "invalid value for 'max_tokens'", a name the user never typed
+    (
+        "ice-max-answer-tokens-zero",
+        [*ICE, "--max-answer-tokens", "0"],
+        "--max-answer-tokens must be at least 1, got 0",
+    ),
     ("ice-budget-negative", [*ICE, "--budget", "-3"], "--budget"),
     ("ice-mode-unknown", [*ICE, "--mode", "sideways"], "--mode"),
     (

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import typer
 
-from distillscope.cli.options import BadNumber, finite_float
+from distillscope.cli.options import BadNumber, finite_float, int64
 
 
 def error_lines(stderr: str) -> list[str]:
@@ -97,8 +97,8 @@ def test_offline_judge_reads_at_most_max_chars() -> None:
 # -- non-finite numbers --------------------------------------------------------------------------
 
 
-def _float_options() -> list[tuple[str, str, Any]]:
-    """(command, option, its parser) for every option of every command whose type is a float."""
+def _options_of_type(kind: str = "float") -> list[tuple[str, str, Any]]:
+    """(command, option, its parser) for every option of every command whose type is `kind`."""
     from distillscope.cli import _register_optional, app
 
     _register_optional()
@@ -109,7 +109,7 @@ def _float_options() -> list[tuple[str, str, Any]]:
             walk(sub, f"{path} {name}".strip())
         for param in command.params:
             descriptor = getattr(param, "type_descriptor", None)
-            if descriptor is not None and "float" in str(descriptor.annotation):
+            if descriptor is not None and f"'{kind}'" in str(descriptor.annotation):
                 found.append((path, str(param.name), getattr(descriptor.parameter_info, "parser", None)))
 
     walk(typer.main.get_command(app), "")
@@ -119,13 +119,60 @@ def _float_options() -> list[tuple[str, str, Any]]:
 def test_every_float_option_refuses_nan_and_inf() -> None:
     """Every float option of every command is parsed by finite_float, which refuses nan and inf
     (the default float parsing takes both, and they were written as bare NaN into results.json)."""
-    options = _float_options()
+    options = _options_of_type()
     assert {name for _, name, _ in options} >= {"ratio", "alpha", "beta", "judge_temperature", "temperature"}
     assert [(cmd, name) for cmd, name, parser in options if parser is not finite_float] == []
     for bad in ("nan", "NaN", "inf", "-inf", "1e999"):
         with pytest.raises(BadNumber, match="not a finite number"):
             finite_float(bad)
     assert finite_float("0.25") == 0.25
+
+
+def test_every_integer_option_refuses_what_is_not_a_64_bit_integer() -> None:
+    """Every integer option is parsed by int64: click's INT took any size, and a value past 64 bits
+    ran the whole command and then failed writing results.json (no file can hold it)."""
+    options = _options_of_type("int")
+    assert {name for _, name, _ in options} >= {"concurrency", "max_calls", "seed", "budget", "sample", "n"}
+    assert [(cmd, name) for cmd, name, parser in options if parser is not int64] == []
+    for bad in ("9223372036854775808", "-9223372036854775809", "9" * 5000):
+        with pytest.raises(BadNumber, match="out of range"):
+            int64(bad)
+    for bad in ("abc", "1e3", "2.5", ""):
+        with pytest.raises(BadNumber, match="not an integer"):
+            int64(bad)
+    assert int64("9223372036854775807") == 2**63 - 1 and int64(" -3 ") == -3
+
+
+@pytest.mark.parametrize(
+    ("command", "flag", "value"),
+    [
+        ("ice", "--max-calls", "99999999999999999999999"),
+        ("ice", "--concurrency", "999999999999999999999999"),
+        ("ice", "--judge-max-input-tokens", "99999999999999999999999"),
+        ("models", "--seed", "99999999999999999999999"),
+        ("rse", "--sample", "99999999999999999999999"),
+        ("ice", "--budget", "lots"),
+    ],
+)
+def test_integer_flags_past_64_bits_are_one_line_before_any_call(
+    tmp_path: Path, openai_server: Any, run_cli: Any, command: str, flag: str, value: str
+) -> None:
+    """Before, `--max-calls 99999999999999999999999` ran every call, then said `out/results.json:53:
+    field 'settings.max_calls': number out of range` and left a config.json no rerun could read."""
+    server = openai_server()
+    spec = f"openai-compatible:gpt-4o@{server.url}"
+    (tmp_path / "p.txt").write_text("hi\n", encoding="utf-8")
+    args = {
+        "ice": ["ice", "run", "--target", spec, "--target-org", "OpenAI", "--mode", "plain", "--budget", "2"],
+        "models": ["models", "answer", spec, "-p", "p.txt"],
+        "rse": ["rse", "run", "--reference", spec, "--test", "replay:p.txt", "--dataset", "d=p.txt"],
+    }[command]
+    result = run_cli(*args, flag, value, "--out", "o", "-q", cwd=tmp_path)
+    problem = (
+        "is not an integer" if value == "lots" else "is out of range (at most 9,223,372,036,854,775,807)"
+    )
+    assert error_lines(result.stderr) == [f"error: {flag}: {value!r} {problem}"], result.stderr
+    assert result.returncode == 2 and server.requests == 0 and not (tmp_path / "o").exists()
 
 
 @pytest.mark.parametrize(

@@ -116,13 +116,16 @@ def test_sigkill_at_a_random_point_then_rerun_equals_an_uninterrupted_run(
 
 
 @pytest.mark.parametrize(
-    ("stop", "status", "said"),
+    ("stop", "status", "said", "sigint_ignored"),
     [
-        (signal.SIGINT, 130, "interrupted. Rerun the same command to resume"),
+        (signal.SIGINT, 130, "interrupted. Rerun the same command to resume", False),
         # `kill`, `docker stop`, a job scheduler: it killed the process at once, with no word of resuming
-        (signal.SIGTERM, 143, "terminated (SIGTERM). Rerun the same command to resume"),
+        (signal.SIGTERM, 143, "terminated (SIGTERM). Rerun the same command to resume", False),
+        # a script's background job (`distillscope ... &`) starts with SIGINT ignored: asyncio then
+        # installs no handler, and SIGTERM killed the process at once, leaving claims `pending`
+        (signal.SIGTERM, 143, "terminated (SIGTERM). Rerun the same command to resume", True),
     ],
-    ids=["ctrl-c", "sigterm"],
+    ids=["ctrl-c", "sigterm", "sigterm-background-job"],
 )
 def test_ctrl_c_or_sigterm_stops_within_5_s_says_how_to_resume_and_resume_finishes(
     tmp_path: Path,
@@ -130,10 +133,12 @@ def test_ctrl_c_or_sigterm_stops_within_5_s_says_how_to_resume_and_resume_finish
     run_cli: Any,
     make_prompts: Any,
     ok_rows: Any,
+    read_ledger: Any,
     answer_args: Any,
     stop: signal.Signals,
     status: int,
     said: str,
+    sigint_ignored: bool,
 ) -> None:
     prompts = make_prompts(tmp_path / "p.jsonl", N_PROMPTS)
     server = server_process(latency_ms=150)
@@ -143,6 +148,7 @@ def test_ctrl_c_or_sigterm_stops_within_5_s_says_how_to_resume_and_resume_finish
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if sigint_ignored else None,
     )
     deadline = time.monotonic() + 30
     while ok_rows(out / "ledger.sqlite") < 4 and time.monotonic() < deadline:
@@ -154,6 +160,8 @@ def test_ctrl_c_or_sigterm_stops_within_5_s_says_how_to_resume_and_resume_finish
     assert proc.returncode == status, err
     assert err.strip().startswith(said) and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+    pending = [r for r in read_ledger(out / "ledger.sqlite") if r["status"] == "pending"]
+    assert pending == []  # the calls in flight were cancelled and their claims released
     results = out / "results.json"
     assert not results.exists() or json.loads(results.read_text())["complete"] is False
     rerun = run_cli(*answer_args(server.url, prompts, out))

@@ -6,6 +6,7 @@ Ctrl-C, a study running beside another command) run the real CLI as a subprocess
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -469,12 +470,49 @@ def test_a_csv_prompt_that_parses_as_json_stays_the_prompt(tmp_path: Path) -> No
         (lambda d: ds.models.answer("m", 5, out=d), "argument 'prompts'"),
         (lambda d: ds.report(5), "argument 'paths'"),
         (lambda d: ds.study("s.yaml", out=d, concurrency="x"), "argument 'concurrency'"),
+        # past 64 bits: the run made every call, then could not write results.json
+        (lambda d: ds.ice.run("m", max_calls=10**30, out=d), "argument 'max_calls': out of range"),
+        (lambda d: ds.ice.run("m", budget=-(10**30), out=d), "argument 'budget': out of range"),
     ],
     ids=["target-int", "budget-text", "out-int", "unknown", "datasets-list", "tests-string", "concurrency",
-         "matrix-string", "prompts-int", "report-int", "study-option"],
+         "matrix-string", "prompts-int", "report-int", "study-option", "max-calls-huge", "budget-huge"],
 )  # fmt: skip
 def test_python_api_arguments_are_one_line_user_errors(tmp_path: Path, call: Any, needle: str) -> None:
     with pytest.raises(ds.UserError) as caught:
         call(tmp_path / "run")
     assert needle in str(caught.value) and "\n" not in str(caught.value)
     assert not (tmp_path / "run").exists()
+
+
+# ------------------------------------------------------------------ 21. FIFOs named as input files
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["ice", "run", "--judge-weights", "fifo"],
+        ["ice", "run", "--judge", "hybrid:{spec}", "--judge-calibration", "fifo"],
+        ["models", "answer", "local:fifo", "-p", "p.txt"],
+        ["ice", "audit", "score", "fifo"],
+    ],
+    ids=["judge-weights", "judge-calibration", "local-model", "audit-file"],
+)
+def test_a_fifo_named_as_an_input_file_is_refused_not_waited_on(
+    tmp_path: Path, openai_server: Any, run_cli: Any, args: list[str]
+) -> None:
+    """A FIFO no one writes, named where a file is read: the read blocked for ever (and for a
+    `local:` model, llama.cpp held the GIL while it waited, so not even SIGTERM could stop it).
+    Other input files were already refused as `not a regular file`; these are now too."""
+    os.mkfifo(tmp_path / "fifo")
+    write(tmp_path / "p.txt", "hi\n")
+    spec = f"openai-compatible:gpt-4o@{openai_server().url}"
+    args = [a.format(spec=spec) for a in args]
+    if args[:2] == ["ice", "run"]:
+        args += ["--target", spec, "--target-org", "OpenAI", "--mode", "plain", "--budget", "2"]
+    if args[0] != "ice" or args[1] != "audit":
+        args += ["--out", "o", "-q"]
+    result = run_cli(*args, cwd=tmp_path, timeout=20)
+    assert result.returncode == 2, result.stderr
+    assert [line for line in result.stderr.splitlines() if line.strip()] == [
+        "error: fifo: not a regular file"
+    ]
+    assert not (tmp_path / "o" / "results.json").exists()

@@ -324,6 +324,39 @@ def test_a_key_quoted_by_the_server_leaves_no_fragment(
     assert leaked(tmp_path, printed) == []
 
 
+def test_replies_with_no_answer_say_which_field_and_quote_an_error_sent_as_200(
+    tmp_path: Path, openai_server: Server, run_cli: Any, read_ledger: Any
+) -> None:
+    """A 200 whose body is an error (some gateways send one) was recorded as `malformed response
+    (KeyError: 'choices')`, hiding the server's words; `choices: null` as `TypeError: 'NoneType'
+    object is not subscriptable`. The error's words are quoted (the key in them masked) and a
+    reply of the wrong shape names its field; each is a failed call, retried, never an answer."""
+    bodies = {
+        0: json.dumps({"error": {"message": f"model overloaded, retry later (key {KEY})"}}),
+        1: '{"choices": null}',
+        2: '{"choices": [{"message": {"content": [{"type": "text", "text": "hi"}]}}]}',
+        3: '{"choices": [{"message": {"content": 7}}]}',
+    }
+    server = openai_server(lambda body: RawReply(bodies[int(prompt_text(body).split()[-1])].encode()))
+    out = tmp_path / "run"
+    args = ["models", "answer", "m", "-c", str(config(tmp_path, server.url)), "-p", str(prompts(tmp_path, 4))]
+    result = run_cli(*args, "--out", str(out), "-q", env={"OPENAI_API_KEY": KEY})
+    assert result.returncode == 2 and one_line(result.stderr), result.stderr  # every call failed
+    rows = read_ledger(out / "ledger.sqlite")
+    assert statuses(rows) == {"error": 4}
+    texts = [str(r["error"]) for r in rows]
+    assert any(
+        'HTTP 200 with an error instead of an answer: {"message": "model overloaded, retry later (key ***)"}'
+        in t
+        for t in texts
+    ), texts
+    assert any("malformed response (field 'choices': null, expected a list of choices)" in t for t in texts)
+    assert any("field 'choices[0].message.content': a list, expected text" in t for t in texts)
+    assert any("field 'choices[0].message.content': a number, expected text" in t for t in texts)
+    assert server.requests == 8  # each tried twice (max_retries 1)
+    assert leaked(tmp_path, [result.stdout, result.stderr]) == []
+
+
 def test_invisible_only_answers_are_empty_never_judged(tmp_path: Path, openai_server: Server) -> None:
     """Answers of zero-width spaces, BOMs, Hangul fillers or blank Braille cells show nothing:
     ICE counts them in `n_empty` and judges none (`n_judged` 0); RSE counts them in `n_empty`."""

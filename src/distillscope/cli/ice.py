@@ -19,6 +19,7 @@ from distillscope.cli.options import (
     SystemPrompt,
     console,
     finite_float,
+    int64,
     report_warm_jobs,
     run_command,
     write_run_report,
@@ -79,6 +80,7 @@ JudgeMaxInput = Annotated[
     typer.Option(
         "--judge-max-input-tokens",
         help="Shorten LLM judge requests longer than this (estimated) from the middle, both ends kept; without it they are shortened when the server says they exceed its context.",
+        parser=int64,
     ),
 ]
 Escalate = Annotated[
@@ -261,12 +263,18 @@ def run(
         typer.Option(
             "--budget",
             help="Queries to the target (fuzz default 1000; grid/plain: all, or a seeded sample of N).",
+            parser=int64,
         ),
     ] = None,
     probes_per_mutant: Annotated[
-        int, typer.Option("--probes-per-mutant", help="Probes sampled (seeded) per mutant in fuzz mode.")
+        int,
+        typer.Option(
+            "--probes-per-mutant", help="Probes sampled (seeded) per mutant in fuzz mode.", parser=int64
+        ),
     ] = 50,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same run.")] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Random seed: the same seed gives the same run.", parser=int64)
+    ] = 0,
     target_org: TargetOrg = None,
     identities: Identities = None,
     vendor_words: VendorWords = DEFAULT_VENDOR_LIST,
@@ -294,13 +302,14 @@ def run(
         str, typer.Option("--mutators", help="Comma-separated mutators to draw from.")
     ] = ",".join(MUTATORS),
     max_answer_tokens: Annotated[
-        int, typer.Option("--max-answer-tokens", help="Max tokens per target answer.")
+        int, typer.Option("--max-answer-tokens", help="Max tokens per target answer.", parser=int64)
     ] = 512,
     max_contradictions: Annotated[
         int | None,
         typer.Option(
             "--max-contradictions",
             help="Fuzz: stop once this many answers contradicted the identity (GPTFuzzer's max-jailbreak), or at --budget.",
+            parser=int64,
         ),
     ] = None,
     parallel_mutations: Annotated[
@@ -308,6 +317,7 @@ def run(
         typer.Option(
             "--parallel-mutations",
             help="Fuzz: MCTS iterations in flight at once (default: enough to keep --concurrency busy; 1 = the paper's serial loop). Recorded: the same value replays the same run.",
+            parser=int64,
         ),
     ] = None,
     config: Config = None,
@@ -375,7 +385,7 @@ def rescore(
     judge_preset: JudgePreset = "rubric",
     structured: Structured = "auto",
     vendor_words: VendorWords = DEFAULT_VENDOR_LIST,
-    seed: Annotated[int, typer.Option("--seed", help="Seed passed to LLM judges.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed passed to LLM judges.", parser=int64)] = 0,
     config: Config = None,
     cache: Cache = None,
     concurrency: Concurrency = None,
@@ -444,6 +454,7 @@ def audit_sample(
         typer.Option(
             "--n",
             help="Rows to draw: split equally over the agreement strata, or over the doubt strata by Neyman allocation (at least 2 each).",
+            parser=int64,
         ),
     ] = 200,
     against: Annotated[
@@ -454,7 +465,7 @@ def audit_sample(
         str | None,
         typer.Option("--labels", help="'recorded': the labels in the rescored log are the second judge."),
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed of the draw.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the draw.", parser=int64)] = 0,
     by: Annotated[
         str,
         typer.Option(
@@ -496,9 +507,9 @@ def audit_score(
         Path, typer.Argument(help="The audit file of `ice audit sample`, labels filled in.")
     ],
     resamples: Annotated[
-        int, typer.Option("--resamples", help="Bootstrap resamples for the intervals.")
+        int, typer.Option("--resamples", help="Bootstrap resamples for the intervals.", parser=int64)
     ] = 2000,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.", parser=int64)] = 0,
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Also write every figure (per model, per category) as JSON.")
     ] = None,

@@ -24,6 +24,7 @@ from distillscope.cli.options import (
     console,
     fail,
     finite_float,
+    int64,
     run_command,
 )
 from distillscope.cli.terminal import printable
@@ -139,8 +140,10 @@ def answer(
     temperature: Annotated[
         float | None, typer.Option(help="Sampling temperature.", parser=finite_float)
     ] = None,
-    max_tokens: Annotated[int | None, typer.Option("--max-tokens", help="Max tokens per answer.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Sampling seed sent to the model.")] = None,
+    max_tokens: Annotated[
+        int | None, typer.Option("--max-tokens", help="Max tokens per answer.", parser=int64)
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Sampling seed sent to the model.", parser=int64)] = None,
     sharegpt_turns: SharegptTurnsOpt = "first",
     force: Force = False,
 ) -> None:

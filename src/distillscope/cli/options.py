@@ -16,6 +16,7 @@ from rich.console import Console
 
 from distillscope.engine.interrupts import Terminated, run_interruptibly
 from distillscope.errors import UserError, clip
+from distillscope.jsonsafe import INT_MAX, INT_MIN
 
 T = TypeVar("T")
 
@@ -30,7 +31,7 @@ class BadNumber(UserError):
 
     def __init__(self, value: str, problem: str) -> None:
         self.value = value
-        super().__init__(f"{value!r} {problem}")
+        super().__init__(f"{clip(value)!r} {problem}")
 
     def with_flag(self, argv: list[str] | tuple[str, ...]) -> str:
         """The message led by the option that was given the value (`--alpha nan` or `--alpha=nan`)."""
@@ -57,6 +58,27 @@ def finite_float(value: str | float) -> float:
     return number
 
 
+def int64(value: str | int) -> int:
+    """The parser of every integer option (`parser=int64`). click's INT takes an integer of any
+    size: `--max-calls 99999999999999999999999` ran the whole command, then failed writing
+    results.json (no file distillscope writes can hold it, see `jsonsafe`) and left a config.json
+    no rerun could read. And a value that is not an integer was click's usage box, not one line."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        text = str(value).strip()
+        digits = text.lstrip("+-").replace("_", "").lstrip("0")
+        if digits.isdigit() and len(digits) > len(str(INT_MAX)):  # int() refuses over 4,300 digits
+            raise BadNumber(str(value), f"is out of range (at most {INT_MAX:,})")
+        try:
+            number = int(text)
+        except ValueError:
+            raise BadNumber(str(value), "is not an integer") from None
+    if not INT_MIN <= number <= INT_MAX:
+        raise BadNumber(str(value), f"is out of range (at most {INT_MAX:,})")
+    return number
+
+
 Out = Annotated[
     Path | None,
     typer.Option(
@@ -77,13 +99,17 @@ Config = Annotated[
 ]
 Concurrency = Annotated[
     int | None,
-    typer.Option("--concurrency", help="Calls in flight per model (default 16 for HTTP, 1 for local)."),
+    typer.Option(
+        "--concurrency", help="Calls in flight per model (default 16 for HTTP, 1 for local).", parser=int64
+    ),
 ]
 MaxCalls = Annotated[
-    int | None, typer.Option("--max-calls", help="Stop cleanly after sending this many calls.")
+    int | None,
+    typer.Option("--max-calls", help="Stop cleanly after sending this many calls.", parser=int64),
 ]
 MaxTokens = Annotated[
-    int | None, typer.Option("--max-tokens-total", help="Stop cleanly after this many tokens.")
+    int | None,
+    typer.Option("--max-tokens-total", help="Stop cleanly after this many tokens.", parser=int64),
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
 Force = Annotated[
@@ -100,7 +126,9 @@ SystemPrompt = Annotated[
         help="System prompt for the tested models (default: none, so vendor identity prompts are not masked).",
     ),
 ]
-Seed = Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same run.")]
+Seed = Annotated[
+    int, typer.Option("--seed", help="Random seed: the same seed gives the same run.", parser=int64)
+]
 SharegptTurnsOpt = Annotated[
     str,
     typer.Option(

@@ -21,6 +21,7 @@ from distillscope.cli.options import (
     SystemPrompt,
     console,
     finite_float,
+    int64,
     parse_pairs,
     run_command,
     write_run_report,
@@ -65,7 +66,9 @@ BankDatasets = Annotated[
 Sample = Annotated[
     int | None,
     typer.Option(
-        "--sample", help="Use N prompts per dataset, chosen with --seed (stable across file order)."
+        "--sample",
+        help="Use N prompts per dataset, chosen with --seed (stable across file order).",
+        parser=int64,
     ),
 ]
 Judge = Annotated[
@@ -112,8 +115,8 @@ JudgeMaxChars = Annotated[
     int,
     typer.Option(
         "--judge-max-chars",
-        min=1,
-        help="Offline judge: characters of each answer it reads (a runaway answer stays cheap).",
+        help="Offline judge: characters of each answer it reads (a runaway answer stays cheap); at least 1.",
+        parser=int64,
     ),
 ]
 AllowMissing = Annotated[
@@ -123,7 +126,9 @@ AllowMissing = Annotated[
         help="Go on when a replay file lacks answers for some selected prompts (they are counted in results.json and the report); without it that is an error.",
     ),
 ]
-AnswerTokens = Annotated[int | None, typer.Option("--max-tokens", help="Max tokens per answer.")]
+AnswerTokens = Annotated[
+    int | None, typer.Option("--max-tokens", help="Max tokens per answer.", parser=int64)
+]
 Temperature = Annotated[
     float | None,
     typer.Option(

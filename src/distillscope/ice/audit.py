@@ -26,6 +26,7 @@ from pydantic import BaseModel
 
 from distillscope.errors import UserError
 from distillscope.ice.types import Category, JudgeItem, Verdict
+from distillscope.records import check_file
 from distillscope.stats.intervals import Z95
 
 UNKNOWN = "unknown"  # the category of a verdict that names none (e.g. recorded labels)
@@ -217,6 +218,7 @@ class Gold:
 
 
 def _read_json(path: Path) -> Any:
+    check_file(path)  # a FIFO would block the read for ever
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -228,6 +230,7 @@ def _read_json(path: Path) -> Any:
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     """Every non-blank line of a JSONL file as an object; a bad line is a UserError naming it."""
     out: list[dict[str, Any]] = []
+    check_file(path)  # a FIFO would block the read for ever
     try:
         fh = path.open(encoding="utf-8")
     except OSError as exc:

@@ -36,7 +36,7 @@ from distillscope.ice.audit import AuditSample, JudgeAudit, Judged, LabelledRow,
 from distillscope.ice.audit_doubt import DESIGN, CorrectedRate, LabelledP, corrected_rate, draw, row_p
 from distillscope.ice.logs import iter_log
 from distillscope.ice.probability import Calibration, fit_calibration
-from distillscope.records import load_json
+from distillscope.records import check_file, load_json
 from distillscope.seeds import check_seed
 
 JUDGES = ("a", "b")  # a: the run's judge; b: the other run's judge or the recorded labels
@@ -362,6 +362,7 @@ def _judged(path: Path, line: int, row: dict[str, Any], key: str) -> tuple[str, 
 
 def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     # utf-8-sig: an editor that saves with a byte-order mark (as logs may have) still reads
+    check_file(path, "audit file")  # a FIFO would block the read for ever
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:

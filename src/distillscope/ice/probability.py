@@ -22,6 +22,7 @@ from typing import Any
 
 from distillscope.errors import UserError, clip
 from distillscope.ice.types import Verdict
+from distillscope.records import check_file
 
 CALIBRATION_FORMAT = "distillscope.judge-calibration"
 CALIBRATION_VERSION = 1
@@ -95,6 +96,7 @@ def load_calibration(path: str | Path) -> Calibration:
     """A judge-calibration file (see `Calibration.to_json`); a wrong version, a missing cell or a
     value outside [0, 1] is a UserError naming the file, before anything is judged."""
     path = Path(path)
+    check_file(path, "judge calibration file")  # a FIFO would block the read for ever
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:

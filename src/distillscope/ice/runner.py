@@ -106,7 +106,14 @@ class IceRunSettings:
         check_seed(self.seed, name("seed"))
         if self.mode not in MODES:
             raise UserError(f"{name('mode', self.mode)}: expected one of {', '.join(MODES)}")
-        for setting in ("budget", "probes_per_mutant", "max_contradictions", "parallel_mutations"):
+        # max_answer_tokens too: else pydantic refused it mid-run as "invalid value for 'max_tokens'"
+        for setting in (
+            "budget",
+            "probes_per_mutant",
+            "max_contradictions",
+            "parallel_mutations",
+            "max_answer_tokens",
+        ):
             value = getattr(self, setting)
             if value is not None and value < 1:
                 raise UserError(f"{name(setting)} must be at least 1, got {value}")

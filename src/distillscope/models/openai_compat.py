@@ -367,6 +367,14 @@ class OpenAICompatibleBackend(Backend):
             raise BackendError(
                 f"{url}: response is not JSON ({content_type or '?'})", retryable=True
             ) from None
+        if isinstance(data, dict) and data.get("error") and not data.get("choices"):
+            # an error sent as HTTP 200 (some gateways do): its words, not "malformed (KeyError: 'choices')"
+            error = data["error"]
+            text = error if isinstance(error, str) else json.dumps(error, ensure_ascii=False)
+            snippet = redact_text(text[:4000].replace("\n", " "), self._secrets())[:200]
+            raise BackendError(
+                f"{url}: HTTP {status} with an error instead of an answer: {snippet}", retryable=True
+            )
         try:
             choice = data["choices"][0]
             text = choice["text"] if self.config.api == "completions" else choice["message"]["content"]
@@ -374,9 +382,9 @@ class OpenAICompatibleBackend(Backend):
                 text = ""
             if not isinstance(text, str):
                 raise TypeError("content is not a string")
-        except (KeyError, IndexError, TypeError) as exc:
+        except (KeyError, IndexError, TypeError):
             raise BackendError(
-                f"{url}: malformed response ({type(exc).__name__}: {exc})", retryable=True
+                f"{url}: malformed response ({_shape_problem(data, self.config.api)})", retryable=True
             ) from None
         usage = data.get("usage")
         usage = usage if isinstance(usage, dict) else {}  # a server may omit or mangle it
@@ -412,6 +420,44 @@ async def _close_with_loop(session: aiohttp.ClientSession) -> AsyncGenerator[Non
         yield
     finally:
         await session.close()
+
+
+def _shape_problem(data: Any, api: str) -> str:
+    """Which field of a reply holds no answer text, in words: `choices: null` was reported as
+    "TypeError: 'NoneType' object is not subscriptable"."""
+    path: tuple[str | int, ...] = (
+        ("choices", 0, "text") if api == "completions" else ("choices", 0, "message", "content")
+    )
+    value: Any = data
+    where = ""
+    for step in path:
+        if isinstance(step, int):
+            if not isinstance(value, list) or not value:
+                return f"field '{where}': {_json_kind(value)}, expected a list of choices"
+            where += f"[{step}]"
+        else:
+            if not isinstance(value, dict):
+                return (f"field '{where}': " if where else "") + f"{_json_kind(value)}, expected an object"
+            if step not in value:
+                return f"field '{where}.{step}': missing" if where else f"field '{step}': missing"
+            where = f"{where}.{step}" if where else step
+        value = value[step]
+    return f"field '{where}': {_json_kind(value)}, expected text"
+
+
+def _json_kind(value: Any) -> str:
+    """A JSON value's kind, as a message names it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list" if value else "an empty list"
+    return "an object"
 
 
 def _token_count(value: Any) -> int:

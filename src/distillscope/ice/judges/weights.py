@@ -28,6 +28,7 @@ from typing import Any
 
 from distillscope.errors import UserError, clip
 from distillscope.ice.judges.signals.features import FeatureConfig
+from distillscope.records import check_file
 
 MAGIC = b"DSJW"
 FORMAT_VERSION = 1
@@ -177,6 +178,7 @@ class ScorerWeights:
     @classmethod
     def load(cls, path: str | Path) -> ScorerWeights:
         path = Path(path)
+        check_file(path, "judge weights file")  # a FIFO would block the read for ever
         try:
             data = path.read_bytes()
         except OSError as exc:
