@@ -36,3 +36,11 @@ def test_parsed_values_are_walked_too() -> None:
     assert find_bad_number({"a": [1, {"b": float("inf")}]}) == ("a.1.b", "inf")
     assert find_bad_number({"a": 10**30}) == ("a", "an integer of 31 digits")
     assert find_bad_number({"ok": [1, 2.0, "x", None, True]}) is None
+
+
+def test_json_kind_names_each_json_value_as_messages_do() -> None:
+    """One wording for "got …" in config.json and server-reply errors (booleans are not numbers)."""
+    from distillscope.jsonsafe import json_kind
+
+    kinds = [json_kind(v) for v in (None, True, 0, 1.5, "x", [], [1], {})]
+    assert kinds == ["null", "a boolean", "a number", "a number", "text", "a list", "a list", "an object"]

@@ -22,6 +22,19 @@ INT_MAX = 2**63 - 1
 _MAX_INT_DIGITS = 19  # longer than any 64-bit integer: refused before `int()` reads it
 
 
+def json_kind(value: Any) -> str:
+    """A JSON value's kind, as an error message names it ("expected text, got a number")."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    return "a list" if isinstance(value, list) else "an object"
+
+
 class BadNumber:
     """A number found out of range while parsing, kept in the value until the walk names its field."""
 

@@ -39,6 +39,7 @@ from distillscope.engine.progress import Progress
 from distillscope.engine.scheduler import Budget, Scheduler
 from distillscope.errors import UserError, clip
 from distillscope.jsonl import publish_mode
+from distillscope.jsonsafe import json_kind
 from distillscope.models.base import Backend
 from distillscope.models.spec import ModelCatalog, build_backend
 from distillscope.naming import Naming, flag
@@ -156,19 +157,6 @@ _RECORDED_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
 }
 
 
-def _json_type(value: Any) -> str:
-    """A JSON value's type, in words."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    return "a list" if isinstance(value, list) else "an object"
-
-
 def _previous_config(out: Path) -> dict[str, Any] | None:
     """The config.json of the run last started in `out` (None: there is none). A file that is not
     one (not JSON, not an object, `command` missing, a key of `_RECORDED_TYPES` of another type) is
@@ -180,12 +168,12 @@ def _previous_config(out: Path) -> dict[str, Any] | None:
         return None
     data = load_json(path, "config.json")
     if not isinstance(data, dict):
-        raise UserError.at(path, f"expected a JSON object of settings, got {_json_type(data)}")
+        raise UserError.at(path, f"expected a JSON object of settings, got {json_kind(data)}")
     if "command" not in data:
         raise UserError.at(path, "missing", field="command")
     for key, (types, expected) in _RECORDED_TYPES.items():
         if key in data and (not isinstance(data[key], types) or isinstance(data[key], bool)):
-            raise UserError.at(path, f"expected {expected}, got {_json_type(data[key])}", field=key)
+            raise UserError.at(path, f"expected {expected}, got {json_kind(data[key])}", field=key)
     return data
 
 
@@ -235,8 +223,8 @@ def _edited_field(path: Path, recorded: dict[str, Any], now: dict[str, Any]) -> 
     field_path, was, made = found
     if made is _ABSENT:
         problem = f"not a setting of this run ({_shown(was)}): the file was edited after its run wrote it"
-    elif None not in (was, made) and was is not _ABSENT and _json_type(was) != _json_type(made):
-        problem = f"expected {_json_type(made)}, got {_json_type(was)} (the run was made with {_shown(made)})"
+    elif None not in (was, made) and was is not _ABSENT and json_kind(was) != json_kind(made):
+        problem = f"expected {json_kind(made)}, got {json_kind(was)} (the run was made with {_shown(made)})"
     else:
         problem = (
             f"edited after its run wrote it: it says {_shown(was)}, but the run there was made with "

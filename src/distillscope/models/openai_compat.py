@@ -446,18 +446,8 @@ def _shape_problem(data: Any, api: str) -> str:
 
 
 def _json_kind(value: Any) -> str:
-    """A JSON value's kind, as a message names it."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, list):
-        return "a list" if value else "an empty list"
-    return "an object"
+    """A JSON value's kind, as a message names it; `choices: []` is said to be empty."""
+    return "an empty list" if value == [] else jsonsafe.json_kind(value)
 
 
 def _token_count(value: Any) -> int:
