@@ -385,3 +385,23 @@ def test_a_line_nested_too_deep_or_a_number_too_long_is_one_line(
         f"error: {rules_run / 'results.json'}: nested more than 100 levels deep"
     ]
     assert not (tmp_path / "a.jsonl").exists()
+
+
+@pytest.mark.parametrize("field", ["label_loose", "stratum", "index", "aid", "p_loose"])
+def test_a_huge_value_is_cut_in_the_one_line_error(
+    tmp_path: Path, cli: Callable[..., Any], rules_run: Path, field: str
+) -> None:
+    """A 100,000-character value in an audit file was echoed whole in its error: one line, but of
+    100,000 characters. It is cut as every other reader cuts what it quotes."""
+    rows = _labelled_sample(tmp_path, cli, rules_run)
+    huge = "x" * 100_000
+    if field == "p_loose":
+        rows[0]["judges"]["a"]["p_loose"] = huge
+    else:
+        rows[0][field] = [huge] if field == "aid" else huge
+    path = tmp_path / "huge.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    result = cli("ice", "audit", "score", path, "--resamples", "200")
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output[:500]
+    assert len(result.output.strip().splitlines()) == 1 and len(result.output) < 600, result.output[:500]
+    assert "huge.jsonl:1:" in result.output and "x" * 50 in result.output and "..." in result.output

@@ -31,7 +31,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from distillscope.errors import UserError
+from distillscope.errors import UserError, clip
 from distillscope.ice.probability import DEFAULT_TABLE, cell, certainty
 from distillscope.stats.intervals import Z95
 
@@ -191,7 +191,7 @@ def corrected_rate(
         mine = [r for r in rows if r.stratum == stratum]
         if not mine:
             raise UserError(
-                f"stratum {stratum!r} has {size} responses but no labelled row: score the whole file"
+                f"stratum {clip(repr(stratum))} has {size} responses but no labelled row: score the whole file"
             )
         residuals = [float(r.label) - r.p for r in mine]
         mean_p = float(strata_p[stratum])

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from distillscope.engine.run import write_jsonl
-from distillscope.errors import UserError
+from distillscope.errors import UserError, clip
 from distillscope.ice.audit import AuditSample, JudgeAudit, Judged, LabelledRow, audit_judge, read_jsonl
 from distillscope.ice.audit_doubt import DESIGN, CorrectedRate, LabelledP, corrected_rate, draw, row_p
 from distillscope.ice.logs import iter_log
@@ -340,7 +340,7 @@ def _label(path: Path, line: int, row: dict[str, Any], name: str) -> bool:
         return value
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
-    raise UserError.at(path, f"expected true or false, got {value!r}", line=line, field=name)
+    raise UserError.at(path, f"expected true or false, got {clip(repr(value))}", line=line, field=name)
 
 
 def _judged(path: Path, line: int, row: dict[str, Any], key: str) -> tuple[str, Judged]:
@@ -352,7 +352,10 @@ def _judged(path: Path, line: int, row: dict[str, Any], key: str) -> tuple[str, 
     for field, value in (("loose", loose), ("strict", strict)):
         if value is not None and not isinstance(value, bool):
             raise UserError.at(
-                path, f"expected true, false or null, got {value!r}", line=line, field=f"judges.{key}.{field}"
+                path,
+                f"expected true, false or null, got {clip(repr(value))}",
+                line=line,
+                field=f"judges.{key}.{field}",
             )
     category = verdict.get("category")
     return str(verdict.get("judge") or key), Judged(
@@ -419,7 +422,7 @@ def _probability(path: Path, line: int, value: Any, field: str, *, above_zero: b
         return float(value)
     span = "above 0 and at most 1" if above_zero else "from 0 to 1"
     raise UserError.at(
-        path, f"expected a probability (a number {span}), got {value!r}", line=line, field=field
+        path, f"expected a probability (a number {span}), got {clip(repr(value))}", line=line, field=field
     )
 
 
@@ -436,7 +439,10 @@ def _known_stratum(path: Path, line: int, stratum: str, strata_pop: dict[str, in
     """A stratum named on a line must be one of the design's (line 1's `strata_pop`)."""
     if stratum not in strata_pop:
         raise UserError.at(
-            path, f"{stratum!r} is not one of the strata {sorted(strata_pop)}", line=line, field=field
+            path,
+            f"{clip(repr(stratum))} is not one of the strata {clip(repr(sorted(strata_pop)), 200)}",
+            line=line,
+            field=field,
         )
 
 
@@ -465,7 +471,7 @@ def _read_strata_p(
         if size and stratum not in out:
             raise UserError.at(
                 path,
-                f"no mean probability of stratum {stratum!r} ({size} responses)",
+                f"no mean probability of stratum {clip(repr(stratum))} ({size} responses)",
                 line=line,
                 field="strata_p",
             )
@@ -504,7 +510,7 @@ class _Seen:
         index = row.get("index")
         if not isinstance(index, int) or isinstance(index, bool) or index < 0:
             raise UserError.at(
-                self.path, f"expected the response's index (a whole number from 0), got {index!r}",
+                self.path, f"expected the response's index (a whole number from 0), got {clip(repr(index))}",
                 line=line, field="index",
             )  # fmt: skip
         if run_size is not None and index >= run_size:
@@ -522,10 +528,13 @@ class _Seen:
         if aid is None:
             return
         if not isinstance(aid, str):
-            raise UserError.at(self.path, f"expected text, got {aid!r}", line=line, field="aid")
+            raise UserError.at(self.path, f"expected text, got {clip(repr(aid))}", line=line, field="aid")
         if aid in self.aid:
             raise UserError.at(
-                self.path, f"{aid!r} is already line {self.aid[aid]}'s: each row once", line=line, field="aid"
+                self.path,
+                f"{clip(repr(aid))} is already line {self.aid[aid]}'s: each row once",
+                line=line,
+                field="aid",
             )
         self.aid[aid] = line
 
@@ -569,7 +578,7 @@ def read_audit(path: Path) -> AuditFile:
                 if not isinstance(size, int) or isinstance(size, bool) or size < sum(strata_pop.values()):
                     raise UserError.at(
                         path,
-                        f"expected the run's number of responses, got {size!r}",
+                        f"expected the run's number of responses, got {clip(repr(size))}",
                         line=number,
                         field="run_size",
                     )
@@ -586,7 +595,7 @@ def read_audit(path: Path) -> AuditFile:
         if strata_pop[stratum] == 0:
             raise UserError.at(
                 path,
-                f"stratum {stratum!r} has 0 rows in the run, yet this row was drawn from it",
+                f"stratum {clip(repr(stratum))} has 0 rows in the run, yet this row was drawn from it",
                 line=number,
                 field="strata_pop",
             )
@@ -594,7 +603,7 @@ def read_audit(path: Path) -> AuditFile:
         if drawn[stratum] > strata_pop[stratum]:
             raise UserError.at(
                 path,
-                f"row {drawn[stratum]} of stratum {stratum!r}, which has {strata_pop[stratum]} responses in the run "
+                f"row {drawn[stratum]} of stratum {clip(repr(stratum))}, which has {strata_pop[stratum]} responses in the run "
                 "(strata_pop): more rows than responses",
                 line=number,
                 field="stratum",
@@ -634,7 +643,7 @@ def read_audit(path: Path) -> AuditFile:
     for stratum, size in strata_pop.items():
         if size and not drawn.get(stratum):
             raise UserError(
-                f"{path}: stratum {stratum!r} has {size} rows in the run but no row in this file: "
+                f"{path}: stratum {clip(repr(stratum))} has {size} rows in the run but no row in this file: "
                 "score the whole file `ice audit sample` wrote"
             )
     no_correction = None
