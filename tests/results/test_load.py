@@ -123,6 +123,9 @@ def _long_key(data: dict[str, object]) -> None:
         ("ice-run", lambda d: d.update(kind="rse"), r"field 'kind': 'rse', but its fields are those of the 'ice' kind"),
         ("matrix", lambda d: d.update(kind="answers"), r"field 'kind': 'answers', but its fields are those of the "
          r"'matrix' kind"),
+        ("rse", lambda d: d.update(kind="study"), r"field 'kind': 'study', but its fields are those of the 'rse' kind$"),
+        ("ice-run", lambda d: d.update(kind="study"), r"field 'kind': 'study', but its fields are those of the 'ice' "
+         r"kind$"),
         ("rse", lambda d: d.update(kind=["rse"]), r"field 'kind': expected the result kind as text \(answers, "
          r".*\), got list \['rse'\]"),
         ("rse", lambda d: d.update(kind="k" * 100_000), r"field 'kind': unknown result kind 'k{57}\.\.\.'"),

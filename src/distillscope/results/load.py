@@ -112,7 +112,7 @@ def parse(data: Any, source: Path | str = "results.json") -> Result:
     if cls is None:
         raise UserError(f"{source}: field 'kind': unknown result kind '{clip(kind)}' (known: {known})")
     try:
-        return cls.model_validate(data)
+        result = cls.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         where = clip_field(".".join(str(p) for p in err["loc"])) or "(top level)"
@@ -124,6 +124,12 @@ def parse(data: Any, source: Path | str = "results.json") -> Result:
                 f"(read as '{kind}': {problem})"
             ) from None
         raise UserError(f"{source}: {problem}") from None
+    shape = _shape_kind(data)
+    if kind == "study" and shape not in (None, "study"):
+        # every field of a study is optional, so another command's file marked "study" validated and
+        # then reported nothing ("no ICE, RSE or matrix results to report")
+        raise UserError(f"{source}: field 'kind': 'study', but its fields are those of the '{shape}' kind")
+    return result
 
 
 def load(path: str | Path) -> Result:
