@@ -25,27 +25,30 @@ def impossible(message: str) -> PydanticCustomError:
     return PydanticCustomError("impossible_score", message)
 
 
-def check_interval(point: float | None, n: int, interval: tuple[float | None, float | None]) -> None:
+def check_interval(
+    point: float | None, n: int, interval: tuple[float | None, float | None], what: str = ""
+) -> None:
     """What every score a run writes holds: n >= 0, an interval whose low end is not above its high
     end, and the point inside it. A hand-edited results.json that breaks one of them was read as it
-    stood (`9.00 [12.00, -3.00] n=-4`); it is refused, as a NaN is, naming the field."""
+    stood (`9.00 [12.00, -3.00] n=-4`); it is refused, as a NaN is, naming the field. `what` leads
+    the message where the interval is not the field's only one (`unseen_ci95: `, `cell [0][1]: `)."""
     if n < 0:
-        raise impossible(f"n must not be negative, got {n}")
+        raise impossible(f"{what}n must not be negative, got {n}")
     lo, hi = interval
     if lo is None or hi is None:
         return
     if lo > hi + ROUNDING:
-        raise impossible(f"95% interval [{lo}, {hi}] has its low end above its high end")
+        raise impossible(f"{what}95% interval [{lo}, {hi}] has its low end above its high end")
     if point is not None and not lo - ROUNDING <= point <= hi + ROUNDING:
-        raise impossible(f"score {point} lies outside its 95% interval [{lo}, {hi}]")
+        raise impossible(f"{what}score {point} lies outside its 95% interval [{lo}, {hi}]")
 
 
-def check_proportions(*values: float | None) -> None:
+def check_proportions(*values: float | None, what: str = "") -> None:
     """Each value a proportion (a rate, a probability, an interval's end): 0 to 1, to the 6 decimals
     files hold."""
     for value in values:
         if value is not None and not -ROUNDING <= value <= 1 + ROUNDING:
-            raise impossible(f"a proportion lies between 0 and 1; {value} is outside 0 to 1")
+            raise impossible(f"{what}a proportion lies between 0 and 1; {value} is outside 0 to 1")
 
 
 class Model(BaseModel):
@@ -92,10 +95,7 @@ class ExpectedRate(Model):
         interval widens that interval, so it holds the rate too."""
         check_interval(self.rate, self.n, self.ci95)
         if self.unseen_ci95 is not None:
-            try:
-                check_interval(self.rate, self.n, self.unseen_ci95)
-            except PydanticCustomError as exc:
-                raise impossible(f"unseen_ci95: {exc.message()}") from None
+            check_interval(self.rate, self.n, self.unseen_ci95, "unseen_ci95: ")
         check_proportions(self.rate, *self.ci95, *(self.unseen_ci95 or ()))
         return self
 

@@ -6,7 +6,6 @@ import math
 from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
-from pydantic_core import PydanticCustomError
 
 from distillscope.results.base import Mean, Model, Result, check_interval, impossible
 from distillscope.results.registry import register
@@ -239,10 +238,7 @@ def _check_intervals(
     for (i, j), interval in _cells(grid):
         point = points[i][j] if points is not None and i < len(points) and j < len(points[i]) else None
         n = counts[i][j] if counts is not None and i < len(counts) and j < len(counts[i]) else 0
-        try:
-            check_interval(point, n, interval)
-        except PydanticCustomError as exc:
-            raise impossible(f"{what}cell [{i}][{j}]: {exc.message()}") from None
+        check_interval(point, n, interval, f"{what}cell [{i}][{j}]: ")
 
 
 def _check_linkage(linkage: list[list[float]], size: int) -> None:

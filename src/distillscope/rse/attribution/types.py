@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_core import PydanticCustomError
 
 from distillscope.errors import clip
 from distillscope.results.base import Model, Result, check_interval, check_proportions, impossible
@@ -37,10 +36,7 @@ class FamilyProbability(Model):
         """Both intervals resample the prompt means their point averages, so each holds its point."""
         check_interval(self.score, 0, self.ci95)
         check_proportions(self.score, *self.ci95, self.p_value, self.p_holm)
-        try:
-            check_interval(self.lean, 0, self.lean_ci95)
-        except PydanticCustomError as exc:
-            raise impossible(f"lean_ci95: {exc.message()}") from None
+        check_interval(self.lean, 0, self.lean_ci95, "lean_ci95: ")
         for value in (self.lean, *self.lean_ci95):
             if value is not None and not -1.0 - 1e-6 <= value <= 1.0 + 1e-6:
                 raise impossible(f"a lean is a difference of probabilities, -1 to 1; {value} is outside")
@@ -87,11 +83,8 @@ class Decision(Model):
             raise impossible(f"n_controls must not be negative, got {self.n_controls}")
         check_proportions(self.p_value, *(self.scores or {}).values())
         for family, interval in (self.score_ci95 or {}).items():
-            try:
-                check_interval(None, 0, interval)
-                check_proportions(*interval)
-            except PydanticCustomError as exc:
-                raise impossible(f"score_ci95 of {clip(family)!r}: {exc.message()}") from None
+            check_interval(None, 0, interval, f"score_ci95 of {clip(family)!r}: ")
+            check_proportions(*interval, what=f"score_ci95 of {clip(family)!r}: ")
         for family, n in (self.score_n or {}).items():
             if n < 0:
                 raise impossible(f"score_n of {clip(family)!r} must not be negative, got {n}")
@@ -153,10 +146,7 @@ class HeldOutCheck(Model):
         """The accuracy's interval is widened to hold Wilson's around it, so it holds the accuracy;
         the mean own probability's is a clustered bootstrap: only its order is checked."""
         check_interval(self.accuracy, self.n, self.ci95)
-        try:
-            check_interval(None, 0, self.mean_own_probability_ci95)
-        except PydanticCustomError as exc:
-            raise impossible(f"mean_own_probability_ci95: {exc.message()}") from None
+        check_interval(None, 0, self.mean_own_probability_ci95, "mean_own_probability_ci95: ")
         check_proportions(
             self.accuracy, *self.ci95, self.mean_own_probability, *self.mean_own_probability_ci95
         )
