@@ -162,7 +162,8 @@ def _fmt(entry: Mean | None) -> str:
 
 
 def _signed(entry: Mean | None) -> str:
-    """`+0.31 [+0.12, +0.50] n=80`: a signed mean with its interval (none from one prompt on an open scale) and n."""
+    """`+0.31 [+0.12, +0.50] n=80`: a signed mean with its interval (none from one prompt on an open
+    scale) and n."""
     if entry is None or entry.score is None:
         return "n/a"
     lo, hi = entry.ci95
@@ -419,9 +420,8 @@ def print_attribution(result: Any, out: Path) -> None:
             if fp.score is None:
                 out.append("n/a")
                 continue
-            interval = (
-                "" if lo is None or hi is None else f" [{lo:.3f}, {hi:.3f}]"
-            )  # none from one prompt on an open scale
+            # none where nothing could be resampled on an open scale
+            interval = "" if lo is None or hi is None else f" [{lo:.3f}, {hi:.3f}]"
             out.append(f"{fp.score:.3f}{interval} p={fp.p_holm:.3g}")
         return out
 
