@@ -175,3 +175,51 @@ def test_a_ledger_planted_as_a_link_is_refused_and_nothing_is_written_through_it
         "own directory: remove the link, or give the ledger to share with --cache"
     ]
     assert not list(tmp_path.glob("elsewhere*")) and not (out / "results.json").exists()
+
+
+@pytest.mark.parametrize("suffix", ["-wal", "-shm", "-journal"])
+def test_a_ledger_companion_planted_as_a_link_is_refused_in_one_line(tmp_path: Path, suffix: str) -> None:
+    """A planted `ledger.sqlite-wal` (or `-shm`, `-journal`) link gave SQLite's vague "disk I/O
+    error" from deep inside the ledger; it is refused like a linked ledger, naming the file."""
+    target = tmp_path / "elsewhere"
+    out = tmp_path / "run"
+    out.mkdir()
+    link = out / f"ledger.sqlite{suffix}"
+    link.symlink_to(target)
+    with pytest.raises(ds.UserError) as refused:
+        ds.ice.rescore(_log(tmp_path), target_org="Zhipu AI", judge="recorded", out=out)
+    assert str(refused.value) == (
+        f"{link}: is a symbolic link (to {target}); SQLite keeps this file of the ledger beside it: remove the link"
+    )
+    assert not target.exists() and not (out / "ledger.sqlite").exists()
+
+
+def test_a_run_refused_for_its_model_leaves_no_directory_it_made(tmp_path: Path) -> None:
+    """`ice run --target bogus:x --out a/b` was refused (exit 2) but left a/b holding only `.lock`
+    and `run.log`, and a second typo another. The directories the run made are removed again; a
+    directory that was there before, and a user's file in it, are kept."""
+    from typer.testing import CliRunner
+
+    from distillscope.cli import _register_optional, app
+
+    _register_optional()
+    made = tmp_path / "a" / "b"
+    existing = tmp_path / "mine"
+    existing.mkdir()
+    (existing / "notes.txt").write_text("kept\n", encoding="utf-8")
+    for out in (made, existing):
+        result = CliRunner().invoke(app, ["ice", "run", "--target", "bogus:x", "--out", str(out), "-q"])
+        assert result.exit_code == 2 and "unknown kind 'bogus'" in result.output, result.output
+    assert not (tmp_path / "a").exists()
+    assert (existing / "notes.txt").read_text(encoding="utf-8") == "kept\n"
+
+
+def test_a_refused_run_keeps_a_ledger_that_holds_calls(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer]
+) -> None:
+    """Only a directory holding nothing but the lock and the log is removed: one whose ledger holds
+    answers (a run stopped by a later refusal) keeps them."""
+    out, _ = _answered(tmp_path, openai_server())
+    with pytest.raises(ds.UserError):
+        ds.models.answer("bogus:x", tmp_path / "p.jsonl", out=out)
+    assert (out / "ledger.sqlite").is_file() and (out / "config.json").is_file()

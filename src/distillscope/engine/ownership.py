@@ -13,7 +13,6 @@ that made it, and its files are that command's alone. Two checks keep it so:
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 from distillscope import __version__
 from distillscope.engine.run import ARTIFACTS, write_json
 from distillscope.errors import UserError
+from distillscope.records import load_json
 
 RUN_MARKERS = ("config.json", "results.json", "ledger.sqlite")
 # Every file a run writes in its directory.
@@ -51,34 +51,40 @@ def check_output_file(path: Path, flag: str, *, own: Iterable[Path] = ()) -> Non
     )
 
 
+def _recorded(path: Path, key: str) -> str | None:
+    """The text under `key` in the JSON file `path`, or None when the file is missing, unreadable
+    or holds none. Read by the one reader of input files, so a FIFO planted there is refused (it
+    hung the command) and deep nesting is an error (it was a RecursionError traceback)."""
+    try:
+        data: Any = load_json(path, path.name)
+    except UserError:
+        return None
+    value = data.get(key) if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None
+
+
 def directory_kind(directory: Path) -> str | None:
     """The `command` recorded in DIR/config.json, or None when there is none (or it is unreadable)."""
-    try:
-        data: Any = json.loads((directory / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    command = data.get("command") if isinstance(data, dict) else None
-    return command if isinstance(command, str) else None
+    return _recorded(directory / "config.json", "command")
 
 
 def _results_kind(directory: Path) -> str | None:
     """The `kind` of DIR/results.json (a study's results say "study"), or None."""
-    try:
-        data: Any = json.loads((directory / "results.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    kind = data.get("kind") if isinstance(data, dict) else None
-    return kind if isinstance(kind, str) else None
+    return _recorded(directory / "results.json", "kind")
 
 
 def claim_directory(directory: Path, command: str, settings: dict[str, Any], hint: str) -> None:
     """Make `directory` the run directory of `command`: refused when it holds another kind of run
     (`hint` says what to do instead); else DIR/config.json records the kind."""
     kind = directory_kind(directory)
-    if kind is None and (directory / "config.json").exists():
-        raise UserError(
-            f"{directory}: its config.json is unreadable, so the run there cannot be checked; {hint}"
-        )
+    config = directory / "config.json"
+    if kind is None and (config.exists() or config.is_symlink()):
+        try:  # the reader's own words say why (not JSON, nested too deep, not a regular file)
+            load_json(config, "config.json")
+            why = f"{config}: holds no command"
+        except UserError as exc:
+            why = str(exc)
+        raise UserError(f"{why}, so the run there cannot be checked; {hint}")
     if kind is not None and kind != command:
         raise UserError(f"{directory}: is the run directory of '{kind}', not '{command}'; {hint}")
     if kind is None and (directory / "results.json").exists() and _results_kind(directory) != command:

@@ -60,6 +60,35 @@ def default_out(command: str) -> Path:
     return Path("runs") / f"{command}-{stamp}"
 
 
+def missing_dirs(out: Path) -> list[Path]:
+    """The directories that `prepare_out_dir(out)` will create, deepest first."""
+    made: list[Path] = []
+    while not out.exists() and not out.is_symlink() and out != out.parent:
+        made.append(out)
+        out = out.parent
+    return made
+
+
+# What a run refused before it wrote anything else leaves in its directory: the lock and the log
+_REFUSAL_LEFTOVERS = frozenset({".lock", "run.log"})
+
+
+def remove_made_dirs(made: list[Path]) -> None:
+    """Remove the directories a refused run made (deepest first), with the lock and log it put
+    there, so a typo in a spec leaves no empty run directory behind. A directory holding anything
+    else (a ledger with calls in it, config.json, a user's file) is left as it is."""
+    for directory in made:
+        try:
+            names = {entry.name for entry in directory.iterdir()}
+            if not names <= _REFUSAL_LEFTOVERS:
+                return
+            for name in sorted(names):  # ".lock" first: a run that opens it now finds no directory
+                (directory / name).unlink()
+            directory.rmdir()
+        except OSError:
+            return
+
+
 def prepare_out_dir(out: Path, name: Naming = flag) -> Path:
     if out.exists() and not out.is_dir():
         raise UserError(f"{out}: exists and is not a directory ({name('out')})")
@@ -289,7 +318,18 @@ def own_ledger(directory: Path) -> Path:
             f"{path}: is a symbolic link (to {os.readlink(path)}); a run writes its ledger only in its "
             "own directory: remove the link, or give the ledger to share with --cache"
         )
+    for suffix in _LEDGER_COMPANIONS:  # SQLite's own files beside it: a link gave a vague I/O error
+        companion = Path(f"{path}{suffix}")
+        if companion.is_symlink():
+            raise UserError(
+                f"{companion}: is a symbolic link (to {os.readlink(companion)}); SQLite keeps this file "
+                "of the ledger beside it: remove the link"
+            )
     return path
+
+
+# The files SQLite keeps beside a database while it is open (write-ahead log, shared memory, journal)
+_LEDGER_COMPANIONS = ("-wal", "-shm", "-journal")
 
 
 def write_atomic(path: Path, text: str, *, durable: bool = True) -> None:
@@ -358,8 +398,14 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
     def __init__(self, options: RunOptions) -> None:
         options.validate()
         self.options = options
-        self.out = prepare_out_dir(options.out or default_out(options.command), options.naming)
-        self.lock = DirectoryLock(self.out, options.naming)
+        out = options.out or default_out(options.command)
+        self._made = missing_dirs(out)  # removed again if the run is refused before it writes
+        self.out = prepare_out_dir(out, options.naming)
+        try:
+            self.lock = DirectoryLock(self.out, options.naming)
+        except UserError:
+            remove_made_dirs(self._made)
+            raise
         self._forced = False  # --force removed the last run's files (said in run.log once it is open)
         try:
             self.previous = self._claim_directory()
@@ -367,8 +413,10 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
             ledger_path = options.cache or own_ledger(self.out)
             self._new_ledger = not ledger_path.exists()
             self.ledger = Ledger(ledger_path)
-        except BaseException:
+        except BaseException as exc:
             self.lock.close()
+            if isinstance(exc, UserError):
+                remove_made_dirs(self._made)
             raise
         self.fingerprint: str | None = None
         self.progress = Progress.auto(options.quiet)
@@ -387,6 +435,7 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
             if self._new_ledger:
                 self._drop_unused_ledger()
             self.lock.close()
+            remove_made_dirs(self._made)
             raise
         if self._forced:  # logged before run.log was open, it went to every other run's log instead
             log.info("--force: removed the last run's files from %s (the ledger is kept)", self.out)
@@ -561,3 +610,5 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
             with contextlib.suppress(ValueError):  # entered in another context than it was made in
                 _CURRENT_RUN.reset(self._run_token)
             self.lock.close()
+            if isinstance(exc[1], UserError):  # refused: a directory it made holds only lock and log
+                remove_made_dirs(self._made)

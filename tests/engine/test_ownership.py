@@ -1,0 +1,65 @@
+"""Directory ownership (src/distillscope/engine/ownership.py): a study claims its directory by the
+config.json there, read by the one reader of input files."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import distillscope.cli as cli_module
+
+cli_module._register_optional()
+
+
+def _study(tmp_path: Path) -> Path:
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text(
+        json.dumps({"prompt": "Who made you?", "response": "I am GLM."}) + "\n", encoding="utf-8"
+    )
+    study = tmp_path / "study.yaml"
+    study.write_text(
+        "models:\n"
+        '  a: {spec: "replay:answers.jsonl", identity: {organisation: Zhipu AI}}\n'
+        "targets: [a]\n"
+        "ice: {mode: grid, budget: 2, judge: rules}\n",
+        encoding="utf-8",
+    )
+    return study
+
+
+def _plant(config: Path, kind: str) -> None:
+    if kind == "deep":
+        config.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    elif kind == "fifo":
+        os.mkfifo(config)
+    else:
+        config.write_text("{\n  'command': 'study'\n}\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("kind", "why"),
+    [
+        ("deep", "config.json: nested more than 100 levels deep"),
+        ("fifo", "config.json: not a regular file"),
+        ("not json", "config.json:2: invalid JSON"),
+    ],
+)
+def test_a_study_directory_whose_config_json_is_unreadable_is_refused_naming_why(
+    tmp_path: Path, kind: str, why: str
+) -> None:
+    """config.json was read with a bare `json.loads`: nested 100,000 deep it was a RecursionError
+    traceback, and a FIFO planted there hung `distillscope study` for ever. It is refused in one
+    line that says why, and nothing is written into the directory."""
+    out = tmp_path / "run"
+    out.mkdir()
+    _plant(out / "config.json", kind)
+    result = CliRunner().invoke(cli_module.app, ["study", str(_study(tmp_path)), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {out / why}"), lines
+    assert "so the run there cannot be checked; choose another --out for the study" in lines[0]
+    assert sorted(p.name for p in out.iterdir()) == [".lock", "config.json"]
