@@ -1,0 +1,67 @@
+"""What untrusted text does once it is inside the tool: model names, answers, run paths and file
+names reach the terminal (progress, result lines, notes), report.md and the report's figures.
+Each stays inert text there (docs/reliability.md §7a, "control characters ... shown").
+
+The CLI runs as a real process against the local test server (`distillscope.testing.server`)."""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+HOSTILE_ANSWER = (
+    "I am ChatGPT, made by OpenAI. \x1b]0;PWNED\x07\x1b[2J\x1b[31mred\x1b[0m "
+    "\x1b]8;;http://evil\x1b\\link\x1b]8;;\x1b\\ \u202eevil\u202c nul\x00 [bold]b[/] | pipe |"
+)
+# rich markup that does not parse (`[/]` closes nothing) and escape sequences: an OSC that sets
+# the terminal's title, a CSI that clears the screen
+HOSTILE_NAME = "ev[/]il\x1b]0;T\x07\x1b[2J"
+
+
+def _controls(text: str) -> set[str]:
+    """The control and format characters in `text`, but line breaks (a report's lines)."""
+    return {ch for ch in text if unicodedata.category(ch) in ("Cc", "Cf") and ch != "\n"}
+
+
+def _assert_inert(result: Any) -> None:
+    printed = result.stdout + result.stderr
+    assert result.returncode == 0, printed
+    assert "Traceback" not in printed and "MarkupError" not in printed, printed
+    assert not _controls(printed.replace("\t", "")), printed
+
+
+def test_markup_and_escapes_in_names_and_paths_are_inert_on_the_terminal(
+    openai_server: Any, run_cli: Any, tmp_path: Path
+) -> None:
+    """A model named `ev[/]il\\x1b]0;T...`: the progress line made rich raise (a traceback after
+    the calls were paid for) and the escape sequence reached the terminal raw; an `--out` with `[/]`
+    in it failed the same way on the last line (`results: DIR/results.json`), and `report` failed on
+    its note about a skipped run."""
+    server = openai_server(reply=lambda body: HOSTILE_ANSWER)
+    prompts = tmp_path / "p.jsonl"
+    prompts.write_text(
+        '{"id": "a", "prompt": "who are you?"}\n{"id": "b", "prompt": "hi"}\n', encoding="utf-8"
+    )
+    spec = f"openai-compatible:{HOSTILE_NAME}@{server.url}"
+    answers = tmp_path / "answers[/]\x1b]0;T\x07"
+    wide = {"COLUMNS": "400"}  # a long path on one line
+    result = run_cli("models", "answer", spec, "-p", str(prompts), "--out", str(answers), env=wide)
+    _assert_inert(result)
+    assert "ev[/]il\\x1b]0;T\\x07\\x1b[2J: 2/2 done" in result.stderr  # the progress line, escaped
+    assert "answers[/]\\x1b]0;T\\x07/responses.jsonl" in result.stdout
+
+    ice = tmp_path / "ice[/]x"
+    result = run_cli(
+        "ice", "run", "--target", spec, "--target-org", "Zhipu AI", "--mode", "plain", "--budget", "3",
+        "--out", str(ice), env=wide,
+    )  # fmt: skip
+    _assert_inert(result)
+    assert "ice[/]x/results.json" in result.stdout
+
+    report = tmp_path / "r[x]" / "report[/]"
+    report.mkdir(parents=True)
+    result = run_cli("report", str(answers), str(ice), "--out", str(report / "r.md"), env=wide)
+    _assert_inert(result)
+    assert "answers[/]\\x1b]0;T\\x07: skipped" in result.stderr  # the note on the answers run
+    assert "report[/]/r.md" in result.stdout
