@@ -6,6 +6,7 @@ The CLI runs as a real process against the local test server (`distillscope.test
 
 from __future__ import annotations
 
+import shutil
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -65,3 +66,30 @@ def test_markup_and_escapes_in_names_and_paths_are_inert_on_the_terminal(
     _assert_inert(result)
     assert "answers[/]\\x1b]0;T\\x07: skipped" in result.stderr  # the note on the answers run
     assert "report[/]/r.md" in result.stdout
+
+
+def test_report_md_holds_no_control_characters_and_paths_cannot_forge_markdown(
+    openai_server: Any, run_cli: Any, tmp_path: Path
+) -> None:
+    """An answer's escape sequences, NUL and bidi overrides were written raw into report.md (`cat
+    report.md` ran them); a run folder whose name holds a backtick and a line break ended its code
+    span and forged a heading."""
+    server = openai_server(reply=lambda body: HOSTILE_ANSWER)
+    run = tmp_path / "ice"
+    result = run_cli(
+        "ice", "run", "--target", f"openai-compatible:m\u202e1@{server.url}", "--target-org", "Zhipu AI",
+        "--mode", "plain", "--budget", "3", "--out", str(run), "-q",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = (run / "report.md").read_text(encoding="utf-8")
+    assert not _controls(text)
+    assert "\\x1b\\]0;PWNED\\x07" in text and "\\u202eevil\\u202c" in text and "nul\\x00" in text
+    assert "m\\u202e1" in text  # the target's name
+
+    odd = tmp_path / "x`\n# forged ``"
+    shutil.copytree(run, odd)
+    result = run_cli("report", str(odd), "--out", str(tmp_path / "r.md"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = (tmp_path / "r.md").read_text(encoding="utf-8").splitlines()
+    assert not [line for line in lines if line.startswith("# forged")]
+    assert f"### ``` {tmp_path}/x` # forged `` ``` (ice)" in lines  # one code span, fenced by 3
