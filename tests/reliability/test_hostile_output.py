@@ -8,8 +8,14 @@ from __future__ import annotations
 
 import shutil
 import unicodedata
+import warnings
 from pathlib import Path
 from typing import Any
+
+from distillscope.report import plots
+from distillscope.report.load import RseRun, load_run
+
+from ..report.conftest import make_rse_run
 
 HOSTILE_ANSWER = (
     "I am ChatGPT, made by OpenAI. \x1b]0;PWNED\x07\x1b[2J\x1b[31mred\x1b[0m "
@@ -93,3 +99,17 @@ def test_report_md_holds_no_control_characters_and_paths_cannot_forge_markdown(
     lines = (tmp_path / "r.md").read_text(encoding="utf-8").splitlines()
     assert not [line for line in lines if line.startswith("# forged")]
     assert f"### ``` {tmp_path}/x` # forged `` ``` (ice)" in lines  # one code span, fenced by 3
+
+
+def test_figures_draw_control_characters_as_visible_escapes(tmp_path: Path) -> None:
+    """A model or dataset name with an escape character: matplotlib warned on stderr for each
+    glyph it lacked, quoting the raw character ("Glyph 27 (\\x1b) missing from font")."""
+    run = load_run(make_rse_run(tmp_path / "rse", models=("m\x1b[31m", "n\x07")))
+    assert isinstance(run, RseRun)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        plot = plots.rse_aspect_bars(run)
+    assert plot is not None
+    assert not [w for w in caught if "Glyph" in str(w.message)], [str(w.message) for w in caught]
+    assert not _controls(plot.svg)
+    assert "m\\x1b[31m" in plot.svg and "n\\x07" in plot.svg
