@@ -37,10 +37,17 @@ SECRET_PARAMS = frozenset(
 _SECRET_WORD = r"key|token|secret|passw|pwd|signature|credential|auth"
 _SECRET_PARAM = re.compile(rf"(?i)^(?:[a-z0-9_.\-]*(?:{_SECRET_WORD})[a-z0-9_.\-]*|sig|code)$")
 _AUTH_HEADER = re.compile(r"auth|key|token|secret|passw|signature|cookie|credential", re.IGNORECASE)
-_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>,]+")
+# Both patterns below are tried only where a run of name characters starts (a lookbehind) and
+# take the run whole (possessive `*+`), so a text costs time in proportion to its length. Tried at
+# every character with backtracking, as they were, a 60,000-character model name in a spec (or a
+# run of `keykeykey...`) cost seconds a call: quadratic in the run's length.
+# A URL: its scheme is the run of scheme characters before `://`, from its first letter (group
+# `url`; the digits or signs before that letter, if any, are left as they are).
+_URL = re.compile(r"(?<![A-Za-z0-9+.\-])[0-9+.\-]*+(?P<url>[A-Za-z][A-Za-z0-9+.\-]*+://[^\s\"'<>,]+)")
 # `name=value` of a secret parameter anywhere in a text (a URL the URL parser could not take apart,
-# a percent-encoded query, a server's message): the safety net behind `redact_url`.
-_PARAM_NAMES = rf"[A-Za-z0-9_.\-]*(?:{_SECRET_WORD})[A-Za-z0-9_.\-]*|sig|code"
+# a percent-encoded query, a server's message): the safety net behind `redact_url`. A name is a
+# whole run of name characters that holds a secret word, or `sig`, or `code`.
+_PARAM_NAMES = rf"(?=[A-Za-z0-9_.\-]*?(?:{_SECRET_WORD}))[A-Za-z0-9_.\-]*+|sig|code"
 _LOOSE_PARAM = re.compile(
     rf"(?i)(?:(?<![A-Za-z0-9_.\-])|(?<=%3f)|(?<=%26)|(?<=%23))((?:{_PARAM_NAMES})(?:=|%3d))([^&\s\"'#<>]+)"
 )
@@ -207,9 +214,10 @@ def redact_text(text: str, extra_secrets: Iterable[str] = ()) -> str:
 
 
 def _url_sub(match: re.Match[str]) -> str:
-    url = match.group(0)
+    url = match.group("url")
+    lead = match.group(0)[: match.start("url") - match.start()]
     tail = len(url) - len(url.rstrip(".,:;)]}!?"))
-    return redact_url(url[: len(url) - tail]) + url[len(url) - tail :]
+    return lead + redact_url(url[: len(url) - tail]) + url[len(url) - tail :]
 
 
 class RedactingFilter(logging.Filter):

@@ -100,3 +100,28 @@ def repair_strings(value: Any) -> Any:
                 elif isinstance(child, dict | list):
                     stack.append(child)
     return value
+
+
+_SHOWN_AS = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(ch: str) -> str:
+    if ch in _SHOWN_AS:
+        return _SHOWN_AS[ch]
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible_controls(text: str, *, keep_newlines: bool = False) -> str:
+    """`text` with every control (Cc) and format (Cf) character written as a visible escape
+    (`\\x1b`, `\\u202e`), so that text from a model, a server or a file name is inert wherever it
+    is shown: on a terminal (no escape sequence, OSC 8 link, title or cursor move runs), in a
+    Markdown report (no NUL, no bidi override reordering the line). `keep_newlines` leaves `\\n`."""
+    if text.isascii() and text.isprintable():  # the common case, at once
+        return text
+    return "".join(
+        _escaped(ch)
+        if unicodedata.category(ch) in ("Cc", "Cf") and not (keep_newlines and ch == "\n")
+        else ch
+        for ch in text
+    )

@@ -33,3 +33,20 @@ def test_paused_is_a_no_op_without_a_live_bar() -> None:
         progress = Progress(mode, console=Console(file=io.StringIO()))  # type: ignore[arg-type]
         with progress, progress.paused():
             progress.add_total("answers", 1)
+
+
+def test_a_stage_named_with_markup_and_escapes_is_shown_as_text() -> None:
+    """A stage holds a model's name (`rse answers: NAME`): `[/]` in it made rich raise (it is
+    rendered as markup in the live bar), and an OSC sequence in it set the terminal's title."""
+    name = "answers: ev[/]il[bold]\x1b]0;T\x07"
+    for mode in ("rich", "plain"):
+        screen = io.StringIO()
+        console = Console(file=screen, force_terminal=mode == "rich", width=200)
+        with Progress(mode, console=console) as progress:  # type: ignore[arg-type]
+            progress.add_total(name, 1)
+            progress.advance(name)
+            progress.note("model 'ev[/]il\x1b]0;T\x07': waiting")
+        shown = screen.getvalue()
+        assert "\x1b]0;T" not in shown and "\x07" not in shown, mode
+        assert "ev[/]il[bold]\\x1b]0;T\\x07" in shown, (mode, shown)
+        assert "model 'ev[/]il\\x1b]0;T\\x07': waiting" in shown, mode

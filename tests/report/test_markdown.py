@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from distillscope.report import build_report, render
-from distillscope.report.markdown import escape
+from distillscope.report.markdown import code, escape
 
 
 def test_markdown_has_the_tables(study: Callable[..., list[Path]]) -> None:
@@ -46,3 +46,14 @@ def test_markdown_contrast_table(study: Callable[..., list[Path]]) -> None:
     block = text.split("#### Contrast with an independent panel", 1)[1]
     assert "| Model | Overall | Style | Logic | Content | embedding (raw) |" in block
     assert "| glm-4-plus | 0.33 [0.10, 0.53] n=24 | 0.30 [0.10, 0.50] n=24 |" in block
+
+
+def test_escape_writes_control_and_format_characters_visibly() -> None:
+    assert escape("a\x1b[2Jb\x00c\u202ed\x07") == "a\\x1b\\[2Jb\\x00c\\u202ed\\x07"
+
+
+def test_code_span_holds_backticks_and_line_breaks() -> None:
+    assert code("runs/ice") == "`runs/ice`"
+    assert code("a`b") == "``a`b``"
+    assert code("x``\n# h`") == "``` x`` # h` ```"
+    assert code("r\x1b]0;T") == "`r\\x1b]0;T`"

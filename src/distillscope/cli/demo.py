@@ -93,10 +93,10 @@ def demo(
         report = ""
         if "ice" in chosen or "rse" in chosen:
             write_run_report(root)
-            report = f" Report: {root / 'report.html'}."
+            report = f" Report: {printable(str(root / 'report.html'))}."
         console.rule()
         console.print(
-            f"Done in {time.monotonic() - started:.0f} s.{report} Rerun the demo and every call is answered from {ledger}.",
+            f"Done in {time.monotonic() - started:.0f} s.{report} Rerun the demo and every call is answered from {printable(str(ledger))}.",
             highlight=False,
         )
 
@@ -127,5 +127,6 @@ async def _answers_stage(ctx: RunContext, model: str) -> None:
     write_json(ctx.out / "answers.json", rows)
     totals = ctx.scheduler.totals()
     console.print(
-        f"{totals['calls_sent']} calls sent, {totals['calls_cached']} from the ledger; run directory: {ctx.out}"
+        f"{totals['calls_sent']} calls sent, {totals['calls_cached']} from the ledger; run directory: {printable(str(ctx.out))}",
+        highlight=False,
     )

@@ -213,8 +213,8 @@ def print_summary(results: IceResult, out: Path) -> None:
             "judge: " + ", ".join(f"{k} {v}" for k, v in results.judge_calls.items()), highlight=False
         )
     if not results.complete:
-        console.print(f"[yellow]incomplete:[/] {results.stop_reason}", highlight=False)
-    console.print(f"results: {out / 'results.json'}", highlight=False)
+        console.print(f"[yellow]incomplete:[/] {shown(results.stop_reason)}", highlight=False)
+    console.print(f"results: {shown(out / 'results.json')}", highlight=False)
 
 
 @app.command("run")
@@ -490,8 +490,8 @@ def audit_sample(
         sizes = rows[0]["strata_pop"]
         drawn = {s: sum(r["stratum"] == s for r in rows) for s in sizes}
         console.print(
-            f"wrote {len(rows)} rows to {out}; strata (drawn/size): "
-            + ", ".join(f"{s} {drawn[s]}/{sizes[s]}" for s in sizes)
+            f"wrote {len(rows)} rows to {shown(out)}; strata (drawn/size): "
+            + ", ".join(f"{shown(s)} {drawn[s]}/{sizes[s]}" for s in sizes)
             + ". Fill in label_loose and label_strict (true/false), then: distillscope ice audit score "
             + str(out),
             highlight=False,
@@ -538,7 +538,7 @@ def audit_score(
         )
         for a in audits:
             console.print(
-                f"[bold]{a.judge}[/]: loose accuracy {a.loose.accuracy.fmt()}, kappa {a.loose.kappa.fmt()}, "
+                f"[bold]{shown(a.judge)}[/]: loose accuracy {a.loose.accuracy.fmt()}, kappa {a.loose.kappa.fmt()}, "
                 f"rate {a.loose.rate.fmt()}; strict accuracy {a.strict.accuracy.fmt()}, kappa {a.strict.kappa.fmt()}, "
                 f"rate {a.strict.rate.fmt()}; unsure {a.unsure}",
                 highlight=False,
@@ -558,7 +558,7 @@ def audit_score(
             )
         if no_correction is not None:
             console.print(
-                f"no rate corrected by the labels: {no_correction}", highlight=False, soft_wrap=True
+                f"no rate corrected by the labels: {shown(no_correction)}", highlight=False, soft_wrap=True
             )
         if json_out is not None:
             figures = [a.model_dump(mode="json") for a in audits]
@@ -592,7 +592,7 @@ def audit_calibrate(
         calibration, counts, judge = calibrate(audit_file)
         write_json(out, calibration.to_json(judge=judge, n=counts))
         console.print(
-            f"wrote {out}: loose {calibration.loose}, strict {calibration.strict} (labelled rows per cell: {counts['loose']})",
+            f"wrote {shown(out)}: loose {calibration.loose}, strict {calibration.strict} (labelled rows per cell: {counts['loose']})",
             highlight=False,
             soft_wrap=True,
         )

@@ -27,7 +27,7 @@ from distillscope.cli.options import (
     int64,
     run_command,
 )
-from distillscope.cli.terminal import printable
+from distillscope.cli.terminal import printable, shown
 from distillscope.engine.ledger import Ledger
 from distillscope.engine.run import RunContext, RunOptions
 from distillscope.errors import BackendError, UserError
@@ -112,7 +112,7 @@ def ledger_info(path: Annotated[str, typer.Argument(help="A ledger.sqlite file o
     except UserError as exc:
         fail(str(exc))
     for status, n in sorted(ledger.counts().items()):
-        console.print(f"{status}: {n}")
+        console.print(f"{shown(status)}: {n}", highlight=False)
     ledger.close()
 
 
@@ -174,7 +174,7 @@ def answer(
         async with RunContext(options) as ctx:
             result = await answer_prompts(ctx, settings)
             if result.stop_reason:
-                console.print(f"[yellow]{result.stop_reason}[/]")
+                console.print(f"[yellow]{shown(result.stop_reason)}[/]", highlight=False)
             not_answers = "".join(
                 f" ({n} {word})"
                 for word, n in (("empty", result.n_empty), ("filtered", result.n_filtered))
@@ -182,7 +182,8 @@ def answer(
             )
             what = "prompt turns answered" if "format" in result.settings else "answered"
             console.print(
-                f"{result.n_answered}/{result.n_prompts} {what}{not_answers}, {len(result.failed)} failed; {ctx.out / 'responses.jsonl'}"
+                f"{result.n_answered}/{result.n_prompts} {what}{not_answers}, {len(result.failed)} failed; {shown(ctx.out / 'responses.jsonl')}",
+                highlight=False,
             )
 
     run_command(main)

@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from distillscope.cli.options import console, err_console, fail
-from distillscope.cli.terminal import printable
+from distillscope.cli.terminal import printable, shown
 from distillscope.errors import UserError
 
 
@@ -51,12 +51,12 @@ def report(
     except UserError as exc:
         fail(str(exc))
     size = len(text.encode("utf-8"))  # the file's bytes, not its characters (CJK answers are 3 bytes each)
-    console.print(f"wrote {target} ({chosen}, {-(-size // 1024)} KiB)", highlight=False)
+    console.print(f"wrote {shown(target)} ({chosen}, {-(-size // 1024)} KiB)", highlight=False)
 
 
 def _print_skipped(skipped: list[str]) -> None:
     for note in skipped:
-        err_console.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
+        err_console.print(f"[yellow]note:[/] {shown(note)}", highlight=False, soft_wrap=True)
 
 
 def _print_verdicts(rows: list[Any]) -> None:
@@ -139,7 +139,7 @@ def compare(
             )
         console.print(table)
         for model, _score, _path, why in ranking.unranked:
-            console.print(f"[yellow]not ranked:[/] {printable(model, markup=False)}: {why}", highlight=False)
+            console.print(f"[yellow]not ranked:[/] {shown(model)}: {shown(why)}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -199,7 +199,8 @@ def print_rse(results: RseResult, out: Path) -> None:
             for name, b in foils.models.items()
         ]
         console.print(
-            f"closer to the reference than to the foils ({', '.join(foils.foils)})? " + "; ".join(parts),
+            f"closer to the reference than to the foils ({', '.join(shown(f) for f in foils.foils)})? "
+            + "; ".join(parts),
             highlight=False,
         )
     if line := _swap_line(results.judge_settings or {}):
@@ -227,9 +228,10 @@ def print_rse(results: RseResult, out: Path) -> None:
         )
     if not results.complete:
         console.print(
-            f"[yellow]incomplete:[/] {results.stop_reason}; rerun the same command to finish", highlight=False
+            f"[yellow]incomplete:[/] {shown(results.stop_reason)}; rerun the same command to finish",
+            highlight=False,
         )
-    console.print(f"results: {out / 'results.json'}", highlight=False)
+    console.print(f"results: {shown(out / 'results.json')}", highlight=False)
 
 
 @app.command("run")
@@ -379,9 +381,10 @@ def print_matrix(results: MatrixResult, out: Path) -> None:
     console.print(table)
     if not results.complete:
         console.print(
-            f"[yellow]incomplete:[/] {results.stop_reason}; rerun the same command to finish", highlight=False
+            f"[yellow]incomplete:[/] {shown(results.stop_reason)}; rerun the same command to finish",
+            highlight=False,
         )
-    console.print(f"results: {out / 'results.json'}", highlight=False)
+    console.print(f"results: {shown(out / 'results.json')}", highlight=False)
 
 
 def parse_families(values: list[str]) -> dict[str, list[str]]:
@@ -438,7 +441,7 @@ def print_attribution(result: Any, out: Path) -> None:
             console.print(f"{shown(name)}: {wording(model.decision)}", highlight=False)
     if result.controls:
         check = FalsePositiveCheck.of({c: m.decision for c, m in result.controls.items()})
-        console.print(f"false-positive check: {check.summary()}", highlight=False)
+        console.print(f"false-positive check: {shown(check.summary())}", highlight=False)
         for name, model in result.controls.items():
             if model.decision is not None:
                 console.print(f"  control {shown(name)}: {wording(model.decision)}", highlight=False)
@@ -446,7 +449,7 @@ def print_attribution(result: Any, out: Path) -> None:
         print_bank(result.bank)
     if result.held_out:
         checks = ", ".join(
-            f"{f} {c.accuracy:.2f}"
+            f"{shown(f)} {c.accuracy:.2f}"
             + (
                 f" [{c.ci95[0]:.2f}, {c.ci95[1]:.2f}]"
                 if c.ci95[0] is not None and c.ci95[1] is not None
@@ -461,12 +464,13 @@ def print_attribution(result: Any, out: Path) -> None:
             f"family answers classified as their own family (out of fold): {checks}", highlight=False
         )
     for warning in result.warnings:
-        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        console.print(f"[yellow]warning:[/] {shown(warning)}", highlight=False)
     if not result.complete:
         console.print(
-            f"[yellow]incomplete:[/] {result.stopped}; rerun the same command to finish", highlight=False
+            f"[yellow]incomplete:[/] {shown(result.stopped)}; rerun the same command to finish",
+            highlight=False,
         )
-    console.print(f"results: {out / 'results.json'}", highlight=False)
+    console.print(f"results: {shown(out / 'results.json')}", highlight=False)
 
 
 def print_bank(bank: Any) -> None:

@@ -58,9 +58,13 @@ def study(
         if result.attribution is not None:
             _print_controls(result.attribution)
         if not result.complete:
-            console.print(f"[yellow]incomplete:[/] {result.stop_reason}; rerun the same command to resume")
+            console.print(
+                f"[yellow]incomplete:[/] {shown(result.stop_reason)}; rerun the same command to resume",
+                highlight=False,
+            )
         console.print(
-            f"results: {target / 'results.json'}; report: {target / 'report.html'}", highlight=False
+            f"results: {shown(target / 'results.json')}; report: {shown(target / 'report.html')}",
+            highlight=False,
         )
 
     def _print_controls(attribution: AttributionResult) -> None:
@@ -69,7 +73,7 @@ def study(
         prints them."""
         if attribution.controls:
             check = FalsePositiveCheck.of({c: m.decision for c, m in attribution.controls.items()})
-            console.print(f"attribution false-positive check: {check.summary()}", highlight=False)
+            console.print(f"attribution false-positive check: {shown(check.summary())}", highlight=False)
         for warning in attribution.warnings:
             console.print(f"[yellow]warning:[/] {shown(warning)}", highlight=False)
 

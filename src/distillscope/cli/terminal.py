@@ -8,36 +8,22 @@ invisible format character as a visible escape and neutralises markup.
 
 from __future__ import annotations
 
-import unicodedata
-
 from rich.markup import escape
 
 from distillscope.redact import redact_text
-
-_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def _visible(ch: str) -> str:
-    if ch in _NAMED:
-        return _NAMED[ch]
-    code = ord(ch)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+from distillscope.textsafe import visible_controls
 
 
 def printable(
     text: str, limit: int | None = None, *, keep_newlines: bool = False, markup: bool = True
 ) -> str:
     """`text` with control (Cc) and format (Cf: bidi overrides, zero-width) characters escaped
-    and rich markup neutralised (`markup=False`: for a `rich.text.Text`, which has none); cut to
-    `limit` characters (before escaping) when given. `keep_newlines` leaves line breaks as they are."""
+    (`textsafe.visible_controls`) and rich markup neutralised (`markup=False`: for a
+    `rich.text.Text`, which has none); cut to `limit` characters (before escaping) when given.
+    `keep_newlines` leaves line breaks as they are."""
     if limit is not None and len(text) > limit:
         text = text[:limit] + "…"
-    out = "".join(
-        _visible(ch)
-        if unicodedata.category(ch) in ("Cc", "Cf") and not (keep_newlines and ch == "\n")
-        else ch
-        for ch in text
-    )
+    out = visible_controls(text, keep_newlines=keep_newlines)
     return escape(out) if markup else out
 
 

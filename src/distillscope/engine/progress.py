@@ -1,4 +1,8 @@
-"""Progress reporting per stage: a rich bar on a terminal, plain log lines otherwise, or nothing."""
+"""Progress reporting per stage: a rich bar on a terminal, plain log lines otherwise, or nothing.
+
+A stage's name holds a model's name (`rse answers: NAME`) and a note may quote one: both are
+untrusted text, shown with their control characters escaped and never read as rich markup
+(`[/]` in a model's name made rich raise mid-run; `\x1b]0;...` set the terminal's title)."""
 
 from __future__ import annotations
 
@@ -11,8 +15,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, TimeRemainingColumn
 from rich.progress import Progress as RichProgress
+
+from distillscope.textsafe import visible_controls
 
 Mode = Literal["rich", "plain", "quiet"]
 
@@ -119,7 +126,7 @@ class Progress:
     def note(self, message: str) -> None:
         """One line for the user on stderr (not in quiet mode), above any progress bar."""
         if self.mode != "quiet":
-            self.console.print(message, highlight=False, markup=False, soft_wrap=True)
+            self.console.print(visible_controls(message), highlight=False, markup=False, soft_wrap=True)
 
     def counts(self, stage: str) -> tuple[int, int, int, int]:
         s = self._stage(stage)
@@ -130,7 +137,9 @@ class Progress:
         if state is None:
             state = _Stage(started=time.monotonic(), last_log=time.monotonic())
             if self._rich is not None:
-                state.task = self._rich.add_task(name, total=0, cached=0, failed=0, rate="")
+                # the description is rendered as markup ("[bold]{task.description}"): escaped
+                shown = escape(visible_controls(name))
+                state.task = self._rich.add_task(shown, total=0, cached=0, failed=0, rate="")
             self._stages[name] = state
         return state
 
@@ -145,6 +154,7 @@ class Progress:
         s.logged_done = s.done
         rate = s.done / max(now - s.started, 1e-9)
         self.console.print(
-            f"{name}: {s.done}/{s.total} done, {s.cached} cached, {s.failed} failed, {rate:.1f}/s",
+            f"{visible_controls(name)}: {s.done}/{s.total} done, {s.cached} cached, {s.failed} failed, {rate:.1f}/s",
             highlight=False,
+            markup=False,
         )

@@ -20,6 +20,7 @@ from distillscope.report.build import (
     settings_rows,
 )
 from distillscope.report.load import ICE_LEVELS, Score
+from distillscope.textsafe import visible_controls
 
 EVIDENCE_ITEMS = 5
 EXCERPT = 400
@@ -28,10 +29,23 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~])")
 
 
 def escape(text: object) -> str:
-    """Plain text that Markdown renders literally, on one line."""
+    """Plain text that Markdown renders literally, on one line. Control and format characters are
+    written as visible escapes (`\\x1b`, `\\u202e`): a model's answer or name may hold terminal
+    escape sequences (run by `cat report.md`), a NUL, or a bidi override that reorders the line."""
     value = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     value = _MD_SPECIAL.sub(r"\\\1", value)
-    return " ".join(value.split())
+    return visible_controls(" ".join(value.split()))
+
+
+def code(text: object) -> str:
+    """`text` as one Markdown code span (a run's path): on one line, its control characters
+    visible, and fenced by more backticks than any run of them inside, so a backtick or a line
+    break in a folder's name cannot end the span and forge Markdown after it (CommonMark 6.1)."""
+    value = visible_controls(" ".join(str(text).split()))
+    longest = max((len(run) for run in re.findall("`+", value)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if value.startswith("`") or value.endswith("`") else ""
+    return f"{fence}{pad}{value}{pad}{fence}"
 
 
 EXPECTED_NOTE = (
@@ -112,12 +126,12 @@ def render_markdown(report: Report) -> str:
     for run in report.runs:
         if run.complete is False:
             out += [
-                f"> **Incomplete run:** `{run.path}` stopped early; its numbers cover only what was done.",
+                f"> **Incomplete run:** {code(run.path)} stopped early; its numbers cover only what was done.",
                 "",
             ]
     for run in report.runs:  # each run's caveats, as the HTML shows them: they qualify every figure below
         for note in run.notes:
-            out += [f"> `{escape(run.path.name)}`: {escape(note)}", ""]
+            out += [f"> {code(run.path.name)}: {escape(note)}", ""]
     out += ["## Summary", ""]
     ice = report.ice_results
     if ice:
@@ -284,7 +298,7 @@ def render_markdown(report: Report) -> str:
                     out += [f"  - evidence: {_excerpt(item.evidence)}"]
                 out += [f"  - response: {_excerpt(item.response)}"]
             if len(items) > EVIDENCE_ITEMS:
-                out += [f"- … {len(items) - EVIDENCE_ITEMS} more in `{run.path}/verdicts.jsonl`"]
+                out += [f"- … {len(items) - EVIDENCE_ITEMS} more in {code(run.path / 'verdicts.jsonl')}"]
             out += [""]
     for result in ice:
         if not result.categories:
@@ -331,6 +345,6 @@ def render_markdown(report: Report) -> str:
         )
     out += ["## Settings", ""]
     for run in report.runs:
-        out += [f"### `{run.path}` ({run_kind(run)})", ""]
+        out += [f"### {code(run.path)} ({run_kind(run)})", ""]
         out += _table(["Setting", "Value"], [[escape(k), escape(v)] for k, v in settings_rows(run)])
     return "\n".join(out).rstrip() + "\n"

@@ -31,6 +31,7 @@ from distillscope.report.load import (
     Score,
     display_model_name,
 )
+from distillscope.textsafe import visible_controls
 
 if TYPE_CHECKING:
     import numpy as np
@@ -81,10 +82,17 @@ class Plot:
     note: str = "whiskers show 95% intervals"
 
 
+def drawn(text: str, limit: int = 2 * MAX_LABEL) -> str:
+    """A name from a run (a dataset, a family) as a figure draws it: control and format characters
+    as visible escapes (matplotlib warned "Glyph 27 missing" on stderr, quoting the raw escape
+    character, for each one in a name) and cut to `limit` characters."""
+    text = visible_controls(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def label(name: str) -> str:
     """A model's name as a figure shows it: display form, cut to MAX_LABEL characters."""
-    text = display_model_name(name)
-    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1] + "…"
+    return drawn(display_model_name(name), MAX_LABEL)
 
 
 def short(name: str) -> str:
@@ -132,6 +140,7 @@ def to_svg(fig: Figure, title: str, description: str, note: str = "whiskers show
         head[:-1]
         + f' role="img" aria-labelledby="{uid}-t {uid}-d" class="plot" style="max-width: {max_px:.0f}px; min-width: {min(max_px, 520):.0f}px">'
     )
+    title, description = visible_controls(title), visible_controls(description)  # they quote names
     labels = f'<title id="{uid}-t">{html.escape(title)}</title><desc id="{uid}-d">{html.escape(description)}</desc>'
     return Plot(head + labels + text[head_end:], title, description, note)
 
@@ -257,7 +266,7 @@ def rse_aspect_bars(run: RseRun) -> Plot | None:
                 fontsize=8 if many else 10,
             )
             ax.set_ylim(1, 5)
-            ax.set_title(ds)
+            ax.set_title(drawn(ds))
             ax.set_ylabel("similarity (1-5)")
             ax.grid(axis="y")
             ax.set_axisbelow(True)
@@ -462,7 +471,7 @@ def attribution_bars(run: AttributionRun) -> Plot | None:
                 np.nan_to_num(values, nan=0.0),
                 width,
                 color=FAMILY_COLOURS[k % len(FAMILY_COLOURS)],
-                label=family,
+                label=drawn(family),
                 yerr=_err(scores),
                 ecolor=FOREGROUND,
                 capsize=2,
@@ -476,7 +485,8 @@ def attribution_bars(run: AttributionRun) -> Plot | None:
         ax.set_xticks(
             x,
             [
-                short(m.name) + ("" if m.predicted is None else f" → {m.predicted_label or m.predicted}")
+                short(m.name)
+                + ("" if m.predicted is None else f" → {drawn(m.predicted_label or m.predicted)}")
                 for m in models
             ],
             rotation=(60 if many else 25) if len(models) > 2 else 0,

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from distillscope.report.load import Score
+from distillscope.textsafe import visible_controls
 
 FONT = "system-ui, 'DejaVu Sans', 'Segoe UI', Roboto, Arial, sans-serif"
 _ids = itertools.count(1)
@@ -28,6 +29,12 @@ class Series:
     name: str
     colour: str
     scores: Sequence[Score | None]
+
+
+def _text(value: str) -> str:
+    """Text as SVG content: markup escaped, control and format characters visible (a name or a
+    description quoting one may hold them)."""
+    return html.escape(visible_controls(value))
 
 
 def _num(value: float) -> str:
@@ -69,7 +76,7 @@ def grouped_bars(
         f'aria-labelledby="{uid}-t {uid}-d" class="plot" '
         f'style="max-width: {width * 1.25:.0f}px; min-width: {min(width * 1.25, 520):.0f}px" '
         f'font-family="{html.escape(FONT)}" font-size="{font}" fill="currentColor">',
-        f'<title id="{uid}-t">{html.escape(title)}</title><desc id="{uid}-d">{html.escape(description)}</desc>',
+        f'<title id="{uid}-t">{_text(title)}</title><desc id="{uid}-d">{_text(description)}</desc>',
     ]
     # y axis: grid lines, ticks, label
     for tick in ticks:
@@ -84,7 +91,7 @@ def grouped_bars(
         f'<line x1="{left}" x2="{_num(width - right)}" y1="{_num(top + plot_h)}" y2="{_num(top + plot_h)}" '
         'stroke="currentColor"/>'
         f'<text transform="translate({font + 2} {_num(top + plot_h / 2)}) rotate(-90)" '
-        f'text-anchor="middle">{html.escape(ylabel)}</text>'
+        f'text-anchor="middle">{_text(ylabel)}</text>'
     )
     # bars and whiskers
     k = max(1, len(series))
@@ -109,7 +116,7 @@ def grouped_bars(
             top_y = y(value if value is not None else lo)
             out.append(
                 f'<rect x="{_num(bx)}" y="{_num(top_y)}" width="{_num(bar_w)}" '
-                f'height="{_num(top + plot_h - top_y)}" fill="{s.colour}"><title>{html.escape(tip)}</title></rect>'
+                f'height="{_num(top + plot_h - top_y)}" fill="{s.colour}"><title>{_text(tip)}</title></rect>'
             )
             if value is not None and score is not None and score.lo is not None and score.hi is not None:
                 cx = bx + bar_w / 2
@@ -128,7 +135,7 @@ def grouped_bars(
                 )
         lx = left + (g + 0.5) * group_w
         ly = top + plot_h + font + 4
-        label = html.escape(name)
+        label = _text(name)
         if rotate:
             out.append(
                 f'<text transform="translate({_num(lx)} {_num(ly)}) rotate(-{rotate})" '
@@ -142,7 +149,7 @@ def grouped_bars(
     for s, w in zip(series, item_w, strict=True):
         out.append(
             f'<rect x="{_num(lx)}" y="{top - 30}" width="14" height="14" fill="{s.colour}"/>'
-            f'<text x="{_num(lx + 19)}" y="{_num(top - 30 + 12)}">{html.escape(s.name)}</text>'
+            f'<text x="{_num(lx + 19)}" y="{_num(top - 30 + 12)}">{_text(s.name)}</text>'
         )
         lx += w
     out.append("</svg>")
