@@ -223,3 +223,12 @@ def test_a_refused_run_keeps_a_ledger_that_holds_calls(
     with pytest.raises(ds.UserError):
         ds.models.answer("bogus:x", tmp_path / "p.jsonl", out=out)
     assert (out / "ledger.sqlite").is_file() and (out / "config.json").is_file()
+
+
+def test_run_log_writes_control_characters_as_visible_escapes(tmp_path: Path) -> None:
+    """run.log took a path or a model's name with its escape sequences raw, so `cat run.log` ran
+    them (here one that clears the screen); its lines now show them as `\\x1b`."""
+    out = tmp_path / "run\x1b[2Jx"
+    ds.ice.rescore(_log(tmp_path), target_org="Zhipu AI", judge="recorded", out=out)
+    log = (out / "run.log").read_text(encoding="utf-8")
+    assert "\x1b" not in log and "run\\x1b[2Jx" in log, log

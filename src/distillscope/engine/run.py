@@ -45,6 +45,7 @@ from distillscope.models.spec import ModelCatalog, build_backend
 from distillscope.naming import Naming, flag
 from distillscope.records import load_json
 from distillscope.redact import RedactingFilter, redact_data
+from distillscope.textsafe import visible_controls
 
 log = logging.getLogger("distillscope")
 
@@ -305,6 +306,14 @@ class DirectoryLock:
         if self._fd is not None:
             os.close(self._fd)  # closing the descriptor releases the lock
             self._fd = None
+
+
+class _InertFormatter(logging.Formatter):
+    """run.log's lines with their control characters written as visible escapes: a model's name,
+    a server's message or a path may hold escape sequences, which `cat run.log` would run."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return visible_controls(super().format(record), keep_newlines=True)
 
 
 def own_ledger(directory: Path) -> Path:
@@ -583,7 +592,7 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
         except OSError as exc:  # run.log made a directory: an IsADirectoryError traceback
             raise UserError(f"{out / 'run.log'}: cannot open the run's log: {exc.strerror or exc}") from None
         self._run_token = _CURRENT_RUN.set(out)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        handler.setFormatter(_InertFormatter("%(asctime)s %(levelname)s %(message)s"))
         handler.addFilter(lambda _record: _CURRENT_RUN.get() in (None, out))
         handler.addFilter(RedactingFilter())
         log.addHandler(handler)
