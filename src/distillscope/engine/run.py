@@ -331,6 +331,9 @@ class RunOptions:
     out: Path | None = None
     cache: Path | None = None
     config: Path | None = None
+    # The models, when the caller has read them already (a study, whose model files are relative
+    # to the study file, not to the working directory); None: read from `config`.
+    catalog: ModelCatalog | None = None
     concurrency: int | None = None
     max_calls: int | None = None
     max_tokens: int | None = None
@@ -363,7 +366,11 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
         self._forced = False  # --force removed the last run's files (said in run.log once it is open)
         try:
             self.previous = self._claim_directory()
-            self.catalog = ModelCatalog.load(options.config)
+            self.catalog = (
+                ModelCatalog(dict(options.catalog.models), options.catalog.path)
+                if options.catalog is not None
+                else ModelCatalog.load(options.config)
+            )
             ledger_path = options.cache or own_ledger(self.out)
             self._new_ledger = not ledger_path.exists()
             self.ledger = Ledger(ledger_path)
