@@ -436,10 +436,14 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
                 self._forced = True
             return None
         if previous is None:
-            if (out / "results.json").exists():
+            # not a run directory: a file of a name the run writes is the user's (a replay file kept
+            # as DIR/responses.jsonl was written over by the run's own answers, even when it was an input)
+            found = next((name for name in ARTIFACTS if (out / name).exists()), None)
+            if found is not None:
                 raise UserError(
-                    f"{out}: holds results.json but no config.json (not a distillscope run directory); "
-                    + self.options.fresh_start_hint
+                    f"{out}: holds {found} but no config.json (not a distillscope run directory), and a run "
+                    f"there would write over it: choose another {self.options.naming('out')}, or move the "
+                    "file away"
                 )
             return None
         if previous.get("command") != command:
