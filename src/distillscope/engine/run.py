@@ -25,6 +25,7 @@ import json
 import logging
 import os
 import sqlite3
+import stat
 import tempfile
 from collections.abc import Callable, Iterable
 from contextlib import AbstractAsyncContextManager
@@ -60,9 +61,31 @@ def default_out(command: str) -> Path:
     return Path("runs") / f"{command}-{stamp}"
 
 
+def _read_only_folder(out: Path) -> Path | None:
+    """`out`, or the nearest folder above it that exists (where `mkdir` would create it), when its
+    permissions grant write access to no one (`r-xr-xr-x`). Such a folder was written into all the
+    same by root (a container's usual user), for whom `os.access` ignores the mode: a data folder
+    marked read-only got a run's ledger, results and reports."""
+    folder = out
+    try:
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        mode = folder.stat().st_mode
+    except OSError:
+        return None  # the mkdir below names what is wrong
+    return folder if stat.S_ISDIR(mode) and not mode & 0o222 else None
+
+
 def prepare_out_dir(out: Path, name: Naming = flag) -> Path:
     if out.exists() and not out.is_dir():
         raise UserError(f"{out}: exists and is not a directory ({name('out')})")
+    read_only = _read_only_folder(out)
+    if read_only is not None:
+        where = "" if read_only == out else f" ({read_only} is read-only)"
+        raise UserError(
+            f"{out}: output directory is not writable{where}: its permissions grant no one write access; "
+            f"choose another {name('out')}"
+        )
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
