@@ -519,3 +519,46 @@ def test_ice_files_are_relative_to_the_study_file_as_datasets_are(
     plan = invoke("study", "audit/study.yaml", "--dry-run")
     assert plan.exit_code == 0, plan.output
     assert "glm 3" in " ".join(plan.output.split())  # three probes, asked plainly
+
+
+def test_model_files_are_relative_to_the_study_file_as_datasets_are(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`models: {ref: "replay:answers/ref.jsonl"}` was read from the working directory while the
+    datasets beside it were read from the study's folder: run from anywhere else, `--dry-run`
+    planned it, then the run wrote its directory and failed naming neither file nor field (or
+    replayed another file of that name). Now it is read beside the study file, and a model file
+    that is not there is refused when the study is read, at its line and field."""
+    folder = tmp_path / "s"
+    (folder / "answers").mkdir(parents=True)
+    (folder / "q.jsonl").write_text(
+        "".join(json.dumps({"id": f"q{i}", "prompt": f"Explain topic {i}"}) + "\n" for i in range(3))
+    )
+    for model in ("ref", "vic"):
+        (folder / "answers" / f"{model}.jsonl").write_text(
+            "".join(json.dumps({"id": f"q{i}", "response": f"{model} on topic {i}"}) + "\n" for i in range(3))
+        )
+    study = (
+        'models:\n  ref: "replay:answers/ref.jsonl"\n  vic: {kind: replay, model: answers/vic.jsonl}\n'
+        "targets: [vic]\nreference: ref\nice: null\nrse: {judge: offline, datasets: {mt: q.jsonl}}\n"
+    )
+    (folder / "study.yaml").write_text(study, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # not the study's folder
+    spec = load_study("s/study.yaml")
+    assert spec.catalog.models["ref"].path == str(folder / "answers" / "ref.jsonl")
+    assert spec.catalog.models["vic"].path == str(folder / "answers" / "vic.jsonl")
+    ran = invoke("study", "s/study.yaml", "--out", "out", "--quiet")
+    assert ran.exit_code == 0, ran.output
+    monkeypatch.chdir(folder)  # the same study from its own folder resumes the same directory
+    again = invoke("study", "study.yaml", "--out", tmp_path / "out", "--quiet")
+    assert again.exit_code == 0, again.output
+
+    missing = folder / "missing.yaml"
+    missing.write_text(study.replace("answers/ref.jsonl", "answers/nope.jsonl"), encoding="utf-8")
+    message = refusal(missing, missing.read_text(encoding="utf-8"))
+    assert message == (
+        f"{missing}:2: field 'models.ref': {folder / 'answers' / 'nope.jsonl'}: replay file not found"
+    )
+    monkeypatch.chdir(tmp_path)
+    refused = invoke("study", "s/missing.yaml", "--out", "out2", "--quiet")
+    assert refused.exit_code == 2 and not (tmp_path / "out2").exists()

@@ -121,7 +121,7 @@ def load_study(path: str | Path) -> StudySpec:
     name the file and field."""
     path = Path(path)
     check_file(path, "study file")
-    catalog = ModelCatalog.load(path)  # the models: section, checked as a --config file
+    catalog = _model_files(path, ModelCatalog.load(path))  # the models: section, as a --config file
     data = load_yaml(path, "study file")
     if data is None:
         data = {}
@@ -377,6 +377,27 @@ def _relative(study: Path, source: str) -> str:
     return os.path.abspath(study.parent / source)
 
 
+def _model_files(study: Path, catalog: ModelCatalog) -> ModelCatalog:
+    """The files the models: section names (`replay:` answers, `local:` GGUF weights) relative to
+    the study file, as its datasets are, and there: they were read relative to the working
+    directory, so a study run from another folder failed after writing its directory (or replayed
+    another file of the same name), and `--dry-run` planned it."""
+    from distillscope.models.local import EMBEDDED
+
+    for name, config in catalog.models.items():
+        source = config.path or config.model
+        if config.kind not in ("replay", "local") or (config.kind == "local" and source in EMBEDDED):
+            continue
+        resolved = _relative(study, os.path.expanduser(source))
+        what = "replay file" if config.kind == "replay" else "GGUF model file"
+        try:
+            check_file(Path(resolved), what)
+        except UserError as exc:
+            raise yaml_error(study, str(exc), field=f"models.{name}", value=source) from None
+        catalog.models[name] = config.model_copy(update={"path": resolved})
+    return catalog
+
+
 def _dataset_files(study: Path, where: str, datasets: dict[str, Any]) -> dict[str, str]:
     """The datasets' sources relative to the study file; a file that is not there is an error at
     its field, as every other bad value of the file is (the run's reader names only the file)."""
@@ -533,7 +554,7 @@ async def _run_stages(spec: StudySpec, out: Path, options: StudyOptions) -> Stud
     def stage(command: str, directory: str) -> RunContext:
         return RunContext(
             RunOptions(
-                command=command, out=out / directory, cache=ledger, config=spec.path,
+                command=command, out=out / directory, cache=ledger, config=spec.path, catalog=spec.catalog,
                 concurrency=options.concurrency, max_calls=options.max_calls,
                 max_tokens=options.max_tokens_total, quiet=options.quiet,
                 fresh_start_hint=f"{STUDY_HINT}, or remove {out / directory} to start that stage afresh",

@@ -121,6 +121,82 @@ def test_bad_replay_files_name_file_and_line(tmp_path: Path, content: str, patte
         build_backend(f"replay:{path}")
 
 
+def fastchat(qid: object, *turns: object) -> dict[str, object]:
+    return {"question_id": qid, "choices": [{"index": 0, "turns": list(turns)}]}
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        (
+            [fastchat(81, "a", "b"), fastchat(82, "c"), fastchat(81, "a", "B")],
+            "g.jsonl:3: field 'question_id': id '81' (turn 2) has two different answers, here and at line 1",
+        ),
+        (
+            [{"instruction": "Say hi", "output": "hi"}, {"instruction": "Say  hi ", "output": "hello"}],
+            "g.jsonl:2: field 'instruction': prompt 'Say hi' has two different answers, here and at line 1",
+        ),
+        (
+            [{"prompt": "2+2?", "response": "4"}, {"prompt": "2+2?", "response": "5"}],
+            "g.jsonl:2: field 'prompt': prompt '2+2?' has two different answers, here and at line 1",
+        ),
+        (
+            [{"id": "q1", "prompt": "a", "response": "x"}, {"id": "q1", "prompt": "b", "response": "y"}],
+            "g.jsonl:2: field 'id': id 'q1' has two different answers, here and at line 1",
+        ),
+        (
+            [
+                {
+                    "uid": "u",
+                    "messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "x"}],
+                },
+                {
+                    "uid": "u",
+                    "messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "y"}],
+                },
+            ],
+            "g.jsonl:2: field 'uid': id 'u' has two different answers, here and at line 1",
+        ),
+    ],
+    ids=["fastchat", "alpacaeval", "prompt", "id", "arena-hard-v2"],
+)
+def test_a_prompt_answered_twice_differently_is_an_error_at_the_second_line(
+    tmp_path: Path, rows: list[dict], message: str
+) -> None:
+    """A FastChat file with question 81 twice (or an AlpacaEval file with one instruction twice)
+    replayed the last of the two answers, silently: which answer a run scored depended on the
+    file's order. Now it is an error at the second line naming the first."""
+    path = write_jsonl(tmp_path / "g.jsonl", rows)
+    with pytest.raises(UserError) as refused:
+        build_backend(f"replay:{path}")
+    assert str(refused.value).startswith(f"{tmp_path}/{message}")
+
+
+def test_the_same_answer_twice_and_one_text_under_two_ids_are_kept(tmp_path: Path) -> None:
+    path = write_jsonl(
+        tmp_path / "g.jsonl",
+        [
+            fastchat(81, "a", "b"),
+            fastchat(81, "a", "b"),  # a copy: harmless
+            {"id": "x1", "prompt": "same", "response": "one"},
+            {"id": "x2", "prompt": "same", "response": "two"},  # ids tell them apart
+        ],
+    )
+    backend = build_backend(f"replay:{path}")
+    assert ask(backend, ModelRequest.user("?", prompt_id="81")) == "a"
+    assert ask(backend, ModelRequest.user("same", prompt_id="x1")) == "one"
+    assert ask(backend, ModelRequest.user("same", prompt_id="x2")) == "two"
+
+
+def test_turns_given_as_text_are_not_read_letter_by_letter(tmp_path: Path) -> None:
+    """`"turns": "Hello"` replayed "H" as turn 1 and "e" as turn 2."""
+    path = write_jsonl(
+        tmp_path / "g.jsonl", [fastchat(81, "x"), {**fastchat(82), "choices": [{"turns": "Hello"}]}]
+    )
+    with pytest.raises(UserError, match=r"g.jsonl:2: field 'choices': expected choices\[0\].turns as a list"):
+        build_backend(f"replay:{path}")
+
+
 def test_non_utf8_and_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "bin.jsonl"
     path.write_bytes(b'{"prompt": "\xff\xfe"}\n')

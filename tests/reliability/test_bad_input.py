@@ -301,7 +301,7 @@ CASES: list[tuple[str, list[str], str]] = [
     (
         "out-under-proc",
         [*ANSWER, GOOD, "--out", "/proc/ds-no-such/run"],
-        "/proc/ds-no-such/run: cannot create",
+        "/proc/ds-no-such/run: output directory is not writable (/proc is read-only)",
     ),
     ("out-read-only", [*ANSWER, GOOD, "--out", "{ro}/run"], "run"),
     ("cache-is-dir", [*ANSWER, GOOD, "--cache", "{d}/adir.txt"], "adir.txt: is a directory"),

@@ -219,6 +219,73 @@ def test_a_folder_with_results_but_no_config_is_not_taken_over(tmp_path: Path, o
     assert read(out / "results.json") == {"my": "own results"} and server.requests == 0
 
 
+def test_a_folder_holding_a_file_a_run_writes_is_not_taken_over(tmp_path: Path) -> None:
+    """A folder (no config.json) holding a `responses.jsonl` of the user's, here the very replay file
+    the run reads: `rse run --test replay:data/responses.jsonl --out data` wrote its own answers over
+    it, and the recorded answers were gone. Every file name a run writes is checked, not only
+    results.json; nothing in the folder changes, and no model is asked."""
+    data = tmp_path / "data"
+    data.mkdir()
+    prompts = tmp_path / "q.jsonl"
+    prompts.write_text("".join(json.dumps({"id": f"q{i}", "prompt": f"Topic {i}"}) + "\n" for i in range(3)))
+    for name in ("ref", "responses"):
+        (data / f"{name}.jsonl").write_text(
+            "".join(json.dumps({"id": f"q{i}", "response": f"{name} says {i}"}) + "\n" for i in range(3))
+        )
+    mine = (data / "responses.jsonl").read_bytes()
+    args = (
+        "rse", "run", "--reference", f"replay:{data / 'ref.jsonl'}", "--test",
+        f"replay:{data / 'responses.jsonl'}", "--dataset", f"d={prompts}", "--judge", "offline", "--quiet",
+    )  # fmt: skip
+    line = one_error_line(cli(*args, "--out", data))
+    assert line == (
+        f"error: {data}: holds responses.jsonl but no config.json (not a distillscope run directory), "
+        "and a run there would write over it: choose another --out, or move the file away"
+    )
+    assert (data / "responses.jsonl").read_bytes() == mine
+    assert sorted(p.name for p in data.iterdir()) == [".lock", "ref.jsonl", "responses.jsonl"]
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "report.md").write_text("my notes\n", encoding="utf-8")
+    assert "holds report.md but no config.json" in one_error_line(cli(*args, "--out", notes))
+    assert (notes / "report.md").read_text(encoding="utf-8") == "my notes\n"
+    assert cli(*args, "--out", tmp_path / "run").exit_code == 0  # elsewhere it runs
+
+
+def test_a_folder_marked_read_only_is_never_written_into_even_by_root(tmp_path: Path) -> None:
+    """`--out ../shared` (a data folder `r-xr-xr-x`), or a new folder inside it: root, a container's
+    usual user, may write anywhere (`os.access` says yes), and the run wrote its ledger, results and
+    reports among the data. A folder whose permissions grant no one write access is refused, before
+    anything is created in it, whoever runs the command."""
+    data = tmp_path / "shared"
+    data.mkdir()
+    prompts = data / "q.jsonl"
+    prompts.write_text("".join(json.dumps({"id": f"q{i}", "prompt": f"Topic {i}"}) + "\n" for i in range(3)))
+    for name in ("ref", "test"):
+        (data / f"{name}.jsonl").write_text(
+            "".join(json.dumps({"id": f"q{i}", "response": f"{name} says {i}"}) + "\n" for i in range(3))
+        )
+    args = (
+        "rse", "run", "--reference", f"replay:{data / 'ref.jsonl'}", "--test", f"replay:{data / 'test.jsonl'}",
+        "--dataset", f"d={prompts}", "--judge", "offline", "--quiet",
+    )  # fmt: skip
+    data.chmod(0o555)
+    try:
+        line = one_error_line(cli(*args, "--out", data))
+        assert line == (
+            f"error: {data}: output directory is not writable: its permissions grant no one write access; "
+            "choose another --out"
+        )
+        line = one_error_line(cli(*args, "--out", data / "run" / "deeper"))
+        assert line.startswith(
+            f"error: {data / 'run' / 'deeper'}: output directory is not writable ({data} is"
+        )
+        assert sorted(p.name for p in data.iterdir()) == ["q.jsonl", "ref.jsonl", "test.jsonl"]
+    finally:
+        data.chmod(0o755)
+    assert cli(*args, "--out", tmp_path / "run").exit_code == 0  # a writable folder runs
+
+
 def test_report_never_writes_inside_an_input_run(tmp_path: Path, openai_server: Server) -> None:
     server = openai_server()
     out = tmp_path / "run"

@@ -234,3 +234,50 @@ def test_header_keys_can_come_from_the_environment(tmp_path: Path, openai_server
         env={"AZ_KEY": "a\r\nX-Evil: 1", "AZ_ORG": "audit"},
     )  # fmt: skip
     assert broken.returncode == 2 and "line break" in broken.stderr and "X-Evil" not in broken.stderr
+
+
+def test_a_key_variable_with_a_line_break_or_only_blanks_is_refused_before_any_call(
+    tmp_path: Path, openai_server: Any, run_cli: Any
+) -> None:
+    """`MY_KEY=$'sk-...\\n'` (a key pasted with its newline, or a `.env` saved on Windows: `\\r`)
+    made every call fail inside the HTTP client, retried 7 times with backoff and recorded as the
+    server's "malformed reply", then `results.json`; a variable of only blanks counted as a key.
+    Now both are exit 2, one line naming the variable (never its value), before any request."""
+    server = openai_server(require_key=ECHO_KEY)
+    prompts = tmp_path / "p.jsonl"
+    prompts.write_text('{"id": "a", "prompt": "who are you?"}\n', "utf-8")
+    config = tmp_path / "models.yaml"
+    config.write_text(
+        f"models:\n  m: {{spec: 'openai-compatible:m@{server.url}', api_key_env: MY_KEY}}\n", "utf-8"
+    )
+    cases = {
+        f"{ECHO_KEY}\n": "holds a line break (U+000A; its value is not shown)",
+        f"{ECHO_KEY}\r": "holds a line break (U+000D; its value is not shown)",
+        f"{ECHO_KEY}\x1b": "holds a control character (U+001B; its value is not shown)",
+        "  \t ": "holds only blank space",
+    }
+    for i, (value, needle) in enumerate(cases.items()):
+        out = tmp_path / f"runs{i}"
+        result = run_cli(
+            "models", "answer", "m", "-c", str(config), "-p", str(prompts), "--out", str(out), "-q",
+            env={"MY_KEY": value},
+        )  # fmt: skip
+        assert result.returncode == 2 and one_line(result.stderr), result.stderr
+        assert f"environment variable MY_KEY {needle}" in result.stderr
+        assert not (out / "results.json").exists()
+        assert leaks(tmp_path, [result.stdout, result.stderr]) == []
+    assert server.requests == 0
+    ok = run_cli(
+        "models", "answer", "m", "-c", str(config), "-p", str(prompts), "--out", str(tmp_path / "ok"), "-q",
+        env={"MY_KEY": ECHO_KEY},
+    )  # fmt: skip
+    assert ok.returncode == 0, ok.stderr
+    assert server.headers_seen[-1]["Authorization"] == f"Bearer {ECHO_KEY}"
+    # the default variable, optional for a local server: blank is no key, not a header "Bearer   "
+    plain = openai_server()
+    local = run_cli(
+        "models", "answer", f"openai-compatible:m@{plain.url}", "-p", str(prompts),
+        "--out", str(tmp_path / "local"), "-q", env={"OPENAI_API_KEY": "   "},
+    )  # fmt: skip
+    assert local.returncode == 0, local.stderr
+    assert plain.requests == 1 and "Authorization" not in plain.headers_seen[0]

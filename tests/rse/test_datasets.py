@@ -240,3 +240,23 @@ def test_an_id_that_is_no_text_or_holds_a_control_character_is_refused(
     with pytest.raises(UserError) as refused:
         load_dataset("d", str(path))
     assert str(refused.value) == f"{path}:2: {problem}"
+
+
+def test_an_id_that_names_another_prompts_later_turn_is_refused(tmp_path: Path) -> None:
+    """MT-bench prompt '1' has a second turn, keyed `1#t2`; a prompt whose own id is `1#t2` shared
+    that key: `rse run` scored 4 turns as n=3, one answer lost without a word."""
+    rows = [
+        {"question_id": "1", "turns": ["Tell me about cats.", "And dogs?"]},
+        {"question_id": "1#t2", "turns": ["Tell me about fish.", "And birds?"]},
+    ]
+    path = write_jsonl(tmp_path / "q.jsonl", rows)
+    with pytest.raises(UserError) as refused:
+        load_dataset("mt", str(path))
+    assert str(refused.value) == (
+        f"{path}:2: field 'id': '1#t2' is also the name of turn 2 of prompt '1' ({path}:1); "
+        "give this prompt another id"
+    )
+    single = write_jsonl(
+        tmp_path / "one-turn.jsonl", [{"id": "1", "prompt": "a"}, {"id": "1#t2", "prompt": "b"}]
+    )
+    assert [p.id for p in load_dataset("d", str(single)).prompts] == ["1", "1#t2"]  # no turn 2: no clash

@@ -25,6 +25,7 @@ import json
 import logging
 import os
 import sqlite3
+import stat
 import tempfile
 from collections.abc import Callable, Iterable
 from contextlib import AbstractAsyncContextManager
@@ -90,9 +91,31 @@ def remove_made_dirs(made: list[Path]) -> None:
             return
 
 
+def _read_only_folder(out: Path) -> Path | None:
+    """`out`, or the nearest folder above it that exists (where `mkdir` would create it), when its
+    permissions grant write access to no one (`r-xr-xr-x`). Such a folder was written into all the
+    same by root (a container's usual user), for whom `os.access` ignores the mode: a data folder
+    marked read-only got a run's ledger, results and reports."""
+    folder = out
+    try:
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        mode = folder.stat().st_mode
+    except OSError:
+        return None  # the mkdir below names what is wrong
+    return folder if stat.S_ISDIR(mode) and not mode & 0o222 else None
+
+
 def prepare_out_dir(out: Path, name: Naming = flag) -> Path:
     if out.exists() and not out.is_dir():
         raise UserError(f"{out}: exists and is not a directory ({name('out')})")
+    read_only = _read_only_folder(out)
+    if read_only is not None:
+        where = "" if read_only == out else f" ({read_only} is read-only)"
+        raise UserError(
+            f"{out}: output directory is not writable{where}: its permissions grant no one write access; "
+            f"choose another {name('out')}"
+        )
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -380,6 +403,9 @@ class RunOptions:
     out: Path | None = None
     cache: Path | None = None
     config: Path | None = None
+    # The models, when the caller has read them already (a study, whose model files are relative
+    # to the study file, not to the working directory); None: read from `config`.
+    catalog: ModelCatalog | None = None
     concurrency: int | None = None
     max_calls: int | None = None
     max_tokens: int | None = None
@@ -418,7 +444,11 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
         self._forced = False  # --force removed the last run's files (said in run.log once it is open)
         try:
             self.previous = self._claim_directory()
-            self.catalog = ModelCatalog.load(options.config)
+            self.catalog = (
+                ModelCatalog(dict(options.catalog.models), options.catalog.path)
+                if options.catalog is not None
+                else ModelCatalog.load(options.config)
+            )
             ledger_path = options.cache or own_ledger(self.out)
             self._new_ledger = not ledger_path.exists()
             self.ledger = Ledger(ledger_path)
@@ -487,10 +517,14 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
                 self._forced = True
             return None
         if previous is None:
-            if (out / "results.json").exists():
+            # not a run directory: a file of a name the run writes is the user's (a replay file kept
+            # as DIR/responses.jsonl was written over by the run's own answers, even when it was an input)
+            found = next((name for name in ARTIFACTS if (out / name).exists()), None)
+            if found is not None:
                 raise UserError(
-                    f"{out}: holds results.json but no config.json (not a distillscope run directory); "
-                    + self.options.fresh_start_hint
+                    f"{out}: holds {found} but no config.json (not a distillscope run directory), and a run "
+                    f"there would write over it: choose another {self.options.naming('out')}, or move the "
+                    "file away"
                 )
             return None
         if previous.get("command") != command:

@@ -220,7 +220,7 @@ class OpenAICompatibleBackend(Backend):
         }
         env = self.config.api_key_env
         key = os.environ.get(env) if env else None
-        if key:
+        if key and key.strip():  # a blank variable is no key (`_check_key` refuses it where one is needed)
             headers["Authorization"] = f"Bearer {key}"
         return headers
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from distillscope.errors import BackendError, UserError
+from distillscope.errors import BackendError, UserError, clip
 from distillscope.ice.templates import fill_template
 from distillscope.jsonl import read_jsonl
 from distillscope.models.base import Backend, ModelConfig, register_backend
@@ -43,14 +43,36 @@ def _answer_text(content: Any) -> str | None:
 
 
 class ReplayIndex:
-    """Recorded answers, by (prompt id, turn) and by (normalised first prompt, turn)."""
+    """Recorded answers, by (prompt id, turn) and by (normalised first prompt, turn).
+
+    A prompt id (or, in a file without ids, a prompt text) recorded twice with two different answers
+    is an error at the second line: one of them was silently replayed (the last), whichever the
+    file's order made it. The same answer twice is harmless and kept."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.by_id: dict[tuple[str, int], str] = {}
         self.by_text: dict[tuple[str, int], str] = {}
+        self._lines: dict[tuple[str, str, int], int] = {}  # (table, key, turn) -> line first seen
         for number, row in read_jsonl(path):
             self._add(number, row)
+
+    def _put(self, table: str, key: tuple[str, int], answer: str, number: int, field: str) -> None:
+        """Record `answer` under `key` of `table` ("id" or "text"), refusing a different answer for
+        a key already recorded."""
+        answers = self.by_id if table == "id" else self.by_text
+        first = self._lines.setdefault((table, *key), number)
+        if key in answers and answers[key] != answer:
+            what = f"id '{clip(key[0])}'" if table == "id" else f"prompt {clip(key[0])!r}"
+            turn = f" (turn {key[1] + 1})" if key[1] else ""
+            raise UserError.at(
+                self.path,
+                f"{what}{turn} has two different answers, here and at line {first}: "
+                "keep one answer per prompt and turn (which one was replayed depended on the order)",
+                line=number,
+                field=field,
+            )
+        answers[key] = answer
 
     def _add(self, number: int, row: dict[str, Any]) -> None:
         if "choices" in row:  # FastChat / Arena-Hard
@@ -60,13 +82,16 @@ class ReplayIndex:
                     self.path, "answer has 'choices' but no 'question_id'", line=number, field="question_id"
                 )
             try:
-                turns = [_turn_text(t) for t in row["choices"][0]["turns"]]
+                recorded = row["choices"][0]["turns"]
+                if not isinstance(recorded, list):  # a text was read letter by letter, one turn each
+                    raise TypeError("turns is not a list")
+                turns = [_turn_text(t) for t in recorded]
             except (KeyError, IndexError, TypeError):
                 raise UserError.at(
                     self.path, "expected choices[0].turns as a list of answers", line=number, field="choices"
                 ) from None
             for i, text in enumerate(turns):
-                self.by_id[(str(qid), i)] = text
+                self._put("id", (str(qid), i), text, number, "question_id")
             return
         if "jailbreak_prompt" in row and "query" in row:  # the paper's attack logs
             answer = row.get("target_responses", row.get("response"))
@@ -82,7 +107,7 @@ class ReplayIndex:
                 raise UserError.at(
                     self.path, "expected text 'instruction' and 'output'", line=number, field="output"
                 )
-            self.by_text[(normalise(row["instruction"]), 0)] = row["output"]
+            self._put("text", (normalise(row["instruction"]), 0), row["output"], number, "instruction")
             return
         if "response" not in row and isinstance(row.get("messages"), list):  # Arena-Hard v2
             self._add_conversation(number, row)
@@ -100,15 +125,25 @@ class ReplayIndex:
             if not users:
                 raise UserError.at(self.path, "'messages' has no user turn", line=number, field="messages")
             turn = len(users) - 1
-            self.by_text[(normalise(str(users[0])), turn)] = answer
+            self._put_text(row, (normalise(str(users[0])), turn), answer, number, "messages")
         elif isinstance(row.get("prompt"), str):
-            self.by_text[(normalise(row["prompt"]), 0)] = answer
+            self._put_text(row, (normalise(row["prompt"]), 0), answer, number, "prompt")
         elif "id" not in row:
             raise UserError.at(
                 self.path, "needs 'prompt' or 'messages' (or 'id')", line=number, field="prompt"
             )
         if "id" in row:
-            self.by_id[(str(row["id"]), turn)] = answer
+            self._put("id", (str(row["id"]), turn), answer, number, "id")
+
+    def _put_text(
+        self, row: dict[str, Any], key: tuple[str, int], answer: str, number: int, field: str
+    ) -> None:
+        """By text: checked for a second answer only in a row without an id (rows with ids are told
+        apart by them, and may ask the same text twice)."""
+        if "id" in row or "uid" in row or "question_id" in row:
+            self.by_text[key] = answer
+        else:
+            self._put("text", key, answer, number, field)
 
     def _add_conversation(self, number: int, row: dict[str, Any]) -> None:
         """`messages` ending in the recorded answer; keyed by `uid` (or `id`) and by the first user turn."""
@@ -125,10 +160,10 @@ class ReplayIndex:
         if not users:
             raise UserError.at(self.path, "'messages' has no user turn", line=number, field="messages")
         turn = len(users) - 1
-        self.by_text[(normalise(users[0]), turn)] = answer
+        self._put_text(row, (normalise(users[0]), turn), answer, number, "messages")
         qid = row.get("uid", row.get("id", row.get("question_id")))
         if qid is not None:
-            self.by_id[(str(qid), turn)] = answer
+            self._put("id", (str(qid), turn), answer, number, "uid" if "uid" in row else "id")
 
     def lookup(self, request: ModelRequest) -> str | None:
         users = [m.content for m in request.messages if m.role == "user"]

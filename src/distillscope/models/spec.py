@@ -15,6 +15,7 @@ system prompt, rate limits and prices; see docs/guides/models.md, "Config file".
 from __future__ import annotations
 
 import os
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -210,8 +211,27 @@ def _check_key(spec: str, config: ModelConfig) -> None:
     if config.kind != "openai-compatible" or not env:
         return
     needs_key = any(u.startswith(OPENAI_URL) for u in config.urls) or env != DEFAULT_KEY_ENV
-    if needs_key and not os.environ.get(env):
-        raise UserError(f"model '{spec}': environment variable {env} is not set (it must hold the API key)")
+    value = os.environ.get(env, "")
+    if needs_key and not value.strip():
+        state = "is not set" if not value else "holds only blank space"
+        raise UserError(f"model '{spec}': environment variable {env} {state} (it must hold the API key)")
+    problem = key_value_problem(value)
+    if problem is not None:
+        raise UserError(f"model '{spec}': environment variable {env} {problem}")
+
+
+def key_value_problem(value: str) -> str | None:
+    """Why a key variable's value cannot be sent as a header, without showing it: a line break or
+    another control character (a trailing newline, a CR from a file saved on Windows) made every
+    call fail inside the HTTP client, retried 7 times as a "malformed reply" of the server."""
+    bad = next((ch for ch in value if unicodedata.category(ch) == "Cc"), None)
+    if bad is None:
+        return None
+    kind = "a line break" if bad in "\r\n" else "a control character"
+    return (
+        f"holds {kind} (U+{ord(bad):04X}; its value is not shown), which no HTTP header may carry: "
+        "often a trailing newline or a carriage return from a file saved on Windows; remove it"
+    )
 
 
 def _check_header_envs(spec: str, config: ModelConfig) -> None:

@@ -331,7 +331,24 @@ def read_prompts(
                 )
             seen[prompt.id] = row.where
             prompts.append(prompt)
+    _check_turn_keys(prompts, seen)
     return fmt, prompts
+
+
+def _check_turn_keys(prompts: Sequence[Prompt], where: dict[str, str]) -> None:
+    """No prompt's id is the key of another prompt's later turn (`81#t2`, `responses.turn_key`):
+    the two answers shared one key, so one was lost without a word (4 turns scored as 3), and the
+    prompt was resampled with the other's conversation."""
+    from distillscope.rse.responses import turn_key
+
+    turns = {turn_key(p.id, n): (p.id, n) for p in prompts for n in range(2, len(p.followups) + 2)}
+    for prompt in prompts:
+        if prompt.id in turns:
+            base, n = turns[prompt.id]
+            raise UserError(
+                f"{where[prompt.id]}: field 'id': '{clip(prompt.id)}' is also the name of turn {n} of "
+                f"prompt '{clip(base)}' ({where[base]}); give this prompt another id"
+            )
 
 
 def builtin_rows() -> list[Row]:

@@ -308,7 +308,7 @@ async def run_attribution_stage(ctx: RunContext, s: RseAttributeSettings) -> Att
 
 def _resolve_bank(ctx: RunContext, s: RseAttributeSettings, tests: list[Any]) -> tuple[Any, Any, Any]:
     """(bank, plan, manifest) of `--bank`; bad input is refused before any call. A bank model is a
-    test model when the names match (in any case) or the test replays the very file of the bank
+    test model when the names match (in any case or Unicode form) or the test replays the very file of the bank
     model's answers, or a byte-for-byte copy of it (`cp model_answer/gpt-4.jsonl mine.jsonl`)."""
     from distillscope.rse.banks import load_bank, load_manifest, plan_bank
     from distillscope.rse.banks.grouping import IS_TEST

@@ -204,3 +204,21 @@ def test_a_lone_manifest_control_is_named_in_the_manifest(tmp_path: Path) -> Non
         "--bank", str(bank), "--bank-manifest", str(manifest), "--test", test, "--out", str(tmp_path / "r")
     )
     assert line.startswith(f"error: {manifest}: field 'controls': one control (indie-x) is too few")
+
+
+def test_a_bank_answer_file_with_a_question_answered_twice_is_one_line(tmp_path: Path) -> None:
+    """Question 2 twice in a bank model's file, with two different answers: the run replayed the
+    later one without a word (the fit then learned from whichever the file's order put last)."""
+    bank = write_fastchat(tmp_path / "bank", {"gpt-4-x": "a", "claude-x": "b", "test-x": "a"}, n_prompts=4)
+    answers = bank / "model_answer" / "claude-x.jsonl"
+    rows = answers.read_text(encoding="utf-8").splitlines(keepends=True)
+    again = json.loads(rows[1])
+    again["choices"][0]["turns"][0] = {"content": "another answer altogether"}
+    answers.write_text("".join(rows) + json.dumps(again) + "\n", encoding="utf-8")
+    test = ("--test", f"replay:{bank / 'model_answer' / 'test-x.jsonl'}")
+    line = _error("--bank", str(bank), *test, "--out", str(tmp_path / "run"))
+    assert line == (
+        f"error: {answers}:5: field 'question_id': id '2' has two different answers, here and at line 2: "
+        "keep one answer per prompt and turn (which one was replayed depended on the order)"
+    )
+    assert not (tmp_path / "run" / "results.json").exists()

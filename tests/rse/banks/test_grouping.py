@@ -114,3 +114,24 @@ def test_manifest_family_names_differing_in_case_are_one_family(tmp_path: Path) 
     path.write_text("families:\n  alpaca-x: '!!!'\n", encoding="utf-8")
     with pytest.raises(UserError, match=r"field 'families.alpaca-x': a family name needs a letter or digit"):
         load_manifest(path)
+
+
+NFC, NFD = "caf\u00e9-x", "cafe\u0301-x"  # one name: as typed, and as a folder made on macOS keeps it
+
+
+def test_names_in_another_unicode_form_are_one_model(tmp_path: Path) -> None:
+    """A bank copied from macOS names its file `café-x` in NFD; the test model typed on the command
+    line (or its file) is NFC. Compared as they were, the test model stayed in the bank as its own
+    reference, a manifest naming it was "not in the bank", and both forms side by side were two
+    models that print alike."""
+    bank = load_bank(str(write_fastchat(tmp_path / "bank", {NFD: "a", "gpt-4-x": "a", "claude-x": "b"}, 3)))
+    assert [m.name for m in bank.models if m.name.startswith("caf")] == [NFD]
+    plan = plan_bank(bank, tests={NFC.upper()})
+    assert {x.model: x.reason for x in plan.left_out} == {NFD: IS_TEST}
+    manifest = tmp_path / "bank.yaml"
+    manifest.write_text(f"families:\n  {NFC}: Cafe Labs\n", encoding="utf-8")
+    plan = plan_bank(bank, manifest=load_manifest(manifest))
+    assert [m.name for m in plan.families["cafe-labs"]] == [NFD] and plan.placed_by[NFD] == "manifest"
+    write_fastchat(tmp_path / "bank", {NFC: "b"}, 3)  # both forms in one bank
+    with pytest.raises(UserError, match="duplicate model name"):
+        load_bank(str(tmp_path / "bank"))

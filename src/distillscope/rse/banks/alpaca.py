@@ -11,7 +11,7 @@ from pathlib import Path
 
 from distillscope.errors import UserError
 from distillscope.records import iter_records
-from distillscope.rse.banks.types import Bank, BankModel
+from distillscope.rse.banks.types import Bank, BankModel, model_key
 from distillscope.rse.datasets import Dataset, Row, read_prompts
 
 OUTPUTS = "model_outputs.json"
@@ -73,11 +73,11 @@ def load_alpaca(source: Path, name: str) -> Bank:
             count += 1
         if model is None or not count:
             raise UserError(f"{path}: bank model '{model or path.stem}' has no answers")
-        if model.lower() in seen:
+        if model_key(model) in seen:
             raise UserError(
-                f"{path}: duplicate model name '{model}' in the bank (also {seen[model.lower()]})"
+                f"{path}: duplicate model name '{model}' in the bank (also {seen[model_key(model)]})"
             )
-        seen[model.lower()] = path
+        seen[model_key(model)] = path
         models.append(BankModel(model, path))
     _fmt, prompts = read_prompts(rows.values(), name)
     dataset = Dataset(name=name, source=str(source), format="alpacaeval", prompts=prompts, total=len(prompts))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from distillscope.errors import UserError
 from distillscope.records import iter_records
-from distillscope.rse.banks.types import Bank, BankModel
+from distillscope.rse.banks.types import Bank, BankModel, model_key
 from distillscope.rse.datasets import load_dataset
 
 QUESTIONS = "question.jsonl"
@@ -67,11 +67,11 @@ def load_fastchat(folder: Path, name: str) -> Bank:
     layouts = set()
     for path in files:
         model = path.stem
-        if model.lower() in seen:
+        if model_key(model) in seen:
             raise UserError(
-                f"{path}: duplicate model name '{model}' in the bank (also {seen[model.lower()]})"
+                f"{path}: duplicate model name '{model}' in the bank (also {seen[model_key(model)]})"
             )
-        seen[model.lower()] = path
+        seen[model_key(model)] = path
         layout, _ = _answer_ids(path, model, ids)
         layouts.add(layout)
         models.append(BankModel(model, path))

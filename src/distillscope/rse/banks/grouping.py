@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from distillscope.ice.identity import IdentityRegistry
 from distillscope.rse.banks.manifest import Manifest
-from distillscope.rse.banks.types import Bank, BankModel, BankSummary, LeftOut
+from distillscope.rse.banks.types import Bank, BankModel, BankSummary, LeftOut, model_key
 
 UNPLACED = (
     "the identity registry cannot tell its organisation from its name (place it in the manifest's families)"
@@ -71,24 +71,29 @@ def plan_bank(
     registry: IdentityRegistry | None = None,
 ) -> BankPlan:
     """Place every bank model; `tests` are the test models' names (left out of the bank), matched
-    without regard to case, as the bank itself tells its models apart (`GPT-4` is `gpt-4`)."""
+    without regard to case or Unicode form, as the bank itself tells its models apart (`GPT-4` is
+    `gpt-4`; `model_key`)."""
     registry = registry or IdentityRegistry.builtin()
     manifest = manifest or Manifest()
     manifest.check_against([m.name for m in bank.models], bank.source)
-    controls, leave_out = set(manifest.controls), set(manifest.leave_out)
-    test_names = {t.casefold() for t in tests}
+    controls, leave_out = (
+        {model_key(m) for m in manifest.controls},
+        {model_key(m) for m in manifest.leave_out},
+    )
+    placed = {model_key(m): family for m, family in manifest.families.items()}
+    test_names = {model_key(t) for t in tests}
     plan = BankPlan()
     unplaced: list[str] = []
     for model in bank.models:
-        if model.name.casefold() in test_names:
+        if model_key(model.name) in test_names:
             plan.left_out.append(LeftOut(model=model.name, reason=IS_TEST))
-        elif model.name in leave_out:
+        elif model_key(model.name) in leave_out:
             plan.left_out.append(LeftOut(model=model.name, reason=MANIFEST_LEFT_OUT))
-        elif model.name in controls:
+        elif model_key(model.name) in controls:
             plan.controls.append(model)
             plan.placed_by[model.name] = "manifest"
-        elif model.name in manifest.families:
-            family = _manifest_family(manifest.families[model.name], registry)
+        elif model_key(model.name) in placed:
+            family = _manifest_family(placed[model_key(model.name)], registry)
             plan.families.setdefault(family, []).append(model)
             plan.placed_by[model.name] = "manifest"
         else:

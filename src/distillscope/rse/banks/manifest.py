@@ -19,6 +19,7 @@ from typing import Any
 
 from distillscope.errors import UserError
 from distillscope.records import load_yaml
+from distillscope.rse.banks.types import model_key
 
 KEYS = ("families", "controls", "leave_out")
 
@@ -39,18 +40,20 @@ class Manifest:
         ]
 
     def check_against(self, models: list[str], source: str) -> None:
-        """Every named model is in the bank, and in one section only."""
-        known = set(models)
+        """Every named model is in the bank (in any case or Unicode form: `model_key`), and in one
+        section only."""
+        known = {model_key(m) for m in models}
         sections: dict[str, str] = {}
-        for section, model in self.names():
+        for section, name in self.names():
+            model = model_key(name)
             if model not in known:
                 raise UserError.at(
-                    self.path or "manifest", f"model '{model}' is not in the bank {source}", field=section
+                    self.path or "manifest", f"model '{name}' is not in the bank {source}", field=section
                 )
             if model in sections and sections[model] != section:
                 raise UserError.at(
                     self.path or "manifest",
-                    f"model '{model}' is under both '{sections[model]}' and '{section}'",
+                    f"model '{name}' is under both '{sections[model]}' and '{section}'",
                     field=section,
                 )
             sections[model] = section

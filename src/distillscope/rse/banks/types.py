@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from distillscope.rse.datasets import Dataset
+
+
+def model_key(name: str) -> str:
+    """What tells two bank or test models apart: the name in any case and any Unicode form. `café`
+    typed on a command line is NFC, the same name read from a folder made on macOS is NFD (`e` and a
+    combining accent): compared as they were, they were two models, and a test model was kept in the
+    bank as its own reference."""
+    return unicodedata.normalize("NFKC", name).casefold()
 
 
 @dataclass(frozen=True)
