@@ -334,7 +334,7 @@ def test_replies_with_no_answer_say_which_field_and_quote_an_error_sent_as_200(
     bodies = {
         0: json.dumps({"error": {"message": f"model overloaded, retry later (key {KEY})"}}),
         1: '{"choices": null}',
-        2: '{"choices": [{"message": {"content": [{"type": "text", "text": "hi"}]}}]}',
+        2: '{"choices": [{"message": {"content": [{"type": "image_url", "image_url": {"url": "x"}}]}}]}',
         3: '{"choices": [{"message": {"content": 7}}]}',
     }
     server = openai_server(lambda body: RawReply(bodies[int(prompt_text(body).split()[-1])].encode()))
@@ -351,10 +351,34 @@ def test_replies_with_no_answer_say_which_field_and_quote_an_error_sent_as_200(
         for t in texts
     ), texts
     assert any("malformed response (field 'choices': null, expected a list of choices)" in t for t in texts)
-    assert any("field 'choices[0].message.content': a list, expected text" in t for t in texts)
+    assert any(
+        "field 'choices[0].message.content': a list with a part that is not text, expected text or text parts"
+        in t
+        for t in texts
+    )
     assert any("field 'choices[0].message.content': a number, expected text" in t for t in texts)
     assert server.requests == 8  # each tried twice (max_retries 1)
     assert leaked(tmp_path, [result.stdout, result.stderr]) == []
+
+
+def test_an_answer_sent_as_text_parts_is_its_parts_joined(
+    tmp_path: Path, openai_server: Server, run_cli: Any, read_ledger: Any
+) -> None:
+    """A chat server that sends `content` as a list of parts (`[{"type": "text", "text": ...}]`, the
+    form the OpenAI API takes in requests) had every answer recorded as a malformed reply, retried,
+    then failed. Text parts (and a refusal part) are the answer, joined."""
+    parts = [{"type": "text", "text": "I was made "}, {"type": "output_text", "text": "by Zhipu AI."}]
+    body = json.dumps({"choices": [{"message": {"content": parts}, "finish_reason": "stop"}]})
+    server = openai_server(lambda _body: RawReply(body.encode()))
+    out = tmp_path / "run"
+    args = ["models", "answer", "m", "-c", str(config(tmp_path, server.url)), "-p", str(prompts(tmp_path, 2))]
+    result = run_cli(*args, "--out", str(out), "-q", env={"OPENAI_API_KEY": KEY})
+    assert result.returncode == 0, result.stderr
+    answers = [
+        json.loads(line) for line in (out / "responses.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    assert [a["response"] for a in answers] == ["I was made by Zhipu AI."] * 2
+    assert statuses(read_ledger(out / "ledger.sqlite")) == {"ok": 2} and server.requests == 2
 
 
 def test_invisible_only_answers_are_empty_never_judged(tmp_path: Path, openai_server: Server) -> None:

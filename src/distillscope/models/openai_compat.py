@@ -380,6 +380,8 @@ class OpenAICompatibleBackend(Backend):
             text = choice["text"] if self.config.api == "completions" else choice["message"]["content"]
             if text is None:
                 text = ""
+            if isinstance(text, list) and self.config.api != "completions":
+                text = _parts_text(text)
             if not isinstance(text, str):
                 raise TypeError("content is not a string")
         except (KeyError, IndexError, TypeError):
@@ -422,6 +424,25 @@ async def _close_with_loop(session: aiohttp.ClientSession) -> AsyncGenerator[Non
         await session.close()
 
 
+# The kinds of content part whose text is the answer: chat servers that answer in parts
+# (`[{"type": "text", "text": "..."}]`, as the OpenAI API takes them in requests) send these
+_TEXT_PARTS = {"text": "text", "output_text": "text", "refusal": "refusal"}
+
+
+def _parts_text(parts: list[Any]) -> str | None:
+    """A message's content sent as a list of parts: their texts joined, or None (malformed) when a
+    part is not a text part, so an image or audio part is never taken for an empty answer."""
+    texts: list[str] = []
+    for part in parts:
+        kind = part.get("type") if isinstance(part, dict) else None
+        key = _TEXT_PARTS.get(kind) if isinstance(kind, str) else None
+        value = part.get(key) if key is not None else None
+        if not isinstance(value, str):
+            return None
+        texts.append(value)
+    return "".join(texts)
+
+
 def _shape_problem(data: Any, api: str) -> str:
     """Which field of a reply holds no answer text, in words: `choices: null` was reported as
     "TypeError: 'NoneType' object is not subscriptable"."""
@@ -442,6 +463,8 @@ def _shape_problem(data: Any, api: str) -> str:
                 return f"field '{where}.{step}': missing" if where else f"field '{step}': missing"
             where = f"{where}.{step}" if where else step
         value = value[step]
+    if isinstance(value, list) and value:
+        return f"field '{where}': a list with a part that is not text, expected text or text parts"
     return f"field '{where}': {_json_kind(value)}, expected text"
 
 
