@@ -71,10 +71,10 @@ def test_the_markdown_report_carries_the_runs_warnings_as_the_page_does(tmp_path
     run = _run_dir(tmp_path)
     data = json.loads((run / "results.json").read_text(encoding="utf-8"))
     caveat = "family openai: its own answers are classified as openai only 10% of the time out of fold"
-    data["warnings"] = [caveat, "no --control models: no 'distilled from' decision is made"]
+    data["warnings"] = [caveat, "no control models (--control): no 'distilled from' decision is made"]
     (run / "results.json").write_text(json.dumps(data), encoding="utf-8")
     report = build_report([run])
     assert caveat in render(report, "html")
     text = render(report, "md")
     assert f"> `attr`: {caveat}" in text
-    assert "> `attr`: no --control models: no 'distilled from' decision is made" in text
+    assert "> `attr`: no control models (--control): no 'distilled from' decision is made" in text

@@ -55,7 +55,7 @@ def test_attribute_on_synthetic_replay_files(tmp_path: Path) -> None:
     left_out = {m: r["predicted"] for m, r in data["held_out_members"].items() if r["significant"]}
     assert left_out == {"a1": "a", "a2": "a"}
     # no --control: the only warning names what a "distilled from" claim would need
-    assert len(data["warnings"]) == 1 and data["warnings"][0].startswith("no --control models")
+    assert len(data["warnings"]) == 1 and data["warnings"][0].startswith("no control models (--control)")
     assert copy["decision"]["status"] == "no-controls" and copy["decision"]["distilled_from"] is None
     # per-answer probabilities with their folds (one per repeat); the turns of a prompt share them
     rows = read_jsonl(out / "probabilities.jsonl")

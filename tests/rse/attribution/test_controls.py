@@ -160,7 +160,7 @@ def test_without_controls_no_distilled_claim_and_a_warning(tmp_path: Path) -> No
     decision = data["models"]["copycat"]["decision"]
     assert decision["status"] == "no-controls" and decision["distilled_from"] is None
     assert decision["resembles"] == "a" and data["controls"] == {}
-    assert any("no --control models" in w for w in data["warnings"])
+    assert any("no control models (--control)" in w for w in data["warnings"])
     text = " ".join(result.output.split())
     assert "copycat: resembles a" in text and "copycat: distilled" not in text
 

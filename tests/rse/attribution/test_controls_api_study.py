@@ -133,7 +133,7 @@ def test_study_without_controls_warns_that_no_distilled_claim_is_made(tmp_path: 
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
     assert "copycat: attribution: resembles" in text
-    assert "warning: no --control models: without independent models to compare with" in text
+    assert "warning: no control models (--control): without independent models to compare with" in text
 
 
 def test_api_controls_none_is_no_controls(tmp_path: Path) -> None:
@@ -148,6 +148,9 @@ def test_api_controls_none_is_no_controls(tmp_path: Path) -> None:
     )  # fmt: skip
     decision = result.models["copycat"].decision
     assert decision is not None and decision.status == "no-controls" and result.controls == {}
+    # the warning names the setting as the API takes it: its user never typed `--control`
+    assert any(w.startswith("no control models (controls=):") for w in result.warnings), result.warnings
+    assert decision.reason.startswith("run without control models:")
 
 
 def test_study_prints_every_warning_the_attribution_stage_recorded(tmp_path: Path) -> None:

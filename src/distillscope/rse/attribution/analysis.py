@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from distillscope.naming import Naming, flag
 from distillscope.rse.attribution import controls as calibration
 from distillscope.rse.attribution import stats
 from distillscope.rse.attribution.contrasts import fit_contrasts
@@ -340,11 +341,12 @@ def _resembles_p(result: ModelAttribution) -> float | None:
     return result.probabilities[result.resembles].p_holm
 
 
-def control_warnings(controls: Mapping[str, ModelAttribution]) -> list[str]:
-    """What is missing for a 'distilled from' claim, and controls the run itself calls distilled."""
+def control_warnings(controls: Mapping[str, ModelAttribution], naming: Naming = flag) -> list[str]:
+    """What is missing for a 'distilled from' claim, and controls the run itself calls distilled.
+    `naming`: how the warning names the setting that gives controls (the CLI's flag, the API's keyword)."""
     if not controls:
         return [
-            "no --control models: without independent models to compare with, resemblance to a family "
+            f"no control models ({naming('controls')}): without independent models to compare with, resemblance to a family "
             "is not evidence of distillation, so no 'distilled from' decision is made (give two or more "
             "models known not to be trained on any family's outputs, e.g. ones trained on human-written data)"
         ]

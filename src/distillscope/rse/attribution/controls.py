@@ -137,7 +137,7 @@ def decide(
     if test is None and n_controls == 0:
         return Decision(
             distilled_from=None, p_value=None, n_controls=0, resembles=resembles, status="no-controls",
-            reason="run without --control: no independent models to compare with, so no 'distilled from' "
+            reason="run without control models: no independent models to compare with, so no 'distilled from' "
             "claim is made; resemblance to the families only",
         )  # fmt: skip
     if test is None or n_controls < MIN_CONTROLS:

@@ -282,7 +282,7 @@ async def run_attribution(
             *separability_warnings(found.held_out),
             *member_warnings(found.held_out_members, family_docs, alpha),
             *unchecked_member_warnings(found.held_out_members, family_docs),
-            *control_warnings(found.controls),
+            *control_warnings(found.controls, naming),
             *family_coverage_warnings(
                 [(family, m) for (family, _), m in zip(members, member_answers, strict=True)]
             ),

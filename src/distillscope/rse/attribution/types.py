@@ -57,7 +57,7 @@ class Decision(Model):
         description="distilled: beats the controls for one family; several: beats them for more than one "
         "family, so none is named; resembles: leans to a family no more than the "
         "controls do; independent: leans to no family; abstain: too few prompts or controls; "
-        "no-controls: run without --control, so no distillation claim is made"
+        "no-controls: run without control models, so no distillation claim is made"
     )
     reason: str | None = None
     scores: dict[str, float] | None = Field(
