@@ -12,6 +12,7 @@ from distillscope.models.types import GenerateParams, ModelRequest, ModelRespons
 from distillscope.models.urls import check_base_url, check_header
 from distillscope.redact import looks_like_secret, redact_headers, redact_url
 from distillscope.registry import Registry
+from distillscope.textsafe import has_visible
 
 
 class ModelIdentity(BaseModel):
@@ -19,6 +20,15 @@ class ModelIdentity(BaseModel):
 
     organisation: str | None = None
     family: str | None = None
+
+    @field_validator("organisation", "family")
+    @classmethod
+    def _named(cls, value: str | None) -> str | None:
+        """A blank name (`organisation: "  "`) was taken as the maker: every answer naming the real
+        one became a contradiction, and the report said "developed by   "."""
+        if value is not None and not has_visible(value):
+            raise ValueError("is blank: name it, or leave it out (the registry finds it by the model's name)")
+        return value
 
 
 class ModelConfig(BaseModel):

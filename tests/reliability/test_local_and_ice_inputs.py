@@ -33,3 +33,21 @@ def test_an_empty_stop_string_is_refused_at_its_line(tmp_path: Path, run_cli: An
     out = tmp_path / "run"
     done = run_cli("models", "answer", "m", "-c", str(config), "-p", str(prompts), "--out", str(out), "-q")
     _refused(done, out, "m.yaml:7: field 'models.m.params.stop'", "empty stop string")
+
+
+def test_a_blank_declared_identity_is_refused_at_its_line(tmp_path: Path, run_cli: Any) -> None:
+    """`identity: {organisation: "   "}` was taken as the target's maker: `ice run` judged against a
+    blank organisation (the real maker's name became a contradiction) and reported "developed by
+    ". A blank organisation or family is now exit 2 at its line, before anything is created."""
+    for n, identity in enumerate(['{organisation: "   "}', '{organisation: Zhipu AI, family: ""}']):
+        config = tmp_path / f"c{n}.yaml"
+        config.write_text(
+            f"models:\n  t:\n    spec: openai-compatible:m@http://127.0.0.1:9/v1\n    identity: {identity}\n",
+            encoding="utf-8",
+        )
+        out = tmp_path / f"run{n}"
+        done = run_cli(
+            "ice", "run", "--target", "t", "-c", str(config), "--mode", "plain", "--out", str(out), "-q"
+        )
+        field = "organisation" if n == 0 else "family"
+        _refused(done, out, f"c{n}.yaml:4: field 'models.t.identity.{field}': is blank")
