@@ -61,7 +61,7 @@ class ModelConfig(BaseModel):
     price_per_million_output: float | None = Field(default=None, ge=0)
     identity: ModelIdentity | None = None
     path: str | None = None
-    n_ctx: int = 2048
+    n_ctx: int = Field(default=2048, ge=0, description="local models: context in tokens; 0 = the model's own")
     max_answer_bytes: int = Field(
         default=1_000_000, ge=1, description="longer answers are cut (finish_reason 'capped') and counted"
     )
