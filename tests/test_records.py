@@ -77,6 +77,9 @@ def test_scalars_and_list_keys(tmp_path: Path) -> None:
         ("a.json", '[{"a": 1}, 3]', r"a.json item 1: expected a JSON object, got int"),
         ("a.csv", "a,b\n1,2,3\n", r"a.csv:2: more values than header columns"),
         ("a.csv", "a,\n1,2\n", r"a.csv:1: the CSV header has an empty column name"),
+        # a quoted cell whose quote is misplaced or never closed ran on over the next rows (merged)
+        ("a.csv", 'a,b\n1,"x\n2,"y"\n', r"a.csv:2: malformed CSV \(',' expected after '\"' on line 3\): a quote not closed"),
+        ("a.csv", 'a,b\n1,"x\n2,y\n', r"a.csv:2: malformed CSV \(unexpected end of data on line 3\)"),
         ("a.csv", b"a\n\xff\n", r"a.csv:\d: not UTF-8"),
         ("a.yaml", "- a: 1\n  b: 2\n  a: 3\n", r"a.yaml:3: malformed YAML: duplicate key 'a' \(lines 1 and 3\)"),
         ("a.yaml", "a: [1\n", r"a.yaml:2: malformed YAML"),

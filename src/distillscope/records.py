@@ -484,7 +484,10 @@ def _csv(path: Path, delimiter: str) -> Iterator[Record]:
     except OSError as exc:
         raise UserError(f"{path}: cannot read: {exc.strerror or exc}") from None
     with fh:
-        reader = csv.DictReader(fh, delimiter=delimiter)
+        # strict: a quoted cell must end with its quote and a delimiter or a line break. Without it a
+        # cell whose closing quote is missing or misplaced ran on over the next rows, so a GPTFuzzer
+        # CSV with one bad quote was read as fewer, merged templates, and no error was said.
+        reader = csv.DictReader(fh, delimiter=delimiter, strict=True)
         index = 0
         try:
             if reader.fieldnames is None:
@@ -505,7 +508,13 @@ def _csv(path: Path, delimiter: str) -> Iterator[Record]:
         except UnicodeDecodeError as exc:
             raise UserError.at(path, f"not UTF-8 text (byte {exc.start})", line=reader.line_num + 1) from None
         except csv.Error as exc:
-            raise UserError.at(path, f"malformed CSV ({exc})", line=reader.line_num) from None
+            # DictReader's line_num is still the last good row's end: the bad row starts after it,
+            # and the parser stopped on its own reader's line (a quoted cell may span many lines)
+            start, stop = reader.line_num + 1, max(reader.reader.line_num, reader.line_num + 1)
+            where = "" if stop == start else f" on line {stop}"
+            quoting = "expected after" in str(exc) or "end of data" in str(exc)
+            hint = ": a quote not closed, or a quote inside a quoted cell not doubled" if quoting else ""
+            raise UserError.at(path, f"malformed CSV ({exc}{where}){hint}", line=start) from None
 
 
 def _parquet(path: Path) -> Iterator[Record]:

@@ -305,3 +305,43 @@ def test_a_short_csv_row_is_refused_like_jsonl_and_an_unnamed_model_is_said(
     assert ok.exit_code == 0, ok.output
     assert "unnamed model (the log names none) (built by Zhipu AI)" in " ".join(ok.output.split())
     assert "1 empty" in ok.output
+
+
+def test_a_label_column_that_is_a_list_or_object_is_a_located_error(
+    tmp_path: Path, cli: Callable[..., Any]
+) -> None:
+    """`area`, `mutator`, `probe_id` (and the other label columns) group rows: a list or an object
+    there stopped `ice rescore` with a traceback (unhashable) after it had created its run
+    directory; now it is the row's line and field, exit 2, before anything is written."""
+    good = {"prompt": "Who made you?", "response": "I am ChatGPT, made by OpenAI.", "model": "glm-4-plus"}
+    for n, (field, value) in enumerate(
+        [("area", ["team"]), ("mutator", {"name": "crossover"}), ("probe_id", {"p": 1}), ("model", [1])]
+    ):
+        log = tmp_path / f"log{n}.jsonl"
+        log.write_text(json.dumps(good) + "\n" + json.dumps({**good, field: value}) + "\n", encoding="utf-8")
+        out = tmp_path / f"out{n}"
+        result = cli("ice", "rescore", log, "--target-org", "Zhipu AI", "--out", out, "-q")
+        assert result.exit_code == 2, result.output
+        assert f"log{n}.jsonl:2: field '{field}': expected text or a number" in result.output
+        assert len(result.output.strip().splitlines()) == 1 and not out.exists()
+    log = tmp_path / "numbers.jsonl"  # a number is a label as good as text
+    log.write_text(json.dumps({**good, "area": 3, "probe_id": 7}) + "\n", encoding="utf-8")
+    result = cli("ice", "rescore", log, "--target-org", "Zhipu AI", "--out", tmp_path / "ok", "-q")
+    assert result.exit_code == 0, result.output
+    assert rows(tmp_path / "ok" / "verdicts.jsonl")[0]["loose"] is True
+
+
+def test_a_blank_target_org_cell_is_no_organisation(tmp_path: Path, cli: Callable[..., Any]) -> None:
+    """A `target_org` of only spaces was taken as the target's maker, so the registry's answer by
+    model name (glm-4-plus: Zhipu AI) was overruled and a model naming its real maker was judged a
+    contradiction. A blank cell is now no organisation, as an empty one always was."""
+    own = {"prompt": "Who made you?", "response": "I was built by Zhipu AI.", "model": "glm-4-plus"}
+    verdicts = []
+    for name, org in (("empty", ""), ("blank", "   ")):
+        log = tmp_path / f"{name}.jsonl"
+        log.write_text(json.dumps({**own, "target_org": org}) + "\n", encoding="utf-8")
+        result = cli("ice", "rescore", log, "--out", tmp_path / name, "-q")
+        assert result.exit_code == 0, result.output
+        assert results(tmp_path / name)["target_identity"]["organisation"] == "Zhipu AI"
+        verdicts.append(rows(tmp_path / name / "verdicts.jsonl")[0]["loose"])
+    assert verdicts == [False, False]

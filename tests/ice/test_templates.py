@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,3 +72,41 @@ def test_bad_template_files(tmp_path: Path) -> None:
         load_templates(tmp_path / "b.json")
     with pytest.raises(UserError, match="not found"):
         load_templates(tmp_path / "missing.csv")
+
+
+def test_a_gptfuzzer_csv_with_a_quote_not_closed_is_refused_not_merged(
+    tmp_path: Path, cli: Callable[..., Any], shared_data: Path
+) -> None:
+    """One unclosed quote in GPTFuzzer.csv (a hand edit) made its cell run on over the rows after
+    it: `ice run` fuzzed 76 templates, one of them two merged, and said nothing. Now exit 2 at the
+    row where the bad cell starts, before anything is created."""
+    rows = (shared_data / "gptfuzz" / "GPTFuzzer.csv").read_text(encoding="utf-8")
+    bad = tmp_path / "seeds.csv"
+    assert '"\n1,"You are now' in rows
+    bad.write_text(rows.replace('"\n1,"You are now', '\n1,"You are now', 1), encoding="utf-8")
+    out = tmp_path / "run"
+    result = cli(
+        "ice", "run", "--target", "openai-compatible:m@http://127.0.0.1:9/v1", "--target-org", "Zhipu AI",
+        "--templates", bad, "--out", out, "-q",
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "seeds.csv:2: malformed CSV (',' expected after" in result.output and "quote" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_a_duplicate_template_id_names_both_lines(tmp_path: Path) -> None:
+    """`seeds.csv: duplicate template id 'gptfuzzer-1'` named no line: in GPTFuzzer's 77 multi-line
+    rows a search by hand. Now the second row's line and field, and the first's (a CSV row's line is where it ends)."""
+    csv_file = tmp_path / "seeds.csv"
+    csv_file.write_text(
+        'id,text\n1,"a\nb [INSERT PROMPT HERE]"\n2,"c [INSERT PROMPT HERE]"\n1,"d [INSERT PROMPT HERE]"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        UserError, match=r"seeds.csv:5: field 'id': duplicate template id 'gptfuzzer-1' \(also line 3\)$"
+    ):
+        load_templates(csv_file)
+    yaml_file = tmp_path / "t.yaml"
+    yaml_file.write_text("templates:\n  - {id: a, text: x}\n  - {id: a, text: y}\n", encoding="utf-8")
+    with pytest.raises(UserError, match=r"template 2: duplicate template id 'a' \(also template 1\)$"):
+        load_templates(yaml_file)

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from distillscope.errors import UserError
+from distillscope.errors import UserError, clip
 from distillscope.ice.probes import guess_language
 from distillscope.ice.templates import fill_template
 from distillscope.models.types import answer_outcome
 from distillscope.records import iter_records
+from distillscope.textsafe import has_visible
 
 _TRUE = {"1", "true", "yes", "y", "t"}
 _FALSE = {"0", "false", "no", "n", "f"}
@@ -132,10 +133,28 @@ def _text(path: Path, line: int, obj: dict[str, Any], name: str) -> str:
     return value
 
 
+def _tag(path: Path, line: int, obj: dict[str, Any], name: str) -> str | int | float | None:
+    """A label of a row (model, target_org, area, mutator, probe_id, template_id, language): text or
+    a number, or None when absent or blank. A list or object was passed through and stopped the
+    tally that groups rows by these labels with a traceback (unhashable); a blank `target_org` was
+    taken as the target's organisation (every answer naming the real maker became a contradiction)."""
+    value = obj.get(name)
+    if value is None or (isinstance(value, str) and not has_visible(value)):
+        return None
+    if isinstance(value, str | int | float):
+        return value
+    raise UserError.at(path, f"expected text or a number, got {clip(repr(value))}", line=line, field=name)
+
+
+def _text_tag(path: Path, line: int, obj: dict[str, Any], name: str) -> str | None:
+    value = _tag(path, line, obj, name)
+    return None if value is None else str(value)
+
+
 def _rows_of(path: Path, line: int, obj: dict[str, Any], start: int, details: bool = True) -> list[LogRow]:
     common: dict[str, Any] = {
-        "model": str(obj["model"]) if obj.get("model") not in (None, "") else None,
-        "target_org": str(obj["target_org"]) if obj.get("target_org") not in (None, "") else None,
+        "model": _text_tag(path, line, obj, "model"),
+        "target_org": _text_tag(path, line, obj, "target_org"),
         "loose": parse_label(path, line, "loose", obj.get("loose")),
         "strict": parse_label(path, line, "strict", obj.get("strict")),
         "complete_run": parse_label(path, line, "complete_run", obj.get("complete_run")),
@@ -174,6 +193,9 @@ def _rows_of(path: Path, line: int, obj: dict[str, Any], start: int, details: bo
             raise UserError.at(path, "expected text or null", line=line, field="response")
         query = str(obj["query"]) if isinstance(obj.get("query"), str) else prompt
         generation = obj.get("generation")
+        area, mutator = _tag(path, line, obj, "area"), _tag(path, line, obj, "mutator")
+        probe_id, template_id = _tag(path, line, obj, "probe_id"), _text_tag(path, line, obj, "template_id")
+        language = _text_tag(path, line, obj, "language")
         return [
             LogRow(
                 index=start,
@@ -181,12 +203,12 @@ def _rows_of(path: Path, line: int, obj: dict[str, Any], start: int, details: bo
                 prompt=prompt,
                 query=str(query),
                 response=response,
-                template=str(obj.get("template_id") or _template_id(prompt)) if details else None,
-                language=str(obj.get("language") or guess_language(str(query))) if details else None,
-                area=obj.get("area"),
-                mutator=obj.get("mutator"),
+                template=(template_id or _template_id(prompt)) if details else None,
+                language=(language or guess_language(str(query))) if details else None,
+                area=None if area is None else str(area),
+                mutator=None if mutator is None else str(mutator),
                 generation=generation if isinstance(generation, int) else None,
-                probe_id=obj.get("probe_id"),
+                probe_id=None if probe_id is None else str(probe_id),
                 outcome_field=obj["outcome"] if isinstance(obj.get("outcome"), str) else None,
                 **common,
             )

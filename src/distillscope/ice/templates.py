@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from distillscope import fastyaml
-from distillscope.errors import UserError
-from distillscope.records import check_file, load_json, read_records
+from distillscope.errors import UserError, clip
+from distillscope.records import Record, check_file, load_json, read_records
 
 QUERY_SLOT = "{query}"
 DEFAULT_VENDOR_WORDS = ("openai", "chatgpt", "gpt", "claude", "anthropic")
@@ -73,8 +73,11 @@ def load_templates(source: str | Path = "builtin") -> list[Template]:
     path = Path(source)
     check_file(path, "template file")
     suffix = path.suffix.lower()
+    lines: list[int | None] = []
     if suffix == ".csv":
-        templates = read_gptfuzzer_csv(path)
+        records = read_records(path, what="template file")
+        templates = _gptfuzzer_templates(path, records)
+        lines = [r.line for r in records]
     elif suffix == ".json":
         templates = read_easyjailbreak_json(path)
     elif suffix in (".jsonl", ".yaml", ".yml"):
@@ -82,20 +85,38 @@ def load_templates(source: str | Path = "builtin") -> list[Template]:
         templates = [
             _template_from(path, r.line, i, r.data, "custom") for i, r in enumerate(records, start=1)
         ]
+        lines = [r.line for r in records]
     else:
         raise UserError(f"{path}: unknown template file type '{suffix}' (use .csv, .json, .jsonl or .yaml)")
     if not templates:
         raise UserError(f"{path}: no templates in file")
-    ids = [t.id for t in templates]
-    if len(set(ids)) != len(ids):
-        dup = next(i for i in ids if ids.count(i) > 1)
-        raise UserError(f"{path}: duplicate template id '{dup}'")
+    _check_unique_ids(path, templates, lines)
     return templates
+
+
+def _check_unique_ids(path: Path, templates: list[Template], lines: list[int | None]) -> None:
+    """Ids name templates in results and `--template-ids`: two of one id are refused at the second's
+    line, naming the first's (the error named neither: in a 77-row CSV, a search by hand)."""
+    located = len(lines) == len(templates) and all(line is not None for line in lines)
+    first: dict[str, int] = {}
+    for number, template in enumerate(templates, start=1):
+        line = lines[number - 1] if located else None
+        if template.id not in first:
+            first[template.id] = line if line is not None else number
+            continue
+        where = f"line {first[template.id]}" if located else f"template {first[template.id]}"
+        entry = "" if located else f"template {number}: "
+        raise UserError.at(
+            path, f"{entry}duplicate template id '{clip(template.id)}' (also {where})", line=line, field="id"
+        )
 
 
 def read_gptfuzzer_csv(path: Path) -> list[Template]:
     """GPTFuzzer's seed file: columns `id`, `text`; `[INSERT PROMPT HERE]` marks the slot."""
-    records = read_records(path, what="template file")
+    return _gptfuzzer_templates(path, read_records(path, what="template file"))
+
+
+def _gptfuzzer_templates(path: Path, records: list[Record]) -> list[Template]:
     if "text" not in records[0].data:
         raise UserError.at(
             path, "CSV header needs a 'text' column (GPTFuzzer format: id,text)", line=1, field="text"

@@ -12,6 +12,7 @@ from distillscope.models.types import GenerateParams, ModelRequest, ModelRespons
 from distillscope.models.urls import check_base_url, check_header
 from distillscope.redact import looks_like_secret, redact_headers, redact_url
 from distillscope.registry import Registry
+from distillscope.textsafe import has_visible
 
 
 class ModelIdentity(BaseModel):
@@ -19,6 +20,15 @@ class ModelIdentity(BaseModel):
 
     organisation: str | None = None
     family: str | None = None
+
+    @field_validator("organisation", "family")
+    @classmethod
+    def _named(cls, value: str | None) -> str | None:
+        """A blank name (`organisation: "  "`) was taken as the maker: every answer naming the real
+        one became a contradiction, and the report said "developed by   "."""
+        if value is not None and not has_visible(value):
+            raise ValueError("is blank: name it, or leave it out (the registry finds it by the model's name)")
+        return value
 
 
 class ModelConfig(BaseModel):
@@ -51,7 +61,7 @@ class ModelConfig(BaseModel):
     price_per_million_output: float | None = Field(default=None, ge=0)
     identity: ModelIdentity | None = None
     path: str | None = None
-    n_ctx: int = 2048
+    n_ctx: int = Field(default=2048, ge=0, description="local models: context in tokens; 0 = the model's own")
     max_answer_bytes: int = Field(
         default=1_000_000, ge=1, description="longer answers are cut (finish_reason 'capped') and counted"
     )

