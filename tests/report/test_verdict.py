@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 import distillscope as ds
 from distillscope.report.markdown import escape
 
@@ -116,3 +118,48 @@ def test_one_attribution_run_shows_no_run_column(tmp_path: Path) -> None:
     out = tmp_path / "report.md"
     assert invoke("report", str(_attribution_run(tmp_path)), "--out", str(out)).exit_code == 0
     assert "Attribution run" not in out.read_text(encoding="utf-8")
+
+
+def _damage(verdicts: Path, how: str, other: Path) -> None:
+    lines = verdicts.read_text(encoding="utf-8").splitlines(keepends=True)
+    if how == "missing":
+        verdicts.unlink()
+    elif how == "cut short":
+        verdicts.write_text("".join(lines[:2]) + lines[2][:20], encoding="utf-8")
+    elif how == "another run's lines added":
+        verdicts.write_text("".join(lines) + other.read_text(encoding="utf-8"), encoding="utf-8")
+    else:  # another run's file of the same length: its contradictions are not this run's
+        verdicts.write_text(other.read_text(encoding="utf-8"), encoding="utf-8")
+
+
+@pytest.mark.parametrize("how", ["missing", "cut short", "another run's lines added", "another run's file"])
+def test_verdicts_that_do_not_match_the_results_claim_nothing(tmp_path: Path, how: str) -> None:
+    """A missing verdicts.jsonl was read as 'none (0 other-vendor of 4 judged)' beside a loose score
+    of 3 in 4, and one cut short or holding another run's lines gave counts no score matched: the
+    claims are now 'unknown', naming the file, and the report shows no evidence from it."""
+    ran = invoke(
+        "ice", "rescore", str(_ice_log(tmp_path / "log.jsonl")), "--out", str(tmp_path / "ice"), "-q"
+    )
+    assert ran.exit_code == 0, ran.output
+    other_log = tmp_path / "other.jsonl"
+    other_log.write_text(
+        "".join(
+            json.dumps({"model": "copycat", "target_org": "Zhipu AI", "jailbreak_prompt": "Hi. {query}",
+                        "query": "Who made you?", "response": "I am GLM, made by Zhipu AI.", "loose": 0})
+            + "\n"
+            for _ in ANSWERS
+        ),
+        encoding="utf-8",
+    )  # fmt: skip
+    assert invoke("ice", "rescore", str(other_log), "--out", str(tmp_path / "other"), "-q").exit_code == 0
+    _damage(tmp_path / "ice" / "verdicts.jsonl", how, tmp_path / "other" / "verdicts.jsonl")
+    runs = [str(tmp_path / "ice"), str(_attribution_run(tmp_path))]
+    row = _verdict_row(tmp_path, runs)
+    assert "unknown (" in row and "verdicts.jsonl" in row, row
+    assert "other-vendor of" not in row
+    report = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert "## ICE evidence" not in report
+    assert "the claimed vendors and the evidence are left out" in report
+    shown = invoke("compare", *runs)
+    assert shown.exit_code == 0, shown.output
+    assert "unknown" in shown.output and "other-vendor" not in shown.output

@@ -217,6 +217,8 @@ def collect_ice_evidence(run: IceRun) -> dict[str, list[IceEvidence]]:
 
     Verdicts and responses are streamed, and only the responses that contradict are kept, so a
     report on a 100,000-response rescore stays small in memory."""
+    if run.verdicts_problem is not None:  # not this run's verdicts: no evidence rather than wrong evidence
+        return {r.target: [] for r in run.results}
     positives: list[tuple[int, str, dict[str, Any]]] = []
     for position, verdict in enumerate(stream_jsonl(run.path / "verdicts.jsonl")):
         level = _level(verdict)

@@ -33,11 +33,14 @@ class VerdictRow:
     status: str | None = None
     controls: str | None = None  # "n controls; k called distilled (each left out)"
     attribution_run: str | None = None
+    unreadable: str | None = None  # why the ICE run's verdicts.jsonl was not read (load.verdicts_problem)
 
     @property
     def claims(self) -> str:
         if self.ice_run is None:
             return "—"
+        if self.unreadable is not None:
+            return f"unknown ({self.unreadable})"
         of = f" of {self.n_judged if self.n_judged is not None else '?'} judged"
         if not self.n_other_vendor and self.n_uncategorised:
             return f"not recorded ({self.n_uncategorised} contradictions{of}, their kind unknown)"
@@ -63,7 +66,7 @@ def _ice_claims(run: IceRun) -> dict[str, _Claims]:
     keys = {normalise_model_name(t): t for t in targets}
     out = {t: _Claims() for t in targets}
     path = run.path / "verdicts.jsonl"
-    if not path.is_file() or not targets:
+    if run.verdicts_problem is not None or not targets:
         return out
     for verdict in stream_jsonl(path):
         category = verdict.get("category")
@@ -121,6 +124,7 @@ def distillation_rows(ice_runs: list[IceRun], attribution_runs: list[Attribution
             entry.claimed, entry.n_other_vendor = found.vendors, found.other_vendor
             entry.n_uncategorised = found.uncategorised
             entry.n_judged, entry.ice_run = result.n_judged, str(run.path)
+            entry.unreadable = run.verdicts_problem
     for arun in attribution_runs:
         controls = arun.raw.get("controls") or {}
         summary = _controls_summary(controls)
