@@ -163,3 +163,31 @@ def test_verdicts_that_do_not_match_the_results_claim_nothing(tmp_path: Path, ho
     shown = invoke("compare", *runs)
     assert shown.exit_code == 0, shown.output
     assert "unknown" in shown.output and "other-vendor" not in shown.output
+
+
+def test_a_model_in_two_ice_runs_has_a_row_per_ice_run(tmp_path: Path) -> None:
+    """Two ICE runs of copycat (the rules judge and the log's recorded labels): the verdict showed only
+    the claims of the run given last, so the order of the arguments chose what a model claims. Each
+    run now has its row, whose claims name their run, in either order."""
+    log = _ice_log(tmp_path / "log.jsonl")
+    assert invoke("ice", "rescore", str(log), "--out", str(tmp_path / "rules"), "-q").exit_code == 0
+    ran = invoke("ice", "rescore", str(log), "--judge", "recorded", "--out", str(tmp_path / "recorded"), "-q")
+    assert ran.exit_code == 0, ran.output
+    attribution = str(_attribution_run(tmp_path))
+    for ice_runs in (
+        [tmp_path / "rules", tmp_path / "recorded"],
+        [tmp_path / "recorded", tmp_path / "rules"],
+    ):
+        out = tmp_path / "report.md"
+        assert invoke("report", *map(str, ice_runs), attribution, "--out", str(out)).exit_code == 0
+        verdict = out.read_text(encoding="utf-8").split("## Distillation verdict", 1)[1].split("\n## ", 1)[0]
+        rows = [line for line in verdict.splitlines() if line.startswith("| copycat |")]
+        assert len(rows) == 2, verdict
+        rules = next(row for row in rows if escape(tmp_path / "rules") in row)
+        recorded = next(row for row in rows if escape(tmp_path / "recorded") in row)
+        assert "openai ×2, anthropic ×1 (3 other-vendor of 4 judged)" in rules
+        assert "not recorded (3 contradictions of 4 judged, their kind unknown)" in recorded
+        assert all("distilled from a" in row for row in rows)
+        shown = invoke("compare", *map(str, ice_runs), attribution)  # cells wrap: compare the words
+        assert shown.exit_code == 0, shown.output
+        assert {"×2,", "anthropic", "×1", "recorded", "(3"} <= set(shown.output.split())
