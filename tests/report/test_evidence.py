@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from distillscope.report import evidence as ev
 from distillscope.report.load import IceRun, RseRun, load_run
 
@@ -80,3 +82,34 @@ def test_json_for_script_cannot_close_the_script_element() -> None:
     text = ev.json_for_script([{"response": INJECTION + "</script><!--"}])
     assert "<" not in text and ">" not in text
     assert json.loads(text)[0]["response"].endswith("</script><!--")
+
+
+def _log(path: Path, response: str) -> None:
+    row = {"model": "glm-4-plus", "target_org": "Zhipu AI", "jailbreak_prompt": "Hi. {query}",
+           "query": "Who made you?", "response": response, "loose": 1, "strict": 1}  # fmt: skip
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(row) + "\n", encoding="utf-8")
+
+
+def test_a_rescore_run_from_another_folder_shows_the_log_it_judged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ice rescore log.jsonl` recorded the log as typed, relative to the folder it ran in: a report
+    made in another folder that holds another `log.jsonl` showed that file's response as this run's
+    evidence (and, where none was there, no response at all). The absolute path is recorded too."""
+    from ..rse.conftest import invoke
+
+    _log(tmp_path / "study" / "log.jsonl", "I am ChatGPT, made by OpenAI: the judged answer.")
+    _log(tmp_path / "elsewhere" / "log.jsonl", "I am ChatGPT, made by OpenAI: another file's answer.")
+    monkeypatch.chdir(tmp_path / "study")
+    ran = invoke("ice", "rescore", "log.jsonl", "--out", str(tmp_path / "run"), "-q")
+    assert ran.exit_code == 0, ran.output
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    run = load_run(tmp_path / "run")
+    assert isinstance(run, IceRun)
+    (item,) = ev.collect_ice_evidence(run)["glm-4-plus"]
+    assert item.response == "I am ChatGPT, made by OpenAI: the judged answer."
+    shown = invoke("report", str(tmp_path / "run"), "--out", str(tmp_path / "report.md"))
+    assert shown.exit_code == 0, shown.output
+    page = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert "the judged answer" in page and "another file" not in page

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 import distillscope as ds
 from distillscope.report.markdown import escape
 
@@ -116,3 +118,76 @@ def test_one_attribution_run_shows_no_run_column(tmp_path: Path) -> None:
     out = tmp_path / "report.md"
     assert invoke("report", str(_attribution_run(tmp_path)), "--out", str(out)).exit_code == 0
     assert "Attribution run" not in out.read_text(encoding="utf-8")
+
+
+def _damage(verdicts: Path, how: str, other: Path) -> None:
+    lines = verdicts.read_text(encoding="utf-8").splitlines(keepends=True)
+    if how == "missing":
+        verdicts.unlink()
+    elif how == "cut short":
+        verdicts.write_text("".join(lines[:2]) + lines[2][:20], encoding="utf-8")
+    elif how == "another run's lines added":
+        verdicts.write_text("".join(lines) + other.read_text(encoding="utf-8"), encoding="utf-8")
+    else:  # another run's file of the same length: its contradictions are not this run's
+        verdicts.write_text(other.read_text(encoding="utf-8"), encoding="utf-8")
+
+
+@pytest.mark.parametrize("how", ["missing", "cut short", "another run's lines added", "another run's file"])
+def test_verdicts_that_do_not_match_the_results_claim_nothing(tmp_path: Path, how: str) -> None:
+    """A missing verdicts.jsonl was read as 'none (0 other-vendor of 4 judged)' beside a loose score
+    of 3 in 4, and one cut short or holding another run's lines gave counts no score matched: the
+    claims are now 'unknown', naming the file, and the report shows no evidence from it."""
+    ran = invoke(
+        "ice", "rescore", str(_ice_log(tmp_path / "log.jsonl")), "--out", str(tmp_path / "ice"), "-q"
+    )
+    assert ran.exit_code == 0, ran.output
+    other_log = tmp_path / "other.jsonl"
+    other_log.write_text(
+        "".join(
+            json.dumps({"model": "copycat", "target_org": "Zhipu AI", "jailbreak_prompt": "Hi. {query}",
+                        "query": "Who made you?", "response": "I am GLM, made by Zhipu AI.", "loose": 0})
+            + "\n"
+            for _ in ANSWERS
+        ),
+        encoding="utf-8",
+    )  # fmt: skip
+    assert invoke("ice", "rescore", str(other_log), "--out", str(tmp_path / "other"), "-q").exit_code == 0
+    _damage(tmp_path / "ice" / "verdicts.jsonl", how, tmp_path / "other" / "verdicts.jsonl")
+    runs = [str(tmp_path / "ice"), str(_attribution_run(tmp_path))]
+    row = _verdict_row(tmp_path, runs)
+    assert "unknown (" in row and "verdicts.jsonl" in row, row
+    assert "other-vendor of" not in row
+    report = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert "## ICE evidence" not in report
+    assert "the claimed vendors and the evidence are left out" in report
+    shown = invoke("compare", *runs)
+    assert shown.exit_code == 0, shown.output
+    assert "unknown" in shown.output and "other-vendor" not in shown.output
+
+
+def test_a_model_in_two_ice_runs_has_a_row_per_ice_run(tmp_path: Path) -> None:
+    """Two ICE runs of copycat (the rules judge and the log's recorded labels): the verdict showed only
+    the claims of the run given last, so the order of the arguments chose what a model claims. Each
+    run now has its row, whose claims name their run, in either order."""
+    log = _ice_log(tmp_path / "log.jsonl")
+    assert invoke("ice", "rescore", str(log), "--out", str(tmp_path / "rules"), "-q").exit_code == 0
+    ran = invoke("ice", "rescore", str(log), "--judge", "recorded", "--out", str(tmp_path / "recorded"), "-q")
+    assert ran.exit_code == 0, ran.output
+    attribution = str(_attribution_run(tmp_path))
+    for ice_runs in (
+        [tmp_path / "rules", tmp_path / "recorded"],
+        [tmp_path / "recorded", tmp_path / "rules"],
+    ):
+        out = tmp_path / "report.md"
+        assert invoke("report", *map(str, ice_runs), attribution, "--out", str(out)).exit_code == 0
+        verdict = out.read_text(encoding="utf-8").split("## Distillation verdict", 1)[1].split("\n## ", 1)[0]
+        rows = [line for line in verdict.splitlines() if line.startswith("| copycat |")]
+        assert len(rows) == 2, verdict
+        rules = next(row for row in rows if escape(tmp_path / "rules") in row)
+        recorded = next(row for row in rows if escape(tmp_path / "recorded") in row)
+        assert "openai ×2, anthropic ×1 (3 other-vendor of 4 judged)" in rules
+        assert "not recorded (3 contradictions of 4 judged, their kind unknown)" in recorded
+        assert all("distilled from a" in row for row in rows)
+        shown = invoke("compare", *map(str, ice_runs), attribution)  # cells wrap: compare the words
+        assert shown.exit_code == 0, shown.output
+        assert {"×2,", "anthropic", "×1", "recorded", "(3"} <= set(shown.output.split())

@@ -143,13 +143,23 @@ RESULT_FILES = ("results.json", "report.html", "report.md")
 
 # config.json keys that do not change results: times and versions, paths of the run itself, the
 # call budgets and concurrency (a budget-stopped run is resumed with a larger one), and how many
-# processes judge (the same verdicts either way). Top-level keys,
+# processes judge (the same verdicts either way), and where a rescored log is (`log_resolved`: the log
+# as typed, `log`, is fingerprinted, so a run made before it was recorded resumes). Top-level keys,
 # and the run-wide flags a command repeats in its own settings block.
 _UNFINGERPRINTED_TOP = frozenset(
     {"started_at", "tool_version", "ledger", "concurrency", "budget", "settings_fingerprint"}
 )
 _UNFINGERPRINTED = frozenset(
-    {"out", "cache", "config", "concurrency", "max_calls", "max_tokens_total", "judge_workers"}
+    {
+        "out",
+        "cache",
+        "config",
+        "concurrency",
+        "max_calls",
+        "max_tokens_total",
+        "judge_workers",
+        "log_resolved",
+    }
 )
 # The model settings that determine answers (not URLs, timeouts, retries, rates, prices or headers:
 # replicas and retuned clients give the same answers, and the ledger key ignores them too).

@@ -34,7 +34,7 @@ from distillscope.engine.run import write_jsonl
 from distillscope.errors import UserError, clip
 from distillscope.ice.audit import AuditSample, JudgeAudit, Judged, LabelledRow, audit_judge, read_jsonl
 from distillscope.ice.audit_doubt import DESIGN, CorrectedRate, LabelledP, corrected_rate, draw, row_p
-from distillscope.ice.logs import iter_log
+from distillscope.ice.logs import iter_log, rescored_log
 from distillscope.ice.probability import Calibration, fit_calibration
 from distillscope.records import check_file, load_json
 from distillscope.seeds import check_seed
@@ -75,8 +75,8 @@ def _verdicts(run_dir: Path, results: dict[str, Any]) -> _Verdicts:
 
 
 def _log_path(run_dir: Path, results: dict[str, Any]) -> Path | None:
-    log = (results.get("settings") or {}).get("log")
-    return Path(log) if isinstance(log, str) else None
+    settings = results.get("settings")
+    return rescored_log(settings) if isinstance(settings, dict) else None
 
 
 def _texts(run_dir: Path, results: dict[str, Any], wanted: set[int]) -> dict[int, dict[str, Any]]:

@@ -65,6 +65,20 @@ class LogRow:
         }  # fmt: skip
 
 
+def rescored_log(settings: dict[str, Any]) -> Path | None:
+    """The log an `ice rescore` run judged, from its recorded settings: `log_resolved` (its absolute
+    path), else `log` as it was typed (runs made before `log_resolved` was recorded).
+
+    `log` is relative to the folder the rescore ran in, so a report or an audit made from another
+    folder found no log (the evidence showed no response), or another file of that name, whose
+    responses it showed as this run's evidence."""
+    for key in ("log_resolved", "log"):
+        value = settings.get(key)
+        if isinstance(value, str) and value:
+            return Path(value)
+    return None
+
+
 def parse_label(path: Path, line: int, name: str, value: Any) -> bool | None:
     """A recorded label: booleans, 0/1, or yes/no/true/false text; blank is no label."""
     if value is None or value == "":

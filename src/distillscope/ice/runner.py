@@ -670,6 +670,7 @@ async def _rescore(
     settings = {
         **asdict(s),
         "log": str(path),
+        "log_resolved": str(path.resolve()),  # `log` as typed is relative to this folder (logs.rescored_log)
         **shared_flags(ctx, out),
         "judge_workers": getattr(judge, "workers", 0),
     }

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from distillscope.errors import UserError
+from distillscope.ice.logs import rescored_log
 from distillscope.report.load import IceRun, RseRun, iter_jsonl, normalise_model_name, stream_jsonl
 
 FIRST_PAGE = 50  # evidence items rendered inline per section
@@ -167,13 +168,13 @@ def _response_target(row: dict[str, Any]) -> str | None:
 
 def _rescored_log(run: IceRun) -> Iterator[dict[str, Any]]:
     """An `ice rescore` run keeps no responses.jsonl: read the log it judged, if it is still there."""
-    log_path = run.settings.get("log")
-    if not isinstance(log_path, str) or not Path(log_path).is_file():
-        return
     from distillscope.ice.logs import iter_log
 
+    log_path = rescored_log(run.settings)
+    if log_path is None or not log_path.is_file():
+        return
     try:
-        for row in iter_log(Path(log_path)):
+        for row in iter_log(log_path):
             data = asdict(row)
             data.pop("loose", None)
             data.pop("strict", None)
@@ -201,7 +202,7 @@ def ice_evidence(run: IceRun) -> dict[str, list[IceEvidence]]:
         str(run.path.resolve()),
         _stamp(run.path / "verdicts.jsonl"),
         _stamp(run.path / "responses.jsonl"),
-        _stamp(Path(log)) if isinstance(log := run.settings.get("log"), str) else None,  # a rescore's log
+        _stamp(log) if (log := rescored_log(run.settings)) is not None else None,  # a rescore's log
         tuple(str(r.target) for r in run.results),
     )
     found = _EVIDENCE_CACHE.get(key)
@@ -217,6 +218,8 @@ def collect_ice_evidence(run: IceRun) -> dict[str, list[IceEvidence]]:
 
     Verdicts and responses are streamed, and only the responses that contradict are kept, so a
     report on a 100,000-response rescore stays small in memory."""
+    if run.verdicts_problem is not None:  # not this run's verdicts: no evidence rather than wrong evidence
+        return {r.target: [] for r in run.results}
     positives: list[tuple[int, str, dict[str, Any]]] = []
     for position, verdict in enumerate(stream_jsonl(run.path / "verdicts.jsonl")):
         level = _level(verdict)

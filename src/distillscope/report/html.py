@@ -139,7 +139,7 @@ def _breakdowns(report: Report) -> list[tuple[str, list[Breakdown]]]:
 def _ice_evidence_blocks(report: Report) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     for run in report.ice_runs:
-        if not (run.path / "verdicts.jsonl").is_file():
+        if run.verdicts_problem is not None:
             continue
         for target, items in ev.ice_evidence(run).items():
             first, rest, left_out = ev.page_split(items)

@@ -162,6 +162,9 @@ class IceRun:
     complete: bool | None
     result: TypedIce
     notes: list[str] = field(default_factory=list)
+    # why verdicts.jsonl does not belong to this results.json (None: it does); its claims and
+    # evidence are then left out (`verdicts_problem`)
+    verdicts_problem: str | None = None
 
 
 @dataclass
@@ -277,6 +280,58 @@ def iter_jsonl(path: Path) -> list[dict[str, Any]]:
     return list(stream_jsonl(path))
 
 
+def verdicts_problem(run_dir: Path, result: TypedIce) -> str | None:
+    """Why `run_dir/verdicts.jsonl` is not the verdicts behind this results.json, or None.
+
+    The report counts the vendors a target claims and picks its evidence from that file, and shows
+    them beside the results' scores: a missing file read as no claim at all ('none (0 other-vendor of
+    300 judged)' beside a loose score of 0.48), and a file cut short or holding another run's lines
+    gave counts that no score matched. So the file must hold one verdict per response of
+    results.json (`n_responses`), each index once, and as many loose contradictions per target as
+    its loose score counts."""
+    path = run_dir / "verdicts.jsonl"
+    if not path.is_file():
+        return f"{path}: missing"
+    targets = result.targets
+    names = {t.target for t in targets} if len(targets) > 1 else set()
+    loose: dict[str | None, int] = {}
+    seen: dict[int, int] = {}  # index -> line
+    rows = 0
+    try:
+        with path.open(encoding="utf-8-sig", errors="replace") as fh:
+            for number, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except (json.JSONDecodeError, RecursionError):
+                    return f"{path}:{number}: not a JSON verdict (the file may be cut short)"
+                if not isinstance(row, dict):
+                    return f"{path}:{number}: not a JSON object"
+                index = row.get("index", rows)  # a 0.1 file may leave it out: its position
+                if not isinstance(index, int) or isinstance(index, bool):
+                    return f"{path}:{number}: field 'index': expected an integer"
+                if index in seen:
+                    return f"{path}:{number}: index {index} again (first on line {seen[index]}): lines of another run?"
+                seen[index] = number
+                rows += 1
+                if row.get("loose") is True:
+                    model = row.get("model") if names else None
+                    key = model if isinstance(model, str) and model in names else None
+                    loose[key] = loose.get(key, 0) + 1
+    except OSError as exc:
+        return f"{path}: cannot read: {exc.strerror or exc}"
+    if rows != result.n_responses:
+        return f"{path}: {rows} verdicts for the {result.n_responses} responses of results.json"
+    for t in targets:
+        expected = t.scores.loose.count
+        found = loose.get(t.target if names else None, 0)
+        if found != expected:
+            who = f" of {t.target}" if names else ""
+            return f"{path}: {found} loose contradictions{who}, results.json counts {expected}"
+    return None
+
+
 def _settings_of(result: typed.Result, run_dir: Path) -> dict[str, Any]:
     """results.json settings, completed from config.json for anything it leaves out."""
     redacted = redact_data(result.settings)
@@ -333,11 +388,14 @@ def _attribution_view(result: typed.Result, run_dir: Path) -> AttributionRun:
 def _view(result: typed.Result, run_dir: Path) -> list[Run]:
     if isinstance(result, TypedIce):
         targets = [IceResult.of(t, run_dir.name) for t in result.targets]
+        problem = verdicts_problem(run_dir, result)
+        left_out = f"{problem}: the claimed vendors and the evidence are left out" if problem else None
         return [
             IceRun(
-                results=targets, result=result, notes=_notes(result, result.note), **_common(result, run_dir)
+                results=targets, result=result, notes=_notes(result, result.note, left_out),
+                verdicts_problem=problem, **_common(result, run_dir),
             )
-        ]
+        ]  # fmt: skip
     if isinstance(result, RseResult):
         return [
             RseRun(

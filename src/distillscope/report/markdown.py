@@ -283,7 +283,7 @@ def render_markdown(report: Report) -> str:
             ],
         )
     for run in report.ice_runs:
-        evidence = ev.ice_evidence(run) if (run.path / "verdicts.jsonl").is_file() else {}
+        evidence = ev.ice_evidence(run) if run.verdicts_problem is None else {}
         for target, items in evidence.items():
             if not items:
                 continue

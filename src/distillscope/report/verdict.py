@@ -33,11 +33,19 @@ class VerdictRow:
     status: str | None = None
     controls: str | None = None  # "n controls; k called distilled (each left out)"
     attribution_run: str | None = None
+    unreadable: str | None = None  # why the ICE run's verdicts.jsonl was not read (load.verdicts_problem)
+    name_ice_run: bool = False  # the model has several ICE runs: each row's claims name theirs
 
     @property
     def claims(self) -> str:
+        text = self._claims()
+        return f"{text}; ICE run {self.ice_run}" if self.name_ice_run and self.ice_run is not None else text
+
+    def _claims(self) -> str:
         if self.ice_run is None:
             return "—"
+        if self.unreadable is not None:
+            return f"unknown ({self.unreadable})"
         of = f" of {self.n_judged if self.n_judged is not None else '?'} judged"
         if not self.n_other_vendor and self.n_uncategorised:
             return f"not recorded ({self.n_uncategorised} contradictions{of}, their kind unknown)"
@@ -63,7 +71,7 @@ def _ice_claims(run: IceRun) -> dict[str, _Claims]:
     keys = {normalise_model_name(t): t for t in targets}
     out = {t: _Claims() for t in targets}
     path = run.path / "verdicts.jsonl"
-    if not path.is_file() or not targets:
+    if run.verdicts_problem is not None or not targets:
         return out
     for verdict in stream_jsonl(path):
         category = verdict.get("category")
@@ -99,11 +107,12 @@ def _controls_summary(controls: dict[str, Any]) -> str:
 
 def distillation_rows(ice_runs: list[IceRun], attribution_runs: list[AttributionRun]) -> list[VerdictRow]:
     """One row per target that an ICE run or an attribution run (test or control) names; a model
-    that several attribution runs judge gets one row per run (each names its run), so no run's
-    decision hides another's."""
+    that several attribution runs judge gets one row per run (each names its run), and one judged by
+    several ICE runs a row per ICE run (its claims name the run), so no run's finding hides another's
+    (the last ICE run given replaced the others: the argument order chose the claims shown)."""
     from distillscope.rse.attribution.controls import wording
 
-    ice: dict[str, VerdictRow] = {}
+    ice: dict[str, list[VerdictRow]] = {}
     judged: dict[str, list[VerdictRow]] = {}
     order: list[str] = []
 
@@ -117,10 +126,12 @@ def distillation_rows(ice_runs: list[IceRun], attribution_runs: list[Attribution
         claims = _ice_claims(run)
         for result in run.results:
             found = claims.get(result.target, _Claims())
-            entry = ice.setdefault(seen(result.target), VerdictRow(model=result.target))
-            entry.claimed, entry.n_other_vendor = found.vendors, found.other_vendor
-            entry.n_uncategorised = found.uncategorised
-            entry.n_judged, entry.ice_run = result.n_judged, str(run.path)
+            entry = VerdictRow(
+                model=result.target, claimed=found.vendors, n_other_vendor=found.other_vendor,
+                n_uncategorised=found.uncategorised, n_judged=result.n_judged, ice_run=str(run.path),
+                unreadable=run.verdicts_problem,
+            )  # fmt: skip
+            ice.setdefault(seen(result.target), []).append(entry)
     for arun in attribution_runs:
         controls = arun.raw.get("controls") or {}
         summary = _controls_summary(controls)
@@ -137,16 +148,22 @@ def distillation_rows(ice_runs: list[IceRun], attribution_runs: list[Attribution
                 )  # fmt: skip
     rows: list[VerdictRow] = []
     for key in order:
-        own = ice.get(key)
+        owns = ice.get(key) or []
+        several = len(owns) > 1  # two ICE runs of one model: a row for each (only the last was shown)
+        for own in owns:
+            own.name_ice_run = several
         for entry in judged.get(key) or []:
-            if own is not None:
-                entry = dataclasses.replace(
-                    own, role=entry.role, decision=entry.decision, status=entry.status,
-                    controls=entry.controls, attribution_run=entry.attribution_run,
+            if not owns:
+                rows.append(entry)
+            for own in owns:
+                rows.append(
+                    dataclasses.replace(
+                        own, role=entry.role, decision=entry.decision, status=entry.status,
+                        controls=entry.controls, attribution_run=entry.attribution_run,
+                    )
                 )  # fmt: skip
-            rows.append(entry)
-        if key not in judged and own is not None:
-            rows.append(own)
+        if key not in judged:
+            rows.extend(owns)
     return rows
 
 

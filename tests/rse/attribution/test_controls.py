@@ -177,12 +177,18 @@ def test_without_controls_no_distilled_claim_and_a_warning(tmp_path: Path) -> No
         (["copycat"], ["independent0", "copy-of-copycat"], "--control copy-of-copycat: it gives the same answers as --test model 'copycat'"),
         (["copycat"], ["independent0", "copy-of-independent0"], "--control copy-of-independent0: it gives the same answers as --control 'independent0'"),
         (["copycat"], ["independent0", "blank"], "--control blank: no answer for any of the 16 prompt turns (8 empty, 8 earlier turn has no answer)"),
+        # a test model that is a family member's file by another name or path was attributed to that family
+        (["copy-of-a1"], [], "--test copy-of-a1: it gives the same answers as family member 'a1'"),
+        (["copycat", "link-to-b2"], ["independent0", "independent1"], "--test link-to-b2: it gives the same answers as family member 'b2'"),
     ],
 )  # fmt: skip
 def test_bad_controls_are_one_line_errors_and_write_no_result(
     tmp_path: Path, tests: list[str], controls: list[str], message: str
 ) -> None:
-    folder = write_mt_bench(tmp_path / "answers", WRITERS | {"independent0": None}, n_prompts=8)
+    folder = write_mt_bench(
+        tmp_path / "answers", WRITERS | {"independent0": None, "independent1": None}, n_prompts=8
+    )
+    (folder / "link-to-b2.jsonl").symlink_to(folder / "b2.jsonl")
     other = write_mt_bench(tmp_path / "other", {"elsewhere": None}, n_prompts=3)
     rows = (other / "elsewhere.jsonl").read_text(encoding="utf-8").splitlines()
     shifted = [json.dumps(json.loads(r) | {"question_id": 1000 + i}) for i, r in enumerate(rows)]

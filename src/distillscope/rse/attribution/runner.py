@@ -121,7 +121,10 @@ def check_control_answers(
     name: Naming = flag,
 ) -> None:
     """A recorded control with no answer to any selected prompt is refused before the run starts
-    (a live one is refused when its answers are in: `require_some_answers`); so is a control that
+    (a live one is refused when its answers are in: `require_some_answers`). A test model that gives
+    a family member's very answers (a copy of its file, or the file by a symbolic link or another
+    path: roles are checked by name) is refused: its answers trained the family it would be
+    attributed to, more surely than the member itself when left out. So is a control that
     gives the very answers of a family member or a test model (a renamed copy of its file: the
     roles are checked by name, so the copy would pass as an independent model), or of another
     control. Same answers: `rse run`'s check of a test against the reference, a replay file judged
@@ -147,6 +150,12 @@ def check_control_answers(
         *((control_role, c) for c in controls),
     ]:
         key = answers_key(other, prompts)
+        if role != "family member" and role != control_role and keys.get(key, ("",))[0] == "family member":
+            raise UserError(
+                f"{name('tests', other.name)}: it gives the same answers as family member '{keys[key][1]}' to "
+                f"the {len(prompts)} selected prompts (a copy of its answers, or the same file by another path): "
+                "it would be attributed to the family that its own answers define; give it in one role only"
+            )
         if role == control_role and key in keys:
             first_role, first = keys[key]
             raise UserError(
