@@ -219,19 +219,24 @@ def test_a_folder_with_results_but_no_config_is_not_taken_over(tmp_path: Path, o
     assert read(out / "results.json") == {"my": "own results"} and server.requests == 0
 
 
+def _replay_files(folder: Path, prompts: Path, names: tuple[str, ...]) -> Path:
+    """`folder` holding a recorded answer file per name for three prompts, written to `prompts`."""
+    folder.mkdir()
+    prompts.write_text("".join(json.dumps({"id": f"q{i}", "prompt": f"Topic {i}"}) + "\n" for i in range(3)))
+    for name in names:
+        (folder / f"{name}.jsonl").write_text(
+            "".join(json.dumps({"id": f"q{i}", "response": f"{name} says {i}"}) + "\n" for i in range(3))
+        )
+    return prompts
+
+
 def test_a_folder_holding_a_file_a_run_writes_is_not_taken_over(tmp_path: Path) -> None:
     """A folder (no config.json) holding a `responses.jsonl` of the user's, here the very replay file
     the run reads: `rse run --test replay:data/responses.jsonl --out data` wrote its own answers over
     it, and the recorded answers were gone. Every file name a run writes is checked, not only
     results.json; nothing in the folder changes, and no model is asked."""
     data = tmp_path / "data"
-    data.mkdir()
-    prompts = tmp_path / "q.jsonl"
-    prompts.write_text("".join(json.dumps({"id": f"q{i}", "prompt": f"Topic {i}"}) + "\n" for i in range(3)))
-    for name in ("ref", "responses"):
-        (data / f"{name}.jsonl").write_text(
-            "".join(json.dumps({"id": f"q{i}", "response": f"{name} says {i}"}) + "\n" for i in range(3))
-        )
+    prompts = _replay_files(data, tmp_path / "q.jsonl", ("ref", "responses"))
     mine = (data / "responses.jsonl").read_bytes()
     args = (
         "rse", "run", "--reference", f"replay:{data / 'ref.jsonl'}", "--test",
@@ -258,13 +263,7 @@ def test_a_folder_marked_read_only_is_never_written_into_even_by_root(tmp_path: 
     reports among the data. A folder whose permissions grant no one write access is refused, before
     anything is created in it, whoever runs the command."""
     data = tmp_path / "shared"
-    data.mkdir()
-    prompts = data / "q.jsonl"
-    prompts.write_text("".join(json.dumps({"id": f"q{i}", "prompt": f"Topic {i}"}) + "\n" for i in range(3)))
-    for name in ("ref", "test"):
-        (data / f"{name}.jsonl").write_text(
-            "".join(json.dumps({"id": f"q{i}", "response": f"{name} says {i}"}) + "\n" for i in range(3))
-        )
+    prompts = _replay_files(data, data / "q.jsonl", ("ref", "test"))
     args = (
         "rse", "run", "--reference", f"replay:{data / 'ref.jsonl'}", "--test", f"replay:{data / 'test.jsonl'}",
         "--dataset", f"d={prompts}", "--judge", "offline", "--quiet",
