@@ -143,14 +143,14 @@ def check_control_answers(
                 "selected prompts; a control must answer the same prompts as the test models"
             )
     keys: dict[tuple[str, str], tuple[str, str]] = {}  # answers key -> (role, name) of its first holder
-    control_role = name("controls")
+    member_role, test_role, control_role = "family member", f"{name('tests')} model", name("controls")
     for role, other in [
-        *(("family member", m) for m in members),
-        *((f"{name('tests')} model", t) for t in tests),
+        *((member_role, m) for m in members),
+        *((test_role, t) for t in tests),
         *((control_role, c) for c in controls),
     ]:
         key = answers_key(other, prompts)
-        if role != "family member" and role != control_role and keys.get(key, ("",))[0] == "family member":
+        if role == test_role and keys.get(key, ("",))[0] == member_role:
             raise UserError(
                 f"{name('tests', other.name)}: it gives the same answers as family member '{keys[key][1]}' to "
                 f"the {len(prompts)} selected prompts (a copy of its answers, or the same file by another path): "
