@@ -234,9 +234,9 @@ def test_judge_paraphrases_smoke() -> None:
 
 @pytest.mark.local_model
 def test_judge_unseen_smoke(tmp_path: Path) -> None:
-    """The first answer of two held-out labelled samples of the embedded model through the CLI, joined to
-    the labelled ones by their hash (two samples, so the pooled figures run too; each answer costs
-    ~15-25 s here, and the script's figures are the same code whatever the budget)."""
+    """The first answer of a held-out labelled sample of the embedded model through the CLI, joined to
+    the labelled one by its hash (each answer costs ~15-25 s here; the script's figures, pooled ones
+    included, are the same `measure` of more answers, whatever the budget and the number of seeds)."""
     if not (REPO.parent / "shared" / "data" / "gptfuzz" / "GPTFuzzer.csv").is_file():
         pytest.skip("needs ../shared/data/gptfuzz (the GPTFuzzer seed templates)")
     out = tmp_path / "judge_unseen.json"
@@ -246,14 +246,12 @@ def test_judge_unseen_smoke(tmp_path: Path) -> None:
         "1",
         "--seed",
         "12",
-        "--seed",
-        "15",
         "--json-out",
         str(out),
         timeout=300,
     )
-    assert set(figures["answers_labelled"]) == {"12", "15"}
-    assert 0 <= figures["answers_matched"] <= 2
+    assert set(figures["answers_labelled"]) == {"12"}
+    assert 0 <= figures["answers_matched"] <= 1
     if figures["answers_matched"]:
         samples = figures["samples"]
         assert (
