@@ -405,3 +405,51 @@ def test_a_huge_value_is_cut_in_the_one_line_error(
     assert result.exit_code == 2 and "Traceback" not in result.output, result.output[:500]
     assert len(result.output.strip().splitlines()) == 1 and len(result.output) < 600, result.output[:500]
     assert "huge.jsonl:1:" in result.output and "x" * 50 in result.output and "..." in result.output
+
+
+def test_model_strata_sizes_and_a_judge_without_verdicts_in_a_stratum_are_located(
+    tmp_path: Path, cli: Callable[..., Any], rules_run: Path
+) -> None:
+    """`model_strata_pop` weights the per-model figures: `"L11": 1000` (of 10) was taken, and a
+    stratum not in the design, or judge b's verdicts set to null over a whole stratum, stopped the
+    score with `stratum 'L11' has 10 rows but no labelled row with a verdict`, naming no file."""
+    rows = _labelled_sample(tmp_path, cli, rules_run)
+    bad = tmp_path / "bad.jsonl"
+
+    def every_row(edit: Callable[[dict[str, Any]], None]) -> list[str]:
+        copy = json.loads(json.dumps(rows))
+        for row in copy:
+            edit(row)
+        return [json.dumps(r) for r in copy]
+
+    _one_line_error(
+        cli, bad, every_row(lambda r: r["model_strata_pop"].update(L11=1000)),
+        "bad.jsonl:1: field 'model_strata_pop.L11': 1000 responses of stratum 'L11' for this model, but the "
+        "stratum has 10",
+    )  # fmt: skip
+    _one_line_error(
+        cli, bad, every_row(lambda r: r["model_strata_pop"].update(LX=3)),
+        "bad.jsonl:1: field 'model_strata_pop': 'LX' is not one of the strata",
+    )  # fmt: skip
+    lines = every_row(lambda r: None)
+    edited = json.loads(lines[1])
+    edited["model_strata_pop"]["L00"] = 1
+    _one_line_error(
+        cli, bad, [lines[0], json.dumps(edited), *lines[2:]],
+        "bad.jsonl:2: field 'model_strata_pop': differs from line 1's for model 'glm-4-plus'",
+    )  # fmt: skip
+    renamed = json.loads(lines[1])
+    renamed["model"] = "another"  # its sizes are glm-4-plus's: two models, twice the run's responses
+    _one_line_error(
+        cli, bad, [lines[0], json.dumps(renamed), *lines[2:]],
+        "bad.jsonl:2: field 'model_strata_pop.L11': the models' responses in stratum 'L11' add up to 20",
+    )  # fmt: skip
+
+    def no_verdict_of_b_in_l11(r: dict[str, Any]) -> None:
+        if r["stratum"] == "L11":
+            r["judges"]["b"].update(loose=None, strict=None)
+
+    _one_line_error(
+        cli, bad, every_row(no_verdict_of_b_in_l11),
+        "bad.jsonl: judge b (recorded) has no verdict (loose null) on any row of stratum 'L11' (10 responses)",
+    )  # fmt: skip

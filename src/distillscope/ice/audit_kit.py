@@ -498,6 +498,57 @@ def _strict_within_loose(path: Path, line: int, p_loose: float, p_strict: float,
         )  # fmt: skip
 
 
+def _model_sizes(path: Path, line: int, value: Any, strata_pop: dict[str, int]) -> dict[str, int]:
+    """A model's own stratum sizes (`model_strata_pop`): strata of the design, none larger than the
+    stratum. Why: they weight the per-model figures, and a typo (`"L11": 1000` of 10) weighted a
+    model's rows to more responses than the run has, while an unknown stratum stopped the score
+    with an error that named no file."""
+    sizes = _sizes(path, line, value, "model_strata_pop")
+    for stratum, size in sizes.items():
+        _known_stratum(path, line, stratum, strata_pop, "model_strata_pop")
+        if size > strata_pop[stratum]:
+            raise UserError.at(
+                path,
+                f"{size} responses of stratum {clip(repr(stratum))} for this model, but the stratum has "
+                f"{strata_pop[stratum]} in the run (strata_pop)",
+                line=line,
+                field=f"model_strata_pop.{stratum}",
+            )
+    return sizes
+
+
+def _models_within_run(
+    path: Path, group_pop: dict[str, tuple[dict[str, int], int]], strata_pop: dict[str, int]
+) -> None:
+    """The models' own stratum sizes add up to at most the stratum's (every response is one model's)."""
+    for stratum, size in strata_pop.items():
+        total = sum(sizes.get(stratum, 0) for sizes, _ in group_pop.values())
+        if total > size:
+            line = max(first for sizes, first in group_pop.values() if sizes.get(stratum))
+            raise UserError.at(
+                path,
+                f"the models' responses in stratum {clip(repr(stratum))} add up to {total}, but the "
+                f"stratum has {size} in the run (strata_pop)",
+                line=line,
+                field=f"model_strata_pop.{stratum}",
+            )
+
+
+def _judged_in_every_stratum(path: Path, audit: AuditFile) -> None:
+    """Each judge has a verdict on at least one labelled row of every non-empty stratum: a row
+    without one is left out, and a stratum left with none cannot be weighted to the run (that
+    stopped the score with an error naming no file)."""
+    for key, by_row in audit.verdicts.items():
+        judged = {r.stratum for r in audit.sample.rows if r.key in by_row and by_row[r.key].loose is not None}
+        for stratum, size in audit.sample.strata_pop.items():
+            if size and stratum not in judged:
+                raise UserError(
+                    f"{path}: judge {key} ({clip(audit.names.get(key, key))}) has no verdict (loose null) on "
+                    f"any row of stratum {clip(repr(stratum))} ({size} responses): its figures cannot be "
+                    "weighted to the run"
+                )
+
+
 class _Seen:
     """Rows already read, to refuse one pasted twice: by response index and by audit id."""
 
@@ -550,7 +601,7 @@ def read_audit(path: Path) -> AuditFile:
     strata_pop: dict[str, int] = {}
     first: dict[str, Any] = {}  # line 1's design fields, which every row repeats
     strata_p: dict[str, dict[str, float]] | None = None
-    group_pop: dict[str, dict[str, int]] = {}
+    group_pop: dict[str, tuple[dict[str, int], int]] = {}  # model -> its stratum sizes, first line
     labelled_p: dict[str, list[LabelledP]] = {"loose": [], "strict": []}
     drawn: dict[str, int] = {}
     seen = _Seen(path)
@@ -623,9 +674,17 @@ def read_audit(path: Path) -> AuditFile:
         group = str(model) if model is not None else None
         own = row.get("model_strata_pop")
         if own is not None:
-            own_pop = _sizes(path, number, own, "model_strata_pop")
+            own_pop = _model_sizes(path, number, own, strata_pop)
             if group is not None:
-                group_pop[group] = own_pop
+                if group in group_pop and group_pop[group][0] != own_pop:
+                    raise UserError.at(
+                        path,
+                        f"differs from line {group_pop[group][1]}'s for model {clip(repr(group))}: "
+                        "rows of two samples are mixed, or a row was edited",
+                        line=number,
+                        field="model_strata_pop",
+                    )
+                group_pop.setdefault(group, (own_pop, number))
         rows.append(LabelledRow(key=number, stratum=stratum, loose=loose, strict=strict, group=group))
         for key in keys:
             name, judged = _judged(path, number, row, key)
@@ -646,6 +705,7 @@ def read_audit(path: Path) -> AuditFile:
                 f"{path}: stratum {clip(repr(stratum))} has {size} rows in the run but no row in this file: "
                 "score the whole file `ice audit sample` wrote"
             )
+    _models_within_run(path, group_pop, strata_pop)
     no_correction = None
     if strata_p is None:
         no_correction = (
@@ -660,7 +720,7 @@ def read_audit(path: Path) -> AuditFile:
         no_correction = "judge a's verdicts carry no p_loose / p_strict, which it needs"
     weights = [strata_pop[r.stratum] / drawn[r.stratum] for r in rows]
     return AuditFile(
-        AuditSample(rows, strata_pop, group_pop), verdicts, names, design,
+        AuditSample(rows, strata_pop, {g: sizes for g, (sizes, _) in group_pop.items()}), verdicts, names, design,
         labelled_p if no_correction is None else {}, strata_p, weights, no_correction,
         p_table or names.get("a") == RECORDED,
     )  # fmt: skip
@@ -672,6 +732,7 @@ def score_audit(path: Path, *, resamples: int = 2000, seed: int = 0) -> list[Jud
     if not MIN_RESAMPLES <= resamples <= MAX_RESAMPLES:
         raise UserError(f"--resamples must be from {MIN_RESAMPLES} to {MAX_RESAMPLES:,}, got {resamples}")
     audit = read_audit(path)
+    _judged_in_every_stratum(path, audit)
     names = audit.names
     label = {
         key: names[key] if names[key] != names.get("b" if key == "a" else "a") else f"{key}:{names[key]}"
