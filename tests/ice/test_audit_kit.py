@@ -453,3 +453,20 @@ def test_model_strata_sizes_and_a_judge_without_verdicts_in_a_stratum_are_locate
         cli, bad, every_row(no_verdict_of_b_in_l11),
         "bad.jsonl: judge b (recorded) has no verdict (loose null) on any row of stratum 'L11' (10 responses)",
     )  # fmt: skip
+
+
+def test_a_verdicts_unsure_or_category_of_another_type_is_refused_not_guessed(
+    tmp_path: Path, cli: Callable[..., Any], rules_run: Path
+) -> None:
+    """`"unsure": "false"` was read by bool() as true: `ice audit calibrate` fitted the row into the
+    unsure cell and `score` counted it unsure; a category that is not text became 'unknown'."""
+    rows = _labelled_sample(tmp_path, cli, rules_run)
+    bad = tmp_path / "bad.jsonl"
+    for field, value in (("unsure", "false"), ("unsure", 0), ("category", ["other-vendor"])):
+        copy = json.loads(json.dumps(rows))
+        copy[2]["judges"]["a"][field] = value
+        lines = [json.dumps(r) for r in copy]
+        _one_line_error(cli, bad, lines, f"bad.jsonl:3: field 'judges.a.{field}': expected")
+        result = cli("ice", "audit", "calibrate", bad, "--out", tmp_path / "cal.json")
+        assert result.exit_code == 2 and f"bad.jsonl:3: field 'judges.a.{field}'" in result.output
+        assert not (tmp_path / "cal.json").exists()

@@ -357,10 +357,24 @@ def _judged(path: Path, line: int, row: dict[str, Any], key: str) -> tuple[str, 
                 line=line,
                 field=f"judges.{key}.{field}",
             )
-    category = verdict.get("category")
-    return str(verdict.get("judge") or key), Judged(
-        loose, strict, category if isinstance(category, str) else None, bool(verdict.get("unsure", False))
-    )
+    # `unsure` picks the calibration's cell and `category` the per-category figures: a value of
+    # another type ("unsure": "false", which bool() reads as true) is refused, never guessed
+    unsure, category = verdict.get("unsure"), verdict.get("category")
+    if unsure is not None and not isinstance(unsure, bool):
+        raise UserError.at(
+            path,
+            f"expected true, false or null, got {clip(repr(unsure))}",
+            line=line,
+            field=f"judges.{key}.unsure",
+        )
+    if category is not None and not isinstance(category, str):
+        raise UserError.at(
+            path,
+            f"expected text or null, got {clip(repr(category))}",
+            line=line,
+            field=f"judges.{key}.category",
+        )
+    return str(verdict.get("judge") or key), Judged(loose, strict, category, bool(unsure))
 
 
 def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
