@@ -470,3 +470,18 @@ def test_a_verdicts_unsure_or_category_of_another_type_is_refused_not_guessed(
         result = cli("ice", "audit", "calibrate", bad, "--out", tmp_path / "cal.json")
         assert result.exit_code == 2 and f"bad.jsonl:3: field 'judges.a.{field}'" in result.output
         assert not (tmp_path / "cal.json").exists()
+
+
+def test_a_key_given_twice_in_an_audit_row_is_refused(
+    tmp_path: Path, cli: Callable[..., Any], rules_run: Path
+) -> None:
+    """A label typed after the sampled `"label_loose": null` (`..., "label_loose": false}`) left two
+    answers in one row, and json kept the last without a word: which label counted was luck."""
+    rows = _labelled_sample(tmp_path, cli, rules_run)
+    lines = [json.dumps(r) for r in rows]
+    twice = json.dumps(dict(rows[1], label_loose=True, label_strict=False))[:-1] + ', "label_loose": false}'
+    bad = tmp_path / "bad.jsonl"
+    message = "bad.jsonl:2: field 'label_loose': given twice in one row"
+    _one_line_error(cli, bad, [lines[0], twice, *lines[2:]], message)
+    result = cli("ice", "audit", "calibrate", bad, "--out", tmp_path / "cal.json")
+    assert result.exit_code == 2 and message in result.output, result.output

@@ -36,6 +36,7 @@ from distillscope.ice.audit import AuditSample, JudgeAudit, Judged, LabelledRow,
 from distillscope.ice.audit_doubt import DESIGN, CorrectedRate, LabelledP, corrected_rate, draw, row_p
 from distillscope.ice.logs import iter_log, rescored_log
 from distillscope.ice.probability import Calibration, fit_calibration
+from distillscope.jsonsafe import DuplicateKey, unique_keys
 from distillscope.records import check_file, load_json
 from distillscope.seeds import check_seed
 
@@ -391,9 +392,13 @@ def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = json.loads(line, object_pairs_hook=unique_keys)
         except json.JSONDecodeError as exc:
             raise UserError.at(path, f"not JSON ({exc.msg})", line=number) from None
+        except DuplicateKey as exc:  # a label typed twice: which one is meant cannot be known
+            raise UserError.at(
+                path, "given twice in one row: keep one value", line=number, field=exc.key
+            ) from None
         except RecursionError:  # `[[[[...` past Python's recursion limit: was a traceback
             raise UserError.at(path, "not JSON (nested too deep)", line=number) from None
         except ValueError:  # a number of over 4,300 digits, which int() refuses: was a traceback
