@@ -99,7 +99,8 @@ def load_calibration(path: str | Path) -> Calibration:
     path = Path(path)
     check_file(path, "judge calibration file")  # a FIFO would block the read for ever
     try:
-        data = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=unique_keys)
+        # utf-8-sig: a calibration saved by an editor that writes a byte-order mark (Notepad) reads
+        data = json.loads(path.read_text(encoding="utf-8-sig"), object_pairs_hook=unique_keys)
     except OSError as exc:
         raise UserError(f"{path}: cannot read the judge calibration ({exc.strerror or exc})") from None
     except DuplicateKey as exc:  # `"yes_sure"` twice: json.loads kept the last without a word
