@@ -485,3 +485,22 @@ def test_a_key_given_twice_in_an_audit_row_is_refused(
     _one_line_error(cli, bad, [lines[0], twice, *lines[2:]], message)
     result = cli("ice", "audit", "calibrate", bad, "--out", tmp_path / "cal.json")
     assert result.exit_code == 2 and message in result.output, result.output
+
+
+def test_sample_against_a_run_of_other_responses_is_refused(
+    tmp_path: Path, cli: Callable[..., Any], rules_run: Path
+) -> None:
+    """A second run over another log of as many rows (here the same rows in reverse order) has the
+    same indices; it was taken, and each row paired the rules' verdict on one answer with judge b's
+    on another (exit 0, strata of nothing)."""
+    rows = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text(encoding="utf-8").splitlines()]
+    reversed_log = tmp_path / "reversed.jsonl"
+    reversed_log.write_text("".join(json.dumps(r) + "\n" for r in reversed(rows)), encoding="utf-8")
+    other = tmp_path / "other"
+    assert cli("ice", "rescore", reversed_log, "--judge", "recorded", "--out", other, "-q").exit_code == 0
+    audit = tmp_path / "audit.jsonl"
+    result = cli("ice", "audit", "sample", rules_run, "--against", other, "--n", "8", "--out", audit)
+    assert result.exit_code == 2, result.output
+    assert f"{other}: response 3 is not {rules_run}'s (its response differs" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
+    assert not audit.exists()

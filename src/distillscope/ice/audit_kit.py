@@ -105,6 +105,27 @@ def _texts(run_dir: Path, results: dict[str, Any], wanted: set[int]) -> dict[int
     return out
 
 
+def _same_responses(
+    run_dir: Path, results: dict[str, Any], against: Path, other: dict[str, Any], indices: set[int]
+) -> None:
+    """The two runs judged the same responses, index by index (question and answer). Why: equal
+    indices are not enough; a run over another log of as many rows (another target, the log in
+    another order) paired each verdict with a judgment of a different answer, and the strata, the
+    labels' comparison and judge b's figures were of nothing, with exit 0."""
+    mine, theirs = _texts(run_dir, results, indices), _texts(against, other, indices)
+    for index in sorted(indices):
+        a, b = mine.get(index), theirs.get(index)
+        if a is None or b is None:
+            continue
+        for name in ("query", "response"):
+            if isinstance(a[name], str) and isinstance(b[name], str) and a[name] != b[name]:
+                raise UserError(
+                    f"{against}: response {index} is not {run_dir}'s (its {name} differs: "
+                    f"{clip(repr(b[name]))} against {clip(repr(a[name]))}): audit two judges of the same "
+                    "responses"
+                )
+
+
 def _recorded(run_dir: Path, results: dict[str, Any]) -> _Verdicts:
     log = _log_path(run_dir, results)
     if log is None:
@@ -204,13 +225,15 @@ def draw_sample(
     mine = _verdicts(run_dir, results)
     other: _Verdicts | None = None
     if against is not None:
-        other = _verdicts(against, _results(against))
+        other_results = _results(against)
+        other = _verdicts(against, other_results)
         missing = set(mine.by_index) ^ set(other.by_index)
         if missing:
             raise UserError(
                 f"{against}: its verdicts cover other responses than {run_dir}'s "
                 f"({len(missing)} indices differ): audit two judges of the same responses"
             )
+        _same_responses(run_dir, results, against, other_results, set(mine.by_index))
     elif labels is not None:
         other = _recorded(run_dir, results)
     if by == DESIGN:
