@@ -504,3 +504,32 @@ def test_sample_against_a_run_of_other_responses_is_refused(
     assert f"{other}: response 3 is not {rules_run}'s (its response differs" in result.output
     assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
     assert not audit.exists()
+
+
+def test_sample_refuses_verdicts_that_are_not_the_runs(
+    tmp_path: Path, cli: Callable[..., Any], rules_run: Path
+) -> None:
+    """verdicts.jsonl cut short (15 of 23) was drawn from as the whole run, every weight wrong, and an
+    index given twice (another run's line appended) kept the later verdict, both with exit 0; the
+    check `report` makes of the file now refuses both, for the run and for --against."""
+    verdicts = rules_run / "verdicts.jsonl"
+    lines = verdicts.read_text(encoding="utf-8").splitlines()
+    audit = tmp_path / "audit.jsonl"
+    other = tmp_path / "recorded"
+    assert (
+        cli("ice", "rescore", tmp_path / "log.jsonl", "--judge", "recorded", "--out", other, "-q").exit_code
+        == 0
+    )
+    for kept, says in (
+        (lines[:15], "verdicts.jsonl: 15 verdicts for the 23 responses of results.json"),
+        ([*lines, lines[22].replace('"index": 22', '"index": 0')], "verdicts.jsonl:24: index 0 again"),
+    ):
+        verdicts.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+        for args in (
+            [rules_run, "--labels", "recorded"],
+            [other, "--against", rules_run],
+        ):
+            result = cli("ice", "audit", "sample", *args, "--n", "8", "--out", audit)
+            assert result.exit_code == 2, result.output
+            assert says in result.output and "not the verdicts behind" in result.output, result.output
+            assert len(result.output.strip().splitlines()) == 1 and not audit.exists()

@@ -66,6 +66,7 @@ def _verdicts(run_dir: Path, results: dict[str, Any]) -> _Verdicts:
     path = run_dir / "verdicts.jsonl"
     if not path.is_file():
         raise UserError(f"{run_dir}: no verdicts.jsonl")
+    _check_verdicts(run_dir)
     rows: dict[int, dict[str, Any]] = {}
     for number, row in enumerate(read_jsonl(path), 1):
         index = row.get("index")
@@ -73,6 +74,25 @@ def _verdicts(run_dir: Path, results: dict[str, Any]) -> _Verdicts:
             raise UserError.at(path, "expected an integer", line=number, field="index")
         rows[index] = row
     return _Verdicts(str(results["judge"]), rows)
+
+
+def _check_verdicts(run_dir: Path) -> None:
+    """verdicts.jsonl is the one behind results.json, by the check `report` makes
+    (`report.load.verdicts_problem`: a verdict per response, each index once, the loose counts).
+    Why: a file cut short was drawn from as if it were the run (15 of 23 responses: every weight
+    and the population wrong), and an index given twice (another run's lines appended) kept the
+    later verdict, each with exit 0."""
+    from distillscope.report.load import verdicts_problem
+    from distillscope.results.ice import IceResult
+    from distillscope.results.load import load as load_result
+
+    result = load_result(run_dir)
+    problem = verdicts_problem(run_dir, result) if isinstance(result, IceResult) else None
+    if problem is not None:
+        raise UserError(
+            f"{problem} (not the verdicts behind {run_dir}'s results.json: a sample drawn from it would be "
+            "weighted to another run; rerun the command that made the run to write it again)"
+        )
 
 
 def _log_path(run_dir: Path, results: dict[str, Any]) -> Path | None:
