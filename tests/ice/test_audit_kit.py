@@ -533,3 +533,27 @@ def test_sample_refuses_verdicts_that_are_not_the_runs(
             assert result.exit_code == 2, result.output
             assert says in result.output and "not the verdicts behind" in result.output, result.output
             assert len(result.output.strip().splitlines()) == 1 and not audit.exists()
+
+
+def test_no_audit_command_writes_over_a_labelled_audit_file(
+    tmp_path: Path, cli: Callable[..., Any], rules_run: Path
+) -> None:
+    """`score a.jsonl --json a.jsonl`, `calibrate a.jsonl --out a.jsonl` and `sample` run again with
+    the `--out` of the file just labelled replaced the person's labels with figures or an empty
+    sample, exit 0. Each is now refused and the file is left byte for byte; an unlabelled sample
+    may still be drawn again over itself."""
+    audit = _sample(tmp_path, cli, rules_run)
+    again = cli("ice", "audit", "sample", rules_run, "--labels", "recorded", "--n", "8", "--out", audit)
+    assert again.exit_code == 0, again.output  # nothing labelled yet: drawn again
+    fill(audit, read(audit))
+    labelled = audit.read_bytes()
+    for args in (
+        ["score", audit, "--resamples", "200", "--json", audit],
+        ["calibrate", audit, "--out", audit],
+        ["sample", rules_run, "--labels", "recorded", "--n", "8", "--seed", "1", "--out", audit],
+    ):
+        result = cli("ice", "audit", *args)
+        assert result.exit_code == 2, result.output
+        assert f"{audit}: line 1 holds a filled-in label" in result.output, result.output
+        assert len(result.output.strip().splitlines()) == 1
+        assert audit.read_bytes() == labelled

@@ -367,6 +367,35 @@ def _doubt_rows(
     return _finish(rows, random.Random(seed))
 
 
+def check_keeps_labels(out: Path, flag: str) -> None:
+    """Refuse to write `out` (given with `flag`) over a file holding a person's labels: an audit
+    row whose `label_loose` or `label_strict` is filled in. Why: `ice audit score a.jsonl --json
+    a.jsonl`, `calibrate a.jsonl --out a.jsonl`, or `sample` run again with the same `--out`
+    after labelling, replaced hours of hand labels with figures or a fresh, empty sample, exit 0.
+    A file that is not there, not a regular file, or holds no filled-in label is left to the
+    writer (an unlabelled sample may be drawn again)."""
+    try:
+        if not out.is_file():
+            return
+        with out.open(encoding="utf-8-sig", errors="replace") as fh:
+            for number, line in enumerate(fh, 1):
+                if '"label_' not in line:
+                    continue
+                try:
+                    row = json.loads(line)
+                except (ValueError, RecursionError):
+                    continue
+                if isinstance(row, dict) and any(
+                    row.get(k) is not None for k in ("label_loose", "label_strict")
+                ):
+                    raise UserError(
+                        f"{out}: line {number} holds a filled-in label (an audit file labelled by hand); {flag} "
+                        f"must not write over it: choose another file name"
+                    )
+    except OSError:
+        return
+
+
 def write_sample(rows: list[dict[str, Any]], out: Path) -> None:
     """The audit file, written as every other output is (atomically; a directory or a missing
     folder is a one-line error, as for `audit score --json`, never created on the way)."""
