@@ -46,7 +46,8 @@ def test_full_study_has_every_section_and_is_valid(study: Callable[..., list[Pat
     page = render(build_report(study()), "html")
     assert_valid_html(page)
     assert sections(page) == set(ALL_SECTIONS)
-    assert page.count("<svg") == 4  # ICE bars, RSE aspects, ICE x RSE map, matrix
+    assert page.count("<figure>") == 4  # ICE bars, RSE aspects, ICE x RSE map, matrix
+    assert page.count("<svg") == 5  # the RSE figure: a panel (an SVG) per dataset, two here
     assert "<mark>I am ChatGPT, a model made by OpenAI.</mark>" in page
     assert "Zhipu AI" in page and "calls sent" in page and "estimated cost (USD)" in page
 

@@ -37,6 +37,7 @@ from typing import Any
 from distillscope.errors import UserError
 from distillscope.models.types import ModelRequest, ModelResponse, Usage
 from distillscope.redact import mask_secrets
+from distillscope.sqlite_open import open_retrying
 
 SCHEMA_VERSION = 2
 # `PRAGMA application_id` of every ledger ("DSLG"): a SQLite file without it is not ours, unless it
@@ -230,44 +231,39 @@ class Ledger:
         """Connect, check the file is a ledger of ours, switch to WAL and create or upgrade the schema.
         Another process opening or writing the same ledger at that moment can make the journal-mode
         switch or the schema step fail with "database is locked" without SQLite's busy handler
-        waiting: retry until `deadline`."""
-        while True:
-            db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None, check_same_thread=False)
-            try:
-                db.execute("PRAGMA busy_timeout=60000")
-                _ledger_kind(db, self.path)  # refuses a foreign or newer file before anything is written
-                if str(db.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
-                    db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=NORMAL")
-                db.execute("BEGIN IMMEDIATE")
-                try:
-                    kind = _ledger_kind(db, self.path)  # again, now that we hold the write lock
-                    if kind == "new":
-                        for statement in _SCHEMA:
-                            db.execute(statement)
-                    elif kind == "legacy":
-                        _upgrade_legacy(db)
-                    if kind != "current":
-                        db.execute(
-                            "INSERT OR REPLACE INTO meta (k, v) VALUES ('schema_version', ?)",
-                            (str(SCHEMA_VERSION),),
-                        )
-                        db.execute(f"PRAGMA application_id={APPLICATION_ID}")
-                        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-                    db.execute("COMMIT")
-                except BaseException:
-                    with contextlib.suppress(sqlite3.Error):
-                        db.execute("ROLLBACK")
-                    raise
-                return db
-            except sqlite3.OperationalError as exc:
-                db.close()
-                if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-            except BaseException:
-                db.close()
-                raise
+        waiting: `open_retrying` retries until `deadline`."""
+        return open_retrying(
+            lambda: sqlite3.connect(self.path, timeout=60.0, isolation_level=None, check_same_thread=False),
+            self._set_up,
+            deadline=deadline,
+        )
+
+    def _set_up(self, db: sqlite3.Connection) -> None:
+        db.execute("PRAGMA busy_timeout=60000")
+        _ledger_kind(db, self.path)  # refuses a foreign or newer file before anything is written
+        if str(db.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+            db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            kind = _ledger_kind(db, self.path)  # again, now that we hold the write lock
+            if kind == "new":
+                for statement in _SCHEMA:
+                    db.execute(statement)
+            elif kind == "legacy":
+                _upgrade_legacy(db)
+            if kind != "current":
+                db.execute(
+                    "INSERT OR REPLACE INTO meta (k, v) VALUES ('schema_version', ?)",
+                    (str(SCHEMA_VERSION),),
+                )
+                db.execute(f"PRAGMA application_id={APPLICATION_ID}")
+                db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            db.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         """Commit what is queued, then close. Raises `UserError` if queued answers could not be written."""
