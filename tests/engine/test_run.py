@@ -51,9 +51,10 @@ async def test_a_forced_runs_removal_line_is_in_its_own_run_log_only(
         ds.models.answer_async(f"openai-compatible:m@{server.url}", prompts, concurrency=1, out=slow),
         ds.ice.rescore_async(_log(tmp_path), target_org="Zhipu AI", judge="recorded", out=forced, force=True),
     )
-    line = f"--force: removed the last run's files from {forced}"
+    # named as the API takes it: this run was forced with `force=True`, not `--force`
+    line = f"force=True: removed the last run's files from {forced}"
     assert line in (forced / "run.log").read_text(encoding="utf-8")
-    assert "--force" not in (slow / "run.log").read_text(encoding="utf-8")
+    assert "force=True" not in (slow / "run.log").read_text(encoding="utf-8")
 
 
 def _answered(tmp_path: Path, server: OpenAIServer) -> tuple[Path, Callable[..., object]]:

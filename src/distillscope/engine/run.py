@@ -349,16 +349,17 @@ class _InertFormatter(logging.Formatter):
         return visible_controls(super().format(record), keep_newlines=True)
 
 
-def own_ledger(directory: Path) -> Path:
+def own_ledger(directory: Path, naming: Naming = flag) -> Path:
     """DIR/ledger.sqlite, the ledger a run (or a study, or the demo) keeps in its own directory.
     A link there was followed: SQLite wrote every call, and its `-wal` and `-shm` files, at the
     link's target, outside the directory. It is refused, not replaced: the ledger it points to
-    may hold paid-for answers, which `--cache TARGET` shares on purpose."""
+    may hold paid-for answers, which `--cache TARGET` shares on purpose. `naming`: how the refusal
+    names that setting (`--cache`, `cache=`)."""
     path = directory / "ledger.sqlite"
     if path.is_symlink():
         raise UserError(
             f"{path}: is a symbolic link (to {os.readlink(path)}); a run writes its ledger only in its "
-            "own directory: remove the link, or give the ledger to share with --cache"
+            f"own directory: remove the link, or give the ledger to share with {naming('cache')}"
         )
     for suffix in _LEDGER_COMPANIONS:  # SQLite's own files beside it: a link gave a vague I/O error
         companion = Path(f"{path}{suffix}")
@@ -459,9 +460,9 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
                 if options.catalog is not None
                 else ModelCatalog.load(options.config)
             )
-            ledger_path = options.cache or own_ledger(self.out)
+            ledger_path = options.cache or own_ledger(self.out, options.naming)
             self._new_ledger = not ledger_path.exists()
-            self.ledger = Ledger(ledger_path)
+            self.ledger = Ledger(ledger_path, naming=options.naming)
         except BaseException as exc:
             self.lock.close()
             if isinstance(exc, UserError):
@@ -487,7 +488,11 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
             remove_made_dirs(self._made)
             raise
         if self._forced:  # logged before run.log was open, it went to every other run's log instead
-            log.info("--force: removed the last run's files from %s (the ledger is kept)", self.out)
+            log.info(
+                "%s: removed the last run's files from %s (the ledger is kept)",
+                options.naming("force", True),
+                self.out,
+            )
         self._warming: list[asyncio.Task[None]] = []
 
     def warm_up(self, jobs: Iterable[Callable[[], object]]) -> None:

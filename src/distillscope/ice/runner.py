@@ -363,7 +363,7 @@ async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -
     s.validate(ctx.options.naming)
     out = out or ctx.out
     out.mkdir(parents=True, exist_ok=True)
-    probes = load_probes(s.probes, s.languages)
+    probes = load_probes(s.probes, s.languages, ctx.options.naming)
     templates = load_templates(s.templates) if s.mode != "plain" else []
     if s.template_ids and templates:
         known = {t.id for t in templates}
