@@ -103,7 +103,7 @@ def test_a_duplicate_template_id_names_both_lines(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     with pytest.raises(
-        UserError, match=r"seeds.csv:5: field 'id': duplicate template id 'gptfuzzer-1' \(also line 3\)$"
+        UserError, match=r"seeds.csv:5: field 'id': duplicate template id 'gptfuzzer-1' \(also line 2\)$"
     ):
         load_templates(csv_file)
     yaml_file = tmp_path / "t.yaml"
