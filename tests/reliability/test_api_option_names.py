@@ -127,3 +127,12 @@ def test_ice_languages_without_probes_names_the_setting_as_the_api_takes_it(tmp_
     with pytest.raises(UserError) as caught:
         ds.ice.run("openai-compatible:m@http://127.0.0.1:9", languages=["xx"], out=tmp_path / "o")
     assert str(caught.value).startswith("languages=: no probe in those languages (xx; have: "), caught.value
+
+
+def test_an_unknown_model_spec_names_the_models_file_as_each_caller_gives_it(tmp_path: Path) -> None:
+    with pytest.raises(UserError) as caught:
+        ds.ice.run("bogus:x", out=tmp_path / "api")
+    assert str(caught.value).endswith("replay:PATH, or a name from config="), caught.value
+    line = _cli_error("ice", "run", "--target", "bogus:x", "--out", tmp_path / "cli", "-q")
+    assert line.endswith("replay:PATH, or a name from --config"), line
+    assert not (tmp_path / "api").exists() and not (tmp_path / "cli").exists()

@@ -555,7 +555,11 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
         )
         if key not in self.backends:
             self.backends[key] = build_backend(
-                spec, self.catalog, concurrency=self.options.concurrency, **overrides
+                spec,
+                self.catalog,
+                naming=self.options.naming,
+                concurrency=self.options.concurrency,
+                **overrides,
             )
         return self.backends[key]
 
