@@ -106,23 +106,6 @@ def test_a_newer_shared_ledger_names_the_cache_flag_on_the_cli(tmp_path: Path) -
     assert "written by a newer distillscope" in line and line.endswith("use another --cache"), line
 
 
-@pytest.mark.parametrize(
-    ("keywords", "expected"),
-    [
-        ({"temperature": -1.0}, "temperature= must be at least 0, got -1.0"),
-        ({"max_tokens": 0}, "max_tokens= must be at least 1, got 0"),
-    ],
-)
-def test_models_answer_names_its_settings_as_the_api_takes_them(
-    tmp_path: Path, keywords: dict[str, Any], expected: str
-) -> None:
-    prompts = tmp_path / "p.jsonl"
-    prompts.write_text('{"id": "q0", "prompt": "hi"}\n', encoding="utf-8")
-    with pytest.raises(UserError, match="^" + expected.replace(".", r"\.") + "$"):
-        ds.models.answer("openai-compatible:m@http://127.0.0.1:9", prompts, out=tmp_path / "o", **keywords)
-    assert not (tmp_path / "o").exists()
-
-
 def test_ice_languages_without_probes_names_the_setting_as_the_api_takes_it(tmp_path: Path) -> None:
     with pytest.raises(UserError) as caught:
         ds.ice.run("openai-compatible:m@http://127.0.0.1:9", languages=["xx"], out=tmp_path / "o")
