@@ -100,6 +100,20 @@ def remove_refusal_leftovers(directory: Path, found: frozenset[str]) -> None:
             (directory / name).unlink()
 
 
+def release_directory(
+    lock: DirectoryLock, directory: Path, made: list[Path], found: frozenset[str], *, refused: bool
+) -> None:
+    """Give up a command's directory lock. A refused command first takes back what it put there
+    before it wrote anything else: the directories it made (`made`, `missing_dirs`), or in a
+    directory that was there (holding `found`), the lock and the log it created (while it holds
+    the lock: see `remove_refusal_leftovers`)."""
+    if refused and not made:
+        remove_refusal_leftovers(directory, found)
+    lock.close()
+    if refused:
+        remove_made_dirs(made)
+
+
 def remove_made_dirs(made: list[Path]) -> None:
     """Remove the directories a refused run made (deepest first), with the lock and log it put
     there, so a typo in a spec leaves no empty run directory behind. A directory holding anything
@@ -665,14 +679,7 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
         }
 
     def _release(self, *, refused: bool) -> None:
-        """Give up the directory's lock. A refused run first takes back what it put there before it
-        wrote anything else: the directories it made, or in a directory that was there, the lock
-        and the log it created (while it holds the lock: see `remove_refusal_leftovers`)."""
-        if refused and not self._made:
-            remove_refusal_leftovers(self.out, self._found)
-        self.lock.close()
-        if refused:
-            remove_made_dirs(self._made)
+        release_directory(self.lock, self.out, self._made, self._found, refused=refused)
 
     def _drop_unused_ledger(self) -> None:
         """A run refused before its first call (a bad spec, port or header) leaves no ledger."""
