@@ -404,7 +404,10 @@ async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -
         expected = min(expected, s.budget)
     if expected >= WARM_MIN_QUERIES:  # a short run would compile patterns its answers never reach
         ctx.warm_up([*judge.warm_jobs(), IceResult.model_rebuild])
-    engine = IceEngine(ctx.scheduler, target, judge, identity, seed=s.seed, answer_tokens=s.max_answer_tokens)
+    engine = IceEngine(
+        ctx.scheduler, target, judge, identity, seed=s.seed, answer_tokens=s.max_answer_tokens,
+        naming=ctx.options.naming,
+    )  # fmt: skip
     complete = True
     try:
         if s.mode == "plain":
