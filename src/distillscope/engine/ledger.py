@@ -36,6 +36,7 @@ from typing import Any
 
 from distillscope.errors import UserError
 from distillscope.models.types import ModelRequest, ModelResponse, Usage
+from distillscope.naming import Naming, flag
 from distillscope.redact import mask_secrets
 from distillscope.sqlite_open import open_retrying
 
@@ -187,8 +188,12 @@ def _entry(row: tuple[Any, ...]) -> LedgerEntry:
 class Ledger:
     """A SQLite call ledger. Use from one thread (the event loop's); open one per process."""
 
-    def __init__(self, path: str | Path, *, lease_s: float = 900.0, read_only: bool = False) -> None:
+    def __init__(
+        self, path: str | Path, *, lease_s: float = 900.0, read_only: bool = False, naming: Naming = flag
+    ) -> None:
+        """`naming`: how its errors name the setting that shares a ledger (`--cache`, `cache=`)."""
         self.path = Path(path)
+        self.naming = naming
         self.owner = _owner_id()
         self.lease_s = lease_s
         self.read_only = read_only
@@ -220,7 +225,7 @@ class Ledger:
         db = sqlite3.connect(f"{uri}?{mode}", uri=True, isolation_level=None, check_same_thread=False)
         try:
             db.execute("PRAGMA busy_timeout=60000")
-            if _ledger_kind(db, self.path) == "new":
+            if _ledger_kind(db, self.path, self.naming) == "new":
                 raise UserError(f"{self.path}: not a distillscope ledger (an empty SQLite file)")
         except BaseException:
             db.close()
@@ -240,13 +245,13 @@ class Ledger:
 
     def _set_up(self, db: sqlite3.Connection) -> None:
         db.execute("PRAGMA busy_timeout=60000")
-        _ledger_kind(db, self.path)  # refuses a foreign or newer file before anything is written
+        _ledger_kind(db, self.path, self.naming)  # refuses a foreign or newer file before anything is written
         if str(db.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
             db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("BEGIN IMMEDIATE")
         try:
-            kind = _ledger_kind(db, self.path)  # again, now that we hold the write lock
+            kind = _ledger_kind(db, self.path, self.naming)  # again, now that we hold the write lock
             if kind == "new":
                 for statement in _SCHEMA:
                     db.execute(statement)
@@ -514,7 +519,7 @@ class Ledger:
                 self._db.execute("ROLLBACK")
 
 
-def _ledger_kind(db: sqlite3.Connection, path: Path) -> str:
+def _ledger_kind(db: sqlite3.Connection, path: Path, naming: Naming = flag) -> str:
     """ "new" (no tables yet), "legacy" (a 0.1 ledger), or "current"; a `UserError` for any other
     SQLite file (another application's, or a ledger of a newer distillscope). The three reads share
     one snapshot: another process creating the ledger could otherwise commit between them, and a
@@ -538,7 +543,7 @@ def _ledger_kind(db: sqlite3.Connection, path: Path) -> str:
         if version > SCHEMA_VERSION:
             raise UserError(
                 f"{path}: ledger schema version {version} was written by a newer distillscope "
-                f"(this one reads up to {SCHEMA_VERSION}); upgrade distillscope or use another --cache"
+                f"(this one reads up to {SCHEMA_VERSION}); upgrade distillscope or use another {naming('cache')}"
             )
         if version < SCHEMA_VERSION or not {"meta", "calls"} <= tables:
             raise UserError(f"{path}: damaged ledger (schema version {version}, tables {sorted(tables)})")

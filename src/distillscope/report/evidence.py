@@ -22,6 +22,7 @@ from distillscope.ice.logs import rescored_log
 from distillscope.report.load import IceRun, RseRun, iter_jsonl, normalise_model_name, stream_jsonl
 from distillscope.results.base import ROUNDING
 from distillscope.results.rse import SCALE
+from distillscope.textsafe import BIDI_CONTROLS, visible_bidi
 
 FIRST_PAGE = 50  # evidence items rendered inline per section
 # Items kept in the page per section; the rest are counted and pointed to (verdicts.jsonl). A cap
@@ -366,6 +367,9 @@ def page_split(items: list[Any]) -> tuple[list[Any], list[Any], int]:
 
 
 def json_for_script(data: Any) -> str:
-    """JSON safe inside <script type="application/json">: no '<', '>' or '&' can end the element."""
+    """JSON safe inside <script type="application/json">: no '<', '>' or '&' can end the element.
+    Its bidi controls become the visible escapes the page shows elsewhere (`\\u202e`, a backslash
+    in the JSON string: the script's textContent shows them as text, not as a reordering)."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = BIDI_CONTROLS.sub(lambda match: "\\" + visible_bidi(match.group()), text)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
