@@ -121,8 +121,8 @@ def test_a_sync_call_error_carries_no_event_loop_noise(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda p, d: ds.models.answer("m", p, temperature=-1, out=d), "--temperature must be at least 0, got -1.0"),
-        (lambda p, d: ds.models.answer("m", p, max_tokens=-3, out=d), "--max-tokens must be at least 1, got -3"),
+        (lambda p, d: ds.models.answer("m", p, temperature=-1, out=d), "temperature= must be at least 0, got -1.0"),
+        (lambda p, d: ds.models.answer("m", p, max_tokens=-3, out=d), "max_tokens= must be at least 1, got -3"),
         (lambda p, d: ds.models.answer("m", p, temperature=float("nan"), out=d), "argument 'temperature': expected a finite number (got nan)"),
         (lambda p, d: ds.rse.run("r", ["t"], {"a": str(p)}, temperature=float("inf"), out=d), "argument 'temperature': expected a finite number (got inf)"),
         (lambda p, d: ds.rse.run("r", ["t"], {"a": str(p)}, judge_temperature=float("nan"), out=d), "argument 'judge_temperature': expected a finite number (got nan)"),
@@ -134,7 +134,8 @@ def test_sampling_settings_out_of_range_are_one_line_user_errors(
 ) -> None:
     """`ds.models.answer(temperature=-1 / max_tokens=-3 / nan)` and `ds.rse.run(temperature=inf)` raised
     pydantic's ValidationError from inside the run; `ds.rse.run(judge_temperature=nan)` ran, and wrote
-    NaN (no JSON number) into config.json. The CLI refuses all of them in one line."""
+    NaN (no JSON number) into config.json. The CLI refuses all of them in one line; each names the
+    keyword argument given, not the CLI's flag (`--temperature`), which the API's user never typed."""
     prompts = tmp_path / "p.jsonl"
     prompts.write_text(json.dumps({"prompt": "Hello"}) + "\n")
     with pytest.raises(ds.UserError) as refused:

@@ -71,3 +71,28 @@ def test_attribute_on_a_damaged_feature_cache_exits_2_with_one_line(tmp_path: Pa
     assert "Traceback" not in result.stderr + result.stdout
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "ledger.features.sqlite: the cache is damaged" in lines[0], lines
+
+
+def test_opening_while_another_connection_holds_the_file_waits_for_it(tmp_path: Path) -> None:
+    """Two processes opening fresh caches at one moment: the switch to WAL answered "database is
+    locked" at once (SQLite's busy handler does not wait there) and the run failed, about 1 in 300.
+    The store retries as the ledger does (one shared helper), so it opens once the lock is gone."""
+    import sqlite3
+    import threading
+
+    path = tmp_path / "ledger.features.sqlite"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")  # a fresh file, its write lock held as another process opening
+    holder.execute("CREATE TABLE other (x)")  # it holds it while it writes its schema
+    release = threading.Timer(0.3, lambda: holder.execute("COMMIT"))
+    release.start()
+    try:
+        cache = store(path)
+    finally:
+        release.join()
+        holder.close()
+    cache.put_blobs("k", [(b"d", b"v")])
+    assert cache.get_blobs("k", [b"d"]) == {b"d": b"v"}
+    cache.close()
+    with sqlite3.connect(path) as check:
+        assert check.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

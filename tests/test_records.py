@@ -91,6 +91,34 @@ def test_errors_are_located(tmp_path: Path, name: str, data: str | bytes, messag
         read_records(write(tmp_path, name, data))
 
 
+# A multi-line quoted cell (lines 2-4) before the row at fault: every CSV error names the line
+# where the faulty record starts, the line a user opens the file at; row errors named the line
+# where the row ended, while a malformed cell named the line where its record starts.
+MULTI_LINE = 'id,text\n1,"first\nsecond\nthird"\n'
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (MULTI_LINE + '2,"x\ny",extra\n', r"a.csv:5: more values than header columns$"),
+        (MULTI_LINE + '2,"x\ny" z\n', r"a.csv:5: malformed CSV \(',' expected after '\"' on line 6\)"),
+        (MULTI_LINE + '\n2,"never\nclosed\n', r"a.csv:6: malformed CSV \(unexpected end of data on line 7\)"),
+    ],
+)  # fmt: skip
+def test_csv_errors_name_the_line_where_the_record_starts(tmp_path: Path, data: str, message: str) -> None:
+    with pytest.raises(UserError, match=message):
+        read_records(write(tmp_path, "a.csv", data))
+
+
+def test_csv_records_are_located_at_their_first_line(tmp_path: Path) -> None:
+    """A record's own checks (`record.error`, a template's empty text) name its first line too."""
+    path = write(tmp_path, "a.csv", MULTI_LINE + '\n2,"two\nlines"\n3,\n')
+    records = read_records(path)
+    assert [(r.line, r.data["id"]) for r in records] == [(2, "1"), (6, "2"), (8, "3")]
+    with pytest.raises(UserError, match=r"a.csv:8: field 'text': empty template$"):
+        raise records[2].error("empty template", field="text")
+
+
 def test_missing_and_directories(tmp_path: Path) -> None:
     with pytest.raises(UserError, match=r"nope\.jsonl: file not found"):
         read_records(tmp_path / "nope.jsonl")

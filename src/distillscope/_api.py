@@ -231,7 +231,7 @@ async def models_answer_async(
     settings = AnswerSettings(
         model=api_args.model_spec(model, "model"), prompts=str(api_args.path(prompts, "prompts")), **fields
     )
-    settings.validate()
+    settings.validate(keyword)
     async with RunContext(_options("answer", out, run)) as ctx:
         return await answer_prompts(ctx, settings)
 

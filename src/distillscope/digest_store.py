@@ -11,11 +11,14 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from distillscope.errors import UserError
+from distillscope.sqlite_open import open_retrying
 
+OPEN_TIMEOUT_S = 30.0  # SQLite's busy wait, and how long opening retries a lock conflict
 QUERY_BATCH = 500  # digests per SELECT (SQLite's variable limit is 32766; stay well below)
 
 
@@ -33,19 +36,23 @@ class DigestStore:
         self._select = f"SELECT digest, {value} FROM {table} WHERE {kind} = ? AND digest IN "
         self._insert = f"INSERT OR IGNORE INTO {table} VALUES (?, ?, ?)"
         self._lock = threading.Lock()
-        with self._guard():
-            self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30.0)
-            try:
-                self._db.execute("PRAGMA journal_mode=WAL")
-                self._db.execute("PRAGMA synchronous=NORMAL")
-                self._db.execute(
-                    f"CREATE TABLE IF NOT EXISTS {table} ({kind} TEXT NOT NULL, digest BLOB NOT NULL, "
-                    f"{value} BLOB NOT NULL, PRIMARY KEY ({kind}, digest)) WITHOUT ROWID"
-                )
-                self._db.commit()
-            except BaseException:
-                self._db.close()
-                raise
+        schema = (
+            f"CREATE TABLE IF NOT EXISTS {table} ({kind} TEXT NOT NULL, digest BLOB NOT NULL, "
+            f"{value} BLOB NOT NULL, PRIMARY KEY ({kind}, digest)) WITHOUT ROWID"
+        )
+
+        def set_up(db: sqlite3.Connection) -> None:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(schema)
+            db.commit()
+
+        with self._guard():  # another process opening the same cache: retried as the ledger is
+            self._db = open_retrying(
+                lambda: sqlite3.connect(self.path, check_same_thread=False, timeout=OPEN_TIMEOUT_S),
+                set_up,
+                deadline=time.monotonic() + OPEN_TIMEOUT_S,
+            )
         self.hits = 0
         self.writes = 0
 

@@ -55,6 +55,26 @@ class NumberOutOfRange(ValueError):
         super().__init__(f"{where}number out of range ({shown}): only finite numbers and 64-bit integers")
 
 
+class DuplicateKey(ValueError):
+    """A JSON object that names one key twice (`json.loads` keeps the last value without a word)."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(f"duplicate key {key!r}")
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An `object_pairs_hook` that refuses a key given twice (`DuplicateKey`). Why: in a file people
+    edit by hand (an audit's labels, a judge calibration) a second `"label_loose"` typed after the
+    first is two answers to one question, and which one was meant cannot be known."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise DuplicateKey(key)
+        out[key] = value
+    return out
+
+
 def _parse_int(text: str) -> int | BadNumber:
     if len(text.lstrip("-")) > _MAX_INT_DIGITS:
         return BadNumber(text)

@@ -478,6 +478,10 @@ def _jsonl_record(path: Path, number: int, text: str, scalar_key: str | None) ->
 
 
 def _csv(path: Path, delimiter: str) -> Iterator[Record]:
+    """A CSV's rows as records, each at the line where it starts: a quoted cell may span many
+    lines, and the line a user opens the file at is the record's first. Every error of a row
+    (a malformed cell, too many values, the checks of the fields later) names that line; records
+    were located at the line where they end, a malformed one at the line where it starts."""
     csv.field_size_limit(CSV_FIELD_LIMIT)
     try:
         fh = path.open(encoding="utf-8-sig", newline="")
@@ -487,30 +491,37 @@ def _csv(path: Path, delimiter: str) -> Iterator[Record]:
         # strict: a quoted cell must end with its quote and a delimiter or a line break. Without it a
         # cell whose closing quote is missing or misplaced ran on over the next rows, so a GPTFuzzer
         # CSV with one bad quote was read as fewer, merged templates, and no error was said.
-        reader = csv.DictReader(fh, delimiter=delimiter, strict=True)
-        index = 0
+        reader = csv.reader(fh, delimiter=delimiter, strict=True)
+        start, index = 1, 0
         try:
-            if reader.fieldnames is None:
+            header = next(reader, None)
+            if header is None:
                 return
-            if any(name is None or not str(name).strip() for name in reader.fieldnames):
+            if any(not name.strip() for name in header):
                 raise UserError.at(path, "the CSV header has an empty column name", line=1)
-            for row in reader:
-                if None in row:  # more cells than the header has columns
-                    raise UserError.at(path, "more values than header columns", line=reader.line_num)
+            while True:
+                start = reader.line_num + 1  # the line the next record starts on
+                row = next(reader, None)
+                if row is None:
+                    return
+                if not row:  # a blank line
+                    continue
+                if len(row) > len(header):
+                    raise UserError.at(path, "more values than header columns", line=start)
+                missing = header[len(row) :]
                 yield Record(
                     path,
-                    reader.line_num,
+                    start,
                     index,
-                    {k: v if v is not None else "" for k, v in row.items()},
-                    frozenset(k for k, v in row.items() if v is None),
+                    dict(zip(header, [*row, *([""] * len(missing))], strict=True)),
+                    frozenset(missing),
                 )
                 index += 1
         except UnicodeDecodeError as exc:
             raise UserError.at(path, f"not UTF-8 text (byte {exc.start})", line=reader.line_num + 1) from None
         except csv.Error as exc:
-            # DictReader's line_num is still the last good row's end: the bad row starts after it,
-            # and the parser stopped on its own reader's line (a quoted cell may span many lines)
-            start, stop = reader.line_num + 1, max(reader.reader.line_num, reader.line_num + 1)
+            # the parser stopped on its own line (a quoted cell may span many): named as well
+            stop = max(reader.line_num, start)
             where = "" if stop == start else f" on line {stop}"
             quoting = "expected after" in str(exc) or "end of data" in str(exc)
             hint = ": a quote not closed, or a quote inside a quoted cell not doubled" if quoting else ""

@@ -29,7 +29,17 @@ from typing import TYPE_CHECKING, Any
 
 from distillscope import jsonsafe
 from distillscope.engine.ownership import claim_directory
-from distillscope.engine.run import DirectoryLock, RunContext, RunOptions, own_ledger, prepare_out_dir
+from distillscope.engine.run import (
+    DirectoryLock,
+    RunContext,
+    RunOptions,
+    entry_names,
+    missing_dirs,
+    own_ledger,
+    prepare_out_dir,
+    release_directory,
+    remove_made_dirs,
+)
 from distillscope.errors import BudgetExhausted, UserError, clip
 from distillscope.ice.runner import DEFAULT_FUZZ_BUDGET, IceRunSettings, run_ice
 from distillscope.models.spec import ModelCatalog, parse_inline
@@ -534,13 +544,23 @@ class StudyOptions:
 async def run_study(spec: StudySpec, out: Path, options: StudyOptions | None = None) -> StudyResult:
     """Every stage, then DIR/results.json and DIR/report.html."""
     options = options or StudyOptions()
+    made = missing_dirs(Path(out))  # a refused study leaves DIR as it found it, as a refused run does
     out = prepare_out_dir(Path(out))
-    lock = DirectoryLock(out)  # held while the study runs: no other command may use DIR meanwhile
+    found = frozenset() if made else entry_names(out)
+    try:
+        lock = DirectoryLock(out)  # held while the study runs: no other command may use DIR meanwhile
+    except UserError:
+        remove_made_dirs(made)
+        raise
+    refused = False
     try:
         claim_directory(out, "study", {"study": str(spec.path)}, STUDY_HINT)
         return await _run_stages(spec, out, options)
+    except UserError:
+        refused = True
+        raise
     finally:
-        lock.close()
+        release_directory(lock, out, made, found, refused=refused)
 
 
 STUDY_HINT = "choose another --out for the study"

@@ -125,3 +125,17 @@ def visible_controls(text: str, *, keep_newlines: bool = False) -> str:
         else ch
         for ch in text
     )
+
+
+# The characters that change the order text is shown in (embeddings, overrides, isolates, marks):
+# U+202E in a model's name shows `abc` as `cba`, and everything after it on the line reversed.
+BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible_bidi(text: str) -> str:
+    """`text` with its bidi controls written as visible escapes (`\\u202e`), as `visible_controls`
+    writes them, and every other character kept: for pages that keep their line breaks, tabs and
+    emoji joiners (the HTML report), where only the reordering must go."""
+    if text.isascii():
+        return text
+    return BIDI_CONTROLS.sub(lambda match: _escaped(match.group()), text)

@@ -183,6 +183,12 @@ def test_arena_hard_smoke(tmp_path: Path) -> None:
         assert row["wall_s"] > 0 and row["members_checked"] >= 1
 
 
+def test_report_scale_smoke() -> None:
+    figures = run_bench("report_scale.py", "--runs", "2", "--prompts", "2", "--skip-baseline")
+    assert figures["runs"] == [2] and set(figures["new"]) == {"2"}
+    assert figures["new"]["2"]["html_kib"] > 0 and figures["scaling_ratio"] == {"new": 1.0}
+
+
 def test_judge_ablation_turns_each_check_off() -> None:
     """The full ablation rebuilds the scorer nine times (about ten minutes), too long for the suite; here
     each check it names is really replaced while turned off, and put back after, and a summary renders

@@ -62,4 +62,4 @@ def test_a_study_directory_whose_config_json_is_unreadable_is_refused_naming_why
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: {out / why}"), lines
     assert "so the run there cannot be checked; choose another --out for the study" in lines[0]
-    assert sorted(p.name for p in out.iterdir()) == [".lock", "config.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["config.json"]  # not even the refused study's lock

@@ -51,9 +51,10 @@ async def test_a_forced_runs_removal_line_is_in_its_own_run_log_only(
         ds.models.answer_async(f"openai-compatible:m@{server.url}", prompts, concurrency=1, out=slow),
         ds.ice.rescore_async(_log(tmp_path), target_org="Zhipu AI", judge="recorded", out=forced, force=True),
     )
-    line = f"--force: removed the last run's files from {forced}"
+    # named as the API takes it: this run was forced with `force=True`, not `--force`
+    line = f"force=True: removed the last run's files from {forced}"
     assert line in (forced / "run.log").read_text(encoding="utf-8")
-    assert "--force" not in (slow / "run.log").read_text(encoding="utf-8")
+    assert "force=True" not in (slow / "run.log").read_text(encoding="utf-8")
 
 
 def _answered(tmp_path: Path, server: OpenAIServer) -> tuple[Path, Callable[..., object]]:
@@ -212,6 +213,33 @@ def test_a_run_refused_for_its_model_leaves_no_directory_it_made(tmp_path: Path)
         assert result.exit_code == 2 and "unknown kind 'bogus'" in result.output, result.output
     assert not (tmp_path / "a").exists()
     assert (existing / "notes.txt").read_text(encoding="utf-8") == "kept\n"
+
+
+def test_a_run_refused_in_a_directory_that_was_there_leaves_it_as_it_was(tmp_path: Path) -> None:
+    """`ice run --target bogus:x --out EXISTING` was refused (exit 2) but left EXISTING/.lock and
+    EXISTING/run.log. The files the refused run created are removed; a run.log that was there
+    (an earlier run's log), a .lock that was there and a user's files are kept byte for byte."""
+    from typer.testing import CliRunner
+
+    from distillscope.cli import _register_optional, app
+
+    _register_optional()
+    empty, earlier = tmp_path / "empty", tmp_path / "earlier"
+    empty.mkdir()
+    earlier.mkdir()
+    before = {"run.log": b"2026-01-01 INFO an earlier run's log\n", ".lock": b"", "notes.txt": b"kept\xff\n"}
+    for name, data in before.items():
+        (earlier / name).write_bytes(data)
+    (empty / "notes.txt").write_bytes(b"mine\n")
+    for out in (empty, earlier):
+        result = CliRunner().invoke(app, ["ice", "run", "--target", "bogus:x", "--out", str(out), "-q"])
+        assert result.exit_code == 2 and "unknown kind 'bogus'" in result.output, result.output
+    assert sorted(p.name for p in empty.iterdir()) == ["notes.txt"]
+    assert (empty / "notes.txt").read_bytes() == b"mine\n"
+    assert {p.name: p.read_bytes() for p in earlier.iterdir()} == before
+    # the directory is free for the next command: its lock was removed, not left held
+    ds.ice.rescore(_log(tmp_path), target_org="Zhipu AI", judge="recorded", out=empty)
+    assert (empty / "results.json").is_file() and (empty / ".lock").is_file()
 
 
 def test_a_refused_run_keeps_a_ledger_that_holds_calls(

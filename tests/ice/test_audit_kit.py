@@ -405,3 +405,155 @@ def test_a_huge_value_is_cut_in_the_one_line_error(
     assert result.exit_code == 2 and "Traceback" not in result.output, result.output[:500]
     assert len(result.output.strip().splitlines()) == 1 and len(result.output) < 600, result.output[:500]
     assert "huge.jsonl:1:" in result.output and "x" * 50 in result.output and "..." in result.output
+
+
+def test_model_strata_sizes_and_a_judge_without_verdicts_in_a_stratum_are_located(
+    tmp_path: Path, cli: Callable[..., Any], rules_run: Path
+) -> None:
+    """`model_strata_pop` weights the per-model figures: `"L11": 1000` (of 10) was taken, and a
+    stratum not in the design, or judge b's verdicts set to null over a whole stratum, stopped the
+    score with `stratum 'L11' has 10 rows but no labelled row with a verdict`, naming no file."""
+    rows = _labelled_sample(tmp_path, cli, rules_run)
+    bad = tmp_path / "bad.jsonl"
+
+    def every_row(edit: Callable[[dict[str, Any]], None]) -> list[str]:
+        copy = json.loads(json.dumps(rows))
+        for row in copy:
+            edit(row)
+        return [json.dumps(r) for r in copy]
+
+    _one_line_error(
+        cli, bad, every_row(lambda r: r["model_strata_pop"].update(L11=1000)),
+        "bad.jsonl:1: field 'model_strata_pop.L11': 1000 responses of stratum 'L11' for this model, but the "
+        "stratum has 10",
+    )  # fmt: skip
+    _one_line_error(
+        cli, bad, every_row(lambda r: r["model_strata_pop"].update(LX=3)),
+        "bad.jsonl:1: field 'model_strata_pop': 'LX' is not one of the strata",
+    )  # fmt: skip
+    lines = every_row(lambda r: None)
+    edited = json.loads(lines[1])
+    edited["model_strata_pop"]["L00"] = 1
+    _one_line_error(
+        cli, bad, [lines[0], json.dumps(edited), *lines[2:]],
+        "bad.jsonl:2: field 'model_strata_pop': differs from line 1's for model 'glm-4-plus'",
+    )  # fmt: skip
+    renamed = json.loads(lines[1])
+    renamed["model"] = "another"  # its sizes are glm-4-plus's: two models, twice the run's responses
+    _one_line_error(
+        cli, bad, [lines[0], json.dumps(renamed), *lines[2:]],
+        "bad.jsonl:2: field 'model_strata_pop.L11': the models' responses in stratum 'L11' add up to 20",
+    )  # fmt: skip
+
+    def no_verdict_of_b_in_l11(r: dict[str, Any]) -> None:
+        if r["stratum"] == "L11":
+            r["judges"]["b"].update(loose=None, strict=None)
+
+    _one_line_error(
+        cli, bad, every_row(no_verdict_of_b_in_l11),
+        "bad.jsonl: judge b (recorded) has no verdict (loose null) on any row of stratum 'L11' (10 responses)",
+    )  # fmt: skip
+
+
+def test_a_verdicts_unsure_or_category_of_another_type_is_refused_not_guessed(
+    tmp_path: Path, cli: Callable[..., Any], rules_run: Path
+) -> None:
+    """`"unsure": "false"` was read by bool() as true: `ice audit calibrate` fitted the row into the
+    unsure cell and `score` counted it unsure; a category that is not text became 'unknown'."""
+    rows = _labelled_sample(tmp_path, cli, rules_run)
+    bad = tmp_path / "bad.jsonl"
+    for field, value in (("unsure", "false"), ("unsure", 0), ("category", ["other-vendor"])):
+        copy = json.loads(json.dumps(rows))
+        copy[2]["judges"]["a"][field] = value
+        lines = [json.dumps(r) for r in copy]
+        _one_line_error(cli, bad, lines, f"bad.jsonl:3: field 'judges.a.{field}': expected")
+        result = cli("ice", "audit", "calibrate", bad, "--out", tmp_path / "cal.json")
+        assert result.exit_code == 2 and f"bad.jsonl:3: field 'judges.a.{field}'" in result.output
+        assert not (tmp_path / "cal.json").exists()
+
+
+def test_a_key_given_twice_in_an_audit_row_is_refused(
+    tmp_path: Path, cli: Callable[..., Any], rules_run: Path
+) -> None:
+    """A label typed after the sampled `"label_loose": null` (`..., "label_loose": false}`) left two
+    answers in one row, and json kept the last without a word: which label counted was luck."""
+    rows = _labelled_sample(tmp_path, cli, rules_run)
+    lines = [json.dumps(r) for r in rows]
+    twice = json.dumps(dict(rows[1], label_loose=True, label_strict=False))[:-1] + ', "label_loose": false}'
+    bad = tmp_path / "bad.jsonl"
+    message = "bad.jsonl:2: field 'label_loose': given twice in one row"
+    _one_line_error(cli, bad, [lines[0], twice, *lines[2:]], message)
+    result = cli("ice", "audit", "calibrate", bad, "--out", tmp_path / "cal.json")
+    assert result.exit_code == 2 and message in result.output, result.output
+
+
+def test_sample_against_a_run_of_other_responses_is_refused(
+    tmp_path: Path, cli: Callable[..., Any], rules_run: Path
+) -> None:
+    """A second run over another log of as many rows (here the same rows in reverse order) has the
+    same indices; it was taken, and each row paired the rules' verdict on one answer with judge b's
+    on another (exit 0, strata of nothing)."""
+    rows = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text(encoding="utf-8").splitlines()]
+    reversed_log = tmp_path / "reversed.jsonl"
+    reversed_log.write_text("".join(json.dumps(r) + "\n" for r in reversed(rows)), encoding="utf-8")
+    other = tmp_path / "other"
+    assert cli("ice", "rescore", reversed_log, "--judge", "recorded", "--out", other, "-q").exit_code == 0
+    audit = tmp_path / "audit.jsonl"
+    result = cli("ice", "audit", "sample", rules_run, "--against", other, "--n", "8", "--out", audit)
+    assert result.exit_code == 2, result.output
+    assert f"{other}: response 3 is not {rules_run}'s (its response differs" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
+    assert not audit.exists()
+
+
+def test_sample_refuses_verdicts_that_are_not_the_runs(
+    tmp_path: Path, cli: Callable[..., Any], rules_run: Path
+) -> None:
+    """verdicts.jsonl cut short (15 of 23) was drawn from as the whole run, every weight wrong, and an
+    index given twice (another run's line appended) kept the later verdict, both with exit 0; the
+    check `report` makes of the file now refuses both, for the run and for --against."""
+    verdicts = rules_run / "verdicts.jsonl"
+    lines = verdicts.read_text(encoding="utf-8").splitlines()
+    audit = tmp_path / "audit.jsonl"
+    other = tmp_path / "recorded"
+    assert (
+        cli("ice", "rescore", tmp_path / "log.jsonl", "--judge", "recorded", "--out", other, "-q").exit_code
+        == 0
+    )
+    for kept, says in (
+        (lines[:15], "verdicts.jsonl: 15 verdicts for the 23 responses of results.json"),
+        ([*lines, lines[22].replace('"index": 22', '"index": 0')], "verdicts.jsonl:24: index 0 again"),
+    ):
+        verdicts.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+        for args in (
+            [rules_run, "--labels", "recorded"],
+            [other, "--against", rules_run],
+        ):
+            result = cli("ice", "audit", "sample", *args, "--n", "8", "--out", audit)
+            assert result.exit_code == 2, result.output
+            assert says in result.output and "not the verdicts behind" in result.output, result.output
+            assert len(result.output.strip().splitlines()) == 1 and not audit.exists()
+
+
+def test_no_audit_command_writes_over_a_labelled_audit_file(
+    tmp_path: Path, cli: Callable[..., Any], rules_run: Path
+) -> None:
+    """`score a.jsonl --json a.jsonl`, `calibrate a.jsonl --out a.jsonl` and `sample` run again with
+    the `--out` of the file just labelled replaced the person's labels with figures or an empty
+    sample, exit 0. Each is now refused and the file is left byte for byte; an unlabelled sample
+    may still be drawn again over itself."""
+    audit = _sample(tmp_path, cli, rules_run)
+    again = cli("ice", "audit", "sample", rules_run, "--labels", "recorded", "--n", "8", "--out", audit)
+    assert again.exit_code == 0, again.output  # nothing labelled yet: drawn again
+    fill(audit, read(audit))
+    labelled = audit.read_bytes()
+    for args in (
+        ["score", audit, "--resamples", "200", "--json", audit],
+        ["calibrate", audit, "--out", audit],
+        ["sample", rules_run, "--labels", "recorded", "--n", "8", "--seed", "1", "--out", audit],
+    ):
+        result = cli("ice", "audit", *args)
+        assert result.exit_code == 2, result.output
+        assert f"{audit}: line 1 holds a filled-in label" in result.output, result.output
+        assert len(result.output.strip().splitlines()) == 1
+        assert audit.read_bytes() == labelled

@@ -137,3 +137,15 @@ def test_a_calibration_nested_too_deep_or_with_a_number_too_long_is_one_line(
         f"error: {path}: the judge calibration is not JSON ({says})"
     ]
     assert not out.exists()
+
+
+def test_a_calibration_cell_given_twice_is_refused(tmp_path: Path) -> None:
+    """`"yes_sure": 0.9, ..., "yes_sure": 0.2` in a hand-edited calibration: json kept the last value
+    without a word, so which probability the judge's sure yes answers got was luck."""
+    text = json.dumps(
+        {"format": CALIBRATION_FORMAT, "version": 1, "loose": DEFAULT.loose, "strict": DEFAULT.strict}
+    )
+    path = tmp_path / "cal.json"
+    path.write_text(text.replace('"yes_unsure"', '"yes_sure": 0.2, "yes_unsure"', 1), encoding="utf-8")
+    with pytest.raises(UserError, match=r"cal\.json: field 'yes_sure': given twice"):
+        load_calibration(path)

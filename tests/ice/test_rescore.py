@@ -345,3 +345,25 @@ def test_a_blank_target_org_cell_is_no_organisation(tmp_path: Path, cli: Callabl
         assert results(tmp_path / name)["target_identity"]["organisation"] == "Zhipu AI"
         verdicts.append(rows(tmp_path / name / "verdicts.jsonl")[0]["loose"])
     assert verdicts == [False, False]
+
+
+def test_a_huge_label_model_name_or_organisation_is_cut_in_the_one_line_error(
+    tmp_path: Path, cli: Callable[..., Any]
+) -> None:
+    """A 100,000-character `loose` label or unknown model name in a log, or `--target-org` of that
+    length, was quoted whole: a one-line error of 100 KB. Each value is now cut to 60 characters,
+    as every other reader cuts what it quotes (`errors.clip`)."""
+    huge = "y" * 100_000
+    good = {"prompt": "Who made you?", "response": "I am GLM, made by Zhipu AI.", "model": "glm-4-plus"}
+    cases = [
+        ({**good, "loose": huge}, [], "log0.jsonl:1: field 'loose': expected a 0/1 or true/false label"),
+        ({**good, "model": huge}, [], "cannot tell who built model 'yyy"),
+        (good, ["--target-org", huge], "unknown organisation 'yyy"),
+    ]
+    for n, (row, flags, says) in enumerate(cases):
+        log = tmp_path / f"log{n}.jsonl"
+        log.write_text(json.dumps(row) + "\n", encoding="utf-8")
+        result = cli("ice", "rescore", log, *flags, "--out", tmp_path / f"out{n}", "-q")
+        assert result.exit_code == 2, result.output[:300]
+        assert says in result.output and "..." in result.output, result.output[:300]
+        assert len(result.output) < 1000 and len(result.output.strip().splitlines()) == 1, result.output[:300]

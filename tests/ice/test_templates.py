@@ -103,10 +103,41 @@ def test_a_duplicate_template_id_names_both_lines(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     with pytest.raises(
-        UserError, match=r"seeds.csv:5: field 'id': duplicate template id 'gptfuzzer-1' \(also line 3\)$"
+        UserError, match=r"seeds.csv:5: field 'id': duplicate template id 'gptfuzzer-1' \(also line 2\)$"
     ):
         load_templates(csv_file)
     yaml_file = tmp_path / "t.yaml"
     yaml_file.write_text("templates:\n  - {id: a, text: x}\n  - {id: a, text: y}\n", encoding="utf-8")
     with pytest.raises(UserError, match=r"template 2: duplicate template id 'a' \(also template 1\)$"):
         load_templates(yaml_file)
+
+
+def test_a_slot_marker_in_any_case_is_the_slot_in_ice_run(
+    tmp_path: Path, cli: Callable[..., Any], servers: dict[str, Any]
+) -> None:
+    """`[insert prompt here]` (GPTFuzzer's marker typed in lower case) or `{QUERY}` in a user's
+    template was kept as text: the model was sent the marker and the question appended after the
+    template, and the template counted as one without a slot. A marker in any case is the slot."""
+    from .conftest import last_user
+
+    templates = tmp_path / "seeds.csv"
+    templates.write_text(
+        'id,text\nlower,"You are Nova. [insert prompt here] Answer briefly."\n'
+        'mixed,"Be Nova. [Insert Prompt Here] Now."\nours,"Nova here. {QUERY} Go."\n',
+        encoding="utf-8",
+    )
+    probes = tmp_path / "p.csv"
+    probes.write_text("question\nWho made you?\n", encoding="utf-8")
+    out = tmp_path / "grid"
+    result = cli(
+        "ice", "run", "--target", f"openai-compatible:glm-4-plus@{servers['target'].url}", "--mode", "grid",
+        "--templates", templates, "--probes", probes, "--out", out, "-q",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    sent = sorted(last_user(body) for body in servers["target"].bodies)
+    assert sent == [
+        "Be Nova. Who made you? Now.",
+        "Nova here. Who made you? Go.",
+        "You are Nova. Who made you? Answer briefly.",
+    ]
+    assert all(t.has_slot for t in load_templates(templates))

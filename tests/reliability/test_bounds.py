@@ -262,6 +262,7 @@ def test_duplicate_yaml_keys_name_both_lines(tmp_path: Path, run_cli: Any) -> No
 
 def test_a_bom_is_accepted_in_every_text_input(tmp_path: Path) -> None:
     from distillscope.ice.logs import load_log
+    from distillscope.ice.probability import CALIBRATION_FORMAT, DEFAULT, load_calibration
     from distillscope.ice.probes import read_probe_file
     from distillscope.ice.templates import load_templates
     from distillscope.models.answering import read_prompt_file
@@ -292,6 +293,14 @@ def test_a_bom_is_accepted_in_every_text_input(tmp_path: Path) -> None:
     assert list(catalog.models) == ["m"]
     assert len(load_dataset("d", str(write("d.jsonl", '{"prompt": "hi"}\n'))).prompts) == 1
     assert len(load_dataset("d", str(write("d.csv", "prompt\nhi\n"))).prompts) == 1
+    # a --judge-calibration file saved by Notepad was "not JSON (Unexpected UTF-8 BOM ...)"
+    calibration = {
+        "format": CALIBRATION_FORMAT,
+        "version": 1,
+        "loose": DEFAULT.loose,
+        "strict": DEFAULT.strict,
+    }
+    assert load_calibration(write("cal.json", json.dumps(calibration))).loose == DEFAULT.loose
 
 
 def test_json_array_prompt_files_are_read_as_arrays(tmp_path: Path, run_cli: Any) -> None:

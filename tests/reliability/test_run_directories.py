@@ -251,7 +251,7 @@ def test_a_folder_holding_a_file_a_run_writes_is_not_taken_over(tmp_path: Path) 
         "and a run there would write over it: choose another --out, or move the file away"
     )
     assert (data / "responses.jsonl").read_bytes() == mine
-    assert sorted(p.name for p in data.iterdir()) == [".lock", "ref.jsonl", "responses.jsonl"]
+    assert sorted(p.name for p in data.iterdir()) == ["ref.jsonl", "responses.jsonl"]  # no .lock left
     notes = tmp_path / "notes"
     notes.mkdir()
     (notes / "report.md").write_text("my notes\n", encoding="utf-8")

@@ -73,6 +73,25 @@ def test_rse_pairs_join_answers_and_order_by_similarity(tmp_path: Path) -> None:
     assert pair.prompt.startswith("Question") and set(pair.aspects) == {"style", "logic", "content"}
 
 
+def test_rse_evidence_leaves_out_judgments_off_the_1_to_5_scale(tmp_path: Path) -> None:
+    """A judgments.jsonl row with a similarity of 9, -2, NaN or Infinity (a hand edit; Python's JSON
+    reader takes NaN) was shown as the most similar answer, `9.00`. Like a malformed line, such a
+    row is left out of the evidence; results.json's own scores are checked where they are read."""
+    folder = make_rse_run(tmp_path / "rse", models=("glm-4-plus",), datasets=("arena",), n=10)
+    path = folder / "judgments.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    for row, bad in zip(rows, (9.0, -2.0, float("nan"), float("inf")), strict=False):
+        row["overall"] = bad
+    rows[4]["aspects"]["style"] = 7.0  # an aspect off the scale, its overall on it
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    run = load_run(folder)
+    assert isinstance(run, RseRun)
+    (group,) = ev.rse_pairs(run, k=10)
+    shown = group.most + group.least
+    assert {p.prompt_id for p in shown} == {r["prompt_id"] for r in rows[5:]}
+    assert all(1.0 <= v <= 5.0 for p in shown for v in (p.overall, *p.aspects.values()))
+
+
 def test_page_split_bounds_the_page() -> None:
     first, rest, left = ev.page_split(list(range(ev.MAX_EMBEDDED + 7)))
     assert len(first) == ev.FIRST_PAGE and len(rest) == ev.MAX_EMBEDDED - ev.FIRST_PAGE and left == 7

@@ -14,7 +14,7 @@ import html5lib
 import pytest
 
 from distillscope.report import build_report, render, write_run_report
-from distillscope.report.evidence import FIRST_PAGE
+from distillscope.report.evidence import FIRST_PAGE, json_for_script
 
 from .conftest import make_ice_run, make_matrix_run, make_rse_run
 
@@ -46,7 +46,8 @@ def test_full_study_has_every_section_and_is_valid(study: Callable[..., list[Pat
     page = render(build_report(study()), "html")
     assert_valid_html(page)
     assert sections(page) == set(ALL_SECTIONS)
-    assert page.count("<svg") == 4  # ICE bars, RSE aspects, ICE x RSE map, matrix
+    assert page.count("<figure>") == 4  # ICE bars, RSE aspects, ICE x RSE map, matrix
+    assert page.count("<svg") == 5  # the RSE figure: a panel (an SVG) per dataset, two here
     assert "<mark>I am ChatGPT, a model made by OpenAI.</mark>" in page
     assert "Zhipu AI" in page and "calls sent" in page and "estimated cost (USD)" in page
 
@@ -153,6 +154,23 @@ def test_hostile_model_names_stay_text(tmp_path: Path) -> None:
     assert "<img src=x" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
     assert 'data-section="map"' in page  # the same hostile name still pairs ICE with RSE
+
+
+def test_bidi_controls_in_model_names_do_not_reorder_the_page(tmp_path: Path) -> None:
+    """A target named with U+202E (RIGHT-TO-LEFT OVERRIDE) showed reversed in report.html, with the
+    rest of its line; the terminal and report.md showed it as `\\u202e`. Every bidi control the
+    page shows (in text, attributes, the figures and the paged evidence) is written so."""
+    controls = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+    name = "glm\u202e-4-plus" + controls
+    ice = make_ice_run(tmp_path / "ice", name)
+    rse = make_rse_run(tmp_path / "rse", models=(name,), datasets=("arena",))
+    page = render(build_report([ice, rse]), "html")
+    assert_valid_html(page)
+    assert not set(controls) & set(page), sorted(hex(ord(c)) for c in set(controls) & set(page))
+    assert "glm\\u202e-4-plus\\u202a\\u202b" in page  # still the name, recognisable
+    assert 'data-section="map"' in page  # the name still pairs ICE with RSE
+    rows = json.loads(json_for_script([{"response": "I am \u202eIPAnepO\u202c"}]))
+    assert rows == [{"response": "I am \\u202eIPAnepO\\u202c"}]  # textContent shows the escape
 
 
 def test_contrast_is_a_table_not_raw_data(study: Callable[..., list[Path]]) -> None:

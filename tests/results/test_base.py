@@ -125,6 +125,37 @@ NARROW = [[[5.0, 5.0], [1.0, 2.0], [1.0, 1.0]], [[1.0, 2.0], [5.0, 5.0], [1.0, 1
             "9 is not a cluster",
         ),
         ("matrix", _matrix(order=[7, 0, 1]), "order", r"each model's index \(0 to 2\) once, got \[7, 0, 1\]"),
+        # similarities off the judges' 1-5 scale (a hand-edited or foreign file) were charted as they stood
+        (
+            "matrix",
+            _matrix(scores=[[5.0, 7.5, 1.0], [7.5, 5.0, 1.0], [1.0, 1.0, 5.0]]),
+            "scores",
+            r"cell \[0\]\[1\]: a similarity lies on the 1-5 scale; 7.5 is outside it",
+        ),
+        (
+            "matrix",
+            _matrix(aspects={"style": [[5.0, -2.0, 1.0], [4.0, 5.0, 1.0], [1.0, 1.0, 5.0]]}),
+            "aspects",
+            r"aspect 'style': cell \[0\]\[1\]: .*-2.0 is outside it",
+        ),
+        (
+            "matrix",
+            _matrix(
+                ci95=[
+                    [[5.0, 5.0], [0.0, 4.5], [1.0, 1.0]],
+                    [[3.5, 4.5], [5.0, 5.0], [1.0, 1.0]],
+                    [[1.0, 1.0]] * 3,
+                ]
+            ),
+            "ci95",
+            r"cell \[0\]\[1\]: 95% interval: .*0.0 is outside it",
+        ),
+        (
+            "rse",
+            _mean(score=6.0, ci95=[5.5, 6.5]),
+            "models.copy",
+            r"avg: a similarity lies on the 1-5 scale; 6.0",
+        ),
     ],
 )
 def test_hand_edited_impossible_scores_are_refused_naming_the_field(

@@ -481,10 +481,11 @@ def audit_sample(
     Example: distillscope ice audit sample runs/rules --by doubt --n 200 --out audit.jsonl
     """
     from distillscope.engine.ownership import check_output_file
-    from distillscope.ice.audit_kit import draw_sample, write_sample
+    from distillscope.ice.audit_kit import check_keeps_labels, draw_sample, write_sample
 
     async def main() -> None:
         check_output_file(out, "--out")
+        check_keeps_labels(out, "--out")
         rows = draw_sample(run_dir, n=n, against=against, labels=labels, seed=seed, by=by)
         write_sample(rows, out)
         sizes = rows[0]["strata_pop"]
@@ -521,11 +522,12 @@ def audit_score(
     """
     from distillscope.engine.ownership import check_output_file
     from distillscope.engine.run import write_json
-    from distillscope.ice.audit_kit import corrected_rates, score_audit
+    from distillscope.ice.audit_kit import check_keeps_labels, corrected_rates, score_audit
 
     async def main() -> None:
         if json_out is not None:
             check_output_file(json_out, "--json")
+            check_keeps_labels(json_out, "--json")
         audits = score_audit(audit_file, resamples=resamples, seed=seed)
         corrected, no_correction = corrected_rates(audit_file)
         first = audits[0]
@@ -585,10 +587,11 @@ def audit_calibrate(
     """
     from distillscope.engine.ownership import check_output_file
     from distillscope.engine.run import write_json
-    from distillscope.ice.audit_kit import calibrate
+    from distillscope.ice.audit_kit import calibrate, check_keeps_labels
 
     async def main() -> None:
         check_output_file(out, "--out")
+        check_keeps_labels(out, "--out")
         calibration, counts, judge = calibrate(audit_file)
         write_json(out, calibration.to_json(judge=judge, n=counts))
         console.print(

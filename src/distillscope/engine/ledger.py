@@ -36,7 +36,9 @@ from typing import Any
 
 from distillscope.errors import UserError
 from distillscope.models.types import ModelRequest, ModelResponse, Usage
+from distillscope.naming import Naming, flag
 from distillscope.redact import mask_secrets
+from distillscope.sqlite_open import open_retrying
 
 SCHEMA_VERSION = 2
 # `PRAGMA application_id` of every ledger ("DSLG"): a SQLite file without it is not ours, unless it
@@ -186,8 +188,12 @@ def _entry(row: tuple[Any, ...]) -> LedgerEntry:
 class Ledger:
     """A SQLite call ledger. Use from one thread (the event loop's); open one per process."""
 
-    def __init__(self, path: str | Path, *, lease_s: float = 900.0, read_only: bool = False) -> None:
+    def __init__(
+        self, path: str | Path, *, lease_s: float = 900.0, read_only: bool = False, naming: Naming = flag
+    ) -> None:
+        """`naming`: how its errors name the setting that shares a ledger (`--cache`, `cache=`)."""
         self.path = Path(path)
+        self.naming = naming
         self.owner = _owner_id()
         self.lease_s = lease_s
         self.read_only = read_only
@@ -219,7 +225,7 @@ class Ledger:
         db = sqlite3.connect(f"{uri}?{mode}", uri=True, isolation_level=None, check_same_thread=False)
         try:
             db.execute("PRAGMA busy_timeout=60000")
-            if _ledger_kind(db, self.path) == "new":
+            if _ledger_kind(db, self.path, self.naming) == "new":
                 raise UserError(f"{self.path}: not a distillscope ledger (an empty SQLite file)")
         except BaseException:
             db.close()
@@ -230,44 +236,39 @@ class Ledger:
         """Connect, check the file is a ledger of ours, switch to WAL and create or upgrade the schema.
         Another process opening or writing the same ledger at that moment can make the journal-mode
         switch or the schema step fail with "database is locked" without SQLite's busy handler
-        waiting: retry until `deadline`."""
-        while True:
-            db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None, check_same_thread=False)
-            try:
-                db.execute("PRAGMA busy_timeout=60000")
-                _ledger_kind(db, self.path)  # refuses a foreign or newer file before anything is written
-                if str(db.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
-                    db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=NORMAL")
-                db.execute("BEGIN IMMEDIATE")
-                try:
-                    kind = _ledger_kind(db, self.path)  # again, now that we hold the write lock
-                    if kind == "new":
-                        for statement in _SCHEMA:
-                            db.execute(statement)
-                    elif kind == "legacy":
-                        _upgrade_legacy(db)
-                    if kind != "current":
-                        db.execute(
-                            "INSERT OR REPLACE INTO meta (k, v) VALUES ('schema_version', ?)",
-                            (str(SCHEMA_VERSION),),
-                        )
-                        db.execute(f"PRAGMA application_id={APPLICATION_ID}")
-                        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-                    db.execute("COMMIT")
-                except BaseException:
-                    with contextlib.suppress(sqlite3.Error):
-                        db.execute("ROLLBACK")
-                    raise
-                return db
-            except sqlite3.OperationalError as exc:
-                db.close()
-                if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-            except BaseException:
-                db.close()
-                raise
+        waiting: `open_retrying` retries until `deadline`."""
+        return open_retrying(
+            lambda: sqlite3.connect(self.path, timeout=60.0, isolation_level=None, check_same_thread=False),
+            self._set_up,
+            deadline=deadline,
+        )
+
+    def _set_up(self, db: sqlite3.Connection) -> None:
+        db.execute("PRAGMA busy_timeout=60000")
+        _ledger_kind(db, self.path, self.naming)  # refuses a foreign or newer file before anything is written
+        if str(db.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+            db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            kind = _ledger_kind(db, self.path, self.naming)  # again, now that we hold the write lock
+            if kind == "new":
+                for statement in _SCHEMA:
+                    db.execute(statement)
+            elif kind == "legacy":
+                _upgrade_legacy(db)
+            if kind != "current":
+                db.execute(
+                    "INSERT OR REPLACE INTO meta (k, v) VALUES ('schema_version', ?)",
+                    (str(SCHEMA_VERSION),),
+                )
+                db.execute(f"PRAGMA application_id={APPLICATION_ID}")
+                db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            db.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         """Commit what is queued, then close. Raises `UserError` if queued answers could not be written."""
@@ -518,7 +519,7 @@ class Ledger:
                 self._db.execute("ROLLBACK")
 
 
-def _ledger_kind(db: sqlite3.Connection, path: Path) -> str:
+def _ledger_kind(db: sqlite3.Connection, path: Path, naming: Naming = flag) -> str:
     """ "new" (no tables yet), "legacy" (a 0.1 ledger), or "current"; a `UserError` for any other
     SQLite file (another application's, or a ledger of a newer distillscope). The three reads share
     one snapshot: another process creating the ledger could otherwise commit between them, and a
@@ -542,7 +543,7 @@ def _ledger_kind(db: sqlite3.Connection, path: Path) -> str:
         if version > SCHEMA_VERSION:
             raise UserError(
                 f"{path}: ledger schema version {version} was written by a newer distillscope "
-                f"(this one reads up to {SCHEMA_VERSION}); upgrade distillscope or use another --cache"
+                f"(this one reads up to {SCHEMA_VERSION}); upgrade distillscope or use another {naming('cache')}"
             )
         if version < SCHEMA_VERSION or not {"meta", "calls"} <= tables:
             raise UserError(f"{path}: damaged ledger (schema version {version}, tables {sorted(tables)})")

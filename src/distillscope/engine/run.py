@@ -73,6 +73,45 @@ def missing_dirs(out: Path) -> list[Path]:
 
 # What a run refused before it wrote anything else leaves in its directory: the lock and the log
 _REFUSAL_LEFTOVERS = frozenset({".lock", "run.log"})
+# Times a run takes its lock again when the .lock it locked was removed meanwhile (by a refused run)
+_LOCK_TRIES = 5
+
+
+def entry_names(directory: Path) -> frozenset[str]:
+    """The names in `directory` (none when it cannot be listed): what a run found there."""
+    try:
+        return frozenset(entry.name for entry in directory.iterdir())
+    except OSError:
+        return frozenset()
+
+
+def remove_refusal_leftovers(directory: Path, found: frozenset[str]) -> None:
+    """In a directory that was there before a refused run, remove the lock and log the run
+    created (names not in `found`, what the directory held when the run began), so a typo in a
+    spec leaves the directory as it was. A run.log or .lock that was there (an earlier run's log)
+    and every other file are kept; when the run created anything else, nothing is removed. Called
+    while the run still holds its lock: a run that opened the same .lock meanwhile finds it
+    unlinked once it gets the lock, and opens a new one (`DirectoryLock`)."""
+    created = entry_names(directory) - found
+    if not created or not created <= _REFUSAL_LEFTOVERS:
+        return
+    for name in sorted(created):
+        with contextlib.suppress(OSError):
+            (directory / name).unlink()
+
+
+def release_directory(
+    lock: DirectoryLock, directory: Path, made: list[Path], found: frozenset[str], *, refused: bool
+) -> None:
+    """Give up a command's directory lock. A refused command first takes back what it put there
+    before it wrote anything else: the directories it made (`made`, `missing_dirs`), or in a
+    directory that was there (holding `found`), the lock and the log it created (while it holds
+    the lock: see `remove_refusal_leftovers`)."""
+    if refused and not made:
+        remove_refusal_leftovers(directory, found)
+    lock.close()
+    if refused:
+        remove_made_dirs(made)
 
 
 def remove_made_dirs(made: list[Path]) -> None:
@@ -312,6 +351,27 @@ class DirectoryLock:
 
     def __init__(self, out: Path, name: Naming = flag) -> None:
         self.path = out / ".lock"
+        # a refused run removes the .lock it created (`remove_refusal_leftovers`): a lock taken on
+        # the file it unlinked is no lock, so it is taken again on the file now at the path
+        self._fd: int | None = None
+        for _ in range(_LOCK_TRIES):
+            if not self._open_and_lock(out, name) or self._holds_the_path():
+                return
+            self.close()
+        raise UserError(f"{self.path}: the run lock keeps being removed; choose another {name('out')}")
+
+    def _holds_the_path(self) -> bool:
+        """The locked descriptor is the file at DIR/.lock (not one unlinked since it was opened)."""
+        assert self._fd is not None
+        try:
+            on_disk = os.stat(self.path, follow_symlinks=False)
+        except OSError:
+            return False
+        held = os.fstat(self._fd)
+        return (on_disk.st_dev, on_disk.st_ino) == (held.st_dev, held.st_ino)
+
+    def _open_and_lock(self, out: Path, name: Naming) -> bool:
+        """Open DIR/.lock and take its lock; False where the OS has no `flock` (no lock is taken)."""
         try:
             # a planted link: `O_CREAT` made a file at its target, outside DIR, and two directories
             # linked to one file refused each other; it is replaced by a file of DIR (its target left
@@ -319,13 +379,13 @@ class DirectoryLock:
             if self.path.is_symlink():
                 self.path.unlink()
             flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
-            self._fd: int | None = os.open(self.path, flags, 0o644)
+            self._fd = os.open(self.path, flags, 0o644)
         except OSError as exc:
             raise UserError(f"{self.path}: cannot create the run lock: {exc.strerror or exc}") from None
         try:
             import fcntl
         except ImportError:  # not POSIX: no lock (documented in docs/reliability.md)
-            return
+            return False
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -334,6 +394,7 @@ class DirectoryLock:
                 f"{out}: another distillscope command is running in this directory; "
                 f"wait for it to finish or choose another {name('out')}"
             ) from None
+        return True
 
     def close(self) -> None:
         if self._fd is not None:
@@ -349,16 +410,17 @@ class _InertFormatter(logging.Formatter):
         return visible_controls(super().format(record), keep_newlines=True)
 
 
-def own_ledger(directory: Path) -> Path:
+def own_ledger(directory: Path, naming: Naming = flag) -> Path:
     """DIR/ledger.sqlite, the ledger a run (or a study, or the demo) keeps in its own directory.
     A link there was followed: SQLite wrote every call, and its `-wal` and `-shm` files, at the
     link's target, outside the directory. It is refused, not replaced: the ledger it points to
-    may hold paid-for answers, which `--cache TARGET` shares on purpose."""
+    may hold paid-for answers, which `--cache TARGET` shares on purpose. `naming`: how the refusal
+    names that setting (`--cache`, `cache=`)."""
     path = directory / "ledger.sqlite"
     if path.is_symlink():
         raise UserError(
             f"{path}: is a symbolic link (to {os.readlink(path)}); a run writes its ledger only in its "
-            "own directory: remove the link, or give the ledger to share with --cache"
+            f"own directory: remove the link, or give the ledger to share with {naming('cache')}"
         )
     for suffix in _LEDGER_COMPANIONS:  # SQLite's own files beside it: a link gave a vague I/O error
         companion = Path(f"{path}{suffix}")
@@ -446,6 +508,8 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
         out = options.out or default_out(options.command)
         self._made = missing_dirs(out)  # removed again if the run is refused before it writes
         self.out = prepare_out_dir(out, options.naming)
+        # what a directory that was there held: a refused run removes only the files it added
+        self._found = frozenset() if self._made else entry_names(self.out)
         try:
             self.lock = DirectoryLock(self.out, options.naming)
         except UserError:
@@ -459,13 +523,11 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
                 if options.catalog is not None
                 else ModelCatalog.load(options.config)
             )
-            ledger_path = options.cache or own_ledger(self.out)
+            ledger_path = options.cache or own_ledger(self.out, options.naming)
             self._new_ledger = not ledger_path.exists()
-            self.ledger = Ledger(ledger_path)
+            self.ledger = Ledger(ledger_path, naming=options.naming)
         except BaseException as exc:
-            self.lock.close()
-            if isinstance(exc, UserError):
-                remove_made_dirs(self._made)
+            self._release(refused=isinstance(exc, UserError))
             raise
         self.fingerprint: str | None = None
         self.progress = Progress.auto(options.quiet)
@@ -483,11 +545,14 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
             self.ledger.close()
             if self._new_ledger:
                 self._drop_unused_ledger()
-            self.lock.close()
-            remove_made_dirs(self._made)
+            self._release(refused=True)
             raise
         if self._forced:  # logged before run.log was open, it went to every other run's log instead
-            log.info("--force: removed the last run's files from %s (the ledger is kept)", self.out)
+            log.info(
+                "%s: removed the last run's files from %s (the ledger is kept)",
+                options.naming("force", True),
+                self.out,
+            )
         self._warming: list[asyncio.Task[None]] = []
 
     def warm_up(self, jobs: Iterable[Callable[[], object]]) -> None:
@@ -504,7 +569,11 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
         )
         if key not in self.backends:
             self.backends[key] = build_backend(
-                spec, self.catalog, concurrency=self.options.concurrency, **overrides
+                spec,
+                self.catalog,
+                naming=self.options.naming,
+                concurrency=self.options.concurrency,
+                **overrides,
             )
         return self.backends[key]
 
@@ -609,6 +678,9 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
             "per_model": self.scheduler.stats(),
         }
 
+    def _release(self, *, refused: bool) -> None:
+        release_directory(self.lock, self.out, self._made, self._found, refused=refused)
+
     def _drop_unused_ledger(self) -> None:
         """A run refused before its first call (a bad spec, port or header) leaves no ledger."""
         path = self.ledger.path
@@ -662,6 +734,4 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
             self._log_handler.close()
             with contextlib.suppress(ValueError):  # entered in another context than it was made in
                 _CURRENT_RUN.reset(self._run_token)
-            self.lock.close()
-            if isinstance(exc[1], UserError):  # refused: a directory it made holds only lock and log
-                remove_made_dirs(self._made)
+            self._release(refused=isinstance(exc[1], UserError))

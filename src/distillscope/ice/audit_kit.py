@@ -36,6 +36,7 @@ from distillscope.ice.audit import AuditSample, JudgeAudit, Judged, LabelledRow,
 from distillscope.ice.audit_doubt import DESIGN, CorrectedRate, LabelledP, corrected_rate, draw, row_p
 from distillscope.ice.logs import iter_log, rescored_log
 from distillscope.ice.probability import Calibration, fit_calibration
+from distillscope.jsonsafe import DuplicateKey, unique_keys
 from distillscope.records import check_file, load_json
 from distillscope.seeds import check_seed
 
@@ -65,6 +66,7 @@ def _verdicts(run_dir: Path, results: dict[str, Any]) -> _Verdicts:
     path = run_dir / "verdicts.jsonl"
     if not path.is_file():
         raise UserError(f"{run_dir}: no verdicts.jsonl")
+    _check_verdicts(run_dir)
     rows: dict[int, dict[str, Any]] = {}
     for number, row in enumerate(read_jsonl(path), 1):
         index = row.get("index")
@@ -72,6 +74,25 @@ def _verdicts(run_dir: Path, results: dict[str, Any]) -> _Verdicts:
             raise UserError.at(path, "expected an integer", line=number, field="index")
         rows[index] = row
     return _Verdicts(str(results["judge"]), rows)
+
+
+def _check_verdicts(run_dir: Path) -> None:
+    """verdicts.jsonl is the one behind results.json, by the check `report` makes
+    (`report.load.verdicts_problem`: a verdict per response, each index once, the loose counts).
+    Why: a file cut short was drawn from as if it were the run (15 of 23 responses: every weight
+    and the population wrong), and an index given twice (another run's lines appended) kept the
+    later verdict, each with exit 0."""
+    from distillscope.report.load import verdicts_problem
+    from distillscope.results.ice import IceResult
+    from distillscope.results.load import load as load_result
+
+    result = load_result(run_dir)
+    problem = verdicts_problem(run_dir, result) if isinstance(result, IceResult) else None
+    if problem is not None:
+        raise UserError(
+            f"{problem} (not the verdicts behind {run_dir}'s results.json: a sample drawn from it would be "
+            "weighted to another run; rerun the command that made the run to write it again)"
+        )
 
 
 def _log_path(run_dir: Path, results: dict[str, Any]) -> Path | None:
@@ -102,6 +123,27 @@ def _texts(run_dir: Path, results: dict[str, Any], wanted: set[int]) -> dict[int
         if logged.index in wanted:
             out[logged.index] = {"prompt": logged.prompt, "query": logged.query, "response": logged.response}
     return out
+
+
+def _same_responses(
+    run_dir: Path, results: dict[str, Any], against: Path, other: dict[str, Any], indices: set[int]
+) -> None:
+    """The two runs judged the same responses, index by index (question and answer). Why: equal
+    indices are not enough; a run over another log of as many rows (another target, the log in
+    another order) paired each verdict with a judgment of a different answer, and the strata, the
+    labels' comparison and judge b's figures were of nothing, with exit 0."""
+    mine, theirs = _texts(run_dir, results, indices), _texts(against, other, indices)
+    for index in sorted(indices):
+        a, b = mine.get(index), theirs.get(index)
+        if a is None or b is None:
+            continue
+        for name in ("query", "response"):
+            if isinstance(a[name], str) and isinstance(b[name], str) and a[name] != b[name]:
+                raise UserError(
+                    f"{against}: response {index} is not {run_dir}'s (its {name} differs: "
+                    f"{clip(repr(b[name]))} against {clip(repr(a[name]))}): audit two judges of the same "
+                    "responses"
+                )
 
 
 def _recorded(run_dir: Path, results: dict[str, Any]) -> _Verdicts:
@@ -203,13 +245,15 @@ def draw_sample(
     mine = _verdicts(run_dir, results)
     other: _Verdicts | None = None
     if against is not None:
-        other = _verdicts(against, _results(against))
+        other_results = _results(against)
+        other = _verdicts(against, other_results)
         missing = set(mine.by_index) ^ set(other.by_index)
         if missing:
             raise UserError(
                 f"{against}: its verdicts cover other responses than {run_dir}'s "
                 f"({len(missing)} indices differ): audit two judges of the same responses"
             )
+        _same_responses(run_dir, results, against, other_results, set(mine.by_index))
     elif labels is not None:
         other = _recorded(run_dir, results)
     if by == DESIGN:
@@ -323,6 +367,35 @@ def _doubt_rows(
     return _finish(rows, random.Random(seed))
 
 
+def check_keeps_labels(out: Path, flag: str) -> None:
+    """Refuse to write `out` (given with `flag`) over a file holding a person's labels: an audit
+    row whose `label_loose` or `label_strict` is filled in. Why: `ice audit score a.jsonl --json
+    a.jsonl`, `calibrate a.jsonl --out a.jsonl`, or `sample` run again with the same `--out`
+    after labelling, replaced hours of hand labels with figures or a fresh, empty sample, exit 0.
+    A file that is not there, not a regular file, or holds no filled-in label is left to the
+    writer (an unlabelled sample may be drawn again)."""
+    try:
+        if not out.is_file():
+            return
+        with out.open(encoding="utf-8-sig", errors="replace") as fh:
+            for number, line in enumerate(fh, 1):
+                if '"label_' not in line:
+                    continue
+                try:
+                    row = json.loads(line)
+                except (ValueError, RecursionError):
+                    continue
+                if isinstance(row, dict) and any(
+                    row.get(k) is not None for k in ("label_loose", "label_strict")
+                ):
+                    raise UserError(
+                        f"{out}: line {number} holds a filled-in label (an audit file labelled by hand); {flag} "
+                        f"must not write over it: choose another file name"
+                    )
+    except OSError:
+        return
+
+
 def write_sample(rows: list[dict[str, Any]], out: Path) -> None:
     """The audit file, written as every other output is (atomically; a directory or a missing
     folder is a one-line error, as for `audit score --json`, never created on the way)."""
@@ -357,10 +430,24 @@ def _judged(path: Path, line: int, row: dict[str, Any], key: str) -> tuple[str, 
                 line=line,
                 field=f"judges.{key}.{field}",
             )
-    category = verdict.get("category")
-    return str(verdict.get("judge") or key), Judged(
-        loose, strict, category if isinstance(category, str) else None, bool(verdict.get("unsure", False))
-    )
+    # `unsure` picks the calibration's cell and `category` the per-category figures: a value of
+    # another type ("unsure": "false", which bool() reads as true) is refused, never guessed
+    unsure, category = verdict.get("unsure"), verdict.get("category")
+    if unsure is not None and not isinstance(unsure, bool):
+        raise UserError.at(
+            path,
+            f"expected true, false or null, got {clip(repr(unsure))}",
+            line=line,
+            field=f"judges.{key}.unsure",
+        )
+    if category is not None and not isinstance(category, str):
+        raise UserError.at(
+            path,
+            f"expected text or null, got {clip(repr(category))}",
+            line=line,
+            field=f"judges.{key}.category",
+        )
+    return str(verdict.get("judge") or key), Judged(loose, strict, category, bool(unsure))
 
 
 def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -377,9 +464,13 @@ def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = json.loads(line, object_pairs_hook=unique_keys)
         except json.JSONDecodeError as exc:
             raise UserError.at(path, f"not JSON ({exc.msg})", line=number) from None
+        except DuplicateKey as exc:  # a label typed twice: which one is meant cannot be known
+            raise UserError.at(
+                path, "given twice in one row: keep one value", line=number, field=exc.key
+            ) from None
         except RecursionError:  # `[[[[...` past Python's recursion limit: was a traceback
             raise UserError.at(path, "not JSON (nested too deep)", line=number) from None
         except ValueError:  # a number of over 4,300 digits, which int() refuses: was a traceback
@@ -498,6 +589,57 @@ def _strict_within_loose(path: Path, line: int, p_loose: float, p_strict: float,
         )  # fmt: skip
 
 
+def _model_sizes(path: Path, line: int, value: Any, strata_pop: dict[str, int]) -> dict[str, int]:
+    """A model's own stratum sizes (`model_strata_pop`): strata of the design, none larger than the
+    stratum. Why: they weight the per-model figures, and a typo (`"L11": 1000` of 10) weighted a
+    model's rows to more responses than the run has, while an unknown stratum stopped the score
+    with an error that named no file."""
+    sizes = _sizes(path, line, value, "model_strata_pop")
+    for stratum, size in sizes.items():
+        _known_stratum(path, line, stratum, strata_pop, "model_strata_pop")
+        if size > strata_pop[stratum]:
+            raise UserError.at(
+                path,
+                f"{size} responses of stratum {clip(repr(stratum))} for this model, but the stratum has "
+                f"{strata_pop[stratum]} in the run (strata_pop)",
+                line=line,
+                field=f"model_strata_pop.{stratum}",
+            )
+    return sizes
+
+
+def _models_within_run(
+    path: Path, group_pop: dict[str, tuple[dict[str, int], int]], strata_pop: dict[str, int]
+) -> None:
+    """The models' own stratum sizes add up to at most the stratum's (every response is one model's)."""
+    for stratum, size in strata_pop.items():
+        total = sum(sizes.get(stratum, 0) for sizes, _ in group_pop.values())
+        if total > size:
+            line = max(first for sizes, first in group_pop.values() if sizes.get(stratum))
+            raise UserError.at(
+                path,
+                f"the models' responses in stratum {clip(repr(stratum))} add up to {total}, but the "
+                f"stratum has {size} in the run (strata_pop)",
+                line=line,
+                field=f"model_strata_pop.{stratum}",
+            )
+
+
+def _judged_in_every_stratum(path: Path, audit: AuditFile) -> None:
+    """Each judge has a verdict on at least one labelled row of every non-empty stratum: a row
+    without one is left out, and a stratum left with none cannot be weighted to the run (that
+    stopped the score with an error naming no file)."""
+    for key, by_row in audit.verdicts.items():
+        judged = {r.stratum for r in audit.sample.rows if r.key in by_row and by_row[r.key].loose is not None}
+        for stratum, size in audit.sample.strata_pop.items():
+            if size and stratum not in judged:
+                raise UserError(
+                    f"{path}: judge {key} ({clip(audit.names.get(key, key))}) has no verdict (loose null) on "
+                    f"any row of stratum {clip(repr(stratum))} ({size} responses): its figures cannot be "
+                    "weighted to the run"
+                )
+
+
 class _Seen:
     """Rows already read, to refuse one pasted twice: by response index and by audit id."""
 
@@ -550,7 +692,7 @@ def read_audit(path: Path) -> AuditFile:
     strata_pop: dict[str, int] = {}
     first: dict[str, Any] = {}  # line 1's design fields, which every row repeats
     strata_p: dict[str, dict[str, float]] | None = None
-    group_pop: dict[str, dict[str, int]] = {}
+    group_pop: dict[str, tuple[dict[str, int], int]] = {}  # model -> its stratum sizes, first line
     labelled_p: dict[str, list[LabelledP]] = {"loose": [], "strict": []}
     drawn: dict[str, int] = {}
     seen = _Seen(path)
@@ -623,9 +765,17 @@ def read_audit(path: Path) -> AuditFile:
         group = str(model) if model is not None else None
         own = row.get("model_strata_pop")
         if own is not None:
-            own_pop = _sizes(path, number, own, "model_strata_pop")
+            own_pop = _model_sizes(path, number, own, strata_pop)
             if group is not None:
-                group_pop[group] = own_pop
+                if group in group_pop and group_pop[group][0] != own_pop:
+                    raise UserError.at(
+                        path,
+                        f"differs from line {group_pop[group][1]}'s for model {clip(repr(group))}: "
+                        "rows of two samples are mixed, or a row was edited",
+                        line=number,
+                        field="model_strata_pop",
+                    )
+                group_pop.setdefault(group, (own_pop, number))
         rows.append(LabelledRow(key=number, stratum=stratum, loose=loose, strict=strict, group=group))
         for key in keys:
             name, judged = _judged(path, number, row, key)
@@ -646,6 +796,7 @@ def read_audit(path: Path) -> AuditFile:
                 f"{path}: stratum {clip(repr(stratum))} has {size} rows in the run but no row in this file: "
                 "score the whole file `ice audit sample` wrote"
             )
+    _models_within_run(path, group_pop, strata_pop)
     no_correction = None
     if strata_p is None:
         no_correction = (
@@ -660,7 +811,7 @@ def read_audit(path: Path) -> AuditFile:
         no_correction = "judge a's verdicts carry no p_loose / p_strict, which it needs"
     weights = [strata_pop[r.stratum] / drawn[r.stratum] for r in rows]
     return AuditFile(
-        AuditSample(rows, strata_pop, group_pop), verdicts, names, design,
+        AuditSample(rows, strata_pop, {g: sizes for g, (sizes, _) in group_pop.items()}), verdicts, names, design,
         labelled_p if no_correction is None else {}, strata_p, weights, no_correction,
         p_table or names.get("a") == RECORDED,
     )  # fmt: skip
@@ -672,6 +823,7 @@ def score_audit(path: Path, *, resamples: int = 2000, seed: int = 0) -> list[Jud
     if not MIN_RESAMPLES <= resamples <= MAX_RESAMPLES:
         raise UserError(f"--resamples must be from {MIN_RESAMPLES} to {MAX_RESAMPLES:,}, got {resamples}")
     audit = read_audit(path)
+    _judged_in_every_stratum(path, audit)
     names = audit.names
     label = {
         key: names[key] if names[key] != names.get("b" if key == "a" else "a") else f"{key}:{names[key]}"

@@ -69,7 +69,7 @@ class IceDemoResult:
 def simulated_distilled(ctx: RunContext, model_spec: str) -> str:
     """Define, in this run's catalog, `model_spec` told that it is ChatGPT by OpenAI, and return its
     name. It keeps the base model's weights, settings and so its true identity."""
-    base = resolve_config(model_spec, ctx.catalog)
+    base = resolve_config(model_spec, ctx.catalog, ctx.options.naming)
     name = f"{base.display_name}{SIMULATED_SUFFIX} ({SIMULATED_LABEL})"
     ctx.catalog.models[name] = base.model_copy(update={"name": name, "system_prompt": OPENAI_PERSONA})
     return name

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from distillscope.errors import UserError
+from distillscope.errors import UserError, clip
 from distillscope.ice.types import TargetIdentity
 from distillscope.ice.user_patterns import UserPattern, compile_user_pattern
 from distillscope.models.base import ModelIdentity
@@ -481,7 +481,7 @@ class IdentityRegistry:
         if found is None:
             known = ", ".join(sorted(self._org_families)[:12])
             raise UserError(
-                f"unknown organisation {text!r}: use {name('target_org')} with a known name (e.g. {known}, ...), "
+                f"unknown organisation {clip(repr(text))}: use {name('target_org')} with a known name (e.g. {known}, ...), "
                 f"or declare the target in the {name('config')} YAML as `identity: {{organisation: ..., family: ...}}`"
             )
         return found
@@ -508,7 +508,7 @@ class IdentityRegistry:
             if found is not None:
                 return found
             raise UserError(
-                f"cannot tell who built model {model_name!r}: pass {name('target_org', 'ORGANISATION')}, or "
+                f"cannot tell who built model {clip(repr(model_name))}: pass {name('target_org', 'ORGANISATION')}, or "
                 f"declare `identity: {{organisation: ..., family: ...}}` for it in the {name('config')} YAML"
             )
         raise UserError(
@@ -537,5 +537,5 @@ class IdentityRegistry:
         if fam is not None:
             return self.identity_of(fam.organisation, fam)
         raise UserError(
-            f"unknown model family {declared.family!r} in `identity:`: add `organisation: ...` beside it"
+            f"unknown model family {clip(repr(declared.family))} in `identity:`: add `organisation: ...` beside it"
         )

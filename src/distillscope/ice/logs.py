@@ -92,7 +92,9 @@ def parse_label(path: Path, line: int, name: str, value: Any) -> bool | None:
         return True
     if text in _FALSE:
         return False
-    raise UserError.at(path, f"expected a 0/1 or true/false label, got {value!r}", line=line, field=name)
+    raise UserError.at(
+        path, f"expected a 0/1 or true/false label, got {clip(repr(value))}", line=line, field=name
+    )
 
 
 def _template_id(template: str) -> str:

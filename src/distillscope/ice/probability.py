@@ -22,6 +22,7 @@ from typing import Any
 
 from distillscope.errors import UserError, clip
 from distillscope.ice.types import Verdict
+from distillscope.jsonsafe import DuplicateKey, unique_keys
 from distillscope.records import check_file
 
 CALIBRATION_FORMAT = "distillscope.judge-calibration"
@@ -98,9 +99,14 @@ def load_calibration(path: str | Path) -> Calibration:
     path = Path(path)
     check_file(path, "judge calibration file")  # a FIFO would block the read for ever
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: a calibration saved by an editor that writes a byte-order mark (Notepad) reads
+        data = json.loads(path.read_text(encoding="utf-8-sig"), object_pairs_hook=unique_keys)
     except OSError as exc:
         raise UserError(f"{path}: cannot read the judge calibration ({exc.strerror or exc})") from None
+    except DuplicateKey as exc:  # `"yes_sure"` twice: json.loads kept the last without a word
+        raise UserError(
+            f"{path}: field '{clip(exc.key)}': given twice in one object of the judge calibration: keep one value"
+        ) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise UserError(f"{path}: the judge calibration is not JSON ({exc})") from None
     except RecursionError:  # `[[[[...` past Python's recursion limit: was a traceback

@@ -17,6 +17,7 @@ from typing import Any
 
 from distillscope import fastyaml
 from distillscope.errors import UserError
+from distillscope.naming import Naming, flag
 from distillscope.records import check_file, read_records
 
 AREAS = ("team", "company", "partners", "platform", "geography")
@@ -61,8 +62,11 @@ def builtin_probes() -> list[Probe]:
     return probes
 
 
-def load_probes(source: str | Path = "builtin", languages: Sequence[str] | None = None) -> list[Probe]:
-    """Probes from `builtin` or a user file, keeping only `languages` when given."""
+def load_probes(
+    source: str | Path = "builtin", languages: Sequence[str] | None = None, name: Naming = flag
+) -> list[Probe]:
+    """Probes from `builtin` or a user file, keeping only `languages` when given; an error names
+    that setting as `name` does (the CLI's flag, the API's keyword)."""
     probes = builtin_probes() if str(source) == "builtin" else read_probe_file(Path(source))
     if languages:
         wanted = {lang.strip().lower() for lang in languages if lang.strip()}
@@ -70,7 +74,7 @@ def load_probes(source: str | Path = "builtin", languages: Sequence[str] | None 
         if not kept:
             have = ", ".join(sorted({p.language for p in probes}))
             raise UserError(
-                f"--languages {','.join(sorted(wanted))}: no probe in those languages (have: {have})"
+                f"{name('languages')}: no probe in those languages ({', '.join(sorted(wanted))}; have: {have})"
             )
         probes = kept
     return probes

@@ -363,7 +363,7 @@ async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -
     s.validate(ctx.options.naming)
     out = out or ctx.out
     out.mkdir(parents=True, exist_ok=True)
-    probes = load_probes(s.probes, s.languages)
+    probes = load_probes(s.probes, s.languages, ctx.options.naming)
     templates = load_templates(s.templates) if s.mode != "plain" else []
     if s.template_ids and templates:
         known = {t.id for t in templates}
@@ -404,7 +404,10 @@ async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -
         expected = min(expected, s.budget)
     if expected >= WARM_MIN_QUERIES:  # a short run would compile patterns its answers never reach
         ctx.warm_up([*judge.warm_jobs(), IceResult.model_rebuild])
-    engine = IceEngine(ctx.scheduler, target, judge, identity, seed=s.seed, answer_tokens=s.max_answer_tokens)
+    engine = IceEngine(
+        ctx.scheduler, target, judge, identity, seed=s.seed, answer_tokens=s.max_answer_tokens,
+        naming=ctx.options.naming,
+    )  # fmt: skip
     complete = True
     try:
         if s.mode == "plain":

@@ -10,6 +10,7 @@ the hard score leaves such prompts out.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -33,15 +34,28 @@ def names_vendor(text: str, vendor_words: Sequence[str] = DEFAULT_VENDOR_WORDS) 
 
 
 def fill_template(template: str, query: str, slot: str = QUERY_SLOT) -> str:
-    """The paper's rule: put the question in the slot, or append it when the slot was lost."""
+    """The paper's rule: put the question in the slot, or append it when the slot was lost.
+    A template's markers are made `{query}` where it is read (`normalise_slot`), so this matches
+    that one form: it also rebuilds the prompts recorded in attack logs, which must stay as sent."""
     if slot in template:
         return template.replace(slot, query)
     return f"{template}\n{query}"
 
 
-def normalise_slot(text: str) -> str:
-    """GPTFuzzer's `[INSERT PROMPT HERE]` becomes our `{query}` slot."""
-    return text.replace(GPTFUZZER_SLOT, QUERY_SLOT)
+# The question's place as a user or a mutator writes it, in any case: a hand-typed
+# `[insert prompt here]` or `{Query}` means the slot as much as GPTFuzzer's `[INSERT PROMPT HERE]`
+# (it was kept as text, and the question appended after the template instead).
+_SLOT_MARKERS = re.compile(r"\{query\}|\[insert prompt here\]", re.IGNORECASE)
+_AUTODAN_MARKER = re.compile(re.escape(AUTODAN_SLOT), re.IGNORECASE)
+
+
+def normalise_slot(text: str, *, autodan: bool = False) -> str:
+    """Every slot marker in `text`, in any case, becomes our `{query}`: GPTFuzzer's
+    `[INSERT PROMPT HERE]`, our own, and with `autodan` (EasyJailbreak's seed files) `[PROMPT]`.
+    Every template is read through this (files, mutants), so the slot checks and the filling,
+    which look for `{query}`, agree on which templates have a slot."""
+    text = _SLOT_MARKERS.sub(lambda _: QUERY_SLOT, text)
+    return _AUTODAN_MARKER.sub(lambda _: QUERY_SLOT, text) if autodan else text
 
 
 @dataclass(frozen=True)
@@ -153,7 +167,7 @@ def read_easyjailbreak_json(path: Path) -> list[Template]:
                     continue
                 t = _template_from(path, None, i, item, method)
                 ident = t.id if isinstance(item, dict) and item.get("id") is not None else f"{method}-{i}"
-                out.append(Template(ident, t.kind, t.text.replace(AUTODAN_SLOT, QUERY_SLOT)))
+                out.append(Template(ident, t.kind, normalise_slot(t.text, autodan=True)))
 
     walk(data, "easyjailbreak")
     return out

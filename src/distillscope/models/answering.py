@@ -47,13 +47,14 @@ class AnswerSettings:
     seed: int | None = None
     sharegpt_turns: str = "first"
 
-    def validate(self) -> None:
+    def validate(self, name: Naming = flag) -> None:
         """The checks `rse run` makes of the same flags, before the run directory is opened: the
-        Python API raised pydantic's ValidationError from `GenerateParams` for `temperature=-1`."""
+        Python API raised pydantic's ValidationError from `GenerateParams` for `temperature=-1`.
+        An error names the setting as `name` does (the CLI's flag, the API's keyword)."""
         if self.max_tokens is not None and self.max_tokens < 1:
-            raise UserError(f"--max-tokens must be at least 1, got {self.max_tokens}")
+            raise UserError(f"{name('max_tokens')} must be at least 1, got {self.max_tokens}")
         if self.temperature is not None and not self.temperature >= 0:  # (nan is not)
-            raise UserError(f"--temperature must be at least 0, got {self.temperature}")
+            raise UserError(f"{name('temperature')} must be at least 0, got {self.temperature}")
 
 
 @dataclass

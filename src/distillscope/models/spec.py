@@ -25,6 +25,7 @@ from distillscope.errors import UserError
 from distillscope.jsonsafe import bool_for_number
 from distillscope.models.base import Backend, ModelConfig, create_backend
 from distillscope.models.urls import check_header, expand_header, header_env_refs
+from distillscope.naming import Naming, flag
 from distillscope.records import bool_problem, field_suffix, load_yaml, yaml_error
 from distillscope.redact import remember_secret_env
 
@@ -34,6 +35,11 @@ SPEC_HELP = (
     "expected openai-compatible:NAME@URL[,URL2], openai-completions:NAME@URL, openai:NAME, "
     "local:smollm2, local:PATH.gguf, replay:PATH, or a name from --config"
 )
+
+
+def spec_help(name: Naming = flag) -> str:
+    """`SPEC_HELP`, naming the models file as the caller gives it (`--config`, `config=`)."""
+    return SPEC_HELP.removesuffix("--config") + name("config")
 
 
 # The inline spec kinds, in the grammar above; `parse_inline` accepts exactly these.
@@ -122,10 +128,11 @@ def _config_from_yaml(path: Path, name: str, raw: Any) -> ModelConfig:
         raise yaml_error(path, _first_error(exc), field=f"models.{name}.{loc}", value=merged) from None
 
 
-def parse_inline(spec: str) -> ModelConfig:
+def parse_inline(spec: str, naming: Naming = flag) -> ModelConfig:
+    """An inline spec's settings; an error names the models file as `naming` does."""
     kind, sep, rest = spec.partition(":")
     if not sep or not rest:
-        raise UserError(f"model spec '{spec}': {SPEC_HELP}")
+        raise UserError(f"model spec '{spec}': {spec_help(naming)}")
     if kind in ("openai-compatible", "openai-completions"):
         # NAME@URL: the model name may itself hold '@' (rare); the URL part starts at '@http'.
         at_url = rest.find("@http")
@@ -155,7 +162,7 @@ def parse_inline(spec: str) -> ModelConfig:
         return _inline_config(spec, kind="local", model=rest, name=name)
     if kind == "replay":
         return _inline_config(spec, kind="replay", model=rest, path=rest, name=replay_name(Path(rest)))
-    raise UserError(f"model spec '{spec}': unknown kind '{kind}'; {SPEC_HELP}")  # not in SPEC_KINDS
+    raise UserError(f"model spec '{spec}': unknown kind '{kind}'; {spec_help(naming)}")  # not in SPEC_KINDS
 
 
 def _inline_config(spec: str, **fields: Any) -> ModelConfig:
@@ -185,20 +192,21 @@ def replay_name(path: Path) -> str:
     return folder if path.name in GENERIC_REPLAY_FILES and folder not in ("", "..") else path.stem
 
 
-def resolve_config(spec: str, catalog: ModelCatalog | None = None) -> ModelConfig:
-    """A spec string or config name -> validated settings (not yet connected)."""
+def resolve_config(spec: str, catalog: ModelCatalog | None = None, naming: Naming = flag) -> ModelConfig:
+    """A spec string or config name -> validated settings (not yet connected); an error names the
+    models file as `naming` does (the CLI's `--config`, the API's `config=`)."""
     catalog = catalog or ModelCatalog()
     if spec in catalog.models:
         config = catalog.models[spec]
     elif ":" in spec:
-        config = parse_inline(spec)
+        config = parse_inline(spec, naming)
     else:
         where = (
             f" (config {catalog.path} defines: {', '.join(sorted(catalog.models)) or 'nothing'})"
             if catalog.path
             else ""
         )
-        raise UserError(f"model spec '{spec}': not a known model name{where}; {SPEC_HELP}")
+        raise UserError(f"model spec '{spec}': not a known model name{where}; {spec_help(naming)}")
     _check_key(spec, config)
     _check_header_envs(spec, config)
     remember_secret_env(config.api_key_env)
@@ -250,9 +258,12 @@ def _check_header_envs(spec: str, config: ModelConfig) -> None:
             raise UserError(f"model '{spec}': {exc} (after reading its environment variables)") from None
 
 
-def build_backend(spec: str, catalog: ModelCatalog | None = None, **overrides: Any) -> Backend:
-    """Resolve and construct. `overrides` (e.g. system_prompt, params, concurrency) win over the config."""
-    config = resolve_config(spec, catalog)
+def build_backend(
+    spec: str, catalog: ModelCatalog | None = None, *, naming: Naming = flag, **overrides: Any
+) -> Backend:
+    """Resolve and construct. `overrides` (e.g. system_prompt, params, concurrency) win over the
+    config; `naming`: how a bad spec's error names the models file (`--config`, `config=`)."""
+    config = resolve_config(spec, catalog, naming)
     updates = {k: v for k, v in overrides.items() if v is not None}
     if "params" in updates:
         updates["params"] = config.params.merged(updates["params"])

@@ -10,6 +10,7 @@ All model text here is untrusted: it is only ever inserted escaped (jinja autoes
 from __future__ import annotations
 
 import json
+import math
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -19,6 +20,9 @@ from typing import Any
 from distillscope.errors import UserError
 from distillscope.ice.logs import rescored_log
 from distillscope.report.load import IceRun, RseRun, iter_jsonl, normalise_model_name, stream_jsonl
+from distillscope.results.base import ROUNDING
+from distillscope.results.rse import SCALE
+from distillscope.textsafe import BIDI_CONTROLS, visible_bidi
 
 FIRST_PAGE = 50  # evidence items rendered inline per section
 # Items kept in the page per section; the rest are counted and pointed to (verdicts.jsonl). A cap
@@ -288,6 +292,14 @@ def _aspect_values(row: dict[str, Any]) -> dict[str, float]:
     return values
 
 
+def _on_the_scale(values: dict[str, float]) -> bool:
+    """Every similarity of a judgment on the judges' 1-5 scale: a row with a 9, a NaN or an Infinity
+    (hand-edited; Python's JSON reader takes NaN) is left out as a malformed line is, not shown as
+    the most similar answer."""
+    lo, hi = SCALE
+    return all(math.isfinite(v) and lo - ROUNDING <= v <= hi + ROUNDING for v in values.values())
+
+
 def _answers(path: Path) -> tuple[dict[tuple[str, str, str], str], dict[tuple[str, str], str]]:
     """(model, dataset, prompt id) -> answer, and (dataset, prompt id) -> prompt text."""
     answers: dict[tuple[str, str, str], str] = {}
@@ -317,7 +329,7 @@ def rse_pairs(run: RseRun, k: int = 3) -> list[RsePairs]:
         model = _first(row, ("model", "test", "candidate_model"))
         pid = _first(row, ("prompt_id", "id"))
         values = _aspect_values(row)
-        if model is None or pid is None or "overall" not in values:
+        if model is None or pid is None or "overall" not in values or not _on_the_scale(values):
             continue
         model, pid = str(model), str(pid)
         dataset = str(row.get("dataset") or "")
@@ -355,6 +367,9 @@ def page_split(items: list[Any]) -> tuple[list[Any], list[Any], int]:
 
 
 def json_for_script(data: Any) -> str:
-    """JSON safe inside <script type="application/json">: no '<', '>' or '&' can end the element."""
+    """JSON safe inside <script type="application/json">: no '<', '>' or '&' can end the element.
+    Its bidi controls become the visible escapes the page shows elsewhere (`\\u202e`, a backslash
+    in the JSON string: the script's textContent shows them as text, not as a reordering)."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = BIDI_CONTROLS.sub(lambda match: "\\" + visible_bidi(match.group()), text)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

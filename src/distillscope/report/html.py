@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from distillscope.report import build, plots
 from distillscope.report import evidence as ev
@@ -35,6 +36,7 @@ from distillscope.report.build import (
 )
 from distillscope.report.load import BREAKDOWN_DIMS, Score
 from distillscope.report.markdown import DIFFERS_NOTE, EXPECTED_NOTE
+from distillscope.textsafe import visible_bidi
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -64,19 +66,39 @@ def columns(rows: list[dict[str, Any]]) -> list[str]:
     return list(seen)
 
 
+# Jinja finds a compiled template by its name and source only, but the environment's options
+# are compiled into it (`finalize`): code compiled without `inert` showed bidi controls raw. The
+# cache files are named for the options, so code compiled under others is never loaded.
+_COMPILED_WITH = "finalize-inert"
+
+
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
     """Jinja's compiled templates, kept between processes (keyed by the template's checksum, in a
     private per-user temporary directory): compiling report.html.j2 costs every run ~60 ms."""
     try:
-        return jinja2.FileSystemBytecodeCache()
+        return jinja2.FileSystemBytecodeCache(pattern=f"__distillscope_{_COMPILED_WITH}_%s.cache")
     except (OSError, RuntimeError):  # no usable temporary directory: compile each time
         return None
+
+
+def inert(value: Any) -> Any:
+    """Every value the page shows, with its bidi controls written as visible escapes (`\\u202e`):
+    a target named with U+202E showed reversed, and reordered the rest of its line. The
+    environment's `finalize`, so every `{{ ... }}` of the template goes through it, the figures'
+    SVG (marked safe) too; the escape is plain ASCII, safe in markup and in attributes."""
+    if not isinstance(value, str):
+        return value
+    shown = visible_bidi(value)
+    if shown is value or shown == value:
+        return value
+    return Markup(shown) if isinstance(value, Markup) else shown
 
 
 @cache
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
+        finalize=inert,
         bytecode_cache=_bytecode_cache(),
         autoescape=True,
         undefined=jinja2.StrictUndefined,

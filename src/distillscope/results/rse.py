@@ -5,12 +5,32 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from distillscope.results.base import Mean, Model, Result, check_interval, impossible
+from distillscope.results.base import ROUNDING, Mean, Model, Result, check_interval, impossible
 from distillscope.results.registry import register
 
 RSE_ASPECTS = ("style", "logic", "content")
+SCALE: tuple[float, float] = (1.0, 5.0)  # every similarity a judge gives, and so every mean of them
+
+
+def check_similarity(*values: float | None, what: str = "") -> None:
+    """Each value a similarity on the judges' 1-5 scale (to the 6 decimals files hold). A hand-edited
+    or foreign results.json with a 7.5 or a -2 was charted as it stood, off the figure's axis; it is
+    refused, naming the field, as a NaN is."""
+    lo, hi = SCALE
+    for value in values:
+        if value is not None and not lo - ROUNDING <= value <= hi + ROUNDING:
+            raise impossible(f"{what}a similarity lies on the 1-5 scale; {value} is outside it")
+
+
+def _check_similarity_mean(mean: Mean | None, what: str = "") -> None:
+    """A mean of similarities, its interval's ends and its aspects' means all on the 1-5 scale."""
+    if mean is None:
+        return
+    check_similarity(mean.score, *mean.ci95, what=what)
+    for aspect, part in mean.aspects.items():
+        _check_similarity_mean(part, f"{what}aspect '{aspect}': ")
 
 
 class RseModelScores(Model):
@@ -18,6 +38,13 @@ class RseModelScores(Model):
 
     datasets: dict[str, Mean] = Field(default_factory=dict)
     avg: Mean | None = None
+
+    @model_validator(mode="after")
+    def _on_the_scale(self) -> RseModelScores:
+        for name, mean in self.datasets.items():
+            _check_similarity_mean(mean, f"dataset '{name}': ")
+        _check_similarity_mean(self.avg, "avg: ")
+        return self
 
 
 class Paired(Model):
@@ -153,6 +180,8 @@ class MatrixResult(_Judged):
         for (i, j), value in _cells(grid):
             if info.field_name == "n" and value < 0:
                 raise impossible(f"cell [{i}][{j}]: n must not be negative, got {value}")
+            if info.field_name == "scores":
+                check_similarity(value, what=f"cell [{i}][{j}]: ")
         return grid
 
     @field_validator("aspects")
@@ -160,6 +189,8 @@ class MatrixResult(_Judged):
     def _aspects_per_pair(cls, aspects: dict[str, list[list[Any]]], info: ValidationInfo) -> Any:
         for name, grid in aspects.items():
             _check_square(grid, info, f"aspect '{name}': ")
+            for (i, j), value in _cells(grid):
+                check_similarity(value, what=f"aspect '{name}': cell [{i}][{j}]: ")
         return aspects
 
     @field_validator("ci95")
@@ -239,6 +270,7 @@ def _check_intervals(
         point = points[i][j] if points is not None and i < len(points) and j < len(points[i]) else None
         n = counts[i][j] if counts is not None and i < len(counts) and j < len(counts[i]) else 0
         check_interval(point, n, interval, f"{what}cell [{i}][{j}]: ")
+        check_similarity(*interval, what=f"{what}cell [{i}][{j}]: 95% interval: ")
 
 
 def _check_linkage(linkage: list[list[float]], size: int) -> None:

@@ -51,7 +51,7 @@ async def run_rse_demo(ctx: RunContext, model_spec: str) -> RseResult:
     dataset.prompts = dataset.prompts[:DEMO_PROMPTS]
     greedy = GenerateParams(temperature=0.0, max_tokens=DEMO_MAX_TOKENS, seed=0)
     sampled = GenerateParams(temperature=0.9, top_p=0.95, max_tokens=DEMO_MAX_TOKENS, seed=7)
-    base = resolve_config(model_spec, ctx.catalog).display_name
+    base = resolve_config(model_spec, ctx.catalog, ctx.options.naming).display_name
     replay_file = ctx.out / "builtin-answers.jsonl"
     _write_builtin_answers(replay_file)
 

@@ -110,7 +110,12 @@ def check_replay_coverage(
                 f"or pass {name('allow_missing', True)} to score the rest (the missing are counted in results.json)"
             )
         if missing:
-            log.warning("%s: no recorded answer for %d prompts (--allow-missing)", backend.path, len(missing))
+            log.warning(
+                "%s: no recorded answer for %d prompts (%s)",
+                backend.path,
+                len(missing),
+                name("allow_missing", True),
+            )
 
 
 def answers_key(c: Contestant, prompts: Sequence[Prompt] | None = None) -> tuple[str, str]:

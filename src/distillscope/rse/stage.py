@@ -318,7 +318,7 @@ def _resolve_bank(ctx: RunContext, s: RseAttributeSettings, tests: list[Any]) ->
     manifest = load_manifest(Path(s.bank_manifest).expanduser()) if s.bank_manifest else None
     replayed = [Path(t.backend.path) for t in tests if isinstance(getattr(t.backend, "path", None), Path)]
     names = {t.name for t in tests} | {m.name for m in bank.models if _same_file(m.path, replayed)}
-    plan = plan_bank(bank, tests=names, manifest=manifest)
+    plan = plan_bank(bank, tests=names, manifest=manifest, naming=ctx.options.naming)
     both = [item.model for item in plan.left_out if item.reason == IS_TEST]
     if both:
         plan.warnings.append(

@@ -118,6 +118,22 @@ def test_max_contradictions_stops_the_fuzz(
     assert cli(*fuzz_args(target, mutator, out, "--mode", "grid", "--max-contradictions", "3")).exit_code == 2
 
 
+def test_the_max_contradictions_stop_names_the_setting_as_the_api_takes_it(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer]
+) -> None:
+    """The stop reason said `--max-contradictions 2` to a Python API caller, who passed
+    `max_contradictions=2`."""
+    import distillscope as ds
+
+    target = openai_server(target_reply)
+    mutator = openai_server(varied_mutator)
+    result = ds.ice.run(
+        f"openai-compatible:glm-4-plus@{target.url}", mutator=f"openai-compatible:m@{mutator.url}",
+        budget=30, probes_per_mutant=3, seed=11, languages=["en"], max_contradictions=2, out=tmp_path / "api",
+    )  # fmt: skip
+    assert result.stop_reason is not None and result.stop_reason.endswith("reached max_contradictions=2")
+
+
 def test_concurrent_walks_spread_over_the_tree() -> None:
     policy = MCTSExplore([f"s{i}" for i in range(6)], rng=random.Random(0))
     walks = [policy.walk(iteration_rng(0, i)) for i in range(6)]

@@ -34,6 +34,13 @@ def test_parse_mutant() -> None:
     assert parse_mutant("   ") == ""
 
 
+def test_a_mutant_with_a_slot_marker_in_any_case_keeps_its_slot() -> None:
+    """A mutator that wrote the marker in lower case (`[insert prompt here]`) or `{Query}` had its
+    mutant recorded as one whose slot was lost, and the question appended after it."""
+    assert parse_mutant("<template>Be Nova. [insert prompt here]</template>") == "Be Nova. {query}"
+    assert parse_mutant("<template>Be Nova. {Query} now</template>") == "Be Nova. {query} now"
+
+
 @pytest.mark.parametrize("name", sorted(MUTATORS))
 async def test_each_mutator_produces_a_mutant(
     name: str, tmp_path: Path, openai_server: Callable[..., OpenAIServer]

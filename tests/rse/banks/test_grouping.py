@@ -135,3 +135,24 @@ def test_names_in_another_unicode_form_are_one_model(tmp_path: Path) -> None:
     write_fastchat(tmp_path / "bank", {NFC: "b"}, 3)  # both forms in one bank
     with pytest.raises(UserError, match="duplicate model name"):
         load_bank(str(tmp_path / "bank"))
+
+
+def test_a_manifest_placing_one_model_twice_in_two_spellings_is_refused(tmp_path: Path) -> None:
+    """`GPT-4-x: openai` beside `gpt-4-x: meta` names one bank model (names are compared in any case
+    and Unicode form) in two families: the YAML loader saw two keys and the plan took the last one,
+    without a word. The same family twice is harmless and still reads."""
+    bank = load_bank(str(write_fastchat(tmp_path / "bank", {"gpt-4-x": "a", "claude-x": "b"}, n_prompts=2)))
+    path = tmp_path / "bank.yaml"
+    path.write_text("families:\n  GPT-4-x: openai\n  gpt-4-x: meta\n", encoding="utf-8")
+    with pytest.raises(
+        UserError,
+        match=r"bank\.yaml: field 'families\.gpt-4-x': model 'gpt-4-x' is 'GPT-4-x' .* placed in 'openai' "
+        r"and here in 'meta': place it once",
+    ):
+        load_manifest(path)
+    path.write_text(f"families:\n  {NFC}: Cafe Labs\n  {NFD}: openai\n", encoding="utf-8")
+    with pytest.raises(UserError, match="place it once"):
+        load_manifest(path)
+    path.write_text("families:\n  GPT-4-x: openai\n  gpt-4-x: OpenAI\n", encoding="utf-8")
+    plan = plan_bank(bank, manifest=load_manifest(path))
+    assert [m.name for m in plan.families["openai"]] == ["gpt-4-x"]

@@ -34,6 +34,7 @@ from distillscope.ice.templates import QUERY_SLOT, Template, fill_template, name
 from distillscope.ice.types import JudgeItem, TargetIdentity, Verdict
 from distillscope.models.base import Backend
 from distillscope.models.types import GenerateParams, ModelRequest
+from distillscope.naming import Naming, flag
 
 MAX_MUTATION_FAILURES = 10  # consecutive unusable mutator replies before the fuzzer gives up
 LULL_BATCH = 4  # answers an on-loop judge takes per lull (~1 ms of the rules judge)
@@ -159,8 +160,11 @@ class IceEngine:
         *,
         seed: int = 0,
         answer_tokens: int | None = 512,
+        naming: Naming = flag,
     ) -> None:
+        """`naming`: how the stop reason names a setting (`--max-contradictions`, `max_contradictions=`)."""
         self.scheduler = scheduler
+        self.naming = naming
         self.target = target
         self.judge = judge
         self.identity = identity
@@ -397,7 +401,8 @@ class IceEngine:
                 failures = 0
                 self._apply(plan, answers, records, policy)
                 if s.max_contradictions is not None and self.contradictions >= s.max_contradictions:
-                    self.stop_reason = f"{self.contradictions} contradicting answers reached --max-contradictions {s.max_contradictions}"
+                    setting = self.naming("max_contradictions", s.max_contradictions)
+                    self.stop_reason = f"{self.contradictions} contradicting answers reached {setting}"
                     return
         except BudgetExhausted:
             # The call budget is spent: iterations in flight finish the calls they have sent (so

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from distillscope.ice.templates import GPTFUZZER_SLOT, QUERY_SLOT, normalise_slot
+from distillscope.ice.templates import QUERY_SLOT, normalise_slot
 from distillscope.registry import Registry
 
 _INTRO = (
@@ -111,9 +111,10 @@ _THINK = re.compile(r"<think>.*?</think>", re.S | re.I)
 
 def parse_mutant(reply: str) -> str:
     """The new template in a mutator reply: the last `<template>` block, else the whole reply;
-    GPTFuzzer's slot marker becomes ours. Empty string when nothing usable came back."""
+    a slot marker in any case (`[insert prompt here]`, `{Query}`) becomes ours, as in a template
+    file, so the fuzzer does not count the slot lost. Empty string when nothing usable came back."""
     reply = _THINK.sub("", reply).strip()
     blocks = [b.strip() for b in _TEMPLATE_BLOCK.findall(reply) if b.strip()]
     text = blocks[-1] if blocks else reply
     text = text.replace("<template>", "").replace("</template>", "").strip()
-    return normalise_slot(text) if GPTFUZZER_SLOT in text else text
+    return normalise_slot(text)

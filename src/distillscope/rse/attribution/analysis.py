@@ -155,6 +155,7 @@ def held_out_members(
     counted: CountedDocs | None = None,
     per_family: int | None = MEMBERS_PER_FAMILY,
     start: CrossFit | None = None,
+    naming: Naming = flag,
 ) -> dict[str, ModelAttribution]:
     """Each member of a family with two or more (at most `per_family` of them, `checked_members`),
     attributed by classifiers fitted without any of its answers: the prompt-level test cannot see
@@ -179,6 +180,7 @@ def held_out_members(
             repeats=repeats,
             counted=counted,
             start=start,
+            naming=naming,
         )
         out[model] = attribute_model(
             fit.probabilities[len(rest) :], [d.group for d in own], fit.families, alpha=alpha, seed=seed
@@ -267,17 +269,20 @@ def attribute(
     features: FeatureSet = DEFAULT_FEATURES,
     repeats: int = DEFAULT_REPEATS,
     check_members: bool = True,
+    naming: Naming = flag,
 ) -> Attribution:
     """Cross-fit on the family answers, then attribute every test model and every control (and,
     with `check_members`, every family member left out of training). With two or more controls each
-    test model gets a decision against all of them, and each control one against the others."""
+    test model gets a decision against all of them, and each control one against the others.
+    `naming`: how its errors name a setting (the CLI's flag, the API's keyword)."""
     controls_in = dict(control_docs or {})
     scored = {**test_docs, **controls_in}
     flat = [d for docs in scored.values() for d in docs]
     counted = CountedDocs([*family_docs, *flat]) if features == "word" else None
     fit = crossfit(
-        family_docs, flat, folds=folds, seed=seed, features=features, repeats=repeats, counted=counted
-    )
+        family_docs, flat, folds=folds, seed=seed, features=features, repeats=repeats, counted=counted,
+        naming=naming,
+    )  # fmt: skip
     start = len(family_docs)
     found: dict[str, ModelAttribution] = {}
     for name, docs in scored.items():
@@ -327,6 +332,7 @@ def attribute(
             repeats=min(repeats, MEMBER_REPEATS),
             counted=counted,
             start=fit,
+            naming=naming,
         )
         if check_members
         else {}

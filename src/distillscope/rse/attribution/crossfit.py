@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from distillscope.errors import UserError
+from distillscope.naming import Naming, flag
 from distillscope.rse.attribution.features import (
     DEFAULT_FEATURES,
     MAX_FEATURES,
@@ -153,12 +154,13 @@ def crossfit(
     repeats: int = DEFAULT_REPEATS,
     counted: CountedDocs | None = None,
     start: CrossFit | None = None,
+    naming: Naming = flag,
 ) -> CrossFit:
     """Out-of-fold family probabilities for the family answers followed by the test answers,
     averaged over `repeats` differently shuffled fold splits. With the "word" features the answers
     are tokenised once (`counted`, built here unless given) and each fold only re-weights them;
     with `start` (a cross-fit of the same run and seed) each fold's fit starts from that fit's
-    solution for the fold."""
+    solution for the fold. `naming`: how a "too few prompts" error names the sample setting."""
     families = sorted({d.family for d in family_docs if d.family is not None})
     if len(families) < 2:
         raise UserError(f"attribution needs at least two families with answers, got {families or 'none'}")
@@ -175,6 +177,7 @@ def crossfit(
             features,
             counted if features == "word" else None,
             start.solutions if start is not None and r == 0 else {},
+            naming,
         )
         for r in range(max(1, repeats))
     ]
@@ -197,6 +200,7 @@ def _crossfit_once(
     features: FeatureSet,
     counted: CountedDocs | None = None,
     starts: Mapping[int, Solution] | None = None,
+    naming: Naming = flag,
 ) -> tuple[NDArray[np.float64], dict[str, int], list[frozenset[str]], dict[int, Solution]]:
     docs = [*family_docs, *test_docs]
     rows = counted.rows(docs) if counted is not None else []
@@ -214,7 +218,7 @@ def _crossfit_once(
             absent = ", ".join(sorted(set(families) - present))
             raise UserError(
                 f"too few prompts to cross-fit: fold {k + 1} of {n_folds} has no training answers of "
-                f"family {absent}; use more prompts (--sample)"
+                f"family {absent}; use more prompts ({naming('sample')})"
             )
         model = make_classifier(seed)
         scored = [int(i) for i in np.flatnonzero(doc_folds == k)]

@@ -274,6 +274,7 @@ async def run_attribution(
                     alpha=alpha,
                     seed=seed,
                     features=features,
+                    naming=naming,
                 )
                 evidence = telling_features(family_docs, seed=seed, features=features, counted=found.counted)
         finally:

@@ -17,6 +17,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from distillscope.ice.identity import IdentityRegistry
+from distillscope.naming import Naming, flag
 from distillscope.rse.banks.manifest import Manifest
 from distillscope.rse.banks.types import Bank, BankModel, BankSummary, LeftOut, model_key
 
@@ -69,10 +70,11 @@ def plan_bank(
     tests: Collection[str] = (),
     manifest: Manifest | None = None,
     registry: IdentityRegistry | None = None,
+    naming: Naming = flag,
 ) -> BankPlan:
     """Place every bank model; `tests` are the test models' names (left out of the bank), matched
     without regard to case or Unicode form, as the bank itself tells its models apart (`GPT-4` is
-    `gpt-4`; `model_key`)."""
+    `gpt-4`; `model_key`). `naming`: how a warning names the manifest setting (flag or keyword)."""
     registry = registry or IdentityRegistry.builtin()
     manifest = manifest or Manifest()
     manifest.check_against([m.name for m in bank.models], bank.source)
@@ -107,7 +109,7 @@ def plan_bank(
     if unplaced:
         plan.warnings.append(
             f"bank {bank.source}: {len(unplaced)} model(s) left out, the identity registry cannot tell who "
-            f"built them: {', '.join(unplaced)} (place them with --bank-manifest: families: {{MODEL: FAMILY}})"
+            f"built them: {', '.join(unplaced)} (place them in a manifest given with {naming('bank_manifest')}, as families: {{MODEL: FAMILY}})"
         )
     plan.families = dict(sorted(plan.families.items()))
     return plan

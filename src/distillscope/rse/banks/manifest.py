@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from distillscope.errors import UserError
+from distillscope.errors import UserError, clip
 from distillscope.records import load_yaml
 from distillscope.rse.banks.types import model_key
 
@@ -80,12 +80,23 @@ def load_manifest(path: Path) -> Manifest:
     if not isinstance(families, dict):
         raise UserError.at(path, "expected a mapping of model -> family", field="families")
     placed: dict[str, str] = {}
+    spelled: dict[str, str] = {}  # model_key -> the name it was first placed under
     for model, family in families.items():
         if not isinstance(family, str) or not family.strip():
             raise UserError.at(path, "expected a family name (text)", field=f"families.{model}")
         if not any(ch.isalnum() for ch in family):
             raise UserError.at(
                 path, f"a family name needs a letter or digit, got {family!r}", field=f"families.{model}"
+            )
+        # `GPT-4: openai` and `gpt-4: meta` are one bank model (`model_key`) placed twice: the YAML
+        # loader sees two keys, and the plan took whichever came last without a word
+        first = spelled.setdefault(model_key(str(model)), str(model))
+        if first != str(model) and model_key(placed[first]) != model_key(family.strip()):
+            raise UserError.at(
+                path,
+                f"model '{clip(str(model))}' is '{clip(first)}' (names are compared in any case and Unicode "
+                f"form), placed in '{clip(placed[first])}' and here in '{clip(family.strip())}': place it once",
+                field=f"families.{model}",
             )
         placed[str(model)] = family.strip()
     return Manifest(
