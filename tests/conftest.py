@@ -29,10 +29,16 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 @pytest.fixture(scope="session", autouse=True)
 def private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """The one-time ONNX export of `--encoder auto` goes to a folder of this test session, not to the
-    user's cache (unless DISTILLSCOPE_CACHE_DIR already names one, e.g. a CI cache)."""
+    user's cache (unless DISTILLSCOPE_CACHE_DIR already names one, e.g. a CI cache). The session's
+    xdist workers share it (the export is renamed into place whole, so two at once are safe): each
+    worker exported its own copy, ~15 CPU-seconds apiece."""
     with pytest.MonkeyPatch.context() as patch:
         if not os.environ.get("DISTILLSCOPE_CACHE_DIR"):
-            patch.setenv("DISTILLSCOPE_CACHE_DIR", str(tmp_path_factory.mktemp("distillscope-cache")))
+            base = tmp_path_factory.getbasetemp()
+            shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+            cache = shared / "distillscope-cache"
+            cache.mkdir(exist_ok=True)
+            patch.setenv("DISTILLSCOPE_CACHE_DIR", str(cache))
         yield
 
 
