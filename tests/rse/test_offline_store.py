@@ -92,6 +92,23 @@ def test_rse_run_with_wordllama_caches_embeddings_beside_the_ledger(
 
 
 @needs_wordllama
+def test_a_finished_run_closes_its_embedding_cache(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer]
+) -> None:
+    """The cache beside the ledger was left open when the run ended: its `-wal` and `-shm` files
+    stayed in the run directory (SQLite removes them when the last connection closes)."""
+    ref, other = openai_server(answerer("Answer:")), openai_server(answerer("Reply:"))
+    out = tmp_path / "run"
+    result = invoke(
+        "rse", "run", "--reference", f"openai-compatible:ref@{ref.url}", "--test", f"openai-compatible:o@{other.url}",
+        "--dataset", "ex=builtin", "--sample", "2", "--encoder", "wordllama", "--out", str(out), "--quiet",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert (out / "ledger.embeddings.sqlite").is_file()
+    assert sorted(p.name for p in out.glob("*.sqlite-*")) == []
+
+
+@needs_wordllama
 def test_wordllama_leaves_the_terminal_free_of_log_lines(tmp_path: Path) -> None:
     """Importing wordllama set up the root logger (logging.basicConfig), so `rse run --encoder
     wordllama` printed distillscope's log on the terminal: `INFO:distillscope:wrote .../report.html`.

@@ -554,6 +554,9 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
                 self.out,
             )
         self._warming: list[asyncio.Task[None]] = []
+        # files a run opens beside its ledger (the embedding cache): closed when the run ends, before
+        # the ledger, so SQLite removes their -wal and -shm files (left open, they stayed behind)
+        self.resources = contextlib.ExitStack()
 
     def warm_up(self, jobs: Iterable[Callable[[], object]]) -> None:
         """Do `jobs` (set-up the run will need: a judge's patterns, the report's imports) in the
@@ -726,6 +729,7 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
         for backend in self.backends.values():
             await backend.aclose()
         try:
+            self.resources.close()
             self.ledger.close()
             if isinstance(exc[1], UserError) and self._new_ledger:
                 self._drop_unused_ledger()

@@ -6,6 +6,7 @@ Also the judge registry: `--judge offline` (no API) or any model spec for the LL
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -55,7 +56,8 @@ def _offline(ctx: RunContext, options: JudgeOptions) -> SimilarityJudge:
         # content is lexical only, and the evidence says so
         return OfflineJudge(embeddings=False, max_chars=options.max_chars)
     try:
-        encoder = embed.make_encoder(options.encoder, EmbeddingStore(store_path(ctx.ledger.path)))
+        store = ctx.resources.enter_context(contextlib.closing(EmbeddingStore(store_path(ctx.ledger.path))))
+        encoder = embed.make_encoder(options.encoder, store)
     except (ImportError, ValueError) as exc:
         raise UserError(f"{ctx.options.naming('encoder', options.encoder)}: {exc}") from None
     return OfflineJudge(encoder=encoder, max_chars=options.max_chars)
