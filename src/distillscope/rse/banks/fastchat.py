@@ -27,7 +27,8 @@ def is_fastchat(folder: Path) -> bool:
 
 def answer_files(folder: Path) -> list[Path]:
     answers = folder / ANSWERS
-    files = sorted(answers.glob("*.jsonl")) if answers.is_dir() else []
+    # the suffix in any case: `gpt-4.JSONL` (a copy from Windows) is an answer file, not nothing
+    files = sorted(p for p in answers.iterdir() if p.suffix.lower() == ".jsonl") if answers.is_dir() else []
     if not files:
         raise UserError(f"{answers}: no model answers in the bank (expected {ANSWERS}/<model>.jsonl files)")
     return files
