@@ -295,8 +295,7 @@ async def run_attribution_stage(ctx: RunContext, s: RseAttributeSettings) -> Att
         datasets = load_datasets(s.datasets, sample=s.sample, seed=s.seed, sharegpt_turns=s.turns)
     # bad roles and answerless controls are refused before the directory is claimed for these settings
     check_roles(groups, tests, controls, name)
-    members = [m for group in groups.values() for m in group]
-    check_control_answers(controls, datasets, members, tests, name)
+    check_control_answers(controls, datasets, groups, tests, name)
     settings = s.record()
     ctx.write_config(settings)
     features = next((f for f in FEATURE_SETS if f == s.features), DEFAULT_FEATURES)
