@@ -152,6 +152,25 @@ def test_bad_rows_are_located_user_errors(tmp_path: Path, rows: list[dict[str, o
     assert needle in str(err.value)
 
 
+@pytest.mark.parametrize(
+    "messages",
+    [
+        [{"role": "user", "content": "  "}],
+        [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}, {"role": "user", "content": ""}],
+        [{"role": "system", "content": "be brief"}, {"role": "user", "content": "\n"}, {"role": "assistant", "content": "x"}],
+    ],
+)  # fmt: skip
+def test_a_messages_row_whose_question_is_blank_is_refused(tmp_path: Path, messages: list[object]) -> None:
+    """A `prompt` of blanks was refused, but a `messages` row asking blanks was sent and its answer scored."""
+    path = write_jsonl(tmp_path / "d.jsonl", [{"id": "a", "messages": [{"role": "user", "content": "fine"}]}, {"id": "b", "messages": messages}])  # fmt: skip
+    asked = max(i for i, m in enumerate(messages) if isinstance(m, dict) and m["role"] == "user") + 1
+    with pytest.raises(UserError) as err:
+        load_dataset("d", str(path))
+    assert (
+        str(err.value) == f"{path}:2: field 'messages': message {asked}, the user's question, is empty text"
+    )
+
+
 def test_bad_files(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="file not found"):
         load_dataset("d", str(tmp_path / "nope.jsonl"))

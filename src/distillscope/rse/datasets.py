@@ -228,8 +228,13 @@ def _from_messages(row: Row, dataset: str, _: SharegptTurns) -> list[Prompt]:
         messages.append(Message(role=role, content=content))
     while messages and messages[-1].role == "assistant":  # a recorded answer, not part of the question
         messages.pop()
-    if not any(m.role == "user" for m in messages):
+    asked = next((i for i in range(len(messages) - 1, -1, -1) if messages[i].role == "user"), None)
+    if asked is None:
         raise _err(row, "no user message", "messages")
+    if not messages[asked].content.strip():
+        # the question itself: a model asked nothing answers anyway, and the answer was scored
+        # (a `prompt`, `problem` or first human turn that is blank is refused the same way)
+        raise _err(row, f"message {asked + 1}, the user's question, is empty text", "messages")
     pid = _row_id(row) or content_id([m.model_dump() for m in messages])
     return [_prompt(pid, dataset, messages)]
 
