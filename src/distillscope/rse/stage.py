@@ -174,7 +174,9 @@ async def run_rse_stage(ctx: RunContext, s: RseRunSettings) -> RseResult:
 
     name = ctx.options.naming
     s.validate(name)
-    datasets = load_datasets(s.datasets, sample=s.sample, seed=s.seed, sharegpt_turns=s.turns)
+    datasets = load_datasets(
+        s.datasets, sample=s.sample, seed=s.seed, sharegpt_turns=s.turns, name=ctx.options.naming
+    )
     reference, *tests = _contestants(ctx, [s.reference, *s.tests], s)
     panel = _contestants(ctx, s.panel, s)
     foils = _contestants(ctx, s.foils, s)
@@ -197,7 +199,9 @@ async def run_matrix_stage(ctx: RunContext, s: RseMatrixSettings) -> MatrixResul
     from distillscope.rse.runner import check_replay_coverage
 
     s.validate(ctx.options.naming)
-    datasets = load_datasets(s.datasets, sample=s.sample, seed=s.seed, sharegpt_turns=s.turns)
+    datasets = load_datasets(
+        s.datasets, sample=s.sample, seed=s.seed, sharegpt_turns=s.turns, name=ctx.options.naming
+    )
     models = _contestants(ctx, s.models, s)
     check_replay_coverage(models, datasets, allow_missing=s.allow_missing, name=ctx.options.naming)
     settings = s.record()
@@ -292,7 +296,9 @@ async def run_attribution_stage(ctx: RunContext, s: RseAttributeSettings) -> Att
                 f"(place models with {name('bank_manifest')})"
             )
     else:
-        datasets = load_datasets(s.datasets, sample=s.sample, seed=s.seed, sharegpt_turns=s.turns)
+        datasets = load_datasets(
+            s.datasets, sample=s.sample, seed=s.seed, sharegpt_turns=s.turns, name=ctx.options.naming
+        )
     # bad roles and answerless controls are refused before the directory is claimed for these settings
     check_roles(groups, tests, controls, name)
     check_control_answers(controls, datasets, groups, tests, name)
