@@ -34,18 +34,20 @@ def _plugin(ctx: RunContext, options: JudgeOptions) -> SimilarityJudge:
 
 
 @pytest.mark.parametrize(
-    ("style", "overall", "shown"),
+    ("style", "overall", "raw", "shown"),
     [
-        (7.5, 4.5, "style 7.5"),
-        (3.0, math.nan, "overall nan"),
-        (0.0, 1.0, "style 0"),
-        (3.0, math.inf, "overall inf"),
+        (7.5, 4.5, 0.5, "style 7.5, off the 1-5 scale"),
+        (3.0, math.nan, 0.5, "overall nan, off the 1-5 scale"),
+        (0.0, 1.0, 0.5, "style 0, off the 1-5 scale"),
+        (3.0, math.inf, 0.5, "overall inf, off the 1-5 scale"),
+        # a raw measure (contrast and the evidence read them) that is no finite number
+        (3.0, 3.0, math.nan, "raw measure 'cosine' nan, not a finite number"),
     ],
 )
 def test_a_plugin_judges_score_off_the_1_to_5_scale_is_an_unjudged_pair(
-    tmp_path: Path, style: float, overall: float, shown: str
+    tmp_path: Path, style: float, overall: float, raw: float, shown: str
 ) -> None:
-    _FIRST[:] = [AspectScores(style=style, logic=3, content=3, overall=overall)]
+    _FIRST[:] = [AspectScores(style=style, logic=3, content=3, overall=overall, raw={"cosine": raw})]
     prompts = tmp_path / "p.jsonl"
     prompts.write_text("".join(f'{{"id": "q{i}", "prompt": "question {i}"}}\n' for i in range(3)), "utf-8")
     answers = tmp_path / "a.jsonl"
@@ -62,7 +64,7 @@ def test_a_plugin_judges_score_off_the_1_to_5_scale_is_an_unjudged_pair(
     assert result.exit_code == 0, result.output
     rows = read_jsonl(out / "judgments.jsonl")
     assert [r["status"] for r in rows] == ["unjudged", "judged", "judged"]
-    assert rows[0]["overall"] is None and shown in rows[0]["evidence"] and "1-5 scale" in rows[0]["evidence"]
+    assert rows[0]["overall"] is None and shown in rows[0]["evidence"]
     data = read_results(out)
     assert data["models"]["copy"]["datasets"]["d"]["n"] == 2
     assert data["models"]["copy"]["datasets"]["d"]["score"] == 3

@@ -6,6 +6,7 @@ Also the judge registry: `--judge offline` (no API) or any model spec for the LL
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -132,7 +133,8 @@ def judge_settings(judge: SimilarityJudge, options: JudgeOptions) -> dict[str, A
 def off_scale(judge: SimilarityJudge, score: object) -> str | None:
     """Why a judge's result cannot be recorded as a score, or None when it can. Every judge's
     result enters here, a plugin's too (`register_similarity_judge`): a rating off the 1-5 scale,
-    NaN or an infinity would be averaged into the model's similarity as if it were one."""
+    NaN or an infinity would be averaged into the model's similarity as if it were one (a raw
+    measure into a contrast)."""
     if not isinstance(score, AspectScores):
         return f"judge {judge.name} returned {type(score).__name__}, not aspect scores: the pair is unjudged"
     low, high = SCALE
@@ -142,6 +144,13 @@ def off_scale(judge: SimilarityJudge, score: object) -> str | None:
             shown = format(value, "g") if isinstance(value, int | float) else clip(repr(value))
             return (
                 f"judge {judge.name} returned {field} {shown}, off the 1-5 scale of a similarity: "
+                "the pair is unjudged, not scored"
+            )
+    for measure, value in score.raw.items():  # contrast and the evidence read them
+        if not (isinstance(value, int | float) and math.isfinite(value)):
+            shown = format(value, "g") if isinstance(value, int | float) else clip(repr(value))
+            return (
+                f"judge {judge.name} returned raw measure '{clip(measure)}' {shown}, not a finite number: "
                 "the pair is unjudged, not scored"
             )
     return None
