@@ -14,7 +14,7 @@ from pathlib import Path
 from distillscope.errors import UserError
 from distillscope.records import iter_records
 from distillscope.rse.banks.types import Bank, BankModel, model_key
-from distillscope.rse.datasets import load_dataset
+from distillscope.rse.datasets import load_dataset, row_id
 
 QUESTIONS = "question.jsonl"
 ANSWERS = "model_answer"
@@ -39,7 +39,7 @@ def _answer_ids(path: Path, name: str, questions: set[str]) -> tuple[str, int]:
     question of the bank is an error."""
     layout, count = "fastchat", 0
     for record in iter_records(path, what="answer file"):
-        qid = next((record.data[k] for k in ANSWER_IDS if record.data.get(k) is not None), None)
+        qid = row_id(record.data, ANSWER_IDS, where=record.where)  # as the replay index reads it: 81.0 is 81
         if "messages" in record.data and "choices" not in record.data:
             layout = "arena-hard-v2"
         if qid is None:
