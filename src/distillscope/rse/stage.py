@@ -267,10 +267,20 @@ async def run_attribution_stage(ctx: RunContext, s: RseAttributeSettings) -> Att
     from distillscope.rse.attribution.controls import MIN_CONTROLS
     from distillscope.rse.attribution.features import DEFAULT_FEATURES, FEATURE_SETS
     from distillscope.rse.attribution.runner import check_control_answers, check_roles, run_attribution
+    from distillscope.rse.banks.types import model_key
+    from distillscope.rse.runner import Contestant
 
     name = ctx.options.naming
     s.validate(name)
-    groups = {family: _contestants(ctx, specs, s) for family, specs in s.families.items()}
+    # one family whatever the case or Unicode form it is typed in (`openai` and `OpenAI`, as bank
+    # manifests and bank names are compared): two spellings split one family's members into two
+    # classes, and a model like both was attributed to neither. The first spelling names it.
+    spelled: dict[str, str] = {}
+    groups: dict[str, list[Contestant]] = {}
+    for family, specs in s.families.items():
+        groups.setdefault(spelled.setdefault(model_key(family), family), []).extend(
+            _contestants(ctx, specs, s)
+        )
     tests = _contestants(ctx, s.tests, s)
     controls = _contestants(ctx, s.controls, s)
     bank_summary, notes = None, []
@@ -278,7 +288,8 @@ async def run_attribution_stage(ctx: RunContext, s: RseAttributeSettings) -> Att
         bank, plan, manifest = _resolve_bank(ctx, s, tests)
         datasets = [bank.dataset]
         for family, models in plan.families.items():
-            groups.setdefault(family, []).extend(_bank_contestants(ctx, models, s))
+            key = spelled.setdefault(model_key(family), family)
+            groups.setdefault(key, []).extend(_bank_contestants(ctx, models, s))
         controls = [*controls, *_bank_contestants(ctx, plan.controls, s)]
         if plan.controls and len(controls) < MIN_CONTROLS and manifest is not None:
             # name where the lone control came from: the user gave no --control flag
