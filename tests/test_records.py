@@ -210,3 +210,15 @@ def test_a_key_given_twice_in_one_object_is_named_at_its_line(tmp_path: Path) ->
     assert [r.data["b"] for r in read_records(fine)] == [[{"a": 2}, {"a": 3}]]
     config = write(tmp_path, "config.json", '{"command": "x",\n "command": "y"}\n')
     assert refusal(load_json, config).startswith(f"{config}:2: field 'command': given twice")
+
+
+def test_a_csv_column_named_twice_is_refused(tmp_path: Path) -> None:
+    """`id,prompt,prompt`: each row's second cell was read and its first dropped, without a word."""
+    path = write(tmp_path, "p.csv", "id,prompt,category,prompt\na,first,x,second\n")
+    assert refusal(read_records, path) == (
+        f"{path}:1: field 'prompt': the CSV header names this column twice (columns 2 and 4): keep one"
+    )
+    tsv = write(tmp_path, "p.tsv", "id\tprompt\tid\na\tx\tb\n")
+    assert refusal(read_records, tsv).startswith(
+        f"{tsv}:1: field 'id': the CSV header names this column twice"
+    )

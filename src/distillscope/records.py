@@ -511,6 +511,16 @@ def _csv(path: Path, delimiter: str) -> Iterator[Record]:
                 return
             if any(not name.strip() for name in header):
                 raise UserError.at(path, "the CSV header has an empty column name", line=1)
+            seen: dict[str, int] = {}
+            for column, name in enumerate(header):
+                if (first := seen.setdefault(name, column)) != column:
+                    # each row's later cell was read and its earlier one dropped, as json does a key
+                    raise UserError.at(
+                        path,
+                        f"the CSV header names this column twice (columns {first + 1} and {column + 1}): keep one",
+                        line=1,
+                        field=name,
+                    )
             while True:
                 start = reader.line_num + 1  # the line the next record starts on
                 row = next(reader, None)
