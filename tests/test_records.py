@@ -194,3 +194,31 @@ def test_a_control_character_in_yaml_is_named_at_its_line(tmp_path: Path) -> Non
     assert refusal(read_records, path).startswith(f"{path}:2: malformed YAML: a NUL byte")
     path = write(tmp_path, "q.yaml", "- prompt: x\n\n- prompt: x\x07y\n")
     assert refusal(read_records, path).startswith(f"{path}:3: malformed YAML: control character U+0007")
+
+
+def test_a_key_given_twice_in_one_object_is_named_at_its_line(tmp_path: Path) -> None:
+    """json kept the last of two `"response"`s (or `"prompt"`s) in a row without a word."""
+    rows = '{"id": "a", "prompt": "x", "response": "yes"}\n{"id": "b", "response": "no", "response": "yes"}\n'
+    path = write(tmp_path, "replay.jsonl", rows)
+    message = refusal(read_records, path)
+    assert message == f"{path}:2: field 'response': given twice in one object (only the last would be read, without a word): keep one value"  # fmt: skip
+    array = '[\n {"instruction": "x", "output": "y"},\n {"instruction": "z",\n  "output": "a",\n  "output": "b"}\n]\n'
+    path = write(tmp_path, "model_outputs.json", array)
+    assert refusal(read_records, path).startswith(f"{path}:5: field 'output': given twice")
+    # one key in several objects, nested or side by side, is no duplicate
+    fine = write(tmp_path, "ok.jsonl", '{"a": {"a": 1}, "b": [{"a": 2}, {"a": 3}], "c": "\\"a\\": 1"}\n')
+    assert [r.data["b"] for r in read_records(fine)] == [[{"a": 2}, {"a": 3}]]
+    config = write(tmp_path, "config.json", '{"command": "x",\n "command": "y"}\n')
+    assert refusal(load_json, config).startswith(f"{config}:2: field 'command': given twice")
+
+
+def test_a_csv_column_named_twice_is_refused(tmp_path: Path) -> None:
+    """`id,prompt,prompt`: each row's second cell was read and its first dropped, without a word."""
+    path = write(tmp_path, "p.csv", "id,prompt,category,prompt\na,first,x,second\n")
+    assert refusal(read_records, path) == (
+        f"{path}:1: field 'prompt': the CSV header names this column twice (columns 2 and 4): keep one"
+    )
+    tsv = write(tmp_path, "p.tsv", "id\tprompt\tid\na\tx\tb\n")
+    assert refusal(read_records, tsv).startswith(
+        f"{tsv}:1: field 'id': the CSV header names this column twice"
+    )

@@ -226,6 +226,27 @@ def test_study_missing_dataset_file_is_named_at_its_field(tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize(
+    ("section", "line"),
+    [
+        ("rse:\n  datasets:\n    a: p.jsonl\n    b: ./sub/../p.jsonl\n", 10),
+        ("rse:\n  datasets: {a: builtin, b: examples}\n", 8),
+        ("attribution:\n  families: {x: [glm], y: [ref]}\n  datasets:\n    a: p.jsonl\n    b: link.jsonl\n", 11),
+    ],
+)  # fmt: skip
+def test_one_prompt_file_as_two_datasets_of_a_study_is_named_at_its_field(
+    tmp_path: Path, section: str, line: int
+) -> None:
+    """It ran every prompt twice (counted twice in the average), or stopped after the other stages."""
+    (tmp_path / "p.jsonl").write_text('{"id": "a", "prompt": "x"}\n', encoding="utf-8")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "link.jsonl").symlink_to(tmp_path / "p.jsonl")
+    path = tmp_path / "study.yaml"
+    refused = refusal(path, f"{TWO_MODELS}ice: null\n{section}")
+    field = "attribution" if section.startswith("attribution") else "rse"
+    assert refused.startswith(f"{path}:{line}: field '{field}.datasets.b': the same prompts as dataset 'a' (")
+
+
+@pytest.mark.parametrize(
     ("source", "problem"),
     [
         ("x" * 300, ": cannot read: File name too long"),  # was a traceback (OSError from Path.exists)

@@ -56,10 +56,12 @@ class NumberOutOfRange(ValueError):
 
 
 class DuplicateKey(ValueError):
-    """A JSON object that names one key twice (`json.loads` keeps the last value without a word)."""
+    """A JSON object that names one key twice (`json.loads` keeps the last value without a word).
+    `line`: where the second one is in the text `loads` read (None: not known)."""
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, line: int | None = None) -> None:
         self.key = key
+        self.line = line
         super().__init__(f"duplicate key {key!r}")
 
 
@@ -87,9 +89,11 @@ def _parse_float(text: str) -> float | BadNumber:
     return value if math.isfinite(value) else BadNumber(text)
 
 
-def loads(text: str | bytes) -> Any:
+def loads(text: str | bytes, *, unique: bool = False) -> Any:
     """`json.loads`, raising `NumberOutOfRange` (a ValueError) naming the field of the first number
-    that is `NaN`, `Infinity`, non-finite (`1e999`) or an integer beyond 64 bits."""
+    that is `NaN`, `Infinity`, non-finite (`1e999`) or an integer beyond 64 bits. `unique`: an
+    object naming a key twice raises `DuplicateKey` with its line (for files people write: a
+    second `"response"` typed into a row is two answers, and json keeps the last without a word)."""
     flagged: list[int] = []  # the bad numbers' places among the text's numbers, in the order read
     numbers = [0]
 
@@ -108,7 +112,16 @@ def loads(text: str | bytes) -> Any:
     def bad(text: str) -> BadNumber:
         return counted(BadNumber(text))  # type: ignore[no-any-return]
 
-    value = json.loads(text, parse_int=parse_int, parse_float=parse_float, parse_constant=bad)
+    try:
+        value = json.loads(
+            text,
+            parse_int=parse_int,
+            parse_float=parse_float,
+            parse_constant=bad,
+            object_pairs_hook=unique_keys if unique else None,
+        )
+    except DuplicateKey as exc:
+        raise DuplicateKey(exc.key, _duplicate_line(text, exc.key)) from None
     if flagged:
         found = find_bad_number(value)
         if found is not None:
@@ -118,6 +131,31 @@ def loads(text: str | bytes) -> Any:
 
 # A JSON text's strings and numbers, in order: outside its strings a valid text holds no other digits
 _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|-?Infinity|NaN|-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?')
+
+
+# A JSON text's keys (a string and its colon), brackets and other strings, in order
+_JSON_STRUCTURE = re.compile(r'("(?:[^"\\]|\\.)*")(\s*:)?|[{}\[\]]')
+
+
+def _duplicate_line(text: str | bytes, key: str) -> int | None:
+    """The line of the first key `key` named a second time in one object of a JSON text (only
+    looked for once `json.loads` has found one: the hook itself does not know where it is)."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    objects: list[set[str] | None] = []  # one entry per open bracket: an object's keys so far
+    for match in _JSON_STRUCTURE.finditer(text):
+        token = match.group()
+        if token in ("{", "["):
+            objects.append(set() if token == "{" else None)
+        elif token in ("}", "]"):
+            if objects:
+                objects.pop()
+        elif match.group(2) is not None and objects and (keys := objects[-1]) is not None:
+            name = json.loads(match.group(1))
+            if name == key and name in keys:
+                return text.count("\n", 0, match.start()) + 1
+            keys.add(name)
+    return None
 
 
 def _number_line(text: str | bytes, index: int) -> int | None:

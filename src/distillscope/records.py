@@ -118,15 +118,25 @@ def json_problem(exc: json.JSONDecodeError) -> str:
     return f"invalid JSON ({exc.msg.removesuffix(' at')} at column {exc.colno})"
 
 
+def duplicate_key_error(path: Path | str, exc: jsonsafe.DuplicateKey, line: int | None = None) -> UserError:
+    """A key given twice in one JSON object, at its file, line and key: in a replay, prompt or
+    answer file it is two answers (or prompts) where one is read, and which was meant cannot be known."""
+    at = line if line is not None else exc.line
+    message = "given twice in one object (only the last would be read, without a word): keep one value"
+    return UserError.at(path, message, line=at, field=exc.key)
+
+
 def parse_json(text: str, path: Path | str, line: int | None = None) -> Any:
     """JSON text -> value, with errors located at `path` (and the line inside the text)."""
     try:
-        value = jsonsafe.loads(text)
+        value = jsonsafe.loads(text, unique=True)
     except json.JSONDecodeError as exc:
         at = line if line is not None else exc.lineno
         raise UserError.at(path, json_problem(exc), line=at) from None
     except jsonsafe.NumberOutOfRange as exc:
         raise UserError.at(path, str(exc), line=line if line is not None else exc.line) from None
+    except jsonsafe.DuplicateKey as exc:
+        raise duplicate_key_error(path, exc, line) from None
     except RecursionError:
         raise UserError.at(path, f"nested more than {MAX_DEPTH} levels deep", line=line) from None
     check_depth(value, path, line)
@@ -390,7 +400,9 @@ def iter_records(
         stripped = text.lstrip()
         if suffix == ".json" or stripped.startswith("["):
             try:
-                value = jsonsafe.loads(text)
+                value = jsonsafe.loads(text, unique=True)
+            except jsonsafe.DuplicateKey as exc:
+                raise duplicate_key_error(path, exc) from None
             except json.JSONDecodeError as exc:
                 # JSONL saved as .json: several objects, one a line
                 if not (exc.msg == "Extra data" and stripped.startswith("{")):
@@ -499,6 +511,16 @@ def _csv(path: Path, delimiter: str) -> Iterator[Record]:
                 return
             if any(not name.strip() for name in header):
                 raise UserError.at(path, "the CSV header has an empty column name", line=1)
+            seen: dict[str, int] = {}
+            for column, name in enumerate(header):
+                if (first := seen.setdefault(name, column)) != column:
+                    # each row's later cell was read and its earlier one dropped, as json does a key
+                    raise UserError.at(
+                        path,
+                        f"the CSV header names this column twice (columns {first + 1} and {column + 1}): keep one",
+                        line=1,
+                        field=name,
+                    )
             while True:
                 start = reader.line_num + 1  # the line the next record starts on
                 row = next(reader, None)

@@ -414,16 +414,27 @@ def _dataset_files(study: Path, where: str, datasets: dict[str, Any]) -> dict[st
     from distillscope.rse.datasets import BUILTIN, HF_PREFIX
 
     out: dict[str, str] = {}
+    first: dict[str, str] = {}  # one prompt set (a file however reached, the examples) -> its first dataset
     for name, source in datasets.items():
         if not name.strip():  # the CLI refuses `--dataset =PATH`; a study file ran it, named ""
             raise yaml_error(study, "a dataset without a name: give each one as NAME: PATH", field=where)
         out[name] = _relative(study, str(source))
-        if out[name] in BUILTIN or out[name].startswith(HF_PREFIX):
+        if out[name].startswith(HF_PREFIX):
             continue
-        try:  # not there, a directory, a name too long for the file system
-            check_file(Path(out[name]))
-        except UserError as exc:
-            raise yaml_error(study, str(exc), field=f"{where}.{name}", value=source) from None
+        if out[name] not in BUILTIN:
+            try:  # not there, a directory, a name too long for the file system
+                check_file(Path(out[name]))
+            except UserError as exc:
+                raise yaml_error(study, str(exc), field=f"{where}.{name}", value=source) from None
+        same = first.setdefault("builtin" if out[name] in BUILTIN else str(Path(out[name]).resolve()), name)
+        if same != name:  # each prompt counted twice (`load_datasets` refuses a copy, when it reads them)
+            raise yaml_error(
+                study,
+                f"the same prompts as dataset '{clip(same)}' (one file, or the examples, twice): each would be "
+                "scored twice and counted twice in the average; give each prompt set once",
+                field=f"{where}.{name}",
+                value=source,
+            )
     return out
 
 

@@ -296,3 +296,33 @@ def test_a_study_prints_the_warnings_its_rse_stage_recorded(tmp_path: Path) -> N
     result = invoke("study", str(study), "--out", str(tmp_path / "s"))
     assert result.exit_code == 0, result.output
     assert " ".join(result.output.split()).count(f"warning: RSE: {CUT.removeprefix('warning: ')}") == 1
+
+
+def test_ids_are_read_as_prompt_files_read_them(tmp_path: Path) -> None:
+    """`"question_id": 81.0` (a file written by pandas) was the id "81.0", which matched no prompt:
+    every answer of the file was missing. Ids are read as the prompt files' reader reads them."""
+    path = write_jsonl(
+        tmp_path / "m.jsonl",
+        [
+            {"question_id": 81.0, "choices": [{"index": 0, "turns": ["first"]}]},
+            {"id": 7.0, "prompt": "p", "response": "seven"},
+            {
+                "uid": 9.0,
+                "messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "nine"}],
+            },
+        ],
+    )
+    backend = build_backend(f"replay:{path}")
+    assert [ask(backend, ModelRequest.user("x", prompt_id=i)) for i in ("81", "7", "9")] == [
+        "first",
+        "seven",
+        "nine",
+    ]
+    for field, value, kind in (("question_id", [81], "a list"), ("id", True, "true/false")):
+        row = {field: value, "prompt": "p", "response": "r", "choices": [{"turns": ["a"]}]}
+        if field == "id":
+            del row["choices"]
+        bad = write_jsonl(tmp_path / "bad.jsonl", [{"id": "a", "prompt": "x", "response": "y"}, row])
+        with pytest.raises(UserError) as err:
+            build_backend(f"replay:{bad}")
+        assert str(err.value) == f"{bad}:2: field '{field}': expected an id (text or a number), got {kind}"

@@ -265,6 +265,28 @@ def test_the_reference_as_a_test_model_is_an_error(tmp_path: Path, openai_server
     assert server.requests == 0  # refused before any call
 
 
+def test_a_renamed_copy_of_the_references_answers_is_refused_as_a_test_or_a_foil(tmp_path: Path) -> None:
+    """A copy of the reference's file that differs in its bytes (rows in another order, another model
+    name, a row for a prompt not selected) passed the check by bytes and scored 5.00, measuring nothing;
+    as a foil it made the contrast with the reference nothing."""
+    prompts = tmp_path / "prompts.jsonl"
+    prompts.write_text('{"id": "q0", "prompt": "q q0"}\n{"id": "q1", "prompt": "q q1"}\n', encoding="utf-8")
+    ref = write_replay(tmp_path / "ref.jsonl", ["q0", "q1"])
+    rows = [json.loads(line) | {"model": "mine"} for line in ref.read_text(encoding="utf-8").splitlines()]
+    mine = tmp_path / "mine.jsonl"
+    extra = {"id": "q9", "prompt": "q q9", "response": "not asked"}
+    mine.write_text("".join(json.dumps(r) + "\n" for r in [extra, *reversed(rows)]), encoding="utf-8")
+    other = write_replay(tmp_path / "other.jsonl", ["q0", "q1"])
+    for role, models in (("test", ["--test", f"replay:{mine}"]), ("foil", ["--test", f"replay:{other}", "--foil", f"replay:{mine}"])):  # fmt: skip
+        out = tmp_path / f"rse-{role}"
+        result = cli("rse", "run", "--reference", f"replay:{ref}", *models, "--dataset", f"d={prompts}", "--out", out, "--quiet")  # fmt: skip
+        assert result.exit_code == 2, result.output
+        assert f"{role} model 'mine' gives the same answers as the reference 'ref'" in " ".join(
+            result.output.split()
+        )
+        assert not (out / "results.json").exists()
+
+
 def test_recorded_strict_without_loose_is_an_error_naming_the_line(tmp_path: Path) -> None:
     log = tmp_path / "labels.jsonl"
     good = {

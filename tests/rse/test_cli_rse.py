@@ -544,3 +544,32 @@ def test_an_unjudged_pair_names_its_cause_a_failed_call_or_an_unreadable_reply(
     else:
         assert judge.requests >= 2 * 2  # (the structured-output probe adds its own calls)
     assert read_results(out)["n_unjudged"] == 2
+
+
+@pytest.mark.parametrize("typed_twice", ["prompts", "answers"])
+def test_a_prompt_or_answer_typed_twice_in_one_row_is_one_line_exit_2(
+    tmp_path: Path, typed_twice: str
+) -> None:
+    """json kept the last `"prompt"` / `"response"` of a hand-edited row: one of the two was scored silently."""
+    prompts = tmp_path / "prompts.jsonl"
+    prompts.write_text('{"id": "a", "prompt": "x"}\n{"id": "b", "prompt": "y"}\n', encoding="utf-8")
+    answers = {name: tmp_path / f"{name}.jsonl" for name in ("ref", "test")}
+    for name, path in answers.items():
+        rows = [f'{{"id": "{i}", "response": "{name} {i}"}}' for i in ("a", "b")]
+        path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    hand_edited = prompts if typed_twice == "prompts" else answers["test"]
+    field = "prompt" if typed_twice == "prompts" else "response"
+    lines = hand_edited.read_text(encoding="utf-8").splitlines()
+    lines[1] = lines[1][:-1] + f', "{field}": "typed again"}}'
+    hand_edited.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "run"
+    result = invoke(
+        "rse", "run", "--reference", f"replay:{answers['ref']}", "--test", f"replay:{answers['test']}",
+        "--dataset", f"d={prompts}", "--judge", "offline", "--out", str(out),
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines() == [
+        f"error: {hand_edited}:2: field '{field}': given twice in one object (only the last would be read, "
+        "without a word): keep one value"
+    ]
+    assert not (out / "results.json").exists()

@@ -12,6 +12,8 @@ import pytest
 from distillscope.errors import UserError
 from distillscope.rse.datasets import builtin_answers, load_dataset, load_datasets, sample_prompts
 
+from .conftest import invoke
+
 
 def write_jsonl(path: Path, rows: list[dict[str, object]]) -> Path:
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
@@ -152,6 +154,25 @@ def test_bad_rows_are_located_user_errors(tmp_path: Path, rows: list[dict[str, o
     assert needle in str(err.value)
 
 
+@pytest.mark.parametrize(
+    "messages",
+    [
+        [{"role": "user", "content": "  "}],
+        [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}, {"role": "user", "content": ""}],
+        [{"role": "system", "content": "be brief"}, {"role": "user", "content": "\n"}, {"role": "assistant", "content": "x"}],
+    ],
+)  # fmt: skip
+def test_a_messages_row_whose_question_is_blank_is_refused(tmp_path: Path, messages: list[object]) -> None:
+    """A `prompt` of blanks was refused, but a `messages` row asking blanks was sent and its answer scored."""
+    path = write_jsonl(tmp_path / "d.jsonl", [{"id": "a", "messages": [{"role": "user", "content": "fine"}]}, {"id": "b", "messages": messages}])  # fmt: skip
+    asked = max(i for i, m in enumerate(messages) if isinstance(m, dict) and m["role"] == "user") + 1
+    with pytest.raises(UserError) as err:
+        load_dataset("d", str(path))
+    assert (
+        str(err.value) == f"{path}:2: field 'messages': message {asked}, the user's question, is empty text"
+    )
+
+
 def test_bad_files(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="file not found"):
         load_dataset("d", str(tmp_path / "nope.jsonl"))
@@ -260,3 +281,43 @@ def test_an_id_that_names_another_prompts_later_turn_is_refused(tmp_path: Path) 
         tmp_path / "one-turn.jsonl", [{"id": "1", "prompt": "a"}, {"id": "1#t2", "prompt": "b"}]
     )
     assert [p.id for p in load_dataset("d", str(single)).prompts] == ["1", "1#t2"]  # no turn 2: no clash
+
+
+def test_one_prompt_set_given_as_two_datasets_is_refused(tmp_path: Path) -> None:
+    """The same file by two paths (or a copy with other ids, in another order) was two datasets: every
+    prompt scored twice, and the average's n doubled and its interval too narrow."""
+    rows = [{"id": f"q{i}", "prompt": f"question {i}"} for i in range(5)]
+    path = write_jsonl(tmp_path / "p.jsonl", rows)
+    copy = write_jsonl(tmp_path / "copy.jsonl", [r | {"id": f"other-{r['id']}"} for r in reversed(rows)])
+    for twin in (f"{tmp_path}/./p.jsonl", str(copy)):
+        with pytest.raises(UserError) as err:
+            load_datasets({"d": str(path), "e": twin}, sample=3)
+        assert str(err.value) == (
+            f"--dataset e={twin}: the same 5 prompts as dataset 'd' ({path}); each would be scored twice and "
+            "counted twice in the average: give each prompt set once"
+        )
+    with pytest.raises(
+        UserError, match="--dataset b=examples: the same 8 prompts as dataset 'a' \\(builtin\\)"
+    ):
+        load_datasets({"a": "builtin", "b": "examples"})
+    # prompt sets that share some prompts are two datasets
+    other = write_jsonl(tmp_path / "other.jsonl", [*rows[:4], {"id": "new", "prompt": "another question"}])
+    assert [len(d.prompts) for d in load_datasets({"d": str(path), "o": str(other)})] == [5, 5]
+
+
+def test_rse_run_refuses_one_prompt_file_as_two_datasets_before_anything_is_written(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "p.jsonl", [{"id": f"q{i}", "prompt": f"question {i}"} for i in range(3)])
+    answers = write_jsonl(
+        tmp_path / "a.jsonl", [{"id": f"q{i}", "response": f"answer {i}"} for i in range(3)]
+    )
+    other = write_jsonl(tmp_path / "b.jsonl", [{"id": f"q{i}", "response": f"reply {i}"} for i in range(3)])
+    out = tmp_path / "run"
+    result = invoke(
+        "rse", "run", "--reference", f"replay:{answers}", "--test", f"replay:{other}", "--dataset", f"d={path}",
+        "--dataset", f"e={tmp_path}/../{tmp_path.name}/p.jsonl", "--out", str(out),
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert (
+        "the same 3 prompts as dataset 'd'" in result.output and len(result.output.strip().splitlines()) == 1
+    )
+    assert not out.exists()

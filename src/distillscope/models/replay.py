@@ -74,9 +74,17 @@ class ReplayIndex:
             )
         answers[key] = answer
 
+    def _id(self, row: dict[str, Any], fields: tuple[str, ...], number: int) -> str | None:
+        """A row's id as the prompt files' reader reads it (`rse.datasets.row_id`): `81.0` (a file
+        written by pandas) is the prompt `81`. Read with `str()` it was "81.0", which matched no
+        prompt: every answer of the file was missing. A list or true/false is refused at its field."""
+        from distillscope.rse.datasets import row_id
+
+        return row_id(row, fields, where=f"{self.path}:{number}")
+
     def _add(self, number: int, row: dict[str, Any]) -> None:
         if "choices" in row:  # FastChat / Arena-Hard
-            qid = row.get("question_id", row.get("uid"))
+            qid = self._id(row, ("question_id", "uid"), number)
             if qid is None:
                 raise UserError.at(
                     self.path, "answer has 'choices' but no 'question_id'", line=number, field="question_id"
@@ -91,7 +99,7 @@ class ReplayIndex:
                     self.path, "expected choices[0].turns as a list of answers", line=number, field="choices"
                 ) from None
             for i, text in enumerate(turns):
-                self._put("id", (str(qid), i), text, number, "question_id")
+                self._put("id", (qid, i), text, number, "question_id")
             return
         if "jailbreak_prompt" in row and "query" in row:  # the paper's attack logs
             answer = row.get("target_responses", row.get("response"))
@@ -132,8 +140,8 @@ class ReplayIndex:
             raise UserError.at(
                 self.path, "needs 'prompt' or 'messages' (or 'id')", line=number, field="prompt"
             )
-        if "id" in row:
-            self._put("id", (str(row["id"]), turn), answer, number, "id")
+        if "id" in row and (rid := self._id(row, ("id",), number)) is not None:
+            self._put("id", (rid, turn), answer, number, "id")
 
     def _put_text(
         self, row: dict[str, Any], key: tuple[str, int], answer: str, number: int, field: str
@@ -161,9 +169,9 @@ class ReplayIndex:
             raise UserError.at(self.path, "'messages' has no user turn", line=number, field="messages")
         turn = len(users) - 1
         self._put_text(row, (normalise(users[0]), turn), answer, number, "messages")
-        qid = row.get("uid", row.get("id", row.get("question_id")))
+        qid = self._id(row, ("uid", "id", "question_id"), number)
         if qid is not None:
-            self._put("id", (str(qid), turn), answer, number, "uid" if "uid" in row else "id")
+            self._put("id", (qid, turn), answer, number, "uid" if "uid" in row else "id")
 
     def lookup(self, request: ModelRequest) -> str | None:
         users = [m.content for m in request.messages if m.role == "user"]

@@ -35,6 +35,7 @@ import yaml
 from distillscope import jsonsafe
 from distillscope.errors import UserError, clip
 from distillscope.models.types import Message
+from distillscope.naming import Naming, flag
 from distillscope.records import check_depth, check_file, read_records
 from distillscope.rse.types import Prompt
 
@@ -228,8 +229,13 @@ def _from_messages(row: Row, dataset: str, _: SharegptTurns) -> list[Prompt]:
         messages.append(Message(role=role, content=content))
     while messages and messages[-1].role == "assistant":  # a recorded answer, not part of the question
         messages.pop()
-    if not any(m.role == "user" for m in messages):
+    asked = next((i for i in range(len(messages) - 1, -1, -1) if messages[i].role == "user"), None)
+    if asked is None:
         raise _err(row, "no user message", "messages")
+    if not messages[asked].content.strip():
+        # the question itself: a model asked nothing answers anyway, and the answer was scored
+        # (a `prompt`, `problem` or first human turn that is blank is refused the same way)
+        raise _err(row, f"message {asked + 1}, the user's question, is empty text", "messages")
     pid = _row_id(row) or content_id([m.model_dump() for m in messages])
     return [_prompt(pid, dataset, messages)]
 
@@ -426,13 +432,35 @@ def load_datasets(
     sample: int | None = None,
     seed: int = 0,
     sharegpt_turns: SharegptTurns = "first",
+    name: Naming = flag,
 ) -> list[Dataset]:
-    """Every `--dataset NAME=SOURCE`, each sampled with the same seed."""
+    """Every `--dataset NAME=SOURCE`, each sampled with the same seed. Two datasets holding the same
+    prompts (one file by two paths or names, a copy, `builtin` twice) are refused: each prompt would
+    be scored twice, and the average over datasets, its n and its interval would count it twice."""
     if not specs:
-        raise UserError("give at least one --dataset NAME=PATH (or --dataset examples=builtin)")
+        raise UserError(
+            f"give at least one {name('datasets', 'NAME=PATH')} (or {name('datasets', 'examples=builtin')})"
+        )
     out: list[Dataset] = []
-    for name, source in specs.items():
-        dataset = load_dataset(name, source, sharegpt_turns=sharegpt_turns)
+    first: dict[str, Dataset] = {}  # the prompts' content -> the dataset that brought them first
+    for dataset_name, source in specs.items():
+        dataset = load_dataset(dataset_name, source, sharegpt_turns=sharegpt_turns)
+        twin = first.setdefault(prompts_digest(dataset.prompts), dataset)
+        if twin is not dataset:
+            raise UserError(
+                f"{name('datasets', f'{dataset_name}={source}')}: the same {len(dataset.prompts)} prompts as "
+                f"dataset '{twin.name}' ({twin.source}); each would be scored twice and counted twice in the "
+                "average: give each prompt set once"
+            )
         dataset.prompts = sample_prompts(dataset.prompts, sample, seed)
         out.append(dataset)
     return out
+
+
+def prompts_digest(prompts: Sequence[Prompt]) -> str:
+    """What a dataset asks, whatever its ids, order or file: a hash of its prompts' conversations."""
+    asked = sorted(
+        json.dumps([[[m.role, m.content] for m in p.messages], list(p.followups)], ensure_ascii=False)
+        for p in prompts
+    )
+    return hashlib.sha256("\n".join(asked).encode("utf-8")).hexdigest()

@@ -7,22 +7,24 @@ Also the judge registry: `--judge offline` (no API) or any model spec for the LL
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from distillscope.engine.run import RunContext
-from distillscope.errors import UserError
+from distillscope.errors import UserError, clip
 from distillscope.naming import Naming, flag
 from distillscope.registry import Registry
 from distillscope.rse.llm_judge import LLMSimilarityJudge
 from distillscope.rse.panel import PanelJudge, Reducer
 from distillscope.rse.responses import ModelAnswers
 from distillscope.rse.scoring import Judgment
-from distillscope.rse.types import MAX_JUDGE_CHARS, PairItem, SimilarityJudge
+from distillscope.rse.types import ASPECTS, MAX_JUDGE_CHARS, AspectScores, PairItem, SimilarityJudge
 
 OFFLINE = "offline"
 UNJUDGED_NOTE = "no rating after one retry: the judge call failed or its reply was unreadable"
+SCALE = (1.0, 5.0)  # the paper's similarity scale: every aspect and the overall lie on it
 _NOT_ANSWER = {"empty": "was empty (null or blank content)", "filtered": "was stopped by a content filter"}
 
 
@@ -130,6 +132,32 @@ def judge_settings(judge: SimilarityJudge, options: JudgeOptions) -> dict[str, A
     return data
 
 
+def off_scale(judge: SimilarityJudge, score: object) -> str | None:
+    """Why a judge's result cannot be recorded as a score, or None when it can. Every judge's
+    result enters here, a plugin's too (`register_similarity_judge`): a rating off the 1-5 scale,
+    NaN or an infinity would be averaged into the model's similarity as if it were one (a raw
+    measure into a contrast)."""
+    if not isinstance(score, AspectScores):
+        return f"judge {judge.name} returned {type(score).__name__}, not aspect scores: the pair is unjudged"
+    low, high = SCALE
+    for field in (*ASPECTS, "overall"):
+        value = getattr(score, field)
+        if not (isinstance(value, int | float) and low <= value <= high):  # NaN fails every comparison
+            shown = format(value, "g") if isinstance(value, int | float) else clip(repr(value))
+            return (
+                f"judge {judge.name} returned {field} {shown}, off the 1-5 scale of a similarity: "
+                "the pair is unjudged, not scored"
+            )
+    for measure, value in score.raw.items():  # contrast and the evidence read them
+        if not (isinstance(value, int | float) and math.isfinite(value)):
+            shown = format(value, "g") if isinstance(value, int | float) else clip(repr(value))
+            return (
+                f"judge {judge.name} returned raw measure '{clip(measure)}' {shown}, not a finite number: "
+                "the pair is unjudged, not scored"
+            )
+    return None
+
+
 async def judge_against(
     judge: SimilarityJudge, reference: ModelAnswers, test: ModelAnswers, *, name: str | None = None
 ) -> list[Judgment]:
@@ -172,8 +200,10 @@ async def judge_against(
         if len(scores) != len(to_judge):
             raise RuntimeError(f"judge {judge.name} returned {len(scores)} results for {len(to_judge)} pairs")
         for (index, pair), score in zip(to_judge, scores, strict=True):
-            out[index].scores = score
-            out[index].status = "judged" if score is not None else "unjudged"
             if score is None:  # the cause where the judge knows it, else both possible ones
-                out[index].note = judge.why_unjudged(pair) or UNJUDGED_NOTE
+                out[index].status, out[index].note = "unjudged", judge.why_unjudged(pair) or UNJUDGED_NOTE
+            elif (why := off_scale(judge, score)) is not None:
+                out[index].status, out[index].note = "unjudged", why
+            else:
+                out[index].status, out[index].scores = "judged", score
     return out

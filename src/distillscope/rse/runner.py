@@ -149,15 +149,25 @@ def replay_answers_digest(
     return digest.hexdigest() if found else None
 
 
-def check_distinct_from_reference(reference: Contestant, tests: Sequence[Contestant]) -> None:
+def check_distinct_from_reference(
+    reference: Contestant,
+    tests: Sequence[Contestant],
+    prompts: Sequence[Prompt] | None = None,
+    foils: Sequence[Contestant] = (),
+) -> None:
     """A test model that gives the reference's own answers (the same model and settings, or the same
-    replay file) would score a perfect 5 that measures nothing: a `UserError`."""
-    ref = answers_key(reference)
-    for test in tests:
-        if answers_key(test) == ref:
+    replay file) would score a perfect 5 that measures nothing: a `UserError`; so would a foil, whose
+    contrast with the reference would be nothing. Given the run's `prompts`, replay files are
+    compared by their answers to them (`answers_key`), as `rse attribute` compares its roles: a
+    renamed copy with other answer ids, or with rows for other prompts, is the same answers (by its
+    bytes it passed, and scored 5.00)."""
+    ref = answers_key(reference, prompts)
+    for role, other in [*(("test", t) for t in tests), *(("foil", f) for f in foils)]:
+        if answers_key(other, prompts) == ref:
             raise UserError(
-                f"test model '{test.name}' gives the same answers as the reference '{reference.name}' "
-                "(the same model and settings, or the same replay file): compare a different model"
+                f"{role} model '{other.name}' gives the same answers as the reference '{reference.name}' "
+                "(the same model and settings, the same replay file, or a copy of its answers): compare a "
+                "different model"
             )
 
 
@@ -222,7 +232,7 @@ async def run_rse(
     check_replay_coverage(
         [reference, *tests, *panel, *foils], datasets, allow_missing=allow_missing, name=naming
     )
-    check_distinct_from_reference(reference, tests)
+    check_distinct_from_reference(reference, tests, [p for d in datasets for p in d.prompts], foils)
     names = [d.name for d in datasets]
     results: dict[str, Any] = {
         "reference": reference.name,

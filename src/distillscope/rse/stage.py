@@ -174,7 +174,9 @@ async def run_rse_stage(ctx: RunContext, s: RseRunSettings) -> RseResult:
 
     name = ctx.options.naming
     s.validate(name)
-    datasets = load_datasets(s.datasets, sample=s.sample, seed=s.seed, sharegpt_turns=s.turns)
+    datasets = load_datasets(
+        s.datasets, sample=s.sample, seed=s.seed, sharegpt_turns=s.turns, name=ctx.options.naming
+    )
     reference, *tests = _contestants(ctx, [s.reference, *s.tests], s)
     panel = _contestants(ctx, s.panel, s)
     foils = _contestants(ctx, s.foils, s)
@@ -182,7 +184,7 @@ async def run_rse_stage(ctx: RunContext, s: RseRunSettings) -> RseResult:
     check_replay_coverage(
         [reference, *tests, *panel, *foils], datasets, allow_missing=s.allow_missing, name=name
     )
-    check_distinct_from_reference(reference, tests)
+    check_distinct_from_reference(reference, tests, [p for d in datasets for p in d.prompts], foils)
     settings = s.record()
     ctx.write_config(settings)
     return await run_rse(
@@ -197,7 +199,9 @@ async def run_matrix_stage(ctx: RunContext, s: RseMatrixSettings) -> MatrixResul
     from distillscope.rse.runner import check_replay_coverage
 
     s.validate(ctx.options.naming)
-    datasets = load_datasets(s.datasets, sample=s.sample, seed=s.seed, sharegpt_turns=s.turns)
+    datasets = load_datasets(
+        s.datasets, sample=s.sample, seed=s.seed, sharegpt_turns=s.turns, name=ctx.options.naming
+    )
     models = _contestants(ctx, s.models, s)
     check_replay_coverage(models, datasets, allow_missing=s.allow_missing, name=ctx.options.naming)
     settings = s.record()
@@ -263,10 +267,20 @@ async def run_attribution_stage(ctx: RunContext, s: RseAttributeSettings) -> Att
     from distillscope.rse.attribution.controls import MIN_CONTROLS
     from distillscope.rse.attribution.features import DEFAULT_FEATURES, FEATURE_SETS
     from distillscope.rse.attribution.runner import check_control_answers, check_roles, run_attribution
+    from distillscope.rse.banks.types import model_key
+    from distillscope.rse.runner import Contestant
 
     name = ctx.options.naming
     s.validate(name)
-    groups = {family: _contestants(ctx, specs, s) for family, specs in s.families.items()}
+    # one family whatever the case or Unicode form it is typed in (`openai` and `OpenAI`, as bank
+    # manifests and bank names are compared): two spellings split one family's members into two
+    # classes, and a model like both was attributed to neither. The first spelling names it.
+    spelled: dict[str, str] = {}
+    groups: dict[str, list[Contestant]] = {}
+    for family, specs in s.families.items():
+        groups.setdefault(spelled.setdefault(model_key(family), family), []).extend(
+            _contestants(ctx, specs, s)
+        )
     tests = _contestants(ctx, s.tests, s)
     controls = _contestants(ctx, s.controls, s)
     bank_summary, notes = None, []
@@ -274,7 +288,8 @@ async def run_attribution_stage(ctx: RunContext, s: RseAttributeSettings) -> Att
         bank, plan, manifest = _resolve_bank(ctx, s, tests)
         datasets = [bank.dataset]
         for family, models in plan.families.items():
-            groups.setdefault(family, []).extend(_bank_contestants(ctx, models, s))
+            key = spelled.setdefault(model_key(family), family)
+            groups.setdefault(key, []).extend(_bank_contestants(ctx, models, s))
         controls = [*controls, *_bank_contestants(ctx, plan.controls, s)]
         if plan.controls and len(controls) < MIN_CONTROLS and manifest is not None:
             # name where the lone control came from: the user gave no --control flag
@@ -292,11 +307,12 @@ async def run_attribution_stage(ctx: RunContext, s: RseAttributeSettings) -> Att
                 f"(place models with {name('bank_manifest')})"
             )
     else:
-        datasets = load_datasets(s.datasets, sample=s.sample, seed=s.seed, sharegpt_turns=s.turns)
+        datasets = load_datasets(
+            s.datasets, sample=s.sample, seed=s.seed, sharegpt_turns=s.turns, name=ctx.options.naming
+        )
     # bad roles and answerless controls are refused before the directory is claimed for these settings
     check_roles(groups, tests, controls, name)
-    members = [m for group in groups.values() for m in group]
-    check_control_answers(controls, datasets, members, tests, name)
+    check_control_answers(controls, datasets, groups, tests, name)
     settings = s.record()
     ctx.write_config(settings)
     features = next((f for f in FEATURE_SETS if f == s.features), DEFAULT_FEATURES)

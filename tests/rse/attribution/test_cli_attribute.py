@@ -171,3 +171,22 @@ def test_terminal_gives_every_score_its_interval_and_n(tmp_path: Path) -> None:
     assert a["lean_ci95"][0] <= a["lean"] <= a["lean_ci95"][1]
     line = f"a {held['accuracy']:.2f} [{lo:.2f}, {hi:.2f}] of {held['n']} answers (20 prompts)"
     assert line in " ".join(result.output.split())
+
+
+def test_a_family_named_in_two_cases_is_one_family(tmp_path: Path) -> None:
+    """`--family openai=... --family OpenAI=...` made two families of one: its members split into two
+    classes, and a model writing like both resembled neither more than the others."""
+    writers = {"a1": "a", "a2": "a", "b1": "b", "b2": "b", "copycat": "a"}
+    folder = write_mt_bench(tmp_path / "answers", writers, n_prompts=8)
+    out = tmp_path / "run"
+    families = {"openai": ["a1"], "OpenAI": ["a2"], "meta": ["b1", "b2"]}
+    result = invoke(*_args(folder, out, families, ["copycat"]))
+    assert result.exit_code == 0, result.output
+    data = read_results(out)
+    assert data["families"] == ["openai", "meta"] and set(data["models"]["copycat"]["probabilities"]) == {
+        "openai",
+        "meta",
+    }
+    assert data["models"]["copycat"]["decision"]["resembles"] == "openai"
+    one = invoke(*_args(folder, tmp_path / "r2", {"meta": ["b1"], "META": ["b2"]}, ["copycat"]))
+    assert one.exit_code == 2 and "at least two families" in one.output and "got 1" in one.output

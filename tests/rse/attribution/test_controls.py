@@ -212,6 +212,33 @@ def test_bad_controls_are_one_line_errors_and_write_no_result(
     assert not (out / "results.json").exists()
 
 
+@pytest.mark.parametrize(
+    ("family", "member", "message"),
+    [
+        # the same answers twice in one family: a1 left out was still in training as its twin
+        ("a", "copy-of-a1", "family member 'copy-of-a1' (family a): it gives the same answers to the 8 selected prompts as family member 'a1' (family a)"),
+        # one writer in two families
+        ("b", "copy-of-a1", "family member 'copy-of-a1' (family b): it gives the same answers to the 8 selected prompts as family member 'a1' (family a)"),
+        ("a", "link-to-b2", "family member 'b2' (family b): it gives the same answers to the 8 selected prompts as family member 'link-to-b2' (family a)"),
+    ],
+)  # fmt: skip
+def test_a_family_member_giving_another_members_answers_is_refused(
+    tmp_path: Path, family: str, member: str, message: str
+) -> None:
+    folder = write_mt_bench(tmp_path / "answers", WRITERS, n_prompts=8)
+    (folder / "link-to-b2.jsonl").symlink_to(folder / "b2.jsonl")
+    rows = [json.loads(r) | {"answer_id": f"x{i}"} for i, r in enumerate((folder / "a1.jsonl").open())]
+    (folder / "copy-of-a1.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "run"
+    result = invoke(
+        *_args(folder, out, ["copycat"], [], "--family", f"{family}=replay:{folder / member}.jsonl")
+    )
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and message in " ".join(result.output.split())
+    assert not (out / "results.json").exists()
+
+
 def test_beating_the_controls_for_several_families_names_none_without_a_lean() -> None:
     """A model unlike every independent control can beat them for two families at once: with no
     significant lean to one of them over prompts, no family is named, and the wording does not say

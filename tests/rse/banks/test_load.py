@@ -86,3 +86,32 @@ def test_an_alpaca_file_naming_two_generators_is_refused(tmp_path: Path) -> None
         UserError, match=r"item 1: field 'generator': generator 'gpt-4-x' differs from no generator"
     ):
         load_bank(str(tmp_path))
+
+
+def test_answer_files_with_an_upper_case_suffix_are_models_of_the_bank(tmp_path: Path) -> None:
+    folder = write_fastchat(tmp_path / "mt-synth", {"gpt-4-x": "a", "claude-x": "b"}, n_prompts=4)
+    (folder / "model_answer" / "claude-x.jsonl").rename(folder / "model_answer" / "claude-x.JSONL")
+    bank = load_bank(str(folder))
+    assert [m.name for m in bank.models] == ["claude-x", "gpt-4-x"]  # claude-x was left out silently
+    prompt = bank.dataset.prompts[0]
+    assert _replay(bank.models[0].spec, prompt.id, prompt.messages[-1].content).startswith("Absolutely!")
+
+
+def test_an_alpaca_folder_reads_flat_files_beside_nested_ones(tmp_path: Path) -> None:
+    source = write_fastchat(tmp_path / "fc", {"gpt-4-x": "a", "claude-x": "b", "llama-x": None}, n_prompts=4)
+    folder = fastchat_to_alpaca(source, tmp_path / "alpaca")
+    (folder / "llama-x" / "model_outputs.json").rename(folder / "llama-x.JSON")
+    (folder / "llama-x").rmdir()
+    # llama-x.JSON was hidden by the nested files
+    assert [m.name for m in load_bank(str(folder)).models] == ["claude-x", "gpt-4-x", "llama-x"]
+
+
+def test_a_bank_answer_file_with_ids_written_as_floats_is_read(tmp_path: Path) -> None:
+    """A bank model's file with `"question_id": 1.0` was refused: it answered question '1.0', not in the bank."""
+    folder = write_fastchat(tmp_path / "mt-synth", {"gpt-4-x": "a", "claude-x": "b"}, n_prompts=4)
+    path = folder / "model_answer" / "claude-x.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    path.write_text("".join(json.dumps(r | {"question_id": float(r["question_id"])}) + "\n" for r in rows))
+    bank = load_bank(str(folder))
+    prompt = bank.dataset.prompts[0]
+    assert _replay(bank.models[0].spec, prompt.id, prompt.messages[-1].content).startswith("Absolutely!")

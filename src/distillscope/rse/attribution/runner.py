@@ -116,7 +116,7 @@ def check_controls(
 def check_control_answers(
     controls: Sequence[Contestant],
     datasets: Sequence[Dataset],
-    members: Sequence[Contestant] = (),
+    families: Mapping[str, Sequence[Contestant]] | None = None,
     tests: Sequence[Contestant] = (),
     name: Naming = flag,
 ) -> None:
@@ -127,8 +127,11 @@ def check_control_answers(
     attributed to, more surely than the member itself when left out. So is a control that
     gives the very answers of a family member or a test model (a renamed copy of its file: the
     roles are checked by name, so the copy would pass as an independent model), or of another
-    control. Same answers: `rse run`'s check of a test against the reference, a replay file judged
-    by its answers to the selected prompts."""
+    control. So is a family member that gives another member's very answers (the same file by another
+    path or a renamed copy, in its own family or another): one writer counted twice makes its family
+    look more alike than it is (a member left out is still in training as its twin, so the held-out
+    check passes for nothing), or two families share a writer. Same answers: `rse run`'s check of a
+    test against the reference, a replay file judged by its answers to the selected prompts."""
     from distillscope.models.replay import ReplayBackend
     from distillscope.rse.responses import planned_requests
 
@@ -143,13 +146,24 @@ def check_control_answers(
                 "selected prompts; a control must answer the same prompts as the test models"
             )
     keys: dict[tuple[str, str], tuple[str, str]] = {}  # answers key -> (role, name) of its first holder
+    family_of: dict[str, str] = {}  # each family member's family
     member_role, test_role, control_role = "family member", f"{name('tests')} model", name("controls")
-    for role, other in [
-        *((member_role, m) for m in members),
-        *((test_role, t) for t in tests),
-        *((control_role, c) for c in controls),
+    for role, other, family in [
+        *((member_role, m, f) for f, group in (families or {}).items() for m in group),
+        *((test_role, t, "") for t in tests),
+        *((control_role, c, "") for c in controls),
     ]:
         key = answers_key(other, prompts)
+        if role == member_role:
+            family_of[other.name] = family
+            if key in keys:
+                first = keys[key][1]
+                raise UserError(
+                    f"family member '{other.name}' (family {family}): it gives the same answers to the "
+                    f"{len(prompts)} selected prompts as family member '{first}' (family {family_of[first]}): a "
+                    "copy of its answers, or the same file by another path, would count one writer twice; "
+                    "give each model's answers once"
+                )
         if role == test_role and keys.get(key, ("",))[0] == member_role:
             raise UserError(
                 f"{name('tests', other.name)}: it gives the same answers as family member '{keys[key][1]}' to "

@@ -18,11 +18,16 @@ OUTPUTS = "model_outputs.json"
 
 
 def output_files(source: Path) -> list[Path]:
-    """`source` itself (a file), or its `*/model_outputs.json`, or its `*.json` files."""
+    """`source` itself (a file), or its `*/model_outputs.json` and its `*.json` files (the suffix
+    in any case). Both kinds are read: a `gpt-4.json` beside `claude/model_outputs.json` is a
+    model of the bank, and was left out without a word when a nested file was there."""
     if source.is_file():
         return [source]
-    nested = sorted(source.glob(f"*/{OUTPUTS}"))
-    return nested or sorted(source.glob("*.json"))
+    if not source.is_dir():
+        return []
+    nested = source.glob(f"*/{OUTPUTS}")
+    flat = (p for p in source.iterdir() if p.suffix.lower() == ".json" and not p.is_dir())
+    return sorted([*nested, *flat])
 
 
 def _normalised(text: str) -> str:

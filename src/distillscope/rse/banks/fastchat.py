@@ -14,7 +14,7 @@ from pathlib import Path
 from distillscope.errors import UserError
 from distillscope.records import iter_records
 from distillscope.rse.banks.types import Bank, BankModel, model_key
-from distillscope.rse.datasets import load_dataset
+from distillscope.rse.datasets import load_dataset, row_id
 
 QUESTIONS = "question.jsonl"
 ANSWERS = "model_answer"
@@ -27,7 +27,8 @@ def is_fastchat(folder: Path) -> bool:
 
 def answer_files(folder: Path) -> list[Path]:
     answers = folder / ANSWERS
-    files = sorted(answers.glob("*.jsonl")) if answers.is_dir() else []
+    # the suffix in any case: `gpt-4.JSONL` (a copy from Windows) is an answer file, not nothing
+    files = sorted(p for p in answers.iterdir() if p.suffix.lower() == ".jsonl") if answers.is_dir() else []
     if not files:
         raise UserError(f"{answers}: no model answers in the bank (expected {ANSWERS}/<model>.jsonl files)")
     return files
@@ -38,7 +39,7 @@ def _answer_ids(path: Path, name: str, questions: set[str]) -> tuple[str, int]:
     question of the bank is an error."""
     layout, count = "fastchat", 0
     for record in iter_records(path, what="answer file"):
-        qid = next((record.data[k] for k in ANSWER_IDS if record.data.get(k) is not None), None)
+        qid = row_id(record.data, ANSWER_IDS, where=record.where)  # as the replay index reads it: 81.0 is 81
         if "messages" in record.data and "choices" not in record.data:
             layout = "arena-hard-v2"
         if qid is None:

@@ -1,0 +1,70 @@
+"""Scores enter RSE through `judging.judge_against`: a registered judge's reply is checked there."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from distillscope.engine.run import RunContext
+from distillscope.rse.judging import JudgeOptions, register_similarity_judge
+from distillscope.rse.types import AspectScores, PairItem, SimilarityJudge
+
+from .conftest import invoke, read_jsonl, read_results
+
+# what the plugin judge below answers for the first pair; every other pair is rated 3
+_FIRST: list[AspectScores] = []
+
+
+class _PluginJudge(SimilarityJudge):
+    """A third-party judge, as a user writes one: registered through the public API."""
+
+    name = "plugin"
+
+    async def judge_many(self, items: Sequence[PairItem]) -> list[AspectScores | None]:
+        fair = AspectScores(style=3, logic=3, content=3, overall=3)
+        return [_FIRST[0] if i == 0 else fair for i in range(len(items))]
+
+
+@register_similarity_judge("test-plugin-judge")
+def _plugin(ctx: RunContext, options: JudgeOptions) -> SimilarityJudge:
+    return _PluginJudge()
+
+
+@pytest.mark.parametrize(
+    ("style", "overall", "raw", "shown"),
+    [
+        (7.5, 4.5, 0.5, "style 7.5, off the 1-5 scale"),
+        (3.0, math.nan, 0.5, "overall nan, off the 1-5 scale"),
+        (0.0, 1.0, 0.5, "style 0, off the 1-5 scale"),
+        (3.0, math.inf, 0.5, "overall inf, off the 1-5 scale"),
+        # a raw measure (contrast and the evidence read them) that is no finite number
+        (3.0, 3.0, math.nan, "raw measure 'cosine' nan, not a finite number"),
+    ],
+)
+def test_a_plugin_judges_score_off_the_1_to_5_scale_is_an_unjudged_pair(
+    tmp_path: Path, style: float, overall: float, raw: float, shown: str
+) -> None:
+    _FIRST[:] = [AspectScores(style=style, logic=3, content=3, overall=overall, raw={"cosine": raw})]
+    prompts = tmp_path / "p.jsonl"
+    prompts.write_text("".join(f'{{"id": "q{i}", "prompt": "question {i}"}}\n' for i in range(3)), "utf-8")
+    answers = tmp_path / "a.jsonl"
+    answers.write_text(
+        "".join(f'{{"id": "q{i}", "prompt": "question {i}", "response": "answer {i}"}}\n' for i in range(3)),
+        "utf-8",
+    )
+    (tmp_path / "copy.jsonl").write_text(answers.read_text("utf-8").replace("answer", "reply"), "utf-8")
+    out = tmp_path / "run"
+    result = invoke(
+        "rse", "run", "--reference", f"replay:{answers}", "--test", f"replay:{tmp_path / 'copy.jsonl'}",
+        "--dataset", f"d={prompts}", "--judge", "test-plugin-judge", "--out", str(out), "--quiet",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = read_jsonl(out / "judgments.jsonl")
+    assert [r["status"] for r in rows] == ["unjudged", "judged", "judged"]
+    assert rows[0]["overall"] is None and shown in rows[0]["evidence"]
+    data = read_results(out)
+    assert data["models"]["copy"]["datasets"]["d"]["n"] == 2
+    assert data["models"]["copy"]["datasets"]["d"]["score"] == 3
