@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import signal
 import sys
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -296,3 +300,44 @@ def test_api_report_of_no_directories_says_so() -> None:
         assert str(refused.value) == (
             "argument 'paths': no result directories given; give one or more run directories"
         )
+
+
+def interrupt_soon(delay: float = 0.6) -> None:
+    """A Ctrl-C at the main thread `delay` seconds from now, as a terminal or Jupyter's interrupt sends it."""
+    main = threading.main_thread().ident
+    assert main is not None
+    threading.Timer(delay, signal.pthread_kill, (main, signal.SIGINT)).start()
+
+
+@pytest.mark.parametrize("caller", ["asyncio.run", "running loop"])
+def test_ctrl_c_stops_a_sync_call_made_inside_an_event_loop(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer], caller: str
+) -> None:
+    """The sync form called from inside a running loop ran in a worker thread to its end after a Ctrl-C
+    (20 answers at 0.2 s: 4 s): under `asyncio.run` the first Ctrl-C only cancelled the blocked task, and
+    where it raised KeyboardInterrupt (a notebook) the thread pool waited for the worker on the way out.
+    Now the run is cancelled: it stops at once, its directory is released, and a rerun resumes it."""
+    server = openai_server(latency_ms=200)
+    prompts = tmp_path / "p.txt"
+    prompts.write_text("".join(f"question {i}\n" for i in range(20)))
+    spec, out = f"openai-compatible:m@{server.url}", tmp_path / "run"
+
+    async def call() -> None:
+        interrupt_soon()
+        ds.models.answer(spec, prompts, out=out, concurrency=1)
+
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        if caller == "asyncio.run":
+            asyncio.run(call())  # asyncio's own SIGINT handler: it cancels the task at the first Ctrl-C
+        else:
+            loop = asyncio.new_event_loop()  # no handler of asyncio's: Ctrl-C raises, as in a notebook
+            try:
+                loop.run_until_complete(call())
+            finally:
+                loop.close()
+    assert time.monotonic() - started < 2.5
+    assert server.requests < 20
+    resumed = ds.models.answer(spec, prompts, out=out, concurrency=10)
+    assert resumed.n_answered == 20
+    assert server.requests <= 20 + 1  # the answers before the Ctrl-C were not asked again (1 in flight)

@@ -6,8 +6,9 @@ loop (a notebook) by running in a worker thread."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 from collections.abc import Coroutine, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -23,6 +24,9 @@ T = TypeVar("T")
 PathLike = str | Path
 
 # A refused run directory: what the API offers (the CLI's hint names --out and --force).
+# How often a caller waiting on a run in a worker thread looks whether it was cancelled (Ctrl-C).
+_POLL_S = 0.05
+
 FRESH_START_HINT = "choose another out=, or pass force=True to start it afresh (the ledger is kept)"
 
 
@@ -39,8 +43,58 @@ def sync(coro: Coroutine[Any, Any, T]) -> T:
         in_loop = False
     if not in_loop:
         return run_interruptibly(lambda: coro)
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
+    return _in_worker_thread(coro)
+
+
+def _in_worker_thread(coro: Coroutine[Any, Any, T]) -> T:
+    """`coro` run on its own event loop in a worker thread, for a caller inside a running loop (a
+    notebook's cell, a script's `asyncio.run`). A Ctrl-C while it runs, whether it raises
+    KeyboardInterrupt here (Jupyter's interrupt) or asyncio's handler cancels the caller's task (a
+    script's `asyncio.run`), cancels the run in the worker, which closes its ledger and releases its
+    directory, and then stops the caller. The run used to go on to its end: a `with
+    ThreadPoolExecutor` waited for its worker whatever had stopped the wait, and a cancelled task
+    blocked in a synchronous call never saw its cancellation."""
+    outcome: dict[str, Any] = {}
+    running: list[tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]]] = []
+    stop = threading.Event()
+    # waited on rather than `Thread.join`: a join interrupted by KeyboardInterrupt may then
+    # report the thread ended while it still runs (CPython gh-90882)
+    finished = threading.Event()
+
+    async def main() -> T:
+        task = asyncio.current_task()
+        assert task is not None
+        running.append((asyncio.get_running_loop(), task))
+        if stop.is_set():  # interrupted before the run began
+            coro.close()
+            raise asyncio.CancelledError
+        return await coro
+
+    def work() -> None:
+        try:
+            outcome["value"] = asyncio.run(main())
+        except BaseException as exc:  # handed to the caller's thread
+            outcome["error"] = exc
+        finally:
+            finished.set()
+
+    caller = asyncio.current_task()
+    worker = threading.Thread(target=work, name="distillscope-run", daemon=True)
+    worker.start()
+    try:
+        while not finished.wait(_POLL_S):
+            if caller is not None and caller.cancelling():
+                raise asyncio.CancelledError
+    except BaseException:
+        stop.set()
+        for loop, task in running:
+            with contextlib.suppress(RuntimeError):  # the run has ended and closed its loop
+                loop.call_soon_threadsafe(task.cancel)
+        finished.wait()  # the run's clean-up; a second Ctrl-C stops waiting for it
+        raise
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]  # type: ignore[no-any-return]
 
 
 def _options(command: str, out: PathLike | None, run: dict[str, Any]) -> RunOptions:
