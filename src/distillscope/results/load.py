@@ -143,8 +143,11 @@ def load(path: str | Path) -> Result:
     if file.suffix.lower() != ".json":  # a log or answers file (.jsonl, .csv) read as one JSON value
         raise UserError(f"{path}: not a results file; give a run directory or its results.json")
     data = load_json(file, "results file")  # the one reader: BOM, nesting depth, located errors
-    result = parse(data, file).at(file.parent)
-    _locate_children(result, file.parent)
+    # a results.json named directly may be a link: the run's other files lie beside the file it
+    # leads to, not beside the link (whose folder's verdicts.jsonl `to_frame` read, another run's)
+    root = file.parent if file is not path else file.resolve().parent
+    result = parse(data, file).at(root)
+    _locate_children(result, result.path or root)
     return result
 
 
