@@ -341,3 +341,43 @@ def test_ctrl_c_stops_a_sync_call_made_inside_an_event_loop(
     resumed = ds.models.answer(spec, prompts, out=out, concurrency=10)
     assert resumed.n_answered == 20
     assert server.requests <= 20 + 1  # the answers before the Ctrl-C were not asked again (1 in flight)
+
+
+@pytest.mark.parametrize(
+    ("families", "message"),
+    [
+        (
+            {1: ["b"], 2: ["c"]},
+            "argument 'families': family names must be text with a visible character (got 1)",
+        ),
+        (
+            {"": ["b"], "g": ["c"]},
+            "argument 'families': family names must be text with a visible character (got '')",
+        ),
+        (
+            {" ": ["b"], "g": ["c"]},
+            "argument 'families': family names must be text with a visible character (got ' ')",
+        ),
+        ({"f": ["b"], "f ": ["c"]}, "argument 'families': family 'f' is given twice (as 'f '); give it once"),
+    ],
+    ids=["numbers", "empty", "blank", "twice-after-strip"],
+)
+def test_attribute_family_names_are_checked_as_the_cli_checks_them(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer], families: dict[Any, list[str]], message: str
+) -> None:
+    """`families={1: [...], 2: [...]}` ran the whole attribution and then raised pydantic's raw
+    ValidationError writing its result; a blank name made a family `--family` refuses, and `"f "`
+    beside `"f"` two families the CLI (which strips names) makes one."""
+    url = openai_server().url
+    spec = {name: f"openai-compatible:{name}@{url}" for name in "tbc"}
+    questions = tmp_path / "q.jsonl"
+    questions.write_text("".join(json.dumps({"id": i, "prompt": f"question {i}"}) + "\n" for i in range(6)))
+    with pytest.raises(ds.UserError) as refused:
+        ds.rse.attribute(
+            [spec["t"]],
+            families={k: [spec[m] for m in v] for k, v in families.items()},
+            datasets={"x": str(questions)},
+            out=tmp_path / "o",
+        )
+    assert str(refused.value) == message
+    assert not (tmp_path / "o").exists()

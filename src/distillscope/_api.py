@@ -12,7 +12,6 @@ from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from distillscope.errors import UserError
 from distillscope.naming import keyword
 
 if TYPE_CHECKING:
@@ -249,7 +248,7 @@ async def rse_attribute_async(
     fields, run = _split(kwargs, RseAttributeSettings, ("tests", "families", "datasets", "controls", "bank"))
     settings = RseAttributeSettings(
         tests=api_args.model_specs(tests, "tests"),
-        families={k: api_args.model_specs(v, f"families[{k!r}]") for k, v in _families(families).items()},
+        families=api_args.families(families),
         controls=api_args.model_specs(() if controls is None else controls, "controls"),
         datasets=api_args.datasets(datasets) if datasets else {},
         bank=None if bank is None else str(bank),
@@ -261,14 +260,6 @@ async def rse_attribute_async(
         result = await run_attribution_stage(ctx, settings)
         await _report_beside(ctx.out)
     return result
-
-
-def _families(families: Any) -> dict[str, Any]:
-    if families is None:
-        return {}
-    if not isinstance(families, dict):
-        raise UserError(f"families: expected {{name: [model spec, ...]}}, got {type(families).__name__}")
-    return families
 
 
 # ---------------------------------------------------------------------------------- models

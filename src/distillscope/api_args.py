@@ -114,6 +114,30 @@ def datasets(value: Any, name: str = "datasets") -> dict[str, str]:
     return out
 
 
+def families(value: Any, name: str = "families") -> dict[str, list[str]]:
+    """{family name: [model spec, ...]}, each name text holding a visible character, kept as the
+    CLI keeps `--family NAME=SPEC`'s (stripped; two keys that strip to one name are one family
+    given twice, refused). A number as a name ran the whole attribution and then failed writing its
+    result with pydantic's raw error; a blank name was a family no command line can give."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise UserError(f"argument '{name}': expected {{name: [model spec, ...]}} (got {_show(value)})")
+    out: dict[str, list[str]] = {}
+    for key, specs in value.items():
+        if not isinstance(key, str) or not key.strip():
+            raise UserError(
+                f"argument '{name}': family names must be text with a visible character (got {_show(key)})"
+            )
+        family = key.strip()
+        if family in out:
+            raise UserError(
+                f"argument '{name}': family {family!r} is given twice (as {_show(key)}); give it once"
+            )
+        out[family] = model_specs(specs, f"{name}[{key!r}]")
+    return out
+
+
 def path(value: Any, name: str) -> Path | None:
     if value is None:
         return None
