@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import signal
 import sys
 import threading
@@ -381,3 +382,37 @@ def test_attribute_family_names_are_checked_as_the_cli_checks_them(
         )
     assert str(refused.value) == message
     assert not (tmp_path / "o").exists()
+
+
+class Kept(logging.Handler):
+    """A caller's own log handler: the records it is given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_api_calls_leave_the_callers_logging_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run set the library's logger to INFO for good: in a script with `logging.basicConfig()` (the
+    root at WARNING) every INFO line of the run and of every later call (`wrote .../report.html`) was
+    printed on the caller's console, with quiet=True. Now only run.log has them; warnings still pass."""
+    root, library = logging.getLogger(), logging.getLogger("distillscope")
+    kept = Kept()
+    monkeypatch.setattr(root, "level", logging.WARNING)
+    root.addHandler(kept)
+    before = (library.level, library.propagate, list(library.handlers))
+    try:
+        for name in ("a", "b"):
+            ds.ice.rescore(small_log(tmp_path), target_org="Zhipu AI", judge="recorded", out=tmp_path / name)
+            assert "INFO wrote" in (tmp_path / name / "run.log").read_text()
+        assert (library.level, library.propagate, list(library.handlers)) == before
+        logging.getLogger("distillscope.engine").info("not for the caller")
+        logging.getLogger("distillscope.engine").warning("for the caller")
+    finally:
+        root.removeHandler(kept)
+    assert [r.getMessage() for r in kept.records if r.name.startswith("distillscope")] == ["for the caller"]
