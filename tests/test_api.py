@@ -416,3 +416,25 @@ def test_api_calls_leave_the_callers_logging_as_it_was(
     finally:
         root.removeHandler(kept)
     assert [r.getMessage() for r in kept.records if r.name.startswith("distillscope")] == ["for the caller"]
+
+
+def test_a_home_folder_path_is_the_home_folder_in_every_path_argument(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The library reads `~/q.jsonl` as a dataset from the home folder, but `out="~/runs/x"` made a folder
+    named `~` in the working directory, and `ds.load("~/runs/x")` and `ds.report(["~/runs/x"])` found no run."""
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(work)
+    small_log(home)
+    result = ds.ice.rescore("~/log.jsonl", target_org="Zhipu AI", judge="recorded", out="~/runs/x")
+    assert result.path == home / "runs" / "x" and (home / "runs" / "x" / "results.json").is_file()
+    assert ds.load("~/runs/x").model_dump() == result.model_dump()
+    assert ds.report(["~/runs/x"], out="~/x.md") == home / "x.md" and (home / "x.md").is_file()
+    assert list(work.iterdir()) == []
+    with pytest.raises(
+        ds.UserError, match=r"^argument 'path': cannot find the home folder of '~nobody-here/x'$"
+    ):
+        ds.load("~nobody-here/x")

@@ -143,4 +143,10 @@ def path(value: Any, name: str) -> Path | None:
         return None
     if not isinstance(value, str | Path) or not str(value):
         raise UserError(f"argument '{name}': expected a path (got {_show(value)})")
-    return Path(value)
+    # `~` is the home folder here as in the files the library reads itself (datasets, banks, model
+    # files): `out="~/runs/x"` made a folder named `~` in the working directory, and
+    # `ds.load("~/runs/x")` said there was no such run
+    try:
+        return Path(value).expanduser()
+    except RuntimeError:  # `~nosuchuser/x`, or no home folder known
+        raise UserError(f"argument '{name}': cannot find the home folder of {_show(str(value))}") from None
