@@ -438,3 +438,24 @@ def test_a_home_folder_path_is_the_home_folder_in_every_path_argument(
         ds.UserError, match=r"^argument 'path': cannot find the home folder of '~nobody-here/x'$"
     ):
         ds.load("~nobody-here/x")
+
+
+def test_report_never_writes_over_a_file_its_runs_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ds.report([run], out="log.jsonl")` (and `report RUN --out log.jsonl`) replaced the hand-labelled
+    log an `ice rescore` run was made from with the report: it lies outside the run, which was all
+    the report checked. A file a run's settings name is refused, by either path, unchanged."""
+    monkeypatch.chdir(tmp_path)
+    log = small_log(tmp_path)
+    before = log.read_bytes()
+    ds.ice.rescore("log.jsonl", target_org="Zhipu AI", judge="recorded", out="run")
+    for out in ("log.jsonl", tmp_path / "log.jsonl", "./run/../log.jsonl"):
+        with pytest.raises(ds.UserError) as refused:
+            ds.report(["run"], out=out, format="md")
+        assert str(refused.value) == (
+            f"{Path(out)}: is an input of the run run (its setting 'log'); write the report elsewhere"
+        )
+    assert log.read_bytes() == before
+    assert ds.report(["run"], out="other.md") == Path("other.md")  # any other file, as before
+    assert ds.report(["run"], out="other.md") == Path("other.md")
