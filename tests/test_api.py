@@ -168,7 +168,7 @@ def test_study_unknown_keyword_lists_only_what_study_takes(tmp_path: Path) -> No
     with pytest.raises(ds.UserError) as refused:
         ds.study(tmp_path / "s.yaml", out=tmp_path / "s", cache=tmp_path / "c.sqlite")
     assert str(refused.value) == (
-        "unexpected keyword argument 'cache' (known: concurrency, max_calls, max_tokens_total, quiet)"
+        "unexpected keyword argument 'cache' (known: file, out, concurrency, max_calls, max_tokens_total, quiet)"
     )
 
 
@@ -459,3 +459,25 @@ def test_report_never_writes_over_a_file_its_runs_read(
     assert log.read_bytes() == before
     assert ds.report(["run"], out="other.md") == Path("other.md")  # any other file, as before
     assert ds.report(["run"], out="other.md") == Path("other.md")
+
+
+@pytest.mark.parametrize(
+    ("call", "meant"),
+    [
+        (lambda d: ds.rse.attribute(["t"], familes={"f": ["a"], "g": ["b"]}, out=d), "families"),
+        (lambda d: ds.rse.run("r", ["t"], {"x": "q.jsonl"}, outt=d), "out"),
+        (lambda d: ds.rse.matrix(["a", "b"], {"x": "q.jsonl"}, dataset={"y": "q"}, out=d), "datasets"),
+        (lambda d: ds.models.answer("m", "p.txt", promts="q.txt", out=d), "prompts"),
+        (lambda d: ds.study("s.yaml", out=d, quite=True), "quiet"),
+    ],
+    ids=["attribute-families", "rse-out", "matrix-datasets", "answer-prompts", "study-quiet"],
+)
+def test_a_misspelt_keyword_is_answered_with_the_name_it_meant(tmp_path: Path, call: Any, meant: str) -> None:
+    """`familes=` or `outt=` was refused with a list of known keywords that held neither `families` nor
+    `out` (the function's own parameters were left out of it), pointing away from the fix."""
+    with pytest.raises(ds.UserError) as refused:
+        call(tmp_path / "o")
+    message = str(refused.value)
+    assert f"; did you mean '{meant}'? (known: " in message
+    assert meant in message.partition("(known: ")[2].rstrip(")").split(", ")
+    assert not (tmp_path / "o").exists()

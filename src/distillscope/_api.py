@@ -121,13 +121,14 @@ def _split(
     run: dict[str, Any], cls: type | None = None, given: tuple[str, ...] = ()
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """(settings, run-wide options) from one set of keyword arguments; with `cls`, the settings
-    checked against its fields' types (`api_args`), `given` being the ones passed positionally."""
+    checked against its fields' types (`api_args`), `given` being the function's own parameters
+    (besides `out`), which an unknown keyword's message lists first."""
     from distillscope import api_args
 
     keys = set(api_args.RUN_KEYS)
     fields = {k: v for k, v in run.items() if k not in keys}
     if cls is not None:
-        fields = api_args.settings_fields(cls, fields, given)
+        fields = api_args.settings_fields(cls, fields, given, own=(*given, "out"))
     return fields, {k: v for k, v in run.items() if k in keys}
 
 
@@ -245,7 +246,9 @@ async def rse_attribute_async(
     from distillscope.engine.run import RunContext
     from distillscope.rse.stage import RseAttributeSettings, run_attribution_stage
 
-    fields, run = _split(kwargs, RseAttributeSettings, ("tests", "families", "datasets", "controls", "bank"))
+    fields, run = _split(
+        kwargs, RseAttributeSettings, ("tests", "families", "datasets", "controls", "bank", "bank_manifest")
+    )
     settings = RseAttributeSettings(
         tests=api_args.model_specs(tests, "tests"),
         families=api_args.families(families),
@@ -332,7 +335,9 @@ async def study_async(file: PathLike, *, out: PathLike, **kwargs: Any) -> StudyR
     from distillscope.engine.run import RunOptions
     from distillscope.studies import StudyOptions, load_study, run_study
 
-    options = StudyOptions(**api_args.settings_fields(StudyOptions, kwargs, run_keys=False))
+    options = StudyOptions(
+        **api_args.settings_fields(StudyOptions, kwargs, run_keys=False, own=("file", "out"))
+    )
     # the budgets each stage takes, checked here, where their names are this function's keywords
     RunOptions(
         command="study", concurrency=options.concurrency, max_calls=options.max_calls,
