@@ -112,7 +112,7 @@ def test_a_matrix_of_models_that_all_answer_alike_draws_without_a_warning(tmp_pa
     matrix = load_run(out)
     assert isinstance(matrix, MatrixRun)
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+        warnings.simplefilter("always", UserWarning)
         heat = plots.matrix_plot(matrix)
     assert heat is not None and "dendrogram order" in heat.description
     assert [str(w.message) for w in caught] == []
