@@ -135,7 +135,8 @@ def parse(data: Any, source: Path | str = "results.json") -> Result:
 def load(path: str | Path) -> Result:
     """The result of a run directory (or of a results.json file given directly)."""
     path = Path(path)
-    file = path / "results.json" if path.is_dir() else path
+    given_a_directory = path.is_dir()
+    file = path / "results.json" if given_a_directory else path
     if not file.is_file():
         if not path.exists():
             raise UserError(f"{path}: no such file or directory")
@@ -145,7 +146,7 @@ def load(path: str | Path) -> Result:
     data = load_json(file, "results file")  # the one reader: BOM, nesting depth, located errors
     # a results.json named directly may be a link: the run's other files lie beside the file it
     # leads to, not beside the link (whose folder's verdicts.jsonl `to_frame` read, another run's)
-    root = file.parent if file is not path else file.resolve().parent
+    root = path if given_a_directory else file.resolve().parent
     result = parse(data, file).at(root)
     _locate_children(result, result.path or root)
     return result
