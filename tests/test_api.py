@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+import signal
 import sys
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -163,7 +168,7 @@ def test_study_unknown_keyword_lists_only_what_study_takes(tmp_path: Path) -> No
     with pytest.raises(ds.UserError) as refused:
         ds.study(tmp_path / "s.yaml", out=tmp_path / "s", cache=tmp_path / "c.sqlite")
     assert str(refused.value) == (
-        "unexpected keyword argument 'cache' (known: concurrency, max_calls, max_tokens_total, quiet)"
+        "unexpected keyword argument 'cache' (known: file, out, concurrency, max_calls, max_tokens_total, quiet)"
     )
 
 
@@ -296,3 +301,183 @@ def test_api_report_of_no_directories_says_so() -> None:
         assert str(refused.value) == (
             "argument 'paths': no result directories given; give one or more run directories"
         )
+
+
+def interrupt_soon(delay: float = 0.6) -> None:
+    """A Ctrl-C at the main thread `delay` seconds from now, as a terminal or Jupyter's interrupt sends it."""
+    main = threading.main_thread().ident
+    assert main is not None
+    threading.Timer(delay, signal.pthread_kill, (main, signal.SIGINT)).start()
+
+
+@pytest.mark.parametrize("caller", ["asyncio.run", "running loop"])
+def test_ctrl_c_stops_a_sync_call_made_inside_an_event_loop(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer], caller: str
+) -> None:
+    """The sync form called from inside a running loop ran in a worker thread to its end after a Ctrl-C
+    (30 answers at 0.2 s: 6 s): under `asyncio.run` the first Ctrl-C only cancelled the blocked task, and
+    where it raised KeyboardInterrupt (a notebook) the thread pool waited for the worker on the way out.
+    Now the run is cancelled: it stops at once, its directory is released, and a rerun resumes it."""
+    server = openai_server(latency_ms=200)
+    prompts = tmp_path / "p.txt"
+    prompts.write_text("".join(f"question {i}\n" for i in range(30)))
+    spec, out = f"openai-compatible:m@{server.url}", tmp_path / "run"
+
+    async def call() -> None:
+        interrupt_soon()
+        ds.models.answer(spec, prompts, out=out, concurrency=1)
+
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        if caller == "asyncio.run":
+            asyncio.run(call())  # asyncio's own SIGINT handler: it cancels the task at the first Ctrl-C
+        else:
+            loop = asyncio.new_event_loop()  # no handler of asyncio's: Ctrl-C raises, as in a notebook
+            try:
+                loop.run_until_complete(call())
+            finally:
+                loop.close()
+    assert time.monotonic() - started < 3.5
+    assert server.requests < 30
+    resumed = ds.models.answer(spec, prompts, out=out, concurrency=10)
+    assert resumed.n_answered == 30
+    assert server.requests <= 30 + 1  # the answers before the Ctrl-C were not asked again (1 in flight)
+
+
+@pytest.mark.parametrize(
+    ("families", "message"),
+    [
+        (
+            {1: ["b"], 2: ["c"]},
+            "argument 'families': family names must be text with a visible character (got 1)",
+        ),
+        (
+            {"": ["b"], "g": ["c"]},
+            "argument 'families': family names must be text with a visible character (got '')",
+        ),
+        (
+            {" ": ["b"], "g": ["c"]},
+            "argument 'families': family names must be text with a visible character (got ' ')",
+        ),
+        ({"f": ["b"], "f ": ["c"]}, "argument 'families': family 'f' is given twice (as 'f '); give it once"),
+    ],
+    ids=["numbers", "empty", "blank", "twice-after-strip"],
+)
+def test_attribute_family_names_are_checked_as_the_cli_checks_them(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer], families: dict[Any, list[str]], message: str
+) -> None:
+    """`families={1: [...], 2: [...]}` ran the whole attribution and then raised pydantic's raw
+    ValidationError writing its result; a blank name made a family `--family` refuses, and `"f "`
+    beside `"f"` two families the CLI (which strips names) makes one."""
+    url = openai_server().url
+    spec = {name: f"openai-compatible:{name}@{url}" for name in "tbc"}
+    questions = tmp_path / "q.jsonl"
+    questions.write_text("".join(json.dumps({"id": i, "prompt": f"question {i}"}) + "\n" for i in range(6)))
+    with pytest.raises(ds.UserError) as refused:
+        ds.rse.attribute(
+            [spec["t"]],
+            families={k: [spec[m] for m in v] for k, v in families.items()},
+            datasets={"x": str(questions)},
+            out=tmp_path / "o",
+        )
+    assert str(refused.value) == message
+    assert not (tmp_path / "o").exists()
+
+
+class Kept(logging.Handler):
+    """A caller's own log handler: the records it is given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_api_calls_leave_the_callers_logging_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run set the library's logger to INFO for good: in a script with `logging.basicConfig()` (the
+    root at WARNING) every INFO line of the run and of every later call (`wrote .../report.html`) was
+    printed on the caller's console, with quiet=True. Now only run.log has them; warnings still pass."""
+    root, library = logging.getLogger(), logging.getLogger("distillscope")
+    kept = Kept()
+    monkeypatch.setattr(root, "level", logging.WARNING)
+    root.addHandler(kept)
+    before = (library.level, library.propagate, list(library.handlers))
+    try:
+        for name in ("a", "b"):
+            ds.ice.rescore(small_log(tmp_path), target_org="Zhipu AI", judge="recorded", out=tmp_path / name)
+            assert "INFO wrote" in (tmp_path / name / "run.log").read_text()
+        assert (library.level, library.propagate, list(library.handlers)) == before
+        logging.getLogger("distillscope.engine").info("not for the caller")
+        logging.getLogger("distillscope.engine").warning("for the caller")
+    finally:
+        root.removeHandler(kept)
+    assert [r.getMessage() for r in kept.records if r.name.startswith("distillscope")] == ["for the caller"]
+
+
+def test_a_home_folder_path_is_the_home_folder_in_every_path_argument(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The library reads `~/q.jsonl` as a dataset from the home folder, but `out="~/runs/x"` made a folder
+    named `~` in the working directory, and `ds.load("~/runs/x")` and `ds.report(["~/runs/x"])` found no run."""
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(work)
+    small_log(home)
+    result = ds.ice.rescore("~/log.jsonl", target_org="Zhipu AI", judge="recorded", out="~/runs/x")
+    assert result.path == home / "runs" / "x" and (home / "runs" / "x" / "results.json").is_file()
+    assert ds.load("~/runs/x").model_dump() == result.model_dump()
+    assert ds.report(["~/runs/x"], out="~/x.md") == home / "x.md" and (home / "x.md").is_file()
+    assert list(work.iterdir()) == []
+    with pytest.raises(
+        ds.UserError, match=r"^argument 'path': cannot find the home folder of '~nobody-here/x'$"
+    ):
+        ds.load("~nobody-here/x")
+
+
+def test_report_never_writes_over_a_file_its_runs_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ds.report([run], out="log.jsonl")` (and `report RUN --out log.jsonl`) replaced the hand-labelled
+    log an `ice rescore` run was made from with the report: it lies outside the run, which was all
+    the report checked. A file a run's settings name is refused, by either path, unchanged."""
+    monkeypatch.chdir(tmp_path)
+    log = small_log(tmp_path)
+    before = log.read_bytes()
+    ds.ice.rescore("log.jsonl", target_org="Zhipu AI", judge="recorded", out="run")
+    for out in ("log.jsonl", tmp_path / "log.jsonl", "./run/../log.jsonl"):
+        with pytest.raises(ds.UserError) as refused:
+            ds.report(["run"], out=out, format="md")
+        assert str(refused.value) == (
+            f"{Path(out)}: is an input of the run run (its setting 'log'); write the report elsewhere"
+        )
+    assert log.read_bytes() == before
+    assert ds.report(["run"], out="other.md") == Path("other.md")  # any other file, as before
+    assert ds.report(["run"], out="other.md") == Path("other.md")
+
+
+@pytest.mark.parametrize(
+    ("call", "meant"),
+    [
+        (lambda d: ds.rse.attribute(["t"], familes={"f": ["a"], "g": ["b"]}, out=d), "families"),
+        (lambda d: ds.rse.run("r", ["t"], {"x": "q.jsonl"}, outt=d), "out"),
+        (lambda d: ds.rse.matrix(["a", "b"], {"x": "q.jsonl"}, dataset={"y": "q"}, out=d), "datasets"),
+        (lambda d: ds.models.answer("m", "p.txt", promts="q.txt", out=d), "prompts"),
+        (lambda d: ds.study("s.yaml", out=d, quite=True), "quiet"),
+    ],
+    ids=["attribute-families", "rse-out", "matrix-datasets", "answer-prompts", "study-quiet"],
+)
+def test_a_misspelt_keyword_is_answered_with_the_name_it_meant(tmp_path: Path, call: Any, meant: str) -> None:
+    """`familes=` or `outt=` was refused with a list of known keywords that held neither `families` nor
+    `out` (the function's own parameters were left out of it), pointing away from the fix."""
+    with pytest.raises(ds.UserError) as refused:
+        call(tmp_path / "o")
+    message = str(refused.value)
+    assert f"; did you mean '{meant}'? (known: " in message
+    assert meant in message.partition("(known: ")[2].rstrip(")").split(", ")
+    assert not (tmp_path / "o").exists()

@@ -6,12 +6,12 @@ loop (a notebook) by running in a worker thread."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 from collections.abc import Coroutine, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from distillscope.errors import UserError
 from distillscope.naming import keyword
 
 if TYPE_CHECKING:
@@ -23,6 +23,9 @@ T = TypeVar("T")
 PathLike = str | Path
 
 # A refused run directory: what the API offers (the CLI's hint names --out and --force).
+# How often a caller waiting on a run in a worker thread looks whether it was cancelled (Ctrl-C).
+_POLL_S = 0.05
+
 FRESH_START_HINT = "choose another out=, or pass force=True to start it afresh (the ledger is kept)"
 
 
@@ -39,8 +42,58 @@ def sync(coro: Coroutine[Any, Any, T]) -> T:
         in_loop = False
     if not in_loop:
         return run_interruptibly(lambda: coro)
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
+    return _in_worker_thread(coro)
+
+
+def _in_worker_thread(coro: Coroutine[Any, Any, T]) -> T:
+    """`coro` run on its own event loop in a worker thread, for a caller inside a running loop (a
+    notebook's cell, a script's `asyncio.run`). A Ctrl-C while it runs, whether it raises
+    KeyboardInterrupt here (Jupyter's interrupt) or asyncio's handler cancels the caller's task (a
+    script's `asyncio.run`), cancels the run in the worker, which closes its ledger and releases its
+    directory, and then stops the caller. The run used to go on to its end: a `with
+    ThreadPoolExecutor` waited for its worker whatever had stopped the wait, and a cancelled task
+    blocked in a synchronous call never saw its cancellation."""
+    outcome: dict[str, Any] = {}
+    running: list[tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]]] = []
+    stop = threading.Event()
+    # waited on rather than `Thread.join`: a join interrupted by KeyboardInterrupt may then
+    # report the thread ended while it still runs (CPython gh-90882)
+    finished = threading.Event()
+
+    async def main() -> T:
+        task = asyncio.current_task()
+        assert task is not None
+        running.append((asyncio.get_running_loop(), task))
+        if stop.is_set():  # interrupted before the run began
+            coro.close()
+            raise asyncio.CancelledError
+        return await coro
+
+    def work() -> None:
+        try:
+            outcome["value"] = asyncio.run(main())
+        except BaseException as exc:  # handed to the caller's thread
+            outcome["error"] = exc
+        finally:
+            finished.set()
+
+    caller = asyncio.current_task()
+    worker = threading.Thread(target=work, name="distillscope-run", daemon=True)
+    worker.start()
+    try:
+        while not finished.wait(_POLL_S):
+            if caller is not None and caller.cancelling():
+                raise asyncio.CancelledError
+    except BaseException:
+        stop.set()
+        for loop, task in running:
+            with contextlib.suppress(RuntimeError):  # the run has ended and closed its loop
+                loop.call_soon_threadsafe(task.cancel)
+        finished.wait()  # the run's clean-up; a second Ctrl-C stops waiting for it
+        raise
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]  # type: ignore[no-any-return]
 
 
 def _options(command: str, out: PathLike | None, run: dict[str, Any]) -> RunOptions:
@@ -68,13 +121,14 @@ def _split(
     run: dict[str, Any], cls: type | None = None, given: tuple[str, ...] = ()
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """(settings, run-wide options) from one set of keyword arguments; with `cls`, the settings
-    checked against its fields' types (`api_args`), `given` being the ones passed positionally."""
+    checked against its fields' types (`api_args`), `given` being the function's own parameters
+    (besides `out`), which an unknown keyword's message lists first."""
     from distillscope import api_args
 
     keys = set(api_args.RUN_KEYS)
     fields = {k: v for k, v in run.items() if k not in keys}
     if cls is not None:
-        fields = api_args.settings_fields(cls, fields, given)
+        fields = api_args.settings_fields(cls, fields, given, own=(*given, "out"))
     return fields, {k: v for k, v in run.items() if k in keys}
 
 
@@ -192,10 +246,12 @@ async def rse_attribute_async(
     from distillscope.engine.run import RunContext
     from distillscope.rse.stage import RseAttributeSettings, run_attribution_stage
 
-    fields, run = _split(kwargs, RseAttributeSettings, ("tests", "families", "datasets", "controls", "bank"))
+    fields, run = _split(
+        kwargs, RseAttributeSettings, ("tests", "families", "datasets", "controls", "bank", "bank_manifest")
+    )
     settings = RseAttributeSettings(
         tests=api_args.model_specs(tests, "tests"),
-        families={k: api_args.model_specs(v, f"families[{k!r}]") for k, v in _families(families).items()},
+        families=api_args.families(families),
         controls=api_args.model_specs(() if controls is None else controls, "controls"),
         datasets=api_args.datasets(datasets) if datasets else {},
         bank=None if bank is None else str(bank),
@@ -207,14 +263,6 @@ async def rse_attribute_async(
         result = await run_attribution_stage(ctx, settings)
         await _report_beside(ctx.out)
     return result
-
-
-def _families(families: Any) -> dict[str, Any]:
-    if families is None:
-        return {}
-    if not isinstance(families, dict):
-        raise UserError(f"families: expected {{name: [model spec, ...]}}, got {type(families).__name__}")
-    return families
 
 
 # ---------------------------------------------------------------------------------- models
@@ -287,7 +335,9 @@ async def study_async(file: PathLike, *, out: PathLike, **kwargs: Any) -> StudyR
     from distillscope.engine.run import RunOptions
     from distillscope.studies import StudyOptions, load_study, run_study
 
-    options = StudyOptions(**api_args.settings_fields(StudyOptions, kwargs, run_keys=False))
+    options = StudyOptions(
+        **api_args.settings_fields(StudyOptions, kwargs, run_keys=False, own=("file", "out"))
+    )
     # the budgets each stage takes, checked here, where their names are this function's keywords
     RunOptions(
         command="study", concurrency=options.concurrency, max_calls=options.max_calls,

@@ -8,6 +8,7 @@ CLI and study files are: "5" is 5) and a wrong one is a one-line `UserError` nam
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import functools
 import math
 import typing
@@ -66,18 +67,29 @@ def _show(value: Any) -> str:
 
 
 def settings_fields(
-    cls: type, fields: Mapping[str, Any], given: tuple[str, ...] = (), *, run_keys: bool = True
+    cls: type,
+    fields: Mapping[str, Any],
+    given: tuple[str, ...] = (),
+    *,
+    run_keys: bool = True,
+    own: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """`fields` checked against the dataclass `cls`'s fields and types (`given`: fields the function
     fills in itself, not accepted as keywords). `run_keys`: whether the function also takes the
-    run-wide RUN_KEYS, so that an unknown keyword's message lists only what it does take."""
+    run-wide RUN_KEYS; `own`: the function's own parameters (`out`, `families`, ...). An unknown
+    keyword's message lists all of these and no other, and names the one a misspelling most likely
+    meant: `familes=` or `outt=` was answered with a list that did not hold `families` or `out`."""
     known = [f.name for f in dataclasses.fields(cls) if f.name not in given]
     hints = typing.get_type_hints(cls)
     out: dict[str, Any] = {}
     for name, value in fields.items():
         if name not in known:
-            allowed = ", ".join(dict.fromkeys([*known, *(RUN_KEYS if run_keys else ())]))
-            raise UserError(f"unexpected keyword argument '{name}' (known: {allowed})")
+            allowed = list(dict.fromkeys([*own, *known, *(RUN_KEYS if run_keys else ())]))
+            close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.7)
+            meant = f"; did you mean '{close[0]}'?" if close else ""
+            raise UserError(
+                f"unexpected keyword argument '{clip(name)}'{meant} (known: {', '.join(allowed)})"
+            )
         out[name] = _check(name, value, hints[name])
     return out
 
@@ -114,9 +126,39 @@ def datasets(value: Any, name: str = "datasets") -> dict[str, str]:
     return out
 
 
+def families(value: Any, name: str = "families") -> dict[str, list[str]]:
+    """{family name: [model spec, ...]}, each name text holding a visible character, kept as the
+    CLI keeps `--family NAME=SPEC`'s (stripped; two keys that strip to one name are one family
+    given twice, refused). A number as a name ran the whole attribution and then failed writing its
+    result with pydantic's raw error; a blank name was a family no command line can give."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise UserError(f"argument '{name}': expected {{name: [model spec, ...]}} (got {_show(value)})")
+    out: dict[str, list[str]] = {}
+    for key, specs in value.items():
+        if not isinstance(key, str) or not key.strip():
+            raise UserError(
+                f"argument '{name}': family names must be text with a visible character (got {_show(key)})"
+            )
+        family = key.strip()
+        if family in out:
+            raise UserError(
+                f"argument '{name}': family {family!r} is given twice (as {_show(key)}); give it once"
+            )
+        out[family] = model_specs(specs, f"{name}[{key!r}]")
+    return out
+
+
 def path(value: Any, name: str) -> Path | None:
     if value is None:
         return None
     if not isinstance(value, str | Path) or not str(value):
         raise UserError(f"argument '{name}': expected a path (got {_show(value)})")
-    return Path(value)
+    # `~` is the home folder here as in the files the library reads itself (datasets, banks, model
+    # files): `out="~/runs/x"` made a folder named `~` in the working directory, and
+    # `ds.load("~/runs/x")` said there was no such run
+    try:
+        return Path(value).expanduser()
+    except RuntimeError:  # `~nosuchuser/x`, or no home folder known
+        raise UserError(f"argument '{name}': cannot find the home folder of {_show(str(value))}") from None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import warnings
 from pathlib import Path
 
 from distillscope.report import plots
@@ -97,3 +99,20 @@ def test_rse_charts_are_drawn_without_matplotlib_each_bar_with_its_numbers(tmp_p
     tip = f"{model.name} style: {style.score:.3f} (95% CI {style.lo:.3f}-{style.hi:.3f}), n={style.n}"
     assert f"<title>{tip}</title>" in plot.svg
     assert plot.description.startswith("Bar chart of style, logic and content similarity")
+
+
+def test_a_matrix_of_models_that_all_answer_alike_draws_without_a_warning(tmp_path: Path) -> None:
+    """Models that all answer alike (a copy of a model beside it) merge at height 0: scipy set the
+    dendrogram's axis to [0, 0] and matplotlib's UserWarning "Attempting to set identical low and
+    high ylims" was printed on the caller's stderr at `ds.rse.matrix(...)` (quiet) and `rse matrix --quiet`."""
+    out = make_matrix_run(tmp_path / "m", ("a", "b", "c"))
+    data = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    data["scores"] = [[5.0] * 3 for _ in range(3)]
+    (out / "results.json").write_text(json.dumps(data), encoding="utf-8")
+    matrix = load_run(out)
+    assert isinstance(matrix, MatrixRun)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        heat = plots.matrix_plot(matrix)
+    assert heat is not None and "dendrogram order" in heat.description
+    assert [str(w.message) for w in caught] == []

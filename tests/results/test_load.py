@@ -262,3 +262,36 @@ def test_unknown_fields_are_kept_in_nested_records_too(tmp_path: Path) -> None:
     ice["target_identity"]["new_identity_field"] = 5
     (tmp_path / "results.json").write_text(json.dumps(ice))
     assert ds.load(tmp_path).model_dump(mode="json")["target_identity"]["new_identity_field"] == 5
+
+
+def test_a_result_keeps_its_run_directory_when_the_working_directory_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ds.load("runs/x")` (or a run written to a relative `out=`) remembered the relative path: after
+    `os.chdir` its `to_frame()` read `runs/x` of the new folder, another run's records, or failed."""
+    for folder, fixture in (("a", "ice-rescore"), ("b", "ice-run")):
+        shutil.copytree(V01 / fixture, tmp_path / folder / "runs" / "x")
+    monkeypatch.chdir(tmp_path / "a")
+    loaded = ds.load("runs/x")
+    written = ds.load("runs/x")
+    Path("runs/y").mkdir()
+    written.write(Path("runs/y"))
+    shutil.copy(Path("runs/x/verdicts.jsonl"), Path("runs/y/verdicts.jsonl"))
+    expected = loaded.to_frame()
+    monkeypatch.chdir(tmp_path / "b")  # holds runs/x too: ice-run's 12 verdicts, not these 6
+    for result in (loaded, written):
+        assert result.to_frame().equals(expected)
+        assert result.path is not None and result.path.is_absolute()
+
+
+def test_a_linked_results_file_reads_the_records_beside_the_file_it_links_to(tmp_path: Path) -> None:
+    """`ds.load(link)` of a link to a run's results.json took the link's folder as the run directory:
+    `to_frame()` read the verdicts.jsonl lying there (another run's) or found none."""
+    shutil.copytree(V01 / "ice-rescore", tmp_path / "run")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.copy(V01 / "ice-run" / "verdicts.jsonl", elsewhere / "verdicts.jsonl")
+    (elsewhere / "link.json").symlink_to(tmp_path / "run" / "results.json")
+    linked = ds.load(elsewhere / "link.json")
+    assert linked.path == (tmp_path / "run").resolve()
+    assert linked.to_frame().equals(ds.load(tmp_path / "run").to_frame())

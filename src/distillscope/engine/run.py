@@ -27,6 +27,7 @@ import os
 import sqlite3
 import stat
 import tempfile
+import threading
 from collections.abc import Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -49,6 +50,60 @@ from distillscope.redact import RedactingFilter, redact_data
 from distillscope.textsafe import visible_controls
 
 log = logging.getLogger("distillscope")
+
+
+class _Forward(logging.Handler):
+    """Propagation as the caller's logging had it: a record at or above the level the library's
+    logger had before the run (the handler's level) goes to the handlers of the loggers above it."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        parent = log.parent
+        while parent is not None:
+            for handler in parent.handlers:
+                if record.levelno >= handler.level:
+                    handler.handle(record)
+            if not parent.propagate:
+                break
+            parent = parent.parent
+
+
+class _RunLogGate:
+    """The library's logger lowered to INFO while runs are open, for their run.log, and put back as
+    it was when the last one closes. It was set to INFO for good at the first run: in a script with
+    `logging.basicConfig()` (the root at WARNING) every INFO line of that run and of every later one
+    (`wrote runs/x/report.html ...`) was printed on the caller's console, with `quiet=True`. While
+    lowered, the logger does not propagate; `_Forward` passes on only what would have passed before."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open = 0
+        self._saved = (logging.NOTSET, True)
+        self._forward: _Forward | None = None
+
+    def open(self) -> None:
+        with self._lock:
+            if self._open == 0:
+                self._saved = (log.level, log.propagate)
+                before = log.getEffectiveLevel()
+                if log.propagate:
+                    self._forward = _Forward(before)
+                    log.addHandler(self._forward)
+                    log.propagate = False
+                log.setLevel(min(logging.INFO, before))
+            self._open += 1
+
+    def close(self) -> None:
+        with self._lock:
+            self._open -= 1
+            if self._open == 0:
+                if self._forward is not None:
+                    log.removeHandler(self._forward)
+                    self._forward = None
+                log.setLevel(self._saved[0])
+                log.propagate = self._saved[1]
+
+
+_RUN_LOG_GATE = _RunLogGate()
 
 # The run directory of the run the current task (or thread started in it) belongs to: each run's
 # run.log takes only its own run's records, so runs awaited side by side in one process
@@ -715,7 +770,7 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
         handler.addFilter(lambda _record: _CURRENT_RUN.get() in (None, out))
         handler.addFilter(RedactingFilter())
         log.addHandler(handler)
-        log.setLevel(logging.INFO)
+        _RUN_LOG_GATE.open()
         return handler
 
     async def __aenter__(self) -> RunContext:
@@ -735,6 +790,7 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
                 self._drop_unused_ledger()
         finally:
             log.removeHandler(self._log_handler)
+            _RUN_LOG_GATE.close()
             self._log_handler.close()
             with contextlib.suppress(ValueError):  # entered in another context than it was made in
                 _CURRENT_RUN.reset(self._run_token)

@@ -58,11 +58,52 @@ def check_target(target: Path, run_dirs: Sequence[Path], fmt: str, flag: str = "
                     f"{target}: is inside the input run {run_dir}; write the report outside it "
                     "(the run's own report.html is written by the command that made it)"
                 )
+    if target.is_file():
+        for path in run_dirs:
+            for run_dir in find_run_dirs(path):
+                for key in _settings_naming(run_dir, where):
+                    raise UserError(
+                        f"{target}: is an input of the run {run_dir} (its setting '{key}'); "
+                        "write the report elsewhere"
+                    )
     check_output_file(target, flag)
     if target.is_dir():
         raise UserError(f"{target}: is a directory ({flag} wants a file, e.g. {target / ('report.' + fmt)})")
     if not target.parent.exists():
         raise UserError(f"{target.parent}: no such directory ({flag})")
+
+
+def _settings_naming(run_dir: Path, file: Path) -> list[str]:
+    """The settings of `run_dir` (its results.json) whose value names `file` (resolved): the files a
+    run read, which a report written over would lose (`ds.report([run], out="log.jsonl")` replaced
+    the hand-labelled log an `ice rescore` run was made from with a report). A relative value is
+    taken from the run's parent folder and from the working directory, where runs are made."""
+    try:
+        settings = json.loads((run_dir / "results.json").read_text(encoding="utf-8")).get("settings")
+    except (OSError, ValueError, AttributeError):
+        return []  # the report's own reading names what is wrong with the file
+    found: list[str] = []
+
+    def walk(value: object, key: str) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, f"{key}.{k}" if key else str(k))
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, f"{key}[{i}]")
+        elif isinstance(value, str) and value and "\0" not in value and len(value) < 4096:
+            candidate = Path(value).expanduser()
+            bases = [Path()] if candidate.is_absolute() else [Path(), run_dir.parent]
+            for base in bases:
+                try:
+                    if (base / candidate).resolve() == file:
+                        found.append(key)
+                        return
+                except (OSError, RuntimeError, ValueError):
+                    continue
+
+    walk(settings, "")
+    return found
 
 
 def render(report: Report, fmt: str) -> str:

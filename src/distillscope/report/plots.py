@@ -17,6 +17,7 @@ import io
 import itertools
 import math
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -375,14 +376,19 @@ def matrix_plot(run: MatrixRun) -> Plot | None:
         order = list(range(size))
         if link is not None:
             dax = fig.add_subplot(grid[0, 0])
-            tree = dendrogram(
-                link,
-                ax=dax,
-                no_plot=False,
-                labels=labels,
-                no_labels=True,
-                link_color_func=lambda _k: FOREGROUND,
-            )
+            with warnings.catch_warnings():
+                # models that all answer alike merge at height 0, and scipy sets the axis to
+                # [0, 0]: matplotlib's UserWarning was printed on the caller's stderr (an API call
+                # or `rse matrix --quiet`) for a valid result; matplotlib widens the axis itself
+                warnings.filterwarnings("ignore", message="Attempting to set identical low and high ylims")
+                tree = dendrogram(
+                    link,
+                    ax=dax,
+                    no_plot=False,
+                    labels=labels,
+                    no_labels=True,
+                    link_color_func=lambda _k: FOREGROUND,
+                )
             order = [int(i) for i in tree["leaves"] or order]
             dax.set_yticks([])
             for side in ("left", "bottom"):

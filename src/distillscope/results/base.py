@@ -199,8 +199,10 @@ class Result(Model):
         return self._path
 
     def at(self, path: Path) -> Result:
-        """This result, remembering its run directory (for `to_frame`)."""
-        self._path = Path(path)
+        """This result, remembering its run directory (for `to_frame`) as an absolute path: a
+        relative one named another folder once the working directory changed (`os.chdir`, a
+        notebook's `%cd`), whose records `to_frame` then read."""
+        self._path = Path(path).absolute()
         return self
 
     def write(self, path: Path) -> None:
@@ -210,7 +212,7 @@ class Result(Model):
         self.schema_version = SCHEMA_VERSION  # the file is written in the current shape
         # through the one JSON writer, so secrets in URLs and headers are redacted like config.json
         write_json(Path(path) / "results.json", self.model_dump(mode="json", fallback=str))
-        self._path = Path(path)
+        self.at(path)
 
     def to_frame(self) -> Any:
         """The run's per-item records as a pandas DataFrame (see each kind)."""

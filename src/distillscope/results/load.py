@@ -135,7 +135,8 @@ def parse(data: Any, source: Path | str = "results.json") -> Result:
 def load(path: str | Path) -> Result:
     """The result of a run directory (or of a results.json file given directly)."""
     path = Path(path)
-    file = path / "results.json" if path.is_dir() else path
+    given_a_directory = path.is_dir()
+    file = path / "results.json" if given_a_directory else path
     if not file.is_file():
         if not path.exists():
             raise UserError(f"{path}: no such file or directory")
@@ -143,8 +144,11 @@ def load(path: str | Path) -> Result:
     if file.suffix.lower() != ".json":  # a log or answers file (.jsonl, .csv) read as one JSON value
         raise UserError(f"{path}: not a results file; give a run directory or its results.json")
     data = load_json(file, "results file")  # the one reader: BOM, nesting depth, located errors
-    result = parse(data, file).at(file.parent)
-    _locate_children(result, file.parent)
+    # a results.json named directly may be a link: the run's other files lie beside the file it
+    # leads to, not beside the link (whose folder's verdicts.jsonl `to_frame` read, another run's)
+    root = path if given_a_directory else file.resolve().parent
+    result = parse(data, file).at(root)
+    _locate_children(result, result.path or root)
     return result
 
 
