@@ -9,6 +9,7 @@ import json
 import os
 import platform
 import resource
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -92,3 +93,21 @@ def peak_rss_children_mb() -> float:
 
 def peak_rss_self_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def run_cli(args: list[str], pythonpath: Path) -> tuple[float, float, str]:
+    """Wall and child CPU seconds, and stdout, of one `python -m distillscope ARGS` run with
+    `pythonpath` first on the path (the code under test, or a baseline's `src`); a failure ends the
+    benchmark with the command's own words."""
+    env = {**os.environ, "PYTHONPATH": str(pythonpath)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "distillscope", *args], env=env, capture_output=True, text=True, check=False
+    )
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"CLI failed ({done.returncode}): {done.stderr[-2000:]}{done.stdout[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, done.stdout

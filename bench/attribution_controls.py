@@ -28,17 +28,15 @@ import datetime as dt
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import REPO, SHARED_DATA, emit_json, emit_skipped, machine_info, print_table
+from _common import REPO, SHARED_DATA, emit_json, emit_skipped, machine_info, print_table, run_cli
 
 FAMILIES = {
     "openai": ["gpt-3.5-turbo", "gpt-4"],
@@ -62,22 +60,6 @@ def split(tests: list[str], controls: list[str]) -> dict[str, list[str]]:
         "A controls": sorted(c[:3]),
         "B controls": sorted(c[3:]),
     }
-
-
-def run_cli(args: list[str], pythonpath: Path) -> tuple[float, float, str]:
-    """Wall and child CPU seconds of one CLI run."""
-    env = {**os.environ, "PYTHONPATH": str(pythonpath)}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "distillscope", *args], env=env, capture_output=True, text=True, check=False
-    )
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        raise SystemExit(f"CLI failed ({done.returncode}): {done.stderr[-2000:]}{done.stdout[-2000:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, done.stdout
 
 
 def attribute_args(

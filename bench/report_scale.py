@@ -17,36 +17,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import REPO, emit_json, machine_info, print_table
+from _common import REPO, emit_json, machine_info, print_table, run_cli
 
 BASELINE = "5e1bf55"  # main before the RSE chart was written as SVG directly
 RUN_FILES = ("config.json", "results.json", "responses.jsonl", "judgments.jsonl")
-
-
-def run_cli(args: list[str], pythonpath: Path) -> tuple[float, float]:
-    """Wall and child CPU seconds of one CLI command (a failure ends the benchmark)."""
-    env = {**os.environ, "PYTHONPATH": str(pythonpath)}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "distillscope", *args], env=env, capture_output=True, text=True, check=False
-    )
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        raise SystemExit(f"CLI failed ({done.returncode}): {done.stderr[-2000:]}{done.stdout[-2000:]}")
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def one_rse_run(work: Path, prompts: int) -> Path:
@@ -114,7 +97,7 @@ def main() -> int:
             folder = copies(base, work / f"runs{n}", n)
             for code, path in codes.items():
                 target = work / f"report-{code}-{n}.html"
-                wall, cpu = run_cli(["report", str(folder), "--out", str(target)], path)
+                wall, cpu, _ = run_cli(["report", str(folder), "--out", str(target)], path)
                 size_kib = target.stat().st_size / 1024
                 figures[code][str(n)] = {
                     "wall_s": round(wall, 3),

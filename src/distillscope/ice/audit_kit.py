@@ -421,33 +421,24 @@ def _judged(path: Path, line: int, row: dict[str, Any], key: str) -> tuple[str, 
     verdict = judges.get(key) if isinstance(judges, dict) else None
     if not isinstance(verdict, dict):
         raise UserError.at(path, f"missing the verdict of judge '{key}'", line=line, field="judges")
-    loose, strict = verdict.get("loose"), verdict.get("strict")
-    for field, value in (("loose", loose), ("strict", strict)):
-        if value is not None and not isinstance(value, bool):
+    # `unsure` picks the calibration's cell and `category` the per-category figures: a value of
+    # another type ("unsure": "false", which bool() reads as true) is refused, never guessed
+    for field, kind, expected in (
+        ("loose", bool, "true, false"),
+        ("strict", bool, "true, false"),
+        ("unsure", bool, "true, false"),
+        ("category", str, "text"),
+    ):
+        value = verdict.get(field)
+        if value is not None and not isinstance(value, kind):
             raise UserError.at(
                 path,
-                f"expected true, false or null, got {clip(repr(value))}",
+                f"expected {expected} or null, got {clip(repr(value))}",
                 line=line,
                 field=f"judges.{key}.{field}",
             )
-    # `unsure` picks the calibration's cell and `category` the per-category figures: a value of
-    # another type ("unsure": "false", which bool() reads as true) is refused, never guessed
-    unsure, category = verdict.get("unsure"), verdict.get("category")
-    if unsure is not None and not isinstance(unsure, bool):
-        raise UserError.at(
-            path,
-            f"expected true, false or null, got {clip(repr(unsure))}",
-            line=line,
-            field=f"judges.{key}.unsure",
-        )
-    if category is not None and not isinstance(category, str):
-        raise UserError.at(
-            path,
-            f"expected text or null, got {clip(repr(category))}",
-            line=line,
-            field=f"judges.{key}.category",
-        )
-    return str(verdict.get("judge") or key), Judged(loose, strict, category, bool(unsure))
+    loose, strict, category = verdict.get("loose"), verdict.get("strict"), verdict.get("category")
+    return str(verdict.get("judge") or key), Judged(loose, strict, category, bool(verdict.get("unsure")))
 
 
 def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
