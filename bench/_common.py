@@ -111,3 +111,15 @@ def run_cli(args: list[str], pythonpath: Path) -> tuple[float, float, str]:
         raise SystemExit(f"CLI failed ({done.returncode}): {done.stderr[-2000:]}{done.stdout[-2000:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return wall, cpu, done.stdout
+
+
+def baseline_src(commit: str, work: Path) -> Path:
+    """The `src` folder of `commit` (`git archive`), unpacked under `work`: the code before a change,
+    to time it beside the change in the same run."""
+    old = work / "old"
+    old.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", commit, "src"], capture_output=True, check=True
+    )
+    subprocess.run(["tar", "-x", "-C", str(old)], input=archive.stdout, check=True)
+    return old / "src"

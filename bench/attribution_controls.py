@@ -28,7 +28,6 @@ import datetime as dt
 import json
 import os
 import random
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -36,7 +35,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import REPO, SHARED_DATA, emit_json, emit_skipped, machine_info, print_table, run_cli
+from _common import (
+    REPO,
+    SHARED_DATA,
+    baseline_src,
+    emit_json,
+    emit_skipped,
+    machine_info,
+    print_table,
+    run_cli,
+)
 
 FAMILIES = {
     "openai": ["gpt-3.5-turbo", "gpt-4"],
@@ -115,17 +123,12 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="attr-controls-"))
     timing: dict[str, tuple[float, float]] = {}
     if not args.skip_baseline:
-        old = work / "old"
-        old.mkdir()
-        archive = subprocess.run(
-            ["git", "-C", str(REPO), "archive", args.baseline, "src"], capture_output=True, check=True
-        )
-        subprocess.run(["tar", "-x", "-C", str(old)], input=archive.stdout, check=True)
+        old_src = baseline_src(args.baseline, work)
         wall, cpu, _ = run_cli(
             attribute_args(
                 args.data, work / "base", tests, controls, with_controls=False, sample=args.sample
             ),
-            old / "src",
+            old_src,
         )
         timing["today's code (controls as tests)"] = (wall, cpu)
     wall, cpu, stdout = run_cli(

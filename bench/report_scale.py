@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -26,7 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import REPO, emit_json, machine_info, print_table, run_cli
+from _common import REPO, baseline_src, emit_json, machine_info, print_table, run_cli
 
 BASELINE = "5e1bf55"  # main before the RSE chart was written as SVG directly
 RUN_FILES = ("config.json", "results.json", "responses.jsonl", "judgments.jsonl")
@@ -84,13 +83,7 @@ def main() -> int:
         base = one_rse_run(work, args.prompts)
         codes = {"new": REPO / "src"}
         if not args.skip_baseline:
-            old = work / "old"
-            old.mkdir()
-            archive = subprocess.run(
-                ["git", "-C", str(REPO), "archive", args.baseline, "src"], capture_output=True, check=True
-            )
-            subprocess.run(["tar", "-x", "-C", str(old)], input=archive.stdout, check=True)
-            codes["old"] = old / "src"
+            codes["old"] = baseline_src(args.baseline, work)
         figures: dict[str, dict[str, dict[str, float]]] = {code: {} for code in codes}
         rows: list[tuple[str, Any]] = []
         for n in sizes:
