@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from distillscope.errors import UserError
+from distillscope.errors import BackendError, UserError
 from distillscope.models import local
 from distillscope.models.local import embedded_model_path
 from distillscope.models.spec import build_backend
@@ -207,3 +207,19 @@ def test_small_files_are_hashed_whole(tmp_path: Path) -> None:
     a.write_bytes(data)
     b.write_bytes(data[:777_777] + b"\x00" + data[777_778:])
     assert local.weights_fingerprint(a) != local.weights_fingerprint(b)
+
+
+def test_a_model_file_replaced_during_a_run_is_refused_not_mixed(tmp_path: Path) -> None:
+    """A backend answers with the weights its calls are keyed by: after the file is replaced by
+    another checkpoint (same size and modification time), a call fails, non-retryable, instead of
+    being answered by the new weights and recorded as the old ones'."""
+    model = tmp_path / "model.gguf"
+    weights = embedded_model_path().read_bytes()
+    model.write_bytes(weights)
+    backend = build_backend(f"local:{model}")
+    identity = backend.ledger_identity()
+    replace_in_place(model, other_checkpoint(weights))
+    request = backend.prepare(ModelRequest.user("Hi", params=GenerateParams(max_tokens=2)))
+    with pytest.raises(BackendError, match="replaced by other weights during the run") as caught:
+        asyncio.run(backend.generate(request))
+    assert not caught.value.retryable and backend.ledger_identity() == identity

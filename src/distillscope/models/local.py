@@ -262,11 +262,11 @@ def check_settings(config: ModelConfig, path: Path) -> None:
         )
 
 
-def _load(path: Path, n_ctx: int) -> tuple[Any, threading.Lock]:
+def _load(path: Path, n_ctx: int, weights: str | None = None) -> tuple[Any, threading.Lock]:
     """The loaded model for these weights: keyed by their fingerprint, not by the path, so a file
     replaced by another checkpoint (even of the same size, its modification time set back) is
     loaded anew instead of answering with the weights loaded before; the old one is freed."""
-    weights = weights_fingerprint(path)
+    weights = weights or weights_fingerprint(path)
     stale: list[tuple[Any, threading.Lock]] = []
     with _MODELS_LOCK:
         key = (str(path), n_ctx, weights)
@@ -325,6 +325,8 @@ class LocalBackend(Backend):
         super().__init__(config)
         self.path = resolve_model_path(config)
         check_settings(config, self.path)
+        # pinned: every call of this backend is keyed by, and answered with, these weights
+        self.weights = weights_fingerprint(self.path)
 
     def ledger_identity(self) -> dict[str, Any]:
         """The weights by their contents (`weights_fingerprint`), not the file's path, name or size:
@@ -336,14 +338,21 @@ class LocalBackend(Backend):
             "kind": self.kind,
             "model": self.config.cache_namespace or "gguf",
             "api": self.config.api,
-            "weights": weights_fingerprint(self.path),
+            "weights": self.weights,
         }
 
     async def generate(self, request: ModelRequest) -> ModelResponse:
         return await asyncio.to_thread(self._generate_sync, request)
 
     def _generate_sync(self, request: ModelRequest) -> ModelResponse:
-        llm, lock = _load(self.path, self.config.n_ctx)
+        # A file replaced during a run (a training job writing its next checkpoint) would answer
+        # calls keyed by the weights the run started with: refuse them instead of mixing the two.
+        if weights_fingerprint(self.path) != self.weights:
+            raise BackendError(
+                f"local model: {self.path} was replaced by other weights during the run; rerun to use them",
+                retryable=False,
+            )
+        llm, lock = _load(self.path, self.config.n_ctx, self.weights)
         p = request.params
         kwargs: dict[str, Any] = {
             "temperature": 0.0 if p.temperature is None else p.temperature,
