@@ -7,6 +7,7 @@ recognised once, here, by their shape, and lifted to the current models (`stoppe
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from distillscope.results.base import SCHEMA_VERSION, Result
 from distillscope.results.registry import KINDS
 
 ICE_LEVELS = ("loose", "strict", "hard")
+# the errors of a number or a yes/no given as text, which strict validation refuses (lax read "no" as false)
+_STRICT_TYPES = {"int_type", "float_type", "bool_type"}
 
 
 def _legacy_kind(data: dict[str, Any]) -> str | None:
@@ -112,11 +115,16 @@ def parse(data: Any, source: Path | str = "results.json") -> Result:
     if cls is None:
         raise UserError(f"{source}: field 'kind': unknown result kind '{clip(kind)}' (known: {known})")
     try:
-        result = cls.model_validate(data)
+        # strict, as JSON: a number or a yes/no given as text (`"n": "6"`, `"complete": "no"`) is
+        # refused where lax validation read "no" as false; JSON mode still takes a list for a tuple
+        # and an integer for a float, as every file distillscope writes has them
+        result = cls.model_validate_json(json.dumps(data), strict=True)
     except ValidationError as exc:
         err = exc.errors()[0]
         where = clip_field(".".join(str(p) for p in err["loc"])) or "(top level)"
         problem = f"field '{where}': {clip_echoes(err['msg'], err.get('input'))}"
+        if err["type"] in _STRICT_TYPES and isinstance(err.get("input"), str):
+            problem += f", got text {clip(repr(err['input']))} (write numbers and true/false without quotes)"
         shape = _shape_kind(data)
         if shape is not None and shape != kind:
             raise UserError(
