@@ -486,3 +486,25 @@ def test_force_still_starts_a_run_directory_afresh(tmp_path: Path) -> None:
         read(out / "config.json")["command"] == "ice-rescore"
         and read(out / "results.json")["judge"] == "recorded"
     )
+
+
+def test_a_one_byte_file_as_cache_is_refused_untouched(tmp_path: Path) -> None:
+    """A one-byte file given as `--cache` became a ledger (SQLite took it for a new database) where a
+    longer one was refused: exit 2 naming it, the file as it was."""
+    mine = tmp_path / "notes.txt"
+    mine.write_bytes(b"x")
+    line = one_error_line(
+        cli(
+            "ice",
+            "rescore",
+            _small_log(tmp_path),
+            "--judge",
+            "rules",
+            "--out",
+            tmp_path / "run",
+            "--cache",
+            mine,
+        )
+    )
+    assert f"{mine}: cannot open ledger: not a SQLite database" in line
+    assert mine.read_bytes() == b"x"
