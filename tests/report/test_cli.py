@@ -200,3 +200,17 @@ def test_compare_ranks_ice_runs_of_one_judge_together(tmp_path: Path) -> None:
     assert "judged differently" not in result.output and "judge rules" not in result.output
     loose = result.output.split("ICE loose")[1].split("ICE strict")[0]
     assert "glm-4-plus" in loose and "qwen-max" in loose
+
+
+def test_a_report_of_ice_runs_judged_differently_says_so(tmp_path: Path) -> None:
+    rules, recorded = _rescore(tmp_path, "glm-4-plus", "rules"), _rescore(tmp_path, "qwen-max", "recorded")
+    for fmt in ("md", "html"):
+        out = tmp_path / f"r.{fmt}"
+        assert runner.invoke(app, ["report", str(rules), str(recorded), "--out", str(out)]).exit_code == 0
+        text = out.read_text(encoding="utf-8")
+        assert "Judges differ:</strong>" in text or "**Judges differ:**" in text
+        assert "judged differently (rules; recorded)" in text
+    same = _rescore(tmp_path, "qwen-max", "rules")
+    out = tmp_path / "same.md"
+    assert runner.invoke(app, ["report", str(rules), str(same), "--out", str(out)]).exit_code == 0
+    assert "Judges differ" not in out.read_text(encoding="utf-8")

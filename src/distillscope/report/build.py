@@ -182,6 +182,17 @@ def ice_judges(report: Report) -> list[str]:
     return list(dict.fromkeys(judge_setup(run, r) for run in report.ice_runs for r in run.results))
 
 
+def judges_note(report: Report) -> str | None:
+    """The caveat of a report whose ICE targets were judged differently (None: by one judge)."""
+    judges = ice_judges(report)
+    if len(judges) < 2:
+        return None
+    return (
+        f"These targets were judged differently ({'; '.join(judges)}): a contradiction rate depends on its "
+        "judge, so compare rates of one judge only."
+    )
+
+
 def rankings(report: Report) -> list[Ranking]:
     """Targets ordered by each score, highest first. ICE targets judged by different judges (or one
     judge under different settings) are never ranked together: a loose rate depends on its judge,
