@@ -108,3 +108,26 @@ def test_a_ledger_created_between_the_checks_reads_is_not_taken_for_a_foreign_fi
     assert _ledger_kind(cast(Any, CommitsAfterFirstRead()), path) == "new"  # the snapshot before it
     assert _ledger_kind(reader, path) == "current"  # and a fresh look sees the ledger
     reader.close()
+
+
+@pytest.mark.parametrize("content", [b"x", b"my notes\n", b"SQLite format 3", b"\x00" * 99])
+def test_a_short_file_that_is_no_database_is_refused_untouched(tmp_path: Path, content: bytes) -> None:
+    """SQLite refused a long non-database file but took one shorter than its header for a new
+    database, and wrote a ledger over it: a one-byte file given as `--cache` was lost. Any file that
+    is not empty and does not begin with SQLite's header is refused, naming it, and left as it was."""
+    mine = tmp_path / "notes.txt"
+    mine.write_bytes(content)
+    for read_only in (False, True):
+        with pytest.raises(UserError, match=r"notes\.txt: cannot open ledger: not a SQLite database"):
+            Ledger(mine, read_only=read_only)
+    assert mine.read_bytes() == content
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_an_empty_file_is_a_new_ledger(tmp_path: Path) -> None:
+    empty = tmp_path / "new.sqlite"
+    empty.touch()
+    ledger = Ledger(empty)
+    assert ledger.claim("k", "m", "s", "{}")
+    ledger.close()
+    assert empty.read_bytes().startswith(b"SQLite format 3\x00")

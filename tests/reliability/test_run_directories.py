@@ -436,3 +436,75 @@ def test_an_interrupted_forced_rerun_leaves_no_stale_results(tmp_path: Path, ope
     assert not any((out / name).exists() for name in ("results.json", "report.html", "report.md"))
     line = one_error_line(cli("compare", out))
     assert "no results.json" in line
+
+
+def _small_log(tmp_path: Path) -> Path:
+    log = tmp_path / "log.jsonl"
+    row = {"model": "glm-4-plus", "target_org": "Zhipu AI", "jailbreak_prompt": "Hi {query}", "query": "Who?"}
+    log.write_text(
+        "".join(
+            json.dumps({**row, "response": f"I am GLM ({i}).", "loose": False, "strict": False}) + "\n"
+            for i in range(3)
+        ),
+        encoding="utf-8",
+    )
+    return log
+
+
+@pytest.mark.parametrize("config", [None, '{"my": "settings"}\n'])
+def test_force_never_deletes_a_results_json_that_is_not_a_runs(tmp_path: Path, config: str | None) -> None:
+    """`--out .` over a user's own results.json was refused, but `--force` (and `force=True`) wrote
+    over it: --force starts a run directory afresh, and a folder with no config.json, or whose
+    results.json is no distillscope results file, is none. Exit 2 naming the file; nothing changes."""
+    log = _small_log(tmp_path)
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "results.json").write_text('{"my": "own results"}\n', encoding="utf-8")
+    if config is not None:
+        (out / "config.json").write_text(config, encoding="utf-8")
+    line = one_error_line(cli("ice", "rescore", log, "--judge", "rules", "--out", out, "--force", "-q"))
+    assert "results.json" in line and "--force" in line
+    assert read(out / "results.json") == {"my": "own results"}
+    if config is not None:
+        assert (out / "config.json").read_text(encoding="utf-8") == config
+    import distillscope as ds
+    from distillscope.errors import UserError
+
+    with pytest.raises(UserError, match=r"results\.json"):
+        ds.ice.rescore(log, judge="rules", out=out, force=True)
+    assert read(out / "results.json") == {"my": "own results"}
+
+
+def test_force_still_starts_a_run_directory_afresh(tmp_path: Path) -> None:
+    log = _small_log(tmp_path)
+    out = tmp_path / "run"
+    assert cli("ice", "rescore", log, "--judge", "rules", "--out", out, "-q").exit_code == 0
+    (out / "config.json").write_text('{"not": "readable as a run"}\n', encoding="utf-8")  # hand-edited
+    forced = cli("ice", "rescore", log, "--judge", "recorded", "--out", out, "--force", "-q")
+    assert forced.exit_code == 0, forced.output
+    assert (
+        read(out / "config.json")["command"] == "ice-rescore"
+        and read(out / "results.json")["judge"] == "recorded"
+    )
+
+
+def test_a_one_byte_file_as_cache_is_refused_untouched(tmp_path: Path) -> None:
+    """A one-byte file given as `--cache` became a ledger (SQLite took it for a new database) where a
+    longer one was refused: exit 2 naming it, the file as it was."""
+    mine = tmp_path / "notes.txt"
+    mine.write_bytes(b"x")
+    line = one_error_line(
+        cli(
+            "ice",
+            "rescore",
+            _small_log(tmp_path),
+            "--judge",
+            "rules",
+            "--out",
+            tmp_path / "run",
+            "--cache",
+            mine,
+        )
+    )
+    assert f"{mine}: cannot open ledger: not a SQLite database" in line
+    assert mine.read_bytes() == b"x"

@@ -295,3 +295,44 @@ def test_a_linked_results_file_reads_the_records_beside_the_file_it_links_to(tmp
     linked = ds.load(elsewhere / "link.json")
     assert linked.path == (tmp_path / "run").resolve()
     assert linked.to_frame().equals(ds.load(tmp_path / "run").to_frame())
+
+
+@pytest.mark.parametrize(
+    ("run", "edit", "message"),
+    [
+        ("ice-run", lambda d: d.update(complete="no"),
+         r"field 'complete': Input should be a valid boolean, got text 'no'"),
+        ("ice-run", lambda d: d.update(n_judged="6"), r"field 'n_judged': Input should be a valid integer, got text '6'"),
+        ("ice-run", lambda d: d["scores"]["loose"].update(n="6"),
+         r"field 'scores.loose.n': Input should be a valid integer, got text '6'"),
+        ("ice-run", lambda d: d["scores"]["loose"].update(score="0.5"),
+         r"field 'scores.loose.score': Input should be a valid number, got text '0.5'"),
+        ("rse", lambda d: d.update(complete="true"), r"field 'complete': Input should be a valid boolean, got text"),
+    ],
+)  # fmt: skip
+def test_numbers_and_yes_no_given_as_text_are_refused_naming_the_field(
+    tmp_path: Path, run: str, edit: Callable[[dict[str, object]], None], message: str
+) -> None:
+    """Lax validation read a hand-edited `"complete": "no"` as false and `"n": "6"` as 6, so a file
+    that no run wrote was shown as if one had. It is exit 2 with one line naming the file and field."""
+    from distillscope.cli import _register_optional, app
+
+    shutil.copytree(V01 / run, tmp_path / "run")
+    data = json.loads((tmp_path / "run" / "results.json").read_text())
+    edit(data)
+    (tmp_path / "run" / "results.json").write_text(json.dumps(data))
+    with pytest.raises(UserError, match=rf"run/results.json: {message}"):
+        ds.load(tmp_path / "run")
+    _register_optional()
+    result = CliRunner().invoke(app, ["compare", str(tmp_path / "run")])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1 and "results.json: field '" in result.output
+
+
+def test_a_key_given_twice_in_results_json_is_refused_at_its_line(tmp_path: Path) -> None:
+    shutil.copytree(V01 / "ice-run", tmp_path / "run")
+    file = tmp_path / "run" / "results.json"
+    text = file.read_text()
+    file.write_text(text.replace('"n_responses": ', '"n_responses": 1, "n_responses": ', 1))
+    with pytest.raises(UserError, match=r"results.json:\d+: field 'n_responses': given twice"):
+        ds.load(tmp_path / "run")

@@ -97,14 +97,22 @@ def compare(
     """
     try:
         from distillscope.report import build_report
-        from distillscope.report.build import rankings
+        from distillscope.report.build import ice_judges, rankings
 
         built = build_report(run_dirs)
         ranked = rankings(built)
+        judges = ice_judges(built)
     except UserError as exc:
         fail(str(exc))
     _print_skipped(built.skipped)
     _print_verdicts(built.distillation)
+    if len(judges) > 1:  # a loose rate depends on its judge: ranking across judges can invert an order
+        err_console.print(
+            f"[yellow]warning:[/] these ICE runs were judged differently ({shown('; '.join(judges))}): "
+            "each judge's targets are ranked in their own table, never against another judge's",
+            highlight=False,
+            soft_wrap=True,
+        )
     if not ranked:
         console.print("no scores in these runs (a matrix run has no ranking; see `distillscope report`)")
         return

@@ -204,6 +204,7 @@ class Ledger:
             raise UserError(f"{self.path}: is a directory, expected a ledger file")
         if read_only and not self.path.is_file():
             raise UserError(f"{self.path}: no such ledger file")
+        _check_header(self.path)
         try:
             if read_only:
                 self._db = self._open_read_only()
@@ -568,6 +569,28 @@ def _upgrade_legacy(db: sqlite3.Connection) -> None:
     db.execute("DROP TABLE calls")
     db.execute("ALTER TABLE calls_v2 RENAME TO calls")
     db.execute("CREATE INDEX IF NOT EXISTS calls_model_status ON calls (model, status)")
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
+
+
+def _check_header(path: Path) -> None:
+    """Refuse a file that is not empty and is no SQLite database. SQLite refuses a long one ("file is
+    not a database"), but takes a file shorter than its 100-byte header for a new database and writes
+    a ledger over it: a one-byte notes file given as `--cache` was lost. An empty file is a new
+    ledger, as SQLite makes it one (a ledger just created by another process is one too)."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return  # a new ledger
+    except OSError:
+        return  # not readable: the open that follows says why
+    if head and head != SQLITE_HEADER:
+        raise UserError(
+            f"{path}: cannot open ledger: not a SQLite database (it does not begin with 'SQLite format 3'); "
+            "give a ledger file or a new path"
+        )
 
 
 def _disk_error(path: Path, exc: sqlite3.DatabaseError) -> UserError:

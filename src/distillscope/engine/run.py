@@ -314,6 +314,28 @@ _RECORDED_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
 }
 
 
+def _run_results(path: Path) -> bool:
+    """Whether `path` is absent or a results file distillscope writes (a JSON object of a known
+    `kind`, or of the shape of a 0.1 results file): what --force may remove."""
+    if not path.exists() and not path.is_symlink():
+        return True
+    from distillscope.results.load import _legacy_kind
+    from distillscope.results.registry import KINDS
+
+    try:
+        data = load_json(path, "results file")
+    except UserError:
+        return False
+    if not isinstance(data, dict):
+        return False
+    kind = data.get("kind")
+    if kind is None:
+        return _legacy_kind(data) is not None
+    return isinstance(kind, str) and (
+        kind in KINDS or kind == "attribution"
+    )  # attribution: registered on use
+
+
 def _previous_config(out: Path) -> dict[str, Any] | None:
     """The config.json of the run last started in `out` (None: there is none). A file that is not
     one (not JSON, not an object, `command` missing, a key of `_RECORDED_TYPES` of another type) is
@@ -640,6 +662,7 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
         with --force, remove what the last run wrote (not the ledger) and start afresh.
         Returns the last run's config.json when it is kept, to compare settings in `write_config`."""
         out, command = self.out, self.options.command
+        has_config = (out / "config.json").exists() or (out / "config.json").is_symlink()
         try:
             previous = _previous_config(out)
         except UserError as exc:
@@ -647,22 +670,31 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
                 raise UserError(
                     f"{exc}, so the run there cannot be checked; {self.options.fresh_start_hint}"
                 ) from None
-            previous = None  # --force starts afresh whatever the file holds
+            previous = None  # --force starts afresh whatever a run's config.json holds
+        if previous is None:
+            # not a run directory: a file of a name the run writes is the user's (a replay file kept
+            # as DIR/responses.jsonl was written over by the run's own answers, even when it was an
+            # input). --force starts a run directory afresh; it never deletes a user's file, so a folder
+            # with no config.json, or whose results.json is no distillscope results file, is refused too
+            found = None if has_config else next((name for name in ARTIFACTS if (out / name).exists()), None)
+            if found is not None:
+                raise UserError(
+                    f"{out}: holds {found} but no config.json (not a distillscope run directory), and a run "
+                    f"there would write over it{' (--force starts only a run directory afresh)' if self.options.force else ''}: "
+                    f"choose another {self.options.naming('out')}, or move the file away"
+                )
+            if self.options.force and not _run_results(out / "results.json"):
+                raise UserError(
+                    f"{out / 'results.json'}: not a distillscope results file, and --force would delete it "
+                    f"(it starts only a run directory afresh): choose another {self.options.naming('out')}, "
+                    "or move the file away"
+                )
         if self.options.force:
             if previous is not None or any((out / name).exists() for name in ARTIFACTS):
                 _remove(out, ARTIFACTS)
                 self._forced = True
             return None
         if previous is None:
-            # not a run directory: a file of a name the run writes is the user's (a replay file kept
-            # as DIR/responses.jsonl was written over by the run's own answers, even when it was an input)
-            found = next((name for name in ARTIFACTS if (out / name).exists()), None)
-            if found is not None:
-                raise UserError(
-                    f"{out}: holds {found} but no config.json (not a distillscope run directory), and a run "
-                    f"there would write over it: choose another {self.options.naming('out')}, or move the "
-                    "file away"
-                )
             return None
         if previous.get("command") != command:
             raise UserError(

@@ -64,6 +64,9 @@ class Ranking:
     rows: list[tuple[str, Score, str]]  # (model, score, run dir)
     # shown after the ranking, never in it: a score that is not comparable, and why (model, score, run dir, why)
     unranked: list[tuple[str, Score, str, str]] = field(default_factory=list)
+    # ICE: the judge settings every row was judged with, where the runs given were judged differently
+    # (each judge's rows are then ranked in their own table); None: one judge for all
+    judge: str | None = None
 
 
 @dataclass
@@ -146,21 +149,76 @@ def map_points(report: Report) -> list[MapPoint]:
     return points
 
 
+# the ICE settings that change what a judge calls a contradiction (beside the judge's name, which
+# names its model and preset): a loose rate from one set of them is not comparable with another's
+JUDGE_SETTINGS = (
+    "structured",
+    "judge_calibration",
+    "judge_max_input_tokens",
+    "escalate",
+    "escalate_band",
+    "judge_weights",
+)
+
+
+def judge_setup(run: IceRun, result: IceResult) -> str:
+    """The judge an ICE target's scores were judged by, with the settings that change its verdicts
+    (`rules`, `llm:gpt-4o (escalate 0.3, judge_calibration cal.json)`); settings left at their
+    default are not named."""
+    parts = [
+        f"{key} {run.settings[key]}"
+        for key in JUDGE_SETTINGS
+        if run.settings.get(key) is not None
+        and not (
+            key == "structured" and (run.settings[key] == "auto" or result.judge in ("rules", "recorded"))
+        )
+    ]
+    name = result.judge or "unknown judge"
+    return name + (f" ({', '.join(parts)})" if parts else "")
+
+
+def ice_judges(report: Report) -> list[str]:
+    """The judge setups of the report's ICE targets, in the order first met."""
+    return list(dict.fromkeys(judge_setup(run, r) for run in report.ice_runs for r in run.results))
+
+
+def judges_note(report: Report) -> str | None:
+    """The caveat of a report whose ICE targets were judged differently (None: by one judge)."""
+    judges = ice_judges(report)
+    if len(judges) < 2:
+        return None
+    return (
+        f"These targets were judged differently ({'; '.join(judges)}): a contradiction rate depends on its "
+        "judge, so compare rates of one judge only."
+    )
+
+
 def rankings(report: Report) -> list[Ranking]:
+    """Targets ordered by each score, highest first. ICE targets judged by different judges (or one
+    judge under different settings) are never ranked together: a loose rate depends on its judge,
+    so each judge's targets get their own table, named by `judge`."""
     out: list[Ranking] = []
+    judges = ice_judges(report)
     for level in ICE_LEVELS:
-        rows: list[tuple[str, Score, str]] = []
-        unranked: list[tuple[str, Score, str, str]] = []
-        for ice_run in report.ice_runs:
-            for r in ice_run.results:
-                if level not in r.scores:
-                    continue
-                if r.log_complete is False:  # a partial log (the paper's lost runs): never rank it
-                    unranked.append((r.target, r.scores[level], str(ice_run.path), r.note or PARTIAL_LOG))
-                else:
-                    rows.append((r.target, r.scores[level], str(ice_run.path)))
-        if rows or unranked:
-            out.append(Ranking(f"ICE {level}", "more identity contradiction", rows, unranked))
+        for judge in judges:
+            rows: list[tuple[str, Score, str]] = []
+            unranked: list[tuple[str, Score, str, str]] = []
+            for ice_run in report.ice_runs:
+                for r in ice_run.results:
+                    if level not in r.scores or judge_setup(ice_run, r) != judge:
+                        continue
+                    if r.log_complete is False:  # a partial log (the paper's lost runs): never rank it
+                        unranked.append((r.target, r.scores[level], str(ice_run.path), r.note or PARTIAL_LOG))
+                    else:
+                        rows.append((r.target, r.scores[level], str(ice_run.path)))
+            if rows or unranked:
+                several = len(judges) > 1
+                title = f"ICE {level}" + (f", judge {judge}" if several else "")
+                out.append(
+                    Ranking(
+                        title, "more identity contradiction", rows, unranked, judge=judge if several else None
+                    )
+                )
     for run in report.rse_runs:
         ref = f" vs {run.reference}" if run.reference else ""
         avg_rows = [(m.name, m.avg, str(run.path)) for m in run.models if m.avg is not None]
@@ -463,6 +521,7 @@ def to_json(report: Report) -> dict[str, Any]:
             {
                 "title": r.title,
                 "higher_means": r.higher_means,
+                "judge": r.judge,
                 "rows": [{"model": m, "run": path, **(score(s) or {})} for m, s, path in r.rows],
                 "unranked": [
                     {"model": m, "run": path, "why": why, **(score(s) or {})}

@@ -27,6 +27,7 @@ from distillscope.report.build import (
     compact,
     contrast_table,
     cost_rows,
+    judges_note,
     map_points,
     missing_rows,
     paired_rows,
@@ -225,6 +226,7 @@ def render_html(report: Report) -> str:
     context: dict[str, Any] = {
         "report": report,
         "ice_results": ice_results,
+        "judges_note": judges_note(report),
         "rse_runs": report.rse_runs,
         "matrix_runs": report.matrix_runs,
         "ice_plot": plots.ice_bars(ice_results),

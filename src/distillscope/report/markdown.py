@@ -15,6 +15,7 @@ from distillscope.report.build import (
     contrast_table,
     cost_rows,
     foil_table,
+    judges_note,
     map_points,
     run_kind,
     settings_rows,
@@ -149,6 +150,8 @@ def render_markdown(report: Report) -> str:
                 for r in ice
             ],
         )
+        if (different := judges_note(report)) is not None:
+            out += [f"> **Judges differ:** {escape(different)}", ""]
         if any(s.expected is not None for r in ice for s in r.scores.values()):
             out += [EXPECTED_NOTE, ""]
         if any(s.differs for r in ice for s in r.scores.values()):

@@ -7,6 +7,7 @@ recognised once, here, by their shape, and lifted to the current models (`stoppe
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -14,11 +15,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from distillscope.errors import UserError, clip, clip_echoes, clip_field
-from distillscope.records import load_json
+from distillscope.records import parse_json, read_text
 from distillscope.results.base import SCHEMA_VERSION, Result
 from distillscope.results.registry import KINDS
+from distillscope.textsafe import may_hold_surrogates
 
 ICE_LEVELS = ("loose", "strict", "hard")
+# the errors of a number or a yes/no given as text, which strict validation refuses (lax read "no" as false)
+_STRICT_TYPES = {"int_type", "float_type", "bool_type"}
 
 
 def _legacy_kind(data: dict[str, Any]) -> str | None:
@@ -84,7 +88,7 @@ def _shape_kind(data: dict[str, Any]) -> str | None:
     return _legacy_kind(data)
 
 
-def parse(data: Any, source: Path | str = "results.json") -> Result:
+def parse(data: Any, source: Path | str = "results.json", *, text: str | None = None) -> Result:
     """A results object (already decoded JSON) as its typed result.
 
     Every value and key a message quotes is cut to 60 characters (a 100,000-character `kind` made a
@@ -95,6 +99,7 @@ def parse(data: Any, source: Path | str = "results.json") -> Result:
         raise UserError(f"{source}: not a distillscope results file (expected a JSON object)")
     kind = data.get("kind")
     if kind is None:
+        text = None  # the data are upgraded below: validated as they are then
         kind = _legacy_kind(data)
         if kind is None:
             raise UserError(f"{source}: not an ICE, RSE, matrix, answers or study results file")
@@ -112,11 +117,17 @@ def parse(data: Any, source: Path | str = "results.json") -> Result:
     if cls is None:
         raise UserError(f"{source}: field 'kind': unknown result kind '{clip(kind)}' (known: {known})")
     try:
-        result = cls.model_validate(data)
+        # strict, as JSON: a number or a yes/no given as text (`"n": "6"`, `"complete": "no"`) is
+        # refused where lax validation read "no" as false; JSON mode still takes a list for a tuple
+        # and an integer for a float, as every file distillscope writes has them
+        # (from the file's own text where the data are what it holds: not encoded again)
+        result = cls.model_validate_json(json.dumps(data) if text is None else text, strict=True)
     except ValidationError as exc:
         err = exc.errors()[0]
         where = clip_field(".".join(str(p) for p in err["loc"])) or "(top level)"
         problem = f"field '{where}': {clip_echoes(err['msg'], err.get('input'))}"
+        if err["type"] in _STRICT_TYPES and isinstance(err.get("input"), str):
+            problem += f", got text {clip(repr(err['input']))} (write numbers and true/false without quotes)"
         shape = _shape_kind(data)
         if shape is not None and shape != kind:
             raise UserError(
@@ -143,11 +154,15 @@ def load(path: str | Path) -> Result:
         raise UserError(f"{path}: no results.json (not a finished distillscope run directory)")
     if file.suffix.lower() != ".json":  # a log or answers file (.jsonl, .csv) read as one JSON value
         raise UserError(f"{path}: not a results file; give a run directory or its results.json")
-    data = load_json(file, "results file")  # the one reader: BOM, nesting depth, located errors
+    text = read_text(file, "results file")
+    if not text.strip():
+        raise UserError(f"{file}: results file is empty")
+    data = parse_json(text, file)  # the one reader: BOM, nesting depth, duplicate keys, located errors
     # a results.json named directly may be a link: the run's other files lie beside the file it
     # leads to, not beside the link (whose folder's verdicts.jsonl `to_frame` read, another run's)
     root = path if given_a_directory else file.resolve().parent
-    result = parse(data, file).at(root)
+    # a text whose strings hold lone surrogates was repaired in `data` only: validated from `data`
+    result = parse(data, file, text=None if may_hold_surrogates(text) else text).at(root)
     _locate_children(result, result.path or root)
     return result
 
