@@ -115,6 +115,26 @@ def _long_key(data: dict[str, object]) -> None:
     data["models"] = {"m" * 100_000: {"avg": {"score": "high"}}}
 
 
+def _edited_run_is_refused(
+    tmp_path: Path, run: str, edit: Callable[[dict[str, object]], None], message: str
+) -> str:
+    """Copy `run`, apply `edit` to its results.json, and check `ds.load` and `compare` both refuse it
+    (`message` in the error; compare: exit 2, one line, no traceback). Returns compare's output."""
+    from distillscope.cli import _register_optional, app
+
+    shutil.copytree(V01 / run, tmp_path / "run")
+    data = json.loads((tmp_path / "run" / "results.json").read_text())
+    edit(data)
+    (tmp_path / "run" / "results.json").write_text(json.dumps(data))
+    with pytest.raises(UserError, match=rf"run/results.json: {message}"):
+        ds.load(tmp_path / "run")
+    _register_optional()
+    result = CliRunner().invoke(app, ["compare", str(tmp_path / "run")])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    return str(result.output)
+
+
 @pytest.mark.parametrize(
     ("run", "edit", "message"),
     [
@@ -139,18 +159,8 @@ def test_a_kind_of_another_command_or_a_long_value_is_one_short_clear_line(
     Field required`; a `kind` that is a list was shown as `unknown result kind '['rse']'`; and a
     100,000-character kind, version or key was echoed whole, one line of 100,000 characters. The
     line now says which kind the fields are, and every echoed value or key is cut to 60 characters."""
-    from distillscope.cli import _register_optional, app
-
-    shutil.copytree(V01 / run, tmp_path / "run")
-    data = json.loads((tmp_path / "run" / "results.json").read_text())
-    edit(data)
-    (tmp_path / "run" / "results.json").write_text(json.dumps(data))
-    with pytest.raises(UserError, match=rf"run/results.json: {message}"):
-        ds.load(tmp_path / "run")
-    _register_optional()
-    result = CliRunner().invoke(app, ["compare", str(tmp_path / "run")])
-    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
-    assert len(result.output.strip().splitlines()) == 1 and len(result.output) < 400 + len(str(tmp_path))
+    output = _edited_run_is_refused(tmp_path, run, edit, message)
+    assert len(output) < 400 + len(str(tmp_path))
 
 
 def test_a_new_kind_plugs_into_load(tmp_path: Path) -> None:
@@ -315,18 +325,7 @@ def test_numbers_and_yes_no_given_as_text_are_refused_naming_the_field(
 ) -> None:
     """Lax validation read a hand-edited `"complete": "no"` as false and `"n": "6"` as 6, so a file
     that no run wrote was shown as if one had. It is exit 2 with one line naming the file and field."""
-    from distillscope.cli import _register_optional, app
-
-    shutil.copytree(V01 / run, tmp_path / "run")
-    data = json.loads((tmp_path / "run" / "results.json").read_text())
-    edit(data)
-    (tmp_path / "run" / "results.json").write_text(json.dumps(data))
-    with pytest.raises(UserError, match=rf"run/results.json: {message}"):
-        ds.load(tmp_path / "run")
-    _register_optional()
-    result = CliRunner().invoke(app, ["compare", str(tmp_path / "run")])
-    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
-    assert len(result.output.strip().splitlines()) == 1 and "results.json: field '" in result.output
+    assert "results.json: field '" in _edited_run_is_refused(tmp_path, run, edit, message)
 
 
 def test_a_key_given_twice_in_results_json_is_refused_at_its_line(tmp_path: Path) -> None:
