@@ -51,6 +51,7 @@ _OPTIONAL = {
     "study": "study",
 }  # command -> module
 _BUILTIN = {"models", "demo"}
+_registered: set[str] = set()  # the optional modules whose commands are on `app`
 
 
 def _register_optional(argv: Sequence[str] | None = None) -> None:
@@ -63,6 +64,11 @@ def _register_optional(argv: Sequence[str] | None = None) -> None:
     if command in _BUILTIN:
         return
     modules = {_OPTIONAL[command]} if command in _OPTIONAL else set(_OPTIONAL.values())
+    # Once each: typer rebuilds the whole command tree on every call, so a group added twice (a
+    # second `run` in one process: the Python API, a notebook, the tests) made each later command
+    # slower to start, without end (1,000 commands in: 1 s a start).
+    modules -= _registered
+    _registered.update(modules)
     for name in ("ice", "rse"):
         if name in modules:
             module = importlib.import_module(f"distillscope.cli.{name}")
