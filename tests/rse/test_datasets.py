@@ -300,9 +300,69 @@ def test_one_prompt_set_given_as_two_datasets_is_refused(tmp_path: Path) -> None
         UserError, match="--dataset b=examples: the same 8 prompts as dataset 'a' \\(builtin\\)"
     ):
         load_datasets({"a": "builtin", "b": "examples"})
-    # prompt sets that share some prompts are two datasets
+    # prompt sets that share some prompts are two datasets (the shared ones are the first's only)
     other = write_jsonl(tmp_path / "other.jsonl", [*rows[:4], {"id": "new", "prompt": "another question"}])
-    assert [len(d.prompts) for d in load_datasets({"d": str(path), "o": str(other)})] == [5, 5]
+    assert [len(d.prompts) for d in load_datasets({"d": str(path), "o": str(other)})] == [5, 1]
+
+
+def test_a_prompt_two_datasets_share_is_scored_in_the_first_only(tmp_path: Path) -> None:
+    """Datasets that shared some prompts scored them twice: counted twice in the average over datasets,
+    and in attribution a prompt trained on in one fold could be scored in another."""
+    rows = [{"id": f"q{i}", "prompt": f"question {i}"} for i in range(6)]
+    first = write_jsonl(tmp_path / "first.jsonl", rows)
+    # the same questions under other ids, in another order, and two of its own
+    later_rows = [{"id": f"x{i}", "prompt": f"question {i}"} for i in (4, 1)] + [
+        {"id": "own1", "prompt": "a question of its own"},
+        {"id": "own2", "prompt": "another question of its own"},
+    ]
+    later = write_jsonl(tmp_path / "later.jsonl", later_rows)
+    a, b = load_datasets({"a": str(first), "b": str(later)})
+    assert [p.id for p in a.prompts] == [f"q{i}" for i in range(6)]
+    assert [p.id for p in b.prompts] == ["own1", "own2"]
+    assert b.summary()["left_out_as_in"] == {"a": 2} and "left_out_as_in" not in a.summary()
+    assert b.warning() == (
+        "dataset 'b': 2 of its prompts are also selected from an earlier dataset (2 in dataset 'a'); they are "
+        "scored there only, so no prompt counts twice"
+    )
+    assert a.warning() is None
+    # only what the earlier dataset selected is left out
+    a, b = load_datasets({"a": str(first), "b": str(later)}, sample=2, seed=7)
+    chosen = {p.messages[-1].content for p in a.prompts}
+    assert not chosen & {p.messages[-1].content for p in b.prompts}
+    # a dataset whose every prompt is already selected is refused, naming it
+    subset = write_jsonl(tmp_path / "subset.jsonl", [{"id": "s", "prompt": "question 3"}])
+    with pytest.raises(UserError) as err:
+        load_datasets({"a": str(first), "s": str(subset)})
+    assert str(err.value) == (
+        f"--dataset s={subset}: every one of its 1 prompts is already selected from an earlier dataset "
+        "(1 in dataset 'a'); each would be scored twice: give each prompt once"
+    )
+
+
+def test_rse_run_records_the_prompts_a_dataset_left_to_an_earlier_one(tmp_path: Path) -> None:
+    prompts = write_jsonl(
+        tmp_path / "p.jsonl", [{"id": f"q{i}", "prompt": f"question {i}"} for i in range(4)]
+    )
+    more = write_jsonl(
+        tmp_path / "m.jsonl", [{"id": "m0", "prompt": "question 0"}, {"id": "m1", "prompt": "question 9"}]
+    )
+    answers = [{"id": f"q{i}", "response": f"answer {i}"} for i in range(4)] + [
+        {"id": "m1", "response": "answer 9"}
+    ]
+    ref = write_jsonl(tmp_path / "a.jsonl", answers)
+    test = write_jsonl(tmp_path / "b.jsonl", [r | {"response": r["response"] + "."} for r in answers])
+    out = tmp_path / "run"
+    result = invoke(
+        "rse", "run", "--reference", f"replay:{ref}", "--test", f"replay:{test}", "--dataset", f"p={prompts}",
+        "--dataset", f"m={more}", "--judge", "offline", "--out", str(out),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "dataset 'm': 1 of its prompts are also selected from an earlier dataset" in result.output
+    datasets = json.loads((out / "results.json").read_text(encoding="utf-8"))["datasets"]
+    assert datasets["m"]["prompts"] == 1 and datasets["m"]["left_out_as_in"] == {"p": 1}
+    assert datasets["p"]["prompts"] == 4
+    warnings = json.loads((out / "results.json").read_text(encoding="utf-8"))["warnings"]
+    assert any(w.startswith("dataset 'm': 1 of its prompts") for w in warnings), warnings
 
 
 def test_rse_run_refuses_one_prompt_file_as_two_datasets_before_anything_is_written(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ import json
 import math
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -308,14 +308,28 @@ class Dataset:
     format: str
     prompts: list[Prompt]
     total: int  # prompts before sampling
+    shared: dict[str, int] = field(default_factory=dict)  # earlier dataset -> its prompts left out here
 
     def summary(self) -> dict[str, Any]:
-        return {
+        summary: dict[str, Any] = {
             "source": self.source,
             "format": self.format,
             "prompts": len(self.prompts),
             "total": self.total,
         }
+        if self.shared:
+            summary["left_out_as_in"] = dict(self.shared)
+        return summary
+
+    def warning(self) -> str | None:
+        """What the run should say when an earlier dataset took some of this one's prompts."""
+        if not self.shared:
+            return None
+        where = ", ".join(f"{n} in dataset '{owner}'" for owner, n in self.shared.items())
+        return (
+            f"dataset '{self.name}': {sum(self.shared.values())} of its prompts are also selected from an "
+            f"earlier dataset ({where}); they are scored there only, so no prompt counts twice"
+        )
 
 
 def read_prompts(
@@ -436,13 +450,17 @@ def load_datasets(
 ) -> list[Dataset]:
     """Every `--dataset NAME=SOURCE`, each sampled with the same seed. Two datasets holding the same
     prompts (one file by two paths or names, a copy, `builtin` twice) are refused: each prompt would
-    be scored twice, and the average over datasets, its n and its interval would count it twice."""
+    be scored twice, and the average over datasets, its n and its interval would count it twice.
+    A prompt that an earlier dataset already selected belongs to that one only (a warning and the
+    dataset's summary say how many): otherwise it would be counted twice too, and attribution's
+    cross-fitting could train on a prompt in one fold and score it in another."""
     if not specs:
         raise UserError(
             f"give at least one {name('datasets', 'NAME=PATH')} (or {name('datasets', 'examples=builtin')})"
         )
     out: list[Dataset] = []
     first: dict[str, Dataset] = {}  # the prompts' content -> the dataset that brought them first
+    selected: dict[str, str] = {}  # what a selected prompt asks -> the dataset it was selected from
     for dataset_name, source in specs.items():
         dataset = load_dataset(dataset_name, source, sharegpt_turns=sharegpt_turns)
         twin = first.setdefault(prompts_digest(dataset.prompts), dataset)
@@ -452,15 +470,40 @@ def load_datasets(
                 f"dataset '{twin.name}' ({twin.source}); each would be scored twice and counted twice in the "
                 "average: give each prompt set once"
             )
+        _drop_selected_earlier(dataset, selected, name("datasets", f"{dataset_name}={source}"))
         dataset.prompts = sample_prompts(dataset.prompts, sample, seed)
+        selected.update((asked(p), dataset.name) for p in dataset.prompts)
         out.append(dataset)
     return out
 
 
+def _drop_selected_earlier(dataset: Dataset, selected: dict[str, str], named: str) -> None:
+    """Leave out of `dataset` the prompts an earlier dataset selected (`selected`: what a prompt
+    asks -> that dataset), before it is sampled; refused when none is left."""
+    earlier = [selected.get(asked(p)) for p in dataset.prompts]
+    if not any(earlier):
+        return
+    shared: dict[str, int] = {}
+    for owner in earlier:
+        if owner is not None:
+            shared[owner] = shared.get(owner, 0) + 1
+    where = ", ".join(f"{n} in dataset '{owner}'" for owner, n in shared.items())
+    if all(earlier):
+        raise UserError(
+            f"{named}: every one of its {len(earlier)} prompts is already selected from an earlier dataset "
+            f"({where}); each would be scored twice: give each prompt once"
+        )
+    dataset.prompts = [p for p, owner in zip(dataset.prompts, earlier, strict=True) if owner is None]
+    dataset.shared = shared
+
+
 def prompts_digest(prompts: Sequence[Prompt]) -> str:
     """What a dataset asks, whatever its ids, order or file: a hash of its prompts' conversations."""
-    asked = sorted(
-        json.dumps([[[m.role, m.content] for m in p.messages], list(p.followups)], ensure_ascii=False)
-        for p in prompts
+    return hashlib.sha256("\n".join(sorted(asked(p) for p in prompts)).encode("utf-8")).hexdigest()
+
+
+def asked(prompt: Prompt) -> str:
+    """What a prompt asks, whatever its id or dataset: its conversation and follow-ups."""
+    return json.dumps(
+        [[[m.role, m.content] for m in prompt.messages], list(prompt.followups)], ensure_ascii=False
     )
-    return hashlib.sha256("\n".join(asked).encode("utf-8")).hexdigest()

@@ -12,6 +12,7 @@ matrix and the dendrogram's leaf order for the report.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,6 +36,8 @@ from distillscope.rse.scoring import Judgment, model_summary, skipped_pairs
 from distillscope.rse.types import ASPECTS, SimilarityJudge
 
 MAX_SCORE = 5.0
+
+log = logging.getLogger("distillscope")
 
 
 def cluster(scores: Sequence[Sequence[float | None]]) -> tuple[list[list[float]] | None, list[int]]:
@@ -89,6 +92,8 @@ async def run_matrix(
         "complete": False,
     }
     seed = int((settings or {}).get("seed", 0) or 0)
+    for warning in (w for d in datasets if (w := d.warning())):
+        log.warning("rse matrix: %s", warning)  # and each dataset's summary counts them
     try:
         answers: list[ModelAnswers] = await answer_all(ctx, models, datasets)
         for a in answers:

@@ -264,7 +264,8 @@ async def run_rse(
         results["n_filtered"] = sum(m.not_answers()["filtered"] for m in everyone)
         judge = judge or build_judge(ctx, judge_options)
         results["judge"] = judge.name
-        warnings = [w for m in judge_models(judge) if (w := self_preference(m, reference.name))]
+        warnings = [w for d in datasets if (w := d.warning())]
+        warnings += [w for m in judge_models(judge) if (w := self_preference(m, reference.name))]
         for warning in warnings:
             log.warning("rse run: %s", warning)
         if warnings:

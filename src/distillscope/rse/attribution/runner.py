@@ -303,6 +303,7 @@ async def run_attribution(
         result.held_out_members = found.held_out_members
         result.warnings = [
             *notes,
+            *(w for d in datasets if (w := d.warning())),
             *separability_warnings(found.held_out),
             *member_warnings(found.held_out_members, family_docs, alpha),
             *unchecked_member_warnings(found.held_out_members, family_docs),
