@@ -214,3 +214,32 @@ def test_a_report_of_ice_runs_judged_differently_says_so(tmp_path: Path) -> None
     out = tmp_path / "same.md"
     assert runner.invoke(app, ["report", str(rules), str(same), "--out", str(out)]).exit_code == 0
     assert "Judges differ" not in out.read_text(encoding="utf-8")
+
+
+def test_charts_and_maps_draw_each_ice_judge_apart(tmp_path: Path) -> None:
+    """The ICE chart drew targets of different judges side by side, and the ICE × RSE map placed a
+    target by whichever judge's run came first, silently; each judge now gets its own chart and map."""
+    rules, recorded = _rescore(tmp_path, "glm-4-plus", "rules"), _rescore(tmp_path, "glm-4-plus", "recorded")
+    rse = make_rse_run(tmp_path / "rse")
+    html_out, md_out, json_out = (tmp_path / f"r.{fmt}" for fmt in ("html", "md", "json"))
+    for out in (html_out, md_out, json_out):
+        result = runner.invoke(app, ["report", str(rules), str(recorded), str(rse), "--out", str(out)])
+        assert result.exit_code == 0, result.output
+    html = html_out.read_text(encoding="utf-8")
+    assert "ICE identity contradiction by target, judged by rules" in html
+    assert "ICE identity contradiction by target, judged by recorded" in html
+    assert "ICE × RSE: identity contradiction against response similarity, ICE judged by rules" in html
+    assert "ICE × RSE: identity contradiction against response similarity, ICE judged by recorded" in html
+    points = json.loads(json_out.read_text(encoding="utf-8"))["ice_rse_map"]
+    assert sorted((p["model"], p["ice_judge"]) for p in points) == [
+        ("glm-4-plus", "recorded"),
+        ("glm-4-plus", "rules"),
+    ]
+    by_judge = {p["ice_judge"]: p["ice"]["strict"]["score"] for p in points}
+    assert by_judge["rules"] != by_judge["recorded"]  # the two judges' rates, each kept
+    assert "| ICE judge |" in md_out.read_text(encoding="utf-8")
+    # one judge: one chart and one map, with no judge in their titles
+    result = runner.invoke(app, ["report", str(rules), str(rse), "--out", str(html_out)])
+    assert result.exit_code == 0, result.output
+    html = html_out.read_text(encoding="utf-8")
+    assert "judged by" not in html and html.count("ICE identity contradiction by target") >= 1

@@ -132,20 +132,23 @@ def run_kind(run: Run) -> str:
 
 
 def map_points(report: Report) -> list[MapPoint]:
-    """Models present in both an ICE and an RSE run, matched by normalised name."""
-    ice: dict[str, IceResult] = {}
-    for result in report.ice_results:
-        ice.setdefault(normalise_model_name(result.target), result)
+    """Models present in both an ICE and an RSE run, matched by normalised name: one point per
+    model and ICE judge setup (a target judged by two judges has two points, never one of them
+    chosen silently), in the order of `ice_results_by_judge`."""
     points: list[MapPoint] = []
-    seen: set[str] = set()
-    for run in report.rse_runs:
-        for model in run.models:
-            key = normalise_model_name(model.name)
-            rse = model.avg or (next(iter(model.datasets.values())) if len(model.datasets) == 1 else None)
-            if key in seen or key not in ice or rse is None or rse.score is None:
-                continue
-            seen.add(key)
-            points.append(MapPoint(model.name, rse, ice[key].scores))
+    for judge, results in ice_results_by_judge(report):
+        ice: dict[str, IceResult] = {}
+        for result in results:
+            ice.setdefault(normalise_model_name(result.target), result)
+        seen: set[str] = set()
+        for run in report.rse_runs:
+            for model in run.models:
+                key = normalise_model_name(model.name)
+                rse = model.avg or (next(iter(model.datasets.values())) if len(model.datasets) == 1 else None)
+                if key in seen or key not in ice or rse is None or rse.score is None:
+                    continue
+                seen.add(key)
+                points.append(MapPoint(model.name, rse, ice[key].scores, judge))
     return points
 
 
@@ -180,6 +183,16 @@ def judge_setup(run: IceRun, result: IceResult) -> str:
 def ice_judges(report: Report) -> list[str]:
     """The judge setups of the report's ICE targets, in the order first met."""
     return list(dict.fromkeys(judge_setup(run, r) for run in report.ice_runs for r in run.results))
+
+
+def ice_results_by_judge(report: Report) -> list[tuple[str, list[IceResult]]]:
+    """The report's ICE results grouped by judge setup, in the order first met: a chart or map
+    draws one group, since a contradiction rate depends on its judge."""
+    groups: dict[str, list[IceResult]] = {}
+    for run in report.ice_runs:
+        for result in run.results:
+            groups.setdefault(judge_setup(run, result), []).append(result)
+    return list(groups.items())
 
 
 def judges_note(report: Report) -> str | None:
@@ -514,7 +527,12 @@ def to_json(report: Report) -> dict[str, Any]:
         "runs": runs,
         "skipped": list(report.skipped),
         "ice_rse_map": [
-            {"model": p.name, "rse": score(p.rse), "ice": {k: score(v) for k, v in p.ice.items()}}
+            {
+                "model": p.name,
+                "rse": score(p.rse),
+                "ice": {k: score(v) for k, v in p.ice.items()},
+                "ice_judge": p.judge,
+            }
             for p in map_points(report)
         ],
         "rankings": [

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import math
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from distillscope.report.build import (
     compact,
     contrast_table,
     cost_rows,
+    ice_results_by_judge,
     judges_note,
     map_points,
     missing_rows,
@@ -35,8 +37,9 @@ from distillscope.report.build import (
     run_kind,
     settings_rows,
 )
-from distillscope.report.load import BREAKDOWN_DIMS, Score
+from distillscope.report.load import BREAKDOWN_DIMS, IceResult, Score
 from distillscope.report.markdown import DIFFERS_NOTE, EXPECTED_NOTE
+from distillscope.report.plots import Plot
 from distillscope.textsafe import visible_bidi
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -183,12 +186,32 @@ def _ice_evidence_blocks(report: Report) -> list[dict[str, Any]]:
     return blocks
 
 
+def _by_judge(report: Report, draw: Callable[[list[IceResult], str | None], Plot | None]) -> list[Plot]:
+    """One ICE chart per judge setup (the judge named in its title when there are several): rates
+    of different judges are not comparable, so they are never drawn side by side."""
+    groups = ice_results_by_judge(report)
+    several = len(groups) > 1
+    return [p for judge, results in groups if (p := draw(results, judge if several else None))]
+
+
+def _maps_by_judge(report: Report) -> list[Plot]:
+    """One ICE × RSE map per ICE judge setup, as `_by_judge` draws the ICE charts."""
+    points = map_points(report)
+    judges = list(dict.fromkeys(p.judge for p in points))
+    several = len(judges) > 1
+    return [
+        p
+        for judge in judges
+        if (p := plots.ice_rse_map([q for q in points if q.judge == judge], judge if several else None))
+    ]
+
+
 def _sections(context: dict[str, Any]) -> list[tuple[str, str]]:
     wanted = [
         ("summary", "Summary", True),
-        ("ice-chart", "ICE chart", context["ice_plot"]),
+        ("ice-chart", "ICE chart", context["ice_plots"]),
         ("rse", "RSE", context["rse_runs"]),
-        ("map", "ICE × RSE", context["map_plot"]),
+        ("map", "ICE × RSE", context["map_plots"]),
         ("matrix", "Matrix", context["matrix_plots"]),
         ("verdict", "Distillation verdict", context["report"].distillation),
         ("attribution", "Attribution", context["attribution"]),
@@ -229,9 +252,9 @@ def render_html(report: Report) -> str:
         "judges_note": judges_note(report),
         "rse_runs": report.rse_runs,
         "matrix_runs": report.matrix_runs,
-        "ice_plot": plots.ice_bars(ice_results),
+        "ice_plots": _by_judge(report, plots.ice_bars),
         "rse_plots": [plots.rse_aspect_bars(run) for run in report.rse_runs],
-        "map_plot": plots.ice_rse_map(map_points(report)),
+        "map_plots": _maps_by_judge(report),
         "matrix_plots": [(run, p) for run in report.matrix_runs if (p := plots.matrix_plot(run))],
         "attribution": [(run, plots.attribution_bars(run)) for run in report.attribution_runs],
         "ice_evidence": _ice_evidence_blocks(report),

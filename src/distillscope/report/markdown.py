@@ -268,11 +268,13 @@ def render_markdown(report: Report) -> str:
         )
     points = map_points(report)
     if points:
+        several = len({p.judge for p in points}) > 1  # then each row names its ICE judge
         out += ["## ICE × RSE", ""]
         out += _table(
-            ["Model", "RSE", "ICE strict", "ICE hard"],
+            ["Model", "RSE", "ICE strict", "ICE hard"] + (["ICE judge"] if several else []),
             [
                 [escape(p.name), cell(p.rse, 2), cell(p.ice.get("strict")), cell(p.ice.get("hard"))]
+                + ([escape(p.judge)] if several else [])
                 for p in points
             ],
         )

@@ -194,8 +194,9 @@ def _label_values(ax: Any, xs: np.ndarray, scores: Sequence[Score | None], *, ve
         )
 
 
-def ice_bars(results: Sequence[IceResult]) -> Plot | None:
-    """Loose, strict and hard share per target with 95% intervals (the paper's Figure 2)."""
+def ice_bars(results: Sequence[IceResult], judge: str | None = None) -> Plot | None:
+    """Loose, strict and hard share per target with 95% intervals (the paper's Figure 2); `judge`
+    names the judge setup in the title when a report draws one chart per judge."""
     results = [r for r in results if r.scores]
     if not results:
         return None
@@ -209,7 +210,7 @@ def ice_bars(results: Sequence[IceResult]) -> Plot | None:
         + ", ".join(f"{lv} {_fmt(r.scores[lv].score if lv in r.scores else None)}" for lv in ICE_LEVELS)
         for r in results
     )
-    title = "ICE identity contradiction by target"
+    title = "ICE identity contradiction by target" + (f", judged by {judge}" if judge else "")
     description = f"Bar chart of loose, strict and hard scores with 95% intervals. {parts}."
     svg = svgbars.grouped_bars(
         names, series, title=title, description=description, ylabel="share of judged responses",
@@ -272,10 +273,12 @@ class MapPoint:
     name: str
     rse: Score
     ice: dict[str, Score]
+    judge: str = ""  # the ICE judge setup (report.build.judge_setup) the ICE scores come from
 
 
-def ice_rse_map(points: Sequence[MapPoint]) -> Plot | None:
-    """Each model a point: RSE similarity on x, ICE strict and hard on y, with both intervals."""
+def ice_rse_map(points: Sequence[MapPoint], judge: str | None = None) -> Plot | None:
+    """Each model a point: RSE similarity on x, ICE strict and hard on y, with both intervals;
+    `judge` names the ICE judge setup in the title when a report draws one map per judge."""
     levels = [lv for lv in ("strict", "hard") if any(lv in p.ice for p in points)]
     if not points or not levels:
         return None
@@ -323,7 +326,8 @@ def ice_rse_map(points: Sequence[MapPoint]) -> Plot | None:
         return None
     return to_svg(
         fig,
-        "ICE × RSE: identity contradiction against response similarity",
+        "ICE × RSE: identity contradiction against response similarity"
+        + (visible_controls(f", ICE judged by {judge}") if judge else ""),
         "Scatter plot, one point per model with 95% intervals on both axes. " + "; ".join(described) + ".",
     )
 
