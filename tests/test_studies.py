@@ -272,6 +272,7 @@ def test_study_dataset_path_that_is_no_file_is_named_at_its_field(
     [
         ("targets: [glm]\nreference: glm\n", "reference", 6, "'glm' is also a target"),
         ("targets: [glm]\nreference: ref\nfoils: [glm]\n", "foils[0]", 7, "'glm' is also a target"),
+        ("targets: [glm]\nreference: ref\nfoils: [dolly, ref]\n", "foils[1]", 7, "'ref' is the reference"),
         (
             "targets: [glm]\nreference: ref\nfoils:\n  - dolly\n  - dolly\n",
             "foils[1]",

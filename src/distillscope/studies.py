@@ -201,7 +201,7 @@ def load_study(path: str | Path) -> StudySpec:
 
 def _check_roles(path: Path, targets: list[str], reference: str | None, foils: list[Any]) -> None:
     """The roles the RSE run refuses, refused when the file is read: a reference that is also a
-    target, a foil that is also a target or listed twice. The run refused them only when its RSE
+    target or a foil, a foil that is also a target or listed twice. The run refused them only when its RSE
     stage started (after every ICE stage), naming neither the file nor the field, and `--dry-run`
     planned them."""
     if reference is not None and reference in targets:
@@ -210,6 +210,14 @@ def _check_roles(path: Path, targets: list[str], reference: str | None, foils: l
             f"'{clip(reference)}' is also a target; the targets are compared with the reference",
             field="reference",
         )
+    for i, foil in enumerate(foils):
+        if reference is not None and str(foil) == reference:  # its perfect 5 joined the panel's median
+            raise yaml_error(
+                path,
+                f"'{clip(reference)}' is the reference; the foils are the other models every target's "
+                "similarity is set against: give it in one role only",
+                field=f"foils[{i}]",
+            )
     _one_role(path, [str(f) for f in foils], targets, lambda i: f"foils[{i}]")
 
 
