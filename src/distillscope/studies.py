@@ -273,6 +273,7 @@ def _check_attribution(
     for where, name in named:
         if name not in catalog.models:
             raise _no_model(path, name, catalog, where)
+    _check_members(path, section, targets)
     _check_controls(path, section, targets)
     from distillscope.rse.banks.load import check_bank_source
 
@@ -361,6 +362,34 @@ def _no_model(path: Path, name: str, catalog: ModelCatalog, where: str) -> UserE
     return yaml_error(
         path, f"no model '{clip(name)}' under models: (defined: {clip(defined, 300)})", field=where
     )
+
+
+def _check_members(path: Path, section: dict[str, Any], targets: list[str]) -> None:
+    """Each family member once, and never a target (the targets are what is attributed to the
+    families). `--dry-run` planned both, and the run refused them only when its attribution stage
+    started (after every ICE and RSE stage), in `rse attribute`'s words ("two family models are
+    named 'c1' (replay: models are named after their file stem ...); rename a file"), naming
+    neither the study file nor the field."""
+    seen: dict[str, str] = {}  # member -> its family
+    for family, members in (section.get("families") or {}).items():
+        where = f"attribution.families.{family}"
+        for member in members:
+            name = str(member)
+            if name in targets:
+                raise yaml_error(
+                    path,
+                    f"'{clip(name)}' is also a target; the targets are attributed to the families, so a "
+                    "target cannot be a family member",
+                    field=where,
+                )
+            if name in seen:
+                also = "" if seen[name] == family else f" (also in family '{clip(seen[name])}')"
+                raise yaml_error(
+                    path,
+                    f"'{clip(name)}' is listed twice{also}: place each model in one family, once",
+                    field=where,
+                )
+            seen[name] = family
 
 
 def _check_controls(path: Path, section: dict[str, Any], targets: list[str]) -> None:
