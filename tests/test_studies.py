@@ -230,7 +230,7 @@ def test_study_missing_dataset_file_is_named_at_its_field(tmp_path: Path) -> Non
     [
         ("rse:\n  datasets:\n    a: p.jsonl\n    b: ./sub/../p.jsonl\n", 10),
         ("rse:\n  datasets: {a: builtin, b: examples}\n", 8),
-        ("attribution:\n  families: {x: [glm], y: [ref]}\n  datasets:\n    a: p.jsonl\n    b: link.jsonl\n", 11),
+        ("attribution:\n  families: {x: [ref]}\n  datasets:\n    a: p.jsonl\n    b: link.jsonl\n", 11),
     ],
 )  # fmt: skip
 def test_one_prompt_file_as_two_datasets_of_a_study_is_named_at_its_field(
@@ -587,3 +587,30 @@ def test_model_files_are_relative_to_the_study_file_as_datasets_are(
     monkeypatch.chdir(tmp_path)
     refused = invoke("study", "s/missing.yaml", "--out", "out2", "--quiet")
     assert refused.exit_code == 2 and not (tmp_path / "out2").exists()
+
+
+def test_a_home_folder_path_in_a_study_file_is_the_home_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`datasets: {a: ~/data/p.jsonl}` (and an `ice:` file, a bank manifest) was joined to the study's
+    folder, `/studies/~/data/p.jsonl: file not found`, though `~` is the home folder wherever
+    else a path is read (a `replay:~/...` model of the same file, `--dataset`, the Python API)."""
+    home = tmp_path / "home"
+    (home / "data").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    prompts = home / "data" / "p.jsonl"
+    prompts.write_text('{"id": "1", "prompt": "Explain rain"}\n', encoding="utf-8")
+    (home / "data" / "probes.jsonl").write_text(json.dumps({"question": "Who made you?"}) + "\n")
+    path = tmp_path / "studies" / "study.yaml"
+    path.parent.mkdir()
+    path.write_text(
+        f"{TWO_MODELS}ice: {{mode: plain, probes: ~/data/probes.jsonl}}\n"
+        "rse: {judge: offline, datasets: {a: ~/data/p.jsonl}}\n",
+        encoding="utf-8",
+    )
+    spec = load_study(path)
+    assert spec.rse is not None and spec.rse["datasets"] == {"a": str(prompts)}
+    assert spec.ice_settings("glm").probes == str(home / "data" / "probes.jsonl")
+    plan = invoke("study", path, "--dry-run")
+    assert plan.exit_code == 0, plan.output
+    assert "glm 2, ref 1" in " ".join(plan.output.split())  # the probe, asked plainly; the prompt
