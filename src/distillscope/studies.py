@@ -419,6 +419,9 @@ def _relative(study: Path, source: str) -> str:
     refused as a run with other settings."""
     from distillscope.rse.datasets import BUILTIN, HF_PREFIX
 
+    # `~/data/p.jsonl` is the home folder's, as everywhere a path is read (`--dataset`, `replay:~/...`):
+    # it was joined to the study's folder (`/studies/~/data/p.jsonl: file not found`)
+    source = os.path.expanduser(source) if source.startswith("~") else source
     if source in BUILTIN or source.startswith(HF_PREFIX) or Path(source).is_absolute():
         return source
     return os.path.abspath(study.parent / source)
