@@ -614,3 +614,27 @@ def test_a_home_folder_path_in_a_study_file_is_the_home_folder(
     plan = invoke("study", path, "--dry-run")
     assert plan.exit_code == 0, plan.output
     assert "glm 2, ref 1" in " ".join(plan.output.split())  # the probe, asked plainly; the prompt
+
+
+def test_a_study_refused_for_its_model_gives_its_directory_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A study refused before any stage wrote anything (here: its target's key variable is not set)
+    left the directory it had made, holding its lock and its claim (config.json), as no refused run
+    does; in a folder that was there, the claim stayed beside the user's files."""
+    monkeypatch.delenv("DS_TEST_UNSET_KEY", raising=False)
+    path = tmp_path / "study.yaml"
+    path.write_text(
+        'models:\n  glm: {spec: "openai-compatible:glm@http://127.0.0.1:9/v1", api_key_env: DS_TEST_UNSET_KEY}\n'
+        "targets: [glm]\nice: {mode: plain, budget: 2, judge: rules}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "runs" / "study"
+    refused = invoke("study", path, "--out", out)
+    assert refused.exit_code == 2 and "DS_TEST_UNSET_KEY is not set" in refused.output
+    assert not (tmp_path / "runs").exists()
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "notes.txt").write_text("mine\n", encoding="utf-8")
+    assert invoke("study", path, "--out", kept).exit_code == 2
+    assert sorted(p.name for p in kept.iterdir()) == ["notes.txt"]

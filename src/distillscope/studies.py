@@ -16,6 +16,7 @@ The file's `models:` is exactly the --config format; the file itself serves as t
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import math
@@ -604,14 +605,29 @@ async def run_study(spec: StudySpec, out: Path, options: StudyOptions | None = N
         remove_made_dirs(made)
         raise
     refused = False
+    config = out / "config.json"
+    claimed = not (config.exists() or config.is_symlink())  # the claim below writes it
     try:
         claim_directory(out, "study", {"study": str(spec.path)}, STUDY_HINT)
         return await _run_stages(spec, out, options)
     except UserError:
         refused = True
+        if claimed:
+            _take_back_claim(out, found)
         raise
     finally:
         release_directory(lock, out, made, found, refused=refused)
+
+
+def _take_back_claim(out: Path, found: frozenset[str]) -> None:
+    """A study refused before any stage wrote anything (a model whose key variable is not set, a
+    server that refuses the first call) takes back the config.json its claim wrote, so that
+    `release_directory` gives DIR back as it was found, as for any refused run: the claim was
+    left behind, with the lock, in a directory the refused study had made."""
+    created = entry_names(out) - found
+    if created <= {".lock", "run.log", "config.json"}:
+        with contextlib.suppress(OSError):
+            (out / "config.json").unlink()
 
 
 STUDY_HINT = "choose another --out for the study"
