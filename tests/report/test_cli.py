@@ -268,3 +268,19 @@ def test_report_never_writes_over_a_replay_file_or_the_ledger_its_runs_used(tmp_
     assert {path: path.read_bytes() for path in before} == before
     other = runner.invoke(app, ["report", str(run), "--out", str(tmp_path / "r.md")])
     assert other.exit_code == 0, other.output
+
+
+def test_an_out_that_is_a_symbolic_link_loop_is_one_line(runs: list[Path], tmp_path: Path) -> None:
+    """`report RUN --out LOOP` (a link to itself, or a file in a folder that is one) was a traceback,
+    exit 1: resolving the path raised RuntimeError ("Symlink loop")."""
+    loop = tmp_path / "loop.html"
+    loop.symlink_to(loop)
+    folder = tmp_path / "loopdir"
+    folder.symlink_to(folder)
+    for out in (loop, folder / "report.html"):
+        result = runner.invoke(app, ["report", str(runs[2]), "--out", str(out)])
+        assert result.exit_code == 2, result.output
+        assert result.output.strip().splitlines() == [
+            f"error: {out}: a symbolic link that loops, or lies in a folder that does (--out); choose another file"
+        ]
+    assert loop.is_symlink() and folder.is_symlink()

@@ -49,7 +49,12 @@ def check_target(target: Path, run_dirs: Sequence[Path], fmt: str, flag: str = "
     both check here, so each refuses what the other does."""
     from distillscope.engine.ownership import check_output_file
 
-    where = target.resolve()
+    try:
+        where = target.resolve()
+    except (OSError, RuntimeError):  # a symbolic link loop: RuntimeError before Python 3.13, then OSError
+        raise UserError(
+            f"{target}: a symbolic link that loops, or lies in a folder that does ({flag}); choose another file"
+        ) from None
     for path in run_dirs:
         for run_dir in find_run_dirs(path):
             root = run_dir.resolve()
