@@ -638,3 +638,54 @@ def test_a_study_refused_for_its_model_gives_its_directory_back(
     (kept / "notes.txt").write_text("mine\n", encoding="utf-8")
     assert invoke("study", path, "--out", kept).exit_code == 2
     assert sorted(p.name for p in kept.iterdir()) == ["notes.txt"]
+
+
+def test_two_models_served_under_one_name_at_two_urls_are_refused_unless_told_apart(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two fine-tunes each served as `model` at its own URL were one model to the study's ledger
+    (it keys calls by the model's name, not its URL): the second target was answered with the
+    first's answers and its server never asked, exit 0. Refused when the file is read, at the
+    second model's line; a `cache_namespace` tells them apart, and each server is then asked."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    a = openai_server(lambda body: "Model A answers about physics and forces.")
+    b = openai_server(lambda body: "Model B answers with a recipe for pasta.")
+    prompts = tmp_path / "p.jsonl"
+    prompts.write_text(
+        "".join(json.dumps({"id": str(i), "prompt": f"Explain topic {i}"}) + "\n" for i in range(3))
+    )
+    (tmp_path / "ref.jsonl").write_text(
+        "".join(
+            json.dumps({"id": str(i), "response": f"Topic {i} is about forces."}) + "\n" for i in range(3)
+        )
+    )
+    study = (
+        f'models:\n  ref: "replay:ref.jsonl"\n  fa: "openai-compatible:model@{a.url}"\n'
+        f'  fb: {{spec: "openai-compatible:model@{b.url}"}}\n'
+        "targets: [fa, fb]\nreference: ref\nice: null\nrse: {judge: offline, datasets: {d: p.jsonl}}\n"
+    )
+    path = tmp_path / "study.yaml"
+    refused = refusal(path, study)
+    assert refused.startswith(
+        f"{path}:4: field 'models.fb': the same model to the call ledger as 'fa' ('model', the same API and parameters) at another URL"
+    )
+    out = tmp_path / "out"
+    assert invoke("study", path, "--out", out).exit_code == 2 and not out.exists()
+    path.write_text(
+        study.replace(f'{b.url}"}}', f'{b.url}", cache_namespace: fine-tune-b}}'), encoding="utf-8"
+    )
+    ran = invoke("study", path, "--out", out, "--quiet")
+    assert ran.exit_code == 0, ran.output
+    assert a.requests == 3 and b.requests == 3  # each target asked its own server
+    answers = [json.loads(line) for line in (out / "rse" / "responses.jsonl").read_text().splitlines()]
+    assert {r["response"] for r in answers if r["model"] == "fb"} == {
+        "Model B answers with a recipe for pasta."
+    }
+    replicas = study.replace(f'  fb: {{spec: "openai-compatible:model@{b.url}"}}\n', "").replace(
+        "[fa, fb]", "[fa]"
+    )
+    replicas = replicas.replace(
+        f'"openai-compatible:model@{a.url}"', f'"openai-compatible:model@{a.url},{b.url}"'
+    )
+    path.write_text(replicas, encoding="utf-8")
+    assert load_study(path).targets == ["fa"]  # one model at two URLs: replicas, as before
