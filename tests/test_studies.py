@@ -230,7 +230,7 @@ def test_study_missing_dataset_file_is_named_at_its_field(tmp_path: Path) -> Non
     [
         ("rse:\n  datasets:\n    a: p.jsonl\n    b: ./sub/../p.jsonl\n", 10),
         ("rse:\n  datasets: {a: builtin, b: examples}\n", 8),
-        ("attribution:\n  families: {x: [glm], y: [ref]}\n  datasets:\n    a: p.jsonl\n    b: link.jsonl\n", 11),
+        ("attribution:\n  families: {x: [ref]}\n  datasets:\n    a: p.jsonl\n    b: link.jsonl\n", 11),
     ],
 )  # fmt: skip
 def test_one_prompt_file_as_two_datasets_of_a_study_is_named_at_its_field(
@@ -272,6 +272,7 @@ def test_study_dataset_path_that_is_no_file_is_named_at_its_field(
     [
         ("targets: [glm]\nreference: glm\n", "reference", 6, "'glm' is also a target"),
         ("targets: [glm]\nreference: ref\nfoils: [glm]\n", "foils[0]", 7, "'glm' is also a target"),
+        ("targets: [glm]\nreference: ref\nfoils: [dolly, ref]\n", "foils[1]", 7, "'ref' is the reference"),
         (
             "targets: [glm]\nreference: ref\nfoils:\n  - dolly\n  - dolly\n",
             "foils[1]",
@@ -586,3 +587,105 @@ def test_model_files_are_relative_to_the_study_file_as_datasets_are(
     monkeypatch.chdir(tmp_path)
     refused = invoke("study", "s/missing.yaml", "--out", "out2", "--quiet")
     assert refused.exit_code == 2 and not (tmp_path / "out2").exists()
+
+
+def test_a_home_folder_path_in_a_study_file_is_the_home_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`datasets: {a: ~/data/p.jsonl}` (and an `ice:` file, a bank manifest) was joined to the study's
+    folder, `/studies/~/data/p.jsonl: file not found`, though `~` is the home folder wherever
+    else a path is read (a `replay:~/...` model of the same file, `--dataset`, the Python API)."""
+    home = tmp_path / "home"
+    (home / "data").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    prompts = home / "data" / "p.jsonl"
+    prompts.write_text('{"id": "1", "prompt": "Explain rain"}\n', encoding="utf-8")
+    (home / "data" / "probes.jsonl").write_text(json.dumps({"question": "Who made you?"}) + "\n")
+    path = tmp_path / "studies" / "study.yaml"
+    path.parent.mkdir()
+    path.write_text(
+        f"{TWO_MODELS}ice: {{mode: plain, probes: ~/data/probes.jsonl}}\n"
+        "rse: {judge: offline, datasets: {a: ~/data/p.jsonl}}\n",
+        encoding="utf-8",
+    )
+    spec = load_study(path)
+    assert spec.rse is not None and spec.rse["datasets"] == {"a": str(prompts)}
+    assert spec.ice_settings("glm").probes == str(home / "data" / "probes.jsonl")
+    plan = invoke("study", path, "--dry-run")
+    assert plan.exit_code == 0, plan.output
+    assert "glm 2, ref 1" in " ".join(plan.output.split())  # the probe, asked plainly; the prompt
+
+
+def test_a_study_refused_for_its_model_gives_its_directory_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A study refused before any stage wrote anything (here: its target's key variable is not set)
+    left the directory it had made, holding its lock and its claim (config.json), as no refused run
+    does; in a folder that was there, the claim stayed beside the user's files."""
+    monkeypatch.delenv("DS_TEST_UNSET_KEY", raising=False)
+    path = tmp_path / "study.yaml"
+    path.write_text(
+        'models:\n  glm: {spec: "openai-compatible:glm@http://127.0.0.1:9/v1", api_key_env: DS_TEST_UNSET_KEY}\n'
+        "targets: [glm]\nice: {mode: plain, budget: 2, judge: rules}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "runs" / "study"
+    refused = invoke("study", path, "--out", out)
+    assert refused.exit_code == 2 and "DS_TEST_UNSET_KEY is not set" in refused.output
+    assert not (tmp_path / "runs").exists()
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "notes.txt").write_text("mine\n", encoding="utf-8")
+    assert invoke("study", path, "--out", kept).exit_code == 2
+    assert sorted(p.name for p in kept.iterdir()) == ["notes.txt"]
+
+
+def test_two_models_served_under_one_name_at_two_urls_are_refused_unless_told_apart(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two fine-tunes each served as `model` at its own URL were one model to the study's ledger
+    (it keys calls by the model's name, not its URL): the second target was answered with the
+    first's answers and its server never asked, exit 0. Refused when the file is read, at the
+    second model's line; a `cache_namespace` tells them apart, and each server is then asked."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    a = openai_server(lambda body: "Model A answers about physics and forces.")
+    b = openai_server(lambda body: "Model B answers with a recipe for pasta.")
+    prompts = tmp_path / "p.jsonl"
+    prompts.write_text(
+        "".join(json.dumps({"id": str(i), "prompt": f"Explain topic {i}"}) + "\n" for i in range(3))
+    )
+    (tmp_path / "ref.jsonl").write_text(
+        "".join(
+            json.dumps({"id": str(i), "response": f"Topic {i} is about forces."}) + "\n" for i in range(3)
+        )
+    )
+    study = (
+        f'models:\n  ref: "replay:ref.jsonl"\n  fa: "openai-compatible:model@{a.url}"\n'
+        f'  fb: {{spec: "openai-compatible:model@{b.url}"}}\n'
+        "targets: [fa, fb]\nreference: ref\nice: null\nrse: {judge: offline, datasets: {d: p.jsonl}}\n"
+    )
+    path = tmp_path / "study.yaml"
+    refused = refusal(path, study)
+    assert refused.startswith(
+        f"{path}:4: field 'models.fb': the same model to the call ledger as 'fa' ('model', the same API and parameters) at another URL"
+    )
+    out = tmp_path / "out"
+    assert invoke("study", path, "--out", out).exit_code == 2 and not out.exists()
+    path.write_text(
+        study.replace(f'{b.url}"}}', f'{b.url}", cache_namespace: fine-tune-b}}'), encoding="utf-8"
+    )
+    ran = invoke("study", path, "--out", out, "--quiet")
+    assert ran.exit_code == 0, ran.output
+    assert a.requests == 3 and b.requests == 3  # each target asked its own server
+    answers = [json.loads(line) for line in (out / "rse" / "responses.jsonl").read_text().splitlines()]
+    assert {r["response"] for r in answers if r["model"] == "fb"} == {
+        "Model B answers with a recipe for pasta."
+    }
+    replicas = study.replace(f'  fb: {{spec: "openai-compatible:model@{b.url}"}}\n', "").replace(
+        "[fa, fb]", "[fa]"
+    )
+    replicas = replicas.replace(
+        f'"openai-compatible:model@{a.url}"', f'"openai-compatible:model@{a.url},{b.url}"'
+    )
+    path.write_text(replicas, encoding="utf-8")
+    assert load_study(path).targets == ["fa"]  # one model at two URLs: replicas, as before

@@ -16,6 +16,7 @@ The file's `models:` is exactly the --config format; the file itself serves as t
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import math
@@ -132,6 +133,7 @@ def load_study(path: str | Path) -> StudySpec:
     path = Path(path)
     check_file(path, "study file")
     catalog = _model_files(path, ModelCatalog.load(path))  # the models: section, as a --config file
+    _check_one_ledger(path, catalog)
     data = load_yaml(path, "study file")
     if data is None:
         data = {}
@@ -201,7 +203,7 @@ def load_study(path: str | Path) -> StudySpec:
 
 def _check_roles(path: Path, targets: list[str], reference: str | None, foils: list[Any]) -> None:
     """The roles the RSE run refuses, refused when the file is read: a reference that is also a
-    target, a foil that is also a target or listed twice. The run refused them only when its RSE
+    target or a foil, a foil that is also a target or listed twice. The run refused them only when its RSE
     stage started (after every ICE stage), naming neither the file nor the field, and `--dry-run`
     planned them."""
     if reference is not None and reference in targets:
@@ -210,6 +212,14 @@ def _check_roles(path: Path, targets: list[str], reference: str | None, foils: l
             f"'{clip(reference)}' is also a target; the targets are compared with the reference",
             field="reference",
         )
+    for i, foil in enumerate(foils):
+        if reference is not None and str(foil) == reference:  # its perfect 5 joined the panel's median
+            raise yaml_error(
+                path,
+                f"'{clip(reference)}' is the reference; the foils are the other models every target's "
+                "similarity is set against: give it in one role only",
+                field=f"foils[{i}]",
+            )
     _one_role(path, [str(f) for f in foils], targets, lambda i: f"foils[{i}]")
 
 
@@ -265,6 +275,7 @@ def _check_attribution(
     for where, name in named:
         if name not in catalog.models:
             raise _no_model(path, name, catalog, where)
+    _check_members(path, section, targets)
     _check_controls(path, section, targets)
     from distillscope.rse.banks.load import check_bank_source
 
@@ -355,6 +366,34 @@ def _no_model(path: Path, name: str, catalog: ModelCatalog, where: str) -> UserE
     )
 
 
+def _check_members(path: Path, section: dict[str, Any], targets: list[str]) -> None:
+    """Each family member once, and never a target (the targets are what is attributed to the
+    families). `--dry-run` planned both, and the run refused them only when its attribution stage
+    started (after every ICE and RSE stage), in `rse attribute`'s words ("two family models are
+    named 'c1' (replay: models are named after their file stem ...); rename a file"), naming
+    neither the study file nor the field."""
+    seen: dict[str, str] = {}  # member -> its family
+    for family, members in (section.get("families") or {}).items():
+        where = f"attribution.families.{family}"
+        for member in members:
+            name = str(member)
+            if name in targets:
+                raise yaml_error(
+                    path,
+                    f"'{clip(name)}' is also a target; the targets are attributed to the families, so a "
+                    "target cannot be a family member",
+                    field=where,
+                )
+            if name in seen:
+                also = "" if seen[name] == family else f" (also in family '{clip(seen[name])}')"
+                raise yaml_error(
+                    path,
+                    f"'{clip(name)}' is listed twice{also}: place each model in one family, once",
+                    field=where,
+                )
+            seen[name] = family
+
+
 def _check_controls(path: Path, section: dict[str, Any], targets: list[str]) -> None:
     """The checks `rse attribute` makes of its controls' roles (attribution/runner.check_controls),
     made when the file is read, so that `--dry-run` refuses what the run would, and the run refuses
@@ -382,6 +421,9 @@ def _relative(study: Path, source: str) -> str:
     refused as a run with other settings."""
     from distillscope.rse.datasets import BUILTIN, HF_PREFIX
 
+    # `~/data/p.jsonl` is the home folder's, as everywhere a path is read (`--dataset`, `replay:~/...`):
+    # it was joined to the study's folder (`/studies/~/data/p.jsonl: file not found`)
+    source = os.path.expanduser(source) if source.startswith("~") else source
     if source in BUILTIN or source.startswith(HF_PREFIX) or Path(source).is_absolute():
         return source
     return os.path.abspath(study.parent / source)
@@ -406,6 +448,39 @@ def _model_files(study: Path, catalog: ModelCatalog) -> ModelCatalog:
             raise yaml_error(study, str(exc), field=f"models.{name}", value=source) from None
         catalog.models[name] = config.model_copy(update={"path": resolved})
     return catalog
+
+
+def _check_one_ledger(study: Path, catalog: ModelCatalog) -> None:
+    """No two models of the study that its one ledger cannot tell apart. The ledger keys a call by
+    the model's kind, name (or `cache_namespace`), API, parameters and messages, not by its URL (so
+    replicas share answers and a moved server keeps its run): two models served under one name at
+    two URLs (`model@http://a`, `model@http://b`: two fine-tunes each served by vLLM as `model`)
+    were one model to it, and the second was answered with the first's answers, never asked,
+    exit 0. Models that share a URL are replicas of one model; replay and local models are known by
+    their file and weights."""
+    import json
+
+    seen: dict[str, tuple[str, set[str]]] = {}  # what the ledger keys -> (the first model, its URLs)
+    for name, config in catalog.models.items():
+        if config.kind in ("replay", "local"):
+            continue
+        key = json.dumps(
+            [config.kind, config.cache_namespace or config.model, config.api,
+             config.params.model_dump(mode="json"), config.system_prompt],
+            sort_keys=True, default=str,
+        )  # fmt: skip
+        urls = set(config.urls)
+        first = seen.setdefault(key, (name, urls))
+        if first[0] != name and not first[1] & urls:
+            raise yaml_error(
+                study,
+                f"the same model to the call ledger as '{clip(first[0])}' ('{clip(config.cache_namespace or config.model)}', "
+                "the same API and parameters) at another URL: the study's one ledger keys a call by the model's "
+                f"name, not its URL, so '{clip(name)}' would be answered with '{clip(first[0])}''s answers. If they "
+                "are two models, give one a cache_namespace (or serve it under another name); if they are replicas "
+                "of one, list both URLs under one model",
+                field=f"models.{name}",
+            )
 
 
 def _dataset_files(study: Path, where: str, datasets: dict[str, Any]) -> dict[str, str]:
@@ -564,14 +639,29 @@ async def run_study(spec: StudySpec, out: Path, options: StudyOptions | None = N
         remove_made_dirs(made)
         raise
     refused = False
+    config = out / "config.json"
+    claimed = not (config.exists() or config.is_symlink())  # the claim below writes it
     try:
         claim_directory(out, "study", {"study": str(spec.path)}, STUDY_HINT)
         return await _run_stages(spec, out, options)
     except UserError:
         refused = True
+        if claimed:
+            _take_back_claim(out, found)
         raise
     finally:
         release_directory(lock, out, made, found, refused=refused)
+
+
+def _take_back_claim(out: Path, found: frozenset[str]) -> None:
+    """A study refused before any stage wrote anything (a model whose key variable is not set, a
+    server that refuses the first call) takes back the config.json its claim wrote, so that
+    `release_directory` gives DIR back as it was found, as for any refused run: the claim was
+    left behind, with the lock, in a directory the refused study had made."""
+    created = entry_names(out) - found
+    if created <= {".lock", "run.log", "config.json"}:
+        with contextlib.suppress(OSError):
+            (out / "config.json").unlink()
 
 
 STUDY_HINT = "choose another --out for the study"

@@ -63,3 +63,31 @@ def test_a_study_directory_whose_config_json_is_unreadable_is_refused_naming_why
     assert len(lines) == 1 and lines[0].startswith(f"error: {out / why}"), lines
     assert "so the run there cannot be checked; choose another --out for the study" in lines[0]
     assert sorted(p.name for p in out.iterdir()) == ["config.json"]  # not even the refused study's lock
+
+
+@pytest.mark.parametrize("name", ["report.md", "report.html"])
+def test_a_study_never_takes_over_a_folder_holding_a_users_file_of_a_name_a_run_writes(
+    tmp_path: Path, name: str
+) -> None:
+    """A folder with the user's own report.md and no config.json was taken as a new study
+    directory, and the study wrote its report over the user's file, exit 0 (every other command
+    refuses such a folder: `RunContext`). It is refused in one line, the file unchanged."""
+    out = tmp_path / "notes"
+    out.mkdir()
+    (out / name).write_text("my own notes\n", encoding="utf-8")
+    result = CliRunner().invoke(cli_module.app, ["study", str(_study(tmp_path)), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert lines == [
+        f"error: {out}: holds {name} but no config.json (not a distillscope run directory), and a study "
+        "there would write over it; choose another --out for the study, or move the file away"
+    ]
+    assert sorted(p.name for p in out.iterdir()) == [name]
+    assert (out / name).read_text(encoding="utf-8") == "my own notes\n"
+    rerun = tmp_path / "study-dir"  # a study's own directory resumes, its reports written over
+    assert (
+        CliRunner().invoke(cli_module.app, ["study", str(_study(tmp_path)), "--out", str(rerun)]).exit_code
+        == 0
+    )
+    again = CliRunner().invoke(cli_module.app, ["study", str(_study(tmp_path)), "--out", str(rerun)])
+    assert again.exit_code == 0, again.output

@@ -287,6 +287,25 @@ def test_a_renamed_copy_of_the_references_answers_is_refused_as_a_test_or_a_foil
         assert not (out / "results.json").exists()
 
 
+def test_the_reference_or_a_copy_of_its_answers_in_the_panel_is_refused(tmp_path: Path) -> None:
+    """A panel model answering as the reference scores itself 5 against it, and that 5 entered the
+    panel's median every contrast subtracts: `rse run --panel REF` (a study's `foils: [its
+    reference]`) ran with exit 0 and every model's contrast pushed below zero."""
+    prompts = tmp_path / "prompts.jsonl"
+    prompts.write_text('{"id": "q0", "prompt": "q q0"}\n{"id": "q1", "prompt": "q q1"}\n', encoding="utf-8")
+    ref = write_replay(tmp_path / "ref.jsonl", ["q0", "q1"])
+    copy = tmp_path / "copy.jsonl"
+    copy.write_bytes(ref.read_bytes())  # another name, the same answers
+    a, b = (write_replay(tmp_path / f"{n}.jsonl", ["q0", "q1"]) for n in ("a", "b"))
+    for panel in (ref, copy):
+        out = tmp_path / f"rse-{panel.stem}"
+        result = cli("rse", "run", "--reference", f"replay:{ref}", "--test", f"replay:{a}", "--test", f"replay:{b}", "--panel", f"replay:{panel}", "--dataset", f"d={prompts}", "--out", out, "--quiet")  # fmt: skip
+        assert result.exit_code == 2, result.output
+        message = " ".join(result.output.split())
+        assert f"panel model '{panel.stem}' gives the same answers as the reference 'ref'" in message
+        assert not (out / "results.json").exists()
+
+
 def test_recorded_strict_without_loose_is_an_error_naming_the_line(tmp_path: Path) -> None:
     log = tmp_path / "labels.jsonl"
     good = {

@@ -243,3 +243,73 @@ def test_charts_and_maps_draw_each_ice_judge_apart(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     html = html_out.read_text(encoding="utf-8")
     assert "judged by" not in html and html.count("ICE identity contradiction by target") >= 1
+
+
+def _answers(path: Path, who: str) -> Path:
+    path.write_text(
+        "".join(
+            json.dumps(
+                {"id": str(i), "response": f"{who} explains topic {i}: it follows from the forces at work."}
+            )
+            + "\n"
+            for i in range(3)
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_report_never_writes_over_a_replay_file_or_the_ledger_its_runs_used(tmp_path: Path) -> None:
+    """`report RUN --out ref.jsonl` replaced the reference's answers (a `replay:` model of the run)
+    with the report, and `--out cache.sqlite` the shared ledger of paid-for calls given as `--cache`,
+    exit 0: the check read only the run's settings, where a model is a spec (`replay:PATH`) and the
+    ledger is not, and never a study's stage runs. Each is refused by either path, unchanged."""
+    prompts = tmp_path / "p.jsonl"
+    prompts.write_text(
+        "".join(json.dumps({"id": str(i), "prompt": f"Explain topic {i}"}) + "\n" for i in range(3))
+    )
+    ref, test = _answers(tmp_path / "ref.jsonl", "ref"), _answers(tmp_path / "mine.jsonl", "mine")
+    cache = tmp_path / "cache.sqlite"
+    run = tmp_path / "rse"
+    made = runner.invoke(app, ["rse", "run", "--reference", f"replay:{ref}", "--test", f"replay:{test}", "--dataset", f"d={prompts}", "--judge", "offline", "--cache", str(cache), "--out", str(run), "--quiet"])  # fmt: skip
+    assert made.exit_code == 0, made.output
+    study = tmp_path / "study.yaml"
+    study.write_text(
+        'models:\n  ref: "replay:ref.jsonl"\n  mine: "replay:mine.jsonl"\ntargets: [mine]\nreference: ref\n'
+        "ice: null\nrse: {judge: offline, datasets: {d: p.jsonl}}\n",
+        encoding="utf-8",
+    )
+    assert (
+        runner.invoke(app, ["study", str(study), "--out", str(tmp_path / "study"), "--quiet"]).exit_code == 0
+    )
+    before = {path: path.read_bytes() for path in (ref, test, cache)}
+    for source, out, setting in (
+        (run, ref, "reference"),
+        (run, tmp_path / "rse" / ".." / "mine.jsonl", "tests[0]"),
+        (run, cache, "ledger"),
+        (tmp_path / "study", ref, "models.ref.path"),
+    ):
+        refused = runner.invoke(app, ["report", str(source), "--out", str(out), "--format", "md"])
+        assert refused.exit_code == 2, refused.output
+        assert f"is an input of the run {source} (its setting '{setting}')" in " ".join(
+            refused.output.split()
+        )
+    assert {path: path.read_bytes() for path in before} == before
+    other = runner.invoke(app, ["report", str(run), "--out", str(tmp_path / "r.md")])
+    assert other.exit_code == 0, other.output
+
+
+def test_an_out_that_is_a_symbolic_link_loop_is_one_line(runs: list[Path], tmp_path: Path) -> None:
+    """`report RUN --out LOOP` (a link to itself, or a file in a folder that is one) was a traceback,
+    exit 1: resolving the path raised RuntimeError ("Symlink loop")."""
+    loop = tmp_path / "loop.html"
+    loop.symlink_to(loop)
+    folder = tmp_path / "loopdir"
+    folder.symlink_to(folder)
+    for out in (loop, folder / "report.html"):
+        result = runner.invoke(app, ["report", str(runs[2]), "--out", str(out)])
+        assert result.exit_code == 2, result.output
+        assert result.output.strip().splitlines() == [
+            f"error: {out}: a symbolic link that loops, or lies in a folder that does (--out); choose another file"
+        ]
+    assert loop.is_symlink() and folder.is_symlink()

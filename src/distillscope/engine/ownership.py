@@ -23,6 +23,7 @@ from distillscope.errors import UserError
 from distillscope.records import load_json
 
 RUN_MARKERS = ("config.json", "results.json", "ledger.sqlite")
+REPORT_FILES = ("report.html", "report.md")  # written into a directory a command claims, beside results.json
 # Every file a run writes in its directory.
 RUN_FILES = frozenset(
     {
@@ -91,6 +92,16 @@ def claim_directory(directory: Path, command: str, settings: dict[str, Any], hin
         raise UserError(
             f"{directory}: holds a results.json of another kind and no config.json (not a {command} "
             f"directory); {hint}"
+        )
+    # not a run directory: a report of the name the command writes there is the user's, as `RunContext`
+    # refuses it (a study wrote its report.md over the user's own, exit 0); beside a results.json of
+    # this command (a 0.1 directory), they are its own
+    mine = kind is not None or (directory / "results.json").exists()
+    found = None if mine else next((n for n in REPORT_FILES if (directory / n).exists()), None)
+    if found is not None:
+        raise UserError(
+            f"{directory}: holds {found} but no config.json (not a distillscope run directory), and a "
+            f"{command} there would write over it; {hint}, or move the file away"
         )
     write_json(
         directory / "config.json",

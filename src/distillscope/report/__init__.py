@@ -49,7 +49,12 @@ def check_target(target: Path, run_dirs: Sequence[Path], fmt: str, flag: str = "
     both check here, so each refuses what the other does."""
     from distillscope.engine.ownership import check_output_file
 
-    where = target.resolve()
+    try:
+        where = target.resolve()
+    except (OSError, RuntimeError):  # a symbolic link loop: RuntimeError before Python 3.13, then OSError
+        raise UserError(
+            f"{target}: a symbolic link that loops, or lies in a folder that does ({flag}); choose another file"
+        ) from None
     for path in run_dirs:
         for run_dir in find_run_dirs(path):
             root = run_dir.resolve()
@@ -73,37 +78,68 @@ def check_target(target: Path, run_dirs: Sequence[Path], fmt: str, flag: str = "
         raise UserError(f"{target.parent}: no such directory ({flag})")
 
 
+# model kinds whose spec names a file (`replay:PATH`, `local:PATH.gguf`), as a run's settings record it
+_FILE_SPECS = ("replay:", "local:")
+
+
 def _settings_naming(run_dir: Path, file: Path) -> list[str]:
     """The settings of `run_dir` (its results.json) whose value names `file` (resolved): the files a
     run read, which a report written over would lose (`ds.report([run], out="log.jsonl")` replaced
     the hand-labelled log an `ice rescore` run was made from with a report). A relative value is
-    taken from the run's parent folder and from the working directory, where runs are made."""
-    try:
-        settings = json.loads((run_dir / "results.json").read_text(encoding="utf-8")).get("settings")
-    except (OSError, ValueError, AttributeError):
-        return []  # the report's own reading names what is wrong with the file
+    taken from the run's parent folder and from the working directory, where runs are made. Also
+    the files its config.json records, its models' (a `replay:` file of answers, `local:` weights)
+    and its `--cache` ledger, and those of the stage runs a study holds: `report RUN --out
+    ref.jsonl` replaced the reference's answers, and `--out cache.sqlite` a ledger of paid-for calls."""
     found: list[str] = []
 
-    def walk(value: object, key: str) -> None:
+    def walk(value: object, key: str, base: Path) -> None:
         if isinstance(value, dict):
             for k, v in value.items():
-                walk(v, f"{key}.{k}" if key else str(k))
+                walk(v, f"{key}.{k}" if key else str(k), base)
         elif isinstance(value, list):
             for i, v in enumerate(value):
-                walk(v, f"{key}[{i}]")
+                walk(v, f"{key}[{i}]", base)
         elif isinstance(value, str) and value and "\0" not in value and len(value) < 4096:
-            candidate = Path(value).expanduser()
-            bases = [Path()] if candidate.is_absolute() else [Path(), run_dir.parent]
-            for base in bases:
+            text = next((value[len(p) :] for p in _FILE_SPECS if value.startswith(p)), value)
+            candidate = Path(text).expanduser()
+            bases = [Path()] if candidate.is_absolute() else [Path(), base]
+            for where in bases:
                 try:
-                    if (base / candidate).resolve() == file:
+                    if (where / candidate).resolve() == file:
                         found.append(key)
                         return
                 except (OSError, RuntimeError, ValueError):
                     continue
 
-    walk(settings, "")
-    return found
+    for directory in [run_dir, *_stage_dirs(run_dir)]:
+        settings = _json_field(directory / "results.json", "settings")
+        walk(settings, "", directory.parent)
+        config = _json_field(directory / "config.json", None)
+        if isinstance(config, dict):  # what config.json adds: the ledger and the models' files
+            walk(config.get("ledger"), "ledger", directory.parent)
+            models = config.get("models")
+            for name, model in (models if isinstance(models, dict) else {}).items():
+                if isinstance(model, dict):
+                    walk(model.get("path"), f"models.{name}.path", directory.parent)
+    return list(dict.fromkeys(found))
+
+
+def _json_field(path: Path, key: str | None) -> object:
+    """`key` of the JSON object in `path` (the whole object for None), or None when it cannot be read
+    (the report's own reading names what is wrong with a run's files)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return data if key is None else data.get(key)
+    except (OSError, ValueError, AttributeError, RecursionError):
+        return None
+
+
+def _stage_dirs(run_dir: Path) -> list[Path]:
+    """The run directories inside `run_dir` (a study's stages: `ice-*`, `rse`, `attribution`)."""
+    try:
+        return sorted(p for p in run_dir.iterdir() if p.is_dir() and (p / "config.json").is_file())
+    except OSError:
+        return []
 
 
 def render(report: Report, fmt: str) -> str:

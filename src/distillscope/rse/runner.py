@@ -154,15 +154,19 @@ def check_distinct_from_reference(
     tests: Sequence[Contestant],
     prompts: Sequence[Prompt] | None = None,
     foils: Sequence[Contestant] = (),
+    panel: Sequence[Contestant] = (),
 ) -> None:
     """A test model that gives the reference's own answers (the same model and settings, or the same
     replay file) would score a perfect 5 that measures nothing: a `UserError`; so would a foil, whose
-    contrast with the reference would be nothing. Given the run's `prompts`, replay files are
+    contrast with the reference would be nothing, and a panel model, whose perfect 5 would be in the
+    panel's typical similarity every test model's contrast subtracts (a study's `foils: [its
+    reference]` made every contrast negative, exit 0). Given the run's `prompts`, replay files are
     compared by their answers to them (`answers_key`), as `rse attribute` compares its roles: a
     renamed copy with other answer ids, or with rows for other prompts, is the same answers (by its
     bytes it passed, and scored 5.00)."""
     ref = answers_key(reference, prompts)
-    for role, other in [*(("test", t) for t in tests), *(("foil", f) for f in foils)]:
+    others = [*(("test", t) for t in tests), *(("panel", p) for p in panel), *(("foil", f) for f in foils)]
+    for role, other in others:
         if answers_key(other, prompts) == ref:
             raise UserError(
                 f"{role} model '{other.name}' gives the same answers as the reference '{reference.name}' "
@@ -232,7 +236,7 @@ async def run_rse(
     check_replay_coverage(
         [reference, *tests, *panel, *foils], datasets, allow_missing=allow_missing, name=naming
     )
-    check_distinct_from_reference(reference, tests, [p for d in datasets for p in d.prompts], foils)
+    check_distinct_from_reference(reference, tests, [p for d in datasets for p in d.prompts], foils, panel)
     names = [d.name for d in datasets]
     results: dict[str, Any] = {
         "reference": reference.name,

@@ -184,7 +184,7 @@ async def run_rse_stage(ctx: RunContext, s: RseRunSettings) -> RseResult:
     check_replay_coverage(
         [reference, *tests, *panel, *foils], datasets, allow_missing=s.allow_missing, name=name
     )
-    check_distinct_from_reference(reference, tests, [p for d in datasets for p in d.prompts], foils)
+    check_distinct_from_reference(reference, tests, [p for d in datasets for p in d.prompts], foils, panel)
     settings = s.record()
     ctx.write_config(settings)
     return await run_rse(

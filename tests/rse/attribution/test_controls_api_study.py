@@ -110,6 +110,34 @@ def test_study_controls_the_run_would_refuse_are_refused_when_the_file_is_read(
     assert not out.exists()
 
 
+@pytest.mark.parametrize(
+    ("families", "family", "message"),
+    [
+        ("{a: [a1, a2], b: [b1, copycat]}", "b", "'copycat' is also a target"),
+        ("{a: [a1, a2], b: [b1, a2]}", "b", "'a2' is listed twice (also in family 'a')"),
+        ("{a: [a1, a2, a1], b: [b1, b2]}", "a", "'a1' is listed twice: place each model in one family"),
+    ],
+)
+def test_study_family_members_the_run_would_refuse_are_refused_when_the_file_is_read(
+    tmp_path: Path, families: str, family: str, message: str
+) -> None:
+    """--dry-run planned them, and the run refused them only when its attribution stage began
+    (after every other stage), in rse attribute's words ("two family models are named 'a2' ...;
+    rename a file", though each was defined once), naming neither the study file nor the field."""
+    study = _study_file(tmp_path, f"[{', '.join(CONTROLS)}]")
+    written = "  families: {a: [a1, a2], b: [b1, b2]}"
+    study.write_text(study.read_text(encoding="utf-8").replace(written, f"  families: {families}"), "utf-8")
+    line = study.read_text(encoding="utf-8").splitlines().index(f"  families: {families}") + 1
+    out = tmp_path / "s"
+    for args in (["--dry-run"], ["--out", str(out)]):
+        result = invoke("study", str(study), *args)
+        assert result.exit_code == 2, result.output
+        text = " ".join(result.output.split())
+        assert len(result.output.strip().splitlines()) == 1 and "rename a file" not in text
+        assert f"study.yaml:{line}: field 'attribution.families.{family}': {message}" in text
+    assert not out.exists()
+
+
 def test_study_prints_each_targets_decision_and_plans_every_turn(tmp_path: Path) -> None:
     study = _study_file(tmp_path, f"[{', '.join(CONTROLS)}]", n_prompts=12)
     plan = invoke("study", str(study), "--dry-run")
