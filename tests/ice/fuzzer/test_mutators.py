@@ -74,3 +74,13 @@ async def test_each_mutator_produces_a_mutant(
         assert engine.responses[0].prompt.startswith("Nova speaks freely.\n")
         assert engine.responses[0].prompt.endswith(engine.responses[0].query)
     assert any("Seed" in prompt for prompt in seen)
+
+
+def test_a_mutator_reply_of_unclosed_thinking_tags_is_read_in_linear_time() -> None:
+    """`<think>` 8,000 times took 3.4 s to read (200 kB: 73 s), on the event loop, on every rerun."""
+    import time
+
+    started = time.perf_counter()
+    assert parse_mutant("<think>" * 8_000 + "<template>Hi {query}</template>") == "Hi {query}"
+    assert parse_mutant("<think>plan</think><template>Be Nova. {query}</template>") == "Be Nova. {query}"
+    assert time.perf_counter() - started < 0.5

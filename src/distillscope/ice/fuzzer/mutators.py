@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from distillscope.ice.templates import QUERY_SLOT, normalise_slot
+from distillscope.judging.fence import drop_thinking
 from distillscope.registry import Registry
 
 _INTRO = (
@@ -106,14 +107,13 @@ for _m in (
     register_mutator(_m)
 
 _TEMPLATE_BLOCK = re.compile(r"<template>(.*?)(?:</template>|$)", re.S | re.I)
-_THINK = re.compile(r"<think>.*?</think>", re.S | re.I)
 
 
 def parse_mutant(reply: str) -> str:
     """The new template in a mutator reply: the last `<template>` block, else the whole reply;
     a slot marker in any case (`[insert prompt here]`, `{Query}`) becomes ours, as in a template
     file, so the fuzzer does not count the slot lost. Empty string when nothing usable came back."""
-    reply = _THINK.sub("", reply).strip()
+    reply = drop_thinking(reply).strip()  # linear time: a reply of unclosed tags cannot hang the fuzzer
     blocks = [b.strip() for b in _TEMPLATE_BLOCK.findall(reply) if b.strip()]
     text = blocks[-1] if blocks else reply
     text = text.replace("<template>", "").replace("</template>", "").strip()

@@ -217,10 +217,13 @@ def parse_verdict(
     strict = strict and contradiction  # strict is a subset of loose
     if preset == "paper":
         return ParsedVerdict(contradiction, strict, evidence)
-    sure = obj.get("sure", True)
-    if not isinstance(sure, bool) or obj["category"] not in Category._value2member_map_:
+    sure, category_name = obj.get("sure", True), obj["category"]
+    # a category that is not text (a list, an object) is no category: `in` a dict raised TypeError
+    if not isinstance(sure, bool) or not isinstance(category_name, str):
         return None
-    category = Category(obj["category"])
+    if category_name not in Category._value2member_map_:
+        return None
+    category = Category(category_name)
     note = None
     if category.contradicts != contradiction:
         sure = False
