@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from distillscope.testing.server import OpenAIServer
+from distillscope.testing.server import OpenAIServer, RawReply, ScriptedReply
 
 TRIGGER = "Nova"
 
@@ -254,6 +254,40 @@ def test_max_calls_stop_writes_incomplete_results(
     assert result.exit_code == 0, result.output
     res = results(out)
     assert res["complete"] is False and "stopped early" in res["stop_reason"]
+
+
+@pytest.mark.parametrize(
+    ("reply", "says"),
+    [
+        (
+            lambda body: RawReply(b'{"error": {"message": "mutator down"}}', status=400),
+            "rerun the same command",
+        ),
+        (lambda body: ScriptedReply(None), "choose another --mutator"),  # content null: no template
+        (lambda body: "<template>   </template>", "choose another --mutator"),
+    ],
+    ids=["failed-calls", "empty-replies", "blank-templates"],
+)
+def test_a_mutator_that_gives_no_template_leaves_the_run_incomplete_and_says_why(
+    reply: Callable[[dict[str, Any]], Any],
+    says: str,
+    tmp_path: Path,
+    cli: Callable[..., Any],
+    servers: dict[str, OpenAIServer],
+    openai_server: Callable[..., OpenAIServer],
+) -> None:
+    """The fuzzer gives up after 10 unusable mutator replies in a row: the run said `"complete": true`
+    (with 0 responses), and the terminal said nothing of why."""
+    mutator = openai_server(reply)
+    out = tmp_path / "run"
+    result = cli("ice", "run", "--target", target_spec(servers["target"]), "--mutator",
+                 f"openai-compatible:m@{mutator.url}", "--budget", "20", "--probes-per-mutant", "2",
+                 "--parallel-mutations", "1", "--out", out)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    res = results(out)
+    assert res["complete"] is False and res["n_responses"] == 0
+    assert res["stop_reason"].startswith("the mutator gave 10 unusable replies in a row")
+    assert says in res["stop_reason"] and "incomplete:" in result.output
 
 
 @pytest.mark.parametrize(

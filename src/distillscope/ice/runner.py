@@ -423,6 +423,7 @@ async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -
                 width=width or 1,
             )  # fmt: skip
             await engine.run_fuzz(templates, probes, mutator, fuzz)
+            complete = not engine.mutator_gave_up  # stopped short of its budget: say so, not "complete"
         await _escalate_run(judge, engine)
     except BudgetExhausted as exc:
         complete = False
