@@ -315,6 +315,56 @@ def test_bad_input_is_one_line_exit_2(
     assert servers["target"].requests == 0
 
 
+@pytest.mark.parametrize("command", ["run", "rescore"])
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            ["--judge-model", "JUDGE"],
+            "--judge-model JUDGE names the LLM behind --judge hybrid, and --judge rules",
+        ),
+        (
+            ["--judge", "JUDGE", "--judge-model", "JUDGE"],
+            "--judge-model JUDGE names the LLM behind --judge hybrid",
+        ),
+        (["--judge", "hybrid:JUDGE", "--judge-model", "JUDGE"], "names its LLM already"),
+        (
+            ["--judge-preset", "paper"],
+            "--judge-preset paper applies to an LLM judge, and --judge rules asks none",
+        ),
+        (["--structured", "off"], "--structured off applies to an LLM judge, and --judge rules asks none"),
+        (["--judge-max-input-tokens", "500"], "--judge-max-input-tokens 500 applies to an LLM judge"),
+    ],
+    ids=["model-with-rules", "model-with-llm", "model-twice", "preset", "structured", "max-input"],
+)
+def test_llm_judge_settings_a_judge_does_not_use_are_refused_not_ignored(
+    command: str,
+    extra: list[str],
+    message: str,
+    tmp_path: Path,
+    cli: Callable[..., Any],
+    servers: dict[str, OpenAIServer],
+) -> None:
+    """Each was ignored without a word: `--judge-model M` with the default `--judge rules` judged every
+    answer offline (exit 0), as `--judge-preset paper` did; `hybrid:A --judge-model B` asked A."""
+    judge = f"openai-compatible:j@{servers['judge'].url}"
+    log = tmp_path / "log.jsonl"
+    log.write_text(
+        json.dumps({"jailbreak_prompt": "Hi {query}", "query": "Who?", "response": "I am GLM."}) + "\n"
+    )
+    where = (
+        ["--target", target_spec(servers["target"])]
+        if command == "run"
+        else [log, "--target-org", "Zhipu AI"]
+    )
+    extra = [judge if word == "JUDGE" else word.replace("JUDGE", judge) for word in extra]
+    result = cli("ice", command, *where, "--out", tmp_path / "out", *extra)
+    assert result.exit_code == 2, result.output
+    assert message.replace("JUDGE", judge) in " ".join(result.output.split())
+    assert len(result.output.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
+    assert servers["target"].requests == servers["judge"].requests == 0
+
+
 def test_unknown_target_identity_says_how_to_declare_it(
     tmp_path: Path, cli: Callable[..., Any], servers: dict[str, OpenAIServer]
 ) -> None:

@@ -422,8 +422,9 @@ def rescore(
 
             raise UserError("--vendor-words: give at least one word")
         check_judge_options(
-            judge, settings.judge_calibration, judge_max_input_tokens, escalate, escalate_band
-        )
+            judge, settings.judge_calibration, judge_max_input_tokens, escalate, escalate_band,
+            judge_model=judge_model, preset=judge_preset, structured=structured,
+        )  # fmt: skip
         options = RunOptions(
             command="ice-rescore", out=out, cache=cache, config=config, concurrency=concurrency,
             max_calls=max_calls, max_tokens=max_tokens_total, quiet=quiet, force=force,

@@ -100,7 +100,8 @@ class IceRunSettings:
     def validate(self, name: Naming = flag) -> None:
         """Every setting checked; an error names it as `name` does (the CLI's flag, the API's keyword)."""
         check_judge_options(self.judge, self.judge_calibration, self.judge_max_input_tokens,
-                            self.escalate, self.escalate_band, name)  # fmt: skip
+                            self.escalate, self.escalate_band, name, judge_model=self.judge_model,
+                            preset=self.judge_preset, structured=self.structured)  # fmt: skip
         check_preset(self.judge_preset, name)
         check_mode(self.structured, name)
         check_seed(self.seed, name("seed"))
@@ -179,10 +180,16 @@ def check_judge_options(
     escalate: float | None,
     band: str | None,
     name: Naming = flag,
+    *,
+    judge_model: str | None = None,
+    preset: str = "rubric",
+    structured: str = "auto",
 ) -> None:
     """The LLM-judge settings fit the judge (a calibration file is read and checked here, before
-    anything is judged); an error names a setting as `name` does."""
-    kind = judge.strip().partition(":")[0]
+    anything is judged); an error names a setting as `name` does. A setting of the LLM judge given
+    to a judge that asks none (`rules`, `recorded`) is refused, as is an LLM given twice: each was
+    ignored without a word (`--judge-model M` with the default `--judge rules` judged offline)."""
+    kind, _, arg = judge.strip().partition(":")
     offline = kind in ("rules", "recorded") and ":" not in judge.strip()
     if calibration is not None:
         if offline:
@@ -190,6 +197,27 @@ def check_judge_options(
                 f"{name('judge_calibration')} calibrates an LLM judge, and {name('judge', judge)} asks none"
             )
         load_calibration(calibration)
+    if judge_model is not None:
+        if kind != "hybrid":
+            raise UserError(
+                f"{name('judge_model', judge_model)} names the LLM behind {name('judge', 'hybrid')}, and "
+                f"{name('judge', judge)} does not use one there: use {name('judge', 'hybrid')} (or "
+                f"{name('judge', judge_model)} for an LLM judge of every answer)"
+            )
+        if arg.strip():
+            raise UserError(
+                f"{name('judge', judge)} names its LLM already, and {name('judge_model', judge_model)} another: give one"
+            )
+    if offline:
+        for setting, value, unset in (
+            ("judge_max_input_tokens", max_input_tokens, None),
+            ("judge_preset", preset, "rubric"),
+            ("structured", structured, "auto"),
+        ):
+            if value != unset:
+                raise UserError(
+                    f"{name(setting, value)} applies to an LLM judge, and {name('judge', judge)} asks none"
+                )
     if max_input_tokens is not None and max_input_tokens < 1:
         raise UserError(f"{name('judge_max_input_tokens')} must be at least 1, got {max_input_tokens}")
     escalation = Escalation.parse(escalate, band, name)
@@ -644,8 +672,9 @@ async def rescore_ice(ctx: RunContext, s: IceRescoreSettings, out: Path | None =
     registry = IdentityRegistry.load(s.identities)
     name = ctx.options.naming
     check_judge_options(
-        s.judge, s.judge_calibration, s.judge_max_input_tokens, s.escalate, s.escalate_band, name
-    )
+        s.judge, s.judge_calibration, s.judge_max_input_tokens, s.escalate, s.escalate_band, name,
+        judge_model=s.judge_model, preset=s.judge_preset, structured=s.structured,
+    )  # fmt: skip
     judge = _make_judge(
         ctx, registry, s.judge, s.judge_model, s.seed, s.judge_preset, s.structured, labels=scan.labels, s=s
     )
