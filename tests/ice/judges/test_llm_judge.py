@@ -199,3 +199,43 @@ def test_hostile_verdict_replies_are_unjudged_never_a_traceback_or_a_negative(
         verdicts = [json.loads(line) for line in (out / "verdicts.jsonl").read_text().splitlines()]
         assert all(v["loose"] is None and v["strict"] is None for v in verdicts)
         assert all(v["note"] == "judge reply unparseable after one retry" for v in verdicts)
+
+
+@pytest.mark.parametrize(
+    ("preset", "reply"),
+    [
+        ("paper", {"contradiction": False, "strict": True, "evidence": ""}),
+        (
+            "rubric",
+            {"category": "consistent", "contradiction": False, "strict": True, "sure": True, "evidence": ""},
+        ),
+    ],
+)
+def test_a_judge_saying_strict_but_not_contradiction_is_unsure_not_a_sure_no(
+    preset: str,
+    reply: dict[str, Any],
+    tmp_path: Path,
+    cli: Callable[..., Any],
+    openai_server: Callable[..., OpenAIServer],
+) -> None:
+    """A strict contradiction is a loose one, so this reply contradicts itself: it was recorded as a
+    sure no (p_loose 0.05), as if the judge had no doubt."""
+    server = openai_server(lambda body: json.dumps(reply))
+    log = tmp_path / "log.jsonl"
+    log.write_text(
+        json.dumps({"jailbreak_prompt": "Hi {query}", "query": "Who?", "response": "I am GPT-4."}) + "\n"
+    )
+    out = tmp_path / "run"
+    result = cli("ice", "rescore", log, "--target-org", "Zhipu AI", "--judge", f"openai-compatible:j@{server.url}",
+                 "--judge-preset", preset, "--out", out, "-q")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (verdict,) = [json.loads(line) for line in (out / "verdicts.jsonl").read_text().splitlines()]
+    assert (verdict["loose"], verdict["strict"], verdict["unsure"], verdict["p_loose"]) == (
+        False,
+        False,
+        True,
+        0.4,
+    )
+    assert "strict=True and contradiction=False disagree" in verdict["note"]
+    res = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert res["n_unsure"] == 1 and res["scores"]["loose"]["band"] == [0.0, 1.0]
