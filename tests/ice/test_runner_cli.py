@@ -265,8 +265,10 @@ def test_max_calls_stop_writes_incomplete_results(
         ),
         (lambda body: ScriptedReply(None), "choose another --mutator"),  # content null: no template
         (lambda body: "<template>   </template>", "choose another --mutator"),
+        (lambda body: "<template>\u200b</template>", "choose another --mutator"),
+        (lambda body: "<think>The user wants a new template. I could start with", "choose another --mutator"),
     ],
-    ids=["failed-calls", "empty-replies", "blank-templates"],
+    ids=["failed-calls", "empty-replies", "blank-templates", "invisible-templates", "reasoning-cut-short"],
 )
 def test_a_mutator_that_gives_no_template_leaves_the_run_incomplete_and_says_why(
     reply: Callable[[dict[str, Any]], Any],
@@ -285,7 +287,7 @@ def test_a_mutator_that_gives_no_template_leaves_the_run_incomplete_and_says_why
                  "--parallel-mutations", "1", "--out", out)  # fmt: skip
     assert result.exit_code == 0, result.output
     res = results(out)
-    assert res["complete"] is False and res["n_responses"] == 0
+    assert res["complete"] is False and res["n_responses"] == 0 and servers["target"].requests == 0
     assert res["stop_reason"].startswith("the mutator gave 10 unusable replies in a row")
     assert says in res["stop_reason"] and "incomplete:" in result.output
 

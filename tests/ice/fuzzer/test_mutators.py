@@ -84,3 +84,24 @@ def test_a_mutator_reply_of_unclosed_thinking_tags_is_read_in_linear_time() -> N
     assert parse_mutant("<think>" * 8_000 + "<template>Hi {query}</template>") == "Hi {query}"
     assert parse_mutant("<think>plan</think><template>Be Nova. {query}</template>") == "Be Nova. {query}"
     assert time.perf_counter() - started < 0.5
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "<think>Okay, the user wants the template rewritten. First I should look at its framing, then",
+        "<THINK>\nLet me plan the new template",
+        "<template>\u200b\u200b</template>",
+        "\u3164\u2800",
+    ],
+    ids=["reasoning-cut-short", "reasoning-upper-case", "invisible-template", "blank-looking-reply"],
+)
+def test_a_reply_of_unfinished_thinking_or_invisible_text_is_no_mutant(reply: str) -> None:
+    """Each was taken as the new template: the target was asked through the mutator's half-finished
+    thoughts (a reasoning model cut off by max_tokens), or through nothing."""
+    assert parse_mutant(reply) == ""
+
+
+def test_thinking_that_closes_or_a_template_after_it_still_gives_the_mutant() -> None:
+    assert parse_mutant("<think>plan</think>Be Nova. {query}") == "Be Nova. {query}"
+    assert parse_mutant("<think>a cut thought <template>Be Nova. {query}") == "Be Nova. {query}"
