@@ -305,6 +305,11 @@ def test_a_mutator_that_gives_no_template_leaves_the_run_incomplete_and_says_why
         (["--judge-preset", "strictest"], "--judge-preset"),
         (["--judge-workers", "many"], "--judge-workers"),
         (["--judge-workers", "99"], "--judge-workers"),
+        # a list that names nothing took every language or template, without a word (exit 0)
+        (["--languages", ","], "--languages: names no language"),
+        (["--template-ids", " , "], "--template-ids: names no template id"),
+        (["--template-ids", ""], "--template-ids: names no template id"),  # `--template-ids "$UNSET"`
+        (["--mode", "plain", "--template-ids", "t001"], "--template-ids applies to --mode fuzz or grid"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(

@@ -126,6 +126,18 @@ class IceRunSettings:
             raise UserError(
                 f"{name('max_contradictions')} and {name('parallel_mutations')} apply to {name('mode', 'fuzz')} only"
             )
+        # A list given that names nothing (`--languages ,`, `--template-ids ""` from an unset shell
+        # variable, `languages=[]`) took every language or template without a word, as if not given.
+        for setting, what in (("languages", "language"), ("template_ids", "template id")):
+            chosen = getattr(self, setting)
+            if chosen is not None and not any(str(v).strip() for v in chosen):
+                raise UserError(
+                    f"{name(setting)}: names no {what}: give at least one, or leave it out to take every one"
+                )
+        if self.template_ids is not None and self.mode == "plain":
+            raise UserError(
+                f"{name('template_ids')} applies to {name('mode', 'fuzz')} or grid; plain asks no template"
+            )
         unknown = [m for m in self.mutators if m not in MUTATORS]
         if unknown or not self.mutators:
             raise UserError(MUTATORS.unknown_message(unknown, flag=name("mutators")))
@@ -244,6 +256,12 @@ def parse_list(value: str | None) -> list[str] | None:
         return None
     items = [v.strip() for v in value.split(",") if v.strip()]
     return items or None
+
+
+def given_list(value: str | None) -> list[str] | None:
+    """`a,b,c` -> ["a", "b", "c"]; None -> None; a value that lists nothing (`,`, blank) -> [],
+    which the settings' check refuses (it is not "every one")."""
+    return None if value is None else parse_list(value) or []
 
 
 def _result_block(
