@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,3 +73,35 @@ def test_bad_probe_files_are_located_errors(tmp_path: Path, name: str, text: str
     path.write_text(text, encoding="utf-8")
     with pytest.raises(UserError, match=message):
         load_probes(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("p.jsonl", '{"id": "a", "question": "Who made you?"}\n{"id": "b", "question": " Who  made\\tyou? "}\n',
+         "p.jsonl:2: field 'question': the same question as line 1 (probe 'a'): it would be asked once"),
+        ("p.csv", "id,question\na,Who made you?\nb,Who made you?\n", "p.csv:3: field 'question': the same question as line 2"),
+        ("p.json", '[{"question": "Who made you?"}, {"question": "Who made you?"}]', "p.json: field 'question': probe 2: the same question as probe 'probe-001'"),
+    ],
+)  # fmt: skip
+def test_a_question_given_twice_is_refused_at_its_line(
+    tmp_path: Path, name: str, text: str, message: str
+) -> None:
+    """One question twice is one request, answered once from the ledger, and that answer was counted
+    twice in every score (n 3 for 2 answers), its interval too narrow."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(UserError, match=re.escape(message)):
+        load_probes(path)
+
+
+def test_ice_run_refuses_a_probe_file_asking_one_question_twice(
+    tmp_path: Path, cli: Callable[..., Any]
+) -> None:
+    path = tmp_path / "p.jsonl"
+    path.write_text('{"question": "Who made you?"}\n{"question": "Who made you?"}\n', encoding="utf-8")
+    out = tmp_path / "out"
+    result = cli("ice", "run", "--target", "openai-compatible:m@http://127.0.0.1:9/v1", "--mode", "plain",
+                 "--target-org", "Zhipu AI", "--probes", path, "--out", out)  # fmt: skip
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert f"{path}:2: field 'question': the same question as line 1" in result.output and not out.exists()

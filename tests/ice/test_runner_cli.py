@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from distillscope.testing.server import OpenAIServer
+from distillscope.testing.server import OpenAIServer, RawReply, ScriptedReply
 
 TRIGGER = "Nova"
 
@@ -257,6 +257,42 @@ def test_max_calls_stop_writes_incomplete_results(
 
 
 @pytest.mark.parametrize(
+    ("reply", "says"),
+    [
+        (
+            lambda body: RawReply(b'{"error": {"message": "mutator down"}}', status=400),
+            "rerun the same command",
+        ),
+        (lambda body: ScriptedReply(None), "choose another --mutator"),  # content null: no template
+        (lambda body: "<template>   </template>", "choose another --mutator"),
+        (lambda body: "<template>\u200b</template>", "choose another --mutator"),
+        (lambda body: "<think>The user wants a new template. I could start with", "choose another --mutator"),
+    ],
+    ids=["failed-calls", "empty-replies", "blank-templates", "invisible-templates", "reasoning-cut-short"],
+)
+def test_a_mutator_that_gives_no_template_leaves_the_run_incomplete_and_says_why(
+    reply: Callable[[dict[str, Any]], Any],
+    says: str,
+    tmp_path: Path,
+    cli: Callable[..., Any],
+    servers: dict[str, OpenAIServer],
+    openai_server: Callable[..., OpenAIServer],
+) -> None:
+    """The fuzzer gives up after 10 unusable mutator replies in a row: the run said `"complete": true`
+    (with 0 responses), and the terminal said nothing of why."""
+    mutator = openai_server(reply)
+    out = tmp_path / "run"
+    result = cli("ice", "run", "--target", target_spec(servers["target"]), "--mutator",
+                 f"openai-compatible:m@{mutator.url}", "--budget", "20", "--probes-per-mutant", "2",
+                 "--parallel-mutations", "1", "--out", out)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    res = results(out)
+    assert res["complete"] is False and res["n_responses"] == 0 and servers["target"].requests == 0
+    assert res["stop_reason"].startswith("the mutator gave 10 unusable replies in a row")
+    assert says in res["stop_reason"] and "incomplete:" in result.output
+
+
+@pytest.mark.parametrize(
     ("extra", "message"),
     [
         (["--mode", "sideways"], "--mode"),
@@ -269,6 +305,11 @@ def test_max_calls_stop_writes_incomplete_results(
         (["--judge-preset", "strictest"], "--judge-preset"),
         (["--judge-workers", "many"], "--judge-workers"),
         (["--judge-workers", "99"], "--judge-workers"),
+        # a list that names nothing took every language or template, without a word (exit 0)
+        (["--languages", ","], "--languages: names no language"),
+        (["--template-ids", " , "], "--template-ids: names no template id"),
+        (["--template-ids", ""], "--template-ids: names no template id"),  # `--template-ids "$UNSET"`
+        (["--mode", "plain", "--template-ids", "t001"], "--template-ids applies to --mode fuzz or grid"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(
@@ -279,6 +320,56 @@ def test_bad_input_is_one_line_exit_2(
     assert message in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert servers["target"].requests == 0
+
+
+@pytest.mark.parametrize("command", ["run", "rescore"])
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            ["--judge-model", "JUDGE"],
+            "--judge-model JUDGE names the LLM behind --judge hybrid, and --judge rules",
+        ),
+        (
+            ["--judge", "JUDGE", "--judge-model", "JUDGE"],
+            "--judge-model JUDGE names the LLM behind --judge hybrid",
+        ),
+        (["--judge", "hybrid:JUDGE", "--judge-model", "JUDGE"], "names its LLM already"),
+        (
+            ["--judge-preset", "paper"],
+            "--judge-preset paper applies to an LLM judge, and --judge rules asks none",
+        ),
+        (["--structured", "off"], "--structured off applies to an LLM judge, and --judge rules asks none"),
+        (["--judge-max-input-tokens", "500"], "--judge-max-input-tokens 500 applies to an LLM judge"),
+    ],
+    ids=["model-with-rules", "model-with-llm", "model-twice", "preset", "structured", "max-input"],
+)
+def test_llm_judge_settings_a_judge_does_not_use_are_refused_not_ignored(
+    command: str,
+    extra: list[str],
+    message: str,
+    tmp_path: Path,
+    cli: Callable[..., Any],
+    servers: dict[str, OpenAIServer],
+) -> None:
+    """Each was ignored without a word: `--judge-model M` with the default `--judge rules` judged every
+    answer offline (exit 0), as `--judge-preset paper` did; `hybrid:A --judge-model B` asked A."""
+    judge = f"openai-compatible:j@{servers['judge'].url}"
+    log = tmp_path / "log.jsonl"
+    log.write_text(
+        json.dumps({"jailbreak_prompt": "Hi {query}", "query": "Who?", "response": "I am GLM."}) + "\n"
+    )
+    where = (
+        ["--target", target_spec(servers["target"])]
+        if command == "run"
+        else [log, "--target-org", "Zhipu AI"]
+    )
+    extra = [judge if word == "JUDGE" else word.replace("JUDGE", judge) for word in extra]
+    result = cli("ice", command, *where, "--out", tmp_path / "out", *extra)
+    assert result.exit_code == 2, result.output
+    assert message.replace("JUDGE", judge) in " ".join(result.output.split())
+    assert len(result.output.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
+    assert servers["target"].requests == servers["judge"].requests == 0
 
 
 def test_unknown_target_identity_says_how_to_declare_it(

@@ -32,6 +32,7 @@ from distillscope.ice.runner import (
     IceRunSettings,
     check_judge_options,
     check_weights,
+    given_list,
     parse_list,
     rescore_ice,
     run_ice,
@@ -342,8 +343,8 @@ def run(
     """
     settings = IceRunSettings(
         target=target, mutator=mutator, judge=judge, judge_model=judge_model, judge_preset=judge_preset, structured=structured,
-        mode=mode, templates=templates, template_ids=parse_list(template_ids),
-        probes=probes, languages=parse_list(languages), budget=budget, probes_per_mutant=probes_per_mutant,
+        mode=mode, templates=templates, template_ids=given_list(template_ids),
+        probes=probes, languages=given_list(languages), budget=budget, probes_per_mutant=probes_per_mutant,
         seed=seed, target_org=target_org, vendor_words=parse_list(vendor_words) or [], ratio=ratio, alpha=alpha,
         beta=beta, mutators=parse_list(mutators) or [], max_answer_tokens=max_answer_tokens, system_prompt=system_prompt,
         identities=str(identities) if identities else None,
@@ -422,8 +423,9 @@ def rescore(
 
             raise UserError("--vendor-words: give at least one word")
         check_judge_options(
-            judge, settings.judge_calibration, judge_max_input_tokens, escalate, escalate_band
-        )
+            judge, settings.judge_calibration, judge_max_input_tokens, escalate, escalate_band,
+            judge_model=judge_model, preset=judge_preset, structured=structured,
+        )  # fmt: skip
         options = RunOptions(
             command="ice-rescore", out=out, cache=cache, config=config, concurrency=concurrency,
             max_calls=max_calls, max_tokens=max_tokens_total, quiet=quiet, force=force,

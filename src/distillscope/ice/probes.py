@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from distillscope import fastyaml
-from distillscope.errors import UserError
+from distillscope.errors import UserError, clip
 from distillscope.naming import Naming, flag
 from distillscope.records import check_file, read_records
 
@@ -92,10 +92,30 @@ def read_probe_file(path: Path) -> list[Probe]:
     rows = [(r.line, r.data) for r in records]
     probes = [_probe_from_row(path, line, row, n) for n, (line, row) in enumerate(rows, start=1)]
     seen: dict[str, int | None] = {}
-    for (line, _), probe in zip(rows, probes, strict=True):
+    asked: dict[str, tuple[int | None, Probe]] = {}  # each question (blanks squashed): its first row
+    for number, ((line, _), probe) in enumerate(zip(rows, probes, strict=True), start=1):
+        entry = "" if line is not None else f"probe {number}: "
         if probe.id in seen:
-            raise UserError.at(path, f"duplicate probe id '{probe.id}'", line=line, field="id")
+            raise UserError.at(path, f"{entry}duplicate probe id '{clip(probe.id)}'", line=line, field="id")
         seen[probe.id] = line
+        # One question twice is one request: the ledger answers it once, and that answer was counted
+        # in every score as two (a copied row doubled its weight and narrowed the intervals).
+        question = " ".join(probe.question.split())
+        if question in asked:
+            first, other = asked[question]
+            where = (
+                f"line {first} (probe '{clip(other.id)}')"
+                if first is not None
+                else f"probe '{clip(other.id)}'"
+            )
+            raise UserError.at(
+                path,
+                f"{entry}the same question as {where}: it would be asked once and its answer counted twice; "
+                "keep one",
+                line=line,
+                field="question",
+            )
+        asked[question] = (line, probe)
     return probes
 
 

@@ -100,7 +100,8 @@ class IceRunSettings:
     def validate(self, name: Naming = flag) -> None:
         """Every setting checked; an error names it as `name` does (the CLI's flag, the API's keyword)."""
         check_judge_options(self.judge, self.judge_calibration, self.judge_max_input_tokens,
-                            self.escalate, self.escalate_band, name)  # fmt: skip
+                            self.escalate, self.escalate_band, name, judge_model=self.judge_model,
+                            preset=self.judge_preset, structured=self.structured)  # fmt: skip
         check_preset(self.judge_preset, name)
         check_mode(self.structured, name)
         check_seed(self.seed, name("seed"))
@@ -124,6 +125,18 @@ class IceRunSettings:
         ):
             raise UserError(
                 f"{name('max_contradictions')} and {name('parallel_mutations')} apply to {name('mode', 'fuzz')} only"
+            )
+        # A list given that names nothing (`--languages ,`, `--template-ids ""` from an unset shell
+        # variable, `languages=[]`) took every language or template without a word, as if not given.
+        for setting, what in (("languages", "language"), ("template_ids", "template id")):
+            chosen = getattr(self, setting)
+            if chosen is not None and not any(str(v).strip() for v in chosen):
+                raise UserError(
+                    f"{name(setting)}: names no {what}: give at least one, or leave it out to take every one"
+                )
+        if self.template_ids is not None and self.mode == "plain":
+            raise UserError(
+                f"{name('template_ids')} applies to {name('mode', 'fuzz')} or grid; plain asks no template"
             )
         unknown = [m for m in self.mutators if m not in MUTATORS]
         if unknown or not self.mutators:
@@ -179,10 +192,16 @@ def check_judge_options(
     escalate: float | None,
     band: str | None,
     name: Naming = flag,
+    *,
+    judge_model: str | None = None,
+    preset: str = "rubric",
+    structured: str = "auto",
 ) -> None:
     """The LLM-judge settings fit the judge (a calibration file is read and checked here, before
-    anything is judged); an error names a setting as `name` does."""
-    kind = judge.strip().partition(":")[0]
+    anything is judged); an error names a setting as `name` does. A setting of the LLM judge given
+    to a judge that asks none (`rules`, `recorded`) is refused, as is an LLM given twice: each was
+    ignored without a word (`--judge-model M` with the default `--judge rules` judged offline)."""
+    kind, _, arg = judge.strip().partition(":")
     offline = kind in ("rules", "recorded") and ":" not in judge.strip()
     if calibration is not None:
         if offline:
@@ -190,6 +209,27 @@ def check_judge_options(
                 f"{name('judge_calibration')} calibrates an LLM judge, and {name('judge', judge)} asks none"
             )
         load_calibration(calibration)
+    if judge_model is not None:
+        if kind != "hybrid":
+            raise UserError(
+                f"{name('judge_model', judge_model)} names the LLM behind {name('judge', 'hybrid')}, and "
+                f"{name('judge', judge)} does not use one there: use {name('judge', 'hybrid')} (or "
+                f"{name('judge', judge_model)} for an LLM judge of every answer)"
+            )
+        if arg.strip():
+            raise UserError(
+                f"{name('judge', judge)} names its LLM already, and {name('judge_model', judge_model)} another: give one"
+            )
+    if offline:
+        for setting, value, unset in (
+            ("judge_max_input_tokens", max_input_tokens, None),
+            ("judge_preset", preset, "rubric"),
+            ("structured", structured, "auto"),
+        ):
+            if value != unset:
+                raise UserError(
+                    f"{name(setting, value)} applies to an LLM judge, and {name('judge', judge)} asks none"
+                )
     if max_input_tokens is not None and max_input_tokens < 1:
         raise UserError(f"{name('judge_max_input_tokens')} must be at least 1, got {max_input_tokens}")
     escalation = Escalation.parse(escalate, band, name)
@@ -216,6 +256,12 @@ def parse_list(value: str | None) -> list[str] | None:
         return None
     items = [v.strip() for v in value.split(",") if v.strip()]
     return items or None
+
+
+def given_list(value: str | None) -> list[str] | None:
+    """`a,b,c` -> ["a", "b", "c"]; None -> None; a value that lists nothing (`,`, blank) -> [],
+    which the settings' check refuses (it is not "every one")."""
+    return None if value is None else parse_list(value) or []
 
 
 def _result_block(
@@ -423,6 +469,7 @@ async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -
                 width=width or 1,
             )  # fmt: skip
             await engine.run_fuzz(templates, probes, mutator, fuzz)
+            complete = not engine.mutator_gave_up  # stopped short of its budget: say so, not "complete"
         await _escalate_run(judge, engine)
     except BudgetExhausted as exc:
         complete = False
@@ -643,8 +690,9 @@ async def rescore_ice(ctx: RunContext, s: IceRescoreSettings, out: Path | None =
     registry = IdentityRegistry.load(s.identities)
     name = ctx.options.naming
     check_judge_options(
-        s.judge, s.judge_calibration, s.judge_max_input_tokens, s.escalate, s.escalate_band, name
-    )
+        s.judge, s.judge_calibration, s.judge_max_input_tokens, s.escalate, s.escalate_band, name,
+        judge_model=s.judge_model, preset=s.judge_preset, structured=s.structured,
+    )  # fmt: skip
     judge = _make_judge(
         ctx, registry, s.judge, s.judge_model, s.seed, s.judge_preset, s.structured, labels=scan.labels, s=s
     )

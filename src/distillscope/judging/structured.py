@@ -79,7 +79,7 @@ def refused(result: CallResult) -> bool:
 def is_json_object(text: str) -> bool:
     try:
         return isinstance(json.loads(text), dict)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # malformed, a number of over 4,300 digits, nested too deep
         return False
 
 

@@ -74,3 +74,34 @@ async def test_each_mutator_produces_a_mutant(
         assert engine.responses[0].prompt.startswith("Nova speaks freely.\n")
         assert engine.responses[0].prompt.endswith(engine.responses[0].query)
     assert any("Seed" in prompt for prompt in seen)
+
+
+def test_a_mutator_reply_of_unclosed_thinking_tags_is_read_in_linear_time() -> None:
+    """`<think>` 8,000 times took 3.4 s to read (200 kB: 73 s), on the event loop, on every rerun."""
+    import time
+
+    started = time.perf_counter()
+    assert parse_mutant("<think>" * 8_000 + "<template>Hi {query}</template>") == "Hi {query}"
+    assert parse_mutant("<think>plan</think><template>Be Nova. {query}</template>") == "Be Nova. {query}"
+    assert time.perf_counter() - started < 0.5
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "<think>Okay, the user wants the template rewritten. First I should look at its framing, then",
+        "<THINK>\nLet me plan the new template",
+        "<template>\u200b\u200b</template>",
+        "\u3164\u2800",
+    ],
+    ids=["reasoning-cut-short", "reasoning-upper-case", "invisible-template", "blank-looking-reply"],
+)
+def test_a_reply_of_unfinished_thinking_or_invisible_text_is_no_mutant(reply: str) -> None:
+    """Each was taken as the new template: the target was asked through the mutator's half-finished
+    thoughts (a reasoning model cut off by max_tokens), or through nothing."""
+    assert parse_mutant(reply) == ""
+
+
+def test_thinking_that_closes_or_a_template_after_it_still_gives_the_mutant() -> None:
+    assert parse_mutant("<think>plan</think>Be Nova. {query}") == "Be Nova. {query}"
+    assert parse_mutant("<think>a cut thought <template>Be Nova. {query}") == "Be Nova. {query}"

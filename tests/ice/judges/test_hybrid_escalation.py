@@ -52,6 +52,16 @@ def test_the_fraction_rounds_up_and_takes_the_least_certain_first() -> None:
             Escalation.parse(*bad)
 
 
+@pytest.mark.parametrize("fraction", [1e-11, 1e-12, 1e-300, 5e-324])
+def test_a_positive_fraction_however_small_sends_at_least_one_answer(fraction: float) -> None:
+    """Where the fraction times the answers was under 1e-9, the count rounded up to 0: none went to the LLM, while the
+    results said "the 0 least certain answers of 40: 1e-09% of all, rounded up" (for 1e-11)."""
+    ps = [0.9] * 39 + [0.55]
+    assert Escalation(fraction=fraction).select(ps) == [39]
+    assert Escalation(fraction=fraction).select([]) == [] and Escalation(fraction=0.0).select(ps) == []
+    assert len(Escalation(fraction=0.3).select([0.5] * 10)) == 3  # 0.3 * 10 is 3.0000000000000004
+
+
 def test_rescore_escalates_a_fraction_and_a_rerun_repeats_no_call(
     tmp_path: Path, cli: Callable[..., Any], servers: dict[str, OpenAIServer]
 ) -> None:

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from distillscope.engine.run import RunContext, RunOptions
 from distillscope.ice.judges.llm import LLMJudge, ParsedVerdict, call_nonce, parse_verdict
 from distillscope.ice.types import Category, JudgeItem, TargetIdentity
@@ -160,3 +162,80 @@ async def test_a_judge_call_that_fails_is_unjudged_and_says_it_failed(
         assert verdict.note is not None and verdict.note.startswith("judge call failed after one retry: ")
         assert "HTTP 500" in verdict.note and "unparseable" not in verdict.note
     assert llm.report()["unjudged"] == 2 and server.requests == 4  # each item: its call and one retry
+
+
+# Replies a hostile (or broken) judge server may send, keyed by a word of the answer judged: each is
+# no verdict. Before, the first four raised out of the judge (TypeError, ValueError, RecursionError:
+# a traceback, and again on every rerun, which the ledger answered with the same reply), and the
+# last was read as the last value json kept: a sure "no contradiction" from a judge that said both.
+HOSTILE_VERDICTS = {
+    "LIST": '{"category": ["other-vendor"], "contradiction": true, "strict": false, "sure": true}',
+    "OBJECT": '{"category": {"name": "consistent"}, "contradiction": false, "strict": false, "sure": true}',
+    "DIGITS": '{"category": "consistent", "contradiction": false, "strict": false, "sure": true, "evidence": '
+    + "7" * 5000
+    + "}",
+    "DEEP": "[" * 100_000,
+    "TWICE": '{"category": "other-vendor", "contradiction": true, "strict": true, "sure": true, '
+    '"evidence": "I am ChatGPT", "contradiction": false, "category": "consistent", "strict": false}',
+}
+
+
+@pytest.mark.parametrize("word", list(HOSTILE_VERDICTS))
+def test_hostile_verdict_replies_are_unjudged_never_a_traceback_or_a_negative(
+    word: str, tmp_path: Path, cli: Callable[..., Any], openai_server: Callable[..., OpenAIServer]
+) -> None:
+    server = openai_server(lambda body: HOSTILE_VERDICTS[word])
+    log = tmp_path / "log.jsonl"
+    rows = [{"jailbreak_prompt": "Hi {query}", "query": "Who built you?", "response": a}
+            for a in ("I am ChatGPT, made by OpenAI.", "I am GLM, made by Zhipu AI.")]  # fmt: skip
+    log.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    out = tmp_path / "run"
+    args = ("ice", "rescore", log, "--target-org", "Zhipu AI", "--judge", f"openai-compatible:j@{server.url}")
+    for _ in range(2):  # the rerun reads the same replies from the ledger
+        result = cli(*args, "--out", out, "-q")
+        assert result.exit_code == 0, result.output
+        res = json.loads((out / "results.json").read_text(encoding="utf-8"))
+        assert res["n_judged"] == 0 and res["n_unjudged"] == len(rows)
+        verdicts = [json.loads(line) for line in (out / "verdicts.jsonl").read_text().splitlines()]
+        assert all(v["loose"] is None and v["strict"] is None for v in verdicts)
+        assert all(v["note"] == "judge reply unparseable after one retry" for v in verdicts)
+
+
+@pytest.mark.parametrize(
+    ("preset", "reply"),
+    [
+        ("paper", {"contradiction": False, "strict": True, "evidence": ""}),
+        (
+            "rubric",
+            {"category": "consistent", "contradiction": False, "strict": True, "sure": True, "evidence": ""},
+        ),
+    ],
+)
+def test_a_judge_saying_strict_but_not_contradiction_is_unsure_not_a_sure_no(
+    preset: str,
+    reply: dict[str, Any],
+    tmp_path: Path,
+    cli: Callable[..., Any],
+    openai_server: Callable[..., OpenAIServer],
+) -> None:
+    """A strict contradiction is a loose one, so this reply contradicts itself: it was recorded as a
+    sure no (p_loose 0.05), as if the judge had no doubt."""
+    server = openai_server(lambda body: json.dumps(reply))
+    log = tmp_path / "log.jsonl"
+    log.write_text(
+        json.dumps({"jailbreak_prompt": "Hi {query}", "query": "Who?", "response": "I am GPT-4."}) + "\n"
+    )
+    out = tmp_path / "run"
+    result = cli("ice", "rescore", log, "--target-org", "Zhipu AI", "--judge", f"openai-compatible:j@{server.url}",
+                 "--judge-preset", preset, "--out", out, "-q")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (verdict,) = [json.loads(line) for line in (out / "verdicts.jsonl").read_text().splitlines()]
+    assert (verdict["loose"], verdict["strict"], verdict["unsure"], verdict["p_loose"]) == (
+        False,
+        False,
+        True,
+        0.4,
+    )
+    assert "strict=True and contradiction=False disagree" in verdict["note"]
+    res = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert res["n_unsure"] == 1 and res["scores"]["loose"]["band"] == [0.0, 1.0]

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from distillscope.engine.scheduler import CallResult, Scheduler
-from distillscope.errors import BudgetExhausted
+from distillscope.errors import BudgetExhausted, clip
 from distillscope.ice.fuzzer.mutators import MUTATORS, Mutator, parse_mutant
 from distillscope.ice.fuzzer.selection import MCTSExplore, Node
 from distillscope.ice.judges.base import Judge
@@ -146,6 +146,8 @@ class _Answers:
     prompts: list[str] = field(default_factory=list)
     results: list[CallResult] = field(default_factory=list)
     verdicts: list[Verdict | None] = field(default_factory=list)
+    why: str | None = None  # why the mutator's reply gave no mutant (its call failed, or no template)
+    call_failed: bool = False  # the mutator's call failed (a rerun asks it again)
 
 
 class IceEngine:
@@ -177,6 +179,9 @@ class IceEngine:
         self.queries = 0
         self.contradictions = 0
         self.stop_reason: str | None = None
+        # The fuzz stopped short of its budget because the mutator gave no usable reply: the run is
+        # incomplete (before, it said complete with as few as 0 responses, and the CLI said nothing).
+        self.mutator_gave_up = False
 
     # ------------------------------------------------------------------ asking and judging
     def _request(self, template: TemplateRecord | None, probe: Probe) -> tuple[str, ModelRequest]:
@@ -367,6 +372,7 @@ class IceEngine:
         reserved = 0
         iteration = 0
         failures = 0
+        failed_calls = 0  # of the unusable replies in a row, the calls that failed (a rerun asks them again)
         try:
             while True:
                 while probes and len(in_flight) < width and self.queries + reserved < s.budget:
@@ -393,11 +399,23 @@ class IceEngine:
                 reserved -= len(plan.probes)
                 if not answers.text:
                     failures += 1
+                    if answers.call_failed:
+                        failed_calls += 1
                     policy.update(0.0, plan.path)
                     if failures >= MAX_MUTATION_FAILURES:
-                        self.stop_reason = f"the mutator gave {failures} unusable replies in a row"
+                        self.mutator_gave_up = True
+                        again = (
+                            "rerun the same command to ask it again"
+                            if failed_calls
+                            else f"a rerun gets the same replies from the ledger: choose another {self.naming('mutator')}"
+                        )
+                        self.stop_reason = (
+                            f"the mutator gave {failures} unusable replies in a row ({failed_calls} failed calls; "
+                            f"the last: {clip(answers.why or 'no template', 200)}): {again}"
+                        )
                         return
                     continue
+                failed_calls = 0
                 failures = 0
                 self._apply(plan, answers, records, policy)
                 if s.max_contradictions is not None and self.contradictions >= s.max_contradictions:
@@ -419,9 +437,9 @@ class IceEngine:
 
     async def _explore(self, plan: _Plan, texts: list[str], mutator: Backend, s: FuzzSettings) -> _Answers:
         """Mutate, ask the planned probes through the mutant, judge: one iteration's calls."""
-        text = await self._mutate(mutator, plan.kind, texts, plan.iteration, s)
+        text, why, failed = await self._mutate(mutator, plan.kind, texts, plan.iteration, s)
         if not text:
-            return _Answers("")
+            return _Answers("", why=why, call_failed=failed)
         template = TemplateRecord(f"mut-{plan.iteration:04d}", "", text)
         built = [self._request(template, p) for p in plan.probes]
         prompts = [prompt for prompt, _ in built]
@@ -466,8 +484,9 @@ class IceEngine:
     # ------------------------------------------------------------------ helpers
     async def _mutate(
         self, mutator: Backend, kind: Mutator, texts: list[str], iteration: int, s: FuzzSettings
-    ) -> str:
-        """One mutator call; a distinct seed per iteration keeps repeated prompts distinct calls."""
+    ) -> tuple[str, str | None, bool]:
+        """One mutator call; a distinct seed per iteration keeps repeated prompts distinct calls.
+        The mutant's text, or "" and why there is none; whether the call failed."""
         params = GenerateParams(
             temperature=s.mutator_temperature,
             max_tokens=s.mutator_max_tokens,
@@ -478,7 +497,10 @@ class IceEngine:
         # Ahead of queued probes: a mutation unlocks a batch of them, so one stuck behind them would
         # leave the lane idle once they drain.
         result = await self.scheduler.call(mutator, request, stage="ice: mutate", priority=1)
-        return parse_mutant(result.text) if result.ok else ""
+        if not result.ok:
+            return "", f"its call failed: {result.error or 'no reply'}", True
+        text = parse_mutant(result.text)
+        return text, None if text else f"no template in its reply ({result.outcome})", False
 
     def _cap(self, items: list[Any], budget: int | None) -> list[Any]:
         """At most `budget` items: a seeded sample, kept in the original order."""

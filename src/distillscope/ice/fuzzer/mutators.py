@@ -12,7 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from distillscope.ice.templates import QUERY_SLOT, normalise_slot
+from distillscope.judging.fence import drop_thinking
 from distillscope.registry import Registry
+from distillscope.textsafe import has_visible
 
 _INTRO = (
     "You are helping to audit whether an AI assistant states its own identity consistently. "
@@ -106,15 +108,20 @@ for _m in (
     register_mutator(_m)
 
 _TEMPLATE_BLOCK = re.compile(r"<template>(.*?)(?:</template>|$)", re.S | re.I)
-_THINK = re.compile(r"<think>.*?</think>", re.S | re.I)
 
 
 def parse_mutant(reply: str) -> str:
     """The new template in a mutator reply: the last `<template>` block, else the whole reply;
     a slot marker in any case (`[insert prompt here]`, `{Query}`) becomes ours, as in a template
-    file, so the fuzzer does not count the slot lost. Empty string when nothing usable came back."""
-    reply = _THINK.sub("", reply).strip()
+    file, so the fuzzer does not count the slot lost. Empty string when nothing usable came back:
+    also a reply with no `<template>` block that opens a reasoning trace it never closes (a reasoning
+    model cut off by the mutator's max_tokens while it thought), and a template with no visible
+    character (zero-width spaces): both were taken as the new template, and the target was asked
+    through the mutator's half-finished thoughts or through nothing."""
+    reply = drop_thinking(reply).strip()  # linear time: a reply of unclosed tags cannot hang the fuzzer
     blocks = [b.strip() for b in _TEMPLATE_BLOCK.findall(reply) if b.strip()]
+    if not blocks and reply[:7].lower() == "<think>":
+        return ""
     text = blocks[-1] if blocks else reply
     text = text.replace("<template>", "").replace("</template>", "").strip()
-    return normalise_slot(text)
+    return normalise_slot(text) if has_visible(text) else ""

@@ -90,7 +90,11 @@ class Escalation:
             lo, hi = self.band
             return [i for i, p in enumerate(ps) if lo <= p <= hi]
         assert self.fraction is not None
+        # rounded up (less a hair, so that 0.3 of 10 is 3, not 4), and a positive fraction sends at
+        # least one: 1e-12 of 40 answers sent none, while the results said "rounded up"
         k = min(len(ps), math.ceil(self.fraction * len(ps) - 1e-9))
+        if self.fraction > 0:
+            k = max(k, min(1, len(ps)))
         order = sorted(range(len(ps)), key=lambda i: (certainty(ps[i]), i))
         return sorted(order[:k])
 

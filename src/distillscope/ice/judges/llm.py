@@ -200,7 +200,8 @@ def parse_verdict(
     text: str, nonce: str, untrusted: Sequence[str] = (), *, preset: str = "rubric"
 ) -> ParsedVerdict | None:
     """The judge's own verdict, or None when the reply is missing, ambiguous or malformed.
-    A rubric reply whose category and contradiction disagree is kept as unsure (its
+    A rubric reply whose category and contradiction disagree, or a reply (either preset) that says
+    strict but not contradiction (a strict contradiction is a loose one), is kept as unsure (its
     `contradiction` is the best guess), never silently resolved."""
     obj = extract_verdict_json(text, nonce, untrusted)
     if obj is None:
@@ -214,18 +215,26 @@ def parse_verdict(
         evidence = ""
     if not isinstance(evidence, str):
         return None
-    strict = strict and contradiction  # strict is a subset of loose
+    # strict is a subset of loose: a judge that says strict but not contradiction contradicts
+    # itself, so its "no" is unsure (it was a sure no, p_loose 0.05, without a word)
+    notes = [] if strict <= contradiction else ["judge's strict=True and contradiction=False disagree"]
+    strict = strict and contradiction
     if preset == "paper":
-        return ParsedVerdict(contradiction, strict, evidence)
-    sure = obj.get("sure", True)
-    if not isinstance(sure, bool) or obj["category"] not in Category._value2member_map_:
+        return ParsedVerdict(
+            contradiction, strict, evidence, sure=not notes, note=notes[0] if notes else None
+        )
+    sure, category_name = obj.get("sure", True), obj["category"]
+    # a category that is not text (a list, an object) is no category: `in` a dict raised TypeError
+    if not isinstance(sure, bool) or not isinstance(category_name, str):
         return None
-    category = Category(obj["category"])
-    note = None
+    if category_name not in Category._value2member_map_:
+        return None
+    category = Category(category_name)
     if category.contradicts != contradiction:
-        sure = False
-        note = f"judge's category {category.value} and contradiction={contradiction} disagree"
-    return ParsedVerdict(contradiction, strict, evidence, category, sure, note)
+        notes.insert(0, f"judge's category {category.value} and contradiction={contradiction} disagree")
+    return ParsedVerdict(
+        contradiction, strict, evidence, category, sure and not notes, "; ".join(notes) or None
+    )
 
 
 class LLMJudge(Judge):
