@@ -110,8 +110,29 @@ def _llm(ctx: RunContext, spec: str, options: JudgeOptions) -> LLMSimilarityJudg
     )  # fmt: skip
 
 
+def check_panel(ctx: RunContext, options: JudgeOptions) -> None:
+    """Two judges of a `--judges` panel that are one model to the call ledger (the same spec twice,
+    two config names or two URLs of one model, with the same parameters and system prompt) ask
+    the same calls and get the same answers: one judge's rating would be counted as two votes, a
+    "majority" of one. A `UserError` naming both; call before anything is written."""
+    seen: dict[str, str] = {}
+    for spec in options.panel:
+        backend = ctx.model(spec)
+        params = backend.config.params.model_dump(mode="json", exclude_none=True)
+        key = repr((backend.ledger_identity(), params, backend.config.system_prompt))
+        if key in seen:
+            raise UserError(
+                f"{ctx.options.naming('judges')}: '{clip(spec)}' is the same judge as '{clip(seen[key])}' "
+                f"(model '{clip(backend.name)}' to the call ledger, asked the same calls): its rating would be "
+                "counted twice, a majority of one judge; give each judge once (replicas of one model are one "
+                "spec, NAME@URL1,URL2)"
+            )
+        seen[key] = spec
+
+
 def build_judge(ctx: RunContext, options: JudgeOptions) -> SimilarityJudge:
     if options.panel:
+        check_panel(ctx, options)
         return PanelJudge([_llm(ctx, spec, options) for spec in options.panel], options.reducer)
     named = SIMILARITY_JUDGES.get(options.spec)
     if named is not None:
