@@ -173,6 +173,34 @@ def check_distinct_from_reference(
                 "(the same model and settings, the same replay file, or a copy of its answers): compare a "
                 "different model"
             )
+    check_independent(tests, prompts, foils, panel)
+
+
+def check_independent(
+    tests: Sequence[Contestant],
+    prompts: Sequence[Prompt] | None = None,
+    foils: Sequence[Contestant] = (),
+    panel: Sequence[Contestant] = (),
+) -> None:
+    """Foils and panel models are independent models: one that gives a test model's answers (or
+    another foil's, another panel model's) is a `UserError`. A test model judged against its own
+    answers as a foil scores 5 by definition, so its "closer to the reference than to the foils"
+    difference was pushed far below zero with a narrow interval (exit 0); a panel model giving a test
+    model's answers is in the median that model's contrast subtracts, and a twin in the panel or
+    among the foils counts one writer twice."""
+    keys = {answers_key(t, prompts): ("test", t.name) for t in tests}
+    for role, group in (("panel", panel), ("foil", foils)):
+        seen = dict(keys)
+        for other in group:
+            key = answers_key(other, prompts)
+            if key in seen:
+                first_role, first = seen[key]
+                raise UserError(
+                    f"{role} model '{other.name}' gives the same answers as {first_role} model '{first}' (the "
+                    f"same model and settings, the same replay file, or a copy of its answers): a {role} model "
+                    f"stands for an independent model; give a different one"
+                )
+            seen[key] = (role, other.name)
 
 
 def require_some_answers(answers: ModelAnswers, who: str | None = None) -> None:
