@@ -166,3 +166,34 @@ async def test_an_echoed_bare_json_answer_is_not_a_rating(
     judge = make_judge(tmp_path, openai_server(echo_answer_b))
     (result,) = await judge.judge_many([pair(injected)])
     assert result is None
+
+
+async def test_with_swap_a_pair_rated_in_one_order_only_is_unjudged(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer]
+) -> None:
+    """A judge that rates only with the reference first: its one rating is the position bias --swap
+    is asked to cancel. It was the pair's score (5.00, "unjudged 0", an agreement over 0 pairs)."""
+
+    def reply(body: dict[str, Any]) -> str:
+        prompt = body["messages"][1]["content"]
+        nonce = re.search(r"<data-([0-9a-f]{16})>", prompt).group(1)  # type: ignore[union-attr]
+        if "ANSWER A:\nThe sky is blue" not in prompt:
+            return "I cannot tell which is which."
+        return f'<verdict-{nonce}>{{"style": 5, "logic": 5, "content": 5}}</verdict-{nonce}>'
+
+    server = openai_server(reply)
+    item = pair("Light scattering makes it look blue.")
+    judge = make_judge(tmp_path, server, swap=True)
+    (result,) = await judge.judge_many([item])
+    assert result is None
+    assert judge.why_unjudged(item) == (
+        "rated with the reference first only; with the test first, no rating after one retry: the judge's "
+        "reply was unreadable (--swap needs both orders)"
+    )
+    report = judge.report()
+    assert report["unjudged"] == 1 and report["unjudged_one_order"] == 1
+    assert server.stats()["requests"] == 3  # one order, the other and its retry
+    (once,) = await make_judge(tmp_path / "plain", server).judge_many(
+        [item]
+    )  # without --swap: one order asked
+    assert once is not None and once.overall == 5.0

@@ -20,7 +20,8 @@ model compared with itself must score the maximum, whatever the judge model thin
 says the same, for texts that differ only in ways the short-circuit does not see.
 
 `swap=True` judges each pair in both orders (reference first, then test first) and averages the
-aspects, to cancel the judge's position bias. `report()["swap_agreement"]` says how often the two
+aspects, to cancel the judge's position bias; a pair rated in one order only is unjudged (its one
+rating is the bias the swap is there to cancel), counted as `unjudged_one_order`. `report()["swap_agreement"]` says how often the two
 orders gave the same ratings (all three aspects, and per aspect, over the pairs read in both
 orders, with a Wilson interval): a judge that often disagrees with itself is rating positions.
 """
@@ -187,6 +188,7 @@ class LLMSimilarityJudge(SimilarityJudge):
         self.unjudged = 0
         self.short_circuited = 0
         self.swap_pairs = 0
+        self.one_order = 0  # --swap: pairs rated in one order only (unjudged)
         self.swap_same = 0
         self.swap_same_aspect = dict.fromkeys(ASPECTS, 0)
         self._why: dict[tuple[str, str, str, str], str] = {}  # unjudged pairs: the cause
@@ -314,6 +316,19 @@ class LLMSimilarityJudge(SimilarityJudge):
                 why = "; ".join(dict.fromkeys(c for c in causes if c))
                 self._why[pair_key(items[i])] = f"no rating after one retry: {why}"
                 continue
+            if len(got) < len(orders):  # --swap: one order rated, the other not
+                # one order's rating is the position bias --swap was asked to cancel: a judge that
+                # rates only with the reference first gave 5.00 with "unjudged 0" and no agreement
+                self.unjudged += 1
+                self.one_order += 1
+                rated_first = orders[0][position] is not None
+                cause = rated[1 if rated_first else 0][1][position] or UNREADABLE
+                self._why[pair_key(items[i])] = (
+                    f"rated with the {'reference' if rated_first else 'test'} first only; with the "
+                    f"{'test' if rated_first else 'reference'} first, no rating after one retry: {cause} "
+                    "(--swap needs both orders)"
+                )
+                continue
             out[i] = _combine([g for g in got if g is not None], swapped=self.swap)
         return out
 
@@ -330,6 +345,7 @@ class LLMSimilarityJudge(SimilarityJudge):
         }
         if self.swap:
             out["swap_agreement"] = swap_agreement(self.swap_pairs, self.swap_same, self.swap_same_aspect)
+            out["unjudged_one_order"] = self.one_order
         return out
 
 
@@ -345,7 +361,7 @@ def swap_agreement(pairs: int, same: int, per_aspect: dict[str, int]) -> dict[st
 
 
 def _combine(ratings: list[Rating], *, swapped: bool) -> AspectScores:
-    """Mean of the orders that were judged (both with --swap, unless one stayed unreadable)."""
+    """Mean of the orders that were judged (both with --swap)."""
     n = len(ratings)
     style, logic, content = (sum(r.values[k] for r in ratings) / n for k in range(3))
     raw: dict[str, float] = {"orders": float(n)}
