@@ -12,7 +12,7 @@ import pytest
 from distillscope.engine.run import RunContext
 from distillscope.rse.judging import JudgeOptions, register_similarity_judge
 from distillscope.rse.types import AspectScores, PairItem, SimilarityJudge
-from distillscope.testing.server import OpenAIServer
+from distillscope.testing.server import OpenAIServer, ScriptedReply
 
 from .conftest import DATA, invoke, read_jsonl, read_results
 
@@ -121,3 +121,43 @@ def test_a_panel_of_two_judges_still_runs(tmp_path: Path, openai_server: Callabl
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert read_results(out)["models"]["t"]["avg"]["score"] == 4.0
+
+
+def _reasoning_judge(body: dict[str, Any]) -> str | ScriptedReply:
+    """A reasoning judge: it thinks for about 1,000 tokens before its rating line."""
+    nonce = DATA.search(body["messages"][1]["content"]).group(1)  # type: ignore[union-attr]
+    thinking = "<think>" + "Let me compare the two answers with care. " * 120
+    if (body.get("max_tokens") or 0) < 2000:
+        return ScriptedReply(thinking, finish_reason="length")
+    return thinking + f'</think><verdict-{nonce}>{{"style": 4, "logic": 4, "content": 4}}</verdict-{nonce}>'
+
+
+def test_a_judge_given_more_tokens_in_its_config_gets_them_and_a_cut_reply_says_so(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer]
+) -> None:
+    ref, test = openai_server(_rater), openai_server(lambda body: "Another take altogether.")
+    judge = openai_server(_reasoning_judge)
+    config = tmp_path / "models.yaml"
+    config.write_text(
+        f"models:\n  thinker:\n    spec: openai-compatible:thinker@{judge.url}\n    params: {{max_tokens: 4000}}\n"
+    )
+    common = [
+        "rse", "run", "--reference", f"openai-compatible:ref@{ref.url}", "--test",
+        f"openai-compatible:t@{test.url}", "--dataset", "ex=builtin", "--sample", "2", "--quiet",
+    ]  # fmt: skip
+    # the judge's own 300 tokens overrode the config's 4,000: every pair unjudged, "unreadable"
+    result = invoke(*common, "--config", str(config), "--judge", "thinker", "--out", str(tmp_path / "a"))
+    assert result.exit_code == 0, result.output
+    data = read_results(tmp_path / "a")
+    assert data["models"]["t"]["avg"]["score"] == 4.0 and data["judge_settings"]["max_tokens"] == 4000
+    assert {b["max_tokens"] for b in judge.bodies} == {4000}
+    # without the config: the judge's 300 tokens, and the note says the reply was cut there
+    result = invoke(
+        *common, "--judge", f"openai-compatible:thinker@{judge.url}", "--out", str(tmp_path / "b")
+    )
+    assert result.exit_code == 0, result.output
+    notes = {j["evidence"] for j in read_jsonl(tmp_path / "b" / "judgments.jsonl")}
+    assert notes == {
+        "no rating after one retry: the judge's reply was cut at its max_tokens (300) before a rating; give the "
+        "judge model a larger params.max_tokens in --config"
+    }

@@ -16,7 +16,7 @@ from distillscope.engine.run import RunContext
 from distillscope.errors import UserError, clip
 from distillscope.naming import Naming, flag
 from distillscope.registry import Registry
-from distillscope.rse.llm_judge import LLMSimilarityJudge
+from distillscope.rse.llm_judge import MAX_TOKENS, LLMSimilarityJudge
 from distillscope.rse.panel import PanelJudge, Reducer
 from distillscope.rse.responses import ModelAnswers
 from distillscope.rse.scoring import Judgment
@@ -104,9 +104,14 @@ def judge_models(judge: SimilarityJudge) -> list[str]:
 
 
 def _llm(ctx: RunContext, spec: str, options: JudgeOptions) -> LLMSimilarityJudge:
+    """The LLM judge on `spec`. Its replies may be as long as the model's `params.max_tokens` in
+    --config where that is larger than the judge's own MAX_TOKENS: the judge's 300 overrode it, so a
+    reasoning judge was cut off while thinking on every pair, each unjudged as "unreadable"."""
+    backend = ctx.model(spec)
+    configured = backend.config.params.max_tokens
     return LLMSimilarityJudge(
-        ctx.model(spec), ctx.scheduler, temperature=options.temperature, seed=options.seed, swap=options.swap,
-        structured=options.structured,
+        backend, ctx.scheduler, temperature=options.temperature, seed=options.seed, swap=options.swap,
+        structured=options.structured, max_tokens=max(MAX_TOKENS, configured or 0),
     )  # fmt: skip
 
 

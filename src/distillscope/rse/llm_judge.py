@@ -149,13 +149,23 @@ def _identical(a: str, b: str) -> bool:
 
 
 IDENTICAL_NOTE = "identical texts: 5 by definition, no judge call"
+# the judge's reply length: the one line of the rating fits easily; a judge model given a larger
+# params.max_tokens in --config (a reasoning model, which thinks before it rates) gets that
+MAX_TOKENS = 300
 UNREADABLE = "the judge's reply was unreadable"
 
 
-def _failed(result: CallResult) -> str:
-    """Why a pair's last judge call gave no rating: the call failed (its error), or its reply was
-    unreadable."""
-    return UNREADABLE if result.ok else f"the judge call failed: {result.error or 'no reply'}"
+def _failed(result: CallResult, max_tokens: int | None = None) -> str:
+    """Why a pair's last judge call gave no rating: the call failed (its error), its reply was cut
+    at max_tokens before a rating (a reasoning judge thinking past it), or its reply was unreadable."""
+    if not result.ok:
+        return f"the judge call failed: {result.error or 'no reply'}"
+    if result.response is not None and result.response.finish_reason == "length":
+        return (
+            f"the judge's reply was cut at its max_tokens ({max_tokens}) before a rating; give the judge model "
+            "a larger params.max_tokens in --config"
+        )
+    return UNREADABLE
 
 
 def pair_key(item: PairItem) -> tuple[str, str, str, str]:
@@ -174,7 +184,7 @@ class LLMSimilarityJudge(SimilarityJudge):
         temperature: float = 0.0,
         seed: int | None = 0,
         swap: bool = False,
-        max_tokens: int = 300,
+        max_tokens: int = MAX_TOKENS,
         structured: str = "auto",
     ) -> None:
         self.structured = StructuredOutput(structured, "rse_rating", SCHEMA)
@@ -270,7 +280,7 @@ class LLMSimilarityJudge(SimilarityJudge):
                 rating = self._parse(result, nonce, (items[i].prompt, items[i].reference, items[i].candidate))
                 if rating is None:
                     still.append(i)
-                    causes[i] = _failed(result)
+                    causes[i] = _failed(result, self.params.max_tokens)
                 else:
                     ratings[i] = rating
                     causes[i] = None
