@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from .conftest import invoke, read_results
+from distillscope.testing.server import OpenAIServer
+
+from .conftest import DATA, invoke, read_results
 
 WORDS = [f"w{i}" for i in range(40)]
 
@@ -76,3 +80,41 @@ def test_independent_foils_and_panel_models_still_run(tmp_path: Path, files: dic
     assert result.exit_code == 0, result.output
     data = read_results(out)
     assert set(data["foils"]["models"]) == {"a", "b"} and data["contrast"] is not None
+
+
+def test_foil_pairs_the_judge_left_unrated_are_counted_and_said(
+    tmp_path: Path, files: dict[str, Path], openai_server: Callable[..., OpenAIServer]
+) -> None:
+    """A judge that rates no pair against the foil's answers: the foils' figures were n/a with
+    `skipped` 0, `n_unjudged` 0 and not a word on the terminal."""
+    foil_answers = {json.loads(line)["response"] for line in files["c"].read_text().splitlines()}
+
+    def reply(body: dict[str, Any]) -> str:
+        match = DATA.search(body["messages"][1]["content"])
+        assert match is not None
+        nonce, _question, first, _second = match.groups()
+        if first in foil_answers:
+            return "I would rather not say."
+        return f'<verdict-{nonce}>{{"style": 3, "logic": 3, "content": 3}}</verdict-{nonce}>'
+
+    judge = openai_server(reply)
+    out = tmp_path / "run"
+    result = invoke(
+        "rse", "run", "--reference", f"replay:{files['r']}", "--test", f"replay:{files['a']}",
+        "--test", f"replay:{files['b']}", "--dataset", f"d={files['prompts']}", "--foil", f"replay:{files['c']}",
+        "--judge", f"openai-compatible:judge@{judge.url}", "--out", str(out),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data = read_results(out)
+    assert data["foils"]["models"]["a"]["difference"]["n"] == 0
+    assert data["skipped"]["a vs foil c"] == {
+        "missing": 0,
+        "empty": 0,
+        "filtered": 0,
+        "unjudged": 4,
+        "total": 4,
+    }
+    assert data["skipped"]["a"]["total"] == 0 and data["n_unjudged"] == 8
+    shown = " ".join(result.output.split())
+    assert "unjudged pairs (no rating from the judge, never scored;" in shown
+    assert "a vs foil c 4, b vs foil c 4" in shown

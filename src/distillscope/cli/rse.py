@@ -217,6 +217,13 @@ def print_rse(results: RseResult, out: Path) -> None:
             + ", ".join(f"{shown(k)} {v}" for k, v in counts.items()),
             highlight=False,
         )
+    unjudged = {name: c["unjudged"] for name, c in (results.skipped or {}).items() if c.get("unjudged")}
+    if unjudged:  # the judge gave no rating: never scored (a table of n/a said nothing of why)
+        console.print(
+            "[yellow]unjudged pairs (no rating from the judge, never scored; each one's cause in "
+            "judgments.jsonl):[/] " + ", ".join(f"{shown(k)} {v}" for k, v in unjudged.items()),
+            highlight=False,
+        )
     not_answers = [
         f"{n} {word}" for word, n in (("empty", results.n_empty), ("filtered", results.n_filtered)) if n
     ]

@@ -328,10 +328,14 @@ async def run_rse(
         if foil_answers:
             results["foils"] = foil_comparison(by_model, by_foil, [f.name for f in foil_answers], seed=seed)
         results["judge_settings"] = judge_settings(judge, judge_options)
-        results["n_unjudged"] = sum(j.status == "unjudged" for js in by_model.values() for j in js)
         results["skipped"] = {
             name: skipped_pairs(js) for name, js in {**by_model, **by_panel}.items()
         }  # every pair not scored, by reason (missing, empty, filtered, unjudged)
+        for name, per_foil in by_foil.items():  # a test model's pairs with each foil too
+            for foil_name, js in per_foil.items():
+                results["skipped"][f"{name} vs foil {foil_name}"] = skipped_pairs(js)
+        # every pair the judge gave no rating: test, panel and foil pairs (it counted the tests' only)
+        results["n_unjudged"] = sum(c["unjudged"] for c in results["skipped"].values())
         results["complete"] = True
     except BudgetExhausted as exc:
         results["stop_reason"] = str(exc)
