@@ -56,6 +56,9 @@ def test_a_matrix_whose_pairs_were_all_unjudged_claims_no_clusters(
         "--out", str(out), "--quiet",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
+    shown = " ".join(result.output.split())
+    assert "no two models scored: not clustered" in shown and "dendrogram order" not in shown
+    assert "unjudged pairs (no rating from the judge, never scored;" in shown and "a vs b 4" in shown
     data = read_results(out)
     assert all(data["scores"][i][j] is None for i in range(3) for j in range(3) if i != j)
     assert all(
