@@ -11,7 +11,7 @@ from typing import Any
 from distillscope.engine.ledger import Ledger
 from distillscope.engine.scheduler import Scheduler
 from distillscope.models.spec import build_backend
-from distillscope.rse.llm_judge import LLMSimilarityJudge, call_nonce, parse_rating
+from distillscope.rse.llm_judge import IDENTICAL_NOTE, LLMSimilarityJudge, call_nonce, parse_rating
 from distillscope.rse.types import PairItem
 from distillscope.testing.server import OpenAIServer
 
@@ -197,3 +197,31 @@ async def test_with_swap_a_pair_rated_in_one_order_only_is_unjudged(
         [item]
     )  # without --swap: one order asked
     assert once is not None and once.overall == 5.0
+
+
+async def test_a_list_run_into_one_paragraph_is_judged_not_identical(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer]
+) -> None:
+    """Squashing every blank made a list under a heading "identical" to the same words run into one
+    paragraph: 5 on style, logic and content, with no judge call."""
+    listed = "## Steps\n\n1. Mix the flour and water.\n2. Knead for ten minutes.\n3. Bake at 220 C.\n\nEnjoy!"
+    server = openai_server(judge_reply)
+    judge = make_judge(tmp_path, server)
+    flat, inline, spaced, soft = await judge.judge_many(
+        [
+            pair(" ".join(listed.split()), reference=listed),
+            pair("1. Mix the flour. 2. Knead it.", reference="1. Mix the flour.\n2. Knead it."),
+            # CRLF, trailing and doubled spaces, an extra blank line: still the same text
+            pair(
+                listed.replace("\n", "  \r\n").replace("Mix the", "Mix  the") + "\r\n\r\n", reference=listed
+            ),
+            # a soft line break inside a paragraph renders as a space: the same text
+            pair("Blue light\nscatters in the air.", reference="Blue light scatters in the air."),
+        ]
+    )
+    assert server.stats()["requests"] == 2  # the flattened lists went to the judge
+    assert flat is not None and flat.evidence == "word overlap"
+    assert inline is not None and inline.evidence == "word overlap"
+    for same in (spaced, soft):
+        assert same is not None and same.evidence == IDENTICAL_NOTE and same.overall == 5.0
+    assert judge.report()["identical_short_circuit"] == 2

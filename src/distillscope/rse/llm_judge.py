@@ -15,7 +15,7 @@ Defences, as in the ICE judge:
 * the rating schema is requested as structured output (`response_format`, `--structured
   auto|on|off`; see `judging.structured`), which small local judges need to answer JSON at all.
 
-Identical texts (after collapsing whitespace) score 5 on every aspect without a judge call: a
+Identical texts (the same lines, blanks within a line squashed) score 5 on every aspect without a judge call: a
 model compared with itself must score the maximum, whatever the judge model thinks. The rubric
 says the same, for texts that differ only in ways the short-circuit does not see.
 
@@ -28,6 +28,7 @@ orders, with a Wilson interval): a judge that often disagrees with itself is rat
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -144,8 +145,36 @@ def parse_rating(text: str, nonce: str, untrusted: Sequence[str] = ()) -> Rating
     return Rating(style, logic, content, evidence)
 
 
+# a line that starts a Markdown block (heading, list item, quote, code fence, table row): its line
+# break is layout, where a break inside a paragraph is a soft one (rendered as a space)
+_BLOCK = re.compile(r"(?:#{1,6}\s|[-*+]\s|\d{1,9}[.)]\s|>|```|~~~|\|)")
+
+
+_ONE_LINE = re.compile(r"(?:#{1,6}\s|```|~~~|\|)")  # blocks of one line: a heading, a fence, a table row
+
+
+def _layout(text: str) -> str:
+    """A text as its layout: paragraphs (apart at blank lines), blocks (a line that starts a heading,
+    list item, quote, fence or table row) and their words, blanks squashed. CRLF, trailing or doubled
+    spaces, extra blank lines and soft line breaks inside a paragraph are no difference; a paragraph
+    or block break is. Squashing every blank made a numbered list under a heading "identical" to the
+    same words run into one paragraph: 5 on style without a judge call (the offline judge rated that
+    pair 3.4 on style, 2.6 on logic)."""
+    out: list[str] = []
+    for raw in text.splitlines():
+        line = " ".join(raw.split())
+        if not line:
+            if out and out[-1] != "":
+                out.append("")  # a paragraph break
+        elif out and out[-1] != "" and not _BLOCK.match(line) and not _ONE_LINE.match(out[-1]):
+            out[-1] += " " + line  # a soft break inside a paragraph
+        else:
+            out.append(line)
+    return "\n".join(out).strip("\n")
+
+
 def _identical(a: str, b: str) -> bool:
-    return " ".join(a.split()) == " ".join(b.split())
+    return _layout(a) == _layout(b)
 
 
 IDENTICAL_NOTE = "identical texts: 5 by definition, no judge call"
