@@ -15,15 +15,17 @@ Defences, as in the ICE judge:
 * the rating schema is requested as structured output (`response_format`, `--structured
   auto|on|off`; see `judging.structured`), which small local judges need to answer JSON at all.
 
-Identical texts (the same lines, blanks within a line squashed) score 5 on every aspect without a judge call: a
-model compared with itself must score the maximum, whatever the judge model thinks. The rubric
-says the same, for texts that differ only in ways the short-circuit does not see.
+Identical texts (the same paragraphs and Markdown blocks with the same words, spacing aside:
+`_layout`) score 5 on every aspect without a judge call: a model compared with itself must score
+the maximum, whatever the judge model thinks. The rubric says the same, for texts that differ only
+in ways the short-circuit does not see.
 
 `swap=True` judges each pair in both orders (reference first, then test first) and averages the
 aspects, to cancel the judge's position bias; a pair rated in one order only is unjudged (its one
-rating is the bias the swap is there to cancel), counted as `unjudged_one_order`. `report()["swap_agreement"]` says how often the two
-orders gave the same ratings (all three aspects, and per aspect, over the pairs read in both
-orders, with a Wilson interval): a judge that often disagrees with itself is rating positions.
+rating is the bias the swap is there to cancel), counted as `unjudged_one_order`.
+`report()["swap_agreement"]` says how often the two orders gave the same ratings (all three
+aspects, and per aspect, over the pairs read in both orders, with a Wilson interval): a judge that
+often disagrees with itself is rating positions.
 """
 
 from __future__ import annotations
