@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,9 @@ from distillscope.rse.contrast import contrast_from_judgments, contrast_matrix, 
 from distillscope.rse.offline.judge import OfflineJudge
 from distillscope.rse.scoring import Judgment
 from distillscope.rse.types import AspectScores, PairItem
+from distillscope.testing.server import OpenAIServer
+
+from .conftest import invoke, judge_reply, read_results
 
 TOPICS = [
     (
@@ -221,3 +225,45 @@ def test_a_contrast_interval_is_cut_to_the_range_of_a_difference_of_ratings() ->
     assert overall["score"] == raw["score"] == pytest.approx(8 / 3, abs=1e-6)
     assert overall["ci95"][1] == 4.0 and overall["ci95"][0] < 0
     assert raw["ci95"][1] > 4.0  # Student's t over three prompts, not cut
+
+
+@pytest.mark.parametrize("judge", ["llm", "llm-swap", "panel"])
+def test_counts_of_how_a_rating_was_made_are_no_contrast_measure(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer], judge: str
+) -> None:
+    """An LLM judge's `orders` (0 for identical texts) and a panel's `judges_answered` are shared by
+    every rating: they were contrast measures, shown as `orders (raw)` with [0.000, 0.000] intervals."""
+    prompts = tmp_path / "p.jsonl"
+    prompts.write_text("".join(json.dumps({"id": f"q{i}", "prompt": f"q {i}"}) + "\n" for i in range(4)))
+    words = [f"w{i}" for i in range(30)]
+    files = []
+    for k, name in enumerate(("ref", "a", "b", "c")):
+        rows = [
+            {"id": f"q{i}", "response": " ".join(words[(k * 5 + i + w) % 30] for w in range(8))}
+            for i in range(4)
+        ]
+        files.append(tmp_path / f"{name}.jsonl")
+        files[-1].write_text("".join(json.dumps(r) + "\n" for r in rows))
+    one, two = openai_server(judge_reply), openai_server(judge_reply)
+    how = {
+        "llm": ["--judge", f"openai-compatible:j1@{one.url}"],
+        "llm-swap": ["--judge", f"openai-compatible:j1@{one.url}", "--swap"],
+        "panel": [
+            "--judges",
+            f"openai-compatible:j1@{one.url},openai-compatible:j2@{two.url}",
+            "--judge-reducer",
+            "mean",
+        ],
+    }[judge]
+    out = tmp_path / "run"
+    result = invoke(
+        "rse", "run", "--reference", f"replay:{files[0]}", *(x for f in files[1:] for x in ("--test", f"replay:{f}")),
+        "--dataset", f"d={prompts}", *how, "--out", str(out), "--quiet",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    measures = read_results(out)["contrast"]["models"]["a"]["measures"]
+    assert {"overall", "style", "logic", "content"} <= set(measures)
+    assert not set(measures) & {"orders", "judges_answered", "panel"}
+    report = tmp_path / "report.md"
+    assert invoke("report", str(out), "--out", str(report)).exit_code == 0
+    assert "orders (raw)" not in report.read_text() and "judges_answered (raw)" not in report.read_text()

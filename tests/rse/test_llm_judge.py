@@ -11,7 +11,7 @@ from typing import Any
 from distillscope.engine.ledger import Ledger
 from distillscope.engine.scheduler import Scheduler
 from distillscope.models.spec import build_backend
-from distillscope.rse.llm_judge import LLMSimilarityJudge, call_nonce, parse_rating
+from distillscope.rse.llm_judge import IDENTICAL_NOTE, LLMSimilarityJudge, call_nonce, parse_rating
 from distillscope.rse.types import PairItem
 from distillscope.testing.server import OpenAIServer
 
@@ -166,3 +166,62 @@ async def test_an_echoed_bare_json_answer_is_not_a_rating(
     judge = make_judge(tmp_path, openai_server(echo_answer_b))
     (result,) = await judge.judge_many([pair(injected)])
     assert result is None
+
+
+async def test_with_swap_a_pair_rated_in_one_order_only_is_unjudged(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer]
+) -> None:
+    """A judge that rates only with the reference first: its one rating is the position bias --swap
+    is asked to cancel. It was the pair's score (5.00, "unjudged 0", an agreement over 0 pairs)."""
+
+    def reply(body: dict[str, Any]) -> str:
+        prompt = body["messages"][1]["content"]
+        nonce = re.search(r"<data-([0-9a-f]{16})>", prompt).group(1)  # type: ignore[union-attr]
+        if "ANSWER A:\nThe sky is blue" not in prompt:
+            return "I cannot tell which is which."
+        return f'<verdict-{nonce}>{{"style": 5, "logic": 5, "content": 5}}</verdict-{nonce}>'
+
+    server = openai_server(reply)
+    item = pair("Light scattering makes it look blue.")
+    judge = make_judge(tmp_path, server, swap=True)
+    (result,) = await judge.judge_many([item])
+    assert result is None
+    assert judge.why_unjudged(item) == (
+        "rated with the reference first only; with the test first, no rating after one retry: the judge's "
+        "reply was unreadable (--swap needs both orders)"
+    )
+    report = judge.report()
+    assert report["unjudged"] == 1 and report["unjudged_one_order"] == 1
+    assert server.stats()["requests"] == 3  # one order, the other and its retry
+    (once,) = await make_judge(tmp_path / "plain", server).judge_many(
+        [item]
+    )  # without --swap: one order asked
+    assert once is not None and once.overall == 5.0
+
+
+async def test_a_list_run_into_one_paragraph_is_judged_not_identical(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer]
+) -> None:
+    """Squashing every blank made a list under a heading "identical" to the same words run into one
+    paragraph: 5 on style, logic and content, with no judge call."""
+    listed = "## Steps\n\n1. Mix the flour and water.\n2. Knead for ten minutes.\n3. Bake at 220 C.\n\nEnjoy!"
+    server = openai_server(judge_reply)
+    judge = make_judge(tmp_path, server)
+    flat, inline, spaced, soft = await judge.judge_many(
+        [
+            pair(" ".join(listed.split()), reference=listed),
+            pair("1. Mix the flour. 2. Knead it.", reference="1. Mix the flour.\n2. Knead it."),
+            # CRLF, trailing and doubled spaces, an extra blank line: still the same text
+            pair(
+                listed.replace("\n", "  \r\n").replace("Mix the", "Mix  the") + "\r\n\r\n", reference=listed
+            ),
+            # a soft line break inside a paragraph renders as a space: the same text
+            pair("Blue light\nscatters in the air.", reference="Blue light scatters in the air."),
+        ]
+    )
+    assert server.stats()["requests"] == 2  # the flattened lists went to the judge
+    assert flat is not None and flat.evidence == "word overlap"
+    assert inline is not None and inline.evidence == "word overlap"
+    for same in (spaced, soft):
+        assert same is not None and same.evidence == IDENTICAL_NOTE and same.overall == 5.0
+    assert judge.report()["identical_short_circuit"] == 2

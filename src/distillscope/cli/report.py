@@ -113,8 +113,18 @@ def compare(
             highlight=False,
             soft_wrap=True,
         )
+    for run in built.runs:  # a run stopped early was left out, or ranked on part of its work, without a word
+        if run.complete is False:
+            why = f" ({'; '.join(run.notes)})" if run.notes else ""
+            err_console.print(
+                f"[yellow]note:[/] {shown(run.path)} stopped early{shown(why)}: its scores cover only what was "
+                "done (none, where it is in no table); rerun its command to finish it",
+                highlight=False,
+                soft_wrap=True,
+            )
     if not ranked:
-        console.print("no scores in these runs (a matrix run has no ranking; see `distillscope report`)")
+        matrix = " (a matrix run has no ranking; see `distillscope report`)" if built.matrix_runs else ""
+        console.print(f"no scores in these runs{matrix}")
         return
     for ranking in ranked:
         table = Table(title=f"{ranking.title}  (higher: {ranking.higher_means})", title_justify="left")

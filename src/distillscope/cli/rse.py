@@ -217,6 +217,13 @@ def print_rse(results: RseResult, out: Path) -> None:
             + ", ".join(f"{shown(k)} {v}" for k, v in counts.items()),
             highlight=False,
         )
+    unjudged = {name: c["unjudged"] for name, c in (results.skipped or {}).items() if c.get("unjudged")}
+    if unjudged:  # the judge gave no rating: never scored (a table of n/a said nothing of why)
+        console.print(
+            "[yellow]unjudged pairs (no rating from the judge, never scored; each one's cause in "
+            "judgments.jsonl):[/] " + ", ".join(f"{shown(k)} {v}" for k, v in unjudged.items()),
+            highlight=False,
+        )
     not_answers = [
         f"{n} {word}" for word, n in (("empty", results.n_empty), ("filtered", results.n_filtered)) if n
     ]
@@ -371,14 +378,22 @@ def print_matrix(results: MatrixResult, out: Path) -> None:
 
     names = results.models
     order = results.order or list(range(len(names)))
+    arranged = "dendrogram order" if results.linkage else "no two models scored: not clustered"
     table = Table(
         "",
         *(shown(names[i]) for i in order),
-        title=f"pairwise similarity (1-5, judge {shown(results.judge)}; 95% CI over prompts, n), dendrogram order",
+        title=f"pairwise similarity (1-5, judge {shown(results.judge)}; 95% CI over prompts, n), {arranged}",
     )
     for i in order:
         table.add_row(shown(names[i]), *(results.cell(i, j, sep="\n") for j in order))
     console.print(table)
+    unjudged = {pair: c["unjudged"] for pair, c in (results.skipped or {}).items() if c.get("unjudged")}
+    if unjudged:  # a cell of n/a said nothing of why
+        console.print(
+            "[yellow]unjudged pairs (no rating from the judge, never scored; each one's cause in "
+            "judgments.jsonl):[/] " + ", ".join(f"{shown(k)} {v}" for k, v in unjudged.items()),
+            highlight=False,
+        )
     if not results.complete:
         console.print(
             f"[yellow]incomplete:[/] {shown(results.stop_reason)}; rerun the same command to finish",

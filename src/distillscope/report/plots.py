@@ -351,9 +351,8 @@ def matrix_linkage(run: MatrixRun) -> np.ndarray | None:
     sims = np.array([[np.nan if v is None else v for v in row] for row in run.scores], dtype=float)
     sims = np.where(np.isnan(sims), sims.T, sims)
     sims = (sims + sims.T) / 2
-    finite = sims[np.isfinite(sims)]
-    if finite.size == 0:
-        return None
+    if not np.isfinite(sims[~np.eye(size, dtype=bool)]).any():
+        return None  # no two models scored against each other: nothing to cluster
     dist = np.nan_to_num(float(np.nanmax(sims)) - sims, nan=float(np.nanmax(sims) - np.nanmin(sims)) or 1.0)
     dist = np.clip(dist, 0, None)
     np.fill_diagonal(dist, 0.0)

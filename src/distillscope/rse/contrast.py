@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from distillscope.rse.types import ASPECTS, AspectScores
+from distillscope.rse.types import ASPECTS, RAW_COUNTS, AspectScores
 from distillscope.stats.intervals import mean_summary
 
 MEASURES = (*ASPECTS, "overall")
@@ -122,13 +122,15 @@ def contrast_scores(
 ) -> dict[str, ContrastResult]:
     """Contrast of every model in `sim` (model -> prompt id -> scores), per measure.
 
-    `measures` defaults to the three aspects, overall, and every raw key all scores share.
+    `measures` defaults to the three aspects, overall, and every raw key all scores share but the
+    counts of how a rating was made (`types.RAW_COUNTS`: an LLM judge's `orders`, a panel's
+    `judges_answered`), which were shown as contrast measures with a [0.000, 0.000] interval.
     `prompt_of` maps an id to its prompt where ids are turns of multi-turn prompts: the intervals
     then resample a prompt's turns together.
     """
     all_scores = [s for row in sim.values() for s in row.values() if s is not None]
     if measures is None:
-        shared = set.intersection(*(set(s.raw) for s in all_scores)) if all_scores else set()
+        shared = set.intersection(*(set(s.raw) for s in all_scores)) - RAW_COUNTS if all_scores else set()
         measures = [*MEASURES, *sorted(shared)]
     panel_list = list(panel) if panel is not None else list(sim)
     results = {m: ContrastResult(m, in_panel=m in panel_list) for m in sim}

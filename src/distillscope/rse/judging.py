@@ -16,7 +16,7 @@ from distillscope.engine.run import RunContext
 from distillscope.errors import UserError, clip
 from distillscope.naming import Naming, flag
 from distillscope.registry import Registry
-from distillscope.rse.llm_judge import LLMSimilarityJudge
+from distillscope.rse.llm_judge import MAX_TOKENS, LLMSimilarityJudge
 from distillscope.rse.panel import PanelJudge, Reducer
 from distillscope.rse.responses import ModelAnswers
 from distillscope.rse.scoring import Judgment
@@ -104,14 +104,40 @@ def judge_models(judge: SimilarityJudge) -> list[str]:
 
 
 def _llm(ctx: RunContext, spec: str, options: JudgeOptions) -> LLMSimilarityJudge:
+    """The LLM judge on `spec`. Its replies may be as long as the model's `params.max_tokens` in
+    --config where that is larger than the judge's own MAX_TOKENS: the judge's 300 overrode it, so a
+    reasoning judge was cut off while thinking on every pair, each unjudged as "unreadable"."""
+    backend = ctx.model(spec)
+    configured = backend.config.params.max_tokens
     return LLMSimilarityJudge(
-        ctx.model(spec), ctx.scheduler, temperature=options.temperature, seed=options.seed, swap=options.swap,
-        structured=options.structured,
+        backend, ctx.scheduler, temperature=options.temperature, seed=options.seed, swap=options.swap,
+        structured=options.structured, max_tokens=max(MAX_TOKENS, configured or 0),
     )  # fmt: skip
+
+
+def check_panel(ctx: RunContext, options: JudgeOptions) -> None:
+    """Two judges of a `--judges` panel that are one model to the call ledger (the same spec twice,
+    two config names or two URLs of one model, with the same parameters and system prompt) ask
+    the same calls and get the same answers: one judge's rating would be counted as two votes, a
+    "majority" of one. A `UserError` naming both; call before anything is written."""
+    seen: dict[str, str] = {}
+    for spec in options.panel:
+        backend = ctx.model(spec)
+        params = backend.config.params.model_dump(mode="json", exclude_none=True)
+        key = repr((backend.ledger_identity(), params, backend.config.system_prompt))
+        if key in seen:
+            raise UserError(
+                f"{ctx.options.naming('judges')}: '{clip(spec)}' is the same judge as '{clip(seen[key])}' "
+                f"(model '{clip(backend.name)}' to the call ledger, asked the same calls): its rating would be "
+                "counted twice, a majority of one judge; give each judge once (replicas of one model are one "
+                "spec, NAME@URL1,URL2)"
+            )
+        seen[key] = spec
 
 
 def build_judge(ctx: RunContext, options: JudgeOptions) -> SimilarityJudge:
     if options.panel:
+        check_panel(ctx, options)
         return PanelJudge([_llm(ctx, spec, options) for spec in options.panel], options.reducer)
     named = SIMILARITY_JUDGES.get(options.spec)
     if named is not None:

@@ -15,18 +15,22 @@ Defences, as in the ICE judge:
 * the rating schema is requested as structured output (`response_format`, `--structured
   auto|on|off`; see `judging.structured`), which small local judges need to answer JSON at all.
 
-Identical texts (after collapsing whitespace) score 5 on every aspect without a judge call: a
-model compared with itself must score the maximum, whatever the judge model thinks. The rubric
-says the same, for texts that differ only in ways the short-circuit does not see.
+Identical texts (the same paragraphs and Markdown blocks with the same words, spacing aside:
+`_layout`) score 5 on every aspect without a judge call: a model compared with itself must score
+the maximum, whatever the judge model thinks. The rubric says the same, for texts that differ only
+in ways the short-circuit does not see.
 
 `swap=True` judges each pair in both orders (reference first, then test first) and averages the
-aspects, to cancel the judge's position bias. `report()["swap_agreement"]` says how often the two
-orders gave the same ratings (all three aspects, and per aspect, over the pairs read in both
-orders, with a Wilson interval): a judge that often disagrees with itself is rating positions.
+aspects, to cancel the judge's position bias; a pair rated in one order only is unjudged (its one
+rating is the bias the swap is there to cancel), counted as `unjudged_one_order`.
+`report()["swap_agreement"]` says how often the two orders gave the same ratings (all three
+aspects, and per aspect, over the pairs read in both orders, with a Wilson interval): a judge that
+often disagrees with itself is rating positions.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -143,18 +147,56 @@ def parse_rating(text: str, nonce: str, untrusted: Sequence[str] = ()) -> Rating
     return Rating(style, logic, content, evidence)
 
 
+# a line that starts a Markdown block (heading, list item, quote, code fence, table row): its line
+# break is layout, where a break inside a paragraph is a soft one (rendered as a space)
+_BLOCK = re.compile(r"(?:#{1,6}\s|[-*+]\s|\d{1,9}[.)]\s|>|```|~~~|\|)")
+
+
+_ONE_LINE = re.compile(r"(?:#{1,6}\s|```|~~~|\|)")  # blocks of one line: a heading, a fence, a table row
+
+
+def _layout(text: str) -> str:
+    """A text as its layout: paragraphs (apart at blank lines), blocks (a line that starts a heading,
+    list item, quote, fence or table row) and their words, blanks squashed. CRLF, trailing or doubled
+    spaces, extra blank lines and soft line breaks inside a paragraph are no difference; a paragraph
+    or block break is. Squashing every blank made a numbered list under a heading "identical" to the
+    same words run into one paragraph: 5 on style without a judge call (the offline judge rated that
+    pair 3.4 on style, 2.6 on logic)."""
+    out: list[str] = []
+    for raw in text.splitlines():
+        line = " ".join(raw.split())
+        if not line:
+            if out and out[-1] != "":
+                out.append("")  # a paragraph break
+        elif out and out[-1] != "" and not _BLOCK.match(line) and not _ONE_LINE.match(out[-1]):
+            out[-1] += " " + line  # a soft break inside a paragraph
+        else:
+            out.append(line)
+    return "\n".join(out).strip("\n")
+
+
 def _identical(a: str, b: str) -> bool:
-    return " ".join(a.split()) == " ".join(b.split())
+    return _layout(a) == _layout(b)
 
 
 IDENTICAL_NOTE = "identical texts: 5 by definition, no judge call"
+# the judge's reply length: the one line of the rating fits easily; a judge model given a larger
+# params.max_tokens in --config (a reasoning model, which thinks before it rates) gets that
+MAX_TOKENS = 300
 UNREADABLE = "the judge's reply was unreadable"
 
 
-def _failed(result: CallResult) -> str:
-    """Why a pair's last judge call gave no rating: the call failed (its error), or its reply was
-    unreadable."""
-    return UNREADABLE if result.ok else f"the judge call failed: {result.error or 'no reply'}"
+def _failed(result: CallResult, max_tokens: int | None = None) -> str:
+    """Why a pair's last judge call gave no rating: the call failed (its error), its reply was cut
+    at max_tokens before a rating (a reasoning judge thinking past it), or its reply was unreadable."""
+    if not result.ok:
+        return f"the judge call failed: {result.error or 'no reply'}"
+    if result.response is not None and result.response.finish_reason == "length":
+        return (
+            f"the judge's reply was cut at its max_tokens ({max_tokens}) before a rating; give the judge model "
+            "a larger params.max_tokens in --config"
+        )
+    return UNREADABLE
 
 
 def pair_key(item: PairItem) -> tuple[str, str, str, str]:
@@ -173,7 +215,7 @@ class LLMSimilarityJudge(SimilarityJudge):
         temperature: float = 0.0,
         seed: int | None = 0,
         swap: bool = False,
-        max_tokens: int = 300,
+        max_tokens: int = MAX_TOKENS,
         structured: str = "auto",
     ) -> None:
         self.structured = StructuredOutput(structured, "rse_rating", SCHEMA)
@@ -187,6 +229,7 @@ class LLMSimilarityJudge(SimilarityJudge):
         self.unjudged = 0
         self.short_circuited = 0
         self.swap_pairs = 0
+        self.one_order = 0  # --swap: pairs rated in one order only (unjudged)
         self.swap_same = 0
         self.swap_same_aspect = dict.fromkeys(ASPECTS, 0)
         self._why: dict[tuple[str, str, str, str], str] = {}  # unjudged pairs: the cause
@@ -268,7 +311,7 @@ class LLMSimilarityJudge(SimilarityJudge):
                 rating = self._parse(result, nonce, (items[i].prompt, items[i].reference, items[i].candidate))
                 if rating is None:
                     still.append(i)
-                    causes[i] = _failed(result)
+                    causes[i] = _failed(result, self.params.max_tokens)
                 else:
                     ratings[i] = rating
                     causes[i] = None
@@ -314,6 +357,19 @@ class LLMSimilarityJudge(SimilarityJudge):
                 why = "; ".join(dict.fromkeys(c for c in causes if c))
                 self._why[pair_key(items[i])] = f"no rating after one retry: {why}"
                 continue
+            if len(got) < len(orders):  # --swap: one order rated, the other not
+                # one order's rating is the position bias --swap was asked to cancel: a judge that
+                # rates only with the reference first gave 5.00 with "unjudged 0" and no agreement
+                self.unjudged += 1
+                self.one_order += 1
+                rated_first = orders[0][position] is not None
+                cause = rated[1 if rated_first else 0][1][position] or UNREADABLE
+                self._why[pair_key(items[i])] = (
+                    f"rated with the {'reference' if rated_first else 'test'} first only; with the "
+                    f"{'test' if rated_first else 'reference'} first, no rating after one retry: {cause} "
+                    "(--swap needs both orders)"
+                )
+                continue
             out[i] = _combine([g for g in got if g is not None], swapped=self.swap)
         return out
 
@@ -330,6 +386,7 @@ class LLMSimilarityJudge(SimilarityJudge):
         }
         if self.swap:
             out["swap_agreement"] = swap_agreement(self.swap_pairs, self.swap_same, self.swap_same_aspect)
+            out["unjudged_one_order"] = self.one_order
         return out
 
 
@@ -345,7 +402,7 @@ def swap_agreement(pairs: int, same: int, per_aspect: dict[str, int]) -> dict[st
 
 
 def _combine(ratings: list[Rating], *, swapped: bool) -> AspectScores:
-    """Mean of the orders that were judged (both with --swap, unless one stayed unreadable)."""
+    """Mean of the orders that were judged (both with --swap)."""
     n = len(ratings)
     style, logic, content = (sum(r.values[k] for r in ratings) / n for k in range(3))
     raw: dict[str, float] = {"orders": float(n)}

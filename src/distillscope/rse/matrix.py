@@ -41,7 +41,13 @@ log = logging.getLogger("distillscope")
 
 
 def cluster(scores: Sequence[Sequence[float | None]]) -> tuple[list[list[float]] | None, list[int]]:
-    """(scipy linkage rows, dendrogram leaf order) from a symmetric similarity matrix."""
+    """(scipy linkage rows, dendrogram leaf order) from a symmetric similarity matrix; no linkage
+    (None, the models in their order) where no two models were scored against each other.
+
+    An unscored pair counts as the least similar pair of two models seen. The diagonal (each model
+    against itself, 5 by definition) is no such pair: where every pair of models was unjudged it
+    made the fill 5, and the dendrogram joined every model at distance 0, "identical", from no
+    rating at all."""
     from scipy.cluster.hierarchy import leaves_list, linkage
     from scipy.spatial.distance import squareform
 
@@ -49,8 +55,11 @@ def cluster(scores: Sequence[Sequence[float | None]]) -> tuple[list[list[float]]
     if size < 2:
         return None, list(range(size))
     sims = np.array([[np.nan if v is None else float(v) for v in row] for row in scores], dtype=float)
-    finite = sims[np.isfinite(sims)]
-    fill = float(finite.min()) if finite.size else 1.0  # an unscored pair counts as the least similar seen
+    between = sims[~np.eye(size, dtype=bool)]
+    finite = between[np.isfinite(between)]
+    if not finite.size:
+        return None, list(range(size))
+    fill = float(finite.min())
     dist = np.clip(MAX_SCORE - np.nan_to_num(sims, nan=fill), 0.0, None)
     dist = (dist + dist.T) / 2
     np.fill_diagonal(dist, 0.0)

@@ -173,6 +173,34 @@ def check_distinct_from_reference(
                 "(the same model and settings, the same replay file, or a copy of its answers): compare a "
                 "different model"
             )
+    check_independent(tests, prompts, foils, panel)
+
+
+def check_independent(
+    tests: Sequence[Contestant],
+    prompts: Sequence[Prompt] | None = None,
+    foils: Sequence[Contestant] = (),
+    panel: Sequence[Contestant] = (),
+) -> None:
+    """Foils and panel models are independent models: one that gives a test model's answers (or
+    another foil's, another panel model's) is a `UserError`. A test model judged against its own
+    answers as a foil scores 5 by definition, so its "closer to the reference than to the foils"
+    difference was pushed far below zero with a narrow interval (exit 0); a panel model giving a test
+    model's answers is in the median that model's contrast subtracts, and a twin in the panel or
+    among the foils counts one writer twice."""
+    keys = {answers_key(t, prompts): ("test", t.name) for t in tests}
+    for role, group in (("panel", panel), ("foil", foils)):
+        seen = dict(keys)
+        for other in group:
+            key = answers_key(other, prompts)
+            if key in seen:
+                first_role, first = seen[key]
+                raise UserError(
+                    f"{role} model '{other.name}' gives the same answers as {first_role} model '{first}' (the "
+                    f"same model and settings, the same replay file, or a copy of its answers): a {role} model "
+                    f"stands for an independent model; give a different one"
+                )
+            seen[key] = (role, other.name)
 
 
 def require_some_answers(answers: ModelAnswers, who: str | None = None) -> None:
@@ -300,10 +328,14 @@ async def run_rse(
         if foil_answers:
             results["foils"] = foil_comparison(by_model, by_foil, [f.name for f in foil_answers], seed=seed)
         results["judge_settings"] = judge_settings(judge, judge_options)
-        results["n_unjudged"] = sum(j.status == "unjudged" for js in by_model.values() for j in js)
         results["skipped"] = {
             name: skipped_pairs(js) for name, js in {**by_model, **by_panel}.items()
         }  # every pair not scored, by reason (missing, empty, filtered, unjudged)
+        for name, per_foil in by_foil.items():  # a test model's pairs with each foil too
+            for foil_name, js in per_foil.items():
+                results["skipped"][f"{name} vs foil {foil_name}"] = skipped_pairs(js)
+        # every pair the judge gave no rating: test, panel and foil pairs (it counted the tests' only)
+        results["n_unjudged"] = sum(c["unjudged"] for c in results["skipped"].values())
         results["complete"] = True
     except BudgetExhausted as exc:
         results["stop_reason"] = str(exc)

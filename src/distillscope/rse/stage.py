@@ -19,7 +19,7 @@ from distillscope.seeds import check_seed
 if TYPE_CHECKING:
     from distillscope.rse.attribution.types import AttributionResult
 from distillscope.rse.datasets import SHAREGPT_TURNS, SharegptTurns, load_datasets
-from distillscope.rse.judging import OFFLINE, JudgeOptions, split_judges
+from distillscope.rse.judging import OFFLINE, JudgeOptions, check_panel, split_judges
 from distillscope.rse.types import MAX_JUDGE_CHARS
 
 
@@ -185,6 +185,7 @@ async def run_rse_stage(ctx: RunContext, s: RseRunSettings) -> RseResult:
         [reference, *tests, *panel, *foils], datasets, allow_missing=s.allow_missing, name=name
     )
     check_distinct_from_reference(reference, tests, [p for d in datasets for p in d.prompts], foils, panel)
+    check_panel(ctx, s.judge_options())
     settings = s.record()
     ctx.write_config(settings)
     return await run_rse(
@@ -204,6 +205,7 @@ async def run_matrix_stage(ctx: RunContext, s: RseMatrixSettings) -> MatrixResul
     )
     models = _contestants(ctx, s.models, s)
     check_replay_coverage(models, datasets, allow_missing=s.allow_missing, name=ctx.options.naming)
+    check_panel(ctx, s.judge_options())
     settings = s.record()
     ctx.write_config(settings)
     return await run_matrix(

@@ -40,6 +40,12 @@ class PairItem(BaseModel):
     candidate: str
 
 
+# keys of `AspectScores.raw` that count how a rating was made, not how similar two answers are: the
+# LLM judge's orders judged (0 for identical texts, 1 or 2 with --swap) and a panel's judges that
+# answered and its size. They are kept in judgments.jsonl; contrast never takes them for a measure.
+RAW_COUNTS = frozenset({"orders", "judges_answered", "panel"})
+
+
 class AspectScores(BaseModel):
     """Similarity on the paper's 1-5 scale per aspect; `overall` is their mean.
     `raw` keeps un-mapped measurements (e.g. cosine) for contrast and evidence."""
