@@ -1,0 +1,79 @@
+"""`distillscope models check` and `models answer` as a user runs them (subprocesses): what reaches
+the terminal, and setup mistakes that are one line, exit 2."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+KEY = "sk-canary-CHECK-7d1e5f9a3b"
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "COLUMNS": "80", **(env or {})}
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "NO_PROXY", "no_proxy"):
+        if name not in (env or {}):
+            full_env.pop(name, None)
+    return subprocess.run(
+        [sys.executable, "-m", "distillscope", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=full_env,
+    )
+
+
+def test_models_check_masks_a_key_the_server_quotes_in_its_answer(openai_server: Any, tmp_path: Path) -> None:
+    """A server that answers the check with our key (`your header: Bearer sk-...`) had it printed in
+    the table whole: the check's answer was shown as it came, while a run's answers are masked."""
+    server = openai_server(reply=lambda body: f"your header: Bearer {KEY}, and once more: {KEY[3:]}")
+    config = tmp_path / "m.yaml"
+    config.write_text(
+        f"models:\n  m:\n    model: m\n    url: {server.url}\n    api_key_env: CHECK_KEY\n", "utf-8"
+    )
+    result = cli("models", "check", "m", "--config", str(config), env={"CHECK_KEY": KEY, "COLUMNS": "200"})
+    assert result.returncode == 0, result.stderr
+    assert server.headers_seen[0]["Authorization"] == f"Bearer {KEY}"  # the key was sent
+    printed = result.stdout + result.stderr
+    assert "your header: Bearer ***" in printed
+    assert not any(KEY[i : i + 8] in printed for i in range(len(KEY) - 7))
+
+
+def test_models_check_shows_every_spec_whole_on_a_narrow_terminal(openai_server: Any) -> None:
+    """Two replicas differing in their port were both shown as `openai-compatible:m@http:/…` at 80
+    columns (a pipe, CI), so the row that failed could not be told from the one that answered."""
+    server = openai_server()
+    closed = "openai-compatible:m@http://127.0.0.1:9/v1"
+    good = f"openai-compatible:m@{server.url}"
+    result = cli("models", "check", good, closed)
+    assert result.returncode == 1, result.stderr
+    rows: list[tuple[str, str]] = []  # (model column folded back together, status)
+    for line in result.stdout.splitlines():
+        cells = line.split("│")
+        if len(cells) < 4:
+            continue
+        model, status = cells[1].strip(), cells[2].strip()
+        if status:
+            rows.append((model, status))
+        elif rows:
+            rows[-1] = (rows[-1][0] + model, rows[-1][1])
+    assert rows == [(good, "ok"), (closed, "failed")]
+
+
+def test_a_proxy_variable_that_is_no_url_is_one_line_and_leaves_no_run(tmp_path: Path) -> None:
+    prompts = tmp_path / "p.txt"
+    prompts.write_text("hello\n", encoding="utf-8")
+    out = tmp_path / "run"
+    env = {"HTTPS_PROXY": "http://user:proxy-pass-1234@proxy:99999"}
+    spec = "openai-compatible:m@https://example.invalid/v1"
+    result = cli("models", "answer", spec, "-p", str(prompts), "-o", str(out), "-q", env=env)
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "HTTPS_PROXY" in lines[0] and "Traceback" not in result.stderr
+    assert "proxy-pass" not in result.stderr + result.stdout
+    assert not out.exists()
+    check = cli("models", "check", spec, env=env)
+    assert check.returncode == 2 and "HTTPS_PROXY" in check.stderr and "Traceback" not in check.stderr
