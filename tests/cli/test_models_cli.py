@@ -3,6 +3,7 @@ the terminal, and setup mistakes that are one line, exit 2."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -77,3 +78,21 @@ def test_a_proxy_variable_that_is_no_url_is_one_line_and_leaves_no_run(tmp_path:
     assert not out.exists()
     check = cli("models", "check", spec, env=env)
     assert check.returncode == 2 and "HTTPS_PROXY" in check.stderr and "Traceback" not in check.stderr
+
+
+def test_a_placeholder_key_variable_leaves_the_answers_as_they_were(
+    openai_server: Any, tmp_path: Path
+) -> None:
+    """With llama.cpp's placeholder `OPENAI_API_KEY=sk-no-key-required` set, every answer holding
+    "required" reached the ledger and responses.jsonl as `***`, exit 0."""
+    server = openai_server()
+    prompts = tmp_path / "p.txt"
+    prompts.write_text("Which fields are required?\nIs the key sk-no-key-required?\n", encoding="utf-8")
+    out = tmp_path / "run"
+    result = cli(
+        "models", "answer", f"openai-compatible:m@{server.url}", "-p", str(prompts), "-o", str(out), "-q",
+        env={"OPENAI_API_KEY": "sk-no-key-required"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in (out / "responses.jsonl").read_text("utf-8").splitlines()]
+    assert [r["response"] for r in rows] == ["echo: Which fields are required?", "echo: Is the key ***?"]
