@@ -96,3 +96,31 @@ def test_a_placeholder_key_variable_leaves_the_answers_as_they_were(
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in (out / "responses.jsonl").read_text("utf-8").splitlines()]
     assert [r["response"] for r in rows] == ["echo: Which fields are required?", "echo: Is the key ***?"]
+
+
+def test_a_blank_system_prompt_flag_is_refused_and_an_empty_one_is_set_in_the_config(
+    openai_server: Any, tmp_path: Path
+) -> None:
+    """`--system-prompt "$SYS"` with SYS unset sent `{"role": "system", "content": ""}`, exit 0: not
+    "no system prompt" (a template such as Qwen's then drops the model's own identity prompt)."""
+    server = openai_server()
+    prompts = tmp_path / "p.txt"
+    prompts.write_text("who are you?\n", encoding="utf-8")
+    spec = f"openai-compatible:m@{server.url}"
+    for given in (["--system-prompt", ""], ["--system-prompt= "], ["--system-prompt", "\u200b"]):
+        out = tmp_path / "blank"
+        result = cli("models", "answer", spec, "-p", str(prompts), "-o", str(out), "-q", *given)
+        assert result.returncode == 2, result.stderr
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        assert (
+            len(lines) == 1 and lines[0].startswith("error: --system-prompt: ") and "no visible" in lines[0]
+        )
+        assert not out.exists()
+    assert server.stats()["requests"] == 0
+    config = tmp_path / "m.yaml"  # an empty system message on purpose: said in the config
+    config.write_text(f'models:\n  m:\n    spec: {spec}\n    system_prompt: ""\n', encoding="utf-8")
+    result = cli(
+        "models", "answer", "m", "-c", str(config), "-p", str(prompts), "-o", str(tmp_path / "r"), "-q"
+    )
+    assert result.returncode == 0, result.stderr
+    assert server.bodies[0]["messages"][0] == {"role": "system", "content": ""}
