@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 KEY = "sk-canary-CHECK-7d1e5f9a3b"
 
 
@@ -124,3 +126,36 @@ def test_a_blank_system_prompt_flag_is_refused_and_an_empty_one_is_set_in_the_co
     )
     assert result.returncode == 0, result.stderr
     assert server.bodies[0]["messages"][0] == {"role": "system", "content": ""}
+
+
+def test_force_never_deletes_the_file_the_run_reads(openai_server: Any, tmp_path: Path) -> None:
+    """`models answer ... -p DIR/responses.jsonl -o DIR --force` (or `replay:DIR/responses.jsonl`)
+    removed the last run's responses.jsonl as --force does, then failed `file not found`: the
+    answers the user meant to read were gone, and the run's results.json and config.json with them."""
+    server = openai_server()
+    prompts = tmp_path / "p.txt"
+    prompts.write_text("hello\nwho are you?\n", encoding="utf-8")
+    run = tmp_path / "run"
+    spec = f"openai-compatible:m@{server.url}"
+    assert cli("models", "answer", spec, "-p", str(prompts), "-o", str(run), "-q").returncode == 0
+    before = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()}
+    answers = run / "responses.jsonl"
+    for args in ([spec, "-p", str(answers)], [f"replay:{answers}", "-p", str(prompts)]):
+        result = cli("models", "answer", *args, "-o", str(run), "-q", "--force")
+        assert result.returncode == 2, result.stdout + result.stderr
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1 and "responses.jsonl: is a file this run reads" in lines[0]
+        assert {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()} == before
+    from distillscope._api import models_answer  # the Python API: the same refusal, in its words
+    from distillscope.errors import UserError
+
+    with pytest.raises(
+        UserError, match=r"responses\.jsonl: is a file this run reads \(prompts=\), and force=True"
+    ):
+        models_answer(spec, answers, out=run, force=True)
+    assert {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()} == before
+    # the same files elsewhere: --force starts the run afresh as before
+    copy = tmp_path / "answers.jsonl"
+    copy.write_bytes(answers.read_bytes())
+    result = cli("models", "answer", spec, "-p", str(copy), "-o", str(run), "-q", "--force")
+    assert result.returncode == 0, result.stderr

@@ -173,6 +173,7 @@ def answer(
         options = RunOptions(
             command="answer", out=out, cache=cache, config=config, concurrency=concurrency,
             max_calls=max_calls, max_tokens=max_tokens_total, quiet=quiet, force=force,
+            inputs=settings.input_files(),
         )  # fmt: skip
         async with RunContext(options) as ctx:
             result = await answer_prompts(ctx, settings)
