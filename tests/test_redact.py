@@ -156,3 +156,24 @@ def test_an_unparsable_url_with_many_query_marks_is_redacted_in_linear_time() ->
     redacted = redact_url(url)
     assert time.perf_counter() - started < 5  # quadratic, it took 27 s: a guard, not a benchmark
     assert "sk-secret-value" not in redacted and redacted.endswith("api_key=***")
+
+
+def test_a_placeholder_key_masks_itself_not_the_words_it_is_made_of() -> None:
+    """`OPENAI_API_KEY=sk-no-key-required` (llama.cpp's placeholder) made every answer's "required"
+    `***` before the ledger; `sk-1234567890` did the same to "12345678". Word-like pieces (letters
+    of one case, digits only) are not masked alone; the whole key and its other pieces are."""
+    from distillscope.redact import mask_secrets, redact_text, remember_secret
+
+    for placeholder in ("sk-no-key-required", "sk-1234567890"):
+        remember_secret(placeholder)
+    prose = "This field is required. Required! REQUIRED: call 123456789 or 12345678."
+    assert mask_secrets(prose) == prose
+    assert redact_text(prose) == prose
+    assert mask_secrets("the key sk-no-key-required. ok") == "the key ***. ok"
+    assert mask_secrets("cut short: sk-no-key-req") == "cut short: ***"
+    assert mask_secrets("and sk-1234567890!") == "and ***!"
+    # a random key's pieces are still masked wherever they appear
+    secret = "rk-" + "q7Lm2Xv9" * 4
+    remember_secret(secret)
+    shown = mask_secrets(f"quoted: {secret[4:20]} and {secret[-11:]}")
+    assert not any(secret[i : i + 8] in shown for i in range(len(secret) - 7)), shown

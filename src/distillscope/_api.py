@@ -280,7 +280,9 @@ async def models_answer_async(
         model=api_args.model_spec(model, "model"), prompts=str(api_args.path(prompts, "prompts")), **fields
     )
     settings.validate(keyword)
-    async with RunContext(_options("answer", out, run)) as ctx:
+    options = _options("answer", out, run)
+    options.inputs = settings.input_files()
+    async with RunContext(options) as ctx:
         return await answer_prompts(ctx, settings)
 
 

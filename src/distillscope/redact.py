@@ -164,9 +164,22 @@ def _secret_values() -> list[str]:
 def _fragments(secrets: tuple[str, ...]) -> tuple[re.Pattern[str], frozenset[str]]:
     """Every FRAGMENT-character piece of the secrets, and a pattern for the runs of characters
     that occur in them (a piece can only lie inside such a run)."""
-    pieces = frozenset(s[i : i + FRAGMENT] for s in secrets for i in range(len(s) - FRAGMENT + 1))
+    pieces = frozenset(
+        piece
+        for s in secrets
+        for i in range(len(s) - FRAGMENT + 1)
+        if not _word_like(piece := s[i : i + FRAGMENT])
+    )
     alphabet = "".join(re.escape(ch) for ch in sorted({ch for s in secrets for ch in s}))
     return re.compile(f"[{alphabet}]{{{FRAGMENT},}}+"), pieces
+
+
+def _word_like(piece: str) -> bool:
+    """A piece of a secret that prose holds too: letters all of one case (or a capital, then small
+    letters), or digits only. A placeholder key such as llama.cpp's `sk-no-key-required` made every
+    answer's "required" `***` in the ledger, as `sk-1234567890` did "12345678"; a random key holds
+    such a piece hardly ever, and its other pieces (and the whole key) are masked as before."""
+    return piece.isdigit() or (piece.isalpha() and (piece.islower() or piece.isupper() or piece.istitle()))
 
 
 def _mask_fragments(text: str, secrets: tuple[str, ...]) -> str:
@@ -175,6 +188,11 @@ def _mask_fragments(text: str, secrets: tuple[str, ...]) -> str:
     words, hashes, keys) are looked at piece by piece: ~5 us a kilobyte of prose."""
     runs, pieces = _fragments(secrets)
     spans: list[tuple[int, int]] = []
+    for secret in secrets:  # a secret whole, its word-like pieces included
+        at = text.find(secret)
+        while at >= 0:
+            spans.append((at, at + len(secret)))
+            at = text.find(secret, at + 1)
     for run in runs.finditer(text):
         start, end = run.span()
         for at in range(start, end - FRAGMENT + 1):

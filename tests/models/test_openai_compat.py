@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from distillscope.errors import BackendError
+from distillscope.errors import BackendError, UserError
 from distillscope.models.spec import build_backend
 from distillscope.models.types import GenerateParams, Message, ModelRequest
 
@@ -144,3 +144,25 @@ def test_the_unpacker_never_produces_more_than_asked() -> None:
     bomb = gzip.compress(b"\0" * 5_000_000)
     with pytest.raises(BodyTooLarge):
         _Unpacker("gzip").feed(bomb, 1_000_000)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "url"),
+    [
+        ("HTTP_PROXY", "http://user:proxy-pass-1234@[bad", "http://example.invalid:8000/v1"),
+        ("HTTPS_PROXY", "http://user:proxy-pass-1234@proxy:99999", "https://example.invalid/v1"),
+    ],
+)
+def test_a_proxy_variable_that_is_no_url_is_a_user_error_that_hides_it(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, url: str
+) -> None:
+    """A typo in HTTPS_PROXY (a port out of range, a stray '[') was a ValueError traceback from yarl
+    when the backend was built, exit 1, and the run directory was left behind."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(UserError) as info:
+        build_backend(f"openai-compatible:m@{url}")
+    message = str(info.value)
+    assert variable in message and "not a usable URL" in message
+    assert "proxy-pass" not in message and "\n" not in message

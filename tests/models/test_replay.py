@@ -326,3 +326,19 @@ def test_ids_are_read_as_prompt_files_read_them(tmp_path: Path) -> None:
         with pytest.raises(UserError) as err:
             build_backend(f"replay:{bad}")
         assert str(err.value) == f"{bad}:2: field '{field}': expected an id (text or a number), got {kind}"
+
+
+def test_a_replay_file_under_the_home_folder_is_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`replay:~/answers/gpt4.jsonl` (the shell leaves a `~` after `replay:` as it is) was "file not
+    found", while `local:~/m.gguf` and a study's `replay:~/...` were read from the home folder."""
+    home = tmp_path / "home"
+    write_jsonl((home / "answers").mkdir(parents=True) or home / "answers" / "gpt4.jsonl", [
+        {"id": "a", "prompt": "hi", "response": "hello"}
+    ])  # fmt: skip
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(tmp_path)
+    backend = build_backend("replay:~/answers/gpt4.jsonl")
+    assert backend.name == "gpt4"
+    assert ask(backend, ModelRequest.user("hi", prompt_id="a")) == "hello"

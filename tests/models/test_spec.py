@@ -1,9 +1,12 @@
+import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from distillscope.errors import UserError
 from distillscope.models.spec import ModelCatalog, build_backend, model_label, parse_inline, resolve_config
+from distillscope.models.types import ModelRequest
 
 
 def test_inline_openai_compatible_with_replicas() -> None:
@@ -140,3 +143,100 @@ def test_config_a_yaml_boolean_is_not_read_as_a_number(
     with pytest.raises(UserError) as refused:
         ModelCatalog.load(path)
     assert str(refused.value).startswith(f"{path}:4: field '{field}': expected {expected}, got a boolean")
+
+
+@pytest.mark.parametrize(
+    ("params", "key", "hint"),
+    [
+        ("{temprature: 0.2}", "temprature", "did you mean 'temperature'?"),
+        ("{temperature: 0, presence_penalty: 1.0}", "presence_penalty", "it sends temperature"),
+        ("{stream: true}", "stream", "so it would be ignored"),
+    ],
+)
+def test_a_sampling_parameter_the_backend_does_not_send_is_refused_at_its_line(
+    tmp_path: Path, params: str, key: str, hint: str
+) -> None:
+    """`params: {temprature: 0.2}` was dropped without a word: the run used the server's default
+    temperature, exit 0, and its config.json recorded `params: {}`."""
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        f"models:\n  m:\n    model: x\n    url: http://127.0.0.1:9/v1\n    params: {params}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(UserError) as info:
+        ModelCatalog.load(path)
+    message = str(info.value)
+    assert f"c.yaml:5: field 'models.m.params.{key}'" in message and hint in message
+    assert "\n" not in message
+
+
+def test_one_stop_string_is_taken_as_the_openai_api_takes_it(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text('models:\n  m:\n    model: x\n    params: {stop: "###"}\n', encoding="utf-8")
+    assert ModelCatalog.load(path).models["m"].params.stop == ("###",)
+
+
+@pytest.mark.parametrize(
+    ("setting", "field", "needle"),
+    [
+        ("kind: ollama", "kind", "unknown model kind 'ollama' (choose from: local, openai-compatible"),
+        ("api: Chat", "api", "must be 'chat' or 'completions', not 'Chat'"),
+    ],
+)
+def test_an_unknown_kind_or_api_in_a_config_is_named_at_its_line_and_field(
+    tmp_path: Path, setting: str, field: str, needle: str
+) -> None:
+    """Both were refused only when the backend was built, in a line naming neither file nor field."""
+    path = tmp_path / "c.yaml"
+    path.write_text(f"models:\n  m:\n    model: x\n    url: http://127.0.0.1:9/v1\n    {setting}\n", "utf-8")
+    with pytest.raises(UserError) as info:
+        ModelCatalog.load(path)
+    assert str(info.value).startswith(f"{path}:5: field 'models.m.{field}': ")
+    assert needle in str(info.value)
+
+
+def test_a_configured_authorization_header_is_sent_not_replaced_by_the_key_variable(
+    tmp_path: Path, openai_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A gateway's `Authorization: "Bearer ${GW_KEY}"` was replaced by `Bearer $OPENAI_API_KEY`
+    (the default key variable): the gateway got the user's OpenAI key, and refused the call."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-openai-not-for-the-gateway")
+    monkeypatch.setenv("GW_KEY", "gw-the-gateway-key")
+    server = openai_server(require_key="gw-the-gateway-key")
+    path = tmp_path / "c.yaml"
+    for name in ("Authorization", "authorization"):
+        path.write_text(
+            f'models:\n  gw:\n    model: m\n    url: {server.url}\n    headers: {{{name}: "Bearer ${{GW_KEY}}"}}\n',
+            encoding="utf-8",
+        )
+        backend = build_backend("gw", ModelCatalog.load(path))
+        response = asyncio.run(_answer_once(backend))
+        assert response.text == "echo: hi"
+    for seen in server.headers_seen:
+        values = [v for k, v in seen.items() if k.lower() == "authorization"]
+        assert values == ["Bearer gw-the-gateway-key"]
+    assert not any("sk-openai" in str(seen) for seen in server.headers_seen)
+    # the Python API's headers= override is held to the same rule
+    api = build_backend(
+        f"openai-compatible:m@{server.url}", headers={"AUTHORIZATION": "Bearer gw-the-gateway-key"}
+    )
+    assert asyncio.run(_answer_once(api)).text == "echo: hi"
+    assert "sk-openai" not in str(server.headers_seen[-1])
+
+
+def test_an_authorization_header_and_an_api_key_env_together_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "models:\n  gw:\n    model: m\n    url: http://127.0.0.1:9/v1\n"
+        '    api_key_env: GW_KEY\n    headers: {Authorization: "Bearer ${OTHER}"}\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(UserError, match=r"c.yaml:6: field 'models\.gw\.headers\.Authorization': .*keep one"):
+        ModelCatalog.load(path)
+
+
+async def _answer_once(backend: Any) -> Any:
+    try:
+        return await backend.generate(backend.prepare(ModelRequest.user("hi")))
+    finally:
+        await backend.aclose()

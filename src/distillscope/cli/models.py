@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from distillscope.cli.options import (
     Cache,
@@ -35,7 +35,7 @@ from distillscope.models.answering import AnswerSettings, answer_prompts
 from distillscope.models.base import backend_kinds
 from distillscope.models.spec import ModelCatalog, build_backend
 from distillscope.models.types import GenerateParams, ModelRequest
-from distillscope.redact import redact_text
+from distillscope.redact import mask_secrets, redact_text
 
 app = typer.Typer(help="Check model specs and list backend kinds.", no_args_is_help=True)
 
@@ -52,7 +52,9 @@ def check(
 
     async def main() -> int:
         catalog = ModelCatalog.load(config)
-        table = Table("model", "status", "latency", "answer / error")
+        # a spec is folded onto more lines, never cut with '…': specs differing only in their URL
+        # (replicas on other ports or hosts) were all shown as `openai-compatible:m@http:/…`
+        table = Table(Column("model", overflow="fold"), "status", "latency", "answer / error")
         failures = 0
         for spec in specs:
             backend = build_backend(spec, catalog)
@@ -68,7 +70,8 @@ def check(
                     printable(redact_text(spec)),
                     "[green]ok[/]",
                     f"{time.perf_counter() - started:.2f}s",
-                    printable(response.text.strip(), limit=60),
+                    # a server may quote our key in its answer: masked as a run's answers are
+                    printable(mask_secrets(response.text).strip(), limit=60),
                 )
             except (BackendError, TimeoutError) as exc:
                 failures += 1
@@ -170,6 +173,7 @@ def answer(
         options = RunOptions(
             command="answer", out=out, cache=cache, config=config, concurrency=concurrency,
             max_calls=max_calls, max_tokens=max_tokens_total, quiet=quiet, force=force,
+            inputs=settings.input_files(),
         )  # fmt: skip
         async with RunContext(options) as ctx:
             result = await answer_prompts(ctx, settings)

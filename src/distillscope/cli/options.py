@@ -17,6 +17,7 @@ from rich.console import Console
 from distillscope.engine.interrupts import Terminated, run_interruptibly
 from distillscope.errors import UserError, clip
 from distillscope.jsonsafe import INT_MAX, INT_MIN
+from distillscope.textsafe import has_visible
 
 T = TypeVar("T")
 
@@ -119,11 +120,27 @@ Force = Annotated[
         help="Reuse --out although it holds another command's run or other settings: start it afresh (its ledger is kept as a cache).",
     ),
 ]
+
+
+def system_prompt_text(value: str) -> str:
+    """The parser of `--system-prompt`: a text with a visible character. `--system-prompt "$SYS"` with
+    SYS unset sent an empty system message, which is not "no system prompt": a chat template such as
+    Qwen's then leaves out the model's own identity prompt, so the run measured another setting."""
+    if not has_visible(value):
+        raise BadNumber(
+            value,
+            "holds no visible character (an unset shell variable?): leave --system-prompt out to send no "
+            'system prompt, or set system_prompt: "" for the model in --config to send an empty one',
+        )
+    return value
+
+
 SystemPrompt = Annotated[
     str | None,
     typer.Option(
         "--system-prompt",
         help="System prompt for the tested models (default: none, so vendor identity prompts are not masked).",
+        parser=system_prompt_text,
     ),
 ]
 Seed = Annotated[

@@ -561,6 +561,9 @@ class RunOptions:
     quiet: bool = False
     force: bool = False
     settings: dict[str, Any] = field(default_factory=dict)
+    # Files the command reads, by the setting that names them: --force never deletes one of them
+    # (`models answer -p DIR/responses.jsonl -o DIR --force` deleted its prompts, then "file not found")
+    inputs: dict[str, Path] = field(default_factory=dict)
     # How a refused directory can be started afresh: commands without --force (a study's stages) say
     # what they offer instead.
     fresh_start_hint: str = "choose another --out, or --force to start it afresh (the ledger is kept)"
@@ -691,6 +694,7 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
                 )
         if self.options.force:
             if previous is not None or any((out / name).exists() for name in ARTIFACTS):
+                self._keep_inputs(out)
                 _remove(out, ARTIFACTS)
                 self._forced = True
             return None
@@ -702,6 +706,19 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
                 + self.options.fresh_start_hint
             )
         return previous
+
+    def _keep_inputs(self, out: Path) -> None:
+        """Refuse, before --force removes anything, when a file it would remove is one the command reads."""
+        for name in ARTIFACTS:
+            for setting, given in self.options.inputs.items():
+                with contextlib.suppress(OSError):
+                    if (out / name).is_file() and os.path.samefile(out / name, given):
+                        what = "its replay: model" if setting == "model" else self.options.naming(setting)
+                        raise UserError(
+                            f"{out / name}: is a file this run reads ({what}), and "
+                            f"{self.options.naming('force', True)} would delete it before it is read: copy it "
+                            f"out of {out} first, or choose another {self.options.naming('out')}"
+                        )
 
     def write_config(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         """config.json: the resolved settings of this run (secrets never appear here).

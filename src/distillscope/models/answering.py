@@ -47,6 +47,14 @@ class AnswerSettings:
     seed: int | None = None
     sharegpt_turns: str = "first"
 
+    def input_files(self) -> dict[str, Path]:
+        """The files this run reads, by setting (`RunOptions.inputs`): the prompts, a `replay:` model's answers."""
+        files = {"prompts": Path(self.prompts).expanduser()}
+        kind, sep, rest = self.model.partition(":")
+        if sep and kind == "replay" and rest:
+            files["model"] = Path(rest).expanduser()
+        return files
+
     def validate(self, name: Naming = flag) -> None:
         """The checks `rse run` makes of the same flags, before the run directory is opened: the
         Python API raised pydantic's ValidationError from `GenerateParams` for `temperature=-1`.

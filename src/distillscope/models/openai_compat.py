@@ -60,8 +60,16 @@ class Endpoint:
     def __post_init__(self) -> None:
         # HTTP(S)_PROXY / NO_PROXY, looked up once: aiohttp's trust_env would look them up (and
         # ~/.netrc) in a worker thread on every request, a fifth of the cost of a call.
-        with contextlib.suppress(LookupError):
-            self.proxy, self.proxy_auth = get_env_proxy_for_url(URL(self.url))
+        try:
+            with contextlib.suppress(LookupError):
+                self.proxy, self.proxy_auth = get_env_proxy_for_url(URL(self.url))
+        except ValueError as exc:  # `HTTPS_PROXY=http://proxy:99999`: was a traceback, exit 1
+            scheme = urlsplit(self.url).scheme
+            raise UserError(
+                f"the proxy for {scheme}:// URLs set in the environment ({scheme.upper()}_PROXY or "
+                f"{scheme}_proxy; its value is not shown) is not a usable URL ({exc}): correct it, "
+                "or unset it (or name this host in NO_PROXY)"
+            ) from None
 
 
 def join_path(base: str, path: str) -> str:
@@ -220,7 +228,10 @@ class OpenAICompatibleBackend(Backend):
         }
         env = self.config.api_key_env
         key = os.environ.get(env) if env else None
-        if key and key.strip():  # a blank variable is no key (`_check_key` refuses it where one is needed)
+        configured = any(k.lower() == "authorization" for k in self.config.headers)
+        # a configured Authorization header wins: the key variable (OPENAI_API_KEY by default) is
+        # not sent in its place, to a gateway that never asked for it
+        if key and key.strip() and not configured:  # a blank variable is no key
             headers["Authorization"] = f"Bearer {key}"
         return headers
 

@@ -194,7 +194,9 @@ class ReplayBackend(Backend):
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__(config)
-        self.path = Path(config.path or config.model)
+        # `replay:~/answers.jsonl` is in the home folder, as `local:~/m.gguf` and a study's paths
+        # are (the shell leaves a `~` after `replay:` as it is: it was "file not found")
+        self.path = Path(config.path or config.model).expanduser()
         self.index = ReplayIndex(self.path)
 
     def ledger_identity(self) -> dict[str, Any]:

@@ -14,6 +14,7 @@ system prompt, rate limits and prices; see docs/guides/models.md, "Config file".
 
 from __future__ import annotations
 
+import difflib
 import os
 import unicodedata
 from pathlib import Path
@@ -21,9 +22,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from distillscope.errors import UserError
+from distillscope.errors import UserError, clip
 from distillscope.jsonsafe import bool_for_number
-from distillscope.models.base import Backend, ModelConfig, create_backend
+from distillscope.models.base import BACKENDS, Backend, ModelConfig, create_backend
+from distillscope.models.types import GenerateParams
 from distillscope.models.urls import check_header, expand_header, header_env_refs
 from distillscope.naming import Naming, flag
 from distillscope.records import bool_problem, field_suffix, load_yaml, yaml_error
@@ -115,6 +117,18 @@ def _config_from_yaml(path: Path, name: str, raw: Any) -> ModelConfig:
     merged = {**base, **raw, "name": raw.get("name", name)}
     merged.setdefault("model", name)
     merged.setdefault("kind", "openai-compatible")
+    auth = authorization_header(merged.get("headers"))
+    if auth is not None:
+        # the configured header carries the key: OPENAI_API_KEY (the default) must not replace it
+        # and be sent to this server; a key variable named as well is a contradiction
+        if raw.get("api_key_env") is not None:
+            raise yaml_error(
+                path,
+                f"the header '{auth}' and api_key_env both give the Authorization header: keep one "
+                '(a header may name its variable: "Bearer ${MY_KEY}")',
+                field=f"models.{name}.headers.{auth}",
+            )
+        merged["api_key_env"] = None
     if merged.get("kind") == "openai-compatible":
         merged.setdefault("api_key_env", DEFAULT_KEY_ENV)
     wrong = bool_for_number(ModelConfig, merged)
@@ -122,10 +136,26 @@ def _config_from_yaml(path: Path, name: str, raw: Any) -> ModelConfig:
         field = f"models.{name}" + field_suffix(wrong[0])
         raise yaml_error(path, bool_problem(wrong[1]), field=field)
     try:
-        return ModelConfig.model_validate(merged)
+        config = ModelConfig.model_validate(merged)
     except ValidationError as exc:
         loc = ".".join(str(p) for p in exc.errors()[0]["loc"])
         raise yaml_error(path, _first_error(exc), field=f"models.{name}.{loc}", value=merged) from None
+    # checked here, where the file and line are known: building the backend refused them later in
+    # a line that named neither (`unknown model kind 'ollama'`, `api must be 'chat' ...`)
+    if config.kind not in BACKENDS:
+        raise yaml_error(path, BACKENDS.unknown_message([config.kind]), field=f"models.{name}.kind")
+    if config.kind == "openai-compatible" and config.api not in ("chat", "completions"):
+        raise yaml_error(
+            path, f"must be 'chat' or 'completions', not '{clip(config.api)}'", field=f"models.{name}.api"
+        )
+    return config
+
+
+def authorization_header(headers: Any) -> str | None:
+    """The name of a configured `Authorization` header, in whatever case it is written; None if none."""
+    if not isinstance(headers, dict):
+        return None
+    return next((str(k) for k in headers if str(k).lower() == "authorization"), None)
 
 
 def parse_inline(spec: str, naming: Naming = flag) -> ModelConfig:
@@ -177,6 +207,14 @@ def _first_error(exc: ValidationError) -> str:
     """The first problem of a refused config, without the value (which may be a secret)."""
     err = exc.errors()[0]
     message = str(err["msg"]).removeprefix("Value error, ")
+    loc = err.get("loc", ())
+    if err.get("type") == "extra_forbidden" and len(loc) >= 2 and loc[-2] == "params":
+        known = list(GenerateParams.model_fields)
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        message = (
+            f"not a parameter distillscope sends (it sends {', '.join(known)}), so it would be ignored{hint}"
+        )
     return message
 
 

@@ -28,13 +28,21 @@ class Message(BaseModel):
 class GenerateParams(BaseModel):
     """Sampling parameters. `None` means "the backend's default" and is left out of the request."""
 
-    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
+    # An unknown key (`temprature`, `presence_penalty`) is refused: it was dropped without a word,
+    # so the run went on with the server's default and recorded settings that omitted it.
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False, extra="forbid")
 
     temperature: float | None = Field(default=None, ge=0.0)
     top_p: float | None = Field(default=None, gt=0.0, le=1.0)
     max_tokens: int | None = Field(default=None, ge=1)
     seed: int | None = None
     stop: tuple[str, ...] | None = None
+
+    @field_validator("stop", mode="before")
+    @classmethod
+    def _one_stop_string(cls, value: object) -> object:
+        """`stop: "###"`: one stop string, as the OpenAI API takes it (was "a valid tuple" refused)."""
+        return (value,) if isinstance(value, str) else value
 
     @field_validator("stop")
     @classmethod
