@@ -43,7 +43,7 @@ from distillscope.errors import UserError, clip
 from distillscope.jsonl import publish_mode
 from distillscope.jsonsafe import json_kind
 from distillscope.models.base import Backend
-from distillscope.models.spec import ModelCatalog, build_backend
+from distillscope.models.spec import ModelCatalog, build_backend, check_one_ledger
 from distillscope.naming import Naming, flag
 from distillscope.records import load_json
 from distillscope.redact import RedactingFilter, redact_data
@@ -595,11 +595,12 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
         self._forced = False  # --force removed the last run's files (said in run.log once it is open)
         try:
             self.previous = self._claim_directory()
-            self.catalog = (
-                ModelCatalog(dict(options.catalog.models), options.catalog.path)
-                if options.catalog is not None
-                else ModelCatalog.load(options.config)
-            )
+            if options.catalog is not None:  # a study's, checked when its file was read
+                self.catalog = ModelCatalog(dict(options.catalog.models), options.catalog.path)
+            else:
+                self.catalog = ModelCatalog.load(options.config)
+                if options.config is not None:  # two models this run's one ledger cannot tell apart
+                    check_one_ledger(Path(options.config), self.catalog)
             ledger_path = options.cache or own_ledger(self.out, options.naming)
             self._new_ledger = not ledger_path.exists()
             self.ledger = Ledger(ledger_path, naming=options.naming)

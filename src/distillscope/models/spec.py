@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from distillscope.errors import UserError
+from distillscope.errors import UserError, clip
 from distillscope.jsonsafe import bool_for_number
 from distillscope.models.base import Backend, ModelConfig, create_backend
 from distillscope.models.urls import check_header, expand_header, header_env_refs
@@ -93,6 +93,39 @@ class ModelCatalog:
         for name, raw in (data.get("models") or {}).items():
             models[str(name)] = _config_from_yaml(path, str(name), raw)
         return cls(models, path)
+
+
+def check_one_ledger(path: Path, catalog: ModelCatalog, *, ledger: str = "a run's ledger") -> None:
+    """No two models of a models file (a `--config` file, a study's `models:`) that one call ledger
+    cannot tell apart. The ledger keys a call by the model's kind, name (or `cache_namespace`), API,
+    parameters and messages, not by its URL (so replicas share answers and a moved server keeps its
+    run): two models served under one name at two URLs (`model@http://a`, `model@http://b`: two
+    fine-tunes each served by vLLM as `model`) were one model to it, and the second was answered
+    with the first's answers, never asked, exit 0. Models that share a URL are replicas of one
+    model; replay and local models are known by their file and weights."""
+    import json
+
+    seen: dict[str, tuple[str, set[str]]] = {}  # what the ledger keys -> (the first model, its URLs)
+    for name, config in catalog.models.items():
+        if config.kind in ("replay", "local"):
+            continue
+        key = json.dumps(
+            [config.kind, config.cache_namespace or config.model, config.api,
+             config.params.model_dump(mode="json"), config.system_prompt],
+            sort_keys=True, default=str,
+        )  # fmt: skip
+        urls = set(config.urls)
+        first = seen.setdefault(key, (name, urls))
+        if first[0] != name and not first[1] & urls:
+            raise yaml_error(
+                path,
+                f"the same model to the call ledger as '{clip(first[0])}' ('{clip(config.cache_namespace or config.model)}', "
+                f"the same API and parameters) at another URL: {ledger} keys a call by the model's "
+                f"name, not its URL, so '{clip(name)}' would be answered with '{clip(first[0])}''s answers. If they "
+                "are two models, give one a cache_namespace (or serve it under another name); if they are replicas "
+                "of one, list both URLs under one model",
+                field=f"models.{name}",
+            )
 
 
 def _config_from_yaml(path: Path, name: str, raw: Any) -> ModelConfig:
