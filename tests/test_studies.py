@@ -489,6 +489,32 @@ def test_study_a_dataset_without_a_name_is_refused_at_its_field(tmp_path: Path) 
     assert refused == f"{path}:8: field 'rse.datasets': a dataset without a name: give each one as NAME: PATH"
 
 
+def test_study_dataset_names_differing_only_by_spaces_around_them_are_refused_at_the_second(
+    tmp_path: Path,
+) -> None:
+    """`datasets: {"a ": p1.jsonl, a: p2.jsonl}` ran two datasets that every table of the report showed as
+    `a`, side by side; refused at the second one's line and field, as `--dataset` refuses them."""
+    for i in (1, 2):
+        (tmp_path / f"p{i}.jsonl").write_text(json.dumps({"id": "1", "prompt": f"Question {i}"}) + "\n")
+    path = tmp_path / "study.yaml"
+    refused = refusal(
+        path, f'{TWO_MODELS}ice: null\nrse:\n  datasets:\n    "a ": p1.jsonl\n    a: p2.jsonl\n'
+    )
+    assert refused == (
+        f"{path}:10: field 'rse.datasets.a': the name 'a' differs from dataset 'a ' only by spaces around it: the "
+        "report would show two datasets of one name; give each dataset its own name"
+    )
+    result = invoke("rse", "run", "--reference", "replay:ref.jsonl", "--test", "replay:t.jsonl",
+                    "--dataset", f"a ={tmp_path / 'p1.jsonl'}", "--dataset", f"a={tmp_path / 'p2.jsonl'}",
+                    "--out", tmp_path / "out")  # fmt: skip
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.output.strip().splitlines() == [
+        "error: --dataset: the name 'a' differs from 'a ' only by spaces around it: the report would show two of "
+        "one name; give each its own name"
+    ]
+    assert not (tmp_path / "out").exists()
+
+
 def test_study_dry_run_shows_control_and_bidi_characters_escaped(tmp_path: Path) -> None:
     """A right-to-left override in a model name was printed raw in the plan, reordering the table."""
     path = tmp_path / "study.yaml"

@@ -462,9 +462,18 @@ def _dataset_files(study: Path, where: str, datasets: dict[str, Any]) -> dict[st
 
     out: dict[str, str] = {}
     first: dict[str, str] = {}  # one prompt set (a file however reached, the examples) -> its first dataset
+    shown: dict[str, str] = {}  # a name as the report shows it (no spaces around it) -> the dataset's name
     for name, source in datasets.items():
         if not name.strip():  # the CLI refuses `--dataset =PATH`; a study file ran it, named ""
             raise yaml_error(study, "a dataset without a name: give each one as NAME: PATH", field=where)
+        twin = shown.setdefault(name.strip(), name)
+        if twin != name:  # 'a ' and 'a': two datasets, one name in every table of the report
+            raise yaml_error(
+                study,
+                f"the name {clip(name)!r} differs from dataset {clip(twin)!r} only by spaces around it: the "
+                "report would show two datasets of one name; give each dataset its own name",
+                field=f"{where}.{name}",
+            )
         out[name] = _relative(study, str(source))
         if out[name].startswith(HF_PREFIX):
             continue
