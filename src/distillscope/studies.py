@@ -440,12 +440,15 @@ def _model_files(study: Path, catalog: ModelCatalog) -> ModelCatalog:
         source = config.path or config.model
         if config.kind not in ("replay", "local") or (config.kind == "local" and source in EMBEDDED):
             continue
-        resolved = _relative(study, os.path.expanduser(source))
+        # (`ModelCatalog.load` read it relative to the study file: made absolute here, so the stages'
+        # settings do not depend on the working directory)
+        resolved = os.path.abspath(source)
         what = "replay file" if config.kind == "replay" else "GGUF model file"
         try:
             check_file(Path(resolved), what)
         except UserError as exc:
-            raise yaml_error(study, str(exc), field=f"models.{name}", value=source) from None
+            # (the text as written, `model`, cut where echoed: not the path made from it)
+            raise yaml_error(study, str(exc), field=f"models.{name}", value=config.model) from None
         catalog.models[name] = config.model_copy(update={"path": resolved})
     return catalog
 

@@ -91,8 +91,26 @@ class ModelCatalog:
             )
         models: dict[str, ModelConfig] = {}
         for name, raw in (data.get("models") or {}).items():
-            models[str(name)] = _config_from_yaml(path, str(name), raw)
+            models[str(name)] = _files_beside(path, _config_from_yaml(path, str(name), raw))
         return cls(models, path)
+
+
+def _files_beside(config_file: Path, config: ModelConfig) -> ModelConfig:
+    """A model's file (`replay:PATH`, `local:PATH.gguf`, `path:`) relative to the models file that
+    names it, as a study file's are, and `~` the home folder: `models check -c sub/study.yaml ref`
+    looked for the study's `replay:ref.jsonl` in the working directory (`ref.jsonl: file not found`)
+    where `study sub/study.yaml` read `sub/ref.jsonl`. A file in the working directory's models file
+    is the path as given, so its runs' settings (and their fingerprints) are what they were."""
+    from distillscope.models.local import EMBEDDED
+
+    source = config.path or config.model
+    if config.kind not in ("replay", "local") or (config.kind == "local" and source in EMBEDDED):
+        return config
+    expanded = os.path.expanduser(source)
+    resolved = expanded if Path(expanded).is_absolute() else str(config_file.parent / expanded)
+    if resolved == source or Path(resolved) == Path(source):
+        return config
+    return config.model_copy(update={"path": resolved})
 
 
 def check_one_ledger(path: Path, catalog: ModelCatalog, *, ledger: str = "a run's ledger") -> None:
