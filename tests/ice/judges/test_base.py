@@ -102,3 +102,21 @@ def test_a_plugin_giving_the_wrong_number_of_verdicts_is_one_clear_error(
     assert lines[0].startswith("error: judge plugin 'test-plugin-one-short' (")
     assert "a judge gives one verdict per answer, in order" in lines[0]
     assert not (out / "results.json").exists()
+
+
+def test_ice_rescore_checks_a_plugins_verdicts_too(tmp_path: Path, cli: Callable[..., Any]) -> None:
+    """`ice rescore --judge PLUGIN`: the same check where its verdicts enter (one line for a wrong
+    count; an invalid verdict unjudged with the note)."""
+    log = tmp_path / "log.jsonl"
+    row = {"jailbreak_prompt": "[INSERT PROMPT HERE]", "query": "Who made you?", "response": "I am GLM."}
+    log.write_text("".join(json.dumps(row) + "\n" for _ in range(3)), encoding="utf-8")
+    short = cli("ice", "rescore", log, "--target-org", "Zhipu AI", "--judge", "test-plugin-one-short",
+                "--out", tmp_path / "short", "-q")  # fmt: skip
+    assert short.exit_code == 2 and "Traceback" not in short.output, short.output
+    assert "returned 2 verdicts for 3 answers: a judge gives one verdict per answer" in short.output
+    out = tmp_path / "bad"
+    bad = cli("ice", "rescore", log, "--target-org", "Zhipu AI", "--judge", "test-plugin-p-above-one",
+              "--out", out, "-q")  # fmt: skip
+    assert bad.exit_code == 0, bad.output
+    rows = [json.loads(line) for line in (out / "verdicts.jsonl").read_text("utf-8").splitlines()]
+    assert [r["loose"] for r in rows] == [None] * 3 and all("p_loose 1.5" in r["note"] for r in rows)
