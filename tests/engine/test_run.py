@@ -268,11 +268,15 @@ def test_two_models_served_under_one_name_at_two_urls_in_a_config_file_are_refus
 ) -> None:
     """A `--config` file with two fine-tunes each served as `model` at its own URL: the ledger keys a
     call by the model's name, not its URL, so `models answer fb --cache L` after `fa`'s run was answered
-    with `fa`'s answers and `fb`'s server never asked, exit 0. Refused at the second model's line with a
-    study file's advice; a `cache_namespace` tells them apart, and each server is then asked."""
+    with `fa`'s answers and `fb`'s server never asked, exit 0; so was one run using both (`ice run
+    --target fa --mutator fb`). Refused at the second model's line with a study file's advice: with a
+    shared `--cache` whichever a run names, else where one run uses both (a run using one, with its own
+    ledger, is fine); a `cache_namespace` tells them apart, and each server is then asked."""
     from typer.testing import CliRunner
 
-    from distillscope.cli import app
+    from distillscope.cli import _register_optional, app
+
+    _register_optional()
 
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     a = openai_server(lambda body: "Model A answers about physics.")
@@ -293,11 +297,28 @@ def test_two_models_served_under_one_name_at_two_urls_in_a_config_file_are_refus
         assert refused.exit_code == 2 and "Traceback" not in refused.output, refused.output
         assert refused.output.strip().splitlines() == [
             f"error: {config}:3: field 'models.fb': the same model to the call ledger as 'fa' ('model', the same "
-            "API and parameters) at another URL: a run's ledger keys a call by the model's name, not its URL, so "
+            "API and parameters) at another URL: the shared ledger (--cache) keys a call by the model's name, not "
+            "its URL, so "
             "'fb' would be answered with 'fa''s answers. If they are two models, give one a cache_namespace (or "
             "serve it under another name); if they are replicas of one, list both URLs under one model"
         ]
         assert not (tmp_path / name).exists() and not cache.exists()
+    alone = CliRunner().invoke(app, ["models", "answer", "fb", "--config", str(config), "--prompts", str(prompts),
+                                     "--out", str(tmp_path / "alone"), "-q"])  # fmt: skip
+    assert alone.exit_code == 0 and b.requests == 3, alone.output  # its own ledger: nothing to mix up
+    both = CliRunner().invoke(app, ["ice", "run", "--config", str(config), "--target", "fa", "--target-org", "Zhipu AI", "--mutator", "fb",
+                                    "--budget", "4", "--out", str(tmp_path / "both"), "-q"])  # fmt: skip
+    assert both.exit_code == 2 and "Traceback" not in both.output, both.output
+    assert (
+        both.output.strip()
+        .splitlines()[-1]
+        .startswith(
+            f"error: {config}:3: field 'models.fb': the same model to the call ledger as 'fa' ('model', the same API "
+            "and parameters) at another URL: a run's ledger keys a call by the model's name, not its URL"
+        )
+    )
+    assert not (tmp_path / "both").exists() and a.requests == 0
+    b.requests = 0
     config.write_text(
         text.replace(f'{b.url}"}}', f'{b.url}", cache_namespace: fine-tune-b}}'), encoding="utf-8"
     )

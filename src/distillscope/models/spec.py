@@ -113,36 +113,48 @@ def _files_beside(config_file: Path, config: ModelConfig) -> ModelConfig:
     return config.model_copy(update={"path": resolved})
 
 
-def check_one_ledger(path: Path, catalog: ModelCatalog, *, ledger: str = "a run's ledger") -> None:
-    """No two models of a models file (a `--config` file, a study's `models:`) that one call ledger
-    cannot tell apart. The ledger keys a call by the model's kind, name (or `cache_namespace`), API,
-    parameters and messages, not by its URL (so replicas share answers and a moved server keeps its
-    run): two models served under one name at two URLs (`model@http://a`, `model@http://b`: two
-    fine-tunes each served by vLLM as `model`) were one model to it, and the second was answered
-    with the first's answers, never asked, exit 0. Models that share a URL are replicas of one
-    model; replay and local models are known by their file and weights."""
+def ledger_identity(config: ModelConfig) -> str | None:
+    """What the call ledger knows a served model by: its kind, name (or `cache_namespace`), API,
+    parameters and system prompt, not its URL (so replicas share answers and a moved server keeps
+    its run). None for replay and local models, known by their file and weights."""
     import json
 
+    if config.kind in ("replay", "local"):
+        return None
+    return json.dumps(
+        [config.kind, config.cache_namespace or config.model, config.api,
+         config.params.model_dump(mode="json"), config.system_prompt],
+        sort_keys=True, default=str,
+    )  # fmt: skip
+
+
+def ledger_twin_message(name: str, first: str, config: ModelConfig, ledger: str) -> str:
+    """Why `name` cannot share `ledger` with `first`, served under one name at another URL."""
+    return (
+        f"the same model to the call ledger as '{clip(first)}' ('{clip(config.cache_namespace or config.model)}', "
+        f"the same API and parameters) at another URL: {ledger} keys a call by the model's "
+        f"name, not its URL, so '{clip(name)}' would be answered with '{clip(first)}''s answers. If they "
+        "are two models, give one a cache_namespace (or serve it under another name); if they are replicas "
+        "of one, list both URLs under one model"
+    )
+
+
+def check_one_ledger(path: Path, catalog: ModelCatalog, *, ledger: str) -> None:
+    """No two models of a models file (a study's `models:`, a `--config` file given with a shared
+    `--cache`) that one call ledger cannot tell apart (`ledger_identity`): two models served under
+    one name at two URLs (`model@http://a`, `model@http://b`: two fine-tunes each served by vLLM as
+    `model`) were one model to it, and the second was answered with the first's answers, never
+    asked, exit 0. Models that share a URL are replicas of one model."""
     seen: dict[str, tuple[str, set[str]]] = {}  # what the ledger keys -> (the first model, its URLs)
     for name, config in catalog.models.items():
-        if config.kind in ("replay", "local"):
+        key = ledger_identity(config)
+        if key is None:
             continue
-        key = json.dumps(
-            [config.kind, config.cache_namespace or config.model, config.api,
-             config.params.model_dump(mode="json"), config.system_prompt],
-            sort_keys=True, default=str,
-        )  # fmt: skip
         urls = set(config.urls)
         first = seen.setdefault(key, (name, urls))
         if first[0] != name and not first[1] & urls:
             raise yaml_error(
-                path,
-                f"the same model to the call ledger as '{clip(first[0])}' ('{clip(config.cache_namespace or config.model)}', "
-                f"the same API and parameters) at another URL: {ledger} keys a call by the model's "
-                f"name, not its URL, so '{clip(name)}' would be answered with '{clip(first[0])}''s answers. If they "
-                "are two models, give one a cache_namespace (or serve it under another name); if they are replicas "
-                "of one, list both URLs under one model",
-                field=f"models.{name}",
+                path, ledger_twin_message(name, first[0], config, ledger), field=f"models.{name}"
             )
 
 
