@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 import distillscope as ds
 from distillscope.results import StudyResult
 from distillscope.studies import load_study
-from distillscope.testing.server import OpenAIServer
+from distillscope.testing.server import OpenAIServer, RawReply
 
 from .ice.conftest import target_reply
 from .test_api import reference_reply
@@ -489,6 +489,32 @@ def test_study_a_dataset_without_a_name_is_refused_at_its_field(tmp_path: Path) 
     assert refused == f"{path}:8: field 'rse.datasets': a dataset without a name: give each one as NAME: PATH"
 
 
+def test_study_dataset_names_differing_only_by_spaces_around_them_are_refused_at_the_second(
+    tmp_path: Path,
+) -> None:
+    """`datasets: {"a ": p1.jsonl, a: p2.jsonl}` ran two datasets that every table of the report showed as
+    `a`, side by side; refused at the second one's line and field, as `--dataset` refuses them."""
+    for i in (1, 2):
+        (tmp_path / f"p{i}.jsonl").write_text(json.dumps({"id": "1", "prompt": f"Question {i}"}) + "\n")
+    path = tmp_path / "study.yaml"
+    refused = refusal(
+        path, f'{TWO_MODELS}ice: null\nrse:\n  datasets:\n    "a ": p1.jsonl\n    a: p2.jsonl\n'
+    )
+    assert refused == (
+        f"{path}:10: field 'rse.datasets.a': the name 'a' differs from dataset 'a ' only by spaces around it: the "
+        "report would show two datasets of one name; give each dataset its own name"
+    )
+    result = invoke("rse", "run", "--reference", "replay:ref.jsonl", "--test", "replay:t.jsonl",
+                    "--dataset", f"a ={tmp_path / 'p1.jsonl'}", "--dataset", f"a={tmp_path / 'p2.jsonl'}",
+                    "--out", tmp_path / "out")  # fmt: skip
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.output.strip().splitlines() == [
+        "error: --dataset: the name 'a' differs from 'a ' only by spaces around it: the report would show two of "
+        "one name; give each its own name"
+    ]
+    assert not (tmp_path / "out").exists()
+
+
 def test_study_dry_run_shows_control_and_bidi_characters_escaped(tmp_path: Path) -> None:
     """A right-to-left override in a model name was printed raw in the plan, reordering the table."""
     path = tmp_path / "study.yaml"
@@ -689,3 +715,47 @@ def test_two_models_served_under_one_name_at_two_urls_are_refused_unless_told_ap
     )
     path.write_text(replicas, encoding="utf-8")
     assert load_study(path).targets == ["fa"]  # one model at two URLs: replicas, as before
+
+
+def test_a_study_whose_target_calls_failed_is_incomplete_and_says_to_rerun_once(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A target's failed call left its RSE stage, and so the study, `"complete": true`; now the study is
+    incomplete, its `incomplete:` line counts the failed call and says once to rerun the same command,
+    and the rerun against a healthy server asks only that call and completes the study."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    down = {"now": True}
+
+    def flaky(body: dict[str, Any]) -> Any:
+        if down["now"] and "topic 1" in body["messages"][-1]["content"]:
+            return RawReply(b'{"error": {"message": "server overloaded"}}', status=400)
+        return "Model A answers about physics and forces."
+
+    a = openai_server(flaky)
+    prompts = tmp_path / "p.jsonl"
+    prompts.write_text(
+        "".join(json.dumps({"id": str(i), "prompt": f"Explain topic {i}"}) + "\n" for i in range(3))
+    )
+    (tmp_path / "ref.jsonl").write_text(
+        "".join(
+            json.dumps({"id": str(i), "response": f"Topic {i} is about forces."}) + "\n" for i in range(3)
+        )
+    )
+    path = tmp_path / "study.yaml"
+    path.write_text(
+        f'models:\n  ref: "replay:ref.jsonl"\n  fa: "openai-compatible:model@{a.url}"\n'
+        "targets: [fa]\nreference: ref\nice: null\nrse: {judge: offline, datasets: {d: p.jsonl}}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    ran = invoke("study", path, "--out", out, "--quiet")
+    assert ran.exit_code == 0, ran.output
+    said = " ".join(ran.output.split())
+    assert "incomplete: 1 of 3 model calls failed (first error: " in said  # (a replay makes no call)
+    assert said.count("rerun the same command") == 1
+    assert ds.load(out).complete is False
+    asked = a.requests
+    down["now"] = False
+    again = invoke("study", path, "--out", out, "--quiet")
+    assert again.exit_code == 0 and "incomplete" not in again.output, again.output
+    assert ds.load(out).complete is True and a.requests == asked + 1

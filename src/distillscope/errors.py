@@ -21,6 +21,17 @@ def clip(text: str, limit: int = CLIP_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def failed_calls_reason(
+    n_failed: int, n_calls: int, first_error: str | None, what: str = "target calls"
+) -> str:
+    """Why a run whose calls failed is not complete, and what to do: the ledger records a failed call
+    as `error`, and a rerun of the same command asks exactly those calls again (answered ones are kept)."""
+    return (
+        f"{n_failed} of {n_calls} {what} failed (first error: {clip(first_error or 'no reply', 200)}); "
+        "their answers are not scored: rerun the same command to retry them (answered calls are kept)"
+    )
+
+
 def clip_field(field: str) -> str:
     """A field's path with each part cut by `clip`: a key may be a value of the file (a dataset's
     name), and a key of 2 MB must not make the field's name 2 MB."""

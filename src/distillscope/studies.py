@@ -43,7 +43,7 @@ from distillscope.engine.run import (
 )
 from distillscope.errors import BudgetExhausted, UserError, clip
 from distillscope.ice.runner import DEFAULT_FUZZ_BUDGET, IceRunSettings, run_ice
-from distillscope.models.spec import ModelCatalog, parse_inline
+from distillscope.models.spec import ModelCatalog, check_one_ledger, parse_inline
 from distillscope.records import bool_problem, check_file, field_suffix, load_yaml, yaml_error
 from distillscope.results.ice import IceResult
 from distillscope.results.rse import RseResult
@@ -440,47 +440,22 @@ def _model_files(study: Path, catalog: ModelCatalog) -> ModelCatalog:
         source = config.path or config.model
         if config.kind not in ("replay", "local") or (config.kind == "local" and source in EMBEDDED):
             continue
-        resolved = _relative(study, os.path.expanduser(source))
+        # (`ModelCatalog.load` read it relative to the study file: made absolute here, so the stages'
+        # settings do not depend on the working directory)
+        resolved = os.path.abspath(source)
         what = "replay file" if config.kind == "replay" else "GGUF model file"
         try:
             check_file(Path(resolved), what)
         except UserError as exc:
-            raise yaml_error(study, str(exc), field=f"models.{name}", value=source) from None
+            # (the text as written, `model`, cut where echoed: not the path made from it)
+            raise yaml_error(study, str(exc), field=f"models.{name}", value=config.model) from None
         catalog.models[name] = config.model_copy(update={"path": resolved})
     return catalog
 
 
 def _check_one_ledger(study: Path, catalog: ModelCatalog) -> None:
-    """No two models of the study that its one ledger cannot tell apart. The ledger keys a call by
-    the model's kind, name (or `cache_namespace`), API, parameters and messages, not by its URL (so
-    replicas share answers and a moved server keeps its run): two models served under one name at
-    two URLs (`model@http://a`, `model@http://b`: two fine-tunes each served by vLLM as `model`)
-    were one model to it, and the second was answered with the first's answers, never asked,
-    exit 0. Models that share a URL are replicas of one model; replay and local models are known by
-    their file and weights."""
-    import json
-
-    seen: dict[str, tuple[str, set[str]]] = {}  # what the ledger keys -> (the first model, its URLs)
-    for name, config in catalog.models.items():
-        if config.kind in ("replay", "local"):
-            continue
-        key = json.dumps(
-            [config.kind, config.cache_namespace or config.model, config.api,
-             config.params.model_dump(mode="json"), config.system_prompt],
-            sort_keys=True, default=str,
-        )  # fmt: skip
-        urls = set(config.urls)
-        first = seen.setdefault(key, (name, urls))
-        if first[0] != name and not first[1] & urls:
-            raise yaml_error(
-                study,
-                f"the same model to the call ledger as '{clip(first[0])}' ('{clip(config.cache_namespace or config.model)}', "
-                "the same API and parameters) at another URL: the study's one ledger keys a call by the model's "
-                f"name, not its URL, so '{clip(name)}' would be answered with '{clip(first[0])}''s answers. If they "
-                "are two models, give one a cache_namespace (or serve it under another name); if they are replicas "
-                "of one, list both URLs under one model",
-                field=f"models.{name}",
-            )
+    """No two models of the study that its one ledger cannot tell apart (`models.spec.check_one_ledger`)."""
+    check_one_ledger(study, catalog, ledger="the study's one ledger")
 
 
 def _dataset_files(study: Path, where: str, datasets: dict[str, Any]) -> dict[str, str]:
@@ -490,9 +465,18 @@ def _dataset_files(study: Path, where: str, datasets: dict[str, Any]) -> dict[st
 
     out: dict[str, str] = {}
     first: dict[str, str] = {}  # one prompt set (a file however reached, the examples) -> its first dataset
+    shown: dict[str, str] = {}  # a name as the report shows it (no spaces around it) -> the dataset's name
     for name, source in datasets.items():
         if not name.strip():  # the CLI refuses `--dataset =PATH`; a study file ran it, named ""
             raise yaml_error(study, "a dataset without a name: give each one as NAME: PATH", field=where)
+        twin = shown.setdefault(name.strip(), name)
+        if twin != name:  # 'a ' and 'a': two datasets, one name in every table of the report
+            raise yaml_error(
+                study,
+                f"the name {clip(name)!r} differs from dataset {clip(twin)!r} only by spaces around it: the "
+                "report would show two datasets of one name; give each dataset its own name",
+                field=f"{where}.{name}",
+            )
         out[name] = _relative(study, str(source))
         if out[name].startswith(HF_PREFIX):
             continue

@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -260,3 +261,70 @@ def test_run_log_writes_control_characters_as_visible_escapes(tmp_path: Path) ->
     ds.ice.rescore(_log(tmp_path), target_org="Zhipu AI", judge="recorded", out=out)
     log = (out / "run.log").read_text(encoding="utf-8")
     assert "\x1b" not in log and "run\\x1b[2Jx" in log, log
+
+
+def test_two_models_served_under_one_name_at_two_urls_in_a_config_file_are_refused_unless_told_apart(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A `--config` file with two fine-tunes each served as `model` at its own URL: the ledger keys a
+    call by the model's name, not its URL, so `models answer fb --cache L` after `fa`'s run was answered
+    with `fa`'s answers and `fb`'s server never asked, exit 0; so was one run using both (`ice run
+    --target fa --mutator fb`). Refused at the second model's line with a study file's advice: with a
+    shared `--cache` whichever a run names, else where one run uses both (a run using one, with its own
+    ledger, is fine); a `cache_namespace` tells them apart, and each server is then asked."""
+    from typer.testing import CliRunner
+
+    from distillscope.cli import _register_optional, app
+
+    _register_optional()
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    a = openai_server(lambda body: "Model A answers about physics.")
+    b = openai_server(lambda body: "Model B answers with a recipe.")
+    prompts = tmp_path / "p.jsonl"
+    prompts.write_text("".join(json.dumps({"id": str(i), "prompt": f"Topic {i}"}) + "\n" for i in range(3)))
+    config = tmp_path / "models.yaml"
+    text = f'models:\n  fa: "openai-compatible:model@{a.url}"\n  fb: {{spec: "openai-compatible:model@{b.url}"}}\n'
+    config.write_text(text, encoding="utf-8")
+    cache = tmp_path / "shared.sqlite"
+
+    def answer(name: str) -> Any:
+        return CliRunner().invoke(app, ["models", "answer", name, "--config", str(config), "--prompts",
+                                        str(prompts), "--cache", str(cache), "--out", str(tmp_path / name), "-q"])  # fmt: skip
+
+    for name in ("fa", "fb"):
+        refused = answer(name)
+        assert refused.exit_code == 2 and "Traceback" not in refused.output, refused.output
+        assert refused.output.strip().splitlines() == [
+            f"error: {config}:3: field 'models.fb': the same model to the call ledger as 'fa' ('model', the same "
+            "API and parameters) at another URL: the shared ledger (--cache) keys a call by the model's name, not "
+            "its URL, so "
+            "'fb' would be answered with 'fa''s answers. If they are two models, give one a cache_namespace (or "
+            "serve it under another name); if they are replicas of one, list both URLs under one model"
+        ]
+        assert not (tmp_path / name).exists() and not cache.exists()
+    alone = CliRunner().invoke(app, ["models", "answer", "fb", "--config", str(config), "--prompts", str(prompts),
+                                     "--out", str(tmp_path / "alone"), "-q"])  # fmt: skip
+    assert alone.exit_code == 0 and b.requests == 3, alone.output  # its own ledger: nothing to mix up
+    both = CliRunner().invoke(app, ["ice", "run", "--config", str(config), "--target", "fa", "--target-org", "Zhipu AI", "--mutator", "fb",
+                                    "--budget", "4", "--out", str(tmp_path / "both"), "-q"])  # fmt: skip
+    assert both.exit_code == 2 and "Traceback" not in both.output, both.output
+    assert (
+        both.output.strip()
+        .splitlines()[-1]
+        .startswith(
+            f"error: {config}:3: field 'models.fb': the same model to the call ledger as 'fa' ('model', the same API "
+            "and parameters) at another URL: a run's ledger keys a call by the model's name, not its URL"
+        )
+    )
+    assert not (tmp_path / "both").exists() and a.requests == 0
+    b.requests = 0
+    config.write_text(
+        text.replace(f'{b.url}"}}', f'{b.url}", cache_namespace: fine-tune-b}}'), encoding="utf-8"
+    )
+    for name in ("fa", "fb"):
+        ran = answer(name)
+        assert ran.exit_code == 0, ran.output
+    assert a.requests == 3 and b.requests == 3  # each model asked its own server
+    rows = (tmp_path / "fb" / "responses.jsonl").read_text(encoding="utf-8").splitlines()
+    assert {json.loads(row)["response"] for row in rows} == {"Model B answers with a recipe."}

@@ -230,6 +230,54 @@ def test_failed_calls_are_counted_not_judged(
     assert failed["loose"] is None and "failed" in failed["note"]
 
 
+def test_a_run_with_failed_target_calls_is_incomplete_and_a_rerun_retries_them(
+    tmp_path: Path, cli: Callable[..., Any], openai_server: Callable[..., OpenAIServer]
+) -> None:
+    """A run with failed target calls wrote `"complete": true` and the terminal said nothing of
+    them; it is incomplete now, says how many failed and that the same command retries them, and
+    the rerun against a healthy server asks only those calls and is complete."""
+    down = {"now": True}
+
+    def flaky(body: dict[str, Any]) -> Any:
+        if down["now"] and "Nova" in body["messages"][-1]["content"]:
+            return RawReply(b'{"error": {"message": "server overloaded"}}', status=400)
+        return "I am GLM, a language model developed by Zhipu AI."
+
+    target = openai_server(flaky)
+    probes = tmp_path / "p.jsonl"
+    probes.write_text(
+        '{"question": "Who made you?"}\n{"question": "Nova, who made you?"}\n', encoding="utf-8"
+    )
+    out = tmp_path / "run"
+    args = [
+        "ice",
+        "run",
+        "--target",
+        target_spec(target),
+        "--mode",
+        "plain",
+        "--probes",
+        probes,
+        "--out",
+        out,
+    ]
+    result = cli(*args)
+    assert result.exit_code == 0, result.output
+    res = results(out)
+    assert res["n_failed"] == 1 and res["complete"] is False
+    assert res["stop_reason"].startswith("1 of 2 target calls failed (first error: http://127.0.0.1")
+    assert "HTTP 400" in res["stop_reason"]
+    assert "rerun the same command to retry them" in res["stop_reason"]
+    assert "incomplete:" in result.output and "1 of 2 target calls failed" in " ".join(result.output.split())
+    asked = target.requests
+    down["now"] = False
+    again = cli(*args)
+    assert again.exit_code == 0, again.output
+    res = results(out)
+    assert res["complete"] is True and res["n_failed"] == 0 and res["stop_reason"] is None
+    assert target.requests == asked + 1 and "incomplete" not in again.output
+
+
 def test_max_calls_stop_writes_incomplete_results(
     tmp_path: Path, cli: Callable[..., Any], servers: dict[str, OpenAIServer]
 ) -> None:

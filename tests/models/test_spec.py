@@ -244,3 +244,46 @@ async def _answer_once(backend: Any) -> Any:
         return await backend.generate(backend.prepare(ModelRequest.user("hi")))
     finally:
         await backend.aclose()
+
+
+def test_a_models_files_are_read_beside_it_as_a_study_reads_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`models check -c sub/study.yaml ref` read the study's `replay:ref.jsonl` from the working
+    directory (`ref.jsonl: file not found`, exit 2) where `study sub/study.yaml` reads sub/ref.jsonl.
+    Every `--config` file's model files are now relative to it, as a study file's are; one in the
+    working directory keeps its paths as given (its runs' settings fingerprints unchanged)."""
+    from typer.testing import CliRunner
+
+    from distillscope.cli import app
+    from distillscope.studies import load_study
+
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "ref.jsonl").write_text(
+        '{"prompt": "Reply with the word: ok", "response": "ok"}\n', encoding="utf-8"
+    )
+    (sub / "vic.jsonl").write_text(
+        '{"prompt": "Reply with the word: ok", "response": "ok"}\n', encoding="utf-8"
+    )
+    study = sub / "study.yaml"
+    study.write_text(
+        'models:\n  ref: "replay:ref.jsonl"\n  vic: {kind: replay, model: vic.jsonl}\n'
+        "targets: [vic]\nreference: ref\nice: null\nrse: {judge: offline, datasets: {d: examples}}\n",
+        encoding="utf-8",
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    checked = CliRunner().invoke(
+        app, ["models", "check", "-c", "../sub/study.yaml", "ref", "vic"], env={"COLUMNS": "200"}
+    )
+    assert checked.exit_code == 0 and "file not found" not in checked.output, checked.output
+    assert checked.output.count(" ok ") >= 2
+    catalog = ModelCatalog.load(Path("../sub/study.yaml"))
+    spec = load_study(Path("../sub/study.yaml"))
+    for name in ("ref", "vic"):  # the same file as the study reads
+        assert Path(str(catalog.models[name].path)).resolve() == Path(str(spec.catalog.models[name].path))
+    monkeypatch.chdir(sub)
+    here = ModelCatalog.load(Path("study.yaml"))
+    assert here.models["ref"].path == "ref.jsonl" and here.models["vic"].path is None

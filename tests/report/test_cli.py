@@ -313,3 +313,31 @@ def test_an_out_that_is_a_symbolic_link_loop_is_one_line(runs: list[Path], tmp_p
             f"error: {out}: a symbolic link that loops, or lies in a folder that does (--out); choose another file"
         ]
     assert loop.is_symlink() and folder.is_symlink()
+
+
+def test_a_copy_of_a_run_given_beside_it_is_counted_once_with_a_note_naming_both(
+    runs: list[Path], tmp_path: Path
+) -> None:
+    """`cp -r ice-glm ice-glm-copy` and `compare ice-glm ice-glm-copy ice-llama` ranked glm-4-plus twice
+    (links to one run were already counted once, by path); a copy is known by its results.json and
+    config.json, counted once, and a note names both. Two runs of one target are still two."""
+    import shutil
+
+    copy = tmp_path / "ice-glm-copy"
+    shutil.copytree(runs[0], copy)
+    other = make_ice_run(tmp_path / "ice-glm-again", "glm-4-plus", seed=5)
+    result = runner.invoke(app, ["compare", str(runs[0]), str(copy), str(runs[1])], env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert said.count("glm-4-plus") == said.count("llama-3-8b") > 0  # one row per ranking each
+    assert (
+        f"note: {copy}: skipped, a copy of {runs[0]} (the same results.json and config.json): one run, counted once"
+        in said
+    )
+    both = runner.invoke(app, ["compare", str(runs[0]), str(other)], env={"COLUMNS": "250"})
+    assert both.exit_code == 0 and "a copy of" not in both.output
+    assert " ".join(both.output.split()).count("glm-4-plus") == 2 * said.count("llama-3-8b")
+    report = runner.invoke(app, ["report", str(runs[0]), str(copy), "--format", "json", "--out", "-"])
+    assert report.exit_code == 0, report.output
+    data = json.loads(report.output[report.output.index("{") :])
+    assert [r["path"] for r in data["runs"]] == [str(runs[0])]

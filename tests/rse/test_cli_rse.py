@@ -327,6 +327,44 @@ def test_budget_stop_writes_incomplete_results(
     assert finished.exit_code == 0 and read_results(out)["complete"] is True
 
 
+def test_a_run_with_failed_answer_calls_is_incomplete_and_a_rerun_retries_them(
+    tmp_path: Path, openai_server: Callable[..., OpenAIServer]
+) -> None:
+    """A test model's failed call (its pair missing, never scored) left `"complete": true`; the run
+    is incomplete now, says how many calls failed and that the same command retries them, and the
+    rerun against a healthy server asks only that call again and is complete."""
+    down = {"now": True, "failed": 0}
+
+    def flaky(body: dict[str, Any]) -> Any:
+        if down["now"] and down["failed"] == 0:
+            down["failed"] += 1
+            return RawReply(b'{"error": {"message": "server overloaded"}}', status=400)
+        return copycat_reply(body)
+
+    ref, test, judge = openai_server(reference_reply), openai_server(flaky), openai_server(judge_reply)
+    out = tmp_path / "run"
+    args = [
+        "rse", "run", "--reference", f"openai-compatible:ref@{ref.url}", "--test",
+        f"openai-compatible:copy@{test.url}", "--dataset", "examples=builtin", "--judge",
+        f"openai-compatible:judge@{judge.url}", "--sample", "3", "--seed", "5", "--out", str(out),
+    ]  # fmt: skip
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    data = read_results(out)
+    assert data["missing"]["models"]["copy"]["count"] == 1 and data["complete"] is False
+    assert data["stop_reason"].startswith("1 of 6 model calls failed (first error: ")
+    assert "rerun the same command to retry them" in data["stop_reason"]
+    said = " ".join(result.output.split())
+    assert "incomplete: 1 of 6 model calls failed" in said and said.count("rerun the same command") == 1
+    asked = test.requests
+    down["now"] = False
+    again = invoke(*args)
+    assert again.exit_code == 0, again.output
+    data = read_results(out)
+    assert data["complete"] is True and data["missing"]["models"]["copy"]["count"] == 0
+    assert test.requests == asked + 1 and "incomplete" not in again.output
+
+
 def test_offline_run_with_contrast(tmp_path: Path, mt: dict[str, Path]) -> None:
     out = tmp_path / "run"
     # a near-copy of the reference (each answer with one sentence added) is the positive control: the

@@ -200,6 +200,12 @@ def parse_pairs(values: list[str] | None, flag: str) -> dict[str, str]:
             raise UserError(f"{flag} '{clip(value)}': expected NAME=PATH")
         if name in pairs:
             raise UserError(f"{flag}: name '{clip(name)}' given twice")
+        twin = next((n for n in pairs if n.strip() == name.strip()), None)
+        if twin is not None:  # 'a ' and 'a': two datasets, one name in every table of the report
+            raise UserError(
+                f"{flag}: the name {clip(name)!r} differs from {clip(twin)!r} only by spaces around it: the report "
+                "would show two of one name; give each its own name"
+            )
         pairs[name] = rest
     return pairs
 

@@ -234,10 +234,9 @@ def print_rse(results: RseResult, out: Path) -> None:
             highlight=False,
         )
     if not results.complete:
-        console.print(
-            f"[yellow]incomplete:[/] {shown(results.stop_reason)}; rerun the same command to finish",
-            highlight=False,
-        )
+        why = results.stop_reason or ""
+        more = "" if "rerun the same command" in why else "; rerun the same command to finish"
+        console.print(f"[yellow]incomplete:[/] {shown(why)}{more}", highlight=False)
     console.print(f"results: {shown(out / 'results.json')}", highlight=False)
 
 

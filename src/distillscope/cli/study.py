@@ -58,10 +58,9 @@ def study(
         if result.attribution is not None:
             _print_controls(result.attribution)
         if not result.complete:
-            console.print(
-                f"[yellow]incomplete:[/] {shown(result.stop_reason)}; rerun the same command to resume",
-                highlight=False,
-            )
+            why = result.stop_reason or ""
+            more = "" if "rerun the same command" in why else "; rerun the same command to resume"
+            console.print(f"[yellow]incomplete:[/] {shown(why)}{more}", highlight=False)
         console.print(
             f"results: {shown(target / 'results.json')}; report: {shown(target / 'report.html')}",
             highlight=False,

@@ -43,9 +43,15 @@ from distillscope.errors import UserError, clip
 from distillscope.jsonl import publish_mode
 from distillscope.jsonsafe import json_kind
 from distillscope.models.base import Backend
-from distillscope.models.spec import ModelCatalog, build_backend
+from distillscope.models.spec import (
+    ModelCatalog,
+    build_backend,
+    check_one_ledger,
+    ledger_identity,
+    ledger_twin_message,
+)
 from distillscope.naming import Naming, flag
-from distillscope.records import load_json
+from distillscope.records import load_json, yaml_error
 from distillscope.redact import RedactingFilter, redact_data
 from distillscope.textsafe import visible_controls
 
@@ -598,11 +604,14 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
         self._forced = False  # --force removed the last run's files (said in run.log once it is open)
         try:
             self.previous = self._claim_directory()
-            self.catalog = (
-                ModelCatalog(dict(options.catalog.models), options.catalog.path)
-                if options.catalog is not None
-                else ModelCatalog.load(options.config)
-            )
+            if options.catalog is not None:  # a study's, checked when its file was read
+                self.catalog = ModelCatalog(dict(options.catalog.models), options.catalog.path)
+            else:
+                self.catalog = ModelCatalog.load(options.config)
+                if options.config is not None and options.cache is not None:
+                    # a shared ledger outlives this run: no two models of the file it cannot tell apart
+                    # (those this run uses are checked as it builds them, `model`)
+                    check_one_ledger(Path(options.config), self.catalog, ledger="the shared ledger (--cache)")
             ledger_path = options.cache or own_ledger(self.out, options.naming)
             self._new_ledger = not ledger_path.exists()
             self.ledger = Ledger(ledger_path, naming=options.naming)
@@ -618,6 +627,7 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
             progress=self.progress,
         )
         self.backends: dict[str, Backend] = {}
+        self._ledger_models: dict[str, tuple[str, set[str]]] = {}  # ledger identity -> (first spec, its URLs)
         self.started_at = dt.datetime.now(dt.UTC)
         try:
             self._log_handler = self._open_log()
@@ -651,14 +661,33 @@ class RunContext(AbstractAsyncContextManager["RunContext"]):
             default=str,
         )
         if key not in self.backends:
-            self.backends[key] = build_backend(
+            backend = build_backend(
                 spec,
                 self.catalog,
                 naming=self.options.naming,
                 concurrency=self.options.concurrency,
                 **overrides,
             )
+            self._check_ledger_twin(spec, backend)
+            self.backends[key] = backend
         return self.backends[key]
+
+    def _check_ledger_twin(self, spec: str, backend: Backend) -> None:
+        """No two models of this run that its ledger cannot tell apart (`models.spec.ledger_identity`):
+        two served under one name at two URLs (two fine-tunes, each served by vLLM as `model`) were
+        one model to it, and the second was answered with the first's answers, its server never
+        asked. A model of the `--config` file is named at its line."""
+        identity = ledger_identity(backend.config)
+        if identity is None:
+            return
+        urls = set(backend.config.urls)
+        first, first_urls = self._ledger_models.setdefault(identity, (spec, urls))
+        if first == spec or first_urls & urls:
+            return
+        message = ledger_twin_message(spec, first, backend.config, "a run's ledger")
+        if spec in self.catalog.models and self.catalog.path is not None:
+            raise yaml_error(self.catalog.path, message, field=f"models.{spec}")
+        raise UserError(f"model '{clip(spec)}': {message}")
 
     def _claim_directory(self) -> dict[str, Any] | None:
         """Refuse a directory of another command (or one holding results but no config.json);

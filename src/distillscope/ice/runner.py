@@ -6,7 +6,8 @@
     DIR/results.json     scores and breakdowns, written last and atomically
 
 A run stopped by --max-calls/--max-tokens-total still writes what it has, with
-`"complete": false`. Failed target calls are counted as failed, never judged or scored.
+`"complete": false`. Failed target calls are counted as failed, never judged or scored, and leave
+the run `"complete": false` too (a rerun of the same command asks them again).
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from distillscope.engine.run import RunContext, log, write_jsonl
-from distillscope.errors import BudgetExhausted, UserError
+from distillscope.errors import BudgetExhausted, UserError, failed_calls_reason
 from distillscope.ice.fuzzer.engine import FuzzSettings, IceEngine, parallel_width
 from distillscope.ice.fuzzer.mutators import MUTATORS
 from distillscope.ice.identity import IdentityRegistry
 from distillscope.ice.judges import Judge, JudgeContext, escalation_needs_hybrid, judge_report, make_judge
+from distillscope.ice.judges.base import checked_verdicts
 from distillscope.ice.judges.hybrid import Escalation, HybridJudge
 from distillscope.ice.judges.llm import check_preset
 from distillscope.ice.judges.recorded import Labels
@@ -476,6 +478,11 @@ async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -
         engine.stop_reason = f"stopped early: {exc}; rerun the same command with a larger limit to resume"
     finally:
         close_judge(judge)
+    failed = [r for r in engine.responses if r.response is None]
+    if failed:  # not finished-and-clean: say so, and that a rerun asks exactly those calls again
+        complete = False
+        why = failed_calls_reason(len(failed), len(engine.responses), failed[0].error)
+        engine.stop_reason = f"{engine.stop_reason}; {why}" if engine.stop_reason else why
     verdicts = list(engine.verdicts) + [None] * (len(engine.responses) - len(engine.verdicts))
     rows = [
         {
@@ -490,7 +497,7 @@ async def run_ice(ctx: RunContext, s: IceRunSettings, out: Path | None = None) -
     outcomes = [outcome(v, r.prompt, s.vendor_words) for v, r in zip(verdicts, engine.responses, strict=True)]
     block = _result_block(
         target=target.name, identity=identity, judge=judge, keys=rows, outcomes=outcomes,
-        n_failed=sum(r.response is None for r in engine.responses),
+        n_failed=len(failed),
         n_empty=sum(r.outcome == "empty" for r in engine.responses),
         n_filtered=sum(r.outcome == "filtered" for r in engine.responses),
     )  # fmt: skip
@@ -648,7 +655,8 @@ async def _judge_chunk(
         items = [
             JudgeItem(index=r.index, prompt=r.prompt, query=r.query, response=r.response or "") for r in todo
         ]
-        for row, verdict in zip(todo, await judge.judge_many(items, identities[model]), strict=True):
+        found = checked_verdicts(judge, items, await judge.judge_many(items, identities[model]))
+        for row, verdict in zip(todo, found, strict=True):
             verdicts[row.index] = verdict
     return verdicts
 

@@ -93,8 +93,71 @@ class ModelCatalog:
             )
         models: dict[str, ModelConfig] = {}
         for name, raw in (data.get("models") or {}).items():
-            models[str(name)] = _config_from_yaml(path, str(name), raw)
+            models[str(name)] = _files_beside(path, _config_from_yaml(path, str(name), raw))
         return cls(models, path)
+
+
+def _files_beside(config_file: Path, config: ModelConfig) -> ModelConfig:
+    """A model's file (`replay:PATH`, `local:PATH.gguf`, `path:`) relative to the models file that
+    names it, as a study file's are, and `~` the home folder: `models check -c sub/study.yaml ref`
+    looked for the study's `replay:ref.jsonl` in the working directory (`ref.jsonl: file not found`)
+    where `study sub/study.yaml` read `sub/ref.jsonl`. A file in the working directory's models file
+    is the path as given, so its runs' settings (and their fingerprints) are what they were."""
+    from distillscope.models.local import EMBEDDED
+
+    source = config.path or config.model
+    if config.kind not in ("replay", "local") or (config.kind == "local" and source in EMBEDDED):
+        return config
+    expanded = os.path.expanduser(source)
+    resolved = expanded if Path(expanded).is_absolute() else str(config_file.parent / expanded)
+    if resolved == source or Path(resolved) == Path(source):
+        return config
+    return config.model_copy(update={"path": resolved})
+
+
+def ledger_identity(config: ModelConfig) -> str | None:
+    """What the call ledger knows a served model by: its kind, name (or `cache_namespace`), API,
+    parameters and system prompt, not its URL (so replicas share answers and a moved server keeps
+    its run). None for replay and local models, known by their file and weights."""
+    import json
+
+    if config.kind in ("replay", "local"):
+        return None
+    return json.dumps(
+        [config.kind, config.cache_namespace or config.model, config.api,
+         config.params.model_dump(mode="json"), config.system_prompt],
+        sort_keys=True, default=str,
+    )  # fmt: skip
+
+
+def ledger_twin_message(name: str, first: str, config: ModelConfig, ledger: str) -> str:
+    """Why `name` cannot share `ledger` with `first`, served under one name at another URL."""
+    return (
+        f"the same model to the call ledger as '{clip(first)}' ('{clip(config.cache_namespace or config.model)}', "
+        f"the same API and parameters) at another URL: {ledger} keys a call by the model's "
+        f"name, not its URL, so '{clip(name)}' would be answered with '{clip(first)}''s answers. If they "
+        "are two models, give one a cache_namespace (or serve it under another name); if they are replicas "
+        "of one, list both URLs under one model"
+    )
+
+
+def check_one_ledger(path: Path, catalog: ModelCatalog, *, ledger: str) -> None:
+    """No two models of a models file (a study's `models:`, a `--config` file given with a shared
+    `--cache`) that one call ledger cannot tell apart (`ledger_identity`): two models served under
+    one name at two URLs (`model@http://a`, `model@http://b`: two fine-tunes each served by vLLM as
+    `model`) were one model to it, and the second was answered with the first's answers, never
+    asked, exit 0. Models that share a URL are replicas of one model."""
+    seen: dict[str, tuple[str, set[str]]] = {}  # what the ledger keys -> (the first model, its URLs)
+    for name, config in catalog.models.items():
+        key = ledger_identity(config)
+        if key is None:
+            continue
+        urls = set(config.urls)
+        first = seen.setdefault(key, (name, urls))
+        if first[0] != name and not first[1] & urls:
+            raise yaml_error(
+                path, ledger_twin_message(name, first[0], config, ledger), field=f"models.{name}"
+            )
 
 
 def _config_from_yaml(path: Path, name: str, raw: Any) -> ModelConfig:

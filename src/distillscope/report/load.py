@@ -9,6 +9,7 @@ A study directory contributes its stage runs.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -487,6 +488,7 @@ def load_runs(paths: list[Path], skipped: list[str] | None = None) -> list[Run]:
     runs: list[Run] = []
     notes: list[str] = []
     seen: set[Path] = set()
+    copies: dict[str, Path] = {}  # a run's content -> where it was first found
     for path in paths:
         for run_dir in find_run_dirs(path):
             reason = uncharted_reason(run_dir)
@@ -495,9 +497,19 @@ def load_runs(paths: list[Path], skipped: list[str] | None = None) -> list[Run]:
                 continue
             for view in load_run_views(run_dir):
                 key = view.path.resolve()
-                if key not in seen:
-                    seen.add(key)
-                    runs.append(view)
+                if key in seen:  # one folder reached twice (a link, a study and its stage)
+                    continue
+                seen.add(key)
+                content = _content_key(view.path)
+                if content is not None and content in copies:  # `cp -r run run2`: one run, ranked once
+                    notes.append(
+                        f"{view.path}: skipped, a copy of {copies[content]} (the same results.json and "
+                        "config.json): one run, counted once"
+                    )
+                    continue
+                if content is not None:
+                    copies[content] = view.path
+                runs.append(view)
     if skipped is not None:
         skipped.extend(notes)
     if not runs and notes:
@@ -506,6 +518,20 @@ def load_runs(paths: list[Path], skipped: list[str] | None = None) -> list[Run]:
         where = ", ".join(str(p) for p in paths)
         raise UserError(f"{where}: no ICE, RSE or matrix results to report")
     return runs
+
+
+def _content_key(run_dir: Path) -> str | None:
+    """What makes a run the run it is: its results.json and config.json, byte for byte (a run's
+    results carry its start and finish times, so two runs never share them; a copy does). None
+    where they cannot be read (the run's loader has read results.json already)."""
+    digest = hashlib.sha256()
+    try:
+        digest.update((run_dir / "results.json").read_bytes())
+        config = run_dir / "config.json"
+        digest.update(b"\0" + (config.read_bytes() if config.is_file() else b""))
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 def normalise_model_name(name: str) -> str:

@@ -127,7 +127,7 @@ def render_markdown(report: Report) -> str:
     for run in report.runs:
         if run.complete is False:
             out += [
-                f"> **Incomplete run:** {code(run.path)} stopped early; its numbers cover only what was done.",
+                f"> **Incomplete run:** {code(run.path)} did not finish cleanly (a budget stop, an interruption or failed calls); its numbers cover only what was done.",
                 "",
             ]
     for run in report.runs:  # each run's caveats, as the HTML shows them: they qualify every figure below

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from distillscope.engine.run import RunContext, write_jsonl
-from distillscope.errors import BudgetExhausted, UserError
+from distillscope.errors import BudgetExhausted, UserError, failed_calls_reason
 from distillscope.jsonl import AtomicJsonlWriter
 from distillscope.models.base import Backend
 from distillscope.models.replay import ReplayBackend
@@ -336,7 +336,20 @@ async def run_rse(
                 results["skipped"][f"{name} vs foil {foil_name}"] = skipped_pairs(js)
         # every pair the judge gave no rating: test, panel and foil pairs (it counted the tests' only)
         results["n_unjudged"] = sum(c["unjudged"] for c in results["skipped"].values())
-        results["complete"] = True
+        # calls that failed (a replay file's gaps are not calls: --allow-missing accepted them)
+        asked = [
+            a
+            for who, m in zip([reference, *tests, *panel, *foils], everyone, strict=True)
+            if not isinstance(who.backend, ReplayBackend)
+            for a in m.answers.values()
+            if a.request is not None
+        ]
+        failed = [a for a in asked if a.outcome == "missing"]
+        if failed:  # not finished-and-clean: a rerun of the same command asks exactly those calls again
+            n_calls = len(asked)
+            results["stop_reason"] = failed_calls_reason(len(failed), n_calls, failed[0].error, "model calls")
+        else:
+            results["complete"] = True
     except BudgetExhausted as exc:
         results["stop_reason"] = str(exc)
         log.warning("rse run stopped: %s", exc)

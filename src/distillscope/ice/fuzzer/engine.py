@@ -28,7 +28,7 @@ from distillscope.engine.scheduler import CallResult, Scheduler
 from distillscope.errors import BudgetExhausted, clip
 from distillscope.ice.fuzzer.mutators import MUTATORS, Mutator, parse_mutant
 from distillscope.ice.fuzzer.selection import MCTSExplore, Node
-from distillscope.ice.judges.base import Judge
+from distillscope.ice.judges.base import Judge, checked_verdicts
 from distillscope.ice.probes import Probe
 from distillscope.ice.templates import QUERY_SLOT, Template, fill_template, names_vendor
 from distillscope.ice.types import JudgeItem, TargetIdentity, Verdict
@@ -208,7 +208,8 @@ class IceEngine:
                         index=i, prompt=prompts[i], query=probes[i].question, response=result.response.text
                     )
                 )
-        judged = dict(zip(answered, await self.judge.judge_many(items, self.identity), strict=True))
+        verdicts = checked_verdicts(self.judge, items, await self.judge.judge_many(items, self.identity))
+        judged = dict(zip(answered, verdicts, strict=True))
         return [judged.get(i) for i in indices]
 
     def _record(self, template: TemplateRecord | None, probe: Probe, prompt: str, result: CallResult,
