@@ -676,15 +676,7 @@ def test_two_models_served_under_one_name_at_two_urls_are_refused_unless_told_ap
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     a = openai_server(lambda body: "Model A answers about physics and forces.")
     b = openai_server(lambda body: "Model B answers with a recipe for pasta.")
-    prompts = tmp_path / "p.jsonl"
-    prompts.write_text(
-        "".join(json.dumps({"id": str(i), "prompt": f"Explain topic {i}"}) + "\n" for i in range(3))
-    )
-    (tmp_path / "ref.jsonl").write_text(
-        "".join(
-            json.dumps({"id": str(i), "response": f"Topic {i} is about forces."}) + "\n" for i in range(3)
-        )
-    )
+    _three_prompts_and_their_reference(tmp_path)
     study = (
         f'models:\n  ref: "replay:ref.jsonl"\n  fa: "openai-compatible:model@{a.url}"\n'
         f'  fb: {{spec: "openai-compatible:model@{b.url}"}}\n'
@@ -732,15 +724,7 @@ def test_a_study_whose_target_calls_failed_is_incomplete_and_says_to_rerun_once(
         return "Model A answers about physics and forces."
 
     a = openai_server(flaky)
-    prompts = tmp_path / "p.jsonl"
-    prompts.write_text(
-        "".join(json.dumps({"id": str(i), "prompt": f"Explain topic {i}"}) + "\n" for i in range(3))
-    )
-    (tmp_path / "ref.jsonl").write_text(
-        "".join(
-            json.dumps({"id": str(i), "response": f"Topic {i} is about forces."}) + "\n" for i in range(3)
-        )
-    )
+    _three_prompts_and_their_reference(tmp_path)
     path = tmp_path / "study.yaml"
     path.write_text(
         f'models:\n  ref: "replay:ref.jsonl"\n  fa: "openai-compatible:model@{a.url}"\n'
@@ -759,3 +743,15 @@ def test_a_study_whose_target_calls_failed_is_incomplete_and_says_to_rerun_once(
     again = invoke("study", path, "--out", out, "--quiet")
     assert again.exit_code == 0 and "incomplete" not in again.output, again.output
     assert ds.load(out).complete is True and a.requests == asked + 1
+
+
+def _three_prompts_and_their_reference(folder: Path) -> None:
+    """p.jsonl (three prompts) and ref.jsonl (the reference's recorded answers to them) in `folder`."""
+    (folder / "p.jsonl").write_text(
+        "".join(json.dumps({"id": str(i), "prompt": f"Explain topic {i}"}) + "\n" for i in range(3))
+    )
+    (folder / "ref.jsonl").write_text(
+        "".join(
+            json.dumps({"id": str(i), "response": f"Topic {i} is about forces."}) + "\n" for i in range(3)
+        )
+    )

@@ -100,13 +100,19 @@ def test_study_controls_the_run_would_refuse_are_refused_when_the_file_is_read(
     the study file, the line and the field rather than a flag."""
     study = _study_file(tmp_path, controls)
     line = study.read_text(encoding="utf-8").splitlines().index(f"  controls: {controls}") + 1
-    out = tmp_path / "s"
+    _refused_when_read(study, f"study.yaml:{line}: field 'attribution.controls': {message}", "--control")
+
+
+def _refused_when_read(study: Path, expected: str, not_said: str) -> None:
+    """`study --dry-run` and `study --out` both refuse `study` in one line holding `expected` (and
+    not `not_said`, the run's own wording), and nothing is written."""
+    out = study.parent / "s"
     for args in (["--dry-run"], ["--out", str(out)]):
         result = invoke("study", str(study), *args)
         assert result.exit_code == 2, result.output
         text = " ".join(result.output.split())
-        assert len(result.output.strip().splitlines()) == 1 and "--control" not in text
-        assert f"study.yaml:{line}: field 'attribution.controls': {message}" in text
+        assert len(result.output.strip().splitlines()) == 1 and not_said not in text
+        assert expected in text
     assert not out.exists()
 
 
@@ -128,14 +134,9 @@ def test_study_family_members_the_run_would_refuse_are_refused_when_the_file_is_
     written = "  families: {a: [a1, a2], b: [b1, b2]}"
     study.write_text(study.read_text(encoding="utf-8").replace(written, f"  families: {families}"), "utf-8")
     line = study.read_text(encoding="utf-8").splitlines().index(f"  families: {families}") + 1
-    out = tmp_path / "s"
-    for args in (["--dry-run"], ["--out", str(out)]):
-        result = invoke("study", str(study), *args)
-        assert result.exit_code == 2, result.output
-        text = " ".join(result.output.split())
-        assert len(result.output.strip().splitlines()) == 1 and "rename a file" not in text
-        assert f"study.yaml:{line}: field 'attribution.families.{family}': {message}" in text
-    assert not out.exists()
+    _refused_when_read(
+        study, f"study.yaml:{line}: field 'attribution.families.{family}': {message}", "rename a file"
+    )
 
 
 def test_study_prints_each_targets_decision_and_plans_every_turn(tmp_path: Path) -> None:
