@@ -33,7 +33,8 @@ def test_keys_leave_no_trace(tmp_path: Path, openai_server: Any, run_cli: Any) -
         "models:\n"
         f"  custom:\n    spec: openai-compatible:custom-model@{server_custom.url}\n    api_key_env: MY_KEY\n"
         "    identity: {organisation: Zhipu AI, family: glm}\n"
-        f"  wrongkey:\n    spec: openai-compatible:custom-model@{server_openai.url}\n    api_key_env: MY_KEY\n",
+        f"  wrongkey:\n    spec: openai-compatible:custom-model@{server_openai.url}\n    api_key_env: MY_KEY\n"
+        "    cache_namespace: wrongkey-server\n",  # another server under the same model name
         encoding="utf-8",
     )
     prompts = tmp_path / "p.txt"
