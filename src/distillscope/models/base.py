@@ -100,6 +100,11 @@ class ModelConfig(BaseModel):
     def display_name(self) -> str:
         return self.name or self.model
 
+    def ledger_fields(self) -> dict[str, Any]:
+        """What the call ledger knows a model by, beside each request: its kind, name (or
+        `cache_namespace`) and API, not its URLs (replicas share answers; a moved server keeps its run)."""
+        return {"kind": self.kind, "model": self.cache_namespace or self.model, "api": self.api}
+
     def public_dict(self) -> dict[str, Any]:
         """Settings as written to config.json / results.json: URLs and headers redacted."""
         data = self.model_dump(mode="json", exclude_none=True)
@@ -128,11 +133,7 @@ class Backend(abc.ABC):
 
     def ledger_identity(self) -> dict[str, Any]:
         """What identifies this model in the ledger key (not the URLs: replicas share a cache)."""
-        return {
-            "kind": self.kind,
-            "model": self.config.cache_namespace or self.config.model,
-            "api": self.config.api,
-        }
+        return self.config.ledger_fields()
 
     def endpoint(self) -> tuple[str, str, tuple[str, ...], str | None, str]:
         """What makes two backends one endpoint: kind, model, URLs, path and API, not the system prompt

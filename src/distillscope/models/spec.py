@@ -116,16 +116,15 @@ def _files_beside(config_file: Path, config: ModelConfig) -> ModelConfig:
 
 
 def ledger_identity(config: ModelConfig) -> str | None:
-    """What the call ledger knows a served model by: its kind, name (or `cache_namespace`), API,
-    parameters and system prompt, not its URL (so replicas share answers and a moved server keeps
-    its run). None for replay and local models, known by their file and weights."""
+    """What the call ledger cannot tell apart in a served model: `ModelConfig.ledger_fields` with the
+    parameters and system prompt every request carries. None for replay and local models, known by
+    their file and weights."""
     import json
 
     if config.kind in ("replay", "local"):
         return None
     return json.dumps(
-        [config.kind, config.cache_namespace or config.model, config.api,
-         config.params.model_dump(mode="json"), config.system_prompt],
+        [config.ledger_fields(), config.params.model_dump(mode="json"), config.system_prompt],
         sort_keys=True, default=str,
     )  # fmt: skip
 

@@ -24,6 +24,7 @@ import hashlib
 import json
 import math
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -325,11 +326,14 @@ class Dataset:
         """What the run should say when an earlier dataset took some of this one's prompts."""
         if not self.shared:
             return None
-        where = ", ".join(f"{n} in dataset '{owner}'" for owner, n in self.shared.items())
         return (
             f"dataset '{self.name}': {sum(self.shared.values())} of its prompts are also selected from an "
-            f"earlier dataset ({where}); they are scored there only, so no prompt counts twice"
+            f"earlier dataset ({self.shared_where()}); they are scored there only, so no prompt counts twice"
         )
+
+    def shared_where(self) -> str:
+        """Where this dataset's left-out prompts were selected: "2 in dataset 'a', 1 in dataset 'b'"."""
+        return ", ".join(f"{n} in dataset '{owner}'" for owner, n in self.shared.items())
 
 
 def read_prompts(
@@ -483,18 +487,13 @@ def _drop_selected_earlier(dataset: Dataset, selected: dict[str, str], named: st
     earlier = [selected.get(asked(p)) for p in dataset.prompts]
     if not any(earlier):
         return
-    shared: dict[str, int] = {}
-    for owner in earlier:
-        if owner is not None:
-            shared[owner] = shared.get(owner, 0) + 1
-    where = ", ".join(f"{n} in dataset '{owner}'" for owner, n in shared.items())
+    dataset.shared = dict(Counter(owner for owner in earlier if owner is not None))
     if all(earlier):
         raise UserError(
             f"{named}: every one of its {len(earlier)} prompts is already selected from an earlier dataset "
-            f"({where}); each would be scored twice: give each prompt once"
+            f"({dataset.shared_where()}); each would be scored twice: give each prompt once"
         )
     dataset.prompts = [p for p, owner in zip(dataset.prompts, earlier, strict=True) if owner is None]
-    dataset.shared = shared
 
 
 def prompts_digest(prompts: Sequence[Prompt]) -> str:

@@ -117,7 +117,8 @@ def _llm(ctx: RunContext, spec: str, options: JudgeOptions) -> LLMSimilarityJudg
 
 def check_panel(ctx: RunContext, options: JudgeOptions) -> None:
     """Two judges of a `--judges` panel that are one model to the call ledger (the same spec twice,
-    two config names or two URLs of one model, with the same parameters and system prompt) ask
+    or two config names of one model, with the same parameters and system prompt; two URLs under
+    one name are refused before, as the run builds them: `RunContext.model`) ask
     the same calls and get the same answers: one judge's rating would be counted as two votes, a
     "majority" of one. A `UserError` naming both; call before anything is written."""
     seen: dict[str, str] = {}
